@@ -1,0 +1,27 @@
+# sy_module(NAME <name> DEPS <sy_ modules and third-party targets>)
+#
+# Builds src/<name>/ as the static library sy_<name> from every .cpp below it except *_test.cpp,
+# and, when tests are on, one test executable sy_<name>_test from the *_test.cpp files below it.
+# The DEPS list is the dependency rule made mechanical: a module can only call what it links.
+function(sy_module)
+  cmake_parse_arguments(ARG "" "NAME" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  set(lib_sources ${all_sources})
+  list(FILTER lib_sources EXCLUDE REGEX "(_test|_bench|/main)\\.cpp$")
+  set(test_sources ${all_sources})
+  list(FILTER test_sources INCLUDE REGEX "_test\\.cpp$")
+
+  add_library(sy_${ARG_NAME} STATIC ${lib_sources})
+  target_include_directories(sy_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(sy_${ARG_NAME} PUBLIC ${ARG_DEPS})
+  sy_apply_warnings(sy_${ARG_NAME})
+
+  if(SY_BUILD_TESTS AND test_sources)
+    add_executable(sy_${ARG_NAME}_test ${test_sources})
+    target_link_libraries(sy_${ARG_NAME}_test PRIVATE sy_${ARG_NAME} sy_testutil ${ARG_TEST_DEPS}
+                                                      GTest::gtest_main GTest::gmock)
+    sy_apply_warnings(sy_${ARG_NAME}_test)
+    gtest_discover_tests(sy_${ARG_NAME}_test DISCOVERY_MODE PRE_TEST
+                         PROPERTIES LABELS unit TIMEOUT 120)
+  endif()
+endfunction()

@@ -1,0 +1,58 @@
+// catalog::Catalog: the models, providers and aliases the gateway can route to, compiled once
+// from a Config, plus the exact cost of a usage block under a model's price schedule.
+//
+// Thread-safety: immutable after Build; share as shared_ptr<const Catalog> across threads.
+// Lifetime: pointers returned by lookups live as long as the Catalog.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "core/money.h"
+#include "core/result.h"
+#include "core/usage.h"
+
+namespace sy::catalog {
+
+struct CostBreakdown {
+  core::Money input;         // uncached input tokens
+  core::Money cached_input;  // cache reads
+  core::Money cache_write;   // cache writes
+  core::Money output;        // output tokens, reasoning included
+  core::Money total;
+  std::string price_list;  // "standard" or the window's name, e.g. "off-peak"
+  bool example_price = false;  // the schedule is an example, not a list price
+};
+
+// Exact cost of `usage` under `schedule` at time `at` (which list applies is decided by `at`).
+CostBreakdown ComputeCost(const config::PriceSchedule& schedule, const core::Usage& usage,
+                          std::chrono::system_clock::time_point at);
+
+class Catalog {
+ public:
+  // Compiles a validated Config. Fails (kInvalidRequest, path-qualified) on cross-references
+  // that do not resolve, e.g. `aliases.economy[1]: unknown model "kimi-k3"`.
+  static core::Result<std::shared_ptr<const Catalog>> Build(
+      std::shared_ptr<const config::Config> config);
+
+  const config::Config& config() const { return *config_; }
+  const config::ModelConfig* FindModel(std::string_view id) const;
+  const config::ProviderConfig* FindProvider(std::string_view name) const;
+  // The provider a model is served by. REQUIRES: model belongs to this catalog.
+  const config::ProviderConfig& ProviderOf(const config::ModelConfig& model) const;
+  // An alias expands to its ordered fallback list; a model id to itself.
+  // Fails with kNotFound naming the unknown model.
+  core::Result<std::vector<const config::ModelConfig*>> Resolve(std::string_view name) const;
+  // True when `name` is an alias (not a model id).
+  bool IsAlias(std::string_view name) const;
+
+ private:
+  explicit Catalog(std::shared_ptr<const config::Config> config);
+  std::shared_ptr<const config::Config> config_;
+};
+
+}  // namespace sy::catalog

@@ -1,0 +1,125 @@
+// config::Config: the typed gateway configuration, loaded from YAML and validated as a whole.
+//
+// Loading never throws. Every mistake is reported with the exact path of the offending node, e.g.
+//   models.gpt-5.5.price.output: "30.0.0" is not a decimal number
+// and the process refuses to start. Prices are parsed from their YAML text, never through double.
+//
+// Thread-safety: a loaded Config is an immutable value; share it as shared_ptr<const Config>.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/money.h"
+#include "core/result.h"
+
+namespace sy::config {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;                            // 0: one per core
+  int64_t max_body_bytes = 8 * 1024 * 1024;   // larger bodies get 413
+  int64_t max_header_bytes = 16 * 1024;       // larger header blocks get 431/413
+  int64_t max_json_depth = 64;                // deeper JSON gets 400
+  std::chrono::milliseconds request_read_timeout{30'000};  // slow clients get 408
+  std::chrono::milliseconds idle_timeout{60'000};          // idle keep-alive connections close
+};
+
+struct ProviderTimeouts {
+  std::chrono::milliseconds connect{5'000};
+  std::chrono::milliseconds first_byte{60'000};  // until response headers arrive
+  std::chrono::milliseconds idle{60'000};        // between two reads of a streamed body
+};
+
+struct ProviderConfig {
+  std::string name;
+  std::string kind;      // "openai" (any OpenAI-compatible API) or "anthropic"
+  std::string base_url;  // e.g. "https://api.openai.com/v1"; http:// is allowed (local servers)
+  std::string api_key_env;  // name of the environment variable holding the key; "" = no key
+  std::string api_key;      // resolved from api_key_env at load time; never logged
+  std::string region;                  // e.g. "us", "eu"
+  std::vector<std::string> residency;  // data-residency tags, e.g. ["eu", "gdpr"]
+  ProviderTimeouts timeouts;
+  bool tls_verify = true;  // verify the server certificate and host name (https only)
+  std::string ca_file;     // extra CA bundle; "" = the system store
+  int max_idle_connections = 64;  // kept-alive connections per worker thread
+};
+
+struct PriceList {
+  core::PricePerMTokens input;
+  std::optional<core::PricePerMTokens> cached_input;  // absent: cached tokens cost `input`
+  std::optional<core::PricePerMTokens> cache_write;   // absent: cache writes cost `input`
+  core::PricePerMTokens output;
+};
+
+// A list that applies on a daily UTC window, e.g. DeepSeek's off-peak 16:30-00:30.
+// start == end is rejected; a window may cross midnight.
+struct PriceWindow {
+  std::string name;              // "off-peak"
+  int start_minute_utc = 0;      // minutes since 00:00 UTC, inclusive
+  int end_minute_utc = 0;        // exclusive
+  PriceList prices;
+};
+
+struct PriceSchedule {
+  PriceList standard;
+  std::vector<PriceWindow> windows;  // the first window containing the time wins
+  bool example = false;  // true: not a published list price, an operator's example figure
+  std::string note;      // shown next to an example price
+};
+
+struct ModelConfig {
+  std::string id;             // the name clients use, e.g. "gpt-5.5"
+  std::string provider;       // a ProviderConfig::name
+  std::string upstream_name;  // the provider's name for it; defaults to id
+  PriceSchedule price;
+  int64_t context_window = 0;  // tokens; 0 = unknown
+  int64_t max_output_tokens = 0;  // tokens; 0 = unknown
+  std::vector<std::string> capabilities;  // "tools", "json_schema", "vision", "reasoning", ...
+  std::string tier;  // "frontier", "standard", "economy"
+};
+
+struct AliasConfig {
+  std::string name;                 // e.g. "economy"
+  std::vector<std::string> models;  // ordered fallback list of model ids
+};
+
+struct FailoverConfig {
+  std::chrono::milliseconds total_deadline{120'000};  // all attempts of one request
+  int max_attempts = 4;
+  std::chrono::milliseconds max_retry_after{30'000};  // longer retry-after: move on, don't wait
+};
+
+struct LedgerConfig {
+  std::string sqlite_path = "ledger.db";
+  int batch_size = 512;
+  std::chrono::milliseconds flush_interval{200};
+  int queue_capacity = 65'536;
+};
+
+struct Config {
+  ServerConfig server;
+  std::vector<ProviderConfig> providers;
+  std::vector<ModelConfig> models;
+  std::vector<AliasConfig> aliases;
+  FailoverConfig failover;
+  LedgerConfig ledger;
+};
+
+// Looks up an environment variable; a seam so tests need not touch the real environment.
+using EnvLookup = std::optional<std::string> (*)(std::string_view name);
+std::optional<std::string> RealEnv(std::string_view name);
+
+// Parses and validates YAML text. `source` names it in messages ("demo.yaml").
+// On failure: kInvalidRequest with a path-qualified message (first error found).
+core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source,
+                                 EnvLookup env = &RealEnv);
+
+// Reads and parses a file. Fails with kNotFound when it can't be read.
+core::Result<Config> LoadConfigFile(const std::string& path, EnvLookup env = &RealEnv);
+
+}  // namespace sy::config

@@ -1,0 +1,57 @@
+// core::Error and core::Errc: the protocol-neutral failure vocabulary of Switchyard.
+//
+// Every expected failure inside the gateway is an Error value. The API edge maps Errc to the
+// client dialect's HTTP status and error body once (api/<dialect>/errors.cpp); failover decides
+// retryability from Errc in one place (failover::IsRetryable).
+//
+// Thread-safety: plain values; safe to copy and move between threads.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sy::core {
+
+enum class Errc {
+  kInvalidRequest,       // the client sent something malformed or unsupported
+  kUnauthenticated,      // missing or unknown credentials
+  kForbidden,            // known caller, not allowed
+  kNotFound,             // unknown model, route or resource
+  kPayloadTooLarge,      // body or headers over their limits
+  kRequestTimeout,       // the client was too slow sending its request
+  kRateLimited,          // an upstream (or we) said 429 / overloaded
+  kBudgetExceeded,       // spend limit reached
+  kUpstreamTimeout,      // an upstream did not answer in time
+  kUpstreamUnavailable,  // connection refused/reset, 5xx, malformed upstream answer
+  kUpstreamRejected,     // the upstream refused the request itself (4xx other than 429)
+  kVerificationFailed,   // the answer failed verification
+  kInternal,             // a bug or an environment failure on our side
+};
+
+// Stable snake_case name of a code, for logs, the ledger and response headers.
+std::string_view ErrcName(Errc code);
+
+struct Error {
+  Errc code = Errc::kInternal;
+  // Says what to fix; safe to show to the client. Never contains secrets.
+  std::string message;
+  // Set when the failure came with a retry hint (retry-after).
+  std::optional<std::chrono::milliseconds> retry_after;
+  // Upstream HTTP status when the failure came from an upstream answer, else 0.
+  int upstream_status = 0;
+  // Raw upstream detail (a truncated error body): logged, not shown to clients.
+  std::string upstream_detail;
+  // JSON path or parameter name the message is about, when there is one ("messages[2].role").
+  std::string param;
+};
+
+inline Error MakeError(Errc code, std::string message) {
+  Error e;
+  e.code = code;
+  e.message = std::move(message);
+  return e;
+}
+
+}  // namespace sy::core

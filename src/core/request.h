@@ -1,0 +1,39 @@
+// core::Request: one client request after its dialect's decoder validated it.
+//
+// The body stays in the client's own dialect (a validated JSON object) so that a request whose
+// model speaks the same dialect is forwarded faithfully, field for field, with only `model` and
+// the stream-usage option rewritten. Translation between dialects works from the same object.
+//
+// Ownership: a Request is owned by the per-request context for the life of the request.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+namespace sy::core {
+
+enum class Dialect {
+  kOpenAiChat,         // POST /v1/chat/completions
+  kAnthropicMessages,  // POST /v1/messages
+};
+
+// "openai" or "anthropic": the name used in config, the ledger and headers.
+std::string_view DialectName(Dialect dialect);
+
+struct Request {
+  std::string id;
+  Dialect dialect = Dialect::kOpenAiChat;
+  std::string model;           // as the client asked: a model id or an alias
+  bool stream = false;         // the client asked for a streamed answer
+  bool include_usage = false;  // the client asked for the usage chunk in its stream
+  std::string tenant;          // who pays; "" until keys land
+  std::string key_id;          // which virtual key; "" until keys land
+  std::string task_id;         // x-switchyard-task-id, "" when absent
+  boost::json::object body;    // the client's body, validated by its dialect's decoder
+  std::chrono::system_clock::time_point received_at;
+};
+
+}  // namespace sy::core

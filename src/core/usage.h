@@ -1,0 +1,24 @@
+// Token usage as an upstream reported it, normalised across dialects.
+#pragma once
+
+#include <cstdint>
+
+namespace sy::core {
+
+struct Usage {
+  // All prompt tokens, cached ones included (OpenAI's prompt_tokens). Anthropic's input_tokens
+  // excludes cache reads and writes; its adapter adds them back so this field means one thing.
+  int64_t input_tokens = 0;
+  // The part of input_tokens served from the provider's prompt cache (cheaper).
+  int64_t cached_input_tokens = 0;
+  // The part of input_tokens written to the prompt cache (Anthropic's cache_creation_input_tokens).
+  int64_t cache_write_input_tokens = 0;
+  // All generated tokens, reasoning tokens included (OpenAI's completion_tokens).
+  int64_t output_tokens = 0;
+  // The part of output_tokens spent on hidden reasoning; informational, priced as output.
+  int64_t reasoning_tokens = 0;
+  // False when the upstream sent no usage block (the cost is then unknown, recorded as such).
+  bool reported = false;
+};
+
+}  // namespace sy::core

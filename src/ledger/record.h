@@ -1,0 +1,48 @@
+// ledger::Record: everything recorded about one client request, failed ones included.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/money.h"
+#include "core/usage.h"
+
+namespace sy::ledger {
+
+// One try against one model. A request has one Attempt per model tried, in order.
+struct Attempt {
+  std::string model;     // model id (catalog name)
+  std::string provider;  // provider name
+  int http_status = 0;   // upstream status, 0 when there was no answer (timeout, reset)
+  std::string error_code;     // core::ErrcName, "" on success
+  std::string error_message;  // "" on success; never contains secrets
+  int64_t latency_ms = 0;
+};
+
+struct Record {
+  std::string request_id;
+  int64_t started_at_ms = 0;  // unix epoch milliseconds
+  std::string tenant;
+  std::string key_id;
+  std::string task_id;
+  std::string dialect;          // "openai" | "anthropic"
+  std::string endpoint;         // "/v1/chat/completions"
+  std::string requested_model;  // as asked (model or alias); "" when the body had none
+  std::string chosen_model;     // the model that answered; "" when none did
+  std::string provider;         // its provider; "" when none did
+  std::vector<Attempt> attempts;
+  core::Usage usage;
+  core::Money cost;             // exact; zero when nothing was billed
+  std::string price_list;       // "standard", "off-peak", ...; "" when no cost
+  bool stream = false;
+  int status = 0;               // HTTP status returned to the client
+  std::string error_code;       // core::ErrcName of the final error, "" on success
+  std::string error_message;
+  std::string route_reason;     // why this route: "alias economy", "model", ...
+  int64_t latency_ms = 0;       // total, request received to last byte sent
+  std::optional<int64_t> ttft_ms;  // to the first streamed content byte sent (streams only)
+};
+
+}  // namespace sy::ledger
