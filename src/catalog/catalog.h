@@ -24,20 +24,28 @@ struct CostBreakdown {
   core::Money cache_write;   // cache writes
   core::Money output;        // output tokens, reasoning included
   core::Money total;
-  std::string price_list;  // "standard" or the window's name, e.g. "off-peak"
+  std::string price_list;      // "standard" or the window's name, e.g. "off-peak"
   bool example_price = false;  // the schedule is an example, not a list price
 };
 
-// Exact cost of `usage` under `schedule` at time `at` (which list applies is decided by `at`).
+// Exact cost of `usage` under `schedule` at time `at`: the first window whose [start, end)
+// contains the UTC time of day of `at` (a window may cross midnight), else the standard list.
+// Uncached input = input_tokens - cached_input_tokens - cache_write_input_tokens. Negative counts
+// count as 0; when cached + cache-write tokens exceed input_tokens (an inconsistent usage block)
+// they are billed as reported and uncached input is 0. Cached tokens cost cached_input (input
+// when absent), cache writes cost cache_write (input when absent), output_tokens cost output.
+// Totals saturate at the largest Money instead of overflowing. Never fails.
 CostBreakdown ComputeCost(const config::PriceSchedule& schedule, const core::Usage& usage,
                           std::chrono::system_clock::time_point at);
 
 class Catalog {
  public:
   // Compiles a validated Config. Fails (kInvalidRequest, path-qualified) on cross-references
-  // that do not resolve, e.g. `aliases.economy[1]: unknown model "kimi-k3"`.
+  // that do not resolve, e.g. `aliases.economy[1]: unknown model "kimi-k3"` (it runs
+  // config::CheckReferences; ParseConfig has already run the full config::ValidateConfig).
   static core::Result<std::shared_ptr<const Catalog>> Build(
       std::shared_ptr<const config::Config> config);
+  ~Catalog();
 
   const config::Config& config() const { return *config_; }
   const config::ModelConfig* FindModel(std::string_view id) const;
@@ -51,8 +59,11 @@ class Catalog {
   bool IsAlias(std::string_view name) const;
 
  private:
+  struct Index;  // name -> model/provider/alias lookups, defined in catalog.cpp
+
   explicit Catalog(std::shared_ptr<const config::Config> config);
   std::shared_ptr<const config::Config> config_;
+  std::unique_ptr<const Index> index_;
 };
 
 }  // namespace sy::catalog

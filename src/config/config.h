@@ -7,6 +7,7 @@
 // Thread-safety: a loaded Config is an immutable value; share it as shared_ptr<const Config>.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -21,10 +22,10 @@ namespace sy::config {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;                            // 0: one per core
-  int64_t max_body_bytes = 8 * 1024 * 1024;   // larger bodies get 413
-  int64_t max_header_bytes = 16 * 1024;       // larger header blocks get 431/413
-  int64_t max_json_depth = 64;                // deeper JSON gets 400
+  int threads = 0;                                         // 0: one per core
+  int64_t max_body_bytes = 8 * 1024 * 1024;                // larger bodies get 413
+  int64_t max_header_bytes = 16 * 1024;                    // larger header blocks get 431/413
+  int64_t max_json_depth = 64;                             // deeper JSON gets 400
   std::chrono::milliseconds request_read_timeout{30'000};  // slow clients get 408
   std::chrono::milliseconds idle_timeout{60'000};          // idle keep-alive connections close
 };
@@ -37,15 +38,15 @@ struct ProviderTimeouts {
 
 struct ProviderConfig {
   std::string name;
-  std::string kind;      // "openai" (any OpenAI-compatible API) or "anthropic"
-  std::string base_url;  // e.g. "https://api.openai.com/v1"; http:// is allowed (local servers)
+  std::string kind;         // "openai" (any OpenAI-compatible API) or "anthropic"
+  std::string base_url;     // e.g. "https://api.openai.com/v1"; http:// is allowed (local servers)
   std::string api_key_env;  // name of the environment variable holding the key; "" = no key
   std::string api_key;      // resolved from api_key_env at load time; never logged
-  std::string region;                  // e.g. "us", "eu"
+  std::string region;       // e.g. "us", "eu"
   std::vector<std::string> residency;  // data-residency tags, e.g. ["eu", "gdpr"]
   ProviderTimeouts timeouts;
-  bool tls_verify = true;  // verify the server certificate and host name (https only)
-  std::string ca_file;     // extra CA bundle; "" = the system store
+  bool tls_verify = true;         // verify the server certificate and host name (https only)
+  std::string ca_file;            // extra CA bundle; "" = the system store
   int max_idle_connections = 64;  // kept-alive connections per worker thread
 };
 
@@ -59,9 +60,9 @@ struct PriceList {
 // A list that applies on a daily UTC window, e.g. DeepSeek's off-peak 16:30-00:30.
 // start == end is rejected; a window may cross midnight.
 struct PriceWindow {
-  std::string name;              // "off-peak"
-  int start_minute_utc = 0;      // minutes since 00:00 UTC, inclusive
-  int end_minute_utc = 0;        // exclusive
+  std::string name;          // "off-peak"
+  int start_minute_utc = 0;  // minutes since 00:00 UTC, inclusive
+  int end_minute_utc = 0;    // exclusive
   PriceList prices;
 };
 
@@ -72,15 +73,21 @@ struct PriceSchedule {
   std::string note;      // shown next to an example price
 };
 
+// The capability names a model may list; any other name is rejected as a typo.
+inline constexpr std::array<std::string_view, 4> kCapabilities = {"tools", "json_schema", "vision",
+                                                                  "reasoning"};
+// The tiers a model may be in.
+inline constexpr std::array<std::string_view, 3> kTiers = {"frontier", "standard", "economy"};
+
 struct ModelConfig {
   std::string id;             // the name clients use, e.g. "gpt-5.5"
   std::string provider;       // a ProviderConfig::name
   std::string upstream_name;  // the provider's name for it; defaults to id
   PriceSchedule price;
-  int64_t context_window = 0;  // tokens; 0 = unknown
-  int64_t max_output_tokens = 0;  // tokens; 0 = unknown
+  int64_t context_window = 0;             // tokens; 0 = unknown
+  int64_t max_output_tokens = 0;          // tokens; 0 = unknown
   std::vector<std::string> capabilities;  // "tools", "json_schema", "vision", "reasoning", ...
-  std::string tier;  // "frontier", "standard", "economy"
+  std::string tier = "standard";          // one of kTiers
 };
 
 struct AliasConfig {
@@ -114,10 +121,27 @@ struct Config {
 using EnvLookup = std::optional<std::string> (*)(std::string_view name);
 std::optional<std::string> RealEnv(std::string_view name);
 
-// Parses and validates YAML text. `source` names it in messages ("demo.yaml").
-// On failure: kInvalidRequest with a path-qualified message (first error found).
+// Parses and validates YAML text (schema: docs/configuration.md). `source` names it in YAML
+// syntax errors ("demo.yaml:12:3: ..."); every other message is "<path>: <what is wrong>" with the
+// path in YAML key names, and Error::param holds the path.
+// Every string value may use ${NAME}, replaced by the variable's value from `env` (an unset
+// variable is an error; "$$" is a literal "$"). Keys, numbers, booleans and prices are not
+// substituted. api_key is read from `env` under the name api_key_env; its value never appears in
+// any message.
+// On failure: kInvalidRequest with the first error found; then ValidateConfig runs on the result.
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source,
                                  EnvLookup env = &RealEnv);
+
+// Checks a typed Config as a whole (ranges, names, kinds, URLs, windows, duplicates, and
+// CheckReferences), with the same path-qualified messages as ParseConfig. ParseConfig calls it;
+// call it yourself on a Config built in code. Fails with kInvalidRequest (first error found).
+core::Status ValidateConfig(const Config& config);
+
+// Only the cross-references: unique provider names, model ids and alias names; every model's
+// provider exists; every alias lists at least one model, each existing and listed once; no alias
+// is named like a model. Fails with kInvalidRequest, e.g. `aliases.economy[1]: unknown model
+// "kimi-k3"`. Catalog::Build calls it.
+core::Status CheckReferences(const Config& config);
 
 // Reads and parses a file. Fails with kNotFound when it can't be read.
 core::Result<Config> LoadConfigFile(const std::string& path, EnvLookup env = &RealEnv);

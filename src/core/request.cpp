@@ -4,8 +4,10 @@ namespace sy::core {
 
 std::string_view DialectName(Dialect dialect) {
   switch (dialect) {
-    case Dialect::kOpenAiChat: return "openai";
-    case Dialect::kAnthropicMessages: return "anthropic";
+    case Dialect::kOpenAiChat:
+      return "openai";
+    case Dialect::kAnthropicMessages:
+      return "anthropic";
   }
   return "openai";
 }

@@ -21,14 +21,15 @@ namespace sy::core {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(const T& value) : v_(std::in_place_index<0>, value) {}  // NOLINT: implicit by design
+  Result(const T& value) : v_(std::in_place_index<0>, value) {}        // NOLINT: implicit by design
   Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Result(const Error& error) : v_(std::in_place_index<1>, error) {}   // NOLINT
+  Result(const Error& error) : v_(std::in_place_index<1>, error) {}    // NOLINT
   Result(Error&& error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
-  Result(U&& value) : v_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
+      Result(U&& value)
+      : v_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -59,7 +60,7 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(const Error& error) : error_(error), ok_(false) {}  // NOLINT
+  Result(const Error& error) : error_(error), ok_(false) {}        // NOLINT
   Result(Error&& error) : error_(std::move(error)), ok_(false) {}  // NOLINT
 
   bool has_value() const { return ok_; }

@@ -1,0 +1,81 @@
+#include "catalog/catalog.h"
+
+#include <cstdlib>
+#include <functional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace sy::catalog {
+
+// Keys are views into config_'s strings, which live (unchanged) as long as the Catalog.
+struct Catalog::Index {
+  std::unordered_map<std::string_view, const config::ModelConfig*> models;
+  std::unordered_map<std::string_view, const config::ProviderConfig*> providers;
+  std::unordered_map<std::string_view, std::vector<const config::ModelConfig*>> aliases;
+  std::vector<const config::ProviderConfig*> provider_of;  // by index into config.models
+};
+
+Catalog::Catalog(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {}
+
+Catalog::~Catalog() = default;
+
+core::Result<std::shared_ptr<const Catalog>> Catalog::Build(
+    std::shared_ptr<const config::Config> config) {
+  if (!config) return core::MakeError(core::Errc::kInternal, "Catalog::Build: no config");
+  if (auto status = config::CheckReferences(*config); !status) return status.error();
+
+  auto index = std::make_unique<Index>();
+  for (const config::ProviderConfig& p : config->providers) index->providers.emplace(p.name, &p);
+  for (const config::ModelConfig& m : config->models) {
+    index->models.emplace(m.id, &m);
+    index->provider_of.push_back(index->providers.at(m.provider));
+  }
+  for (const config::AliasConfig& a : config->aliases) {
+    std::vector<const config::ModelConfig*> models;
+    models.reserve(a.models.size());
+    for (const std::string& id : a.models) models.push_back(index->models.at(id));
+    index->aliases.emplace(a.name, std::move(models));
+  }
+
+  // The constructor is private, so make_shared cannot reach it.
+  std::shared_ptr<Catalog> catalog(new Catalog(std::move(config)));
+  catalog->index_ = std::move(index);
+  return std::shared_ptr<const Catalog>(std::move(catalog));
+}
+
+const config::ModelConfig* Catalog::FindModel(std::string_view id) const {
+  const auto it = index_->models.find(id);
+  return it == index_->models.end() ? nullptr : it->second;
+}
+
+const config::ProviderConfig* Catalog::FindProvider(std::string_view name) const {
+  const auto it = index_->providers.find(name);
+  return it == index_->providers.end() ? nullptr : it->second;
+}
+
+const config::ProviderConfig& Catalog::ProviderOf(const config::ModelConfig& model) const {
+  const config::ModelConfig* first = config_->models.data();
+  const config::ModelConfig* last = first + config_->models.size();
+  // std::less orders unrelated pointers too, so a model from another catalog is caught.
+  const std::less<> before;
+  if (before(&model, first) || !before(&model, last)) std::abort();  // REQUIRES violated
+  return *index_->provider_of[static_cast<size_t>(&model - first)];
+}
+
+core::Result<std::vector<const config::ModelConfig*>> Catalog::Resolve(
+    std::string_view name) const {
+  if (const config::ModelConfig* model = FindModel(name)) {
+    return std::vector<const config::ModelConfig*>{model};
+  }
+  if (const auto it = index_->aliases.find(name); it != index_->aliases.end()) return it->second;
+  core::Error error =
+      core::MakeError(core::Errc::kNotFound, "unknown model \"" + std::string(name.substr(0, 100)) +
+                                                 (name.size() > 100 ? "...\"" : "\""));
+  error.param = "model";
+  return error;
+}
+
+bool Catalog::IsAlias(std::string_view name) const { return index_->aliases.contains(name); }
+
+}  // namespace sy::catalog

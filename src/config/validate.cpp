@@ -1,0 +1,308 @@
+// Whole-config checks on the typed result: ranges, names, kinds, URLs, price windows, duplicates
+// and cross-references. Paths use the YAML key names, so a message points at the line to fix.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "config/detail/yaml_reader.h"
+
+namespace sy::config {
+namespace {
+
+using detail::IndexPath;
+using detail::JoinPath;
+using detail::Quote;
+
+constexpr int64_t kMaxMillis = 86'400'000;  // one day
+constexpr int kMinutesPerDay = 24 * 60;
+
+// Keeps the first failure; later checks become no-ops.
+class Checker {
+ public:
+  bool ok() const { return !error_.has_value(); }
+  core::Status status() const {
+    if (error_) return *error_;
+    return {};
+  }
+  void Fail(std::string_view path, std::string_view what) {
+    if (!error_) error_ = detail::PathError(path, what);
+  }
+  void Take(const core::Status& status) {
+    if (!status && !error_) error_ = status.error();
+  }
+  void Range(std::string_view path, int64_t value, int64_t lo, int64_t hi) {
+    if (value < lo || value > hi) {
+      Fail(path, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
+                     std::to_string(value));
+    }
+  }
+  void Millis(std::string_view path, std::chrono::milliseconds value, int64_t lo) {
+    Range(path, value.count(), lo, kMaxMillis);
+  }
+
+ private:
+  std::optional<core::Error> error_;
+};
+
+bool IsNameChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         std::string_view("._:/@+-").find(c) != std::string_view::npos;
+}
+
+void CheckName(Checker& c, std::string_view path, std::string_view name) {
+  if (name.empty() || name.size() > 128 || !std::all_of(name.begin(), name.end(), IsNameChar)) {
+    c.Fail(path,
+           "invalid name " + Quote(name) + " (use 1 to 128 letters, digits and . _ - : / @ +)");
+  }
+}
+
+bool IsPort(std::string_view text, bool allow_zero) {
+  if (text.empty() || text.size() > 5) return false;
+  if (!std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return false;
+  }
+  const int port = std::stoi(std::string(text));
+  return port <= 65535 && (allow_zero || port > 0);
+}
+
+// "host:port" or "[v6]:port" -> true when well formed (port 0 asks for an ephemeral port).
+bool IsHostPort(std::string_view text, bool allow_zero_port) {
+  size_t colon = 0;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    colon = close + 1;
+    if (colon >= text.size() || text[colon] != ':') return false;
+  } else {
+    colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    if (text.substr(0, colon).find(':') != std::string_view::npos) return false;
+  }
+  return IsPort(text.substr(colon + 1), allow_zero_port);
+}
+
+// host, host:port, [v6] or [v6]:port.
+bool IsAuthority(std::string_view authority) {
+  if (authority.empty()) return false;
+  if (authority.front() == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    return close + 1 == authority.size() || IsHostPort(authority, /*allow_zero_port=*/false);
+  }
+  return authority.find(':') == std::string_view::npos ||
+         IsHostPort(authority, /*allow_zero_port=*/false);
+}
+
+void CheckUrl(Checker& c, std::string_view path, std::string_view url) {
+  std::string lower(url);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch; });
+  const size_t scheme_end = lower.rfind("http://", 0) == 0    ? 7
+                            : lower.rfind("https://", 0) == 0 ? 8
+                                                              : 0;
+  // Query, fragment and user-info may carry secrets: these messages do not echo the URL.
+  if (url.find_first_of("?#") != std::string_view::npos) {
+    return c.Fail(path, "must not contain a query or fragment");
+  }
+  const std::string_view rest = url.substr(scheme_end);
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  if (authority.find('@') != std::string_view::npos) {
+    return c.Fail(path, "must not contain credentials (user:password@); use api_key_env");
+  }
+  if (scheme_end == 0) return c.Fail(path, Quote(url) + " is not an http:// or https:// URL");
+  if (std::any_of(url.begin(), url.end(),
+                  [](char ch) { return static_cast<unsigned char>(ch) <= 0x20; })) {
+    return c.Fail(path, Quote(url) + " contains whitespace or control characters");
+  }
+  if (!IsAuthority(authority)) return c.Fail(path, Quote(url) + " has no valid host[:port]");
+}
+
+void CheckServer(Checker& c, const ServerConfig& s) {
+  if (!IsHostPort(s.listen, /*allow_zero_port=*/true)) {
+    c.Fail("server.listen", Quote(s.listen) + " is not host:port (e.g. 127.0.0.1:8080)");
+  }
+  c.Range("server.threads", s.threads, 0, 1024);
+  c.Range("server.max_body_bytes", s.max_body_bytes, 1, int64_t{1} << 32);
+  c.Range("server.max_header_bytes", s.max_header_bytes, 1, int64_t{1} << 20);
+  c.Range("server.max_json_depth", s.max_json_depth, 1, 10'000);
+  c.Millis("server.request_read_timeout_ms", s.request_read_timeout, 1);
+  c.Millis("server.idle_timeout_ms", s.idle_timeout, 1);
+}
+
+void CheckUnique(Checker& c, std::string_view path, const std::vector<std::string>& values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i].empty()) c.Fail(IndexPath(path, i), "must not be empty");
+    if (std::find(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(i), values[i]) !=
+        values.begin() + static_cast<std::ptrdiff_t>(i)) {
+      c.Fail(IndexPath(path, i), Quote(values[i]) + " is listed twice");
+    }
+  }
+}
+
+void CheckProvider(Checker& c, const ProviderConfig& p) {
+  const std::string path = JoinPath("providers", p.name);
+  CheckName(c, path, p.name);
+  if (p.kind.empty()) {
+    c.Fail(JoinPath(path, "kind"), "required");
+  } else if (p.kind != "openai" && p.kind != "anthropic") {
+    c.Fail(JoinPath(path, "kind"),
+           "unknown kind " + Quote(p.kind) + " (expected openai or anthropic)");
+  }
+  if (p.base_url.empty()) c.Fail(JoinPath(path, "base_url"), "required");
+  CheckUrl(c, JoinPath(path, "base_url"), p.base_url);
+  CheckUnique(c, JoinPath(path, "residency"), p.residency);
+  c.Millis(JoinPath(path, "timeouts.connect_ms"), p.timeouts.connect, 1);
+  c.Millis(JoinPath(path, "timeouts.first_byte_ms"), p.timeouts.first_byte, 1);
+  c.Millis(JoinPath(path, "timeouts.idle_ms"), p.timeouts.idle, 1);
+  c.Range(JoinPath(path, "max_idle_connections"), p.max_idle_connections, 0, 100'000);
+}
+
+void CheckPriceList(Checker& c, std::string_view path, const PriceList& list) {
+  const auto check = [&](std::string_view key, const core::PricePerMTokens& price) {
+    if (price.micro() < 0) c.Fail(JoinPath(path, key), "must not be negative");
+  };
+  check("input", list.input);
+  if (list.cached_input) check("cached_input", *list.cached_input);
+  if (list.cache_write) check("cache_write", *list.cache_write);
+  check("output", list.output);
+}
+
+void CheckWindow(Checker& c, std::string_view path, const PriceWindow& w) {
+  CheckName(c, JoinPath(path, "name"), w.name);
+  if (w.name == "standard") c.Fail(JoinPath(path, "name"), "\"standard\" is reserved");
+  c.Range(JoinPath(path, "start"), w.start_minute_utc, 0, kMinutesPerDay - 1);
+  c.Range(JoinPath(path, "end"), w.end_minute_utc, 0, kMinutesPerDay - 1);
+  if (w.start_minute_utc == w.end_minute_utc)
+    c.Fail(JoinPath(path, "end"), "must differ from start");
+  CheckPriceList(c, path, w.prices);
+}
+
+void CheckPrice(Checker& c, std::string_view path, const PriceSchedule& p) {
+  CheckPriceList(c, path, p.standard);
+  if (p.example && p.note.empty()) c.Fail(JoinPath(path, "note"), "required when example is true");
+  const std::string windows_path = JoinPath(path, "windows");
+  for (size_t i = 0; i < p.windows.size(); ++i) {
+    CheckWindow(c, IndexPath(windows_path, i), p.windows[i]);
+    for (size_t j = 0; j < i; ++j) {
+      if (p.windows[j].name == p.windows[i].name) {
+        c.Fail(JoinPath(IndexPath(windows_path, i), "name"),
+               "duplicate window name " + Quote(p.windows[i].name));
+      }
+    }
+  }
+}
+
+void CheckModel(Checker& c, const ModelConfig& m) {
+  const std::string path = JoinPath("models", m.id);
+  CheckName(c, path, m.id);
+  if (m.provider.empty()) c.Fail(JoinPath(path, "provider"), "required");
+  if (m.upstream_name.empty()) c.Fail(JoinPath(path, "upstream_name"), "must not be empty");
+  constexpr int64_t kMaxTokens = 1'000'000'000;
+  c.Range(JoinPath(path, "context_window"), m.context_window, 0, kMaxTokens);
+  c.Range(JoinPath(path, "max_output_tokens"), m.max_output_tokens, 0, kMaxTokens);
+  if (m.context_window > 0 && m.max_output_tokens > m.context_window) {
+    c.Fail(JoinPath(path, "max_output_tokens"), "exceeds context_window");
+  }
+  const std::string caps_path = JoinPath(path, "capabilities");
+  CheckUnique(c, caps_path, m.capabilities);
+  for (size_t i = 0; i < m.capabilities.size(); ++i) {
+    if (std::find(kCapabilities.begin(), kCapabilities.end(), m.capabilities[i]) ==
+        kCapabilities.end()) {
+      c.Fail(IndexPath(caps_path, i), "unknown capability " + Quote(m.capabilities[i]) +
+                                          " (expected tools, json_schema, vision or reasoning)");
+    }
+  }
+  if (std::find(kTiers.begin(), kTiers.end(), m.tier) == kTiers.end()) {
+    c.Fail(JoinPath(path, "tier"),
+           "unknown tier " + Quote(m.tier) + " (expected frontier, standard or economy)");
+  }
+  CheckPrice(c, JoinPath(path, "price"), m.price);
+}
+
+void CheckFailoverAndLedger(Checker& c, const FailoverConfig& f, const LedgerConfig& l) {
+  c.Millis("failover.total_deadline_ms", f.total_deadline, 1);
+  c.Range("failover.max_attempts", f.max_attempts, 1, 100);
+  c.Millis("failover.max_retry_after_ms", f.max_retry_after, 0);
+  if (l.sqlite_path.empty()) c.Fail("ledger.sqlite_path", "must not be empty");
+  c.Range("ledger.batch_size", l.batch_size, 1, 1'000'000);
+  c.Millis("ledger.flush_interval_ms", l.flush_interval, 1);
+  c.Range("ledger.queue_capacity", l.queue_capacity, 1, 100'000'000);
+  if (l.batch_size > l.queue_capacity) {
+    c.Fail("ledger.batch_size",
+           "must not exceed queue_capacity (" + std::to_string(l.queue_capacity) + ")");
+  }
+}
+
+template <typename T, typename Name>
+bool Contains(const std::vector<T>& items, size_t end, std::string_view name, Name name_of) {
+  for (size_t i = 0; i < end && i < items.size(); ++i) {
+    if (name_of(items[i]) == name) return true;
+  }
+  return false;
+}
+
+void CheckAliasReferences(Checker& c, const Config& config) {
+  const auto model_id = [](const ModelConfig& m) -> const std::string& { return m.id; };
+  const auto alias_name = [](const AliasConfig& a) -> const std::string& { return a.name; };
+  for (size_t i = 0; i < config.aliases.size(); ++i) {
+    const AliasConfig& alias = config.aliases[i];
+    const std::string path = JoinPath("aliases", alias.name);
+    if (Contains(config.aliases, i, alias.name, alias_name)) c.Fail(path, "duplicate alias name");
+    if (Contains(config.models, config.models.size(), alias.name, model_id)) {
+      c.Fail(path, "alias name is already a model id");
+    }
+    if (alias.models.empty()) c.Fail(path, "must list at least one model");
+    for (size_t j = 0; j < alias.models.size(); ++j) {
+      const std::string& id = alias.models[j];
+      if (Contains(config.models, config.models.size(), id, model_id)) continue;
+      if (Contains(config.aliases, config.aliases.size(), id, alias_name)) {
+        c.Fail(IndexPath(path, j), Quote(id) + " is an alias; an alias lists model ids");
+      }
+      c.Fail(IndexPath(path, j), "unknown model " + Quote(id));
+    }
+    CheckUnique(c, path, alias.models);
+  }
+}
+
+}  // namespace
+
+core::Status CheckReferences(const Config& config) {
+  Checker c;
+  const auto provider_name = [](const ProviderConfig& p) -> const std::string& { return p.name; };
+  const auto model_id = [](const ModelConfig& m) -> const std::string& { return m.id; };
+  for (size_t i = 0; i < config.providers.size(); ++i) {
+    const std::string& name = config.providers[i].name;
+    if (Contains(config.providers, i, name, provider_name)) {
+      c.Fail(JoinPath("providers", name), "duplicate provider name");
+    }
+  }
+  for (size_t i = 0; i < config.models.size(); ++i) {
+    const ModelConfig& m = config.models[i];
+    const std::string path = JoinPath("models", m.id);
+    if (Contains(config.models, i, m.id, model_id)) c.Fail(path, "duplicate model id");
+    if (!Contains(config.providers, config.providers.size(), m.provider, provider_name)) {
+      c.Fail(JoinPath(path, "provider"), "unknown provider " + Quote(m.provider));
+    }
+  }
+  CheckAliasReferences(c, config);
+  return c.status();
+}
+
+core::Status ValidateConfig(const Config& config) {
+  Checker c;
+  CheckServer(c, config.server);
+  for (const ProviderConfig& p : config.providers) CheckProvider(c, p);
+  if (config.models.empty()) c.Fail("models", "at least one model is required");
+  for (const ModelConfig& m : config.models) CheckModel(c, m);
+  for (const AliasConfig& a : config.aliases) CheckName(c, JoinPath("aliases", a.name), a.name);
+  c.Take(CheckReferences(config));
+  CheckFailoverAndLedger(c, config.failover, config.ledger);
+  return c.status();
+}
+
+}  // namespace sy::config
