@@ -1,0 +1,318 @@
+#include "http/client.h"
+
+#include <map>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include "http/detail/client_internal.h"
+
+namespace sy::http {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
+constexpr size_t kReadChunkBytes = 16 * 1024;
+
+struct Target {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string path;  // path and query
+  std::string origin;
+};
+
+core::Result<Target> ParseTarget(const std::string& url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || !parsed->has_authority()) {
+    return core::MakeError(core::Errc::kInvalidRequest, "\"" + url + "\" is not an absolute URL");
+  }
+  Target t;
+  const auto scheme = parsed->scheme();
+  if (scheme != "http" && scheme != "https") {
+    return core::MakeError(core::Errc::kInvalidRequest, "unsupported URL scheme in " + url);
+  }
+  t.tls = scheme == "https";
+  t.host = parsed->host_address();
+  t.port = parsed->has_port() ? std::string(parsed->port()) : (t.tls ? "443" : "80");
+  t.path = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
+  if (parsed->has_query()) t.path += "?" + std::string(parsed->encoded_query());
+  t.origin = std::string(scheme) + "://" + t.host + ":" + t.port;
+  return t;
+}
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+struct Connection {
+  explicit Connection(std::variant<PlainStream, TlsStream> s) : stream(std::move(s)) {}
+  std::variant<PlainStream, TlsStream> stream;
+  beast::flat_buffer buffer;
+  std::string origin;
+
+  beast::tcp_stream& tcp() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+                      stream);
+  }
+  void Expire(std::chrono::milliseconds timeout, Clock::time_point deadline) {
+    tcp().expires_at(std::min(Clock::now() + timeout, deadline));
+  }
+};
+
+core::Error ErrorFrom(const beast::error_code& ec, std::string_view during) {
+  const bool timeout = ec == beast::error::timeout;
+  return core::MakeError(
+      timeout ? core::Errc::kUpstreamTimeout : core::Errc::kUpstreamUnavailable,
+      std::string(timeout ? "upstream timed out " : "upstream connection failed ") +
+          std::string(during) + (timeout ? "" : ": " + ec.message()));
+}
+
+bool IsStaleConnection(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+         ec == net::ssl::error::stream_truncated;
+}
+
+class AsioClient;
+
+class AsioResponse final : public ClientResponse {
+ public:
+  AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
+               std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
+               const ClientRequest& request);
+  ~AsioResponse() override;
+  int status() const override { return status_; }
+  const Headers& headers() const override { return headers_; }
+  Task<core::Result<std::string>> Read() override;
+
+ private:
+  AsioClient& owner_;
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  std::chrono::milliseconds idle_timeout_;
+  Clock::time_point deadline_;
+  int status_ = 0;
+  Headers headers_;
+  bool done_ = false;
+};
+
+class AsioClient final : public Client {
+ public:
+  explicit AsioClient(net::io_context& ioc) : ioc_(ioc) {}
+
+  Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) override {
+    auto target = ParseTarget(request.url);
+    if (!target) co_return target.error();
+    bhttp::request<bhttp::string_body> msg{bhttp::string_to_verb(request.method), target->path, 11};
+    msg.set(bhttp::field::host, target->host);
+    for (const auto& h : request.headers) msg.set(h.name, h.value);
+    msg.keep_alive(true);
+    msg.body() = std::move(request.body);
+    msg.prepare_payload();
+
+    for (int attempt = 0;; ++attempt) {
+      auto conn = TakeIdle(target->origin);
+      const bool reused = conn != nullptr;
+      if (!conn) {
+        auto fresh = co_await Connect(*target, request);
+        if (!fresh) co_return fresh.error();
+        conn = std::move(*fresh);
+      }
+      auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
+      parser->body_limit(boost::none);  // callers bound what they keep (ReadAll)
+      auto ec = co_await Exchange(*conn, msg, *parser, request);
+      if (!ec) {
+        co_return std::unique_ptr<ClientResponse>(
+            new AsioResponse(*this, std::move(conn), std::move(parser), request));
+      }
+      if (!(reused && attempt == 0 && IsStaleConnection(ec))) {
+        co_return ErrorFrom(ec, "while waiting for the response head");
+      }
+    }
+  }
+
+  void Close() override {
+    closed_ = true;
+    idle_.clear();
+  }
+
+  void Release(std::unique_ptr<Connection> conn, size_t max_idle = 64) {
+    if (closed_) return;
+    auto& list = idle_[conn->origin];
+    if (list.size() < max_idle) list.push_back(std::move(conn));
+  }
+
+ private:
+  std::unique_ptr<Connection> TakeIdle(const std::string& origin) {
+    auto it = idle_.find(origin);
+    if (it == idle_.end() || it->second.empty()) return nullptr;
+    auto conn = std::move(it->second.back());
+    it->second.pop_back();
+    return conn;
+  }
+
+  Task<beast::error_code> Exchange(Connection& conn, bhttp::request<bhttp::string_body>& msg,
+                                   bhttp::response_parser<bhttp::buffer_body>& parser,
+                                   const ClientRequest& request) {
+    conn.Expire(request.first_byte_timeout, request.deadline);
+    auto [wec, written] = co_await std::visit(
+        [&](auto& s) { return bhttp::async_write(s, msg, kUseTuple); }, conn.stream);
+    if (wec) co_return wec;
+    auto [rec, read] = co_await std::visit(
+        [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, parser, kUseTuple); },
+        conn.stream);
+    co_return rec;
+  }
+
+  Task<core::Result<std::unique_ptr<Connection>>> Connect(const Target& target,
+                                                          const ClientRequest& request) {
+    tcp::resolver resolver(ioc_);
+    auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, kUseTuple);
+    if (rec) {
+      co_return core::MakeError(core::Errc::kUpstreamUnavailable,
+                                "cannot resolve " + target.host + ": " + rec.message());
+    }
+    beast::tcp_stream tcp_stream(ioc_);
+    tcp_stream.expires_at(std::min(Clock::now() + request.connect_timeout, request.deadline));
+    auto [cec, endpoint] = co_await tcp_stream.async_connect(endpoints, kUseTuple);
+    if (cec) co_return ErrorFrom(cec, "connecting to " + target.origin);
+    boost::system::error_code ignored;
+    tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
+    std::unique_ptr<Connection> conn;
+    if (!target.tls) {
+      conn = std::make_unique<Connection>(std::move(tcp_stream));
+    } else {
+      auto tls = co_await Handshake(std::move(tcp_stream), target, request);
+      if (!tls) co_return tls.error();
+      conn = std::move(*tls);
+    }
+    conn->origin = target.origin;
+    co_return conn;
+  }
+
+  Task<core::Result<std::unique_ptr<Connection>>> Handshake(beast::tcp_stream tcp_stream,
+                                                            const Target& target,
+                                                            const ClientRequest& request) {
+    auto ctx = Context(request.tls);
+    if (!ctx) co_return ctx.error();
+    auto conn = std::make_unique<Connection>(TlsStream(std::move(tcp_stream), **ctx));
+    auto& tls = std::get<TlsStream>(conn->stream);
+    // SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion.
+    if (!SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                  const_cast<char*>(target.host.c_str()))) {
+      co_return core::MakeError(core::Errc::kUpstreamUnavailable, "cannot set TLS SNI");
+    }
+    if (request.tls.verify) tls.set_verify_callback(ssl::host_name_verification(target.host));
+    auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, kUseTuple);
+    if (hec) co_return ErrorFrom(hec, "in the TLS handshake with " + target.origin);
+    co_return conn;
+  }
+
+  core::Result<ssl::context*> Context(const TlsOptions& tls) {
+    const std::string key = (tls.verify ? "v:" : "n:") + tls.ca_file;
+    if (auto it = contexts_.find(key); it != contexts_.end()) return it->second.get();
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    boost::system::error_code ec;
+    if (tls.ca_file.empty()) {
+      ctx->set_default_verify_paths(ec);
+    } else {
+      ctx->load_verify_file(tls.ca_file, ec);
+    }
+    if (ec) {
+      return core::MakeError(core::Errc::kInternal, "cannot load CA certificates: " + ec.message());
+    }
+    ctx->set_verify_mode(tls.verify ? ssl::verify_peer : ssl::verify_none);
+    return contexts_.emplace(key, std::move(ctx)).first->second.get();
+  }
+
+  net::io_context& ioc_;
+  std::map<std::string, std::unique_ptr<ssl::context>> contexts_;
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+  bool closed_ = false;
+};
+
+AsioResponse::AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
+                           std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
+                           const ClientRequest& request)
+    : owner_(owner),
+      conn_(std::move(conn)),
+      parser_(std::move(parser)),
+      idle_timeout_(request.idle_timeout),
+      deadline_(request.deadline) {
+  const auto& head = parser_->get();
+  status_ = static_cast<int>(head.result_int());
+  for (const auto& field : head) {
+    headers_.Add(std::string(field.name_string()), std::string(field.value()));
+  }
+}
+
+AsioResponse::~AsioResponse() {
+  // Only a fully read body leaves the connection at a message boundary, fit for reuse.
+  if (conn_ && done_ && parser_->get().keep_alive()) owner_.Release(std::move(conn_));
+}
+
+Task<core::Result<std::string>> AsioResponse::Read() {
+  std::string out;
+  while (!done_ && out.empty()) {
+    if (parser_->is_done()) {
+      done_ = true;
+      break;
+    }
+    out.resize(kReadChunkBytes);
+    auto& body = parser_->get().body();
+    body.data = out.data();
+    body.size = out.size();
+    conn_->Expire(idle_timeout_, deadline_);
+    auto [ec, n] = co_await std::visit(
+        [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kUseTuple); },
+        conn_->stream);
+    if (ec && ec != bhttp::error::need_buffer) {
+      conn_.reset();
+      co_return ErrorFrom(ec, "while reading the response body");
+    }
+    out.resize(kReadChunkBytes - body.size);
+    if (parser_->is_done()) done_ = true;
+  }
+  co_return out;
+}
+
+}  // namespace
+
+Task<core::Result<std::string>> ClientResponse::ReadAll(int64_t limit_bytes) {
+  std::string all;
+  for (;;) {
+    auto piece = co_await Read();
+    if (!piece) co_return piece.error();
+    if (piece->empty()) co_return all;
+    if (static_cast<int64_t>(all.size() + piece->size()) > limit_bytes) {
+      co_return core::MakeError(
+          core::Errc::kUpstreamUnavailable,
+          "upstream response exceeds " + std::to_string(limit_bytes) + " bytes");
+    }
+    all += *piece;
+  }
+}
+
+namespace detail {
+
+std::unique_ptr<Client> MakeClient(boost::asio::io_context& ioc) {
+  return std::make_unique<AsioClient>(ioc);
+}
+
+}  // namespace detail
+}  // namespace sy::http

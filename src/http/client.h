@@ -1,0 +1,65 @@
+// http::Client: HTTP/1.1 client for upstream calls, with keep-alive connection reuse and TLS.
+//
+// There is one Client per worker thread (ServerRequest::client); it is not thread-safe and is
+// used only from its worker's io_context, which is what makes the pool lock-free. https URLs are
+// verified against the system trust store (or TlsOptions::ca_file) with SNI and host name
+// checks; a failed verification is an error, never a warning.
+//
+// Lifetime: a ClientResponse may outlive the Send call, not the Client.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "http/headers.h"
+#include "http/task.h"
+
+namespace sy::http {
+
+struct TlsOptions {
+  bool verify = true;
+  std::string ca_file;  // "" = system store
+};
+
+struct ClientRequest {
+  std::string method = "POST";
+  std::string url;  // absolute http:// or https:// URL
+  Headers headers;
+  std::string body;
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds first_byte_timeout{60'000};  // until the response head arrives
+  std::chrono::milliseconds idle_timeout{60'000};        // between body reads
+  // No operation runs past this point, whatever the per-step timeouts say.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  TlsOptions tls;
+};
+
+// A response whose head has arrived; the body is read as it comes.
+class ClientResponse {
+ public:
+  virtual ~ClientResponse() = default;
+  virtual int status() const = 0;
+  virtual const Headers& headers() const = 0;
+  // The next piece of the body as it arrives (chunk framing removed); "" once the body is done.
+  // Fails with kUpstreamTimeout (idle timeout or deadline) or kUpstreamUnavailable (reset).
+  virtual Task<core::Result<std::string>> Read() = 0;
+  // The rest of the body; fails with kUpstreamUnavailable past `limit_bytes`.
+  Task<core::Result<std::string>> ReadAll(int64_t limit_bytes);
+};
+
+class Client {
+ public:
+  virtual ~Client() = default;
+  // Sends the request and waits for the response head (any status).
+  // Fails with kUpstreamTimeout (connect or first byte), kUpstreamUnavailable (resolve, connect,
+  // TLS, reset), kInvalidRequest (bad URL). A reused keep-alive connection that turns out to be
+  // closed is retried once on a fresh connection before the request counts as failed.
+  virtual Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) = 0;
+  // Drops idle connections; later responses close their connections instead of returning them.
+  virtual void Close() = 0;
+};
+
+}  // namespace sy::http

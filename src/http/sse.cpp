@@ -1,0 +1,64 @@
+#include "http/sse.h"
+
+namespace sy::http {
+
+std::optional<std::string_view> SseParser::NextLine() {
+  const size_t end = buffer_.find_first_of("\r\n", pos_);
+  if (end == std::string::npos) return std::nullopt;
+  size_t next = end + 1;
+  if (buffer_[end] == '\r') {
+    if (next == buffer_.size()) return std::nullopt;  // a '\n' may still follow
+    if (buffer_[next] == '\n') ++next;
+  }
+  std::string_view line(buffer_.data() + pos_, end - pos_);
+  pos_ = next;
+  return line;
+}
+
+std::optional<SseEvent> SseParser::Next() {
+  while (auto line = NextLine()) {
+    if (line->empty()) {
+      if (!pending_has_data_ && pending_.event.empty()) continue;
+      SseEvent out = std::move(pending_);
+      pending_ = {};
+      pending_has_data_ = false;
+      return out;
+    }
+    if (line->front() == ':') continue;
+    const size_t colon = line->find(':');
+    std::string_view field = line->substr(0, colon);
+    std::string_view value;
+    if (colon != std::string_view::npos) {
+      value = line->substr(colon + 1);
+      if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    }
+    if (field == "data") {
+      if (pending_has_data_) pending_.data.push_back('\n');
+      pending_.data.append(value);
+      pending_has_data_ = true;
+    } else if (field == "event") {
+      pending_.event.assign(value);
+    }
+  }
+  if (pos_ > 0 && pos_ * 2 >= buffer_.size()) {  // compact without quadratic copying
+    buffer_.erase(0, pos_);
+    pos_ = 0;
+  }
+  return std::nullopt;
+}
+
+bool SseParser::has_partial() const {
+  return pending_has_data_ || !pending_.event.empty() || pos_ < buffer_.size();
+}
+
+std::string FormatSse(std::string_view event, std::string_view data) {
+  std::string out;
+  out.reserve(event.size() + data.size() + 16);
+  if (!event.empty()) {
+    out.append("event: ").append(event).push_back('\n');
+  }
+  out.append("data: ").append(data).append("\n\n");
+  return out;
+}
+
+}  // namespace sy::http
