@@ -1,0 +1,189 @@
+#include "api/openai/decode.h"
+
+#include <array>
+#include <string>
+
+#include <boost/json/parser.hpp>
+
+namespace sy::api::openai {
+namespace {
+
+namespace json = boost::json;
+
+core::Error Invalid(std::string param, std::string message) {
+  auto e = core::MakeError(core::Errc::kInvalidRequest, std::move(message));
+  e.param = std::move(param);
+  return e;
+}
+
+const char* KindName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+      return "an integer";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+core::Error WrongType(const std::string& param, const json::value& v, std::string_view expected) {
+  return Invalid(param, "Invalid type for '" + param + "': expected " + std::string(expected) +
+                            ", but got " + KindName(v) + ".");
+}
+
+bool IsInteger(const json::value& v) { return v.is_int64() || v.is_uint64(); }
+
+core::Status CheckOptional(const json::object& body, std::string_view name,
+                           bool (*ok)(const json::value&), std::string_view expected) {
+  const auto* v = body.if_contains(name);
+  if (!v || v->is_null() || ok(*v)) return {};
+  return WrongType(std::string(name), *v, expected);
+}
+
+core::Status CheckPositiveInt(const json::object& body, std::string_view name) {
+  const auto* v = body.if_contains(name);
+  if (!v || v->is_null()) return {};
+  if (!IsInteger(*v)) return WrongType(std::string(name), *v, "an integer");
+  if (v->is_int64() && v->get_int64() < 1) {
+    return Invalid(std::string(name),
+                   "Invalid '" + std::string(name) + "': expected an integer of at least 1.");
+  }
+  return {};
+}
+
+core::Status CheckMessage(const json::value& m, size_t index) {
+  const std::string at = "messages[" + std::to_string(index) + "]";
+  if (!m.is_object()) return WrongType(at, m, "an object");
+  const auto& msg = m.get_object();
+  const auto* role = msg.if_contains("role");
+  if (!role) return Invalid(at + ".role", "Missing required parameter: '" + at + ".role'.");
+  if (!role->is_string()) return WrongType(at + ".role", *role, "a string");
+  static constexpr std::array<std::string_view, 6> kRoles = {"system",    "developer", "user",
+                                                             "assistant", "tool",      "function"};
+  const std::string_view r = role->get_string();
+  if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
+    return Invalid(at + ".role", "Invalid value: '" + std::string(r) + "'. Supported values are: " +
+                                     "'system', 'developer', 'user', 'assistant', 'tool', and "
+                                     "'function'.");
+  }
+  const auto* content = msg.if_contains("content");
+  if (content && !content->is_string() && !content->is_array() && !content->is_null()) {
+    return WrongType(at + ".content", *content, "a string or an array of content parts");
+  }
+  if (!content && r != "assistant") {
+    return Invalid(at + ".content", "Missing required parameter: '" + at + ".content'.");
+  }
+  if (r == "tool" && !msg.contains("tool_call_id")) {
+    return Invalid(at + ".tool_call_id", "Missing required parameter: '" + at + ".tool_call_id'.");
+  }
+  return {};
+}
+
+core::Status CheckMessages(const json::object& body) {
+  const auto* messages = body.if_contains("messages");
+  if (!messages) return Invalid("messages", "Missing required parameter: 'messages'.");
+  if (!messages->is_array()) return WrongType("messages", *messages, "an array");
+  const auto& list = messages->get_array();
+  if (list.empty()) {
+    return Invalid("messages",
+                   "Invalid 'messages': empty array. Expected an array with minimum "
+                   "length 1.");
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (auto s = CheckMessage(list[i], i); !s) return s;
+  }
+  return {};
+}
+
+core::Status CheckTools(const json::object& body) {
+  const auto* tools = body.if_contains("tools");
+  if (!tools || tools->is_null()) return {};
+  if (!tools->is_array()) return WrongType("tools", *tools, "an array");
+  const auto& list = tools->get_array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string at = "tools[" + std::to_string(i) + "]";
+    const auto* fn = list[i].is_object() ? list[i].get_object().if_contains("function") : nullptr;
+    const auto* name = fn && fn->is_object() ? fn->get_object().if_contains("name") : nullptr;
+    if (!name || !name->is_string()) {
+      return Invalid(at + ".function.name",
+                     "Missing required parameter: '" + at + ".function.name'.");
+    }
+  }
+  return {};
+}
+
+core::Status CheckScalars(const json::object& body) {
+  auto is_bool = [](const json::value& v) { return v.is_bool(); };
+  auto is_number = [](const json::value& v) { return v.is_number(); };
+  auto is_object = [](const json::value& v) { return v.is_object(); };
+  auto is_stop = [](const json::value& v) { return v.is_string() || v.is_array(); };
+  auto is_tool_choice = [](const json::value& v) { return v.is_string() || v.is_object(); };
+  for (auto status : {CheckOptional(body, "stream", is_bool, "a boolean"),
+                      CheckOptional(body, "stream_options", is_object, "an object"),
+                      CheckOptional(body, "temperature", is_number, "a number"),
+                      CheckOptional(body, "top_p", is_number, "a number"),
+                      CheckOptional(body, "response_format", is_object, "an object"),
+                      CheckOptional(body, "stop", is_stop, "a string or an array"),
+                      CheckOptional(body, "tool_choice", is_tool_choice, "a string or an object"),
+                      CheckPositiveInt(body, "n"), CheckPositiveInt(body, "max_tokens"),
+                      CheckPositiveInt(body, "max_completion_tokens")}) {
+    if (!status) return status;
+  }
+  return {};
+}
+
+}  // namespace
+
+core::Result<json::value> ParseJson(std::string_view body, int64_t max_depth) {
+  json::parse_options options;
+  options.max_depth = static_cast<std::size_t>(max_depth);
+  json::parser parser(json::storage_ptr(), options);
+  boost::system::error_code ec;
+  parser.write(body.data(), body.size(), ec);
+  if (ec == json::error::too_deep) {
+    return Invalid(
+        "", "The request body is nested deeper than " + std::to_string(max_depth) + " levels.");
+  }
+  if (ec) {
+    return Invalid("", "The request body is not valid JSON (" + ec.message() +
+                           "). Send a JSON object encoded as UTF-8.");
+  }
+  return parser.release();
+}
+
+core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::Request& out) {
+  auto parsed = ParseJson(body, max_depth);
+  if (!parsed) return std::move(parsed).error();
+  if (!parsed->is_object()) return Invalid("", "The request body must be a JSON object.");
+  auto& obj = parsed->get_object();
+  const auto* model = obj.if_contains("model");
+  if (!model) return Invalid("model", "Missing required parameter: 'model'.");
+  if (!model->is_string()) return WrongType("model", *model, "a string");
+  out.model = std::string(model->get_string());
+  for (auto status : {CheckMessages(obj), CheckTools(obj), CheckScalars(obj)}) {
+    if (!status) return status;
+  }
+  out.dialect = core::Dialect::kOpenAiChat;
+  const auto* stream = obj.if_contains("stream");
+  out.stream = stream && stream->is_bool() && stream->get_bool();
+  const auto* options = obj.if_contains("stream_options");
+  const auto* include = options && options->is_object()
+                            ? options->get_object().if_contains("include_usage")
+                            : nullptr;
+  out.include_usage = include && include->is_bool() && include->get_bool();
+  out.body = std::move(obj);
+  return {};
+}
+
+}  // namespace sy::api::openai

@@ -1,0 +1,98 @@
+#include "api/openai/decode.h"
+
+#include <gtest/gtest.h>
+
+namespace sy::api::openai {
+namespace {
+
+core::Status Decode(std::string_view body, core::Request& out) {
+  return DecodeChatRequest(body, 64, out);
+}
+
+core::Error DecodeError(std::string_view body) {
+  core::Request out;
+  auto status = Decode(body, out);
+  EXPECT_FALSE(status.has_value()) << body;
+  return status.has_value() ? core::Error{} : status.error();
+}
+
+TEST(DecodeChatRequest, AcceptsAMinimalRequestAndKeepsUnknownFields) {
+  core::Request out;
+  ASSERT_TRUE(Decode(R"({"model":"economy","messages":[{"role":"user","content":"hi"}],
+                         "seed":7,"logit_bias":{"50256":-100}})",
+                     out));
+  EXPECT_EQ(out.model, "economy");
+  EXPECT_FALSE(out.stream);
+  EXPECT_EQ(out.dialect, core::Dialect::kOpenAiChat);
+  EXPECT_EQ(out.body.at("seed").as_int64(), 7);  // passed through untouched
+  EXPECT_TRUE(out.body.contains("logit_bias"));
+}
+
+TEST(DecodeChatRequest, ReadsStreamAndIncludeUsage) {
+  core::Request out;
+  ASSERT_TRUE(Decode(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,
+                         "stream_options":{"include_usage":true}})",
+                     out));
+  EXPECT_TRUE(out.stream);
+  EXPECT_TRUE(out.include_usage);
+}
+
+TEST(DecodeChatRequest, AssistantMessageMayOmitContentWhenCallingTools) {
+  core::Request out;
+  EXPECT_TRUE(Decode(R"({"model":"m","messages":[{"role":"user","content":"x"},
+      {"role":"assistant","tool_calls":[{"id":"c1","type":"function",
+        "function":{"name":"f","arguments":"{}"}}]},
+      {"role":"tool","tool_call_id":"c1","content":"42"}]})",
+                     out));
+}
+
+TEST(DecodeChatRequest, NamesTheOffendingParameter) {
+  EXPECT_EQ(DecodeError(R"({"messages":[]})").param, "model");
+  EXPECT_EQ(DecodeError(R"({"model":"m"})").param, "messages");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":"hi"})").param, "messages");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[]})").param, "messages");
+  EXPECT_EQ(DecodeError(R"({"model":7,"messages":[{"role":"user","content":"x"}]})").param,
+            "model");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"content":"x"}]})").param, "messages[0].role");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"robot","content":"x"}]})").param,
+            "messages[0].role");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"user","content":5}]})").param,
+            "messages[0].content");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"tool","content":"5"}]})").param,
+            "messages[0].tool_call_id");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"user","content":"x"}],
+                           "stream":"yes"})")
+                .param,
+            "stream");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"user","content":"x"}],"n":0})").param,
+            "n");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"user","content":"x"}],
+                           "tools":[{"type":"function","function":{}}]})")
+                .param,
+            "tools[0].function.name");
+}
+
+TEST(DecodeChatRequest, RejectsWhatIsNotAJsonObject) {
+  EXPECT_EQ(DecodeError("{not json").code, core::Errc::kInvalidRequest);
+  EXPECT_EQ(DecodeError("[1,2]").code, core::Errc::kInvalidRequest);
+  EXPECT_EQ(DecodeError(R"({"model":"m"} trailing)").code, core::Errc::kInvalidRequest);
+  EXPECT_EQ(DecodeError("").code, core::Errc::kInvalidRequest);
+}
+
+TEST(DecodeChatRequest, RejectsInvalidUtf8) {
+  const std::string body =
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\xC3\x28\"}]}";
+  EXPECT_NE(DecodeError(body).message.find("not valid JSON"), std::string::npos);
+}
+
+TEST(ParseJson, EnforcesTheDepthLimit) {
+  std::string deep(100, '[');
+  deep += std::string(100, ']');
+  auto parsed = ParseJson(deep, 64);
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_NE(parsed.error().message.find("deeper than 64"), std::string::npos);
+  EXPECT_TRUE(ParseJson(deep, 128).has_value());
+}
+
+}  // namespace
+}  // namespace sy::api::openai

@@ -1,0 +1,79 @@
+#include "api/openai/errors.h"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace sy::api::openai {
+namespace {
+
+namespace json = boost::json;
+
+struct Mapping {
+  int status;
+  const char* type;
+  const char* code;  // nullptr: null
+};
+
+Mapping MappingFor(const core::Error& e) {
+  using core::Errc;
+  switch (e.code) {
+    case Errc::kInvalidRequest:
+      return {400, "invalid_request_error", nullptr};
+    case Errc::kUnauthenticated:
+      return {401, "authentication_error", "invalid_api_key"};
+    case Errc::kForbidden:
+      return {403, "permission_error", nullptr};
+    case Errc::kNotFound:
+      return {404, "invalid_request_error", "model_not_found"};
+    case Errc::kPayloadTooLarge:
+      return e.param == "headers" ? Mapping{431, "invalid_request_error", "headers_too_large"}
+                                  : Mapping{413, "invalid_request_error", "request_too_large"};
+    case Errc::kRequestTimeout:
+      return {408, "invalid_request_error", "request_timeout"};
+    case Errc::kRateLimited:
+      return {429, "rate_limit_error", "rate_limit_exceeded"};
+    case Errc::kBudgetExceeded:
+      return {429, "insufficient_quota", "insufficient_quota"};
+    case Errc::kUpstreamTimeout:
+      return {504, "upstream_error", "upstream_timeout"};
+    case Errc::kUpstreamUnavailable:
+      return {502, "upstream_error", "upstream_unavailable"};
+    case Errc::kUpstreamRejected: {
+      // The upstream judged the request itself; keep its 4xx so the client can fix it.
+      const bool client_fault = e.upstream_status >= 400 && e.upstream_status < 500 &&
+                                e.upstream_status != 401 && e.upstream_status != 403;
+      return {client_fault ? e.upstream_status : 502, "invalid_request_error", "upstream_rejected"};
+    }
+    case Errc::kVerificationFailed:
+      return {502, "upstream_error", "verification_failed"};
+    case Errc::kInternal:
+      return {500, "server_error", nullptr};
+  }
+  return {500, "server_error", nullptr};
+}
+
+json::object ErrorObject(const core::Error& e, const Mapping& m) {
+  json::object err;
+  err["message"] = e.message;
+  err["type"] = m.type;
+  err["param"] = e.param.empty() ? json::value(nullptr) : json::value(e.param);
+  err["code"] = m.code ? json::value(m.code) : json::value(nullptr);
+  return err;
+}
+
+}  // namespace
+
+ErrorResponse EncodeError(const core::Error& error) {
+  const Mapping m = MappingFor(error);
+  json::object root;
+  root["error"] = ErrorObject(error, m);
+  return {m.status, json::serialize(root)};
+}
+
+std::string EncodeStreamError(const core::Error& error) {
+  json::object root;
+  root["error"] = ErrorObject(error, MappingFor(error));
+  return json::serialize(root);
+}
+
+}  // namespace sy::api::openai

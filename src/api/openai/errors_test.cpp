@@ -1,0 +1,56 @@
+#include "api/openai/errors.h"
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+namespace sy::api::openai {
+namespace {
+
+namespace json = boost::json;
+
+int StatusOf(core::Errc code, int upstream_status = 0, std::string param = "") {
+  auto e = core::MakeError(code, "m");
+  e.upstream_status = upstream_status;
+  e.param = std::move(param);
+  return EncodeError(e).status;
+}
+
+TEST(EncodeError, MapsEveryCodeToItsStatus) {
+  EXPECT_EQ(StatusOf(core::Errc::kInvalidRequest), 400);
+  EXPECT_EQ(StatusOf(core::Errc::kUnauthenticated), 401);
+  EXPECT_EQ(StatusOf(core::Errc::kForbidden), 403);
+  EXPECT_EQ(StatusOf(core::Errc::kNotFound), 404);
+  EXPECT_EQ(StatusOf(core::Errc::kRequestTimeout), 408);
+  EXPECT_EQ(StatusOf(core::Errc::kPayloadTooLarge), 413);
+  EXPECT_EQ(StatusOf(core::Errc::kPayloadTooLarge, 0, "headers"), 431);
+  EXPECT_EQ(StatusOf(core::Errc::kRateLimited), 429);
+  EXPECT_EQ(StatusOf(core::Errc::kUpstreamTimeout), 504);
+  EXPECT_EQ(StatusOf(core::Errc::kUpstreamUnavailable), 502);
+  EXPECT_EQ(StatusOf(core::Errc::kInternal), 500);
+}
+
+TEST(EncodeError, KeepsAnUpstreamVerdictOnTheRequestButNotOnOurCredentials) {
+  EXPECT_EQ(StatusOf(core::Errc::kUpstreamRejected, 400), 400);
+  EXPECT_EQ(StatusOf(core::Errc::kUpstreamRejected, 422), 422);
+  EXPECT_EQ(StatusOf(core::Errc::kUpstreamRejected, 401), 502);
+  EXPECT_EQ(StatusOf(core::Errc::kUpstreamRejected, 403), 502);
+}
+
+TEST(EncodeError, WritesOpenAisErrorShape) {
+  auto e = core::MakeError(core::Errc::kInvalidRequest, "Missing required parameter: 'model'.");
+  e.param = "model";
+  auto body = json::parse(EncodeError(e).body).as_object();
+  const auto& err = body.at("error").as_object();
+  EXPECT_EQ(err.at("message").as_string(), "Missing required parameter: 'model'.");
+  EXPECT_EQ(err.at("type").as_string(), "invalid_request_error");
+  EXPECT_EQ(err.at("param").as_string(), "model");
+  EXPECT_TRUE(err.at("code").is_null());
+}
+
+TEST(EncodeStreamError, IsAnErrorObjectWithoutStatus) {
+  auto body = json::parse(EncodeStreamError(core::MakeError(core::Errc::kUpstreamTimeout, "t")));
+  EXPECT_EQ(body.at("error").at("code").as_string(), "upstream_timeout");
+}
+
+}  // namespace
+}  // namespace sy::api::openai

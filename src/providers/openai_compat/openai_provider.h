@@ -1,0 +1,18 @@
+// The adapter for every OpenAI-compatible Chat Completions API (OpenAI, DeepSeek, Moonshot/Kimi,
+// vLLM, llama.cpp server, Ollama, ...): POST {base_url}/chat/completions with a bearer key.
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "providers/provider.h"
+
+namespace sy::providers {
+
+std::unique_ptr<Provider> MakeOpenAiProvider(const config::ProviderConfig& config);
+
+// Reads OpenAI's usage block ({prompt_tokens, completion_tokens, prompt_tokens_details.
+// cached_tokens, completion_tokens_details.reasoning_tokens}); nullopt when absent or null.
+std::optional<core::Usage> ParseOpenAiUsage(const boost::json::value& usage);
+
+}  // namespace sy::providers

@@ -1,0 +1,14 @@
+#include "providers/provider.h"
+
+#include "providers/openai_compat/openai_provider.h"
+
+namespace sy::providers {
+
+core::Result<std::unique_ptr<Provider>> MakeProvider(const config::ProviderConfig& config) {
+  if (config.kind == "openai") return MakeOpenAiProvider(config);
+  return core::MakeError(core::Errc::kInvalidRequest, "providers." + config.name +
+                                                          ".kind: no adapter for kind \"" +
+                                                          config.kind + "\" in this build");
+}
+
+}  // namespace sy::providers

@@ -1,0 +1,74 @@
+// providers::Provider: one upstream API kind (OpenAI-compatible, Anthropic, ...), speaking its
+// wire format. A provider encodes a core::Request for one model, sends it with the worker's
+// http::Client, and decodes the answer: the body, the usage block and, for streams, the events.
+//
+// Providers know nothing about routing or failover: one call is one attempt. Every failure is a
+// core::Error carrying the upstream status and retry-after when there was one.
+//
+// Thread-safety: a Provider is immutable after construction and shared by all workers; the
+// streams it returns belong to one request on one worker.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "config/config.h"
+#include "core/request.h"
+#include "core/result.h"
+#include "core/usage.h"
+#include "http/client.h"
+#include "http/task.h"
+
+namespace sy::providers {
+
+// Everything one attempt needs. All references must outlive the call and any stream it returns.
+struct Call {
+  const core::Request& request;
+  const config::ModelConfig& model;
+  http::Client& client;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+// A complete (non-streamed) answer in the upstream's dialect.
+struct Completion {
+  std::string body;         // the upstream's JSON body, unchanged
+  boost::json::value json;  // the same body, parsed
+  core::Usage usage;
+  std::string content_type;
+};
+
+// One event of a streamed answer, in the upstream's dialect.
+struct StreamEvent {
+  std::string event;        // SSE event name ("" for OpenAI chunks)
+  std::string data;         // the event's data, unchanged ("[DONE]" for OpenAI's terminator)
+  boost::json::value json;  // `data` parsed; null for "[DONE]"
+  std::optional<core::Usage> usage;  // set on the event that carries the usage block
+  bool terminal = false;             // the upstream's end-of-stream marker
+};
+
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  // The next event; nullopt after the terminal event. Fails with kUpstreamTimeout or
+  // kUpstreamUnavailable when the stream breaks, stalls or carries malformed or error events.
+  virtual http::Task<core::Result<std::optional<StreamEvent>>> Next() = 0;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  // The client dialect this provider speaks natively (requests in it are forwarded as is).
+  virtual core::Dialect dialect() const = 0;
+  virtual http::Task<core::Result<Completion>> Complete(const Call& call) = 0;
+  // Returns once the upstream accepted the stream (status 200 and its head received).
+  virtual http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) = 0;
+};
+
+// Builds the adapter for a provider's kind. Fails with kInvalidRequest for an unknown kind.
+core::Result<std::unique_ptr<Provider>> MakeProvider(const config::ProviderConfig& config);
+
+}  // namespace sy::providers
