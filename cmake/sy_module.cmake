@@ -11,6 +11,10 @@ function(sy_module)
   set(test_sources ${all_sources})
   list(FILTER test_sources INCLUDE REGEX "_test\\.cpp$")
 
+  if(NOT lib_sources)  # a module being written has no sources yet; keep the tree configurable
+    set(lib_sources ${CMAKE_CURRENT_BINARY_DIR}/empty.cpp)
+    file(WRITE ${lib_sources} "")
+  endif()
   add_library(sy_${ARG_NAME} STATIC ${lib_sources})
   target_include_directories(sy_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(sy_${ARG_NAME} PUBLIC ${ARG_DEPS})
