@@ -13,9 +13,9 @@ namespace sy::ledger {
 
 // One try against one model. A request has one Attempt per model tried, in order.
 struct Attempt {
-  std::string model;     // model id (catalog name)
-  std::string provider;  // provider name
-  int http_status = 0;   // upstream status, 0 when there was no answer (timeout, reset)
+  std::string model;          // model id (catalog name)
+  std::string provider;       // provider name
+  int http_status = 0;        // upstream status, 0 when there was no answer (timeout, reset)
   std::string error_code;     // core::ErrcName, "" on success
   std::string error_message;  // "" on success; never contains secrets
   int64_t latency_ms = 0;
@@ -34,14 +34,14 @@ struct Record {
   std::string provider;         // its provider; "" when none did
   std::vector<Attempt> attempts;
   core::Usage usage;
-  core::Money cost;             // exact; zero when nothing was billed
-  std::string price_list;       // "standard", "off-peak", ...; "" when no cost
+  core::Money cost;        // exact; zero when nothing was billed
+  std::string price_list;  // "standard", "off-peak", ...; "" when no cost
   bool stream = false;
-  int status = 0;               // HTTP status returned to the client
-  std::string error_code;       // core::ErrcName of the final error, "" on success
+  int status = 0;          // HTTP status returned to the client
+  std::string error_code;  // core::ErrcName of the final error, "" on success
   std::string error_message;
-  std::string route_reason;     // why this route: "alias economy", "model", ...
-  int64_t latency_ms = 0;       // total, request received to last byte sent
+  std::string route_reason;        // why this route: "alias economy", "model", ...
+  int64_t latency_ms = 0;          // total, request received to last byte sent
   std::optional<int64_t> ttft_ms;  // to the first streamed content byte sent (streams only)
 };
 

@@ -1,0 +1,213 @@
+#include "ledger/detail/schema.h"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+namespace sy::ledger::detail {
+namespace {
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS requests (
+  id INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  started_at_ms INTEGER NOT NULL,
+  day TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  dialect TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  requested_model TEXT NOT NULL,
+  chosen_model TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  usage_reported INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  cost_usd TEXT NOT NULL,
+  price_list TEXT NOT NULL,
+  stream INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  route_reason TEXT NOT NULL,
+  latency_ms INTEGER NOT NULL,
+  ttft_ms INTEGER,
+  attempts_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id);
+CREATE INDEX IF NOT EXISTS requests_task_id ON requests(task_id);
+CREATE INDEX IF NOT EXISTS requests_started_at ON requests(started_at_ms);
+CREATE INDEX IF NOT EXISTS requests_chosen_model ON requests(chosen_model);
+CREATE TABLE IF NOT EXISTS attempts (
+  request_row INTEGER NOT NULL REFERENCES requests(id),
+  request_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  latency_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_request_row ON attempts(request_row);
+CREATE INDEX IF NOT EXISTS attempts_request_id ON attempts(request_id);
+PRAGMA user_version = 1;
+)sql";
+
+// Column order of this statement is the Bind order in InsertRecord.
+constexpr const char* kInsertRequest =
+    "INSERT INTO requests (request_id, started_at_ms, day, tenant, key_id, task_id, dialect, "
+    "endpoint, requested_model, chosen_model, provider, input_tokens, cached_input_tokens, "
+    "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_reported, cost_pico, "
+    "cost_usd, price_list, stream, status, error_code, error_message, route_reason, latency_ms, "
+    "ttft_ms, attempts_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
+
+constexpr const char* kInsertAttempt =
+    "INSERT INTO attempts (request_row, request_id, idx, model, provider, http_status, "
+    "error_code, error_message, latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+core::Error TooNew(int64_t version) {
+  return core::MakeError(core::Errc::kInternal, "ledger schema version " + std::to_string(version) +
+                                                    " is newer than this binary supports (" +
+                                                    std::to_string(kSchemaVersion) + ")");
+}
+
+}  // namespace
+
+core::Status EnsureSchema(Db& db) {
+  if (auto s = db.Exec("BEGIN IMMEDIATE"); !s) return s;
+  auto version = db.QueryInt("PRAGMA user_version");
+  core::Status result;
+  if (!version) {
+    result = std::move(version).error();
+  } else if (*version > kSchemaVersion) {
+    result = TooNew(*version);
+  } else if (*version < 1) {
+    result = db.Exec(kSchemaV1);
+  }
+  // Later versions add `else if (*version < 2) ALTER TABLE ...` steps here.
+  if (!result) {
+    (void)db.Exec("ROLLBACK");
+    return result;
+  }
+  return db.Exec("COMMIT");
+}
+
+core::Status CheckReadableSchema(Db& db) {
+  auto version = db.QueryInt("PRAGMA user_version");
+  if (!version) return std::move(version).error();
+  if (*version > kSchemaVersion) return TooNew(*version);
+  if (*version < 1) {
+    return core::MakeError(core::Errc::kInternal, "not a Switchyard ledger (no ledger schema)");
+  }
+  return {};
+}
+
+std::string UtcDay(int64_t epoch_ms) {
+  using namespace std::chrono;
+  const sys_days day = floor<days>(sys_time<milliseconds>(milliseconds(epoch_ms)));
+  const year_month_day ymd(day);
+  std::array<char, 16> buf{};
+  std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf.data();
+}
+
+core::Result<RecordWriter> RecordWriter::Create(Db& db) {
+  auto request = db.Prepare(kInsertRequest);
+  if (!request) return std::move(request).error();
+  auto attempt = db.Prepare(kInsertAttempt);
+  if (!attempt) return std::move(attempt).error();
+  return RecordWriter(db, std::move(*request), std::move(*attempt));
+}
+
+core::Status RecordWriter::WriteBatch(std::span<const Record> records) {
+  if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s) return s;
+  for (const Record& record : records) {
+    if (auto s = InsertRecord(record); !s) {
+      (void)db_->Exec("ROLLBACK");
+      return s;
+    }
+  }
+  if (auto s = db_->Exec("COMMIT"); !s) {
+    (void)db_->Exec("ROLLBACK");
+    return s;
+  }
+  return {};
+}
+
+core::Status RecordWriter::InsertRecord(const Record& r) {
+  const std::string day = UtcDay(r.started_at_ms);
+  const std::string cost_usd = r.cost.ToString();
+  Statement& s = insert_request_;
+  s.BindText(1, r.request_id);
+  s.BindInt(2, r.started_at_ms);
+  s.BindText(3, day);
+  s.BindText(4, r.tenant);
+  s.BindText(5, r.key_id);
+  s.BindText(6, r.task_id);
+  s.BindText(7, r.dialect);
+  s.BindText(8, r.endpoint);
+  s.BindText(9, r.requested_model);
+  s.BindText(10, r.chosen_model);
+  s.BindText(11, r.provider);
+  s.BindInt(12, r.usage.input_tokens);
+  s.BindInt(13, r.usage.cached_input_tokens);
+  s.BindInt(14, r.usage.cache_write_input_tokens);
+  s.BindInt(15, r.usage.output_tokens);
+  s.BindInt(16, r.usage.reasoning_tokens);
+  s.BindInt(17, r.usage.reported ? 1 : 0);
+  s.BindInt(18, r.cost.pico());
+  s.BindText(19, cost_usd);
+  s.BindText(20, r.price_list);
+  s.BindInt(21, r.stream ? 1 : 0);
+  s.BindInt(22, r.status);
+  s.BindText(23, r.error_code);
+  s.BindText(24, r.error_message);
+  s.BindText(25, r.route_reason);
+  s.BindInt(26, r.latency_ms);
+  if (r.ttft_ms) {
+    s.BindInt(27, *r.ttft_ms);
+  } else {
+    s.BindNull(27);
+  }
+  s.BindInt(28, static_cast<int64_t>(r.attempts.size()));
+  if (s.Step() != SQLITE_DONE) {
+    core::Error error = db_->LastError("inserting ledger request " + r.request_id);
+    s.Reset();
+    return error;
+  }
+  s.Reset();
+  const int64_t row = sqlite3_last_insert_rowid(db_->get());
+
+  Statement& a = insert_attempt_;
+  for (size_t i = 0; i < r.attempts.size(); ++i) {
+    const Attempt& attempt = r.attempts[i];
+    a.BindInt(1, row);
+    a.BindText(2, r.request_id);
+    a.BindInt(3, static_cast<int64_t>(i));
+    a.BindText(4, attempt.model);
+    a.BindText(5, attempt.provider);
+    a.BindInt(6, attempt.http_status);
+    a.BindText(7, attempt.error_code);
+    a.BindText(8, attempt.error_message);
+    a.BindInt(9, attempt.latency_ms);
+    if (a.Step() != SQLITE_DONE) {
+      core::Error error = db_->LastError("inserting ledger attempt of " + r.request_id);
+      a.Reset();
+      return error;
+    }
+    a.Reset();
+  }
+  return {};
+}
+
+}  // namespace sy::ledger::detail

@@ -1,0 +1,58 @@
+// The ledger's SQLite schema and the batched writer of Records into it. Internal to ledger/.
+//
+// Schema (PRAGMA user_version = kSchemaVersion):
+//   requests  one row per client request, every Record field; cost as INTEGER cost_pico (exact,
+//             summed by queries) and TEXT cost_usd (exact decimal, for humans); `day` is the UTC
+//             'YYYY-MM-DD' of started_at_ms, for grouping.
+//   attempts  one row per upstream try: request_row (requests.id), request_id, idx (0-based order)
+//             model, provider, http_status, error_code, error_message, latency_ms.
+//
+// Thread-safety: as detail::Db — one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/result.h"
+#include "ledger/detail/sqlite.h"
+#include "ledger/record.h"
+
+namespace sy::ledger::detail {
+
+inline constexpr int64_t kSchemaVersion = 1;
+
+// Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
+// doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
+// schema is newer than this binary knows.
+core::Status EnsureSchema(Db& db);
+
+// Checks that `db` holds a ledger schema this binary can read (for read-only opens).
+core::Status CheckReadableSchema(Db& db);
+
+// "YYYY-MM-DD" (UTC) of a unix-epoch millisecond timestamp.
+std::string UtcDay(int64_t epoch_ms);
+
+// Writes batches of Records with prepared statements.
+// Ownership: holds statements of `db`; must be destroyed before it.
+class RecordWriter {
+ public:
+  static core::Result<RecordWriter> Create(Db& db);
+
+  // Writes all `records` in ONE transaction: either every row lands or none does (the
+  // transaction is rolled back on failure and the caller may retry the same batch).
+  core::Status WriteBatch(std::span<const Record> records);
+
+ private:
+  RecordWriter(Db& db, Statement insert_request, Statement insert_attempt)
+      : db_(&db),
+        insert_request_(std::move(insert_request)),
+        insert_attempt_(std::move(insert_attempt)) {}
+  core::Status InsertRecord(const Record& record);
+
+  Db* db_;
+  Statement insert_request_;
+  Statement insert_attempt_;
+};
+
+}  // namespace sy::ledger::detail

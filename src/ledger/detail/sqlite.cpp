@@ -1,0 +1,112 @@
+#include "ledger/detail/sqlite.h"
+
+#include <string>
+#include <utility>
+
+namespace sy::ledger::detail {
+
+Statement::Statement(Statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+void Statement::BindText(int index, std::string_view text) {
+  // nullptr destructor == SQLITE_STATIC: SQLite does not copy; the caller keeps the bytes alive.
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), nullptr);
+}
+
+void Statement::BindInt(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+
+void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+
+int Statement::Step() { return sqlite3_step(stmt_); }
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::ColumnText(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  if (text == nullptr || size <= 0) return {};
+  return {reinterpret_cast<const char*>(text), static_cast<size_t>(size)};
+}
+
+core::Result<Db> Db::Open(const std::string& path, int flags) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Db db(raw);  // owns the handle even on failure (sqlite3_open_v2 may allocate one)
+  if (rc != SQLITE_OK) {
+    const std::string reason = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    return core::MakeError(core::Errc::kInternal,
+                           "cannot open ledger database '" + path + "': " + reason);
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  return db;
+}
+
+Db::Db(Db&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Db& Db::operator=(Db&& other) noexcept {
+  if (this != &other) {
+    sqlite3_close_v2(db_);
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+
+Db::~Db() { sqlite3_close_v2(db_); }
+
+core::Status Db::Exec(const char* sql) {
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return LastError(sql);
+  }
+  return {};
+}
+
+core::Result<Statement> Db::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return LastError("preparing SQL");
+  }
+  return Statement(stmt);
+}
+
+core::Result<std::string> Db::QueryText(std::string_view sql) {
+  auto stmt = Prepare(sql);
+  if (!stmt) return std::move(stmt).error();
+  if (stmt->Step() != SQLITE_ROW) return LastError(sql);
+  return stmt->ColumnText(0);
+}
+
+core::Result<int64_t> Db::QueryInt(std::string_view sql) {
+  auto stmt = Prepare(sql);
+  if (!stmt) return std::move(stmt).error();
+  if (stmt->Step() != SQLITE_ROW) return LastError(sql);
+  return stmt->ColumnInt(0);
+}
+
+core::Error Db::LastError(std::string_view what) const {
+  std::string message(what);
+  message += ": ";
+  message += db_ != nullptr ? sqlite3_errmsg(db_) : "no database connection";
+  return core::MakeError(core::Errc::kInternal, std::move(message));
+}
+
+}  // namespace sy::ledger::detail

@@ -1,0 +1,77 @@
+// Thin RAII wrappers over the SQLite C API, shared by the ledger writer and the spend query.
+// Internal to ledger/: other modules use ledger/sink.h, ledger/sqlite_ledger.h and ledger/spend.h.
+//
+// Thread-safety: a Db and its Statements belong to one thread at a time (hand-off between
+// threads must be synchronised by the caller, e.g. by starting a thread).
+// Ownership: Db owns the connection; a Statement owns its prepared statement and must be
+// destroyed before the Db it came from.
+// Failure: fallible calls return core::Result / core::Status carrying SQLite's message.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <sqlite3.h>
+
+#include "core/result.h"
+
+namespace sy::ledger::detail {
+
+class Statement {
+ public:
+  Statement() = default;
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  // Parameter indexes are 1-based, as in SQLite. Text is bound without a copy: the bytes must
+  // stay alive until the next Reset().
+  void BindText(int index, std::string_view text);
+  void BindInt(int index, int64_t value);
+  void BindNull(int index);
+  // Returns the SQLite result code (SQLITE_ROW, SQLITE_DONE or an error code).
+  int Step();
+  // Resets the statement and clears its bindings so it can run again.
+  void Reset();
+
+  bool ColumnIsNull(int column) const;
+  int64_t ColumnInt(int column) const;
+  std::string ColumnText(int column) const;
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Db {
+ public:
+  // Opens `path` with sqlite3_open_v2 `flags`. Fails with kInternal naming the path and the
+  // SQLite reason.
+  static core::Result<Db> Open(const std::string& path, int flags);
+
+  Db() = default;
+  Db(Db&& other) noexcept;
+  Db& operator=(Db&& other) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  // Runs one or more SQL statements that return no rows we need.
+  core::Status Exec(const char* sql);
+  core::Result<Statement> Prepare(std::string_view sql);
+  // Runs a single-row, single-column query and returns column 0 as text / integer.
+  core::Result<std::string> QueryText(std::string_view sql);
+  core::Result<int64_t> QueryInt(std::string_view sql);
+  // kInternal error "<what>: <sqlite message>" from the connection's last failure.
+  core::Error LastError(std::string_view what) const;
+  sqlite3* get() const { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace sy::ledger::detail

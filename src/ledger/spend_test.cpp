@@ -1,0 +1,245 @@
+#include "ledger/spend.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ledger/detail/test_util.h"
+#include "ledger/sqlite_ledger.h"
+
+namespace sy::ledger {
+namespace {
+
+using test::TempDir;
+using ::testing::HasSubstr;
+
+constexpr int64_t kDay1 = 1'700'000'000'000;               // 2023-11-14 22:13:20 UTC
+constexpr int64_t kDay2 = kDay1 + int64_t{2} * 3'600'000;  // 2023-11-15 00:13:20 UTC
+
+Record Req(std::string id, std::string model, std::string task, std::string tenant,
+           int64_t cost_pico, int64_t started_at_ms = kDay1) {
+  Record r;
+  r.request_id = std::move(id);
+  r.chosen_model = std::move(model);
+  r.task_id = std::move(task);
+  r.tenant = std::move(tenant);
+  r.cost = core::Money::FromPico(cost_pico);
+  r.started_at_ms = started_at_ms;
+  r.status = 200;
+  r.usage.input_tokens = 1000;
+  r.usage.cached_input_tokens = 200;
+  r.usage.output_tokens = 30;
+  return r;
+}
+
+// Writes `records` through the real SqliteLedger and returns the db path.
+void WriteLedger(const std::string& path, std::vector<Record> records) {
+  auto ledger = SqliteLedger::Open({.path = path});
+  ASSERT_TRUE(ledger.has_value()) << ledger.error().message;
+  for (Record& r : records) (*ledger)->Append(std::move(r));
+  (*ledger)->Close();
+}
+
+const SpendRow* Find(const SpendReport& report, const std::string& key) {
+  for (const SpendRow& row : report.groups) {
+    if (row.key == key) return &row;
+  }
+  return nullptr;
+}
+
+class SpendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<Record> records;
+    records.push_back(Req("a", "gpt", "t1", "acme", 10'000'000'000'001));  // 10.000000000001
+    records.push_back(Req("b", "gpt", "t1", "acme", 2'344'999'999'999));   //  2.344999999999
+    records.push_back(Req("c", "flash", "t2", "beta", 3, kDay2));
+    Record failed = Req("d", "", "", "beta", 0, kDay2);  // no model answered
+    failed.status = 502;
+    failed.error_code = "upstream_unavailable";
+    failed.usage = {};
+    records.push_back(failed);
+    Record rejected = Req("e", "flash", "t2", "acme", 5'000'000'000, kDay2);
+    rejected.status = 200;
+    rejected.error_code = "verification_failed";  // answered, then failed verification
+    records.push_back(rejected);
+    for (const Record& r : records) hand_sum_pico_ += r.cost.pico();
+    WriteLedger(path_, std::move(records));
+  }
+
+  SpendReport Query(GroupBy by) {
+    auto report = QuerySpend(path_, by);
+    EXPECT_TRUE(report.has_value()) << (report ? "" : report.error().message);
+    return report ? *report : SpendReport{};
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.File("ledger.db");
+  int64_t hand_sum_pico_ = 0;
+};
+
+TEST_F(SpendTest, TotalsEqualTheHandSumToThePicoDollar) {
+  const SpendReport report = Query(GroupBy::kModel);
+  EXPECT_EQ(report.total.cost.pico(), hand_sum_pico_);
+  EXPECT_EQ(report.total.cost.pico(), 12'350'000'000'003);
+  EXPECT_EQ(report.total.cost.ToString(), "12.350000000003");
+  EXPECT_EQ(report.total.cost.ToCents(), "12.35");
+  EXPECT_EQ(report.total.requests, 5);
+  EXPECT_EQ(report.total.failed, 2);
+  EXPECT_EQ(report.total.input_tokens, 4000);
+  EXPECT_EQ(report.total.cached_input_tokens, 800);
+  EXPECT_EQ(report.total.output_tokens, 120);
+}
+
+TEST_F(SpendTest, GroupsByModelWithNoModelShownAsNone) {
+  const SpendReport report = Query(GroupBy::kModel);
+  ASSERT_EQ(report.groups.size(), 3u);
+  EXPECT_EQ(report.groups[0].key, "gpt");  // most expensive first
+  EXPECT_EQ(report.groups[0].cost.ToString(), "12.345");
+  EXPECT_EQ(report.groups[0].cost.ToCents(), "12.35");  // half away from zero
+  EXPECT_EQ(report.groups[0].requests, 2);
+  EXPECT_EQ(report.groups[0].failed, 0);
+  const SpendRow* none = Find(report, "(none)");
+  ASSERT_NE(none, nullptr);
+  EXPECT_EQ(none->requests, 1);
+  EXPECT_EQ(none->failed, 1);
+  EXPECT_EQ(none->cost.pico(), 0);
+  const SpendRow* flash = Find(report, "flash");
+  ASSERT_NE(flash, nullptr);
+  EXPECT_EQ(flash->cost.pico(), 5'000'000'003);
+  EXPECT_EQ(flash->failed, 1);
+  int64_t group_sum = 0;
+  for (const SpendRow& row : report.groups) group_sum += row.cost.pico();
+  EXPECT_EQ(group_sum, hand_sum_pico_);
+}
+
+TEST_F(SpendTest, GroupsByTaskDayAndTenant) {
+  const SpendReport by_task = Query(GroupBy::kTask);
+  ASSERT_EQ(by_task.groups.size(), 3u);
+  ASSERT_NE(Find(by_task, "(no task)"), nullptr);
+  EXPECT_EQ(Find(by_task, "t1")->cost.pico(), 12'345'000'000'000);
+
+  const SpendReport by_day = Query(GroupBy::kDay);
+  ASSERT_EQ(by_day.groups.size(), 2u);
+  EXPECT_EQ(by_day.groups[0].key, "2023-11-14");  // date order
+  EXPECT_EQ(by_day.groups[0].requests, 2);
+  EXPECT_EQ(by_day.groups[1].key, "2023-11-15");
+  EXPECT_EQ(by_day.groups[1].requests, 3);
+  EXPECT_EQ(by_day.groups[1].failed, 2);
+
+  const SpendReport by_tenant = Query(GroupBy::kTenant);
+  ASSERT_EQ(by_tenant.groups.size(), 2u);
+  EXPECT_EQ(Find(by_tenant, "acme")->cost.pico(), 12'350'000'000'000);
+  EXPECT_EQ(Find(by_tenant, "beta")->cost.pico(), 3);
+}
+
+TEST_F(SpendTest, JsonAndTableFromTheDatabase) {
+  const std::string json = FormatJson(Query(GroupBy::kTenant));
+  EXPECT_THAT(json, HasSubstr("\"group_by\":\"tenant\""));
+  EXPECT_THAT(json, HasSubstr("\"total\":{\"requests\":5,\"failed\":2,"));
+  EXPECT_THAT(json, HasSubstr("\"cost_usd\":\"12.350000000003\",\"cost_cents\":\"12.35\"}}"));
+  const std::string table = FormatTable(Query(GroupBy::kTenant));
+  EXPECT_THAT(table, HasSubstr("TOTAL"));
+  EXPECT_THAT(table, HasSubstr("12.350000000003"));
+}
+
+TEST(SpendFormatTest, JsonShape) {
+  SpendReport report;
+  report.group_by = GroupBy::kModel;
+  SpendRow row{.key = "m\"1",
+               .requests = 2,
+               .failed = 1,
+               .input_tokens = 10,
+               .cached_input_tokens = 4,
+               .output_tokens = 5,
+               .cost = core::Money::FromPico(12'345'000'000'000)};
+  report.groups.push_back(row);
+  report.total = row;
+  report.total.key = "";
+  EXPECT_EQ(FormatJson(report),
+            "{\"group_by\":\"model\",\"groups\":[{\"key\":\"m\\\"1\",\"requests\":2,\"failed\":1,"
+            "\"input_tokens\":10,\"cached_input_tokens\":4,\"output_tokens\":5,"
+            "\"cost_usd\":\"12.345\",\"cost_cents\":\"12.35\"}],\"total\":{\"requests\":2,"
+            "\"failed\":1,\"input_tokens\":10,\"cached_input_tokens\":4,\"output_tokens\":5,"
+            "\"cost_usd\":\"12.345\",\"cost_cents\":\"12.35\"}}\n");
+}
+
+TEST(SpendFormatTest, TableShape) {
+  SpendReport report;
+  report.group_by = GroupBy::kDay;
+  report.groups.push_back({.key = "2026-01-02",
+                           .requests = 3,
+                           .failed = 1,
+                           .input_tokens = 1200,
+                           .cached_input_tokens = 0,
+                           .output_tokens = 45,
+                           .cost = core::Money::FromPico(4'999'999'999)});
+  report.total = report.groups[0];
+  report.total.key = "";
+  EXPECT_EQ(FormatTable(report),
+            "day         requests  failed  input  cached  output        cost_usd  cost_cents\n"
+            "2026-01-02         3       1   1200       0      45  0.004999999999        0.00\n"
+            "-------------------------------------------------------------------------------\n"
+            "TOTAL              3       1   1200       0      45  0.004999999999        0.00\n");
+}
+
+TEST(SpendQueryTest, EmptyLedgerHasZeroTotals) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  WriteLedger(path, {});
+  auto report = QuerySpend(path, GroupBy::kModel);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_TRUE(report->groups.empty());
+  EXPECT_EQ(report->total.requests, 0);
+  EXPECT_EQ(report->total.cost.ToCents(), "0.00");
+}
+
+TEST(SpendQueryTest, MissingFileIsNotFoundAndNotCreated) {
+  TempDir dir;
+  const std::string path = dir.File("missing.db");
+  auto report = QuerySpend(path, GroupBy::kModel);
+  ASSERT_FALSE(report.has_value());
+  EXPECT_EQ(report.error().code, core::Errc::kNotFound);
+  EXPECT_THAT(report.error().message, HasSubstr(path));
+  EXPECT_EQ(std::fopen(path.c_str(), "rb"), nullptr);
+}
+
+TEST(SpendQueryTest, NonLedgerFilesAreRejected) {
+  TempDir dir;
+  const std::string text = dir.File("notes.txt");
+  std::FILE* f = std::fopen(text.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs("not a database at all, but long enough to have a header-sized prefix....\n", f);
+  std::fclose(f);
+  auto report = QuerySpend(text, GroupBy::kDay);
+  ASSERT_FALSE(report.has_value());
+  EXPECT_THAT(report.error().message, HasSubstr(text));
+
+  const std::string empty_db = dir.File("empty.db");
+  {
+    auto db = detail::Db::Open(empty_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(db->Exec("CREATE TABLE other (x INTEGER)").has_value());
+  }
+  report = QuerySpend(empty_db, GroupBy::kDay);
+  ASSERT_FALSE(report.has_value());
+  EXPECT_THAT(report.error().message, HasSubstr("not a Switchyard ledger"));
+}
+
+TEST(SpendQueryTest, ParseGroupBy) {
+  for (GroupBy by : {GroupBy::kModel, GroupBy::kTask, GroupBy::kDay, GroupBy::kTenant}) {
+    auto parsed = ParseGroupBy(GroupByName(by));
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(*parsed, by);
+  }
+  auto bad = ParseGroupBy("week");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_THAT(bad.error().message, HasSubstr("model, task, day or tenant"));
+}
+
+}  // namespace
+}  // namespace sy::ledger

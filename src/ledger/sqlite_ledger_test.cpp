@@ -1,0 +1,306 @@
+#include "ledger/sqlite_ledger.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "ledger/detail/schema.h"
+#include "ledger/detail/sqlite.h"
+#include "ledger/detail/test_util.h"
+
+namespace sy::ledger {
+namespace {
+
+using namespace std::chrono_literals;
+using test::MakeRecord;
+using test::QueryInt;
+using test::TempDir;
+
+std::unique_ptr<SqliteLedger> OpenLedger(const SqliteLedger::Options& options) {
+  auto ledger = SqliteLedger::Open(options);
+  EXPECT_TRUE(ledger.has_value()) << (ledger ? "" : ledger.error().message);
+  return ledger ? std::move(*ledger) : nullptr;
+}
+
+// Appends records [first, first + count) from `threads` threads, each a disjoint slice.
+void AppendConcurrently(SqliteLedger& ledger, int threads, int64_t per_thread) {
+  std::vector<std::thread> producers;
+  producers.reserve(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    producers.emplace_back([&ledger, t, per_thread] {
+      for (int64_t i = 0; i < per_thread; ++i) ledger.Append(MakeRecord(t * per_thread + i));
+    });
+  }
+  for (auto& producer : producers) producer.join();
+}
+
+int64_t ExpectedAttempts(int64_t n) {
+  int64_t total = 0;
+  for (int64_t i = 0; i < n; ++i) total += i % 3;
+  return total;
+}
+
+TEST(SqliteLedgerTest, ConcurrentAppendsLandExactlyOnceWithTheirAttempts) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path, .batch_size = 64, .flush_interval = 5ms});
+  ASSERT_NE(ledger, nullptr);
+  constexpr int kThreads = 6;
+  constexpr int64_t kPerThread = 400;
+  constexpr int64_t kTotal = kThreads * kPerThread;
+  AppendConcurrently(*ledger, kThreads, kPerThread);
+  ledger->Flush();
+
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), kTotal);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(DISTINCT request_id) FROM requests"), kTotal);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts"), ExpectedAttempts(kTotal));
+  // Every attempt points at its own request row, and attempts_count matches.
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM attempts a JOIN requests r ON a.request_row = r.id "
+                     "AND a.request_id = r.request_id"),
+            ExpectedAttempts(kTotal));
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM requests r WHERE attempts_count != "
+                     "(SELECT COUNT(*) FROM attempts a WHERE a.request_row = r.id)"),
+            0);
+  EXPECT_EQ(ledger->records_written(), static_cast<uint64_t>(kTotal));
+  EXPECT_GE(ledger->batches_written(), static_cast<uint64_t>(kTotal / 64));
+  EXPECT_EQ(ledger->write_errors(), 0u);
+  EXPECT_EQ(ledger->records_lost(), 0u);
+}
+
+TEST(SqliteLedgerTest, EveryFieldRoundTrips) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path});
+  ASSERT_NE(ledger, nullptr);
+  Record r = MakeRecord(5);  // 2 attempts, the first one failed
+  r.stream = true;
+  r.ttft_ms = 42;
+  r.error_code = "verification_failed";
+  r.error_message = "bad \"json\"";
+  r.status = 502;
+  r.usage.cache_write_input_tokens = 7;
+  r.usage.reasoning_tokens = 9;
+  r.cost = core::Money::FromPico(12'345'678'901'234);  // 12.345678901234 USD
+  ledger->Append(Record(r));
+  ledger->Append(MakeRecord(6));  // no ttft
+  ledger->Flush();
+
+  auto db = detail::Db::Open(path, SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(db.has_value());
+  auto stmt = db->Prepare(
+      "SELECT request_id, started_at_ms, day, tenant, key_id, task_id, dialect, endpoint, "
+      "requested_model, chosen_model, provider, input_tokens, cached_input_tokens, "
+      "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_reported, cost_pico, "
+      "cost_usd, price_list, stream, status, error_code, error_message, route_reason, "
+      "latency_ms, ttft_ms, attempts_count FROM requests ORDER BY id");
+  ASSERT_TRUE(stmt.has_value());
+  ASSERT_EQ(stmt->Step(), SQLITE_ROW);
+  EXPECT_EQ(stmt->ColumnText(0), r.request_id);
+  EXPECT_EQ(stmt->ColumnInt(1), r.started_at_ms);
+  EXPECT_EQ(stmt->ColumnText(2), "2023-11-14");
+  EXPECT_EQ(stmt->ColumnText(3), r.tenant);
+  EXPECT_EQ(stmt->ColumnText(4), r.key_id);
+  EXPECT_EQ(stmt->ColumnText(5), r.task_id);
+  EXPECT_EQ(stmt->ColumnText(6), r.dialect);
+  EXPECT_EQ(stmt->ColumnText(7), r.endpoint);
+  EXPECT_EQ(stmt->ColumnText(8), r.requested_model);
+  EXPECT_EQ(stmt->ColumnText(9), r.chosen_model);
+  EXPECT_EQ(stmt->ColumnText(10), r.provider);
+  EXPECT_EQ(stmt->ColumnInt(11), r.usage.input_tokens);
+  EXPECT_EQ(stmt->ColumnInt(12), r.usage.cached_input_tokens);
+  EXPECT_EQ(stmt->ColumnInt(13), 7);
+  EXPECT_EQ(stmt->ColumnInt(14), r.usage.output_tokens);
+  EXPECT_EQ(stmt->ColumnInt(15), 9);
+  EXPECT_EQ(stmt->ColumnInt(16), 1);
+  EXPECT_EQ(stmt->ColumnInt(17), 12'345'678'901'234);
+  EXPECT_EQ(stmt->ColumnText(18), "12.345678901234");
+  EXPECT_EQ(stmt->ColumnText(19), "standard");
+  EXPECT_EQ(stmt->ColumnInt(20), 1);
+  EXPECT_EQ(stmt->ColumnInt(21), 502);
+  EXPECT_EQ(stmt->ColumnText(22), "verification_failed");
+  EXPECT_EQ(stmt->ColumnText(23), "bad \"json\"");
+  EXPECT_EQ(stmt->ColumnText(24), r.route_reason);
+  EXPECT_EQ(stmt->ColumnInt(25), r.latency_ms);
+  EXPECT_EQ(stmt->ColumnInt(26), 42);
+  EXPECT_EQ(stmt->ColumnInt(27), 2);
+  ASSERT_EQ(stmt->Step(), SQLITE_ROW);
+  EXPECT_TRUE(stmt->ColumnIsNull(26));  // no ttft recorded
+  EXPECT_EQ(stmt->ColumnText(18), "0.000007000021");
+  EXPECT_EQ(stmt->Step(), SQLITE_DONE);
+
+  auto attempts = db->Prepare(
+      "SELECT request_id, idx, model, provider, http_status, error_code, error_message, "
+      "latency_ms FROM attempts WHERE request_id = 'req-5' ORDER BY idx");
+  ASSERT_TRUE(attempts.has_value());
+  for (size_t i = 0; i < r.attempts.size(); ++i) {
+    ASSERT_EQ(attempts->Step(), SQLITE_ROW);
+    EXPECT_EQ(attempts->ColumnInt(1), static_cast<int64_t>(i));
+    EXPECT_EQ(attempts->ColumnText(2), r.attempts[i].model);
+    EXPECT_EQ(attempts->ColumnText(3), r.attempts[i].provider);
+    EXPECT_EQ(attempts->ColumnInt(4), r.attempts[i].http_status);
+    EXPECT_EQ(attempts->ColumnText(5), r.attempts[i].error_code);
+    EXPECT_EQ(attempts->ColumnText(6), r.attempts[i].error_message);
+    EXPECT_EQ(attempts->ColumnInt(7), r.attempts[i].latency_ms);
+  }
+  EXPECT_EQ(attempts->Step(), SQLITE_DONE);
+  EXPECT_EQ(r.attempts[0].error_code, "upstream_unavailable");
+}
+
+TEST(SqliteLedgerTest, DestructionWritesEverythingQueued) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  constexpr int64_t kTotal = 1500;
+  {
+    // Nothing would be written before Close on its own: a long interval and a huge batch.
+    auto ledger = OpenLedger(
+        {.path = path, .batch_size = 1'000'000, .flush_interval = std::chrono::hours(1)});
+    ASSERT_NE(ledger, nullptr);
+    AppendConcurrently(*ledger, 3, kTotal / 3);
+  }
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(DISTINCT request_id) FROM requests"), kTotal);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), kTotal);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts"), ExpectedAttempts(kTotal));
+}
+
+TEST(SqliteLedgerTest, CloseIsIdempotentAndLaterCallsAreSafe) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path, .flush_interval = std::chrono::hours(1)});
+  ASSERT_NE(ledger, nullptr);
+  ledger->Append(MakeRecord(1));
+  ledger->Close();
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 1);
+  ledger->Close();
+  ledger->Flush();                // returns at once
+  ledger->Append(MakeRecord(2));  // a caller bug: reported and counted, not a crash
+  EXPECT_EQ(ledger->records_lost(), 1u);
+  EXPECT_EQ(ledger->records_written(), 1u);
+}
+
+TEST(SqliteLedgerTest, TinyQueueBlocksProducersButLosesNothing) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger =
+      OpenLedger({.path = path, .batch_size = 2, .flush_interval = 1h, .queue_capacity = 3});
+  ASSERT_NE(ledger, nullptr);
+  constexpr int kThreads = 4;
+  constexpr int64_t kPerThread = 150;
+  AppendConcurrently(*ledger, kThreads, kPerThread);
+  ledger->Close();
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(DISTINCT request_id) FROM requests"),
+            kThreads * kPerThread);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), kThreads * kPerThread);
+  EXPECT_EQ(ledger->records_lost(), 0u);
+}
+
+TEST(SqliteLedgerTest, ReopeningAnExistingDatabaseKeepsRowsAndSchema) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  for (int64_t round = 0; round < 3; ++round) {
+    auto ledger = OpenLedger({.path = path});
+    ASSERT_NE(ledger, nullptr);
+    ledger->Append(MakeRecord(round));
+  }
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 3);
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), detail::kSchemaVersion);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name "
+                     "IN ('requests_task_id', 'requests_started_at', "
+                     "'requests_chosen_model')"),
+            3);
+}
+
+TEST(SqliteLedgerTest, OpenUsesWalMode) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path});
+  ASSERT_NE(ledger, nullptr);
+  auto db = detail::Db::Open(path, SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(db.has_value());
+  auto mode = db->QueryText("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.has_value());
+  EXPECT_EQ(*mode, "wal");
+}
+
+TEST(SqliteLedgerTest, OpenFailsClearlyWhenTheFileCannotBeCreated) {
+  TempDir dir;
+  const std::string path = dir.File("no/such/dir/ledger.db");
+  auto ledger = SqliteLedger::Open({.path = path});
+  ASSERT_FALSE(ledger.has_value());
+  EXPECT_EQ(ledger.error().code, core::Errc::kInternal);
+  EXPECT_THAT(ledger.error().message, ::testing::HasSubstr(path));
+}
+
+TEST(SqliteLedgerTest, OpenRefusesANewerSchema) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    auto db = detail::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(db->Exec("PRAGMA user_version = 99").has_value());
+  }
+  auto ledger = SqliteLedger::Open({.path = path});
+  ASSERT_FALSE(ledger.has_value());
+  EXPECT_THAT(ledger.error().message, ::testing::HasSubstr("newer"));
+}
+
+TEST(SqliteLedgerTest, OpenRejectsAFileThatIsNotADatabase) {
+  TempDir dir;
+  const std::string path = dir.File("notes.txt");
+  {
+    auto db = detail::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.has_value());
+  }
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs("this is not a database, just some text that is long enough to look at\n", f);
+  std::fclose(f);
+  auto ledger = SqliteLedger::Open({.path = path});
+  ASSERT_FALSE(ledger.has_value());
+  EXPECT_THAT(ledger.error().message, ::testing::HasSubstr(path));
+}
+
+// A busy database (another writer holds the lock) fails the batch; the writer keeps it, retries
+// and commits it once the lock is released.
+TEST(SqliteLedgerTest, BusyDatabaseIsRetriedWithoutLosingTheBatch) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger =
+      OpenLedger({.path = path, .flush_interval = 1ms, .busy_timeout = 0ms, .max_backoff = 5ms});
+  ASSERT_NE(ledger, nullptr);
+  auto blocker = detail::Db::Open(path, SQLITE_OPEN_READWRITE);
+  ASSERT_TRUE(blocker.has_value());
+  ASSERT_TRUE(blocker->Exec("BEGIN IMMEDIATE").has_value());
+
+  ledger->Append(MakeRecord(1));
+  // Wait (bounded) until the writer has hit the lock at least once.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (ledger->write_errors() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_GT(ledger->write_errors(), 0u);
+  ASSERT_TRUE(blocker->Exec("ROLLBACK").has_value());
+  ledger->Flush();
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests WHERE request_id = 'req-1'"), 1);
+  EXPECT_EQ(ledger->records_written(), 1u);
+  EXPECT_EQ(ledger->records_lost(), 0u);
+}
+
+TEST(SqliteLedgerTest, UtcDay) {
+  EXPECT_EQ(detail::UtcDay(0), "1970-01-01");
+  EXPECT_EQ(detail::UtcDay(-1), "1969-12-31");
+  EXPECT_EQ(detail::UtcDay(1'700'000'000'000), "2023-11-14");
+  EXPECT_EQ(detail::UtcDay(951'782'400'000), "2000-02-29");
+  EXPECT_EQ(detail::UtcDay(951'868'799'999), "2000-02-29");
+}
+
+}  // namespace
+}  // namespace sy::ledger
