@@ -194,3 +194,17 @@ TEST(ComputeCostTest, AMonthOfRequestsSumsToTheCent) {
 
 }  // namespace
 }  // namespace sy::catalog
+
+namespace sy::catalog {
+namespace {
+
+// The worked example of docs/cost.md, so the document cannot drift from the code.
+TEST(ComputeCostTest, DocsCostWorkedExample) {
+  const auto noon = system_clock::time_point(hours(24 * 20000 + 12));
+  const auto cost = ComputeCost(DeepSeekV4Flash(), MakeUsage(1200, 1024, 300), noon);
+  EXPECT_EQ(cost.price_list, "standard");
+  EXPECT_EQ(cost.total.ToString(), "0.000122976");
+}
+
+}  // namespace
+}  // namespace sy::catalog
