@@ -35,6 +35,7 @@ struct Target {
   std::string port;
   std::string path;  // path and query
   std::string origin;
+  std::string authority;  // the Host header: host[:port] as the URL spells it ("[::1]:8080")
 };
 
 core::Result<Target> ParseTarget(const std::string& url) {
@@ -53,6 +54,7 @@ core::Result<Target> ParseTarget(const std::string& url) {
   t.path = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
   if (parsed->has_query()) t.path += "?" + std::string(parsed->encoded_query());
   t.origin = std::string(scheme) + "://" + t.host + ":" + t.port;
+  t.authority = std::string(parsed->encoded_host_and_port());
   return t;
 }
 
@@ -119,7 +121,7 @@ class AsioClient final : public Client {
     auto target = ParseTarget(request.url);
     if (!target) co_return target.error();
     bhttp::request<bhttp::string_body> msg{bhttp::string_to_verb(request.method), target->path, 11};
-    msg.set(bhttp::field::host, target->host);
+    msg.set(bhttp::field::host, target->authority);
     for (const auto& h : request.headers) msg.set(h.name, h.value);
     msg.keep_alive(true);
     msg.body() = std::move(request.body);
@@ -267,6 +269,10 @@ AsioResponse::~AsioResponse() {
 }
 
 Task<core::Result<std::string>> AsioResponse::Read() {
+  if (!done_ && !conn_) {  // an earlier Read failed and dropped the connection
+    co_return core::MakeError(core::Errc::kUpstreamUnavailable,
+                              "the upstream response body already failed");
+  }
   std::string out;
   while (!done_ && out.empty()) {
     if (parser_->is_done()) {

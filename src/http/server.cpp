@@ -3,7 +3,9 @@
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <memory>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -253,16 +256,18 @@ class Server::Impl {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser.body_limit(static_cast<uint64_t>(options_.max_body_bytes));
-    stream.expires_after(options_.request_read_timeout);
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+    auto [ec, n] = co_await ReadRequest(stream, buffer, parser);
     if (ec == bhttp::error::end_of_stream) co_return false;
 
     ServerRequest req;
     req.client = worker.client.get();
-    if (auto ep = stream.socket().remote_endpoint(ec); !ec) {
+    boost::system::error_code peer_ec;  // not `ec`: that still says why the read failed
+    if (auto ep = stream.socket().remote_endpoint(peer_ec); !peer_ec) {
       req.peer = ep.address().to_string() + ":" + std::to_string(ep.port());
     }
-    if (parser.is_header_done()) CopyHead(parser.get(), req);
+    // A Content-Length over the limit fails before the head counts as done, but the parser has
+    // stored all of it: the handler needs the path to answer in the right dialect.
+    if (parser.is_header_done() || ec == bhttp::error::body_limit) CopyHead(parser.get(), req);
     if (!parser.is_done()) {
       req.read_error = ReadErrorFor(ec, options_);
     } else {
@@ -274,11 +279,37 @@ class Server::Impl {
     co_return keep_alive&& writer.ok() && writer.finished();
   }
 
+  // Reads one request within request_read_timeout. On timeout the read is cancelled, not the
+  // socket closed (as tcp_stream's own timeout would), so that the handler can still answer.
+  net::awaitable<std::tuple<beast::error_code, size_t>> ReadRequest(
+      beast::tcp_stream& stream, beast::flat_buffer& buffer,
+      bhttp::request_parser<bhttp::string_body>& parser) {
+    struct Deadline {
+      bool armed = true;
+      bool fired = false;
+    };
+    auto deadline = std::make_shared<Deadline>();
+    net::steady_timer timer(stream.get_executor(), options_.request_read_timeout);
+    // Runs on this connection's (single-threaded) worker; touches `stream` only while armed.
+    timer.async_wait([deadline, &stream](const boost::system::error_code& ec) {
+      if (ec || !deadline->armed) return;
+      deadline->fired = true;
+      boost::system::error_code ignored;
+      stream.socket().cancel(ignored);
+    });
+    stream.expires_never();
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+    deadline->armed = false;
+    timer.cancel();
+    if (deadline->fired && ec) ec = beast::error::timeout;
+    co_return std::tuple<beast::error_code, size_t>(ec, n);
+  }
+
   net::awaitable<void> CallHandler(ServerRequest& req, StreamWriter& writer) {
     bool failed = false;
     try {
       co_await handler_(req, writer);
-    } catch (const std::exception&) {
+    } catch (...) {
       failed = true;  // the last-resort net: the handler is expected never to throw
     }
     if (!writer.started()) {

@@ -29,7 +29,9 @@ class SseParser {
   std::optional<SseEvent> Next();
 
   // True when an unfinished event is larger than the limit: the stream is not SSE.
-  bool overflowed() const { return buffer_.size() - pos_ > max_event_bytes_; }
+  bool overflowed() const {
+    return buffer_.size() - pos_ + pending_.data.size() + pending_.event.size() > max_event_bytes_;
+  }
   // True when bytes of an unfinished event are buffered (a stream cut mid-event).
   bool has_partial() const;
 
