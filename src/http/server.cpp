@@ -298,7 +298,16 @@ class Server::Impl {
       stream.socket().cancel(ignored);
     });
     stream.expires_never();
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+    if (!ec && !parser.is_done()) {
+      // curl and others wait for "100 Continue" before sending a larger body.
+      if (EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        std::tie(ec, n) = co_await net::async_write(
+            stream, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);
+      }
+      if (!ec) std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+    }
     deadline->armed = false;
     timer.cancel();
     if (deadline->fired && ec) ec = beast::error::timeout;

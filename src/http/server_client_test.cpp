@@ -589,6 +589,18 @@ TEST(ServerClientTest, MalformedRequestReachesTheHandlerAsInvalidRequest) {
   EXPECT_EQ(seen.read_errors[0]->code, core::Errc::kInvalidRequest);
 }
 
+TEST(ServerClientTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  Seen seen;
+  auto server = StartServer(RecordingHandler(seen));
+  ASSERT_TRUE(server);
+  const std::string received =
+      RawExchange(*server,
+                  "POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n"
+                  "Connection: close\r\n\r\nhi");
+  EXPECT_EQ(received.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200", 0), 0u) << received;
+  EXPECT_EQ(seen.count(), 1u);
+}
+
 TEST(ServerClientTest, ClientClosingBetweenRequestsDoesNotReachTheHandler) {
   Seen seen;
   auto server = StartServer(RecordingHandler(seen));
