@@ -1,1 +1,17 @@
-int main() { return 0; }
+// switchyard: the model-routing gateway, its demo, its upstream emulator and its reports.
+#include <CLI/CLI.hpp>
+
+#include "app/cli/emulator_command.h"
+#include "app/cli/serve_command.h"
+#include "app/cli/spend_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Switchyard: an OpenAI- and Anthropic-compatible model-routing gateway"};
+  app.require_subcommand(1);
+  sy::app::AddDemoCommand(app);
+  sy::app::AddServeCommand(app);
+  sy::app::AddEmulatorCommand(app);
+  sy::app::AddSpendCommand(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what Switchyard needs on Debian 12, idempotently: Debian packages for the build, the
+# tests and the benchmark, and the pinned npm test clients (tests/clients/package-lock.json).
+# Usage: scripts/install-deps.sh [--build-only]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev libyaml-cpp-dev libsqlite3-dev libcli11-dev
+)
+test_packages=(
+  libgtest-dev libgmock-dev clang-format sqlite3 curl ca-certificates
+  nginx-light wrk
+)
+
+packages=("${build_packages[@]}")
+[[ "${1:-}" == "--build-only" ]] || packages+=("${test_packages[@]}")
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ "${1:-}" != "--build-only" ]]; then
+  # npm ci only when the lockfile changed since the last install.
+  for dir in tests/clients; do
+    [[ -f "$dir/package-lock.json" ]] || continue
+    stamp="$dir/node_modules/.lock-stamp"
+    if [[ ! -f "$stamp" ]] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      cp "$dir/package-lock.json" "$stamp"
+    fi
+  done
+fi

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# One command for every test: installs what is missing, checks formatting, builds the release
+# binary and an ASan+UBSan build, and runs all tests (GoogleTest units, integration tests that
+# start the real binaries, official-SDK client tests) under the sanitizers with CTest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== format"
+tools/check_format.sh
+
+jobs=$(nproc)
+echo "== release build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSY_BUILD_TESTS=OFF >/dev/null
+cmake --build build -j "$jobs"
+
+echo "== asan+ubsan build"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSY_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+
+echo "== tests (asan+ubsan)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600

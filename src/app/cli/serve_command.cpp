@@ -1,0 +1,95 @@
+#include "app/cli/serve_command.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "app/demo_config.h"
+#include "app/runner.h"
+#include "emulator/emulator.h"
+
+namespace sy::app {
+namespace {
+
+void PrintReady(const std::string& address) {
+  std::printf("switchyard listening on http://%s\n", address.c_str());
+  std::fflush(stdout);
+}
+
+int Serve(const std::string& config_path, const std::string& listen) {
+  auto config = config::LoadConfigFile(config_path);
+  if (!config) {
+    std::fprintf(stderr, "switchyard: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  if (!listen.empty()) config->server.listen = listen;
+  return RunGateway(std::move(*config), PrintReady);
+}
+
+int Demo(const std::string& listen, const std::string& state_dir,
+         const std::string& emulator_listen) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "switchyard: cannot create state dir %s: %s\n", state_dir.c_str(),
+                 ec.message().c_str());
+    return 2;
+  }
+  BlockStopSignals();  // before the emulator starts its threads
+  emulator::Options emu_options;
+  emu_options.listen = emulator_listen;
+  auto emu = emulator::Emulator::Start(emu_options);
+  if (!emu) {
+    std::fprintf(stderr, "switchyard: emulator: %s\n", emu.error().message.c_str());
+    return 2;
+  }
+  const std::string emulator_url = "http://" + (*emu)->address();
+  // The demo config reads these through ${...}; the key is a placeholder the emulator accepts.
+  ::setenv("EMULATOR_URL", emulator_url.c_str(), 1);
+  ::setenv("SWITCHYARD_DEMO_UPSTREAM_KEY", "sk-demo-not-a-secret", 0);
+  auto config = config::ParseConfig(kDemoConfigYaml, "demo.yaml");
+  if (!config) {
+    std::fprintf(stderr, "switchyard: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  config->server.listen = listen;
+  config->ledger.sqlite_path = (std::filesystem::path(state_dir) / "ledger.db").string();
+  const std::string ledger_path = config->ledger.sqlite_path;
+  return RunGateway(std::move(*config), [&](const std::string& address) {
+    std::printf("emulator listening on %s\n", emulator_url.c_str());
+    std::printf("ledger at %s\n", ledger_path.c_str());
+    PrintReady(address);
+    std::printf(
+        "\ntry:\n  curl -s http://%s/v1/chat/completions -H 'content-type: application/json' \\\n"
+        "    -d '{\"model\":\"economy\",\"messages\":[{\"role\":\"user\",\"content\":\"Say "
+        "hello\"}]}' -i\n\n",
+        address.c_str());
+    std::fflush(stdout);
+  });
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("serve", "Run the gateway on a YAML configuration");
+  auto config_path = std::make_shared<std::string>();
+  auto listen = std::make_shared<std::string>();
+  cmd->add_option("--config", *config_path, "YAML configuration file")->required();
+  cmd->add_option("--listen", *listen, "Listen address host:port (overrides server.listen)");
+  cmd->callback([=] { std::exit(Serve(*config_path, *listen)); });
+}
+
+void AddDemoCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("demo", "Run the gateway on its demo configuration");
+  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
+  auto state_dir = std::make_shared<std::string>("switchyard-state");
+  auto emulator_listen = std::make_shared<std::string>("127.0.0.1:0");
+  cmd->add_option("--listen", *listen, "Listen address host:port")->capture_default_str();
+  cmd->add_option("--state-dir", *state_dir, "Directory for ledger.db")->capture_default_str();
+  cmd->add_option("--emulator-listen", *emulator_listen, "Emulator address (port 0: any free)")
+      ->capture_default_str();
+  cmd->callback([=] { std::exit(Demo(*listen, *state_dir, *emulator_listen)); });
+}
+
+}  // namespace sy::app

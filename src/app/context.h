@@ -1,0 +1,32 @@
+// The per-request state the gateway's stages share. Internal to app/.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/request.h"
+#include "failover/chain.h"
+#include "http/server.h"
+#include "ledger/record.h"
+
+namespace sy::app {
+
+struct RequestContext {
+  RequestContext(http::ServerRequest& h, http::ResponseWriter& w) : http(h), writer(w) {}
+
+  http::ServerRequest& http;
+  http::ResponseWriter& writer;
+  core::Request request;
+  ledger::Record record;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::vector<const config::ModelConfig*> candidates;
+  std::vector<failover::Attempt> attempts;
+  std::string route;  // why these candidates, e.g. "alias economy [a > b > c]"
+  const config::ModelConfig* model = nullptr;  // the model that answered
+  std::optional<catalog::CostBreakdown> cost;
+};
+
+}  // namespace sy::app

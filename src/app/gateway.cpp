@@ -1,0 +1,190 @@
+#include "app/gateway.h"
+
+#include <cstdio>
+
+#include "api/openai/decode.h"
+#include "api/openai/errors.h"
+#include "app/context.h"
+#include "app/response_headers.h"
+#include "core/ids.h"
+
+namespace sy::app {
+
+namespace {
+
+constexpr size_t kMaxTaskIdBytes = 128;
+
+http::Headers JsonHeaders() {
+  http::Headers h;
+  h.Add("content-type", "application/json");
+  return h;
+}
+
+// x-switchyard-task-id must be short printable ASCII: it lands in headers, logs and the ledger.
+core::Status ReadTaskId(const http::ServerRequest& http, core::Request& request) {
+  const std::string_view task = http.headers.Get("x-switchyard-task-id");
+  const bool printable =
+      std::all_of(task.begin(), task.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+  if (task.size() > kMaxTaskIdBytes || !printable) {
+    auto e = core::MakeError(core::Errc::kInvalidRequest,
+                             "x-switchyard-task-id must be 1-128 printable ASCII characters "
+                             "without spaces");
+    e.param = "x-switchyard-task-id";
+    return e;
+  }
+  request.task_id = std::string(task);
+  return {};
+}
+
+std::string RouteReason(std::string_view asked, bool alias,
+                        const std::vector<const config::ModelConfig*>& candidates) {
+  if (!alias) return "model " + std::string(asked);
+  std::string out = "alias " + std::string(asked) + " [";
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    out += (i ? " > " : "") + candidates[i]->id;
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& sink)
+    : catalog_(std::move(catalog)), sink_(sink) {
+  for (const auto& provider : catalog_->config().providers) {
+    auto adapter = providers::MakeProvider(provider);
+    if (adapter) {
+      providers_.emplace(provider.name, std::move(*adapter));
+    } else {
+      unavailable_.emplace(provider.name, adapter.error().message);
+    }
+  }
+  models_body_ = ModelsBody(*catalog_, unavailable_);
+}
+
+providers::Provider* Gateway::ProviderFor(const config::ModelConfig& model) const {
+  auto it = providers_.find(model.provider);
+  return it == providers_.end() ? nullptr : it->second.get();
+}
+
+http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter& writer) {
+  const std::string_view path = http.Path();
+  const bool get = http.method == "GET" && !http.read_error;
+  if (get && path == "/healthz") {
+    co_await writer.Send(200, JsonHeaders(), R"({"status":"ok"})");
+    co_return;
+  }
+  if (get && path == "/readyz") {
+    const bool ready = !draining_;
+    co_await writer.Send(ready ? 200 : 503, JsonHeaders(),
+                         ready ? R"({"status":"ready"})" : R"({"status":"draining"})");
+    co_return;
+  }
+  if (get && path == "/v1/models") {
+    co_await writer.Send(200, JsonHeaders(), models_body_);
+    co_return;
+  }
+  Context ctx(http, writer);
+  ctx.request.id = core::NewRequestId();
+  ctx.request.received_at = std::chrono::system_clock::now();
+  ctx.record.endpoint = std::string(path);
+  if (http.read_error) {
+    co_await Fail(ctx, *http.read_error);
+  } else if (path == "/v1/chat/completions") {
+    if (http.method != "POST") {
+      co_await Fail(
+          ctx, core::MakeError(core::Errc::kInvalidRequest, "Use POST for /v1/chat/completions."));
+    } else {
+      co_await ChatCompletions(ctx);
+    }
+  } else {
+    co_await Fail(ctx, core::MakeError(core::Errc::kNotFound, "Unknown endpoint " + http.method +
+                                                                  " " + std::string(path) + "."));
+  }
+  Record(ctx);
+}
+
+http::Task<void> Gateway::ChatCompletions(Context& ctx) {
+  if (auto s = api::openai::DecodeChatRequest(
+          ctx.http.body, catalog_->config().server.max_json_depth, ctx.request);
+      !s) {
+    co_await Fail(ctx, s.error());
+    co_return;
+  }
+  if (auto s = ReadTaskId(ctx.http, ctx.request); !s) {
+    co_await Fail(ctx, s.error());
+    co_return;
+  }
+  auto candidates = catalog_->Resolve(ctx.request.model);
+  if (!candidates) {
+    auto e = std::move(candidates).error();
+    e.message = "The model '" + ctx.request.model +
+                "' does not exist. GET /v1/models lists "
+                "the models and aliases this gateway serves.";
+    e.param = "model";
+    co_await Fail(ctx, e);
+    co_return;
+  }
+  ctx.candidates = std::move(*candidates);
+  ctx.route = RouteReason(ctx.request.model, catalog_->IsAlias(ctx.request.model), ctx.candidates);
+  if (ctx.request.stream) {
+    co_await Stream(ctx);
+  } else {
+    co_await Complete(ctx);
+  }
+}
+
+http::Task<void> Gateway::Fail(Context& ctx, const core::Error& error) {
+  ctx.record.error_code = std::string(core::ErrcName(error.code));
+  ctx.record.error_message = error.message;
+  auto encoded = api::openai::EncodeError(error);
+  ctx.record.status = encoded.status;
+  http::Headers headers = JsonHeaders();
+  AddSwitchyardHeaders(ctx, headers);
+  if (error.retry_after && error.code == core::Errc::kRateLimited) {
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(*error.retry_after).count();
+    headers.Add("retry-after", std::to_string(std::max<int64_t>(1, seconds)));
+  }
+  co_await ctx.writer.Send(encoded.status, headers, std::move(encoded.body));
+}
+
+void Gateway::Record(Context& ctx) {
+  auto& r = ctx.record;
+  const auto& req = ctx.request;
+  r.request_id = req.id;
+  r.started_at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(req.received_at.time_since_epoch())
+          .count();
+  r.tenant = req.tenant;
+  r.key_id = req.key_id;
+  r.task_id = req.task_id;
+  r.dialect = std::string(core::DialectName(req.dialect));
+  r.requested_model = req.model;
+  r.stream = req.stream;
+  r.route_reason = ctx.route;
+  if (ctx.model) {
+    r.chosen_model = ctx.model->id;
+    r.provider = ctx.model->provider;
+  }
+  if (ctx.cost) {
+    r.cost = ctx.cost->total;
+    r.price_list = ctx.cost->price_list;
+  }
+  for (const auto& a : ctx.attempts) {
+    ledger::Attempt out;
+    out.model = a.model->id;
+    out.provider = a.model->provider;
+    out.http_status = a.ok ? 200 : a.error.upstream_status;
+    if (!a.ok) {
+      out.error_code = a.skipped ? "skipped" : std::string(core::ErrcName(a.error.code));
+      out.error_message = a.error.message;
+    }
+    out.latency_ms = a.latency.count();
+    r.attempts.push_back(std::move(out));
+  }
+  r.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - ctx.started)
+                     .count();
+  sink_.Append(std::move(r));
+}
+
+}  // namespace sy::app

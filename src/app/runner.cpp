@@ -1,0 +1,97 @@
+#include "app/runner.h"
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "app/gateway.h"
+#include "catalog/catalog.h"
+#include "http/server.h"
+#include "ledger/sqlite_ledger.h"
+
+namespace sy::app {
+
+void BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForStopSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal = 0;
+  sigwait(&set, &signal);
+  return signal;
+}
+
+namespace {
+
+http::ServerOptions ServerOptionsFrom(const config::ServerConfig& server) {
+  http::ServerOptions options;
+  options.listen = server.listen;
+  options.threads = server.threads > 0
+                        ? server.threads
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.max_body_bytes = server.max_body_bytes;
+  options.max_header_bytes = server.max_header_bytes;
+  options.request_read_timeout = server.request_read_timeout;
+  options.idle_timeout = server.idle_timeout;
+  return options;
+}
+
+ledger::SqliteLedger::Options LedgerOptionsFrom(const config::LedgerConfig& ledger) {
+  ledger::SqliteLedger::Options options;
+  options.path = ledger.sqlite_path;
+  options.batch_size = static_cast<size_t>(ledger.batch_size);
+  options.flush_interval = ledger.flush_interval;
+  options.queue_capacity = static_cast<size_t>(ledger.queue_capacity);
+  return options;
+}
+
+}  // namespace
+
+int RunGateway(config::Config config, const std::function<void(const std::string&)>& on_ready) {
+  auto shared = std::make_shared<const config::Config>(std::move(config));
+  auto catalog = catalog::Catalog::Build(shared);
+  if (!catalog) {
+    std::fprintf(stderr, "switchyard: %s\n", catalog.error().message.c_str());
+    return 2;
+  }
+  auto ledger = ledger::SqliteLedger::Open(LedgerOptionsFrom(shared->ledger));
+  if (!ledger) {
+    std::fprintf(stderr, "switchyard: ledger: %s\n", ledger.error().message.c_str());
+    return 2;
+  }
+  Gateway gateway(*catalog, **ledger);
+  for (const auto& [provider, reason] : gateway.unavailable_providers()) {
+    std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),
+                 reason.c_str());
+  }
+  BlockStopSignals();
+  auto server =
+      http::Server::Start(ServerOptionsFrom(shared->server),
+                          [&gateway](http::ServerRequest& req, http::ResponseWriter& writer) {
+                            return gateway.Handle(req, writer);
+                          });
+  if (!server) {
+    std::fprintf(stderr, "switchyard: %s\n", server.error().message.c_str());
+    return 2;
+  }
+  on_ready((*server)->address());
+  const int signal = WaitForStopSignal();
+  std::fprintf(stderr, "switchyard: %s received, draining\n",
+               signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  gateway.SetDraining();
+  (*server)->Stop(std::chrono::seconds(10));
+  (*ledger)->Close();
+  std::fprintf(stderr, "switchyard: stopped; %llu ledger records written\n",
+               static_cast<unsigned long long>((*ledger)->records_written()));
+  return 0;
+}
+
+}  // namespace sy::app
