@@ -104,13 +104,14 @@ http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter
 }
 
 http::Task<void> Gateway::ChatCompletions(Context& ctx) {
-  if (auto s = api::openai::DecodeChatRequest(
-          ctx.http.body, catalog_->config().server.max_json_depth, ctx.request);
-      !s) {
+  // The task id first: a request rejected for its body still belongs to its task's spend.
+  if (auto s = ReadTaskId(ctx.http, ctx.request); !s) {
     co_await Fail(ctx, s.error());
     co_return;
   }
-  if (auto s = ReadTaskId(ctx.http, ctx.request); !s) {
+  if (auto s = api::openai::DecodeChatRequest(
+          ctx.http.body, catalog_->config().server.max_json_depth, ctx.request);
+      !s) {
     co_await Fail(ctx, s.error());
     co_return;
   }

@@ -56,6 +56,9 @@ ledger::SqliteLedger::Options LedgerOptionsFrom(const config::LedgerConfig& ledg
 }  // namespace
 
 int RunGateway(config::Config config, const std::function<void(const std::string&)>& on_ready) {
+  // Before any thread starts (the ledger writer, the workers): a thread that has not blocked
+  // them would take SIGTERM's default action and kill the process without draining.
+  BlockStopSignals();
   auto shared = std::make_shared<const config::Config>(std::move(config));
   auto catalog = catalog::Catalog::Build(shared);
   if (!catalog) {
@@ -72,7 +75,6 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),
                  reason.c_str());
   }
-  BlockStopSignals();
   auto server =
       http::Server::Start(ServerOptionsFrom(shared->server),
                           [&gateway](http::ServerRequest& req, http::ResponseWriter& writer) {

@@ -29,6 +29,15 @@ TEST(EncodeError, MapsEveryCodeToItsStatus) {
   EXPECT_EQ(StatusOf(core::Errc::kInternal), 500);
 }
 
+TEST(EncodeError, SaysModelNotFoundOnlyForModels) {
+  auto model = core::MakeError(core::Errc::kNotFound, "no such model");
+  model.param = "model";
+  EXPECT_EQ(json::parse(EncodeError(model).body).at("error").at("code").as_string(),
+            "model_not_found");
+  auto path = core::MakeError(core::Errc::kNotFound, "no such endpoint");
+  EXPECT_TRUE(json::parse(EncodeError(path).body).at("error").at("code").is_null());
+}
+
 TEST(EncodeError, KeepsAnUpstreamVerdictOnTheRequestButNotOnOurCredentials) {
   EXPECT_EQ(StatusOf(core::Errc::kUpstreamRejected, 400), 400);
   EXPECT_EQ(StatusOf(core::Errc::kUpstreamRejected, 422), 422);

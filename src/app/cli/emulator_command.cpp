@@ -1,0 +1,64 @@
+#include "app/cli/emulator_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "emulator/emulator.h"
+
+namespace sy::app {
+
+namespace {
+
+// Blocks SIGINT and SIGTERM in the calling thread (and so in the threads it starts), runs the
+// emulator, and waits for one of them with sigwait. Returns the process exit code.
+int RunEmulator(const emulator::Options& options) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+
+  auto started = emulator::Emulator::Start(options);
+  if (!started) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    std::fprintf(stderr, "emulator: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  std::unique_ptr<emulator::Emulator> server = std::move(*started);
+  std::printf("emulator listening on http://%s\n", server->address().c_str());
+  std::fflush(stdout);
+
+  int received = 0;
+  while (sigwait(&signals, &received) != 0) {
+  }
+  server->Stop();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return 0;
+}
+
+}  // namespace
+
+void AddEmulatorCommand(CLI::App& app) {
+  auto options = std::make_shared<emulator::Options>();
+  options->listen = "127.0.0.1:8090";
+  CLI::App* command = app.add_subcommand(
+      "emulator", "Run the upstream-provider emulator (OpenAI and Anthropic dialects)");
+  command->add_option("--listen", options->listen, "Address to listen on, HOST:PORT (port 0: any)")
+      ->capture_default_str();
+  command->add_option("--config", options->config_file,
+                      "Latency-profile file (YAML or JSON; see emulator/profiles.h)")
+      ->check(CLI::ExistingFile);
+  command->add_option("--threads", options->threads, "Server threads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command->callback([options] {
+    int code = RunEmulator(*options);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace sy::app
