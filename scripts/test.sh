@@ -8,6 +8,7 @@ scripts/install-deps.sh
 
 echo "== format"
 tools/check_format.sh
+tools/check_deps.sh
 
 jobs=$(nproc)
 echo "== release build"
