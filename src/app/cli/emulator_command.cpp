@@ -1,10 +1,10 @@
 #include "app/cli/emulator_command.h"
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <memory>
+
+#include <pthread.h>
+#include <signal.h>
 
 #include "emulator/emulator.h"
 
@@ -12,19 +12,36 @@ namespace sy::app {
 
 namespace {
 
+void IgnoreSignal(int /*signal*/) {}
+
 // Blocks SIGINT and SIGTERM in the calling thread (and so in the threads it starts), runs the
 // emulator, and waits for one of them with sigwait. Returns the process exit code.
 int RunEmulator(const emulator::Options& options) {
+  // A signal whose disposition is SIG_IGN (as a shell sets SIGINT for background jobs) is
+  // discarded before sigwait can see it, so give both a handler first; while blocked it never
+  // runs.
+  struct sigaction action {};
+  action.sa_handler = IgnoreSignal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction previous_int {};
+  struct sigaction previous_term {};
+  sigaction(SIGINT, &action, &previous_int);
+  sigaction(SIGTERM, &action, &previous_term);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigset_t previous;
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  auto restore = [&] {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    sigaction(SIGINT, &previous_int, nullptr);
+    sigaction(SIGTERM, &previous_term, nullptr);
+  };
 
   auto started = emulator::Emulator::Start(options);
   if (!started) {
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    restore();
     std::fprintf(stderr, "emulator: %s\n", started.error().message.c_str());
     return 1;
   }
@@ -36,7 +53,7 @@ int RunEmulator(const emulator::Options& options) {
   while (sigwait(&signals, &received) != 0) {
   }
   server->Stop();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  restore();
   return 0;
 }
 
@@ -49,8 +66,9 @@ void AddEmulatorCommand(CLI::App& app) {
       "emulator", "Run the upstream-provider emulator (OpenAI and Anthropic dialects)");
   command->add_option("--listen", options->listen, "Address to listen on, HOST:PORT (port 0: any)")
       ->capture_default_str();
-  command->add_option("--config", options->config_file,
-                      "Latency-profile file (YAML or JSON; see emulator/profiles.h)")
+  command
+      ->add_option("--config", options->config_file,
+                   "Latency-profile file (YAML or JSON; see emulator/profiles.h)")
       ->check(CLI::ExistingFile);
   command->add_option("--threads", options->threads, "Server threads")
       ->capture_default_str()

@@ -1,0 +1,160 @@
+#include "emulator/profiles.h"
+
+#include <cmath>
+#include <exception>
+
+#include <yaml-cpp/yaml.h>
+
+namespace sy::emulator {
+
+namespace json = boost::json;
+
+std::chrono::microseconds TokenTime(const Profile& profile, int64_t tokens, int slowdown) {
+  if (profile.tokens_per_s <= 0 || tokens <= 0) return std::chrono::microseconds(0);
+  double micros = static_cast<double>(tokens) * 1e6 / profile.tokens_per_s * slowdown;
+  return std::chrono::microseconds(static_cast<int64_t>(std::llround(micros)));
+}
+
+std::chrono::microseconds FirstTokenTime(const Profile& profile, int slowdown) {
+  return std::chrono::microseconds(profile.ttft_ms * 1000 * slowdown);
+}
+
+ProfileTable::ProfileTable() {
+  struct Builtin {
+    const char* model;
+    int64_t ttft_ms;
+    double tokens_per_s;
+    bool reasoning;
+  };
+  static constexpr Builtin kBuiltins[] = {
+      {"gpt-5.5", 120, 450, true},
+      {"gpt-5.5-pro", 150, 300, true},
+      {"claude-opus-4.7", 110, 320, true},
+      {"claude-opus-4.8", 100, 350, true},
+      {"claude-haiku-4.5", 40, 900, false},
+      {"gemini-3.1-pro", 90, 500, false},
+      {"grok-4", 100, 380, false},
+      {"grok-4.1-fast", 30, 1000, false},
+      {"mistral-large-3", 70, 450, false},
+      {"mistral-small-4", 25, 950, false},
+      {"deepseek-v4-pro", 130, 300, true},
+      {"deepseek-v4-flash", 30, 800, false},
+      {"llama-4-maverick", 45, 700, false},
+      {"kimi-k2.6", 80, 420, false},
+      {"instant", 0, 0, false},
+  };
+  for (const auto& b : kBuiltins)
+    profiles_[b.model] = Profile{b.ttft_ms, b.tokens_per_s, b.reasoning};
+}
+
+Profile ProfileTable::Get(std::string_view model) const {
+  auto it = profiles_.find(model);
+  return it == profiles_.end() ? default_ : it->second;
+}
+
+void ProfileTable::Put(std::string model, const Profile& profile) {
+  profiles_[std::move(model)] = profile;
+}
+
+core::Result<Profile> ProfileFromJson(const json::object& fields, Profile base) {
+  for (const auto& [key, value] : fields) {
+    if (key == "ttft_ms") {
+      if (!value.is_number() || value.to_number<double>() < 0) {
+        return core::MakeError(core::Errc::kInvalidRequest, "ttft_ms: must be a number >= 0");
+      }
+      base.ttft_ms = static_cast<int64_t>(std::llround(value.to_number<double>()));
+    } else if (key == "tokens_per_s") {
+      if (!value.is_number() || value.to_number<double>() < 0) {
+        return core::MakeError(core::Errc::kInvalidRequest, "tokens_per_s: must be a number >= 0");
+      }
+      base.tokens_per_s = value.to_number<double>();
+    } else if (key == "reasoning") {
+      if (!value.is_bool()) {
+        return core::MakeError(core::Errc::kInvalidRequest, "reasoning: must be a boolean");
+      }
+      base.reasoning = value.get_bool();
+    } else {
+      return core::MakeError(core::Errc::kInvalidRequest,
+                             std::string(key) +
+                                 ": unknown field (want ttft_ms, tokens_per_s, "
+                                 "reasoning)");
+    }
+  }
+  return base;
+}
+
+json::object ProfileToJson(const Profile& profile) {
+  return json::object{{"ttft_ms", profile.ttft_ms},
+                      {"tokens_per_s", profile.tokens_per_s},
+                      {"reasoning", profile.reasoning}};
+}
+
+namespace {
+
+core::Result<Profile> ProfileFromYaml(const YAML::Node& node, Profile base,
+                                      const std::string& where) {
+  if (!node.IsMap()) {
+    return core::MakeError(core::Errc::kInvalidRequest, where + ": must be a mapping");
+  }
+  for (const auto& item : node) {
+    auto key = item.first.as<std::string>();
+    const YAML::Node& value = item.second;
+    if (key == "ttft_ms") {
+      base.ttft_ms = value.as<int64_t>();
+      if (base.ttft_ms < 0) {
+        return core::MakeError(core::Errc::kInvalidRequest, where + ".ttft_ms: must be >= 0");
+      }
+    } else if (key == "tokens_per_s") {
+      base.tokens_per_s = value.as<double>();
+      if (base.tokens_per_s < 0) {
+        return core::MakeError(core::Errc::kInvalidRequest, where + ".tokens_per_s: must be >= 0");
+      }
+    } else if (key == "reasoning") {
+      base.reasoning = value.as<bool>();
+    } else {
+      return core::MakeError(core::Errc::kInvalidRequest, where + "." + key + ": unknown field");
+    }
+  }
+  return base;
+}
+
+}  // namespace
+
+core::Status ProfileTable::LoadFile(const std::string& path) {
+  ProfileTable updated = *this;
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    if (root.IsNull()) return {};
+    if (!root.IsMap()) {
+      return core::MakeError(core::Errc::kInvalidRequest, path + ": top level must be a mapping");
+    }
+    for (const auto& item : root) {
+      auto key = item.first.as<std::string>();
+      if (key == "default") {
+        auto p = ProfileFromYaml(item.second, updated.default_, path + ": default");
+        if (!p) return p.error();
+        updated.default_ = *p;
+      } else if (key == "profiles") {
+        if (!item.second.IsMap()) {
+          return core::MakeError(core::Errc::kInvalidRequest,
+                                 path + ": profiles: must be a mapping of model to profile");
+        }
+        for (const auto& entry : item.second) {
+          auto model = entry.first.as<std::string>();
+          auto p = ProfileFromYaml(entry.second, updated.Get(model), path + ": profiles." + model);
+          if (!p) return p.error();
+          updated.profiles_[model] = *p;
+        }
+      } else {
+        return core::MakeError(core::Errc::kInvalidRequest,
+                               path + ": " + key + ": unknown key (want default, profiles)");
+      }
+    }
+  } catch (const std::exception& e) {
+    return core::MakeError(core::Errc::kInvalidRequest, path + ": " + e.what());
+  }
+  *this = std::move(updated);
+  return {};
+}
+
+}  // namespace sy::emulator
