@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
 namespace sy::core {
@@ -32,7 +33,10 @@ struct Request {
   std::string tenant;          // who pays; "" until keys land
   std::string key_id;          // which virtual key; "" until keys land
   std::string task_id;         // x-switchyard-task-id, "" when absent
-  boost::json::object body;    // the client's body, validated by its dialect's decoder
+  // The client's body, validated by its dialect's decoder. It lives in its own arena
+  // (a monotonic resource): decoders parse with body.storage(), so the whole DOM is bump-
+  // allocated and freed at once with the request.
+  boost::json::object body{boost::json::make_shared_resource<boost::json::monotonic_resource>()};
   std::chrono::system_clock::time_point received_at;
 };
 

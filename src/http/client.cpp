@@ -1,5 +1,6 @@
 #include "http/client.h"
 
+#include <array>
 #include <map>
 #include <variant>
 #include <vector>
@@ -14,6 +15,7 @@
 #include <boost/url/parse.hpp>
 
 #include "http/detail/client_internal.h"
+#include "http/detail/wire.h"
 
 namespace sy::http {
 
@@ -120,12 +122,9 @@ class AsioClient final : public Client {
   Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) override {
     auto target = ParseTarget(request.url);
     if (!target) co_return target.error();
-    bhttp::request<bhttp::string_body> msg{bhttp::string_to_verb(request.method), target->path, 11};
-    msg.set(bhttp::field::host, target->authority);
-    for (const auto& h : request.headers) msg.set(h.name, h.value);
-    msg.keep_alive(true);
-    msg.body() = std::move(request.body);
-    msg.prepare_payload();
+    const std::string head = detail::RequestHead(request.method, target->path, target->authority,
+                                                 request.headers, request.body.size());
+    const std::array<net::const_buffer, 2> message{net::buffer(head), net::buffer(request.body)};
 
     for (int attempt = 0;; ++attempt) {
       auto conn = TakeIdle(target->origin);
@@ -137,7 +136,7 @@ class AsioClient final : public Client {
       }
       auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
       parser->body_limit(boost::none);  // callers bound what they keep (ReadAll)
-      auto ec = co_await Exchange(*conn, msg, *parser, request);
+      auto ec = co_await Exchange(*conn, message, *parser, request);
       if (!ec) {
         co_return std::unique_ptr<ClientResponse>(
             new AsioResponse(*this, std::move(conn), std::move(parser), request));
@@ -168,12 +167,12 @@ class AsioClient final : public Client {
     return conn;
   }
 
-  Task<beast::error_code> Exchange(Connection& conn, bhttp::request<bhttp::string_body>& msg,
+  Task<beast::error_code> Exchange(Connection& conn, const std::array<net::const_buffer, 2>& msg,
                                    bhttp::response_parser<bhttp::buffer_body>& parser,
                                    const ClientRequest& request) {
     conn.Expire(request.first_byte_timeout, request.deadline);
     auto [wec, written] = co_await std::visit(
-        [&](auto& s) { return bhttp::async_write(s, msg, kUseTuple); }, conn.stream);
+        [&](auto& s) { return net::async_write(s, msg, kUseTuple); }, conn.stream);
     if (wec) co_return wec;
     auto [rec, read] = co_await std::visit(
         [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, parser, kUseTuple); },

@@ -21,6 +21,7 @@
 
 #include "http/client.h"
 #include "http/detail/client_internal.h"
+#include "http/detail/wire.h"
 
 namespace sy::http {
 
@@ -41,14 +42,11 @@ class StreamWriter final : public ResponseWriter {
       : stream_(stream), keep_alive_(keep_alive), write_timeout_(write_timeout) {}
 
   Task<bool> Send(int status, const Headers& headers, std::string body) override {
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
-    for (const auto& h : headers) res.set(h.name, h.value);
-    res.keep_alive(keep_alive_);
-    res.body() = std::move(body);
-    res.prepare_payload();
+    const std::string head = detail::ResponseHead(status, headers, body.size(), keep_alive_);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(body)};
     started_ = finished_ = true;
     stream_.expires_after(write_timeout_);
-    auto [ec, n] = co_await bhttp::async_write(stream_, res, kUseTuple);
+    auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
     ok_ = !ec;
     co_return ok_;
   }
@@ -139,7 +137,9 @@ struct Worker {
   // Declared before the io_context so that it is destroyed after it: coroutine frames destroyed
   // with the io_context still hand connections back to it.
   std::unique_ptr<Client> client;
-  net::io_context ioc{1};
+  // Each worker's sockets are used from its own thread only, so the reactor needs no locks;
+  // the scheduler keeps them, for Stop() posting from the controlling thread.
+  net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
 };
@@ -239,11 +239,16 @@ class Server::Impl {
   }
 
   net::awaitable<void> Session(tcp::socket socket, Worker& worker) {
+    std::string peer;  // once per connection, not per request: getpeername is a syscall
+    boost::system::error_code peer_ec;
+    if (auto ep = socket.remote_endpoint(peer_ec); !peer_ec) {
+      peer = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     while (!stopping_ && co_await AwaitRequest(stream, buffer)) {
       ++active_requests_;
-      const bool keep = co_await ServeOne(stream, buffer, worker);
+      const bool keep = co_await ServeOne(stream, buffer, worker, peer);
       --active_requests_;
       if (!keep) break;
     }
@@ -252,7 +257,7 @@ class Server::Impl {
 
   // Reads and answers one request. Returns whether the connection may carry another.
   net::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                Worker& worker) {
+                                Worker& worker, const std::string& peer) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser.body_limit(static_cast<uint64_t>(options_.max_body_bytes));
@@ -261,10 +266,7 @@ class Server::Impl {
 
     ServerRequest req;
     req.client = worker.client.get();
-    boost::system::error_code peer_ec;  // not `ec`: that still says why the read failed
-    if (auto ep = stream.socket().remote_endpoint(peer_ec); !peer_ec) {
-      req.peer = ep.address().to_string() + ":" + std::to_string(ep.port());
-    }
+    req.peer = peer;
     // A Content-Length over the limit fails before the head counts as done, but the parser has
     // stored all of it: the handler needs the path to answer in the right dialect.
     if (parser.is_header_done() || ec == bhttp::error::body_limit) CopyHead(parser.get(), req);

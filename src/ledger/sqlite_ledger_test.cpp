@@ -213,9 +213,9 @@ TEST(SqliteLedgerTest, ReopeningAnExistingDatabaseKeepsRowsAndSchema) {
   EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), detail::kSchemaVersion);
   EXPECT_EQ(QueryInt(path,
                      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name "
-                     "IN ('requests_task_id', 'requests_started_at', "
-                     "'requests_chosen_model')"),
-            3);
+                     "IN ('requests_request_id', 'requests_task_id', 'requests_started_at', "
+                     "'attempts_request_row')"),
+            4);
 }
 
 TEST(SqliteLedgerTest, OpenUsesWalMode) {

@@ -145,10 +145,11 @@ core::Status CheckScalars(const json::object& body) {
 
 }  // namespace
 
-core::Result<json::value> ParseJson(std::string_view body, int64_t max_depth) {
+core::Result<json::value> ParseJson(std::string_view body, int64_t max_depth,
+                                    json::storage_ptr storage) {
   json::parse_options options;
   options.max_depth = static_cast<std::size_t>(max_depth);
-  json::parser parser(json::storage_ptr(), options);
+  json::parser parser(std::move(storage), options);
   boost::system::error_code ec;
   parser.write(body.data(), body.size(), ec);
   if (ec == json::error::too_deep) {
@@ -163,7 +164,7 @@ core::Result<json::value> ParseJson(std::string_view body, int64_t max_depth) {
 }
 
 core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::Request& out) {
-  auto parsed = ParseJson(body, max_depth);
+  auto parsed = ParseJson(body, max_depth, out.body.storage());  // same arena: moves, no copy
   if (!parsed) return std::move(parsed).error();
   if (!parsed->is_object()) return Invalid("", "The request body must be a JSON object.");
   auto& obj = parsed->get_object();

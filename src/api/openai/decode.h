@@ -17,7 +17,9 @@ namespace sy::api::openai {
 
 // Parses JSON with a nesting limit; fails with kInvalidRequest ("... is not valid JSON",
 // "... nested deeper than N levels", invalid UTF-8 included).
-core::Result<boost::json::value> ParseJson(std::string_view body, int64_t max_depth);
+// The DOM is allocated from `storage`.
+core::Result<boost::json::value> ParseJson(std::string_view body, int64_t max_depth,
+                                           boost::json::storage_ptr storage = {});
 
 // Fills `out` (dialect, model, stream, include_usage, body) from a /v1/chat/completions body.
 // Fails with kInvalidRequest naming the offending parameter in Error::param.

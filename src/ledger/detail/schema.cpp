@@ -41,10 +41,11 @@ CREATE TABLE IF NOT EXISTS requests (
   ttft_ms INTEGER,
   attempts_count INTEGER NOT NULL
 );
+-- Each index costs every insert on the request path's writer; only lookups that are not
+-- whole-table aggregates get one (spend's GROUP BY scans anyway).
 CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id);
 CREATE INDEX IF NOT EXISTS requests_task_id ON requests(task_id);
 CREATE INDEX IF NOT EXISTS requests_started_at ON requests(started_at_ms);
-CREATE INDEX IF NOT EXISTS requests_chosen_model ON requests(chosen_model);
 CREATE TABLE IF NOT EXISTS attempts (
   request_row INTEGER NOT NULL REFERENCES requests(id),
   request_id TEXT NOT NULL,
@@ -57,7 +58,6 @@ CREATE TABLE IF NOT EXISTS attempts (
   latency_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attempts_request_row ON attempts(request_row);
-CREATE INDEX IF NOT EXISTS attempts_request_id ON attempts(request_id);
 PRAGMA user_version = 1;
 )sql";
 

@@ -1,5 +1,6 @@
 #include "providers/openai_compat/openai_provider.h"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -98,7 +99,7 @@ class OpenAiProvider final : public Provider {
     }
     Completion out;
     boost::system::error_code ec;
-    out.json = json::parse(*body, ec);
+    out.json = json::parse(*body, ec, json::make_shared_resource<json::monotonic_resource>());
     if (ec || !out.json.is_object()) co_return MalformedUpstream(config_.name, "malformed JSON");
     if (const auto* usage = out.json.get_object().if_contains("usage")) {
       if (auto parsed = ParseOpenAiUsage(*usage)) out.usage = *parsed;
@@ -133,7 +134,7 @@ class OpenAiProvider final : public Provider {
                                  " speaks OpenAI Chat Completions; this request's dialect cannot "
                                  "be translated to it yet");
     }
-    json::object body = call.request.body;
+    json::object body(call.request.body, json::make_shared_resource<json::monotonic_resource>());
     body["model"] = call.model.upstream_name;
     if (call.request.stream) {
       // Always ask for usage: the cost is computed from it. The relay strips the usage chunk

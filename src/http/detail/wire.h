@@ -1,0 +1,25 @@
+// Writing an HTTP/1.1 message head by hand. Beast's serializer walks a generic buffer sequence
+// per field, which costs more than the rest of a small request's handling; a head is a few
+// hundred bytes that one string append loop builds, sent with the body in one gathered write.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "http/headers.h"
+
+namespace sy::http::detail {
+
+// True when a header name or value could split the head (CR, LF or NUL): such a header is
+// dropped rather than sent, so no input can inject a header.
+bool UnsafeHeader(const Header& header);
+
+// "HTTP/1.1 200 OK\r\n" + headers + content-length (+ "connection: close") + "\r\n".
+std::string ResponseHead(int status, const Headers& headers, size_t content_length,
+                         bool keep_alive);
+
+// "POST /path HTTP/1.1\r\nhost: ...\r\n" + headers + content-length + "\r\n".
+std::string RequestHead(std::string_view method, std::string_view target, std::string_view host,
+                        const Headers& headers, size_t content_length);
+
+}  // namespace sy::http::detail
