@@ -1,10 +1,10 @@
 // The official openai SDK against the gateway (`switchyard demo`).
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import OpenAI from 'openai';
 
-import { DECIMAL_RE, emulator, sanitizerReports, startDemo } from '../testutil/harness.mjs';
+import { DECIMAL_RE, emulator, sanitizerReports, shareDemo } from '../testutil/harness.mjs';
 
 const WEATHER_TOOL = {
   type: 'function',
@@ -23,19 +23,10 @@ const WEATHER_TOOL = {
 describe('openai SDK -> gateway', () => {
   let demo;
   let client;
-  before(async () => {
-    demo = await startDemo();
+  shareDemo(async (d) => {
+    demo = d;
     client = new OpenAI({ apiKey: 'sk-client-not-checked', baseURL: `${demo.url}/v1`, maxRetries: 0,
       timeout: 30000 });
-  });
-  after(async () => {
-    if (demo) {
-      await demo.stop();
-      demo.cleanup();
-    }
-  });
-  beforeEach(async () => {
-    await emulator.reset(demo.emulatorUrl);
   });
 
   test('non-stream chat, with the x-switchyard headers on the raw response', async () => {

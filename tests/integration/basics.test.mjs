@@ -1,11 +1,11 @@
 // The demo answers a plain chat completion through the `economy` alias with every x-switchyard
 // header, lists its models and aliases with prices, and answers its health checks.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  DECIMAL_RE, chat, emulator, getJson, ledgerRows, sanitizerReports, startDemo, usdToPico,
-  userMessage,
+  DECIMAL_RE, chat, emulator, getJson, ledgerRows, sanitizerReports, usdToPico,
+  userMessage, shareDemo,
 } from '../testutil/harness.mjs';
 
 // deepseek-v4-flash in config/demo.yaml, micro-USD per 1M tokens (= pico-USD per token).
@@ -21,17 +21,8 @@ function inOffPeak(date) {
 
 describe('demo basics', () => {
   let demo;
-  before(async () => {
-    demo = await startDemo();
-  });
-  after(async () => {
-    if (demo) {
-      await demo.stop();
-      demo.cleanup();
-    }
-  });
-  beforeEach(async () => {
-    await emulator.reset(demo.emulatorUrl);
+  shareDemo(async (d) => {
+    demo = d;
   });
 
   test('non-stream chat via economy: 200, OpenAI body, all x-switchyard headers, exact cost', async () => {

@@ -1,11 +1,11 @@
 // Streams are relayed chunk by chunk; usage reaches the client only when it asked for it, and the
 // gateway always asks the upstream for it.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  DECIMAL_RE, emulator, ledgerRows, modelRequests, startDemo, streamChat, streamedText, usdToPico,
-  userMessage,
+  DECIMAL_RE, emulator, ledgerRows, modelRequests, streamChat, streamedText, usdToPico,
+  userMessage, shareDemo,
 } from '../testutil/harness.mjs';
 
 const TOKENS_PER_S = 20;
@@ -16,19 +16,10 @@ function contentEvents(events) {
 
 describe('streaming', () => {
   let demo;
-  before(async () => {
-    demo = await startDemo();
+  shareDemo(async (d) => {
+    demo = d;
     await emulator.setProfile(demo.emulatorUrl, 'deepseek-v4-flash',
       { ttft_ms: 50, tokens_per_s: TOKENS_PER_S });
-  });
-  after(async () => {
-    if (demo) {
-      await demo.stop();
-      demo.cleanup();
-    }
-  });
-  beforeEach(async () => {
-    await emulator.reset(demo.emulatorUrl);
   });
 
   test('relayed as it arrives, no usage chunk without include_usage, ends with [DONE]', async () => {

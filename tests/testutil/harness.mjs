@@ -11,6 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -607,4 +608,23 @@ export function assertOpenAIError(assert, json, { status, param, type } = {}) {
   assert.ok(e.code === null || typeof e.code === 'string', `error.code string|null${where}`);
   if (param !== undefined) assert.equal(e.param, param, `error.param${where}: ${e.message}`);
   if (type !== undefined) assert.equal(e.type, type, `error.type${where}`);
+}
+
+// One demo shared by a describe block: started before its tests (then `onStart(demo)`), stopped
+// after them, the emulator's faults and request log cleared before each test.
+export function shareDemo(onStart) {
+  let demo;
+  before(async () => {
+    demo = await startDemo();
+    await onStart(demo);
+  });
+  after(async () => {
+    if (demo) {
+      await demo.stop();
+      demo.cleanup();
+    }
+  });
+  beforeEach(async () => {
+    await emulator.reset(demo.emulatorUrl);
+  });
 }
