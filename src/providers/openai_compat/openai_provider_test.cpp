@@ -1,8 +1,7 @@
 #include "providers/openai_compat/openai_provider.h"
 
-#include <gtest/gtest.h>
-
 #include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
 
 namespace sy::providers {
 namespace {
