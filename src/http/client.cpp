@@ -67,7 +67,7 @@ struct Connection {
   explicit Connection(std::variant<PlainStream, TlsStream> s) : stream(std::move(s)) {}
   std::variant<PlainStream, TlsStream> stream;
   beast::flat_buffer buffer;
-  std::string origin;
+  std::string pool_key;  // PoolKey(): origin plus, for https, the verification it passed
 
   beast::tcp_stream& tcp() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
@@ -77,6 +77,15 @@ struct Connection {
     tcp().expires_at(std::min(Clock::now() + timeout, deadline));
   }
 };
+
+// TLS contexts, and so the verification a connection passed, are told apart by this key.
+std::string TlsKey(const TlsOptions& tls) { return (tls.verify ? "v:" : "n:") + tls.ca_file; }
+
+// Idle connections are pooled per origin and TLS options: a connection opened with verify=false
+// (or another CA file) must never serve a request that asks for stricter verification.
+std::string PoolKey(const Target& target, const TlsOptions& tls) {
+  return target.tls ? target.origin + " " + TlsKey(tls) : target.origin;
+}
 
 core::Error ErrorFrom(const beast::error_code& ec, std::string_view during) {
   const bool timeout = ec == beast::error::timeout;
@@ -127,7 +136,7 @@ class AsioClient final : public Client {
     const std::array<net::const_buffer, 2> message{net::buffer(head), net::buffer(request.body)};
 
     for (int attempt = 0;; ++attempt) {
-      auto conn = TakeIdle(target->origin);
+      auto conn = TakeIdle(PoolKey(*target, request.tls));
       const bool reused = conn != nullptr;
       if (!conn) {
         auto fresh = co_await Connect(*target, request);
@@ -154,13 +163,13 @@ class AsioClient final : public Client {
 
   void Release(std::unique_ptr<Connection> conn, size_t max_idle = 64) {
     if (closed_) return;
-    auto& list = idle_[conn->origin];
+    auto& list = idle_[conn->pool_key];
     if (list.size() < max_idle) list.push_back(std::move(conn));
   }
 
  private:
-  std::unique_ptr<Connection> TakeIdle(const std::string& origin) {
-    auto it = idle_.find(origin);
+  std::unique_ptr<Connection> TakeIdle(const std::string& pool_key) {
+    auto it = idle_.find(pool_key);
     if (it == idle_.end() || it->second.empty()) return nullptr;
     auto conn = std::move(it->second.back());
     it->second.pop_back();
@@ -202,7 +211,7 @@ class AsioClient final : public Client {
       if (!tls) co_return tls.error();
       conn = std::move(*tls);
     }
-    conn->origin = target.origin;
+    conn->pool_key = PoolKey(target, request.tls);
     co_return conn;
   }
 
@@ -225,7 +234,7 @@ class AsioClient final : public Client {
   }
 
   core::Result<ssl::context*> Context(const TlsOptions& tls) {
-    const std::string key = (tls.verify ? "v:" : "n:") + tls.ca_file;
+    const std::string key = TlsKey(tls);
     if (auto it = contexts_.find(key); it != contexts_.end()) return it->second.get();
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
     boost::system::error_code ec;
