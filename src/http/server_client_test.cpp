@@ -29,6 +29,7 @@
 #include "http/detail/client_internal.h"
 #include "http/server.h"
 #include "http/timer.h"
+#include "tests/testutil/http_fetch.h"
 
 namespace sy::http {
 namespace {
@@ -149,31 +150,8 @@ class ClientLoop {
   std::vector<std::shared_ptr<bool>> spawned_;
 };
 
-// What a client saw of one exchange.
-struct Fetched {
-  std::optional<core::Error> error;
-  int status = 0;
-  Headers headers;
-  std::string body;
-};
-
-Task<Fetched> Fetch(Client& client, ClientRequest request) {
-  Fetched out;
-  auto response = co_await client.Send(std::move(request));
-  if (!response) {
-    out.error = response.error();
-    co_return out;
-  }
-  out.status = (*response)->status();
-  out.headers = (*response)->headers();
-  auto body = co_await (*response)->ReadAll(1 << 20);
-  if (body) {
-    out.body = std::move(*body);
-  } else {
-    out.error = body.error();
-  }
-  co_return out;
-}
+using testutil::Fetch;
+using testutil::Fetched;
 
 ClientRequest MakeRequest(std::string method, std::string url, std::string body = "") {
   ClientRequest request;

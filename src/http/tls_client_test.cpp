@@ -28,6 +28,7 @@
 
 #include "http/client.h"
 #include "http/detail/client_internal.h"
+#include "tests/testutil/http_fetch.h"
 
 namespace sy::http {
 namespace {
@@ -152,28 +153,8 @@ class TlsServer {
   std::shared_ptr<State> state_;
 };
 
-struct Fetched {
-  std::optional<core::Error> error;
-  int status = 0;
-  std::string body;
-};
-
-Task<Fetched> Fetch(Client& client, ClientRequest request) {
-  Fetched out;
-  auto response = co_await client.Send(std::move(request));
-  if (!response) {
-    out.error = response.error();
-    co_return out;
-  }
-  out.status = (*response)->status();
-  auto body = co_await (*response)->ReadAll(1 << 20);
-  if (body) {
-    out.body = std::move(*body);
-  } else {
-    out.error = body.error();
-  }
-  co_return out;
-}
+using testutil::Fetch;
+using testutil::Fetched;
 
 class TlsClientTest : public ::testing::Test {
  protected:
@@ -213,7 +194,7 @@ class TlsClientTest : public ::testing::Test {
     }
     if (got->has_value()) return std::move(**got);
     ADD_FAILURE() << "no answer from " << url << " within " << kLimit.count() << " ms";
-    return Fetched{core::MakeError(core::Errc::kInternal, "test timed out"), 0, ""};
+    return Fetched{core::MakeError(core::Errc::kInternal, "test timed out"), 0, {}, ""};
   }
 
   static void ExpectHandshakeFailure(const Fetched& got) {
