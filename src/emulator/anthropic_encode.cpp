@@ -107,15 +107,17 @@ std::vector<StreamEvent> AnthropicStreamEvents(const AnthropicAnswer& answer,
                            json::object{{"type", "content_block_stop"}, {"index", index}}));
     ++index;
   };
+  auto block_delta = [&](json::object delta, auto tokens) {
+    events.push_back(
+        Event("content_block_delta",
+              json::object{
+                  {"type", "content_block_delta"}, {"index", index}, {"delta", std::move(delta)}},
+              TokenTime(profile, tokens), tokens));
+  };
   if (!choice.text_pieces.empty() || choice.tool_calls.empty()) {
     block_start(json::object{{"type", "text"}, {"text", ""}});
     for (auto& [piece, tokens] : GroupPieces(choice.text_pieces, choice.seed)) {
-      json::object delta{{"type", "text_delta"}, {"text", piece}};
-      events.push_back(
-          Event("content_block_delta",
-                json::object{
-                    {"type", "content_block_delta"}, {"index", index}, {"delta", std::move(delta)}},
-                TokenTime(profile, tokens), tokens));
+      block_delta(json::object{{"type", "text_delta"}, {"text", piece}}, tokens);
     }
     block_stop();
   }
@@ -125,12 +127,7 @@ std::vector<StreamEvent> AnthropicStreamEvents(const AnthropicAnswer& answer,
                              {"name", call.name},
                              {"input", json::object()}});
     for (auto& [piece, tokens] : GroupPieces(call.argument_pieces, call.id_seed)) {
-      json::object delta{{"type", "input_json_delta"}, {"partial_json", piece}};
-      events.push_back(
-          Event("content_block_delta",
-                json::object{
-                    {"type", "content_block_delta"}, {"index", index}, {"delta", std::move(delta)}},
-                TokenTime(profile, tokens), tokens));
+      block_delta(json::object{{"type", "input_json_delta"}, {"partial_json", piece}}, tokens);
     }
     block_stop();
   }
