@@ -42,8 +42,8 @@ http::Task<void> Gateway::Complete(Context& ctx) {
     providers::Call call{ctx.request, model, *ctx.http.client, options.deadline};
     co_return co_await provider->Complete(call);
   };
-  auto outcome =
-      co_await failover::RunChain(ctx.candidates, options, tl_cooldowns, ctx.attempts, attempt);
+  auto outcome = co_await failover::RunChain(ctx.route->candidates, options, tl_cooldowns,
+                                             ctx.attempts, attempt);
   if (!outcome.result) {
     co_await Fail(ctx, outcome.result.error());
     co_return;
@@ -75,8 +75,8 @@ http::Task<void> Gateway::Stream(Context& ctx) {
     if (!*first) co_return core::MakeError(core::Errc::kUpstreamUnavailable, "empty stream");
     co_return OpenedStream{std::move(*stream), std::move(**first)};
   };
-  auto outcome =
-      co_await failover::RunChain(ctx.candidates, options, tl_cooldowns, ctx.attempts, attempt);
+  auto outcome = co_await failover::RunChain(ctx.route->candidates, options, tl_cooldowns,
+                                             ctx.attempts, attempt);
   if (!outcome.result) {
     co_await Fail(ctx, outcome.result.error());
     co_return;

@@ -22,9 +22,8 @@ struct RequestContext {
   core::Request request;
   ledger::Record record;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  std::vector<const config::ModelConfig*> candidates;
+  const catalog::Route* route = nullptr;  // once resolved; owned by the catalog
   std::vector<failover::Attempt> attempts;
-  std::string route;  // why these candidates, e.g. "alias economy [a > b > c]"
   const config::ModelConfig* model = nullptr;  // the model that answered
   std::optional<catalog::CostBreakdown> cost;
 };

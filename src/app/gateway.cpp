@@ -36,16 +36,6 @@ core::Status ReadTaskId(const http::ServerRequest& http, core::Request& request)
   return {};
 }
 
-std::string RouteReason(std::string_view asked, bool alias,
-                        const std::vector<const config::ModelConfig*>& candidates) {
-  if (!alias) return "model " + std::string(asked);
-  std::string out = "alias " + std::string(asked) + " [";
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    out += (i ? " > " : "") + candidates[i]->id;
-  }
-  return out + "]";
-}
-
 }  // namespace
 
 Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& sink)
@@ -115,9 +105,9 @@ http::Task<void> Gateway::ChatCompletions(Context& ctx) {
     co_await Fail(ctx, s.error());
     co_return;
   }
-  auto candidates = catalog_->Resolve(ctx.request.model);
-  if (!candidates) {
-    auto e = std::move(candidates).error();
+  auto route = catalog_->Resolve(ctx.request.model);
+  if (!route) {
+    auto e = std::move(route).error();
     e.message = "The model '" + ctx.request.model +
                 "' does not exist. GET /v1/models lists "
                 "the models and aliases this gateway serves.";
@@ -125,8 +115,7 @@ http::Task<void> Gateway::ChatCompletions(Context& ctx) {
     co_await Fail(ctx, e);
     co_return;
   }
-  ctx.candidates = std::move(*candidates);
-  ctx.route = RouteReason(ctx.request.model, catalog_->IsAlias(ctx.request.model), ctx.candidates);
+  ctx.route = *route;
   if (ctx.request.stream) {
     co_await Stream(ctx);
   } else {
@@ -161,7 +150,7 @@ void Gateway::Record(Context& ctx) {
   r.dialect = std::string(core::DialectName(req.dialect));
   r.requested_model = req.model;
   r.stream = req.stream;
-  r.route_reason = ctx.route;
+  if (ctx.route) r.route_reason = ctx.route->reason;
   if (ctx.model) {
     r.chosen_model = ctx.model->id;
     r.provider = ctx.model->provider;

@@ -12,7 +12,7 @@ namespace sy::catalog {
 struct Catalog::Index {
   std::unordered_map<std::string_view, const config::ModelConfig*> models;
   std::unordered_map<std::string_view, const config::ProviderConfig*> providers;
-  std::unordered_map<std::string_view, std::vector<const config::ModelConfig*>> aliases;
+  std::unordered_map<std::string_view, Route> routes;      // every model id and alias
   std::vector<const config::ProviderConfig*> provider_of;  // by index into config.models
 };
 
@@ -30,12 +30,16 @@ core::Result<std::shared_ptr<const Catalog>> Catalog::Build(
   for (const config::ModelConfig& m : config->models) {
     index->models.emplace(m.id, &m);
     index->provider_of.push_back(index->providers.at(m.provider));
+    index->routes.emplace(m.id, Route{{&m}, "model " + m.id, false});
   }
   for (const config::AliasConfig& a : config->aliases) {
-    std::vector<const config::ModelConfig*> models;
-    models.reserve(a.models.size());
-    for (const std::string& id : a.models) models.push_back(index->models.at(id));
-    index->aliases.emplace(a.name, std::move(models));
+    Route route{{}, "alias " + a.name + " [", true};
+    for (const std::string& id : a.models) {
+      route.reason += (route.candidates.empty() ? "" : " > ") + id;
+      route.candidates.push_back(index->models.at(id));
+    }
+    route.reason += "]";
+    index->routes.emplace(a.name, std::move(route));
   }
 
   // The constructor is private, so make_shared cannot reach it.
@@ -63,12 +67,8 @@ const config::ProviderConfig& Catalog::ProviderOf(const config::ModelConfig& mod
   return *index_->provider_of[static_cast<size_t>(&model - first)];
 }
 
-core::Result<std::vector<const config::ModelConfig*>> Catalog::Resolve(
-    std::string_view name) const {
-  if (const config::ModelConfig* model = FindModel(name)) {
-    return std::vector<const config::ModelConfig*>{model};
-  }
-  if (const auto it = index_->aliases.find(name); it != index_->aliases.end()) return it->second;
+core::Result<const Route*> Catalog::Resolve(std::string_view name) const {
+  if (const auto it = index_->routes.find(name); it != index_->routes.end()) return &it->second;
   core::Error error =
       core::MakeError(core::Errc::kNotFound, "unknown model \"" + std::string(name.substr(0, 100)) +
                                                  (name.size() > 100 ? "...\"" : "\""));
@@ -76,6 +76,9 @@ core::Result<std::vector<const config::ModelConfig*>> Catalog::Resolve(
   return error;
 }
 
-bool Catalog::IsAlias(std::string_view name) const { return index_->aliases.contains(name); }
+bool Catalog::IsAlias(std::string_view name) const {
+  const auto it = index_->routes.find(name);
+  return it != index_->routes.end() && it->second.alias;
+}
 
 }  // namespace sy::catalog

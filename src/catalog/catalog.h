@@ -38,6 +38,14 @@ struct CostBreakdown {
 CostBreakdown ComputeCost(const config::PriceSchedule& schedule, const core::Usage& usage,
                           std::chrono::system_clock::time_point at);
 
+// What a client's `model` names, expanded once when the catalog is built: the hot path looks a
+// route up instead of rebuilding the list and its reason per request.
+struct Route {
+  std::vector<const config::ModelConfig*> candidates;  // in fallback order
+  std::string reason;  // "model gpt-5.5" or "alias economy [deepseek-v4-flash > ...]"
+  bool alias = false;
+};
+
 class Catalog {
  public:
   // Compiles a validated Config. Fails (kInvalidRequest, path-qualified) on cross-references
@@ -52,9 +60,9 @@ class Catalog {
   const config::ProviderConfig* FindProvider(std::string_view name) const;
   // The provider a model is served by. REQUIRES: model belongs to this catalog.
   const config::ProviderConfig& ProviderOf(const config::ModelConfig& model) const;
-  // An alias expands to its ordered fallback list; a model id to itself.
+  // The route for an alias (its ordered fallback list) or a model id (itself).
   // Fails with kNotFound naming the unknown model.
-  core::Result<std::vector<const config::ModelConfig*>> Resolve(std::string_view name) const;
+  core::Result<const Route*> Resolve(std::string_view name) const;
   // True when `name` is an alias (not a model id).
   bool IsAlias(std::string_view name) const;
 

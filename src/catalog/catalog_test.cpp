@@ -54,23 +54,28 @@ TEST_F(CatalogTest, FindsModelsAndProviders) {
 }
 
 TEST_F(CatalogTest, ResolvesAliasesInOrder) {
-  auto models = catalog_->Resolve("economy");
-  ASSERT_TRUE(models.has_value());
-  ASSERT_EQ(models->size(), 3u);
-  EXPECT_EQ((*models)[0]->id, "deepseek-v4-flash");
-  EXPECT_EQ((*models)[1]->id, "kimi-k2.6");
-  EXPECT_EQ((*models)[2]->id, "gpt-5.5");
-  EXPECT_EQ((*models)[2], catalog_->FindModel("gpt-5.5"));  // the catalog's own objects
+  auto route = catalog_->Resolve("economy");
+  ASSERT_TRUE(route.has_value());
+  const auto& models = (*route)->candidates;
+  ASSERT_EQ(models.size(), 3u);
+  EXPECT_EQ(models[0]->id, "deepseek-v4-flash");
+  EXPECT_EQ(models[1]->id, "kimi-k2.6");
+  EXPECT_EQ(models[2]->id, "gpt-5.5");
+  EXPECT_EQ(models[2], catalog_->FindModel("gpt-5.5"));  // the catalog's own objects
+  EXPECT_EQ((*route)->reason, "alias economy [deepseek-v4-flash > kimi-k2.6 > gpt-5.5]");
+  EXPECT_TRUE((*route)->alias);
   EXPECT_TRUE(catalog_->IsAlias("economy"));
   EXPECT_FALSE(catalog_->IsAlias("gpt-5.5"));
   EXPECT_FALSE(catalog_->IsAlias("nope"));
 }
 
 TEST_F(CatalogTest, ResolvesAModelIdToItself) {
-  auto models = catalog_->Resolve("gpt-5.5");
-  ASSERT_TRUE(models.has_value());
-  ASSERT_EQ(models->size(), 1u);
-  EXPECT_EQ((*models)[0]->id, "gpt-5.5");
+  auto route = catalog_->Resolve("gpt-5.5");
+  ASSERT_TRUE(route.has_value());
+  ASSERT_EQ((*route)->candidates.size(), 1u);
+  EXPECT_EQ((*route)->candidates[0]->id, "gpt-5.5");
+  EXPECT_EQ((*route)->reason, "model gpt-5.5");
+  EXPECT_FALSE((*route)->alias);
 }
 
 TEST_F(CatalogTest, UnknownModelIsNotFound) {
