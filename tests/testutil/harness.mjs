@@ -256,8 +256,8 @@ ledger:
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-export async function getJson(url) {
-  const res = await fetch(url);
+// Status, headers, body text and, when the body is JSON, its parsed value.
+async function readAnswer(res) {
   const text = await res.text();
   let json;
   try {
@@ -268,6 +268,10 @@ export async function getJson(url) {
   return { status: res.status, headers: res.headers, text, json };
 }
 
+export async function getJson(url) {
+  return readAnswer(await fetch(url));
+}
+
 // POST a JSON body (an object, or a string/Buffer sent as is) and read the whole answer.
 export async function postJson(url, body, { headers = {} } = {}) {
   const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
@@ -276,14 +280,7 @@ export async function postJson(url, body, { headers = {} } = {}) {
     headers: { 'content-type': 'application/json', ...headers },
     body: payload,
   });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return readAnswer(res);
 }
 
 export function chat(baseUrl, body, opts) {
