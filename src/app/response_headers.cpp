@@ -7,10 +7,15 @@ namespace sy::app {
 
 namespace json = boost::json;
 
+namespace {
+
+// Attempts actually sent upstream (skipped cool-downs do not count).
 int SentAttempts(const RequestContext& ctx) {
   return static_cast<int>(std::count_if(ctx.attempts.begin(), ctx.attempts.end(),
                                         [](const failover::Attempt& a) { return !a.skipped; }));
 }
+
+}  // namespace
 
 void AddSwitchyardHeaders(const RequestContext& ctx, http::Headers& headers) {
   headers.Add("x-switchyard-request-id", ctx.request.id);

@@ -13,9 +13,6 @@ namespace sy::app {
 // Adds request id, route, attempts and, once known, model, provider and cost.
 void AddSwitchyardHeaders(const RequestContext& ctx, http::Headers& headers);
 
-// Number of attempts actually sent upstream (skipped cool-downs do not count).
-int SentAttempts(const RequestContext& ctx);
-
 // The OpenAI-shaped model list, with Switchyard's price and alias details per entry.
 std::string ModelsBody(const catalog::Catalog& catalog,
                        const std::map<std::string, std::string>& unavailable_providers);

@@ -76,9 +76,4 @@ core::Result<const Route*> Catalog::Resolve(std::string_view name) const {
   return error;
 }
 
-bool Catalog::IsAlias(std::string_view name) const {
-  const auto it = index_->routes.find(name);
-  return it != index_->routes.end() && it->second.alias;
-}
-
 }  // namespace sy::catalog

@@ -63,8 +63,6 @@ class Catalog {
   // The route for an alias (its ordered fallback list) or a model id (itself).
   // Fails with kNotFound naming the unknown model.
   core::Result<const Route*> Resolve(std::string_view name) const;
-  // True when `name` is an alias (not a model id).
-  bool IsAlias(std::string_view name) const;
 
  private:
   struct Index;  // name -> model/provider/alias lookups, defined in catalog.cpp
