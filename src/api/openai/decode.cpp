@@ -1,9 +1,10 @@
 #include "api/openai/decode.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
-#include <boost/json/parser.hpp>
+#include "api/json.h"
 
 namespace sy::api::openai {
 namespace {
@@ -144,24 +145,6 @@ core::Status CheckScalars(const json::object& body) {
 }
 
 }  // namespace
-
-core::Result<json::value> ParseJson(std::string_view body, int64_t max_depth,
-                                    json::storage_ptr storage) {
-  json::parse_options options;
-  options.max_depth = static_cast<std::size_t>(max_depth);
-  json::parser parser(std::move(storage), options);
-  boost::system::error_code ec;
-  parser.write(body.data(), body.size(), ec);
-  if (ec == json::error::too_deep) {
-    return Invalid(
-        "", "The request body is nested deeper than " + std::to_string(max_depth) + " levels.");
-  }
-  if (ec) {
-    return Invalid("", "The request body is not valid JSON (" + ec.message() +
-                           "). Send a JSON object encoded as UTF-8.");
-  }
-  return parser.release();
-}
 
 core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::Request& out) {
   auto parsed = ParseJson(body, max_depth, out.body.storage());  // same arena: moves, no copy

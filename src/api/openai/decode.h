@@ -8,21 +8,14 @@
 #include <cstdint>
 #include <string_view>
 
-#include <boost/json/value.hpp>
-
 #include "core/request.h"
 #include "core/result.h"
 
 namespace sy::api::openai {
 
-// Parses JSON with a nesting limit; fails with kInvalidRequest ("... is not valid JSON",
-// "... nested deeper than N levels", invalid UTF-8 included).
-// The DOM is allocated from `storage`.
-core::Result<boost::json::value> ParseJson(std::string_view body, int64_t max_depth,
-                                           boost::json::storage_ptr storage = {});
-
 // Fills `out` (dialect, model, stream, include_usage, body) from a /v1/chat/completions body.
-// Fails with kInvalidRequest naming the offending parameter in Error::param.
+// Fails with kInvalidRequest naming the offending parameter in Error::param (empty when the
+// body is not a JSON object; see api::ParseJson).
 core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::Request& out);
 
 }  // namespace sy::api::openai

@@ -85,14 +85,5 @@ TEST(DecodeChatRequest, RejectsInvalidUtf8) {
   EXPECT_NE(DecodeError(body).message.find("not valid JSON"), std::string::npos);
 }
 
-TEST(ParseJson, EnforcesTheDepthLimit) {
-  std::string deep(100, '[');
-  deep += std::string(100, ']');
-  auto parsed = ParseJson(deep, 64);
-  ASSERT_FALSE(parsed.has_value());
-  EXPECT_NE(parsed.error().message.find("deeper than 64"), std::string::npos);
-  EXPECT_TRUE(ParseJson(deep, 128).has_value());
-}
-
 }  // namespace
 }  // namespace sy::api::openai

@@ -36,14 +36,11 @@ Mapping MappingFor(const core::Error& e) {
       return {429, "insufficient_quota", "insufficient_quota"};
     case Errc::kUpstreamTimeout:
       return {504, "upstream_error", "upstream_timeout"};
-    case Errc::kUpstreamUnavailable:
-      return {502, "upstream_error", "upstream_unavailable"};
-    case Errc::kUpstreamRejected: {
-      // The upstream judged the request itself; keep its 4xx so the client can fix it.
-      const bool client_fault = e.upstream_status >= 400 && e.upstream_status < 500 &&
-                                e.upstream_status != 401 && e.upstream_status != 403;
-      return {client_fault ? e.upstream_status : 502, "invalid_request_error", "upstream_rejected"};
-    }
+    case Errc::kUpstreamUnavailable:  // 529 is Anthropic's "overloaded": tell clients to back off
+      return e.upstream_status == 529 ? Mapping{503, "upstream_error", "upstream_overloaded"}
+                                      : Mapping{502, "upstream_error", "upstream_unavailable"};
+    case Errc::kUpstreamRejected:
+      return {UpstreamRejectedStatus(e), "invalid_request_error", "upstream_rejected"};
     case Errc::kVerificationFailed:
       return {502, "upstream_error", "verification_failed"};
     case Errc::kInternal:
@@ -63,7 +60,7 @@ json::object ErrorObject(const core::Error& e, const Mapping& m) {
 
 }  // namespace
 
-ErrorResponse EncodeError(const core::Error& error) {
+api::ErrorResponse EncodeError(const core::Error& error) {
   const Mapping m = MappingFor(error);
   json::object root;
   root["error"] = ErrorObject(error, m);

@@ -4,16 +4,12 @@
 
 #include <string>
 
+#include "api/error_response.h"
 #include "core/error.h"
 
 namespace sy::api::openai {
 
-struct ErrorResponse {
-  int status = 500;
-  std::string body;  // JSON
-};
-
-ErrorResponse EncodeError(const core::Error& error);
+api::ErrorResponse EncodeError(const core::Error& error);
 
 // The same error as one stream chunk payload, for failures after a stream has started.
 std::string EncodeStreamError(const core::Error& error);

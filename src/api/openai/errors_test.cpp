@@ -45,6 +45,18 @@ TEST(EncodeError, KeepsAnUpstreamVerdictOnTheRequestButNotOnOurCredentials) {
   EXPECT_EQ(StatusOf(core::Errc::kUpstreamRejected, 403), 502);
 }
 
+TEST(EncodeError, TellsOpenAiClientsToBackOffWhenAnAnthropicUpstreamIsOverloaded) {
+  auto e = core::MakeError(core::Errc::kUpstreamUnavailable, "Overloaded");
+  e.upstream_status = 529;
+  const auto encoded = EncodeError(e);
+  EXPECT_EQ(encoded.status, 503);
+  const auto body = json::parse(encoded.body);
+  EXPECT_EQ(body.at("error").at("type").as_string(), "upstream_error");
+  EXPECT_EQ(body.at("error").at("code").as_string(), "upstream_overloaded");
+  EXPECT_EQ(body.at("error").at("message").as_string(), "Overloaded");
+  EXPECT_EQ(StatusOf(core::Errc::kUpstreamUnavailable, 503), 502);  // only 529 means overloaded
+}
+
 TEST(EncodeError, WritesOpenAisErrorShape) {
   auto e = core::MakeError(core::Errc::kInvalidRequest, "Missing required parameter: 'model'.");
   e.param = "model";

@@ -1,0 +1,87 @@
+#include "api/anthropic/errors.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace sy::api::anthropic {
+namespace {
+
+namespace json = boost::json;
+
+struct Mapping {
+  int status;
+  const char* type;
+};
+
+Mapping MappingFor(const core::Error& e) {
+  using core::Errc;
+  switch (e.code) {
+    case Errc::kInvalidRequest:
+      return {400, "invalid_request_error"};
+    case Errc::kUnauthenticated:
+      return {401, "authentication_error"};
+    case Errc::kForbidden:
+      return {403, "permission_error"};
+    case Errc::kNotFound:
+      return {404, "not_found_error"};
+    case Errc::kPayloadTooLarge:
+      return {e.param == "headers" ? 431 : 413, "request_too_large"};
+    case Errc::kRequestTimeout:
+      return {408, "timeout_error"};
+    case Errc::kRateLimited:
+    case Errc::kBudgetExceeded:  // Anthropic has no quota type; the message tells them apart
+      return {429, "rate_limit_error"};
+    case Errc::kUpstreamTimeout:
+      return {504, "timeout_error"};
+    case Errc::kUpstreamUnavailable:  // pass an upstream's "overloaded" on, so SDKs back off
+      return e.upstream_status == 529 ? Mapping{529, "overloaded_error"}
+                                      : Mapping{502, "api_error"};
+    case Errc::kUpstreamRejected:
+      return {UpstreamRejectedStatus(e), "invalid_request_error"};
+    case Errc::kVerificationFailed:
+      return {502, "api_error"};
+    case Errc::kInternal:
+      return {500, "api_error"};
+  }
+  return {500, "api_error"};
+}
+
+bool MentionsBudget(std::string_view message) {
+  std::string lower(message);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("budget") != std::string::npos;
+}
+
+std::string MessageFor(const core::Error& e) {
+  std::string message = e.message;
+  if (e.code == core::Errc::kBudgetExceeded && !MentionsBudget(message)) {
+    message = message.empty() ? "Budget exceeded." : "Budget exceeded: " + message;
+  }
+  if (!e.param.empty() && message.rfind(e.param, 0) != 0) message = e.param + ": " + message;
+  return message;
+}
+
+std::string Body(const core::Error& e, const Mapping& m) {
+  json::object error;
+  error["type"] = m.type;
+  error["message"] = MessageFor(e);
+  json::object root;
+  root["type"] = "error";
+  root["error"] = std::move(error);
+  return json::serialize(root);
+}
+
+}  // namespace
+
+api::ErrorResponse EncodeError(const core::Error& error) {
+  const Mapping m = MappingFor(error);
+  return {m.status, Body(error, m)};
+}
+
+std::string EncodeStreamError(const core::Error& error) { return Body(error, MappingFor(error)); }
+
+}  // namespace sy::api::anthropic

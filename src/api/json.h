@@ -1,0 +1,23 @@
+// Parsing a client's JSON body, shared by every client dialect's decoder.
+//
+// Thread-safety: a pure function; safe to call from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include <boost/json/storage_ptr.hpp>
+#include <boost/json/value.hpp>
+
+#include "core/result.h"
+
+namespace sy::api {
+
+// Parses `body` as one JSON value, allowing at most `max_depth` levels of nesting.
+// Fails with kInvalidRequest and an empty param: "... is not valid JSON (...)" (invalid UTF-8
+// and trailing bytes included) or "... nested deeper than N levels".
+// The DOM is allocated from `storage` (the default resource when null), which must outlive it.
+core::Result<boost::json::value> ParseJson(std::string_view body, int64_t max_depth,
+                                           boost::json::storage_ptr storage = {});
+
+}  // namespace sy::api
