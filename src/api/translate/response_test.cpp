@@ -1,0 +1,170 @@
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "api/translate/translate.h"
+#include "api/translate/translate_test_util.h"
+
+namespace sy::api::translate {
+namespace {
+
+namespace json = boost::json;
+using core::Dialect;
+using test_util::J;
+using test_util::MakeUsage;
+
+constexpr Context kCtx{1700000000};
+
+json::value ToOpenAi(std::string_view upstream, const core::Usage& usage = {}) {
+  auto out = TranslateResponse(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, J(upstream),
+                               usage, kCtx);
+  EXPECT_TRUE(out.has_value()) << (out ? "" : out.error().message);
+  return out ? J(*out) : json::value();
+}
+
+json::value ToAnthropic(std::string_view upstream, const core::Usage& usage = {}) {
+  auto out = TranslateResponse(Dialect::kOpenAiChat, Dialect::kAnthropicMessages, J(upstream),
+                               usage, kCtx);
+  EXPECT_TRUE(out.has_value()) << (out ? "" : out.error().message);
+  return out ? J(*out) : json::value();
+}
+
+TEST(AnthropicToOpenAiResponse, TextAnswerWithUsageFromTheBilledUsage) {
+  // The upstream's own usage block is ignored: the client sees the billed usage.
+  EXPECT_EQ(ToOpenAi(R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-x",
+                         "content":[{"type":"text","text":"Hello"}],"stop_reason":"end_turn",
+                         "stop_sequence":null,"usage":{"input_tokens":999,"output_tokens":999}})",
+                     MakeUsage(1000, 600, 100, 50)),
+            J(R"({"id":"msg_1","object":"chat.completion","created":1700000000,"model":"claude-x",
+                  "choices":[{"index":0,"message":{"role":"assistant","content":"Hello",
+                              "refusal":null},"logprobs":null,"finish_reason":"stop"}],
+                  "usage":{"prompt_tokens":1000,"completion_tokens":50,"total_tokens":1050,
+                           "prompt_tokens_details":{"cached_tokens":600},
+                           "completion_tokens_details":{"reasoning_tokens":0}}})"));
+}
+
+TEST(AnthropicToOpenAiResponse, TextBlocksJoinedToolUseBecomesToolCallsThinkingDropped) {
+  const auto out = ToOpenAi(R"({"id":"msg_2","type":"message","role":"assistant","model":"c",
+      "content":[{"type":"thinking","thinking":"plan","signature":"s"},
+                 {"type":"text","text":"Let me "},{"type":"text","text":"check."},
+                 {"type":"tool_use","id":"toolu_1","name":"w","input":{"city":"Paris"}},
+                 {"type":"tool_use","id":"toolu_2","name":"now","input":{}}],
+      "stop_reason":"tool_use","stop_sequence":null,"usage":{}})");
+  EXPECT_EQ(out.at_pointer("/choices/0/message"),
+            J(R"({"role":"assistant","content":"Let me check.","refusal":null,"tool_calls":[
+                {"id":"toolu_1","type":"function","function":{"name":"w","arguments":"{\"city\":\"Paris\"}"}},
+                {"id":"toolu_2","type":"function","function":{"name":"now","arguments":"{}"}}]})"));
+  EXPECT_EQ(out.at_pointer("/choices/0/finish_reason"), J(R"("tool_calls")"));
+}
+
+TEST(AnthropicToOpenAiResponse, NoTextMeansNullContent) {
+  const auto out = ToOpenAi(R"({"id":"m","model":"c","content":[
+      {"type":"tool_use","id":"t","name":"f","input":{}}],"stop_reason":"tool_use"})");
+  EXPECT_TRUE(out.at_pointer("/choices/0/message/content").is_null());
+}
+
+TEST(AnthropicToOpenAiResponse, StopReasons) {
+  auto finish = [](std::string_view stop_reason) {
+    return ToOpenAi(R"({"id":"m","model":"c","content":[],"stop_reason":)" +
+                    std::string(stop_reason) + "}")
+        .at_pointer("/choices/0/finish_reason");
+  };
+  EXPECT_EQ(finish(R"("end_turn")"), "stop");
+  EXPECT_EQ(finish(R"("stop_sequence")"), "stop");
+  EXPECT_EQ(finish(R"("pause_turn")"), "stop");
+  EXPECT_EQ(finish(R"("max_tokens")"), "length");
+  EXPECT_EQ(finish(R"("model_context_window_exceeded")"), "length");
+  EXPECT_EQ(finish(R"("tool_use")"), "tool_calls");
+  EXPECT_EQ(finish(R"("refusal")"), "content_filter");
+  EXPECT_EQ(finish("null"), "stop");
+}
+
+TEST(AnthropicToOpenAiResponse, MalformedUpstreamIsUnavailable) {
+  for (const char* upstream : {R"([1])", R"({"id":"m"})", R"({"content":[]})",
+                               R"({"id":"m","content":[{"type":"tool_use","name":"f"}]})",
+                               R"({"id":"m","content":[{"type":"text"}]})"}) {
+    auto out =
+        TranslateResponse(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, J(upstream), {}, kCtx);
+    ASSERT_FALSE(out.has_value()) << upstream;
+    EXPECT_EQ(out.error().code, core::Errc::kUpstreamUnavailable);
+  }
+}
+
+TEST(OpenAiToAnthropicResponse, TextAnswerWithCacheUsage) {
+  EXPECT_EQ(ToAnthropic(R"({"id":"chatcmpl-1","object":"chat.completion","created":1,
+                            "model":"gpt-x","choices":[{"index":0,"message":{"role":"assistant",
+                            "content":"Hello","refusal":null},"logprobs":null,
+                            "finish_reason":"stop"}],"usage":{"prompt_tokens":1}})",
+                        MakeUsage(1000, 600, 100, 50)),
+            J(R"({"id":"chatcmpl-1","type":"message","role":"assistant","model":"gpt-x",
+                  "content":[{"type":"text","text":"Hello"}],"stop_reason":"end_turn",
+                  "stop_sequence":null,"usage":{"input_tokens":300,
+                  "cache_creation_input_tokens":100,"cache_read_input_tokens":600,
+                  "output_tokens":50}})"));
+}
+
+TEST(OpenAiToAnthropicResponse, ToolCallsBecomeToolUseBlocksAfterTheText) {
+  const auto out = ToAnthropic(R"({"id":"c","model":"g","choices":[{"index":0,"message":{
+      "role":"assistant","content":"Checking.","tool_calls":[
+        {"id":"call_1","type":"function","function":{"name":"w","arguments":"{\"city\":\"Paris\"}"}},
+        {"id":"call_2","type":"function","function":{"name":"now","arguments":""}}]},
+      "finish_reason":"tool_calls"}]})");
+  EXPECT_EQ(out.at_pointer("/content"), J(R"([{"type":"text","text":"Checking."},
+                  {"type":"tool_use","id":"call_1","name":"w","input":{"city":"Paris"}},
+                  {"type":"tool_use","id":"call_2","name":"now","input":{}}])"));
+  EXPECT_EQ(out.at_pointer("/stop_reason"), "tool_use");
+}
+
+TEST(OpenAiToAnthropicResponse, EmptyOrNullContentMakesNoTextBlock) {
+  for (const char* content : {"null", R"("")"}) {
+    const auto out = ToAnthropic(R"({"id":"c","model":"g","choices":[{"message":{"content":)" +
+                                 std::string(content) + R"(},"finish_reason":"stop"}]})");
+    EXPECT_EQ(out.at_pointer("/content"), json::array()) << content;
+  }
+}
+
+TEST(OpenAiToAnthropicResponse, RefusalBecomesTextAndStopReasonRefusal) {
+  const auto out = ToAnthropic(R"({"id":"c","model":"g","choices":[{"message":{"content":null,
+      "refusal":"I can't help with that."},"finish_reason":"stop"}]})");
+  EXPECT_EQ(out.at_pointer("/content"), J(R"([{"type":"text","text":"I can't help with that."}])"));
+  EXPECT_EQ(out.at_pointer("/stop_reason"), "refusal");
+}
+
+TEST(OpenAiToAnthropicResponse, FinishReasons) {
+  auto stop = [](std::string_view finish_reason) {
+    return ToAnthropic(R"({"id":"c","model":"g","choices":[{"message":{"content":"x"},
+                           "finish_reason":)" +
+                       std::string(finish_reason) + "}]}")
+        .at_pointer("/stop_reason");
+  };
+  EXPECT_EQ(stop(R"("stop")"), "end_turn");
+  EXPECT_EQ(stop(R"("length")"), "max_tokens");
+  EXPECT_EQ(stop(R"("tool_calls")"), "tool_use");
+  EXPECT_EQ(stop(R"("function_call")"), "tool_use");
+  EXPECT_EQ(stop(R"("content_filter")"), "refusal");
+}
+
+TEST(OpenAiToAnthropicResponse, MalformedUpstreamIsUnavailable) {
+  for (const char* upstream :
+       {R"("x")", R"({"id":"c","choices":[]})", R"({"choices":[{"message":{}}]})",
+        R"({"id":"c","choices":[{"message":{"tool_calls":[{"id":"a","function":{"name":"f",
+            "arguments":"{not json"}}]}}]})",
+        R"({"id":"c","choices":[{"message":{"tool_calls":[{"id":"a","function":{"name":"f",
+            "arguments":"42"}}]}}]})",
+        R"({"id":"c","choices":[{"message":{"tool_calls":[{"function":{"name":"f"}}]}}]})"}) {
+    auto out =
+        TranslateResponse(Dialect::kOpenAiChat, Dialect::kAnthropicMessages, J(upstream), {}, kCtx);
+    ASSERT_FALSE(out.has_value()) << upstream;
+    EXPECT_EQ(out.error().code, core::Errc::kUpstreamUnavailable);
+  }
+}
+
+TEST(TranslateResponse, SameDialectPassesTheBodyThrough) {
+  auto out =
+      TranslateResponse(Dialect::kOpenAiChat, Dialect::kOpenAiChat, J(R"({"a":1})"), {}, kCtx);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(*out, R"({"a":1})");
+}
+
+}  // namespace
+}  // namespace sy::api::translate

@@ -1,0 +1,181 @@
+// An Anthropic Messages stream re-framed as an OpenAI Chat Completions stream.
+//
+// message_start becomes the first chunk (role assistant, empty content); text deltas become
+// content chunks; a tool_use block's start becomes a tool_calls chunk (index = the n-th tool call
+// of the answer, id, name, empty arguments) and its input_json_delta fragments become argument
+// chunks; message_delta becomes the chunk with the finish reason; message_stop becomes the usage
+// chunk (when a usage was reported) and [DONE]. Thinking and signature deltas, ping,
+// content_block_stop and events this translator does not know map to nothing. A stream cut off
+// before message_stop just stops: nothing is fabricated.
+#include <map>
+#include <string>
+#include <utility>
+
+#include <boost/json/serialize.hpp>
+
+#include "api/translate/translate_internal.h"
+
+namespace sy::api::translate::internal {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kAnthropic = "Anthropic stream";
+
+class AnthropicToOpenAiStream final : public StreamTranslator {
+ public:
+  explicit AnthropicToOpenAiStream(const Context& ctx) : ctx_(ctx) {}
+
+  core::Status Feed(const core::StreamEvent& upstream,
+                    std::vector<core::StreamEvent>& out) override {
+    if (done_) return {};
+    const auto* event = upstream.json.if_object();
+    if (!event) return Malformed(kAnthropic, "an event that is not a JSON object");
+    if (upstream.usage) usage_ = upstream.usage;
+    const std::string_view type = FindString(*event, "type").value_or(upstream.event);
+    if (type == "ping") return {};
+    if (type == "error") {
+      const auto* error = FindObject(*event, "error");
+      const auto message = error ? FindString(*error, "message") : std::nullopt;
+      return core::MakeError(core::Errc::kUpstreamUnavailable,
+                             "the upstream Anthropic stream failed: " +
+                                 std::string(message.value_or("an error event")));
+    }
+    if (type == "message_start") return Start(*event, out);
+    if (!started_) return Malformed(kAnthropic, "an event before message_start");
+    if (type == "content_block_start") return BlockStart(*event, out);
+    if (type == "content_block_delta") return BlockDelta(*event, out);
+    if (type == "message_delta") {
+      const auto* delta = FindObject(*event, "delta");
+      const auto reason = delta ? FindString(*delta, "stop_reason") : std::nullopt;
+      Emit(Chunk(json::object(), FinishReasonFromStopReason(reason.value_or(""))), out);
+      return {};
+    }
+    if (type == "message_stop") {
+      if (usage_) {
+        json::object chunk = Chunk();
+        chunk["choices"] = json::array();
+        chunk["usage"] = OpenAiUsageJson(*usage_);
+        Emit(std::move(chunk), out, usage_);
+      }
+      core::StreamEvent done;
+      done.data = "[DONE]";
+      done.terminal = true;
+      out.push_back(std::move(done));
+      done_ = true;
+    }
+    return {};  // content_block_stop and unknown events carry nothing OpenAI can show
+  }
+
+ private:
+  // A chunk without choices: the fields every chunk repeats.
+  json::object Chunk() const {
+    return json::object({{"id", id_},
+                         {"object", "chat.completion.chunk"},
+                         {"created", ctx_.created_unix_s},
+                         {"model", model_}});
+  }
+
+  // A chunk with one choice carrying `delta` and `finish_reason` (null when empty).
+  json::object Chunk(json::object delta, std::string_view finish_reason = {}) const {
+    json::object choice({{"index", 0}});
+    choice["delta"] = std::move(delta);
+    choice["logprobs"] = nullptr;
+    if (finish_reason.empty()) {
+      choice["finish_reason"] = nullptr;
+    } else {
+      choice["finish_reason"] = finish_reason;
+    }
+    json::object chunk = Chunk();
+    chunk["choices"] = json::array({std::move(choice)});
+    return chunk;
+  }
+
+  static void Emit(json::object chunk, std::vector<core::StreamEvent>& out,
+                   std::optional<core::Usage> usage = std::nullopt) {
+    core::StreamEvent e;
+    e.data = json::serialize(chunk);
+    e.json = std::move(chunk);
+    e.usage = usage;
+    out.push_back(std::move(e));
+  }
+
+  core::Status Start(const json::object& event, std::vector<core::StreamEvent>& out) {
+    const auto* message = FindObject(event, "message");
+    const auto id = message ? FindString(*message, "id") : std::nullopt;
+    if (!id) return Malformed(kAnthropic, "a message_start without message.id");
+    id_ = *id;
+    model_ = FindString(*message, "model").value_or("");
+    started_ = true;
+    Emit(Chunk(json::object({{"role", "assistant"}, {"content", ""}})), out);
+    return {};
+  }
+
+  core::Status BlockStart(const json::object& event, std::vector<core::StreamEvent>& out) {
+    const auto* index = event.if_contains("index");
+    const auto* block = FindObject(event, "content_block");
+    if (!index || !index->is_int64() || !block) {
+      return Malformed(kAnthropic, "a content_block_start without index or content_block");
+    }
+    const auto type = FindString(*block, "type");
+    if (type == "text") {
+      const auto text = FindString(*block, "text");
+      if (text && !text->empty()) Emit(Chunk(json::object({{"content", *text}})), out);
+    } else if (type == "tool_use") {
+      const auto id = FindString(*block, "id");
+      const auto name = FindString(*block, "name");
+      if (!id || !name) return Malformed(kAnthropic, "a tool_use block without id or name");
+      const int64_t n = next_tool_++;
+      tool_index_[index->get_int64()] = n;
+      json::object call({{"index", n}, {"id", *id}, {"type", "function"}});
+      call["function"] = json::object({{"name", *name}, {"arguments", ""}});
+      json::object delta;
+      delta["tool_calls"] = json::array({std::move(call)});
+      Emit(Chunk(std::move(delta)), out);
+    }
+    return {};  // thinking blocks and others: nothing to show
+  }
+
+  core::Status BlockDelta(const json::object& event, std::vector<core::StreamEvent>& out) {
+    const auto* index = event.if_contains("index");
+    const auto* delta = FindObject(event, "delta");
+    if (!index || !index->is_int64() || !delta) {
+      return Malformed(kAnthropic, "a content_block_delta without index or delta");
+    }
+    const auto type = FindString(*delta, "type");
+    if (type == "text_delta") {
+      const auto text = FindString(*delta, "text");
+      if (text && !text->empty()) Emit(Chunk(json::object({{"content", *text}})), out);
+    } else if (type == "input_json_delta") {
+      const auto it = tool_index_.find(index->get_int64());
+      if (it == tool_index_.end()) {
+        return Malformed(kAnthropic, "an input_json_delta for a block that is not a tool_use");
+      }
+      const auto partial = FindString(*delta, "partial_json");
+      if (!partial || partial->empty()) return {};
+      json::object call({{"index", it->second}});
+      call["function"] = json::object({{"arguments", *partial}});
+      json::object chunk_delta;
+      chunk_delta["tool_calls"] = json::array({std::move(call)});
+      Emit(Chunk(std::move(chunk_delta)), out);
+    }
+    return {};  // thinking_delta, signature_delta, citations_delta: nothing to show
+  }
+
+  Context ctx_;
+  bool started_ = false;
+  bool done_ = false;
+  std::string id_;
+  std::string model_;
+  int64_t next_tool_ = 0;
+  std::map<int64_t, int64_t> tool_index_;  // Anthropic block index -> OpenAI tool-call index
+  std::optional<core::Usage> usage_;
+};
+
+}  // namespace
+
+std::unique_ptr<StreamTranslator> MakeAnthropicToOpenAiStream(const Context& ctx) {
+  return std::make_unique<AnthropicToOpenAiStream>(ctx);
+}
+
+}  // namespace sy::api::translate::internal

@@ -1,0 +1,122 @@
+// Dispatch by dialect pair, and the helpers every translator shares.
+#include "api/translate/translate.h"
+
+#include <utility>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/translate/translate_internal.h"
+
+namespace sy::api::translate {
+
+namespace json = boost::json;
+
+namespace internal {
+
+core::Error Unsupported(std::string param, std::string_view what, std::string_view target_api,
+                        std::string_view fix) {
+  std::string message = "'" + param + "': " + std::string(what) +
+                        " cannot be expressed for a model that speaks " + std::string(target_api) +
+                        ". " + std::string(fix);
+  return Refused(std::move(param), std::move(message));
+}
+
+core::Error Refused(std::string param, std::string message) {
+  auto e = core::MakeError(core::Errc::kInvalidRequest, std::move(message));
+  e.param = std::move(param);
+  return e;
+}
+
+core::Error Malformed(std::string_view dialect, std::string_view what) {
+  return core::MakeError(
+      core::Errc::kUpstreamUnavailable,
+      "the upstream " + std::string(dialect) + " answer is malformed: " + std::string(what));
+}
+
+const json::value* Find(const json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  return v && !v->is_null() ? v : nullptr;
+}
+
+const json::object* FindObject(const json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  return v ? v->if_object() : nullptr;
+}
+
+const json::array* FindArray(const json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  return v ? v->if_array() : nullptr;
+}
+
+std::optional<std::string_view> FindString(const json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string_view(v->get_string());
+}
+
+std::optional<json::object> ParseArguments(std::string_view text, json::storage_ptr sp) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object(sp);
+  boost::system::error_code ec;
+  json::value parsed = json::parse(text, ec, sp);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  return std::move(parsed.get_object());
+}
+
+std::string_view FinishReasonFromStopReason(std::string_view stop_reason) {
+  if (stop_reason == "max_tokens" || stop_reason == "model_context_window_exceeded") {
+    return "length";
+  }
+  if (stop_reason == "tool_use") return "tool_calls";
+  if (stop_reason == "refusal") return "content_filter";
+  return "stop";  // end_turn, stop_sequence, pause_turn, and any newer reason
+}
+
+std::string_view StopReasonFromFinishReason(std::string_view finish_reason) {
+  if (finish_reason == "length") return "max_tokens";
+  if (finish_reason == "tool_calls" || finish_reason == "function_call") return "tool_use";
+  if (finish_reason == "content_filter") return "refusal";
+  return "end_turn";  // stop (OpenAI does not say whether a stop sequence fired), and unknowns
+}
+
+}  // namespace internal
+
+namespace {
+
+// Same dialect on both sides: events pass through unchanged.
+class PassThrough final : public StreamTranslator {
+ public:
+  core::Status Feed(const core::StreamEvent& upstream,
+                    std::vector<core::StreamEvent>& out) override {
+    out.push_back(upstream);
+    return {};
+  }
+};
+
+}  // namespace
+
+core::Result<json::object> TranslateRequest(core::Dialect from, core::Dialect to,
+                                            const json::object& body, json::storage_ptr sp) {
+  if (from == to) return json::object(body, std::move(sp));
+  if (from == core::Dialect::kOpenAiChat) return OpenAiToAnthropicRequest(body, std::move(sp));
+  return AnthropicToOpenAiRequest(body, std::move(sp));
+}
+
+core::Result<std::string> TranslateResponse(core::Dialect from, core::Dialect to,
+                                            const json::value& upstream, const core::Usage& usage,
+                                            const Context& ctx) {
+  if (from == to) return json::serialize(upstream);
+  if (from == core::Dialect::kOpenAiChat) {
+    return internal::OpenAiToAnthropicResponse(upstream, usage);
+  }
+  return internal::AnthropicToOpenAiResponse(upstream, usage, ctx);
+}
+
+std::unique_ptr<StreamTranslator> MakeStreamTranslator(core::Dialect from, core::Dialect to,
+                                                       const Context& ctx) {
+  if (from == to) return std::make_unique<PassThrough>();
+  if (from == core::Dialect::kOpenAiChat) return internal::MakeOpenAiToAnthropicStream();
+  return internal::MakeAnthropicToOpenAiStream(ctx);
+}
+
+}  // namespace sy::api::translate

@@ -1,0 +1,97 @@
+// api::translate: translation between the OpenAI Chat Completions and the Anthropic Messages
+// dialects, for a client whose request is served by a model that speaks the other API.
+//
+// The gateway keeps each request in the client's dialect (core::Request::body). When the chosen
+// model speaks the other dialect it translates the request body once (OpenAiToAnthropicRequest,
+// AnthropicToOpenAiRequest), then translates the answer back: a complete body with
+// TranslateResponse, or a stream event by event with a StreamTranslator, which re-frames each
+// upstream event as it arrives and never buffers the answer.
+//
+// Translation is faithful or refused: what the target API cannot express (n > 1, logprobs,
+// audio, server tools, ...) fails with kInvalidRequest naming the offending parameter in the
+// client's own notation and saying what to do instead. Fields that do not change the answer's
+// content (stream_options, seed, cache_control, ...) are dropped; each translator's .cpp lists
+// them. Usage blocks shown to the client are always written from core::Usage, the usage the
+// provider adapter parsed and the gateway billed, never re-read from the upstream JSON.
+//
+// Thread-safety: the free functions are pure and safe to call from any thread. A
+// StreamTranslator holds one stream's state and is used by one request on one worker.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
+#include <boost/json/value.hpp>
+
+#include "api/translate/usage_json.h"
+#include "core/request.h"
+#include "core/result.h"
+#include "core/stream_event.h"
+#include "core/usage.h"
+
+namespace sy::api::translate {
+
+// --- Request bodies --------------------------------------------------------------------------
+// REQUIRES: `body` was validated by the client dialect's decoder (the translators still never
+// trust it: a field of an unexpected type is refused, never thrown on).
+// The result lacks "model" (the provider adapter sets it) and keeps "stream"; it is allocated
+// from `sp` (the default resource when null), which must outlive it.
+// Fails with kInvalidRequest, Error::param = the offending path in the client's notation
+// (OpenAI: "messages[2].content[0]", Anthropic: "messages.2.content.0") and a message saying
+// what cannot be expressed for a model that speaks the other API and what to do instead.
+core::Result<boost::json::object> OpenAiToAnthropicRequest(const boost::json::object& body,
+                                                           boost::json::storage_ptr sp = {});
+core::Result<boost::json::object> AnthropicToOpenAiRequest(const boost::json::object& body,
+                                                           boost::json::storage_ptr sp = {});
+
+// Dispatches to the translator for `from` -> `to`; a copy of `body` when the dialects are equal.
+core::Result<boost::json::object> TranslateRequest(core::Dialect from, core::Dialect to,
+                                                   const boost::json::object& body,
+                                                   boost::json::storage_ptr sp = {});
+
+// --- Answers ---------------------------------------------------------------------------------
+// What the target dialect needs that the upstream answer does not carry.
+struct Context {
+  int64_t created_unix_s = 0;  // OpenAI's `created`: when the gateway received the request
+};
+
+// A complete upstream answer (its parsed JSON) in `from` dialect -> the client's body,
+// serialized, in `to` dialect. The client's usage block is written from `usage` (the billed
+// usage the provider adapter parsed). The upstream body is returned re-serialized unchanged when
+// the dialects are equal.
+// Fails with kUpstreamUnavailable when the upstream answer is malformed (not an object, no
+// choices, a tool call whose arguments are not a JSON object, ...), so failover may try another
+// model.
+core::Result<std::string> TranslateResponse(core::Dialect from, core::Dialect to,
+                                            const boost::json::value& upstream,
+                                            const core::Usage& usage, const Context& ctx);
+
+// Re-frames one stream, event by event. Stateful: one per stream, fed the upstream's events in
+// order. Never buffers content: every upstream event yields at once the client events it
+// implies. A stream that is cut off simply stops: the translator never fabricates stop events.
+class StreamTranslator {
+ public:
+  virtual ~StreamTranslator() = default;
+  // Appends to `out` the client-dialect events for one upstream event (possibly none): each with
+  // `event` (the SSE name: "" for OpenAI chunks, the type for Anthropic events), `data` (the
+  // serialized JSON, or "[DONE]"), `json` (null for "[DONE]") and `terminal` on the dialect's
+  // last event. The upstream event's `usage` (set by the provider on its usage-bearing event)
+  // is carried to the client event that carries usage (OpenAI: the usage chunk; Anthropic:
+  // message_delta), whose usage JSON is written from core::Usage.
+  // Fails with kUpstreamUnavailable on an upstream event that cannot be re-framed (malformed,
+  // out of order, an interleaved tool-call fragment, or an Anthropic `error` event); the stream
+  // must then be ended. Events fed after the dialect's end ([DONE], message_stop) yield nothing.
+  virtual core::Status Feed(const core::StreamEvent& upstream,
+                            std::vector<core::StreamEvent>& out) = 0;
+};
+
+// The translator for a stream from `from` (the upstream) to `to` (the client); with equal
+// dialects, one that passes events through unchanged.
+std::unique_ptr<StreamTranslator> MakeStreamTranslator(core::Dialect from, core::Dialect to,
+                                                       const Context& ctx);
+
+}  // namespace sy::api::translate

@@ -1,0 +1,63 @@
+// Helpers shared by the translators in api/translate/; not for use outside this folder.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
+#include <boost/json/value.hpp>
+
+#include "api/translate/translate.h"
+#include "core/error.h"
+#include "core/result.h"
+#include "core/usage.h"
+
+namespace sy::api::translate::internal {
+
+inline constexpr std::string_view kAnthropicApi = "the Anthropic Messages API";
+inline constexpr std::string_view kOpenAiApi = "the OpenAI Chat Completions API";
+
+// kInvalidRequest about `param`: "'<param>': <what> cannot be expressed for a model that speaks
+// <target_api>. <fix>"
+core::Error Unsupported(std::string param, std::string_view what, std::string_view target_api,
+                        std::string_view fix);
+
+// kInvalidRequest about `param` with a message of its own.
+core::Error Refused(std::string param, std::string message);
+
+// kUpstreamUnavailable: "the upstream <dialect> answer is malformed: <what>".
+core::Error Malformed(std::string_view dialect, std::string_view what);
+
+// Field lookups that never throw. A field whose value is null counts as absent.
+const boost::json::value* Find(const boost::json::object& obj, std::string_view key);
+const boost::json::object* FindObject(const boost::json::object& obj, std::string_view key);
+const boost::json::array* FindArray(const boost::json::object& obj, std::string_view key);
+std::optional<std::string_view> FindString(const boost::json::object& obj, std::string_view key);
+
+// Parses a tool call's `arguments` text as a JSON object allocated from `sp`; an empty (or
+// all-blank) text means no arguments, {}. nullopt when it is not JSON or not an object.
+std::optional<boost::json::object> ParseArguments(std::string_view text,
+                                                  boost::json::storage_ptr sp);
+
+// Stop and finish reasons. Unknown or missing values map to the plain stop of the other side.
+std::string_view FinishReasonFromStopReason(std::string_view anthropic_stop_reason);
+std::string_view StopReasonFromFinishReason(std::string_view openai_finish_reason);
+
+// The per-direction halves of the public functions.
+core::Status OpenAiMessagesToAnthropic(const boost::json::array& messages,
+                                       boost::json::object& out);
+core::Status AnthropicMessagesToOpenAi(const boost::json::object& body, boost::json::object& out);
+core::Result<std::string> OpenAiToAnthropicResponse(const boost::json::value& upstream,
+                                                    const core::Usage& usage);
+core::Result<std::string> AnthropicToOpenAiResponse(const boost::json::value& upstream,
+                                                    const core::Usage& usage, const Context& ctx);
+std::unique_ptr<StreamTranslator> MakeOpenAiToAnthropicStream();
+std::unique_ptr<StreamTranslator> MakeAnthropicToOpenAiStream(const Context& ctx);
+
+}  // namespace sy::api::translate::internal

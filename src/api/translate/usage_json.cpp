@@ -1,0 +1,35 @@
+#include "api/translate/usage_json.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace sy::api::translate {
+
+namespace json = boost::json;
+
+json::object OpenAiUsageJson(const core::Usage& usage, json::storage_ptr sp) {
+  json::object out(sp);
+  out["prompt_tokens"] = usage.input_tokens;
+  out["completion_tokens"] = usage.output_tokens;
+  out["total_tokens"] = usage.input_tokens + usage.output_tokens;
+  json::object prompt_details(sp);
+  prompt_details["cached_tokens"] = usage.cached_input_tokens;
+  out["prompt_tokens_details"] = std::move(prompt_details);
+  json::object completion_details(sp);
+  completion_details["reasoning_tokens"] = usage.reasoning_tokens;
+  out["completion_tokens_details"] = std::move(completion_details);
+  return out;
+}
+
+json::object AnthropicUsageJson(const core::Usage& usage, json::storage_ptr sp) {
+  json::object out(std::move(sp));
+  const int64_t uncached =
+      usage.input_tokens - usage.cached_input_tokens - usage.cache_write_input_tokens;
+  out["input_tokens"] = std::max<int64_t>(uncached, 0);
+  out["cache_creation_input_tokens"] = usage.cache_write_input_tokens;
+  out["cache_read_input_tokens"] = usage.cached_input_tokens;
+  out["output_tokens"] = usage.output_tokens;
+  return out;
+}
+
+}  // namespace sy::api::translate
