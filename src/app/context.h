@@ -2,9 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "catalog/catalog.h"
 #include "core/request.h"
@@ -23,6 +26,8 @@ struct RequestContext {
   ledger::Record record;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   const catalog::Route* route = nullptr;  // once resolved; owned by the catalog
+  // The request translated for each other dialect a candidate speaks, or why it cannot be.
+  std::map<core::Dialect, core::Result<boost::json::object>> translated_bodies;
   std::vector<failover::Attempt> attempts;
   const config::ModelConfig* model = nullptr;  // the model that answered
   std::optional<catalog::CostBreakdown> cost;

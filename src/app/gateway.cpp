@@ -2,9 +2,12 @@
 
 #include <cstdio>
 
+#include <boost/url/pct_string_view.hpp>
+
+#include "api/anthropic/decode.h"
 #include "api/openai/decode.h"
-#include "api/openai/errors.h"
 #include "app/context.h"
+#include "app/dialect.h"
 #include "app/response_headers.h"
 #include "core/ids.h"
 
@@ -36,6 +39,15 @@ core::Status ReadTaskId(const http::ServerRequest& http, core::Request& request)
   return {};
 }
 
+core::Error UnknownModel(const std::string& name) {
+  auto e = core::MakeError(core::Errc::kNotFound,
+                           "The model '" + name +
+                               "' does not exist. GET /v1/models lists the models and aliases "
+                               "this gateway serves.");
+  e.param = "model";
+  return e;
+}
+
 }  // namespace
 
 Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& sink)
@@ -48,7 +60,7 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& 
       unavailable_.emplace(provider.name, adapter.error().message);
     }
   }
-  models_body_ = ModelsBody(*catalog_, unavailable_);
+  models_ = std::make_unique<ModelsListing>(*catalog_, unavailable_);
 }
 
 providers::Provider* Gateway::ProviderFor(const config::ModelConfig& model) const {
@@ -69,22 +81,23 @@ http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter
                          ready ? R"({"status":"ready"})" : R"({"status":"draining"})");
     co_return;
   }
-  if (get && path == "/v1/models") {
-    co_await writer.Send(200, JsonHeaders(), models_body_);
+  if (get && (path == "/v1/models" || path.starts_with("/v1/models/"))) {
+    co_await Models(http, writer);
     co_return;
   }
   Context ctx(http, writer);
   ctx.request.id = core::NewRequestId();
   ctx.request.received_at = std::chrono::system_clock::now();
+  ctx.request.dialect = ClientDialect(http);
   ctx.record.endpoint = std::string(path);
   if (http.read_error) {
     co_await Fail(ctx, *http.read_error);
-  } else if (path == "/v1/chat/completions") {
+  } else if (path == "/v1/chat/completions" || path == "/v1/messages") {
     if (http.method != "POST") {
-      co_await Fail(
-          ctx, core::MakeError(core::Errc::kInvalidRequest, "Use POST for /v1/chat/completions."));
+      co_await Fail(ctx, core::MakeError(core::Errc::kInvalidRequest,
+                                         "Use POST for " + std::string(path) + "."));
     } else {
-      co_await ChatCompletions(ctx);
+      co_await Generate(ctx);
     }
   } else {
     co_await Fail(ctx, core::MakeError(core::Errc::kNotFound, "Unknown endpoint " + http.method +
@@ -93,26 +106,58 @@ http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter
   Record(ctx);
 }
 
-http::Task<void> Gateway::ChatCompletions(Context& ctx) {
+http::Task<void> Gateway::Models(http::ServerRequest& http, http::ResponseWriter& writer) {
+  const core::Dialect dialect = ClientDialect(http);
+  const bool anthropic = dialect == core::Dialect::kAnthropicMessages;
+  std::string_view id = http.Path().substr(std::string_view("/v1/models").size());
+  std::optional<core::Result<std::string>> body;
+  if (id.empty() || id == "/") {
+    const std::string_view target = http.target;
+    const auto query = target.find('?') == std::string_view::npos
+                           ? std::string_view()
+                           : target.substr(target.find('?') + 1);
+    if (!anthropic) {
+      body = models_->OpenAiList();
+    } else if (auto page = ModelsListing::ParsePage(query)) {
+      body = models_->AnthropicList(*page);
+    } else {
+      body = std::move(page).error();
+    }
+  } else {
+    auto encoded = boost::urls::make_pct_string_view(id.substr(1));
+    const std::string name = encoded ? encoded->decode() : std::string(id.substr(1));
+    auto found = anthropic ? models_->AnthropicModel(name) : models_->OpenAiModel(name);
+    if (found) {
+      body = std::move(*found);
+    } else {
+      body = UnknownModel(name);
+    }
+  }
+  if (*body) {
+    co_await writer.Send(200, JsonHeaders(), std::move(**body));
+  } else {
+    auto encoded = EncodeError(dialect, body->error());
+    co_await writer.Send(encoded.status, JsonHeaders(), std::move(encoded.body));
+  }
+}
+
+http::Task<void> Gateway::Generate(Context& ctx) {
   // The task id first: a request rejected for its body still belongs to its task's spend.
   if (auto s = ReadTaskId(ctx.http, ctx.request); !s) {
     co_await Fail(ctx, s.error());
     co_return;
   }
-  if (auto s = api::openai::DecodeChatRequest(
-          ctx.http.body, catalog_->config().server.max_json_depth, ctx.request);
-      !s) {
-    co_await Fail(ctx, s.error());
+  const int64_t depth = catalog_->config().server.max_json_depth;
+  auto decoded = ctx.request.dialect == core::Dialect::kAnthropicMessages
+                     ? api::anthropic::DecodeMessagesRequest(ctx.http.body, depth, ctx.request)
+                     : api::openai::DecodeChatRequest(ctx.http.body, depth, ctx.request);
+  if (!decoded) {
+    co_await Fail(ctx, decoded.error());
     co_return;
   }
   auto route = catalog_->Resolve(ctx.request.model);
   if (!route) {
-    auto e = std::move(route).error();
-    e.message = "The model '" + ctx.request.model +
-                "' does not exist. GET /v1/models lists "
-                "the models and aliases this gateway serves.";
-    e.param = "model";
-    co_await Fail(ctx, e);
+    co_await Fail(ctx, UnknownModel(ctx.request.model));
     co_return;
   }
   ctx.route = *route;
@@ -126,7 +171,7 @@ http::Task<void> Gateway::ChatCompletions(Context& ctx) {
 http::Task<void> Gateway::Fail(Context& ctx, const core::Error& error) {
   ctx.record.error_code = std::string(core::ErrcName(error.code));
   ctx.record.error_message = error.message;
-  auto encoded = api::openai::EncodeError(error);
+  auto encoded = EncodeError(ctx.request.dialect, error);
   ctx.record.status = encoded.status;
   http::Headers headers = JsonHeaders();
   AddSwitchyardHeaders(ctx, headers);

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "app/context.h"
+#include "app/models.h"
 #include "catalog/catalog.h"
 #include "http/server.h"
 #include "ledger/sink.h"
@@ -39,7 +40,9 @@ class Gateway {
   using Context = RequestContext;
 
  private:
-  http::Task<void> ChatCompletions(Context& ctx);
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
+  http::Task<void> Generate(Context& ctx);
   http::Task<void> Complete(Context& ctx);
   http::Task<void> Stream(Context& ctx);
   http::Task<void> Fail(Context& ctx, const core::Error& error);
@@ -47,11 +50,23 @@ class Gateway {
   void Record(Context& ctx);
   providers::Provider* ProviderFor(const config::ModelConfig& model) const;
 
+  // The route's candidates whose API can express the request (translation succeeds); the
+  // others are recorded as skipped attempts. Fails with the first refusal when none is left.
+  core::Result<std::vector<const config::ModelConfig*>> Servable(Context& ctx) const;
+  // The request translated into `dialect`, made once per request and dialect.
+  const core::Result<boost::json::object>& BodyFor(Context& ctx, core::Dialect dialect) const;
+  // The request body in `dialect`. REQUIRES: Servable() found the request expressible in it.
+  const boost::json::object& BodyIn(Context& ctx, core::Dialect dialect) const;
+  // One non-streamed attempt on `model`, its answer translated into the client's dialect.
+  http::Task<core::Result<providers::Completion>> CompleteOn(Context& ctx,
+                                                             const config::ModelConfig& model,
+                                                             SteadyTime deadline) const;
+
   std::shared_ptr<const catalog::Catalog> catalog_;
   ledger::Sink& sink_;
   std::map<std::string, std::unique_ptr<providers::Provider>> providers_;
   std::map<std::string, std::string> unavailable_;
-  std::string models_body_;
+  std::unique_ptr<ModelsListing> models_;
   std::atomic<bool> draining_{false};
 };
 

@@ -2,26 +2,23 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "api/openai/errors.h"
+#include "app/dialect.h"
 #include "http/sse.h"
 
 namespace sy::app {
 
 namespace json = boost::json;
 
-bool CarriesContent(const providers::StreamEvent& event) {
-  if (!event.json.is_object()) return false;
-  const auto* choices = event.json.get_object().if_contains("choices");
-  if (!choices || !choices->is_array()) return false;
-  for (const auto& choice : choices->get_array()) {
-    const auto* delta = choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
-    if (!delta || !delta->is_object()) continue;
-    const auto& d = delta->get_object();
-    const auto* content = d.if_contains("content");
-    if (content && content->is_string() && !content->get_string().empty()) return true;
-    if (const auto* tools = d.if_contains("tool_calls"); tools && !tools->is_null()) return true;
+StreamRelay::StreamRelay(RequestContext& ctx, providers::EventStream& stream,
+                         core::Dialect upstream)
+    : ctx_(ctx), stream_(stream) {
+  if (upstream != ctx.request.dialect) {
+    const auto created =
+        std::chrono::duration_cast<std::chrono::seconds>(ctx.request.received_at.time_since_epoch())
+            .count();
+    translator_ = api::translate::MakeStreamTranslator(upstream, ctx.request.dialect,
+                                                       api::translate::Context{created});
   }
-  return false;
 }
 
 void StreamRelay::Account(const core::Usage& usage) {
@@ -29,10 +26,14 @@ void StreamRelay::Account(const core::Usage& usage) {
   ctx_.cost = catalog::ComputeCost(ctx_.model->price, usage, ctx_.request.received_at);
 }
 
-std::string StreamRelay::Frame(providers::StreamEvent& event) {
-  if (event.terminal) return http::FormatSse("", event.data);
-  if (!event.usage) return http::FormatSse(event.event, event.data);
-  Account(*event.usage);
+void StreamRelay::NoteFirstToken(const core::StreamEvent& event) {
+  if (ctx_.record.ttft_ms || !CarriesContent(ctx_.request.dialect, event)) return;
+  ctx_.record.ttft_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - ctx_.started)
+                            .count();
+}
+
+std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
   auto& obj = event.json.get_object();
   if (ctx_.request.include_usage) {
     obj["usage"].get_object()["cost_usd"] = ctx_.cost->total.ToString();
@@ -44,16 +45,37 @@ std::string StreamRelay::Frame(providers::StreamEvent& event) {
   return http::FormatSse(event.event, json::serialize(obj));
 }
 
+std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
+  NoteFirstToken(event);
+  if (!event.usage) return http::FormatSse(event.event, event.data);
+  Account(*event.usage);
+  if (ctx_.request.dialect == core::Dialect::kOpenAiChat) return FrameOpenAiUsage(event);
+  // Anthropic's message_delta: its usage object gains the cost, as OpenAI's usage chunk does.
+  auto* usage = event.json.is_object() ? event.json.get_object().if_contains("usage") : nullptr;
+  if (!usage || !usage->is_object()) return http::FormatSse(event.event, event.data);
+  usage->get_object()["cost_usd"] = ctx_.cost->total.ToString();
+  return http::FormatSse(event.event, json::serialize(event.json));
+}
+
+core::Result<std::string> StreamRelay::Frame(providers::StreamEvent& upstream) {
+  if (!translator_) return FrameClientEvent(upstream);
+  translated_.clear();
+  if (auto s = translator_->Feed(upstream, translated_); !s) return std::move(s).error();
+  std::string frames;
+  for (auto& event : translated_) frames += FrameClientEvent(event);
+  return frames;
+}
+
 http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
   std::optional<providers::StreamEvent> event = std::move(first);
+  std::optional<core::Error> failure;
   while (event) {
-    if (!ctx_.record.ttft_ms && CarriesContent(*event)) {
-      ctx_.record.ttft_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - ctx_.started)
-                                .count();
+    auto frame = Frame(*event);
+    if (!frame) {
+      failure = std::move(frame).error();
+      break;
     }
-    const std::string frame = Frame(*event);
-    if (!frame.empty() && !co_await ctx_.writer.Write(frame)) {
+    if (!frame->empty() && !co_await ctx_.writer.Write(*frame)) {
       ctx_.record.error_code = "client_closed";
       ctx_.record.error_message = "the client closed the connection mid-stream";
       co_return;
@@ -61,13 +83,15 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
     if (event->terminal) break;
     auto next = co_await stream_.Next();
     if (!next) {
-      const auto& error = next.error();
-      ctx_.record.error_code = std::string(core::ErrcName(error.code));
-      ctx_.record.error_message = "stream interrupted after it started: " + error.message;
-      co_await ctx_.writer.Write(http::FormatSse("", api::openai::EncodeStreamError(error)));
+      failure = std::move(next).error();
       break;
     }
     event = std::move(*next);
+  }
+  if (failure) {
+    ctx_.record.error_code = std::string(core::ErrcName(failure->code));
+    ctx_.record.error_message = "stream interrupted after it started: " + failure->message;
+    co_await ctx_.writer.Write(StreamErrorFrame(ctx_.request.dialect, *failure));
   }
   http::Headers trailers;
   if (ctx_.cost) trailers.Add("x-switchyard-cost-usd", ctx_.cost->total.ToString());

@@ -1,11 +1,13 @@
 #include "providers/provider.h"
 
+#include "providers/anthropic/anthropic_provider.h"
 #include "providers/openai_compat/openai_provider.h"
 
 namespace sy::providers {
 
 core::Result<std::unique_ptr<Provider>> MakeProvider(const config::ProviderConfig& config) {
   if (config.kind == "openai") return MakeOpenAiProvider(config);
+  if (config.kind == "anthropic") return MakeAnthropicProvider(config);
   return core::MakeError(core::Errc::kInvalidRequest, "providers." + config.name +
                                                           ".kind: no adapter for kind \"" +
                                                           config.kind + "\" in this build");

@@ -14,11 +14,13 @@
 #include <optional>
 #include <string>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include "config/config.h"
 #include "core/request.h"
 #include "core/result.h"
+#include "core/stream_event.h"
 #include "core/usage.h"
 #include "http/client.h"
 #include "http/task.h"
@@ -28,6 +30,9 @@ namespace sy::providers {
 // Everything one attempt needs. All references must outlive the call and any stream it returns.
 struct Call {
   const core::Request& request;
+  // The request body in this provider's dialect: the client's own body, or its translation
+  // when the client spoke another dialect. The adapter sets `model` on its copy.
+  const boost::json::object& body;
   const config::ModelConfig& model;
   http::Client& client;
   std::chrono::steady_clock::time_point deadline;
@@ -42,13 +47,7 @@ struct Completion {
 };
 
 // One event of a streamed answer, in the upstream's dialect.
-struct StreamEvent {
-  std::string event;        // SSE event name ("" for OpenAI chunks)
-  std::string data;         // the event's data, unchanged ("[DONE]" for OpenAI's terminator)
-  boost::json::value json;  // `data` parsed; null for "[DONE]"
-  std::optional<core::Usage> usage;  // set on the event that carries the usage block
-  bool terminal = false;             // the upstream's end-of-stream marker
-};
+using StreamEvent = core::StreamEvent;
 
 class EventStream {
  public:

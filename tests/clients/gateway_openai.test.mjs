@@ -4,21 +4,10 @@ import { describe, test } from 'node:test';
 
 import OpenAI from 'openai';
 
-import { DECIMAL_RE, emulator, sanitizerReports, shareDemo } from '../testutil/harness.mjs';
+import { DECIMAL_RE, emulator, shareDemo,
+  testCleanShutdown } from '../testutil/harness.mjs';
 
-const WEATHER_TOOL = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Current weather for a city',
-    parameters: {
-      type: 'object',
-      properties: { city: { type: 'string' } },
-      required: ['city'],
-      additionalProperties: false,
-    },
-  },
-};
+import { OPENAI_WEATHER_TOOL } from './weather_tool.mjs';
 
 describe('openai SDK -> gateway', () => {
   let demo;
@@ -83,7 +72,7 @@ describe('openai SDK -> gateway', () => {
   test('tools: tool_calls -> tool message -> final text', async () => {
     const messages = [{ role: 'user', content: 'What is the weather in Lisbon?' }];
     const first = await client.chat.completions.create({
-      model: 'economy', messages, tools: [WEATHER_TOOL], tool_choice: 'required',
+      model: 'economy', messages, tools: [OPENAI_WEATHER_TOOL], tool_choice: 'required',
     });
     const choice = first.choices[0];
     assert.equal(choice.finish_reason, 'tool_calls');
@@ -97,7 +86,7 @@ describe('openai SDK -> gateway', () => {
     messages.push(choice.message);
     messages.push({ role: 'tool', tool_call_id: call.id, content: '{"temp_c": 21, "sky": "clear"}' });
     const second = await client.chat.completions.create({ model: 'economy', messages,
-      tools: [WEATHER_TOOL] });
+      tools: [OPENAI_WEATHER_TOOL] });
     assert.equal(second.choices[0].finish_reason, 'stop');
     assert.match(second.choices[0].message.content, /tool returned/i);
 
@@ -113,7 +102,7 @@ describe('openai SDK -> gateway', () => {
     const stream = client.chat.completions.stream({
       model: 'economy',
       messages: [{ role: 'user', content: 'Weather in Oslo?' }],
-      tools: [WEATHER_TOOL],
+      tools: [OPENAI_WEATHER_TOOL],
       tool_choice: { type: 'function', function: { name: 'get_weather' } },
     });
     const final = await stream.finalChatCompletion();
@@ -203,11 +192,5 @@ describe('openai SDK -> gateway', () => {
       });
   });
 
-  test('SIGTERM: exit 0, no sanitizer reports', async () => {
-    const result = await demo.stop();
-    demo.cleanup();
-    demo = null;
-    assert.deepEqual(sanitizerReports(result.stderr), []);
-    assert.equal(result.code, 0, result.stderr);
-  });
+  testCleanShutdown(() => demo);
 });

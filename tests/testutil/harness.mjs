@@ -11,7 +11,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -287,16 +288,30 @@ export function chat(baseUrl, body, opts) {
   return postJson(`${baseUrl}/v1/chat/completions`, body, opts);
 }
 
+// Anthropic Messages: POST /v1/messages with the anthropic-version header every SDK sends.
+export const ANTHROPIC_HEADERS = { 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-test' };
+
+export function messages(baseUrl, body, { headers = {} } = {}) {
+  return postJson(`${baseUrl}/v1/messages`, body, { headers: { ...ANTHROPIC_HEADERS, ...headers } });
+}
+
+export function streamMessages(baseUrl, body, opts = {}) {
+  return streamChat(baseUrl, body, { ...opts, path: '/v1/messages',
+    headers: { ...ANTHROPIC_HEADERS, ...opts.headers } });
+}
+
 export function userMessage(text = 'Say hello') {
   return [{ role: 'user', content: text }];
 }
 
-// A streamed chat completion over node:http (so HTTP trailers are visible). Resolves when the
+// A streamed answer over node:http (so HTTP trailers are visible), from /v1/chat/completions
+// unless `path` says otherwise. Resolves when the
 // response ends or the socket closes: {status, headers, events: [{data, event, json, t}],
 // trailers, raw, startedAt, endedAt, aborted}. Times are performance.now() milliseconds.
 // `onEvent(event)` is called as each event arrives.
-export function streamChat(baseUrl, body, { headers = {}, timeoutMs = 60000, onEvent } = {}) {
-  const url = new URL(`${baseUrl}/v1/chat/completions`);
+export function streamChat(baseUrl, body,
+  { headers = {}, timeoutMs = 60000, onEvent, path = '/v1/chat/completions' } = {}) {
+  const url = new URL(`${baseUrl}${path}`);
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
@@ -623,5 +638,17 @@ export function shareDemo(onStart) {
   });
   beforeEach(async () => {
     await emulator.reset(demo.emulatorUrl);
+  });
+}
+
+// The last test of a describe that shares a demo: SIGTERM ends it with exit 0 and no sanitizer
+// report (leaks, UB) in its stderr.
+export function testCleanShutdown(getDemo) {
+  test('SIGTERM: exit 0, no sanitizer reports', async () => {
+    const demo = getDemo();
+    const result = await demo.stop();
+    demo.cleanup();
+    assert.deepEqual(sanitizerReports(result.stderr), []);
+    assert.equal(result.code, 0, result.stderr);
   });
 }

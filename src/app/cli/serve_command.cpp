@@ -63,8 +63,11 @@ int Demo(const std::string& listen, const std::string& state_dir,
     std::printf(
         "\ntry:\n  curl -s http://%s/v1/chat/completions -H 'content-type: application/json' \\\n"
         "    -d '{\"model\":\"economy\",\"messages\":[{\"role\":\"user\",\"content\":\"Say "
-        "hello\"}]}' -i\n\n",
-        address.c_str());
+        "hello\"}]}' -i\n"
+        "  curl -s http://%s/v1/messages -H 'content-type: application/json' \\\n"
+        "    -H 'anthropic-version: 2023-06-01' -d '{\"model\":\"frontier\",\"max_tokens\":200,"
+        "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}' -i\n\n",
+        address.c_str(), address.c_str());
     std::fflush(stdout);
   });
 }

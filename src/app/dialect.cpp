@@ -1,0 +1,67 @@
+#include "app/dialect.h"
+
+#include "api/anthropic/errors.h"
+#include "api/openai/errors.h"
+#include "http/sse.h"
+
+namespace sy::app {
+namespace {
+
+bool OpenAiCarriesContent(const core::StreamEvent& event) {
+  if (!event.json.is_object()) return false;
+  const auto* choices = event.json.get_object().if_contains("choices");
+  if (!choices || !choices->is_array()) return false;
+  for (const auto& choice : choices->get_array()) {
+    const auto* delta = choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
+    if (!delta || !delta->is_object()) continue;
+    const auto& d = delta->get_object();
+    const auto* content = d.if_contains("content");
+    if (content && content->is_string() && !content->get_string().empty()) return true;
+    if (const auto* tools = d.if_contains("tool_calls"); tools && !tools->is_null()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+core::Dialect ClientDialect(const http::ServerRequest& request) {
+  const std::string_view path = request.Path();
+  if (path == "/v1/messages" || path.starts_with("/v1/messages/")) {
+    return core::Dialect::kAnthropicMessages;
+  }
+  if (path == "/v1/chat/completions") return core::Dialect::kOpenAiChat;
+  return request.headers.Get("anthropic-version").empty() ? core::Dialect::kOpenAiChat
+                                                          : core::Dialect::kAnthropicMessages;
+}
+
+api::ErrorResponse EncodeError(core::Dialect dialect, const core::Error& error) {
+  switch (dialect) {
+    case core::Dialect::kAnthropicMessages:
+      return api::anthropic::EncodeError(error);
+    case core::Dialect::kOpenAiChat:
+      break;
+  }
+  return api::openai::EncodeError(error);
+}
+
+std::string StreamErrorFrame(core::Dialect dialect, const core::Error& error) {
+  switch (dialect) {
+    case core::Dialect::kAnthropicMessages:
+      return http::FormatSse("error", api::anthropic::EncodeStreamError(error));
+    case core::Dialect::kOpenAiChat:
+      break;
+  }
+  return http::FormatSse("", api::openai::EncodeStreamError(error));
+}
+
+bool CarriesContent(core::Dialect dialect, const core::StreamEvent& event) {
+  switch (dialect) {
+    case core::Dialect::kAnthropicMessages:
+      return event.event == "content_block_delta";
+    case core::Dialect::kOpenAiChat:
+      break;
+  }
+  return OpenAiCarriesContent(event);
+}
+
+}  // namespace sy::app

@@ -1,0 +1,100 @@
+#include "providers/anthropic/anthropic_events.h"
+
+#include <array>
+#include <string_view>
+
+#include <boost/json/parse.hpp>
+
+#include "providers/detail/upstream_call.h"
+#include "providers/upstream_error.h"
+
+namespace sy::providers {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::array<std::string_view, 4> kCounters = {
+    "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"};
+
+// Copies into `known` every counter that `usage` states (cumulative values replace earlier ones).
+void Overlay(const json::value& usage, json::object& known) {
+  const auto* obj = usage.if_object();
+  if (!obj) return;
+  for (std::string_view name : kCounters) {
+    if (auto count = detail::TokenField(*obj, name)) known[name] = *count;
+  }
+}
+
+// The HTTP status Anthropic answers with for an error type, for errors that arrive as an
+// event of a stream that was already accepted with 200.
+int StatusFor(std::string_view error_type) {
+  if (error_type == "overloaded_error") return 529;
+  if (error_type == "rate_limit_error") return 429;
+  return 500;  // api_error, and types a stream error is not expected to carry
+}
+
+std::string_view ErrorType(const json::object& event) {
+  const auto* error = event.if_contains("error");
+  const auto* error_obj = error ? error->if_object() : nullptr;
+  const auto* type = error_obj ? error_obj->if_contains("type") : nullptr;
+  return type && type->is_string() ? std::string_view(type->get_string()) : std::string_view();
+}
+
+// Anthropic's input_tokens excludes cache reads and writes; core::Usage counts them in.
+core::Usage Normalise(const json::object& usage) {
+  auto count = [&](std::string_view name) { return detail::TokenField(usage, name).value_or(0); };
+  core::Usage u;
+  u.reported = true;
+  u.cached_input_tokens = count("cache_read_input_tokens");
+  u.cache_write_input_tokens = count("cache_creation_input_tokens");
+  u.input_tokens = count("input_tokens") + u.cached_input_tokens + u.cache_write_input_tokens;
+  u.output_tokens = count("output_tokens");
+  return u;
+}
+
+}  // namespace
+
+std::optional<core::Usage> ParseAnthropicUsage(const json::value& usage) {
+  const auto* obj = usage.if_object();
+  if (!obj) return std::nullopt;
+  return Normalise(*obj);
+}
+
+AnthropicEventDecoder::AnthropicEventDecoder(std::string provider)
+    : provider_(std::move(provider)) {}
+
+core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse) {
+  core::StreamEvent event;
+  event.event = std::move(sse.event);
+  event.data = std::move(sse.data);
+  boost::system::error_code ec;
+  event.json = json::parse(event.data, ec);
+  if (ec || !event.json.is_object()) {
+    return MalformedUpstream(provider_, "a malformed stream event");
+  }
+  const auto& obj = event.json.get_object();
+  const auto* type = obj.if_contains("type");
+  if (!type || !type->is_string() || type->get_string() != event.event) {
+    return MalformedUpstream(provider_, "a stream event whose type differs from its name");
+  }
+  if (event.event == "message_start") {
+    usage_.clear();
+    const auto* message = obj.if_contains("message");
+    const auto* message_obj = message ? message->if_object() : nullptr;
+    if (const auto* usage = message_obj ? message_obj->if_contains("usage") : nullptr) {
+      Overlay(*usage, usage_);
+    }
+  } else if (event.event == "message_delta") {
+    if (const auto* usage = obj.if_contains("usage")) Overlay(*usage, usage_);
+    event.usage = Normalise(usage_);
+  } else if (event.event == "message_stop") {
+    event.terminal = true;
+  } else if (event.event == "error") {
+    const http::Headers no_headers;  // the stream's headers came with its 200
+    return UpstreamError(StatusFor(ErrorType(obj)), no_headers, provider_,
+                         detail::ErrorMessageOf(event.json), event.data);
+  }
+  return event;
+}
+
+}  // namespace sy::providers

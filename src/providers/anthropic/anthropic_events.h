@@ -1,0 +1,57 @@
+// Decoding of Anthropic Messages stream events and of Anthropic's usage block, free of I/O:
+// the Anthropic adapter's stream drives an AnthropicEventDecoder with the SSE events it reads.
+//
+// A stream is: message_start (message.usage: input and cache counts, output so far), content
+// blocks (content_block_start / _delta / _stop), ping at any time, one or more message_delta
+// (stop_reason and the cumulative usage: output_tokens always, input and cache counters when
+// the upstream restates them), message_stop; or an `error` event instead of the rest.
+//
+// Thread-safety: ParseAnthropicUsage is pure; a decoder belongs to one stream.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "core/result.h"
+#include "core/stream_event.h"
+#include "core/usage.h"
+#include "http/sse.h"
+
+namespace sy::providers {
+
+// Anthropic's usage block, normalised to core::Usage: input_tokens = input_tokens +
+// cache_read_input_tokens + cache_creation_input_tokens; cached_input_tokens = cache_read;
+// cache_write_input_tokens = cache_creation; output_tokens = output_tokens. A counter that is
+// absent, null or not a non-negative integer counts 0. nullopt when `usage` is not an object.
+std::optional<core::Usage> ParseAnthropicUsage(const boost::json::value& usage);
+
+// Decodes the events of one Anthropic stream (stateful: one per stream).
+//  - message_start: remembers message.usage (no usage on the event itself).
+//  - message_delta: usage = the counts known so far (message_start's, then those of earlier
+//    message_deltas) overridden by every counter present in this delta's cumulative usage,
+//    normalised as ParseAnthropicUsage does -> StreamEvent::usage.
+//  - message_stop: terminal.
+//  - ping, content_block_* and unknown event types: passed through (Anthropic adds event
+//    types; clients must ignore the ones they do not know).
+//  - error: fails with UpstreamError for the status its error.type implies (overloaded_error
+//    -> 529, rate_limit_error -> 429, api_error and anything else -> 500) and error.message.
+//  - data that is not a JSON object, or whose "type" is missing or differs from the SSE event
+//    name (an event without a name included) -> MalformedUpstream.
+// Every decoded event keeps the SSE event name and data as sent, and the parsed data as json.
+class AnthropicEventDecoder {
+ public:
+  // `provider` names the provider in error messages.
+  explicit AnthropicEventDecoder(std::string provider);
+
+  core::Result<core::StreamEvent> Decode(http::SseEvent sse);
+
+ private:
+  std::string provider_;
+  // The counters known so far, in Anthropic's own (not normalised) usage shape.
+  boost::json::object usage_;
+};
+
+}  // namespace sy::providers

@@ -1,0 +1,170 @@
+#include "providers/anthropic/anthropic_events.h"
+
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace sy::providers {
+namespace {
+
+http::SseEvent Sse(std::string name, std::string data) {
+  return http::SseEvent{std::move(name), std::move(data)};
+}
+
+// message_start with cache counts, as Anthropic sends it for a prompt with cache_control.
+constexpr const char* kMessageStart =
+    R"({"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant",)"
+    R"("model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,)"
+    R"("usage":{"input_tokens":25,"cache_creation_input_tokens":100,)"
+    R"("cache_read_input_tokens":2000,"output_tokens":1}}})";
+
+TEST(AnthropicEventDecoder, DecodesAFullStream) {
+  AnthropicEventDecoder decoder("anthropic");
+  const std::vector<http::SseEvent> stream = {
+      Sse("message_start", kMessageStart),
+      Sse("content_block_start",
+          R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"),
+      Sse("ping", R"({"type":"ping"})"),
+      Sse("content_block_delta",
+          R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}})"),
+      Sse("some_future_event", R"({"type":"some_future_event","detail":{"x":1}})"),
+      Sse("content_block_stop", R"({"type":"content_block_stop","index":0})"),
+      Sse("message_delta",
+          R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},)"
+          R"("usage":{"output_tokens":15}})"),
+      Sse("message_stop", R"({"type":"message_stop"})"),
+  };
+  std::vector<core::StreamEvent> events;
+  for (const auto& sse : stream) {
+    auto event = decoder.Decode(sse);
+    ASSERT_TRUE(event.has_value()) << sse.event << ": " << event.error().message;
+    EXPECT_EQ(event->event, sse.event);
+    EXPECT_EQ(event->data, sse.data);
+    EXPECT_EQ(event->json.at("type"), sse.event.c_str());
+    events.push_back(std::move(*event));
+  }
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    EXPECT_FALSE(events[i].terminal) << events[i].event;
+    if (events[i].event != "message_delta") {
+      EXPECT_FALSE(events[i].usage.has_value()) << events[i].event;
+    }
+  }
+  EXPECT_TRUE(events.back().terminal);
+  EXPECT_EQ(events[3].json.at("delta").at("text"), "Hi");
+
+  // message_delta: message_start's input and cache counts, the delta's output count.
+  const auto& usage = events[6].usage;
+  ASSERT_TRUE(usage.has_value());
+  EXPECT_TRUE(usage->reported);
+  EXPECT_EQ(usage->input_tokens, 25 + 100 + 2000);
+  EXPECT_EQ(usage->cached_input_tokens, 2000);
+  EXPECT_EQ(usage->cache_write_input_tokens, 100);
+  EXPECT_EQ(usage->output_tokens, 15);
+  EXPECT_EQ(usage->reasoning_tokens, 0);
+}
+
+TEST(AnthropicEventDecoder, MessageDeltaThatRestatesInputCountsOverridesThem) {
+  AnthropicEventDecoder decoder("anthropic");
+  ASSERT_TRUE(decoder.Decode(Sse("message_start", kMessageStart)).has_value());
+  // Newer API versions restate the cumulative input and cache counts in message_delta (they
+  // may grow, e.g. with server tools); a null counter is not a statement.
+  auto delta = decoder.Decode(
+      Sse("message_delta", R"({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{)"
+                           R"("input_tokens":40,"cache_read_input_tokens":2500,)"
+                           R"("cache_creation_input_tokens":null,"output_tokens":77}})"));
+  ASSERT_TRUE(delta.has_value()) << delta.error().message;
+  ASSERT_TRUE(delta->usage.has_value());
+  EXPECT_EQ(delta->usage->input_tokens, 40 + 2500 + 100);
+  EXPECT_EQ(delta->usage->cached_input_tokens, 2500);
+  EXPECT_EQ(delta->usage->cache_write_input_tokens, 100);
+  EXPECT_EQ(delta->usage->output_tokens, 77);
+
+  // A later message_delta keeps what the earlier ones stated (the counts are cumulative).
+  auto second = decoder.Decode(
+      Sse("message_delta", R"({"type":"message_delta","delta":{},"usage":{"output_tokens":80}})"));
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  ASSERT_TRUE(second->usage.has_value());
+  EXPECT_EQ(second->usage->input_tokens, 40 + 2500 + 100);
+  EXPECT_EQ(second->usage->output_tokens, 80);
+}
+
+TEST(AnthropicEventDecoder, MessageDeltaWithoutMessageStartUsageCountsWhatItStates) {
+  AnthropicEventDecoder decoder("anthropic");
+  ASSERT_TRUE(
+      decoder.Decode(Sse("message_start", R"({"type":"message_start","message":{"id":"m"}})"))
+          .has_value());
+  auto delta = decoder.Decode(
+      Sse("message_delta", R"({"type":"message_delta","delta":{},"usage":{"output_tokens":3}})"));
+  ASSERT_TRUE(delta.has_value()) << delta.error().message;
+  ASSERT_TRUE(delta->usage.has_value());
+  EXPECT_EQ(delta->usage->input_tokens, 0);
+  EXPECT_EQ(delta->usage->output_tokens, 3);
+}
+
+struct ErrorCase {
+  const char* type;
+  int status;
+  core::Errc code;
+};
+
+TEST(AnthropicEventDecoder, ErrorEventsFailWithTheStatusTheirTypeImplies) {
+  const ErrorCase cases[] = {
+      {"overloaded_error", 529, core::Errc::kUpstreamUnavailable},
+      {"rate_limit_error", 429, core::Errc::kRateLimited},
+      {"api_error", 500, core::Errc::kUpstreamUnavailable},
+      {"some_new_error", 500, core::Errc::kUpstreamUnavailable},
+  };
+  for (const auto& c : cases) {
+    AnthropicEventDecoder decoder("claude-eu");
+    ASSERT_TRUE(decoder.Decode(Sse("message_start", kMessageStart)).has_value());
+    const std::string data = std::string(R"({"type":"error","error":{"type":")") + c.type +
+                             R"(","message":"Things went wrong: )" + c.type + R"("}})";
+    auto event = decoder.Decode(Sse("error", data));
+    ASSERT_FALSE(event.has_value()) << c.type;
+    EXPECT_EQ(event.error().upstream_status, c.status) << c.type;
+    EXPECT_EQ(event.error().code, c.code) << c.type;
+    EXPECT_NE(event.error().message.find(std::string("Things went wrong: ") + c.type),
+              std::string::npos)
+        << event.error().message;
+    EXPECT_NE(event.error().message.find("claude-eu"), std::string::npos);
+    EXPECT_EQ(event.error().upstream_detail, data);
+  }
+}
+
+TEST(AnthropicEventDecoder, ErrorEventWithoutDetailsIsStillA500) {
+  AnthropicEventDecoder decoder("anthropic");
+  auto event = decoder.Decode(Sse("error", R"({"type":"error"})"));
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().upstream_status, 500);
+}
+
+TEST(AnthropicEventDecoder, TypeThatDisagreesWithTheEventNameIsMalformed) {
+  const std::vector<http::SseEvent> bad = {
+      Sse("message_delta", R"({"type":"message_stop"})"),
+      Sse("message_stop", R"({"type":"message_delta","usage":{"output_tokens":1}})"),
+      Sse("", R"({"type":"message_stop"})"),
+      Sse("ping", R"({})"),
+      Sse("ping", R"({"type":7})"),
+  };
+  for (const auto& sse : bad) {
+    AnthropicEventDecoder decoder("anthropic");
+    auto event = decoder.Decode(sse);
+    ASSERT_FALSE(event.has_value()) << sse.event << " " << sse.data;
+    EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
+    EXPECT_EQ(event.error().upstream_status, 0);
+    EXPECT_NE(event.error().message.find("differs from its name"), std::string::npos);
+  }
+}
+
+TEST(AnthropicEventDecoder, DataThatIsNotAJsonObjectIsMalformed) {
+  for (const char* data : {"", "not json", "[]", R"("message_stop")", "null", R"({"type":)"}) {
+    AnthropicEventDecoder decoder("anthropic");
+    auto event = decoder.Decode(Sse("message_stop", data));
+    ASSERT_FALSE(event.has_value()) << data;
+    EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;
+    EXPECT_NE(event.error().message.find("malformed"), std::string::npos) << data;
+  }
+}
+
+}  // namespace
+}  // namespace sy::providers

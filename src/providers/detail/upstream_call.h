@@ -1,0 +1,100 @@
+// What the provider adapters share, internal to providers/ (no other module includes it): the
+// upstream request every adapter sends (a JSON POST with the provider's timeouts and TLS
+// options), the reading of a complete answer and of an error body, the head checks of a stream,
+// an EventStream over SSE that a dialect's event decoder drives, and readers of the JSON fields
+// that upstream error and usage blocks share.
+//
+// Nothing here throws: upstream data is read with non-throwing Boost.JSON accessors only.
+// Thread-safety: free functions are pure or touch only their arguments; an SseEventStream
+// belongs to one request on one worker.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "http/client.h"
+#include "http/sse.h"
+#include "http/task.h"
+#include "providers/provider.h"
+#include "providers/sse_reader.h"
+
+namespace sy::providers::detail {
+
+inline constexpr int64_t kMaxResponseBytes = 64 * 1024 * 1024;  // a complete JSON answer
+inline constexpr int64_t kMaxErrorBytes = 64 * 1024;            // an error body
+
+// `base_url` with its trailing slashes trimmed, followed by `path` ("/chat/completions").
+std::string EndpointUrl(std::string_view base_url, std::string_view path);
+
+// A copy of call.body in an arena of its own, with "model" set to call.model.upstream_name.
+boost::json::object CopyBody(const Call& call);
+
+// A POST of `body`, serialised, to `url`: content-type application/json, accept
+// text/event-stream (streamed calls) or application/json, the provider's timeouts and TLS
+// options and the call's deadline. The adapter adds its own credentials and version headers.
+http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& call,
+                             std::string url, const boost::json::object& body);
+
+// The upstream's own message from an error body: {"error": {"message": "..."}} (OpenAI and
+// Anthropic, whose body adds "type": "error") or {"error": "..."}; "" when there is none.
+std::string ErrorMessageOf(const boost::json::value& body);
+std::string ErrorMessageOf(std::string_view body);
+
+// The token counter `name` of a usage block; nullopt when absent, null, negative or not an
+// integer.
+std::optional<int64_t> TokenField(const boost::json::object& usage, std::string_view name);
+
+// Reads the (bounded) body of a non-2xx answer and turns it into UpstreamError with the
+// upstream's message, status and retry-after. A body that cannot be read still gives the
+// status-based error, without a message.
+http::Task<core::Error> ReadUpstreamError(http::ClientResponse& response,
+                                          const std::string& provider);
+
+// Sends `request` and reads its complete JSON answer. On success `body`, `json` (parsed in a
+// monotonic arena) and `content_type` are set; the caller reads `usage` from `json`.
+// Fails as http::Client::Send and ReadAll do (kMaxResponseBytes), with ReadUpstreamError for a
+// non-2xx status, and with MalformedUpstream when the body is not a JSON object.
+// `provider` must outlive the returned task.
+http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::ClientRequest request,
+                                               const std::string& provider);
+
+// Sends a streamed request and returns the response once its head arrived with status 200 and
+// a text/event-stream content type. Fails as http::Client::Send does, with ReadUpstreamError
+// for any other status, and with MalformedUpstream for another content type.
+// `provider` must outlive the returned task.
+http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(
+    http::Client& client, http::ClientRequest request, const std::string& provider);
+
+// A dialect's decoding of one SSE event (see DecodeOpenAiEvent, AnthropicEventDecoder): the
+// event, marked terminal for the dialect's end-of-stream marker, or the error it carries.
+using SseDecoder = std::function<core::Result<StreamEvent>(http::SseEvent)>;
+
+// An EventStream over an SSE body: each Next reads one event with SseReader and decodes it.
+// After the terminal event Next returns nullopt. A body that ends cleanly before the terminal
+// event fails with MalformedUpstream(provider, `cut_short`), e.g. "a stream that ended before
+// [DONE]"; read and decode failures are returned as they are.
+class SseEventStream final : public EventStream {
+ public:
+  SseEventStream(std::unique_ptr<http::ClientResponse> response, std::string provider,
+                 SseDecoder decoder, std::string cut_short);
+
+  http::Task<core::Result<std::optional<StreamEvent>>> Next() override;
+
+ private:
+  SseReader reader_;
+  std::string provider_;
+  SseDecoder decoder_;
+  std::string cut_short_;
+  bool done_ = false;
+};
+
+}  // namespace sy::providers::detail

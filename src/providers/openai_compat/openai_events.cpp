@@ -1,0 +1,31 @@
+#include "providers/openai_compat/openai_events.h"
+
+#include <boost/json/parse.hpp>
+
+#include "providers/detail/upstream_call.h"
+#include "providers/openai_compat/openai_provider.h"
+#include "providers/upstream_error.h"
+
+namespace sy::providers {
+
+core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::string_view provider) {
+  core::StreamEvent event;
+  event.event = std::move(sse.event);
+  event.data = std::move(sse.data);
+  if (event.data == "[DONE]") {
+    event.terminal = true;
+    return event;
+  }
+  boost::system::error_code ec;
+  event.json = boost::json::parse(event.data, ec);
+  if (ec || !event.json.is_object()) return MalformedUpstream(provider, "a malformed stream chunk");
+  const auto& obj = event.json.get_object();
+  if (const auto* err = obj.if_contains("error"); err && !err->is_null()) {
+    const http::Headers no_headers;
+    return UpstreamError(500, no_headers, provider, detail::ErrorMessageOf(event.json), event.data);
+  }
+  if (const auto* usage = obj.if_contains("usage")) event.usage = ParseOpenAiUsage(*usage);
+  return event;
+}
+
+}  // namespace sy::providers

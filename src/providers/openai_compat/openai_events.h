@@ -1,0 +1,21 @@
+// Decoding of OpenAI Chat Completions stream events: a pure function from one SSE event to a
+// core::StreamEvent, used by the OpenAI-compatible adapter's stream and testable without I/O.
+// Thread-safety: pure.
+#pragma once
+
+#include <string_view>
+
+#include "core/result.h"
+#include "core/stream_event.h"
+#include "http/sse.h"
+
+namespace sy::providers {
+
+// One SSE event of an OpenAI Chat Completions stream: "[DONE]" -> terminal event (json null);
+// a JSON object chunk -> json, and usage = ParseOpenAiUsage(chunk.usage) when present and not
+// null (whether the chunk also carries content or not); a chunk with a non-null "error" ->
+// UpstreamError(500, ...) with the upstream's message; anything else -> MalformedUpstream.
+// `provider` names the provider in error messages. `event` and `data` are kept as sent.
+core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::string_view provider);
+
+}  // namespace sy::providers

@@ -1,0 +1,92 @@
+#include "providers/openai_compat/openai_events.h"
+
+#include <gtest/gtest.h>
+
+namespace sy::providers {
+namespace {
+
+http::SseEvent Data(std::string data) { return http::SseEvent{"", std::move(data)}; }
+
+TEST(DecodeOpenAiEvent, DoneIsTheTerminalEventWithoutJson) {
+  auto event = DecodeOpenAiEvent(Data("[DONE]"), "openai");
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  EXPECT_TRUE(event->terminal);
+  EXPECT_TRUE(event->json.is_null());
+  EXPECT_EQ(event->data, "[DONE]");
+  EXPECT_FALSE(event->usage.has_value());
+}
+
+TEST(DecodeOpenAiEvent, ContentChunkIsParsedAndKeptAsSent) {
+  const std::string chunk =
+      R"({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"}}]})";
+  auto event = DecodeOpenAiEvent(Data(chunk), "openai");
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  EXPECT_FALSE(event->terminal);
+  EXPECT_EQ(event->data, chunk);
+  EXPECT_EQ(event->json.at("id"), "c1");
+  EXPECT_FALSE(event->usage.has_value());
+}
+
+TEST(DecodeOpenAiEvent, UsageChunkCarriesTheUsage) {
+  auto event = DecodeOpenAiEvent(
+      Data(R"({"id":"c1","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":30,)"
+           R"("prompt_tokens_details":{"cached_tokens":64},)"
+           R"("completion_tokens_details":{"reasoning_tokens":12}}})"),
+      "openai");
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  ASSERT_TRUE(event->usage.has_value());
+  EXPECT_TRUE(event->usage->reported);
+  EXPECT_EQ(event->usage->input_tokens, 120);
+  EXPECT_EQ(event->usage->output_tokens, 30);
+  EXPECT_EQ(event->usage->cached_input_tokens, 64);
+  EXPECT_EQ(event->usage->reasoning_tokens, 12);
+  EXPECT_FALSE(event->terminal);
+}
+
+TEST(DecodeOpenAiEvent, UsageRidingOnAContentChunkIsRead) {
+  // Some OpenAI-compatible servers put the usage on the last content chunk.
+  auto event = DecodeOpenAiEvent(
+      Data(R"({"choices":[{"index":0,"delta":{"content":"."},"finish_reason":"stop"}],)"
+           R"("usage":{"prompt_tokens":7,"completion_tokens":2}})"),
+      "vllm");
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  ASSERT_TRUE(event->usage.has_value());
+  EXPECT_EQ(event->usage->input_tokens, 7);
+  EXPECT_EQ(event->usage->output_tokens, 2);
+  EXPECT_EQ(event->json.at("choices").at(0).at("delta").at("content"), ".");
+}
+
+TEST(DecodeOpenAiEvent, NullUsageIsNoUsage) {
+  auto event = DecodeOpenAiEvent(Data(R"({"choices":[],"usage":null})"), "openai");
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  EXPECT_FALSE(event->usage.has_value());
+}
+
+TEST(DecodeOpenAiEvent, ErrorChunkFailsWithTheUpstreamMessage) {
+  auto event = DecodeOpenAiEvent(
+      Data(R"({"error":{"message":"The server had an error","type":"server_error"}})"), "openai");
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
+  EXPECT_EQ(event.error().upstream_status, 500);
+  EXPECT_NE(event.error().message.find("The server had an error"), std::string::npos);
+  EXPECT_NE(event.error().message.find("openai"), std::string::npos);
+  EXPECT_NE(event.error().upstream_detail.find("server_error"), std::string::npos);
+}
+
+TEST(DecodeOpenAiEvent, NullErrorIsNotAnError) {
+  auto event = DecodeOpenAiEvent(Data(R"({"choices":[],"error":null})"), "openai");
+  EXPECT_TRUE(event.has_value());
+}
+
+TEST(DecodeOpenAiEvent, GarbageIsMalformed) {
+  for (const char* data : {"not json", R"({"choices":[)", "[1,2]", "42", R"("text")", ""}) {
+    auto event = DecodeOpenAiEvent(Data(data), "openai");
+    ASSERT_FALSE(event.has_value()) << data;
+    EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;
+    EXPECT_EQ(event.error().upstream_status, 0) << data;
+    EXPECT_NE(event.error().message.find("malformed"), std::string::npos) << data;
+  }
+}
+
+}  // namespace
+}  // namespace sy::providers
