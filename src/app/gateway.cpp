@@ -39,6 +39,16 @@ core::Status ReadTaskId(const http::ServerRequest& http, core::Request& request)
   return {};
 }
 
+// Anthropic clients switch on beta features with anthropic-beta; an Anthropic upstream needs it.
+void ReadDialectHeaders(const http::ServerRequest& http, core::Request& request) {
+  if (request.dialect != core::Dialect::kAnthropicMessages) return;
+  for (const auto& h : http.headers) {
+    if (http::EqualsIgnoreCase(h.name, "anthropic-beta")) {
+      request.dialect_headers.emplace_back("anthropic-beta", h.value);
+    }
+  }
+}
+
 core::Error UnknownModel(const std::string& name) {
   auto e = core::MakeError(core::Errc::kNotFound,
                            "The model '" + name +
@@ -155,6 +165,7 @@ http::Task<void> Gateway::Generate(Context& ctx) {
     co_await Fail(ctx, decoded.error());
     co_return;
   }
+  ReadDialectHeaders(ctx.http, ctx.request);
   auto route = catalog_->Resolve(ctx.request.model);
   if (!route) {
     co_await Fail(ctx, UnknownModel(ctx.request.model));

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
@@ -33,6 +35,10 @@ struct Request {
   std::string tenant;          // who pays; "" until keys land
   std::string key_id;          // which virtual key; "" until keys land
   std::string task_id;         // x-switchyard-task-id, "" when absent
+  // Client headers that belong to the client's dialect (Anthropic's anthropic-beta), as
+  // {lower-case name, value}: forwarded to an upstream of the same dialect, dropped when the
+  // request is translated (they name features of that API only).
+  std::vector<std::pair<std::string, std::string>> dialect_headers;
   // The client's body, validated by its dialect's decoder. It lives in its own arena
   // (a monotonic resource): decoders parse with body.storage(), so the whole DOM is bump-
   // allocated and freed at once with the request.

@@ -135,6 +135,19 @@ describe('Anthropic dialect', () => {
     for (const a of attempts) assert.equal(a.http_status, 200);
   });
 
+  test('anthropic-beta reaches an Anthropic upstream and is dropped when translating', async () => {
+    const beta = { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } };
+    assert.equal((await messages(demo.url, { model: CLAUDE, max_tokens: 8, messages: userMessage() },
+      beta)).status, 200);
+    assert.equal((await messages(demo.url, { model: FLASH, max_tokens: 8, messages: userMessage() },
+      beta)).status, 200);
+    const sent = await emulator.requests(demo.emulatorUrl);
+    const toClaude = sent.find((r) => /\/messages$/.test(r.path));
+    const toFlash = sent.find((r) => /chat\/completions$/.test(r.path));
+    assert.equal(toClaude.headers['anthropic-beta'], 'context-1m-2025-08-07');
+    assert.equal(toFlash.headers['anthropic-beta'], undefined);
+  });
+
   test('bad input: Anthropic error shapes and statuses, each with a ledger row', async () => {
     const cases = [
       [await postJson(`${demo.url}/v1/messages`, '{"model":', { headers: ANTHROPIC_HEADERS }), 400,

@@ -50,6 +50,11 @@ class AnthropicProvider final : public Provider {
     http::ClientRequest request = detail::JsonPost(config_, call, url_, body);
     if (!config_.api_key.empty()) request.headers.Add("x-api-key", config_.api_key);
     request.headers.Add("anthropic-version", kAnthropicVersion);
+    if (call.request.dialect == dialect()) {
+      for (const auto& [name, value] : call.request.dialect_headers) {
+        request.headers.Add(name, value);
+      }
+    }
     return request;
   }
 

@@ -184,6 +184,17 @@ TEST_F(AnthropicScriptedTest, PostsToMessagesWithVersionAndNoCredentialsWhenNoKe
   EXPECT_TRUE(read.ended);
 }
 
+TEST_F(AnthropicScriptedTest, ForwardsAnthropicBetaOnlyForAnthropicClients) {
+  request_.dialect_headers = {{"anthropic-beta", "context-1m-2025-08-07"}};
+  auto events = {Frame("message_start", kStart),
+                 Frame("message_stop", R"({"type":"message_stop"})")};
+  ASSERT_FALSE(Stream(SseHeaders(), events).error);
+  EXPECT_EQ(client_.sent.at(0).headers.Get("anthropic-beta"), "context-1m-2025-08-07");
+  request_.dialect = core::Dialect::kOpenAiChat;  // a translated request: the header means nothing
+  ASSERT_FALSE(Stream(SseHeaders(), events).error);
+  EXPECT_FALSE(client_.sent.at(1).headers.Has("anthropic-beta"));
+}
+
 TEST_F(AnthropicScriptedTest, StreamThatEndsBeforeMessageStopIsMalformed) {
   auto read =
       Stream(SseHeaders(), {Frame("message_start", kStart), Frame("ping", R"({"type":"ping"})"),
