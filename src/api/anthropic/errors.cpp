@@ -1,8 +1,5 @@
 #include "api/anthropic/errors.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -49,20 +46,9 @@ Mapping MappingFor(const core::Error& e) {
   return {500, "api_error"};
 }
 
-bool MentionsBudget(std::string_view message) {
-  std::string lower(message);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower.find("budget") != std::string::npos;
-}
-
 std::string MessageFor(const core::Error& e) {
-  std::string message = e.message;
-  if (e.code == core::Errc::kBudgetExceeded && !MentionsBudget(message)) {
-    message = message.empty() ? "Budget exceeded." : "Budget exceeded: " + message;
-  }
-  if (!e.param.empty() && message.rfind(e.param, 0) != 0) message = e.param + ": " + message;
-  return message;
+  if (e.param.empty() || e.message.rfind(e.param, 0) == 0) return e.message;
+  return e.param + ": " + e.message;
 }
 
 std::string Body(const core::Error& e, const Mapping& m) {

@@ -88,18 +88,6 @@ TEST(EncodeError, LeadsTheMessageWithTheParamOnlyOnce) {
             "The request body must be a JSON object.");
 }
 
-TEST(EncodeError, SaysBudgetWhenABudgetIsExhausted) {
-  auto message_of = [](std::string text) {
-    auto e = core::MakeError(core::Errc::kBudgetExceeded, std::move(text));
-    return std::string(json::parse(EncodeError(e).body).at("error").at("message").as_string());
-  };
-  EXPECT_EQ(message_of("Monthly budget of $50.00 for tenant acme is spent."),
-            "Monthly budget of $50.00 for tenant acme is spent.");
-  EXPECT_EQ(message_of("Spend limit reached for key k1."),
-            "Budget exceeded: Spend limit reached for key k1.");
-  EXPECT_EQ(message_of(""), "Budget exceeded.");
-}
-
 TEST(EncodeStreamError, IsTheSameJsonWithoutAStatus) {
   auto e = core::MakeError(core::Errc::kUpstreamUnavailable, "Overloaded");
   e.upstream_status = 529;
