@@ -80,7 +80,8 @@ providers::Provider* Gateway::ProviderFor(const config::ModelConfig& model) cons
 
 http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter& writer) {
   const std::string_view path = http.Path();
-  const bool get = http.method == "GET" && !http.read_error;
+  // HEAD is answered as GET; the server sends the headers without the body.
+  const bool get = (http.method == "GET" || http.method == "HEAD") && !http.read_error;
   if (get && path == "/healthz") {
     co_await writer.Send(200, JsonHeaders(), R"({"status":"ok"})");
     co_return;

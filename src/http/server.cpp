@@ -38,11 +38,18 @@ using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 // Writes one response on a connection's stream; see ResponseWriter.
 class StreamWriter final : public ResponseWriter {
  public:
-  StreamWriter(beast::tcp_stream& stream, bool keep_alive, std::chrono::milliseconds write_timeout)
-      : stream_(stream), keep_alive_(keep_alive), write_timeout_(write_timeout) {}
+  // `head_only`: the request was HEAD, so a response carries its headers (Content-Length
+  // included) and no body.
+  StreamWriter(beast::tcp_stream& stream, bool keep_alive, bool head_only,
+               std::chrono::milliseconds write_timeout)
+      : stream_(stream),
+        keep_alive_(keep_alive),
+        head_only_(head_only),
+        write_timeout_(write_timeout) {}
 
   Task<bool> Send(int status, const Headers& headers, std::string body) override {
     const std::string head = detail::ResponseHead(status, headers, body.size(), keep_alive_);
+    if (head_only_) body.clear();
     const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(body)};
     started_ = finished_ = true;
     stream_.expires_after(write_timeout_);
@@ -91,6 +98,7 @@ class StreamWriter final : public ResponseWriter {
  private:
   beast::tcp_stream& stream_;
   bool keep_alive_;
+  bool head_only_;
   std::chrono::milliseconds write_timeout_;
   bool started_ = false;
   bool finished_ = false;
@@ -276,7 +284,8 @@ class Server::Impl {
       req.body = std::move(parser.get().body());
     }
     const bool keep_alive = !req.read_error && parser.get().keep_alive() && !stopping_;
-    StreamWriter writer(stream, keep_alive, options_.idle_timeout);
+    const bool head_only = parser.get().method() == bhttp::verb::head;
+    StreamWriter writer(stream, keep_alive, head_only, options_.idle_timeout);
     co_await CallHandler(req, writer);
     co_return keep_alive&& writer.ok() && writer.finished();
   }

@@ -605,6 +605,25 @@ TEST(ServerClientTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_LT(first, second);
 }
 
+TEST(ServerClientTest, HeadGetsTheHeadersWithoutTheBody) {
+  auto server = StartServer([](ServerRequest&, ResponseWriter& writer) -> Task<void> {
+    co_await Answer(writer, 200, "hello");
+  });
+  ASSERT_TRUE(server);
+  // The second request on the same connection is parsed correctly only if the HEAD answer
+  // carried no body.
+  const std::string received =
+      RawExchange(*server,
+                  "HEAD /x HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const auto second = received.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << received;
+  const std::string head_answer = received.substr(0, second);
+  EXPECT_NE(head_answer.find("content-length: 5\r\n"), std::string::npos) << received;
+  EXPECT_EQ(head_answer.find("hello"), std::string::npos) << received;
+  EXPECT_NE(received.find("hello", second), std::string::npos) << received;
+}
+
 TEST(ServerClientTest, HandlerThatThrowsGives500) {
   auto server = StartServer([](ServerRequest&, ResponseWriter&) -> Task<void> {
     throw std::runtime_error("boom");
