@@ -197,7 +197,8 @@ core::Status AssistantTurn(const json::array& blocks, const std::string& at, jso
   return {};
 }
 
-core::Status SystemMessage(const json::value& system, json::array& out) {
+// A system prompt (top-level `system`, or a system turn's content at `at`) -> {role: system}.
+core::Status SystemMessage(const json::value& system, const std::string& at, json::array& out) {
   const auto& sp = out.storage();
   json::object message(sp);
   message["role"] = "system";
@@ -206,18 +207,19 @@ core::Status SystemMessage(const json::value& system, json::array& out) {
   } else if (const auto* blocks = system.if_array()) {
     json::array parts(sp);
     for (size_t i = 0; i < blocks->size(); ++i) {
-      const std::string at = "system." + std::to_string(i);
-      auto type = BlockType((*blocks)[i], at);
+      const std::string block_at = at + "." + std::to_string(i);
+      auto type = BlockType((*blocks)[i], block_at);
       if (!type) return std::move(type).error();
       const auto text = FindString((*blocks)[i].get_object(), "text");
       if (*type != "text" || !text) {
-        return Unsupported(at, "a non-text system block", kOpenAiApi, "Send text blocks only.");
+        return Unsupported(block_at, "a non-text system block", kOpenAiApi,
+                           "Send text blocks only.");
       }
       parts.push_back(TextPart(*text, sp));
     }
     message["content"] = std::move(parts);
   } else {
-    return Refused("system", "system: Input should be a valid string or a list of text blocks");
+    return Refused(at, at + ": Input should be a valid string or a list of text blocks");
   }
   out.push_back(std::move(message));
   return {};
@@ -228,7 +230,7 @@ core::Status SystemMessage(const json::value& system, json::array& out) {
 core::Status AnthropicMessagesToOpenAi(const json::object& body, json::object& out) {
   json::array messages(out.storage());
   if (const auto* system = Find(body, "system")) {
-    if (auto s = SystemMessage(*system, messages); !s) return s;
+    if (auto s = SystemMessage(*system, "system", messages); !s) return s;
   }
   const auto* list = FindArray(body, "messages");
   if (!list) return Refused("messages", "messages: Input should be a valid list");
@@ -237,10 +239,14 @@ core::Status AnthropicMessagesToOpenAi(const json::object& body, json::object& o
     const auto* msg = (*list)[i].if_object();
     const auto role = msg ? FindString(*msg, "role") : std::nullopt;
     const auto* content = msg ? Find(*msg, "content") : nullptr;
-    if (!role || (*role != "user" && *role != "assistant")) {
-      return Refused(at + ".role", at + ".role: Input should be 'user' or 'assistant'");
+    if (!role || (*role != "user" && *role != "assistant" && *role != "system")) {
+      return Refused(at + ".role", at + ".role: Input should be 'user', 'assistant' or 'system'");
     }
     if (!content) return Refused(at + ".content", at + ".content: Field required");
+    if (*role == "system") {  // a system turn stays where it is, as OpenAI allows
+      if (auto s = SystemMessage(*content, at + ".content", messages); !s) return s;
+      continue;
+    }
     if (content->is_string()) {
       messages.push_back(json::object({{"role", *role}, {"content", *content}}, out.storage()));
       continue;

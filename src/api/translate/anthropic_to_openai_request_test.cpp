@@ -35,6 +35,20 @@ TEST(AnthropicToOpenAiRequest, MinimalDropsModelKeepsStreamAndMapsMaxTokens) {
                   "stream":true})"));
 }
 
+TEST(AnthropicToOpenAiRequest, SystemTurnsStayInPlace) {
+  EXPECT_EQ(ToOpenAi(R"({"model":"c","max_tokens":1,"messages":[
+                           {"role":"user","content":"Hi"},
+                           {"role":"system","content":[{"type":"text","text":"Now in French."}]},
+                           {"role":"user","content":"Again"}]})"),
+            J(R"({"messages":[{"role":"user","content":"Hi"},
+                              {"role":"system","content":[{"type":"text","text":"Now in French."}]},
+                              {"role":"user","content":"Again"}],"max_completion_tokens":1})"));
+  ExpectRefused(R"({"model":"c","max_tokens":1,"messages":[
+                      {"role":"system","content":[{"type":"image","source":{}}]},
+                      {"role":"user","content":"Hi"}]})",
+                "messages.0.content.0", "a non-text system block");
+}
+
 TEST(AnthropicToOpenAiRequest, SystemBecomesTheFirstMessage) {
   EXPECT_EQ(ToOpenAi(R"({"model":"c","max_tokens":1,"system":"Be brief.",
                          "messages":[{"role":"user","content":"Hi"}]})"),
