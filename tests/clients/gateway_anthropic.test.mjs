@@ -87,6 +87,24 @@ for (const target of TARGETS) {
       const [sent] = (await upstreamCalls()).slice(-1);
       const limit = sent.body.max_tokens ?? sent.body.max_completion_tokens;
       assert.equal(limit, 3);
+
+      // "e" is in nearly every word the emulator writes: the answer stops before the first one.
+      const stopped = await client.messages.create({
+        model: target.model, max_tokens: 64, stop_sequences: ['e'],
+        messages: [{ role: 'user', content: 'Tell me a long story about rivers' }],
+      });
+      const text = stopped.content.map((b) => b.text ?? '').join('');
+      assert.ok(!text.includes('e'), text);
+      const [withStop] = (await upstreamCalls()).slice(-1);
+      assert.deepEqual(withStop.body.stop_sequences ?? withStop.body.stop, ['e']);
+      if (target.upstreamPath.test('/v1/messages')) {
+        assert.equal(stopped.stop_reason, 'stop_sequence');
+        assert.equal(stopped.stop_sequence, 'e');
+      } else {
+        // OpenAI does not say which stop sequence fired (docs/api.md).
+        assert.equal(stopped.stop_reason, 'end_turn');
+        assert.equal(stopped.stop_sequence, null);
+      }
     });
 
     test('tool use round trip: tool_use -> tool_result -> final text', async () => {
