@@ -345,15 +345,22 @@ class Server::Impl {
 
   // Half-closes, then drains what the client is still sending for a moment, so that a client
   // whose body we refused reads our answer instead of a connection reset.
+  // Lingering close: after the answer, keep reading (and discarding) what the client still
+  // sends, for at most kLingerTime and kLingerBytes. Closing with unread bytes makes the kernel
+  // send a reset, and a client still uploading an oversized body would see that reset instead
+  // of its 413.
   net::awaitable<void> CloseGracefully(beast::tcp_stream& stream) {
+    constexpr auto kLingerTime = std::chrono::seconds(1);
+    constexpr size_t kLingerBytes = 64 * 1024 * 1024;
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) co_return;
-    stream.expires_after(std::chrono::seconds(1));
-    std::array<char, 4096> sink{};
-    for (int i = 0; i < 256; ++i) {
+    stream.expires_after(kLingerTime);  // a deadline for the whole drain, not per read
+    std::vector<char> sink(64 * 1024);
+    for (size_t drained = 0; drained < kLingerBytes;) {
       auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), kUseTuple);
       if (rec) break;
+      drained += n;
     }
   }
 

@@ -496,6 +496,24 @@ TEST(ServerClientTest, BodyOverLimitReachesTheHandlerAsPayloadTooLarge) {
   EXPECT_EQ(seen.targets[0], "/v1/messages");
 }
 
+TEST(ServerClientTest, BodyFarOverTheLimitStillGetsItsAnswerRatherThanAReset) {
+  // The client is still sending when the 413 goes out; the server keeps reading (and
+  // discarding) so the client can finish and read the answer instead of hitting a reset.
+  Seen seen;
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  auto server = StartServer(RecordingHandler(seen), options);
+  ASSERT_TRUE(server);
+  ClientLoop loop;
+  Fetched got;
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+    got = co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/v1/messages"),
+                                                    std::string(8 * 1024 * 1024, 'x')));
+  }));
+  ASSERT_FALSE(got.error) << got.error->message;
+  EXPECT_EQ(got.status, 413);
+}
+
 TEST(ServerClientTest, BodyAtTheLimitIsAccepted) {
   std::atomic<size_t> body_bytes{0};
   ServerOptions options;
