@@ -54,4 +54,11 @@ inline Error MakeError(Errc code, std::string message) {
   return e;
 }
 
+// A kInvalidRequest about one parameter or field, named in Error::param.
+inline Error InvalidParam(std::string param, std::string message) {
+  Error e = MakeError(Errc::kInvalidRequest, std::move(message));
+  e.param = std::move(param);
+  return e;
+}
+
 }  // namespace sy::core

@@ -17,10 +17,8 @@ constexpr bool kRequired = true;
 constexpr bool kOptional = false;
 
 core::Error Invalid(const std::string& path, std::string_view what) {
-  auto e = core::MakeError(core::Errc::kInvalidRequest,
-                           path.empty() ? std::string(what) : path + ": " + std::string(what));
-  e.param = path;
-  return e;
+  return core::InvalidParam(path,
+                            path.empty() ? std::string(what) : path + ": " + std::string(what));
 }
 
 std::string At(const std::string& path, std::string_view key) {

@@ -11,11 +11,7 @@ namespace {
 
 namespace json = boost::json;
 
-core::Error Invalid(std::string param, std::string message) {
-  auto e = core::MakeError(core::Errc::kInvalidRequest, std::move(message));
-  e.param = std::move(param);
-  return e;
-}
+using core::InvalidParam;
 
 const char* KindName(const json::value& v) {
   switch (v.kind()) {
@@ -39,8 +35,8 @@ const char* KindName(const json::value& v) {
 }
 
 core::Error WrongType(const std::string& param, const json::value& v, std::string_view expected) {
-  return Invalid(param, "Invalid type for '" + param + "': expected " + std::string(expected) +
-                            ", but got " + KindName(v) + ".");
+  return InvalidParam(param, "Invalid type for '" + param + "': expected " + std::string(expected) +
+                                 ", but got " + KindName(v) + ".");
 }
 
 bool IsInteger(const json::value& v) { return v.is_int64() || v.is_uint64(); }
@@ -57,8 +53,8 @@ core::Status CheckPositiveInt(const json::object& body, std::string_view name) {
   if (!v || v->is_null()) return {};
   if (!IsInteger(*v)) return WrongType(std::string(name), *v, "an integer");
   if (v->is_int64() && v->get_int64() < 1) {
-    return Invalid(std::string(name),
-                   "Invalid '" + std::string(name) + "': expected an integer of at least 1.");
+    return InvalidParam(std::string(name),
+                        "Invalid '" + std::string(name) + "': expected an integer of at least 1.");
   }
   return {};
 }
@@ -68,38 +64,40 @@ core::Status CheckMessage(const json::value& m, size_t index) {
   if (!m.is_object()) return WrongType(at, m, "an object");
   const auto& msg = m.get_object();
   const auto* role = msg.if_contains("role");
-  if (!role) return Invalid(at + ".role", "Missing required parameter: '" + at + ".role'.");
+  if (!role) return InvalidParam(at + ".role", "Missing required parameter: '" + at + ".role'.");
   if (!role->is_string()) return WrongType(at + ".role", *role, "a string");
   static constexpr std::array<std::string_view, 6> kRoles = {"system",    "developer", "user",
                                                              "assistant", "tool",      "function"};
   const std::string_view r = role->get_string();
   if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
-    return Invalid(at + ".role", "Invalid value: '" + std::string(r) + "'. Supported values are: " +
-                                     "'system', 'developer', 'user', 'assistant', 'tool', and "
-                                     "'function'.");
+    return InvalidParam(at + ".role", "Invalid value: '" + std::string(r) +
+                                          "'. Supported values are: " +
+                                          "'system', 'developer', 'user', 'assistant', 'tool', and "
+                                          "'function'.");
   }
   const auto* content = msg.if_contains("content");
   if (content && !content->is_string() && !content->is_array() && !content->is_null()) {
     return WrongType(at + ".content", *content, "a string or an array of content parts");
   }
   if (!content && r != "assistant") {
-    return Invalid(at + ".content", "Missing required parameter: '" + at + ".content'.");
+    return InvalidParam(at + ".content", "Missing required parameter: '" + at + ".content'.");
   }
   if (r == "tool" && !msg.contains("tool_call_id")) {
-    return Invalid(at + ".tool_call_id", "Missing required parameter: '" + at + ".tool_call_id'.");
+    return InvalidParam(at + ".tool_call_id",
+                        "Missing required parameter: '" + at + ".tool_call_id'.");
   }
   return {};
 }
 
 core::Status CheckMessages(const json::object& body) {
   const auto* messages = body.if_contains("messages");
-  if (!messages) return Invalid("messages", "Missing required parameter: 'messages'.");
+  if (!messages) return InvalidParam("messages", "Missing required parameter: 'messages'.");
   if (!messages->is_array()) return WrongType("messages", *messages, "an array");
   const auto& list = messages->get_array();
   if (list.empty()) {
-    return Invalid("messages",
-                   "Invalid 'messages': empty array. Expected an array with minimum "
-                   "length 1.");
+    return InvalidParam("messages",
+                        "Invalid 'messages': empty array. Expected an array with minimum "
+                        "length 1.");
   }
   for (size_t i = 0; i < list.size(); ++i) {
     if (auto s = CheckMessage(list[i], i); !s) return s;
@@ -117,8 +115,8 @@ core::Status CheckTools(const json::object& body) {
     const auto* fn = list[i].is_object() ? list[i].get_object().if_contains("function") : nullptr;
     const auto* name = fn && fn->is_object() ? fn->get_object().if_contains("name") : nullptr;
     if (!name || !name->is_string()) {
-      return Invalid(at + ".function.name",
-                     "Missing required parameter: '" + at + ".function.name'.");
+      return InvalidParam(at + ".function.name",
+                          "Missing required parameter: '" + at + ".function.name'.");
     }
   }
   return {};
@@ -149,10 +147,10 @@ core::Status CheckScalars(const json::object& body) {
 core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::Request& out) {
   auto parsed = ParseJson(body, max_depth, out.body.storage());  // same arena: moves, no copy
   if (!parsed) return std::move(parsed).error();
-  if (!parsed->is_object()) return Invalid("", "The request body must be a JSON object.");
+  if (!parsed->is_object()) return InvalidParam("", "The request body must be a JSON object.");
   auto& obj = parsed->get_object();
   const auto* model = obj.if_contains("model");
-  if (!model) return Invalid("model", "Missing required parameter: 'model'.");
+  if (!model) return InvalidParam("model", "Missing required parameter: 'model'.");
   if (!model->is_string()) return WrongType("model", *model, "a string");
   out.model = std::string(model->get_string());
   for (auto status : {CheckMessages(obj), CheckTools(obj), CheckScalars(obj)}) {

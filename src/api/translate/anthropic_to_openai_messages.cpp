@@ -46,7 +46,7 @@ json::object TextPart(std::string_view text, const json::storage_ptr& sp) {
 core::Result<std::string_view> BlockType(const json::value& v, const std::string& at) {
   const auto* block = v.if_object();
   const auto type = block ? FindString(*block, "type") : std::nullopt;
-  if (!type) return Refused(at + ".type", at + ".type: Field required");
+  if (!type) return core::InvalidParam(at + ".type", at + ".type: Field required");
   return *type;
 }
 
@@ -58,11 +58,12 @@ core::Result<json::object> ImagePart(const json::object& block, const std::strin
   if (type == "base64") {
     const auto media_type = FindString(*source, "media_type");
     const auto data = FindString(*source, "data");
-    if (!media_type || !data) return Refused(at + ".source", at + ".source: Field required");
+    if (!media_type || !data)
+      return core::InvalidParam(at + ".source", at + ".source: Field required");
     url = "data:" + std::string(*media_type) + ";base64," + std::string(*data);
   } else if (type == "url") {
     const auto u = FindString(*source, "url");
-    if (!u) return Refused(at + ".source.url", at + ".source.url: Field required");
+    if (!u) return core::InvalidParam(at + ".source.url", at + ".source.url: Field required");
     url = *u;
   } else {
     return Unsupported(at + ".source", "an image source other than base64 or url", kOpenAiApi,
@@ -78,7 +79,7 @@ core::Result<json::object> ImagePart(const json::object& block, const std::strin
 core::Result<json::object> ToolMessage(const json::object& block, const std::string& at,
                                        const json::storage_ptr& sp) {
   const auto id = FindString(block, "tool_use_id");
-  if (!id) return Refused(at + ".tool_use_id", at + ".tool_use_id: Field required");
+  if (!id) return core::InvalidParam(at + ".tool_use_id", at + ".tool_use_id: Field required");
   const auto* is_error = block.if_contains("is_error");
   const bool error = is_error && is_error->is_bool() && is_error->get_bool();
   const std::string prefix = error ? "Error: " : "";
@@ -105,7 +106,8 @@ core::Result<json::object> ToolMessage(const json::object& block, const std::str
       content = std::move(parts);
     }
   } else {
-    return Refused(at + ".content", at + ".content: Input should be a valid string or list");
+    return core::InvalidParam(at + ".content",
+                              at + ".content: Input should be a valid string or list");
   }
   json::object message(sp);
   message["role"] = "tool";
@@ -124,7 +126,7 @@ core::Status UserTurn(const json::array& blocks, const std::string& at, json::ar
     const auto& block = blocks[j].get_object();
     if (*type == "text") {
       const auto text = FindString(block, "text");
-      if (!text) return Refused(block_at + ".text", block_at + ".text: Field required");
+      if (!text) return core::InvalidParam(block_at + ".text", block_at + ".text: Field required");
       parts.push_back(TextPart(*text, sp));
     } else if (*type == "image") {
       auto part = ImagePart(block, block_at, sp);
@@ -163,13 +165,14 @@ core::Status AssistantTurn(const json::array& blocks, const std::string& at, jso
     const auto& block = blocks[j].get_object();
     if (*type == "text") {
       const auto t = FindString(block, "text");
-      if (!t) return Refused(block_at + ".text", block_at + ".text: Field required");
+      if (!t) return core::InvalidParam(block_at + ".text", block_at + ".text: Field required");
       text += *t;
       has_text = true;
     } else if (*type == "tool_use") {
       const auto id = FindString(block, "id");
       const auto name = FindString(block, "name");
-      if (!id || !name) return Refused(block_at, block_at + ": tool_use needs an id and a name");
+      if (!id || !name)
+        return core::InvalidParam(block_at, block_at + ": tool_use needs an id and a name");
       const auto* input = Find(block, "input");
       json::object call(sp);
       call["id"] = *id;
@@ -219,7 +222,7 @@ core::Status SystemMessage(const json::value& system, const std::string& at, jso
     }
     message["content"] = std::move(parts);
   } else {
-    return Refused(at, at + ": Input should be a valid string or a list of text blocks");
+    return core::InvalidParam(at, at + ": Input should be a valid string or a list of text blocks");
   }
   out.push_back(std::move(message));
   return {};
@@ -233,16 +236,17 @@ core::Status AnthropicMessagesToOpenAi(const json::object& body, json::object& o
     if (auto s = SystemMessage(*system, "system", messages); !s) return s;
   }
   const auto* list = FindArray(body, "messages");
-  if (!list) return Refused("messages", "messages: Input should be a valid list");
+  if (!list) return core::InvalidParam("messages", "messages: Input should be a valid list");
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string at = "messages." + std::to_string(i);
     const auto* msg = (*list)[i].if_object();
     const auto role = msg ? FindString(*msg, "role") : std::nullopt;
     const auto* content = msg ? Find(*msg, "content") : nullptr;
     if (!role || (*role != "user" && *role != "assistant" && *role != "system")) {
-      return Refused(at + ".role", at + ".role: Input should be 'user', 'assistant' or 'system'");
+      return core::InvalidParam(at + ".role",
+                                at + ".role: Input should be 'user', 'assistant' or 'system'");
     }
-    if (!content) return Refused(at + ".content", at + ".content: Field required");
+    if (!content) return core::InvalidParam(at + ".content", at + ".content: Field required");
     if (*role == "system") {  // a system turn stays where it is, as OpenAI allows
       if (auto s = SystemMessage(*content, at + ".content", messages); !s) return s;
       continue;
@@ -253,7 +257,8 @@ core::Status AnthropicMessagesToOpenAi(const json::object& body, json::object& o
     }
     const auto* blocks = content->if_array();
     if (!blocks) {
-      return Refused(at + ".content", at + ".content: Input should be a valid string or list");
+      return core::InvalidParam(at + ".content",
+                                at + ".content: Input should be a valid string or list");
     }
     auto s =
         *role == "user" ? UserTurn(*blocks, at, messages) : AssistantTurn(*blocks, at, messages);

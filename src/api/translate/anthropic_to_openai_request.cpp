@@ -20,7 +20,6 @@ namespace json = boost::json;
 using internal::FindObject;
 using internal::FindString;
 using internal::kOpenAiApi;
-using internal::Refused;
 using internal::Unsupported;
 
 constexpr size_t kMaxStopSequences = 4;  // OpenAI's `stop` takes up to 4
@@ -34,26 +33,27 @@ std::string OrChooseAnthropic(std::string_view fix) {
 
 core::Result<json::array> Tools(const json::value& tools, const json::storage_ptr& sp) {
   const auto* list = tools.if_array();
-  if (!list) return Refused("tools", "tools: Input should be a valid list");
+  if (!list) return core::InvalidParam("tools", "tools: Input should be a valid list");
   json::array out(sp);
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string at = "tools." + std::to_string(i);
     const auto* tool = (*list)[i].if_object();
-    if (!tool) return Refused(at, at + ": Input should be a valid dictionary");
+    if (!tool) return core::InvalidParam(at, at + ": Input should be a valid dictionary");
     const auto type = FindString(*tool, "type");
     if (type && *type != "custom") {
       return Unsupported(at, "the server tool '" + std::string(*type) + "'", kOpenAiApi,
                          OrChooseAnthropic("Send custom tools (name, input_schema) only"));
     }
     const auto name = FindString(*tool, "name");
-    if (!name) return Refused(at + ".name", at + ".name: Field required");
+    if (!name) return core::InvalidParam(at + ".name", at + ".name: Field required");
     json::object fn(sp);
     fn["name"] = *name;
     if (const auto description = FindString(*tool, "description")) {
       fn["description"] = *description;
     }
     const auto* schema = FindObject(*tool, "input_schema");
-    if (!schema) return Refused(at + ".input_schema", at + ".input_schema: Field required");
+    if (!schema)
+      return core::InvalidParam(at + ".input_schema", at + ".input_schema: Field required");
     fn["parameters"] = *schema;
     out.push_back(json::object({{"type", "function"}, {"function", std::move(fn)}}, sp));
   }
@@ -64,14 +64,14 @@ core::Result<json::array> Tools(const json::value& tools, const json::storage_pt
 core::Status ToolChoice(const json::value& choice, json::object& out) {
   const auto* obj = choice.if_object();
   const auto type = obj ? FindString(*obj, "type") : std::nullopt;
-  if (!type) return Refused("tool_choice.type", "tool_choice.type: Field required");
+  if (!type) return core::InvalidParam("tool_choice.type", "tool_choice.type: Field required");
   if (*type == "auto" || *type == "none") {
     out["tool_choice"] = *type;
   } else if (*type == "any") {
     out["tool_choice"] = "required";
   } else if (*type == "tool") {
     const auto name = FindString(*obj, "name");
-    if (!name) return Refused("tool_choice.name", "tool_choice.name: Field required");
+    if (!name) return core::InvalidParam("tool_choice.name", "tool_choice.name: Field required");
     out["tool_choice"] = json::object(
         {{"type", "function"}, {"function", json::object({{"name", *name}}, out.storage())}},
         out.storage());

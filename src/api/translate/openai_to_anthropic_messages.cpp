@@ -70,7 +70,9 @@ core::Result<json::object> ImageBlock(const json::object& part, const std::strin
                                       const json::storage_ptr& sp) {
   const auto* image = FindObject(part, "image_url");
   const auto url = image ? FindString(*image, "url") : std::nullopt;
-  if (!url) return Refused(at + ".image_url.url", "'" + at + ".image_url.url' must be a string.");
+  if (!url)
+    return core::InvalidParam(at + ".image_url.url",
+                              "'" + at + ".image_url.url' must be a string.");
   json::object source(sp);
   if (url->starts_with("data:")) {
     auto data = DataUrlSource(*url, at + ".image_url.url", sp);
@@ -93,11 +95,11 @@ core::Result<json::object> ImageBlock(const json::object& part, const std::strin
 core::Status AppendUserPart(const json::value& v, const std::string& at, json::array& blocks) {
   const auto* part = v.if_object();
   const auto type = part ? FindString(*part, "type") : std::nullopt;
-  if (!type) return Refused(at + ".type", "'" + at + ".type' must be a string.");
+  if (!type) return core::InvalidParam(at + ".type", "'" + at + ".type' must be a string.");
   const auto& sp = blocks.storage();
   if (*type == "text") {
     const auto text = FindString(*part, "text");
-    if (!text) return Refused(at + ".text", "'" + at + ".text' must be a string.");
+    if (!text) return core::InvalidParam(at + ".text", "'" + at + ".text' must be a string.");
     if (!text->empty()) blocks.push_back(TextBlock(*text, sp));
     return {};
   }
@@ -130,7 +132,8 @@ core::Status AppendTextParts(const json::value& content, const std::string& at,
     return {};
   }
   const auto* parts = content.if_array();
-  if (!parts) return Refused(at, "'" + at + "' must be a string or an array of text parts.");
+  if (!parts)
+    return core::InvalidParam(at, "'" + at + "' must be a string or an array of text parts.");
   for (size_t j = 0; j < parts->size(); ++j) {
     const std::string part_at = at + "[" + std::to_string(j) + "]";
     const auto* part = (*parts)[j].if_object();
@@ -146,17 +149,19 @@ core::Status AppendTextParts(const json::value& content, const std::string& at,
 
 core::Status AppendToolUse(const json::value& v, const std::string& at, json::array& blocks) {
   const auto* call = v.if_object();
-  if (!call) return Refused(at, "'" + at + "' must be an object.");
+  if (!call) return core::InvalidParam(at, "'" + at + "' must be an object.");
   const auto type = FindString(*call, "type");
   if (type && *type != "function") {
     return Unsupported(at + ".type", "a tool call of type '" + std::string(*type) + "'",
                        kAnthropicApi, "Send function tool calls only.");
   }
   const auto id = FindString(*call, "id");
-  if (!id) return Refused(at + ".id", "'" + at + ".id' must be a string.");
+  if (!id) return core::InvalidParam(at + ".id", "'" + at + ".id' must be a string.");
   const auto* fn = FindObject(*call, "function");
   const auto name = fn ? FindString(*fn, "name") : std::nullopt;
-  if (!name) return Refused(at + ".function.name", "'" + at + ".function.name' must be a string.");
+  if (!name)
+    return core::InvalidParam(at + ".function.name",
+                              "'" + at + ".function.name' must be a string.");
   const auto arguments = FindString(*fn, "arguments");
   auto input = ParseArguments(arguments.value_or(""), blocks.storage());
   if (!input) {
@@ -201,7 +206,8 @@ core::Status AssistantBlocks(const json::object& msg, const std::string& at, jso
   }
   if (const auto* calls = Find(msg, "tool_calls")) {
     const auto* list = calls->if_array();
-    if (!list) return Refused(at + ".tool_calls", "'" + at + ".tool_calls' must be an array.");
+    if (!list)
+      return core::InvalidParam(at + ".tool_calls", "'" + at + ".tool_calls' must be an array.");
     for (size_t j = 0; j < list->size(); ++j) {
       if (auto s = AppendToolUse((*list)[j], Index(at, "tool_calls", j), blocks); !s) return s;
     }
@@ -212,7 +218,8 @@ core::Status AssistantBlocks(const json::object& msg, const std::string& at, jso
 core::Result<json::object> ToolResultBlock(const json::object& msg, const std::string& at,
                                            const json::storage_ptr& sp) {
   const auto id = FindString(msg, "tool_call_id");
-  if (!id) return Refused(at + ".tool_call_id", "'" + at + ".tool_call_id' must be a string.");
+  if (!id)
+    return core::InvalidParam(at + ".tool_call_id", "'" + at + ".tool_call_id' must be a string.");
   json::object block(sp);
   block["type"] = "tool_result";
   block["tool_use_id"] = *id;
@@ -269,7 +276,7 @@ core::Status OpenAiMessagesToAnthropic(const json::array& messages, json::object
     const std::string at = "messages[" + std::to_string(i) + "]";
     const auto* msg = messages[i].if_object();
     const auto role = msg ? FindString(*msg, "role") : std::nullopt;
-    if (!role) return Refused(at + ".role", "'" + at + ".role' must be a string.");
+    if (!role) return core::InvalidParam(at + ".role", "'" + at + ".role' must be a string.");
     const auto* content = Find(*msg, "content");
     if (*role == "system" || *role == "developer") {
       if (!content) continue;
@@ -282,7 +289,8 @@ core::Status OpenAiMessagesToAnthropic(const json::array& messages, json::object
       }
       const auto* parts = content->if_array();
       if (!parts)
-        return Refused(at + ".content", "'" + at + ".content' must be a string or an array.");
+        return core::InvalidParam(at + ".content",
+                                  "'" + at + ".content' must be a string or an array.");
       json::array blocks(sp);
       for (size_t j = 0; j < parts->size(); ++j) {
         if (auto s = AppendUserPart((*parts)[j], Index(at, "content", j), blocks); !s) return s;
@@ -300,7 +308,8 @@ core::Status OpenAiMessagesToAnthropic(const json::array& messages, json::object
       return Unsupported(at + ".role", "a legacy function message", kAnthropicApi,
                          "Send the result as a tool message answering a tool call.");
     } else {
-      return Refused(at + ".role", "'" + at + ".role': unknown role '" + std::string(*role) + "'.");
+      return core::InvalidParam(at + ".role",
+                                "'" + at + ".role': unknown role '" + std::string(*role) + "'.");
     }
   }
   for (auto& turn : turns) {

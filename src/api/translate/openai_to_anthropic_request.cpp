@@ -23,7 +23,6 @@ using internal::Find;
 using internal::FindObject;
 using internal::FindString;
 using internal::kAnthropicApi;
-using internal::Refused;
 using internal::Unsupported;
 
 constexpr std::string_view kOrChooseOpenAi =
@@ -49,11 +48,11 @@ core::Result<json::array> StopSequences(const json::value& stop, const json::sto
     return out;
   }
   const auto* list = stop.if_array();
-  if (!list) return Refused("stop", "'stop' must be a string or an array of strings.");
+  if (!list) return core::InvalidParam("stop", "'stop' must be a string or an array of strings.");
   for (size_t i = 0; i < list->size(); ++i) {
     if (!(*list)[i].is_string()) {
       const std::string at = "stop[" + std::to_string(i) + "]";
-      return Refused(at, "'" + at + "' must be a string.");
+      return core::InvalidParam(at, "'" + at + "' must be a string.");
     }
     out.push_back((*list)[i]);
   }
@@ -62,7 +61,7 @@ core::Result<json::array> StopSequences(const json::value& stop, const json::sto
 
 core::Result<json::array> Tools(const json::value& tools, const json::storage_ptr& sp) {
   const auto* list = tools.if_array();
-  if (!list) return Refused("tools", "'tools' must be an array.");
+  if (!list) return core::InvalidParam("tools", "'tools' must be an array.");
   json::array out(sp);
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string at = "tools[" + std::to_string(i) + "]";
@@ -75,7 +74,8 @@ core::Result<json::array> Tools(const json::value& tools, const json::storage_pt
     const auto* fn = tool ? FindObject(*tool, "function") : nullptr;
     const auto name = fn ? FindString(*fn, "name") : std::nullopt;
     if (!name)
-      return Refused(at + ".function.name", "'" + at + ".function.name' must be a string.");
+      return core::InvalidParam(at + ".function.name",
+                                "'" + at + ".function.name' must be a string.");
     json::object anthropic(sp);
     anthropic["name"] = *name;
     if (const auto description = FindString(*fn, "description")) {
@@ -83,8 +83,8 @@ core::Result<json::array> Tools(const json::value& tools, const json::storage_pt
     }
     if (const auto* parameters = Find(*fn, "parameters")) {
       if (!parameters->is_object()) {
-        return Refused(at + ".function.parameters",
-                       "'" + at + ".function.parameters' must be a JSON Schema object.");
+        return core::InvalidParam(at + ".function.parameters",
+                                  "'" + at + ".function.parameters' must be a JSON Schema object.");
       }
       anthropic["input_schema"] = *parameters;
     } else {
@@ -105,7 +105,8 @@ core::Result<json::object> ToolChoice(const json::value& choice, const json::sto
     } else if (s == "required") {
       out["type"] = "any";
     } else {
-      return Refused("tool_choice", "'tool_choice': unknown value '" + std::string(s) + "'.");
+      return core::InvalidParam("tool_choice",
+                                "'tool_choice': unknown value '" + std::string(s) + "'.");
     }
     return out;
   }
@@ -210,7 +211,7 @@ core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body,
     } else if (key == "temperature") {
       boost::system::error_code ec;
       const double t = value.to_number<double>(ec);
-      if (ec) return Refused("temperature", "'temperature' must be a number.");
+      if (ec) return core::InvalidParam("temperature", "'temperature' must be a number.");
       if (t < 0 || t > 1) {
         return Unsupported("temperature", "a temperature outside 0 to 1", kAnthropicApi,
                            OrChooseOpenAi("Anthropic's range is 0 to 1: send a temperature in it"));
@@ -225,7 +226,7 @@ core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body,
     } else if (key == "parallel_tool_calls") {
       parallel_tool_calls = &value;
     } else if (key == "user") {
-      if (!value.is_string()) return Refused("user", "'user' must be a string.");
+      if (!value.is_string()) return core::InvalidParam("user", "'user' must be a string.");
       out["metadata"] = json::object({{"user_id", value}}, sp);
     } else if (auto refusal = Untranslatable(key, value)) {
       return std::move(*refusal);
@@ -255,7 +256,7 @@ core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body,
     }
   }
   const auto* list = messages ? messages->if_array() : nullptr;
-  if (!list) return Refused("messages", "'messages' must be an array.");
+  if (!list) return core::InvalidParam("messages", "'messages' must be an array.");
   if (auto s = internal::OpenAiMessagesToAnthropic(*list, out); !s) return std::move(s).error();
   return out;
 }

@@ -19,13 +19,7 @@ core::Error Unsupported(std::string param, std::string_view what, std::string_vi
   std::string message = "'" + param + "': " + std::string(what) +
                         " cannot be expressed for a model that speaks " + std::string(target_api) +
                         ". " + std::string(fix);
-  return Refused(std::move(param), std::move(message));
-}
-
-core::Error Refused(std::string param, std::string message) {
-  auto e = core::MakeError(core::Errc::kInvalidRequest, std::move(message));
-  e.param = std::move(param);
-  return e;
+  return core::InvalidParam(std::move(param), std::move(message));
 }
 
 core::Error Malformed(std::string_view dialect, std::string_view what) {

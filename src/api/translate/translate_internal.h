@@ -28,9 +28,6 @@ inline constexpr std::string_view kOpenAiApi = "the OpenAI Chat Completions API"
 core::Error Unsupported(std::string param, std::string_view what, std::string_view target_api,
                         std::string_view fix);
 
-// kInvalidRequest about `param` with a message of its own.
-core::Error Refused(std::string param, std::string message);
-
 // kUpstreamUnavailable: "the upstream <dialect> answer is malformed: <what>".
 core::Error Malformed(std::string_view dialect, std::string_view what);
 

@@ -31,10 +31,7 @@ std::string IndexPath(std::string_view parent, size_t index) {
 }
 
 core::Error PathError(std::string_view path, std::string_view what) {
-  core::Error e =
-      core::MakeError(core::Errc::kInvalidRequest, std::string(path) + ": " + std::string(what));
-  e.param = std::string(path);
-  return e;
+  return core::InvalidParam(std::string(path), std::string(path) + ": " + std::string(what));
 }
 
 std::string Quote(std::string_view text) {
