@@ -29,11 +29,9 @@ core::Status ReadTaskId(const http::ServerRequest& http, core::Request& request)
   const bool printable =
       std::all_of(task.begin(), task.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
   if (task.size() > kMaxTaskIdBytes || !printable) {
-    auto e = core::MakeError(core::Errc::kInvalidRequest,
-                             "x-switchyard-task-id must be 1-128 printable ASCII characters "
-                             "without spaces");
-    e.param = "x-switchyard-task-id";
-    return e;
+    return core::InvalidParam("x-switchyard-task-id",
+                              "x-switchyard-task-id must be 1-128 printable ASCII characters "
+                              "without spaces");
   }
   request.task_id = std::string(task);
   return {};
@@ -119,37 +117,30 @@ http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter
 
 http::Task<void> Gateway::Models(http::ServerRequest& http, http::ResponseWriter& writer) {
   const core::Dialect dialect = ClientDialect(http);
-  const bool anthropic = dialect == core::Dialect::kAnthropicMessages;
-  std::string_view id = http.Path().substr(std::string_view("/v1/models").size());
-  std::optional<core::Result<std::string>> body;
-  if (id.empty() || id == "/") {
-    const std::string_view target = http.target;
-    const auto query = target.find('?') == std::string_view::npos
-                           ? std::string_view()
-                           : target.substr(target.find('?') + 1);
-    if (!anthropic) {
-      body = models_->OpenAiList();
-    } else if (auto page = ModelsListing::ParsePage(query)) {
-      body = models_->AnthropicList(*page);
-    } else {
-      body = std::move(page).error();
-    }
+  auto body = ModelsBody(http, dialect);
+  if (body) {
+    co_await writer.Send(200, JsonHeaders(), std::move(*body));
   } else {
-    auto encoded = boost::urls::make_pct_string_view(id.substr(1));
-    const std::string name = encoded ? encoded->decode() : std::string(id.substr(1));
-    auto found = anthropic ? models_->AnthropicModel(name) : models_->OpenAiModel(name);
-    if (found) {
-      body = std::move(*found);
-    } else {
-      body = UnknownModel(name);
-    }
-  }
-  if (*body) {
-    co_await writer.Send(200, JsonHeaders(), std::move(**body));
-  } else {
-    auto encoded = EncodeError(dialect, body->error());
+    auto encoded = EncodeError(dialect, body.error());
     co_await writer.Send(encoded.status, JsonHeaders(), std::move(encoded.body));
   }
+}
+
+core::Result<std::string> Gateway::ModelsBody(const http::ServerRequest& http,
+                                              core::Dialect dialect) const {
+  const bool anthropic = dialect == core::Dialect::kAnthropicMessages;
+  const std::string_view rest = http.Path().substr(std::string_view("/v1/models").size());
+  if (rest.empty() || rest == "/") {
+    if (!anthropic) return models_->OpenAiList();
+    auto page = ModelsListing::ParsePage(http.Query());
+    if (!page) return std::move(page).error();
+    return models_->AnthropicList(*page);
+  }
+  auto encoded = boost::urls::make_pct_string_view(rest.substr(1));
+  const std::string name = encoded ? encoded->decode() : std::string(rest.substr(1));
+  auto found = anthropic ? models_->AnthropicModel(name) : models_->OpenAiModel(name);
+  if (!found) return UnknownModel(name);
+  return std::move(*found);
 }
 
 http::Task<void> Gateway::Generate(Context& ctx) {

@@ -47,6 +47,9 @@ class Gateway {
   http::Task<void> Stream(Context& ctx);
   http::Task<void> Fail(Context& ctx, const core::Error& error);
   http::Task<void> Models(http::ServerRequest& request, http::ResponseWriter& writer);
+  // GET /v1/models[/{id}] in `dialect`'s shape, or the error to answer with.
+  core::Result<std::string> ModelsBody(const http::ServerRequest& request,
+                                       core::Dialect dialect) const;
   void Record(Context& ctx);
   providers::Provider* ProviderFor(const config::ModelConfig& model) const;
 

@@ -70,38 +70,6 @@ json::object AliasDetails(const config::AliasConfig& alias) {
   return details;
 }
 
-struct EntryView {
-  const std::string& id;
-  const std::string& owned_by;
-  const json::object& details;
-};
-
-json::object OpenAiEntry(const EntryView& e) {
-  json::object out;
-  out["id"] = e.id;
-  out["object"] = "model";
-  out["created"] = kCreatedUnix;
-  out["owned_by"] = e.owned_by;
-  out["switchyard"] = e.details;
-  return out;
-}
-
-json::object AnthropicEntry(const EntryView& e) {
-  json::object out;
-  out["type"] = "model";
-  out["id"] = e.id;
-  out["display_name"] = e.id;
-  out["created_at"] = kCreatedAt;
-  out["switchyard"] = e.details;
-  return out;
-}
-
-core::Error BadPage(std::string param, std::string message) {
-  auto e = core::MakeError(core::Errc::kInvalidRequest, std::move(message));
-  e.param = std::move(param);
-  return e;
-}
-
 }  // namespace
 
 ModelsListing::ModelsListing(const catalog::Catalog& catalog,
@@ -114,11 +82,31 @@ ModelsListing::ModelsListing(const catalog::Catalog& catalog,
     entries_.push_back({alias.name, "switchyard", AliasDetails(alias)});
   }
   json::array data;
-  for (const auto& e : entries_) data.push_back(OpenAiEntry({e.id, e.owned_by, e.details}));
+  for (const auto& e : entries_) data.push_back(OpenAiEntry(e));
   json::object root;
   root["object"] = "list";
   root["data"] = std::move(data);
   openai_list_ = json::serialize(root);
+}
+
+json::object ModelsListing::OpenAiEntry(const Entry& e) {
+  json::object out;
+  out["id"] = e.id;
+  out["object"] = "model";
+  out["created"] = kCreatedUnix;
+  out["owned_by"] = e.owned_by;
+  out["switchyard"] = e.details;
+  return out;
+}
+
+json::object ModelsListing::AnthropicEntry(const Entry& e) {
+  json::object out;
+  out["type"] = "model";
+  out["id"] = e.id;
+  out["display_name"] = e.id;
+  out["created_at"] = kCreatedAt;
+  out["switchyard"] = e.details;
+  return out;
 }
 
 const ModelsListing::Entry* ModelsListing::Find(std::string_view id) const {
@@ -130,21 +118,21 @@ const ModelsListing::Entry* ModelsListing::Find(std::string_view id) const {
 std::optional<std::string> ModelsListing::OpenAiModel(std::string_view id) const {
   const Entry* e = Find(id);
   if (!e) return std::nullopt;
-  return json::serialize(OpenAiEntry({e->id, e->owned_by, e->details}));
+  return json::serialize(OpenAiEntry(*e));
 }
 
 std::optional<std::string> ModelsListing::AnthropicModel(std::string_view id) const {
   const Entry* e = Find(id);
   if (!e) return std::nullopt;
-  return json::serialize(AnthropicEntry({e->id, e->owned_by, e->details}));
+  return json::serialize(AnthropicEntry(*e));
 }
 
 core::Result<std::string> ModelsListing::AnthropicList(const ModelsPage& page) const {
   if (page.limit < 1 || page.limit > kMaxPageLimit) {
-    return BadPage("limit", "limit: Input should be between 1 and 1000");
+    return core::InvalidParam("limit", "limit: Input should be between 1 and 1000");
   }
   if (!page.after_id.empty() && !page.before_id.empty()) {
-    return BadPage("after_id", "after_id and before_id cannot be used together");
+    return core::InvalidParam("after_id", "after_id and before_id cannot be used together");
   }
   // [begin, end) of the page within entries_.
   auto index_of = [&](const std::string& id) -> std::optional<int64_t> {
@@ -157,19 +145,22 @@ core::Result<std::string> ModelsListing::AnthropicList(const ModelsPage& page) c
   int64_t end = std::min(size, page.limit);
   if (!page.after_id.empty()) {
     auto at = index_of(page.after_id);
-    if (!at) return BadPage("after_id", "after_id: no model or alias named " + page.after_id);
+    if (!at)
+      return core::InvalidParam("after_id", "after_id: no model or alias named " + page.after_id);
     begin = *at + 1;
     end = std::min(size, begin + page.limit);
   } else if (!page.before_id.empty()) {
     auto at = index_of(page.before_id);
-    if (!at) return BadPage("before_id", "before_id: no model or alias named " + page.before_id);
+    if (!at)
+      return core::InvalidParam("before_id",
+                                "before_id: no model or alias named " + page.before_id);
     end = *at;
     begin = std::max<int64_t>(0, end - page.limit);
   }
   json::array data;
   for (int64_t i = begin; i < end; ++i) {
     const Entry& e = entries_[static_cast<size_t>(i)];
-    data.push_back(AnthropicEntry({e.id, e.owned_by, e.details}));
+    data.push_back(AnthropicEntry(e));
   }
   json::object root;
   const bool empty = begin >= end;
@@ -184,14 +175,14 @@ core::Result<std::string> ModelsListing::AnthropicList(const ModelsPage& page) c
 core::Result<ModelsPage> ModelsListing::ParsePage(std::string_view query) {
   ModelsPage page;
   auto params = boost::urls::parse_query(query);
-  if (!params) return BadPage("", "the query string is malformed");
+  if (!params) return core::InvalidParam("", "the query string is malformed");
   for (auto param : *params) {
     const std::string value = param.value.decode();
     const std::string key = param.key.decode();
     if (key == "limit") {
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), page.limit);
       if (ec != std::errc() || ptr != value.data() + value.size()) {
-        return BadPage("limit", "limit: Input should be a valid integer");
+        return core::InvalidParam("limit", "limit: Input should be a valid integer");
       }
     } else if (key == "after_id") {
       page.after_id = value;

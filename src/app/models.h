@@ -51,6 +51,8 @@ class ModelsListing {
     std::string owned_by;
     boost::json::object details;  // the "switchyard" object
   };
+  static boost::json::object OpenAiEntry(const Entry& entry);
+  static boost::json::object AnthropicEntry(const Entry& entry);
   const Entry* Find(std::string_view id) const;
 
   std::vector<Entry> entries_;

@@ -141,6 +141,12 @@ std::string_view ServerRequest::Path() const {
   return t.substr(0, t.find('?'));
 }
 
+std::string_view ServerRequest::Query() const {
+  std::string_view t = target;
+  const auto mark = t.find('?');
+  return mark == std::string_view::npos ? std::string_view() : t.substr(mark + 1);
+}
+
 struct Worker {
   // Declared before the io_context so that it is destroyed after it: coroutine frames destroyed
   // with the io_context still hand connections back to it.
@@ -343,8 +349,6 @@ class Server::Impl {
     }
   }
 
-  // Half-closes, then drains what the client is still sending for a moment, so that a client
-  // whose body we refused reads our answer instead of a connection reset.
   // Lingering close: after the answer, keep reading (and discarding) what the client still
   // sends, for at most kLingerTime and kLingerBytes. Closing with unread bytes makes the kernel
   // send a reset, and a client still uploading an oversized body would see that reset instead

@@ -48,7 +48,8 @@ struct ServerRequest {
   // The worker's upstream client, for calls made while serving this request.
   Client* client = nullptr;
 
-  std::string_view Path() const;  // target without the query
+  std::string_view Path() const;   // target without the query
+  std::string_view Query() const;  // what follows the '?', "" when there is none
 };
 
 // One response per request: either Send, or StartStream, Write..., EndStream.
