@@ -471,18 +471,25 @@ TEST(ServerClientTest, HandlerThatForgetsToEndTheStreamStillEndsIt) {
   EXPECT_EQ(got.body, "partial");
 }
 
-TEST(ServerClientTest, BodyOverLimitReachesTheHandlerAsPayloadTooLarge) {
-  Seen seen;
+// POSTs `body_bytes` to /v1/messages on a server whose body limit is 1 KiB.
+Fetched PostOverTheLimit(Seen& seen, size_t body_bytes) {
   ServerOptions options;
   options.max_body_bytes = 1024;
   auto server = StartServer(RecordingHandler(seen), options);
-  ASSERT_TRUE(server);
+  EXPECT_TRUE(server);
+  if (!server) return {};
   ClientLoop loop;
   Fetched got;
-  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+  EXPECT_TRUE(loop.Run([&]() -> Task<void> {
     got = co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/v1/messages"),
-                                                    std::string(64 * 1024, 'x')));
+                                                    std::string(body_bytes, 'x')));
   }));
+  return got;
+}
+
+TEST(ServerClientTest, BodyOverLimitReachesTheHandlerAsPayloadTooLarge) {
+  Seen seen;
+  Fetched got = PostOverTheLimit(seen, 64 * 1024);
   ASSERT_FALSE(got.error) << got.error->message;
   EXPECT_EQ(got.status, 413);
   EXPECT_EQ(got.headers.Get("connection"), "close");
@@ -500,16 +507,7 @@ TEST(ServerClientTest, BodyFarOverTheLimitStillGetsItsAnswerRatherThanAReset) {
   // The client is still sending when the 413 goes out; the server keeps reading (and
   // discarding) so the client can finish and read the answer instead of hitting a reset.
   Seen seen;
-  ServerOptions options;
-  options.max_body_bytes = 1024;
-  auto server = StartServer(RecordingHandler(seen), options);
-  ASSERT_TRUE(server);
-  ClientLoop loop;
-  Fetched got;
-  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
-    got = co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/v1/messages"),
-                                                    std::string(8 * 1024 * 1024, 'x')));
-  }));
+  Fetched got = PostOverTheLimit(seen, 8 * 1024 * 1024);
   ASSERT_FALSE(got.error) << got.error->message;
   EXPECT_EQ(got.status, 413);
 }
