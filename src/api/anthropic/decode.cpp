@@ -125,6 +125,9 @@ core::Result<std::string_view> Enum(const json::object& obj, std::string_view ke
   return std::string_view(v->get_string());
 }
 
+// Anthropic's integer parameters are 32-bit: larger values are refused here, not upstream.
+constexpr int64_t kMaxInt32 = 2'147'483'647;
+
 core::Status CheckInteger(const json::object& obj, std::string_view key, int64_t minimum,
                           bool required) {
   auto field = Field(obj, key, "", Shape::kInteger, required);
@@ -133,6 +136,9 @@ core::Status CheckInteger(const json::object& obj, std::string_view key, int64_t
   if (v && v->is_int64() && v->get_int64() < minimum) {
     return Invalid(std::string(key),
                    "Input should be greater than or equal to " + std::to_string(minimum));
+  }
+  if (v && (v->is_uint64() || v->get_int64() > kMaxInt32)) {
+    return Invalid(std::string(key), "Input should be less than or equal to 2147483647");
   }
   return {};
 }

@@ -351,6 +351,11 @@ TEST(DecodeMessagesRequest, RejectsBadSamplingAndOtherScalars) {
       {Body(R"(,"top_p":true)"), "top_p", "top_p: Input should be a valid number"},
       {Body(R"(,"top_k":0.5)"), "top_k", "top_k: Input should be a valid integer"},
       {Body(R"(,"top_k":-1)"), "top_k", "top_k: Input should be greater than or equal to 0"},
+      // Regression: 32-bit limits were left to the upstream.
+      {Body(R"(,"top_k":2147483648)"), "top_k",
+       "top_k: Input should be less than or equal to 2147483647"},
+      {Body(R"(,"top_k":18446744073709551615)"), "top_k",
+       "top_k: Input should be less than or equal to 2147483647"},
       {Body(R"(,"metadata":"u1")"), "metadata",
        "metadata: Input should be a valid dictionary or object to extract fields from"},
   };

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <string>
 
+#include <boost/json/serialize.hpp>
+
 #include "api/json.h"
+#include "core/text.h"
 
 namespace sy::api::openai {
 namespace {
@@ -48,6 +52,10 @@ core::Status CheckOptional(const json::object& body, std::string_view name,
   return WrongType(std::string(name), *v, expected);
 }
 
+// OpenAI's integer parameters are 32-bit: larger values are refused here, as OpenAI refuses
+// them, instead of failing at (or overflowing) an upstream.
+constexpr int64_t kMaxInt32 = 2'147'483'647;
+
 core::Status CheckPositiveInt(const json::object& body, std::string_view name) {
   const auto* v = body.if_contains(name);
   if (!v || v->is_null()) return {};
@@ -56,7 +64,43 @@ core::Status CheckPositiveInt(const json::object& body, std::string_view name) {
     return InvalidParam(std::string(name),
                         "Invalid '" + std::string(name) + "': expected an integer of at least 1.");
   }
+  if (v->is_uint64() || v->get_int64() > kMaxInt32) {
+    return InvalidParam(std::string(name), "Invalid '" + std::string(name) +
+                                               "': integer above maximum value. Expected a "
+                                               "value <= 2147483647, but got " +
+                                               json::serialize(*v) + " instead.");
+  }
   return {};
+}
+
+double AsDouble(const json::value& v) {
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  return v.get_double();
+}
+
+// A JSON number as a person writes it: "2.5", not Boost.JSON's "2.5E0".
+std::string NumberText(const json::value& v) {
+  if (!v.is_double()) return json::serialize(v);
+  std::array<char, 32> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
+  return ec == std::errc() ? std::string(buf.data(), end) : json::serialize(v);
+}
+
+// A number parameter within [lo, hi], worded as OpenAI words it.
+core::Status CheckNumberRange(const json::object& body, std::string_view name, double lo, double hi,
+                              std::string_view lo_text, std::string_view hi_text) {
+  const auto* v = body.if_contains(name);
+  if (!v || v->is_null()) return {};
+  if (!v->is_number()) return WrongType(std::string(name), *v, "a number");
+  const double x = AsDouble(*v);
+  if (x >= lo && x <= hi) return {};
+  const bool above = x > hi;
+  return InvalidParam(std::string(name), "Invalid '" + std::string(name) + "': decimal " +
+                                             (above ? "above maximum" : "below minimum") +
+                                             " value. Expected a value " + (above ? "<= " : ">= ") +
+                                             std::string(above ? hi_text : lo_text) + ", but got " +
+                                             NumberText(*v) + " instead.");
 }
 
 core::Status CheckMessage(const json::value& m, size_t index) {
@@ -70,7 +114,7 @@ core::Status CheckMessage(const json::value& m, size_t index) {
                                                              "assistant", "tool",      "function"};
   const std::string_view r = role->get_string();
   if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
-    return InvalidParam(at + ".role", "Invalid value: '" + std::string(r) +
+    return InvalidParam(at + ".role", "Invalid value: '" + core::ClipForEcho(r) +
                                           "'. Supported values are: " +
                                           "'system', 'developer', 'user', 'assistant', 'tool', and "
                                           "'function'.");
@@ -124,14 +168,15 @@ core::Status CheckTools(const json::object& body) {
 
 core::Status CheckScalars(const json::object& body) {
   auto is_bool = [](const json::value& v) { return v.is_bool(); };
-  auto is_number = [](const json::value& v) { return v.is_number(); };
   auto is_object = [](const json::value& v) { return v.is_object(); };
   auto is_stop = [](const json::value& v) { return v.is_string() || v.is_array(); };
   auto is_tool_choice = [](const json::value& v) { return v.is_string() || v.is_object(); };
   for (auto status : {CheckOptional(body, "stream", is_bool, "a boolean"),
                       CheckOptional(body, "stream_options", is_object, "an object"),
-                      CheckOptional(body, "temperature", is_number, "a number"),
-                      CheckOptional(body, "top_p", is_number, "a number"),
+                      CheckNumberRange(body, "temperature", 0, 2, "0", "2"),
+                      CheckNumberRange(body, "top_p", 0, 1, "0", "1"),
+                      CheckNumberRange(body, "presence_penalty", -2, 2, "-2", "2"),
+                      CheckNumberRange(body, "frequency_penalty", -2, 2, "-2", "2"),
                       CheckOptional(body, "response_format", is_object, "an object"),
                       CheckOptional(body, "stop", is_stop, "a string or an array"),
                       CheckOptional(body, "tool_choice", is_tool_choice, "a string or an object"),

@@ -85,5 +85,47 @@ TEST(DecodeChatRequest, RejectsInvalidUtf8) {
   EXPECT_NE(DecodeError(body).message.find("not valid JSON"), std::string::npos);
 }
 
+// Regression (issue 15, hole 11): values outside OpenAI's documented ranges reached the upstream.
+TEST(DecodeChatRequest, RejectsValuesOutsideTheDocumentedRanges) {
+  const std::string head = R"({"model":"m","messages":[{"role":"user","content":"hi"}],)";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"("max_tokens":2147483648})",
+       "Invalid 'max_tokens': integer above maximum value. Expected a value <= 2147483647, but "
+       "got 2147483648 instead."},
+      {R"("max_completion_tokens":18446744073709551615})",
+       "Invalid 'max_completion_tokens': integer above maximum value. Expected a value <= "
+       "2147483647, but got 18446744073709551615 instead."},
+      {R"("temperature":2.5})",
+       "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 "
+       "instead."},
+      {R"("temperature":-1})",
+       "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -1 "
+       "instead."},
+      {R"("top_p":1.5})",
+       "Invalid 'top_p': decimal above maximum value. Expected a value <= 1, but got 1.5 "
+       "instead."},
+      {R"("presence_penalty":-3})",
+       "Invalid 'presence_penalty': decimal below minimum value. Expected a value >= -2, but got "
+       "-3 instead."},
+  };
+  for (const auto& [tail, message] : cases) {
+    const auto e = DecodeError(head + tail);
+    EXPECT_EQ(e.code, core::Errc::kInvalidRequest) << tail;
+    EXPECT_EQ(e.message, message) << tail;
+  }
+  core::Request out;
+  EXPECT_TRUE(Decode(head + R"("max_tokens":2147483647,"temperature":2,"top_p":0})", out));
+}
+
+// Regression (issue 15, hole 2): an 8 MiB role came back whole in the error message.
+TEST(DecodeChatRequest, AnInvalidRoleIsEchoedOnlyInPart) {
+  const std::string role(8 * 1024 * 1024, 'r');
+  const auto e =
+      DecodeError(R"({"model":"m","messages":[{"role":")" + role + R"(","content":"x"}]})");
+  EXPECT_EQ(e.param, "messages[0].role");
+  EXPECT_LT(e.message.size(), 512u);
+  EXPECT_NE(e.message.find("[cut, 8388608 bytes]"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sy::api::openai

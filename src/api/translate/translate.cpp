@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/translate/translate_internal.h"
+#include "core/text.h"
 
 namespace sy::api::translate {
 
@@ -16,16 +17,17 @@ namespace internal {
 
 core::Error Unsupported(std::string param, std::string_view what, std::string_view target_api,
                         std::string_view fix) {
-  std::string message = "'" + param + "': " + std::string(what) +
+  // `what` may quote a client's value (an unknown part type): bounded like every echo.
+  std::string message = "'" + param + "': " + core::ClipForEcho(what, 2 * core::kMaxEchoBytes) +
                         " cannot be expressed for a model that speaks " + std::string(target_api) +
                         ". " + std::string(fix);
   return core::InvalidParam(std::move(param), std::move(message));
 }
 
 core::Error Malformed(std::string_view dialect, std::string_view what) {
-  return core::MakeError(
-      core::Errc::kUpstreamUnavailable,
-      "the upstream " + std::string(dialect) + " answer is malformed: " + std::string(what));
+  return core::MakeError(core::Errc::kUpstreamUnavailable,
+                         "the upstream " + std::string(dialect) + " answer is malformed: " +
+                             core::ClipForEcho(what, 2 * core::kMaxEchoBytes));
 }
 
 const json::value* Find(const json::object& obj, std::string_view key) {

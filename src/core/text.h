@@ -1,0 +1,27 @@
+// Bounding client- and upstream-supplied text before it is echoed.
+//
+// Anything a client sends (a model name, a role, a URL) or an upstream says (an error message)
+// may be arbitrarily large; where such text reaches an error message, a header, a log line or the
+// ledger it goes through ClipForEcho first, so no answer and no ledger row grows with the input.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace sy::core {
+
+// The default bound for one echoed client string (a model name, a role, a path).
+inline constexpr size_t kMaxEchoBytes = 256;
+
+// `text` when it fits in `max_bytes`; otherwise its first bytes, cut on a UTF-8 character
+// boundary, followed by "...[cut, N bytes]" with N the original size. The result is at most
+// `max_bytes` plus the marker (under 32 bytes).
+std::string ClipForEcho(std::string_view text, size_t max_bytes = kMaxEchoBytes);
+
+// Clips `text` in place; a no-op (no allocation) when it fits.
+void ClipInPlace(std::string& text, size_t max_bytes);
+
+}  // namespace sy::core

@@ -1,0 +1,38 @@
+#include "core/text.h"
+
+#include <gtest/gtest.h>
+
+namespace sy::core {
+namespace {
+
+TEST(ClipForEchoTest, ShortTextIsUnchanged) {
+  EXPECT_EQ(ClipForEcho("gpt-5.5"), "gpt-5.5");
+  EXPECT_EQ(ClipForEcho(std::string(256, 'a')), std::string(256, 'a'));
+  EXPECT_EQ(ClipForEcho(""), "");
+}
+
+TEST(ClipForEchoTest, LongTextIsCutAndMarked) {
+  const std::string big(8 * 1024 * 1024, 'm');
+  const std::string clipped = ClipForEcho(big);
+  EXPECT_EQ(clipped, std::string(256, 'm') + "...[cut, 8388608 bytes]");
+  EXPECT_EQ(ClipForEcho("abcdef", 3), "abc...[cut, 6 bytes]");
+}
+
+TEST(ClipForEchoTest, NeverSplitsAUtf8Character) {
+  // "é" is two bytes (C3 A9): a cut after 3 bytes of "aéé" would split the second one.
+  EXPECT_EQ(ClipForEcho("a\xC3\xA9\xC3\xA9", 4), "a\xC3\xA9...[cut, 5 bytes]");
+  // A four-byte character straddling the bound is dropped whole.
+  EXPECT_EQ(ClipForEcho("\xF0\x9F\x98\x80xyz", 2), "...[cut, 7 bytes]");
+}
+
+TEST(ClipForEchoTest, ClipInPlaceLeavesShortTextAlone) {
+  std::string s = "short";
+  ClipInPlace(s, 10);
+  EXPECT_EQ(s, "short");
+  s = std::string(20, 'x');
+  ClipInPlace(s, 10);
+  EXPECT_EQ(s, std::string(10, 'x') + "...[cut, 20 bytes]");
+}
+
+}  // namespace
+}  // namespace sy::core
