@@ -24,7 +24,7 @@ using detail::MapReader;
 void ReadServer(MapReader& root, ServerConfig& out) {
   root.Map("server",
            {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_json_depth",
-            "request_read_timeout_ms", "idle_timeout_ms"},
+            "request_read_timeout_ms", "idle_timeout_ms", "shutdown_grace_ms"},
            [&](MapReader& r) {
              r.String("listen", out.listen);
              r.Int("threads", out.threads);
@@ -33,15 +33,18 @@ void ReadServer(MapReader& root, ServerConfig& out) {
              r.Int("max_json_depth", out.max_json_depth);
              r.Millis("request_read_timeout_ms", out.request_read_timeout);
              r.Millis("idle_timeout_ms", out.idle_timeout);
+             r.Millis("shutdown_grace_ms", out.shutdown_grace);
            });
 }
 
 void ReadFailover(MapReader& root, FailoverConfig& out) {
-  root.Map("failover", {"total_deadline_ms", "max_attempts", "max_retry_after_ms"},
+  root.Map("failover",
+           {"total_deadline_ms", "max_attempts", "max_retry_after_ms", "max_cooldown_ms"},
            [&](MapReader& r) {
              r.Millis("total_deadline_ms", out.total_deadline);
              r.Int("max_attempts", out.max_attempts);
              r.Millis("max_retry_after_ms", out.max_retry_after);
+             r.Millis("max_cooldown_ms", out.max_cooldown);
            });
 }
 

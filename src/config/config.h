@@ -28,6 +28,8 @@ struct ServerConfig {
   int64_t max_json_depth = 64;                             // deeper JSON gets 400
   std::chrono::milliseconds request_read_timeout{30'000};  // slow clients get 408
   std::chrono::milliseconds idle_timeout{60'000};          // idle keep-alive connections close
+  // On SIGTERM, how long requests in flight may still run before they are cut (and recorded).
+  std::chrono::milliseconds shutdown_grace{10'000};
 };
 
 struct ProviderTimeouts {
@@ -99,6 +101,9 @@ struct FailoverConfig {
   std::chrono::milliseconds total_deadline{120'000};  // all attempts of one request
   int max_attempts = 4;
   std::chrono::milliseconds max_retry_after{30'000};  // longer retry-after: move on, don't wait
+  // The longest an upstream's retry-after may cool a model down (and the most a client is told
+  // to wait): a retry-after of years must not take a model out until the next restart.
+  std::chrono::milliseconds max_cooldown{300'000};
 };
 
 struct LedgerConfig {

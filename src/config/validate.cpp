@@ -132,6 +132,7 @@ void CheckServer(Checker& c, const ServerConfig& s) {
   c.Range("server.max_json_depth", s.max_json_depth, 1, 10'000);
   c.Millis("server.request_read_timeout_ms", s.request_read_timeout, 1);
   c.Millis("server.idle_timeout_ms", s.idle_timeout, 1);
+  c.Millis("server.shutdown_grace_ms", s.shutdown_grace, 0);
 }
 
 void CheckUnique(Checker& c, std::string_view path, const std::vector<std::string>& values) {
@@ -228,6 +229,7 @@ void CheckFailoverAndLedger(Checker& c, const FailoverConfig& f, const LedgerCon
   c.Millis("failover.total_deadline_ms", f.total_deadline, 1);
   c.Range("failover.max_attempts", f.max_attempts, 1, 100);
   c.Millis("failover.max_retry_after_ms", f.max_retry_after, 0);
+  c.Millis("failover.max_cooldown_ms", f.max_cooldown, 0);
   if (l.sqlite_path.empty()) c.Fail("ledger.sqlite_path", "must not be empty");
   c.Range("ledger.batch_size", l.batch_size, 1, 1'000'000);
   c.Millis("ledger.flush_interval_ms", l.flush_interval, 1);

@@ -30,9 +30,12 @@ core::Error Failure(core::Errc code, int status = 0,
 struct Script {
   std::map<std::string, std::vector<core::Error>> failures;
   std::vector<std::string> calls;
+  std::map<std::string, core::Usage> billed;  // usage an attempt on the model reports
 
   AttemptFn<std::string> Fn() {
-    return [this](const config::ModelConfig& m) -> http::Task<core::Result<std::string>> {
+    return [this](const config::ModelConfig& m,
+                  Attempt& attempt) -> http::Task<core::Result<std::string>> {
+      if (auto it = billed.find(m.id); it != billed.end()) attempt.usage = it->second;
       calls.push_back(m.id);
       auto& queue = failures[m.id];
       if (queue.empty()) co_return "answer from " + m.id;
@@ -48,7 +51,7 @@ class ChainTest : public ::testing::Test {
   ChainOutcome<std::string> Run(const std::vector<const config::ModelConfig*>& candidates,
                                 ChainOptions options = Defaults()) {
     return testutil::RunTask(
-        RunChain<std::string>(candidates, options, cooldowns_, attempts_, script_.Fn()));
+        RunChain<std::string>(candidates, options, health_, attempts_, script_.Fn()));
   }
   static ChainOptions Defaults() {
     ChainOptions o;
@@ -60,7 +63,7 @@ class ChainTest : public ::testing::Test {
 
   config::ModelConfig a_ = Model("a"), b_ = Model("b"), c_ = Model("c");
   Script script_;
-  Cooldowns cooldowns_;
+  Health health_{{"a", "b", "c"}, std::chrono::seconds(60)};
   std::vector<Attempt> attempts_;
 };
 
@@ -79,9 +82,9 @@ TEST_F(ChainTest, RetryableFailuresMoveDownTheList) {
   ASSERT_TRUE(out.result.has_value());
   EXPECT_EQ(out.model, &c_);
   ASSERT_EQ(attempts_.size(), 3u);
-  EXPECT_FALSE(attempts_[0].ok);
+  EXPECT_EQ(attempts_[0].outcome, Outcome::kFailed);
   EXPECT_EQ(attempts_[1].error.upstream_status, 503);
-  EXPECT_TRUE(attempts_[2].ok);
+  EXPECT_EQ(attempts_[2].outcome, Outcome::kOk);
 }
 
 TEST_F(ChainTest, ANonRetryableFailureStopsAtOnce) {
@@ -121,13 +124,73 @@ TEST_F(ChainTest, ARetryAfterBeyondTheLimitIsNotWaitedFor) {
 }
 
 TEST_F(ChainTest, CoolingModelsAreSkippedWhileOthersRemain) {
-  cooldowns_.Note("a", std::chrono::steady_clock::now() + std::chrono::seconds(30));
+  health_.NoteRetryAfter("a", std::chrono::steady_clock::now(), std::chrono::seconds(30));
   auto out = Run({&a_, &b_});
   ASSERT_TRUE(out.result.has_value());
   EXPECT_EQ(out.model, &b_);
   EXPECT_EQ(script_.calls, std::vector<std::string>{"b"});
   ASSERT_EQ(attempts_.size(), 2u);
-  EXPECT_TRUE(attempts_[0].skipped);
+  EXPECT_EQ(attempts_[0].outcome, Outcome::kSkipped);
+  // The skip says how long the model still cools.
+  ASSERT_TRUE(attempts_[0].error.retry_after.has_value());
+  EXPECT_GT(*attempts_[0].error.retry_after, std::chrono::seconds(29));
+  EXPECT_LE(*attempts_[0].error.retry_after, std::chrono::seconds(30));
+}
+
+TEST_F(ChainTest, WhenEveryModelIsCoolingTheErrorCarriesTheShortestTimeLeft) {
+  const auto now = std::chrono::steady_clock::now();
+  health_.NoteRetryAfter("a", now, std::chrono::seconds(40));
+  health_.NoteRetryAfter("b", now, std::chrono::seconds(20));
+  auto out = Run({&a_, &b_});
+  ASSERT_FALSE(out.result.has_value());
+  EXPECT_EQ(out.result.error().code, core::Errc::kRateLimited);
+  ASSERT_TRUE(out.result.error().retry_after.has_value());
+  EXPECT_GT(*out.result.error().retry_after, std::chrono::seconds(19));
+  EXPECT_LE(*out.result.error().retry_after, std::chrono::seconds(20));
+  EXPECT_TRUE(script_.calls.empty());
+}
+
+TEST_F(ChainTest, AHugeRetryAfterCoolsOnlyForTheCap) {
+  // Regression: retry-after: 100000000 took a model out for three years.
+  Health health({"a"}, std::chrono::seconds(60));
+  const auto now = std::chrono::steady_clock::now();
+  health.NoteRetryAfter("a", now, std::chrono::hours(24 * 365 * 3));
+  auto until = health.CooldownUntil("a", now);
+  ASSERT_TRUE(until.has_value());
+  EXPECT_EQ(*until - now, std::chrono::seconds(60));
+  EXPECT_FALSE(health.CooldownUntil("a", now + std::chrono::seconds(61)).has_value());
+}
+
+TEST_F(ChainTest, ALongerCooldownIsNotShortenedByALaterShortOne) {
+  const auto now = std::chrono::steady_clock::now();
+  health_.NoteRetryAfter("a", now, std::chrono::seconds(30));
+  health_.NoteRetryAfter("a", now, std::chrono::seconds(1));
+  EXPECT_EQ(*health_.CooldownUntil("a", now) - now, std::chrono::seconds(30));
+  EXPECT_FALSE(health_.CooldownUntil("unknown-model", now).has_value());
+}
+
+TEST_F(ChainTest, NoAttemptStartsOnceStopped) {
+  script_.failures["a"] = {Failure(core::Errc::kUpstreamTimeout)};
+  auto options = Defaults();
+  options.stopped = [this] { return !script_.calls.empty(); };
+  auto out = Run({&a_, &b_}, options);
+  ASSERT_FALSE(out.result.has_value());
+  EXPECT_EQ(script_.calls, std::vector<std::string>{"a"});
+}
+
+TEST_F(ChainTest, AFailedAttemptKeepsWhatTheUpstreamBilled) {
+  script_.failures["a"] = {Failure(core::Errc::kUpstreamUnavailable, 0)};
+  core::Usage usage;
+  usage.reported = true;
+  usage.input_tokens = 10;
+  usage.output_tokens = 7;
+  script_.billed["a"] = usage;
+  auto out = Run({&a_, &b_});
+  ASSERT_TRUE(out.result.has_value());
+  ASSERT_EQ(attempts_.size(), 2u);
+  ASSERT_TRUE(attempts_[0].usage.has_value());
+  EXPECT_EQ(attempts_[0].usage->output_tokens, 7);
+  EXPECT_FALSE(attempts_[1].usage.has_value());
 }
 
 TEST_F(ChainTest, MaxAttemptsBoundsTheChain) {
