@@ -1,6 +1,7 @@
 // ledger::Record: everything recorded about one client request, failed ones included.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,14 +12,22 @@
 
 namespace sy::ledger {
 
-// One try against one model. A request has one Attempt per model tried, in order.
+// Every text field of a record is bounded (app's record stage clips it): a row has a size
+// bound whatever the client or the upstream sent.
+inline constexpr size_t kMaxFieldBytes = 1024;
+
+// One candidate of the route: tried or skipped. A request has one Attempt per candidate
+// considered, in order.
 struct Attempt {
   std::string model;          // model id (catalog name)
   std::string provider;       // provider name
+  std::string outcome;        // "ok", "failed" or "skipped" (not sent)
   int http_status = 0;        // upstream status, 0 when there was no answer (timeout, reset)
   std::string error_code;     // core::ErrcName, "" on success
   std::string error_message;  // "" on success; never contains secrets
   int64_t latency_ms = 0;
+  core::Usage usage;  // what the upstream billed for this attempt (zero when nothing)
+  core::Money cost;   // exact; zero when nothing was billed
 };
 
 struct Record {
@@ -33,8 +42,8 @@ struct Record {
   std::string chosen_model;     // the model that answered; "" when none did
   std::string provider;         // its provider; "" when none did
   std::vector<Attempt> attempts;
-  core::Usage usage;
-  core::Money cost;        // exact; zero when nothing was billed
+  core::Usage usage;       // the sum of the attempts' usage
+  core::Money cost;        // exact, the sum of the attempts' costs; zero when nothing was billed
   std::string price_list;  // "standard", "off-peak", ...; "" when no cost
   bool stream = false;
   int status = 0;          // HTTP status returned to the client

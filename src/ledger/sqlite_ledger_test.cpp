@@ -218,6 +218,52 @@ TEST(SqliteLedgerTest, ReopeningAnExistingDatabaseKeepsRowsAndSchema) {
             4);
 }
 
+TEST(SqliteLedgerTest, AVersionOneLedgerIsMigratedInPlace) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    // A v1 file as the previous release wrote it: the v1 tables and one attempt row.
+    auto db = detail::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(
+        db->Exec("CREATE TABLE requests (id INTEGER PRIMARY KEY, request_id TEXT NOT NULL);"
+                 "CREATE TABLE attempts (request_row INTEGER NOT NULL, request_id TEXT NOT NULL);"
+                 "INSERT INTO attempts VALUES (1, 'old');"
+                 "PRAGMA user_version = 1;"));
+  }
+  auto migrated = detail::Db::Open(path, SQLITE_OPEN_READWRITE);
+  ASSERT_TRUE(migrated.has_value());
+  ASSERT_TRUE(detail::EnsureSchema(*migrated));
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(QueryInt(path, "SELECT cost_pico + output_tokens + usage_estimated FROM attempts"), 0);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts WHERE outcome = ''"), 1);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM pragma_table_info('requests') "
+                     "WHERE name = 'usage_estimated'"),
+            1);
+}
+
+TEST(SqliteLedgerTest, AttemptsKeepTheirOutcomeUsageAndCost) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path});
+  ASSERT_NE(ledger, nullptr);
+  Record r = MakeRecord(2);  // two attempts
+  r.attempts[0].outcome = "failed";
+  r.attempts[0].usage.output_tokens = 7;
+  r.attempts[0].usage.estimated = true;
+  r.attempts[0].cost = core::Money::FromPico(123);
+  r.attempts[1].outcome = "ok";
+  r.usage.estimated = true;
+  ledger->Append(std::move(r));
+  ledger->Flush();
+  EXPECT_EQ(QueryInt(path, "SELECT output_tokens FROM attempts WHERE idx = 0"), 7);
+  EXPECT_EQ(QueryInt(path, "SELECT usage_estimated FROM attempts WHERE idx = 0"), 1);
+  EXPECT_EQ(QueryInt(path, "SELECT cost_pico FROM attempts WHERE idx = 0"), 123);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts WHERE outcome = 'ok' AND idx = 1"), 1);
+  EXPECT_EQ(QueryInt(path, "SELECT usage_estimated FROM requests"), 1);
+}
+
 TEST(SqliteLedgerTest, OpenUsesWalMode) {
   TempDir dir;
   const std::string path = dir.File("ledger.db");

@@ -61,18 +61,38 @@ CREATE INDEX IF NOT EXISTS attempts_request_row ON attempts(request_row);
 PRAGMA user_version = 1;
 )sql";
 
+// Version 2: attempts carry their outcome, what each billed and its cost (a request's cost is
+// the sum of its attempts'); requests say when their usage was estimated by the gateway.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE requests ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN cache_write_input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN cost_pico INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN cost_usd TEXT NOT NULL DEFAULT '0';
+PRAGMA user_version = 2;
+)sql";
+
 // Column order of this statement is the Bind order in InsertRecord.
 constexpr const char* kInsertRequest =
     "INSERT INTO requests (request_id, started_at_ms, day, tenant, key_id, task_id, dialect, "
     "endpoint, requested_model, chosen_model, provider, input_tokens, cached_input_tokens, "
     "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_reported, cost_pico, "
     "cost_usd, price_list, stream, status, error_code, error_message, route_reason, latency_ms, "
-    "ttft_ms, attempts_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
+    "ttft_ms, attempts_count, usage_estimated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+    "?29)";
 
 constexpr const char* kInsertAttempt =
     "INSERT INTO attempts (request_row, request_id, idx, model, provider, http_status, "
-    "error_code, error_message, latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "error_code, error_message, latency_ms, outcome, input_tokens, cached_input_tokens, "
+    "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_estimated, cost_pico, "
+    "cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+    "?17, ?18)";
 
 core::Error TooNew(int64_t version) {
   return core::MakeError(core::Errc::kInternal, "ledger schema version " + std::to_string(version) +
@@ -90,10 +110,10 @@ core::Status EnsureSchema(Db& db) {
     result = std::move(version).error();
   } else if (*version > kSchemaVersion) {
     result = TooNew(*version);
-  } else if (*version < 1) {
-    result = db.Exec(kSchemaV1);
+  } else {
+    if (*version < 1) result = db.Exec(kSchemaV1);
+    if (result && *version < 2) result = db.Exec(kSchemaV2);
   }
-  // Later versions add `else if (*version < 2) ALTER TABLE ...` steps here.
   if (!result) {
     (void)db.Exec("ROLLBACK");
     return result;
@@ -180,6 +200,7 @@ core::Status RecordWriter::InsertRecord(const Record& r) {
     s.BindNull(27);
   }
   s.BindInt(28, static_cast<int64_t>(r.attempts.size()));
+  s.BindInt(29, r.usage.estimated ? 1 : 0);
   if (s.Step() != SQLITE_DONE) {
     core::Error error = db_->LastError("inserting ledger request " + r.request_id);
     s.Reset();
@@ -191,6 +212,7 @@ core::Status RecordWriter::InsertRecord(const Record& r) {
   Statement& a = insert_attempt_;
   for (size_t i = 0; i < r.attempts.size(); ++i) {
     const Attempt& attempt = r.attempts[i];
+    const std::string attempt_cost = attempt.cost.ToString();  // bound without a copy: keep alive
     a.BindInt(1, row);
     a.BindText(2, r.request_id);
     a.BindInt(3, static_cast<int64_t>(i));
@@ -200,6 +222,15 @@ core::Status RecordWriter::InsertRecord(const Record& r) {
     a.BindText(7, attempt.error_code);
     a.BindText(8, attempt.error_message);
     a.BindInt(9, attempt.latency_ms);
+    a.BindText(10, attempt.outcome);
+    a.BindInt(11, attempt.usage.input_tokens);
+    a.BindInt(12, attempt.usage.cached_input_tokens);
+    a.BindInt(13, attempt.usage.cache_write_input_tokens);
+    a.BindInt(14, attempt.usage.output_tokens);
+    a.BindInt(15, attempt.usage.reasoning_tokens);
+    a.BindInt(16, attempt.usage.estimated ? 1 : 0);
+    a.BindInt(17, attempt.cost.pico());
+    a.BindText(18, attempt_cost);
     if (a.Step() != SQLITE_DONE) {
       core::Error error = db_->LastError("inserting ledger attempt of " + r.request_id);
       a.Reset();

@@ -4,8 +4,13 @@
 //   requests  one row per client request, every Record field; cost as INTEGER cost_pico (exact,
 //             summed by queries) and TEXT cost_usd (exact decimal, for humans); `day` is the UTC
 //             'YYYY-MM-DD' of started_at_ms, for grouping.
-//   attempts  one row per upstream try: request_row (requests.id), request_id, idx (0-based order)
-//             model, provider, http_status, error_code, error_message, latency_ms.
+//             usage_estimated (v2): 1 when the gateway estimated the usage (docs/cost.md).
+//   attempts  one row per candidate tried or skipped: request_row (requests.id), request_id, idx
+//             (0-based order), model, provider, http_status, error_code, error_message,
+//             latency_ms; since v2 outcome ('ok' | 'failed' | 'skipped'), the attempt's usage
+//             (input_tokens ... reasoning_tokens, usage_estimated) and cost (cost_pico,
+//             cost_usd). A request's cost is the sum of its attempts' costs.
+// Migrations run in order inside EnsureSchema's transaction: v1 creates, v2 adds columns.
 //
 // Thread-safety: as detail::Db — one thread at a time.
 #pragma once
@@ -20,7 +25,7 @@
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 1;
+inline constexpr int64_t kSchemaVersion = 2;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
