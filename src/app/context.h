@@ -1,8 +1,10 @@
-// The per-request state the gateway's stages share. Internal to app/.
+// The per-request state the gateway's stages share, and the collaborators they are given.
+// Internal to app/ (docs/architecture.md shows the stages).
 #pragma once
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,27 +12,77 @@
 #include <boost/json/object.hpp>
 
 #include "catalog/catalog.h"
+#include "core/clock.h"
 #include "core/request.h"
 #include "failover/chain.h"
+#include "failover/health.h"
 #include "http/server.h"
-#include "ledger/record.h"
+#include "ledger/sink.h"
+#include "providers/provider.h"
 
 namespace sy::app {
 
+// The provider adapters, one per configured provider whose kind this build has.
+// Immutable after construction; shared by every worker.
+class ProviderSet {
+ public:
+  explicit ProviderSet(const std::vector<config::ProviderConfig>& providers);
+  // The adapter that serves `model`; null when its provider has no adapter in this build.
+  providers::Provider* For(const config::ModelConfig& model) const;
+  // Providers whose kind has no adapter, with the reason (logged at start).
+  const std::map<std::string, std::string>& unavailable() const { return unavailable_; }
+
+ private:
+  std::map<std::string, std::unique_ptr<providers::Provider>> adapters_;
+  std::map<std::string, std::string> unavailable_;
+};
+
+// What the stages work with besides the request itself. Everything here outlives every request;
+// the per-worker part (the upstream connection pool) comes with the request (ServerRequest).
+struct Services {
+  const catalog::Catalog& catalog;
+  const ProviderSet& providers;
+  failover::Health& health;  // process-wide, lock-free
+  ledger::Sink& sink;
+  const core::Clock& clock;  // "now" for prices and the ledger
+};
+
+// What the client got, filled by the encode stage (and the cut and last-resort paths).
+struct RequestOutcome {
+  int status = 0;  // HTTP status sent (or that would have been sent to a client that left)
+  // core::ErrcName of the failure, or "client_closed" / "shutdown"; "" on success.
+  std::string error_code;
+  std::string error_message;
+  std::optional<int64_t> ttft_ms;  // streams: to the first content byte sent
+};
+
+// A model's answer as the execute stage hands it on: a complete JSON answer, already in the
+// client's dialect, or an opened stream whose first event has been read.
+struct Answer {
+  std::optional<providers::Completion> completion;
+  std::unique_ptr<providers::EventStream> stream;
+  std::optional<providers::StreamEvent> first;
+};
+
 struct RequestContext {
-  RequestContext(http::ServerRequest& h, http::ResponseWriter& w) : http(h), writer(w) {}
+  RequestContext(http::ServerRequest& h, http::ResponseWriter& w, const Services& s)
+      : http(h), writer(w), services(s) {}
 
   http::ServerRequest& http;
   http::ResponseWriter& writer;
+  const Services& services;
+
   core::Request request;
-  ledger::Record record;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   const catalog::Route* route = nullptr;  // once resolved; owned by the catalog
+  // The route's candidates that can express the request, in order (route stage).
+  std::vector<const config::ModelConfig*> candidates;
   // The request translated for each other dialect a candidate speaks, or why it cannot be.
   std::map<core::Dialect, core::Result<boost::json::object>> translated_bodies;
+  // Every candidate tried or skipped, in order, each with its outcome, usage and cost.
   std::vector<failover::Attempt> attempts;
   const config::ModelConfig* model = nullptr;  // the model that answered
-  std::optional<catalog::CostBreakdown> cost;
+  RequestOutcome outcome;
 };
 
 }  // namespace sy::app

@@ -22,7 +22,49 @@ bool OpenAiCarriesContent(const core::StreamEvent& event) {
   return false;
 }
 
+size_t StringBytes(const boost::json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  return v && v->is_string() ? v->get_string().size() : 0;
+}
+
+size_t OpenAiGeneratedBytes(const core::StreamEvent& event) {
+  const auto* choices =
+      event.json.is_object() ? event.json.get_object().if_contains("choices") : nullptr;
+  if (!choices || !choices->is_array()) return 0;
+  size_t bytes = 0;
+  for (const auto& choice : choices->get_array()) {
+    const auto* delta = choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
+    if (!delta || !delta->is_object()) continue;
+    bytes += StringBytes(delta->get_object(), "content");
+    const auto* tools = delta->get_object().if_contains("tool_calls");
+    if (!tools || !tools->is_array()) continue;
+    for (const auto& call : tools->get_array()) {
+      const auto* fn = call.is_object() ? call.get_object().if_contains("function") : nullptr;
+      if (fn && fn->is_object()) bytes += StringBytes(fn->get_object(), "arguments");
+    }
+  }
+  return bytes;
+}
+
+size_t AnthropicGeneratedBytes(const core::StreamEvent& event) {
+  if (event.event != "content_block_delta" || !event.json.is_object()) return 0;
+  const auto* delta = event.json.get_object().if_contains("delta");
+  if (!delta || !delta->is_object()) return 0;
+  const auto& d = delta->get_object();
+  return StringBytes(d, "text") + StringBytes(d, "partial_json") + StringBytes(d, "thinking");
+}
+
 }  // namespace
+
+size_t GeneratedBytes(core::Dialect dialect, const core::StreamEvent& event) {
+  switch (dialect) {
+    case core::Dialect::kAnthropicMessages:
+      return AnthropicGeneratedBytes(event);
+    case core::Dialect::kOpenAiChat:
+      break;
+  }
+  return OpenAiGeneratedBytes(event);
+}
 
 core::Dialect ClientDialect(const http::ServerRequest& request) {
   const std::string_view path = request.Path();

@@ -26,4 +26,8 @@ std::string StreamErrorFrame(core::Dialect dialect, const core::Error& error);
 // first one marks the time to first token.
 bool CarriesContent(core::Dialect dialect, const core::StreamEvent& event);
 
+// The bytes of generated text, reasoning and tool-call arguments a client-dialect event carries
+// (0 for events without any): what the relay counts when it has to estimate output tokens.
+size_t GeneratedBytes(core::Dialect dialect, const core::StreamEvent& event);
+
 }  // namespace sy::app

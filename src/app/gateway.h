@@ -1,14 +1,13 @@
-// app::Gateway: the request pipeline behind the HTTP server.
+// app::Gateway: the handler behind the HTTP server. It dispatches each request by a table of
+// endpoints; the generation endpoints run the stage pipeline (app/pipeline.h):
+//   decode -> route -> execute -> account -> encode -> record.
+// Every request that reaches a /v1/ endpoint other than the model list leaves exactly one ledger
+// record, whatever ends it: a failure, the client leaving, a shutdown cut, or an exception, which
+// the last-resort handler logs, answers with a 500 in the client's dialect, and records.
 //
-// Stages, in order, each a function over one RequestContext (docs/architecture.md):
-//   decode (dialect -> core::Request) -> route (catalog: alias -> ordered candidates, reason)
-//   -> execute (failover::RunChain over provider adapters) -> account (exact cost)
-//   -> encode (dialect response + x-switchyard-* headers) -> record (ledger, off the hot path).
-// Every request that reaches a /v1/ endpoint leaves exactly one ledger record, failures included.
-//
-// Thread-safety: Handle runs concurrently on every worker; the Gateway itself is immutable
-// after construction, per-worker state lives in thread-locals.
-// Lifetime: the catalog and the sink must outlive the Gateway.
+// Thread-safety: Handle runs concurrently on every worker. The Gateway is immutable after
+// construction except for the process-wide health (lock-free) and the draining flag.
+// Lifetime: the catalog, the sink and the clock must outlive the Gateway.
 #pragma once
 
 #include <atomic>
@@ -19,15 +18,17 @@
 #include "app/context.h"
 #include "app/models.h"
 #include "catalog/catalog.h"
+#include "core/clock.h"
+#include "failover/health.h"
 #include "http/server.h"
 #include "ledger/sink.h"
-#include "providers/provider.h"
 
 namespace sy::app {
 
 class Gateway {
  public:
-  Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& sink);
+  Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& sink,
+          const core::Clock& clock);
 
   http::Task<void> Handle(http::ServerRequest& request, http::ResponseWriter& writer);
 
@@ -35,40 +36,28 @@ class Gateway {
   void SetDraining() { draining_ = true; }
 
   // Providers whose kind has no adapter in this build, with the reason (logged at start).
-  const std::map<std::string, std::string>& unavailable_providers() const { return unavailable_; }
+  const std::map<std::string, std::string>& unavailable_providers() const {
+    return providers_.unavailable();
+  }
 
-  using Context = RequestContext;
+  // The route table's vocabulary (gateway.cpp holds the table).
+  enum class EndpointKind { kHealth, kReady, kModels, kGenerate };
+  struct Endpoint;
 
  private:
-  using SteadyTime = std::chrono::steady_clock::time_point;
-
-  http::Task<void> Generate(Context& ctx);
-  http::Task<void> Complete(Context& ctx);
-  http::Task<void> Stream(Context& ctx);
-  http::Task<void> Fail(Context& ctx, const core::Error& error);
+  http::Task<void> Serve(EndpointKind kind, http::ServerRequest& http,
+                         http::ResponseWriter& writer);
+  http::Task<void> Recorded(http::ServerRequest& http, http::ResponseWriter& writer,
+                            const Endpoint* endpoint);
   http::Task<void> Models(http::ServerRequest& request, http::ResponseWriter& writer);
   // GET /v1/models[/{id}] in `dialect`'s shape, or the error to answer with.
   core::Result<std::string> ModelsBody(const http::ServerRequest& request,
                                        core::Dialect dialect) const;
-  void Record(Context& ctx);
-  providers::Provider* ProviderFor(const config::ModelConfig& model) const;
-
-  // The route's candidates whose API can express the request (translation succeeds); the
-  // others are recorded as skipped attempts. Fails with the first refusal when none is left.
-  core::Result<std::vector<const config::ModelConfig*>> Servable(Context& ctx) const;
-  // The request translated into `dialect`, made once per request and dialect.
-  const core::Result<boost::json::object>& BodyFor(Context& ctx, core::Dialect dialect) const;
-  // The request body in `dialect`. REQUIRES: Servable() found the request expressible in it.
-  const boost::json::object& BodyIn(Context& ctx, core::Dialect dialect) const;
-  // One non-streamed attempt on `model`, its answer translated into the client's dialect.
-  http::Task<core::Result<providers::Completion>> CompleteOn(Context& ctx,
-                                                             const config::ModelConfig& model,
-                                                             SteadyTime deadline) const;
 
   std::shared_ptr<const catalog::Catalog> catalog_;
-  ledger::Sink& sink_;
-  std::map<std::string, std::unique_ptr<providers::Provider>> providers_;
-  std::map<std::string, std::string> unavailable_;
+  ProviderSet providers_;
+  failover::Health health_;
+  Services services_;
   std::unique_ptr<ModelsListing> models_;
   std::atomic<bool> draining_{false};
 };

@@ -1,13 +1,17 @@
 #include "app/response_headers.h"
 
+#include <algorithm>
+
+#include "app/pipeline.h"
+
 namespace sy::app {
 
 namespace {
 
-// Attempts actually sent upstream (skipped cool-downs do not count).
+// Attempts actually sent upstream (skipped candidates do not count).
 int SentAttempts(const RequestContext& ctx) {
   return static_cast<int>(std::count_if(ctx.attempts.begin(), ctx.attempts.end(),
-                                        [](const failover::Attempt& a) { return !a.skipped; }));
+                                        [](const failover::Attempt& a) { return a.sent(); }));
 }
 
 }  // namespace
@@ -20,7 +24,7 @@ void AddSwitchyardHeaders(const RequestContext& ctx, http::Headers& headers) {
     headers.Add("x-switchyard-model", ctx.model->id);
     headers.Add("x-switchyard-provider", ctx.model->provider);
   }
-  if (ctx.cost) headers.Add("x-switchyard-cost-usd", ctx.cost->total.ToString());
+  if (auto cost = RequestCost(ctx)) headers.Add("x-switchyard-cost-usd", cost->ToString());
 }
 
 }  // namespace sy::app

@@ -6,6 +6,7 @@
 
 #include "app/gateway.h"
 #include "catalog/catalog.h"
+#include "core/clock.h"
 #include "http/server.h"
 #include "ledger/sqlite_ledger.h"
 
@@ -70,7 +71,8 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     std::fprintf(stderr, "switchyard: ledger: %s\n", ledger.error().message.c_str());
     return 2;
   }
-  Gateway gateway(*catalog, **ledger);
+  const core::SystemClock clock;
+  Gateway gateway(*catalog, **ledger, clock);
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {
     std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),
                  reason.c_str());
@@ -89,7 +91,7 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   std::fprintf(stderr, "switchyard: %s received, draining\n",
                signal == SIGTERM ? "SIGTERM" : "SIGINT");
   gateway.SetDraining();
-  (*server)->Stop(std::chrono::seconds(10));
+  (*server)->Stop(shared->server.shutdown_grace);
   (*ledger)->Close();
   std::fprintf(stderr, "switchyard: stopped; %llu ledger records written\n",
                static_cast<unsigned long long>((*ledger)->records_written()));

@@ -3,6 +3,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "app/dialect.h"
+#include "app/pipeline.h"
+#include "app/pipeline_internal.h"
 #include "http/sse.h"
 
 namespace sy::app {
@@ -21,22 +23,37 @@ StreamRelay::StreamRelay(RequestContext& ctx, providers::EventStream& stream,
   }
 }
 
-void StreamRelay::Account(const core::Usage& usage) {
-  ctx_.record.usage = usage;
-  ctx_.cost = catalog::ComputeCost(ctx_.model->price, usage, ctx_.request.received_at);
+void StreamRelay::Bill(const core::Usage& usage) {
+  auto& attempt = ctx_.attempts.back();
+  attempt.usage = usage;
+  attempt.cost.reset();
+  Account(ctx_);
 }
 
-void StreamRelay::NoteFirstToken(const core::StreamEvent& event) {
-  if (ctx_.record.ttft_ms || !CarriesContent(ctx_.request.dialect, event)) return;
-  ctx_.record.ttft_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - ctx_.started)
-                            .count();
+std::string StreamRelay::CostText() const {
+  return RequestCost(ctx_).value_or(core::Money()).ToString();
+}
+
+void StreamRelay::EstimateIfUnbilled() {
+  if (ctx_.attempts.back().usage) return;
+  Bill(EstimateUsage(ctx_.http.body.size(), relayed_deltas_, relayed_bytes_));
+}
+
+void StreamRelay::NoteRelayed(const core::StreamEvent& event) {
+  const size_t bytes = GeneratedBytes(ctx_.request.dialect, event);
+  if (bytes == 0 && !CarriesContent(ctx_.request.dialect, event)) return;
+  ++relayed_deltas_;
+  relayed_bytes_ += bytes;
+  if (ctx_.outcome.ttft_ms) return;
+  ctx_.outcome.ttft_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - ctx_.started)
+                             .count();
 }
 
 std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
   auto& obj = event.json.get_object();
   if (ctx_.request.include_usage) {
-    obj["usage"].get_object()["cost_usd"] = ctx_.cost->total.ToString();
+    obj["usage"].get_object()["cost_usd"] = CostText();
     return http::FormatSse(event.event, json::serialize(obj));
   }
   const auto* choices = obj.if_contains("choices");
@@ -46,14 +63,14 @@ std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
 }
 
 std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
-  NoteFirstToken(event);
+  NoteRelayed(event);
   if (!event.usage) return http::FormatSse(event.event, event.data);
-  Account(*event.usage);
+  Bill(*event.usage);
   if (ctx_.request.dialect == core::Dialect::kOpenAiChat) return FrameOpenAiUsage(event);
   // Anthropic's message_delta: its usage object gains the cost, as OpenAI's usage chunk does.
   auto* usage = event.json.is_object() ? event.json.get_object().if_contains("usage") : nullptr;
   if (!usage || !usage->is_object()) return http::FormatSse(event.event, event.data);
-  usage->get_object()["cost_usd"] = ctx_.cost->total.ToString();
+  usage->get_object()["cost_usd"] = CostText();
   return http::FormatSse(event.event, json::serialize(event.json));
 }
 
@@ -66,6 +83,19 @@ core::Result<std::string> StreamRelay::Frame(providers::StreamEvent& upstream) {
   return frames;
 }
 
+void StreamRelay::ClientLeft() {
+  ctx_.outcome.error_code = "client_closed";
+  ctx_.outcome.error_message = "the client closed the connection mid-stream";
+  EstimateIfUnbilled();
+}
+
+// What ends the stream: the upstream's failure, or the shutdown cut that caused it.
+core::Error StreamRelay::FailureOf(core::Error error) const {
+  if (ctx_.http.cancelled == http::CancelReason::kShutdown) return CutError(ctx_.http.cancelled);
+  error.message = "stream interrupted after it started: " + error.message;
+  return error;
+}
+
 http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
   std::optional<providers::StreamEvent> event = std::move(first);
   std::optional<core::Error> failure;
@@ -76,8 +106,7 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
       break;
     }
     if (!frame->empty() && !co_await ctx_.writer.Write(*frame)) {
-      ctx_.record.error_code = "client_closed";
-      ctx_.record.error_message = "the client closed the connection mid-stream";
+      ClientLeft();
       co_return;
     }
     if (event->terminal) break;
@@ -88,13 +117,21 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
     }
     event = std::move(*next);
   }
+  if (ctx_.http.cancelled == http::CancelReason::kClientClosed) {
+    ClientLeft();
+    co_return;
+  }
   if (failure) {
-    ctx_.record.error_code = std::string(core::ErrcName(failure->code));
-    ctx_.record.error_message = "stream interrupted after it started: " + failure->message;
-    co_await ctx_.writer.Write(StreamErrorFrame(ctx_.request.dialect, *failure));
+    const core::Error error = FailureOf(std::move(*failure));
+    ctx_.outcome.error_code = ctx_.http.cancelled == http::CancelReason::kShutdown
+                                  ? std::string(CutCode(ctx_.http.cancelled))
+                                  : std::string(core::ErrcName(error.code));
+    ctx_.outcome.error_message = error.message;
+    EstimateIfUnbilled();
+    co_await ctx_.writer.Write(StreamErrorFrame(ctx_.request.dialect, error));
   }
   http::Headers trailers;
-  if (ctx_.cost) trailers.Add("x-switchyard-cost-usd", ctx_.cost->total.ToString());
+  if (auto cost = RequestCost(ctx_)) trailers.Add("x-switchyard-cost-usd", cost->ToString());
   co_await ctx_.writer.EndStream(trailers);
 }
 

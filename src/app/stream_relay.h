@@ -3,12 +3,14 @@
 //
 // On the way it (1) re-frames each upstream event into the client's dialect when the model
 // speaks another one (api::translate::StreamTranslator; one upstream event may become none or
-// several client events); (2) prices and records the usage block the gateway always asks for;
-// (3) shows the cost to the client: OpenAI clients get `usage.cost_usd` in the usage chunk when
-// they asked for usage (stream_options.include_usage) and no usage chunk otherwise, Anthropic
-// clients get `usage.cost_usd` in message_delta; (4) sends the cost as an HTTP trailer;
-// (5) turns a failure after the first byte into an error event in the client's dialect and
-// ends the stream: the model is never switched mid-answer.
+// several client events); (2) puts the usage block the gateway always asks for on the answering
+// attempt and prices it (the account stage); (3) shows the cost to the client: OpenAI clients get
+// `usage.cost_usd` in the usage chunk when they asked for usage (stream_options.include_usage)
+// and no usage chunk otherwise, Anthropic clients get `usage.cost_usd` in message_delta;
+// (4) sends the cost as an HTTP trailer; (5) turns a failure after the first byte into an error
+// event in the client's dialect and ends the stream: the model is never switched mid-answer;
+// (6) when the stream ends without the upstream's usage (the client left, the gateway shut down,
+// the upstream broke off) it records an estimate from what was relayed (EstimateUsage).
 #pragma once
 
 #include <memory>
@@ -25,11 +27,16 @@ namespace sy::app {
 class StreamRelay {
  public:
   // `upstream` is the dialect the model's provider speaks.
+  // REQUIRES: ctx.model is set and the answering attempt is ctx.attempts.back().
   StreamRelay(RequestContext& ctx, providers::EventStream& stream, core::Dialect upstream);
 
   // REQUIRES: the response head was sent. Returns after the last event, an upstream failure,
-  // or the client going away; the outcome is left in ctx.record.
+  // the client going away or a shutdown cut; the outcome is left in ctx.outcome and the usage
+  // (reported or estimated) on the answering attempt.
   http::Task<void> Run(providers::StreamEvent first);
+
+  // The client went away before the stream started: records it, with the estimated usage.
+  void ClientLeft();
 
   // The client-side bytes for one upstream event ("" when it maps to nothing), or the error
   // that ends the stream (an event that cannot be re-framed). Public for unit tests.
@@ -38,13 +45,18 @@ class StreamRelay {
  private:
   std::string FrameClientEvent(core::StreamEvent& event);
   std::string FrameOpenAiUsage(core::StreamEvent& event);
-  void Account(const core::Usage& usage);
-  void NoteFirstToken(const core::StreamEvent& event);
+  std::string CostText() const;
+  void Bill(const core::Usage& usage);
+  void NoteRelayed(const core::StreamEvent& event);
+  void EstimateIfUnbilled();
+  core::Error FailureOf(core::Error error) const;
 
   RequestContext& ctx_;
   providers::EventStream& stream_;
   std::unique_ptr<api::translate::StreamTranslator> translator_;  // null: same dialect
   std::vector<core::StreamEvent> translated_;
+  size_t relayed_deltas_ = 0;  // client events that carried generated content
+  size_t relayed_bytes_ = 0;   // the generated text and tool arguments in them
 };
 
 }  // namespace sy::app

@@ -5,6 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "app/pipeline.h"
+#include "tests/testutil/memory_ledger_sink.h"
 #include "tests/testutil/run_task.h"
 
 namespace sy::app {
@@ -18,7 +20,7 @@ class RecordingWriter final : public http::ResponseWriter {
   http::Task<bool> StartStream(int, const http::Headers&) override { co_return true; }
   http::Task<bool> Write(std::string_view data) override {
     writes.emplace_back(data);
-    co_return !client_gone;
+    co_return !client_gone && writes.size() < gone_after;
   }
   http::Task<bool> EndStream(const http::Headers& t) override {
     trailers = t;
@@ -31,6 +33,7 @@ class RecordingWriter final : public http::ResponseWriter {
   http::Headers trailers;
   bool ended = false;
   bool client_gone = false;
+  size_t gone_after = SIZE_MAX;  // writes after this many fail, as if the client left
 };
 
 class ScriptedStream final : public providers::EventStream {
@@ -72,12 +75,15 @@ constexpr const char* kUsage =
 
 class StreamRelayTest : public ::testing::Test {
  protected:
-  StreamRelayTest() : ctx_(http_, writer_) {
+  StreamRelayTest() : ctx_(http_, writer_, services_) {
     model_.id = "m";
     model_.price.standard.input = core::PricePerMTokens::FromMicro(140'000);   // 0.14
     model_.price.standard.output = core::PricePerMTokens::FromMicro(280'000);  // 0.28
     ctx_.model = &model_;
+    ctx_.attempts.push_back({&model_, failover::Outcome::kOk});
   }
+  std::string Cost() const { return RequestCost(ctx_).value_or(core::Money()).ToString(); }
+  const core::Usage& Billed() const { return *ctx_.attempts.back().usage; }
   void Relay(providers::StreamEvent first, core::Dialect upstream = core::Dialect::kOpenAiChat) {
     StreamRelay relay(ctx_, stream_, upstream);
     testutil::RunTask([&]() -> http::Task<bool> {
@@ -86,6 +92,13 @@ class StreamRelayTest : public ::testing::Test {
     }());
   }
 
+  std::shared_ptr<const catalog::Catalog> catalog_ =
+      *catalog::Catalog::Build(std::make_shared<const config::Config>());
+  ProviderSet providers_{{}};
+  failover::Health health_{{}, std::chrono::seconds(60)};
+  testutil::MemoryLedgerSink sink_;
+  core::SystemClock clock_;
+  Services services_{*catalog_, providers_, health_, sink_, clock_};
   http::ServerRequest http_;
   RecordingWriter writer_;
   RequestContext ctx_;
@@ -101,10 +114,11 @@ TEST_F(StreamRelayTest, StripsTheUsageChunkTheClientDidNotAskFor) {
   EXPECT_EQ(writer_.writes[0], std::string("data: ") + kContent + "\n\n");
   EXPECT_EQ(writer_.writes[1], "data: [DONE]\n\n");
   // 1M input at 0.14 + 2M output at 0.28 = 0.70, recorded and sent as a trailer.
-  EXPECT_EQ(ctx_.cost->total.ToString(), "0.7");
+  EXPECT_EQ(Cost(), "0.7");
   EXPECT_EQ(writer_.trailers.Get("x-switchyard-cost-usd"), "0.7");
-  EXPECT_EQ(ctx_.record.usage.output_tokens, 2'000'000);
-  EXPECT_TRUE(ctx_.record.ttft_ms.has_value());
+  EXPECT_EQ(Billed().output_tokens, 2'000'000);
+  EXPECT_FALSE(Billed().estimated);
+  EXPECT_TRUE(ctx_.outcome.ttft_ms.has_value());
 }
 
 TEST_F(StreamRelayTest, AddsTheCostToTheUsageChunkTheClientAskedFor) {
@@ -132,9 +146,12 @@ TEST_F(StreamRelayTest, AFailureMidStreamBecomesAnErrorEventAndNoSwitch) {
   ASSERT_EQ(writer_.writes.size(), 2u);
   auto error = json::parse(writer_.writes[1].substr(6));
   EXPECT_EQ(error.at("error").at("code").as_string(), "upstream_unavailable");
-  EXPECT_EQ(ctx_.record.error_code, "upstream_unavailable");
+  EXPECT_EQ(ctx_.outcome.error_code, "upstream_unavailable");
   EXPECT_TRUE(writer_.ended);
-  EXPECT_FALSE(ctx_.cost.has_value());
+  // The usage never came: estimated from what was relayed ("Hi": one delta, one token).
+  EXPECT_TRUE(Billed().estimated);
+  EXPECT_EQ(Billed().output_tokens, 1);
+  EXPECT_EQ(Cost(), "0.00000028");
 }
 
 TEST_F(StreamRelayTest, StopsReadingWhenTheClientGoesAway) {
@@ -142,8 +159,41 @@ TEST_F(StreamRelayTest, StopsReadingWhenTheClientGoesAway) {
   stream_.events.push_back(std::optional(Chunk(kContent)));
   Relay(Chunk(kContent));
   EXPECT_EQ(writer_.writes.size(), 1u);
-  EXPECT_EQ(ctx_.record.error_code, "client_closed");
+  EXPECT_EQ(ctx_.outcome.error_code, "client_closed");
   EXPECT_EQ(stream_.events.size(), 1u);
+}
+
+TEST_F(StreamRelayTest, AClientThatLeavesIsBilledForWhatWasRelayed) {
+  // Regression: a stream abandoned after 18 words was recorded with 0 output tokens and $0.
+  http_.body = std::string(400, 'p');  // ~100 prompt tokens
+  for (int i = 0; i < 17; ++i) {
+    stream_.events.push_back(std::optional(Chunk(
+        R"({"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" word"}}]})")));
+  }
+  writer_.gone_after = 18;
+  Relay(Chunk(kContent));
+  EXPECT_EQ(ctx_.outcome.error_code, "client_closed");
+  ASSERT_TRUE(ctx_.attempts.back().usage.has_value());
+  EXPECT_TRUE(Billed().estimated);
+  EXPECT_EQ(Billed().input_tokens, 100);
+  // 18 deltas were generated ("Hi" and 17 x " word", the last one's write failed): 87 bytes,
+  // so the larger estimate is 87 / 4 rounded up = 22 tokens.
+  EXPECT_EQ(Billed().output_tokens, 22);
+  // 100 x 0.14/M + 22 x 0.28/M = 0.000014 + 0.00000616
+  EXPECT_EQ(Cost(), "0.00002016");
+}
+
+TEST_F(StreamRelayTest, AShutdownCutEndsTheStreamWithAnErrorEventAndAnEstimate) {
+  http_.cancelled = http::CancelReason::kShutdown;
+  stream_.events.push_back(core::MakeError(core::Errc::kUpstreamUnavailable, "operation aborted"));
+  Relay(Chunk(kContent));
+  ASSERT_EQ(writer_.writes.size(), 2u);
+  auto error = json::parse(writer_.writes[1].substr(6));
+  EXPECT_NE(std::string(error.at("error").at("message").as_string()).find("shutting down"),
+            std::string::npos);
+  EXPECT_EQ(ctx_.outcome.error_code, "shutdown");
+  EXPECT_TRUE(Billed().estimated);
+  EXPECT_TRUE(writer_.ended);
 }
 
 providers::StreamEvent AnthropicEvent(std::string data) {
@@ -191,7 +241,7 @@ TEST_F(StreamRelayTest, AnthropicClientsGetAnErrorEventWhenTheStreamBreaks) {
   auto error = json::parse(writer_.writes[1].substr(writer_.writes[1].find("data: ") + 6));
   EXPECT_EQ(error.at("type").as_string(), "error");
   EXPECT_EQ(error.at("error").at("type").as_string(), "api_error");
-  EXPECT_EQ(ctx_.record.error_code, "upstream_unavailable");
+  EXPECT_EQ(ctx_.outcome.error_code, "upstream_unavailable");
 }
 
 TEST_F(StreamRelayTest, TranslatesAnOpenAiUpstreamForAnAnthropicClient) {
@@ -207,8 +257,8 @@ TEST_F(StreamRelayTest, TranslatesAnOpenAiUpstreamForAnAnthropicClient) {
   }
   EXPECT_EQ(all.find("[DONE]"), std::string::npos);
   EXPECT_NE(all.find(R"("cost_usd":"0.7")"), std::string::npos) << all;
-  EXPECT_EQ(ctx_.cost->total.ToString(), "0.7");
-  EXPECT_TRUE(ctx_.record.ttft_ms.has_value());
+  EXPECT_EQ(Cost(), "0.7");
+  EXPECT_TRUE(ctx_.outcome.ttft_ms.has_value());
 }
 
 TEST_F(StreamRelayTest, AnUpstreamEventThatCannotBeReframedEndsTheStreamWithAnError) {
@@ -224,7 +274,7 @@ TEST_F(StreamRelayTest, AnUpstreamEventThatCannotBeReframedEndsTheStreamWithAnEr
       core::Dialect::kOpenAiChat);
   ASSERT_FALSE(writer_.writes.empty());
   EXPECT_EQ(writer_.writes.back().rfind("event: error\n", 0), 0u) << writer_.writes.back();
-  EXPECT_EQ(ctx_.record.error_code, "upstream_unavailable");
+  EXPECT_EQ(ctx_.outcome.error_code, "upstream_unavailable");
   EXPECT_TRUE(writer_.ended);
 }
 

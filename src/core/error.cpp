@@ -18,6 +18,8 @@ std::string_view ErrcName(Errc code) {
       return "request_timeout";
     case Errc::kRateLimited:
       return "rate_limited";
+    case Errc::kOverloaded:
+      return "overloaded";
     case Errc::kBudgetExceeded:
       return "budget_exceeded";
     case Errc::kUpstreamTimeout:

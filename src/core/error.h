@@ -22,6 +22,8 @@ enum class Errc {
   kPayloadTooLarge,      // body or headers over their limits
   kRequestTimeout,       // the client was too slow sending its request
   kRateLimited,          // an upstream (or we) said 429 / overloaded
+  kOverloaded,           // the gateway itself is at a limit (connections, buffered bodies) or
+                         // shutting down: 503, retry later
   kBudgetExceeded,       // spend limit reached
   kUpstreamTimeout,      // an upstream did not answer in time
   kUpstreamUnavailable,  // connection refused/reset, 5xx, malformed upstream answer

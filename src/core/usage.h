@@ -19,6 +19,10 @@ struct Usage {
   int64_t reasoning_tokens = 0;
   // False when the upstream sent no usage block (the cost is then unknown, recorded as such).
   bool reported = false;
+  // True when the upstream's usage never arrived (the client left, the gateway shut down, the
+  // stream broke) and the gateway estimated the tokens from what it sent and relayed
+  // (app::EstimateUsage; docs/cost.md). The provider bills such tokens all the same.
+  bool estimated = false;
 };
 
 }  // namespace sy::core

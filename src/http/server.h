@@ -35,6 +35,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
 };
 
+// Why the server cancelled a running handler (ServerRequest::cancelled).
+enum class CancelReason { kNone, kClientClosed, kShutdown };
+
 struct ServerRequest {
   std::string method;
   std::string target;  // path and query, as sent
@@ -47,6 +50,8 @@ struct ServerRequest {
   std::optional<core::Error> read_error;
   // The worker's upstream client, for calls made while serving this request.
   Client* client = nullptr;
+  // Set by the server before it cancels the operation the handler is awaiting.
+  CancelReason cancelled = CancelReason::kNone;
 
   std::string_view Path() const;   // target without the query
   std::string_view Query() const;  // what follows the '?', "" when there is none

@@ -28,6 +28,8 @@ Mapping MappingFor(const core::Error& e) {
       return {e.param == "headers" ? 431 : 413, "request_too_large"};
     case Errc::kRequestTimeout:
       return {408, "timeout_error"};
+    case Errc::kOverloaded:
+      return {503, "overloaded_error"};
     case Errc::kRateLimited:
     case Errc::kBudgetExceeded:  // Anthropic has no quota type; the message tells them apart
       return {429, "rate_limit_error"};

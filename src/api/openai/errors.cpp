@@ -32,6 +32,8 @@ Mapping MappingFor(const core::Error& e) {
       return {408, "invalid_request_error", "request_timeout"};
     case Errc::kRateLimited:
       return {429, "rate_limit_error", "rate_limit_exceeded"};
+    case Errc::kOverloaded:
+      return {503, "server_error", "overloaded"};
     case Errc::kBudgetExceeded:
       return {429, "insufficient_quota", "insufficient_quota"};
     case Errc::kUpstreamTimeout:

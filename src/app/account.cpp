@@ -1,0 +1,36 @@
+// The account stage: the one place a cost is computed.
+#include "app/pipeline.h"
+
+namespace sy::app {
+namespace {
+
+int64_t CeilQuarter(size_t bytes) { return static_cast<int64_t>((bytes + 3) / 4); }
+
+}  // namespace
+
+void Account(RequestContext& ctx) {
+  for (auto& attempt : ctx.attempts) {
+    if (!attempt.usage || attempt.cost) continue;
+    attempt.cost =
+        catalog::ComputeCost(attempt.model->price, *attempt.usage, ctx.request.received_at);
+  }
+}
+
+std::optional<core::Money> RequestCost(const RequestContext& ctx) {
+  std::optional<core::Money> total;
+  for (const auto& attempt : ctx.attempts) {
+    if (!attempt.cost) continue;
+    total = total.value_or(core::Money()) + attempt.cost->total;
+  }
+  return total;
+}
+
+core::Usage EstimateUsage(size_t prompt_bytes, size_t relayed_deltas, size_t relayed_bytes) {
+  core::Usage usage;
+  usage.estimated = true;
+  usage.input_tokens = CeilQuarter(prompt_bytes);
+  usage.output_tokens = std::max(static_cast<int64_t>(relayed_deltas), CeilQuarter(relayed_bytes));
+  return usage;
+}
+
+}  // namespace sy::app

@@ -1,0 +1,89 @@
+// The encode stage: the answer, the stream or the failure in the client's dialect.
+#include <algorithm>
+
+#include "app/dialect.h"
+#include "app/pipeline.h"
+#include "app/pipeline_internal.h"
+#include "app/response_headers.h"
+#include "app/stream_relay.h"
+
+namespace sy::app {
+namespace {
+
+http::Headers JsonHeaders() {
+  http::Headers h;
+  h.Add("content-type", "application/json");
+  return h;
+}
+
+// Whole seconds, rounded up, never more than the longest cool-down the gateway keeps.
+std::string RetryAfterSeconds(std::chrono::milliseconds wait, std::chrono::milliseconds cap) {
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(std::min(wait, cap)).count();
+  return std::to_string(std::max<int64_t>(1, seconds));
+}
+
+}  // namespace
+
+http::Task<void> EncodeAnswer(RequestContext& ctx, providers::Completion& completion) {
+  ctx.outcome.status = 200;
+  http::Headers headers = JsonHeaders();
+  AddSwitchyardHeaders(ctx, headers);
+  co_await ctx.writer.Send(200, headers, std::move(completion.body));
+}
+
+http::Task<void> EncodeStream(RequestContext& ctx, Answer& answer) {
+  ctx.outcome.status = 200;
+  http::Headers headers;
+  headers.Add("content-type", "text/event-stream");
+  headers.Add("cache-control", "no-cache");
+  headers.Add("trailer", "x-switchyard-cost-usd");
+  AddSwitchyardHeaders(ctx, headers);
+  StreamRelay relay(ctx, *answer.stream, ctx.services.providers.For(*ctx.model)->dialect());
+  if (!co_await ctx.writer.StartStream(200, headers)) {
+    relay.ClientLeft();
+    co_return;
+  }
+  co_await relay.Run(std::move(*answer.first));
+}
+
+http::Task<void> EncodeFailure(RequestContext& ctx, const core::Error& error) {
+  ctx.outcome.error_code = std::string(core::ErrcName(error.code));
+  ctx.outcome.error_message = error.message;
+  auto encoded = EncodeError(ctx.request.dialect, error);
+  ctx.outcome.status = encoded.status;
+  http::Headers headers = JsonHeaders();
+  AddSwitchyardHeaders(ctx, headers);
+  if (error.retry_after && error.code == core::Errc::kRateLimited) {
+    headers.Add(
+        "retry-after",
+        RetryAfterSeconds(*error.retry_after, ctx.services.catalog.config().failover.max_cooldown));
+  }
+  co_await ctx.writer.Send(encoded.status, headers, std::move(encoded.body));
+}
+
+std::string_view CutCode(http::CancelReason reason) {
+  return reason == http::CancelReason::kShutdown ? "shutdown" : "client_closed";
+}
+
+core::Error CutError(http::CancelReason reason) {
+  if (reason == http::CancelReason::kShutdown) {
+    return core::MakeError(core::Errc::kOverloaded,
+                           "the gateway is shutting down and cut this request after its grace "
+                           "period; send it again");
+  }
+  return core::MakeError(core::Errc::kInvalidRequest,
+                         "the client closed the connection before the answer was sent");
+}
+
+http::Task<void> EncodeCut(RequestContext& ctx) {
+  const auto reason = ctx.http.cancelled;
+  if (reason == http::CancelReason::kShutdown) {
+    co_await EncodeFailure(ctx, CutError(reason));
+  } else {
+    ctx.outcome.status = 499;  // nginx's "client closed request": nothing was sent
+    ctx.outcome.error_message = CutError(reason).message;
+  }
+  ctx.outcome.error_code = std::string(CutCode(reason));
+}
+
+}  // namespace sy::app

@@ -1,0 +1,98 @@
+// The execute stage: the attempt chain over the route's candidates, one provider call each.
+#include "api/translate/translate.h"
+#include "app/pipeline.h"
+#include "app/pipeline_internal.h"
+
+namespace sy::app {
+namespace {
+
+failover::ChainOptions ChainOptionsFor(const RequestContext& ctx) {
+  const auto& config = ctx.services.catalog.config().failover;
+  failover::ChainOptions options;
+  options.deadline = std::chrono::steady_clock::now() + config.total_deadline;
+  options.max_attempts = config.max_attempts;
+  options.max_retry_after = config.max_retry_after;
+  const auto* http = &ctx.http;
+  options.stopped = [http] { return http->cancelled != http::CancelReason::kNone; };
+  return options;
+}
+
+core::Error NoAdapter(const config::ModelConfig& model) {
+  return core::MakeError(
+      core::Errc::kUpstreamUnavailable,
+      "model " + model.id + ": provider " + model.provider + " has no adapter in this build");
+}
+
+int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// The first event is read inside the attempt: until a byte reaches the client, a failing model
+// can still be swapped for the next candidate.
+http::Task<core::Result<Answer>> OpenStream(providers::Provider& provider,
+                                            const providers::Call& call) {
+  auto stream = co_await provider.Stream(call);
+  if (!stream) co_return std::move(stream).error();
+  auto first = co_await (*stream)->Next();
+  if (!first) co_return std::move(first).error();
+  if (!*first) co_return core::MakeError(core::Errc::kUpstreamUnavailable, "empty stream");
+  Answer answer;
+  answer.stream = std::move(*stream);
+  answer.first = std::move(**first);
+  co_return answer;
+}
+
+// A complete answer, translated into the client's dialect inside the attempt: an answer that
+// cannot be re-framed fails over, and what the upstream billed for it stays on the attempt.
+http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Provider& provider,
+                                             const providers::Call& call,
+                                             failover::Attempt& attempt) {
+  auto completion = co_await provider.Complete(call);
+  if (!completion) co_return std::move(completion).error();
+  attempt.usage = completion->usage;
+  const core::Dialect upstream = provider.dialect();
+  if (upstream != ctx.request.dialect) {
+    auto translated = api::translate::TranslateResponse(upstream, ctx.request.dialect,
+                                                        completion->json, completion->usage,
+                                                        {UnixSeconds(ctx.request.received_at)});
+    if (!translated) co_return std::move(translated).error();
+    completion->body = std::move(*translated);
+  }
+  Answer answer;
+  answer.completion = std::move(*completion);
+  co_return answer;
+}
+
+http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const config::ModelConfig& model,
+                                           failover::Attempt& attempt,
+                                           std::chrono::steady_clock::time_point deadline) {
+  auto* provider = ctx.services.providers.For(model);
+  if (!provider) co_return NoAdapter(model);
+  const providers::Call call{ctx.request, BodyIn(ctx, provider->dialect()), model, *ctx.http.client,
+                             deadline};
+  auto answer = ctx.request.stream ? co_await OpenStream(*provider, call)
+                                   : co_await FetchAnswer(ctx, *provider, call, attempt);
+  if (!answer && ctx.http.cancelled != http::CancelReason::kNone) {
+    // Cut while the upstream was working on it: it bills the prompt at least.
+    if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, 0);
+    co_return CutError(ctx.http.cancelled);
+  }
+  co_return answer;
+}
+
+}  // namespace
+
+http::Task<core::Result<Answer>> Execute(RequestContext& ctx) {
+  const auto options = ChainOptionsFor(ctx);
+  failover::AttemptFn<Answer> attempt = [&](const config::ModelConfig& model,
+                                            failover::Attempt& record) {
+    return AttemptOn(ctx, model, record, options.deadline);
+  };
+  auto outcome = co_await failover::RunChain(ctx.candidates, options, ctx.services.health,
+                                             ctx.attempts, attempt);
+  if (!outcome.result) co_return std::move(outcome.result).error();
+  ctx.model = outcome.model;
+  co_return std::move(outcome.result);
+}
+
+}  // namespace sy::app

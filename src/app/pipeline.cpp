@@ -1,0 +1,125 @@
+// Generate, and the two synchronous front stages: decode and route.
+#include "app/pipeline.h"
+
+#include <algorithm>
+
+#include "api/anthropic/decode.h"
+#include "api/openai/decode.h"
+#include "api/translate/translate.h"
+#include "app/pipeline_internal.h"
+#include "core/text.h"
+
+namespace sy::app {
+namespace {
+
+constexpr size_t kMaxTaskIdBytes = 128;
+
+// x-switchyard-task-id must be short printable ASCII: it lands in headers, logs and the ledger.
+core::Status ReadTaskId(const http::ServerRequest& http, core::Request& request) {
+  const std::string_view task = http.headers.Get("x-switchyard-task-id");
+  const bool printable =
+      std::all_of(task.begin(), task.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+  if (task.size() > kMaxTaskIdBytes || !printable) {
+    return core::InvalidParam("x-switchyard-task-id",
+                              "x-switchyard-task-id must be 1-128 printable ASCII characters "
+                              "without spaces");
+  }
+  request.task_id = std::string(task);
+  return {};
+}
+
+// Anthropic clients switch on beta features with anthropic-beta; an Anthropic upstream needs it.
+void ReadDialectHeaders(const http::ServerRequest& http, core::Request& request) {
+  if (request.dialect != core::Dialect::kAnthropicMessages) return;
+  for (const auto& h : http.headers) {
+    if (http::EqualsIgnoreCase(h.name, "anthropic-beta")) {
+      request.dialect_headers.emplace_back("anthropic-beta", core::ClipForEcho(h.value, 1024));
+    }
+  }
+}
+
+const core::Result<boost::json::object>& BodyFor(RequestContext& ctx, core::Dialect dialect) {
+  auto it = ctx.translated_bodies.find(dialect);
+  if (it == ctx.translated_bodies.end()) {
+    it = ctx.translated_bodies
+             .emplace(dialect, api::translate::TranslateRequest(ctx.request.dialect, dialect,
+                                                                ctx.request.body,
+                                                                ctx.request.body.storage()))
+             .first;
+  }
+  return it->second;
+}
+
+}  // namespace
+
+core::Error UnknownModel(std::string_view name) {
+  auto e = core::MakeError(core::Errc::kNotFound,
+                           "The model '" + core::ClipForEcho(name) +
+                               "' does not exist. GET /v1/models lists the models and aliases "
+                               "this gateway serves.");
+  e.param = "model";
+  return e;
+}
+
+core::Status Decode(RequestContext& ctx) {
+  // The task id first: a request rejected for its body still belongs to its task's spend.
+  if (auto s = ReadTaskId(ctx.http, ctx.request); !s) return s;
+  const int64_t depth = ctx.services.catalog.config().server.max_json_depth;
+  auto decoded = ctx.request.dialect == core::Dialect::kAnthropicMessages
+                     ? api::anthropic::DecodeMessagesRequest(ctx.http.body, depth, ctx.request)
+                     : api::openai::DecodeChatRequest(ctx.http.body, depth, ctx.request);
+  if (!decoded) return decoded;
+  ReadDialectHeaders(ctx.http, ctx.request);
+  return {};
+}
+
+core::Status ChooseRoute(RequestContext& ctx) {
+  auto route = ctx.services.catalog.Resolve(ctx.request.model);
+  if (!route) return UnknownModel(ctx.request.model);
+  ctx.route = *route;
+  std::optional<core::Error> refusal;
+  for (const auto* model : ctx.route->candidates) {
+    const auto* provider = ctx.services.providers.For(*model);
+    if (provider && provider->dialect() != ctx.request.dialect) {
+      const auto& body = BodyFor(ctx, provider->dialect());
+      if (!body) {
+        // Not sent: the request uses something this model's API cannot express.
+        failover::Attempt skip{model, failover::Outcome::kSkipped, body.error()};
+        ctx.attempts.push_back(std::move(skip));
+        if (!refusal) refusal = body.error();
+        continue;
+      }
+    }
+    ctx.candidates.push_back(model);
+  }
+  if (ctx.candidates.empty()) return *refusal;
+  return {};
+}
+
+const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect) {
+  return dialect == ctx.request.dialect ? ctx.request.body : *BodyFor(ctx, dialect);
+}
+
+http::Task<void> Generate(RequestContext& ctx) {
+  core::Status front = Decode(ctx);
+  if (front) front = ChooseRoute(ctx);
+  if (!front) {
+    co_await EncodeFailure(ctx, front.error());
+    co_return;
+  }
+  auto answer = co_await Execute(ctx);
+  Account(ctx);
+  if (!answer) {
+    if (ctx.http.cancelled != http::CancelReason::kNone) {
+      co_await EncodeCut(ctx);
+    } else {
+      co_await EncodeFailure(ctx, answer.error());
+    }
+  } else if (answer->completion) {
+    co_await EncodeAnswer(ctx, *answer->completion);
+  } else {
+    co_await EncodeStream(ctx, *answer);
+  }
+}
+
+}  // namespace sy::app

@@ -1,0 +1,63 @@
+// The gateway's request pipeline for the generation endpoints (/v1/chat/completions and
+// /v1/messages): stage functions over one RequestContext, in this order (docs/architecture.md):
+//
+//   Decode -> ChooseRoute -> Execute -> Account -> Encode{Answer,Stream,Failure} -> Record
+//
+// Each stage reads and writes only the context and the collaborators in ctx.services; none keeps
+// state of its own. Decode and ChooseRoute are synchronous and do no I/O. Record runs for every
+// request whatever ended it (a failure, the client leaving, a shutdown cut, an exception).
+//
+// Thread-safety: a context belongs to one request on one worker.
+#pragma once
+
+#include "app/context.h"
+#include "core/result.h"
+#include "core/usage.h"
+#include "http/task.h"
+
+namespace sy::app {
+
+// decode: reads the client's headers and body into ctx.request (dialect, model, body in its
+// arena, stream flags, task id). Fails with the error to answer (kInvalidRequest naming the
+// parameter).
+core::Status Decode(RequestContext& ctx);
+
+// route: the model or alias -> ctx.route and ctx.candidates, the candidates whose API can express
+// the request (the others are recorded as skipped attempts). Fails with kNotFound for an unknown
+// model, or with the first translation refusal when no candidate can express the request.
+core::Status ChooseRoute(RequestContext& ctx);
+
+// execute: the attempt chain over ctx.candidates (failover::RunChain), every attempt recorded in
+// ctx.attempts with what it billed. On success sets ctx.model and returns the answer (a JSON
+// answer translated into the client's dialect, or a stream opened with its first event read).
+// Fails with the chain's error; when the server cancelled the request (client gone, shutdown
+// cut) the attempt that was cut carries an estimated usage and the error says why.
+http::Task<core::Result<Answer>> Execute(RequestContext& ctx);
+
+// account: prices every attempt that has a usage and no cost yet (catalog::ComputeCost at the
+// request's received_at: the one place cost is computed). The request's cost is the sum.
+void Account(RequestContext& ctx);
+// The request's cost so far: the sum of its attempts' costs, nullopt when none was priced.
+std::optional<core::Money> RequestCost(const RequestContext& ctx);
+
+// The usage of a call whose upstream usage never arrived: input tokens from the size of the
+// prompt sent, output tokens from what was relayed (the larger of the number of content deltas
+// and a quarter of their bytes, the usual characters-per-token of English text). Marked
+// estimated; docs/cost.md.
+core::Usage EstimateUsage(size_t prompt_bytes, size_t relayed_deltas, size_t relayed_bytes);
+
+// encode: the answer, the stream (relayed event by event) or the failure, in the client's
+// dialect with the x-switchyard-* headers; fills ctx.outcome.
+http::Task<void> EncodeAnswer(RequestContext& ctx, providers::Completion& completion);
+http::Task<void> EncodeStream(RequestContext& ctx, Answer& answer);
+http::Task<void> EncodeFailure(RequestContext& ctx, const core::Error& error);
+
+// record: the ledger record, filled from the context in this one place (client-supplied and
+// upstream text clipped, so a row has a size bound), appended to ctx.services.sink.
+void Record(RequestContext& ctx);
+
+// Decode, route, execute, account and encode for one generation request. The caller records
+// (Gateway::Handle does, for every request, whatever ended it).
+http::Task<void> Generate(RequestContext& ctx);
+
+}  // namespace sy::app

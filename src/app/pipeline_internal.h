@@ -1,0 +1,27 @@
+// Pieces the pipeline's stage files share. Internal to app/.
+#pragma once
+
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "app/context.h"
+#include "core/error.h"
+#include "http/task.h"
+
+namespace sy::app {
+
+// kNotFound for `model`, its name clipped for echoing.
+core::Error UnknownModel(std::string_view name);
+
+// The request body in `dialect`. REQUIRES: ChooseRoute found the request expressible in it.
+const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect);
+
+// The server cancelled the request (ctx.http.cancelled): "client_closed" (status 499, nothing
+// sent: nobody is listening) or "shutdown" (503 in the client's dialect, or the dialect's error
+// event when the stream had started).
+std::string_view CutCode(http::CancelReason reason);
+core::Error CutError(http::CancelReason reason);
+http::Task<void> EncodeCut(RequestContext& ctx);
+
+}  // namespace sy::app

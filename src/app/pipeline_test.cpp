@@ -1,0 +1,164 @@
+// The pure stages: account (cost per attempt, the request's sum), the usage estimate, and the
+// record filled from a context, table-style over hand-built contexts.
+#include "app/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/testutil/memory_ledger_sink.h"
+
+namespace sy::app {
+namespace {
+
+// A clock pinned at 12:00 UTC: the standard price lists apply.
+class FixedClock final : public core::Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override {
+    return std::chrono::sys_days(std::chrono::year{2026} / 12 / 1) + std::chrono::hours(12);
+  }
+};
+
+core::Usage Tokens(int64_t input, int64_t output) {
+  core::Usage u;
+  u.reported = true;
+  u.input_tokens = input;
+  u.output_tokens = output;
+  return u;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  PipelineTest() : ctx_(http_, writer_, services_) {
+    flash_.id = "deepseek-v4-flash";
+    flash_.provider = "deepseek";
+    flash_.price.standard.input = core::PricePerMTokens::FromMicro(140'000);   // 0.14
+    flash_.price.standard.output = core::PricePerMTokens::FromMicro(280'000);  // 0.28
+    gpt_.id = "gpt-5.5";
+    gpt_.provider = "openai";
+    gpt_.price.standard.input = core::PricePerMTokens::FromMicro(5'000'000);    // 5.00
+    gpt_.price.standard.output = core::PricePerMTokens::FromMicro(30'000'000);  // 30.00
+    ctx_.request.received_at = clock_.Now();
+    ctx_.request.id = "req_1";
+  }
+
+  failover::Attempt& Add(const config::ModelConfig& model, failover::Outcome outcome,
+                         std::optional<core::Usage> usage = std::nullopt) {
+    failover::Attempt a{&model, outcome};
+    a.usage = usage;
+    if (outcome != failover::Outcome::kOk)
+      a.error = core::MakeError(core::Errc::kUpstreamUnavailable, "x");
+    ctx_.attempts.push_back(a);
+    return ctx_.attempts.back();
+  }
+
+  ledger::Record Recorded() {
+    Record(ctx_);
+    auto records = sink_.Records();
+    EXPECT_EQ(records.size(), 1u);
+    return records.empty() ? ledger::Record{} : records.back();
+  }
+
+  std::shared_ptr<const catalog::Catalog> catalog_ =
+      *catalog::Catalog::Build(std::make_shared<const config::Config>());
+  ProviderSet providers_{{}};
+  failover::Health health_{{}, std::chrono::seconds(60)};
+  testutil::MemoryLedgerSink sink_;
+  FixedClock clock_;
+  Services services_{*catalog_, providers_, health_, sink_, clock_};
+  http::ServerRequest http_;
+  class NullWriter final : public http::ResponseWriter {
+   public:
+    http::Task<bool> Send(int, const http::Headers&, std::string) override { co_return true; }
+    http::Task<bool> StartStream(int, const http::Headers&) override { co_return true; }
+    http::Task<bool> Write(std::string_view) override { co_return true; }
+    http::Task<bool> EndStream(const http::Headers&) override { co_return true; }
+    bool started() const override { return false; }
+  } writer_;
+  RequestContext ctx_;
+  config::ModelConfig flash_, gpt_;
+};
+
+TEST_F(PipelineTest, AccountPricesEveryBilledAttemptAndTheRequestCostsTheirSum) {
+  // An answer that could not be translated was billed, then gpt-5.5 answered.
+  Add(flash_, failover::Outcome::kFailed, Tokens(1'000, 500));
+  Add(gpt_, failover::Outcome::kSkipped);
+  Add(gpt_, failover::Outcome::kOk, Tokens(1'000, 200));
+  Account(ctx_);
+  // 1000 x 0.14/M + 500 x 0.28/M = 0.00014 + 0.00014
+  EXPECT_EQ(ctx_.attempts[0].cost->total.ToString(), "0.00028");
+  EXPECT_FALSE(ctx_.attempts[1].cost.has_value());
+  // 1000 x 5/M + 200 x 30/M = 0.005 + 0.006
+  EXPECT_EQ(ctx_.attempts[2].cost->total.ToString(), "0.011");
+  EXPECT_EQ(RequestCost(ctx_)->ToString(), "0.01128");
+}
+
+TEST_F(PipelineTest, NoBilledAttemptMeansNoCost) {
+  Add(flash_, failover::Outcome::kFailed);
+  Account(ctx_);
+  EXPECT_FALSE(RequestCost(ctx_).has_value());
+}
+
+TEST_F(PipelineTest, EstimateUsage) {
+  struct Case {
+    size_t prompt_bytes, deltas, bytes;
+    int64_t input, output;
+  } cases[] = {
+      {0, 0, 0, 0, 0},     {1, 0, 0, 1, 0},    {400, 0, 0, 100, 0},
+      {401, 0, 0, 101, 0}, {0, 18, 40, 0, 18},  // one delta per token beats 40/4
+      {0, 3, 400, 0, 100},                      // long deltas: a quarter of the bytes
+  };
+  for (const auto& c : cases) {
+    const auto u = EstimateUsage(c.prompt_bytes, c.deltas, c.bytes);
+    EXPECT_EQ(u.input_tokens, c.input) << c.prompt_bytes;
+    EXPECT_EQ(u.output_tokens, c.output) << c.deltas << " " << c.bytes;
+    EXPECT_TRUE(u.estimated);
+    EXPECT_FALSE(u.reported);
+  }
+}
+
+TEST_F(PipelineTest, TheRecordIsFilledFromTheContextWithEveryAttempt) {
+  Add(flash_, failover::Outcome::kFailed, Tokens(1'000, 500));
+  auto& skipped = Add(gpt_, failover::Outcome::kSkipped);
+  skipped.error = core::MakeError(core::Errc::kRateLimited, "skipped: cooling down");
+  Add(gpt_, failover::Outcome::kOk, Tokens(1'000, 200));
+  ctx_.model = &gpt_;
+  ctx_.outcome.status = 200;
+  ctx_.request.model = "economy";
+  Account(ctx_);
+  const auto r = Recorded();
+  EXPECT_EQ(r.request_id, "req_1");
+  EXPECT_EQ(r.chosen_model, "gpt-5.5");
+  EXPECT_EQ(r.provider, "openai");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.cost.ToString(), "0.01128");
+  EXPECT_EQ(r.usage.input_tokens, 2'000);
+  EXPECT_EQ(r.usage.output_tokens, 700);
+  EXPECT_EQ(r.price_list, "standard");
+  ASSERT_EQ(r.attempts.size(), 3u);
+  EXPECT_EQ(r.attempts[0].outcome, "failed");
+  EXPECT_EQ(r.attempts[0].error_code, "upstream_unavailable");
+  EXPECT_EQ(r.attempts[0].cost.ToString(), "0.00028");
+  EXPECT_EQ(r.attempts[1].outcome, "skipped");
+  EXPECT_EQ(r.attempts[1].error_code, "skipped");
+  EXPECT_EQ(r.attempts[2].outcome, "ok");
+  EXPECT_EQ(r.attempts[2].http_status, 200);
+  EXPECT_EQ(r.attempts[2].usage.output_tokens, 200);
+  EXPECT_EQ(r.started_at_ms, 1'796'126'400'000);  // 2026-12-01T12:00:00Z, the pinned clock
+}
+
+TEST_F(PipelineTest, ARecordHasASizeBoundWhateverTheClientSent) {
+  // Regression: an 8 MiB model name landed twice in its ledger row.
+  ctx_.request.model = std::string(8 * 1024 * 1024, 'm');
+  http_.target = "/" + std::string(15'000, 'p');
+  ctx_.outcome.error_message = std::string(1 << 20, 'e');
+  Add(flash_, failover::Outcome::kFailed).error.message = std::string(1 << 20, 'u');
+  const auto r = Recorded();
+  const size_t bound = ledger::kMaxFieldBytes + 32;
+  EXPECT_LE(r.requested_model.size(), bound);
+  EXPECT_LE(r.endpoint.size(), bound);
+  EXPECT_LE(r.error_message.size(), bound);
+  EXPECT_LE(r.attempts[0].error_message.size(), bound);
+  EXPECT_NE(r.requested_model.find("[cut, 8388608 bytes]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sy::app

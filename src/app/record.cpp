@@ -1,0 +1,89 @@
+// The record stage: the ledger record, filled from the request context in this one place.
+#include "app/pipeline.h"
+#include "app/pipeline_internal.h"
+#include "core/text.h"
+
+namespace sy::app {
+namespace {
+
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+// Client-supplied or upstream text, bounded so that a row has a size bound.
+std::string Bounded(std::string_view text) {
+  return core::ClipForEcho(text, ledger::kMaxFieldBytes);
+}
+
+void AddUsage(core::Usage& sum, const core::Usage& u) {
+  sum.input_tokens += u.input_tokens;
+  sum.cached_input_tokens += u.cached_input_tokens;
+  sum.cache_write_input_tokens += u.cache_write_input_tokens;
+  sum.output_tokens += u.output_tokens;
+  sum.reasoning_tokens += u.reasoning_tokens;
+  sum.reported = sum.reported || u.reported;
+  sum.estimated = sum.estimated || u.estimated;
+}
+
+ledger::Attempt RecordAttempt(const failover::Attempt& a) {
+  ledger::Attempt out;
+  out.model = a.model->id;
+  out.provider = a.model->provider;
+  out.outcome = std::string(failover::OutcomeName(a.outcome));
+  if (a.outcome == failover::Outcome::kOk) {
+    out.http_status = 200;
+  } else {
+    out.http_status = a.error.upstream_status;
+    out.error_code = a.sent() ? std::string(core::ErrcName(a.error.code)) : "skipped";
+    out.error_message = Bounded(a.error.message);
+  }
+  out.latency_ms = a.latency.count();
+  if (a.usage) out.usage = *a.usage;
+  if (a.cost) out.cost = a.cost->total;
+  return out;
+}
+
+}  // namespace
+
+void Record(RequestContext& ctx) {
+  ledger::Record r;
+  const auto& req = ctx.request;
+  r.request_id = req.id;
+  r.started_at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(req.received_at.time_since_epoch())
+          .count();
+  r.tenant = req.tenant;
+  r.key_id = req.key_id;
+  r.task_id = req.task_id;  // bounded by the decode stage
+  r.dialect = std::string(core::DialectName(req.dialect));
+  r.endpoint = Bounded(ctx.http.Path());
+  r.requested_model = Bounded(req.model);
+  r.stream = req.stream;
+  if (ctx.route) r.route_reason = ctx.route->reason;
+  if (ctx.model) {
+    r.chosen_model = ctx.model->id;
+    r.provider = ctx.model->provider;
+  }
+  for (const auto& a : ctx.attempts) {
+    r.attempts.push_back(RecordAttempt(a));
+    if (a.outcome == failover::Outcome::kFailed && &a == &ctx.attempts.back() &&
+        ctx.http.cancelled != http::CancelReason::kNone) {
+      r.attempts.back().error_code = std::string(CutCode(ctx.http.cancelled));  // cut by us
+    }
+    if (a.usage) AddUsage(r.usage, *a.usage);
+    if (a.cost) {
+      r.cost += a.cost->total;
+      r.price_list = a.cost->price_list;  // the last priced attempt's: the answer's, if any
+    }
+  }
+  r.status = ctx.outcome.status;
+  r.error_code = ctx.outcome.error_code;
+  r.error_message = Bounded(ctx.outcome.error_message);
+  r.ttft_ms = ctx.outcome.ttft_ms;
+  r.latency_ms = MillisSince(ctx.started);
+  ctx.services.sink.Append(std::move(r));
+}
+
+}  // namespace sy::app
