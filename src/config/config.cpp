@@ -10,11 +10,13 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
 #include "config/detail/sections.h"
 #include "config/detail/yaml_reader.h"
+#include "core/secrets.h"
 
 namespace sy::config {
 namespace {
@@ -82,7 +84,103 @@ core::Error SyntaxError(std::string_view source, const YAML::Exception& e) {
   return core::MakeError(core::Errc::kInvalidRequest, message + ": " + e.msg);
 }
 
+// A scalar that ${NAME} substitution changed: the text as written and what it became, and the
+// values of the variables it used.
+struct Substituted {
+  std::string raw;
+  std::string value;
+  std::vector<std::string> env_values;
+};
+
+// The ${NAME} names in `text`, skipping "$$" escapes (SubstituteEnv's grammar).
+std::vector<std::string_view> EnvNames(std::string_view text) {
+  std::vector<std::string_view> names;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] != '$') continue;
+    if (text[i + 1] == '$') {
+      ++i;
+    } else if (text[i + 1] == '{') {
+      const size_t close = text.find('}', i + 2);
+      if (close == std::string_view::npos) break;
+      names.push_back(text.substr(i + 2, close - i - 2));
+      i = close;
+    }
+  }
+  return names;
+}
+
+// Every scalar under `node` (keys included) that substitution changes. Depth-bounded against
+// alias cycles.
+void CollectSubstituted(const YAML::Node& node, EnvLookup env, int depth,
+                        std::vector<Substituted>& out) {
+  if (depth > 64 || !node.IsDefined()) return;
+  if (node.IsScalar()) {
+    const std::string& raw = node.Scalar();
+    if (raw.find('$') == std::string::npos) return;
+    auto value = detail::SubstituteEnv(raw, "", env);
+    if (!value || *value == raw) return;
+    Substituted s{raw, std::move(*value), {}};
+    for (std::string_view name : EnvNames(raw)) {
+      if (auto v = env(name)) s.env_values.push_back(std::move(*v));
+    }
+    out.push_back(std::move(s));
+  } else if (node.IsMap()) {
+    for (const auto& entry : node) {
+      CollectSubstituted(entry.first, env, depth + 1, out);
+      CollectSubstituted(entry.second, env, depth + 1, out);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) CollectSubstituted(item, env, depth + 1, out);
+  }
+}
+
+void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+// Whether `text` holds a fragment of `value` long enough to matter (8 bytes), as a message cut
+// by Quote would.
+bool HoldsFragment(std::string_view text, std::string_view value) {
+  constexpr size_t kFragment = 8;
+  if (value.size() < kFragment) return false;
+  for (size_t i = 0; i + kFragment <= value.size(); ++i) {
+    if (text.find(value.substr(i, kFragment)) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// `error` without any value that ${NAME} substitution produced (see ParseConfig).
+core::Error WithoutSubstitutedValues(core::Error error, const YAML::Node& root, EnvLookup env,
+                                     const Config& config) {
+  std::vector<Substituted> substituted;
+  CollectSubstituted(root, env, 0, substituted);
+  std::vector<std::string> secrets = SecretValues(config);
+  for (const Substituted& s : substituted) {
+    ReplaceAll(error.message, detail::Quote(s.value), detail::Quote(s.raw));
+    secrets.insert(secrets.end(), s.env_values.begin(), s.env_values.end());
+  }
+  const core::SecretScrubber scrubber(secrets);
+  scrubber.ScrubError(error);
+  for (const std::string& secret : secrets) {
+    if (!HoldsFragment(error.message, secret)) continue;
+    error.message = (error.param.empty() ? std::string("config") : error.param) +
+                    ": invalid value (not shown: it holds an environment variable's value)";
+    break;
+  }
+  return error;
+}
+
 }  // namespace
+
+std::vector<std::string> SecretValues(const Config& config) {
+  std::vector<std::string> out;
+  for (const ProviderConfig& p : config.providers) {
+    if (!p.api_key.empty()) out.push_back(p.api_key);
+  }
+  return out;
+}
 
 std::optional<std::string> RealEnv(std::string_view name) {
   // getenv is safe here: configuration loads before any thread that could call setenv.
@@ -93,15 +191,20 @@ std::optional<std::string> RealEnv(std::string_view name) {
 
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source, EnvLookup env) {
   Config config;
+  YAML::Node root;
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml));
-    if (auto status = ReadRoot(root, source, env, config); !status) return status.error();
+    root = YAML::Load(std::string(yaml));
+    if (auto status = ReadRoot(root, source, env, config); !status) {
+      return WithoutSubstitutedValues(status.error(), root, env, config);
+    }
   } catch (const YAML::Exception& e) {
     return SyntaxError(source, e);
   } catch (const std::exception& e) {
     return core::MakeError(core::Errc::kInvalidRequest, std::string(source) + ": " + e.what());
   }
-  if (auto status = ValidateConfig(config); !status) return status.error();
+  if (auto status = ValidateConfig(config); !status) {
+    return WithoutSubstitutedValues(status.error(), root, env, config);
+  }
   return config;
 }
 

@@ -132,7 +132,10 @@ std::optional<std::string> RealEnv(std::string_view name);
 // Every string value may use ${NAME}, replaced by the variable's value from `env` (an unset
 // variable is an error; "$$" is a literal "$"). Keys, numbers, booleans and prices are not
 // substituted. api_key is read from `env` under the name api_key_env; its value never appears in
-// any message.
+// any message. Nor does any substituted value, which may be a secret put in the wrong place
+// (base_url: "${OPENAI_API_KEY}"): a message quotes such a scalar as written in the YAML
+// ("${OPENAI_API_KEY}"), and any other trace of a variable's value is "[redacted]" or, for a
+// fragment of one, replaces the message by "<path>: invalid value (not shown: ...)".
 // On failure: kInvalidRequest with the first error found; then ValidateConfig runs on the result.
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source,
                                  EnvLookup env = &RealEnv);
@@ -147,6 +150,10 @@ core::Status ValidateConfig(const Config& config);
 // is named like a model. Fails with kInvalidRequest, e.g. `aliases.economy[1]: unknown model
 // "kimi-k3"`. Catalog::Build calls it.
 core::Status CheckReferences(const Config& config);
+
+// The secret values `config` holds, for core::SecretScrubber: every provider's resolved api_key
+// (later also client keys and the admin token). Empty values are left out; order is unspecified.
+std::vector<std::string> SecretValues(const Config& config);
 
 // Reads and parses a file. Fails with kNotFound when it can't be read.
 core::Result<Config> LoadConfigFile(const std::string& path, EnvLookup env = &RealEnv);

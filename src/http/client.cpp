@@ -1,6 +1,7 @@
 #include "http/client.h"
 
 #include <array>
+#include <cerrno>
 #include <map>
 #include <variant>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+#include <sys/socket.h>
 
 #include "http/detail/client_internal.h"
 #include "http/detail/wire.h"
@@ -95,11 +97,22 @@ core::Error ErrorFrom(const beast::error_code& ec, std::string_view during) {
           std::string(during) + (timeout ? "" : ": " + ec.message()));
 }
 
-bool IsStaleConnection(const beast::error_code& ec) {
-  return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
-         ec == net::ssl::error::stream_truncated;
+// Whether an idle pooled connection may carry a new request, checked without blocking: the
+// upstream has not closed it (recv peeks 0 bytes) and has sent nothing since the last response
+// (unsolicited bytes, such as a TLS close_notify, leave no message boundary to reuse it at).
+// For TLS the TCP socket is peeked: any TLS record arriving while idle disqualifies it.
+bool IsReusable(Connection& conn) {
+  if (conn.buffer.size() != 0) return false;
+  char byte = 0;
+  const ssize_t n = ::recv(conn.tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
+
+// How far a request got on a connection.
+struct ExchangeResult {
+  beast::error_code ec;
+  size_t bytes_written = 0;
+};
 
 class AsioClient;
 
@@ -135,8 +148,13 @@ class AsioClient final : public Client {
                                                  request.headers, request.body.size());
     const std::array<net::const_buffer, 2> message{net::buffer(head), net::buffer(request.body)};
 
-    for (int attempt = 0;; ++attempt) {
-      auto conn = TakeIdle(PoolKey(*target, request.tls));
+    // One resend at most, and only of a request that provably never reached the upstream: its
+    // write on a reused connection failed before a single byte was accepted. Once bytes went
+    // out, the upstream may have processed (and billed) the request, so a reset or EOF before
+    // the response head is a failed attempt like any other.
+    bool may_resend = true;
+    for (;;) {
+      auto conn = may_resend ? TakeIdle(PoolKey(*target, request.tls)) : nullptr;
       const bool reused = conn != nullptr;
       if (!conn) {
         auto fresh = co_await Connect(*target, request);
@@ -145,14 +163,18 @@ class AsioClient final : public Client {
       }
       auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
       parser->body_limit(boost::none);  // callers bound what they keep (ReadAll)
-      auto ec = co_await Exchange(*conn, message, *parser, request);
-      if (!ec) {
+      const ExchangeResult result = co_await Exchange(*conn, message, *parser, request);
+      if (!result.ec) {
         co_return std::unique_ptr<ClientResponse>(
             new AsioResponse(*this, std::move(conn), std::move(parser), request));
       }
-      if (!(reused && attempt == 0 && IsStaleConnection(ec))) {
-        co_return ErrorFrom(ec, "while waiting for the response head");
+      const bool never_sent = result.bytes_written == 0 && result.ec != beast::error::timeout;
+      if (!(reused && may_resend && never_sent)) {
+        const bool sent = result.bytes_written == head.size() + request.body.size();
+        co_return ErrorFrom(
+            result.ec, sent ? "while waiting for the response head" : "while sending the request");
       }
+      may_resend = false;
     }
   }
 
@@ -168,25 +190,30 @@ class AsioClient final : public Client {
   }
 
  private:
+  // The most recently used idle connection that is still reusable; dead ones are dropped.
   std::unique_ptr<Connection> TakeIdle(const std::string& pool_key) {
     auto it = idle_.find(pool_key);
-    if (it == idle_.end() || it->second.empty()) return nullptr;
-    auto conn = std::move(it->second.back());
-    it->second.pop_back();
-    return conn;
+    if (it == idle_.end()) return nullptr;
+    auto& list = it->second;
+    while (!list.empty()) {
+      auto conn = std::move(list.back());
+      list.pop_back();
+      if (IsReusable(*conn)) return conn;
+    }
+    return nullptr;
   }
 
-  Task<beast::error_code> Exchange(Connection& conn, const std::array<net::const_buffer, 2>& msg,
-                                   bhttp::response_parser<bhttp::buffer_body>& parser,
-                                   const ClientRequest& request) {
+  Task<ExchangeResult> Exchange(Connection& conn, const std::array<net::const_buffer, 2>& msg,
+                                bhttp::response_parser<bhttp::buffer_body>& parser,
+                                const ClientRequest& request) {
     conn.Expire(request.first_byte_timeout, request.deadline);
     auto [wec, written] = co_await std::visit(
         [&](auto& s) { return net::async_write(s, msg, kUseTuple); }, conn.stream);
-    if (wec) co_return wec;
+    if (wec) co_return ExchangeResult{wec, written};
     auto [rec, read] = co_await std::visit(
         [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, parser, kUseTuple); },
         conn.stream);
-    co_return rec;
+    co_return ExchangeResult{rec, written};
   }
 
   Task<core::Result<std::unique_ptr<Connection>>> Connect(const Target& target,

@@ -55,8 +55,13 @@ class Client {
   virtual ~Client() = default;
   // Sends the request and waits for the response head (any status).
   // Fails with kUpstreamTimeout (connect or first byte), kUpstreamUnavailable (resolve, connect,
-  // TLS, reset), kInvalidRequest (bad URL). A reused keep-alive connection that turns out to be
-  // closed is retried once on a fresh connection before the request counts as failed.
+  // TLS, reset), kInvalidRequest (bad URL).
+  // A request is sent at most once to the upstream, since a provider may act on (and bill) a
+  // request whose answer was lost. Idle pooled connections are checked without blocking before
+  // reuse, and one the upstream closed (or sent unsolicited bytes on) is dropped for the next
+  // one or a fresh connection. A request is re-sent on a fresh connection only when writing it
+  // to a reused connection failed before a single byte was accepted. Once any byte went out, a
+  // reset or EOF before the response head fails the call with kUpstreamUnavailable.
   virtual Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) = 0;
   // Drops idle connections; later responses close their connections instead of returning them.
   virtual void Close() = 0;

@@ -1,13 +1,16 @@
 #include "ledger/sqlite_ledger.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <exception>
 #include <iterator>
 #include <optional>
 #include <utility>
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
@@ -35,8 +38,19 @@ core::Error WithPath(const std::string& path, core::Error error) {
   return error;
 }
 
+// The ledger holds request metadata and upstream error text, so a new file is readable by its
+// owner only: it is created here 0600 before SQLite opens it, and SQLite gives its -wal and
+// -shm files the database file's mode. An existing file keeps its mode (the operator's
+// choice). Any failure is left to SQLite's open, which reports it with the path.
+void CreateOwnerOnly(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
+
 // Opens the file read-write (creating it), WAL mode, synchronous=NORMAL, current schema.
 core::Result<detail::Db> OpenForWriting(const SqliteLedger::Options& options) {
+  CreateOwnerOnly(options.path);
   auto db = detail::Db::Open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!db) return std::move(db).error();
   sqlite3_busy_timeout(db->get(), static_cast<int>(options.busy_timeout.count()));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
@@ -274,6 +276,39 @@ TEST(SqliteLedgerTest, OpenUsesWalMode) {
   auto mode = db->QueryText("PRAGMA journal_mode");
   ASSERT_TRUE(mode.has_value());
   EXPECT_EQ(*mode, "wal");
+}
+
+// The permission bits of `path`, or -1 when it does not exist.
+int ModeOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 0777);
+}
+
+// Regression: the ledger (error text, request metadata) used to be created with the umask's
+// mode, typically world-readable 0644.
+TEST(SqliteLedgerTest, NewFileAndItsWalAreOwnerOnly) {
+  const mode_t umask_before = ::umask(022);  // the common default, which allows 0644
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path, .flush_interval = std::chrono::hours(1)});
+  ASSERT_NE(ledger, nullptr);
+  ledger->Append(MakeRecord(1));
+  ledger->Flush();
+  EXPECT_EQ(ModeOf(path), 0600);
+  EXPECT_EQ(ModeOf(path + "-wal"), 0600);
+  EXPECT_EQ(ModeOf(path + "-shm"), 0600);
+  ::umask(umask_before);
+}
+
+TEST(SqliteLedgerTest, ExistingFileKeepsItsMode) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  { std::ofstream create(path); }
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  auto ledger = OpenLedger({.path = path});
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_EQ(ModeOf(path), 0640);
 }
 
 TEST(SqliteLedgerTest, OpenFailsClearlyWhenTheFileCannotBeCreated) {

@@ -5,8 +5,6 @@
 namespace sy::providers {
 namespace {
 
-constexpr size_t kMaxDetailBytes = 2048;
-
 std::optional<std::chrono::milliseconds> RetryAfter(const http::Headers& headers) {
   auto parse = [](std::string_view text) -> std::optional<double> {
     double value = 0;
@@ -34,19 +32,34 @@ core::Errc CodeFor(int status) {
 
 }  // namespace
 
+std::string CutUtf8(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  constexpr std::string_view kMark = "...";
+  size_t keep = max_bytes > kMark.size() ? max_bytes - kMark.size() : 0;
+  // Back off over continuation bytes (10xxxxxx) to the start of the sequence that was cut.
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  std::string out(text.substr(0, keep));
+  out.append(kMark.substr(0, max_bytes - keep));
+  return out;
+}
+
 core::Error UpstreamError(int status, const http::Headers& headers, std::string_view provider,
-                          std::string message, std::string_view raw_body) {
+                          std::string_view message, std::string_view raw_body,
+                          const core::SecretScrubber& secrets) {
   core::Error e;
   e.code = CodeFor(status);
   e.upstream_status = status;
   e.retry_after = RetryAfter(headers);
-  e.upstream_detail = std::string(raw_body.substr(0, kMaxDetailBytes));
+  // Scrub before cutting: a cut through a key would leave a fragment no scrubber recognises.
+  // The raw body is bounded by the caller (kMaxErrorBytes, an SSE event's size).
+  e.upstream_detail = CutUtf8(secrets.Scrub(raw_body), kMaxUpstreamDetailBytes);
+  const std::string shown = CutUtf8(secrets.Scrub(message), kMaxUpstreamMessageBytes);
   std::string prefix = "provider " + std::string(provider) + " answered " + std::to_string(status);
   if (status == 401 || status == 403) {
     // The upstream is refusing the gateway's own credentials: not the client's business.
     e.message = prefix + ": the gateway's credentials for this provider were refused";
   } else {
-    e.message = message.empty() ? prefix : prefix + ": " + message;
+    e.message = shown.empty() ? prefix : prefix + ": " + shown;
   }
   return e;
 }

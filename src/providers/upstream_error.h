@@ -2,18 +2,32 @@
 // to protocol-neutral codes here once; each adapter only extracts its dialect's message.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "core/error.h"
+#include "core/secrets.h"
 #include "http/headers.h"
 
 namespace sy::providers {
 
-// `message` is the upstream's own error message when it sent one (safe to show: it is about
-// the request), else "". Reads retry-after / retry-after-ms from `headers`.
+inline constexpr size_t kMaxUpstreamMessageBytes = 512;
+inline constexpr size_t kMaxUpstreamDetailBytes = 2048;
+
+// `message` is the upstream's own error message when it sent one (it is about the request, so
+// it is shown to the client), else "". Reads retry-after / retry-after-ms from `headers`.
+// Upstream text is untrusted: `message` and `raw_body` are scrubbed of `secrets` (the adapter
+// passes its own provider's key, which a provider may echo) and then cut on a UTF-8 boundary,
+// to kMaxUpstreamMessageBytes and kMaxUpstreamDetailBytes, with "..." marking a cut. Scrubbing
+// comes first, so a cut never leaves a fragment of a key. 401/403 messages are replaced.
 core::Error UpstreamError(int status, const http::Headers& headers, std::string_view provider,
-                          std::string message, std::string_view raw_body);
+                          std::string_view message, std::string_view raw_body,
+                          const core::SecretScrubber& secrets);
+
+// `text` cut to at most `max_bytes` bytes without splitting a UTF-8 sequence, "..." appended
+// (within the bound) when anything was cut.
+std::string CutUtf8(std::string_view text, size_t max_bytes);
 
 // Malformed answers (bad JSON, broken streams) count as the upstream being unavailable.
 core::Error MalformedUpstream(std::string_view provider, std::string_view what);

@@ -60,8 +60,9 @@ std::optional<core::Usage> ParseAnthropicUsage(const json::value& usage) {
   return Normalise(*obj);
 }
 
-AnthropicEventDecoder::AnthropicEventDecoder(std::string provider)
-    : provider_(std::move(provider)) {}
+AnthropicEventDecoder::AnthropicEventDecoder(std::string provider,
+                                             std::shared_ptr<const core::SecretScrubber> secrets)
+    : provider_(std::move(provider)), secrets_(std::move(secrets)) {}
 
 core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse) {
   core::StreamEvent event;
@@ -92,7 +93,7 @@ core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse
   } else if (event.event == "error") {
     const http::Headers no_headers;  // the stream's headers came with its 200
     return UpstreamError(StatusFor(ErrorType(obj)), no_headers, provider_,
-                         detail::ErrorMessageOf(event.json), event.data);
+                         detail::ErrorMessageOf(event.json), event.data, *secrets_);
   }
   return event;
 }

@@ -9,6 +9,7 @@
 // Thread-safety: ParseAnthropicUsage is pure; a decoder belongs to one stream.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/result.h"
+#include "core/secrets.h"
 #include "core/stream_event.h"
 #include "core/usage.h"
 #include "http/sse.h"
@@ -43,13 +45,15 @@ std::optional<core::Usage> ParseAnthropicUsage(const boost::json::value& usage);
 // Every decoded event keeps the SSE event name and data as sent, and the parsed data as json.
 class AnthropicEventDecoder {
  public:
-  // `provider` names the provider in error messages.
-  explicit AnthropicEventDecoder(std::string provider);
+  // `provider` names the provider in error messages; `secrets` (never null) are scrubbed from
+  // an error event's text (UpstreamError).
+  AnthropicEventDecoder(std::string provider, std::shared_ptr<const core::SecretScrubber> secrets);
 
   core::Result<core::StreamEvent> Decode(http::SseEvent sse);
 
  private:
   std::string provider_;
+  std::shared_ptr<const core::SecretScrubber> secrets_;
   // The counters known so far, in Anthropic's own (not normalised) usage shape.
   boost::json::object usage_;
 };

@@ -7,6 +7,10 @@
 namespace sy::providers {
 namespace {
 
+std::shared_ptr<const core::SecretScrubber> NoSecrets() {
+  return std::make_shared<const core::SecretScrubber>();
+}
+
 http::SseEvent Sse(std::string name, std::string data) {
   return http::SseEvent{std::move(name), std::move(data)};
 }
@@ -19,7 +23,7 @@ constexpr const char* kMessageStart =
     R"("cache_read_input_tokens":2000,"output_tokens":1}}})";
 
 TEST(AnthropicEventDecoder, DecodesAFullStream) {
-  AnthropicEventDecoder decoder("anthropic");
+  AnthropicEventDecoder decoder("anthropic", NoSecrets());
   const std::vector<http::SseEvent> stream = {
       Sse("message_start", kMessageStart),
       Sse("content_block_start",
@@ -64,7 +68,7 @@ TEST(AnthropicEventDecoder, DecodesAFullStream) {
 }
 
 TEST(AnthropicEventDecoder, MessageDeltaThatRestatesInputCountsOverridesThem) {
-  AnthropicEventDecoder decoder("anthropic");
+  AnthropicEventDecoder decoder("anthropic", NoSecrets());
   ASSERT_TRUE(decoder.Decode(Sse("message_start", kMessageStart)).has_value());
   // Newer API versions restate the cumulative input and cache counts in message_delta (they
   // may grow, e.g. with server tools); a null counter is not a statement.
@@ -89,7 +93,7 @@ TEST(AnthropicEventDecoder, MessageDeltaThatRestatesInputCountsOverridesThem) {
 }
 
 TEST(AnthropicEventDecoder, MessageDeltaWithoutMessageStartUsageCountsWhatItStates) {
-  AnthropicEventDecoder decoder("anthropic");
+  AnthropicEventDecoder decoder("anthropic", NoSecrets());
   ASSERT_TRUE(
       decoder.Decode(Sse("message_start", R"({"type":"message_start","message":{"id":"m"}})"))
           .has_value());
@@ -115,7 +119,7 @@ TEST(AnthropicEventDecoder, ErrorEventsFailWithTheStatusTheirTypeImplies) {
       {"some_new_error", 500, core::Errc::kUpstreamUnavailable},
   };
   for (const auto& c : cases) {
-    AnthropicEventDecoder decoder("claude-eu");
+    AnthropicEventDecoder decoder("claude-eu", NoSecrets());
     ASSERT_TRUE(decoder.Decode(Sse("message_start", kMessageStart)).has_value());
     const std::string data = std::string(R"({"type":"error","error":{"type":")") + c.type +
                              R"(","message":"Things went wrong: )" + c.type + R"("}})";
@@ -131,8 +135,20 @@ TEST(AnthropicEventDecoder, ErrorEventsFailWithTheStatusTheirTypeImplies) {
   }
 }
 
+TEST(AnthropicEventDecoder, ErrorEventIsScrubbedOfTheProvidersKey) {
+  AnthropicEventDecoder decoder("anthropic",
+                                std::make_shared<const core::SecretScrubber>(
+                                    std::vector<std::string>{"sk-ant-api03-0123456789abcdef"}));
+  auto event = decoder.Decode(Sse(
+      "error",
+      R"({"type":"error","error":{"type":"api_error","message":"sk-ant-api03-0123456789abcdef"}})"));
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().message.find("sk-ant"), std::string::npos) << event.error().message;
+  EXPECT_EQ(event.error().upstream_detail.find("sk-ant"), std::string::npos);
+}
+
 TEST(AnthropicEventDecoder, ErrorEventWithoutDetailsIsStillA500) {
-  AnthropicEventDecoder decoder("anthropic");
+  AnthropicEventDecoder decoder("anthropic", NoSecrets());
   auto event = decoder.Decode(Sse("error", R"({"type":"error"})"));
   ASSERT_FALSE(event.has_value());
   EXPECT_EQ(event.error().upstream_status, 500);
@@ -147,7 +163,7 @@ TEST(AnthropicEventDecoder, TypeThatDisagreesWithTheEventNameIsMalformed) {
       Sse("ping", R"({"type":7})"),
   };
   for (const auto& sse : bad) {
-    AnthropicEventDecoder decoder("anthropic");
+    AnthropicEventDecoder decoder("anthropic", NoSecrets());
     auto event = decoder.Decode(sse);
     ASSERT_FALSE(event.has_value()) << sse.event << " " << sse.data;
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
@@ -158,7 +174,7 @@ TEST(AnthropicEventDecoder, TypeThatDisagreesWithTheEventNameIsMalformed) {
 
 TEST(AnthropicEventDecoder, DataThatIsNotAJsonObjectIsMalformed) {
   for (const char* data : {"", "not json", "[]", R"("message_stop")", "null", R"({"type":)"}) {
-    AnthropicEventDecoder decoder("anthropic");
+    AnthropicEventDecoder decoder("anthropic", NoSecrets());
     auto event = decoder.Decode(Sse("message_stop", data));
     ASSERT_FALSE(event.has_value()) << data;
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;

@@ -17,7 +17,7 @@ class AnthropicProvider final : public Provider {
 
   http::Task<core::Result<Completion>> Complete(const Call& call) override {
     http::ClientRequest request = BuildRequest(call);
-    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name);
+    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name, *secrets_);
     if (!out) co_return std::move(out);
     if (const auto* usage = out->json.get_object().if_contains("usage")) {
       if (auto parsed = ParseAnthropicUsage(*usage)) out->usage = *parsed;
@@ -27,10 +27,11 @@ class AnthropicProvider final : public Provider {
 
   http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) override {
     http::ClientRequest request = BuildRequest(call);
-    auto response = co_await detail::OpenEventStream(call.client, std::move(request), config_.name);
+    auto response =
+        co_await detail::OpenEventStream(call.client, std::move(request), config_.name, *secrets_);
     if (!response) co_return std::move(response).error();
     detail::SseDecoder decoder =
-        [state = AnthropicEventDecoder(config_.name)](http::SseEvent sse) mutable {
+        [state = AnthropicEventDecoder(config_.name, secrets_)](http::SseEvent sse) mutable {
           return state.Decode(std::move(sse));
         };
     co_return std::unique_ptr<EventStream>(std::make_unique<detail::SseEventStream>(
@@ -60,6 +61,9 @@ class AnthropicProvider final : public Provider {
 
   config::ProviderConfig config_;
   std::string url_;
+  // The provider's own key, scrubbed from upstream error text; shared with running streams.
+  std::shared_ptr<const core::SecretScrubber> secrets_ =
+      std::make_shared<const core::SecretScrubber>(std::vector<std::string>{config_.api_key});
 };
 
 }  // namespace

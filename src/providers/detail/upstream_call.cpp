@@ -67,20 +67,22 @@ std::optional<int64_t> TokenField(const json::object& usage, std::string_view na
 }
 
 http::Task<core::Error> ReadUpstreamError(http::ClientResponse& response,
-                                          const std::string& provider) {
+                                          const std::string& provider,
+                                          const core::SecretScrubber& secrets) {
   auto body = co_await response.ReadAll(kMaxErrorBytes);
   std::string text = body ? std::move(*body) : std::string();
   co_return UpstreamError(response.status(), response.headers(), provider, ErrorMessageOf(text),
-                          text);
+                          text, secrets);
 }
 
 http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::ClientRequest request,
-                                               const std::string& provider) {
+                                               const std::string& provider,
+                                               const core::SecretScrubber& secrets) {
   auto response = co_await client.Send(std::move(request));
   if (!response) co_return std::move(response).error();
   auto& res = **response;
   if (res.status() < 200 || res.status() >= 300) {
-    core::Error error = co_await ReadUpstreamError(res, provider);
+    core::Error error = co_await ReadUpstreamError(res, provider, secrets);
     co_return error;
   }
   auto body = co_await res.ReadAll(kMaxResponseBytes);
@@ -95,12 +97,13 @@ http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::Clien
 }
 
 http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(
-    http::Client& client, http::ClientRequest request, const std::string& provider) {
+    http::Client& client, http::ClientRequest request, const std::string& provider,
+    const core::SecretScrubber& secrets) {
   auto response = co_await client.Send(std::move(request));
   if (!response) co_return std::move(response).error();
   auto& res = **response;
   if (res.status() != 200) {
-    core::Error error = co_await ReadUpstreamError(res, provider);
+    core::Error error = co_await ReadUpstreamError(res, provider, secrets);
     co_return error;
   }
   if (res.headers().Get("content-type").find("text/event-stream") == std::string_view::npos) {

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "core/result.h"
+#include "core/secrets.h"
 #include "http/client.h"
 #include "http/sse.h"
 #include "http/task.h"
@@ -56,23 +57,27 @@ std::optional<int64_t> TokenField(const boost::json::object& usage, std::string_
 // Reads the (bounded) body of a non-2xx answer and turns it into UpstreamError with the
 // upstream's message, status and retry-after. A body that cannot be read still gives the
 // status-based error, without a message.
+// `secrets` (the provider's own key) are scrubbed from the message and detail.
 http::Task<core::Error> ReadUpstreamError(http::ClientResponse& response,
-                                          const std::string& provider);
+                                          const std::string& provider,
+                                          const core::SecretScrubber& secrets);
 
 // Sends `request` and reads its complete JSON answer. On success `body`, `json` (parsed in a
 // monotonic arena) and `content_type` are set; the caller reads `usage` from `json`.
 // Fails as http::Client::Send and ReadAll do (kMaxResponseBytes), with ReadUpstreamError for a
 // non-2xx status, and with MalformedUpstream when the body is not a JSON object.
-// `provider` must outlive the returned task.
+// `provider` and `secrets` must outlive the returned task.
 http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::ClientRequest request,
-                                               const std::string& provider);
+                                               const std::string& provider,
+                                               const core::SecretScrubber& secrets);
 
 // Sends a streamed request and returns the response once its head arrived with status 200 and
 // a text/event-stream content type. Fails as http::Client::Send does, with ReadUpstreamError
 // for any other status, and with MalformedUpstream for another content type.
-// `provider` must outlive the returned task.
+// `provider` and `secrets` must outlive the returned task.
 http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(
-    http::Client& client, http::ClientRequest request, const std::string& provider);
+    http::Client& client, http::ClientRequest request, const std::string& provider,
+    const core::SecretScrubber& secrets);
 
 // A dialect's decoding of one SSE event (see DecodeOpenAiEvent, AnthropicEventDecoder): the
 // event, marked terminal for the dialect's end-of-stream marker, or the error it carries.

@@ -8,7 +8,8 @@
 
 namespace sy::providers {
 
-core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::string_view provider) {
+core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::string_view provider,
+                                                  const core::SecretScrubber& secrets) {
   core::StreamEvent event;
   event.event = std::move(sse.event);
   event.data = std::move(sse.data);
@@ -22,7 +23,8 @@ core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::strin
   const auto& obj = event.json.get_object();
   if (const auto* err = obj.if_contains("error"); err && !err->is_null()) {
     const http::Headers no_headers;
-    return UpstreamError(500, no_headers, provider, detail::ErrorMessageOf(event.json), event.data);
+    return UpstreamError(500, no_headers, provider, detail::ErrorMessageOf(event.json), event.data,
+                         secrets);
   }
   if (const auto* usage = obj.if_contains("usage")) event.usage = ParseOpenAiUsage(*usage);
   return event;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/secrets.h"
 #include "core/stream_event.h"
 #include "http/sse.h"
 
@@ -15,7 +16,9 @@ namespace sy::providers {
 // a JSON object chunk -> json, and usage = ParseOpenAiUsage(chunk.usage) when present and not
 // null (whether the chunk also carries content or not); a chunk with a non-null "error" ->
 // UpstreamError(500, ...) with the upstream's message; anything else -> MalformedUpstream.
-// `provider` names the provider in error messages. `event` and `data` are kept as sent.
-core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::string_view provider);
+// `provider` names the provider in error messages; `secrets` are scrubbed from an error's text
+// (UpstreamError). `event` and `data` are kept as sent.
+core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::string_view provider,
+                                                  const core::SecretScrubber& secrets);
 
 }  // namespace sy::providers

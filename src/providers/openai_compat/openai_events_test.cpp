@@ -5,10 +5,12 @@
 namespace sy::providers {
 namespace {
 
+const core::SecretScrubber kNoSecrets;
+
 http::SseEvent Data(std::string data) { return http::SseEvent{"", std::move(data)}; }
 
 TEST(DecodeOpenAiEvent, DoneIsTheTerminalEventWithoutJson) {
-  auto event = DecodeOpenAiEvent(Data("[DONE]"), "openai");
+  auto event = DecodeOpenAiEvent(Data("[DONE]"), "openai", kNoSecrets);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_TRUE(event->terminal);
   EXPECT_TRUE(event->json.is_null());
@@ -19,7 +21,7 @@ TEST(DecodeOpenAiEvent, DoneIsTheTerminalEventWithoutJson) {
 TEST(DecodeOpenAiEvent, ContentChunkIsParsedAndKeptAsSent) {
   const std::string chunk =
       R"({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"}}]})";
-  auto event = DecodeOpenAiEvent(Data(chunk), "openai");
+  auto event = DecodeOpenAiEvent(Data(chunk), "openai", kNoSecrets);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_FALSE(event->terminal);
   EXPECT_EQ(event->data, chunk);
@@ -32,7 +34,7 @@ TEST(DecodeOpenAiEvent, UsageChunkCarriesTheUsage) {
       Data(R"({"id":"c1","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":30,)"
            R"("prompt_tokens_details":{"cached_tokens":64},)"
            R"("completion_tokens_details":{"reasoning_tokens":12}}})"),
-      "openai");
+      "openai", kNoSecrets);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   ASSERT_TRUE(event->usage.has_value());
   EXPECT_TRUE(event->usage->reported);
@@ -48,7 +50,7 @@ TEST(DecodeOpenAiEvent, UsageRidingOnAContentChunkIsRead) {
   auto event = DecodeOpenAiEvent(
       Data(R"({"choices":[{"index":0,"delta":{"content":"."},"finish_reason":"stop"}],)"
            R"("usage":{"prompt_tokens":7,"completion_tokens":2}})"),
-      "vllm");
+      "vllm", kNoSecrets);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   ASSERT_TRUE(event->usage.has_value());
   EXPECT_EQ(event->usage->input_tokens, 7);
@@ -57,14 +59,15 @@ TEST(DecodeOpenAiEvent, UsageRidingOnAContentChunkIsRead) {
 }
 
 TEST(DecodeOpenAiEvent, NullUsageIsNoUsage) {
-  auto event = DecodeOpenAiEvent(Data(R"({"choices":[],"usage":null})"), "openai");
+  auto event = DecodeOpenAiEvent(Data(R"({"choices":[],"usage":null})"), "openai", kNoSecrets);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_FALSE(event->usage.has_value());
 }
 
 TEST(DecodeOpenAiEvent, ErrorChunkFailsWithTheUpstreamMessage) {
   auto event = DecodeOpenAiEvent(
-      Data(R"({"error":{"message":"The server had an error","type":"server_error"}})"), "openai");
+      Data(R"({"error":{"message":"The server had an error","type":"server_error"}})"), "openai",
+      kNoSecrets);
   ASSERT_FALSE(event.has_value());
   EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
   EXPECT_EQ(event.error().upstream_status, 500);
@@ -73,14 +76,25 @@ TEST(DecodeOpenAiEvent, ErrorChunkFailsWithTheUpstreamMessage) {
   EXPECT_NE(event.error().upstream_detail.find("server_error"), std::string::npos);
 }
 
+TEST(DecodeOpenAiEvent, ErrorChunkIsScrubbedOfTheProvidersKey) {
+  const core::SecretScrubber secrets({"sk-live-0123456789abcdef"});
+  auto event =
+      DecodeOpenAiEvent(Data(R"({"error":{"message":"key sk-live-0123456789abcdef was revoked"}})"),
+                        "openai", secrets);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().message.find("sk-live"), std::string::npos) << event.error().message;
+  EXPECT_EQ(event.error().upstream_detail.find("sk-live"), std::string::npos);
+  EXPECT_NE(event.error().message.find("key [redacted] was revoked"), std::string::npos);
+}
+
 TEST(DecodeOpenAiEvent, NullErrorIsNotAnError) {
-  auto event = DecodeOpenAiEvent(Data(R"({"choices":[],"error":null})"), "openai");
+  auto event = DecodeOpenAiEvent(Data(R"({"choices":[],"error":null})"), "openai", kNoSecrets);
   EXPECT_TRUE(event.has_value());
 }
 
 TEST(DecodeOpenAiEvent, GarbageIsMalformed) {
   for (const char* data : {"not json", R"({"choices":[)", "[1,2]", "42", R"("text")", ""}) {
-    auto event = DecodeOpenAiEvent(Data(data), "openai");
+    auto event = DecodeOpenAiEvent(Data(data), "openai", kNoSecrets);
     ASSERT_FALSE(event.has_value()) << data;
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;
     EXPECT_EQ(event.error().upstream_status, 0) << data;

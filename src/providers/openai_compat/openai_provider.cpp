@@ -22,7 +22,7 @@ class OpenAiProvider final : public Provider {
 
   http::Task<core::Result<Completion>> Complete(const Call& call) override {
     http::ClientRequest request = BuildRequest(call);
-    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name);
+    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name, *secrets_);
     if (!out) co_return std::move(out);
     if (const auto* usage = out->json.get_object().if_contains("usage")) {
       if (auto parsed = ParseOpenAiUsage(*usage)) out->usage = *parsed;
@@ -32,10 +32,11 @@ class OpenAiProvider final : public Provider {
 
   http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) override {
     http::ClientRequest request = BuildRequest(call);
-    auto response = co_await detail::OpenEventStream(call.client, std::move(request), config_.name);
+    auto response =
+        co_await detail::OpenEventStream(call.client, std::move(request), config_.name, *secrets_);
     if (!response) co_return std::move(response).error();
-    detail::SseDecoder decoder = [provider = config_.name](http::SseEvent sse) {
-      return DecodeOpenAiEvent(std::move(sse), provider);
+    detail::SseDecoder decoder = [provider = config_.name, secrets = secrets_](http::SseEvent sse) {
+      return DecodeOpenAiEvent(std::move(sse), provider, *secrets);
     };
     co_return std::unique_ptr<EventStream>(std::make_unique<detail::SseEventStream>(
         std::move(*response), config_.name, std::move(decoder),
@@ -59,6 +60,9 @@ class OpenAiProvider final : public Provider {
 
   config::ProviderConfig config_;
   std::string url_;
+  // The provider's own key, scrubbed from upstream error text; shared with running streams.
+  std::shared_ptr<const core::SecretScrubber> secrets_ =
+      std::make_shared<const core::SecretScrubber>(std::vector<std::string>{config_.api_key});
 };
 
 }  // namespace

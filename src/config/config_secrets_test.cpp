@@ -1,0 +1,128 @@
+// Config error messages never show what ${NAME} substitution produced: such a value may be a
+// secret put in the wrong place. One test per position that quotes a value, with a key longer
+// than Quote's 60-character cut, so a partial leak is caught too.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+
+namespace sy::config {
+namespace {
+
+// 80 bytes; '-' makes it an invalid environment variable name, it is no URL and no host:port.
+constexpr std::string_view kLongSecret =
+    "sk-proj-Zx81kQ4mW7pLr2Tn9Bv6Hc3Jd5Fg0Ys1Ua8Ie4Ko7Mq2Wr6Et9Yu3Ip5As0Df2Gh8Jk1Lz4Xc7Vb";
+constexpr std::string_view kShortSecret = "k3y!";
+
+std::optional<std::string> SecretEnv(std::string_view name) {
+  if (name == "LONG_SECRET") return std::string(kLongSecret);
+  if (name == "SHORT_SECRET") return std::string(kShortSecret);
+  if (name == "UPSTREAM_KEY") return std::string(kLongSecret);
+  return std::nullopt;
+}
+
+constexpr std::string_view kProvider = R"(
+providers:
+  p: {kind: openai, base_url: "https://api.example.com/v1", api_key_env: UPSTREAM_KEY}
+)";
+constexpr std::string_view kModel = R"(
+models:
+  m:
+    provider: p
+    price: {input: "1", output: "2"}
+)";
+
+std::string WithProvider(std::string_view provider_fields) {
+  return "providers:\n  p: {kind: openai, base_url: \"https://api.example.com/v1\", " +
+         std::string(provider_fields) + "}\n" + std::string(kModel);
+}
+
+// The message of a config that must fail. Neither the value nor any 8-byte fragment of it may
+// appear in it.
+std::string ErrorOf(const std::string& yaml) {
+  auto config = ParseConfig(yaml, "t.yaml", &SecretEnv);
+  EXPECT_FALSE(config.has_value()) << yaml;
+  if (config) return "";
+  const std::string& message = config.error().message;
+  for (size_t i = 0; i + 8 <= kLongSecret.size(); ++i) {
+    EXPECT_EQ(message.find(kLongSecret.substr(i, 8)), std::string::npos) << message;
+  }
+  EXPECT_EQ(message.find(kShortSecret), std::string::npos) << message;
+  return message;
+}
+
+TEST(ConfigSecretsTest, ProviderPositionsQuoteTheYamlText) {
+  EXPECT_EQ(ErrorOf(std::string(kProvider) + "  q: {kind: openai, base_url: \"${LONG_SECRET}\"}\n" +
+                    std::string(kModel)),
+            "providers.q.base_url: \"${LONG_SECRET}\" is not an http:// or https:// URL");
+  EXPECT_EQ(ErrorOf(WithProvider("api_key_env: \"${LONG_SECRET}\"")),
+            "providers.p.api_key_env: \"${LONG_SECRET}\" is not a valid environment variable name");
+  EXPECT_EQ(ErrorOf("providers:\n  p: {kind: \"${LONG_SECRET}\", base_url: \"https://a.b\"}\n" +
+                    std::string(kModel)),
+            "providers.p.kind: unknown kind \"${LONG_SECRET}\" (expected openai or anthropic)");
+  EXPECT_EQ(ErrorOf(WithProvider("residency: [\"${LONG_SECRET}\", \"${LONG_SECRET}\"]")),
+            "providers.p.residency[1]: \"${LONG_SECRET}\" is listed twice");
+}
+
+TEST(ConfigSecretsTest, TrimmedBaseUrlFallsBackToAMessageWithoutTheValue) {
+  // base_url loses its trailing slash before validation, so the quote differs from the
+  // substituted text; the cut quote would show the key's first 60 bytes.
+  const std::string message = ErrorOf(
+      "providers:\n  p: {kind: openai, base_url: \"${LONG_SECRET}/\"}\n" + std::string(kModel));
+  EXPECT_EQ(message.rfind("providers.p.base_url: ", 0), 0u) << message;
+}
+
+TEST(ConfigSecretsTest, ServerAndModelPositions) {
+  EXPECT_EQ(ErrorOf(std::string(kProvider) + std::string(kModel) +
+                    "server: {listen: \"${LONG_SECRET}\"}\n"),
+            "server.listen: \"${LONG_SECRET}\" is not host:port (e.g. 127.0.0.1:8080)");
+  EXPECT_EQ(ErrorOf(std::string(kProvider) + std::string(kModel) +
+                    "server: {listen: \"${SHORT_SECRET}\"}\n"),
+            "server.listen: \"${SHORT_SECRET}\" is not host:port (e.g. 127.0.0.1:8080)");
+  EXPECT_EQ(ErrorOf(std::string(kProvider) + "models:\n  m:\n    provider: \"${LONG_SECRET}\"\n"
+                                             "    price: {input: \"1\", output: \"2\"}\n"),
+            "models.m.provider: unknown provider \"${LONG_SECRET}\"");
+  EXPECT_EQ(
+      ErrorOf(std::string(kProvider) + std::string(kModel) + "    tier: \"${LONG_SECRET}\"\n"),
+      "models.m.tier: unknown tier \"${LONG_SECRET}\" (expected frontier, standard or "
+      "economy)");
+  EXPECT_EQ(ErrorOf(std::string(kProvider) + std::string(kModel) +
+                    "    capabilities: [\"${LONG_SECRET}\"]\n"),
+            "models.m.capabilities[0]: unknown capability \"${LONG_SECRET}\" (expected tools, "
+            "json_schema, vision or reasoning)");
+  EXPECT_EQ(ErrorOf(std::string(kProvider) + std::string(kModel) +
+                    "aliases:\n  a: [\"${LONG_SECRET}\"]\n"),
+            "aliases.a[0]: unknown model \"${LONG_SECRET}\"");
+}
+
+TEST(ConfigSecretsTest, PriceWindowName) {
+  const std::string windows = R"(
+models:
+  m:
+    provider: p
+    price:
+      input: "1"
+      output: "2"
+      windows:
+        - {name: "${LONG_SECRET}", start: "01:00", end: "02:00", input: "1", output: "2"}
+        - {name: "${LONG_SECRET}", start: "03:00", end: "04:00", input: "1", output: "2"}
+)";
+  EXPECT_EQ(ErrorOf(std::string(kProvider) + windows),
+            "models.m.price.windows[1].name: duplicate window name \"${LONG_SECRET}\"");
+}
+
+TEST(ConfigSecretsTest, SecretValuesListsEveryResolvedApiKey) {
+  auto config =
+      ParseConfig(std::string(kProvider) + "  q: {kind: anthropic, base_url: \"https://a.b\"}\n" +
+                      std::string(kModel),
+                  "t.yaml", &SecretEnv);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(SecretValues(*config), std::vector<std::string>{std::string(kLongSecret)});
+}
+
+}  // namespace
+}  // namespace sy::config

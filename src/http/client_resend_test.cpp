@@ -1,0 +1,241 @@
+// Client::Send never sends a request twice: a scripted raw TCP upstream on 127.0.0.1:0 counts
+// every complete request it reads, on the test thread's io_context next to the client.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "http/client.h"
+#include "http/detail/client_internal.h"
+
+namespace sy::http {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
+// Upper bound for a whole test; reached only when something is broken.
+constexpr std::chrono::milliseconds kLimit = 10s;
+
+// What the upstream does after reading request number n (1-based, over all connections).
+enum class Action {
+  kAnswer,          // 200 "ok", keep-alive
+  kAnswerAndClose,  // 200 "ok" claiming keep-alive, then a plain close (FIN) while idle
+  kAnswerAndJunk,   // 200 "ok" followed by bytes that are no response, then stays open
+  kReset,           // no answer: RST (SO_LINGER 0 + close)
+};
+
+// A raw HTTP/1.1 upstream that runs a script and counts what it reads.
+class Upstream {
+ public:
+  Upstream(net::io_context& ioc, std::function<Action(int)> script)
+      : ioc_(ioc),
+        acceptor_(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)),
+        script_(std::move(script)),
+        closed_signal_(ioc, std::chrono::steady_clock::time_point::max()) {
+    net::co_spawn(ioc_, Accept(), net::detached);
+  }
+  ~Upstream() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  }
+
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/v1/x";
+  }
+  int requests() const { return requests_; }
+  int connections() const { return connections_; }
+
+  // Returns once the upstream closed a connection after answering (kAnswerAndClose).
+  Task<void> WaitClosedIdle() {
+    if (!closed_idle_) co_await closed_signal_.async_wait(kUseTuple);
+  }
+
+ private:
+  Task<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(kUseTuple);
+      if (ec) co_return;
+      ++connections_;
+      net::co_spawn(ioc_, Serve(std::move(socket)), net::detached);
+    }
+  }
+
+  // Reads one request (head and content-length body); false when the connection ended.
+  static Task<bool> ReadRequest(tcp::socket& socket, std::string& buffer) {
+    auto [ec, head_bytes] =
+        co_await net::async_read_until(socket, net::dynamic_buffer(buffer), "\r\n\r\n", kUseTuple);
+    if (ec) co_return false;
+    size_t body_bytes = 0;
+    const std::string head = buffer.substr(0, head_bytes);
+    if (auto at = head.find("content-length: "); at != std::string::npos) {
+      body_bytes = std::stoul(head.substr(at + 16));
+    } else if (at = head.find("Content-Length: "); at != std::string::npos) {
+      body_bytes = std::stoul(head.substr(at + 16));
+    }
+    if (buffer.size() < head_bytes + body_bytes) {
+      auto [rec, n] = co_await net::async_read(
+          socket, net::dynamic_buffer(buffer),
+          net::transfer_exactly(head_bytes + body_bytes - buffer.size()), kUseTuple);
+      if (rec) co_return false;
+    }
+    buffer.erase(0, head_bytes + body_bytes);
+    co_return true;
+  }
+
+  Task<void> Serve(tcp::socket socket) {
+    std::string buffer;
+    static const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    while (co_await ReadRequest(socket, buffer)) {
+      switch (script_(++requests_)) {
+        case Action::kAnswer:
+          co_await net::async_write(socket, net::buffer(kOk), kUseTuple);
+          break;
+        case Action::kAnswerAndClose:
+          co_await net::async_write(socket, net::buffer(kOk), kUseTuple);
+          socket.close();
+          closed_idle_ = true;
+          closed_signal_.cancel();
+          co_return;
+        case Action::kAnswerAndJunk: {
+          const std::string junk = kOk + "HTTP/1.1 200 OK\r\n";
+          co_await net::async_write(socket, net::buffer(junk), kUseTuple);
+          break;
+        }
+        case Action::kReset:
+          socket.set_option(net::socket_base::linger(true, 0));
+          socket.close();
+          co_return;
+      }
+    }
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  std::function<Action(int)> script_;
+  int requests_ = 0;
+  int connections_ = 0;
+  bool closed_idle_ = false;
+  net::steady_timer closed_signal_;
+};
+
+struct Outcome {
+  std::optional<core::Error> error;
+  int status = 0;
+  std::string body;
+};
+
+// A POST with a body, read to its end so that a keep-alive connection returns to the pool.
+Task<Outcome> Post(Client& client, const std::string& url) {
+  ClientRequest request;
+  request.url = url;
+  request.body = R"({"model":"m"})";
+  request.first_byte_timeout = 5s;
+  Outcome out;
+  auto response = co_await client.Send(std::move(request));
+  if (!response) {
+    out.error = response.error();
+    co_return out;
+  }
+  out.status = (*response)->status();
+  auto body = co_await (*response)->ReadAll(1024);
+  if (!body) {
+    out.error = body.error();
+  } else {
+    out.body = *body;
+  }
+  co_return out;
+}
+
+// The client and the upstream share the test thread's io_context. Members are destroyed
+// upstream first, then the io_context (and the coroutine frames in it), then the client.
+class ClientResendTest : public ::testing::Test {
+ protected:
+  ~ClientResendTest() override { client_->Close(); }
+
+  // Runs `fn` to completion on the loop; false when that takes longer than kLimit.
+  bool Run(std::function<Task<void>()> fn) {
+    bool done = false;
+    net::co_spawn(ioc_, fn(), [&](std::exception_ptr e) {
+      done = true;
+      ioc_.stop();
+      if (e) ADD_FAILURE() << "client coroutine threw";
+    });
+    ioc_.run_for(kLimit);
+    return done;
+  }
+
+  std::unique_ptr<Client> client_;
+  net::io_context ioc_;
+  std::optional<Upstream> upstream_;
+
+  void SetUp() override { client_ = detail::MakeClient(ioc_); }
+};
+
+// Regression: a reused connection reset after the upstream read the whole request used to be
+// retried on a fresh connection, so the upstream saw (and could bill) the request twice.
+TEST_F(ClientResendTest, ResetAfterTheRequestWasReadIsNotResent) {
+  upstream_.emplace(ioc_, [](int n) { return n == 2 ? Action::kReset : Action::kAnswer; });
+  Outcome first;
+  Outcome second;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    first = co_await Post(*client_, upstream_->url());
+    second = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_FALSE(first.error) << first.error->message;
+  EXPECT_EQ(first.body, "ok");
+  ASSERT_TRUE(second.error);
+  EXPECT_EQ(second.error->code, core::Errc::kUpstreamUnavailable);
+  EXPECT_EQ(upstream_->requests(), 2);
+  EXPECT_EQ(upstream_->connections(), 1);
+}
+
+TEST_F(ClientResendTest, ConnectionClosedWhileIdleIsReplacedBeforeSending) {
+  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kAnswerAndClose : Action::kAnswer; });
+  Outcome first;
+  Outcome second;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    first = co_await Post(*client_, upstream_->url());
+    co_await upstream_->WaitClosedIdle();
+    second = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_FALSE(first.error) << first.error->message;
+  ASSERT_FALSE(second.error) << second.error->message;
+  EXPECT_EQ(second.body, "ok");
+  EXPECT_EQ(upstream_->requests(), 2);  // each request read once, on its own connection
+  EXPECT_EQ(upstream_->connections(), 2);
+}
+
+TEST_F(ClientResendTest, ConnectionWithUnsolicitedBytesIsNotReused) {
+  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kAnswerAndJunk : Action::kAnswer; });
+  Outcome first;
+  Outcome second;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    first = co_await Post(*client_, upstream_->url());
+    second = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_FALSE(first.error) << first.error->message;
+  ASSERT_FALSE(second.error) << second.error->message;
+  EXPECT_EQ(second.body, "ok");
+  EXPECT_EQ(upstream_->requests(), 2);
+  EXPECT_EQ(upstream_->connections(), 2);
+}
+
+}  // namespace
+}  // namespace sy::http
