@@ -1,6 +1,6 @@
 // api::translate::TranslateResponse, both directions, on any JSON value an upstream could send:
 // it must never throw, crash or leak, refuses only with kUpstreamUnavailable, and what it
-// returns is one JSON object.
+// returns is one JSON object. The billed usage is read from the input's usage block.
 #include <cstddef>
 #include <cstdint>
 
@@ -8,19 +8,14 @@
 
 #include "api/translate/translate.h"
 #include "fuzz_check.h"
+#include "fuzz_usage.h"
 
 namespace {
 
 using sy::core::Dialect;
 
 void Translate(Dialect from, Dialect to, const boost::json::value& upstream) {
-  sy::core::Usage usage;
-  usage.input_tokens = 120;
-  usage.cached_input_tokens = 100;
-  usage.cache_write_input_tokens = 10;
-  usage.output_tokens = 7;
-  usage.reasoning_tokens = 2;
-  usage.reported = true;
+  const auto usage = sy::fuzz::UsageOf(upstream);
   const auto out = sy::api::translate::TranslateResponse(from, to, upstream, usage, {1700000000});
   if (!out) {
     sy::fuzz::Check(out.error().code == sy::core::Errc::kUpstreamUnavailable,

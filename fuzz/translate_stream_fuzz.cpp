@@ -3,7 +3,8 @@
 // events by http::SseParser and decoded roughly as the provider adapters do: "[DONE]" and
 // message_stop are terminal, the data is parsed as JSON (events whose data is not JSON are
 // dropped, as a provider refuses them before any translator sees them), and an event with a
-// usage block carries a billed usage. Every event is fed to both translators.
+// usage block (or named message_delta) carries a billed usage read from it (fuzz_usage.h). Every
+// event is fed to both translators.
 //
 // Properties: no throw, crash or leak; refusals are kUpstreamUnavailable; every client event's
 // data is its JSON serialized (Anthropic: its name is its type); at most one terminal event,
@@ -17,6 +18,7 @@
 
 #include "api/translate/translate.h"
 #include "fuzz_check.h"
+#include "fuzz_usage.h"
 #include "http/sse.h"
 
 namespace {
@@ -35,16 +37,6 @@ struct Side {
   bool ended = false;  // the client saw its terminal event
 };
 
-sy::core::Usage BilledUsage() {
-  sy::core::Usage usage;
-  usage.input_tokens = 50;
-  usage.cached_input_tokens = 20;
-  usage.cache_write_input_tokens = 5;
-  usage.output_tokens = 9;
-  usage.reported = true;
-  return usage;
-}
-
 bool Decode(sy::http::SseEvent sse, StreamEvent& out) {
   out.event = std::move(sse.event);
   out.data = std::move(sse.data);
@@ -56,7 +48,8 @@ bool Decode(sy::http::SseEvent sse, StreamEvent& out) {
   out.json = json::parse(out.data, ec);
   if (ec) return false;
   const auto* obj = out.json.if_object();
-  if (out.event == "message_delta" || (obj && obj->contains("usage"))) out.usage = BilledUsage();
+  if (out.event == "message_delta" || (obj && obj->contains("usage")))
+    out.usage = sy::fuzz::UsageOf(out.json);
   out.terminal = out.event == "message_stop";
   return true;
 }
