@@ -84,9 +84,9 @@ for t in "${targets[@]}"; do
   log=$work/$t/log
   echo "== fuzz_$t: ${seconds}s, $(find "$corpus" -type f | wc -l) inputs in the corpus"
   if "$build/fuzz_$t" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=2048 -timeout=10 \
-      -print_final_stats=1 -artifact_prefix="$work/$t/artifacts/" -dict="$work/$t/dict" "$corpus" \
+      -artifact_prefix="$work/$t/artifacts/" -dict="$work/$t/dict" "$corpus" \
       >"$log" 2>&1; then
-    grep -E '^stat::number_of_executed_units' "$log" | sed 's/^stat::/   /' || true
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | sed 's/^/   /' || true
   else
     failed+=("$t")
     tail -n 60 "$log"
