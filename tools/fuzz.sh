@@ -26,7 +26,7 @@ while (($#)); do
     --target) targets+=("$2"); shift 2 ;;
     --corpus) corpus_root=$(realpath -m "$2"); shift 2 ;;
     --build-only) build_only=1; shift ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
