@@ -13,6 +13,9 @@ build_packages=(
 test_packages=(
   libgtest-dev libgmock-dev clang-format sqlite3 curl ca-certificates
   nginx-light wrk
+  # tools/fuzz.sh: clang++ with libFuzzer (-fsanitize=fuzzer: libclang_rt.fuzzer and
+  # FuzzedDataProvider.h are in libclang-rt-14-dev) and llvm-symbolizer for its stack traces.
+  clang libclang-rt-14-dev llvm
 )
 
 packages=("${build_packages[@]}")

@@ -1,17 +1,36 @@
 #include "api/translate/usage_json.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 namespace sy::api::translate {
+namespace {
 
 namespace json = boost::json;
+
+// An upstream may report any non-negative int64 count (the provider adapters accept them all),
+// so the sums saturate instead of overflowing, as catalog/cost.cpp does.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+int64_t SaturatingSub(int64_t a, int64_t b) {
+  int64_t difference = 0;
+  if (!__builtin_sub_overflow(a, b, &difference)) return difference;
+  return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+}  // namespace
 
 json::object OpenAiUsageJson(const core::Usage& usage, json::storage_ptr sp) {
   json::object out(sp);
   out["prompt_tokens"] = usage.input_tokens;
   out["completion_tokens"] = usage.output_tokens;
-  out["total_tokens"] = usage.input_tokens + usage.output_tokens;
+  out["total_tokens"] = SaturatingAdd(usage.input_tokens, usage.output_tokens);
   json::object prompt_details(sp);
   prompt_details["cached_tokens"] = usage.cached_input_tokens;
   out["prompt_tokens_details"] = std::move(prompt_details);
@@ -23,8 +42,8 @@ json::object OpenAiUsageJson(const core::Usage& usage, json::storage_ptr sp) {
 
 json::object AnthropicUsageJson(const core::Usage& usage, json::storage_ptr sp) {
   json::object out(std::move(sp));
-  const int64_t uncached =
-      usage.input_tokens - usage.cached_input_tokens - usage.cache_write_input_tokens;
+  const int64_t uncached = SaturatingSub(
+      SaturatingSub(usage.input_tokens, usage.cached_input_tokens), usage.cache_write_input_tokens);
   out["input_tokens"] = std::max<int64_t>(uncached, 0);
   out["cache_creation_input_tokens"] = usage.cache_write_input_tokens;
   out["cache_read_input_tokens"] = usage.cached_input_tokens;

@@ -1,5 +1,8 @@
 #include "api/translate/usage_json.h"
 
+#include <cstdint>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "api/translate/translate_test_util.h"
@@ -30,6 +33,15 @@ TEST(UsageJson, AnthropicUncachedInputNeverNegative) {
   EXPECT_EQ(AnthropicUsageJson(MakeUsage(10, 8, 5, 1)),
             J(R"({"input_tokens":0,"cache_creation_input_tokens":5,
                  "cache_read_input_tokens":8,"output_tokens":1})"));
+}
+
+// Found by fuzz_translate_response: an upstream may report any non-negative int64 count (the
+// provider adapters accept them all); the sums overflowed (UB) instead of saturating.
+TEST(UsageJson, HugeCountsSaturateInsteadOfOverflowing) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(OpenAiUsageJson(MakeUsage(kMax, 0, 0, kMax)).at("total_tokens"), kMax);
+  EXPECT_EQ(AnthropicUsageJson(MakeUsage(0, kMax, kMax, 1)).at("input_tokens"), 0);
+  EXPECT_EQ(AnthropicUsageJson(MakeUsage(kMax, 1, 0, 1)).at("input_tokens"), kMax - 1);
 }
 
 TEST(UsageJson, ZeroUsage) {
