@@ -1,5 +1,6 @@
 // The account stage: the one place a cost is computed.
 #include "app/pipeline.h"
+#include "core/saturating.h"
 
 namespace sy::app {
 namespace {
@@ -20,7 +21,8 @@ std::optional<core::Money> RequestCost(const RequestContext& ctx) {
   std::optional<core::Money> total;
   for (const auto& attempt : ctx.attempts) {
     if (!attempt.cost) continue;
-    total = total.value_or(core::Money()) + attempt.cost->total;
+    total = core::Money::FromPico(
+        core::SaturatingAdd(total.value_or(core::Money()).pico(), attempt.cost->total.pico()));
   }
   return total;
 }

@@ -14,6 +14,7 @@
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/request.h"
+#include "core/secrets.h"
 #include "failover/chain.h"
 #include "failover/health.h"
 #include "http/server.h"
@@ -45,6 +46,8 @@ struct Services {
   failover::Health& health;  // process-wide, lock-free
   ledger::Sink& sink;
   const core::Clock& clock;  // "now" for prices and the ledger
+  // Every configured secret: scrubbed from any text that reaches a client, a log or the ledger.
+  const core::SecretScrubber& secrets;
 };
 
 // What the client got, filled by the encode stage (and the cut and last-resort paths).

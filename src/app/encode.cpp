@@ -46,7 +46,9 @@ http::Task<void> EncodeStream(RequestContext& ctx, Answer& answer) {
   co_await relay.Run(std::move(*answer.first));
 }
 
-http::Task<void> EncodeFailure(RequestContext& ctx, const core::Error& error) {
+http::Task<void> EncodeFailure(RequestContext& ctx, const core::Error& failure) {
+  core::Error error = failure;
+  ctx.services.secrets.ScrubError(error);  // an upstream may have echoed a key
   ctx.outcome.error_code = std::string(core::ErrcName(error.code));
   ctx.outcome.error_message = error.message;
   auto encoded = EncodeError(ctx.request.dialect, error);

@@ -103,7 +103,8 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& 
     : catalog_(std::move(catalog)),
       providers_(catalog_->config().providers),
       health_(ModelIds(*catalog_), catalog_->config().failover.max_cooldown),
-      services_{*catalog_, providers_, health_, sink, clock},
+      secrets_(config::SecretValues(catalog_->config())),
+      services_{*catalog_, providers_, health_, sink, clock, secrets_},
       models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())) {}
 
 http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter& writer) {
@@ -156,7 +157,8 @@ http::Task<void> Gateway::Recorded(http::ServerRequest& http, http::ResponseWrit
   if (!crash.empty()) {
     // The last-resort net: the pipeline is not expected to throw. Log, answer, still record.
     std::fprintf(stderr, "switchyard: internal error serving %s %s: %s\n", ctx.request.id.c_str(),
-                 core::ClipForEcho(http.Path()).c_str(), core::ClipForEcho(crash).c_str());
+                 core::ClipForEcho(http.Path()).c_str(),
+                 secrets_.Scrub(core::ClipForEcho(crash)).c_str());
     const auto internal = core::MakeError(core::Errc::kInternal, "internal error");
     if (!writer.started()) {
       co_await EncodeFailure(ctx, internal);  // in the client's dialect

@@ -57,6 +57,7 @@ class Gateway {
   std::shared_ptr<const catalog::Catalog> catalog_;
   ProviderSet providers_;
   failover::Health health_;
+  core::SecretScrubber secrets_;
   Services services_;
   std::unique_ptr<ModelsListing> models_;
   std::atomic<bool> draining_{false};

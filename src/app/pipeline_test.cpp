@@ -63,7 +63,8 @@ class PipelineTest : public ::testing::Test {
   failover::Health health_{{}, std::chrono::seconds(60)};
   testutil::MemoryLedgerSink sink_;
   FixedClock clock_;
-  Services services_{*catalog_, providers_, health_, sink_, clock_};
+  core::SecretScrubber secrets_{{"sk-test-secret-key"}};
+  Services services_{*catalog_, providers_, health_, sink_, clock_, secrets_};
   http::ServerRequest http_;
   class NullWriter final : public http::ResponseWriter {
    public:
@@ -158,6 +159,16 @@ TEST_F(PipelineTest, ARecordHasASizeBoundWhateverTheClientSent) {
   EXPECT_LE(r.error_message.size(), bound);
   EXPECT_LE(r.attempts[0].error_message.size(), bound);
   EXPECT_NE(r.requested_model.find("[cut, 8388608 bytes]"), std::string::npos);
+}
+
+TEST_F(PipelineTest, NoConfiguredSecretReachesTheLedger) {
+  // Regression: upstream error text echoing a key was stored as is.
+  Add(flash_, failover::Outcome::kFailed).error.message =
+      "provider deepseek answered 400: bad key sk-test-secret-key";
+  ctx_.outcome.error_message = "every model failed. Last error: sk-test-secret-key";
+  const auto r = Recorded();
+  EXPECT_EQ(r.attempts[0].error_message, "provider deepseek answered 400: bad key [redacted]");
+  EXPECT_EQ(r.error_message, "every model failed. Last error: [redacted]");
 }
 
 }  // namespace

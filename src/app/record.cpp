@@ -1,6 +1,7 @@
 // The record stage: the ledger record, filled from the request context in this one place.
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
+#include "core/saturating.h"
 #include "core/text.h"
 
 namespace sy::app {
@@ -17,17 +18,23 @@ std::string Bounded(std::string_view text) {
   return core::ClipForEcho(text, ledger::kMaxFieldBytes);
 }
 
+// Upstream text: bounded, and no configured secret in it.
+std::string Scrubbed(const core::SecretScrubber& secrets, std::string_view text) {
+  return text.empty() ? std::string() : Bounded(secrets.Scrub(text));
+}
+
 void AddUsage(core::Usage& sum, const core::Usage& u) {
-  sum.input_tokens += u.input_tokens;
-  sum.cached_input_tokens += u.cached_input_tokens;
-  sum.cache_write_input_tokens += u.cache_write_input_tokens;
-  sum.output_tokens += u.output_tokens;
-  sum.reasoning_tokens += u.reasoning_tokens;
+  sum.input_tokens = core::SaturatingAdd(sum.input_tokens, u.input_tokens);
+  sum.cached_input_tokens = core::SaturatingAdd(sum.cached_input_tokens, u.cached_input_tokens);
+  sum.cache_write_input_tokens =
+      core::SaturatingAdd(sum.cache_write_input_tokens, u.cache_write_input_tokens);
+  sum.output_tokens = core::SaturatingAdd(sum.output_tokens, u.output_tokens);
+  sum.reasoning_tokens = core::SaturatingAdd(sum.reasoning_tokens, u.reasoning_tokens);
   sum.reported = sum.reported || u.reported;
   sum.estimated = sum.estimated || u.estimated;
 }
 
-ledger::Attempt RecordAttempt(const failover::Attempt& a) {
+ledger::Attempt RecordAttempt(const failover::Attempt& a, const core::SecretScrubber& secrets) {
   ledger::Attempt out;
   out.model = a.model->id;
   out.provider = a.model->provider;
@@ -37,7 +44,7 @@ ledger::Attempt RecordAttempt(const failover::Attempt& a) {
   } else {
     out.http_status = a.error.upstream_status;
     out.error_code = a.sent() ? std::string(core::ErrcName(a.error.code)) : "skipped";
-    out.error_message = Bounded(a.error.message);
+    out.error_message = Scrubbed(secrets, a.error.message);
   }
   out.latency_ms = a.latency.count();
   if (a.usage) out.usage = *a.usage;
@@ -67,20 +74,20 @@ void Record(RequestContext& ctx) {
     r.provider = ctx.model->provider;
   }
   for (const auto& a : ctx.attempts) {
-    r.attempts.push_back(RecordAttempt(a));
+    r.attempts.push_back(RecordAttempt(a, ctx.services.secrets));
     if (a.outcome == failover::Outcome::kFailed && &a == &ctx.attempts.back() &&
         ctx.http.cancelled != http::CancelReason::kNone) {
       r.attempts.back().error_code = std::string(CutCode(ctx.http.cancelled));  // cut by us
     }
     if (a.usage) AddUsage(r.usage, *a.usage);
     if (a.cost) {
-      r.cost += a.cost->total;
+      r.cost = core::Money::FromPico(core::SaturatingAdd(r.cost.pico(), a.cost->total.pico()));
       r.price_list = a.cost->price_list;  // the last priced attempt's: the answer's, if any
     }
   }
   r.status = ctx.outcome.status;
   r.error_code = ctx.outcome.error_code;
-  r.error_message = Bounded(ctx.outcome.error_message);
+  r.error_message = Scrubbed(ctx.services.secrets, ctx.outcome.error_message);
   r.ttft_ms = ctx.outcome.ttft_ms;
   r.latency_ms = MillisSince(ctx.started);
   ctx.services.sink.Append(std::move(r));

@@ -92,6 +92,7 @@ void StreamRelay::ClientLeft() {
 // What ends the stream: the upstream's failure, or the shutdown cut that caused it.
 core::Error StreamRelay::FailureOf(core::Error error) const {
   if (ctx_.http.cancelled == http::CancelReason::kShutdown) return CutError(ctx_.http.cancelled);
+  ctx_.services.secrets.ScrubError(error);  // an upstream may have echoed a key
   error.message = "stream interrupted after it started: " + error.message;
   return error;
 }

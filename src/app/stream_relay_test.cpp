@@ -98,7 +98,8 @@ class StreamRelayTest : public ::testing::Test {
   failover::Health health_{{}, std::chrono::seconds(60)};
   testutil::MemoryLedgerSink sink_;
   core::SystemClock clock_;
-  Services services_{*catalog_, providers_, health_, sink_, clock_};
+  core::SecretScrubber secrets_{{"sk-test-secret-key"}};
+  Services services_{*catalog_, providers_, health_, sink_, clock_, secrets_};
   http::ServerRequest http_;
   RecordingWriter writer_;
   RequestContext ctx_;

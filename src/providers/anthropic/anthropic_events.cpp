@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/saturating.h"
 #include "providers/detail/upstream_call.h"
 #include "providers/upstream_error.h"
 
@@ -47,7 +48,10 @@ core::Usage Normalise(const json::object& usage) {
   u.reported = true;
   u.cached_input_tokens = count("cache_read_input_tokens");
   u.cache_write_input_tokens = count("cache_creation_input_tokens");
-  u.input_tokens = count("input_tokens") + u.cached_input_tokens + u.cache_write_input_tokens;
+  // Saturating: the upstream may report any non-negative int64 in each counter.
+  u.input_tokens =
+      core::SaturatingAdd(count("input_tokens"),
+                          core::SaturatingAdd(u.cached_input_tokens, u.cache_write_input_tokens));
   u.output_tokens = count("output_tokens");
   return u;
 }

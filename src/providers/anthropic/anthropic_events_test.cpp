@@ -1,7 +1,9 @@
 #include "providers/anthropic/anthropic_events.h"
 
+#include <limits>
 #include <vector>
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 namespace sy::providers {
@@ -180,6 +182,23 @@ TEST(AnthropicEventDecoder, DataThatIsNotAJsonObjectIsMalformed) {
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;
     EXPECT_NE(event.error().message.find("malformed"), std::string::npos) << data;
   }
+}
+
+}  // namespace
+}  // namespace sy::providers
+
+namespace sy::providers {
+namespace {
+
+// Regression (found by the translate fuzz target's sibling bug): input + cache reads + cache
+// writes overflowed int64 when an upstream reported huge counts.
+TEST(ParseAnthropicUsage, HugeCountsSaturateInsteadOfOverflowing) {
+  const auto usage = ParseAnthropicUsage(boost::json::parse(
+      R"({"input_tokens":9223372036854775807,"cache_read_input_tokens":9223372036854775807,
+          "cache_creation_input_tokens":5,"output_tokens":1})"));
+  ASSERT_TRUE(usage.has_value());
+  EXPECT_EQ(usage->input_tokens, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(usage->cached_input_tokens, std::numeric_limits<int64_t>::max());
 }
 
 }  // namespace
