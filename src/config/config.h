@@ -28,6 +28,11 @@ struct ServerConfig {
   int64_t max_json_depth = 64;                             // deeper JSON gets 400
   std::chrono::milliseconds request_read_timeout{30'000};  // slow clients get 408
   std::chrono::milliseconds idle_timeout{60'000};          // idle keep-alive connections close
+  int max_connections = 4096;  // open client connections, all workers; more get 503
+  // Request bodies held in memory at once, all connections; a body past it gets 503.
+  int64_t max_buffered_body_bytes = int64_t{256} * 1024 * 1024;
+  // At shutdown, how long cancelled requests get to answer and record after the grace period.
+  std::chrono::milliseconds cancel_wait{3'000};
 };
 
 struct ProviderTimeouts {

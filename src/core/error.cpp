@@ -30,6 +30,8 @@ std::string_view ErrcName(Errc code) {
       return "verification_failed";
     case Errc::kInternal:
       return "internal";
+    case Errc::kOverloaded:
+      return "overloaded";
   }
   return "internal";
 }

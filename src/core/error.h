@@ -28,6 +28,7 @@ enum class Errc {
   kUpstreamRejected,     // the upstream refused the request itself (4xx other than 429)
   kVerificationFailed,   // the answer failed verification
   kInternal,             // a bug or an environment failure on our side
+  kOverloaded,           // we are at a capacity limit (connections, buffered bodies); retry later
 };
 
 // Stable snake_case name of a code, for logs, the ledger and response headers.

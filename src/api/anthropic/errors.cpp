@@ -42,6 +42,8 @@ Mapping MappingFor(const core::Error& e) {
       return {502, "api_error"};
     case Errc::kInternal:
       return {500, "api_error"};
+    case Errc::kOverloaded:
+      return {503, "overloaded_error"};
   }
   return {500, "api_error"};
 }

@@ -45,6 +45,8 @@ Mapping MappingFor(const core::Error& e) {
       return {502, "upstream_error", "verification_failed"};
     case Errc::kInternal:
       return {500, "server_error", nullptr};
+    case Errc::kOverloaded:
+      return {503, "server_error", "overloaded"};
   }
   return {500, "server_error", nullptr};
 }
