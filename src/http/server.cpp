@@ -507,7 +507,11 @@ class Server::Impl {
   // Waits for the first byte of a request; false when the connection should just close.
   net::awaitable<bool> AwaitRequest(Connection& c) {
     // A watch still pending from the last request is already the read for the next one.
-    if (c.watch_pending) co_await FinishWatch(c, options_.idle_timeout);
+    if (c.watch_pending) {
+      // Ends with the next request's first bytes, or after the idle timeout without them.
+      co_await FinishWatch(c, options_.idle_timeout);
+      co_return !c.peer_gone && !stopping_ && c.buffer.size() > 0;
+    }
     if (c.peer_gone || stopping_) co_return false;
     if (c.buffer.size() > 0) co_return true;
     c.stream.expires_after(options_.idle_timeout);

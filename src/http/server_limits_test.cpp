@@ -674,6 +674,22 @@ TEST(ServerCancelTest, ClientClosingCancelsASleepingHandler) {
   EXPECT_EQ(seen.cancelled, CancelReason::kClientClosed);
 }
 
+TEST(ServerCancelTest, TheWatchEndsAtTheIdleTimeoutLikeAnyIdleConnection) {
+  Seen seen;
+  ServerOptions options;
+  options.idle_timeout = 300ms;
+  auto server = StartServer(RecordingHandler(seen), options);
+  ASSERT_TRUE(server);
+  RawSocket client(PortOf(*server));
+  ASSERT_TRUE(client.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(StatusOf(client.ReadResponse()), 200);
+  const auto start = Clock::now();
+  EXPECT_EQ(client.ReadToClose(), "");
+  const auto idle = Clock::now() - start;
+  EXPECT_GE(idle, 250ms);
+  EXPECT_LT(idle, 550ms);  // once, not twice
+}
+
 TEST(ServerCancelTest, ARequestPipelinedWhileTheHandlerRunsIsKeptAndAnswered) {
   Flag first_started;
   Flag release_first;
