@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for every test: installs what is missing, checks formatting, builds the release
 # binary and an ASan+UBSan build, and runs all tests (GoogleTest units, integration tests that
-# start the real binaries, official-SDK client tests) under the sanitizers with CTest.
+# start the real binaries, official-SDK client tests) under the sanitizers with CTest, then a
+# bounded libFuzzer run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -23,3 +24,6 @@ echo "== tests (asan+ubsan)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600
+
+echo "== fuzz (bounded: 8 s per target; docs/fuzzing.md has the long run)"
+tools/fuzz.sh --seconds 8

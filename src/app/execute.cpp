@@ -70,8 +70,13 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const config::Mo
   if (!provider) co_return NoAdapter(model);
   const providers::Call call{ctx.request, BodyIn(ctx, provider->dialect()), model, *ctx.http.client,
                              deadline};
-  auto answer = ctx.request.stream ? co_await OpenStream(*provider, call)
-                                   : co_await FetchAnswer(ctx, *provider, call, attempt);
+  // Not a ?: around the co_awaits: GCC 12 miscompiles co_await inside a conditional expression.
+  core::Result<Answer> answer = core::MakeError(core::Errc::kInternal, "not attempted");
+  if (ctx.request.stream) {
+    answer = co_await OpenStream(*provider, call);
+  } else {
+    answer = co_await FetchAnswer(ctx, *provider, call, attempt);
+  }
   if (!answer && ctx.http.cancelled != http::CancelReason::kNone) {
     // Cut while the upstream was working on it: it bills the prompt at least.
     if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, 0);

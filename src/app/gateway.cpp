@@ -123,10 +123,14 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
     case Kind::kHealth:
       co_await writer.Send(200, JsonHeaders(), R"({"status":"ok"})");
       break;
-    case Kind::kReady:
-      co_await writer.Send(draining_ ? 503 : 200, JsonHeaders(),
-                           draining_ ? R"({"status":"draining"})" : R"({"status":"ready"})");
+    case Kind::kReady: {
+      // Decided before the co_await: GCC 12 miscompiles ?: inside a co_await's arguments.
+      const bool ready = !draining_;
+      const int status = ready ? 200 : 503;
+      std::string body = ready ? R"({"status":"ready"})" : R"({"status":"draining"})";
+      co_await writer.Send(status, JsonHeaders(), std::move(body));
       break;
+    }
     case Kind::kModels:
     case Kind::kGenerate:
       co_await Models(http, writer);

@@ -42,6 +42,9 @@ http::ServerOptions ServerOptionsFrom(const config::ServerConfig& server) {
   options.max_header_bytes = server.max_header_bytes;
   options.request_read_timeout = server.request_read_timeout;
   options.idle_timeout = server.idle_timeout;
+  options.max_connections = server.max_connections;
+  options.max_buffered_body_bytes = server.max_buffered_body_bytes;
+  options.cancel_wait = server.cancel_wait;
   return options;
 }
 

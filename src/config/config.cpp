@@ -26,7 +26,8 @@ using detail::MapReader;
 void ReadServer(MapReader& root, ServerConfig& out) {
   root.Map("server",
            {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_json_depth",
-            "request_read_timeout_ms", "idle_timeout_ms", "shutdown_grace_ms"},
+            "request_read_timeout_ms", "idle_timeout_ms", "shutdown_grace_ms", "max_connections",
+            "max_buffered_body_bytes", "cancel_wait_ms"},
            [&](MapReader& r) {
              r.String("listen", out.listen);
              r.Int("threads", out.threads);
@@ -36,6 +37,9 @@ void ReadServer(MapReader& root, ServerConfig& out) {
              r.Millis("request_read_timeout_ms", out.request_read_timeout);
              r.Millis("idle_timeout_ms", out.idle_timeout);
              r.Millis("shutdown_grace_ms", out.shutdown_grace);
+             r.Int("max_connections", out.max_connections);
+             r.Int("max_buffered_body_bytes", out.max_buffered_body_bytes);
+             r.Millis("cancel_wait_ms", out.cancel_wait);
            });
 }
 

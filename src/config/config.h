@@ -30,6 +30,11 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{60'000};          // idle keep-alive connections close
   // On SIGTERM, how long requests in flight may still run before they are cut (and recorded).
   std::chrono::milliseconds shutdown_grace{10'000};
+  int max_connections = 4096;  // open client connections, all workers; more get 503
+  // Request bodies held in memory at once, all connections; a body past it gets 503.
+  int64_t max_buffered_body_bytes = int64_t{256} * 1024 * 1024;
+  // At shutdown, how long cancelled requests get to answer and record after the grace period.
+  std::chrono::milliseconds cancel_wait{3'000};
 };
 
 struct ProviderTimeouts {

@@ -56,6 +56,9 @@ TEST(ParseConfigTest, MinimalConfigGetsDefaults) {
   const Config c = MustParse(Minimal());
   EXPECT_EQ(c.server.listen, "127.0.0.1:8080");
   EXPECT_EQ(c.server.max_body_bytes, 8 * 1024 * 1024);
+  EXPECT_EQ(c.server.max_connections, 4096);
+  EXPECT_EQ(c.server.max_buffered_body_bytes, 256 * 1024 * 1024);
+  EXPECT_EQ(c.server.cancel_wait, std::chrono::milliseconds(3000));
   ASSERT_EQ(c.providers.size(), 1u);
   EXPECT_EQ(c.providers[0].name, "openai");
   EXPECT_EQ(c.providers[0].api_key, kSecret);
@@ -75,7 +78,8 @@ TEST(ParseConfigTest, MinimalConfigGetsDefaults) {
 TEST(ParseConfigTest, ReadsEveryField) {
   const Config c = MustParse(R"(
 server: {listen: "[::1]:0", threads: 2, max_body_bytes: 1024, max_header_bytes: 512,
-         max_json_depth: 8, request_read_timeout_ms: 100, idle_timeout_ms: 200}
+         max_json_depth: 8, request_read_timeout_ms: 100, idle_timeout_ms: 200,
+         max_connections: 10, max_buffered_body_bytes: 4096, cancel_wait_ms: 300}
 providers:
   eu: {kind: anthropic, base_url: "https://eu.example.com:8443/v1/", region: eu,
        residency: [eu, gdpr], timeouts: {connect_ms: 1, first_byte_ms: 2, idle_ms: 3},
@@ -102,6 +106,9 @@ ledger: {sqlite_path: /tmp/l.db, batch_size: 10, flush_interval_ms: 50, queue_ca
   EXPECT_EQ(c.server.listen, "[::1]:0");
   EXPECT_EQ(c.server.threads, 2);
   EXPECT_EQ(c.server.idle_timeout, std::chrono::milliseconds(200));
+  EXPECT_EQ(c.server.max_connections, 10);
+  EXPECT_EQ(c.server.max_buffered_body_bytes, 4096);
+  EXPECT_EQ(c.server.cancel_wait, std::chrono::milliseconds(300));
   const ProviderConfig& p = c.providers.at(0);
   EXPECT_EQ(p.base_url, "https://eu.example.com:8443/v1");  // trailing slash removed
   EXPECT_EQ(p.api_key, "");

@@ -133,6 +133,15 @@ void CheckServer(Checker& c, const ServerConfig& s) {
   c.Millis("server.request_read_timeout_ms", s.request_read_timeout, 1);
   c.Millis("server.idle_timeout_ms", s.idle_timeout, 1);
   c.Millis("server.shutdown_grace_ms", s.shutdown_grace, 0);
+  c.Range("server.max_connections", s.max_connections, 1, 1'000'000);
+  c.Range("server.max_buffered_body_bytes", s.max_buffered_body_bytes, 1, int64_t{1} << 40);
+  if (s.max_buffered_body_bytes < s.max_body_bytes) {
+    // Otherwise a body within max_body_bytes could never be accepted.
+    c.Fail("server.max_buffered_body_bytes", "must be at least server.max_body_bytes (" +
+                                                 std::to_string(s.max_body_bytes) + "), got " +
+                                                 std::to_string(s.max_buffered_body_bytes));
+  }
+  c.Millis("server.cancel_wait_ms", s.cancel_wait, 0);
 }
 
 void CheckUnique(Checker& c, std::string_view path, const std::vector<std::string>& values) {

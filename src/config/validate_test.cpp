@@ -141,6 +141,11 @@ TEST(ValidateTest, ServerFailoverLedgerRanges) {
             "server.threads: must be between 0 and 1024, got 5000");
   EXPECT_EQ(ErrorOf(base + "server: {max_body_bytes: 0}"),
             "server.max_body_bytes: must be between 1 and 4294967296, got 0");
+  EXPECT_EQ(ErrorOf(base + "server: {max_connections: 0}"),
+            "server.max_connections: must be between 1 and 1000000, got 0");
+  EXPECT_EQ(ErrorOf(base + "server: {max_body_bytes: 2048, max_buffered_body_bytes: 1024}"),
+            "server.max_buffered_body_bytes: must be at least server.max_body_bytes (2048), "
+            "got 1024");
   EXPECT_EQ(ErrorOf(base + "server: {idle_timeout_ms: 0}"),
             "server.idle_timeout_ms: must be between 1 and 86400000, got 0");
   EXPECT_EQ(ErrorOf(base + "failover: {max_attempts: 0}"),

@@ -1,23 +1,31 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <memory>
 #include <thread>
 #include <tuple>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <unistd.h>
 
 #include "http/client.h"
 #include "http/detail/client_internal.h"
@@ -29,22 +37,62 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
+using Parser = bhttp::request_parser<bhttp::string_body>;
 
 namespace {
 
 constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
-using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// Accept backoff when descriptors or memory run out: long enough not to spin, short enough
+// that service resumes soon after they are freed.
+constexpr std::chrono::milliseconds kAcceptBackoffMin{50};
+constexpr std::chrono::milliseconds kAcceptBackoffMax{1'000};
+constexpr std::chrono::seconds kAcceptLogInterval{10};
+// How long a connection over max_connections gets to send its request head.
+constexpr std::chrono::milliseconds kOverloadHeadTimeout{2'000};
+// The read that watches for the client going away while its handler runs.
+constexpr size_t kWatchBytes = 4096;
+constexpr size_t kReadBytes = 64 * 1024;
+
+// A share of a process-wide byte budget, returned when destroyed.
+class Reservation {
+ public:
+  Reservation(std::atomic<int64_t>& used, int64_t limit) : used_(used), limit_(limit) {}
+  ~Reservation() {
+    if (bytes_ > 0) used_.fetch_sub(bytes_);
+  }
+  Reservation(const Reservation&) = delete;
+  Reservation& operator=(const Reservation&) = delete;
+
+  // Raises the reservation to `total` bytes. False, reserving nothing more, when that would
+  // take the budget past its limit.
+  bool GrowTo(int64_t total) {
+    const int64_t more = total - bytes_;
+    if (more <= 0) return true;
+    int64_t used = used_.load();
+    do {
+      if (used + more > limit_) return false;
+    } while (!used_.compare_exchange_weak(used, used + more));
+    bytes_ = total;
+    return true;
+  }
+
+ private:
+  std::atomic<int64_t>& used_;
+  const int64_t limit_;
+  int64_t bytes_ = 0;
+};
 
 // Writes one response on a connection's stream; see ResponseWriter.
 class StreamWriter final : public ResponseWriter {
  public:
   // `head_only`: the request was HEAD, so a response carries its headers (Content-Length
-  // included) and no body.
-  StreamWriter(beast::tcp_stream& stream, bool keep_alive, bool head_only,
+  // included) and no body. `http10`: the client speaks HTTP/1.0, which has no chunked coding.
+  StreamWriter(beast::tcp_stream& stream, bool keep_alive, bool head_only, bool http10,
                std::chrono::milliseconds write_timeout)
       : stream_(stream),
         keep_alive_(keep_alive),
         head_only_(head_only),
+        http10_(http10),
         write_timeout_(write_timeout) {}
 
   Task<bool> Send(int status, const Headers& headers, std::string body) override {
@@ -61,8 +109,13 @@ class StreamWriter final : public ResponseWriter {
   Task<bool> StartStream(int status, const Headers& headers) override {
     bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), 11};
     for (const auto& h : headers) res.set(h.name, h.value);
+    if (http10_) {
+      // The end of the connection ends the body.
+      keep_alive_ = false;
+      res.erase(bhttp::field::trailer);
+    }
     res.keep_alive(keep_alive_);
-    res.chunked(true);
+    res.chunked(!http10_);
     started_ = true;
     bhttp::response_serializer<bhttp::empty_body> serializer{res};
     stream_.expires_after(write_timeout_);
@@ -74,8 +127,14 @@ class StreamWriter final : public ResponseWriter {
   Task<bool> Write(std::string_view data) override {
     if (!ok_ || data.empty()) co_return ok_;
     stream_.expires_after(write_timeout_);
-    auto [ec, n] = co_await net::async_write(
-        stream_, bhttp::make_chunk(net::const_buffer(data.data(), data.size())), kUseTuple);
+    const net::const_buffer piece(data.data(), data.size());
+    beast::error_code ec;
+    if (http10_) {
+      std::tie(ec, std::ignore) = co_await net::async_write(stream_, piece, kUseTuple);
+    } else {
+      std::tie(ec, std::ignore) =
+          co_await net::async_write(stream_, bhttp::make_chunk(piece), kUseTuple);
+    }
     ok_ = !ec;
     co_return ok_;
   }
@@ -83,6 +142,7 @@ class StreamWriter final : public ResponseWriter {
   Task<bool> EndStream(const Headers& trailers) override {
     finished_ = true;
     if (!ok_) co_return false;
+    if (http10_) co_return true;  // closing the connection ends the body
     bhttp::fields fields;
     for (const auto& h : trailers) fields.set(h.name, h.value);
     stream_.expires_after(write_timeout_);
@@ -94,11 +154,13 @@ class StreamWriter final : public ResponseWriter {
   bool started() const override { return started_; }
   bool finished() const { return finished_; }
   bool ok() const { return ok_; }
+  bool keep_alive() const { return keep_alive_; }
 
  private:
   beast::tcp_stream& stream_;
   bool keep_alive_;
   bool head_only_;
+  bool http10_;
   std::chrono::milliseconds write_timeout_;
   bool started_ = false;
   bool finished_ = false;
@@ -126,12 +188,83 @@ core::Error ReadErrorFor(const beast::error_code& ec, const ServerOptions& optio
   return core::MakeError(core::Errc::kInvalidRequest, "malformed HTTP request: " + ec.message());
 }
 
+core::Error Overloaded(std::string what) {
+  return core::MakeError(core::Errc::kOverloaded, std::move(what));
+}
+
+// True when `head` (the raw bytes of a request head) folds a header line: a line that starts
+// with a space or tab continues the one before (RFC 9112 §5.2). Beast joins such lines.
+bool HasObsFold(std::string_view head) {
+  for (size_t lf = head.find('\n'); lf != std::string_view::npos && lf + 1 < head.size();
+       lf = head.find('\n', lf + 1)) {
+    if (head[lf + 1] == ' ' || head[lf + 1] == '\t') return true;
+  }
+  return false;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The framing rules of RFC 9112 §6.1 and §6.3 and the Host rule of §3.2 that Beast does not
+// enforce itself. Any of these would let a client and an intermediary disagree where a request
+// ends (request smuggling), so the request is refused and its connection closed.
+std::optional<core::Error> FramingError(const bhttp::request<bhttp::string_body>& msg,
+                                        bool obs_fold) {
+  auto invalid = [](std::string what) {
+    return core::MakeError(core::Errc::kInvalidRequest, std::move(what));
+  };
+  if (obs_fold) return invalid("obsolete line folding in the request headers is not allowed");
+  const size_t hosts = msg.count(bhttp::field::host);
+  if (hosts > 1) return invalid("the request has more than one Host header");
+  if (hosts == 0 && msg.version() >= 11) return invalid("an HTTP/1.1 request needs a Host header");
+  auto [first, last] = msg.equal_range(bhttp::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  if (msg.version() < 11) return invalid("Transfer-Encoding is not allowed in HTTP/1.0");
+  if (msg.count(bhttp::field::content_length) > 0) {
+    return invalid("a request must not have both Content-Length and Transfer-Encoding");
+  }
+  std::vector<std::string_view> codings;
+  for (auto it = first; it != last; ++it) {
+    std::string_view list = it->value();
+    while (!list.empty()) {
+      const size_t comma = std::min(list.find(','), list.size());
+      if (auto coding = Trim(list.substr(0, comma)); !coding.empty()) codings.push_back(coding);
+      list.remove_prefix(std::min(comma + 1, list.size()));
+    }
+  }
+  if (codings.size() == 1 && beast::iequals(codings.front(), "chunked")) return std::nullopt;
+  if (codings.empty() || !beast::iequals(codings.back(), "chunked")) {
+    return invalid("Transfer-Encoding must end with chunked");
+  }
+  for (auto coding : codings) {
+    if (!beast::iequals(coding, "chunked")) {
+      return invalid("transfer coding \"" + std::string(coding) +
+                     "\" is not supported; send the body with chunked alone");
+    }
+  }
+  return invalid("chunked may be applied only once");
+}
+
 void CopyHead(const bhttp::request<bhttp::string_body>& msg, ServerRequest& req) {
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
   for (const auto& field : msg) {
     req.headers.Add(std::string(field.name_string()), std::string(field.value()));
   }
+}
+
+bool IsResourceExhaustion(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+std::string LowerFirst(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
 }
 
 }  // namespace
@@ -147,15 +280,53 @@ std::string_view ServerRequest::Query() const {
   return mark == std::string_view::npos ? std::string_view() : t.substr(mark + 1);
 }
 
+// One client connection. Owned (shared) by its session coroutine and that coroutine's
+// completion handler; used only on its worker's thread.
+struct Connection : std::enable_shared_from_this<Connection> {
+  explicit Connection(tcp::socket socket)
+      : stream(std::move(socket)), wake(stream.get_executor()) {}
+
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  // Bound to the session coroutine: emitting it cancels whatever operation the session (and
+  // so the handler it runs) awaits at that moment.
+  net::cancellation_signal cancel;
+  // The watch: one read pending while a handler runs, to notice the client going away.
+  net::cancellation_signal watch_cancel;
+  bool watch_pending = false;
+  bool peer_gone = false;      // the watch saw EOF or an error
+  bool shutting_down = false;  // Stop() cancelled this connection
+  // Woken (cancelled) when the watch completes; also the idle timer while the watch waits
+  // for the next request.
+  net::steady_timer wake;
+  ServerRequest* running = nullptr;  // the request whose handler runs now
+  // The worker's list of open connections, for Stop().
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+};
+
 struct Worker {
   // Declared before the io_context so that it is destroyed after it: coroutine frames destroyed
   // with the io_context still hand connections back to it.
   std::unique_ptr<Client> client;
+  Connection* connections = nullptr;  // head of the list; same lifetime rule
   // Each worker's sockets are used from its own thread only, so the reactor needs no locks;
   // the scheduler keeps them, for Stop() posting from the controlling thread.
   net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
+
+  void Link(Connection* c) {
+    c->next = connections;
+    if (connections) connections->prev = c;
+    connections = c;
+  }
+  void Unlink(Connection* c) {
+    if (c->prev) c->prev->next = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (connections == c) connections = c->next;
+    c->prev = c->next = nullptr;
+  }
 };
 
 class Server::Impl {
@@ -163,6 +334,8 @@ class Server::Impl {
   Impl(const ServerOptions& options, Handler handler)
       : options_(options), handler_(std::move(handler)) {}
 
+  // One listening socket, without SO_REUSEPORT: the kernel then refuses a second process
+  // that tries to bind the same address. The workers share it through dup()ed descriptors.
   core::Status Bind() {
     auto host_port = ParseHostPort(options_.listen);
     if (!host_port) return host_port.error();
@@ -172,26 +345,35 @@ class Server::Impl {
       return core::MakeError(core::Errc::kInvalidRequest,
                              "listen address \"" + options_.listen + "\" is not an IP address");
     }
-    tcp::endpoint endpoint{address, host_port->second};
+    const tcp::endpoint endpoint{address, host_port->second};
+    auto cannot_listen = [&](const boost::system::error_code& why) {
+      return core::MakeError(core::Errc::kInternal, "cannot listen on " + options_.listen + ": " +
+                                                        LowerFirst(why.message()));
+    };
     const int threads = std::max(1, options_.threads);
     for (int i = 0; i < threads; ++i) {
       auto worker = std::make_unique<Worker>();
       worker->client = detail::MakeClient(worker->ioc);
       worker->acceptor.emplace(worker->ioc);
       auto& acc = *worker->acceptor;
-      if (acc.open(endpoint.protocol(), ec); !ec)
-        acc.set_option(tcp::acceptor::reuse_address(true));
-      if (!ec) acc.set_option(ReusePort(true), ec);
-      if (!ec) acc.bind(endpoint, ec);
-      if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
-      if (ec) {
-        return core::MakeError(core::Errc::kInternal,
-                               "cannot listen on " + options_.listen + ": " + ec.message());
+      if (i == 0) {
+        if (acc.open(endpoint.protocol(), ec); !ec) {
+          acc.set_option(tcp::acceptor::reuse_address(true), ec);  // restarts past TIME_WAIT
+        }
+        if (!ec) acc.bind(endpoint, ec);
+        if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
+        if (ec) return cannot_listen(ec);
+        bound_ = acc.local_endpoint();
+      } else {
+        const int fd = ::dup(workers_.front()->acceptor->native_handle());
+        if (fd < 0) return cannot_listen({errno, boost::system::system_category()});
+        if (acc.assign(endpoint.protocol(), fd, ec); ec) {
+          ::close(fd);
+          return cannot_listen(ec);
+        }
       }
-      endpoint = acc.local_endpoint();  // later workers share the port the first one got
       workers_.push_back(std::move(worker));
     }
-    bound_ = endpoint;
     return {};
   }
 
@@ -210,9 +392,12 @@ class Server::Impl {
         w->acceptor->close(ignored);
       });
     }
-    const auto until = std::chrono::steady_clock::now() + grace;
-    while (active_requests_.load() > 0 && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    WaitForRequests(grace);
+    if (active_requests_.load() > 0) {
+      for (auto& worker : workers_) {
+        net::post(worker->ioc, [w = worker.get()] { CancelAll(*w); });
+      }
+      WaitForRequests(options_.cancel_wait);
     }
     for (auto& worker : workers_) worker->ioc.stop();
     for (auto& worker : workers_) {
@@ -228,116 +413,314 @@ class Server::Impl {
     return host + ":" + std::to_string(bound_.port());
   }
 
+  ServerStats stats() const {
+    ServerStats s;
+    s.connections = connections_.load();
+    s.buffered_body_bytes = buffered_body_bytes_.load();
+    s.accept_failures = accept_failures_.load();
+    s.overloaded = overloaded_.load();
+    return s;
+  }
+
  private:
+  void WaitForRequests(std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (active_requests_.load() > 0 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  // On the worker's thread: cancels what every connection awaits. A running handler sees
+  // kShutdown; a request still being read reaches its handler as kOverloaded; an idle
+  // connection closes.
+  static void CancelAll(Worker& worker) {
+    for (Connection* c = worker.connections; c != nullptr; c = c->next) {
+      c->shutting_down = true;
+      if (c->running && c->running->cancelled == CancelReason::kNone) {
+        c->running->cancelled = CancelReason::kShutdown;
+      }
+      c->cancel.emit(net::cancellation_type::terminal);
+    }
+  }
+
   net::awaitable<void> AcceptLoop(Worker& worker) {
+    net::steady_timer backoff(worker.ioc);
+    auto delay = kAcceptBackoffMin;
     while (!stopping_) {
       auto [ec, socket] = co_await worker.acceptor->async_accept(kUseTuple);
       if (ec) {
         if (ec == net::error::operation_aborted || stopping_) co_return;
-        continue;  // e.g. EMFILE: keep serving the connections we have
+        if (!IsResourceExhaustion(ec)) continue;  // e.g. ECONNABORTED: that client gave up
+        // Retrying at once would fail at once, at full CPU. Connections already open keep
+        // being served meanwhile; they are what frees descriptors.
+        NoteAcceptFailure(ec);
+        backoff.expires_after(delay);
+        co_await backoff.async_wait(kUseTuple);
+        delay = std::min(delay * 2, kAcceptBackoffMax);
+        continue;
       }
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      net::co_spawn(worker.ioc, Session(std::move(socket), worker), [](std::exception_ptr) {});
+      delay = kAcceptBackoffMin;
+      Admit(std::move(socket), worker);
     }
+  }
+
+  void NoteAcceptFailure(const boost::system::error_code& ec) {
+    const int64_t failures = accept_failures_.fetch_add(1) + 1;
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_accept_log_ms_.load();
+    if (last != 0 && now - last < std::chrono::milliseconds(kAcceptLogInterval).count()) return;
+    if (!last_accept_log_ms_.compare_exchange_strong(last, now)) return;  // another worker logs
+    const int64_t since = failures - logged_accept_failures_.exchange(failures);
+    std::fprintf(stderr,
+                 "switchyard: cannot accept connections on %s: %s (%lld failures since the last "
+                 "report); retrying every %lld-%lld ms\n",
+                 address().c_str(), ec.message().c_str(), static_cast<long long>(since),
+                 static_cast<long long>(kAcceptBackoffMin.count()),
+                 static_cast<long long>(kAcceptBackoffMax.count()));
+  }
+
+  int64_t OverloadConnectionCap() const { return options_.max_connections / 8 + 16; }
+
+  // Counts the connection against max_connections and starts its session; past the limit the
+  // session only reads the head and answers kOverloaded; past that too, the connection closes.
+  void Admit(tcp::socket socket, Worker& worker) {
+    bool over_limit = false;
+    if (connections_.fetch_add(1) >= options_.max_connections) {
+      connections_.fetch_sub(1);
+      if (overload_connections_.fetch_add(1) >= OverloadConnectionCap()) {
+        overload_connections_.fetch_sub(1);
+        overloaded_.fetch_add(1);
+        return;  // closed unanswered: even the answers have a bound
+      }
+      over_limit = true;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    auto slot = conn->cancel.slot();
+    net::co_spawn(worker.ioc, Session(conn, worker, over_limit),
+                  net::bind_cancellation_slot(slot, [conn](std::exception_ptr) {}));
   }
 
   // Waits for the first byte of a request; false when the connection should just close.
-  net::awaitable<bool> AwaitRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
-    if (buffer.size() > 0) co_return true;
-    stream.expires_after(options_.idle_timeout);
-    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kUseTuple);
+  net::awaitable<bool> AwaitRequest(Connection& c) {
+    // A watch still pending from the last request is already the read for the next one.
+    if (c.watch_pending) {
+      // Ends with the next request's first bytes, or after the idle timeout without them.
+      co_await FinishWatch(c, options_.idle_timeout);
+      co_return !c.peer_gone && !stopping_ && c.buffer.size() > 0;
+    }
+    if (c.peer_gone || stopping_) co_return false;
+    if (c.buffer.size() > 0) co_return true;
+    c.stream.expires_after(options_.idle_timeout);
+    auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(4096), kUseTuple);
     if (ec) co_return false;
-    buffer.commit(n);
+    c.buffer.commit(n);
     co_return true;
   }
 
-  net::awaitable<void> Session(tcp::socket socket, Worker& worker) {
+  net::awaitable<void> Session(std::shared_ptr<Connection> conn, Worker& worker, bool over_limit) {
+    // Cancellation (Stop, a client gone) must reach the handler as an error value.
+    co_await net::this_coro::throw_if_cancelled(false);
+    Connection& c = *conn;
+    struct Leave {
+      Impl* impl;
+      Worker& worker;
+      Connection& c;
+      bool over_limit;
+      ~Leave() {
+        worker.Unlink(&c);
+        (over_limit ? impl->overload_connections_ : impl->connections_).fetch_sub(1);
+      }
+    } leave{this, worker, c, over_limit};
+    worker.Link(&c);
     std::string peer;  // once per connection, not per request: getpeername is a syscall
     boost::system::error_code peer_ec;
-    if (auto ep = socket.remote_endpoint(peer_ec); !peer_ec) {
+    if (auto ep = c.stream.socket().remote_endpoint(peer_ec); !peer_ec) {
       peer = ep.address().to_string() + ":" + std::to_string(ep.port());
     }
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
-    while (!stopping_ && co_await AwaitRequest(stream, buffer)) {
-      ++active_requests_;
-      const bool keep = co_await ServeOne(stream, buffer, worker, peer);
-      --active_requests_;
-      if (!keep) break;
+    if (over_limit) {
+      co_await ServeOne(c, worker, peer, /*over_limit=*/true);
+    } else {
+      while (!stopping_ && co_await AwaitRequest(c)) {
+        ++active_requests_;
+        const bool keep = co_await ServeOne(c, worker, peer, /*over_limit=*/false);
+        --active_requests_;
+        if (!keep) break;
+      }
     }
-    co_await CloseGracefully(stream);
+    co_await FinishWatch(c, std::chrono::milliseconds(0));
+    co_await CloseGracefully(c.stream);
   }
 
   // Reads and answers one request. Returns whether the connection may carry another.
-  net::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                Worker& worker, const std::string& peer) {
-    bhttp::request_parser<bhttp::string_body> parser;
+  net::awaitable<bool> ServeOne(Connection& c, Worker& worker, const std::string& peer,
+                                bool over_limit) {
+    Parser parser;
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser.body_limit(static_cast<uint64_t>(options_.max_body_bytes));
-    auto [ec, n] = co_await ReadRequest(stream, buffer, parser);
-    if (ec == bhttp::error::end_of_stream) co_return false;
+    Reservation reservation(buffered_body_bytes_, options_.max_buffered_body_bytes);
+    auto [ec, rejected] = co_await ReadRequest(c, parser, reservation, over_limit);
+    if (ec == bhttp::error::end_of_stream || (ec && !parser.got_some())) co_return false;
 
     ServerRequest req;
     req.client = worker.client.get();
     req.peer = peer;
     // A Content-Length over the limit fails before the head counts as done, but the parser has
     // stored all of it: the handler needs the path to answer in the right dialect.
-    if (parser.is_header_done() || ec == bhttp::error::body_limit) CopyHead(parser.get(), req);
-    if (!parser.is_done()) {
+    // So has one whose framing headers Beast refused.
+    if (parser.is_header_done() || ec == bhttp::error::body_limit ||
+        ec == bhttp::error::bad_transfer_encoding || ec == bhttp::error::bad_content_length ||
+        ec == bhttp::error::multiple_content_length) {
+      CopyHead(parser.get(), req);
+    }
+    if (over_limit) {
+      req.read_error = Overloaded("too many open connections (server.max_connections is " +
+                                  std::to_string(options_.max_connections) + "); retry later");
+    } else if (rejected) {
+      req.read_error = std::move(rejected);
+    } else if (!parser.is_done() && c.shutting_down) {
+      req.read_error = Overloaded("the server is shutting down");
+      req.cancelled = CancelReason::kShutdown;
+    } else if (!parser.is_done()) {
       req.read_error = ReadErrorFor(ec, options_);
     } else {
       req.body = std::move(parser.get().body());
     }
+    if (req.read_error && req.read_error->code == core::Errc::kOverloaded) overloaded_.fetch_add(1);
     const bool keep_alive = !req.read_error && parser.get().keep_alive() && !stopping_;
     const bool head_only = parser.get().method() == bhttp::verb::head;
-    StreamWriter writer(stream, keep_alive, head_only, options_.idle_timeout);
-    co_await CallHandler(req, writer);
-    co_return keep_alive&& writer.ok() && writer.finished();
+    const bool http10 = parser.get().version() < 11;
+    StreamWriter writer(c.stream, keep_alive, head_only, http10, options_.idle_timeout);
+    // Watch for the client leaving only when nothing of a next request is buffered: a read
+    // now would be out of order. A request that was not read completely is not watched: its
+    // client may still be sending.
+    const bool watch = !req.read_error && c.buffer.size() == 0;
+    co_await CallHandler(c, req, writer, watch);
+    const bool keep = writer.keep_alive() && writer.ok() && writer.finished() && !c.peer_gone;
+    if (!keep) co_await FinishWatch(c, std::chrono::milliseconds(0));
+    co_return keep;
   }
+
+  struct ReadOutcome {
+    beast::error_code ec;                 // end_of_stream: the client closed between requests
+    std::optional<core::Error> rejected;  // refused by us: framing, the body budget
+  };
 
   // Reads one request within request_read_timeout. On timeout the read is cancelled, not the
   // socket closed (as tcp_stream's own timeout would), so that the handler can still answer.
-  net::awaitable<std::tuple<beast::error_code, size_t>> ReadRequest(
-      beast::tcp_stream& stream, beast::flat_buffer& buffer,
-      bhttp::request_parser<bhttp::string_body>& parser) {
+  // Over the connection limit only the head is read, within kOverloadHeadTimeout.
+  net::awaitable<ReadOutcome> ReadRequest(Connection& c, Parser& parser, Reservation& reservation,
+                                          bool over_limit) {
     struct Deadline {
       bool armed = true;
       bool fired = false;
     };
     auto deadline = std::make_shared<Deadline>();
-    net::steady_timer timer(stream.get_executor(), options_.request_read_timeout);
+    net::steady_timer timer(c.stream.get_executor(),
+                            over_limit
+                                ? std::min(options_.request_read_timeout, kOverloadHeadTimeout)
+                                : options_.request_read_timeout);
     // Runs on this connection's (single-threaded) worker; touches `stream` only while armed.
-    timer.async_wait([deadline, &stream](const boost::system::error_code& ec) {
+    timer.async_wait([deadline, &c](const boost::system::error_code& ec) {
       if (ec || !deadline->armed) return;
       deadline->fired = true;
       boost::system::error_code ignored;
-      stream.socket().cancel(ignored);
+      c.stream.socket().cancel(ignored);
     });
-    stream.expires_never();
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
-    if (!ec && !parser.is_done()) {
-      // curl and others wait for "100 Continue" before sending a larger body.
-      if (EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        std::tie(ec, n) = co_await net::async_write(
-            stream, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);
+    c.stream.expires_never();
+    ReadOutcome out;
+    bool obs_fold = false;
+    out.ec = co_await ReadHead(c, parser, obs_fold);
+    if (!out.ec && !over_limit) out.rejected = FramingError(parser.get(), obs_fold);
+    if (!out.ec && !over_limit && !out.rejected && !parser.is_done()) {
+      if (auto length = parser.content_length();
+          length && !reservation.GrowTo(static_cast<int64_t>(*length))) {
+        out.rejected = BodyBudgetError();
       }
-      if (!ec) std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+    }
+    if (!out.ec && !over_limit && !out.rejected && !parser.is_done()) {
+      std::tie(out.ec, out.rejected) = co_await ReadBody(c, parser, reservation);
     }
     deadline->armed = false;
     timer.cancel();
-    if (deadline->fired && ec) ec = beast::error::timeout;
-    co_return std::tuple<beast::error_code, size_t>(ec, n);
+    if (deadline->fired && out.ec) out.ec = beast::error::timeout;
+    co_return out;
   }
 
-  net::awaitable<void> CallHandler(ServerRequest& req, StreamWriter& writer) {
+  core::Error BodyBudgetError() const {
+    return Overloaded("too many request bodies in flight (server.max_buffered_body_bytes is " +
+                      std::to_string(options_.max_buffered_body_bytes) + "); retry later");
+  }
+
+  // Reads the request head into `parser`, as http::async_read_header does, and also tells
+  // whether the raw head folds a line, which Beast accepts silently.
+  net::awaitable<beast::error_code> ReadHead(Connection& c, Parser& parser, bool& obs_fold) {
+    beast::error_code ec;
+    for (;;) {
+      if (c.buffer.size() > 0) {
+        const auto data = c.buffer.data();
+        const size_t used = parser.put(data, ec);
+        if (parser.is_header_done()) {
+          obs_fold = HasObsFold(std::string_view(static_cast<const char*>(data.data()), used));
+        }
+        c.buffer.consume(used);
+        if (ec != bhttp::error::need_more) co_return ec;
+        ec = {};
+      }
+      const size_t size = beast::read_size(c.buffer, kReadBytes);
+      auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(size), kUseTuple);
+      if (rec == net::error::eof) {
+        if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+        parser.put_eof(ec);
+        co_return ec ? ec : beast::error_code(bhttp::error::partial_message);
+      }
+      if (rec) co_return rec;
+      c.buffer.commit(n);
+    }
+  }
+
+  // Reads the body after the head; a chunked body reserves its bytes as they arrive.
+  net::awaitable<std::tuple<beast::error_code, std::optional<core::Error>>> ReadBody(
+      Connection& c, Parser& parser, Reservation& reservation) {
+    beast::error_code ec;
+    // curl and others wait for "100 Continue" before sending a larger body.
+    if (EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      std::tie(ec, std::ignore) = co_await net::async_write(
+          c.stream, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);
+      if (ec) co_return std::make_tuple(ec, std::optional<core::Error>());
+    }
+    if (!parser.chunked()) {
+      std::tie(ec, std::ignore) = co_await bhttp::async_read(c.stream, c.buffer, parser, kUseTuple);
+      co_return std::make_tuple(ec, std::optional<core::Error>());
+    }
+    while (!ec && !parser.is_done()) {
+      std::tie(ec, std::ignore) =
+          co_await bhttp::async_read_some(c.stream, c.buffer, parser, kUseTuple);
+      if (!reservation.GrowTo(static_cast<int64_t>(parser.get().body().size()))) {
+        co_return std::make_tuple(beast::error_code(), std::optional(BodyBudgetError()));
+      }
+    }
+    co_return std::make_tuple(ec, std::optional<core::Error>());
+  }
+
+  net::awaitable<void> CallHandler(Connection& c, ServerRequest& req, StreamWriter& writer,
+                                   bool watch) {
+    if (c.shutting_down && req.cancelled == CancelReason::kNone) {
+      req.cancelled = CancelReason::kShutdown;
+    }
+    c.running = &req;
+    if (watch) StartWatch(c);
     bool failed = false;
     try {
       co_await handler_(req, writer);
     } catch (...) {
       failed = true;  // the last-resort net: the handler is expected never to throw
     }
+    c.running = nullptr;
     if (!writer.started()) {
       Headers headers;
       headers.Add("content-type", "application/json");
@@ -346,6 +729,52 @@ class Server::Impl {
     } else if (failed || !writer.finished()) {
       const Headers no_trailers;
       co_await writer.EndStream(no_trailers);
+    }
+  }
+
+  // Starts the one read that notices the client leaving while its handler runs. Bytes that
+  // arrive (a pipelined request) are kept for the next request and end the watch; EOF or an
+  // error cancels the running handler (kClientClosed). The read goes to the socket itself,
+  // beside the tcp_stream the handler writes through: one read and one write may be pending.
+  void StartWatch(Connection& c) {
+    c.watch_pending = true;
+    c.stream.socket().async_read_some(
+        c.buffer.prepare(kWatchBytes),
+        net::bind_cancellation_slot(
+            c.watch_cancel.slot(),
+            // Owns the connection: the session waits for the watch to end, but not if it ends
+            // by an exception.
+            [conn = c.shared_from_this()](const boost::system::error_code& ec, size_t n) {
+              OnWatch(*conn, ec, n);
+            }));
+  }
+
+  static void OnWatch(Connection& c, const boost::system::error_code& ec, size_t n) {
+    c.watch_pending = false;
+    if (!ec) {
+      c.buffer.commit(n);
+    } else if (ec != net::error::operation_aborted) {
+      c.peer_gone = true;
+      if (c.running && c.running->cancelled == CancelReason::kNone) {
+        c.running->cancelled = CancelReason::kClientClosed;
+        c.cancel.emit(net::cancellation_type::terminal);
+      }
+    }
+    c.wake.cancel();
+  }
+
+  // Ends the watch: lets it wait up to `linger` for the next request, then cancels it, and
+  // returns once its completion has run (the buffer is then the session's again).
+  net::awaitable<void> FinishWatch(Connection& c, std::chrono::milliseconds linger) {
+    if (!c.watch_pending) co_return;
+    if (linger.count() > 0) {
+      c.wake.expires_after(linger);
+      co_await c.wake.async_wait(kUseTuple);
+    }
+    if (c.watch_pending) c.watch_cancel.emit(net::cancellation_type::terminal);
+    while (c.watch_pending) {
+      c.wake.expires_at(net::steady_timer::time_point::max());
+      co_await c.wake.async_wait(kUseTuple);
     }
   }
 
@@ -374,6 +803,13 @@ class Server::Impl {
   tcp::endpoint bound_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_requests_{0};
+  std::atomic<int64_t> connections_{0};
+  std::atomic<int64_t> overload_connections_{0};
+  std::atomic<int64_t> buffered_body_bytes_{0};
+  std::atomic<int64_t> accept_failures_{0};
+  std::atomic<int64_t> logged_accept_failures_{0};
+  std::atomic<int64_t> last_accept_log_ms_{0};
+  std::atomic<int64_t> overloaded_{0};
 };
 
 core::Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Handler handler) {
@@ -386,6 +822,7 @@ core::Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Stop(std::chrono::milliseconds(0)); }
 std::string Server::address() const { return impl_->address(); }
+ServerStats Server::stats() const { return impl_->stats(); }
 void Server::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
 
 core::Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view address) {

@@ -41,6 +41,7 @@ TEST(EncodeError, MapsEveryCodeToItsStatusAndType) {
       {MakeError(Errc::kUpstreamUnavailable, 529), 529, "overloaded_error"},
       {MakeError(Errc::kVerificationFailed), 502, "api_error"},
       {MakeError(Errc::kInternal), 500, "api_error"},
+      {MakeError(Errc::kOverloaded), 503, "overloaded_error"},
   };
   for (const auto& c : cases) {
     const auto encoded = EncodeError(c.error);

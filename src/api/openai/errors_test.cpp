@@ -27,6 +27,13 @@ TEST(EncodeError, MapsEveryCodeToItsStatus) {
   EXPECT_EQ(StatusOf(core::Errc::kUpstreamTimeout), 504);
   EXPECT_EQ(StatusOf(core::Errc::kUpstreamUnavailable), 502);
   EXPECT_EQ(StatusOf(core::Errc::kInternal), 500);
+  EXPECT_EQ(StatusOf(core::Errc::kOverloaded), 503);
+}
+
+TEST(EncodeError, OverloadedIsAServerErrorWithItsOwnCode) {
+  const auto body = json::parse(EncodeError(core::MakeError(core::Errc::kOverloaded, "busy")).body);
+  EXPECT_EQ(body.at("error").at("type").as_string(), "server_error");
+  EXPECT_EQ(body.at("error").at("code").as_string(), "overloaded");
 }
 
 TEST(EncodeError, SaysModelNotFoundOnlyForModels) {
