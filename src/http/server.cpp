@@ -718,7 +718,10 @@ class Server::Impl {
     try {
       co_await handler_(req, writer);
     } catch (...) {
-      failed = true;  // the last-resort net: the handler is expected never to throw
+      // The very last net: the gateway's handler has its own, which answers in the client's
+      // dialect and records; this one only keeps a broken handler from killing the worker.
+      failed = true;
+      std::fprintf(stderr, "switchyard: request handler threw; answering 500\n");
     }
     c.running = nullptr;
     if (!writer.started()) {

@@ -67,9 +67,6 @@ enum class CancelReason {
   kShutdown,      // Stop(): the grace period ran out
 };
 
-// Why the server cancelled a running handler (ServerRequest::cancelled).
-enum class CancelReason { kNone, kClientClosed, kShutdown };
-
 struct ServerRequest {
   std::string method;
   std::string target;  // path and query, as sent
@@ -93,8 +90,6 @@ struct ServerRequest {
   CancelReason cancelled = CancelReason::kNone;
   // The worker's upstream client, for calls made while serving this request.
   Client* client = nullptr;
-  // Set by the server before it cancels the operation the handler is awaiting.
-  CancelReason cancelled = CancelReason::kNone;
 
   std::string_view Path() const;   // target without the query
   std::string_view Query() const;  // what follows the '?', "" when there is none

@@ -94,6 +94,15 @@ constexpr const char* kInsertAttempt =
     "cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
     "?17, ?18)";
 
+// The five token counters, in the column order both tables share, from parameter `first` on.
+void BindTokens(Statement& s, int first, const core::Usage& u) {
+  s.BindInt(first, u.input_tokens);
+  s.BindInt(first + 1, u.cached_input_tokens);
+  s.BindInt(first + 2, u.cache_write_input_tokens);
+  s.BindInt(first + 3, u.output_tokens);
+  s.BindInt(first + 4, u.reasoning_tokens);
+}
+
 core::Error TooNew(int64_t version) {
   return core::MakeError(core::Errc::kInternal, "ledger schema version " + std::to_string(version) +
                                                     " is newer than this binary supports (" +
@@ -179,11 +188,7 @@ core::Status RecordWriter::InsertRecord(const Record& r) {
   s.BindText(9, r.requested_model);
   s.BindText(10, r.chosen_model);
   s.BindText(11, r.provider);
-  s.BindInt(12, r.usage.input_tokens);
-  s.BindInt(13, r.usage.cached_input_tokens);
-  s.BindInt(14, r.usage.cache_write_input_tokens);
-  s.BindInt(15, r.usage.output_tokens);
-  s.BindInt(16, r.usage.reasoning_tokens);
+  BindTokens(s, 12, r.usage);
   s.BindInt(17, r.usage.reported ? 1 : 0);
   s.BindInt(18, r.cost.pico());
   s.BindText(19, cost_usd);
@@ -223,11 +228,7 @@ core::Status RecordWriter::InsertRecord(const Record& r) {
     a.BindText(8, attempt.error_message);
     a.BindInt(9, attempt.latency_ms);
     a.BindText(10, attempt.outcome);
-    a.BindInt(11, attempt.usage.input_tokens);
-    a.BindInt(12, attempt.usage.cached_input_tokens);
-    a.BindInt(13, attempt.usage.cache_write_input_tokens);
-    a.BindInt(14, attempt.usage.output_tokens);
-    a.BindInt(15, attempt.usage.reasoning_tokens);
+    BindTokens(a, 11, attempt.usage);
     a.BindInt(16, attempt.usage.estimated ? 1 : 0);
     a.BindInt(17, attempt.cost.pico());
     a.BindText(18, attempt_cost);
