@@ -482,6 +482,12 @@ TEST(ServerAcceptTest, OutOfDescriptorsBacksOffInsteadOfSpinningAndRecovers) {
   const double cpu_seconds = static_cast<double>(std::clock() - cpu_before) / CLOCKS_PER_SEC;
   EXPECT_LE(failed, 10);
   EXPECT_LT(cpu_seconds, 0.25);
+  // UBSan's vptr check tests memory with a pipe(): with no descriptor left it reports every
+  // Beast operation started meanwhile as a bad object. Under the sanitizers the open connection
+  // is therefore served once descriptors are back; plain builds serve it during the shortage.
+#if defined(__SANITIZE_ADDRESS__)
+  limit.Restore();
+#endif
   ASSERT_TRUE(open_before.Send("GET /open HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(StatusOf(open_before.ReadResponse()), 200);
 
