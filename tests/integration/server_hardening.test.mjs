@@ -135,7 +135,7 @@ describe('connection limit', () => {
         const ex = await rawExchange(g.gw.url,
           ['GET /v1/models HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n']);
         return ex.response?.status === 200 ? ex : undefined;
-      });
+      }, { timeoutMs: 20000 });
       assert.equal(ok.response.status, 200);
     });
 });
@@ -162,7 +162,7 @@ describe('body budget', () => {
             `Connection: close\r\n\r\n${body}`,
         ]);
         return ex.response?.status === 503 ? ex : undefined;
-      });
+      }, { timeoutMs: 20000 });
       assert.equal(refused.response.json.error.code, 'overloaded');
       assert.match(refused.response.json.error.message, /max_buffered_body_bytes/);
       await expectLedgerRow(g.dbPath, refused.response, 503);
@@ -174,7 +174,7 @@ describe('body budget', () => {
             `Connection: close\r\n\r\n${body}`,
         ]);
         return ex.response?.status === 200 ? ex : undefined;
-      });
+      }, { timeoutMs: 20000 });
       assert.equal(served.response.status, 200);
     });
 });
