@@ -154,13 +154,26 @@ describe('body budget', () => {
       const url = new URL(g.gw.url);
       const stalled = net.connect({ host: url.hostname, port: Number(url.port) });
       stalled.on('error', () => {});
-      stalled.write(`${CHAT}Content-Type: application/json\r\nContent-Length: 65536\r\n\r\n{`);
+      // The server reserves the body's bytes before it answers 100 Continue: once that arrives,
+      // the stalled upload holds the budget (without the wait, a poll below could be read
+      // first, hold the budget itself, and get the stalled upload refused instead).
+      const continued = new Promise((resolve) => {
+        stalled.once('data', (d) => resolve(d.toString('latin1')));
+      });
+      stalled.write(`${CHAT}Content-Type: application/json\r\nContent-Length: 65536\r\n` +
+        'Expect: 100-continue\r\n\r\n');
+      assert.match(await continued, /^HTTP\/1\.1 100 Continue/);
+      stalled.write('{');
       const body = `{"model":"economy","messages":[{"role":"user","content":"${'a'.repeat(60000)}"}]}`;
+      // The client waits for 100 Continue before sending the body, as curl does for large
+      // bodies: the 503 comes instead, and no half-sent body races the server's close (under
+      // load that race ended in a reset instead of the answer).
       const refused = await pollUntil(async () => {
         const ex = await rawExchange(g.gw.url, [
           `${CHAT}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
-            `Connection: close\r\n\r\n${body}`,
+            'Expect: 100-continue\r\nConnection: close\r\n\r\n',
         ]);
+        console.log('POLL', ex.response?.status, ex.error?.message, ex.raw.length, ex.raw.toString().slice(0,60));
         return ex.response?.status === 503 ? ex : undefined;
       }, { timeoutMs: 20000 });
       assert.equal(refused.response.json.error.code, 'overloaded');
