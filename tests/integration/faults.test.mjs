@@ -1,13 +1,11 @@
 // Upstream faults injected through the emulator's control API, each answered by the right
 // failover or the right error. Each test runs its own gateway, so no cool-down leaks between them.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
   assertOpenAIError, chat, emulator, ledgerRows, modelRequests, sanitizerReports, sqlite, startDemo,
-  startEmulator, startServe, streamChat, streamedText, tempDir, testConfigYaml, userMessage,
+  streamChat, streamedText, userMessage, freshServe,
 } from '../testutil/harness.mjs';
 
 const ECONOMY = ['deepseek-v4-flash', 'kimi-k2.6', 'gpt-5.5'];
@@ -22,26 +20,6 @@ async function freshDemo(t) {
     assert.equal(result.code, 0, `demo exit code; stderr:\n${result.stderr}`);
   });
   return demo;
-}
-
-// A `serve` gateway with the given provider timeouts in front of its own emulator, stopped
-// (exit 0, no sanitizer reports) when the test ends.
-async function freshServe(t, timeouts) {
-  const emu = await startEmulator();
-  const dir = tempDir();
-  const dbPath = path.join(dir, 'ledger.db');
-  let gw;
-  t.after(async () => {
-    const result = await gw?.stop();
-    await emu.stop();
-    rmSync(dir, { recursive: true, force: true });
-    if (result) {
-      assert.deepEqual(sanitizerReports(result.stderr), []);
-      assert.equal(result.code, 0, result.stderr);
-    }
-  });
-  gw = await startServe(testConfigYaml({ emulatorUrl: emu.url, dbPath, timeouts }));
-  return { gw, emu, dbPath };
 }
 
 async function upstreamModels(emulatorUrl) {
@@ -113,7 +91,7 @@ describe('upstream faults', () => {
   test('timeout -> failover after the provider first-byte timeout (serve, short timeouts)', async (t) => {
     const FIRST_BYTE_MS = 500;
     const { gw, emu, dbPath } = await freshServe(t,
-      { connect_ms: 1000, first_byte_ms: FIRST_BYTE_MS, idle_ms: 2000 });
+      { timeouts: { connect_ms: 1000, first_byte_ms: FIRST_BYTE_MS, idle_ms: 2000 } });
     await emulator.addFault(emu.url, { model: 'deepseek-v4-flash', kind: 'timeout', count: 1 });
     const started = performance.now();
     const res = await chat(gw.url, { model: 'economy', messages: userMessage() });
@@ -223,7 +201,7 @@ describe('upstream faults', () => {
   test('upstream goes silent mid-stream -> error event after the idle timeout (serve)', async (t) => {
     const IDLE_MS = 400;
     const { gw, emu, dbPath } = await freshServe(t,
-      { connect_ms: 1000, first_byte_ms: 2000, idle_ms: IDLE_MS });
+      { timeouts: { connect_ms: 1000, first_byte_ms: 2000, idle_ms: IDLE_MS } });
     await emulator.addFault(emu.url,
       { model: 'deepseek-v4-flash', kind: 'timeout', count: 1, after_tokens: 3 });
     const res = await streamChat(gw.url, {

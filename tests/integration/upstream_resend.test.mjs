@@ -2,13 +2,10 @@
 // keep-alive connection, after the upstream read the request, is a failed attempt, never a
 // silent resend (a provider may bill the lost request).
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 
 import {
-  chat, emulator, ledgerRows, modelRequests, sanitizerReports, sqlite, startEmulator, startServe,
-  tempDir, testConfigYaml, userMessage,
+  chat, emulator, freshServe, ledgerRows, modelRequests, sqlite, userMessage,
 } from '../testutil/harness.mjs';
 
 async function attemptModels(dbPath, requestId) {
@@ -19,21 +16,8 @@ async function attemptModels(dbPath, requestId) {
 }
 
 test('reset on a reused upstream connection: emulator requests == ledger attempts', async (t) => {
-  const emu = await startEmulator();
-  const dir = tempDir();
-  const dbPath = path.join(dir, 'ledger.db');
-  let gw;
-  t.after(async () => {
-    const result = await gw?.stop();
-    await emu.stop();
-    rmSync(dir, { recursive: true, force: true });
-    if (result) {
-      assert.deepEqual(sanitizerReports(result.stderr), []);
-      assert.equal(result.code, 0, result.stderr);
-    }
-  });
   // One worker, so the second request finds the first one's pooled connection.
-  gw = await startServe(testConfigYaml({ emulatorUrl: emu.url, dbPath, server: { threads: 1 } }));
+  const { gw, emu, dbPath } = await freshServe(t, { server: { threads: 1 } });
 
   const first = await chat(gw.url, { model: 'economy', messages: userMessage() });
   assert.equal(first.status, 200, first.text);

@@ -210,6 +210,27 @@ export async function startServe(yaml, { env = {}, extraArgs = ['--listen', '127
   };
 }
 
+// A `serve` gateway in front of its own emulator for one test: `options` go to testConfigYaml
+// (server, timeouts, failover, ...). When the test ends both stop, the gateway with exit 0 and
+// no sanitizer report. Returns {gw, emu, dbPath}.
+export async function freshServe(t, options = {}) {
+  const emu = await startEmulator();
+  const dir = tempDir();
+  const dbPath = path.join(dir, 'ledger.db');
+  let gw;
+  t.after(async () => {
+    const result = await gw?.stop();
+    await emu.stop();
+    rmSync(dir, { recursive: true, force: true });
+    if (result) {
+      assert.deepEqual(sanitizerReports(result.stderr), []);
+      assert.equal(result.code, 0, result.stderr);
+    }
+  });
+  gw = await startServe(testConfigYaml({ emulatorUrl: emu.url, dbPath, ...options }));
+  return { gw, emu, dbPath };
+}
+
 // The emulator refuses requests without an API key; startServe sets this variable by default.
 export const DEFAULT_KEY_ENV = 'SWITCHYARD_TEST_UPSTREAM_KEY';
 
