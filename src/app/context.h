@@ -16,7 +16,7 @@
 #include "core/request.h"
 #include "core/secrets.h"
 #include "failover/chain.h"
-#include "failover/health.h"
+#include "routing/health.h"
 #include "http/server.h"
 #include "ledger/sink.h"
 #include "providers/provider.h"
@@ -43,7 +43,7 @@ class ProviderSet {
 struct Services {
   const catalog::Catalog& catalog;
   const ProviderSet& providers;
-  failover::Health& health;  // process-wide, lock-free
+  routing::Health& health;  // process-wide, lock-free
   ledger::Sink& sink;
   const core::Clock& clock;  // "now" for prices and the ledger
   // Every configured secret: scrubbed from any text that reaches a client, a log or the ledger.

@@ -19,7 +19,7 @@
 #include "app/models.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
-#include "failover/health.h"
+#include "routing/health.h"
 #include "http/server.h"
 #include "ledger/sink.h"
 
@@ -56,7 +56,7 @@ class Gateway {
 
   std::shared_ptr<const catalog::Catalog> catalog_;
   ProviderSet providers_;
-  failover::Health health_;
+  routing::Health health_;
   core::SecretScrubber secrets_;
   Services services_;
   std::unique_ptr<ModelsListing> models_;

@@ -25,11 +25,14 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "core/usage.h"
-#include "failover/health.h"
+#include "routing/health.h"
 #include "http/task.h"
 #include "http/timer.h"
 
 namespace sy::failover {
+
+using routing::Health;
+using routing::SteadyTime;
 
 // The single place that decides whether another candidate may succeed where one failed.
 bool IsRetryable(const core::Error& error);

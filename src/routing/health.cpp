@@ -1,8 +1,8 @@
-#include "failover/health.h"
+#include "routing/health.h"
 
 #include <algorithm>
 
-namespace sy::failover {
+namespace sy::routing {
 namespace {
 
 int64_t Nanos(SteadyTime t) {

@@ -1,4 +1,4 @@
-// failover::Health: what the gateway has learnt about each model's upstream, shared by every
+// routing::Health: what the gateway has learnt about each model's upstream, shared by every
 // worker: today the cool-downs that upstreams asked for with retry-after (circuit breakers and
 // latency figures join it later).
 //
@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace sy::failover {
+namespace sy::routing {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
