@@ -1,0 +1,89 @@
+// Internal to routing: the character-level helpers shared by the cue tables (lexicon.cpp), which
+// tokenise their cues with them once, and the classifier (classify.cpp), which tokenises prompts
+// with them on every request. Both must split and fold text the same way, so they share this.
+//
+// Thread-safety: pure inline functions.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace sy::routing::detail {
+
+// One UTF-8 character: its code point and byte length. Malformed bytes decode as U+FFFD with
+// length 1, so scanning always advances.
+struct Utf8Char {
+  uint32_t cp = 0;
+  uint32_t len = 1;
+};
+
+inline Utf8Char DecodeUtf8(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[k])); };
+  const uint32_t c = b(i);
+  if (c < 0x80) return {c, 1};
+  const size_t left = s.size() - i;
+  const auto cont = [&](size_t k) { return (b(i + k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c < 0xE0 && left >= 2 && cont(1))
+    return {((c & 0x1F) << 6) | (b(i + 1) & 0x3F), 2};
+  if (c >= 0xE0 && c < 0xF0 && left >= 3 && cont(1) && cont(2)) {
+    return {((c & 0x0F) << 12) | ((b(i + 1) & 0x3F) << 6) | (b(i + 2) & 0x3F), 3};
+  }
+  if (c >= 0xF0 && c < 0xF5 && left >= 4 && cont(1) && cont(2) && cont(3)) {
+    return {((c & 0x07) << 18) | ((b(i + 1) & 0x3F) << 12) | ((b(i + 2) & 0x3F) << 6) |
+                (b(i + 3) & 0x3F),
+            4};
+  }
+  return {0xFFFD, 1};
+}
+
+// How the tokenizer treats a character.
+enum class CharClass : uint8_t {
+  kSeparator,  // ends a word: spaces, punctuation, symbols, emoji
+  kWord,       // part of a word: letters and digits of alphabetic scripts, ' and _
+  kIdeograph,  // Han, kana, Hangul: no word boundaries to rely on; cues match as substrings
+};
+
+inline CharClass ClassOf(uint32_t cp) {
+  if (cp < 0x80) {
+    const bool alnum =
+        (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    return alnum || cp == '\'' || cp == '_' ? CharClass::kWord : CharClass::kSeparator;
+  }
+  if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7) return CharClass::kSeparator;  // Latin-1 symbols
+  if (cp == 0x060C || cp == 0x061B || cp == 0x061F) return CharClass::kSeparator;  // ، ؛ ؟
+  if (cp >= 0x1100 && cp < 0x1200) return CharClass::kIdeograph;                   // Hangul jamo
+  if (cp >= 0x2000 && cp < 0x2E80) return CharClass::kSeparator;    // punctuation, math, arrows
+  if (cp >= 0x3000 && cp < 0x3040) return CharClass::kSeparator;    // CJK punctuation
+  if (cp >= 0x3040 && cp < 0xA000) return CharClass::kIdeograph;    // kana, Hangul compat, Han
+  if (cp >= 0xAC00 && cp < 0xD7B0) return CharClass::kIdeograph;    // Hangul syllables
+  if (cp >= 0xF900 && cp < 0xFB00) return CharClass::kIdeograph;    // CJK compatibility
+  if (cp >= 0xFE30 && cp < 0xFF66) return CharClass::kSeparator;    // full-width forms
+  if (cp >= 0x1F000 && cp < 0x20000) return CharClass::kSeparator;  // emoji, symbols
+  if (cp >= 0x20000 && cp < 0x30000) return CharClass::kIdeograph;  // Han extensions
+  return CharClass::kWord;
+}
+
+// Lower case for the scripts whose cues we list: ASCII, Latin-1, Greek, Cyrillic.
+inline uint32_t FoldCase(uint32_t cp) {
+  if (cp >= 'A' && cp <= 'Z') return cp + 0x20;
+  if (cp < 0xC0) return cp;
+  if (cp <= 0xDE && cp != 0xD7) return cp + 0x20;
+  if (cp >= 0x391 && cp <= 0x3A9) return cp + 0x20;
+  if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;
+  if (cp >= 0x400 && cp <= 0x40F) return cp + 0x50;
+  return cp;
+}
+
+// FNV-1a over folded code points: a word's key in the cue table.
+inline constexpr uint64_t kWordSeed = 0xcbf29ce484222325ULL;
+inline uint64_t HashStep(uint64_t h, uint32_t folded_cp) {
+  return (h ^ folded_cp) * 0x100000001b3ULL;
+}
+// A phrase's key: its words' keys chained in order (a one-word phrase is the word's key).
+inline uint64_t ChainWord(uint64_t phrase, uint64_t word) {
+  return (std::rotl(phrase, 23) * 0x9E3779B97F4A7C15ULL) ^ word;
+}
+
+}  // namespace sy::routing::detail
