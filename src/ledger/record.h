@@ -49,8 +49,13 @@ struct Record {
   int status = 0;          // HTTP status returned to the client
   std::string error_code;  // core::ErrcName of the final error, "" on success
   std::string error_message;
-  std::string route_reason;        // why this route: "alias economy", "model", ...
-  int64_t latency_ms = 0;          // total, request received to last byte sent
+  std::string route_reason;  // why this route: "alias economy", "model", ...
+  // How routing saw the request (filled by the route stage; "" when it never got that far).
+  std::string task_type;   // the classifier's task type: "extraction", "code", "chat", ...
+  std::string profile;     // routing profile that chose the route ("auto"); "" for a model or alias
+  std::string rule;        // its rule that matched ("cheap-extraction"); "model" or "alias" when
+                           // the request named a concrete model or an alias (profile "")
+  int64_t latency_ms = 0;  // total, request received to last byte sent
   std::optional<int64_t> ttft_ms;  // to the first streamed content byte sent (streams only)
 };
 

@@ -22,7 +22,16 @@ constexpr std::string_view kSums =
     "COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_input_tokens), 0), "
     "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_pico), 0)";
 
-std::string_view KeyColumn(GroupBy by) {
+constexpr std::array kAllGroupings = {GroupBy::kModel,  GroupBy::kTask,     GroupBy::kDay,
+                                      GroupBy::kTenant, GroupBy::kTaskType, GroupBy::kRule};
+
+// The first routing columns came with schema v3; older ledgers are read as if migrated ('').
+constexpr int64_t kRoutingSchema = 3;
+
+// The SQL expression a group is keyed on; rows are grouped by it (GROUP BY 1), so every key
+// appears once. A rule is keyed "profile/rule", or just the rule when the profile is "".
+std::string_view KeyExpression(GroupBy by, int64_t schema_version) {
+  const bool routed = schema_version >= kRoutingSchema;
   switch (by) {
     case GroupBy::kModel:
       return "chosen_model";
@@ -32,6 +41,10 @@ std::string_view KeyColumn(GroupBy by) {
       return "day";
     case GroupBy::kTenant:
       return "tenant";
+    case GroupBy::kTaskType:
+      return routed ? "task_type" : "''";
+    case GroupBy::kRule:
+      return routed ? "CASE WHEN profile = '' THEN rule ELSE profile || '/' || rule END" : "''";
   }
   return "chosen_model";
 }
@@ -45,6 +58,10 @@ std::string DisplayKey(GroupBy by, std::string key) {
       return "(no task)";
     case GroupBy::kTenant:
       return "(no tenant)";
+    case GroupBy::kTaskType:
+      return "(no task type)";
+    case GroupBy::kRule:
+      return "(no rule)";
     case GroupBy::kDay:
       break;
   }
@@ -68,11 +85,11 @@ core::Error WithPath(const std::string& path, core::Error error) {
   return error;
 }
 
-core::Result<std::vector<SpendRow>> QueryGroups(detail::Db& db, GroupBy by) {
-  const std::string column(KeyColumn(by));
+core::Result<std::vector<SpendRow>> QueryGroups(detail::Db& db, GroupBy by,
+                                                int64_t schema_version) {
   const std::string order = by == GroupBy::kDay ? "1" : "7 DESC, 1";
-  auto stmt = db.Prepare("SELECT " + column + ", " + std::string(kSums) +
-                         " FROM requests GROUP BY " + column + " ORDER BY " + order);
+  auto stmt = db.Prepare("SELECT " + std::string(KeyExpression(by, schema_version)) + ", " +
+                         std::string(kSums) + " FROM requests GROUP BY 1 ORDER BY " + order);
   if (!stmt) return std::move(stmt).error();
   std::vector<SpendRow> rows;
   int rc = SQLITE_ROW;
@@ -93,10 +110,11 @@ core::Result<SpendRow> QueryTotal(detail::Db& db) {
 }
 
 core::Result<SpendReport> QueryReport(detail::Db& db, GroupBy by) {
-  if (auto s = detail::CheckReadableSchema(db); !s) return std::move(s).error();
+  auto version = detail::ReadableSchemaVersion(db);
+  if (!version) return std::move(version).error();
   // One read transaction, so the groups and the total see the same snapshot.
   if (auto s = db.Exec("BEGIN"); !s) return std::move(s).error();
-  auto groups = QueryGroups(db, by);
+  auto groups = QueryGroups(db, by, *version);
   auto total = QueryTotal(db);
   (void)db.Exec("COMMIT");
   if (!groups) return std::move(groups).error();
@@ -175,16 +193,21 @@ std::string_view GroupByName(GroupBy by) {
       return "day";
     case GroupBy::kTenant:
       return "tenant";
+    case GroupBy::kTaskType:
+      return "task_type";
+    case GroupBy::kRule:
+      return "rule";
   }
   return "model";
 }
 
 core::Result<GroupBy> ParseGroupBy(std::string_view name) {
-  for (GroupBy by : {GroupBy::kModel, GroupBy::kTask, GroupBy::kDay, GroupBy::kTenant}) {
+  for (GroupBy by : kAllGroupings) {
     if (GroupByName(by) == name) return by;
   }
-  return core::MakeError(core::Errc::kInvalidRequest, "unknown grouping \"" + std::string(name) +
-                                                          "\": use model, task, day or tenant");
+  return core::MakeError(core::Errc::kInvalidRequest,
+                         "unknown grouping \"" + std::string(name) +
+                             "\": use model, task, day, tenant, task_type or rule");
 }
 
 core::Result<SpendReport> QuerySpend(const std::string& db_path, GroupBy by) {

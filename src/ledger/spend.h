@@ -1,5 +1,5 @@
-// Spend reports over a ledger database written by SqliteLedger: totals per model, task, day or
-// tenant, for the `switchyard spend` command and tests.
+// Spend reports over a ledger database written by SqliteLedger: totals per model, task, day,
+// tenant, routed task type or routing rule, for the `switchyard spend` command and tests.
 //
 // Money is exact: sums are taken in SQL over the INTEGER cost_pico column (SQLite integer SUM,
 // which fails rather than wraps on overflow), so a group's cost equals the sum of its requests'
@@ -20,16 +20,20 @@
 
 namespace sy::ledger {
 
-enum class GroupBy { kModel, kTask, kDay, kTenant };
+enum class GroupBy { kModel, kTask, kDay, kTenant, kTaskType, kRule };
 
-// "model", "task", "day", "tenant".
+// "model", "task", "day", "tenant", "task_type", "rule".
 std::string_view GroupByName(GroupBy by);
 // The inverse of GroupByName; fails with kInvalidRequest listing the accepted names.
 core::Result<GroupBy> ParseGroupBy(std::string_view name);
 
 struct SpendRow {
   // The group: model id ("(none)" when no model answered), task id ("(no task)" when none),
-  // UTC day "YYYY-MM-DD", or tenant ("(no tenant)" when none); "" for the total.
+  // UTC day "YYYY-MM-DD", tenant ("(no tenant)" when none), task type ("(no task type)" when
+  // unclassified), or "profile/rule" ("auto/cheap-extraction"; just the rule, e.g. "model",
+  // when the profile is ""; "(no rule)" when the request was not routed); "" for the total.
+  // A ledger older than schema v3 has no routing columns: all its requests are "(no task type)"
+  // and "(no rule)", as the v3 migration would leave them.
   std::string key;
   int64_t requests = 0;
   int64_t failed = 0;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -147,6 +148,89 @@ TEST_F(SpendTest, JsonAndTableFromTheDatabase) {
   EXPECT_THAT(table, HasSubstr("12.350000000003"));
 }
 
+// Routed requests: each with a task type and the profile/rule that routed it, exact costs.
+class RoutedSpendTest : public ::testing::Test {
+ protected:
+  static Record Routed(std::string id, std::string task_type, std::string profile, std::string rule,
+                       int64_t cost_pico) {
+    Record r = Req(std::move(id), "m", "", "acme", cost_pico);
+    r.task_type = std::move(task_type);
+    r.profile = std::move(profile);
+    r.rule = std::move(rule);
+    return r;
+  }
+
+  void SetUp() override {
+    std::vector<Record> records;
+    records.push_back(Routed("a", "extraction", "auto", "cheap-extraction", 1'234'567'890'123));
+    records.push_back(Routed("b", "extraction", "auto", "cheap-extraction", 2'000'000'000'005));
+    records.push_back(Routed("c", "code", "", "model", 10'005'000'000'000));  // 10.005
+    records.push_back(Routed("d", "code", "auto", "strong-code", 7));
+    records.push_back(Routed("e", "chat", "", "alias", 4'995'000'000'000));  // 4.995
+    Record rejected = Routed("f", "", "", "", 0);  // refused before routing
+    rejected.status = 400;
+    rejected.error_code = "invalid_request";
+    records.push_back(rejected);
+    WriteLedger(path_, std::move(records));
+  }
+
+  SpendReport Query(GroupBy by) {
+    auto report = QuerySpend(path_, by);
+    EXPECT_TRUE(report.has_value()) << (report ? "" : report.error().message);
+    return report ? *report : SpendReport{};
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.File("ledger.db");
+};
+
+// (key, requests, failed, exact cost, cents) of each group, in report order.
+using GroupLine = std::tuple<std::string, int64_t, int64_t, std::string, std::string>;
+std::vector<GroupLine> Lines(const SpendReport& report) {
+  std::vector<GroupLine> lines;
+  for (const SpendRow& g : report.groups) {
+    lines.emplace_back(g.key, g.requests, g.failed, g.cost.ToString(), g.cost.ToCents());
+  }
+  return lines;
+}
+
+TEST_F(RoutedSpendTest, GroupsByTaskType) {
+  const SpendReport report = Query(GroupBy::kTaskType);
+  EXPECT_EQ(report.group_by, GroupBy::kTaskType);
+  EXPECT_THAT(Lines(report),
+              ::testing::ElementsAre(GroupLine{"code", 2, 0, "10.005000000007", "10.01"},
+                                     GroupLine{"chat", 1, 0, "4.995", "5.00"},
+                                     GroupLine{"extraction", 2, 0, "3.234567890128", "3.23"},
+                                     GroupLine{"(no task type)", 1, 1, "0", "0.00"}));
+  EXPECT_EQ(report.total.cost.pico(), 18'234'567'890'135);
+  EXPECT_EQ(report.total.cost.ToCents(), "18.23");
+  EXPECT_EQ(report.total.requests, 6);
+  EXPECT_EQ(report.total.failed, 1);
+}
+
+TEST_F(RoutedSpendTest, GroupsByProfileAndRule) {
+  const SpendReport report = Query(GroupBy::kRule);
+  EXPECT_EQ(report.group_by, GroupBy::kRule);
+  EXPECT_THAT(Lines(report), ::testing::ElementsAre(
+                                 GroupLine{"model", 1, 0, "10.005", "10.01"},
+                                 GroupLine{"alias", 1, 0, "4.995", "5.00"},
+                                 GroupLine{"auto/cheap-extraction", 2, 0, "3.234567890128", "3.23"},
+                                 GroupLine{"auto/strong-code", 1, 0, "0.000000000007", "0.00"},
+                                 GroupLine{"(no rule)", 1, 1, "0", "0.00"}));
+  EXPECT_EQ(report.total.cost.pico(), 18'234'567'890'135);
+}
+
+TEST_F(RoutedSpendTest, FormatsNameTheNewGroupings) {
+  const std::string json = FormatJson(Query(GroupBy::kTaskType));
+  EXPECT_THAT(json, HasSubstr("{\"group_by\":\"task_type\",\"groups\":[{\"key\":\"code\","
+                              "\"requests\":2,\"failed\":0,"));
+  EXPECT_THAT(json, HasSubstr("\"cost_usd\":\"18.234567890135\",\"cost_cents\":\"18.23\"}}"));
+  const std::string table = FormatTable(Query(GroupBy::kRule));
+  EXPECT_THAT(table, ::testing::StartsWith("rule                   requests  failed"));
+  EXPECT_THAT(table, HasSubstr("\nauto/cheap-extraction         2       0"));
+  EXPECT_THAT(table, HasSubstr("\n(no rule)                     1       1"));
+}
+
 TEST(SpendFormatTest, JsonShape) {
   SpendReport report;
   report.group_by = GroupBy::kModel;
@@ -230,15 +314,41 @@ TEST(SpendQueryTest, NonLedgerFilesAreRejected) {
   EXPECT_THAT(report.error().message, HasSubstr("not a Switchyard ledger"));
 }
 
+// `spend` opens read-only and does not migrate: a v2 ledger (no routing columns) still reports,
+// every request in one "(no task type)" / "(no rule)" group, as the v3 migration leaves them.
+TEST(SpendQueryTest, AVersionTwoLedgerReportsWithoutRoutingColumns) {
+  TempDir dir;
+  const std::string path = dir.File("v2.db");
+  {
+    auto db = detail::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(db->Exec(test::kVersionTwoLedger));
+  }
+  for (GroupBy by : {GroupBy::kTaskType, GroupBy::kRule}) {
+    auto report = QuerySpend(path, by);
+    ASSERT_TRUE(report.has_value()) << report.error().message;
+    ASSERT_EQ(report->groups.size(), 1u);
+    EXPECT_EQ(report->groups[0].key, by == GroupBy::kRule ? "(no rule)" : "(no task type)");
+    EXPECT_EQ(report->groups[0].requests, 2);
+    EXPECT_EQ(report->groups[0].failed, 1);
+    EXPECT_EQ(report->groups[0].cost.ToString(), "1.234567890123");
+    EXPECT_EQ(report->total.cost.pico(), 1'234'567'890'123);
+  }
+  EXPECT_EQ(test::QueryInt(path, "PRAGMA user_version"), 2);  // untouched
+}
+
 TEST(SpendQueryTest, ParseGroupBy) {
-  for (GroupBy by : {GroupBy::kModel, GroupBy::kTask, GroupBy::kDay, GroupBy::kTenant}) {
+  for (GroupBy by : {GroupBy::kModel, GroupBy::kTask, GroupBy::kDay, GroupBy::kTenant,
+                     GroupBy::kTaskType, GroupBy::kRule}) {
     auto parsed = ParseGroupBy(GroupByName(by));
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(*parsed, by);
   }
+  EXPECT_EQ(GroupByName(GroupBy::kTaskType), "task_type");
+  EXPECT_EQ(GroupByName(GroupBy::kRule), "rule");
   auto bad = ParseGroupBy("week");
   ASSERT_FALSE(bad.has_value());
-  EXPECT_THAT(bad.error().message, HasSubstr("model, task, day or tenant"));
+  EXPECT_THAT(bad.error().message, HasSubstr("model, task, day, tenant, task_type or rule"));
 }
 
 }  // namespace

@@ -102,7 +102,7 @@ TEST(SqliteLedgerTest, EveryFieldRoundTrips) {
       "requested_model, chosen_model, provider, input_tokens, cached_input_tokens, "
       "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_reported, cost_pico, "
       "cost_usd, price_list, stream, status, error_code, error_message, route_reason, "
-      "latency_ms, ttft_ms, attempts_count FROM requests ORDER BY id");
+      "latency_ms, ttft_ms, attempts_count, task_type, profile, rule FROM requests ORDER BY id");
   ASSERT_TRUE(stmt.has_value());
   ASSERT_EQ(stmt->Step(), SQLITE_ROW);
   EXPECT_EQ(stmt->ColumnText(0), r.request_id);
@@ -133,6 +133,9 @@ TEST(SqliteLedgerTest, EveryFieldRoundTrips) {
   EXPECT_EQ(stmt->ColumnInt(25), r.latency_ms);
   EXPECT_EQ(stmt->ColumnInt(26), 42);
   EXPECT_EQ(stmt->ColumnInt(27), 2);
+  EXPECT_EQ(stmt->ColumnText(28), "code");
+  EXPECT_EQ(stmt->ColumnText(29), "auto");
+  EXPECT_EQ(stmt->ColumnText(30), "rule-2");
   ASSERT_EQ(stmt->Step(), SQLITE_ROW);
   EXPECT_TRUE(stmt->ColumnIsNull(26));  // no ttft recorded
   EXPECT_EQ(stmt->ColumnText(18), "0.000007000021");
@@ -236,13 +239,57 @@ TEST(SqliteLedgerTest, AVersionOneLedgerIsMigratedInPlace) {
   auto migrated = detail::Db::Open(path, SQLITE_OPEN_READWRITE);
   ASSERT_TRUE(migrated.has_value());
   ASSERT_TRUE(detail::EnsureSchema(*migrated));
-  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), detail::kSchemaVersion);
   EXPECT_EQ(QueryInt(path, "SELECT cost_pico + output_tokens + usage_estimated FROM attempts"), 0);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts WHERE outcome = ''"), 1);
   EXPECT_EQ(QueryInt(path,
                      "SELECT COUNT(*) FROM pragma_table_info('requests') "
                      "WHERE name = 'usage_estimated'"),
             1);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM pragma_table_info('requests') "
+                     "WHERE name IN ('task_type', 'profile', 'rule')"),
+            3);
+}
+
+TEST(SqliteLedgerTest, AVersionTwoLedgerIsMigratedAndKeepsItsRows) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    auto db = detail::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(db->Exec(test::kVersionTwoLedger));
+  }
+  auto ledger = OpenLedger({.path = path});  // the gateway's own open path migrates
+  ASSERT_NE(ledger, nullptr);
+  Record r = MakeRecord(4);
+  r.task_type = "extraction";
+  r.profile = "auto";
+  r.rule = "cheap-extraction";
+  ledger->Append(std::move(r));
+  ledger->Close();
+
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 3);
+  EXPECT_EQ(QueryInt(path, "SELECT cost_pico FROM requests WHERE request_id = 'old-1'"),
+            1'234'567'890'123);
+  EXPECT_EQ(QueryInt(path, "SELECT status FROM requests WHERE request_id = 'old-2'"), 502);
+  EXPECT_EQ(QueryInt(path, "SELECT cost_pico FROM attempts WHERE request_id = 'old-1'"),
+            1'234'567'890'123);
+  // Old rows: the new columns exist and are '' (not NULL).
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM requests WHERE request_id LIKE 'old-%' AND "
+                     "task_type = '' AND profile = '' AND rule = ''"),
+            2);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM requests WHERE request_id = 'req-4' AND task_type = "
+                     "'extraction' AND profile = 'auto' AND rule = 'cheap-extraction'"),
+            1);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM pragma_table_info('requests') WHERE name IN "
+                     "('task_type', 'profile', 'rule') AND \"notnull\" = 1 AND dflt_value = "
+                     "\"''\""),
+            3);
 }
 
 TEST(SqliteLedgerTest, AttemptsKeepTheirOutcomeUsageAndCost) {

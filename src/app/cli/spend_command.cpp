@@ -40,9 +40,11 @@ void AddSpendCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("spend", "Show spend totals from a ledger database");
   auto args = std::make_shared<SpendArgs>();
   cmd->add_option("--db", args->db, "Ledger SQLite file written by the gateway")->required();
-  cmd->add_option("--by", args->by, "Group by model, task, day (UTC) or tenant")
+  cmd->add_option("--by", args->by,
+                  "Group by model, task (client task id), day (UTC), tenant, task_type (routing's "
+                  "classification) or rule (routing profile/rule)")
       ->required()
-      ->check(CLI::IsMember({"model", "task", "day", "tenant"}));
+      ->check(CLI::IsMember({"model", "task", "day", "tenant", "task_type", "rule"}));
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();

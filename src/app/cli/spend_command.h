@@ -1,6 +1,7 @@
-// `switchyard spend`: spend totals from a ledger database, grouped by model, task, day or tenant.
+// `switchyard spend`: spend totals from a ledger database, grouped by model, task, day, tenant,
+// routed task type or routing rule (ledger::GroupBy).
 //
-//   switchyard spend --db FILE --by model|task|day|tenant [--format table|json]
+//   switchyard spend --db FILE --by model|task|day|tenant|task_type|rule [--format table|json]
 //
 // Prints one line (table) or object (json) per group with requests, failed requests, input,
 // cached-input and output tokens and the cost as an exact decimal and in cents, then the total.

@@ -77,15 +77,25 @@ ALTER TABLE attempts ADD COLUMN cost_usd TEXT NOT NULL DEFAULT '0';
 PRAGMA user_version = 2;
 )sql";
 
+// Version 3: requests say how routing saw them: the classified task type and the profile and
+// rule that chose the route, for `switchyard spend --by task_type|rule`. No index: spend groups
+// by scanning the whole table anyway (see kSchemaV1), and an index would cost every insert.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE requests ADD COLUMN task_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN rule TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 3;
+)sql";
+
 // Column order of this statement is the Bind order in InsertRecord.
 constexpr const char* kInsertRequest =
     "INSERT INTO requests (request_id, started_at_ms, day, tenant, key_id, task_id, dialect, "
     "endpoint, requested_model, chosen_model, provider, input_tokens, cached_input_tokens, "
     "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_reported, cost_pico, "
     "cost_usd, price_list, stream, status, error_code, error_message, route_reason, latency_ms, "
-    "ttft_ms, attempts_count, usage_estimated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
-    "?29)";
+    "ttft_ms, attempts_count, usage_estimated, task_type, profile, rule) VALUES (?1, ?2, ?3, ?4, "
+    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
+    "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)";
 
 constexpr const char* kInsertAttempt =
     "INSERT INTO attempts (request_row, request_id, idx, model, provider, http_status, "
@@ -122,6 +132,7 @@ core::Status EnsureSchema(Db& db) {
   } else {
     if (*version < 1) result = db.Exec(kSchemaV1);
     if (result && *version < 2) result = db.Exec(kSchemaV2);
+    if (result && *version < 3) result = db.Exec(kSchemaV3);
   }
   if (!result) {
     (void)db.Exec("ROLLBACK");
@@ -130,14 +141,14 @@ core::Status EnsureSchema(Db& db) {
   return db.Exec("COMMIT");
 }
 
-core::Status CheckReadableSchema(Db& db) {
+core::Result<int64_t> ReadableSchemaVersion(Db& db) {
   auto version = db.QueryInt("PRAGMA user_version");
   if (!version) return std::move(version).error();
   if (*version > kSchemaVersion) return TooNew(*version);
   if (*version < 1) {
     return core::MakeError(core::Errc::kInternal, "not a Switchyard ledger (no ledger schema)");
   }
-  return {};
+  return *version;
 }
 
 std::string UtcDay(int64_t epoch_ms) {
@@ -206,6 +217,9 @@ core::Status RecordWriter::InsertRecord(const Record& r) {
   }
   s.BindInt(28, static_cast<int64_t>(r.attempts.size()));
   s.BindInt(29, r.usage.estimated ? 1 : 0);
+  s.BindText(30, r.task_type);
+  s.BindText(31, r.profile);
+  s.BindText(32, r.rule);
   if (s.Step() != SQLITE_DONE) {
     core::Error error = db_->LastError("inserting ledger request " + r.request_id);
     s.Reset();

@@ -5,12 +5,15 @@
 //             summed by queries) and TEXT cost_usd (exact decimal, for humans); `day` is the UTC
 //             'YYYY-MM-DD' of started_at_ms, for grouping.
 //             usage_estimated (v2): 1 when the gateway estimated the usage (docs/cost.md).
+//             task_type, profile, rule (v3): how routing classified and routed the request
+//             ('' when it did not, and for rows written before v3).
 //   attempts  one row per candidate tried or skipped: request_row (requests.id), request_id, idx
 //             (0-based order), model, provider, http_status, error_code, error_message,
 //             latency_ms; since v2 outcome ('ok' | 'failed' | 'skipped'), the attempt's usage
 //             (input_tokens ... reasoning_tokens, usage_estimated) and cost (cost_pico,
 //             cost_usd). A request's cost is the sum of its attempts' costs.
-// Migrations run in order inside EnsureSchema's transaction: v1 creates, v2 adds columns.
+// Migrations run in order inside EnsureSchema's transaction: v1 creates, v2 and v3 add columns
+// (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant).
 //
 // Thread-safety: as detail::Db — one thread at a time.
 #pragma once
@@ -25,15 +28,16 @@
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 2;
+inline constexpr int64_t kSchemaVersion = 3;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
 // schema is newer than this binary knows.
 core::Status EnsureSchema(Db& db);
 
-// Checks that `db` holds a ledger schema this binary can read (for read-only opens).
-core::Status CheckReadableSchema(Db& db);
+// Checks that `db` holds a ledger schema this binary can read (for read-only opens, which do not
+// migrate) and returns its version, 1..kSchemaVersion; readers must not use columns newer than it.
+core::Result<int64_t> ReadableSchemaVersion(Db& db);
 
 // "YYYY-MM-DD" (UTC) of a unix-epoch millisecond timestamp.
 std::string UtcDay(int64_t epoch_ms);

@@ -73,9 +73,51 @@ inline Record MakeRecord(int64_t i) {
   r.price_list = "standard";
   r.status = 200;
   r.route_reason = "alias economy";
+  r.task_type = i % 2 == 0 ? "extraction" : "code";
+  r.profile = "auto";
+  r.rule = "rule-" + std::to_string(i % 3);
   r.latency_ms = 100 + i;
   return r;
 }
+
+// A ledger file as the v2 release left it (its complete DDL: v1 plus the v2 columns), with two
+// requests (old-1 billed 1.234567890123 USD, old-2 failed) and old-1's attempt.
+inline constexpr const char* kVersionTwoLedger = R"sql(
+CREATE TABLE requests (
+  id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, started_at_ms INTEGER NOT NULL,
+  day TEXT NOT NULL, tenant TEXT NOT NULL, key_id TEXT NOT NULL, task_id TEXT NOT NULL,
+  dialect TEXT NOT NULL, endpoint TEXT NOT NULL, requested_model TEXT NOT NULL,
+  chosen_model TEXT NOT NULL, provider TEXT NOT NULL, input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL, cache_write_input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
+  usage_reported INTEGER NOT NULL, cost_pico INTEGER NOT NULL, cost_usd TEXT NOT NULL,
+  price_list TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL,
+  error_code TEXT NOT NULL, error_message TEXT NOT NULL, route_reason TEXT NOT NULL,
+  latency_ms INTEGER NOT NULL, ttft_ms INTEGER, attempts_count INTEGER NOT NULL,
+  usage_estimated INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX requests_request_id ON requests(request_id);
+CREATE INDEX requests_task_id ON requests(task_id);
+CREATE INDEX requests_started_at ON requests(started_at_ms);
+CREATE TABLE attempts (
+  request_row INTEGER NOT NULL REFERENCES requests(id), request_id TEXT NOT NULL,
+  idx INTEGER NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL,
+  http_status INTEGER NOT NULL, error_code TEXT NOT NULL, error_message TEXT NOT NULL,
+  latency_ms INTEGER NOT NULL, outcome TEXT NOT NULL DEFAULT '',
+  input_tokens INTEGER NOT NULL DEFAULT 0, cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_write_input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0,
+  reasoning_tokens INTEGER NOT NULL DEFAULT 0, usage_estimated INTEGER NOT NULL DEFAULT 0,
+  cost_pico INTEGER NOT NULL DEFAULT 0, cost_usd TEXT NOT NULL DEFAULT '0');
+CREATE INDEX attempts_request_row ON attempts(request_row);
+INSERT INTO requests VALUES (1, 'old-1', 1700000000000, '2023-11-14', 'acme', 'k', 't',
+  'openai', '/v1/chat/completions', 'economy', 'gpt', 'openai', 100, 0, 0, 20, 0, 1,
+  1234567890123, '1.234567890123', 'standard', 0, 200, '', '', 'alias economy', 50, NULL, 1, 0);
+INSERT INTO requests VALUES (2, 'old-2', 1700000000001, '2023-11-14', 'acme', 'k', 't',
+  'openai', '/v1/chat/completions', 'gpt', '', '', 0, 0, 0, 0, 0, 0, 0, '0', '', 0, 502,
+  'upstream_unavailable', 'down', 'model', 9, NULL, 1, 0);
+INSERT INTO attempts VALUES (1, 'old-1', 0, 'gpt', 'openai', 200, '', '', 40, 'ok', 100, 0, 0,
+  20, 0, 0, 1234567890123, '1.234567890123');
+PRAGMA user_version = 2;
+)sql";
 
 // Runs a single-integer query against `path` on a fresh read-only connection.
 inline int64_t QueryInt(const std::string& path, const std::string& sql) {
