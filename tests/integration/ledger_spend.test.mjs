@@ -150,6 +150,24 @@ describe('ledger and spend', () => {
     assert.equal(usdToPico(report.total.cost_usd), sum(sent));
   });
 
+  for (const [by, none] of [['task_type', '(no task type)'], ['rule', '(no rule)']]) {
+    test(`spend --by ${by}: groups partition the requests, totals equal the cost headers`, async () => {
+      const report = await spend(by);
+      assert.equal(report.group_by, by);
+      const keys = report.groups.map((g) => g.key);
+      assert.equal(new Set(keys).size, keys.length, `keys unique: ${JSON.stringify(keys)}`);
+      assert.equal(report.groups.reduce((a, g) => a + g.requests, 0), sent.length);
+      assert.equal(report.groups.reduce((a, g) => a + usdToPico(g.cost_usd), 0n), sum(sent));
+      assert.equal(usdToPico(report.total.cost_usd), sum(sent));
+      assert.equal(report.total.cost_cents, picoToCents(sum(sent)));
+      // Requests refused before routing (unknown model, bad JSON, wrong type) are not routed.
+      const refused = sent.filter((s) => s.status === 400 || s.status === 404).length;
+      assert.ok(refused >= 3);
+      const unrouted = report.groups.find((g) => g.key === none);
+      assert.ok(unrouted && unrouted.requests >= refused, `${none} in ${JSON.stringify(keys)}`);
+    });
+  }
+
   test('spend --by day: one UTC day, total equals the cost headers', async () => {
     const report = await spend('day');
     assert.ok(report.groups.length >= 1 && report.groups.length <= 2, 'today (maybe across midnight)');
