@@ -16,10 +16,12 @@
 #include "core/request.h"
 #include "core/secrets.h"
 #include "failover/chain.h"
-#include "routing/health.h"
 #include "http/server.h"
 #include "ledger/sink.h"
 #include "providers/provider.h"
+#include "routing/decide.h"
+#include "routing/health.h"
+#include "routing/policy.h"
 
 namespace sy::app {
 
@@ -42,6 +44,7 @@ class ProviderSet {
 // the per-worker part (the upstream connection pool) comes with the request (ServerRequest).
 struct Services {
   const catalog::Catalog& catalog;
+  const routing::Policy& policy;
   const ProviderSet& providers;
   routing::Health& health;  // process-wide, lock-free
   ledger::Sink& sink;
@@ -77,8 +80,9 @@ struct RequestContext {
 
   core::Request request;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  const catalog::Route* route = nullptr;  // once resolved; owned by the catalog
-  // The route's candidates that can express the request, in order (route stage).
+  // The route stage's decision (profile, rule, task type, candidates), once made.
+  std::optional<routing::Decision> decision;
+  // The decision's kept candidates that can express the request, in order (route stage).
   std::vector<const config::ModelConfig*> candidates;
   // The request translated for each other dialect a candidate speaks, or why it cannot be.
   std::map<core::Dialect, core::Result<boost::json::object>> translated_bodies;

@@ -9,6 +9,7 @@
 #include "app/dialect.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
+#include "app/route.h"
 #include "core/ids.h"
 #include "core/text.h"
 
@@ -44,10 +45,11 @@ bool MethodFits(std::string_view wanted, std::string_view method) {
 }  // namespace
 
 // The route table: every endpoint the gateway serves. Anything else is a recorded 404.
-constexpr std::array<Gateway::Endpoint, 5> kEndpoints = {{
+constexpr std::array<Gateway::Endpoint, 6> kEndpoints = {{
     {"/healthz", false, "GET", Kind::kHealth},
     {"/readyz", false, "GET", Kind::kReady},
     {"/v1/models", true, "GET", Kind::kModels},
+    {"/v1/route/explain", false, "POST", Kind::kExplain},
     {"/v1/chat/completions", false, "POST", Kind::kGenerate},
     {"/v1/messages", false, "POST", Kind::kGenerate},
 }};
@@ -68,7 +70,7 @@ std::optional<core::Error> Rejection(const http::ServerRequest& http,
                                      const Gateway::Endpoint* endpoint) {
   if (http.read_error) return *http.read_error;
   const std::string path = core::ClipForEcho(http.Path());
-  if (endpoint && endpoint->kind == Kind::kGenerate && http.method != endpoint->method) {
+  if (endpoint && endpoint->method == "POST" && http.method != endpoint->method) {
     return core::MakeError(core::Errc::kInvalidRequest,
                            "Use " + std::string(endpoint->method) + " for " + path + ".");
   }
@@ -98,13 +100,14 @@ providers::Provider* ProviderSet::For(const config::ModelConfig& model) const {
   return it == adapters_.end() ? nullptr : it->second.get();
 }
 
-Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& sink,
-                 const core::Clock& clock)
+Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Policy policy,
+                 ledger::Sink& sink, const core::Clock& clock)
     : catalog_(std::move(catalog)),
+      policy_(std::move(policy)),
       providers_(catalog_->config().providers),
       health_(ModelIds(*catalog_), catalog_->config().failover.max_cooldown),
       secrets_(config::SecretValues(catalog_->config())),
-      services_{*catalog_, providers_, health_, sink, clock, secrets_},
+      services_{*catalog_, policy_, providers_, health_, sink, clock, secrets_},
       models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())) {}
 
 http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter& writer) {
@@ -131,11 +134,30 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
       co_await writer.Send(status, JsonHeaders(), std::move(body));
       break;
     }
+    case Kind::kExplain:
+      co_await Explain(http, writer);
+      break;
     case Kind::kModels:
     case Kind::kGenerate:
       co_await Models(http, writer);
       break;
   }
+}
+
+http::Task<void> Gateway::Explain(http::ServerRequest& http, http::ResponseWriter& writer) {
+  RequestContext ctx(http, writer, services_);
+  ctx.request.id = core::NewRequestId();
+  ctx.request.received_at = services_.clock.Now();
+  ctx.request.dialect = ClientDialect(http);
+  const auto decision = DecodeAndDecide(http.body, catalog_->config().server.max_json_depth,
+                                        ReadRouteHeaders(http.headers), ctx.request, policy_,
+                                        *catalog_, health_, {ctx.request.received_at, ctx.started});
+  if (!decision) {
+    co_await EncodeFailure(ctx, decision.error());
+    co_return;
+  }
+  std::string body = ExplainJson(*decision, *catalog_);
+  co_await writer.Send(200, JsonHeaders(), std::move(body));
 }
 
 // Everything that leaves a ledger record: the generation endpoints and every request that

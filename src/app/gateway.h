@@ -19,16 +19,18 @@
 #include "app/models.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
-#include "routing/health.h"
 #include "http/server.h"
 #include "ledger/sink.h"
+#include "routing/health.h"
+#include "routing/policy.h"
 
 namespace sy::app {
 
 class Gateway {
  public:
-  Gateway(std::shared_ptr<const catalog::Catalog> catalog, ledger::Sink& sink,
-          const core::Clock& clock);
+  // `policy` was built from `catalog` (routing::Policy::Build).
+  Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Policy policy,
+          ledger::Sink& sink, const core::Clock& clock);
 
   http::Task<void> Handle(http::ServerRequest& request, http::ResponseWriter& writer);
 
@@ -41,7 +43,7 @@ class Gateway {
   }
 
   // The route table's vocabulary (gateway.cpp holds the table).
-  enum class EndpointKind { kHealth, kReady, kModels, kGenerate };
+  enum class EndpointKind { kHealth, kReady, kModels, kExplain, kGenerate };
   struct Endpoint;
 
  private:
@@ -50,11 +52,15 @@ class Gateway {
   http::Task<void> Recorded(http::ServerRequest& http, http::ResponseWriter& writer,
                             const Endpoint* endpoint);
   http::Task<void> Models(http::ServerRequest& request, http::ResponseWriter& writer);
+  // POST /v1/route/explain: the route decision for a request body, no upstream called, not
+  // recorded (it costs nothing).
+  http::Task<void> Explain(http::ServerRequest& request, http::ResponseWriter& writer);
   // GET /v1/models[/{id}] in `dialect`'s shape, or the error to answer with.
   core::Result<std::string> ModelsBody(const http::ServerRequest& request,
                                        core::Dialect dialect) const;
 
   std::shared_ptr<const catalog::Catalog> catalog_;
+  routing::Policy policy_;
   ProviderSet providers_;
   routing::Health health_;
   core::SecretScrubber secrets_;

@@ -7,6 +7,7 @@
 #include "api/openai/decode.h"
 #include "api/translate/translate.h"
 #include "app/pipeline_internal.h"
+#include "app/route.h"
 #include "core/text.h"
 
 namespace sy::app {
@@ -74,12 +75,18 @@ core::Status Decode(RequestContext& ctx) {
 }
 
 core::Status ChooseRoute(RequestContext& ctx) {
-  auto route = ctx.services.catalog.Resolve(ctx.request.model);
-  if (!route) return UnknownModel(ctx.request.model);
-  ctx.route = *route;
+  const RouteHeaders headers = ReadRouteHeaders(ctx.http.headers);
+  const routing::Now now{ctx.request.received_at, ctx.started};
+  const Services& s = ctx.services;
+  auto decision =
+      DecideRoute(ctx.request, ctx.http.body.size(), headers, s.policy, s.catalog, s.health, now);
+  if (!decision) return std::move(decision).error();
+  ctx.decision = std::move(*decision);
+  if (ctx.decision->kept == 0) return routing::NoCandidateError(*ctx.decision);
   std::optional<core::Error> refusal;
-  for (const auto* model : ctx.route->candidates) {
-    const auto* provider = ctx.services.providers.For(*model);
+  for (size_t i = 0; i < ctx.decision->kept; ++i) {
+    const config::ModelConfig* model = ctx.decision->candidates[i].model;
+    const auto* provider = s.providers.For(*model);
     if (provider && provider->dialect() != ctx.request.dialect) {
       const auto& body = BodyFor(ctx, provider->dialect());
       if (!body) {

@@ -22,9 +22,12 @@ namespace sy::app {
 // parameter).
 core::Status Decode(RequestContext& ctx);
 
-// route: the model or alias -> ctx.route and ctx.candidates, the candidates whose API can express
-// the request (the others are recorded as skipped attempts). Fails with kNotFound for an unknown
-// model, or with the first translation refusal when no candidate can express the request.
+// route: the model, alias or routing profile, the routing headers and the classified prompt ->
+// ctx.decision (app/route.h, routing::Decide), and ctx.candidates, its kept candidates whose API
+// can express the request (the others are recorded as skipped attempts). Fails with kNotFound for
+// an unknown model or profile, kInvalidRequest for a bad routing header or when the constraints
+// left no candidate (naming the constraint), or with the first translation refusal when no
+// candidate can express the request.
 core::Status ChooseRoute(RequestContext& ctx);
 
 // execute: the attempt chain over ctx.candidates (failover::RunChain), every attempt recorded in

@@ -64,7 +64,8 @@ class PipelineTest : public ::testing::Test {
   testutil::MemoryLedgerSink sink_;
   FixedClock clock_;
   core::SecretScrubber secrets_{{"sk-test-secret-key"}};
-  Services services_{*catalog_, providers_, health_, sink_, clock_, secrets_};
+  routing::Policy policy_ = *routing::Policy::Build(*catalog_);
+  Services services_{*catalog_, policy_, providers_, health_, sink_, clock_, secrets_};
   http::ServerRequest http_;
   class NullWriter final : public http::ResponseWriter {
    public:

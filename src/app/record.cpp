@@ -52,6 +52,19 @@ ledger::Attempt RecordAttempt(const failover::Attempt& a, const core::SecretScru
   return out;
 }
 
+// "alias economy [deepseek-v4-flash > kimi-k2.6]": the rule and the candidates it kept.
+std::string RouteReason(const routing::Decision& d) {
+  std::string reason = d.profile.empty() ? std::string() : std::string(d.profile) + "/";
+  reason += d.rule;
+  reason += " [";
+  for (size_t i = 0; i < d.kept; ++i) {
+    if (i > 0) reason += " > ";
+    reason += d.candidates[i].model->id;
+  }
+  reason += "]";
+  return reason;
+}
+
 }  // namespace
 
 void Record(RequestContext& ctx) {
@@ -68,7 +81,13 @@ void Record(RequestContext& ctx) {
   r.endpoint = Bounded(ctx.http.Path());
   r.requested_model = Bounded(req.model);
   r.stream = req.stream;
-  if (ctx.route) r.route_reason = ctx.route->reason;
+  if (ctx.decision) {
+    const routing::Decision& d = *ctx.decision;
+    r.task_type = std::string(routing::TaskTypeName(d.features.task_type));
+    r.profile = std::string(d.profile);
+    r.rule = std::string(d.rule);
+    r.route_reason = Bounded(RouteReason(d));
+  }
   if (ctx.model) {
     r.chosen_model = ctx.model->id;
     r.provider = ctx.model->provider;

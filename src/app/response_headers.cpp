@@ -18,7 +18,7 @@ int SentAttempts(const RequestContext& ctx) {
 
 void AddSwitchyardHeaders(const RequestContext& ctx, http::Headers& headers) {
   headers.Add("x-switchyard-request-id", ctx.request.id);
-  if (ctx.route) headers.Add("x-switchyard-route", ctx.route->reason);
+  if (ctx.decision) headers.Add("x-switchyard-route", routing::RouteHeader(*ctx.decision));
   headers.Add("x-switchyard-attempts", std::to_string(SentAttempts(ctx)));
   if (ctx.model) {
     headers.Add("x-switchyard-model", ctx.model->id);

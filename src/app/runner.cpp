@@ -69,13 +69,18 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     std::fprintf(stderr, "switchyard: %s\n", catalog.error().message.c_str());
     return 2;
   }
+  auto policy = routing::Policy::Build(**catalog);
+  if (!policy) {
+    std::fprintf(stderr, "switchyard: %s\n", policy.error().message.c_str());
+    return 2;
+  }
   auto ledger = ledger::SqliteLedger::Open(LedgerOptionsFrom(shared->ledger));
   if (!ledger) {
     std::fprintf(stderr, "switchyard: ledger: %s\n", ledger.error().message.c_str());
     return 2;
   }
   const core::SystemClock clock;
-  Gateway gateway(*catalog, **ledger, clock);
+  Gateway gateway(*catalog, std::move(*policy), **ledger, clock);
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {
     std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),
                  reason.c_str());

@@ -30,10 +30,10 @@ core::Result<std::shared_ptr<const Catalog>> Catalog::Build(
   for (const config::ModelConfig& m : config->models) {
     index->models.emplace(m.id, &m);
     index->provider_of.push_back(index->providers.at(m.provider));
-    index->routes.emplace(m.id, Route{{&m}, "model " + m.id, false});
+    index->routes.emplace(m.id, Route{{&m}, "model " + m.id, "model " + m.id, false});
   }
   for (const config::AliasConfig& a : config->aliases) {
-    Route route{{}, "alias " + a.name + " [", true};
+    Route route{{}, "alias " + a.name + " [", "alias " + a.name, true};
     for (const std::string& id : a.models) {
       route.reason += (route.candidates.empty() ? "" : " > ") + id;
       route.candidates.push_back(index->models.at(id));

@@ -43,6 +43,7 @@ CostBreakdown ComputeCost(const config::PriceSchedule& schedule, const core::Usa
 struct Route {
   std::vector<const config::ModelConfig*> candidates;  // in fallback order
   std::string reason;  // "model gpt-5.5" or "alias economy [deepseek-v4-flash > ...]"
+  std::string rule;    // how routing names it: "model gpt-5.5" or "alias economy"
   bool alias = false;
 };
 

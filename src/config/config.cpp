@@ -69,11 +69,13 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
     return core::MakeError(core::Errc::kInvalidRequest,
                            std::string(source) + ": the top level must be a map");
   }
-  MapReader root(node, "", {"server", "providers", "models", "aliases", "failover", "ledger"}, env);
+  MapReader root(
+      node, "", {"server", "providers", "models", "aliases", "routing", "failover", "ledger"}, env);
   ReadServer(root, out.server);
   detail::ReadProviders(root, env, out.providers);
   detail::ReadModels(root, env, out.models);
   detail::ReadAliases(root, env, out.aliases);
+  detail::ReadRouting(root, env, out.routing);
   ReadFailover(root, out.failover);
   ReadLedger(root, out.ledger);
   return root.status();

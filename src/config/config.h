@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/money.h"
@@ -83,8 +84,23 @@ struct PriceSchedule {
 // The capability names a model may list; any other name is rejected as a typo.
 inline constexpr std::array<std::string_view, 4> kCapabilities = {"tools", "json_schema", "vision",
                                                                   "reasoning"};
-// The tiers a model may be in.
+// The tiers a model may be in, strongest first.
 inline constexpr std::array<std::string_view, 3> kTiers = {"frontier", "standard", "economy"};
+// The task types routing classifies requests into (docs/routing.md defines each); quality scores
+// and routing rules name them. routing::TaskType follows this order.
+inline constexpr std::array<std::string_view, 12> kTaskTypes = {
+    "extraction", "classification", "summarization", "rewriting", "code",    "math",
+    "reasoning",  "factual",        "grounded_qa",   "creative",  "chat",    "agentic"};
+
+// What is known of a model's answer quality. Figures are 0-1. A published figure names its
+// source; anything else is marked example, as example prices are.
+struct ModelQuality {
+  std::optional<double> hallucination_rate;  // share of wrong answers given instead of abstaining
+  std::string hallucination_source;          // where the figure was published
+  std::vector<std::pair<std::string, double>> scores;  // task type -> quality, 0-1
+  bool example = false;  // the scores are an operator's example figures, not measurements
+  std::string note;
+};
 
 struct ModelConfig {
   std::string id;             // the name clients use, e.g. "gpt-5.5"
@@ -95,11 +111,69 @@ struct ModelConfig {
   int64_t max_output_tokens = 0;          // tokens; 0 = unknown
   std::vector<std::string> capabilities;  // "tools", "json_schema", "vision", "reasoning", ...
   std::string tier = "standard";          // one of kTiers
+  ModelQuality quality;
 };
 
 struct AliasConfig {
   std::string name;                 // e.g. "economy"
   std::vector<std::string> models;  // ordered fallback list of model ids
+};
+
+// routing: named profiles of rules that turn a request's features into an ordered candidate list
+// (docs/routing.md). Checked as a whole by ValidateConfig; compiled by routing::Policy.
+struct ChainStep {
+  std::string target;  // a model id or an alias (expanded to its models)
+  std::optional<core::Money> max_cost_per_1k;  // skip the step when the estimate per 1K is dearer
+};
+
+struct CheapestSpec {
+  std::string min_tier;                   // "" = any; else one of kTiers (that tier or stronger)
+  std::optional<double> min_quality;      // for the request's task type; unscored models drop
+  std::optional<double> max_hallucination_rate;  // models without a figure drop
+  std::vector<std::string> capabilities;  // required, besides those the request needs
+  std::vector<std::string> regions;       // allowed provider regions; empty = any
+  std::vector<std::string> residency;     // residency tags the provider must carry
+  std::optional<core::Money> max_cost_per_1k;
+  std::string rank_by = "cost";  // "cost" or "hallucination_rate" (then cost)
+  int top = 3;                   // how many candidates to keep
+};
+
+// What a rule matches on; an absent condition matches anything. All present conditions must hold.
+struct RuleMatch {
+  std::vector<std::string> task_types;
+  std::optional<bool> tools, tool_results, json_output, code, context, images;
+  std::vector<std::string> languages;
+  std::optional<int64_t> min_prompt_tokens, max_prompt_tokens;
+  std::optional<int64_t> min_output_tokens, max_output_tokens;  // expected output tokens
+  std::optional<int> min_depth, max_depth;
+  std::vector<std::string> tags;  // every listed tag must be present
+};
+
+struct RuleConfig {
+  std::string name;
+  std::optional<RuleMatch> when;  // absent: the default rule, matches every request
+  std::vector<ChainStep> chain;   // exactly one of chain and cheapest
+  std::optional<CheapestSpec> cheapest;
+};
+
+struct ProfileConfig {
+  std::string name;  // clients send "auto" for the profile named auto, "auto:<name>" for others
+  std::vector<RuleConfig> rules;  // first match wins; the last must be a default rule
+};
+
+struct RoutingConfig {
+  bool trust_task_header = true;  // x-switchyard-task replaces the classifier's answer
+  // Provider regions and residency tags every route is limited to (aliases and models too);
+  // empty: no limit.
+  std::vector<std::string> allowed_regions;
+  std::vector<std::string> required_residency;
+  // The output tokens a worst-case estimate assumes when neither the request nor the model says
+  // (Anthropic's adapter sends the same default).
+  int64_t default_max_output_tokens = 4096;
+  // The context window assumed for a model whose context_window is 0 (not configured), so a
+  // huge prompt is not sent where it may not fit; 0 = assume it fits.
+  int64_t assumed_context_window = 128'000;
+  std::vector<ProfileConfig> profiles;
 };
 
 struct FailoverConfig {
@@ -123,6 +197,7 @@ struct Config {
   std::vector<ProviderConfig> providers;
   std::vector<ModelConfig> models;
   std::vector<AliasConfig> aliases;
+  RoutingConfig routing;
   FailoverConfig failover;
   LedgerConfig ledger;
 };

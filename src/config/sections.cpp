@@ -1,6 +1,6 @@
-// The named sections of the configuration: providers, models (with their price schedules) and
-// aliases. Checks here are about the YAML's shape and scalar syntax; ranges, names and
-// references are checked on the typed result in validate.cpp.
+// The named sections of the configuration: providers, models (with their price schedules and
+// quality figures) and aliases. Checks here are about the YAML's shape and scalar syntax; ranges,
+// names and references are checked on the typed result in validate.cpp.
 #include "config/detail/sections.h"
 
 #include <string>
@@ -100,13 +100,33 @@ void ReadPrice(MapReader& model, EnvLookup env, PriceSchedule& out) {
       Need::kRequired);
 }
 
+void ReadQuality(MapReader& model, ModelQuality& out) {
+  model.Map("hallucination", {"rate", "source"}, [&](MapReader& r) {
+    r.Fraction("rate", out.hallucination_rate);
+    r.String("source", out.hallucination_source);
+  });
+  model.Map("quality", {"scores", "example", "note"}, [&](MapReader& r) {
+    r.Named("scores",
+            [&](const std::string& task, const YAML::Node& node,
+                const std::string& path) -> core::Status {
+              if (!node.IsScalar()) return PathError(path, "expected a number between 0 and 1");
+              auto score = ParseFraction(node.Scalar(), path);
+              if (!score) return std::move(score).error();
+              out.scores.emplace_back(task, *score);
+              return {};
+            });
+    r.Bool("example", out.example);
+    r.String("note", out.note);
+  });
+}
+
 core::Status ReadModel(const std::string& id, const YAML::Node& node, const std::string& path,
                        EnvLookup env, ModelConfig& out) {
   out.id = id;
   out.upstream_name = id;
   MapReader r(node, path,
               {"provider", "upstream_name", "context_window", "max_output_tokens", "capabilities",
-               "tier", "price"},
+               "tier", "price", "hallucination", "quality"},
               env);
   r.String("provider", out.provider, Need::kRequired);
   r.String("upstream_name", out.upstream_name);
@@ -115,6 +135,7 @@ core::Status ReadModel(const std::string& id, const YAML::Node& node, const std:
   r.StringList("capabilities", out.capabilities);
   r.String("tier", out.tier);
   ReadPrice(r, env, out.price);
+  ReadQuality(r, out.quality);
   return r.status();
 }
 

@@ -9,45 +9,18 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/detail/checker.h"
 #include "config/detail/yaml_reader.h"
 
 namespace sy::config {
 namespace {
 
+using detail::Checker;
 using detail::IndexPath;
 using detail::JoinPath;
 using detail::Quote;
 
-constexpr int64_t kMaxMillis = 86'400'000;  // one day
 constexpr int kMinutesPerDay = 24 * 60;
-
-// Keeps the first failure; later checks become no-ops.
-class Checker {
- public:
-  bool ok() const { return !error_.has_value(); }
-  core::Status status() const {
-    if (error_) return *error_;
-    return {};
-  }
-  void Fail(std::string_view path, std::string_view what) {
-    if (!error_) error_ = detail::PathError(path, what);
-  }
-  void Take(const core::Status& status) {
-    if (!status && !error_) error_ = status.error();
-  }
-  void Range(std::string_view path, int64_t value, int64_t lo, int64_t hi) {
-    if (value < lo || value > hi) {
-      Fail(path, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
-                     std::to_string(value));
-    }
-  }
-  void Millis(std::string_view path, std::chrono::milliseconds value, int64_t lo) {
-    Range(path, value.count(), lo, kMaxMillis);
-  }
-
- private:
-  std::optional<core::Error> error_;
-};
 
 bool IsNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -312,6 +285,7 @@ core::Status ValidateConfig(const Config& config) {
   for (const ModelConfig& m : config.models) CheckModel(c, m);
   for (const AliasConfig& a : config.aliases) CheckName(c, JoinPath("aliases", a.name), a.name);
   c.Take(CheckReferences(config));
+  detail::CheckRouting(c, config);
   CheckFailoverAndLedger(c, config.failover, config.ledger);
   return c.status();
 }

@@ -43,4 +43,4 @@ std::optional<SteadyTime> Health::CooldownUntil(std::string_view model_id, Stead
       std::chrono::duration_cast<SteadyTime::duration>(std::chrono::nanoseconds(until)));
 }
 
-}  // namespace sy::failover
+}  // namespace sy::routing

@@ -52,4 +52,4 @@ class Health {
       index_;  // immutable after construction
 };
 
-}  // namespace sy::failover
+}  // namespace sy::routing

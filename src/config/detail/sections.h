@@ -16,4 +16,7 @@ void ReadModels(MapReader& root, EnvLookup env, std::vector<ModelConfig>& out);
 // aliases: {<name>: [model, ...]}, in document order.
 void ReadAliases(MapReader& root, EnvLookup env, std::vector<AliasConfig>& out);
 
+// routing: {trust_task_header, allowed_regions, ..., profiles: {<name>: {rules: [...]}}}.
+void ReadRouting(MapReader& root, EnvLookup env, RoutingConfig& out);
+
 }  // namespace sy::config::detail

@@ -1,6 +1,7 @@
 #include "config/detail/yaml_reader.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <utility>
 
@@ -73,6 +74,16 @@ core::Result<std::string> SubstituteEnv(std::string_view text, std::string_view 
     i = close + 1;
   }
   return out;
+}
+
+core::Result<double> ParseFraction(std::string_view text, std::string_view path) {
+  double value = -1;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || !(value >= 0 && value <= 1)) {
+    return PathError(path, Quote(text) + " is not a number between 0 and 1");
+  }
+  return value;
 }
 
 MapReader::MapReader(const YAML::Node& node, std::string path,
@@ -211,6 +222,43 @@ void MapReader::Int(std::string_view key, int& out, Need need) {
         PathError(JoinPath(path_, key), Quote(std::to_string(*value)) + " is out of range"));
   }
   out = static_cast<int>(*value);
+}
+
+void MapReader::Bool(std::string_view key, std::optional<bool>& out) {
+  bool value = false;
+  const bool present = ok() && Get(key, Need::kOptional).has_value();
+  Bool(key, value);
+  if (present && ok()) out = value;
+}
+
+void MapReader::Int(std::string_view key, std::optional<int64_t>& out) {
+  if (auto value = ParseInt(key, Need::kOptional)) out = *value;
+}
+
+void MapReader::Int(std::string_view key, std::optional<int>& out) {
+  int value = 0;
+  const bool present = ok() && Get(key, Need::kOptional).has_value();
+  Int(key, value);
+  if (present && ok()) out = value;
+}
+
+void MapReader::Fraction(std::string_view key, std::optional<double>& out) {
+  auto text = ScalarText(key, Need::kOptional, "a number between 0 and 1");
+  if (!text) return;
+  auto value = ParseFraction(*text, JoinPath(path_, key));
+  if (!value) return Fail(value.error());
+  out = *value;
+}
+
+void MapReader::Usd(std::string_view key, std::optional<core::Money>& out) {
+  auto text = ScalarText(key, Need::kOptional, "a decimal USD amount");
+  if (!text) return;
+  auto money = core::Money::Parse(*text);
+  if (!money) return Fail(AtPath(JoinPath(path_, key), money.error()));
+  if (money->pico() < 0) {
+    return Fail(PathError(JoinPath(path_, key), Quote(*text) + " must not be negative"));
+  }
+  out = *money;
 }
 
 void MapReader::Millis(std::string_view key, std::chrono::milliseconds& out) {

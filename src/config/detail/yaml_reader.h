@@ -41,6 +41,9 @@ std::string Quote(std::string_view text);
 core::Result<std::string> SubstituteEnv(std::string_view text, std::string_view path,
                                         EnvLookup env);
 
+// A decimal number between 0 and 1 ("0.86"); errors name `path`.
+core::Result<double> ParseFraction(std::string_view text, std::string_view path);
+
 enum class Need { kOptional, kRequired };
 
 class MapReader {
@@ -61,6 +64,14 @@ class MapReader {
   void Int(std::string_view key, int& out, Need need = Need::kOptional);
   void Int(std::string_view key, int64_t& out, Need need = Need::kOptional);
   void Millis(std::string_view key, std::chrono::milliseconds& out);
+  // Optional values: left nullopt when absent or null.
+  void Bool(std::string_view key, std::optional<bool>& out);
+  void Int(std::string_view key, std::optional<int64_t>& out);
+  void Int(std::string_view key, std::optional<int>& out);
+  // A decimal number between 0 and 1 ("0.86"): quality figures, not money.
+  void Fraction(std::string_view key, std::optional<double>& out);
+  // A non-negative decimal USD amount ("0.0001"), exact (core::Money::Parse).
+  void Usd(std::string_view key, std::optional<core::Money>& out);
   void Price(std::string_view key, core::PricePerMTokens& out, Need need);
   void Price(std::string_view key, std::optional<core::PricePerMTokens>& out);
   // "HH:MM" (00:00 to 23:59) as minutes since midnight.

@@ -1,0 +1,106 @@
+#include "app/cli/route_command.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "app/demo_config.h"
+#include "app/route.h"
+#include "catalog/catalog.h"
+
+namespace sy::app {
+namespace {
+
+constexpr int kRefused = 1;
+constexpr int kUnreadable = 2;
+
+// The demo configuration's variables, for a decision that never calls an upstream.
+std::optional<std::string> DemoEnv(std::string_view name) {
+  if (name == "EMULATOR_URL") return std::string("http://127.0.0.1:9");
+  if (name == "SWITCHYARD_DEMO_UPSTREAM_KEY") return std::string("sk-demo-not-a-secret");
+  return config::RealEnv(name);
+}
+
+core::Result<config::Config> LoadConfig(const std::string& path) {
+  if (path.empty()) return config::ParseConfig(kDemoConfigYaml, "demo.yaml", &DemoEnv);
+  return config::LoadConfigFile(path);
+}
+
+core::Result<std::string> ReadFile(const std::string& path, int64_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return core::MakeError(core::Errc::kNotFound, "cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string body = std::move(text).str();
+  if (static_cast<int64_t>(body.size()) > limit) {
+    return core::MakeError(core::Errc::kInvalidRequest,
+                           path + " is larger than server.max_body_bytes");
+  }
+  return body;
+}
+
+}  // namespace
+
+int RunRouteExplain(const RouteExplainArgs& args, std::ostream& out, std::ostream& err) {
+  auto config = LoadConfig(args.config_path);
+  if (!config) {
+    err << "switchyard route explain: " << config.error().message << "\n";
+    return kUnreadable;
+  }
+  auto shared = std::make_shared<const config::Config>(std::move(*config));
+  auto catalog = catalog::Catalog::Build(shared);
+  if (!catalog) {
+    err << "switchyard route explain: " << catalog.error().message << "\n";
+    return kUnreadable;
+  }
+  auto policy = routing::Policy::Build(**catalog);
+  if (!policy) {
+    err << "switchyard route explain: " << policy.error().message << "\n";
+    return kUnreadable;
+  }
+  auto body = ReadFile(args.request_path, shared->server.max_body_bytes);
+  if (!body) {
+    err << "switchyard route explain: " << body.error().message << "\n";
+    return kUnreadable;
+  }
+  core::Request request;
+  request.received_at = std::chrono::system_clock::now();
+  request.dialect =
+      args.dialect == "anthropic" ? core::Dialect::kAnthropicMessages : core::Dialect::kOpenAiChat;
+  std::vector<std::string> ids;
+  for (const auto& m : shared->models) ids.push_back(m.id);
+  const routing::Health health(ids, shared->failover.max_cooldown);
+  const auto decision = DecodeAndDecide(
+      *body, shared->server.max_json_depth, {args.task, args.max_cost_usd, args.tags}, request,
+      *policy, **catalog, health, {request.received_at, std::chrono::steady_clock::now()});
+  if (!decision) {
+    err << "switchyard route explain: " << decision.error().message << "\n";
+    return kRefused;
+  }
+  out << ExplainJson(*decision, **catalog) << "\n";
+  return 0;
+}
+
+void AddRouteCommand(CLI::App& app) {
+  CLI::App* route = app.add_subcommand("route", "Inspect routing decisions");
+  route->require_subcommand(1);
+  CLI::App* cmd = route->add_subcommand(
+      "explain", "Show the route a request would take, without calling any upstream");
+  auto args = std::make_shared<RouteExplainArgs>();
+  cmd->add_option("--request", args->request_path, "Request body (JSON)")->required();
+  cmd->add_option("--config", args->config_path, "YAML configuration (default: the demo's)");
+  cmd->add_option("--dialect", args->dialect, "The body's dialect")
+      ->check(CLI::IsMember({"openai", "anthropic"}))
+      ->capture_default_str();
+  cmd->add_option("--task", args->task, "As x-switchyard-task");
+  cmd->add_option("--max-cost-usd", args->max_cost_usd, "As x-switchyard-max-cost-usd");
+  cmd->add_option("--tags", args->tags, "As x-switchyard-tags");
+  cmd->callback([args] {
+    const int status = RunRouteExplain(*args, std::cout, std::cerr);
+    if (status != 0) throw CLI::RuntimeError(status);
+  });
+}
+
+}  // namespace sy::app

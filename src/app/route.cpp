@@ -1,0 +1,186 @@
+// The route stage: routing headers + the prompt -> routing::Decide; and its explain rendering.
+#include "app/route.h"
+
+#include <algorithm>
+#include <string>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/anthropic/decode.h"
+#include "api/anthropic/prompt.h"
+#include "api/openai/decode.h"
+#include "api/openai/prompt.h"
+#include "app/pipeline_internal.h"
+#include "core/text.h"
+
+namespace sy::app {
+namespace {
+
+namespace json = boost::json;
+
+constexpr size_t kMaxTags = 16;
+constexpr size_t kMaxTagBytes = 64;
+
+core::Error BadHeader(std::string_view name, std::string_view what) {
+  return core::InvalidParam(std::string(name), std::string(name) + " " + std::string(what));
+}
+
+core::Result<std::optional<routing::TaskType>> ReadTask(std::string_view value,
+                                                        const routing::Policy& policy) {
+  if (value.empty()) return std::optional<routing::TaskType>();
+  auto type = routing::ParseTaskType(value);
+  if (!type) {
+    std::string names;
+    for (auto name : routing::kTaskTypeNames)
+      names += (names.empty() ? "" : ", ") + std::string(name);
+    return BadHeader("x-switchyard-task",
+                     "must be one of " + names + "; got '" + core::ClipForEcho(value, 64) + "'");
+  }
+  if (!policy.config().trust_task_header) return std::optional<routing::TaskType>();
+  return std::optional<routing::TaskType>(*type);
+}
+
+core::Result<std::optional<core::Money>> ReadMaxCost(std::string_view value) {
+  if (value.empty()) return std::optional<core::Money>();
+  auto money = core::Money::Parse(value);
+  if (!money || money->pico() <= 0) {
+    return BadHeader("x-switchyard-max-cost-usd",
+                     "must be a positive decimal USD amount such as 0.01; got '" +
+                         core::ClipForEcho(value, 64) + "'");
+  }
+  return std::optional<core::Money>(*money);
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool PrintableTag(std::string_view tag) {
+  return std::all_of(tag.begin(), tag.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+// The header's tags, then the body's metadata as "key=value".
+core::Status ReadTags(std::string_view header, const core::Prompt& prompt,
+                      std::vector<std::string>& tags) {
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    const std::string_view tag = Trim(header.substr(0, comma));
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    if (tag.empty()) continue;
+    if (tag.size() > kMaxTagBytes || !PrintableTag(tag) || tags.size() == kMaxTags) {
+      return BadHeader("x-switchyard-tags",
+                       "must be at most 16 comma-separated tags of 1-64 printable characters");
+    }
+    tags.emplace_back(tag);
+  }
+  for (const auto& [key, value] : prompt.metadata) {
+    if (tags.size() == 2 * kMaxTags) break;  // routing needs a few; the rest is not ours
+    if (key.size() + value.size() < 2 * kMaxTagBytes)
+      tags.push_back(std::string(key) + "=" + std::string(value));
+  }
+  return {};
+}
+
+core::Prompt ReadPrompt(const core::Request& request, size_t body_bytes) {
+  return request.dialect == core::Dialect::kAnthropicMessages
+             ? api::anthropic::ReadMessagesPrompt(request.body, body_bytes)
+             : api::openai::ReadChatPrompt(request.body, body_bytes);
+}
+
+json::object FeaturesJson(const routing::Features& f) {
+  json::object o;
+  o["task_type"] = routing::TaskTypeName(f.task_type);
+  o["task_stated"] = f.task_stated;
+  o["prompt_tokens"] = f.prompt_tokens;
+  o["max_output_tokens"] = f.max_output_tokens;
+  o["expected_output_tokens"] = f.expected_output_tokens;
+  o["tools"] = f.tools;
+  o["tool_required"] = f.tool_required;
+  o["tool_results"] = f.tool_results;
+  o["json_output"] = f.json_output;
+  o["json_schema"] = f.json_schema;
+  o["code"] = f.code;
+  o["context"] = f.context;
+  o["images"] = f.images;
+  o["language"] = f.language;
+  o["depth"] = f.depth;
+  return o;
+}
+
+}  // namespace
+
+RouteHeaders ReadRouteHeaders(const http::Headers& headers) {
+  return {headers.Get("x-switchyard-task"), headers.Get("x-switchyard-max-cost-usd"),
+          headers.Get("x-switchyard-tags")};
+}
+
+core::Result<routing::Decision> DecideRoute(const core::Request& request, size_t body_bytes,
+                                            const RouteHeaders& headers,
+                                            const routing::Policy& policy,
+                                            const catalog::Catalog& catalog,
+                                            const routing::Health& health,
+                                            const routing::Now& now) {
+  auto target = routing::Resolve(request.model, policy, catalog);
+  if (!target) {
+    if (routing::Policy::IsProfileName(request.model)) return std::move(target).error();
+    return UnknownModel(request.model);
+  }
+  auto stated = ReadTask(headers.task, policy);
+  if (!stated) return std::move(stated).error();
+  auto max_cost = ReadMaxCost(headers.max_cost);
+  if (!max_cost) return std::move(max_cost).error();
+  const core::Prompt prompt = ReadPrompt(request, body_bytes);
+  routing::RouteRequest route;
+  if (auto s = ReadTags(headers.tags, prompt, route.tags); !s) return s.error();
+  route.features = routing::Classify(prompt, *stated);
+  route.max_cost = *max_cost;
+  return routing::Decide(*target, route, policy, catalog, health, now);
+}
+
+core::Result<routing::Decision> DecodeAndDecide(std::string_view body, int64_t max_json_depth,
+                                                const RouteHeaders& headers, core::Request& request,
+                                                const routing::Policy& policy,
+                                                const catalog::Catalog& catalog,
+                                                const routing::Health& health,
+                                                const routing::Now& now) {
+  const bool anthropic = request.dialect == core::Dialect::kAnthropicMessages;
+  auto decoded = anthropic ? api::anthropic::DecodeMessagesRequest(body, max_json_depth, request)
+                           : api::openai::DecodeChatRequest(body, max_json_depth, request);
+  if (!decoded) return decoded.error();
+  return DecideRoute(request, body.size(), headers, policy, catalog, health, now);
+}
+
+std::string ExplainJson(const routing::Decision& d, const catalog::Catalog& catalog) {
+  json::object out;
+  if (d.profile.empty()) {
+    out["profile"] = nullptr;
+  } else {
+    out["profile"] = d.profile;
+  }
+  out["rule"] = d.rule;
+  out["task_type"] = routing::TaskTypeName(d.features.task_type);
+  out["features"] = FeaturesJson(d.features);
+  if (!d.max_cost.empty()) out["max_cost_usd"] = d.max_cost;
+  json::array candidates;
+  for (const routing::Candidate& c : d.candidates) {
+    json::object o;
+    o["model"] = c.model->id;
+    o["provider"] = catalog.ProviderOf(*c.model).name;
+    o["estimated_cost_usd"] = c.estimated_cost.ToString();
+    o["worst_case_cost_usd"] = c.worst_case_cost.ToString();
+    o["kept"] = c.kept;
+    if (!c.kept) o["constraint"] = c.constraint;
+    o["reason"] = c.reason;
+    candidates.push_back(std::move(o));
+  }
+  out["candidates"] = std::move(candidates);
+  if (d.kept == 0 && !d.candidates.empty()) {
+    out["error"] = routing::NoCandidateError(d).message;
+  }
+  return json::serialize(out);
+}
+
+}  // namespace sy::app

@@ -1,0 +1,118 @@
+// The routing section: profiles of rules (docs/routing.md). Shape and scalar syntax are checked
+// here; names, references and the default rule in validate_routing.cpp.
+#include <string>
+#include <utility>
+
+#include "config/detail/sections.h"
+
+namespace sy::config::detail {
+namespace {
+
+// A chain step: "model-or-alias" or {model: ..., max_cost_per_1k: "0.002"}.
+core::Status ReadStep(const YAML::Node& node, const std::string& path, EnvLookup env,
+                      ChainStep& out) {
+  if (node.IsScalar()) {
+    auto value = SubstituteEnv(node.Scalar(), path, env);
+    if (!value) return std::move(value).error();
+    out.target = std::move(*value);
+    return {};
+  }
+  MapReader r(node, path, {"model", "max_cost_per_1k"}, env);
+  r.String("model", out.target, Need::kRequired);
+  r.Usd("max_cost_per_1k", out.max_cost_per_1k);
+  return r.status();
+}
+
+void ReadMatch(MapReader& rule, RuleMatch& out) {
+  rule.Map("when",
+           {"task", "tools", "tool_results", "json_output", "code", "context", "images", "language",
+            "min_prompt_tokens", "max_prompt_tokens", "min_output_tokens", "max_output_tokens",
+            "min_depth", "max_depth", "tags"},
+           [&](MapReader& r) {
+             r.StringList("task", out.task_types);
+             r.Bool("tools", out.tools);
+             r.Bool("tool_results", out.tool_results);
+             r.Bool("json_output", out.json_output);
+             r.Bool("code", out.code);
+             r.Bool("context", out.context);
+             r.Bool("images", out.images);
+             r.StringList("language", out.languages);
+             r.Int("min_prompt_tokens", out.min_prompt_tokens);
+             r.Int("max_prompt_tokens", out.max_prompt_tokens);
+             r.Int("min_output_tokens", out.min_output_tokens);
+             r.Int("max_output_tokens", out.max_output_tokens);
+             r.Int("min_depth", out.min_depth);
+             r.Int("max_depth", out.max_depth);
+             r.StringList("tags", out.tags);
+           });
+}
+
+void ReadCheapest(MapReader& rule, CheapestSpec& out) {
+  rule.Map("cheapest",
+           {"min_tier", "min_quality", "max_hallucination_rate", "capabilities", "regions",
+            "residency", "max_cost_per_1k", "rank_by", "top"},
+           [&](MapReader& r) {
+             r.String("min_tier", out.min_tier);
+             r.Fraction("min_quality", out.min_quality);
+             r.Fraction("max_hallucination_rate", out.max_hallucination_rate);
+             r.StringList("capabilities", out.capabilities);
+             r.StringList("regions", out.regions);
+             r.StringList("residency", out.residency);
+             r.Usd("max_cost_per_1k", out.max_cost_per_1k);
+             r.String("rank_by", out.rank_by);
+             r.Int("top", out.top);
+           });
+}
+
+core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup env,
+                      RuleConfig& out) {
+  MapReader r(node, path, {"name", "when", "chain", "cheapest"}, env);
+  r.String("name", out.name, Need::kRequired);
+  if (r.ok() && node["when"].IsDefined() && !node["when"].IsNull()) {
+    out.when.emplace();
+    ReadMatch(r, *out.when);
+  }
+  r.List("chain", [&](const YAML::Node& item, const std::string& item_path) {
+    ChainStep step;
+    auto status = ReadStep(item, item_path, env, step);
+    if (status) out.chain.push_back(std::move(step));
+    return status;
+  });
+  if (r.ok() && node["cheapest"].IsDefined()) {
+    out.cheapest.emplace();
+    ReadCheapest(r, *out.cheapest);
+  }
+  return r.status();
+}
+
+}  // namespace
+
+void ReadRouting(MapReader& root, EnvLookup env, RoutingConfig& out) {
+  root.Map("routing",
+           {"trust_task_header", "allowed_regions", "required_residency",
+            "default_max_output_tokens", "assumed_context_window", "profiles"},
+           [&](MapReader& r) {
+             r.Bool("trust_task_header", out.trust_task_header);
+             r.StringList("allowed_regions", out.allowed_regions);
+             r.StringList("required_residency", out.required_residency);
+             r.Int("default_max_output_tokens", out.default_max_output_tokens);
+             r.Int("assumed_context_window", out.assumed_context_window);
+             r.Named("profiles",
+                     [&](const std::string& name, const YAML::Node& node,
+                         const std::string& path) -> core::Status {
+                       ProfileConfig profile;
+                       profile.name = name;
+                       MapReader p(node, path, {"rules"}, env);
+                       p.List("rules", [&](const YAML::Node& item, const std::string& item_path) {
+                         RuleConfig rule;
+                         auto status = ReadRule(item, item_path, env, rule);
+                         if (status) profile.rules.push_back(std::move(rule));
+                         return status;
+                       });
+                       if (p.ok()) out.profiles.push_back(std::move(profile));
+                       return p.status();
+                     });
+           });
+}
+
+}  // namespace sy::config::detail

@@ -1,0 +1,391 @@
+#include "routing/decide.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <utility>
+
+#include "core/text.h"
+
+namespace sy::routing {
+namespace {
+
+using config::ModelConfig;
+// Cost x tokens products overflow int64 for large prompts; GCC's 128-bit integer holds them.
+__extension__ using Wide = __int128;
+
+// The token figures a candidate's estimates use.
+struct Tokens {
+  int64_t prompt = 0;
+  int64_t expected_output = 0;
+  int64_t max_output = 0;  // the request's cap, else the model's, else the routing default
+};
+
+Tokens TokensFor(const Features& f, const ModelConfig& model, const config::RoutingConfig& r) {
+  Tokens t{f.prompt_tokens, f.expected_output_tokens, f.max_output_tokens};
+  if (t.max_output <= 0) t.max_output = model.max_output_tokens;
+  if (t.max_output <= 0) t.max_output = r.default_max_output_tokens;
+  return t;
+}
+
+Candidate Estimate(const ModelConfig& model, const Features& f, const config::RoutingConfig& r,
+                   const Now& now) {
+  const Tokens t = TokensFor(f, model, r);
+  core::Usage expected;
+  expected.input_tokens = t.prompt;
+  expected.output_tokens = t.expected_output;
+  core::Usage worst = expected;
+  worst.output_tokens = t.max_output;
+  Candidate c;
+  c.model = &model;
+  c.estimated_cost = catalog::ComputeCost(model.price, expected, now.wall).total;
+  c.worst_case_cost = catalog::ComputeCost(model.price, worst, now.wall).total;
+  c.kept = true;
+  return c;
+}
+
+void Drop(Candidate& c, std::string_view constraint, std::string reason) {
+  c.kept = false;
+  c.constraint = constraint;
+  c.reason = std::move(reason);
+}
+
+// A quality figure as written: 0.36, not 3.6E-1.
+std::string Fraction(double value) {
+  std::array<char, 32> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
+}
+
+bool Has(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::string Join(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& item : list) out += (out.empty() ? "" : ", ") + item;
+  return "[" + out + "]";
+}
+
+// The estimate per 1K tokens of this request exceeds `limit` (exact: no division).
+bool DearerPer1k(const Candidate& c, const Features& f, core::Money limit) {
+  const int64_t tokens = f.prompt_tokens + f.expected_output_tokens;
+  if (tokens <= 0) return false;
+  return static_cast<Wide>(c.estimated_cost.pico()) * 1000 >
+         static_cast<Wide>(limit.pico()) * tokens;
+}
+
+std::string Per1k(const Candidate& c, const Features& f) {
+  const int64_t tokens = std::max<int64_t>(1, f.prompt_tokens + f.expected_output_tokens);
+  const Wide pico = static_cast<Wide>(c.estimated_cost.pico()) * 1000 / tokens;
+  return core::Money::FromPico(static_cast<int64_t>(pico)).ToString();
+}
+
+// The constraints every route obeys. Returns false (and drops `c`) at the first that fails.
+bool CheckRequest(Candidate& c, const RouteRequest& request, const catalog::Catalog& catalog,
+                  const config::RoutingConfig& r) {
+  const ModelConfig& m = *c.model;
+  const Features& f = request.features;
+  const Tokens t = TokensFor(f, m, r);
+  const int64_t window = m.context_window > 0 ? m.context_window : r.assumed_context_window;
+  if (window > 0 && t.prompt + t.max_output > window) {
+    Drop(c, "context_window",
+         "context window " + std::to_string(window) + (m.context_window > 0 ? "" : " (assumed)") +
+             " < ~" + std::to_string(t.prompt) + " prompt + " + std::to_string(t.max_output) +
+             " output tokens");
+    return false;
+  }
+  const std::pair<bool, std::string_view> needs[] = {
+      {f.tools, "tools"}, {f.json_schema, "json_schema"}, {f.images > 0, "vision"}};
+  for (const auto& [needed, capability] : needs) {
+    if (needed && !Has(m.capabilities, capability)) {
+      Drop(c, "capability", "lacks capability " + std::string(capability));
+      return false;
+    }
+  }
+  const config::ProviderConfig& provider = catalog.ProviderOf(m);
+  if (!r.allowed_regions.empty() && !Has(r.allowed_regions, provider.region)) {
+    Drop(
+        c, "region",
+        "region " + provider.region + " not in routing.allowed_regions " + Join(r.allowed_regions));
+    return false;
+  }
+  for (const std::string& tag : r.required_residency) {
+    if (!Has(provider.residency, tag)) {
+      Drop(c, "residency",
+           "provider " + provider.name + " lacks residency " + tag +
+               " (routing.required_residency)");
+      return false;
+    }
+  }
+  if (request.max_cost && c.worst_case_cost > *request.max_cost) {
+    Drop(c, "max_cost_usd",
+         "worst case " + c.worst_case_cost.ToString() + " USD > x-switchyard-max-cost-usd " +
+             request.max_cost->ToString());
+    return false;
+  }
+  return true;
+}
+
+bool CheckPer1k(Candidate& c, const Features& f, const std::optional<core::Money>& limit) {
+  if (!limit || !DearerPer1k(c, f, *limit)) return true;
+  Drop(c, "max_cost_per_1k",
+       Per1k(c, f) + " USD per 1K tokens > max_cost_per_1k " + limit->ToString());
+  return false;
+}
+
+std::optional<double> ScoreFor(const ModelConfig& m, TaskType type) {
+  const std::string_view name = TaskTypeName(type);
+  for (const auto& [task, score] : m.quality.scores) {
+    if (task == name) return score;
+  }
+  return std::nullopt;
+}
+
+// The rule's own `cheapest` constraints on one catalog model.
+bool CheckSpec(Candidate& c, const Rule& rule, const Features& f, const catalog::Catalog& catalog) {
+  const config::CheapestSpec& spec = *rule.cheapest;
+  const ModelConfig& m = *c.model;
+  const auto& tiers = config::kTiers;
+  const auto tier = static_cast<int>(std::find(tiers.begin(), tiers.end(), m.tier) - tiers.begin());
+  if (rule.min_tier_rank >= 0 && tier > rule.min_tier_rank) {
+    Drop(c, "min_tier", "tier " + m.tier + " below min_tier " + spec.min_tier);
+    return false;
+  }
+  if (spec.min_quality) {
+    const auto score = ScoreFor(m, f.task_type);
+    if (!score || *score < *spec.min_quality) {
+      Drop(c, "min_quality",
+           (score ? "quality " + Fraction(*score) : std::string("no quality figure")) + " for " +
+               std::string(TaskTypeName(f.task_type)) + " (min_quality " +
+               Fraction(*spec.min_quality) + ")");
+      return false;
+    }
+  }
+  const auto& rate = m.quality.hallucination_rate;
+  const bool by_rate = spec.rank_by == "hallucination_rate";
+  if ((spec.max_hallucination_rate || by_rate) && !rate) {
+    Drop(c, "hallucination_rate", "no hallucination rate figure");
+    return false;
+  }
+  if (spec.max_hallucination_rate && *rate > *spec.max_hallucination_rate) {
+    Drop(c, "hallucination_rate",
+         "hallucination rate " + Fraction(*rate) + " > " + Fraction(*spec.max_hallucination_rate));
+    return false;
+  }
+  for (const std::string& capability : spec.capabilities) {
+    if (!Has(m.capabilities, capability)) {
+      Drop(c, "capability", "lacks capability " + capability + " (rule " + rule.name + ")");
+      return false;
+    }
+  }
+  const config::ProviderConfig& provider = catalog.ProviderOf(m);
+  if (!spec.regions.empty() && !Has(spec.regions, provider.region)) {
+    Drop(c, "region", "region " + provider.region + " not in " + Join(spec.regions));
+    return false;
+  }
+  for (const std::string& tag : spec.residency) {
+    if (!Has(provider.residency, tag)) {
+      Drop(c, "residency", "provider " + provider.name + " lacks residency " + tag);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<Candidate> ChainCandidates(const Rule& rule, const RouteRequest& request,
+                                       const catalog::Catalog& catalog,
+                                       const config::RoutingConfig& r, const Now& now) {
+  std::vector<Candidate> out;
+  out.reserve(rule.chain.size());
+  for (size_t i = 0; i < rule.chain.size(); ++i) {
+    const Step& step = rule.chain[i];
+    Candidate c = Estimate(*step.model, request.features, r, now);
+    if (CheckPer1k(c, request.features, step.max_cost_per_1k) &&
+        CheckRequest(c, request, catalog, r)) {
+      c.reason = "chain step " + std::to_string(i + 1) + (step.via.empty() ? "" : " (alias ") +
+                 step.via + (step.via.empty() ? "" : ")");
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<Candidate> CheapestCandidates(const Rule& rule, const RouteRequest& request,
+                                          const catalog::Catalog& catalog,
+                                          const config::RoutingConfig& r, const Now& now) {
+  const config::CheapestSpec& spec = *rule.cheapest;
+  const Features& f = request.features;
+  std::vector<Candidate> out;
+  out.reserve(catalog.config().models.size());
+  for (const ModelConfig& m : catalog.config().models) {
+    Candidate c = Estimate(m, f, r, now);
+    if (CheckSpec(c, rule, f, catalog) && CheckPer1k(c, f, spec.max_cost_per_1k)) {
+      CheckRequest(c, request, catalog, r);
+    }
+    out.push_back(std::move(c));
+  }
+  const bool by_rate = spec.rank_by == "hallucination_rate";
+  std::stable_sort(out.begin(), out.end(), [&](const Candidate& a, const Candidate& b) {
+    if (a.kept != b.kept) return a.kept;
+    if (by_rate && a.kept) {
+      const double ra = *a.model->quality.hallucination_rate;
+      const double rb = *b.model->quality.hallucination_rate;
+      if (ra != rb) return ra < rb;
+    }
+    return a.kept && a.estimated_cost < b.estimated_cost;
+  });
+  const std::string order = by_rate ? "by hallucination rate" : "by estimated cost";
+  int rank = 0;
+  for (Candidate& c : out) {
+    if (!c.kept) continue;
+    if (++rank > spec.top) {
+      Drop(c, "top", "not in the top " + std::to_string(spec.top) + " " + order);
+    } else {
+      c.reason = "cheapest #" + std::to_string(rank) + " " + order;
+    }
+  }
+  return out;
+}
+
+std::vector<Candidate> RouteCandidates(const catalog::Route& route, const RouteRequest& request,
+                                       const catalog::Catalog& catalog,
+                                       const config::RoutingConfig& r, const Now& now) {
+  std::vector<Candidate> out;
+  out.reserve(route.candidates.size());
+  for (size_t i = 0; i < route.candidates.size(); ++i) {
+    Candidate c = Estimate(*route.candidates[i], request.features, r, now);
+    if (CheckRequest(c, request, catalog, r)) {
+      c.reason = route.alias ? route.rule + ", #" + std::to_string(i + 1) : "the model asked for";
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+const Rule& FirstMatch(const Profile& profile, const RouteRequest& request) {
+  for (const Rule& rule : profile.rules) {
+    if (!rule.when || Matches(*rule.when, request.features, request.tags)) return rule;
+  }
+  return profile.rules.back();  // never reached: the last rule has no `when`
+}
+
+// Kept candidates first (those cooling down behind the others), then the dropped ones.
+void Order(std::vector<Candidate>& candidates, const Health& health, const Now& now) {
+  for (Candidate& c : candidates) {
+    if (!c.kept) continue;
+    if (auto until = health.CooldownUntil(c.model->id, now.steady)) {
+      const auto left = std::chrono::ceil<std::chrono::seconds>(*until - now.steady);
+      c.reason += "; cooling down for " + std::to_string(left.count()) + " s: tried last";
+      c.cooling = true;
+    }
+  }
+  std::stable_partition(candidates.begin(), candidates.end(),
+                        [](const Candidate& c) { return c.kept && !c.cooling; });
+  std::stable_partition(candidates.begin(), candidates.end(),
+                        [](const Candidate& c) { return c.kept; });
+}
+
+template <typename T>
+bool InRange(const std::optional<T>& lo, const std::optional<T>& hi, int64_t value) {
+  return (!lo || value >= *lo) && (!hi || value <= *hi);
+}
+
+}  // namespace
+
+core::Result<Target> Resolve(std::string_view model, const Policy& policy,
+                             const catalog::Catalog& catalog) {
+  if (Policy::IsProfileName(model)) {
+    if (const Profile* profile = policy.FindProfile(model)) return Target{profile, nullptr};
+    const std::string names = policy.ProfileNames();
+    auto e = core::MakeError(
+        core::Errc::kNotFound,
+        "The routing profile '" + core::ClipForEcho(model) + "' does not exist. " +
+            (names.empty() ? std::string("No routing profiles are configured (routing.profiles).")
+                           : "Profiles: " + names + "."));
+    e.param = "model";
+    return e;
+  }
+  auto route = catalog.Resolve(model);
+  if (!route) return std::move(route).error();
+  return Target{nullptr, *route};
+}
+
+bool Matches(const Match& match, const Features& f, const std::vector<std::string>& tags) {
+  const config::RuleMatch& m = match.conditions;
+  if (match.task_types.any() && !match.task_types.test(static_cast<size_t>(f.task_type))) {
+    return false;
+  }
+  const std::pair<const std::optional<bool>&, bool> flags[] = {
+      {m.tools, f.tools}, {m.tool_results, f.tool_results}, {m.json_output, f.json_output},
+      {m.code, f.code},   {m.context, f.context},           {m.images, f.images > 0}};
+  for (const auto& [want, have] : flags) {
+    if (want && *want != have) return false;
+  }
+  if (!m.languages.empty() && !Has(m.languages, f.language)) return false;
+  if (!InRange(m.min_prompt_tokens, m.max_prompt_tokens, f.prompt_tokens)) return false;
+  if (!InRange(m.min_output_tokens, m.max_output_tokens, f.expected_output_tokens)) return false;
+  if (!InRange(m.min_depth, m.max_depth, f.depth)) return false;
+  for (const std::string& tag : m.tags) {
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) return false;
+  }
+  return true;
+}
+
+Decision Decide(const Target& target, const RouteRequest& request, const Policy& policy,
+                const catalog::Catalog& catalog, const Health& health, const Now& now) {
+  Decision d;
+  d.features = request.features;
+  const config::RoutingConfig& r = policy.config();
+  if (target.profile) {
+    d.profile = target.profile->name;
+    const Rule& rule = FirstMatch(*target.profile, request);
+    d.rule = rule.name;
+    d.candidates = rule.cheapest ? CheapestCandidates(rule, request, catalog, r, now)
+                                 : ChainCandidates(rule, request, catalog, r, now);
+  } else {
+    d.rule = target.route->rule;
+    d.candidates = RouteCandidates(*target.route, request, catalog, r, now);
+  }
+  if (request.max_cost) d.max_cost = request.max_cost->ToString();
+  Order(d.candidates, health, now);
+  d.kept = static_cast<size_t>(std::count_if(d.candidates.begin(), d.candidates.end(),
+                                             [](const Candidate& c) { return c.kept; }));
+  return d;
+}
+
+core::Error NoCandidateError(const Decision& d) {
+  const Candidate& last = d.candidates.back();
+  std::string message;
+  std::string param = "model";
+  if (last.constraint == "max_cost_usd") {
+    const Candidate* cheapest = &last;
+    for (const Candidate& c : d.candidates) {
+      if (c.constraint == "max_cost_usd" && c.worst_case_cost < cheapest->worst_case_cost) {
+        cheapest = &c;
+      }
+    }
+    message = "no model satisfies x-switchyard-max-cost-usd=" + d.max_cost +
+              ": cheapest candidate " + cheapest->model->id + " estimated " +
+              cheapest->worst_case_cost.ToString();
+    param = "x-switchyard-max-cost-usd";
+  } else {
+    message = "no model satisfies " + std::string(last.constraint) + ": " + last.model->id + ": " +
+              last.reason;
+  }
+  auto e = core::MakeError(core::Errc::kInvalidRequest, message);
+  e.param = param;
+  return e;
+}
+
+std::string RouteHeader(const Decision& d) {
+  std::string out = "profile=";
+  out += d.profile.empty() ? std::string_view("none") : d.profile;
+  out += "; rule=";
+  out += d.rule;
+  out += "; task=";
+  out += TaskTypeName(d.features.task_type);
+  return out;
+}
+
+}  // namespace sy::routing

@@ -1,0 +1,91 @@
+// routing::Decide: a request's features and the policy -> the ordered candidates to try, each with
+// its estimated cost and why it was kept or dropped. Explain is Decide without the execute stage.
+//
+// Pure: no I/O, no locks, no clock of its own (the caller passes `now`); reads Health's atomics.
+// Thread-safety: free functions over values; call from any thread.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/error.h"
+#include "core/money.h"
+#include "routing/features.h"
+#include "routing/health.h"
+#include "routing/policy.h"
+
+namespace sy::routing {
+
+// What the client's `model` names: a routing profile, or a catalog route (a model or an alias).
+struct Target {
+  const Profile* profile = nullptr;
+  const catalog::Route* route = nullptr;
+};
+
+// Resolves a client's `model`. Fails with kNotFound: for "auto:<name>" naming no profile, a
+// message listing the profiles; for anything else unknown, the catalog's error.
+core::Result<Target> Resolve(std::string_view model, const Policy& policy,
+                             const catalog::Catalog& catalog);
+
+// What the request brings besides its features.
+struct RouteRequest {
+  Features features;
+  std::vector<std::string> tags;        // x-switchyard-tags, then the body's metadata as key=value
+  std::optional<core::Money> max_cost;  // x-switchyard-max-cost-usd: worst-case ceiling
+};
+
+struct Now {
+  std::chrono::system_clock::time_point wall;  // selects the price list in force
+  SteadyTime steady;                           // for cool-downs
+};
+
+struct Candidate {
+  const config::ModelConfig* model = nullptr;
+  // Estimated prompt tokens at the input price + expected output tokens at the output price,
+  // under the price list in force at `now`.
+  core::Money estimated_cost;
+  // Estimated prompt tokens at the input price + the most output the request may produce (its
+  // max_tokens, else the model's max_output_tokens, else routing.default_max_output_tokens).
+  core::Money worst_case_cost;
+  bool kept = false;
+  bool cooling = false;  // kept, but cooling down (retry-after): placed behind the others
+  // What dropped it: "context_window", "capability", "region", "residency", "max_cost_usd",
+  // "max_cost_per_1k", "min_tier", "min_quality", "hallucination_rate", "top", "duplicate";
+  // "" when kept.
+  std::string_view constraint;
+  std::string
+      reason;  // for a person: "chain step 2 (alias economy)", "context window 256000 < ..."
+};
+
+struct Decision {
+  std::string_view profile;  // "" when the client named a model or an alias
+  std::string_view rule;     // the rule that matched, or "model gpt-5.5" / "alias economy"
+  Features features;
+  std::vector<Candidate> candidates;  // kept first, in the order to try; then the dropped ones
+  size_t kept = 0;
+  std::string max_cost;  // the request's ceiling as sent ("" when none), for messages
+};
+
+// Picks the rule (first match in the profile, or the route), builds its candidates, applies the
+// constraints every route obeys (context window, capabilities the request needs, the routing
+// section's regions and residency, the request's cost ceiling, a step's max_cost_per_1k) and moves
+// models still cooling down (Health) behind the others.
+Decision Decide(const Target& target, const RouteRequest& request, const Policy& policy,
+                const catalog::Catalog& catalog, const Health& health, const Now& now);
+
+// True when `rule` matches (every condition it states holds).
+bool Matches(const Match& match, const Features& features, const std::vector<std::string>& tags);
+
+// The 400 for a decision that kept no candidate, naming the constraint that dropped the last one:
+// `no model satisfies x-switchyard-max-cost-usd=0.0001: cheapest candidate deepseek-v4-flash
+// estimated 0.00021`. REQUIRES: decision.kept == 0 and at least one candidate.
+core::Error NoCandidateError(const Decision& decision);
+
+// "profile=auto; rule=cheap-text; task=extraction" (profile "none" for a model or an alias).
+std::string RouteHeader(const Decision& decision);
+
+}  // namespace sy::routing

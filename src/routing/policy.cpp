@@ -1,0 +1,113 @@
+#include "routing/policy.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace sy::routing {
+namespace {
+
+// Config validates the names rules and quality scores use; they must be the classifier's.
+static_assert(kTaskTypeNames == config::kTaskTypes);
+
+core::Error BadReference(const std::string& path, std::string_view what) {
+  auto e = core::MakeError(core::Errc::kInvalidRequest, path + ": " + std::string(what));
+  e.param = path;
+  return e;
+}
+
+// A chain's steps with aliases expanded; a model already in the chain keeps its first place.
+core::Result<std::vector<Step>> CompileChain(const std::vector<config::ChainStep>& steps,
+                                             const catalog::Catalog& catalog,
+                                             const std::string& path) {
+  std::vector<Step> chain;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const config::ChainStep& step = steps[i];
+    auto route = catalog.Resolve(step.target);
+    if (!route) {
+      return BadReference(path + "[" + std::to_string(i) + "]",
+                          "unknown model or alias \"" + step.target + "\"");
+    }
+    const std::string via = (*route)->alias ? step.target : std::string();
+    for (const config::ModelConfig* model : (*route)->candidates) {
+      const bool seen =
+          std::any_of(chain.begin(), chain.end(), [&](const Step& s) { return s.model == model; });
+      if (!seen) chain.push_back(Step{model, step.max_cost_per_1k, via});
+    }
+  }
+  return chain;
+}
+
+core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::Catalog& catalog,
+                               const std::string& path) {
+  Rule rule;
+  rule.name = config.name;
+  if (config.when) {
+    Match match;
+    match.conditions = *config.when;
+    for (const std::string& name : config.when->task_types) {
+      auto type = ParseTaskType(name);
+      if (!type) return BadReference(path + ".when.task", "unknown task type \"" + name + "\"");
+      match.task_types.set(static_cast<size_t>(*type));
+    }
+    rule.when = std::move(match);
+  }
+  auto chain = CompileChain(config.chain, catalog, path + ".chain");
+  if (!chain) return std::move(chain).error();
+  rule.chain = std::move(*chain);
+  rule.cheapest = config.cheapest;
+  if (config.cheapest && !config.cheapest->min_tier.empty()) {
+    const auto& tiers = config::kTiers;
+    const auto it = std::find(tiers.begin(), tiers.end(), config.cheapest->min_tier);
+    if (it == tiers.end()) return BadReference(path + ".cheapest.min_tier", "unknown tier");
+    rule.min_tier_rank = static_cast<int>(it - tiers.begin());
+  }
+  return rule;
+}
+
+}  // namespace
+
+core::Result<Policy> Policy::Build(const catalog::Catalog& catalog) {
+  Policy policy;
+  policy.config_ = &catalog.config().routing;
+  for (const config::ProfileConfig& config : policy.config_->profiles) {
+    Profile profile;
+    profile.name = config.name;
+    const std::string path = "routing.profiles." + config.name + ".rules";
+    for (size_t i = 0; i < config.rules.size(); ++i) {
+      auto rule = CompileRule(config.rules[i], catalog, path + "[" + std::to_string(i) + "]");
+      if (!rule) return std::move(rule).error();
+      profile.rules.push_back(std::move(*rule));
+    }
+    if (profile.rules.empty() || profile.rules.back().when) {
+      return BadReference(path,
+                          "the profile has no default rule (the last rule must have no "
+                          "`when`)");
+    }
+    policy.profiles_.push_back(std::move(profile));
+  }
+  return policy;
+}
+
+bool Policy::IsProfileName(std::string_view model) {
+  return model == "auto" || model.substr(0, 5) == "auto:";
+}
+
+const Profile* Policy::FindProfile(std::string_view model) const {
+  if (!IsProfileName(model)) return nullptr;
+  const std::string_view name = model == "auto" ? model : model.substr(5);
+  for (const Profile& profile : profiles_) {
+    if (profile.name == name) return &profile;
+  }
+  return nullptr;
+}
+
+std::string Policy::ProfileNames() const {
+  std::string names;
+  for (const Profile& profile : profiles_) {
+    if (!names.empty()) names += ", ";
+    names += profile.name == "auto" ? "auto" : "auto:" + profile.name;
+  }
+  return names;
+}
+
+}  // namespace sy::routing

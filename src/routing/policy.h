@@ -1,0 +1,69 @@
+// routing::Policy: the config's routing section compiled against the catalog once at start:
+// names resolved to models, aliases expanded, task types to a bit set. Decide reads it.
+//
+// Thread-safety: immutable after Build; share across threads.
+// Lifetime: holds pointers into the catalog's config; the catalog must outlive it.
+#pragma once
+
+#include <bitset>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "config/config.h"
+#include "core/money.h"
+#include "core/result.h"
+#include "routing/features.h"
+
+namespace sy::routing {
+
+struct Step {
+  const config::ModelConfig* model = nullptr;
+  std::optional<core::Money> max_cost_per_1k;
+  std::string via;  // the alias the step named ("" for a model)
+};
+
+struct Match {
+  std::bitset<kTaskTypeCount> task_types;  // none set: any type
+  config::RuleMatch conditions;            // the rest, as configured
+};
+
+struct Rule {
+  std::string name;
+  std::optional<Match> when;  // nullopt: the default rule
+  std::vector<Step> chain;    // models in order (aliases expanded); empty for cheapest
+  std::optional<config::CheapestSpec> cheapest;
+  int min_tier_rank = -1;  // cheapest.min_tier as an index into config::kTiers; -1 = any
+};
+
+struct Profile {
+  std::string name;
+  std::vector<Rule> rules;  // the last one is the default rule
+};
+
+class Policy {
+ public:
+  // Compiles catalog.config().routing. The config has been validated (ValidateConfig), so this
+  // fails (kInvalidRequest, path-qualified) only for a Config built in code with a bad reference.
+  static core::Result<Policy> Build(const catalog::Catalog& catalog);
+
+  // The profile a client's `model` names: "auto" is the profile named auto, "auto:<name>" the
+  // profile <name>. nullptr when `model` does not name a profile (see IsProfileName) or there
+  // is no such profile.
+  const Profile* FindProfile(std::string_view model) const;
+  // True for "auto" and "auto:..." (reserved: no model or alias may be named so).
+  static bool IsProfileName(std::string_view model);
+  // "auto, auto:accurate": what a client may send, for the unknown-profile error.
+  std::string ProfileNames() const;
+
+  const config::RoutingConfig& config() const { return *config_; }
+  const std::vector<Profile>& profiles() const { return profiles_; }
+
+ private:
+  const config::RoutingConfig* config_ = nullptr;
+  std::vector<Profile> profiles_;
+};
+
+}  // namespace sy::routing
