@@ -89,8 +89,8 @@ inline constexpr std::array<std::string_view, 3> kTiers = {"frontier", "standard
 // The task types routing classifies requests into (docs/routing.md defines each); quality scores
 // and routing rules name them. routing::TaskType follows this order.
 inline constexpr std::array<std::string_view, 12> kTaskTypes = {
-    "extraction", "classification", "summarization", "rewriting", "code",    "math",
-    "reasoning",  "factual",        "grounded_qa",   "creative",  "chat",    "agentic"};
+    "extraction", "classification", "summarization", "rewriting", "code", "math",
+    "reasoning",  "factual",        "grounded_qa",   "creative",  "chat", "agentic"};
 
 // What is known of a model's answer quality. Figures are 0-1. A published figure names its
 // source; anything else is marked example, as example prices are.
@@ -122,17 +122,17 @@ struct AliasConfig {
 // routing: named profiles of rules that turn a request's features into an ordered candidate list
 // (docs/routing.md). Checked as a whole by ValidateConfig; compiled by routing::Policy.
 struct ChainStep {
-  std::string target;  // a model id or an alias (expanded to its models)
+  std::string target;                          // a model id or an alias (expanded to its models)
   std::optional<core::Money> max_cost_per_1k;  // skip the step when the estimate per 1K is dearer
 };
 
 struct CheapestSpec {
-  std::string min_tier;                   // "" = any; else one of kTiers (that tier or stronger)
-  std::optional<double> min_quality;      // for the request's task type; unscored models drop
+  std::string min_tier;               // "" = any; else one of kTiers (that tier or stronger)
+  std::optional<double> min_quality;  // for the request's task type; unscored models drop
   std::optional<double> max_hallucination_rate;  // models without a figure drop
-  std::vector<std::string> capabilities;  // required, besides those the request needs
-  std::vector<std::string> regions;       // allowed provider regions; empty = any
-  std::vector<std::string> residency;     // residency tags the provider must carry
+  std::vector<std::string> capabilities;         // required, besides those the request needs
+  std::vector<std::string> regions;              // allowed provider regions; empty = any
+  std::vector<std::string> residency;            // residency tags the provider must carry
   std::optional<core::Money> max_cost_per_1k;
   std::string rank_by = "cost";  // "cost" or "hallucination_rate" (then cost)
   int top = 3;                   // how many candidates to keep

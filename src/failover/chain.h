@@ -25,9 +25,9 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "core/usage.h"
-#include "routing/health.h"
 #include "http/task.h"
 #include "http/timer.h"
+#include "routing/health.h"
 
 namespace sy::failover {
 
