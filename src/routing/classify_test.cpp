@@ -246,7 +246,7 @@ TEST(Classify, ExpectedOutputFollowsTheType) {
 TEST(Classify, InstructionsOutweighPastedMaterial) {
   // The middle of the pasted passage is full of words for other tasks; the instruction at the
   // end decides.
-  std::string passage = kArticle;
+  std::string passage = kArticle + " " + kArticle;
   for (int i = 0; i < 12; ++i) {
     passage += " Translate, rewrite, classify, solve the equation, write a poem. " + kArticle;
   }
