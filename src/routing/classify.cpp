@@ -24,15 +24,18 @@ constexpr int32_t kToolRequired = 8;     // ... and must
 constexpr int32_t kToolHistory = 20;     // tool calls or results already in the conversation
 constexpr int32_t kJsonExtraction = 12;  // JSON or a forced tool: structured output
 constexpr int32_t kJsonClassification = 4;
-constexpr int32_t kContextQa = 4;         // supplied context leans to grounded QA...
-constexpr int32_t kContextQuestion = 12;  // ... and a question about it even more
-constexpr int32_t kShortQuestion = 4;     // a short question without context: factual
-constexpr size_t kShortQuestionBytes = 300;
+constexpr int32_t kContextQa = 4;        // supplied context leans to grounded QA...
+constexpr int32_t kContextQuestion = 8;  // ... and a question about it even more
 constexpr int32_t kCodePresent = 12;
-constexpr int32_t kMathNotation = 8;
-constexpr int32_t kDepthPerTurn = 2;  // chat, per user turn beyond the first (up to 4)
-constexpr int32_t kMinScore = 8;      // below this nothing was asked for clearly: chat
-constexpr size_t kLongPassageBytes = 1200;
+constexpr int32_t kMathNotation = 8;           // "3x + 7 = 22", "x^2", LaTeX
+constexpr int32_t kPerMathSymbol = 4;          // × ≥ % ..., up to three
+constexpr int32_t kPerNumber = 2;              // numbers beyond the second, up to six
+constexpr int32_t kPerEmoji = 6;               // chat, up to two
+constexpr int32_t kDepthPerTurn = 2;           // chat, per user turn beyond the first (up to 4)
+constexpr int32_t kMinScore = 8;               // below this the shape decides (DecideFallback)
+constexpr size_t kShortQuestionBytes = 160;    // a short question without context: factual
+constexpr size_t kLongPassageBytes = 800;      // a user text this long carries a passage
+constexpr size_t kPassageBytes = 200;          // material supplied after an instruction
 constexpr size_t kAttachedPassageBytes = 400;  // one part of a multi-part turn this long
 
 // Equal scores go to the earlier type: structural and specific types before broad ones.
@@ -91,28 +94,35 @@ int64_t PromptTokens(const core::Prompt& p) {
 bool HasContext(const core::Prompt& p, const Evidence& ev) {
   return p.documents > 0 || p.tool_results || ev.markers > 0 || ev.quote_lines >= 2 ||
          ev.triple_quotes >= 2 || ev.longest_user_text >= kLongPassageBytes ||
+         ev.passage_bytes >= kPassageBytes ||
          (ev.last_turn_texts >= 2 && ev.longest_user_text >= kAttachedPassageBytes);
 }
 
 TaskType DecideType(const core::Prompt& p, bool context, bool code, Evidence& ev) {
   const bool forced_tool = p.output == core::OutputFormat::kForcedTool;
+  const bool acting = (p.tools_offered > 0 && !forced_tool) || p.tool_calls || p.tool_results;
+  auto& agentic = ev.scores[static_cast<size_t>(Type::kAgentic)];
+  if (!acting) agentic = 0;  // words alone ("book", "search") do not make a request agentic
   if (p.tools_offered > 0 && !forced_tool) {
-    Add(ev, Type::kAgentic, kToolsOffered + (p.tool_required ? kToolRequired : 0));
+    agentic += kToolsOffered + (p.tool_required ? kToolRequired : 0);
   }
-  if (p.tool_calls || p.tool_results) Add(ev, Type::kAgentic, kToolHistory);
+  if (p.tool_calls || p.tool_results) agentic += kToolHistory;
   if (p.output != core::OutputFormat::kText) {
     Add(ev, Type::kExtraction, kJsonExtraction);
     Add(ev, Type::kClassification, kJsonClassification);
   }
-  if (context)
+  if (context) {
     Add(ev, Type::kGroundedQa, ev.questions > 0 ? kContextQa + kContextQuestion : kContextQa);
-  if (!context && ev.questions > 0 && ev.longest_user_text < kShortQuestionBytes) {
-    Add(ev, Type::kFactual, kShortQuestion);
   }
   if (code) Add(ev, Type::kCode, kCodePresent);
   const bool notation =
       (ev.equals > 0 && ev.digits >= 2) || ev.latex > 0 || (ev.carets > 0 && ev.digits > 0);
-  if (!code && notation) Add(ev, Type::kMath, kMathNotation);
+  if (!code) {
+    if (notation) Add(ev, Type::kMath, kMathNotation);
+    Add(ev, Type::kMath, kPerMathSymbol * std::min(ev.math_symbols, 3));
+    if (!context) Add(ev, Type::kMath, kPerNumber * std::clamp(ev.numbers - 2, 0, 6));
+  }
+  Add(ev, Type::kChat, kPerEmoji * std::min(ev.emoji, 2));
   if (p.user_turns > 1) Add(ev, Type::kChat, kDepthPerTurn * std::min(p.user_turns - 1, 4));
 
   Type best = Type::kChat;
@@ -123,7 +133,13 @@ TaskType DecideType(const core::Prompt& p, bool context, bool code, Evidence& ev
       best_score = ev.scores[static_cast<size_t>(t)];
     }
   }
-  return best;
+  if (best_score >= kMinScore) return best;
+  // Nothing asked for clearly: a question without context is factual when short, reasoning
+  // when it sets out a longer problem; anything else is conversation.
+  if (ev.questions > 0 && !context) {
+    return ev.last_turn_bytes < kShortQuestionBytes ? Type::kFactual : Type::kReasoning;
+  }
+  return Type::kChat;
 }
 
 }  // namespace detail

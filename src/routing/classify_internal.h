@@ -33,8 +33,13 @@ struct Evidence {
   int32_t markers = 0;        // context labels ("Context:", "<document>") followed by a passage
   int32_t questions = 0;      // '?' and question words in the last user turn's instruction region
   int32_t equals = 0, carets = 0, latex = 0, digits = 0;  // math notation
+  int32_t numbers = 0;       // digit runs in the last user turn ("3", "2.5", "480")
+  int32_t math_symbols = 0;  // × ÷ ≥ ≤ ≠ ± √ π ∑ ∫ ² ³ % in the last user turn
+  int32_t emoji = 0;         // emoji in the last user turn
   size_t longest_user_text = 0;
   size_t last_turn_texts = 0;  // text parts in the last user turn
+  size_t last_turn_bytes = 0;  // their size
+  size_t passage_bytes = 0;    // the largest passage supplied after an instruction (see scan.cpp)
   ScriptCounts scripts;
   std::array<int32_t, kLatinLanguageCount> stop_votes{};
 };

@@ -29,6 +29,12 @@ constexpr size_t kHeadBytes = 400;
 constexpr size_t kTailBytes = 300;
 constexpr int kScannedUserTexts = 8;         // the most recent user texts are read
 constexpr size_t kMarkerPassageBytes = 120;  // a marker labels context when this much follows
+constexpr size_t kChatTextBytes = 400;       // chat cues count in texts up to this size
+constexpr size_t kInstructionBytes = 400;    // an instruction before a passage is this short
+constexpr size_t kPassageBytes = 200;        // ... and a passage at least this long
+constexpr size_t kClosingLineBytes = 200;    // an instruction after a passage, on its own line
+constexpr int32_t kPassageMultiplier = 1;    // a cue inside a supplied passage...
+constexpr int32_t kPassageCap = 4;           // ... adds at most this much per type and text
 
 struct TextRole {
   int32_t multiplier = kContextMultiplier;
@@ -60,6 +66,52 @@ constexpr std::array<uint8_t, 256> kByteClasses = MakeByteClasses();
 
 bool IsAsciiWordByte(unsigned char c) { return kByteClasses[c] <= kWordMark; }
 
+bool IsMathSymbol(uint32_t cp) {
+  switch (cp) {
+    case 0xD7:    // ×
+    case 0xF7:    // ÷
+    case 0xB1:    // ±
+    case 0xB2:    // ²
+    case 0xB3:    // ³
+    case 0x2260:  // ≠
+    case 0x2264:  // ≤
+    case 0x2265:  // ≥
+    case 0x221A:  // √
+    case 0x03C0:  // π
+    case 0x2211:  // ∑
+    case 0x222B:  // ∫
+    case 0x2248:  // ≈
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Where a passage supplied after an instruction begins: the first line break, colon or opening
+// quote ("Summarize this:\n...", "Traduz: «...»"), if it comes early enough to end an
+// instruction and enough material follows. npos: the text is all instruction.
+size_t PassageCut(std::string_view text) {
+  size_t cut = std::string_view::npos;
+  for (std::string_view d : {"\n", ": ", "\"", "\xC2\xAB", "\xE2\x80\x9C", "\xE3\x80\x8C",
+                             "\xEF\xBC\x9A"}) {  // « “ 「 ：
+    cut = std::min(cut, text.substr(0, kInstructionBytes).find(d));
+  }
+  return cut != std::string_view::npos && text.size() - cut >= kPassageBytes
+             ? cut
+             : std::string_view::npos;
+}
+
+// Where a closing instruction after a passage begins ("...\n\nSummarize the text above."):
+// the last line, when it is short. npos: none.
+size_t ClosingLine(std::string_view text, size_t cut) {
+  if (cut == std::string_view::npos) return std::string_view::npos;
+  const size_t nl = text.find_last_of('\n');
+  if (nl == std::string_view::npos || nl <= cut || text.size() - nl > kClosingLineBytes) {
+    return std::string_view::npos;
+  }
+  return nl;
+}
+
 // WordKey for the common case, inline: an ASCII word of up to eight bytes that is not at the
 // very end of the text (so eight bytes can be loaded at once).
 uint64_t FastWordKey(std::string_view text, size_t begin, size_t end, bool ascii) {
@@ -82,6 +134,25 @@ class Scanner {
     role_ = role;
     text_ = text;
     in_fence_ = false;
+    passage_begin_ = role.user ? PassageCut(text) : std::string_view::npos;
+    passage_end_ = std::min(ClosingLine(text, passage_begin_), text.size());
+    passage_.fill(0);
+    ScanWindows();
+    for (size_t t = 0; t < kTaskTypeCount; ++t) ev_.cues[t] += std::min(passage_[t], kPassageCap);
+  }
+
+  // Size of the passage found in the last text scanned (0: none).
+  size_t passage_bytes() const {
+    return passage_begin_ == std::string_view::npos ? 0 : passage_end_ - passage_begin_;
+  }
+
+ private:
+  bool InInstruction(size_t offset) const {
+    return offset < passage_begin_ || offset >= passage_end_;
+  }
+
+  void ScanWindows() {
+    const std::string_view text = text_;
     if (text.size() <= kHeadBytes + kTailBytes) {
       ScanWords(0, text.size());
       return;
@@ -94,7 +165,6 @@ class Scanner {
     ScanWords(tail_begin, text.size());
   }
 
- private:
   size_t NextSpace(size_t at) const {
     const size_t limit = std::min(text_.size(), at + 64);
     while (at < limit && text_[at] != ' ' && text_[at] != '\n') ++at;
@@ -122,6 +192,8 @@ class Scanner {
   int backticks_ = 0, quotes_ = 0;
   bool in_fence_ = false;
   bool sentence_start_ = true;  // no word yet since the last sentence end
+  size_t passage_begin_ = std::string_view::npos, passage_end_ = 0;  // a supplied passage
+  std::array<int32_t, kTaskTypeCount> passage_{};  // cue points from inside the passage
 };
 
 void Scanner::ScanWords(size_t begin, size_t end) {
@@ -151,7 +223,10 @@ void Scanner::ScanWords(size_t begin, size_t end) {
       }
       if (role_.user && !in_fence_ && ascii)
         ev_.scripts.latin += static_cast<int32_t>(i - word_begin);
-      if (c >= '0' && c <= '9') ev_.digits += static_cast<int32_t>(i - word_begin);
+      if (c >= '0' && c <= '9') {
+        ev_.digits += static_cast<int32_t>(i - word_begin);
+        if (role_.last_user) ++ev_.numbers;
+      }
       EndWord(FastWordKey(t, word_begin, i, ascii), word_begin, i);
       continue;
     }
@@ -192,10 +267,14 @@ void Scanner::ScanWords(size_t begin, size_t end) {
     if (cls == CharClass::kIdeograph) {
       CountScript(ch.cp);
       MatchSubstrings(i, ch.cp);
+    } else if (IsMathSymbol(ch.cp)) {
+      if (role_.last_user) ++ev_.math_symbols;
+    } else if (ch.cp >= 0x1F000 && ch.cp < 0x20000) {
+      if (role_.last_user) ++ev_.emoji;
     } else if (ch.cp == 0xFF1F || ch.cp == 0x061F) {  // full-width and Arabic question marks
       pending_count_ = 0;
       sentence_start_ = true;
-      if (role_.last_user) ++ev_.questions;
+      if (role_.last_user && InInstruction(i)) ++ev_.questions;
     } else {
       pending_count_ = 0;  // CJK full stops and other punctuation end phrases too
       sentence_start_ = true;
@@ -217,7 +296,7 @@ void Scanner::OnPunct(unsigned char c, size_t at, size_t end) {
     case '?':
       pending_count_ = 0;
       sentence_start_ = true;
-      if (role_.last_user) ++ev_.questions;
+      if (role_.last_user && InInstruction(at)) ++ev_.questions;
       break;
     case '`':
       if (backticks_ == 3) {
@@ -236,6 +315,9 @@ void Scanner::OnPunct(unsigned char c, size_t at, size_t end) {
       break;
     case '^':
       ++ev_.carets;
+      break;
+    case '%':
+      if (role_.last_user) ++ev_.math_symbols;
       break;
     case '\\':
       if (at + 1 < end && text_[at + 1] >= 'a' && text_[at + 1] <= 'z') ++ev_.latex;
@@ -303,13 +385,21 @@ void Scanner::Apply(std::span<const Effect> effects, size_t begin, size_t end) {
   for (const Effect& e : effects) {
     switch (e.kind) {
       case CueKind::kType:
-        ev_.cues[e.arg] += e.weight * role_.multiplier;
+        // Greetings and thanks in a long text belong to a pasted email, not to small talk.
+        if (e.arg == static_cast<uint8_t>(TaskType::kChat) && text_.size() > kChatTextBytes) {
+          break;
+        }
+        if (InInstruction(begin)) {
+          ev_.cues[e.arg] += e.weight * role_.multiplier;
+        } else {
+          passage_[e.arg] += e.weight * kPassageMultiplier;
+        }
         break;
       case CueKind::kLanguage:
         if (role_.user) ++ev_.stop_votes[e.arg];
         break;
       case CueKind::kQuestion:  // "What ..." opening a sentence, not "... which would ..."
-        if (role_.last_user && sentence_start_) ++ev_.questions;
+        if (role_.last_user && sentence_start_ && InInstruction(begin)) ++ev_.questions;
         break;
       case CueKind::kMarker: {
         // "Context:" / "文本：" (the colon may be part of the cue) or "<document".
@@ -392,9 +482,11 @@ void GatherEvidence(const core::Prompt& prompt, Evidence& ev) {
       if (role.last_user) {
         role.multiplier = kInstructionMultiplier;
         ++ev.last_turn_texts;
+        ev.last_turn_bytes += t.text.size();
       }
       ev.longest_user_text = std::max(ev.longest_user_text, t.text.size());
       scanner.Scan(t.text, role);
+      if (role.last_user) ev.passage_bytes = std::max(ev.passage_bytes, scanner.passage_bytes());
     }
   }
   ev.scores = ev.cues;
