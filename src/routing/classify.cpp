@@ -31,6 +31,7 @@ constexpr int32_t kMathNotation = 8;           // "3x + 7 = 22", "x^2", LaTeX
 constexpr int32_t kPerMathSymbol = 4;          // × ≥ % ..., up to three
 constexpr int32_t kPerNumber = 2;              // numbers beyond the second, up to six
 constexpr int32_t kPerEmoji = 6;               // chat, up to two
+constexpr int32_t kPerIdentifier = 4;          // code, up to three
 constexpr int32_t kDepthPerTurn = 2;           // chat, per user turn beyond the first (up to 4)
 constexpr int32_t kMinScore = 8;               // below this the shape decides (DecideFallback)
 constexpr size_t kShortQuestionBytes = 160;    // a short question without context: factual
@@ -95,6 +96,7 @@ bool HasContext(const core::Prompt& p, const Evidence& ev) {
   return p.documents > 0 || p.tool_results || ev.markers > 0 || ev.quote_lines >= 2 ||
          ev.triple_quotes >= 2 || ev.longest_user_text >= kLongPassageBytes ||
          ev.passage_bytes >= kPassageBytes ||
+         (ev.longest_system_text >= kLongPassageBytes && ev.questions > 0) ||
          (ev.last_turn_texts >= 2 && ev.longest_user_text >= kAttachedPassageBytes);
 }
 
@@ -115,6 +117,7 @@ TaskType DecideType(const core::Prompt& p, bool context, bool code, Evidence& ev
     Add(ev, Type::kGroundedQa, ev.questions > 0 ? kContextQa + kContextQuestion : kContextQa);
   }
   if (code) Add(ev, Type::kCode, kCodePresent);
+  Add(ev, Type::kCode, kPerIdentifier * std::min(ev.identifiers, 3));
   const bool notation =
       (ev.equals > 0 && ev.digits >= 2) || ev.latex > 0 || (ev.carets > 0 && ev.digits > 0);
   if (!code) {
@@ -136,6 +139,7 @@ TaskType DecideType(const core::Prompt& p, bool context, bool code, Evidence& ev
   if (best_score >= kMinScore) return best;
   // Nothing asked for clearly: a question without context is factual when short, reasoning
   // when it sets out a longer problem; anything else is conversation.
+  if (!code && ev.numbers >= 2 && (ev.math_symbols > 0 || notation)) return Type::kMath;
   if (ev.questions > 0 && !context) {
     return ev.last_turn_bytes < kShortQuestionBytes ? Type::kFactual : Type::kReasoning;
   }

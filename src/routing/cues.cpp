@@ -121,7 +121,7 @@ constexpr Cue kExtraction[] = {
     {"as three lines", 3},
     {"each with", 2},
     {"with their", 2},
-    {"mentioned", 2},
+    {"mentioned", 1},
     {"mention", 2},
     {"that's all i need", 3},
     {"all i need", 2},
@@ -178,6 +178,18 @@ constexpr Cue kExtraction[] = {
     {"找出所有", 3},
     {"정리해", 2},
     {"표로", 4},
+    {"relève", 3},
+    {"relevez", 3},
+    {"enumera", 2},
+    {"elenca", 3},
+    {"dammi", 2},
+    {"dame", 2},
+    {"liste auf", 3},
+    {"gib mir alle", 3},
+    {"heraus", 2},
+    {"書き出", 4},
+    {"找出", 3},
+    {"提取出", 5},
 };
 
 constexpr Cue kClassification[] = {
@@ -736,6 +748,13 @@ constexpr Cue kRewriting[] = {
     {"한국어로", 4},
     {"바꿔 줘", 3},
     {"바꿔줘", 3},
+    {"verbessere", 3},
+    {"améliore", 3},
+    {"mejora", 3},
+    {"melhore", 3},
+    {"migliora", 3},
+    {"улучши", 3},
+    {"优化", 2},
 };
 
 constexpr Cue kCode[] = {
@@ -848,7 +867,7 @@ constexpr Cue kCode[] = {
     {"golang", 4},
     {"kotlin", 4},
     {"swift", 3},
-    {"c#", 3},
+
     {"php", 4},
     {"ruby", 3},
     {"node", 2},
@@ -879,7 +898,7 @@ constexpr Cue kCode[] = {
     {"implement", 4},
     {"algorithm", 2},
     {"complexity", 2},
-    {"o(n)", 3},
+
     {"cron", 3},
     {"terraform", 4},
     {"ci", 1},
@@ -1145,7 +1164,7 @@ constexpr Cue kReasoning[] = {
     {"analyze", 3},
     {"analyse", 3},
     {"evaluate", 2},
-    {"explain why", 3},
+    {"explain why", 2},
     {"implications", 3},
     {"strategy", 3},
     {"what would happen", 3},
@@ -1345,6 +1364,13 @@ constexpr Cue kReasoning[] = {
     {"어느 쪽", 4},
     {"이유", 3},
     {"선택", 2},
+    {"choosing", 3},
+    {"i'm choosing", 4},
+    {"we're choosing", 4},
+    {"which one", 2},
+    {"выбираем", 4},
+    {"выбор", 2},
+    {"come faccio", 2},
 };
 
 constexpr Cue kFactual[] = {
@@ -1533,6 +1559,26 @@ constexpr Cue kFactual[] = {
     {"누가", 3},
     {"무엇인가요", 3},
     {"왜", 1},
+    {"explain", 1},
+    {"erklär", 3},
+    {"erkläre", 3},
+    {"explique moi", 3},
+    {"explique", 2},
+    {"explícame", 3},
+    {"explica", 2},
+    {"spiegami", 3},
+    {"spiega", 2},
+    {"объясни", 3},
+    {"解释", 3},
+    {"説明して", 2},
+    {"설명해", 3},
+    {"works", 1},
+    {"funktioniert", 2},
+    {"fonctionne", 2},
+    {"funciona", 2},
+    {"funziona", 2},
+    {"main causes", 3},
+    {"causes of", 3},
 };
 
 constexpr Cue kGroundedQa[] = {
@@ -1709,6 +1755,13 @@ constexpr Cue kGroundedQa[] = {
     {"다음 자료", 5},
     {"문서에 따르면", 5},
     {"자료를 바탕", 5},
+    {"from the handbook", 5},
+    {"handbook", 3},
+    {"the letter", 2},
+    {"only use the", 5},
+    {"answer from the", 5},
+    {"release notes", 3},
+    {"faq", 3},
 };
 
 constexpr Cue kCreative[] = {
@@ -1906,6 +1959,27 @@ constexpr Cue kCreative[] = {
     {"考えて", 1},
     {"시를 써", 5},
     {"이야기를", 4},
+    {"instagram", 3},
+    {"caption", 4},
+    {"post for", 2},
+    {"rede", 3},
+    {"hochzeit", 3},
+    {"trauzeuge", 3},
+    {"noms pour", 4},
+    {"nomes para", 4},
+    {"nombres para", 4},
+    {"nomi per", 4},
+    {"挨拶", 3},
+    {"スピーチ", 4},
+    {"乾杯", 3},
+    {"cria um texto", 4},
+    {"crea un texto", 4},
+    {"crée un texte", 4},
+    {"a text for", 2},
+    {"announcement post", 3},
+    {"humor", 2},
+    {"humour", 2},
+    {"funny", 2},
 };
 
 constexpr Cue kChat[] = {
@@ -2077,6 +2151,30 @@ constexpr Cue kChat[] = {
     {"심심해", 5},
     {"안녕하세요", 3},
     {"어때", 2},
+    {"do you ever", 4},
+    {"do you", 2},
+    {"am i", 3},
+    {"am i being", 4},
+    {"my best friend", 3},
+    {"my coworker", 3},
+    {"my partner", 3},
+    {"my girlfriend", 3},
+    {"my boyfriend", 3},
+    {"my wife", 3},
+    {"my husband", 3},
+    {"my mom", 3},
+    {"my dad", 3},
+    {"weird question", 4},
+    {"tú crees", 4},
+    {"crees que", 3},
+    {"tu crois", 4},
+    {"glaubst du", 4},
+    {"você acha", 4},
+    {"pensi che", 3},
+    {"ты думаешь", 4},
+    {"你觉得呢", 4},
+    {"どう思う", 4},
+    {"어떻게 생각해", 4},
 };
 
 constexpr Cue kAgentic[] = {
@@ -2128,12 +2226,14 @@ constexpr Cue kAgentic[] = {
 
 // Stop words: frequent, short and (mostly) specific to one language.
 constexpr Cue kStopEn[] = {
-    {"the"},   {"and"},    {"is"},     {"are"},  {"of"},   {"to"},    {"what"}, {"you"}, {"with"},
-    {"this"},  {"that"},   {"please"}, {"how"},  {"for"},  {"my"},    {"can"},  {"it"},  {"was"},
-    {"which"}, {"your"},   {"about"},  {"me"},   {"i"},    {"be"},    {"have"}, {"has"}, {"will"},
-    {"would"}, {"should"}, {"could"},  {"does"}, {"do"},   {"not"},   {"an"},   {"on"},  {"at"},
-    {"from"},  {"or"},     {"if"},     {"some"}, {"all"},  {"there"}, {"they"}, {"we"},  {"our"},
-    {"these"}, {"those"},  {"why"},    {"who"},  {"when"}, {"where"}, {"into"}};
+    {"the"},  {"and"},   {"is"},    {"are"},    {"of"},      {"to"},    {"what"},  {"you"},
+    {"with"}, {"this"},  {"that"},  {"please"}, {"how"},     {"for"},   {"my"},    {"can"},
+    {"it"},   {"was"},   {"which"}, {"your"},   {"about"},   {"me"},    {"i"},     {"be"},
+    {"have"}, {"has"},   {"will"},  {"would"},  {"should"},  {"could"}, {"does"},  {"do"},
+    {"not"},  {"an"},    {"on"},    {"at"},     {"from"},    {"or"},    {"if"},    {"some"},
+    {"all"},  {"there"}, {"they"},  {"we"},     {"our"},     {"these"}, {"those"}, {"why"},
+    {"who"},  {"when"},  {"where"}, {"into"},   {"any"},     {"only"},  {"just"},  {"but"},
+    {"so"},   {"it's"},  {"i'm"},   {"don't"},  {"doesn't"}, {"in"}};
 constexpr Cue kStopDe[] = {
     {"der"},   {"die"},  {"das"},    {"und"},   {"ist"},    {"sind"},  {"nicht"}, {"ich"},
     {"mit"},   {"ein"},  {"eine"},   {"einen"}, {"einem"},  {"einer"}, {"bitte"}, {"wie"},
@@ -2141,28 +2241,33 @@ constexpr Cue kStopDe[] = {
     {"oder"},  {"aber"}, {"wenn"},   {"kann"},  {"können"}, {"mir"},   {"mich"},  {"mein"},
     {"meine"}, {"dass"}, {"sich"},   {"noch"},  {"nur"},    {"schon"}, {"hallo"}, {"danke"},
     {"über"},  {"wird"}, {"werden"}, {"haben"}, {"hat"}};
-constexpr Cue kStopFr[] = {{"le"},      {"la"},    {"les"},  {"et"},    {"est"},  {"une"},
-                           {"pour"},    {"dans"},  {"pas"},  {"vous"},  {"je"},   {"ce"},
-                           {"qui"},     {"avec"},  {"sur"},  {"au"},    {"mon"},  {"sont"},
-                           {"bonjour"}, {"merci"}, {"très"}, {"aussi"}, {"elle"}, {"il"},
-                           {"ils"},     {"nous"},  {"mais"}, {"ou"},    {"où"},   {"peux"},
-                           {"cette"},   {"votre"}, {"leur"}, {"être"},  {"fait"}, {"comme"}};
+constexpr Cue kStopFr[] = {
+    {"le"},   {"la"},   {"les"},     {"et"},    {"est"},  {"une"},   {"pour"},  {"dans"},
+    {"pas"},  {"vous"}, {"je"},      {"ce"},    {"qui"},  {"avec"},  {"sur"},   {"au"},
+    {"mon"},  {"sont"}, {"bonjour"}, {"merci"}, {"très"}, {"aussi"}, {"elle"},  {"il"},
+    {"ils"},  {"nous"}, {"mais"},    {"ou"},    {"où"},   {"peux"},  {"cette"}, {"votre"},
+    {"leur"}, {"être"}, {"fait"},    {"comme"}, {"à"},    {"ces"},   {"aux"},   {"ont"},
+    {"été"},  {"chez"}, {"donc"},    {"alors"}, {"puis"}};
 constexpr Cue kStopEs[] = {
     {"el"},      {"los"}, {"las"},   {"y"},    {"una"},  {"por"},    {"para"},  {"con"},   {"del"},
     {"se"},      {"lo"},  {"qué"},   {"cómo"}, {"está"}, {"pero"},   {"mi"},    {"muy"},   {"más"},
     {"también"}, {"hay"}, {"usted"}, {"tú"},   {"cuál"}, {"puedes"}, {"estoy"}, {"tengo"}, {"hola"},
     {"gracias"}, {"sus"}, {"al"},    {"ese"},  {"esa"},  {"yo"}};
-constexpr Cue kStopPt[] = {{"o"},      {"os"},   {"e"},        {"é"},     {"uma"},   {"não"},
-                           {"dos"},    {"em"},   {"na"},       {"você"},  {"com"},   {"para"},
-                           {"meu"},    {"isso"}, {"são"},      {"foi"},   {"mais"},  {"muito"},
-                           {"também"}, {"pelo"}, {"pela"},     {"seu"},   {"sua"},   {"ao"},
-                           {"às"},     {"nos"},  {"ele"},      {"ela"},   {"minha"}, {"tenho"},
-                           {"pode"},   {"olá"},  {"obrigado"}, {"fazer"}, {"sobre"}};
+constexpr Cue kStopPt[] = {
+    {"o"},        {"os"},      {"e"},      {"é"},     {"uma"},   {"não"},   {"dos"},   {"em"},
+    {"na"},       {"você"},    {"com"},    {"para"},  {"meu"},   {"isso"},  {"são"},   {"foi"},
+    {"mais"},     {"muito"},   {"também"}, {"pelo"},  {"pela"},  {"seu"},   {"sua"},   {"ao"},
+    {"às"},       {"nos"},     {"ele"},    {"ela"},   {"minha"}, {"tenho"}, {"pode"},  {"olá"},
+    {"obrigado"}, {"fazer"},   {"sobre"},  {"dessa"}, {"desse"}, {"nessa"}, {"nesse"}, {"essa"},
+    {"esse"},     {"preciso"}, {"pra"},    {"pro"},   {"já"},    {"até"},   {"então"}, {"vocês"},
+    {"seus"},     {"suas"},    {"num"},    {"numa"}};
 constexpr Cue kStopIt[] = {{"gli"},    {"è"},     {"una"},    {"che"},    {"per"},    {"con"},
                            {"di"},     {"del"},   {"della"},  {"sono"},   {"questo"}, {"mi"},
                            {"ho"},     {"nel"},   {"questa"}, {"ciao"},   {"grazie"}, {"oggi"},
                            {"stai"},   {"anche"}, {"molto"},  {"perché"}, {"tutto"},  {"quello"},
-                           {"ancora"}, {"dei"},   {"delle"},  {"alla"},   {"nella"},  {"sul"}};
+                           {"ancora"}, {"dei"},   {"delle"},  {"alla"},   {"nella"},  {"sul"},
+                           {"uno"},    {"ogni"},  {"più"},    {"già"},    {"cosa"},   {"hanno"},
+                           {"degli"},  {"sulla"}, {"dalla"},  {"ci"},     {"ti"}};
 constexpr Cue kStopNl[] = {{"het"}, {"een"},    {"van"},  {"dat"},    {"niet"},  {"ik"},
                            {"met"}, {"voor"},   {"op"},   {"zijn"},   {"wat"},   {"hoe"},
                            {"dit"}, {"maar"},   {"ook"},  {"mijn"},   {"graag"}, {"worden"},

@@ -66,6 +66,21 @@ constexpr std::array<uint8_t, 256> kByteClasses = MakeByteClasses();
 
 bool IsAsciiWordByte(unsigned char c) { return kByteClasses[c] <= kWordMark; }
 
+// snake_case, lowerCamelCase (7+ letters: not "iPhone") or a call "name(": code in prose.
+bool LooksLikeIdentifier(std::string_view t, size_t begin, size_t end) {
+  if (end < t.size() && t[end] == '(' && end - begin >= 2) return true;
+  const std::string_view w = t.substr(begin, end - begin);
+  const size_t underscore = w.find('_');
+  if (underscore != std::string_view::npos && underscore > 0 && underscore + 1 < w.size()) {
+    return true;
+  }
+  if (w.size() < 7 || w[0] < 'a' || w[0] > 'z') return false;
+  for (size_t k = 1; k + 1 < w.size(); ++k) {
+    if (w[k] >= 'A' && w[k] <= 'Z' && w[k - 1] >= 'a' && w[k - 1] <= 'z') return true;
+  }
+  return false;
+}
+
 bool IsMathSymbol(uint32_t cp) {
   switch (cp) {
     case 0xD7:    // ×
@@ -87,14 +102,25 @@ bool IsMathSymbol(uint32_t cp) {
   }
 }
 
-// Where a passage supplied after an instruction begins: the first line break, colon or opening
-// quote ("Summarize this:\n...", "Traduz: «...»"), if it comes early enough to end an
-// instruction and enough material follows. npos: the text is all instruction.
+// Where a passage supplied after an instruction begins: the first line break, or a colon that
+// a line break or an opening quote follows ("Summarize this:\n...", "Traduz: «...»"), if it
+// comes early enough to end an instruction and enough material follows. A colon or quote inside
+// a line ("sort into: A, B or C", "「配送」") does not cut. npos: the text is all instruction.
 size_t PassageCut(std::string_view text) {
-  size_t cut = std::string_view::npos;
-  for (std::string_view d : {"\n", ": ", "\"", "\xC2\xAB", "\xE2\x80\x9C", "\xE3\x80\x8C",
-                             "\xEF\xBC\x9A"}) {  // « “ 「 ：
-    cut = std::min(cut, text.substr(0, kInstructionBytes).find(d));
+  const std::string_view head = text.substr(0, kInstructionBytes);
+  size_t cut = head.find('\n');
+  for (std::string_view colon : {":", "\xEF\xBC\x9A"}) {  // ： (full width)
+    for (size_t at = head.find(colon); at < cut; at = head.find(colon, at + 1)) {
+      const std::string_view after = text.substr(at + colon.size());
+      const size_t next = after.find_first_not_of(' ');
+      if (next == std::string_view::npos) break;
+      const std::string_view rest = after.substr(next);
+      if (rest.starts_with('"') || rest.starts_with("\xC2\xAB") ||                 // "  «
+          rest.starts_with("\xE2\x80\x9C") || rest.starts_with("\xE3\x80\x8C")) {  // “ 「
+        cut = at;
+        break;
+      }
+    }
   }
   return cut != std::string_view::npos && text.size() - cut >= kPassageBytes
              ? cut
@@ -225,8 +251,9 @@ void Scanner::ScanWords(size_t begin, size_t end) {
         ev_.scripts.latin += static_cast<int32_t>(i - word_begin);
       if (c >= '0' && c <= '9') {
         ev_.digits += static_cast<int32_t>(i - word_begin);
-        if (role_.last_user) ++ev_.numbers;
+        if (role_.last_user && InInstruction(word_begin)) ++ev_.numbers;
       }
+      if (ascii && LooksLikeIdentifier(t, word_begin, i)) ++ev_.identifiers;
       EndWord(FastWordKey(t, word_begin, i, ascii), word_begin, i);
       continue;
     }
@@ -268,7 +295,7 @@ void Scanner::ScanWords(size_t begin, size_t end) {
       CountScript(ch.cp);
       MatchSubstrings(i, ch.cp);
     } else if (IsMathSymbol(ch.cp)) {
-      if (role_.last_user) ++ev_.math_symbols;
+      if (role_.last_user && InInstruction(i)) ++ev_.math_symbols;
     } else if (ch.cp >= 0x1F000 && ch.cp < 0x20000) {
       if (role_.last_user) ++ev_.emoji;
     } else if (ch.cp == 0xFF1F || ch.cp == 0x061F) {  // full-width and Arabic question marks
@@ -317,7 +344,7 @@ void Scanner::OnPunct(unsigned char c, size_t at, size_t end) {
       ++ev_.carets;
       break;
     case '%':
-      if (role_.last_user) ++ev_.math_symbols;
+      if (role_.last_user && InInstruction(at)) ++ev_.math_symbols;
       break;
     case '\\':
       if (at + 1 < end && text_[at + 1] >= 'a' && text_[at + 1] <= 'z') ++ev_.latex;
@@ -396,7 +423,7 @@ void Scanner::Apply(std::span<const Effect> effects, size_t begin, size_t end) {
         }
         break;
       case CueKind::kLanguage:
-        if (role_.user) ++ev_.stop_votes[e.arg];
+        if (role_.user && !in_fence_) ++ev_.stop_votes[e.arg];  // not the words of code
         break;
       case CueKind::kQuestion:  // "What ..." opening a sentence, not "... which would ..."
         if (role_.last_user && sentence_start_ && InInstruction(begin)) ++ev_.questions;
@@ -418,8 +445,24 @@ void Scanner::Apply(std::span<const Effect> effects, size_t begin, size_t end) {
 }
 
 void Scanner::MatchSubstrings(size_t at, uint32_t cp) {
+  // Overlapping cues ("翻译" in "翻译成") count once: the longest task cue starting here wins;
+  // question words and markers count regardless.
+  const Lexicon::Substring* longest = nullptr;
   for (const auto& s : lex_.SubstringsStartingWith(cp)) {
-    if (text_.substr(at).starts_with(s.text)) Apply(lex_.EffectsOf(s), at, at + s.text.size());
+    if (!text_.substr(at).starts_with(s.text)) continue;
+    bool task = false;
+    for (const Effect& e : lex_.EffectsOf(s)) {
+      if (e.kind == CueKind::kType) {
+        task = true;
+      } else {
+        Apply({&e, 1}, at, at + s.text.size());
+      }
+    }
+    if (task && (!longest || s.text.size() > longest->text.size())) longest = &s;
+  }
+  if (!longest) return;
+  for (const Effect& e : lex_.EffectsOf(*longest)) {
+    if (e.kind == CueKind::kType) Apply({&e, 1}, at, at + longest->text.size());
   }
 }
 
@@ -428,6 +471,7 @@ void Scanner::CountScript(uint32_t cp) {
   ScriptCounts& s = ev_.scripts;
   if (cp < 0x250) {
     ++s.latin;
+    ++s.accented;
   } else if (cp >= 0x370 && cp < 0x400) {
     ++s.greek;
   } else if (cp >= 0x400 && cp < 0x530) {
@@ -475,6 +519,7 @@ void GatherEvidence(const core::Prompt& prompt, Evidence& ev) {
     const auto& t = prompt.texts[i];
     TextRole role;
     if (t.role == core::PromptRole::kSystem) {
+      ev.longest_system_text = std::max(ev.longest_system_text, t.text.size());
       scanner.Scan(t.text, role);
     } else if (t.role == core::PromptRole::kUser && i >= first_user) {
       role.user = true;
