@@ -282,6 +282,38 @@ TEST(Classify, SurvivesOddText) {
   EXPECT_EQ(Classify(Prompt{}).task_type, TaskType::kChat);
 }
 
+TEST(Classify, PassageCuesCountLittleAndGreetingsInAPastedEmailAreNotChat) {
+  const std::string email =
+      "Proofread this before I send it:\n\nHi Tom,\n\nThanks for your patience. Hello again, "
+      "how are you? Thanks so much for the invoice, we will pay it next week. Thank you and "
+      "have a nice weekend. Thanks again for everything, it was lovely to meet you.";
+  EXPECT_EQ(Classify(Ask(email)).task_type, TaskType::kRewriting);
+  EXPECT_TRUE(Classify(Ask(email)).context);
+}
+
+TEST(Classify, ShapeSignals) {
+  // Numbers and a percent sign with no cue at all: math.
+  EXPECT_EQ(Classify(Ask("whats 15% of 847")).task_type, TaskType::kMath);
+  // Identifiers in prose: code.
+  EXPECT_EQ(Classify(Ask("Why does my_list.sort() return None while sorted() works?")).task_type,
+            TaskType::kCode);
+  // Emoji: small talk.
+  EXPECT_EQ(Classify(Ask("just got the job 🎉🎉")).task_type, TaskType::kChat);
+  // No cue: a short question is factual, a long one sets out a problem.
+  EXPECT_EQ(Classify(Ask("Who painted the ceiling of the Sistine Chapel?")).task_type,
+            TaskType::kFactual);
+}
+
+TEST(Classify, WordsMatchWhereverTheyFallInTheText) {
+  // The scanner keys short words eight bytes at a time unless they end the text; both ways
+  // must give the key the cue table was built with.
+  for (const std::string text :
+       {"summarize", "summarize this", "please summarize", "please summarize it for me",
+        "Summarize", "SUMMARIZE THE NOTES", "tl;dr please", "Résume ce texte"}) {
+    EXPECT_EQ(Classify(Ask(text)).task_type, TaskType::kSummarization) << text;
+  }
+}
+
 TEST(Lexicon, LoadsEveryCue) {
   const auto& lex = detail::Lexicon::Get();
   EXPECT_GT(lex.word_cues(), 500u);

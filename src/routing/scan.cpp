@@ -25,8 +25,8 @@ namespace {
 
 constexpr int32_t kInstructionMultiplier = 4;  // the last user turn
 constexpr int32_t kContextMultiplier = 2;      // system texts, earlier user turns
-constexpr size_t kHeadBytes = 400;
-constexpr size_t kTailBytes = 300;
+constexpr size_t kHeadBytes = 320;
+constexpr size_t kTailBytes = 256;
 constexpr int kScannedUserTexts = 8;         // the most recent user texts are read
 constexpr size_t kMarkerPassageBytes = 120;  // a marker labels context when this much follows
 constexpr size_t kChatTextBytes = 400;       // chat cues count in texts up to this size
@@ -69,14 +69,15 @@ bool IsAsciiWordByte(unsigned char c) { return kByteClasses[c] <= kWordMark; }
 // snake_case, lowerCamelCase (7+ letters: not "iPhone") or a call "name(": code in prose.
 bool LooksLikeIdentifier(std::string_view t, size_t begin, size_t end) {
   if (end < t.size() && t[end] == '(' && end - begin >= 2) return true;
-  const std::string_view w = t.substr(begin, end - begin);
-  const size_t underscore = w.find('_');
-  if (underscore != std::string_view::npos && underscore > 0 && underscore + 1 < w.size()) {
-    return true;
-  }
-  if (w.size() < 7 || w[0] < 'a' || w[0] > 'z') return false;
-  for (size_t k = 1; k + 1 < w.size(); ++k) {
-    if (w[k] >= 'A' && w[k] <= 'Z' && w[k - 1] >= 'a' && w[k - 1] <= 'z') return true;
+  if (end - begin < 3) return false;
+  const bool lower_first = t[begin] >= 'a' && t[begin] <= 'z';
+  for (size_t k = begin + 1; k + 1 < end; ++k) {  // one pass, no calls: this runs per word
+    const char c = t[k];
+    if (c == '_') return true;
+    if (lower_first && end - begin >= 7 && c >= 'A' && c <= 'Z' && t[k - 1] >= 'a' &&
+        t[k - 1] <= 'z') {
+      return true;
+    }
   }
   return false;
 }
@@ -138,19 +139,24 @@ size_t ClosingLine(std::string_view text, size_t cut) {
   return nl;
 }
 
-// WordKey for the common case, inline: an ASCII word of up to eight bytes that is not at the
-// very end of the text (so eight bytes can be loaded at once).
-uint64_t FastWordKey(std::string_view text, size_t begin, size_t end, bool ascii) {
-  const size_t n = end - begin;
-  if (!ascii || n > 8 || begin + 8 > text.size() || std::endian::native != std::endian::little) {
-    return WordKey(text, begin, end, ascii);
-  }
-  uint64_t v;
-  std::memcpy(&v, text.data() + begin, 8);
-  const uint64_t keep = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
-  const uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
-  return Mix64(h ^ ((v | 0x2020202020202020ULL) & keep));
+// SWAR over eight ASCII bytes (bit 7 of each byte is the answer for that byte; bytes >= 0x80
+// never match): lo < byte < hi, and byte == c.
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kLow7 = kOnes * 0x7F;
+constexpr uint64_t kHighBits = kOnes * 0x80;
+uint64_t Between(uint64_t v, uint64_t lo, uint64_t hi) {
+  return ((kOnes * (127 + hi) - (v & kLow7)) & ~v & ((v & kLow7) + kOnes * (127 - lo))) & kHighBits;
 }
+uint64_t EqualTo(uint64_t v, uint64_t c) {
+  const uint64_t x = v ^ (kOnes * c);
+  return ~(((x & kLow7) + kLow7) | x | kLow7);
+}
+// Word bytes: letters, digits, ' and _ (as IsAsciiWordByte).
+uint64_t WordBytes(uint64_t v) {
+  return Between(v | (kOnes * 0x20), 'a' - 1, 'z' + 1) | Between(v, '0' - 1, '9' + 1) |
+         EqualTo(v, '\'') | EqualTo(v, '_');
+}
+uint64_t UpperOrUnderscore(uint64_t v) { return Between(v, 'A' - 1, 'Z' + 1) | EqualTo(v, '_'); }
 
 class Scanner {
  public:
@@ -233,28 +239,51 @@ void Scanner::ScanWords(size_t begin, size_t end) {
   size_t i = begin;
   while (i < end) {
     const auto c = static_cast<unsigned char>(t[i]);
-    if (IsAsciiWordByte(c)) {  // an ASCII word, the common case: find its end in a tight loop
+    if (IsAsciiWordByte(c)) {  // an ASCII word, the common case
       const size_t word_begin = i;
-      while (++i < end && IsAsciiWordByte(static_cast<unsigned char>(t[i]))) {
+      uint64_t key = 0;
+      bool ascii = true, maybe_identifier = true;
+      if (std::endian::native == std::endian::little && i + 8 <= t.size()) {
+        // Eight bytes at once: where the word ends, its key, and whether it could be an
+        // identifier (an upper-case letter or '_' after its first byte).
+        uint64_t v;
+        std::memcpy(&v, t.data() + i, 8);
+        const uint64_t stops = ~WordBytes(v) & kHighBits;
+        const size_t n =
+            std::min<size_t>(stops ? static_cast<size_t>(std::countr_zero(stops)) / 8 : 8, end - i);
+        i += n;
+        if (n < 8) {
+          const uint64_t keep = (uint64_t{1} << (8 * n)) - 1;
+          key = Mix64(LengthSeed(n) ^ ((v | 0x2020202020202020ULL) & keep));
+          maybe_identifier = ((UpperOrUnderscore(v) & keep) >> 8) != 0;
+        }
       }
-      bool ascii = true;
-      // A word that continues with non-ASCII letters ("Übersetze" starts with one; "café")
-      while (i < end && static_cast<unsigned char>(t[i]) >= 0x80) {
-        const Utf8Char ch = DecodeUtf8(t, i);
-        if (ClassOf(ch.cp) != CharClass::kWord) break;
-        ascii = false;
-        CountScript(ch.cp);
-        i += ch.len;
+      if (key == 0 || (i < end && static_cast<unsigned char>(t[i]) >= 0x80)) {
+        // A long word, one near the end of the text, or one that goes on in non-ASCII letters
+        // ("café"): byte by byte, and the key over the whole word.
+        key = 0;
         while (i < end && IsAsciiWordByte(static_cast<unsigned char>(t[i]))) ++i;
+        while (i < end && static_cast<unsigned char>(t[i]) >= 0x80) {
+          const Utf8Char ch = DecodeUtf8(t, i);
+          if (ClassOf(ch.cp) != CharClass::kWord) break;
+          ascii = false;
+          CountScript(ch.cp);
+          i += ch.len;
+          while (i < end && IsAsciiWordByte(static_cast<unsigned char>(t[i]))) ++i;
+        }
       }
-      if (role_.user && !in_fence_ && ascii)
+      if (role_.user && !in_fence_ && ascii) {
         ev_.scripts.latin += static_cast<int32_t>(i - word_begin);
+      }
       if (c >= '0' && c <= '9') {
         ev_.digits += static_cast<int32_t>(i - word_begin);
         if (role_.last_user && InInstruction(word_begin)) ++ev_.numbers;
       }
-      if (ascii && LooksLikeIdentifier(t, word_begin, i)) ++ev_.identifiers;
-      EndWord(FastWordKey(t, word_begin, i, ascii), word_begin, i);
+      if (ascii && ((i < end && t[i] == '(') || maybe_identifier) &&
+          LooksLikeIdentifier(t, word_begin, i)) {
+        ++ev_.identifiers;
+      }
+      EndWord(key != 0 ? key : WordKey(t, word_begin, i, ascii), word_begin, i);
       continue;
     }
     if (c < 0x80) {

@@ -92,9 +92,11 @@ inline uint64_t Mix64(uint64_t x) {
 // are `text[begin, end)`; `ascii` says they are all ASCII (the common case, where folding is an
 // OR with 0x20 per byte: A-Z become a-z, digits and ' stay). Built in registers: writing bytes
 // to a buffer and reading it back as words stalls on store forwarding.
+inline uint64_t LengthSeed(size_t n) { return 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL); }
+
 inline uint64_t WordKey(std::string_view text, size_t begin, size_t end, bool ascii) {
   const size_t n = end - begin < kMaxWordBytes ? end - begin : kMaxWordBytes;
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
+  uint64_t h = LengthSeed(n);
   if (ascii) {
     for (size_t k = 0; k < n; k += 8) {
       const size_t m = n - k < 8 ? n - k : 8;
