@@ -264,6 +264,41 @@ TEST(Classify, LatestTurnMattersMost) {
   EXPECT_EQ(Classify(p).task_type, TaskType::kRewriting);
 }
 
+// Follow-ups name no task; the earlier turns (and the last turn's own words) decide.
+TEST(Classify, FollowUpTurnsKeepTheTask) {
+  struct Turns {
+    const char* first;
+    const char* reply;
+    const char* follow_up;
+    TaskType type;
+  };
+  const Turns cases[] = {
+      {"Translate to French: Good morning, the meeting is at 10.",
+       "Bonjour, la réunion est à 10 h.", "now make it more formal", TaskType::kRewriting},
+      {"Extract all dates and amounts from this invoice: issued 3 May, due 2 June, total 840 EUR.",
+       "- 3 May\n- 2 June\n- 840 EUR", "also the invoice number please", TaskType::kExtraction},
+      {"Summarize this article in three bullet points: the council approved the tram plan.",
+       "- The council approved the plan.", "shorter please, one sentence",
+       TaskType::kSummarization},
+      {"Classify each ticket as billing, bug or other: 'card charged twice'", "billing",
+       "ok and this one: 'the app crashes on start'", TaskType::kClassification},
+      {"Write a Python function that parses ISO dates.", "def parse(s): ...",
+       "can you add type hints and a docstring?", TaskType::kCode},
+      {"Solve for x: 2x + 3 = 11", "x = 4", "and if it was 2x + 3 = 15?", TaskType::kMath},
+      {"Write a short poem about the sea.", "Waves...", "another one, but sadder",
+       TaskType::kCreative},
+  };
+  for (const auto& c : cases) {
+    Prompt p;
+    p.texts = {{PromptRole::kUser, 0, c.first},
+               {PromptRole::kAssistant, 1, c.reply},
+               {PromptRole::kUser, 2, c.follow_up}};
+    p.messages = 3;
+    p.user_turns = 2;
+    EXPECT_EQ(TaskTypeName(Classify(p).task_type), TaskTypeName(c.type)) << c.follow_up;
+  }
+}
+
 TEST(Classify, SurvivesOddText) {
   const std::string odd[] = {"",
                              std::string(1, '\0'),

@@ -190,6 +190,10 @@ constexpr Cue kExtraction[] = {
     {"書き出", 4},
     {"找出", 3},
     {"提取出", 5},
+    {"zieh", 3},
+    {"raus", 2},
+    {"herausziehen", 4},
+    {"auflisten", 3},
 };
 
 constexpr Cue kClassification[] = {
@@ -387,6 +391,23 @@ constexpr Cue kClassification[] = {
     {"어느 범주", 5},
     {"어떤 유형", 4},
     {"긴급도", 4},
+    {"positive", 2},
+    {"negative", 2},
+    {"positivo", 2},
+    {"negativo", 2},
+    {"neutro", 3},
+    {"positif", 2},
+    {"négatif", 2},
+    {"positiv", 2},
+    {"negativ", 2},
+    {"one word", 3},
+    {"una sola palabra", 3},
+    {"un seul mot", 3},
+    {"ein wort", 2},
+    {"uma palavra", 3},
+    {"una parola", 3},
+    {"一个词", 3},
+    {"一語で", 3},
 };
 
 constexpr Cue kSummarization[] = {
@@ -468,7 +489,6 @@ constexpr Cue kSummarization[] = {
     {"tl", 4},
     {"meeting notes", 4},
 
-    {"minutes", 2},
     {"write an abstract", 5},
     {"an abstract", 3},
     {"in three sentences", 3},
@@ -1063,7 +1083,7 @@ constexpr Cue kMath[] = {
     {"докажи", 4},
     {"how much", 2},
     {"how long until", 3},
-    {"how many", 2},
+    {"how many", 1},
     {"per", 1},
     {"total", 1},
     {"interest", 2},
@@ -1143,6 +1163,15 @@ constexpr Cue kMath[] = {
     {"얼마", 2},
     {"구하", 4},
     {"퍼센트", 3},
+    {"km", 2},
+    {"mph", 2},
+    {"speed", 1},
+    {"vitesse", 2},
+    {"velocidad", 2},
+    {"velocità", 2},
+    {"geschwindigkeit", 2},
+    {"how long will it take", 3},
+    {"combien de temps", 2},
 };
 
 constexpr Cue kReasoning[] = {
@@ -1371,6 +1400,11 @@ constexpr Cue kReasoning[] = {
     {"выбираем", 4},
     {"выбор", 2},
     {"come faccio", 2},
+    {"should we", 3},
+    {"how would you", 3},
+    {"would you approach", 3},
+    {"think about this", 3},
+    {"what would you do", 2},
 };
 
 constexpr Cue kFactual[] = {
@@ -1503,7 +1537,7 @@ constexpr Cue kFactual[] = {
     {"why is the", 2},
     {"why do", 2},
     {"why does", 2},
-    {"how many", 1},
+    {"how many", 2},
     {"how far", 3},
     {"how big", 3},
     {"how tall", 3},
@@ -1720,7 +1754,7 @@ constexpr Cue kGroundedQa[] = {
     {"laut", 3},
     {"im folgenden text", 4},
     {"dokument", 2},
-    {"quelle", 2},
+
     {"uniquement à partir", 5},
     {"d'après ce", 4},
     {"selon ce", 4},
@@ -1812,7 +1846,7 @@ constexpr Cue kCreative[] = {
     {"wizard", 3},
     {"fantasy", 3},
     {"sci fi", 3},
-    {"geschichte", 2},
+    {"geschichte", 3},
     {"gedicht", 5},
     {"märchen", 5},
     {"reim", 4},
@@ -1980,6 +2014,9 @@ constexpr Cue kCreative[] = {
     {"humor", 2},
     {"humour", 2},
     {"funny", 2},
+    {"gutenachtgeschichte", 5},
+    {"liebesgedicht", 5},
+    {"geburtstagsgedicht", 5},
 };
 
 constexpr Cue kChat[] = {
@@ -2175,6 +2212,9 @@ constexpr Cue kChat[] = {
     {"你觉得呢", 4},
     {"どう思う", 4},
     {"어떻게 생각해", 4},
+    {"疲れた", 4},
+    {"話聞いて", 5},
+    {"聞いてくれる", 4},
 };
 
 constexpr Cue kAgentic[] = {
@@ -2235,12 +2275,13 @@ constexpr Cue kStopEn[] = {
     {"who"},  {"when"},  {"where"}, {"into"},   {"any"},     {"only"},  {"just"},  {"but"},
     {"so"},   {"it's"},  {"i'm"},   {"don't"},  {"doesn't"}, {"in"}};
 constexpr Cue kStopDe[] = {
-    {"der"},   {"die"},  {"das"},    {"und"},   {"ist"},    {"sind"},  {"nicht"}, {"ich"},
-    {"mit"},   {"ein"},  {"eine"},   {"einen"}, {"einem"},  {"einer"}, {"bitte"}, {"wie"},
-    {"für"},   {"auf"},  {"den"},    {"dem"},   {"sie"},    {"zu"},    {"wir"},   {"auch"},
-    {"oder"},  {"aber"}, {"wenn"},   {"kann"},  {"können"}, {"mir"},   {"mich"},  {"mein"},
-    {"meine"}, {"dass"}, {"sich"},   {"noch"},  {"nur"},    {"schon"}, {"hallo"}, {"danke"},
-    {"über"},  {"wird"}, {"werden"}, {"haben"}, {"hat"}};
+    {"der"},    {"die"},   {"das"},    {"und"},    {"ist"},    {"sind"},  {"nicht"},  {"ich"},
+    {"mit"},    {"ein"},   {"eine"},   {"einen"},  {"einem"},  {"einer"}, {"bitte"},  {"wie"},
+    {"für"},    {"auf"},   {"den"},    {"dem"},    {"sie"},    {"zu"},    {"wir"},    {"auch"},
+    {"oder"},   {"aber"},  {"wenn"},   {"kann"},   {"können"}, {"mir"},   {"mich"},   {"mein"},
+    {"meine"},  {"dass"},  {"sich"},   {"noch"},   {"nur"},    {"schon"}, {"hallo"},  {"danke"},
+    {"über"},   {"wird"},  {"werden"}, {"haben"},  {"hat"},    {"diese"}, {"dieser"}, {"dieses"},
+    {"diesen"}, {"immer"}, {"gibt"},   {"zurück"}, {"kannst"}, {"hier"},  {"war"},    {"wurde"}};
 constexpr Cue kStopFr[] = {
     {"le"},   {"la"},   {"les"},     {"et"},    {"est"},  {"une"},   {"pour"},  {"dans"},
     {"pas"},  {"vous"}, {"je"},      {"ce"},    {"qui"},  {"avec"},  {"sur"},   {"au"},
@@ -2252,7 +2293,7 @@ constexpr Cue kStopEs[] = {
     {"el"},      {"los"}, {"las"},   {"y"},    {"una"},  {"por"},    {"para"},  {"con"},   {"del"},
     {"se"},      {"lo"},  {"qué"},   {"cómo"}, {"está"}, {"pero"},   {"mi"},    {"muy"},   {"más"},
     {"también"}, {"hay"}, {"usted"}, {"tú"},   {"cuál"}, {"puedes"}, {"estoy"}, {"tengo"}, {"hola"},
-    {"gracias"}, {"sus"}, {"al"},    {"ese"},  {"esa"},  {"yo"}};
+    {"gracias"}, {"sus"}, {"al"},    {"ese"},  {"esa"},  {"yo"},     {"la"}};
 constexpr Cue kStopPt[] = {
     {"o"},        {"os"},      {"e"},      {"é"},     {"uma"},   {"não"},   {"dos"},   {"em"},
     {"na"},       {"você"},    {"com"},    {"para"},  {"meu"},   {"isso"},  {"são"},   {"foi"},
@@ -2267,7 +2308,7 @@ constexpr Cue kStopIt[] = {{"gli"},    {"è"},     {"una"},    {"che"},    {"per
                            {"stai"},   {"anche"}, {"molto"},  {"perché"}, {"tutto"},  {"quello"},
                            {"ancora"}, {"dei"},   {"delle"},  {"alla"},   {"nella"},  {"sul"},
                            {"uno"},    {"ogni"},  {"più"},    {"già"},    {"cosa"},   {"hanno"},
-                           {"degli"},  {"sulla"}, {"dalla"},  {"ci"},     {"ti"}};
+                           {"degli"},  {"sulla"}, {"dalla"},  {"ci"},     {"ti"},     {"la"}};
 constexpr Cue kStopNl[] = {{"het"}, {"een"},    {"van"},  {"dat"},    {"niet"},  {"ik"},
                            {"met"}, {"voor"},   {"op"},   {"zijn"},   {"wat"},   {"hoe"},
                            {"dit"}, {"maar"},   {"ook"},  {"mijn"},   {"graag"}, {"worden"},
