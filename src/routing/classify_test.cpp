@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -346,6 +349,26 @@ TEST(Classify, WordsMatchWhereverTheyFallInTheText) {
        {"summarize", "summarize this", "please summarize", "please summarize it for me",
         "Summarize", "SUMMARIZE THE NOTES", "tl;dr please", "Résume ce texte"}) {
     EXPECT_EQ(Classify(Ask(text)).task_type, TaskType::kSummarization) << text;
+  }
+}
+
+// Random bytes, biased towards the characters the scanner treats specially, in texts of every
+// size around the scan windows: under ASan this catches any read past a text's end.
+TEST(Classify, RandomBytesNeverReadOutOfBounds) {
+  std::mt19937 rng(12345);  // fixed seed: deterministic
+  const std::string alphabet =
+      "ab Z09_'\n:?\"`>=^\\%{};#<("
+      "\xc3\xa9\xe4\xbd\xa0\xef\xbc\x9a\xf0\x9f\x98\x80\xff\x80";
+  for (int round = 0; round < 600; ++round) {
+    const size_t size = rng() % 1400;
+    std::string text(size, ' ');
+    for (auto& c : text) c = alphabet[rng() % alphabet.size()];
+    // An exact-size heap copy, so ASan sees the end of the text.
+    std::unique_ptr<char[]> copy(new char[size]);
+    std::copy(text.begin(), text.end(), copy.get());
+    Prompt p = Ask(std::string_view(copy.get(), size), std::string_view(copy.get(), size / 3));
+    const Features f = Classify(p);
+    EXPECT_FALSE(f.language.empty());
   }
 }
 
