@@ -36,7 +36,7 @@ constexpr int32_t kDepthPerTurn = 2;           // chat, per user turn beyond the
 constexpr int32_t kMinScore = 8;               // below this the shape decides (end of DecideType)
 constexpr size_t kShortQuestionBytes = 160;    // a short question without context: factual
 constexpr size_t kLongPassageBytes = 800;      // a user text this long carries a passage
-constexpr size_t kPassageBytes = 200;          // material supplied after an instruction
+constexpr size_t kPassageBytes = 150;          // material supplied after an instruction
 constexpr size_t kAttachedPassageBytes = 400;  // one part of a multi-part turn this long
 
 // Equal scores go to the earlier type: structural and specific types before broad ones.
@@ -139,7 +139,10 @@ TaskType DecideType(const core::Prompt& p, bool context, bool code, Evidence& ev
   if (best_score >= kMinScore) return best;
   // Nothing asked for clearly: a question without context is factual when short, reasoning
   // when it sets out a longer problem; anything else is conversation.
-  if (!code && ev.numbers >= 2 && (ev.math_symbols > 0 || notation)) return Type::kMath;
+  if (!code && !context &&
+      (ev.numbers >= 3 || (ev.numbers >= 2 && (ev.math_symbols > 0 || notation)))) {
+    return Type::kMath;  // a word problem: numbers and a question, no words for it
+  }
   if (ev.questions > 0 && !context) {
     return ev.last_turn_bytes < kShortQuestionBytes ? Type::kFactual : Type::kReasoning;
   }

@@ -31,7 +31,7 @@ constexpr int kScannedUserTexts = 8;         // the most recent user texts are r
 constexpr size_t kMarkerPassageBytes = 120;  // a marker labels context when this much follows
 constexpr size_t kChatTextBytes = 400;       // chat cues count in texts up to this size
 constexpr size_t kInstructionBytes = 400;    // an instruction before a passage is this short
-constexpr size_t kPassageBytes = 200;        // ... and a passage at least this long
+constexpr size_t kPassageBytes = 150;        // ... and a passage at least this long
 constexpr size_t kClosingLineBytes = 200;    // an instruction after a passage, on its own line
 constexpr int32_t kPassageMultiplier = 1;    // a cue inside a supplied passage...
 constexpr int32_t kPassageCap = 4;           // ... adds at most this much per type and text
@@ -133,7 +133,9 @@ size_t PassageCut(std::string_view text) {
 size_t ClosingLine(std::string_view text, size_t cut) {
   if (cut == std::string_view::npos) return std::string_view::npos;
   const size_t nl = text.find_last_of('\n');
-  if (nl == std::string_view::npos || nl <= cut || text.size() - nl > kClosingLineBytes) {
+  // The passage must stay a passage: a short single-line passage is not a closing line.
+  if (nl == std::string_view::npos || nl < cut + kPassageBytes ||
+      text.size() - nl > kClosingLineBytes) {
     return std::string_view::npos;
   }
   return nl;
