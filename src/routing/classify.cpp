@@ -37,7 +37,7 @@ constexpr int32_t kMinScore = 8;               // below this the shape decides (
 constexpr size_t kShortQuestionBytes = 160;    // a short question without context: factual
 constexpr size_t kLongPassageBytes = 800;      // a user text this long carries a passage
 constexpr size_t kPassageBytes = 150;          // material supplied after an instruction
-constexpr size_t kAttachedPassageBytes = 400;  // one part of a multi-part turn this long
+constexpr size_t kAttachedPassageBytes = 150;  // one part of a multi-part turn this long
 
 // Equal scores go to the earlier type: structural and specific types before broad ones.
 constexpr Type kTieOrder[] = {Type::kAgentic,    Type::kCode,           Type::kMath,

@@ -2025,6 +2025,25 @@ constexpr Cue kCreative[] = {
     {"gutenachtgeschichte", 5},
     {"liebesgedicht", 5},
     {"geburtstagsgedicht", 5},
+    {"mensagem de aniversário", 4},
+    {"mensaje de cumpleaños", 4},
+    {"message d'anniversaire", 4},
+    {"messaggio di compleanno", 4},
+    {"geburtstagsnachricht", 4},
+    {"divertida", 2},
+    {"divertido", 2},
+    {"drôle", 2},
+    {"divertente", 2},
+    {"lustig", 2},
+    {"write", 1},
+    {"escreve", 1},
+    {"escreva", 1},
+    {"escribe", 1},
+    {"écris", 1},
+    {"schreib", 1},
+    {"schreibe", 1},
+    {"scrivi", 1},
+    {"напиши", 1},
 };
 
 constexpr Cue kChat[] = {
@@ -2223,6 +2242,11 @@ constexpr Cue kChat[] = {
     {"疲れた", 4},
     {"話聞いて", 5},
     {"聞いてくれる", 4},
+    {"好开心", 4},
+    {"开心", 3},
+    {"你周末", 3},
+    {"放假", 2},
+    {"你一般", 2},
 };
 
 constexpr Cue kAgentic[] = {
@@ -2316,7 +2340,7 @@ constexpr Cue kStopIt[] = {
     {"grazie"}, {"oggi"}, {"stai"},   {"anche"}, {"molto"}, {"perché"}, {"tutto"},  {"quello"},
     {"ancora"}, {"dei"},  {"delle"},  {"alla"},  {"nella"}, {"sul"},    {"uno"},    {"ogni"},
     {"più"},    {"già"},  {"cosa"},   {"hanno"}, {"degli"}, {"sulla"},  {"dalla"},  {"ci"},
-    {"ti"},     {"la"},   {"de"}};
+    {"ti"},     {"la"},   {"de"},     {"ha"},    {"chi"}};
 constexpr Cue kStopNl[] = {{"het"}, {"een"},    {"van"},  {"dat"},    {"niet"},  {"ik"},
                            {"met"}, {"voor"},   {"op"},   {"zijn"},   {"wat"},   {"hoe"},
                            {"dit"}, {"maar"},   {"ook"},  {"mijn"},   {"graag"}, {"worden"},
