@@ -9,6 +9,7 @@ build_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libyaml-cpp-dev libsqlite3-dev libcli11-dev libjemalloc-dev
+  libbenchmark-dev  # bench/micro (SY_BUILD_BENCH=ON)
 )
 test_packages=(
   libgtest-dev libgmock-dev clang-format sqlite3 curl ca-certificates

@@ -18,6 +18,7 @@ namespace sy::routing::detail {
 
 // Letters per script in the user's text (code fences excluded).
 struct ScriptCounts {
+  int32_t accented = 0;  // of the Latin letters, those beyond ASCII (é, ß, ø)
   int32_t latin = 0, greek = 0, cyrillic = 0, hebrew = 0, arabic = 0, devanagari = 0, thai = 0;
   int32_t kana = 0, hangul = 0, han = 0;
 };
@@ -33,8 +34,15 @@ struct Evidence {
   int32_t markers = 0;        // context labels ("Context:", "<document>") followed by a passage
   int32_t questions = 0;      // '?' and question words in the last user turn's instruction region
   int32_t equals = 0, carets = 0, latex = 0, digits = 0;  // math notation
+  int32_t numbers = 0;       // digit runs in the last user turn ("3", "2.5", "480")
+  int32_t math_symbols = 0;  // × ÷ ≥ ≤ ≠ ± √ π ∑ ∫ ² ³ % in the last user turn
+  int32_t emoji = 0;         // emoji in the last user turn
+  int32_t identifiers = 0;   // snake_case, lowerCamelCase, name( in user and system texts
   size_t longest_user_text = 0;
+  size_t longest_system_text = 0;
   size_t last_turn_texts = 0;  // text parts in the last user turn
+  size_t last_turn_bytes = 0;  // their size
+  size_t passage_bytes = 0;    // the largest passage supplied after an instruction (see scan.cpp)
   ScriptCounts scripts;
   std::array<int32_t, kLatinLanguageCount> stop_votes{};
 };

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -246,7 +249,7 @@ TEST(Classify, ExpectedOutputFollowsTheType) {
 TEST(Classify, InstructionsOutweighPastedMaterial) {
   // The middle of the pasted passage is full of words for other tasks; the instruction at the
   // end decides.
-  std::string passage = kArticle;
+  std::string passage = kArticle + " " + kArticle;
   for (int i = 0; i < 12; ++i) {
     passage += " Translate, rewrite, classify, solve the equation, write a poem. " + kArticle;
   }
@@ -262,6 +265,41 @@ TEST(Classify, LatestTurnMattersMost) {
   p.messages = 3;
   p.user_turns = 2;
   EXPECT_EQ(Classify(p).task_type, TaskType::kRewriting);
+}
+
+// Follow-ups name no task; the earlier turns (and the last turn's own words) decide.
+TEST(Classify, FollowUpTurnsKeepTheTask) {
+  struct Turns {
+    const char* first;
+    const char* reply;
+    const char* follow_up;
+    TaskType type;
+  };
+  const Turns cases[] = {
+      {"Translate to French: Good morning, the meeting is at 10.",
+       "Bonjour, la réunion est à 10 h.", "now make it more formal", TaskType::kRewriting},
+      {"Extract all dates and amounts from this invoice: issued 3 May, due 2 June, total 840 EUR.",
+       "- 3 May\n- 2 June\n- 840 EUR", "also the invoice number please", TaskType::kExtraction},
+      {"Summarize this article in three bullet points: the council approved the tram plan.",
+       "- The council approved the plan.", "shorter please, one sentence",
+       TaskType::kSummarization},
+      {"Classify each ticket as billing, bug or other: 'card charged twice'", "billing",
+       "ok and this one: 'the app crashes on start'", TaskType::kClassification},
+      {"Write a Python function that parses ISO dates.", "def parse(s): ...",
+       "can you add type hints and a docstring?", TaskType::kCode},
+      {"Solve for x: 2x + 3 = 11", "x = 4", "and if it was 2x + 3 = 15?", TaskType::kMath},
+      {"Write a short poem about the sea.", "Waves...", "another one, but sadder",
+       TaskType::kCreative},
+  };
+  for (const auto& c : cases) {
+    Prompt p;
+    p.texts = {{PromptRole::kUser, 0, c.first},
+               {PromptRole::kAssistant, 1, c.reply},
+               {PromptRole::kUser, 2, c.follow_up}};
+    p.messages = 3;
+    p.user_turns = 2;
+    EXPECT_EQ(TaskTypeName(Classify(p).task_type), TaskTypeName(c.type)) << c.follow_up;
+  }
 }
 
 TEST(Classify, SurvivesOddText) {
@@ -280,6 +318,58 @@ TEST(Classify, SurvivesOddText) {
     EXPECT_FALSE(f.language.empty());
   }
   EXPECT_EQ(Classify(Prompt{}).task_type, TaskType::kChat);
+}
+
+TEST(Classify, PassageCuesCountLittleAndGreetingsInAPastedEmailAreNotChat) {
+  const std::string email =
+      "Proofread this before I send it:\n\nHi Tom,\n\nThanks for your patience. Hello again, "
+      "how are you? Thanks so much for the invoice, we will pay it next week. Thank you and "
+      "have a nice weekend. Thanks again for everything, it was lovely to meet you.";
+  EXPECT_EQ(Classify(Ask(email)).task_type, TaskType::kRewriting);
+  EXPECT_TRUE(Classify(Ask(email)).context);
+}
+
+TEST(Classify, ShapeSignals) {
+  // Numbers and a percent sign with no cue at all: math.
+  EXPECT_EQ(Classify(Ask("whats 15% of 847")).task_type, TaskType::kMath);
+  // Identifiers in prose: code.
+  EXPECT_EQ(Classify(Ask("Why does my_list.sort() return None while sorted() works?")).task_type,
+            TaskType::kCode);
+  // Emoji: small talk.
+  EXPECT_EQ(Classify(Ask("just got the job 🎉🎉")).task_type, TaskType::kChat);
+  // No cue: a short question is factual, a long one sets out a problem.
+  EXPECT_EQ(Classify(Ask("Who painted the ceiling of the Sistine Chapel?")).task_type,
+            TaskType::kFactual);
+}
+
+TEST(Classify, WordsMatchWhereverTheyFallInTheText) {
+  // The scanner keys short words eight bytes at a time unless they end the text; both ways
+  // must give the key the cue table was built with.
+  for (const std::string text :
+       {"summarize", "summarize this", "please summarize", "please summarize it for me",
+        "Summarize", "SUMMARIZE THE NOTES", "tl;dr please", "Résume ce texte"}) {
+    EXPECT_EQ(Classify(Ask(text)).task_type, TaskType::kSummarization) << text;
+  }
+}
+
+// Random bytes, biased towards the characters the scanner treats specially, in texts of every
+// size around the scan windows: under ASan this catches any read past a text's end.
+TEST(Classify, RandomBytesNeverReadOutOfBounds) {
+  std::mt19937 rng(12345);  // fixed seed: deterministic
+  const std::string alphabet =
+      "ab Z09_'\n:?\"`>=^\\%{};#<("
+      "\xc3\xa9\xe4\xbd\xa0\xef\xbc\x9a\xf0\x9f\x98\x80\xff\x80";
+  for (int round = 0; round < 600; ++round) {
+    const size_t size = rng() % 1400;
+    std::string text(size, ' ');
+    for (auto& c : text) c = alphabet[rng() % alphabet.size()];
+    // An exact-size heap copy, so ASan sees the end of the text.
+    std::unique_ptr<char[]> copy(new char[size]);
+    std::copy(text.begin(), text.end(), copy.get());
+    Prompt p = Ask(std::string_view(copy.get(), size), std::string_view(copy.get(), size / 3));
+    const Features f = Classify(p);
+    EXPECT_FALSE(f.language.empty());
+  }
 }
 
 TEST(Lexicon, LoadsEveryCue) {
@@ -307,7 +397,8 @@ TEST(DetectLanguage, ByScriptThenStopWords) {
       {"Какая сегодня погода? Нужен ли мне зонт?", "ru"},
       {"ما هو الطقس اليوم؟ هل أحتاج إلى مظلة؟", "ar"},
       {"Hoe gaat het", "nl"},
-      {"xkcd qwrt zzzz plmk bvcx nnnn mmmm jjjj hhhh gggg", "other"},
+      {"Dziękuję bardzo za pomoc, świetna robota", "other"},
+      {"Segfault in release build only, debug works fine", "en"},
       {"ok", "en"},
   };
   for (const auto& c : cases) EXPECT_EQ(Classify(Ask(c.text)).language, c.language) << c.text;

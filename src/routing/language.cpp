@@ -26,9 +26,10 @@ std::string_view DetectLanguage(const Evidence& ev) {
   }
   const auto top = std::max_element(ev.stop_votes.begin(), ev.stop_votes.end());
   if (*top > 0) return kLatinLanguages[static_cast<size_t>(top - ev.stop_votes.begin())];
-  // No stop words: short or terse text. Plenty of letters and not one English stop word says
-  // it is some other language; a few letters are most likely English.
-  return s.latin >= 40 ? std::string_view("other") : std::string_view("en");
+  // No stop words: short or terse text. Accented letters say some other Latin-script language
+  // (Polish, Swedish, ...); plain ASCII is most likely terse English.
+  return s.accented * 50 >= s.latin && s.accented > 0 ? std::string_view("other")
+                                                      : std::string_view("en");
 }
 
 }  // namespace sy::routing::detail

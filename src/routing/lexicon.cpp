@@ -22,9 +22,10 @@ struct CueKey {
 
 CueKey KeyOf(std::string_view text) {
   CueKey out;
-  uint64_t word = kWordSeed;
-  bool in_word = false;
-  auto finish = [&] {
+  size_t begin = 0;
+  bool in_word = false, ascii = true;
+  auto finish = [&](size_t end) {
+    const uint64_t word = WordKey(text, begin, end, ascii);
     out.key = out.words == 0 ? word : ChainWord(out.key, word);
     if (out.words == 0) out.first_word = word;
     ++out.words;
@@ -32,16 +33,19 @@ CueKey KeyOf(std::string_view text) {
   };
   for (size_t i = 0; i < text.size();) {
     const Utf8Char ch = DecodeUtf8(text, i);
-    i += ch.len;
     if (ClassOf(ch.cp) == CharClass::kWord) {
-      if (!in_word) word = kWordSeed;
+      if (!in_word) {
+        begin = i;
+        ascii = true;
+      }
       in_word = true;
-      word = HashStep(word, FoldCase(ch.cp));
+      ascii = ascii && ch.cp < 0x80;
     } else if (in_word) {
-      finish();
+      finish(i);
     }
+    i += ch.len;
   }
-  if (in_word) finish();
+  if (in_word) finish(text.size());
   return out;
 }
 
@@ -105,21 +109,29 @@ Lexicon::Lexicon() {
   SortAndMerge(items, [](const Item& i) { return i.key; });
   SortAndMerge(subs, [](const SubItem& s) { return s.text; });
 
-  const size_t capacity = std::bit_ceil(std::max<size_t>(64, 2 * (items.size() + starters.size())));
+  std::vector<uint64_t> keys;
+  for (const auto& item : items) keys.push_back(item.key);
+  for (const auto& starter : starters) keys.push_back(starter.first);
+  std::sort(keys.begin(), keys.end());
+  const auto unique_keys =
+      static_cast<size_t>(std::unique(keys.begin(), keys.end()) - keys.begin());
+  const size_t capacity = std::bit_ceil(std::max<size_t>(64, 2 * unique_keys));  // load <= 1/2
   table_.assign(capacity, Entry{});
   mask_ = capacity - 1;
   shift_ = 64 - std::countr_zero(capacity);
   auto insert = [&](uint64_t key) -> Entry& {
+    const uint32_t check = CheckOf(key);
     size_t i = Slot(key);
-    while (table_[i].key != 0 && table_[i].key != key) i = (i + 1) & mask_;
-    table_[i].key = key;
+    while (table_[i].check != 0 && table_[i].check != check) i = (i + 1) & mask_;
+    table_[i].check = check;
     return table_[i];
   };
   for (size_t i = 0; i < items.size();) {
-    Entry& e = insert(items[i].key);
-    e.first = static_cast<uint32_t>(effects_.size());
-    for (; i < items.size() && items[i].key == e.key; ++i) effects_.push_back(items[i].effect);
-    e.count = static_cast<uint16_t>(effects_.size() - e.first);
+    const uint64_t key = items[i].key;
+    Entry& e = insert(key);
+    e.first = static_cast<uint16_t>(effects_.size());
+    for (; i < items.size() && items[i].key == key; ++i) effects_.push_back(items[i].effect);
+    e.count = static_cast<uint8_t>(effects_.size() - e.first);
     ++word_cues_;
   }
   for (const auto& [key, words] : starters) {

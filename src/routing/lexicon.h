@@ -38,12 +38,13 @@ inline constexpr size_t kLatinLanguageCount = std::size(kLatinLanguages);
 
 class Lexicon {
  public:
-  // A word or phrase key in the table. `phrase_words` > 1 when phrases of up to that many words
-  // start with this word (the entry may then have no effects of its own).
+  // A word or phrase in the table (8 bytes, so the table stays in L1 cache). `phrase_words` > 1
+  // when phrases of up to that many words start with this word (the entry may then have no
+  // effects of its own).
   struct Entry {
-    uint64_t key = 0;
-    uint32_t first = 0;  // effects_[first, first + count)
-    uint16_t count = 0;
+    uint32_t check = 0;  // the key's low half, never 0; 0 marks an empty slot
+    uint16_t first = 0;  // effects_[first, first + count)
+    uint8_t count = 0;
     uint8_t phrase_words = 0;
   };
   // A substring cue for ideographic text, indexed by its first code point.
@@ -57,17 +58,18 @@ class Lexicon {
 
   // The entry for a word or phrase key; null when none.
   const Entry* Find(uint64_t key) const {
-    size_t i = Slot(key);
-    while (true) {
+    const uint32_t check = CheckOf(key);
+    for (size_t i = Slot(key);; i = (i + 1) & mask_) {
       const Entry& e = table_[i];
-      if (e.key == key) return &e;
-      if (e.key == 0) return nullptr;
-      i = (i + 1) & mask_;
+      if (e.check == check) return &e;
+      if (e.check == 0) return nullptr;
     }
   }
-  std::span<const Effect> EffectsOf(const Entry& e) const { return {&effects_[e.first], e.count}; }
+  std::span<const Effect> EffectsOf(const Entry& e) const {
+    return {effects_.data() + e.first, e.count};
+  }
   std::span<const Effect> EffectsOf(const Substring& s) const {
-    return {&effects_[s.first], s.count};
+    return {effects_.data() + s.first, s.count};
   }
   // The substring cues whose first character is `cp` (usually none).
   std::span<const Substring> SubstringsStartingWith(uint32_t cp) const;
@@ -78,8 +80,9 @@ class Lexicon {
 
  private:
   Lexicon();
+  static uint32_t CheckOf(uint64_t key) { return static_cast<uint32_t>(key) | 1u; }
   size_t Slot(uint64_t key) const {
-    return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift_);
+    return static_cast<size_t>(key >> shift_);  // keys are already well mixed (text_scan.h)
   }
 
   std::vector<Entry> table_;  // open addressing, linear probing; key 0 = empty

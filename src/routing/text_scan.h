@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace sy::routing::detail {
@@ -76,14 +77,79 @@ inline uint32_t FoldCase(uint32_t cp) {
   return cp;
 }
 
-// FNV-1a over folded code points: a word's key in the cue table.
-inline constexpr uint64_t kWordSeed = 0xcbf29ce484222325ULL;
-inline uint64_t HashStep(uint64_t h, uint32_t folded_cp) {
-  return (h ^ folded_cp) * 0x100000001b3ULL;
+// The bytes of a word that take part in its key: longer words are cut (no cue is that long).
+inline constexpr size_t kMaxWordBytes = 48;
+
+inline uint64_t Mix64(uint64_t x) {
+  x ^= x >> 32;
+  x *= 0xD6E8FEB86659FD93ULL;
+  return x ^ (x >> 32);
 }
+
+// A word's key in the cue table: its case-folded UTF-8 bytes (at most kMaxWordBytes) packed
+// eight at a time little-endian, the last chunk zero-padded, each chunk mixed into a hash
+// seeded with the word's length (one multiply-mix for a word of up to eight bytes). The bytes
+// are `text[begin, end)`; `ascii` says they are all ASCII (the common case, where folding is an
+// OR with 0x20 per byte: A-Z become a-z, digits and ' stay). Built in registers: writing bytes
+// to a buffer and reading it back as words stalls on store forwarding.
+inline uint64_t LengthSeed(size_t n) { return 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL); }
+
+inline uint64_t WordKey(std::string_view text, size_t begin, size_t end, bool ascii) {
+  const size_t n = end - begin < kMaxWordBytes ? end - begin : kMaxWordBytes;
+  uint64_t h = LengthSeed(n);
+  if (ascii) {
+    for (size_t k = 0; k < n; k += 8) {
+      const size_t m = n - k < 8 ? n - k : 8;
+      const uint64_t keep = m == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * m)) - 1;
+      uint64_t v = 0;
+      if (std::endian::native == std::endian::little && begin + k + 8 <= text.size()) {
+        std::memcpy(&v, text.data() + begin + k, 8);  // may read past the word, not the text
+      } else {
+        for (size_t b = 0; b < m; ++b) {
+          v |= uint64_t{static_cast<unsigned char>(text[begin + k + b])} << (8 * b);
+        }
+      }
+      h = Mix64(h ^ ((v | 0x2020202020202020ULL) & keep));
+    }
+    return h;
+  }
+  uint64_t v = 0;
+  size_t filled = 0;
+  auto put = [&](uint32_t byte) {
+    if (filled == kMaxWordBytes) return;
+    v |= uint64_t{byte} << (8 * (filled % 8));
+    if (++filled % 8 == 0) {
+      h = Mix64(h ^ v);
+      v = 0;
+    }
+  };
+  for (size_t k = begin; k < end && filled < kMaxWordBytes;) {
+    const Utf8Char ch = DecodeUtf8(text, k);
+    k += ch.len;
+    const uint32_t cp = FoldCase(ch.cp);
+    if (cp < 0x80) {
+      put(cp | 0x20);  // as in the ASCII path
+    } else if (cp < 0x800) {
+      put(0xC0 | (cp >> 6));
+      put(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      put(0xE0 | (cp >> 12));
+      put(0x80 | ((cp >> 6) & 0x3F));
+      put(0x80 | (cp & 0x3F));
+    } else {
+      put(0xF0 | (cp >> 18));
+      put(0x80 | ((cp >> 12) & 0x3F));
+      put(0x80 | ((cp >> 6) & 0x3F));
+      put(0x80 | (cp & 0x3F));
+    }
+  }
+  if (filled % 8 != 0) h = Mix64(h ^ v);
+  return h;
+}
+
 // A phrase's key: its words' keys chained in order (a one-word phrase is the word's key).
 inline uint64_t ChainWord(uint64_t phrase, uint64_t word) {
-  return (std::rotl(phrase, 23) * 0x9E3779B97F4A7C15ULL) ^ word;
+  return Mix64(std::rotl(phrase, 23) ^ word);
 }
 
 }  // namespace sy::routing::detail

@@ -138,6 +138,10 @@ bool EvaluateFile(const std::string& path, const Options& opt, Tally& tally) {
     tally.correct += ok ? 1 : 0;
     const std::string language = Str(*rec, "language");
     tally.language_correct += f.language == language ? 1 : 0;
+    if (opt.explain && f.language != language) {
+      std::cout << "- `" << Str(*rec, "id") << "` language " << language << " -> " << f.language
+                << ": " << LastUserText(prompt) << "\n";
+    }
     auto& lang = tally.by_language[language];
     lang.first += ok ? 1 : 0;
     ++lang.second;

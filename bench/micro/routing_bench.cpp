@@ -1,0 +1,97 @@
+// BM_Classify*: the cost of reading a request's prompt and classifying it, which runs on the hot
+// path of every request. The prompt is a realistic ~2 KB one: a system prompt, a supplied
+// passage and a question (grounded QA, the longest scan of the common shapes).
+#include <string>
+
+#include <benchmark/benchmark.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/anthropic/prompt.h"
+#include "api/openai/prompt.h"
+#include "routing/features.h"
+
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kSystem =
+    "You are a support assistant for Northwind Transit. Answer only from the documents the "
+    "user supplies; if the answer is not there, say so. Keep answers short and cite the "
+    "section you used.";
+
+std::string Passage() {
+  std::string text =
+      "Context:\n"
+      "Section 4.2 Refunds. A ticket bought online may be refunded in full up to 24 hours "
+      "before departure. After that, a refund of 50 percent is available until departure, "
+      "minus a handling fee of 2 euros. Season passes are refunded pro rata for every full "
+      "week not yet started, on request through the customer portal or at a ticket office. "
+      "Section 4.3 Delays. When a train arrives more than 60 minutes late, passengers may "
+      "claim 25 percent of the fare; above 120 minutes, 50 percent. Claims must be filed "
+      "within three months and need the ticket number and a bank account. "
+      "Section 4.4 Bicycles. Bicycles travel free outside the morning and evening peaks "
+      "(06:30-09:00 and 16:30-18:30) on regional trains, subject to space. Folding bicycles "
+      "count as luggage and may travel at any time. ";
+  while (text.size() < 1700) text += text.substr(9, 300);
+  return text +
+         "\n\nQuestion: I bought a ticket online yesterday for a train that leaves in "
+         "three days. Can I still get all my money back, and how do I ask for it?";
+}
+
+json::object OpenAiBody() {
+  json::object body;
+  body["model"] = "auto";
+  body["messages"] = json::array{json::object{{"role", "system"}, {"content", kSystem}},
+                                 json::object{{"role", "user"}, {"content", Passage()}}};
+  body["max_tokens"] = 400;
+  return body;
+}
+
+json::object AnthropicBody() {
+  json::object body;
+  body["model"] = "auto";
+  body["system"] = kSystem;
+  body["messages"] = json::array{
+      json::object{{"role", "user"},
+                   {"content", json::array{json::object{{"type", "text"}, {"text", Passage()}}}}}};
+  body["max_tokens"] = 400;
+  return body;
+}
+
+void BM_ClassifyOpenAi(benchmark::State& state) {
+  const json::object body = OpenAiBody();
+  const size_t bytes = json::serialize(body).size();
+  for (auto _ : state) {
+    const sy::core::Prompt prompt = sy::api::openai::ReadChatPrompt(body, bytes);
+    benchmark::DoNotOptimize(sy::routing::Classify(prompt));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_ClassifyOpenAi);
+
+void BM_ClassifyAnthropic(benchmark::State& state) {
+  const json::object body = AnthropicBody();
+  const size_t bytes = json::serialize(body).size();
+  for (auto _ : state) {
+    const sy::core::Prompt prompt = sy::api::anthropic::ReadMessagesPrompt(body, bytes);
+    benchmark::DoNotOptimize(sy::routing::Classify(prompt));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_ClassifyAnthropic);
+
+void BM_Classify(benchmark::State& state) {
+  const json::object body = OpenAiBody();
+  const sy::core::Prompt prompt =
+      sy::api::openai::ReadChatPrompt(body, json::serialize(body).size());
+  for (auto _ : state) benchmark::DoNotOptimize(sy::routing::Classify(prompt));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(prompt.text_bytes));
+  state.counters["text_bytes"] = static_cast<double>(prompt.text_bytes);
+}
+BENCHMARK(BM_Classify);
+
+}  // namespace
+
+BENCHMARK_MAIN();
