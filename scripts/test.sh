@@ -13,8 +13,12 @@ tools/check_deps.sh
 
 jobs=$(nproc)
 echo "== release build"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSY_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSY_BUILD_TESTS=OFF -DSY_BUILD_BENCH=ON \
+  >/dev/null
 cmake --build build -j "$jobs"
+# The micro benchmarks must keep building and running; their figures are read in docs, never
+# asserted here (timing is not a test).
+for bench in build/bench/micro/*_bench; do "$bench" --benchmark_min_time=0.01 >/dev/null; done
 
 echo "== asan+ubsan build"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSY_SANITIZE=ON >/dev/null
