@@ -8,7 +8,8 @@
 #   1-connection latency p50/p99 and the latency each proxy ADDS over going direct to the upstream;
 #   one-core throughput (wrk -c32); CPU time per request and peak RSS of the proxy process;
 #   time to the first streamed SSE line through each proxy from a slow emulator profile; and the
-#   gateway once more with translation (OpenAI client -> Anthropic-kind model), against itself.
+#   gateway once more with translation (OpenAI client -> Anthropic-kind model) and once with
+#   "model": "auto" (classified and routed by a policy), each against its concrete-model self.
 # Prints a Markdown table and writes it to bench/results/latest.md (git-ignored).
 #
 # Loopback only. Every process it starts is stopped on exit. Default run ~2.5 min, --quick ~45 s.
@@ -223,15 +224,19 @@ declare -A URL=(
   [ng]="http://127.0.0.1:$NG_PORT/v1/chat/completions"
 )
 URL[gwx]=${URL[gw]}
-declare -A PID_OF=([gw]=$GW_PID [ng]=$NG_PID [gwx]=$GW_PID)
+URL[gwa]=${URL[gw]}
+declare -A PID_OF=([gw]=$GW_PID [ng]=$NG_PID [gwx]=$GW_PID [gwa]=$GW_PID)
 declare -A NAME=([direct]="upstream (direct)" [gw]=switchyard [ng]=nginx
-  [gwx]="switchyard translated")
+  [gwx]="switchyard translated" [gwa]="switchyard auto")
 # gwx: the same gateway, an OpenAI client and a model behind an Anthropic-kind provider, so every
 # request and answer is translated. nginx cannot translate: it is compared with gw, not ng.
-declare -A MODEL_OF=([direct]=bench-fast [gw]=bench-fast [ng]=bench-fast [gwx]=bench-claude)
+# gwa: the same gateway routing "model": "auto" through the policy in gateway.yaml (classify,
+# match rules, decide), which lands on bench-fast: the routing path's cost over a concrete model.
+declare -A MODEL_OF=([direct]=bench-fast [gw]=bench-fast [ng]=bench-fast [gwx]=bench-claude
+  [gwa]=auto)
 
 # Smoke test: every target must answer 200 with a chat.completion before anything is timed.
-for t in direct gw ng gwx; do
+for t in direct gw ng gwx gwa; do
   body='{"model":"'${MODEL_OF[$t]}'","messages":[{"role":"user","content":"Say hello in five words."}],"max_tokens":16}'
   code=$(curl -s -o "$WORK/smoke-$t.out" -w '%{http_code}' --max-time 5 \
     -H 'content-type: application/json' -d "$body" "${URL[$t]}") || code=000
@@ -245,7 +250,7 @@ log "smoke requests OK"
 
 # ---- 4. wrk rounds ---------------------------------------------------------------------------
 declare -A R        # results: R[<metric>,<target>,<round>]
-declare -A ERRORS=([direct]=0 [gw]=0 [ng]=0 [gwx]=0)
+declare -A ERRORS=([direct]=0 [gw]=0 [ng]=0 [gwx]=0 [gwa]=0)
 
 # run_wrk TARGET CONNS SECS: sets W_requests W_duration_us W_p50_us W_p99_us ... from post.lua's line.
 W_requests=0 W_duration_us=1 W_p50_us=0 W_p99_us=0
@@ -267,17 +272,17 @@ run_wrk() {
 }
 
 log "warm-up ${WARM_SECS}s per target"
-for t in direct gw ng gwx; do run_wrk "$t" "$TPUT_CONNS" "$WARM_SECS"; done
+for t in direct gw ng gwx gwa; do run_wrk "$t" "$TPUT_CONNS" "$WARM_SECS"; done
 
 log "latency: $ROUNDS round(s) x ${LAT_SECS}s per target, 1 connection"
 for ((r = 1; r <= ROUNDS; r++)); do
-  if ((r % 2)); then order=(direct gw ng gwx); else order=(direct gwx ng gw); fi
+  if ((r % 2)); then order=(direct gw ng gwx gwa); else order=(direct gwa gwx ng gw); fi
   for t in "${order[@]}"; do
     run_wrk "$t" 1 "$LAT_SECS"
     R[p50,$t,$r]=$W_p50_us R[p99,$t,$r]=$W_p99_us
     log "  round $r ${NAME[$t]}: p50 ${W_p50_us} us, p99 ${W_p99_us} us ($W_requests requests)"
   done
-  for t in gw ng gwx; do
+  for t in gw ng gwx gwa; do
     R[add50,$t,$r]=$((R[p50,$t,$r] - R[p50,direct,$r]))
     R[add99,$t,$r]=$((R[p99,$t,$r] - R[p99,direct,$r]))
   done
@@ -285,7 +290,7 @@ done
 
 log "throughput: $ROUNDS round(s) x ${TPUT_SECS}s per proxy, $TPUT_CONNS connections"
 for ((r = 1; r <= ROUNDS; r++)); do
-  if ((r % 2)); then order=(gw ng gwx); else order=(gwx ng gw); fi
+  if ((r % 2)); then order=(gw ng gwx gwa); else order=(gwa gwx ng gw); fi
   for t in "${order[@]}"; do
     pid=${PID_OF[$t]}
     c0=$(cpu_ticks "$pid")
@@ -352,11 +357,12 @@ for t in direct gw ng; do
   M[sfirst,$t]=$(med sfirst "$t" "$STREAM_TRIES") M[stotal,$t]=$(med stotal "$t" "$STREAM_TRIES")
   M[slines,$t]=$(med slines "$t" "$STREAM_TRIES")
 done
-for t in gw ng gwx; do
+for t in gw ng gwx gwa; do
   for m in add50 add99 rps cpu tp99; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
   M[rss,$t]=$(calc "$(vm_hwm_kib "${PID_OF[$t]}") / 1024" 1)
 done
 M[p50,gwx]=$(med p50 gwx "$ROUNDS")
+M[p50,gwa]=$(med p50 gwa "$ROUNDS")
 
 # No buffering: the first SSE line arrives near the profile's ttft, long before the stream ends.
 stream_ok() {  # stream_ok TARGET
@@ -373,7 +379,7 @@ report() {
   local add_ok tput_ok err_ok gw_stream ng_stream
   add_ok=$(verdict "${M[add50,gw]} <= 2 * (${M[add50,ng]} > 1 ? ${M[add50,ng]} : 1)")
   tput_ok=$(verdict "${M[rps,gw]} >= 0.5 * ${M[rps,ng]}")
-  err_ok=$(verdict "${ERRORS[gw]} + ${ERRORS[gwx]} == 0")
+  err_ok=$(verdict "${ERRORS[gw]} + ${ERRORS[gwx]} + ${ERRORS[gwa]} == 0")
   gw_stream=$(stream_ok gw)
   ng_stream=$(stream_ok ng)
   cat <<EOF
@@ -414,6 +420,16 @@ translated; compared with the same gateway passing through, as nginx cannot tran
 | throughput, 1 core, $TPUT_CONNS conns (req/s) | ${M[rps,gwx]} | ${M[rps,gw]} | $(ratio "${M[rps,gwx]}" "${M[rps,gw]}") |
 | CPU per request (µs) | ${M[cpu,gwx]} | ${M[cpu,gw]} | $(ratio "${M[cpu,gwx]}" "${M[cpu,gw]}") |
 | errors + non-2xx | ${ERRORS[gwx]} | ${ERRORS[gw]} | |
+
+Routing (\`"model": "auto"\`: the prompt classified and the policy's rules matched on every request,
+landing on the same model; compared with the same gateway given that model by name):
+
+| metric | switchyard auto | switchyard concrete model | ratio | target |
+|---|---:|---:|---:|---|
+| added latency p50 vs direct (µs) | ${M[add50,gwa]} | ${M[add50,gw]} | $(ratio "${M[add50,gwa]}" "${M[add50,gw]}") | ≤ 1.10 (performance issue) |
+| throughput, 1 core, $TPUT_CONNS conns (req/s) | ${M[rps,gwa]} | ${M[rps,gw]} | $(ratio "${M[rps,gwa]}" "${M[rps,gw]}") | |
+| CPU per request (µs) | ${M[cpu,gwa]} | ${M[cpu,gw]} | $(ratio "${M[cpu,gwa]}" "${M[cpu,gw]}") | |
+| errors + non-2xx | ${ERRORS[gwa]} | ${ERRORS[gw]} | | |
 
 Per round (µs; added = proxy − direct in the same round):
 EOF
