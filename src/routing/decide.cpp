@@ -270,18 +270,18 @@ const Rule& FirstMatch(const Profile& profile, const RouteRequest& request) {
   return profile.rules.back();  // never reached: the last rule has no `when`
 }
 
-// Kept candidates first (those cooling down behind the others), then the dropped ones.
+// Kept candidates first, in order, then the dropped ones. A kept model still cooling down keeps
+// its place: the chain skips it while another candidate remains, and records the skip.
 void Order(std::vector<Candidate>& candidates, const Health& health, const Now& now) {
   for (Candidate& c : candidates) {
     if (!c.kept) continue;
     if (auto until = health.CooldownUntil(c.model->id, now.steady)) {
       const auto left = std::chrono::ceil<std::chrono::seconds>(*until - now.steady);
-      c.reason += "; cooling down for " + std::to_string(left.count()) + " s: tried last";
+      c.reason += "; cooling down for " + std::to_string(left.count()) +
+                  " s: skipped while another candidate remains";
       c.cooling = true;
     }
   }
-  std::stable_partition(candidates.begin(), candidates.end(),
-                        [](const Candidate& c) { return c.kept && !c.cooling; });
   std::stable_partition(candidates.begin(), candidates.end(),
                         [](const Candidate& c) { return c.kept; });
 }

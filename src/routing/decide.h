@@ -52,7 +52,7 @@ struct Candidate {
   // max_tokens, else the model's max_output_tokens, else routing.default_max_output_tokens).
   core::Money worst_case_cost;
   bool kept = false;
-  bool cooling = false;  // kept, but cooling down (retry-after): placed behind the others
+  bool cooling = false;  // kept, but cooling down (retry-after): the chain skips it if it can
   // What dropped it: "context_window", "capability", "region", "residency", "max_cost_usd",
   // "max_cost_per_1k", "min_tier", "min_quality", "hallucination_rate", "top", "duplicate";
   // "" when kept.
@@ -72,8 +72,9 @@ struct Decision {
 
 // Picks the rule (first match in the profile, or the route), builds its candidates, applies the
 // constraints every route obeys (context window, capabilities the request needs, the routing
-// section's regions and residency, the request's cost ceiling, a step's max_cost_per_1k) and moves
-// models still cooling down (Health) behind the others.
+// section's regions and residency, the request's cost ceiling, a step's max_cost_per_1k) and notes
+// the models still cooling down (Health). For a `cheapest` rule the request's constraints apply
+// before its `top`: the rule keeps the best N of the models that can take this request.
 Decision Decide(const Target& target, const RouteRequest& request, const Policy& policy,
                 const catalog::Catalog& catalog, const Health& health, const Now& now);
 

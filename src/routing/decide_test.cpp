@@ -298,13 +298,30 @@ TEST(DecideTest, AllowedRegionsLimitEveryRoute) {
   EXPECT_EQ(Kept(f.Run("eu", Request(TaskType::kChat))), (Ids{"eu"}));
 }
 
-TEST(DecideTest, CoolingModelsAreTriedLast) {
+TEST(DecideTest, CoolingModelsKeepTheirPlaceSoTheChainRecordsTheSkip) {
   Fixture f;
   f.health->NoteRetryAfter("cheap", f.steady, 12s);
   const Decision d = f.Run("auto", Request(TaskType::kCode));
-  EXPECT_EQ(Kept(d), (Ids{"mid", "big", "cheap"}));
-  EXPECT_TRUE(d.candidates[2].cooling);
-  EXPECT_EQ(d.candidates[2].reason, "chain step 1; cooling down for 12 s: tried last");
+  EXPECT_EQ(Kept(d), (Ids{"cheap", "mid", "big"}));
+  EXPECT_TRUE(d.candidates[0].cooling);
+  EXPECT_FALSE(d.candidates[1].cooling);
+  EXPECT_EQ(d.candidates[0].reason,
+            "chain step 1; cooling down for 12 s: skipped while another candidate remains");
+}
+
+TEST(DecideTest, RequestConstraintsApplyBeforeACheapestRulesTop) {
+  Fixture f;
+  // math: standard or stronger, top 2 by cost = mid, eu. A ceiling that drops eu leaves only
+  // mid: big, the next by cost, is dearer still.
+  RouteRequest r = Request(TaskType::kMath);
+  r.max_cost = *core::Money::Parse("0.0075");  // worst cases: mid 0.005, eu 0.008, big 0.03
+  const Decision d = f.Run("auto", r);
+  EXPECT_EQ(Kept(d), (Ids{"mid"}));
+  r.max_cost = *core::Money::Parse("0.01");
+  EXPECT_EQ(Kept(f.Run("auto", r)), (Ids{"mid", "eu"}));
+  r.features.images = 1;  // eu lacks vision: big, the next that fits, is in the top 2
+  r.max_cost.reset();
+  EXPECT_EQ(Kept(f.Run("auto", r)), (Ids{"mid", "big"}));
 }
 
 TEST(DecideTest, DroppedCandidatesFollowTheKeptOnes) {
