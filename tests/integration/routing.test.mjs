@@ -257,7 +257,7 @@ describe('routing: auto through the demo', () => {
     const failed = await chat(demo.url, body, { headers });
     assert.equal(failed.status, 502, failed.text);
     assert.ok(!(await upstreamModels()).includes('gpt-5.5'), 'gpt-5.5 was dropped by the ceiling');
-    await emulator.clearFaults(demo.emulatorUrl);
+    await emulator.reset(demo.emulatorUrl);
 
     const tiny = picoToUsd(worst['deepseek-v4-pro'] / 10n);
     const refused = await chat(demo.url, body, { headers: { 'x-switchyard-max-cost-usd': tiny } });
@@ -270,8 +270,17 @@ describe('routing: auto through the demo', () => {
     assert.equal(m[2], 'deepseek-v4-pro');
     assert.match(m[3], DECIMAL_RE);
     assert.ok(usdToPico(m[3]) > usdToPico(tiny));
-    const [row] = await ledgerRows(demo.dbPath, [requestIdOf(refused)]);
-    assert.equal(row.status, 400);
+    assert.equal(routeOf(refused), 'profile=auto; rule=math-and-reasoning; task=math');
+    assert.equal(refused.headers.get('x-switchyard-attempts'), '0');
+    const refusedAn = await messages(demo.url, { ...body, max_tokens: 2000 },
+      { headers: { 'x-switchyard-max-cost-usd': tiny } });
+    assert.equal(refusedAn.status, 400, refusedAn.text);
+    assert.match(assertAnthropicError(refusedAn.json, 'invalid_request_error'),
+      new RegExp(`no model satisfies x-switchyard-max-cost-usd=${tiny.replace('.', '\\.')}: cheapest candidate deepseek-v4-pro estimated `));
+    const rows = await ledgerRows(demo.dbPath, [requestIdOf(refused), requestIdOf(refusedAn)]);
+    assert.deepEqual(rows.map((r) => [r.status, r.rule]),
+      [[400, 'math-and-reasoning'], [400, 'math-and-reasoning']]);
+    assert.deepEqual(await upstreamModels(), [], 'no upstream call for a refused route');
 
     const noneEx = await explain(demo.url, body, { headers: { 'x-switchyard-max-cost-usd': tiny } });
     assert.equal(noneEx.status, 200, noneEx.text);
