@@ -190,6 +190,17 @@ describe('anthropic SDK -> gateway, model auto', () => {
     });
   }
 
+  test('asResponse(): the raw Response carries the route', async () => {
+    const response = await client.messages
+      .create({ model: 'auto', max_tokens: 256, messages: user(HISTORY) })
+      .asResponse();
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-switchyard-route'), CASES[1].route);
+    assert.equal(response.headers.get('x-switchyard-provider'), 'anthropic');
+    const body = await response.json();
+    assert.equal(body.type, 'message');
+  });
+
   test('auto:nope -> NotFoundError listing the profiles', async () => {
     await assert.rejects(
       client.messages.create({ model: 'auto:nope', max_tokens: 64, messages: user(HISTORY) }),
