@@ -355,23 +355,40 @@ Decision Decide(const Target& target, const RouteRequest& request, const Policy&
 }
 
 core::Error NoCandidateError(const Decision& d) {
-  const Candidate& last = d.candidates.back();
-  std::string message;
-  std::string param = "model";
-  if (last.constraint == "max_cost_usd") {
-    const Candidate* cheapest = &last;
+  // Name what the client can change first (its ceiling, its prompt, what it asks for), then
+  // the deployment's limits; the rule's own constraints only when nothing else dropped a model.
+  static constexpr std::string_view kByPriority[] = {
+      "max_cost_usd", "context_window", "capability", "region", "residency", "max_cost_per_1k"};
+  const Candidate* named = &d.candidates.back();
+  for (std::string_view constraint : kByPriority) {
+    const auto it = std::find_if(d.candidates.rbegin(), d.candidates.rend(),
+                                 [&](const Candidate& c) { return c.constraint == constraint; });
+    if (it != d.candidates.rend()) {
+      named = &*it;
+      break;
+    }
+  }
+  if (named->constraint == "context_window") {  // the largest window says how far off it was
     for (const Candidate& c : d.candidates) {
-      if (c.constraint == "max_cost_usd" && c.worst_case_cost < cheapest->worst_case_cost) {
-        cheapest = &c;
+      if (c.constraint == "context_window" &&
+          c.model->context_window > named->model->context_window) {
+        named = &c;
       }
     }
+  }
+  std::string message;
+  std::string param = "model";
+  if (named->constraint == "max_cost_usd") {
+    for (const Candidate& c : d.candidates) {
+      if (c.constraint == "max_cost_usd" && c.worst_case_cost < named->worst_case_cost) named = &c;
+    }
     message = "no model satisfies x-switchyard-max-cost-usd=" + d.max_cost +
-              ": cheapest candidate " + cheapest->model->id + " estimated " +
-              cheapest->worst_case_cost.ToString();
+              ": cheapest candidate " + named->model->id + " estimated " +
+              named->worst_case_cost.ToString();
     param = "x-switchyard-max-cost-usd";
   } else {
-    message = "no model satisfies " + std::string(last.constraint) + ": " + last.model->id + ": " +
-              last.reason;
+    message = "no model satisfies " + std::string(named->constraint) + ": " + named->model->id +
+              ": " + named->reason;
   }
   auto e = core::MakeError(core::Errc::kInvalidRequest, message);
   e.param = param;

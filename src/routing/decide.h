@@ -81,9 +81,11 @@ Decision Decide(const Target& target, const RouteRequest& request, const Policy&
 // True when `rule` matches (every condition it states holds).
 bool Matches(const Match& match, const Features& features, const std::vector<std::string>& tags);
 
-// The 400 for a decision that kept no candidate, naming the constraint that dropped the last one:
-// `no model satisfies x-switchyard-max-cost-usd=0.0001: cheapest candidate deepseek-v4-flash
-// estimated 0.00021`. REQUIRES: decision.kept == 0 and at least one candidate.
+// The 400 for a decision that kept no candidate, naming the constraint that dropped the last
+// ones: the client's cost ceiling first (`no model satisfies x-switchyard-max-cost-usd=0.0001:
+// cheapest candidate deepseek-v4-flash estimated 0.00021`), then the context window, the
+// capabilities, regions, residency and a step's max_cost_per_1k; a rule's own constraints only
+// when none of those dropped a model. REQUIRES: decision.kept == 0, at least one candidate.
 core::Error NoCandidateError(const Decision& decision);
 
 // "profile=auto; rule=cheap-text; task=extraction" (profile "none" for a model or an alias).

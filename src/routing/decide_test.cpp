@@ -224,6 +224,23 @@ TEST(DecideTest, CostCeilingDropsDearModelsAndNamesTheCheapest) {
             "estimated 0.0005");
 }
 
+TEST(DecideTest, NoCandidateNamesTheRequestsConstraintBeforeTheRules) {
+  Fixture f;
+  // facts-by-rate keeps only big (the others have no rate); the ceiling then drops big.
+  RouteRequest r = Request(TaskType::kFactual);
+  r.max_cost = *core::Money::Parse("0.001");
+  const Decision d = f.Run("auto", r);
+  ASSERT_EQ(d.kept, 0u);
+  EXPECT_EQ(NoCandidateError(d).message,
+            "no model satisfies x-switchyard-max-cost-usd=0.001: cheapest candidate big "
+            "estimated 0.03");
+  r.max_cost.reset();
+  r.features.prompt_tokens = 2'000'000;
+  EXPECT_EQ(NoCandidateError(f.Run("auto", r)).message,
+            "no model satisfies context_window: big: context window 1000000 < ~2000000 prompt + "
+            "1000 output tokens");
+}
+
 TEST(DecideTest, CheapestByHallucinationRateDropsModelsWithoutAFigure) {
   Fixture f;
   const Decision d = f.Run("auto", Request(TaskType::kFactual));

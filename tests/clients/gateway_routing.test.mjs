@@ -250,11 +250,9 @@ describe('anthropic SDK -> gateway, model auto', () => {
     assert.deepEqual(tried, ['deepseek-v4-flash', 'mistral-small-4']);
   });
 
-  // KNOWN GATEWAY BUG (todo, reported; see tests/integration/routing.test.mjs): a ceiling below
-  // both frontier models on a factual question should be a 400 (docs/routing.md); the ceiling is
-  // applied before the facts rule's top-2 cut, so DeepSeek answers it instead.
+  // A ceiling below both frontier models on a factual question is a 400: the facts rule never
+  // falls back to the DeepSeek models (see tests/integration/routing.test.mjs).
   test('a factual question under a ceiling below both frontier models -> BadRequestError',
-    { todo: 'gateway bug: the cost ceiling is applied before the facts rule\'s top-2 cut' },
     async () => {
       const body = { model: 'auto', max_tokens: 512, messages: user(HISTORY) };
       const worst = await worstCases(demo.url, body);

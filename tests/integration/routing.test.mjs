@@ -288,13 +288,10 @@ describe('routing: auto through the demo', () => {
     assert.match(noneEx.json.error, /^no model satisfies x-switchyard-max-cost-usd=/);
   });
 
-  // KNOWN GATEWAY BUG (todo, reported): the facts rule takes the top 2 by hallucination rate
-  // (claude-opus-4.7 0.36, gpt-5.5 0.86) precisely to keep the DeepSeek models (94-96%) away from
-  // factual questions. A cost ceiling below both frontier models should leave no candidate (a
-  // 400, as docs/routing.md's worked example says); instead the ceiling is applied before the
-  // top-2 cut, and the question goes to deepseek-v4-pro.
+  // The facts rule keeps the DeepSeek models (94-96% hallucination) out with
+  // max_hallucination_rate: a ceiling below both frontier models leaves no candidate, a 400.
+  // (Regression: the demo rule had only top 2, and request constraints apply before top.)
   test('a ceiling below both frontier models on a factual question -> 400, not DeepSeek',
-    { todo: 'gateway bug: the cost ceiling is applied before the facts rule\'s top-2 cut' },
     async () => {
       const body = { model: 'auto', messages: user(HISTORY) };
       const base = await explain(demo.url, body);
@@ -446,8 +443,8 @@ describe('routing: auto through the demo', () => {
     const facts = decisionOf(oa.json);
     assert.deepEqual([facts.profile, facts.rule, facts.task_type, facts.kept],
       ['auto', 'facts', 'factual', ['claude-opus-4.7', 'gpt-5.5']], oa.text);
-    assert.ok(facts.dropped.includes('deepseek-v4-flash:top'), facts.dropped.join(' '));
-    for (const d of facts.dropped) assert.match(d, /:(top|hallucination_rate)$/);
+    assert.ok(facts.dropped.includes('deepseek-v4-flash:hallucination_rate'), facts.dropped.join(' '));
+    for (const d of facts.dropped) assert.match(d, /:hallucination_rate$/);
     assert.equal(oa.json.max_cost_usd, undefined);
     assert.equal(oa.json.error, undefined);
     for (const key of ['task_type', 'task_stated', 'prompt_tokens', 'expected_output_tokens', 'tools',
@@ -599,28 +596,20 @@ describe('routing: a 429 storm on the first step of a rule', () => {
     secondId = requestIdOf(second);
     const [row] = await ledgerRows(demo.dbPath, [secondId]);
     assert.equal(row.chosen_model, 'mistral-small-4');
-    assert.match(row.route_reason, /^auto\/cheap-text \[mistral-small-4 > /);
+    // The rule's order is kept: the cooling model stays first, skipped and recorded.
+    assert.match(row.route_reason, /^auto\/cheap-text \[deepseek-v4-flash > mistral-small-4 > /);
+    const skipped = await attemptsOf(demo.dbPath, secondId);
+    assert.deepEqual(skipped.map((a) => [a.model, a.outcome]),
+      [['deepseek-v4-flash', 'skipped'], ['mistral-small-4', 'ok']]);
 
-    // Explain sees the cool-down too: deepseek-v4-flash is kept, behind the others.
+    // Explain sees the cool-down too: deepseek-v4-flash is kept in its place, marked cooling.
     const ex = await explain(demo.url, { model: 'auto', messages: user(INVOICE) });
     assert.equal(ex.status, 200, ex.text);
     const kept = ex.json.candidates.filter((c) => c.kept);
-    assert.equal(kept[0].model, 'mistral-small-4', JSON.stringify(ex.json.candidates));
-    assert.equal(kept.at(-1).model, 'deepseek-v4-flash');
-    assert.match(kept.at(-1).reason, /cooling down for \d+ s/);
+    assert.equal(kept[0].model, 'deepseek-v4-flash', JSON.stringify(ex.json.candidates));
+    assert.match(kept[0].reason, /cooling down for \d+ s: skipped while another candidate remains/);
+    assert.equal(kept[1].model, 'mistral-small-4');
   });
-
-  // KNOWN GATEWAY BUG (todo, reported): docs/routing.md says the cooling model's skip "is recorded
-  // as an attempt with outcome skipped" ("the next extraction goes to mistral-small-4, with the
-  // skip recorded"). Decide now moves the cooling model behind the others, so the chain answers
-  // before reaching it and the ledger has no trace of why the first choice was passed over.
-  test('the skip is recorded as an attempt with outcome skipped',
-    { todo: 'gateway bug: Decide reorders cooling models, no skipped attempt is recorded' },
-    async () => {
-      const skipped = await attemptsOf(demo.dbPath, secondId);
-      assert.deepEqual(skipped.map((a) => [a.model, a.outcome]),
-        [['deepseek-v4-flash', 'skipped'], ['mistral-small-4', 'ok']]);
-    });
 
   testCleanShutdown(() => demo);
 });
