@@ -62,8 +62,8 @@ int Demo(const std::string& listen, const std::string& state_dir,
     PrintReady(address);
     std::printf(
         "\ntry:\n  curl -s http://%s/v1/chat/completions -H 'content-type: application/json' \\\n"
-        "    -d '{\"model\":\"economy\",\"messages\":[{\"role\":\"user\",\"content\":\"Say "
-        "hello\"}]}' -i\n"
+        "    -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"Extract the "
+        "total from: Invoice 17, total 1685.04 EUR\"}]}' -i\n"
         "  curl -s http://%s/v1/messages -H 'content-type: application/json' \\\n"
         "    -H 'anthropic-version: 2023-06-01' -d '{\"model\":\"frontier\",\"max_tokens\":200,"
         "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}' -i\n\n",
