@@ -27,4 +27,19 @@ core::Result<json::value> ParseJson(std::string_view body, int64_t max_depth,
   return parser.release();
 }
 
+std::string_view StringAt(const boost::json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+const boost::json::array* ArrayAt(const boost::json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  return v && v->is_array() ? &v->get_array() : nullptr;
+}
+
+const boost::json::object* ObjectAt(const boost::json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  return v && v->is_object() ? &v->get_object() : nullptr;
+}
+
 }  // namespace sy::api

@@ -1,4 +1,4 @@
-// Parsing a client's JSON body, shared by every client dialect's decoder.
+// Parsing a client's JSON body, and typed lookups in it, shared by every client dialect.
 //
 // Thread-safety: a pure function; safe to call from any thread.
 #pragma once
@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
@@ -19,5 +20,11 @@ namespace sy::api {
 // The DOM is allocated from `storage` (the default resource when null), which must outlive it.
 core::Result<boost::json::value> ParseJson(std::string_view body, int64_t max_depth,
                                            boost::json::storage_ptr storage = {});
+
+// Typed lookups in a body that may hold anything: the value at `key` when it has that type,
+// else an empty view / null (readers that must never throw on an odd body use these).
+std::string_view StringAt(const boost::json::object& obj, std::string_view key);
+const boost::json::array* ArrayAt(const boost::json::object& obj, std::string_view key);
+const boost::json::object* ObjectAt(const boost::json::object& obj, std::string_view key);
 
 }  // namespace sy::api

@@ -2,7 +2,8 @@
 //
 // It is a view: every text is a string_view into the request body's JSON (which the request
 // owns), so reading a prompt copies no text. The api module fills it (one reader per dialect,
-// api::<dialect>::ReadPrompt); routing::Classify reads it and never sees a wire format.
+// api::openai::ReadChatPrompt, api::anthropic::ReadMessagesPrompt); routing::Classify reads it and
+// never sees a wire format.
 //
 // Thread-safety: a plain value; valid as long as the body it was read from.
 #pragma once
@@ -54,6 +55,13 @@ struct Prompt {
   // The body's metadata as {key, value} strings (OpenAI `metadata`; Anthropic `metadata.user_id`),
   // for routing tags. Non-string values are left out.
   std::vector<std::pair<std::string_view, std::string_view>> metadata;
+
+  // Appends a non-empty text and counts its bytes.
+  void AddText(PromptRole role, int turn, std::string_view text) {
+    if (text.empty()) return;
+    texts.push_back({role, turn, text});
+    text_bytes += text.size();
+  }
 };
 
 }  // namespace sy::core

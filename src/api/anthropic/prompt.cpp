@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "api/json.h"
+
 namespace sy::api::anthropic {
 namespace {
 
@@ -9,32 +11,11 @@ namespace json = boost::json;
 
 using core::PromptRole;
 
-std::string_view StringAt(const json::object& obj, std::string_view key) {
-  const auto* v = obj.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-const json::array* ArrayAt(const json::object& obj, std::string_view key) {
-  const auto* v = obj.if_contains(key);
-  return v && v->is_array() ? &v->get_array() : nullptr;
-}
-
-const json::object* ObjectAt(const json::object& obj, std::string_view key) {
-  const auto* v = obj.if_contains(key);
-  return v && v->is_object() ? &v->get_object() : nullptr;
-}
-
-void AddText(core::Prompt& out, PromptRole role, int turn, std::string_view text) {
-  if (text.empty()) return;
-  out.texts.push_back({role, turn, text});
-  out.text_bytes += text.size();
-}
-
 // A string, or text blocks (system prompts, tool_result content); other blocks are skipped
 // except images, which are counted.
 void ReadTextOrBlocks(const json::value& content, PromptRole role, int turn, core::Prompt& out) {
   if (content.is_string()) {
-    AddText(out, role, turn, content.get_string());
+    out.AddText(role, turn, content.get_string());
     return;
   }
   if (!content.is_array()) return;
@@ -42,7 +23,7 @@ void ReadTextOrBlocks(const json::value& content, PromptRole role, int turn, cor
     if (!b.is_object()) continue;
     const auto& block = b.get_object();
     const std::string_view type = StringAt(block, "type");
-    if (type == "text") AddText(out, role, turn, StringAt(block, "text"));
+    if (type == "text") out.AddText(role, turn, StringAt(block, "text"));
     if (type == "image") ++out.images;
   }
 }
@@ -50,7 +31,7 @@ void ReadTextOrBlocks(const json::value& content, PromptRole role, int turn, cor
 void ReadDocument(const json::object& block, int turn, core::Prompt& out) {
   const auto* source = ObjectAt(block, "source");
   if (source && StringAt(*source, "type") == "text") {
-    AddText(out, PromptRole::kUser, turn, StringAt(*source, "data"));
+    out.AddText(PromptRole::kUser, turn, StringAt(*source, "data"));
   } else {
     ++out.documents;
   }
@@ -61,7 +42,7 @@ void ReadDocument(const json::object& block, int turn, core::Prompt& out) {
 bool ReadBlock(const json::object& block, PromptRole role, int turn, core::Prompt& out) {
   const std::string_view type = StringAt(block, "type");
   if (type == "text") {
-    AddText(out, role, turn, StringAt(block, "text"));
+    out.AddText(role, turn, StringAt(block, "text"));
   } else if (type == "image") {
     ++out.images;
   } else if (type == "document") {
@@ -88,7 +69,7 @@ void ReadMessage(const json::object& msg, int turn, core::Prompt& out) {
   const auto* content = msg.if_contains("content");
   bool authored = false;  // a user turn unless it only returns tool results
   if (content && content->is_string()) {
-    AddText(out, role, turn, content->get_string());
+    out.AddText(role, turn, content->get_string());
     authored = true;
   } else if (content && content->is_array()) {
     for (const auto& b : content->get_array()) {

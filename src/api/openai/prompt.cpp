@@ -2,28 +2,14 @@
 
 #include <string_view>
 
+#include "api/json.h"
+
 namespace sy::api::openai {
 namespace {
 
 namespace json = boost::json;
 
 using core::PromptRole;
-
-// The string at `key`, or empty when absent or not a string.
-std::string_view StringAt(const json::object& obj, std::string_view key) {
-  const auto* v = obj.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-const json::array* ArrayAt(const json::object& obj, std::string_view key) {
-  const auto* v = obj.if_contains(key);
-  return v && v->is_array() ? &v->get_array() : nullptr;
-}
-
-const json::object* ObjectAt(const json::object& obj, std::string_view key) {
-  const auto* v = obj.if_contains(key);
-  return v && v->is_object() ? &v->get_object() : nullptr;
-}
 
 bool IsSystem(std::string_view role) { return role == "system" || role == "developer"; }
 
@@ -34,29 +20,23 @@ PromptRole RoleOf(std::string_view role) {
   return PromptRole::kUser;
 }
 
-void AddText(core::Prompt& out, PromptRole role, int turn, std::string_view text) {
-  if (text.empty()) return;
-  out.texts.push_back({role, turn, text});
-  out.text_bytes += text.size();
-}
-
 // A message's content: a string, or an array of parts.
 void ReadContent(const json::value& content, PromptRole role, int turn, core::Prompt& out) {
   if (content.is_string()) {
-    AddText(out, role, turn, content.get_string());
+    out.AddText(role, turn, content.get_string());
     return;
   }
   if (!content.is_array()) return;
   for (const auto& part : content.get_array()) {
     if (part.is_string()) {  // tolerated: a bare string part
-      AddText(out, role, turn, part.get_string());
+      out.AddText(role, turn, part.get_string());
       continue;
     }
     if (!part.is_object()) continue;
     const auto& p = part.get_object();
     const std::string_view type = StringAt(p, "type");
     if (type == "text") {
-      AddText(out, role, turn, StringAt(p, "text"));
+      out.AddText(role, turn, StringAt(p, "text"));
     } else if (type == "image_url") {
       ++out.images;
     } else if (type == "file") {
