@@ -12,9 +12,13 @@ import { DECIMAL_RE, emulator, modelRequests, shareDemo,
 
 import { ANTHROPIC_WEATHER_TOOL } from './weather_tool.mjs';
 
+// visionModel: a model of the same kind that lists the vision capability (routing refuses images
+// for a model without it, e.g. deepseek-v4-flash).
 const TARGETS = [
-  { name: 'Anthropic-kind model', model: 'claude-haiku-4.5', upstreamPath: /\/v1\/messages$/ },
-  { name: 'OpenAI-kind model', model: 'deepseek-v4-flash', upstreamPath: /\/v1\/chat\/completions$/ },
+  { name: 'Anthropic-kind model', model: 'claude-haiku-4.5', visionModel: 'claude-haiku-4.5',
+    upstreamPath: /\/v1\/messages$/ },
+  { name: 'OpenAI-kind model', model: 'deepseek-v4-flash', visionModel: 'gpt-5.5',
+    upstreamPath: /\/v1\/chat\/completions$/ },
 ];
 
 for (const target of TARGETS) {
@@ -155,16 +159,22 @@ for (const target of TARGETS) {
 
     test('an image as a base64 block reaches the model', async () => {
       const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
-      const res = await client.messages.create({
-        model: target.model, max_tokens: 64,
-        messages: [{ role: 'user', content: [
-          { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
-          { type: 'text', text: 'What is in this image?' },
-        ] }],
-      });
+      const messages = [{ role: 'user', content: [
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
+        { type: 'text', text: 'What is in this image?' },
+      ] }];
+      const res = await client.messages.create({ model: target.visionModel, max_tokens: 64, messages });
       assert.equal(res.type, 'message');
       const sent = JSON.stringify((await upstreamCalls()).at(-1).body);
       assert.ok(sent.includes(png), 'the image bytes were forwarded');
+      if (target.visionModel === target.model) return;
+      // A model without vision is never sent an image: a 400 naming the capability.
+      await assert.rejects(client.messages.create({ model: target.model, max_tokens: 64, messages }),
+        (err) => {
+          assert.ok(err instanceof Anthropic.BadRequestError, `${err.constructor.name}: ${err.message}`);
+          assert.match(err.message, /no model satisfies capability: \S+: lacks capability vision/);
+          return true;
+        });
     });
 
     test('errors: the SDK raises its own classes with Anthropic error types', async () => {
