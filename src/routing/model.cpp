@@ -19,8 +19,13 @@ namespace {
 // The same windows as the cue scanner (scan.cpp): instructions live at a text's ends.
 constexpr size_t kHeadBytes = 320;
 constexpr size_t kTailBytes = 256;
-constexpr size_t kMiddleBytes = 2048;  // of a long text's middle, at most this much is read
-constexpr int kEarlierUserTexts = 4;   // user texts before the last turn that are read
+constexpr size_t kMiddleBytes = 2048;      // of a long text's middle, at most this much is read
+constexpr size_t kInstructionBytes = 400;  // an instruction before a passage is this short
+constexpr size_t kPassageBytes = 150;      // ... and a passage at least this long
+constexpr size_t kClosingLineBytes = 200;  // an instruction after a passage, on its own line
+constexpr int kEarlierUserTexts = 4;
+constexpr size_t kFollowUpBytes = 160;  // a last turn this short may only continue a task       //
+                                        // user texts before the last turn that are read
 constexpr int kOpeningTokens = 3;
 constexpr size_t kMaxTokenChars = 32;  // a token's hash covers at most this many characters
 
@@ -230,6 +235,50 @@ void ReadText(SparseWriter& w, std::string_view text, Region region, const Model
   w.Window(text, tail_begin, text.size(), region, config.bigrams);
 }
 
+// Where a passage supplied after a short instruction begins: the first line break, or a colon
+// followed by a quote, within kInstructionBytes, with at least kPassageBytes after it ("Summarize
+// this:\n...", "Traduz: «...»"). npos: none. (The cue scanner's rule, scan.cpp PassageCut.)
+size_t PassageBegin(std::string_view text) {
+  const std::string_view head = text.substr(0, kInstructionBytes);
+  size_t cut = head.find('\n');
+  for (size_t at = head.find(':'); at < cut; at = head.find(':', at + 1)) {
+    const size_t next = text.find_first_not_of(' ', at + 1);
+    if (next == std::string_view::npos) break;
+    const std::string_view rest = text.substr(next);
+    if (rest.starts_with('"') || rest.starts_with("\xC2\xAB") || rest.starts_with("\xE2\x80\x9C") ||
+        rest.starts_with("\xE3\x80\x8C")) {
+      cut = at + 1;
+      break;
+    }
+  }
+  return cut != std::string_view::npos && text.size() - cut >= kPassageBytes
+             ? cut
+             : std::string_view::npos;
+}
+
+// The last user turn's text: the instruction (before a passage, and a short closing line after
+// it) as kInstruction; the passage as kMiddle unigrams (a pasted article about translation is
+// not a request to translate). Without a passage, as ReadText.
+void ReadInstructionText(SparseWriter& w, std::string_view text, const ModelConfig& config) {
+  const size_t begin = config.split_passage ? PassageBegin(text) : std::string_view::npos;
+  if (begin == std::string_view::npos) {
+    ReadText(w, text, Region::kInstruction, config, config.middle);
+    return;
+  }
+  size_t end = text.size();
+  const size_t nl = text.find_last_of('\n');
+  if (nl != std::string_view::npos && nl >= begin + kPassageBytes &&
+      text.size() - nl <= kClosingLineBytes) {
+    end = nl;  // a closing instruction: "...\n\nSummarize the text above."
+  }
+  w.Window(text, 0, begin, Region::kInstruction, config.bigrams);
+  if (config.middle) {
+    w.Window(text, begin, std::min(end, NextSpace(text, begin + kMiddleBytes)), Region::kMiddle,
+             false);
+  }
+  if (end < text.size()) w.Window(text, end, text.size(), Region::kInstruction, config.bigrams);
+}
+
 int LastUserTurn(const core::Prompt& p) {
   for (auto it = p.texts.rbegin(); it != p.texts.rend(); ++it) {
     if (it->role == core::PromptRole::kUser) return it->turn;
@@ -242,13 +291,27 @@ void ReadSparse(const core::Prompt& p, const ModelConfig& config, FeatureVector&
   const int last_turn = LastUserTurn(p);
   bool opened = false;
   int earlier = 0;
+  size_t last_turn_bytes = 0;
+  for (const auto& t : p.texts) {
+    if (t.role == core::PromptRole::kUser && t.turn == last_turn) last_turn_bytes += t.text.size();
+  }
+  const Region earlier_region = !config.follow_up || last_turn_bytes >= kFollowUpBytes
+                                    ? Region::kEarlier
+                                : config.follow_up_as_instruction ? Region::kInstruction
+                                                                  : Region::kFollowUp;
+  bool replied = !config.assistant;
   for (size_t i = p.texts.size(); i-- > 0;) {  // newest first: the instruction is never dropped
     const auto& t = p.texts[i];
-    if (t.role == core::PromptRole::kUser && t.turn == last_turn) {
-      ReadText(w, t.text, Region::kInstruction, config, config.middle);
+    if (!replied && t.role == core::PromptRole::kAssistant) {
+      replied = true;
+      const size_t end =
+          t.text.size() <= kHeadBytes ? t.text.size() : NextSpace(t.text, kHeadBytes);
+      w.Window(t.text, 0, end, Region::kAssistant, false);
+    } else if (t.role == core::PromptRole::kUser && t.turn == last_turn) {
+      ReadInstructionText(w, t.text, config);
     } else if (t.role == core::PromptRole::kUser && earlier < kEarlierUserTexts) {
       ++earlier;
-      ReadText(w, t.text, Region::kEarlier, config, false);
+      ReadText(w, t.text, earlier_region, config, false);
     }
   }
   for (const auto& t : p.texts) {

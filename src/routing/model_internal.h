@@ -28,16 +28,20 @@ namespace sy::routing::detail {
 // What the extraction reads. The trainer tries several (cross-validation); the weights file
 // records the one it was trained with (kModelConfig) and Classify uses exactly that.
 struct ModelConfig {
-  uint32_t buckets = 8192;    // hashed buckets, a power of two, at most kMaxBuckets
-  bool bigrams = true;        // word (and CJK character) bigrams besides unigrams
-  bool middle = true;         // unigrams of the pasted middle of long last-turn texts
-  bool shared = true;         // every instruction word also under one region-free salt
-  bool cue_scores = true;     // the cue scorer's per-type scores as dense features
-  bool cue_decision = false;  // ... and its decision, one-hot
-  bool prefixes = false;      // also each longer word's first kPrefixChars characters (a
-                              // crude stem: "summar", "tradu", "übers")
-  bool normalize = false;     // sparse features weigh 1/sqrt(count), not 1 (long texts
-                              // do not drown the dense features)
+  uint32_t buckets = 8192;     // hashed buckets, a power of two, at most kMaxBuckets
+  bool bigrams = true;         // word (and CJK character) bigrams besides unigrams
+  bool middle = true;          // unigrams of the pasted middle of long last-turn texts
+  bool shared = true;          // every instruction word also under one region-free salt
+  bool cue_scores = true;      // the cue scorer's per-type scores as dense features
+  bool cue_decision = false;   // ... and its decision, one-hot
+  bool prefixes = false;       // also each longer word's first kPrefixChars characters (a
+                               // crude stem: "summar", "tradu", "übers")
+  bool split_passage = false;  // a passage after a short instruction is read as kMiddle
+  bool follow_up = false;      // kFollowUp for earlier turns before a short last turn
+  bool follow_up_as_instruction = false;  // ... read as kInstruction (it set the task)
+  bool assistant = false;                 // read the most recent assistant text (kAssistant)
+  bool normalize = false;                 // sparse features weigh 1/sqrt(count), not 1 (long texts
+                                          // do not drown the dense features)
 };
 
 inline constexpr uint32_t kMaxBuckets = 16384;
@@ -53,6 +57,9 @@ enum class Region : uint8_t {
   kEarlier,      // earlier user turns, head and tail windows
   kOpening,      // the first three tokens of the last user turn, by position
   kShared,       // instruction, system and earlier words again, under one salt
+  kFollowUp,     // earlier user turns when the last turn is a short follow-up (instead of
+                 // kEarlier: "shorter please" continues the task the earlier turn set)
+  kAssistant,    // the most recent assistant text's head window
 };
 
 struct FeatureVector {
