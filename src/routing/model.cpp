@@ -19,7 +19,7 @@ namespace {
 // The same windows as the cue scanner (scan.cpp): instructions live at a text's ends.
 constexpr size_t kHeadBytes = 320;
 constexpr size_t kTailBytes = 256;
-constexpr size_t kMiddleBytes = 2048;      // of a long text's middle, at most this much is read
+constexpr size_t kMiddleBytes = 768;       // of a long text's middle, at most this much is read
 constexpr size_t kInstructionBytes = 400;  // an instruction before a passage is this short
 constexpr size_t kPassageBytes = 150;      // ... and a passage at least this long
 constexpr size_t kClosingLineBytes = 200;  // an instruction after a passage, on its own line
@@ -32,14 +32,47 @@ constexpr size_t kMaxTokenChars = 32;  // a token's hash covers at most this man
 constexpr uint64_t kHashOffset = 0xCBF29CE484222325ULL;  // FNV-1a, over code points
 constexpr uint64_t kHashPrime = 0x100000001B3ULL;
 
-constexpr uint32_t kPrefixMark = 0x110000;  // beyond Unicode: a prefix is not a word
-
-uint64_t HashStep(uint64_t h, uint32_t cp) { return (h ^ cp) * kHashPrime; }
+constexpr uint64_t HashStep(uint64_t h, uint32_t cp) { return (h ^ cp) * kHashPrime; }
 
 // Folded for hashing: lower case (text_scan.h) and every digit as '0' (numbers by shape).
 uint32_t FoldForHash(uint32_t cp) {
   if (cp >= '0' && cp <= '9') return '0';
   return FoldCase(cp);
+}
+
+// ASCII bytes of words, folded for hashing (as FoldForHash); 0: not a word byte.
+constexpr std::array<uint8_t, 128> MakeAsciiFold() {
+  std::array<uint8_t, 128> t{};
+  for (uint32_t c = 0; c < 128; ++c) {
+    const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '\'' || c == '_';                      // as ClassOf (text_scan.h)
+    const uint32_t folded = c >= 'A' && c <= 'Z' ? c + 0x20 : c;  // as FoldForHash
+    if (word) t[c] = static_cast<uint8_t>(c >= '0' && c <= '9' ? '0' : folded);
+  }
+  return t;
+}
+constexpr std::array<uint8_t, 128> kAsciiFold = MakeAsciiFold();
+
+// The hash of the word starting at text[i] (a word character); advances i past it.
+uint64_t WordHash(std::string_view text, size_t& i, size_t end) {
+  uint64_t h = kHashOffset;
+  size_t chars = 0;
+  while (i < end) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    uint32_t cp = 0;
+    if (b < 0x80) {
+      cp = kAsciiFold[b];
+      if (cp == 0) break;
+      ++i;
+    } else {
+      const Utf8Char w = DecodeUtf8(text, i);
+      if (ClassOf(w.cp) != CharClass::kWord) break;
+      cp = FoldForHash(w.cp);
+      i += w.len;
+    }
+    if (chars++ < kMaxTokenChars) h = HashStep(h, cp);
+  }
+  return h;
 }
 
 // Punctuation that says something about the task (questions, code, math, lists, labels); each
@@ -133,32 +166,26 @@ class SparseWriter {
     previous_ = 0;
     size_t i = begin;
     while (i < end) {
-      const Utf8Char ch = DecodeUtf8(text, i);
-      const CharClass cls = ClassOf(ch.cp);
-      if (cls == CharClass::kWord) {
-        uint64_t h = kHashOffset, prefix = 0;
-        size_t chars = 0;
-        while (i < end) {
-          const Utf8Char w = DecodeUtf8(text, i);
-          if (ClassOf(w.cp) != CharClass::kWord) break;
-          if (chars++ < kMaxTokenChars) h = HashStep(h, FoldForHash(w.cp));
-          if (chars == kPrefixChars) prefix = h;
-          i += w.len;
-        }
-        Emit(h, region, bigrams);
-        if (config_.prefixes && chars > kPrefixChars + 1) {
-          Add(Bucket(HashStep(prefix, kPrefixMark), 0, region, config_.buckets));
-        }
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x80 && kAsciiFold[c] == 0) {  // ASCII, not part of a word: the common fast path
+        ++i;
+        if (IsPunctToken(c)) Emit(HashStep(kHashOffset, c), region, bigrams);
         continue;
       }
-      i += ch.len;
-      if (cls == CharClass::kIdeograph) {
-        Emit(HashStep(kHashOffset, ch.cp), region, bigrams);
-      } else if (IsPunctToken(ch.cp)) {
-        Emit(HashStep(kHashOffset, ch.cp), region, bigrams);
-      } else if (ch.cp >= 0x1F000 && ch.cp < 0x20000) {
-        Emit(HashStep(kHashOffset, 0x1F600), region, bigrams);  // every emoji alike
+      if (c >= 0x80) {
+        const Utf8Char ch = DecodeUtf8(text, i);
+        const CharClass cls = ClassOf(ch.cp);
+        if (cls != CharClass::kWord) {
+          i += ch.len;
+          if (cls == CharClass::kIdeograph || IsPunctToken(ch.cp)) {
+            Emit(HashStep(kHashOffset, ch.cp), region, bigrams);
+          } else if (ch.cp >= 0x1F000 && ch.cp < 0x20000) {
+            Emit(HashStep(kHashOffset, 0x1F600), region, bigrams);  // every emoji alike
+          }
+          continue;
+        }
       }
+      Emit(WordHash(text, i, end), region, bigrams);
     }
   }
 
@@ -167,24 +194,24 @@ class SparseWriter {
     size_t i = 0;
     uint64_t position = 1;
     while (i < text.size() && position <= kOpeningTokens) {
-      const Utf8Char ch = DecodeUtf8(text, i);
-      const CharClass cls = ClassOf(ch.cp);
-      if (cls == CharClass::kWord) {
-        uint64_t h = kHashOffset;
-        size_t chars = 0;
-        while (i < text.size()) {
-          const Utf8Char w = DecodeUtf8(text, i);
-          if (ClassOf(w.cp) != CharClass::kWord) break;
-          if (chars++ < kMaxTokenChars) h = HashStep(h, FoldForHash(w.cp));
-          i += w.len;
-        }
-        Add(Bucket(h, position++, Region::kOpening, config_.buckets));
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x80 && kAsciiFold[c] == 0) {
+        ++i;
         continue;
       }
-      i += ch.len;
-      if (cls == CharClass::kIdeograph) {
-        Add(Bucket(HashStep(kHashOffset, ch.cp), position++, Region::kOpening, config_.buckets));
+      if (c >= 0x80) {
+        const Utf8Char ch = DecodeUtf8(text, i);
+        const CharClass cls = ClassOf(ch.cp);
+        if (cls != CharClass::kWord) {
+          i += ch.len;
+          if (cls == CharClass::kIdeograph) {
+            Add(Bucket(HashStep(kHashOffset, ch.cp), position++, Region::kOpening,
+                       config_.buckets));
+          }
+          continue;
+        }
       }
+      Add(Bucket(WordHash(text, i, text.size()), position++, Region::kOpening, config_.buckets));
     }
   }
 
@@ -390,10 +417,8 @@ uint64_t TokenHash(std::string_view token) {
 
 uint32_t Bucket(uint64_t token, uint64_t previous, Region region, uint32_t buckets) {
   const uint64_t salt = (static_cast<uint64_t>(region) + 1) * 0x9E3779B97F4A7C15ULL;
-  uint64_t x = Mix64(token ^ salt);
-  x = Mix64(x ^ std::rotl(previous, 29) ^ (previous >> 7));
-  x = Mix64(x + salt);
-  return static_cast<uint32_t>(x & (buckets - 1));
+  return static_cast<uint32_t>(
+      Mix64(token ^ salt ^ std::rotl(previous * 0xC2B2AE3D27D4EB4FULL, 31)) & (buckets - 1));
 }
 
 void ExtractModelFeatures(const core::Prompt& prompt, const Evidence& ev, TaskType cue_type,

@@ -28,16 +28,14 @@ namespace sy::routing::detail {
 // What the extraction reads. The trainer tries several (cross-validation); the weights file
 // records the one it was trained with (kModelConfig) and Classify uses exactly that.
 struct ModelConfig {
-  uint32_t buckets = 8192;     // hashed buckets, a power of two, at most kMaxBuckets
-  bool bigrams = true;         // word (and CJK character) bigrams besides unigrams
-  bool middle = true;          // unigrams of the pasted middle of long last-turn texts
-  bool shared = true;          // every instruction word also under one region-free salt
-  bool cue_scores = true;      // the cue scorer's per-type scores as dense features
-  bool cue_decision = false;   // ... and its decision, one-hot
-  bool prefixes = false;       // also each longer word's first kPrefixChars characters (a
-                               // crude stem: "summar", "tradu", "übers")
-  bool split_passage = false;  // a passage after a short instruction is read as kMiddle
-  bool follow_up = false;      // kFollowUp for earlier turns before a short last turn
+  uint32_t buckets = 8192;                // hashed buckets, a power of two, at most kMaxBuckets
+  bool bigrams = true;                    // word (and CJK character) bigrams besides unigrams
+  bool middle = true;                     // unigrams of the pasted middle of long last-turn texts
+  bool shared = true;                     // every instruction word also under one region-free salt
+  bool cue_scores = true;                 // the cue scorer's per-type scores as dense features
+  bool cue_decision = false;              // ... and its decision, one-hot
+  bool split_passage = false;             // a passage after a short instruction is read as kMiddle
+  bool follow_up = false;                 // kFollowUp for earlier turns before a short last turn
   bool follow_up_as_instruction = false;  // ... read as kInstruction (it set the task)
   bool assistant = false;                 // read the most recent assistant text (kAssistant)
   bool normalize = false;                 // sparse features weigh 1/sqrt(count), not 1 (long texts
@@ -45,7 +43,6 @@ struct ModelConfig {
 };
 
 inline constexpr uint32_t kMaxBuckets = 16384;
-inline constexpr size_t kPrefixChars = 5;
 inline constexpr size_t kMaxSparse = 1536;  // hashed features kept per request (the rest dropped)
 inline constexpr size_t kDenseCount = 64;   // dense features; weights rows [buckets, +64)
 

@@ -13,7 +13,7 @@
 //                     the macro-F1 of each fold and overall (pooled predictions)
 //   --holdout FILE    train on TRAIN_FILEs, print macro-F1 on FILE (repeatable; train data only)
 //   --misses          ... and list the holdout records it gets wrong
-//   --buckets N --l2 X --lr X --epochs N --cue-dropout X --cue-decision --prefixes
+//   --buckets N --l2 X --lr X --epochs N --cue-dropout X --cue-decision
 //   --no-bigrams --no-middle --no-shared --no-cues --no-normalize --no-split-passage
 //   --no-follow-up --no-follow-up-as-instruction --no-assistant
 //                     hyper-parameters and feature sets (defaults: those committed, chosen by
@@ -57,7 +57,6 @@ struct Hyper {
                        .shared = true,
                        .cue_scores = true,
                        .cue_decision = false,
-                       .prefixes = false,
                        .split_passage = true,
                        .follow_up = true,
                        .follow_up_as_instruction = true,
@@ -343,8 +342,7 @@ std::string Render(const Model& m, const Options& opt, size_t records) {
     << ", .bigrams = " << b(h.features.bigrams) << ", .middle = " << b(h.features.middle)
     << ", .shared = " << b(h.features.shared) << ",\n    .cue_scores = " << b(h.features.cue_scores)
     << ", .cue_decision = " << b(h.features.cue_decision)
-    << ",\n    .prefixes = " << b(h.features.prefixes)
-    << ", .split_passage = " << b(h.features.split_passage)
+    << ",\n    .split_passage = " << b(h.features.split_passage)
     << ", .follow_up = " << b(h.features.follow_up)
     << ",\n    .follow_up_as_instruction = " << b(h.features.follow_up_as_instruction)
     << ", .assistant = " << b(h.features.assistant) << ", .normalize = " << b(h.features.normalize)
@@ -410,8 +408,6 @@ bool ParseArgs(int argc, char** argv, Options& opt) {
       h.features.split_passage = true;
     } else if (a == "--no-split-passage") {
       h.features.split_passage = false;
-    } else if (a == "--prefixes") {
-      h.features.prefixes = true;
     } else if (a == "--no-normalize") {
       h.features.normalize = false;
     } else if (a == "--cue-decision") {
