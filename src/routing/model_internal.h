@@ -66,8 +66,9 @@ struct FeatureVector {
   std::array<float, kDenseCount> dense{};
 };
 
-// The hash of one token (its folded code points), pinned by model_test.cpp: retraining is
-// needed whenever it changes.
+// The hash of one token: a word (its case-folded characters, digits as 0), else the first
+// character alone (an ideograph, punctuation). Pinned by model_test.cpp: retrain whenever it
+// changes.
 uint64_t TokenHash(std::string_view token);
 
 // The bucket of a unigram (previous == 0) or bigram in `region`.
