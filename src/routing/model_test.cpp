@@ -137,6 +137,8 @@ TEST(Model, HandWrittenPromptsPerType) {
        TaskType::kGroundedQa},
       {"Write a short poem about a lighthouse keeper who talks to the gulls.", TaskType::kCreative},
       {"hey, how's your day going?", TaskType::kChat},
+      {"Hello there!", TaskType::kChat},  // src/app/route_test.cpp relies on these two
+      {"Hi", TaskType::kChat},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(TaskTypeName(Classify(Ask(c.user)).task_type), TaskTypeName(c.type)) << c.user;
