@@ -23,13 +23,14 @@ constexpr size_t kMiddleBytes = 768;       // of a long text's middle, at most t
 constexpr size_t kInstructionBytes = 400;  // an instruction before a passage is this short
 constexpr size_t kPassageBytes = 150;      // ... and a passage at least this long
 constexpr size_t kClosingLineBytes = 200;  // an instruction after a passage, on its own line
-constexpr int kEarlierUserTexts = 4;
-constexpr size_t kFollowUpBytes = 160;  // a last turn this short may only continue a task       //
-                                        // user texts before the last turn that are read
+constexpr int kEarlierUserTexts = 4;       // user texts before the last turn that are read
+constexpr size_t kFollowUpBytes = 160;     // a last turn this short may only continue a task
 constexpr int kOpeningTokens = 3;
 constexpr size_t kMaxTokenChars = 32;  // a token's hash covers at most this many characters
 
-constexpr uint64_t kHashOffset = 0xCBF29CE484222325ULL;  // FNV-1a, over code points
+// Token hashes: an FNV-1a step per single character (ideographs, punctuation, non-ASCII
+// letters); ASCII runs of a word are packed eight bytes per Mix64 (WordHash).
+constexpr uint64_t kHashOffset = 0xCBF29CE484222325ULL;
 constexpr uint64_t kHashPrime = 0x100000001B3ULL;
 
 constexpr uint64_t HashStep(uint64_t h, uint32_t cp) { return (h ^ cp) * kHashPrime; }

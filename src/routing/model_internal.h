@@ -5,10 +5,12 @@
 // The model is multinomial logistic regression (softmax) over one feature vector per request:
 //   sparse: hashed word unigrams and bigrams (ASCII case-folded, digits folded to 0; Han, kana
 //           and Hangul one token per character, so bigrams are character bigrams), salted by
-//           the region they were read in (the last user turn's instruction windows, its pasted
-//           middle, the system texts, earlier user turns), each bucket counted once (binary);
+//           the region they were read in (Region below), each bucket counted once and all
+//           weighing 1/sqrt(buckets set);
 //   dense:  the cue scorer's per-type scores (scaled) and the structural facts (tools, output
 //           format, images, documents, code, context, depth, length, questions, language).
+//
+// docs/routing.md ("The learned model") has the trainer command and how the choices were made.
 //
 // Thread-safety: pure functions over values. Extraction allocates nothing: FeatureVector is a
 // fixed-size value the caller owns (about 6 KB; keep it on the stack or reuse it).
