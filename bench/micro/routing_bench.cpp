@@ -9,7 +9,9 @@
 
 #include "api/anthropic/prompt.h"
 #include "api/openai/prompt.h"
+#include "routing/classify_internal.h"
 #include "routing/features.h"
+#include "routing/model_internal.h"
 
 namespace {
 
@@ -91,6 +93,40 @@ void BM_Classify(benchmark::State& state) {
   state.counters["text_bytes"] = static_cast<double>(prompt.text_bytes);
 }
 BENCHMARK(BM_Classify);
+
+// The learned model's share of BM_Classify: its feature extraction, then its inference.
+void BM_ModelFeatures(benchmark::State& state) {
+  namespace detail = sy::routing::detail;
+  const json::object body = OpenAiBody();
+  const sy::core::Prompt prompt =
+      sy::api::openai::ReadChatPrompt(body, json::serialize(body).size());
+  detail::Evidence ev;
+  detail::GatherEvidence(prompt, ev);
+  const sy::routing::Features f = sy::routing::Classify(prompt, sy::routing::TaskType::kChat);
+  detail::FeatureVector x;
+  for (auto _ : state) {
+    detail::ExtractModelFeatures(prompt, ev, sy::routing::TaskType::kChat, f,
+                                 detail::ModelConfigInUse(), x);
+    benchmark::DoNotOptimize(x);
+  }
+  state.counters["sparse"] = static_cast<double>(x.sparse_count);
+}
+BENCHMARK(BM_ModelFeatures);
+
+void BM_ModelPredict(benchmark::State& state) {
+  namespace detail = sy::routing::detail;
+  const json::object body = OpenAiBody();
+  const sy::core::Prompt prompt =
+      sy::api::openai::ReadChatPrompt(body, json::serialize(body).size());
+  detail::Evidence ev;
+  detail::GatherEvidence(prompt, ev);
+  const sy::routing::Features f = sy::routing::Classify(prompt, sy::routing::TaskType::kChat);
+  detail::FeatureVector x;
+  detail::ExtractModelFeatures(prompt, ev, sy::routing::TaskType::kChat, f,
+                               detail::ModelConfigInUse(), x);
+  for (auto _ : state) benchmark::DoNotOptimize(detail::PredictType(prompt, x));
+}
+BENCHMARK(BM_ModelPredict);
 
 }  // namespace
 

@@ -1,16 +1,20 @@
-// routing::Classify: a transparent weighted-cue scorer.
+// routing::Classify: a learned model (model.cpp) over hashed words and the evidence of a
+// transparent weighted-cue scorer:
 //
 // 1. Scan (scan.cpp, GatherEvidence): cue words and phrases where instructions live, weighed by
 //    who wrote them, plus the shape of the text (code, quotes, markers, questions, notation).
 // 2. Decide (DecideType): structural evidence is added (tools, output format, context, code,
 //    math notation, conversation depth; see the constants below), then the highest score wins,
 //    ties going to the earlier type in kTieOrder; chat when nothing reaches kMinScore.
+// 3. Learn (model.cpp): the cue scores, the structure and hashed words of the prompt feed a
+//    softmax regression whose weights sy_routing_train fits on the train files; it decides.
 #include <algorithm>
 #include <array>
 
 #include "routing/classify_internal.h"
 #include "routing/features.h"
 #include "routing/lexicon.h"
+#include "routing/model_internal.h"
 
 namespace sy::routing {
 namespace detail {
@@ -173,7 +177,11 @@ Features Classify(const core::Prompt& prompt, std::optional<TaskType> stated) {
     f.task_type = *stated;
     f.task_stated = true;
   } else {
-    f.task_type = detail::DecideType(prompt, f.context, f.code, ev);
+    // The cue scorer's scores and decision are evidence for the learned model, which decides.
+    const TaskType cue_type = detail::DecideType(prompt, f.context, f.code, ev);
+    detail::FeatureVector x;
+    detail::ExtractModelFeatures(prompt, ev, cue_type, f, detail::ModelConfigInUse(), x);
+    f.task_type = detail::PredictType(prompt, x);
   }
   f.expected_output_tokens = detail::ExpectedOutputTokens(f.task_type, ev.longest_user_text);
   if (f.max_output_tokens > 0) {

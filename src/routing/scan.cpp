@@ -141,23 +141,7 @@ size_t ClosingLine(std::string_view text, size_t cut) {
   return nl;
 }
 
-// SWAR over eight ASCII bytes (bit 7 of each byte is the answer for that byte; bytes >= 0x80
-// never match): lo < byte < hi, and byte == c.
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kLow7 = kOnes * 0x7F;
-constexpr uint64_t kHighBits = kOnes * 0x80;
-uint64_t Between(uint64_t v, uint64_t lo, uint64_t hi) {
-  return ((kOnes * (127 + hi) - (v & kLow7)) & ~v & ((v & kLow7) + kOnes * (127 - lo))) & kHighBits;
-}
-uint64_t EqualTo(uint64_t v, uint64_t c) {
-  const uint64_t x = v ^ (kOnes * c);
-  return ~(((x & kLow7) + kLow7) | x | kLow7);
-}
-// Word bytes: letters, digits, ' and _ (as IsAsciiWordByte).
-uint64_t WordBytes(uint64_t v) {
-  return Between(v | (kOnes * 0x20), 'a' - 1, 'z' + 1) | Between(v, '0' - 1, '9' + 1) |
-         EqualTo(v, '\'') | EqualTo(v, '_');
-}
+// SWAR helpers (Between, EqualTo, WordBytes): text_scan.h.
 uint64_t UpperOrUnderscore(uint64_t v) { return Between(v, 'A' - 1, 'Z' + 1) | EqualTo(v, '_'); }
 
 class Scanner {

@@ -152,4 +152,22 @@ inline uint64_t ChainWord(uint64_t phrase, uint64_t word) {
   return Mix64(std::rotl(phrase, 23) ^ word);
 }
 
+// SWAR over eight ASCII bytes (bit 7 of each byte is the answer for that byte; bytes >= 0x80
+// never match): lo < byte < hi, and byte == c.
+inline constexpr uint64_t kOnes = 0x0101010101010101ULL;
+inline constexpr uint64_t kLow7 = kOnes * 0x7F;
+inline constexpr uint64_t kHighBits = kOnes * 0x80;
+inline uint64_t Between(uint64_t v, uint64_t lo, uint64_t hi) {
+  return ((kOnes * (127 + hi) - (v & kLow7)) & ~v & ((v & kLow7) + kOnes * (127 - lo))) & kHighBits;
+}
+inline uint64_t EqualTo(uint64_t v, uint64_t c) {
+  const uint64_t x = v ^ (kOnes * c);
+  return ~(((x & kLow7) + kLow7) | x | kLow7);
+}
+// Word bytes: letters, digits, ' and _ (as IsAsciiWordByte).
+inline uint64_t WordBytes(uint64_t v) {
+  return Between(v | (kOnes * 0x20), 'a' - 1, 'z' + 1) | Between(v, '0' - 1, '9' + 1) |
+         EqualTo(v, '\'') | EqualTo(v, '_');
+}
+
 }  // namespace sy::routing::detail
