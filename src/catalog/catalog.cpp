@@ -30,15 +30,11 @@ core::Result<std::shared_ptr<const Catalog>> Catalog::Build(
   for (const config::ModelConfig& m : config->models) {
     index->models.emplace(m.id, &m);
     index->provider_of.push_back(index->providers.at(m.provider));
-    index->routes.emplace(m.id, Route{{&m}, "model " + m.id, "model " + m.id, false});
+    index->routes.emplace(m.id, Route{{&m}, "model " + m.id, false});
   }
   for (const config::AliasConfig& a : config->aliases) {
-    Route route{{}, "alias " + a.name + " [", "alias " + a.name, true};
-    for (const std::string& id : a.models) {
-      route.reason += (route.candidates.empty() ? "" : " > ") + id;
-      route.candidates.push_back(index->models.at(id));
-    }
-    route.reason += "]";
+    Route route{{}, "alias " + a.name, true};
+    for (const std::string& id : a.models) route.candidates.push_back(index->models.at(id));
     index->routes.emplace(a.name, std::move(route));
   }
 

@@ -39,11 +39,10 @@ CostBreakdown ComputeCost(const config::PriceSchedule& schedule, const core::Usa
                           std::chrono::system_clock::time_point at);
 
 // What a client's `model` names, expanded once when the catalog is built: the hot path looks a
-// route up instead of rebuilding the list and its reason per request.
+// route up instead of rebuilding the list and its name per request.
 struct Route {
   std::vector<const config::ModelConfig*> candidates;  // in fallback order
-  std::string reason;  // "model gpt-5.5" or "alias economy [deepseek-v4-flash > ...]"
-  std::string rule;    // how routing names it: "model gpt-5.5" or "alias economy"
+  std::string rule;  // how routing names it: "model gpt-5.5" or "alias economy"
   bool alias = false;
 };
 

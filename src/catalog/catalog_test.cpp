@@ -62,7 +62,7 @@ TEST_F(CatalogTest, ResolvesAliasesInOrder) {
   EXPECT_EQ(models[1]->id, "kimi-k2.6");
   EXPECT_EQ(models[2]->id, "gpt-5.5");
   EXPECT_EQ(models[2], catalog_->FindModel("gpt-5.5"));  // the catalog's own objects
-  EXPECT_EQ((*route)->reason, "alias economy [deepseek-v4-flash > kimi-k2.6 > gpt-5.5]");
+  EXPECT_EQ((*route)->rule, "alias economy");
   EXPECT_TRUE((*route)->alias);
 }
 
@@ -71,7 +71,7 @@ TEST_F(CatalogTest, ResolvesAModelIdToItself) {
   ASSERT_TRUE(route.has_value());
   ASSERT_EQ((*route)->candidates.size(), 1u);
   EXPECT_EQ((*route)->candidates[0]->id, "gpt-5.5");
-  EXPECT_EQ((*route)->reason, "model gpt-5.5");
+  EXPECT_EQ((*route)->rule, "model gpt-5.5");
   EXPECT_FALSE((*route)->alias);
 }
 
