@@ -56,6 +56,26 @@ describe('serve with a broken config', () => {
     expectRefused(r, /aliases\.economy\[1\]: .*kimi-k3/);
   });
 
+  // A routing policy that names something that does not exist fails at start, with its path.
+  const routing = (rules) => `routing:\n  profiles:\n    auto:\n      rules:\n${rules}`;
+  test('routing: unknown model in a chain -> routing.profiles.auto.rules[0].chain[1]', async () => {
+    const r = await serveWith(`${good}\n${routing('        - {name: d, chain: [gpt-5.5, gpt-9]}\n')}`);
+    expectRefused(r, /routing\.profiles\.auto\.rules\[0\]\.chain\[1\]: unknown model or alias "gpt-9"/);
+  });
+
+  test('routing: unknown task type or capability, no default rule', async () => {
+    const task = await serveWith(`${good}\n${routing(
+      '        - {name: r, when: {task: [poetry]}, chain: [gpt-5.5]}\n        - {name: d, chain: [gpt-5.5]}\n')}`);
+    expectRefused(task, /routing\.profiles\.auto\.rules\[0\]\.when\.task\[0\]: unknown task type "poetry"/);
+    const capability = await serveWith(`${good}\n${routing(
+      '        - {name: d, cheapest: {capabilities: [telepathy]}}\n')}`);
+    expectRefused(capability,
+      /routing\.profiles\.auto\.rules\[0\]\.cheapest\.capabilities\[0\]: unknown capability "telepathy"/);
+    const noDefault = await serveWith(`${good}\n${routing(
+      '        - {name: r, when: {code: true}, chain: [gpt-5.5]}\n')}`);
+    expectRefused(noDefault, /routing\.profiles\.auto\.rules: the profile has no default rule/);
+  });
+
   test('unknown provider kind -> providers.upstream.kind', async () => {
     const r = await serveWith(good.replace('kind: openai', 'kind: azure'));
     expectRefused(r, /providers\.upstream\.kind: .*azure/);
