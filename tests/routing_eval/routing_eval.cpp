@@ -16,26 +16,22 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
-#include "api/anthropic/prompt.h"
-#include "api/openai/prompt.h"
 #include "routing/classify_internal.h"
 #include "routing/features.h"
+#include "tests/routing_eval/labelled.h"
 
 namespace {
 
-namespace json = boost::json;
 using sy::routing::kTaskTypeCount;
 using sy::routing::TaskType;
+using sy::routing_eval::LabelledRequest;
+using sy::routing_eval::LastUserText;
+using sy::routing_eval::ReadLabelledFile;
 
 struct Options {
   std::vector<std::string> files;
@@ -70,22 +66,6 @@ bool ParseArgs(int argc, char** argv, Options& out) {
   return !out.files.empty();
 }
 
-std::string Str(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-std::string LastUserText(const sy::core::Prompt& p) {
-  for (auto it = p.texts.rbegin(); it != p.texts.rend(); ++it) {
-    if (it->role == sy::core::PromptRole::kUser) {
-      std::string s(it->text.substr(0, 160));
-      std::replace(s.begin(), s.end(), '\n', ' ');
-      return s;
-    }
-  }
-  return "";
-}
-
 void Explain(const std::string& id, TaskType want, TaskType got, const sy::core::Prompt& prompt) {
   sy::routing::detail::Evidence ev;
   sy::routing::detail::GatherEvidence(prompt, ev);
@@ -99,58 +79,35 @@ void Explain(const std::string& id, TaskType want, TaskType got, const sy::core:
     }
   }
   std::cout << "ctx=" << f.context << " code=" << f.code << " q=" << ev.questions
-            << " lang=" << f.language << "] " << LastUserText(prompt) << "\n";
+            << " lang=" << f.language << "] " << LastUserText(prompt, 160) << "\n";
+}
+
+void Count(const LabelledRequest& r, const Options& opt, Tally& tally) {
+  const sy::routing::Features f = sy::routing::Classify(r.prompt);
+  const auto w = static_cast<size_t>(r.label);
+  const auto g = static_cast<size_t>(f.task_type);
+  ++tally.confusion[w][g];
+  ++tally.records;
+  const bool ok = w == g;
+  tally.correct += ok ? 1 : 0;
+  tally.language_correct += f.language == r.language ? 1 : 0;
+  if (opt.explain && f.language != r.language) {
+    std::cout << "- `" << r.id << "` language " << r.language << " -> " << f.language << ": "
+              << LastUserText(r.prompt, 160) << "\n";
+  }
+  auto& lang = tally.by_language[r.language];
+  lang.first += ok ? 1 : 0;
+  ++lang.second;
+  auto& dia = tally.by_dialect[r.dialect];
+  dia.first += ok ? 1 : 0;
+  ++dia.second;
+  if (opt.explain && !ok) Explain(r.id, r.label, f.task_type, r.prompt);
 }
 
 // Returns false when the file cannot be read; a bad line is reported and skipped.
 bool EvaluateFile(const std::string& path, const Options& opt, Tally& tally) {
-  std::ifstream in(path);
-  if (!in) {
-    std::cerr << "sy_routing_eval: cannot read " << path << "\n";
-    return false;
-  }
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    boost::system::error_code ec;
-    json::value record = json::parse(line, ec);
-    const json::object* rec = !ec && record.is_object() ? &record.get_object() : nullptr;
-    const json::value* body = rec ? rec->if_contains("body") : nullptr;
-    const auto want = rec ? sy::routing::ParseTaskType(Str(*rec, "task_type")) : std::nullopt;
-    if (!body || !body->is_object() || !want) {
-      std::cerr << path << ":" << line_no << ": skipped (not a labelled record)\n";
-      continue;
-    }
-    const std::string dialect = Str(*rec, "dialect");
-    const size_t body_bytes = json::serialize(*body).size();
-    const sy::core::Prompt prompt =
-        dialect == "anthropic"
-            ? sy::api::anthropic::ReadMessagesPrompt(body->get_object(), body_bytes)
-            : sy::api::openai::ReadChatPrompt(body->get_object(), body_bytes);
-    const sy::routing::Features f = sy::routing::Classify(prompt);
-    const auto w = static_cast<size_t>(*want);
-    const auto g = static_cast<size_t>(f.task_type);
-    ++tally.confusion[w][g];
-    ++tally.records;
-    const bool ok = w == g;
-    tally.correct += ok ? 1 : 0;
-    const std::string language = Str(*rec, "language");
-    tally.language_correct += f.language == language ? 1 : 0;
-    if (opt.explain && f.language != language) {
-      std::cout << "- `" << Str(*rec, "id") << "` language " << language << " -> " << f.language
-                << ": " << LastUserText(prompt) << "\n";
-    }
-    auto& lang = tally.by_language[language];
-    lang.first += ok ? 1 : 0;
-    ++lang.second;
-    auto& dia = tally.by_dialect[dialect];
-    dia.first += ok ? 1 : 0;
-    ++dia.second;
-    if (opt.explain && !ok) Explain(Str(*rec, "id"), *want, f.task_type, prompt);
-  }
-  return true;
+  return ReadLabelledFile(path, "sy_routing_eval",
+                          [&](std::unique_ptr<LabelledRequest> r) { Count(*r, opt, tally); });
 }
 
 std::string Fixed(double x) {

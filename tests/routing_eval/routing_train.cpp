@@ -31,24 +31,21 @@
 #include <string>
 #include <vector>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
-#include "api/anthropic/prompt.h"
-#include "api/openai/prompt.h"
 #include "routing/classify_internal.h"
 #include "routing/features.h"
 #include "routing/model_internal.h"
+#include "tests/routing_eval/labelled.h"
 
 namespace {
 
-namespace json = boost::json;
 using sy::routing::kTaskTypeCount;
 using sy::routing::TaskType;
 using sy::routing::detail::FeatureVector;
 using sy::routing::detail::kDenseCount;
 using sy::routing::detail::ModelConfig;
+using sy::routing_eval::LabelledRequest;
+using sy::routing_eval::LastUserText;
+using sy::routing_eval::ReadLabelledFile;
 
 struct Hyper {
   ModelConfig features{.buckets = 8192,
@@ -80,12 +77,9 @@ struct Options {
   Hyper hyper;
 };
 
-// One labelled request; the prompt views the body, so a Record never moves (held by pointer).
+// One labelled request and what Classify computes from it before the model runs.
 struct Record {
-  std::string id;
-  TaskType label = TaskType::kChat;
-  json::value body;
-  sy::core::Prompt prompt;
+  std::unique_ptr<LabelledRequest> in;
   sy::routing::detail::Evidence ev;
   TaskType cue = TaskType::kChat;
   sy::routing::Features facts;
@@ -99,59 +93,29 @@ struct Example {
   bool may_act = false;
 };
 
-std::string Str(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 bool Load(const std::string& path, std::vector<std::unique_ptr<Record>>& out) {
-  std::ifstream in(path);
-  if (!in) {
-    std::cerr << "sy_routing_train: cannot read " << path << "\n";
-    return false;
-  }
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    const json::object* rec = !ec && v.is_object() ? &v.get_object() : nullptr;
-    const json::value* body = rec ? rec->if_contains("body") : nullptr;
-    const auto label = rec ? sy::routing::ParseTaskType(Str(*rec, "task_type")) : std::nullopt;
-    if (!body || !body->is_object() || !label) {
-      std::cerr << path << ":" << line_no << ": skipped (not a labelled record)\n";
-      continue;
-    }
+  return ReadLabelledFile(path, "sy_routing_train", [&](std::unique_ptr<LabelledRequest> in) {
     auto r = std::make_unique<Record>();
-    r->id = Str(*rec, "id");
-    r->label = *label;
-    const bool anthropic = Str(*rec, "dialect") == "anthropic";
-    r->body = *body;
-    const auto& obj = r->body.get_object();
-    const size_t bytes = json::serialize(r->body).size();
-    r->prompt = anthropic ? sy::api::anthropic::ReadMessagesPrompt(obj, bytes)
-                          : sy::api::openai::ReadChatPrompt(obj, bytes);
+    r->in = std::move(in);
     // The facts and evidence exactly as Classify computes them before the model runs.
-    r->facts = sy::routing::Classify(r->prompt, TaskType::kChat);
-    sy::routing::detail::GatherEvidence(r->prompt, r->ev);
-    r->cue = sy::routing::detail::DecideType(r->prompt, r->facts.context, r->facts.code, r->ev);
+    const sy::core::Prompt& prompt = r->in->prompt;
+    r->facts = sy::routing::Classify(prompt, TaskType::kChat);
+    sy::routing::detail::GatherEvidence(prompt, r->ev);
+    r->cue = sy::routing::detail::DecideType(prompt, r->facts.context, r->facts.code, r->ev);
     out.push_back(std::move(r));
-  }
-  return true;
+  });
 }
 
 Example MakeExample(const Record& r, const ModelConfig& config) {
   auto x = std::make_unique<FeatureVector>();
-  sy::routing::detail::ExtractModelFeatures(r.prompt, r.ev, r.cue, r.facts, config, *x);
+  sy::routing::detail::ExtractModelFeatures(r.in->prompt, r.ev, r.cue, r.facts, config, *x);
   Example e;
   e.sparse.assign(x->sparse.begin(),
                   x->sparse.begin() + static_cast<std::ptrdiff_t>(x->sparse_count));
   e.dense = x->dense;
   e.sparse_value = x->sparse_value;
-  e.label = static_cast<size_t>(r.label);
-  e.may_act = sy::routing::detail::MayAct(r.prompt);
+  e.label = static_cast<size_t>(r.in->label);
+  e.may_act = sy::routing::detail::MayAct(r.in->prompt);
   return e;
 }
 
@@ -466,19 +430,16 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < held.size(); ++i) {
         const size_t got = model.Predict(held[i]);
         if (got == held[i].label) continue;
-        std::string last;
-        for (const auto& t : holdout[i]->prompt.texts) {
-          if (t.role == sy::core::PromptRole::kUser) last = std::string(t.text.substr(0, 140));
-        }
-        std::replace(last.begin(), last.end(), '\n', ' ');
-        std::printf("- %s %s -> %s (cue %s): %s\n", holdout[i]->id.c_str(),
+        const std::string last = LastUserText(holdout[i]->in->prompt);
+        std::printf("- %s %s -> %s (cue %s): %s\n", holdout[i]->in->id.c_str(),
                     std::string(sy::routing::kTaskTypeNames[held[i].label]).c_str(),
                     std::string(sy::routing::kTaskTypeNames[got]).c_str(),
                     std::string(sy::routing::TaskTypeName(holdout[i]->cue)).c_str(), last.c_str());
       }
     }
     Confusion cue{};
-    for (const auto& r : holdout) ++cue[static_cast<size_t>(r->label)][static_cast<size_t>(r->cue)];
+    for (const auto& r : holdout)
+      ++cue[static_cast<size_t>(r->in->label)][static_cast<size_t>(r->cue)];
     std::printf("holdout: macro-F1 %.3f (%zu records); the cue scorer alone: %.3f\n", MacroF1(c),
                 holdout.size(), MacroF1(cue));
   }
