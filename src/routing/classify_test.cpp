@@ -9,6 +9,7 @@
 #include "routing/classify_internal.h"
 #include "routing/features.h"
 #include "routing/lexicon.h"
+#include "routing/prompt_testing.h"
 
 namespace sy::routing {
 namespace {
@@ -17,17 +18,7 @@ using core::OutputFormat;
 using core::Prompt;
 using core::PromptRole;
 
-// A one-turn prompt: an optional system text and one user text.
-Prompt Ask(std::string_view user, std::string_view system = {}) {
-  Prompt p;
-  if (!system.empty()) p.texts.push_back({PromptRole::kSystem, -1, system});
-  p.texts.push_back({PromptRole::kUser, 0, user});
-  p.messages = 1;
-  p.user_turns = 1;
-  for (const auto& t : p.texts) p.text_bytes += t.text.size();
-  p.body_bytes = p.text_bytes + 60;
-  return p;
-}
+using testutil::Ask;
 
 const std::string kArticle =
     "The city council met on Tuesday to discuss the new transit plan. Members debated the cost "

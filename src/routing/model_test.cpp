@@ -9,6 +9,7 @@
 #include "routing/classify_internal.h"
 #include "routing/features.h"
 #include "routing/model_internal.h"
+#include "routing/prompt_testing.h"
 
 namespace sy::routing::detail {
 namespace {
@@ -16,16 +17,7 @@ namespace {
 using core::Prompt;
 using core::PromptRole;
 
-Prompt Ask(std::string_view user, std::string_view system = {}) {
-  Prompt p;
-  if (!system.empty()) p.texts.push_back({PromptRole::kSystem, -1, system});
-  p.texts.push_back({PromptRole::kUser, 0, user});
-  p.messages = 1;
-  p.user_turns = 1;
-  for (const auto& t : p.texts) p.text_bytes += t.text.size();
-  p.body_bytes = p.text_bytes + 60;
-  return p;
-}
+using testutil::Ask;
 
 // The features Classify extracts for `p`, with `config`.
 std::set<uint32_t> Buckets(const Prompt& p, const ModelConfig& config) {
