@@ -125,7 +125,7 @@ core::Result<routing::Decision> DecideRoute(const core::Request& request, size_t
                                             const routing::Now& now) {
   auto target = routing::Resolve(request.model, policy, catalog);
   if (!target) {
-    if (routing::Policy::IsProfileName(request.model)) return std::move(target).error();
+    if (config::NamesRoutingProfile(request.model)) return std::move(target).error();
     return UnknownModel(request.model);
   }
   auto stated = ReadTask(headers.task, policy);
@@ -163,7 +163,7 @@ std::string ExplainJson(const routing::Decision& d, const catalog::Catalog& cata
   out["rule"] = d.rule;
   out["task_type"] = routing::TaskTypeName(d.features.task_type);
   out["features"] = FeaturesJson(d.features);
-  if (!d.max_cost.empty()) out["max_cost_usd"] = d.max_cost;
+  if (d.max_cost) out["max_cost_usd"] = d.max_cost->ToString();
   json::array candidates;
   for (const routing::Candidate& c : d.candidates) {
     json::object o;

@@ -161,6 +161,12 @@ struct ProfileConfig {
   std::vector<RuleConfig> rules;  // first match wins; the last must be a default rule
 };
 
+// True for "auto" and "auto:<profile>": what clients send to be routed by a profile, so no
+// model or alias may be named so.
+inline bool NamesRoutingProfile(std::string_view model) {
+  return model == "auto" || model.starts_with("auto:");
+}
+
 struct RoutingConfig {
   bool trust_task_header = true;  // x-switchyard-task replaces the classifier's answer
   // Provider regions and residency tags every route is limited to (aliases and models too);

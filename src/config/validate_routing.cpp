@@ -53,8 +53,6 @@ void CheckQuality(Checker& c, const ModelConfig& m) {
   }
 }
 
-bool IsReserved(std::string_view name) { return name == "auto" || name.substr(0, 5) == "auto:"; }
-
 void CheckRange(Checker& c, std::string_view path, std::string_view lo_key, std::string_view hi_key,
                 const std::optional<int64_t>& lo, const std::optional<int64_t>& hi) {
   constexpr int64_t kMax = 1'000'000'000;
@@ -192,10 +190,12 @@ void CheckProfile(Checker& c, const Config& config, const ProfileConfig& profile
 void CheckRouting(Checker& c, const Config& config) {
   for (const ModelConfig& m : config.models) {
     CheckQuality(c, m);
-    if (IsReserved(m.id)) c.Fail(JoinPath("models", m.id), "\"auto\" names routing profiles");
+    if (NamesRoutingProfile(m.id))
+      c.Fail(JoinPath("models", m.id), "\"auto\" names routing profiles");
   }
   for (const AliasConfig& a : config.aliases) {
-    if (IsReserved(a.name)) c.Fail(JoinPath("aliases", a.name), "\"auto\" names routing profiles");
+    if (NamesRoutingProfile(a.name))
+      c.Fail(JoinPath("aliases", a.name), "\"auto\" names routing profiles");
   }
   const RoutingConfig& r = config.routing;
   c.Range("routing.default_max_output_tokens", r.default_max_output_tokens, 1, 1'000'000'000);

@@ -295,7 +295,7 @@ bool InRange(const std::optional<T>& lo, const std::optional<T>& hi, int64_t val
 
 core::Result<Target> Resolve(std::string_view model, const Policy& policy,
                              const catalog::Catalog& catalog) {
-  if (Policy::IsProfileName(model)) {
+  if (config::NamesRoutingProfile(model)) {
     if (const Profile* profile = policy.FindProfile(model)) return Target{profile, nullptr};
     const std::string names = policy.ProfileNames();
     auto e = core::MakeError(
@@ -347,7 +347,7 @@ Decision Decide(const Target& target, const RouteRequest& request, const Policy&
     d.rule = target.route->rule;
     d.candidates = RouteCandidates(*target.route, request, catalog, r, now);
   }
-  if (request.max_cost) d.max_cost = request.max_cost->ToString();
+  d.max_cost = request.max_cost;
   Order(d.candidates, health, now);
   d.kept = static_cast<size_t>(std::count_if(d.candidates.begin(), d.candidates.end(),
                                              [](const Candidate& c) { return c.kept; }));
@@ -382,7 +382,7 @@ core::Error NoCandidateError(const Decision& d) {
     for (const Candidate& c : d.candidates) {
       if (c.constraint == "max_cost_usd" && c.worst_case_cost < named->worst_case_cost) named = &c;
     }
-    message = "no model satisfies x-switchyard-max-cost-usd=" + d.max_cost +
+    message = "no model satisfies x-switchyard-max-cost-usd=" + d.max_cost->ToString() +
               ": cheapest candidate " + named->model->id + " estimated " +
               named->worst_case_cost.ToString();
     param = "x-switchyard-max-cost-usd";

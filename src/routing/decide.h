@@ -67,7 +67,7 @@ struct Decision {
   Features features;
   std::vector<Candidate> candidates;  // kept first, in the order to try; then the dropped ones
   size_t kept = 0;
-  std::string max_cost;  // the request's ceiling as sent ("" when none), for messages
+  std::optional<core::Money> max_cost;  // the request's ceiling, for messages
 };
 
 // Picks the rule (first match in the profile, or the route), builds its candidates, applies the

@@ -88,12 +88,8 @@ core::Result<Policy> Policy::Build(const catalog::Catalog& catalog) {
   return policy;
 }
 
-bool Policy::IsProfileName(std::string_view model) {
-  return model == "auto" || model.substr(0, 5) == "auto:";
-}
-
 const Profile* Policy::FindProfile(std::string_view model) const {
-  if (!IsProfileName(model)) return nullptr;
+  if (!config::NamesRoutingProfile(model)) return nullptr;
   const std::string_view name = model == "auto" ? model : model.substr(5);
   for (const Profile& profile : profiles_) {
     if (profile.name == name) return &profile;

@@ -50,11 +50,9 @@ class Policy {
   static core::Result<Policy> Build(const catalog::Catalog& catalog);
 
   // The profile a client's `model` names: "auto" is the profile named auto, "auto:<name>" the
-  // profile <name>. nullptr when `model` does not name a profile (see IsProfileName) or there
-  // is no such profile.
+  // profile <name>. nullptr when `model` does not name a profile (config::NamesRoutingProfile)
+  // or there is no such profile.
   const Profile* FindProfile(std::string_view model) const;
-  // True for "auto" and "auto:..." (reserved: no model or alias may be named so).
-  static bool IsProfileName(std::string_view model);
   // "auto, auto:accurate": what a client may send, for the unknown-profile error.
   std::string ProfileNames() const;
 
