@@ -54,12 +54,29 @@ size_t AnthropicGeneratedBytes(const core::StreamEvent& event) {
   return StringBytes(d, "text") + StringBytes(d, "partial_json") + StringBytes(d, "thinking");
 }
 
+// Responses' typed events: text, reasoning and tool-call arguments arrive as `delta` strings.
+bool ResponsesCarriesContent(const core::StreamEvent& event) {
+  return event.event == "response.output_text.delta" ||
+         event.event == "response.function_call_arguments.delta" ||
+         event.event == "response.refusal.delta";
+}
+
+size_t ResponsesGeneratedBytes(const core::StreamEvent& event) {
+  const bool generated = ResponsesCarriesContent(event) ||
+                         event.event == "response.reasoning_text.delta" ||
+                         event.event == "response.reasoning_summary_text.delta";
+  if (!generated || !event.json.is_object()) return 0;
+  return StringBytes(event.json.get_object(), "delta");
+}
+
 }  // namespace
 
 size_t GeneratedBytes(core::Dialect dialect, const core::StreamEvent& event) {
   switch (dialect) {
     case core::Dialect::kAnthropicMessages:
       return AnthropicGeneratedBytes(event);
+    case core::Dialect::kOpenAiResponses:
+      return ResponsesGeneratedBytes(event);
     case core::Dialect::kOpenAiChat:
       break;
   }
@@ -72,6 +89,9 @@ core::Dialect ClientDialect(const http::ServerRequest& request) {
     return core::Dialect::kAnthropicMessages;
   }
   if (path == "/v1/chat/completions") return core::Dialect::kOpenAiChat;
+  if (path == "/v1/responses" || path.starts_with("/v1/responses/")) {
+    return core::Dialect::kOpenAiResponses;
+  }
   return request.headers.Get("anthropic-version").empty() ? core::Dialect::kOpenAiChat
                                                           : core::Dialect::kAnthropicMessages;
 }
@@ -80,16 +100,21 @@ api::ErrorResponse EncodeError(core::Dialect dialect, const core::Error& error) 
   switch (dialect) {
     case core::Dialect::kAnthropicMessages:
       return api::anthropic::EncodeError(error);
+    case core::Dialect::kOpenAiResponses:  // the same error table and body as Chat Completions
     case core::Dialect::kOpenAiChat:
       break;
   }
   return api::openai::EncodeError(error);
 }
 
-std::string StreamErrorFrame(core::Dialect dialect, const core::Error& error) {
+std::string StreamErrorFrame(core::Dialect dialect, const core::Error& error,
+                             int64_t sequence_number) {
   switch (dialect) {
     case core::Dialect::kAnthropicMessages:
       return http::FormatSse("error", api::anthropic::EncodeStreamError(error));
+    case core::Dialect::kOpenAiResponses:
+      return http::FormatSse("error",
+                             api::openai::EncodeResponsesStreamError(error, sequence_number));
     case core::Dialect::kOpenAiChat:
       break;
   }
@@ -100,6 +125,8 @@ bool CarriesContent(core::Dialect dialect, const core::StreamEvent& event) {
   switch (dialect) {
     case core::Dialect::kAnthropicMessages:
       return event.event == "content_block_delta";
+    case core::Dialect::kOpenAiResponses:
+      return ResponsesCarriesContent(event);
     case core::Dialect::kOpenAiChat:
       break;
   }

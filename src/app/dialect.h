@@ -13,14 +13,17 @@
 
 namespace sy::app {
 
-// By endpoint (/v1/messages is Anthropic's, /v1/chat/completions OpenAI's); elsewhere (the model
+// By endpoint (/v1/messages is Anthropic's, /v1/chat/completions and /v1/responses OpenAI's);
+// elsewhere (the model
 // list, unknown paths) by the anthropic-version header every Anthropic SDK sends.
 core::Dialect ClientDialect(const http::ServerRequest& request);
 
 api::ErrorResponse EncodeError(core::Dialect dialect, const core::Error& error);
 
-// The complete SSE frame that ends a stream failing after its first byte.
-std::string StreamErrorFrame(core::Dialect dialect, const core::Error& error);
+// The complete SSE frame that ends a stream failing after its first byte. `sequence_number` is
+// the number of events already sent (Responses numbers its events from 0).
+std::string StreamErrorFrame(core::Dialect dialect, const core::Error& error,
+                             int64_t sequence_number);
 
 // True when a client-dialect event carries generated content (text or a tool call): the
 // first one marks the time to first token.

@@ -23,10 +23,6 @@ core::Error NoAdapter(const config::ModelConfig& model) {
       "model " + model.id + ": provider " + model.provider + " has no adapter in this build");
 }
 
-int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 // The first event is read inside the attempt: until a byte reaches the client, a failing model
 // can still be swapped for the next candidate.
 http::Task<core::Result<Answer>> OpenStream(providers::Provider& provider,
@@ -52,9 +48,9 @@ http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Pro
   attempt.usage = completion->usage;
   const core::Dialect upstream = provider.dialect();
   if (upstream != ctx.request.dialect) {
-    auto translated = api::translate::TranslateResponse(upstream, ctx.request.dialect,
-                                                        completion->json, completion->usage,
-                                                        {UnixSeconds(ctx.request.received_at)});
+    auto translated =
+        api::translate::TranslateResponse(upstream, ctx.request.dialect, completion->json,
+                                          completion->usage, TranslationContext(ctx));
     if (!translated) co_return std::move(translated).error();
     completion->body = std::move(*translated);
   }
@@ -86,6 +82,15 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const config::Mo
 }
 
 }  // namespace
+
+api::translate::Context TranslationContext(const RequestContext& ctx) {
+  api::translate::Context out;
+  out.created_unix_s =
+      std::chrono::duration_cast<std::chrono::seconds>(ctx.request.received_at.time_since_epoch())
+          .count();
+  if (ctx.decision) out.input_tokens_estimate = ctx.decision->features.prompt_tokens;
+  return out;
+}
 
 http::Task<core::Result<Answer>> Execute(RequestContext& ctx) {
   const auto options = ChainOptionsFor(ctx);

@@ -5,6 +5,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "api/translate/translate.h"
 #include "app/context.h"
 #include "core/error.h"
 #include "http/task.h"
@@ -16,6 +17,10 @@ core::Error UnknownModel(std::string_view name);
 
 // The request body in `dialect`. REQUIRES: ChooseRoute found the request expressible in it.
 const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect);
+
+// What the answer translators need to know about the request (when it came, its estimate of
+// the prompt, and for Responses clients the response's id and the request it echoes).
+api::translate::Context TranslationContext(const RequestContext& ctx);
 
 // The server cancelled the request (ctx.http.cancelled): "client_closed" (status 499, nothing
 // sent: nobody is listening) or "shutdown" (503 in the client's dialect, or the dialect's error

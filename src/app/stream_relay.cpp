@@ -15,11 +15,8 @@ StreamRelay::StreamRelay(RequestContext& ctx, providers::EventStream& stream,
                          core::Dialect upstream)
     : ctx_(ctx), stream_(stream) {
   if (upstream != ctx.request.dialect) {
-    const auto created =
-        std::chrono::duration_cast<std::chrono::seconds>(ctx.request.received_at.time_since_epoch())
-            .count();
     translator_ = api::translate::MakeStreamTranslator(upstream, ctx.request.dialect,
-                                                       api::translate::Context{created});
+                                                       TranslationContext(ctx));
   }
 }
 
@@ -64,6 +61,7 @@ std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
 
 std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
   NoteRelayed(event);
+  ++events_sent_;
   if (!event.usage) return http::FormatSse(event.event, event.data);
   Bill(*event.usage);
   if (ctx_.request.dialect == core::Dialect::kOpenAiChat) return FrameOpenAiUsage(event);
@@ -129,7 +127,8 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
                                   : std::string(core::ErrcName(error.code));
     ctx_.outcome.error_message = error.message;
     EstimateIfUnbilled();
-    co_await ctx_.writer.Write(StreamErrorFrame(ctx_.request.dialect, error));
+    co_await ctx_.writer.Write(
+        StreamErrorFrame(ctx_.request.dialect, error, static_cast<int64_t>(events_sent_)));
   }
   http::Headers trailers;
   if (auto cost = RequestCost(ctx_)) trailers.Add("x-switchyard-cost-usd", cost->ToString());

@@ -57,6 +57,7 @@ class StreamRelay {
   std::vector<core::StreamEvent> translated_;
   size_t relayed_deltas_ = 0;  // client events that carried generated content
   size_t relayed_bytes_ = 0;   // the generated text and tool arguments in them
+  size_t events_sent_ = 0;     // client events framed (Responses' next sequence_number)
 };
 
 }  // namespace sy::app

@@ -64,13 +64,24 @@ void ReadLedger(MapReader& root, LedgerConfig& out) {
            });
 }
 
+void ReadResponses(MapReader& root, ResponsesConfig& out) {
+  root.Map("responses", {"store", "retention_days"}, [&](MapReader& r) {
+    r.Bool("store", out.store);
+    int64_t days = out.retention.count() / 24;
+    r.Int("retention_days", days);
+    out.retention = std::chrono::hours(days * 24);
+  });
+}
+
 core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup env, Config& out) {
   if (node.IsDefined() && !node.IsNull() && !node.IsMap()) {
     return core::MakeError(core::Errc::kInvalidRequest,
                            std::string(source) + ": the top level must be a map");
   }
   MapReader root(
-      node, "", {"server", "providers", "models", "aliases", "routing", "failover", "ledger"}, env);
+      node, "",
+      {"server", "providers", "models", "aliases", "routing", "failover", "ledger", "responses"},
+      env);
   ReadServer(root, out.server);
   detail::ReadProviders(root, env, out.providers);
   detail::ReadModels(root, env, out.models);
@@ -78,6 +89,7 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   detail::ReadRouting(root, env, out.routing);
   ReadFailover(root, out.failover);
   ReadLedger(root, out.ledger);
+  ReadResponses(root, out.responses);
   return root.status();
 }
 

@@ -46,7 +46,10 @@ struct ProviderTimeouts {
 
 struct ProviderConfig {
   std::string name;
-  std::string kind;         // "openai" (any OpenAI-compatible API) or "anthropic"
+  std::string kind;  // "openai" (any OpenAI-compatible API) or "anthropic"
+  // For kind openai: the API its models are called through, "chat" (Chat Completions, the
+  // default) or "responses" (OpenAI's Responses API: Responses clients are passed through).
+  std::string api = "chat";
   std::string base_url;     // e.g. "https://api.openai.com/v1"; http:// is allowed (local servers)
   std::string api_key_env;  // name of the environment variable holding the key; "" = no key
   std::string api_key;      // resolved from api_key_env at load time; never logged
@@ -106,6 +109,9 @@ struct ModelConfig {
   std::string id;             // the name clients use, e.g. "gpt-5.5"
   std::string provider;       // a ProviderConfig::name
   std::string upstream_name;  // the provider's name for it; defaults to id
+  // Other names clients may use for the same model, e.g. the vendor's dated id
+  // ("claude-haiku-4-5-20251001"). Unique across every model id, alias and other id.
+  std::vector<std::string> ids;
   PriceSchedule price;
   int64_t context_window = 0;             // tokens; 0 = unknown
   int64_t max_output_tokens = 0;          // tokens; 0 = unknown
@@ -198,6 +204,12 @@ struct LedgerConfig {
   int queue_capacity = 65'536;
 };
 
+// responses: the conversation state of POST /v1/responses (store, previous_response_id).
+struct ResponsesConfig {
+  bool store = true;  // false: store is ignored and previous_response_id is refused
+  std::chrono::hours retention{24 * 30};
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -206,6 +218,7 @@ struct Config {
   RoutingConfig routing;
   FailoverConfig failover;
   LedgerConfig ledger;
+  ResponsesConfig responses;
 };
 
 // Looks up an environment variable; a seam so tests need not touch the real environment.

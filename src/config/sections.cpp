@@ -43,10 +43,11 @@ core::Status ReadProvider(const std::string& name, const YAML::Node& node, const
                           EnvLookup env, ProviderConfig& out) {
   out.name = name;
   MapReader r(node, path,
-              {"kind", "base_url", "api_key_env", "region", "residency", "timeouts", "tls_verify",
-               "ca_file", "max_idle_connections"},
+              {"kind", "api", "base_url", "api_key_env", "region", "residency", "timeouts",
+               "tls_verify", "ca_file", "max_idle_connections"},
               env);
   r.String("kind", out.kind, Need::kRequired);
+  r.String("api", out.api);
   r.String("base_url", out.base_url, Need::kRequired);
   r.String("api_key_env", out.api_key_env);
   r.String("region", out.region);
@@ -125,11 +126,12 @@ core::Status ReadModel(const std::string& id, const YAML::Node& node, const std:
   out.id = id;
   out.upstream_name = id;
   MapReader r(node, path,
-              {"provider", "upstream_name", "context_window", "max_output_tokens", "capabilities",
-               "tier", "price", "hallucination", "quality"},
+              {"provider", "upstream_name", "ids", "context_window", "max_output_tokens",
+               "capabilities", "tier", "price", "hallucination", "quality"},
               env);
   r.String("provider", out.provider, Need::kRequired);
   r.String("upstream_name", out.upstream_name);
+  r.StringList("ids", out.ids);
   r.Int("context_window", out.context_window);
   r.Int("max_output_tokens", out.max_output_tokens);
   r.StringList("capabilities", out.capabilities);

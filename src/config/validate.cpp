@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -136,6 +137,11 @@ void CheckProvider(Checker& c, const ProviderConfig& p) {
     c.Fail(JoinPath(path, "kind"),
            "unknown kind " + Quote(p.kind) + " (expected openai or anthropic)");
   }
+  if (p.api != "chat" && p.api != "responses") {
+    c.Fail(JoinPath(path, "api"), "unknown api " + Quote(p.api) + " (expected chat or responses)");
+  } else if (p.api == "responses" && p.kind != "openai") {
+    c.Fail(JoinPath(path, "api"), "responses is only for kind openai");
+  }
   if (p.base_url.empty()) c.Fail(JoinPath(path, "base_url"), "required");
   CheckUrl(c, JoinPath(path, "base_url"), p.base_url);
   CheckUnique(c, JoinPath(path, "residency"), p.residency);
@@ -253,6 +259,21 @@ void CheckAliasReferences(Checker& c, const Config& config) {
   }
 }
 
+// A model's other ids name it exactly like its id: none may be taken twice.
+void CheckOtherIds(Checker& c, const Config& config) {
+  std::map<std::string, std::string> taken;  // name -> what already has it
+  for (const ModelConfig& m : config.models) taken.emplace(m.id, "model " + Quote(m.id));
+  for (const AliasConfig& a : config.aliases) taken.emplace(a.name, "alias " + Quote(a.name));
+  for (const ModelConfig& m : config.models) {
+    const std::string path = JoinPath(JoinPath("models", m.id), "ids");
+    for (size_t i = 0; i < m.ids.size(); ++i) {
+      CheckName(c, IndexPath(path, i), m.ids[i]);
+      auto [it, fresh] = taken.emplace(m.ids[i], "model " + Quote(m.id));
+      if (!fresh) c.Fail(IndexPath(path, i), Quote(m.ids[i]) + " already names " + it->second);
+    }
+  }
+}
+
 }  // namespace
 
 core::Status CheckReferences(const Config& config) {
@@ -274,6 +295,7 @@ core::Status CheckReferences(const Config& config) {
     }
   }
   CheckAliasReferences(c, config);
+  CheckOtherIds(c, config);
   return c.status();
 }
 
@@ -287,6 +309,7 @@ core::Status ValidateConfig(const Config& config) {
   c.Take(CheckReferences(config));
   detail::CheckRouting(c, config);
   CheckFailoverAndLedger(c, config.failover, config.ledger);
+  c.Range("responses.retention_days", config.responses.retention.count() / 24, 1, 3650);
   return c.status();
 }
 

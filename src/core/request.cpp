@@ -8,6 +8,8 @@ std::string_view DialectName(Dialect dialect) {
       return "openai";
     case Dialect::kAnthropicMessages:
       return "anthropic";
+    case Dialect::kOpenAiResponses:
+      return "responses";
   }
   return "openai";
 }

@@ -21,9 +21,10 @@ namespace sy::core {
 enum class Dialect {
   kOpenAiChat,         // POST /v1/chat/completions
   kAnthropicMessages,  // POST /v1/messages
+  kOpenAiResponses,    // POST /v1/responses
 };
 
-// "openai" or "anthropic": the name used in config, the ledger and headers.
+// "openai", "anthropic" or "responses": the name used in config, the ledger and headers.
 std::string_view DialectName(Dialect dialect);
 
 struct Request {

@@ -75,4 +75,15 @@ std::string EncodeStreamError(const core::Error& error) {
   return json::serialize(root);
 }
 
+std::string EncodeResponsesStreamError(const core::Error& error, int64_t sequence_number) {
+  const Mapping m = MappingFor(error);
+  json::object event;
+  event["type"] = "error";
+  event["code"] = m.code ? json::value(m.code) : json::value(m.type);
+  event["message"] = error.message;
+  event["param"] = error.param.empty() ? json::value(nullptr) : json::value(error.param);
+  event["sequence_number"] = sequence_number;
+  return json::serialize(event);
+}
+
 }  // namespace sy::api::openai

@@ -185,8 +185,8 @@ std::optional<core::Error> Untranslatable(std::string_view key, const json::valu
 
 }  // namespace
 
-core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body,
-                                                    json::storage_ptr sp) {
+core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body, json::storage_ptr sp,
+                                                    const TargetModel& /*target*/) {
   json::object out(sp);
   const json::value* max_tokens = nullptr;
   const json::value* max_completion_tokens = nullptr;

@@ -11,7 +11,6 @@
 #include <string>
 #include <utility>
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api/translate/translate_internal.h"
@@ -26,10 +25,9 @@ constexpr std::string_view kOpenAi = "OpenAI";
 
 }  // namespace
 
-core::Result<std::string> AnthropicToOpenAiResponse(const json::value& upstream,
-                                                    const core::Usage& usage, const Context& ctx) {
-  json::monotonic_resource arena;
-  json::storage_ptr sp(&arena);
+core::Result<json::object> AnthropicToOpenAiResponse(const json::value& upstream,
+                                                     const core::Usage& usage, const Context& ctx,
+                                                     json::storage_ptr sp) {
   const auto* msg = upstream.if_object();
   const auto* blocks = msg ? FindArray(*msg, "content") : nullptr;
   const auto id = msg ? FindString(*msg, "id") : std::nullopt;
@@ -83,13 +81,12 @@ core::Result<std::string> AnthropicToOpenAiResponse(const json::value& upstream,
   out["model"] = FindString(*msg, "model").value_or("");
   out["choices"] = json::array({std::move(choice)}, sp);
   out["usage"] = OpenAiUsageJson(usage, sp);
-  return json::serialize(out);
+  return out;
 }
 
-core::Result<std::string> OpenAiToAnthropicResponse(const json::value& upstream,
-                                                    const core::Usage& usage) {
-  json::monotonic_resource arena;
-  json::storage_ptr sp(&arena);
+core::Result<json::object> OpenAiToAnthropicResponse(const json::value& upstream,
+                                                     const core::Usage& usage,
+                                                     json::storage_ptr sp) {
   const auto* completion = upstream.if_object();
   const auto* choices = completion ? FindArray(*completion, "choices") : nullptr;
   const auto* choice = choices && !choices->empty() ? choices->front().if_object() : nullptr;
@@ -135,7 +132,7 @@ core::Result<std::string> OpenAiToAnthropicResponse(const json::value& upstream,
               : StopReasonFromFinishReason(FindString(*choice, "finish_reason").value_or(""));
   out["stop_sequence"] = nullptr;
   out["usage"] = AnthropicUsageJson(usage, sp);
-  return json::serialize(out);
+  return out;
 }
 
 }  // namespace sy::api::translate::internal

@@ -13,7 +13,11 @@ using core::Dialect;
 using test_util::J;
 using test_util::MakeUsage;
 
-constexpr Context kCtx{1700000000};
+const Context kCtx = [] {
+  Context c;
+  c.created_unix_s = 1700000000;
+  return c;
+}();
 
 json::value ToOpenAi(std::string_view upstream, const core::Usage& usage = {}) {
   auto out = TranslateResponse(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, J(upstream),

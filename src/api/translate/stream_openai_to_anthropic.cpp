@@ -192,7 +192,7 @@ class OpenAiToAnthropicStream final : public StreamTranslator {
 
 }  // namespace
 
-std::unique_ptr<StreamTranslator> MakeOpenAiToAnthropicStream() {
+std::unique_ptr<StreamTranslator> MakeOpenAiToAnthropicStream(const Context& /*ctx*/) {
   return std::make_unique<OpenAiToAnthropicStream>();
 }
 

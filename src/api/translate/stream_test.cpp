@@ -16,7 +16,11 @@ using test_util::Event;
 using test_util::J;
 using test_util::MakeUsage;
 
-constexpr Context kCtx{1700000000};
+const Context kCtx = [] {
+  Context c;
+  c.created_unix_s = 1700000000;
+  return c;
+}();
 
 // Feeds `upstream` in order, expecting success, and returns every client event.
 std::vector<StreamEvent> FeedAll(StreamTranslator& t, const std::vector<StreamEvent>& upstream) {

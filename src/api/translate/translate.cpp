@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -91,28 +92,116 @@ class PassThrough final : public StreamTranslator {
 
 }  // namespace
 
+namespace {
+
+constexpr core::Dialect kHub = core::Dialect::kOpenAiChat;
+
+core::Error NotTranslated(core::Dialect from, core::Dialect to) {
+  return core::MakeError(core::Errc::kInternal, "no translation from " +
+                                                    std::string(core::DialectName(from)) + " to " +
+                                                    std::string(core::DialectName(to)));
+}
+
+// One hop: a dialect to the hub.
+core::Result<json::object> RequestToHub(core::Dialect from, const json::object& body,
+                                        json::storage_ptr sp) {
+  if (from == core::Dialect::kAnthropicMessages) return AnthropicToOpenAiRequest(body, sp);
+  return NotTranslated(from, kHub);
+}
+
+// One hop: the hub to a dialect.
+core::Result<json::object> RequestFromHub(core::Dialect to, const json::object& body,
+                                          json::storage_ptr sp, const TargetModel& target) {
+  if (to == core::Dialect::kAnthropicMessages) return OpenAiToAnthropicRequest(body, sp, target);
+  return NotTranslated(kHub, to);
+}
+
+core::Result<json::object> AnswerToHub(core::Dialect from, const json::value& upstream,
+                                       const core::Usage& usage, const Context& ctx,
+                                       json::storage_ptr sp) {
+  if (from == core::Dialect::kAnthropicMessages) {
+    return internal::AnthropicToOpenAiResponse(upstream, usage, ctx, sp);
+  }
+  return NotTranslated(from, kHub);
+}
+
+core::Result<json::object> AnswerFromHub(core::Dialect to, const json::value& hub,
+                                         const core::Usage& usage, const Context& ctx,
+                                         json::storage_ptr sp) {
+  if (to == core::Dialect::kAnthropicMessages) {
+    return internal::OpenAiToAnthropicResponse(hub, usage, sp);
+  }
+  (void)ctx;  // the Responses translator reads it
+  return NotTranslated(kHub, to);
+}
+
+std::unique_ptr<StreamTranslator> StreamToHub(core::Dialect from, const Context& ctx) {
+  if (from == core::Dialect::kAnthropicMessages) return internal::MakeAnthropicToOpenAiStream(ctx);
+  return nullptr;
+}
+
+std::unique_ptr<StreamTranslator> StreamFromHub(core::Dialect to, const Context& ctx) {
+  if (to == core::Dialect::kAnthropicMessages) return internal::MakeOpenAiToAnthropicStream(ctx);
+  return nullptr;
+}
+
+// Two hops through the hub: every event the first yields is fed to the second at once.
+class ThroughHub final : public StreamTranslator {
+ public:
+  ThroughHub(std::unique_ptr<StreamTranslator> to_hub, std::unique_ptr<StreamTranslator> from_hub)
+      : to_hub_(std::move(to_hub)), from_hub_(std::move(from_hub)) {}
+
+  core::Status Feed(const core::StreamEvent& upstream,
+                    std::vector<core::StreamEvent>& out) override {
+    hub_.clear();
+    if (auto s = to_hub_->Feed(upstream, hub_); !s) return s;
+    for (const auto& event : hub_) {
+      if (auto s = from_hub_->Feed(event, out); !s) return s;
+    }
+    return {};
+  }
+
+ private:
+  std::unique_ptr<StreamTranslator> to_hub_;
+  std::unique_ptr<StreamTranslator> from_hub_;
+  std::vector<core::StreamEvent> hub_;  // reused: one hop's events for one upstream event
+};
+
+}  // namespace
+
 core::Result<json::object> TranslateRequest(core::Dialect from, core::Dialect to,
-                                            const json::object& body, json::storage_ptr sp) {
+                                            const json::object& body, json::storage_ptr sp,
+                                            const TargetModel& target) {
   if (from == to) return json::object(body, std::move(sp));
-  if (from == core::Dialect::kOpenAiChat) return OpenAiToAnthropicRequest(body, std::move(sp));
-  return AnthropicToOpenAiRequest(body, std::move(sp));
+  if (from == kHub) return RequestFromHub(to, body, std::move(sp), target);
+  auto hub = RequestToHub(from, body, sp);
+  if (!hub || to == kHub) return hub;
+  return RequestFromHub(to, *hub, std::move(sp), target);
 }
 
 core::Result<std::string> TranslateResponse(core::Dialect from, core::Dialect to,
                                             const json::value& upstream, const core::Usage& usage,
                                             const Context& ctx) {
   if (from == to) return json::serialize(upstream);
-  if (from == core::Dialect::kOpenAiChat) {
-    return internal::OpenAiToAnthropicResponse(upstream, usage);
+  json::monotonic_resource arena;
+  json::storage_ptr sp(&arena);
+  core::Result<json::object> out = core::MakeError(core::Errc::kInternal, "not translated");
+  if (from == kHub) {
+    out = AnswerFromHub(to, upstream, usage, ctx, sp);
+  } else {
+    out = AnswerToHub(from, upstream, usage, ctx, sp);
+    if (out && to != kHub) out = AnswerFromHub(to, json::value(std::move(*out)), usage, ctx, sp);
   }
-  return internal::AnthropicToOpenAiResponse(upstream, usage, ctx);
+  if (!out) return std::move(out).error();
+  return json::serialize(*out);
 }
 
 std::unique_ptr<StreamTranslator> MakeStreamTranslator(core::Dialect from, core::Dialect to,
                                                        const Context& ctx) {
   if (from == to) return std::make_unique<PassThrough>();
-  if (from == core::Dialect::kOpenAiChat) return internal::MakeOpenAiToAnthropicStream();
-  return internal::MakeAnthropicToOpenAiStream(ctx);
+  if (from == kHub) return StreamFromHub(to, ctx);
+  if (to == kHub) return StreamToHub(from, ctx);
+  return std::make_unique<ThroughHub>(StreamToHub(from, ctx), StreamFromHub(to, ctx));
 }
 
 }  // namespace sy::api::translate

@@ -1,11 +1,20 @@
-// api::translate: translation between the OpenAI Chat Completions and the Anthropic Messages
-// dialects, for a client whose request is served by a model that speaks the other API.
+// api::translate: translation between the client dialects (OpenAI Chat Completions, OpenAI
+// Responses, Anthropic Messages), for a client whose request is served by a model whose API
+// speaks another one.
+//
+// Shape: a hub. OpenAI Chat Completions is the hub dialect; every other dialect has one
+// translator to the hub and one from it (request, answer and stream each), and a pair of
+// non-hub dialects is translated through the hub (Responses -> Chat -> Anthropic). Adding a
+// dialect therefore adds six translators, not six per existing dialect. Chat Completions is the
+// hub because most upstreams speak it (the common translated case is one hop) and because it can
+// express everything the gateway translates; what it cannot express is refused on the way in
+// (docs/api.md, the translation table). docs/architecture.md explains the choice.
 //
 // The gateway keeps each request in the client's dialect (core::Request::body). When the chosen
-// model speaks the other dialect it translates the request body once (OpenAiToAnthropicRequest,
-// AnthropicToOpenAiRequest), then translates the answer back: a complete body with
-// TranslateResponse, or a stream event by event with a StreamTranslator, which re-frames each
-// upstream event as it arrives and never buffers the answer.
+// model speaks another dialect it translates the request body once (TranslateRequest), then
+// translates the answer back: a complete body with TranslateResponse, or a stream event by event
+// with a StreamTranslator, which re-frames each upstream event as it arrives and never buffers
+// the answer.
 //
 // Translation is faithful or refused: what the target API cannot express (n > 1, logprobs,
 // audio, server tools, ...) fails with kInvalidRequest naming the offending parameter in the
@@ -43,20 +52,40 @@ namespace sy::api::translate {
 // Fails with kInvalidRequest, Error::param = the offending path in the client's notation
 // (OpenAI: "messages[2].content[0]", Anthropic: "messages.2.content.0") and a message saying
 // what cannot be expressed for a model that speaks the other API and what to do instead.
+// What the target model accepts beyond its dialect's baseline (from the catalog).
+struct TargetModel {
+  // Anthropic targets: the model has native structured output (output_config.format). Without
+  // it, a JSON-schema or JSON-object answer is asked for as a forced tool whose input is the
+  // answer, and the answer is unwrapped from that tool call on the way back.
+  bool native_structured_output = true;
+};
+
 core::Result<boost::json::object> OpenAiToAnthropicRequest(const boost::json::object& body,
-                                                           boost::json::storage_ptr sp = {});
+                                                           boost::json::storage_ptr sp = {},
+                                                           const TargetModel& target = {});
 core::Result<boost::json::object> AnthropicToOpenAiRequest(const boost::json::object& body,
                                                            boost::json::storage_ptr sp = {});
 
-// Dispatches to the translator for `from` -> `to`; a copy of `body` when the dialects are equal.
+// The request in `to`'s dialect, through the hub when neither side is the hub; a copy of `body`
+// when the dialects are equal.
 core::Result<boost::json::object> TranslateRequest(core::Dialect from, core::Dialect to,
                                                    const boost::json::object& body,
-                                                   boost::json::storage_ptr sp = {});
+                                                   boost::json::storage_ptr sp = {},
+                                                   const TargetModel& target = {});
 
 // --- Answers ---------------------------------------------------------------------------------
 // What the target dialect needs that the upstream answer does not carry.
 struct Context {
   int64_t created_unix_s = 0;  // OpenAI's `created`: when the gateway received the request
+  // Responses answers: the id the gateway gives the response ("resp_..."), and the client's
+  // request, whose parameters a Response object echoes (instructions, tools, text, ...); the
+  // request must outlive the translation (a stream translator keeps the pointer).
+  std::string response_id;
+  const boost::json::object* responses_request = nullptr;
+  std::string previous_response_id;  // echoed in the Response object; "" when none
+  // Anthropic streams: the input tokens message_start reports before the upstream's own count
+  // arrives (the gateway's estimate of the prompt; message_delta then carries the billed usage).
+  int64_t input_tokens_estimate = 0;
 };
 
 // A complete upstream answer (its parsed JSON) in `from` dialect -> the client's body,

@@ -22,6 +22,7 @@ namespace sy::api::translate::internal {
 
 inline constexpr std::string_view kAnthropicApi = "the Anthropic Messages API";
 inline constexpr std::string_view kOpenAiApi = "the OpenAI Chat Completions API";
+inline constexpr std::string_view kResponsesApi = "the OpenAI Responses API";
 
 // kInvalidRequest about `param`: "'<param>': <what> cannot be expressed for a model that speaks
 // <target_api>. <fix>"
@@ -46,15 +47,45 @@ std::optional<boost::json::object> ParseArguments(std::string_view text,
 std::string_view FinishReasonFromStopReason(std::string_view anthropic_stop_reason);
 std::string_view StopReasonFromFinishReason(std::string_view openai_finish_reason);
 
-// The per-direction halves of the public functions.
+// The per-direction halves of the public functions. Answers are built in `sp` (an arena the
+// caller serializes from once, whichever number of hops the translation took).
 core::Status OpenAiMessagesToAnthropic(const boost::json::array& messages,
                                        boost::json::object& out);
 core::Status AnthropicMessagesToOpenAi(const boost::json::object& body, boost::json::object& out);
-core::Result<std::string> OpenAiToAnthropicResponse(const boost::json::value& upstream,
-                                                    const core::Usage& usage);
-core::Result<std::string> AnthropicToOpenAiResponse(const boost::json::value& upstream,
-                                                    const core::Usage& usage, const Context& ctx);
-std::unique_ptr<StreamTranslator> MakeOpenAiToAnthropicStream();
+core::Result<boost::json::object> OpenAiToAnthropicResponse(const boost::json::value& upstream,
+                                                            const core::Usage& usage,
+                                                            boost::json::storage_ptr sp);
+core::Result<boost::json::object> AnthropicToOpenAiResponse(const boost::json::value& upstream,
+                                                            const core::Usage& usage,
+                                                            const Context& ctx,
+                                                            boost::json::storage_ptr sp);
+std::unique_ptr<StreamTranslator> MakeOpenAiToAnthropicStream(const Context& ctx);
 std::unique_ptr<StreamTranslator> MakeAnthropicToOpenAiStream(const Context& ctx);
+
+// --- Responses <-> hub (Chat Completions) ----------------------------------------------------
+// A Responses client served through the hub: its request as a Chat Completions request (the
+// result lacks "model"; "stream" is kept and, when true, stream_options.include_usage is set),
+// a Chat completion as a Response object, and a Chat chunk stream as Responses' typed events
+// (each with its sequence_number; response.completed carries the whole Response).
+core::Result<boost::json::object> ResponsesToChatRequest(const boost::json::object& body,
+                                                         boost::json::storage_ptr sp);
+core::Result<boost::json::object> ChatToResponsesResponse(const boost::json::value& upstream,
+                                                          const core::Usage& usage,
+                                                          const Context& ctx,
+                                                          boost::json::storage_ptr sp);
+std::unique_ptr<StreamTranslator> MakeChatToResponsesStream(const Context& ctx);
+
+// A hub request served by a model whose provider speaks Responses natively (kind openai, api
+// responses): the Chat request as a Responses request (store false: the gateway keeps the
+// conversation state), a Response object as a Chat completion, and Responses' typed events as
+// the chunk stream a Chat upstream would send with stream_options.include_usage (role chunk,
+// deltas, finish chunk, usage chunk, [DONE]).
+core::Result<boost::json::object> ChatToResponsesRequest(const boost::json::object& body,
+                                                         boost::json::storage_ptr sp);
+core::Result<boost::json::object> ResponsesToChatResponse(const boost::json::value& upstream,
+                                                          const core::Usage& usage,
+                                                          const Context& ctx,
+                                                          boost::json::storage_ptr sp);
+std::unique_ptr<StreamTranslator> MakeResponsesToChatStream(const Context& ctx);
 
 }  // namespace sy::api::translate::internal
