@@ -1,6 +1,9 @@
 // Golden tests: hand-written wire captures (from the vendors' API references) in
 // tests/fixtures/translate/<case>/, one folder per case:
-//   case.json        {"from": "openai"|"anthropic", "to": ..., "created": <unix s>}
+//   case.json        {"from": "openai"|"anthropic"|"responses", "to": ..., "created": <unix s>,
+//                     and optionally "input_tokens_estimate", "response_id",
+//                     "previous_response_id", "client_request" (the Responses request an answer
+//                     echoes), "native_structured_output" (false: the target model lacks it)}
 //   request.json  -> expected.json (the translated body) or expected_error.json
 //                    ({"param": ..., "message_contains": [...]})
 //   upstream.json -> expected.json (the client's body)
@@ -54,10 +57,13 @@ json::value ReadJson(const fs::path& path) {
 core::Dialect DialectOf(const json::value& manifest, std::string_view key) {
   const auto* obj = manifest.if_object();
   const auto* v = obj ? obj->if_contains(key) : nullptr;
-  const bool anthropic = v && v->is_string() && v->get_string() == "anthropic";
-  EXPECT_TRUE(v && v->is_string() && (anthropic || v->get_string() == "openai"))
-      << "case.json needs \"" << key << "\": \"openai\" or \"anthropic\"";
-  return anthropic ? core::Dialect::kAnthropicMessages : core::Dialect::kOpenAiChat;
+  const std::string_view name = v && v->is_string() ? std::string_view(v->get_string()) : "";
+  for (auto d : {core::Dialect::kOpenAiChat, core::Dialect::kAnthropicMessages,
+                 core::Dialect::kOpenAiResponses}) {
+    if (core::DialectName(d) == name) return d;
+  }
+  ADD_FAILURE() << "case.json needs \"" << key << "\": \"openai\", \"anthropic\" or \"responses\"";
+  return core::Dialect::kOpenAiChat;
 }
 
 int64_t Int(const json::value& v, std::string_view pointer) {
@@ -189,10 +195,10 @@ class Golden : public ::testing::TestWithParam<std::string> {
  protected:
   fs::path dir() const { return CasesDir() / GetParam(); }
 
-  void RunRequest(core::Dialect from, core::Dialect to) {
+  void RunRequest(core::Dialect from, core::Dialect to, const TargetModel& target) {
     const auto request = ReadJson(dir() / "request.json");
     ASSERT_TRUE(request.is_object());
-    auto out = TranslateRequest(from, to, request.get_object());
+    auto out = TranslateRequest(from, to, request.get_object(), {}, target);
     if (fs::exists(dir() / "expected_error.json")) {
       ASSERT_FALSE(out.has_value()) << json::serialize(*out);
       const auto expected = ReadJson(dir() / "expected_error.json");
@@ -259,12 +265,29 @@ TEST_P(Golden, Case) {
   const auto to = DialectOf(manifest, "to");
   ASSERT_NE(from, to) << "a translation case needs two dialects";
   Context ctx;
+  TargetModel target;
   boost::system::error_code ec;
-  if (const auto* created = manifest.find_pointer("/created", ec)) {
-    ctx.created_unix_s = created->is_int64() ? created->get_int64() : 0;
+  const auto int_at = [&](std::string_view pointer) -> int64_t {
+    const auto* v = manifest.find_pointer(pointer, ec);
+    return v && v->is_int64() ? v->get_int64() : 0;
+  };
+  const auto string_at = [&](std::string_view pointer) -> std::string {
+    const auto* v = manifest.find_pointer(pointer, ec);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  ctx.created_unix_s = int_at("/created");
+  ctx.input_tokens_estimate = int_at("/input_tokens_estimate");
+  ctx.response_id = string_at("/response_id");
+  ctx.previous_response_id = string_at("/previous_response_id");
+  // A Responses answer echoes the client's request: the case gives it as "client_request".
+  if (const auto* request = manifest.find_pointer("/client_request", ec)) {
+    ctx.responses_request = request->if_object();
+  }
+  if (const auto* native = manifest.find_pointer("/native_structured_output", ec)) {
+    target.native_structured_output = native->is_bool() && native->get_bool();
   }
   if (fs::exists(dir() / "request.json")) {
-    RunRequest(from, to);
+    RunRequest(from, to, target);
   } else if (fs::exists(dir() / "upstream.json")) {
     RunResponse(from, to, ctx);
   } else if (fs::exists(dir() / "upstream.sse")) {
