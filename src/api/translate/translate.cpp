@@ -106,6 +106,7 @@ core::Error NotTranslated(core::Dialect from, core::Dialect to) {
 core::Result<json::object> RequestToHub(core::Dialect from, const json::object& body,
                                         json::storage_ptr sp) {
   if (from == core::Dialect::kAnthropicMessages) return AnthropicToOpenAiRequest(body, sp);
+  if (from == core::Dialect::kOpenAiResponses) return internal::ResponsesToChatRequest(body, sp);
   return NotTranslated(from, kHub);
 }
 
@@ -131,7 +132,9 @@ core::Result<json::object> AnswerFromHub(core::Dialect to, const json::value& hu
   if (to == core::Dialect::kAnthropicMessages) {
     return internal::OpenAiToAnthropicResponse(hub, usage, sp);
   }
-  (void)ctx;  // the Responses translator reads it
+  if (to == core::Dialect::kOpenAiResponses) {
+    return internal::ChatToResponsesResponse(hub, usage, ctx, sp);
+  }
   return NotTranslated(kHub, to);
 }
 
@@ -142,6 +145,7 @@ std::unique_ptr<StreamTranslator> StreamToHub(core::Dialect from, const Context&
 
 std::unique_ptr<StreamTranslator> StreamFromHub(core::Dialect to, const Context& ctx) {
   if (to == core::Dialect::kAnthropicMessages) return internal::MakeOpenAiToAnthropicStream(ctx);
+  if (to == core::Dialect::kOpenAiResponses) return internal::MakeChatToResponsesStream(ctx);
   return nullptr;
 }
 

@@ -51,4 +51,18 @@ json::object AnthropicUsageJson(const core::Usage& usage, json::storage_ptr sp) 
   return out;
 }
 
+json::object ResponsesUsageJson(const core::Usage& usage, json::storage_ptr sp) {
+  json::object out(sp);
+  out["input_tokens"] = usage.input_tokens;
+  json::object input_details(sp);
+  input_details["cached_tokens"] = usage.cached_input_tokens;
+  out["input_tokens_details"] = std::move(input_details);
+  out["output_tokens"] = usage.output_tokens;
+  json::object output_details(sp);
+  output_details["reasoning_tokens"] = usage.reasoning_tokens;
+  out["output_tokens_details"] = std::move(output_details);
+  out["total_tokens"] = SaturatingAdd(usage.input_tokens, usage.output_tokens);
+  return out;
+}
+
 }  // namespace sy::api::translate

@@ -20,4 +20,9 @@ boost::json::object OpenAiUsageJson(const core::Usage& usage, boost::json::stora
 // cache writes, never below 0), as Anthropic's own usage block does.
 boost::json::object AnthropicUsageJson(const core::Usage& usage, boost::json::storage_ptr sp = {});
 
+// OpenAI Responses: {input_tokens, input_tokens_details:{cached_tokens}, output_tokens,
+// output_tokens_details:{reasoning_tokens}, total_tokens}; input_tokens counts every input token,
+// cache reads and writes included, as prompt_tokens does.
+boost::json::object ResponsesUsageJson(const core::Usage& usage, boost::json::storage_ptr sp = {});
+
 }  // namespace sy::api::translate

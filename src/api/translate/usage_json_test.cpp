@@ -44,6 +44,15 @@ TEST(UsageJson, HugeCountsSaturateInsteadOfOverflowing) {
   EXPECT_EQ(AnthropicUsageJson(MakeUsage(kMax, 1, 0, 1)).at("input_tokens"), kMax - 1);
 }
 
+TEST(UsageJson, ResponsesCountsEveryInputTokenAndShowsCacheReadsAndReasoning) {
+  EXPECT_EQ(ResponsesUsageJson(MakeUsage(1000, 600, 100, 50, 20)),
+            J(R"({"input_tokens":1000,"input_tokens_details":{"cached_tokens":600},
+                 "output_tokens":50,"output_tokens_details":{"reasoning_tokens":20},
+                 "total_tokens":1050})"));
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(ResponsesUsageJson(MakeUsage(kMax, 0, 0, kMax)).at("total_tokens"), kMax);
+}
+
 TEST(UsageJson, ZeroUsage) {
   EXPECT_EQ(OpenAiUsageJson(core::Usage{}),
             J(R"({"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,

@@ -1,0 +1,426 @@
+#include "api/responses/decode.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <initializer_list>
+#include <string>
+
+#include <boost/json/serialize.hpp>
+
+#include "api/json.h"
+#include "core/text.h"
+
+namespace sy::api::responses {
+namespace {
+
+namespace json = boost::json;
+
+using core::InvalidParam;
+
+const char* KindName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+      return "an integer";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+core::Error WrongType(const std::string& param, const json::value& v, std::string_view expected) {
+  return InvalidParam(param, "Invalid type for '" + param + "': expected " + std::string(expected) +
+                                 ", but got " + KindName(v) + ".");
+}
+
+core::Error Missing(const std::string& param) {
+  return InvalidParam(param, "Missing required parameter: '" + param + "'.");
+}
+
+// "Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'."
+core::Error BadValue(const std::string& param, std::string_view value,
+                     std::initializer_list<std::string_view> supported) {
+  std::string list;
+  size_t i = 0;
+  for (auto s : supported) {
+    if (i > 0) list += supported.size() > 2 ? ", " : " ";
+    if (i + 1 == supported.size() && i > 0) list += "and ";
+    list += "'" + std::string(s) + "'";
+    ++i;
+  }
+  return InvalidParam(param, "Invalid value for '" + param + "': '" + core::ClipForEcho(value) +
+                                 "'. Supported values are: " + list + ".");
+}
+
+bool OneOf(std::string_view v, std::initializer_list<std::string_view> values) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+// A field that, when present and not null, must be a string.
+core::Status OptionalString(const json::object& obj, std::string_view key, const std::string& at) {
+  const auto* v = obj.if_contains(key);
+  if (!v || v->is_null() || v->is_string()) return {};
+  return WrongType(at, *v, "a string");
+}
+
+core::Status RequiredString(const json::object& obj, std::string_view key, const std::string& at) {
+  const auto* v = obj.if_contains(key);
+  if (!v) return Missing(at);
+  if (!v->is_string()) return WrongType(at, *v, "a string");
+  return {};
+}
+
+core::Status OptionalBool(const json::object& obj, std::string_view key, const std::string& at) {
+  const auto* v = obj.if_contains(key);
+  if (!v || v->is_null() || v->is_bool()) return {};
+  return WrongType(at, *v, "a boolean");
+}
+
+// OpenAI's integer parameters are 32-bit.
+constexpr int64_t kMaxInt32 = 2'147'483'647;
+
+core::Status CheckPositiveInt(const json::object& body, std::string_view name) {
+  const auto* v = body.if_contains(name);
+  if (!v || v->is_null()) return {};
+  const std::string at(name);
+  if (!v->is_int64() && !v->is_uint64()) return WrongType(at, *v, "an integer");
+  if (v->is_int64() && v->get_int64() < 1) {
+    return InvalidParam(at, "Invalid '" + at + "': expected an integer of at least 1.");
+  }
+  if (v->is_uint64() || v->get_int64() > kMaxInt32) {
+    return InvalidParam(at, "Invalid '" + at +
+                                "': integer above maximum value. Expected a value <= 2147483647, "
+                                "but got " +
+                                json::serialize(*v) + " instead.");
+  }
+  return {};
+}
+
+double AsDouble(const json::value& v) {
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  return v.get_double();
+}
+
+// A JSON number as a person writes it: "2.5", not Boost.JSON's "2.5E0".
+std::string NumberText(const json::value& v) {
+  if (!v.is_double()) return json::serialize(v);
+  std::array<char, 32> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
+  return ec == std::errc() ? std::string(buf.data(), end) : json::serialize(v);
+}
+
+core::Status CheckNumberRange(const json::object& body, std::string_view name, double hi,
+                              std::string_view hi_text) {
+  const auto* v = body.if_contains(name);
+  if (!v || v->is_null()) return {};
+  const std::string at(name);
+  if (!v->is_number()) return WrongType(at, *v, "a number");
+  const double x = AsDouble(*v);
+  if (x >= 0 && x <= hi) return {};
+  const bool above = x > hi;
+  return InvalidParam(at, "Invalid '" + at + "': decimal " +
+                              (above ? "above maximum" : "below minimum") + " value. Expected a " +
+                              "value " + (above ? "<= " + std::string(hi_text) : ">= 0") +
+                              ", but got " + NumberText(*v) + " instead.");
+}
+
+// --- input ---------------------------------------------------------------------------------
+
+core::Status CheckPart(const json::value& v, const std::string& at) {
+  if (!v.is_object()) return WrongType(at, v, "an object");
+  const auto& part = v.get_object();
+  const auto* type = part.if_contains("type");
+  if (!type) return Missing(at + ".type");
+  if (!type->is_string()) return WrongType(at + ".type", *type, "a string");
+  const std::string_view t = type->get_string();
+  if (t == "input_text" || t == "output_text") return RequiredString(part, "text", at + ".text");
+  if (t == "refusal") return RequiredString(part, "refusal", at + ".refusal");
+  if (t == "input_image") {
+    const auto* url = part.if_contains("image_url");
+    const auto* file = part.if_contains("file_id");
+    if ((!url || url->is_null()) && (!file || file->is_null())) {
+      return InvalidParam(
+          at, "Invalid '" + at + "': an input_image needs an image_url or a " + "file_id.");
+    }
+    for (auto s : {OptionalString(part, "image_url", at + ".image_url"),
+                   OptionalString(part, "file_id", at + ".file_id"),
+                   OptionalString(part, "detail", at + ".detail")}) {
+      if (!s) return s;
+    }
+    const std::string_view detail = StringAt(part, "detail");
+    if (!detail.empty() && !OneOf(detail, {"low", "high", "auto"})) {
+      return BadValue(at + ".detail", detail, {"low", "high", "auto"});
+    }
+    return {};
+  }
+  if (t == "input_file") return {};  // refused by translation; nothing the gateway reads
+  return BadValue(at + ".type", t,
+                  {"input_text", "input_image", "input_file", "output_text", "refusal"});
+}
+
+core::Status CheckContent(const json::object& item, const std::string& at) {
+  const auto* content = item.if_contains("content");
+  if (!content) return Missing(at + ".content");
+  if (content->is_string()) return {};
+  if (!content->is_array()) {
+    return WrongType(at + ".content", *content, "a string or an array of content parts");
+  }
+  const auto& parts = content->get_array();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (auto s = CheckPart(parts[i], at + ".content[" + std::to_string(i) + "]"); !s) return s;
+  }
+  return {};
+}
+
+core::Status CheckMessageItem(const json::object& item, const std::string& at) {
+  const auto* role = item.if_contains("role");
+  if (!role) return Missing(at + ".role");
+  if (!role->is_string()) return WrongType(at + ".role", *role, "a string");
+  const std::string_view r = role->get_string();
+  if (!OneOf(r, {"user", "assistant", "system", "developer"})) {
+    return BadValue(at + ".role", r, {"user", "assistant", "system", "developer"});
+  }
+  return CheckContent(item, at);
+}
+
+core::Status CheckItem(const json::value& v, size_t index) {
+  const std::string at = "input[" + std::to_string(index) + "]";
+  if (!v.is_object()) return WrongType(at, v, "an object");
+  const auto& item = v.get_object();
+  const auto* type = item.if_contains("type");
+  if (!type || type->is_null()) {
+    if (item.contains("role")) return CheckMessageItem(item, at);
+    return Missing(at + ".type");
+  }
+  if (!type->is_string()) return WrongType(at + ".type", *type, "a string");
+  const std::string_view t = type->get_string();
+  if (t == "message") return CheckMessageItem(item, at);
+  if (t == "function_call") {
+    for (auto s : {RequiredString(item, "call_id", at + ".call_id"),
+                   RequiredString(item, "name", at + ".name"),
+                   RequiredString(item, "arguments", at + ".arguments")}) {
+      if (!s) return s;
+    }
+    return {};
+  }
+  if (t == "function_call_output") {
+    if (auto s = RequiredString(item, "call_id", at + ".call_id"); !s) return s;
+    const auto* output = item.if_contains("output");
+    if (!output) return Missing(at + ".output");
+    if (output->is_string()) return {};
+    if (!output->is_array()) return WrongType(at + ".output", *output, "a string or an array");
+    const auto& parts = output->get_array();
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (auto s = CheckPart(parts[i], at + ".output[" + std::to_string(i) + "]"); !s) return s;
+    }
+    return {};
+  }
+  if (t == "reasoning") return {};  // refused by translation when the model cannot take it
+  return BadValue(at + ".type", t,
+                  {"message", "function_call", "function_call_output", "reasoning"});
+}
+
+core::Status CheckInput(const json::object& body) {
+  const auto* input = body.if_contains("input");
+  if (!input || input->is_null())
+    return {};  // previous_response_id or a stored prompt may carry it
+  if (input->is_string()) return {};
+  if (!input->is_array()) {
+    return InvalidParam("input",
+                        "Invalid type for 'input': expected a string or an array of input items, "
+                        "but got " +
+                            std::string(KindName(*input)) + ".");
+  }
+  const auto& items = input->get_array();
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (auto s = CheckItem(items[i], i); !s) return s;
+  }
+  return {};
+}
+
+// --- tools, tool_choice, text ---------------------------------------------------------------
+
+core::Status CheckTool(const json::value& v, const std::string& at) {
+  if (!v.is_object()) return WrongType(at, v, "an object");
+  const auto& tool = v.get_object();
+  if (auto s = RequiredString(tool, "type", at + ".type"); !s) return s;
+  if (tool.at("type").get_string() != "function") return {};  // built-in: refused by translation
+  if (auto s = RequiredString(tool, "name", at + ".name"); !s) return s;
+  const auto* parameters = tool.if_contains("parameters");
+  if (parameters && !parameters->is_null() && !parameters->is_object()) {
+    return WrongType(at + ".parameters", *parameters, "an object");
+  }
+  for (auto s : {OptionalBool(tool, "strict", at + ".strict"),
+                 OptionalString(tool, "description", at + ".description")}) {
+    if (!s) return s;
+  }
+  return {};
+}
+
+core::Status CheckTools(const json::object& body) {
+  const auto* tools = body.if_contains("tools");
+  if (!tools || tools->is_null()) return {};
+  if (!tools->is_array()) return WrongType("tools", *tools, "an array");
+  const auto& list = tools->get_array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (auto s = CheckTool(list[i], "tools[" + std::to_string(i) + "]"); !s) return s;
+  }
+  return {};
+}
+
+core::Status CheckToolChoice(const json::object& body) {
+  const auto* choice = body.if_contains("tool_choice");
+  if (!choice || choice->is_null()) return {};
+  if (choice->is_string()) {
+    const std::string_view c = choice->get_string();
+    if (OneOf(c, {"auto", "none", "required"})) return {};
+    return BadValue("tool_choice", c, {"auto", "none", "required"});
+  }
+  if (!choice->is_object()) return WrongType("tool_choice", *choice, "a string or an object");
+  const auto& c = choice->get_object();
+  if (auto s = RequiredString(c, "type", "tool_choice.type"); !s) return s;
+  if (c.at("type").get_string() == "function") {
+    return RequiredString(c, "name", "tool_choice.name");
+  }
+  return {};  // the built-in tool forms (file_search, web_search_preview, allowed_tools, ...)
+}
+
+core::Status CheckJsonSchemaFormat(const json::object& format) {
+  if (auto s = RequiredString(format, "name", "text.format.name"); !s) return s;
+  const auto* schema = format.if_contains("schema");
+  if (!schema) return Missing("text.format.schema");
+  const auto* obj = schema->if_object();
+  const auto* type = obj ? obj->if_contains("type") : nullptr;
+  if (!type || !type->is_string() || type->get_string() != "object") {
+    return InvalidParam("text.format.schema",
+                        "Invalid schema for response_format '" +
+                            core::ClipForEcho(StringAt(format, "name")) +
+                            "': schema must be a JSON Schema of 'type: \"object\"'.");
+  }
+  return OptionalBool(format, "strict", "text.format.strict");
+}
+
+core::Status CheckText(const json::object& body) {
+  const auto* text = body.if_contains("text");
+  if (!text || text->is_null()) return {};
+  if (!text->is_object()) return WrongType("text", *text, "an object");
+  const auto* format = text->get_object().if_contains("format");
+  if (!format || format->is_null()) return {};
+  if (!format->is_object()) return WrongType("text.format", *format, "an object");
+  const auto& f = format->get_object();
+  if (auto s = RequiredString(f, "type", "text.format.type"); !s) return s;
+  const std::string_view type = f.at("type").get_string();
+  if (type == "json_schema") return CheckJsonSchemaFormat(f);
+  if (type == "text" || type == "json_object") return {};
+  return BadValue("text.format.type", type, {"text", "json_object", "json_schema"});
+}
+
+// --- the rest ------------------------------------------------------------------------------
+
+// OpenAI's metadata limits: at most 16 pairs, keys up to 64 characters, values up to 512.
+core::Status CheckMetadata(const json::object& body) {
+  const auto* metadata = body.if_contains("metadata");
+  if (!metadata || metadata->is_null()) return {};
+  if (!metadata->is_object()) return WrongType("metadata", *metadata, "an object");
+  const auto& m = metadata->get_object();
+  if (m.size() > 16) {
+    return InvalidParam("metadata", "Invalid 'metadata': too many properties. Expected an object " +
+                                        std::string("with at most 16 properties, but got ") +
+                                        std::to_string(m.size()) + ".");
+  }
+  for (const auto& kv : m) {
+    const std::string at = "metadata." + core::ClipForEcho(kv.key());
+    if (kv.key().size() > 64) {
+      return InvalidParam("metadata", "Invalid 'metadata': a key is longer than 64 characters.");
+    }
+    if (!kv.value().is_string()) return WrongType(at, kv.value(), "a string");
+    if (kv.value().get_string().size() > 512) {
+      return InvalidParam(at, "Invalid '" + at + "': string too long. Expected a string with " +
+                                  "maximum length 512.");
+    }
+  }
+  return {};
+}
+
+core::Status CheckReasoning(const json::object& body) {
+  const auto* reasoning = body.if_contains("reasoning");
+  if (!reasoning || reasoning->is_null()) return {};
+  if (!reasoning->is_object()) return WrongType("reasoning", *reasoning, "an object");
+  const auto* effort = reasoning->get_object().if_contains("effort");
+  if (!effort || effort->is_null()) return {};
+  if (!effort->is_string()) return WrongType("reasoning.effort", *effort, "a string");
+  const std::string_view e = effort->get_string();
+  if (OneOf(e, {"none", "minimal", "low", "medium", "high", "xhigh"})) return {};
+  return BadValue("reasoning.effort", e, {"minimal", "low", "medium", "high"});
+}
+
+core::Status CheckScalars(const json::object& body) {
+  for (auto s :
+       {OptionalString(body, "instructions", "instructions"),
+        OptionalString(body, "previous_response_id", "previous_response_id"),
+        OptionalBool(body, "stream", "stream"), OptionalBool(body, "store", "store"),
+        OptionalBool(body, "parallel_tool_calls", "parallel_tool_calls"),
+        CheckPositiveInt(body, "max_output_tokens"), CheckNumberRange(body, "temperature", 2, "2"),
+        CheckNumberRange(body, "top_p", 1, "1")}) {
+    if (!s) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
+core::Status DecodeResponsesRequest(std::string_view body, int64_t max_depth, core::Request& out) {
+  auto parsed = ParseJson(body, max_depth, out.body.storage());  // same arena: moves, no copy
+  if (!parsed) return std::move(parsed).error();
+  if (!parsed->is_object()) return InvalidParam("", "The request body must be a JSON object.");
+  auto& obj = parsed->get_object();
+  const auto* model = obj.if_contains("model");
+  if (!model) return Missing("model");
+  if (!model->is_string()) return WrongType("model", *model, "a string");
+  if (model->get_string().empty()) {
+    return InvalidParam("model", "Invalid 'model': empty string. Expected a model id.");
+  }
+  out.model = std::string(model->get_string());
+  for (auto s : {CheckInput(obj), CheckTools(obj), CheckToolChoice(obj), CheckText(obj),
+                 CheckMetadata(obj), CheckReasoning(obj), CheckScalars(obj)}) {
+    if (!s) return s;
+  }
+  out.dialect = core::Dialect::kOpenAiResponses;
+  const auto* stream = obj.if_contains("stream");
+  out.stream = stream && stream->is_bool() && stream->get_bool();
+  out.include_usage = false;
+  out.body = std::move(obj);
+  return {};
+}
+
+core::Status CheckFunctionCallOutputs(const json::array& input) {
+  for (size_t i = 0; i < input.size(); ++i) {
+    const auto* item = input[i].if_object();
+    if (!item || StringAt(*item, "type") != "function_call_output") continue;
+    const std::string_view call_id = StringAt(*item, "call_id");
+    const bool found = std::any_of(
+        input.begin(), input.begin() + static_cast<std::ptrdiff_t>(i), [&](const json::value& v) {
+          const auto* o = v.if_object();
+          return o && StringAt(*o, "type") == "function_call" && StringAt(*o, "call_id") == call_id;
+        });
+    if (found) continue;
+    const std::string at = "input[" + std::to_string(i) + "].call_id";
+    return InvalidParam(at, "No tool call found for function call output with call_id " +
+                                core::ClipForEcho(call_id) + ".");
+  }
+  return {};
+}
+
+}  // namespace sy::api::responses
