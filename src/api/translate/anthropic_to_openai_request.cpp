@@ -5,7 +5,10 @@
 // reasoning budget), service_tier, cache_control anywhere (OpenAI caches prompts on its own),
 // metadata other than user_id, `type: custom` on tools, tool_choice and
 // disable_parallel_tool_use when no tools are given (OpenAI refuses them without tools, and
-// without tools they change nothing), and any parameter whose value is null.
+// without tools they change nothing), output_config.effort (structured_output.cpp says why), and
+// any parameter whose value is null.
+// output_config.format and the beta output_format become response_format json_schema
+// (structured_output.cpp).
 // Refused: top_k, more than 4 stop_sequences, server tools, and any parameter this translator does
 // not know, named, since silently dropping it could change the answer.
 #include <string>
@@ -123,6 +126,10 @@ core::Result<json::object> AnthropicToOpenAiRequest(const json::object& body,
       tools = &value;
     } else if (key == "tool_choice") {
       tool_choice = &value;
+    } else if (key == "output_config" || key == "output_format") {
+      if (auto s = internal::OutputFormatToOpenAi(key, value, out); !s) {
+        return std::move(s).error();
+      }
     } else if (key == "metadata") {
       const auto* metadata = value.if_object();
       const auto user = metadata ? FindString(*metadata, "user_id") : std::nullopt;

@@ -183,6 +183,45 @@ TEST(AnthropicToOpenAiRequest, RefusesAPrefill) {
                 "messages.1", "prefill");
 }
 
+TEST(AnthropicToOpenAiRequest, OutputFormatBecomesResponseFormatJsonSchema) {
+  const std::string head =
+      R"({"model":"c","max_tokens":1,"messages":[{"role":"user","content":"x"}],)";
+  const auto expected = J(R"({"type":"json_schema","json_schema":{"name":"output",
+                              "schema":{"type":"object"},"strict":true}})");
+  auto format_of = [&](std::string_view rest) {
+    auto out = AnthropicToOpenAiRequest(O(head + std::string(rest) + "}"));
+    EXPECT_TRUE(out.has_value()) << (out ? "" : out.error().param + ": " + out.error().message);
+    const auto* f = out ? out->if_contains("response_format") : nullptr;
+    return f ? *f : json::value();
+  };
+  EXPECT_EQ(
+      format_of(R"("output_config":{"format":{"type":"json_schema","schema":{"type":"object"}}})"),
+      expected);
+  EXPECT_EQ(format_of(R"("output_format":{"type":"json_schema","schema":{"type":"object"}})"),
+            expected);
+  // effort alone changes how much the model reasons, not the answer's format: dropped.
+  EXPECT_EQ(format_of(R"("output_config":{"effort":"high"})"), json::value());
+  EXPECT_EQ(format_of(R"("output_config":{"effort":"low","format":null})"), json::value());
+}
+
+TEST(AnthropicToOpenAiRequest, RefusesOutputFormatsOpenAiCannotTake) {
+  const std::string head =
+      R"({"model":"c","max_tokens":1,"messages":[{"role":"user","content":"x"}],)";
+  ExpectRefused(head + R"("output_config":{"format":{"type":"grammar","grammar":"x"}}})",
+                "output_config.format.type", "json_schema");
+  ExpectRefused(head + R"("output_format":{"type":"text"}})", "output_format.type", "json_schema");
+  ExpectRefused(head + R"("output_config":{"verbosity":"low"}})", "output_config.verbosity",
+                "'output_config.verbosity'");
+  auto no_schema = AnthropicToOpenAiRequest(O(head + R"("output_format":{"type":"json_schema"}})"));
+  ASSERT_FALSE(no_schema.has_value());
+  EXPECT_EQ(no_schema.error().param, "output_format.schema");
+  auto both = AnthropicToOpenAiRequest(
+      O(head + R"("output_config":{"format":{"type":"json_schema","schema":{"type":"object"}}},)"
+               R"("output_format":{"type":"json_schema","schema":{"type":"object"}}})"));
+  ASSERT_FALSE(both.has_value());
+  EXPECT_NE(both.error().message.find("not both"), std::string::npos) << both.error().message;
+}
+
 TEST(AnthropicToOpenAiRequest, RefusesWhatOpenAiCannotExpress) {
   ExpectRefused(
       R"({"model":"c","max_tokens":1,"top_k":5,"messages":[{"role":"user","content":"x"}]})",

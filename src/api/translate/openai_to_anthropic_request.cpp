@@ -7,6 +7,9 @@
 // presence_penalty when 0, logprobs false, n = 1, response_format {type: text}, logit_bias {},
 // modalities ["text"], `strict` on tools, and any parameter whose value is null (as OpenAI
 // treats it: absent).
+// response_format json_schema / json_object: structured_output.cpp (native output_config.format,
+// or a forced tool whose input is the answer; the tool's name is reserved, see
+// internal::kJsonAnswerTool).
 // Refused: everything else that Anthropic cannot express (see Translate below), and any
 // parameter this translator does not know, named, since silently dropping it could change the
 // answer.
@@ -76,6 +79,13 @@ core::Result<json::array> Tools(const json::value& tools, const json::storage_pt
     if (!name)
       return core::InvalidParam(at + ".function.name",
                                 "'" + at + ".function.name' must be a string.");
+    if (*name == internal::kJsonAnswerTool) {
+      return core::InvalidParam(at + ".function.name",
+                                "'" + at + ".function.name': the name '" +
+                                    std::string(internal::kJsonAnswerTool) +
+                                    "' is reserved by the gateway (it carries JSON answers from "
+                                    "Anthropic models): rename the tool.");
+    }
     json::object anthropic(sp);
     anthropic["name"] = *name;
     if (const auto description = FindString(*fn, "description")) {
@@ -148,12 +158,6 @@ std::optional<core::Error> Untranslatable(std::string_view key, const json::valu
     if (IsZero(v)) return std::nullopt;
     return refuse("a non-zero " + k, "Omit it or set it to 0");
   }
-  if (key == "response_format") {
-    const auto* obj = v.if_object();
-    if (obj && FindString(*obj, "type") == "text") return std::nullopt;
-    return refuse("structured output (response_format other than text)",
-                  "Omit response_format and describe the format in the prompt (or use a tool)");
-  }
   if (key == "modalities") {
     const auto* list = v.if_array();
     if (list && list->size() == 1 && (*list)[0].is_string() && (*list)[0].get_string() == "text") {
@@ -186,13 +190,14 @@ std::optional<core::Error> Untranslatable(std::string_view key, const json::valu
 }  // namespace
 
 core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body, json::storage_ptr sp,
-                                                    const TargetModel& /*target*/) {
+                                                    const TargetModel& target) {
   json::object out(sp);
   const json::value* max_tokens = nullptr;
   const json::value* max_completion_tokens = nullptr;
   const json::value* tool_choice = nullptr;
   const json::value* parallel_tool_calls = nullptr;
   const json::value* tools = nullptr;
+  const json::value* response_format = nullptr;
   const json::value* messages = nullptr;
   for (const auto& [key, value] : body) {
     if (value.is_null() || key == "model") continue;
@@ -225,6 +230,8 @@ core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body, js
       tool_choice = &value;
     } else if (key == "parallel_tool_calls") {
       parallel_tool_calls = &value;
+    } else if (key == "response_format") {
+      response_format = &value;
     } else if (key == "user") {
       if (!value.is_string()) return core::InvalidParam("user", "'user' must be a string.");
       out["metadata"] = json::object({{"user_id", value}}, sp);
@@ -244,6 +251,12 @@ core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body, js
     auto choice = ToolChoice(*tool_choice, sp);
     if (!choice) return std::move(choice).error();
     out["tool_choice"] = std::move(*choice);
+  }
+  if (response_format) {
+    if (auto s = internal::ResponseFormatToAnthropic(*response_format, tool_choice, target, out);
+        !s) {
+      return std::move(s).error();
+    }
   }
   const bool has_tools = tools && tools->is_array() && !tools->get_array().empty();
   if (parallel_tool_calls && parallel_tool_calls->is_bool() && !parallel_tool_calls->get_bool() &&

@@ -262,14 +262,136 @@ TEST(OpenAiToAnthropicRequest, RefusesWhatAnthropicCannotExpress) {
   ExpectRefused(body(R"("logit_bias":{"50256":-100})"), "logit_bias", "logit biases");
   ExpectRefused(body(R"("frequency_penalty":0.5)"), "frequency_penalty", "frequency_penalty");
   ExpectRefused(body(R"("presence_penalty":-1)"), "presence_penalty", "presence_penalty");
-  ExpectRefused(body(R"("response_format":{"type":"json_object"})"), "response_format",
-                "structured output");
-  ExpectRefused(body(R"("response_format":{"type":"json_schema","json_schema":{"name":"x"}})"),
-                "response_format", "structured output");
   ExpectRefused(body(R"("modalities":["text","audio"])"), "modalities", "audio");
   ExpectRefused(body(R"("audio":{"voice":"alloy","format":"mp3"})"), "audio", "audio");
   ExpectRefused(body(R"("web_search_options":{})"), "web_search_options", "web search");
   ExpectRefused(body(R"("verbosity":"low")"), "verbosity", "'verbosity'");
+}
+
+// --- Structured output (structured_output.cpp) ------------------------------------------------
+
+constexpr std::string_view kMsgs = R"("model":"m","messages":[{"role":"user","content":"x"}])";
+constexpr std::string_view kObjectSchema =
+    R"({"type":"object","properties":{"a":{"type":"string"}},"required":["a"]})";
+
+std::string WithSchema(std::string_view schema, std::string_view rest = "") {
+  return "{" + std::string(kMsgs) +
+         R"(,"response_format":{"type":"json_schema","json_schema":{"name":"n","strict":true,)" +
+         R"("schema":)" + std::string(schema) + "}}" + std::string(rest) + "}";
+}
+
+json::value ToAnthropicWithout(std::string_view body) {  // a target without native output
+  auto out = OpenAiToAnthropicRequest(O(body), {}, TargetModel{.native_structured_output = false});
+  EXPECT_TRUE(out.has_value()) << (out ? "" : out.error().param + ": " + out.error().message);
+  return out ? json::value(*out) : json::value();
+}
+
+// The answer tool as the translator adds it, with `schema` as its input.
+std::string AnswerTool(std::string_view schema) {
+  return R"({"name":"switchyard_json_answer","description":"Respond by calling this tool with )"
+         R"(the answer as its input.","input_schema":)" +
+         std::string(schema) + "}";
+}
+
+TEST(OpenAiToAnthropicRequest, NativeJsonSchemaBecomesOutputConfigFormat) {
+  EXPECT_EQ(ToAnthropic(WithSchema(kObjectSchema)),
+            J(R"({"messages":[{"role":"user","content":"x"}],"output_config":{"format":{
+                  "type":"json_schema","schema":)" +
+              std::string(kObjectSchema) + "}}}"));
+  // A native format takes any root: the upstream judges its own schema subset.
+  const auto out = ToAnthropic(WithSchema(R"({"type":"array","items":{"type":"string"}})"));
+  EXPECT_EQ(out.at("output_config").at("format").at("schema").at("type"), "array");
+}
+
+TEST(OpenAiToAnthropicRequest, JsonSchemaWithoutNativeSupportIsAForcedTool) {
+  EXPECT_EQ(
+      ToAnthropicWithout(WithSchema(kObjectSchema)),
+      J(R"({"messages":[{"role":"user","content":"x"}],"tools":[)" + AnswerTool(kObjectSchema) +
+        R"(],"tool_choice":{"type":"tool","name":"switchyard_json_answer"}})"));
+}
+
+TEST(OpenAiToAnthropicRequest, JsonObjectIsAlwaysAForcedToolOverAnyObject) {
+  const std::string body =
+      "{" + std::string(kMsgs) + R"(,"response_format":{"type":"json_object"}})";
+  const auto expected = J(R"({"messages":[{"role":"user","content":"x"}],"tools":[)" +
+                          AnswerTool(R"({"type":"object"})") +
+                          R"(],"tool_choice":{"type":"tool","name":"switchyard_json_answer"}})");
+  EXPECT_EQ(ToAnthropic(body), expected);
+  EXPECT_EQ(ToAnthropicWithout(body), expected);
+}
+
+// The interaction of the forced answer tool with the client's tools and tool_choice.
+TEST(OpenAiToAnthropicRequest, JsonAnswerToolChoiceTable) {
+  const std::string client_tool = R"({"type":"function","function":{"name":"w"}})";
+  const std::string w = R"({"name":"w","input_schema":{"type":"object","properties":{}}})";
+  const std::string ours = AnswerTool(R"({"type":"object"})");
+  struct Row {
+    std::string rest;         // the client's tools and tool_choice
+    std::string tools;        // the Anthropic tools
+    std::string tool_choice;  // the Anthropic tool_choice
+  };
+  const std::string force_ours = R"({"type":"tool","name":"switchyard_json_answer"})";
+  const Row rows[] = {
+      {"", "[" + ours + "]", force_ours},
+      {R"(,"tools":[])", "[" + ours + "]", force_ours},
+      {R"(,"tool_choice":"none")", "[" + ours + "]", force_ours},
+      {R"(,"tool_choice":"auto")", "[" + ours + "]", force_ours},
+      {R"(,"tool_choice":"required")", "[" + ours + "]", force_ours},
+      {R"(,"tools":[)" + client_tool + "]", "[" + w + "," + ours + "]", R"({"type":"any"})"},
+      {R"(,"tools":[)" + client_tool + R"(],"tool_choice":"auto")", "[" + w + "," + ours + "]",
+       R"({"type":"any"})"},
+      {R"(,"tools":[)" + client_tool + R"(],"tool_choice":"none")", "[" + w + "," + ours + "]",
+       force_ours},
+      {R"(,"tools":[)" + client_tool + R"(],"tool_choice":"required")", "[" + w + "]",
+       R"({"type":"any"})"},
+      {R"(,"tools":[)" + client_tool +
+           R"(],"tool_choice":{"type":"function","function":{"name":"w"}})",
+       "[" + w + "]", R"({"type":"tool","name":"w"})"},
+      {R"(,"tools":[)" + client_tool + R"(],"parallel_tool_calls":false)",
+       "[" + w + "," + ours + "]", R"({"type":"any","disable_parallel_tool_use":true})"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.rest);
+    const auto out = ToAnthropicWithout(
+        "{" + std::string(kMsgs) + R"(,"response_format":{"type":"json_object"})" + row.rest + "}");
+    ASSERT_TRUE(out.is_object());
+    EXPECT_EQ(out.at("tools"), J(row.tools));
+    EXPECT_EQ(out.at("tool_choice"), J(row.tool_choice));
+  }
+}
+
+TEST(OpenAiToAnthropicRequest, StructuredOutputRefusals) {
+  // A tool input is an object: without native output, another root cannot be asked for.
+  auto out = OpenAiToAnthropicRequest(O(WithSchema(R"({"type":"string"})")), {},
+                                      TargetModel{.native_structured_output = false});
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().param, "response_format.json_schema.schema");
+  EXPECT_NE(out.error().message.find("root is not of type \"object\""), std::string::npos);
+  // Without a schema there is nothing to answer in.
+  const std::string no_schema =
+      "{" + std::string(kMsgs) +
+      R"(,"response_format":{"type":"json_schema","json_schema":{"name":"n"}}})";
+  EXPECT_EQ(Refusal(no_schema).param, "response_format.json_schema.schema");
+  ExpectRefused("{" + std::string(kMsgs) + R"(,"response_format":{"type":"grammar"}})",
+                "response_format.type", "grammar");
+  EXPECT_EQ(Refusal("{" + std::string(kMsgs) + R"(,"response_format":"json"})").param,
+            "response_format.type");
+  // The answer tool's name is reserved, with or without response_format: a call of it is
+  // unwrapped into content on the way back.
+  const auto reserved = Refusal("{" + std::string(kMsgs) + R"(,"tools":[{"type":"function",)" +
+                                R"("function":{"name":"switchyard_json_answer"}}]})");
+  EXPECT_EQ(reserved.param, "tools[0].function.name");
+  EXPECT_NE(reserved.message.find("reserved"), std::string::npos) << reserved.message;
+}
+
+TEST(OpenAiToAnthropicRequest, JsonSchemaDescriptionReachesTheModel) {
+  const std::string body = "{" + std::string(kMsgs) +
+                           R"(,"response_format":{"type":"json_schema","json_schema":{"name":"n",)"
+                           R"("description":"A city","schema":{"type":"object"}}}})";
+  EXPECT_EQ(ToAnthropic(body).at("output_config"), J(R"({"format":{"type":"json_schema",
+                            "schema":{"type":"object","description":"A city"}}})"));
+  EXPECT_EQ(ToAnthropicWithout(body).at_pointer("/tools/0/description"),
+            "Respond by calling this tool with the answer as its input. The answer: A city");
 }
 
 TEST(OpenAiToAnthropicRequest, ResultUsesTheGivenStorage) {

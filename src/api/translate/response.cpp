@@ -1,7 +1,10 @@
 // Complete (non-streamed) answers, both directions.
 //
 // Anthropic -> OpenAI: text blocks are joined into message.content (null when there is none),
-// tool_use blocks become tool_calls with their input serialized as arguments; thinking and
+// tool_use blocks become tool_calls with their input serialized as arguments, except a call of
+// kJsonAnswerTool (the forced tool that carries a JSON answer, structured_output.cpp): its input,
+// serialized, is the message content, and finish_reason is "stop" when it was the only call;
+// thinking and
 // redacted_thinking blocks are dropped (Chat Completions has no field for them), as are block
 // types this translator does not know (server tool blocks are never requested: such tools are
 // refused on the way in).
@@ -35,6 +38,7 @@ core::Result<json::object> AnthropicToOpenAiResponse(const json::value& upstream
   std::string text;
   bool has_text = false;
   json::array calls(sp);
+  bool json_answer = false;
   for (const auto& v : *blocks) {
     const auto* block = v.if_object();
     const auto type = block ? FindString(*block, "type") : std::nullopt;
@@ -48,6 +52,11 @@ core::Result<json::object> AnthropicToOpenAiResponse(const json::value& upstream
       const auto name = FindString(*block, "name");
       const auto* input = Find(*block, "input");
       if (!call_id || !name) return Malformed(kAnthropic, "a tool_use block without id or name");
+      if (*name == kJsonAnswerTool) {
+        text += input ? json::serialize(*input) : std::string("{}");
+        has_text = json_answer = true;
+        continue;
+      }
       json::object call(sp);
       call["id"] = *call_id;
       call["type"] = "function";
@@ -59,6 +68,8 @@ core::Result<json::object> AnthropicToOpenAiResponse(const json::value& upstream
       return Malformed(kAnthropic, "a content block without a type");
     }
   }
+  const auto stop_reason = FindString(*msg, "stop_reason").value_or("");
+  const bool answered = json_answer && calls.empty() && stop_reason == "tool_use";
   json::object message(sp);
   message["role"] = "assistant";
   if (has_text) {
@@ -73,7 +84,7 @@ core::Result<json::object> AnthropicToOpenAiResponse(const json::value& upstream
   choice["message"] = std::move(message);
   choice["logprobs"] = nullptr;
   choice["finish_reason"] =
-      FinishReasonFromStopReason(FindString(*msg, "stop_reason").value_or(""));
+      answered ? std::string_view("stop") : FinishReasonFromStopReason(stop_reason);
   json::object out(sp);
   out["id"] = *id;
   out["object"] = "chat.completion";

@@ -94,6 +94,31 @@ TEST(AnthropicToOpenAiResponse, MalformedUpstreamIsUnavailable) {
   }
 }
 
+// A call of the forced JSON-answer tool (structured_output.cpp) is the answer, not a tool call.
+TEST(AnthropicToOpenAiResponse, JsonAnswerToolIsUnwrappedIntoContent) {
+  auto answer = [](std::string_view blocks, std::string_view stop) {
+    return ToOpenAi(R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-x",
+                        "content":)" +
+                    std::string(blocks) + R"(,"stop_reason":")" + std::string(stop) + R"("})")
+        .at_pointer("/choices/0");
+  };
+  const std::string ours =
+      R"({"type":"tool_use","id":"toolu_a","name":"switchyard_json_answer","input":{"a":1}})";
+  const std::string theirs = R"({"type":"tool_use","id":"toolu_w","name":"w","input":{}})";
+  auto only = answer("[" + ours + "]", "tool_use");
+  EXPECT_EQ(only.at("message").at("content"), R"({"a":1})");
+  EXPECT_FALSE(only.at("message").as_object().contains("tool_calls"));
+  EXPECT_EQ(only.at("finish_reason"), "stop");
+  // Cut off by max_tokens: the reason stays.
+  EXPECT_EQ(answer("[" + ours + "]", "max_tokens").at("finish_reason"), "length");
+  // Beside a call of a client tool (tool_choice any over both): both, and finish tool_calls.
+  auto both = answer("[" + ours + "," + theirs + "]", "tool_use");
+  EXPECT_EQ(both.at("message").at("content"), R"({"a":1})");
+  EXPECT_EQ(both.at("message").at("tool_calls").as_array().size(), 1u);
+  EXPECT_EQ(both.at("message").at("tool_calls").at(0).at("function").at("name"), "w");
+  EXPECT_EQ(both.at("finish_reason"), "tool_calls");
+}
+
 TEST(OpenAiToAnthropicResponse, TextAnswerWithCacheUsage) {
   EXPECT_EQ(ToAnthropic(R"({"id":"chatcmpl-1","object":"chat.completion","created":1,
                             "model":"gpt-x","choices":[{"index":0,"message":{"role":"assistant",

@@ -4,7 +4,10 @@
 // content chunks; a tool_use block's start becomes a tool_calls chunk (index = the n-th tool call
 // of the answer, id, name, empty arguments) and its input_json_delta fragments become argument
 // chunks; message_delta becomes the chunk with the finish reason; message_stop becomes the usage
-// chunk (when a usage was reported) and [DONE]. Thinking and signature deltas, ping,
+// chunk (when a usage was reported) and [DONE]. A tool_use block of kJsonAnswerTool (the forced
+// tool that carries a JSON answer, structured_output.cpp) is no tool call: its input_json_delta
+// fragments become content chunks ("{}" at its end when none came), and the finish reason is
+// "stop" instead of "tool_calls" when it was the only call. Thinking and signature deltas, ping,
 // content_block_stop and events this translator does not know map to nothing. A stream cut off
 // before message_stop just stops: nothing is fabricated.
 #include <map>
@@ -47,10 +50,15 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
     if (type == "content_block_delta") return BlockDelta(*event, out);
     if (type == "message_delta") {
       const auto* delta = FindObject(*event, "delta");
-      const auto reason = delta ? FindString(*delta, "stop_reason") : std::nullopt;
-      Emit(Chunk(json::object(), FinishReasonFromStopReason(reason.value_or(""))), out);
+      const std::string_view reason =
+          delta ? FindString(*delta, "stop_reason").value_or("") : std::string_view();
+      const bool answered = answer_block_ && next_tool_ == 0 && reason == "tool_use";
+      Emit(Chunk(json::object(),
+                 answered ? std::string_view("stop") : FinishReasonFromStopReason(reason)),
+           out);
       return {};
     }
+    if (type == "content_block_stop") return BlockStop(*event, out);
     if (type == "message_stop") {
       if (usage_) {
         json::object chunk = Chunk();
@@ -64,7 +72,7 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
       out.push_back(std::move(done));
       done_ = true;
     }
-    return {};  // content_block_stop and unknown events carry nothing OpenAI can show
+    return {};  // unknown events carry nothing OpenAI can show
   }
 
  private:
@@ -125,6 +133,10 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
       const auto id = FindString(*block, "id");
       const auto name = FindString(*block, "name");
       if (!id || !name) return Malformed(kAnthropic, "a tool_use block without id or name");
+      if (*name == kJsonAnswerTool) {
+        answer_block_ = index->get_int64();
+        return {};
+      }
       const int64_t n = next_tool_++;
       tool_index_[index->get_int64()] = n;
       json::object call({{"index", n}, {"id", *id}, {"type", "function"}});
@@ -146,6 +158,12 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
     if (type == "text_delta") {
       const auto text = FindString(*delta, "text");
       if (text && !text->empty()) Emit(Chunk(json::object({{"content", *text}})), out);
+    } else if (type == "input_json_delta" && answer_block_ == index->get_int64()) {
+      const auto partial = FindString(*delta, "partial_json");
+      if (partial && !partial->empty()) {
+        Emit(Chunk(json::object({{"content", *partial}})), out);
+        answer_streamed_ = true;
+      }
     } else if (type == "input_json_delta") {
       const auto it = tool_index_.find(index->get_int64());
       if (it == tool_index_.end()) {
@@ -162,6 +180,17 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
     return {};  // thinking_delta, signature_delta, citations_delta: nothing to show
   }
 
+  // The end of the JSON answer's block: an answer whose input came in no fragment is "{}".
+  core::Status BlockStop(const json::object& event, std::vector<core::StreamEvent>& out) {
+    const auto* index = event.if_contains("index");
+    if (!answer_block_ || answer_streamed_) return {};
+    if (index && index->is_int64() && answer_block_ == index->get_int64()) {
+      Emit(Chunk(json::object({{"content", "{}"}})), out);
+      answer_streamed_ = true;
+    }
+    return {};
+  }
+
   Context ctx_;
   bool started_ = false;
   bool done_ = false;
@@ -170,6 +199,8 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
   int64_t next_tool_ = 0;
   std::map<int64_t, int64_t> tool_index_;  // Anthropic block index -> OpenAI tool-call index
   std::optional<core::Usage> usage_;
+  std::optional<int64_t> answer_block_;  // the Anthropic index of the kJsonAnswerTool block
+  bool answer_streamed_ = false;         // a fragment of the JSON answer was sent
 };
 
 }  // namespace

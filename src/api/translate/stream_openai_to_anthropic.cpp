@@ -6,6 +6,9 @@
 // block and opens a tool_use block; its argument fragments become input_json_delta. An argument
 // fragment for a tool call whose block was already closed (interleaved parallel calls) cannot be
 // re-framed, as Anthropic blocks never reopen: the stream fails.
+// message_start's usage carries the gateway's estimate of the input tokens (Context::
+// input_tokens_estimate): some clients read usage there only. The upstream's own count arrives
+// with its usage chunk, at the end, and goes to message_delta with the billed usage.
 // [DONE] closes the open block and ends the message: message_delta (stop reason, usage) and
 // message_stop. A stream cut off before [DONE] just stops: nothing is fabricated.
 // Refusal deltas are streamed as text, and make the stop reason "refusal" (as TranslateResponse
@@ -27,6 +30,9 @@ constexpr std::string_view kOpenAi = "OpenAI stream";
 
 class OpenAiToAnthropicStream final : public StreamTranslator {
  public:
+  explicit OpenAiToAnthropicStream(int64_t input_tokens_estimate)
+      : input_tokens_estimate_(input_tokens_estimate) {}
+
   core::Status Feed(const core::StreamEvent& upstream,
                     std::vector<core::StreamEvent>& out) override {
     if (done_) return {};
@@ -75,7 +81,8 @@ class OpenAiToAnthropicStream final : public StreamTranslator {
     message["content"] = json::array();
     message["stop_reason"] = nullptr;
     message["stop_sequence"] = nullptr;
-    message["usage"] = json::object({{"input_tokens", 0}, {"output_tokens", 0}});
+    message["usage"] =
+        json::object({{"input_tokens", input_tokens_estimate_}, {"output_tokens", 0}});
     json::object start({{"type", "message_start"}});
     start["message"] = std::move(message);
     Emit(std::move(start), out);
@@ -179,6 +186,7 @@ class OpenAiToAnthropicStream final : public StreamTranslator {
 
   enum class Open { kNone, kText, kTool };
 
+  int64_t input_tokens_estimate_;
   bool started_ = false;
   bool done_ = false;
   bool refused_ = false;
@@ -192,8 +200,8 @@ class OpenAiToAnthropicStream final : public StreamTranslator {
 
 }  // namespace
 
-std::unique_ptr<StreamTranslator> MakeOpenAiToAnthropicStream(const Context& /*ctx*/) {
-  return std::make_unique<OpenAiToAnthropicStream>();
+std::unique_ptr<StreamTranslator> MakeOpenAiToAnthropicStream(const Context& ctx) {
+  return std::make_unique<OpenAiToAnthropicStream>(ctx.input_tokens_estimate);
 }
 
 }  // namespace sy::api::translate::internal

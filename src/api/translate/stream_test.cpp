@@ -93,6 +93,19 @@ TEST(OpenAiToAnthropicStream, TextAnswer) {
   EXPECT_TRUE(out.back().terminal);
 }
 
+// Some clients read usage from message_start only: it carries the gateway's estimate, and the
+// billed usage still comes with message_delta.
+TEST(OpenAiToAnthropicStream, MessageStartCarriesTheInputEstimate) {
+  Context ctx = kCtx;
+  ctx.input_tokens_estimate = 321;
+  auto t = MakeStreamTranslator(Dialect::kOpenAiChat, Dialect::kAnthropicMessages, ctx);
+  const auto out = FeedAll(*t, {Event("", Delta(R"({"content":"Hi"})"))});
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].json.at_pointer("/message/usage"),
+            J(R"({"input_tokens":321,"output_tokens":0})"));
+  EXPECT_FALSE(out[0].usage.has_value());  // an estimate is not the billed usage
+}
+
 TEST(OpenAiToAnthropicStream, ParallelToolCallsEachGetABlockInOrder) {
   auto t = MakeStreamTranslator(Dialect::kOpenAiChat, Dialect::kAnthropicMessages, kCtx);
   const auto out = FeedAll(
@@ -283,6 +296,62 @@ TEST(AnthropicToOpenAiStream, FullAnswer) {
   EXPECT_EQ(out.back().data, "[DONE]");
   EXPECT_TRUE(out.back().terminal);
   EXPECT_FALSE(out[5].terminal);
+}
+
+std::vector<StreamEvent> JsonAnswerEvents(std::vector<std::string> fragments,
+                                          bool with_client_call) {
+  std::vector<StreamEvent> events = {
+      Event("message_start", R"({"type":"message_start","message":{"id":"msg_1","type":"message",
+              "role":"assistant","model":"claude-x","content":[],"stop_reason":null,
+              "stop_sequence":null,"usage":{"input_tokens":70,"output_tokens":1}}})"),
+      Event("content_block_start", R"({"type":"content_block_start","index":0,
+              "content_block":{"type":"tool_use","id":"toolu_a","name":"switchyard_json_answer",
+              "input":{}}})")};
+  for (const auto& f : fragments) {
+    events.push_back(
+        Event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":)"
+                                     R"({"type":"input_json_delta","partial_json":)" +
+                                         json::serialize(json::string(f)) + "}}"));
+  }
+  events.push_back(Event("content_block_stop", R"({"type":"content_block_stop","index":0})"));
+  if (with_client_call) {
+    events.push_back(Event("content_block_start", R"({"type":"content_block_start","index":1,
+              "content_block":{"type":"tool_use","id":"toolu_w","name":"w","input":{}}})"));
+    events.push_back(Event("content_block_stop", R"({"type":"content_block_stop","index":1})"));
+  }
+  events.push_back(Event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":
+      "tool_use","stop_sequence":null},"usage":{"output_tokens":7}})"));
+  events.push_back(Event("message_stop", R"({"type":"message_stop"})"));
+  return events;
+}
+
+TEST(AnthropicToOpenAiStream, JsonAnswerToolIsStreamedAsContent) {
+  auto t = MakeStreamTranslator(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, kCtx);
+  const auto out = FeedAll(*t, JsonAnswerEvents({"", "{\"a\":", "1}"}, false));
+  ExpectConsistent(out, Dialect::kOpenAiChat);
+  std::vector<json::value> got;
+  for (const auto& e : out) got.push_back(e.json);
+  EXPECT_EQ(got, (std::vector<json::value>{J(OpenAiChunk(R"({"role":"assistant","content":""})")),
+                                           J(OpenAiChunk(R"({"content":"{\"a\":"})")),
+                                           J(OpenAiChunk(R"({"content":"1}"})")),
+                                           J(OpenAiChunk("{}", R"("stop")")), json::value()}));
+}
+
+TEST(AnthropicToOpenAiStream, JsonAnswerWithoutFragmentsIsAnEmptyObject) {
+  auto t = MakeStreamTranslator(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, kCtx);
+  const auto out = FeedAll(*t, JsonAnswerEvents({""}, false));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[1].json, J(OpenAiChunk(R"({"content":"{}"})")));
+}
+
+TEST(AnthropicToOpenAiStream, JsonAnswerBesideAClientCallFinishesWithToolCalls) {
+  auto t = MakeStreamTranslator(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, kCtx);
+  const auto out = FeedAll(*t, JsonAnswerEvents({"{}"}, true));
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[1].json, J(OpenAiChunk(R"({"content":"{}"})")));
+  // The client's call is tool call 0: the answer took no tool-call index.
+  EXPECT_EQ(out[2].json.at_pointer("/choices/0/delta/tool_calls/0/index"), J("0"));
+  EXPECT_EQ(out[3].json.at_pointer("/choices/0/finish_reason"), "tool_calls");
 }
 
 TEST(AnthropicToOpenAiStream, NoUsageMeansNoUsageChunk) {

@@ -24,6 +24,12 @@ inline constexpr std::string_view kAnthropicApi = "the Anthropic Messages API";
 inline constexpr std::string_view kOpenAiApi = "the OpenAI Chat Completions API";
 inline constexpr std::string_view kResponsesApi = "the OpenAI Responses API";
 
+// A Chat client's JSON answer (response_format json_object, or json_schema for an Anthropic model
+// without native structured output) is asked of Anthropic as a forced call of this tool, whose
+// input is the answer; the answer translators unwrap a tool_use of this name into the message
+// content. Reserved: a client tool of this name is refused, so every call of it is ours.
+inline constexpr std::string_view kJsonAnswerTool = "switchyard_json_answer";
+
 // kInvalidRequest about `param`: "'<param>': <what> cannot be expressed for a model that speaks
 // <target_api>. <fix>"
 core::Error Unsupported(std::string param, std::string_view what, std::string_view target_api,
@@ -51,6 +57,21 @@ std::string_view StopReasonFromFinishReason(std::string_view openai_finish_reaso
 // caller serializes from once, whichever number of hops the translation took).
 core::Status OpenAiMessagesToAnthropic(const boost::json::array& messages,
                                        boost::json::object& out);
+// Chat's response_format on the Anthropic request `out`, whose tools and tool_choice are already
+// translated (`client_tool_choice` is the client's own tool_choice, null when absent). Sets
+// output_config.format for a native json_schema, or adds the kJsonAnswerTool tool and the
+// tool_choice that forces it (the table in structured_output.cpp). Fails with kInvalidRequest
+// naming the response_format field that cannot be expressed.
+core::Status ResponseFormatToAnthropic(const boost::json::value& response_format,
+                                       const boost::json::value* client_tool_choice,
+                                       const TargetModel& target, boost::json::object& out);
+
+// Anthropic's output_config (`key` "output_config") or beta output_format (`key`
+// "output_format") as Chat's response_format on `out`. Fails with kInvalidRequest naming the
+// field that cannot be expressed.
+core::Status OutputFormatToOpenAi(std::string_view key, const boost::json::value& value,
+                                  boost::json::object& out);
+
 core::Status AnthropicMessagesToOpenAi(const boost::json::object& body, boost::json::object& out);
 core::Result<boost::json::object> OpenAiToAnthropicResponse(const boost::json::value& upstream,
                                                             const core::Usage& usage,
