@@ -172,7 +172,7 @@ core::Result<json::object> ToolMessage(const json::object& item, const std::stri
     if (!parts) return std::move(parts).error();
     msg["content"] = std::move(*parts);
   } else {
-    msg["content"] = output && output->is_string() ? output->get_string() : "";
+    msg["content"] = output && output->is_string() ? std::string_view(output->get_string()) : "";
   }
   return msg;
 }
@@ -306,7 +306,8 @@ core::Status Include(const json::value& include) {
   const auto* list = include.if_array();
   if (!list) return {};
   for (size_t i = 0; i < list->size(); ++i) {
-    const std::string_view entry = (*list)[i].is_string() ? (*list)[i].get_string() : "";
+    const std::string_view entry =
+        (*list)[i].is_string() ? std::string_view((*list)[i].get_string()) : "";
     if (entry == "reasoning.encrypted_content" || entry == "message.output_text.logprobs") {
       return Unsupported(Index("include", i), "include '" + std::string(entry) + "'", kOpenAiApi,
                          OrChooseResponses("Remove it"));
