@@ -1,16 +1,11 @@
 #include "ledger/sqlite_ledger.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <exception>
 #include <iterator>
 #include <optional>
 #include <utility>
-
-#include <fcntl.h>
-#include <sqlite3.h>
-#include <unistd.h>
 
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
@@ -33,41 +28,6 @@ size_t ShardCount() {
   return std::clamp<size_t>(cores, 4, 64);
 }
 
-core::Error WithPath(const std::string& path, core::Error error) {
-  error.message = "ledger database '" + path + "': " + error.message;
-  return error;
-}
-
-// The ledger holds request metadata and upstream error text, so a new file is readable by its
-// owner only: it is created here 0600 before SQLite opens it, and SQLite gives its -wal and
-// -shm files the database file's mode. An existing file keeps its mode (the operator's
-// choice). Any failure is left to SQLite's open, which reports it with the path.
-void CreateOwnerOnly(const std::string& path) {
-  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) ::close(fd);
-}
-
-// Opens the file read-write (creating it), WAL mode, synchronous=NORMAL, current schema.
-core::Result<detail::Db> OpenForWriting(const SqliteLedger::Options& options) {
-  CreateOwnerOnly(options.path);
-  auto db = detail::Db::Open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (!db) return std::move(db).error();
-  sqlite3_busy_timeout(db->get(), static_cast<int>(options.busy_timeout.count()));
-  auto mode = db->QueryText("PRAGMA journal_mode=WAL");
-  if (!mode) return WithPath(options.path, std::move(mode).error());
-  if (*mode != "wal") {
-    return WithPath(
-        options.path,
-        core::MakeError(core::Errc::kInternal, "cannot use WAL journal mode (got " + *mode + ")"));
-  }
-  if (auto s = db->Exec("PRAGMA synchronous=NORMAL"); !s) {
-    return WithPath(options.path, std::move(s).error());
-  }
-  if (auto s = detail::EnsureSchema(*db); !s) return WithPath(options.path, std::move(s).error());
-  return db;
-}
-
 }  // namespace
 
 core::Result<std::unique_ptr<SqliteLedger>> SqliteLedger::Open(const Options& options) {
@@ -77,11 +37,11 @@ core::Result<std::unique_ptr<SqliteLedger>> SqliteLedger::Open(const Options& op
                            "ledger options: batch_size, queue_capacity and flush_interval must "
                            "be positive");
   }
-  auto db = OpenForWriting(options);
+  auto db = detail::OpenForWriting(options.path, options.busy_timeout);
   if (!db) return std::move(db).error();
   auto owned_db = std::make_unique<detail::Db>(std::move(*db));
   auto writer = detail::RecordWriter::Create(*owned_db);
-  if (!writer) return WithPath(options.path, std::move(writer).error());
+  if (!writer) return detail::WithPath(options.path, std::move(writer).error());
   auto owned_writer = std::make_unique<detail::RecordWriter>(std::move(*writer));
   return std::unique_ptr<SqliteLedger>(
       new SqliteLedger(options, std::move(owned_db), std::move(owned_writer)));

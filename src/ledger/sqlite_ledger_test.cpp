@@ -269,8 +269,13 @@ TEST(SqliteLedgerTest, AVersionTwoLedgerIsMigratedAndKeepsItsRows) {
   ledger->Append(std::move(r));
   ledger->Close();
 
-  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), detail::kSchemaVersion);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 3);
+  // v4: the response store's table and its expiry index.
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('responses', "
+                     "'responses_expires_at')"),
+            2);
   EXPECT_EQ(QueryInt(path, "SELECT cost_pico FROM requests WHERE request_id = 'old-1'"),
             1'234'567'890'123);
   EXPECT_EQ(QueryInt(path, "SELECT status FROM requests WHERE request_id = 'old-2'"), 502);

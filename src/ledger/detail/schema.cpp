@@ -6,6 +6,9 @@
 #include <string>
 #include <utility>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace sy::ledger::detail {
 namespace {
 
@@ -87,6 +90,24 @@ ALTER TABLE requests ADD COLUMN rule TEXT NOT NULL DEFAULT '';
 PRAGMA user_version = 3;
 )sql";
 
+// Version 4: the response store's table (ledger/response_store.h). Rows are looked up by id and
+// swept by expiry; ids are random, so a rowid table with the id's own index keeps the large
+// JSON texts out of the index b-tree (WITHOUT ROWID would store them in it).
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE IF NOT EXISTS responses (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  previous_id TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  input_json TEXT NOT NULL,
+  output_json TEXT NOT NULL,
+  response_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS responses_expires_at ON responses(expires_at_ms);
+PRAGMA user_version = 4;
+)sql";
+
 // Column order of this statement is the Bind order in InsertRecord.
 constexpr const char* kInsertRequest =
     "INSERT INTO requests (request_id, started_at_ms, day, tenant, key_id, task_id, dialect, "
@@ -119,7 +140,39 @@ core::Error TooNew(int64_t version) {
                                                     std::to_string(kSchemaVersion) + ")");
 }
 
+// The file holds request metadata, upstream error text and stored conversations, so a new file
+// is readable by its owner only: it is created here 0600 before SQLite opens it, and SQLite
+// gives its -wal and -shm files the database file's mode. An existing file keeps its mode (the
+// operator's choice). Any failure is left to SQLite's open, which reports it with the path.
+void CreateOwnerOnly(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
+
 }  // namespace
+
+core::Error WithPath(const std::string& path, core::Error error) {
+  error.message = "ledger database '" + path + "': " + error.message;
+  return error;
+}
+
+core::Result<Db> OpenForWriting(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  CreateOwnerOnly(path);
+  auto db = Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!db) return std::move(db).error();
+  sqlite3_busy_timeout(db->get(), static_cast<int>(busy_timeout.count()));
+  auto mode = db->QueryText("PRAGMA journal_mode=WAL");
+  if (!mode) return WithPath(path, std::move(mode).error());
+  if (*mode != "wal") {
+    return WithPath(path, core::MakeError(core::Errc::kInternal,
+                                          "cannot use WAL journal mode (got " + *mode + ")"));
+  }
+  if (auto s = db->Exec("PRAGMA synchronous=NORMAL"); !s)
+    return WithPath(path, std::move(s).error());
+  if (auto s = EnsureSchema(*db); !s) return WithPath(path, std::move(s).error());
+  return db;
+}
 
 core::Status EnsureSchema(Db& db) {
   if (auto s = db.Exec("BEGIN IMMEDIATE"); !s) return s;
@@ -133,6 +186,7 @@ core::Status EnsureSchema(Db& db) {
     if (*version < 1) result = db.Exec(kSchemaV1);
     if (result && *version < 2) result = db.Exec(kSchemaV2);
     if (result && *version < 3) result = db.Exec(kSchemaV3);
+    if (result && *version < 4) result = db.Exec(kSchemaV4);
   }
   if (!result) {
     (void)db.Exec("ROLLBACK");

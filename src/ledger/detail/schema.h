@@ -18,6 +18,7 @@
 // Thread-safety: as detail::Db — one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -28,12 +29,22 @@
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 3;
+inline constexpr int64_t kSchemaVersion = 4;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
 // schema is newer than this binary knows.
 core::Status EnsureSchema(Db& db);
+
+// `error` with its message prefixed "ledger database '<path>': ".
+core::Error WithPath(const std::string& path, core::Error error);
+
+// Opens the database file at `path` read-write for a writer (the ledger's, the response
+// store's; each its own connection): creates the file owner-only (0600) if it is missing, sets
+// the busy timeout, WAL journal mode and synchronous=NORMAL, and creates or migrates the schema.
+// Fails with kInternal naming the path (cannot open or create, not a database, WAL refused,
+// schema newer than this binary).
+core::Result<Db> OpenForWriting(const std::string& path, std::chrono::milliseconds busy_timeout);
 
 // Checks that `db` holds a ledger schema this binary can read (for read-only opens, which do not
 // migrate) and returns its version, 1..kSchemaVersion; readers must not use columns newer than it.

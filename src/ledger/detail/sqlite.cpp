@@ -46,6 +46,11 @@ std::string Statement::ColumnText(int column) const {
   return {reinterpret_cast<const char*>(text), static_cast<size_t>(size)};
 }
 
+size_t Statement::ColumnBytes(int column) const {
+  const int size = sqlite3_column_bytes(stmt_, column);
+  return size > 0 ? static_cast<size_t>(size) : 0;
+}
+
 core::Result<Db> Db::Open(const std::string& path, int flags) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);

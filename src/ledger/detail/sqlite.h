@@ -41,6 +41,8 @@ class Statement {
   bool ColumnIsNull(int column) const;
   int64_t ColumnInt(int column) const;
   std::string ColumnText(int column) const;
+  // Size in bytes of a text column, without copying it.
+  size_t ColumnBytes(int column) const;
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
