@@ -49,14 +49,49 @@ json::object PriceSchedule(const config::PriceSchedule& schedule) {
   return out;
 }
 
-json::object ModelDetails(const config::ModelConfig& m, bool available) {
+bool Has(const config::ModelConfig& m, std::string_view capability) {
+  return std::find(m.capabilities.begin(), m.capabilities.end(), capability) !=
+         m.capabilities.end();
+}
+
+// What a model accepts through one client dialect, given the dialect its provider speaks: what
+// the translators carry across (api/translate; docs/api.md, the translation table). Chat and
+// Responses translate into each other without loss; towards and from Anthropic, reasoning
+// settings are dropped (extended thinking and reasoning_effort do not map), and a JSON-schema
+// answer from an Anthropic model without native structured output is asked for as a forced tool,
+// so a model with tools accepts json_schema through the OpenAI dialects.
+json::array CapabilitiesThrough(const config::ModelConfig& m, bool anthropic_model,
+                                bool anthropic_client) {
+  json::array out;
+  const bool translated = anthropic_model != anthropic_client;
+  for (const std::string& c : m.capabilities) {
+    if (translated && c == "reasoning") continue;
+    out.push_back(json::value(c));
+  }
+  if (anthropic_model && !anthropic_client && !Has(m, "json_schema") && Has(m, "tools")) {
+    out.push_back("json_schema");
+  }
+  return out;
+}
+
+json::object ModelDetails(const config::ModelConfig& m, const config::ProviderConfig& provider,
+                          bool available) {
   json::object details;
   details["provider"] = m.provider;
   details["tier"] = m.tier;
   details["context_window"] = m.context_window;
+  json::array ids;
+  for (const auto& id : m.ids) ids.push_back(json::value(id));
+  details["ids"] = std::move(ids);
   json::array caps;
   for (const auto& c : m.capabilities) caps.push_back(json::value(c));
   details["capabilities"] = std::move(caps);
+  const bool anthropic = provider.kind == "anthropic";
+  json::object by_dialect;
+  by_dialect["openai"] = CapabilitiesThrough(m, anthropic, false);
+  by_dialect["responses"] = CapabilitiesThrough(m, anthropic, false);
+  by_dialect["anthropic"] = CapabilitiesThrough(m, anthropic, true);
+  details["capabilities_by_dialect"] = std::move(by_dialect);
   details["price"] = PriceSchedule(m.price);
   details["available"] = available;
   return details;
@@ -76,7 +111,9 @@ ModelsListing::ModelsListing(const catalog::Catalog& catalog,
                              const std::map<std::string, std::string>& unavailable_providers) {
   for (const auto& m : catalog.config().models) {
     entries_.push_back(
-        {m.id, m.provider, ModelDetails(m, !unavailable_providers.contains(m.provider))});
+        {m.id, m.provider,
+         ModelDetails(m, catalog.ProviderOf(m), !unavailable_providers.contains(m.provider))});
+    for (const auto& other : m.ids) other_ids_.emplace(other, m.id);
   }
   for (const auto& alias : catalog.config().aliases) {
     entries_.push_back({alias.name, "switchyard", AliasDetails(alias)});
@@ -110,6 +147,7 @@ json::object ModelsListing::AnthropicEntry(const Entry& e) {
 }
 
 const ModelsListing::Entry* ModelsListing::Find(std::string_view id) const {
+  if (auto other = other_ids_.find(std::string(id)); other != other_ids_.end()) id = other->second;
   auto it =
       std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.id == id; });
   return it == entries_.end() ? nullptr : &*it;

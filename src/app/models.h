@@ -1,7 +1,9 @@
 // app::ModelsListing: GET /v1/models and GET /v1/models/{id} in both client dialects, built once
 // from the catalog. Every entry carries a "switchyard" object (provider, tier, context window,
-// capabilities, price schedule, availability; for an alias, the models it stands for) next to
-// the dialect's own fields, which the official SDKs ignore.
+// other ids, capabilities — the model's own and what it accepts through each client dialect —,
+// price schedule, availability; for an alias, the models it stands for) next to the dialect's
+// own fields, which the official SDKs ignore. A model's other ids (ModelConfig::ids) find its
+// entry too; lists show each model once, by its id.
 //
 // Thread-safety: immutable after construction.
 #pragma once
@@ -56,6 +58,7 @@ class ModelsListing {
   const Entry* Find(std::string_view id) const;
 
   std::vector<Entry> entries_;
+  std::map<std::string, std::string> other_ids_;  // a model's other id -> its id
   std::string openai_list_;
 };
 

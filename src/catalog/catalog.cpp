@@ -31,6 +31,11 @@ core::Result<std::shared_ptr<const Catalog>> Catalog::Build(
     index->models.emplace(m.id, &m);
     index->provider_of.push_back(index->providers.at(m.provider));
     index->routes.emplace(m.id, Route{{&m}, "model " + m.id, false});
+    // A model's other ids (the vendor's dated spelling, ...) reach the very same model.
+    for (const std::string& other : m.ids) {
+      index->models.emplace(other, &m);
+      index->routes.emplace(other, Route{{&m}, "model " + m.id, false});
+    }
   }
   for (const config::AliasConfig& a : config->aliases) {
     Route route{{}, "alias " + a.name, true};

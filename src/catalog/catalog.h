@@ -56,11 +56,12 @@ class Catalog {
   ~Catalog();
 
   const config::Config& config() const { return *config_; }
+  // By the model's id or one of its other ids (ModelConfig::ids).
   const config::ModelConfig* FindModel(std::string_view id) const;
   const config::ProviderConfig* FindProvider(std::string_view name) const;
   // The provider a model is served by. REQUIRES: model belongs to this catalog.
   const config::ProviderConfig& ProviderOf(const config::ModelConfig& model) const;
-  // The route for an alias (its ordered fallback list) or a model id (itself).
+  // The route for an alias (its ordered fallback list) or a model id or other id (the model).
   // Fails with kNotFound naming the unknown model.
   core::Result<const Route*> Resolve(std::string_view name) const;
 

@@ -22,7 +22,7 @@ providers:
   openai: {kind: openai, base_url: "https://api.openai.com/v1"}
   deepseek: {kind: openai, base_url: "https://api.deepseek.com"}
 models:
-  gpt-5.5: {provider: openai, price: {input: 5, output: 30}}
+  gpt-5.5: {provider: openai, ids: [gpt-5.5-2026-04-23], price: {input: 5, output: 30}}
   deepseek-v4-flash: {provider: deepseek, upstream_name: deepseek-chat,
                       price: {input: 0.14, output: 0.28}}
   kimi-k2.6: {provider: deepseek, price: {input: 0.6, output: 2.5, example: true, note: example}}
@@ -51,6 +51,17 @@ TEST_F(CatalogTest, FindsModelsAndProviders) {
   ASSERT_NE(catalog_->FindProvider("openai"), nullptr);
   EXPECT_EQ(catalog_->FindProvider("openai")->base_url, "https://api.openai.com/v1");
   EXPECT_EQ(catalog_->FindProvider("azure"), nullptr);
+}
+
+TEST_F(CatalogTest, OtherIdsReachTheSameModel) {
+  const config::ModelConfig* dated = catalog_->FindModel("gpt-5.5-2026-04-23");
+  ASSERT_NE(dated, nullptr);
+  EXPECT_EQ(dated, catalog_->FindModel("gpt-5.5"));
+  auto route = catalog_->Resolve("gpt-5.5-2026-04-23");
+  ASSERT_TRUE(route.has_value());
+  ASSERT_EQ((*route)->candidates.size(), 1u);
+  EXPECT_EQ((*route)->candidates[0]->id, "gpt-5.5");
+  EXPECT_EQ((*route)->rule, "model gpt-5.5");
 }
 
 TEST_F(CatalogTest, ResolvesAliasesInOrder) {

@@ -109,6 +109,31 @@ TEST(ValidateTest, References) {
             "aliases.b[0]: \"a\" is an alias; an alias lists model ids");
 }
 
+TEST(ValidateTest, OtherIdsAreUniqueNames) {
+  const std::string two_models =
+      Provider("") +
+      "models:\n  a: {provider: openai, ids: [a-2026], price: {input: 1, output: 1}}\n"
+      "  b: {provider: openai, ids: [b-2026], price: {input: 1, output: 1}}\n";
+  EXPECT_TRUE(ParseConfig(two_models, "t.yaml", &FakeEnv).has_value());
+  EXPECT_EQ(ErrorOf(Provider("") +
+                    "models:\n  a: {provider: openai, ids: [b], price: {input: 1, output: 1}}\n"
+                    "  b: {provider: openai, price: {input: 1, output: 1}}\n"),
+            "models.a.ids[0]: \"b\" already names model \"b\"");
+  EXPECT_EQ(ErrorOf(two_models + "aliases:\n  b-2026: [a]\n"),
+            "models.b.ids[0]: \"b-2026\" already names alias \"b-2026\"");
+}
+
+TEST(ValidateTest, ProviderApi) {
+  EXPECT_TRUE(ParseConfig(Provider("api: responses") + Model(""), "t.yaml", &FakeEnv).has_value());
+  EXPECT_EQ(ErrorOf(Provider("api: completions") + Model("")),
+            "providers.openai.api: unknown api \"completions\" (expected chat or responses)");
+}
+
+TEST(ValidateTest, ResponsesRetention) {
+  EXPECT_EQ(ErrorOf(Provider("") + Model("") + "responses: {store: false, retention_days: 0}\n"),
+            "responses.retention_days: must be between 1 and 3650, got 0");
+}
+
 TEST(ValidateTest, ModelFields) {
   const std::string providers = Provider("");
   EXPECT_EQ(ErrorOf(providers + Model("tier: premium")),
