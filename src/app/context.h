@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -22,6 +23,10 @@
 #include "routing/decide.h"
 #include "routing/health.h"
 #include "routing/policy.h"
+
+namespace sy::ledger {
+class ResponseStore;
+}  // namespace sy::ledger
 
 namespace sy::app {
 
@@ -51,6 +56,8 @@ struct Services {
   const core::Clock& clock;  // "now" for prices and the ledger
   // Every configured secret: scrubbed from any text that reaches a client, a log or the ledger.
   const core::SecretScrubber& secrets;
+  // The stored responses of the Responses dialect; null when responses.store is false.
+  ledger::ResponseStore* responses = nullptr;
 };
 
 // What the client got, filled by the encode stage (and the cut and last-resort paths).
@@ -70,6 +77,17 @@ struct Answer {
   std::optional<providers::StreamEvent> first;
 };
 
+// A translated body's key: the target dialect, and whether the model has native structured
+// output (api::translate::TargetModel).
+using TranslationKey = std::pair<core::Dialect, bool>;
+
+// A Responses request's conversation state (app/conversation.h).
+struct ResponsesTurn {
+  bool store = false;       // the answer is to be stored
+  std::string previous_id;  // the client's previous_response_id, "" when none
+  std::string input_json;   // this turn's own input items, as stored
+};
+
 struct RequestContext {
   RequestContext(http::ServerRequest& h, http::ResponseWriter& w, const Services& s)
       : http(h), writer(w), services(s) {}
@@ -84,11 +102,13 @@ struct RequestContext {
   std::optional<routing::Decision> decision;
   // The decision's kept candidates that can express the request, in order (route stage).
   std::vector<const config::ModelConfig*> candidates;
-  // The request translated for each other dialect a candidate speaks, or why it cannot be.
-  std::map<core::Dialect, core::Result<boost::json::object>> translated_bodies;
+  // The request translated for each other dialect a candidate speaks (and each variant of the
+  // target: whether it has native structured output), or why it cannot be.
+  std::map<TranslationKey, core::Result<boost::json::object>> translated_bodies;
   // Every candidate tried or skipped, in order, each with its outcome, usage and cost.
   std::vector<failover::Attempt> attempts;
   const config::ModelConfig* model = nullptr;  // the model that answered
+  ResponsesTurn turn;                          // Responses requests only
   RequestOutcome outcome;
 };
 

@@ -1,7 +1,10 @@
 #include "app/dialect.h"
 
+#include "api/anthropic/decode.h"
 #include "api/anthropic/errors.h"
+#include "api/openai/decode.h"
 #include "api/openai/errors.h"
+#include "api/responses/decode.h"
 #include "http/sse.h"
 
 namespace sy::app {
@@ -96,6 +99,19 @@ core::Dialect ClientDialect(const http::ServerRequest& request) {
                                                           : core::Dialect::kAnthropicMessages;
 }
 
+core::Status DecodeClientRequest(std::string_view body, int64_t max_json_depth,
+                                 core::Request& out) {
+  switch (out.dialect) {
+    case core::Dialect::kAnthropicMessages:
+      return api::anthropic::DecodeMessagesRequest(body, max_json_depth, out);
+    case core::Dialect::kOpenAiResponses:
+      return api::responses::DecodeResponsesRequest(body, max_json_depth, out);
+    case core::Dialect::kOpenAiChat:
+      break;
+  }
+  return api::openai::DecodeChatRequest(body, max_json_depth, out);
+}
+
 api::ErrorResponse EncodeError(core::Dialect dialect, const core::Error& error) {
   switch (dialect) {
     case core::Dialect::kAnthropicMessages:
@@ -131,6 +147,42 @@ bool CarriesContent(core::Dialect dialect, const core::StreamEvent& event) {
       break;
   }
   return OpenAiCarriesContent(event);
+}
+
+namespace {
+
+bool EndsResponse(std::string_view event) {
+  return event == "response.completed" || event == "response.incomplete";
+}
+
+boost::json::object* ObjectIn(boost::json::value& value, std::string_view key) {
+  auto* obj = value.if_object();
+  auto* v = obj ? obj->if_contains(key) : nullptr;
+  return v ? v->if_object() : nullptr;
+}
+
+}  // namespace
+
+boost::json::object* UsageObject(core::Dialect dialect, boost::json::value& event) {
+  switch (dialect) {
+    case core::Dialect::kAnthropicMessages:
+      return ObjectIn(event, "usage");
+    case core::Dialect::kOpenAiResponses: {
+      auto* response = ObjectIn(event, "response");
+      auto* usage = response ? response->if_contains("usage") : nullptr;
+      return usage ? usage->if_object() : nullptr;
+    }
+    case core::Dialect::kOpenAiChat:
+      break;
+  }
+  return nullptr;
+}
+
+const boost::json::object* FinalResponse(core::Dialect dialect, const core::StreamEvent& event) {
+  if (dialect != core::Dialect::kOpenAiResponses || !EndsResponse(event.event)) return nullptr;
+  const auto* obj = event.json.if_object();
+  const auto* response = obj ? obj->if_contains("response") : nullptr;
+  return response ? response->if_object() : nullptr;
 }
 
 }  // namespace sy::app

@@ -3,11 +3,14 @@
 // Adding a dialect means adding a case here and an api/<dialect>/ folder.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "api/error_response.h"
 #include "core/error.h"
 #include "core/request.h"
+#include "core/result.h"
 #include "core/stream_event.h"
 #include "http/server.h"
 
@@ -17,6 +20,10 @@ namespace sy::app {
 // elsewhere (the model
 // list, unknown paths) by the anthropic-version header every Anthropic SDK sends.
 core::Dialect ClientDialect(const http::ServerRequest& request);
+
+// Decodes a generation request's body in out.dialect (the dialect's decoder: validated, parsed
+// into out.body's arena). Fails with the decoder's kInvalidRequest naming the parameter.
+core::Status DecodeClientRequest(std::string_view body, int64_t max_json_depth, core::Request& out);
 
 api::ErrorResponse EncodeError(core::Dialect dialect, const core::Error& error);
 
@@ -32,5 +39,14 @@ bool CarriesContent(core::Dialect dialect, const core::StreamEvent& event);
 // The bytes of generated text, reasoning and tool-call arguments a client-dialect event carries
 // (0 for events without any): what the relay counts when it has to estimate output tokens.
 size_t GeneratedBytes(core::Dialect dialect, const core::StreamEvent& event);
+
+// The usage object of a client-dialect event that carries the final usage (Anthropic's
+// message_delta, Responses' response.completed / response.incomplete), to add the cost to; null
+// for other events and for OpenAI Chat chunks (the relay frames those itself).
+boost::json::object* UsageObject(core::Dialect dialect, boost::json::value& event);
+
+// The Response object a Responses stream ends with (response.completed or response.incomplete),
+// null for any other event or dialect.
+const boost::json::object* FinalResponse(core::Dialect dialect, const core::StreamEvent& event);
 
 }  // namespace sy::app

@@ -1,6 +1,10 @@
 // The encode stage: the answer, the stream or the failure in the client's dialect.
 #include <algorithm>
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+
+#include "app/conversation.h"
 #include "app/dialect.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
@@ -22,10 +26,19 @@ std::string RetryAfterSeconds(std::chrono::milliseconds wait, std::chrono::milli
   return std::to_string(std::max<int64_t>(1, seconds));
 }
 
+// A Responses answer to be stored: read back from the bytes the client gets.
+void StoreAnswer(RequestContext& ctx, std::string_view body) {
+  boost::system::error_code ec;
+  boost::json::monotonic_resource arena;
+  const auto response = boost::json::parse(body, ec, &arena);
+  if (!ec && response.is_object()) StoreResponse(ctx, response.get_object());
+}
+
 }  // namespace
 
 http::Task<void> EncodeAnswer(RequestContext& ctx, providers::Completion& completion) {
   ctx.outcome.status = 200;
+  if (ctx.turn.store) StoreAnswer(ctx, completion.body);
   http::Headers headers = JsonHeaders();
   AddSwitchyardHeaders(ctx, headers);
   co_await ctx.writer.Send(200, headers, std::move(completion.body));

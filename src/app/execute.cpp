@@ -1,5 +1,6 @@
 // The execute stage: the attempt chain over the route's candidates, one provider call each.
 #include "api/translate/translate.h"
+#include "app/conversation.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
 
@@ -64,8 +65,8 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const config::Mo
                                            std::chrono::steady_clock::time_point deadline) {
   auto* provider = ctx.services.providers.For(model);
   if (!provider) co_return NoAdapter(model);
-  const providers::Call call{ctx.request, BodyIn(ctx, provider->dialect()), model, *ctx.http.client,
-                             deadline};
+  const providers::Call call{ctx.request, BodyIn(ctx, provider->dialect(), model), model,
+                             *ctx.http.client, deadline};
   // Not a ?: around the co_awaits: GCC 12 miscompiles co_await inside a conditional expression.
   core::Result<Answer> answer = core::MakeError(core::Errc::kInternal, "not attempted");
   if (ctx.request.stream) {
@@ -89,6 +90,11 @@ api::translate::Context TranslationContext(const RequestContext& ctx) {
       std::chrono::duration_cast<std::chrono::seconds>(ctx.request.received_at.time_since_epoch())
           .count();
   if (ctx.decision) out.input_tokens_estimate = ctx.decision->features.prompt_tokens;
+  if (ctx.request.dialect == core::Dialect::kOpenAiResponses) {
+    out.response_id = ResponseIdFor(ctx.request);
+    out.responses_request = &ctx.request.body;
+    out.previous_response_id = ctx.turn.previous_id;
+  }
   return out;
 }
 

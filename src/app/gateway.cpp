@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 
+#include <boost/url/parse_query.hpp>
 #include <boost/url/pct_string_view.hpp>
 
 #include "app/dialect.h"
@@ -38,20 +39,24 @@ http::Headers JsonHeaders() {
   return h;
 }
 
-bool MethodFits(std::string_view wanted, std::string_view method) {
-  return method == wanted || (wanted == "GET" && method == "HEAD");
+bool MethodFits(const Gateway::Endpoint& endpoint, std::string_view method) {
+  if (endpoint.kind == Kind::kStoredResponse && method == "DELETE") return true;
+  return method == endpoint.method || (endpoint.method == "GET" && method == "HEAD");
 }
 
 }  // namespace
 
 // The route table: every endpoint the gateway serves. Anything else is a recorded 404.
-constexpr std::array<Gateway::Endpoint, 6> kEndpoints = {{
+constexpr std::array<Gateway::Endpoint, 9> kEndpoints = {{
     {"/healthz", false, "GET", Kind::kHealth},
     {"/readyz", false, "GET", Kind::kReady},
     {"/v1/models", true, "GET", Kind::kModels},
     {"/v1/route/explain", false, "POST", Kind::kExplain},
+    {"/v1/messages/count_tokens", false, "POST", Kind::kCountTokens},
     {"/v1/chat/completions", false, "POST", Kind::kGenerate},
     {"/v1/messages", false, "POST", Kind::kGenerate},
+    {"/v1/responses", false, "POST", Kind::kGenerate},
+    {"/v1/responses", true, "GET", Kind::kStoredResponse},  // GET and DELETE /v1/responses/{id}
 }};
 
 namespace {
@@ -82,6 +87,26 @@ std::optional<core::Error> Rejection(const http::ServerRequest& http,
   return std::nullopt;
 }
 
+// Explain reads a body in any client dialect: ?dialect=openai|responses|anthropic says which;
+// without it, as elsewhere, the anthropic-version header tells Anthropic from OpenAI Chat.
+core::Result<core::Dialect> ExplainDialect(const http::ServerRequest& http) {
+  auto params = boost::urls::parse_query(http.Query());
+  if (params) {
+    for (auto param : *params) {
+      if (param.key.decode() != "dialect") continue;
+      const std::string name = param.value.decode();
+      for (auto d : {core::Dialect::kOpenAiChat, core::Dialect::kOpenAiResponses,
+                     core::Dialect::kAnthropicMessages}) {
+        if (core::DialectName(d) == name) return d;
+      }
+      return core::InvalidParam("dialect",
+                                "dialect must be openai, responses or anthropic, not \"" +
+                                    core::ClipForEcho(name, 32) + "\"");
+    }
+  }
+  return ClientDialect(http);
+}
+
 }  // namespace
 
 ProviderSet::ProviderSet(const std::vector<config::ProviderConfig>& providers) {
@@ -101,19 +126,19 @@ providers::Provider* ProviderSet::For(const config::ModelConfig& model) const {
 }
 
 Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Policy policy,
-                 ledger::Sink& sink, const core::Clock& clock)
+                 ledger::Sink& sink, const core::Clock& clock, ledger::ResponseStore* responses)
     : catalog_(std::move(catalog)),
       policy_(std::move(policy)),
       providers_(catalog_->config().providers),
       health_(ModelIds(*catalog_), catalog_->config().failover.max_cooldown),
       secrets_(config::SecretValues(catalog_->config())),
-      services_{*catalog_, policy_, providers_, health_, sink, clock, secrets_},
+      services_{*catalog_, policy_, providers_, health_, sink, clock, secrets_, responses},
       models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())) {}
 
 http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter& writer) {
   const Endpoint* endpoint = FindEndpoint(http.Path());
   if (endpoint && endpoint->kind != Kind::kGenerate && !http.read_error &&
-      MethodFits(endpoint->method, http.method)) {
+      MethodFits(*endpoint, http.method)) {
     co_await Serve(endpoint->kind, http, writer);
     co_return;
   }
@@ -137,6 +162,12 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
     case Kind::kExplain:
       co_await Explain(http, writer);
       break;
+    case Kind::kCountTokens:
+      co_await CountTokens(http, writer);
+      break;
+    case Kind::kStoredResponse:
+      co_await StoredResponse(http, writer);
+      break;
     case Kind::kModels:
     case Kind::kGenerate:
       co_await Models(http, writer);
@@ -148,7 +179,13 @@ http::Task<void> Gateway::Explain(http::ServerRequest& http, http::ResponseWrite
   RequestContext ctx(http, writer, services_);
   ctx.request.id = core::NewRequestId();
   ctx.request.received_at = services_.clock.Now();
-  ctx.request.dialect = ClientDialect(http);
+  auto dialect = ExplainDialect(http);
+  if (!dialect) {
+    ctx.request.dialect = ClientDialect(http);
+    co_await EncodeFailure(ctx, dialect.error());
+    co_return;
+  }
+  ctx.request.dialect = *dialect;
   const auto decision = DecodeAndDecide(http.body, catalog_->config().server.max_json_depth,
                                         ReadRouteHeaders(http.headers), ctx.request, policy_,
                                         *catalog_, health_, {ctx.request.received_at, ctx.started});

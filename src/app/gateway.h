@@ -28,9 +28,10 @@ namespace sy::app {
 
 class Gateway {
  public:
-  // `policy` was built from `catalog` (routing::Policy::Build).
+  // `policy` was built from `catalog` (routing::Policy::Build). `responses` keeps the Responses
+  // dialect's stored responses; null when responses.store is false (it must outlive the Gateway).
   Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Policy policy,
-          ledger::Sink& sink, const core::Clock& clock);
+          ledger::Sink& sink, const core::Clock& clock, ledger::ResponseStore* responses = nullptr);
 
   http::Task<void> Handle(http::ServerRequest& request, http::ResponseWriter& writer);
 
@@ -43,7 +44,15 @@ class Gateway {
   }
 
   // The route table's vocabulary (gateway.cpp holds the table).
-  enum class EndpointKind { kHealth, kReady, kModels, kExplain, kGenerate };
+  enum class EndpointKind {
+    kHealth,
+    kReady,
+    kModels,
+    kExplain,
+    kCountTokens,
+    kStoredResponse,
+    kGenerate
+  };
   struct Endpoint;
 
  private:
@@ -55,6 +64,10 @@ class Gateway {
   // POST /v1/route/explain: the route decision for a request body, no upstream called, not
   // recorded (it costs nothing).
   http::Task<void> Explain(http::ServerRequest& request, http::ResponseWriter& writer);
+  // POST /v1/messages/count_tokens (count_tokens.cpp): not recorded (nothing is generated).
+  http::Task<void> CountTokens(http::ServerRequest& request, http::ResponseWriter& writer);
+  // GET and DELETE /v1/responses/{id} (stored_responses.cpp).
+  http::Task<void> StoredResponse(http::ServerRequest& request, http::ResponseWriter& writer);
   // GET /v1/models[/{id}] in `dialect`'s shape, or the error to answer with.
   core::Result<std::string> ModelsBody(const http::ServerRequest& request,
                                        core::Dialect dialect) const;

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "api/anthropic/decode.h"
-#include "api/openai/decode.h"
 #include "api/translate/translate.h"
+#include "app/conversation.h"
+#include "app/dialect.h"
 #include "app/pipeline_internal.h"
 #include "app/route.h"
 #include "core/text.h"
@@ -39,16 +39,37 @@ void ReadDialectHeaders(const http::ServerRequest& http, core::Request& request)
   }
 }
 
-const core::Result<boost::json::object>& BodyFor(RequestContext& ctx, core::Dialect dialect) {
-  auto it = ctx.translated_bodies.find(dialect);
+// What the translators need to know about the target model besides its dialect.
+api::translate::TargetModel TargetOf(const config::ModelConfig& model) {
+  api::translate::TargetModel target;
+  target.native_structured_output = std::find(model.capabilities.begin(), model.capabilities.end(),
+                                              "json_schema") != model.capabilities.end();
+  return target;
+}
+
+// Translated once per (dialect, target variant), however many candidates share them.
+const core::Result<boost::json::object>& BodyFor(RequestContext& ctx, core::Dialect dialect,
+                                                 const config::ModelConfig& model) {
+  const auto target = TargetOf(model);
+  const TranslationKey key{dialect, target.native_structured_output};
+  auto it = ctx.translated_bodies.find(key);
   if (it == ctx.translated_bodies.end()) {
     it = ctx.translated_bodies
-             .emplace(dialect, api::translate::TranslateRequest(ctx.request.dialect, dialect,
-                                                                ctx.request.body,
-                                                                ctx.request.body.storage()))
+             .emplace(key, api::translate::TranslateRequest(ctx.request.dialect, dialect,
+                                                            ctx.request.body,
+                                                            ctx.request.body.storage(), target))
              .first;
   }
   return it->second;
+}
+
+core::Status DecodeBody(RequestContext& ctx) {
+  const int64_t depth = ctx.services.catalog.config().server.max_json_depth;
+  if (auto decoded = DecodeClientRequest(ctx.http.body, depth, ctx.request); !decoded) {
+    return decoded;
+  }
+  if (ctx.request.dialect != core::Dialect::kOpenAiResponses) return {};
+  return ExpandConversation(ctx);
 }
 
 }  // namespace
@@ -65,11 +86,7 @@ core::Error UnknownModel(std::string_view name) {
 core::Status Decode(RequestContext& ctx) {
   // The task id first: a request rejected for its body still belongs to its task's spend.
   if (auto s = ReadTaskId(ctx.http, ctx.request); !s) return s;
-  const int64_t depth = ctx.services.catalog.config().server.max_json_depth;
-  auto decoded = ctx.request.dialect == core::Dialect::kAnthropicMessages
-                     ? api::anthropic::DecodeMessagesRequest(ctx.http.body, depth, ctx.request)
-                     : api::openai::DecodeChatRequest(ctx.http.body, depth, ctx.request);
-  if (!decoded) return decoded;
+  if (auto decoded = DecodeBody(ctx); !decoded) return decoded;
   ReadDialectHeaders(ctx.http, ctx.request);
   return {};
 }
@@ -88,7 +105,7 @@ core::Status ChooseRoute(RequestContext& ctx) {
     const config::ModelConfig* model = ctx.decision->candidates[i].model;
     const auto* provider = s.providers.For(*model);
     if (provider && provider->dialect() != ctx.request.dialect) {
-      const auto& body = BodyFor(ctx, provider->dialect());
+      const auto& body = BodyFor(ctx, provider->dialect(), *model);
       if (!body) {
         // Not sent: the request uses something this model's API cannot express.
         failover::Attempt skip{model, failover::Outcome::kSkipped, body.error()};
@@ -103,8 +120,9 @@ core::Status ChooseRoute(RequestContext& ctx) {
   return {};
 }
 
-const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect) {
-  return dialect == ctx.request.dialect ? ctx.request.body : *BodyFor(ctx, dialect);
+const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect,
+                                  const config::ModelConfig& model) {
+  return dialect == ctx.request.dialect ? ctx.request.body : *BodyFor(ctx, dialect, model);
 }
 
 http::Task<void> Generate(RequestContext& ctx) {

@@ -15,8 +15,10 @@ namespace sy::app {
 // kNotFound for `model`, its name clipped for echoing.
 core::Error UnknownModel(std::string_view name);
 
-// The request body in `dialect`. REQUIRES: ChooseRoute found the request expressible in it.
-const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect);
+// The request body in `dialect` for `model`. REQUIRES: ChooseRoute found the request
+// expressible for that model.
+const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect,
+                                  const config::ModelConfig& model);
 
 // What the answer translators need to know about the request (when it came, its estimate of
 // the prompt, and for Responses clients the response's id and the request it echoes).

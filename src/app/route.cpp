@@ -7,10 +7,10 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "api/anthropic/decode.h"
 #include "api/anthropic/prompt.h"
-#include "api/openai/decode.h"
 #include "api/openai/prompt.h"
+#include "api/responses/prompt.h"
+#include "app/dialect.h"
 #include "app/pipeline_internal.h"
 #include "core/text.h"
 
@@ -84,12 +84,6 @@ core::Status ReadTags(std::string_view header, const core::Prompt& prompt,
   return {};
 }
 
-core::Prompt ReadPrompt(const core::Request& request, size_t body_bytes) {
-  return request.dialect == core::Dialect::kAnthropicMessages
-             ? api::anthropic::ReadMessagesPrompt(request.body, body_bytes)
-             : api::openai::ReadChatPrompt(request.body, body_bytes);
-}
-
 json::object FeaturesJson(const routing::Features& f) {
   json::object o;
   o["task_type"] = routing::TaskTypeName(f.task_type);
@@ -111,6 +105,18 @@ json::object FeaturesJson(const routing::Features& f) {
 }
 
 }  // namespace
+
+core::Prompt ReadPrompt(const core::Request& request, size_t body_bytes) {
+  switch (request.dialect) {
+    case core::Dialect::kAnthropicMessages:
+      return api::anthropic::ReadMessagesPrompt(request.body, body_bytes);
+    case core::Dialect::kOpenAiResponses:
+      return api::responses::ReadResponsesPrompt(request.body, body_bytes);
+    case core::Dialect::kOpenAiChat:
+      break;
+  }
+  return api::openai::ReadChatPrompt(request.body, body_bytes);
+}
 
 RouteHeaders ReadRouteHeaders(const http::Headers& headers) {
   return {headers.Get("x-switchyard-task"), headers.Get("x-switchyard-max-cost-usd"),
@@ -146,10 +152,9 @@ core::Result<routing::Decision> DecodeAndDecide(std::string_view body, int64_t m
                                                 const catalog::Catalog& catalog,
                                                 const routing::Health& health,
                                                 const routing::Now& now) {
-  const bool anthropic = request.dialect == core::Dialect::kAnthropicMessages;
-  auto decoded = anthropic ? api::anthropic::DecodeMessagesRequest(body, max_json_depth, request)
-                           : api::openai::DecodeChatRequest(body, max_json_depth, request);
-  if (!decoded) return decoded.error();
+  if (auto decoded = DecodeClientRequest(body, max_json_depth, request); !decoded) {
+    return decoded.error();
+  }
   return DecideRoute(request, body.size(), headers, policy, catalog, health, now);
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "catalog/catalog.h"
+#include "core/prompt.h"
 #include "core/request.h"
 #include "core/result.h"
 #include "http/server.h"
@@ -24,6 +25,9 @@ struct RouteHeaders {
 
 // The routing headers of a client request (views into `headers`).
 RouteHeaders ReadRouteHeaders(const http::Headers& headers);
+
+// What a decoded request asks for, read in its dialect (for routing and token estimates).
+core::Prompt ReadPrompt(const core::Request& request, size_t body_bytes);
 
 // Decides the route of a decoded request. Fails with kNotFound for an unknown model or profile
 // (listing the profiles), or kInvalidRequest naming a malformed routing header. A decision that

@@ -8,6 +8,7 @@
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "http/server.h"
+#include "ledger/response_store.h"
 #include "ledger/sqlite_ledger.h"
 
 namespace sy::app {
@@ -79,8 +80,19 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     std::fprintf(stderr, "switchyard: ledger: %s\n", ledger.error().message.c_str());
     return 2;
   }
+  // After the ledger, which creates the file and migrates its schema.
+  std::unique_ptr<ledger::ResponseStore> responses;
+  if (shared->responses.store) {
+    auto store =
+        ledger::ResponseStore::Open(shared->ledger.sqlite_path, shared->responses.retention);
+    if (!store) {
+      std::fprintf(stderr, "switchyard: responses store: %s\n", store.error().message.c_str());
+      return 2;
+    }
+    responses = std::move(*store);
+  }
   const core::SystemClock clock;
-  Gateway gateway(*catalog, std::move(*policy), **ledger, clock);
+  Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get());
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {
     std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),
                  reason.c_str());

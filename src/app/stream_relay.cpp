@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "app/conversation.h"
 #include "app/dialect.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
@@ -62,13 +63,19 @@ std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
 std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
   NoteRelayed(event);
   ++events_sent_;
-  if (!event.usage) return http::FormatSse(event.event, event.data);
-  Bill(*event.usage);
-  if (ctx_.request.dialect == core::Dialect::kOpenAiChat) return FrameOpenAiUsage(event);
-  // Anthropic's message_delta: its usage object gains the cost, as OpenAI's usage chunk does.
-  auto* usage = event.json.is_object() ? event.json.get_object().if_contains("usage") : nullptr;
-  if (!usage || !usage->is_object()) return http::FormatSse(event.event, event.data);
-  usage->get_object()["cost_usd"] = CostText();
+  const auto* response = FinalResponse(ctx_.request.dialect, event);
+  if (!event.usage && !response) return http::FormatSse(event.event, event.data);
+  if (event.usage) {
+    Bill(*event.usage);
+    if (ctx_.request.dialect == core::Dialect::kOpenAiChat) return FrameOpenAiUsage(event);
+    // Anthropic's message_delta and Responses' final event: the usage object gains the cost, as
+    // OpenAI's usage chunk does.
+    if (auto* usage = UsageObject(ctx_.request.dialect, event.json)) {
+      (*usage)["cost_usd"] = CostText();
+    }
+  }
+  // A final Response is stored as the client gets it, before the client can ask for it.
+  if (response) StoreResponse(ctx_, *response);
   return http::FormatSse(event.event, json::serialize(event.json));
 }
 

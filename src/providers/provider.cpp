@@ -5,6 +5,10 @@
 
 namespace sy::providers {
 
+http::Task<core::Result<int64_t>> Provider::CountTokens(const Call& /*call*/) {
+  co_return core::MakeError(core::Errc::kNotFound, "this provider's API does not count tokens");
+}
+
 core::Result<std::unique_ptr<Provider>> MakeProvider(const config::ProviderConfig& config) {
   if (config.kind == "openai") return MakeOpenAiProvider(config);
   if (config.kind == "anthropic") return MakeAnthropicProvider(config);

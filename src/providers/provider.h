@@ -65,6 +65,10 @@ class Provider {
   virtual http::Task<core::Result<Completion>> Complete(const Call& call) = 0;
   // Returns once the upstream accepted the stream (status 200 and its head received).
   virtual http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) = 0;
+  // The input tokens the model's own API counts for call.body (a request in this provider's
+  // dialect), without generating anything. Fails with kNotFound when the API has no counting
+  // endpoint (the default; the caller then estimates), else as Complete does.
+  virtual http::Task<core::Result<int64_t>> CountTokens(const Call& call);
 };
 
 // Builds the adapter for a provider's kind. Fails with kInvalidRequest for an unknown kind.

@@ -335,14 +335,22 @@ core::Status CheckBody(const json::object& body) {
   return {};
 }
 
-}  // namespace
+// count_tokens takes the prompt of a Messages request, without the generation fields.
+core::Status CheckCountBody(const json::object& body) {
+  for (auto status : {Expect(body, "model", "", Shape::kString, kRequired), CheckMessages(body),
+                      CheckSystem(body), CheckTools(body), CheckToolChoice(body)}) {
+    if (!status) return status;
+  }
+  return {};
+}
 
-core::Status DecodeMessagesRequest(std::string_view body, int64_t max_depth, core::Request& out) {
+core::Status Decode(std::string_view body, int64_t max_depth, core::Request& out,
+                    core::Status (*check)(const json::object&)) {
   auto parsed = ParseJson(body, max_depth, out.body.storage());  // same arena: moves, no copy
   if (!parsed) return std::move(parsed).error();
   if (!parsed->is_object()) return Invalid("", "The request body must be a JSON object.");
   auto& obj = parsed->get_object();
-  if (auto s = CheckBody(obj); !s) return s;
+  if (auto s = check(obj); !s) return s;
   out.dialect = core::Dialect::kAnthropicMessages;
   out.model = std::string(obj.if_contains("model")->get_string());  // checked by CheckBody
   const auto* stream = obj.if_contains("stream");
@@ -350,6 +358,17 @@ core::Status DecodeMessagesRequest(std::string_view body, int64_t max_depth, cor
   out.include_usage = true;
   out.body = std::move(obj);
   return {};
+}
+
+}  // namespace
+
+core::Status DecodeMessagesRequest(std::string_view body, int64_t max_depth, core::Request& out) {
+  return Decode(body, max_depth, out, &CheckBody);
+}
+
+core::Status DecodeCountTokensRequest(std::string_view body, int64_t max_depth,
+                                      core::Request& out) {
+  return Decode(body, max_depth, out, &CheckCountBody);
 }
 
 }  // namespace sy::api::anthropic

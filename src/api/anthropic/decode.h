@@ -29,4 +29,8 @@ namespace sy::api::anthropic {
 // object; see api::ParseJson); `out`'s fields are then left unchanged.
 core::Status DecodeMessagesRequest(std::string_view body, int64_t max_depth, core::Request& out);
 
+// The same for a POST /v1/messages/count_tokens body: the prompt fields (model, messages, system,
+// tools, tool_choice) are checked; max_tokens is not required.
+core::Status DecodeCountTokensRequest(std::string_view body, int64_t max_depth, core::Request& out);
+
 }  // namespace sy::api::anthropic

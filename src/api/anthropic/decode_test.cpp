@@ -66,6 +66,23 @@ TEST(DecodeMessagesRequest, AcceptsAMinimalRequestAndKeepsUnknownFields) {
   EXPECT_EQ(out.body.at("x_new").at(0).as_int64(), 1);
 }
 
+TEST(DecodeCountTokensRequest, NeedsNoMaxTokensButChecksThePrompt) {
+  core::Request out;
+  auto ok = DecodeCountTokensRequest(
+      R"({"model":"claude","messages":[{"role":"user","content":"hi"}],"system":"be brief"})", 64,
+      out);
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(out.model, "claude");
+  EXPECT_EQ(out.dialect, core::Dialect::kAnthropicMessages);
+  auto bad =
+      DecodeCountTokensRequest(R"({"model":"claude","messages":[{"role":"robot"}]})", 64, out);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().param, "messages.0.role");
+  auto no_model = DecodeCountTokensRequest(R"({"messages":[]})", 64, out);
+  ASSERT_FALSE(no_model.has_value());
+  EXPECT_EQ(no_model.error().param, "model");
+}
+
 TEST(DecodeMessagesRequest, ReadsStream) {
   core::Request out;
   ASSERT_TRUE(Decode(Body(R"(,"stream":true)"), out));

@@ -189,8 +189,10 @@ class ChatToResponsesStream final : public StreamTranslator {
     if (!index || !index->is_int64()) return Malformed(kChat, "a tool call without an index");
     const int64_t i = index->get_int64();
     const auto* fn = FindObject(*call, "function");
-    const auto arguments = fn ? FindString(*fn, "arguments") : std::nullopt;
-    const bool has_arguments = arguments && !arguments->empty();
+    // A plain view, not an optional one: GCC 12 at -O3 warns (maybe-uninitialized) on the latter.
+    const std::string_view arguments =
+        fn ? FindString(*fn, "arguments").value_or(std::string_view()) : std::string_view();
+    const bool has_arguments = !arguments.empty();
     if (!started_calls_.contains(i)) {
       const auto id = FindString(*call, "id");
       const auto name = fn ? FindString(*fn, "name") : std::nullopt;
@@ -209,9 +211,9 @@ class ChatToResponsesStream final : public StreamTranslator {
       return Malformed(kChat, "argument fragments of parallel tool calls interleaved");
     }
     if (has_arguments) {
-      text_ += *arguments;
+      text_ += arguments;
       auto event = ItemEvent();
-      event["delta"] = *arguments;
+      event["delta"] = arguments;
       Emit("response.function_call_arguments.delta", std::move(event), out);
     }
     return {};

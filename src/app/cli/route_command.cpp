@@ -67,8 +67,9 @@ int RunRouteExplain(const RouteExplainArgs& args, std::ostream& out, std::ostrea
   }
   core::Request request;
   request.received_at = std::chrono::system_clock::now();
-  request.dialect =
-      args.dialect == "anthropic" ? core::Dialect::kAnthropicMessages : core::Dialect::kOpenAiChat;
+  request.dialect = args.dialect == "anthropic"   ? core::Dialect::kAnthropicMessages
+                    : args.dialect == "responses" ? core::Dialect::kOpenAiResponses
+                                                  : core::Dialect::kOpenAiChat;
   std::vector<std::string> ids;
   for (const auto& m : shared->models) ids.push_back(m.id);
   const routing::Health health(ids, shared->failover.max_cooldown);
@@ -92,7 +93,7 @@ void AddRouteCommand(CLI::App& app) {
   cmd->add_option("--request", args->request_path, "Request body (JSON)")->required();
   cmd->add_option("--config", args->config_path, "YAML configuration (default: the demo's)");
   cmd->add_option("--dialect", args->dialect, "The body's dialect")
-      ->check(CLI::IsMember({"openai", "anthropic"}))
+      ->check(CLI::IsMember({"openai", "responses", "anthropic"}))
       ->capture_default_str();
   cmd->add_option("--task", args->task, "As x-switchyard-task");
   cmd->add_option("--max-cost-usd", args->max_cost_usd, "As x-switchyard-max-cost-usd");

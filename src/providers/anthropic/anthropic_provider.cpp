@@ -2,6 +2,7 @@
 
 #include "providers/anthropic/anthropic_events.h"
 #include "providers/detail/upstream_call.h"
+#include "providers/upstream_error.h"
 
 namespace sy::providers {
 namespace {
@@ -11,7 +12,9 @@ namespace json = boost::json;
 class AnthropicProvider final : public Provider {
  public:
   explicit AnthropicProvider(const config::ProviderConfig& config)
-      : config_(config), url_(detail::EndpointUrl(config_.base_url, "/messages")) {}
+      : config_(config),
+        url_(detail::EndpointUrl(config_.base_url, "/messages")),
+        count_url_(detail::EndpointUrl(config_.base_url, "/messages/count_tokens")) {}
 
   core::Dialect dialect() const override { return core::Dialect::kAnthropicMessages; }
 
@@ -39,7 +42,43 @@ class AnthropicProvider final : public Provider {
         "a stream that ended before message_stop"));
   }
 
+  http::Task<core::Result<int64_t>> CountTokens(const Call& call) override {
+    http::ClientRequest request = BuildCountRequest(call);
+    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name, *secrets_);
+    if (!out) co_return std::move(out).error();
+    auto tokens = detail::TokenField(out->json.get_object(), "input_tokens");
+    if (!tokens) co_return MalformedUpstream(config_.name, "a count without input_tokens");
+    co_return *tokens;
+  }
+
  private:
+  // count_tokens takes the prompt-shaping fields of a Messages request and refuses the
+  // generation ones (max_tokens, stream, temperature, ...): only the former are sent.
+  http::ClientRequest BuildCountRequest(const Call& call) const {
+    static constexpr std::string_view kCounted[] = {"messages",    "system",       "tools",
+                                                    "tool_choice", "thinking",     "output_config",
+                                                    "mcp_servers", "cache_control"};
+    json::object full = detail::CopyBody(call);
+    json::object body(full.storage());
+    body["model"] = call.model.upstream_name;
+    for (std::string_view key : kCounted) {
+      if (const auto* v = full.if_contains(key)) body[key] = *v;
+    }
+    http::ClientRequest request = detail::JsonPost(config_, call, count_url_, body);
+    AddHeaders(call, request);
+    return request;
+  }
+
+  void AddHeaders(const Call& call, http::ClientRequest& request) const {
+    if (!config_.api_key.empty()) request.headers.Add("x-api-key", config_.api_key);
+    request.headers.Add("anthropic-version", kAnthropicVersion);
+    if (call.request.dialect == dialect()) {
+      for (const auto& [name, value] : call.request.dialect_headers) {
+        request.headers.Add(name, value);
+      }
+    }
+  }
+
   http::ClientRequest BuildRequest(const Call& call) const {
     json::object body = detail::CopyBody(call);
     body["stream"] = call.request.stream;
@@ -49,18 +88,13 @@ class AnthropicProvider final : public Provider {
                                                             : kAnthropicDefaultMaxTokens;
     }
     http::ClientRequest request = detail::JsonPost(config_, call, url_, body);
-    if (!config_.api_key.empty()) request.headers.Add("x-api-key", config_.api_key);
-    request.headers.Add("anthropic-version", kAnthropicVersion);
-    if (call.request.dialect == dialect()) {
-      for (const auto& [name, value] : call.request.dialect_headers) {
-        request.headers.Add(name, value);
-      }
-    }
+    AddHeaders(call, request);
     return request;
   }
 
   config::ProviderConfig config_;
   std::string url_;
+  std::string count_url_;
   // The provider's own key, scrubbed from upstream error text; shared with running streams.
   std::shared_ptr<const core::SecretScrubber> secrets_ =
       std::make_shared<const core::SecretScrubber>(std::vector<std::string>{config_.api_key});

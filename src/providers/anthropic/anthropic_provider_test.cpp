@@ -223,6 +223,40 @@ TEST_F(AnthropicScriptedTest, ErrorEventMidStreamFailsTheStream) {
   EXPECT_EQ(read.events.size(), 1u);
 }
 
+TEST_F(AnthropicScriptedTest, CountTokensSendsOnlyThePromptFields) {
+  request_.stream = false;
+  body_ = json::parse(R"({"model":"claude-x","max_tokens":64,"stream":false,"temperature":0.2,)"
+                      R"("system":"s","messages":[{"role":"user","content":"hi"}],)"
+                      R"("tools":[],"tool_choice":{"type":"auto"}})")
+              .as_object();
+  client_.response =
+      std::make_unique<ScriptedResponse>(200, http::Headers{{"content-type", "application/json"}},
+                                         std::vector<std::string>{R"({"input_tokens":42})"});
+  auto provider = MakeAnthropicProvider(config_);
+  Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
+  auto count = testutil::RunTask(provider->CountTokens(call));
+  ASSERT_TRUE(count.has_value()) << count.error().message;
+  EXPECT_EQ(*count, 42);
+  const auto& sent = client_.sent.at(0);
+  EXPECT_EQ(sent.url, "https://api.anthropic.com/v1/messages/count_tokens");
+  EXPECT_EQ(sent.headers.Get("anthropic-version"), "2023-06-01");
+  EXPECT_EQ(
+      json::parse(sent.body),
+      json::parse(R"({"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}],)"
+                  R"("system":"s","tools":[],"tool_choice":{"type":"auto"}})"));
+}
+
+TEST_F(AnthropicScriptedTest, CountTokensWithoutTheCountIsMalformed) {
+  client_.response =
+      std::make_unique<ScriptedResponse>(200, http::Headers{{"content-type", "application/json"}},
+                                         std::vector<std::string>{R"({"tokens":42})"});
+  auto provider = MakeAnthropicProvider(config_);
+  Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
+  auto count = testutil::RunTask(provider->CountTokens(call));
+  ASSERT_FALSE(count.has_value());
+  EXPECT_EQ(count.error().code, core::Errc::kUpstreamUnavailable);
+}
+
 TEST_F(AnthropicScriptedTest, StreamThatIsNotAnEventStreamIsRefused) {
   auto read = Stream({{"content-type", "application/json"}}, {R"({"type":"message"})"});
   ASSERT_TRUE(read.error.has_value());

@@ -1,0 +1,110 @@
+#include "app/conversation.h"
+
+#include <cstdio>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/json.h"
+#include "api/responses/decode.h"
+#include "ledger/response_store.h"
+
+namespace sy::app {
+namespace {
+
+namespace json = boost::json;
+
+// A conversation expands to at most this many stored turns, and to at most a few request bodies'
+// worth of items: what one request may make the gateway read and send is bounded.
+constexpr size_t kMaxTurns = 256;
+constexpr int64_t kMaxBodiesPerConversation = 4;
+
+// This turn's input as items: a string input is one user message.
+json::array InputItems(const json::object& body, json::storage_ptr sp) {
+  const auto* input = body.if_contains("input");
+  if (input && input->is_array()) return json::array(input->get_array(), sp);
+  json::array items(sp);
+  if (input && input->is_string()) {
+    items.push_back(json::object({{"type", "message"}, {"role", "user"}, {"content", *input}}, sp));
+  }
+  return items;
+}
+
+// Appends a stored JSON array's items. Reasoning items are left out: they are one model's opaque
+// state (never reusable once the upstream stored nothing) and no other model can read them.
+void AppendItems(std::string_view stored, json::array& out) {
+  boost::system::error_code ec;
+  json::value items = json::parse(stored, ec, out.storage());
+  if (ec || !items.is_array()) return;
+  for (auto& item : items.get_array()) {
+    if (item.is_object() && api::StringAt(item.get_object(), "type") == "reasoning") continue;
+    out.push_back(std::move(item));
+  }
+}
+
+core::Error StoreOff() {
+  return core::InvalidParam("previous_response_id",
+                            "previous_response_id cannot be used: this gateway keeps no stored "
+                            "responses (responses.store: false). Send the whole conversation in "
+                            "input instead.");
+}
+
+}  // namespace
+
+std::string ResponseIdFor(const core::Request& request) {
+  std::string_view id = request.id;
+  if (id.starts_with("req_")) id.remove_prefix(4);
+  return "resp_" + std::string(id);
+}
+
+core::Status ExpandConversation(RequestContext& ctx) {
+  json::object& body = ctx.request.body;
+  const auto* store = body.if_contains("store");
+  ctx.turn.store =
+      (!store || !store->is_bool() || store->get_bool()) && ctx.services.responses != nullptr;
+  json::array input = InputItems(body, body.storage());
+  ctx.turn.input_json = json::serialize(input);
+  const std::string_view previous = api::StringAt(body, "previous_response_id");
+  if (!previous.empty()) {
+    if (!ctx.services.responses) return StoreOff();
+    ctx.turn.previous_id = std::string(previous);
+    const int64_t max_bytes =
+        kMaxBodiesPerConversation * ctx.services.catalog.config().server.max_body_bytes;
+    auto turns = ctx.services.responses->Conversation(ctx.turn.previous_id, ctx.request.key_id,
+                                                      ctx.request.received_at, kMaxTurns,
+                                                      static_cast<size_t>(max_bytes));
+    if (!turns) return std::move(turns).error();
+    json::array whole(body.storage());
+    for (const auto& turn : *turns) {
+      AppendItems(turn.input_json, whole);
+      AppendItems(turn.output_json, whole);
+    }
+    for (auto& item : input) whole.push_back(std::move(item));
+    body["input"] = std::move(whole);
+    body.erase("previous_response_id");
+  }
+  const auto* items = body.if_contains("input");
+  if (items && items->is_array())
+    return api::responses::CheckFunctionCallOutputs(items->get_array());
+  return {};
+}
+
+void StoreResponse(RequestContext& ctx, const json::object& response) {
+  if (!ctx.turn.store) return;
+  ledger::StoredResponse stored;
+  stored.id = std::string(api::StringAt(response, "id"));
+  stored.owner = ctx.request.key_id;
+  stored.previous_id = ctx.turn.previous_id;
+  stored.input_json = ctx.turn.input_json;
+  const auto* output = api::ArrayAt(response, "output");
+  stored.output_json = output ? json::serialize(*output) : "[]";
+  stored.response_json = json::serialize(response);
+  stored.created_at = ctx.request.received_at;
+  if (stored.id.empty()) return;  // an upstream Response without an id cannot be continued
+  if (auto s = ctx.services.responses->Put(stored); !s) {
+    std::fprintf(stderr, "switchyard: storing response %s failed: %s\n", stored.id.c_str(),
+                 ctx.services.secrets.Scrub(s.error().message).c_str());
+  }
+}
+
+}  // namespace sy::app

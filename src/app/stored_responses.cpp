@@ -1,0 +1,64 @@
+// GET and DELETE /v1/responses/{id}: the stored responses of the Responses dialect
+// (app/conversation.h), in OpenAI's shapes. Scoped to the caller: another owner's response is
+// not found, exactly like one that never existed. Not recorded in the ledger (nothing is
+// generated or billed).
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/pct_string_view.hpp>
+
+#include "app/dialect.h"
+#include "app/gateway.h"
+#include "app/pipeline.h"
+#include "core/ids.h"
+#include "core/text.h"
+#include "ledger/response_store.h"
+
+namespace sy::app {
+namespace {
+
+core::Error NotFound(std::string_view id) {
+  return core::MakeError(core::Errc::kNotFound,
+                         "Response with id '" + core::ClipForEcho(id) + "' not found.");
+}
+
+std::string DeletedBody(std::string_view id) {
+  boost::json::object out;
+  out["id"] = id;
+  out["object"] = "response";
+  out["deleted"] = true;
+  return boost::json::serialize(out);
+}
+
+}  // namespace
+
+http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::ResponseWriter& writer) {
+  RequestContext ctx(http, writer, services_);
+  ctx.request.id = core::NewRequestId();
+  ctx.request.received_at = services_.clock.Now();
+  ctx.request.dialect = core::Dialect::kOpenAiResponses;
+  const std::string_view rest = http.Path().substr(std::string_view("/v1/responses/").size());
+  auto encoded = boost::urls::make_pct_string_view(rest);
+  const std::string id = encoded ? encoded->decode() : std::string(rest);
+  core::Result<std::string> body = NotFound(id);
+  if (services_.responses && !id.empty() && id.find('/') == std::string::npos) {
+    if (http.method == "DELETE") {
+      auto deleted = services_.responses->Delete(id, ctx.request.key_id, ctx.request.received_at);
+      if (!deleted) body = std::move(deleted).error();
+      if (deleted && *deleted) body = DeletedBody(id);
+    } else {
+      auto found = services_.responses->Get(id, ctx.request.key_id, ctx.request.received_at);
+      if (!found) body = std::move(found).error();
+      if (found && *found) body = std::move((*found)->response_json);
+    }
+  }
+  if (!body) {
+    co_await EncodeFailure(ctx, body.error());
+    co_return;
+  }
+  http::Headers headers;
+  headers.Add("content-type", "application/json");
+  headers.Add("x-switchyard-request-id", ctx.request.id);
+  co_await writer.Send(200, headers, std::move(*body));
+}
+
+}  // namespace sy::app
