@@ -204,7 +204,44 @@ std::optional<Reply> DecodeMessages(const json::array& messages, Decoded& out) {
   return std::nullopt;
 }
 
-std::optional<Reply> Decode(const json::object& body, Decoded& out) {
+// One structured-output format: {"type": "json_schema", "schema": {...}} at `where`.
+std::optional<Reply> DecodeFormat(const json::value& format, const std::string& where,
+                                  Decoded& out) {
+  const json::object* obj = format.if_object();
+  if (obj == nullptr) return Invalid(where + ": Input should be a valid dictionary");
+  const json::value* type = obj->if_contains("type");
+  if (type == nullptr) return Invalid(where + ".type: Field required");
+  std::string_view kind = type->is_string() ? std::string_view(type->get_string()) : "";
+  if (kind != "json_schema") {
+    return Invalid(where + ": Input tag '" + std::string(kind) +
+                   "' found using 'type' does not match any of the expected tags: "
+                   "'json_schema'");
+  }
+  const json::value* schema = obj->if_contains("schema");
+  if (schema == nullptr) return Invalid(where + ".schema: Field required");
+  if (!schema->is_object()) return Invalid(where + ".schema: Input should be a valid dictionary");
+  out.gen.format = OutputFormat::kJsonSchema;
+  out.gen.schema = *schema;
+  return std::nullopt;
+}
+
+// Structured outputs: output_config.format, or the beta's top-level output_format.
+std::optional<Reply> DecodeOutputFormat(const json::object& body, Decoded& out) {
+  if (const json::value* config = body.if_contains("output_config"); config && !config->is_null()) {
+    if (!config->is_object()) return Invalid("output_config: Input should be a valid dictionary");
+    const json::value* format = config->get_object().if_contains("format");
+    if (format != nullptr && !format->is_null()) {
+      if (auto error = DecodeFormat(*format, "output_config.format", out)) return error;
+    }
+  }
+  if (const json::value* format = body.if_contains("output_format"); format && !format->is_null()) {
+    if (auto error = DecodeFormat(*format, "output_format", out)) return error;
+  }
+  return std::nullopt;
+}
+
+// `count_only`: the body of /messages/count_tokens, which has no max_tokens.
+std::optional<Reply> Decode(const json::object& body, Decoded& out, bool count_only = false) {
   const json::value* model = body.if_contains("model");
   if (model == nullptr) return Invalid("model: Field required");
   if (!model->is_string() || model->get_string().empty()) {
@@ -212,11 +249,13 @@ std::optional<Reply> Decode(const json::object& body, Decoded& out) {
   }
   out.model = std::string(model->get_string());
   const json::value* max_tokens = body.if_contains("max_tokens");
-  if (max_tokens == nullptr) return Invalid("max_tokens: Field required");
-  if (!max_tokens->is_int64() || max_tokens->get_int64() < 1) {
-    return Invalid("max_tokens: Input should be a valid integer greater than or equal to 1");
+  if (max_tokens == nullptr && !count_only) return Invalid("max_tokens: Field required");
+  if (max_tokens != nullptr && !count_only) {
+    if (!max_tokens->is_int64() || max_tokens->get_int64() < 1) {
+      return Invalid("max_tokens: Input should be a valid integer greater than or equal to 1");
+    }
+    out.gen.max_tokens = max_tokens->get_int64();
   }
-  out.gen.max_tokens = max_tokens->get_int64();
   const json::value* messages = body.if_contains("messages");
   if (messages == nullptr) return Invalid("messages: Field required");
   if (!messages->is_array()) return Invalid("messages: Input should be a valid list");
@@ -231,6 +270,7 @@ std::optional<Reply> Decode(const json::object& body, Decoded& out) {
       out.gen.stop.emplace_back(s.get_string());
     }
   }
+  if (auto error = DecodeOutputFormat(body, out)) return error;
   if (auto error = DecodeTools(body, out)) return error;
   if (auto error = DecodeSystem(body, out)) return error;
   if (auto error = DecodeMessages(messages->get_array(), out)) return error;
@@ -238,7 +278,8 @@ std::optional<Reply> Decode(const json::object& body, Decoded& out) {
     out.prompt.MarkBreakpoint();
   }
   std::string seed_text = out.model + "\n" + json::serialize(*messages);
-  for (std::string_view key : {"system", "tools", "tool_choice"}) {
+  for (std::string_view key :
+       {"system", "tools", "tool_choice", "output_config", "output_format"}) {
     if (const json::value* v = body.if_contains(key)) seed_text += "\n" + json::serialize(*v);
   }
   out.gen.seed = Fnv1a(seed_text);
@@ -315,7 +356,10 @@ Reply AnthropicFaultReply(const Fault& fault) {
   return reply;
 }
 
-Reply HandleAnthropicMessages(const HttpRequest& request, State& state) {
+namespace {
+
+// The checks every Anthropic endpoint makes first; on success the body is parsed into `parsed`.
+std::optional<Reply> ReadAnthropicBody(const HttpRequest& request, json::value& parsed) {
   // Anthropic accepts an API key as x-api-key or as "Authorization: Bearer" (newer SDKs send
   // the latter).
   std::string_view auth = request.Header("authorization");
@@ -327,10 +371,28 @@ Reply HandleAnthropicMessages(const HttpRequest& request, State& state) {
     return Invalid("anthropic-version: header is required");
   }
   boost::system::error_code ec;
-  json::value parsed = json::parse(request.body, ec);
+  parsed = json::parse(request.body, ec);
   if (ec || !parsed.is_object()) {
     return Invalid("There was an error parsing the body of your request: invalid JSON");
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Reply HandleAnthropicCountTokens(const HttpRequest& request, State& /*state*/) {
+  json::value parsed;
+  if (auto error = ReadAnthropicBody(request, parsed)) return std::move(*error);
+  Decoded decoded;
+  if (auto error = Decode(parsed.get_object(), decoded, true)) return std::move(*error);
+  Reply reply = JsonReply(200, json::object{{"input_tokens", decoded.prompt.count()}},
+                          HeaderList{{"request-id", RequestId(ClockSeed(request.body))}});
+  return reply;
+}
+
+Reply HandleAnthropicMessages(const HttpRequest& request, State& state) {
+  json::value parsed;
+  if (auto error = ReadAnthropicBody(request, parsed)) return std::move(*error);
   Decoded decoded;
   if (auto error = Decode(parsed.get_object(), decoded)) return std::move(*error);
 

@@ -9,7 +9,9 @@
 // body's model strike, then the answer is generated (see completion.h) and paced by the model's
 // latency profile. Blocks carrying cache_control (tools, system blocks, message blocks, or a
 // top-level cache_control for the whole prompt) are prompt-cache breakpoints (prompt_cache.h).
-// Extended thinking is not emulated: `thinking` is accepted and ignored.
+// Extended thinking is not emulated: `thinking` is accepted and ignored. Structured outputs:
+// `output_config.format` (or the beta's top-level `output_format`) must be {"type":
+// "json_schema", "schema": {...}} (else 400); the text block is then JSON valid for the schema.
 //
 // Thread-safety: stateless functions; `state` is thread-safe.
 #pragma once
@@ -23,6 +25,12 @@
 namespace sy::emulator {
 
 Reply HandleAnthropicMessages(const HttpRequest& request, State& state);
+
+// POST .../messages/count_tokens: the same authentication and body checks as /messages (without
+// max_tokens), answered {"input_tokens": N} with the prompt count of prompt_tokens.h (what
+// /messages reports as input + cache tokens). Faults do not strike here: they are meant for the
+// model's answers.
+Reply HandleAnthropicCountTokens(const HttpRequest& request, State& state);
 
 // {"type": "error", "error": {"type", "message"}, "request_id"} with a request-id header.
 Reply AnthropicError(int status, std::string_view type, std::string_view message);

@@ -210,6 +210,84 @@ TEST_F(AnthropicWireTest, Errors) {
   EXPECT_EQ(json::parse(not_found.body).at("error").at("type"), "not_found_error");
 }
 
+TEST_F(AnthropicWireTest, StructuredOutputIsJsonForTheSchema) {
+  constexpr std::string_view kSchema =
+      R"({"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}},
+          "required":["city","days"],"additionalProperties":false})";
+  // output_config.format (GA) and the beta's top-level output_format answer alike.
+  for (std::string_view field : {R"("output_config":{"format":{"type":"json_schema","schema":)",
+                                 R"("output_format":{"type":"json_schema","schema":)"}) {
+    std::string body = R"({"model":"instant","max_tokens":256,)" + std::string(field) +
+                       std::string(kSchema) +
+                       (field.find("config") != std::string_view::npos ? "}}," : "},") +
+                       R"("messages":[{"role":"user","content":"Plan a trip"}]})";
+    Reply reply = Route(Messages(body), state_);
+    ASSERT_EQ(reply.status, 200) << body << " -> " << reply.body;
+    json::object message = json::parse(reply.body).as_object();
+    EXPECT_EQ(message.at("stop_reason"), "end_turn");
+    json::value parsed = json::parse(message.at("content").at(0).at("text").as_string());
+    EXPECT_TRUE(parsed.at("city").is_string()) << parsed;
+    EXPECT_TRUE(parsed.at("days").is_int64()) << parsed;
+  }
+}
+
+TEST_F(AnthropicWireTest, StructuredOutputValidation) {
+  struct Case {
+    std::string format;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {R"("output_config":{"format":{"type":"json_object"}})",
+       "output_config.format: Input tag 'json_object' found using 'type' does not match any of "
+       "the expected tags: 'json_schema'"},
+      {R"("output_config":{"format":{"type":"json_schema"}})",
+       "output_config.format.schema: Field required"},
+      {R"("output_config":{"format":{"schema":{}}})", "output_config.format.type: Field required"},
+      {R"("output_config":"json")", "output_config: Input should be a valid dictionary"},
+      {R"("output_format":{"type":"json_schema","schema":[]})",
+       "output_format.schema: Input should be a valid dictionary"},
+  };
+  for (const auto& c : cases) {
+    Reply reply = Route(Messages(R"({"model":"m","max_tokens":16,)" + c.format +
+                                 R"(,"messages":[{"role":"user","content":"x"}]})"),
+                        state_);
+    EXPECT_EQ(reply.status, 400) << c.format;
+    json::object error = json::parse(reply.body).at("error").as_object();
+    EXPECT_EQ(error.at("type"), "invalid_request_error");
+    EXPECT_EQ(error.at("message").as_string(), c.message);
+  }
+}
+
+TEST_F(AnthropicWireTest, CountTokens) {
+  HttpRequest count = Messages(R"({"model":"instant","system":"Be brief",
+      "messages":[{"role":"user","content":"Hello"}]})");
+  count.target = "/v1/messages/count_tokens";
+  Reply reply = Route(count, state_);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  // system: 3 + 2 ("Be brief"); user: 3 + 2 ("Hello").
+  EXPECT_EQ(json::parse(reply.body), (json::object{{"input_tokens", 10}}));
+  // The same body sent to /messages reports the same input tokens.
+  Reply answer = Route(Messages(R"({"model":"instant","max_tokens":64,"system":"Be brief",
+      "messages":[{"role":"user","content":"Hello"}]})"),
+                       state_);
+  EXPECT_EQ(json::parse(answer.body).at("usage").at("input_tokens"), 10);
+
+  for (std::string body :
+       {std::string(R"({"messages":[{"role":"user","content":"x"}]})"),
+        std::string(R"({"model":"m","messages":[]})"),
+        std::string(R"({"model":"m","messages":[{"role":"bot","content":"x"}]})"),
+        std::string("not json")}) {
+    HttpRequest bad = Messages(body);
+    bad.target = "/v1/messages/count_tokens";
+    Reply error = Route(bad, state_);
+    EXPECT_EQ(error.status, 400) << body;
+    EXPECT_EQ(json::parse(error.body).at("error").at("type"), "invalid_request_error") << body;
+  }
+  HttpRequest no_key = count;
+  no_key.headers.erase(no_key.headers.begin());
+  EXPECT_EQ(Route(no_key, state_).status, 401);
+}
+
 TEST_F(AnthropicWireTest, OverloadedFault) {
   (void)state_.AddFaults(*ParseFaults(json::parse(R"({"model":"*","status":529})")));
   Reply reply = Route(Messages(std::string(kHello)), state_);

@@ -1,6 +1,7 @@
 // sy::emulator::Emulator: a stand-in for the upstream LLM providers, for tests, demos and
-// benchmarks. It speaks OpenAI Chat Completions (POST <any prefix>/chat/completions) and
-// Anthropic Messages (POST <any prefix>/messages) faithfully enough for the official SDKs,
+// benchmarks. It speaks OpenAI Chat Completions (POST <any prefix>/chat/completions), OpenAI
+// Responses (POST <any prefix>/responses) and Anthropic Messages (POST <any prefix>/messages,
+// .../messages/count_tokens) faithfully enough for the official SDKs,
 // answers deterministically (the same request gets the same answer and token counts), paces
 // streams by per-model latency profiles, emulates prompt caching, and fails on command.
 //

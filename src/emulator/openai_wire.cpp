@@ -16,8 +16,6 @@ namespace sy::emulator {
 
 namespace json = boost::json;
 
-namespace {
-
 HeaderList OpenAiHeaders(uint64_t serial) {
   return HeaderList{{"x-request-id", "req_" + HexId(Mix(serial, 0x6f61), 32)},
                     {"openai-organization", "emulator"},
@@ -30,6 +28,8 @@ HeaderList OpenAiHeaders(uint64_t serial) {
                     {"x-ratelimit-reset-requests", "6ms"},
                     {"x-ratelimit-reset-tokens", "0s"}};
 }
+
+namespace {
 
 // The value at a JSON pointer, or nullptr.
 const json::value* At(const json::value& root, std::string_view pointer) {
@@ -380,7 +380,7 @@ Reply OpenAiFaultReply(const Fault& fault, std::string_view model) {
   return reply;
 }
 
-Reply HandleOpenAiChat(const HttpRequest& request, State& state) {
+std::optional<Reply> ReadOpenAiBody(const HttpRequest& request, json::value& parsed) {
   std::string_view auth = request.Header("authorization");
   if (auth.size() <= 7 || auth.substr(0, 7) != "Bearer ") {
     return OpenAiError(
@@ -393,7 +393,7 @@ Reply HandleOpenAiChat(const HttpRequest& request, State& state) {
         "invalid_request_error");
   }
   boost::system::error_code ec;
-  json::value parsed = json::parse(request.body, ec);
+  parsed = json::parse(request.body, ec);
   if (ec || !parsed.is_object()) {
     return OpenAiError(400,
                        "We could not parse the JSON body of your request. (HINT: This likely "
@@ -401,6 +401,12 @@ Reply HandleOpenAiChat(const HttpRequest& request, State& state) {
                        "expects a JSON payload, but what was sent was not valid JSON.)",
                        "invalid_request_error");
   }
+  return std::nullopt;
+}
+
+Reply HandleOpenAiChat(const HttpRequest& request, State& state) {
+  json::value parsed;
+  if (auto error = ReadOpenAiBody(request, parsed)) return std::move(*error);
   Decoded decoded;
   if (auto error = Decode(parsed.get_object(), decoded)) return std::move(*error);
 

@@ -10,6 +10,8 @@
 // Thread-safety: stateless functions; `state` is thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <boost/json/value.hpp>
@@ -26,6 +28,13 @@ Reply HandleOpenAiChat(const HttpRequest& request, State& state);
 Reply OpenAiError(int status, std::string_view message, std::string_view type,
                   const boost::json::value& param = nullptr,
                   const boost::json::value& code = nullptr);
+
+// The headers of every OpenAI answer (request id, organization, rate limits).
+HeaderList OpenAiHeaders(uint64_t serial);
+
+// The checks every OpenAI endpoint makes first: a 401 without a bearer key, a 400 when the body
+// is not a JSON object; otherwise the body is parsed into `parsed`.
+std::optional<Reply> ReadOpenAiBody(const HttpRequest& request, boost::json::value& parsed);
 
 // The reply of a status fault, with retry-after and x-ratelimit-* headers for 429.
 Reply OpenAiFaultReply(const Fault& fault, std::string_view model);

@@ -229,6 +229,16 @@ TEST_F(OpenAiWireTest, JsonSchemaResponseFormat) {
   EXPECT_TRUE(content.at("tags").is_array());
 }
 
+TEST_F(OpenAiWireTest, JsonObjectResponseFormat) {
+  Reply reply = Route(Chat(R"({"model":"instant","messages":[{"role":"user","content":"x"}],
+      "response_format":{"type":"json_object"}})"),
+                      state_);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  json::value content = json::parse(
+      json::parse(reply.body).at("choices").at(0).at("message").at("content").as_string());
+  EXPECT_TRUE(content.is_object()) << content;
+}
+
 TEST_F(OpenAiWireTest, Errors) {
   HttpRequest no_key = Chat(R"({"model":"m","messages":[]})");
   no_key.headers.clear();

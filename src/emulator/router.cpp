@@ -6,6 +6,7 @@
 #include "emulator/anthropic_wire.h"
 #include "emulator/control_api.h"
 #include "emulator/openai_wire.h"
+#include "emulator/responses_wire.h"
 
 namespace sy::emulator {
 
@@ -33,7 +34,10 @@ Reply DialectError(Dialect dialect, int status, std::string_view message) {
 Dialect DialectOf(std::string_view path, const HttpRequest& request) {
   path = TrimSlash(path);
   if (EndsWith(path, "/chat/completions")) return Dialect::kOpenAi;
-  if (EndsWith(path, "/messages")) return Dialect::kAnthropic;
+  if (EndsWith(path, "/responses")) return Dialect::kOpenAi;
+  if (EndsWith(path, "/messages") || EndsWith(path, "/messages/count_tokens")) {
+    return Dialect::kAnthropic;
+  }
   if (request.HasHeader("x-api-key") || request.HasHeader("anthropic-version")) {
     return Dialect::kAnthropic;
   }
@@ -59,9 +63,15 @@ Reply Route(const HttpRequest& request, State& state) {
   try {
     state.LogRequest(request);
     bool chat = EndsWith(path, "/chat/completions");
+    bool responses = EndsWith(path, "/responses");
     bool messages = EndsWith(path, "/messages");
+    bool count_tokens = EndsWith(path, "/messages/count_tokens");
     if (request.method == "POST" && chat) return HandleOpenAiChat(request, state);
+    if (request.method == "POST" && responses) return HandleOpenAiResponses(request, state);
     if (request.method == "POST" && messages) return HandleAnthropicMessages(request, state);
+    if (request.method == "POST" && count_tokens) {
+      return HandleAnthropicCountTokens(request, state);
+    }
     if (dialect == Dialect::kAnthropic) {
       return AnthropicError(404, "not_found_error", "Not Found");
     }

@@ -1,5 +1,6 @@
 // Route: turns one request into a planned Reply: the control API under /_emulator/, the
-// OpenAI dialect for POST .../chat/completions, the Anthropic dialect for POST .../messages,
+// OpenAI dialect for POST .../chat/completions and .../responses, the Anthropic dialect for
+// POST .../messages and .../messages/count_tokens,
 // and a 404 in the dialect the request looks like otherwise. Dialect requests are recorded in
 // the request log (control requests are not).
 //

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import Anthropic from '@anthropic-ai/sdk';
+import { jsonSchemaOutputFormat } from '@anthropic-ai/sdk/helpers/json-schema';
 import OpenAI from 'openai';
 
 import { emulator, startEmulator } from '../testutil/harness.mjs';
@@ -77,6 +78,113 @@ describe('SDKs -> emulator', () => {
       const second = await openai.chat.completions.create({ model: 'gpt-5.5', messages, tools });
       assert.equal(second.choices[0].finish_reason, 'stop');
       assert.match(second.choices[0].message.content, /found 42/);
+    });
+
+    test('responses.create (JSON)', async () => {
+      const res = await openai.responses.create({
+        model: 'gpt-5.5', input: 'Say hello', instructions: 'Be brief', metadata: { run: '1' },
+      });
+      assert.equal(res.object, 'response');
+      assert.match(res.id, /^resp_/);
+      assert.equal(res.status, 'completed');
+      assert.equal(res.model, 'gpt-5.5');
+      assert.equal(res.instructions, 'Be brief');
+      assert.deepEqual(res.metadata, { run: '1' });
+      assert.equal(res.output[0].type, 'message');
+      assert.match(res.output[0].id, /^msg_/);
+      assert.equal(res.output[0].content[0].type, 'output_text');
+      assert.ok(res.output_text.length > 0);
+      assert.equal(res.output_text, res.output[0].content[0].text);
+      assert.ok(res.usage.input_tokens > 0 && res.usage.output_tokens > 0);
+      assert.equal(res.usage.total_tokens, res.usage.input_tokens + res.usage.output_tokens);
+      assert.equal(res.usage.input_tokens_details.cached_tokens, 0);
+      const [seen] = await emulator.requests(emu.url);
+      assert.equal(seen.path, '/v1/responses');
+    });
+
+    test('responses.stream: finalResponse() text equals the deltas', async () => {
+      const stream = openai.responses.stream({ model: 'gpt-5.5', input: 'Tell a story' });
+      let text = '';
+      const types = [];
+      stream.on('response.output_text.delta', (event) => {
+        text += event.delta;
+      });
+      stream.on('event', (event) => types.push(event.type));
+      const final = await stream.finalResponse();
+      assert.ok(text.length > 0);
+      assert.equal(final.output_text, text);
+      assert.equal(final.status, 'completed');
+      assert.ok(final.usage.output_tokens > 0);
+      assert.deepEqual(types.slice(0, 4), ['response.created', 'response.in_progress',
+        'response.output_item.added', 'response.content_part.added']);
+      assert.equal(types.at(-1), 'response.completed');
+      const plain = await openai.responses.create({ model: 'gpt-5.5', input: 'Tell a story' });
+      assert.equal(plain.output_text, text, 'deterministic: same request, same answer');
+    });
+
+    test('responses: max_output_tokens gives an incomplete response', async () => {
+      const res = await openai.responses.create({ model: 'gpt-5.5', input: 'Tell a story',
+        max_output_tokens: 16 });
+      assert.equal(res.status, 'incomplete');
+      assert.equal(res.incomplete_details.reason, 'max_output_tokens');
+    });
+
+    test('responses: function call round trip', async () => {
+      const tools = [{
+        type: 'function', name: 'lookup', strict: true,
+        parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'],
+          additionalProperties: false },
+      }];
+      const input = [{ role: 'user', content: 'Look it up' }];
+      const first = await openai.responses.create({ model: 'gpt-5.5', input, tools, tool_choice: 'required' });
+      const call = first.output.find((item) => item.type === 'function_call');
+      assert.ok(call, JSON.stringify(first.output));
+      assert.equal(call.name, 'lookup');
+      assert.match(call.id, /^fc_/);
+      assert.match(call.call_id, /^call_/);
+      assert.equal(typeof JSON.parse(call.arguments).q, 'string');
+      input.push(call, { type: 'function_call_output', call_id: call.call_id, output: 'found 42' });
+      const stream = openai.responses.stream({ model: 'gpt-5.5', input, tools });
+      const second = await stream.finalResponse();
+      assert.equal(second.status, 'completed');
+      assert.match(second.output_text, /found 42/);
+    });
+
+    test('responses.parse with a JSON-schema text format', async () => {
+      const schema = {
+        type: 'object',
+        properties: { city: { type: 'string' }, days: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } } },
+        required: ['city', 'days', 'tags'], additionalProperties: false,
+      };
+      const res = await openai.responses.parse({
+        model: 'gpt-5.5', input: 'Plan a trip',
+        text: { format: { type: 'json_schema', name: 'trip', schema, strict: true } },
+      });
+      const parsed = res.output_parsed;
+      assert.equal(typeof parsed.city, 'string');
+      assert.ok(Number.isInteger(parsed.days));
+      assert.ok(Array.isArray(parsed.tags));
+      assert.deepEqual(Object.keys(parsed).sort(), ['city', 'days', 'tags']);
+    });
+
+    test('responses: previous_response_id is unknown -> BadRequestError naming the param', async () => {
+      await assert.rejects(
+        openai.responses.create({ model: 'gpt-5.5', input: 'x', previous_response_id: 'resp_nope' }),
+        (err) => {
+          assert.ok(err instanceof OpenAI.BadRequestError, `${err.constructor.name}: ${err.message}`);
+          assert.equal(err.param, 'previous_response_id');
+          assert.equal(err.error.message, "Previous response with id 'resp_nope' not found.");
+          return true;
+        });
+    });
+
+    test('responses: 429 fault -> RateLimitError; a cut stream rejects', async () => {
+      await emulator.addFault(emu.url, { model: 'gpt-5.5', status: 429, count: 1, retry_after_s: 2 });
+      await assert.rejects(openai.responses.create({ model: 'gpt-5.5', input: 'x' }),
+        (err) => err instanceof OpenAI.RateLimitError && err.status === 429);
+      await emulator.addFault(emu.url, { model: 'gpt-5.5', kind: 'reset', after_tokens: 3, count: 1 });
+      await assert.rejects(openai.responses.stream({ model: 'gpt-5.5', input: 'Tell a story' }).finalResponse());
     });
 
     test('429 fault -> RateLimitError', async () => {
@@ -159,6 +267,38 @@ describe('SDKs -> emulator', () => {
       const use = msg.content.find((b) => b.type === 'tool_use');
       assert.ok(use, JSON.stringify(msg.content));
       assert.equal(typeof use.input.city, 'string');
+    });
+
+    test('messages.countTokens', async () => {
+      const body = { model: CLAUDE, system: 'Be brief', messages: [{ role: 'user', content: 'Hello' }] };
+      const count = await anthropic.messages.countTokens(body);
+      // system: 3 + 2 tokens, user: 3 + 2 tokens (prompt_tokens.h).
+      assert.deepEqual(count, { input_tokens: 10 });
+      const msg = await anthropic.messages.create({ ...body, max_tokens: 64 });
+      assert.equal(msg.usage.input_tokens, count.input_tokens);
+      await assert.rejects(anthropic.messages.countTokens({ model: CLAUDE, messages: [{ role: 'bot', content: 'x' }] }),
+        (err) => err instanceof Anthropic.BadRequestError && err.error?.error?.type === 'invalid_request_error');
+    });
+
+    test('messages.parse with output_config.format (json schema)', async () => {
+      const schema = {
+        type: 'object',
+        properties: { city: { type: 'string' }, days: { type: 'integer' } },
+        required: ['city', 'days'], additionalProperties: false,
+      };
+      const msg = await anthropic.messages.parse({
+        model: CLAUDE, max_tokens: 256, messages: [{ role: 'user', content: 'Plan a trip' }],
+        output_config: { format: jsonSchemaOutputFormat(schema) },
+      });
+      assert.equal(msg.stop_reason, 'end_turn');
+      assert.equal(typeof msg.parsed_output.city, 'string');
+      assert.ok(Number.isInteger(msg.parsed_output.days));
+      const [seen] = await emulator.requests(emu.url);
+      assert.equal(seen.body.output_config.format.type, 'json_schema');
+      await assert.rejects(anthropic.messages.create({
+        model: CLAUDE, max_tokens: 16, messages: [{ role: 'user', content: 'x' }],
+        output_config: { format: { type: 'json_object' } },
+      }), (err) => err instanceof Anthropic.BadRequestError);
     });
 
     test('429 fault -> RateLimitError', async () => {
