@@ -2,10 +2,12 @@
 
 #include "providers/anthropic/anthropic_provider.h"
 #include "providers/openai_compat/openai_provider.h"
+#include "providers/openai_compat/responses_provider.h"
 
 namespace sy::providers {
 
 core::Result<std::unique_ptr<Provider>> MakeProvider(const config::ProviderConfig& config) {
+  if (config.kind == "openai" && config.api == "responses") return MakeResponsesProvider(config);
   if (config.kind == "openai") return MakeOpenAiProvider(config);
   if (config.kind == "anthropic") return MakeAnthropicProvider(config);
   return core::MakeError(core::Errc::kInvalidRequest, "providers." + config.name +
