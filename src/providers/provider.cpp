@@ -2,6 +2,7 @@
 
 #include "providers/anthropic/anthropic_provider.h"
 #include "providers/openai_compat/openai_provider.h"
+#include "providers/openai_compat/responses_provider.h"
 
 namespace sy::providers {
 
@@ -10,6 +11,7 @@ http::Task<core::Result<int64_t>> Provider::CountTokens(const Call& /*call*/) {
 }
 
 core::Result<std::unique_ptr<Provider>> MakeProvider(const config::ProviderConfig& config) {
+  if (config.kind == "openai" && config.api == "responses") return MakeResponsesProvider(config);
   if (config.kind == "openai") return MakeOpenAiProvider(config);
   if (config.kind == "anthropic") return MakeAnthropicProvider(config);
   return core::MakeError(core::Errc::kInvalidRequest, "providers." + config.name +

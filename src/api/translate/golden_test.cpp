@@ -136,10 +136,22 @@ core::Usage AnthropicUsage(const json::value& input_usage, const json::value& ou
   return u;
 }
 
+// Responses: input_tokens includes the cached ones, as core::Usage does.
+core::Usage ResponsesUsage(const json::value& usage) {
+  core::Usage u;
+  u.input_tokens = Int(usage, "/input_tokens");
+  u.cached_input_tokens = Int(usage, "/input_tokens_details/cached_tokens");
+  u.output_tokens = Int(usage, "/output_tokens");
+  u.reasoning_tokens = Int(usage, "/output_tokens_details/reasoning_tokens");
+  u.reported = true;
+  return u;
+}
+
 core::Usage UsageOfBody(core::Dialect dialect, const json::value& body) {
   boost::system::error_code ec;
   const auto* usage = body.find_pointer("/usage", ec);
   if (!usage) return {};
+  if (dialect == core::Dialect::kOpenAiResponses) return ResponsesUsage(*usage);
   return dialect == core::Dialect::kOpenAiChat ? OpenAiUsage(*usage)
                                                : AnthropicUsage(*usage, *usage);
 }
@@ -163,6 +175,13 @@ std::vector<core::StreamEvent> UpstreamEvents(core::Dialect dialect,
     if (dialect == core::Dialect::kOpenAiChat) {
       const auto* usage = event.json.find_pointer("/usage", ec);
       if (usage && usage->is_object()) event.usage = OpenAiUsage(*usage);
+    } else if (dialect == core::Dialect::kOpenAiResponses) {
+      // The terminal event carries the whole Response, usage included.
+      if (e.name == "response.completed" || e.name == "response.incomplete") {
+        const auto* usage = event.json.find_pointer("/response/usage", ec);
+        if (usage && usage->is_object()) event.usage = ResponsesUsage(*usage);
+        event.terminal = true;
+      }
     } else if (e.name == "message_start") {
       if (const auto* usage = event.json.find_pointer("/message/usage", ec)) input_usage = *usage;
     } else if (e.name == "message_delta") {
@@ -308,7 +327,7 @@ INSTANTIATE_TEST_SUITE_P(Translate, Golden, ::testing::ValuesIn(CaseNames()),
                          [](const auto& test_case) { return test_case.param; });
 
 // Guards the runner itself: a missing or moved fixture folder must not pass as zero cases.
-TEST(GoldenFixtures, AllCasesArePresent) { EXPECT_GE(CaseNames().size(), 43u) << CasesDir(); }
+TEST(GoldenFixtures, AllCasesArePresent) { EXPECT_GE(CaseNames().size(), 56u) << CasesDir(); }
 
 TEST(GoldenFixtures, SseParserFollowsTheDispatchRules) {
   const auto events = ParseSse(

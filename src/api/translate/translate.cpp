@@ -114,6 +114,7 @@ core::Result<json::object> RequestToHub(core::Dialect from, const json::object& 
 core::Result<json::object> RequestFromHub(core::Dialect to, const json::object& body,
                                           json::storage_ptr sp, const TargetModel& target) {
   if (to == core::Dialect::kAnthropicMessages) return OpenAiToAnthropicRequest(body, sp, target);
+  if (to == core::Dialect::kOpenAiResponses) return internal::ChatToResponsesRequest(body, sp);
   return NotTranslated(kHub, to);
 }
 
@@ -122,6 +123,9 @@ core::Result<json::object> AnswerToHub(core::Dialect from, const json::value& up
                                        json::storage_ptr sp) {
   if (from == core::Dialect::kAnthropicMessages) {
     return internal::AnthropicToOpenAiResponse(upstream, usage, ctx, sp);
+  }
+  if (from == core::Dialect::kOpenAiResponses) {
+    return internal::ResponsesToChatResponse(upstream, usage, ctx, sp);
   }
   return NotTranslated(from, kHub);
 }
@@ -140,6 +144,7 @@ core::Result<json::object> AnswerFromHub(core::Dialect to, const json::value& hu
 
 std::unique_ptr<StreamTranslator> StreamToHub(core::Dialect from, const Context& ctx) {
   if (from == core::Dialect::kAnthropicMessages) return internal::MakeAnthropicToOpenAiStream(ctx);
+  if (from == core::Dialect::kOpenAiResponses) return internal::MakeResponsesToChatStream(ctx);
   return nullptr;
 }
 

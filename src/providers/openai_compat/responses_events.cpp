@@ -1,0 +1,90 @@
+#include "providers/openai_compat/responses_events.h"
+
+#include <string>
+
+#include <boost/json/parse.hpp>
+
+#include "providers/detail/upstream_call.h"
+#include "providers/upstream_error.h"
+
+namespace sy::providers {
+namespace {
+
+namespace json = boost::json;
+
+int64_t NestedTokens(const json::object& obj, std::string_view parent, std::string_view name) {
+  const auto* p = obj.if_contains(parent);
+  return p && p->is_object() ? detail::TokenField(p->get_object(), name).value_or(0) : 0;
+}
+
+std::string_view StringField(const json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+// A stream's failure arrives after its 200: there are no headers to read a retry-after from,
+// and 500 makes it a (retryable) upstream failure.
+core::Error StreamFailure(std::string_view provider, std::string_view message, std::string_view raw,
+                          const core::SecretScrubber& secrets) {
+  const http::Headers no_headers;
+  return UpstreamError(500, no_headers, provider, message, raw, secrets);
+}
+
+}  // namespace
+
+std::optional<core::Usage> ParseResponsesUsage(const json::value& usage) {
+  const auto* obj = usage.if_object();
+  if (!obj) return std::nullopt;
+  core::Usage u;
+  u.reported = true;
+  u.input_tokens = detail::TokenField(*obj, "input_tokens").value_or(0);
+  u.output_tokens = detail::TokenField(*obj, "output_tokens").value_or(0);
+  u.cached_input_tokens = NestedTokens(*obj, "input_tokens_details", "cached_tokens");
+  u.reasoning_tokens = NestedTokens(*obj, "output_tokens_details", "reasoning_tokens");
+  return u;
+}
+
+std::optional<std::string_view> ResponsesFailureOf(const json::value& body) {
+  const auto* obj = body.if_object();
+  if (!obj) return std::nullopt;
+  const auto* error = obj->if_contains("error");
+  const auto* error_obj = error ? error->if_object() : nullptr;
+  const bool failed = StringField(*obj, "status") == "failed";
+  if (!failed && !error_obj) return std::nullopt;
+  return error_obj ? StringField(*error_obj, "message") : std::string_view();
+}
+
+core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::string_view provider,
+                                                     const core::SecretScrubber& secrets) {
+  core::StreamEvent event;
+  event.data = std::move(sse.data);
+  boost::system::error_code ec;
+  event.json = json::parse(event.data, ec);
+  if (ec || !event.json.is_object()) return MalformedUpstream(provider, "a malformed stream event");
+  const auto& obj = event.json.get_object();
+  const std::string_view type = StringField(obj, "type");
+  if (type.empty() || (!sse.event.empty() && sse.event != type)) {
+    return MalformedUpstream(provider,
+                             "a stream event whose type is missing or differs from its name");
+  }
+  event.event = std::string(type);
+  if (type == "error")
+    return StreamFailure(provider, StringField(obj, "message"), event.data, secrets);
+  if (type != "response.completed" && type != "response.incomplete" && type != "response.failed") {
+    return event;
+  }
+  const auto* response = obj.if_contains("response");
+  if (!response || !response->is_object()) {
+    return MalformedUpstream(provider, "a terminal stream event without its response");
+  }
+  if (type == "response.failed") {
+    return StreamFailure(provider, ResponsesFailureOf(*response).value_or(""), event.data, secrets);
+  }
+  event.terminal = true;
+  if (const auto* usage = response->get_object().if_contains("usage")) {
+    event.usage = ParseResponsesUsage(*usage);
+  }
+  return event;
+}
+
+}  // namespace sy::providers

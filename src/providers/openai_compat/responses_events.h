@@ -1,0 +1,51 @@
+// Decoding of OpenAI Responses API stream events and of the Responses usage block: pure
+// functions from one SSE event to a core::StreamEvent, used by the Responses adapter's stream
+// and testable without I/O.
+//
+// A Responses stream is a sequence of typed events, each an SSE event whose name equals the
+// data's "type" (response.created, response.output_text.delta, ...). It ends with exactly one
+// of response.completed, response.incomplete (both carry the whole Response, usage included),
+// response.failed, or an `error` event.
+//
+// Thread-safety: pure.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "core/result.h"
+#include "core/secrets.h"
+#include "core/stream_event.h"
+#include "core/usage.h"
+#include "http/sse.h"
+
+namespace sy::providers {
+
+// Reads the Responses usage block ({input_tokens, input_tokens_details.cached_tokens,
+// output_tokens, output_tokens_details.reasoning_tokens}); input_tokens counts cached tokens,
+// output_tokens reasoning tokens, as core::Usage does. A missing, null or bogus counter counts 0.
+// nullopt when `usage` is not an object.
+std::optional<core::Usage> ParseResponsesUsage(const boost::json::value& usage);
+
+// The upstream's message when a Response object (or a complete answer's body) reports a failure:
+// status "failed" (response.error.message) or a non-null "error" object; nullopt otherwise.
+// An empty message is returned as "" (the failure still counts).
+std::optional<std::string_view> ResponsesFailureOf(const boost::json::value& body);
+
+// One SSE event of a Responses stream:
+//  - response.completed / response.incomplete: terminal, usage = ParseResponsesUsage(
+//    response.usage) when present.
+//  - response.failed: fails with UpstreamError(500, ...) and response.error.message.
+//  - error: fails with UpstreamError(500, ...) and the event's message.
+//  - any other typed event: passed through (OpenAI adds event types; clients ignore unknown ones).
+//  - data that is not a JSON object, or whose "type" is missing or differs from a non-empty SSE
+//    event name -> MalformedUpstream. (An SSE event without a name is accepted: the name is
+//    optional on the wire and the data's type is authoritative.)
+// `provider` names the provider in error messages; `secrets` are scrubbed from an error's text.
+// Every decoded event keeps `data` as sent, `event` = the data's type, and the parsed json.
+core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::string_view provider,
+                                                     const core::SecretScrubber& secrets);
+
+}  // namespace sy::providers

@@ -1,0 +1,122 @@
+#include "providers/openai_compat/responses_events.h"
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+namespace sy::providers {
+namespace {
+
+const core::SecretScrubber kNoSecrets;
+
+http::SseEvent Typed(std::string name, std::string data) {
+  return http::SseEvent{std::move(name), std::move(data)};
+}
+
+TEST(ParseResponsesUsage, ReadsEveryCounter) {
+  auto usage = ParseResponsesUsage(boost::json::parse(R"({
+      "input_tokens": 1200, "input_tokens_details": {"cached_tokens": 1024},
+      "output_tokens": 300, "output_tokens_details": {"reasoning_tokens": 200},
+      "total_tokens": 1500})"));
+  ASSERT_TRUE(usage.has_value());
+  EXPECT_TRUE(usage->reported);
+  EXPECT_EQ(usage->input_tokens, 1200);
+  EXPECT_EQ(usage->cached_input_tokens, 1024);
+  EXPECT_EQ(usage->output_tokens, 300);
+  EXPECT_EQ(usage->reasoning_tokens, 200);
+}
+
+TEST(ParseResponsesUsage, MissingOrBogusCountersCountZero) {
+  auto usage = ParseResponsesUsage(
+      boost::json::parse(R"({"input_tokens":5,"output_tokens":"2","input_tokens_details":null})"));
+  ASSERT_TRUE(usage.has_value());
+  EXPECT_EQ(usage->input_tokens, 5);
+  EXPECT_EQ(usage->output_tokens, 0);
+  EXPECT_EQ(usage->cached_input_tokens, 0);
+  EXPECT_FALSE(ParseResponsesUsage(boost::json::parse("null")).has_value());
+}
+
+TEST(ResponsesFailureOf, FailedStatusOrErrorObjectIsAFailure) {
+  EXPECT_EQ(ResponsesFailureOf(boost::json::parse(
+                R"({"status":"failed","error":{"code":"server_error","message":"boom"}})")),
+            "boom");
+  EXPECT_EQ(ResponsesFailureOf(boost::json::parse(R"({"status":"failed","error":null})")), "");
+  EXPECT_EQ(ResponsesFailureOf(boost::json::parse(R"({"error":{"message":"bad"}})")), "bad");
+  EXPECT_FALSE(ResponsesFailureOf(boost::json::parse(R"({"status":"completed","error":null})")));
+  EXPECT_FALSE(ResponsesFailureOf(boost::json::parse(R"({"status":"incomplete"})")));
+}
+
+TEST(DecodeResponsesEvent, DeltaIsPassedThroughAsSent) {
+  const std::string data =
+      R"({"type":"response.output_text.delta","item_id":"msg_1","output_index":0,)"
+      R"("content_index":0,"delta":"Hi","sequence_number":4})";
+  auto event = DecodeResponsesEvent(Typed("response.output_text.delta", data), "oai", kNoSecrets);
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  EXPECT_EQ(event->event, "response.output_text.delta");
+  EXPECT_EQ(event->data, data);
+  EXPECT_EQ(event->json.at("delta"), "Hi");
+  EXPECT_FALSE(event->terminal);
+  EXPECT_FALSE(event->usage.has_value());
+}
+
+TEST(DecodeResponsesEvent, CompletedAndIncompleteAreTerminalWithUsage) {
+  for (std::string type : {"response.completed", "response.incomplete"}) {
+    auto event = DecodeResponsesEvent(
+        Typed(type, R"({"type":")" + type +
+                        R"(","sequence_number":9,"response":{"id":"resp_1","status":"x",)"
+                        R"("usage":{"input_tokens":20,"input_tokens_details":{"cached_tokens":8},)"
+                        R"("output_tokens":7,"output_tokens_details":{"reasoning_tokens":3}}}})"),
+        "oai", kNoSecrets);
+    ASSERT_TRUE(event.has_value()) << event.error().message;
+    EXPECT_TRUE(event->terminal) << type;
+    ASSERT_TRUE(event->usage.has_value());
+    EXPECT_EQ(event->usage->input_tokens, 20);
+    EXPECT_EQ(event->usage->cached_input_tokens, 8);
+    EXPECT_EQ(event->usage->output_tokens, 7);
+    EXPECT_EQ(event->usage->reasoning_tokens, 3);
+  }
+}
+
+TEST(DecodeResponsesEvent, EventWithoutSseNameTakesItsType) {
+  auto event = DecodeResponsesEvent(
+      Typed("", R"({"type":"response.created","sequence_number":0,"response":{}})"), "oai",
+      kNoSecrets);
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  EXPECT_EQ(event->event, "response.created");
+}
+
+TEST(DecodeResponsesEvent, FailedResponseIsAnUpstreamFailureWithItsScrubbedMessage) {
+  const core::SecretScrubber secrets({"sk-secret-123"});
+  auto event = DecodeResponsesEvent(
+      Typed("response.failed",
+            R"({"type":"response.failed","sequence_number":3,"response":{"status":"failed",)"
+            R"("error":{"code":"server_error","message":"key sk-secret-123 broke"}}})"),
+      "oai", secrets);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
+  EXPECT_NE(event.error().message.find("broke"), std::string::npos) << event.error().message;
+  EXPECT_EQ(event.error().message.find("sk-secret-123"), std::string::npos);
+}
+
+TEST(DecodeResponsesEvent, ErrorEventIsAnUpstreamFailure) {
+  auto event = DecodeResponsesEvent(
+      Typed("error", R"({"type":"error","code":"server_error","message":"Overloaded",)"
+                     R"("param":null,"sequence_number":2})"),
+      "oai", kNoSecrets);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
+  EXPECT_NE(event.error().message.find("Overloaded"), std::string::npos) << event.error().message;
+}
+
+TEST(DecodeResponsesEvent, MalformedEventsAreRefused) {
+  for (auto sse : {Typed("response.created", "not json"), Typed("response.created", "[1]"),
+                   Typed("response.created", R"({"sequence_number":0})"),
+                   Typed("response.created", R"({"type":"response.completed"})"),
+                   Typed("response.completed", R"({"type":"response.completed"})")}) {
+    auto event = DecodeResponsesEvent(sse, "oai", kNoSecrets);
+    ASSERT_FALSE(event.has_value()) << sse.data;
+    EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
+  }
+}
+
+}  // namespace
+}  // namespace sy::providers
