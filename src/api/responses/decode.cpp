@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <initializer_list>
 #include <string>
 
 #include <boost/json/serialize.hpp>
 
 #include "api/json.h"
+#include "api/openai/checks.h"
 #include "core/text.h"
 
 namespace sy::api::responses {
@@ -17,32 +17,9 @@ namespace {
 namespace json = boost::json;
 
 using core::InvalidParam;
-
-const char* KindName(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-      return "an integer";
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
-
-core::Error WrongType(const std::string& param, const json::value& v, std::string_view expected) {
-  return InvalidParam(param, "Invalid type for '" + param + "': expected " + std::string(expected) +
-                                 ", but got " + KindName(v) + ".");
-}
+using openai::CheckNumberRange;
+using openai::CheckPositiveInt;
+using openai::WrongType;
 
 core::Error Missing(const std::string& param) {
   return InvalidParam(param, "Missing required parameter: '" + param + "'.");
@@ -85,55 +62,6 @@ core::Status OptionalBool(const json::object& obj, std::string_view key, const s
   const auto* v = obj.if_contains(key);
   if (!v || v->is_null() || v->is_bool()) return {};
   return WrongType(at, *v, "a boolean");
-}
-
-// OpenAI's integer parameters are 32-bit.
-constexpr int64_t kMaxInt32 = 2'147'483'647;
-
-core::Status CheckPositiveInt(const json::object& body, std::string_view name) {
-  const auto* v = body.if_contains(name);
-  if (!v || v->is_null()) return {};
-  const std::string at(name);
-  if (!v->is_int64() && !v->is_uint64()) return WrongType(at, *v, "an integer");
-  if (v->is_int64() && v->get_int64() < 1) {
-    return InvalidParam(at, "Invalid '" + at + "': expected an integer of at least 1.");
-  }
-  if (v->is_uint64() || v->get_int64() > kMaxInt32) {
-    return InvalidParam(at, "Invalid '" + at +
-                                "': integer above maximum value. Expected a value <= 2147483647, "
-                                "but got " +
-                                json::serialize(*v) + " instead.");
-  }
-  return {};
-}
-
-double AsDouble(const json::value& v) {
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  return v.get_double();
-}
-
-// A JSON number as a person writes it: "2.5", not Boost.JSON's "2.5E0".
-std::string NumberText(const json::value& v) {
-  if (!v.is_double()) return json::serialize(v);
-  std::array<char, 32> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
-  return ec == std::errc() ? std::string(buf.data(), end) : json::serialize(v);
-}
-
-core::Status CheckNumberRange(const json::object& body, std::string_view name, double hi,
-                              std::string_view hi_text) {
-  const auto* v = body.if_contains(name);
-  if (!v || v->is_null()) return {};
-  const std::string at(name);
-  if (!v->is_number()) return WrongType(at, *v, "a number");
-  const double x = AsDouble(*v);
-  if (x >= 0 && x <= hi) return {};
-  const bool above = x > hi;
-  return InvalidParam(at, "Invalid '" + at + "': decimal " +
-                              (above ? "above maximum" : "below minimum") + " value. Expected a " +
-                              "value " + (above ? "<= " + std::string(hi_text) : ">= 0") +
-                              ", but got " + NumberText(*v) + " instead.");
 }
 
 // --- input ---------------------------------------------------------------------------------
@@ -238,10 +166,7 @@ core::Status CheckInput(const json::object& body) {
     return {};  // previous_response_id or a stored prompt may carry it
   if (input->is_string()) return {};
   if (!input->is_array()) {
-    return InvalidParam("input",
-                        "Invalid type for 'input': expected a string or an array of input items, "
-                        "but got " +
-                            std::string(KindName(*input)) + ".");
+    return WrongType("input", *input, "a string or an array of input items");
   }
   const auto& items = input->get_array();
   for (size_t i = 0; i < items.size(); ++i) {
@@ -367,13 +292,13 @@ core::Status CheckReasoning(const json::object& body) {
 }
 
 core::Status CheckScalars(const json::object& body) {
-  for (auto s :
-       {OptionalString(body, "instructions", "instructions"),
-        OptionalString(body, "previous_response_id", "previous_response_id"),
-        OptionalBool(body, "stream", "stream"), OptionalBool(body, "store", "store"),
-        OptionalBool(body, "parallel_tool_calls", "parallel_tool_calls"),
-        CheckPositiveInt(body, "max_output_tokens"), CheckNumberRange(body, "temperature", 2, "2"),
-        CheckNumberRange(body, "top_p", 1, "1")}) {
+  for (auto s : {OptionalString(body, "instructions", "instructions"),
+                 OptionalString(body, "previous_response_id", "previous_response_id"),
+                 OptionalBool(body, "stream", "stream"), OptionalBool(body, "store", "store"),
+                 OptionalBool(body, "parallel_tool_calls", "parallel_tool_calls"),
+                 CheckPositiveInt(body, "max_output_tokens"),
+                 CheckNumberRange(body, "temperature", 0, 2, "0", "2"),
+                 CheckNumberRange(body, "top_p", 0, 1, "0", "1")}) {
     if (!s) return s;
   }
   return {};
