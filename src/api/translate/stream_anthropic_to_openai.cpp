@@ -16,6 +16,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "api/translate/chat_chunks.h"
 #include "api/translate/translate_internal.h"
 
 namespace sy::api::translate::internal {
@@ -53,69 +54,25 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
       const std::string_view reason =
           delta ? FindString(*delta, "stop_reason").value_or("") : std::string_view();
       const bool answered = answer_block_ && next_tool_ == 0 && reason == "tool_use";
-      Emit(Chunk(json::object(),
-                 answered ? std::string_view("stop") : FinishReasonFromStopReason(reason)),
-           out);
+      chunks_.Delta(json::object(), out,
+                    answered ? std::string_view("stop") : FinishReasonFromStopReason(reason));
       return {};
     }
     if (type == "content_block_stop") return BlockStop(*event, out);
     if (type == "message_stop") {
-      if (usage_) {
-        json::object chunk = Chunk();
-        chunk["choices"] = json::array();
-        chunk["usage"] = OpenAiUsageJson(*usage_);
-        Emit(std::move(chunk), out, usage_);
-      }
-      core::StreamEvent done;
-      done.data = "[DONE]";
-      done.terminal = true;
-      out.push_back(std::move(done));
+      chunks_.Close(usage_, out);
       done_ = true;
     }
     return {};  // unknown events carry nothing OpenAI can show
   }
 
  private:
-  // A chunk without choices: the fields every chunk repeats.
-  json::object Chunk() const {
-    return json::object({{"id", id_},
-                         {"object", "chat.completion.chunk"},
-                         {"created", ctx_.created_unix_s},
-                         {"model", model_}});
-  }
-
-  // A chunk with one choice carrying `delta` and `finish_reason` (null when empty).
-  json::object Chunk(json::object delta, std::string_view finish_reason = {}) const {
-    json::object choice({{"index", 0}});
-    choice["delta"] = std::move(delta);
-    choice["logprobs"] = nullptr;
-    if (finish_reason.empty()) {
-      choice["finish_reason"] = nullptr;
-    } else {
-      choice["finish_reason"] = finish_reason;
-    }
-    json::object chunk = Chunk();
-    chunk["choices"] = json::array({std::move(choice)});
-    return chunk;
-  }
-
-  static void Emit(json::object chunk, std::vector<core::StreamEvent>& out,
-                   std::optional<core::Usage> usage = std::nullopt) {
-    core::StreamEvent e;
-    e.data = json::serialize(chunk);
-    e.json = std::move(chunk);
-    e.usage = usage;
-    out.push_back(std::move(e));
-  }
-
   core::Status Start(const json::object& event, std::vector<core::StreamEvent>& out) {
     const auto* message = FindObject(event, "message");
     const auto id = message ? FindString(*message, "id") : std::nullopt;
     if (!id) return Malformed(kAnthropic, "a message_start without message.id");
-    id_ = *id;
-    model_ = FindString(*message, "model").value_or("");
     started_ = true;
-    Emit(Chunk(json::object({{"role", "assistant"}, {"content", ""}})), out);
+    chunks_.Begin(*id, ctx_.created_unix_s, FindString(*message, "model").value_or(""), out);
     return {};
   }
 
@@ -128,7 +85,7 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
     const auto type = FindString(*block, "type");
     if (type == "text") {
       const auto text = FindString(*block, "text");
-      if (text && !text->empty()) Emit(Chunk(json::object({{"content", *text}})), out);
+      if (text && !text->empty()) chunks_.Delta(json::object({{"content", *text}}), out);
     } else if (type == "tool_use") {
       const auto id = FindString(*block, "id");
       const auto name = FindString(*block, "name");
@@ -143,7 +100,7 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
       call["function"] = json::object({{"name", *name}, {"arguments", ""}});
       json::object delta;
       delta["tool_calls"] = json::array({std::move(call)});
-      Emit(Chunk(std::move(delta)), out);
+      chunks_.Delta(std::move(delta), out);
     }
     return {};  // thinking blocks and others: nothing to show
   }
@@ -157,11 +114,11 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
     const auto type = FindString(*delta, "type");
     if (type == "text_delta") {
       const auto text = FindString(*delta, "text");
-      if (text && !text->empty()) Emit(Chunk(json::object({{"content", *text}})), out);
+      if (text && !text->empty()) chunks_.Delta(json::object({{"content", *text}}), out);
     } else if (type == "input_json_delta" && answer_block_ == index->get_int64()) {
       const auto partial = FindString(*delta, "partial_json");
       if (partial && !partial->empty()) {
-        Emit(Chunk(json::object({{"content", *partial}})), out);
+        chunks_.Delta(json::object({{"content", *partial}}), out);
         answer_streamed_ = true;
       }
     } else if (type == "input_json_delta") {
@@ -175,7 +132,7 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
       call["function"] = json::object({{"arguments", *partial}});
       json::object chunk_delta;
       chunk_delta["tool_calls"] = json::array({std::move(call)});
-      Emit(Chunk(std::move(chunk_delta)), out);
+      chunks_.Delta(std::move(chunk_delta), out);
     }
     return {};  // thinking_delta, signature_delta, citations_delta: nothing to show
   }
@@ -185,7 +142,7 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
     const auto* index = event.if_contains("index");
     if (!answer_block_ || answer_streamed_) return {};
     if (index && index->is_int64() && answer_block_ == index->get_int64()) {
-      Emit(Chunk(json::object({{"content", "{}"}})), out);
+      chunks_.Delta(json::object({{"content", "{}"}}), out);
       answer_streamed_ = true;
     }
     return {};
@@ -194,8 +151,7 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
   Context ctx_;
   bool started_ = false;
   bool done_ = false;
-  std::string id_;
-  std::string model_;
+  ChatChunks chunks_;
   int64_t next_tool_ = 0;
   std::map<int64_t, int64_t> tool_index_;  // Anthropic block index -> OpenAI tool-call index
   std::optional<core::Usage> usage_;

@@ -17,6 +17,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "api/translate/chat_chunks.h"
 #include "api/translate/translate_internal.h"
 
 namespace sy::api::translate::internal {
@@ -66,48 +67,17 @@ class ResponsesToChatStream final : public StreamTranslator {
                                std::string(message.value_or("an error event")));
   }
 
-  json::object Chunk() const {
-    return json::object({{"id", id_},
-                         {"object", "chat.completion.chunk"},
-                         {"created", created_},
-                         {"model", model_}});
-  }
-
-  json::object Chunk(json::object delta, std::string_view finish_reason = {}) const {
-    json::object choice({{"index", 0}});
-    choice["delta"] = std::move(delta);
-    choice["logprobs"] = nullptr;
-    if (finish_reason.empty()) {
-      choice["finish_reason"] = nullptr;
-    } else {
-      choice["finish_reason"] = finish_reason;
-    }
-    json::object chunk = Chunk();
-    chunk["choices"] = json::array({std::move(choice)});
-    return chunk;
-  }
-
-  static void Emit(json::object chunk, std::vector<core::StreamEvent>& out,
-                   std::optional<core::Usage> usage = std::nullopt) {
-    core::StreamEvent e;
-    e.data = json::serialize(chunk);
-    e.json = std::move(chunk);
-    e.usage = usage;
-    out.push_back(std::move(e));
-  }
-
   core::Status Start(const json::object& event, std::vector<core::StreamEvent>& out) {
     const auto* response = FindObject(event, "response");
     const auto id = response ? FindString(*response, "id") : std::nullopt;
     if (!id) return Malformed(kResponses, "a response.created without response.id");
     if (started_) return Malformed(kResponses, "a second response.created");
-    id_ = *id;
-    model_ = FindString(*response, "model").value_or("");
-    if (const auto* created = Find(*response, "created_at"); created && created->is_int64()) {
-      created_ = created->get_int64();
+    int64_t created = created_;
+    if (const auto* at = Find(*response, "created_at"); at && at->is_int64()) {
+      created = at->get_int64();
     }
     started_ = true;
-    Emit(Chunk(json::object({{"role", "assistant"}, {"content", ""}})), out);
+    chunks_.Begin(*id, created, FindString(*response, "model").value_or(""), out);
     return {};
   }
 
@@ -115,7 +85,7 @@ class ResponsesToChatStream final : public StreamTranslator {
                      std::vector<core::StreamEvent>& out) {
     const auto delta = FindString(event, "delta");
     if (!delta) return Malformed(kResponses, "a text delta without delta");
-    if (!delta->empty()) Emit(Chunk(json::object({{field, *delta}})), out);
+    if (!delta->empty()) chunks_.Delta(json::object({{field, *delta}}), out);
     return {};
   }
 
@@ -136,7 +106,7 @@ class ResponsesToChatStream final : public StreamTranslator {
     call["function"] = json::object({{"name", *name}, {"arguments", ""}});
     json::object delta;
     delta["tool_calls"] = json::array({std::move(call)});
-    Emit(Chunk(std::move(delta)), out);
+    chunks_.Delta(std::move(delta), out);
     // Some servers put the whole arguments on the added item instead of streaming them.
     if (const auto arguments = FindString(*item, "arguments"); arguments && !arguments->empty()) {
       EmitArguments(n, *arguments, out);
@@ -163,7 +133,7 @@ class ResponsesToChatStream final : public StreamTranslator {
     call["function"] = json::object({{"arguments", arguments}});
     json::object delta;
     delta["tool_calls"] = json::array({std::move(call)});
-    Emit(Chunk(std::move(delta)), out);
+    chunks_.Delta(std::move(delta), out);
   }
 
   core::Status Finish(const json::object& event, const std::optional<core::Usage>& usage,
@@ -179,17 +149,8 @@ class ResponsesToChatStream final : public StreamTranslator {
     } else if (reason == "content_filter") {
       finish = "content_filter";
     }
-    Emit(Chunk(json::object(), finish), out);
-    if (usage) {
-      json::object chunk = Chunk();
-      chunk["choices"] = json::array();
-      chunk["usage"] = OpenAiUsageJson(*usage);
-      Emit(std::move(chunk), out, usage);
-    }
-    core::StreamEvent done;
-    done.data = "[DONE]";
-    done.terminal = true;
-    out.push_back(std::move(done));
+    chunks_.Delta(json::object(), out, finish);
+    chunks_.Close(usage, out);
     done_ = true;
     return {};
   }
@@ -197,8 +158,7 @@ class ResponsesToChatStream final : public StreamTranslator {
   int64_t created_;
   bool started_ = false;
   bool done_ = false;
-  std::string id_;
-  std::string model_;
+  ChatChunks chunks_;
   int64_t next_call_ = 0;
   std::map<int64_t, int64_t> call_index_;  // Responses output_index -> Chat tool-call index
 };
