@@ -89,6 +89,16 @@ core::Status ExpandConversation(RequestContext& ctx) {
   return {};
 }
 
+void EchoConversation(const RequestContext& ctx, json::object& response) {
+  if (ctx.turn.previous_id.empty()) {
+    response["previous_response_id"] = nullptr;
+  } else {
+    response["previous_response_id"] = ctx.turn.previous_id;
+  }
+  const auto* store = ctx.request.body.if_contains("store");
+  response["store"] = !store || !store->is_bool() || store->get_bool();
+}
+
 void StoreResponse(RequestContext& ctx, const json::object& response) {
   if (!ctx.turn.store) return;
   ledger::StoredResponse stored;

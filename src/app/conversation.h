@@ -28,6 +28,10 @@ core::Status ExpandConversation(RequestContext& ctx);
 // leaves the answer as it is (the client has it; only a later previous_response_id will fail).
 void StoreResponse(RequestContext& ctx, const boost::json::object& response);
 
+// A Response passed through from a Responses-native upstream, which was sent store: false and
+// no previous_response_id: the two fields are set back to what the client asked.
+void EchoConversation(const RequestContext& ctx, boost::json::object& response);
+
 // The id a translated answer gets: "resp_" and the request id's hex.
 std::string ResponseIdFor(const core::Request& request);
 

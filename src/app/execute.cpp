@@ -1,4 +1,6 @@
 // The execute stage: the attempt chain over the route's candidates, one provider call each.
+#include <boost/json/serialize.hpp>
+
 #include "api/translate/translate.h"
 #include "app/conversation.h"
 #include "app/pipeline.h"
@@ -54,6 +56,10 @@ http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Pro
                                           completion->usage, TranslationContext(ctx));
     if (!translated) co_return std::move(translated).error();
     completion->body = std::move(*translated);
+  } else if (upstream == core::Dialect::kOpenAiResponses && completion->json.is_object()) {
+    // Passed through: the upstream saw neither the client's store nor previous_response_id.
+    EchoConversation(ctx, completion->json.get_object());
+    completion->body = boost::json::serialize(completion->json);
   }
   Answer answer;
   answer.completion = std::move(*completion);

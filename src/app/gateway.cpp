@@ -90,7 +90,9 @@ std::optional<core::Error> Rejection(const http::ServerRequest& http,
 // Explain reads a body in any client dialect: ?dialect=openai|responses|anthropic says which;
 // without it, as elsewhere, the anthropic-version header tells Anthropic from OpenAI Chat.
 core::Result<core::Dialect> ExplainDialect(const http::ServerRequest& http) {
-  auto params = boost::urls::parse_query(http.Query());
+  const std::string_view query = http.Query();
+  if (query.empty()) return ClientDialect(http);  // parse_query reads a null view with strlen
+  auto params = boost::urls::parse_query(query);
   if (params) {
     for (auto param : *params) {
       if (param.key.decode() != "dialect") continue;

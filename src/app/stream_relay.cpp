@@ -60,11 +60,21 @@ std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
   return http::FormatSse(event.event, json::serialize(obj));
 }
 
+bool StreamRelay::EchoPassedThrough(core::StreamEvent& event) const {
+  if (translator_ || ctx_.request.dialect != core::Dialect::kOpenAiResponses) return false;
+  auto* obj = event.json.if_object();
+  auto* snapshot = obj ? obj->if_contains("response") : nullptr;
+  if (!snapshot || !snapshot->is_object()) return false;
+  EchoConversation(ctx_, snapshot->get_object());
+  return true;
+}
+
 std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
   NoteRelayed(event);
   ++events_sent_;
   const auto* response = FinalResponse(ctx_.request.dialect, event);
-  if (!event.usage && !response) return http::FormatSse(event.event, event.data);
+  const bool echoed = EchoPassedThrough(event);
+  if (!event.usage && !response && !echoed) return http::FormatSse(event.event, event.data);
   if (event.usage) {
     Bill(*event.usage);
     if (ctx_.request.dialect == core::Dialect::kOpenAiChat) return FrameOpenAiUsage(event);

@@ -45,6 +45,9 @@ class StreamRelay {
  private:
   std::string FrameClientEvent(core::StreamEvent& event);
   std::string FrameOpenAiUsage(core::StreamEvent& event);
+  // A Response snapshot passed through from a Responses-native upstream gets the client's store
+  // and previous_response_id back (EchoConversation); true when the event changed.
+  bool EchoPassedThrough(core::StreamEvent& event) const;
   std::string CostText() const;
   void Bill(const core::Usage& usage);
   void NoteRelayed(const core::StreamEvent& event);

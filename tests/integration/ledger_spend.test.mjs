@@ -58,7 +58,7 @@ describe('ledger and spend', () => {
     let i = 0;
     for (const model of models) {
       for (const task of tasks) {
-        const res = await nonStream(model, task, { max_tokens: 5 + (i++ % 7) });
+        const res = await nonStream(model, task, { max_tokens: 16 + (i++ % 7) });
         assert.equal(res.status, 200, `${model}: ${res.text}`);
       }
     }

@@ -1,7 +1,6 @@
 #include "api/responses/decode.h"
 
 #include <algorithm>
-#include <array>
 #include <initializer_list>
 #include <string>
 

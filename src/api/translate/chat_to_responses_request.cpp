@@ -363,6 +363,16 @@ bool CopiedAsIs(std::string_view key) {
   return false;
 }
 
+// The Responses API refuses max_output_tokens below 16: refused here, naming the client's own
+// parameter, rather than by the upstream naming one the client never sent.
+constexpr int64_t kMinOutputTokens = 16;
+
+core::Status CheckOutputLimit(const json::value& limit, std::string_view param) {
+  if (!limit.is_int64() || limit.get_int64() >= kMinOutputTokens) return {};
+  return Unsupported(std::string(param), "a limit below 16 output tokens", kResponsesApi,
+                     "Ask for at least 16 tokens, or use a model that speaks another API.");
+}
+
 }  // namespace
 
 core::Result<json::object> ChatToResponsesRequest(const json::object& body, json::storage_ptr sp) {
@@ -402,6 +412,8 @@ core::Result<json::object> ChatToResponsesRequest(const json::object& body, json
     }
   }
   if (const auto* limit = max_completion_tokens ? max_completion_tokens : max_tokens) {
+    const auto param = max_completion_tokens ? "max_completion_tokens" : "max_tokens";
+    if (auto s = CheckOutputLimit(*limit, param); !s) return std::move(s).error();
     out["max_output_tokens"] = *limit;
   }
   if (!text.empty()) out["text"] = std::move(text);

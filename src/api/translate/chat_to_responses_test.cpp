@@ -46,6 +46,11 @@ TEST(ChatToResponsesRequest, RefusesWhatResponsesCannotExpressByItsPath) {
   ExpectRefused(R"({"messages":[],"frobnicate":1})", "frobnicate", "frobnicate");
   ExpectRefused(R"({"messages":[{"role":"function","name":"f","content":"1"}]})",
                 "messages[0].role", "function");
+  // The Responses API's floor for max_output_tokens is 16: named in the client's notation.
+  ExpectRefused(R"({"messages":[],"max_tokens":9})", "max_tokens", "below 16");
+  ExpectRefused(R"({"messages":[],"max_tokens":100,"max_completion_tokens":15})",
+                "max_completion_tokens", "below 16");
+  EXPECT_TRUE(ToResponses(R"({"messages":[],"max_completion_tokens":16})").has_value());
 }
 
 TEST(ChatToResponsesRequest, DefaultsThatDifferBetweenTheApis) {
