@@ -1,6 +1,7 @@
-// api::translate::TranslateRequest, both directions, on bodies the client's decoder accepted
-// (its REQUIRES): each input is decoded as an OpenAI and as an Anthropic request, and whatever
-// decodes is translated to the other dialect. Translation must never throw, crash or leak, and
+// api::translate::TranslateRequest, every direction, on bodies the client's decoder accepted
+// (its REQUIRES): each input is decoded as a Chat, a Responses and a Messages request, and
+// whatever decodes is translated to the other two dialects (through the hub where it takes two
+// hops), for both kinds of Anthropic target. Translation must never throw, crash or leak, and
 // refuses only with kInvalidRequest.
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 
 #include "api/anthropic/decode.h"
 #include "api/openai/decode.h"
+#include "api/responses/decode.h"
 #include "api/translate/translate.h"
 #include "fuzz_check.h"
 
@@ -18,9 +20,12 @@ using sy::core::Dialect;
 
 constexpr int64_t kMaxDepth = 64;
 
-void Translate(const sy::core::Request& request, Dialect to) {
+void Translate(const sy::core::Request& request, Dialect to, bool native_structured_output) {
   boost::json::monotonic_resource arena;
-  const auto out = sy::api::translate::TranslateRequest(request.dialect, to, request.body, &arena);
+  sy::api::translate::TargetModel target;
+  target.native_structured_output = native_structured_output;
+  const auto out =
+      sy::api::translate::TranslateRequest(request.dialect, to, request.body, &arena, target);
   if (!out) {
     sy::fuzz::Check(out.error().code == sy::core::Errc::kInvalidRequest,
                     "refusal is kInvalidRequest");
@@ -29,16 +34,28 @@ void Translate(const sy::core::Request& request, Dialect to) {
   sy::fuzz::Check(!out->contains("model"), "the translation leaves model to the provider");
 }
 
+void ToOthers(const sy::core::Request& request) {
+  for (auto to : {Dialect::kOpenAiChat, Dialect::kOpenAiResponses, Dialect::kAnthropicMessages}) {
+    if (to == request.dialect) continue;
+    Translate(request, to, true);
+    if (to == Dialect::kAnthropicMessages) Translate(request, to, false);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto body = sy::fuzz::AsText(data, size);
-  if (sy::core::Request openai; sy::api::openai::DecodeChatRequest(body, kMaxDepth, openai)) {
-    Translate(openai, Dialect::kAnthropicMessages);
+  if (sy::core::Request chat; sy::api::openai::DecodeChatRequest(body, kMaxDepth, chat)) {
+    ToOthers(chat);
+  }
+  if (sy::core::Request responses;
+      sy::api::responses::DecodeResponsesRequest(body, kMaxDepth, responses)) {
+    ToOthers(responses);
   }
   if (sy::core::Request anthropic;
       sy::api::anthropic::DecodeMessagesRequest(body, kMaxDepth, anthropic)) {
-    Translate(anthropic, Dialect::kOpenAiChat);
+    ToOthers(anthropic);
   }
   return 0;
 }

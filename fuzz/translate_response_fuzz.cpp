@@ -1,6 +1,7 @@
-// api::translate::TranslateResponse, both directions, on any JSON value an upstream could send:
-// it must never throw, crash or leak, refuses only with kUpstreamUnavailable, and what it
-// returns is one JSON object. The billed usage is read from the input's usage block.
+// api::translate::TranslateResponse, every direction (through the hub where it takes two hops), on
+// any JSON value an upstream could send: it must never throw, crash or leak, refuses only with
+// kUpstreamUnavailable, and what it returns is one JSON object. The billed usage is read from the
+// input's usage block.
 #include <cstddef>
 #include <cstdint>
 
@@ -8,6 +9,7 @@
 
 #include "api/translate/translate.h"
 #include "fuzz_check.h"
+#include "fuzz_context.h"
 #include "fuzz_usage.h"
 
 namespace {
@@ -16,7 +18,8 @@ using sy::core::Dialect;
 
 void Translate(Dialect from, Dialect to, const boost::json::value& upstream) {
   const auto usage = sy::fuzz::UsageOf(upstream);
-  const auto out = sy::api::translate::TranslateResponse(from, to, upstream, usage, {1700000000});
+  const auto out = sy::api::translate::TranslateResponse(from, to, upstream, usage,
+                                                         sy::fuzz::TranslationContext());
   if (!out) {
     sy::fuzz::Check(out.error().code == sy::core::Errc::kUpstreamUnavailable,
                     "refusal is kUpstreamUnavailable");
@@ -33,7 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   boost::system::error_code ec;
   const auto upstream = boost::json::parse(sy::fuzz::AsText(data, size), ec);
   if (ec) return 0;
-  Translate(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, upstream);
-  Translate(Dialect::kOpenAiChat, Dialect::kAnthropicMessages, upstream);
+  for (auto from : sy::fuzz::kDialects) {
+    for (auto to : sy::fuzz::kDialects) {
+      if (from != to) Translate(from, to, upstream);
+    }
+  }
   return 0;
 }

@@ -1,14 +1,14 @@
-// api::translate::MakeStreamTranslator, both directions, fed a sequence of upstream events. The
+// api::translate::MakeStreamTranslator, every direction, fed a sequence of upstream events. The
 // input is an SSE stream (so the translate goldens' upstream.sse files are seeds), split into
-// events by http::SseParser and decoded roughly as the provider adapters do: "[DONE]" and
-// message_stop are terminal, the data is parsed as JSON (events whose data is not JSON are
-// dropped, as a provider refuses them before any translator sees them), and an event with a
-// usage block (or named message_delta) carries a billed usage read from it (fuzz_usage.h). Every
-// event is fed to both translators.
+// events by http::SseParser and decoded roughly as the provider adapters do: "[DONE]",
+// message_stop and Responses' response.completed / incomplete / failed are terminal, the data is
+// parsed as JSON (events whose data is not JSON are dropped, as a provider refuses them before any
+// translator sees them), and an event with a usage block (or named message_delta) carries a billed
+// usage read from it (fuzz_usage.h). Every event is fed to all six translators.
 //
 // Properties: no throw, crash or leak; refusals are kUpstreamUnavailable; every client event's
-// data is its JSON serialized (Anthropic: its name is its type); at most one terminal event,
-// and nothing after it.
+// data is its JSON serialized (Anthropic and Responses: its name is its type); at most one terminal
+// event, and nothing after it.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -18,6 +18,7 @@
 
 #include "api/translate/translate.h"
 #include "fuzz_check.h"
+#include "fuzz_context.h"
 #include "fuzz_usage.h"
 #include "http/sse.h"
 
@@ -50,7 +51,8 @@ bool Decode(sy::http::SseEvent sse, StreamEvent& out) {
   const auto* obj = out.json.if_object();
   if (out.event == "message_delta" || (obj && obj->contains("usage")))
     out.usage = sy::fuzz::UsageOf(out.json);
-  out.terminal = out.event == "message_stop";
+  out.terminal = out.event == "message_stop" || out.event == "response.completed" ||
+                 out.event == "response.incomplete" || out.event == "response.failed";
   return true;
 }
 
@@ -62,11 +64,11 @@ void CheckClientEvent(const StreamEvent& e, Dialect client) {
   boost::system::error_code ec;
   const auto reparsed = json::parse(e.data, ec);
   Check(!ec && reparsed == e.json, "data is the event's JSON serialized");
-  if (client == Dialect::kAnthropicMessages) {
+  if (client != Dialect::kOpenAiChat) {
     const auto* obj = e.json.if_object();
     const auto* type = obj ? obj->if_contains("type") : nullptr;
     Check(type && type->is_string() && type->get_string() == e.event,
-          "an Anthropic event is named for its type");
+          "an Anthropic or Responses event is named for its type");
   } else {
     Check(e.event.empty(), "OpenAI chunks have no event name");
   }
@@ -93,13 +95,13 @@ void Feed(Side& side, const StreamEvent& upstream) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const sy::api::translate::Context ctx{1700000000};
-  Side sides[] = {
-      {Dialect::kAnthropicMessages,
-       MakeStreamTranslator(Dialect::kOpenAiChat, Dialect::kAnthropicMessages, ctx)},
-      {Dialect::kOpenAiChat,
-       MakeStreamTranslator(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, ctx)},
-  };
+  const auto ctx = sy::fuzz::TranslationContext();
+  std::vector<Side> sides;
+  for (auto from : sy::fuzz::kDialects) {
+    for (auto to : sy::fuzz::kDialects) {
+      if (from != to) sides.push_back({to, MakeStreamTranslator(from, to, ctx)});
+    }
+  }
   sy::http::SseParser parser;
   parser.Feed(sy::fuzz::AsText(data, size));
   parser.Feed("\n\n");  // ends a last event the input left open

@@ -14,8 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(openai_decode anthropic_decode translate_request translate_response translate_stream
-             sse config)
+all_targets=(openai_decode responses_decode anthropic_decode translate_request translate_response
+             translate_stream sse config)
 seconds=10
 targets=()
 corpus_root=""
@@ -50,6 +50,7 @@ seeds_for() {
   local fx=tests/fixtures/translate
   case "$1" in
     openai_decode) echo "$fx/o2a_request_*/request.json" ;;
+    responses_decode) echo "$fx/r2o_request_*/request.json $fx/r2a_request_*/request.json" ;;
     anthropic_decode) echo "$fx/a2o_request_*/request.json" ;;
     translate_request) echo "$fx/*_request_*/request.json fuzz/seeds/openai_decode/* fuzz/seeds/anthropic_decode/*" ;;
     translate_response) echo "$fx/*_response_*/upstream.json $fx/*_response_*/expected.json" ;;
