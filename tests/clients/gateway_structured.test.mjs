@@ -1,9 +1,9 @@
 // Structured output through each client dialect to each upstream kind, with the official SDKs'
 // own parse helpers: openai chat.completions.parse (response_format json_schema) and
 // responses.parse (text.format json_schema), @anthropic-ai/sdk messages.parse (output_config.format
-// from helpers/json-schema), each against an OpenAI-kind model (gpt-5.5) and an Anthropic-kind
-// model (claude-haiku-4.5). Also: json_object to Claude, messages.countTokens for both kinds, and
-// a model's other (dated) id.
+// from helpers/json-schema), each against a Chat Completions model (gpt-5.5), an Anthropic model
+// (claude-haiku-4.5) and a Responses-native model (gpt-5.5-pro). Also: json_object to Claude,
+// messages.countTokens for both kinds, message_start's input estimate, and a model's dated id.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -20,6 +20,7 @@ const CLAUDE_DATED = 'claude-haiku-4-5-20251001';
 const TARGETS = [
   { model: 'gpt-5.5', upstream: 'chat', upstreamPath: /\/v1\/chat\/completions$/ },
   { model: CLAUDE, upstream: 'anthropic', upstreamPath: /\/v1\/messages$/ },
+  { model: 'gpt-5.5-pro', upstream: 'responses', upstreamPath: /\/v1\/responses$/ },
 ];
 
 const SCHEMA = {
@@ -52,6 +53,10 @@ function assertUpstreamAskedForSchema(sent, upstream) {
   if (upstream === 'chat') {
     assert.equal(sent.body.response_format?.type, 'json_schema', body);
     assert.deepEqual(Object.keys(sent.body.response_format.json_schema.schema.properties).sort(),
+      Object.keys(SCHEMA.properties).sort(), body);
+  } else if (upstream === 'responses') {
+    assert.equal(sent.body.text?.format?.type, 'json_schema', body);
+    assert.deepEqual(Object.keys(sent.body.text.format.schema.properties).sort(),
       Object.keys(SCHEMA.properties).sort(), body);
   } else {
     // claude-haiku-4.5 lists json_schema: Anthropic's native output_config.format.
@@ -139,6 +144,19 @@ describe('structured output and token counting through the gateway', () => {
       }
     });
   }
+
+  test('anthropic stream from a Chat model: message_start carries the input estimate', async () => {
+    const stream = anthropic.messages.stream({ model: 'gpt-5.5', max_tokens: 256,
+      messages: [{ role: 'user', content: 'Tell me about trains' }] });
+    let start;
+    stream.on('streamEvent', (e) => {
+      if (e.type === 'message_start') start = e;
+    });
+    const final = await stream.finalMessage();
+    assert.ok(start, 'message_start seen');
+    assert.ok(start.message.usage.input_tokens > 0, JSON.stringify(start.message.usage));
+    assert.ok(final.usage.output_tokens > 0);
+  });
 
   test(`openai json_object -> ${CLAUDE}: the content is a JSON object`, async () => {
     const completion = await openai.chat.completions.create({

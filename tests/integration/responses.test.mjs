@@ -198,7 +198,9 @@ describe('/v1/responses through the demo', () => {
         // Each turn's request carries every earlier user input and answer: 2n-1 user/assistant
         // messages for turn n.
         calls.forEach((call, i) => {
-          const items = call.body.messages ?? call.body.input;
+          // A passed-through first turn keeps the client's string input.
+          const sent = call.body.messages ?? call.body.input;
+          const items = typeof sent === 'string' ? [{ role: 'user', content: sent }] : sent;
           const turns = items.filter((m) => (m.type === undefined || m.type === 'message') &&
             (m.role === 'user' || m.role === 'assistant'));
           assert.equal(turns.length, 2 * i + 1, `turn ${i + 1}: ${JSON.stringify(items)}`);
@@ -211,6 +213,32 @@ describe('/v1/responses through the demo', () => {
         assert.ok(rows.every((r) => r.dialect === 'responses' && r.status === 200));
       });
   }
+
+  for (const model of ['gpt-5.5', 'claude-haiku-4.5']) {
+    test(`max_output_tokens cuts ${model}: incomplete, JSON and stream`, async () => {
+      const body = { model, input: 'Tell me a long story about trains', max_output_tokens: 16 };
+      const res = await respond(demo.url, body);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.status, 'incomplete', res.text);
+      assert.deepEqual(res.json.incomplete_details, { reason: 'max_output_tokens' });
+      const s = await streamRespond(demo.url, body);
+      assertTypedEvents(s.events);
+      const last = s.events.at(-1);
+      assert.equal(last.event, 'response.incomplete', s.raw);
+      assert.deepEqual(last.json.response.incomplete_details, { reason: 'max_output_tokens' });
+      assert.ok(!s.events.some((e) => e.event === 'response.completed'));
+    });
+  }
+
+  test('previous_response_id naming a deleted response -> 404', async () => {
+    const created = await respond(demo.url, { model: 'gpt-5.5', input: 'Remember this' });
+    assert.equal(created.status, 200, created.text);
+    assert.equal((await deleteResponse(demo.url, created.json.id)).status, 200);
+    await emulator.clearRequests(demo.emulatorUrl);
+    const next = await respond(demo.url, { model: 'gpt-5.5', input: 'Go on',
+      previous_response_id: created.json.id });
+    await expectError(next, 404, 'previous_response_id');
+  });
 
   test('GET of a stored response; after DELETE it is a 404', async () => {
     const created = await respond(demo.url, { model: 'gpt-5.5', input: 'Remember this' });
