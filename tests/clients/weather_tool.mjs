@@ -13,3 +13,8 @@ export const OPENAI_WEATHER_TOOL = {
 export const ANTHROPIC_WEATHER_TOOL = {
   name: 'get_weather', description: 'Current weather for a city', input_schema: PARAMETERS,
 };
+
+// Responses API function tools are flat: {type, name, description, parameters}.
+export const RESPONSES_WEATHER_TOOL = {
+  type: 'function', name: 'get_weather', description: 'Current weather for a city', parameters: PARAMETERS,
+};

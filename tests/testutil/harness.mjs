@@ -325,9 +325,10 @@ function normaliseHeaders(h) {
   return out;
 }
 
-// Chat requests (OpenAI or Anthropic wire) among what the emulator received.
+// Generation requests (OpenAI Chat, Anthropic Messages or OpenAI Responses wire) among what the
+// emulator received.
 export function modelRequests(requests) {
-  return requests.filter((r) => /\/(chat\/completions|messages)$/.test(r.path ?? r.url ?? ''));
+  return requests.filter((r) => /\/(chat\/completions|messages|responses)$/.test(r.path ?? r.url ?? ''));
 }
 
 // One demo shared by a describe block: started before its tests (then `onStart(demo)`), stopped
