@@ -62,8 +62,9 @@ int RunEmulator(const emulator::Options& options) {
 void AddEmulatorCommand(CLI::App& app) {
   auto options = std::make_shared<emulator::Options>();
   options->listen = "127.0.0.1:8090";
-  CLI::App* command = app.add_subcommand(
-      "emulator", "Run the upstream-provider emulator (OpenAI and Anthropic dialects)");
+  CLI::App* command = app.add_subcommand("emulator",
+                                         "Run the upstream-provider emulator (OpenAI Chat "
+                                         "Completions and Responses, Anthropic Messages)");
   command->add_option("--listen", options->listen, "Address to listen on, HOST:PORT (port 0: any)")
       ->capture_default_str();
   command
