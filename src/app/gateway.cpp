@@ -90,9 +90,7 @@ std::optional<core::Error> Rejection(const http::ServerRequest& http,
 // Explain reads a body in any client dialect: ?dialect=openai|responses|anthropic says which;
 // without it, as elsewhere, the anthropic-version header tells Anthropic from OpenAI Chat.
 core::Result<core::Dialect> ExplainDialect(const http::ServerRequest& http) {
-  const std::string_view query = http.Query();
-  if (query.empty()) return ClientDialect(http);  // parse_query reads a null view with strlen
-  auto params = boost::urls::parse_query(query);
+  auto params = boost::urls::parse_query(http.Query());
   if (params) {
     for (auto param : *params) {
       if (param.key.decode() != "dialect") continue;

@@ -212,7 +212,6 @@ core::Result<std::string> ModelsListing::AnthropicList(const ModelsPage& page) c
 
 core::Result<ModelsPage> ModelsListing::ParsePage(std::string_view query) {
   ModelsPage page;
-  if (query.empty()) return page;  // Boost.URL 1.81's parse_query reads a null view with strlen
   auto params = boost::urls::parse_query(query);
   if (!params) return core::InvalidParam("", "the query string is malformed");
   for (auto param : *params) {

@@ -277,7 +277,8 @@ std::string_view ServerRequest::Path() const {
 std::string_view ServerRequest::Query() const {
   std::string_view t = target;
   const auto mark = t.find('?');
-  return mark == std::string_view::npos ? std::string_view() : t.substr(mark + 1);
+  // Empty but never a null view: Boost.URL 1.81's parse_query runs strlen on a null pointer.
+  return t.substr(mark == std::string_view::npos ? t.size() : mark + 1);
 }
 
 // One client connection. Owned (shared) by its session coroutine and that coroutine's

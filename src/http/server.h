@@ -92,7 +92,8 @@ struct ServerRequest {
   Client* client = nullptr;
 
   std::string_view Path() const;   // target without the query
-  std::string_view Query() const;  // what follows the '?', "" when there is none
+  // What follows the '?', "" when there is none; a view into target, never a null pointer.
+  std::string_view Query() const;
 };
 
 // One response per request: either Send, or StartStream, Write..., EndStream.

@@ -251,6 +251,18 @@ Handler RecordingHandler(Seen& seen) {
   };
 }
 
+TEST(ServerRequestTest, PathAndQuery) {
+  ServerRequest with;
+  with.target = "/v1/models?limit=2";
+  EXPECT_EQ(with.Path(), "/v1/models");
+  EXPECT_EQ(with.Query(), "limit=2");
+  ServerRequest without;
+  without.target = "/v1/route/explain";
+  EXPECT_EQ(without.Query(), "");
+  // Never a null view: Boost.URL's parse_query ran strlen on one and crashed explain.
+  EXPECT_NE(without.Query().data(), nullptr);
+}
+
 TEST(ServerClientTest, PostRoundTripWithHeadersAndBody) {
   std::mutex mu;
   ServerRequest received;
