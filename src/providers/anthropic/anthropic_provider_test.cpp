@@ -15,6 +15,7 @@
 #include "emulator/emulator.h"
 #include "http/detail/client_internal.h"
 #include "providers/anthropic/anthropic_events.h"
+#include "providers/provider_testing.h"
 #include "tests/testutil/http_fetch.h"
 #include "tests/testutil/run_task.h"
 
@@ -23,6 +24,12 @@ namespace {
 
 namespace json = boost::json;
 using std::chrono::steady_clock;
+using testing::ReadStream;
+using testing::ScriptedClient;
+using testing::ScriptedResponse;
+using testing::SseFrame;
+using testing::SseHeaders;
+using testing::StreamRead;
 
 // ---- ParseAnthropicUsage ----
 
@@ -68,73 +75,9 @@ TEST(MakeProvider, BuildsTheAnthropicAdapterForItsKind) {
 
 // ---- the adapter against a scripted client (no network) ----
 
-class ScriptedResponse final : public http::ClientResponse {
- public:
-  ScriptedResponse(int status, http::Headers headers, std::vector<std::string> pieces)
-      : status_(status), headers_(std::move(headers)), pieces_(std::move(pieces)) {}
-  int status() const override { return status_; }
-  const http::Headers& headers() const override { return headers_; }
-  http::Task<core::Result<std::string>> Read() override {
-    if (next_ == pieces_.size()) co_return std::string();
-    co_return pieces_[next_++];
-  }
-
- private:
-  int status_;
-  http::Headers headers_;
-  std::vector<std::string> pieces_;
-  size_t next_ = 0;
-};
-
-class ScriptedClient final : public http::Client {
- public:
-  http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> Send(
-      http::ClientRequest request) override {
-    sent.push_back(std::move(request));
-    co_return std::move(response);
-  }
-  void Close() override {}
-
-  std::unique_ptr<http::ClientResponse> response;
-  std::vector<http::ClientRequest> sent;
-};
-
-http::Headers SseHeaders() { return {{"content-type", "text/event-stream; charset=utf-8"}}; }
-
-std::string Frame(std::string_view name, std::string_view data) {
-  return "event: " + std::string(name) + "\ndata: " + std::string(data) + "\n\n";
-}
-
 const char* const kStart =
     R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant",)"
     R"("content":[],"usage":{"input_tokens":9,"output_tokens":1}}})";
-
-struct StreamRead {
-  std::optional<core::Error> error;
-  std::vector<StreamEvent> events;
-  bool ended = false;  // Next returned nullopt, and again when called once more
-};
-
-http::Task<StreamRead> ReadStream(Provider& provider, const Call& call) {
-  StreamRead out;
-  auto stream = co_await provider.Stream(call);
-  if (!stream) {
-    out.error = stream.error();
-    co_return out;
-  }
-  for (int i = 0; i < 100'000; ++i) {
-    auto next = co_await (*stream)->Next();
-    if (!next) {
-      out.error = next.error();
-      co_return out;
-    }
-    if (!*next) break;
-    out.events.push_back(std::move(**next));
-  }
-  auto again = co_await (*stream)->Next();
-  out.ended = again.has_value() && !again->has_value();
-  co_return out;
-}
 
 class AnthropicScriptedTest : public ::testing::Test {
  protected:
@@ -165,8 +108,8 @@ class AnthropicScriptedTest : public ::testing::Test {
 };
 
 TEST_F(AnthropicScriptedTest, PostsToMessagesWithVersionAndNoCredentialsWhenNoKey) {
-  auto read = Stream(SseHeaders(), {Frame("message_start", kStart),
-                                    Frame("message_stop", R"({"type":"message_stop"})")});
+  auto read = Stream(SseHeaders(), {SseFrame("message_start", kStart),
+                                    SseFrame("message_stop", R"({"type":"message_stop"})")});
   ASSERT_FALSE(read.error) << read.error->message;
   ASSERT_EQ(client_.sent.size(), 1u);
   const auto& sent = client_.sent[0];
@@ -186,8 +129,8 @@ TEST_F(AnthropicScriptedTest, PostsToMessagesWithVersionAndNoCredentialsWhenNoKe
 
 TEST_F(AnthropicScriptedTest, ForwardsAnthropicBetaOnlyForAnthropicClients) {
   request_.dialect_headers = {{"anthropic-beta", "context-1m-2025-08-07"}};
-  auto events = {Frame("message_start", kStart),
-                 Frame("message_stop", R"({"type":"message_stop"})")};
+  auto events = {SseFrame("message_start", kStart),
+                 SseFrame("message_stop", R"({"type":"message_stop"})")};
   ASSERT_FALSE(Stream(SseHeaders(), events).error);
   EXPECT_EQ(client_.sent.at(0).headers.Get("anthropic-beta"), "context-1m-2025-08-07");
   request_.dialect = core::Dialect::kOpenAiChat;  // a translated request: the header means nothing
@@ -196,10 +139,10 @@ TEST_F(AnthropicScriptedTest, ForwardsAnthropicBetaOnlyForAnthropicClients) {
 }
 
 TEST_F(AnthropicScriptedTest, StreamThatEndsBeforeMessageStopIsMalformed) {
-  auto read =
-      Stream(SseHeaders(), {Frame("message_start", kStart), Frame("ping", R"({"type":"ping"})"),
-                            Frame("message_delta", R"({"type":"message_delta","delta":{},)"
-                                                   R"("usage":{"output_tokens":4}})")});
+  auto read = Stream(SseHeaders(),
+                     {SseFrame("message_start", kStart), SseFrame("ping", R"({"type":"ping"})"),
+                      SseFrame("message_delta", R"({"type":"message_delta","delta":{},)"
+                                                R"("usage":{"output_tokens":4}})")});
   ASSERT_TRUE(read.error.has_value());
   EXPECT_EQ(read.error->code, core::Errc::kUpstreamUnavailable);
   EXPECT_NE(read.error->message.find("ended before message_stop"), std::string::npos)
@@ -213,9 +156,9 @@ TEST_F(AnthropicScriptedTest, StreamThatEndsBeforeMessageStopIsMalformed) {
 TEST_F(AnthropicScriptedTest, ErrorEventMidStreamFailsTheStream) {
   auto read = Stream(
       SseHeaders(),
-      {Frame("message_start", kStart),
-       Frame("error",
-             R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})")});
+      {SseFrame("message_start", kStart),
+       SseFrame("error",
+                R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})")});
   ASSERT_TRUE(read.error.has_value());
   EXPECT_EQ(read.error->code, core::Errc::kUpstreamUnavailable);
   EXPECT_EQ(read.error->upstream_status, 529);

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "providers/provider_testing.h"
 #include "tests/testutil/run_task.h"
 
 namespace sy::providers {
@@ -15,72 +16,18 @@ namespace {
 
 namespace json = boost::json;
 using std::chrono::steady_clock;
-
-// The adapter against a scripted client (no network), as anthropic_provider_test.cpp does.
-class ScriptedResponse final : public http::ClientResponse {
- public:
-  ScriptedResponse(int status, http::Headers headers, std::vector<std::string> pieces)
-      : status_(status), headers_(std::move(headers)), pieces_(std::move(pieces)) {}
-  int status() const override { return status_; }
-  const http::Headers& headers() const override { return headers_; }
-  http::Task<core::Result<std::string>> Read() override {
-    if (next_ == pieces_.size()) co_return std::string();
-    co_return pieces_[next_++];
-  }
-
- private:
-  int status_;
-  http::Headers headers_;
-  std::vector<std::string> pieces_;
-  size_t next_ = 0;
-};
-
-class ScriptedClient final : public http::Client {
- public:
-  http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> Send(
-      http::ClientRequest request) override {
-    sent.push_back(std::move(request));
-    co_return std::move(response);
-  }
-  void Close() override {}
-
-  std::unique_ptr<http::ClientResponse> response;
-  std::vector<http::ClientRequest> sent;
-};
-
-std::string Frame(std::string_view type, std::string_view data) {
-  return "event: " + std::string(type) + "\ndata: " + std::string(data) + "\n\n";
-}
+using testing::ReadStream;
+using testing::ScriptedClient;
+using testing::ScriptedResponse;
+using testing::SseFrame;
+using testing::SseHeaders;
+using testing::StreamRead;
 
 const char* const kCompleted =
     R"({"type":"response.completed","sequence_number":5,"response":{"id":"resp_1",)"
     R"("object":"response","status":"completed","output":[],"usage":{"input_tokens":11,)"
     R"("input_tokens_details":{"cached_tokens":0},"output_tokens":4,)"
     R"("output_tokens_details":{"reasoning_tokens":0},"total_tokens":15}}})";
-
-struct StreamRead {
-  std::optional<core::Error> error;
-  std::vector<StreamEvent> events;
-};
-
-http::Task<StreamRead> ReadStream(Provider& provider, const Call& call) {
-  StreamRead out;
-  auto stream = co_await provider.Stream(call);
-  if (!stream) {
-    out.error = stream.error();
-    co_return out;
-  }
-  for (int i = 0; i < 10'000; ++i) {
-    auto next = co_await (*stream)->Next();
-    if (!next) {
-      out.error = next.error();
-      co_return out;
-    }
-    if (!*next) break;
-    out.events.push_back(std::move(**next));
-  }
-  co_return out;
-}
 
 class ResponsesScriptedTest : public ::testing::Test {
  protected:
@@ -178,11 +125,11 @@ TEST_F(ResponsesScriptedTest, FailedResponseIsAnUpstreamFailureWithoutTheKey) {
 
 TEST_F(ResponsesScriptedTest, StreamEndsOnCompletedWithItsUsage) {
   auto read =
-      Stream({Frame("response.created", R"({"type":"response.created","sequence_number":0,)"
-                                        R"("response":{"id":"resp_1","status":"in_progress"}})"),
-              Frame("response.output_text.delta",
-                    R"({"type":"response.output_text.delta","sequence_number":3,"delta":"Hi"})"),
-              Frame("response.completed", kCompleted)});
+      Stream({SseFrame("response.created", R"({"type":"response.created","sequence_number":0,)"
+                                           R"("response":{"id":"resp_1","status":"in_progress"}})"),
+              SseFrame("response.output_text.delta",
+                       R"({"type":"response.output_text.delta","sequence_number":3,"delta":"Hi"})"),
+              SseFrame("response.completed", kCompleted)});
   ASSERT_FALSE(read.error) << read.error->message;
   ASSERT_EQ(read.events.size(), 3u);
   EXPECT_EQ(client_.sent.at(0).headers.Get("accept"), "text/event-stream");
@@ -195,8 +142,8 @@ TEST_F(ResponsesScriptedTest, StreamEndsOnCompletedWithItsUsage) {
 }
 
 TEST_F(ResponsesScriptedTest, StreamThatEndsBeforeCompletedIsMalformed) {
-  auto read = Stream({Frame("response.created", R"({"type":"response.created",)"
-                                                R"("sequence_number":0,"response":{}})")});
+  auto read = Stream({SseFrame("response.created", R"({"type":"response.created",)"
+                                                   R"("sequence_number":0,"response":{}})")});
   ASSERT_TRUE(read.error.has_value());
   EXPECT_EQ(read.error->code, core::Errc::kUpstreamUnavailable);
   EXPECT_NE(read.error->message.find("ended before response.completed"), std::string::npos)
@@ -206,11 +153,11 @@ TEST_F(ResponsesScriptedTest, StreamThatEndsBeforeCompletedIsMalformed) {
 
 TEST_F(ResponsesScriptedTest, FailedEventFailsTheStream) {
   auto read = Stream(
-      {Frame("response.created",
-             R"({"type":"response.created","sequence_number":0,"response":{}})"),
-       Frame("response.failed",
-             R"({"type":"response.failed","sequence_number":1,"response":{"status":"failed",)"
-             R"("error":{"code":"server_error","message":"The model crashed"}}})")});
+      {SseFrame("response.created",
+                R"({"type":"response.created","sequence_number":0,"response":{}})"),
+       SseFrame("response.failed",
+                R"({"type":"response.failed","sequence_number":1,"response":{"status":"failed",)"
+                R"("error":{"code":"server_error","message":"The model crashed"}}})")});
   ASSERT_TRUE(read.error.has_value());
   EXPECT_EQ(read.error->code, core::Errc::kUpstreamUnavailable);
   EXPECT_NE(read.error->message.find("The model crashed"), std::string::npos);
