@@ -63,8 +63,7 @@ class ResponsesScriptedTest : public ::testing::Test {
   StreamRead Stream(std::vector<std::string> pieces) {
     request_.stream = true;
     body_["stream"] = true;
-    client_.response = std::make_unique<ScriptedResponse>(
-        200, http::Headers{{"content-type", "text/event-stream"}}, std::move(pieces));
+    client_.response = std::make_unique<ScriptedResponse>(200, SseHeaders(), std::move(pieces));
     auto provider = Adapter();
     Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
     return testutil::RunTask(ReadStream(*provider, call));
