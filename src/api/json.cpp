@@ -42,4 +42,13 @@ const boost::json::object* ObjectAt(const boost::json::object& obj, std::string_
   return v && v->is_object() ? &v->get_object() : nullptr;
 }
 
+void AppendStringMembers(const boost::json::object& obj, std::string_view key,
+                         std::vector<std::pair<std::string_view, std::string_view>>& out) {
+  const auto* members = ObjectAt(obj, key);
+  if (!members) return;
+  for (const auto& kv : *members) {
+    if (kv.value().is_string()) out.emplace_back(kv.key(), kv.value().get_string());
+  }
+}
+
 }  // namespace sy::api

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
@@ -26,5 +28,10 @@ core::Result<boost::json::value> ParseJson(std::string_view body, int64_t max_de
 std::string_view StringAt(const boost::json::object& obj, std::string_view key);
 const boost::json::array* ArrayAt(const boost::json::object& obj, std::string_view key);
 const boost::json::object* ObjectAt(const boost::json::object& obj, std::string_view key);
+
+// Appends the string-valued members of obj[key], when it is an object, as {name, value} views
+// into `obj` (OpenAI's `metadata`); members of other types are skipped.
+void AppendStringMembers(const boost::json::object& obj, std::string_view key,
+                         std::vector<std::pair<std::string_view, std::string_view>>& out);
 
 }  // namespace sy::api

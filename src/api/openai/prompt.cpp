@@ -129,14 +129,6 @@ void ReadOutput(const json::object& body, core::Prompt& out) {
   }
 }
 
-void ReadMetadata(const json::object& body, core::Prompt& out) {
-  const auto* metadata = ObjectAt(body, "metadata");
-  if (!metadata) return;
-  for (const auto& kv : *metadata) {
-    if (kv.value().is_string()) out.metadata.emplace_back(kv.key(), kv.value().get_string());
-  }
-}
-
 }  // namespace
 
 core::Prompt ReadChatPrompt(const json::object& body, size_t body_bytes) {
@@ -145,7 +137,7 @@ core::Prompt ReadChatPrompt(const json::object& body, size_t body_bytes) {
   ReadMessages(body, out);
   ReadTools(body, out);
   ReadOutput(body, out);
-  ReadMetadata(body, out);
+  AppendStringMembers(body, "metadata", out.metadata);
   return out;
 }
 

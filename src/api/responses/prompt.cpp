@@ -137,14 +137,6 @@ void ReadOutput(const json::object& body, core::Prompt& out) {
   if (cap && cap->is_int64() && cap->get_int64() > 0) out.max_output_tokens = cap->get_int64();
 }
 
-void ReadMetadata(const json::object& body, core::Prompt& out) {
-  const auto* metadata = ObjectAt(body, "metadata");
-  if (!metadata) return;
-  for (const auto& kv : *metadata) {
-    if (kv.value().is_string()) out.metadata.emplace_back(kv.key(), kv.value().get_string());
-  }
-}
-
 }  // namespace
 
 core::Prompt ReadResponsesPrompt(const json::object& body, size_t body_bytes) {
@@ -153,7 +145,7 @@ core::Prompt ReadResponsesPrompt(const json::object& body, size_t body_bytes) {
   ReadInput(body, out);
   ReadTools(body, out);
   ReadOutput(body, out);
-  ReadMetadata(body, out);
+  AppendStringMembers(body, "metadata", out.metadata);
   return out;
 }
 
