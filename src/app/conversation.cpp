@@ -63,7 +63,7 @@ core::Status ExpandConversation(RequestContext& ctx) {
   ctx.turn.store =
       (!store || !store->is_bool() || store->get_bool()) && ctx.services.responses != nullptr;
   json::array input = InputItems(body, body.storage());
-  ctx.turn.input_json = json::serialize(input);
+  if (ctx.turn.store) ctx.turn.input_json = json::serialize(input);  // only a stored turn needs it
   const std::string_view previous = api::StringAt(body, "previous_response_id");
   if (!previous.empty()) {
     if (!ctx.services.responses) return StoreOff();
