@@ -91,7 +91,7 @@ struct ServerRequest {
   // The worker's upstream client, for calls made while serving this request.
   Client* client = nullptr;
 
-  std::string_view Path() const;   // target without the query
+  std::string_view Path() const;  // target without the query
   // What follows the '?', "" when there is none; a view into target, never a null pointer.
   std::string_view Query() const;
 };
