@@ -1,6 +1,7 @@
 #include "catalog/catalog.h"
 
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <string_view>
 #include <unordered_map>
@@ -14,7 +15,34 @@ struct Catalog::Index {
   std::unordered_map<std::string_view, const config::ProviderConfig*> providers;
   std::unordered_map<std::string_view, Route> routes;      // every model id and alias
   std::vector<const config::ProviderConfig*> provider_of;  // by index into config.models
+  std::vector<std::vector<Deployment>> deployments_of;     // by index into config.models
+  std::vector<const Deployment*> deployments;              // by slot
+  // The shorthand's one deployment per model, owned here (the config has none to point at).
+  std::deque<config::DeploymentConfig> implied;
 };
+
+namespace {
+
+// The model's deployments, in config order; the shorthand's one is built into `implied`.
+std::vector<Deployment> DeploymentsFor(
+    const config::ModelConfig& m,
+    const std::unordered_map<std::string_view, const config::ProviderConfig*>& providers,
+    std::deque<config::DeploymentConfig>& implied) {
+  std::vector<Deployment> out;
+  const auto add = [&](const config::DeploymentConfig& d) {
+    const config::PriceSchedule* price = d.price ? &*d.price : &m.price;
+    out.push_back(Deployment{&m, &d, providers.at(d.provider), price, 0, m.id + "/" + d.name});
+  };
+  if (m.deployments.empty()) {
+    add(implied.emplace_back(
+        config::DeploymentConfig{m.provider, m.provider, m.upstream_name, 1, std::nullopt}));
+  } else {
+    for (const config::DeploymentConfig& d : m.deployments) add(d);
+  }
+  return out;
+}
+
+}  // namespace
 
 Catalog::Catalog(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {}
 
@@ -30,11 +58,19 @@ core::Result<std::shared_ptr<const Catalog>> Catalog::Build(
   for (const config::ModelConfig& m : config->models) {
     index->models.emplace(m.id, &m);
     index->provider_of.push_back(index->providers.at(m.provider));
+    index->deployments_of.push_back(DeploymentsFor(m, index->providers, index->implied));
     index->routes.emplace(m.id, Route{{&m}, "model " + m.id, false});
     // A model's other ids (the vendor's dated spelling, ...) reach the very same model.
     for (const std::string& other : m.ids) {
       index->models.emplace(other, &m);
       index->routes.emplace(other, Route{{&m}, "model " + m.id, false});
+    }
+  }
+  // Slots once every model's list is in place (the vectors no longer move).
+  for (auto& list : index->deployments_of) {
+    for (Deployment& d : list) {
+      d.slot = index->deployments.size();
+      index->deployments.push_back(&d);
     }
   }
   for (const config::AliasConfig& a : config->aliases) {
@@ -59,13 +95,25 @@ const config::ProviderConfig* Catalog::FindProvider(std::string_view name) const
   return it == index_->providers.end() ? nullptr : it->second;
 }
 
-const config::ProviderConfig& Catalog::ProviderOf(const config::ModelConfig& model) const {
+size_t Catalog::IndexOf(const config::ModelConfig& model) const {
   const config::ModelConfig* first = config_->models.data();
   const config::ModelConfig* last = first + config_->models.size();
   // std::less orders unrelated pointers too, so a model from another catalog is caught.
   const std::less<> before;
   if (before(&model, first) || !before(&model, last)) std::abort();  // REQUIRES violated
-  return *index_->provider_of[static_cast<size_t>(&model - first)];
+  return static_cast<size_t>(&model - first);
+}
+
+const config::ProviderConfig& Catalog::ProviderOf(const config::ModelConfig& model) const {
+  return *index_->provider_of[IndexOf(model)];
+}
+
+const std::vector<Deployment>& Catalog::DeploymentsOf(const config::ModelConfig& model) const {
+  return index_->deployments_of[IndexOf(model)];
+}
+
+const std::vector<const Deployment*>& Catalog::deployments() const {
+  return index_->deployments;
 }
 
 core::Result<const Route*> Catalog::Resolve(std::string_view name) const {

@@ -46,6 +46,20 @@ struct Route {
   bool alias = false;
 };
 
+// One place a model is served from, resolved: its provider, the price its calls cost, and its
+// slot in routing::Health (an index over every model's deployments, in config order).
+struct Deployment {
+  const config::ModelConfig* model = nullptr;
+  const config::DeploymentConfig* config = nullptr;
+  const config::ProviderConfig* provider = nullptr;
+  const config::PriceSchedule* price = nullptr;  // the override, else the model's price
+  size_t slot = 0;
+  std::string key;  // "model/deployment": how health lists it
+
+  const std::string& name() const { return config->name; }
+  const std::string& upstream_name() const { return config->upstream_name; }
+};
+
 class Catalog {
  public:
   // Compiles a validated Config. Fails (kInvalidRequest, path-qualified) on cross-references
@@ -61,12 +75,19 @@ class Catalog {
   const config::ProviderConfig* FindProvider(std::string_view name) const;
   // The provider a model is served by. REQUIRES: model belongs to this catalog.
   const config::ProviderConfig& ProviderOf(const config::ModelConfig& model) const;
+  // The model's deployments in config order (one, named after its provider, for the
+  // shorthand). REQUIRES: model belongs to this catalog.
+  const std::vector<Deployment>& DeploymentsOf(const config::ModelConfig& model) const;
+  // Every deployment of every model, by slot.
+  const std::vector<const Deployment*>& deployments() const;
   // The route for an alias (its ordered fallback list) or a model id or other id (the model).
   // Fails with kNotFound naming the unknown model.
   core::Result<const Route*> Resolve(std::string_view name) const;
 
  private:
   struct Index;  // name -> model/provider/alias lookups, defined in catalog.cpp
+
+  size_t IndexOf(const config::ModelConfig& model) const;
 
   explicit Catalog(std::shared_ptr<const config::Config> config);
   std::shared_ptr<const config::Config> config_;

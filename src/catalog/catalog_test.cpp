@@ -100,6 +100,56 @@ TEST_F(CatalogTest, UnknownModelIsNotFound) {
 
 TEST_F(CatalogTest, ConfigIsShared) { EXPECT_EQ(catalog_->config().models.size(), 3u); }
 
+TEST_F(CatalogTest, TheShorthandIsOneDeploymentNamedAfterItsProvider) {
+  const auto& flash = catalog_->DeploymentsOf(*catalog_->FindModel("deepseek-v4-flash"));
+  ASSERT_EQ(flash.size(), 1u);
+  EXPECT_EQ(flash[0].name(), "deepseek");
+  EXPECT_EQ(flash[0].upstream_name(), "deepseek-chat");
+  EXPECT_EQ(flash[0].provider->name, "deepseek");
+  EXPECT_EQ(flash[0].key, "deepseek-v4-flash/deepseek");
+  EXPECT_EQ(flash[0].price, &catalog_->FindModel("deepseek-v4-flash")->price);
+  // Slots number every deployment in config order.
+  ASSERT_EQ(catalog_->deployments().size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(catalog_->deployments()[i]->slot, i);
+  EXPECT_EQ(catalog_->deployments()[1], &flash[0]);
+}
+
+TEST(CatalogDeploymentsTest, SeveralDeploymentsWithTheirOwnPrices) {
+  auto built = Catalog::Build(ParseOrDie(R"(
+providers:
+  api: {kind: openai, base_url: "https://api.example.com/v1"}
+  own: {kind: openai, base_url: "http://127.0.0.1:8000/v1", residency: [self-hosted]}
+models:
+  first: {provider: api, price: {input: 1, output: 2}}
+  open:
+    deployments:
+      - {provider: api, weight: 3}
+      - {provider: own, name: gpu, upstream_name: open-fp8, price: {input: 0.05, output: 0.1}}
+    price: {input: 0.15, output: 0.6}
+)"));
+  ASSERT_TRUE(built.has_value()) << built.error().message;
+  const Catalog& catalog = **built;
+  const config::ModelConfig& open = *catalog.FindModel("open");
+  const auto& deployments = catalog.DeploymentsOf(open);
+  ASSERT_EQ(deployments.size(), 2u);
+  EXPECT_EQ(deployments[0].key, "open/api");
+  EXPECT_EQ(deployments[0].upstream_name(), "open");
+  EXPECT_EQ(deployments[0].config->weight, 3);
+  EXPECT_EQ(deployments[0].price, &open.price);
+  EXPECT_EQ(deployments[1].key, "open/gpu");
+  EXPECT_EQ(deployments[1].upstream_name(), "open-fp8");
+  EXPECT_EQ(deployments[1].provider->name, "own");
+  EXPECT_EQ(deployments[1].price->standard.input.ToString(), "0.05");
+  EXPECT_EQ(deployments[0].slot, 1u);
+  EXPECT_EQ(deployments[1].slot, 2u);
+  // What an attempt on the self-hosted copy costs: its own price, exactly.
+  core::Usage usage;
+  usage.input_tokens = 1'000'000;
+  usage.output_tokens = 500'000;
+  EXPECT_EQ(ComputeCost(*deployments[1].price, usage, {}).total.ToString(), "0.1");
+  EXPECT_EQ(ComputeCost(*deployments[0].price, usage, {}).total.ToString(), "0.45");
+}
+
 // Build cross-checks a Config that did not come through ParseConfig.
 TEST(CatalogBuildTest, RejectsBrokenReferences) {
   auto config = std::make_shared<config::Config>(*ParseOrDie(kYaml));

@@ -45,13 +45,42 @@ void ReadServer(MapReader& root, ServerConfig& out) {
 
 void ReadFailover(MapReader& root, FailoverConfig& out) {
   root.Map("failover",
-           {"total_deadline_ms", "max_attempts", "max_retry_after_ms", "max_cooldown_ms"},
+           {"total_deadline_ms", "max_attempts", "max_retry_after_ms", "max_cooldown_ms",
+            "retries_per_deployment", "backoff_base_ms", "backoff_max_ms"},
            [&](MapReader& r) {
              r.Millis("total_deadline_ms", out.total_deadline);
              r.Int("max_attempts", out.max_attempts);
              r.Millis("max_retry_after_ms", out.max_retry_after);
              r.Millis("max_cooldown_ms", out.max_cooldown);
+             r.Int("retries_per_deployment", out.retries_per_deployment);
+             r.Millis("backoff_base_ms", out.backoff_base);
+             r.Millis("backoff_max_ms", out.backoff_max);
            });
+}
+
+void ReadHealth(MapReader& root, HealthConfig& out) {
+  root.Map("health", {"breaker"}, [&](MapReader& h) {
+    h.Map("breaker",
+          {"consecutive_failures", "error_rate", "min_requests", "window_ms", "cool_off_ms"},
+          [&](MapReader& r) {
+            r.Int("consecutive_failures", out.breaker.consecutive_failures);
+            std::optional<double> rate;
+            r.Fraction("error_rate", rate);
+            if (rate) out.breaker.error_rate = *rate;
+            r.Int("min_requests", out.breaker.min_requests);
+            r.Millis("window_ms", out.breaker.window);
+            r.Millis("cool_off_ms", out.breaker.cool_off);
+          });
+  });
+}
+
+void ReadVerification(MapReader& root, VerificationConfig& out) {
+  root.Map("verification", {"refusal_phrases", "max_held_bytes"}, [&](MapReader& r) {
+    std::vector<std::string> phrases;
+    r.StringList("refusal_phrases", phrases);
+    if (r.ok() && !phrases.empty()) out.refusal_phrases = std::move(phrases);
+    r.Int("max_held_bytes", out.max_held_bytes);
+  });
 }
 
 void ReadLedger(MapReader& root, LedgerConfig& out) {
@@ -80,7 +109,8 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   }
   MapReader root(
       node, "",
-      {"server", "providers", "models", "aliases", "routing", "failover", "ledger", "responses"},
+      {"server", "providers", "models", "aliases", "routing", "failover", "health", "verification",
+       "ledger", "responses"},
       env);
   ReadServer(root, out.server);
   detail::ReadProviders(root, env, out.providers);
@@ -88,6 +118,8 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   detail::ReadAliases(root, env, out.aliases);
   detail::ReadRouting(root, env, out.routing);
   ReadFailover(root, out.failover);
+  ReadHealth(root, out.health);
+  ReadVerification(root, out.verification);
   ReadLedger(root, out.ledger);
   ReadResponses(root, out.responses);
   return root.status();

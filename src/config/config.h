@@ -105,10 +105,31 @@ struct ModelQuality {
   std::string note;
 };
 
+// One place a model is served from: a provider, its name for the model, a share of the traffic.
+struct DeploymentConfig {
+  std::string name;           // unique within the model; defaults to the provider's name
+  std::string provider;       // a ProviderConfig::name
+  std::string upstream_name;  // the provider's name for the model; defaults to the model's id
+  int weight = 1;             // share of the traffic under the weighted strategy; >= 1
+  // What calls to this deployment cost when it differs from the model's list price (a
+  // self-hosted copy, a negotiated rate); absent: the model's price.
+  std::optional<PriceSchedule> price;
+};
+
+// How a model's deployments are ordered for each request (routing::OrderDeployments).
+inline constexpr std::array<std::string_view, 3> kDeploymentStrategies = {
+    "weighted", "least_in_flight", "latency"};
+
 struct ModelConfig {
-  std::string id;             // the name clients use, e.g. "gpt-5.5"
+  std::string id;  // the name clients use, e.g. "gpt-5.5"
+  // The first deployment's provider and upstream name: with the one-deployment shorthand
+  // (`provider:` and `upstream_name:` on the model) the only ones.
   std::string provider;       // a ProviderConfig::name
   std::string upstream_name;  // the provider's name for it; defaults to id
+  // `deployments:` as configured; empty with the shorthand (catalog::Catalog then serves the
+  // model from one deployment named after its provider).
+  std::vector<DeploymentConfig> deployments;
+  std::string strategy = "weighted";  // one of kDeploymentStrategies
   // Other names clients may use for the same model, e.g. the vendor's dated id
   // ("claude-haiku-4-5-20251001"). Unique across every model id, alias and other id.
   std::vector<std::string> ids;
@@ -155,11 +176,25 @@ struct RuleMatch {
   std::vector<std::string> tags;  // every listed tag must be present
 };
 
+// The verification checks a rule or a request may ask for (docs/routing.md, "Verification").
+inline constexpr std::array<std::string_view, 7> kVerifyChecks = {
+    "json", "json_schema", "non_empty", "no_refusal", "regex", "tool_call", "grounded"};
+
+// One check of a rule's `verify` list: a name, or {regex: "..."} / {grounded: {min_support: x}}.
+struct VerifyCheckConfig {
+  std::string name;                   // one of kVerifyChecks
+  std::string pattern;                // regex only
+  std::optional<double> min_support;  // grounded only; absent: the default
+};
+
 struct RuleConfig {
   std::string name;
   std::optional<RuleMatch> when;  // absent: the default rule, matches every request
   std::vector<ChainStep> chain;   // exactly one of chain and cheapest
   std::optional<CheapestSpec> cheapest;
+  std::vector<VerifyCheckConfig> verify;  // checks every answer must pass; empty: none
+  std::string on_exhausted = "error";     // "error" or "return_last": when no candidate passes
+  std::string verify_mode = "hold";       // "hold" (verify, then send) or "record" (send at once)
 };
 
 struct ProfileConfig {
@@ -195,6 +230,32 @@ struct FailoverConfig {
   // The longest an upstream's retry-after may cool a model down (and the most a client is told
   // to wait): a retry-after of years must not take a model out until the next restart.
   std::chrono::milliseconds max_cooldown{300'000};
+  // Extra tries on the same deployment after a 429 without retry-after, a 5xx or a connect error,
+  // each after a full-jitter exponential backoff: uniform(0, min(backoff_max, base * 2^n)).
+  int retries_per_deployment = 0;
+  std::chrono::milliseconds backoff_base{100};
+  std::chrono::milliseconds backoff_max{2'000};
+};
+
+// health: the circuit breaker every deployment has (routing::Health).
+struct BreakerConfig {
+  int consecutive_failures = 5;  // open after this many failures in a row; 0 = never
+  double error_rate = 0.5;       // or when failures / requests in the window pass this share
+  int min_requests = 20;         // ... and the window holds at least this many requests
+  std::chrono::milliseconds window{30'000};
+  std::chrono::milliseconds cool_off{15'000};  // open -> one probe after this
+};
+
+struct HealthConfig {
+  BreakerConfig breaker;
+};
+
+// verification: what every verified route shares.
+struct VerificationConfig {
+  // Phrases that mark an answer as a refusal for no_refusal (case-insensitive); absent from the
+  // YAML: the built-in list (verify::DefaultRefusalPhrases).
+  std::optional<std::vector<std::string>> refusal_phrases;
+  int64_t max_held_bytes = int64_t{4} << 20;  // a held (verified) stream longer than this fails
 };
 
 struct LedgerConfig {
@@ -217,6 +278,8 @@ struct Config {
   std::vector<AliasConfig> aliases;
   RoutingConfig routing;
   FailoverConfig failover;
+  HealthConfig health;
+  VerificationConfig verification;
   LedgerConfig ledger;
   ResponsesConfig responses;
 };

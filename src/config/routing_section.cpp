@@ -64,9 +64,34 @@ void ReadCheapest(MapReader& rule, CheapestSpec& out) {
            });
 }
 
+// A verify check: "json_schema", {regex: "^\\{"} or {grounded: {min_support: 0.9}}.
+core::Status ReadVerifyCheck(const YAML::Node& node, const std::string& path, EnvLookup env,
+                             VerifyCheckConfig& out) {
+  if (node.IsScalar()) {
+    out.name = node.Scalar();
+    return {};
+  }
+  if (!node.IsMap() || node.size() != 1) {
+    return PathError(path, "expected a check name, {regex: \"...\"} or {grounded: {min_support: x}}");
+  }
+  out.name = node.begin()->first.as<std::string>();
+  MapReader r(node, path, {"regex", "grounded"}, env);
+  if (out.name == "regex") {
+    r.String("regex", out.pattern, Need::kRequired);
+  } else if (out.name == "grounded") {
+    if (!node["grounded"].IsNull()) {
+      r.Map("grounded", {"min_support"}, [&](MapReader& g) { g.Fraction("min_support", out.min_support); });
+    }
+  } else {
+    return PathError(JoinPath(path, out.name), "only regex and grounded take settings");
+  }
+  return r.status();
+}
+
 core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup env,
                       RuleConfig& out) {
-  MapReader r(node, path, {"name", "when", "chain", "cheapest"}, env);
+  MapReader r(node, path,
+              {"name", "when", "chain", "cheapest", "verify", "on_exhausted", "verify_mode"}, env);
   r.String("name", out.name, Need::kRequired);
   if (r.ok() && node["when"].IsDefined() && !node["when"].IsNull()) {
     out.when.emplace();
@@ -82,6 +107,14 @@ core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup
     out.cheapest.emplace();
     ReadCheapest(r, *out.cheapest);
   }
+  r.List("verify", [&](const YAML::Node& item, const std::string& item_path) {
+    VerifyCheckConfig check;
+    auto status = ReadVerifyCheck(item, item_path, env, check);
+    if (status) out.verify.push_back(std::move(check));
+    return status;
+  });
+  r.String("on_exhausted", out.on_exhausted);
+  r.String("verify_mode", out.verify_mode);
   return r.status();
 }
 

@@ -121,16 +121,60 @@ void ReadQuality(MapReader& model, ModelQuality& out) {
   });
 }
 
+core::Status ReadDeployment(const std::string& model_id, const YAML::Node& node,
+                            const std::string& path, EnvLookup env, DeploymentConfig& out) {
+  MapReader r(node, path, {"name", "provider", "upstream_name", "weight", "price"}, env);
+  r.String("provider", out.provider, Need::kRequired);
+  r.String("name", out.name);
+  r.String("upstream_name", out.upstream_name);
+  r.Int("weight", out.weight);
+  if (node.IsMap() && node["price"].IsDefined()) {
+    out.price.emplace();
+    ReadPrice(r, env, *out.price);
+  }
+  if (!r.ok()) return r.status();
+  if (out.name.empty()) out.name = out.provider;
+  if (out.upstream_name.empty()) out.upstream_name = model_id;
+  return {};
+}
+
+// A model is configured with either the one-deployment shorthand (provider, upstream_name) or
+// a deployments list; the model's own provider and upstream_name then name the first deployment.
+core::Status ResolveDeployments(const std::string& path, const YAML::Node& node,
+                                ModelConfig& out) {
+  const bool shorthand = node["provider"].IsDefined() || node["upstream_name"].IsDefined();
+  if (out.deployments.empty()) {
+    if (!node["provider"].IsDefined()) {
+      return PathError(JoinPath(path, "provider"), "required (or a deployments list)");
+    }
+    return {};
+  }
+  if (shorthand) {
+    return PathError(JoinPath(path, node["provider"].IsDefined() ? "provider" : "upstream_name"),
+                     "not allowed beside deployments (each deployment names its provider)");
+  }
+  out.provider = out.deployments.front().provider;
+  out.upstream_name = out.deployments.front().upstream_name;
+  return {};
+}
+
 core::Status ReadModel(const std::string& id, const YAML::Node& node, const std::string& path,
                        EnvLookup env, ModelConfig& out) {
   out.id = id;
   out.upstream_name = id;
   MapReader r(node, path,
-              {"provider", "upstream_name", "ids", "context_window", "max_output_tokens",
-               "capabilities", "tier", "price", "hallucination", "quality"},
+              {"provider", "upstream_name", "deployments", "strategy", "ids", "context_window",
+               "max_output_tokens", "capabilities", "tier", "price", "hallucination", "quality"},
               env);
-  r.String("provider", out.provider, Need::kRequired);
+  r.String("provider", out.provider);
   r.String("upstream_name", out.upstream_name);
+  r.String("strategy", out.strategy);
+  r.List("deployments", [&](const YAML::Node& item, const std::string& item_path) {
+    DeploymentConfig deployment;
+    auto status = ReadDeployment(id, item, item_path, env, deployment);
+    if (status) out.deployments.push_back(std::move(deployment));
+    return status;
+  });
   r.StringList("ids", out.ids);
   r.Int("context_window", out.context_window);
   r.Int("max_output_tokens", out.max_output_tokens);
@@ -138,7 +182,8 @@ core::Status ReadModel(const std::string& id, const YAML::Node& node, const std:
   r.String("tier", out.tier);
   ReadPrice(r, env, out.price);
   ReadQuality(r, out.quality);
-  return r.status();
+  if (!r.ok()) return r.status();
+  return ResolveDeployments(path, node, out);
 }
 
 }  // namespace

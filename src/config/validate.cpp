@@ -186,6 +186,29 @@ void CheckPrice(Checker& c, std::string_view path, const PriceSchedule& p) {
   }
 }
 
+void CheckDeployments(Checker& c, const std::string& model_path, const ModelConfig& m) {
+  if (std::find(kDeploymentStrategies.begin(), kDeploymentStrategies.end(), m.strategy) ==
+      kDeploymentStrategies.end()) {
+    c.Fail(JoinPath(model_path, "strategy"),
+           "unknown strategy " + Quote(m.strategy) + " (expected weighted, least_in_flight or latency)");
+  }
+  const std::string path = JoinPath(model_path, "deployments");
+  for (size_t i = 0; i < m.deployments.size(); ++i) {
+    const DeploymentConfig& d = m.deployments[i];
+    const std::string item = IndexPath(path, i);
+    CheckName(c, JoinPath(item, "name"), d.name);
+    if (d.upstream_name.empty()) c.Fail(JoinPath(item, "upstream_name"), "must not be empty");
+    c.Range(JoinPath(item, "weight"), d.weight, 1, 1'000'000);
+    if (d.price) CheckPrice(c, JoinPath(item, "price"), *d.price);
+    for (size_t j = 0; j < i; ++j) {
+      if (m.deployments[j].name == d.name) {
+        c.Fail(JoinPath(item, "name"), "duplicate deployment name " + Quote(d.name) +
+                                           " (name deployments on the same provider)");
+      }
+    }
+  }
+}
+
 void CheckModel(Checker& c, const ModelConfig& m) {
   const std::string path = JoinPath("models", m.id);
   CheckName(c, path, m.id);
@@ -211,6 +234,7 @@ void CheckModel(Checker& c, const ModelConfig& m) {
            "unknown tier " + Quote(m.tier) + " (expected frontier, standard or economy)");
   }
   CheckPrice(c, JoinPath(path, "price"), m.price);
+  CheckDeployments(c, path, m);
 }
 
 void CheckFailoverAndLedger(Checker& c, const FailoverConfig& f, const LedgerConfig& l) {
@@ -218,6 +242,12 @@ void CheckFailoverAndLedger(Checker& c, const FailoverConfig& f, const LedgerCon
   c.Range("failover.max_attempts", f.max_attempts, 1, 100);
   c.Millis("failover.max_retry_after_ms", f.max_retry_after, 0);
   c.Millis("failover.max_cooldown_ms", f.max_cooldown, 0);
+  c.Range("failover.retries_per_deployment", f.retries_per_deployment, 0, 10);
+  c.Millis("failover.backoff_base_ms", f.backoff_base, 0);
+  c.Millis("failover.backoff_max_ms", f.backoff_max, 0);
+  if (f.backoff_max < f.backoff_base) {
+    c.Fail("failover.backoff_max_ms", "must not be below backoff_base_ms");
+  }
   if (l.sqlite_path.empty()) c.Fail("ledger.sqlite_path", "must not be empty");
   c.Range("ledger.batch_size", l.batch_size, 1, 1'000'000);
   c.Millis("ledger.flush_interval_ms", l.flush_interval, 1);
@@ -225,6 +255,24 @@ void CheckFailoverAndLedger(Checker& c, const FailoverConfig& f, const LedgerCon
   if (l.batch_size > l.queue_capacity) {
     c.Fail("ledger.batch_size",
            "must not exceed queue_capacity (" + std::to_string(l.queue_capacity) + ")");
+  }
+}
+
+void CheckHealthAndVerification(Checker& c, const HealthConfig& h, const VerificationConfig& v) {
+  const BreakerConfig& b = h.breaker;
+  c.Range("health.breaker.consecutive_failures", b.consecutive_failures, 0, 1'000'000);
+  c.Range("health.breaker.min_requests", b.min_requests, 1, 1'000'000);
+  c.Millis("health.breaker.window_ms", b.window, 1);
+  c.Millis("health.breaker.cool_off_ms", b.cool_off, 1);
+  if (b.error_rate <= 0) c.Fail("health.breaker.error_rate", "must be above 0 (1 = never)");
+  c.Range("verification.max_held_bytes", v.max_held_bytes, 1024, int64_t{1} << 30);
+  if (v.refusal_phrases) {
+    for (size_t i = 0; i < v.refusal_phrases->size(); ++i) {
+      const std::string& phrase = (*v.refusal_phrases)[i];
+      if (phrase.empty() || phrase.size() > 200) {
+        c.Fail(IndexPath("verification.refusal_phrases", i), "must be 1-200 bytes");
+      }
+    }
   }
 }
 
@@ -290,8 +338,16 @@ core::Status CheckReferences(const Config& config) {
     const ModelConfig& m = config.models[i];
     const std::string path = JoinPath("models", m.id);
     if (Contains(config.models, i, m.id, model_id)) c.Fail(path, "duplicate model id");
-    if (!Contains(config.providers, config.providers.size(), m.provider, provider_name)) {
+    if (m.deployments.empty() &&
+        !Contains(config.providers, config.providers.size(), m.provider, provider_name)) {
       c.Fail(JoinPath(path, "provider"), "unknown provider " + Quote(m.provider));
+    }
+    for (size_t j = 0; j < m.deployments.size(); ++j) {
+      const std::string& provider = m.deployments[j].provider;
+      if (!Contains(config.providers, config.providers.size(), provider, provider_name)) {
+        c.Fail(JoinPath(IndexPath(JoinPath(path, "deployments"), j), "provider"),
+               "unknown provider " + Quote(provider));
+      }
     }
   }
   CheckAliasReferences(c, config);
@@ -310,6 +366,7 @@ core::Status ValidateConfig(const Config& config) {
   detail::CheckRouting(c, config);
   CheckFailoverAndLedger(c, config.failover, config.ledger);
   c.Range("responses.retention_days", config.responses.retention.count() / 24, 1, 3650);
+  CheckHealthAndVerification(c, config.health, config.verification);
   return c.status();
 }
 

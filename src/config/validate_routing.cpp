@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/regex.hpp>
+
 #include "config/detail/checker.h"
 
 namespace sy::config::detail {
@@ -139,6 +141,43 @@ void CheckChain(Checker& c, const Config& config, std::string_view path,
   }
 }
 
+// A regex must compile here, at start, not on the first request that needs it. Boost.Regex,
+// as verify::RegexCheck uses: the same dialect, the same verdict.
+void CheckRegex(Checker& c, const std::string& path, const std::string& pattern) {
+  if (pattern.empty()) {
+    c.Fail(path, "must not be empty");
+    return;
+  }
+  try {
+    boost::regex compiled(pattern);
+  } catch (const boost::regex_error& e) {
+    c.Fail(path, "the regular expression does not compile: " + std::string(e.what()));
+  }
+}
+
+void CheckVerify(Checker& c, const std::string& rule_path, const RuleConfig& rule) {
+  const std::string path = JoinPath(rule_path, "verify");
+  for (size_t i = 0; i < rule.verify.size(); ++i) {
+    const VerifyCheckConfig& check = rule.verify[i];
+    const std::string item = IndexPath(path, i);
+    if (!OneOf(kVerifyChecks, check.name)) {
+      c.Fail(item, "unknown check " + Quote(check.name) +
+                       " (expected json, json_schema, non_empty, no_refusal, regex, tool_call or "
+                       "grounded)");
+    } else if (check.name == "regex") {
+      CheckRegex(c, JoinPath(item, "regex"), check.pattern);
+    }
+  }
+  if (rule.on_exhausted != "error" && rule.on_exhausted != "return_last") {
+    c.Fail(JoinPath(rule_path, "on_exhausted"),
+           "unknown value " + Quote(rule.on_exhausted) + " (expected error or return_last)");
+  }
+  if (rule.verify_mode != "hold" && rule.verify_mode != "record") {
+    c.Fail(JoinPath(rule_path, "verify_mode"),
+           "unknown value " + Quote(rule.verify_mode) + " (expected hold or record)");
+  }
+}
+
 void CheckRule(Checker& c, const Config& config, const std::string& path, const RuleConfig& rule,
                bool last) {
   if (rule.name.empty()) c.Fail(JoinPath(path, "name"), "must not be empty");
@@ -154,6 +193,7 @@ void CheckRule(Checker& c, const Config& config, const std::string& path, const 
   }
   CheckChain(c, config, JoinPath(path, "chain"), rule.chain);
   if (rule.cheapest) CheckCheapest(c, JoinPath(path, "cheapest"), *rule.cheapest);
+  CheckVerify(c, path, rule);
 }
 
 void CheckProfile(Checker& c, const Config& config, const ProfileConfig& profile) {

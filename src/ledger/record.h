@@ -21,7 +21,11 @@ inline constexpr size_t kMaxFieldBytes = 1024;
 struct Attempt {
   std::string model;          // model id (catalog name)
   std::string provider;       // provider name
-  std::string outcome;        // "ok", "failed" or "skipped" (not sent)
+  std::string deployment;     // the model's deployment it went to ("" when skipped before one)
+  std::string outcome;        // "ok", "failed", "skipped" (not sent) or "rejected" (failed checks)
+  // The verification verdict: "" when no check ran, "passed", "rejected: <check>: <why>", or
+  // "recorded: ..." when verify_mode record only recorded it.
+  std::string verdict;
   int http_status = 0;        // upstream status, 0 when there was no answer (timeout, reset)
   std::string error_code;     // core::ErrcName, "" on success
   std::string error_message;  // "" on success; never contains secrets
@@ -50,6 +54,7 @@ struct Record {
   std::string error_code;  // core::ErrcName of the final error, "" on success
   std::string error_message;
   std::string route_reason;  // why this route: "alias economy", "model", ...
+  std::string verify;        // the x-switchyard-verify header sent; "" when nothing was verified
   // How routing saw the request (filled by the route stage; "" when it never got that far).
   std::string task_type;   // the classifier's task type: "extraction", "code", "chat", ...
   std::string profile;     // routing profile that chose the route ("auto"); "" for a model or alias

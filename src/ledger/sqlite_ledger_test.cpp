@@ -295,6 +295,11 @@ TEST(SqliteLedgerTest, AVersionTwoLedgerIsMigratedAndKeepsItsRows) {
                      "('task_type', 'profile', 'rule') AND \"notnull\" = 1 AND dflt_value = "
                      "\"''\""),
             3);
+  // v5: old attempts have no deployment and no verdict ('').
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM attempts WHERE request_id LIKE 'old-%' AND "
+                     "deployment = '' AND verdict = ''"),
+            QueryInt(path, "SELECT COUNT(*) FROM attempts WHERE request_id LIKE 'old-%'"));
 }
 
 TEST(SqliteLedgerTest, AttemptsKeepTheirOutcomeUsageAndCost) {
@@ -316,6 +321,39 @@ TEST(SqliteLedgerTest, AttemptsKeepTheirOutcomeUsageAndCost) {
   EXPECT_EQ(QueryInt(path, "SELECT cost_pico FROM attempts WHERE idx = 0"), 123);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts WHERE outcome = 'ok' AND idx = 1"), 1);
   EXPECT_EQ(QueryInt(path, "SELECT usage_estimated FROM requests"), 1);
+}
+
+TEST(SqliteLedgerTest, AttemptsKeepTheirDeploymentAndVerdict) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path});
+  ASSERT_NE(ledger, nullptr);
+  Record r = MakeRecord(2);  // two attempts
+  r.attempts[0].outcome = "rejected";
+  r.attempts[0].deployment = "self-hosted";
+  r.attempts[0].verdict = "rejected: json_schema: /age: expected integer";
+  r.attempts[1].outcome = "ok";
+  r.attempts[1].deployment = "openai";
+  r.attempts[1].verdict = "passed";
+  r.verify = "checks=json_schema; result=passed; attempt=2";
+  ledger->Append(std::move(r));
+  ledger->Flush();
+  auto db = detail::Db::Open(path, SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(db.has_value());
+  auto attempts = db->Prepare("SELECT outcome, deployment, verdict FROM attempts ORDER BY idx");
+  ASSERT_TRUE(attempts.has_value());
+  ASSERT_EQ(attempts->Step(), SQLITE_ROW);
+  EXPECT_EQ(attempts->ColumnText(0), "rejected");
+  EXPECT_EQ(attempts->ColumnText(1), "self-hosted");
+  EXPECT_EQ(attempts->ColumnText(2), "rejected: json_schema: /age: expected integer");
+  ASSERT_EQ(attempts->Step(), SQLITE_ROW);
+  EXPECT_EQ(attempts->ColumnText(0), "ok");
+  EXPECT_EQ(attempts->ColumnText(1), "openai");
+  EXPECT_EQ(attempts->ColumnText(2), "passed");
+  auto request = db->Prepare("SELECT verify FROM requests");
+  ASSERT_TRUE(request.has_value());
+  ASSERT_EQ(request->Step(), SQLITE_ROW);
+  EXPECT_EQ(request->ColumnText(0), "checks=json_schema; result=passed; attempt=2");
 }
 
 TEST(SqliteLedgerTest, OpenUsesWalMode) {

@@ -108,22 +108,31 @@ CREATE INDEX IF NOT EXISTS responses_expires_at ON responses(expires_at_ms);
 PRAGMA user_version = 4;
 )sql";
 
+// Version 5: several deployments per model and verification (issue 18): which deployment an
+// attempt went to, its verdict, and the request's x-switchyard-verify summary.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE attempts ADD COLUMN deployment TEXT NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN verdict TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN verify TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 5;
+)sql";
+
 // Column order of this statement is the Bind order in InsertRecord.
 constexpr const char* kInsertRequest =
     "INSERT INTO requests (request_id, started_at_ms, day, tenant, key_id, task_id, dialect, "
     "endpoint, requested_model, chosen_model, provider, input_tokens, cached_input_tokens, "
     "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_reported, cost_pico, "
     "cost_usd, price_list, stream, status, error_code, error_message, route_reason, latency_ms, "
-    "ttft_ms, attempts_count, usage_estimated, task_type, profile, rule) VALUES (?1, ?2, ?3, ?4, "
-    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-    "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)";
+    "ttft_ms, attempts_count, usage_estimated, task_type, profile, rule, verify) VALUES (?1, ?2, "
+    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
+    "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)";
 
 constexpr const char* kInsertAttempt =
     "INSERT INTO attempts (request_row, request_id, idx, model, provider, http_status, "
     "error_code, error_message, latency_ms, outcome, input_tokens, cached_input_tokens, "
     "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_estimated, cost_pico, "
-    "cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-    "?17, ?18)";
+    "cost_usd, deployment, verdict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
 // The five token counters, in the column order both tables share, from parameter `first` on.
 void BindTokens(Statement& s, int first, const core::Usage& u) {
@@ -187,6 +196,7 @@ core::Status EnsureSchema(Db& db) {
     if (result && *version < 2) result = db.Exec(kSchemaV2);
     if (result && *version < 3) result = db.Exec(kSchemaV3);
     if (result && *version < 4) result = db.Exec(kSchemaV4);
+    if (result && *version < 5) result = db.Exec(kSchemaV5);
   }
   if (!result) {
     (void)db.Exec("ROLLBACK");
@@ -274,6 +284,7 @@ core::Status RecordWriter::InsertRecord(const Record& r) {
   s.BindText(30, r.task_type);
   s.BindText(31, r.profile);
   s.BindText(32, r.rule);
+  s.BindText(33, r.verify);
   if (s.Step() != SQLITE_DONE) {
     core::Error error = db_->LastError("inserting ledger request " + r.request_id);
     s.Reset();
@@ -300,6 +311,8 @@ core::Status RecordWriter::InsertRecord(const Record& r) {
     a.BindInt(16, attempt.usage.estimated ? 1 : 0);
     a.BindInt(17, attempt.cost.pico());
     a.BindText(18, attempt_cost);
+    a.BindText(19, attempt.deployment);
+    a.BindText(20, attempt.verdict);
     if (a.Step() != SQLITE_DONE) {
       core::Error error = db_->LastError("inserting ledger attempt of " + r.request_id);
       a.Reset();

@@ -7,12 +7,16 @@
 //             usage_estimated (v2): 1 when the gateway estimated the usage (docs/cost.md).
 //             task_type, profile, rule (v3): how routing classified and routed the request
 //             ('' when it did not, and for rows written before v3).
+//             verify (v5): the x-switchyard-verify header sent ('' when nothing was verified).
 //   attempts  one row per candidate tried or skipped: request_row (requests.id), request_id, idx
 //             (0-based order), model, provider, http_status, error_code, error_message,
 //             latency_ms; since v2 outcome ('ok' | 'failed' | 'skipped'), the attempt's usage
 //             (input_tokens ... reasoning_tokens, usage_estimated) and cost (cost_pico,
-//             cost_usd). A request's cost is the sum of its attempts' costs.
-// Migrations run in order inside EnsureSchema's transaction: v1 creates, v2 and v3 add columns
+//             cost_usd); since v5 deployment (the model's deployment it went to) and verdict
+//             ('' | 'passed' | 'rejected: <check>: <why>' | 'recorded: ...'), outcome then
+//             also 'rejected'. A request's cost is the sum of its attempts' costs.
+//   responses (v4) the Responses dialect's stored responses (ledger/response_store.h).
+// Migrations run in order inside EnsureSchema's transaction: v1 creates, v2, v3 and v5 add columns
 // (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant).
 //
 // Thread-safety: as detail::Db — one thread at a time.
@@ -29,7 +33,7 @@
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 4;
+inline constexpr int64_t kSchemaVersion = 5;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
