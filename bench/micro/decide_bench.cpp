@@ -29,9 +29,7 @@ struct Demo {
     catalog = *sy::catalog::Catalog::Build(
         std::make_shared<const sy::config::Config>(*std::move(config)));
     policy = std::make_unique<routing::Policy>(*routing::Policy::Build(*catalog));
-    std::vector<std::string> ids;
-    for (const auto& m : catalog->config().models) ids.push_back(m.id);
-    health = std::make_unique<routing::Health>(ids, 300s);
+    health.reset(new routing::Health(routing::HealthFor(*catalog)));  // not movable
   }
   routing::Decision Decide(std::string_view model, const routing::RouteRequest& request) const {
     const auto target = *routing::Resolve(model, *policy, *catalog);

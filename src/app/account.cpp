@@ -7,13 +7,18 @@ namespace {
 
 int64_t CeilQuarter(size_t bytes) { return static_cast<int64_t>((bytes + 3) / 4); }
 
+// The deployment's price (its override, else the model's list price).
+const config::PriceSchedule& PriceOf(const failover::Attempt& attempt) {
+  return attempt.deployment ? *attempt.deployment->price : attempt.model->price;
+}
+
 }  // namespace
 
 void Account(RequestContext& ctx) {
   for (auto& attempt : ctx.attempts) {
     if (!attempt.usage || attempt.cost) continue;
     attempt.cost =
-        catalog::ComputeCost(attempt.model->price, *attempt.usage, ctx.request.received_at);
+        catalog::ComputeCost(PriceOf(attempt), *attempt.usage, ctx.request.received_at);
   }
 }
 

@@ -23,6 +23,7 @@
 #include "routing/decide.h"
 #include "routing/health.h"
 #include "routing/policy.h"
+#include "verify/verify.h"
 
 namespace sy::ledger {
 class ResponseStore;
@@ -35,8 +36,11 @@ namespace sy::app {
 class ProviderSet {
  public:
   explicit ProviderSet(const std::vector<config::ProviderConfig>& providers);
-  // The adapter that serves `model`; null when its provider has no adapter in this build.
+  // The adapter that serves `model` (its first deployment); null when its provider has no
+  // adapter in this build.
   providers::Provider* For(const config::ModelConfig& model) const;
+  // The adapter of the deployment's provider; null as above.
+  providers::Provider* For(const catalog::Deployment& deployment) const;
   // Providers whose kind has no adapter, with the reason (logged at start).
   const std::map<std::string, std::string>& unavailable() const { return unavailable_; }
 
@@ -75,6 +79,18 @@ struct Answer {
   std::optional<providers::Completion> completion;
   std::unique_ptr<providers::EventStream> stream;
   std::optional<providers::StreamEvent> first;
+  core::Dialect upstream = core::Dialect::kOpenAiChat;  // what the answering provider speaks
+};
+
+// What verification asks of this request's answers: the rule's checks and the request's
+// (x-switchyard-verify), and what the request says the answer must be (app/verification.h).
+struct VerifyPlan {
+  std::vector<verify::Check> checks;
+  verify::Spec spec;
+  verify::Options options;
+  bool record_only = false;  // verify_mode record: send at once, only record the verdict
+  bool return_last = false;  // on_exhausted return_last: the last answer when none passes
+  std::string names;         // "json_schema,non_empty": the header's checks=
 };
 
 // A translated body's key: the target dialect, and whether the model has native structured
@@ -100,14 +116,24 @@ struct RequestContext {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // The route stage's decision (profile, rule, task type, candidates), once made.
   std::optional<routing::Decision> decision;
-  // The decision's kept candidates that can express the request, in order (route stage).
-  std::vector<const config::ModelConfig*> candidates;
+  // The decision's kept candidates that can express the request, in order, each with the
+  // deployments it may be served from (route stage).
+  std::vector<failover::Step> steps;
+  // Set when the answer is verified (route stage).
+  std::optional<VerifyPlan> verify;
   // The request translated for each other dialect a candidate speaks (and each variant of the
   // target: whether it has native structured output), or why it cannot be.
   std::map<TranslationKey, core::Result<boost::json::object>> translated_bodies;
   // Every candidate tried or skipped, in order, each with its outcome, usage and cost.
   std::vector<failover::Attempt> attempts;
   const config::ModelConfig* model = nullptr;  // the model that answered
+  const catalog::Deployment* deployment = nullptr;  // ... and the deployment it answered from
+  size_t answer_attempt = 0;                        // its index in `attempts`
+  // The last answer that failed verification, and its attempt's index: what on_exhausted
+  // return_last sends when no answer passes.
+  std::optional<Answer> rejected;
+  size_t rejected_attempt = 0;
+  bool returned_rejected = false;  // the answer sent is that one (return_last)
   ResponsesTurn turn;                          // Responses requests only
   RequestOutcome outcome;
 };

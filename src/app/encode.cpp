@@ -51,7 +51,7 @@ http::Task<void> EncodeStream(RequestContext& ctx, Answer& answer) {
   headers.Add("cache-control", "no-cache");
   headers.Add("trailer", "x-switchyard-cost-usd");
   AddSwitchyardHeaders(ctx, headers);
-  StreamRelay relay(ctx, *answer.stream, ctx.services.providers.For(*ctx.model)->dialect());
+  StreamRelay relay(ctx, *answer.stream, answer.upstream);
   if (!co_await ctx.writer.StartStream(200, headers)) {
     relay.ClientLeft();
     co_return;

@@ -1,10 +1,12 @@
-// The execute stage: the attempt chain over the route's candidates, one provider call each.
+// The execute stage: the attempt chain over the route's models and their deployments, one
+// provider call each, every answer verified when the route asks for it.
 #include <boost/json/serialize.hpp>
 
 #include "api/translate/translate.h"
 #include "app/conversation.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
+#include "app/verification.h"
 
 namespace sy::app {
 namespace {
@@ -15,30 +17,137 @@ failover::ChainOptions ChainOptionsFor(const RequestContext& ctx) {
   options.deadline = std::chrono::steady_clock::now() + config.total_deadline;
   options.max_attempts = config.max_attempts;
   options.max_retry_after = config.max_retry_after;
+  options.retries_per_deployment = config.retries_per_deployment;
+  options.backoff_base = config.backoff_base;
+  options.backoff_max = config.backoff_max;
   const auto* http = &ctx.http;
   options.stopped = [http] { return http->cancelled != http::CancelReason::kNone; };
   return options;
 }
 
-core::Error NoAdapter(const config::ModelConfig& model) {
-  return core::MakeError(
-      core::Errc::kUpstreamUnavailable,
-      "model " + model.id + ": provider " + model.provider + " has no adapter in this build");
+core::Error NoAdapter(const catalog::Deployment& d) {
+  return core::MakeError(core::Errc::kUpstreamUnavailable, "model " + d.model->id + ": provider " +
+                                                               d.provider->name +
+                                                               " has no adapter in this build");
+}
+
+// The answer that failed verification, kept for on_exhausted return_last. The chain records
+// the attempt right after the attempt function returns, so its index is the next one.
+void KeepRejected(RequestContext& ctx, Answer answer) {
+  if (!ctx.verify || !ctx.verify->return_last) return;
+  ctx.rejected = std::move(answer);
+  ctx.rejected_attempt = ctx.attempts.size();
+}
+
+core::Error Unverifiable(failover::Attempt& attempt, const core::Error& why) {
+  attempt.verdict = "rejected: unreadable answer: " + why.message;
+  return core::MakeError(core::Errc::kVerificationFailed, "unreadable answer: " + why.message);
+}
+
+// Events held in memory, replayed to the relay once verification passed.
+class HeldStream final : public providers::EventStream {
+ public:
+  explicit HeldStream(std::vector<providers::StreamEvent> events) : events_(std::move(events)) {}
+  http::Task<core::Result<std::optional<providers::StreamEvent>>> Next() override {
+    if (next_ == events_.size()) co_return std::optional<providers::StreamEvent>();
+    co_return std::optional<providers::StreamEvent>(std::move(events_[next_++]));
+  }
+
+ private:
+  std::vector<providers::StreamEvent> events_;
+  size_t next_ = 0;
+};
+
+// verify_mode record: the stream goes to the client as it comes; what passed through is judged
+// when it ends, and the verdict lands on the answering attempt.
+class RecordingStream final : public providers::EventStream {
+ public:
+  RecordingStream(RequestContext& ctx, std::unique_ptr<providers::EventStream> inner,
+                  core::Dialect upstream, const providers::StreamEvent& first)
+      : ctx_(ctx), inner_(std::move(inner)), collector_(upstream) {
+    collector_.Add(first);
+  }
+  http::Task<core::Result<std::optional<providers::StreamEvent>>> Next() override {
+    auto next = co_await inner_->Next();
+    if (next && *next) collector_.Add(**next);
+    if (next && !*next && !judged_) {
+      judged_ = true;
+      (void)Judge(*ctx_.verify, collector_.Finish(), ctx_.attempts[ctx_.answer_attempt]);
+    }
+    co_return next;
+  }
+
+ private:
+  RequestContext& ctx_;
+  std::unique_ptr<providers::EventStream> inner_;
+  verify::StreamCollector collector_;
+  bool judged_ = false;
+};
+
+// verify_mode hold: reads the whole stream (bounded by verification.max_held_bytes), judges it,
+// and hands on a replay of it when it passed. Nothing reaches the client before that.
+http::Task<core::Result<Answer>> HoldAndJudge(RequestContext& ctx, Answer answer,
+                                              failover::Attempt& attempt) {
+  const auto max_bytes =
+      static_cast<size_t>(ctx.services.catalog.config().verification.max_held_bytes);
+  verify::StreamCollector collector(answer.upstream);
+  std::vector<providers::StreamEvent> events;
+  size_t bytes = 0;
+  std::optional<providers::StreamEvent> event = std::move(answer.first);
+  while (event) {
+    bytes += event->data.size();
+    if (event->usage) attempt.usage = event->usage;
+    collector.Add(*event);
+    events.push_back(std::move(*event));
+    if (bytes > max_bytes) {
+      if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, bytes);
+      attempt.verdict = "rejected: too long to verify";
+      co_return core::MakeError(core::Errc::kVerificationFailed,
+                                "the answer is longer than verification.max_held_bytes (" +
+                                    std::to_string(max_bytes) + ")");
+    }
+    auto next = co_await answer.stream->Next();
+    if (!next) {
+      if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, bytes);
+      co_return std::move(next).error();
+    }
+    event = std::move(*next);
+  }
+  if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, bytes);
+  const core::Status verdict = Judge(*ctx.verify, collector.Finish(), attempt);
+  Answer held;
+  held.upstream = answer.upstream;
+  held.first = std::move(events.front());
+  events.erase(events.begin());
+  held.stream = std::make_unique<HeldStream>(std::move(events));
+  if (!verdict) {
+    KeepRejected(ctx, std::move(held));
+    co_return verdict.error();
+  }
+  co_return held;
 }
 
 // The first event is read inside the attempt: until a byte reaches the client, a failing model
 // can still be swapped for the next candidate.
-http::Task<core::Result<Answer>> OpenStream(providers::Provider& provider,
-                                            const providers::Call& call) {
+http::Task<core::Result<Answer>> OpenStream(RequestContext& ctx, providers::Provider& provider,
+                                            const providers::Call& call,
+                                            failover::Attempt& attempt) {
   auto stream = co_await provider.Stream(call);
   if (!stream) co_return std::move(stream).error();
   auto first = co_await (*stream)->Next();
   if (!first) co_return std::move(first).error();
   if (!*first) co_return core::MakeError(core::Errc::kUpstreamUnavailable, "empty stream");
   Answer answer;
-  answer.stream = std::move(*stream);
+  answer.upstream = provider.dialect();
   answer.first = std::move(**first);
-  co_return answer;
+  if (ctx.verify && ctx.verify->record_only) {
+    answer.stream = std::make_unique<RecordingStream>(ctx, std::move(*stream), answer.upstream,
+                                                      *answer.first);
+    co_return answer;
+  }
+  answer.stream = std::move(*stream);
+  if (!ctx.verify) co_return answer;
+  co_return co_await HoldAndJudge(ctx, std::move(answer), attempt);
 }
 
 // A complete answer, translated into the client's dialect inside the attempt: an answer that
@@ -50,6 +159,12 @@ http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Pro
   if (!completion) co_return std::move(completion).error();
   attempt.usage = completion->usage;
   const core::Dialect upstream = provider.dialect();
+  core::Status verdict;
+  if (ctx.verify) {
+    auto output = verify::ReadAnswer(upstream, completion->json);
+    verdict = output ? Judge(*ctx.verify, *output, attempt)
+                     : core::Status(Unverifiable(attempt, output.error()));
+  }
   if (upstream != ctx.request.dialect) {
     auto translated =
         api::translate::TranslateResponse(upstream, ctx.request.dialect, completion->json,
@@ -62,21 +177,27 @@ http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Pro
     completion->body = boost::json::serialize(completion->json);
   }
   Answer answer;
+  answer.upstream = upstream;
   answer.completion = std::move(*completion);
+  if (!verdict) {
+    KeepRejected(ctx, std::move(answer));
+    co_return verdict.error();
+  }
   co_return answer;
 }
 
-http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const config::ModelConfig& model,
+http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::Deployment& d,
                                            failover::Attempt& attempt,
                                            std::chrono::steady_clock::time_point deadline) {
-  auto* provider = ctx.services.providers.For(model);
-  if (!provider) co_return NoAdapter(model);
-  const providers::Call call{ctx.request, BodyIn(ctx, provider->dialect(), model), model,
-                             *ctx.http.client, deadline};
+  auto* provider = ctx.services.providers.For(d);
+  if (!provider) co_return NoAdapter(d);
+  const providers::Call call{ctx.request,        BodyIn(ctx, provider->dialect(), *d.model),
+                             *d.model,           *ctx.http.client,
+                             deadline,           d.upstream_name()};
   // Not a ?: around the co_awaits: GCC 12 miscompiles co_await inside a conditional expression.
   core::Result<Answer> answer = core::MakeError(core::Errc::kInternal, "not attempted");
   if (ctx.request.stream) {
-    answer = co_await OpenStream(*provider, call);
+    answer = co_await OpenStream(ctx, *provider, call, attempt);
   } else {
     answer = co_await FetchAnswer(ctx, *provider, call, attempt);
   }
@@ -106,15 +227,30 @@ api::translate::Context TranslationContext(const RequestContext& ctx) {
 
 http::Task<core::Result<Answer>> Execute(RequestContext& ctx) {
   const auto options = ChainOptionsFor(ctx);
-  failover::AttemptFn<Answer> attempt = [&](const config::ModelConfig& model,
+  failover::AttemptFn<Answer> attempt = [&](const catalog::Deployment& d,
                                             failover::Attempt& record) {
-    return AttemptOn(ctx, model, record, options.deadline);
+    return AttemptOn(ctx, d, record, options.deadline);
   };
-  auto outcome = co_await failover::RunChain(ctx.candidates, options, ctx.services.health,
+  auto outcome = co_await failover::RunChain(ctx.steps, options, ctx.services.health,
                                              ctx.attempts, attempt);
-  if (!outcome.result) co_return std::move(outcome.result).error();
-  ctx.model = outcome.model;
-  co_return std::move(outcome.result);
+  if (outcome.result) {
+    ctx.model = outcome.model;
+    ctx.deployment = outcome.deployment;
+    ctx.answer_attempt = ctx.attempts.size() - 1;
+    co_return std::move(outcome.result);
+  }
+  if (ctx.rejected && ctx.http.cancelled == http::CancelReason::kNone) {
+    // on_exhausted return_last: no answer passed; the last one goes out, flagged.
+    const failover::Attempt& last = ctx.attempts[ctx.rejected_attempt];
+    ctx.model = last.model;
+    ctx.deployment = last.deployment;
+    ctx.answer_attempt = ctx.rejected_attempt;
+    ctx.returned_rejected = true;
+    Answer answer = std::move(*ctx.rejected);
+    ctx.rejected.reset();
+    co_return answer;
+  }
+  co_return std::move(outcome.result).error();
 }
 
 }  // namespace sy::app

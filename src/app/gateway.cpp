@@ -27,12 +27,6 @@ namespace {
 
 using Kind = Gateway::EndpointKind;
 
-std::vector<std::string> ModelIds(const catalog::Catalog& catalog) {
-  std::vector<std::string> ids;
-  for (const auto& model : catalog.config().models) ids.push_back(model.id);
-  return ids;
-}
-
 http::Headers JsonHeaders() {
   http::Headers h;
   h.Add("content-type", "application/json");
@@ -47,11 +41,12 @@ bool MethodFits(const Gateway::Endpoint& endpoint, std::string_view method) {
 }  // namespace
 
 // The route table: every endpoint the gateway serves. Anything else is a recorded 404.
-constexpr std::array<Gateway::Endpoint, 9> kEndpoints = {{
+constexpr std::array<Gateway::Endpoint, 10> kEndpoints = {{
     {"/healthz", false, "GET", Kind::kHealth},
     {"/readyz", false, "GET", Kind::kReady},
     {"/v1/models", true, "GET", Kind::kModels},
     {"/v1/route/explain", false, "POST", Kind::kExplain},
+    {"/v1/route/health", false, "GET", Kind::kRouteHealth},
     {"/v1/messages/count_tokens", false, "POST", Kind::kCountTokens},
     {"/v1/chat/completions", false, "POST", Kind::kGenerate},
     {"/v1/messages", false, "POST", Kind::kGenerate},
@@ -125,12 +120,17 @@ providers::Provider* ProviderSet::For(const config::ModelConfig& model) const {
   return it == adapters_.end() ? nullptr : it->second.get();
 }
 
+providers::Provider* ProviderSet::For(const catalog::Deployment& deployment) const {
+  auto it = adapters_.find(deployment.provider->name);
+  return it == adapters_.end() ? nullptr : it->second.get();
+}
+
 Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Policy policy,
                  ledger::Sink& sink, const core::Clock& clock, ledger::ResponseStore* responses)
     : catalog_(std::move(catalog)),
       policy_(std::move(policy)),
       providers_(catalog_->config().providers),
-      health_(ModelIds(*catalog_), catalog_->config().failover.max_cooldown),
+      health_(routing::HealthFor(*catalog_)),
       secrets_(config::SecretValues(catalog_->config())),
       services_{*catalog_, policy_, providers_, health_, sink, clock, secrets_, responses},
       models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())) {}
@@ -161,6 +161,9 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
     }
     case Kind::kExplain:
       co_await Explain(http, writer);
+      break;
+    case Kind::kRouteHealth:
+      co_await writer.Send(200, JsonHeaders(), HealthJson(*catalog_, health_));
       break;
     case Kind::kCountTokens:
       co_await CountTokens(http, writer);

@@ -49,6 +49,7 @@ class Gateway {
     kReady,
     kModels,
     kExplain,
+    kRouteHealth,
     kCountTokens,
     kStoredResponse,
     kGenerate

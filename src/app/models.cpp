@@ -74,8 +74,23 @@ json::array CapabilitiesThrough(const config::ModelConfig& m, bool anthropic_mod
   return out;
 }
 
-json::object ModelDetails(const config::ModelConfig& m, const config::ProviderConfig& provider,
-                          bool available) {
+// Where the model is served from: each deployment's provider, upstream name and weight, and
+// its price when it overrides the model's.
+json::array DeploymentsOf(const catalog::Catalog& catalog, const config::ModelConfig& m) {
+  json::array out;
+  for (const catalog::Deployment& d : catalog.DeploymentsOf(m)) {
+    json::object o{{"name", d.name()},
+                   {"provider", d.provider->name},
+                   {"upstream_name", d.upstream_name()},
+                   {"weight", d.config->weight}};
+    if (d.config->price) o["price"] = PriceSchedule(*d.config->price);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+json::object ModelDetails(const catalog::Catalog& catalog, const config::ModelConfig& m,
+                          const config::ProviderConfig& provider, bool available) {
   json::object details;
   details["provider"] = m.provider;
   details["tier"] = m.tier;
@@ -93,6 +108,8 @@ json::object ModelDetails(const config::ModelConfig& m, const config::ProviderCo
   by_dialect["anthropic"] = CapabilitiesThrough(m, anthropic, true);
   details["capabilities_by_dialect"] = std::move(by_dialect);
   details["price"] = PriceSchedule(m.price);
+  details["deployments"] = DeploymentsOf(catalog, m);
+  details["strategy"] = m.strategy;
   details["available"] = available;
   return details;
 }
@@ -112,7 +129,8 @@ ModelsListing::ModelsListing(const catalog::Catalog& catalog,
   for (const auto& m : catalog.config().models) {
     entries_.push_back(
         {m.id, m.provider,
-         ModelDetails(m, catalog.ProviderOf(m), !unavailable_providers.contains(m.provider))});
+         ModelDetails(catalog, m, catalog.ProviderOf(m),
+                      !unavailable_providers.contains(m.provider))});
     for (const auto& other : m.ids) other_ids_.emplace(other, m.id);
   }
   for (const auto& alias : catalog.config().aliases) {

@@ -8,6 +8,7 @@
 #include "app/dialect.h"
 #include "app/pipeline_internal.h"
 #include "app/route.h"
+#include "app/verification.h"
 #include "core/text.h"
 
 namespace sy::app {
@@ -63,6 +64,29 @@ const core::Result<boost::json::object>& BodyFor(RequestContext& ctx, core::Dial
   return it->second;
 }
 
+// A kept candidate as the chain tries it: the deployments routing kept whose API can express the
+// request (translated once per dialect). Fails with the translation's refusal when none can.
+core::Result<failover::Step> StepFor(RequestContext& ctx, const routing::Candidate& candidate) {
+  const config::ModelConfig& model = *candidate.model;
+  failover::Step step{&model, {}, routing::ParseStrategy(model.strategy).value_or(
+                                      routing::Strategy::kWeighted)};
+  std::optional<core::Error> refusal;
+  for (const routing::DeploymentChoice& choice : candidate.deployments) {
+    if (!choice.kept) continue;
+    const auto* provider = ctx.services.providers.For(*choice.deployment);
+    if (provider && provider->dialect() != ctx.request.dialect) {
+      const auto& body = BodyFor(ctx, provider->dialect(), model);
+      if (!body) {
+        if (!refusal) refusal = body.error();
+        continue;
+      }
+    }
+    step.deployments.push_back(choice.deployment);
+  }
+  if (step.deployments.empty() && refusal) return *refusal;
+  return step;
+}
+
 core::Status DecodeBody(RequestContext& ctx) {
   const int64_t depth = ctx.services.catalog.config().server.max_json_depth;
   if (auto decoded = DecodeClientRequest(ctx.http.body, depth, ctx.request); !decoded) {
@@ -102,22 +126,18 @@ core::Status ChooseRoute(RequestContext& ctx) {
   if (ctx.decision->kept == 0) return routing::NoCandidateError(*ctx.decision);
   std::optional<core::Error> refusal;
   for (size_t i = 0; i < ctx.decision->kept; ++i) {
-    const config::ModelConfig* model = ctx.decision->candidates[i].model;
-    const auto* provider = s.providers.For(*model);
-    if (provider && provider->dialect() != ctx.request.dialect) {
-      const auto& body = BodyFor(ctx, provider->dialect(), *model);
-      if (!body) {
-        // Not sent: the request uses something this model's API cannot express.
-        failover::Attempt skip{model, failover::Outcome::kSkipped, body.error()};
-        ctx.attempts.push_back(std::move(skip));
-        if (!refusal) refusal = body.error();
-        continue;
-      }
+    const routing::Candidate& candidate = ctx.decision->candidates[i];
+    auto step = StepFor(ctx, candidate);
+    if (!step) {
+      // Not sent: the request uses something this model's API cannot express.
+      ctx.attempts.emplace_back(candidate.model, failover::Outcome::kSkipped, step.error());
+      if (!refusal) refusal = step.error();
+      continue;
     }
-    ctx.candidates.push_back(model);
+    ctx.steps.push_back(std::move(*step));
   }
-  if (ctx.candidates.empty()) return *refusal;
-  return {};
+  if (ctx.steps.empty()) return *refusal;
+  return PlanVerification(ctx);
 }
 
 const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect,

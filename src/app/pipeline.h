@@ -1,5 +1,5 @@
-// The gateway's request pipeline for the generation endpoints (/v1/chat/completions and
-// /v1/messages): stage functions over one RequestContext, in this order (docs/architecture.md):
+// The gateway's request pipeline for the generation endpoints (/v1/chat/completions,
+// /v1/messages and /v1/responses): stage functions over one RequestContext, in this order (docs/architecture.md):
 //
 //   Decode -> ChooseRoute -> Execute -> Account -> Encode{Answer,Stream,Failure} -> Record
 //
@@ -23,16 +23,22 @@ namespace sy::app {
 core::Status Decode(RequestContext& ctx);
 
 // route: the model, alias or routing profile, the routing headers and the classified prompt ->
-// ctx.decision (app/route.h, routing::Decide), and ctx.candidates, its kept candidates whose API
-// can express the request (the others are recorded as skipped attempts). Fails with kNotFound for
-// an unknown model or profile, kInvalidRequest for a bad routing header or when the constraints
-// left no candidate (naming the constraint), or with the first translation refusal when no
-// candidate can express the request.
+// ctx.decision (app/route.h, routing::Decide); ctx.steps, its kept candidates with the
+// deployments whose API can express the request (a candidate none can express is recorded as a
+// skipped attempt); and ctx.verify, the checks its answers must pass (app/verification.h). Fails
+// with kNotFound for an unknown model or profile, kInvalidRequest for a bad routing or
+// verification header or when the constraints left no candidate (naming the constraint),
+// kUpstreamUnavailable when open circuit breakers did, or with the first translation refusal
+// when no candidate can express the request.
 core::Status ChooseRoute(RequestContext& ctx);
 
-// execute: the attempt chain over ctx.candidates (failover::RunChain), every attempt recorded in
-// ctx.attempts with what it billed. On success sets ctx.model and returns the answer (a JSON
-// answer translated into the client's dialect, or a stream opened with its first event read).
+// execute: the attempt chain over ctx.steps (failover::RunChain: models in order, each over its
+// deployments), every attempt recorded in ctx.attempts with what it billed and its verdict. An
+// answer that fails verification (ctx.verify, hold mode) is not returned: the next model is
+// tried; a verified stream is read whole before a byte is sent. On success sets ctx.model,
+// ctx.deployment and ctx.answer_attempt and returns the answer (a JSON answer translated into the
+// client's dialect, or a stream opened with its first event read). When no answer passed and the
+// rule says on_exhausted return_last, returns the last rejected answer (ctx.returned_rejected).
 // Fails with the chain's error; when the server cancelled the request (client gone, shutdown
 // cut) the attempt that was cut carries an estimated usage and the error says why.
 http::Task<core::Result<Answer>> Execute(RequestContext& ctx);

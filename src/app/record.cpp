@@ -1,6 +1,7 @@
 // The record stage: the ledger record, filled from the request context in this one place.
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
+#include "app/verification.h"
 #include "core/saturating.h"
 #include "core/text.h"
 
@@ -37,8 +38,10 @@ void AddUsage(core::Usage& sum, const core::Usage& u) {
 ledger::Attempt RecordAttempt(const failover::Attempt& a, const core::SecretScrubber& secrets) {
   ledger::Attempt out;
   out.model = a.model->id;
-  out.provider = a.model->provider;
+  out.provider = a.deployment ? a.deployment->provider->name : a.model->provider;
+  out.deployment = a.deployment ? a.deployment->name() : std::string();
   out.outcome = std::string(failover::OutcomeName(a.outcome));
+  out.verdict = Bounded(a.verdict);
   if (a.outcome == failover::Outcome::kOk) {
     out.http_status = 200;
   } else {
@@ -90,8 +93,9 @@ void Record(RequestContext& ctx) {
   }
   if (ctx.model) {
     r.chosen_model = ctx.model->id;
-    r.provider = ctx.model->provider;
+    r.provider = ctx.deployment ? ctx.deployment->provider->name : ctx.model->provider;
   }
+  r.verify = VerifyHeader(ctx);
   for (const auto& a : ctx.attempts) {
     r.attempts.push_back(RecordAttempt(a, ctx.services.secrets));
     if (a.outcome == failover::Outcome::kFailed && &a == &ctx.attempts.back() &&

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/pipeline.h"
+#include "app/verification.h"
 
 namespace sy::app {
 
@@ -22,8 +23,10 @@ void AddSwitchyardHeaders(const RequestContext& ctx, http::Headers& headers) {
   headers.Add("x-switchyard-attempts", std::to_string(SentAttempts(ctx)));
   if (ctx.model) {
     headers.Add("x-switchyard-model", ctx.model->id);
-    headers.Add("x-switchyard-provider", ctx.model->provider);
+    headers.Add("x-switchyard-provider",
+                ctx.deployment ? ctx.deployment->provider->name : ctx.model->provider);
   }
+  if (ctx.verify) headers.Add("x-switchyard-verify", VerifyHeader(ctx));
   if (auto cost = RequestCost(ctx)) headers.Add("x-switchyard-cost-usd", cost->ToString());
 }
 

@@ -104,7 +104,66 @@ json::object FeaturesJson(const routing::Features& f) {
   return o;
 }
 
+// A candidate's deployments: kept or dropped (region, residency) and blocked (open breaker).
+json::array DeploymentsJson(const routing::Candidate& c) {
+  json::array out;
+  for (const routing::DeploymentChoice& choice : c.deployments) {
+    json::object o;
+    o["name"] = choice.deployment->name();
+    o["provider"] = choice.deployment->provider->name;
+    o["kept"] = choice.kept && !choice.blocked;
+    if (!choice.reason.empty()) o["reason"] = choice.reason;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// The rule's verification: its checks, what happens when none passes, and the mode.
+json::object VerifyJson(const routing::Rule& rule) {
+  json::array checks;
+  for (const verify::Check& check : rule.verify) {
+    if (check.kind == verify::CheckKind::kRegex) {
+      checks.push_back(json::object{{"regex", check.pattern}});
+    } else {
+      checks.push_back(json::string(verify::CheckName(check.kind)));
+    }
+  }
+  return {{"checks", std::move(checks)},
+          {"on_exhausted", rule.return_last ? "return_last" : "error"},
+          {"verify_mode", rule.record_only ? "record" : "hold"}};
+}
+
+// Milliseconds from `now` to `t` (0 when past), or null.
+json::value MillisUntil(const std::optional<routing::SteadyTime>& t, routing::SteadyTime now) {
+  if (!t) return nullptr;
+  return std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(*t - now).count());
+}
+
 }  // namespace
+
+std::string HealthJson(const catalog::Catalog& catalog, const routing::Health& health) {
+  const auto now = std::chrono::steady_clock::now();
+  json::array data;
+  for (const catalog::Deployment* d : catalog.deployments()) {
+    const routing::Health::Snapshot s = health.Read(d->slot, now);
+    data.push_back(json::object{
+        {"model", d->model->id},
+        {"deployment", d->name()},
+        {"provider", d->provider->name},
+        {"state", routing::BreakerStateName(s.state)},
+        {"consecutive_failures", s.consecutive_failures},
+        {"window_requests", s.window_requests},
+        {"window_failures", s.window_failures},
+        {"error_rate", s.error_rate},
+        {"in_flight", s.in_flight},
+        {"latency_ewma_ms", s.latency_ewma_ms},
+        {"open_until_ms", MillisUntil(s.open_until, now)},
+        {"cooldown_until_ms", MillisUntil(s.cooldown_until, now)},
+        {"opened_total", s.opened_total},
+    });
+  }
+  return json::serialize(json::object{{"object", "list"}, {"data", std::move(data)}});
+}
 
 core::Prompt ReadPrompt(const core::Request& request, size_t body_bytes) {
   switch (request.dialect) {
@@ -179,9 +238,11 @@ std::string ExplainJson(const routing::Decision& d, const catalog::Catalog& cata
     o["kept"] = c.kept;
     if (!c.kept) o["constraint"] = c.constraint;
     o["reason"] = c.reason;
+    o["deployments"] = DeploymentsJson(c);
     candidates.push_back(std::move(o));
   }
   out["candidates"] = std::move(candidates);
+  if (d.matched && !d.matched->verify.empty()) out["verify"] = VerifyJson(*d.matched);
   if (d.kept == 0 && !d.candidates.empty()) {
     out["error"] = routing::NoCandidateError(d).message;
   }

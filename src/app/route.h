@@ -52,4 +52,8 @@ core::Result<routing::Decision> DecodeAndDecide(std::string_view body, int64_t m
 // that dropped them (docs/api.md).
 std::string ExplainJson(const routing::Decision& decision, const catalog::Catalog& catalog);
 
+// GET /v1/route/health: every deployment's breaker state, error rate in the window, calls in
+// flight and latency EWMA, as {"object": "list", "data": [...]} (docs/api.md).
+std::string HealthJson(const catalog::Catalog& catalog, const routing::Health& health);
+
 }  // namespace sy::app

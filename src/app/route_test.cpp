@@ -52,7 +52,7 @@ class RouteTest : public ::testing::Test {
 
   std::shared_ptr<const catalog::Catalog> catalog_;
   std::unique_ptr<routing::Policy> policy_;
-  routing::Health health_{{"cheap", "big"}, 60s};
+  routing::Health health_ = routing::HealthFor(*catalog_);
   core::Request request_;
 };
 

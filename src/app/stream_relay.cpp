@@ -22,7 +22,7 @@ StreamRelay::StreamRelay(RequestContext& ctx, providers::EventStream& stream,
 }
 
 void StreamRelay::Bill(const core::Usage& usage) {
-  auto& attempt = ctx_.attempts.back();
+  auto& attempt = ctx_.attempts[ctx_.answer_attempt];
   attempt.usage = usage;
   attempt.cost.reset();
   Account(ctx_);
@@ -33,7 +33,7 @@ std::string StreamRelay::CostText() const {
 }
 
 void StreamRelay::EstimateIfUnbilled() {
-  if (ctx_.attempts.back().usage) return;
+  if (ctx_.attempts[ctx_.answer_attempt].usage) return;
   Bill(EstimateUsage(ctx_.http.body.size(), relayed_deltas_, relayed_bytes_));
 }
 

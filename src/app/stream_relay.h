@@ -27,7 +27,7 @@ namespace sy::app {
 class StreamRelay {
  public:
   // `upstream` is the dialect the model's provider speaks.
-  // REQUIRES: ctx.model is set and the answering attempt is ctx.attempts.back().
+  // REQUIRES: ctx.model is set and the answering attempt is ctx.attempts[ctx.answer_attempt].
   StreamRelay(RequestContext& ctx, providers::EventStream& stream, core::Dialect upstream);
 
   // REQUIRES: the response head was sent. Returns after the last event, an upstream failure,

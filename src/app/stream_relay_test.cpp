@@ -95,7 +95,7 @@ class StreamRelayTest : public ::testing::Test {
   std::shared_ptr<const catalog::Catalog> catalog_ =
       *catalog::Catalog::Build(std::make_shared<const config::Config>());
   ProviderSet providers_{{}};
-  routing::Health health_{{}, std::chrono::seconds(60)};
+  routing::Health health_ = routing::HealthFor(*catalog_);
   testutil::MemoryLedgerSink sink_;
   core::SystemClock clock_;
   core::SecretScrubber secrets_{{"sk-test-secret-key"}};

@@ -1,6 +1,7 @@
 #include "failover/chain.h"
 
 #include <algorithm>
+#include <random>
 
 namespace sy::failover {
 
@@ -9,6 +10,7 @@ bool IsRetryable(const core::Error& error) {
     case core::Errc::kRateLimited:
     case core::Errc::kUpstreamTimeout:
     case core::Errc::kUpstreamUnavailable:
+    case core::Errc::kVerificationFailed:  // a stronger model may well pass
       return true;
     case core::Errc::kUpstreamRejected:
       // Refused credentials or an unknown model name are about that provider, not the request:
@@ -20,12 +22,40 @@ bool IsRetryable(const core::Error& error) {
   }
 }
 
+bool RetryInPlace(const core::Error& error) {
+  if (error.code == core::Errc::kRateLimited) return !error.retry_after;
+  return error.code == core::Errc::kUpstreamUnavailable;
+}
+
+bool CountsAgainstHealth(const core::Error& error) {
+  switch (error.code) {
+    case core::Errc::kUpstreamTimeout:
+    case core::Errc::kUpstreamUnavailable:
+      return true;
+    case core::Errc::kUpstreamRejected:
+      return error.upstream_status == 401 || error.upstream_status == 403 ||
+             error.upstream_status == 404;
+    default:
+      return false;
+  }
+}
+
+std::chrono::milliseconds Backoff(int retry, std::chrono::milliseconds base,
+                                  std::chrono::milliseconds max, uint64_t random) {
+  if (retry < 1 || base.count() <= 0 || max.count() <= 0) return std::chrono::milliseconds(0);
+  const int shift = std::min(retry - 1, 30);
+  const int64_t ceiling = std::min<int64_t>(max.count(), base.count() << shift);
+  return std::chrono::milliseconds(static_cast<int64_t>(random % static_cast<uint64_t>(ceiling + 1)));
+}
+
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
     case Outcome::kOk:
       return "ok";
     case Outcome::kSkipped:
       return "skipped";
+    case Outcome::kRejected:
+      return "rejected";
     case Outcome::kFailed:
       break;
   }
@@ -41,12 +71,81 @@ std::optional<std::chrono::milliseconds> WaitForCooldown(SteadyTime until, Stead
   return wait;
 }
 
-Attempt CoolingSkip(const config::ModelConfig& model, SteadyTime until, SteadyTime now) {
-  Attempt skip(&model, Outcome::kSkipped);
+Attempt CoolingSkip(const catalog::Deployment& d, SteadyTime until, SteadyTime now) {
+  Attempt skip(d.model, Outcome::kSkipped);
+  skip.deployment = &d;
   skip.error = core::MakeError(core::Errc::kRateLimited,
                                "skipped: cooling down after the upstream's retry-after");
   skip.error.retry_after = std::chrono::ceil<std::chrono::milliseconds>(until - now);
   return skip;
+}
+
+Attempt OpenCircuitSkip(const catalog::Deployment& d, const Health& health) {
+  Attempt skip(d.model, Outcome::kSkipped);
+  skip.deployment = &d;
+  skip.error = core::MakeError(core::Errc::kUpstreamUnavailable,
+                               "skipped: circuit open for deployment " + d.key);
+  if (auto until = health.OpenUntil(d.slot)) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*until - SteadyTime::clock::now());
+    skip.error.message += " (" + std::to_string(std::max<int64_t>(left.count(), 0)) + " ms to the next probe)";
+  }
+  return skip;
+}
+
+uint64_t NextRandom(const ChainOptions& options) {
+  if (options.random) return options.random();
+  // SplitMix64 per thread, seeded once from the OS: load spreading and jitter, not secrets.
+  thread_local uint64_t state = std::random_device{}() * 0x9E3779B97F4A7C15ULL + 1;
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+std::vector<const catalog::Deployment*> Ordered(const Step& step, const Health& health,
+                                                uint64_t random) {
+  if (step.deployments.size() <= 1) return step.deployments;
+  const auto now = SteadyTime::clock::now();
+  std::vector<routing::DeploymentView> views;
+  views.reserve(step.deployments.size());
+  for (const catalog::Deployment* d : step.deployments) {
+    const auto snapshot = health.Read(d->slot, now);
+    views.push_back({d->config->weight, snapshot.in_flight, snapshot.latency_ewma_ms});
+  }
+  std::vector<const catalog::Deployment*> out;
+  out.reserve(views.size());
+  for (size_t index : routing::OrderDeployments(step.strategy, views, random)) {
+    out.push_back(step.deployments[index]);
+  }
+  return out;
+}
+
+void Report(Health& health, const catalog::Deployment& d, const core::Status& result, bool probe,
+            std::chrono::microseconds latency) {
+  const auto now = SteadyTime::clock::now();
+  if (result || result.error().code == core::Errc::kVerificationFailed) {
+    health.NoteSuccess(d.slot, now, latency, probe);
+  } else if (CountsAgainstHealth(result.error())) {
+    health.NoteFailure(d.slot, now, latency, probe);
+  } else {
+    health.NoteAbandoned(d.slot, now, probe);
+  }
+}
+
+std::chrono::milliseconds BackoffBefore(int retry, const ChainOptions& options) {
+  const auto wait = Backoff(retry, options.backoff_base, options.backoff_max, NextRandom(options));
+  const auto left = std::chrono::floor<std::chrono::milliseconds>(options.deadline -
+                                                                  SteadyTime::clock::now());
+  return std::clamp(wait, std::chrono::milliseconds(0), std::max(left, std::chrono::milliseconds(0)));
+}
+
+Next AfterFailure(const core::Error& error, int retries_done, bool very_last,
+                  const ChainOptions& options) {
+  if (error.code == core::Errc::kVerificationFailed) return Next::kNextModel;
+  if (!IsRetryable(error)) return Next::kStop;
+  if (error.retry_after) return very_last ? Next::kRetryHere : Next::kNextDeployment;
+  if (RetryInPlace(error) && retries_done < options.retries_per_deployment) return Next::kRetryHere;
+  return Next::kNextDeployment;
 }
 
 bool MayStart(int sent, SteadyTime now, const ChainOptions& options) {
@@ -60,8 +159,14 @@ std::string Tried(const std::vector<Attempt>& attempts) {
   std::string tried;
   for (const auto& a : attempts) {
     if (!tried.empty()) tried += ", ";
-    tried += a.model->id + (a.sent() ? " (" + std::string(ErrcName(a.error.code)) + ")"
-                                     : std::string(" (skipped)"));
+    // A deployment is named only where the model has several: "deepseek-v4-flash/self-hosted".
+    const bool several = a.deployment && a.model->deployments.size() > 1;
+    tried += several ? a.deployment->key : a.model->id;
+    if (a.outcome == Outcome::kRejected) {
+      tried += " (rejected)";
+    } else {
+      tried += a.sent() ? " (" + std::string(ErrcName(a.error.code)) + ")" : " (skipped)";
+    }
   }
   return tried;
 }
@@ -100,6 +205,9 @@ core::Error ExhaustedError(const std::vector<Attempt>& attempts, bool deadline_p
   if (deadline_passed) {
     last.code = core::Errc::kUpstreamTimeout;
     last.message = "the request deadline passed; tried: " + Tried(attempts);
+  } else if (last.code == core::Errc::kVerificationFailed) {
+    last.message = "no answer passed verification; tried: " + Tried(attempts) +
+                   ". Last failed check: " + last.message;
   } else {
     last.message = "every model in the route failed; tried: " + Tried(attempts) +
                    ". Last error: " + last.message;

@@ -26,19 +26,19 @@ core::Error Failure(core::Errc code, int status = 0,
   return e;
 }
 
-// Scripted outcomes per model id, consumed in order; an exhausted script succeeds.
+// Scripted outcomes per deployment key, consumed in order; an exhausted script succeeds.
 struct Script {
   std::map<std::string, std::vector<core::Error>> failures;
   std::vector<std::string> calls;
-  std::map<std::string, core::Usage> billed;  // usage an attempt on the model reports
+  std::map<std::string, core::Usage> billed;  // usage an attempt on the deployment reports
 
   AttemptFn<std::string> Fn() {
-    return [this](const config::ModelConfig& m,
+    return [this](const catalog::Deployment& d,
                   Attempt& attempt) -> http::Task<core::Result<std::string>> {
-      if (auto it = billed.find(m.id); it != billed.end()) attempt.usage = it->second;
-      calls.push_back(m.id);
-      auto& queue = failures[m.id];
-      if (queue.empty()) co_return "answer from " + m.id;
+      if (auto it = billed.find(d.key); it != billed.end()) attempt.usage = it->second;
+      calls.push_back(d.key);
+      auto& queue = failures[d.key];
+      if (queue.empty()) co_return "answer from " + d.key;
       auto e = queue.front();
       queue.erase(queue.begin());
       co_return e;
@@ -46,24 +46,66 @@ struct Script {
   }
 };
 
+// Models a, b and c with one deployment each (keys "a", "b", "c": slots 0-2), and model m with
+// two, "m/x" (weight 3) and "m/y" (slots 3-4).
 class ChainTest : public ::testing::Test {
  protected:
-  ChainOutcome<std::string> Run(const std::vector<const config::ModelConfig*>& candidates,
+  ChainTest() {
+    provider_.name = "p";
+    for (auto* name : {"x", "y"}) {
+      config::DeploymentConfig d;
+      d.name = name;
+      d.provider = "p";
+      d.weight = std::string_view(name) == "x" ? 3 : 1;
+      m_.deployments.push_back(d);
+    }
+    implied_.provider = "p";
+    size_t slot = 0;
+    for (auto* model : {&a_, &b_, &c_}) {
+      deployments_.push_back({model, &implied_, &provider_, &model->price, slot++, model->id});
+    }
+    for (const auto& d : m_.deployments) {
+      deployments_.push_back({&m_, &d, &provider_, &m_.price, slot++, "m/" + d.name});
+    }
+  }
+
+  Step StepOf(const config::ModelConfig* model) {
+    Step step{model, {}, routing::Strategy::kWeighted};
+    for (const auto& d : deployments_) {
+      if (d.model == model) step.deployments.push_back(&d);
+    }
+    return step;
+  }
+
+  ChainOutcome<std::string> Run(const std::vector<const config::ModelConfig*>& models,
                                 ChainOptions options = Defaults()) {
-    return testutil::RunTask(
-        RunChain<std::string>(candidates, options, health_, attempts_, script_.Fn()));
+    std::vector<Step> steps;
+    for (const auto* model : models) steps.push_back(StepOf(model));
+    return testutil::RunTask(RunChain<std::string>(steps, options, health_, attempts_, script_.Fn()));
   }
   static ChainOptions Defaults() {
     ChainOptions o;
     o.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     o.max_attempts = 4;
     o.max_retry_after = milliseconds(200);
+    o.backoff_base = milliseconds(1);
+    o.backoff_max = milliseconds(4);
+    o.random = [] { return uint64_t{0}; };  // weighted order: the heaviest first
     return o;
   }
+  static routing::BreakerConfig Breaker() {
+    routing::BreakerConfig b;
+    b.consecutive_failures = 2;
+    b.cool_off = std::chrono::seconds(30);
+    return b;
+  }
 
-  config::ModelConfig a_ = Model("a"), b_ = Model("b"), c_ = Model("c");
+  config::ProviderConfig provider_;
+  config::DeploymentConfig implied_;
+  config::ModelConfig a_ = Model("a"), b_ = Model("b"), c_ = Model("c"), m_ = Model("m");
+  std::vector<catalog::Deployment> deployments_;
   Script script_;
-  Health health_{{"a", "b", "c"}, std::chrono::seconds(60)};
+  Health health_{{"a", "b", "c", "m/x", "m/y"}, Breaker(), std::chrono::seconds(60)};
   std::vector<Attempt> attempts_;
 };
 
@@ -124,7 +166,7 @@ TEST_F(ChainTest, ARetryAfterBeyondTheLimitIsNotWaitedFor) {
 }
 
 TEST_F(ChainTest, CoolingModelsAreSkippedWhileOthersRemain) {
-  health_.NoteRetryAfter("a", std::chrono::steady_clock::now(), std::chrono::seconds(30));
+  health_.NoteRetryAfter(0, std::chrono::steady_clock::now(), std::chrono::seconds(30));
   auto out = Run({&a_, &b_});
   ASSERT_TRUE(out.result.has_value());
   EXPECT_EQ(out.model, &b_);
@@ -139,8 +181,8 @@ TEST_F(ChainTest, CoolingModelsAreSkippedWhileOthersRemain) {
 
 TEST_F(ChainTest, WhenEveryModelIsCoolingTheErrorCarriesTheShortestTimeLeft) {
   const auto now = std::chrono::steady_clock::now();
-  health_.NoteRetryAfter("a", now, std::chrono::seconds(40));
-  health_.NoteRetryAfter("b", now, std::chrono::seconds(20));
+  health_.NoteRetryAfter(0, now, std::chrono::seconds(40));
+  health_.NoteRetryAfter(1, now, std::chrono::seconds(20));
   auto out = Run({&a_, &b_});
   ASSERT_FALSE(out.result.has_value());
   EXPECT_EQ(out.result.error().code, core::Errc::kRateLimited);
@@ -148,25 +190,6 @@ TEST_F(ChainTest, WhenEveryModelIsCoolingTheErrorCarriesTheShortestTimeLeft) {
   EXPECT_GT(*out.result.error().retry_after, std::chrono::seconds(19));
   EXPECT_LE(*out.result.error().retry_after, std::chrono::seconds(20));
   EXPECT_TRUE(script_.calls.empty());
-}
-
-TEST_F(ChainTest, AHugeRetryAfterCoolsOnlyForTheCap) {
-  // Regression: retry-after: 100000000 took a model out for three years.
-  Health health({"a"}, std::chrono::seconds(60));
-  const auto now = std::chrono::steady_clock::now();
-  health.NoteRetryAfter("a", now, std::chrono::hours(24 * 365 * 3));
-  auto until = health.CooldownUntil("a", now);
-  ASSERT_TRUE(until.has_value());
-  EXPECT_EQ(*until - now, std::chrono::seconds(60));
-  EXPECT_FALSE(health.CooldownUntil("a", now + std::chrono::seconds(61)).has_value());
-}
-
-TEST_F(ChainTest, ALongerCooldownIsNotShortenedByALaterShortOne) {
-  const auto now = std::chrono::steady_clock::now();
-  health_.NoteRetryAfter("a", now, std::chrono::seconds(30));
-  health_.NoteRetryAfter("a", now, std::chrono::seconds(1));
-  EXPECT_EQ(*health_.CooldownUntil("a", now) - now, std::chrono::seconds(30));
-  EXPECT_FALSE(health_.CooldownUntil("unknown-model", now).has_value());
 }
 
 TEST_F(ChainTest, NoAttemptStartsOnceStopped) {
@@ -211,6 +234,146 @@ TEST_F(ChainTest, NothingStartsAfterTheDeadline) {
   EXPECT_TRUE(script_.calls.empty());
 }
 
+TEST_F(ChainTest, AFailedDeploymentFailsOverToTheModelsOtherDeployment) {
+  script_.failures["m/x"] = {Failure(core::Errc::kUpstreamUnavailable, 503)};
+  auto out = Run({&m_, &a_});
+  ASSERT_TRUE(out.result.has_value());
+  EXPECT_EQ(out.model, &m_);
+  ASSERT_NE(out.deployment, nullptr);
+  EXPECT_EQ(out.deployment->key, "m/y");
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"m/x", "m/y"}));
+  ASSERT_EQ(attempts_.size(), 2u);
+  EXPECT_EQ(attempts_[0].deployment->key, "m/x");
+  EXPECT_EQ(attempts_[0].outcome, Outcome::kFailed);
+}
+
+TEST_F(ChainTest, ARejectedAnswerMovesToTheNextModelNotTheNextDeployment) {
+  script_.failures["m/x"] = {Failure(core::Errc::kVerificationFailed)};
+  auto out = Run({&m_, &a_});
+  ASSERT_TRUE(out.result.has_value());
+  EXPECT_EQ(out.model, &a_);
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"m/x", "a"}));
+  EXPECT_EQ(attempts_[0].outcome, Outcome::kRejected);
+  // A rejection says nothing against the deployment's health.
+  EXPECT_EQ(health_.Read(3, std::chrono::steady_clock::now()).consecutive_failures, 0);
+}
+
+TEST_F(ChainTest, WhenEveryAnswerIsRejectedTheErrorNamesTheLastCheck) {
+  auto rejected = core::MakeError(core::Errc::kVerificationFailed, "json_schema: /age: expected integer");
+  script_.failures["a"] = {rejected};
+  script_.failures["b"] = {rejected};
+  auto out = Run({&a_, &b_});
+  ASSERT_FALSE(out.result.has_value());
+  EXPECT_EQ(out.result.error().code, core::Errc::kVerificationFailed);
+  EXPECT_EQ(out.result.error().message,
+            "no answer passed verification; tried: a (rejected), b (rejected). Last failed "
+            "check: json_schema: /age: expected integer");
+}
+
+TEST_F(ChainTest, RetriesInPlaceAfterA5xxUpToTheLimit) {
+  script_.failures["a"] = {Failure(core::Errc::kUpstreamUnavailable, 503),
+                           Failure(core::Errc::kUpstreamUnavailable, 503)};
+  auto options = Defaults();
+  options.retries_per_deployment = 1;
+  auto out = Run({&a_, &b_}, options);
+  ASSERT_TRUE(out.result.has_value());
+  // One retry on a, then b.
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"a", "a", "b"}));
+  options.retries_per_deployment = 2;
+  script_.calls.clear();
+  attempts_.clear();
+  script_.failures["a"] = {Failure(core::Errc::kUpstreamUnavailable, 503),
+                           Failure(core::Errc::kUpstreamUnavailable, 503)};
+  out = Run({&a_, &b_}, options);
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"a", "a", "a"}));
+}
+
+TEST_F(ChainTest, ATimeoutIsNotRetriedInPlace) {
+  script_.failures["a"] = {Failure(core::Errc::kUpstreamTimeout)};
+  auto options = Defaults();
+  options.retries_per_deployment = 3;
+  auto out = Run({&a_, &b_}, options);
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(ChainTest, AnOpenBreakerIsSkippedAndRecorded) {
+  const auto now = std::chrono::steady_clock::now();
+  for (int i = 0; i < 2; ++i) {  // Breaker(): two failures in a row open it
+    health_.Begin(3);
+    health_.NoteFailure(3, now, std::chrono::microseconds(1000), false);
+  }
+  auto out = Run({&m_});
+  ASSERT_TRUE(out.result.has_value());
+  EXPECT_EQ(out.deployment->key, "m/y");
+  EXPECT_EQ(script_.calls, std::vector<std::string>{"m/y"});
+  ASSERT_EQ(attempts_.size(), 2u);
+  EXPECT_EQ(attempts_[0].outcome, Outcome::kSkipped);
+  EXPECT_EQ(attempts_[0].error.message.rfind("skipped: circuit open for deployment m/x", 0), 0u)
+      << attempts_[0].error.message;
+}
+
+TEST_F(ChainTest, ServerErrorsOpenTheBreakerForLaterRequests) {
+  script_.failures["a"] = {Failure(core::Errc::kUpstreamUnavailable, 500),
+                           Failure(core::Errc::kUpstreamUnavailable, 500)};
+  Run({&a_, &b_});
+  Run({&a_, &b_});
+  EXPECT_EQ(health_.Read(0, std::chrono::steady_clock::now()).state, routing::BreakerState::kOpen);
+  script_.calls.clear();
+  Run({&a_, &b_});
+  EXPECT_EQ(script_.calls, std::vector<std::string>{"b"});  // a is not called while open
+}
+
+TEST(Backoff, FullJitterUnderAnExponentialCeiling) {
+  using std::chrono::milliseconds;
+  const milliseconds base(100), max(2'000);
+  EXPECT_EQ(Backoff(1, base, max, 0), milliseconds(0));
+  EXPECT_EQ(Backoff(1, base, max, 100), milliseconds(100));   // ceiling 100: 100 % 101
+  EXPECT_EQ(Backoff(1, base, max, 101), milliseconds(0));
+  EXPECT_EQ(Backoff(2, base, max, 200), milliseconds(200));   // ceiling 200
+  EXPECT_EQ(Backoff(3, base, max, 399), milliseconds(399));   // ceiling 400
+  EXPECT_EQ(Backoff(10, base, max, 2'000), milliseconds(2'000));  // capped at max
+  EXPECT_EQ(Backoff(10, base, max, 2'001), milliseconds(0));
+  EXPECT_EQ(Backoff(60, base, max, 1'999), milliseconds(1'999));  // no overflow
+  EXPECT_EQ(Backoff(0, base, max, 5), milliseconds(0));
+}
+
+TEST(AfterFailure, DecidesWhereTheChainGoes) {
+  using detail::Next;
+  ChainOptions o;
+  o.retries_per_deployment = 1;
+  struct Case {
+    core::Error error;
+    int retries_done;
+    bool very_last;
+    Next want;
+  };
+  const Case cases[] = {
+      {Failure(core::Errc::kVerificationFailed), 0, false, Next::kNextModel},
+      {Failure(core::Errc::kUpstreamRejected, 400), 0, false, Next::kStop},
+      {Failure(core::Errc::kUpstreamUnavailable, 503), 0, false, Next::kRetryHere},
+      {Failure(core::Errc::kUpstreamUnavailable, 503), 1, false, Next::kNextDeployment},
+      {Failure(core::Errc::kRateLimited, 429), 0, false, Next::kRetryHere},
+      {Failure(core::Errc::kRateLimited, 429, milliseconds(5)), 0, false, Next::kNextDeployment},
+      {Failure(core::Errc::kRateLimited, 429, milliseconds(5)), 0, true, Next::kRetryHere},
+      {Failure(core::Errc::kUpstreamTimeout), 0, false, Next::kNextDeployment},
+      {Failure(core::Errc::kUpstreamRejected, 401), 0, false, Next::kNextDeployment},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(detail::AfterFailure(c.error, c.retries_done, c.very_last, o), c.want)
+        << core::ErrcName(c.error.code) << " " << c.error.upstream_status;
+  }
+}
+
+TEST(CountsAgainstHealth, OnlyTheUpstreamsOwnFailures) {
+  EXPECT_TRUE(CountsAgainstHealth(Failure(core::Errc::kUpstreamUnavailable, 503)));
+  EXPECT_TRUE(CountsAgainstHealth(Failure(core::Errc::kUpstreamTimeout)));
+  EXPECT_TRUE(CountsAgainstHealth(Failure(core::Errc::kUpstreamRejected, 401)));
+  EXPECT_FALSE(CountsAgainstHealth(Failure(core::Errc::kUpstreamRejected, 400)));
+  EXPECT_FALSE(CountsAgainstHealth(Failure(core::Errc::kRateLimited, 429)));
+  EXPECT_FALSE(CountsAgainstHealth(Failure(core::Errc::kVerificationFailed)));
+  EXPECT_FALSE(CountsAgainstHealth(Failure(core::Errc::kInvalidRequest)));
+}
+
 TEST(IsRetryable, DecidesByCodeAndUpstreamStatus) {
   EXPECT_TRUE(IsRetryable(Failure(core::Errc::kRateLimited, 429)));
   EXPECT_TRUE(IsRetryable(Failure(core::Errc::kUpstreamTimeout)));
@@ -219,6 +382,7 @@ TEST(IsRetryable, DecidesByCodeAndUpstreamStatus) {
   EXPECT_TRUE(IsRetryable(Failure(core::Errc::kUpstreamRejected, 404)));
   EXPECT_FALSE(IsRetryable(Failure(core::Errc::kUpstreamRejected, 400)));
   EXPECT_FALSE(IsRetryable(Failure(core::Errc::kInvalidRequest)));
+  EXPECT_TRUE(IsRetryable(Failure(core::Errc::kVerificationFailed)));
 }
 
 }  // namespace

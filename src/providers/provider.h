@@ -36,6 +36,12 @@ struct Call {
   const config::ModelConfig& model;
   http::Client& client;
   std::chrono::steady_clock::time_point deadline;
+  // The deployment's name for the model (catalog::Deployment); empty: model.upstream_name.
+  std::string_view upstream_name = {};
+
+  std::string_view UpstreamName() const {
+    return upstream_name.empty() ? std::string_view(model.upstream_name) : upstream_name;
+  }
 };
 
 // A complete (non-streamed) answer in the upstream's dialect.

@@ -28,8 +28,8 @@ Tokens TokensFor(const Features& f, const ModelConfig& model, const config::Rout
   return t;
 }
 
-Candidate Estimate(const ModelConfig& model, const Features& f, const config::RoutingConfig& r,
-                   const Now& now) {
+Candidate Estimate(const ModelConfig& model, const Features& f, const catalog::Catalog& catalog,
+                   const config::RoutingConfig& r, const Now& now) {
   const Tokens t = TokensFor(f, model, r);
   core::Usage expected;
   expected.input_tokens = t.prompt;
@@ -38,6 +38,9 @@ Candidate Estimate(const ModelConfig& model, const Features& f, const config::Ro
   worst.output_tokens = t.max_output;
   Candidate c;
   c.model = &model;
+  for (const catalog::Deployment& d : catalog.DeploymentsOf(model)) {
+    c.deployments.push_back({&d, true, {}});
+  }
   c.estimated_cost = catalog::ComputeCost(model.price, expected, now.wall).total;
   c.worst_case_cost = catalog::ComputeCost(model.price, worst, now.wall).total;
   c.kept = true;
@@ -81,6 +84,53 @@ std::string Per1k(const Candidate& c, const Features& f) {
   return core::Money::FromPico(static_cast<int64_t>(pico)).ToString();
 }
 
+// Where a placement limit comes from, for the reasons: the routing section, or a rule.
+enum class LimitSource { kRoutingSection, kRule };
+
+// Why `provider` is outside the limits, or "" when it is inside.
+std::pair<std::string_view, std::string> Outside(const config::ProviderConfig& provider,
+                                                 const std::vector<std::string>& regions,
+                                                 const std::vector<std::string>& residency,
+                                                 LimitSource source) {
+  const bool section = source == LimitSource::kRoutingSection;
+  if (!regions.empty() && !Has(regions, provider.region)) {
+    return {"region", "region " + provider.region + " not in " +
+                          (section ? "routing.allowed_regions " : "") + Join(regions)};
+  }
+  for (const std::string& tag : residency) {
+    if (!Has(provider.residency, tag)) {
+      return {"residency", "provider " + provider.name + " lacks residency " + tag +
+                               (section ? " (routing.required_residency)" : "")};
+    }
+  }
+  return {"", ""};
+}
+
+// Drops the deployments whose provider is outside `regions` or lacks a `residency` tag; the
+// candidate goes when none is left, with the reason of the last one dropped. Returns false when
+// it went.
+bool CheckPlacement(Candidate& c, const std::vector<std::string>& regions,
+                    const std::vector<std::string>& residency, LimitSource source) {
+  if (regions.empty() && residency.empty()) return true;
+  std::pair<std::string_view, std::string> last;
+  bool any = false;
+  for (DeploymentChoice& choice : c.deployments) {
+    if (!choice.kept) continue;
+    auto outside = Outside(*choice.deployment->provider, regions, residency, source);
+    if (outside.first.empty()) {
+      any = true;
+      continue;
+    }
+    choice.kept = false;
+    choice.reason = outside.second;
+    last = std::move(outside);
+  }
+  if (any || last.first.empty()) return true;
+  if (c.deployments.size() > 1) last.second = "every deployment: " + last.second;
+  Drop(c, last.first, std::move(last.second));
+  return false;
+}
+
 // The constraints every route obeys. Returns false (and drops `c`) at the first that fails.
 bool CheckRequest(Candidate& c, const RouteRequest& request, const catalog::Catalog& catalog,
                   const config::RoutingConfig& r) {
@@ -103,20 +153,9 @@ bool CheckRequest(Candidate& c, const RouteRequest& request, const catalog::Cata
       return false;
     }
   }
-  const config::ProviderConfig& provider = catalog.ProviderOf(m);
-  if (!r.allowed_regions.empty() && !Has(r.allowed_regions, provider.region)) {
-    Drop(
-        c, "region",
-        "region " + provider.region + " not in routing.allowed_regions " + Join(r.allowed_regions));
+  if (!CheckPlacement(c, r.allowed_regions, r.required_residency,
+                      LimitSource::kRoutingSection)) {
     return false;
-  }
-  for (const std::string& tag : r.required_residency) {
-    if (!Has(provider.residency, tag)) {
-      Drop(c, "residency",
-           "provider " + provider.name + " lacks residency " + tag +
-               " (routing.required_residency)");
-      return false;
-    }
   }
   if (request.max_cost && c.worst_case_cost > *request.max_cost) {
     Drop(c, "max_cost_usd",
@@ -179,17 +218,7 @@ bool CheckSpec(Candidate& c, const Rule& rule, const Features& f, const catalog:
       return false;
     }
   }
-  const config::ProviderConfig& provider = catalog.ProviderOf(m);
-  if (!spec.regions.empty() && !Has(spec.regions, provider.region)) {
-    Drop(c, "region", "region " + provider.region + " not in " + Join(spec.regions));
-    return false;
-  }
-  for (const std::string& tag : spec.residency) {
-    if (!Has(provider.residency, tag)) {
-      Drop(c, "residency", "provider " + provider.name + " lacks residency " + tag);
-      return false;
-    }
-  }
+  if (!CheckPlacement(c, spec.regions, spec.residency, LimitSource::kRule)) return false;
   return true;
 }
 
@@ -200,7 +229,7 @@ std::vector<Candidate> ChainCandidates(const Rule& rule, const RouteRequest& req
   out.reserve(rule.chain.size());
   for (size_t i = 0; i < rule.chain.size(); ++i) {
     const Step& step = rule.chain[i];
-    Candidate c = Estimate(*step.model, request.features, r, now);
+    Candidate c = Estimate(*step.model, request.features, catalog, r, now);
     if (CheckPer1k(c, request.features, step.max_cost_per_1k) &&
         CheckRequest(c, request, catalog, r)) {
       c.reason = "chain step " + std::to_string(i + 1) + (step.via.empty() ? "" : " (alias ") +
@@ -219,7 +248,7 @@ std::vector<Candidate> CheapestCandidates(const Rule& rule, const RouteRequest& 
   std::vector<Candidate> out;
   out.reserve(catalog.config().models.size());
   for (const ModelConfig& m : catalog.config().models) {
-    Candidate c = Estimate(m, f, r, now);
+    Candidate c = Estimate(m, f, catalog, r, now);
     if (CheckSpec(c, rule, f, catalog) && CheckPer1k(c, f, spec.max_cost_per_1k)) {
       CheckRequest(c, request, catalog, r);
     }
@@ -254,7 +283,7 @@ std::vector<Candidate> RouteCandidates(const catalog::Route& route, const RouteR
   std::vector<Candidate> out;
   out.reserve(route.candidates.size());
   for (size_t i = 0; i < route.candidates.size(); ++i) {
-    Candidate c = Estimate(*route.candidates[i], request.features, r, now);
+    Candidate c = Estimate(*route.candidates[i], request.features, catalog, r, now);
     if (CheckRequest(c, request, catalog, r)) {
       c.reason = route.alias ? route.rule + ", #" + std::to_string(i + 1) : "the model asked for";
     }
@@ -270,17 +299,48 @@ const Rule& FirstMatch(const Profile& profile, const RouteRequest& request) {
   return profile.rules.back();  // never reached: the last rule has no `when`
 }
 
+// What health says of a kept candidate's deployments: those whose breaker is open are marked
+// (the chain skips them), and the candidate drops ("circuit_open") when every one is; it is
+// marked cooling when every deployment left is cooling down after a retry-after.
+void ApplyHealth(Candidate& c, const Health& health, const Now& now) {
+  bool open_only = true;
+  bool cooling_only = true;
+  std::optional<SteadyTime> cool_until;
+  for (DeploymentChoice& choice : c.deployments) {
+    if (!choice.kept) continue;
+    const size_t slot = choice.deployment->slot;
+    if (health.Blocked(slot, now.steady)) {
+      choice.blocked = true;
+      choice.reason = "circuit open";
+      continue;
+    }
+    open_only = false;
+    auto until = health.CooldownUntil(slot, now.steady);
+    if (!until) {
+      cooling_only = false;
+    } else if (!cool_until || *until < *cool_until) {
+      cool_until = until;
+    }
+  }
+  if (open_only) {
+    Drop(c, "circuit_open",
+         c.deployments.size() > 1 ? "every deployment's circuit breaker is open"
+                                  : "circuit breaker open after repeated upstream failures");
+    return;
+  }
+  if (cooling_only && cool_until) {
+    const auto left = std::chrono::ceil<std::chrono::seconds>(*cool_until - now.steady);
+    c.reason += "; cooling down for " + std::to_string(left.count()) +
+                " s: skipped while another candidate remains";
+    c.cooling = true;
+  }
+}
+
 // Kept candidates first, in order, then the dropped ones. A kept model still cooling down keeps
 // its place: the chain skips it while another candidate remains, and records the skip.
 void Order(std::vector<Candidate>& candidates, const Health& health, const Now& now) {
   for (Candidate& c : candidates) {
-    if (!c.kept) continue;
-    if (auto until = health.CooldownUntil(c.model->id, now.steady)) {
-      const auto left = std::chrono::ceil<std::chrono::seconds>(*until - now.steady);
-      c.reason += "; cooling down for " + std::to_string(left.count()) +
-                  " s: skipped while another candidate remains";
-      c.cooling = true;
-    }
+    if (c.kept) ApplyHealth(c, health, now);
   }
   std::stable_partition(candidates.begin(), candidates.end(),
                         [](const Candidate& c) { return c.kept; });
@@ -292,6 +352,19 @@ bool InRange(const std::optional<T>& lo, const std::optional<T>& hi, int64_t val
 }
 
 }  // namespace
+
+Health HealthFor(const catalog::Catalog& catalog) {
+  std::vector<std::string> keys;
+  for (const catalog::Deployment* d : catalog.deployments()) keys.push_back(d->key);
+  const config::BreakerConfig& c = catalog.config().health.breaker;
+  BreakerConfig breaker;
+  breaker.consecutive_failures = c.consecutive_failures;
+  breaker.error_rate = c.error_rate;
+  breaker.min_requests = c.min_requests;
+  breaker.window = c.window;
+  breaker.cool_off = c.cool_off;
+  return Health(std::move(keys), breaker, catalog.config().failover.max_cooldown);
+}
 
 core::Result<Target> Resolve(std::string_view model, const Policy& policy,
                              const catalog::Catalog& catalog) {
@@ -341,6 +414,7 @@ Decision Decide(const Target& target, const RouteRequest& request, const Policy&
     d.profile = target.profile->name;
     const Rule& rule = FirstMatch(*target.profile, request);
     d.rule = rule.name;
+    d.matched = &rule;
     d.candidates = rule.cheapest ? CheapestCandidates(rule, request, catalog, r, now)
                                  : ChainCandidates(rule, request, catalog, r, now);
   } else {
@@ -358,7 +432,8 @@ core::Error NoCandidateError(const Decision& d) {
   // Name what the client can change first (its ceiling, its prompt, what it asks for), then
   // the deployment's limits; the rule's own constraints only when nothing else dropped a model.
   static constexpr std::string_view kByPriority[] = {
-      "max_cost_usd", "context_window", "capability", "region", "residency", "max_cost_per_1k"};
+      "circuit_open", "max_cost_usd", "context_window", "capability",
+      "region",       "residency",    "max_cost_per_1k"};
   const Candidate* named = &d.candidates.back();
   for (std::string_view constraint : kByPriority) {
     const auto it = std::find_if(d.candidates.rbegin(), d.candidates.rend(),
@@ -375,6 +450,13 @@ core::Error NoCandidateError(const Decision& d) {
         named = &c;
       }
     }
+  }
+  if (named->constraint == "circuit_open") {
+    // Not the client's doing: the models it could use are failing upstream right now.
+    return core::MakeError(core::Errc::kUpstreamUnavailable,
+                           "every model the route allows is unavailable: its circuit breaker "
+                           "opened after repeated upstream failures (GET /v1/route/health); "
+                           "for example " + named->model->id);
   }
   std::string message;
   std::string param = "model";

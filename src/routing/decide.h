@@ -31,6 +31,10 @@ struct Target {
 core::Result<Target> Resolve(std::string_view model, const Policy& policy,
                              const catalog::Catalog& catalog);
 
+// The Health of every deployment in the catalog (slot = catalog::Deployment::slot), with the
+// config's breaker settings (health.breaker) and retry-after cap (failover.max_cooldown).
+Health HealthFor(const catalog::Catalog& catalog);
+
 // What the request brings besides its features.
 struct RouteRequest {
   Features features;
@@ -43,8 +47,17 @@ struct Now {
   SteadyTime steady;                           // for cool-downs
 };
 
+// A deployment of a candidate model, as routing saw it.
+struct DeploymentChoice {
+  const catalog::Deployment* deployment = nullptr;
+  bool kept = true;      // within the route's regions and residency
+  bool blocked = false;  // kept, but its circuit breaker is open: the chain skips it
+  std::string reason;    // why it was dropped or blocked; "" otherwise
+};
+
 struct Candidate {
   const config::ModelConfig* model = nullptr;
+  std::vector<DeploymentChoice> deployments;  // every deployment of the model, config order
   // Estimated prompt tokens at the input price + expected output tokens at the output price,
   // under the price list in force at `now`.
   core::Money estimated_cost;
@@ -52,10 +65,12 @@ struct Candidate {
   // max_tokens, else the model's max_output_tokens, else routing.default_max_output_tokens).
   core::Money worst_case_cost;
   bool kept = false;
-  bool cooling = false;  // kept, but cooling down (retry-after): the chain skips it if it can
+  bool cooling = false;  // kept, but every deployment is cooling down (retry-after): the chain
+                         // skips it if it can
   // What dropped it: "context_window", "capability", "region", "residency", "max_cost_usd",
-  // "max_cost_per_1k", "min_tier", "min_quality", "hallucination_rate", "top", "duplicate";
-  // "" when kept.
+  // "max_cost_per_1k", "min_tier", "min_quality", "hallucination_rate", "top", "duplicate",
+  // "circuit_open" (every deployment's breaker is open); "" when kept. Region and residency
+  // drop deployments, and the model when none is left.
   std::string_view constraint;
   std::string
       reason;  // for a person: "chain step 2 (alias economy)", "context window 256000 < ..."
@@ -64,6 +79,7 @@ struct Candidate {
 struct Decision {
   std::string_view profile;  // "" when the client named a model or an alias
   std::string_view rule;     // the rule that matched, or "model gpt-5.5" / "alias economy"
+  const Rule* matched = nullptr;  // that rule; null when the client named a model or an alias
   Features features;
   std::vector<Candidate> candidates;  // kept first, in the order to try; then the dropped ones
   size_t kept = 0;
@@ -72,8 +88,9 @@ struct Decision {
 
 // Picks the rule (first match in the profile, or the route), builds its candidates, applies the
 // constraints every route obeys (context window, capabilities the request needs, the routing
-// section's regions and residency, the request's cost ceiling, a step's max_cost_per_1k) and notes
-// the models still cooling down (Health). For a `cheapest` rule the request's constraints apply
+// section's regions and residency (per deployment), the request's cost ceiling, a step's
+// max_cost_per_1k), drops the models whose every deployment has an open circuit breaker, and
+// notes those still cooling down (Health). For a `cheapest` rule the request's constraints apply
 // before its `top`: the rule keeps the best N of the models that can take this request.
 Decision Decide(const Target& target, const RouteRequest& request, const Policy& policy,
                 const catalog::Catalog& catalog, const Health& health, const Now& now);
@@ -85,7 +102,9 @@ bool Matches(const Match& match, const Features& features, const std::vector<std
 // ones: the client's cost ceiling first (`no model satisfies x-switchyard-max-cost-usd=0.0001:
 // cheapest candidate deepseek-v4-flash estimated 0.00021`), then the context window, the
 // capabilities, regions, residency and a step's max_cost_per_1k; a rule's own constraints only
-// when none of those dropped a model. REQUIRES: decision.kept == 0, at least one candidate.
+// when none of those dropped a model. When open circuit breakers dropped a model the error is
+// kUpstreamUnavailable (502: not the client's doing). REQUIRES: decision.kept == 0, at least one
+// candidate.
 core::Error NoCandidateError(const Decision& decision);
 
 // "profile=auto; rule=cheap-text; task=extraction" (profile "none" for a model or an alias).

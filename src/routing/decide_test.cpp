@@ -82,13 +82,17 @@ struct Fixture {
     EXPECT_TRUE(config.has_value()) << config.error().message;
     catalog = *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
     policy = std::make_unique<Policy>(*Policy::Build(*catalog));
-    health = std::make_unique<Health>(std::vector<std::string>{"cheap", "mid", "big", "eu"}, 60s);
+    health.reset(new Health(HealthFor(*catalog)));  // not movable: built in place
   }
   Decision Run(std::string_view model, const RouteRequest& request,
                std::chrono::system_clock::time_point wall = Noon()) const {
     auto target = Resolve(model, *policy, *catalog);
     EXPECT_TRUE(target.has_value()) << target.error().message;
     return Decide(*target, request, *policy, *catalog, *health, Now{wall, steady});
+  }
+  // The health slot of the model's first deployment.
+  size_t Slot(std::string_view model) const {
+    return catalog->DeploymentsOf(*catalog->FindModel(model)).front().slot;
   }
   static std::chrono::system_clock::time_point Noon() {
     return std::chrono::sys_days{std::chrono::year{2026} / 12 / 1} + 12h;
@@ -317,7 +321,7 @@ TEST(DecideTest, AllowedRegionsLimitEveryRoute) {
 
 TEST(DecideTest, CoolingModelsKeepTheirPlaceSoTheChainRecordsTheSkip) {
   Fixture f;
-  f.health->NoteRetryAfter("cheap", f.steady, 12s);
+  f.health->NoteRetryAfter(f.Slot("cheap"), f.steady, 12s);
   const Decision d = f.Run("auto", Request(TaskType::kCode));
   EXPECT_EQ(Kept(d), (Ids{"cheap", "mid", "big"}));
   EXPECT_TRUE(d.candidates[0].cooling);
@@ -407,6 +411,103 @@ TEST(MatchesTest, EveryCondition) {
   }
   EXPECT_TRUE(Matches(match_of("{tags: [batch, team=a]}"), base, {"team=a", "batch", "x"}));
   EXPECT_FALSE(Matches(match_of("{tags: [batch, team=a]}"), base, {"batch"}));
+}
+
+}  // namespace
+}  // namespace sy::routing
+
+namespace sy::routing {
+namespace {
+
+// A model served from two deployments: the us API host and an eu self-hosted copy.
+constexpr std::string_view kDeployments = R"(
+providers:
+  us: {kind: openai, base_url: "http://127.0.0.1:1/v1", region: us}
+  own: {kind: openai, base_url: "http://127.0.0.1:2/v1", region: eu, residency: [eu, self-hosted]}
+models:
+  open:
+    deployments: [{provider: us, weight: 3}, {provider: own, name: self-hosted}]
+    price: {input: "0.10", output: "0.40"}
+  big:
+    provider: us
+    price: {input: "5", output: "25"}
+routing:
+  profiles:
+    auto:
+      rules:
+        - name: default
+          chain: [open, big]
+)";
+
+TEST(DecideDeploymentsTest, EveryDeploymentIsACandidatesChoice) {
+  Fixture f(kDeployments);
+  const Decision d = f.Run("auto", Request(TaskType::kChat));
+  EXPECT_EQ(Kept(d), (Ids{"open", "big"}));
+  const Candidate& open = Find(d, "open");
+  ASSERT_EQ(open.deployments.size(), 2u);
+  EXPECT_EQ(open.deployments[0].deployment->key, "open/us");
+  EXPECT_EQ(open.deployments[1].deployment->key, "open/self-hosted");
+  EXPECT_TRUE(open.deployments[0].kept && open.deployments[1].kept);
+  ASSERT_EQ(Find(d, "big").deployments.size(), 1u);  // the shorthand: one, named after its provider
+  EXPECT_EQ(Find(d, "big").deployments[0].deployment->key, "big/us");
+}
+
+TEST(DecideDeploymentsTest, ResidencyFiltersDeploymentsNotWholeModels) {
+  std::string yaml(kDeployments);
+  yaml.replace(yaml.find("routing:\n"), 9, "routing:\n  required_residency: [self-hosted]\n");
+  Fixture f(yaml);
+  const Decision d = f.Run("auto", Request(TaskType::kChat));
+  EXPECT_EQ(Kept(d), (Ids{"open"}));
+  const Candidate& open = Find(d, "open");
+  EXPECT_FALSE(open.deployments[0].kept);
+  EXPECT_EQ(open.deployments[0].reason,
+            "provider us lacks residency self-hosted (routing.required_residency)");
+  EXPECT_TRUE(open.deployments[1].kept);
+  EXPECT_EQ(Find(d, "big").constraint, "residency");
+}
+
+TEST(DecideDeploymentsTest, AModelWhoseEveryDeploymentIsOpenDropsAsCircuitOpen) {
+  Fixture f(kDeployments);
+  for (std::string_view key : {"open/us", "open/self-hosted"}) {
+    const size_t slot = *f.health->IndexOf(key);
+    for (int i = 0; i < 5; ++i) {  // the default breaker: five failures in a row
+      f.health->Begin(slot);
+      f.health->NoteFailure(slot, f.steady, std::chrono::microseconds(1000), false);
+    }
+  }
+  const Decision d = f.Run("auto", Request(TaskType::kChat));
+  EXPECT_EQ(Kept(d), (Ids{"big"}));
+  EXPECT_EQ(Find(d, "open").constraint, "circuit_open");
+  EXPECT_EQ(Find(d, "open").reason, "every deployment's circuit breaker is open");
+}
+
+TEST(DecideDeploymentsTest, OneOpenDeploymentIsMarkedAndTheModelKept) {
+  Fixture f(kDeployments);
+  const size_t slot = *f.health->IndexOf("open/us");
+  for (int i = 0; i < 5; ++i) {
+    f.health->Begin(slot);
+    f.health->NoteFailure(slot, f.steady, std::chrono::microseconds(1000), false);
+  }
+  const Decision d = f.Run("auto", Request(TaskType::kChat));
+  EXPECT_EQ(Kept(d), (Ids{"open", "big"}));
+  EXPECT_TRUE(Find(d, "open").deployments[0].blocked);
+  EXPECT_EQ(Find(d, "open").deployments[0].reason, "circuit open");
+}
+
+TEST(DecideDeploymentsTest, OpenBreakersEverywhereAreAnUpstreamErrorNotA400) {
+  Fixture f(kDeployments);
+  for (std::string_view key : {"open/us", "open/self-hosted", "big/us"}) {
+    const size_t slot = *f.health->IndexOf(key);
+    for (int i = 0; i < 5; ++i) {
+      f.health->Begin(slot);
+      f.health->NoteFailure(slot, f.steady, std::chrono::microseconds(1000), false);
+    }
+  }
+  const Decision d = f.Run("auto", Request(TaskType::kChat));
+  EXPECT_EQ(d.kept, 0u);
+  const core::Error e = NoCandidateError(d);
+  EXPECT_EQ(e.code, core::Errc::kUpstreamUnavailable);
+  EXPECT_NE(e.message.find("circuit breaker"), std::string::npos) << e.message;
 }
 
 }  // namespace

@@ -37,6 +37,32 @@ core::Result<std::vector<Step>> CompileChain(const std::vector<config::ChainStep
   return chain;
 }
 
+// A rule's `verify` list as checks; a regex compiles here, once.
+core::Result<std::vector<verify::Check>> CompileChecks(
+    const std::vector<config::VerifyCheckConfig>& configs, const std::string& path) {
+  std::vector<verify::Check> out;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const config::VerifyCheckConfig& c = configs[i];
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    if (c.name == "regex") {
+      auto check = verify::RegexCheck(c.pattern);
+      if (!check) {
+        return core::MakeError(core::Errc::kInvalidRequest,
+                               item + ".regex: " + check.error().message);
+      }
+      out.push_back(std::move(*check));
+      continue;
+    }
+    const auto kind = verify::ParseCheckName(c.name);
+    if (!kind) return core::MakeError(core::Errc::kInvalidRequest, item + ": unknown check");
+    verify::Check check;
+    check.kind = *kind;
+    if (c.min_support) check.min_support = *c.min_support;
+    out.push_back(std::move(check));
+  }
+  return out;
+}
+
 core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::Catalog& catalog,
                                const std::string& path) {
   Rule rule;
@@ -55,6 +81,11 @@ core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::
   if (!chain) return std::move(chain).error();
   rule.chain = std::move(*chain);
   rule.cheapest = config.cheapest;
+  auto checks = CompileChecks(config.verify, path + ".verify");
+  if (!checks) return std::move(checks).error();
+  rule.verify = std::move(*checks);
+  rule.return_last = config.on_exhausted == "return_last";
+  rule.record_only = config.verify_mode == "record";
   if (config.cheapest && !config.cheapest->min_tier.empty()) {
     const auto& tiers = config::kTiers;
     const auto it = std::find(tiers.begin(), tiers.end(), config.cheapest->min_tier);

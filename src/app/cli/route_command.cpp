@@ -70,9 +70,7 @@ int RunRouteExplain(const RouteExplainArgs& args, std::ostream& out, std::ostrea
   request.dialect = args.dialect == "anthropic"   ? core::Dialect::kAnthropicMessages
                     : args.dialect == "responses" ? core::Dialect::kOpenAiResponses
                                                   : core::Dialect::kOpenAiChat;
-  std::vector<std::string> ids;
-  for (const auto& m : shared->models) ids.push_back(m.id);
-  const routing::Health health(ids, shared->failover.max_cooldown);
+  const routing::Health health = routing::HealthFor(**catalog);
   const auto decision = DecodeAndDecide(
       *body, shared->server.max_json_depth, {args.task, args.max_cost_usd, args.tags}, request,
       *policy, **catalog, health, {request.received_at, std::chrono::steady_clock::now()});

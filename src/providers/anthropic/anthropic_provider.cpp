@@ -60,7 +60,7 @@ class AnthropicProvider final : public Provider {
                                                     "mcp_servers", "cache_control"};
     json::object full = detail::CopyBody(call);
     json::object body(full.storage());
-    body["model"] = call.model.upstream_name;
+    body["model"] = call.UpstreamName();
     for (std::string_view key : kCounted) {
       if (const auto* v = full.if_contains(key)) body[key] = *v;
     }

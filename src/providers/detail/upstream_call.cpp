@@ -21,7 +21,7 @@ std::string EndpointUrl(std::string_view base_url, std::string_view path) {
 
 json::object CopyBody(const Call& call) {
   json::object body(call.body, json::make_shared_resource<json::monotonic_resource>());
-  body["model"] = call.model.upstream_name;
+  body["model"] = call.UpstreamName();
   return body;
 }
 

@@ -36,7 +36,7 @@ inline constexpr int64_t kMaxErrorBytes = 64 * 1024;            // an error body
 // `base_url` with its trailing slashes trimmed, followed by `path` ("/chat/completions").
 std::string EndpointUrl(std::string_view base_url, std::string_view path);
 
-// A copy of call.body in an arena of its own, with "model" set to call.model.upstream_name.
+// A copy of call.body in an arena of its own, with "model" set to call.UpstreamName().
 boost::json::object CopyBody(const Call& call);
 
 // A POST of `body`, serialised, to `url`: content-type application/json, accept
