@@ -100,10 +100,11 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<const config::ModelConfig
   for (size_t i = 0; i < candidates.size(); ++i) {
     const auto& model = *candidates[i];
     const bool last = i + 1 == candidates.size();
+    const std::optional<size_t> slot = health.IndexOf(model.id);
     for (;;) {
       auto now = Clock::now();
       if (!detail::MayStart(sent, now, options)) break;
-      if (auto until = health.CooldownUntil(model.id, now)) {
+      if (auto until = slot ? health.CooldownUntil(*slot, now) : std::nullopt) {
         auto wait = detail::WaitForCooldown(*until, now, last, options);
         if (!wait) {
           attempts.push_back(detail::CoolingSkip(model, *until, now));
@@ -126,7 +127,9 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<const config::ModelConfig
       attempt.error = error;
       attempts.push_back(std::move(attempt));
       if (!IsRetryable(error)) co_return ChainOutcome<T>{std::move(error), nullptr};
-      if (error.retry_after) health.NoteRetryAfter(model.id, Clock::now(), *error.retry_after);
+      if (error.retry_after && slot) {
+        health.NoteRetryAfter(*slot, Clock::now(), *error.retry_after);
+      }
       if (!(last && error.retry_after)) break;  // retry in place only the last candidate
     }
   }

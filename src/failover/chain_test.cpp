@@ -124,7 +124,8 @@ TEST_F(ChainTest, ARetryAfterBeyondTheLimitIsNotWaitedFor) {
 }
 
 TEST_F(ChainTest, CoolingModelsAreSkippedWhileOthersRemain) {
-  health_.NoteRetryAfter("a", std::chrono::steady_clock::now(), std::chrono::seconds(30));
+  health_.NoteRetryAfter(*health_.IndexOf("a"), std::chrono::steady_clock::now(),
+                         std::chrono::seconds(30));
   auto out = Run({&a_, &b_});
   ASSERT_TRUE(out.result.has_value());
   EXPECT_EQ(out.model, &b_);
@@ -139,8 +140,8 @@ TEST_F(ChainTest, CoolingModelsAreSkippedWhileOthersRemain) {
 
 TEST_F(ChainTest, WhenEveryModelIsCoolingTheErrorCarriesTheShortestTimeLeft) {
   const auto now = std::chrono::steady_clock::now();
-  health_.NoteRetryAfter("a", now, std::chrono::seconds(40));
-  health_.NoteRetryAfter("b", now, std::chrono::seconds(20));
+  health_.NoteRetryAfter(*health_.IndexOf("a"), now, std::chrono::seconds(40));
+  health_.NoteRetryAfter(*health_.IndexOf("b"), now, std::chrono::seconds(20));
   auto out = Run({&a_, &b_});
   ASSERT_FALSE(out.result.has_value());
   EXPECT_EQ(out.result.error().code, core::Errc::kRateLimited);
@@ -154,18 +155,19 @@ TEST_F(ChainTest, AHugeRetryAfterCoolsOnlyForTheCap) {
   // Regression: retry-after: 100000000 took a model out for three years.
   Health health({"a"}, std::chrono::seconds(60));
   const auto now = std::chrono::steady_clock::now();
-  health.NoteRetryAfter("a", now, std::chrono::hours(24 * 365 * 3));
-  auto until = health.CooldownUntil("a", now);
+  health.NoteRetryAfter(*health.IndexOf("a"), now, std::chrono::hours(24 * 365 * 3));
+  auto until = health.CooldownUntil(*health.IndexOf("a"), now);
   ASSERT_TRUE(until.has_value());
   EXPECT_EQ(*until - now, std::chrono::seconds(60));
-  EXPECT_FALSE(health.CooldownUntil("a", now + std::chrono::seconds(61)).has_value());
+  EXPECT_FALSE(
+      health.CooldownUntil(*health.IndexOf("a"), now + std::chrono::seconds(61)).has_value());
 }
 
 TEST_F(ChainTest, ALongerCooldownIsNotShortenedByALaterShortOne) {
   const auto now = std::chrono::steady_clock::now();
-  health_.NoteRetryAfter("a", now, std::chrono::seconds(30));
-  health_.NoteRetryAfter("a", now, std::chrono::seconds(1));
-  EXPECT_EQ(*health_.CooldownUntil("a", now) - now, std::chrono::seconds(30));
+  health_.NoteRetryAfter(*health_.IndexOf("a"), now, std::chrono::seconds(30));
+  health_.NoteRetryAfter(*health_.IndexOf("a"), now, std::chrono::seconds(1));
+  EXPECT_EQ(*health_.CooldownUntil(*health_.IndexOf("a"), now) - now, std::chrono::seconds(30));
   EXPECT_FALSE(health_.CooldownUntil("unknown-model", now).has_value());
 }
 

@@ -275,7 +275,8 @@ const Rule& FirstMatch(const Profile& profile, const RouteRequest& request) {
 void Order(std::vector<Candidate>& candidates, const Health& health, const Now& now) {
   for (Candidate& c : candidates) {
     if (!c.kept) continue;
-    if (auto until = health.CooldownUntil(c.model->id, now.steady)) {
+    const std::optional<size_t> slot = health.IndexOf(c.model->id);
+    if (auto until = slot ? health.CooldownUntil(*slot, now.steady) : std::nullopt) {
       const auto left = std::chrono::ceil<std::chrono::seconds>(*until - now.steady);
       c.reason += "; cooling down for " + std::to_string(left.count()) +
                   " s: skipped while another candidate remains";

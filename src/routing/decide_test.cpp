@@ -317,7 +317,7 @@ TEST(DecideTest, AllowedRegionsLimitEveryRoute) {
 
 TEST(DecideTest, CoolingModelsKeepTheirPlaceSoTheChainRecordsTheSkip) {
   Fixture f;
-  f.health->NoteRetryAfter("cheap", f.steady, 12s);
+  f.health->NoteRetryAfter(*f.health->IndexOf("cheap"), f.steady, 12s);
   const Decision d = f.Run("auto", Request(TaskType::kCode));
   EXPECT_EQ(Kept(d), (Ids{"cheap", "mid", "big"}));
   EXPECT_TRUE(d.candidates[0].cooling);
