@@ -72,6 +72,8 @@ Health::Health(std::vector<std::string> keys, std::chrono::milliseconds max_cool
     : Health(std::move(keys), BreakerConfig{}, max_cooldown) {}
 
 Health::~Health() = default;
+Health::Health(Health&&) noexcept = default;
+Health& Health::operator=(Health&&) noexcept = default;
 
 std::optional<size_t> Health::IndexOf(std::string_view key) const {
   auto it = index_.find(key);

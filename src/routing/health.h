@@ -74,6 +74,8 @@ class Health {
   // The same with the default BreakerConfig.
   Health(std::vector<std::string> keys, std::chrono::milliseconds max_cooldown);
   ~Health();
+  Health(Health&&) noexcept;
+  Health& operator=(Health&&) noexcept;
 
   // The slot of `key`, if it has one. A hash lookup: resolve once, not per call.
   std::optional<size_t> IndexOf(std::string_view key) const;
