@@ -1,19 +1,45 @@
-// routing::Health: what the gateway has learnt about each model's upstream, shared by every
-// worker: today the cool-downs that upstreams asked for with retry-after (circuit breakers and
-// latency figures join it later).
+// routing::Health: what the gateway has learnt about each deployment's upstream, shared by every
+// worker thread of the process: retry-after cool-downs, a circuit breaker, a windowed error rate,
+// the calls in flight and a latency EWMA. Routing reads it to order deployments and to explain a
+// decision; the failover chain asks it before each call (Admit) and tells it after (Note*).
 //
-// A cool-down is capped at `max_cooldown`: an upstream's retry-after of three years must not take
-// a model out until the next restart.
+// Slots: one per deployment, fixed at construction, in the order of `keys` ("model/deployment").
+// Every per-call method takes the slot index (IndexOf resolves a key once, off the hot path).
+// REQUIRES: slot < size() for every method taking a slot.
 //
-// Thread-safety: every method may be called from any thread at any time; reads and writes are
-// single atomic operations on a per-model slot (no lock). The set of models is fixed at
-// construction; a model that was not in it is never cooling.
+// Circuit breaker (per slot):
+//   closed    --(consecutive_failures in a row, or error rate > error_rate over >= min_requests
+//               in the window)--> open until now + cool_off
+//   open      --(Admit after cool_off: exactly one caller wins the probe)--> half_open
+//   half_open --(probe succeeds)--> closed (failure streak and window cleared)
+//   half_open --(probe fails)--> open with a fresh cool_off
+//   half_open --(probe abandoned)--> open, already due: the next Admit probes
+// Only the probe's outcome moves a half-open breaker; outcomes of calls admitted before the breaker
+// opened only feed the counters. Admit concerns the breaker only: retry-after cool-downs are read
+// with CooldownUntil, separately, because the chain reports them differently (a skip with time
+// left).
+//
+// A retry-after cool-down is capped at `max_cooldown`: an upstream's retry-after of three years
+// must not take a deployment out until the next restart.
+//
+// Time is injected: every method takes `now` (steady clock), so the state machine is tested with
+// made-up times. Times must be at or after the steady clock's epoch (true for real clocks).
+//
+// Thread-safety: every method may be called from any thread at any time and takes no lock. State
+// and open-until live in one atomic word changed only by CAS, so each transition happens exactly
+// once (one probe winner, one opening per streak). The counters are separate atomics, so a
+// Snapshot is not one consistent instant, and the window error rate is approximate under races:
+// a window bucket whose time has passed is reset by the thread that wins a CAS on its epoch, and an
+// increment racing with that reset may be lost or land in the old bucket. Clearing the window when
+// a breaker closes is likewise not atomic with concurrent counts. The EWMA is updated by CAS, so no
+// sample is lost.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <deque>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,32 +50,108 @@ namespace sy::routing {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+struct BreakerConfig {
+  int consecutive_failures = 5;  // open after this many failures in a row (0 = off)
+  double error_rate = 0.5;       // or when failures / requests in the window exceed this (1 = off)
+  int min_requests = 20;         // ... and the window holds at least this many requests
+  std::chrono::milliseconds window{30'000};    // REQUIRES: positive
+  std::chrono::milliseconds cool_off{15'000};  // open -> one half-open probe after this
+};
+
+enum class BreakerState : uint8_t { kClosed, kOpen, kHalfOpen };
+// "closed", "open", "half_open".
+std::string_view BreakerStateName(BreakerState state);
+
+enum class Admission : uint8_t { kAllow, kProbe, kReject };
+
 class Health {
  public:
-  Health(const std::vector<std::string>& model_ids, std::chrono::milliseconds max_cooldown);
+  // One slot per deployment, in the order given; `keys` are "model/deployment" names for lookups
+  // and listings (a repeated key resolves to its first slot). max_cooldown caps retry-after
+  // cool-downs.
+  Health(std::vector<std::string> keys, BreakerConfig breaker,
+         std::chrono::milliseconds max_cooldown);
+  // The same with the default BreakerConfig.
+  Health(std::vector<std::string> keys, std::chrono::milliseconds max_cooldown);
+  ~Health();
+  Health(Health&&) noexcept;
+  Health& operator=(Health&&) noexcept;
 
-  // The upstream of `model_id` asked for `retry_after` at `now`: cool it down until then (capped
-  // at now + max_cooldown); a longer cool-down already noted is kept.
-  void NoteRetryAfter(std::string_view model_id, SteadyTime now,
-                      std::chrono::milliseconds retry_after);
-  // The end of the model's cool-down when it is still cooling at `now`.
-  std::optional<SteadyTime> CooldownUntil(std::string_view model_id, SteadyTime now) const;
+  // The slot of `key`, if it has one. A hash lookup: resolve once, not per call.
+  std::optional<size_t> IndexOf(std::string_view key) const;
+  size_t size() const { return keys_.size(); }
+  const std::string& key(size_t slot) const { return keys_[slot]; }
 
+  // The upstream asked for `retry_after` at `now`: cool the slot down until then (capped at
+  // now + max_cooldown); a longer cool-down already noted is kept.
+  void NoteRetryAfter(size_t slot, SteadyTime now, std::chrono::milliseconds retry_after);
+  // The end of the slot's cool-down when it is still cooling at `now`.
+  std::optional<SteadyTime> CooldownUntil(size_t slot, SteadyTime now) const;
+
+  // May a request be sent to the slot now? Closed: kAllow. Open before cool_off ends: kReject.
+  // Open after cool_off: exactly one caller wins kProbe (CAS open->half_open), the others kReject
+  // until the probe reports. Half-open: kReject for all but the probe.
+  Admission Admit(size_t slot, SteadyTime now);
+  // Read-only view for routing/explain: true while open and not yet due a probe, or half-open with
+  // a probe in flight. Never changes state.
+  bool Blocked(size_t slot, SteadyTime now) const;
+  // When the cool-off ends, if the breaker is open (also when that time has already passed and
+  // the breaker waits for a caller to probe).
+  std::optional<SteadyTime> OpenUntil(size_t slot) const;
+
+  // Every sent call: Begin before (in-flight + 1), then exactly one of the three after
+  // (in-flight - 1); `probe` is true when Admit answered kProbe for this call. A success closes a
+  // half-open breaker and resets the failure streak; a failure counts toward opening (and re-opens
+  // a half-open breaker with a fresh cool-off); Abandoned (the request was cancelled, or failed for
+  // a reason that says nothing about the upstream's health) only releases in-flight and, for a
+  // probe, lets the next caller probe. Success and failure both feed the latency EWMA.
+  void Begin(size_t slot);
+  void NoteSuccess(size_t slot, SteadyTime now, std::chrono::microseconds latency, bool probe);
+  void NoteFailure(size_t slot, SteadyTime now, std::chrono::microseconds latency, bool probe);
+  void NoteAbandoned(size_t slot, SteadyTime now, bool probe);
+
+  struct Snapshot {
+    BreakerState state = BreakerState::kClosed;
+    int consecutive_failures = 0;
+    int64_t window_requests = 0;
+    int64_t window_failures = 0;
+    double error_rate = 0;  // window_failures / window_requests; 0 with no request
+    int64_t in_flight = 0;
+    double latency_ewma_ms = 0;  // 0 = no sample yet
+    std::optional<SteadyTime> open_until;
+    std::optional<SteadyTime> cooldown_until;
+    int64_t opened_total = 0;  // times the breaker opened since start
+  };
+  // The slot's figures at `now`, for listings and routing (each field read on its own).
+  Snapshot Read(size_t slot, SteadyTime now) const;
+
+  const BreakerConfig& breaker() const { return breaker_; }
   std::chrono::milliseconds max_cooldown() const { return max_cooldown_; }
 
  private:
+  struct Slot;
+  struct WindowCounts {
+    int64_t requests = 0;
+    int64_t failures = 0;
+  };
+
+  void CountInWindow(Slot& slot, SteadyTime now, bool failed);
+  WindowCounts WindowAt(const Slot& slot, SteadyTime now) const;
+  bool ShouldOpen(const Slot& slot, SteadyTime now) const;
+  void Open(Slot& slot, int64_t expected_word, SteadyTime now);
+  static void UpdateEwma(Slot& slot, std::chrono::microseconds latency);
+
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
-  std::optional<size_t> IndexOf(std::string_view model_id) const;
 
+  std::vector<std::string> keys_;
+  BreakerConfig breaker_;
   std::chrono::milliseconds max_cooldown_;
-  // Steady-clock nanoseconds until which each model cools; 0 = not cooling. A deque, because
-  // atomics cannot move and the slots are created once.
-  std::deque<std::atomic<int64_t>> until_ns_;
-  std::unordered_map<std::string, size_t, Hash, std::equal_to<>>
-      index_;  // immutable after construction
+  int64_t bucket_ns_;  // window / kBuckets
+  std::unique_ptr<Slot[]> slots_;
+  std::unordered_map<std::string, size_t, Hash, std::equal_to<>> index_;  // immutable
 };
 
 }  // namespace sy::routing
