@@ -10,10 +10,12 @@ build_packages=(
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-regex1.81-dev libvalijson-dev
   libssl-dev libyaml-cpp-dev libsqlite3-dev libcli11-dev libjemalloc-dev
+  libboost-regex1.81-dev libvalijson-dev  # verify/: regex and JSON Schema checks
   libbenchmark-dev  # bench/micro (SY_BUILD_BENCH=ON)
 )
 test_packages=(
   libgtest-dev libgmock-dev clang-format sqlite3 curl ca-certificates
+  json-schema-test-suite  # verify/schema_suite_test.cpp
   nginx-light wrk
   # tools/fuzz.sh: clang++ with libFuzzer (-fsanitize=fuzzer: libclang_rt.fuzzer and
   # FuzzedDataProvider.h are in libclang-rt-14-dev) and llvm-symbolizer for its stack traces.

@@ -1,0 +1,333 @@
+#include "verify/schema.h"
+
+// GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s std::regex compiler (a
+// std::function in a moved-from NFA state) at -O2; it is emitted after inlining, so a push/pop
+// around the include cannot silence it.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <exception>
+#include <map>
+#include <regex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validation_visitor.hpp>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "verify/detail/draft7_metaschema.h"
+
+namespace sy::verify {
+
+namespace json = boost::json;
+using Adapter = valijson::adapters::BoostJsonAdapter;
+using RegexCache = std::unordered_map<std::string, std::regex>;
+
+struct CompiledSchema::Impl {
+  valijson::Schema schema;
+  RegexCache regexes;  // every pattern of the schema, compiled in polynomial mode
+  bool has_patterns = false;
+};
+
+CompiledSchema::CompiledSchema(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CompiledSchema::~CompiledSchema() = default;
+
+namespace {
+
+constexpr int kMaxSchemaDepth = 64;
+
+// "<root>", "[properties]", "[age]" (Valijson's context) -> "/properties/age".
+std::string PointerFromContext(const std::vector<std::string>& context) {
+  std::string out;
+  for (const auto& part : context) {
+    if (part == "<root>") continue;
+    std::string_view p = part;
+    if (p.size() >= 2 && p.front() == '[' && p.back() == ']') p = p.substr(1, p.size() - 2);
+    out += '/';
+    out += p;
+  }
+  return out.empty() ? "/" : out;
+}
+
+std::string Escape(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Runs Valijson with our regex cache; returns the first error, or nullopt when valid.
+std::optional<std::string> RunValijson(const valijson::Schema& schema, RegexCache& regexes,
+                                       const json::value& instance) {
+  const Adapter target(instance);
+  valijson::ValidationResults results;
+  try {
+    valijson::ValidationVisitor<Adapter> visitor(target, std::vector<std::string>{"<root>"}, true,
+                                                 &results, regexes);
+    if (visitor.validateSchema(schema)) return std::nullopt;
+  } catch (const std::exception& e) {
+    return "/: " + core::ClipForEcho(e.what(), kMaxSchemaMessageBytes);
+  }
+  valijson::ValidationResults::Error first;
+  if (!results.popError(first)) return std::string("/: invalid");
+  std::string out = PointerFromContext(first.context) + ": " + first.description;
+  if (results.numErrors() > 0) out += " (and " + std::to_string(results.numErrors()) + " more)";
+  return core::ClipForEcho(out, kMaxSchemaMessageBytes);
+}
+
+const valijson::Schema& MetaSchema() {
+  static const auto* const meta = [] {
+    auto* schema = new valijson::Schema;  // NOLINT: lives for the process, never destroyed
+    const json::value doc = json::parse(detail::kDraft7MetaSchema);
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    parser.populateSchema(Adapter(doc), *schema);
+    return schema;
+  }();
+  return *meta;
+}
+
+// What the walk over a client schema finds; `error` set means the schema is refused.
+struct Walk {
+  const json::value* root = nullptr;
+  RegexCache regexes;
+  // Schema positions reached without descending into the instance: $ref, allOf, anyOf, oneOf,
+  // not, if/then/else, dependencies. A cycle among them recurses forever in Valijson.
+  std::map<std::string, std::vector<std::string>> same_instance;
+  std::string error_path;
+  std::string error;
+
+  bool Fail(std::string path, std::string why) {
+    if (error.empty()) {
+      error_path = path.empty() ? "/" : std::move(path);
+      error = std::move(why);
+    }
+    return false;
+  }
+};
+
+bool WalkSchema(json::value& node, const std::string& path, int depth, Walk& walk);
+
+bool AddPattern(const std::string& pattern, const std::string& path, Walk& walk) {
+  if (walk.regexes.count(pattern)) return true;
+  try {
+    walk.regexes.emplace(
+        pattern, std::regex(pattern, std::regex::ECMAScript | std::regex_constants::__polynomial));
+  } catch (const std::regex_error& e) {
+    return walk.Fail(path, std::string("pattern does not compile: ") + e.what());
+  }
+  return true;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A local reference "#/definitions/a" -> "/definitions/a" (percent-decoded); nullopt otherwise.
+std::optional<std::string> LocalPointer(std::string_view ref) {
+  if (ref.empty() || ref.front() != '#') return std::nullopt;
+  ref.remove_prefix(1);
+  if (!ref.empty() && ref.front() != '/') return std::nullopt;  // "#anchor": not supported
+  std::string out;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const int high = i + 2 < ref.size() && ref[i] == '%' ? HexDigit(ref[i + 1]) : -1;
+    const int low = high >= 0 ? HexDigit(ref[i + 2]) : -1;
+    if (low >= 0) {
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    } else {
+      out += ref[i];
+    }
+  }
+  return out;
+}
+
+bool WalkRef(const json::value& ref, const std::string& path, Walk& walk) {
+  const auto* text = ref.if_string();
+  if (!text) return true;  // the meta-schema already refused a non-string $ref
+  const auto pointer = LocalPointer(*text);
+  if (!pointer) {
+    return walk.Fail(path + "/$ref", "only local references (\"#/...\") are supported, not \"" +
+                                         core::ClipForEcho(*text, 80) + "\"");
+  }
+  boost::system::error_code ec;
+  if (!pointer->empty() && walk.root->find_pointer(*pointer, ec) == nullptr) {
+    return walk.Fail(path + "/$ref", "reference \"" + core::ClipForEcho(*text, 80) +
+                                         "\" does not resolve in this schema");
+  }
+  walk.same_instance[path].push_back(*pointer);
+  return true;
+}
+
+bool WalkMap(json::value& node, const std::string& path, int depth, Walk& walk) {
+  auto* map = node.if_object();
+  if (!map) return true;
+  for (auto& [key, sub] : *map) {
+    if (!WalkSchema(sub, path + "/" + Escape(key), depth + 1, walk)) return false;
+  }
+  return true;
+}
+
+bool WalkArray(json::value& node, const std::string& path, int depth, Walk& walk,
+               bool same_instance) {
+  auto* items = node.if_array();
+  if (!items) return WalkSchema(node, path, depth + 1, walk);
+  for (size_t i = 0; i < items->size(); ++i) {
+    const std::string sub = path + "/" + std::to_string(i);
+    if (same_instance) walk.same_instance[path.substr(0, path.rfind('/'))].push_back(sub);
+    if (!WalkSchema((*items)[i], sub, depth + 1, walk)) return false;
+  }
+  return true;
+}
+
+bool WalkSchema(json::value& node, const std::string& path, int depth, Walk& walk) {
+  if (depth > kMaxSchemaDepth) return walk.Fail(path, "schema nested too deeply");
+  auto* object = node.if_object();
+  if (!object) return true;  // boolean schema
+  object->erase("format");   // not asserted: see the header
+  for (auto& [key, sub] : *object) {
+    const std::string sub_path = path + "/" + Escape(key);
+    bool ok = true;
+    if (key == "$ref") {
+      ok = WalkRef(sub, path, walk);
+    } else if (key == "pattern") {
+      if (const auto* p = sub.if_string()) ok = AddPattern(std::string(*p), sub_path, walk);
+    } else if (key == "patternProperties") {
+      if (const auto* map = sub.if_object()) {
+        for (const auto& entry : *map) {
+          const std::string entry_path = sub_path + "/" + Escape(entry.key());
+          ok = ok && AddPattern(std::string(entry.key()), entry_path, walk);
+        }
+      }
+      ok = ok && WalkMap(sub, sub_path, depth, walk);
+    } else if (key == "properties" || key == "definitions") {
+      ok = WalkMap(sub, sub_path, depth, walk);
+    } else if (key == "dependencies") {
+      if (auto* map = sub.if_object()) {
+        for (auto& [name, dep] : *map) {
+          const std::string dep_path = sub_path + "/" + Escape(name);
+          if (dep.is_object() || dep.is_bool()) walk.same_instance[path].push_back(dep_path);
+          ok = ok && WalkSchema(dep, dep_path, depth + 1, walk);
+        }
+      }
+    } else if (key == "allOf" || key == "anyOf" || key == "oneOf") {
+      ok = WalkArray(sub, sub_path, depth, walk, true);
+    } else if (key == "not" || key == "if" || key == "then" || key == "else") {
+      walk.same_instance[path].push_back(sub_path);
+      ok = WalkSchema(sub, sub_path, depth + 1, walk);
+    } else if (key == "items") {
+      ok = WalkArray(sub, sub_path, depth, walk, false);
+    } else if (key == "additionalItems" || key == "additionalProperties" || key == "contains" ||
+               key == "propertyNames") {
+      ok = WalkSchema(sub, sub_path, depth + 1, walk);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Depth-first search for a cycle among same-instance edges; returns a node on it.
+std::optional<std::string> FindCycle(const Walk& walk) {
+  enum class Mark { kNone, kActive, kDone };
+  std::map<std::string, Mark> marks;
+  std::optional<std::string> found;
+  auto visit = [&](auto&& self, const std::string& node) -> void {
+    auto& mark = marks[node];
+    if (mark == Mark::kDone || found) return;
+    if (mark == Mark::kActive) {
+      found = node;
+      return;
+    }
+    mark = Mark::kActive;
+    if (const auto it = walk.same_instance.find(node); it != walk.same_instance.end()) {
+      for (const auto& next : it->second) self(self, next);
+    }
+    marks[node] = Mark::kDone;
+  };
+  for (const auto& entry : walk.same_instance) visit(visit, entry.first);
+  return found;
+}
+
+core::Error SchemaError(std::string_view param, std::string_view path, std::string_view why) {
+  return core::InvalidParam(std::string(param), std::string(param) + ": invalid JSON Schema at " +
+                                                    std::string(path) + ": " +
+                                                    core::ClipForEcho(why, kMaxSchemaMessageBytes));
+}
+
+// Whether any string (value or key) in `v` is longer than `max_bytes`; returns its path.
+std::optional<std::string> FindLongString(const json::value& v, const std::string& path,
+                                          size_t max_bytes) {
+  if (const auto* s = v.if_string()) {
+    if (s->size() > max_bytes) return path.empty() ? "/" : path;
+  } else if (const auto* a = v.if_array()) {
+    for (size_t i = 0; i < a->size(); ++i) {
+      if (auto p = FindLongString((*a)[i], path + "/" + std::to_string(i), max_bytes)) return p;
+    }
+  } else if (const auto* o = v.if_object()) {
+    for (const auto& [key, sub] : *o) {
+      const std::string sub_path = path + "/" + Escape(key);
+      if (key.size() > max_bytes) return sub_path;
+      if (auto p = FindLongString(sub, sub_path, max_bytes)) return p;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const json::value& schema,
+                                                                  std::string_view param) {
+  try {
+    RegexCache no_patterns;
+    if (auto why = RunValijson(MetaSchema(), no_patterns, schema)) {
+      const auto colon = why->find(": ");
+      return SchemaError(param, why->substr(0, colon), why->substr(colon + 2));
+    }
+    json::value stripped = schema;
+    Walk walk;
+    walk.root = &stripped;
+    if (!WalkSchema(stripped, "", 0, walk)) return SchemaError(param, walk.error_path, walk.error);
+    if (auto node = FindCycle(walk)) {
+      return SchemaError(param, node->empty() ? "/" : *node,
+                         "references loop back here without descending into the value");
+    }
+    auto impl = std::make_unique<CompiledSchema::Impl>();
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    parser.populateSchema(Adapter(stripped), impl->schema);
+    impl->has_patterns = !walk.regexes.empty();
+    impl->regexes = std::move(walk.regexes);
+    return std::shared_ptr<const CompiledSchema>(std::make_shared<CompiledSchema>(std::move(impl)));
+  } catch (const std::exception& e) {
+    return SchemaError(param, "/", e.what());
+  }
+}
+
+std::optional<std::string> Validate(const CompiledSchema& schema, const json::value& instance) {
+  const auto& impl = schema.impl();
+  if (impl.has_patterns) {
+    if (auto path = FindLongString(instance, "", kMaxPatternSubjectBytes)) {
+      return *path + ": string longer than " + std::to_string(kMaxPatternSubjectBytes) +
+             " bytes, the limit when the schema has patterns";
+    }
+  }
+  RegexCache regexes = impl.regexes;  // Valijson's visitor takes the cache by mutable reference
+  return RunValijson(impl.schema, regexes, instance);
+}
+
+}  // namespace sy::verify
