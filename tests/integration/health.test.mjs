@@ -16,8 +16,9 @@ import {
   testCleanShutdown, DEFAULT_KEY_ENV,
 } from '../testutil/harness.mjs';
 
+// cool_off_ms leaves room for the storm loop below to finish before the breaker half-opens.
 const BREAKER = { consecutive_failures: 3, error_rate: 0.5, min_requests: 20, window_ms: 5000,
-  cool_off_ms: 1500 };
+  cool_off_ms: 3000 };
 const RETRIES_PER_DEPLOYMENT = 1;
 
 const PROVIDERS = {
