@@ -70,6 +70,8 @@ export function startProcess(args, { deadlineS = 180, env = {}, name = args[0] }
       err += `\n[harness] spawn error: ${e.message}`;
     });
     child.on('close', (code, signal) => {
+      // Before the watchers run, so a waitFor rejects now instead of at its timeout.
+      done = true;
       live.delete(child);
       clearTimeout(deadline);
       for (const w of watchers) w();
