@@ -70,6 +70,8 @@ export function startProcess(args, { deadlineS = 180, env = {}, name = args[0] }
       err += `\n[harness] spawn error: ${e.message}`;
     });
     child.on('close', (code, signal) => {
+      // Before the watchers run, so a waitFor rejects now instead of at its timeout.
+      done = true;
       live.delete(child);
       clearTimeout(deadline);
       for (const w of watchers) w();
@@ -229,6 +231,60 @@ export async function freshServe(t, options = {}) {
   });
   gw = await startServe(testConfigYaml({ emulatorUrl: emu.url, dbPath, ...options }));
   return { gw, emu, dbPath };
+}
+
+// An emulator and a `serve` gateway in front of it, on a config a suite writes itself:
+// `yamlFor({emulatorUrl, dbPath})` returns the YAML (providers should point at emulatorUrl with
+// api_key_env DEFAULT_KEY_ENV). Returns the shape startDemo returns: {url, emulatorUrl, dbPath,
+// stop, cleanup}; stop() stops the gateway (its result) and then the emulator.
+export async function startServeWithEmulator(yamlFor, { deadlineS = 180 } = {}) {
+  const emu = await startEmulator({ deadlineS });
+  const dir = tempDir();
+  const dbPath = path.join(dir, 'ledger.db');
+  let gw;
+  try {
+    gw = await startServe(yamlFor({ emulatorUrl: emu.url, dbPath }), { deadlineS });
+  } catch (e) {
+    await emu.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    url: gw.url,
+    emulatorUrl: emu.url,
+    dbPath,
+    gw,
+    emu,
+    async stop(opts) {
+      const result = await gw.stop(opts);
+      await emu.stop();
+      return result;
+    },
+    cleanup() {
+      gw.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// One startServeWithEmulator shared by a describe block, like shareDemo: started before its
+// tests (then `onStart(served)`), stopped after them, the emulator's faults and request log
+// cleared before each test. End the block with testCleanShutdown.
+export function shareServe(yamlFor, onStart) {
+  let served;
+  before(async () => {
+    served = await startServeWithEmulator(yamlFor);
+    await onStart(served);
+  });
+  after(async () => {
+    if (served) {
+      await served.stop();
+      served.cleanup();
+    }
+  });
+  beforeEach(async () => {
+    await emulator.reset(served.emulatorUrl);
+  });
 }
 
 // The emulator refuses requests without an API key; startServe sets this variable by default.
