@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 build_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libboost-regex1.81-dev libvalijson-dev
   libssl-dev libyaml-cpp-dev libsqlite3-dev libcli11-dev libjemalloc-dev
   libboost-regex1.81-dev libvalijson-dev  # verify/: regex and JSON Schema checks
   libbenchmark-dev  # bench/micro (SY_BUILD_BENCH=ON)

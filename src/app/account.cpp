@@ -17,8 +17,7 @@ const config::PriceSchedule& PriceOf(const failover::Attempt& attempt) {
 void Account(RequestContext& ctx) {
   for (auto& attempt : ctx.attempts) {
     if (!attempt.usage || attempt.cost) continue;
-    attempt.cost =
-        catalog::ComputeCost(PriceOf(attempt), *attempt.usage, ctx.request.received_at);
+    attempt.cost = catalog::ComputeCost(PriceOf(attempt), *attempt.usage, ctx.request.received_at);
   }
 }
 

@@ -126,7 +126,7 @@ struct RequestContext {
   std::map<TranslationKey, core::Result<boost::json::object>> translated_bodies;
   // Every candidate tried or skipped, in order, each with its outcome, usage and cost.
   std::vector<failover::Attempt> attempts;
-  const config::ModelConfig* model = nullptr;  // the model that answered
+  const config::ModelConfig* model = nullptr;       // the model that answered
   const catalog::Deployment* deployment = nullptr;  // ... and the deployment it answered from
   size_t answer_attempt = 0;                        // its index in `attempts`
   // The last answer that failed verification, and its attempt's index: what on_exhausted
@@ -134,7 +134,7 @@ struct RequestContext {
   std::optional<Answer> rejected;
   size_t rejected_attempt = 0;
   bool returned_rejected = false;  // the answer sent is that one (return_last)
-  ResponsesTurn turn;                          // Responses requests only
+  ResponsesTurn turn;              // Responses requests only
   RequestOutcome outcome;
 };
 

@@ -26,9 +26,9 @@ failover::ChainOptions ChainOptionsFor(const RequestContext& ctx) {
 }
 
 core::Error NoAdapter(const catalog::Deployment& d) {
-  return core::MakeError(core::Errc::kUpstreamUnavailable, "model " + d.model->id + ": provider " +
-                                                               d.provider->name +
-                                                               " has no adapter in this build");
+  return core::MakeError(
+      core::Errc::kUpstreamUnavailable,
+      "model " + d.model->id + ": provider " + d.provider->name + " has no adapter in this build");
 }
 
 // The answer that failed verification, kept for on_exhausted return_last. The chain records
@@ -141,8 +141,8 @@ http::Task<core::Result<Answer>> OpenStream(RequestContext& ctx, providers::Prov
   answer.upstream = provider.dialect();
   answer.first = std::move(**first);
   if (ctx.verify && ctx.verify->record_only) {
-    answer.stream = std::make_unique<RecordingStream>(ctx, std::move(*stream), answer.upstream,
-                                                      *answer.first);
+    answer.stream =
+        std::make_unique<RecordingStream>(ctx, std::move(*stream), answer.upstream, *answer.first);
     co_return answer;
   }
   answer.stream = std::move(*stream);
@@ -191,9 +191,9 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::D
                                            std::chrono::steady_clock::time_point deadline) {
   auto* provider = ctx.services.providers.For(d);
   if (!provider) co_return NoAdapter(d);
-  const providers::Call call{ctx.request,        BodyIn(ctx, provider->dialect(), *d.model),
-                             *d.model,           *ctx.http.client,
-                             deadline,           d.upstream_name()};
+  const providers::Call call{ctx.request, BodyIn(ctx, provider->dialect(), *d.model),
+                             *d.model,    *ctx.http.client,
+                             deadline,    d.upstream_name()};
   // Not a ?: around the co_awaits: GCC 12 miscompiles co_await inside a conditional expression.
   core::Result<Answer> answer = core::MakeError(core::Errc::kInternal, "not attempted");
   if (ctx.request.stream) {
@@ -231,8 +231,8 @@ http::Task<core::Result<Answer>> Execute(RequestContext& ctx) {
                                             failover::Attempt& record) {
     return AttemptOn(ctx, d, record, options.deadline);
   };
-  auto outcome = co_await failover::RunChain(ctx.steps, options, ctx.services.health,
-                                             ctx.attempts, attempt);
+  auto outcome =
+      co_await failover::RunChain(ctx.steps, options, ctx.services.health, ctx.attempts, attempt);
   if (outcome.result) {
     ctx.model = outcome.model;
     ctx.deployment = outcome.deployment;

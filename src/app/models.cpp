@@ -127,10 +127,9 @@ json::object AliasDetails(const config::AliasConfig& alias) {
 ModelsListing::ModelsListing(const catalog::Catalog& catalog,
                              const std::map<std::string, std::string>& unavailable_providers) {
   for (const auto& m : catalog.config().models) {
-    entries_.push_back(
-        {m.id, m.provider,
-         ModelDetails(catalog, m, catalog.ProviderOf(m),
-                      !unavailable_providers.contains(m.provider))});
+    entries_.push_back({m.id, m.provider,
+                        ModelDetails(catalog, m, catalog.ProviderOf(m),
+                                     !unavailable_providers.contains(m.provider))});
     for (const auto& other : m.ids) other_ids_.emplace(other, m.id);
   }
   for (const auto& alias : catalog.config().aliases) {

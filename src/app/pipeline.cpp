@@ -68,8 +68,8 @@ const core::Result<boost::json::object>& BodyFor(RequestContext& ctx, core::Dial
 // request (translated once per dialect). Fails with the translation's refusal when none can.
 core::Result<failover::Step> StepFor(RequestContext& ctx, const routing::Candidate& candidate) {
   const config::ModelConfig& model = *candidate.model;
-  failover::Step step{&model, {}, routing::ParseStrategy(model.strategy).value_or(
-                                      routing::Strategy::kWeighted)};
+  failover::Step step{
+      &model, {}, routing::ParseStrategy(model.strategy).value_or(routing::Strategy::kWeighted)};
   std::optional<core::Error> refusal;
   for (const routing::DeploymentChoice& choice : candidate.deployments) {
     if (!choice.kept) continue;

@@ -1,5 +1,6 @@
 // The gateway's request pipeline for the generation endpoints (/v1/chat/completions,
-// /v1/messages and /v1/responses): stage functions over one RequestContext, in this order (docs/architecture.md):
+// /v1/messages and /v1/responses): stage functions over one RequestContext, in this order
+// (docs/architecture.md):
 //
 //   Decode -> ChooseRoute -> Execute -> Account -> Encode{Answer,Stream,Failure} -> Record
 //

@@ -15,9 +15,8 @@ bool Has(const std::vector<verify::Check>& checks, verify::CheckKind kind) {
 // A json_schema check has something to check against: the answer's schema or a forced tool's.
 bool HasSchema(const verify::Spec& spec) {
   if (spec.answer_schema) return true;
-  return std::any_of(spec.tools.begin(), spec.tools.end(), [&](const verify::Tool& t) {
-    return t.name == spec.forced_tool && t.schema;
-  });
+  return std::any_of(spec.tools.begin(), spec.tools.end(),
+                     [&](const verify::Tool& t) { return t.name == spec.forced_tool && t.schema; });
 }
 
 std::string Names(const std::vector<verify::Check>& checks) {
@@ -111,12 +110,10 @@ std::string VerifyHeader(const RequestContext& ctx) {
   if (ctx.verify->record_only) return out + "; result=recorded";
   if (ctx.model && ctx.returned_rejected) {
     return out + "; result=failed; failed=" + LastFailedCheck(ctx) +
-           "; attempt=" + std::to_string(SentOrdinal(ctx, ctx.answer_attempt)) +
-           "; returned=last";
+           "; attempt=" + std::to_string(SentOrdinal(ctx, ctx.answer_attempt)) + "; returned=last";
   }
   if (ctx.model) {
-    return out + "; result=passed; attempt=" +
-           std::to_string(SentOrdinal(ctx, ctx.answer_attempt));
+    return out + "; result=passed; attempt=" + std::to_string(SentOrdinal(ctx, ctx.answer_attempt));
   }
   const std::string failed = LastFailedCheck(ctx);
   return failed.empty() ? out + "; result=none" : out + "; result=failed; failed=" + failed;

@@ -112,9 +112,7 @@ const std::vector<Deployment>& Catalog::DeploymentsOf(const config::ModelConfig&
   return index_->deployments_of[IndexOf(model)];
 }
 
-const std::vector<const Deployment*>& Catalog::deployments() const {
-  return index_->deployments;
-}
+const std::vector<const Deployment*>& Catalog::deployments() const { return index_->deployments; }
 
 core::Result<const Route*> Catalog::Resolve(std::string_view name) const {
   if (const auto it = index_->routes.find(name); it != index_->routes.end()) return &it->second;

@@ -107,11 +107,10 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
     return core::MakeError(core::Errc::kInvalidRequest,
                            std::string(source) + ": the top level must be a map");
   }
-  MapReader root(
-      node, "",
-      {"server", "providers", "models", "aliases", "routing", "failover", "health", "verification",
-       "ledger", "responses"},
-      env);
+  MapReader root(node, "",
+                 {"server", "providers", "models", "aliases", "routing", "failover", "health",
+                  "verification", "ledger", "responses"},
+                 env);
   ReadServer(root, out.server);
   detail::ReadProviders(root, env, out.providers);
   detail::ReadModels(root, env, out.models);

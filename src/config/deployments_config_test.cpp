@@ -138,7 +138,8 @@ routing:
 }
 
 TEST(DeploymentsConfigTest, RuleVerifyList) {
-  const Config c = MustParse(WithRule(R"(          verify: [json_schema, non_empty, {regex: "^\\{"}, {grounded: {min_support: 0.9}}, {grounded: null}]
+  const Config c = MustParse(WithRule(
+      R"(          verify: [json_schema, non_empty, {regex: "^\\{"}, {grounded: {min_support: 0.9}}, {grounded: null}]
           on_exhausted: return_last
           verify_mode: record
 )"));

@@ -72,7 +72,8 @@ core::Status ReadVerifyCheck(const YAML::Node& node, const std::string& path, En
     return {};
   }
   if (!node.IsMap() || node.size() != 1) {
-    return PathError(path, "expected a check name, {regex: \"...\"} or {grounded: {min_support: x}}");
+    return PathError(path,
+                     "expected a check name, {regex: \"...\"} or {grounded: {min_support: x}}");
   }
   out.name = node.begin()->first.as<std::string>();
   MapReader r(node, path, {"regex", "grounded"}, env);
@@ -80,7 +81,8 @@ core::Status ReadVerifyCheck(const YAML::Node& node, const std::string& path, En
     r.String("regex", out.pattern, Need::kRequired);
   } else if (out.name == "grounded") {
     if (!node["grounded"].IsNull()) {
-      r.Map("grounded", {"min_support"}, [&](MapReader& g) { g.Fraction("min_support", out.min_support); });
+      r.Map("grounded", {"min_support"},
+            [&](MapReader& g) { g.Fraction("min_support", out.min_support); });
     }
   } else {
     return PathError(JoinPath(path, out.name), "only regex and grounded take settings");

@@ -140,8 +140,7 @@ core::Status ReadDeployment(const std::string& model_id, const YAML::Node& node,
 
 // A model is configured with either the one-deployment shorthand (provider, upstream_name) or
 // a deployments list; the model's own provider and upstream_name then name the first deployment.
-core::Status ResolveDeployments(const std::string& path, const YAML::Node& node,
-                                ModelConfig& out) {
+core::Status ResolveDeployments(const std::string& path, const YAML::Node& node, ModelConfig& out) {
   const bool shorthand = node["provider"].IsDefined() || node["upstream_name"].IsDefined();
   if (out.deployments.empty()) {
     if (!node["provider"].IsDefined()) {

@@ -190,7 +190,8 @@ void CheckDeployments(Checker& c, const std::string& model_path, const ModelConf
   if (std::find(kDeploymentStrategies.begin(), kDeploymentStrategies.end(), m.strategy) ==
       kDeploymentStrategies.end()) {
     c.Fail(JoinPath(model_path, "strategy"),
-           "unknown strategy " + Quote(m.strategy) + " (expected weighted, least_in_flight or latency)");
+           "unknown strategy " + Quote(m.strategy) +
+               " (expected weighted, least_in_flight or latency)");
   }
   const std::string path = JoinPath(model_path, "deployments");
   for (size_t i = 0; i < m.deployments.size(); ++i) {

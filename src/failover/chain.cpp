@@ -45,7 +45,8 @@ std::chrono::milliseconds Backoff(int retry, std::chrono::milliseconds base,
   if (retry < 1 || base.count() <= 0 || max.count() <= 0) return std::chrono::milliseconds(0);
   const int shift = std::min(retry - 1, 30);
   const int64_t ceiling = std::min<int64_t>(max.count(), base.count() << shift);
-  return std::chrono::milliseconds(static_cast<int64_t>(random % static_cast<uint64_t>(ceiling + 1)));
+  return std::chrono::milliseconds(
+      static_cast<int64_t>(random % static_cast<uint64_t>(ceiling + 1)));
 }
 
 std::string_view OutcomeName(Outcome outcome) {
@@ -86,8 +87,10 @@ Attempt OpenCircuitSkip(const catalog::Deployment& d, const Health& health) {
   skip.error = core::MakeError(core::Errc::kUpstreamUnavailable,
                                "skipped: circuit open for deployment " + d.key);
   if (auto until = health.OpenUntil(d.slot)) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*until - SteadyTime::clock::now());
-    skip.error.message += " (" + std::to_string(std::max<int64_t>(left.count(), 0)) + " ms to the next probe)";
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(*until - SteadyTime::clock::now());
+    skip.error.message +=
+        " (" + std::to_string(std::max<int64_t>(left.count(), 0)) + " ms to the next probe)";
   }
   return skip;
 }
@@ -134,9 +137,10 @@ void Report(Health& health, const catalog::Deployment& d, const core::Status& re
 
 std::chrono::milliseconds BackoffBefore(int retry, const ChainOptions& options) {
   const auto wait = Backoff(retry, options.backoff_base, options.backoff_max, NextRandom(options));
-  const auto left = std::chrono::floor<std::chrono::milliseconds>(options.deadline -
-                                                                  SteadyTime::clock::now());
-  return std::clamp(wait, std::chrono::milliseconds(0), std::max(left, std::chrono::milliseconds(0)));
+  const auto left =
+      std::chrono::floor<std::chrono::milliseconds>(options.deadline - SteadyTime::clock::now());
+  return std::clamp(wait, std::chrono::milliseconds(0),
+                    std::max(left, std::chrono::milliseconds(0)));
 }
 
 Next AfterFailure(const core::Error& error, int retries_done, bool very_last,
@@ -206,8 +210,8 @@ core::Error ExhaustedError(const std::vector<Attempt>& attempts, bool deadline_p
     last.code = core::Errc::kUpstreamTimeout;
     last.message = "the request deadline passed; tried: " + Tried(attempts);
   } else if (last.code == core::Errc::kVerificationFailed) {
-    last.message = "no answer passed verification; tried: " + Tried(attempts) +
-                   ". Last failed check: " + last.message;
+    last.message = "every candidate failed verification; last: " + last.message +
+                   "; tried: " + Tried(attempts);
   } else {
     last.message = "every model in the route failed; tried: " + Tried(attempts) +
                    ". Last error: " + last.message;

@@ -106,7 +106,7 @@ struct ChainOptions {
   int retries_per_deployment = 0;
   std::chrono::milliseconds backoff_base{100};
   std::chrono::milliseconds backoff_max{2'000};
-  std::function<bool()> stopped;    // optional: true once no further attempt may start
+  std::function<bool()> stopped;     // optional: true once no further attempt may start
   std::function<uint64_t()> random;  // optional: uniform 64-bit numbers (default: per thread)
 };
 
@@ -136,8 +136,8 @@ uint64_t NextRandom(const ChainOptions& options);
 std::vector<const catalog::Deployment*> Ordered(const Step& step, const Health& health,
                                                 uint64_t random);
 // Tells Health how a sent call ended.
-void Report(Health& health, const catalog::Deployment& d, const core::Status& result,
-            bool probe, std::chrono::microseconds latency);
+void Report(Health& health, const catalog::Deployment& d, const core::Status& result, bool probe,
+            std::chrono::microseconds latency);
 
 // The backoff before retry `retry` on the same deployment, never past the deadline.
 std::chrono::milliseconds BackoffBefore(int retry, const ChainOptions& options);
@@ -165,7 +165,8 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<Step>& steps, const Chain
       const bool very_last = i + 1 == steps.size() && j + 1 == order.size();
       for (int retries = 0;;) {
         auto now = Clock::now();
-        if (auto until = health.CooldownUntil(d.slot, now); until && detail::MayStart(sent, now, options)) {
+        if (auto until = health.CooldownUntil(d.slot, now);
+            until && detail::MayStart(sent, now, options)) {
           auto wait = detail::WaitForCooldown(*until, now, very_last, options);
           if (!wait) {
             attempts.push_back(detail::CoolingSkip(d, *until, now));

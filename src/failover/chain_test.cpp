@@ -81,7 +81,8 @@ class ChainTest : public ::testing::Test {
                                 ChainOptions options = Defaults()) {
     std::vector<Step> steps;
     for (const auto* model : models) steps.push_back(StepOf(model));
-    return testutil::RunTask(RunChain<std::string>(steps, options, health_, attempts_, script_.Fn()));
+    return testutil::RunTask(
+        RunChain<std::string>(steps, options, health_, attempts_, script_.Fn()));
   }
   static ChainOptions Defaults() {
     ChainOptions o;
@@ -259,15 +260,16 @@ TEST_F(ChainTest, ARejectedAnswerMovesToTheNextModelNotTheNextDeployment) {
 }
 
 TEST_F(ChainTest, WhenEveryAnswerIsRejectedTheErrorNamesTheLastCheck) {
-  auto rejected = core::MakeError(core::Errc::kVerificationFailed, "json_schema: /age: expected integer");
+  auto rejected =
+      core::MakeError(core::Errc::kVerificationFailed, "json_schema: /age: expected integer");
   script_.failures["a"] = {rejected};
   script_.failures["b"] = {rejected};
   auto out = Run({&a_, &b_});
   ASSERT_FALSE(out.result.has_value());
   EXPECT_EQ(out.result.error().code, core::Errc::kVerificationFailed);
   EXPECT_EQ(out.result.error().message,
-            "no answer passed verification; tried: a (rejected), b (rejected). Last failed "
-            "check: json_schema: /age: expected integer");
+            "every candidate failed verification; last: json_schema: /age: expected integer; "
+            "tried: a (rejected), b (rejected)");
 }
 
 TEST_F(ChainTest, RetriesInPlaceAfterA5xxUpToTheLimit) {
@@ -327,10 +329,10 @@ TEST(Backoff, FullJitterUnderAnExponentialCeiling) {
   using std::chrono::milliseconds;
   const milliseconds base(100), max(2'000);
   EXPECT_EQ(Backoff(1, base, max, 0), milliseconds(0));
-  EXPECT_EQ(Backoff(1, base, max, 100), milliseconds(100));   // ceiling 100: 100 % 101
+  EXPECT_EQ(Backoff(1, base, max, 100), milliseconds(100));  // ceiling 100: 100 % 101
   EXPECT_EQ(Backoff(1, base, max, 101), milliseconds(0));
-  EXPECT_EQ(Backoff(2, base, max, 200), milliseconds(200));   // ceiling 200
-  EXPECT_EQ(Backoff(3, base, max, 399), milliseconds(399));   // ceiling 400
+  EXPECT_EQ(Backoff(2, base, max, 200), milliseconds(200));       // ceiling 200
+  EXPECT_EQ(Backoff(3, base, max, 399), milliseconds(399));       // ceiling 400
   EXPECT_EQ(Backoff(10, base, max, 2'000), milliseconds(2'000));  // capped at max
   EXPECT_EQ(Backoff(10, base, max, 2'001), milliseconds(0));
   EXPECT_EQ(Backoff(60, base, max, 1'999), milliseconds(1'999));  // no overflow

@@ -19,10 +19,10 @@ inline constexpr size_t kMaxFieldBytes = 1024;
 // One candidate of the route: tried or skipped. A request has one Attempt per candidate
 // considered, in order.
 struct Attempt {
-  std::string model;          // model id (catalog name)
-  std::string provider;       // provider name
-  std::string deployment;     // the model's deployment it went to ("" when skipped before one)
-  std::string outcome;        // "ok", "failed", "skipped" (not sent) or "rejected" (failed checks)
+  std::string model;       // model id (catalog name)
+  std::string provider;    // provider name
+  std::string deployment;  // the model's deployment it went to ("" when skipped before one)
+  std::string outcome;     // "ok", "failed", "skipped" (not sent) or "rejected" (failed checks)
   // The verification verdict: "" when no check ran, "passed", "rejected: <check>: <why>", or
   // "recorded: ..." when verify_mode record only recorded it.
   std::string verdict;

@@ -153,8 +153,7 @@ bool CheckRequest(Candidate& c, const RouteRequest& request, const catalog::Cata
       return false;
     }
   }
-  if (!CheckPlacement(c, r.allowed_regions, r.required_residency,
-                      LimitSource::kRoutingSection)) {
+  if (!CheckPlacement(c, r.allowed_regions, r.required_residency, LimitSource::kRoutingSection)) {
     return false;
   }
   if (request.max_cost && c.worst_case_cost > *request.max_cost) {
@@ -456,7 +455,8 @@ core::Error NoCandidateError(const Decision& d) {
     return core::MakeError(core::Errc::kUpstreamUnavailable,
                            "every model the route allows is unavailable: its circuit breaker "
                            "opened after repeated upstream failures (GET /v1/route/health); "
-                           "for example " + named->model->id);
+                           "for example " +
+                               named->model->id);
   }
   std::string message;
   std::string param = "model";

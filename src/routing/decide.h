@@ -77,8 +77,8 @@ struct Candidate {
 };
 
 struct Decision {
-  std::string_view profile;  // "" when the client named a model or an alias
-  std::string_view rule;     // the rule that matched, or "model gpt-5.5" / "alias economy"
+  std::string_view profile;       // "" when the client named a model or an alias
+  std::string_view rule;          // the rule that matched, or "model gpt-5.5" / "alias economy"
   const Rule* matched = nullptr;  // that rule; null when the client named a model or an alias
   Features features;
   std::vector<Candidate> candidates;  // kept first, in the order to try; then the dropped ones

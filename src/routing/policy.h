@@ -36,7 +36,7 @@ struct Rule {
   std::optional<Match> when;  // nullopt: the default rule
   std::vector<Step> chain;    // models in order (aliases expanded); empty for cheapest
   std::optional<config::CheapestSpec> cheapest;
-  int min_tier_rank = -1;  // cheapest.min_tier as an index into config::kTiers; -1 = any
+  int min_tier_rank = -1;             // cheapest.min_tier as an index into config::kTiers; -1 = any
   std::vector<verify::Check> verify;  // every answer must pass these; empty: none
   bool return_last = false;           // on_exhausted: return_last (else error)
   bool record_only = false;           // verify_mode: record (else hold)

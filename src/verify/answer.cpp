@@ -56,10 +56,6 @@ core::Result<Output> ReadChat(const json::object& answer) {
   if (!choices || choices->empty() || !(*choices)[0].is_object()) return Malformed("choices[0]");
   const auto& choice = (*choices)[0].get_object();
   Output out;
-  const std::string_view finish = Str(choice, "finish_reason");
-  if (finish == "length") out.stop = Stop::kLength;
-  if (finish == "tool_calls" || finish == "function_call") out.stop = Stop::kToolUse;
-  if (finish == "content_filter") out.stop = Stop::kContentFilter;
   const auto* message = Obj(choice, "message");
   if (!message) return Malformed("choices[0].message");
   AppendText(out, Str(*message, "content"));
@@ -70,7 +66,8 @@ core::Result<Output> ReadChat(const json::object& answer) {
       if (fn) AddCall(out, Str(*fn, "name"), std::string(Str(*fn, "arguments")));
     }
   }
-  if (out.stop == Stop::kToolUse && out.tool_calls.empty()) out.stop = Stop::kComplete;
+  out.stop =
+      StopOf(core::Dialect::kOpenAiChat, Str(choice, "finish_reason"), !out.tool_calls.empty());
   return out;
 }
 
@@ -78,11 +75,6 @@ core::Result<Output> ReadAnthropic(const json::object& answer) {
   const auto* content = Arr(answer, "content");
   if (!content) return Malformed("content");
   Output out;
-  const std::string_view stop = Str(answer, "stop_reason");
-  if (stop == "max_tokens") out.stop = Stop::kLength;
-  if (stop == "tool_use") out.stop = Stop::kToolUse;
-  if (stop == "refusal") out.stop = Stop::kRefusal;
-  if (stop == "pause_turn") out.stop = Stop::kOther;
   for (const auto& b : *content) {
     if (!b.is_object()) continue;
     const auto& block = b.get_object();
@@ -93,7 +85,8 @@ core::Result<Output> ReadAnthropic(const json::object& answer) {
       AddCall(out, Str(block, "name"), input ? json::serialize(*input) : "{}");
     }
   }
-  if (out.stop == Stop::kToolUse && out.tool_calls.empty()) out.stop = Stop::kComplete;
+  out.stop = StopOf(core::Dialect::kAnthropicMessages, Str(answer, "stop_reason"),
+                    !out.tool_calls.empty());
   return out;
 }
 

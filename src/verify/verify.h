@@ -25,6 +25,7 @@
 #include "core/prompt.h"
 #include "core/request.h"
 #include "core/result.h"
+#include "core/stream_event.h"
 #include "verify/schema.h"
 
 namespace sy::verify {
@@ -115,7 +116,41 @@ inline constexpr std::string_view kJsonAnswerTool = "switchyard_json_answer";
 // when `answer` is not an object of the dialect's shape.
 core::Result<Output> ReadAnswer(core::Dialect upstream, const boost::json::value& answer);
 
-// Not built yet: StreamCollector (the same from stream events); see the branch report.
+// The stop of an upstream answer from its finish_reason / stop_reason / incomplete reason;
+// `called`: a real tool call was made (a tool stop without one is a complete answer).
+Stop StopOf(core::Dialect dialect, std::string_view reason, bool called);
+
+// The same Output as ReadAnswer, from a stream: feed every event in order (Chat chunks,
+// Anthropic events, Responses events; the Responses terminal event's Response is read whole),
+// then Finish once. Bounded: kMaxOutputBytes of text and arguments, kMaxStreamCalls tool calls;
+// past them `truncated` is set.
+inline constexpr size_t kMaxStreamCalls = 128;
+class StreamCollector {
+ public:
+  explicit StreamCollector(core::Dialect upstream);
+  void Add(const core::StreamEvent& event);
+  Output Finish();
+
+ private:
+  struct Call {
+    int64_t index = 0;
+    std::string name;
+    std::string arguments;
+  };
+  void AddChat(const boost::json::object& chunk);
+  void AddAnthropic(const boost::json::object& event);
+  void AddResponses(const boost::json::object& event);
+  void Append(std::string& to, std::string_view piece);
+  Call& CallAt(int64_t index);
+
+  core::Dialect upstream_;
+  std::string text_, refusal_, reason_;
+  std::vector<Call> calls_;
+  Call overflow_;
+  std::optional<Output> final_;
+  size_t bytes_ = 0;
+  bool truncated_ = false;
+};
 
 struct Options {
   std::vector<std::string> refusal_phrases;  // compared case-insensitively

@@ -115,6 +115,16 @@ void ReadTools(const json::object& body, core::Prompt& out) {
   if (type == "tool") out.output = core::OutputFormat::kForcedTool;
 }
 
+// Structured output: output_config.format, or the beta's output_format, {type: json_schema}.
+void ReadOutputFormat(const json::object& body, core::Prompt& out) {
+  const json::object* format = nullptr;
+  if (const auto* config = ObjectAt(body, "output_config")) format = ObjectAt(*config, "format");
+  if (!format) format = ObjectAt(body, "output_format");
+  if (format && StringAt(*format, "type") == "json_schema") {
+    out.output = core::OutputFormat::kJsonSchema;
+  }
+}
+
 void ReadLimitsAndMetadata(const json::object& body, core::Prompt& out) {
   const auto* max_tokens = body.if_contains("max_tokens");
   if (max_tokens && max_tokens->is_int64() && max_tokens->get_int64() > 0) {
@@ -133,6 +143,7 @@ core::Prompt ReadMessagesPrompt(const json::object& body, size_t body_bytes) {
   out.body_bytes = body_bytes;
   ReadConversation(body, out);
   ReadTools(body, out);
+  ReadOutputFormat(body, out);
   ReadLimitsAndMetadata(body, out);
   return out;
 }
