@@ -15,7 +15,7 @@
 // kBadOutput (with `output`, required for it and refused for other kinds) answers 200 with a
 // well-formed answer in the endpoint's wire format (envelope, ids, usage, SSE framing as usual)
 // whose CONTENT fails a check: invalid_json, schema_violation, empty, refusal or ungrounded.
-// What each one generates, per wire format, is in bad_output.h.
+// What each one generates, per wire format, is in bad_output.h; docs/emulator.md sums it up.
 //
 // Thread-safety: none; the owner (State) locks.
 #pragma once
