@@ -20,6 +20,8 @@ json::value StopReason(Finish finish) {
       return "stop_sequence";
     case Finish::kToolCalls:
       return "tool_use";
+    case Finish::kRefusal:
+      return "refusal";
   }
   return "end_turn";
 }

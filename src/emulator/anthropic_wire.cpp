@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "emulator/anthropic_encode.h"
+#include "emulator/bad_output.h"
 #include "emulator/completion.h"
 #include "emulator/prompt_tokens.h"
 #include "emulator/text_gen.h"
@@ -406,6 +407,13 @@ Reply HandleAnthropicMessages(const HttpRequest& request, State& state) {
   answer.id = "msg_01" + Base62Id(Mix(serial, decoded.gen.seed), 22);
   answer.model = decoded.model;
   answer.choice = Generate(decoded.gen).front();
+  if (fault && fault->kind == FaultKind::kBadOutput) {
+    ApplyBadOutput(fault->output, decoded.gen, answer.choice);
+    // Message JSON holds tool input as an object: unparsable arguments become text (bad_output.h).
+    if (fault->output == BadOutput::kInvalidJson && !decoded.stream) {
+      ToolCallsToText(answer.choice);
+    }
+  }
   PromptCache::BreakpointUse cache = state.AnthropicCacheUse(decoded.model, decoded.prompt);
   answer.cache_read_input_tokens = cache.read_tokens;
   answer.cache_creation_input_tokens = cache.created_tokens;

@@ -66,19 +66,6 @@ std::vector<std::pair<std::string, int64_t>> GroupPieces(const std::vector<std::
 
 namespace {
 
-// Splits short known prose into word pieces (" word"), the first without a leading space.
-std::vector<std::string> SplitWords(std::string_view text) {
-  std::vector<std::string> pieces;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t next = text.find(' ', start + 1);
-    if (next == std::string_view::npos) next = text.size();
-    pieces.emplace_back(text.substr(start, next - start));
-    start = next;
-  }
-  return pieces;
-}
-
 std::vector<std::string> ToolResultPieces(const std::string& result, uint64_t seed) {
   constexpr size_t kExcerptBytes = 160;
   std::string excerpt = result.substr(0, kExcerptBytes);

@@ -34,7 +34,9 @@ struct ToolSpec {
 
 enum class ToolMode { kNone, kAuto, kRequired, kNamed };
 enum class OutputFormat { kText, kJsonObject, kJsonSchema };
-enum class Finish { kEndTurn, kLength, kStopSequence, kToolCalls };
+// kRefusal: the model declined; its text is a refusal, not an answer (only a bad_output fault
+// produces it, see bad_output.h).
+enum class Finish { kEndTurn, kLength, kStopSequence, kToolCalls, kRefusal };
 
 struct GenerationRequest {
   uint64_t seed = 0;  // a hash of the conversation

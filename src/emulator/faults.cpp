@@ -28,6 +28,10 @@ std::optional<int64_t> AsInt(const json::value& v) {
   return std::nullopt;
 }
 
+constexpr BadOutput kBadOutputs[] = {BadOutput::kInvalidJson, BadOutput::kSchemaViolation,
+                                     BadOutput::kEmpty, BadOutput::kRefusal,
+                                     BadOutput::kUngrounded};
+
 constexpr int kAllowedStatuses[] = {400, 401, 403, 404, 408, 413, 429, 500, 502, 503, 504, 529};
 
 core::Result<Fault> ParseFault(const json::value& value, size_t index) {
@@ -36,6 +40,7 @@ core::Result<Fault> ParseFault(const json::value& value, size_t index) {
   if (obj == nullptr) return Invalid(where + ": must be an object");
   Fault fault;
   bool has_kind = false;
+  bool has_output = false;
   for (const auto& [key, v] : *obj) {
     std::string field = where + "." + std::string(key);
     if (key == "model") {
@@ -61,9 +66,21 @@ core::Result<Fault> ParseFault(const json::value& value, size_t index) {
         fault.kind = FaultKind::kSlow;
       } else if (kind == "status") {
         fault.kind = FaultKind::kStatus;
+      } else if (kind == "bad_output") {
+        fault.kind = FaultKind::kBadOutput;
       } else {
-        return Invalid(field + ": must be timeout, reset, malformed, slow or status");
+        return Invalid(field + ": must be timeout, reset, malformed, slow, bad_output or status");
       }
+    } else if (key == "output") {
+      std::string_view name = v.is_string() ? std::string_view(v.get_string()) : "";
+      auto it = std::find_if(std::begin(kBadOutputs), std::end(kBadOutputs),
+                             [&](BadOutput o) { return BadOutputName(o) == name; });
+      if (it == std::end(kBadOutputs)) {
+        return Invalid(field +
+                       ": must be invalid_json, schema_violation, empty, refusal or ungrounded");
+      }
+      fault.output = *it;
+      has_output = true;
     } else if (key == "count") {
       auto count = AsInt(v);
       if (!count || *count < 1) return Invalid(field + ": must be an integer >= 1");
@@ -97,6 +114,12 @@ core::Result<Fault> ParseFault(const json::value& value, size_t index) {
   }
   if (has_kind && fault.kind != FaultKind::kStatus && fault.status != 0) {
     return Invalid(where + ": give either `status` or `kind`, not both");
+  }
+  if (fault.kind == FaultKind::kBadOutput && !has_output) {
+    return Invalid(where + ".output: required for kind bad_output");
+  }
+  if (fault.kind != FaultKind::kBadOutput && has_output) {
+    return Invalid(where + ".output: only allowed with kind bad_output");
   }
   if (!fault.count && !fault.rate) fault.count = 1;
   fault.rng_state = fault.seed;
@@ -134,13 +157,32 @@ std::string_view FaultKindName(FaultKind kind) {
       return "malformed";
     case FaultKind::kSlow:
       return "slow";
+    case FaultKind::kBadOutput:
+      return "bad_output";
   }
   return "status";
+}
+
+std::string_view BadOutputName(BadOutput output) {
+  switch (output) {
+    case BadOutput::kInvalidJson:
+      return "invalid_json";
+    case BadOutput::kSchemaViolation:
+      return "schema_violation";
+    case BadOutput::kEmpty:
+      return "empty";
+    case BadOutput::kRefusal:
+      return "refusal";
+    case BadOutput::kUngrounded:
+      return "ungrounded";
+  }
+  return "invalid_json";
 }
 
 json::object FaultToJson(const Fault& fault) {
   json::object out{{"id", fault.id}, {"model", fault.model}, {"kind", FaultKindName(fault.kind)}};
   if (fault.kind == FaultKind::kStatus) out["status"] = fault.status;
+  if (fault.kind == FaultKind::kBadOutput) out["output"] = BadOutputName(fault.output);
   out["count"] = fault.count ? json::value(*fault.count) : json::value(nullptr);
   if (fault.rate) {
     out["rate"] = *fault.rate;
@@ -213,6 +255,7 @@ std::string BrokenEvent(const std::string& bytes) {
 void ApplyTransportFault(const Fault& fault, Reply& reply) {
   switch (fault.kind) {
     case FaultKind::kStatus:
+    case FaultKind::kBadOutput:
       return;
     case FaultKind::kSlow:
       reply.delay *= kSlowdownFactor;

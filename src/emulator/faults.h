@@ -12,6 +12,11 @@
 // slower than the profile. With `after_tokens` K, timeout / reset / malformed strike mid-stream
 // after K generated tokens were sent (non-streamed requests ignore it).
 //
+// kBadOutput (with `output`, required for it and refused for other kinds) answers 200 with a
+// well-formed answer in the endpoint's wire format (envelope, ids, usage, SSE framing as usual)
+// whose CONTENT fails a check: invalid_json, schema_violation, empty, refusal or ungrounded.
+// What each one generates, per wire format, is in bad_output.h; docs/emulator.md sums it up.
+//
 // Thread-safety: none; the owner (State) locks.
 #pragma once
 
@@ -29,7 +34,9 @@
 
 namespace sy::emulator {
 
-enum class FaultKind { kStatus, kTimeout, kReset, kMalformed, kSlow };
+enum class FaultKind { kStatus, kTimeout, kReset, kMalformed, kSlow, kBadOutput };
+// The content check a kBadOutput answer fails.
+enum class BadOutput { kInvalidJson, kSchemaViolation, kEmpty, kRefusal, kUngrounded };
 
 inline constexpr int kSlowdownFactor = 10;
 inline constexpr uint64_t kDefaultFaultSeed = 42;
@@ -46,6 +53,8 @@ struct Fault {
   std::optional<int64_t> retry_after_s;  // sent as retry-after on status faults
   std::optional<int64_t> after_tokens;   // mid-stream strike point
   std::string message;                   // error message override for status faults
+  // kBadOutput only: the check the answer fails.
+  BadOutput output = BadOutput::kInvalidJson;
 };
 
 // Parses one fault object or an array of them. Fails with kInvalidRequest saying which field
@@ -53,6 +62,7 @@ struct Fault {
 core::Result<std::vector<Fault>> ParseFaults(const boost::json::value& body);
 boost::json::object FaultToJson(const Fault& fault);
 std::string_view FaultKindName(FaultKind kind);
+std::string_view BadOutputName(BadOutput output);
 
 class FaultList {
  public:
@@ -68,8 +78,8 @@ class FaultList {
   int64_t next_id_ = 1;
 };
 
-// Applies a timeout, reset, malformed or slow fault to a planned successful reply.
-// REQUIRES: fault.kind != FaultKind::kStatus.
+// Applies a timeout, reset, malformed or slow fault to a planned successful reply; status and
+// bad_output faults leave it alone (they shape the answer before it is encoded).
 void ApplyTransportFault(const Fault& fault, Reply& reply);
 
 }  // namespace sy::emulator

@@ -40,6 +40,58 @@ TEST(ParseFaultsTest, RejectsNonsense) {
   }
 }
 
+TEST(ParseFaultsTest, BadOutputFaults) {
+  auto faults = Parse(R"([{"model":"m","kind":"bad_output","output":"invalid_json","count":2},
+                          {"kind":"bad_output","output":"schema_violation","rate":0.5},
+                          {"kind":"bad_output","output":"empty"},
+                          {"output":"refusal","kind":"bad_output"},
+                          {"kind":"bad_output","output":"ungrounded"}])");
+  ASSERT_EQ(faults.size(), 5U);
+  EXPECT_EQ(faults[0].kind, FaultKind::kBadOutput);
+  EXPECT_EQ(faults[0].output, BadOutput::kInvalidJson);
+  EXPECT_EQ(faults[0].count, 2);
+  EXPECT_EQ(faults[1].output, BadOutput::kSchemaViolation);
+  EXPECT_EQ(faults[1].rate, 0.5);
+  EXPECT_EQ(faults[2].output, BadOutput::kEmpty);
+  EXPECT_EQ(faults[2].count, 1);
+  EXPECT_EQ(faults[3].output, BadOutput::kRefusal);
+  EXPECT_EQ(faults[4].output, BadOutput::kUngrounded);
+}
+
+TEST(ParseFaultsTest, BadOutputValidationNamesTheField) {
+  struct Case {
+    std::string_view body;
+    std::string_view message;
+  };
+  const Case cases[] = {
+      {R"({"kind":"bad_output","output":"gibberish"})",
+       "faults[0].output: must be invalid_json, schema_violation, empty, refusal or ungrounded"},
+      {R"([{"status":500},{"kind":"bad_output","output":7}])",
+       "faults[1].output: must be invalid_json, schema_violation, empty, refusal or ungrounded"},
+      {R"({"kind":"bad_output"})", "faults[0].output: required for kind bad_output"},
+      {R"({"kind":"reset","output":"empty"})",
+       "faults[0].output: only allowed with kind bad_output"},
+      {R"({"status":500,"output":"empty"})", "faults[0].output: only allowed with kind bad_output"},
+      {R"({"kind":"bad_output","output":"empty","status":500})",
+       "faults[0]: give either `status` or `kind`, not both"},
+  };
+  for (const auto& c : cases) {
+    auto faults = ParseFaults(json::parse(c.body));
+    ASSERT_FALSE(faults.has_value()) << c.body;
+    EXPECT_EQ(faults.error().message, c.message);
+  }
+}
+
+TEST(FaultToJsonTest, ListsTheOutputOfBadOutputFaults) {
+  auto faults = Parse(R"([{"model":"m","kind":"bad_output","output":"refusal","count":3},
+                          {"model":"m","kind":"reset"}])");
+  faults[0].id = 4;
+  EXPECT_EQ(
+      json::value(FaultToJson(faults[0])),
+      json::parse(R"({"id":4,"model":"m","kind":"bad_output","output":"refusal","count":3})"));
+  EXPECT_FALSE(FaultToJson(faults[1]).contains("output"));
+}
+
 TEST(FaultListTest, CountFaultsAreConsumedInRegistrationOrder) {
   FaultList list;
   list.Add(Parse(R"([{"model":"a","status":429,"count":2},{"model":"*","status":500}])"));
@@ -149,6 +201,15 @@ TEST(ApplyTransportFaultTest, SlowMultipliesEveryDelay) {
   EXPECT_EQ(reply.delay, std::chrono::microseconds(50));
   EXPECT_EQ(reply.events[0].delay, std::chrono::microseconds(1000));
   EXPECT_EQ(reply.events[1].delay, std::chrono::microseconds(100));
+}
+
+TEST(ApplyTransportFaultTest, BadOutputLeavesTheReplyAlone) {
+  Reply reply = JsonReply(200, json::object{{"id", "x"}});
+  std::string body = reply.body;
+  ApplyTransportFault(KindFault(FaultKind::kBadOutput), reply);
+  EXPECT_EQ(reply.body, body);
+  EXPECT_EQ(reply.abort, Abort::kNone);
+  EXPECT_TRUE(reply.send_head);
 }
 
 }  // namespace

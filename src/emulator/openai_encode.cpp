@@ -17,6 +17,7 @@ std::string_view FinishReason(Finish finish) {
   switch (finish) {
     case Finish::kEndTurn:
     case Finish::kStopSequence:
+    case Finish::kRefusal:  // the refusal is in message.refusal
       return "stop";
     case Finish::kLength:
       return "length";
@@ -54,12 +55,13 @@ json::object OpenAiCompletionJson(const OpenAiAnswer& answer) {
   for (size_t i = 0; i < answer.choices.size(); ++i) {
     const GeneratedChoice& choice = answer.choices[i];
     json::object message{{"role", "assistant"}};
-    if (choice.tool_calls.empty() || !choice.text_pieces.empty()) {
+    bool refusal = choice.finish == Finish::kRefusal;
+    if (!refusal && (choice.tool_calls.empty() || !choice.text_pieces.empty())) {
       message["content"] = choice.Text();
     } else {
       message["content"] = nullptr;
     }
-    message["refusal"] = nullptr;
+    message["refusal"] = refusal ? json::value(choice.Text()) : json::value(nullptr);
     message["annotations"] = json::array();
     if (!choice.tool_calls.empty()) {
       json::array calls;
@@ -125,15 +127,18 @@ std::deque<StreamEvent> ChoiceEvents(const ChunkWriter& writer, const GeneratedC
   auto pace = [&](std::chrono::microseconds d) {
     return index == 0 ? d : std::chrono::microseconds(0);
   };
-  bool text = choice.tool_calls.empty() || !choice.text_pieces.empty();
+  // A refusal streams in delta.refusal instead of delta.content.
+  bool refusal = choice.finish == Finish::kRefusal;
+  bool text = !refusal && (choice.tool_calls.empty() || !choice.text_pieces.empty());
+  std::string_view text_field = refusal ? "refusal" : "content";
   json::object role{{"role", "assistant"}};
   role["content"] = text ? json::value("") : json::value(nullptr);
-  role["refusal"] = nullptr;
+  role["refusal"] = refusal ? json::value("") : json::value(nullptr);
   events.push_back(
       writer.Delta(index, std::move(role),
                    pace(FirstTokenTime(profile) + TokenTime(profile, choice.reasoning_tokens)), 0));
   for (auto& [piece, tokens] : GroupPieces(choice.text_pieces, choice.seed)) {
-    events.push_back(writer.Delta(index, json::object{{"content", piece}},
+    events.push_back(writer.Delta(index, json::object{{text_field, piece}},
                                   pace(TokenTime(profile, tokens)), tokens));
   }
   for (size_t k = 0; k < choice.tool_calls.size(); ++k) {

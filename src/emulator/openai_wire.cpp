@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "emulator/bad_output.h"
 #include "emulator/completion.h"
 #include "emulator/openai_encode.h"
 #include "emulator/prompt_tokens.h"
@@ -422,6 +423,9 @@ Reply HandleOpenAiChat(const HttpRequest& request, State& state) {
   answer.model = decoded.model;
   answer.system_fingerprint = "fp_" + HexId(Fnv1a(decoded.model), 10);
   answer.choices = Generate(decoded.gen);
+  if (fault && fault->kind == FaultKind::kBadOutput) {
+    for (auto& choice : answer.choices) ApplyBadOutput(fault->output, decoded.gen, choice);
+  }
   answer.prompt_tokens = decoded.prompt.count();
   answer.cached_tokens = state.OpenAiCachedTokens(decoded.model, decoded.prompt);
   answer.include_usage = decoded.include_usage;

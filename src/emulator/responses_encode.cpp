@@ -32,6 +32,14 @@ json::object TextPart(std::string text) {
                       {"logprobs", json::array()}};
 }
 
+bool Refused(const GeneratedChoice& choice) { return choice.finish == Finish::kRefusal; }
+
+// The message's one content part: output_text, or a refusal part when the model declined.
+json::object ContentPart(const GeneratedChoice& choice, std::string text) {
+  if (Refused(choice)) return json::object{{"type", "refusal"}, {"refusal", std::move(text)}};
+  return TextPart(std::move(text));
+}
+
 json::object MessageItem(const GeneratedChoice& choice, std::string_view status,
                          json::array content) {
   return json::object{{"id", MessageId(choice)},
@@ -61,7 +69,7 @@ json::array OutputItems(const GeneratedChoice& choice) {
   if (HasMessage(choice)) {
     bool cut = Incomplete(choice) && choice.tool_calls.empty();
     output.push_back(MessageItem(choice, cut ? "incomplete" : "completed",
-                                 json::array{TextPart(choice.Text())}));
+                                 json::array{ContentPart(choice, choice.Text())}));
   }
   for (size_t k = 0; k < choice.tool_calls.size(); ++k) {
     const GeneratedToolCall& call = choice.tool_calls[k];
@@ -120,31 +128,32 @@ void AddMessageEvents(const ResponsesAnswer& answer, const Profile& profile, Eve
                         {"item_id", item_id},
                         {"output_index", 0},
                         {"content_index", 0},
-                        {"part", TextPart(std::move(text))}};
+                        {"part", ContentPart(choice, std::move(text))}};
   };
-  out.Add(part_event("response.content_part.added", ""));
-  for (auto& [piece, tokens] : GroupPieces(choice.text_pieces, choice.seed)) {
-    out.Add(json::object{{"type", "response.output_text.delta"},
-                         {"item_id", item_id},
-                         {"output_index", 0},
-                         {"content_index", 0},
-                         {"delta", piece},
-                         {"logprobs", json::array()}},
-            TokenTime(profile, tokens), tokens);
-  }
-  std::string text = choice.Text();
-  out.Add(json::object{{"type", "response.output_text.done"},
+  // A refusal streams as response.refusal.delta / .done, without logprobs.
+  bool refused = Refused(choice);
+  auto text_event = [&](std::string_view kind, std::string_view key, std::string value) {
+    json::object event{{"type", "response." + std::string(refused ? "refusal" : "output_text") +
+                                    "." + std::string(kind)},
                        {"item_id", item_id},
                        {"output_index", 0},
                        {"content_index", 0},
-                       {"text", text},
-                       {"logprobs", json::array()}});
+                       {refused && key == "text" ? "refusal" : key, std::move(value)}};
+    if (!refused) event["logprobs"] = json::array();
+    return event;
+  };
+  out.Add(part_event("response.content_part.added", ""));
+  for (auto& [piece, tokens] : GroupPieces(choice.text_pieces, choice.seed)) {
+    out.Add(text_event("delta", "delta", piece), TokenTime(profile, tokens), tokens);
+  }
+  std::string text = choice.Text();
+  out.Add(text_event("done", "text", text));
   out.Add(part_event("response.content_part.done", text));
   bool cut = Incomplete(choice) && choice.tool_calls.empty();
   out.Add(json::object{{"type", "response.output_item.done"},
                        {"output_index", 0},
                        {"item", MessageItem(choice, cut ? "incomplete" : "completed",
-                                            json::array{TextPart(text)})}});
+                                            json::array{ContentPart(choice, text)})}});
 }
 
 void AddCallEvents(const GeneratedChoice& choice, size_t k, size_t output_index,

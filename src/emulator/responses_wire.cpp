@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "emulator/bad_output.h"
 #include "emulator/completion.h"
 #include "emulator/openai_wire.h"
 #include "emulator/prompt_tokens.h"
@@ -393,6 +394,9 @@ Reply HandleOpenAiResponses(const HttpRequest& request, State& state) {
   answer.created_at = static_cast<int64_t>(std::time(nullptr));
   answer.model = decoded.model;
   answer.choice = Generate(decoded.gen).front();
+  if (fault && fault->kind == FaultKind::kBadOutput) {
+    ApplyBadOutput(fault->output, decoded.gen, answer.choice);
+  }
   answer.input_tokens = decoded.prompt.count();
   answer.cached_tokens = state.OpenAiCachedTokens(decoded.model, decoded.prompt);
   answer.echo = std::move(decoded.echo);

@@ -78,6 +78,18 @@ std::vector<std::string> GenerateWordPieces(uint64_t seed, int64_t count) {
   return pieces;
 }
 
+std::vector<std::string> SplitWords(std::string_view text) {
+  std::vector<std::string> pieces;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t next = text.find(' ', start + 1);
+    if (next == std::string_view::npos) next = text.size();
+    pieces.emplace_back(text.substr(start, next - start));
+    start = next;
+  }
+  return pieces;
+}
+
 std::vector<std::string> SplitIntoPieces(std::string_view text, size_t piece_bytes) {
   std::vector<std::string> pieces;
   size_t pos = 0;

@@ -42,6 +42,10 @@ class Rng {
 // `count` word pieces of plausible prose derived from `seed`: capitalised sentences ending in '.'.
 std::vector<std::string> GenerateWordPieces(uint64_t seed, int64_t count);
 
+// Splits known prose into word pieces (" word"), the first without a leading space: one token
+// per word, as generated prose counts.
+std::vector<std::string> SplitWords(std::string_view text);
+
 // Cuts text into pieces of `piece_bytes` bytes (a UTF-8 sequence is never split).
 std::vector<std::string> SplitIntoPieces(std::string_view text, size_t piece_bytes = 4);
 

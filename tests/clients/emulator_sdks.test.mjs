@@ -7,7 +7,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { jsonSchemaOutputFormat } from '@anthropic-ai/sdk/helpers/json-schema';
 import OpenAI from 'openai';
 
-import { emulator, startEmulator } from '../testutil/harness.mjs';
+import { emulator, modelRequests, startEmulator } from '../testutil/harness.mjs';
 
 const CLAUDE = 'claude-opus-4.7';
 
@@ -198,6 +198,160 @@ describe('SDKs -> emulator', () => {
           assert.equal(typeof err.error?.message, 'string');
           return true;
         });
+    });
+  });
+
+  // bad_output faults: a 200 answer the SDKs accept whose CONTENT fails a check (the gateway's
+  // verification is tested end to end against these).
+  describe('bad_output faults', () => {
+    const REFUSAL = "I'm sorry, but I can't help with that request.";
+    const UNGROUNDED = 'According to Dr. Elena Marchetti of the Halvorsen Institute, revenue grew 37.4% to '
+      + '$812 million in 2019, with 14,250 new customers across 23 countries.';
+    const trip = {
+      type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } },
+      required: ['city', 'days'], additionalProperties: false,
+    };
+    const lookup = { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] };
+    const strike = (model, output, count = 1) =>
+      emulator.addFault(emu.url, { model, kind: 'bad_output', output, count });
+    const parses = (text) => {
+      try {
+        JSON.parse(text);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+
+    test('control API: listed with their output; a bad output names the field', async () => {
+      await strike('gpt-5.5', 'refusal', 2);
+      const { faults } = await (await fetch(`${emu.url}/_emulator/faults`)).json();
+      assert.equal(faults.length, 1);
+      assert.equal(faults[0].kind, 'bad_output');
+      assert.equal(faults[0].output, 'refusal');
+      assert.equal(faults[0].count, 2);
+      await assert.rejects(strike('gpt-5.5', 'nonsense'),
+        /faults\[0\]\.output: must be invalid_json, schema_violation, empty, refusal or ungrounded/);
+    });
+
+    test('chat: refusal (JSON and the stream helper)', async () => {
+      await strike('gpt-5.5', 'refusal', 2);
+      const body = { model: 'gpt-5.5', messages: [{ role: 'user', content: 'x' }] };
+      const res = await openai.chat.completions.create(body);
+      assert.equal(res.choices[0].message.refusal, REFUSAL);
+      assert.equal(res.choices[0].message.content, null);
+      assert.equal(res.choices[0].finish_reason, 'stop');
+      // gpt-5.5 reasons; the visible refusal is a token per word.
+      assert.equal(res.usage.completion_tokens - res.usage.completion_tokens_details.reasoning_tokens, 9);
+      const stream = openai.chat.completions.stream(body);
+      let deltas = '';
+      stream.on('refusal.delta', ({ delta }) => {
+        deltas += delta;
+      });
+      const final = await stream.finalChatCompletion();
+      assert.equal(final.choices[0].message.refusal, REFUSAL);
+      assert.equal(deltas, REFUSAL);
+      assert.equal(modelRequests(await emulator.requests(emu.url)).length, 2);
+    });
+
+    test('chat: structured output that does not parse, then one that breaks the schema', async () => {
+      const response_format = { type: 'json_schema', json_schema: { name: 'trip', schema: trip, strict: true } };
+      const messages = [{ role: 'user', content: 'Plan a trip' }];
+      await strike('gpt-5.5', 'invalid_json');
+      const cut = await openai.chat.completions.create({ model: 'gpt-5.5', messages, response_format });
+      assert.equal(typeof cut.choices[0].message.content, 'string');
+      assert.equal(parses(cut.choices[0].message.content), false, cut.choices[0].message.content);
+      await strike('gpt-5.5', 'schema_violation');
+      const parsed = await openai.chat.completions.parse({ model: 'gpt-5.5', messages, response_format });
+      assert.equal(parsed.choices[0].message.parsed.city, undefined, 'the first required property is gone');
+      assert.ok(Number.isInteger(parsed.choices[0].message.parsed.days));
+    });
+
+    test('chat: required tool call, streamed, with arguments that do not parse', async () => {
+      await strike('gpt-5.5', 'invalid_json');
+      const stream = openai.chat.completions.stream({
+        model: 'gpt-5.5', messages: [{ role: 'user', content: 'Look it up' }],
+        tools: [{ type: 'function', function: { name: 'lookup', parameters: lookup } }], tool_choice: 'required',
+      });
+      const final = await stream.finalChatCompletion();
+      assert.equal(final.choices[0].finish_reason, 'tool_calls');
+      const args = final.choices[0].message.tool_calls[0].function.arguments;
+      assert.equal(parses(args), false, args);
+    });
+
+    test('responses: ungrounded (JSON), refusal (stream), empty', async () => {
+      await strike('gpt-5.5', 'ungrounded');
+      const res = await openai.responses.create({ model: 'gpt-5.5', input: 'Summarise the report' });
+      assert.equal(res.status, 'completed');
+      assert.equal(res.output_text, UNGROUNDED);
+
+      await strike('gpt-5.5', 'refusal');
+      const stream = openai.responses.stream({ model: 'gpt-5.5', input: 'x' });
+      const types = [];
+      stream.on('event', (event) => types.push(event.type));
+      const final = await stream.finalResponse();
+      assert.equal(final.output[0].content.length, 1);
+      assert.equal(final.output[0].content[0].type, 'refusal');
+      assert.equal(final.output[0].content[0].refusal, REFUSAL);
+      assert.equal(final.output_text, '');
+      assert.ok(types.includes('response.refusal.delta') && types.includes('response.refusal.done'), types.join());
+
+      await strike('gpt-5.5', 'empty');
+      const empty = await openai.responses.create({ model: 'gpt-5.5', input: 'x' });
+      assert.equal(empty.output_text, '');
+      assert.equal(empty.usage.output_tokens, 0);
+    });
+
+    test('anthropic: refusal (JSON and stream), empty', async () => {
+      const body = { model: CLAUDE, max_tokens: 256, messages: [{ role: 'user', content: 'x' }] };
+      await strike(CLAUDE, 'refusal', 2);
+      const msg = await anthropic.messages.create(body);
+      assert.equal(msg.stop_reason, 'refusal');
+      assert.deepEqual(msg.content, [{ type: 'text', text: REFUSAL }]);
+      assert.equal(msg.usage.output_tokens, 9);
+      const streamed = await anthropic.messages.stream(body).finalMessage();
+      assert.equal(streamed.stop_reason, 'refusal');
+      assert.equal(streamed.content[0].text, REFUSAL);
+
+      await strike(CLAUDE, 'empty');
+      const empty = await anthropic.messages.create(body);
+      assert.equal(empty.stop_reason, 'end_turn');
+      assert.equal(empty.content[0].text, '');
+      assert.equal(empty.usage.output_tokens, 0);
+    });
+
+    test('anthropic: forced tool with invalid_json (text in JSON, unparsable input_json_delta in SSE)', async () => {
+      const body = {
+        model: CLAUDE, max_tokens: 256, messages: [{ role: 'user', content: 'Look it up' }],
+        tools: [{ name: 'lookup', input_schema: lookup }], tool_choice: { type: 'tool', name: 'lookup' },
+      };
+      await strike(CLAUDE, 'invalid_json', 2);
+      const msg = await anthropic.messages.create(body);
+      assert.equal(msg.stop_reason, 'end_turn');
+      assert.equal(msg.content[0].type, 'text');
+      assert.equal(parses(msg.content[0].text), false, msg.content[0].text);
+      const stream = anthropic.messages.stream(body);
+      let partial = '';
+      stream.on('streamEvent', (event) => {
+        if (event.type === 'content_block_delta' && event.delta.type === 'input_json_delta') {
+          partial += event.delta.partial_json;
+        }
+      });
+      const final = await stream.finalMessage();
+      assert.equal(final.stop_reason, 'tool_use');
+      assert.equal(partial, msg.content[0].text);
+      assert.equal(parses(partial), false, partial);
+    });
+
+    test('anthropic: structured output that breaks the schema', async () => {
+      await strike(CLAUDE, 'schema_violation');
+      const msg = await anthropic.messages.create({
+        model: CLAUDE, max_tokens: 256, messages: [{ role: 'user', content: 'Plan a trip' }],
+        output_config: { format: jsonSchemaOutputFormat(trip) },
+      });
+      const answer = JSON.parse(msg.content[0].text);
+      assert.equal(answer.city, undefined);
+      assert.ok(Number.isInteger(answer.days));
     });
   });
 
