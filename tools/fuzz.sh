@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all_targets=(openai_decode responses_decode anthropic_decode translate_request translate_response
-             translate_stream sse config)
+             translate_stream sse config verify)
 seconds=10
 targets=()
 corpus_root=""
@@ -56,6 +56,7 @@ seeds_for() {
     translate_response) echo "$fx/*_response_*/upstream.json $fx/*_response_*/expected.json" ;;
     translate_stream | sse) echo "$fx/*_stream_*/upstream.sse $fx/*_stream_*/expected.sse" ;;
     config) echo "config/demo.yaml" ;;
+    verify) echo "$fx/*_response_*/upstream.json" ;;
   esac
   echo "fuzz/seeds/$1/*"
 }

@@ -29,7 +29,7 @@ struct Demo {
     catalog = *sy::catalog::Catalog::Build(
         std::make_shared<const sy::config::Config>(*std::move(config)));
     policy = std::make_unique<routing::Policy>(*routing::Policy::Build(*catalog));
-    health.reset(new routing::Health(routing::HealthFor(*catalog)));  // not movable
+    health = std::make_unique<routing::Health>(routing::HealthFor(*catalog));
   }
   routing::Decision Decide(std::string_view model, const routing::RouteRequest& request) const {
     const auto target = *routing::Resolve(model, *policy, *catalog);

@@ -70,7 +70,8 @@ class RecordingStream final : public providers::EventStream {
   http::Task<core::Result<std::optional<providers::StreamEvent>>> Next() override {
     auto next = co_await inner_->Next();
     if (next && *next) collector_.Add(**next);
-    if (next && !*next && !judged_) {
+    // The relay stops reading at the dialect's terminal event: judge there (or at the end).
+    if (next && (!*next || (*next)->terminal) && !judged_) {
       judged_ = true;
       (void)Judge(*ctx_.verify, collector_.Finish(), ctx_.attempts[ctx_.answer_attempt]);
     }

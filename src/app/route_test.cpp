@@ -38,6 +38,7 @@ class RouteTest : public ::testing::Test {
     ASSERT_TRUE(config.has_value()) << config.error().message;
     catalog_ = *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
     policy_ = std::make_unique<routing::Policy>(*routing::Policy::Build(*catalog_));
+    health_ = std::make_unique<routing::Health>(routing::HealthFor(*catalog_));
   }
   void SetUp() override { Load(kYaml); }
 
@@ -46,13 +47,13 @@ class RouteTest : public ::testing::Test {
     request_ = core::Request{};
     request_.dialect = dialect;
     request_.received_at = std::chrono::sys_days{std::chrono::year{2026} / 12 / 1} + 12h;
-    return DecodeAndDecide(body, 64, headers, request_, *policy_, *catalog_, health_,
+    return DecodeAndDecide(body, 64, headers, request_, *policy_, *catalog_, *health_,
                            {request_.received_at, routing::SteadyTime{}});
   }
 
   std::shared_ptr<const catalog::Catalog> catalog_;
   std::unique_ptr<routing::Policy> policy_;
-  routing::Health health_ = routing::HealthFor(*catalog_);
+  std::unique_ptr<routing::Health> health_;
   core::Request request_;
 };
 

@@ -281,13 +281,20 @@ TEST_F(ChainTest, RetriesInPlaceAfterA5xxUpToTheLimit) {
   ASSERT_TRUE(out.result.has_value());
   // One retry on a, then b.
   EXPECT_EQ(script_.calls, (std::vector<std::string>{"a", "a", "b"}));
-  options.retries_per_deployment = 2;
-  script_.calls.clear();
-  attempts_.clear();
+}
+
+TEST_F(ChainTest, ABreakerThatOpensStopsTheRetriesInPlace) {
+  // Breaker(): two failures in a row open it, so the third try on a is not sent.
   script_.failures["a"] = {Failure(core::Errc::kUpstreamUnavailable, 503),
                            Failure(core::Errc::kUpstreamUnavailable, 503)};
-  out = Run({&a_, &b_}, options);
-  EXPECT_EQ(script_.calls, (std::vector<std::string>{"a", "a", "a"}));
+  auto options = Defaults();
+  options.retries_per_deployment = 2;
+  auto out = Run({&a_, &b_}, options);
+  ASSERT_TRUE(out.result.has_value());
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"a", "a", "b"}));
+  ASSERT_EQ(attempts_.size(), 4u);
+  EXPECT_EQ(attempts_[2].outcome, Outcome::kSkipped);
+  EXPECT_EQ(attempts_[2].error.message.rfind("skipped: circuit open for deployment a", 0), 0u);
 }
 
 TEST_F(ChainTest, ATimeoutIsNotRetriedInPlace) {

@@ -39,7 +39,9 @@ Candidate Estimate(const ModelConfig& model, const Features& f, const catalog::C
   Candidate c;
   c.model = &model;
   for (const catalog::Deployment& d : catalog.DeploymentsOf(model)) {
-    c.deployments.push_back({&d, true, {}});
+    DeploymentChoice choice;
+    choice.deployment = &d;
+    c.deployments.push_back(std::move(choice));
   }
   c.estimated_cost = catalog::ComputeCost(model.price, expected, now.wall).total;
   c.worst_case_cost = catalog::ComputeCost(model.price, worst, now.wall).total;
@@ -132,8 +134,7 @@ bool CheckPlacement(Candidate& c, const std::vector<std::string>& regions,
 }
 
 // The constraints every route obeys. Returns false (and drops `c`) at the first that fails.
-bool CheckRequest(Candidate& c, const RouteRequest& request, const catalog::Catalog& catalog,
-                  const config::RoutingConfig& r) {
+bool CheckRequest(Candidate& c, const RouteRequest& request, const config::RoutingConfig& r) {
   const ModelConfig& m = *c.model;
   const Features& f = request.features;
   const Tokens t = TokensFor(f, m, r);
@@ -181,7 +182,7 @@ std::optional<double> ScoreFor(const ModelConfig& m, TaskType type) {
 }
 
 // The rule's own `cheapest` constraints on one catalog model.
-bool CheckSpec(Candidate& c, const Rule& rule, const Features& f, const catalog::Catalog& catalog) {
+bool CheckSpec(Candidate& c, const Rule& rule, const Features& f) {
   const config::CheapestSpec& spec = *rule.cheapest;
   const ModelConfig& m = *c.model;
   const auto& tiers = config::kTiers;
@@ -229,8 +230,7 @@ std::vector<Candidate> ChainCandidates(const Rule& rule, const RouteRequest& req
   for (size_t i = 0; i < rule.chain.size(); ++i) {
     const Step& step = rule.chain[i];
     Candidate c = Estimate(*step.model, request.features, catalog, r, now);
-    if (CheckPer1k(c, request.features, step.max_cost_per_1k) &&
-        CheckRequest(c, request, catalog, r)) {
+    if (CheckPer1k(c, request.features, step.max_cost_per_1k) && CheckRequest(c, request, r)) {
       c.reason = "chain step " + std::to_string(i + 1) + (step.via.empty() ? "" : " (alias ") +
                  step.via + (step.via.empty() ? "" : ")");
     }
@@ -248,8 +248,8 @@ std::vector<Candidate> CheapestCandidates(const Rule& rule, const RouteRequest& 
   out.reserve(catalog.config().models.size());
   for (const ModelConfig& m : catalog.config().models) {
     Candidate c = Estimate(m, f, catalog, r, now);
-    if (CheckSpec(c, rule, f, catalog) && CheckPer1k(c, f, spec.max_cost_per_1k)) {
-      CheckRequest(c, request, catalog, r);
+    if (CheckSpec(c, rule, f) && CheckPer1k(c, f, spec.max_cost_per_1k)) {
+      CheckRequest(c, request, r);
     }
     out.push_back(std::move(c));
   }
@@ -283,7 +283,7 @@ std::vector<Candidate> RouteCandidates(const catalog::Route& route, const RouteR
   out.reserve(route.candidates.size());
   for (size_t i = 0; i < route.candidates.size(); ++i) {
     Candidate c = Estimate(*route.candidates[i], request.features, catalog, r, now);
-    if (CheckRequest(c, request, catalog, r)) {
+    if (CheckRequest(c, request, r)) {
       c.reason = route.alias ? route.rule + ", #" + std::to_string(i + 1) : "the model asked for";
     }
     out.push_back(std::move(c));

@@ -82,7 +82,7 @@ struct Fixture {
     EXPECT_TRUE(config.has_value()) << config.error().message;
     catalog = *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
     policy = std::make_unique<Policy>(*Policy::Build(*catalog));
-    health.reset(new Health(HealthFor(*catalog)));  // not movable: built in place
+    health = std::make_unique<Health>(HealthFor(*catalog));
   }
   Decision Run(std::string_view model, const RouteRequest& request,
                std::chrono::system_clock::time_point wall = Noon()) const {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <boost/json.hpp>
+#include <boost/regex.hpp>
 
 #include "core/text.h"
 #include "verify/grounded.h"

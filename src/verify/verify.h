@@ -20,7 +20,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-#include <boost/regex.hpp>
+#include <boost/regex_fwd.hpp>  // the compiled regex is held by pointer
 
 #include "core/prompt.h"
 #include "core/request.h"

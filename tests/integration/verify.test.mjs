@@ -572,7 +572,7 @@ describe('verification and escalation', () => {
     const brokenChat = { ...plain,
       response_format: { type: 'json_schema', json_schema: { name: 'person', schema: broken } } };
     await expect400(await chat(s.url, brokenChat, { headers: schemaCheck }), false,
-      /properties.{0,4}age/, undefined);
+      /properties.{0,4}age/, 'response_format.json_schema.schema');
     const brokenAn = { ...plainAn, output_config: { format: { type: 'json_schema', schema: broken } } };
     await expect400(await messages(s.url, brokenAn, { headers: schemaCheck }), true,
       /properties.{0,4}age/);
