@@ -5,6 +5,18 @@
 
 namespace sy::failover {
 
+namespace {
+
+// Refused credentials or an unknown model name are about that provider, not the request:
+// another provider may well serve it, and this one is misconfigured or failing.
+bool ProviderSideRejection(const core::Error& error) {
+  return error.code == core::Errc::kUpstreamRejected &&
+         (error.upstream_status == 401 || error.upstream_status == 403 ||
+          error.upstream_status == 404);
+}
+
+}  // namespace
+
 bool IsRetryable(const core::Error& error) {
   switch (error.code) {
     case core::Errc::kRateLimited:
@@ -13,10 +25,7 @@ bool IsRetryable(const core::Error& error) {
     case core::Errc::kVerificationFailed:  // a stronger model may well pass
       return true;
     case core::Errc::kUpstreamRejected:
-      // Refused credentials or an unknown model name are about that provider, not the request:
-      // another provider may well serve it.
-      return error.upstream_status == 401 || error.upstream_status == 403 ||
-             error.upstream_status == 404;
+      return ProviderSideRejection(error);
     default:
       return false;
   }
@@ -33,8 +42,7 @@ bool CountsAgainstHealth(const core::Error& error) {
     case core::Errc::kUpstreamUnavailable:
       return true;
     case core::Errc::kUpstreamRejected:
-      return error.upstream_status == 401 || error.upstream_status == 403 ||
-             error.upstream_status == 404;
+      return ProviderSideRejection(error);
     default:
       return false;
   }

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "core/error.h"
+#include "verify/detail/json_read.h"
 #include "verify/verify.h"
 
 namespace sy::verify {
@@ -11,21 +12,9 @@ namespace {
 
 namespace json = boost::json;
 
-std::string_view Str(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (!v || !v->is_string()) return {};
-  return v->get_string();
-}
-
-const json::object* Obj(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v ? v->if_object() : nullptr;
-}
-
-const json::array* Arr(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v ? v->if_array() : nullptr;
-}
+using detail::Arr;
+using detail::Obj;
+using detail::Str;
 
 void AppendText(Output& out, std::string_view text) {
   if (out.truncated) return;

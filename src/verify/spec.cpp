@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "verify/detail/json_read.h"
 #include "verify/verify.h"
 
 namespace sy::verify {
@@ -11,17 +12,8 @@ namespace {
 
 namespace json = boost::json;
 
-std::string_view Str(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (!v || !v->is_string()) return {};
-  return v->get_string();
-}
-
-const json::object* Obj(const json::object* o, std::string_view key) {
-  if (!o) return nullptr;
-  const auto* v = o->if_contains(key);
-  return v ? v->if_object() : nullptr;
-}
+using detail::Obj;
+using detail::Str;
 
 bool Wants(const std::vector<Check>& checks, CheckKind kind) {
   return std::any_of(checks.begin(), checks.end(), [&](const Check& c) { return c.kind == kind; });

@@ -2,6 +2,7 @@
 // Output ReadAnswer gives for the complete answer.
 #include <boost/json.hpp>
 
+#include "verify/detail/json_read.h"
 #include "verify/verify.h"
 
 namespace sy::verify {
@@ -9,15 +10,8 @@ namespace {
 
 namespace json = boost::json;
 
-std::string_view Str(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-const json::object* Obj(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v ? v->if_object() : nullptr;
-}
+using detail::Obj;
+using detail::Str;
 
 // A stream's index field (tool call, content block, output item); 0 when absent or not an int.
 int64_t Index(const json::object& o, std::string_view key) {
