@@ -1,5 +1,6 @@
 #include "verify/grounded.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -160,12 +161,25 @@ std::optional<std::pair<std::string, size_t>> DateAt(const std::vector<Token>& t
 struct Index {
   std::unordered_set<std::string> numbers;
   std::unordered_set<std::string> dates;
-  std::unordered_set<std::string> grams;  // lower-cased word 1-, 2- and 3-grams, space-joined
+  // Lower-cased word 1-, 2- and 3-grams, as GramKey hashes: indexing a long context then
+  // allocates no string per gram (a 64-bit collision is as unlikely as it is harmless here).
+  std::unordered_set<uint64_t> grams;
 };
+
+// FNV-1a over the words with a separator, so "ab c" and "a bc" differ.
+uint64_t GramKey(const std::string* words, size_t n) {
+  uint64_t h = 14695981039346656037ULL;
+  for (size_t w = 0; w < n; ++w) {
+    for (char c : words[w]) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    h = (h ^ 0x1f) * 1099511628211ULL;
+  }
+  return h;
+}
 
 Index BuildIndex(std::string_view context) {
   Index index;
   const auto t = Tokenize(context);
+  index.grams.reserve(t.size() * 3);
   std::vector<std::string> words;  // lower-cased word run (broken by numbers and punctuation)
   auto flush = [&] { words.clear(); };
   for (size_t i = 0; i < t.size(); ++i) {
@@ -181,9 +195,9 @@ Index BuildIndex(std::string_view context) {
     } else if (t[i].kind == TokenKind::kWord) {
       words.push_back(Lower(t[i].text));
       const size_t n = words.size();
-      index.grams.insert(words[n - 1]);
-      if (n >= 2) index.grams.insert(words[n - 2] + " " + words[n - 1]);
-      if (n >= 3) index.grams.insert(words[n - 3] + " " + words[n - 2] + " " + words[n - 1]);
+      for (size_t k = 1; k <= std::min<size_t>(n, 3); ++k) {
+        index.grams.insert(GramKey(&words[n - k], k));
+      }
     } else if (t[i].text[0] != '-' && t[i].text[0] != '\'') {
       flush();
     }
@@ -192,13 +206,9 @@ Index BuildIndex(std::string_view context) {
 }
 
 bool NameFound(const Index& index, const std::vector<std::string>& words) {
-  if (words.size() <= 3) {
-    std::string key;
-    for (const auto& w : words) key += (key.empty() ? "" : " ") + w;
-    return index.grams.count(key) > 0;
-  }
+  if (words.size() <= 3) return index.grams.count(GramKey(words.data(), words.size())) > 0;
   for (size_t i = 0; i + 3 <= words.size(); ++i) {
-    if (!index.grams.count(words[i] + " " + words[i + 1] + " " + words[i + 2])) return false;
+    if (!index.grams.count(GramKey(&words[i], 3))) return false;
   }
   return true;
 }
