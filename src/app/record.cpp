@@ -41,7 +41,7 @@ ledger::Attempt RecordAttempt(const failover::Attempt& a, const core::SecretScru
   out.provider = a.deployment ? a.deployment->provider->name : a.model->provider;
   out.deployment = a.deployment ? a.deployment->name() : std::string();
   out.outcome = std::string(failover::OutcomeName(a.outcome));
-  out.verdict = Bounded(a.verdict);
+  out.verdict = Scrubbed(secrets, a.verdict);  // quotes the answer: upstream text
   if (a.outcome == failover::Outcome::kOk) {
     out.http_status = 200;
   } else {
