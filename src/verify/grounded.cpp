@@ -26,6 +26,7 @@ bool IsLetter(char c) {
 
 std::vector<Token> Tokenize(std::string_view s) {
   std::vector<Token> out;
+  out.reserve(s.size() / 5);  // about a token per five bytes of prose: few regrowths
   size_t i = 0;
   while (i < s.size()) {
     const char c = s[i];
@@ -78,6 +79,8 @@ int MonthOf(std::string_view word) {
   static constexpr std::array<std::string_view, 12> kMonths = {
       "january", "february", "march",     "april",   "may",      "june",
       "july",    "august",   "september", "october", "november", "december"};
+  // Only a 3-9 letter word can be a month: most words are rejected without a copy.
+  if (word.size() < 3 || word.size() > 9) return 0;
   const std::string w = Lower(word);
   for (size_t m = 0; m < kMonths.size(); ++m) {
     if (w == kMonths[m] || (w.size() == 3 && kMonths[m].substr(0, 3) == w)) {
@@ -161,27 +164,47 @@ std::optional<std::pair<std::string, size_t>> DateAt(const std::vector<Token>& t
 struct Index {
   std::unordered_set<std::string> numbers;
   std::unordered_set<std::string> dates;
-  // Lower-cased word 1-, 2- and 3-grams, as GramKey hashes: indexing a long context then
-  // allocates no string per gram (a 64-bit collision is as unlikely as it is harmless here).
+  // Lower-cased word 1-, 2- and 3-grams of the context, as GramKey hashes, made only of words
+  // the answer's names use (no other gram can be asked for): indexing a long context then
+  // allocates no string per word and inserts few grams. A 64-bit collision is as unlikely as it
+  // is harmless here.
   std::unordered_set<uint64_t> grams;
 };
 
-// FNV-1a over the words with a separator, so "ab c" and "a bc" differ.
-uint64_t GramKey(const std::string* words, size_t n) {
-  uint64_t h = 14695981039346656037ULL;
-  for (size_t w = 0; w < n; ++w) {
-    for (char c : words[w]) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    h = (h ^ 0x1f) * 1099511628211ULL;
+constexpr uint64_t kFnvBasis = 14695981039346656037ULL;
+constexpr uint64_t kFnvPrime = 1099511628211ULL;
+
+// FNV-1a of the lower-cased word.
+uint64_t WordHash(std::string_view word) {
+  uint64_t h = kFnvBasis;
+  for (char c : word) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
   }
   return h;
 }
 
-Index BuildIndex(std::string_view context) {
+// A run of words (their WordHash) as one key; the order matters.
+uint64_t GramKey(const uint64_t* words, size_t n) {
+  uint64_t h = kFnvBasis;
+  for (size_t w = 0; w < n; ++w) h = (h ^ words[w]) * kFnvPrime;
+  return h;
+}
+
+// The words of the answer's capitalised runs: the only words a name claim looks up.
+std::unordered_set<uint64_t> NameVocabulary(const std::vector<Token>& answer) {
+  std::unordered_set<uint64_t> vocab;
+  for (const Token& token : answer) {
+    if (token.kind == TokenKind::kWord && token.capital) vocab.insert(WordHash(token.text));
+  }
+  return vocab;
+}
+
+Index BuildIndex(std::string_view context, const std::unordered_set<uint64_t>& vocab) {
   Index index;
   const auto t = Tokenize(context);
-  index.grams.reserve(t.size() * 3);
-  std::vector<std::string> words;  // lower-cased word run (broken by numbers and punctuation)
-  auto flush = [&] { words.clear(); };
+  // The current run of vocabulary words; numbers, punctuation and other words break it.
+  std::vector<uint64_t> run;
   for (size_t i = 0; i < t.size(); ++i) {
     if (auto date = DateAt(t, i)) index.dates.insert(date->first);
     if (t[i].kind == TokenKind::kNumber) {
@@ -191,21 +214,26 @@ Index BuildIndex(std::string_view context) {
           index.numbers.insert(NumberKey(t[i].value * scale));
         }
       }
-      flush();
+      run.clear();
     } else if (t[i].kind == TokenKind::kWord) {
-      words.push_back(Lower(t[i].text));
-      const size_t n = words.size();
+      const uint64_t word = WordHash(t[i].text);
+      if (!vocab.contains(word)) {
+        run.clear();
+        continue;
+      }
+      run.push_back(word);
+      const size_t n = run.size();
       for (size_t k = 1; k <= std::min<size_t>(n, 3); ++k) {
-        index.grams.insert(GramKey(&words[n - k], k));
+        index.grams.insert(GramKey(&run[n - k], k));
       }
     } else if (t[i].text[0] != '-' && t[i].text[0] != '\'') {
-      flush();
+      run.clear();
     }
   }
   return index;
 }
 
-bool NameFound(const Index& index, const std::vector<std::string>& words) {
+bool NameFound(const Index& index, const std::vector<uint64_t>& words) {
   if (words.size() <= 3) return index.grams.count(GramKey(words.data(), words.size())) > 0;
   for (size_t i = 0; i + 3 <= words.size(); ++i) {
     if (!index.grams.count(GramKey(&words[i], 3))) return false;
@@ -250,7 +278,7 @@ size_t NumberClaim(std::string_view answer, const std::vector<Token>& t, size_t 
 // A run of capitalised words starting at token i; returns tokens used.
 size_t NameClaim(const std::vector<Token>& t, size_t i, bool sentence_start, Scan& scan) {
   size_t j = i;
-  std::vector<std::string> words;
+  std::vector<uint64_t> words;  // WordHash of each word of the name
   const char* begin = nullptr;
   const char* end = nullptr;
   while (j < t.size() && t[j].kind == TokenKind::kWord && t[j].capital) {
@@ -262,7 +290,7 @@ size_t NameClaim(const std::vector<Token>& t, size_t i, bool sentence_start, Sca
     if (!(words.empty() && IsStopWord(t[j].text))) {
       if (words.empty()) begin = t[j].text.data();
       end = t[j].text.data() + t[j].text.size();
-      words.push_back(Lower(t[j].text));
+      words.push_back(WordHash(t[j].text));
     } else {
       sentence_start = false;  // "The Halvorsen Institute": the name is not sentence-initial
     }
@@ -280,9 +308,9 @@ size_t NameClaim(const std::vector<Token>& t, size_t i, bool sentence_start, Sca
 }  // namespace
 
 GroundedResult CheckGrounded(std::string_view context, std::string_view answer) {
-  const Index index = BuildIndex(context);
-  Scan scan{index, {}};
   const auto t = Tokenize(answer);
+  const Index index = BuildIndex(context, NameVocabulary(t));
+  Scan scan{index, {}};
   bool sentence_start = true;
   for (size_t i = 0; i < t.size();) {
     if (auto date = DateAt(t, i)) {
