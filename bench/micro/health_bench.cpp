@@ -19,7 +19,8 @@ using sy::routing::SteadyTime;
 using sy::routing::Strategy;
 
 Health& SharedHealth() {
-  static Health health({"model/east", "model/west", "model/eu"}, std::chrono::seconds(60));
+  static Health health({"model/east", "model/west", "model/eu"}, sy::routing::BreakerConfig{},
+                       std::chrono::seconds(60));
   return health;
 }
 

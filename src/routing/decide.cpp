@@ -355,14 +355,8 @@ bool InRange(const std::optional<T>& lo, const std::optional<T>& hi, int64_t val
 Health HealthFor(const catalog::Catalog& catalog) {
   std::vector<std::string> keys;
   for (const catalog::Deployment* d : catalog.deployments()) keys.push_back(d->key);
-  const config::BreakerConfig& c = catalog.config().health.breaker;
-  BreakerConfig breaker;
-  breaker.consecutive_failures = c.consecutive_failures;
-  breaker.error_rate = c.error_rate;
-  breaker.min_requests = c.min_requests;
-  breaker.window = c.window;
-  breaker.cool_off = c.cool_off;
-  return Health(std::move(keys), breaker, catalog.config().failover.max_cooldown);
+  return Health(std::move(keys), catalog.config().health.breaker,
+                catalog.config().failover.max_cooldown);
 }
 
 core::Result<Target> Resolve(std::string_view model, const Policy& policy,

@@ -68,9 +68,6 @@ Health::Health(std::vector<std::string> keys, BreakerConfig breaker,
   for (size_t i = 0; i < keys_.size(); ++i) index_.emplace(keys_[i], i);
 }
 
-Health::Health(std::vector<std::string> keys, std::chrono::milliseconds max_cooldown)
-    : Health(std::move(keys), BreakerConfig{}, max_cooldown) {}
-
 Health::~Health() = default;
 Health::Health(Health&&) noexcept = default;
 Health& Health::operator=(Health&&) noexcept = default;

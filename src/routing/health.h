@@ -46,17 +46,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/config.h"
+
 namespace sy::routing {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-struct BreakerConfig {
-  int consecutive_failures = 5;  // open after this many failures in a row (0 = off)
-  double error_rate = 0.5;       // or when failures / requests in the window exceed this (1 = off)
-  int min_requests = 20;         // ... and the window holds at least this many requests
-  std::chrono::milliseconds window{30'000};    // REQUIRES: positive
-  std::chrono::milliseconds cool_off{15'000};  // open -> one half-open probe after this
-};
+// health.breaker as configured (consecutive_failures 0 = off, error_rate 1 = off; window
+// REQUIRES: positive).
+using BreakerConfig = config::BreakerConfig;
 
 enum class BreakerState : uint8_t { kClosed, kOpen, kHalfOpen };
 // "closed", "open", "half_open".
@@ -71,8 +69,6 @@ class Health {
   // cool-downs.
   Health(std::vector<std::string> keys, BreakerConfig breaker,
          std::chrono::milliseconds max_cooldown);
-  // The same with the default BreakerConfig.
-  Health(std::vector<std::string> keys, std::chrono::milliseconds max_cooldown);
   ~Health();
   Health(Health&&) noexcept;
   Health& operator=(Health&&) noexcept;

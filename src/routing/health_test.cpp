@@ -44,7 +44,7 @@ void OpenAtT0(Health& h) {
 }
 
 TEST(HealthTest, KeysAreSlotsInOrder) {
-  Health h({"gpt/east", "gpt/west", "claude/main"}, 60s);
+  Health h({"gpt/east", "gpt/west", "claude/main"}, BreakerConfig{}, 60s);
   EXPECT_EQ(h.size(), 3u);
   EXPECT_EQ(h.key(1), "gpt/west");
   EXPECT_EQ(h.IndexOf("claude/main"), 2u);
@@ -268,7 +268,7 @@ TEST(HealthTest, ALateReportFromAnEarlierWindowIsDropped) {
 }
 
 TEST(HealthTest, RetryAfterIsCappedAndKeepsTheLonger) {
-  Health h({"a/1", "b/1"}, 60s);
+  Health h({"a/1", "b/1"}, BreakerConfig{}, 60s);
   struct Case {
     const char* name;
     std::vector<std::chrono::milliseconds> notes;
@@ -283,7 +283,7 @@ TEST(HealthTest, RetryAfterIsCappedAndKeepsTheLonger) {
       {"longer wins", {1s, 30s}, 30s},
   };
   for (const Case& c : cases) {
-    Health fresh({"a/1"}, 60s);
+    Health fresh({"a/1"}, BreakerConfig{}, 60s);
     for (auto n : c.notes) fresh.NoteRetryAfter(0, kT0, n);
     const auto until = fresh.CooldownUntil(0, kT0);
     ASSERT_EQ(until.has_value(), c.want.has_value()) << c.name;
