@@ -176,13 +176,9 @@ struct RuleMatch {
   std::vector<std::string> tags;  // every listed tag must be present
 };
 
-// The verification checks a rule or a request may ask for (docs/routing.md, "Verification").
-inline constexpr std::array<std::string_view, 7> kVerifyChecks = {
-    "json", "json_schema", "non_empty", "no_refusal", "regex", "tool_call", "grounded"};
-
 // One check of a rule's `verify` list: a name, or {regex: "..."} / {grounded: {min_support: x}}.
 struct VerifyCheckConfig {
-  std::string name;                   // one of kVerifyChecks
+  std::string name;                   // a verify::CheckName
   std::string pattern;                // regex only
   std::optional<double> min_support;  // grounded only; absent: the default
 };

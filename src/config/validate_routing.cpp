@@ -7,9 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/regex.hpp>
-
 #include "config/detail/checker.h"
+#include "verify/verify.h"
 
 namespace sy::config::detail {
 namespace {
@@ -141,17 +140,15 @@ void CheckChain(Checker& c, const Config& config, std::string_view path,
   }
 }
 
-// A regex must compile here, at start, not on the first request that needs it. Boost.Regex,
-// as verify::RegexCheck uses: the same dialect, the same verdict.
+// A regex must compile here, at start, not on the first request that needs it: the check's
+// own compiler decides.
 void CheckRegex(Checker& c, const std::string& path, const std::string& pattern) {
   if (pattern.empty()) {
     c.Fail(path, "must not be empty");
     return;
   }
-  try {
-    boost::regex compiled(pattern);
-  } catch (const boost::regex_error& e) {
-    c.Fail(path, "the regular expression does not compile: " + std::string(e.what()));
+  if (auto check = verify::RegexCheck(pattern); !check) {
+    c.Fail(path, "the regular expression does not compile: " + check.error().message);
   }
 }
 
@@ -160,7 +157,7 @@ void CheckVerify(Checker& c, const std::string& rule_path, const RuleConfig& rul
   for (size_t i = 0; i < rule.verify.size(); ++i) {
     const VerifyCheckConfig& check = rule.verify[i];
     const std::string item = IndexPath(path, i);
-    if (!OneOf(kVerifyChecks, check.name)) {
+    if (!verify::ParseCheckName(check.name)) {
       c.Fail(item, "unknown check " + Quote(check.name) +
                        " (expected json, json_schema, non_empty, no_refusal, regex, tool_call or "
                        "grounded)");
