@@ -38,6 +38,11 @@ enum class OutputFormat : uint8_t {
   kForcedTool,  // Anthropic tool_choice {type: tool} / OpenAI a named function: structured output
 };
 
+// The gateway's own tool that carries structured output to a model without native support (api
+// translate: a forced call whose input is the answer; verify reads its input as the answer's
+// text). Reserved: a client tool of this name is refused, so every call of it is ours.
+inline constexpr std::string_view kJsonAnswerTool = "switchyard_json_answer";
+
 struct Prompt {
   std::vector<PromptText> texts;  // every text part, system first, then the messages in order
   int messages = 0;               // messages in the conversation (system instructions excluded)

@@ -107,9 +107,9 @@ struct Output {
 };
 inline constexpr size_t kMaxOutputBytes = 4 << 20;
 
-// The gateway's own forced tool that carries structured output to models without native support
-// (api/translate/translate_internal.h kJsonAnswerTool): its arguments are the answer's TEXT.
-inline constexpr std::string_view kJsonAnswerTool = "switchyard_json_answer";
+// A call of the gateway's own structured-output tool (core::kJsonAnswerTool) is the answer's
+// TEXT: its arguments are the answer.
+using core::kJsonAnswerTool;
 
 // Reads a complete answer: Chat choices[0].message + finish_reason; Anthropic content[] +
 // stop_reason; Responses output[] + status/incomplete_details. Fails (kUpstreamUnavailable)

@@ -15,6 +15,7 @@
 
 #include "api/translate/translate.h"
 #include "core/error.h"
+#include "core/prompt.h"
 #include "core/result.h"
 #include "core/usage.h"
 
@@ -28,7 +29,7 @@ inline constexpr std::string_view kResponsesApi = "the OpenAI Responses API";
 // without native structured output) is asked of Anthropic as a forced call of this tool, whose
 // input is the answer; the answer translators unwrap a tool_use of this name into the message
 // content. Reserved: a client tool of this name is refused, so every call of it is ours.
-inline constexpr std::string_view kJsonAnswerTool = "switchyard_json_answer";
+using core::kJsonAnswerTool;
 
 // kInvalidRequest about `param`: "'<param>': <what> cannot be expressed for a model that speaks
 // <target_api>. <fix>"
