@@ -108,7 +108,8 @@ void BM_RouteStage(benchmark::State& state) {
   }
   const sy::app::RouteHeaders headers{"", "0.05", ""};
   for (auto _ : state) {
-    auto decision = sy::app::DecideRoute(request, body.size(), headers, *demo.policy, *demo.catalog,
+    const sy::core::Prompt prompt = sy::app::ReadPrompt(request, body.size());
+    auto decision = sy::app::DecideRoute(request, prompt, headers, *demo.policy, *demo.catalog,
                                          *demo.health, demo.now);
     benchmark::DoNotOptimize(decision);
   }

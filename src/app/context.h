@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "core/prompt.h"
 #include "core/request.h"
 #include "core/secrets.h"
 #include "failover/chain.h"
@@ -114,6 +115,8 @@ struct RequestContext {
 
   core::Request request;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // What the request asks for, read once by the route stage (views into request.body).
+  core::Prompt prompt;
   // The route stage's decision (profile, rule, task type, candidates), once made.
   std::optional<routing::Decision> decision;
   // The decision's kept candidates that can express the request, in order, each with the

@@ -117,10 +117,10 @@ core::Status Decode(RequestContext& ctx) {
 
 core::Status ChooseRoute(RequestContext& ctx) {
   const RouteHeaders headers = ReadRouteHeaders(ctx.http.headers);
+  ctx.prompt = ReadPrompt(ctx.request, ctx.http.body.size());
   const routing::Now now{ctx.request.received_at, ctx.started};
   const Services& s = ctx.services;
-  auto decision =
-      DecideRoute(ctx.request, ctx.http.body.size(), headers, s.policy, s.catalog, s.health, now);
+  auto decision = DecideRoute(ctx.request, ctx.prompt, headers, s.policy, s.catalog, s.health, now);
   if (!decision) return std::move(decision).error();
   ctx.decision = std::move(*decision);
   if (ctx.decision->kept == 0) return routing::NoCandidateError(*ctx.decision);

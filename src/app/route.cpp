@@ -182,8 +182,8 @@ RouteHeaders ReadRouteHeaders(const http::Headers& headers) {
           headers.Get("x-switchyard-tags")};
 }
 
-core::Result<routing::Decision> DecideRoute(const core::Request& request, size_t body_bytes,
-                                            const RouteHeaders& headers,
+core::Result<routing::Decision> DecideRoute(const core::Request& request,
+                                            const core::Prompt& prompt, const RouteHeaders& headers,
                                             const routing::Policy& policy,
                                             const catalog::Catalog& catalog,
                                             const routing::Health& health,
@@ -197,7 +197,6 @@ core::Result<routing::Decision> DecideRoute(const core::Request& request, size_t
   if (!stated) return std::move(stated).error();
   auto max_cost = ReadMaxCost(headers.max_cost);
   if (!max_cost) return std::move(max_cost).error();
-  const core::Prompt prompt = ReadPrompt(request, body_bytes);
   routing::RouteRequest route;
   if (auto s = ReadTags(headers.tags, prompt, route.tags); !s) return s.error();
   route.features = routing::Classify(prompt, *stated);
@@ -214,7 +213,8 @@ core::Result<routing::Decision> DecodeAndDecide(std::string_view body, int64_t m
   if (auto decoded = DecodeClientRequest(body, max_json_depth, request); !decoded) {
     return decoded.error();
   }
-  return DecideRoute(request, body.size(), headers, policy, catalog, health, now);
+  return DecideRoute(request, ReadPrompt(request, body.size()), headers, policy, catalog, health,
+                     now);
 }
 
 std::string ExplainJson(const routing::Decision& d, const catalog::Catalog& catalog) {

@@ -29,11 +29,12 @@ RouteHeaders ReadRouteHeaders(const http::Headers& headers);
 // What a decoded request asks for, read in its dialect (for routing and token estimates).
 core::Prompt ReadPrompt(const core::Request& request, size_t body_bytes);
 
-// Decides the route of a decoded request. Fails with kNotFound for an unknown model or profile
-// (listing the profiles), or kInvalidRequest naming a malformed routing header. A decision that
-// kept no candidate is returned as is (routing::NoCandidateError words its 400).
-core::Result<routing::Decision> DecideRoute(const core::Request& request, size_t body_bytes,
-                                            const RouteHeaders& headers,
+// Decides the route of a decoded request whose prompt was read (ReadPrompt). Fails with
+// kNotFound for an unknown model or profile (listing the profiles), or kInvalidRequest naming a
+// malformed routing header. A decision that kept no candidate is returned as is
+// (routing::NoCandidateError words its 400).
+core::Result<routing::Decision> DecideRoute(const core::Request& request,
+                                            const core::Prompt& prompt, const RouteHeaders& headers,
                                             const routing::Policy& policy,
                                             const catalog::Catalog& catalog,
                                             const routing::Health& health, const routing::Now& now);

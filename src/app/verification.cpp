@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "app/route.h"
-
 namespace sy::app {
 namespace {
 
@@ -75,8 +73,7 @@ core::Status PlanVerification(RequestContext& ctx) {
   for (verify::Check& check : asked) {
     if (!Has(plan.checks, check.kind)) plan.checks.push_back(std::move(check));
   }
-  const core::Prompt prompt = ReadPrompt(ctx.request, ctx.http.body.size());
-  auto spec = verify::ReadSpec(ctx.request.dialect, ctx.request.body, prompt, plan.checks);
+  auto spec = verify::ReadSpec(ctx.request.dialect, ctx.request.body, ctx.prompt, plan.checks);
   if (!spec) return std::move(spec).error();
   plan.spec = std::move(*spec);
   if (Has(asked, verify::CheckKind::kJsonSchema) && !HasSchema(plan.spec)) {

@@ -17,7 +17,7 @@ namespace sy::app {
 // Route stage: sets ctx.verify when the matched rule or the x-switchyard-verify header asks for
 // checks (header names join the rule's). Fails with a 400 naming an unknown check, a json_schema
 // check asked for by the header of a request that has no schema, or a schema that does not compile
-// (naming its path). REQUIRES: ctx.decision is set.
+// (naming its path). REQUIRES: ctx.decision and ctx.prompt are set.
 core::Status PlanVerification(RequestContext& ctx);
 
 // The verdict on one answer: sets attempt.verdict ("passed", "rejected: <check>: <why>", or

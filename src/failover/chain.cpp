@@ -132,8 +132,9 @@ std::vector<const catalog::Deployment*> Ordered(const Step& step, const Health& 
 }
 
 void Report(Health& health, const catalog::Deployment& d, const core::Status& result, bool probe,
-            std::chrono::microseconds latency) {
-  const auto now = SteadyTime::clock::now();
+            SteadyTime started, SteadyTime ended) {
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(ended - started);
+  const SteadyTime now = ended;
   if (result || result.error().code == core::Errc::kVerificationFailed) {
     health.NoteSuccess(d.slot, now, latency, probe);
   } else if (CountsAgainstHealth(result.error())) {

@@ -135,9 +135,9 @@ uint64_t NextRandom(const ChainOptions& options);
 // The step's deployments in the order to try them.
 std::vector<const catalog::Deployment*> Ordered(const Step& step, const Health& health,
                                                 uint64_t random);
-// Tells Health how a sent call ended.
+// Tells Health how a sent call, started at `started`, ended at `ended`.
 void Report(Health& health, const catalog::Deployment& d, const core::Status& result, bool probe,
-            std::chrono::microseconds latency);
+            SteadyTime started, SteadyTime ended);
 
 // The backoff before retry `retry` on the same deployment, never past the deadline.
 std::chrono::milliseconds BackoffBefore(int retry, const ChainOptions& options);
@@ -189,11 +189,10 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<Step>& steps, const Chain
         Attempt attempt(step.model, Outcome::kFailed);
         attempt.deployment = &d;
         auto result = co_await attempt_fn(d, attempt);
-        const auto elapsed = Clock::now() - now;
-        attempt.latency = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed);
+        const auto ended = Clock::now();
+        attempt.latency = std::chrono::duration_cast<std::chrono::milliseconds>(ended - now);
         detail::Report(health, d, result ? core::Status{} : core::Status(result.error()),
-                       admission == routing::Admission::kProbe,
-                       std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
+                       admission == routing::Admission::kProbe, now, ended);
         if (result) {
           attempt.outcome = Outcome::kOk;
           attempts.push_back(std::move(attempt));
