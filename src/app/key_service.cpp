@@ -155,10 +155,16 @@ KeyService::KeyService(const catalog::Catalog& catalog, const routing::Policy& p
                        const core::Clock& clock, std::unique_ptr<ledger::KeyStore> store,
                        std::string pepper)
     : catalog_(catalog),
-      policy_(policy),
+      profile_list_(policy.ProfileNames()),
       clock_(clock),
       store_(std::move(store)),
-      pepper_(std::move(pepper)) {}
+      pepper_(std::move(pepper)) {
+  for (const auto& profile : policy.profiles()) profiles_.push_back(profile.name);
+}
+
+bool KeyService::HasProfile(std::string_view name) const {
+  return std::find(profiles_.begin(), profiles_.end(), name) != profiles_.end();
+}
 
 core::Result<std::unique_ptr<KeyService>> KeyService::Open(const catalog::Catalog& catalog,
                                                           const routing::Policy& policy,
@@ -270,12 +276,11 @@ core::Status KeyService::CheckNames(const limits::Policy& policy) const {
     }
   }
   for (const auto& entry : policy.allowed_profiles.value_or(std::vector<std::string>{})) {
-    const std::string name(ProfileName(entry));
-    if (!policy_.FindProfile(name == "auto" ? name : "auto:" + name)) {
+    if (!HasProfile(ProfileName(entry))) {
       return core::InvalidParam("allowed_profiles",
                                 "allowed_profiles: unknown profile \"" +
                                     core::ClipForEcho(entry, 128) +
-                                    "\" (profiles: " + policy_.ProfileNames() + ")");
+                                    "\" (profiles: " + profile_list_ + ")");
     }
   }
   return {};

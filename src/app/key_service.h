@@ -6,7 +6,7 @@
 // Thread-safety: directory() and pepper() may be called from any thread at any time (the
 // directory is published by an atomic shared_ptr swap). The admin operations and Reload() do
 // blocking database I/O: call them on the blocking pool; they serialise among themselves.
-// Lifetime: the catalog and policy must outlive the service; the destructor stops the poller.
+// Lifetime: the catalog must outlive the service; the destructor stops the poller.
 #pragma once
 
 #include <atomic>
@@ -70,6 +70,7 @@ class KeyService {
  private:
   KeyService(const catalog::Catalog& catalog, const routing::Policy& policy,
              const core::Clock& clock, std::unique_ptr<ledger::KeyStore> store, std::string pepper);
+  bool HasProfile(std::string_view name) const;
 
   int64_t NowMs() const;
   core::Status ReloadLocked(bool force);
@@ -83,7 +84,8 @@ class KeyService {
   void Poll();
 
   const catalog::Catalog& catalog_;
-  const routing::Policy& policy_;
+  std::vector<std::string> profiles_;  // the routing profiles' names (allowed_profiles)
+  std::string profile_list_;           // "auto, auto:accurate", for messages
   const core::Clock& clock_;
   std::unique_ptr<ledger::KeyStore> store_;
   const std::string pepper_;

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/cli/emulator_command.h"
+#include "app/cli/keys_command.h"
 #include "app/cli/route_command.h"
 #include "app/cli/serve_command.h"
 #include "app/cli/spend_command.h"
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   sy::app::AddEmulatorCommand(app);
   sy::app::AddSpendCommand(app);
   sy::app::AddRouteCommand(app);
+  sy::app::AddKeysCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
