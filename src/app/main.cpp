@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/cli/emulator_command.h"
+#include "app/cli/outcomes_command.h"
 #include "app/cli/route_command.h"
 #include "app/cli/serve_command.h"
 #include "app/cli/spend_command.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   sy::app::AddServeCommand(app);
   sy::app::AddEmulatorCommand(app);
   sy::app::AddSpendCommand(app);
+  sy::app::AddOutcomesCommand(app);
   sy::app::AddRouteCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
