@@ -20,20 +20,10 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr size_t kPepperBytes = 32;
+constexpr size_t kPepperChars = 64;  // base62: about 380 random bits
 constexpr size_t kMaxNameBytes = 128;
 constexpr size_t kMaxTenantChars = 64;
 constexpr int64_t kMaxGraceSeconds = 30 * 86'400;
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
-}
 
 core::Error PepperError(const std::string& path, std::string_view what) {
   return core::MakeError(core::Errc::kInternal, "key pepper " + path + ": " + std::string(what));
@@ -43,7 +33,7 @@ core::Error PepperError(const std::string& path, std::string_view what) {
 core::Result<std::string> PepperFromFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) {
-    const std::string pepper = Hex(limits::NewId("", kPepperBytes));
+    const std::string pepper = limits::NewId("", kPepperChars);
     const bool written = ::write(fd, pepper.data(), pepper.size()) ==
                          static_cast<ssize_t>(pepper.size());
     ::close(fd);

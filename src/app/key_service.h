@@ -29,8 +29,8 @@
 
 namespace sy::app {
 
-// The HMAC pepper: auth.pepper (from the environment) when set, else the 32 random bytes (as
-// hex) in "<db_path>.pepper", created with mode 0600 on first use. Kept apart from the database
+// The HMAC pepper: auth.pepper (from the environment) when set, else the 64 random base62
+// characters in "<db_path>.pepper", created with mode 0600 on first use. Kept apart from the database
 // so that a copy of the database alone does not let anyone test guessed keys.
 core::Result<std::string> ResolvePepper(const config::AuthConfig& auth, const std::string& db_path);
 
