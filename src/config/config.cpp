@@ -102,6 +102,37 @@ void ReadResponses(MapReader& root, ResponsesConfig& out) {
   });
 }
 
+void ReadAuth(MapReader& root, EnvLookup env, AuthConfig& out) {
+  root.Map("auth",
+           {"mode", "admin_token_env", "pepper_env", "budget_check", "rotation_grace_s",
+            "reload_interval_ms"},
+           [&](MapReader& r) {
+             r.String("mode", out.mode);
+             r.String("admin_token_env", out.admin_token_env);
+             r.String("pepper_env", out.pepper_env);
+             r.String("budget_check", out.budget_check);
+             int64_t grace = out.rotation_grace.count();
+             r.Int("rotation_grace_s", grace);
+             out.rotation_grace = std::chrono::seconds(grace);
+             r.Millis("reload_interval_ms", out.reload_interval);
+           });
+  // Secrets come from the environment only, never from the file.
+  if (!out.admin_token_env.empty()) out.admin_token = env(out.admin_token_env).value_or("");
+  if (!out.pepper_env.empty()) out.pepper = env(out.pepper_env).value_or("");
+}
+
+void ReadAccessLog(MapReader& root, AccessLogConfig& out) {
+  root.Map("access_log", {"enabled", "path", "log_prompts"}, [&](MapReader& r) {
+    r.Bool("enabled", out.enabled);
+    r.String("path", out.path);
+    r.Bool("log_prompts", out.log_prompts);
+  });
+}
+
+void ReadMetrics(MapReader& root, MetricsConfig& out) {
+  root.Map("metrics", {"enabled"}, [&](MapReader& r) { r.Bool("enabled", out.enabled); });
+}
+
 core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup env, Config& out) {
   if (node.IsDefined() && !node.IsNull() && !node.IsMap()) {
     return core::MakeError(core::Errc::kInvalidRequest,
@@ -109,7 +140,7 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   }
   MapReader root(node, "",
                  {"server", "providers", "models", "aliases", "routing", "failover", "health",
-                  "verification", "ledger", "responses"},
+                  "verification", "ledger", "responses", "auth", "access_log", "metrics"},
                  env);
   ReadServer(root, out.server);
   detail::ReadProviders(root, env, out.providers);
@@ -121,6 +152,9 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   ReadVerification(root, out.verification);
   ReadLedger(root, out.ledger);
   ReadResponses(root, out.responses);
+  ReadAuth(root, env, out.auth);
+  ReadAccessLog(root, out.access_log);
+  ReadMetrics(root, out.metrics);
   return root.status();
 }
 
@@ -228,6 +262,8 @@ std::vector<std::string> SecretValues(const Config& config) {
   for (const ProviderConfig& p : config.providers) {
     if (!p.api_key.empty()) out.push_back(p.api_key);
   }
+  if (!config.auth.admin_token.empty()) out.push_back(config.auth.admin_token);
+  if (!config.auth.pepper.empty()) out.push_back(config.auth.pepper);
   return out;
 }
 

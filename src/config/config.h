@@ -267,6 +267,30 @@ struct ResponsesConfig {
   std::chrono::hours retention{24 * 30};
 };
 
+// auth: client keys and the admin API (docs/operations.md, "Keys").
+struct AuthConfig {
+  std::string mode = "keys";  // "keys": every /v1/ call needs a client key; "off": none does
+  std::string admin_token_env = "SWITCHYARD_ADMIN_TOKEN";
+  std::string admin_token;  // resolved from admin_token_env; "" disables /admin/; never logged
+  std::string pepper_env = "SWITCHYARD_KEY_PEPPER";
+  // Resolved from pepper_env; "" = the pepper file next to the ledger (created once, 0600).
+  std::string pepper;
+  std::string budget_check = "estimate";  // "estimate" (refuse before sending) or "after"
+  std::chrono::seconds rotation_grace{86'400};        // the old secret's life after a rotate
+  std::chrono::milliseconds reload_interval{1'000};  // re-read keys another process changed
+};
+
+// access_log: one JSON line per recorded request.
+struct AccessLogConfig {
+  bool enabled = false;
+  std::string path = "-";    // "-": standard output; else a file, appended to
+  bool log_prompts = false;  // include the (clipped) prompt text
+};
+
+struct MetricsConfig {
+  bool enabled = true;  // GET /metrics
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -278,6 +302,9 @@ struct Config {
   VerificationConfig verification;
   LedgerConfig ledger;
   ResponsesConfig responses;
+  AuthConfig auth;
+  AccessLogConfig access_log;
+  MetricsConfig metrics;
 };
 
 // Looks up an environment variable; a seam so tests need not touch the real environment.
@@ -310,7 +337,7 @@ core::Status ValidateConfig(const Config& config);
 core::Status CheckReferences(const Config& config);
 
 // The secret values `config` holds, for core::SecretScrubber: every provider's resolved api_key
-// (later also client keys and the admin token). Empty values are left out; order is unspecified.
+// the admin token and the key pepper. Empty values are left out; order is unspecified.
 std::vector<std::string> SecretValues(const Config& config);
 
 // Reads and parses a file. Fails with kNotFound when it can't be read.

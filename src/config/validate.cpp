@@ -356,6 +356,29 @@ core::Status CheckReferences(const Config& config) {
   return c.status();
 }
 
+// A secret shorter than this is guessable; refusing it at start beats finding out later.
+constexpr size_t kMinSecretChars = 16;
+
+void CheckAuth(Checker& c, const AuthConfig& auth) {
+  if (auth.mode != "keys" && auth.mode != "off") {
+    c.Fail("auth.mode", "unknown mode " + Quote(auth.mode) + " (expected keys or off)");
+  }
+  if (auth.budget_check != "estimate" && auth.budget_check != "after") {
+    c.Fail("auth.budget_check",
+           "unknown check " + Quote(auth.budget_check) + " (expected estimate or after)");
+  }
+  c.Range("auth.rotation_grace_s", auth.rotation_grace.count(), 0, 30 * 86'400);
+  c.Range("auth.reload_interval_ms", auth.reload_interval.count(), 100, 60'000);
+  if (!auth.admin_token.empty() && auth.admin_token.size() < kMinSecretChars) {
+    c.Fail("auth.admin_token_env", "the admin token in " + Quote(auth.admin_token_env) +
+                                       " must be at least 16 characters");
+  }
+  if (!auth.pepper.empty() && auth.pepper.size() < kMinSecretChars) {
+    c.Fail("auth.pepper_env",
+           "the pepper in " + Quote(auth.pepper_env) + " must be at least 16 characters");
+  }
+}
+
 core::Status ValidateConfig(const Config& config) {
   Checker c;
   CheckServer(c, config.server);
@@ -368,6 +391,8 @@ core::Status ValidateConfig(const Config& config) {
   CheckFailoverAndLedger(c, config.failover, config.ledger);
   c.Range("responses.retention_days", config.responses.retention.count() / 24, 1, 3650);
   CheckHealthAndVerification(c, config.health, config.verification);
+  CheckAuth(c, config.auth);
+  if (config.access_log.path.empty()) c.Fail("access_log.path", "must be \"-\" or a file path");
   return c.status();
 }
 

@@ -199,7 +199,8 @@ export async function startServe(yaml, { env = {}, extraArgs = ['--listen', '127
   deadlineS = 180 } = {}) {
   const dir = tempDir('switchyard-serve-');
   const configPath = path.join(dir, 'config.yaml');
-  writeFileSync(configPath, yaml);
+  // `serve` requires client keys by default; suites that do not test keys run without them.
+  writeFileSync(configPath, /^auth:/m.test(yaml) ? yaml : `${yaml}\nauth: {mode: "off"}\n`);
   const proc = startProcess(['serve', '--config', configPath, ...extraArgs],
     { deadlineS, env: { [DEFAULT_KEY_ENV]: 'sk-test-upstream', ...env }, name: 'serve' });
   const m = await proc.waitFor(/switchyard listening on (http:\/\/\S+)/);

@@ -1,0 +1,54 @@
+// Budgets over UTC calendar days and months: pure functions over a plain Window, so every
+// decision is table-tested with fixed times.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "core/money.h"
+
+namespace sy::limits {
+
+enum class Period { kDay, kMonth };
+
+// "daily" / "monthly", as messages say it.
+std::string_view PeriodAdjective(Period period);
+// "day" / "month": metric labels and JSON.
+std::string_view PeriodName(Period period);
+
+// Which UTC day (days since 1970-01-01) or month (months since 1970-01) holds `unix_ms`.
+int64_t PeriodIndex(Period period, int64_t unix_ms);
+// When that period starts, in unix milliseconds; it ends where index + 1 starts.
+int64_t PeriodStartMs(Period period, int64_t index);
+
+// One period's spend: committed cost and what attempts in flight have reserved.
+struct Window {
+  int64_t index = -1;  // the period it counts; -1: not started
+  int64_t spent_pico = 0;
+  int64_t reserved_pico = 0;
+};
+
+// Starts a new period (zero spend, reservations kept: they belong to requests still running)
+// when `now_ms` is past the window's.
+void Roll(Window& w, Period period, int64_t now_ms);
+
+// Why a budget refuses a request.
+struct Overrun {
+  Period period = Period::kDay;
+  core::Money limit;
+  core::Money spent;
+  core::Money reserved;
+  std::optional<core::Money> estimate;  // budget_check estimate: what the attempt could cost
+  int64_t resets_at_ms = 0;
+};
+
+// The decision for one window (already rolled). Without an estimate (budget_check after, or
+// the admission before any attempt), a window refuses once its spend has reached the limit.
+// With one, it refuses when spent + reserved + estimate would pass the limit.
+// No limit: never refuses.
+std::optional<Overrun> CheckWindow(const Window& w, Period period,
+                                   const std::optional<core::Money>& limit,
+                                   const std::optional<core::Money>& estimate);
+
+}  // namespace sy::limits

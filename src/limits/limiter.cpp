@@ -1,0 +1,211 @@
+#include "limits/limiter.h"
+
+#include <algorithm>
+#include <array>
+
+namespace sy::limits {
+namespace {
+
+// The two subjects a request is charged to, each with its account locked.
+struct Charged {
+  const Key* key;
+  bool tenant;  // the key's tenant rather than the key
+  const Policy* policy;
+  Account* account;
+};
+
+// "key key_abc (tenant acme)" / "tenant acme": built only for an error message.
+std::string Who(const Charged& s) {
+  if (s.tenant) return "tenant " + s.key->tenant;
+  return "key " + s.key->id + " (tenant " + s.key->tenant + ")";
+}
+
+class Locked {
+ public:
+  explicit Locked(const Key& key)
+      : key_lock_(key.account->mu), tenant_lock_(key.owner->account->mu) {
+    subjects_[0] = {&key, false, &key.policy, key.account.get()};
+    subjects_[1] = {&key, true, &key.owner->policy, key.owner->account.get()};
+  }
+  std::array<Charged, 2>& subjects() { return subjects_; }
+
+ private:
+  std::lock_guard<std::mutex> key_lock_;
+  std::lock_guard<std::mutex> tenant_lock_;
+  std::array<Charged, 2> subjects_;
+};
+
+std::string Usd(core::Money m) { return "$" + m.ToString(); }
+
+std::chrono::milliseconds AtLeastOneSecond(int64_t ms) {
+  return std::chrono::milliseconds(std::max<int64_t>(1000, ms));
+}
+
+core::Error BudgetError(const Charged& s, const Overrun& o, int64_t now_ms) {
+  const std::string window = o.period == Period::kDay ? "UTC day" : "UTC month";
+  std::string message = "Budget exceeded: " + Who(s);
+  if (o.estimate) {
+    const core::Money left = o.limit - o.spent - o.reserved;
+    message += ": this request could cost up to " + Usd(*o.estimate) + " and " +
+               Usd(std::max(core::Money(), left)) + " of its " + Usd(o.limit) + " " +
+               std::string(PeriodAdjective(o.period)) + " budget remains";
+  } else {
+    message += " has spent " + Usd(o.spent) + " of its " + Usd(o.limit) + " " +
+               std::string(PeriodAdjective(o.period)) + " budget";
+  }
+  message += "; the " + window + " resets at " + Rfc3339(o.resets_at_ms) + ".";
+  auto e = core::MakeError(core::Errc::kBudgetExceeded, std::move(message));
+  e.retry_after = AtLeastOneSecond(o.resets_at_ms - now_ms);
+  return e;
+}
+
+std::optional<core::Error> CheckBudgets(Charged& s, const std::optional<core::Money>& estimate,
+                                        int64_t now_ms) {
+  Roll(s.account->day, Period::kDay, now_ms);
+  Roll(s.account->month, Period::kMonth, now_ms);
+  const Budgets& b = s.policy->budgets;
+  if (auto o = CheckWindow(s.account->day, Period::kDay, b.usd_per_day, estimate)) {
+    return BudgetError(s, *o, now_ms);
+  }
+  if (auto o = CheckWindow(s.account->month, Period::kMonth, b.usd_per_month, estimate)) {
+    return BudgetError(s, *o, now_ms);
+  }
+  return std::nullopt;
+}
+
+core::Error RateError(const Charged& s, std::string_view what, int64_t limit, int64_t wait_ms) {
+  auto e = core::MakeError(core::Errc::kRateLimited,
+                           "Rate limit reached: " + Who(s) + " allows " + std::to_string(limit) +
+                               " " + std::string(what) + " per minute; try again in " +
+                               FormatResetDuration(wait_ms) + ".");
+  e.retry_after = AtLeastOneSecond(wait_ms);
+  return e;
+}
+
+// The tighter of two states: the one with fewer left.
+void Tighten(std::optional<RateState>& out, const RateState& s) {
+  if (!out || s.remaining < out->remaining) out = s;
+}
+
+void FillHeaders(std::array<Charged, 2>& subjects, RateHeaders& headers) {
+  for (auto& s : subjects) {
+    const RateLimits& l = s.policy->limits;
+    if (l.requests_per_minute) {
+      const Bucket& b = s.account->requests;
+      Tighten(headers.requests,
+              {*l.requests_per_minute, Remaining(b), MsUntilFull(b, *l.requests_per_minute)});
+    }
+    if (l.tokens_per_minute) {
+      const Bucket& b = s.account->tokens;
+      Tighten(headers.tokens,
+              {*l.tokens_per_minute, Remaining(b), MsUntilFull(b, *l.tokens_per_minute)});
+    }
+  }
+}
+
+std::optional<core::Error> CheckRates(std::array<Charged, 2>& subjects, int64_t now_ms) {
+  for (auto& s : subjects) {
+    const RateLimits& l = s.policy->limits;
+    if (l.requests_per_minute) {
+      Bucket& b = s.account->requests;
+      Refill(b, *l.requests_per_minute, now_ms);
+      if (Remaining(b) < 1) {
+        return RateError(s, "requests", *l.requests_per_minute,
+                         MsUntil(b, *l.requests_per_minute, 1));
+      }
+    }
+    if (l.tokens_per_minute) {
+      Bucket& b = s.account->tokens;
+      Refill(b, *l.tokens_per_minute, now_ms);
+      if (b.level <= 0) {
+        return RateError(s, "tokens", *l.tokens_per_minute, MsUntil(b, *l.tokens_per_minute, 1));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+core::Status Admit(const Key& key, int64_t now_ms, RateHeaders& headers) {
+  Locked locked(key);
+  auto& subjects = locked.subjects();
+  std::optional<core::Error> refusal = CheckRates(subjects, now_ms);
+  for (auto& s : subjects) {
+    if (refusal) break;
+    refusal = CheckBudgets(s, std::nullopt, now_ms);
+  }
+  if (!refusal) {
+    for (auto& s : subjects) {
+      if (auto rpm = s.policy->limits.requests_per_minute) {
+        (void)TryTake(s.account->requests, *rpm, 1, now_ms);
+      }
+    }
+  }
+  FillHeaders(subjects, headers);
+  if (refusal) return *refusal;
+  return {};
+}
+
+core::Status Reserve(const Key& key, core::Money estimate, int64_t now_ms) {
+  Locked locked(key);
+  for (auto& s : locked.subjects()) {
+    if (auto refusal = CheckBudgets(s, estimate, now_ms)) return *refusal;
+  }
+  for (auto& s : locked.subjects()) {
+    s.account->day.reserved_pico += estimate.pico();
+    s.account->month.reserved_pico += estimate.pico();
+  }
+  return {};
+}
+
+void Settle(const Key& key, core::Money reserved, core::Money cost, int64_t tokens,
+            int64_t now_ms) {
+  Locked locked(key);
+  for (auto& s : locked.subjects()) {
+    Account& a = *s.account;
+    Roll(a.day, Period::kDay, now_ms);
+    Roll(a.month, Period::kMonth, now_ms);
+    a.day.reserved_pico = std::max<int64_t>(0, a.day.reserved_pico - reserved.pico());
+    a.month.reserved_pico = std::max<int64_t>(0, a.month.reserved_pico - reserved.pico());
+    a.day.spent_pico += cost.pico();
+    a.month.spent_pico += cost.pico();
+    if (auto tpm = s.policy->limits.tokens_per_minute; tpm && tokens > 0) {
+      Debit(a.tokens, *tpm, tokens, now_ms);
+    }
+  }
+}
+
+SpendNow CurrentSpend(Account& account, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(account.mu);
+  Roll(account.day, Period::kDay, now_ms);
+  Roll(account.month, Period::kMonth, now_ms);
+  return {core::Money::FromPico(account.day.spent_pico),
+          core::Money::FromPico(account.month.spent_pico)};
+}
+
+void Seed(Account& account, core::Money day, core::Money month, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(account.mu);
+  Roll(account.day, Period::kDay, now_ms);
+  Roll(account.month, Period::kMonth, now_ms);
+  account.day.spent_pico = day.pico();
+  account.month.spent_pico = month.pico();
+}
+
+std::string FormatResetDuration(int64_t ms) {
+  ms = std::max<int64_t>(0, ms);
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  if (ms < 60'000) {
+    std::string s = std::to_string(ms / 1000);
+    if (const int64_t frac = ms % 1000; frac != 0) {
+      std::string digits = std::to_string(1000 + frac).substr(1);
+      while (digits.back() == '0') digits.pop_back();
+      s += "." + digits;
+    }
+    return s + "s";
+  }
+  const int64_t seconds = (ms + 999) / 1000;
+  return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
+}
+
+}  // namespace sy::limits

@@ -1,0 +1,179 @@
+#include "limits/limiter.h"
+
+#include <gtest/gtest.h>
+
+namespace sy::limits {
+namespace {
+
+constexpr int64_t kNow = 1'796'205'600'000;  // 2026-12-02T10:00:00Z
+constexpr std::string_view kPepper = "test-pepper";
+
+core::Money Usd(std::string_view s) { return *core::Money::Parse(s); }
+
+struct Fixture {
+  std::string secret = NewKey();
+  std::shared_ptr<const Directory> dir;
+
+  explicit Fixture(Policy key_policy, Policy tenant_policy = {}) {
+    Key k;
+    k.id = "key_a";
+    k.tenant = "acme";
+    k.hash = HashKey(kPepper, secret);
+    k.policy = std::move(key_policy);
+    dir = Directory::Build({k}, {Tenant{"acme", std::move(tenant_policy), 0, {}}}, nullptr);
+  }
+  const Key& key() const { return dir->keys().front(); }
+};
+
+Policy Rpm(int64_t n) {
+  Policy p;
+  p.limits.requests_per_minute = n;
+  return p;
+}
+
+Policy DailyBudget(std::string_view usd) {
+  Policy p;
+  p.budgets.usd_per_day = Usd(usd);
+  return p;
+}
+
+TEST(LimiterTest, RequestsPerMinuteRefusesTheFourthWithRetryAfterAndHeaders) {
+  Fixture f(Rpm(3));
+  RateHeaders h;
+  for (int i = 0; i < 3; ++i) {
+    h = {};
+    ASSERT_TRUE(Admit(f.key(), kNow, h)) << i;
+  }
+  EXPECT_EQ(h.requests->limit, 3);
+  EXPECT_EQ(h.requests->remaining, 0);
+  EXPECT_EQ(h.requests->reset_ms, 60'000);
+  h = {};
+  auto refused = Admit(f.key(), kNow + 1'000, h);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::Errc::kRateLimited);
+  EXPECT_EQ(refused.error().message,
+            "Rate limit reached: key key_a (tenant acme) allows 3 requests per minute; try "
+            "again in 19s.");
+  EXPECT_EQ(refused.error().retry_after, std::chrono::milliseconds(19'000));
+  EXPECT_TRUE(Admit(f.key(), kNow + 20'000, h));
+}
+
+TEST(LimiterTest, TenantLimitAppliesAcrossItsKeys) {
+  Fixture f(Policy{}, Rpm(1));
+  RateHeaders h;
+  ASSERT_TRUE(Admit(f.key(), kNow, h));
+  auto refused = Admit(f.key(), kNow, h);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("tenant acme allows 1 requests"), std::string::npos);
+}
+
+TEST(LimiterTest, BudgetAfterModeRefusesOnceSpentReachesTheLimit) {
+  Fixture f(DailyBudget("0.01"));
+  RateHeaders h;
+  ASSERT_TRUE(Admit(f.key(), kNow, h));
+  Settle(f.key(), {}, Usd("0.006"), 100, kNow);
+  ASSERT_TRUE(Admit(f.key(), kNow, h));
+  Settle(f.key(), {}, Usd("0.0045"), 100, kNow);
+  auto refused = Admit(f.key(), kNow, h);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::Errc::kBudgetExceeded);
+  EXPECT_EQ(refused.error().message,
+            "Budget exceeded: key key_a (tenant acme) has spent $0.0105 of its $0.01 daily "
+            "budget; the UTC day resets at 2026-12-03T00:00:00Z.");
+  EXPECT_EQ(refused.error().retry_after, std::chrono::milliseconds(14 * 3'600'000));
+  // The next UTC day starts from zero.
+  EXPECT_TRUE(Admit(f.key(), kNow + 14 * 3'600'000, h));
+}
+
+TEST(LimiterTest, EstimateModeReservesWorstCaseAndSettlesTheRealCost) {
+  Fixture f(Policy{}, DailyBudget("0.01"));
+  ASSERT_TRUE(Reserve(f.key(), Usd("0.006"), kNow));
+  auto refused = Reserve(f.key(), Usd("0.005"), kNow);  // 0.006 reserved + 0.005 > 0.01
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message,
+            "Budget exceeded: tenant acme: this request could cost up to $0.005 and $0.004 of "
+            "its $0.01 daily budget remains; the UTC day resets at 2026-12-03T00:00:00Z.");
+  Settle(f.key(), Usd("0.006"), Usd("0.001"), 10, kNow);
+  EXPECT_TRUE(Reserve(f.key(), Usd("0.009"), kNow));
+  EXPECT_EQ(CurrentSpend(*f.key().owner->account, kNow).day, Usd("0.001"));
+  EXPECT_EQ(CurrentSpend(*f.key().account, kNow).month, Usd("0.001"));
+}
+
+TEST(LimiterTest, TokensPerMinuteAdmitsWhileTheBucketHoldsAny) {
+  Policy p;
+  p.limits.tokens_per_minute = 1'000;
+  Fixture f(p);
+  RateHeaders h;
+  ASSERT_TRUE(Admit(f.key(), kNow, h));
+  EXPECT_EQ(h.tokens->remaining, 1'000);
+  Settle(f.key(), {}, {}, 1'200, kNow);
+  auto refused = Admit(f.key(), kNow, h);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("allows 1000 tokens per minute; try again in 12.06s"),
+            std::string::npos)
+      << refused.error().message;
+}
+
+TEST(LimiterTest, ReloadKeepsTheCounters) {
+  Fixture f(Rpm(1));
+  RateHeaders h;
+  ASSERT_TRUE(Admit(f.key(), kNow, h));
+  Key copy = f.key();
+  copy.account.reset();
+  auto reloaded = Directory::Build({copy}, {Tenant{"acme", {}, 0, {}}}, f.dir.get());
+  EXPECT_FALSE(Admit(reloaded->keys().front(), kNow, h));
+}
+
+TEST(LimiterTest, SeedSetsTodaysAndThisMonthsSpend) {
+  Fixture f(DailyBudget("1"));
+  Seed(*f.key().account, Usd("1"), Usd("3"), kNow);
+  RateHeaders h;
+  EXPECT_FALSE(Admit(f.key(), kNow, h));
+  EXPECT_EQ(CurrentSpend(*f.key().account, kNow).month, Usd("3"));
+}
+
+TEST(DirectoryTest, AuthenticateTellsRevokedFromUnknownOnly) {
+  Fixture f(Policy{});
+  EXPECT_EQ(*f.dir->Authenticate(f.secret, kPepper, kNow), &f.key());
+  auto unknown = f.dir->Authenticate(NewKey(), kPepper, kNow);
+  auto malformed = f.dir->Authenticate("sk-sy-short", kPepper, kNow);
+  auto wrong_pepper = f.dir->Authenticate(f.secret, "other", kNow);
+  for (const auto* r : {&unknown, &malformed, &wrong_pepper}) {
+    ASSERT_FALSE(*r);
+    EXPECT_EQ(r->error().code, core::Errc::kUnauthenticated);
+    EXPECT_EQ(r->error().message, "Invalid API key.");
+  }
+  Key revoked = f.key();
+  revoked.revoked_at_ms = kNow;
+  auto dir = Directory::Build({revoked}, {}, nullptr);
+  auto r = dir->Authenticate(f.secret, kPepper, kNow);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "This API key was revoked at 2026-12-02T10:00:00Z.");
+}
+
+TEST(DirectoryTest, RotatedSecretWorksUntilItsGraceEnds) {
+  Fixture f(Policy{});
+  Key rotated = f.key();
+  const std::string fresh = NewKey();
+  rotated.previous_hash = rotated.hash;
+  rotated.previous_valid_until_ms = kNow + 1'000;
+  rotated.hash = HashKey(kPepper, fresh);
+  auto dir = Directory::Build({rotated}, {}, nullptr);
+  EXPECT_TRUE(dir->Authenticate(fresh, kPepper, kNow + 5'000));
+  EXPECT_TRUE(dir->Authenticate(f.secret, kPepper, kNow + 999));
+  EXPECT_FALSE(dir->Authenticate(f.secret, kPepper, kNow + 1'000));
+  EXPECT_EQ(dir->keys().front().owner->name, "acme");  // implied tenant
+}
+
+TEST(LimiterTest, ResetDurationsReadLikeOpenAis) {
+  EXPECT_EQ(FormatResetDuration(0), "0ms");
+  EXPECT_EQ(FormatResetDuration(850), "850ms");
+  EXPECT_EQ(FormatResetDuration(1'000), "1s");
+  EXPECT_EQ(FormatResetDuration(1'500), "1.5s");
+  EXPECT_EQ(FormatResetDuration(12'060), "12.06s");
+  EXPECT_EQ(FormatResetDuration(360'000), "6m0s");
+  EXPECT_EQ(FormatResetDuration(61'001), "1m2s");
+}
+
+}  // namespace
+}  // namespace sy::limits

@@ -1,0 +1,47 @@
+#include "limits/rate.h"
+
+#include <algorithm>
+
+namespace sy::limits {
+
+void Refill(Bucket& b, int64_t per_minute, int64_t now_ms) {
+  const int64_t capacity = per_minute * kSubUnits;
+  if (!b.primed) {
+    b = Bucket{capacity, now_ms, true};
+    return;
+  }
+  if (now_ms <= b.at_ms) return;  // the clock went back: keep the level
+  const int64_t elapsed = now_ms - b.at_ms;
+  // Refilling for a whole minute fills any bucket; capping first keeps the product in range.
+  const int64_t gain = std::min(elapsed, kSubUnits) * per_minute;
+  b.level = std::min(capacity, b.level + gain);
+  b.at_ms = now_ms;
+}
+
+bool TryTake(Bucket& b, int64_t per_minute, int64_t units, int64_t now_ms) {
+  Refill(b, per_minute, now_ms);
+  if (b.level < units * kSubUnits) return false;
+  b.level -= units * kSubUnits;
+  return true;
+}
+
+void Debit(Bucket& b, int64_t per_minute, int64_t units, int64_t now_ms) {
+  Refill(b, per_minute, now_ms);
+  // A debt of more than a minute's worth is forgiven past that: one huge request must not
+  // lock a key out for hours.
+  b.level = std::max(-per_minute * kSubUnits, b.level - units * kSubUnits);
+}
+
+int64_t Remaining(const Bucket& b) { return std::max<int64_t>(0, b.level / kSubUnits); }
+
+int64_t MsUntil(const Bucket& b, int64_t per_minute, int64_t units) {
+  const int64_t missing = units * kSubUnits - b.level;
+  if (missing <= 0 || per_minute <= 0) return 0;
+  return (missing + per_minute - 1) / per_minute;
+}
+
+int64_t MsUntilFull(const Bucket& b, int64_t per_minute) {
+  return MsUntil(b, per_minute, per_minute);
+}
+
+}  // namespace sy::limits
