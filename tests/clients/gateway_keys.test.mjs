@@ -11,8 +11,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
 import {
-  ADMIN_TOKEN_ENV, DECIMAL_RE, adminApi, decimalToUnits, emulator, keysConfigYaml, picoToUsd,
-  shareServe, testCleanShutdown, usdToPico,
+  ADMIN_TOKEN_ENV, DECIMAL_RE, adminApi, decimalToUnits, emulator, keysConfigYaml, modelRequests,
+  picoToUsd, shareServe, testCleanShutdown, usdToPico,
 } from '../testutil/harness.mjs';
 
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
@@ -95,7 +95,7 @@ describe('client keys through the official SDKs', () => {
         assert.match(err.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
         return true;
       });
-    assert.deepEqual((await emulator.requests(s.emulatorUrl)).filter((r) => /messages|completions/.test(r.path)), []);
+    assert.deepEqual(modelRequests(await emulator.requests(s.emulatorUrl)), []);
 
     // The ledger's spend of the key: within one request's cost of the budget.
     const one = costs.reduce((a, c) => (c > a ? c : a), 0n);
