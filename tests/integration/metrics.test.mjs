@@ -46,9 +46,9 @@ describe('/metrics against the ledger', () => {
     return { n: row.n, pico: BigInt(row.pico), input: BigInt(row.input), output: BigInt(row.output) };
   }
 
-  // Token counters: switchyard_tokens_total{type="input"|"output"} (docs/metrics.md).
-  const tokens = (parsed, type) => sumSamples(parsed, 'switchyard_tokens_total',
-    { filter: (l) => l.type === type });
+  // Token counters: switchyard_tokens_total{kind="input"|"output"} (docs/metrics.md).
+  const tokens = (parsed, kind) => sumSamples(parsed, 'switchyard_tokens_total',
+    { filter: (l) => l.kind === kind });
 
   test('a scripted run: successes, failover, 401, 429, streams', async () => {
     const k = await admin.create({ tenant: 'metrics-team', name: 'main' });
@@ -118,6 +118,16 @@ describe('/metrics against the ledger', () => {
       'switchyard_cost_usd_total equals SUM(cost_pico), to the pico-dollar');
     assert.equal(tokens(parsed, 'input'), ledger.input, 'input tokens');
     assert.equal(tokens(parsed, 'output'), ledger.output, 'output tokens');
+    // The script's refusals: one missing key, one unknown key, one 429 of requests per minute.
+    const count = (name, filter) => sumSamples(parsed, name, { filter });
+    assert.equal(count('switchyard_auth_failures_total', (l) => l.reason === 'missing'), 1n);
+    assert.equal(count('switchyard_auth_failures_total', (l) => l.reason === 'invalid'), 1n);
+    assert.equal(count('switchyard_limited_total', (l) => l.limit === 'requests' && l.tenant === 'metrics-team'), 1n);
+    // The failover: deepseek-v4-flash's one failed attempt, then kimi-k2.6's success.
+    assert.ok(count('switchyard_attempts_total', (l) => l.model === 'deepseek-v4-flash' && l.outcome === 'failed') >= 1n);
+    // Cost per tenant: everything billed was billed to the one tenant.
+    assert.equal(sumSamples(parsed, 'switchyard_cost_usd_total', { scale: 12, filter: (l) => l.tenant === 'metrics-team' }),
+      ledger.pico);
 
     // One more request moves each counter by exactly its own figures.
     const k = keys[0];
