@@ -15,6 +15,7 @@ build_packages=(
 test_packages=(
   libgtest-dev libgmock-dev clang-format sqlite3 curl ca-certificates
   json-schema-test-suite  # verify/schema_suite_test.cpp
+  prometheus  # promtool: app/gateway_metrics_test.cpp checks the /metrics exposition
   nginx-light wrk
   # tools/fuzz.sh: clang++ with libFuzzer (-fsanitize=fuzzer: libclang_rt.fuzzer and
   # FuzzedDataProvider.h are in libclang-rt-14-dev) and llvm-symbolizer for its stack traces.

@@ -356,6 +356,8 @@ core::Status CheckReferences(const Config& config) {
   return c.status();
 }
 
+namespace {
+
 // A secret shorter than this is guessable; refusing it at start beats finding out later.
 constexpr size_t kMinSecretChars = 16;
 
@@ -378,6 +380,8 @@ void CheckAuth(Checker& c, const AuthConfig& auth) {
            "the pepper in " + Quote(auth.pepper_env) + " must be at least 16 characters");
   }
 }
+
+}  // namespace
 
 core::Status ValidateConfig(const Config& config) {
   Checker c;

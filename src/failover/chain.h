@@ -16,7 +16,8 @@
 //  - the very last deployment is retried after its retry-after when that fits max_retry_after
 //    and the deadline;
 //  - no attempt starts after the deadline, beyond max_attempts (every sent call counts), or once
-//    `stopped` says so (the client left, the gateway is shutting down);
+//    `stopped` says so (the client left, the gateway is shutting down); `admit` may end the
+//    chain before any call (a budget that the call's worst case would pass);
 //  - every sent call is reported to Health (in flight, success, failure, latency), which opens
 //    and closes the breakers.
 //
@@ -107,6 +108,9 @@ struct ChainOptions {
   std::chrono::milliseconds backoff_base{100};
   std::chrono::milliseconds backoff_max{2'000};
   std::function<bool()> stopped;     // optional: true once no further attempt may start
+  // Optional: asked before each call is sent (budget_check estimate reserves the call's worst
+  // case here). An error ends the chain with that error; nothing is sent or recorded for it.
+  std::function<core::Status(const catalog::Deployment&)> admit;
   std::function<uint64_t()> random;  // optional: uniform 64-bit numbers (default: per thread)
 };
 
@@ -178,6 +182,11 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<Step>& steps, const Chain
         if (!detail::MayStart(sent, now, options)) {
           out_of_time = true;
           break;
+        }
+        if (options.admit) {
+          if (auto admitted = options.admit(d); !admitted) {
+            co_return ChainOutcome<T>{std::move(admitted).error(), nullptr, nullptr};
+          }
         }
         const auto admission = health.Admit(d.slot, now);
         if (admission == routing::Admission::kReject) {

@@ -130,6 +130,23 @@ TEST_F(ChainTest, RetryableFailuresMoveDownTheList) {
   EXPECT_EQ(attempts_[2].outcome, Outcome::kOk);
 }
 
+TEST_F(ChainTest, AdmitRefusalEndsTheChainBeforeTheCall) {
+  script_.failures["a"] = {Failure(core::Errc::kUpstreamUnavailable, 503)};
+  auto options = Defaults();
+  std::vector<std::string> asked;
+  options.admit = [&](const catalog::Deployment& d) -> core::Status {
+    asked.push_back(d.key);
+    if (d.key == "b") return core::MakeError(core::Errc::kBudgetExceeded, "over budget");
+    return {};
+  };
+  auto out = Run({&a_, &b_, &c_}, options);
+  ASSERT_FALSE(out.result.has_value());
+  EXPECT_EQ(out.result.error().code, core::Errc::kBudgetExceeded);
+  EXPECT_EQ(asked, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(script_.calls, std::vector<std::string>{"a"});
+  EXPECT_EQ(attempts_.size(), 1u);  // the refused call left no attempt
+}
+
 TEST_F(ChainTest, ANonRetryableFailureStopsAtOnce) {
   script_.failures["a"] = {Failure(core::Errc::kUpstreamRejected, 400)};
   auto out = Run({&a_, &b_});

@@ -1,0 +1,194 @@
+#include "app/gateway_metrics.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sy::app {
+namespace {
+
+using metrics::Buckets;
+
+// Request and first-token times come in whole milliseconds (the record's unit): base unit ms.
+Buckets SecondsInMs(std::vector<int64_t> ms) { return Buckets{std::move(ms), 3}; }
+
+// A request's total: from a cached short answer to a long reasoning stream.
+Buckets RequestBuckets() {
+  return SecondsInMs(
+      {50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000, 30000, 60000, 120000, 300000});
+}
+
+Buckets TtftBuckets() { return SecondsInMs({50, 100, 250, 500, 1000, 2000, 5000, 10000, 30000}); }
+
+// The gateway's own share, 10us to 100ms, in microseconds.
+Buckets OverheadBuckets() {
+  return Buckets{{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000}, 6};
+}
+
+std::string_view ModelOrNone(std::string_view model) { return model.empty() ? "none" : model; }
+
+// "passed", "rejected" or "recorded" from an attempt's verdict; "" when no check ran.
+std::string_view VerdictResult(std::string_view verdict) {
+  for (std::string_view result : {"passed", "rejected", "recorded"}) {
+    if (verdict.starts_with(result)) return result;
+  }
+  return {};
+}
+
+int64_t BreakerValue(routing::BreakerState state) {
+  switch (state) {
+    case routing::BreakerState::kClosed:
+      return 0;
+    case routing::BreakerState::kHalfOpen:
+      return 1;
+    case routing::BreakerState::kOpen:
+      return 2;
+  }
+  return 0;
+}
+
+void CountTokens(metrics::Family<metrics::Counter>& tokens, const ledger::Attempt& attempt,
+                 std::string_view tenant) {
+  const core::Usage& usage = attempt.usage;
+  const std::pair<std::string_view, int64_t> kinds[] = {
+      {"input", usage.input_tokens},
+      {"cached_input", usage.cached_input_tokens},
+      {"cache_write", usage.cache_write_input_tokens},
+      {"output", usage.output_tokens},
+  };
+  for (const auto& [kind, count] : kinds) {
+    if (count > 0) tokens.With({attempt.model, attempt.provider, tenant, kind}).Add(count);
+  }
+}
+
+// The figures read at scrape time, in a registry of their own built per scrape (so a gauge
+// never outlives what it shows).
+void RenderScraped(const catalog::Catalog& catalog, const routing::Health& health,
+                   const LedgerStats& ledger, const std::vector<BudgetUse>& budgets,
+                   std::string& out) {
+  metrics::Registry scrape;
+  auto& spent = scrape.AddUsdGauge("switchyard_budget_spent_usd",
+                                   "USD a tenant has spent in the budget's current window.",
+                                   {"tenant", "window"});
+  auto& limit =
+      scrape.AddUsdGauge("switchyard_budget_limit_usd",
+                         "A tenant's configured budget for the window.", {"tenant", "window"});
+  for (const BudgetUse& budget : budgets) {
+    spent.With({budget.tenant, budget.window}).Set(budget.spent);
+    limit.With({budget.tenant, budget.window}).Set(budget.limit);
+  }
+  auto& breaker = scrape.AddGauge("switchyard_breaker_state",
+                                  "Circuit breaker of a deployment: 0 closed, 1 half-open, 2 open.",
+                                  {"model", "deployment"});
+  // The breaker's state does not depend on the time passed; only the window counts do.
+  const auto now = std::chrono::steady_clock::now();
+  for (const catalog::Deployment* deployment : catalog.deployments()) {
+    if (deployment->slot >= health.size()) continue;
+    const routing::BreakerState state = health.Read(deployment->slot, now).state;
+    breaker.With({deployment->model->id, deployment->name()}).Set(BreakerValue(state));
+  }
+  scrape.AddGauge("switchyard_ledger_queue_depth", "Ledger records waiting to be written.", {})
+      .With({})
+      .Set(static_cast<int64_t>(ledger.queued));
+  scrape.AddCounter("switchyard_ledger_records_written_total", "Ledger records written.", {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.written));
+  scrape
+      .AddCounter("switchyard_ledger_records_lost_total",
+                  "Ledger records dropped (queue full or write failed for good).", {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.lost));
+  scrape.AddCounter("switchyard_ledger_write_errors_total", "Failed ledger writes.", {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.write_errors));
+  scrape.RenderTo(out);
+}
+
+}  // namespace
+
+GatewayMetrics::GatewayMetrics(const catalog::Catalog& catalog)
+    : catalog_(catalog),
+      requests_(registry_.AddCounter(
+          "switchyard_requests_total", "Client requests answered, by route and HTTP status.",
+          {"dialect", "endpoint", "profile", "rule", "model", "status"})),
+      attempts_(registry_.AddCounter("switchyard_attempts_total",
+                                     "Upstream attempts (candidates tried or skipped) by outcome.",
+                                     {"model", "provider", "deployment", "outcome"})),
+      attempt_errors_(registry_.AddCounter("switchyard_attempt_errors_total",
+                                           "Failed attempts by error code (the failover reason).",
+                                           {"model", "provider", "error"})),
+      verifications_(registry_.AddCounter("switchyard_verifications_total",
+                                          "Attempts whose answer was verified, by result.",
+                                          {"model", "result"})),
+      request_duration_(
+          registry_.AddHistogram("switchyard_request_duration_seconds",
+                                 "Time from receiving a request to its last byte sent.",
+                                 {"dialect", "stream"}, RequestBuckets())),
+      ttft_(registry_.AddHistogram("switchyard_time_to_first_token_seconds",
+                                   "Time to the first streamed content byte sent.", {"model"},
+                                   TtftBuckets())),
+      overhead_(registry_
+                    .AddHistogram("switchyard_overhead_seconds",
+                                  "The gateway's own time per request: total minus the time "
+                                  "spent waiting on upstreams.",
+                                  {}, OverheadBuckets())
+                    .With({})),
+      tokens_(registry_.AddCounter(
+          "switchyard_tokens_total",
+          "Tokens billed per attempt; input includes cached_input and cache_write.",
+          {"model", "provider", "tenant", "kind"})),
+      cost_(registry_.AddUsdCounter("switchyard_cost_usd_total",
+                                    "USD billed per attempt, exact to the pico-dollar.",
+                                    {"model", "provider", "tenant"})),
+      auth_failures_(registry_.AddCounter("switchyard_auth_failures_total",
+                                          "Requests refused by authentication, by reason.",
+                                          {"reason"})),
+      limited_(registry_.AddCounter("switchyard_limited_total",
+                                    "Requests refused by a rate limit or budget.",
+                                    {"tenant", "limit"})) {}
+
+void GatewayMetrics::Observe(const ledger::Record& record, std::chrono::microseconds overhead) {
+  const std::string status = std::to_string(record.status);
+  const std::string_view model = ModelOrNone(record.chosen_model);
+  requests_.With({record.dialect, record.endpoint, record.profile, record.rule, model, status})
+      .Add();
+  request_duration_.With({record.dialect, record.stream ? "true" : "false"})
+      .Observe(std::max<int64_t>(0, record.latency_ms));
+  if (record.stream && record.ttft_ms) {
+    ttft_.With({model}).Observe(std::max<int64_t>(0, *record.ttft_ms));
+  }
+  overhead_.Observe(std::max<int64_t>(0, overhead.count()));
+
+  for (const ledger::Attempt& attempt : record.attempts) {
+    attempts_.With({attempt.model, attempt.provider, attempt.deployment, attempt.outcome}).Add();
+    if (!attempt.error_code.empty()) {
+      attempt_errors_.With({attempt.model, attempt.provider, attempt.error_code}).Add();
+    }
+    if (const std::string_view result = VerdictResult(attempt.verdict); !result.empty()) {
+      verifications_.With({attempt.model, result}).Add();
+    }
+    CountTokens(tokens_, attempt, record.tenant);
+    if (attempt.cost > core::Money()) {
+      cost_.With({attempt.model, attempt.provider, record.tenant}).Add(attempt.cost);
+    }
+  }
+}
+
+void GatewayMetrics::ObserveAuthFailure(std::string_view reason) {
+  auth_failures_.With({reason}).Add();
+}
+
+void GatewayMetrics::ObserveLimited(std::string_view tenant, std::string_view limit) {
+  limited_.With({tenant, limit}).Add();
+}
+
+std::string GatewayMetrics::Render(const routing::Health& health, const LedgerStats& ledger,
+                                   const std::vector<BudgetUse>& budgets) const {
+  std::string out = registry_.Render();
+  RenderScraped(catalog_, health, ledger, budgets, out);
+  return out;
+}
+
+}  // namespace sy::app

@@ -1,0 +1,79 @@
+// app::GatewayMetrics: the gateway's Prometheus metrics (GET /metrics), every one listed with
+// its labels in docs/metrics.md.
+//
+// Request metrics are counted from the ledger record the Record stage built, so the counters
+// equal the ledger's sums: tokens and USD per attempt (failover and escalation included, under
+// the attempt's own model and provider), USD exact to the pico-dollar. Health, ledger and budget
+// figures are read when scraped.
+//
+// Labels carry only bounded values: dialects, endpoints, profiles, rules and models from the
+// config, HTTP statuses, error codes, operator-created tenant names. Never request ids, keys or
+// key ids. A model label is "none" when no model answered; other empty fields stay empty labels.
+//
+// Thread-safety: Observe* may be called from any worker thread concurrently with each other and
+// with Render. Lifetime: `catalog` must outlive this object.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/money.h"
+#include "ledger/record.h"
+#include "metrics/registry.h"
+#include "routing/health.h"
+
+namespace sy::app {
+
+// The ledger writer's figures at scrape time.
+struct LedgerStats {
+  uint64_t queued = 0;                               // records waiting to be written now
+  uint64_t written = 0, lost = 0, write_errors = 0;  // since start
+};
+
+// One budget of a tenant at scrape time.
+struct BudgetUse {
+  std::string tenant;
+  std::string window;  // "day" | "month"
+  core::Money spent;
+  core::Money limit;
+};
+
+class GatewayMetrics {
+ public:
+  explicit GatewayMetrics(const catalog::Catalog& catalog);
+
+  // Once per recorded request, from any worker thread: the ledger record the Record stage built
+  // (so the counters equal the ledger's sums) and the gateway's own overhead (wall time minus
+  // the time spent waiting on upstreams; negative counts as 0).
+  void Observe(const ledger::Record& record, std::chrono::microseconds overhead);
+  // reason: "missing" | "invalid" | "revoked" | "forbidden".
+  void ObserveAuthFailure(std::string_view reason);
+  // limit: "requests" | "tokens" | "budget_day" | "budget_month"; tenant as configured.
+  void ObserveLimited(std::string_view tenant, std::string_view limit);
+
+  // The whole exposition (text format 0.0.4); health, ledger and budgets are read now.
+  // REQUIRES: health has a slot for every deployment of the catalog (routing::HealthFor).
+  std::string Render(const routing::Health& health, const LedgerStats& ledger,
+                     const std::vector<BudgetUse>& budgets) const;
+
+ private:
+  const catalog::Catalog& catalog_;
+  metrics::Registry registry_;
+  metrics::Family<metrics::Counter>& requests_;
+  metrics::Family<metrics::Counter>& attempts_;
+  metrics::Family<metrics::Counter>& attempt_errors_;
+  metrics::Family<metrics::Counter>& verifications_;
+  metrics::Family<metrics::Histogram>& request_duration_;
+  metrics::Family<metrics::Histogram>& ttft_;
+  metrics::Histogram& overhead_;
+  metrics::Family<metrics::Counter>& tokens_;
+  metrics::Family<metrics::UsdCounter>& cost_;
+  metrics::Family<metrics::Counter>& auth_failures_;
+  metrics::Family<metrics::Counter>& limited_;
+};
+
+}  // namespace sy::app
