@@ -18,8 +18,11 @@
 #include "core/request.h"
 #include "core/secrets.h"
 #include "failover/chain.h"
+#include "http/blocking_pool.h"
 #include "http/server.h"
 #include "ledger/sink.h"
+#include "limits/directory.h"
+#include "limits/limiter.h"
 #include "providers/provider.h"
 #include "routing/decide.h"
 #include "routing/health.h"
@@ -31,6 +34,10 @@ class ResponseStore;
 }  // namespace sy::ledger
 
 namespace sy::app {
+
+class KeyService;
+class GatewayMetrics;
+class AccessLog;
 
 // The provider adapters, one per configured provider whose kind this build has.
 // Immutable after construction; shared by every worker.
@@ -63,6 +70,19 @@ struct Services {
   const core::SecretScrubber& secrets;
   // The stored responses of the Responses dialect; null when responses.store is false.
   ledger::ResponseStore* responses = nullptr;
+  // Client keys; null when auth.mode is off (no key is asked for).
+  KeyService* keys = nullptr;
+  GatewayMetrics* metrics = nullptr;  // null: nothing counted
+  AccessLog* access_log = nullptr;    // null: access_log.enabled is false
+  http::BlockingPool* blocking = nullptr;  // for database reads and writes off the workers
+};
+
+// Who is calling, once the auth stage has read their key (auth.mode keys).
+struct Caller {
+  std::shared_ptr<const limits::Directory> directory;  // keeps `key` alive
+  const limits::Key* key = nullptr;
+  limits::RateHeaders rate;  // x-ratelimit-*, as admission left them
+  core::Money reserved;      // budget_check estimate: what this request's attempts reserved
 };
 
 // What the client got, filled by the encode stage (and the cut and last-resort paths).
@@ -72,6 +92,8 @@ struct RequestOutcome {
   std::string error_code;
   std::string error_message;
   std::optional<int64_t> ttft_ms;  // streams: to the first content byte sent
+  // Streams: when that byte went out (the gateway's overhead is measured up to it).
+  std::optional<std::chrono::steady_clock::time_point> first_byte_at;
 };
 
 // A model's answer as the execute stage hands it on: a complete JSON answer, already in the
@@ -138,6 +160,7 @@ struct RequestContext {
   size_t rejected_attempt = 0;
   bool returned_rejected = false;  // the answer sent is that one (return_last)
   ResponsesTurn turn;              // Responses requests only
+  std::optional<Caller> caller;    // set by the auth stage when keys are required
   RequestOutcome outcome;
 };
 

@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/translate/translate.h"
+#include "app/auth.h"
 #include "app/conversation.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
@@ -11,7 +12,7 @@
 namespace sy::app {
 namespace {
 
-failover::ChainOptions ChainOptionsFor(const RequestContext& ctx) {
+failover::ChainOptions ChainOptionsFor(RequestContext& ctx) {
   const auto& config = ctx.services.catalog.config().failover;
   failover::ChainOptions options;
   options.deadline = std::chrono::steady_clock::now() + config.total_deadline;
@@ -22,6 +23,9 @@ failover::ChainOptions ChainOptionsFor(const RequestContext& ctx) {
   options.backoff_max = config.backoff_max;
   const auto* http = &ctx.http;
   options.stopped = [http] { return http->cancelled != http::CancelReason::kNone; };
+  if (ctx.caller) {
+    options.admit = [&ctx](const catalog::Deployment& d) { return ReserveAttempt(ctx, d); };
+  }
   return options;
 }
 
@@ -250,6 +254,9 @@ http::Task<core::Result<Answer>> Execute(RequestContext& ctx) {
     Answer answer = std::move(*ctx.rejected);
     ctx.rejected.reset();
     co_return answer;
+  }
+  if (outcome.result.error().code == core::Errc::kBudgetExceeded) {
+    CountRefusal(ctx, outcome.result.error());
   }
   co_return std::move(outcome.result).error();
 }

@@ -7,7 +7,9 @@
 #include <boost/url/parse_query.hpp>
 #include <boost/url/pct_string_view.hpp>
 
+#include "app/auth.h"
 #include "app/dialect.h"
+#include "app/key_service.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
 #include "app/route.h"
@@ -35,15 +37,21 @@ http::Headers JsonHeaders() {
 
 bool MethodFits(const Gateway::Endpoint& endpoint, std::string_view method) {
   if (endpoint.kind == Kind::kStoredResponse && method == "DELETE") return true;
+  if (endpoint.kind == Kind::kAdmin) return true;
   return method == endpoint.method || (endpoint.method == "GET" && method == "HEAD");
 }
 
 }  // namespace
 
 // The route table: every endpoint the gateway serves. Anything else is a recorded 404.
-constexpr std::array<Gateway::Endpoint, 10> kEndpoints = {{
+constexpr std::array<Gateway::Endpoint, 15> kEndpoints = {{
     {"/healthz", false, "GET", Kind::kHealth},
     {"/readyz", false, "GET", Kind::kReady},
+    {"/metrics", false, "GET", Kind::kMetrics},
+    {"/admin", true, "", Kind::kAdmin},  // every method; the admin API dispatches
+    {"/v1/feedback", false, "POST", Kind::kClientReports},
+    {"/v1/spend", false, "GET", Kind::kClientReports},
+    {"/v1/outcomes", false, "GET", Kind::kClientReports},
     {"/v1/models", true, "GET", Kind::kModels},
     {"/v1/route/explain", false, "POST", Kind::kExplain},
     {"/v1/route/health", false, "GET", Kind::kRouteHealth},
@@ -126,27 +134,88 @@ providers::Provider* ProviderSet::For(const catalog::Deployment& deployment) con
 }
 
 Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Policy policy,
-                 ledger::Sink& sink, const core::Clock& clock, ledger::ResponseStore* responses)
+                 ledger::Sink& sink, const core::Clock& clock, ledger::ResponseStore* responses,
+                 GatewayParts parts)
     : catalog_(std::move(catalog)),
       policy_(std::move(policy)),
       providers_(catalog_->config().providers),
       health_(routing::HealthFor(*catalog_)),
       secrets_(config::SecretValues(catalog_->config())),
       services_{*catalog_, policy_, providers_, health_, sink, clock, secrets_, responses},
-      models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())) {}
+      models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())),
+      ledger_stats_(std::move(parts.ledger_stats)) {
+  if (catalog_->config().metrics.enabled) metrics_ = std::make_unique<GatewayMetrics>(*catalog_);
+  services_.keys = parts.keys;
+  services_.metrics = metrics_.get();
+  services_.access_log = parts.access_log;
+  services_.blocking = parts.blocking;
+  if (parts.blocking && parts.feedback) {
+    admin_ = std::make_unique<AdminApi>(*catalog_, parts.keys, *parts.blocking,
+                                        std::move(parts.feedback), std::move(parts.flush_ledger));
+  }
+}
+
+core::Result<std::optional<Caller>> Gateway::CallerOf(const http::ServerRequest& http) const {
+  if (!services_.keys) return std::optional<Caller>();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             services_.clock.Now().time_since_epoch())
+                             .count();
+  auto caller = IdentifyCaller(http.headers, *services_.keys, now_ms);
+  if (!caller) {
+    if (metrics_) {
+      metrics_->ObserveAuthFailure(
+          caller.error().message.starts_with("No API key") ? "missing" : "invalid");
+    }
+    return std::move(caller).error();
+  }
+  return std::optional<Caller>(std::move(*caller));
+}
+
+std::string Gateway::MetricsText() const {
+  LedgerStats ledger = ledger_stats_ ? ledger_stats_() : LedgerStats{};
+  std::vector<BudgetUse> budgets;
+  if (services_.keys) {
+    const auto dir = services_.keys->directory();
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               services_.clock.Now().time_since_epoch())
+                               .count();
+    for (const auto& t : dir->tenants()) {
+      const auto spend = limits::CurrentSpend(*t.account, now_ms);
+      if (auto day = t.policy.budgets.usd_per_day) budgets.push_back({t.name, "day", spend.day, *day});
+      if (auto month = t.policy.budgets.usd_per_month) {
+        budgets.push_back({t.name, "month", spend.month, *month});
+      }
+    }
+  }
+  return metrics_->Render(health_, ledger, budgets);
+}
 
 http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter& writer) {
   const Endpoint* endpoint = FindEndpoint(http.Path());
   if (endpoint && endpoint->kind != Kind::kGenerate && !http.read_error &&
       MethodFits(*endpoint, http.method)) {
-    co_await Serve(endpoint->kind, http, writer);
+    const bool open = endpoint->kind == Kind::kHealth || endpoint->kind == Kind::kReady ||
+                      endpoint->kind == Kind::kMetrics || endpoint->kind == Kind::kAdmin;
+    if (open) {
+      co_await Serve(endpoint->kind, http, writer, nullptr);
+      co_return;
+    }
+    // Every other /v1/ endpoint needs a key, as the generation endpoints do.
+    auto caller = CallerOf(http);
+    if (!caller) {
+      auto encoded = EncodeError(ClientDialect(http), caller.error());
+      co_await writer.Send(encoded.status, JsonHeaders(), std::move(encoded.body));
+      co_return;
+    }
+    co_await Serve(endpoint->kind, http, writer, caller->has_value() ? &**caller : nullptr);
     co_return;
   }
   co_await Recorded(http, writer, endpoint);
 }
 
 http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
-                                http::ResponseWriter& writer) {
+                                http::ResponseWriter& writer, const Caller* caller) {
+  const bool reports = admin_ != nullptr;
   switch (kind) {
     case Kind::kHealth:
       co_await writer.Send(200, JsonHeaders(), R"({"status":"ok"})");
@@ -169,7 +238,30 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
       co_await CountTokens(http, writer);
       break;
     case Kind::kStoredResponse:
-      co_await StoredResponse(http, writer);
+      co_await StoredResponse(http, writer, caller);
+      break;
+    case Kind::kMetrics:
+      if (metrics_) {
+        http::Headers headers;
+        headers.Add("content-type", "text/plain; version=0.0.4; charset=utf-8");
+        co_await writer.Send(200, headers, MetricsText());
+      } else {
+        co_await writer.Send(404, JsonHeaders(), R"({"error":"metrics are disabled"})");
+      }
+      break;
+    case Kind::kAdmin:
+      if (reports) {
+        co_await admin_->ServeAdmin(http, writer);
+      } else {
+        co_await writer.Send(404, JsonHeaders(), R"({"error":"the admin API is not served"})");
+      }
+      break;
+    case Kind::kClientReports:
+      if (reports) {
+        co_await admin_->ServeClient(http, writer, caller);
+      } else {
+        co_await writer.Send(404, JsonHeaders(), R"({"error":"reports are not served"})");
+      }
       break;
     case Kind::kModels:
     case Kind::kGenerate:

@@ -15,7 +15,9 @@
 #include <memory>
 #include <string>
 
+#include "app/admin.h"
 #include "app/context.h"
+#include "app/gateway_metrics.h"
 #include "app/models.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
@@ -26,12 +28,25 @@
 
 namespace sy::app {
 
+// What a gateway serving keys, reports and metrics is given besides its core collaborators.
+// Everything pointed to must outlive the Gateway.
+struct GatewayParts {
+  // Client keys; null: auth.mode off (no key asked for, /admin/keys answers 404).
+  KeyService* keys = nullptr;
+  AccessLog* access_log = nullptr;         // null: no access log
+  http::BlockingPool* blocking = nullptr;  // null: /admin/ and the reports answer 404
+  std::unique_ptr<ledger::FeedbackStore> feedback;  // with `blocking`
+  std::function<void()> flush_ledger;               // makes recorded requests readable
+  std::function<LedgerStats()> ledger_stats;        // for /metrics
+};
+
 class Gateway {
  public:
   // `policy` was built from `catalog` (routing::Policy::Build). `responses` keeps the Responses
   // dialect's stored responses; null when responses.store is false (it must outlive the Gateway).
   Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Policy policy,
-          ledger::Sink& sink, const core::Clock& clock, ledger::ResponseStore* responses = nullptr);
+          ledger::Sink& sink, const core::Clock& clock, ledger::ResponseStore* responses = nullptr,
+          GatewayParts parts = {});
 
   http::Task<void> Handle(http::ServerRequest& request, http::ResponseWriter& writer);
 
@@ -52,13 +67,16 @@ class Gateway {
     kRouteHealth,
     kCountTokens,
     kStoredResponse,
+    kMetrics,
+    kAdmin,
+    kClientReports,
     kGenerate
   };
   struct Endpoint;
 
  private:
   http::Task<void> Serve(EndpointKind kind, http::ServerRequest& http,
-                         http::ResponseWriter& writer);
+                         http::ResponseWriter& writer, const Caller* caller);
   http::Task<void> Recorded(http::ServerRequest& http, http::ResponseWriter& writer,
                             const Endpoint* endpoint);
   http::Task<void> Models(http::ServerRequest& request, http::ResponseWriter& writer);
@@ -68,10 +86,14 @@ class Gateway {
   // POST /v1/messages/count_tokens (count_tokens.cpp): not recorded (nothing is generated).
   http::Task<void> CountTokens(http::ServerRequest& request, http::ResponseWriter& writer);
   // GET and DELETE /v1/responses/{id} (stored_responses.cpp).
-  http::Task<void> StoredResponse(http::ServerRequest& request, http::ResponseWriter& writer);
+  http::Task<void> StoredResponse(http::ServerRequest& request, http::ResponseWriter& writer,
+                                  const Caller* caller);
   // GET /v1/models[/{id}] in `dialect`'s shape, or the error to answer with.
   core::Result<std::string> ModelsBody(const http::ServerRequest& request,
                                        core::Dialect dialect) const;
+  // The caller of a /v1/ endpoint other than generation (nullopt with auth off), or the error.
+  core::Result<std::optional<Caller>> CallerOf(const http::ServerRequest& request) const;
+  std::string MetricsText() const;
 
   std::shared_ptr<const catalog::Catalog> catalog_;
   routing::Policy policy_;
@@ -80,6 +102,9 @@ class Gateway {
   core::SecretScrubber secrets_;
   Services services_;
   std::unique_ptr<ModelsListing> models_;
+  std::unique_ptr<GatewayMetrics> metrics_;  // null: metrics.enabled is false
+  std::function<LedgerStats()> ledger_stats_;
+  std::unique_ptr<AdminApi> admin_;  // null without a blocking pool
   std::atomic<bool> draining_{false};
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "api/translate/translate.h"
+#include "app/auth.h"
 #include "app/conversation.h"
 #include "app/dialect.h"
 #include "app/pipeline_internal.h"
@@ -146,9 +147,14 @@ const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect,
 }
 
 http::Task<void> Generate(RequestContext& ctx) {
-  core::Status front = Decode(ctx);
+  // The key first: a stranger's body is not even parsed.
+  core::Status front = Authenticate(ctx);
+  if (front) front = Admit(ctx);
+  if (front) front = Decode(ctx);
   if (front) front = ChooseRoute(ctx);
+  if (front) front = CheckKeyScope(ctx);
   if (!front) {
+    CountRefusal(ctx, front.error());
     co_await EncodeFailure(ctx, front.error());
     co_return;
   }

@@ -1,4 +1,7 @@
 // The record stage: the ledger record, filled from the request context in this one place.
+#include "app/access_log.h"
+#include "app/auth.h"
+#include "app/gateway_metrics.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
 #include "app/verification.h"
@@ -68,6 +71,15 @@ std::string RouteReason(const routing::Decision& d) {
   return reason;
 }
 
+// The gateway's own time: to the first byte sent for a stream, to now otherwise, minus the
+// time spent waiting on upstream calls.
+std::chrono::microseconds Overhead(const RequestContext& ctx) {
+  const auto end = ctx.outcome.first_byte_at.value_or(std::chrono::steady_clock::now());
+  auto overhead = std::chrono::duration_cast<std::chrono::microseconds>(end - ctx.started);
+  for (const auto& a : ctx.attempts) overhead -= a.elapsed;
+  return std::max(overhead, std::chrono::microseconds(0));
+}
+
 }  // namespace
 
 void Record(RequestContext& ctx) {
@@ -113,6 +125,9 @@ void Record(RequestContext& ctx) {
   r.error_message = Scrubbed(ctx.services.secrets, ctx.outcome.error_message);
   r.ttft_ms = ctx.outcome.ttft_ms;
   r.latency_ms = MillisSince(ctx.started);
+  Settle(ctx, r);
+  if (ctx.services.metrics) ctx.services.metrics->Observe(r, Overhead(ctx));
+  if (ctx.services.access_log) ctx.services.access_log->Write(r, ctx.prompt);
   ctx.services.sink.Append(std::move(r));
 }
 

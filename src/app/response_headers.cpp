@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/auth.h"
 #include "app/pipeline.h"
 #include "app/verification.h"
 
@@ -28,6 +29,7 @@ void AddSwitchyardHeaders(const RequestContext& ctx, http::Headers& headers) {
   }
   if (ctx.verify) headers.Add("x-switchyard-verify", VerifyHeader(ctx));
   if (auto cost = RequestCost(ctx)) headers.Add("x-switchyard-cost-usd", cost->ToString());
+  AddRateLimitHeaders(ctx, headers);
 }
 
 }  // namespace sy::app

@@ -4,7 +4,11 @@
 #include <cstdio>
 #include <thread>
 
+#include "app/access_log.h"
 #include "app/gateway.h"
+#include "app/key_service.h"
+#include "http/blocking_pool.h"
+#include "ledger/feedback.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "http/server.h"
@@ -58,6 +62,16 @@ ledger::SqliteLedger::Options LedgerOptionsFrom(const config::LedgerConfig& ledg
   return options;
 }
 
+// Reports and admin writes: two threads, so one slow report leaves room for an admin call.
+constexpr int kBlockingThreads = 2;
+constexpr int kMaxBlockingJobs = 64;
+
+int Fail(std::string_view what, const core::Error& error) {
+  std::fprintf(stderr, "switchyard: %.*s%s\n", static_cast<int>(what.size()), what.data(),
+               error.message.c_str());
+  return 2;
+}
+
 }  // namespace
 
 int RunGateway(config::Config config, const std::function<void(const std::string&)>& on_ready) {
@@ -92,7 +106,35 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     responses = std::move(*store);
   }
   const core::SystemClock clock;
-  Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get());
+  std::unique_ptr<KeyService> keys;
+  if (shared->auth.mode == "keys") {
+    auto opened = KeyService::Open(**catalog, *policy, clock);
+    if (!opened) return Fail("keys: ", opened.error());
+    keys = std::move(*opened);
+  }
+  const core::SecretScrubber secrets(config::SecretValues(*shared));
+  std::unique_ptr<AccessLog> access_log;
+  if (shared->access_log.enabled) {
+    auto opened = AccessLog::Open(shared->access_log, secrets);
+    if (!opened) return Fail("", opened.error());
+    access_log = std::move(*opened);
+  }
+  auto feedback = ledger::FeedbackStore::Open(shared->ledger.sqlite_path);
+  if (!feedback) return Fail("feedback: ", feedback.error());
+  http::BlockingPool blocking(kBlockingThreads, kMaxBlockingJobs);
+  auto* sqlite = ledger->get();
+  GatewayParts parts;
+  parts.keys = keys.get();
+  parts.access_log = access_log.get();
+  parts.blocking = &blocking;
+  parts.feedback = std::move(*feedback);
+  parts.flush_ledger = [sqlite] { sqlite->Flush(); };
+  parts.ledger_stats = [sqlite] {
+    return LedgerStats{sqlite->queued(), sqlite->records_written(), sqlite->records_lost(),
+                       sqlite->write_errors()};
+  };
+  Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get(),
+                  std::move(parts));
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {
     std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),
                  reason.c_str());

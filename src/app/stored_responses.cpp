@@ -31,8 +31,10 @@ std::string DeletedBody(std::string_view id) {
 
 }  // namespace
 
-http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::ResponseWriter& writer) {
+http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::ResponseWriter& writer,
+                                         const Caller* caller) {
   RequestContext ctx(http, writer, services_);
+  if (caller) ctx.request.key_id = caller->key->id;  // a stored response is its key's
   ctx.request.id = core::NewRequestId();
   ctx.request.received_at = services_.clock.Now();
   ctx.request.dialect = core::Dialect::kOpenAiResponses;

@@ -43,9 +43,10 @@ void StreamRelay::NoteRelayed(const core::StreamEvent& event) {
   ++relayed_deltas_;
   relayed_bytes_ += bytes;
   if (ctx_.outcome.ttft_ms) return;
-  ctx_.outcome.ttft_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now() - ctx_.started)
-                             .count();
+  const auto now = std::chrono::steady_clock::now();
+  ctx_.outcome.first_byte_at = now;
+  ctx_.outcome.ttft_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - ctx_.started).count();
 }
 
 std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {

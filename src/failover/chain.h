@@ -83,6 +83,7 @@ struct Attempt {
   // "recorded: ..." prefixes a verdict that was only recorded (verify_mode record).
   std::string verdict;
   std::chrono::milliseconds latency{0};
+  std::chrono::microseconds elapsed{0};  // the same, finer: the gateway's overhead excludes it
   // What the upstream billed for this attempt, when it said (or the gateway estimated it): set
   // for answers, and for failures after the upstream answered (an answer that could not be
   // translated, a stream cut short, an answer that failed verification). Priced by app's account
@@ -200,6 +201,7 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<Step>& steps, const Chain
         auto result = co_await attempt_fn(d, attempt);
         const auto ended = Clock::now();
         attempt.latency = std::chrono::duration_cast<std::chrono::milliseconds>(ended - now);
+        attempt.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(ended - now);
         detail::Report(health, d, result ? core::Status{} : core::Status(result.error()),
                        admission == routing::Admission::kProbe, now, ended);
         if (result) {

@@ -2,14 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
-#include <filesystem>
+#include <map>
 #include <string>
-#include <system_error>
 #include <utility>
 
 #include <sqlite3.h>
 
+#include "ledger/detail/report.h"
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
 
@@ -22,29 +23,37 @@ constexpr std::string_view kSums =
     "COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_input_tokens), 0), "
     "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_pico), 0)";
 
-constexpr std::array kAllGroupings = {GroupBy::kModel,  GroupBy::kTask,     GroupBy::kDay,
-                                      GroupBy::kTenant, GroupBy::kTaskType, GroupBy::kRule};
+constexpr std::array kAllGroupings = {GroupBy::kModel, GroupBy::kProvider, GroupBy::kTenant,
+                                      GroupBy::kKey,   GroupBy::kTask,     GroupBy::kTaskType,
+                                      GroupBy::kRule,  GroupBy::kDay,      GroupBy::kHour};
 
-// The first routing columns came with schema v3; older ledgers are read as if migrated ('').
-constexpr int64_t kRoutingSchema = 3;
+// requests.usage_estimated came with schema v2.
+constexpr int64_t kEstimatedSchema = 2;
+
+bool InTimeOrder(GroupBy by) { return by == GroupBy::kDay || by == GroupBy::kHour; }
 
 // The SQL expression a group is keyed on; rows are grouped by it (GROUP BY 1), so every key
 // appears once. A rule is keyed "profile/rule", or just the rule when the profile is "".
-std::string_view KeyExpression(GroupBy by, int64_t schema_version) {
-  const bool routed = schema_version >= kRoutingSchema;
+std::string KeyExpression(GroupBy by, int64_t schema_version) {
   switch (by) {
     case GroupBy::kModel:
       return "chosen_model";
+    case GroupBy::kProvider:
+      return "provider";
     case GroupBy::kTask:
       return "task_id";
     case GroupBy::kDay:
       return "day";
+    case GroupBy::kHour:
+      return "strftime('%Y-%m-%dT%H', started_at_ms / 1000, 'unixepoch')";
     case GroupBy::kTenant:
       return "tenant";
+    case GroupBy::kKey:
+      return "key_id";
     case GroupBy::kTaskType:
-      return routed ? "task_type" : "''";
+      return detail::RoutingColumn(schema_version, "task_type");
     case GroupBy::kRule:
-      return routed ? "CASE WHEN profile = '' THEN rule ELSE profile || '/' || rule END" : "''";
+      return detail::RuleExpression(schema_version);
   }
   return "chosen_model";
 }
@@ -53,16 +62,20 @@ std::string DisplayKey(GroupBy by, std::string key) {
   if (!key.empty()) return key;
   switch (by) {
     case GroupBy::kModel:
+    case GroupBy::kProvider:
       return "(none)";
     case GroupBy::kTask:
       return "(no task)";
     case GroupBy::kTenant:
       return "(no tenant)";
+    case GroupBy::kKey:
+      return "(no key)";
     case GroupBy::kTaskType:
       return "(no task type)";
     case GroupBy::kRule:
       return "(no rule)";
     case GroupBy::kDay:
+    case GroupBy::kHour:
       break;
   }
   return "(empty)";
@@ -80,17 +93,15 @@ SpendRow ReadRow(const detail::Statement& stmt, int first) {
   return row;
 }
 
-core::Error WithPath(const std::string& path, core::Error error) {
-  error.message = "ledger database '" + path + "': " + error.message;
-  return error;
-}
-
 core::Result<std::vector<SpendRow>> QueryGroups(detail::Db& db, GroupBy by,
+                                                const detail::RequestFilter& filter,
                                                 int64_t schema_version) {
-  const std::string order = by == GroupBy::kDay ? "1" : "7 DESC, 1";
-  auto stmt = db.Prepare("SELECT " + std::string(KeyExpression(by, schema_version)) + ", " +
-                         std::string(kSums) + " FROM requests GROUP BY 1 ORDER BY " + order);
+  const std::string order = InTimeOrder(by) ? "1" : "7 DESC, 1";
+  auto stmt =
+      db.Prepare("SELECT " + KeyExpression(by, schema_version) + ", " + std::string(kSums) +
+                 " FROM requests" + detail::WhereClause(filter) + " GROUP BY 1 ORDER BY " + order);
   if (!stmt) return std::move(stmt).error();
+  detail::BindFilter(*stmt, filter);
   std::vector<SpendRow> rows;
   int rc = SQLITE_ROW;
   while ((rc = stmt->Step()) == SQLITE_ROW) {
@@ -102,83 +113,186 @@ core::Result<std::vector<SpendRow>> QueryGroups(detail::Db& db, GroupBy by,
   return rows;
 }
 
-core::Result<SpendRow> QueryTotal(detail::Db& db) {
-  auto stmt = db.Prepare("SELECT " + std::string(kSums) + " FROM requests");
+core::Result<SpendRow> QueryTotal(detail::Db& db, const detail::RequestFilter& filter) {
+  auto stmt =
+      db.Prepare("SELECT " + std::string(kSums) + " FROM requests" + detail::WhereClause(filter));
   if (!stmt) return std::move(stmt).error();
+  detail::BindFilter(*stmt, filter);
   if (stmt->Step() != SQLITE_ROW) return db.LastError("summing total spend");
   return ReadRow(*stmt, 0);
 }
 
-core::Result<SpendReport> QueryReport(detail::Db& db, GroupBy by) {
-  auto version = detail::ReadableSchemaVersion(db);
-  if (!version) return std::move(version).error();
+core::Error Overflow() {
+  return core::MakeError(core::Errc::kInternal, "a spend sum overflows 64-bit pico-dollars");
+}
+
+// Adds one request to `row`; false on overflow.
+bool Accumulate(SpendRow& row, bool failed, const core::Usage& usage, core::Money cost,
+                core::Money baseline) {
+  int64_t cost_pico = 0;
+  int64_t baseline_pico = 0;
+  const int64_t had_baseline = row.baseline_cost ? row.baseline_cost->pico() : 0;
+  if (__builtin_add_overflow(row.cost.pico(), cost.pico(), &cost_pico) ||
+      __builtin_add_overflow(had_baseline, baseline.pico(), &baseline_pico)) {
+    return false;
+  }
+  row.requests += 1;
+  row.failed += failed ? 1 : 0;
+  row.input_tokens += usage.input_tokens;
+  row.cached_input_tokens += usage.cached_input_tokens;
+  row.output_tokens += usage.output_tokens;
+  row.cost = core::Money::FromPico(cost_pico);
+  row.baseline_cost = core::Money::FromPico(baseline_pico);
+  return true;
+}
+
+// The baseline path: every matching request, re-priced one by one.
+core::Result<SpendReport> QueryRepriced(detail::Db& db, GroupBy by,
+                                        const detail::RequestFilter& filter, int64_t version,
+                                        const Reprice& reprice) {
+  const std::string estimated = version >= kEstimatedSchema ? "usage_estimated" : "0";
+  auto stmt = db.Prepare("SELECT " + KeyExpression(by, version) +
+                         ", error_code <> '' OR status >= 400, input_tokens, cached_input_tokens, "
+                         "cache_write_input_tokens, output_tokens, reasoning_tokens, "
+                         "usage_reported, " +
+                         estimated + ", cost_pico, started_at_ms FROM requests" +
+                         detail::WhereClause(filter));
+  if (!stmt) return std::move(stmt).error();
+  detail::BindFilter(*stmt, filter);
+  std::map<std::string, SpendRow> groups;  // by the raw key, as SQL's GROUP BY 1
+  SpendReport report;
+  report.total.baseline_cost = core::Money();
+  int rc = SQLITE_ROW;
+  while ((rc = stmt->Step()) == SQLITE_ROW) {
+    core::Usage usage;
+    usage.input_tokens = stmt->ColumnInt(2);
+    usage.cached_input_tokens = stmt->ColumnInt(3);
+    usage.cache_write_input_tokens = stmt->ColumnInt(4);
+    usage.output_tokens = stmt->ColumnInt(5);
+    usage.reasoning_tokens = stmt->ColumnInt(6);
+    usage.reported = stmt->ColumnInt(7) != 0;
+    usage.estimated = stmt->ColumnInt(8) != 0;
+    const core::Money cost = core::Money::FromPico(stmt->ColumnInt(9));
+    const core::Money baseline = reprice(usage, stmt->ColumnInt(10));
+    const bool failed = stmt->ColumnInt(1) != 0;
+    SpendRow& group = groups[stmt->ColumnText(0)];
+    if (!Accumulate(group, failed, usage, cost, baseline) ||
+        !Accumulate(report.total, failed, usage, cost, baseline)) {
+      return Overflow();
+    }
+  }
+  if (rc != SQLITE_DONE) return db.LastError("reading requests to re-price");
+  std::vector<std::pair<std::string, SpendRow>> sorted(groups.begin(), groups.end());
+  if (!InTimeOrder(by)) {  // the SQL path's order: cost descending, then raw key
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.second.cost > b.second.cost; });
+  }
+  for (auto& [key, row] : sorted) {
+    row.key = DisplayKey(by, key);
+    report.groups.push_back(std::move(row));
+  }
+  return report;
+}
+
+core::Result<SpendReport> QueryReport(detail::ReportDb& rdb, const SpendQuery& q,
+                                      const Reprice* baseline) {
+  const detail::RequestFilter filter{q.from_ms, q.to_ms, q.tenant};
   // One read transaction, so the groups and the total see the same snapshot.
-  if (auto s = db.Exec("BEGIN"); !s) return std::move(s).error();
-  auto groups = QueryGroups(db, by, *version);
-  auto total = QueryTotal(db);
-  (void)db.Exec("COMMIT");
+  if (auto s = rdb.db.Exec("BEGIN"); !s) return std::move(s).error();
+  if (baseline != nullptr) {
+    auto report = QueryRepriced(rdb.db, q.by, filter, rdb.version, *baseline);
+    (void)rdb.db.Exec("COMMIT");
+    return report;
+  }
+  auto groups = QueryGroups(rdb.db, q.by, filter, rdb.version);
+  auto total = QueryTotal(rdb.db, filter);
+  (void)rdb.db.Exec("COMMIT");
   if (!groups) return std::move(groups).error();
   if (!total) return std::move(total).error();
   SpendReport report;
-  report.group_by = by;
   report.groups = std::move(*groups);
   report.total = std::move(*total);
   return report;
 }
 
-std::string JsonQuoted(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20) {
-      std::array<char, 8> buf{};
-      std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(byte));
-      out += buf.data();
-    } else {
-      out += c;
-    }
+std::string JsonFields(const SpendRow& row) {
+  std::string out = "\"requests\":" + std::to_string(row.requests) +
+                    ",\"failed\":" + std::to_string(row.failed) +
+                    ",\"input_tokens\":" + std::to_string(row.input_tokens) +
+                    ",\"cached_input_tokens\":" + std::to_string(row.cached_input_tokens) +
+                    ",\"output_tokens\":" + std::to_string(row.output_tokens) +
+                    ",\"cost_usd\":" + detail::JsonQuoted(row.cost.ToString()) +
+                    ",\"cost_cents\":" + detail::JsonQuoted(row.cost.ToCents());
+  if (row.baseline_cost) {
+    out += ",\"baseline_cost_usd\":" + detail::JsonQuoted(row.baseline_cost->ToString()) +
+           ",\"savings_usd\":" + detail::JsonQuoted((*row.baseline_cost - row.cost).ToString());
   }
-  out += '"';
   return out;
 }
 
-std::string JsonFields(const SpendRow& row) {
-  return "\"requests\":" + std::to_string(row.requests) +
-         ",\"failed\":" + std::to_string(row.failed) +
-         ",\"input_tokens\":" + std::to_string(row.input_tokens) +
-         ",\"cached_input_tokens\":" + std::to_string(row.cached_input_tokens) +
-         ",\"output_tokens\":" + std::to_string(row.output_tokens) +
-         ",\"cost_usd\":" + JsonQuoted(row.cost.ToString()) +
-         ",\"cost_cents\":" + JsonQuoted(row.cost.ToCents());
-}
+using Cells = std::vector<std::string>;
 
-constexpr size_t kColumns = 8;
-using Cells = std::array<std::string, kColumns>;
-
-Cells TableCells(const std::string& key, const SpendRow& row) {
-  return {key,
-          std::to_string(row.requests),
-          std::to_string(row.failed),
-          std::to_string(row.input_tokens),
-          std::to_string(row.cached_input_tokens),
-          std::to_string(row.output_tokens),
-          row.cost.ToString(),
-          row.cost.ToCents()};
+Cells TableCells(const std::string& key, const SpendRow& row, bool with_baseline) {
+  Cells cells = {key,
+                 std::to_string(row.requests),
+                 std::to_string(row.failed),
+                 std::to_string(row.input_tokens),
+                 std::to_string(row.cached_input_tokens),
+                 std::to_string(row.output_tokens),
+                 row.cost.ToString(),
+                 row.cost.ToCents()};
+  if (with_baseline) {
+    const core::Money baseline = row.baseline_cost.value_or(core::Money());
+    cells.push_back(baseline.ToString());
+    cells.push_back((baseline - row.cost).ToString());
+  }
+  return cells;
 }
 
 // The first column is left-aligned, numbers right-aligned; two spaces between columns.
-std::string TableLine(const Cells& cells, const std::array<size_t, kColumns>& widths) {
+std::string TableLine(const Cells& cells, const std::vector<size_t>& widths) {
   std::string line;
-  for (size_t i = 0; i < kColumns; ++i) {
+  for (size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) line += "  ";
     const std::string pad(widths[i] - cells[i].size(), ' ');
     line += i == 0 ? cells[i] + pad : pad + cells[i];
   }
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line + "\n";
+}
+
+// Digits only, exactly `n` of them, from `text` at `pos`; -1 when not.
+int Digits(std::string_view text, size_t pos, size_t n) {
+  if (pos + n > text.size()) return -1;
+  int value = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+std::optional<int64_t> ParseDateTime(std::string_view text) {
+  using namespace std::chrono;
+  const bool date_only = text.size() == 10;
+  if (!date_only && text.size() != 20) return std::nullopt;
+  const int y = Digits(text, 0, 4);
+  const int mo = Digits(text, 5, 2);
+  const int d = Digits(text, 8, 2);
+  if (y < 0 || mo < 0 || d < 0 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)),
+                           day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  int64_t ms = duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
+  if (date_only) return ms;
+  const int h = Digits(text, 11, 2);
+  const int mi = Digits(text, 14, 2);
+  const int s = Digits(text, 17, 2);
+  if (text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != 'Z' || h < 0 || h > 23 ||
+      mi < 0 || mi > 59 || s < 0 || s > 59) {
+    return std::nullopt;
+  }
+  return ms + ((int64_t{h} * 60 + mi) * 60 + s) * 1000;
 }
 
 }  // namespace
@@ -197,6 +311,12 @@ std::string_view GroupByName(GroupBy by) {
       return "task_type";
     case GroupBy::kRule:
       return "rule";
+    case GroupBy::kProvider:
+      return "provider";
+    case GroupBy::kKey:
+      return "key";
+    case GroupBy::kHour:
+      return "hour";
   }
   return "model";
 }
@@ -207,36 +327,61 @@ core::Result<GroupBy> ParseGroupBy(std::string_view name) {
   }
   return core::MakeError(core::Errc::kInvalidRequest,
                          "unknown grouping \"" + std::string(name) +
-                             "\": use model, task, day, tenant, task_type or rule");
+                             "\": use model, provider, tenant, key, task, task_type, rule, day "
+                             "or hour");
 }
 
-core::Result<SpendReport> QuerySpend(const std::string& db_path, GroupBy by) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(db_path, ec)) {
-    return core::MakeError(core::Errc::kNotFound,
-                           "ledger database '" + db_path + "' does not exist or is not a file");
-  }
-  auto db = detail::Db::Open(db_path, SQLITE_OPEN_READONLY);
+core::Result<SpendReport> QuerySpend(const std::string& db_path, const SpendQuery& q,
+                                     const Reprice* baseline, std::string baseline_name) {
+  auto db = detail::OpenForReport(db_path);
   if (!db) return std::move(db).error();
-  auto report = QueryReport(*db, by);
-  if (!report) return WithPath(db_path, std::move(report).error());
+  auto report = QueryReport(*db, q, baseline);
+  if (!report) return detail::WithPath(db_path, std::move(report).error());
+  report->group_by = q.by;
+  if (baseline != nullptr) report->baseline = std::move(baseline_name);
   return report;
 }
 
+core::Result<SpendReport> QuerySpend(const std::string& db_path, GroupBy by) {
+  SpendQuery q;
+  q.by = by;
+  return QuerySpend(db_path, q);
+}
+
+core::Result<int64_t> ParseTimeBound(std::string_view text) {
+  // Unix seconds: up to 11 digits (beyond year 5000), so the milliseconds cannot overflow.
+  if (!text.empty() && text.size() <= 11 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::stoll(std::string(text)) * 1000;
+  }
+  if (auto ms = ParseDateTime(text)) return *ms;
+  return core::MakeError(core::Errc::kInvalidRequest,
+                         "invalid time \"" + std::string(text.substr(0, 64)) +
+                             "\": use YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ (UTC) or unix seconds");
+}
+
 std::string FormatTable(const SpendReport& report) {
+  const bool with_baseline = !report.baseline.empty();
   std::vector<Cells> rows;
   rows.push_back({std::string(GroupByName(report.group_by)), "requests", "failed", "input",
                   "cached", "output", "cost_usd", "cost_cents"});
-  for (const SpendRow& row : report.groups) rows.push_back(TableCells(row.key, row));
-  rows.push_back(TableCells("TOTAL", report.total));
-  std::array<size_t, kColumns> widths{};
+  if (with_baseline) {
+    rows[0].push_back("baseline_usd");
+    rows[0].push_back("savings_usd");
+  }
+  for (const SpendRow& row : report.groups) {
+    rows.push_back(TableCells(row.key, row, with_baseline));
+  }
+  rows.push_back(TableCells("TOTAL", report.total, with_baseline));
+  std::vector<size_t> widths(rows[0].size(), 0);
   for (const Cells& cells : rows) {
-    for (size_t i = 0; i < kColumns; ++i) widths[i] = std::max(widths[i], cells[i].size());
+    for (size_t i = 0; i < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
   }
   std::string out;
+  if (with_baseline) out += "baseline: " + report.baseline + "\n";
   for (size_t r = 0; r < rows.size(); ++r) {
     if (r + 1 == rows.size()) {
-      size_t rule = 2 * (kColumns - 1);
+      size_t rule = 2 * (widths.size() - 1);
       for (size_t w : widths) rule += w;
       out += std::string(rule, '-') + "\n";
     }
@@ -246,11 +391,13 @@ std::string FormatTable(const SpendReport& report) {
 }
 
 std::string FormatJson(const SpendReport& report) {
-  std::string out = "{\"group_by\":" + JsonQuoted(GroupByName(report.group_by)) + ",\"groups\":[";
+  std::string out = "{\"group_by\":" + detail::JsonQuoted(GroupByName(report.group_by));
+  if (!report.baseline.empty()) out += ",\"baseline\":" + detail::JsonQuoted(report.baseline);
+  out += ",\"groups\":[";
   for (size_t i = 0; i < report.groups.size(); ++i) {
     if (i > 0) out += ',';
-    out +=
-        "{\"key\":" + JsonQuoted(report.groups[i].key) + "," + JsonFields(report.groups[i]) + "}";
+    out += "{\"key\":" + detail::JsonQuoted(report.groups[i].key) + "," +
+           JsonFields(report.groups[i]) + "}";
   }
   out += "],\"total\":{" + JsonFields(report.total) + "}}\n";
   return out;

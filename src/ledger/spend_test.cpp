@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -240,7 +242,8 @@ TEST(SpendFormatTest, JsonShape) {
                .input_tokens = 10,
                .cached_input_tokens = 4,
                .output_tokens = 5,
-               .cost = core::Money::FromPico(12'345'000'000'000)};
+               .cost = core::Money::FromPico(12'345'000'000'000),
+               .baseline_cost = std::nullopt};
   report.groups.push_back(row);
   report.total = row;
   report.total.key = "";
@@ -261,7 +264,8 @@ TEST(SpendFormatTest, TableShape) {
                            .input_tokens = 1200,
                            .cached_input_tokens = 0,
                            .output_tokens = 45,
-                           .cost = core::Money::FromPico(4'999'999'999)});
+                           .cost = core::Money::FromPico(4'999'999'999),
+                           .baseline_cost = std::nullopt});
   report.total = report.groups[0];
   report.total.key = "";
   EXPECT_EQ(FormatTable(report),
@@ -338,17 +342,184 @@ TEST(SpendQueryTest, AVersionTwoLedgerReportsWithoutRoutingColumns) {
 }
 
 TEST(SpendQueryTest, ParseGroupBy) {
-  for (GroupBy by : {GroupBy::kModel, GroupBy::kTask, GroupBy::kDay, GroupBy::kTenant,
-                     GroupBy::kTaskType, GroupBy::kRule}) {
+  for (GroupBy by :
+       {GroupBy::kModel, GroupBy::kTask, GroupBy::kDay, GroupBy::kTenant, GroupBy::kTaskType,
+        GroupBy::kRule, GroupBy::kProvider, GroupBy::kKey, GroupBy::kHour}) {
     auto parsed = ParseGroupBy(GroupByName(by));
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(*parsed, by);
   }
   EXPECT_EQ(GroupByName(GroupBy::kTaskType), "task_type");
   EXPECT_EQ(GroupByName(GroupBy::kRule), "rule");
+  EXPECT_EQ(GroupByName(GroupBy::kProvider), "provider");
+  EXPECT_EQ(GroupByName(GroupBy::kKey), "key");
+  EXPECT_EQ(GroupByName(GroupBy::kHour), "hour");
   auto bad = ParseGroupBy("week");
   ASSERT_FALSE(bad.has_value());
-  EXPECT_THAT(bad.error().message, HasSubstr("model, task, day, tenant, task_type or rule"));
+  EXPECT_THAT(bad.error().message,
+              HasSubstr("model, provider, tenant, key, task, task_type, rule, day or hour"));
+}
+
+// Requests of two tenants over three hours, with providers and keys, for the issue 19 groupings,
+// the [from, to) and tenant filters and the baseline.
+class FilteredSpendTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kH0 = 1'764'669'600'000;  // 2025-12-02T10:00:00Z
+  static constexpr int64_t kHour = 3'600'000;
+
+  static Record Billed(std::string id, std::string tenant, std::string key, std::string provider,
+                       int64_t input, int64_t output, int64_t cost_pico, int64_t at) {
+    Record r = Req(std::move(id), provider.empty() ? "" : "m-" + provider, "", std::move(tenant),
+                   cost_pico, at);
+    r.key_id = std::move(key);
+    r.provider = std::move(provider);
+    r.usage = {};
+    r.usage.input_tokens = input;
+    r.usage.cached_input_tokens = input / 10;
+    r.usage.output_tokens = output;
+    r.usage.reported = true;
+    return r;
+  }
+
+  static SpendQuery Q(GroupBy by, std::optional<int64_t> from = std::nullopt,
+                      std::optional<int64_t> to = std::nullopt,
+                      std::optional<std::string> tenant = std::nullopt) {
+    SpendQuery q;
+    q.by = by;
+    q.from_ms = from;
+    q.to_ms = to;
+    q.tenant = std::move(tenant);
+    return q;
+  }
+
+  void SetUp() override {
+    WriteLedger(
+        path_,
+        {Billed("a", "acme", "key_a", "openai", 1000, 100, 3'000'000'000, kH0),
+         Billed("b", "acme", "key_a", "anthropic", 2000, 50, 7'000'000'001, kH0 + 59 * 60'000),
+         Billed("c", "acme", "key_b", "openai", 500, 500, 11, kH0 + kHour),
+         Billed("d", "beta", "key_c", "openai", 4000, 0, 1'000'000'000'000, kH0 + kHour + 1),
+         Billed("e", "acme", "", "", 0, 0, 0, kH0 + 2 * kHour)});
+  }
+
+  SpendReport Query(const SpendQuery& q, const Reprice* baseline = nullptr) {
+    auto report = QuerySpend(path_, q, baseline, baseline != nullptr ? "big-model" : "");
+    EXPECT_TRUE(report.has_value()) << (report ? "" : report.error().message);
+    return report ? *report : SpendReport{};
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.File("ledger.db");
+};
+
+TEST_F(FilteredSpendTest, GroupsByProviderKeyAndHour) {
+  EXPECT_THAT(Lines(Query(Q(GroupBy::kProvider))),
+              ::testing::ElementsAre(GroupLine{"openai", 3, 0, "1.003000000011", "1.00"},
+                                     GroupLine{"anthropic", 1, 0, "0.007000000001", "0.01"},
+                                     GroupLine{"(none)", 1, 0, "0", "0.00"}));
+  EXPECT_THAT(Lines(Query(Q(GroupBy::kKey))),
+              ::testing::ElementsAre(GroupLine{"key_c", 1, 0, "1", "1.00"},
+                                     GroupLine{"key_a", 2, 0, "0.010000000001", "0.01"},
+                                     GroupLine{"key_b", 1, 0, "0.000000000011", "0.00"},
+                                     GroupLine{"(no key)", 1, 0, "0", "0.00"}));
+  EXPECT_THAT(Lines(Query(Q(GroupBy::kHour))),  // time order; 10:59 is still hour 10
+              ::testing::ElementsAre(GroupLine{"2025-12-02T10", 2, 0, "0.010000000001", "0.01"},
+                                     GroupLine{"2025-12-02T11", 2, 0, "1.000000000011", "1.00"},
+                                     GroupLine{"2025-12-02T12", 1, 0, "0", "0.00"}));
+}
+
+TEST_F(FilteredSpendTest, FromIsInclusiveToIsExclusiveAndTenantIsExact) {
+  // b (10:59) and c (11:00); not a (before `from`), not d (at `to`).
+  SpendReport report = Query(Q(GroupBy::kHour, kH0 + 1, kH0 + kHour + 1));
+  EXPECT_THAT(Lines(report),
+              ::testing::ElementsAre(GroupLine{"2025-12-02T10", 1, 0, "0.007000000001", "0.01"},
+                                     GroupLine{"2025-12-02T11", 1, 0, "0.000000000011", "0.00"}));
+  EXPECT_EQ(report.total.requests, 2);
+  EXPECT_EQ(report.total.cost.pico(), 7'000'000'012);
+
+  report = Query(Q(GroupBy::kTenant, std::nullopt, std::nullopt, "beta"));
+  EXPECT_THAT(Lines(report), ::testing::ElementsAre(GroupLine{"beta", 1, 0, "1", "1.00"}));
+  EXPECT_EQ(report.total.cost.pico(), 1'000'000'000'000);
+  EXPECT_EQ(Query(Q(GroupBy::kTenant, std::nullopt, std::nullopt, "acm")).total.requests, 0);
+  EXPECT_EQ(Query(Q(GroupBy::kTenant, std::nullopt, std::nullopt, "")).total.requests, 0);
+}
+
+// The baseline prices input at 1 micro-USD and output at 5 micro-USD a token (1e6 and 5e6 pico),
+// and adds the start time's minute so the callback's time argument is pinned too.
+TEST_F(FilteredSpendTest, ABaselineRepricesEachRequestsUsageExactly) {
+  const Reprice baseline = [](const core::Usage& usage, int64_t started_at_ms) {
+    return core::Money::FromPico(usage.input_tokens * 1'000'000 + usage.output_tokens * 5'000'000 +
+                                 (started_at_ms - kH0) / 60'000);
+  };
+  const SpendQuery q = Q(GroupBy::kProvider, std::nullopt, kH0 + 2 * kHour);  // e is left out
+  const SpendReport report = Query(q, &baseline);
+  EXPECT_EQ(report.baseline, "big-model");
+  // a: 1000 in + 100 out = 1.5e9 pico; c: 500 + 500 -> 3e9 (+60: 11:00); d: 4e9 (+60).
+  // b: 2000 + 50 -> 2.25e9 (+59).
+  ASSERT_EQ(report.groups.size(), 2u);
+  EXPECT_EQ(report.groups[0].key, "openai");  // the SQL path's order: cost descending
+  EXPECT_EQ(report.groups[0].baseline_cost, core::Money::FromPico(8'500'000'120));
+  EXPECT_EQ(report.groups[1].key, "anthropic");
+  EXPECT_EQ(report.groups[1].baseline_cost, core::Money::FromPico(2'250'000'059));
+  EXPECT_EQ(report.total.baseline_cost, core::Money::FromPico(10'750'000'179));
+  EXPECT_EQ(report.total.cost.pico(), 1'010'000'000'012);
+  EXPECT_EQ(report.total.requests, 4);
+  EXPECT_EQ(report.total.input_tokens, 7500);
+  EXPECT_EQ(report.total.cached_input_tokens, 750);
+  EXPECT_EQ(report.total.output_tokens, 650);
+  // The same groups and sums as without a baseline.
+  EXPECT_EQ(Lines(report), Lines(Query(q)));
+
+  const std::string json = FormatJson(report);
+  EXPECT_THAT(json, ::testing::StartsWith(
+                        "{\"group_by\":\"provider\",\"baseline\":\"big-model\",\"groups\":["));
+  EXPECT_THAT(json, HasSubstr("\"cost_usd\":\"0.007000000001\",\"cost_cents\":\"0.01\","
+                              "\"baseline_cost_usd\":\"0.002250000059\","
+                              "\"savings_usd\":\"-0.004749999942\"}"));
+  EXPECT_THAT(json, HasSubstr("\"total\":{\"requests\":4,\"failed\":0,\"input_tokens\":7500,"
+                              "\"cached_input_tokens\":750,\"output_tokens\":650,"
+                              "\"cost_usd\":\"1.010000000012\",\"cost_cents\":\"1.01\","
+                              "\"baseline_cost_usd\":\"0.010750000179\","
+                              "\"savings_usd\":\"-0.999249999833\"}}"));
+  const std::string table = FormatTable(report);
+  EXPECT_THAT(table, ::testing::StartsWith("baseline: big-model\nprovider   requests"));
+  EXPECT_THAT(table, HasSubstr("cost_cents    baseline_usd      savings_usd\n"));
+  EXPECT_THAT(table, HasSubstr("1.01  0.010750000179  -0.999249999833\n"));
+  EXPECT_THAT(FormatJson(Query(q)), ::testing::Not(HasSubstr("baseline")));
+}
+
+TEST_F(FilteredSpendTest, ABaselineWithNoMatchingRequestsIsZero) {
+  const Reprice baseline = [](const core::Usage&, int64_t) { return core::Money::FromPico(1); };
+  const SpendReport report = Query(Q(GroupBy::kDay, kH0 + 10 * kHour), &baseline);
+  EXPECT_TRUE(report.groups.empty());
+  EXPECT_EQ(report.total.baseline_cost, core::Money());
+  EXPECT_THAT(FormatJson(report), HasSubstr("\"baseline_cost_usd\":\"0\",\"savings_usd\":\"0\""));
+}
+
+TEST(ParseTimeBoundTest, AcceptsDatesUtcTimesAndUnixSeconds) {
+  const std::vector<std::pair<std::string, int64_t>> good = {
+      {"2025-12-02", 1'764'633'600'000},
+      {"2025-12-02T10:00:00Z", 1'764'669'600'000},
+      {"2025-12-02T23:59:59Z", 1'764'719'999'000},
+      {"2024-02-29", 1'709'164'800'000},
+      {"1970-01-01", 0},
+      {"1764669600", 1'764'669'600'000},
+      {"0", 0},
+  };
+  for (const auto& [text, ms] : good) {
+    auto parsed = ParseTimeBound(text);
+    ASSERT_TRUE(parsed.has_value()) << text;
+    EXPECT_EQ(*parsed, ms) << text;
+  }
+  for (const std::string bad :
+       {"", "2025-13-01", "2025-02-29", "2025-12-02T24:00:00Z", "2025-12-02T10:00:00",
+        "2025-12-02T10:00:00+01:00", "2025-12-2", "-5", "1.5", "123456789012", "yesterday",
+        "2025-12-02 10:00:00Z", "2025-12-02T10:60:00Z"}) {
+    auto parsed = ParseTimeBound(bad);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_EQ(parsed.error().code, core::Errc::kInvalidRequest);
+    EXPECT_THAT(parsed.error().message, HasSubstr("YYYY-MM-DD"));
+  }
 }
 
 }  // namespace

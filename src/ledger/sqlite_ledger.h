@@ -93,6 +93,8 @@ class SqliteLedger final : public Sink {
   uint64_t batches_written() const { return batches_written_.load(std::memory_order_relaxed); }
   uint64_t write_errors() const { return write_errors_.load(std::memory_order_relaxed); }
   uint64_t records_lost() const { return records_lost_.load(std::memory_order_relaxed); }
+  // Records appended and not yet committed (queued or being written), for the queue-depth gauge.
+  size_t queued() const { return pending_.load(std::memory_order_relaxed); }
 
  private:
   struct alignas(64) Shard {

@@ -458,8 +458,10 @@ TEST(SqliteLedgerTest, BusyDatabaseIsRetriedWithoutLosingTheBatch) {
     std::this_thread::yield();
   }
   ASSERT_GT(ledger->write_errors(), 0u);
+  EXPECT_EQ(ledger->queued(), 1u);  // kept, not committed
   ASSERT_TRUE(blocker->Exec("ROLLBACK").has_value());
   ledger->Flush();
+  EXPECT_EQ(ledger->queued(), 0u);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests WHERE request_id = 'req-1'"), 1);
   EXPECT_EQ(ledger->records_written(), 1u);
   EXPECT_EQ(ledger->records_lost(), 0u);

@@ -66,8 +66,13 @@ int Demo(const std::string& listen, const std::string& state_dir,
         "total from: Invoice 17, total 1685.04 EUR\"}]}' -i\n"
         "  curl -s http://%s/v1/messages -H 'content-type: application/json' \\\n"
         "    -H 'anthropic-version: 2023-06-01' -d '{\"model\":\"frontier\",\"max_tokens\":200,"
-        "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}' -i\n\n",
-        address.c_str(), address.c_str());
+        "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}' -i\n\n"
+        "client keys are off in the demo. To require them, run `switchyard serve` on a copy of\n"
+        "config/demo.yaml with `auth: {mode: keys}` and SWITCHYARD_ADMIN_TOKEN set, then\n"
+        "  curl -s http://%s/admin/keys -H \"authorization: Bearer $SWITCHYARD_ADMIN_TOKEN\" \\\n"
+        "    -d '{\"tenant\":\"demo\",\"budgets\":{\"usd_per_day\":\"1.00\"}}'\n"
+        "(docs/operations.md, \"Keys\").\n\n",
+        address.c_str(), address.c_str(), address.c_str());
     std::fflush(stdout);
   });
 }

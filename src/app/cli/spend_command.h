@@ -1,32 +1,51 @@
-// `switchyard spend`: spend totals from a ledger database, grouped by model, task, day, tenant,
-// routed task type or routing rule (ledger::GroupBy).
+// `switchyard spend`: spend totals from a ledger database, grouped by model, provider, tenant,
+// key, task, routed task type, routing rule, UTC day or hour (ledger::GroupBy), over a time range
+// and one tenant if asked, with the savings against a baseline model if asked.
 //
-//   switchyard spend --db FILE --by model|task|day|tenant|task_type|rule [--format table|json]
+//   switchyard spend --db FILE --by model|provider|tenant|key|task|task_type|rule|day|hour
+//                    [--from T] [--to T] [--tenant NAME] [--baseline MODEL --config FILE]
+//                    [--format table|json]
 //
+// T is YYYY-MM-DD (UTC midnight), YYYY-MM-DDTHH:MM:SSZ or unix seconds; requests with
+// started_at in [from, to). --baseline re-prices every request's usage at MODEL's price in
+// --config's catalog (catalog::ComputeCost at the request's start time) and adds baseline cost
+// and savings columns; environment variables the config names need not be set (only prices are
+// read).
 // Prints one line (table) or object (json) per group with requests, failed requests, input,
 // cached-input and output tokens and the cost as an exact decimal and in cents, then the total.
-// Exit status: 0 on success; 2 when the database is missing, unreadable or not a ledger (the
-// reason goes to stderr). Bad arguments are CLI11 parse errors (its own exit codes).
+// Exit status: 0 on success; 2 for a bad time, an unreadable config or unknown baseline model,
+// or a database that is missing, unreadable or not a ledger (the reason goes to stderr). Bad
+// argument syntax is a CLI11 parse error (its own exit codes).
 //
 // Thread-safety: run from main only.
 #pragma once
 
 #include <ostream>
 #include <string>
-#include <string_view>
 
 #include <CLI/CLI.hpp>
 
 namespace sy::app {
 
-// Registers the `spend` subcommand on `app`. On a database error its callback throws
+struct SpendArgs {
+  std::string db;
+  std::string by;
+  std::string from;         // "" = unbounded
+  std::string to;           // "" = unbounded
+  std::string tenant;       // "" = every tenant (tenant_set says whether --tenant was given)
+  bool tenant_set = false;  // --tenant "" selects the requests without a tenant
+  std::string baseline;     // "" = no baseline
+  std::string config;       // required with baseline
+  std::string format = "table";
+};
+
+// Registers the `spend` subcommand on `app`. On an error its callback throws
 // CLI::RuntimeError(2), which CLI11_PARSE / app.exit(e) turn into exit status 2.
 // REQUIRES: `app` outlives the parse.
 void AddSpendCommand(CLI::App& app);
 
 // The command body, for tests: writes the report to `out` or the error to `err` and returns the
-// exit status (0, or 2 on a database error). `by` and `format` are already validated names.
-int RunSpendCommand(const std::string& db_path, std::string_view by, std::string_view format,
-                    std::ostream& out, std::ostream& err);
+// exit status (0, or 2).
+int RunSpendCommand(const SpendArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace sy::app

@@ -3,7 +3,9 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include <fcntl.h>
@@ -117,6 +119,54 @@ ALTER TABLE requests ADD COLUMN verify TEXT NOT NULL DEFAULT '';
 PRAGMA user_version = 5;
 )sql";
 
+// Version 6: client keys, tenants and feedback (issue 19). Keys are looked up in memory by the
+// gateway (it loads the whole table), so client_keys needs no index beyond its hash's UNIQUE
+// one, which also refuses a duplicate secret. meta.keys_revision is bumped by every key or
+// tenant write, so a gateway polls one integer to learn that another process changed them.
+// Feedback is found by the request or task it rates. No index on requests(key_id, ...): budget
+// seeding scans by started_at_ms (indexed), and each index costs the ledger writer's inserts.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE IF NOT EXISTS tenants (
+  name TEXT PRIMARY KEY,
+  policy_json TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS client_keys (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash BLOB NOT NULL UNIQUE,
+  previous_hash BLOB,
+  previous_valid_until_ms INTEGER NOT NULL DEFAULT 0,
+  created_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER,
+  policy_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  score REAL,
+  user_retried INTEGER NOT NULL,
+  user_edited INTEGER NOT NULL,
+  comment TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_request_id ON feedback(request_id);
+CREATE INDEX IF NOT EXISTS feedback_task_id ON feedback(task_id);
+CREATE TABLE IF NOT EXISTS meta (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('keys_revision', 0);
+PRAGMA user_version = 6;
+)sql";
+
 // Column order of this statement is the Bind order in InsertRecord.
 constexpr const char* kInsertRequest =
     "INSERT INTO requests (request_id, started_at_ms, day, tenant, key_id, task_id, dialect, "
@@ -183,6 +233,27 @@ core::Result<Db> OpenForWriting(const std::string& path, std::chrono::millisecon
   return db;
 }
 
+core::Result<Db> OpenExisting(const std::string& path, int64_t min_version,
+                              std::chrono::milliseconds busy_timeout) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return core::MakeError(core::Errc::kInternal,
+                           "ledger database '" + path + "' does not exist or is not a file");
+  }
+  auto db = Db::Open(path, SQLITE_OPEN_READWRITE);
+  if (!db) return std::move(db).error();
+  sqlite3_busy_timeout(db->get(), static_cast<int>(busy_timeout.count()));
+  auto version = ReadableSchemaVersion(*db);
+  if (!version) return WithPath(path, std::move(version).error());
+  if (*version < min_version) {
+    return WithPath(path, core::MakeError(core::Errc::kInternal,
+                                          "ledger schema version " + std::to_string(*version) +
+                                              " is older than " + std::to_string(min_version) +
+                                              " (starting the gateway on it migrates it)"));
+  }
+  return db;
+}
+
 core::Status EnsureSchema(Db& db) {
   if (auto s = db.Exec("BEGIN IMMEDIATE"); !s) return s;
   auto version = db.QueryInt("PRAGMA user_version");
@@ -197,6 +268,7 @@ core::Status EnsureSchema(Db& db) {
     if (result && *version < 3) result = db.Exec(kSchemaV3);
     if (result && *version < 4) result = db.Exec(kSchemaV4);
     if (result && *version < 5) result = db.Exec(kSchemaV5);
+    if (result && *version < 6) result = db.Exec(kSchemaV6);
   }
   if (!result) {
     (void)db.Exec("ROLLBACK");

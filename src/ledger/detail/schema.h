@@ -16,8 +16,12 @@
 //             ('' | 'passed' | 'rejected: <check>: <why>' | 'recorded: ...'), outcome then
 //             also 'rejected'. A request's cost is the sum of its attempts' costs.
 //   responses (v4) the Responses dialect's stored responses (ledger/response_store.h).
+//   tenants, client_keys, meta (v6) the client keys and tenants with their policies as opaque JSON
+//             (ledger/keys.h); meta row 'keys_revision' counts writes to them.
+//   feedback  (v6) outcomes clients reported for a request or a task (ledger/feedback.h).
 // Migrations run in order inside EnsureSchema's transaction: v1 creates, v2, v3 and v5 add columns
-// (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant).
+// (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant);
+// v4 and v6 create tables.
 //
 // Thread-safety: as detail::Db — one thread at a time.
 #pragma once
@@ -33,7 +37,7 @@
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 5;
+inline constexpr int64_t kSchemaVersion = 6;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
@@ -49,6 +53,13 @@ core::Error WithPath(const std::string& path, core::Error error);
 // Fails with kInternal naming the path (cannot open or create, not a database, WAL refused,
 // schema newer than this binary).
 core::Result<Db> OpenForWriting(const std::string& path, std::chrono::milliseconds busy_timeout);
+
+// Opens the existing database at `path` read-write for a store that neither creates nor migrates
+// it (keys, feedback): sets the busy timeout and checks the schema is at least `min_version` and
+// not newer than this binary. Fails with kInternal naming the path (missing file, not a ledger,
+// schema too old: the gateway's SqliteLedger::Open migrates it, or too new).
+core::Result<Db> OpenExisting(const std::string& path, int64_t min_version,
+                              std::chrono::milliseconds busy_timeout);
 
 // Checks that `db` holds a ledger schema this binary can read (for read-only opens, which do not
 // migrate) and returns its version, 1..kSchemaVersion; readers must not use columns newer than it.

@@ -19,10 +19,19 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 void Statement::BindText(int index, std::string_view text) {
   // nullptr destructor == SQLITE_STATIC: SQLite does not copy; the caller keeps the bytes alive.
-  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), nullptr);
+  // A null data pointer would bind NULL, not "": an empty view binds the empty text.
+  const char* data = text.data() != nullptr ? text.data() : "";
+  sqlite3_bind_text(stmt_, index, data, static_cast<int>(text.size()), nullptr);
 }
 
 void Statement::BindInt(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+
+void Statement::BindDouble(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
+
+void Statement::BindBlob(int index, std::string_view bytes) {
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";  // "" is a 0-byte BLOB, not NULL
+  sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), nullptr);
+}
 
 void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
 
@@ -44,6 +53,15 @@ std::string Statement::ColumnText(int column) const {
   const int size = sqlite3_column_bytes(stmt_, column);
   if (text == nullptr || size <= 0) return {};
   return {reinterpret_cast<const char*>(text), static_cast<size_t>(size)};
+}
+
+double Statement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+
+std::string Statement::ColumnBlob(int column) const {
+  const void* bytes = sqlite3_column_blob(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  if (bytes == nullptr || size <= 0) return {};
+  return {static_cast<const char*>(bytes), static_cast<size_t>(size)};
 }
 
 size_t Statement::ColumnBytes(int column) const {

@@ -32,6 +32,9 @@ class Statement {
   // stay alive until the next Reset().
   void BindText(int index, std::string_view text);
   void BindInt(int index, int64_t value);
+  void BindDouble(int index, double value);
+  // Binds `bytes` as a BLOB, without a copy (as BindText).
+  void BindBlob(int index, std::string_view bytes);
   void BindNull(int index);
   // Returns the SQLite result code (SQLITE_ROW, SQLITE_DONE or an error code).
   int Step();
@@ -41,6 +44,9 @@ class Statement {
   bool ColumnIsNull(int column) const;
   int64_t ColumnInt(int column) const;
   std::string ColumnText(int column) const;
+  double ColumnDouble(int column) const;
+  // The column's bytes (a BLOB's as stored); "" for NULL.
+  std::string ColumnBlob(int column) const;
   // Size in bytes of a text column, without copying it.
   size_t ColumnBytes(int column) const;
 

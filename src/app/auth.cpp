@@ -1,0 +1,196 @@
+#include "app/auth.h"
+
+#include <algorithm>
+
+#include "app/gateway_metrics.h"
+#include "app/key_service.h"
+#include "core/text.h"
+
+namespace sy::app {
+namespace {
+
+constexpr size_t kMaxAuthorizationBytes = 512;
+
+core::Error Unauthenticated(std::string message) {
+  return core::MakeError(core::Errc::kUnauthenticated, std::move(message));
+}
+
+core::Error Forbidden(std::string message) {
+  return core::MakeError(core::Errc::kForbidden, std::move(message));
+}
+
+bool PrintableAscii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+int64_t UnixMs(const RequestContext& ctx) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             ctx.request.received_at.time_since_epoch())
+      .count();
+}
+
+bool Listed(const std::vector<std::string>& list, std::string_view name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+std::string Joined(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& item : list) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+bool ProfileAllowed(const std::vector<std::string>& allowed, std::string_view profile) {
+  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& entry) {
+    const std::string_view name =
+        std::string_view(entry).starts_with("auto:") ? std::string_view(entry).substr(5) : entry;
+    return name == profile;
+  });
+}
+
+// A profile request keeps only the candidates the key may use.
+core::Status KeepAllowedSteps(RequestContext& ctx, const std::vector<std::string>& allowed) {
+  std::erase_if(ctx.steps, [&](const failover::Step& step) {
+    return !Listed(allowed, step.model->id);
+  });
+  if (!ctx.steps.empty()) return {};
+  return Forbidden("None of the models routing profile '" + std::string(ctx.decision->profile) +
+                   "' chose for this request is allowed for this key. Allowed models: " +
+                   Joined(allowed) + ".");
+}
+
+void AddRate(http::Headers& headers, std::string_view what, const limits::RateState& s) {
+  const std::string suffix(what);
+  headers.Add("x-ratelimit-limit-" + suffix, std::to_string(s.limit));
+  headers.Add("x-ratelimit-remaining-" + suffix, std::to_string(s.remaining));
+  headers.Add("x-ratelimit-reset-" + suffix, limits::FormatResetDuration(s.reset_ms));
+}
+
+}  // namespace
+
+core::Result<std::string_view> PresentedKey(const http::Headers& headers) {
+  const std::string_view authorization = headers.Get("authorization");
+  if (!authorization.empty()) {
+    if (authorization.size() > kMaxAuthorizationBytes || !PrintableAscii(authorization)) {
+      return Unauthenticated("Invalid API key.");
+    }
+    constexpr std::string_view kBearer = "bearer ";
+    if (authorization.size() <= kBearer.size() ||
+        !http::EqualsIgnoreCase(authorization.substr(0, kBearer.size()), kBearer)) {
+      return Unauthenticated(
+          "The Authorization header must be \"Bearer sk-sy-...\" (or send x-api-key).");
+    }
+    std::string_view token = authorization.substr(kBearer.size());
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    return token;
+  }
+  const std::string_view api_key = headers.Get("x-api-key");
+  if (!api_key.empty()) return api_key;
+  return Unauthenticated(
+      "No API key: send Authorization: Bearer sk-sy-... (or x-api-key in Anthropic's dialect).");
+}
+
+core::Result<Caller> IdentifyCaller(const http::Headers& headers, const KeyService& keys,
+                                    int64_t now_ms) {
+  auto presented = PresentedKey(headers);
+  if (!presented) return std::move(presented).error();
+  auto directory = keys.directory();
+  auto key = directory->Authenticate(*presented, keys.pepper(), now_ms);
+  if (!key) return std::move(key).error();
+  return Caller{std::move(directory), *key, {}, {}};
+}
+
+core::Status Authenticate(RequestContext& ctx) {
+  if (!ctx.services.keys) return {};
+  auto caller = IdentifyCaller(ctx.http.headers, *ctx.services.keys, UnixMs(ctx));
+  if (!caller) return std::move(caller).error();
+  ctx.request.tenant = caller->key->tenant;
+  ctx.request.key_id = caller->key->id;
+  ctx.caller = std::move(*caller);
+  return {};
+}
+
+core::Status Admit(RequestContext& ctx) {
+  if (!ctx.caller) return {};
+  return limits::Admit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate);
+}
+
+core::Status CheckKeyScope(RequestContext& ctx) {
+  if (!ctx.caller || !ctx.decision) return {};
+  const limits::Policy& policy = ctx.caller->key->policy;
+  const std::string_view profile = ctx.decision->profile;
+  if (!profile.empty()) {
+    if (policy.allowed_profiles && !ProfileAllowed(*policy.allowed_profiles, profile)) {
+      return Forbidden("This key may not use routing profile '" + std::string(profile) +
+                       "'. Allowed profiles: " + Joined(*policy.allowed_profiles) + ".");
+    }
+    if (policy.allowed_models) return KeepAllowedSteps(ctx, *policy.allowed_models);
+    return {};
+  }
+  if (policy.allowed_models && !Listed(*policy.allowed_models, ctx.request.model)) {
+    return Forbidden("This key may not use model '" + core::ClipForEcho(ctx.request.model, 128) +
+                     "'. Allowed models: " + Joined(*policy.allowed_models) + ".");
+  }
+  return {};
+}
+
+core::Status ReserveAttempt(RequestContext& ctx, const catalog::Deployment& deployment) {
+  if (!ctx.caller || !ctx.decision) return {};
+  if (ctx.services.catalog.config().auth.budget_check != "estimate") return {};
+  const limits::Key& key = *ctx.caller->key;
+  if (!key.policy.budgets.usd_per_day && !key.policy.budgets.usd_per_month &&
+      !key.owner->policy.budgets.usd_per_day && !key.owner->policy.budgets.usd_per_month) {
+    return {};  // nothing to reserve against
+  }
+  core::Money worst_case;
+  for (const auto& candidate : ctx.decision->candidates) {
+    if (candidate.model == deployment.model) worst_case = candidate.worst_case_cost;
+  }
+  if (auto s = limits::Reserve(key, worst_case, UnixMs(ctx)); !s) return s;
+  ctx.caller->reserved += worst_case;
+  return {};
+}
+
+void Settle(RequestContext& ctx, const ledger::Record& record) {
+  if (!ctx.caller) return;
+  const int64_t tokens = record.usage.input_tokens + record.usage.output_tokens;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          ctx.services.clock.Now().time_since_epoch())
+                          .count();
+  limits::Settle(*ctx.caller->key, ctx.caller->reserved, record.cost, tokens, now);
+  ctx.caller->reserved = {};
+}
+
+void CountRefusal(RequestContext& ctx, const core::Error& error) {
+  GatewayMetrics* metrics = ctx.services.metrics;
+  if (!metrics) return;
+  const std::string_view message = error.message;
+  const auto has = [&](std::string_view s) { return message.find(s) != std::string_view::npos; };
+  switch (error.code) {
+    case core::Errc::kUnauthenticated:
+      metrics->ObserveAuthFailure(has("No API key") ? "missing"
+                                  : has("revoked")  ? "revoked"
+                                                    : "invalid");
+      break;
+    case core::Errc::kForbidden:
+      metrics->ObserveAuthFailure("forbidden");
+      break;
+    case core::Errc::kRateLimited:
+      metrics->ObserveLimited(ctx.request.tenant,
+                              has("tokens per minute") ? "tokens" : "requests");
+      break;
+    case core::Errc::kBudgetExceeded:
+      metrics->ObserveLimited(ctx.request.tenant, has("monthly") ? "budget_month" : "budget_day");
+      break;
+    default:
+      break;
+  }
+}
+
+void AddRateLimitHeaders(const RequestContext& ctx, http::Headers& headers) {
+  if (!ctx.caller) return;
+  if (ctx.caller->rate.requests) AddRate(headers, "requests", *ctx.caller->rate.requests);
+  if (ctx.caller->rate.tokens) AddRate(headers, "tokens", *ctx.caller->rate.tokens);
+}
+
+}  // namespace sy::app

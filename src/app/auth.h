@@ -1,0 +1,55 @@
+// The auth stage and the enforcement that follows it (docs/operations.md, "Keys"):
+//
+//   Authenticate -> Admit -> (route) CheckKeyScope -> (each attempt) ReserveAttempt -> Settle
+//
+// All of it reads the in-memory key directory and the key's and tenant's counters; none of it
+// touches the database. With auth.mode off (Services::keys null) every function lets the
+// request through and changes nothing.
+#pragma once
+
+#include "app/context.h"
+#include "core/result.h"
+#include "http/headers.h"
+#include "ledger/record.h"
+
+namespace sy::app {
+
+// The key a client presented: "Authorization: Bearer <key>", else Anthropic's x-api-key.
+// Fails with kUnauthenticated when there is none, or when the Authorization header is over
+// 512 bytes, not printable ASCII or not a Bearer credential.
+core::Result<std::string_view> PresentedKey(const http::Headers& headers);
+
+// The caller whose key `headers` carry, at `now_ms`. Fails with kUnauthenticated ("Invalid API
+// key.", or revoked).
+core::Result<Caller> IdentifyCaller(const http::Headers& headers, const KeyService& keys,
+                                    int64_t now_ms);
+
+// auth: reads the key and sets ctx.caller, ctx.request.tenant and ctx.request.key_id. Fails
+// with kUnauthenticated ("Invalid API key.", or revoked).
+core::Status Authenticate(RequestContext& ctx);
+
+// admission (generation endpoints): the key's and tenant's rate limits and budgets. Fails with
+// kRateLimited or kBudgetExceeded (retry_after set); ctx.caller->rate is filled either way.
+core::Status Admit(RequestContext& ctx);
+
+// After the route stage: a routing profile the key may not use, or a model or alias it names
+// that the key may not use, is kForbidden; for a profile, candidates outside allowed_models are
+// dropped (kForbidden when none is left).
+core::Status CheckKeyScope(RequestContext& ctx);
+
+// budget_check estimate, before each call: reserves the call's worst-case cost (routing's
+// estimate for its model) against the key's and tenant's budgets, or fails with
+// kBudgetExceeded. A no-op with budget_check after.
+core::Status ReserveAttempt(RequestContext& ctx, const catalog::Deployment& deployment);
+
+// The request ended (record stage): releases what was reserved and charges what it cost.
+void Settle(RequestContext& ctx, const ledger::Record& record);
+
+// Counts a refusal by the auth stage or admission in the metrics (auth failures by reason,
+// limits by which limit).
+void CountRefusal(RequestContext& ctx, const core::Error& error);
+
+// x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the caller's configured limits.
+void AddRateLimitHeaders(const RequestContext& ctx, http::Headers& headers);
+
+}  // namespace sy::app

@@ -1,0 +1,129 @@
+#include "app/cli/keys_command.h"
+
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+
+#include "app/key_service.h"
+#include "catalog/catalog.h"
+#include "ledger/sqlite_ledger.h"
+
+namespace sy::app {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int kFailureExit = 2;
+
+struct KeysArgs {
+  std::string config;
+  std::string tenant;
+  std::string name;
+  std::string usd_per_day, usd_per_month;
+  int64_t rpm = 0, tpm = 0;
+  std::vector<std::string> models, profiles;
+  std::string id;
+  int64_t grace_seconds = -1;
+};
+
+// The admin API's create body, from the flags.
+json::object CreateBody(const KeysArgs& a) {
+  json::object body{{"tenant", a.tenant}};
+  if (!a.name.empty()) body["name"] = a.name;
+  json::object budgets;
+  if (!a.usd_per_day.empty()) budgets["usd_per_day"] = a.usd_per_day;
+  if (!a.usd_per_month.empty()) budgets["usd_per_month"] = a.usd_per_month;
+  if (!budgets.empty()) body["budgets"] = std::move(budgets);
+  json::object limits;
+  if (a.rpm > 0) limits["requests_per_minute"] = a.rpm;
+  if (a.tpm > 0) limits["tokens_per_minute"] = a.tpm;
+  if (!limits.empty()) body["limits"] = std::move(limits);
+  auto names = [](const std::vector<std::string>& list) {
+    json::array out;
+    for (const auto& n : list) out.emplace_back(n);
+    return out;
+  };
+  if (!a.models.empty()) body["allowed_models"] = names(a.models);
+  if (!a.profiles.empty()) body["allowed_profiles"] = names(a.profiles);
+  return body;
+}
+
+int Fail(const core::Error& e) {
+  std::cerr << "switchyard keys: " << e.message << "\n";
+  return kFailureExit;
+}
+
+int Run(const KeysArgs& args, std::string_view verb) {
+  auto config = config::LoadConfigFile(args.config);
+  if (!config) return Fail(config.error());
+  auto shared = std::make_shared<const config::Config>(std::move(*config));
+  auto catalog = catalog::Catalog::Build(shared);
+  if (!catalog) return Fail(catalog.error());
+  auto policy = routing::Policy::Build(**catalog);
+  if (!policy) return Fail(policy.error());
+  {
+    // Creates the file and its tables when the gateway has never run on it.
+    ledger::SqliteLedger::Options options;
+    options.path = shared->ledger.sqlite_path;
+    auto ledger = ledger::SqliteLedger::Open(options);
+    if (!ledger) return Fail(ledger.error());
+  }
+  const core::SystemClock clock;
+  auto keys = KeyService::Open(**catalog, *policy, clock);
+  if (!keys) return Fail(keys.error());
+  core::Result<json::object> out = json::object();
+  if (verb == "create") {
+    out = (*keys)->CreateKey(CreateBody(args));
+  } else if (verb == "list") {
+    out = (*keys)->ListKeys(args.tenant);
+  } else if (verb == "revoke") {
+    out = (*keys)->RevokeKey(args.id);
+  } else {
+    json::object body;
+    if (args.grace_seconds >= 0) body["grace_seconds"] = args.grace_seconds;
+    out = (*keys)->RotateKey(args.id, body);
+  }
+  if (!out) return Fail(out.error());
+  std::cout << json::serialize(*out) << "\n";
+  return 0;
+}
+
+CLI::App* Verb(CLI::App& keys, const std::shared_ptr<KeysArgs>& args, const char* verb,
+               const char* help) {
+  CLI::App* cmd = keys.add_subcommand(verb, help);
+  cmd->add_option("--config", args->config, "The gateway's YAML configuration")->required();
+  cmd->callback([args, verb] {
+    if (const int status = Run(*args, verb); status != 0) throw CLI::RuntimeError(status);
+  });
+  return cmd;
+}
+
+}  // namespace
+
+void AddKeysCommand(CLI::App& app) {
+  CLI::App* keys = app.add_subcommand("keys", "Create, list, revoke and rotate client keys");
+  keys->require_subcommand(1);
+  auto args = std::make_shared<KeysArgs>();
+  CLI::App* create = Verb(*keys, args, "create", "Create a key (prints it once)");
+  create->add_option("--tenant", args->tenant, "Who pays for the key's requests")->required();
+  create->add_option("--name", args->name, "A label for operators");
+  create->add_option("--usd-per-day", args->usd_per_day, "Daily budget, e.g. 5.00");
+  create->add_option("--usd-per-month", args->usd_per_month, "Monthly budget, e.g. 100");
+  create->add_option("--rpm", args->rpm, "Requests per minute");
+  create->add_option("--tpm", args->tpm, "Tokens per minute");
+  create->add_option("--allow-model", args->models, "A model or alias the key may use");
+  create->add_option("--allow-profile", args->profiles, "A routing profile the key may use");
+  CLI::App* list = Verb(*keys, args, "list", "List keys (never their secrets)");
+  list->add_option("--tenant", args->tenant, "Only this tenant's keys");
+  CLI::App* revoke = Verb(*keys, args, "revoke", "Revoke a key at once");
+  revoke->add_option("--id", args->id, "The key's id (key_...)")->required();
+  CLI::App* rotate = Verb(*keys, args, "rotate", "Give a key a new secret");
+  rotate->add_option("--id", args->id, "The key's id (key_...)")->required();
+  rotate->add_option("--grace-seconds", args->grace_seconds,
+                     "How long the old secret keeps working (default auth.rotation_grace_s)");
+}
+
+}  // namespace sy::app

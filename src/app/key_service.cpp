@@ -1,0 +1,463 @@
+#include "app/key_service.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/text.h"
+#include "limits/keys.h"
+#include "limits/limiter.h"
+#include "limits/policy.h"
+
+namespace sy::app {
+namespace {
+
+namespace json = boost::json;
+
+constexpr size_t kPepperChars = 64;  // base62: about 380 random bits
+constexpr size_t kMaxNameBytes = 128;
+constexpr size_t kMaxTenantChars = 64;
+constexpr int64_t kMaxGraceSeconds = 30 * 86'400;
+
+core::Error PepperError(const std::string& path, std::string_view what) {
+  return core::MakeError(core::Errc::kInternal, "key pepper " + path + ": " + std::string(what));
+}
+
+// Creates the pepper file, or reads the one another start created.
+core::Result<std::string> PepperFromFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    const std::string pepper = limits::NewId("", kPepperChars);
+    const bool written = ::write(fd, pepper.data(), pepper.size()) ==
+                         static_cast<ssize_t>(pepper.size());
+    ::close(fd);
+    if (!written) return PepperError(path, "cannot be written");
+    return pepper;
+  }
+  if (errno != EEXIST) return PepperError(path, "cannot be created");
+  std::ifstream in(path);
+  std::string pepper;
+  if (!std::getline(in, pepper) || pepper.size() < 32) return PepperError(path, "is unreadable");
+  return pepper;
+}
+
+int64_t Seconds(int64_t ms) { return ms / 1000; }
+
+json::value SecondsOrNull(const std::optional<int64_t>& ms) {
+  if (!ms) return nullptr;
+  return Seconds(*ms);
+}
+
+// Names that land in listings, logs and metric labels: short and plain.
+bool ValidTenant(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxTenantChars &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+         });
+}
+
+core::Status CheckFields(const json::object& body, std::initializer_list<std::string_view> known) {
+  for (const auto& field : body) {
+    if (std::find(known.begin(), known.end(), field.key()) != known.end()) continue;
+    std::string list;
+    for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    return core::InvalidParam(core::ClipForEcho(field.key(), 64),
+                              "unknown field \"" + core::ClipForEcho(field.key(), 64) +
+                                  "\" (known: " + list + ")");
+  }
+  return {};
+}
+
+core::Result<std::string> ReadTenant(const json::object& body) {
+  const json::value* v = body.if_contains("tenant");
+  if (!v || !v->is_string() || !ValidTenant(v->get_string())) {
+    return core::InvalidParam("tenant",
+                              "tenant is required: 1-64 characters of letters, digits, '.', "
+                              "'_' and '-'");
+  }
+  return std::string(v->get_string());
+}
+
+core::Status ReadName(const json::object& body, std::string& name) {
+  const json::value* v = body.if_contains("name");
+  if (!v) return {};
+  const bool plain = v->is_string() && v->get_string().size() <= kMaxNameBytes &&
+                     std::none_of(v->get_string().begin(), v->get_string().end(),
+                                  [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  if (!plain) return core::InvalidParam("name", "name must be a string of at most 128 bytes");
+  name = std::string(v->get_string());
+  return {};
+}
+
+core::Result<std::chrono::seconds> ReadGrace(const json::object& body,
+                                             std::chrono::seconds fallback) {
+  const json::value* v = body.if_contains("grace_seconds");
+  if (!v) return fallback;
+  if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > kMaxGraceSeconds) {
+    return core::InvalidParam("grace_seconds",
+                              "grace_seconds must be a whole number from 0 to 2592000");
+  }
+  return std::chrono::seconds(v->get_int64());
+}
+
+// "auto:accurate" and "accurate" name the same profile; allowed_profiles may say either.
+std::string_view ProfileName(std::string_view entry) {
+  return entry.starts_with("auto:") ? entry.substr(5) : entry;
+}
+
+core::Error NoSuchKey(std::string_view id) {
+  return core::MakeError(core::Errc::kNotFound, "No key " + core::ClipForEcho(id, 64) + ".");
+}
+
+core::Result<limits::Key> KeyFromRow(const ledger::KeyRow& row) {
+  auto policy = limits::ParsePolicyJson(row.policy_json);
+  if (!policy) return std::move(policy).error();
+  limits::Key key;
+  key.id = row.id;
+  key.tenant = row.tenant;
+  key.name = row.name;
+  key.prefix = row.prefix;
+  key.hash = limits::HashFromBytes(row.hash);
+  if (!row.previous_hash.empty()) key.previous_hash = limits::HashFromBytes(row.previous_hash);
+  key.previous_valid_until_ms = row.previous_valid_until_ms;
+  key.created_at_ms = row.created_at_ms;
+  key.revoked_at_ms = row.revoked_at_ms;
+  key.policy = std::move(*policy);
+  return key;
+}
+
+}  // namespace
+
+core::Result<std::string> ResolvePepper(const config::AuthConfig& auth,
+                                        const std::string& db_path) {
+  if (!auth.pepper.empty()) return auth.pepper;
+  return PepperFromFile(db_path + ".pepper");
+}
+
+KeyService::KeyService(const catalog::Catalog& catalog, const routing::Policy& policy,
+                       const core::Clock& clock, std::unique_ptr<ledger::KeyStore> store,
+                       std::string pepper)
+    : catalog_(catalog),
+      profile_list_(policy.ProfileNames()),
+      clock_(clock),
+      store_(std::move(store)),
+      pepper_(std::move(pepper)) {
+  for (const auto& profile : policy.profiles()) profiles_.push_back(profile.name);
+}
+
+bool KeyService::HasProfile(std::string_view name) const {
+  return std::find(profiles_.begin(), profiles_.end(), name) != profiles_.end();
+}
+
+core::Result<std::unique_ptr<KeyService>> KeyService::Open(const catalog::Catalog& catalog,
+                                                          const routing::Policy& policy,
+                                                          const core::Clock& clock) {
+  const auto& config = catalog.config();
+  auto pepper = ResolvePepper(config.auth, config.ledger.sqlite_path);
+  if (!pepper) return std::move(pepper).error();
+  auto store = ledger::KeyStore::Open(config.ledger.sqlite_path);
+  if (!store) return std::move(store).error();
+  std::unique_ptr<KeyService> service(
+      new KeyService(catalog, policy, clock, std::move(*store), std::move(*pepper)));
+  if (auto s = service->Reload(true); !s) return s.error();
+  if (auto s = service->SeedSpend(); !s) return s.error();
+  service->poller_ = std::thread([raw = service.get()] { raw->Poll(); });
+  return service;
+}
+
+KeyService::~KeyService() {
+  {
+    std::lock_guard<std::mutex> lock(poll_mu_);
+    stop_ = true;
+  }
+  poll_cv_.notify_all();
+  if (poller_.joinable()) poller_.join();
+}
+
+int64_t KeyService::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
+}
+
+void KeyService::Poll() {
+  const auto interval = catalog_.config().auth.reload_interval;
+  std::unique_lock<std::mutex> lock(poll_mu_);
+  while (!poll_cv_.wait_for(lock, interval, [this] { return stop_; })) {
+    lock.unlock();
+    if (auto s = Reload(); !s) {
+      std::fprintf(stderr, "switchyard: keys: reload failed: %s\n", s.error().message.c_str());
+    }
+    lock.lock();
+  }
+}
+
+core::Status KeyService::Reload(bool force) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReloadLocked(force);
+}
+
+core::Status KeyService::ReloadLocked(bool force) {
+  auto revision = store_->Revision();
+  if (!revision) return revision.error();
+  if (!force && *revision == revision_) return {};
+  auto rows = store_->Keys();
+  if (!rows) return rows.error();
+  auto tenant_rows = store_->Tenants();
+  if (!tenant_rows) return tenant_rows.error();
+  std::vector<limits::Key> keys;
+  for (const auto& row : *rows) {
+    auto key = KeyFromRow(row);
+    if (!key) return key.error();
+    keys.push_back(std::move(*key));
+  }
+  std::vector<limits::Tenant> tenants;
+  for (const auto& row : *tenant_rows) {
+    auto policy = limits::ParsePolicyJson(row.policy_json);
+    if (!policy) return policy.error();
+    tenants.push_back({row.name, std::move(*policy), row.created_at_ms, {}});
+  }
+  directory_.store(
+      limits::Directory::Build(std::move(keys), std::move(tenants), directory_.load().get()));
+  revision_ = *revision;
+  return {};
+}
+
+core::Status KeyService::SeedSpend() {
+  const int64_t now = NowMs();
+  const int64_t day = limits::PeriodStartMs(limits::Period::kDay,
+                                            limits::PeriodIndex(limits::Period::kDay, now));
+  const int64_t month = limits::PeriodStartMs(limits::Period::kMonth,
+                                              limits::PeriodIndex(limits::Period::kMonth, now));
+  auto key_day = store_->SpendByKeySince(day);
+  auto key_month = store_->SpendByKeySince(month);
+  auto tenant_day = store_->SpendByTenantSince(day);
+  auto tenant_month = store_->SpendByTenantSince(month);
+  if (!key_day || !key_month || !tenant_day || !tenant_month) {
+    return core::MakeError(core::Errc::kInternal, "keys: cannot read this month's spend");
+  }
+  auto find = [](const std::vector<ledger::SpendTotal>& totals, std::string_view name) {
+    for (const auto& t : totals) {
+      if (t.name == name) return t.cost;
+    }
+    return core::Money();
+  };
+  const auto dir = directory();
+  for (const auto& k : dir->keys()) {
+    limits::Seed(*k.account, find(*key_day, k.id), find(*key_month, k.id), now);
+  }
+  for (const auto& t : dir->tenants()) {
+    limits::Seed(*t.account, find(*tenant_day, t.name), find(*tenant_month, t.name), now);
+  }
+  return {};
+}
+
+core::Status KeyService::CheckNames(const limits::Policy& policy) const {
+  for (const auto& model : policy.allowed_models.value_or(std::vector<std::string>{})) {
+    if (!catalog_.Resolve(model)) {
+      return core::InvalidParam("allowed_models", "allowed_models: unknown model or alias \"" +
+                                                      core::ClipForEcho(model, 128) + "\"");
+    }
+  }
+  for (const auto& entry : policy.allowed_profiles.value_or(std::vector<std::string>{})) {
+    if (!HasProfile(ProfileName(entry))) {
+      return core::InvalidParam("allowed_profiles",
+                                "allowed_profiles: unknown profile \"" +
+                                    core::ClipForEcho(entry, 128) +
+                                    "\" (profiles: " + profile_list_ + ")");
+    }
+  }
+  return {};
+}
+
+core::Status KeyService::EnsureTenant(std::string_view name) {
+  if (directory()->FindTenant(name) && directory()->FindTenant(name)->created_at_ms != 0) {
+    return {};
+  }
+  const int64_t now = NowMs();
+  return store_->PutTenant({std::string(name), limits::PolicyJson({}), now, now});
+}
+
+core::Result<ledger::KeyRow> KeyService::StoredKey(std::string_view id) {
+  auto rows = store_->Keys();
+  if (!rows) return rows.error();
+  for (auto& row : *rows) {
+    if (row.id == id) return std::move(row);
+  }
+  return NoSuchKey(id);
+}
+
+json::object KeyService::KeyObject(const limits::Key& key) const {
+  const auto spend = limits::CurrentSpend(*key.account, NowMs());
+  json::object out{{"object", "key"},
+                   {"id", key.id},
+                   {"tenant", key.tenant},
+                   {"name", key.name},
+                   {"prefix", key.prefix},
+                   {"status", key.revoked_at_ms ? "revoked" : "active"},
+                   {"created_at", Seconds(key.created_at_ms)},
+                   {"revoked_at", SecondsOrNull(key.revoked_at_ms)}};
+  out["previous_key_valid_until"] =
+      key.previous_hash ? json::value(Seconds(key.previous_valid_until_ms)) : json::value(nullptr);
+  for (auto& field : limits::PolicyObject(key.policy, true)) out[field.key()] = field.value();
+  out["spend"] = json::object{{"usd_today", spend.day.ToString()},
+                              {"usd_this_month", spend.month.ToString()}};
+  return out;
+}
+
+json::object KeyService::TenantObject(const limits::Tenant& tenant) const {
+  const auto spend = limits::CurrentSpend(*tenant.account, NowMs());
+  json::object out{{"object", "tenant"},
+                   {"name", tenant.name},
+                   {"created_at", Seconds(tenant.created_at_ms)}};
+  for (auto& field : limits::PolicyObject(tenant.policy, false)) out[field.key()] = field.value();
+  out["spend"] = json::object{{"usd_today", spend.day.ToString()},
+                              {"usd_this_month", spend.month.ToString()}};
+  return out;
+}
+
+core::Result<json::object> KeyService::Published(std::string_view id, std::string secret) {
+  const auto dir = directory();
+  const limits::Key* key = dir->FindKey(id);
+  if (!key) return NoSuchKey(id);
+  json::object out = KeyObject(*key);
+  if (!secret.empty()) out["key"] = std::move(secret);
+  return out;
+}
+
+core::Result<json::object> KeyService::CreateKey(const json::object& body) {
+  if (auto s = CheckFields(body, {"tenant", "name", "budgets", "limits", "allowed_profiles",
+                                  "allowed_models"});
+      !s) {
+    return s.error();
+  }
+  auto tenant = ReadTenant(body);
+  if (!tenant) return tenant.error();
+  ledger::KeyRow row;
+  if (auto s = ReadName(body, row.name); !s) return s.error();
+  limits::Policy policy;
+  if (auto s = limits::ApplyPolicy(body, true, policy); !s) return s.error();
+  if (auto s = CheckNames(policy); !s) return s.error();
+  std::string secret = limits::NewKey();
+  row.id = limits::NewId("key_", 16);
+  row.tenant = *tenant;
+  row.prefix = secret.substr(0, limits::kShownKeyChars);
+  row.hash = limits::HashBytes(limits::HashKey(pepper_, secret));
+  row.created_at_ms = NowMs();
+  row.policy_json = limits::PolicyJson(policy);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto s = EnsureTenant(row.tenant); !s) return s.error();
+  if (auto s = store_->InsertKey(row); !s) return s.error();
+  if (auto s = ReloadLocked(true); !s) return s.error();
+  return Published(row.id, std::move(secret));
+}
+
+core::Result<json::object> KeyService::ListKeys(std::string_view tenant) {
+  json::array data;
+  const auto dir = directory();
+  for (const auto& key : dir->keys()) {
+    if (tenant.empty() || key.tenant == tenant) data.push_back(KeyObject(key));
+  }
+  return json::object{{"object", "list"}, {"data", std::move(data)}};
+}
+
+core::Result<json::object> KeyService::GetKey(std::string_view id) { return Published(id); }
+
+core::Result<json::object> KeyService::UpdateKey(std::string_view id, const json::object& body) {
+  if (auto s = CheckFields(body, {"name", "budgets", "limits", "allowed_profiles",
+                                  "allowed_models"});
+      !s) {
+    return s.error();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto row = StoredKey(id);
+  if (!row) return row.error();
+  auto policy = limits::ParsePolicyJson(row->policy_json);
+  if (!policy) return policy.error();
+  if (auto s = ReadName(body, row->name); !s) return s.error();
+  if (auto s = limits::ApplyPolicy(body, true, *policy); !s) return s.error();
+  if (auto s = CheckNames(*policy); !s) return s.error();
+  row->policy_json = limits::PolicyJson(*policy);
+  if (auto s = store_->UpdateKey(*row); !s) return s.error();
+  if (auto s = ReloadLocked(true); !s) return s.error();
+  return Published(id);
+}
+
+core::Result<json::object> KeyService::RevokeKey(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto row = StoredKey(id);
+  if (!row) return row.error();
+  if (!row->revoked_at_ms) {
+    row->revoked_at_ms = NowMs();
+    if (auto s = store_->UpdateKey(*row); !s) return s.error();
+    if (auto s = ReloadLocked(true); !s) return s.error();
+  }
+  return Published(id);
+}
+
+core::Result<json::object> KeyService::RotateKey(std::string_view id, const json::object& body) {
+  if (auto s = CheckFields(body, {"grace_seconds"}); !s) return s.error();
+  auto grace = ReadGrace(body, catalog_.config().auth.rotation_grace);
+  if (!grace) return grace.error();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto row = StoredKey(id);
+  if (!row) return row.error();
+  if (row->revoked_at_ms) {
+    return core::MakeError(core::Errc::kInvalidRequest,
+                           "Key " + row->id + " is revoked; create a new key instead.");
+  }
+  std::string secret = limits::NewKey();
+  row->previous_hash = row->hash;
+  row->previous_valid_until_ms =
+      NowMs() + std::chrono::duration_cast<std::chrono::milliseconds>(*grace).count();
+  row->hash = limits::HashBytes(limits::HashKey(pepper_, secret));
+  row->prefix = secret.substr(0, limits::kShownKeyChars);
+  if (auto s = store_->UpdateKey(*row); !s) return s.error();
+  if (auto s = ReloadLocked(true); !s) return s.error();
+  return Published(id, std::move(secret));
+}
+
+core::Result<json::object> KeyService::PutTenant(std::string_view name, const json::object& body) {
+  if (!ValidTenant(name)) {
+    return core::InvalidParam("tenant", "a tenant name is 1-64 characters of letters, digits, "
+                                        "'.', '_' and '-'");
+  }
+  if (auto s = CheckFields(body, {"budgets", "limits"}); !s) return s.error();
+  limits::Policy policy;
+  if (auto s = limits::ApplyPolicy(body, false, policy); !s) return s.error();
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = NowMs();
+  const limits::Tenant* existing = directory()->FindTenant(name);
+  const int64_t created = existing && existing->created_at_ms ? existing->created_at_ms : now;
+  if (auto s = store_->PutTenant({std::string(name), limits::PolicyJson(policy), created, now});
+      !s) {
+    return s.error();
+  }
+  if (auto s = ReloadLocked(true); !s) return s.error();
+  return GetTenant(name);
+}
+
+core::Result<json::object> KeyService::ListTenants() {
+  json::array data;
+  const auto dir = directory();
+  for (const auto& tenant : dir->tenants()) data.push_back(TenantObject(tenant));
+  return json::object{{"object", "list"}, {"data", std::move(data)}};
+}
+
+core::Result<json::object> KeyService::GetTenant(std::string_view name) {
+  const auto dir = directory();
+  const limits::Tenant* tenant = dir->FindTenant(name);
+  if (!tenant) {
+    return core::MakeError(core::Errc::kNotFound,
+                           "No tenant " + core::ClipForEcho(name, 64) + ".");
+  }
+  return TenantObject(*tenant);
+}
+
+}  // namespace sy::app

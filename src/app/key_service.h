@@ -1,0 +1,103 @@
+// app::KeyService: client keys and tenants as the gateway serves them. It owns the stored
+// rows (ledger::KeyStore), publishes the in-memory limits::Directory the request path reads,
+// re-reads it when another process (the `keys` CLI, another replica) changed the database,
+// and carries out the admin API's key and tenant operations.
+//
+// Thread-safety: directory() and pepper() may be called from any thread at any time (the
+// directory is published by an atomic shared_ptr swap). The admin operations and Reload() do
+// blocking database I/O: call them on the blocking pool; they serialise among themselves.
+// Lifetime: the catalog must outlive the service; the destructor stops the poller.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <boost/json/object.hpp>
+
+#include "catalog/catalog.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "ledger/keys.h"
+#include "limits/directory.h"
+#include "routing/policy.h"
+
+namespace sy::app {
+
+// The HMAC pepper: auth.pepper (from the environment) when set, else the 64 random base62
+// characters in "<db_path>.pepper", created with mode 0600 on first use. Kept apart from the database
+// so that a copy of the database alone does not let anyone test guessed keys.
+core::Result<std::string> ResolvePepper(const config::AuthConfig& auth, const std::string& db_path);
+
+class KeyService {
+ public:
+  // Opens the key tables of the ledger at config.ledger.sqlite_path (SqliteLedger::Open has
+  // created them), loads every key and tenant, seeds their budget counters with this UTC day's
+  // and month's spend from the ledger, and starts polling for changes every
+  // auth.reload_interval. Fails with kInternal naming the path.
+  static core::Result<std::unique_ptr<KeyService>> Open(const catalog::Catalog& catalog,
+                                                        const routing::Policy& policy,
+                                                        const core::Clock& clock);
+  ~KeyService();
+  KeyService(const KeyService&) = delete;
+  KeyService& operator=(const KeyService&) = delete;
+
+  std::shared_ptr<const limits::Directory> directory() const { return directory_.load(); }
+  const std::string& pepper() const { return pepper_; }
+
+  // Re-reads keys and tenants when the stored revision moved (or always, with `force`).
+  core::Status Reload(bool force = false);
+
+  // The admin API's operations (docs/api.md, "Admin API"). Each returns the JSON object to
+  // answer with, or the error (kInvalidRequest naming the field, kNotFound for an unknown id).
+  // A created or rotated key's object carries "key": the only time it is shown.
+  core::Result<boost::json::object> CreateKey(const boost::json::object& body);
+  core::Result<boost::json::object> ListKeys(std::string_view tenant);  // "" for every tenant
+  core::Result<boost::json::object> GetKey(std::string_view id);
+  core::Result<boost::json::object> UpdateKey(std::string_view id, const boost::json::object& body);
+  core::Result<boost::json::object> RevokeKey(std::string_view id);
+  core::Result<boost::json::object> RotateKey(std::string_view id, const boost::json::object& body);
+  core::Result<boost::json::object> PutTenant(std::string_view name,
+                                              const boost::json::object& body);
+  core::Result<boost::json::object> ListTenants();
+  core::Result<boost::json::object> GetTenant(std::string_view name);
+
+ private:
+  KeyService(const catalog::Catalog& catalog, const routing::Policy& policy,
+             const core::Clock& clock, std::unique_ptr<ledger::KeyStore> store, std::string pepper);
+  bool HasProfile(std::string_view name) const;
+
+  int64_t NowMs() const;
+  core::Status ReloadLocked(bool force);
+  core::Status SeedSpend();
+  core::Status CheckNames(const limits::Policy& policy) const;
+  core::Status EnsureTenant(std::string_view name);
+  core::Result<ledger::KeyRow> StoredKey(std::string_view id);
+  boost::json::object KeyObject(const limits::Key& key) const;
+  boost::json::object TenantObject(const limits::Tenant& tenant) const;
+  core::Result<boost::json::object> Published(std::string_view id, std::string secret = "");
+  void Poll();
+
+  const catalog::Catalog& catalog_;
+  std::vector<std::string> profiles_;  // the routing profiles' names (allowed_profiles)
+  std::string profile_list_;           // "auto, auto:accurate", for messages
+  const core::Clock& clock_;
+  std::unique_ptr<ledger::KeyStore> store_;
+  const std::string pepper_;
+  std::atomic<std::shared_ptr<const limits::Directory>> directory_;
+
+  std::mutex mu_;  // serialises reloads and admin writes
+  int64_t revision_ = -1;  // guarded by mu_
+
+  std::mutex poll_mu_;
+  std::condition_variable poll_cv_;
+  bool stop_ = false;  // guarded by poll_mu_
+  std::thread poller_;
+};
+
+}  // namespace sy::app

@@ -1,0 +1,83 @@
+#include "ledger/detail/report.h"
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "ledger/detail/schema.h"
+
+namespace sy::ledger::detail {
+namespace {
+
+// The first routing columns came with schema v3; older ledgers are read as if migrated ('').
+constexpr int64_t kRoutingSchema = 3;
+
+}  // namespace
+
+core::Result<ReportDb> OpenForReport(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return core::MakeError(core::Errc::kNotFound,
+                           "ledger database '" + path + "' does not exist or is not a file");
+  }
+  auto db = Db::Open(path, SQLITE_OPEN_READONLY);
+  if (!db) return std::move(db).error();
+  auto version = ReadableSchemaVersion(*db);
+  if (!version) return WithPath(path, std::move(version).error());
+  return ReportDb{std::move(*db), *version};
+}
+
+std::string WhereClause(const RequestFilter& filter, std::string_view table_prefix) {
+  const std::string prefix(table_prefix);
+  std::string where;
+  const auto add = [&where](const std::string& condition) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += condition;
+  };
+  if (filter.from_ms) add(prefix + "started_at_ms >= ?1");
+  if (filter.to_ms) add(prefix + "started_at_ms < ?2");
+  if (filter.tenant) add(prefix + "tenant = ?3");
+  return where;
+}
+
+void BindFilter(Statement& statement, const RequestFilter& filter) {
+  if (filter.from_ms) statement.BindInt(1, *filter.from_ms);
+  if (filter.to_ms) statement.BindInt(2, *filter.to_ms);
+  if (filter.tenant) statement.BindText(3, *filter.tenant);
+}
+
+std::string RuleExpression(int64_t schema_version, std::string_view table_prefix) {
+  if (schema_version < kRoutingSchema) return "''";
+  const std::string p(table_prefix);
+  return "CASE WHEN " + p + "profile = '' THEN " + p + "rule ELSE " + p + "profile || '/' || " + p +
+         "rule END";
+}
+
+std::string RoutingColumn(int64_t schema_version, std::string_view column,
+                          std::string_view table_prefix) {
+  if (schema_version < kRoutingSchema) return "''";
+  return std::string(table_prefix) + std::string(column);
+}
+
+std::string JsonQuoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      std::array<char, 8> buf{};
+      std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(byte));
+      out += buf.data();
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace sy::ledger::detail

@@ -1,0 +1,124 @@
+#include "ledger/feedback.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ledger/detail/test_util.h"
+#include "ledger/sqlite_ledger.h"
+
+namespace sy::ledger {
+namespace {
+
+using test::TempDir;
+
+Record Req(std::string id, std::string task, std::string tenant) {
+  Record r;
+  r.request_id = std::move(id);
+  r.task_id = std::move(task);
+  r.tenant = std::move(tenant);
+  r.started_at_ms = 1'764'633'600'000;
+  r.status = 200;
+  return r;
+}
+
+class FeedbackStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ledger = SqliteLedger::Open({.path = path_});
+    ASSERT_TRUE(ledger.has_value()) << ledger.error().message;
+    (*ledger)->Append(Req("req_1", "task-x", "acme"));
+    (*ledger)->Append(Req("req_2", "task-x", "beta"));  // the same client task id, another tenant
+    (*ledger)->Append(Req("req_3", "", "acme"));
+    (*ledger)->Append(Req("req_4", "", ""));  // auth off
+    (*ledger)->Close();
+    auto store = FeedbackStore::Open(path_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    store_ = std::move(*store);
+  }
+
+  bool RequestOf(std::string_view id, std::string_view tenant) {
+    auto r = store_->RequestBelongsTo(id, tenant);
+    EXPECT_TRUE(r.has_value());
+    return r && *r;
+  }
+  bool TaskOf(std::string_view id, std::string_view tenant) {
+    auto r = store_->TaskBelongsTo(id, tenant);
+    EXPECT_TRUE(r.has_value());
+    return r && *r;
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.File("ledger.db");
+  std::unique_ptr<FeedbackStore> store_;
+};
+
+TEST_F(FeedbackStoreTest, ARequestBelongsOnlyToItsOwnTenant) {
+  EXPECT_TRUE(RequestOf("req_1", "acme"));
+  EXPECT_FALSE(RequestOf("req_1", "beta"));
+  EXPECT_FALSE(RequestOf("req_1", ""));
+  EXPECT_FALSE(RequestOf("req_missing", "acme"));
+  EXPECT_TRUE(RequestOf("req_4", ""));                  // auth off: the same code works
+  EXPECT_TRUE(RequestOf("req_4", std::string_view()));  // an empty view is "", not NULL
+  EXPECT_FALSE(RequestOf("", "acme"));
+}
+
+TEST_F(FeedbackStoreTest, ATaskBelongsToEachTenantAmongItsRequests) {
+  EXPECT_TRUE(TaskOf("task-x", "acme"));
+  EXPECT_TRUE(TaskOf("task-x", "beta"));
+  EXPECT_FALSE(TaskOf("task-x", "gamma"));
+  EXPECT_FALSE(TaskOf("task-y", "acme"));
+  EXPECT_FALSE(TaskOf("", "acme"));  // requests without a task id are no task "" of anyone
+  EXPECT_FALSE(TaskOf("", ""));
+}
+
+TEST_F(FeedbackStoreTest, InsertStoresEveryFieldAndRefusesADuplicateId) {
+  FeedbackRow row{.id = "fb_1",
+                  .request_id = "req_1",
+                  .task_id = "",
+                  .tenant = "acme",
+                  .key_id = "key_a",
+                  .outcome = "success",
+                  .score = 0.75,
+                  .user_retried = true,
+                  .user_edited = false,
+                  .comment = "good",
+                  .created_at_ms = 1'764'633'601'000};
+  ASSERT_TRUE(store_->Insert(row));
+  FeedbackRow bare;
+  bare.id = "fb_2";
+  bare.task_id = "task-x";
+  bare.tenant = "acme";
+  bare.outcome = "failure";
+  ASSERT_TRUE(store_->Insert(bare));
+  const auto again = store_->Insert(row);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, core::Errc::kInvalidRequest);
+
+  EXPECT_EQ(test::QueryInt(path_, "SELECT COUNT(*) FROM feedback"), 2);
+  EXPECT_EQ(test::QueryInt(path_,
+                           "SELECT COUNT(*) FROM feedback WHERE id = 'fb_1' AND request_id = "
+                           "'req_1' AND task_id = '' AND tenant = 'acme' AND key_id = 'key_a' AND "
+                           "outcome = 'success' AND score = 0.75 AND user_retried = 1 AND "
+                           "user_edited = 0 AND comment = 'good' AND created_at_ms = "
+                           "1764633601000"),
+            1);
+  EXPECT_EQ(test::QueryInt(path_,
+                           "SELECT COUNT(*) FROM feedback WHERE id = 'fb_2' AND score IS "
+                           "NULL AND task_id = 'task-x' AND request_id = ''"),
+            1);
+}
+
+TEST(FeedbackStoreOpenTest, AMissingFileIsAnError) {
+  TempDir dir;
+  auto store = FeedbackStore::Open(dir.File("none.db"));
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code, core::Errc::kInternal);
+  EXPECT_THAT(store.error().message, ::testing::HasSubstr("none.db"));
+}
+
+}  // namespace
+}  // namespace sy::ledger

@@ -1,0 +1,381 @@
+#include "ledger/outcomes.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+#include <utility>
+
+#include <sqlite3.h>
+
+#include "ledger/detail/report.h"
+#include "ledger/detail/schema.h"
+#include "ledger/detail/sqlite.h"
+
+namespace sy::ledger {
+namespace {
+
+constexpr std::array kAllOutcomeGroupings = {OutcomeBy::kModel, OutcomeBy::kTaskType,
+                                             OutcomeBy::kRule};
+// Columns used here came with these schema versions; older files read as if migrated.
+constexpr int64_t kAttemptOutcomeSchema = 2;
+constexpr int64_t kVerdictSchema = 5;
+constexpr int64_t kFeedbackSchema = 6;
+
+struct Feedback {
+  bool success = false;
+  bool retried = false;
+  bool edited = false;
+  std::optional<double> score;
+};
+
+struct Task {
+  std::string group;  // of its last request so far (requests are read in time order)
+  int64_t cost_pico = 0;
+  int64_t attempts = 0;
+  int64_t rejected_attempts = 0;
+  int64_t verified_attempts = 0;
+  std::optional<Feedback> feedback;  // the latest so far (feedback is read in time order)
+};
+
+// The tasks of a query and how to find them by request row, by (tenant, task id) and by
+// (tenant, request id).
+struct Tasks {
+  std::vector<Task> all;
+  std::unordered_map<int64_t, size_t> by_row;
+  std::unordered_map<std::string, size_t> by_task_id;
+  std::unordered_map<std::string, size_t> by_request_id;
+};
+
+// A key that cannot collide across tenants: the tenant, a NUL, the id.
+std::string Scoped(const std::string& tenant, const std::string& id) {
+  std::string key = tenant;
+  key += '\0';
+  key += id;
+  return key;
+}
+
+std::string GroupExpression(OutcomeBy by, int64_t version) {
+  switch (by) {
+    case OutcomeBy::kModel:
+      return "chosen_model";
+    case OutcomeBy::kTaskType:
+      return detail::RoutingColumn(version, "task_type");
+    case OutcomeBy::kRule:
+      return detail::RuleExpression(version);
+  }
+  return "chosen_model";
+}
+
+std::string DisplayKey(OutcomeBy by, std::string key) {
+  if (!key.empty()) return key;
+  switch (by) {
+    case OutcomeBy::kModel:
+      return "(none)";
+    case OutcomeBy::kTaskType:
+      return "(no task type)";
+    case OutcomeBy::kRule:
+      return "(no rule)";
+  }
+  return "(empty)";
+}
+
+core::Error Overflow() {
+  return core::MakeError(core::Errc::kInternal,
+                         "an outcome cost sum overflows 64-bit pico-dollars");
+}
+
+core::Status ReadRequests(detail::Db& db, const OutcomeQuery& q,
+                          const detail::RequestFilter& filter, int64_t version, Tasks& tasks) {
+  auto s = db.Prepare("SELECT id, request_id, task_id, tenant, " + GroupExpression(q.by, version) +
+                      ", cost_pico FROM requests" + detail::WhereClause(filter) +
+                      " ORDER BY started_at_ms, id");
+  if (!s) return std::move(s).error();
+  detail::BindFilter(*s, filter);
+  int rc = SQLITE_ROW;
+  while ((rc = s->Step()) == SQLITE_ROW) {
+    const int64_t row = s->ColumnInt(0);
+    const std::string request_id = s->ColumnText(1);
+    const std::string task_id = s->ColumnText(2);
+    const std::string tenant = s->ColumnText(3);
+    size_t index = tasks.all.size();
+    if (!task_id.empty()) {
+      index = tasks.by_task_id.try_emplace(Scoped(tenant, task_id), index).first->second;
+    }
+    if (index == tasks.all.size()) tasks.all.emplace_back();
+    Task& task = tasks.all[index];
+    task.group = s->ColumnText(4);
+    if (__builtin_add_overflow(task.cost_pico, s->ColumnInt(5), &task.cost_pico)) {
+      return Overflow();
+    }
+    tasks.by_row.emplace(row, index);
+    if (!request_id.empty()) tasks.by_request_id.emplace(Scoped(tenant, request_id), index);
+  }
+  if (rc != SQLITE_DONE) return db.LastError("reading requests for outcomes");
+  return {};
+}
+
+core::Status ReadAttempts(detail::Db& db, const detail::RequestFilter& filter, int64_t version,
+                          Tasks& tasks) {
+  const std::string outcome = version >= kAttemptOutcomeSchema ? "a.outcome" : "''";
+  const std::string verdict = version >= kVerdictSchema ? "a.verdict" : "''";
+  auto s = db.Prepare("SELECT a.request_row, " + outcome + " = 'skipped', " + outcome +
+                      " = 'rejected' OR " + verdict + " LIKE 'recorded: rejected%', " + verdict +
+                      " <> '' FROM attempts a JOIN requests r ON r.id = a.request_row" +
+                      detail::WhereClause(filter, "r."));
+  if (!s) return std::move(s).error();
+  detail::BindFilter(*s, filter);
+  int rc = SQLITE_ROW;
+  while ((rc = s->Step()) == SQLITE_ROW) {
+    const auto it = tasks.by_row.find(s->ColumnInt(0));
+    if (it == tasks.by_row.end()) continue;  // written between the two reads: not in the snapshot
+    Task& task = tasks.all[it->second];
+    if (s->ColumnInt(1) != 0) continue;  // skipped: never sent
+    task.attempts += 1;
+    task.rejected_attempts += s->ColumnInt(2) != 0 ? 1 : 0;
+    task.verified_attempts += s->ColumnInt(3) != 0 ? 1 : 0;
+  }
+  if (rc != SQLITE_DONE) return db.LastError("reading attempts for outcomes");
+  return {};
+}
+
+core::Status ReadFeedback(detail::Db& db, const detail::RequestFilter& filter, Tasks& tasks) {
+  detail::RequestFilter tenant_only;
+  tenant_only.tenant = filter.tenant;
+  auto s = db.Prepare(
+      "SELECT request_id, task_id, tenant, outcome, score, user_retried, user_edited FROM "
+      "feedback" +
+      detail::WhereClause(tenant_only) + " ORDER BY created_at_ms, rowid");
+  if (!s) return std::move(s).error();
+  detail::BindFilter(*s, tenant_only);
+  int rc = SQLITE_ROW;
+  while ((rc = s->Step()) == SQLITE_ROW) {
+    const std::string request_id = s->ColumnText(0);
+    const std::string task_id = s->ColumnText(1);
+    const std::string tenant = s->ColumnText(2);
+    const auto& index = task_id.empty() ? tasks.by_request_id : tasks.by_task_id;
+    const auto it = index.find(Scoped(tenant, task_id.empty() ? request_id : task_id));
+    if (it == index.end()) continue;  // rates requests outside the query
+    Feedback feedback;
+    feedback.success = s->ColumnText(3) == "success";
+    if (!s->ColumnIsNull(4)) feedback.score = s->ColumnDouble(4);
+    feedback.retried = s->ColumnInt(5) != 0;
+    feedback.edited = s->ColumnInt(6) != 0;
+    tasks.all[it->second].feedback = feedback;
+  }
+  if (rc != SQLITE_DONE) return db.LastError("reading feedback");
+  return {};
+}
+
+// A row and the sums behind its avg_score.
+struct Accumulator {
+  OutcomeRow row;
+  double score_sum = 0;
+  int64_t scores = 0;
+};
+
+bool Add(Accumulator& acc, const Task& task) {
+  OutcomeRow& r = acc.row;
+  int64_t cost = 0;
+  if (__builtin_add_overflow(r.cost.pico(), task.cost_pico, &cost)) return false;
+  r.cost = core::Money::FromPico(cost);
+  r.tasks += 1;
+  r.attempts += task.attempts;
+  r.rejected_attempts += task.rejected_attempts;
+  r.verified_attempts += task.verified_attempts;
+  if (task.feedback) {
+    const Feedback& f = *task.feedback;
+    r.rated += 1;
+    r.successes += f.success ? 1 : 0;
+    r.failures += f.success ? 0 : 1;
+    r.retried += f.retried ? 1 : 0;
+    r.edited += f.edited ? 1 : 0;
+    if (f.score) {
+      acc.score_sum += *f.score;
+      acc.scores += 1;
+    }
+  }
+  return true;
+}
+
+OutcomeRow Finish(Accumulator acc) {
+  if (acc.scores > 0) acc.row.avg_score = acc.score_sum / static_cast<double>(acc.scores);
+  return std::move(acc.row);
+}
+
+core::Result<OutcomeReport> Summarise(OutcomeBy by, const Tasks& tasks) {
+  std::map<std::string, Accumulator> groups;  // by raw key
+  Accumulator total;
+  for (const Task& task : tasks.all) {
+    if (!Add(groups[task.group], task) || !Add(total, task)) return Overflow();
+  }
+  OutcomeReport report;
+  report.by = by;
+  for (auto& [key, acc] : groups) {
+    report.groups.push_back(Finish(std::move(acc)));
+    report.groups.back().key = DisplayKey(by, key);
+  }
+  std::stable_sort(report.groups.begin(), report.groups.end(),
+                   [](const OutcomeRow& a, const OutcomeRow& b) { return a.cost > b.cost; });
+  report.total = Finish(std::move(total));
+  return report;
+}
+
+core::Result<OutcomeReport> QueryReport(detail::ReportDb& rdb, const OutcomeQuery& q) {
+  const detail::RequestFilter filter{q.from_ms, q.to_ms, q.tenant};
+  Tasks tasks;
+  // One read transaction: requests, attempts and feedback from the same snapshot.
+  if (auto s = rdb.db.Exec("BEGIN"); !s) return std::move(s).error();
+  core::Status status = ReadRequests(rdb.db, q, filter, rdb.version, tasks);
+  if (status) status = ReadAttempts(rdb.db, filter, rdb.version, tasks);
+  if (status && rdb.version >= kFeedbackSchema) status = ReadFeedback(rdb.db, filter, tasks);
+  (void)rdb.db.Exec("COMMIT");
+  if (!status) return std::move(status).error();
+  return Summarise(q.by, tasks);
+}
+
+// `numerator / denominator` rounded to 4 decimals without trailing zeros ("0.6667", "0.5",
+// "1"), or "null" when the denominator is 0.
+std::string Rate(int64_t numerator, int64_t denominator) {
+  if (denominator == 0) return "null";
+  const double rate = static_cast<double>(numerator) / static_cast<double>(denominator);
+  std::array<char, 32> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.4f", rate);
+  std::string text = buf.data();
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+std::string Score(const std::optional<double>& score) {
+  if (!score) return "null";
+  // The mean of scores in 0..1, as a rate over 10^4 so Rate's formatting applies.
+  return Rate(std::llround(*score * 10'000), 10'000);
+}
+
+std::string CostPerSuccess(const OutcomeRow& row) {
+  if (row.successes == 0) return "null";
+  return detail::JsonQuoted(DivideMoney(row.cost, row.successes).ToString());
+}
+
+std::string JsonFields(const OutcomeRow& r) {
+  return "\"tasks\":" + std::to_string(r.tasks) + ",\"rated\":" + std::to_string(r.rated) +
+         ",\"successes\":" + std::to_string(r.successes) +
+         ",\"failures\":" + std::to_string(r.failures) +
+         ",\"success_rate\":" + Rate(r.successes, r.rated) +
+         ",\"cost_usd\":" + detail::JsonQuoted(r.cost.ToString()) +
+         ",\"cost_per_successful_task_usd\":" + CostPerSuccess(r) +
+         ",\"retry_rate\":" + Rate(r.retried, r.rated) +
+         ",\"edit_rate\":" + Rate(r.edited, r.rated) +
+         ",\"attempts\":" + std::to_string(r.attempts) +
+         ",\"rejected_attempts\":" + std::to_string(r.rejected_attempts) +
+         ",\"verified_attempts\":" + std::to_string(r.verified_attempts) +
+         ",\"verification_failure_rate\":" + Rate(r.rejected_attempts, r.verified_attempts) +
+         ",\"avg_score\":" + Score(r.avg_score);
+}
+
+using Cells = std::vector<std::string>;
+
+std::string Dash(std::string text) { return text == "null" ? "-" : text; }
+
+Cells TableCells(const std::string& key, const OutcomeRow& r) {
+  return {key,
+          std::to_string(r.tasks),
+          std::to_string(r.rated),
+          std::to_string(r.successes),
+          std::to_string(r.failures),
+          Dash(Rate(r.successes, r.rated)),
+          r.cost.ToString(),
+          r.successes == 0 ? "-" : DivideMoney(r.cost, r.successes).ToString(),
+          Dash(Rate(r.retried, r.rated)),
+          Dash(Rate(r.edited, r.rated)),
+          std::to_string(r.attempts),
+          std::to_string(r.rejected_attempts),
+          Dash(Rate(r.rejected_attempts, r.verified_attempts)),
+          Dash(Score(r.avg_score))};
+}
+
+}  // namespace
+
+std::string_view OutcomeByName(OutcomeBy by) {
+  switch (by) {
+    case OutcomeBy::kModel:
+      return "model";
+    case OutcomeBy::kTaskType:
+      return "task_type";
+    case OutcomeBy::kRule:
+      return "rule";
+  }
+  return "model";
+}
+
+core::Result<OutcomeBy> ParseOutcomeBy(std::string_view name) {
+  for (OutcomeBy by : kAllOutcomeGroupings) {
+    if (OutcomeByName(by) == name) return by;
+  }
+  return core::MakeError(core::Errc::kInvalidRequest, "unknown grouping \"" + std::string(name) +
+                                                          "\": use model, task_type or rule");
+}
+
+core::Result<OutcomeReport> QueryOutcomes(const std::string& db_path, const OutcomeQuery& q) {
+  auto db = detail::OpenForReport(db_path);
+  if (!db) return std::move(db).error();
+  auto report = QueryReport(*db, q);
+  if (!report) return detail::WithPath(db_path, std::move(report).error());
+  return report;
+}
+
+core::Money DivideMoney(core::Money cost, int64_t n) {
+  const int64_t pico = cost.pico();
+  int64_t quotient = pico / n;
+  const int64_t remainder = pico % n;  // has the sign of pico (n > 0)
+  const int64_t abs_remainder = remainder < 0 ? -remainder : remainder;
+  if (abs_remainder >= n - abs_remainder) quotient += pico < 0 ? -1 : 1;  // half away from zero
+  return core::Money::FromPico(quotient);
+}
+
+std::string FormatOutcomesJson(const OutcomeReport& report) {
+  std::string out =
+      "{\"group_by\":" + detail::JsonQuoted(OutcomeByName(report.by)) + ",\"groups\":[";
+  for (size_t i = 0; i < report.groups.size(); ++i) {
+    if (i > 0) out += ',';
+    out += "{\"key\":" + detail::JsonQuoted(report.groups[i].key) + "," +
+           JsonFields(report.groups[i]) + "}";
+  }
+  out += "],\"total\":{" + JsonFields(report.total) + "}}\n";
+  return out;
+}
+
+std::string FormatOutcomesTable(const OutcomeReport& report) {
+  std::vector<Cells> rows;
+  rows.push_back({std::string(OutcomeByName(report.by)), "tasks", "rated", "success", "failure",
+                  "success_rate", "cost_usd", "usd_per_success", "retry_rate", "edit_rate",
+                  "attempts", "rejected", "verify_fail_rate", "avg_score"});
+  for (const OutcomeRow& row : report.groups) rows.push_back(TableCells(row.key, row));
+  rows.push_back(TableCells("TOTAL", report.total));
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const Cells& cells : rows) {
+    for (size_t i = 0; i < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
+  }
+  std::string out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (r + 1 == rows.size()) {
+      size_t rule = 2 * (widths.size() - 1);
+      for (size_t w : widths) rule += w;
+      out += std::string(rule, '-') + "\n";
+    }
+    std::string line;
+    for (size_t i = 0; i < rows[r].size(); ++i) {
+      if (i > 0) line += "  ";
+      const std::string pad(widths[i] - rows[r][i].size(), ' ');
+      line += i == 0 ? rows[r][i] + pad : pad + rows[r][i];
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace sy::ledger
