@@ -29,15 +29,20 @@ const PEPPER = `canary-pepper-${hex(16)}`;
 const WRONG_KEY = `sk-sy-${base62(40)}`;  // looks like ours, is nobody's
 const WRONG_ADMIN = `canary-admin-${hex(16)}`;
 const PROMPT_MARK = `canary-prompt-${hex(6)}`;
-const MODELS = ['deepseek-v4-flash', 'kimi-k2.6', 'gpt-5.5'];
+const MODELS = ['deepseek-v4-flash', 'kimi-k2.6', 'gpt-5.5', 'faulty'];
+const FAULTY = `  faulty:
+    provider: upstream
+    price: {input: "1.00", output: "2.00"}
+`;
 
-// A canary and the fragments a partial leak (a cut or masked value) would still show. A client
-// key's first 12 characters are its public prefix (listings show it), so its fragments come
-// from the secret part after it.
-function fragments(value, publicPrefix = 0) {
+// A canary and the fragments a partial leak (a cut or masked value) would still show, taken
+// from its random part: a client key's first 12 characters are its public prefix (listings show
+// it), and the other canaries start with a fixed label.
+function fragments(value, publicPrefix) {
   const secret = value.slice(publicPrefix);
   return [value, secret, secret.slice(0, 16), secret.slice(-12)];
 }
+const LABEL = (value) => value.lastIndexOf('-') + 1;
 
 describe('canary keys never leak', () => {
   let s;
@@ -53,7 +58,8 @@ describe('canary keys never leak', () => {
   let clientKey;
   let rotatedKey;
 
-  shareServe((o) => keysConfigYaml({ ...o, accessLog: { enabled: true, path: '-', log_prompts: true },
+  shareServe((o) => keysConfigYaml({ ...o, models: FAULTY,
+    accessLog: { enabled: true, path: '-', log_prompts: true },
     auth: { pepper_env: 'SY_CANARY_PEPPER' } }), async (served) => {
     s = served;
     admin = adminApi(s.url, ADMIN);
@@ -83,10 +89,10 @@ describe('canary keys never leak', () => {
     canaries.rotated = fragments(rotatedKey, 12);
     canaries.limited = fragments(limited.key, 12);
     canaries.wrong = fragments(WRONG_KEY, 12);
-    canaries.admin = fragments(ADMIN);
-    canaries.wrongAdmin = fragments(WRONG_ADMIN);
-    canaries.provider = fragments(PROVIDER);
-    canaries.pepper = fragments(PEPPER);
+    canaries.admin = fragments(ADMIN, LABEL(ADMIN));
+    canaries.wrongAdmin = fragments(WRONG_ADMIN, LABEL(WRONG_ADMIN));
+    canaries.provider = fragments(PROVIDER, LABEL(PROVIDER));
+    canaries.pepper = fragments(PEPPER, LABEL(PEPPER));
 
     record('GET /admin/keys', await admin.get('/admin/keys'));
     record('GET /admin/keys/id', await admin.get(`/admin/keys/${created.id}`));
@@ -124,14 +130,14 @@ describe('canary keys never leak', () => {
     record('200 limited', await chat(s.url, { model: 'kimi-k2.6', max_tokens: 8, messages: userMessage('x') }, { headers: bearer(limited.key) }));
     record('429', await chat(s.url, { model: 'kimi-k2.6', max_tokens: 8, messages: userMessage('x') }, { headers: bearer(limited.key) }));
 
-    // Upstream errors whose text echoes the provider key (plain and streamed); the last one
-    // exhausts every model so the client sees an error built from them.
-    for (const status of [401, 500, 503]) {
-      await emulator.addFault(s.emulatorUrl, { model: '*', status, count: 4,
-        message: `Incorrect API key provided: ${PROVIDER}. Check ${PROVIDER.slice(0, 20)}...` });
-      record(`upstream ${status}`, await chat(s.url, { model: 'economy', max_tokens: 8, messages: userMessage('x') },
+    // Upstream errors whose text echoes the provider key (plain and streamed), on a model of
+    // their own so its breaker opening leaves the others alone.
+    for (const status of [400, 401, 500, 503]) {
+      await emulator.addFault(s.emulatorUrl, { model: 'faulty', status, count: 8,
+        message: `Incorrect API key provided: ${PROVIDER}.` });
+      record(`upstream ${status}`, await chat(s.url, { model: 'faulty', max_tokens: 8, messages: userMessage('x') },
         { headers: bearer(rotatedKey) }));
-      record(`upstream ${status} stream`, await streamChat(s.url, { model: 'gpt-5.5', max_tokens: 8, stream: true,
+      record(`upstream ${status} stream`, await streamChat(s.url, { model: 'faulty', max_tokens: 8, stream: true,
         messages: userMessage('x') }, { headers: bearer(rotatedKey) }));
       await emulator.clearFaults(s.emulatorUrl);
     }
