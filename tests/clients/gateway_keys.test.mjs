@@ -37,6 +37,27 @@ function secondsToUtcMidnight() {
   return (next - now.getTime()) / 1000;
 }
 
+// Sends priced requests with `key` until one is refused (bounded): {costs: [pico], refusal}.
+async function spendUntilRefused(url, key) {
+  const client = openaiFor(url, key);
+  const costs = [];
+  for (let i = 0; i < 40; ++i) {
+    try {
+      const { data, response } = await client.chat.completions
+        .create({ model: 'metered', max_tokens: MAX_TOKENS, messages: user(`question ${i}: tell me about rivers`) })
+        .withResponse();
+      assert.equal(data.usage.completion_tokens, MAX_TOKENS);
+      const cost = response.headers.get('x-switchyard-cost-usd');
+      assert.match(cost ?? '', DECIMAL_RE);
+      costs.push(usdToPico(cost));
+    } catch (err) {
+      return { costs, refusal: err };
+    }
+  }
+  assert.fail(`no 429 within 40 requests (costs: ${costs.map(picoToUsd)})`);
+  return { costs };
+}
+
 describe('client keys through the official SDKs', () => {
   let s;
   let admin;
@@ -51,23 +72,7 @@ describe('client keys through the official SDKs', () => {
 
   test('a $0.01 daily budget: 429 RateLimitError naming it; spend within one request of $0.01', async () => {
     const k = await admin.create({ tenant: 'budget-team', name: 'one-cent', budgets: { usd_per_day: BUDGET } });
-    const client = openaiFor(s.url, k.key);
-    const costs = [];
-    let refusal;
-    for (let i = 0; i < 40 && !refusal; ++i) {
-      try {
-        const { data, response } = await client.chat.completions
-          .create({ model: 'metered', max_tokens: MAX_TOKENS, messages: user(`question ${i}: tell me about rivers`) })
-          .withResponse();
-        assert.equal(data.usage.completion_tokens, MAX_TOKENS);
-        const cost = response.headers.get('x-switchyard-cost-usd');
-        assert.match(cost ?? '', DECIMAL_RE);
-        costs.push(usdToPico(cost));
-      } catch (err) {
-        refusal = err;
-      }
-    }
-    assert.ok(refusal, `a 429 within 40 requests (costs so far: ${costs.map(picoToUsd)})`);
+    const { costs, refusal } = await spendUntilRefused(s.url, k.key);
     assert.ok(refusal instanceof OpenAI.RateLimitError, `${refusal.constructor.name}: ${refusal.message}`);
     assert.equal(refusal.status, 429);
     assert.equal(refusal.code, 'budget_exceeded');
@@ -77,6 +82,8 @@ describe('client keys through the official SDKs', () => {
     assert.match(refusal.message, /daily budget/);
     assert.match(refusal.message, /\$0\.01\b/);
     assert.match(refusal.message, /resets at \d{4}-\d{2}-\d{2}T00:00:00Z/);
+    // budget_check estimate: refused before sending, because the worst case no longer fits.
+    assert.match(refusal.message, /this request could cost up to \$[\d.]+ and \$[\d.]+ of the daily budget remains/);
     const retryAfter = Number(refusal.headers.get('retry-after'));
     assert.ok(Number.isInteger(retryAfter), `retry-after ${refusal.headers.get('retry-after')}`);
     assert.ok(Math.abs(retryAfter - secondsToUtcMidnight()) <= 5,
@@ -261,6 +268,36 @@ describe('client keys through the official SDKs', () => {
     const diff = perSuccess * 2n - total;
     assert.ok(diff >= -1n && diff <= 1n,
       `cost per successful task ${g.cost_per_successful_task_usd} = ${picoToUsd(total)} / 2`);
+  });
+
+  testCleanShutdown(() => s);
+});
+
+// budget_check after: nothing is estimated; a request is admitted while spent < budget, so the
+// spend reaches the budget and passes it by at most the last request's cost.
+describe('budget_check after, through the openai SDK', () => {
+  let s;
+  let admin;
+  shareServe((o) => keysConfigYaml({ ...o, models: METERED, auth: { budget_check: 'after' } }),
+    async (served) => {
+      s = served;
+      admin = adminApi(s.url, ADMIN);
+      await emulator.setProfile(s.emulatorUrl, 'metered', { ttft_ms: 1, tokens_per_s: 0 });
+    }, { env: { [ADMIN_TOKEN_ENV]: ADMIN } });
+
+  test('a $0.01 daily budget: spend reaches $0.01, then 429', async () => {
+    const k = await admin.create({ tenant: 'after-team', budgets: { usd_per_day: BUDGET } });
+    const { costs, refusal } = await spendUntilRefused(s.url, k.key);
+    assert.ok(refusal instanceof OpenAI.RateLimitError, `${refusal.constructor.name}: ${refusal.message}`);
+    assert.equal(refusal.status, 429);
+    assert.match(refusal.message, /has spent \$[\d.]+ of its \$0\.01 daily budget/);
+    assert.doesNotMatch(refusal.message, /could cost/);
+    assert.match(refusal.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+    const spent = costs.reduce((a, c) => a + c, 0n);
+    const budget = usdToPico(BUDGET);
+    const last = costs.at(-1);
+    assert.ok(spent >= budget && spent - last < budget,
+      `spent ${picoToUsd(spent)}: the budget was reached by the last admitted request (${picoToUsd(last)})`);
   });
 
   testCleanShutdown(() => s);
