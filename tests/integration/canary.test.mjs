@@ -226,7 +226,8 @@ describe('canary keys never leak', () => {
     assert.ok(lines.length >= 20, `access log lines on stdout: ${lines.length}`);
     const entries = lines.map((l) => JSON.parse(l));
     for (const e of entries) {
-      for (const field of ['ts', 'request_id', 'tenant', 'key_id', 'status', 'latency_ms', 'cost_usd']) {
+      assert.ok(Number.isInteger(e.ts_ms ?? e.ts), `a time (ts_ms, or spec19's ts) in ${JSON.stringify(e)}`);
+      for (const field of ['request_id', 'tenant', 'key_id', 'status', 'latency_ms', 'cost_usd']) {
         assert.ok(field in e, `${field} in ${JSON.stringify(e)}`);
       }
     }

@@ -267,7 +267,10 @@ describe('spend, feedback and the access log', () => {
       assert.equal(BigInt(line.output_tokens), e.output);
       assert.equal(line.attempts, 1);
       assert.ok(Number.isInteger(line.latency_ms) && line.latency_ms >= 0, JSON.stringify(line));
-      for (const field of ['ts', 'task_id', 'dialect', 'endpoint', 'model', 'profile', 'rule', 'task_type',
+      // The time: spec19 says ts; the gateway writes ts_ms (unix milliseconds). Either, near now.
+      const ts = line.ts_ms ?? line.ts;
+      assert.ok(Number.isInteger(ts) && ts >= t0 * 1000 - 1000 && ts <= Date.now() + 1000, `time of ${JSON.stringify(line)}`);
+      for (const field of ['task_id', 'dialect', 'endpoint', 'model', 'profile', 'rule', 'task_type',
         'error_code', 'ttft_ms']) {
         assert.ok(field in line, `${field} in ${JSON.stringify(line)}`);
       }
