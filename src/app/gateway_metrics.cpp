@@ -149,10 +149,24 @@ GatewayMetrics::GatewayMetrics(const catalog::Catalog& catalog)
                                     "Requests refused by a rate limit or budget.",
                                     {"tenant", "limit"})) {}
 
+namespace {
+
+// The path as a label: one of the generation endpoints, else "other" (a client probing random
+// paths must not mint a series per path).
+std::string_view EndpointLabel(std::string_view path) {
+  for (std::string_view known : {"/v1/chat/completions", "/v1/messages", "/v1/responses"}) {
+    if (path == known) return known;
+  }
+  return "other";
+}
+
+}  // namespace
+
 void GatewayMetrics::Observe(const ledger::Record& record, std::chrono::microseconds overhead) {
   const std::string status = std::to_string(record.status);
   const std::string_view model = ModelOrNone(record.chosen_model);
-  requests_.With({record.dialect, record.endpoint, record.profile, record.rule, model, status})
+  requests_.With({record.dialect, EndpointLabel(record.endpoint), record.profile, record.rule,
+                  model, status})
       .Add();
   request_duration_.With({record.dialect, record.stream ? "true" : "false"})
       .Observe(std::max<int64_t>(0, record.latency_ms));

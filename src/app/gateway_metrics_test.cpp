@@ -186,6 +186,18 @@ TEST_F(GatewayMetricsTest, CountsRequestsByRouteAndStatus) {
                    "profile=\"auto\",rule=\"cheap-extraction\",model=\"none\",status=\"504\"} 1"}));
 }
 
+TEST_F(GatewayMetricsTest, UnknownPathsShareOneEndpointLabel) {
+  for (const char* path : {"/v1/nope", "/v1/x/../y", "/admin-probe"}) {
+    ledger::Record r = UnansweredRecord();
+    r.endpoint = path;
+    r.status = 404;
+    metrics_->Observe(r, microseconds(1));
+  }
+  EXPECT_EQ(SamplesOf(Render(), "switchyard_requests_total"),
+            (Lines{"switchyard_requests_total{dialect=\"openai\",endpoint=\"other\","
+                   "profile=\"auto\",rule=\"cheap-extraction\",model=\"none\",status=\"404\"} 3"}));
+}
+
 TEST_F(GatewayMetricsTest, CountsAttemptsFailoverReasonsAndVerdicts) {
   ObserveRun();
   const std::string text = Render();

@@ -32,7 +32,7 @@ struct Feedback {
 };
 
 struct Task {
-  std::string group;  // of its last request so far (requests are read in time order)
+  std::string group;  // of its last request with one so far (requests are read in time order)
   int64_t cost_pico = 0;
   int64_t attempts = 0;
   int64_t rejected_attempts = 0;
@@ -106,7 +106,11 @@ core::Status ReadRequests(detail::Db& db, const OutcomeQuery& q,
     }
     if (index == tasks.all.size()) tasks.all.emplace_back();
     Task& task = tasks.all[index];
-    task.group = s->ColumnText(4);
+    // A request refused before it was routed or answered (a 429, a 401) has no group; it does
+    // not move its task out of the group its answered requests put it in.
+    if (std::string group = s->ColumnText(4); !group.empty() || task.group.empty()) {
+      task.group = std::move(group);
+    }
     if (__builtin_add_overflow(task.cost_pico, s->ColumnInt(5), &task.cost_pico)) {
       return Overflow();
     }

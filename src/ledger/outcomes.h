@@ -6,8 +6,10 @@
 // Definitions (docs/operations.md "Outcomes"):
 // - A task is the requests of one tenant sharing a task id (x-switchyard-task-id); a request
 //   without one is its own task. Two tenants using the same task id have two tasks.
-// - A task's group is that of its last request (by started_at_ms, then row order): the model
-//   that answered it ("(none)"), its task type ("(no task type)") or "profile/rule" ("(no rule)").
+// - A task's group is that of its last request (by started_at_ms, then row order) that has
+//   one: the model that answered it, its task type or "profile/rule"; a request refused before
+//   it was routed or answered (a 401, a 429) does not move its task. A task none of whose
+//   requests has one is "(none)", "(no task type)" or "(no rule)".
 // - A task's outcome is its latest feedback (by created_at_ms, then insertion order) of the
 //   task's tenant naming the task's id or one of its requests' ids; without any it is unrated.
 // - cost: every request of the group's tasks (a request's cost is the sum of its attempts').

@@ -160,6 +160,26 @@ TEST_F(OutcomesTest, PerModelCountsTasksByTheirLastRequestAndTheLatestFeedback) 
   EXPECT_EQ(report.total.attempts, 8);
 }
 
+// A task whose last call was refused (over budget: no model, no route) still belongs to the
+// model that answered it before.
+TEST(OutcomesRefusedTest, ARefusedLastRequestKeepsItsTaskInItsGroup) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    auto ledger = SqliteLedger::Open({.path = path});
+    ASSERT_TRUE(ledger.has_value());
+    (*ledger)->Append(Req("a1", "tx", "acme", "strong", 5, kT, {Try("strong", "ok", "")}));
+    (*ledger)->Append(Req("a2", "tx", "acme", "", 0, kT + 1, {}));
+    (*ledger)->Close();
+  }
+  auto report = QueryOutcomes(path, OutcomeQuery{OutcomeBy::kModel, {}, {}, {}});
+  ASSERT_TRUE(report.has_value());
+  ASSERT_EQ(report->groups.size(), 1u);
+  EXPECT_EQ(report->groups[0].key, "strong");
+  EXPECT_EQ(report->groups[0].tasks, 1);
+  EXPECT_EQ(report->groups[0].cost.pico(), 5);
+}
+
 TEST_F(OutcomesTest, JsonRatesAndCostPerSuccessfulTaskToThePico) {
   const std::string json = FormatOutcomesJson(Query(OutcomeBy::kModel));
   // 3.000000000011 / 2 = 1.5000000000055 -> 1.500000000006 (half away from zero).
@@ -255,7 +275,8 @@ TEST(OutcomesQueryTest, AVersionTwoLedgerHasOnlyUnratedTasks) {
   EXPECT_EQ(report->total.attempts, 1);
   EXPECT_EQ(report->total.cost.ToString(), "1.234567890123");
   ASSERT_EQ(report->groups.size(), 1u);
-  EXPECT_EQ(report->groups[0].key, "(none)");  // old-2, the task's last request, got no answer
+  // old-2, the task's last request, got no answer: the task stays with the model of old-1.
+  EXPECT_EQ(report->groups[0].key, "gpt");
 
   auto missing = QueryOutcomes(dir.File("none.db"), {});
   ASSERT_FALSE(missing.has_value());
