@@ -219,9 +219,6 @@ describe('client keys and the admin API', () => {
       `Bearer ${k.key.slice(0, 12)}`,
       `Bearer ${'x'.repeat(593)}`,  // 600 bytes with "Bearer "
       `Bearer sk-sy-${'A'.repeat(600)}`,
-      'Basic dXNlcjpwYXNz',
-      'Bearer',
-      `Token ${k.key}`,
     ];
     const bodies = [];
     for (const authorization of auths) {
@@ -248,6 +245,17 @@ describe('client keys and the admin API', () => {
     assert.deepEqual(modelRequests(await emulator.requests(s.emulatorUrl)), []);
     // The real key still works.
     assert.equal((await openai(k.key)).status, 200);
+  });
+
+  test('an Authorization that is not "Bearer <key>": 401, the same message as an unknown key', async () => {
+    const k = await admin.create({ tenant: 'acme', name: 'schemes' });
+    const unknown = await chat(s.url, ping(), { headers: bearer(`sk-sy-${base62(40)}`) });
+    assertOpenAI(unknown, 401, 'invalid_api_key');
+    for (const authorization of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', `Token ${k.key}`, k.key]) {
+      const res = await chat(s.url, ping(), { headers: { authorization } });
+      assertOpenAI(res, 401, 'invalid_api_key');
+      assert.deepEqual(res.json.error, unknown.json.error, JSON.stringify(authorization.slice(0, 20)));
+    }
   });
 
   // --- revoke and rotate --------------------------------------------------------------------
@@ -418,11 +426,6 @@ describe('client keys and the admin API', () => {
     assert.equal(res.headers.get('x-ratelimit-limit-requests'), '100');
     assert.equal(res.headers.get('x-ratelimit-limit-tokens'), '50000');
 
-    // PUT replaces: a looser tenant limit leaves the key's own as the tighter one.
-    const loose = await admin.put('/admin/tenants/team-t', { limits: { requests_per_minute: 1000 } });
-    assert.equal(loose.status, 200, loose.text);
-    const res2 = await openai(k.key);
-    assert.equal(res2.headers.get('x-ratelimit-limit-requests'), '600');
 
     for (const [route, body, field] of [
       ['/admin/tenants/bad%20name', {}, /tenant|name/],
@@ -433,6 +436,23 @@ describe('client keys and the admin API', () => {
       assert.equal(bad.status, 400, `${route} ${JSON.stringify(body)}: ${bad.text}`);
       assert.match(bad.json.error.message, field);
     }
+  });
+
+  test('a looser tenant limit leaves the key\'s own: the tighter of the two holds', async () => {
+    const put = await admin.put('/admin/tenants/team-loose', { limits: { requests_per_minute: 1000 } });
+    assert.equal(put.status, 200, put.text);
+    const k = await admin.create({ tenant: 'team-loose', limits: { requests_per_minute: 600 } });
+    const res = await openai(k.key);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get('x-ratelimit-limit-requests'), '600');
+    // PUT replaces the tenant's policy: tightened below the key's, the tenant's shows.
+    const tight = await admin.put('/admin/tenants/team-loose', { limits: { requests_per_minute: 50 } });
+    assert.equal(tight.status, 200, tight.text);
+    assert.equal((await openai(k.key)).headers.get('x-ratelimit-limit-requests'), '50');
+    // And loosened again: back to the key's own 600.
+    const again = await admin.put('/admin/tenants/team-loose', { limits: { requests_per_minute: 1000 } });
+    assert.equal(again.status, 200, again.text);
+    assert.equal((await openai(k.key)).headers.get('x-ratelimit-limit-requests'), '600');
   });
 
   test('x-ratelimit-* headers on every answer of a key with limits, in both dialects', async () => {
@@ -503,7 +523,11 @@ describe('client keys and the admin API', () => {
     assert.ok(performance.now() - t0 <= 1500 + 500, `seen after ${performance.now() - t0} ms`);
     assert.match(gone.json.error.message, /^This API key was revoked at /);
     assert.equal((await admin.get(`/admin/keys/${k.id}`)).json.status, 'revoked');
+  });
 
+  test('switchyard keys: bad arguments exit 2 with a message', async () => {
+    const env = { [DEFAULT_KEY_ENV]: 'sk-test-upstream', [ADMIN_TOKEN_ENV]: ADMIN };
+    const cfg = s.gw.configPath;
     const noTenant = await runToExit(['keys', 'create', '--config', cfg], { env });
     assert.equal(noTenant.code, 2, noTenant.stderr);
     assert.match(noTenant.stderr, /tenant/);
