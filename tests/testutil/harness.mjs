@@ -12,6 +12,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sqlite } from './ledger.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -238,13 +239,13 @@ export async function freshServe(t, options = {}) {
 // `yamlFor({emulatorUrl, dbPath})` returns the YAML (providers should point at emulatorUrl with
 // api_key_env DEFAULT_KEY_ENV). Returns the shape startDemo returns: {url, emulatorUrl, dbPath,
 // stop, cleanup}; stop() stops the gateway (its result) and then the emulator.
-export async function startServeWithEmulator(yamlFor, { deadlineS = 180 } = {}) {
+export async function startServeWithEmulator(yamlFor, { deadlineS = 180, env = {} } = {}) {
   const emu = await startEmulator({ deadlineS });
   const dir = tempDir();
   const dbPath = path.join(dir, 'ledger.db');
   let gw;
   try {
-    gw = await startServe(yamlFor({ emulatorUrl: emu.url, dbPath }), { deadlineS });
+    gw = await startServe(yamlFor({ emulatorUrl: emu.url, dbPath, dir }), { deadlineS, env });
   } catch (e) {
     await emu.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -270,11 +271,12 @@ export async function startServeWithEmulator(yamlFor, { deadlineS = 180 } = {}) 
 
 // One startServeWithEmulator shared by a describe block, like shareDemo: started before its
 // tests (then `onStart(served)`), stopped after them, the emulator's faults and request log
-// cleared before each test. End the block with testCleanShutdown.
-export function shareServe(yamlFor, onStart) {
+// cleared before each test. End the block with testCleanShutdown. `options` go to
+// startServeWithEmulator (env: the gateway's environment, e.g. its admin token).
+export function shareServe(yamlFor, onStart, options = {}) {
   let served;
   before(async () => {
-    served = await startServeWithEmulator(yamlFor);
+    served = await startServeWithEmulator(yamlFor, options);
     await onStart(served);
   });
   after(async () => {
@@ -417,6 +419,140 @@ export function testCleanShutdown(getDemo) {
     assert.deepEqual(sanitizerReports(result.stderr), []);
     assert.equal(result.code, 0, result.stderr);
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client keys, tenants, metrics (issue 19)
+
+export const ADMIN_TOKEN_ENV = 'SWITCHYARD_ADMIN_TOKEN';
+export const CLIENT_KEY_RE = /^sk-sy-[A-Za-z0-9]{40}$/;
+export const KEY_ID_RE = /^key_[A-Za-z0-9]{16}$/;
+
+// A serve config with client keys on: testConfigYaml's providers and models (plus `models`,
+// extra YAML lines under models:), a routing profile `auto` (chain deepseek-v4-flash, kimi-k2.6)
+// and `auto:cheap` (deepseek-v4-flash only), and the sections of issue 19: `auth`, `accessLog`
+// and `metrics` are merged into theirs (flat YAML scalars).
+export function keysConfigYaml({ emulatorUrl, dbPath, auth = {}, accessLog = {}, metrics = {},
+  models = '', providers = '', server = {}, failover = {} }) {
+  const scalars = (obj) => Object.entries(obj).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n');
+  const base = testConfigYaml({ emulatorUrl, dbPath, server, failover })
+    .replace('\nmodels:\n', `\n${providers}models:\n${models}`);
+  return `${base}routing:
+  profiles:
+    auto:
+      rules:
+        - name: default
+          chain: [deepseek-v4-flash, kimi-k2.6]
+    cheap:
+      rules:
+        - name: cheapest
+          chain: [deepseek-v4-flash]
+auth:
+${scalars({ mode: 'keys', ...auth })}
+access_log:
+${scalars({ enabled: false, ...accessLog })}
+metrics:
+${scalars({ enabled: true, ...metrics })}
+`;
+}
+
+// Exact BigInt pico-dollars -> the shortest decimal USD text (Money::ToString: "0.0012", "0",
+// "-0.5").
+export function picoToUsd(pico) {
+  const neg = pico < 0n;
+  const abs = neg ? -pico : pico;
+  const whole = abs / 10n ** 12n;
+  const frac = String(abs % 10n ** 12n).padStart(12, '0').replace(/0+$/, '');
+  return `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+}
+
+// A sample value of the exposition format ("0.0012", "1.2e-05", "3") -> BigInt units of
+// 10^-scale, rounded half up (so float noise far below one unit disappears).
+export function decimalToUnits(text, scale = 12) {
+  const m = /^(-)?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(String(text).trim());
+  if (!m) throw new Error(`not a decimal sample value: ${JSON.stringify(text)}`);
+  const digits = BigInt(`${m[2]}${m[3] ?? ''}`);
+  const shift = scale - (m[3] ?? '').length + Number(m[4] ?? 0);
+  let units;
+  if (shift >= 0) {
+    units = digits * 10n ** BigInt(shift);
+  } else {
+    const div = 10n ** BigInt(-shift);
+    units = (digits + div / 2n) / div;
+  }
+  return m[1] ? -units : units;
+}
+
+// Prometheus text format 0.0.4 -> {samples: [{name, labels, value}], types: {family: type},
+// help: {family: text}}. Enough of the grammar for our own output; promtool judges the rest.
+export function parseMetrics(text) {
+  const samples = [];
+  const types = {};
+  const help = {};
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    let m = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
+    if (m) {
+      (m[1] === 'TYPE' ? types : help)[m[2]] = m[3];
+      continue;
+    }
+    if (line.startsWith('#')) continue;
+    m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)( \d+)?$/.exec(line);
+    if (!m) throw new Error(`not an exposition line: ${JSON.stringify(line)}`);
+    const labels = {};
+    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/g;
+    let l;
+    while ((l = re.exec(m[3] ?? '')) !== null) labels[l[1]] = l[2].replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c));
+    samples.push({ name: m[1], labels, value: m[4] });
+  }
+  return { samples, types, help };
+}
+
+// The sum of every sample named `name` whose labels pass `filter`, in 10^-scale units (BigInt).
+export function sumSamples(parsed, name, { filter = () => true, scale = 0 } = {}) {
+  return parsed.samples.filter((s) => s.name === name && filter(s.labels))
+    .reduce((a, s) => a + decimalToUnits(s.value, scale), 0n);
+}
+
+// Runs `promtool check metrics` on `text`: {code, stdout, stderr}. Throws when promtool is not
+// installed (the Debian package `prometheus` provides it: scripts/install-deps.sh).
+export function promtoolCheck(text, { timeoutMs = 20000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`promtool not runnable (install the Debian package prometheus): ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: out, stderr: err });
+    });
+    child.stdin.end(text);
+  });
+}
+
+// Waits (bounded) until the ledger's request count stops changing for `quietMs`; resolves the
+// count. The gateway writes rows in the background (flush_interval_ms).
+export async function ledgerSettled(dbPath, { atLeast = 0, quietMs = 300, timeoutMs = 10000 } = {}) {
+  const until = performance.now() + timeoutMs;
+  let last = -1;
+  let since = performance.now();
+  for (;;) {
+    const [{ n }] = await sqlite(dbPath, 'SELECT COUNT(*) AS n FROM requests');
+    if (n !== last) {
+      last = n;
+      since = performance.now();
+    } else if (n >= atLeast && performance.now() - since >= quietMs) {
+      return n;
+    }
+    if (performance.now() >= until) return n;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export * from './http.mjs';

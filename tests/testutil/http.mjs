@@ -250,3 +250,50 @@ export function assertOpenAIError(assert, json, { status, param, type } = {}) {
   if (type !== undefined) assert.equal(e.type, type, `error.type${where}`);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Client keys and the admin API (issue 19)
+
+// Any method; `body` an object (sent as JSON), a string sent as is, or undefined for none.
+export async function requestJson(url, { method = 'GET', headers = {}, body } = {}) {
+  const payload = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await fetch(url, {
+    method,
+    headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
+  return readAnswer(res);
+}
+
+export const bearer = (key) => ({ authorization: `Bearer ${key}` });
+// What Anthropic's SDK sends: the key in x-api-key, no Authorization.
+export const anthropicKey = (key) => ({ 'anthropic-version': '2023-06-01', 'x-api-key': key });
+
+// The admin API of the gateway at `baseUrl` with `token` (Authorization: Bearer). Each method
+// resolves the answer ({status, headers, text, json}); create() asserts the 201 and returns the
+// key object with its "key".
+export function adminApi(baseUrl, token) {
+  const call = (method, route, body, headers = {}) => requestJson(`${baseUrl}${route}`,
+    { method, body, headers: token === undefined ? headers : { ...bearer(token), ...headers } });
+  const api = {
+    call,
+    get: (route) => call('GET', route),
+    post: (route, body) => call('POST', route, body),
+    put: (route, body) => call('PUT', route, body),
+    patch: (route, body) => call('PATCH', route, body),
+    del: (route) => call('DELETE', route),
+    async create(spec) {
+      const res = await call('POST', '/admin/keys', spec);
+      if (res.status !== 201 || typeof res.json?.key !== 'string') {
+        throw new Error(`POST /admin/keys ${JSON.stringify(spec)} -> ${res.status}: ${res.text}`);
+      }
+      return res.json;
+    },
+    async spend(query) {
+      const res = await call('GET', `/admin/spend?${new URLSearchParams(query)}`);
+      if (res.status !== 200) throw new Error(`GET /admin/spend ${JSON.stringify(query)} -> ${res.status}: ${res.text}`);
+      return res.json;
+    },
+  };
+  return api;
+}
