@@ -48,9 +48,8 @@ core::Result<json::object> ParseBody(const http::ServerRequest& http) {
 }
 
 core::Error WrongMethod(const http::ServerRequest& http, std::string_view allowed) {
-  return core::MakeError(core::Errc::kInvalidRequest,
-                         "Use " + std::string(allowed) + " for " +
-                             core::ClipForEcho(http.Path()) + ".");
+  return core::MakeError(core::Errc::kInvalidRequest, "Use " + std::string(allowed) + " for " +
+                                                          core::ClipForEcho(http.Path()) + ".");
 }
 
 core::Error UnknownEndpoint(const http::ServerRequest& http) {
@@ -59,22 +58,22 @@ core::Error UnknownEndpoint(const http::ServerRequest& http) {
                                                     core::ClipForEcho(http.Path()) + ".");
 }
 
-std::string Serialized(core::Result<json::object> object) {
-  return json::serialize(*object);
+std::string Serialized(core::Result<json::object> object) { return json::serialize(*object); }
+
+// A report parameter's refusal, naming it.
+core::Error Named(std::string_view name, core::Error e) {
+  e.param = std::string(name);
+  e.message = std::string(name) + ": " + e.message;
+  return e;
 }
 
-// The time bounds and tenant filter shared by spend and outcomes.
+// The time bounds shared by spend and outcomes.
 core::Status ReadBounds(const Params& params, std::optional<int64_t>& from,
                         std::optional<int64_t>& to) {
   for (auto [name, out] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
     if (!params.Has(name)) continue;
     auto bound = ledger::ParseTimeBound(params.Get(name));
-    if (!bound) {
-      auto e = bound.error();
-      e.param = name;
-      e.message = std::string(name) + ": " + e.message;
-      return e;
-    }
+    if (!bound) return Named(name, bound.error());
     *out = *bound;
   }
   return {};
@@ -100,8 +99,8 @@ core::Result<std::string> ReadId(const json::object& body, std::string_view name
                      std::all_of(v->get_string().begin(), v->get_string().end(),
                                  [](char c) { return c >= 0x21 && c <= 0x7e; });
   if (!plain) {
-    return core::InvalidParam(std::string(name), std::string(name) +
-                                                     " must be 1-128 printable ASCII characters");
+    return core::InvalidParam(std::string(name),
+                              std::string(name) + " must be 1-128 printable ASCII characters");
   }
   return std::string(v->get_string());
 }
@@ -118,7 +117,7 @@ core::Status ReadBool(const json::object& body, std::string_view name, bool& out
 
 // A feedback body, without the ownership check.
 core::Result<ledger::FeedbackRow> ReadFeedback(const json::object& body) {
-  static constexpr std::string_view kKnown[] = {"request_id", "task_id",     "outcome", "score",
+  static constexpr std::string_view kKnown[] = {"request_id",   "task_id",     "outcome", "score",
                                                 "user_retried", "user_edited", "comment"};
   for (const auto& field : body) {
     if (std::find(std::begin(kKnown), std::end(kKnown), field.key()) == std::end(kKnown)) {
@@ -300,7 +299,7 @@ AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::stri
   const Params params = ReadParams(http);
   ledger::SpendQuery query;
   auto by = ledger::ParseGroupBy(params.Has("by") ? params.Get("by") : "model");
-  if (!by) return {0, by.error()};
+  if (!by) return {0, Named("by", by.error())};
   query.by = *by;
   if (auto s = ReadBounds(params, query.from_ms, query.to_ms); !s) return {0, s.error()};
   auto scope = ReportTenant(params, tenant);
@@ -326,7 +325,7 @@ AdminApi::Reply AdminApi::Outcomes(const http::ServerRequest& http, const std::s
   const Params params = ReadParams(http);
   ledger::OutcomeQuery query;
   auto by = ledger::ParseOutcomeBy(params.Has("by") ? params.Get("by") : "model");
-  if (!by) return {0, by.error()};
+  if (!by) return {0, Named("by", by.error())};
   query.by = *by;
   if (auto s = ReadBounds(params, query.from_ms, query.to_ms); !s) return {0, s.error()};
   auto scope = ReportTenant(params, tenant);

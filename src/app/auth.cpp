@@ -49,13 +49,12 @@ bool ProfileAllowed(const std::vector<std::string>& allowed, std::string_view pr
 
 // A profile request keeps only the candidates the key may use.
 core::Status KeepAllowedSteps(RequestContext& ctx, const std::vector<std::string>& allowed) {
-  std::erase_if(ctx.steps, [&](const failover::Step& step) {
-    return !Listed(allowed, step.model->id);
-  });
+  std::erase_if(ctx.steps,
+                [&](const failover::Step& step) { return !Listed(allowed, step.model->id); });
   if (!ctx.steps.empty()) return {};
-  return Forbidden("None of the models routing profile '" + std::string(ctx.decision->profile) +
-                   "' chose for this request is allowed for this key. Allowed models: " +
-                   Joined(allowed) + ".");
+  return Forbidden(
+      "None of the models routing profile '" + std::string(ctx.decision->profile) +
+      "' chose for this request is allowed for this key. Allowed models: " + Joined(allowed) + ".");
 }
 
 void AddRate(http::Headers& headers, std::string_view what, const limits::RateState& s) {
@@ -76,8 +75,7 @@ core::Result<std::string_view> PresentedKey(const http::Headers& headers) {
     constexpr std::string_view kBearer = "bearer ";
     if (authorization.size() <= kBearer.size() ||
         !http::EqualsIgnoreCase(authorization.substr(0, kBearer.size()), kBearer)) {
-      return Unauthenticated(
-          "The Authorization header must be \"Bearer sk-sy-...\" (or send x-api-key).");
+      return Unauthenticated("Invalid API key.");  // as for any key we do not know
     }
     std::string_view token = authorization.substr(kBearer.size());
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
@@ -176,8 +174,7 @@ void CountRefusal(RequestContext& ctx, const core::Error& error) {
       metrics->ObserveAuthFailure("forbidden");
       break;
     case core::Errc::kRateLimited:
-      metrics->ObserveLimited(ctx.request.tenant,
-                              has("tokens per minute") ? "tokens" : "requests");
+      metrics->ObserveLimited(ctx.request.tenant, has("tokens per minute") ? "tokens" : "requests");
       break;
     case core::Errc::kBudgetExceeded:
       metrics->ObserveLimited(ctx.request.tenant, has("monthly") ? "budget_month" : "budget_day");

@@ -72,8 +72,8 @@ struct Services {
   ledger::ResponseStore* responses = nullptr;
   // Client keys; null when auth.mode is off (no key is asked for).
   KeyService* keys = nullptr;
-  GatewayMetrics* metrics = nullptr;  // null: nothing counted
-  AccessLog* access_log = nullptr;    // null: access_log.enabled is false
+  GatewayMetrics* metrics = nullptr;       // null: nothing counted
+  AccessLog* access_log = nullptr;         // null: access_log.enabled is false
   http::BlockingPool* blocking = nullptr;  // for database reads and writes off the workers
 };
 

@@ -71,8 +71,8 @@ http::Task<void> EncodeFailure(RequestContext& ctx, const core::Error& failure) 
   const bool over_budget = error.code == core::Errc::kBudgetExceeded;
   if (error.retry_after && (error.code == core::Errc::kRateLimited || over_budget)) {
     // An upstream's hint is capped at max_cooldown; our own budget window really resets then.
-    const auto cap = over_budget ? *error.retry_after
-                                 : ctx.services.catalog.config().failover.max_cooldown;
+    const auto cap =
+        over_budget ? *error.retry_after : ctx.services.catalog.config().failover.max_cooldown;
     headers.Add("retry-after", RetryAfterSeconds(*error.retry_after, cap));
   }
   co_await ctx.writer.Send(encoded.status, headers, std::move(encoded.body));

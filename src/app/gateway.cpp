@@ -163,8 +163,8 @@ core::Result<std::optional<Caller>> Gateway::CallerOf(const http::ServerRequest&
   auto caller = IdentifyCaller(http.headers, *services_.keys, now_ms);
   if (!caller) {
     if (metrics_) {
-      metrics_->ObserveAuthFailure(
-          caller.error().message.starts_with("No API key") ? "missing" : "invalid");
+      metrics_->ObserveAuthFailure(caller.error().message.starts_with("No API key") ? "missing"
+                                                                                    : "invalid");
     }
     return std::move(caller).error();
   }
@@ -181,7 +181,8 @@ std::string Gateway::MetricsText() const {
                                .count();
     for (const auto& t : dir->tenants()) {
       const auto spend = limits::CurrentSpend(*t.account, now_ms);
-      if (auto day = t.policy.budgets.usd_per_day) budgets.push_back({t.name, "day", spend.day, *day});
+      if (auto day = t.policy.budgets.usd_per_day)
+        budgets.push_back({t.name, "day", spend.day, *day});
       if (auto month = t.policy.budgets.usd_per_month) {
         budgets.push_back({t.name, "month", spend.month, *month});
       }

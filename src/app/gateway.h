@@ -33,8 +33,8 @@ namespace sy::app {
 struct GatewayParts {
   // Client keys; null: auth.mode off (no key asked for, /admin/keys answers 404).
   KeyService* keys = nullptr;
-  AccessLog* access_log = nullptr;         // null: no access log
-  http::BlockingPool* blocking = nullptr;  // null: /admin/ and the reports answer 404
+  AccessLog* access_log = nullptr;                  // null: no access log
+  http::BlockingPool* blocking = nullptr;           // null: /admin/ and the reports answer 404
   std::unique_ptr<ledger::FeedbackStore> feedback;  // with `blocking`
   std::function<void()> flush_ledger;               // makes recorded requests readable
   std::function<LedgerStats()> ledger_stats;        // for /metrics
@@ -75,8 +75,8 @@ class Gateway {
   struct Endpoint;
 
  private:
-  http::Task<void> Serve(EndpointKind kind, http::ServerRequest& http,
-                         http::ResponseWriter& writer, const Caller* caller);
+  http::Task<void> Serve(EndpointKind kind, http::ServerRequest& http, http::ResponseWriter& writer,
+                         const Caller* caller);
   http::Task<void> Recorded(http::ServerRequest& http, http::ResponseWriter& writer,
                             const Endpoint* endpoint);
   http::Task<void> Models(http::ServerRequest& request, http::ResponseWriter& writer);

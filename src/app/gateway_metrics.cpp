@@ -165,8 +165,9 @@ std::string_view EndpointLabel(std::string_view path) {
 void GatewayMetrics::Observe(const ledger::Record& record, std::chrono::microseconds overhead) {
   const std::string status = std::to_string(record.status);
   const std::string_view model = ModelOrNone(record.chosen_model);
-  requests_.With({record.dialect, EndpointLabel(record.endpoint), record.profile, record.rule,
-                  model, status})
+  requests_
+      .With({record.dialect, EndpointLabel(record.endpoint), record.profile, record.rule, model,
+             status})
       .Add();
   request_duration_.With({record.dialect, record.stream ? "true" : "false"})
       .Observe(std::max<int64_t>(0, record.latency_ms));

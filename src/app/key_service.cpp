@@ -34,8 +34,8 @@ core::Result<std::string> PepperFromFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) {
     const std::string pepper = limits::NewId("", kPepperChars);
-    const bool written = ::write(fd, pepper.data(), pepper.size()) ==
-                         static_cast<ssize_t>(pepper.size());
+    const bool written =
+        ::write(fd, pepper.data(), pepper.size()) == static_cast<ssize_t>(pepper.size());
     ::close(fd);
     if (!written) return PepperError(path, "cannot be written");
     return pepper;
@@ -68,9 +68,9 @@ core::Status CheckFields(const json::object& body, std::initializer_list<std::st
     if (std::find(known.begin(), known.end(), field.key()) != known.end()) continue;
     std::string list;
     for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-    return core::InvalidParam(core::ClipForEcho(field.key(), 64),
-                              "unknown field \"" + core::ClipForEcho(field.key(), 64) +
-                                  "\" (known: " + list + ")");
+    return core::InvalidParam(
+        core::ClipForEcho(field.key(), 64),
+        "unknown field \"" + core::ClipForEcho(field.key(), 64) + "\" (known: " + list + ")");
   }
   return {};
 }
@@ -157,8 +157,8 @@ bool KeyService::HasProfile(std::string_view name) const {
 }
 
 core::Result<std::unique_ptr<KeyService>> KeyService::Open(const catalog::Catalog& catalog,
-                                                          const routing::Policy& policy,
-                                                          const core::Clock& clock) {
+                                                           const routing::Policy& policy,
+                                                           const core::Clock& clock) {
   const auto& config = catalog.config();
   auto pepper = ResolvePepper(config.auth, config.ledger.sqlite_path);
   if (!pepper) return std::move(pepper).error();
@@ -231,8 +231,8 @@ core::Status KeyService::ReloadLocked(bool force) {
 
 core::Status KeyService::SeedSpend() {
   const int64_t now = NowMs();
-  const int64_t day = limits::PeriodStartMs(limits::Period::kDay,
-                                            limits::PeriodIndex(limits::Period::kDay, now));
+  const int64_t day =
+      limits::PeriodStartMs(limits::Period::kDay, limits::PeriodIndex(limits::Period::kDay, now));
   const int64_t month = limits::PeriodStartMs(limits::Period::kMonth,
                                               limits::PeriodIndex(limits::Period::kMonth, now));
   auto key_day = store_->SpendByKeySince(day);
@@ -267,10 +267,9 @@ core::Status KeyService::CheckNames(const limits::Policy& policy) const {
   }
   for (const auto& entry : policy.allowed_profiles.value_or(std::vector<std::string>{})) {
     if (!HasProfile(ProfileName(entry))) {
-      return core::InvalidParam("allowed_profiles",
-                                "allowed_profiles: unknown profile \"" +
-                                    core::ClipForEcho(entry, 128) +
-                                    "\" (profiles: " + profile_list_ + ")");
+      return core::InvalidParam("allowed_profiles", "allowed_profiles: unknown profile \"" +
+                                                        core::ClipForEcho(entry, 128) +
+                                                        "\" (profiles: " + profile_list_ + ")");
     }
   }
   return {};
@@ -306,19 +305,18 @@ json::object KeyService::KeyObject(const limits::Key& key) const {
   out["previous_key_valid_until"] =
       key.previous_hash ? json::value(Seconds(key.previous_valid_until_ms)) : json::value(nullptr);
   for (auto& field : limits::PolicyObject(key.policy, true)) out[field.key()] = field.value();
-  out["spend"] = json::object{{"usd_today", spend.day.ToString()},
-                              {"usd_this_month", spend.month.ToString()}};
+  out["spend"] =
+      json::object{{"usd_today", spend.day.ToString()}, {"usd_this_month", spend.month.ToString()}};
   return out;
 }
 
 json::object KeyService::TenantObject(const limits::Tenant& tenant) const {
   const auto spend = limits::CurrentSpend(*tenant.account, NowMs());
-  json::object out{{"object", "tenant"},
-                   {"name", tenant.name},
-                   {"created_at", Seconds(tenant.created_at_ms)}};
+  json::object out{
+      {"object", "tenant"}, {"name", tenant.name}, {"created_at", Seconds(tenant.created_at_ms)}};
   for (auto& field : limits::PolicyObject(tenant.policy, false)) out[field.key()] = field.value();
-  out["spend"] = json::object{{"usd_today", spend.day.ToString()},
-                              {"usd_this_month", spend.month.ToString()}};
+  out["spend"] =
+      json::object{{"usd_today", spend.day.ToString()}, {"usd_this_month", spend.month.ToString()}};
   return out;
 }
 
@@ -332,8 +330,8 @@ core::Result<json::object> KeyService::Published(std::string_view id, std::strin
 }
 
 core::Result<json::object> KeyService::CreateKey(const json::object& body) {
-  if (auto s = CheckFields(body, {"tenant", "name", "budgets", "limits", "allowed_profiles",
-                                  "allowed_models"});
+  if (auto s = CheckFields(
+          body, {"tenant", "name", "budgets", "limits", "allowed_profiles", "allowed_models"});
       !s) {
     return s.error();
   }
@@ -370,8 +368,8 @@ core::Result<json::object> KeyService::ListKeys(std::string_view tenant) {
 core::Result<json::object> KeyService::GetKey(std::string_view id) { return Published(id); }
 
 core::Result<json::object> KeyService::UpdateKey(std::string_view id, const json::object& body) {
-  if (auto s = CheckFields(body, {"name", "budgets", "limits", "allowed_profiles",
-                                  "allowed_models"});
+  if (auto s =
+          CheckFields(body, {"name", "budgets", "limits", "allowed_profiles", "allowed_models"});
       !s) {
     return s.error();
   }
@@ -425,8 +423,9 @@ core::Result<json::object> KeyService::RotateKey(std::string_view id, const json
 
 core::Result<json::object> KeyService::PutTenant(std::string_view name, const json::object& body) {
   if (!ValidTenant(name)) {
-    return core::InvalidParam("tenant", "a tenant name is 1-64 characters of letters, digits, "
-                                        "'.', '_' and '-'");
+    return core::InvalidParam("tenant",
+                              "a tenant name is 1-64 characters of letters, digits, "
+                              "'.', '_' and '-'");
   }
   if (auto s = CheckFields(body, {"budgets", "limits"}); !s) return s.error();
   limits::Policy policy;
@@ -454,8 +453,7 @@ core::Result<json::object> KeyService::GetTenant(std::string_view name) {
   const auto dir = directory();
   const limits::Tenant* tenant = dir->FindTenant(name);
   if (!tenant) {
-    return core::MakeError(core::Errc::kNotFound,
-                           "No tenant " + core::ClipForEcho(name, 64) + ".");
+    return core::MakeError(core::Errc::kNotFound, "No tenant " + core::ClipForEcho(name, 64) + ".");
   }
   return TenantObject(*tenant);
 }

@@ -30,8 +30,8 @@
 namespace sy::app {
 
 // The HMAC pepper: auth.pepper (from the environment) when set, else the 64 random base62
-// characters in "<db_path>.pepper", created with mode 0600 on first use. Kept apart from the database
-// so that a copy of the database alone does not let anyone test guessed keys.
+// characters in "<db_path>.pepper", created with mode 0600 on first use. Kept apart from the
+// database so that a copy of the database alone does not let anyone test guessed keys.
 core::Result<std::string> ResolvePepper(const config::AuthConfig& auth, const std::string& db_path);
 
 class KeyService {
@@ -91,7 +91,7 @@ class KeyService {
   const std::string pepper_;
   std::atomic<std::shared_ptr<const limits::Directory>> directory_;
 
-  std::mutex mu_;  // serialises reloads and admin writes
+  std::mutex mu_;          // serialises reloads and admin writes
   int64_t revision_ = -1;  // guarded by mu_
 
   std::mutex poll_mu_;

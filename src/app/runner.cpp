@@ -7,11 +7,11 @@
 #include "app/access_log.h"
 #include "app/gateway.h"
 #include "app/key_service.h"
-#include "http/blocking_pool.h"
-#include "ledger/feedback.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "http/blocking_pool.h"
 #include "http/server.h"
+#include "ledger/feedback.h"
 #include "ledger/response_store.h"
 #include "ledger/sqlite_ledger.h"
 
@@ -133,8 +133,7 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     return LedgerStats{sqlite->queued(), sqlite->records_written(), sqlite->records_lost(),
                        sqlite->write_errors()};
   };
-  Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get(),
-                  std::move(parts));
+  Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get(), std::move(parts));
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {
     std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),
                  reason.c_str());

@@ -275,8 +275,8 @@ struct AuthConfig {
   std::string pepper_env = "SWITCHYARD_KEY_PEPPER";
   // Resolved from pepper_env; "" = the pepper file next to the ledger (created once, 0600).
   std::string pepper;
-  std::string budget_check = "estimate";  // "estimate" (refuse before sending) or "after"
-  std::chrono::seconds rotation_grace{86'400};        // the old secret's life after a rotate
+  std::string budget_check = "estimate";        // "estimate" (refuse before sending) or "after"
+  std::chrono::seconds rotation_grace{86'400};  // the old secret's life after a rotate
   std::chrono::milliseconds reload_interval{1'000};  // re-read keys another process changed
 };
 

@@ -372,8 +372,8 @@ void CheckAuth(Checker& c, const AuthConfig& auth) {
   c.Range("auth.rotation_grace_s", auth.rotation_grace.count(), 0, 30 * 86'400);
   c.Range("auth.reload_interval_ms", auth.reload_interval.count(), 100, 60'000);
   if (!auth.admin_token.empty() && auth.admin_token.size() < kMinSecretChars) {
-    c.Fail("auth.admin_token_env", "the admin token in " + Quote(auth.admin_token_env) +
-                                       " must be at least 16 characters");
+    c.Fail("auth.admin_token_env",
+           "the admin token in " + Quote(auth.admin_token_env) + " must be at least 16 characters");
   }
   if (!auth.pepper.empty() && auth.pepper.size() < kMinSecretChars) {
     c.Fail("auth.pepper_env",

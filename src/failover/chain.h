@@ -108,7 +108,7 @@ struct ChainOptions {
   int retries_per_deployment = 0;
   std::chrono::milliseconds backoff_base{100};
   std::chrono::milliseconds backoff_max{2'000};
-  std::function<bool()> stopped;     // optional: true once no further attempt may start
+  std::function<bool()> stopped;  // optional: true once no further attempt may start
   // Optional: asked before each call is sent (budget_check estimate reserves the call's worst
   // case here). An error ends the chain with that error; nothing is sent or recorded for it.
   std::function<core::Status(const catalog::Deployment&)> admit;

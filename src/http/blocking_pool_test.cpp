@@ -3,10 +3,9 @@
 #include <future>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <gtest/gtest.h>
 
 #include "tests/testutil/run_task.h"
 

@@ -108,7 +108,8 @@ void AddKeysCommand(CLI::App& app) {
   keys->require_subcommand(1);
   auto args = std::make_shared<KeysArgs>();
   CLI::App* create = Verb(*keys, args, "create", "Create a key (prints it once)");
-  create->add_option("--tenant", args->tenant, "Who pays for the key's requests")->required();
+  // Checked by the create itself (exit 2 naming it), like every other bad value.
+  create->add_option("--tenant", args->tenant, "Who pays for the key's requests (required)");
   create->add_option("--name", args->name, "A label for operators");
   create->add_option("--usd-per-day", args->usd_per_day, "Daily budget, e.g. 5.00");
   create->add_option("--usd-per-month", args->usd_per_month, "Monthly budget, e.g. 100");
