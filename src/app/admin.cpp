@@ -92,6 +92,20 @@ core::Result<std::optional<std::string>> ReportTenant(const Params& params,
   return std::optional<std::string>(*own);
 }
 
+// by= (default model), from=, to= and the tenant of a spend or outcome report, into `query`.
+template <typename Query, typename By>
+core::Status ReadReportQuery(const Params& params, const std::string* own,
+                             core::Result<By> (*parse_by)(std::string_view), Query& query) {
+  auto by = parse_by(params.Has("by") ? params.Get("by") : "model");
+  if (!by) return Named("by", by.error());
+  query.by = *by;
+  if (auto s = ReadBounds(params, query.from_ms, query.to_ms); !s) return s;
+  auto scope = ReportTenant(params, own);
+  if (!scope) return scope.error();
+  query.tenant = *scope;
+  return {};
+}
+
 core::Result<std::string> ReadId(const json::object& body, std::string_view name) {
   const json::value* v = body.if_contains(name);
   const bool plain = v && v->is_string() && !v->get_string().empty() &&
@@ -298,13 +312,9 @@ AdminApi::Reply AdminApi::Keys(const http::ServerRequest& http, std::string_view
 AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::string* tenant) {
   const Params params = ReadParams(http);
   ledger::SpendQuery query;
-  auto by = ledger::ParseGroupBy(params.Has("by") ? params.Get("by") : "model");
-  if (!by) return {0, Named("by", by.error())};
-  query.by = *by;
-  if (auto s = ReadBounds(params, query.from_ms, query.to_ms); !s) return {0, s.error()};
-  auto scope = ReportTenant(params, tenant);
-  if (!scope) return {0, scope.error()};
-  query.tenant = *scope;
+  if (auto s = ReadReportQuery(params, tenant, &ledger::ParseGroupBy, query); !s) {
+    return {0, s.error()};
+  }
   const std::string baseline(params.Get("baseline"));
   const config::ModelConfig* model = nullptr;
   if (!baseline.empty() && !(model = catalog_.FindModel(baseline))) {
@@ -324,13 +334,9 @@ AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::stri
 AdminApi::Reply AdminApi::Outcomes(const http::ServerRequest& http, const std::string* tenant) {
   const Params params = ReadParams(http);
   ledger::OutcomeQuery query;
-  auto by = ledger::ParseOutcomeBy(params.Has("by") ? params.Get("by") : "model");
-  if (!by) return {0, Named("by", by.error())};
-  query.by = *by;
-  if (auto s = ReadBounds(params, query.from_ms, query.to_ms); !s) return {0, s.error()};
-  auto scope = ReportTenant(params, tenant);
-  if (!scope) return {0, scope.error()};
-  query.tenant = *scope;
+  if (auto s = ReadReportQuery(params, tenant, &ledger::ParseOutcomeBy, query); !s) {
+    return {0, s.error()};
+  }
   auto report = ledger::QueryOutcomes(catalog_.config().ledger.sqlite_path, query);
   if (!report) return {0, report.error()};
   return {200, ledger::FormatOutcomesJson(*report)};

@@ -57,29 +57,17 @@ std::string Scoped(const std::string& tenant, const std::string& id) {
   return key;
 }
 
-std::string GroupExpression(OutcomeBy by, int64_t version) {
+// Outcome groups are spend groups by another name: the same keys, shown the same way.
+GroupBy AsGroupBy(OutcomeBy by) {
   switch (by) {
     case OutcomeBy::kModel:
-      return "chosen_model";
+      return GroupBy::kModel;
     case OutcomeBy::kTaskType:
-      return detail::RoutingColumn(version, "task_type");
+      return GroupBy::kTaskType;
     case OutcomeBy::kRule:
-      return detail::RuleExpression(version);
+      return GroupBy::kRule;
   }
-  return "chosen_model";
-}
-
-std::string DisplayKey(OutcomeBy by, std::string key) {
-  if (!key.empty()) return key;
-  switch (by) {
-    case OutcomeBy::kModel:
-      return "(none)";
-    case OutcomeBy::kTaskType:
-      return "(no task type)";
-    case OutcomeBy::kRule:
-      return "(no rule)";
-  }
-  return "(empty)";
+  return GroupBy::kModel;
 }
 
 core::Error Overflow() {
@@ -89,7 +77,8 @@ core::Error Overflow() {
 
 core::Status ReadRequests(detail::Db& db, const OutcomeQuery& q,
                           const detail::RequestFilter& filter, int64_t version, Tasks& tasks) {
-  auto s = db.Prepare("SELECT id, request_id, task_id, tenant, " + GroupExpression(q.by, version) +
+  auto s = db.Prepare("SELECT id, request_id, task_id, tenant, " +
+                      detail::GroupKeyExpression(AsGroupBy(q.by), version) +
                       ", cost_pico FROM requests" + detail::WhereClause(filter) +
                       " ORDER BY started_at_ms, id");
   if (!s) return std::move(s).error();
@@ -219,7 +208,7 @@ core::Result<OutcomeReport> Summarise(OutcomeBy by, const Tasks& tasks) {
   report.by = by;
   for (auto& [key, acc] : groups) {
     report.groups.push_back(Finish(std::move(acc)));
-    report.groups.back().key = DisplayKey(by, key);
+    report.groups.back().key = detail::GroupDisplayKey(AsGroupBy(by), key);
   }
   std::stable_sort(report.groups.begin(), report.groups.end(),
                    [](const OutcomeRow& a, const OutcomeRow& b) { return a.cost > b.cost; });

@@ -32,55 +32,6 @@ constexpr int64_t kEstimatedSchema = 2;
 
 bool InTimeOrder(GroupBy by) { return by == GroupBy::kDay || by == GroupBy::kHour; }
 
-// The SQL expression a group is keyed on; rows are grouped by it (GROUP BY 1), so every key
-// appears once. A rule is keyed "profile/rule", or just the rule when the profile is "".
-std::string KeyExpression(GroupBy by, int64_t schema_version) {
-  switch (by) {
-    case GroupBy::kModel:
-      return "chosen_model";
-    case GroupBy::kProvider:
-      return "provider";
-    case GroupBy::kTask:
-      return "task_id";
-    case GroupBy::kDay:
-      return "day";
-    case GroupBy::kHour:
-      return "strftime('%Y-%m-%dT%H', started_at_ms / 1000, 'unixepoch')";
-    case GroupBy::kTenant:
-      return "tenant";
-    case GroupBy::kKey:
-      return "key_id";
-    case GroupBy::kTaskType:
-      return detail::RoutingColumn(schema_version, "task_type");
-    case GroupBy::kRule:
-      return detail::RuleExpression(schema_version);
-  }
-  return "chosen_model";
-}
-
-std::string DisplayKey(GroupBy by, std::string key) {
-  if (!key.empty()) return key;
-  switch (by) {
-    case GroupBy::kModel:
-    case GroupBy::kProvider:
-      return "(none)";
-    case GroupBy::kTask:
-      return "(no task)";
-    case GroupBy::kTenant:
-      return "(no tenant)";
-    case GroupBy::kKey:
-      return "(no key)";
-    case GroupBy::kTaskType:
-      return "(no task type)";
-    case GroupBy::kRule:
-      return "(no rule)";
-    case GroupBy::kDay:
-    case GroupBy::kHour:
-      break;
-  }
-  return "(empty)";
-}
-
 // Reads the kSums columns starting at `first`.
 SpendRow ReadRow(const detail::Statement& stmt, int first) {
   SpendRow row;
@@ -97,16 +48,16 @@ core::Result<std::vector<SpendRow>> QueryGroups(detail::Db& db, GroupBy by,
                                                 const detail::RequestFilter& filter,
                                                 int64_t schema_version) {
   const std::string order = InTimeOrder(by) ? "1" : "7 DESC, 1";
-  auto stmt =
-      db.Prepare("SELECT " + KeyExpression(by, schema_version) + ", " + std::string(kSums) +
-                 " FROM requests" + detail::WhereClause(filter) + " GROUP BY 1 ORDER BY " + order);
+  auto stmt = db.Prepare("SELECT " + detail::GroupKeyExpression(by, schema_version) + ", " +
+                         std::string(kSums) + " FROM requests" + detail::WhereClause(filter) +
+                         " GROUP BY 1 ORDER BY " + order);
   if (!stmt) return std::move(stmt).error();
   detail::BindFilter(*stmt, filter);
   std::vector<SpendRow> rows;
   int rc = SQLITE_ROW;
   while ((rc = stmt->Step()) == SQLITE_ROW) {
     SpendRow row = ReadRow(*stmt, 1);
-    row.key = DisplayKey(by, stmt->ColumnText(0));
+    row.key = detail::GroupDisplayKey(by, stmt->ColumnText(0));
     rows.push_back(std::move(row));
   }
   if (rc != SQLITE_DONE) return db.LastError("summing spend");
@@ -151,7 +102,7 @@ core::Result<SpendReport> QueryRepriced(detail::Db& db, GroupBy by,
                                         const detail::RequestFilter& filter, int64_t version,
                                         const Reprice& reprice) {
   const std::string estimated = version >= kEstimatedSchema ? "usage_estimated" : "0";
-  auto stmt = db.Prepare("SELECT " + KeyExpression(by, version) +
+  auto stmt = db.Prepare("SELECT " + detail::GroupKeyExpression(by, version) +
                          ", error_code <> '' OR status >= 400, input_tokens, cached_input_tokens, "
                          "cache_write_input_tokens, output_tokens, reasoning_tokens, "
                          "usage_reported, " +
@@ -188,7 +139,7 @@ core::Result<SpendReport> QueryRepriced(detail::Db& db, GroupBy by,
                      [](const auto& a, const auto& b) { return a.second.cost > b.second.cost; });
   }
   for (auto& [key, row] : sorted) {
-    row.key = DisplayKey(by, key);
+    row.key = detail::GroupDisplayKey(by, key);
     report.groups.push_back(std::move(row));
   }
   return report;

@@ -80,4 +80,53 @@ std::string JsonQuoted(std::string_view text) {
   return out;
 }
 
+// The SQL expression a group is keyed on; rows are grouped by it (GROUP BY 1), so every key
+// appears once. A rule is keyed "profile/rule", or just the rule when the profile is "".
+std::string GroupKeyExpression(GroupBy by, int64_t schema_version) {
+  switch (by) {
+    case GroupBy::kModel:
+      return "chosen_model";
+    case GroupBy::kProvider:
+      return "provider";
+    case GroupBy::kTask:
+      return "task_id";
+    case GroupBy::kDay:
+      return "day";
+    case GroupBy::kHour:
+      return "strftime('%Y-%m-%dT%H', started_at_ms / 1000, 'unixepoch')";
+    case GroupBy::kTenant:
+      return "tenant";
+    case GroupBy::kKey:
+      return "key_id";
+    case GroupBy::kTaskType:
+      return RoutingColumn(schema_version, "task_type");
+    case GroupBy::kRule:
+      return RuleExpression(schema_version);
+  }
+  return "chosen_model";
+}
+
+std::string GroupDisplayKey(GroupBy by, std::string key) {
+  if (!key.empty()) return key;
+  switch (by) {
+    case GroupBy::kModel:
+    case GroupBy::kProvider:
+      return "(none)";
+    case GroupBy::kTask:
+      return "(no task)";
+    case GroupBy::kTenant:
+      return "(no tenant)";
+    case GroupBy::kKey:
+      return "(no key)";
+    case GroupBy::kTaskType:
+      return "(no task type)";
+    case GroupBy::kRule:
+      return "(no rule)";
+    case GroupBy::kDay:
+    case GroupBy::kHour:
+      break;
+  }
+  return "(empty)";
+}
+
 }  // namespace sy::ledger::detail

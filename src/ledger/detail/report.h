@@ -10,6 +10,7 @@
 
 #include "core/result.h"
 #include "ledger/detail/sqlite.h"
+#include "ledger/spend.h"
 
 namespace sy::ledger::detail {
 
@@ -47,5 +48,11 @@ std::string RoutingColumn(int64_t schema_version, std::string_view column,
 
 // `text` as a JSON string literal (quotes, backslashes and control characters escaped).
 std::string JsonQuoted(std::string_view text);
+
+// The SQL expression a report's groups are keyed on (GROUP BY 1): a rule is "profile/rule", or
+// just the rule when the profile is "".
+std::string GroupKeyExpression(GroupBy by, int64_t schema_version);
+// How an empty group key is shown: "(none)", "(no task)", ...
+std::string GroupDisplayKey(GroupBy by, std::string key);
 
 }  // namespace sy::ledger::detail
