@@ -93,7 +93,7 @@ core::Result<Caller> IdentifyCaller(const http::Headers& headers, const KeyServi
   auto presented = PresentedKey(headers);
   if (!presented) return std::move(presented).error();
   auto directory = keys.directory();
-  auto key = directory->Authenticate(*presented, keys.pepper(), now_ms);
+  auto key = directory->Authenticate(*presented, keys.hasher(), now_ms);
   if (!key) return std::move(key).error();
   return Caller{std::move(directory), *key, {}, {}};
 }

@@ -346,7 +346,7 @@ core::Result<json::object> KeyService::CreateKey(const json::object& body) {
   row.id = limits::NewId("key_", 16);
   row.tenant = *tenant;
   row.prefix = secret.substr(0, limits::kShownKeyChars);
-  row.hash = limits::HashBytes(limits::HashKey(pepper_, secret));
+  row.hash = limits::HashBytes(hasher_.Hash(secret));
   row.created_at_ms = NowMs();
   row.policy_json = limits::PolicyJson(policy);
   std::lock_guard<std::mutex> lock(mu_);
@@ -414,7 +414,7 @@ core::Result<json::object> KeyService::RotateKey(std::string_view id, const json
   row->previous_hash = row->hash;
   row->previous_valid_until_ms =
       NowMs() + std::chrono::duration_cast<std::chrono::milliseconds>(*grace).count();
-  row->hash = limits::HashBytes(limits::HashKey(pepper_, secret));
+  row->hash = limits::HashBytes(hasher_.Hash(secret));
   row->prefix = secret.substr(0, limits::kShownKeyChars);
   if (auto s = store_->UpdateKey(*row); !s) return s.error();
   if (auto s = ReloadLocked(true); !s) return s.error();

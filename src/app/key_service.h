@@ -3,7 +3,7 @@
 // re-reads it when another process (the `keys` CLI, another replica) changed the database,
 // and carries out the admin API's key and tenant operations.
 //
-// Thread-safety: directory() and pepper() may be called from any thread at any time (the
+// Thread-safety: directory(), pepper() and hasher() may be called from any thread at any time (the
 // directory is published by an atomic shared_ptr swap). The admin operations and Reload() do
 // blocking database I/O: call them on the blocking pool; they serialise among themselves.
 // Lifetime: the catalog must outlive the service; the destructor stops the poller.
@@ -25,6 +25,7 @@
 #include "core/result.h"
 #include "ledger/keys.h"
 #include "limits/directory.h"
+#include "limits/keys.h"
 #include "routing/policy.h"
 
 namespace sy::app {
@@ -49,6 +50,7 @@ class KeyService {
 
   std::shared_ptr<const limits::Directory> directory() const { return directory_.load(); }
   const std::string& pepper() const { return pepper_; }
+  const limits::KeyHasher& hasher() const { return hasher_; }
 
   // Re-reads keys and tenants when the stored revision moved (or always, with `force`).
   core::Status Reload(bool force = false);
@@ -89,6 +91,7 @@ class KeyService {
   const core::Clock& clock_;
   std::unique_ptr<ledger::KeyStore> store_;
   const std::string pepper_;
+  const limits::KeyHasher hasher_{pepper_};
   std::atomic<std::shared_ptr<const limits::Directory>> directory_;
 
   std::mutex mu_;          // serialises reloads and admin writes

@@ -45,16 +45,16 @@ std::shared_ptr<const Directory> Directory::Build(std::vector<Key> keys,
   for (auto& k : dir->keys_) {
     k.account = CarryOver(old_keys, k.id);
     k.owner = dir->FindTenant(k.tenant);
-    dir->by_hash_.emplace(HashBytes(k.hash), Entry{&k, false});
-    if (k.previous_hash) dir->by_hash_.emplace(HashBytes(*k.previous_hash), Entry{&k, true});
+    dir->by_hash_.emplace(k.hash, Entry{&k, false});
+    if (k.previous_hash) dir->by_hash_.emplace(*k.previous_hash, Entry{&k, true});
   }
   return dir;
 }
 
 core::Result<const Key*> Directory::Authenticate(std::string_view presented,
-                                                 std::string_view pepper, int64_t now_ms) const {
+                                                 const KeyHasher& hasher, int64_t now_ms) const {
   if (!WellFormedKey(presented)) return Invalid();
-  auto it = by_hash_.find(HashBytes(HashKey(pepper, presented)));
+  auto it = by_hash_.find(hasher.Hash(presented));
   if (it == by_hash_.end()) return Invalid();
   const Key& key = *it->second.key;
   if (it->second.previous && now_ms >= key.previous_valid_until_ms) return Invalid();

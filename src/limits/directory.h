@@ -71,7 +71,7 @@ class Directory {
   // The key a client presented, at `now_ms`. Fails with kUnauthenticated: "Invalid API key."
   // for anything malformed, unknown or past its rotation grace (one message, so nothing tells
   // them apart), or "This API key was revoked at <time>." for a revoked one.
-  core::Result<const Key*> Authenticate(std::string_view presented, std::string_view pepper,
+  core::Result<const Key*> Authenticate(std::string_view presented, const KeyHasher& hasher,
                                         int64_t now_ms) const;
 
   const Key* FindKey(std::string_view id) const;
@@ -86,7 +86,7 @@ class Directory {
   };
   std::vector<Key> keys_;
   std::vector<Tenant> tenants_;
-  std::unordered_map<std::string, Entry> by_hash_;  // 32 raw bytes -> key
+  std::unordered_map<KeyHash, Entry, KeyHashHash> by_hash_;
 };
 
 // "2026-12-03T00:00:00Z".

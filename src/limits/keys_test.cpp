@@ -51,6 +51,17 @@ TEST(KeysTest, HashKeyIsHmacSha256UnderThePepper) {
   EXPECT_NE(HashKey("pepper-a", "sk-sy-x"), HashKey("pepper-b", "sk-sy-x"));
 }
 
+TEST(KeysTest, KeyHasherEqualsHmacForShortExactAndLongPeppers) {
+  for (const std::string& pepper :
+       {std::string("Jefe"), std::string(64, 'p'), std::string(131, 'q'), std::string()}) {
+    const KeyHasher hasher(pepper);
+    for (const std::string& key : {std::string("what do ya want for nothing?"), NewKey(),
+                                   std::string(200, 'k'), std::string()}) {
+      EXPECT_EQ(hasher.Hash(key), HashKey(pepper, key)) << pepper.size() << "/" << key.size();
+    }
+  }
+}
+
 TEST(KeysTest, HashBytesRoundTrips) {
   const KeyHash h = HashKey("p", "k");
   EXPECT_EQ(HashFromBytes(HashBytes(h)), h);

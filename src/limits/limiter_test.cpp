@@ -7,6 +7,10 @@ namespace {
 
 constexpr int64_t kNow = 1'796'205'600'000;  // 2026-12-02T10:00:00Z
 constexpr std::string_view kPepper = "test-pepper";
+const KeyHasher& Hasher() {
+  static const KeyHasher hasher(kPepper);
+  return hasher;
+}
 
 core::Money Usd(std::string_view s) { return *core::Money::Parse(s); }
 
@@ -134,10 +138,11 @@ TEST(LimiterTest, SeedSetsTodaysAndThisMonthsSpend) {
 
 TEST(DirectoryTest, AuthenticateTellsRevokedFromUnknownOnly) {
   Fixture f(Policy{});
-  EXPECT_EQ(*f.dir->Authenticate(f.secret, kPepper, kNow), &f.key());
-  auto unknown = f.dir->Authenticate(NewKey(), kPepper, kNow);
-  auto malformed = f.dir->Authenticate("sk-sy-short", kPepper, kNow);
-  auto wrong_pepper = f.dir->Authenticate(f.secret, "other", kNow);
+  EXPECT_EQ(*f.dir->Authenticate(f.secret, Hasher(), kNow), &f.key());
+  auto unknown = f.dir->Authenticate(NewKey(), Hasher(), kNow);
+  auto malformed = f.dir->Authenticate("sk-sy-short", Hasher(), kNow);
+  const KeyHasher other("other");
+  auto wrong_pepper = f.dir->Authenticate(f.secret, other, kNow);
   for (const auto* r : {&unknown, &malformed, &wrong_pepper}) {
     ASSERT_FALSE(*r);
     EXPECT_EQ(r->error().code, core::Errc::kUnauthenticated);
@@ -146,7 +151,7 @@ TEST(DirectoryTest, AuthenticateTellsRevokedFromUnknownOnly) {
   Key revoked = f.key();
   revoked.revoked_at_ms = kNow;
   auto dir = Directory::Build({revoked}, {}, nullptr);
-  auto r = dir->Authenticate(f.secret, kPepper, kNow);
+  auto r = dir->Authenticate(f.secret, Hasher(), kNow);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "This API key was revoked at 2026-12-02T10:00:00Z.");
 }
@@ -159,9 +164,9 @@ TEST(DirectoryTest, RotatedSecretWorksUntilItsGraceEnds) {
   rotated.previous_valid_until_ms = kNow + 1'000;
   rotated.hash = HashKey(kPepper, fresh);
   auto dir = Directory::Build({rotated}, {}, nullptr);
-  EXPECT_TRUE(dir->Authenticate(fresh, kPepper, kNow + 5'000));
-  EXPECT_TRUE(dir->Authenticate(f.secret, kPepper, kNow + 999));
-  EXPECT_FALSE(dir->Authenticate(f.secret, kPepper, kNow + 1'000));
+  EXPECT_TRUE(dir->Authenticate(fresh, Hasher(), kNow + 5'000));
+  EXPECT_TRUE(dir->Authenticate(f.secret, Hasher(), kNow + 999));
+  EXPECT_FALSE(dir->Authenticate(f.secret, Hasher(), kNow + 1'000));
   EXPECT_EQ(dir->keys().front().owner->name, "acme");  // implied tenant
 }
 
