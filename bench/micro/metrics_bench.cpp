@@ -21,7 +21,8 @@ namespace {
 
 std::optional<std::string> DemoEnv(std::string_view name) {
   if (name == "EMULATOR_URL") return std::string("http://127.0.0.1:9");
-  return std::string("sk-bench");
+  if (name == "SWITCHYARD_DEMO_UPSTREAM_KEY") return std::string("sk-bench");
+  return std::nullopt;  // no admin token, no pepper: the demo runs without keys
 }
 
 struct Bench {
