@@ -103,6 +103,11 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
   scrape.AddCounter("switchyard_ledger_write_errors_total", "Failed ledger writes.", {})
       .With({})
       .Add(static_cast<int64_t>(ledger.write_errors));
+  scrape
+      .AddCounter("switchyard_access_log_dropped_total",
+                  "Access log lines dropped because the log's queue was full.", {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.access_log_dropped));
   scrape.RenderTo(out);
 }
 

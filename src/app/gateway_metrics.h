@@ -32,6 +32,8 @@ namespace sy::app {
 struct LedgerStats {
   uint64_t queued = 0;                               // records waiting to be written now
   uint64_t written = 0, lost = 0, write_errors = 0;  // since start
+  // The access log's lines dropped because its queue was full (the ledger itself drops nothing).
+  uint64_t access_log_dropped = 0;
 };
 
 // One budget of a tenant at scrape time.

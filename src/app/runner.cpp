@@ -129,9 +129,9 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   parts.blocking = &blocking;
   parts.feedback = std::move(*feedback);
   parts.flush_ledger = [sqlite] { sqlite->Flush(); };
-  parts.ledger_stats = [sqlite] {
+  parts.ledger_stats = [sqlite, log = access_log.get()] {
     return LedgerStats{sqlite->queued(), sqlite->records_written(), sqlite->records_lost(),
-                       sqlite->write_errors()};
+                       sqlite->write_errors(), log ? log->dropped() : 0};
   };
   Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get(), std::move(parts));
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {
