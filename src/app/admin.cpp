@@ -184,23 +184,26 @@ AdminApi::AdminApi(const catalog::Catalog& catalog, KeyService* keys, http::Bloc
       flush_ledger_(std::move(flush_ledger)),
       compare_key_(limits::NewId("", 32)) {}
 
-http::Task<void> AdminApi::Send(http::ServerRequest& http, http::ResponseWriter& writer,
-                                core::Dialect dialect, std::function<Reply()> work) {
-  Reply reply;
-  const bool ran = co_await pool_.Run([&] { reply = work(); });
-  if (!ran) {
-    reply.body = core::MakeError(core::Errc::kOverloaded,
-                                 "Too many reports and admin calls at once; retry shortly.");
-  }
+http::Task<void> AdminApi::Send(http::ResponseWriter& writer, core::Dialect dialect, Reply& reply) {
   http::Headers headers;
   headers.Add("content-type", "application/json");
   if (reply.body) {
     co_await writer.Send(reply.status, headers, std::move(*reply.body));
     co_return;
   }
-  (void)http;
   auto encoded = EncodeError(dialect, reply.body.error());
   co_await writer.Send(encoded.status, headers, std::move(encoded.body));
+}
+
+http::Task<void> AdminApi::RunAndSend(http::ResponseWriter& writer, core::Dialect dialect,
+                                      std::function<Reply()> work) {
+  Reply reply;
+  const bool ran = co_await pool_.Run([&] { reply = work(); });
+  if (!ran) {
+    reply.body = core::MakeError(core::Errc::kOverloaded,
+                                 "Too many reports and admin calls at once; retry shortly.");
+  }
+  co_await Send(writer, dialect, reply);
 }
 
 http::Task<void> AdminApi::ServeAdmin(http::ServerRequest& http, http::ResponseWriter& writer) {
@@ -224,10 +227,14 @@ http::Task<void> AdminApi::ServeAdmin(http::ServerRequest& http, http::ResponseW
     }
   }
   if (refusal) {
-    co_await Send(http, writer, core::Dialect::kOpenAiChat, [&] { return Reply{0, *refusal}; });
+    // Answered at once: a refused caller gets no place in the pool's queue.
+    // A named local, not a temporary: GCC 12 mishandles class temporaries in a co_await's
+    // arguments.
+    Reply reply{0, *refusal};
+    co_await Send(writer, core::Dialect::kOpenAiChat, reply);
     co_return;
   }
-  co_await Send(http, writer, core::Dialect::kOpenAiChat, [&] { return Admin(http); });
+  co_await RunAndSend(writer, core::Dialect::kOpenAiChat, [&] { return Admin(http); });
 }
 
 http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::ResponseWriter& writer,
@@ -235,7 +242,7 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
   const core::Dialect dialect = ClientDialect(http);
   const std::string* tenant = caller ? &caller->key->tenant : nullptr;
   const std::string_view path = http.Path();
-  co_await Send(http, writer, dialect, [&]() -> Reply {
+  co_await RunAndSend(writer, dialect, [&]() -> Reply {
     if (path == "/v1/feedback") {
       if (http.method != "POST") return {0, WrongMethod(http, "POST")};
       return Feedback(http, caller);

@@ -43,8 +43,11 @@ class AdminApi {
     int status = 200;
     core::Result<std::string> body = std::string();
   };
-  http::Task<void> Send(http::ServerRequest& http, http::ResponseWriter& writer,
-                        core::Dialect dialect, std::function<Reply()> work);
+  // Sends the reply: its JSON body, or its error in `dialect`.
+  http::Task<void> Send(http::ResponseWriter& writer, core::Dialect dialect, Reply& reply);
+  // Runs `work` on the blocking pool (503 when it is full), then sends what it produced.
+  http::Task<void> RunAndSend(http::ResponseWriter& writer, core::Dialect dialect,
+                              std::function<Reply()> work);
   Reply Admin(const http::ServerRequest& http);
   Reply Keys(const http::ServerRequest& http, std::string_view rest);
   Reply Spend(const http::ServerRequest& http, const std::string* tenant);
