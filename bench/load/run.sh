@@ -22,6 +22,8 @@
 #   LOADGEN_CPU (0) PROXY_CPU (1) UPSTREAM_CPU (0)                core pinning
 #   TTFT_MS (100) TOKENS_PER_S (20) STREAM_TOKENS (30)              slow stream profile
 #   KEEP_TMP=1       keep the temp dir (configs, logs, wrk outputs) for inspection
+#   KEYS (1)         1: the gateway requires client keys (one with a budget and rate limits);
+#                    0: keyless, as before issue 19
 set -euo pipefail
 export LC_ALL=C
 
@@ -50,6 +52,10 @@ fi
 : "${TPUT_CONNS:=32}" "${LOADGEN_CPU:=0}" "${PROXY_CPU:=1}" "${UPSTREAM_CPU:=0}"
 : "${TTFT_MS:=100}" "${TOKENS_PER_S:=20}" "${STREAM_TOKENS:=30}"
 SWITCHYARD_BIN=${SWITCHYARD_BIN:-$ROOT/build/switchyard}
+# KEYS=1 (default): the gateway requires client keys and the benchmark's key has a budget and rate
+# limits, so every request is authenticated, admitted, reserved against and settled, as in
+# production. KEYS=0 runs keyless, as the benchmark did before issue 19.
+: "${KEYS:=1}"
 STREAM_PROFILE=bench-stream
 EMULATOR_KEY=sk-bench-not-a-secret
 
@@ -201,15 +207,30 @@ log "emulator on $EMU_ADDR, profile $STREAM_PROFILE: ttft ${TTFT_MS} ms, ${TOKEN
 
 # ---- 2. the gateway ---------------------------------------------------------------------------
 mkdir -p "$WORK/gateway"
+AUTH_MODE=keys
+((KEYS)) || AUTH_MODE=off
 sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
   -e "s|@STREAM_UPSTREAM_MODEL@|$STREAM_PROFILE|g" -e "s|@STATE@|$WORK/gateway|g" \
-  "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
+  -e "s|@AUTH_MODE@|$AUTH_MODE|g" "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
+export SWITCHYARD_ADMIN_TOKEN=bench-admin-token-not-a-secret
 export SY_BENCH_EMULATOR_KEY=$EMULATOR_KEY
 spawn "$PROXY_CPU" "$WORK/gateway/out.log" "$SWITCHYARD_BIN" serve --config "$WORK/gateway/gateway.yaml"
 GW_PID=$SPAWNED
 GW_ADDR=$(wait_line "$WORK/gateway/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
   cat "$WORK/gateway/out.log" >&2; die "gateway did not start"; }
 log "switchyard on $GW_ADDR (core $PROXY_CPU, server.threads 1)"
+# The client key every request to the gateway carries (post.lua reads SY_BENCH_KEY); its budget
+# and limits are far above what a run spends, so they are checked on every request but never bite.
+GW_KEY=$EMULATOR_KEY
+if ((KEYS)); then
+  GW_KEY=$(curl -s --max-time 5 "http://$GW_ADDR/admin/keys" \
+    -H "authorization: Bearer $SWITCHYARD_ADMIN_TOKEN" -H 'content-type: application/json' \
+    -d '{"tenant":"bench","budgets":{"usd_per_day":"1000000","usd_per_month":"1000000"},"limits":{"requests_per_minute":1000000000,"tokens_per_minute":1000000000}}' |
+    sed -n 's/.*"key":"\(sk-sy-[A-Za-z0-9]*\)".*/\1/p')
+  [[ -n $GW_KEY ]] || { tail -n 20 "$WORK/gateway/out.log" >&2; die "could not create a client key"; }
+  log "client key created (tenant bench, budget and rate limits on)"
+fi
+export SY_BENCH_KEY=$GW_KEY
 
 # ---- 3. nginx as the baseline proxy ----------------------------------------------------------
 start_nginx proxy nginx-proxy.conf "$PROXY_CPU" -e "s|@UPSTREAM_PORT@|$UP_PORT|g" \
@@ -239,6 +260,7 @@ declare -A MODEL_OF=([direct]=bench-fast [gw]=bench-fast [ng]=bench-fast [gwx]=b
 for t in direct gw ng gwx gwa; do
   body='{"model":"'${MODEL_OF[$t]}'","messages":[{"role":"user","content":"Say hello in five words."}],"max_tokens":16}'
   code=$(curl -s -o "$WORK/smoke-$t.out" -w '%{http_code}' --max-time 5 \
+    -H "authorization: Bearer $GW_KEY" \
     -H 'content-type: application/json' -d "$body" "${URL[$t]}") || code=000
   if [[ $code != 200 ]] || ! grep -q '"chat.completion"' "$WORK/smoke-$t.out"; then
     head -c 2000 "$WORK/smoke-$t.out" >&2; echo >&2
@@ -307,13 +329,14 @@ DIRECT_RPS=$(calc "$W_requests / ($W_duration_us / 1e6)" 0)
 log "  upstream direct (reference): $DIRECT_RPS req/s"
 
 # ---- 4e. time to the first streamed byte -------------------------------------------------------
-# stream_probe URL MODEL: prints "<first line ms> <total ms> <data lines>", timed from the request.
+# stream_probe URL MODEL KEY: prints "<first line ms> <total ms> <data lines>", timed from the
+# request.
 stream_probe() {
-  local url=$1 model=$2 t0 body
+  local url=$1 model=$2 key=$3 t0 body
   body="{\"model\":\"$model\",\"stream\":true,\"max_tokens\":$STREAM_TOKENS,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a long story about a river.\"}]}"
   t0=$EPOCHREALTIME
   curl -sS -N --max-time 20 -H 'content-type: application/json' \
-    -H "authorization: Bearer $EMULATOR_KEY" -d "$body" "$url" 2>>"$WORK/stream-curl.err" |
+    -H "authorization: Bearer $key" -d "$body" "$url" 2>>"$WORK/stream-curl.err" |
     {
       local first="" n=0 line
       while IFS= read -r line; do
@@ -334,9 +357,10 @@ declare -A SURL=(
   [ng]="http://127.0.0.1:$NG_PORT/stream/v1/chat/completions"
 )
 declare -A SMODEL=([direct]=$STREAM_PROFILE [gw]=bench-stream [ng]=$STREAM_PROFILE)
+declare -A SKEY=([direct]=$EMULATOR_KEY [gw]=$GW_KEY [ng]=$EMULATOR_KEY)
 for ((r = 1; r <= STREAM_TRIES; r++)); do
   for t in direct gw ng; do
-    read -r f tot n < <(stream_probe "${SURL[$t]}" "${SMODEL[$t]}")
+    read -r f tot n < <(stream_probe "${SURL[$t]}" "${SMODEL[$t]}" "${SKEY[$t]}")
     R[sfirst,$t,$r]=$f R[stotal,$t,$r]=$tot R[slines,$t,$r]=$n
     log "  ${NAME[$t]}: first line ${f} ms, end ${tot} ms, $n data lines"
   done
@@ -389,6 +413,7 @@ $(date -u '+%Y-%m-%d %H:%M UTC'), git $GIT_REV$GIT_DIRTY, $( ((QUICK)) && echo "
 latency ${LAT_SECS} s per target per round (1 connection), throughput ${TPUT_SECS} s per proxy per round
 ($TPUT_CONNS connections), medians over rounds.
 Machine: $NCPU cores ($CPU_MODEL); load average $LOAD_START at start, $LOAD_END at end.
+The gateway runs with client keys $( ((KEYS)) && echo "on (a key with a budget and rate limits on every request)" || echo "off (KEYS=0)" ), metrics and the ledger on.
 **wrk and the servers share this $NCPU-core machine**: wrk on core $LOADGEN_CPU, the upstream nginx and the
 emulator on core $UPSTREAM_CPU, the proxy under test (switchyard \`server.threads: 1\`, or one nginx worker) on core $PROXY_CPU.
 
