@@ -4,6 +4,7 @@
 
 #include "app/gateway_metrics.h"
 #include "app/key_service.h"
+#include "app/pipeline.h"
 #include "core/text.h"
 
 namespace sy::app {
@@ -149,13 +150,18 @@ core::Status ReserveAttempt(RequestContext& ctx, const catalog::Deployment& depl
   return {};
 }
 
-void Settle(RequestContext& ctx, const ledger::Record& record) {
-  if (!ctx.caller) return;
-  const int64_t tokens = record.usage.input_tokens + record.usage.output_tokens;
+void Settle(RequestContext& ctx) {
+  if (!ctx.caller || ctx.caller->settled) return;
+  ctx.caller->settled = true;
+  int64_t tokens = 0;
+  for (const auto& a : ctx.attempts) {
+    if (a.usage) tokens += a.usage->input_tokens + a.usage->output_tokens;
+  }
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           ctx.services.clock.Now().time_since_epoch())
                           .count();
-  limits::Settle(*ctx.caller->key, ctx.caller->reserved, record.cost, tokens, now);
+  limits::Settle(*ctx.caller->key, ctx.caller->reserved, RequestCost(ctx).value_or(core::Money()),
+                 tokens, now);
   ctx.caller->reserved = {};
 }
 

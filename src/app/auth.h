@@ -42,8 +42,11 @@ core::Status CheckKeyScope(RequestContext& ctx);
 // kBudgetExceeded. A no-op with budget_check after.
 core::Status ReserveAttempt(RequestContext& ctx, const catalog::Deployment& deployment);
 
-// The request ended (record stage): releases what was reserved and charges what it cost.
-void Settle(RequestContext& ctx, const ledger::Record& record);
+// Releases what the request reserved and charges what its attempts cost (and their tokens), once:
+// a later call does nothing. Called as soon as the cost is final, before the answer is sent
+// (so a client's next request already sees it), and again by the record stage for the paths
+// that end later (streams, cuts).
+void Settle(RequestContext& ctx);
 
 // Counts a refusal by the auth stage or admission in the metrics (auth failures by reason,
 // limits by which limit).

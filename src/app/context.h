@@ -83,6 +83,7 @@ struct Caller {
   const limits::Key* key = nullptr;
   limits::RateHeaders rate;  // x-ratelimit-*, as admission left them
   core::Money reserved;      // budget_check estimate: what this request's attempts reserved
+  bool settled = false;      // its cost has been charged (app::Settle)
 };
 
 // What the client got, filled by the encode stage (and the cut and last-resort paths).

@@ -160,6 +160,9 @@ http::Task<void> Generate(RequestContext& ctx) {
   }
   auto answer = co_await Execute(ctx);
   Account(ctx);
+  // A complete answer's (or a failure's) cost is final now: charge it before the client can see
+  // the answer and send its next request. A stream is charged when it ends (record stage).
+  if (!answer || answer->completion) Settle(ctx);
   if (!answer) {
     if (ctx.http.cancelled != http::CancelReason::kNone) {
       co_await EncodeCut(ctx);

@@ -125,7 +125,7 @@ void Record(RequestContext& ctx) {
   r.error_message = Scrubbed(ctx.services.secrets, ctx.outcome.error_message);
   r.ttft_ms = ctx.outcome.ttft_ms;
   r.latency_ms = MillisSince(ctx.started);
-  Settle(ctx, r);
+  Settle(ctx);  // streams and cuts: charged here, when their cost is final
   if (ctx.services.metrics) ctx.services.metrics->Observe(r, Overhead(ctx));
   if (ctx.services.access_log) ctx.services.access_log->Write(r, ctx.prompt);
   ctx.services.sink.Append(std::move(r));

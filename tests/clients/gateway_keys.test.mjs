@@ -128,6 +128,27 @@ describe('client keys through the official SDKs', () => {
     assert.equal(usdToPico(keyObject.spend.usd_today), spent);
   });
 
+  // budget_check estimate under concurrency: every call reserves its worst case before it is
+  // sent, so requests racing for the last cents cannot together pass the budget.
+  test('a $0.01 budget hit by 24 concurrent requests: spend never passes it', async () => {
+    const k = await admin.create({ tenant: 'race-team', budgets: { usd_per_day: BUDGET } });
+    const client = openaiFor(s.url, k.key);
+    const outcomes = await Promise.allSettled(Array.from({ length: 24 }, (_, i) =>
+      client.chat.completions
+        .create({ model: 'metered', max_tokens: MAX_TOKENS, messages: user(`race ${i}: rivers`) })
+        .withResponse()));
+    const ok = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    assert.ok(ok.length >= 3, `some fit: ${ok.length}`);
+    assert.ok(refused.length >= 1, 'some are refused');
+    for (const r of refused) {
+      assert.ok(r.reason instanceof OpenAI.RateLimitError, `${r.reason.constructor.name}: ${r.reason.message}`);
+      assert.match(r.reason.message, /daily budget/);
+    }
+    const spent = ok.reduce((a, o) => a + usdToPico(o.value.response.headers.get('x-switchyard-cost-usd')), 0n);
+    assert.ok(spent <= usdToPico(BUDGET), `spent ${picoToUsd(spent)} within ${BUDGET}`);
+  });
+
   test('requests_per_minute 3: the 4th request is a 429 with retry-after, in both SDKs', async () => {
     const k = await admin.create({ tenant: 'rate-team', limits: { requests_per_minute: 3 } });
     const anthropic = anthropicFor(s.url, k.key);
