@@ -135,6 +135,10 @@ class AsioResponse final : public ClientResponse {
   int status_ = 0;
   Headers headers_;
   bool done_ = false;
+  // Where the body's bytes land before only those read are copied out: sizing the returned
+  // string to a whole chunk first zero-filled 16 KiB per read (callgrind: about 8K instructions
+  // a read, a few reads per answer). Allocated on the first read, never zeroed.
+  std::unique_ptr<char[]> chunk_;
 };
 
 class AsioClient final : public Client {
@@ -314,10 +318,10 @@ Task<core::Result<std::string>> AsioResponse::Read() {
       done_ = true;
       break;
     }
-    out.resize(kReadChunkBytes);
+    if (!chunk_) chunk_.reset(new char[kReadChunkBytes]);
     auto& body = parser_->get().body();
-    body.data = out.data();
-    body.size = out.size();
+    body.data = chunk_.get();
+    body.size = kReadChunkBytes;
     conn_->Expire(idle_timeout_, deadline_);
     auto [ec, n] = co_await std::visit(
         [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kUseTuple); },
@@ -326,7 +330,7 @@ Task<core::Result<std::string>> AsioResponse::Read() {
       conn_.reset();
       co_return ErrorFrom(ec, "while reading the response body");
     }
-    out.resize(kReadChunkBytes - body.size);
+    out.assign(chunk_.get(), kReadChunkBytes - body.size);
     if (parser_->is_done()) done_ = true;
   }
   co_return out;
