@@ -81,6 +81,25 @@ TEST(ResponsesToChatResponse, RefusalAndContentFilter) {
   EXPECT_EQ(chat.at("choices").at(0).at("finish_reason"), "content_filter");
 }
 
+// A created_at that is no whole number (1e400 parses as infinity) is replaced by the gateway's
+// own time: copied, it made the client's body unparseable (fuzz_translate_response).
+TEST(ResponsesToChatResponse, CreatedIsCopiedOnlyAsAWholeNumber) {
+  for (const auto* created : {"1e400", "1.5", "-1e400", "\"5\"", "18446744073709551615"}) {
+    Context ctx;
+    ctx.created_unix_s = 1700000000;
+    auto out = TranslateResponse(Dialect::kOpenAiResponses, Dialect::kOpenAiChat,
+                                 J(std::string(R"({"id":"resp_1","created_at":)") + created +
+                                   R"(,"model":"m","output":[{"type":"message","role":"assistant",)"
+                                   R"("content":[{"type":"output_text","text":"hi"}]}]})"),
+                                 MakeUsage(1, 0, 0, 1), ctx);
+    ASSERT_TRUE(out.has_value()) << created << ": " << out.error().message;
+    boost::system::error_code ec;
+    const auto chat = boost::json::parse(*out, ec);
+    ASSERT_FALSE(ec) << created << ": " << *out;
+    EXPECT_EQ(chat.at("created"), 1700000000) << created;
+  }
+}
+
 TEST(ResponsesToChatResponse, MalformedAnswersAreUpstreamFailures) {
   for (auto body : {R"({"output":[]})", R"({"id":"r","output":[{"content":[]}]})",
                     R"({"id":"r","output":[{"type":"function_call","call_id":"c","name":"f",)"

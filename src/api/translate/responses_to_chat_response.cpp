@@ -119,7 +119,9 @@ core::Result<json::object> ResponsesToChatResponse(const json::value& upstream,
   json::object out(sp);
   out["id"] = *id;
   out["object"] = "chat.completion";
-  out["created"] = created && created->is_number() ? *created : json::value(ctx.created_unix_s);
+  // Only a whole number of seconds is copied: 1e400 parses as infinity, which no JSON can carry
+  // back to the client (found by fuzz_translate_response).
+  out["created"] = created && created->is_int64() ? *created : json::value(ctx.created_unix_s);
   out["model"] = FindString(*response, "model").value_or("");
   out["choices"] = json::array({std::move(choice)}, sp);
   out["usage"] = OpenAiUsageJson(usage, sp);
