@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
 
+#include "app/auth.h"
 #include "app/dialect.h"
 #include "core/text.h"
 #include "ledger/outcomes.h"
@@ -214,12 +215,7 @@ http::Task<void> AdminApi::ServeAdmin(http::ServerRequest& http, http::ResponseW
                               "The admin API is disabled: set " +
                                   catalog_.config().auth.admin_token_env + " to enable it.");
   } else {
-    std::string_view presented = http.headers.Get("authorization");
-    if (presented.size() > 7 && http::EqualsIgnoreCase(presented.substr(0, 7), "bearer ")) {
-      presented.remove_prefix(7);
-    } else {
-      presented = {};
-    }
+    const std::string_view presented = BearerToken(http.headers.Get("authorization"));
     if (!limits::SameSecret(compare_key_, presented, token)) {
       refusal = core::MakeError(
           core::Errc::kUnauthenticated,

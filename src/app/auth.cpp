@@ -67,20 +67,32 @@ void AddRate(http::Headers& headers, std::string_view what, const limits::RateSt
 
 }  // namespace
 
+std::string_view BearerToken(std::string_view authorization) {
+  constexpr std::string_view kBearer = "bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !http::EqualsIgnoreCase(authorization.substr(0, kBearer.size()), kBearer)) {
+    return {};
+  }
+  std::string_view token = authorization.substr(kBearer.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  return token;
+}
+
+std::string_view AuthFailureReason(const core::Error& error) {
+  if (error.code == core::Errc::kForbidden) return "forbidden";
+  if (error.message.starts_with("No API key")) return "missing";
+  return error.message.find("revoked") != std::string::npos ? "revoked" : "invalid";
+}
+
 core::Result<std::string_view> PresentedKey(const http::Headers& headers) {
   const std::string_view authorization = headers.Get("authorization");
   if (!authorization.empty()) {
     if (authorization.size() > kMaxAuthorizationBytes || !PrintableAscii(authorization)) {
       return Unauthenticated("Invalid API key.");
     }
-    constexpr std::string_view kBearer = "bearer ";
-    if (authorization.size() <= kBearer.size() ||
-        !http::EqualsIgnoreCase(authorization.substr(0, kBearer.size()), kBearer)) {
-      return Unauthenticated("Invalid API key.");  // as for any key we do not know
-    }
-    std::string_view token = authorization.substr(kBearer.size());
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    const std::string_view token = BearerToken(authorization);
+    if (token.empty()) return Unauthenticated("Invalid API key.");  // as for any unknown key
     return token;
   }
   const std::string_view api_key = headers.Get("x-api-key");
@@ -172,12 +184,8 @@ void CountRefusal(RequestContext& ctx, const core::Error& error) {
   const auto has = [&](std::string_view s) { return message.find(s) != std::string_view::npos; };
   switch (error.code) {
     case core::Errc::kUnauthenticated:
-      metrics->ObserveAuthFailure(has("No API key") ? "missing"
-                                  : has("revoked")  ? "revoked"
-                                                    : "invalid");
-      break;
     case core::Errc::kForbidden:
-      metrics->ObserveAuthFailure("forbidden");
+      metrics->ObserveAuthFailure(AuthFailureReason(error));
       break;
     case core::Errc::kRateLimited:
       metrics->ObserveLimited(ctx.request.tenant, has("tokens per minute") ? "tokens" : "requests");

@@ -14,6 +14,15 @@
 
 namespace sy::app {
 
+// The credential of an "Authorization: Bearer <token>" value (the scheme case-insensitive,
+// spaces around the token dropped); "" when it is not a Bearer credential. The admin token is
+// read the same way.
+std::string_view BearerToken(std::string_view authorization);
+
+// The metrics' reason for a refusal by the auth stage: "missing", "invalid", "revoked" or
+// "forbidden" (REQUIRES: kUnauthenticated or kForbidden).
+std::string_view AuthFailureReason(const core::Error& error);
+
 // The key a client presented: "Authorization: Bearer <key>", else Anthropic's x-api-key.
 // Fails with kUnauthenticated when there is none, or when the Authorization header is over
 // 512 bytes, not printable ASCII or not a Bearer credential.

@@ -163,8 +163,7 @@ core::Result<std::optional<Caller>> Gateway::CallerOf(const http::ServerRequest&
   auto caller = IdentifyCaller(http.headers, *services_.keys, now_ms);
   if (!caller) {
     if (metrics_) {
-      metrics_->ObserveAuthFailure(caller.error().message.starts_with("No API key") ? "missing"
-                                                                                    : "invalid");
+      metrics_->ObserveAuthFailure(AuthFailureReason(caller.error()));
     }
     return std::move(caller).error();
   }
