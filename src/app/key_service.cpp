@@ -276,7 +276,8 @@ core::Status KeyService::CheckNames(const limits::Policy& policy) const {
 }
 
 core::Status KeyService::EnsureTenant(std::string_view name) {
-  if (directory()->FindTenant(name) && directory()->FindTenant(name)->created_at_ms != 0) {
+  // An implied tenant (created_at 0: only its keys name it) gets its row now.
+  if (const limits::Tenant* known = directory()->FindTenant(name); known && known->created_at_ms) {
     return {};
   }
   const int64_t now = NowMs();
