@@ -8,8 +8,8 @@
 #include <benchmark/benchmark.h>
 
 #include "api/openai/decode.h"
-#include "app/demo_config.h"
 #include "app/route.h"
+#include "bench/micro/demo_catalog.h"
 #include "catalog/catalog.h"
 #include "routing/decide.h"
 
@@ -18,17 +18,9 @@ namespace {
 using namespace std::chrono_literals;
 namespace routing = sy::routing;
 
-std::optional<std::string> DemoEnv(std::string_view name) {
-  if (name == "EMULATOR_URL") return std::string("http://127.0.0.1:9");
-  if (name == "SWITCHYARD_DEMO_UPSTREAM_KEY") return std::string("sk-bench");
-  return std::nullopt;  // no admin token, no pepper: the demo runs without keys
-}
-
 struct Demo {
   Demo() {
-    auto config = sy::config::ParseConfig(sy::app::kDemoConfigYaml, "demo.yaml", &DemoEnv);
-    catalog = *sy::catalog::Catalog::Build(
-        std::make_shared<const sy::config::Config>(*std::move(config)));
+    catalog = sy::bench::DemoCatalog();
     policy = std::make_unique<routing::Policy>(*routing::Policy::Build(*catalog));
     health = std::make_unique<routing::Health>(routing::HealthFor(*catalog));
   }

@@ -11,25 +11,17 @@
 
 #include <benchmark/benchmark.h>
 
-#include "app/demo_config.h"
 #include "app/gateway_metrics.h"
+#include "bench/micro/demo_catalog.h"
 #include "catalog/catalog.h"
 #include "ledger/record.h"
 #include "routing/decide.h"
 
 namespace {
 
-std::optional<std::string> DemoEnv(std::string_view name) {
-  if (name == "EMULATOR_URL") return std::string("http://127.0.0.1:9");
-  if (name == "SWITCHYARD_DEMO_UPSTREAM_KEY") return std::string("sk-bench");
-  return std::nullopt;  // no admin token, no pepper: the demo runs without keys
-}
-
 struct Bench {
   Bench() {
-    auto config = sy::config::ParseConfig(sy::app::kDemoConfigYaml, "demo.yaml", &DemoEnv);
-    catalog = *sy::catalog::Catalog::Build(
-        std::make_shared<const sy::config::Config>(*std::move(config)));
+    catalog = sy::bench::DemoCatalog();
     health = std::make_unique<sy::routing::Health>(sy::routing::HealthFor(*catalog));
     metrics = std::make_unique<sy::app::GatewayMetrics>(*catalog);
   }
