@@ -3,6 +3,7 @@
 #include <array>
 #include <cerrno>
 #include <map>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -32,6 +33,7 @@ namespace {
 
 constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
 constexpr size_t kReadChunkBytes = 16 * 1024;
+constexpr size_t kMaxCachedTargets = 256;
 
 struct Target {
   bool tls = false;
@@ -146,10 +148,11 @@ class AsioClient final : public Client {
   explicit AsioClient(net::io_context& ioc) : ioc_(ioc) {}
 
   Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) override {
-    auto target = ParseTarget(request.url);
+    auto target = TargetFor(request.url);
     if (!target) co_return target.error();
-    const std::string head = detail::RequestHead(request.method, target->path, target->authority,
-                                                 request.headers, request.body.size());
+    const std::string head =
+        detail::RequestHead(request.method, (*target)->path, (*target)->authority, request.headers,
+                            request.body.size());
     const std::array<net::const_buffer, 2> message{net::buffer(head), net::buffer(request.body)};
 
     // One resend at most, and only of a request that provably never reached the upstream: its
@@ -158,10 +161,10 @@ class AsioClient final : public Client {
     // the response head is a failed attempt like any other.
     bool may_resend = true;
     for (;;) {
-      auto conn = may_resend ? TakeIdle(PoolKey(*target, request.tls)) : nullptr;
+      auto conn = may_resend ? TakeIdle(PoolKey(**target, request.tls)) : nullptr;
       const bool reused = conn != nullptr;
       if (!conn) {
-        auto fresh = co_await Connect(*target, request);
+        auto fresh = co_await Connect(**target, request);
         if (!fresh) co_return fresh.error();
         conn = std::move(*fresh);
       }
@@ -194,6 +197,19 @@ class AsioClient final : public Client {
   }
 
  private:
+  // Upstream URLs come from the config, a handful per worker, so each is parsed once (parsing
+  // cost about 4K instructions a request). Shared, so that clearing the cache (bounded, should
+  // URLs ever vary per request) leaves in-flight sends their target.
+  core::Result<std::shared_ptr<const Target>> TargetFor(const std::string& url) {
+    if (auto it = targets_.find(url); it != targets_.end()) return it->second;
+    auto parsed = ParseTarget(url);
+    if (!parsed) return std::move(parsed).error();
+    if (targets_.size() >= kMaxCachedTargets) targets_.clear();
+    auto target = std::make_shared<const Target>(std::move(*parsed));
+    targets_.emplace(url, target);
+    return target;
+  }
+
   // The most recently used idle connection that is still reusable; dead ones are dropped.
   std::unique_ptr<Connection> TakeIdle(const std::string& pool_key) {
     auto it = idle_.find(pool_key);
@@ -284,6 +300,7 @@ class AsioClient final : public Client {
   net::io_context& ioc_;
   std::map<std::string, std::unique_ptr<ssl::context>> contexts_;
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::unordered_map<std::string, std::shared_ptr<const Target>> targets_;
   bool closed_ = false;
 };
 
@@ -297,6 +314,7 @@ AsioResponse::AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
       deadline_(request.deadline) {
   const auto& head = parser_->get();
   status_ = static_cast<int>(head.result_int());
+  headers_.Reserve(16);  // a typical upstream head, without regrowing
   for (const auto& field : head) {
     headers_.Add(std::string(field.name_string()), std::string(field.value()));
   }

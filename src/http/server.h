@@ -102,7 +102,8 @@ class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
   virtual Task<bool> Send(int status, const Headers& headers, std::string body) = 0;
-  // Sends the status line and headers now; the body follows in chunks (chunked encoding).
+  // Commits to a streamed response: the status line and headers go out with the first Write
+  // (or EndStream), in the same write; the body follows in chunks (chunked encoding).
   // To an HTTP/1.0 client the body is sent close-delimited instead: no Transfer-Encoding,
   // "connection: close", no trailers, and the connection closes after EndStream.
   virtual Task<bool> StartStream(int status, const Headers& headers) = 0;

@@ -1,15 +1,68 @@
 #include "http/detail/wire.h"
 
+#include <charconv>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <boost/beast/http/status.hpp>
 
 namespace sy::http::detail {
 namespace {
 
+// Copies `s` into `out` at `at` (room already made); returns the end.
+size_t Put(std::string& out, size_t at, std::string_view s) {
+  std::memcpy(out.data() + at, s.data(), s.size());
+  return at + s.size();
+}
+
+// CR, LF or NUL anywhere in `s`. Sixteen bytes at a time where SSE2 is there (every x86-64):
+// the byte loop was a tenth of a small request's instructions.
+bool HasBreakingByte(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i nul = _mm_setzero_si128();
+  for (; n >= 16; p += 16, n -= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+                                     _mm_cmpeq_epi8(v, nul));
+    if (_mm_movemask_epi8(hit) != 0) return true;
+  }
+#endif
+  for (; n > 0; ++p, --n) {
+    if (*p == '\r' || *p == '\n' || *p == '\0') return true;
+  }
+  return false;
+}
+
+// Sized once, then copied: four appends per header were most of writing a head.
 void AppendHeaders(std::string& out, const Headers& headers) {
+  size_t room = 0;
+  for (const auto& h : headers) room += h.name.size() + h.value.size() + 4;
+  size_t at = out.size();
+  out.resize(at + room);
   for (const auto& h : headers) {
     if (UnsafeHeader(h)) continue;
-    out.append(h.name).append(": ").append(h.value).append("\r\n");
+    at = Put(out, at, h.name);
+    at = Put(out, at, ": ");
+    at = Put(out, at, h.value);
+    at = Put(out, at, "\r\n");
   }
+  out.resize(at);
+}
+
+std::string StatusLine(int status) {
+  std::string out;
+  out.reserve(512);
+  out.append("HTTP/1.1 ").append(std::to_string(status)).push_back(' ');
+  out.append(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status)));
+  out.append("\r\n");
+  return out;
 }
 
 void AppendLength(std::string& out, size_t content_length) {
@@ -19,21 +72,40 @@ void AppendLength(std::string& out, size_t content_length) {
 }  // namespace
 
 bool UnsafeHeader(const Header& header) {
-  static constexpr std::string_view kBreaking("\r\n\0", 3);
-  auto bad = [](std::string_view s) { return s.find_first_of(kBreaking) != s.npos; };
-  return header.name.empty() || bad(header.name) || bad(header.value);
+  return header.name.empty() || HasBreakingByte(header.name) || HasBreakingByte(header.value);
 }
 
 std::string ResponseHead(int status, const Headers& headers, size_t content_length,
                          bool keep_alive) {
-  std::string out;
-  out.reserve(256);
-  out.append("HTTP/1.1 ").append(std::to_string(status)).push_back(' ');
-  out.append(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status)));
-  out.append("\r\n");
+  std::string out = StatusLine(status);
   AppendHeaders(out, headers);
   AppendLength(out, content_length);
   if (!keep_alive) out.append("connection: close\r\n");
+  out.append("\r\n");
+  return out;
+}
+
+std::string StreamHead(int status, const Headers& headers, bool chunked, bool keep_alive) {
+  std::string out = StatusLine(status);
+  AppendHeaders(out, headers);
+  if (chunked) out.append("transfer-encoding: chunked\r\n");
+  if (!keep_alive) out.append("connection: close\r\n");
+  out.append("\r\n");
+  return out;
+}
+
+std::string ChunkSize(size_t size) {
+  char digits[2 * sizeof(size_t) + 2];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits - 2, size, 16);
+  (void)ec;  // cannot fail: the buffer holds every size_t in hex
+  *end++ = '\r';
+  *end++ = '\n';
+  return std::string(digits, end);
+}
+
+std::string LastChunk(const Headers& trailers) {
+  std::string out = "0\r\n";
+  AppendHeaders(out, trailers);
   out.append("\r\n");
   return out;
 }

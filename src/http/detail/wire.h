@@ -18,6 +18,16 @@ bool UnsafeHeader(const Header& header);
 std::string ResponseHead(int status, const Headers& headers, size_t content_length,
                          bool keep_alive);
 
+// The head of a streamed response: "HTTP/1.1 200 OK\r\n" + headers (+ "transfer-encoding:
+// chunked") (+ "connection: close") + "\r\n".
+std::string StreamHead(int status, const Headers& headers, bool chunked, bool keep_alive);
+
+// A chunk's size line: the size in hex + "\r\n" (the data and its "\r\n" follow).
+std::string ChunkSize(size_t size);
+
+// The last chunk of a chunked body: "0\r\n" + trailer fields + "\r\n".
+std::string LastChunk(const Headers& trailers);
+
 // "POST /path HTTP/1.1\r\nhost: ...\r\n" + headers + content-length + "\r\n".
 std::string RequestHead(std::string_view method, std::string_view target, std::string_view host,
                         const Headers& headers, size_t content_length);
