@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/text.h"
+#include "core/thread_name.h"
 
 namespace sy::app {
 namespace {
@@ -67,7 +68,10 @@ core::Result<std::unique_ptr<AccessLog>> AccessLog::Open(const config::AccessLog
 AccessLog::AccessLog(std::FILE* out, bool owned, bool log_prompts,
                      const core::SecretScrubber& secrets)
     : out_(out), owned_(owned), log_prompts_(log_prompts), secrets_(secrets) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    core::NameThisThread("sy-access-log");
+    Run();
+  });
 }
 
 AccessLog::~AccessLog() {

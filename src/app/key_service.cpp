@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/text.h"
+#include "core/thread_name.h"
 #include "limits/keys.h"
 #include "limits/limiter.h"
 #include "limits/policy.h"
@@ -168,7 +169,10 @@ core::Result<std::unique_ptr<KeyService>> KeyService::Open(const catalog::Catalo
       new KeyService(catalog, policy, clock, std::move(*store), std::move(*pepper)));
   if (auto s = service->Reload(true); !s) return s.error();
   if (auto s = service->SeedSpend(); !s) return s.error();
-  service->poller_ = std::thread([raw = service.get()] { raw->Poll(); });
+  service->poller_ = std::thread([raw = service.get()] {
+    core::NameThisThread("sy-keys-reload");
+    raw->Poll();
+  });
   return service;
 }
 

@@ -7,6 +7,10 @@
 #include <optional>
 #include <utility>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/thread_name.h"
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
 
@@ -31,11 +35,11 @@ size_t ShardCount() {
 }  // namespace
 
 core::Result<std::unique_ptr<SqliteLedger>> SqliteLedger::Open(const Options& options) {
-  if (options.batch_size == 0 || options.queue_capacity == 0 ||
+  if (options.batch_size == 0 || options.wake_records == 0 || options.queue_capacity == 0 ||
       options.flush_interval.count() <= 0) {
     return core::MakeError(core::Errc::kInvalidRequest,
-                           "ledger options: batch_size, queue_capacity and flush_interval must "
-                           "be positive");
+                           "ledger options: batch_size, wake_records, queue_capacity and "
+                           "flush_interval must be positive");
   }
   auto db = detail::OpenForWriting(options.path, options.busy_timeout);
   if (!db) return std::move(db).error();
@@ -53,7 +57,12 @@ SqliteLedger::SqliteLedger(Options options, std::unique_ptr<detail::Db> db,
       db_(std::move(db)),
       writer_(std::move(writer)),
       shards_(ShardCount()) {
-  thread_ = std::thread([this] { WriterLoop(); });
+  thread_ = std::thread([this] {
+    core::NameThisThread("sy-ledger");
+    // Best effort: lowering one's own priority needs no privilege, and failing changes nothing.
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.writer_nice);
+    WriterLoop();
+  });
 }
 
 SqliteLedger::~SqliteLedger() { Close(); }
@@ -73,7 +82,7 @@ void SqliteLedger::Append(Record&& record) {
     shard.records.push_back(std::move(record));
     queued = shard.records.size();
   }
-  if (queued == options_.batch_size) WakeWriter();
+  if (queued == std::min(options_.wake_records, options_.batch_size)) WakeWriter();
 }
 
 void SqliteLedger::ReserveSlot() {

@@ -9,9 +9,12 @@
 // bounded by Options::queue_capacity: when it is reached, Append blocks until the writer has
 // committed a batch (backpressure). Records are never dropped while the ledger is open.
 //
-// Writer. Wakes every flush_interval, when a shard reaches batch_size, when the queue is full, or
-// on Flush/Close; swaps every shard out and writes the records in batches of at most batch_size,
-// each batch in ONE transaction with prepared statements. When SQLite fails (busy, locked, I/O,
+// Writer. Wakes every flush_interval, when a shard reaches wake_records, when the queue is full,
+// or on Flush/Close; swaps every shard out and writes the records in batches of at most
+// batch_size, each batch in ONE transaction with prepared statements. It shares cores with the
+// request workers, so it works in short bursts (a small wake_records) at a lower priority
+// (writer_nice): a 200 ms backlog written at once held a worker off its core for a scheduler
+// slice, the 1-connection p99 of the load benchmark. When SQLite fails (busy, locked, I/O,
 // disk full) the batch is kept, the error is logged to stderr and counted, and the same batch is
 // retried with exponential backoff (capped at max_backoff) until it commits.
 //
@@ -56,8 +59,13 @@ class RecordWriter;
 class SqliteLedger final : public Sink {
  public:
   struct Options {
-    std::string path;         // created if missing; its directory must exist
-    size_t batch_size = 512;  // max records per transaction; a full shard wakes the writer
+    std::string path;          // created if missing; its directory must exist
+    size_t batch_size = 512;   // max records per transaction
+    size_t wake_records = 32;  // a shard holding this many (or batch_size) wakes the writer
+    // The writer thread's nice value (Linux: per thread), above the workers' so that a waking
+    // worker preempts it. 10, not 19: under sustained saturation it must still keep up, or the
+    // queue (and memory) grows to queue_capacity before backpressure.
+    int writer_nice = 10;
     std::chrono::milliseconds flush_interval{200};  // max time a record waits in the queue
     size_t queue_capacity = 65536;  // max records queued or being written; then Append blocks
     std::chrono::milliseconds busy_timeout{1000};    // SQLite's own wait on a locked database
@@ -68,7 +76,7 @@ class SqliteLedger final : public Sink {
   // Opens (creating if needed) the database, switches it to WAL, creates or migrates the schema
   // and starts the writer. Fails with kInternal and a message naming the path when the file
   // cannot be opened or created, is not a database, or has a newer schema.
-  // REQUIRES: batch_size > 0, queue_capacity > 0, flush_interval > 0.
+  // REQUIRES: batch_size > 0, wake_records > 0, queue_capacity > 0, flush_interval > 0.
   static core::Result<std::unique_ptr<SqliteLedger>> Open(const Options& options);
 
   // Close()s.

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -173,6 +175,50 @@ TEST(SqliteLedgerTest, DestructionWritesEverythingQueued) {
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(DISTINCT request_id) FROM requests"), kTotal);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), kTotal);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts"), ExpectedAttempts(kTotal));
+}
+
+// The writer works in short bursts: wake_records queued on one shard wake it, however long the
+// interval (a 200 ms backlog written at once held a worker off a shared core).
+TEST(SqliteLedgerTest, WakeRecordsOnAShardWakeTheWriterBeforeTheInterval) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path, .wake_records = 4, .flush_interval = 1h});
+  ASSERT_NE(ledger, nullptr);
+  for (int64_t i = 0; i < 3; ++i) ledger->Append(MakeRecord(i));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(ledger->records_written(), 0u);  // below the threshold: waits for the interval
+  ledger->Append(MakeRecord(3));
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (ledger->records_written() < 4 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(ledger->records_written(), 4u);
+}
+
+// The writer thread is named and runs below the workers' priority (nice 10 by default).
+TEST(SqliteLedgerTest, TheWriterThreadIsNamedAndNiced) {
+  TempDir dir;
+  auto ledger = OpenLedger({.path = dir.File("ledger.db"), .writer_nice = 7});
+  ASSERT_NE(ledger, nullptr);
+  ledger->Append(MakeRecord(1));
+  ledger->Flush();  // the writer has started and set its priority
+  int found = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "sy-ledger") continue;
+    ++found;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after "(comm) ": state is field 3, nice is field 19.
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19; ++i) fields >> field;
+    EXPECT_EQ(field, "7");
+  }
+  EXPECT_GE(found, 1);
 }
 
 TEST(SqliteLedgerTest, CloseIsIdempotentAndLaterCallsAreSafe) {
