@@ -1,5 +1,7 @@
 #include "providers/anthropic/anthropic_provider.h"
 
+#include <boost/json/serialize.hpp>
+
 #include "providers/anthropic/anthropic_events.h"
 #include "providers/detail/upstream_call.h"
 #include "providers/upstream_error.h"
@@ -58,13 +60,13 @@ class AnthropicProvider final : public Provider {
     static constexpr std::string_view kCounted[] = {"messages",    "system",       "tools",
                                                     "tool_choice", "thinking",     "output_config",
                                                     "mcp_servers", "cache_control"};
-    json::object full = detail::CopyBody(call);
-    json::object body(full.storage());
+    json::object body;
     body["model"] = call.UpstreamName();
     for (std::string_view key : kCounted) {
-      if (const auto* v = full.if_contains(key)) body[key] = *v;
+      if (const auto* v = call.body.if_contains(key)) body[key] = *v;
     }
-    http::ClientRequest request = detail::JsonPost(config_, call, count_url_, body);
+    http::ClientRequest request =
+        detail::JsonPost(config_, call, count_url_, json::serialize(body));
     AddHeaders(call, request);
     return request;
   }
@@ -80,14 +82,13 @@ class AnthropicProvider final : public Provider {
   }
 
   http::ClientRequest BuildRequest(const Call& call) const {
-    json::object body = detail::CopyBody(call);
-    body["stream"] = call.request.stream;
-    if (const auto* max_tokens = body.if_contains("max_tokens");
-        !max_tokens || max_tokens->is_null()) {
-      body["max_tokens"] = call.model.max_output_tokens > 0 ? call.model.max_output_tokens
-                                                            : kAnthropicDefaultMaxTokens;
+    detail::UpstreamBody body(call);
+    body.Set("stream", call.request.stream);
+    if (const auto* max_tokens = body.Find("max_tokens"); !max_tokens || max_tokens->is_null()) {
+      body.Set("max_tokens", call.model.max_output_tokens > 0 ? call.model.max_output_tokens
+                                                              : kAnthropicDefaultMaxTokens);
     }
-    http::ClientRequest request = detail::JsonPost(config_, call, url_, body);
+    http::ClientRequest request = detail::JsonPost(config_, call, url_, body.Serialize());
     AddHeaders(call, request);
     return request;
   }

@@ -4,7 +4,7 @@
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 #include "providers/upstream_error.h"
 
@@ -19,19 +19,91 @@ std::string EndpointUrl(std::string_view base_url, std::string_view path) {
   return url;
 }
 
-json::object CopyBody(const Call& call) {
-  json::object body(call.body, json::make_shared_resource<json::monotonic_resource>());
-  body["model"] = call.UpstreamName();
-  return body;
+UpstreamBody::UpstreamBody(const Call& call) : base_(call.body) {
+  Set("model", json::string(call.UpstreamName()));
+}
+
+const UpstreamBody::Edit* UpstreamBody::EditOf(std::string_view key) const {
+  for (const Edit& edit : edits_) {
+    if (edit.key == key) return &edit;
+  }
+  return nullptr;
+}
+
+const json::value* UpstreamBody::Find(std::string_view key) const {
+  if (const Edit* edit = EditOf(key)) return edit->value ? &*edit->value : nullptr;
+  return base_.if_contains(key);
+}
+
+void UpstreamBody::Set(std::string_view key, json::value value) {
+  for (Edit& edit : edits_) {
+    if (edit.key == key) {
+      edit.value = std::move(value);
+      return;
+    }
+  }
+  edits_.push_back({key, std::move(value)});
+}
+
+void UpstreamBody::Erase(std::string_view key) {
+  for (Edit& edit : edits_) {
+    if (edit.key == key) {
+      edit.value.reset();
+      return;
+    }
+  }
+  edits_.push_back({key, std::nullopt});
+}
+
+namespace {
+
+// Appends `v`'s JSON text to `out` through a stack buffer (no temporary string per member).
+template <class T>
+void AppendJson(std::string& out, const T& v) {
+  json::serializer serializer;
+  serializer.reset(&v);
+  char buffer[1024];
+  while (!serializer.done()) out.append(serializer.read(buffer));
+}
+
+void AppendMember(std::string& out, std::string_view key, const json::value& value) {
+  if (out.size() > 1) out.push_back(',');
+  json::serializer serializer;
+  serializer.reset(key);
+  char buffer[256];
+  while (!serializer.done()) out.append(serializer.read(buffer));
+  out.push_back(':');
+  AppendJson(out, value);
+}
+
+}  // namespace
+
+std::string UpstreamBody::Serialize() const {
+  std::string out;
+  out.reserve(256);
+  out.push_back('{');
+  for (const auto& member : base_) {
+    const Edit* edit = EditOf(member.key());
+    if (!edit) {
+      AppendMember(out, member.key(), member.value());
+    } else if (edit->value) {
+      AppendMember(out, member.key(), *edit->value);
+    }
+  }
+  for (const Edit& edit : edits_) {
+    if (edit.value && !base_.contains(edit.key)) AppendMember(out, edit.key, *edit.value);
+  }
+  out.push_back('}');
+  return out;
 }
 
 http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& call,
-                             std::string url, const json::object& body) {
+                             std::string url, std::string body) {
   http::ClientRequest request;
   request.url = std::move(url);
   request.headers.Add("content-type", "application/json");
   request.headers.Add("accept", call.request.stream ? "text/event-stream" : "application/json");
-  request.body = json::serialize(body);
+  request.body = std::move(body);
   request.connect_timeout = config.timeouts.connect;
   request.first_byte_timeout = config.timeouts.first_byte;
   request.idle_timeout = config.timeouts.idle;
@@ -87,13 +159,15 @@ http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::Clien
   }
   auto body = co_await res.ReadAll(kMaxResponseBytes);
   if (!body) co_return std::move(body).error();
-  Completion out;
   boost::system::error_code ec;
-  out.json = json::parse(*body, ec, json::make_shared_resource<json::monotonic_resource>());
-  if (ec || !out.json.is_object()) co_return MalformedUpstream(provider, "malformed JSON");
-  out.body = std::move(*body);
-  out.content_type = std::string(res.headers().Get("content-type"));
-  co_return out;
+  json::value parsed =
+      json::parse(*body, ec, json::make_shared_resource<json::monotonic_resource>());
+  if (ec || !parsed.is_object()) co_return MalformedUpstream(provider, "malformed JSON");
+  // Constructed, not assigned: assigning a DOM across memory resources deep-copies it.
+  co_return Completion{.body = std::move(*body),
+                       .json = std::move(parsed),
+                       .usage = {},
+                       .content_type = std::string(res.headers().Get("content-type"))};
 }
 
 http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(

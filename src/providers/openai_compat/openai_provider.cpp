@@ -45,15 +45,16 @@ class OpenAiProvider final : public Provider {
 
  private:
   http::ClientRequest BuildRequest(const Call& call) const {
-    json::object body = detail::CopyBody(call);
+    detail::UpstreamBody body(call);
     if (call.request.stream) {
       // Always ask for usage: the cost is computed from it. The relay strips the usage chunk
       // again when the client did not ask for it.
-      json::value& options = body["stream_options"];
-      if (!options.is_object()) options = json::object();
-      options.get_object()["include_usage"] = true;
+      const json::value* given = body.Find("stream_options");
+      json::object options = given && given->is_object() ? given->get_object() : json::object();
+      options["include_usage"] = true;
+      body.Set("stream_options", std::move(options));
     }
-    http::ClientRequest request = detail::JsonPost(config_, call, url_, body);
+    http::ClientRequest request = detail::JsonPost(config_, call, url_, body.Serialize());
     if (!config_.api_key.empty()) request.headers.Add("authorization", "Bearer " + config_.api_key);
     return request;
   }

@@ -46,14 +46,14 @@ class ResponsesProvider final : public Provider {
 
  private:
   http::ClientRequest BuildRequest(const Call& call) const {
-    json::object body = detail::CopyBody(call);
+    detail::UpstreamBody body(call);
     // The gateway keeps the conversation (a client's previous_response_id is resolved into the
     // full input before the call), and failover may send the next turn to another provider, which
     // could not see state stored here. So the upstream stores nothing and is never pointed at
     // state of its own; store:false also keeps client data out of the provider's retention.
-    body["store"] = false;
-    body.erase("previous_response_id");
-    http::ClientRequest request = detail::JsonPost(config_, call, url_, body);
+    body.Set("store", false);
+    body.Erase("previous_response_id");
+    http::ClientRequest request = detail::JsonPost(config_, call, url_, body.Serialize());
     if (!config_.api_key.empty()) request.headers.Add("authorization", "Bearer " + config_.api_key);
     return request;
   }

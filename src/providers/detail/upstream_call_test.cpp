@@ -1,0 +1,83 @@
+#include "providers/detail/upstream_call.h"
+
+#include <string>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+namespace sy::providers::detail {
+namespace {
+
+namespace json = boost::json;
+
+// A Client that is never called: UpstreamBody only reads the call's body and model.
+class UnusedClient final : public http::Client {
+ public:
+  http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> Send(
+      http::ClientRequest) override {
+    co_return core::MakeError(core::Errc::kInternal, "not used");
+  }
+  void Close() override {}
+};
+
+struct Fixture {
+  explicit Fixture(std::string_view body_text, std::string upstream_name = "up-model")
+      : body(json::parse(body_text).as_object()) {
+    model.upstream_name = std::move(upstream_name);
+  }
+  Call MakeCall() { return Call{request, body, model, client, {}}; }
+
+  core::Request request;
+  json::object body;
+  config::ModelConfig model;
+  UnusedClient client;
+};
+
+TEST(UpstreamBody, SetsTheModelWhereItStandsAndKeepsTheRestAsSent) {
+  Fixture f(R"({"messages":[{"role":"user","content":"a \"quoted\"\nline é"}],"model":"alias",)"
+            R"("temperature":0.5,"n":2})");
+  const Call call = f.MakeCall();
+  UpstreamBody body(call);
+  EXPECT_EQ(body.Serialize(),
+            R"({"messages":[{"role":"user","content":"a \"quoted\"\nline é"}],"model":"up-model",)"
+            R"("temperature":5E-1,"n":2})");
+  EXPECT_EQ(json::serialize(f.body.at("model")), R"("alias")");  // the client's DOM is untouched
+}
+
+TEST(UpstreamBody, AppendsNewMembersErasesAndFindsTheEditedView) {
+  Fixture f(R"({"model":"m","previous_response_id":"resp_1","input":"hi","store":true})");
+  const Call call = f.MakeCall();
+  UpstreamBody body(call);
+  body.Set("store", false);
+  body.Erase("previous_response_id");
+  body.Set("max_tokens", 64);
+  body.Set("max_tokens", 128);  // the last edit wins
+  EXPECT_EQ(body.Serialize(),
+            R"({"model":"up-model","input":"hi","store":false,"max_tokens":128})");
+  ASSERT_NE(body.Find("store"), nullptr);
+  EXPECT_FALSE(body.Find("store")->as_bool());
+  EXPECT_EQ(body.Find("previous_response_id"), nullptr);
+  EXPECT_EQ(body.Find("input")->as_string(), "hi");
+  EXPECT_EQ(body.Find("absent"), nullptr);
+}
+
+TEST(UpstreamBody, ErasingAnAbsentMemberAndAnEmptyBodyStayValidJson) {
+  Fixture f("{}");
+  const Call call = f.MakeCall();
+  UpstreamBody body(call);
+  body.Erase("nothing");
+  EXPECT_EQ(body.Serialize(), R"({"model":"up-model"})");
+  const auto reparsed = json::parse(body.Serialize());
+  EXPECT_EQ(reparsed.as_object().size(), 1u);
+}
+
+TEST(UpstreamBody, ADeploymentNameOverridesTheModelsUpstreamName) {
+  Fixture f(R"({"model":"alias"})");
+  Call call = f.MakeCall();
+  call.upstream_name = "deployment-name";
+  EXPECT_EQ(UpstreamBody(call).Serialize(), R"({"model":"deployment-name"})");
+}
+
+}  // namespace
+}  // namespace sy::providers::detail
