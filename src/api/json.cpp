@@ -12,7 +12,12 @@ core::Result<json::value> ParseJson(std::string_view body, int64_t max_depth,
                                     json::storage_ptr storage) {
   json::parse_options options;
   options.max_depth = static_cast<std::size_t>(max_depth);
-  json::parser parser(std::move(storage), options);
+  // The parser's own working stack starts in this buffer; the value is built in `storage` (the
+  // constructor's storage is only that working stack's: passing the arena there built the DOM
+  // with malloc, one allocation per key, then deep-copied it into the request's arena).
+  unsigned char stack[2048];
+  json::parser parser(json::storage_ptr(), options, stack, sizeof stack);
+  parser.reset(std::move(storage));
   boost::system::error_code ec;
   parser.write(body.data(), body.size(), ec);
   if (ec == json::error::too_deep) {

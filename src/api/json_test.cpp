@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <gtest/gtest.h>
 
 namespace sy::api {
@@ -11,6 +12,20 @@ TEST(ParseJson, ParsesAValue) {
   auto parsed = ParseJson(R"({"a":[1,2]})", 64);
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(parsed->at("a").at(1).as_int64(), 2);
+}
+
+// The decoders move the parsed body into the request's arena: built anywhere else, the move is a
+// deep copy (it was, with one malloc per key, until the storage went to reset() instead of the
+// constructor, which only sizes the parser's working stack).
+TEST(ParseJson, BuildsTheValueInTheGivenStorage) {
+  auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  auto parsed =
+      ParseJson(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})", 64, arena);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->storage().get(), arena.get());
+  const auto& message = parsed->at("messages").at(0).as_object();
+  EXPECT_EQ(message.storage().get(), arena.get());
+  EXPECT_EQ(message.at("content").as_string().storage().get(), arena.get());
 }
 
 TEST(ParseJson, EnforcesTheDepthLimit) {
