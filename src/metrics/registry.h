@@ -202,8 +202,10 @@ class Family final : public FamilyBase {
   // The child for these label values (in label_names() order), created at zero on first use.
   // REQUIRES: values.size() == label_names().size().
   Metric& With(std::span<const std::string_view> values) {
-    detail::Require(values.size() == info_.label_names.size(),
-                    "metrics: wrong number of label values for " + info_.name);
+    // Checked before the message is built: this runs on every request.
+    if (values.size() != info_.label_names.size()) {
+      detail::Require(false, "metrics: wrong number of label values for " + info_.name);
+    }
     std::array<std::string_view, kMaxLabels> clipped{};
     for (size_t i = 0; i < values.size(); ++i) clipped[i] = detail::ClipLabelValue(values[i]);
     const std::span<const std::string_view> key(clipped.data(), values.size());
