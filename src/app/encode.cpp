@@ -14,8 +14,12 @@
 namespace sy::app {
 namespace {
 
+// Room for the x-switchyard-* and x-ratelimit-* headers added after it.
+constexpr size_t kAnswerHeaders = 16;
+
 http::Headers JsonHeaders() {
   http::Headers h;
+  h.Reserve(kAnswerHeaders);
   h.Add("content-type", "application/json");
   return h;
 }
@@ -47,6 +51,7 @@ http::Task<void> EncodeAnswer(RequestContext& ctx, providers::Completion& comple
 http::Task<void> EncodeStream(RequestContext& ctx, Answer& answer) {
   ctx.outcome.status = 200;
   http::Headers headers;
+  headers.Reserve(kAnswerHeaders + 2);
   headers.Add("content-type", "text/event-stream");
   headers.Add("cache-control", "no-cache");
   headers.Add("trailer", "x-switchyard-cost-usd");
