@@ -7,9 +7,6 @@
 #include <optional>
 #include <utility>
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include "core/thread_name.h"
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
@@ -19,6 +16,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kFirstBackoff{10};
+// About 100 µs of inserts between yields on a slow core: a syscall per few rows.
+constexpr size_t kYieldEveryRecords = 4;
 
 // A small, stable per-thread number: a producer always lands on the same shard.
 size_t ThisThreadIndex() {
@@ -59,8 +58,6 @@ SqliteLedger::SqliteLedger(Options options, std::unique_ptr<detail::Db> db,
       shards_(ShardCount()) {
   thread_ = std::thread([this] {
     core::NameThisThread("sy-ledger");
-    // Best effort: lowering one's own priority needs no privilege, and failing changes nothing.
-    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.writer_nice);
     WriterLoop();
   });
 }
@@ -194,7 +191,9 @@ bool SqliteLedger::WriteWithRetry(std::span<const Record> batch) {
   for (;;) {
     core::Status status;
     try {
-      status = writer_->WriteBatch(batch);
+      // Keeping up: yield every few rows (see the header). Behind: write at the full share.
+      const bool keeping_up = pending_.load(std::memory_order_relaxed) <= options_.yield_backlog;
+      status = writer_->WriteBatch(batch, keeping_up ? kYieldEveryRecords : 0);
     } catch (const std::exception& e) {  // last-resort net of the writer thread (bad_alloc)
       status = core::MakeError(core::Errc::kInternal, e.what());
     }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include <fcntl.h>
@@ -305,13 +306,15 @@ core::Result<RecordWriter> RecordWriter::Create(Db& db) {
   return RecordWriter(db, std::move(*request), std::move(*attempt));
 }
 
-core::Status RecordWriter::WriteBatch(std::span<const Record> records) {
+core::Status RecordWriter::WriteBatch(std::span<const Record> records, size_t yield_every) {
   if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s) return s;
+  size_t inserted = 0;
   for (const Record& record : records) {
     if (auto s = InsertRecord(record); !s) {
       (void)db_->Exec("ROLLBACK");
       return s;
     }
+    if (yield_every > 0 && ++inserted % yield_every == 0) std::this_thread::yield();
   }
   if (auto s = db_->Exec("COMMIT"); !s) {
     (void)db_->Exec("ROLLBACK");

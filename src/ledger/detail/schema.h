@@ -76,7 +76,8 @@ class RecordWriter {
 
   // Writes all `records` in ONE transaction: either every row lands or none does (the
   // transaction is rolled back on failure and the caller may retry the same batch).
-  core::Status WriteBatch(std::span<const Record> records);
+  // `yield_every` > 0: yields the thread's core after every that many records.
+  core::Status WriteBatch(std::span<const Record> records, size_t yield_every = 0);
 
  private:
   RecordWriter(Db& db, Statement insert_request, Statement insert_attempt)
