@@ -81,6 +81,7 @@ class RecordingStream final : public providers::EventStream {
     }
     co_return next;
   }
+  http::Task<void> Finish() override { co_await inner_->Finish(); }
 
  private:
   RequestContext& ctx_;
@@ -118,6 +119,7 @@ http::Task<core::Result<Answer>> HoldAndJudge(RequestContext& ctx, Answer answer
     }
     event = std::move(*next);
   }
+  co_await answer.stream->Finish();  // the upstream connection stays reusable
   if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, bytes);
   const core::Status verdict = Judge(*ctx.verify, collector.Finish(), attempt);
   Answer held;

@@ -151,6 +151,9 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
   http::Headers trailers;
   if (auto cost = RequestCost(ctx_)) trailers.Add("x-switchyard-cost-usd", cost->ToString());
   co_await ctx_.writer.EndStream(trailers);
+  // The client has all of it; what the upstream still owes (its body's end) keeps the upstream
+  // connection reusable.
+  if (!failure) co_await stream_.Finish();
 }
 
 }  // namespace sy::app

@@ -127,6 +127,7 @@ class AsioResponse final : public ClientResponse {
   int status() const override { return status_; }
   const Headers& headers() const override { return headers_; }
   Task<core::Result<std::string>> Read() override;
+  Task<bool> Discard(std::chrono::milliseconds timeout, int64_t max_bytes) override;
 
  private:
   AsioClient& owner_;
@@ -325,6 +326,13 @@ AsioResponse::~AsioResponse() {
   if (conn_ && done_ && parser_->get().keep_alive()) owner_.Release(std::move(conn_));
 }
 
+Task<bool> AsioResponse::Discard(std::chrono::milliseconds timeout, int64_t max_bytes) {
+  // What is left is usually already buffered (the terminator came with the last event); a
+  // slow or silent upstream costs at most `timeout` per read before the connection is dropped.
+  idle_timeout_ = std::min(idle_timeout_, timeout);
+  co_return co_await ClientResponse::Discard(timeout, max_bytes);
+}
+
 Task<core::Result<std::string>> AsioResponse::Read() {
   if (!done_ && !conn_) {  // an earlier Read failed and dropped the connection
     co_return core::MakeError(core::Errc::kUpstreamUnavailable,
@@ -355,6 +363,17 @@ Task<core::Result<std::string>> AsioResponse::Read() {
 }
 
 }  // namespace
+
+Task<bool> ClientResponse::Discard(std::chrono::milliseconds /*timeout*/, int64_t max_bytes) {
+  int64_t dropped = 0;
+  while (dropped <= max_bytes) {
+    auto piece = co_await Read();
+    if (!piece) co_return false;
+    if (piece->empty()) co_return true;
+    dropped += static_cast<int64_t>(piece->size());
+  }
+  co_return false;
+}
 
 Task<core::Result<std::string>> ClientResponse::ReadAll(int64_t limit_bytes) {
   std::string all;

@@ -467,6 +467,76 @@ TEST(ServerClientTest, StreamedResponseConnectionIsReusedAfterTheLastChunk) {
   EXPECT_EQ(peers[0], peers[1]);
 }
 
+// A reader that stops before the body's end (an SSE stream after "[DONE]") discards the rest:
+// the connection is then reused instead of a new one per stream.
+TEST(ServerClientTest, ADiscardedRestLeavesTheConnectionForTheNextRequest) {
+  std::mutex mu;
+  std::vector<std::string> peers;
+  auto server = StartServer([&](ServerRequest& req, ResponseWriter& writer) -> Task<void> {
+    {
+      std::lock_guard lock(mu);
+      peers.push_back(req.peer);
+    }
+    const Headers headers;
+    co_await writer.StartStream(200, headers);
+    co_await writer.Write("data: [DONE]\n\n");
+    co_await writer.Write("not read by the client");
+    co_await writer.EndStream(headers);
+  });
+  ASSERT_TRUE(server);
+  ClientLoop loop;
+  bool ended = false;
+  Fetched second;
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+    {
+      auto first = co_await loop.client().Send(MakeRequest("GET", Url(*server, "/1")));
+      if (!first) {
+        ADD_FAILURE() << first.error().message;
+        co_return;
+      }
+      auto piece = co_await (*first)->Read();
+      EXPECT_TRUE(piece.has_value());
+      ended = co_await (*first)->Discard(std::chrono::milliseconds(2000), 1024);
+    }
+    second = co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/2")));
+  }));
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(second.status, 200);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_EQ(peers[0], peers[1]);
+}
+
+// An upstream that never ends its body costs the discard its timeout, not the idle timeout.
+TEST(ServerClientTest, DiscardGivesUpAfterItsTimeout) {
+  Event release;
+  auto server = StartServer([&](ServerRequest&, ResponseWriter& writer) -> Task<void> {
+    const Headers headers;
+    co_await writer.StartStream(200, headers);
+    co_await writer.Write("first");
+    co_await release.Wait(kLimit);
+    co_await writer.EndStream(headers);
+  });
+  ASSERT_TRUE(server);
+  ClientLoop loop;
+  bool ended = true;
+  std::chrono::steady_clock::duration took{};
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+    auto response = co_await loop.client().Send(MakeRequest("GET", Url(*server, "/1")));
+    if (!response) {
+      ADD_FAILURE() << response.error().message;
+      co_return;
+    }
+    (void)co_await (*response)->Read();
+    const auto start = std::chrono::steady_clock::now();
+    ended = co_await (*response)->Discard(std::chrono::milliseconds(50), 1024);
+    took = std::chrono::steady_clock::now() - start;
+  }));
+  release.Set();
+  EXPECT_FALSE(ended);
+  EXPECT_LT(took, std::chrono::seconds(5));  // the idle timeout would have been much longer
+}
+
 TEST(ServerClientTest, HandlerThatForgetsToEndTheStreamStillEndsIt) {
   auto server = StartServer([](ServerRequest&, ResponseWriter& writer) -> Task<void> {
     const Headers headers;

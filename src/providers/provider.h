@@ -61,6 +61,10 @@ class EventStream {
   // The next event; nullopt after the terminal event. Fails with kUpstreamTimeout or
   // kUpstreamUnavailable when the stream breaks, stalls or carries malformed or error events.
   virtual http::Task<core::Result<std::optional<StreamEvent>>> Next() = 0;
+  // After the terminal event: reads what is left of the upstream body (the chunked terminator
+  // that follows "[DONE]"), within a short time, so that its connection can carry the next call.
+  // Without it every stream cost a new upstream connection. A no-op by default.
+  virtual http::Task<void> Finish() { co_return; }
 };
 
 class Provider {

@@ -1,5 +1,8 @@
 #include "providers/sse_reader.h"
 
+#include <chrono>
+#include <cstdint>
+
 #include "providers/upstream_error.h"
 
 namespace sy::providers {
@@ -16,6 +19,12 @@ http::Task<core::Result<std::optional<http::SseEvent>>> SseReader::Next() {
     }
     parser_.Feed(*piece);
   }
+}
+
+http::Task<void> SseReader::Finish() {
+  constexpr std::chrono::milliseconds kTimeout{100};
+  constexpr int64_t kMaxBytes = 64 * 1024;
+  (void)co_await response_->Discard(kTimeout, kMaxBytes);
 }
 
 }  // namespace sy::providers

@@ -204,4 +204,8 @@ http::Task<core::Result<std::optional<StreamEvent>>> SseEventStream::Next() {
   co_return std::optional<StreamEvent>(std::move(*event));
 }
 
+http::Task<void> SseEventStream::Finish() {
+  if (done_) co_await reader_.Finish();  // only a stream that ended cleanly is worth keeping
+}
+
 }  // namespace sy::providers::detail

@@ -117,6 +117,7 @@ class SseEventStream final : public EventStream {
                  SseDecoder decoder, std::string cut_short);
 
   http::Task<core::Result<std::optional<StreamEvent>>> Next() override;
+  http::Task<void> Finish() override;
 
  private:
   SseReader reader_;
