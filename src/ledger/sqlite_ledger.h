@@ -12,15 +12,16 @@
 // Writer. Wakes every flush_interval, when a shard reaches wake_records, when the queue is full,
 // or on Flush/Close; swaps every shard out and writes the records in batches of at most
 // batch_size, each batch in ONE transaction with prepared statements. It shares cores with the
-// request workers, so it works in short bursts (wake_records) and, while it keeps up (at most
-// yield_backlog records waiting), yields its core every few rows, so that a worker that woke
-// meanwhile runs at once instead of after the rest of the batch. A backlog of 200 ms written in
-// one go held a worker off a shared core for a scheduler slice: the load benchmark's
-// 1-connection p90 and p99. Behind (under saturation) it writes at its full share: the
-// alternatives measured, a nice value or yielding always, let the queue grow to tens of
-// thousands of records (over 100 MiB) before backpressure. When SQLite fails (busy, locked, I/O,
-// disk full) the batch is kept, the error is logged to stderr and counted, and the same batch is
-// retried with exponential backoff (capped at max_backoff) until it commits.
+// request workers, so while it keeps up (at most yield_backlog records waiting) it yields its
+// core every few rows: a worker that woke meanwhile runs at once instead of after the rest of
+// the batch (a 200 ms backlog written in one go held a worker off a shared core for a scheduler
+// slice: the load benchmark's 1-connection p99). Behind (under saturation) it writes at its full
+// share: the alternatives measured, a nice value or yielding always, let the queue grow to tens
+// of thousands of records (over 100 MiB) before backpressure. wake_records keeps transactions
+// large enough: at 32 records a commit, WAL pages and checkpoints tripled the writer's CPU. When
+// SQLite fails (busy, locked, I/O, disk full) the batch is kept, the error is logged to stderr and
+// counted, and the same batch is retried with exponential backoff (capped at max_backoff) until it
+// commits.
 //
 // Durability. Flush() returns once every record appended before it is committed. Close() (and the
 // destructor) write everything queued, then join the writer: a clean shutdown (SIGTERM path) loses
@@ -63,11 +64,11 @@ class RecordWriter;
 class SqliteLedger final : public Sink {
  public:
   struct Options {
-    std::string path;          // created if missing; its directory must exist
-    size_t batch_size = 512;   // max records per transaction
-    size_t wake_records = 32;  // a shard holding this many (or batch_size) wakes the writer
+    std::string path;           // created if missing; its directory must exist
+    size_t batch_size = 512;    // max records per transaction
+    size_t wake_records = 128;  // a shard holding this many (or batch_size) wakes the writer
     // While at most this many records wait, the writer yields its core every few rows.
-    size_t yield_backlog = 256;
+    size_t yield_backlog = 512;
     std::chrono::milliseconds flush_interval{200};  // max time a record waits in the queue
     size_t queue_capacity = 65536;  // max records queued or being written; then Append blocks
     std::chrono::milliseconds busy_timeout{1000};    // SQLite's own wait on a locked database
