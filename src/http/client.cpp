@@ -328,8 +328,10 @@ AsioResponse::~AsioResponse() {
 
 Task<bool> AsioResponse::Discard(std::chrono::milliseconds timeout, int64_t max_bytes) {
   // What is left is usually already buffered (the terminator came with the last event); a
-  // slow or silent upstream costs at most `timeout` per read before the connection is dropped.
+  // slow, silent or trickling upstream costs at most `timeout` in all, then the connection is
+  // dropped.
   idle_timeout_ = std::min(idle_timeout_, timeout);
+  deadline_ = std::min(deadline_, Clock::now() + timeout);
   co_return co_await ClientResponse::Discard(timeout, max_bytes);
 }
 

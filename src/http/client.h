@@ -48,9 +48,9 @@ class ClientResponse {
   virtual Task<core::Result<std::string>> Read() = 0;
   // The rest of the body; fails with kUpstreamUnavailable past `limit_bytes`.
   Task<core::Result<std::string>> ReadAll(int64_t limit_bytes);
-  // Reads and drops the rest of the body, each read within `timeout` (where the response can
-  // bound its reads), at most `max_bytes`: a body that ended leaves its connection fit for
-  // reuse. Returns whether the body ended.
+  // Reads and drops the rest of the body, within `timeout` in all (where the response can bound
+  // its reads), at most `max_bytes`: a body that ended leaves its connection fit for reuse.
+  // Returns whether the body ended.
   virtual Task<bool> Discard(std::chrono::milliseconds timeout, int64_t max_bytes);
 };
 
