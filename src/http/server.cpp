@@ -111,13 +111,7 @@ class StreamWriter final : public ResponseWriter {
   // the client, where writing it alone cost a syscall and a round on the way to the first token.
   Task<bool> StartStream(int status, const Headers& headers) override {
     if (http10_) keep_alive_ = false;  // the end of the connection ends the body
-    Headers sent;
-    sent.Reserve(headers.size());
-    for (const auto& h : headers) {
-      if (http10_ && EqualsIgnoreCase(h.name, "trailer")) continue;  // no trailers without chunks
-      sent.Add(h.name, h.value);
-    }
-    pending_head_ = detail::StreamHead(status, sent, /*chunked=*/!http10_, keep_alive_);
+    pending_head_ = detail::StreamHead(status, headers, /*chunked=*/!http10_, keep_alive_);
     started_ = true;
     co_return ok_;
   }

@@ -87,7 +87,15 @@ std::string ResponseHead(int status, const Headers& headers, size_t content_leng
 
 std::string StreamHead(int status, const Headers& headers, bool chunked, bool keep_alive) {
   std::string out = StatusLine(status);
-  AppendHeaders(out, headers);
+  if (chunked) {
+    AppendHeaders(out, headers);
+  } else {
+    Headers without_trailer;  // trailers need chunks: an HTTP/1.0 body has none
+    for (const auto& h : headers) {
+      if (!EqualsIgnoreCase(h.name, "trailer")) without_trailer.Add(h.name, h.value);
+    }
+    AppendHeaders(out, without_trailer);
+  }
   if (chunked) out.append("transfer-encoding: chunked\r\n");
   if (!keep_alive) out.append("connection: close\r\n");
   out.append("\r\n");

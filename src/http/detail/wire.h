@@ -19,7 +19,7 @@ std::string ResponseHead(int status, const Headers& headers, size_t content_leng
                          bool keep_alive);
 
 // The head of a streamed response: "HTTP/1.1 200 OK\r\n" + headers (+ "transfer-encoding:
-// chunked") (+ "connection: close") + "\r\n".
+// chunked") (+ "connection: close") + "\r\n". Not chunked, a "trailer" header is dropped.
 std::string StreamHead(int status, const Headers& headers, bool chunked, bool keep_alive);
 
 // A chunk's size line: the size in hex + "\r\n" (the data and its "\r\n" follow).
