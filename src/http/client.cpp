@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "http/detail/client_internal.h"
+#include "http/detail/deadline.h"
 #include "http/detail/wire.h"
 
 namespace sy::http {
@@ -34,6 +35,10 @@ namespace {
 constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
 constexpr size_t kReadChunkBytes = 16 * 1024;
 constexpr size_t kMaxCachedTargets = 256;
+// A connection's read buffer starts this large. Beast reads min(capacity, 64 KiB) and at least
+// 512 bytes; from an empty buffer, 512, which split a typical answer (a 600-byte head and body)
+// into two reads, two wake-ups and two parser rounds on every request.
+constexpr size_t kConnectionBufferBytes = 16 * 1024;
 
 struct Target {
   bool tls = false;
@@ -68,8 +73,13 @@ using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct Connection {
-  explicit Connection(std::variant<PlainStream, TlsStream> s) : stream(std::move(s)) {}
+  explicit Connection(std::variant<PlainStream, TlsStream> s)
+      : stream(std::move(s)), deadline(tcp().socket()) {
+    tcp().expires_never();  // past the connect, `deadline` bounds every operation
+    buffer.reserve(kConnectionBufferBytes);
+  }
   std::variant<PlainStream, TlsStream> stream;
+  detail::Deadline deadline;
   beast::flat_buffer buffer;
   std::string pool_key;  // PoolKey(): origin plus, for https, the verification it passed
 
@@ -77,8 +87,15 @@ struct Connection {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
                       stream);
   }
-  void Expire(std::chrono::milliseconds timeout, Clock::time_point deadline) {
-    tcp().expires_at(std::min(Clock::now() + timeout, deadline));
+  // Bounds the operations until Settle() by the earlier of now + timeout and `at`.
+  void Expire(std::chrono::milliseconds timeout, Clock::time_point at) {
+    deadline.ExpireAt(std::min(Clock::now() + timeout, at));
+  }
+  // Ends the bound; an operation that failed because it passed reads as a timeout.
+  beast::error_code Settle(beast::error_code ec) {
+    if (ec && deadline.expired()) ec = beast::error::timeout;
+    deadline.Clear();
+    return ec;
   }
 };
 
@@ -230,11 +247,11 @@ class AsioClient final : public Client {
     conn.Expire(request.first_byte_timeout, request.deadline);
     auto [wec, written] = co_await std::visit(
         [&](auto& s) { return net::async_write(s, msg, kUseTuple); }, conn.stream);
-    if (wec) co_return ExchangeResult{wec, written};
+    if (wec) co_return ExchangeResult{conn.Settle(wec), written};
     auto [rec, read] = co_await std::visit(
         [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, parser, kUseTuple); },
         conn.stream);
-    co_return ExchangeResult{rec, written};
+    co_return ExchangeResult{conn.Settle(rec), written};
   }
 
   Task<core::Result<std::unique_ptr<Connection>>> Connect(const Target& target,
@@ -246,7 +263,8 @@ class AsioClient final : public Client {
                                 "cannot resolve " + target.host + ": " + rec.message());
     }
     beast::tcp_stream tcp_stream(ioc_);
-    tcp_stream.expires_at(std::min(Clock::now() + request.connect_timeout, request.deadline));
+    const auto connected_by = std::min(Clock::now() + request.connect_timeout, request.deadline);
+    tcp_stream.expires_at(connected_by);  // once per connection: tcp_stream's own timer will do
     auto [cec, endpoint] = co_await tcp_stream.async_connect(endpoints, kUseTuple);
     if (cec) co_return ErrorFrom(cec, "connecting to " + target.origin);
     boost::system::error_code ignored;
@@ -255,7 +273,7 @@ class AsioClient final : public Client {
     if (!target.tls) {
       conn = std::make_unique<Connection>(std::move(tcp_stream));
     } else {
-      auto tls = co_await Handshake(std::move(tcp_stream), target, request);
+      auto tls = co_await Handshake(std::move(tcp_stream), target, request, connected_by);
       if (!tls) co_return tls.error();
       conn = std::move(*tls);
     }
@@ -265,7 +283,8 @@ class AsioClient final : public Client {
 
   Task<core::Result<std::unique_ptr<Connection>>> Handshake(beast::tcp_stream tcp_stream,
                                                             const Target& target,
-                                                            const ClientRequest& request) {
+                                                            const ClientRequest& request,
+                                                            Clock::time_point connected_by) {
     auto ctx = Context(request.tls);
     if (!ctx) co_return ctx.error();
     auto conn = std::make_unique<Connection>(TlsStream(std::move(tcp_stream), **ctx));
@@ -276,8 +295,11 @@ class AsioClient final : public Client {
       co_return core::MakeError(core::Errc::kUpstreamUnavailable, "cannot set TLS SNI");
     }
     if (request.tls.verify) tls.set_verify_callback(ssl::host_name_verification(target.host));
+    conn->deadline.ExpireAt(connected_by);  // the handshake is part of connecting
     auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, kUseTuple);
-    if (hec) co_return ErrorFrom(hec, "in the TLS handshake with " + target.origin);
+    if (auto ec = conn->Settle(hec)) {
+      co_return ErrorFrom(ec, "in the TLS handshake with " + target.origin);
+    }
     co_return conn;
   }
 
@@ -351,9 +373,10 @@ Task<core::Result<std::string>> AsioResponse::Read() {
     body.data = chunk_.get();
     body.size = kReadChunkBytes;
     conn_->Expire(idle_timeout_, deadline_);
-    auto [ec, n] = co_await std::visit(
+    auto [read_ec, n] = co_await std::visit(
         [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kUseTuple); },
         conn_->stream);
+    const beast::error_code ec = conn_->Settle(read_ec);
     if (ec && ec != bhttp::error::need_buffer) {
       conn_.reset();
       co_return ErrorFrom(ec, "while reading the response body");

@@ -30,6 +30,7 @@
 #include "core/thread_name.h"
 #include "http/client.h"
 #include "http/detail/client_internal.h"
+#include "http/detail/deadline.h"
 #include "http/detail/wire.h"
 
 namespace sy::http {
@@ -88,9 +89,10 @@ class StreamWriter final : public ResponseWriter {
  public:
   // `head_only`: the request was HEAD, so a response carries its headers (Content-Length
   // included) and no body. `http10`: the client speaks HTTP/1.0, which has no chunked coding.
-  StreamWriter(beast::tcp_stream& stream, bool keep_alive, bool head_only, bool http10,
-               std::chrono::milliseconds write_timeout)
+  StreamWriter(beast::tcp_stream& stream, detail::Deadline& deadline, bool keep_alive,
+               bool head_only, bool http10, std::chrono::milliseconds write_timeout)
       : stream_(stream),
+        deadline_(deadline),
         keep_alive_(keep_alive),
         head_only_(head_only),
         http10_(http10),
@@ -101,10 +103,7 @@ class StreamWriter final : public ResponseWriter {
     if (head_only_) body.clear();
     const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(body)};
     started_ = finished_ = true;
-    stream_.expires_after(write_timeout_);
-    auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
-    ok_ = !ec;
-    co_return ok_;
+    co_return co_await WriteAll(buffers);
   }
 
   // The head waits for the first chunk and leaves with it: one write, one segment, one wake-up of
@@ -143,14 +142,16 @@ class StreamWriter final : public ResponseWriter {
   // Writes `buffers` (the pending head first, if any) within the write timeout.
   template <size_t N>
   Task<bool> WriteAll(const std::array<net::const_buffer, N>& buffers) {
-    stream_.expires_after(write_timeout_);
+    deadline_.ExpireAfter(write_timeout_);
     auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
+    deadline_.Clear();
     pending_head_.clear();
     ok_ = !ec;
     co_return ok_;
   }
 
   beast::tcp_stream& stream_;
+  detail::Deadline& deadline_;
   bool keep_alive_;
   bool head_only_;
   bool http10_;
@@ -280,9 +281,11 @@ std::string_view ServerRequest::Query() const {
 // completion handler; used only on its worker's thread.
 struct Connection : std::enable_shared_from_this<Connection> {
   explicit Connection(tcp::socket socket)
-      : stream(std::move(socket)), wake(stream.get_executor()) {}
+      : stream(std::move(socket)), deadline(stream.socket()), wake(stream.get_executor()) {}
 
+  // Never given an expiry: `deadline` bounds its reads and writes, without a timer per operation.
   beast::tcp_stream stream;
+  detail::Deadline deadline;
   beast::flat_buffer buffer;
   // Bound to the session coroutine: emitting it cancels whatever operation the session (and
   // so the handler it runs) awaits at that moment.
@@ -292,8 +295,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
   bool watch_pending = false;
   bool peer_gone = false;      // the watch saw EOF or an error
   bool shutting_down = false;  // Stop() cancelled this connection
-  // Woken (cancelled) when the watch completes; also the idle timer while the watch waits
-  // for the next request.
+  // Woken (cancelled) when the watch completes; never expires by itself.
   net::steady_timer wake;
   ServerRequest* running = nullptr;  // the request whose handler runs now
   // The worker's list of open connections, for Stop().
@@ -497,6 +499,7 @@ class Server::Impl {
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    socket.non_blocking(true, ignored);  // for the watch's read (StartWatch)
     auto conn = std::make_shared<Connection>(std::move(socket));
     auto slot = conn->cancel.slot();
     net::co_spawn(worker.ioc, Session(conn, worker, over_limit),
@@ -513,8 +516,9 @@ class Server::Impl {
     }
     if (c.peer_gone || stopping_) co_return false;
     if (c.buffer.size() > 0) co_return true;
-    c.stream.expires_after(options_.idle_timeout);
+    c.deadline.ExpireAfter(options_.idle_timeout);
     auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(4096), kUseTuple);
+    c.deadline.Clear();
     if (ec) co_return false;
     c.buffer.commit(n);
     co_return true;
@@ -551,7 +555,7 @@ class Server::Impl {
       }
     }
     co_await FinishWatch(c, std::chrono::milliseconds(0));
-    co_await CloseGracefully(c.stream);
+    co_await CloseGracefully(c);
   }
 
   // Reads and answers one request. Returns whether the connection may carry another.
@@ -592,7 +596,7 @@ class Server::Impl {
     const bool keep_alive = !req.read_error && parser.get().keep_alive() && !stopping_;
     const bool head_only = parser.get().method() == bhttp::verb::head;
     const bool http10 = parser.get().version() < 11;
-    StreamWriter writer(c.stream, keep_alive, head_only, http10, options_.idle_timeout);
+    StreamWriter writer(c.stream, c.deadline, keep_alive, head_only, http10, options_.idle_timeout);
     // Watch for the client leaving only when nothing of a next request is buffered: a read
     // now would be out of order. A request that was not read completely is not watched: its
     // client may still be sending.
@@ -609,27 +613,13 @@ class Server::Impl {
   };
 
   // Reads one request within request_read_timeout. On timeout the read is cancelled, not the
-  // socket closed (as tcp_stream's own timeout would), so that the handler can still answer.
-  // Over the connection limit only the head is read, within kOverloadHeadTimeout.
+  // socket closed, so that the handler can still answer. Over the connection limit only the
+  // head is read, within kOverloadHeadTimeout.
   net::awaitable<ReadOutcome> ReadRequest(Connection& c, Parser& parser, Reservation& reservation,
                                           bool over_limit) {
-    struct Deadline {
-      bool armed = true;
-      bool fired = false;
-    };
-    auto deadline = std::make_shared<Deadline>();
-    net::steady_timer timer(c.stream.get_executor(),
-                            over_limit
-                                ? std::min(options_.request_read_timeout, kOverloadHeadTimeout)
-                                : options_.request_read_timeout);
-    // Runs on this connection's (single-threaded) worker; touches `stream` only while armed.
-    timer.async_wait([deadline, &c](const boost::system::error_code& ec) {
-      if (ec || !deadline->armed) return;
-      deadline->fired = true;
-      boost::system::error_code ignored;
-      c.stream.socket().cancel(ignored);
-    });
-    c.stream.expires_never();
+    c.deadline.ExpireAfter(over_limit
+                               ? std::min(options_.request_read_timeout, kOverloadHeadTimeout)
+                               : options_.request_read_timeout);
     ReadOutcome out;
     bool obs_fold = false;
     out.ec = co_await ReadHead(c, parser, obs_fold);
@@ -643,9 +633,8 @@ class Server::Impl {
     if (!out.ec && !over_limit && !out.rejected && !parser.is_done()) {
       std::tie(out.ec, out.rejected) = co_await ReadBody(c, parser, reservation);
     }
-    deadline->armed = false;
-    timer.cancel();
-    if (deadline->fired && out.ec) out.ec = beast::error::timeout;
+    if (c.deadline.expired() && out.ec) out.ec = beast::error::timeout;
+    c.deadline.Clear();
     co_return out;
   }
 
@@ -669,6 +658,7 @@ class Server::Impl {
         if (ec != bhttp::error::need_more) co_return ec;
         ec = {};
       }
+      if (c.deadline.expired()) co_return beast::error::timeout;
       const size_t size = beast::read_size(c.buffer, kReadBytes);
       auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(size), kUseTuple);
       if (rec == net::error::eof) {
@@ -692,13 +682,16 @@ class Server::Impl {
           c.stream, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);
       if (ec) co_return std::make_tuple(ec, std::optional<core::Error>());
     }
-    if (!parser.chunked()) {
-      std::tie(ec, std::ignore) = co_await bhttp::async_read(c.stream, c.buffer, parser, kUseTuple);
-      co_return std::make_tuple(ec, std::optional<core::Error>());
-    }
+    // One read at a time, the deadline checked before each: a read started just as it passed
+    // would otherwise wait for the next cancellation.
     while (!ec && !parser.is_done()) {
+      if (c.deadline.expired()) {
+        ec = beast::error::timeout;
+        break;
+      }
       std::tie(ec, std::ignore) =
           co_await bhttp::async_read_some(c.stream, c.buffer, parser, kUseTuple);
+      if (!parser.chunked()) continue;  // its Content-Length was reserved before the body
       if (!reservation.GrowTo(static_cast<int64_t>(parser.get().body().size()))) {
         co_return std::make_tuple(beast::error_code(), std::optional(BodyBudgetError()));
       }
@@ -734,19 +727,32 @@ class Server::Impl {
     }
   }
 
-  // Starts the one read that notices the client leaving while its handler runs. Bytes that
+  // Starts the one wait that notices the client leaving while its handler runs. Bytes that
   // arrive (a pipelined request) are kept for the next request and end the watch; EOF or an
-  // error cancels the running handler (kClientClosed). The read goes to the socket itself,
-  // beside the tcp_stream the handler writes through: one read and one write may be pending.
-  void StartWatch(Connection& c) {
+  // error cancels the running handler (kClientClosed). It goes to the socket itself, beside the
+  // tcp_stream the handler writes through: one read and one write may be pending.
+  //
+  // It waits for readiness and then reads, where an async read would first try the read, and
+  // the client has nothing to send while it waits for its answer: that try was a failed
+  // recvfrom (EAGAIN) on every request.
+  static void StartWatch(Connection& c) {
     c.watch_pending = true;
-    c.stream.socket().async_read_some(
-        c.buffer.prepare(kWatchBytes),
+    c.stream.socket().async_wait(
+        tcp::socket::wait_read,
         net::bind_cancellation_slot(
             c.watch_cancel.slot(),
             // Owns the connection: the session waits for the watch to end, but not if it ends
             // by an exception.
-            [conn = c.shared_from_this()](const boost::system::error_code& ec, size_t n) {
+            [conn = c.shared_from_this()](boost::system::error_code ec) {
+              size_t n = 0;
+              if (!ec) {
+                // The socket is non-blocking (Accept): this read returns what is there.
+                n = conn->stream.socket().read_some(conn->buffer.prepare(kWatchBytes), ec);
+                if (ec == net::error::would_block || ec == net::error::try_again) {
+                  StartWatch(*conn);  // readiness without data: wait again
+                  return;
+                }
+              }
               OnWatch(*conn, ec, n);
             }));
   }
@@ -765,35 +771,39 @@ class Server::Impl {
     c.wake.cancel();
   }
 
-  // Ends the watch: lets it wait up to `linger` for the next request, then cancels it, and
-  // returns once its completion has run (the buffer is then the session's again).
+  // Ends the watch: lets it wait up to `linger` for the next request (the connection's deadline
+  // cancels it then), or cancels it now, and returns once its completion has run (the buffer is
+  // then the session's again).
   net::awaitable<void> FinishWatch(Connection& c, std::chrono::milliseconds linger) {
     if (!c.watch_pending) co_return;
     if (linger.count() > 0) {
-      c.wake.expires_after(linger);
-      co_await c.wake.async_wait(kUseTuple);
+      c.deadline.ExpireAfter(linger);
+    } else {
+      c.watch_cancel.emit(net::cancellation_type::terminal);
     }
-    if (c.watch_pending) c.watch_cancel.emit(net::cancellation_type::terminal);
     while (c.watch_pending) {
       c.wake.expires_at(net::steady_timer::time_point::max());
       co_await c.wake.async_wait(kUseTuple);
+      // Woken with the watch still pending: the session was cancelled (Stop), not the watch.
+      if (c.watch_pending) c.watch_cancel.emit(net::cancellation_type::terminal);
     }
+    c.deadline.Clear();
   }
 
   // Lingering close: after the answer, keep reading (and discarding) what the client still
   // sends, for at most kLingerTime and kLingerBytes. Closing with unread bytes makes the kernel
   // send a reset, and a client still uploading an oversized body would see that reset instead
   // of its 413.
-  net::awaitable<void> CloseGracefully(beast::tcp_stream& stream) {
+  net::awaitable<void> CloseGracefully(Connection& c) {
     constexpr auto kLingerTime = std::chrono::seconds(1);
     constexpr size_t kLingerBytes = 64 * 1024 * 1024;
     boost::system::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) co_return;
-    stream.expires_after(kLingerTime);  // a deadline for the whole drain, not per read
+    c.deadline.ExpireAfter(kLingerTime);  // for the whole drain, not per read
     std::vector<char> sink(64 * 1024);
-    for (size_t drained = 0; drained < kLingerBytes;) {
-      auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), kUseTuple);
+    for (size_t drained = 0; drained < kLingerBytes && !c.deadline.expired();) {
+      auto [rec, n] = co_await c.stream.async_read_some(net::buffer(sink), kUseTuple);
       if (rec) break;
       drained += n;
     }

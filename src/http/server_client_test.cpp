@@ -1102,6 +1102,7 @@ TEST(ServerTest, TwoWorkersServeConcurrentRequests) {
   std::mutex mu;
   std::set<std::thread::id> threads;
   std::set<std::string> peers;
+  Event first_started;
   ServerOptions options;
   options.threads = 2;
   auto server = StartServer(
@@ -1110,6 +1111,14 @@ TEST(ServerTest, TwoWorkersServeConcurrentRequests) {
           std::lock_guard lock(mu);
           threads.insert(std::this_thread::get_id());
           peers.insert(req.peer);
+        }
+        // The first request holds its worker's thread, as a CPU-bound request would, while the
+        // other connections arrive: the other worker must accept them. Both wait on one
+        // listening socket, and which wins an accept is otherwise a race that one worker,
+        // draining the whole backlog in one go, can win 64 times.
+        if (req.body == "0") {
+          first_started.Set();
+          std::this_thread::sleep_for(300ms);
         }
         co_await Answer(writer, 200, "echo:" + req.body);
       },
@@ -1120,6 +1129,9 @@ TEST(ServerTest, TwoWorkersServeConcurrentRequests) {
   std::vector<Fetched> got(kRequests);
   for (int i = 0; i < kRequests; ++i) {
     loop.Spawn([&, i]() -> Task<void> {
+      if (i > 0) {
+        while (!first_started.WaitBlocking(0ms)) co_await SleepFor(1ms);
+      }
       got[static_cast<size_t>(i)] =
           co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/"), std::to_string(i)));
     });
@@ -1133,8 +1145,6 @@ TEST(ServerTest, TwoWorkersServeConcurrentRequests) {
   }
   std::lock_guard lock(mu);
   EXPECT_EQ(peers.size(), static_cast<size_t>(kRequests));  // all in flight at once
-  // SO_REUSEPORT hashes connections over both acceptors; 64 all landing on one has
-  // probability 2^-63.
   EXPECT_EQ(threads.size(), 2u);
 }
 

@@ -696,6 +696,40 @@ TEST(ServerCancelTest, TheWatchEndsAtTheIdleTimeoutLikeAnyIdleConnection) {
   EXPECT_LT(idle, 550ms);  // once, not twice
 }
 
+// A client that stops reading a stream: once the socket buffers are full, a write waits
+// for it at most the idle timeout, and the handler learns that the client is gone.
+TEST(ServerCancelTest, AClientThatStopsReadingFailsTheWriteAtTheIdleTimeout) {
+  Flag write_failed;
+  std::atomic<int64_t> failed_after_ms{-1};
+  ServerOptions options;
+  options.idle_timeout = 300ms;
+  auto server = StartServer(
+      [&](ServerRequest&, ResponseWriter& writer) -> Task<void> {
+        Headers headers;
+        co_await writer.StartStream(200, headers);
+        const std::string chunk(64 * 1024, 'x');
+        auto last_ok = Clock::now();
+        // Bounded: 64 MiB is far past what loopback buffers hold.
+        for (int i = 0; i < 1024; ++i) {
+          if (!co_await writer.Write(chunk)) {
+            failed_after_ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_ok)
+                    .count();
+            write_failed.Set();
+            co_return;
+          }
+          last_ok = Clock::now();
+        }
+      },
+      options);
+  ASSERT_TRUE(server);
+  RawSocket client(PortOf(*server));
+  ASSERT_TRUE(client.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));  // and never reads
+  ASSERT_TRUE(write_failed.Wait());
+  EXPECT_GE(failed_after_ms.load(), 250);
+  EXPECT_LT(failed_after_ms.load(), 3000);
+}
+
 TEST(ServerCancelTest, ARequestPipelinedWhileTheHandlerRunsIsKeptAndAnswered) {
   Flag first_started;
   Flag release_first;
