@@ -529,6 +529,9 @@ TEST(SqliteLedgerTest, UtcDay) {
   EXPECT_EQ(detail::UtcDay(1'700'000'000'000), "2023-11-14");
   EXPECT_EQ(detail::UtcDay(951'782'400'000), "2000-02-29");
   EXPECT_EQ(detail::UtcDay(951'868'799'999), "2000-02-29");
+  EXPECT_EQ(detail::UtcDay(253'402'300'799'999), "9999-12-31");
+  EXPECT_EQ(detail::UtcDay(253'402'300'800'000), "10000-01-01");  // past the hand-formatted range
+  EXPECT_EQ(detail::UtcDay(-62'135'596'800'000), "0001-01-01");
 }
 
 }  // namespace
