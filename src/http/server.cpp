@@ -499,7 +499,6 @@ class Server::Impl {
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    socket.non_blocking(true, ignored);  // for the watch's read (StartWatch)
     auto conn = std::make_shared<Connection>(std::move(socket));
     auto slot = conn->cancel.slot();
     net::co_spawn(worker.ioc, Session(conn, worker, over_limit),
@@ -727,32 +726,23 @@ class Server::Impl {
     }
   }
 
-  // Starts the one wait that notices the client leaving while its handler runs. Bytes that
+  // Starts the one read that notices the client leaving while its handler runs. Bytes that
   // arrive (a pipelined request) are kept for the next request and end the watch; EOF or an
-  // error cancels the running handler (kClientClosed). It goes to the socket itself, beside the
-  // tcp_stream the handler writes through: one read and one write may be pending.
+  // error cancels the running handler (kClientClosed). The read goes to the socket itself,
+  // beside the tcp_stream the handler writes through: one read and one write may be pending.
   //
-  // It waits for readiness and then reads, where an async read would first try the read, and
-  // the client has nothing to send while it waits for its answer: that try was a failed
-  // recvfrom (EAGAIN) on every request.
-  static void StartWatch(Connection& c) {
+  // Asio tries the read at once, which fails with EAGAIN on nearly every request (the client
+  // waits for its answer). Waiting for readiness first costs an epoll_ctl instead (Asio re-arms
+  // the edge-triggered registration): one system call either way, so the simpler form stays.
+  void StartWatch(Connection& c) {
     c.watch_pending = true;
-    c.stream.socket().async_wait(
-        tcp::socket::wait_read,
+    c.stream.socket().async_read_some(
+        c.buffer.prepare(kWatchBytes),
         net::bind_cancellation_slot(
             c.watch_cancel.slot(),
             // Owns the connection: the session waits for the watch to end, but not if it ends
             // by an exception.
-            [conn = c.shared_from_this()](boost::system::error_code ec) {
-              size_t n = 0;
-              if (!ec) {
-                // The socket is non-blocking (Accept): this read returns what is there.
-                n = conn->stream.socket().read_some(conn->buffer.prepare(kWatchBytes), ec);
-                if (ec == net::error::would_block || ec == net::error::try_again) {
-                  StartWatch(*conn);  // readiness without data: wait again
-                  return;
-                }
-              }
+            [conn = c.shared_from_this()](const boost::system::error_code& ec, size_t n) {
               OnWatch(*conn, ec, n);
             }));
   }
