@@ -40,6 +40,14 @@ class DeadlineTest : public ::testing::Test {
     while (!read_ec_ && Clock::now() < until) ioc_.run_for(5ms);
   }
 
+  // Lets `deadline` pass with a read pending, which it cancels.
+  void PassWithAReadPending(Deadline& deadline, std::chrono::milliseconds after) {
+    deadline.ExpireAfter(after);
+    StartRead();
+    RunUntilRead(5s);
+    ASSERT_TRUE(deadline.expired());
+  }
+
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   tcp::socket client_{ioc_};
@@ -103,10 +111,7 @@ TEST_F(DeadlineTest, ClearedItCancelsNothing) {
 
 TEST_F(DeadlineTest, AReadStartedAfterItPassedIsCancelledToo) {
   Deadline deadline(server_);
-  deadline.ExpireAfter(20ms);
-  StartRead();
-  RunUntilRead(5s);
-  ASSERT_TRUE(deadline.expired());
+  ASSERT_NO_FATAL_FAILURE(PassWithAReadPending(deadline, 20ms));
   // A read that began after the expiry (as one can, between a posted completion and its
   // handler) is not left waiting without a limit.
   const auto start = Clock::now();
@@ -119,10 +124,7 @@ TEST_F(DeadlineTest, AReadStartedAfterItPassedIsCancelledToo) {
 
 TEST_F(DeadlineTest, ANewDeadlineForgetsTheExpiry) {
   Deadline deadline(server_);
-  deadline.ExpireAfter(10ms);
-  StartRead();
-  RunUntilRead(5s);
-  ASSERT_TRUE(deadline.expired());
+  ASSERT_NO_FATAL_FAILURE(PassWithAReadPending(deadline, 10ms));
   deadline.ExpireAfter(10s);
   EXPECT_FALSE(deadline.expired());
   StartRead();
