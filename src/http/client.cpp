@@ -87,15 +87,9 @@ struct Connection {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
                       stream);
   }
-  // Bounds the operations until Settle() by the earlier of now + timeout and `at`.
+  // Bounds the operations until deadline.Settle() by the earlier of now + timeout and `at`.
   void Expire(std::chrono::milliseconds timeout, Clock::time_point at) {
     deadline.ExpireAt(std::min(Clock::now() + timeout, at));
-  }
-  // Ends the bound; an operation that failed because it passed reads as a timeout.
-  beast::error_code Settle(beast::error_code ec) {
-    if (ec && deadline.expired()) ec = beast::error::timeout;
-    deadline.Clear();
-    return ec;
   }
 };
 
@@ -247,11 +241,11 @@ class AsioClient final : public Client {
     conn.Expire(request.first_byte_timeout, request.deadline);
     auto [wec, written] = co_await std::visit(
         [&](auto& s) { return net::async_write(s, msg, kUseTuple); }, conn.stream);
-    if (wec) co_return ExchangeResult{conn.Settle(wec), written};
+    if (wec) co_return ExchangeResult{conn.deadline.Settle(wec), written};
     auto [rec, read] = co_await std::visit(
         [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, parser, kUseTuple); },
         conn.stream);
-    co_return ExchangeResult{conn.Settle(rec), written};
+    co_return ExchangeResult{conn.deadline.Settle(rec), written};
   }
 
   Task<core::Result<std::unique_ptr<Connection>>> Connect(const Target& target,
@@ -297,7 +291,7 @@ class AsioClient final : public Client {
     if (request.tls.verify) tls.set_verify_callback(ssl::host_name_verification(target.host));
     conn->deadline.ExpireAt(connected_by);  // the handshake is part of connecting
     auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, kUseTuple);
-    if (auto ec = conn->Settle(hec)) {
+    if (auto ec = conn->deadline.Settle(hec)) {
       co_return ErrorFrom(ec, "in the TLS handshake with " + target.origin);
     }
     co_return conn;
@@ -376,7 +370,7 @@ Task<core::Result<std::string>> AsioResponse::Read() {
     auto [read_ec, n] = co_await std::visit(
         [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kUseTuple); },
         conn_->stream);
-    const beast::error_code ec = conn_->Settle(read_ec);
+    const beast::error_code ec = conn_->deadline.Settle(read_ec);
     if (ec && ec != bhttp::error::need_buffer) {
       conn_.reset();
       co_return ErrorFrom(ec, "while reading the response body");

@@ -632,8 +632,7 @@ class Server::Impl {
     if (!out.ec && !over_limit && !out.rejected && !parser.is_done()) {
       std::tie(out.ec, out.rejected) = co_await ReadBody(c, parser, reservation);
     }
-    if (c.deadline.expired() && out.ec) out.ec = beast::error::timeout;
-    c.deadline.Clear();
+    out.ec = c.deadline.Settle(out.ec);
     co_return out;
   }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
 
 namespace sy::http::detail {
 
@@ -63,5 +64,11 @@ void Deadline::Clear() {
 }
 
 bool Deadline::expired() const { return state_->expired; }
+
+boost::system::error_code Deadline::Settle(boost::system::error_code ec) {
+  if (ec && expired()) ec = boost::beast::error::timeout;
+  Clear();
+  return ec;
+}
 
 }  // namespace sy::http::detail

@@ -5,13 +5,14 @@
 #include <memory>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
 
 namespace sy::http::detail {
 
 // Beast's tcp_stream arms and cancels a timer around every read and write: a timer-queue insert
 // and removal, a cancelled wait run through the scheduler and, whenever the new expiry is the
 // earliest (at one connection, always), a timerfd_settime system call. A proxied request paid
-// about five of each (strace). Here, setting or clearing the deadline is a store: the timer
+// about six of each (strace). Here, setting or clearing the deadline is a store: the timer
 // waits for the time it was armed for and, when it fires, either enforces the deadline or waits
 // again for the one it finds, which requests keep moving later. It is re-armed at once only
 // when a deadline moves earlier than the time it waits for.
@@ -39,6 +40,9 @@ class Deadline {
   void Clear();
   // The deadline set last has passed and cancelled the socket's operations.
   bool expired() const;
+  // Ends a timed phase: Clear()s, and returns `ec` with a failure caused by the expiry as
+  // beast::error::timeout.
+  boost::system::error_code Settle(boost::system::error_code ec);
 
  private:
   struct State;

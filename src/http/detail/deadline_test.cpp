@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <gtest/gtest.h>
 
 namespace sy::http::detail {
@@ -68,6 +69,10 @@ TEST_F(DeadlineTest, CancelsThePendingReadWhenItPasses) {
   EXPECT_TRUE(deadline.expired());
   EXPECT_GE(read_at_ - start, 50ms);
   EXPECT_LT(read_at_ - start, 2s);
+  // Settled, the cancelled read reads as a timeout, and the deadline is gone.
+  EXPECT_EQ(deadline.Settle(*read_ec_), boost::beast::error::timeout);
+  EXPECT_FALSE(deadline.expired());
+  EXPECT_FALSE(deadline.Settle({}));
 }
 
 TEST_F(DeadlineTest, MovedLaterItCancelsAtTheLaterTime) {
