@@ -2,16 +2,22 @@
 // in review: writing a response head (BM_ResponseHead: the 14 headers of a keyed chat answer),
 // decoding the benchmark's chat body into a core::Request (BM_DecodeChatRequest: parse into the
 // request's arena plus the dialect's checks), and serialising the upstream body with the model
-// replaced (BM_UpstreamBody: no copy of the client's DOM).
+// replaced (BM_UpstreamBody: no copy of the client's DOM), and moving a connection's deadline
+// later around one operation (BM_DeadlineMovedLater: what each read and write does; a store and a
+// clock read, no timer operation).
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include <benchmark/benchmark.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "api/openai/decode.h"
 #include "config/config.h"
 #include "core/request.h"
+#include "http/detail/deadline.h"
 #include "http/detail/wire.h"
 #include "providers/detail/upstream_call.h"
 
@@ -82,6 +88,18 @@ void BM_UpstreamBody(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_UpstreamBody);
+
+void BM_DeadlineMovedLater(benchmark::State& state) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket(ioc);
+  sy::http::detail::Deadline deadline(socket);
+  deadline.ExpireAfter(std::chrono::seconds(30));  // the one arming; every later move is a store
+  for (auto _ : state) {
+    deadline.ExpireAfter(std::chrono::seconds(60));
+    benchmark::DoNotOptimize(deadline.Settle({}));
+  }
+}
+BENCHMARK(BM_DeadlineMovedLater);
 
 }  // namespace
 
