@@ -11,12 +11,14 @@ build_packages=(
   libssl-dev libyaml-cpp-dev libsqlite3-dev libcli11-dev libjemalloc-dev
   libboost-regex1.81-dev libvalijson-dev  # verify/: regex and JSON Schema checks
   libbenchmark-dev  # bench/micro (SY_BUILD_BENCH=ON)
+  libpq-dev  # ledger/: the ledger on PostgreSQL (database.url)
 )
 test_packages=(
   libgtest-dev libgmock-dev clang-format sqlite3 curl ca-certificates
   json-schema-test-suite  # verify/schema_suite_test.cpp
   prometheus  # promtool: app/gateway_metrics_test.cpp checks the /metrics exposition
   nginx-light wrk
+  postgresql  # the scale-out tests start their own server (initdb into a temp dir)
   # tools/fuzz.sh: clang++ with libFuzzer (-fsanitize=fuzzer: libclang_rt.fuzzer and
   # FuzzedDataProvider.h are in libclang-rt-14-dev) and llvm-symbolizer for its stack traces.
   clang libclang-rt-14-dev llvm

@@ -173,6 +173,16 @@ core::Result<ledger::FeedbackRow> ReadFeedback(const json::object& body) {
   return row;
 }
 
+// Reports and feedback read the request ledger in the SQLite file; with database.url the rows are
+// in PostgreSQL, and an empty report would be a wrong answer (docs/operations.md, "Several
+// instances": what is shared today).
+core::Error ReportsNotOnPostgres(std::string_view path) {
+  return core::MakeError(core::Errc::kNotFound,
+                         std::string(path) +
+                             " is not available on a gateway whose request ledger is in "
+                             "PostgreSQL (database.url) yet: query PostgreSQL directly");
+}
+
 }  // namespace
 
 AdminApi::AdminApi(const catalog::Catalog& catalog, KeyService* keys, http::BlockingPool& pool,
@@ -239,6 +249,7 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
   const std::string* tenant = caller ? &caller->key->tenant : nullptr;
   const std::string_view path = http.Path();
   co_await RunAndSend(writer, dialect, [&]() -> Reply {
+    if (!catalog_.config().database.url.empty()) return {0, ReportsNotOnPostgres(path)};
     if (path == "/v1/feedback") {
       if (http.method != "POST") return {0, WrongMethod(http, "POST")};
       return Feedback(http, caller);
@@ -251,6 +262,9 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
 AdminApi::Reply AdminApi::Admin(const http::ServerRequest& http) {
   const std::string_view rest = http.Path().substr(std::string_view("/admin").size());
   const bool get = http.method == "GET" || http.method == "HEAD";
+  if ((rest == "/spend" || rest == "/outcomes") && !catalog_.config().database.url.empty()) {
+    return {0, ReportsNotOnPostgres(http.Path())};
+  }
   if (rest == "/spend") return get ? Spend(http, nullptr) : Reply{0, WrongMethod(http, "GET")};
   if (rest == "/outcomes") {
     return get ? Outcomes(http, nullptr) : Reply{0, WrongMethod(http, "GET")};

@@ -97,9 +97,22 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
       .Add(static_cast<int64_t>(ledger.written));
   scrape
       .AddCounter("switchyard_ledger_records_lost_total",
-                  "Ledger records dropped (queue full or write failed for good).", {})
+                  "Ledger records dropped (the queue and the spill file full, or both failing).",
+                  {})
       .With({})
       .Add(static_cast<int64_t>(ledger.lost));
+  scrape
+      .AddCounter(
+          "switchyard_ledger_records_spilled_total",
+          "Ledger records spilled to the local spill file (database failing or queue full).", {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.spilled_total));
+  scrape.AddGauge("switchyard_ledger_spill_records", "Ledger records in the spill file now.", {})
+      .With({})
+      .Set(static_cast<int64_t>(ledger.spill_records));
+  scrape.AddGauge("switchyard_ledger_spill_bytes", "Size of the ledger's spill file.", {})
+      .With({})
+      .Set(static_cast<int64_t>(ledger.spill_bytes));
   scrape.AddCounter("switchyard_ledger_write_errors_total", "Failed ledger writes.", {})
       .With({})
       .Add(static_cast<int64_t>(ledger.write_errors));

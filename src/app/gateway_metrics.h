@@ -34,6 +34,9 @@ struct LedgerStats {
   uint64_t written = 0, lost = 0, write_errors = 0;  // since start
   // The access log's lines dropped because its queue was full (the ledger itself drops nothing).
   uint64_t access_log_dropped = 0;
+  uint64_t spilled_total = 0;  // records ever spilled (since start)
+  uint64_t spill_records = 0;  // in the spill file now, waiting for the database
+  uint64_t spill_bytes = 0;    // the spill file's size now
 };
 
 // One budget of a tenant at scrape time.

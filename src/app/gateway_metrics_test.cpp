@@ -352,8 +352,14 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
   }
   ASSERT_EQ(health_->Admit(deepseek, t0 + std::chrono::minutes(1)), routing::Admission::kProbe);
 
-  const LedgerStats ledger{
-      .queued = 3, .written = 120, .lost = 2, .write_errors = 1, .access_log_dropped = 7};
+  const LedgerStats ledger{.queued = 3,
+                           .written = 120,
+                           .lost = 2,
+                           .write_errors = 1,
+                           .access_log_dropped = 7,
+                           .spilled_total = 40,
+                           .spill_records = 25,
+                           .spill_bytes = 9000};
   const std::vector<BudgetUse> budgets = {
       {"acme", "day", Money::FromPico(10'400'000'000), Money::FromPico(10'000'000'000)},
       {"acme", "month", Money::FromPico(1'200'000'000'000), Money::FromPico(100'000'000'000'000)},
@@ -372,7 +378,9 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
   EXPECT_EQ(
       SamplesOf(text, "switchyard_ledger"),
       (Lines{"switchyard_ledger_queue_depth 3", "switchyard_ledger_records_written_total 120",
-             "switchyard_ledger_records_lost_total 2", "switchyard_ledger_write_errors_total 1"}));
+             "switchyard_ledger_records_lost_total 2", "switchyard_ledger_records_spilled_total 40",
+             "switchyard_ledger_spill_records 25", "switchyard_ledger_spill_bytes 9000",
+             "switchyard_ledger_write_errors_total 1"}));
   EXPECT_EQ(SamplesOf(text, "switchyard_access_log"),
             (Lines{"switchyard_access_log_dropped_total 7"}));
 }

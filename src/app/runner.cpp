@@ -12,6 +12,7 @@
 #include "http/blocking_pool.h"
 #include "http/server.h"
 #include "ledger/feedback.h"
+#include "ledger/postgres_ledger.h"
 #include "ledger/response_store.h"
 #include "ledger/sqlite_ledger.h"
 
@@ -53,13 +54,37 @@ http::ServerOptions ServerOptionsFrom(const config::ServerConfig& server) {
   return options;
 }
 
-ledger::SqliteLedger::Options LedgerOptionsFrom(const config::LedgerConfig& ledger) {
+// The request ledger: PostgreSQL when database.url is set, else the SQLite file.
+core::Result<std::unique_ptr<ledger::BatchLedger>> OpenLedger(const config::Config& config) {
+  const config::LedgerConfig& l = config.ledger;
+  const auto spill_max_bytes = static_cast<uint64_t>(l.spill_max_bytes);
+  if (!config.database.url.empty()) {
+    // Its own default file: a spill is replayed into the engine that spilled it.
+    const std::string spill_path =
+        l.spill_path.empty() ? l.sqlite_path + ".postgres.spill" : l.spill_path;
+    ledger::PostgresLedger::Options options;
+    options.url = config.database.url;
+    options.connect_timeout = config.database.connect_timeout;
+    options.queue.batch_size = static_cast<size_t>(l.batch_size);
+    options.queue.flush_interval = l.flush_interval;
+    options.queue.queue_capacity = static_cast<size_t>(l.queue_capacity);
+    options.queue.spill_path = spill_path;
+    options.queue.spill_max_bytes = spill_max_bytes;
+    auto opened = ledger::PostgresLedger::Open(options);
+    if (!opened) return std::move(opened).error();
+    return std::unique_ptr<ledger::BatchLedger>(std::move(*opened));
+  }
+  const std::string spill_path = l.spill_path.empty() ? l.sqlite_path + ".spill" : l.spill_path;
   ledger::SqliteLedger::Options options;
-  options.path = ledger.sqlite_path;
-  options.batch_size = static_cast<size_t>(ledger.batch_size);
-  options.flush_interval = ledger.flush_interval;
-  options.queue_capacity = static_cast<size_t>(ledger.queue_capacity);
-  return options;
+  options.path = l.sqlite_path;
+  options.batch_size = static_cast<size_t>(l.batch_size);
+  options.flush_interval = l.flush_interval;
+  options.queue_capacity = static_cast<size_t>(l.queue_capacity);
+  options.spill_path = spill_path;
+  options.spill_max_bytes = spill_max_bytes;
+  auto opened = ledger::SqliteLedger::Open(options);
+  if (!opened) return std::move(opened).error();
+  return std::unique_ptr<ledger::BatchLedger>(std::move(*opened));
 }
 
 // Reports and admin writes: two threads, so one slow report leaves room for an admin call.
@@ -89,7 +114,14 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     std::fprintf(stderr, "switchyard: %s\n", policy.error().message.c_str());
     return 2;
   }
-  auto ledger = ledger::SqliteLedger::Open(LedgerOptionsFrom(shared->ledger));
+  // The SQLite file is created and migrated either way: keys, feedback and stored responses live
+  // in it whichever database holds the request ledger.
+  if (!shared->database.url.empty()) {
+    if (auto s = ledger::PrepareSqliteFile(shared->ledger.sqlite_path); !s) {
+      return Fail("ledger: ", s.error());
+    }
+  }
+  auto ledger = OpenLedger(*shared);
   if (!ledger) {
     std::fprintf(stderr, "switchyard: ledger: %s\n", ledger.error().message.c_str());
     return 2;
@@ -122,16 +154,17 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   auto feedback = ledger::FeedbackStore::Open(shared->ledger.sqlite_path);
   if (!feedback) return Fail("feedback: ", feedback.error());
   http::BlockingPool blocking(kBlockingThreads, kMaxBlockingJobs);
-  auto* sqlite = ledger->get();
+  auto* sink = ledger->get();
   GatewayParts parts;
   parts.keys = keys.get();
   parts.access_log = access_log.get();
   parts.blocking = &blocking;
   parts.feedback = std::move(*feedback);
-  parts.flush_ledger = [sqlite] { sqlite->Flush(); };
-  parts.ledger_stats = [sqlite, log = access_log.get()] {
-    return LedgerStats{sqlite->queued(), sqlite->records_written(), sqlite->records_lost(),
-                       sqlite->write_errors(), log ? log->dropped() : 0};
+  parts.flush_ledger = [sink] { sink->Flush(); };
+  parts.ledger_stats = [sink, log = access_log.get()] {
+    return LedgerStats{sink->queued(),       sink->records_written(),  sink->records_lost(),
+                       sink->write_errors(), log ? log->dropped() : 0, sink->records_spilled(),
+                       sink->spilled(),      sink->spill_bytes()};
   };
   Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get(), std::move(parts));
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {

@@ -84,13 +84,26 @@ void ReadVerification(MapReader& root, VerificationConfig& out) {
 }
 
 void ReadLedger(MapReader& root, LedgerConfig& out) {
-  root.Map("ledger", {"sqlite_path", "batch_size", "flush_interval_ms", "queue_capacity"},
+  root.Map("ledger",
+           {"sqlite_path", "batch_size", "flush_interval_ms", "queue_capacity", "spill_path",
+            "spill_max_bytes"},
            [&](MapReader& r) {
              r.String("sqlite_path", out.sqlite_path);
              r.Int("batch_size", out.batch_size);
              r.Millis("flush_interval_ms", out.flush_interval);
              r.Int("queue_capacity", out.queue_capacity);
+             r.String("spill_path", out.spill_path);
+             r.Int("spill_max_bytes", out.spill_max_bytes);
            });
+}
+
+void ReadDatabase(MapReader& root, DatabaseConfig& out) {
+  root.Map("database", {"url", "connect_timeout_s"}, [&](MapReader& r) {
+    r.String("url", out.url);
+    int64_t seconds = out.connect_timeout.count();
+    r.Int("connect_timeout_s", seconds);
+    out.connect_timeout = std::chrono::seconds(seconds);
+  });
 }
 
 void ReadResponses(MapReader& root, ResponsesConfig& out) {
@@ -138,10 +151,11 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
     return core::MakeError(core::Errc::kInvalidRequest,
                            std::string(source) + ": the top level must be a map");
   }
-  MapReader root(node, "",
-                 {"server", "providers", "models", "aliases", "routing", "failover", "health",
-                  "verification", "ledger", "responses", "auth", "access_log", "metrics"},
-                 env);
+  MapReader root(
+      node, "",
+      {"server", "providers", "models", "aliases", "routing", "failover", "health", "verification",
+       "ledger", "database", "responses", "auth", "access_log", "metrics"},
+      env);
   ReadServer(root, out.server);
   detail::ReadProviders(root, env, out.providers);
   detail::ReadModels(root, env, out.models);
@@ -151,6 +165,7 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   ReadHealth(root, out.health);
   ReadVerification(root, out.verification);
   ReadLedger(root, out.ledger);
+  ReadDatabase(root, out.database);
   ReadResponses(root, out.responses);
   ReadAuth(root, env, out.auth);
   ReadAccessLog(root, out.access_log);
@@ -257,6 +272,23 @@ core::Error WithoutSubstitutedValues(core::Error error, const YAML::Node& root, 
 
 }  // namespace
 
+std::string DatabasePassword(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme != std::string_view::npos) {
+    const std::string_view rest = url.substr(scheme + 3);
+    const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+    const size_t at = authority.rfind('@');
+    const size_t colon = authority.find(':');
+    if (at != std::string_view::npos && colon < at) {
+      return std::string(authority.substr(colon + 1, at - colon - 1));
+    }
+  }
+  const size_t query = url.find("password=");
+  if (query == std::string_view::npos) return "";
+  const std::string_view value = url.substr(query + 9);
+  return std::string(value.substr(0, value.find('&')));
+}
+
 std::vector<std::string> SecretValues(const Config& config) {
   std::vector<std::string> out;
   for (const ProviderConfig& p : config.providers) {
@@ -264,6 +296,12 @@ std::vector<std::string> SecretValues(const Config& config) {
   }
   if (!config.auth.admin_token.empty()) out.push_back(config.auth.admin_token);
   if (!config.auth.pepper.empty()) out.push_back(config.auth.pepper);
+  if (!config.database.url.empty()) {
+    out.push_back(config.database.url);
+    if (auto password = DatabasePassword(config.database.url); !password.empty()) {
+      out.push_back(std::move(password));
+    }
+  }
   return out;
 }
 

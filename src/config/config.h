@@ -259,6 +259,19 @@ struct LedgerConfig {
   int batch_size = 512;
   std::chrono::milliseconds flush_interval{200};
   int queue_capacity = 65'536;
+  // Where records wait while the database fails or the queue is full (ledger/batch_ledger.h);
+  // "" = sqlite_path + ".spill". One process per file.
+  std::string spill_path;
+  int64_t spill_max_bytes = int64_t{1} << 30;
+};
+
+// database: where the request ledger is written. url "" (the default): the SQLite file
+// ledger.sqlite_path. "postgresql://user:password@host:port/dbname?sslmode=...": PostgreSQL, for
+// several replicas recording into one database (docs/operations.md, "Several instances"). The
+// URL may hold a password: it is a secret (SecretValues), never logged.
+struct DatabaseConfig {
+  std::string url;
+  std::chrono::seconds connect_timeout{5};
 };
 
 // responses: the conversation state of POST /v1/responses (store, previous_response_id).
@@ -301,6 +314,7 @@ struct Config {
   HealthConfig health;
   VerificationConfig verification;
   LedgerConfig ledger;
+  DatabaseConfig database;
   ResponsesConfig responses;
   AuthConfig auth;
   AccessLogConfig access_log;
@@ -337,8 +351,13 @@ core::Status ValidateConfig(const Config& config);
 core::Status CheckReferences(const Config& config);
 
 // The secret values `config` holds, for core::SecretScrubber: every provider's resolved api_key
-// the admin token and the key pepper. Empty values are left out; order is unspecified.
+// the admin token, the key pepper, the database URL and its password. Empty values are left out;
+// order is unspecified.
 std::vector<std::string> SecretValues(const Config& config);
+
+// The password of a database URL ("scheme://user:PASSWORD@host/..." or "...?password=PASSWORD"),
+// percent-encoded as written; "" when it has none.
+std::string DatabasePassword(std::string_view url);
 
 // Reads and parses a file. Fails with kNotFound when it can't be read.
 core::Result<Config> LoadConfigFile(const std::string& path, EnvLookup env = &RealEnv);

@@ -4,8 +4,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "config/config.h"
@@ -122,6 +124,31 @@ TEST(ConfigSecretsTest, SecretValuesListsEveryResolvedApiKey) {
                   "t.yaml", &SecretEnv);
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(SecretValues(*config), std::vector<std::string>{std::string(kLongSecret)});
+}
+
+// The database URL may hold a password: the URL and the password are both secrets, so neither
+// reaches a log line or a client.
+TEST(ConfigSecretsTest, SecretValuesHoldTheDatabaseUrlAndItsPassword) {
+  auto config = ParseConfig(std::string(kProvider) + std::string(kModel) +
+                                "database: {url: \"postgresql://sy:pw-123@db:5432/ledger\"}\n"
+                                "auth: {mode: \"off\"}\n",
+                            "t.yaml", &SecretEnv);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_THAT(SecretValues(*config),
+              ::testing::IsSupersetOf(
+                  {std::string("postgresql://sy:pw-123@db:5432/ledger"), std::string("pw-123")}));
+}
+
+TEST(ConfigSecretsTest, DatabasePassword) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"postgresql://sy:pw@db:5432/ledger", "pw"},
+      {"postgres://sy:p%40ss@db/ledger?sslmode=require", "p%40ss"},
+      {"postgresql://sy@db/ledger?password=qs&sslmode=require", "qs"},
+      {"postgresql://sy@db/ledger", ""},
+      {"postgresql://db:5432/ledger", ""},  // the colon is the port's
+      {"", ""},
+  };
+  for (const auto& [url, password] : cases) EXPECT_EQ(DatabasePassword(url), password) << url;
 }
 
 }  // namespace

@@ -257,6 +257,23 @@ void CheckFailoverAndLedger(Checker& c, const FailoverConfig& f, const LedgerCon
     c.Fail("ledger.batch_size",
            "must not exceed queue_capacity (" + std::to_string(l.queue_capacity) + ")");
   }
+  c.Range("ledger.spill_max_bytes", l.spill_max_bytes, int64_t{1} << 20, int64_t{1} << 40);
+}
+
+// The URL is never quoted: it may hold a password.
+void CheckDatabase(Checker& c, const DatabaseConfig& d, const AuthConfig& auth) {
+  if (!d.url.empty() && !d.url.starts_with("postgresql://") && !d.url.starts_with("postgres://")) {
+    c.Fail("database.url",
+           "must be a postgresql:// URL, or absent for the SQLite file ledger.sqlite_path");
+  }
+  // Budgets are seeded from the request ledger at start, which would be the (empty) SQLite file:
+  // a restarted replica would forget what its keys spent. Shared counters come with Redis.
+  if (!d.url.empty() && auth.mode == "keys") {
+    c.Fail("database.url",
+           "client keys (auth.mode: keys) are not supported with the PostgreSQL ledger yet; "
+           "use auth.mode: off, or the SQLite ledger");
+  }
+  c.Range("database.connect_timeout_s", d.connect_timeout.count(), 1, 600);
 }
 
 void CheckHealthAndVerification(Checker& c, const HealthConfig& h, const VerificationConfig& v) {
@@ -393,6 +410,7 @@ core::Status ValidateConfig(const Config& config) {
   c.Take(CheckReferences(config));
   detail::CheckRouting(c, config);
   CheckFailoverAndLedger(c, config.failover, config.ledger);
+  CheckDatabase(c, config.database, config.auth);
   c.Range("responses.retention_days", config.responses.retention.count() / 24, 1, 3650);
   CheckHealthAndVerification(c, config.health, config.verification);
   CheckAuth(c, config.auth);

@@ -178,6 +178,20 @@ TEST(ValidateTest, ServerFailoverLedgerRanges) {
   EXPECT_EQ(ErrorOf(base + "ledger: {batch_size: 100, queue_capacity: 10}"),
             "ledger.batch_size: must not exceed queue_capacity (10)");
   EXPECT_EQ(ErrorOf(base + "ledger: {sqlite_path: \"\"}"), "ledger.sqlite_path: must not be empty");
+  EXPECT_EQ(ErrorOf(base + "ledger: {spill_max_bytes: 1000}"),
+            "ledger.spill_max_bytes: must be between 1048576 and 1099511627776, got 1000");
+  // The URL is never quoted back: it may hold a password.
+  EXPECT_EQ(ErrorOf(base + "database: {url: \"mysql://u:secret@h/db\"}"),
+            "database.url: must be a postgresql:// URL, or absent for the SQLite file "
+            "ledger.sqlite_path");
+  EXPECT_EQ(ErrorOf(base + "database: {url: \"postgresql://h/db\"}\nauth: {mode: keys}"),
+            "database.url: client keys (auth.mode: keys) are not supported with the PostgreSQL "
+            "ledger yet; use auth.mode: off, or the SQLite ledger");
+  EXPECT_EQ(ErrorOf(base + "database: {url: \"postgresql://h/db\", connect_timeout_s: 0}\n"
+                           "auth: {mode: \"off\"}"),
+            "database.connect_timeout_s: must be between 1 and 600, got 0");
+  EXPECT_TRUE(ParseConfig(base + "database: {url: \"postgres://h/db\"}\nauth: {mode: \"off\"}",
+                          "t.yaml", &FakeEnv));
 }
 
 // A small valid Config built in code, for the direct checks below.

@@ -16,11 +16,13 @@
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
 #include "ledger/detail/test_util.h"
+#include "ledger/spill_file.h"
 
 namespace sy::ledger {
 namespace {
 
 using namespace std::chrono_literals;
+using test::ExpectedAttempts;
 using test::MakeRecord;
 using test::QueryInt;
 using test::TempDir;
@@ -41,12 +43,6 @@ void AppendConcurrently(SqliteLedger& ledger, int threads, int64_t per_thread) {
     });
   }
   for (auto& producer : producers) producer.join();
-}
-
-int64_t ExpectedAttempts(int64_t n) {
-  int64_t total = 0;
-  for (int64_t i = 0; i < n; ++i) total += i % 3;
-  return total;
 }
 
 TEST(SqliteLedgerTest, ConcurrentAppendsLandExactlyOnceWithTheirAttempts) {
@@ -246,7 +242,8 @@ TEST(SqliteLedgerTest, CloseIsIdempotentAndLaterCallsAreSafe) {
   EXPECT_EQ(ledger->records_written(), 1u);
 }
 
-TEST(SqliteLedgerTest, TinyQueueBlocksProducersButLosesNothing) {
+// A full queue spills (Append never waits); Close replays the spill into the working database.
+TEST(SqliteLedgerTest, TinyQueueSpillsInsteadOfBlockingAndLosesNothing) {
   TempDir dir;
   const std::string path = dir.File("ledger.db");
   auto ledger =
@@ -260,6 +257,36 @@ TEST(SqliteLedgerTest, TinyQueueBlocksProducersButLosesNothing) {
             kThreads * kPerThread);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), kThreads * kPerThread);
   EXPECT_EQ(ledger->records_lost(), 0u);
+  EXPECT_GT(ledger->records_spilled(), 0u);
+  EXPECT_EQ(ledger->spilled(), 0u);
+}
+
+// A crash between a replayed batch's commit and the spill's head update leaves rows that are
+// both in the database and in the spill: the next start skips them (and their attempts).
+TEST(SqliteLedgerTest, AReplayedSpillSkipsRequestsAlreadyRecorded) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    auto ledger = OpenLedger({.path = path});
+    ASSERT_NE(ledger, nullptr);
+    ledger->Append(MakeRecord(2));  // two attempts
+  }
+  {
+    auto spill = SpillFile::Open({.path = path + ".spill"});
+    ASSERT_TRUE(spill.has_value());
+    const std::vector<Record> records = {MakeRecord(2), MakeRecord(5)};
+    auto appended = (*spill)->Append(records);
+    ASSERT_TRUE(appended.has_value());
+    ASSERT_EQ(*appended, 2u);
+  }
+  auto ledger = OpenLedger({.path = path});
+  ASSERT_NE(ledger, nullptr);
+  ledger->Close();
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests WHERE request_id = 'req-2'"), 1);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts WHERE request_id = 'req-2'"), 2);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests WHERE request_id = 'req-5'"), 1);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts WHERE request_id = 'req-5'"), 2);
+  EXPECT_EQ(ledger->spilled(), 0u);
 }
 
 TEST(SqliteLedgerTest, ReopeningAnExistingDatabaseKeepsRowsAndSchema) {
@@ -495,9 +522,9 @@ TEST(SqliteLedgerTest, OpenRejectsAFileThatIsNotADatabase) {
   EXPECT_THAT(ledger.error().message, ::testing::HasSubstr(path));
 }
 
-// A busy database (another writer holds the lock) fails the batch; the writer keeps it, retries
-// and commits it once the lock is released.
-TEST(SqliteLedgerTest, BusyDatabaseIsRetriedWithoutLosingTheBatch) {
+// A busy database (another writer holds the lock) fails the batch; the writer spills it, probes
+// again and replays it once the lock is released.
+TEST(SqliteLedgerTest, BusyDatabaseSpillsTheBatchAndReplaysIt) {
   TempDir dir;
   const std::string path = dir.File("ledger.db");
   auto ledger =
@@ -514,10 +541,14 @@ TEST(SqliteLedgerTest, BusyDatabaseIsRetriedWithoutLosingTheBatch) {
     std::this_thread::yield();
   }
   ASSERT_GT(ledger->write_errors(), 0u);
-  EXPECT_EQ(ledger->queued(), 1u);  // kept, not committed
-  ASSERT_TRUE(blocker->Exec("ROLLBACK").has_value());
   ledger->Flush();
+  EXPECT_EQ(ledger->spilled(), 1u);  // kept on disk, not in memory
   EXPECT_EQ(ledger->queued(), 0u);
+  ASSERT_TRUE(blocker->Exec("ROLLBACK").has_value());
+  while (ledger->spilled() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(ledger->spilled(), 0u);
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests WHERE request_id = 'req-1'"), 1);
   EXPECT_EQ(ledger->records_written(), 1u);
   EXPECT_EQ(ledger->records_lost(), 0u);

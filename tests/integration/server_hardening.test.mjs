@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -69,7 +69,11 @@ describe('server hardening', () => {
 
   test('a second instance on the same address exits 2 and says why', async () => {
     const hostPort = new URL(g.gw.url).host;
-    const second = await runToExit(['serve', '--config', g.gw.configPath, '--listen', hostPort],
+    // Its own spill file: one spill belongs to one process (that is refused first otherwise).
+    const config = path.join(g.gw.dir, 'second.yaml');
+    writeFileSync(config, readFileSync(g.gw.configPath, 'utf8').replace(/^( +)sqlite_path: .*$/m,
+      (line, indent) => `${line}\n${indent}spill_path: ${JSON.stringify(path.join(g.gw.dir, 'second.spill'))}`));
+    const second = await runToExit(['serve', '--config', config, '--listen', hostPort],
       { env: { [DEFAULT_KEY_ENV]: 'sk-test-upstream' } });
     assert.equal(second.code, 2, `exit code; stderr: ${second.stderr}`);
     assert.match(second.stderr, new RegExp(`cannot listen on ${hostPort}: address already in use`));

@@ -64,13 +64,8 @@ int Run(const KeysArgs& args, std::string_view verb) {
   if (!catalog) return Fail(catalog.error());
   auto policy = routing::Policy::Build(**catalog);
   if (!policy) return Fail(policy.error());
-  {
-    // Creates the file and its tables when the gateway has never run on it.
-    ledger::SqliteLedger::Options options;
-    options.path = shared->ledger.sqlite_path;
-    auto ledger = ledger::SqliteLedger::Open(options);
-    if (!ledger) return Fail(ledger.error());
-  }
+  // Creates the file and its tables when the gateway has never run on it.
+  if (auto s = ledger::PrepareSqliteFile(shared->ledger.sqlite_path); !s) return Fail(s.error());
   const core::SystemClock clock;
   auto keys = KeyService::Open(**catalog, *policy, clock);
   if (!keys) return Fail(keys.error());

@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "ledger/detail/columns.h"
+
 namespace sy::ledger::detail {
 namespace {
 
@@ -168,31 +170,39 @@ INSERT OR IGNORE INTO meta (name, value) VALUES ('keys_revision', 0);
 PRAGMA user_version = 6;
 )sql";
 
-// Column order of this statement is the Bind order in InsertRecord.
-constexpr const char* kInsertRequest =
-    "INSERT INTO requests (request_id, started_at_ms, day, tenant, key_id, task_id, dialect, "
-    "endpoint, requested_model, chosen_model, provider, input_tokens, cached_input_tokens, "
-    "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_reported, cost_pico, "
-    "cost_usd, price_list, stream, status, error_code, error_message, route_reason, latency_ms, "
-    "ttft_ms, attempts_count, usage_estimated, task_type, profile, rule, verify) VALUES (?1, ?2, "
-    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
-    "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)";
-
-constexpr const char* kInsertAttempt =
-    "INSERT INTO attempts (request_row, request_id, idx, model, provider, http_status, "
-    "error_code, error_message, latency_ms, outcome, input_tokens, cached_input_tokens, "
-    "cache_write_input_tokens, output_tokens, reasoning_tokens, usage_estimated, cost_pico, "
-    "cost_usd, deployment, verdict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
-
-// The five token counters, in the column order both tables share, from parameter `first` on.
-void BindTokens(Statement& s, int first, const core::Usage& u) {
-  s.BindInt(first, u.input_tokens);
-  s.BindInt(first + 1, u.cached_input_tokens);
-  s.BindInt(first + 2, u.cache_write_input_tokens);
-  s.BindInt(first + 3, u.output_tokens);
-  s.BindInt(first + 4, u.reasoning_tokens);
+// "?1, ?2, ..., ?n".
+std::string Placeholders(int n) {
+  std::string out;
+  for (int i = 1; i <= n; ++i) out += (i > 1 ? ", ?" : "?") + std::to_string(i);
+  return out;
 }
+
+std::string InsertRequestSql() {
+  return "INSERT INTO requests (" + std::string(kRequestColumns) + ") VALUES (" +
+         Placeholders(kRequestColumnCount) + ")";
+}
+
+// For a replayed spill: skips a request already recorded (?1 is its request_id; the
+// requests_request_id index makes the check a lookup).
+std::string InsertRequestIfNewSql() {
+  return "INSERT INTO requests (" + std::string(kRequestColumns) + ") SELECT " +
+         Placeholders(kRequestColumnCount) +
+         " WHERE NOT EXISTS (SELECT 1 FROM requests WHERE request_id = ?1)";
+}
+
+std::string InsertAttemptSql() {
+  return "INSERT INTO attempts (" + std::string(kAttemptColumns) + ") VALUES (" +
+         Placeholders(kAttemptColumnCount) + ")";
+}
+
+// detail/columns.h's Binder over a prepared statement, parameters from 1 on.
+struct StatementBinder {
+  Statement& s;
+  int index = 1;
+  void Text(std::string_view text) { s.BindText(index++, text); }
+  void Int(int64_t value) { s.BindInt(index++, value); }
+  void Null() { s.BindNull(index++); }
+};
 
 core::Error TooNew(int64_t version) {
   return core::MakeError(core::Errc::kInternal, "ledger schema version " + std::to_string(version) +
@@ -309,22 +319,27 @@ std::string UtcDay(int64_t epoch_ms) {
 }
 
 core::Result<RecordWriter> RecordWriter::Create(Db& db) {
-  auto request = db.Prepare(kInsertRequest);
+  auto request = db.Prepare(InsertRequestSql());
   if (!request) return std::move(request).error();
-  auto attempt = db.Prepare(kInsertAttempt);
+  auto request_if_new = db.Prepare(InsertRequestIfNewSql());
+  if (!request_if_new) return std::move(request_if_new).error();
+  auto attempt = db.Prepare(InsertAttemptSql());
   if (!attempt) return std::move(attempt).error();
-  return RecordWriter(db, std::move(*request), std::move(*attempt));
+  return RecordWriter(db, std::move(*request), std::move(*request_if_new), std::move(*attempt));
 }
 
-core::Status RecordWriter::WriteBatch(std::span<const Record> records, size_t yield_every) {
+core::Status RecordWriter::WriteBatch(std::span<const Record> records,
+                                      const WriteOptions& options) {
   if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s) return s;
   size_t inserted = 0;
   for (const Record& record : records) {
-    if (auto s = InsertRecord(record); !s) {
+    if (auto s = InsertRecord(record, options.replay); !s) {
       (void)db_->Exec("ROLLBACK");
       return s;
     }
-    if (yield_every > 0 && ++inserted % yield_every == 0) std::this_thread::yield();
+    if (options.yield_every > 0 && ++inserted % options.yield_every == 0) {
+      std::this_thread::yield();
+    }
   }
   if (auto s = db_->Exec("COMMIT"); !s) {
     (void)db_->Exec("ROLLBACK");
@@ -333,71 +348,25 @@ core::Status RecordWriter::WriteBatch(std::span<const Record> records, size_t yi
   return {};
 }
 
-core::Status RecordWriter::InsertRecord(const Record& r) {
-  const std::string day = UtcDay(r.started_at_ms);
-  const std::string cost_usd = r.cost.ToString();
-  Statement& s = insert_request_;
-  s.BindText(1, r.request_id);
-  s.BindInt(2, r.started_at_ms);
-  s.BindText(3, day);
-  s.BindText(4, r.tenant);
-  s.BindText(5, r.key_id);
-  s.BindText(6, r.task_id);
-  s.BindText(7, r.dialect);
-  s.BindText(8, r.endpoint);
-  s.BindText(9, r.requested_model);
-  s.BindText(10, r.chosen_model);
-  s.BindText(11, r.provider);
-  BindTokens(s, 12, r.usage);
-  s.BindInt(17, r.usage.reported ? 1 : 0);
-  s.BindInt(18, r.cost.pico());
-  s.BindText(19, cost_usd);
-  s.BindText(20, r.price_list);
-  s.BindInt(21, r.stream ? 1 : 0);
-  s.BindInt(22, r.status);
-  s.BindText(23, r.error_code);
-  s.BindText(24, r.error_message);
-  s.BindText(25, r.route_reason);
-  s.BindInt(26, r.latency_ms);
-  if (r.ttft_ms) {
-    s.BindInt(27, *r.ttft_ms);
-  } else {
-    s.BindNull(27);
-  }
-  s.BindInt(28, static_cast<int64_t>(r.attempts.size()));
-  s.BindInt(29, r.usage.estimated ? 1 : 0);
-  s.BindText(30, r.task_type);
-  s.BindText(31, r.profile);
-  s.BindText(32, r.rule);
-  s.BindText(33, r.verify);
+core::Status RecordWriter::InsertRecord(const Record& r, bool replay) {
+  const DerivedText derived{UtcDay(r.started_at_ms), r.cost.ToString()};
+  Statement& s = replay ? insert_request_if_new_ : insert_request_;
+  StatementBinder request{s};
+  BindRequest(request, r, derived);
   if (s.Step() != SQLITE_DONE) {
     core::Error error = db_->LastError("inserting ledger request " + r.request_id);
     s.Reset();
     return error;
   }
   s.Reset();
+  if (replay && sqlite3_changes(db_->get()) == 0) return {};  // recorded before the crash
   const int64_t row = sqlite3_last_insert_rowid(db_->get());
 
   Statement& a = insert_attempt_;
   for (size_t i = 0; i < r.attempts.size(); ++i) {
-    const Attempt& attempt = r.attempts[i];
-    const std::string attempt_cost = attempt.cost.ToString();  // bound without a copy: keep alive
-    a.BindInt(1, row);
-    a.BindText(2, r.request_id);
-    a.BindInt(3, static_cast<int64_t>(i));
-    a.BindText(4, attempt.model);
-    a.BindText(5, attempt.provider);
-    a.BindInt(6, attempt.http_status);
-    a.BindText(7, attempt.error_code);
-    a.BindText(8, attempt.error_message);
-    a.BindInt(9, attempt.latency_ms);
-    a.BindText(10, attempt.outcome);
-    BindTokens(a, 11, attempt.usage);
-    a.BindInt(16, attempt.usage.estimated ? 1 : 0);
-    a.BindInt(17, attempt.cost.pico());
-    a.BindText(18, attempt_cost);
-    a.BindText(19, attempt.deployment);
-    a.BindText(20, attempt.verdict);
+    const std::string cost_usd = r.attempts[i].cost.ToString();  // bound without a copy
+    StatementBinder attempt{a};
+    BindAttempt(attempt, row, r, i, cost_usd);
     if (a.Step() != SQLITE_DONE) {
       core::Error error = db_->LastError("inserting ledger attempt of " + r.request_id);
       a.Reset();

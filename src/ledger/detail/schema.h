@@ -32,6 +32,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "ledger/batch_writer.h"
 #include "ledger/detail/sqlite.h"
 #include "ledger/record.h"
 
@@ -75,19 +76,22 @@ class RecordWriter {
   static core::Result<RecordWriter> Create(Db& db);
 
   // Writes all `records` in ONE transaction: either every row lands or none does (the
-  // transaction is rolled back on failure and the caller may retry the same batch).
-  // `yield_every` > 0: yields the thread's core after every that many records.
-  core::Status WriteBatch(std::span<const Record> records, size_t yield_every = 0);
+  // transaction is rolled back on failure and the caller may retry the same batch). As
+  // BatchWriter::WriteBatch: `replay` skips requests already recorded, `yield_every`.
+  core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options = {});
 
  private:
-  RecordWriter(Db& db, Statement insert_request, Statement insert_attempt)
+  RecordWriter(Db& db, Statement insert_request, Statement insert_request_if_new,
+               Statement insert_attempt)
       : db_(&db),
         insert_request_(std::move(insert_request)),
+        insert_request_if_new_(std::move(insert_request_if_new)),
         insert_attempt_(std::move(insert_attempt)) {}
-  core::Status InsertRecord(const Record& record);
+  core::Status InsertRecord(const Record& record, bool replay);
 
   Db* db_;
   Statement insert_request_;
+  Statement insert_request_if_new_;
   Statement insert_attempt_;
 };
 

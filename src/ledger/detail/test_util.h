@@ -80,6 +80,13 @@ inline Record MakeRecord(int64_t i) {
   return r;
 }
 
+// How many attempts MakeRecord(0) ... MakeRecord(n - 1) hold together.
+inline int64_t ExpectedAttempts(int64_t n) {
+  int64_t total = 0;
+  for (int64_t i = 0; i < n; ++i) total += i % 3;
+  return total;
+}
+
 // A ledger file as the v2 release left it (its complete DDL: v1 plus the v2 columns), with two
 // requests (old-1 billed 1.234567890123 USD, old-2 failed) and old-1's attempt.
 inline constexpr const char* kVersionTwoLedger = R"sql(

@@ -1,0 +1,215 @@
+#include "ledger/batch_ledger.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ledger/detail/test_util.h"
+
+namespace sy::ledger {
+namespace {
+
+using namespace std::chrono_literals;
+using test::MakeRecord;
+using test::TempDir;
+
+// A database the test controls: it fails while `failing`, blocks while `gate` is closed, and
+// remembers what it committed (request id and whether it came as a replay), in order.
+class FakeDatabase {
+ public:
+  struct Row {
+    std::string request_id;
+    bool replay;
+  };
+
+  void SetFailing(bool failing) {
+    std::lock_guard lock(mu_);
+    failing_ = failing;
+  }
+  void SetGate(bool open) {
+    {
+      std::lock_guard lock(mu_);
+      gate_open_ = open;
+    }
+    cv_.notify_all();
+  }
+  std::vector<Row> rows() const {
+    std::lock_guard lock(mu_);
+    return rows_;
+  }
+
+  core::Status Write(std::span<const Record> records, const WriteOptions& options) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return gate_open_; });
+    if (failing_) return core::MakeError(core::Errc::kInternal, "connection refused");
+    for (const Record& r : records) rows_.push_back({r.request_id, options.replay});
+    return {};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool failing_ = false;
+  bool gate_open_ = true;
+  std::vector<Row> rows_;
+};
+
+class FakeWriter final : public BatchWriter {
+ public:
+  explicit FakeWriter(FakeDatabase& db) : db_(db) {}
+  core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options) override {
+    return db_.Write(records, options);
+  }
+  std::string Describe() const override { return "fake database"; }
+
+ private:
+  FakeDatabase& db_;
+};
+
+std::unique_ptr<BatchLedger> Start(FakeDatabase& db, QueueOptions options) {
+  options.max_backoff = 5ms;
+  auto ledger = BatchLedger::Start(options, std::make_unique<FakeWriter>(db));
+  EXPECT_TRUE(ledger.has_value()) << (ledger ? "" : ledger.error().message);
+  return ledger ? std::move(*ledger) : nullptr;
+}
+
+// Polls (bounded) until `done` holds.
+template <class Pred>
+bool Eventually(Pred done) {
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+std::vector<std::string> Ids(const std::vector<FakeDatabase::Row>& rows) {
+  std::vector<std::string> ids;
+  for (const auto& row : rows) ids.push_back(row.request_id);
+  return ids;
+}
+
+std::vector<std::string> ExpectedIds(int64_t first, int64_t count) {
+  std::vector<std::string> ids;
+  for (int64_t i = first; i < first + count; ++i) ids.push_back(MakeRecord(i).request_id);
+  return ids;
+}
+
+// The database hangs: the queue fills, and Append still returns at once (the records spill)
+// rather than holding a request worker.
+TEST(BatchLedgerTest, AFullQueueSpillsInsteadOfBlockingTheCaller) {
+  TempDir dir;
+  FakeDatabase db;
+  db.SetGate(false);
+  auto ledger = Start(
+      db,
+      {.batch_size = 2, .wake_records = 2, .queue_capacity = 4, .spill_path = dir.File("spill")});
+  ASSERT_NE(ledger, nullptr);
+  std::atomic<bool> appended{false};
+  std::thread producer([&] {
+    for (int64_t i = 0; i < 100; ++i) ledger->Append(MakeRecord(i));
+    appended = true;
+  });
+  ASSERT_TRUE(Eventually([&] { return appended.load(); }));  // with the database still hung
+  producer.join();
+  EXPECT_GE(ledger->records_spilled(), 96u);
+  EXPECT_EQ(ledger->records_lost(), 0u);
+  db.SetGate(true);
+  ASSERT_TRUE(Eventually([&] { return ledger->spilled() == 0 && ledger->queued() == 0; }));
+  auto ids = Ids(db.rows());
+  std::sort(ids.begin(), ids.end());
+  auto expected = ExpectedIds(0, 100);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ids, expected);  // every record once
+}
+
+// While the database fails, what the writer holds goes to the spill; once it is back, the spill
+// is replayed oldest first (flagged as a replay) before newer records.
+TEST(BatchLedgerTest, AFailingDatabaseSpillsThenReplaysInOrder) {
+  TempDir dir;
+  FakeDatabase db;
+  db.SetFailing(true);
+  auto ledger = Start(db, {.batch_size = 8, .flush_interval = 1ms, .spill_path = dir.File("s")});
+  ASSERT_NE(ledger, nullptr);
+  for (int64_t i = 0; i < 50; ++i) ledger->Append(MakeRecord(i));
+  ledger->Flush();
+  EXPECT_EQ(ledger->spilled(), 50u);
+  EXPECT_EQ(ledger->queued(), 0u);  // nothing held in memory
+  EXPECT_GT(ledger->write_errors(), 0u);
+  EXPECT_GT(ledger->spill_bytes(), 0u);
+
+  db.SetFailing(false);
+  ASSERT_TRUE(Eventually([&] { return ledger->spilled() == 0; }));
+  for (int64_t i = 50; i < 60; ++i) ledger->Append(MakeRecord(i));
+  ledger->Flush();
+  const auto rows = db.rows();
+  EXPECT_EQ(Ids(rows), ExpectedIds(0, 60));
+  for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].replay, i < 50) << i;
+  EXPECT_EQ(ledger->spill_bytes(), 16u);  // emptied: back to its header
+  EXPECT_EQ(ledger->records_lost(), 0u);
+}
+
+// Closing while the database is down spills everything; the next process replays it at start.
+TEST(BatchLedgerTest, ASpillLeftAtCloseIsReplayedByTheNextProcess) {
+  TempDir dir;
+  const std::string spill = dir.File("spill");
+  {
+    FakeDatabase down;
+    down.SetFailing(true);
+    auto ledger = Start(down, {.flush_interval = 1h, .spill_path = spill});
+    ASSERT_NE(ledger, nullptr);
+    for (int64_t i = 0; i < 10; ++i) ledger->Append(MakeRecord(i));
+    ledger->Close();
+    EXPECT_EQ(ledger->records_lost(), 0u);
+    EXPECT_EQ(ledger->spilled(), 10u);
+  }
+  FakeDatabase up;
+  auto ledger = Start(up, {.flush_interval = 1h, .spill_path = spill});
+  ASSERT_NE(ledger, nullptr);
+  ASSERT_TRUE(Eventually([&] { return ledger->spilled() == 0; }));  // at start, not at 1 h
+  const auto rows = up.rows();
+  EXPECT_EQ(Ids(rows), ExpectedIds(0, 10));
+  for (const auto& row : rows) EXPECT_TRUE(row.replay);
+}
+
+// Memory and disk both full: records are counted lost, never waited for, and what was kept
+// lands once the database is back: written + lost accounts for every record.
+TEST(BatchLedgerTest, WhenTheQueueAndTheSpillAreFullRecordsAreCountedLostNotWaitedFor) {
+  TempDir dir;
+  FakeDatabase db;
+  db.SetGate(false);
+  auto ledger = Start(db, {.batch_size = 1,
+                           .wake_records = 1,
+                           .queue_capacity = 2,
+                           .spill_path = dir.File("spill"),
+                           .spill_max_bytes = 16 + 3 * 400});
+  ASSERT_NE(ledger, nullptr);
+  for (int64_t i = 0; i < 40; ++i) ledger->Append(MakeRecord(i));  // returns: nothing blocks
+  EXPECT_GT(ledger->records_lost(), 0u);
+  EXPECT_LE(ledger->spill_bytes(), 16u + 3 * 400);
+  db.SetGate(true);
+  ASSERT_TRUE(Eventually([&] { return ledger->spilled() == 0 && ledger->queued() == 0; }));
+  EXPECT_EQ(db.rows().size() + ledger->records_lost(), 40u);
+}
+
+TEST(BatchLedgerTest, StartRefusesBadOptions) {
+  FakeDatabase db;
+  auto no_spill = BatchLedger::Start({}, std::make_unique<FakeWriter>(db));
+  ASSERT_FALSE(no_spill.has_value());
+  EXPECT_EQ(no_spill.error().code, core::Errc::kInvalidRequest);
+  TempDir dir;
+  auto zero = BatchLedger::Start({.batch_size = 0, .spill_path = dir.File("s")},
+                                 std::make_unique<FakeWriter>(db));
+  ASSERT_FALSE(zero.has_value());
+}
+
+}  // namespace
+}  // namespace sy::ledger

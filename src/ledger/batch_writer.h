@@ -1,0 +1,37 @@
+// ledger::BatchWriter: one database engine's side of the ledger (SQLite, PostgreSQL). The engine-
+// independent queue, spill and retry logic (ledger/batch_ledger.h) calls it from its one writer
+// thread; it does the blocking database I/O there, never on a request worker.
+//
+// Thread-safety: one thread at a time (the ledger's writer thread).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+#include "core/result.h"
+#include "ledger/record.h"
+
+namespace sy::ledger {
+
+struct WriteOptions {
+  // The records may already be in the database: a spill replayed after a crash that came
+  // between the commit and the spill file's head update. Rows whose request_id is present are
+  // skipped, with their attempts. (PostgreSQL always skips them; SQLite only when asked, since
+  // the check costs it an index lookup per row.)
+  bool replay = false;
+  // > 0: yield the thread's core after every that many records (see batch_ledger.h).
+  size_t yield_every = 0;
+};
+
+class BatchWriter {
+ public:
+  virtual ~BatchWriter() = default;
+  // Writes every record in ONE transaction: all land or none does, so the caller may write the
+  // same batch again (or spill it) after a failure. Reconnects by itself when the engine has one.
+  virtual core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options) = 0;
+  // Names the database for log lines ("ledger database 'ledger.db'"); never holds a password.
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace sy::ledger

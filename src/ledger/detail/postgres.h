@@ -1,0 +1,114 @@
+// The ledger's PostgreSQL side: a libpq connection, the versioned schema and the batched writer
+// of Records. Internal to ledger/: other modules use ledger/postgres_ledger.h.
+//
+// Schema (table switchyard_schema holds the version, kPgSchemaVersion):
+//   v1  requests and attempts as on SQLite (detail/schema.h, version 6): the same tables,
+//       columns, meanings and 0/1 integers for flags, so one query reads either engine;
+//       requests.request_id is UNIQUE, which makes every insert idempotent (a replayed spill).
+// Migrations run at start in one transaction under an advisory lock, so replicas starting
+// together apply each once.
+//
+// Secrets: the URL's password is never in a message: errors name the database by
+// user@host:port/dbname and any text libpq echoes has the password replaced by [redacted].
+// Thread-safety: one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "ledger/batch_writer.h"
+#include "ledger/record.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace sy::ledger::detail {
+
+inline constexpr int64_t kPgSchemaVersion = 1;
+
+// Where a connection URL points and what it must never show.
+struct PgTarget {
+  std::string url;
+  std::string display;   // "postgresql://user@host:port/dbname", no password
+  std::string password;  // "" when the URL has none (then from ~/.pgpass or the environment)
+};
+
+// Parses a libpq URL ("postgresql://user:pass@host:port/db?sslmode=...") or key=value string.
+// Fails with kInvalidRequest naming nothing secret.
+core::Result<PgTarget> ParsePgTarget(const std::string& url);
+
+// Owns a PGresult.
+struct PgResultDeleter {
+  void operator()(pg_result* result) const;
+};
+using PgResult = std::unique_ptr<pg_result, PgResultDeleter>;
+
+class PgConnection {
+ public:
+  // Connects (bounded by connect_timeout; TCP keepalives and tcp_user_timeout so a server that
+  // vanishes mid-query fails the query in seconds rather than hanging the writer).
+  static core::Result<PgConnection> Connect(const PgTarget& target,
+                                            std::chrono::seconds connect_timeout);
+  PgConnection() = default;
+  PgConnection(PgConnection&& other) noexcept;
+  PgConnection& operator=(PgConnection&& other) noexcept;
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+  ~PgConnection();
+
+  bool ok() const;  // connected and not broken
+  // Runs `sql` (one or more statements, no parameters); kInternal with the server's message.
+  core::Status Exec(const std::string& sql, std::string_view what);
+  // Runs one statement with parameters: text `values` (nullptr = NULL) in text format.
+  // `binary[i]` sends values[i] as raw bytes of length lengths[i] (text columns).
+  core::Result<PgResult> ExecParams(const std::string& sql, const std::vector<const char*>& values,
+                                    const std::vector<int>& lengths, const std::vector<int>& binary,
+                                    std::string_view what);
+  core::Result<std::string> QueryScalar(const std::string& sql, std::string_view what);
+
+ private:
+  PgConnection(pg_conn* conn, std::string password) : conn_(conn), password_(std::move(password)) {}
+  core::Error Failure(std::string_view what, const pg_result* result) const;
+
+  pg_conn* conn_ = nullptr;
+  std::string password_;  // scrubbed from every message
+};
+
+// Creates or migrates the schema to kPgSchemaVersion (see above). Fails when the database's
+// schema is newer than this binary knows.
+core::Status EnsurePgSchema(PgConnection& conn);
+
+// Text a PostgreSQL TEXT column accepts: `text` when it is valid UTF-8 without NUL bytes (the
+// common case: no copy, returns false), else a copy in `fixed` with each bad byte and each NUL
+// replaced by U+FFFD (returns true). PostgreSQL refuses the whole batch otherwise.
+bool PgSafeText(std::string_view text, std::string& fixed);
+
+// The BatchWriter: multi-row INSERTs (requests ... ON CONFLICT (request_id) DO NOTHING
+// RETURNING id, then the new requests' attempts), one transaction per batch. Reconnects when the
+// connection broke; the first connect also ensures the schema.
+class PgRecordWriter final : public BatchWriter {
+ public:
+  PgRecordWriter(PgTarget target, std::chrono::seconds connect_timeout)
+      : target_(std::move(target)), connect_timeout_(connect_timeout) {}
+
+  // Connects and ensures the schema now (Open fails early on a bad URL, refused credentials or a
+  // newer schema).
+  core::Status Connect();
+  core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options) override;
+  std::string Describe() const override { return "ledger database " + target_.display; }
+
+ private:
+  core::Status WriteInTransaction(std::span<const Record> records);
+
+  PgTarget target_;
+  std::chrono::seconds connect_timeout_;
+  PgConnection conn_;
+};
+
+}  // namespace sy::ledger::detail

@@ -1,0 +1,246 @@
+// The ledger on a real PostgreSQL (tests/testutil/pg_server.h): one server for the binary, one
+// database per test.
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ledger/detail/postgres.h"
+#include "ledger/detail/test_util.h"
+#include "ledger/postgres_ledger.h"
+#include "tests/testutil/pg_server.h"
+
+namespace sy::ledger {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ExpectedAttempts;
+using test::MakeRecord;
+using test::TempDir;
+using testutil::PgServer;
+
+PgServer& Server() {
+  static const std::unique_ptr<PgServer> server = [] {
+    auto started = PgServer::Start();
+    if (!started) {
+      ADD_FAILURE() << started.error().message;
+      std::abort();
+    }
+    return std::move(*started);
+  }();
+  return *server;
+}
+
+std::string DatabaseUrl(const std::string& name) {
+  return "postgresql://switchyard@127.0.0.1:" + std::to_string(Server().port()) + "/" + name;
+}
+
+// A fresh database for one test; returns its URL.
+std::string FreshDatabase() {
+  static int next = 0;
+  const std::string name = "t" + std::to_string(++next);
+  auto created = Server().QueryScalar("CREATE DATABASE " + name);
+  EXPECT_TRUE(created.has_value()) << (created ? "" : created.error().message);
+  return DatabaseUrl(name);
+}
+
+// One value from `url`'s database, as text.
+std::string Query(const std::string& url, const std::string& sql) {
+  auto target = detail::ParsePgTarget(url);
+  EXPECT_TRUE(target.has_value());
+  auto conn = detail::PgConnection::Connect(*target, 5s);
+  if (!conn) {
+    ADD_FAILURE() << conn.error().message;
+    return "";
+  }
+  auto value = conn->QueryScalar(sql, "test query");
+  EXPECT_TRUE(value.has_value()) << (value ? "" : value.error().message);
+  return value ? *value : "";
+}
+
+PostgresLedger::Options Options(const std::string& url, const TempDir& dir) {
+  PostgresLedger::Options options;
+  options.url = url;
+  options.queue.flush_interval = 5ms;
+  options.queue.batch_size = 64;
+  options.queue.max_backoff = 50ms;
+  options.queue.spill_path = dir.File("spill");
+  return options;
+}
+
+std::unique_ptr<PostgresLedger> Open(const PostgresLedger::Options& options) {
+  auto ledger = PostgresLedger::Open(options);
+  EXPECT_TRUE(ledger.has_value()) << (ledger ? "" : ledger.error().message);
+  return ledger ? std::move(*ledger) : nullptr;
+}
+
+TEST(PostgresLedgerTest, RecordsLandWithEveryFieldAndTheirAttempts) {
+  TempDir dir;
+  const std::string url = FreshDatabase();
+  auto ledger = Open(Options(url, dir));
+  ASSERT_NE(ledger, nullptr);
+  constexpr int64_t kTotal = 200;  // over several batches and statements
+  int64_t cost_pico = 0;
+  for (int64_t i = 0; i < kTotal; ++i) {
+    Record r = MakeRecord(i);
+    cost_pico += r.cost.pico();
+    if (i == 7) {
+      r.ttft_ms = 42;
+      r.error_message = std::string("bad \xff byte and a \0 NUL", 22);  // PostgreSQL refuses both
+    }
+    ledger->Append(std::move(r));
+  }
+  ledger->Flush();
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), std::to_string(kTotal));
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts"), std::to_string(ExpectedAttempts(kTotal)));
+  EXPECT_EQ(Query(url, "SELECT sum(cost_pico) FROM requests"), std::to_string(cost_pico));
+  EXPECT_EQ(Query(url, "SELECT sum(cost_pico) FROM attempts"), "0");  // MakeRecord's attempts
+  EXPECT_EQ(Query(url,
+                  "SELECT concat_ws('|', day, tenant, dialect, input_tokens, usage_reported, "
+                  "cost_usd, ttft_ms, attempts_count, task_type, rule, error_message) "
+                  "FROM requests WHERE request_id = 'req-7'"),
+            "2023-11-14|tenant-1|anthropic|107|1|0.000008000024|42|1|code|rule-1|"
+            "bad \xEF\xBF\xBD byte and a \xEF\xBF\xBD NUL");
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests WHERE ttft_ms IS NULL"),
+            std::to_string(kTotal - 1));
+  EXPECT_EQ(Query(url,
+                  "SELECT concat_ws('|', a.idx, a.model, a.http_status, a.error_code) FROM "
+                  "attempts a JOIN requests r ON r.id = a.request_row WHERE r.request_id = "
+                  "'req-5' AND a.idx = 0"),
+            "0|model-0|503|upstream_unavailable");
+  EXPECT_EQ(Query(url, "SELECT version FROM switchyard_schema"), "1");
+  EXPECT_EQ(ledger->records_written(), static_cast<uint64_t>(kTotal));
+}
+
+// The same batch written twice (a spill replayed after a crash between commit and head update)
+// leaves one row per request and does not double its attempts.
+TEST(PostgresLedgerTest, WritingABatchAgainIsIdempotentByRequestId) {
+  const std::string url = FreshDatabase();
+  auto target = detail::ParsePgTarget(url);
+  ASSERT_TRUE(target.has_value());
+  detail::PgRecordWriter writer(*target, 5s);
+  ASSERT_TRUE(writer.Connect().has_value());
+  const std::vector<Record> first = {MakeRecord(1), MakeRecord(2)};
+  const std::vector<Record> again = {MakeRecord(2), MakeRecord(5)};
+  ASSERT_TRUE(writer.WriteBatch(first, {}).has_value());
+  ASSERT_TRUE(writer.WriteBatch(again, {.replay = true}).has_value());
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), "3");
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts WHERE request_id = 'req-2'"), "2");
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts WHERE request_id = 'req-5'"), "2");
+}
+
+// Replicas starting together: the advisory lock lets one migrate and the others find it done.
+TEST(PostgresLedgerTest, ReplicasStartingTogetherMigrateOnce) {
+  const std::string url = FreshDatabase();
+  std::vector<TempDir> dirs(4);
+  std::atomic<int> opened{0};
+  std::vector<std::thread> replicas;
+  for (auto& dir : dirs) {
+    replicas.emplace_back([&] {
+      auto ledger = PostgresLedger::Open(Options(url, dir));
+      EXPECT_TRUE(ledger.has_value()) << (ledger ? "" : ledger.error().message);
+      if (ledger) ++opened;
+    });
+  }
+  for (auto& replica : replicas) replica.join();
+  EXPECT_EQ(opened.load(), 4);
+  EXPECT_EQ(Query(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"), "1:1");
+}
+
+// PostgreSQL stopped under load and restarted: the writer spills, reconnects, replays; every
+// record is there once.
+TEST(PostgresLedgerTest, AServerRestartUnderLoadLosesAndDoublesNothing) {
+  TempDir dir;
+  const std::string url = FreshDatabase();
+  auto ledger = Open(Options(url, dir));
+  ASSERT_NE(ledger, nullptr);
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> appended{0};
+  std::thread producer([&] {
+    for (int64_t i = 0; !stop; ++i) {
+      ledger->Append(MakeRecord(i));
+      appended = i + 1;
+      std::this_thread::sleep_for(200us);
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(Server().Stop().has_value());
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(Server().Restart().has_value());
+  std::this_thread::sleep_for(300ms);
+  stop = true;
+  producer.join();
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  while ((ledger->spilled() > 0 || ledger->queued() > 0) &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ledger->Flush();
+  const std::string n = std::to_string(appended.load());
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), n);
+  EXPECT_EQ(Query(url, "SELECT count(DISTINCT request_id) FROM requests"), n);
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts"),
+            std::to_string(ExpectedAttempts(appended)));
+  EXPECT_GT(ledger->write_errors(), 0u);
+  EXPECT_GT(ledger->records_spilled(), 0u);
+  EXPECT_EQ(ledger->records_lost(), 0u);
+  EXPECT_EQ(ledger->spilled(), 0u);
+}
+
+TEST(PostgresLedgerTest, OpenFailsClearlyAndNeverShowsThePassword) {
+  TempDir dir;
+  auto options = Options("postgresql://someone:s3cr3t-pw@127.0.0.1:1/nowhere", dir);
+  options.connect_timeout = 1s;
+  auto refused = PostgresLedger::Open(options);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr("someone@127.0.0.1:1/nowhere"));
+  EXPECT_THAT(refused.error().message, ::testing::Not(::testing::HasSubstr("s3cr3t-pw")));
+
+  options.url = "postgresql://u:s3cr3t-pw@127.0.0.1:notaport/db";
+  auto malformed = PostgresLedger::Open(options);
+  ASSERT_FALSE(malformed.has_value());
+  EXPECT_THAT(malformed.error().message, ::testing::Not(::testing::HasSubstr("s3cr3t-pw")));
+}
+
+TEST(PostgresLedgerTest, ANewerSchemaIsRefused) {
+  TempDir dir;
+  const std::string url = FreshDatabase();
+  { ASSERT_NE(Open(Options(url, dir)), nullptr); }
+  Query(url, "UPDATE switchyard_schema SET version = 99 RETURNING version");
+  auto refused = PostgresLedger::Open(Options(url, dir));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr("newer than this binary"));
+}
+
+TEST(PgSafeTextTest, RepairsWhatPostgresRefusesAndCopiesNothingElse) {
+  struct Case {
+    std::string in;
+    bool repaired;
+    std::string out;
+  };
+  const std::vector<Case> cases = {
+      {"plain", false, ""},
+      {"caf\xC3\xA9 \xF0\x9F\x98\x80", false, ""},  // 2- and 4-byte characters
+      {std::string("a\0b", 3), true,
+       "a\xEF\xBF\xBD"
+       "b"},
+      {"\xFF", true, "\xEF\xBF\xBD"},
+      {"cut \xE2\x82", true, "cut \xEF\xBF\xBD\xEF\xBF\xBD"},          // truncated character
+      {"\xC0\xAF", true, "\xEF\xBF\xBD\xEF\xBF\xBD"},                  // overlong '/'
+      {"\xED\xA0\x80", true, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},  // a surrogate
+  };
+  for (const Case& c : cases) {
+    std::string fixed;
+    EXPECT_EQ(detail::PgSafeText(c.in, fixed), c.repaired) << c.in;
+    if (c.repaired) {
+      EXPECT_EQ(fixed, c.out) << c.in;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sy::ledger
