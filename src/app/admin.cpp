@@ -173,9 +173,9 @@ core::Result<ledger::FeedbackRow> ReadFeedback(const json::object& body) {
   return row;
 }
 
-// Reports and feedback read the request ledger in the SQLite file; with database.url the rows are
-// in PostgreSQL, and an empty report would be a wrong answer (docs/operations.md, "Several
-// instances": what is shared today).
+// Outcomes and feedback read the request ledger and the feedback table in the SQLite file; with
+// database.url the requests are in PostgreSQL, and an empty report would be a wrong answer
+// (docs/operations.md, "Several instances": what is shared today).
 core::Error ReportsNotOnPostgres(std::string_view path) {
   return core::MakeError(core::Errc::kNotFound,
                          std::string(path) +
@@ -249,7 +249,9 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
   const std::string* tenant = caller ? &caller->key->tenant : nullptr;
   const std::string_view path = http.Path();
   co_await RunAndSend(writer, dialect, [&]() -> Reply {
-    if (!catalog_.config().database.url.empty()) return {0, ReportsNotOnPostgres(path)};
+    if (path != "/v1/spend" && !catalog_.config().database.url.empty()) {
+      return {0, ReportsNotOnPostgres(path)};
+    }
     if (path == "/v1/feedback") {
       if (http.method != "POST") return {0, WrongMethod(http, "POST")};
       return Feedback(http, caller);
@@ -262,7 +264,7 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
 AdminApi::Reply AdminApi::Admin(const http::ServerRequest& http) {
   const std::string_view rest = http.Path().substr(std::string_view("/admin").size());
   const bool get = http.method == "GET" || http.method == "HEAD";
-  if ((rest == "/spend" || rest == "/outcomes") && !catalog_.config().database.url.empty()) {
+  if (rest == "/outcomes" && !catalog_.config().database.url.empty()) {
     return {0, ReportsNotOnPostgres(http.Path())};
   }
   if (rest == "/spend") return get ? Spend(http, nullptr) : Reply{0, WrongMethod(http, "GET")};
@@ -342,8 +344,11 @@ AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::stri
     const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(at_ms));
     return catalog::ComputeCost(model->price, usage, at).total;
   };
-  auto report = ledger::QuerySpend(catalog_.config().ledger.sqlite_path, query,
-                                   model ? &reprice : nullptr, baseline);
+  // The request ledger: PostgreSQL when database.url is set, else the SQLite file.
+  const config::Config& config = catalog_.config();
+  const std::string& ledger =
+      config.database.url.empty() ? config.ledger.sqlite_path : config.database.url;
+  auto report = ledger::QuerySpend(ledger, query, model ? &reprice : nullptr, baseline);
   if (!report) return {0, report.error()};
   return {200, ledger::FormatJson(*report)};
 }

@@ -23,30 +23,9 @@ using test::MakeRecord;
 using test::TempDir;
 using testutil::PgServer;
 
-PgServer& Server() {
-  static const std::unique_ptr<PgServer> server = [] {
-    auto started = PgServer::Start();
-    if (!started) {
-      ADD_FAILURE() << started.error().message;
-      std::abort();
-    }
-    return std::move(*started);
-  }();
-  return *server;
-}
+PgServer& Server() { return testutil::SharedPgServer(); }
 
-std::string DatabaseUrl(const std::string& name) {
-  return "postgresql://switchyard@127.0.0.1:" + std::to_string(Server().port()) + "/" + name;
-}
-
-// A fresh database for one test; returns its URL.
-std::string FreshDatabase() {
-  static int next = 0;
-  const std::string name = "t" + std::to_string(++next);
-  auto created = Server().QueryScalar("CREATE DATABASE " + name);
-  EXPECT_TRUE(created.has_value()) << (created ? "" : created.error().message);
-  return DatabaseUrl(name);
-}
+std::string FreshDatabase() { return testutil::FreshPgDatabase(); }
 
 // One value from `url`'s database, as text.
 std::string Query(const std::string& url, const std::string& sql) {

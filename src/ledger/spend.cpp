@@ -8,20 +8,27 @@
 #include <string>
 #include <utility>
 
-#include <sqlite3.h>
-
 #include "ledger/detail/report.h"
+#include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
-#include "ledger/detail/sqlite.h"
 
 namespace sy::ledger {
 namespace {
 
-// Column expressions shared by the grouped and the total query; read back by ReadRow.
-constexpr std::string_view kSums =
-    "COUNT(*), COALESCE(SUM(error_code <> '' OR status >= 400), 0), "
-    "COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_input_tokens), 0), "
-    "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_pico), 0)";
+// 1 when the request failed (an error code, or the client got a status >= 400), else 0: an
+// integer in both dialects (PostgreSQL sums no booleans).
+constexpr std::string_view kFailed =
+    "CASE WHEN error_code <> '' OR status >= 400 THEN 1 ELSE 0 END";
+
+// Column expressions shared by the grouped and the total query; read back by ReadRow. Sums are
+// cast to BIGINT: SQLite's integer SUM fails on overflow, and PostgreSQL's (a NUMERIC) then fails
+// the cast instead of reaching us as a number that no int64 holds.
+std::string Sum(std::string_view expression) {
+  return "COALESCE(CAST(SUM(" + std::string(expression) + ") AS BIGINT), 0)";
+}
+const std::string kSums = "COUNT(*), " + Sum(kFailed) + ", " + Sum("input_tokens") + ", " +
+                          Sum("cached_input_tokens") + ", " + Sum("output_tokens") + ", " +
+                          Sum("cost_pico");
 
 constexpr std::array kAllGroupings = {GroupBy::kModel, GroupBy::kProvider, GroupBy::kTenant,
                                       GroupBy::kKey,   GroupBy::kTask,     GroupBy::kTaskType,
@@ -33,44 +40,54 @@ constexpr int64_t kEstimatedSchema = 2;
 bool InTimeOrder(GroupBy by) { return by == GroupBy::kDay || by == GroupBy::kHour; }
 
 // Reads the kSums columns starting at `first`.
-SpendRow ReadRow(const detail::Statement& stmt, int first) {
+SpendRow ReadRow(const detail::ReportRows& rows, int first) {
   SpendRow row;
-  row.requests = stmt.ColumnInt(first);
-  row.failed = stmt.ColumnInt(first + 1);
-  row.input_tokens = stmt.ColumnInt(first + 2);
-  row.cached_input_tokens = stmt.ColumnInt(first + 3);
-  row.output_tokens = stmt.ColumnInt(first + 4);
-  row.cost = core::Money::FromPico(stmt.ColumnInt(first + 5));
+  row.requests = rows.Int(first);
+  row.failed = rows.Int(first + 1);
+  row.input_tokens = rows.Int(first + 2);
+  row.cached_input_tokens = rows.Int(first + 3);
+  row.output_tokens = rows.Int(first + 4);
+  row.cost = core::Money::FromPico(rows.Int(first + 5));
   return row;
 }
 
-core::Result<std::vector<SpendRow>> QueryGroups(detail::Db& db, GroupBy by,
-                                                const detail::RequestFilter& filter,
-                                                int64_t schema_version) {
-  const std::string order = InTimeOrder(by) ? "1" : "7 DESC, 1";
-  auto stmt = db.Prepare("SELECT " + detail::GroupKeyExpression(by, schema_version) + ", " +
-                         std::string(kSums) + " FROM requests" + detail::WhereClause(filter) +
-                         " GROUP BY 1 ORDER BY " + order);
-  if (!stmt) return std::move(stmt).error();
-  detail::BindFilter(*stmt, filter);
-  std::vector<SpendRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = stmt->Step()) == SQLITE_ROW) {
-    SpendRow row = ReadRow(*stmt, 1);
-    row.key = detail::GroupDisplayKey(by, stmt->ColumnText(0));
-    rows.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) return db.LastError("summing spend");
-  return rows;
+// Groups ordered as the report shows them: in time, or most expensive first then by key (byte
+// order in both engines, whatever PostgreSQL's collation).
+std::string GroupOrder(GroupBy by, const std::string& key, detail::SqlDialect dialect) {
+  if (InTimeOrder(by)) return "1";
+  return dialect == detail::SqlDialect::kSqlite ? "7 DESC, 1" : "7 DESC, " + key + " COLLATE \"C\"";
 }
 
-core::Result<SpendRow> QueryTotal(detail::Db& db, const detail::RequestFilter& filter) {
-  auto stmt =
-      db.Prepare("SELECT " + std::string(kSums) + " FROM requests" + detail::WhereClause(filter));
-  if (!stmt) return std::move(stmt).error();
-  detail::BindFilter(*stmt, filter);
-  if (stmt->Step() != SQLITE_ROW) return db.LastError("summing total spend");
-  return ReadRow(*stmt, 0);
+core::Result<std::vector<SpendRow>> QueryGroups(detail::ReportSource& source, GroupBy by,
+                                                const detail::RequestFilter& filter) {
+  const std::string key = detail::GroupKeyExpression(by, source.version(), source.dialect());
+  auto rows = source.Query("SELECT " + key + ", " + kSums + " FROM requests" +
+                               detail::WhereClause(filter, "", source.dialect()) +
+                               " GROUP BY 1 ORDER BY " + GroupOrder(by, key, source.dialect()),
+                           filter);
+  if (!rows) return std::move(rows).error();
+  std::vector<SpendRow> groups;
+  for (;;) {
+    auto next = (*rows)->Next();
+    if (!next) return std::move(next).error();
+    if (!*next) break;
+    SpendRow row = ReadRow(**rows, 1);
+    row.key = detail::GroupDisplayKey(by, (*rows)->Text(0));
+    groups.push_back(std::move(row));
+  }
+  return groups;
+}
+
+core::Result<SpendRow> QueryTotal(detail::ReportSource& source,
+                                  const detail::RequestFilter& filter) {
+  auto rows = source.Query(
+      "SELECT " + kSums + " FROM requests" + detail::WhereClause(filter, "", source.dialect()),
+      filter);
+  if (!rows) return std::move(rows).error();
+  auto next = (*rows)->Next();
+  if (!next) return std::move(next).error();
+  if (!*next) return core::MakeError(core::Errc::kInternal, "summing total spend: no row");
+  return ReadRow(**rows, 0);
 }
 
 core::Error Overflow() {
@@ -98,66 +115,69 @@ bool Accumulate(SpendRow& row, bool failed, const core::Usage& usage, core::Mone
 }
 
 // The baseline path: every matching request, re-priced one by one.
-core::Result<SpendReport> QueryRepriced(detail::Db& db, GroupBy by,
-                                        const detail::RequestFilter& filter, int64_t version,
+core::Result<SpendReport> QueryRepriced(detail::ReportSource& source, GroupBy by,
+                                        const detail::RequestFilter& filter,
                                         const Reprice& reprice) {
+  const int64_t version = source.version();
   const std::string estimated = version >= kEstimatedSchema ? "usage_estimated" : "0";
-  auto stmt = db.Prepare("SELECT " + detail::GroupKeyExpression(by, version) +
-                         ", error_code <> '' OR status >= 400, input_tokens, cached_input_tokens, "
-                         "cache_write_input_tokens, output_tokens, reasoning_tokens, "
-                         "usage_reported, " +
-                         estimated + ", cost_pico, started_at_ms FROM requests" +
-                         detail::WhereClause(filter));
-  if (!stmt) return std::move(stmt).error();
-  detail::BindFilter(*stmt, filter);
+  auto rows = source.Query("SELECT " + detail::GroupKeyExpression(by, version, source.dialect()) +
+                               ", " + std::string(kFailed) +
+                               ", input_tokens, cached_input_tokens, cache_write_input_tokens, "
+                               "output_tokens, reasoning_tokens, usage_reported, " +
+                               estimated + ", cost_pico, started_at_ms FROM requests" +
+                               detail::WhereClause(filter, "", source.dialect()),
+                           filter);
+  if (!rows) return std::move(rows).error();
+  detail::ReportRows& row = **rows;
   std::map<std::string, SpendRow> groups;  // by the raw key, as SQL's GROUP BY 1
   SpendReport report;
   report.total.baseline_cost = core::Money();
-  int rc = SQLITE_ROW;
-  while ((rc = stmt->Step()) == SQLITE_ROW) {
+  for (;;) {
+    auto next = row.Next();
+    if (!next) return std::move(next).error();
+    if (!*next) break;
     core::Usage usage;
-    usage.input_tokens = stmt->ColumnInt(2);
-    usage.cached_input_tokens = stmt->ColumnInt(3);
-    usage.cache_write_input_tokens = stmt->ColumnInt(4);
-    usage.output_tokens = stmt->ColumnInt(5);
-    usage.reasoning_tokens = stmt->ColumnInt(6);
-    usage.reported = stmt->ColumnInt(7) != 0;
-    usage.estimated = stmt->ColumnInt(8) != 0;
-    const core::Money cost = core::Money::FromPico(stmt->ColumnInt(9));
-    const core::Money baseline = reprice(usage, stmt->ColumnInt(10));
-    const bool failed = stmt->ColumnInt(1) != 0;
-    SpendRow& group = groups[stmt->ColumnText(0)];
+    usage.input_tokens = row.Int(2);
+    usage.cached_input_tokens = row.Int(3);
+    usage.cache_write_input_tokens = row.Int(4);
+    usage.output_tokens = row.Int(5);
+    usage.reasoning_tokens = row.Int(6);
+    usage.reported = row.Int(7) != 0;
+    usage.estimated = row.Int(8) != 0;
+    const core::Money cost = core::Money::FromPico(row.Int(9));
+    const core::Money baseline = reprice(usage, row.Int(10));
+    const bool failed = row.Int(1) != 0;
+    SpendRow& group = groups[row.Text(0)];
     if (!Accumulate(group, failed, usage, cost, baseline) ||
         !Accumulate(report.total, failed, usage, cost, baseline)) {
       return Overflow();
     }
   }
-  if (rc != SQLITE_DONE) return db.LastError("reading requests to re-price");
   std::vector<std::pair<std::string, SpendRow>> sorted(groups.begin(), groups.end());
   if (!InTimeOrder(by)) {  // the SQL path's order: cost descending, then raw key
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const auto& a, const auto& b) { return a.second.cost > b.second.cost; });
   }
-  for (auto& [key, row] : sorted) {
-    row.key = detail::GroupDisplayKey(by, key);
-    report.groups.push_back(std::move(row));
+  for (auto& [key, group] : sorted) {
+    group.key = detail::GroupDisplayKey(by, key);
+    report.groups.push_back(std::move(group));
   }
   return report;
 }
 
-core::Result<SpendReport> QueryReport(detail::ReportDb& rdb, const SpendQuery& q,
+core::Result<SpendReport> QueryReport(detail::ReportSource& source, const SpendQuery& q,
                                       const Reprice* baseline) {
   const detail::RequestFilter filter{q.from_ms, q.to_ms, q.tenant};
   // One read transaction, so the groups and the total see the same snapshot.
-  if (auto s = rdb.db.Exec("BEGIN"); !s) return std::move(s).error();
+  if (auto s = source.Begin(); !s) return std::move(s).error();
   if (baseline != nullptr) {
-    auto report = QueryRepriced(rdb.db, q.by, filter, rdb.version, *baseline);
-    (void)rdb.db.Exec("COMMIT");
+    auto report = QueryRepriced(source, q.by, filter, *baseline);
+    (void)source.End();
     return report;
   }
-  auto groups = QueryGroups(rdb.db, q.by, filter, rdb.version);
-  auto total = QueryTotal(rdb.db, filter);
-  (void)rdb.db.Exec("COMMIT");
+  auto groups = QueryGroups(source, q.by, filter);
+  auto total = groups ? QueryTotal(source, filter) : core::Result<SpendRow>(groups.error());
+  (void)source.End();
   if (!groups) return std::move(groups).error();
   if (!total) return std::move(total).error();
   SpendReport report;
@@ -284,10 +304,10 @@ core::Result<GroupBy> ParseGroupBy(std::string_view name) {
 
 core::Result<SpendReport> QuerySpend(const std::string& db_path, const SpendQuery& q,
                                      const Reprice* baseline, std::string baseline_name) {
-  auto db = detail::OpenForReport(db_path);
-  if (!db) return std::move(db).error();
-  auto report = QueryReport(*db, q, baseline);
-  if (!report) return detail::WithPath(db_path, std::move(report).error());
+  auto source = detail::OpenReportSource(db_path);
+  if (!source) return std::move(source).error();
+  auto report = QueryReport(**source, q, baseline);
+  if (!report) return detail::WithPath((*source)->name(), std::move(report).error());
   report->group_by = q.by;
   if (baseline != nullptr) report->baseline = std::move(baseline_name);
   return report;

@@ -1,11 +1,12 @@
-// Spend reports over a ledger database written by SqliteLedger: totals per model, provider, task,
-// day, hour, tenant, client key, routed task type or routing rule, over a time range and one
-// tenant if asked, for `switchyard spend`, GET /admin/spend and GET /v1/spend.
+// Spend reports over a ledger written by SqliteLedger or PostgresLedger: totals per model,
+// provider, task, day, hour, tenant, client key, routed task type or routing rule, over a time
+// range and one tenant if asked, for `switchyard spend`, GET /admin/spend and GET /v1/spend.
 //
-// Money is exact: sums are taken in SQL over the INTEGER cost_pico column (SQLite integer SUM,
-// which fails rather than wraps on overflow), so a group's cost equals the sum of its requests'
-// costs to the pico-dollar. A request counts as failed when it carries an error code or the
-// client got an HTTP status >= 400.
+// Money is exact: sums are taken in SQL over the integer cost_pico column, cast to BIGINT (which
+// fails rather than wraps on overflow, in both engines), so a group's cost equals the sum of its
+// requests' costs to the pico-dollar. Both engines run the same statements
+// (detail/report_source.h) and give the same report, byte for byte. A request counts as failed when
+// it carries an error code or the client got an HTTP status >= 400.
 //
 // Baseline. With a Reprice callback ("what if every call had gone to gpt-5.5") each request's
 // recorded usage (the sum of its attempts') is re-priced by the callback and summed exactly per
@@ -14,7 +15,7 @@
 // sums in C++ (checked for overflow); without a baseline the sums stay in SQL.
 //
 // Thread-safety: free functions over plain values; QuerySpend opens its own read-only
-// connection, so it may run while a SqliteLedger is writing the same file. It is blocking I/O
+// connection, so it may run while a ledger is writing the same database. It is blocking I/O
 // (a scan of the requests in range): call it off the request workers.
 #pragma once
 
@@ -75,10 +76,11 @@ struct SpendQuery {
 // The cost of a request's usage at the baseline's price, at the request's start time.
 using Reprice = std::function<core::Money(const core::Usage&, int64_t started_at_ms)>;
 
-// Reads the ledger at `db_path` (opened read-only; never created). With `baseline` (not null),
-// every row gets baseline_cost and the report `baseline_name`. Fails with kNotFound when the
-// file does not exist and kInternal when it cannot be read, is not a Switchyard ledger or a sum
-// overflows; the message names the path.
+// Reads the ledger at `db_path`: a SQLite file (opened read-only; never created) or a
+// postgresql:// URL (database.url). With `baseline` (not null), every row gets baseline_cost and
+// the report `baseline_name`. Fails with kNotFound when the file does not exist and kInternal
+// when it cannot be read or reached, is not a Switchyard ledger or a sum overflows; the message
+// names the path, or the database as user@host:port/dbname (never its password).
 core::Result<SpendReport> QuerySpend(const std::string& db_path, const SpendQuery& q,
                                      const Reprice* baseline = nullptr,
                                      std::string baseline_name = "");

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { rmSync } from 'node:fs';
 
 import {
-  chat, parseMetrics, sanitizerReports, startEmulator, startServe, streamChat, sumSamples,
+  chat, parseMetrics, runToExit, sanitizerReports, startEmulator, startServe, streamChat, sumSamples,
   tempDir, testConfigYaml, usdToPico, userMessage,
 } from '../testutil/harness.mjs';
 import { startPostgres } from '../testutil/pg.mjs';
@@ -24,17 +24,21 @@ describe('two replicas on one PostgreSQL ledger', () => {
     pg = await startPostgres();
     emu = await startEmulator();
     for (let i = 0; i < 2; i++) {
-      const dir = tempDir();
-      dirs.push(dir);
-      // The URL comes from the environment, as an operator would pass a password.
-      const yaml = `${testConfigYaml({ emulatorUrl: emu.url, dbPath: path.join(dir, 'ledger.db') })}
+      dirs.push(tempDir());
+      replicas.push(await restartReplica(i));
+    }
+  });
+
+  // Replica i on its own state directory; the URL comes from the environment, as an operator
+  // would pass a password.
+  async function restartReplica(i) {
+    const yaml = `${testConfigYaml({ emulatorUrl: emu.url, dbPath: path.join(dirs[i], 'ledger.db') })}
 database:
   url: "\${SWITCHYARD_DATABASE_URL}"
   connect_timeout_s: 2
 `;
-      replicas.push(await startServe(yaml, { env: { SWITCHYARD_DATABASE_URL: pg.url } }));
-    }
-  });
+    return startServe(yaml, { env: { SWITCHYARD_DATABASE_URL: pg.url } });
+  }
   after(async () => {
     for (const r of replicas) {
       await r.stop();
@@ -71,10 +75,10 @@ database:
     const spilledWhileDown = await spilledTotal();
     assert.ok(spilledWhileDown > 0n, 'the replicas spilled while PostgreSQL was down');
     await pg.restart();
-    // Reports would read the replica's own SQLite file: refused, not answered wrongly.
-    const spend = await fetch(`${replicas[0].url}/v1/spend`);
-    assert.equal(spend.status, 404);
-    assert.match(await spend.text(), /PostgreSQL/);
+    // Outcomes would read the replica's own SQLite file: refused, not answered wrongly.
+    const outcomes = await fetch(`${replicas[0].url}/v1/outcomes?by=model`);
+    assert.equal(outcomes.status, 404);
+    assert.match(await outcomes.text(), /PostgreSQL/);
     for (const end = i + 40; i < end; i++) await send(i);
     // Both replicas stop cleanly (SIGTERM writes what is queued, the spill included).
     for (const r of replicas) {
@@ -93,6 +97,28 @@ database:
     const total = [...sent.values()].reduce((a, b) => a + b, 0n);
     assert.equal(BigInt(await pg.query('SELECT sum(cost_pico) FROM requests')), total);
     assert.equal(BigInt(await pg.query('SELECT sum(cost_pico) FROM attempts')), total);
+
+    // `switchyard spend` on the PostgreSQL ledger: the same total, to the pico-dollar.
+    const cli = await runToExit(['spend', '--db', pg.url, '--by', 'model', '--format', 'json']);
+    assert.equal(cli.code, 0, cli.stderr);
+    const report = JSON.parse(cli.stdout);
+    assert.equal(report.total.requests, sent.size);
+    assert.equal(usdToPico(report.total.cost_usd), total);
+  });
+
+  test('GET /v1/spend on either replica reads the shared ledger', async () => {
+    for (const i of [0, 1]) {
+      replicas[i].cleanup();  // stopped by the test before
+      replicas[i] = await restartReplica(i);
+    }
+    const expected = [...sent.values()].reduce((a, b) => a + b, 0n);
+    for (const r of replicas) {
+      const res = await fetch(`${r.url}/v1/spend?by=day`);
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      assert.equal(body.total.requests, sent.size);
+      assert.equal(usdToPico(body.total.cost_usd), expected);
+    }
   });
 
   async function spilledTotal() {

@@ -1,9 +1,11 @@
 #include "tests/testutil/pg_server.h"
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -403,6 +405,29 @@ core::Status PgServer::Restart() {
 
 core::Result<std::string> PgServer::QueryScalar(const std::string& sql) const {
   return Query(ConnInfo(port_, "switchyard"), sql);
+}
+
+PgServer& SharedPgServer() {
+  static const std::unique_ptr<PgServer> server = [] {
+    auto started = PgServer::Start();
+    if (!started) {
+      std::fprintf(stderr, "SharedPgServer: %s\n", started.error().message.c_str());
+      std::abort();
+    }
+    return std::move(*started);
+  }();
+  return *server;
+}
+
+std::string FreshPgDatabase() {
+  static std::atomic<int> next{0};
+  const std::string name = "test_" + std::to_string(::getpid()) + "_" + std::to_string(++next);
+  if (auto created = SharedPgServer().QueryScalar("CREATE DATABASE " + name); !created) {
+    std::fprintf(stderr, "FreshPgDatabase: %s\n", created.error().message.c_str());
+    std::abort();
+  }
+  return "postgresql://switchyard@127.0.0.1:" + std::to_string(SharedPgServer().port()) + "/" +
+         name;
 }
 
 }  // namespace sy::testutil

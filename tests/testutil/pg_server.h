@@ -88,4 +88,13 @@ class PgServer {
   pid_t postmaster_pid_ = 0;
 };
 
+// One server for the whole test binary, started on first use and stopped at exit: a binary's
+// tests share it. Aborts the binary, with the reason on stderr, when it cannot start (every test
+// would fail the same way). Not for tests that Stop() it without Restart()ing it.
+PgServer& SharedPgServer();
+
+// A new, empty database on SharedPgServer() for one test; returns its URL. Aborts as above when
+// the server refuses to create it.
+std::string FreshPgDatabase();
+
 }  // namespace sy::testutil

@@ -93,7 +93,11 @@ int RunSpendCommand(const SpendArgs& args, std::ostream& out, std::ostream& err)
 void AddSpendCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("spend", "Show spend totals from a ledger database");
   auto args = std::make_shared<SpendArgs>();
-  cmd->add_option("--db", args->db, "Ledger SQLite file written by the gateway")->required();
+  cmd->add_option("--db", args->db,
+                  "The gateway's ledger: its SQLite file, or its database.url "
+                  "(postgresql://user@host:port/dbname; a password is better left to PGPASSWORD "
+                  "or ~/.pgpass than put on the command line)")
+      ->required();
   cmd->add_option("--by", args->by,
                   "Group by model, provider, tenant, key (key id), task (client task id), "
                   "task_type (routing's classification), rule (routing profile/rule), day or "

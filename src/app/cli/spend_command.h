@@ -2,10 +2,12 @@
 // key, task, routed task type, routing rule, UTC day or hour (ledger::GroupBy), over a time range
 // and one tenant if asked, with the savings against a baseline model if asked.
 //
-//   switchyard spend --db FILE --by model|provider|tenant|key|task|task_type|rule|day|hour
+//   switchyard spend --db FILE|URL --by model|provider|tenant|key|task|task_type|rule|day|hour
 //                    [--from T] [--to T] [--tenant NAME] [--baseline MODEL --config FILE]
 //                    [--format table|json]
 //
+// --db is the SQLite ledger file, or the PostgreSQL ledger's URL (database.url; libpq also reads
+// the password from PGPASSWORD or ~/.pgpass, which keeps it off the command line).
 // T is YYYY-MM-DD (UTC midnight), YYYY-MM-DDTHH:MM:SSZ or unix seconds; requests with
 // started_at in [from, to). --baseline re-prices every request's usage at MODEL's price in
 // --config's catalog (catalog::ComputeCost at the request's start time) and adds baseline cost

@@ -72,9 +72,13 @@ class PgConnection {
                                     std::string_view what);
   core::Result<std::string> QueryScalar(const std::string& sql, std::string_view what);
 
+  // kInternal "<what>: <the server's or libpq's message>", one line, the password scrubbed.
+  // `result` null: the connection's last error.
+  core::Error Failure(std::string_view what, const pg_result* result) const;
+  pg_conn* get() const { return conn_; }  // for libpq calls this class does not wrap
+
  private:
   PgConnection(pg_conn* conn, std::string password) : conn_(conn), password_(std::move(password)) {}
-  core::Error Failure(std::string_view what, const pg_result* result) const;
 
   pg_conn* conn_ = nullptr;
   std::string password_;  // scrubbed from every message

@@ -29,17 +29,29 @@ core::Result<ReportDb> OpenForReport(const std::string& path) {
   return ReportDb{std::move(*db), *version};
 }
 
-std::string WhereClause(const RequestFilter& filter, std::string_view table_prefix) {
+std::string WhereClause(const RequestFilter& filter, std::string_view table_prefix,
+                        SqlDialect dialect) {
   const std::string prefix(table_prefix);
   std::string where;
-  const auto add = [&where](const std::string& condition) {
+  int used = 0;
+  const auto add = [&](const std::string& condition, int sqlite_index) {
     where += where.empty() ? " WHERE " : " AND ";
     where += condition;
+    where += dialect == SqlDialect::kSqlite ? "?" + std::to_string(sqlite_index)
+                                            : "$" + std::to_string(++used);
   };
-  if (filter.from_ms) add(prefix + "started_at_ms >= ?1");
-  if (filter.to_ms) add(prefix + "started_at_ms < ?2");
-  if (filter.tenant) add(prefix + "tenant = ?3");
+  if (filter.from_ms) add(prefix + "started_at_ms >= ", 1);
+  if (filter.to_ms) add(prefix + "started_at_ms < ", 2);
+  if (filter.tenant) add(prefix + "tenant = ", 3);
   return where;
+}
+
+std::vector<std::string> FilterValues(const RequestFilter& filter) {
+  std::vector<std::string> values;
+  if (filter.from_ms) values.push_back(std::to_string(*filter.from_ms));
+  if (filter.to_ms) values.push_back(std::to_string(*filter.to_ms));
+  if (filter.tenant) values.push_back(*filter.tenant);
+  return values;
 }
 
 void BindFilter(Statement& statement, const RequestFilter& filter) {
@@ -82,7 +94,7 @@ std::string JsonQuoted(std::string_view text) {
 
 // The SQL expression a group is keyed on; rows are grouped by it (GROUP BY 1), so every key
 // appears once. A rule is keyed "profile/rule", or just the rule when the profile is "".
-std::string GroupKeyExpression(GroupBy by, int64_t schema_version) {
+std::string GroupKeyExpression(GroupBy by, int64_t schema_version, SqlDialect dialect) {
   switch (by) {
     case GroupBy::kModel:
       return "chosen_model";
@@ -93,7 +105,10 @@ std::string GroupKeyExpression(GroupBy by, int64_t schema_version) {
     case GroupBy::kDay:
       return "day";
     case GroupBy::kHour:
-      return "strftime('%Y-%m-%dT%H', started_at_ms / 1000, 'unixepoch')";
+      return dialect == SqlDialect::kSqlite
+                 ? "strftime('%Y-%m-%dT%H', started_at_ms / 1000, 'unixepoch')"
+                 : "to_char(to_timestamp(started_at_ms / 1000) AT TIME ZONE 'UTC', "
+                   "'YYYY-MM-DD\"T\"HH24')";
     case GroupBy::kTenant:
       return "tenant";
     case GroupBy::kKey:

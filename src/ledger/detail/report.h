@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "ledger/detail/sqlite.h"
@@ -25,6 +26,9 @@ struct ReportDb {
 // names the path.
 core::Result<ReportDb> OpenForReport(const std::string& path);
 
+// The SQL a report is written in: the statements are shared, a few expressions are not.
+enum class SqlDialect { kSqlite, kPostgres };
+
 // Which requests a report covers: started_at_ms in [from_ms, to_ms), tenant equal. Unset: no bound.
 struct RequestFilter {
   std::optional<int64_t> from_ms;
@@ -32,10 +36,14 @@ struct RequestFilter {
   std::optional<std::string> tenant;
 };
 
-// " WHERE <conditions on `table_prefix`started_at_ms and tenant>" using parameters ?1 (from), ?2
-// (to) and ?3 (tenant), or "" when the filter is empty. BindFilter binds them; the statement's own
-// parameters, if any, start at ?4.
-std::string WhereClause(const RequestFilter& filter, std::string_view table_prefix = "");
+// " WHERE <conditions on `table_prefix`started_at_ms and tenant>", or "" when the filter is empty.
+// SQLite: parameters ?1 (from), ?2 (to) and ?3 (tenant), which BindFilter binds; the statement's
+// own parameters, if any, start at ?4. PostgreSQL: $1, $2, ... for the bounds that are set, in
+// that order (FilterValues), since PostgreSQL cannot type a parameter the statement never uses.
+std::string WhereClause(const RequestFilter& filter, std::string_view table_prefix = "",
+                        SqlDialect dialect = SqlDialect::kSqlite);
+// The values WhereClause(filter, ..., kPostgres) numbers, in its order, as text.
+std::vector<std::string> FilterValues(const RequestFilter& filter);
 // REQUIRES: `filter` outlives the statement's next Reset (the tenant is bound without a copy).
 void BindFilter(Statement& statement, const RequestFilter& filter);
 
@@ -51,7 +59,8 @@ std::string JsonQuoted(std::string_view text);
 
 // The SQL expression a report's groups are keyed on (GROUP BY 1): a rule is "profile/rule", or
 // just the rule when the profile is "".
-std::string GroupKeyExpression(GroupBy by, int64_t schema_version);
+std::string GroupKeyExpression(GroupBy by, int64_t schema_version,
+                               SqlDialect dialect = SqlDialect::kSqlite);
 // How an empty group key is shown: "(none)", "(no task)", ...
 std::string GroupDisplayKey(GroupBy by, std::string key);
 

@@ -1,0 +1,136 @@
+// One query layer, two engines: the same records written to a SQLite ledger and to a PostgreSQL
+// ledger give the same spend report, byte for byte, for every grouping, filter and baseline.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ledger/detail/test_util.h"
+#include "ledger/postgres_ledger.h"
+#include "ledger/spend.h"
+#include "ledger/sqlite_ledger.h"
+#include "tests/testutil/pg_server.h"
+
+namespace sy::ledger {
+namespace {
+
+using namespace std::chrono_literals;
+using test::MakeRecord;
+using test::TempDir;
+
+// Records over several UTC hours and two days, with ties in cost between groups whose keys sort
+// differently by byte and by a natural-language collation ("Zeta" < "alpha" < "beta" in bytes),
+// failures, and requests no model answered.
+std::vector<Record> Records() {
+  std::vector<Record> records;
+  for (int64_t i = 0; i < 120; ++i) {
+    Record r = MakeRecord(i);
+    r.started_at_ms = 1'700'000'000'000 + i * 1'234'567;  // ~41 hours
+    if (i % 10 == 0) {
+      r.tenant = i % 20 == 0 ? "Zeta" : "alpha";
+      r.cost = core::Money::FromPico(5'000'000);
+    }
+    if (i % 11 == 0) {
+      r.chosen_model.clear();
+      r.provider.clear();
+      r.status = 502;
+      r.error_code = "upstream_unavailable";
+      r.cost = core::Money();
+    }
+    if (i % 13 == 0) r.task_type.clear();
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+struct Ledgers {
+  TempDir dir;
+  std::string sqlite_path = dir.File("ledger.db");
+  std::string postgres_url = testutil::FreshPgDatabase();
+};
+
+void WriteBoth(Ledgers& l) {
+  auto sqlite = SqliteLedger::Open({.path = l.sqlite_path});
+  ASSERT_TRUE(sqlite.has_value()) << sqlite.error().message;
+  PostgresLedger::Options options;
+  options.url = l.postgres_url;
+  options.queue.spill_path = l.dir.File("pg.spill");
+  auto postgres = PostgresLedger::Open(options);
+  ASSERT_TRUE(postgres.has_value()) << postgres.error().message;
+  for (const Record& r : Records()) {
+    (*sqlite)->Append(Record(r));
+    (*postgres)->Append(Record(r));
+  }
+  (*sqlite)->Close();
+  (*postgres)->Close();
+  ASSERT_EQ((*postgres)->records_written(), 120u);
+}
+
+// What gpt-5.5 would have cost: $5 per million input tokens, $30 per million output.
+core::Money Baseline(const core::Usage& usage, int64_t /*started_at_ms*/) {
+  return core::Money::FromPico(usage.input_tokens * 5'000'000 + usage.output_tokens * 30'000'000);
+}
+
+TEST(SpendOnPostgresTest, EveryReportEqualsTheSqliteOneByteForByte) {
+  Ledgers ledgers;
+  WriteBoth(ledgers);
+  std::vector<SpendQuery> filters(4);
+  filters[1].from_ms = 1'700'010'000'000;
+  filters[1].to_ms = 1'700'100'000'000;
+  filters[2].tenant = "alpha";
+  filters[3].from_ms = 1'700'000'500'000;
+  filters[3].to_ms = 1'700'090'000'000;
+  filters[3].tenant = "tenant-1";
+  const Reprice baseline = &Baseline;
+  for (const std::string_view name :
+       {"model", "provider", "tenant", "key", "task", "task_type", "rule", "day", "hour"}) {
+    for (SpendQuery q : filters) {
+      q.by = *ParseGroupBy(name);
+      for (const Reprice* reprice : {static_cast<const Reprice*>(nullptr), &baseline}) {
+        SCOPED_TRACE(std::string(name) + (reprice ? " with a baseline" : ""));
+        auto on_sqlite = QuerySpend(ledgers.sqlite_path, q, reprice, "gpt-5.5");
+        auto on_postgres = QuerySpend(ledgers.postgres_url, q, reprice, "gpt-5.5");
+        ASSERT_TRUE(on_sqlite.has_value()) << on_sqlite.error().message;
+        ASSERT_TRUE(on_postgres.has_value()) << on_postgres.error().message;
+        EXPECT_FALSE(on_sqlite->groups.empty());
+        EXPECT_EQ(FormatJson(*on_postgres), FormatJson(*on_sqlite));
+      }
+    }
+  }
+}
+
+// Pinned by hand: the total is the sum of what was recorded, to the pico-dollar.
+TEST(SpendOnPostgresTest, TheTotalIsTheSumOfTheRecordedCosts) {
+  Ledgers ledgers;
+  WriteBoth(ledgers);
+  int64_t pico = 0;
+  int64_t failed = 0;
+  for (const Record& r : Records()) {
+    pico += r.cost.pico();
+    failed += r.error_code.empty() && r.status < 400 ? 0 : 1;
+  }
+  auto report = QuerySpend(ledgers.postgres_url, GroupBy::kHour);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->total.cost.pico(), pico);
+  EXPECT_EQ(report->total.requests, 120);
+  EXPECT_EQ(report->total.failed, failed);
+  EXPECT_EQ(report->groups.front().key, "2023-11-14T22");
+  EXPECT_EQ(report->groups.size(), 42u);
+}
+
+TEST(SpendOnPostgresTest, ADatabaseWithoutALedgerOrOutOfReachFailsClearly) {
+  const std::string empty = testutil::FreshPgDatabase();
+  auto not_a_ledger = QuerySpend(empty, GroupBy::kModel);
+  ASSERT_FALSE(not_a_ledger.has_value());
+  EXPECT_THAT(not_a_ledger.error().message, ::testing::HasSubstr("not a Switchyard ledger"));
+
+  auto unreachable = QuerySpend("postgresql://u:hunter2-pw@127.0.0.1:1/db", GroupBy::kModel);
+  ASSERT_FALSE(unreachable.has_value());
+  EXPECT_THAT(unreachable.error().message, ::testing::HasSubstr("u@127.0.0.1:1/db"));
+  EXPECT_THAT(unreachable.error().message, ::testing::Not(::testing::HasSubstr("hunter2")));
+}
+
+}  // namespace
+}  // namespace sy::ledger
