@@ -173,16 +173,6 @@ core::Result<ledger::FeedbackRow> ReadFeedback(const json::object& body) {
   return row;
 }
 
-// Outcomes and feedback read the request ledger and the feedback table in the SQLite file; with
-// database.url the requests are in PostgreSQL, and an empty report would be a wrong answer
-// (docs/operations.md, "Several instances": what is shared today).
-core::Error ReportsNotOnPostgres(std::string_view path) {
-  return core::MakeError(core::Errc::kNotFound,
-                         std::string(path) +
-                             " is not available on a gateway whose request ledger is in "
-                             "PostgreSQL (database.url) yet: query PostgreSQL directly");
-}
-
 }  // namespace
 
 AdminApi::AdminApi(const catalog::Catalog& catalog, KeyService* keys, http::BlockingPool& pool,
@@ -249,9 +239,6 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
   const std::string* tenant = caller ? &caller->key->tenant : nullptr;
   const std::string_view path = http.Path();
   co_await RunAndSend(writer, dialect, [&]() -> Reply {
-    if (path != "/v1/spend" && !catalog_.config().database.url.empty()) {
-      return {0, ReportsNotOnPostgres(path)};
-    }
     if (path == "/v1/feedback") {
       if (http.method != "POST") return {0, WrongMethod(http, "POST")};
       return Feedback(http, caller);
@@ -264,9 +251,6 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
 AdminApi::Reply AdminApi::Admin(const http::ServerRequest& http) {
   const std::string_view rest = http.Path().substr(std::string_view("/admin").size());
   const bool get = http.method == "GET" || http.method == "HEAD";
-  if (rest == "/outcomes" && !catalog_.config().database.url.empty()) {
-    return {0, ReportsNotOnPostgres(http.Path())};
-  }
   if (rest == "/spend") return get ? Spend(http, nullptr) : Reply{0, WrongMethod(http, "GET")};
   if (rest == "/outcomes") {
     return get ? Outcomes(http, nullptr) : Reply{0, WrongMethod(http, "GET")};
@@ -328,6 +312,12 @@ AdminApi::Reply AdminApi::Keys(const http::ServerRequest& http, std::string_view
   return {status, Serialized(std::move(out))};
 }
 
+// The request ledger: PostgreSQL when database.url is set, else the SQLite file.
+const std::string& AdminApi::LedgerLocation() const {
+  const config::Config& config = catalog_.config();
+  return config.database.url.empty() ? config.ledger.sqlite_path : config.database.url;
+}
+
 AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::string* tenant) {
   const Params params = ReadParams(http);
   ledger::SpendQuery query;
@@ -344,11 +334,7 @@ AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::stri
     const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(at_ms));
     return catalog::ComputeCost(model->price, usage, at).total;
   };
-  // The request ledger: PostgreSQL when database.url is set, else the SQLite file.
-  const config::Config& config = catalog_.config();
-  const std::string& ledger =
-      config.database.url.empty() ? config.ledger.sqlite_path : config.database.url;
-  auto report = ledger::QuerySpend(ledger, query, model ? &reprice : nullptr, baseline);
+  auto report = ledger::QuerySpend(LedgerLocation(), query, model ? &reprice : nullptr, baseline);
   if (!report) return {0, report.error()};
   return {200, ledger::FormatJson(*report)};
 }
@@ -359,7 +345,7 @@ AdminApi::Reply AdminApi::Outcomes(const http::ServerRequest& http, const std::s
   if (auto s = ReadReportQuery(params, tenant, &ledger::ParseOutcomeBy, query); !s) {
     return {0, s.error()};
   }
-  auto report = ledger::QueryOutcomes(catalog_.config().ledger.sqlite_path, query);
+  auto report = ledger::QueryOutcomes(LedgerLocation(), query);
   if (!report) return {0, report.error()};
   return {200, ledger::FormatOutcomesJson(*report)};
 }

@@ -53,6 +53,8 @@ class AdminApi {
   Reply Spend(const http::ServerRequest& http, const std::string* tenant);
   Reply Outcomes(const http::ServerRequest& http, const std::string* tenant);
   Reply Feedback(const http::ServerRequest& http, const Caller* caller);
+  // Where the request ledger is: database.url, else the SQLite file (spend.h, outcomes.h).
+  const std::string& LedgerLocation() const;
 
   const catalog::Catalog& catalog_;
   KeyService* keys_;

@@ -151,7 +151,9 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     if (!opened) return Fail("", opened.error());
     access_log = std::move(*opened);
   }
-  auto feedback = ledger::FeedbackStore::Open(shared->ledger.sqlite_path);
+  // Feedback lives with the request ledger it rates.
+  auto feedback = ledger::FeedbackStore::Open(
+      shared->database.url.empty() ? shared->ledger.sqlite_path : shared->database.url);
   if (!feedback) return Fail("feedback: ", feedback.error());
   http::BlockingPool blocking(kBlockingThreads, kMaxBlockingJobs);
   auto* sink = ledger->get();

@@ -1,89 +1,192 @@
 #include "ledger/feedback.h"
 
+#include <array>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <mutex>
 #include <utility>
+#include <vector>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "ledger/detail/postgres.h"
+#include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
 
 namespace sy::ledger {
 namespace {
 
-// The first schema with the feedback table.
+// The first schemas with the feedback table.
 constexpr int64_t kFeedbackSchema = 6;
+constexpr int64_t kPgFeedbackSchema = 2;
 constexpr std::chrono::milliseconds kBusyTimeout{5000};
+constexpr std::chrono::seconds kConnectTimeout{5};
 
-// Both lookups use an index (requests_request_id, requests_task_id) and stop at the first match.
+// Both lookups use an index (on request_id; on task_id) and stop at the first match. The same
+// statements on both engines: SQLite numbers "$N" parameters in the order they first appear,
+// which in each of these is $1, $2, ..., so index N binds $N on both.
 constexpr const char* kRequestOfTenant =
-    "SELECT EXISTS (SELECT 1 FROM requests WHERE request_id = ?1 AND tenant = ?2)";
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM requests WHERE request_id = $1 AND tenant = $2) "
+    "THEN 1 ELSE 0 END";
 constexpr const char* kTaskOfTenant =
-    "SELECT EXISTS (SELECT 1 FROM requests WHERE task_id = ?1 AND tenant = ?2)";
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM requests WHERE task_id = $1 AND tenant = $2) "
+    "THEN 1 ELSE 0 END";
 constexpr const char* kInsert =
     "INSERT INTO feedback (id, request_id, task_id, tenant, key_id, outcome, score, "
-    "user_retried, user_edited, comment, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-    "?9, ?10, ?11)";
+    "user_retried, user_edited, comment, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+    "$9, $10, $11)";
+
+core::Error Duplicate(const FeedbackRow& row) {
+  return core::MakeError(core::Errc::kInvalidRequest, "feedback with id '" + row.id + "' exists");
+}
+
+class SqliteFeedbackStore final : public FeedbackStore {
+ public:
+  explicit SqliteFeedbackStore(detail::Db db) : db_(std::move(db)) {}
+
+  core::Status Insert(const FeedbackRow& row) override {
+    std::lock_guard lock(mu_);
+    auto s = db_.Prepare(kInsert);
+    if (!s) return std::move(s).error();
+    s->BindText(1, row.id);
+    s->BindText(2, row.request_id);
+    s->BindText(3, row.task_id);
+    s->BindText(4, row.tenant);
+    s->BindText(5, row.key_id);
+    s->BindText(6, row.outcome);
+    if (row.score) {
+      s->BindDouble(7, *row.score);
+    } else {
+      s->BindNull(7);
+    }
+    s->BindInt(8, row.user_retried ? 1 : 0);
+    s->BindInt(9, row.user_edited ? 1 : 0);
+    s->BindText(10, row.comment);
+    s->BindInt(11, row.created_at_ms);
+    const int rc = s->Step();
+    if (rc == SQLITE_DONE) return {};
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return Duplicate(row);
+    return db_.LastError("recording feedback " + row.id);
+  }
+
+ private:
+  core::Result<bool> Holds(const char* sql, std::string_view id, std::string_view tenant) override {
+    std::lock_guard lock(mu_);
+    auto s = db_.Prepare(sql);
+    if (!s) return std::move(s).error();
+    s->BindText(1, id);
+    s->BindText(2, tenant);
+    if (s->Step() != SQLITE_ROW) return db_.LastError("looking up " + std::string(id));
+    return s->ColumnInt(0) != 0;
+  }
+
+  std::mutex mu_;
+  detail::Db db_;  // guarded by mu_
+};
+
+class PostgresFeedbackStore final : public FeedbackStore {
+ public:
+  PostgresFeedbackStore(detail::PgTarget target, detail::PgConnection conn)
+      : target_(std::move(target)), conn_(std::move(conn)) {}
+
+  core::Status Insert(const FeedbackRow& row) override {
+    std::array<char, 32> score{};  // shortest text that reads back as the same double
+    if (row.score) {
+      *std::to_chars(score.data(), score.data() + score.size() - 1, *row.score).ptr = 0;
+    }
+    const std::string retried = row.user_retried ? "1" : "0";
+    const std::string edited = row.user_edited ? "1" : "0";
+    const std::string created = std::to_string(row.created_at_ms);
+    const std::vector<const char*> values = {row.id.c_str(),
+                                             row.request_id.c_str(),
+                                             row.task_id.c_str(),
+                                             row.tenant.c_str(),
+                                             row.key_id.c_str(),
+                                             row.outcome.c_str(),
+                                             row.score ? score.data() : nullptr,
+                                             retried.c_str(),
+                                             edited.c_str(),
+                                             row.comment.c_str(),
+                                             created.c_str()};
+    std::lock_guard lock(mu_);
+    if (auto s = Reconnect(); !s) return s;
+    const detail::PgResult result(PQexecParams(conn_.get(), kInsert,
+                                               static_cast<int>(values.size()), nullptr,
+                                               values.data(), nullptr, nullptr, 0));
+    if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return {};
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    if (state != nullptr && std::string_view(state) == "23505") return Duplicate(row);
+    return conn_.Failure("recording feedback " + row.id, result.get());
+  }
+
+ private:
+  core::Result<bool> Holds(const char* sql, std::string_view id, std::string_view tenant) override {
+    const std::string id_text(id);
+    const std::string tenant_text(tenant);
+    const std::vector<const char*> values = {id_text.c_str(), tenant_text.c_str()};
+    std::lock_guard lock(mu_);
+    if (auto s = Reconnect(); !s) return std::move(s).error();
+    const detail::PgResult result(
+        PQexecParams(conn_.get(), sql, 2, nullptr, values.data(), nullptr, nullptr, 0));
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      return conn_.Failure("looking up " + id_text, result.get());
+    }
+    return std::string_view(PQgetvalue(result.get(), 0, 0)) == "1";
+  }
+
+  // A connection that broke (a server restart) is opened again rather than failing every call.
+  core::Status Reconnect() {
+    if (conn_.ok()) return {};
+    auto conn = detail::PgConnection::Connect(target_, kConnectTimeout);
+    if (!conn) return std::move(conn).error();
+    conn_ = std::move(*conn);
+    return {};
+  }
+
+  const detail::PgTarget target_;
+  std::mutex mu_;
+  detail::PgConnection conn_;  // guarded by mu_
+};
+
+core::Result<std::unique_ptr<FeedbackStore>> OpenPostgres(const std::string& url) {
+  auto target = detail::ParsePgTarget(url);
+  if (!target) return std::move(target).error();
+  auto conn = detail::PgConnection::Connect(*target, kConnectTimeout);
+  if (!conn) return std::move(conn).error();
+  auto version = detail::ReadPgSchemaVersion(*conn);
+  if (!version) return std::move(version).error();
+  if (*version < kPgFeedbackSchema || *version > detail::kPgSchemaVersion) {
+    return core::MakeError(core::Errc::kInternal,
+                           target->display + ": ledger schema version " + std::to_string(*version) +
+                               " has no feedback table this binary can use (starting the gateway "
+                               "on it creates or migrates it)");
+  }
+  return std::unique_ptr<FeedbackStore>(
+      new PostgresFeedbackStore(std::move(*target), std::move(*conn)));
+}
 
 }  // namespace
 
-core::Result<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& path) {
-  auto db = detail::OpenExisting(path, kFeedbackSchema, kBusyTimeout);
-  if (!db) return std::move(db).error();
-  return std::unique_ptr<FeedbackStore>(
-      new FeedbackStore(std::make_unique<detail::Db>(std::move(*db))));
-}
-
-FeedbackStore::FeedbackStore(std::unique_ptr<detail::Db> db) : db_(std::move(db)) {}
-
-FeedbackStore::~FeedbackStore() = default;
-
+// "" is "no request id" / "no task", never a match.
 core::Result<bool> FeedbackStore::RequestBelongsTo(std::string_view request_id,
                                                    std::string_view tenant) {
-  return Exists(kRequestOfTenant, request_id, tenant);
+  if (request_id.empty()) return false;
+  return Holds(kRequestOfTenant, request_id, tenant);
 }
 
 core::Result<bool> FeedbackStore::TaskBelongsTo(std::string_view task_id, std::string_view tenant) {
-  return Exists(kTaskOfTenant, task_id, tenant);
+  if (task_id.empty()) return false;
+  return Holds(kTaskOfTenant, task_id, tenant);
 }
 
-core::Result<bool> FeedbackStore::Exists(const char* sql, std::string_view id,
-                                         std::string_view tenant) {
-  if (id.empty()) return false;  // "" is "no request id" / "no task", never a match
-  std::lock_guard lock(mu_);
-  auto s = db_->Prepare(sql);
-  if (!s) return std::move(s).error();
-  s->BindText(1, id);
-  s->BindText(2, tenant);
-  if (s->Step() != SQLITE_ROW) return db_->LastError("looking up " + std::string(id));
-  return s->ColumnInt(0) != 0;
-}
-
-core::Status FeedbackStore::Insert(const FeedbackRow& row) {
-  std::lock_guard lock(mu_);
-  auto s = db_->Prepare(kInsert);
-  if (!s) return std::move(s).error();
-  s->BindText(1, row.id);
-  s->BindText(2, row.request_id);
-  s->BindText(3, row.task_id);
-  s->BindText(4, row.tenant);
-  s->BindText(5, row.key_id);
-  s->BindText(6, row.outcome);
-  if (row.score) {
-    s->BindDouble(7, *row.score);
-  } else {
-    s->BindNull(7);
-  }
-  s->BindInt(8, row.user_retried ? 1 : 0);
-  s->BindInt(9, row.user_edited ? 1 : 0);
-  s->BindText(10, row.comment);
-  s->BindInt(11, row.created_at_ms);
-  const int rc = s->Step();
-  if (rc == SQLITE_DONE) return {};
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-    return core::MakeError(core::Errc::kInvalidRequest, "feedback with id '" + row.id + "' exists");
-  }
-  return db_->LastError("recording feedback " + row.id);
+core::Result<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& location) {
+  if (detail::IsPostgresUrl(location)) return OpenPostgres(location);
+  auto db = detail::OpenExisting(location, kFeedbackSchema, kBusyTimeout);
+  if (!db) return std::move(db).error();
+  return std::unique_ptr<FeedbackStore>(new SqliteFeedbackStore(std::move(*db)));
 }
 
 }  // namespace sy::ledger

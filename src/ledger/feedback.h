@@ -1,5 +1,6 @@
 // FeedbackStore: the outcomes clients report for a request or a task (POST /v1/feedback), in the
-// feedback table of the ledger database (schema v6), read by the outcome report (outcomes.h).
+// feedback table of the ledger database (SQLite schema v6, PostgreSQL v2), read by the outcome
+// report (outcomes.h). The same interface over either engine.
 //
 // Scope. A client may rate only its own tenant's requests: RequestBelongsTo / TaskBelongsTo tell
 // whether the ledger holds a request (a task's request) of that tenant; an unknown id and another
@@ -8,13 +9,13 @@
 // its flush interval after the answer): a request answered a moment ago may not be found yet.
 //
 // Thread-safety: every method may be called from any thread; one mutex serialises them. Each is
-// blocking SQLite I/O (indexed lookups, one INSERT): call it off the request workers.
-// Ownership: owns its connection; independent of a SqliteLedger open on the same file.
-// Failure: SQLite failures are kInternal errors naming the operation; nothing is retried.
+// blocking database I/O (indexed lookups, one INSERT): call it off the request workers.
+// Ownership: owns its connection; independent of a ledger writing the same database.
+// Failure: database failures are kInternal errors naming the operation; nothing is retried (a
+// PostgreSQL connection that broke is opened again by the next call).
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,10 +23,6 @@
 #include "core/result.h"
 
 namespace sy::ledger {
-
-namespace detail {
-class Db;
-}  // namespace detail
 
 struct FeedbackRow {
   std::string id;               // "fb_..." (the gateway generates it)
@@ -43,13 +40,13 @@ struct FeedbackRow {
 
 class FeedbackStore {
  public:
-  // Opens the existing ledger database at `path`. Fails with kInternal naming the path when the
-  // file is missing, is not a ledger, or its schema is older than v6 or newer than this binary.
-  static core::Result<std::unique_ptr<FeedbackStore>> Open(const std::string& path);
+  // Opens the feedback of the ledger at `location`: an existing SQLite ledger file, or a
+  // postgresql:// URL whose ledger schema the gateway created. Fails with kInternal naming the
+  // path (or user@host:port/dbname, never a password) when the file is missing, the database
+  // unreachable, or its schema has no feedback table or is newer than this binary.
+  static core::Result<std::unique_ptr<FeedbackStore>> Open(const std::string& location);
 
-  ~FeedbackStore();
-  FeedbackStore(const FeedbackStore&) = delete;
-  FeedbackStore& operator=(const FeedbackStore&) = delete;
+  virtual ~FeedbackStore() = default;
 
   // True when a recorded request with this id has tenant `tenant`; false for "", an unknown id
   // or another tenant's.
@@ -57,16 +54,13 @@ class FeedbackStore {
   // True when some recorded request of task `task_id` has tenant `tenant` (a task id is the
   // client's, so several tenants may use the same one); false for "" or when none has.
   core::Result<bool> TaskBelongsTo(std::string_view task_id, std::string_view tenant);
-
   // Fails with kInvalidRequest when a feedback row with this id exists.
-  core::Status Insert(const FeedbackRow& row);
+  virtual core::Status Insert(const FeedbackRow& row) = 0;
 
- private:
-  explicit FeedbackStore(std::unique_ptr<detail::Db> db);
-  core::Result<bool> Exists(const char* sql, std::string_view id, std::string_view tenant);
-
-  std::mutex mu_;
-  std::unique_ptr<detail::Db> db_;  // guarded by mu_
+ protected:
+  // Runs `sql`, a query of one row and column (1 or 0) taking $1 = `id` and $2 = `tenant`.
+  virtual core::Result<bool> Holds(const char* sql, std::string_view id,
+                                   std::string_view tenant) = 0;
 };
 
 }  // namespace sy::ledger

@@ -8,11 +8,9 @@
 #include <unordered_map>
 #include <utility>
 
-#include <sqlite3.h>
-
 #include "ledger/detail/report.h"
+#include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
-#include "ledger/detail/sqlite.h"
 
 namespace sy::ledger {
 namespace {
@@ -75,20 +73,30 @@ core::Error Overflow() {
                          "an outcome cost sum overflows 64-bit pico-dollars");
 }
 
-core::Status ReadRequests(detail::Db& db, const OutcomeQuery& q,
-                          const detail::RequestFilter& filter, int64_t version, Tasks& tasks) {
-  auto s = db.Prepare("SELECT id, request_id, task_id, tenant, " +
-                      detail::GroupKeyExpression(AsGroupBy(q.by), version) +
-                      ", cost_pico FROM requests" + detail::WhereClause(filter) +
-                      " ORDER BY started_at_ms, id");
-  if (!s) return std::move(s).error();
-  detail::BindFilter(*s, filter);
-  int rc = SQLITE_ROW;
-  while ((rc = s->Step()) == SQLITE_ROW) {
-    const int64_t row = s->ColumnInt(0);
-    const std::string request_id = s->ColumnText(1);
-    const std::string task_id = s->ColumnText(2);
-    const std::string tenant = s->ColumnText(3);
+// Reads every row of `rows` into `each`; stops at the first error.
+template <class Each>
+core::Status ForEachRow(core::Result<std::unique_ptr<detail::ReportRows>> rows, Each each) {
+  if (!rows) return std::move(rows).error();
+  for (;;) {
+    auto next = (*rows)->Next();
+    if (!next) return std::move(next).error();
+    if (!*next) return {};
+    if (auto s = each(**rows); !s) return s;
+  }
+}
+
+core::Status ReadRequests(detail::ReportSource& source, const OutcomeQuery& q,
+                          const detail::RequestFilter& filter, Tasks& tasks) {
+  const std::string sql =
+      "SELECT id, request_id, task_id, tenant, " +
+      detail::GroupKeyExpression(AsGroupBy(q.by), source.version(), source.dialect()) +
+      ", cost_pico FROM requests" + detail::WhereClause(filter, "", source.dialect()) +
+      " ORDER BY started_at_ms, id";
+  return ForEachRow(source.Query(sql, filter), [&](const detail::ReportRows& r) -> core::Status {
+    const int64_t row = r.Int(0);
+    const std::string request_id = r.Text(1);
+    const std::string task_id = r.Text(2);
+    const std::string tenant = r.Text(3);
     size_t index = tasks.all.size();
     if (!task_id.empty()) {
       index = tasks.by_task_id.try_emplace(Scoped(tenant, task_id), index).first->second;
@@ -97,69 +105,69 @@ core::Status ReadRequests(detail::Db& db, const OutcomeQuery& q,
     Task& task = tasks.all[index];
     // A request refused before it was routed or answered (a 429, a 401) has no group; it does
     // not move its task out of the group its answered requests put it in.
-    if (std::string group = s->ColumnText(4); !group.empty() || task.group.empty()) {
+    if (std::string group = r.Text(4); !group.empty() || task.group.empty()) {
       task.group = std::move(group);
     }
-    if (__builtin_add_overflow(task.cost_pico, s->ColumnInt(5), &task.cost_pico)) {
-      return Overflow();
-    }
+    if (__builtin_add_overflow(task.cost_pico, r.Int(5), &task.cost_pico)) return Overflow();
     tasks.by_row.emplace(row, index);
     if (!request_id.empty()) tasks.by_request_id.emplace(Scoped(tenant, request_id), index);
-  }
-  if (rc != SQLITE_DONE) return db.LastError("reading requests for outcomes");
-  return {};
+    return {};
+  });
 }
 
-core::Status ReadAttempts(detail::Db& db, const detail::RequestFilter& filter, int64_t version,
+// `condition` as 1 or 0: an integer in both dialects.
+std::string AsInt(const std::string& condition) {
+  return "CASE WHEN " + condition + " THEN 1 ELSE 0 END";
+}
+
+core::Status ReadAttempts(detail::ReportSource& source, const detail::RequestFilter& filter,
                           Tasks& tasks) {
+  const int64_t version = source.version();
   const std::string outcome = version >= kAttemptOutcomeSchema ? "a.outcome" : "''";
   const std::string verdict = version >= kVerdictSchema ? "a.verdict" : "''";
-  auto s = db.Prepare("SELECT a.request_row, " + outcome + " = 'skipped', " + outcome +
-                      " = 'rejected' OR " + verdict + " LIKE 'recorded: rejected%', " + verdict +
-                      " <> '' FROM attempts a JOIN requests r ON r.id = a.request_row" +
-                      detail::WhereClause(filter, "r."));
-  if (!s) return std::move(s).error();
-  detail::BindFilter(*s, filter);
-  int rc = SQLITE_ROW;
-  while ((rc = s->Step()) == SQLITE_ROW) {
-    const auto it = tasks.by_row.find(s->ColumnInt(0));
-    if (it == tasks.by_row.end()) continue;  // written between the two reads: not in the snapshot
+  const std::string sql =
+      "SELECT a.request_row, " + AsInt(outcome + " = 'skipped'") + ", " +
+      AsInt(outcome + " = 'rejected' OR " + verdict + " LIKE 'recorded: rejected%'") + ", " +
+      AsInt(verdict + " <> ''") + " FROM attempts a JOIN requests r ON r.id = a.request_row" +
+      detail::WhereClause(filter, "r.", source.dialect());
+  return ForEachRow(source.Query(sql, filter), [&](const detail::ReportRows& r) -> core::Status {
+    const auto it = tasks.by_row.find(r.Int(0));
+    if (it == tasks.by_row.end()) return {};  // written between the two reads: not in the snapshot
     Task& task = tasks.all[it->second];
-    if (s->ColumnInt(1) != 0) continue;  // skipped: never sent
+    if (r.Int(1) != 0) return {};  // skipped: never sent
     task.attempts += 1;
-    task.rejected_attempts += s->ColumnInt(2) != 0 ? 1 : 0;
-    task.verified_attempts += s->ColumnInt(3) != 0 ? 1 : 0;
-  }
-  if (rc != SQLITE_DONE) return db.LastError("reading attempts for outcomes");
-  return {};
+    task.rejected_attempts += r.Int(2) != 0 ? 1 : 0;
+    task.verified_attempts += r.Int(3) != 0 ? 1 : 0;
+    return {};
+  });
 }
 
-core::Status ReadFeedback(detail::Db& db, const detail::RequestFilter& filter, Tasks& tasks) {
+core::Status ReadFeedback(detail::ReportSource& source, const detail::RequestFilter& filter,
+                          Tasks& tasks) {
   detail::RequestFilter tenant_only;
   tenant_only.tenant = filter.tenant;
-  auto s = db.Prepare(
+  // Arrival order breaks ties in time: SQLite's rowid, PostgreSQL's seq.
+  const std::string arrival = source.dialect() == detail::SqlDialect::kSqlite ? "rowid" : "seq";
+  const std::string sql =
       "SELECT request_id, task_id, tenant, outcome, score, user_retried, user_edited FROM "
       "feedback" +
-      detail::WhereClause(tenant_only) + " ORDER BY created_at_ms, rowid");
-  if (!s) return std::move(s).error();
-  detail::BindFilter(*s, tenant_only);
-  int rc = SQLITE_ROW;
-  while ((rc = s->Step()) == SQLITE_ROW) {
-    const std::string request_id = s->ColumnText(0);
-    const std::string task_id = s->ColumnText(1);
-    const std::string tenant = s->ColumnText(2);
-    const auto& index = task_id.empty() ? tasks.by_request_id : tasks.by_task_id;
-    const auto it = index.find(Scoped(tenant, task_id.empty() ? request_id : task_id));
-    if (it == index.end()) continue;  // rates requests outside the query
-    Feedback feedback;
-    feedback.success = s->ColumnText(3) == "success";
-    if (!s->ColumnIsNull(4)) feedback.score = s->ColumnDouble(4);
-    feedback.retried = s->ColumnInt(5) != 0;
-    feedback.edited = s->ColumnInt(6) != 0;
-    tasks.all[it->second].feedback = feedback;
-  }
-  if (rc != SQLITE_DONE) return db.LastError("reading feedback");
-  return {};
+      detail::WhereClause(tenant_only, "", source.dialect()) + " ORDER BY created_at_ms, " +
+      arrival;
+  return ForEachRow(
+      source.Query(sql, tenant_only), [&](const detail::ReportRows& r) -> core::Status {
+        const std::string request_id = r.Text(0);
+        const std::string task_id = r.Text(1);
+        const auto& index = task_id.empty() ? tasks.by_request_id : tasks.by_task_id;
+        const auto it = index.find(Scoped(r.Text(2), task_id.empty() ? request_id : task_id));
+        if (it == index.end()) return {};  // rates requests outside the query
+        Feedback feedback;
+        feedback.success = r.Text(3) == "success";
+        if (!r.IsNull(4)) feedback.score = r.Double(4);
+        feedback.retried = r.Int(5) != 0;
+        feedback.edited = r.Int(6) != 0;
+        tasks.all[it->second].feedback = feedback;
+        return {};
+      });
 }
 
 // A row and the sums behind its avg_score.
@@ -216,15 +224,15 @@ core::Result<OutcomeReport> Summarise(OutcomeBy by, const Tasks& tasks) {
   return report;
 }
 
-core::Result<OutcomeReport> QueryReport(detail::ReportDb& rdb, const OutcomeQuery& q) {
+core::Result<OutcomeReport> QueryReport(detail::ReportSource& source, const OutcomeQuery& q) {
   const detail::RequestFilter filter{q.from_ms, q.to_ms, q.tenant};
   Tasks tasks;
   // One read transaction: requests, attempts and feedback from the same snapshot.
-  if (auto s = rdb.db.Exec("BEGIN"); !s) return std::move(s).error();
-  core::Status status = ReadRequests(rdb.db, q, filter, rdb.version, tasks);
-  if (status) status = ReadAttempts(rdb.db, filter, rdb.version, tasks);
-  if (status && rdb.version >= kFeedbackSchema) status = ReadFeedback(rdb.db, filter, tasks);
-  (void)rdb.db.Exec("COMMIT");
+  if (auto s = source.Begin(); !s) return std::move(s).error();
+  core::Status status = ReadRequests(source, q, filter, tasks);
+  if (status) status = ReadAttempts(source, filter, tasks);
+  if (status && source.version() >= kFeedbackSchema) status = ReadFeedback(source, filter, tasks);
+  (void)source.End();
   if (!status) return std::move(status).error();
   return Summarise(q.by, tasks);
 }
@@ -313,10 +321,10 @@ core::Result<OutcomeBy> ParseOutcomeBy(std::string_view name) {
 }
 
 core::Result<OutcomeReport> QueryOutcomes(const std::string& db_path, const OutcomeQuery& q) {
-  auto db = detail::OpenForReport(db_path);
-  if (!db) return std::move(db).error();
-  auto report = QueryReport(*db, q);
-  if (!report) return detail::WithPath(db_path, std::move(report).error());
+  auto source = detail::OpenReportSource(db_path);
+  if (!source) return std::move(source).error();
+  auto report = QueryReport(**source, q);
+  if (!report) return detail::WithPath((*source)->name(), std::move(report).error());
   return report;
 }
 

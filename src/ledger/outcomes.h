@@ -73,7 +73,8 @@ struct OutcomeReport {
   OutcomeRow total;                // over every task of the query
 };
 
-// Reads the ledger at `db_path` (read-only; never created). Fails with kNotFound when the file
+// Reads the ledger at `db_path`, a SQLite file (read-only; never created) or a postgresql:// URL
+// (spend.h: the same statements on both engines). Fails with kNotFound when the file
 // does not exist and kInternal when it cannot be read, is not a Switchyard ledger or a cost sum
 // overflows; the message names the path.
 core::Result<OutcomeReport> QueryOutcomes(const std::string& db_path, const OutcomeQuery& q);

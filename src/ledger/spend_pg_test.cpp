@@ -7,66 +7,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "ledger/detail/test_util.h"
-#include "ledger/postgres_ledger.h"
+#include "ledger/detail/two_engines_test_util.h"
 #include "ledger/spend.h"
-#include "ledger/sqlite_ledger.h"
 #include "tests/testutil/pg_server.h"
 
 namespace sy::ledger {
 namespace {
 
 using namespace std::chrono_literals;
-using test::MakeRecord;
-using test::TempDir;
-
-// Records over several UTC hours and two days, with ties in cost between groups whose keys sort
-// differently by byte and by a natural-language collation ("Zeta" < "alpha" < "beta" in bytes),
-// failures, and requests no model answered.
-std::vector<Record> Records() {
-  std::vector<Record> records;
-  for (int64_t i = 0; i < 120; ++i) {
-    Record r = MakeRecord(i);
-    r.started_at_ms = 1'700'000'000'000 + i * 1'234'567;  // ~41 hours
-    if (i % 10 == 0) {
-      r.tenant = i % 20 == 0 ? "Zeta" : "alpha";
-      r.cost = core::Money::FromPico(5'000'000);
-    }
-    if (i % 11 == 0) {
-      r.chosen_model.clear();
-      r.provider.clear();
-      r.status = 502;
-      r.error_code = "upstream_unavailable";
-      r.cost = core::Money();
-    }
-    if (i % 13 == 0) r.task_type.clear();
-    records.push_back(std::move(r));
-  }
-  return records;
-}
-
-struct Ledgers {
-  TempDir dir;
-  std::string sqlite_path = dir.File("ledger.db");
-  std::string postgres_url = testutil::FreshPgDatabase();
-};
-
-void WriteBoth(Ledgers& l) {
-  auto sqlite = SqliteLedger::Open({.path = l.sqlite_path});
-  ASSERT_TRUE(sqlite.has_value()) << sqlite.error().message;
-  PostgresLedger::Options options;
-  options.url = l.postgres_url;
-  options.queue.spill_path = l.dir.File("pg.spill");
-  auto postgres = PostgresLedger::Open(options);
-  ASSERT_TRUE(postgres.has_value()) << postgres.error().message;
-  for (const Record& r : Records()) {
-    (*sqlite)->Append(Record(r));
-    (*postgres)->Append(Record(r));
-  }
-  (*sqlite)->Close();
-  (*postgres)->Close();
-  ASSERT_EQ((*postgres)->records_written(), 120u);
-}
+using test::TwoLedgers;
+using test::VariedRecords;
 
 // What gpt-5.5 would have cost: $5 per million input tokens, $30 per million output.
 core::Money Baseline(const core::Usage& usage, int64_t /*started_at_ms*/) {
@@ -74,8 +24,8 @@ core::Money Baseline(const core::Usage& usage, int64_t /*started_at_ms*/) {
 }
 
 TEST(SpendOnPostgresTest, EveryReportEqualsTheSqliteOneByteForByte) {
-  Ledgers ledgers;
-  WriteBoth(ledgers);
+  TwoLedgers ledgers;
+  ledgers.Write(VariedRecords());
   std::vector<SpendQuery> filters(4);
   filters[1].from_ms = 1'700'010'000'000;
   filters[1].to_ms = 1'700'100'000'000;
@@ -103,11 +53,11 @@ TEST(SpendOnPostgresTest, EveryReportEqualsTheSqliteOneByteForByte) {
 
 // Pinned by hand: the total is the sum of what was recorded, to the pico-dollar.
 TEST(SpendOnPostgresTest, TheTotalIsTheSumOfTheRecordedCosts) {
-  Ledgers ledgers;
-  WriteBoth(ledgers);
+  TwoLedgers ledgers;
+  ledgers.Write(VariedRecords());
   int64_t pico = 0;
   int64_t failed = 0;
-  for (const Record& r : Records()) {
+  for (const Record& r : VariedRecords()) {
     pico += r.cost.pico();
     failed += r.error_code.empty() && r.status < 400 ? 0 : 1;
   }

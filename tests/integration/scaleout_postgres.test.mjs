@@ -1,14 +1,15 @@
 // Two gateway replicas recording into one PostgreSQL ledger (database.url): every row from both
 // is there once, and the total cost equals the sum of the x-switchyard-cost-usd headers to the
 // pico-dollar. PostgreSQL is stopped for 10 s under load and restarted: the replicas spill, then
-// replay; no row is lost or doubled, and the spill shows in /metrics.
+// replay; no row is lost or doubled, and the spill shows in /metrics. Spend, feedback and
+// outcomes on either replica read the shared ledger.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
 import { rmSync } from 'node:fs';
 
 import {
-  chat, parseMetrics, runToExit, sanitizerReports, startEmulator, startServe, streamChat, sumSamples,
+  chat, parseMetrics, pollUntil, runToExit, sanitizerReports, startEmulator, startServe, streamChat, sumSamples,
   tempDir, testConfigYaml, usdToPico, userMessage,
 } from '../testutil/harness.mjs';
 import { startPostgres } from '../testutil/pg.mjs';
@@ -59,11 +60,12 @@ database:
       assert.equal(res.status, 200, res.raw);
       const cost = res.events.find((e) => e.json?.usage)?.json.usage.cost_usd;
       sent.set(res.headers['x-switchyard-request-id'], usdToPico(cost));
-      return;
+      return res.headers['x-switchyard-request-id'];
     }
     const res = await chat(url, { model: i % 3 ? 'economy' : 'gpt-5.5', messages: userMessage(`q ${i}`) });
     assert.equal(res.status, 200);
     sent.set(res.headers.get('x-switchyard-request-id'), usdToPico(res.headers.get('x-switchyard-cost-usd')));
+    return res.headers.get('x-switchyard-request-id');
   }
 
   test('PostgreSQL down for 10 s under load: answers go on, rows are spilled and replayed', async () => {
@@ -75,10 +77,6 @@ database:
     const spilledWhileDown = await spilledTotal();
     assert.ok(spilledWhileDown > 0n, 'the replicas spilled while PostgreSQL was down');
     await pg.restart();
-    // Outcomes would read the replica's own SQLite file: refused, not answered wrongly.
-    const outcomes = await fetch(`${replicas[0].url}/v1/outcomes?by=model`);
-    assert.equal(outcomes.status, 404);
-    assert.match(await outcomes.text(), /PostgreSQL/);
     for (const end = i + 40; i < end; i++) await send(i);
     // Both replicas stop cleanly (SIGTERM writes what is queued, the spill included).
     for (const r of replicas) {
@@ -106,18 +104,36 @@ database:
     assert.equal(usdToPico(report.total.cost_usd), total);
   });
 
-  test('GET /v1/spend on either replica reads the shared ledger', async () => {
+  test('spend, feedback and outcomes on either replica read the shared ledger', async () => {
     for (const i of [0, 1]) {
       replicas[i].cleanup();  // stopped by the test before
       replicas[i] = await restartReplica(i);
     }
+    // Answered by replica 1, rated on replica 0: once replica 1's writer has committed the row
+    // (its flush interval), replica 0 finds it in the shared ledger.
+    const id = await send(1);
+    const rated = await pollUntil(async () => {
+      const res = await fetch(`${replicas[0].url}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ request_id: id, outcome: 'success', score: 0.9 }),
+      });
+      return res.status === 201 ? res.json() : undefined;
+    });
+    assert.equal(rated.request_id, id);
+
     const expected = [...sent.values()].reduce((a, b) => a + b, 0n);
     for (const r of replicas) {
-      const res = await fetch(`${r.url}/v1/spend?by=day`);
-      assert.equal(res.status, 200);
-      const body = await res.json();
+      const spend = await fetch(`${r.url}/v1/spend?by=day`);
+      assert.equal(spend.status, 200);
+      const body = await spend.json();
       assert.equal(body.total.requests, sent.size);
       assert.equal(usdToPico(body.total.cost_usd), expected);
+      const outcomes = await fetch(`${r.url}/v1/outcomes?by=model`);
+      assert.equal(outcomes.status, 200);
+      const report = await outcomes.json();
+      assert.equal(report.total.rated, 1);
+      assert.equal(report.total.successes, 1);
     }
   });
 

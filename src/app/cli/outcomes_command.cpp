@@ -48,7 +48,11 @@ void AddOutcomesCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "outcomes", "Show task outcomes (feedback), success rates and cost per successful task");
   auto args = std::make_shared<OutcomesArgs>();
-  cmd->add_option("--db", args->db, "Ledger SQLite file written by the gateway")->required();
+  cmd->add_option("--db", args->db,
+                  "The gateway's ledger: its SQLite file, or its database.url "
+                  "(postgresql://user@host:port/dbname; a password is better left to PGPASSWORD "
+                  "or ~/.pgpass than put on the command line)")
+      ->required();
   cmd->add_option("--by", args->by,
                   "Group tasks by the model, task_type or rule of their last request")
       ->required()

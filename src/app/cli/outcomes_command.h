@@ -2,7 +2,7 @@
 // /v1/feedback), success rate, cost per successful task, retry, edit and verification failure
 // rates, from a ledger database (ledger/outcomes.h has the definitions).
 //
-//   switchyard outcomes --db FILE --by model|task_type|rule [--from T] [--to T] [--tenant NAME]
+//   switchyard outcomes --db FILE|URL --by model|task_type|rule [--from T] [--to T] [--tenant NAME]
 //                       [--format table|json]
 //
 // T is YYYY-MM-DD (UTC midnight), YYYY-MM-DDTHH:MM:SSZ or unix seconds; requests with

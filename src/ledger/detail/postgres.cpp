@@ -88,6 +88,27 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 )sql";
 
+// Version 2: the feedback clients report (ledger/feedback.h), as SQLite's v6 table. `seq` keeps
+// the order rows arrived in (SQLite's rowid), which the outcome report breaks ties by.
+constexpr const char* kPgSchemaV2 = R"sql(
+CREATE TABLE IF NOT EXISTS feedback (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  score DOUBLE PRECISION,
+  user_retried INTEGER NOT NULL,
+  user_edited INTEGER NOT NULL,
+  comment TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_request_id ON feedback(request_id);
+CREATE INDEX IF NOT EXISTS feedback_task_id ON feedback(task_id);
+)sql";
+
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   if (from.empty()) return;
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -332,6 +353,18 @@ core::Result<std::string> PgConnection::QueryScalar(const std::string& sql, std:
   return std::string(PQgetvalue(result.get(), 0, 0));
 }
 
+core::Result<int64_t> ReadPgSchemaVersion(PgConnection& conn) {
+  // Two statements: PostgreSQL resolves every table a statement names before running it.
+  auto exists = conn.QueryScalar("SELECT to_regclass('switchyard_schema') IS NOT NULL",
+                                 "reading the ledger schema");
+  if (!exists) return std::move(exists).error();
+  if (*exists != "t") return int64_t{0};
+  auto version =
+      conn.QueryScalar("SELECT max(version) FROM switchyard_schema", "reading the ledger schema");
+  if (!version) return std::move(version).error();
+  return std::strtoll(version->c_str(), nullptr, 10);
+}
+
 core::Status EnsurePgSchema(PgConnection& conn) {
   if (auto s = conn.Exec("BEGIN", "migrating the ledger schema"); !s) return s;
   auto migrate = [&]() -> core::Status {
@@ -356,6 +389,9 @@ core::Status EnsurePgSchema(PgConnection& conn) {
     }
     if (version < 1) {
       if (auto s = conn.Exec(kPgSchemaV1, "creating the ledger schema v1"); !s) return s;
+    }
+    if (version < 2) {
+      if (auto s = conn.Exec(kPgSchemaV2, "migrating the ledger schema to v2"); !s) return s;
     }
     if (version == kPgSchemaVersion) return {};
     return conn.Exec("DELETE FROM switchyard_schema; INSERT INTO switchyard_schema VALUES (" +

@@ -5,6 +5,7 @@
 //   v1  requests and attempts as on SQLite (detail/schema.h, version 6): the same tables,
 //       columns, meanings and 0/1 integers for flags, so one query reads either engine;
 //       requests.request_id is UNIQUE, which makes every insert idempotent (a replayed spill).
+//   v2  feedback as on SQLite, plus `seq` (arrival order, SQLite's rowid).
 // Migrations run at start in one transaction under an advisory lock, so replicas starting
 // together apply each once.
 //
@@ -30,7 +31,7 @@ struct pg_result;
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kPgSchemaVersion = 1;
+inline constexpr int64_t kPgSchemaVersion = 2;
 
 // Where a connection URL points and what it must never show.
 struct PgTarget {
@@ -83,6 +84,10 @@ class PgConnection {
   pg_conn* conn_ = nullptr;
   std::string password_;  // scrubbed from every message
 };
+
+// The database's ledger schema version: 0 when the gateway never created it (no
+// switchyard_schema table). For readers, which neither create nor migrate.
+core::Result<int64_t> ReadPgSchemaVersion(PgConnection& conn);
 
 // Creates or migrates the schema to kPgSchemaVersion (see above). Fails when the database's
 // schema is newer than this binary knows.

@@ -29,6 +29,8 @@ class SqliteRows final : public ReportRows {
   }
   int64_t Int(int column) const override { return statement_.ColumnInt(column); }
   std::string Text(int column) const override { return statement_.ColumnText(column); }
+  double Double(int column) const override { return statement_.ColumnDouble(column); }
+  bool IsNull(int column) const override { return statement_.ColumnIsNull(column); }
 
  private:
   Db& db_;
@@ -80,6 +82,10 @@ class PostgresRows final : public ReportRows {
     return std::strtoll(PQgetvalue(row_.get(), 0, column), nullptr, 10);
   }
   std::string Text(int column) const override { return PQgetvalue(row_.get(), 0, column); }
+  double Double(int column) const override {
+    return std::strtod(PQgetvalue(row_.get(), 0, column), nullptr);
+  }
+  bool IsNull(int column) const override { return PQgetisnull(row_.get(), 0, column) != 0; }
 
  private:
   // The connection takes no new query until every result of this one was read.
@@ -131,20 +137,15 @@ core::Result<std::unique_ptr<ReportSource>> OpenPostgres(const std::string& url)
   if (!target) return std::move(target).error();
   auto conn = PgConnection::Connect(*target, std::chrono::seconds(5));
   if (!conn) return std::move(conn).error();
-  // A database the gateway never wrote has no schema table: say so rather than "no relation".
-  auto has_schema = conn->QueryScalar("SELECT to_regclass('switchyard_schema') IS NOT NULL",
-                                      "reading the ledger schema");
-  if (!has_schema) return std::move(has_schema).error();
-  if (*has_schema != "t") {
+  auto version = ReadPgSchemaVersion(*conn);
+  if (!version) return std::move(version).error();
+  if (*version < 1) {
     return core::MakeError(core::Errc::kInternal,
                            target->display + ": not a Switchyard ledger (no ledger schema)");
   }
-  auto version =
-      conn->QueryScalar("SELECT max(version) FROM switchyard_schema", "reading the ledger schema");
-  if (!version) return std::move(version).error();
-  if (std::strtoll(version->c_str(), nullptr, 10) > kPgSchemaVersion) {
+  if (*version > kPgSchemaVersion) {
     return core::MakeError(core::Errc::kInternal, target->display + ": ledger schema version " +
-                                                      *version +
+                                                      std::to_string(*version) +
                                                       " is newer than this binary supports (" +
                                                       std::to_string(kPgSchemaVersion) + ")");
   }

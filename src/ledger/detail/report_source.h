@@ -26,6 +26,8 @@ class ReportRows {
   // Column `column` (0-based) of the current row; NULL reads as 0 and "".
   virtual int64_t Int(int column) const = 0;
   virtual std::string Text(int column) const = 0;
+  virtual double Double(int column) const = 0;
+  virtual bool IsNull(int column) const = 0;
 };
 
 class ReportSource {
