@@ -11,8 +11,9 @@ namespace sy::ledger {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // Takes ownership of the record. Never drops it silently: when the queue is full the caller
-  // waits (backpressure) rather than losing a record.
+  // Takes ownership of the record. Never waits on the database and never drops a record
+  // silently: BatchLedger spills what its queue cannot hold to a local file, and counts (and
+  // logs) a record as lost only when that file is full too (ledger/batch_ledger.h).
   virtual void Append(Record&& record) = 0;
 };
 
