@@ -112,6 +112,29 @@ TEST(PostgresLedgerTest, WritingABatchAgainIsIdempotentByRequestId) {
   EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts WHERE request_id = 'req-5'"), "2");
 }
 
+// A batch is sent as prepared statements of 256, 64, 16, 4 and 1 rows: 343 records use each
+// size, their attempts too, and every row lands once.
+TEST(PostgresLedgerTest, ABatchOfAnySizeIsCutIntoThePreparedStatements) {
+  const std::string url = FreshDatabase();
+  auto target = detail::ParsePgTarget(url);
+  ASSERT_TRUE(target.has_value());
+  detail::PgRecordWriter writer(*target, 5s);
+  ASSERT_TRUE(writer.Connect().has_value());
+  std::vector<Record> batch;
+  for (int64_t i = 0; i < 343; ++i) batch.push_back(MakeRecord(i));
+  for (const size_t size : {size_t{343}, size_t{5}}) {  // the second reuses the statements
+    const auto records = std::span<const Record>(batch).first(size);
+    auto written = writer.WriteBatch(records, {});
+    ASSERT_TRUE(written.has_value()) << written.error().message;
+  }
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), "343");
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts"), std::to_string(ExpectedAttempts(343)));
+  EXPECT_EQ(Query(url,
+                  "SELECT count(*) FROM requests r WHERE attempts_count <> (SELECT count(*) "
+                  "FROM attempts a WHERE a.request_row = r.id)"),
+            "0");
+}
+
 // Replicas starting together: the advisory lock lets one migrate and the others find it done.
 TEST(PostgresLedgerTest, ReplicasStartingTogetherMigrateOnce) {
   const std::string url = FreshDatabase();

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <libpq-fe.h>
@@ -18,9 +19,18 @@
 namespace sy::ledger::detail {
 namespace {
 
-// PostgreSQL takes at most 65535 parameters a statement; 1000 rows keep both tables under it
-// (33 and 20 columns) and a statement's text small.
-constexpr size_t kMaxRowsPerStatement = 1000;
+// A batch is cut into statements of these row counts, largest first, each prepared once per
+// connection: a fresh statement of thousands of parameters parsed and planned for every batch
+// cost PostgreSQL more than storing the rows. 256 rows keep a statement far under PostgreSQL's
+// 65535 parameters (33 and 20 columns).
+constexpr std::array<size_t, 5> kChunkRows = {256, 64, 16, 4, 1};
+
+size_t ChunkFor(size_t remaining) {
+  for (const size_t rows : kChunkRows) {
+    if (rows <= remaining) return rows;
+  }
+  return 1;
+}
 // Any constant both the gateway's replicas use: serialises their migrations.
 constexpr int64_t kMigrationLockKey = 0x5357'5943'4844'0001;  // "SWYCHD" 1
 
@@ -149,17 +159,8 @@ class ParamBinder {
 
   size_t size() const { return params_.size(); }
 
-  // "$first, ..., $(first + n - 1)" for one row.
-  static void AppendRow(std::string& sql, size_t first, int n) {
-    sql += '(';
-    for (int i = 0; i < n; ++i) {
-      if (i > 0) sql += ", ";
-      sql += '$' + std::to_string(first + static_cast<size_t>(i));
-    }
-    sql += ')';
-  }
-
-  core::Result<PgResult> Exec(PgConnection& conn, const std::string& sql, std::string_view what) {
+  core::Result<PgResult> ExecPrepared(PgConnection& conn, const std::string& name,
+                                      std::string_view what) {
     std::vector<const char*> values;
     std::vector<int> lengths;
     std::vector<int> binary;
@@ -171,7 +172,7 @@ class ParamBinder {
       lengths.push_back(static_cast<int>(p.view.size()));
       binary.push_back(p.binary ? 1 : 0);
     }
-    return conn.ExecParams(sql, values, lengths, binary, what);
+    return conn.ExecPrepared(name, values, lengths, binary, what);
   }
 
  private:
@@ -185,64 +186,20 @@ class ParamBinder {
   std::deque<std::string> fixed_;  // texts PgSafeText had to repair
 };
 
-// Inserts `records` and records each new row's id by request_id (a replayed one returns none).
-core::Status InsertRequests(PgConnection& conn, std::span<const Record> records,
-                            std::unordered_map<std::string_view, int64_t>& ids) {
-  ParamBinder binder;
-  std::deque<DerivedText> derived;
-  std::string sql = "INSERT INTO requests (" + std::string(kRequestColumns) + ") VALUES ";
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (i > 0) sql += ", ";
-    ParamBinder::AppendRow(sql, binder.size() + 1, kRequestColumnCount);
-    const DerivedText& d =
-        derived.emplace_back(UtcDay(records[i].started_at_ms), records[i].cost.ToString());
-    BindRequest(binder, records[i], d);
-  }
-  sql += " ON CONFLICT (request_id) DO NOTHING RETURNING id, request_id";
-  auto result = binder.Exec(conn, sql, "inserting ledger requests");
-  if (!result) return std::move(result).error();
-  std::unordered_map<std::string_view, std::string_view> own_ids;  // views of the Records
-  for (const Record& r : records) own_ids.emplace(r.request_id, r.request_id);
-  const int rows = PQntuples(result->get());
-  for (int row = 0; row < rows; ++row) {
-    const auto own = own_ids.find(PQgetvalue(result->get(), row, 1));
-    if (own == own_ids.end()) continue;
-    ids[own->second] = std::strtoll(PQgetvalue(result->get(), row, 0), nullptr, 10);
-  }
-  return {};
-}
-
-// Inserts the attempts of the requests that were new (their ids in `ids`), in statements of at
-// most kMaxRowsPerStatement rows.
-core::Status InsertAttempts(PgConnection& conn, std::span<const Record> records,
-                            const std::unordered_map<std::string_view, int64_t>& ids) {
-  ParamBinder binder;
-  std::deque<std::string> costs;
-  std::string sql;
-  size_t rows = 0;
-  auto flush = [&]() -> core::Status {
-    if (rows == 0) return {};
-    auto result = binder.Exec(conn, sql, "inserting ledger attempts");
-    binder = ParamBinder();
-    costs.clear();
-    rows = 0;
-    if (!result) return std::move(result).error();
-    return {};
-  };
-  for (const Record& r : records) {
-    const auto id = ids.find(r.request_id);
-    if (id == ids.end()) continue;  // recorded before: a replay
-    for (size_t i = 0; i < r.attempts.size(); ++i) {
-      sql = rows == 0 ? "INSERT INTO attempts (" + std::string(kAttemptColumns) + ") VALUES "
-                      : std::move(sql) + ", ";
-      ParamBinder::AppendRow(sql, binder.size() + 1, kAttemptColumnCount);
-      BindAttempt(binder, id->second, r, i, costs.emplace_back(r.attempts[i].cost.ToString()));
-      if (++rows == kMaxRowsPerStatement) {
-        if (auto s = flush(); !s) return s;
-      }
+// "INSERT INTO <table> (<columns>) VALUES ($1, ...), (...) <suffix>" for `rows` rows.
+std::string InsertSql(std::string_view table, std::string_view columns, int column_count,
+                      size_t rows, std::string_view suffix) {
+  std::string sql = "INSERT INTO " + std::string(table) + " (" + std::string(columns) + ") VALUES ";
+  size_t next = 1;
+  for (size_t row = 0; row < rows; ++row) {
+    sql += row == 0 ? "(" : ", (";
+    for (int column = 0; column < column_count; ++column) {
+      if (column > 0) sql += ", ";
+      sql += '$' + std::to_string(next++);
     }
+    sql += ')';
   }
-  return flush();
+  return sql + std::string(suffix);
 }
 
 }  // namespace
@@ -341,6 +298,25 @@ core::Result<PgResult> PgConnection::ExecParams(const std::string& sql,
                                                 std::string_view what) {
   PgResult result(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                                values.data(), lengths.data(), binary.data(), 0));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(what, result.get());
+  return result;
+}
+
+core::Status PgConnection::Prepare(const std::string& name, const std::string& sql,
+                                   std::string_view what) {
+  PgResult result(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return Failure(what, result.get());
+  return {};
+}
+
+core::Result<PgResult> PgConnection::ExecPrepared(const std::string& name,
+                                                  const std::vector<const char*>& values,
+                                                  const std::vector<int>& lengths,
+                                                  const std::vector<int>& binary,
+                                                  std::string_view what) {
+  PgResult result(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                 values.data(), lengths.data(), binary.data(), 0));
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(what, result.get());
   return result;
@@ -459,6 +435,7 @@ core::Status PgRecordWriter::Connect() {
   if (!conn) return std::move(conn).error();
   if (auto s = EnsurePgSchema(*conn); !s) return s;
   conn_ = std::move(*conn);
+  prepared_.clear();  // prepared statements belong to the connection
   return {};
 }
 
@@ -478,11 +455,83 @@ core::Status PgRecordWriter::WriteBatch(std::span<const Record> records,
 
 core::Status PgRecordWriter::WriteInTransaction(std::span<const Record> records) {
   std::unordered_map<std::string_view, int64_t> ids;
-  for (size_t begin = 0; begin < records.size(); begin += kMaxRowsPerStatement) {
-    const size_t size = std::min(kMaxRowsPerStatement, records.size() - begin);
-    if (auto s = InsertRequests(conn_, records.subspan(begin, size), ids); !s) return s;
+  for (size_t begin = 0; begin < records.size();) {
+    const size_t rows = ChunkFor(records.size() - begin);
+    if (auto s = InsertRequests(records.subspan(begin, rows), ids); !s) return s;
+    begin += rows;
   }
-  return InsertAttempts(conn_, records, ids);
+  return InsertAttempts(records, ids);
+}
+
+core::Result<std::string> PgRecordWriter::Prepared(bool requests, size_t rows) {
+  std::string name = (requests ? "sy_requests_" : "sy_attempts_") + std::to_string(rows);
+  if (prepared_.contains(name)) return name;
+  const std::string sql =
+      requests ? InsertSql("requests", kRequestColumns, kRequestColumnCount, rows,
+                           " ON CONFLICT (request_id) DO NOTHING RETURNING id, request_id")
+               : InsertSql("attempts", kAttemptColumns, kAttemptColumnCount, rows, "");
+  if (auto s = conn_.Prepare(name, sql, "preparing the ledger's inserts"); !s) {
+    return std::move(s).error();
+  }
+  prepared_.insert(name);
+  return name;
+}
+
+// Inserts `records` (a chunk: kChunkRows) and notes each new row's id by request_id (a replayed
+// one returns none).
+core::Status PgRecordWriter::InsertRequests(std::span<const Record> records,
+                                            std::unordered_map<std::string_view, int64_t>& ids) {
+  auto name = Prepared(true, records.size());
+  if (!name) return std::move(name).error();
+  ParamBinder binder;
+  std::deque<DerivedText> derived;
+  for (const Record& r : records) {
+    BindRequest(binder, r, derived.emplace_back(UtcDay(r.started_at_ms), r.cost.ToString()));
+  }
+  auto result = binder.ExecPrepared(conn_, *name, "inserting ledger requests");
+  if (!result) return std::move(result).error();
+  std::unordered_map<std::string_view, std::string_view> own_ids;  // views of the Records
+  for (const Record& r : records) own_ids.emplace(r.request_id, r.request_id);
+  const int rows = PQntuples(result->get());
+  for (int row = 0; row < rows; ++row) {
+    const auto own = own_ids.find(PQgetvalue(result->get(), row, 1));
+    if (own == own_ids.end()) continue;
+    ids[own->second] = std::strtoll(PQgetvalue(result->get(), row, 0), nullptr, 10);
+  }
+  return {};
+}
+
+// Inserts the attempts of the requests that were new (their ids in `ids`), in chunks.
+core::Status PgRecordWriter::InsertAttempts(
+    std::span<const Record> records, const std::unordered_map<std::string_view, int64_t>& ids) {
+  struct Row {
+    const Record* record;
+    size_t index;
+    int64_t request_row;
+  };
+  std::vector<Row> rows;
+  for (const Record& r : records) {
+    const auto id = ids.find(r.request_id);
+    if (id == ids.end()) continue;  // recorded before: a replay
+    for (size_t i = 0; i < r.attempts.size(); ++i) rows.push_back({&r, i, id->second});
+  }
+  for (size_t begin = 0; begin < rows.size();) {
+    const size_t count = ChunkFor(rows.size() - begin);
+    auto name = Prepared(false, count);
+    if (!name) return std::move(name).error();
+    ParamBinder binder;
+    std::deque<std::string> costs;
+    for (size_t k = begin; k < begin + count; ++k) {
+      const Row& row = rows[k];
+      BindAttempt(binder, row.request_row, *row.record, row.index,
+                  costs.emplace_back(row.record->attempts[row.index].cost.ToString()));
+    }
+    if (auto result = binder.ExecPrepared(conn_, *name, "inserting ledger attempts"); !result) {
+      return std::move(result).error();
+    }
+    begin += count;
+  }
+  return {};
 }
 
 }  // namespace sy::ledger::detail

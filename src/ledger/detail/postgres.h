@@ -20,6 +20,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.h"
@@ -72,6 +74,12 @@ class PgConnection {
                                     const std::vector<int>& lengths, const std::vector<int>& binary,
                                     std::string_view what);
   core::Result<std::string> QueryScalar(const std::string& sql, std::string_view what);
+  // A named prepared statement on this connection, and running it (parameters as ExecParams).
+  core::Status Prepare(const std::string& name, const std::string& sql, std::string_view what);
+  core::Result<PgResult> ExecPrepared(const std::string& name,
+                                      const std::vector<const char*>& values,
+                                      const std::vector<int>& lengths,
+                                      const std::vector<int>& binary, std::string_view what);
 
   // kInternal "<what>: <the server's or libpq's message>", one line, the password scrubbed.
   // `result` null: the connection's last error.
@@ -99,8 +107,9 @@ core::Status EnsurePgSchema(PgConnection& conn);
 bool PgSafeText(std::string_view text, std::string& fixed);
 
 // The BatchWriter: multi-row INSERTs (requests ... ON CONFLICT (request_id) DO NOTHING
-// RETURNING id, then the new requests' attempts), one transaction per batch. Reconnects when the
-// connection broke; the first connect also ensures the schema.
+// RETURNING id, then the new requests' attempts), one transaction per batch, as statements of a
+// few fixed row counts prepared once per connection. Reconnects when the connection broke; the
+// first connect also ensures the schema.
 class PgRecordWriter final : public BatchWriter {
  public:
   PgRecordWriter(PgTarget target, std::chrono::seconds connect_timeout)
@@ -114,10 +123,17 @@ class PgRecordWriter final : public BatchWriter {
 
  private:
   core::Status WriteInTransaction(std::span<const Record> records);
+  core::Status InsertRequests(std::span<const Record> records,
+                              std::unordered_map<std::string_view, int64_t>& ids);
+  core::Status InsertAttempts(std::span<const Record> records,
+                              const std::unordered_map<std::string_view, int64_t>& ids);
+  // The name of the insert of `rows` rows into requests (or attempts), prepared on first use.
+  core::Result<std::string> Prepared(bool requests, size_t rows);
 
   PgTarget target_;
   std::chrono::seconds connect_timeout_;
   PgConnection conn_;
+  std::unordered_set<std::string> prepared_;  // statement names prepared on conn_
 };
 
 }  // namespace sy::ledger::detail
