@@ -107,6 +107,13 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
           "Ledger records spilled to the local spill file (database failing or queue full).", {})
       .With({})
       .Add(static_cast<int64_t>(ledger.spilled_total));
+  scrape
+      .AddCounter("switchyard_ledger_records_rejected_total",
+                  "Ledger records the database refused for a value they hold, set aside in the "
+                  "rejected file.",
+                  {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.rejected));
   scrape.AddGauge("switchyard_ledger_spill_records", "Ledger records in the spill file now.", {})
       .With({})
       .Set(static_cast<int64_t>(ledger.spill_records));

@@ -37,6 +37,7 @@ struct LedgerStats {
   uint64_t spilled_total = 0;  // records ever spilled (since start)
   uint64_t spill_records = 0;  // in the spill file now, waiting for the database
   uint64_t spill_bytes = 0;    // the spill file's size now
+  uint64_t rejected = 0;       // records the database refused, set aside (since start)
 };
 
 // One budget of a tenant at scrape time.

@@ -359,7 +359,8 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
                            .access_log_dropped = 7,
                            .spilled_total = 40,
                            .spill_records = 25,
-                           .spill_bytes = 9000};
+                           .spill_bytes = 9000,
+                           .rejected = 1};
   const std::vector<BudgetUse> budgets = {
       {"acme", "day", Money::FromPico(10'400'000'000), Money::FromPico(10'000'000'000)},
       {"acme", "month", Money::FromPico(1'200'000'000'000), Money::FromPico(100'000'000'000'000)},
@@ -379,8 +380,8 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
       SamplesOf(text, "switchyard_ledger"),
       (Lines{"switchyard_ledger_queue_depth 3", "switchyard_ledger_records_written_total 120",
              "switchyard_ledger_records_lost_total 2", "switchyard_ledger_records_spilled_total 40",
-             "switchyard_ledger_spill_records 25", "switchyard_ledger_spill_bytes 9000",
-             "switchyard_ledger_write_errors_total 1"}));
+             "switchyard_ledger_records_rejected_total 1", "switchyard_ledger_spill_records 25",
+             "switchyard_ledger_spill_bytes 9000", "switchyard_ledger_write_errors_total 1"}));
   EXPECT_EQ(SamplesOf(text, "switchyard_access_log"),
             (Lines{"switchyard_access_log_dropped_total 7"}));
 }

@@ -164,9 +164,17 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   parts.feedback = std::move(*feedback);
   parts.flush_ledger = [sink] { sink->Flush(); };
   parts.ledger_stats = [sink, log = access_log.get()] {
-    return LedgerStats{sink->queued(),       sink->records_written(),  sink->records_lost(),
-                       sink->write_errors(), log ? log->dropped() : 0, sink->records_spilled(),
-                       sink->spilled(),      sink->spill_bytes()};
+    LedgerStats stats;
+    stats.queued = sink->queued();
+    stats.written = sink->records_written();
+    stats.lost = sink->records_lost();
+    stats.write_errors = sink->write_errors();
+    stats.access_log_dropped = log ? log->dropped() : 0;
+    stats.spilled_total = sink->records_spilled();
+    stats.spill_records = sink->spilled();
+    stats.spill_bytes = sink->spill_bytes();
+    stats.rejected = sink->records_rejected();
+    return stats;
   };
   Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get(), std::move(parts));
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {

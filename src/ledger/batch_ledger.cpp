@@ -37,14 +37,19 @@ int64_t SteadyMs() {
 
 }  // namespace
 
-core::Result<std::unique_ptr<SpillFile>> BatchLedger::OpenSpill(const QueueOptions& options) {
+core::Result<SpillFiles> BatchLedger::OpenSpill(const QueueOptions& options) {
   if (options.batch_size == 0 || options.wake_records == 0 || options.queue_capacity == 0 ||
       options.flush_interval.count() <= 0 || options.spill_path.empty()) {
     return core::MakeError(core::Errc::kInvalidRequest,
                            "ledger options: batch_size, wake_records, queue_capacity and "
                            "flush_interval must be positive and spill_path set");
   }
-  return SpillFile::Open({.path = options.spill_path, .max_bytes = options.spill_max_bytes});
+  auto spill = SpillFile::Open({.path = options.spill_path, .max_bytes = options.spill_max_bytes});
+  if (!spill) return std::move(spill).error();
+  auto rejected = SpillFile::Open(
+      {.path = options.spill_path + ".rejected", .max_bytes = options.spill_max_bytes});
+  if (!rejected) return std::move(rejected).error();
+  return SpillFiles{std::move(*spill), std::move(*rejected)};
 }
 
 core::Result<std::unique_ptr<BatchLedger>> BatchLedger::Start(const QueueOptions& options,
@@ -56,10 +61,11 @@ core::Result<std::unique_ptr<BatchLedger>> BatchLedger::Start(const QueueOptions
 }
 
 BatchLedger::BatchLedger(QueueOptions options, std::unique_ptr<BatchWriter> writer,
-                         std::unique_ptr<SpillFile> spill)
+                         SpillFiles files)
     : options_(std::move(options)),
       writer_(std::move(writer)),
-      spill_(std::move(spill)),
+      spill_(std::move(files.spill)),
+      rejected_(std::move(files.rejected)),
       shards_(ShardCount()) {
   if (spill_->dropped_bytes() > 0) {
     std::fprintf(stderr,
@@ -289,8 +295,33 @@ bool BatchLedger::WriteOne(std::span<const Record> batch, const WriteOptions& op
     return true;
   }
   write_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (status.error().code == core::Errc::kInvalidRequest)
+    return SetAside(batch, options, status.error());
   MarkFailing(status.error());
   return false;
+}
+
+// The database refused a value in `batch` and would refuse it for ever: halves are written
+// apart until the refused records stand alone, and those go to the rejected file, so one bad
+// record cannot stall the ledger (it would be spilled and replayed, and refused, without end).
+bool BatchLedger::SetAside(std::span<const Record> batch, const WriteOptions& options,
+                           const core::Error& error) {
+  if (batch.size() > 1) {
+    const size_t half = batch.size() / 2;
+    return WriteOne(batch.first(half), options) && WriteOne(batch.subspan(half), options);
+  }
+  auto appended = rejected_->Append(batch);
+  if (!appended || *appended != 1) {
+    CountLost(1, batch.front().request_id,
+              appended ? "refused by the database, and the rejected file is full"
+                       : appended.error().message.c_str());
+    return true;
+  }
+  records_rejected_.fetch_add(1, std::memory_order_relaxed);
+  std::fprintf(stderr, "switchyard ledger: %s refused record %s (%s); set aside in '%s'\n",
+               writer_->Describe().c_str(), batch.front().request_id.c_str(), error.message.c_str(),
+               rejected_->path().c_str());
+  return true;
 }
 
 // Moves `records` to the spill file. What the spill refuses (full, I/O error) stays in `records`

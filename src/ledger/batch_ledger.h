@@ -31,6 +31,12 @@
 // is lost: reported on stderr (at most once a second) and counted in records_lost(), never
 // waited for — the gateway's workers never block on the ledger.
 //
+// Rejected. A write the database refuses for a value it holds (BatchWriter's kInvalidRequest: it
+// would refuse it on every retry) is split in halves, written apart, until the refused records
+// stand alone; each is appended to the rejected file (spill_path + ".rejected", bounded by
+// spill_max_bytes, never replayed), logged and counted in records_rejected(). One bad record
+// never stalls the ledger.
+//
 // Durability. Flush() returns once every record appended before it is committed or, while the
 // database fails, spilled. Close() (and the destructor) write or spill everything queued, then
 // join the writer: a clean shutdown (SIGTERM path) loses nothing. Only when the database and the
@@ -65,6 +71,13 @@
 namespace sy::ledger {
 
 class SpillFile;
+
+// The files a ledger keeps beside its database: the spill (records waiting for it) and the
+// rejected records (refused by it for what they hold; kept for an operator, never replayed).
+struct SpillFiles {
+  std::unique_ptr<SpillFile> spill;     // QueueOptions::spill_path
+  std::unique_ptr<SpillFile> rejected;  // spill_path + ".rejected"
+};
 
 struct QueueOptions {
   size_t batch_size = 512;    // max records per transaction
@@ -111,6 +124,8 @@ class BatchLedger : public Sink {
   uint64_t write_errors() const { return write_errors_.load(std::memory_order_relaxed); }
   uint64_t records_lost() const { return records_lost_.load(std::memory_order_relaxed); }
   uint64_t records_spilled() const { return records_spilled_.load(std::memory_order_relaxed); }
+  // Records the database refused for what they hold, set aside in the rejected file.
+  uint64_t records_rejected() const { return records_rejected_.load(std::memory_order_relaxed); }
   // Records appended and not yet committed or spilled (queued or being written).
   size_t queued() const { return pending_.load(std::memory_order_relaxed); }
   // Records in the spill file waiting for the database, and the file's size.
@@ -118,11 +133,10 @@ class BatchLedger : public Sink {
   uint64_t spill_bytes() const;
 
  protected:
-  // Checks `options` (kInvalidRequest) and opens their spill file: what Start does before it
-  // constructs, for the engines' own Open.
-  static core::Result<std::unique_ptr<SpillFile>> OpenSpill(const QueueOptions& options);
-  BatchLedger(QueueOptions options, std::unique_ptr<BatchWriter> writer,
-              std::unique_ptr<SpillFile> spill);
+  // Checks `options` (kInvalidRequest) and opens their spill and rejected files: what Start does
+  // before it constructs, for the engines' own Open.
+  static core::Result<SpillFiles> OpenSpill(const QueueOptions& options);
+  BatchLedger(QueueOptions options, std::unique_ptr<BatchWriter> writer, SpillFiles files);
 
  private:
   struct alignas(64) Shard {
@@ -142,6 +156,8 @@ class BatchLedger : public Sink {
   bool ReplaySpill(bool stopping);
   bool WriteQueued(std::vector<Record>& records);
   bool WriteOne(std::span<const Record> batch, const WriteOptions& options);
+  bool SetAside(std::span<const Record> batch, const WriteOptions& options,
+                const core::Error& error);
   void SpillQueued(std::vector<Record>& records, bool stopping);
   void MarkFailing(const core::Error& error);
   void MarkHealthy();
@@ -149,6 +165,7 @@ class BatchLedger : public Sink {
   const QueueOptions options_;
   std::unique_ptr<BatchWriter> writer_;  // used by the writer thread only
   std::unique_ptr<SpillFile> spill_;     // internally synchronised
+  std::unique_ptr<SpillFile> rejected_;  // ditto; written by the writer thread only
   std::vector<Shard> shards_;
 
   // Records reserved by Append and not yet committed or spilled: queued + in flight.
@@ -181,6 +198,7 @@ class BatchLedger : public Sink {
   std::atomic<uint64_t> write_errors_{0};
   std::atomic<uint64_t> records_lost_{0};
   std::atomic<uint64_t> records_spilled_{0};
+  std::atomic<uint64_t> records_rejected_{0};
 };
 
 }  // namespace sy::ledger

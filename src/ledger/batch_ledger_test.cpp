@@ -1,5 +1,6 @@
 #include "ledger/batch_ledger.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/detail/test_util.h"
+#include "ledger/spill_file.h"
 
 namespace sy::ledger {
 namespace {
@@ -33,6 +35,11 @@ class FakeDatabase {
     std::lock_guard lock(mu_);
     failing_ = failing;
   }
+  // Batches holding this request id are refused for what they hold (kInvalidRequest).
+  void Refuse(std::string request_id) {
+    std::lock_guard lock(mu_);
+    refused_.push_back(std::move(request_id));
+  }
   void SetGate(bool open) {
     {
       std::lock_guard lock(mu_);
@@ -49,6 +56,11 @@ class FakeDatabase {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return gate_open_; });
     if (failing_) return core::MakeError(core::Errc::kInternal, "connection refused");
+    for (const Record& r : records) {
+      if (std::find(refused_.begin(), refused_.end(), r.request_id) != refused_.end()) {
+        return core::MakeError(core::Errc::kInvalidRequest, "value out of range");
+      }
+    }
     for (const Record& r : records) rows_.push_back({r.request_id, options.replay});
     return {};
   }
@@ -59,6 +71,7 @@ class FakeDatabase {
   bool failing_ = false;
   bool gate_open_ = true;
   std::vector<Row> rows_;
+  std::vector<std::string> refused_;
 };
 
 class FakeWriter final : public BatchWriter {
@@ -198,6 +211,35 @@ TEST(BatchLedgerTest, WhenTheQueueAndTheSpillAreFullRecordsAreCountedLostNotWait
   db.SetGate(true);
   ASSERT_TRUE(Eventually([&] { return ledger->spilled() == 0 && ledger->queued() == 0; }));
   EXPECT_EQ(db.rows().size() + ledger->records_lost(), 40u);
+}
+
+// A record the database refuses for what it holds would be refused on every retry: the batch is
+// split until it stands alone, then set aside; every other record lands, in order.
+TEST(BatchLedgerTest, ARecordTheDatabaseRefusesIsSetAsideNotRetriedForEver) {
+  TempDir dir;
+  FakeDatabase db;
+  db.Refuse(MakeRecord(13).request_id);
+  db.Refuse(MakeRecord(40).request_id);
+  auto ledger = Start(db, {.batch_size = 64, .flush_interval = 1h, .spill_path = dir.File("s")});
+  ASSERT_NE(ledger, nullptr);
+  for (int64_t i = 0; i < 50; ++i) ledger->Append(MakeRecord(i));
+  ledger->Close();
+  std::vector<std::string> expected;
+  for (int64_t i = 0; i < 50; ++i) {
+    if (i != 13 && i != 40) expected.push_back(MakeRecord(i).request_id);
+  }
+  EXPECT_EQ(Ids(db.rows()), expected);
+  EXPECT_EQ(ledger->records_rejected(), 2u);
+  EXPECT_EQ(ledger->records_lost(), 0u);
+  EXPECT_EQ(ledger->spilled(), 0u);  // never spilled: the database works
+  ledger.reset();                    // lets go of its files
+  auto rejected = SpillFile::Open({.path = dir.File("s.rejected")});
+  ASSERT_TRUE(rejected.has_value());
+  auto kept = (*rejected)->Peek(10);
+  ASSERT_TRUE(kept.has_value());
+  ASSERT_EQ(kept->size(), 2u);
+  EXPECT_EQ((*kept)[0].request_id, MakeRecord(13).request_id);
+  EXPECT_EQ((*kept)[1].request_id, MakeRecord(40).request_id);
 }
 
 TEST(BatchLedgerTest, StartRefusesBadOptions) {

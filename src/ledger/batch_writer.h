@@ -29,6 +29,8 @@ class BatchWriter {
   virtual ~BatchWriter() = default;
   // Writes every record in ONE transaction: all land or none does, so the caller may write the
   // same batch again (or spill it) after a failure. Reconnects by itself when the engine has one.
+  // kInvalidRequest: the database refused a value the batch holds and will refuse it again (the
+  // ledger then isolates the record and sets it aside); any other error may pass on a retry.
   virtual core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options) = 0;
   // Names the database for log lines ("ledger database 'ledger.db'"); never holds a password.
   virtual std::string Describe() const = 0;

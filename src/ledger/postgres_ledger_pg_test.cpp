@@ -193,6 +193,29 @@ TEST(PostgresLedgerTest, AServerRestartUnderLoadLosesAndDoublesNothing) {
   EXPECT_EQ(ledger->spilled(), 0u);
 }
 
+// A value PostgreSQL refuses (a constraint, SQLSTATE class 23) is the record's, not the
+// connection's: it is set aside and the rest of its batch lands.
+TEST(PostgresLedgerTest, ARecordPostgresRefusesIsSetAsideAndTheRestLands) {
+  TempDir dir;
+  const std::string url = FreshDatabase();
+  auto ledger = Open(Options(url, dir));
+  ASSERT_NE(ledger, nullptr);
+  Query(url,
+        "ALTER TABLE requests ADD CONSTRAINT no_poison CHECK (tenant <> 'poison') NOT VALID; "
+        "SELECT 1");
+  for (int64_t i = 0; i < 20; ++i) {
+    Record r = MakeRecord(i);
+    if (i == 7) r.tenant = "poison";
+    ledger->Append(std::move(r));
+  }
+  ledger->Flush();
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), "19");
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests WHERE request_id = 'req-7'"), "0");
+  EXPECT_EQ(ledger->records_rejected(), 1u);
+  EXPECT_EQ(ledger->spilled(), 0u);
+  EXPECT_EQ(ledger->records_lost(), 0u);
+}
+
 TEST(PostgresLedgerTest, OpenFailsClearlyAndNeverShowsThePassword) {
   TempDir dir;
   auto options = Options("postgresql://someone:s3cr3t-pw@127.0.0.1:1/nowhere", dir);

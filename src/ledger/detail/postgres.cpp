@@ -281,7 +281,14 @@ core::Error PgConnection::Failure(std::string_view what, const pg_result* result
   std::string message = OneLine(result != nullptr ? PQresultErrorMessage(result)
                                                   : (conn_ ? PQerrorMessage(conn_) : ""));
   ReplaceAll(message, password_, "[redacted]");
-  return core::MakeError(core::Errc::kInternal, std::string(what) + ": " + message);
+  // SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the server refused what
+  // the statement holds, and will refuse it again; anything else (connection, shutdown, resources)
+  // may pass on a retry.
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string_view sqlstate = state != nullptr ? state : "";
+  const bool refused = sqlstate.starts_with("22") || sqlstate.starts_with("23");
+  return core::MakeError(refused ? core::Errc::kInvalidRequest : core::Errc::kInternal,
+                         std::string(what) + ": " + message);
 }
 
 core::Status PgConnection::Exec(const std::string& sql, std::string_view what) {

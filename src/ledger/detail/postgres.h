@@ -81,7 +81,8 @@ class PgConnection {
                                       const std::vector<int>& lengths,
                                       const std::vector<int>& binary, std::string_view what);
 
-  // kInternal "<what>: <the server's or libpq's message>", one line, the password scrubbed.
+  // "<what>: <the server's or libpq's message>", one line, the password scrubbed: kInvalidRequest
+  // when the server refused the statement's values (SQLSTATE class 22 or 23), else kInternal.
   // `result` null: the connection's last error.
   core::Error Failure(std::string_view what, const pg_result* result) const;
   pg_conn* get() const { return conn_; }  // for libpq calls this class does not wrap
