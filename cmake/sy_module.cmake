@@ -2,7 +2,8 @@
 #
 # Builds src/<name>/ as the static library sy_<name> from every .cpp below it except *_test.cpp,
 # and, when tests are on, one test executable sy_<name>_test from the *_test.cpp files below it
-# and one, sy_<name>_pg_test, from its *_pg_test.cpp files (tests on a real PostgreSQL).
+# and one, sy_<name>_pg_test, from its *_pg_test.cpp files (tests on a real PostgreSQL), and one,
+# sy_<name>_redis_test, from its *_redis_test.cpp files (tests on a real Redis).
 # The DEPS list is the dependency rule made mechanical: a module can only call what it links.
 function(sy_module)
   cmake_parse_arguments(ARG "" "NAME" "DEPS;TEST_DEPS" ${ARGN})
@@ -13,7 +14,9 @@ function(sy_module)
   list(FILTER test_sources INCLUDE REGEX "_test\\.cpp$")
   set(pg_test_sources ${test_sources})
   list(FILTER pg_test_sources INCLUDE REGEX "_pg_test\\.cpp$")
-  list(FILTER test_sources EXCLUDE REGEX "_pg_test\\.cpp$")
+  set(redis_test_sources ${test_sources})
+  list(FILTER redis_test_sources INCLUDE REGEX "_redis_test\\.cpp$")
+  list(FILTER test_sources EXCLUDE REGEX "_(pg|redis)_test\\.cpp$")
 
   if(NOT lib_sources)  # a module being written has no sources yet; keep the tree configurable
     set(lib_sources ${CMAKE_CURRENT_BINARY_DIR}/empty.cpp)
@@ -41,5 +44,15 @@ function(sy_module)
     sy_apply_warnings(sy_${ARG_NAME}_pg_test)
     add_test(NAME ${ARG_NAME}_postgres COMMAND sy_${ARG_NAME}_pg_test)
     set_tests_properties(${ARG_NAME}_postgres PROPERTIES LABELS "unit;postgres" TIMEOUT 300)
+  endif()
+  # *_redis_test.cpp: tests against a real Redis (tests/testutil/redis_server.h), one ctest for
+  # the binary likewise.
+  if(SY_BUILD_TESTS AND redis_test_sources)
+    add_executable(sy_${ARG_NAME}_redis_test ${redis_test_sources})
+    target_link_libraries(sy_${ARG_NAME}_redis_test PRIVATE sy_${ARG_NAME} sy_testutil_redis
+                                                            ${ARG_TEST_DEPS} GTest::gtest_main GTest::gmock)
+    sy_apply_warnings(sy_${ARG_NAME}_redis_test)
+    add_test(NAME ${ARG_NAME}_redis COMMAND sy_${ARG_NAME}_redis_test)
+    set_tests_properties(${ARG_NAME}_redis PROPERTIES LABELS "unit;redis" TIMEOUT 300)
   endif()
 endfunction()

@@ -12,6 +12,7 @@ build_packages=(
   libboost-regex1.81-dev libvalijson-dev  # verify/: regex and JSON Schema checks
   libbenchmark-dev  # bench/micro (SY_BUILD_BENCH=ON)
   libpq-dev  # ledger/: the ledger on PostgreSQL (database.url)
+  libhiredis-dev  # shared/: shared state on Redis
 )
 test_packages=(
   libgtest-dev libgmock-dev clang-format sqlite3 curl ca-certificates
@@ -19,6 +20,7 @@ test_packages=(
   prometheus  # promtool: app/gateway_metrics_test.cpp checks the /metrics exposition
   nginx-light wrk
   postgresql  # the scale-out tests start their own server (initdb into a temp dir)
+  redis-server  # the scale-out tests start their own server (a free port; never systemd's 6379)
   # tools/fuzz.sh: clang++ with libFuzzer (-fsanitize=fuzzer: libclang_rt.fuzzer and
   # FuzzedDataProvider.h are in libclang-rt-14-dev) and llvm-symbolizer for its stack traces.
   clang libclang-rt-14-dev llvm
