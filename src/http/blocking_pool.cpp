@@ -1,6 +1,7 @@
 #include "http/blocking_pool.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -16,24 +17,37 @@ class BlockingPool::Impl {
 BlockingPool::BlockingPool(int threads, int max_queued)
     : impl_(std::make_unique<Impl>(threads)), max_queued_(max_queued) {}
 
-BlockingPool::~BlockingPool() = default;
+// Joins here, while queued_ (which posted jobs update) is still alive.
+BlockingPool::~BlockingPool() { impl_.reset(); }
 
 Task<bool> BlockingPool::Run(std::function<void()> work) {
   if (queued_.fetch_add(1, std::memory_order_relaxed) >= max_queued_) {
     queued_.fetch_sub(1, std::memory_order_relaxed);
     co_return false;
   }
-  // co_spawn keeps the lambda (and so `work`) alive until it has run; use_awaitable resumes
-  // this coroutine on its own executor afterwards.
+  // `work` lives in this coroutine's frame until the job has run: this coroutine waits for it.
+  // (Moving the parameter into the lambda instead, GCC 12 frees a heap-held callable twice.)
   co_await boost::asio::co_spawn(
       impl_->pool_.get_executor(),
-      [work = std::move(work)]() -> Task<void> {
+      [&work]() -> Task<void> {
         work();
         co_return;
       },
       boost::asio::use_awaitable);
   queued_.fetch_sub(1, std::memory_order_relaxed);
   co_return true;
+}
+
+bool BlockingPool::Post(std::function<void()> work) {
+  if (queued_.fetch_add(1, std::memory_order_relaxed) >= max_queued_) {
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  boost::asio::post(impl_->pool_, [this, work = std::move(work)] {
+    work();
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+  });
+  return true;
 }
 
 }  // namespace sy::http

@@ -27,6 +27,9 @@ class BlockingPool {
   // Runs `work` on a pool thread; true once it has run, false (not run) when the pool is full.
   // `work` must not throw.
   Task<bool> Run(std::function<void()> work);
+  // Queues `work` without waiting for it (a background job); false (not queued) when the pool is
+  // full. `work` must not throw.
+  bool Post(std::function<void()> work);
 
  private:
   class Impl;
