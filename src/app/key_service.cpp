@@ -136,10 +136,24 @@ core::Result<limits::Key> KeyFromRow(const ledger::KeyRow& row) {
 
 }  // namespace
 
+const std::string& KeyDatabase(const config::Config& config) {
+  return config.database.url.empty() ? config.ledger.sqlite_path : config.database.url;
+}
+
 core::Result<std::string> ResolvePepper(const config::AuthConfig& auth,
-                                        const std::string& db_path) {
+                                        const std::string& location) {
   if (!auth.pepper.empty()) return auth.pepper;
-  return PepperFromFile(db_path + ".pepper");
+  if (ledger::IsPostgresLocation(location)) {
+    // The file next to a SQLite ledger has no counterpart every replica could read.
+    const std::string where = auth.pepper_env.empty()
+                                  ? "an environment variable named by auth.pepper_env"
+                                  : auth.pepper_env;
+    return core::MakeError(core::Errc::kInvalidRequest,
+                           "auth.pepper_env: keys on PostgreSQL are hashed by every replica and "
+                           "the keys CLI alike, which must share the key pepper: set " +
+                               where + " (16+ characters, the same everywhere)");
+  }
+  return PepperFromFile(location + ".pepper");
 }
 
 KeyService::KeyService(const catalog::Catalog& catalog, const routing::Policy& policy,
@@ -159,11 +173,13 @@ bool KeyService::HasProfile(std::string_view name) const {
 
 core::Result<std::unique_ptr<KeyService>> KeyService::Open(const catalog::Catalog& catalog,
                                                            const routing::Policy& policy,
-                                                           const core::Clock& clock) {
+                                                           const core::Clock& clock,
+                                                           const std::string& location) {
   const auto& config = catalog.config();
-  auto pepper = ResolvePepper(config.auth, config.ledger.sqlite_path);
+  const std::string& where = location.empty() ? KeyDatabase(config) : location;
+  auto pepper = ResolvePepper(config.auth, where);
   if (!pepper) return std::move(pepper).error();
-  auto store = ledger::KeyStore::Open(config.ledger.sqlite_path);
+  auto store = ledger::KeyStore::Open(where, config.database.connect_timeout);
   if (!store) return std::move(store).error();
   std::unique_ptr<KeyService> service(
       new KeyService(catalog, policy, clock, std::move(*store), std::move(*pepper)));
@@ -192,11 +208,20 @@ int64_t KeyService::NowMs() const {
 
 void KeyService::Poll() {
   const auto interval = catalog_.config().auth.reload_interval;
+  // A database that is down fails every poll (4 a second by default): one line when the failure
+  // starts or changes, one when reloads work again.
+  std::string failing;
   std::unique_lock<std::mutex> lock(poll_mu_);
   while (!poll_cv_.wait_for(lock, interval, [this] { return stop_; })) {
     lock.unlock();
     if (auto s = Reload(); !s) {
-      std::fprintf(stderr, "switchyard: keys: reload failed: %s\n", s.error().message.c_str());
+      if (s.error().message != failing) {
+        failing = s.error().message;
+        std::fprintf(stderr, "switchyard: keys: reload failed: %s\n", failing.c_str());
+      }
+    } else if (!failing.empty()) {
+      failing.clear();
+      std::fprintf(stderr, "switchyard: keys: reload works again\n");
     }
     lock.lock();
   }

@@ -1,7 +1,9 @@
 // app::KeyService: client keys and tenants as the gateway serves them. It owns the stored
 // rows (ledger::KeyStore), publishes the in-memory limits::Directory the request path reads,
 // re-reads it when another process (the `keys` CLI, another replica) changed the database,
-// and carries out the admin API's key and tenant operations.
+// and carries out the admin API's key and tenant operations. With database.url the rows are in
+// PostgreSQL, shared by every replica: a key revoked through one replica is refused by the others
+// after their next poll (auth.reload_interval).
 //
 // Thread-safety: directory(), pepper() and hasher() may be called from any thread at any time (the
 // directory is published by an atomic shared_ptr swap). The admin operations and Reload() do
@@ -30,20 +32,31 @@
 
 namespace sy::app {
 
+// Where the gateway keeps client keys and tenants: the PostgreSQL database of database.url when
+// it is set (every replica shares them), else the SQLite file ledger.sqlite_path.
+const std::string& KeyDatabase(const config::Config& config);
+
 // The HMAC pepper: auth.pepper (from the environment) when set, else the 64 random base62
-// characters in "<db_path>.pepper", created with mode 0600 on first use. Kept apart from the
-// database so that a copy of the database alone does not let anyone test guessed keys.
-core::Result<std::string> ResolvePepper(const config::AuthConfig& auth, const std::string& db_path);
+// characters in "<location>.pepper", created with mode 0600 on first use. Kept apart from the
+// database so that a copy of the database alone does not let anyone test guessed keys. Keys on
+// PostgreSQL (`location` a postgresql:// URL) are hashed by every replica and the CLI alike, so
+// the pepper must come from the environment: fails with kInvalidRequest naming auth.pepper_env
+// when it is not set.
+core::Result<std::string> ResolvePepper(const config::AuthConfig& auth,
+                                        const std::string& location);
 
 class KeyService {
  public:
-  // Opens the key tables of the ledger at config.ledger.sqlite_path (SqliteLedger::Open has
-  // created them), loads every key and tenant, seeds their budget counters with this UTC day's
-  // and month's spend from the ledger, and starts polling for changes every
-  // auth.reload_interval. Fails with kInternal naming the path.
+  // Opens the key tables of the ledger at `location` ("" = KeyDatabase(config); the gateway's
+  // start has created them: SqliteLedger::Open, PostgresLedger::Open, or PrepareKeyDatabase),
+  // loads every key and tenant, seeds their budget counters with this UTC day's and month's
+  // spend from that ledger (on PostgreSQL every replica's), and starts polling for changes every
+  // auth.reload_interval. Fails as ResolvePepper, and with kInternal naming the path or the
+  // database (never a password) when it cannot be opened or read.
   static core::Result<std::unique_ptr<KeyService>> Open(const catalog::Catalog& catalog,
                                                         const routing::Policy& policy,
-                                                        const core::Clock& clock);
+                                                        const core::Clock& clock,
+                                                        const std::string& location = "");
   ~KeyService();
   KeyService(const KeyService&) = delete;
   KeyService& operator=(const KeyService&) = delete;

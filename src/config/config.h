@@ -267,8 +267,9 @@ struct LedgerConfig {
 
 // database: where the request ledger is written. url "" (the default): the SQLite file
 // ledger.sqlite_path. "postgresql://user:password@host:port/dbname?sslmode=...": PostgreSQL, for
-// several replicas recording into one database (docs/operations.md, "Several instances"). The
-// URL may hold a password: it is a secret (SecretValues), never logged.
+// several replicas recording into one database (docs/operations.md, "Several instances"); client
+// keys and tenants (auth.mode: keys) then live there too, shared by every replica. The URL may
+// hold a password: it is a secret (SecretValues), never logged.
 struct DatabaseConfig {
   std::string url;
   std::chrono::seconds connect_timeout{5};
@@ -286,11 +287,14 @@ struct AuthConfig {
   std::string admin_token_env = "SWITCHYARD_ADMIN_TOKEN";
   std::string admin_token;  // resolved from admin_token_env; "" disables /admin/; never logged
   std::string pepper_env = "SWITCHYARD_KEY_PEPPER";
-  // Resolved from pepper_env; "" = the pepper file next to the ledger (created once, 0600).
+  // Resolved from pepper_env; "" = the pepper file next to the SQLite ledger (created once,
+  // 0600). Required with database.url: every replica and the keys CLI hash with the same one.
   std::string pepper;
   std::string budget_check = "estimate";        // "estimate" (refuse before sending) or "after"
   std::chrono::seconds rotation_grace{86'400};  // the old secret's life after a rotate
-  std::chrono::milliseconds reload_interval{1'000};  // re-read keys another process changed
+  // How often the stored keys revision is polled, and keys another process or replica changed
+  // re-read: 250 ms, so a key revoked through one replica is refused by all within a second.
+  std::chrono::milliseconds reload_interval{250};
 };
 
 // access_log: one JSON line per recorded request.

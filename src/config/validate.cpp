@@ -266,12 +266,15 @@ void CheckDatabase(Checker& c, const DatabaseConfig& d, const AuthConfig& auth) 
     c.Fail("database.url",
            "must be a postgresql:// URL, or absent for the SQLite file ledger.sqlite_path");
   }
-  // Budgets are seeded from the request ledger at start, which would be the (empty) SQLite file:
-  // a restarted replica would forget what its keys spent. Shared counters come with Redis.
-  if (!d.url.empty() && auth.mode == "keys") {
-    c.Fail("database.url",
-           "client keys (auth.mode: keys) are not supported with the PostgreSQL ledger yet; "
-           "use auth.mode: off, or the SQLite ledger");
+  // Client keys then live in PostgreSQL, and every replica (and `switchyard keys`) hashes the
+  // secrets it sees: all must use one pepper. The file a SQLite ledger keeps it in is per replica,
+  // so with database.url the pepper must come from the environment.
+  if (!d.url.empty() && auth.mode == "keys" && auth.pepper.empty()) {
+    c.Fail("auth.pepper_env",
+           "with database.url every replica must share the key pepper: " +
+               (auth.pepper_env.empty() ? std::string("name the environment variable that holds it")
+                                        : "set " + Quote(auth.pepper_env)) +
+               " (16+ characters, the same value in every replica)");
   }
   c.Range("database.connect_timeout_s", d.connect_timeout.count(), 1, 600);
 }

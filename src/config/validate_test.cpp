@@ -184,9 +184,19 @@ TEST(ValidateTest, ServerFailoverLedgerRanges) {
   EXPECT_EQ(ErrorOf(base + "database: {url: \"mysql://u:secret@h/db\"}"),
             "database.url: must be a postgresql:// URL, or absent for the SQLite file "
             "ledger.sqlite_path");
+  // Client keys on PostgreSQL: every replica hashes with the pepper, which must come from the
+  // environment (a pepper file is per replica).
   EXPECT_EQ(ErrorOf(base + "database: {url: \"postgresql://h/db\"}\nauth: {mode: keys}"),
-            "database.url: client keys (auth.mode: keys) are not supported with the PostgreSQL "
-            "ledger yet; use auth.mode: off, or the SQLite ledger");
+            "auth.pepper_env: with database.url every replica must share the key pepper: set "
+            "\"SWITCHYARD_KEY_PEPPER\" (16+ characters, the same value in every replica)");
+  EXPECT_EQ(ErrorOf(base + "database: {url: \"postgresql://h/db\"}\nauth: {mode: keys, "
+                           "pepper_env: \"\"}"),
+            "auth.pepper_env: with database.url every replica must share the key pepper: name "
+            "the environment variable that holds it (16+ characters, the same value in every "
+            "replica)");
+  EXPECT_TRUE(ParseConfig(base + "database: {url: \"postgresql://h/db\"}\n"
+                                 "auth: {mode: keys, pepper_env: OPENAI_API_KEY}",
+                          "t.yaml", &FakeEnv));
   EXPECT_EQ(ErrorOf(base + "database: {url: \"postgresql://h/db\", connect_timeout_s: 0}\n"
                            "auth: {mode: \"off\"}"),
             "database.connect_timeout_s: must be between 1 and 600, got 0");

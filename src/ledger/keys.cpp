@@ -1,27 +1,39 @@
 #include "ledger/keys.h"
 
-#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <string_view>
 #include <utility>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "ledger/detail/postgres.h"
+#include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
+#include "ledger/sqlite_ledger.h"
 
 namespace sy::ledger {
 namespace {
 
-// The first schema with the keys tables.
+// The first schemas with the keys tables.
 constexpr int64_t kKeysSchema = 6;
+constexpr int64_t kPgKeysSchema = 3;
 // Admin writes and reloads run off the request path: waiting out a long ledger batch is fine.
 constexpr std::chrono::milliseconds kBusyTimeout{5000};
 
+// The statements of both engines: the tables and columns are the same (detail/schema.cpp v6,
+// detail/postgres.cpp v3). Parameters are numbered ?N, as SQLite reads them; PostgreSQL runs the
+// same text with $N (PgSql). The three that end in ORDER BY a text column get COLLATE "C" on
+// PostgreSQL, so both engines sort byte by byte (SQLite's BINARY), whatever the database's
+// collation.
 constexpr const char* kSelectKeys =
     "SELECT id, tenant, name, prefix, hash, previous_hash, previous_valid_until_ms, "
     "created_at_ms, revoked_at_ms, policy_json FROM client_keys ORDER BY created_at_ms, id";
 constexpr const char* kSelectTenants =
     "SELECT name, policy_json, created_at_ms, updated_at_ms FROM tenants ORDER BY name";
-// Parameter order (?1..?10) is the order of the KeyRow fields; BindKey binds it.
+// Parameter order (?1..?10) is the order of the KeyRow fields.
 constexpr const char* kInsertKey =
     "INSERT INTO client_keys (id, tenant, name, prefix, hash, previous_hash, "
     "previous_valid_until_ms, created_at_ms, revoked_at_ms, policy_json) VALUES (?1, ?2, ?3, ?4, "
@@ -37,6 +49,39 @@ constexpr const char* kPutTenant =
 constexpr const char* kBumpRevision =
     "UPDATE meta SET value = value + 1 WHERE name = 'keys_revision'";
 constexpr const char* kSelectRevision = "SELECT value FROM meta WHERE name = 'keys_revision'";
+constexpr const char* kByteOrder = " COLLATE \"C\"";
+
+// `column` is "key_id" or "tenant". The CAST keeps PostgreSQL's SUM (NUMERIC) an integer and
+// fails on an overflow, as SQLite's SUM does.
+std::string SpendSql(const std::string& column) {
+  return "SELECT " + column + ", CAST(SUM(cost_pico) AS BIGINT) FROM requests WHERE " +
+         "started_at_ms >= ?1 AND " + column + " <> '' GROUP BY " + column + " ORDER BY " + column;
+}
+
+// The statement for PostgreSQL: "?N" → "$N" (no statement here has a '?' anywhere else).
+std::string PgSql(std::string_view sql) {
+  std::string out(sql);
+  for (char& c : out) {
+    if (c == '?') c = '$';
+  }
+  return out;
+}
+
+core::Error Duplicate(const std::string& what) {
+  return core::MakeError(core::Errc::kInvalidRequest,
+                         what + ": a key with this id or secret exists");
+}
+
+core::Error NoKey(const KeyRow& row) {
+  return core::MakeError(core::Errc::kNotFound, "no key with id '" + row.id + "'");
+}
+
+std::string KeyWhat(const KeyRow& row, bool insert) {
+  return (insert ? "inserting key " : "updating key ") + row.id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
 
 void BindKey(detail::Statement& s, const KeyRow& row) {
   s.BindText(1, row.id);
@@ -74,134 +119,394 @@ KeyRow ReadKey(const detail::Statement& s) {
   return row;
 }
 
-// Runs a prepared write; a uniqueness violation is the caller's mistake (kInvalidRequest).
-core::Status StepWrite(detail::Db& db, detail::Statement& s, const std::string& what) {
-  const int rc = s.Step();
-  if (rc == SQLITE_DONE) return {};
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-    return core::MakeError(core::Errc::kInvalidRequest,
-                           what + ": a key with this id or secret exists");
+class SqliteKeyStore final : public KeyStore {
+ public:
+  explicit SqliteKeyStore(detail::Db db) : db_(std::move(db)) {}
+
+  core::Result<std::vector<KeyRow>> Keys() override {
+    std::lock_guard lock(mu_);
+    auto s = db_.Prepare(kSelectKeys);
+    if (!s) return std::move(s).error();
+    std::vector<KeyRow> rows;
+    int rc = SQLITE_ROW;
+    while ((rc = s->Step()) == SQLITE_ROW) rows.push_back(ReadKey(*s));
+    if (rc != SQLITE_DONE) return db_.LastError("reading client keys");
+    return rows;
   }
-  return db.LastError(what);
+
+  core::Result<std::vector<TenantRow>> Tenants() override {
+    std::lock_guard lock(mu_);
+    auto s = db_.Prepare(kSelectTenants);
+    if (!s) return std::move(s).error();
+    std::vector<TenantRow> rows;
+    int rc = SQLITE_ROW;
+    while ((rc = s->Step()) == SQLITE_ROW) {
+      rows.push_back({.name = s->ColumnText(0),
+                      .policy_json = s->ColumnText(1),
+                      .created_at_ms = s->ColumnInt(2),
+                      .updated_at_ms = s->ColumnInt(3)});
+    }
+    if (rc != SQLITE_DONE) return db_.LastError("reading tenants");
+    return rows;
+  }
+
+  core::Status PutTenant(const TenantRow& row) override {
+    std::lock_guard lock(mu_);
+    return InTransaction([&]() -> core::Status {
+      auto s = db_.Prepare(kPutTenant);
+      if (!s) return std::move(s).error();
+      s->BindText(1, row.name);
+      s->BindText(2, row.policy_json);
+      s->BindInt(3, row.created_at_ms);
+      s->BindInt(4, row.updated_at_ms);
+      if (s->Step() != SQLITE_DONE) return db_.LastError("writing tenant " + row.name);
+      return {};
+    });
+  }
+
+  core::Result<int64_t> Revision() override {
+    std::lock_guard lock(mu_);
+    return db_.QueryInt(kSelectRevision);
+  }
+
+ private:
+  core::Status WriteKey(const KeyRow& row, bool insert) override {
+    std::lock_guard lock(mu_);
+    return InTransaction([&]() -> core::Status {
+      auto s = db_.Prepare(insert ? kInsertKey : kUpdateKey);
+      if (!s) return std::move(s).error();
+      BindKey(*s, row);
+      const int rc = s->Step();
+      // A uniqueness violation is the caller's mistake.
+      if ((rc & 0xff) == SQLITE_CONSTRAINT) return Duplicate(KeyWhat(row, insert));
+      if (rc != SQLITE_DONE) return db_.LastError(KeyWhat(row, insert));
+      if (!insert && sqlite3_changes64(db_.get()) == 0) return NoKey(row);
+      return {};
+    });
+  }
+
+  core::Result<std::vector<SpendTotal>> SpendSince(const char* column, int64_t since_ms) override {
+    const std::string c(column);
+    std::lock_guard lock(mu_);
+    auto s = db_.Prepare(SpendSql(c));
+    if (!s) return std::move(s).error();
+    s->BindInt(1, since_ms);
+    std::vector<SpendTotal> totals;
+    int rc = SQLITE_ROW;
+    while ((rc = s->Step()) == SQLITE_ROW) {
+      totals.push_back({s->ColumnText(0), core::Money::FromPico(s->ColumnInt(1))});
+    }
+    if (rc != SQLITE_DONE) return db_.LastError("summing spend by " + c);
+    return totals;
+  }
+
+  // Runs `write` and the revision bump in one BEGIN IMMEDIATE transaction.
+  template <typename Write>
+  core::Status InTransaction(const Write& write) {
+    if (auto s = db_.Exec("BEGIN IMMEDIATE"); !s) return s;
+    core::Status result = write();
+    if (result) result = db_.Exec(kBumpRevision);
+    if (result) result = db_.Exec("COMMIT");
+    if (!result) (void)db_.Exec("ROLLBACK");
+    return result;
+  }
+
+  std::mutex mu_;
+  detail::Db db_;  // guarded by mu_
+};
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+// The statements in PostgreSQL's spelling, built once.
+struct PgStatements {
+  std::string select_keys = PgSql(kSelectKeys) + kByteOrder;
+  std::string select_tenants = PgSql(kSelectTenants) + kByteOrder;
+  std::string insert_key = PgSql(kInsertKey);
+  std::string update_key = PgSql(kUpdateKey);
+  std::string put_tenant = PgSql(kPutTenant);
+  std::string spend_by_key = PgSql(SpendSql("key_id")) + kByteOrder;
+  std::string spend_by_tenant = PgSql(SpendSql("tenant")) + kByteOrder;
+};
+
+const PgStatements& Pg() {
+  static const PgStatements statements;
+  return statements;
+}
+
+// One statement's parameters: texts in text format (NUL-terminated), hashes as raw bytes in
+// binary format (BYTEA), integers as decimal text; a missing value is NULL. Views stay valid
+// while the row and these params live.
+class PgParams {
+ public:
+  void Text(const std::string& text) { Add(text.c_str(), 0, false); }
+  void Bytes(const std::string& bytes) { Add(bytes.data(), static_cast<int>(bytes.size()), true); }
+  void Int(int64_t value) {
+    ints_.push_back(std::to_string(value));
+    Add(nullptr, 0, false);
+    int_at_.push_back(values_.size() - 1);
+  }
+  void Null() { Add(nullptr, 0, false); }
+
+  // PQexecParams on `conn`, text results.
+  detail::PgResult Exec(pg_conn* conn, const std::string& sql) {
+    for (size_t i = 0; i < int_at_.size(); ++i) values_[int_at_[i]] = ints_[i].c_str();
+    return detail::PgResult(PQexecParams(conn, sql.c_str(), static_cast<int>(values_.size()),
+                                         nullptr, values_.data(), lengths_.data(), formats_.data(),
+                                         0));
+  }
+
+ private:
+  void Add(const char* value, int length, bool binary) {
+    values_.push_back(value);
+    lengths_.push_back(length);
+    formats_.push_back(binary ? 1 : 0);
+  }
+
+  std::vector<const char*> values_;
+  std::vector<int> lengths_;
+  std::vector<int> formats_;
+  std::vector<std::string> ints_;  // pointed to only in Exec: the vector may still grow
+  std::vector<size_t> int_at_;
+};
+
+PgParams KeyParams(const KeyRow& row) {
+  PgParams p;
+  p.Text(row.id);
+  p.Text(row.tenant);
+  p.Text(row.name);
+  p.Text(row.prefix);
+  p.Bytes(row.hash);
+  if (row.previous_hash.empty()) {
+    p.Null();
+  } else {
+    p.Bytes(row.previous_hash);
+  }
+  p.Int(row.previous_valid_until_ms);
+  p.Int(row.created_at_ms);
+  if (row.revoked_at_ms) {
+    p.Int(*row.revoked_at_ms);
+  } else {
+    p.Null();
+  }
+  p.Text(row.policy_json);
+  return p;
+}
+
+std::string PgText(const pg_result* r, int row, int column) {
+  return std::string(PQgetvalue(r, row, column), static_cast<size_t>(PQgetlength(r, row, column)));
+}
+
+int64_t PgInt(const pg_result* r, int row, int column) {
+  return std::strtoll(PQgetvalue(r, row, column), nullptr, 10);
+}
+
+// A BYTEA column in text format ("\x..." hex) as its raw bytes; "" for NULL.
+std::string PgBytes(const pg_result* r, int row, int column) {
+  if (PQgetisnull(r, row, column)) return "";
+  size_t length = 0;
+  unsigned char* raw =
+      PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r, row, column)), &length);
+  if (raw == nullptr) return "";  // out of memory: an empty hash matches no key
+  std::string bytes(reinterpret_cast<const char*>(raw), length);
+  PQfreemem(raw);
+  return bytes;
+}
+
+KeyRow ReadKey(const pg_result* r, int row) {
+  KeyRow key;
+  key.id = PgText(r, row, 0);
+  key.tenant = PgText(r, row, 1);
+  key.name = PgText(r, row, 2);
+  key.prefix = PgText(r, row, 3);
+  key.hash = PgBytes(r, row, 4);
+  key.previous_hash = PgBytes(r, row, 5);
+  key.previous_valid_until_ms = PgInt(r, row, 6);
+  key.created_at_ms = PgInt(r, row, 7);
+  if (!PQgetisnull(r, row, 8)) key.revoked_at_ms = PgInt(r, row, 8);
+  key.policy_json = PgText(r, row, 9);
+  return key;
+}
+
+bool IsUniqueViolation(const pg_result* result) {
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  return state != nullptr && std::string_view(state) == "23505";
+}
+
+class PostgresKeyStore final : public KeyStore {
+ public:
+  PostgresKeyStore(detail::PgTarget target, detail::PgConnection conn,
+                   std::chrono::seconds connect_timeout)
+      : target_(std::move(target)), connect_timeout_(connect_timeout), conn_(std::move(conn)) {}
+
+  core::Result<std::vector<KeyRow>> Keys() override {
+    std::lock_guard lock(mu_);
+    auto result = Query(Pg().select_keys, PgParams(), "reading client keys");
+    if (!result) return std::move(result).error();
+    std::vector<KeyRow> rows;
+    const int n = PQntuples(result->get());
+    for (int row = 0; row < n; ++row) rows.push_back(ReadKey(result->get(), row));
+    return rows;
+  }
+
+  core::Result<std::vector<TenantRow>> Tenants() override {
+    std::lock_guard lock(mu_);
+    auto result = Query(Pg().select_tenants, PgParams(), "reading tenants");
+    if (!result) return std::move(result).error();
+    std::vector<TenantRow> rows;
+    const pg_result* r = result->get();
+    const int n = PQntuples(r);
+    for (int row = 0; row < n; ++row) {
+      rows.push_back({.name = PgText(r, row, 0),
+                      .policy_json = PgText(r, row, 1),
+                      .created_at_ms = PgInt(r, row, 2),
+                      .updated_at_ms = PgInt(r, row, 3)});
+    }
+    return rows;
+  }
+
+  core::Status PutTenant(const TenantRow& row) override {
+    PgParams p;
+    p.Text(row.name);
+    p.Text(row.policy_json);
+    p.Int(row.created_at_ms);
+    p.Int(row.updated_at_ms);
+    const std::string what = "writing tenant " + row.name;
+    std::lock_guard lock(mu_);
+    return InTransaction(what, [&]() -> core::Status {
+      const detail::PgResult result = p.Exec(conn_.get(), Pg().put_tenant);
+      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+        return conn_.Failure(what, result.get());
+      }
+      return {};
+    });
+  }
+
+  core::Result<int64_t> Revision() override {
+    std::lock_guard lock(mu_);
+    if (auto s = Reconnect(); !s) return std::move(s).error();
+    auto value = conn_.QueryScalar(kSelectRevision, "reading the keys revision");
+    if (!value) return std::move(value).error();
+    return std::strtoll(value->c_str(), nullptr, 10);
+  }
+
+ private:
+  core::Status WriteKey(const KeyRow& row, bool insert) override {
+    PgParams p = KeyParams(row);
+    const std::string what = KeyWhat(row, insert);
+    std::lock_guard lock(mu_);
+    return InTransaction(what, [&]() -> core::Status {
+      const detail::PgResult result =
+          p.Exec(conn_.get(), insert ? Pg().insert_key : Pg().update_key);
+      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+        if (IsUniqueViolation(result.get())) return Duplicate(what);
+        return conn_.Failure(what, result.get());
+      }
+      if (!insert && std::string_view(PQcmdTuples(result.get())) == "0") return NoKey(row);
+      return {};
+    });
+  }
+
+  core::Result<std::vector<SpendTotal>> SpendSince(const char* column, int64_t since_ms) override {
+    const std::string c(column);
+    PgParams p;
+    p.Int(since_ms);
+    std::lock_guard lock(mu_);
+    auto result =
+        Query(c == "key_id" ? Pg().spend_by_key : Pg().spend_by_tenant, p, "summing spend by " + c);
+    if (!result) return std::move(result).error();
+    std::vector<SpendTotal> totals;
+    const int n = PQntuples(result->get());
+    for (int row = 0; row < n; ++row) {
+      totals.push_back(
+          {PgText(result->get(), row, 0), core::Money::FromPico(PgInt(result->get(), row, 1))});
+    }
+    return totals;
+  }
+
+  // A query on a connection that works: one statement, one implicit transaction.
+  core::Result<detail::PgResult> Query(const std::string& sql, PgParams params,
+                                       const std::string& what) {
+    if (auto s = Reconnect(); !s) return std::move(s).error();
+    detail::PgResult result = params.Exec(conn_.get(), sql);
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return conn_.Failure(what, result.get());
+    return result;
+  }
+
+  // Runs `write` and the revision bump in one transaction. The bump locks meta's row until the
+  // commit, so concurrent writers (other replicas, the CLI) each add exactly one.
+  template <typename Write>
+  core::Status InTransaction(const std::string& what, const Write& write) {
+    if (auto s = Reconnect(); !s) return s;
+    if (auto s = conn_.Exec("BEGIN", what); !s) return s;
+    core::Status result = write();
+    if (result) result = conn_.Exec(kBumpRevision, what + ": bumping the keys revision");
+    if (result) result = conn_.Exec("COMMIT", what + ": committing");
+    if (!result) (void)conn_.Exec("ROLLBACK", "rolling back");
+    return result;
+  }
+
+  // A connection that broke (a server restart) is opened again rather than failing every call.
+  core::Status Reconnect() {
+    if (conn_.ok()) return {};
+    auto conn = detail::PgConnection::Connect(target_, connect_timeout_);
+    if (!conn) return std::move(conn).error();
+    conn_ = std::move(*conn);
+    return {};
+  }
+
+  const detail::PgTarget target_;
+  const std::chrono::seconds connect_timeout_;
+  std::mutex mu_;
+  detail::PgConnection conn_;  // guarded by mu_
+};
+
+core::Result<std::unique_ptr<KeyStore>> OpenPostgres(const std::string& url,
+                                                     std::chrono::seconds connect_timeout) {
+  auto target = detail::ParsePgTarget(url);
+  if (!target) return std::move(target).error();
+  auto conn = detail::PgConnection::Connect(*target, connect_timeout);
+  if (!conn) return std::move(conn).error();
+  auto version = detail::ReadPgSchemaVersion(*conn);
+  if (!version) return std::move(version).error();
+  if (*version > detail::kPgSchemaVersion) {
+    return core::MakeError(core::Errc::kInternal,
+                           target->display + ": ledger schema version " + std::to_string(*version) +
+                               " is newer than this binary supports (" +
+                               std::to_string(detail::kPgSchemaVersion) + ")");
+  }
+  if (*version < kPgKeysSchema) {
+    return core::MakeError(core::Errc::kInternal,
+                           target->display + ": ledger schema version " + std::to_string(*version) +
+                               " has no keys tables (starting the gateway on it, or `switchyard "
+                               "keys`, creates or migrates it)");
+  }
+  return std::unique_ptr<KeyStore>(
+      new PostgresKeyStore(std::move(*target), std::move(*conn), connect_timeout));
 }
 
 }  // namespace
 
-core::Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
-  auto db = detail::OpenExisting(path, kKeysSchema, kBusyTimeout);
+core::Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& location,
+                                                       std::chrono::seconds connect_timeout) {
+  if (detail::IsPostgresUrl(location)) return OpenPostgres(location, connect_timeout);
+  auto db = detail::OpenExisting(location, kKeysSchema, kBusyTimeout);
   if (!db) return std::move(db).error();
-  return std::unique_ptr<KeyStore>(new KeyStore(std::make_unique<detail::Db>(std::move(*db))));
+  return std::unique_ptr<KeyStore>(new SqliteKeyStore(std::move(*db)));
 }
 
-KeyStore::KeyStore(std::unique_ptr<detail::Db> db) : db_(std::move(db)) {}
+bool IsPostgresLocation(const std::string& location) { return detail::IsPostgresUrl(location); }
 
-KeyStore::~KeyStore() = default;
-
-core::Result<std::vector<KeyRow>> KeyStore::Keys() {
-  std::lock_guard lock(mu_);
-  auto s = db_->Prepare(kSelectKeys);
-  if (!s) return std::move(s).error();
-  std::vector<KeyRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = s->Step()) == SQLITE_ROW) rows.push_back(ReadKey(*s));
-  if (rc != SQLITE_DONE) return db_->LastError("reading client keys");
-  return rows;
-}
-
-core::Result<std::vector<TenantRow>> KeyStore::Tenants() {
-  std::lock_guard lock(mu_);
-  auto s = db_->Prepare(kSelectTenants);
-  if (!s) return std::move(s).error();
-  std::vector<TenantRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = s->Step()) == SQLITE_ROW) {
-    rows.push_back({.name = s->ColumnText(0),
-                    .policy_json = s->ColumnText(1),
-                    .created_at_ms = s->ColumnInt(2),
-                    .updated_at_ms = s->ColumnInt(3)});
+core::Status PrepareKeyDatabase(const std::string& location, std::chrono::seconds connect_timeout) {
+  if (!detail::IsPostgresUrl(location)) return PrepareSqliteFile(location);
+  auto target = detail::ParsePgTarget(location);
+  if (!target) return std::move(target).error();
+  auto conn = detail::PgConnection::Connect(*target, connect_timeout);
+  if (!conn) return std::move(conn).error();
+  if (auto s = detail::EnsurePgSchema(*conn); !s) {
+    return core::MakeError(s.error().code, target->display + ": " + s.error().message);
   }
-  if (rc != SQLITE_DONE) return db_->LastError("reading tenants");
-  return rows;
-}
-
-template <typename Write>
-core::Status KeyStore::WriteLocked(const Write& write) {
-  if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s) return s;
-  core::Status result = write();
-  if (result) result = db_->Exec(kBumpRevision);
-  if (result) result = db_->Exec("COMMIT");
-  if (!result) (void)db_->Exec("ROLLBACK");
-  return result;
-}
-
-core::Status KeyStore::InsertKey(const KeyRow& row) {
-  std::lock_guard lock(mu_);
-  return WriteLocked([&]() -> core::Status {
-    auto s = db_->Prepare(kInsertKey);
-    if (!s) return std::move(s).error();
-    BindKey(*s, row);
-    return StepWrite(*db_, *s, "inserting key " + row.id);
-  });
-}
-
-core::Status KeyStore::UpdateKey(const KeyRow& row) {
-  std::lock_guard lock(mu_);
-  return WriteLocked([&]() -> core::Status {
-    auto s = db_->Prepare(kUpdateKey);
-    if (!s) return std::move(s).error();
-    BindKey(*s, row);
-    if (auto step = StepWrite(*db_, *s, "updating key " + row.id); !step) return step;
-    if (sqlite3_changes64(db_->get()) == 0) {
-      return core::MakeError(core::Errc::kNotFound, "no key with id '" + row.id + "'");
-    }
-    return {};
-  });
-}
-
-core::Status KeyStore::PutTenant(const TenantRow& row) {
-  std::lock_guard lock(mu_);
-  return WriteLocked([&]() -> core::Status {
-    auto s = db_->Prepare(kPutTenant);
-    if (!s) return std::move(s).error();
-    s->BindText(1, row.name);
-    s->BindText(2, row.policy_json);
-    s->BindInt(3, row.created_at_ms);
-    s->BindInt(4, row.updated_at_ms);
-    if (s->Step() != SQLITE_DONE) return db_->LastError("writing tenant " + row.name);
-    return {};
-  });
-}
-
-core::Result<int64_t> KeyStore::Revision() {
-  std::lock_guard lock(mu_);
-  return db_->QueryInt(kSelectRevision);
-}
-
-core::Result<std::vector<SpendTotal>> KeyStore::SpendByKeySince(int64_t since_ms) {
-  return SpendSince("key_id", since_ms);
-}
-
-core::Result<std::vector<SpendTotal>> KeyStore::SpendByTenantSince(int64_t since_ms) {
-  return SpendSince("tenant", since_ms);
-}
-
-// `column` is one of two constants above, never client text.
-core::Result<std::vector<SpendTotal>> KeyStore::SpendSince(const char* column, int64_t since_ms) {
-  const std::string c(column);
-  std::lock_guard lock(mu_);
-  auto s = db_->Prepare("SELECT " + c +
-                        ", SUM(cost_pico) FROM requests WHERE started_at_ms >= ?1 "
-                        "AND " +
-                        c + " <> '' GROUP BY 1 ORDER BY 1");
-  if (!s) return std::move(s).error();
-  s->BindInt(1, since_ms);
-  std::vector<SpendTotal> totals;
-  int rc = SQLITE_ROW;
-  while ((rc = s->Step()) == SQLITE_ROW) {
-    totals.push_back({s->ColumnText(0), core::Money::FromPico(s->ColumnInt(1))});
-  }
-  if (rc != SQLITE_DONE) return db_->LastError("summing spend by " + c);
-  return totals;
+  return {};
 }
 
 }  // namespace sy::ledger

@@ -91,7 +91,7 @@ TEST(PostgresLedgerTest, RecordsLandWithEveryFieldAndTheirAttempts) {
                   "attempts a JOIN requests r ON r.id = a.request_row WHERE r.request_id = "
                   "'req-5' AND a.idx = 0"),
             "0|model-0|503|upstream_unavailable");
-  EXPECT_EQ(Query(url, "SELECT version FROM switchyard_schema"), "2");
+  EXPECT_EQ(Query(url, "SELECT version FROM switchyard_schema"), "3");
   EXPECT_EQ(ledger->records_written(), static_cast<uint64_t>(kTotal));
 }
 
@@ -150,7 +150,7 @@ TEST(PostgresLedgerTest, ReplicasStartingTogetherMigrateOnce) {
   }
   for (auto& replica : replicas) replica.join();
   EXPECT_EQ(opened.load(), 4);
-  EXPECT_EQ(Query(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"), "1:2");
+  EXPECT_EQ(Query(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"), "1:3");
 }
 
 // PostgreSQL stopped under load and restarted: the writer spills, reconnects, replays; every

@@ -508,7 +508,7 @@ describe('client keys and the admin API', () => {
     assert.equal(k.limits.requests_per_minute, 120);
     assert.deepEqual(k.allowed_models, ['gpt-5.5', 'deepseek-v4-flash']);
 
-    // The gateway picks it up within auth.reload_interval_ms (1 s by default).
+    // The gateway picks it up within auth.reload_interval_ms (250 ms by default).
     let t0 = performance.now();
     const ok = await pollUntil(async () => (await openai(k.key)).status === 200, { timeoutMs: 2000, intervalMs: 50 });
     assert.ok(ok, 'the gateway accepted the CLI\'s key within 2 s');

@@ -2,15 +2,19 @@
 // is there once, and the total cost equals the sum of the x-switchyard-cost-usd headers to the
 // pico-dollar. PostgreSQL is stopped for 10 s under load and restarted: the replicas spill, then
 // replay; no row is lost or doubled, and the spill shows in /metrics. Spend, feedback and
-// outcomes on either replica read the shared ledger.
+// outcomes on either replica read the shared ledger. Client keys live in the same database: a
+// key created through one replica works on the other, and one revoked through one replica is
+// refused by the other within a second; `switchyard keys --db postgresql://...` writes them too.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 
 import {
-  chat, parseMetrics, pollUntil, runToExit, sanitizerReports, startEmulator, startServe, streamChat, sumSamples,
-  tempDir, testConfigYaml, usdToPico, userMessage,
+  ADMIN_TOKEN_ENV, CLIENT_KEY_RE, DEFAULT_KEY_ENV, adminApi, bearer, chat, keysConfigYaml,
+  parseMetrics, pollUntil, runToExit, sanitizerReports, startEmulator, startServe, streamChat,
+  sumSamples, tempDir, testConfigYaml, usdToPico, userMessage,
 } from '../testutil/harness.mjs';
 import { startPostgres } from '../testutil/pg.mjs';
 
@@ -145,4 +149,90 @@ database:
     }
     return total;
   }
+});
+
+describe('client keys shared by two replicas on one PostgreSQL database', () => {
+  const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
+  const PEPPER = `pepper-${randomBytes(16).toString('hex')}`;
+  let pg;
+  let emu;
+  const replicas = [];
+  const dirs = [];
+  const ping = { model: 'deepseek-v4-flash', max_tokens: 8, messages: userMessage('ping') };
+  const status = async (i, key) => (await chat(replicas[i].url, ping, { headers: bearer(key) })).status;
+
+  before(async () => {
+    pg = await startPostgres();
+    emu = await startEmulator();
+    for (let i = 0; i < 2; i++) {
+      dirs.push(tempDir());
+      const yaml = `${keysConfigYaml({ emulatorUrl: emu.url, dbPath: path.join(dirs[i], 'ledger.db') })}
+database:
+  url: "\${SWITCHYARD_DATABASE_URL}"
+  connect_timeout_s: 2
+`;
+      // Every replica gets the same pepper, from the environment (database.url requires it).
+      replicas.push(await startServe(yaml, {
+        env: { SWITCHYARD_DATABASE_URL: pg.url, [ADMIN_TOKEN_ENV]: ADMIN, SWITCHYARD_KEY_PEPPER: PEPPER },
+      }));
+    }
+  });
+  after(async () => {
+    for (const r of replicas) {
+      const result = await r.stop();
+      assert.deepEqual(sanitizerReports(result.stderr), []);
+      r.cleanup();
+    }
+    await emu?.stop();
+    await pg?.cleanup();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a key created on one replica works on the other; revoked there, refused here within 1 s', async () => {
+    const key = await adminApi(replicas[0].url, ADMIN).create({ tenant: 'acme', name: 'shared' });
+    assert.match(key.key, CLIENT_KEY_RE);
+    assert.equal(await status(0, key.key), 200);
+    const seen = await pollUntil(async () => (await status(1, key.key)) === 200,
+      { timeoutMs: 2000, intervalMs: 20 });
+    assert.ok(seen, 'the other replica accepted the key within 2 s');
+    const listed = await adminApi(replicas[1].url, ADMIN).get('/admin/keys?tenant=acme');
+    assert.deepEqual(listed.json.data.map((k) => k.id), [key.id]);
+
+    const revoked = await adminApi(replicas[1].url, ADMIN).del(`/admin/keys/${key.id}`);
+    assert.equal(revoked.status, 200, revoked.text);
+    assert.equal(revoked.json.status, 'revoked');
+    const t0 = performance.now();
+    const refused = await pollUntil(async () => (await status(0, key.key)) === 401,
+      { timeoutMs: 3000, intervalMs: 20 });
+    const elapsed = performance.now() - t0;
+    assert.ok(refused, 'the first replica refused the revoked key');
+    assert.ok(elapsed < 1000, `refused ${Math.round(elapsed)} ms after the revocation`);
+    assert.equal(await status(1, key.key), 401);
+    assert.equal(await pg.query(`SELECT count(*) FROM client_keys WHERE revoked_at_ms IS NOT NULL`), '1');
+  });
+
+  test('switchyard keys --db postgresql://... needs the replicas\' pepper and writes what they read', async () => {
+    // A config without database.url: --db alone picks the PostgreSQL keys.
+    const configPath = path.join(dirs[0], 'cli.yaml');
+    writeFileSync(configPath, keysConfigYaml({ emulatorUrl: emu.url, dbPath: path.join(dirs[0], 'cli.db') }));
+    const env = { [DEFAULT_KEY_ENV]: 'sk-test-upstream' };
+    const args = ['keys', 'create', '--config', configPath, '--db', pg.url, '--tenant', 'cli-team'];
+    const unpeppered = await runToExit(args, { env });
+    assert.equal(unpeppered.code, 2, unpeppered.stderr);
+    assert.match(unpeppered.stderr, /auth\.pepper_env: .*SWITCHYARD_KEY_PEPPER/);
+
+    const created = await runToExit(args, { env: { ...env, SWITCHYARD_KEY_PEPPER: PEPPER } });
+    assert.equal(created.code, 0, created.stderr);
+    const key = JSON.parse(created.stdout);
+    assert.match(key.key, CLIENT_KEY_RE);
+    for (const i of [0, 1]) {
+      const ok = await pollUntil(async () => (await status(i, key.key)) === 200,
+        { timeoutMs: 2000, intervalMs: 20 });
+      assert.ok(ok, `replica ${i} accepted the CLI's key`);
+    }
+    const listed = await runToExit(['keys', 'list', '--config', replicas[1].configPath, '--tenant', 'cli-team'],
+      { env: { ...env, SWITCHYARD_DATABASE_URL: pg.url, SWITCHYARD_KEY_PEPPER: PEPPER } });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout).data.map((k) => k.id), [key.id]);
+  });
 });

@@ -9,7 +9,7 @@
 
 #include "app/key_service.h"
 #include "catalog/catalog.h"
-#include "ledger/sqlite_ledger.h"
+#include "ledger/keys.h"
 
 namespace sy::app {
 namespace {
@@ -20,6 +20,7 @@ constexpr int kFailureExit = 2;
 
 struct KeysArgs {
   std::string config;
+  std::string db;  // "" = the config's (KeyDatabase)
   std::string tenant;
   std::string name;
   std::string usd_per_day, usd_per_month;
@@ -64,10 +65,15 @@ int Run(const KeysArgs& args, std::string_view verb) {
   if (!catalog) return Fail(catalog.error());
   auto policy = routing::Policy::Build(**catalog);
   if (!policy) return Fail(policy.error());
-  // Creates the file and its tables when the gateway has never run on it.
-  if (auto s = ledger::PrepareSqliteFile(shared->ledger.sqlite_path); !s) return Fail(s.error());
+  const std::string& location = args.db.empty() ? KeyDatabase(*shared) : args.db;
+  // Before anything is created: on PostgreSQL a missing pepper is an error, not a new file.
+  if (auto pepper = ResolvePepper(shared->auth, location); !pepper) return Fail(pepper.error());
+  // Creates the database's tables when the gateway has never run on it.
+  if (auto s = ledger::PrepareKeyDatabase(location, shared->database.connect_timeout); !s) {
+    return Fail(s.error());
+  }
   const core::SystemClock clock;
-  auto keys = KeyService::Open(**catalog, *policy, clock);
+  auto keys = KeyService::Open(**catalog, *policy, clock, location);
   if (!keys) return Fail(keys.error());
   core::Result<json::object> out = json::object();
   if (verb == "create") {
@@ -90,6 +96,10 @@ CLI::App* Verb(CLI::App& keys, const std::shared_ptr<KeysArgs>& args, const char
                const char* help) {
   CLI::App* cmd = keys.add_subcommand(verb, help);
   cmd->add_option("--config", args->config, "The gateway's YAML configuration")->required();
+  cmd->add_option("--db", args->db,
+                  "The key database: a SQLite ledger file, or a PostgreSQL ledger's URL "
+                  "(postgresql://user@host:port/dbname; a password is better left to PGPASSWORD "
+                  "or ~/.pgpass). Default: the config's database.url, else ledger.sqlite_path");
   cmd->callback([args, verb] {
     if (const int status = Run(*args, verb); status != 0) throw CLI::RuntimeError(status);
   });

@@ -1,13 +1,19 @@
-// `switchyard keys`: client keys for operators, on the gateway's database directly (the file
-// named by the config's ledger.sqlite_path, with the same pepper the gateway uses). A running
-// gateway sees a change within auth.reload_interval_ms.
+// `switchyard keys`: client keys for operators, on the gateway's database directly: the
+// PostgreSQL database of the config's database.url when it is set, else the SQLite file named by
+// ledger.sqlite_path, or the database --db names; with the same pepper the gateway uses. Running
+// gateways (every replica, on PostgreSQL) see a change within auth.reload_interval_ms.
 //
-//   switchyard keys create --config FILE --tenant T [--name N] [--usd-per-day X]
-//                          [--usd-per-month X] [--rpm N] [--tpm N] [--allow-model M]...
-//                          [--allow-profile P]...
-//   switchyard keys list   --config FILE [--tenant T]
-//   switchyard keys revoke --config FILE --id ID
-//   switchyard keys rotate --config FILE --id ID [--grace-seconds N]
+//   switchyard keys create --config FILE [--db FILE|URL] --tenant T [--name N]
+//                          [--usd-per-day X] [--usd-per-month X] [--rpm N] [--tpm N]
+//                          [--allow-model M]... [--allow-profile P]...
+//   switchyard keys list   --config FILE [--db FILE|URL] [--tenant T]
+//   switchyard keys revoke --config FILE [--db FILE|URL] --id ID
+//   switchyard keys rotate --config FILE [--db FILE|URL] --id ID [--grace-seconds N]
+//
+// --db is a SQLite ledger file or a postgresql:// URL (as `spend --db`; libpq also reads the
+// password from PGPASSWORD or ~/.pgpass, which keeps it off the command line). A database no
+// gateway has opened yet gets the ledger schema first. On PostgreSQL the pepper must come from
+// the environment variable auth.pepper_env names (the replicas' own), never from a file.
 //
 // Prints the key object as JSON (docs/api.md); create and rotate include "key", the secret, the
 // only time it is shown. Exit status: 0, or 2 with the reason on stderr.

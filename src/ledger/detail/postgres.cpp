@@ -119,6 +119,36 @@ CREATE INDEX IF NOT EXISTS feedback_request_id ON feedback(request_id);
 CREATE INDEX IF NOT EXISTS feedback_task_id ON feedback(task_id);
 )sql";
 
+// Version 3: client keys and tenants (ledger/keys.h), as SQLite's v6 tables with BYTEA for the
+// 32-byte hashes and BIGINT for the millisecond times, and SQLite's meta table holding
+// keys_revision, so KeyStore runs the same statements on both engines. Every key or tenant write
+// bumps keys_revision in its transaction; replicas poll it to learn that another one changed them.
+constexpr const char* kPgSchemaV3 = R"sql(
+CREATE TABLE IF NOT EXISTS tenants (
+  name TEXT PRIMARY KEY,
+  policy_json TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS client_keys (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash BYTEA NOT NULL UNIQUE,
+  previous_hash BYTEA,
+  previous_valid_until_ms BIGINT NOT NULL DEFAULT 0,
+  created_at_ms BIGINT NOT NULL,
+  revoked_at_ms BIGINT,
+  policy_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO meta (name, value) VALUES ('keys_revision', 0) ON CONFLICT (name) DO NOTHING;
+)sql";
+
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   if (from.empty()) return;
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -375,6 +405,9 @@ core::Status EnsurePgSchema(PgConnection& conn) {
     }
     if (version < 2) {
       if (auto s = conn.Exec(kPgSchemaV2, "migrating the ledger schema to v2"); !s) return s;
+    }
+    if (version < 3) {
+      if (auto s = conn.Exec(kPgSchemaV3, "migrating the ledger schema to v3"); !s) return s;
     }
     if (version == kPgSchemaVersion) return {};
     return conn.Exec("DELETE FROM switchyard_schema; INSERT INTO switchyard_schema VALUES (" +

@@ -6,6 +6,10 @@
 //       columns, meanings and 0/1 integers for flags, so one query reads either engine;
 //       requests.request_id is UNIQUE, which makes every insert idempotent (a replayed spill).
 //   v2  feedback as on SQLite, plus `seq` (arrival order, SQLite's rowid).
+//   v3  client keys and tenants as on SQLite (ledger/keys.h): client_keys (hash BYTEA UNIQUE,
+//       id PRIMARY KEY), tenants (name PRIMARY KEY) and meta with the row keys_revision, bumped
+//       in the same transaction as every key or tenant write, so replicas share keys and see one
+//       another's changes by polling one integer.
 // Migrations run at start in one transaction under an advisory lock, so replicas starting
 // together apply each once.
 //
@@ -33,7 +37,7 @@ struct pg_result;
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kPgSchemaVersion = 2;
+inline constexpr int64_t kPgSchemaVersion = 3;
 
 // Where a connection URL points and what it must never show.
 struct PgTarget {
