@@ -6,6 +6,7 @@
 #include "app/key_service.h"
 #include "app/pipeline.h"
 #include "core/text.h"
+#include "shared/counters.h"
 
 namespace sy::app {
 namespace {
@@ -65,6 +66,32 @@ void AddRate(http::Headers& headers, std::string_view what, const limits::RateSt
   headers.Add("x-ratelimit-reset-" + suffix, limits::FormatResetDuration(s.reset_ms));
 }
 
+// budget_check estimate, for a routed request whose key or tenant has a budget.
+bool ReservesBudget(const RequestContext& ctx) {
+  if (!ctx.caller || !ctx.decision) return false;
+  if (ctx.services.catalog.config().auth.budget_check != "estimate") return false;
+  const limits::Key& key = *ctx.caller->key;
+  return key.policy.budgets.usd_per_day || key.policy.budgets.usd_per_month ||
+         key.owner->policy.budgets.usd_per_day || key.owner->policy.budgets.usd_per_month;
+}
+
+// Routing's worst-case cost of a call to `model`.
+core::Money WorstCase(const RequestContext& ctx, const config::ModelConfig& model) {
+  for (const auto& candidate : ctx.decision->candidates) {
+    if (candidate.model == &model) return candidate.worst_case_cost;
+  }
+  return {};
+}
+
+// The most any of the request's steps could cost.
+core::Money DearestWorstCase(const RequestContext& ctx) {
+  core::Money worst_case;
+  for (const failover::Step& step : ctx.steps) {
+    worst_case = std::max(worst_case, WorstCase(ctx, *step.model));
+  }
+  return worst_case;
+}
+
 }  // namespace
 
 std::string_view BearerToken(std::string_view authorization) {
@@ -121,9 +148,17 @@ core::Status Authenticate(RequestContext& ctx) {
   return {};
 }
 
-core::Status Admit(RequestContext& ctx) {
-  if (!ctx.caller) return {};
+std::optional<core::Status> Admit(RequestContext& ctx) {
+  if (!ctx.caller) return core::Status();
+  if (ctx.services.counters) {
+    return ctx.services.counters->TryAdmit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate);
+  }
   return limits::Admit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate);
+}
+
+http::Task<core::Status> AdmitShared(RequestContext& ctx) {
+  ctx.caller->rate = {};
+  co_return co_await ctx.services.counters->Admit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate);
 }
 
 core::Status CheckKeyScope(RequestContext& ctx) {
@@ -145,19 +180,23 @@ core::Status CheckKeyScope(RequestContext& ctx) {
   return {};
 }
 
+bool NeedsBudgetsPrepared(RequestContext& ctx) {
+  if (!ctx.services.counters || !ReservesBudget(ctx)) return false;
+  return !ctx.services.counters->Covers(*ctx.caller->key, DearestWorstCase(ctx), UnixMs(ctx));
+}
+
+http::Task<void> PrepareBudgets(RequestContext& ctx) {
+  co_await ctx.services.counters->Prepare(*ctx.caller->key, DearestWorstCase(ctx), UnixMs(ctx));
+}
+
 core::Status ReserveAttempt(RequestContext& ctx, const catalog::Deployment& deployment) {
-  if (!ctx.caller || !ctx.decision) return {};
-  if (ctx.services.catalog.config().auth.budget_check != "estimate") return {};
+  if (!ReservesBudget(ctx)) return {};
   const limits::Key& key = *ctx.caller->key;
-  if (!key.policy.budgets.usd_per_day && !key.policy.budgets.usd_per_month &&
-      !key.owner->policy.budgets.usd_per_day && !key.owner->policy.budgets.usd_per_month) {
-    return {};  // nothing to reserve against
-  }
-  core::Money worst_case;
-  for (const auto& candidate : ctx.decision->candidates) {
-    if (candidate.model == deployment.model) worst_case = candidate.worst_case_cost;
-  }
-  if (auto s = limits::Reserve(key, worst_case, UnixMs(ctx)); !s) return s;
+  const core::Money worst_case = WorstCase(ctx, *deployment.model);
+  core::Status reserved = ctx.services.counters
+                              ? ctx.services.counters->Reserve(key, worst_case, UnixMs(ctx))
+                              : limits::Reserve(key, worst_case, UnixMs(ctx));
+  if (!reserved) return reserved;
   ctx.caller->reserved += worst_case;
   return {};
 }
@@ -172,8 +211,12 @@ void Settle(RequestContext& ctx) {
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           ctx.services.clock.Now().time_since_epoch())
                           .count();
-  limits::Settle(*ctx.caller->key, ctx.caller->reserved, RequestCost(ctx).value_or(core::Money()),
-                 tokens, now);
+  const core::Money cost = RequestCost(ctx).value_or(core::Money());
+  if (ctx.services.counters) {
+    ctx.services.counters->Settle(*ctx.caller->key, ctx.caller->reserved, cost, tokens, now);
+  } else {
+    limits::Settle(*ctx.caller->key, ctx.caller->reserved, cost, tokens, now);
+  }
   ctx.caller->reserved = {};
 }
 

@@ -3,13 +3,18 @@
 //   Authenticate -> Admit -> (route) CheckKeyScope -> (each attempt) ReserveAttempt -> Settle
 //
 // All of it reads the in-memory key directory and the key's and tenant's counters; none of it
-// touches the database. With auth.mode off (Services::keys null) every function lets the
-// request through and changes nothing.
+// touches the database. With shared counters (shared_state.redis_url) the counters are this
+// replica's allowances, and only a request they do not cover waits for a Redis round trip
+// (AdmitShared, PrepareBudgets). With auth.mode off (Services::keys null) every function lets
+// the request through and changes nothing.
 #pragma once
+
+#include <optional>
 
 #include "app/context.h"
 #include "core/result.h"
 #include "http/headers.h"
+#include "http/task.h"
 #include "ledger/record.h"
 
 namespace sy::app {
@@ -39,7 +44,10 @@ core::Status Authenticate(RequestContext& ctx);
 
 // admission (generation endpoints): the key's and tenant's rate limits and budgets. Fails with
 // kRateLimited or kBudgetExceeded (retry_after set); ctx.caller->rate is filled either way.
-core::Status Admit(RequestContext& ctx);
+// Decided without I/O, except with shared counters (Services::counters) whose allowances do not
+// cover the request: then std::nullopt, and AdmitShared decides after one Redis round trip.
+std::optional<core::Status> Admit(RequestContext& ctx);
+http::Task<core::Status> AdmitShared(RequestContext& ctx);
 
 // After the route stage: a routing profile the key may not use, or a model or alias it names
 // that the key may not use, is kForbidden; for a profile, candidates outside allowed_models are
@@ -50,6 +58,12 @@ core::Status CheckKeyScope(RequestContext& ctx);
 // estimate for its model) against the key's and tenant's budgets, or fails with
 // kBudgetExceeded. A no-op with budget_check after.
 core::Status ReserveAttempt(RequestContext& ctx, const catalog::Deployment& deployment);
+
+// budget_check estimate with shared counters, after routing: whether the key's and tenant's
+// allowances must first be made to cover the dearest candidate's worst case (PrepareBudgets, one
+// Redis round trip), so that ReserveAttempt decides without I/O.
+bool NeedsBudgetsPrepared(RequestContext& ctx);
+http::Task<void> PrepareBudgets(RequestContext& ctx);
 
 // Releases what the request reserved and charges what its attempts cost (and their tokens), once:
 // a later call does nothing. Called as soon as the cost is final, before the answer is sent

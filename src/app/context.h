@@ -33,6 +33,10 @@ namespace sy::ledger {
 class ResponseStore;
 }  // namespace sy::ledger
 
+namespace sy::shared {
+class Counters;
+}  // namespace sy::shared
+
 namespace sy::app {
 
 class KeyService;
@@ -75,6 +79,8 @@ struct Services {
   GatewayMetrics* metrics = nullptr;       // null: nothing counted
   AccessLog* access_log = nullptr;         // null: access_log.enabled is false
   http::BlockingPool* blocking = nullptr;  // for database reads and writes off the workers
+  // Budgets and rate limits shared with other replicas in Redis; null: counted in this process.
+  shared::Counters* counters = nullptr;
 };
 
 // Who is calling, once the auth stage has read their key (auth.mode keys).

@@ -146,6 +146,7 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Polic
       ledger_stats_(std::move(parts.ledger_stats)) {
   if (catalog_->config().metrics.enabled) metrics_ = std::make_unique<GatewayMetrics>(*catalog_);
   services_.keys = parts.keys;
+  services_.counters = parts.counters;
   services_.metrics = metrics_.get();
   services_.access_log = parts.access_log;
   services_.blocking = parts.blocking;

@@ -38,6 +38,7 @@ struct GatewayParts {
   std::unique_ptr<ledger::FeedbackStore> feedback;  // with `blocking`
   std::function<void()> flush_ledger;               // makes recorded requests readable
   std::function<LedgerStats()> ledger_stats;        // for /metrics
+  shared::Counters* counters = nullptr;  // null: budgets and rate limits counted in-process
 };
 
 class Gateway {

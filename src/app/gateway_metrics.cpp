@@ -120,6 +120,20 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
   scrape.AddGauge("switchyard_ledger_spill_bytes", "Size of the ledger's spill file.", {})
       .With({})
       .Set(static_cast<int64_t>(ledger.spill_bytes));
+  if (ledger.shared_state_up >= 0) {
+    scrape
+        .AddGauge("switchyard_shared_state_up",
+                  "1 when the last call to Redis (shared budgets and rate limits) worked, else 0.",
+                  {})
+        .With({})
+        .Set(ledger.shared_state_up);
+    scrape
+        .AddCounter("switchyard_shared_state_failures_total",
+                    "Calls to Redis that failed (unreachable, timed out, or an unexpected reply).",
+                    {})
+        .With({})
+        .Add(static_cast<int64_t>(ledger.shared_state_failures));
+  }
   scrape.AddCounter("switchyard_ledger_write_errors_total", "Failed ledger writes.", {})
       .With({})
       .Add(static_cast<int64_t>(ledger.write_errors));

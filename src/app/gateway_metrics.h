@@ -38,6 +38,10 @@ struct LedgerStats {
   uint64_t spill_records = 0;  // in the spill file now, waiting for the database
   uint64_t spill_bytes = 0;    // the spill file's size now
   uint64_t rejected = 0;       // records the database refused, set aside (since start)
+  // shared_state.redis_url: whether the last call to Redis worked (-1: not configured), and
+  // the calls that failed since start.
+  int shared_state_up = -1;
+  uint64_t shared_state_failures = 0;
 };
 
 // One budget of a tenant at scrape time.

@@ -360,7 +360,9 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
                            .spilled_total = 40,
                            .spill_records = 25,
                            .spill_bytes = 9000,
-                           .rejected = 1};
+                           .rejected = 1,
+                           .shared_state_up = 0,
+                           .shared_state_failures = 4};
   const std::vector<BudgetUse> budgets = {
       {"acme", "day", Money::FromPico(10'400'000'000), Money::FromPico(10'000'000'000)},
       {"acme", "month", Money::FromPico(1'200'000'000'000), Money::FromPico(100'000'000'000'000)},
@@ -384,6 +386,10 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
              "switchyard_ledger_spill_bytes 9000", "switchyard_ledger_write_errors_total 1"}));
   EXPECT_EQ(SamplesOf(text, "switchyard_access_log"),
             (Lines{"switchyard_access_log_dropped_total 7"}));
+  EXPECT_EQ(SamplesOf(text, "switchyard_shared_state"),
+            (Lines{"switchyard_shared_state_up 0", "switchyard_shared_state_failures_total 4"}));
+  // Without shared_state.redis_url there is nothing to report.
+  EXPECT_EQ(SamplesOf(Render(LedgerStats{}, budgets), "switchyard_shared_state"), Lines{});
 }
 
 // Runs `promtool check metrics` (Debian package prometheus, installed by scripts/install-deps.sh)
@@ -409,7 +415,7 @@ TEST_F(GatewayMetricsTest, PromtoolAcceptsTheExposition) {
   metrics_->ObserveAuthFailure("missing");
   metrics_->ObserveLimited("beta", "requests");
   const std::string text =
-      Render(LedgerStats{.queued = 1, .written = 9},
+      Render(LedgerStats{.queued = 1, .written = 9, .shared_state_up = 1},
              {{"acme", "day", Money::FromPico(1), Money::FromPico(10'000'000'000)}});
   const auto [status, output] = PromtoolCheck(text);
   EXPECT_EQ(status, 0) << "promtool check metrics (exit 127: promtool is missing; install the "

@@ -149,7 +149,13 @@ const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect,
 http::Task<void> Generate(RequestContext& ctx) {
   // The key first: a stranger's body is not even parsed.
   core::Status front = Authenticate(ctx);
-  if (front) front = Admit(ctx);
+  if (front) {
+    if (auto decided = Admit(ctx)) {
+      front = std::move(*decided);
+    } else {
+      front = co_await AdmitShared(ctx);
+    }
+  }
   if (front) front = Decode(ctx);
   if (front) front = ChooseRoute(ctx);
   if (front) front = CheckKeyScope(ctx);
@@ -158,6 +164,7 @@ http::Task<void> Generate(RequestContext& ctx) {
     co_await EncodeFailure(ctx, front.error());
     co_return;
   }
+  if (NeedsBudgetsPrepared(ctx)) co_await PrepareBudgets(ctx);
   auto answer = co_await Execute(ctx);
   Account(ctx);
   // A complete answer's (or a failure's) cost is final now: charge it before the client can see

@@ -15,6 +15,7 @@
 #include "ledger/postgres_ledger.h"
 #include "ledger/response_store.h"
 #include "ledger/sqlite_ledger.h"
+#include "shared/counters.h"
 
 namespace sy::app {
 
@@ -144,6 +145,13 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     if (!opened) return Fail("keys: ", opened.error());
     keys = std::move(*opened);
   }
+  // Shared counters only count client keys' limits: without keys there is nothing to share.
+  std::unique_ptr<shared::Counters> counters;
+  if (keys && !shared->shared_state.redis_url.empty()) {
+    auto opened = shared::Counters::Open(shared->shared_state, clock);
+    if (!opened) return Fail("shared_state: ", opened.error());
+    counters = std::move(*opened);
+  }
   const core::SecretScrubber secrets(config::SecretValues(*shared));
   std::unique_ptr<AccessLog> access_log;
   if (shared->access_log.enabled) {
@@ -159,11 +167,12 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   auto* sink = ledger->get();
   GatewayParts parts;
   parts.keys = keys.get();
+  parts.counters = counters.get();
   parts.access_log = access_log.get();
   parts.blocking = &blocking;
   parts.feedback = std::move(*feedback);
   parts.flush_ledger = [sink] { sink->Flush(); };
-  parts.ledger_stats = [sink, log = access_log.get()] {
+  parts.ledger_stats = [sink, log = access_log.get(), shared_counters = counters.get()] {
     LedgerStats stats;
     stats.queued = sink->queued();
     stats.written = sink->records_written();
@@ -174,6 +183,10 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     stats.spill_records = sink->spilled();
     stats.spill_bytes = sink->spill_bytes();
     stats.rejected = sink->records_rejected();
+    if (shared_counters) {
+      stats.shared_state_up = shared_counters->up() ? 1 : 0;
+      stats.shared_state_failures = static_cast<uint64_t>(shared_counters->failures());
+    }
     return stats;
   };
   Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get(), std::move(parts));

@@ -106,6 +106,20 @@ void ReadDatabase(MapReader& root, DatabaseConfig& out) {
   });
 }
 
+void ReadSharedState(MapReader& root, SharedStateConfig& out) {
+  root.Map("shared_state",
+           {"redis_url", "on_failure", "key_prefix", "allowance_percent", "sync_interval_ms",
+            "timeout_ms"},
+           [&](MapReader& r) {
+             r.String("redis_url", out.redis_url);
+             r.String("on_failure", out.on_failure);
+             r.String("key_prefix", out.key_prefix);
+             r.Int("allowance_percent", out.allowance_percent);
+             r.Millis("sync_interval_ms", out.sync_interval);
+             r.Millis("timeout_ms", out.timeout);
+           });
+}
+
 void ReadResponses(MapReader& root, ResponsesConfig& out) {
   root.Map("responses", {"store", "retention_days"}, [&](MapReader& r) {
     r.Bool("store", out.store);
@@ -154,7 +168,7 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   MapReader root(
       node, "",
       {"server", "providers", "models", "aliases", "routing", "failover", "health", "verification",
-       "ledger", "database", "responses", "auth", "access_log", "metrics"},
+       "ledger", "database", "shared_state", "responses", "auth", "access_log", "metrics"},
       env);
   ReadServer(root, out.server);
   detail::ReadProviders(root, env, out.providers);
@@ -166,6 +180,7 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   ReadVerification(root, out.verification);
   ReadLedger(root, out.ledger);
   ReadDatabase(root, out.database);
+  ReadSharedState(root, out.shared_state);
   ReadResponses(root, out.responses);
   ReadAuth(root, env, out.auth);
   ReadAccessLog(root, out.access_log);
@@ -299,6 +314,12 @@ std::vector<std::string> SecretValues(const Config& config) {
   if (!config.database.url.empty()) {
     out.push_back(config.database.url);
     if (auto password = DatabasePassword(config.database.url); !password.empty()) {
+      out.push_back(std::move(password));
+    }
+  }
+  if (!config.shared_state.redis_url.empty()) {
+    out.push_back(config.shared_state.redis_url);
+    if (auto password = DatabasePassword(config.shared_state.redis_url); !password.empty()) {
       out.push_back(std::move(password));
     }
   }

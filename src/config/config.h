@@ -275,6 +275,23 @@ struct DatabaseConfig {
   std::chrono::seconds connect_timeout{5};
 };
 
+// shared_state: what N replicas behind a load balancer share in Redis (docs/operations.md,
+// "Several instances"): budgets and rate limits of client keys and tenants. redis_url "" (the
+// default): every counter lives in this process, right for one instance. The URL may hold a
+// password: it is a secret (SecretValues), never logged.
+struct SharedStateConfig {
+  std::string redis_url;
+  // Redis unreachable: "fail_open" decides on this replica's own counters (each replica then
+  // enforces every limit alone), "fail_closed" refuses what needs Redis with 503.
+  std::string on_failure = "fail_open";
+  std::string key_prefix = "switchyard:";
+  // A replica takes this share of what remains of a limit at a time, and spends it without asking
+  // Redis (shared/counters.h states the error bound this implies).
+  int allowance_percent = 5;
+  std::chrono::milliseconds sync_interval{100};  // spend and token debts reported this often
+  std::chrono::milliseconds timeout{250};        // connect, and each round trip
+};
+
 // responses: the conversation state of POST /v1/responses (store, previous_response_id).
 struct ResponsesConfig {
   bool store = true;  // false: store is ignored and previous_response_id is refused
@@ -319,6 +336,7 @@ struct Config {
   VerificationConfig verification;
   LedgerConfig ledger;
   DatabaseConfig database;
+  SharedStateConfig shared_state;
   ResponsesConfig responses;
   AuthConfig auth;
   AccessLogConfig access_log;

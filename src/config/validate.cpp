@@ -279,6 +279,21 @@ void CheckDatabase(Checker& c, const DatabaseConfig& d, const AuthConfig& auth) 
   c.Range("database.connect_timeout_s", d.connect_timeout.count(), 1, 600);
 }
 
+// The URL is never quoted: it may hold a password.
+void CheckSharedState(Checker& c, const SharedStateConfig& s) {
+  if (!s.redis_url.empty() && !s.redis_url.starts_with("redis://")) {
+    c.Fail("shared_state.redis_url", "must be a redis:// URL, or absent for in-process counters");
+  }
+  if (s.on_failure != "fail_open" && s.on_failure != "fail_closed") {
+    c.Fail("shared_state.on_failure",
+           "unknown mode " + Quote(s.on_failure) + " (expected fail_open or fail_closed)");
+  }
+  if (s.key_prefix.size() > 64) c.Fail("shared_state.key_prefix", "must be at most 64 bytes");
+  c.Range("shared_state.allowance_percent", s.allowance_percent, 1, 50);
+  c.Millis("shared_state.sync_interval_ms", s.sync_interval, 10);
+  c.Millis("shared_state.timeout_ms", s.timeout, 10);
+}
+
 void CheckHealthAndVerification(Checker& c, const HealthConfig& h, const VerificationConfig& v) {
   const BreakerConfig& b = h.breaker;
   c.Range("health.breaker.consecutive_failures", b.consecutive_failures, 0, 1'000'000);
@@ -414,6 +429,7 @@ core::Status ValidateConfig(const Config& config) {
   detail::CheckRouting(c, config);
   CheckFailoverAndLedger(c, config.failover, config.ledger);
   CheckDatabase(c, config.database, config.auth);
+  CheckSharedState(c, config.shared_state);
   c.Range("responses.retention_days", config.responses.retention.count() / 24, 1, 3650);
   CheckHealthAndVerification(c, config.health, config.verification);
   CheckAuth(c, config.auth);

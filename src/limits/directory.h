@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "limits/allowance.h"
 #include "limits/budget.h"
 #include "limits/keys.h"
 #include "limits/policy.h"
@@ -35,6 +36,12 @@ struct Account {
   Window month;     // guarded by mu
   Bucket requests;  // guarded by mu
   Bucket tokens;    // guarded by mu
+  // With shared_state.redis_url (shared/counters.h): this replica's share of the limits that
+  // every replica counts together in Redis. Guarded by mu.
+  BudgetAllowance shared_day;
+  BudgetAllowance shared_month;
+  RateLease shared_requests;
+  RateLease shared_tokens;
 };
 
 struct Tenant {

@@ -1,0 +1,82 @@
+// What limiter.cpp and shared_limiter.cpp share: the two subjects a request is charged to, locked
+// together, and the refusals' messages. Internal to limits/.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "limits/budget.h"
+#include "limits/directory.h"
+#include "limits/limiter.h"
+
+namespace sy::limits::detail {
+
+// The two subjects a request is charged to, each with its account locked.
+struct Charged {
+  const Key* key;
+  bool tenant;  // the key's tenant rather than the key
+  const Policy* policy;
+  Account* account;
+};
+
+// "key key_abc (tenant acme)" / "tenant acme": built only for an error message.
+inline std::string Who(const Charged& s) {
+  if (s.tenant) return "tenant " + s.key->tenant;
+  return "key " + s.key->id + " (tenant " + s.key->tenant + ")";
+}
+
+class Locked {
+ public:
+  explicit Locked(const Key& key)
+      : key_lock_(key.account->mu), tenant_lock_(key.owner->account->mu) {
+    subjects_[0] = {&key, false, &key.policy, key.account.get()};
+    subjects_[1] = {&key, true, &key.owner->policy, key.owner->account.get()};
+  }
+  std::array<Charged, 2>& subjects() { return subjects_; }
+
+ private:
+  std::lock_guard<std::mutex> key_lock_;
+  std::lock_guard<std::mutex> tenant_lock_;
+  std::array<Charged, 2> subjects_;
+};
+
+inline std::string Usd(core::Money m) { return "$" + m.ToString(); }
+
+inline std::chrono::milliseconds AtLeastOneSecond(int64_t ms) {
+  return std::chrono::milliseconds(std::max<int64_t>(1000, ms));
+}
+
+inline core::Error BudgetError(const Charged& s, const Overrun& o, int64_t now_ms) {
+  const std::string window = o.period == Period::kDay ? "UTC day" : "UTC month";
+  std::string message = "Budget exceeded: " + Who(s);
+  if (o.estimate) {
+    const core::Money left = o.limit - o.spent - o.reserved;
+    message += ": this request could cost up to " + Usd(*o.estimate) + " and " +
+               Usd(std::max(core::Money(), left)) + " of its " + Usd(o.limit) + " " +
+               std::string(PeriodAdjective(o.period)) + " budget remains";
+  } else {
+    message += " has spent " + Usd(o.spent) + " of its " + Usd(o.limit) + " " +
+               std::string(PeriodAdjective(o.period)) + " budget";
+  }
+  message += "; the " + window + " resets at " + Rfc3339(o.resets_at_ms) + ".";
+  auto e = core::MakeError(core::Errc::kBudgetExceeded, std::move(message));
+  e.retry_after = AtLeastOneSecond(o.resets_at_ms - now_ms);
+  return e;
+}
+
+inline core::Error RateError(const Charged& s, std::string_view what, int64_t limit,
+                             int64_t wait_ms) {
+  auto e = core::MakeError(core::Errc::kRateLimited,
+                           "Rate limit reached: " + Who(s) + " allows " + std::to_string(limit) +
+                               " " + std::string(what) + " per minute; try again in " +
+                               FormatResetDuration(wait_ms) + ".");
+  e.retry_after = AtLeastOneSecond(wait_ms);
+  return e;
+}
+
+}  // namespace sy::limits::detail

@@ -1,0 +1,143 @@
+// shared::Counters: the budgets and rate limits of client keys and tenants, counted together by
+// every replica in Redis (shared_state.redis_url). The decisions are limits/shared_limiter.h's;
+// this class does the I/O.
+//
+// Request path. Admission takes from this replica's allowances (limits/allowance.h) without any
+// I/O; only a request its allowances do not cover waits for one Redis round trip, on the Redis
+// thread, while its worker serves other connections. The error bound this implies is stated in
+// limits/allowance.h.
+//
+// The Redis thread. One thread (a BlockingPool of one) owns the connection and runs every Redis
+// call, in order: the leases requests wait for, and every sync_interval a report of the spend and
+// token debts settled since the last one (one pipelined round trip for every account due), which
+// also renews the holds of active accounts. The destructor reports a last time and gives every
+// hold back.
+//
+// Redis down (a call failed or timed out): the connection is dropped and tried again at most once
+// a second; meanwhile nothing waits on it. Requests the allowances cover are admitted as before;
+// the others are decided by on_failure: fail_open decides on this replica's own counters (its own
+// spend and what it last saw of the others'), fail_closed refuses with kOverloaded (503).
+// Spend settled meanwhile is kept and reported once Redis answers again, so the shared totals
+// catch up by themselves.
+//
+// Keys in Redis (all under shared_state.key_prefix):
+//   <prefix>k:<key id>|t:<tenant>:usd:d:<day index>   budget hash: spent, h:<replica> holds
+//   <prefix>k:<key id>|t:<tenant>:usd:m:<month index>
+//   <prefix>k:<key id>|t:<tenant>:rpm / :tpm          token bucket hash: level, at
+// Budget hashes expire a day after their period ends; buckets two minutes after their last use.
+//
+// Thread-safety: every public method may be called from any thread. Lifetime: the keys passed in
+// (and their accounts) must stay alive until the call returns (Caller holds the directory).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/money.h"
+#include "core/result.h"
+#include "http/blocking_pool.h"
+#include "http/task.h"
+#include "limits/directory.h"
+#include "limits/limiter.h"
+#include "limits/shared_limiter.h"
+#include "shared/redis.h"
+
+namespace sy::shared {
+
+class Counters {
+ public:
+  // Parses the URL (kInvalidRequest, nothing secret in it) and starts the Redis and report
+  // threads. An unreachable Redis is not an error here: it is the failure mode's to handle.
+  static core::Result<std::unique_ptr<Counters>> Open(const config::SharedStateConfig& config,
+                                                      const core::Clock& clock);
+  ~Counters();
+  Counters(const Counters&) = delete;
+  Counters& operator=(const Counters&) = delete;
+
+  // As limits::Admit, on the shared counters, when the allowances decide it without I/O (most
+  // requests); std::nullopt when Redis must be asked first: then co_await Admit.
+  std::optional<core::Status> TryAdmit(const limits::Key& key, int64_t now_ms,
+                                       limits::RateHeaders& headers);
+  // As limits::Admit, on the shared counters; waits for one Redis round trip when the
+  // allowances do not cover the request.
+  http::Task<core::Status> Admit(const limits::Key& key, int64_t now_ms,
+                                 limits::RateHeaders& headers);
+  // budget_check estimate, before the attempts: whether the allowances cover `worst_case`, and
+  // making them cover it (one round trip). A failure leaves the decision to Reserve.
+  bool Covers(const limits::Key& key, core::Money worst_case, int64_t now_ms);
+  http::Task<void> Prepare(const limits::Key& key, core::Money worst_case, int64_t now_ms);
+  // As limits::Reserve, on the allowances (on the local counters when Redis is down and
+  // on_failure is fail_open).
+  core::Status Reserve(const limits::Key& key, core::Money estimate, int64_t now_ms);
+  // As limits::Settle, on both.
+  void Settle(const limits::Key& key, core::Money reserved, core::Money cost, int64_t tokens,
+              int64_t now_ms);
+
+  bool up() const { return up_.load(std::memory_order_relaxed); }
+  // Redis calls that failed (a connection that could not be made or broke), since start.
+  int64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  const std::string& replica() const { return replica_; }
+
+ private:
+  struct Tracked {
+    std::shared_ptr<limits::Account> account;
+    std::string base;       // "<prefix>k:<id>" or "<prefix>t:<tenant>"
+    limits::Policy policy;  // budgets and limits only
+    bool tenant = false;
+  };
+
+  Counters(const config::SharedStateConfig& config, RedisTarget target, const core::Clock& clock);
+  int64_t NowMs() const;
+  bool Available() const;
+  core::Status Unavailable(const limits::Key& key, int64_t now_ms, limits::RateHeaders& headers);
+  http::Task<bool> Ask(const limits::Key& key, std::vector<limits::SharedCall>& calls);
+
+  // On the Redis thread.
+  bool Connected();
+  void MarkDown(const core::Error& error);
+  bool Exchange(const limits::Key& key, std::vector<limits::SharedCall>& calls);
+  bool Send(const std::vector<Tracked*>& owners, std::vector<limits::SharedCall>& calls);
+  Tracked& Track(const std::shared_ptr<limits::Account>& account, bool tenant,
+                 const std::string& name, const limits::Policy& policy);
+  void Report(bool release);
+  std::vector<std::string> Command(const Tracked& owner, const limits::SharedCall& call) const;
+
+  void ReportLoop();
+
+  const RedisTarget target_;
+  const std::string prefix_;
+  const bool fail_open_;
+  const int allowance_percent_;
+  const std::chrono::milliseconds sync_interval_;
+  const std::chrono::milliseconds timeout_;
+  const core::Clock& clock_;
+  const std::string replica_;
+
+  std::atomic<bool> up_{false};
+  std::atomic<int64_t> retry_at_ms_{0};  // steady ms; down until then
+  std::atomic<int64_t> failures_{0};
+  std::atomic<bool> report_queued_{false};
+
+  // The Redis thread's own.
+  RedisConnection conn_;
+  std::unordered_map<limits::Account*, Tracked> tracked_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;  // guarded by stop_mu_
+
+  http::BlockingPool redis_{1, 65'536};  // the Redis thread; destroyed after the reporter stops
+  std::thread reporter_;
+};
+
+}  // namespace sy::shared

@@ -1,0 +1,268 @@
+// shared::Counters against a real redis-server: two Counters on one server stand for two
+// replicas (each with its own directory of the same key and tenant, as two processes have).
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "limits/budget.h"
+#include "shared/counters.h"
+#include "tests/testutil/redis_server.h"
+#include "tests/testutil/run_task.h"
+
+namespace sy::shared {
+namespace {
+
+using testutil::RedisServer;
+
+core::Money Usd(std::string_view s) { return *core::Money::Parse(s); }
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One replica: its counters and its own directory holding key_a of tenant acme.
+struct Replica {
+  std::unique_ptr<Counters> counters;
+  std::shared_ptr<const limits::Directory> dir;
+
+  const limits::Key& key() const { return dir->keys().front(); }
+
+  core::Status Admit() {
+    limits::RateHeaders headers;
+    return testutil::RunTask(counters->Admit(key(), NowMs(), headers));
+  }
+  void Settle(core::Money cost, int64_t tokens = 0) {
+    counters->Settle(key(), {}, cost, tokens, NowMs());
+  }
+};
+
+class CountersTest : public ::testing::Test {
+ protected:
+  static const core::SystemClock& Clock() {
+    static const core::SystemClock clock;
+    return clock;
+  }
+
+  // A fresh prefix per test: tests share the server, not their counters.
+  config::SharedStateConfig Config(const std::string& url, std::string on_failure = "fail_open") {
+    static std::atomic<int> n{0};
+    config::SharedStateConfig c;
+    c.redis_url = url;
+    c.on_failure = std::move(on_failure);
+    c.key_prefix = "t" + std::to_string(n++) + ":";
+    c.sync_interval = std::chrono::milliseconds(20);
+    c.timeout = std::chrono::milliseconds(500);
+    return c;
+  }
+
+  static Replica MakeReplica(const config::SharedStateConfig& config, limits::Policy key_policy,
+                             limits::Policy tenant_policy = {}) {
+    limits::Key k;
+    k.id = "key_a";
+    k.tenant = "acme";
+    k.hash = limits::HashKey("pepper", "sk-sy-test");
+    k.policy = std::move(key_policy);
+    Replica r;
+    r.dir = limits::Directory::Build({k}, {limits::Tenant{"acme", std::move(tenant_policy), 0, {}}},
+                                     nullptr);
+    auto opened = Counters::Open(config, Clock());
+    EXPECT_TRUE(opened.has_value());
+    r.counters = std::move(*opened);
+    return r;
+  }
+
+  static limits::Policy DailyBudget(std::string_view usd) {
+    limits::Policy p;
+    p.budgets.usd_per_day = Usd(usd);
+    return p;
+  }
+
+  static limits::Policy Rpm(int64_t n) {
+    limits::Policy p;
+    p.limits.requests_per_minute = n;
+    return p;
+  }
+
+  // The day's budget hash of key_a under `prefix`.
+  static std::string BudgetKey(const std::string& prefix) {
+    return prefix +
+           "k:key_a:usd:d:" + std::to_string(limits::PeriodIndex(limits::Period::kDay, NowMs()));
+  }
+
+  static RedisServer& Server() { return testutil::SharedRedisServer(); }
+};
+
+// Polls `done` every 10 ms for up to `limit`.
+template <typename Done>
+bool Eventually(Done done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+TEST_F(CountersTest, ADailyBudgetStopsBothReplicasWithinOneRequestEach) {
+  const auto config = Config(Server().url());
+  Replica a = MakeReplica(config, DailyBudget("1"));
+  Replica b = MakeReplica(config, DailyBudget("1"));
+  const core::Money cost = Usd("0.07");
+  core::Money spent;
+  bool a_open = true;
+  bool b_open = true;
+  for (int i = 0; i < 200 && (a_open || b_open); ++i) {
+    Replica& r = i % 2 == 0 ? a : b;
+    bool& open = i % 2 == 0 ? a_open : b_open;
+    if (!open) continue;
+    auto admitted = r.Admit();
+    if (!admitted) {
+      EXPECT_EQ(admitted.error().code, core::Errc::kBudgetExceeded) << admitted.error().message;
+      open = false;
+      continue;
+    }
+    r.Settle(cost);
+    spent += cost;
+  }
+  EXPECT_FALSE(a_open || b_open);
+  EXPECT_GE(spent, Usd("1"));
+  EXPECT_LE(spent, Usd("1") + cost + cost);  // one request past its allowance per replica
+  // Both reported: Redis has every cent.
+  EXPECT_TRUE(Eventually([&] {
+    auto v = Server().Command({"HGET", BudgetKey(config.key_prefix), "spent"});
+    return v && *v == std::to_string(limits::NanoCeil(spent));
+  }));
+}
+
+TEST_F(CountersTest, ARateLimitHoldsAcrossReplicas) {
+  const auto config = Config(Server().url());
+  Replica a = MakeReplica(config, {}, Rpm(10));
+  Replica b = MakeReplica(config, {}, Rpm(10));
+  int admitted = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto s = (i % 2 == 0 ? a : b).Admit();
+    if (s) {
+      ++admitted;
+    } else {
+      EXPECT_EQ(s.error().code, core::Errc::kRateLimited);
+      EXPECT_NE(s.error().message.find("tenant acme allows 10 requests per minute"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(admitted, 10);  // 5% of 10 is under one: every lease is one request, so exact
+}
+
+TEST_F(CountersTest, ConcurrentRequestsOnBothReplicasNeverPassTheRateLimit) {
+  const auto config = Config(Server().url());
+  Replica a = MakeReplica(config, Rpm(60));
+  Replica b = MakeReplica(config, Rpm(60));
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Replica& r = t % 2 == 0 ? a : b;
+      for (int i = 0; i < 40; ++i) {
+        if (r.Admit()) admitted.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(admitted.load(), 60);
+  // Leases of 3 (5% of 60): what may sit unused on a replica when the bucket runs dry.
+  EXPECT_GE(admitted.load(), 60 - 2 * 3 * 2);
+}
+
+TEST_F(CountersTest, EstimatesReservedOnBothReplicasNeverPassTheBudget) {
+  const auto config = Config(Server().url());
+  Replica a = MakeReplica(config, DailyBudget("1"));
+  Replica b = MakeReplica(config, DailyBudget("1"));
+  const core::Money worst_case = Usd("0.3");
+  const core::Money cost = Usd("0.25");  // what each request really costs: less than its estimate
+  core::Money spent;
+  bool open[2] = {true, true};
+  for (int i = 0; i < 100 && (open[0] || open[1]); ++i) {
+    Replica& r = i % 2 == 0 ? a : b;
+    if (!open[i % 2]) continue;
+    const int64_t now = NowMs();
+    if (!r.counters->Covers(r.key(), worst_case, now)) {
+      auto prepare = [&]() -> http::Task<bool> {
+        co_await r.counters->Prepare(r.key(), worst_case, now);
+        co_return true;
+      };
+      testutil::RunTask(prepare());
+    }
+    auto reserved = r.counters->Reserve(r.key(), worst_case, now);
+    if (!reserved) {
+      EXPECT_EQ(reserved.error().code, core::Errc::kBudgetExceeded);
+      EXPECT_NE(reserved.error().message.find("could cost up to $0.3"), std::string::npos)
+          << reserved.error().message;
+      open[i % 2] = false;
+      continue;
+    }
+    r.counters->Settle(r.key(), worst_case, cost, 0, now);
+    spent += cost;
+  }
+  EXPECT_FALSE(open[0] || open[1]);
+  EXPECT_LE(spent, Usd("1"));  // estimates are reserved before: never past the limit
+  EXPECT_GE(spent, Usd("0.5"));
+}
+
+TEST_F(CountersTest, FailClosedRefusesWhatNeedsRedisAndRecovers) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.has_value());
+  Replica a = MakeReplica(Config((*server)->url(), "fail_closed"), Rpm(1'000));
+  ASSERT_TRUE(a.Admit());
+  ASSERT_TRUE((*server)->Stop());
+  // The lease in hand (50 requests) still admits; once spent, Redis is needed.
+  core::Status refused;
+  for (int i = 0; i < 100 && refused; ++i) refused = a.Admit();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::Errc::kOverloaded);
+  EXPECT_EQ(refused.error().retry_after, std::chrono::seconds(1));
+  EXPECT_FALSE(a.counters->up());
+  ASSERT_TRUE((*server)->Restart());
+  EXPECT_TRUE(Eventually([&] { return static_cast<bool>(a.Admit()); }));
+  EXPECT_TRUE(a.counters->up());
+}
+
+TEST_F(CountersTest, FailOpenDecidesLocallyAndReportsTheSpendOnceBack) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.has_value());
+  const auto config = Config((*server)->url());
+  Replica a = MakeReplica(config, DailyBudget("100"));
+  ASSERT_TRUE(a.Admit());
+  a.Settle(Usd("0.5"));
+  ASSERT_TRUE((*server)->Stop());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(a.Admit()) << i;  // the allowance, then the local counters
+    a.Settle(Usd("0.5"));
+  }
+  ASSERT_TRUE((*server)->Restart());  // empty: the spend comes back from this replica
+  EXPECT_TRUE(Eventually([&] {
+    auto v = (*server)->Command({"HGET", BudgetKey(config.key_prefix), "spent"});
+    return a.Admit() && v && *v == std::to_string(limits::NanoCeil(Usd("10.5")));
+  }));
+}
+
+TEST_F(CountersTest, AStoppingReplicaGivesItsHoldBack) {
+  const auto config = Config(Server().url());
+  Replica a = MakeReplica(config, DailyBudget("1"));
+  ASSERT_TRUE(a.Admit());
+  auto fields = Server().Command({"HKEYS", BudgetKey(config.key_prefix)});
+  ASSERT_TRUE(fields.has_value());
+  EXPECT_NE(fields->find("h:" + a.counters->replica()), std::string::npos);
+  a.counters.reset();
+  fields = Server().Command({"HKEYS", BudgetKey(config.key_prefix)});
+  ASSERT_TRUE(fields.has_value());
+  EXPECT_EQ(*fields, "spent");
+}
+
+}  // namespace
+}  // namespace sy::shared

@@ -1,0 +1,170 @@
+// Two gateway replicas sharing client keys (PostgreSQL) and their budgets and rate limits (Redis,
+// shared_state.redis_url): a tenant's daily budget stops both at the limit, within one request's
+// cost per replica; a rate limit holds across them; with Redis stopped, the fail_open replica
+// decides on its own counters while the fail_closed one answers 503 in the client's dialect, and
+// both recover by themselves when Redis is back. Every answered request is in the shared ledger
+// at the cost its header showed.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  ADMIN_TOKEN_ENV, adminApi, anthropicKey, assertOpenAIError, bearer, chat,
+  keysConfigYaml, messages, pollUntil, sanitizerReports, startEmulator, startServe, tempDir,
+  usdToPico, userMessage,
+} from '../testutil/harness.mjs';
+import { startPostgres } from '../testutil/pg.mjs';
+import { startRedis } from '../testutil/redis.mjs';
+
+const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
+const PEPPER = randomBytes(32).toString('hex');
+const MODEL = 'deepseek-v4-flash';
+const ping = (text = 'ping') => ({ model: MODEL, max_tokens: 16, messages: userMessage(text) });
+
+describe('two replicas sharing budgets and rate limits in Redis', () => {
+  let pg;
+  let redis;
+  let emu;
+  const replicas = [];
+  const dirs = [];
+  let admin;
+
+  // Replica 0 fails open, replica 1 closed: both modes in one run.
+  async function startReplica(i) {
+    dirs[i] = tempDir();
+    const yaml = `${keysConfigYaml({
+      emulatorUrl: emu.url,
+      dbPath: path.join(dirs[i], 'ledger.db'),
+      auth: { budget_check: 'after' },
+    })}database:
+  url: "\${SWITCHYARD_DATABASE_URL}"
+  connect_timeout_s: 2
+shared_state:
+  redis_url: "\${SWITCHYARD_REDIS_URL}"
+  on_failure: ${i === 0 ? 'fail_open' : 'fail_closed'}
+  timeout_ms: 200
+`;
+    return startServe(yaml, {
+      env: {
+        SWITCHYARD_DATABASE_URL: pg.url,
+        SWITCHYARD_REDIS_URL: redis.url,
+        SWITCHYARD_KEY_PEPPER: PEPPER,
+        [ADMIN_TOKEN_ENV]: ADMIN,
+      },
+    });
+  }
+
+  before(async () => {
+    [pg, redis, emu] = await Promise.all([startPostgres(), startRedis(), startEmulator()]);
+    for (let i = 0; i < 2; i++) replicas.push(await startReplica(i));
+    admin = adminApi(replicas[0].url, ADMIN);
+  });
+
+  after(async () => {
+    for (const r of replicas) {
+      const result = await r.stop();
+      assert.deepEqual(sanitizerReports(result.stderr), []);
+      r.cleanup();
+    }
+    await emu?.stop();
+    await redis?.cleanup();
+    await pg?.cleanup();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // A key created through replica 0 (stored in PostgreSQL), usable on both once replica 1 has
+  // reloaded the keys (within its reload interval).
+  async function sharedKey(spec) {
+    const { key } = await admin.create(spec);
+    await pollUntil(async () => {
+      const res = await chat(replicas[1].url, { model: 'no-such-model', messages: userMessage('x') },
+        { headers: bearer(key) });
+      return res.status !== 401 ? true : undefined;
+    });
+    return key;
+  }
+
+  test('a daily budget stops both replicas at the limit, within one request each', async () => {
+    const limit = usdToPico('0.0002');
+    const put = await admin.put('/admin/tenants/shared-budget', { budgets: { usd_per_day: '0.0002' } });
+    assert.equal(put.status, 200, put.text);
+    const key = await sharedKey({ tenant: 'shared-budget' });
+    let spent = 0n;
+    let dearest = 0n;
+    const open = [true, true];
+    for (let i = 0; i < 400 && (open[0] || open[1]); i++) {
+      const r = i % 2;
+      if (!open[r]) continue;
+      const res = await chat(replicas[r].url, ping(`budget ${i}`), { headers: bearer(key) });
+      if (res.status === 429) {
+        assertOpenAIError(assert, res.json, { status: 429 });
+        assert.equal(res.json.error.code, 'insufficient_quota', res.text);
+        assert.match(res.json.error.message, /tenant shared-budget has spent \$[0-9.]+ of its \$0\.0002 daily budget/);
+        open[r] = false;
+        continue;
+      }
+      assert.equal(res.status, 200, res.text);
+      const cost = usdToPico(res.headers.get('x-switchyard-cost-usd'));
+      spent += cost;
+      if (cost > dearest) dearest = cost;
+    }
+    assert.deepEqual(open, [false, false], 'both replicas stopped');
+    assert.ok(spent >= limit, `spent ${spent} reaches the limit ${limit}`);
+    assert.ok(spent <= limit + 2n * dearest, `spent ${spent} passes ${limit} by at most one request per replica`);
+    // The shared ledger has every request at the cost its header showed.
+    const total = await pollUntil(async () => {
+      const sum = await pg.query("SELECT coalesce(sum(cost_pico), 0) FROM requests WHERE tenant = 'shared-budget' AND status = 200");
+      return BigInt(sum) === spent ? sum : undefined;
+    });
+    assert.equal(BigInt(total), spent);
+  });
+
+  test('a rate limit holds across replicas', async () => {
+    const key = await sharedKey({ tenant: 'shared-rate', limits: { requests_per_minute: 6 } });
+    const statuses = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await chat(replicas[i % 2].url, ping(`rate ${i}`), { headers: bearer(key) });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        assert.equal(res.json.error.code, 'rate_limit_exceeded', res.text);
+        assert.ok(Number(res.headers.get('retry-after')) >= 1);
+      }
+    }
+    // The one request sharedKey sent to replica 1 was refused before admission (unknown model
+    // is decided after it): it took one unit.
+    assert.equal(statuses.filter((s) => s === 200).length, 5, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 429).length, 7, statuses.join(','));
+  });
+
+  test('Redis stopped: fail_open decides alone, fail_closed answers 503; both recover', async () => {
+    await redis.stop();
+    // A key created now has no allowance on either replica: each must ask Redis.
+    const key = await sharedKey({ tenant: 'shared-outage', limits: { requests_per_minute: 100 } });
+    const open = await chat(replicas[0].url, ping('open'), { headers: bearer(key) });
+    assert.equal(open.status, 200, open.text);
+    const closed = await chat(replicas[1].url, ping('closed'), { headers: bearer(key) });
+    assert.equal(closed.status, 503, closed.text);
+    assertOpenAIError(assert, closed.json, { status: 503 });
+    assert.match(closed.json.error.message, /counted in Redis, which is not answering/);
+    assert.doesNotMatch(closed.text, new RegExp(redis.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    const anthropic = await messages(replicas[1].url, ping('closed'), { headers: anthropicKey(key) });
+    assert.equal(anthropic.status, 503, anthropic.text);
+    assert.equal(anthropic.json.type, 'error', anthropic.text);
+    assert.equal(anthropic.json.error.type, 'overloaded_error', anthropic.text);
+
+    await redis.restart();
+    // Both try Redis again within a second and then admit through it.
+    const recovered = await pollUntil(async () => {
+      const res = await chat(replicas[1].url, ping('back'), { headers: bearer(key) });
+      return res.status === 200 ? res : undefined;
+    }, { timeoutMs: 10000 });
+    assert.equal(recovered.status, 200);
+    const bucket = await redis.command('EXISTS', (await pollUntil(async () => {
+      const keys = await redis.command('KEYS', '*:rpm');
+      return keys.length > 0 ? keys[0] : undefined;
+    })));
+    assert.equal(bucket, 1);
+  });
+});
