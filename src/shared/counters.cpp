@@ -13,7 +13,6 @@ namespace {
 using limits::SharedCall;
 using limits::SharedReply;
 
-constexpr int64_t kRetryMs = 1'000;            // a Redis that failed is tried again after this
 constexpr int64_t kBucketIdleMs = 120'000;     // a full bucket is no different from none
 constexpr int64_t kBudgetKeepMs = 86'400'000;  // a budget hash outlives its period by a day
 constexpr size_t kMaxPipeline = 512;           // calls per round trip in a report
@@ -99,12 +98,6 @@ const RedisScript& RateScript() {
   return script;
 }
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // "<host>:<pid>:<8 hex>": unique among the replicas sharing a Redis.
 std::string ReplicaId() {
   char host[256] = {};
@@ -150,15 +143,14 @@ core::Result<std::unique_ptr<Counters>> Counters::Open(const config::SharedState
 
 Counters::Counters(const config::SharedStateConfig& config, RedisTarget target,
                    const core::Clock& clock)
-    : target_(std::move(target)),
+    : link_(std::move(target), config.timeout, "shared counters", {&BudgetScript(), &RateScript()}),
       prefix_(config.key_prefix),
       fail_open_(config.on_failure != "fail_closed"),
       allowance_percent_(config.allowance_percent),
       sync_interval_(config.sync_interval),
-      timeout_(config.timeout),
       clock_(clock),
       replica_(ReplicaId()) {
-  (void)redis_.Post([this] { (void)Connected(); });
+  (void)redis_.Post([this] { (void)link_.Get(); });
   reporter_ = std::thread([this] { ReportLoop(); });
 }
 
@@ -176,10 +168,6 @@ Counters::~Counters() {
 int64_t Counters::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
       .count();
-}
-
-bool Counters::Available() const {
-  return up() || SteadyMs() >= retry_at_ms_.load(std::memory_order_relaxed);
 }
 
 core::Status Counters::Unavailable(const limits::Key& key, int64_t now_ms,
@@ -228,7 +216,7 @@ http::Task<void> Counters::Prepare(const limits::Key& key, core::Money worst_cas
 }
 
 core::Status Counters::Reserve(const limits::Key& key, core::Money estimate, int64_t now_ms) {
-  const bool local = fail_open_ && !up();
+  const bool local = fail_open_ && !link_.up();
   return limits::SharedReserve(key, estimate, now_ms, local);
 }
 
@@ -238,46 +226,10 @@ void Counters::Settle(const limits::Key& key, core::Money reserved, core::Money 
 }
 
 http::Task<bool> Counters::Ask(const limits::Key& key, std::vector<SharedCall>& calls) {
-  if (!Available()) co_return false;
+  if (!link_.due()) co_return false;
   bool answered = false;
   const bool ran = co_await redis_.Run([&] { answered = Exchange(key, calls); });
   co_return ran&& answered;
-}
-
-bool Counters::Connected() {
-  if (conn_.ok()) return true;
-  if (SteadyMs() < retry_at_ms_.load(std::memory_order_relaxed)) return false;
-  auto conn = RedisConnection::Connect(target_, timeout_, timeout_);
-  if (!conn) {
-    MarkDown(conn.error());
-    return false;
-  }
-  // Loaded once a connection, so every later call is an EVALSHA (a restarted Redis breaks the
-  // connection first, and the next one loads them again).
-  const std::vector<std::vector<std::string>> load = {{"SCRIPT", "LOAD", BudgetScript().source()},
-                                                      {"SCRIPT", "LOAD", RateScript().source()}};
-  auto loaded = conn->Pipeline(load);
-  if (!loaded || (*loaded)[0].text != BudgetScript().sha1() ||
-      (*loaded)[1].text != RateScript().sha1()) {
-    MarkDown(loaded ? core::MakeError(core::Errc::kInternal,
-                                      "Redis at " + target_.display + ": could not load scripts")
-                    : loaded.error());
-    return false;
-  }
-  conn_ = std::move(*conn);
-  if (!up_.exchange(true))
-    std::fprintf(stderr, "switchyard: shared state: %s is up\n", target_.display.c_str());
-  return true;
-}
-
-void Counters::MarkDown(const core::Error& error) {
-  failures_.fetch_add(1, std::memory_order_relaxed);
-  retry_at_ms_.store(SteadyMs() + kRetryMs, std::memory_order_relaxed);
-  conn_ = RedisConnection();
-  if (up_.exchange(false) || failures_.load(std::memory_order_relaxed) == 1) {
-    std::fprintf(stderr, "switchyard: shared state: %s (on_failure: %s)\n", error.message.c_str(),
-                 fail_open_ ? "fail_open" : "fail_closed");
-  }
 }
 
 Counters::Tracked& Counters::Track(const std::shared_ptr<limits::Account>& account, bool tenant,
@@ -323,7 +275,7 @@ std::vector<std::string> Counters::Command(const Tracked& owner, const SharedCal
 }
 
 bool Counters::Exchange(const limits::Key& key, std::vector<SharedCall>& calls) {
-  if (!Connected()) return false;
+  if (!link_.Get()) return false;
   Tracked& key_owner = Track(key.account, false, key.id, key.policy);
   Tracked& tenant_owner = Track(key.owner->account, true, key.tenant, key.owner->policy);
   std::vector<Tracked*> owners;
@@ -344,7 +296,11 @@ bool Counters::Send(const std::vector<Tracked*>& owners, std::vector<SharedCall>
     limits::TakeReport(*owners[i]->account, sent_at, calls[i]);
     commands.push_back(Command(*owners[i], calls[i]));
   }
-  auto replies = conn_.Pipeline(commands);
+  RedisConnection* conn = link_.Get();
+  auto replies = conn
+                     ? conn->Pipeline(commands)
+                     : core::Result<std::vector<RedisReply>>(core::MakeError(
+                           core::Errc::kInternal, "Redis at " + link_.target().display + ": down"));
   std::optional<core::Error> failure;
   if (!replies) failure = replies.error();
   for (size_t i = 0; i < calls.size(); ++i) {
@@ -360,17 +316,17 @@ bool Counters::Send(const std::vector<Tracked*>& owners, std::vector<SharedCall>
     limits::GiveBack(*owners[i]->account, calls[i]);
     if (!failure) {
       failure = core::MakeError(core::Errc::kInternal,
-                                "Redis at " + target_.display +
+                                "Redis at " + link_.target().display +
                                     ": unexpected reply: " + (*replies)[i].text.substr(0, 200));
     }
   }
-  if (failure) MarkDown(*failure);  // a script error is handled as a broken connection
+  if (failure) link_.Failed(*failure);  // a script error is handled as a broken connection
   return !failure;
 }
 
 void Counters::Report(bool release) {
   report_queued_.store(false, std::memory_order_relaxed);
-  if (!Connected()) return;
+  if (!link_.Get()) return;
   const int64_t now = NowMs();
   // Holds lapsing before the next report but one are renewed now.
   const int64_t horizon = 2 * sync_interval_.count() + limits::kHoldMs / 5;

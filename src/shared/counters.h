@@ -50,6 +50,7 @@
 #include "limits/directory.h"
 #include "limits/limiter.h"
 #include "limits/shared_limiter.h"
+#include "shared/link.h"
 #include "shared/redis.h"
 
 namespace sy::shared {
@@ -83,9 +84,9 @@ class Counters {
   void Settle(const limits::Key& key, core::Money reserved, core::Money cost, int64_t tokens,
               int64_t now_ms);
 
-  bool up() const { return up_.load(std::memory_order_relaxed); }
+  bool up() const { return link_.up(); }
   // Redis calls that failed (a connection that could not be made or broke), since start.
-  int64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  int64_t failures() const { return link_.failures(); }
   const std::string& replica() const { return replica_; }
 
  private:
@@ -98,13 +99,10 @@ class Counters {
 
   Counters(const config::SharedStateConfig& config, RedisTarget target, const core::Clock& clock);
   int64_t NowMs() const;
-  bool Available() const;
   core::Status Unavailable(const limits::Key& key, int64_t now_ms, limits::RateHeaders& headers);
   http::Task<bool> Ask(const limits::Key& key, std::vector<limits::SharedCall>& calls);
 
   // On the Redis thread.
-  bool Connected();
-  void MarkDown(const core::Error& error);
   bool Exchange(const limits::Key& key, std::vector<limits::SharedCall>& calls);
   bool Send(const std::vector<Tracked*>& owners, std::vector<limits::SharedCall>& calls);
   Tracked& Track(const std::shared_ptr<limits::Account>& account, bool tenant,
@@ -114,22 +112,17 @@ class Counters {
 
   void ReportLoop();
 
-  const RedisTarget target_;
+  RedisLink link_;  // the Redis thread's
   const std::string prefix_;
   const bool fail_open_;
   const int allowance_percent_;
   const std::chrono::milliseconds sync_interval_;
-  const std::chrono::milliseconds timeout_;
   const core::Clock& clock_;
   const std::string replica_;
 
-  std::atomic<bool> up_{false};
-  std::atomic<int64_t> retry_at_ms_{0};  // steady ms; down until then
-  std::atomic<int64_t> failures_{0};
   std::atomic<bool> report_queued_{false};
 
   // The Redis thread's own.
-  RedisConnection conn_;
   std::unordered_map<limits::Account*, Tracked> tracked_;
 
   std::mutex stop_mu_;
