@@ -51,6 +51,10 @@ class Gateway {
 
   http::Task<void> Handle(http::ServerRequest& request, http::ResponseWriter& writer);
 
+  // What this process has learnt about its upstreams (shared with other replicas by
+  // shared::HealthShare when shared_state.redis_url is set).
+  routing::Health& health() { return health_; }
+
   // After this, /readyz answers 503 so load balancers drain the instance.
   void SetDraining() { draining_ = true; }
 

@@ -16,6 +16,7 @@
 #include "ledger/response_store.h"
 #include "ledger/sqlite_ledger.h"
 #include "shared/counters.h"
+#include "shared/health_share.h"
 
 namespace sy::app {
 
@@ -190,6 +191,13 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     return stats;
   };
   Gateway gateway(*catalog, std::move(*policy), **ledger, clock, responses.get(), std::move(parts));
+  // Cool-downs and open breakers seen by every replica; stopped before the gateway goes.
+  std::unique_ptr<shared::HealthShare> health_share;
+  if (!shared->shared_state.redis_url.empty()) {
+    auto started = shared::HealthShare::Start(shared->shared_state, gateway.health());
+    if (!started) return Fail("shared_state: ", started.error());
+    health_share = std::move(*started);
+  }
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {
     std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),
                  reason.c_str());

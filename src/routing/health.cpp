@@ -240,6 +240,21 @@ bool Health::ShouldOpen(const Slot& slot, SteadyTime now) const {
              breaker_.error_rate * static_cast<double>(window.requests);
 }
 
+void Health::NoteOpenElsewhere(size_t slot, SteadyTime until) {
+  Slot& s = slots_[slot];
+  const int64_t target = Nanos(until);
+  int64_t word = s.breaker.load(std::memory_order_acquire);
+  for (;;) {
+    const BreakerState state = StateOf(word);
+    if (state == BreakerState::kHalfOpen) return;
+    if (state == BreakerState::kOpen && UntilOf(word) >= target) return;
+    if (s.breaker.compare_exchange_weak(word, Word(BreakerState::kOpen, target),
+                                        std::memory_order_acq_rel)) {
+      return;
+    }
+  }
+}
+
 void Health::Open(Slot& slot, int64_t expected_word, SteadyTime now) {
   const int64_t open = Word(BreakerState::kOpen, Nanos(now + breaker_.cool_off));
   // Only the caller whose CAS moves the breaker counts the opening.

@@ -95,6 +95,11 @@ class Health {
   // the breaker waits for a caller to probe).
   std::optional<SteadyTime> OpenUntil(size_t slot) const;
 
+  // Another replica's breaker for this deployment is open until `until` (shared/health_share.h):
+  // a closed breaker here opens until then too (not counted in opened_total: this replica saw no
+  // failure), an open one keeps the later end, and a half-open one is left to its probe.
+  void NoteOpenElsewhere(size_t slot, SteadyTime until);
+
   // Every sent call: Begin before (in-flight + 1), then exactly one of the three after
   // (in-flight - 1); `probe` is true when Admit answered kProbe for this call. A success closes a
   // half-open breaker and resets the failure streak; a failure counts toward opening (and re-opens

@@ -137,6 +137,28 @@ TEST(HealthTest, AdmitFollowsTheBreaker) {
   EXPECT_EQ(h.Read(0, kT0 + 4999ms).state, BreakerState::kOpen);  // Admit rejected, no change
 }
 
+TEST(HealthTest, AnOpeningElsewhereOpensAClosedBreakerUntilThen) {
+  Health h({"m/d", "m/e"}, Breaker(3), 60s);
+  h.NoteOpenElsewhere(0, kT0 + 7s);
+  EXPECT_EQ(h.Read(0, kT0).state, BreakerState::kOpen);
+  EXPECT_EQ(h.OpenUntil(0), kT0 + 7s);
+  EXPECT_EQ(h.Read(0, kT0).opened_total, 0);  // not an opening this replica saw
+  EXPECT_EQ(h.Admit(0, kT0 + 6999ms), Admission::kReject);
+  EXPECT_EQ(h.Read(1, kT0).state, BreakerState::kClosed);
+  // An earlier end changes nothing; a later one extends.
+  h.NoteOpenElsewhere(0, kT0 + 3s);
+  EXPECT_EQ(h.OpenUntil(0), kT0 + 7s);
+  h.NoteOpenElsewhere(0, kT0 + 9s);
+  EXPECT_EQ(h.OpenUntil(0), kT0 + 9s);
+  // Then one probe, as for an opening of its own.
+  EXPECT_EQ(h.Admit(0, kT0 + 9s), Admission::kProbe);
+  // A probe in flight is not overridden.
+  h.NoteOpenElsewhere(0, kT0 + 20s);
+  EXPECT_EQ(h.Read(0, kT0 + 9s).state, BreakerState::kHalfOpen);
+  Succeed(h, 0, kT0 + 9s, /*probe=*/true);
+  EXPECT_EQ(h.Read(0, kT0 + 9s).state, BreakerState::kClosed);
+}
+
 TEST(HealthTest, ExactlyOneProbeAfterTheCoolOff) {
   Health h({"m/d"}, Breaker(3), 60s);
   OpenAtT0(h);

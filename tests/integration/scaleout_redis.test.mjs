@@ -1,6 +1,7 @@
 // Two gateway replicas sharing client keys (PostgreSQL) and their budgets and rate limits (Redis,
 // shared_state.redis_url): a tenant's daily budget stops both at the limit, within one request's
-// cost per replica; a rate limit holds across them; with Redis stopped, the fail_open replica
+// cost per replica; a rate limit holds across them; a retry-after met by one replica keeps the
+// other off that deployment (shared health); with Redis stopped, the fail_open replica
 // decides on its own counters while the fail_closed one answers 503 in the client's dialect, and
 // both recover by themselves when Redis is back. Every answered request is in the shared ledger
 // at the cost its header showed.
@@ -11,8 +12,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  ADMIN_TOKEN_ENV, adminApi, anthropicKey, assertOpenAIError, bearer, chat,
-  keysConfigYaml, messages, pollUntil, sanitizerReports, startEmulator, startServe, tempDir,
+  ADMIN_TOKEN_ENV, adminApi, anthropicKey, assertOpenAIError, bearer, chat, emulator,
+  keysConfigYaml, messages, modelRequests, pollUntil, sanitizerReports, startEmulator, startServe, tempDir,
   usdToPico, userMessage,
 } from '../testutil/harness.mjs';
 import { startPostgres } from '../testutil/pg.mjs';
@@ -136,6 +137,31 @@ shared_state:
     // is decided after it): it took one unit.
     assert.equal(statuses.filter((s) => s === 200).length, 5, statuses.join(','));
     assert.equal(statuses.filter((s) => s === 429).length, 7, statuses.join(','));
+  });
+
+  test('a retry-after one replica got keeps every replica off that deployment', async () => {
+    const { key } = await admin.create({ tenant: 'shared-health' });
+    await sharedKey({ tenant: 'shared-health' });  // both replicas know the tenant's keys by now
+    await emulator.clearRequests(emu.url);
+    await emulator.addFault(emu.url, { model: MODEL, status: 429, retry_after_s: 30, count: 1 });
+    // `auto` tries deepseek-v4-flash, then kimi-k2.6: replica 0 meets the 429 and fails over.
+    const first = await chat(replicas[0].url, { ...ping('health'), model: 'auto' }, { headers: bearer(key) });
+    assert.equal(first.status, 200, first.text);
+    // Replica 1 learns the cool-down through Redis (within its sync interval)...
+    const cooling = await pollUntil(async () => {
+      const health = await (await fetch(`${replicas[1].url}/v1/route/health`, { headers: bearer(key) })).json();
+      const d = health.data.find((e) => e.model === MODEL);
+      return d.cooldown_until_ms > 25000 ? d : undefined;
+    });
+    assert.ok(cooling.cooldown_until_ms <= 30000, JSON.stringify(cooling));
+    // ...and sends nothing there: its `auto` requests go straight to kimi-k2.6.
+    for (let i = 0; i < 3; i++) {
+      const res = await chat(replicas[1].url, { ...ping(`health ${i}`), model: 'auto' }, { headers: bearer(key) });
+      assert.equal(res.status, 200, res.text);
+    }
+    const upstream = modelRequests(await emulator.requests(emu.url)).map((r) => r.body.model);
+    assert.equal(upstream.filter((m) => m === MODEL).length, 1, upstream.join(','));
+    await emulator.clearFaults(emu.url);
   });
 
   test('Redis stopped: fail_open decides alone, fail_closed answers 503; both recover', async () => {
