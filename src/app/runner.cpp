@@ -217,6 +217,12 @@ int RunGateway(config::Config config, const std::function<void(const std::string
                signal == SIGTERM ? "SIGTERM" : "SIGINT");
   gateway.SetDraining();
   (*server)->Stop(shared->server.shutdown_grace);
+  // Jobs still running on the pools post their completions to the workers' io_contexts, which
+  // the server destroys with itself: let them finish first (BlockingPool, "Lifetime"). Shared
+  // counters give their allowances back here.
+  health_share.reset();
+  counters.reset();
+  blocking.Drain();
   (*ledger)->Close();
   std::fprintf(stderr, "switchyard: stopped; %llu ledger records written\n",
                static_cast<unsigned long long>((*ledger)->records_written()));

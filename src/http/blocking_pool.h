@@ -7,6 +7,10 @@
 //
 // Thread-safety: Run may be called from any thread. The destructor finishes running jobs and
 // joins; no Run may start during or after it.
+// Lifetime: a job's completion is posted to the io_context of the coroutine awaiting it, so that
+// io_context must outlive the job: at shutdown, stop the io_contexts, Drain the pool, and only
+// then destroy them (a coroutine that never resumes is destroyed with its io_context; the job
+// owns its work, so that is safe).
 #pragma once
 
 #include <atomic>
@@ -30,6 +34,9 @@ class BlockingPool {
   // Queues `work` without waiting for it (a background job); false (not queued) when the pool is
   // full. `work` must not throw.
   bool Post(std::function<void()> work);
+  // Waits until every queued and running job has finished; Run and Post must not be called
+  // afterwards.
+  void Drain();
 
  private:
   class Impl;

@@ -3,7 +3,11 @@
 #include <future>
 #include <thread>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <gtest/gtest.h>
 
@@ -52,7 +56,8 @@ TEST(BlockingPoolTest, RefusesBeyondItsQueueWithoutRunning) {
 }
 
 // A callable too large for std::function's inline buffer lives on the heap: it must run once and
-// be freed once (GCC 12 freed it twice when Run moved it into the job's lambda; ASan sees that).
+// be freed once (GCC 12 freed it twice when the job's lambda was a temporary in the co_await's
+// arguments; ASan sees that).
 TEST(BlockingPoolTest, RunsAHeapHeldCallableOnceAndFreesItOnce) {
   BlockingPool pool(1, 8);
   int runs = 0;
@@ -68,6 +73,63 @@ TEST(BlockingPoolTest, RunsAHeapHeldCallableOnceAndFreesItOnce) {
   EXPECT_TRUE(testutil::RunTask(task()));
   EXPECT_EQ(runs, 1);
   EXPECT_EQ(seen, "ab");
+}
+
+// At shutdown a coroutine suspended in Run never resumes (its io_context is stopped, then destroyed
+// with the coroutine) while its job still runs: the job must own its work (ASan sees a use after
+// free otherwise) and still count itself done. Drain waits for it.
+TEST(BlockingPoolTest, AJobOutlivesTheCoroutineThatWaitedForIt) {
+  BlockingPool pool(1, 2);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  ASSERT_TRUE(pool.Post([released] { released.wait(); }));
+  auto ran = std::make_shared<std::atomic<bool>>(false);
+  {
+    boost::asio::io_context ioc;
+    auto waiter = [&pool, ran]() -> Task<void> {
+      std::function<void()> work = [ran] { ran->store(true); };
+      (void)co_await pool.Run(std::move(work));
+      ADD_FAILURE() << "resumed on a stopped io_context";
+    };
+    boost::asio::co_spawn(ioc, waiter(), boost::asio::detached);
+    ioc.run_for(std::chrono::milliseconds(20));  // now suspended in Run, its job queued
+    ioc.stop();
+    release.set_value();
+    pool.Drain();  // before the io_context goes: the job's completion is posted to it
+  }                // the io_context and the suspended coroutine are gone
+  EXPECT_TRUE(ran->load());
+}
+
+// A client leaving (a terminal cancellation of the awaiting coroutine) does not cut Run short: it
+// resumes once its job has run, as if nothing happened.
+TEST(BlockingPoolTest, ACancelledWaiterStillWaitsForItsJob) {
+  BlockingPool pool(1, 2);
+  std::promise<void> started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  boost::asio::io_context ioc;
+  boost::asio::cancellation_signal cancel;
+  bool ran = false;
+  bool resumed = false;
+  auto waiter = [&]() -> Task<void> {
+    resumed = co_await pool.Run([&] {
+      started.set_value();
+      released.wait();
+      ran = true;
+    });
+  };
+  boost::asio::co_spawn(ioc, waiter(),
+                        boost::asio::bind_cancellation_slot(cancel.slot(), boost::asio::detached));
+  std::thread releaser([&] {
+    started.get_future().wait();
+    boost::asio::post(ioc, [&] { cancel.emit(boost::asio::cancellation_type::terminal); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    release.set_value();
+  });
+  ioc.run_for(std::chrono::seconds(5));
+  releaser.join();
+  EXPECT_TRUE(ran);
+  EXPECT_TRUE(resumed);
 }
 
 TEST(BlockingPoolTest, PostRunsInTheBackgroundAndCountsAgainstTheQueue) {
