@@ -53,4 +53,10 @@ int64_t Usable(const RateLease& l, int64_t now_ms) {
   return now_ms < l.valid_until_ms ? l.units : 0;
 }
 
+int64_t Settling(const RateLease& l, int64_t now_ms) {
+  if (l.units < 0) return -l.units;
+  if (l.units > 0 && now_ms >= l.valid_until_ms) return -l.units;
+  return 0;
+}
+
 }  // namespace sy::limits

@@ -18,8 +18,10 @@
 // limits/rate.h); a replica takes a few units at a time and uses them within kLeaseMs, after which
 // what it did not use is dropped, never given back. So the replicas together never admit more
 // than the limit; a replica may be refused while another holds at most want - 1 unused units,
-// for at most kLeaseMs. Tokens are known only after a request ends: they are debited from the
-// lease, which may go negative; the debt is paid into the bucket at the next report.
+// for at most kLeaseMs, after which the next report gives them back to the bucket (a busy
+// replica's leases would otherwise drain it faster than it refills). Tokens are known only after
+// a request ends: they are debited from the lease, which may go negative; the debt is paid into
+// the bucket at the next report.
 //
 // Money here is in nano-dollars (1e-9 USD), what Redis counts: Lua numbers are doubles, exact to
 // 2^53, which nano-dollars keep up to $9 million. A cost is rounded up and a limit down, so a
@@ -81,5 +83,9 @@ int64_t RateWant(int64_t per_minute, int allowance_percent);
 
 // Units usable at `now_ms`: 0 once the lease lapsed (a debt stays: it is owed to the bucket).
 int64_t Usable(const RateLease& l, int64_t now_ms);
+
+// What the lease owes the shared bucket at `now_ms`, as a debit: a token debt (positive), units
+// that lapsed unused and go back (negative), or 0.
+int64_t Settling(const RateLease& l, int64_t now_ms);
 
 }  // namespace sy::limits

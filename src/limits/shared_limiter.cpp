@@ -1,6 +1,7 @@
 #include "limits/shared_limiter.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "limits/detail/charged.h"
 
@@ -23,6 +24,10 @@ BudgetAllowance& AllowanceOf(Account& a, Period period) {
 }
 
 Window& WindowOf(Account& a, Period period) { return period == Period::kDay ? a.day : a.month; }
+
+RateLease& LeaseOf(Account& a, SharedCall::Kind kind) {
+  return kind == SharedCall::Kind::kRequests ? a.shared_requests : a.shared_tokens;
+}
 
 // The allowance of the current period, started over when the period is new.
 BudgetAllowance& Current(Account& a, Period period, int64_t now_ms) {
@@ -231,21 +236,24 @@ void ReportCalls(Account& account, const Policy& policy, bool tenant, int64_t no
                      .limit = NanoFloor(*limit),
                      .release = release});
   }
-  if (policy.limits.tokens_per_minute && account.shared_tokens.units < 0) {
-    calls.push_back({.kind = SharedCall::Kind::kTokens,
-                     .tenant = tenant,
-                     .want = 0,
-                     .limit = *policy.limits.tokens_per_minute});
+  // A token debt to pay, or units that lapsed unused to give back (else the bucket would lose
+  // them: a busy replica's leases would drain it faster than it refills).
+  const std::pair<const std::optional<int64_t>*, SharedCall::Kind> rates[] = {
+      {&policy.limits.requests_per_minute, SharedCall::Kind::kRequests},
+      {&policy.limits.tokens_per_minute, SharedCall::Kind::kTokens}};
+  for (const auto& [per_minute, kind] : rates) {
+    if (!*per_minute || Settling(LeaseOf(account, kind), now_ms) == 0) continue;
+    calls.push_back({.kind = kind, .tenant = tenant, .want = 0, .limit = **per_minute});
   }
 }
 
 void TakeReport(Account& account, int64_t now_ms, SharedCall& call) {
-  if (call.kind == SharedCall::Kind::kTokens) {
-    call.debit = std::max<int64_t>(0, -account.shared_tokens.units);
-    account.shared_tokens.units += call.debit;
+  if (call.kind != SharedCall::Kind::kBudget) {
+    RateLease& l = LeaseOf(account, call.kind);
+    call.debit = Settling(l, now_ms);
+    l.units += call.debit;
     return;
   }
-  if (call.kind != SharedCall::Kind::kBudget) return;
   BudgetAllowance& w = AllowanceOf(account, call.period);
   RollAllowance(w, call.index);
   if (now_ms >= w.valid_until_ms) w.granted = std::min<int64_t>(w.granted, 0);  // lapsed
@@ -260,11 +268,10 @@ void TakeReport(Account& account, int64_t now_ms, SharedCall& call) {
 }
 
 void GiveBack(Account& account, const SharedCall& call) {
-  if (call.kind == SharedCall::Kind::kTokens) {
-    account.shared_tokens.units -= call.debit;
+  if (call.kind != SharedCall::Kind::kBudget) {
+    LeaseOf(account, call.kind).units -= call.debit;
     return;
   }
-  if (call.kind != SharedCall::Kind::kBudget) return;
   BudgetAllowance& w = AllowanceOf(account, call.period);
   if (w.index == call.index) w.unreported += call.delta;
 }
@@ -285,9 +292,7 @@ void ApplyReply(Account& account, const SharedCall& call, const SharedReply& rep
     local.spent_pico = std::max(local.spent_pico, shared_pico);
     return;
   }
-  RateLease& l =
-      call.kind == SharedCall::Kind::kRequests ? account.shared_requests : account.shared_tokens;
-  if (l.units > 0 && sent_at_ms >= l.valid_until_ms) l.units = 0;  // lapsed units are dropped
+  RateLease& l = LeaseOf(account, call.kind);
   if (reply.grant > 0) {
     l.units += reply.grant;
     l.valid_until_ms = sent_at_ms + kLeaseMs;

@@ -193,11 +193,27 @@ TEST(SharedLimiterTest, RateLeasesAreTakenAUnitARequestAndLapse) {
   EXPECT_EQ(h.requests->remaining, 57);  // the bucket's, plus none left here
   EXPECT_EQ(h.requests->reset_ms, 3'000);
   EXPECT_FALSE(SharedAdmit(f.key(), kNow + 10, kPercent, false, calls, h));
-  // A lease not used within kLeaseMs is dropped, not carried into the next grant.
+  // A lease not used within kLeaseMs is given back to the bucket by the next report, not
+  // carried into the next grant.
+  Account& tenant = *f.key().owner->account;
   f.Answer(calls, {.grant = 2, .remaining = 50}, kNow + 20);
-  EXPECT_EQ(f.key().owner->account->shared_requests.units, 2);
-  ApplyReply(*f.key().owner->account, calls[0], {.grant = 1}, kNow + 20 + kLeaseMs);
-  EXPECT_EQ(f.key().owner->account->shared_requests.units, 1);
+  EXPECT_EQ(tenant.shared_requests.units, 2);
+  calls.clear();
+  ReportCalls(tenant, f.key().owner->policy, true, kNow + 20 + kLeaseMs - 1, 0, false, calls);
+  EXPECT_TRUE(calls.empty());  // still usable
+  ReportCalls(tenant, f.key().owner->policy, true, kNow + 20 + kLeaseMs, 0, false, calls);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].kind, SharedCall::Kind::kRequests);
+  EXPECT_EQ(calls[0].want, 0);
+  TakeReport(tenant, kNow + 20 + kLeaseMs, calls[0]);
+  EXPECT_EQ(calls[0].debit, -2);  // a credit
+  EXPECT_EQ(tenant.shared_requests.units, 0);
+  GiveBack(tenant, calls[0]);  // Redis failed: they are this replica's (lapsed) units again
+  EXPECT_EQ(tenant.shared_requests.units, 2);
+  calls[0].debit = 0;
+  TakeReport(tenant, kNow + 20 + kLeaseMs, calls[0]);
+  ApplyReply(tenant, calls[0], {.grant = 1}, kNow + 20 + kLeaseMs);
+  EXPECT_EQ(tenant.shared_requests.units, 1);
 }
 
 TEST(SharedLimiterTest, AnEmptyBucketRefusesWithItsWait) {

@@ -60,7 +60,8 @@ return {grant, spent, others}
 
 // Rate: KEYS[1] the bucket. ARGV: per_minute, want, debit, idle_ms. The arithmetic of
 // limits/rate.h: levels in sub-units (60000 a unit), refilled per_minute sub-units a
-// millisecond, full at first. Takes up to `want` whole units after paying `debit`.
+// millisecond, full at first. Takes up to `want` whole units after paying `debit` (negative:
+// units a replica gives back, never past full).
 // Returns {grant, whole units left, ms until one unit, ms until full}.
 constexpr const char* kRateScript = R"lua(
 local per, want, debit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -71,8 +72,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local v = redis.call('HMGET', KEYS[1], 'level', 'at')
 local level, at = tonumber(v[1]) or cap, tonumber(v[2]) or now
 if now > at then level = level + (now - at) * per end
-if level > cap then level = cap end
 level = level - debit * unit
+if level > cap then level = cap end
 local grant = 0
 if want > 0 and level >= unit then
   grant = math.min(want, math.floor(level / unit))
