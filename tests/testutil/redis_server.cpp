@@ -1,30 +1,23 @@
 #include "tests/testutil/redis_server.h"
 
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
-#include <thread>
+#include <string_view>
 #include <utility>
+#include <vector>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;  // NOLINT: POSIX; passed to the server unchanged
+#include "tests/testutil/process.h"
 
 namespace sy::testutil {
 namespace {
@@ -38,140 +31,30 @@ constexpr int kLifetimeS = 1800;  // the server's hard deadline (`timeout -s TER
 constexpr int kKillAfterS = 15;   // ... then SIGKILL if it ignored the SIGTERM
 constexpr auto kReadyTimeout = std::chrono::seconds(10);
 constexpr auto kStopTimeout = std::chrono::seconds(10);
-constexpr auto kPollInterval = std::chrono::milliseconds(10);
 constexpr auto kProbeConnectTimeout = std::chrono::milliseconds(200);
 // A readiness probe's reply: short, since a foreign listener on the port may never answer.
 constexpr auto kProbeIoTimeout = std::chrono::milliseconds(250);
 constexpr auto kCommandConnectTimeout = std::chrono::seconds(5);
 constexpr auto kCommandIoTimeout = std::chrono::seconds(30);
 constexpr int kStartAttempts = 5;  // fresh ports tried when redis-server cannot bind one
-constexpr size_t kLogTailBytes = 2000;
+
+// What redis-server writes to its log when it cannot bind its port.
+constexpr std::array<std::string_view, 1> kBindFailures = {"Address already in use"};
+// SIGTERM: redis-server shuts down without saving (it has no save points).
+constexpr detail::ServerKind kRedis{"redis-server", SIGTERM, kReadyTimeout, kStopTimeout};
 
 core::Error Fail(std::string message) { return MakeError(Errc::kInternal, std::move(message)); }
 
-std::string ReadFile(const std::string& path, std::streamoff from = 0) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  in.seekg(from);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::streamoff FileSize(const std::string& path) {
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  return ec ? 0 : static_cast<std::streamoff>(size);
-}
-
-std::string Tail(std::string text) {
-  if (text.size() > kLogTailBytes) text = "..." + text.substr(text.size() - kLogTailBytes);
-  return text;
-}
-
-core::Result<std::string> FindInPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return Fail(name + " not found in PATH");
-}
-
 core::Result<std::string> FindRedisServer() {
-  if (auto found = FindInPath("redis-server")) return found;
+  if (auto found = detail::FindInPath("redis-server")) return found;
   if (access("/usr/bin/redis-server", X_OK) == 0) return std::string("/usr/bin/redis-server");
   return Fail(
       "redis-server not found in PATH nor /usr/bin (install the Debian package redis-server)");
 }
 
-core::Result<int> FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Fail(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  socklen_t len = sizeof(addr);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  const int saved = errno;
-  close(fd);
-  if (!ok) return Fail(std::string("bind 127.0.0.1:0: ") + std::strerror(saved));
-  return static_cast<int>(ntohs(addr.sin_port));
-}
-
-// In a forked child: reports `what` and errno on stderr and exits. Async-signal-safe.
-[[noreturn]] void ChildDie(const char* what) {
-  const int err = errno;
-  std::array<char, 16> digits{};
-  size_t n = digits.size();
-  auto value = static_cast<unsigned>(err);
-  do {
-    digits[--n] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0 && n > 0);
-  (void)!write(STDERR_FILENO, what, std::strlen(what));
-  (void)!write(STDERR_FILENO, " failed, errno ", 15);
-  (void)!write(STDERR_FILENO, digits.data() + n, digits.size() - n);
-  (void)!write(STDERR_FILENO, "\n", 1);
-  _exit(127);
-}
-
-// Starts argv[0] (an absolute path) with stdout and stderr appended to `log_path`, working
-// directory `cwd`. The child gets SIGTERM when the thread that spawned it exits. Between fork and
-// exec only async-signal-safe calls: everything is prepared before the fork.
-core::Result<pid_t> Spawn(std::vector<std::string> args, const std::string& log_path,
-                          const std::string& cwd) {
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = getpid();
-
-  const pid_t pid = fork();
-  if (pid < 0) return Fail(std::string("fork: ") + std::strerror(errno));
-  if (pid > 0) return pid;
-
-  // Child. Undo what the test process may have set: blocked or ignored signals are inherited.
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD}) signal(sig, SIG_DFL);
-  const int null_fd = open("/dev/null", O_RDONLY);
-  if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
-  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  if (log_fd < 0) ChildDie("open log");
-  dup2(log_fd, STDOUT_FILENO);
-  dup2(log_fd, STDERR_FILENO);
-  // If the parent is already gone, stop here.
-  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(126);
-  if (chdir(cwd.c_str()) != 0) ChildDie("chdir");
-  execve(argv[0], argv.data(), environ);
-  ChildDie("execve");
-}
-
-// Waits until `pid` (our child) exits or `timeout` passes: its wait status, or nullopt.
-std::optional<int> WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno == ECHILD)) return status;
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(kPollInterval);  // a bounded poll of a child's exit
-  }
-}
-
-std::string DescribeStatus(int status) {
-  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
 // The parent pid of `pid` from /proc/<pid>/stat ("pid (comm) state ppid ..."), or 0.
 pid_t ParentPid(pid_t pid) {
-  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat = detail::ReadFile("/proc/" + std::to_string(pid) + "/stat");
   const size_t close = stat.rfind(')');
   if (close == std::string::npos) return 0;
   std::istringstream fields(stat.substr(close + 1));
@@ -289,30 +172,21 @@ RedisServer::RedisServer(std::string redis_bin, std::string timeout_bin, std::st
 core::Result<std::unique_ptr<RedisServer>> RedisServer::Start(std::string password) {
   auto redis_bin = FindRedisServer();
   if (!redis_bin) return redis_bin.error();
-  auto timeout_bin = FindInPath("timeout");
+  auto timeout_bin = detail::FindInPath("timeout");
   if (!timeout_bin) return timeout_bin.error();
 
-  std::error_code ec;
-  fs::path base = fs::temp_directory_path(ec);
-  if (ec) base = "/tmp";
-  std::string dir = (base / "sy-redis-XXXXXX").string();
-  if (mkdtemp(dir.data()) == nullptr) {
-    return Fail("mkdtemp " + dir + ": " + std::strerror(errno));
-  }
+  auto dir = detail::MakeTempDir("sy-redis-");
+  if (!dir) return dir.error();
   // From here the destructor removes the directory (and stops the server) on every failure.
   std::unique_ptr<RedisServer> server(
-      new RedisServer(*redis_bin, *timeout_bin, std::move(password), dir));
+      new RedisServer(*redis_bin, *timeout_bin, std::move(password), *dir));
 
   // A free port can be taken between choosing and binding it: then try another.
-  for (int attempt = 1;; ++attempt) {
-    auto port = FreePort();
-    if (!port) return port.error();
-    server->port_ = *port;
-    bool port_taken = false;
-    auto launched = server->Launch(&port_taken);
-    if (launched) break;
-    if (!port_taken || attempt == kStartAttempts) return launched.error();
-  }
+  auto launched = detail::LaunchOnFreePort(kStartAttempts, [&server](int port, bool* port_taken) {
+    server->port_ = port;
+    return server->Launch(port_taken);
+  });
+  if (!launched) return launched.error();
   return server;
 }
 
@@ -328,11 +202,8 @@ std::string RedisServer::url() const {
 }
 
 core::Status RedisServer::Launch(bool* port_taken) {
-  *port_taken = false;
-  pid_ = 0;
   const std::string log = dir_ + "/redis.log";
   const std::string conf = dir_ + "/redis.conf";
-  const std::streamoff log_from = FileSize(log);
   const std::string port = std::to_string(port_);
   {
     // Test-only settings: loopback only, nothing persisted, the log in our directory.
@@ -350,81 +221,42 @@ core::Status RedisServer::Launch(bool* port_taken) {
     out.close();
     if (!out) return Fail("writing " + conf + " failed");
   }
+  // Ready when it answers PING and is ours: another program may listen on the port while our
+  // server fails to bind it.
+  auto probe = [this]() -> pid_t {
+    auto ping = Exec(port_, password_, {"PING"}, kProbeConnectTimeout, kProbeIoTimeout);
+    if (!ping || ping->error || ping->text != "PONG") return 0;
+    auto info = Exec(port_, password_, {"INFO", "server"}, kProbeConnectTimeout, kProbeIoTimeout);
+    if (!info || info->error) return 0;
+    const std::string key = "process_id:";
+    const size_t at = info->text.find(key);
+    if (at == std::string::npos) return 0;
+    const auto server_pid =
+        static_cast<pid_t>(std::strtol(info->text.c_str() + at + key.size(), nullptr, 10));
+    return server_pid > 0 && ParentPid(server_pid) == wrapper_pid_ ? server_pid : 0;
+  };
+  const detail::SpawnOptions options{
+      .log_path = log, .cwd = dir_, .parent_death_signal = SIGTERM, .run_as = std::nullopt};
+  const detail::ReadyCheck ready{probe, "answering PING", "answer PING", kBindFailures};
   // The wrapper bounds the server's lifetime: SIGTERM after kLifetimeS, SIGKILL kKillAfterS
   // later; it also forwards the SIGTERM it gets when its parent thread exits.
-  auto pid = Spawn({timeout_bin_, "-k", std::to_string(kKillAfterS), "-s", "TERM",
-                    std::to_string(kLifetimeS), redis_bin_, conf},
-                   log, dir_);
-  if (!pid) return pid.error();
-  wrapper_pid_ = *pid;
-
-  const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
-  for (;;) {
-    int status = 0;
-    if (waitpid(wrapper_pid_, &status, WNOHANG) == wrapper_pid_) {
-      wrapper_pid_ = 0;
-      const std::string text = ReadFile(log, log_from);
-      *port_taken = text.find("Address already in use") != std::string::npos;
-      return Fail("redis-server exited before answering PING on port " + port + ", " +
-                  DescribeStatus(status) + ":\n" + Tail(text));
-    }
-    // Ready when it answers PING and is ours: another program may listen on the port while our
-    // server fails to bind it.
-    auto ping = Exec(port_, password_, {"PING"}, kProbeConnectTimeout, kProbeIoTimeout);
-    if (ping && !ping->error && ping->text == "PONG") {
-      auto info = Exec(port_, password_, {"INFO", "server"}, kProbeConnectTimeout, kProbeIoTimeout);
-      const std::string key = "process_id:";
-      if (info && !info->error) {
-        if (const size_t at = info->text.find(key); at != std::string::npos) {
-          const auto server_pid =
-              static_cast<pid_t>(std::strtol(info->text.c_str() + at + key.size(), nullptr, 10));
-          if (server_pid > 0 && ParentPid(server_pid) == wrapper_pid_) {
-            pid_ = server_pid;
-            return {};
-          }
-        }
-      }
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      (void)Stop();
-      return Fail("redis-server did not answer PING on port " + port + " within " +
-                  std::to_string(kReadyTimeout.count()) + " s:\n" + Tail(ReadFile(log, log_from)));
-    }
-    std::this_thread::sleep_for(kPollInterval);  // a bounded poll of readiness
-  }
+  return detail::LaunchServer(kRedis,
+                              {timeout_bin_, "-k", std::to_string(kKillAfterS), "-s", "TERM",
+                               std::to_string(kLifetimeS), redis_bin_, conf},
+                              options, port_, ready, &wrapper_pid_, &pid_, port_taken);
 }
 
 core::Status RedisServer::Stop() {
-  if (wrapper_pid_ == 0) return {};
-  // SIGTERM: redis-server shuts down without saving (no save points). `timeout` forwards it too,
-  // should the server's pid be unknown.
-  kill(pid_ > 0 ? pid_ : wrapper_pid_, SIGTERM);
-  core::Status result;
-  if (!WaitExit(wrapper_pid_, kStopTimeout)) {
-    // `timeout` leads its own process group: redis-server and anything it forked.
-    kill(-wrapper_pid_, SIGKILL);
-    kill(wrapper_pid_, SIGKILL);
-    int status = 0;
-    while (waitpid(wrapper_pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    result = Fail("redis-server did not stop within " + std::to_string(kStopTimeout.count()) +
-                  " s of SIGTERM; killed");
-  }
-  wrapper_pid_ = 0;
-  pid_ = 0;
-  return result;
+  // SIGTERM: redis-server shuts down without saving (no save points); if it does not stop in time,
+  // its process group (redis-server and anything it forked) is killed.
+  return detail::StopServer(kRedis, &wrapper_pid_, &pid_);
 }
 
 core::Status RedisServer::Restart() {
   auto stopped = Stop();
-  bool port_taken = false;
-  auto launched = Launch(&port_taken);
-  if (!launched && port_taken) {
-    return Fail("port " + std::to_string(port_) + " was taken while the server was stopped:\n" +
-                launched.error().message);
-  }
-  if (!launched) return launched;
-  return stopped;
+  return detail::RelaunchOnPort(port_, std::move(stopped), [this](int /*port*/, bool* port_taken) {
+    return Launch(port_taken);
+  });
 }
 
 core::Result<std::string> RedisServer::Command(std::vector<std::string> args) const {
