@@ -36,7 +36,8 @@
 namespace sy::limits {
 
 // A grant that is not renewed lapses after this long (in Redis and here): a replica that stopped
-// or crashed gives its allowance back within kHoldMs. A replica renews its holds at every report.
+// or crashed, or that no longer uses it, gives its allowance back within kHoldMs. A replica renews
+// the holds it admitted a request from within the last kHoldMs.
 inline constexpr int64_t kHoldMs = 5'000;
 // Units taken from a shared bucket and not used within this long are dropped.
 inline constexpr int64_t kLeaseMs = 1'000;
@@ -52,6 +53,7 @@ struct BudgetAllowance {
   int64_t reserved = 0;        // budget_check estimate: held by attempts in flight
   int64_t unreported = 0;      // spent here, not yet added to the shared spend
   int64_t valid_until_ms = 0;  // the hold lapses then unless a report renews it
+  int64_t used_at_ms = 0;      // when a request was last admitted from it (renewals need one)
   int64_t shared_spent = 0;    // the shared spend when Redis last answered
 };
 

@@ -83,7 +83,9 @@ void SharedSettle(const Key& key, core::Money reserved, core::Money cost, int64_
 // With `release` (shutdown), every hold is due and is given back.
 void ReportCalls(Account& account, const Policy& policy, bool tenant, int64_t now_ms,
                  int64_t horizon_ms, bool release, std::vector<SharedCall>& calls);
-// Fills the call's report fields from the account and takes them out of it (see above).
+// Fills the call's report fields from the account and takes them out of it (see above), and
+// drops the call's want when the allowance already covers what it was asked for (an earlier call
+// topped it up).
 void TakeReport(Account& account, int64_t now_ms, SharedCall& call);
 // The call failed: what TakeReport took goes back into the account.
 void GiveBack(Account& account, const SharedCall& call);

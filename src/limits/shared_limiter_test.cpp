@@ -283,6 +283,44 @@ TEST(SharedLimiterTest, ReportsCarrySpendOnceAndGiveItBackOnFailure) {
   EXPECT_EQ(calls[0].hold, 0);
 }
 
+TEST(SharedLimiterTest, RequestsThatFindTheAllowanceEmptyTogetherTakeOneGrant) {
+  Policy p = Rpm(1'000'000);
+  p.budgets.usd_per_day = Usd("100");
+  Fixture f(p);
+  RateHeaders h;
+  // Two requests plan their calls before either is sent (two workers, one Redis thread).
+  std::vector<SharedCall> first;
+  std::vector<SharedCall> second;
+  ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, first, h));
+  ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, second, h));
+  ASSERT_EQ(first.size(), 2u);
+  f.Answer(first, {.grant = 50'000, .remaining = 950'000});
+  // The second, sent after the first's grants were applied, asks for nothing more.
+  for (SharedCall& call : second) {
+    TakeReport(f.account(), kNow, call);
+    EXPECT_EQ(call.want, 0) << static_cast<int>(call.kind);
+  }
+}
+
+TEST(SharedLimiterTest, OnlyAnAllowanceInUseIsRenewed) {
+  Fixture f(DailyBudget("5"));
+  std::vector<SharedCall> calls;
+  RateHeaders h;
+  ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h));
+  f.Answer(calls, {.grant = 1'000, .spent = 0});
+  const int64_t lapses = f.account().shared_day.valid_until_ms;
+  ASSERT_EQ(lapses, kNow + kHoldMs - kHoldMs / 5);
+  ASSERT_TRUE(SharedAdmit(f.key(), kNow + 100, kPercent, false, calls, h).value());
+  // Due for renewal (within the horizon), used 100 ms after the grant: renewed.
+  calls.clear();
+  ReportCalls(f.account(), f.key().policy, false, lapses - 500, 1'000, false, calls);
+  EXPECT_EQ(calls.size(), 1u);
+  // Not used for kHoldMs: left to lapse, so other replicas can have it.
+  calls.clear();
+  ReportCalls(f.account(), f.key().policy, false, kNow + 100 + kHoldMs, 1'000'000, false, calls);
+  EXPECT_TRUE(calls.empty());
+}
+
 TEST(SharedLimiterTest, EstimatesReserveFromTheAllowanceOrRefuse) {
   Fixture f(DailyBudget("5"));
   std::vector<SharedCall> calls;

@@ -230,7 +230,8 @@ http::Task<bool> Counters::Ask(const limits::Key& key, std::vector<SharedCall>& 
   if (!link_.due()) co_return false;
   bool answered = false;
   const bool ran = co_await redis_.Run([&] { answered = Exchange(key, calls); });
-  co_return ran&& answered;
+  const bool done = ran && answered;
+  co_return done;
 }
 
 Counters::Tracked& Counters::Track(const std::shared_ptr<limits::Account>& account, bool tenant,
