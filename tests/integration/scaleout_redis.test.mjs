@@ -22,7 +22,9 @@ import { startRedis } from '../testutil/redis.mjs';
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 const PEPPER = randomBytes(32).toString('hex');
 const MODEL = 'deepseek-v4-flash';
-const ping = (text = 'ping') => ({ model: MODEL, max_tokens: 16, messages: userMessage(text) });
+const ping = (text = 'ping', model = MODEL) => ({ model, max_tokens: 16, messages: userMessage(text) });
+// The health test leaves MODEL cooling down for 30 s on both replicas: later tests use another.
+const OTHER_MODEL = 'kimi-k2.6';
 
 describe('two replicas sharing budgets and rate limits in Redis', () => {
   let pg;
@@ -168,14 +170,14 @@ shared_state:
     await redis.stop();
     // A key created now has no allowance on either replica: each must ask Redis.
     const key = await sharedKey({ tenant: 'shared-outage', limits: { requests_per_minute: 100 } });
-    const open = await chat(replicas[0].url, ping('open'), { headers: bearer(key) });
+    const open = await chat(replicas[0].url, ping('open', OTHER_MODEL), { headers: bearer(key) });
     assert.equal(open.status, 200, open.text);
-    const closed = await chat(replicas[1].url, ping('closed'), { headers: bearer(key) });
+    const closed = await chat(replicas[1].url, ping('closed', OTHER_MODEL), { headers: bearer(key) });
     assert.equal(closed.status, 503, closed.text);
     assertOpenAIError(assert, closed.json, { status: 503 });
     assert.match(closed.json.error.message, /counted in Redis, which is not answering/);
     assert.doesNotMatch(closed.text, new RegExp(redis.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-    const anthropic = await messages(replicas[1].url, ping('closed'), { headers: anthropicKey(key) });
+    const anthropic = await messages(replicas[1].url, ping('closed', OTHER_MODEL), { headers: anthropicKey(key) });
     assert.equal(anthropic.status, 503, anthropic.text);
     assert.equal(anthropic.json.type, 'error', anthropic.text);
     assert.equal(anthropic.json.error.type, 'overloaded_error', anthropic.text);
@@ -183,7 +185,7 @@ shared_state:
     await redis.restart();
     // Both try Redis again within a second and then admit through it.
     const recovered = await pollUntil(async () => {
-      const res = await chat(replicas[1].url, ping('back'), { headers: bearer(key) });
+      const res = await chat(replicas[1].url, ping('back', OTHER_MODEL), { headers: bearer(key) });
       return res.status === 200 ? res : undefined;
     }, { timeoutMs: 10000 });
     assert.equal(recovered.status, 200);
