@@ -164,12 +164,15 @@ void SharedPrepare(const Key& key, core::Money worst_case, int64_t now_ms, int a
       BudgetAllowance& w = Current(*s.account, period, now_ms);
       if (Covers(w, need, now_ms)) continue;
       const int64_t nano_limit = NanoFloor(*limit);
+      // What is missing: a grant of less would still not cover the worst case.
+      const int64_t missing = need - std::max<int64_t>(0, Spendable(w, now_ms));
       calls.push_back({.kind = SharedCall::Kind::kBudget,
                        .tenant = s.tenant,
                        .period = period,
                        .index = w.index,
-                       .want = BudgetWant(nano_limit, w, need + w.reserved, allowance_percent),
-                       .need = need,
+                       .want = BudgetWant(nano_limit, w, missing, allowance_percent),
+                       .need = missing,
+                       .cover = need,
                        .limit = nano_limit});
     }
   }
@@ -267,7 +270,7 @@ void TakeReport(Account& account, int64_t now_ms, SharedCall& call) {
   BudgetAllowance& w = AllowanceOf(account, call.period);
   RollAllowance(w, call.index);
   if (now_ms >= w.valid_until_ms) w.granted = std::min<int64_t>(w.granted, 0);  // lapsed
-  if (Covers(w, call.need, now_ms)) call.want = 0;
+  if (Covers(w, call.cover, now_ms)) call.want = 0;
   call.delta = w.unreported;
   w.unreported = 0;
   call.granted = w.granted;

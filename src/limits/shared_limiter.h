@@ -37,6 +37,7 @@ struct SharedCall {
   int64_t index = 0;             // kBudget: the period's index
   int64_t want = 0;              // grant (nano-USD or units) asked for; 0: only report
   int64_t need = 1;              // kBudget: a smaller grant is useless, none is given
+  int64_t cover = 1;             // kBudget: once the allowance covers this, the call wants nothing
   int64_t limit = 0;             // kBudget: nano-USD; rates: per minute
   bool release = false;          // kBudget: give the whole hold back (shutdown)
   // Filled by TakeReport, on the Redis thread.

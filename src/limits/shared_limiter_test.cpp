@@ -331,6 +331,17 @@ TEST(SharedLimiterTest, EstimatesReserveFromTheAllowanceOrRefuse) {
   f.Answer(calls, {.grant = 300'000'000, .spent = 0});
   SharedPrepare(f.key(), Usd("0.3"), kNow, kPercent, calls);
   EXPECT_TRUE(calls.empty());
+  // Half of a larger worst case already in hand: only the other half is needed from Redis, and
+  // a call queued behind one that covered it all wants nothing.
+  SharedPrepare(f.key(), Usd("0.6"), kNow, kPercent, calls);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].need, 300'000'000);
+  EXPECT_EQ(calls[0].cover, 600'000'000);
+  f.account().shared_day.granted += 300'000'000;
+  TakeReport(f.account(), kNow, calls[0]);
+  EXPECT_EQ(calls[0].want, 0);
+  GiveBack(f.account(), calls[0]);
+  f.account().shared_day.granted -= 300'000'000;
   ASSERT_TRUE(SharedReserve(f.key(), Usd("0.3"), kNow, false));
   auto refused = SharedReserve(f.key(), Usd("0.01"), kNow, false);
   ASSERT_FALSE(refused);
