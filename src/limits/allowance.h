@@ -55,6 +55,7 @@ struct BudgetAllowance {
   int64_t valid_until_ms = 0;  // the hold lapses then unless a report renews it
   int64_t used_at_ms = 0;      // when a request was last admitted from it (renewals need one)
   int64_t shared_spent = 0;    // the shared spend when Redis last answered
+  int64_t shared_others = 0;   // and what other replicas held then
 };
 
 // One rate bucket (requests or tokens per minute) as this replica sees it.

@@ -40,6 +40,7 @@ struct Overrun {
   core::Money spent;
   core::Money reserved;
   std::optional<core::Money> estimate;  // budget_check estimate: what the attempt could cost
+  core::Money held_elsewhere;  // shared_state: what other replicas' allowances hold of the rest
   int64_t resets_at_ms = 0;
 };
 

@@ -44,6 +44,7 @@ core::Error SharedBudgetError(const Charged& s, Period period, core::Money limit
                   .spent = FromNano(w.shared_spent + std::max<int64_t>(0, w.unreported)),
                   .reserved = FromNano(w.reserved),
                   .estimate = estimate,
+                  .held_elsewhere = FromNano(w.shared_others),
                   .resets_at_ms = PeriodStartMs(period, w.index + 1)};
   return BudgetError(s, o, now_ms);
 }
@@ -299,6 +300,7 @@ void ApplyReply(Account& account, const SharedCall& call, const SharedReply& rep
     w.granted += reply.grant + std::max<int64_t>(0, -call.granted);
     if (call.hold + reply.grant > 0) w.valid_until_ms = sent_at_ms + kHoldMs - kHoldMs / 5;
     w.shared_spent = reply.spent;
+    w.shared_others = reply.others;
     // fail_open decides on the local window: keep it at least at the shared figure.
     Window& local = WindowOf(account, call.period);
     Roll(local, call.period, sent_at_ms);

@@ -51,6 +51,7 @@ struct SharedCall {
 struct SharedReply {
   int64_t grant = 0;
   int64_t spent = 0;      // kBudget: the shared spend after the call
+  int64_t others = 0;     // kBudget: what other replicas hold
   int64_t remaining = 0;  // rates: whole units left in the bucket
   int64_t wait_ms = 0;    // rates: until one unit is back
   int64_t full_ms = 0;    // rates: until the bucket is full

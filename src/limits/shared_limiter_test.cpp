@@ -173,6 +173,26 @@ TEST(SharedLimiterTest, NoGrantOnTheLastRoundRefusesWithTheSharedSpend) {
   EXPECT_EQ(decided->error().retry_after, std::chrono::milliseconds(50'400'000));
 }
 
+TEST(SharedLimiterTest, ARefusalSaysWhatOtherReplicasHold) {
+  Fixture f(DailyBudget("5"));
+  std::vector<SharedCall> calls;
+  RateHeaders h;
+  ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h));
+  f.Answer(calls, {.grant = 0, .spent = 4'980'000'000, .others = 20'000'000});
+  auto decided = SharedAdmit(f.key(), kNow, kPercent, true, calls, h);
+  ASSERT_TRUE(decided && !*decided);
+  EXPECT_EQ(decided->error().message,
+            "Budget exceeded: key key_a (tenant acme) has spent $4.98 of its $5 daily budget "
+            "(other replicas hold $0.02 of it as allowance; unused, it comes back within "
+            "seconds); the UTC day resets at 2026-12-03T00:00:00Z.");
+  auto refused = SharedReserve(f.key(), Usd("0.5"), kNow, false);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("could cost up to $0.5 and $0 of its $5 daily budget "
+                                         "remains"),
+            std::string::npos)
+      << refused.error().message;
+}
+
 TEST(SharedLimiterTest, RateLeasesAreTakenAUnitARequestAndLapse) {
   Fixture f(Policy{}, Rpm(60));
   std::vector<SharedCall> calls;

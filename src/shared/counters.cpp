@@ -125,7 +125,7 @@ std::optional<SharedReply> ParseReply(const RedisReply& reply, SharedCall::Kind 
   }
   const auto& e = reply.elements;
   if (kind == SharedCall::Kind::kBudget) {
-    return SharedReply{.grant = e[0].integer, .spent = e[1].integer};
+    return SharedReply{.grant = e[0].integer, .spent = e[1].integer, .others = e[2].integer};
   }
   return SharedReply{.grant = e[0].integer,
                      .remaining = e[1].integer,

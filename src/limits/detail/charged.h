@@ -55,13 +55,17 @@ inline core::Error BudgetError(const Charged& s, const Overrun& o, int64_t now_m
   const std::string window = o.period == Period::kDay ? "UTC day" : "UTC month";
   std::string message = "Budget exceeded: " + Who(s);
   if (o.estimate) {
-    const core::Money left = o.limit - o.spent - o.reserved;
+    const core::Money left = o.limit - o.spent - o.reserved - o.held_elsewhere;
     message += ": this request could cost up to " + Usd(*o.estimate) + " and " +
                Usd(std::max(core::Money(), left)) + " of its " + Usd(o.limit) + " " +
                std::string(PeriodAdjective(o.period)) + " budget remains";
   } else {
     message += " has spent " + Usd(o.spent) + " of its " + Usd(o.limit) + " " +
                std::string(PeriodAdjective(o.period)) + " budget";
+    if (o.held_elsewhere > core::Money()) {
+      message += " (other replicas hold " + Usd(o.held_elsewhere) +
+                 " of it as allowance; unused, it comes back within seconds)";
+    }
   }
   message += "; the " + window + " resets at " + Rfc3339(o.resets_at_ms) + ".";
   auto e = core::MakeError(core::Errc::kBudgetExceeded, std::move(message));
