@@ -37,6 +37,10 @@ namespace sy::shared {
 class Counters;
 }  // namespace sy::shared
 
+namespace sy::cache {
+class Store;
+}  // namespace sy::cache
+
 namespace sy::app {
 
 class KeyService;
@@ -81,6 +85,8 @@ struct Services {
   http::BlockingPool* blocking = nullptr;  // for database reads and writes off the workers
   // Budgets and rate limits shared with other replicas in Redis; null: counted in this process.
   shared::Counters* counters = nullptr;
+  // The response cache (rules with cache.ttl_s); null when no rule caches.
+  cache::Store* cache = nullptr;
 };
 
 // Who is calling, once the auth stage has read their key (auth.mode keys).
@@ -134,6 +140,15 @@ struct ResponsesTurn {
   std::string input_json;   // this turn's own input items, as stored
 };
 
+// A request whose rule caches its answers (app/response_cache.h).
+struct CacheState {
+  std::string key;  // cache::Key of the request
+  std::chrono::seconds ttl{0};
+  bool hit = false;       // answered from the cache
+  std::string frames;     // a stream's frames as sent, while they fit
+  bool overflow = false;  // the stream outgrew cache::kMaxEntryBytes: not stored
+};
+
 struct RequestContext {
   RequestContext(http::ServerRequest& h, http::ResponseWriter& w, const Services& s)
       : http(h), writer(w), services(s) {}
@@ -165,9 +180,10 @@ struct RequestContext {
   // return_last sends when no answer passes.
   std::optional<Answer> rejected;
   size_t rejected_attempt = 0;
-  bool returned_rejected = false;  // the answer sent is that one (return_last)
-  ResponsesTurn turn;              // Responses requests only
-  std::optional<Caller> caller;    // set by the auth stage when keys are required
+  bool returned_rejected = false;   // the answer sent is that one (return_last)
+  ResponsesTurn turn;               // Responses requests only
+  std::optional<CacheState> cache;  // set when the matched rule caches its answers
+  std::optional<Caller> caller;     // set by the auth stage when keys are required
   RequestOutcome outcome;
 };
 

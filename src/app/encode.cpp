@@ -8,6 +8,7 @@
 #include "app/dialect.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
+#include "app/response_cache.h"
 #include "app/response_headers.h"
 #include "app/stream_relay.h"
 
@@ -43,6 +44,7 @@ void StoreAnswer(RequestContext& ctx, std::string_view body) {
 http::Task<void> EncodeAnswer(RequestContext& ctx, providers::Completion& completion) {
   ctx.outcome.status = 200;
   if (ctx.turn.store) StoreAnswer(ctx, completion.body);
+  CacheAnswer(ctx, completion.body);
   http::Headers headers = JsonHeaders();
   AddSwitchyardHeaders(ctx, headers);
   co_await ctx.writer.Send(200, headers, std::move(completion.body));

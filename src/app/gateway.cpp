@@ -147,6 +147,7 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Polic
   if (catalog_->config().metrics.enabled) metrics_ = std::make_unique<GatewayMetrics>(*catalog_);
   services_.keys = parts.keys;
   services_.counters = parts.counters;
+  services_.cache = parts.cache;
   services_.metrics = metrics_.get();
   services_.access_log = parts.access_log;
   services_.blocking = parts.blocking;

@@ -39,6 +39,7 @@ struct GatewayParts {
   std::function<void()> flush_ledger;               // makes recorded requests readable
   std::function<LedgerStats()> ledger_stats;        // for /metrics
   shared::Counters* counters = nullptr;  // null: budgets and rate limits counted in-process
+  cache::Store* cache = nullptr;         // null: no rule caches its answers
 };
 
 class Gateway {

@@ -8,6 +8,7 @@
 #include "app/conversation.h"
 #include "app/dialect.h"
 #include "app/pipeline_internal.h"
+#include "app/response_cache.h"
 #include "app/route.h"
 #include "app/verification.h"
 #include "core/text.h"
@@ -163,6 +164,10 @@ http::Task<void> Generate(RequestContext& ctx) {
     CountRefusal(ctx, front.error());
     co_await EncodeFailure(ctx, front.error());
     co_return;
+  }
+  if (ctx.services.cache) {
+    const bool served = co_await ServeFromCache(ctx);
+    if (served) co_return;  // the record stage charges its $0
   }
   if (NeedsBudgetsPrepared(ctx)) co_await PrepareBudgets(ctx);
   auto answer = co_await Execute(ctx);

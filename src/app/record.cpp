@@ -102,6 +102,8 @@ void Record(RequestContext& ctx) {
     r.profile = std::string(d.profile);
     r.rule = std::string(d.rule);
     r.route_reason = Bounded(RouteReason(d));
+    // A cache hit: no attempt, no cost; the answer is the one its model gave before.
+    if (ctx.cache && ctx.cache->hit) r.route_reason = Bounded("cache hit; " + r.route_reason);
   }
   if (ctx.model) {
     r.chosen_model = ctx.model->id;

@@ -7,6 +7,7 @@
 #include "app/access_log.h"
 #include "app/gateway.h"
 #include "app/key_service.h"
+#include "cache/cache.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "http/blocking_pool.h"
@@ -91,6 +92,17 @@ core::Result<std::unique_ptr<ledger::BatchLedger>> OpenLedger(const config::Conf
 
 // Reports and admin writes: two threads, so one slow report leaves room for an admin call.
 constexpr int kBlockingThreads = 2;
+// The in-process response cache (without Redis): its bound on memory, keys and bodies counted.
+constexpr size_t kMemoryCacheBytes = size_t{64} << 20;
+
+bool AnyRuleCaches(const config::RoutingConfig& routing) {
+  for (const auto& profile : routing.profiles) {
+    for (const auto& rule : profile.rules) {
+      if (rule.cache) return true;
+    }
+  }
+  return false;
+}
 constexpr int kMaxBlockingJobs = 64;
 
 int Fail(std::string_view what, const core::Error& error) {
@@ -153,6 +165,17 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     if (!opened) return Fail("shared_state: ", opened.error());
     counters = std::move(*opened);
   }
+  // The response cache, when a rule caches: shared in Redis with shared_state, else in-process.
+  std::unique_ptr<cache::Store> response_cache;
+  if (AnyRuleCaches(shared->routing)) {
+    if (shared->shared_state.redis_url.empty()) {
+      response_cache = cache::MemoryStore(kMemoryCacheBytes);
+    } else {
+      auto opened = cache::RedisStore(shared->shared_state);
+      if (!opened) return Fail("shared_state: ", opened.error());
+      response_cache = std::move(*opened);
+    }
+  }
   const core::SecretScrubber secrets(config::SecretValues(*shared));
   std::unique_ptr<AccessLog> access_log;
   if (shared->access_log.enabled) {
@@ -169,6 +192,7 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   GatewayParts parts;
   parts.keys = keys.get();
   parts.counters = counters.get();
+  parts.cache = response_cache.get();
   parts.access_log = access_log.get();
   parts.blocking = &blocking;
   parts.feedback = std::move(*feedback);
@@ -222,6 +246,7 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   // counters give their allowances back here.
   health_share.reset();
   counters.reset();
+  response_cache.reset();
   blocking.Drain();
   (*ledger)->Close();
   std::fprintf(stderr, "switchyard: stopped; %llu ledger records written\n",

@@ -6,6 +6,7 @@
 #include "app/dialect.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
+#include "app/response_cache.h"
 #include "http/sse.h"
 
 namespace sy::app {
@@ -126,6 +127,7 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
       ClientLeft();
       co_return;
     }
+    CaptureFrame(ctx_, *frame);
     if (event->terminal) break;
     auto next = co_await stream_.Next();
     if (!next) {
@@ -151,6 +153,7 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
   http::Headers trailers;
   if (auto cost = RequestCost(ctx_)) trailers.Add("x-switchyard-cost-usd", cost->ToString());
   co_await ctx_.writer.EndStream(trailers);
+  if (!failure) CacheStream(ctx_);
   // The client has all of it; what the upstream still owes (its body's end) keeps the upstream
   // connection reusable.
   if (!failure) co_await stream_.Finish();

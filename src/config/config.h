@@ -183,6 +183,12 @@ struct VerifyCheckConfig {
   std::optional<double> min_support;  // grounded only; absent: the default
 };
 
+// A rule's `cache`: its answers are kept for ttl_s and replayed at no cost to a request that is
+// the same in everything that changes the answer (cache/cache.h).
+struct RuleCacheConfig {
+  int64_t ttl_s = 0;
+};
+
 struct RuleConfig {
   std::string name;
   std::optional<RuleMatch> when;  // absent: the default rule, matches every request
@@ -191,6 +197,7 @@ struct RuleConfig {
   std::vector<VerifyCheckConfig> verify;  // checks every answer must pass; empty: none
   std::string on_exhausted = "error";     // "error" or "return_last": when no candidate passes
   std::string verify_mode = "hold";       // "hold" (verify, then send) or "record" (send at once)
+  std::optional<RuleCacheConfig> cache;   // absent: answers are not cached
 };
 
 struct ProfileConfig {

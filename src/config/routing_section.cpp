@@ -92,8 +92,9 @@ core::Status ReadVerifyCheck(const YAML::Node& node, const std::string& path, En
 
 core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup env,
                       RuleConfig& out) {
-  MapReader r(node, path,
-              {"name", "when", "chain", "cheapest", "verify", "on_exhausted", "verify_mode"}, env);
+  MapReader r(
+      node, path,
+      {"name", "when", "chain", "cheapest", "verify", "on_exhausted", "verify_mode", "cache"}, env);
   r.String("name", out.name, Need::kRequired);
   if (r.ok() && node["when"].IsDefined() && !node["when"].IsNull()) {
     out.when.emplace();
@@ -117,6 +118,11 @@ core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup
   });
   r.String("on_exhausted", out.on_exhausted);
   r.String("verify_mode", out.verify_mode);
+  if (r.ok() && node["cache"].IsDefined() && !node["cache"].IsNull()) {
+    out.cache.emplace();
+    r.Map("cache", {"ttl_s"},
+          [&](MapReader& m) { m.Int("ttl_s", out.cache->ttl_s, Need::kRequired); });
+  }
   return r.status();
 }
 

@@ -173,6 +173,7 @@ void CheckVerify(Checker& c, const std::string& rule_path, const RuleConfig& rul
     c.Fail(JoinPath(rule_path, "verify_mode"),
            "unknown value " + Quote(rule.verify_mode) + " (expected hold or record)");
   }
+  if (rule.cache) c.Range(JoinPath(rule_path, "cache.ttl_s"), rule.cache->ttl_s, 1, 30 * 86'400);
 }
 
 void CheckRule(Checker& c, const Config& config, const std::string& path, const RuleConfig& rule,

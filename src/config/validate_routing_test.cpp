@@ -51,6 +51,7 @@ TEST(ValidateRoutingTest, AFullPolicyParses) {
         - name: default
           cheapest: {min_tier: standard, min_quality: 0.7, capabilities: [tools], top: 2,
                      rank_by: hallucination_rate, max_cost_per_1k: "0.01"}
+          cache: {ttl_s: 3600}
 )"),
                             "t.yaml", &NoEnv);
   ASSERT_TRUE(config.has_value()) << config.error().message;
@@ -69,6 +70,9 @@ TEST(ValidateRoutingTest, AFullPolicyParses) {
   EXPECT_FALSE(rules[1].when.has_value());
   EXPECT_EQ(rules[1].cheapest->min_quality, 0.7);
   EXPECT_EQ(rules[1].cheapest->top, 2);
+  EXPECT_FALSE(rules[0].cache.has_value());
+  ASSERT_TRUE(rules[1].cache.has_value());
+  EXPECT_EQ(rules[1].cache->ttl_s, 3600);
 }
 
 TEST(ValidateRoutingTest, Mistakes) {
@@ -132,6 +136,12 @@ TEST(ValidateRoutingTest, Mistakes) {
        "digits and . _ -)"},
       {"  profiles:\n    auto: {rules: []}\n",
        "routing.profiles.auto.rules: a profile needs at least one rule"},
+      {rules + "        - {name: d, chain: [a], cache: {ttl_s: 0}}\n",
+       "routing.profiles.auto.rules[0].cache.ttl_s: must be between 1 and 2592000, got 0"},
+      {rules + "        - {name: d, chain: [a], cache: {}}\n",
+       "routing.profiles.auto.rules[0].cache.ttl_s: required"},
+      {rules + "        - {name: d, chain: [a], cache: {ttl: 5}}\n",
+       "routing.profiles.auto.rules[0].cache.ttl: unknown key"},
       {"  default_max_output_tokens: 0\n",
        "routing.default_max_output_tokens: must be between 1 and 1000000000, got 0"},
   };

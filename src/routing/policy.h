@@ -6,6 +6,7 @@
 #pragma once
 
 #include <bitset>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,7 @@ struct Rule {
   std::vector<verify::Check> verify;  // every answer must pass these; empty: none
   bool return_last = false;           // on_exhausted: return_last (else error)
   bool record_only = false;           // verify_mode: record (else hold)
+  std::optional<std::chrono::seconds> cache_ttl;  // cache.ttl_s: answers replayed for this long
 };
 
 struct Profile {

@@ -1,7 +1,8 @@
 // Two gateway replicas sharing client keys (PostgreSQL) and their budgets and rate limits (Redis,
 // shared_state.redis_url): a tenant's daily budget stops both at the limit, within one request's
 // cost per replica; a rate limit holds across them; a retry-after met by one replica keeps the
-// other off that deployment (shared health); with Redis stopped, the fail_open replica
+// other off that deployment (shared health); an answer cached by one is a hit on the other (the
+// response cache in Redis); with Redis stopped, the fail_open replica
 // decides on its own counters while the fail_closed one answers 503 in the client's dialect, and
 // both recover by themselves when Redis is back. Every answered request is in the shared ledger
 // at the cost its header showed.
@@ -37,11 +38,18 @@ describe('two replicas sharing budgets and rate limits in Redis', () => {
   // Replica 0 fails open, replica 1 closed: both modes in one run.
   async function startReplica(i) {
     dirs[i] = tempDir();
-    const yaml = `${keysConfigYaml({
+    const keysYaml = keysConfigYaml({
       emulatorUrl: emu.url,
       dbPath: path.join(dirs[i], 'ledger.db'),
       auth: { budget_check: 'after' },
-    })}database:
+    }).replace('    cheap:\n', `    cached:
+      rules:
+        - name: cached
+          chain: [${OTHER_MODEL}]
+          cache: {ttl_s: 60}
+    cheap:
+`);
+    const yaml = `${keysYaml}database:
   url: "\${SWITCHYARD_DATABASE_URL}"
   connect_timeout_s: 2
 shared_state:
@@ -164,6 +172,29 @@ shared_state:
     const upstream = modelRequests(await emulator.requests(emu.url)).map((r) => r.body.model);
     assert.equal(upstream.filter((m) => m === MODEL).length, 1, upstream.join(','));
     await emulator.clearFaults(emu.url);
+  });
+
+  test('an answer cached by one replica is a hit on the other', async () => {
+    const key = await sharedKey({ tenant: 'shared-cache' });
+    await emulator.clearRequests(emu.url);
+    const request = { model: 'auto:cached', max_tokens: 16, messages: userMessage('cached across') };
+    const first = await chat(replicas[0].url, request, { headers: bearer(key) });
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers.get('x-switchyard-cache'), null);
+    // The entry reaches Redis from replica 0's cache thread a moment after its answer.
+    const entries = await pollUntil(async () => {
+      const keys = await redis.command('KEYS', 'switchyard:cache:*');
+      return keys.length > 0 ? keys : undefined;
+    });
+    assert.equal(entries.length, 1);
+    const ttl = Number(await redis.command('PTTL', entries[0]));
+    assert.ok(ttl > 50000 && ttl <= 60000, `ttl ${ttl}`);
+    const hit = await chat(replicas[1].url, request, { headers: bearer(key) });
+    assert.equal(hit.status, 200, hit.text);
+    assert.equal(hit.headers.get('x-switchyard-cache'), 'hit');
+    assert.equal(hit.headers.get('x-switchyard-cost-usd'), '0');
+    assert.equal(hit.text, first.text);
+    assert.equal(modelRequests(await emulator.requests(emu.url)).length, 1, 'one model call');
   });
 
   test('Redis stopped: fail_open decides alone, fail_closed answers 503; both recover', async () => {
