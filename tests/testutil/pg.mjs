@@ -18,10 +18,10 @@
 //
 // Node 18+ built-ins only.
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SupervisedServer, tail } from './process.mjs';
 
 const INITDB_TIMEOUT_MS = 120000;
 const READY_TIMEOUT_MS = 20000;
@@ -72,20 +72,6 @@ function serverAccount() {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const tail = (text, n = 2000) => (text.length > n ? `...${text.slice(-n)}` : text);
-
 // Runs `bin args` to completion, SIGKILLed after timeoutMs: {code, signal, stdout, stderr}.
 function run(bin, args, { timeoutMs, env = {}, ...options }) {
   return new Promise((resolve, reject) => {
@@ -115,32 +101,19 @@ function run(bin, args, { timeoutMs, env = {}, ...options }) {
   });
 }
 
-// Servers of this process not yet cleaned up, for the exit handler.
-const live = new Set();
-process.on('exit', () => {
-  for (const server of live) server.stopAndRemoveSync();
-});
-
-function processGone(pid) {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return e.code === 'ESRCH';
-  }
-}
-
-class Server {
+// Fast shutdown: SIGINT to the postmaster (this.pid), bounded wait, SIGKILL to the process group.
+class Server extends SupervisedServer {
   constructor(binDir, account, dir) {
+    super(dir, { tag: 'pg', signal: 'SIGINT', lifetimeS: LIFETIME_S, killAfterS: KILL_AFTER_S,
+      stopTimeoutMs: STOP_TIMEOUT_MS, exitStopTimeoutMs: EXIT_STOP_TIMEOUT_MS });
     this.binDir = binDir;
     this.account = account;
-    this.dir = dir;
     this.dataDir = path.join(dir, 'data');
-    this.port = 0;
-    this.wrapper = null; // the `timeout ... postgres` child, leader of the server's process group
-    this.closed = null; // resolves when the wrapper has exited and its output closed
-    this.postmasterPid = 0;
     this.log = '';
+  }
+
+  note(text) {
+    this.log += text;
   }
 
   get url() {
@@ -164,34 +137,23 @@ class Server {
   // Starts postgres on this.port and resolves once it accepts connections. Rejects (the server
   // stopped) on exit or deadline; error.portTaken says whether postgres could not bind the port.
   launch() {
-    const child = spawn('timeout',
-      ['-k', String(KILL_AFTER_S), '-s', 'INT', String(LIFETIME_S),
-        path.join(this.binDir, 'postgres'), '-D', this.dataDir,
+    let log = '';
+    let onOutput = () => {};
+    const child = this.spawn(
+      [path.join(this.binDir, 'postgres'), '-D', this.dataDir,
         '-h', '127.0.0.1', '-p', String(this.port), '-k', this.dir,
         '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
         '-c', 'max_connections=60'],
-      { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], ...this.account });
-    this.wrapper = child;
-    this.postmasterPid = 0;
-    let log = '';
-    let onOutput = () => {};
-    const append = (d) => {
-      log += d;
-      this.log = (this.log + d).slice(-LOG_LIMIT);
-      onOutput();
-    };
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', append);
-    child.stderr.on('data', append);
-    this.closed = new Promise((resolve) => {
-      child.on('error', (e) => append(`\n[pg] spawn error: ${e.message}`));
-      child.on('close', (code, signal) => {
-        if (this.wrapper === child) this.wrapper = null;
-        onOutput();
-        resolve({ code, signal });
+      {
+        cwd: this.dir,
+        ...this.account,
+        onData: (d) => {
+          log += d;
+          this.log = (this.log + d).slice(-LOG_LIMIT);
+          onOutput();
+        },
+        onClose: () => onOutput(),
       });
-    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         onOutput = () => {};
@@ -204,7 +166,7 @@ class Server {
           clearTimeout(timer);
           onOutput = () => {};
           // The first line of postmaster.pid, written by this postmaster before it listened.
-          this.postmasterPid = Number(readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8')
+          this.pid = Number(readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8')
             .split('\n')[0]);
           resolve();
         } else if (this.wrapper !== child) {
@@ -217,61 +179,6 @@ class Server {
         }
       };
     });
-  }
-
-  // Fast shutdown: SIGINT to the postmaster, bounded wait, SIGKILL to the process group.
-  // Resolves once the server has exited; idempotent.
-  async stop() {
-    const child = this.wrapper;
-    if (!child) return;
-    try {
-      // `timeout` forwards SIGINT too, should the postmaster's pid be unknown.
-      process.kill(this.postmasterPid || child.pid, 'SIGINT');
-    } catch {
-      // exited by itself; its close event is on its way
-    }
-    let timer;
-    const timedOut = await Promise.race([
-      this.closed.then(() => false),
-      new Promise((r) => {
-        timer = setTimeout(() => r(true), STOP_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.log += `\n[pg] no exit ${STOP_TIMEOUT_MS} ms after SIGINT, SIGKILL`;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      await this.closed;
-    }
-    this.postmasterPid = 0;
-  }
-
-  // For the process 'exit' handler: synchronous and bounded. The event loop no longer runs, so
-  // the postmaster is watched directly (its parent, `timeout`, reaps it).
-  stopAndRemoveSync() {
-    live.delete(this);
-    const child = this.wrapper;
-    if (child) {
-      const pm = this.postmasterPid;
-      try {
-        process.kill(pm || child.pid, 'SIGINT');
-      } catch {
-        // already gone
-      }
-      const tick = new Int32Array(new SharedArrayBuffer(4));
-      const until = Date.now() + EXIT_STOP_TIMEOUT_MS;
-      while (pm && !processGone(pm) && Date.now() < until) Atomics.wait(tick, 0, 0, 20);
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 
   query(sql, { db = 'switchyard' } = {}) {
@@ -306,25 +213,12 @@ export async function startPostgres({ binDir = pgBinDir() } = {}) {
   const account = serverAccount();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-pg-'));
   const server = new Server(binDir, account, dir);
-  live.add(server);
-  const cleanup = async () => {
-    await server.stop();
-    live.delete(server);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const cleanup = () => server.cleanup();
   try {
     // mkdtemp made it 0700 and ours: hand it to the account that runs the server.
     if (account.uid !== undefined) chownSync(dir, account.uid, account.gid);
     await server.initdb();
-    for (let attempt = 1; ; attempt++) {
-      server.port = await freePort();
-      try {
-        await server.launch();
-        break;
-      } catch (e) {
-        if (!e.portTaken || attempt === START_ATTEMPTS) throw e;
-      }
-    }
+    await server.launchOnFreePort(START_ATTEMPTS);
     await server.query('CREATE DATABASE switchyard', { db: 'postgres' });
   } catch (e) {
     await cleanup();
@@ -335,19 +229,11 @@ export async function startPostgres({ binDir = pgBinDir() } = {}) {
     port: server.port,
     dir,
     get postmasterPid() {
-      return server.postmasterPid;
+      return server.pid;
     },
     query: (sql) => server.query(sql),
     stop: () => server.stop(),
-    async restart() {
-      await server.stop();
-      try {
-        await server.launch();
-      } catch (e) {
-        if (e.portTaken) e.message = `port ${server.port} was taken while stopped: ${e.message}`;
-        throw e;
-      }
-    },
+    restart: () => server.relaunch(),
     cleanup,
     log: () => server.log,
   };

@@ -16,12 +16,11 @@
 //   wrapper's child), polled every 10 ms up to a deadline; exits are process events.
 //
 // Node 18+ built-ins only; RESP2 is spoken here over node:net.
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
-  from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { SupervisedServer, tail } from './process.mjs';
 
 const READY_TIMEOUT_MS = 10000;
 const STOP_TIMEOUT_MS = 10000;
@@ -49,20 +48,6 @@ export function redisServerBin() {
   throw new Error('redis-server not found in PATH nor /usr/bin (install the Debian package '
     + 'redis-server)');
 }
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const tail = (text, n = LOG_TAIL) => (text.length > n ? `...${text.slice(-n)}` : text);
 
 function readFrom(file, offset = 0) {
   try {
@@ -218,33 +203,20 @@ function parentPid(pid) {
   return Number(fields[1]); // after the state
 }
 
-function processGone(pid) {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return e.code === 'ESRCH';
-  }
-}
-
-// Servers of this process not yet cleaned up, for the exit handler.
-const live = new Set();
-process.on('exit', () => {
-  for (const server of live) server.stopAndRemoveSync();
-});
-
-class Server {
+// SIGTERM to redis-server (this.pid), bounded wait, SIGKILL to the process group.
+class Server extends SupervisedServer {
   constructor(bin, password, dir) {
+    super(dir, { tag: 'redis', signal: 'SIGTERM', lifetimeS: LIFETIME_S, killAfterS: KILL_AFTER_S,
+      stopTimeoutMs: STOP_TIMEOUT_MS, exitStopTimeoutMs: EXIT_STOP_TIMEOUT_MS });
     this.bin = bin;
     this.password = password;
-    this.dir = dir;
     this.conf = path.join(dir, 'redis.conf');
     this.logFile = path.join(dir, 'redis.log');
-    this.port = 0;
-    this.wrapper = null; // the `timeout ... redis-server` child, leader of the server's group
-    this.closed = null; // resolves when the wrapper has exited and its output closed
-    this.pid = 0; // redis-server
     this.output = ''; // what the wrapper wrote (a config error comes before the log file opens)
+  }
+
+  note(text) {
+    this.output += text;
   }
 
   get url() {
@@ -273,26 +245,13 @@ class Server {
   async launch() {
     this.writeConfig();
     const logFrom = fileSize(this.logFile);
-    const child = spawn('timeout',
-      ['-k', String(KILL_AFTER_S), '-s', 'TERM', String(LIFETIME_S), this.bin, this.conf],
-      { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.wrapper = child;
-    this.pid = 0;
-    const append = (d) => {
-      this.output = (this.output + d).slice(-LOG_TAIL);
-    };
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', append);
-    child.stderr.on('data', append);
-    this.closed = new Promise((resolve) => {
-      child.on('error', (e) => append(`\n[redis] spawn error: ${e.message}`));
-      child.on('close', (code, signal) => {
-        if (this.wrapper === child) this.wrapper = null;
-        resolve({ code, signal });
-      });
+    const child = this.spawn([this.bin, this.conf], {
+      cwd: this.dir,
+      onData: (d) => {
+        this.output = (this.output + d).slice(-LOG_TAIL);
+      },
     });
-    const log = () => tail(this.output + readFrom(this.logFile, logFrom));
+    const log = () => tail(this.output + readFrom(this.logFile, logFrom), LOG_TAIL);
 
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
@@ -325,61 +284,6 @@ class Server {
     }
   }
 
-  // SIGTERM to redis-server, bounded wait, SIGKILL to the process group. Resolves once the
-  // server has exited; idempotent.
-  async stop() {
-    const child = this.wrapper;
-    if (!child) return;
-    try {
-      // `timeout` forwards SIGTERM too, should the server's pid be unknown.
-      process.kill(this.pid || child.pid, 'SIGTERM');
-    } catch {
-      // exited by itself; its close event is on its way
-    }
-    let timer;
-    const timedOut = await Promise.race([
-      this.closed.then(() => false),
-      new Promise((r) => {
-        timer = setTimeout(() => r(true), STOP_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.output += `\n[redis] no exit ${STOP_TIMEOUT_MS} ms after SIGTERM, SIGKILL`;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      await this.closed;
-    }
-    this.pid = 0;
-  }
-
-  // For the process 'exit' handler: synchronous and bounded. The event loop no longer runs, so
-  // redis-server is watched directly (its parent, `timeout`, reaps it).
-  stopAndRemoveSync() {
-    live.delete(this);
-    const child = this.wrapper;
-    if (child) {
-      const pid = this.pid;
-      try {
-        process.kill(pid || child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const tick = new Int32Array(new SharedArrayBuffer(4));
-      const until = Date.now() + EXIT_STOP_TIMEOUT_MS;
-      while (pid && !processGone(pid) && Date.now() < until) Atomics.wait(tick, 0, 0, 20);
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
   log() {
     return this.output + readFrom(this.logFile);
   }
@@ -404,22 +308,9 @@ export async function startRedis({ password = '' } = {}) {
   const bin = redisServerBin();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-redis-'));
   const server = new Server(bin, password, dir);
-  live.add(server);
-  const cleanup = async () => {
-    await server.stop();
-    live.delete(server);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const cleanup = () => server.cleanup();
   try {
-    for (let attempt = 1; ; attempt++) {
-      server.port = await freePort();
-      try {
-        await server.launch();
-        break;
-      } catch (e) {
-        if (!e.portTaken || attempt === START_ATTEMPTS) throw e;
-      }
-    }
+    await server.launchOnFreePort(START_ATTEMPTS);
   } catch (e) {
     await cleanup();
     throw e;
@@ -434,15 +325,7 @@ export async function startRedis({ password = '' } = {}) {
     },
     command: (...args) => runCommand(server.port, password, args, COMMAND_TIMEOUT_MS),
     stop: () => server.stop(),
-    async restart() {
-      await server.stop();
-      try {
-        await server.launch();
-      } catch (e) {
-        if (e.portTaken) e.message = `port ${server.port} was taken while stopped: ${e.message}`;
-        throw e;
-      }
-    },
+    restart: () => server.relaunch(),
     cleanup,
     log: () => server.log(),
   };
