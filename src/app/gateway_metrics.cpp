@@ -186,7 +186,11 @@ GatewayMetrics::GatewayMetrics(const catalog::Catalog& catalog)
                                           {"reason"})),
       limited_(registry_.AddCounter("switchyard_limited_total",
                                     "Requests refused by a rate limit or budget.",
-                                    {"tenant", "limit"})) {}
+                                    {"tenant", "limit"})),
+      cache_lookups_(registry_.AddCounter(
+          "switchyard_cache_lookups_total",
+          "Requests of a caching rule looked up in the response cache, by result.",
+          {"tenant", "result"})) {}
 
 namespace {
 
@@ -236,6 +240,10 @@ void GatewayMetrics::ObserveAuthFailure(std::string_view reason) {
 
 void GatewayMetrics::ObserveLimited(std::string_view tenant, std::string_view limit) {
   limited_.With({tenant, limit}).Add();
+}
+
+void GatewayMetrics::ObserveCacheLookup(std::string_view tenant, std::string_view result) {
+  cache_lookups_.With({tenant, result}).Add();
 }
 
 std::string GatewayMetrics::Render(const routing::Health& health, const LedgerStats& ledger,

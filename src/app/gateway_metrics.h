@@ -64,6 +64,8 @@ class GatewayMetrics {
   void ObserveAuthFailure(std::string_view reason);
   // limit: "requests" | "tokens" | "budget_day" | "budget_month"; tenant as configured.
   void ObserveLimited(std::string_view tenant, std::string_view limit);
+  // A lookup of the response cache (a rule's cache): result "hit" | "miss"; tenant as configured.
+  void ObserveCacheLookup(std::string_view tenant, std::string_view result);
 
   // The whole exposition (text format 0.0.4); health, ledger and budgets are read now.
   // REQUIRES: health has a slot for every deployment of the catalog (routing::HealthFor).
@@ -84,6 +86,7 @@ class GatewayMetrics {
   metrics::Family<metrics::UsdCounter>& cost_;
   metrics::Family<metrics::Counter>& auth_failures_;
   metrics::Family<metrics::Counter>& limited_;
+  metrics::Family<metrics::Counter>& cache_lookups_;
 };
 
 }  // namespace sy::app

@@ -330,12 +330,18 @@ TEST_F(GatewayMetricsTest, AuthFailuresAndLimits) {
   metrics_->ObserveAuthFailure("invalid");
   metrics_->ObserveAuthFailure("revoked");
   metrics_->ObserveLimited("acme", "budget_day");
+  metrics_->ObserveCacheLookup("acme", "miss");
+  metrics_->ObserveCacheLookup("acme", "hit");
+  metrics_->ObserveCacheLookup("acme", "hit");
   const std::string text = Render();
   EXPECT_EQ(SamplesOf(text, "switchyard_auth_failures_total"),
             (Lines{"switchyard_auth_failures_total{reason=\"invalid\"} 2",
                    "switchyard_auth_failures_total{reason=\"revoked\"} 1"}));
   EXPECT_EQ(SamplesOf(text, "switchyard_limited_total"),
             (Lines{"switchyard_limited_total{tenant=\"acme\",limit=\"budget_day\"} 1"}));
+  EXPECT_EQ(SamplesOf(text, "switchyard_cache_lookups_total"),
+            (Lines{"switchyard_cache_lookups_total{tenant=\"acme\",result=\"hit\"} 2",
+                   "switchyard_cache_lookups_total{tenant=\"acme\",result=\"miss\"} 1"}));
 }
 
 TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {

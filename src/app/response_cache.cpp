@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "app/gateway_metrics.h"
 #include "app/response_headers.h"
 #include "cache/cache.h"
 
@@ -81,7 +82,11 @@ http::Task<bool> ServeFromCache(RequestContext& ctx) {
   // An entry of a model the catalog no longer has, or of the other kind (a key collision would
   // need SHA-256 to fail), is a miss.
   const config::ModelConfig* model = entry ? ctx.services.catalog.FindModel(entry->model) : nullptr;
-  if (!entry || !model || entry->stream != ctx.request.stream) {
+  const bool hit = entry && model && entry->stream == ctx.request.stream;
+  if (ctx.services.metrics) {
+    ctx.services.metrics->ObserveCacheLookup(ctx.request.tenant, hit ? "hit" : "miss");
+  }
+  if (!hit) {
     ctx.cache.emplace();
     ctx.cache->key = std::move(key);
     ctx.cache->ttl = *ttl;

@@ -62,6 +62,10 @@ describe('the response cache', () => {
     assert.equal(hit.status, 200);
     assert.equal(hit.chosen_model, 'deepseek-v4-flash');
     assert.match(hit.route_reason, /^cache hit; auto:cached|^cache hit; cached\//);
+
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(metrics, /^switchyard_cache_lookups_total\{tenant="tenant-a",result="hit"\} 1$/m);
+    assert.match(metrics, /^switchyard_cache_lookups_total\{tenant="tenant-a",result="miss"\} 1$/m);
   });
 
   test('what changes the answer, the tenant and a rule without cache all miss', async () => {
