@@ -31,14 +31,13 @@ void AddCacheHeaders(const RequestContext& ctx, const cache::Entry& entry, http:
   headers.Add("x-switchyard-cache-age", std::to_string(age_ms / 1000));
 }
 
-http::Task<void> Replay(RequestContext& ctx, const cache::Entry& entry) {
+http::Task<void> Replay(RequestContext& ctx, cache::Entry entry) {
   ctx.outcome.status = 200;
   http::Headers headers;
   if (!entry.stream) {
     headers.Add("content-type", "application/json");
     AddCacheHeaders(ctx, entry, headers);
-    std::string body = entry.body;
-    co_await ctx.writer.Send(200, headers, std::move(body));
+    co_await ctx.writer.Send(200, headers, std::move(entry.body));
     co_return;
   }
   headers.Add("content-type", "text/event-stream");
@@ -95,7 +94,7 @@ http::Task<bool> ServeFromCache(RequestContext& ctx) {
   ctx.model = model;
   ctx.cache.emplace();
   ctx.cache->hit = true;
-  co_await Replay(ctx, *entry);
+  co_await Replay(ctx, std::move(*entry));
   co_return true;
 }
 
