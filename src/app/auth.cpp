@@ -25,11 +25,7 @@ bool PrintableAscii(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-int64_t UnixMs(const RequestContext& ctx) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             ctx.request.received_at.time_since_epoch())
-      .count();
-}
+int64_t UnixMs(const RequestContext& ctx) { return core::UnixMs(ctx.request.received_at); }
 
 bool Listed(const std::vector<std::string>& list, std::string_view name) {
   return std::find(list.begin(), list.end(), name) != list.end();

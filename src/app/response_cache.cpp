@@ -11,10 +11,6 @@
 namespace sy::app {
 namespace {
 
-int64_t UnixMs(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 // The rule's cache ttl, when this request may use the cache.
 std::optional<std::chrono::seconds> CacheTtl(const RequestContext& ctx) {
   if (!ctx.services.cache || !ctx.decision || !ctx.decision->matched) return std::nullopt;
@@ -27,7 +23,7 @@ void AddCacheHeaders(const RequestContext& ctx, const cache::Entry& entry, http:
   headers.Add("x-switchyard-cost-usd", "0");
   headers.Add("x-switchyard-cache", "hit");
   const int64_t age_ms =
-      std::max<int64_t>(0, UnixMs(ctx.services.clock.Now()) - entry.stored_at_ms);
+      std::max<int64_t>(0, core::UnixMs(ctx.services.clock.Now()) - entry.stored_at_ms);
   headers.Add("x-switchyard-cache-age", std::to_string(age_ms / 1000));
 }
 
@@ -65,7 +61,7 @@ void Store(RequestContext& ctx, bool stream, std::string body) {
       .body = std::move(body),
       .model = ctx.model->id,
       .provider = ctx.deployment ? ctx.deployment->provider->name : ctx.model->provider,
-      .stored_at_ms = UnixMs(ctx.services.clock.Now())};
+      .stored_at_ms = core::UnixMs(ctx.services.clock.Now())};
   ctx.services.cache->Put(ctx.cache->key, std::move(entry), ctx.cache->ttl);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace sy::core {
 
@@ -19,5 +20,15 @@ class SystemClock final : public Clock {
     return std::chrono::system_clock::now();
   }
 };
+
+// Milliseconds since the Unix epoch, as the ledger, the stores and Redis keep times.
+inline int64_t UnixMs(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline std::chrono::system_clock::time_point FromUnixMs(int64_t ms) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::milliseconds(ms)));
+}
 
 }  // namespace sy::core

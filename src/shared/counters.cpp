@@ -166,10 +166,7 @@ Counters::~Counters() {
   (void)redis_.Post([this] { Report(/*release=*/true); });
 }
 
-int64_t Counters::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
-      .count();
-}
+int64_t Counters::NowMs() const { return core::UnixMs(clock_.Now()); }
 
 core::Status Counters::Unavailable(const limits::Key& key, int64_t now_ms,
                                    limits::RateHeaders& headers) {
