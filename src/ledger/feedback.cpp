@@ -152,20 +152,10 @@ class PostgresFeedbackStore final : public FeedbackStore {
 };
 
 core::Result<std::unique_ptr<FeedbackStore>> OpenPostgres(const std::string& url) {
-  auto target = detail::ParsePgTarget(url);
-  if (!target) return std::move(target).error();
-  auto conn = detail::PgConnection::Connect(*target, kConnectTimeout);
-  if (!conn) return std::move(conn).error();
-  auto version = detail::ReadPgSchemaVersion(*conn);
-  if (!version) return std::move(version).error();
-  if (*version < kPgFeedbackSchema || *version > detail::kPgSchemaVersion) {
-    return core::MakeError(core::Errc::kInternal,
-                           target->display + ": ledger schema version " + std::to_string(*version) +
-                               " has no feedback table this binary can use (starting the gateway "
-                               "on it creates or migrates it)");
-  }
+  auto opened = detail::ConnectAtSchema(url, kConnectTimeout, kPgFeedbackSchema, "feedback table");
+  if (!opened) return std::move(opened).error();
   return std::unique_ptr<FeedbackStore>(
-      new PostgresFeedbackStore(std::move(*target), std::move(*conn)));
+      new PostgresFeedbackStore(std::move(opened->target), std::move(opened->conn)));
 }
 
 }  // namespace

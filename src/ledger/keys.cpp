@@ -234,44 +234,8 @@ const PgStatements& Pg() {
   return statements;
 }
 
-// One statement's parameters: texts in text format (NUL-terminated), hashes as raw bytes in
-// binary format (BYTEA), integers as decimal text; a missing value is NULL. Views stay valid
-// while the row and these params live.
-class PgParams {
- public:
-  void Text(const std::string& text) { Add(text.c_str(), 0, false); }
-  void Bytes(const std::string& bytes) { Add(bytes.data(), static_cast<int>(bytes.size()), true); }
-  void Int(int64_t value) {
-    ints_.push_back(std::to_string(value));
-    Add(nullptr, 0, false);
-    int_at_.push_back(values_.size() - 1);
-  }
-  void Null() { Add(nullptr, 0, false); }
-
-  // PQexecParams on `conn`, text results.
-  detail::PgResult Exec(pg_conn* conn, const std::string& sql) {
-    for (size_t i = 0; i < int_at_.size(); ++i) values_[int_at_[i]] = ints_[i].c_str();
-    return detail::PgResult(PQexecParams(conn, sql.c_str(), static_cast<int>(values_.size()),
-                                         nullptr, values_.data(), lengths_.data(), formats_.data(),
-                                         0));
-  }
-
- private:
-  void Add(const char* value, int length, bool binary) {
-    values_.push_back(value);
-    lengths_.push_back(length);
-    formats_.push_back(binary ? 1 : 0);
-  }
-
-  std::vector<const char*> values_;
-  std::vector<int> lengths_;
-  std::vector<int> formats_;
-  std::vector<std::string> ints_;  // pointed to only in Exec: the vector may still grow
-  std::vector<size_t> int_at_;
-};
-
-PgParams KeyParams(const KeyRow& row) {
-  PgParams p;
+detail::PgParams KeyParams(const KeyRow& row) {
+  detail::PgParams p;
   p.Text(row.id);
   p.Text(row.tenant);
   p.Text(row.name);
@@ -293,14 +257,6 @@ PgParams KeyParams(const KeyRow& row) {
   return p;
 }
 
-std::string PgText(const pg_result* r, int row, int column) {
-  return std::string(PQgetvalue(r, row, column), static_cast<size_t>(PQgetlength(r, row, column)));
-}
-
-int64_t PgInt(const pg_result* r, int row, int column) {
-  return std::strtoll(PQgetvalue(r, row, column), nullptr, 10);
-}
-
 // A BYTEA column in text format ("\x..." hex) as its raw bytes; "" for NULL.
 std::string PgBytes(const pg_result* r, int row, int column) {
   if (PQgetisnull(r, row, column)) return "";
@@ -315,16 +271,16 @@ std::string PgBytes(const pg_result* r, int row, int column) {
 
 KeyRow ReadKey(const pg_result* r, int row) {
   KeyRow key;
-  key.id = PgText(r, row, 0);
-  key.tenant = PgText(r, row, 1);
-  key.name = PgText(r, row, 2);
-  key.prefix = PgText(r, row, 3);
+  key.id = detail::PgText(r, row, 0);
+  key.tenant = detail::PgText(r, row, 1);
+  key.name = detail::PgText(r, row, 2);
+  key.prefix = detail::PgText(r, row, 3);
   key.hash = PgBytes(r, row, 4);
   key.previous_hash = PgBytes(r, row, 5);
-  key.previous_valid_until_ms = PgInt(r, row, 6);
-  key.created_at_ms = PgInt(r, row, 7);
-  if (!PQgetisnull(r, row, 8)) key.revoked_at_ms = PgInt(r, row, 8);
-  key.policy_json = PgText(r, row, 9);
+  key.previous_valid_until_ms = detail::PgInt(r, row, 6);
+  key.created_at_ms = detail::PgInt(r, row, 7);
+  if (!PQgetisnull(r, row, 8)) key.revoked_at_ms = detail::PgInt(r, row, 8);
+  key.policy_json = detail::PgText(r, row, 9);
   return key;
 }
 
@@ -341,7 +297,7 @@ class PostgresKeyStore final : public KeyStore {
 
   core::Result<std::vector<KeyRow>> Keys() override {
     std::lock_guard lock(mu_);
-    auto result = Query(Pg().select_keys, PgParams(), "reading client keys");
+    auto result = Query(Pg().select_keys, detail::PgParams(), "reading client keys");
     if (!result) return std::move(result).error();
     std::vector<KeyRow> rows;
     const int n = PQntuples(result->get());
@@ -351,22 +307,22 @@ class PostgresKeyStore final : public KeyStore {
 
   core::Result<std::vector<TenantRow>> Tenants() override {
     std::lock_guard lock(mu_);
-    auto result = Query(Pg().select_tenants, PgParams(), "reading tenants");
+    auto result = Query(Pg().select_tenants, detail::PgParams(), "reading tenants");
     if (!result) return std::move(result).error();
     std::vector<TenantRow> rows;
     const pg_result* r = result->get();
     const int n = PQntuples(r);
     for (int row = 0; row < n; ++row) {
-      rows.push_back({.name = PgText(r, row, 0),
-                      .policy_json = PgText(r, row, 1),
-                      .created_at_ms = PgInt(r, row, 2),
-                      .updated_at_ms = PgInt(r, row, 3)});
+      rows.push_back({.name = detail::PgText(r, row, 0),
+                      .policy_json = detail::PgText(r, row, 1),
+                      .created_at_ms = detail::PgInt(r, row, 2),
+                      .updated_at_ms = detail::PgInt(r, row, 3)});
     }
     return rows;
   }
 
   core::Status PutTenant(const TenantRow& row) override {
-    PgParams p;
+    detail::PgParams p;
     p.Text(row.name);
     p.Text(row.policy_json);
     p.Int(row.created_at_ms);
@@ -392,7 +348,7 @@ class PostgresKeyStore final : public KeyStore {
 
  private:
   core::Status WriteKey(const KeyRow& row, bool insert) override {
-    PgParams p = KeyParams(row);
+    detail::PgParams p = KeyParams(row);
     const std::string what = KeyWhat(row, insert);
     std::lock_guard lock(mu_);
     return InTransaction(what, [&]() -> core::Status {
@@ -409,7 +365,7 @@ class PostgresKeyStore final : public KeyStore {
 
   core::Result<std::vector<SpendTotal>> SpendSince(const char* column, int64_t since_ms) override {
     const std::string c(column);
-    PgParams p;
+    detail::PgParams p;
     p.Int(since_ms);
     std::lock_guard lock(mu_);
     auto result =
@@ -418,14 +374,14 @@ class PostgresKeyStore final : public KeyStore {
     std::vector<SpendTotal> totals;
     const int n = PQntuples(result->get());
     for (int row = 0; row < n; ++row) {
-      totals.push_back(
-          {PgText(result->get(), row, 0), core::Money::FromPico(PgInt(result->get(), row, 1))});
+      totals.push_back({detail::PgText(result->get(), row, 0),
+                        core::Money::FromPico(detail::PgInt(result->get(), row, 1))});
     }
     return totals;
   }
 
   // A query on a connection that works: one statement, one implicit transaction.
-  core::Result<detail::PgResult> Query(const std::string& sql, PgParams params,
+  core::Result<detail::PgResult> Query(const std::string& sql, detail::PgParams params,
                                        const std::string& what) {
     if (auto s = Reconnect(); !s) return std::move(s).error();
     detail::PgResult result = params.Exec(conn_.get(), sql);
@@ -463,26 +419,10 @@ class PostgresKeyStore final : public KeyStore {
 
 core::Result<std::unique_ptr<KeyStore>> OpenPostgres(const std::string& url,
                                                      std::chrono::seconds connect_timeout) {
-  auto target = detail::ParsePgTarget(url);
-  if (!target) return std::move(target).error();
-  auto conn = detail::PgConnection::Connect(*target, connect_timeout);
-  if (!conn) return std::move(conn).error();
-  auto version = detail::ReadPgSchemaVersion(*conn);
-  if (!version) return std::move(version).error();
-  if (*version > detail::kPgSchemaVersion) {
-    return core::MakeError(core::Errc::kInternal,
-                           target->display + ": ledger schema version " + std::to_string(*version) +
-                               " is newer than this binary supports (" +
-                               std::to_string(detail::kPgSchemaVersion) + ")");
-  }
-  if (*version < kPgKeysSchema) {
-    return core::MakeError(core::Errc::kInternal,
-                           target->display + ": ledger schema version " + std::to_string(*version) +
-                               " has no keys tables (starting the gateway on it, or `switchyard "
-                               "keys`, creates or migrates it)");
-  }
+  auto opened = detail::ConnectAtSchema(url, connect_timeout, kPgKeysSchema, "keys tables");
+  if (!opened) return std::move(opened).error();
   return std::unique_ptr<KeyStore>(
-      new PostgresKeyStore(std::move(*target), std::move(*conn), connect_timeout));
+      new PostgresKeyStore(std::move(opened->target), std::move(opened->conn), connect_timeout));
 }
 
 }  // namespace

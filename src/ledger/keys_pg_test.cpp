@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/detail/keys_test_cases.h"
+#include "ledger/detail/pg_test_util.h"
 #include "ledger/detail/postgres.h"
 #include "ledger/detail/test_util.h"
 #include "ledger/keys.h"
@@ -28,21 +29,6 @@ using test::TempDir;
 using test::TestKey;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// One value from `url`'s database, as text ("" and a test failure when the query fails).
-std::string Query(const std::string& url, const std::string& sql) {
-  auto target = detail::ParsePgTarget(url);
-  EXPECT_TRUE(target.has_value());
-  if (!target) return "";
-  auto conn = detail::PgConnection::Connect(*target, 5s);
-  if (!conn) {
-    ADD_FAILURE() << conn.error().message;
-    return "";
-  }
-  auto value = conn->QueryScalar(sql, "test query");
-  EXPECT_TRUE(value.has_value()) << (value ? "" : value.error().message);
-  return value ? *value : "";
-}
 
 // A fresh database on the binary's server whose schema the gateway's PostgresLedger created.
 class PostgresKeysLedger final : public test::KeysTestLedger {
@@ -64,7 +50,7 @@ class PostgresKeysLedger final : public test::KeysTestLedger {
   }
 
   int64_t QueryInt(const std::string& sql) override {
-    return std::strtoll(Query(url_, sql).c_str(), nullptr, 10);
+    return std::strtoll(test::PgQuery(url_, sql).c_str(), nullptr, 10);
   }
 
  private:
@@ -172,13 +158,14 @@ TEST(KeysOnPostgresTest, ConcurrentWritersEachBumpTheRevisionOnce) {
 TEST(KeysOnPostgresTest, ListingsAreInByteOrderWhateverTheColumnsCollation) {
   PostgresKeysLedger ledger;
   const std::string& url = ledger.location();
-  if (Query(url, "SELECT count(*) FROM pg_collation WHERE collname = 'und-x-icu'") != "1") {
+  if (test::PgQuery(url, "SELECT count(*) FROM pg_collation WHERE collname = 'und-x-icu'") != "1") {
     GTEST_SKIP() << "this PostgreSQL has no ICU collations";
   }
-  Query(url,
-        "ALTER TABLE client_keys ALTER COLUMN id TYPE TEXT COLLATE \"und-x-icu\"; "
-        "ALTER TABLE tenants ALTER COLUMN name TYPE TEXT COLLATE \"und-x-icu\"; "
-        "ALTER TABLE requests ALTER COLUMN tenant TYPE TEXT COLLATE \"und-x-icu\"; SELECT 1");
+  test::PgQuery(
+      url,
+      "ALTER TABLE client_keys ALTER COLUMN id TYPE TEXT COLLATE \"und-x-icu\"; "
+      "ALTER TABLE tenants ALTER COLUMN name TYPE TEXT COLLATE \"und-x-icu\"; "
+      "ALTER TABLE requests ALTER COLUMN tenant TYPE TEXT COLLATE \"und-x-icu\"; SELECT 1");
   auto store = OpenStore(url);
   ASSERT_NE(store, nullptr);
   std::vector<Record> spent;
@@ -189,7 +176,7 @@ TEST(KeysOnPostgresTest, ListingsAreInByteOrderWhateverTheColumnsCollation) {
     spent.push_back(test::Spent(std::string("r-") + name, "k", name, 1, kKeysT0));
   }
   ledger.Write(std::move(spent));
-  ASSERT_EQ(Query(url, "SELECT string_agg(name, ',' ORDER BY name) FROM tenants"),
+  ASSERT_EQ(test::PgQuery(url, "SELECT string_agg(name, ',' ORDER BY name) FROM tenants"),
             "alpha,beta,Zeta");  // the column's own order differs
   auto keys = store->Keys();
   ASSERT_TRUE(keys.has_value()) << keys.error().message;
@@ -229,9 +216,9 @@ TEST(KeysOnPostgresTest, ASchemaTwoDatabaseHasNoKeysUntilMigrated) {
   PostgresKeysLedger ledger;
   ledger.Write({test::Spent("r1", "key_a", "acme", 42, kKeysT0)});
   const std::string& url = ledger.location();
-  Query(url,
-        "DROP TABLE client_keys, tenants, meta; UPDATE switchyard_schema SET version = 2; "
-        "SELECT 1");
+  test::PgQuery(url,
+                "DROP TABLE client_keys, tenants, meta; UPDATE switchyard_schema SET version = 2; "
+                "SELECT 1");
   auto refused = KeyStore::Open(url);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, core::Errc::kInternal);
@@ -239,7 +226,8 @@ TEST(KeysOnPostgresTest, ASchemaTwoDatabaseHasNoKeysUntilMigrated) {
 
   auto prepared = PrepareKeyDatabase(url);
   ASSERT_TRUE(prepared.has_value()) << prepared.error().message;
-  EXPECT_EQ(Query(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"), "1:3");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"),
+            "1:4");
   auto store = OpenStore(url);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(Revision(*store), 0);
@@ -257,7 +245,7 @@ TEST(KeysOnPostgresTest, ADatabaseNeverMigratedNewerOrOutOfReachFailsClearly) {
   ASSERT_TRUE(PrepareKeyDatabase(empty).has_value());  // what `switchyard keys` does first
   EXPECT_NE(OpenStore(empty), nullptr);
 
-  Query(empty, "UPDATE switchyard_schema SET version = 99 RETURNING version");
+  test::PgQuery(empty, "UPDATE switchyard_schema SET version = 99 RETURNING version");
   auto newer = KeyStore::Open(empty);
   ASSERT_FALSE(newer.has_value());
   EXPECT_THAT(newer.error().message, HasSubstr("newer than this binary"));

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ledger/detail/pg_test_util.h"
 #include "ledger/detail/postgres.h"
 #include "ledger/detail/test_util.h"
 #include "ledger/postgres_ledger.h"
@@ -26,20 +27,6 @@ using testutil::PgServer;
 PgServer& Server() { return testutil::SharedPgServer(); }
 
 std::string FreshDatabase() { return testutil::FreshPgDatabase(); }
-
-// One value from `url`'s database, as text.
-std::string Query(const std::string& url, const std::string& sql) {
-  auto target = detail::ParsePgTarget(url);
-  EXPECT_TRUE(target.has_value());
-  auto conn = detail::PgConnection::Connect(*target, 5s);
-  if (!conn) {
-    ADD_FAILURE() << conn.error().message;
-    return "";
-  }
-  auto value = conn->QueryScalar(sql, "test query");
-  EXPECT_TRUE(value.has_value()) << (value ? "" : value.error().message);
-  return value ? *value : "";
-}
 
 PostgresLedger::Options Options(const std::string& url, const TempDir& dir) {
   PostgresLedger::Options options;
@@ -74,24 +61,27 @@ TEST(PostgresLedgerTest, RecordsLandWithEveryFieldAndTheirAttempts) {
     ledger->Append(std::move(r));
   }
   ledger->Flush();
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), std::to_string(kTotal));
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts"), std::to_string(ExpectedAttempts(kTotal)));
-  EXPECT_EQ(Query(url, "SELECT sum(cost_pico) FROM requests"), std::to_string(cost_pico));
-  EXPECT_EQ(Query(url, "SELECT sum(cost_pico) FROM attempts"), "0");  // MakeRecord's attempts
-  EXPECT_EQ(Query(url,
-                  "SELECT concat_ws('|', day, tenant, dialect, input_tokens, usage_reported, "
-                  "cost_usd, ttft_ms, attempts_count, task_type, rule, error_message) "
-                  "FROM requests WHERE request_id = 'req-7'"),
-            "2023-11-14|tenant-1|anthropic|107|1|0.000008000024|42|1|code|rule-1|"
-            "bad \xEF\xBF\xBD byte and a \xEF\xBF\xBD NUL");
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests WHERE ttft_ms IS NULL"),
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests"), std::to_string(kTotal));
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM attempts"),
+            std::to_string(ExpectedAttempts(kTotal)));
+  EXPECT_EQ(test::PgQuery(url, "SELECT sum(cost_pico) FROM requests"), std::to_string(cost_pico));
+  EXPECT_EQ(test::PgQuery(url, "SELECT sum(cost_pico) FROM attempts"),
+            "0");  // MakeRecord's attempts
+  EXPECT_EQ(
+      test::PgQuery(url,
+                    "SELECT concat_ws('|', day, tenant, dialect, input_tokens, usage_reported, "
+                    "cost_usd, ttft_ms, attempts_count, task_type, rule, error_message) "
+                    "FROM requests WHERE request_id = 'req-7'"),
+      "2023-11-14|tenant-1|anthropic|107|1|0.000008000024|42|1|code|rule-1|"
+      "bad \xEF\xBF\xBD byte and a \xEF\xBF\xBD NUL");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests WHERE ttft_ms IS NULL"),
             std::to_string(kTotal - 1));
-  EXPECT_EQ(Query(url,
-                  "SELECT concat_ws('|', a.idx, a.model, a.http_status, a.error_code) FROM "
-                  "attempts a JOIN requests r ON r.id = a.request_row WHERE r.request_id = "
-                  "'req-5' AND a.idx = 0"),
+  EXPECT_EQ(test::PgQuery(url,
+                          "SELECT concat_ws('|', a.idx, a.model, a.http_status, a.error_code) FROM "
+                          "attempts a JOIN requests r ON r.id = a.request_row WHERE r.request_id = "
+                          "'req-5' AND a.idx = 0"),
             "0|model-0|503|upstream_unavailable");
-  EXPECT_EQ(Query(url, "SELECT version FROM switchyard_schema"), "3");
+  EXPECT_EQ(test::PgQuery(url, "SELECT version FROM switchyard_schema"), "4");
   EXPECT_EQ(ledger->records_written(), static_cast<uint64_t>(kTotal));
 }
 
@@ -107,9 +97,9 @@ TEST(PostgresLedgerTest, WritingABatchAgainIsIdempotentByRequestId) {
   const std::vector<Record> again = {MakeRecord(2), MakeRecord(5)};
   ASSERT_TRUE(writer.WriteBatch(first, {}).has_value());
   ASSERT_TRUE(writer.WriteBatch(again, {.replay = true}).has_value());
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), "3");
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts WHERE request_id = 'req-2'"), "2");
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts WHERE request_id = 'req-5'"), "2");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests"), "3");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM attempts WHERE request_id = 'req-2'"), "2");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM attempts WHERE request_id = 'req-5'"), "2");
 }
 
 // A batch is sent as prepared statements of 256, 64, 16, 4 and 1 rows: 343 records use each
@@ -127,12 +117,14 @@ TEST(PostgresLedgerTest, ABatchOfAnySizeIsCutIntoThePreparedStatements) {
     auto written = writer.WriteBatch(records, {});
     ASSERT_TRUE(written.has_value()) << written.error().message;
   }
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), "343");
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts"), std::to_string(ExpectedAttempts(343)));
-  EXPECT_EQ(Query(url,
-                  "SELECT count(*) FROM requests r WHERE attempts_count <> (SELECT count(*) "
-                  "FROM attempts a WHERE a.request_row = r.id)"),
-            "0");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests"), "343");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM attempts"),
+            std::to_string(ExpectedAttempts(343)));
+  EXPECT_EQ(
+      test::PgQuery(url,
+                    "SELECT count(*) FROM requests r WHERE attempts_count <> (SELECT count(*) "
+                    "FROM attempts a WHERE a.request_row = r.id)"),
+      "0");
 }
 
 // Replicas starting together: the advisory lock lets one migrate and the others find it done.
@@ -150,7 +142,8 @@ TEST(PostgresLedgerTest, ReplicasStartingTogetherMigrateOnce) {
   }
   for (auto& replica : replicas) replica.join();
   EXPECT_EQ(opened.load(), 4);
-  EXPECT_EQ(Query(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"), "1:3");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"),
+            "1:4");
 }
 
 // PostgreSQL stopped under load and restarted: the writer spills, reconnects, replays; every
@@ -183,9 +176,9 @@ TEST(PostgresLedgerTest, AServerRestartUnderLoadLosesAndDoublesNothing) {
   }
   ledger->Flush();
   const std::string n = std::to_string(appended.load());
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), n);
-  EXPECT_EQ(Query(url, "SELECT count(DISTINCT request_id) FROM requests"), n);
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM attempts"),
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests"), n);
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(DISTINCT request_id) FROM requests"), n);
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM attempts"),
             std::to_string(ExpectedAttempts(appended)));
   EXPECT_GT(ledger->write_errors(), 0u);
   EXPECT_GT(ledger->records_spilled(), 0u);
@@ -200,17 +193,18 @@ TEST(PostgresLedgerTest, ARecordPostgresRefusesIsSetAsideAndTheRestLands) {
   const std::string url = FreshDatabase();
   auto ledger = Open(Options(url, dir));
   ASSERT_NE(ledger, nullptr);
-  Query(url,
-        "ALTER TABLE requests ADD CONSTRAINT no_poison CHECK (tenant <> 'poison') NOT VALID; "
-        "SELECT 1");
+  test::PgQuery(
+      url,
+      "ALTER TABLE requests ADD CONSTRAINT no_poison CHECK (tenant <> 'poison') NOT VALID; "
+      "SELECT 1");
   for (int64_t i = 0; i < 20; ++i) {
     Record r = MakeRecord(i);
     if (i == 7) r.tenant = "poison";
     ledger->Append(std::move(r));
   }
   ledger->Flush();
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests"), "19");
-  EXPECT_EQ(Query(url, "SELECT count(*) FROM requests WHERE request_id = 'req-7'"), "0");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests"), "19");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests WHERE request_id = 'req-7'"), "0");
   EXPECT_EQ(ledger->records_rejected(), 1u);
   EXPECT_EQ(ledger->spilled(), 0u);
   EXPECT_EQ(ledger->records_lost(), 0u);
@@ -235,7 +229,7 @@ TEST(PostgresLedgerTest, ANewerSchemaIsRefused) {
   TempDir dir;
   const std::string url = FreshDatabase();
   { ASSERT_NE(Open(Options(url, dir)), nullptr); }
-  Query(url, "UPDATE switchyard_schema SET version = 99 RETURNING version");
+  test::PgQuery(url, "UPDATE switchyard_schema SET version = 99 RETURNING version");
   auto refused = PostgresLedger::Open(Options(url, dir));
   ASSERT_FALSE(refused.has_value());
   EXPECT_THAT(refused.error().message, ::testing::HasSubstr("newer than this binary"));

@@ -6,6 +6,9 @@
 
 #include <sqlite3.h>
 
+#include "core/clock.h"
+#include "ledger/detail/report_source.h"
+#include "ledger/detail/responses.h"
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
 
@@ -31,27 +34,6 @@ constexpr const char* kSweep =
     "DELETE FROM responses WHERE rowid IN (SELECT rowid FROM responses WHERE expires_at_ms <= ?1 "
     "ORDER BY expires_at_ms LIMIT ?2)";
 
-int64_t UnixMs(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint FromUnixMs(int64_t ms) {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
-}
-
-core::Error NotFound(std::string_view id) {
-  core::Error e = core::MakeError(core::Errc::kNotFound,
-                                  "Previous response with id '" + std::string(id) + "' not found.");
-  e.param = "previous_response_id";
-  return e;
-}
-
-core::Error TooLong(std::string_view id, const std::string& what) {
-  return core::InvalidParam("previous_response_id",
-                            "the conversation ending with '" + std::string(id) + "' has " + what +
-                                "; start a new conversation (send the turns you need as input)");
-}
-
 // Resets a statement when the scope ends, on every path (its bindings point at the caller's
 // strings, and an un-reset SELECT keeps a read transaction open).
 class ResetOnExit {
@@ -65,118 +47,83 @@ class ResetOnExit {
   detail::Statement& s_;
 };
 
-}  // namespace
+class SqliteResponses final : public ResponseStore {
+ public:
+  struct Statements {
+    detail::Statement insert;
+    detail::Statement select;
+    detail::Statement select_turn;
+    detail::Statement remove;
+    detail::Statement sweep;
+  };
 
-struct ResponseStore::Statements {
-  detail::Statement insert;
-  detail::Statement select;
-  detail::Statement select_turn;
-  detail::Statement remove;
-  detail::Statement sweep;
+  SqliteResponses(const Options& options, detail::Db db, std::unique_ptr<Statements> statements)
+      : ResponseStore(options), db_(std::move(db)), statements_(std::move(statements)) {}
+
+  ~SqliteResponses() override { statements_.reset(); }  // statements before their connection
+
+  core::Result<std::optional<StoredResponse>> Get(std::string_view id, std::string_view owner,
+                                                  TimePoint now) override;
+  core::Result<std::vector<StoredResponse>> Conversation(std::string_view id,
+                                                         std::string_view owner, TimePoint now,
+                                                         size_t max_turns,
+                                                         size_t max_bytes) override;
+  core::Result<bool> Delete(std::string_view id, std::string_view owner, TimePoint now) override;
+
+ private:
+  core::Status Insert(const StoredResponse& r, int64_t expires_at_ms) override;
+  core::Result<int64_t> DeleteExpired(int64_t now_ms, int64_t limit) override;
+
+  std::mutex mu_;
+  detail::Db db_;                           // guarded by mu_
+  std::unique_ptr<Statements> statements_;  // guarded by mu_; destroyed before db_
 };
 
-core::Result<std::unique_ptr<ResponseStore>> ResponseStore::Open(const std::string& path,
-                                                                 std::chrono::hours retention) {
-  Options options;
-  options.path = path;
-  options.retention = retention;
-  return Open(options);
-}
-
-core::Result<std::unique_ptr<ResponseStore>> ResponseStore::Open(const Options& options) {
-  if (options.retention.count() <= 0 || options.sweep_every_puts <= 0 ||
-      options.sweep_interval.count() <= 0 || options.sweep_limit <= 0) {
-    return core::MakeError(core::Errc::kInvalidRequest,
-                           "response store options: retention, sweep_every_puts, sweep_interval "
-                           "and sweep_limit must be positive");
-  }
-  auto db = detail::OpenForWriting(options.path, options.busy_timeout);
-  if (!db) return std::move(db).error();
-  // Debian builds SQLite with secure_delete ON: every deleted row's pages are zeroed and
-  // rewritten, which made a 512-row sweep ~10x slower (~90 ms vs ~10 ms) on a worker thread.
-  // FAST still zeroes a row's b-tree cells, just not its freed overflow pages (and the WAL keeps
-  // recent page images whatever the mode); the file is owner-only.
-  if (auto s = db->Exec("PRAGMA secure_delete=FAST"); !s) {
-    return detail::WithPath(options.path, std::move(s).error());
-  }
-  auto owned_db = std::make_unique<detail::Db>(std::move(*db));
-  auto statements = std::make_unique<Statements>();
-  const std::pair<detail::Statement*, const char*> wanted[] = {
-      {&statements->insert, kInsert},
-      {&statements->select, kSelect},
-      {&statements->select_turn, kSelectTurn},
-      {&statements->remove, kDelete},
-      {&statements->sweep, kSweep},
-  };
-  for (const auto& [statement, sql] : wanted) {
-    auto prepared = owned_db->Prepare(sql);
-    if (!prepared) return detail::WithPath(options.path, std::move(prepared).error());
-    *statement = std::move(*prepared);
-  }
-  return std::unique_ptr<ResponseStore>(
-      new ResponseStore(options, std::move(owned_db), std::move(statements)));
-}
-
-ResponseStore::ResponseStore(Options options, std::unique_ptr<detail::Db> db,
-                             std::unique_ptr<Statements> statements)
-    : options_(std::move(options)), db_(std::move(db)), statements_(std::move(statements)) {}
-
-ResponseStore::~ResponseStore() {
-  statements_.reset();  // statements before their connection
-  db_.reset();
-}
-
-core::Status ResponseStore::Put(const StoredResponse& r) {
-  const int64_t created_ms = UnixMs(r.created_at);
-  const int64_t retention_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(options_.retention).count();
+core::Status SqliteResponses::Insert(const StoredResponse& r, int64_t expires_at_ms) {
   std::lock_guard lock(mu_);
   detail::Statement& s = statements_->insert;
-  {
-    ResetOnExit reset(s);
-    s.BindText(1, r.id);
-    s.BindText(2, r.owner);
-    s.BindText(3, r.previous_id);
-    s.BindInt(4, created_ms);
-    s.BindInt(5, created_ms + retention_ms);
-    s.BindText(6, r.input_json);
-    s.BindText(7, r.output_json);
-    s.BindText(8, r.response_json);
-    if (s.Step() != SQLITE_DONE) return db_->LastError("storing response " + r.id);
-  }
-  MaybeSweepLocked(r.created_at);
+  ResetOnExit reset(s);
+  s.BindText(1, r.id);
+  s.BindText(2, r.owner);
+  s.BindText(3, r.previous_id);
+  s.BindInt(4, core::UnixMs(r.created_at));
+  s.BindInt(5, expires_at_ms);
+  s.BindText(6, r.input_json);
+  s.BindText(7, r.output_json);
+  s.BindText(8, r.response_json);
+  if (s.Step() != SQLITE_DONE) return db_.LastError("storing response " + r.id);
   return {};
 }
 
-core::Result<std::optional<StoredResponse>> ResponseStore::Get(std::string_view id,
-                                                               std::string_view owner,
-                                                               TimePoint now) {
+core::Result<std::optional<StoredResponse>> SqliteResponses::Get(std::string_view id,
+                                                                 std::string_view owner,
+                                                                 TimePoint now) {
   std::lock_guard lock(mu_);
   detail::Statement& s = statements_->select;
   ResetOnExit reset(s);
   s.BindText(1, id);
   s.BindText(2, owner);
-  s.BindInt(3, UnixMs(now));
+  s.BindInt(3, core::UnixMs(now));
   const int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<StoredResponse>();
-  if (rc != SQLITE_ROW) return db_->LastError("reading stored response " + std::string(id));
+  if (rc != SQLITE_ROW) return db_.LastError("reading stored response " + std::string(id));
   StoredResponse r;
   r.id = id;
   r.owner = owner;
   r.previous_id = s.ColumnText(0);
-  r.created_at = FromUnixMs(s.ColumnInt(1));
+  r.created_at = core::FromUnixMs(s.ColumnInt(1));
   r.input_json = s.ColumnText(2);
   r.output_json = s.ColumnText(3);
   r.response_json = s.ColumnText(4);
   return std::optional<StoredResponse>(std::move(r));
 }
 
-core::Result<std::vector<StoredResponse>> ResponseStore::Conversation(std::string_view id,
-                                                                      std::string_view owner,
-                                                                      TimePoint now,
-                                                                      size_t max_turns,
-                                                                      size_t max_bytes) {
-  const int64_t now_ms = UnixMs(now);
+core::Result<std::vector<StoredResponse>> SqliteResponses::Conversation(std::string_view id,
+                                                                        std::string_view owner,
+                                                                        TimePoint now,
+                                                                        size_t max_turns,
+                                                                        size_t max_bytes) {
+  const int64_t now_ms = core::UnixMs(now);
   std::vector<StoredResponse> turns;
   size_t bytes = 0;
   std::string next(id);
@@ -184,25 +131,21 @@ core::Result<std::vector<StoredResponse>> ResponseStore::Conversation(std::strin
   detail::Statement& s = statements_->select_turn;
   while (!next.empty()) {
     // A chain is acyclic (a turn names an earlier one), but max_turns would bound a cycle too.
-    if (turns.size() == max_turns) {
-      return TooLong(id, "more than " + std::to_string(max_turns) + " turns");
-    }
+    if (turns.size() == max_turns) return detail::TooManyTurns(id, max_turns);
     ResetOnExit reset(s);
     s.BindText(1, next);
     s.BindText(2, owner);
     s.BindInt(3, now_ms);
     const int rc = s.Step();
-    if (rc == SQLITE_DONE) return NotFound(id);
-    if (rc != SQLITE_ROW) return db_->LastError("reading stored response " + next);
+    if (rc == SQLITE_DONE) return detail::PreviousNotFound(id);
+    if (rc != SQLITE_ROW) return db_.LastError("reading stored response " + next);
     bytes += s.ColumnBytes(2) + s.ColumnBytes(3);
-    if (bytes > max_bytes) {
-      return TooLong(id, "more than " + std::to_string(max_bytes) + " bytes of items");
-    }
+    if (bytes > max_bytes) return detail::TooManyBytes(id, max_bytes);
     StoredResponse& turn = turns.emplace_back();
     turn.id = std::move(next);
     turn.owner = owner;
     turn.previous_id = s.ColumnText(0);
-    turn.created_at = FromUnixMs(s.ColumnInt(1));
+    turn.created_at = core::FromUnixMs(s.ColumnInt(1));
     turn.input_json = s.ColumnText(2);
     turn.output_json = s.ColumnText(3);
     next = turn.previous_id;
@@ -211,8 +154,8 @@ core::Result<std::vector<StoredResponse>> ResponseStore::Conversation(std::strin
   return turns;
 }
 
-core::Result<bool> ResponseStore::Delete(std::string_view id, std::string_view owner,
-                                         TimePoint now) {
+core::Result<bool> SqliteResponses::Delete(std::string_view id, std::string_view owner,
+                                           TimePoint now) {
   std::lock_guard lock(mu_);
   detail::Statement& s = statements_->remove;
   ResetOnExit reset(s);
@@ -221,43 +164,105 @@ core::Result<bool> ResponseStore::Delete(std::string_view id, std::string_view o
   int rc = s.Step();
   bool live = false;
   if (rc == SQLITE_ROW) {  // ids are unique: at most one row
-    live = s.ColumnInt(0) > UnixMs(now);
+    live = s.ColumnInt(0) > core::UnixMs(now);
     rc = s.Step();
   }
-  if (rc != SQLITE_DONE) return db_->LastError("deleting stored response " + std::string(id));
+  if (rc != SQLITE_DONE) return db_.LastError("deleting stored response " + std::string(id));
   return live;
 }
 
-core::Result<int64_t> ResponseStore::Sweep(TimePoint now, int64_t limit) {
+core::Result<int64_t> SqliteResponses::DeleteExpired(int64_t now_ms, int64_t limit) {
   std::lock_guard lock(mu_);
-  return SweepLocked(UnixMs(now), limit);
-}
-
-core::Result<int64_t> ResponseStore::SweepLocked(int64_t now_ms, int64_t limit) {
   detail::Statement& s = statements_->sweep;
   ResetOnExit reset(s);
   s.BindInt(1, now_ms);
   s.BindInt(2, limit);
-  if (s.Step() != SQLITE_DONE) return db_->LastError("sweeping expired stored responses");
-  const int64_t deleted = sqlite3_changes64(db_->get());
-  rows_swept_.fetch_add(static_cast<uint64_t>(deleted), std::memory_order_relaxed);
-  return deleted;
+  if (s.Step() != SQLITE_DONE) return db_.LastError("sweeping expired stored responses");
+  return sqlite3_changes64(db_.get());
 }
 
-void ResponseStore::MaybeSweepLocked(TimePoint now) {
-  ++puts_since_sweep_;
-  if (puts_since_sweep_ < options_.sweep_every_puts &&
-      now - last_sweep_ < options_.sweep_interval) {
-    return;
+}  // namespace
+
+namespace detail {
+
+core::Result<std::unique_ptr<ResponseStore>> OpenSqliteResponses(
+    const ResponseStore::Options& options) {
+  auto db = OpenForWriting(options.location, options.busy_timeout);
+  if (!db) return std::move(db).error();
+  // Debian builds SQLite with secure_delete ON: every deleted row's pages are zeroed and
+  // rewritten, which made a 512-row sweep ~10x slower (~90 ms vs ~10 ms). FAST still zeroes a
+  // row's b-tree cells, just not its freed overflow pages (and the WAL keeps recent page images
+  // whatever the mode); the file is owner-only.
+  if (auto s = db->Exec("PRAGMA secure_delete=FAST"); !s) {
+    return WithPath(options.location, std::move(s).error());
   }
-  puts_since_sweep_ = 0;
-  last_sweep_ = now;
-  auto swept = SweepLocked(UnixMs(now), options_.sweep_limit);
+  auto statements = std::make_unique<SqliteResponses::Statements>();
+  const std::pair<Statement*, const char*> wanted[] = {
+      {&statements->insert, kInsert},
+      {&statements->select, kSelect},
+      {&statements->select_turn, kSelectTurn},
+      {&statements->remove, kDelete},
+      {&statements->sweep, kSweep},
+  };
+  for (const auto& [statement, sql] : wanted) {
+    auto prepared = db->Prepare(sql);
+    if (!prepared) return WithPath(options.location, std::move(prepared).error());
+    *statement = std::move(*prepared);
+  }
+  return std::unique_ptr<ResponseStore>(
+      new SqliteResponses(options, std::move(*db), std::move(statements)));
+}
+
+}  // namespace detail
+
+core::Result<std::unique_ptr<ResponseStore>> ResponseStore::Open(const std::string& location,
+                                                                 std::chrono::hours retention) {
+  Options options;
+  options.location = location;
+  options.retention = retention;
+  return Open(options);
+}
+
+core::Result<std::unique_ptr<ResponseStore>> ResponseStore::Open(const Options& options) {
+  if (options.retention.count() <= 0 || options.sweep_every_puts <= 0 ||
+      options.sweep_interval.count() <= 0 || options.sweep_limit <= 0 || options.connections <= 0) {
+    return core::MakeError(core::Errc::kInvalidRequest,
+                           "response store options: retention, connections, sweep_every_puts, "
+                           "sweep_interval and sweep_limit must be positive");
+  }
+  if (detail::IsPostgresUrl(options.location)) return detail::OpenPostgresResponses(options);
+  return detail::OpenSqliteResponses(options);
+}
+
+core::Status ResponseStore::Put(const StoredResponse& r) {
+  const int64_t expires_at_ms = core::UnixMs(r.created_at + options_.retention);
+  if (auto s = Insert(r, expires_at_ms); !s) return s;
+  if (!SweepDue(r.created_at)) return {};
+  auto swept = Sweep(r.created_at, options_.sweep_limit);
   if (!swept) {
     sweep_errors_.fetch_add(1, std::memory_order_relaxed);
     std::fprintf(stderr, "switchyard response store: sweeping expired responses failed: %s\n",
                  swept.error().message.c_str());
   }
+  return {};
+}
+
+core::Result<int64_t> ResponseStore::Sweep(TimePoint now, int64_t limit) {
+  auto deleted = DeleteExpired(core::UnixMs(now), limit);
+  if (deleted) rows_swept_.fetch_add(static_cast<uint64_t>(*deleted), std::memory_order_relaxed);
+  return deleted;
+}
+
+bool ResponseStore::SweepDue(TimePoint now) {
+  std::lock_guard lock(sweep_mu_);
+  ++puts_since_sweep_;
+  if (puts_since_sweep_ < options_.sweep_every_puts &&
+      now - last_sweep_ < options_.sweep_interval) {
+    return false;
+  }
+  puts_since_sweep_ = 0;
+  last_sweep_ = now;
+  return true;
 }
 
 }  // namespace sy::ledger

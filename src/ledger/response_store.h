@@ -1,13 +1,15 @@
 // ResponseStore: the stored responses of POST /v1/responses, so that a client can continue a
-// conversation with `previous_response_id` (and GET or DELETE a response it stored).
+// conversation with `previous_response_id` (and GET or DELETE a response it stored). The same
+// interface over either engine of the ledger database.
 //
-// Storage. Rows live in the `responses` table of the ledger's SQLite file (schema v4, created by
-// the ledger's migrations: see ledger/detail/schema.h), on the store's own connection (WAL,
-// synchronous=NORMAL, busy timeout: the ledger's writer thread shares the file). Put is one
-// prepared INSERT in its own transaction, synchronous: the client may send the next turn the
-// moment it has the answer, so the row must be readable when Put returns. With WAL and
-// synchronous=NORMAL a commit does not fsync; a process crash keeps committed rows, a power loss
-// may lose the last ones (as for the ledger).
+// Storage. Rows live in the `responses` table of the ledger database: the SQLite file (schema v4,
+// created by the ledger's migrations: see ledger/detail/schema.h) or the PostgreSQL database of
+// database.url (schema v4, ledger/detail/postgres.h), which every gateway replica shares, so a
+// conversation started on one replica continues on any other. Put is one INSERT in its own
+// transaction, committed when Put returns: the client may send the next turn the moment it has
+// the answer, so the row must be readable (by every replica) by then. On SQLite (WAL,
+// synchronous=NORMAL) a commit does not fsync: a process crash keeps committed rows, a power loss
+// may lose the last ones (as for the ledger); on PostgreSQL the server's own durability applies.
 //
 // Scope. Every row has an owner (the caller's key id, core::Request::key_id; "" while no keys are
 // configured). Get, Conversation and Delete only see the caller's own rows; another owner's row
@@ -19,14 +21,18 @@
 // stays bounded by retention without a timer thread. The lazy sweep deletes up to
 // Options::sweep_limit rows, twice the puts between sweeps by default, so it outpaces the puts;
 // it runs on the putting thread, so the limit also bounds that put's extra latency (256 rows of
-// ~7 KB: ~1.5-5 ms measured, secure_delete=FAST).
+// ~7 KB: ~1.5-5 ms measured on SQLite, secure_delete=FAST). On PostgreSQL every replica sweeps
+// its share; concurrent sweeps skip the rows another one is deleting.
 //
-// Thread-safety: every method may be called concurrently from any thread (the worker threads);
-// one mutex guards the connection, so calls are serialised (each is one or a few indexed
-// statements).
-// Ownership: owns its connection; independent of the SqliteLedger open on the same file.
-// Failure: SQLite failures (I/O, disk full, locked past the busy timeout) are kInternal errors
-// naming the operation; nothing is retried here.
+// Blocking. Every method is blocking database I/O (SQLite: up to the busy timeout while the
+// ledger writes; PostgreSQL: one network round trip, Conversation included): call them off the
+// request workers (the gateway runs them on its blocking pool).
+// Thread-safety: every method may be called concurrently from any thread. SQLite: one connection
+// behind a mutex, calls serialised (each is one or a few indexed statements). PostgreSQL:
+// Options::connections connections, one call on each at a time.
+// Ownership: owns its connections; independent of a ledger open on the same database.
+// Failure: database failures are kInternal errors naming the operation; nothing is retried (a
+// PostgreSQL connection that broke is opened again by the next call that needs it).
 #pragma once
 
 #include <atomic>
@@ -44,10 +50,6 @@
 
 namespace sy::ledger {
 
-namespace detail {
-class Db;
-}  // namespace detail
-
 struct StoredResponse {
   std::string id;             // "resp_..."; unique (the gateway generates it)
   std::string owner;          // key id; "" = no keys configured
@@ -61,24 +63,29 @@ struct StoredResponse {
 class ResponseStore {
  public:
   struct Options {
-    std::string path;                       // the ledger's SQLite file; created (0600) if missing
-    std::chrono::hours retention{24 * 30};  // config.responses.retention
+    // The ledger database: a SQLite file (created, 0600, and migrated if needed) or a
+    // postgresql:// (postgres://) URL whose schema the gateway's PostgresLedger migrated.
+    std::string location{};
+    std::chrono::hours retention{24 * 30};         // config.responses.retention
     std::chrono::milliseconds busy_timeout{1000};  // SQLite's wait while the ledger writes
+    int connections = 4;                           // PostgreSQL: calls that can run at once
+    std::chrono::seconds connect_timeout{5};       // PostgreSQL: each connection attempt
     int64_t sweep_every_puts = 128;                // lazy sweep after this many puts ...
     std::chrono::seconds sweep_interval{60};       // ... or this long after the last sweep
     int64_t sweep_limit = 256;                     // rows deleted by one lazy sweep
   };
 
-  // Opens (creating the file and migrating its schema if needed) the store in the SQLite file
-  // at options.path. Fails with kInvalidRequest when an option is not positive, and with
-  // kInternal naming the path when the file cannot be opened or created, is not a database, or
-  // has a newer schema.
+  // Opens the store in the database at options.location. Fails with kInvalidRequest when an
+  // option is not positive or the URL is malformed; with kInternal naming the path (or
+  // user@host:port/dbname, never a password) when the file cannot be opened or created, is not a
+  // database, the server is unreachable, or the schema is newer than this binary (or, on
+  // PostgreSQL, older than v4: the gateway's ledger migrates it first).
   static core::Result<std::unique_ptr<ResponseStore>> Open(const Options& options);
-  // Open({.path = path, .retention = retention}).
-  static core::Result<std::unique_ptr<ResponseStore>> Open(const std::string& path,
+  // Open({.location = location, .retention = retention}).
+  static core::Result<std::unique_ptr<ResponseStore>> Open(const std::string& location,
                                                            std::chrono::hours retention);
 
-  ~ResponseStore();
+  virtual ~ResponseStore() = default;
   ResponseStore(const ResponseStore&) = delete;
   ResponseStore& operator=(const ResponseStore&) = delete;
 
@@ -89,27 +96,26 @@ class ResponseStore {
   core::Status Put(const StoredResponse& response);
 
   // The owner's live response `id`; nullopt when absent, expired, or owned by another owner
-  // (indistinguishable to the caller). Fails only on SQLite errors (kInternal).
-  core::Result<std::optional<StoredResponse>> Get(std::string_view id, std::string_view owner,
-                                                  std::chrono::system_clock::time_point now);
+  // (indistinguishable to the caller). Fails only on database errors (kInternal).
+  virtual core::Result<std::optional<StoredResponse>> Get(
+      std::string_view id, std::string_view owner, std::chrono::system_clock::time_point now) = 0;
 
   // The conversation ending with `id`: every turn from the first to `id`, oldest first (walks
-  // previous_id). The turns' response_json is left empty: rebuilding the conversation needs
-  // only the input and output items, and the Response objects would double what is read.
-  // Fails kNotFound (param "previous_response_id") when `id` or any turn on the way is absent,
-  // expired or not the owner's; kInvalidRequest (same param) when the chain has more than
-  // `max_turns` turns or their input and output items exceed `max_bytes` in total (the bound on
-  // what one request expands to; checked before each turn's items are copied).
-  core::Result<std::vector<StoredResponse>> Conversation(std::string_view id,
-                                                         std::string_view owner,
-                                                         std::chrono::system_clock::time_point now,
-                                                         size_t max_turns, size_t max_bytes);
+  // previous_id; on PostgreSQL in one query). The turns' response_json is left empty: rebuilding
+  // the conversation needs only the input and output items, and the Response objects would
+  // double what is read. Fails kNotFound (param "previous_response_id") when `id` or any turn on
+  // the way is absent, expired or not the owner's; kInvalidRequest (same param) when the chain
+  // has more than `max_turns` turns or their input and output items exceed `max_bytes` in total
+  // (the bound on what one request expands to; checked before each turn's items are copied).
+  virtual core::Result<std::vector<StoredResponse>> Conversation(
+      std::string_view id, std::string_view owner, std::chrono::system_clock::time_point now,
+      size_t max_turns, size_t max_bytes) = 0;
 
   // Deletes the owner's response `id`. Returns false when there was no live one (absent,
   // another owner's, or expired: like Get; an expired row is deleted all the same). Takes `now`
   // so that a response GET calls absent is absent to DELETE too.
-  core::Result<bool> Delete(std::string_view id, std::string_view owner,
-                            std::chrono::system_clock::time_point now);
+  virtual core::Result<bool> Delete(std::string_view id, std::string_view owner,
+                                    std::chrono::system_clock::time_point now) = 0;
 
   // Deletes expired rows (expires_at <= now), oldest expiry first, at most `limit` per call;
   // returns how many. REQUIRES: limit > 0.
@@ -119,22 +125,23 @@ class ResponseStore {
   uint64_t rows_swept() const { return rows_swept_.load(std::memory_order_relaxed); }
   uint64_t sweep_errors() const { return sweep_errors_.load(std::memory_order_relaxed); }
 
+ protected:
+  explicit ResponseStore(Options options) : options_(std::move(options)) {}
+  const Options& options() const { return options_; }
+
+  // The engine's INSERT of one row, expiring at expires_at_ms.
+  virtual core::Status Insert(const StoredResponse& response, int64_t expires_at_ms) = 0;
+  // The engine's DELETE of at most `limit` expired rows; how many it deleted.
+  virtual core::Result<int64_t> DeleteExpired(int64_t now_ms, int64_t limit) = 0;
+
  private:
-  struct Statements;
-
-  ResponseStore(Options options, std::unique_ptr<detail::Db> db,
-                std::unique_ptr<Statements> statements);
-
-  // REQUIRES: mu_ held.
-  core::Result<int64_t> SweepLocked(int64_t now_ms, int64_t limit);
-  void MaybeSweepLocked(std::chrono::system_clock::time_point now);
+  // Counts a put; true when it is time for a lazy sweep (and starts the next period).
+  bool SweepDue(std::chrono::system_clock::time_point now);
 
   const Options options_;
-  std::mutex mu_;
-  std::unique_ptr<detail::Db> db_;                    // guarded by mu_
-  std::unique_ptr<Statements> statements_;            // guarded by mu_; destroyed before db_
-  int64_t puts_since_sweep_ = 0;                      // guarded by mu_
-  std::chrono::system_clock::time_point last_sweep_;  // guarded by mu_; epoch: never
+  std::mutex sweep_mu_;
+  int64_t puts_since_sweep_ = 0;                      // guarded by sweep_mu_
+  std::chrono::system_clock::time_point last_sweep_;  // guarded by sweep_mu_; epoch: never
 
   std::atomic<uint64_t> rows_swept_{0};
   std::atomic<uint64_t> sweep_errors_{0};

@@ -149,6 +149,23 @@ CREATE TABLE IF NOT EXISTS meta (
 INSERT INTO meta (name, value) VALUES ('keys_revision', 0) ON CONFLICT (name) DO NOTHING;
 )sql";
 
+// Version 4: the stored responses of the Responses dialect (ledger/response_store.h), as SQLite's
+// v4 table with BIGINT millisecond times. The JSON stays TEXT (stored and served byte for byte,
+// never queried inside). The expiry index serves the retention sweep.
+constexpr const char* kPgSchemaV4 = R"sql(
+CREATE TABLE IF NOT EXISTS responses (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  previous_id TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  input_json TEXT NOT NULL,
+  output_json TEXT NOT NULL,
+  response_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS responses_expires_at ON responses(expires_at_ms);
+)sql";
+
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   if (from.empty()) return;
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -366,6 +383,43 @@ core::Result<std::string> PgConnection::QueryScalar(const std::string& sql, std:
   return std::string(PQgetvalue(result.get(), 0, 0));
 }
 
+void PgParams::Int(int64_t value) {
+  ints_.push_back(std::to_string(value));
+  Add(nullptr, 0, false);
+  int_at_.push_back(values_.size() - 1);
+}
+
+void PgParams::Add(const char* value, int length, bool binary) {
+  values_.push_back(value);
+  lengths_.push_back(length);
+  formats_.push_back(binary ? 1 : 0);
+}
+
+void PgParams::PointAtInts() {
+  for (size_t i = 0; i < int_at_.size(); ++i) values_[int_at_[i]] = ints_[i].c_str();
+}
+
+PgResult PgParams::Exec(pg_conn* conn, const std::string& sql) {
+  PointAtInts();
+  return PgResult(PQexecParams(conn, sql.c_str(), static_cast<int>(values_.size()), nullptr,
+                               values_.data(), lengths_.data(), formats_.data(), 0));
+}
+
+core::Result<PgResult> PgParams::ExecPrepared(PgConnection& conn, const std::string& name,
+                                              std::string_view what) {
+  PointAtInts();
+  return conn.ExecPrepared(name, values_, lengths_, formats_, what);
+}
+
+std::string PgText(const pg_result* result, int row, int column) {
+  return std::string(PQgetvalue(result, row, column),
+                     static_cast<size_t>(PQgetlength(result, row, column)));
+}
+
+int64_t PgInt(const pg_result* result, int row, int column) {
+  return std::strtoll(PQgetvalue(result, row, column), nullptr, 10);
+}
+
 core::Result<int64_t> ReadPgSchemaVersion(PgConnection& conn) {
   // Two statements: PostgreSQL resolves every table a statement names before running it.
   auto exists = conn.QueryScalar("SELECT to_regclass('switchyard_schema') IS NOT NULL",
@@ -376,6 +430,31 @@ core::Result<int64_t> ReadPgSchemaVersion(PgConnection& conn) {
       conn.QueryScalar("SELECT max(version) FROM switchyard_schema", "reading the ledger schema");
   if (!version) return std::move(version).error();
   return std::strtoll(version->c_str(), nullptr, 10);
+}
+
+core::Result<PgOpened> ConnectAtSchema(const std::string& url, std::chrono::seconds connect_timeout,
+                                       int64_t min_version, std::string_view tables) {
+  auto target = ParsePgTarget(url);
+  if (!target) return std::move(target).error();
+  auto conn = PgConnection::Connect(*target, connect_timeout);
+  if (!conn) return std::move(conn).error();
+  auto version = ReadPgSchemaVersion(*conn);
+  if (!version) return std::move(version).error();
+  const std::string at = target->display + ": ledger schema version " + std::to_string(*version);
+  if (*version == 0 && min_version == 1) {
+    return core::MakeError(core::Errc::kInternal,
+                           target->display + ": not a Switchyard ledger (no ledger schema)");
+  }
+  if (*version < min_version) {
+    return core::MakeError(core::Errc::kInternal,
+                           at + " has no " + std::string(tables) +
+                               " (starting the gateway on it creates or migrates it)");
+  }
+  if (*version > kPgSchemaVersion) {
+    return core::MakeError(core::Errc::kInternal, at + " is newer than this binary supports (" +
+                                                      std::to_string(kPgSchemaVersion) + ")");
+  }
+  return PgOpened{std::move(*target), std::move(*conn)};
 }
 
 core::Status EnsurePgSchema(PgConnection& conn) {
@@ -408,6 +487,9 @@ core::Status EnsurePgSchema(PgConnection& conn) {
     }
     if (version < 3) {
       if (auto s = conn.Exec(kPgSchemaV3, "migrating the ledger schema to v3"); !s) return s;
+    }
+    if (version < 4) {
+      if (auto s = conn.Exec(kPgSchemaV4, "migrating the ledger schema to v4"); !s) return s;
     }
     if (version == kPgSchemaVersion) return {};
     return conn.Exec("DELETE FROM switchyard_schema; INSERT INTO switchyard_schema VALUES (" +

@@ -10,6 +10,8 @@
 //       id PRIMARY KEY), tenants (name PRIMARY KEY) and meta with the row keys_revision, bumped
 //       in the same transaction as every key or tenant write, so replicas share keys and see one
 //       another's changes by polling one integer.
+//   v4  stored responses as on SQLite (ledger/response_store.h): responses (id PRIMARY KEY), with
+//       an index on expires_at_ms for the retention sweep.
 // Migrations run at start in one transaction under an advisory lock, so replicas starting
 // together apply each once.
 //
@@ -37,7 +39,7 @@ struct pg_result;
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kPgSchemaVersion = 3;
+inline constexpr int64_t kPgSchemaVersion = 4;
 
 // Where a connection URL points and what it must never show.
 struct PgTarget {
@@ -98,9 +100,53 @@ class PgConnection {
   std::string password_;  // scrubbed from every message
 };
 
+// One statement's parameters: texts in text format (NUL-terminated), bytes in binary format
+// (BYTEA), integers as decimal text; a missing value is NULL. The strings given must outlive the
+// call that runs the statement.
+class PgParams {
+ public:
+  void Text(const std::string& text) { Add(text.c_str(), 0, false); }
+  void Bytes(const std::string& bytes) { Add(bytes.data(), static_cast<int>(bytes.size()), true); }
+  void Int(int64_t value);
+  void Null() { Add(nullptr, 0, false); }
+
+  // PQexecParams of `sql` on `conn`, text results; the caller checks the status.
+  PgResult Exec(pg_conn* conn, const std::string& sql);
+  // The statement `name` prepared on `conn` (PgConnection::ExecPrepared: fails on an error).
+  core::Result<PgResult> ExecPrepared(PgConnection& conn, const std::string& name,
+                                      std::string_view what);
+
+ private:
+  void Add(const char* value, int length, bool binary);
+  void PointAtInts();
+
+  std::vector<const char*> values_;
+  std::vector<int> lengths_;
+  std::vector<int> formats_;
+  std::vector<std::string> ints_;  // pointed to only when run: the vector may still grow
+  std::vector<size_t> int_at_;
+};
+
+// A column of a text-format result: its text, and an integer column's value (0 for NULL).
+std::string PgText(const pg_result* result, int row, int column);
+int64_t PgInt(const pg_result* result, int row, int column);
+
 // The database's ledger schema version: 0 when the gateway never created it (no
 // switchyard_schema table). For readers, which neither create nor migrate.
 core::Result<int64_t> ReadPgSchemaVersion(PgConnection& conn);
+
+// A connection to the ledger database at `url`, for a reader of tables that schema
+// `min_version` introduced. Fails with kInvalidRequest for a malformed URL and with kInternal
+// naming the database (user@host:port/dbname) when it is unreachable, its schema is older than
+// min_version ("ledger schema version N has no <tables> (starting the gateway on it creates or
+// migrates it)"; version 0: "not a Switchyard ledger" when min_version is 1) or newer than this
+// binary.
+struct PgOpened {
+  PgTarget target;
+  PgConnection conn;
+};
+core::Result<PgOpened> ConnectAtSchema(const std::string& url, std::chrono::seconds connect_timeout,
+                                       int64_t min_version, std::string_view tables);
 
 // Creates or migrates the schema to kPgSchemaVersion (see above). Fails when the database's
 // schema is newer than this binary knows.

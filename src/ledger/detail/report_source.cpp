@@ -133,23 +133,10 @@ class PostgresSource final : public ReportSource {
 };
 
 core::Result<std::unique_ptr<ReportSource>> OpenPostgres(const std::string& url) {
-  auto target = ParsePgTarget(url);
-  if (!target) return std::move(target).error();
-  auto conn = PgConnection::Connect(*target, std::chrono::seconds(5));
-  if (!conn) return std::move(conn).error();
-  auto version = ReadPgSchemaVersion(*conn);
-  if (!version) return std::move(version).error();
-  if (*version < 1) {
-    return core::MakeError(core::Errc::kInternal,
-                           target->display + ": not a Switchyard ledger (no ledger schema)");
-  }
-  if (*version > kPgSchemaVersion) {
-    return core::MakeError(core::Errc::kInternal, target->display + ": ledger schema version " +
-                                                      std::to_string(*version) +
-                                                      " is newer than this binary supports (" +
-                                                      std::to_string(kPgSchemaVersion) + ")");
-  }
-  return std::unique_ptr<ReportSource>(new PostgresSource(target->display, std::move(*conn)));
+  auto opened = ConnectAtSchema(url, std::chrono::seconds(5), 1, "ledger tables");
+  if (!opened) return std::move(opened).error();
+  return std::unique_ptr<ReportSource>(
+      new PostgresSource(opened->target.display, std::move(opened->conn)));
 }
 
 }  // namespace
