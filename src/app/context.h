@@ -83,6 +83,8 @@ struct Services {
   GatewayMetrics* metrics = nullptr;       // null: nothing counted
   AccessLog* access_log = nullptr;         // null: access_log.enabled is false
   http::BlockingPool* blocking = nullptr;  // for database reads and writes off the workers
+  // Runs the calls of `responses`; null: they run inline (unit tests).
+  http::BlockingPool* store_pool = nullptr;
   // Budgets and rate limits shared with other replicas in Redis; null: counted in this process.
   shared::Counters* counters = nullptr;
   // The response cache (rules with cache.ttl_s); null when no rule caches.

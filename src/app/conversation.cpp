@@ -7,6 +7,7 @@
 
 #include "api/json.h"
 #include "api/responses/decode.h"
+#include "app/gateway_metrics.h"
 #include "ledger/response_store.h"
 
 namespace sy::app {
@@ -49,6 +50,29 @@ core::Error StoreOff() {
                             "input instead.");
 }
 
+core::Error PoolFull() {
+  return core::MakeError(core::Errc::kOverloaded,
+                         "Too many stored-response reads and writes at once; retry shortly.");
+}
+
+// The stored turns ctx.turn.previous_id continues, read on the store's pool.
+http::Task<core::Result<std::vector<ledger::StoredResponse>>> ReadTurns(RequestContext& ctx) {
+  const int64_t max_bytes =
+      kMaxBodiesPerConversation * ctx.services.catalog.config().server.max_body_bytes;
+  core::Result<std::vector<ledger::StoredResponse>> turns = PoolFull();
+  std::function<void()> call = [&] {
+    turns = ctx.services.responses->Conversation(ctx.turn.previous_id, ctx.request.key_id,
+                                                 ctx.request.received_at, kMaxTurns,
+                                                 static_cast<size_t>(max_bytes));
+  };
+  co_await RunOnStorePool(ctx.services, call);
+  if (!turns && turns.error().code != core::Errc::kNotFound &&
+      turns.error().code != core::Errc::kInvalidRequest && ctx.services.metrics) {
+    ctx.services.metrics->ObserveResponseStoreFailure("read");
+  }
+  co_return turns;
+}
+
 }  // namespace
 
 std::string ResponseIdFor(const core::Request& request) {
@@ -57,36 +81,40 @@ std::string ResponseIdFor(const core::Request& request) {
   return "resp_" + std::string(id);
 }
 
-core::Status ExpandConversation(RequestContext& ctx) {
-  json::object& body = ctx.request.body;
+core::Status ReadConversation(RequestContext& ctx) {
+  const json::object& body = ctx.request.body;
   const auto* store = body.if_contains("store");
   ctx.turn.store =
       (!store || !store->is_bool() || store->get_bool()) && ctx.services.responses != nullptr;
-  json::array input = InputItems(body, body.storage());
-  if (ctx.turn.store) ctx.turn.input_json = json::serialize(input);  // only a stored turn needs it
+  if (ctx.turn.store) {  // only a stored turn needs its own input
+    ctx.turn.input_json = json::serialize(InputItems(body, body.storage()));
+  }
   const std::string_view previous = api::StringAt(body, "previous_response_id");
-  if (!previous.empty()) {
-    if (!ctx.services.responses) return StoreOff();
-    ctx.turn.previous_id = std::string(previous);
-    const int64_t max_bytes =
-        kMaxBodiesPerConversation * ctx.services.catalog.config().server.max_body_bytes;
-    auto turns = ctx.services.responses->Conversation(ctx.turn.previous_id, ctx.request.key_id,
-                                                      ctx.request.received_at, kMaxTurns,
-                                                      static_cast<size_t>(max_bytes));
-    if (!turns) return std::move(turns).error();
+  if (previous.empty()) return {};
+  if (!ctx.services.responses) return StoreOff();
+  ctx.turn.previous_id = std::string(previous);
+  return {};
+}
+
+http::Task<core::Status> ExpandConversation(RequestContext& ctx) {
+  json::object& body = ctx.request.body;
+  if (!ctx.turn.previous_id.empty()) {
+    auto turns = co_await ReadTurns(ctx);
+    if (!turns) co_return std::move(turns).error();
     json::array whole(body.storage());
     for (const auto& turn : *turns) {
       AppendItems(turn.input_json, whole);
       AppendItems(turn.output_json, whole);
     }
-    for (auto& item : input) whole.push_back(std::move(item));
+    for (auto& item : InputItems(body, body.storage())) whole.push_back(std::move(item));
     body["input"] = std::move(whole);
     body.erase("previous_response_id");
   }
   const auto* items = body.if_contains("input");
-  if (items && items->is_array())
-    return api::responses::CheckFunctionCallOutputs(items->get_array());
-  return {};
+  if (items && items->is_array()) {
+    co_return api::responses::CheckFunctionCallOutputs(items->get_array());
+  }
+  co_return core::Status();
 }
 
 void EchoConversation(const RequestContext& ctx, json::object& response) {
@@ -99,10 +127,12 @@ void EchoConversation(const RequestContext& ctx, json::object& response) {
   response["store"] = !store || !store->is_bool() || store->get_bool();
 }
 
-void StoreResponse(RequestContext& ctx, const json::object& response) {
-  if (!ctx.turn.store) return;
+std::optional<ledger::StoredResponse> ToStore(const RequestContext& ctx,
+                                              const json::object& response) {
+  if (!ctx.turn.store) return std::nullopt;
   ledger::StoredResponse stored;
   stored.id = std::string(api::StringAt(response, "id"));
+  if (stored.id.empty()) return std::nullopt;  // an upstream Response without an id
   stored.owner = ctx.request.key_id;
   stored.previous_id = ctx.turn.previous_id;
   stored.input_json = ctx.turn.input_json;
@@ -110,11 +140,27 @@ void StoreResponse(RequestContext& ctx, const json::object& response) {
   stored.output_json = output ? json::serialize(*output) : "[]";
   stored.response_json = json::serialize(response);
   stored.created_at = ctx.request.received_at;
-  if (stored.id.empty()) return;  // an upstream Response without an id cannot be continued
-  if (auto s = ctx.services.responses->Put(stored); !s) {
-    std::fprintf(stderr, "switchyard: storing response %s failed: %s\n", stored.id.c_str(),
-                 ctx.services.secrets.Scrub(s.error().message).c_str());
+  return stored;
+}
+
+http::Task<void> StoreResponse(RequestContext& ctx, const ledger::StoredResponse& stored) {
+  core::Status status;
+  std::function<void()> call = [&] { status = ctx.services.responses->Put(stored); };
+  const bool ran = co_await RunOnStorePool(ctx.services, call);
+  if (!ran) status = PoolFull();
+  if (status) co_return;
+  if (ctx.services.metrics) ctx.services.metrics->ObserveResponseStoreFailure("write");
+  std::fprintf(stderr, "switchyard: storing response %s failed: %s\n", stored.id.c_str(),
+               ctx.services.secrets.Scrub(status.error().message).c_str());
+}
+
+http::Task<bool> RunOnStorePool(const Services& services, std::function<void()>& call) {
+  if (!services.store_pool) {
+    call();
+    co_return true;
   }
+  const bool ran = co_await services.store_pool->Run(call);
+  co_return ran;
 }
 
 }  // namespace sy::app

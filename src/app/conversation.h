@@ -9,24 +9,48 @@
 // Thread-safety: per request; the store is shared and thread-safe.
 #pragma once
 
+#include <functional>
+#include <optional>
+
 #include <boost/json/object.hpp>
 
 #include "app/context.h"
 #include "core/result.h"
+#include "http/task.h"
+#include "ledger/response_store.h"
 
 namespace sy::app {
 
-// Decode stage, Responses requests only: reads `store` and `previous_response_id`, remembers
-// this turn's own input (ctx.turn), and replaces body.input with the whole conversation, then
-// checks that every function_call_output answers a function_call. Fails with kInvalidRequest
-// (param previous_response_id) when stored responses are off, kNotFound for an id that is
-// unknown, expired or the caller's no more, or the decoder's errors.
-core::Status ExpandConversation(RequestContext& ctx);
+// Decode stage, Responses requests only: reads `store` and `previous_response_id` and remembers
+// this turn's own input (ctx.turn). No I/O. Fails with kInvalidRequest (param
+// previous_response_id) when the request continues a response and stored responses are off.
+core::Status ReadConversation(RequestContext& ctx);
 
-// After a successful answer: stores `response` (the Response object as the client got it) when
-// the request asked for it and the gateway keeps responses. A store that fails is logged and
-// leaves the answer as it is (the client has it; only a later previous_response_id will fail).
-void StoreResponse(RequestContext& ctx, const boost::json::object& response);
+// After decode, Responses requests only: when the request continues a stored response, reads the
+// conversation from the store (on the store's pool, off the worker) and replaces body.input with
+// it (every stored turn's input and output items, oldest first, then the new input); then checks
+// that every function_call_output answers a function_call. Fails with kNotFound for an id that is
+// unknown, expired or not the caller's, kInvalidRequest for a conversation over the bounds or a
+// dangling function_call_output, kOverloaded when the store's pool is full, kInternal when the
+// store fails.
+http::Task<core::Status> ExpandConversation(RequestContext& ctx);
+
+// After a successful answer: the row that stores `response` (the Response object as the client
+// gets it), nullopt when the request did not ask for it, the gateway keeps no responses, or the
+// Response has no id.
+std::optional<ledger::StoredResponse> ToStore(const RequestContext& ctx,
+                                              const boost::json::object& response);
+
+// Writes `stored` (on the store's pool) and returns once it is committed: call it before the
+// answer's last byte is sent, so that the client's next turn finds it on any replica. A write that
+// fails (or a full pool) is logged and counted (switchyard_response_store_failures_total) and
+// leaves the answer as it is: the client has it; only a later previous_response_id will fail.
+http::Task<void> StoreResponse(RequestContext& ctx, const ledger::StoredResponse& stored);
+
+// Runs `call` (ResponseStore calls) on ctx.services.store_pool, inline when there is none (unit
+// tests). False when the pool is full (`call` did not run). `call` may refer to the caller's
+// locals: the runner drains the pool before it destroys a coroutine that never resumed.
+http::Task<bool> RunOnStorePool(const Services& services, std::function<void()>& call);
 
 // A Response passed through from a Responses-native upstream, which was sent store: false and
 // no previous_response_id: the two fields are set back to what the client asked.

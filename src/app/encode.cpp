@@ -31,19 +31,25 @@ std::string RetryAfterSeconds(std::chrono::milliseconds wait, std::chrono::milli
   return std::to_string(std::max<int64_t>(1, seconds));
 }
 
-// A Responses answer to be stored: read back from the bytes the client gets.
-void StoreAnswer(RequestContext& ctx, std::string_view body) {
+// A Responses answer's row to store: read back from the bytes the client gets.
+std::optional<ledger::StoredResponse> AnswerToStore(const RequestContext& ctx,
+                                                    std::string_view body) {
   boost::system::error_code ec;
   boost::json::monotonic_resource arena;
   const auto response = boost::json::parse(body, ec, &arena);
-  if (!ec && response.is_object()) StoreResponse(ctx, response.get_object());
+  if (ec || !response.is_object()) return std::nullopt;
+  return ToStore(ctx, response.get_object());
 }
 
 }  // namespace
 
 http::Task<void> EncodeAnswer(RequestContext& ctx, providers::Completion& completion) {
   ctx.outcome.status = 200;
-  if (ctx.turn.store) StoreAnswer(ctx, completion.body);
+  if (ctx.turn.store) {
+    // Committed before the answer goes: the client's next turn may follow at once.
+    const auto stored = AnswerToStore(ctx, completion.body);
+    if (stored) co_await StoreResponse(ctx, *stored);
+  }
   CacheAnswer(ctx, completion.body);
   http::Headers headers = JsonHeaders();
   AddSwitchyardHeaders(ctx, headers);

@@ -151,6 +151,7 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Polic
   services_.metrics = metrics_.get();
   services_.access_log = parts.access_log;
   services_.blocking = parts.blocking;
+  services_.store_pool = parts.store_pool;
   if (parts.blocking && parts.feedback) {
     admin_ = std::make_unique<AdminApi>(*catalog_, parts.keys, *parts.blocking,
                                         std::move(parts.feedback), std::move(parts.flush_ledger));

@@ -40,6 +40,8 @@ struct GatewayParts {
   std::function<LedgerStats()> ledger_stats;        // for /metrics
   shared::Counters* counters = nullptr;  // null: budgets and rate limits counted in-process
   cache::Store* cache = nullptr;         // null: no rule caches its answers
+  // Runs the response store's calls off the workers; null: inline (unit tests only).
+  http::BlockingPool* store_pool = nullptr;
 };
 
 class Gateway {

@@ -190,7 +190,11 @@ GatewayMetrics::GatewayMetrics(const catalog::Catalog& catalog)
       cache_lookups_(registry_.AddCounter(
           "switchyard_cache_lookups_total",
           "Requests of a caching rule looked up in the response cache, by result.",
-          {"tenant", "result"})) {}
+          {"tenant", "result"})),
+      response_store_failures_(registry_.AddCounter(
+          "switchyard_response_store_failures_total",
+          "Stored-response reads and writes that failed (the database, or too many at once).",
+          {"operation"})) {}
 
 namespace {
 
@@ -244,6 +248,10 @@ void GatewayMetrics::ObserveLimited(std::string_view tenant, std::string_view li
 
 void GatewayMetrics::ObserveCacheLookup(std::string_view tenant, std::string_view result) {
   cache_lookups_.With({tenant, result}).Add();
+}
+
+void GatewayMetrics::ObserveResponseStoreFailure(std::string_view operation) {
+  response_store_failures_.With({operation}).Add();
 }
 
 std::string GatewayMetrics::Render(const routing::Health& health, const LedgerStats& ledger,

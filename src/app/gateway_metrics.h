@@ -66,6 +66,9 @@ class GatewayMetrics {
   void ObserveLimited(std::string_view tenant, std::string_view limit);
   // A lookup of the response cache (a rule's cache): result "hit" | "miss"; tenant as configured.
   void ObserveCacheLookup(std::string_view tenant, std::string_view result);
+  // A response store call that failed (the database, or its pool full): operation "write" (an
+  // answer not stored) | "read" (a conversation, GET or DELETE answered with an error).
+  void ObserveResponseStoreFailure(std::string_view operation);
 
   // The whole exposition (text format 0.0.4); health, ledger and budgets are read now.
   // REQUIRES: health has a slot for every deployment of the catalog (routing::HealthFor).
@@ -87,6 +90,7 @@ class GatewayMetrics {
   metrics::Family<metrics::Counter>& auth_failures_;
   metrics::Family<metrics::Counter>& limited_;
   metrics::Family<metrics::Counter>& cache_lookups_;
+  metrics::Family<metrics::Counter>& response_store_failures_;
 };
 
 }  // namespace sy::app

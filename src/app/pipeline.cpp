@@ -95,7 +95,7 @@ core::Status DecodeBody(RequestContext& ctx) {
     return decoded;
   }
   if (ctx.request.dialect != core::Dialect::kOpenAiResponses) return {};
-  return ExpandConversation(ctx);
+  return ReadConversation(ctx);
 }
 
 }  // namespace
@@ -158,6 +158,9 @@ http::Task<void> Generate(RequestContext& ctx) {
     }
   }
   if (front) front = Decode(ctx);
+  if (front && ctx.request.dialect == core::Dialect::kOpenAiResponses) {
+    front = co_await ExpandConversation(ctx);
+  }
   if (front) front = ChooseRoute(ctx);
   if (front) front = CheckKeyScope(ctx);
   if (!front) {

@@ -2,10 +2,13 @@
 // /v1/messages and /v1/responses): stage functions over one RequestContext, in this order
 // (docs/architecture.md):
 //
-//   Decode -> ChooseRoute -> Execute -> Account -> Encode{Answer,Stream,Failure} -> Record
+//   Decode -> [ExpandConversation] -> ChooseRoute -> Execute -> Account
+//          -> Encode{Answer,Stream,Failure} -> Record
 //
 // Each stage reads and writes only the context and the collaborators in ctx.services; none keeps
-// state of its own. Decode and ChooseRoute are synchronous and do no I/O. Record runs for every
+// state of its own. Decode and ChooseRoute are synchronous and do no I/O. A Responses request that
+// continues a stored response has its conversation read between them (app/conversation.h), off
+// the worker. Record runs for every
 // request whatever ended it (a failure, the client leaving, a shutdown cut, an exception).
 //
 // Thread-safety: a context belongs to one request on one worker.

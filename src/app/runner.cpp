@@ -104,6 +104,12 @@ bool AnyRuleCaches(const config::RoutingConfig& routing) {
   return false;
 }
 constexpr int kMaxBlockingJobs = 64;
+// The response store's calls (a conversation read before routing, a write before the answer):
+// a pool of their own, so a slow report never delays a Responses request. On PostgreSQL each
+// thread has its own connection (ResponseStore::Options::connections). Every waiting job is a
+// request in flight, so the queue is bounded by the connections too; past it, 503.
+constexpr int kStoreThreads = 4;
+constexpr int kMaxStoreJobs = 256;
 
 int Fail(std::string_view what, const core::Error& error) {
   std::fprintf(stderr, "switchyard: %.*s%s\n", static_cast<int>(what.size()), what.data(),
@@ -140,11 +146,16 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     std::fprintf(stderr, "switchyard: ledger: %s\n", ledger.error().message.c_str());
     return 2;
   }
-  // After the ledger, which creates the file and migrates its schema.
+  // After the ledger, which creates the database and migrates its schema. In the shared database
+  // when there is one: a conversation continues on any replica.
   std::unique_ptr<ledger::ResponseStore> responses;
   if (shared->responses.store) {
-    auto store =
-        ledger::ResponseStore::Open(shared->ledger.sqlite_path, shared->responses.retention);
+    ledger::ResponseStore::Options options;
+    options.location =
+        shared->database.url.empty() ? shared->ledger.sqlite_path : shared->database.url;
+    options.retention = shared->responses.retention;
+    options.connections = kStoreThreads;
+    auto store = ledger::ResponseStore::Open(options);
     if (!store) {
       std::fprintf(stderr, "switchyard: responses store: %s\n", store.error().message.c_str());
       return 2;
@@ -188,6 +199,7 @@ int RunGateway(config::Config config, const std::function<void(const std::string
       shared->database.url.empty() ? shared->ledger.sqlite_path : shared->database.url);
   if (!feedback) return Fail("feedback: ", feedback.error());
   http::BlockingPool blocking(kBlockingThreads, kMaxBlockingJobs);
+  http::BlockingPool store_pool(kStoreThreads, kMaxStoreJobs);
   auto* sink = ledger->get();
   GatewayParts parts;
   parts.keys = keys.get();
@@ -195,6 +207,7 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   parts.cache = response_cache.get();
   parts.access_log = access_log.get();
   parts.blocking = &blocking;
+  parts.store_pool = &store_pool;
   parts.feedback = std::move(*feedback);
   parts.flush_ledger = [sink] { sink->Flush(); };
   parts.ledger_stats = [sink, log = access_log.get(), shared_counters = counters.get()] {
@@ -248,6 +261,7 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   counters.reset();
   response_cache.reset();
   blocking.Drain();
+  store_pool.Drain();
   (*ledger)->Close();
   std::fprintf(stderr, "switchyard: stopped; %llu ledger records written\n",
                static_cast<unsigned long long>((*ledger)->records_written()));

@@ -2,12 +2,16 @@
 // (app/conversation.h), in OpenAI's shapes. Scoped to the caller: another owner's response is
 // not found, exactly like one that never existed. Not recorded in the ledger (nothing is
 // generated or billed).
+#include <functional>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/pct_string_view.hpp>
 
+#include "app/conversation.h"
 #include "app/dialect.h"
 #include "app/gateway.h"
+#include "app/gateway_metrics.h"
 #include "app/pipeline.h"
 #include "core/ids.h"
 #include "core/text.h"
@@ -29,6 +33,22 @@ std::string DeletedBody(std::string_view id) {
   return boost::json::serialize(out);
 }
 
+// The stored Response object (GET) or the deletion's answer (DELETE), as the body to send.
+core::Result<std::string> GetOrDelete(const RequestContext& ctx, bool remove,
+                                      const std::string& id) {
+  ledger::ResponseStore& store = *ctx.services.responses;
+  if (remove) {
+    auto deleted = store.Delete(id, ctx.request.key_id, ctx.request.received_at);
+    if (!deleted) return std::move(deleted).error();
+    if (!*deleted) return NotFound(id);
+    return DeletedBody(id);
+  }
+  auto found = store.Get(id, ctx.request.key_id, ctx.request.received_at);
+  if (!found) return std::move(found).error();
+  if (!*found) return NotFound(id);
+  return std::move((*found)->response_json);
+}
+
 }  // namespace
 
 http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::ResponseWriter& writer,
@@ -43,14 +63,14 @@ http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::Respon
   const std::string id = encoded ? encoded->decode() : std::string(rest);
   core::Result<std::string> body = NotFound(id);
   if (services_.responses && !id.empty() && id.find('/') == std::string::npos) {
-    if (http.method == "DELETE") {
-      auto deleted = services_.responses->Delete(id, ctx.request.key_id, ctx.request.received_at);
-      if (!deleted) body = std::move(deleted).error();
-      if (deleted && *deleted) body = DeletedBody(id);
-    } else {
-      auto found = services_.responses->Get(id, ctx.request.key_id, ctx.request.received_at);
-      if (!found) body = std::move(found).error();
-      if (found && *found) body = std::move((*found)->response_json);
+    std::function<void()> call = [&] { body = GetOrDelete(ctx, http.method == "DELETE", id); };
+    const bool ran = co_await RunOnStorePool(services_, call);
+    if (!ran) {
+      body = core::MakeError(core::Errc::kOverloaded,
+                             "Too many stored-response reads and writes at once; retry shortly.");
+    }
+    if (!body && body.error().code != core::Errc::kNotFound && services_.metrics) {
+      services_.metrics->ObserveResponseStoreFailure("read");
     }
   }
   if (!body) {

@@ -86,8 +86,8 @@ std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
       (*usage)["cost_usd"] = CostText();
     }
   }
-  // A final Response is stored as the client gets it, before the client can ask for it.
-  if (response) StoreResponse(ctx_, *response);
+  // A final Response is stored as the client gets it; Run commits it before sending this frame.
+  if (response) to_store_ = ToStore(ctx_, *response);
   return http::FormatSse(event.event, json::serialize(event.json));
 }
 
@@ -122,6 +122,10 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
     if (!frame) {
       failure = std::move(frame).error();
       break;
+    }
+    if (to_store_) {  // before the client can ask for it
+      co_await StoreResponse(ctx_, *to_store_);
+      to_store_.reset();
     }
     if (!frame->empty() && !co_await ctx_.writer.Write(*frame)) {
       ClientLeft();

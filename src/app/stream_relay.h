@@ -14,12 +14,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/translate/translate.h"
 #include "app/context.h"
 #include "http/task.h"
+#include "ledger/response_store.h"
 #include "providers/provider.h"
 
 namespace sy::app {
@@ -61,6 +63,8 @@ class StreamRelay {
   size_t relayed_deltas_ = 0;  // client events that carried generated content
   size_t relayed_bytes_ = 0;   // the generated text and tool arguments in them
   size_t events_sent_ = 0;     // client events framed (Responses' next sequence_number)
+  // The final Response to store before its frame is sent (a Responses request with store).
+  std::optional<ledger::StoredResponse> to_store_;
 };
 
 }  // namespace sy::app

@@ -5,6 +5,7 @@
 // outcomes on either replica read the shared ledger. Client keys live in the same database: a
 // key created through one replica works on the other, and one revoked through one replica is
 // refused by the other within a second; `switchyard keys --db postgresql://...` writes them too.
+// Stored responses are shared too: a Responses conversation continues on either replica.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -12,9 +13,10 @@ import path from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';
 
 import {
-  ADMIN_TOKEN_ENV, CLIENT_KEY_RE, DEFAULT_KEY_ENV, adminApi, bearer, chat, keysConfigYaml,
-  parseMetrics, pollUntil, runToExit, sanitizerReports, startEmulator, startServe, streamChat,
-  sumSamples, tempDir, testConfigYaml, usdToPico, userMessage,
+  ADMIN_TOKEN_ENV, CLIENT_KEY_RE, DEFAULT_KEY_ENV, adminApi, bearer, chat, emulator, getJson,
+  keysConfigYaml, modelRequests, parseMetrics, pollUntil, postJson, runToExit, sanitizerReports,
+  startEmulator, startServe, streamChat, sumSamples, tempDir, testConfigYaml, usdToPico,
+  userMessage,
 } from '../testutil/harness.mjs';
 import { startPostgres } from '../testutil/pg.mjs';
 
@@ -139,6 +141,44 @@ database:
       assert.equal(report.total.rated, 1);
       assert.equal(report.total.successes, 1);
     }
+  });
+
+  // Stored responses live in the shared database: turns alternate between the replicas, JSON and
+  // streamed, and each replica finds what the other stored (and deleted).
+  test('a Responses conversation continues across replicas; GET and DELETE on either', async () => {
+    await emulator.clearRequests(emu.url);
+    let previous;
+    const ids = [];
+    for (let turn = 1; turn <= 4; ++turn) {
+      const url = replicas[turn % 2].url;
+      const body = { model: 'gpt-5.5', input: `Turn ${turn}: go on.`, previous_response_id: previous };
+      if (turn % 2) {
+        const res = await postJson(`${url}/v1/responses`, body);
+        assert.equal(res.status, 200, `turn ${turn}: ${res.text}`);
+        assert.equal(res.json.previous_response_id ?? undefined, previous);
+        previous = res.json.id;
+      } else {
+        const res = await streamChat(url, { ...body, stream: true }, { path: '/v1/responses' });
+        assert.equal(res.status, 200, `turn ${turn}: ${res.raw}`);
+        const done = res.events.find((e) => e.event === 'response.completed');
+        assert.ok(done, res.raw);
+        previous = done.json.response.id;
+      }
+      ids.push(previous);
+    }
+    // The last turn's upstream call carried the whole conversation: 4 inputs and 3 answers.
+    const last = modelRequests(await emulator.requests(emu.url)).at(-1);
+    const roles = last.body.messages.filter((m) => m.role === 'user' || m.role === 'assistant');
+    assert.equal(roles.length, 7, JSON.stringify(last.body.messages));
+    assert.equal(await pg.query('SELECT count(*) FROM responses'), '4');
+
+    const got = await getJson(`${replicas[0].url}/v1/responses/${ids[1]}`);  // stored by 0's peer
+    assert.equal(got.status, 200, got.text);
+    assert.equal(got.json.id, ids[1]);
+    const removed = await fetch(`${replicas[1].url}/v1/responses/${ids[0]}`, { method: 'DELETE' });
+    assert.equal(removed.status, 200);
+    const gone = await getJson(`${replicas[0].url}/v1/responses/${ids[0]}`);
+    assert.equal(gone.status, 404, gone.text);
   });
 
   async function spilledTotal() {
