@@ -8,8 +8,8 @@
 // Each stage reads and writes only the context and the collaborators in ctx.services; none keeps
 // state of its own. Decode and ChooseRoute are synchronous and do no I/O. A Responses request that
 // continues a stored response has its conversation read between them (app/conversation.h), off
-// the worker. Record runs for every
-// request whatever ended it (a failure, the client leaving, a shutdown cut, an exception).
+// the worker. Record runs for every request whatever ended it (a failure, the client leaving, a
+// shutdown cut, an exception).
 //
 // Thread-safety: a context belongs to one request on one worker.
 #pragma once
