@@ -5,6 +5,7 @@
 #include "app/cli/keys_command.h"
 #include "app/cli/outcomes_command.h"
 #include "app/cli/route_command.h"
+#include "app/cli/router_command.h"
 #include "app/cli/serve_command.h"
 #include "app/cli/spend_command.h"
 
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   sy::app::AddOutcomesCommand(app);
   sy::app::AddRouteCommand(app);
   sy::app::AddKeysCommand(app);
+  sy::app::AddRouterCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -10,10 +10,11 @@
 // budget instead of a raw threshold) and the weights. Load refuses a file that is missing,
 // truncated, corrupted (a checksum over the whole file) or of another format version.
 //
-// Scoring is pure, in-process and allocation-free: hashed word and character n-grams of the
-// prompt's text plus cheap structural features (length, digits, math notation, code, question
-// form, language, the classifier's task type) through a linear model. Under 20 µs for a 2 KB
-// prompt (bench/micro/router_bench.cpp).
+// Scoring is pure, in-process and allocation-free: hashed words and word pairs of the user's
+// texts plus cheap structural features (length, digits, math notation, code, question form,
+// multiple-choice options, language, the classifier's task type) through linear layers
+// (router/detail/model_file.h has the model, docs/router-results.md how it was chosen and how
+// well it routes). A few microseconds for a 2 KB prompt (bench/micro/router_bench.cpp).
 //
 // Thread-safety: immutable after Load; Score may be called from any thread at once.
 #pragma once
@@ -38,14 +39,16 @@ inline constexpr int kNoTaskType = -1;
 // What the file says about itself.
 struct Metadata {
   uint32_t format_version = kFormatVersion;
-  std::string command;      // the exact training command that rebuilds the file bit for bit
-  std::string data_sha256;  // hex SHA-256 of the training data file
+  // The training command that rebuilds the file bit for bit (canonical form: every option in a
+  // fixed order, values as typed; run from the directory it names its files from).
+  std::string command{};
+  std::string data_sha256{};  // hex SHA-256 of the training data file
   uint64_t seed = 0;
-  std::string strong;  // the strong and weak models of the training data (as named there)
-  std::string weak;
-  int64_t train_examples = 0;          // prompts trained on (the validation split excluded)
-  int64_t validation_examples = 0;     // prompts held out (by a hash of their id)
-  double mean_prompt_tokens = 0;       // over the training prompts (routing's estimate)
+  std::string strong{};  // the strong and weak models of the training data (as named there)
+  std::string weak{};
+  int64_t train_examples = 0;       // prompts trained on (the validation split excluded)
+  int64_t validation_examples = 0;  // prompts held out (by a hash of their id)
+  double mean_prompt_tokens = 0;    // over the training prompts, estimated as bytes / 4
 };
 
 class Model {
@@ -56,17 +59,23 @@ class Model {
   static core::Result<std::shared_ptr<const Model>> Load(const std::string& path);
   // The same from the file's bytes; `name` is what errors call it.
   static core::Result<std::shared_ptr<const Model>> Parse(std::string_view bytes,
-                                                         std::string_view name);
+                                                          std::string_view name);
 
-  // How likely the strong model is needed for `prompt`, in [0, 1]; monotone in the model's raw
-  // score, so thresholds and shares compare. `task_type` is routing::TaskType as an index
-  // (kNoTaskType when unknown). Deterministic; allocates nothing.
+  // How likely the strong model is needed for `prompt`, in [0, 1]: the model's estimate of the
+  // strong model's expected gain over the weak one (in [-1, 1]) mapped linearly onto [0, 1], so
+  // 0.5 means no gain expected; thresholds and shares compare. `task_type` is routing::TaskType
+  // as an index (kNoTaskType, or any value outside 0..11, when unknown). Reads the user's texts
+  // only, the last turn first and at most 8 KB of them. Deterministic; allocates nothing.
   double Score(const core::Prompt& prompt, int task_type) const;
 
   // The threshold that sends `strong_share` (0..1) of the training prompts to the strong model
-  // (a quantile of their scores): target_strong_share in a policy.
+  // (a quantile of their scores, interpolated in the 1001-point table): target_strong_share in a
+  // policy. A share of 1 or more gives 0 (every prompt strong); 0 or less (or NaN) gives a
+  // threshold above 1 (none). Traffic unlike the training prompts gets another share: the
+  // table is the training data's.
   double ThresholdForShare(double strong_share) const;
-  // The share of training prompts at or above `threshold` (the inverse, for explain).
+  // The share of training prompts at or above `threshold` (the inverse, for explain): 1 at or
+  // below the lowest training score, 0 above the highest.
   double ShareAtThreshold(double threshold) const;
 
   const Metadata& metadata() const;

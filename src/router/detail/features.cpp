@@ -1,0 +1,288 @@
+#include "router/detail/features.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "router/detail/hash.h"
+
+namespace sy::router::detail {
+namespace {
+
+// Per-kind salts, so a unigram and a character n-gram of the same bytes land apart.
+constexpr std::array<uint64_t, kSparseKinds> kSalt = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
+                                                      0x165667b19e3779f9ULL};
+// The bigram neighbours of a text's first and last token.
+// The salt of gate_sparse copies.
+constexpr uint64_t kGateSalt = 0x2545f4914f6cdd1dULL;
+constexpr uint64_t kStartToken = Fnv1a64("\x02start");
+constexpr uint64_t kEndToken = Fnv1a64("\x03end");
+// Character n-grams are read from a word's first bytes only (URLs, hashes and long numbers
+// would otherwise cost hundreds of n-grams each).
+constexpr size_t kMaxGramWord = 32;
+constexpr size_t kTaskTypes = 12;
+
+bool IsWordByte(uint8_t b) {
+  return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b >= 0x80;
+}
+
+uint8_t Fold(uint8_t b) {
+  if (b >= 'A' && b <= 'Z') return static_cast<uint8_t>(b + ('a' - 'A'));
+  if (b >= '0' && b <= '9') return '0';
+  return b;
+}
+
+// Calls fn(text, weight, last_turn) for the user texts to read: the last user turn's first, then
+// earlier user turns from the latest back, until max_scan_bytes are spent.
+template <typename Fn>
+void ForEachUserText(const core::Prompt& prompt, const FeatureSettings& settings, Fn&& fn) {
+  int last = -1;
+  for (const auto& t : prompt.texts) {
+    if (t.role == core::PromptRole::kUser) last = std::max(last, t.turn);
+  }
+  size_t budget = settings.max_scan_bytes;
+  for (const auto& t : prompt.texts) {
+    if (t.role != core::PromptRole::kUser || t.turn != last || budget == 0) continue;
+    const size_t take = std::min(t.text.size(), budget);
+    fn(t.text.substr(0, take), 1.0f, true);
+    budget -= take;
+  }
+  for (auto it = prompt.texts.rbegin(); it != prompt.texts.rend() && budget > 0; ++it) {
+    if (it->role != core::PromptRole::kUser || it->turn == last) continue;
+    const size_t take = std::min(it->text.size(), budget);
+    fn(it->text.substr(0, take), settings.earlier_turn_weight, false);
+    budget -= take;
+  }
+}
+
+class Emitter {
+ public:
+  Emitter(const FeatureSettings& settings, SparseVisitor& visitor, float weight, bool gated)
+      : s_(settings), v_(visitor), weight_(weight), gated_(gated) {}
+
+  void Token(uint64_t hash) {
+    if (s_.unigrams) Emit(SparseKind::kUnigram, hash);
+    if (s_.bigrams) Emit(SparseKind::kBigram, previous_ * kFnvPrime ^ hash);
+    previous_ = hash;
+  }
+
+  // The last token's bigram with the end of the text.
+  void End() {
+    if (s_.bigrams && previous_ != kStartToken)
+      Emit(SparseKind::kBigram, previous_ * kFnvPrime ^ kEndToken);
+  }
+
+  // The character n-grams of "<word>".
+  void CharGrams(const uint8_t* word, size_t len) {
+    std::array<uint8_t, kMaxGramWord + 2> padded{};
+    padded[0] = '<';
+    std::memcpy(padded.data() + 1, word, len);
+    padded[len + 1] = '>';
+    const size_t total = len + 2;
+    for (size_t start = 0; start < total; ++start) {
+      uint64_t h = kFnvOffset;
+      for (size_t k = 0; k < s_.char_max && start + k < total; ++k) {
+        h = FnvStep(h, padded[start + k]);
+        if (k + 1 >= s_.char_min) Emit(SparseKind::kCharGram, h);
+      }
+    }
+  }
+
+ private:
+  void Emit(SparseKind kind, uint64_t hash) {
+    v_.Add(kind, BucketOf(hash, kind, s_.bucket_bits), weight_, false);
+    if (gated_) v_.Add(kind, BucketOf(hash ^ kGateSalt, kind, s_.bucket_bits), weight_, true);
+  }
+
+  const FeatureSettings& s_;
+  SparseVisitor& v_;
+  float weight_;
+  bool gated_;
+  uint64_t previous_ = kStartToken;
+};
+
+void ScanSparse(std::string_view text, const FeatureSettings& settings, SparseVisitor& visitor,
+                float weight, bool gated) {
+  Emitter emit(settings, visitor, weight, gated);
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    auto b = static_cast<uint8_t>(text[i]);
+    if (!IsWordByte(b)) {
+      if (settings.punctuation && b > ' ' && b < 0x7f) emit.Token(FnvStep(kFnvOffset, b));
+      ++i;
+      continue;
+    }
+    std::array<uint8_t, kMaxGramWord> word{};
+    size_t len = 0;
+    uint64_t h = kFnvOffset;
+    for (; i < n && IsWordByte(b = static_cast<uint8_t>(text[i])); ++i) {
+      b = Fold(b);
+      h = FnvStep(h, b);
+      if (len < kMaxGramWord) word[len++] = b;
+    }
+    emit.Token(h);
+    if (settings.char_min > 0) emit.CharGrams(word.data(), len);
+  }
+  emit.End();
+}
+
+// Counts over the scanned part of the last user turn.
+struct TextStats {
+  size_t bytes = 0;    // the whole turn
+  size_t scanned = 0;  // what was read
+  size_t digits = 0;
+  size_t numbers = 0;
+  size_t non_ascii = 0;
+  size_t newlines = 0;
+  size_t dollars = 0;
+  size_t equals = 0;
+  size_t math = 0;  // ^ and backslashes (LaTeX)
+  size_t code = 0;  // braces, semicolons, backticks
+  size_t questions = 0;
+  size_t sentence_ends = 0;
+  size_t words = 0;
+  size_t word_bytes = 0;
+  size_t percents = 0;
+  size_t commas = 0;
+  bool ends_with_question = false;
+  uint32_t option_mask = 0;  // bit i: a line starts with option letter 'A' + i
+};
+
+// "A. text", "(B) text", "C) text" at a line start: a multiple-choice option.
+void NoteOption(std::string_view text, size_t line_start, TextStats& st) {
+  size_t j = line_start;
+  while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '(')) ++j;
+  if (j + 1 >= text.size() || text[j] < 'A' || text[j] > 'E') return;
+  if (text[j + 1] != '.' && text[j + 1] != ')') return;
+  st.option_mask |= 1u << (text[j] - 'A');
+}
+
+void CountText(std::string_view text, TextStats& st) {
+  st.scanned += text.size();
+  uint8_t prev = '\n';
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<uint8_t>(text[i]);
+    const bool digit = b >= '0' && b <= '9';
+    if (prev == '\n') NoteOption(text, i, st);
+    st.digits += digit;
+    st.numbers += digit && !(prev >= '0' && prev <= '9');
+    st.non_ascii += b >= 0x80;
+    st.newlines += b == '\n';
+    st.dollars += b == '$';
+    st.equals += b == '=';
+    st.math += b == '^' || b == '\\';
+    st.code += b == '{' || b == '}' || b == ';' || b == '`';
+    st.questions += b == '?';
+    st.percents += b == '%';
+    st.commas += b == ',';
+    if (b == '.' || b == '!' || b == '?') {
+      const bool end = i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n';
+      st.sentence_ends += end;
+    }
+    if (IsWordByte(b)) {
+      st.word_bytes++;
+      st.words += !IsWordByte(prev);
+    }
+    prev = b;
+  }
+  size_t last = text.find_last_not_of(" \t\r\n");
+  if (last != std::string_view::npos) st.ends_with_question = text[last] == '?';
+}
+
+float Log1p(size_t n) { return static_cast<float>(std::log1p(static_cast<double>(n))); }
+float Share(size_t part, size_t whole) {
+  return whole == 0 ? 0.0f
+                    : static_cast<float>(static_cast<double>(part) / static_cast<double>(whole));
+}
+
+}  // namespace
+
+uint32_t BucketOf(uint64_t hash, SparseKind kind, uint32_t bucket_bits) {
+  return static_cast<uint32_t>(Mix64(hash ^ kSalt[static_cast<size_t>(kind)]) >>
+                               (64 - bucket_bits));
+}
+
+void VisitSparse(const core::Prompt& prompt, const FeatureSettings& settings,
+                 SparseVisitor& visitor) {
+  const bool gated = settings.gate_sparse && !HasOptions(prompt, settings);
+  ForEachUserText(prompt, settings, [&](std::string_view text, float weight, bool /*last*/) {
+    ScanSparse(text, settings, visitor, weight, gated);
+  });
+}
+
+void ComputeDense(const core::Prompt& prompt, int task_type, const FeatureSettings& settings,
+                  std::array<float, kDenseCount>& out) {
+  TextStats st;
+  int last = -1;
+  for (const auto& t : prompt.texts) {
+    if (t.role == core::PromptRole::kUser) last = std::max(last, t.turn);
+  }
+  for (const auto& t : prompt.texts) {
+    if (t.role == core::PromptRole::kUser && t.turn == last) st.bytes += t.text.size();
+  }
+  ForEachUserText(prompt, settings, [&](std::string_view text, float /*weight*/, bool last_turn) {
+    if (last_turn) CountText(text, st);
+  });
+  out.fill(0.0f);
+  const float log_len = Log1p(st.bytes) / 8.0f;
+  const float centred = log_len * 8.0f - 6.0f;
+  const bool options = std::popcount(st.option_mask & 0xfu) >= 3;
+  out[0] = 1.0f;
+  out[1] = log_len;
+  out[2] = centred * centred / 16.0f;
+  out[3] = 4.0f * Share(st.digits, st.scanned);
+  out[4] = Log1p(st.numbers) / 3.0f;
+  out[5] = st.dollars > 0 ? 1.0f : 0.0f;
+  out[6] = st.equals > 0 ? 1.0f : 0.0f;
+  out[7] = Log1p(st.math) / 2.0f;
+  out[8] = Log1p(st.code) / 2.0f;
+  out[9] = st.questions > 0 ? 1.0f : 0.0f;
+  out[10] = st.ends_with_question ? 1.0f : 0.0f;
+  out[kOptionsSlot] = options ? 1.0f : 0.0f;
+  out[12] = 4.0f * Share(st.non_ascii, st.scanned);
+  out[13] = Log1p(st.newlines) / 3.0f;
+  out[14] = Log1p(st.sentence_ends) / 3.0f;
+  out[15] = Share(st.word_bytes, st.words) / 8.0f;
+  out[16] = st.percents > 0 ? 1.0f : 0.0f;
+  out[17] = prompt.user_turns > 1 ? Log1p(static_cast<size_t>(prompt.user_turns - 1)) : 0.0f;
+  if (task_type >= 0 && static_cast<size_t>(task_type) < kTaskTypes) {
+    out[18 + static_cast<size_t>(task_type)] = 1.0f;
+  } else {
+    out[18 + kTaskTypes] = 1.0f;
+  }
+  out[31] = Log1p(st.commas) / 2.0f;
+  if (settings.gate_dense && !options) {
+    std::copy_n(out.begin(), kDenseBase, out.begin() + kDenseBase);
+  }
+}
+
+bool HasOptions(const core::Prompt& prompt, const FeatureSettings& settings) {
+  TextStats st;
+  ForEachUserText(prompt, settings, [&](std::string_view text, float /*weight*/, bool last_turn) {
+    if (!last_turn) return;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (i == 0 || text[i - 1] == '\n') NoteOption(text, i, st);
+    }
+  });
+  return std::popcount(st.option_mask & 0xfu) >= 3;
+}
+
+bool ValidSettings(const FeatureSettings& s) {
+  const bool grams = (s.char_min == 0 && s.char_max == 0) ||
+                     (s.char_min >= 2 && s.char_min <= s.char_max && s.char_max <= kMaxCharGram);
+  return s.bucket_bits >= 8 && s.bucket_bits <= kMaxBucketBits && grams && s.max_scan_bytes >= 1 &&
+         s.max_scan_bytes <= (1u << 20) && s.earlier_turn_weight >= 0.0f &&
+         s.earlier_turn_weight <= 1.0f;
+}
+
+core::Prompt SingleUserPrompt(std::string_view text) {
+  core::Prompt prompt;
+  prompt.AddText(core::PromptRole::kUser, 0, text);
+  prompt.messages = 1;
+  prompt.user_turns = 1;
+  return prompt;
+}
+
+}  // namespace sy::router::detail

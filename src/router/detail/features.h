@@ -1,0 +1,93 @@
+// Internal to router: what the model reads from a prompt. Model::Score and the trainer both go
+// through these functions, so a feature means the same thing when it is learnt and when it is used.
+//
+// Text: the user's texts only (system instructions and assistant turns say little about how hard
+// the question is). The last user turn counts in full, earlier user turns at
+// FeatureSettings::earlier_turn_weight; at most max_scan_bytes are read, last turn first, so a
+// pasted 100 KB document costs no more than 8 KB of prompt.
+//
+// Sparse features, hashed into 2^bucket_bits buckets (hash.h), each occurrence counted:
+//   word unigrams and bigrams: a word is a run of ASCII letters and digits and of non-ASCII bytes,
+//     ASCII case-folded, every digit folded to '0' (so numbers are bucketed by their digit count);
+//     with `punctuation`, every other printable ASCII character is a one-character token
+//     ("?", "$", "=", "\\" carry math and question form);
+//   character n-grams (char_min..char_max bytes) of each word padded as "<word>", when char_min >
+//   0.
+// Each kind is normalised apart: an occurrence weighs turn_weight / sqrt(the kind's summed weight),
+// so a long prompt does not drown the dense features.
+//
+// Dense features (kDenseBase slots): a bias, log length, digit share, number count, math
+// notation, code markers, question form, multiple-choice options (MMLU's "A. ... D."), non-ASCII
+// share, lines, sentences, word length and the task type one-hot. With `gate_dense` they are
+// repeated in slots [kDenseBase, 2 * kDenseBase) for prompts without options, so free-form
+// questions (GSM8K's, chat) learn their own length and notation weights beside the shared ones.
+//
+// Thread-safety: pure functions over values. Nothing here allocates.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/prompt.h"
+
+namespace sy::router::detail {
+
+inline constexpr size_t kDenseBase = 32;
+inline constexpr size_t kDenseCount = 2 * kDenseBase;
+inline constexpr uint32_t kMaxBucketBits = 20;
+// The dense slot that is 1 when the prompt lists multiple-choice options (HasOptions).
+inline constexpr size_t kOptionsSlot = 11;
+inline constexpr uint32_t kMaxCharGram = 8;
+
+// How features are read: stored in the model file, so scoring reads exactly what training read.
+struct FeatureSettings {
+  uint32_t bucket_bits = 16;
+  bool unigrams = true;
+  bool bigrams = true;
+  bool punctuation = true;
+  bool gate_dense = true;
+  bool gate_sparse = false;  // hashed features repeated under a second salt for prompts without
+                             // options, so free-form questions learn their own word weights
+  uint32_t char_min = 0;     // 0: no character n-grams
+  uint32_t char_max = 0;
+  uint32_t max_scan_bytes = 8192;
+  float earlier_turn_weight = 0.5f;
+};
+
+enum class SparseKind : uint8_t { kUnigram, kBigram, kCharGram };
+inline constexpr size_t kSparseKinds = 3;
+
+// Receives the sparse feature occurrences, in text order. `gated` marks the gate_sparse copy of
+// an occurrence (normalised like the occurrence it copies, so it must not count twice).
+class SparseVisitor {
+ public:
+  virtual ~SparseVisitor() = default;
+  virtual void Add(SparseKind kind, uint32_t bucket, float weight, bool gated) = 0;
+};
+
+// Calls visitor.Add for every sparse feature occurrence of the prompt's user texts.
+// REQUIRES: settings valid (ValidSettings).
+void VisitSparse(const core::Prompt& prompt, const FeatureSettings& settings,
+                 SparseVisitor& visitor);
+
+// The dense features of the prompt's last user turn (and the task type, an index 0..11 or
+// anything else for unknown).
+void ComputeDense(const core::Prompt& prompt, int task_type, const FeatureSettings& settings,
+                  std::array<float, kDenseCount>& out);
+
+// Whether the prompt's last user turn lists multiple-choice options (three of "A." to "D." at
+// line starts): the gate of gate_dense and gate_sparse.
+bool HasOptions(const core::Prompt& prompt, const FeatureSettings& settings);
+
+// Whether settings read from a file are usable (bucket bits, n-gram range, scan bound).
+bool ValidSettings(const FeatureSettings& settings);
+
+// The bucket of a token hash of one kind (exposed for the hash pin tests).
+uint32_t BucketOf(uint64_t hash, SparseKind kind, uint32_t bucket_bits);
+
+// A prompt holding `text` as its single user message, as the training data's prompts arrive.
+core::Prompt SingleUserPrompt(std::string_view text);
+
+}  // namespace sy::router::detail

@@ -1,0 +1,148 @@
+#include "router/detail/features.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "router/detail/hash.h"
+#include "router/router_testing.h"
+
+namespace sy::router::detail {
+namespace {
+
+using testing::UserPrompt;
+
+struct Seen {
+  SparseKind kind;
+  uint32_t bucket;
+  float weight;
+  bool gated;
+};
+
+class Recorder final : public SparseVisitor {
+ public:
+  void Add(SparseKind kind, uint32_t bucket, float weight, bool gated) override {
+    seen.push_back({kind, bucket, weight, gated});
+  }
+  size_t Count(SparseKind kind, bool gated = false) const {
+    size_t n = 0;
+    for (const Seen& s : seen) n += s.kind == kind && s.gated == gated;
+    return n;
+  }
+  std::vector<Seen> seen;
+};
+
+FeatureSettings Plain() {
+  FeatureSettings s;
+  s.gate_sparse = false;
+  return s;
+}
+
+TEST(RouterFeaturesTest, TokensAreFoldedWordsAndPunctuation) {
+  Recorder r;
+  VisitSparse(UserPrompt("Paris, PARIS 1999?"), Plain(), r);
+  // Words paris, paris, 0000 and the tokens "," and "?": five unigrams, six bigrams (with the
+  // start and end neighbours).
+  EXPECT_EQ(r.Count(SparseKind::kUnigram), 5u);
+  EXPECT_EQ(r.Count(SparseKind::kBigram), 6u);
+  EXPECT_EQ(r.Count(SparseKind::kCharGram), 0u);
+  const uint32_t paris = BucketOf(Fnv1a64("paris"), SparseKind::kUnigram, 16);
+  EXPECT_EQ(r.seen[0].bucket, paris);  // unigram first, then its bigram
+  EXPECT_EQ(r.seen[4].bucket, paris);  // case folded
+  EXPECT_EQ(r.seen[0].weight, 1.0f);
+  Recorder digits;
+  VisitSparse(UserPrompt("2024"), Plain(), digits);
+  EXPECT_EQ(digits.seen[0].bucket, BucketOf(Fnv1a64("0000"), SparseKind::kUnigram, 16));
+}
+
+TEST(RouterFeaturesTest, CharacterGramsAndGatedCopies) {
+  FeatureSettings s = Plain();
+  s.char_min = 3;
+  s.char_max = 4;
+  Recorder r;
+  VisitSparse(UserPrompt("cat"), s, r);
+  // "<cat>": 3-grams <ca cat at>, 4-grams <cat cat>.
+  EXPECT_EQ(r.Count(SparseKind::kCharGram), 5u);
+  s.gate_sparse = true;
+  Recorder free_form;
+  VisitSparse(UserPrompt("cat"), s, free_form);
+  EXPECT_EQ(free_form.Count(SparseKind::kCharGram, true), 5u);
+  Recorder options;
+  VisitSparse(UserPrompt("cat?\nA. x\nB. y\nC. z\nD. w"), s, options);
+  EXPECT_EQ(options.Count(SparseKind::kUnigram, true), 0u);  // with options: no gated copies
+}
+
+TEST(RouterFeaturesTest, ReadsUserTurnsLastFirstWithinTheBudget) {
+  FeatureSettings s = Plain();
+  s.bigrams = false;
+  s.max_scan_bytes = 9;
+  core::Prompt p;
+  p.AddText(core::PromptRole::kSystem, -1, "system words");
+  p.AddText(core::PromptRole::kUser, 0, "early words");
+  p.AddText(core::PromptRole::kAssistant, 1, "assistant words");
+  p.AddText(core::PromptRole::kUser, 2, "last one");
+  Recorder r;
+  VisitSparse(p, s, r);
+  // "last one" (8 bytes) at weight 1, then one byte of "early words" at 0.5.
+  ASSERT_EQ(r.seen.size(), 3u);
+  EXPECT_EQ(r.seen[0].weight, 1.0f);
+  EXPECT_EQ(r.seen[1].weight, 1.0f);
+  EXPECT_EQ(r.seen[2].weight, 0.5f);
+  EXPECT_EQ(r.seen[2].bucket, BucketOf(Fnv1a64("e"), SparseKind::kUnigram, 16));
+}
+
+TEST(RouterFeaturesTest, DenseFeaturesTable) {
+  const struct {
+    std::string text;
+    int task_type;
+    size_t slot;
+    float value;
+  } cases[] = {
+      {"", -1, 0, 1.0f},
+      {"abc", 3, 18 + 3, 1.0f},
+      {"abc", -1, 30, 1.0f},
+      {"abc", 99, 30, 1.0f},
+      {"Cost $5?", -1, 5, 1.0f},
+      {"Cost $5?", -1, 10, 1.0f},
+      {"x = y^2", -1, 6, 1.0f},
+      {"Q\nA. 1\nB. 2\nC. 3\nD. 4", -1, kOptionsSlot, 1.0f},
+      {"Q\nA. 1\nB. 2", -1, kOptionsSlot, 0.0f},
+      {"50% off", -1, 16, 1.0f},
+  };
+  for (const auto& c : cases) {
+    std::array<float, kDenseCount> x{};
+    ComputeDense(UserPrompt(c.text), c.task_type, Plain(), x);
+    EXPECT_EQ(x[c.slot], c.value) << c.text << " slot " << c.slot;
+  }
+}
+
+TEST(RouterFeaturesTest, FreeFormPromptsRepeatTheirDenseFeatures) {
+  std::array<float, kDenseCount> x{};
+  ComputeDense(UserPrompt("How many, in total?"), 5, Plain(), x);
+  for (size_t j = 0; j < kDenseBase; ++j) EXPECT_EQ(x[j], x[kDenseBase + j]) << j;
+  EXPECT_NEAR(x[1], std::log1p(19.0) / 8, 1e-6);  // log length
+  EXPECT_NEAR(x[31], std::log1p(1.0) / 2, 1e-6);  // one comma
+  ComputeDense(UserPrompt("Q?\nA. 1\nB. 2\nC. 3\nD. 4"), 5, Plain(), x);
+  EXPECT_EQ(x[kDenseBase], 0.0f);  // the gated copy is off for prompts with options
+  EXPECT_TRUE(HasOptions(UserPrompt("Q?\n(A) 1\n(B) 2\n(C) 3"), Plain()));
+  EXPECT_FALSE(HasOptions(UserPrompt("Q? A. 1 B. 2 C. 3 D. 4"), Plain()));  // not at line starts
+}
+
+TEST(RouterFeaturesTest, SettingsValidation) {
+  FeatureSettings s;
+  EXPECT_TRUE(ValidSettings(s));
+  s.bucket_bits = 40;
+  EXPECT_FALSE(ValidSettings(s));
+  s = FeatureSettings{};
+  s.char_min = 5;
+  s.char_max = 3;
+  EXPECT_FALSE(ValidSettings(s));
+  s = FeatureSettings{};
+  s.earlier_turn_weight = 2;
+  EXPECT_FALSE(ValidSettings(s));
+}
+
+}  // namespace
+}  // namespace sy::router::detail

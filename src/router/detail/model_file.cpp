@@ -1,0 +1,365 @@
+#include "router/detail/model_file.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "router/detail/sha256.h"
+#include "router/metrics.h"
+
+namespace sy::router::detail {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "the model file is little-endian and read by memcpy");
+
+class Writer {
+ public:
+  template <typename T>
+  void Put(T value) {
+    char raw[sizeof(T)];
+    std::memcpy(raw, &value, sizeof(T));
+    out_.append(raw, sizeof(T));
+  }
+  void Str(std::string_view s) {
+    Put(static_cast<uint32_t>(s.size()));
+    out_.append(s);
+  }
+  template <typename T>
+  void Array(const std::vector<T>& values) {
+    out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  }
+  std::string& out() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// Bounds-checked reads; a failed read latches `ok() == false` and returns zeros.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : in_(bytes) {}
+  template <typename T>
+  T Get() {
+    T value{};
+    if (!Take(sizeof(T))) return value;
+    std::memcpy(&value, in_.data() + pos_ - sizeof(T), sizeof(T));
+    return value;
+  }
+  std::string Str() {
+    const auto n = Get<uint32_t>();
+    if (!Take(n)) return {};
+    return std::string(in_.substr(pos_ - n, n));
+  }
+  template <typename T>
+  std::vector<T> Array(uint64_t count) {
+    if (count > (in_.size() - pos_) / sizeof(T) || !Take(count * sizeof(T))) {
+      ok_ = false;
+      return {};
+    }
+    std::vector<T> values(count);
+    std::memcpy(values.data(), in_.data() + pos_ - count * sizeof(T), count * sizeof(T));
+    return values;
+  }
+  bool ok() const { return ok_; }
+  bool done() const { return pos_ == in_.size(); }
+
+ private:
+  bool Take(uint64_t n) {
+    if (!ok_ || n > in_.size() - pos_) return ok_ = false;
+    pos_ += n;
+    return true;
+  }
+  std::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void PutLayer(const Layer& layer, Writer& w) {
+  w.Put(layer.outputs);
+  w.Put(layer.bucket_bits);
+  w.Array(layer.dense);
+  w.Array(layer.sparse);
+}
+
+void PutBody(const ModelData& m, Writer& w) {
+  const Metadata& md = m.metadata;
+  w.Str(md.command);
+  w.Str(md.data_sha256);
+  w.Put(md.seed);
+  w.Str(md.strong);
+  w.Str(md.weak);
+  w.Put(md.train_examples);
+  w.Put(md.validation_examples);
+  w.Put(md.mean_prompt_tokens);
+  const FeatureSettings& f = m.features;
+  w.Put(f.bucket_bits);
+  for (const bool flag : {f.unigrams, f.bigrams, f.punctuation, f.gate_dense, f.gate_sparse}) {
+    w.Put(static_cast<uint8_t>(flag));
+  }
+  w.Put(f.char_min);
+  w.Put(f.char_max);
+  w.Put(f.max_scan_bytes);
+  w.Put(f.earlier_turn_weight);
+  PutLayer(m.topics, w);
+  PutLayer(m.options_gain, w);
+  PutLayer(m.free_form_gain, w);
+  w.Put(static_cast<uint32_t>(m.topic_gains.size()));
+  w.Array(m.topic_gains);
+  w.Put(m.blend);
+  w.Put(static_cast<uint32_t>(m.calibration.size()));
+  w.Array(m.calibration);
+}
+
+// A layer's shape is checked before its arrays are read, so a corrupt count cannot ask for
+// gigabytes.
+bool GetLayer(Reader& r, uint32_t max_outputs, uint32_t max_bits, Layer& layer) {
+  layer.outputs = r.Get<uint32_t>();
+  layer.bucket_bits = r.Get<uint32_t>();
+  if (!r.ok() || layer.outputs > max_outputs || layer.bucket_bits > max_bits) return false;
+  layer.dense = r.Array<float>(uint64_t{kDenseCount} * layer.outputs);
+  layer.sparse = r.Array<float>((uint64_t{1} << layer.bucket_bits) * layer.outputs);
+  return r.ok();
+}
+
+template <typename T>
+bool AllFinite(const std::vector<T>& v) {
+  return std::all_of(v.begin(), v.end(), [](T x) { return std::isfinite(x); });
+}
+
+// Parses the body; the reason it is malformed, or "" when it is not.
+std::string GetBody(Reader& r, ModelData& m) {
+  Metadata& md = m.metadata;
+  md.command = r.Str();
+  md.data_sha256 = r.Str();
+  md.seed = r.Get<uint64_t>();
+  md.strong = r.Str();
+  md.weak = r.Str();
+  md.train_examples = r.Get<int64_t>();
+  md.validation_examples = r.Get<int64_t>();
+  md.mean_prompt_tokens = r.Get<double>();
+  FeatureSettings& f = m.features;
+  f.bucket_bits = r.Get<uint32_t>();
+  bool flags_ok = true;
+  for (bool* flag : {&f.unigrams, &f.bigrams, &f.punctuation, &f.gate_dense, &f.gate_sparse}) {
+    const auto v = r.Get<uint8_t>();
+    *flag = v != 0;
+    flags_ok = flags_ok && v <= 1;
+  }
+  f.char_min = r.Get<uint32_t>();
+  f.char_max = r.Get<uint32_t>();
+  f.max_scan_bytes = r.Get<uint32_t>();
+  f.earlier_turn_weight = r.Get<float>();
+  if (!r.ok() || !flags_ok || !ValidSettings(f)) return "its feature settings are invalid";
+  if (!GetLayer(r, kMaxTopics, f.bucket_bits, m.topics) ||
+      !GetLayer(r, kGainHeads, f.bucket_bits, m.options_gain) ||
+      !GetLayer(r, kGainHeads, f.bucket_bits, m.free_form_gain)) {
+    return "its layers do not parse";
+  }
+  m.topic_gains = r.Array<double>(r.Get<uint32_t>());
+  m.blend = r.Get<double>();
+  m.calibration = r.Array<double>(r.Get<uint32_t>());
+  if (!r.ok() || !r.done()) return "its body does not parse";
+  for (const Layer* gain : {&m.options_gain, &m.free_form_gain}) {
+    if (gain->outputs != 0 && gain->outputs != kGainHeads) return "a gain layer is malformed";
+  }
+  if (m.topic_gains.size() != m.topics.outputs) return "its topics do not match their gains";
+  if (m.calibration.size() != kCalibrationPoints ||
+      !std::is_sorted(m.calibration.begin(), m.calibration.end())) {
+    return "its calibration is not " + std::to_string(kCalibrationPoints) + " ascending points";
+  }
+  for (const Layer* layer : {&m.topics, &m.options_gain, &m.free_form_gain}) {
+    if (!AllFinite(layer->dense) || !AllFinite(layer->sparse)) return "a weight is not finite";
+  }
+  if (!AllFinite(m.topic_gains) || !AllFinite(m.calibration) || !std::isfinite(m.blend) ||
+      m.blend < 0) {
+    return "it holds a non-finite or negative number where it cannot";
+  }
+  for (const double g : m.topic_gains) {
+    if (g < -1 || g > 1) return "a topic gain is outside [-1, 1]";
+  }
+  return "";
+}
+
+core::Error Bad(std::string_view name, const std::string& what) {
+  return core::MakeError(core::Errc::kInvalidRequest,
+                         "router model " + std::string(name) + ": " + what);
+}
+
+// Sums the sparse weights of the regime's layers as the feature visitor reports occurrences: the
+// gain layer's per kind (each kind is normalised apart), the topic layer's over shared unigrams.
+class SparseSum final : public SparseVisitor {
+ public:
+  SparseSum(const FeatureSettings& features, const Layer& gain, const Layer* topics)
+      : gain_(gain),
+        topics_(topics),
+        gain_shift_(Shift(features, gain)),
+        topic_shift_(topics == nullptr ? 0 : Shift(features, *topics)) {}
+
+  void Add(SparseKind kind, uint32_t bucket, float weight, bool gated) override {
+    const auto k = static_cast<size_t>(kind);
+    if (!gated) total_[k] += weight;
+    if (gain_.outputs == kGainHeads) {
+      const float* w = gain_.sparse.data() + size_t{bucket >> gain_shift_} * kGainHeads;
+      for (size_t h = 0; h < kGainHeads; ++h)
+        gain_sums_[k][h] += static_cast<double>(w[h]) * weight;
+    }
+    if (topics_ == nullptr || kind != SparseKind::kUnigram || gated) return;
+    const size_t n = topics_->outputs;
+    const float* t = topics_->sparse.data() + size_t{bucket >> topic_shift_} * n;
+    for (size_t o = 0; o < n; ++o) topic_sums_[o] += t[o] * weight;
+  }
+
+  // Each kind normalised by the square root of its total weight (features.h).
+  double Gain(size_t h) const {
+    double raw = 0;
+    for (size_t k = 0; k < kSparseKinds; ++k) {
+      if (total_[k] > 0) raw += gain_sums_[k][h] / std::sqrt(total_[k]);
+    }
+    return raw;
+  }
+  double Topic(size_t o) const {
+    const double total = total_[static_cast<size_t>(SparseKind::kUnigram)];
+    return total > 0 ? topic_sums_[o] / std::sqrt(total) : 0.0;
+  }
+
+ private:
+  static uint32_t Shift(const FeatureSettings& features, const Layer& layer) {
+    return layer.outputs == 0 ? 0 : features.bucket_bits - layer.bucket_bits;
+  }
+
+  const Layer& gain_;
+  const Layer* topics_;
+  uint32_t gain_shift_;
+  uint32_t topic_shift_;
+  std::array<double, kSparseKinds> total_{};
+  std::array<std::array<double, kGainHeads>, kSparseKinds> gain_sums_{};
+  std::array<float, kMaxTopics> topic_sums_{};
+};
+
+double Dense(const Layer& layer, const std::array<float, kDenseCount>& x, size_t o) {
+  double sum = 0;
+  for (size_t j = 0; j < kDenseCount; ++j) {
+    if (x[j] != 0.0f) sum += static_cast<double>(layer.dense[j * layer.outputs + o]) * x[j];
+  }
+  return sum;
+}
+
+double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+}  // namespace
+
+std::string Serialize(const ModelData& model) {
+  Writer body;
+  PutBody(model, body);
+  Writer w;
+  w.out().append(kMagic);
+  w.Put(model.metadata.format_version);
+  w.Put(uint32_t{0});
+  w.Put(static_cast<uint64_t>(body.out().size()));
+  w.out().append(body.out());
+  const auto digest = Sha256(w.out());
+  w.out().append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return std::move(w.out());
+}
+
+core::Result<ModelData> Deserialize(std::string_view bytes, std::string_view name) {
+  if (bytes.empty()) return Bad(name, "the file is empty");
+  if (bytes.substr(0, kMagic.size()) != kMagic.substr(0, std::min(bytes.size(), kMagic.size()))) {
+    return Bad(name, "not a Switchyard router model (bad magic)");
+  }
+  if (bytes.size() < kHeaderBytes) {
+    return Bad(name, "truncated: " + std::to_string(bytes.size()) + " bytes, not even a header");
+  }
+  Reader header(bytes.substr(kMagic.size(), kHeaderBytes - kMagic.size()));
+  const auto version = header.Get<uint32_t>();
+  header.Get<uint32_t>();
+  const auto body_bytes = header.Get<uint64_t>();
+  if (version != kFormatVersion) {
+    return Bad(name, "format version " + std::to_string(version) + "; this build reads version " +
+                         std::to_string(kFormatVersion) +
+                         " (retrain with switchyard router train)");
+  }
+  const uint64_t avail = bytes.size() - kHeaderBytes;
+  if (body_bytes > avail || avail - body_bytes < kChecksumBytes) {
+    return Bad(name, "truncated: " + std::to_string(bytes.size()) +
+                         " bytes, the header announces " +
+                         std::to_string(body_bytes + kHeaderBytes + kChecksumBytes));
+  }
+  if (avail - body_bytes > kChecksumBytes) {
+    return Bad(name, "corrupted: " + std::to_string(avail - body_bytes - kChecksumBytes) +
+                         " bytes after the checksum");
+  }
+  const size_t signed_bytes = kHeaderBytes + static_cast<size_t>(body_bytes);
+  const auto digest = Sha256(bytes.substr(0, signed_bytes));
+  if (std::memcmp(digest.data(), bytes.data() + signed_bytes, kChecksumBytes) != 0) {
+    return Bad(name, "corrupted: its SHA-256 checksum does not match its contents");
+  }
+  ModelData model;
+  Reader body(bytes.substr(kHeaderBytes, static_cast<size_t>(body_bytes)));
+  const std::string malformed = GetBody(body, model);
+  if (!malformed.empty()) return Bad(name, "malformed: " + malformed);
+  model.metadata.format_version = version;
+  return model;
+}
+
+double GainOf(double weak_fails_logit, double strong_fails_logit) {
+  return Sigmoid(weak_fails_logit) - Sigmoid(strong_fails_logit);
+}
+
+double TopicOf(std::span<double> logits, std::span<const double> gains) {
+  if (logits.empty()) return 0.0;
+  const double top = *std::max_element(logits.begin(), logits.end());
+  double total = 0;
+  for (double& z : logits) total += z = std::exp(z - top);
+  double topic = 0;
+  for (size_t o = 0; o < logits.size(); ++o) topic += logits[o] / total * gains[o];
+  return topic;
+}
+
+ScoreParts PartsOf(const ModelData& model, const core::Prompt& prompt, int task_type) {
+  std::array<float, kDenseCount> dense{};
+  ComputeDense(prompt, task_type, model.features, dense);
+  ScoreParts parts;
+  parts.options = dense[kOptionsSlot] != 0.0f;
+  const Layer& gain = parts.options ? model.options_gain : model.free_form_gain;
+  const bool topics = parts.options && model.topics.outputs > 0;
+  SparseSum sparse(model.features, gain, topics ? &model.topics : nullptr);
+  VisitSparse(prompt, model.features, sparse);
+  if (gain.outputs == kGainHeads) {
+    parts.gain =
+        GainOf(sparse.Gain(0) + Dense(gain, dense, 0), sparse.Gain(1) + Dense(gain, dense, 1));
+  }
+  if (topics) {
+    std::array<double, kMaxTopics> logits{};
+    const size_t n = model.topics.outputs;
+    for (size_t o = 0; o < n; ++o) logits[o] = sparse.Topic(o) + Dense(model.topics, dense, o);
+    parts.topic = TopicOf(std::span<double>(logits.data(), n), model.topic_gains);
+  }
+  return parts;
+}
+
+double Combine(const ScoreParts& parts, double blend) {
+  const double raw =
+      parts.options ? (parts.topic + blend * parts.gain) / (1.0 + blend) : parts.gain;
+  return std::clamp((raw + 1.0) / 2.0, 0.0, 1.0);
+}
+
+double ScoreWith(const ModelData& model, const core::Prompt& prompt, int task_type) {
+  return Combine(PartsOf(model, prompt, task_type), model.blend);
+}
+
+std::vector<double> CalibrationOf(std::vector<double> scores) {
+  std::sort(scores.begin(), scores.end());
+  std::vector<double> table(kCalibrationPoints);
+  if (scores.empty()) return table;
+  for (size_t i = 0; i < kCalibrationPoints; ++i) {
+    table[i] = LinearQuantile(scores,
+                              static_cast<double>(i) / static_cast<double>(kCalibrationPoints - 1));
+  }
+  return table;
+}
+
+}  // namespace sy::router::detail
