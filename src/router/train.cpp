@@ -25,8 +25,6 @@ FeatureSettings Features() {
   f.unigrams = true;
   f.bigrams = true;
   f.punctuation = true;
-  f.gate_dense = true;
-  f.gate_sparse = true;
   return f;
 }
 
@@ -43,12 +41,12 @@ GainConfig Gain(uint32_t bits, double smoothing, double l2, double rate, int epo
 // Prompts with options: from raw outcomes under strong L2 to topic-smoothed ones under light L2,
 // each beside the topic layer at several blends.
 const std::array<GainConfig, 3> kOptionsGrid = {
-    Gain(15, 1.0, 1e-2, 0.05, 8), Gain(15, 0.5, 1e-3, 0.1, 8), Gain(15, 0.2, 1e-4, 0.3, 8)};
+    Gain(12, 1.0, 1e-2, 0.05, 8), Gain(12, 0.5, 1e-3, 0.1, 8), Gain(12, 0.2, 1e-4, 0.3, 8)};
 constexpr std::array<double, 4> kBlends = {0.1, 0.25, 0.5, 1.0};
 // Free-form prompts: 900 of them, so small learning rates and few epochs (early stopping).
 const std::array<GainConfig, 4> kFreeFormGrid = {
-    Gain(14, 1.0, 1e-3, 0.05, 4), Gain(14, 1.0, 1e-3, 0.02, 8), Gain(14, 1.0, 1e-2, 0.02, 8),
-    Gain(14, 1.0, 1e-2, 0.05, 8)};
+    Gain(16, 1.0, 1e-3, 0.1, 4), Gain(16, 1.0, 1e-3, 0.04, 8), Gain(16, 1.0, 1e-2, 0.04, 8),
+    Gain(16, 1.0, 1e-2, 0.1, 8)};
 
 std::string Describe(const GainConfig& c) {
   std::ostringstream s;

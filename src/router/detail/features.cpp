@@ -14,8 +14,6 @@ namespace {
 constexpr std::array<uint64_t, kSparseKinds> kSalt = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
                                                       0x165667b19e3779f9ULL};
 // The bigram neighbours of a text's first and last token.
-// The salt of gate_sparse copies.
-constexpr uint64_t kGateSalt = 0x2545f4914f6cdd1dULL;
 constexpr uint64_t kStartToken = Fnv1a64("\x02start");
 constexpr uint64_t kEndToken = Fnv1a64("\x03end");
 // Character n-grams are read from a word's first bytes only (URLs, hashes and long numbers
@@ -23,7 +21,7 @@ constexpr uint64_t kEndToken = Fnv1a64("\x03end");
 constexpr size_t kMaxGramWord = 32;
 constexpr size_t kTaskTypes = 12;
 
-bool IsWordByte(uint8_t b) {
+constexpr bool IsWordByte(uint8_t b) {
   return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b >= 0x80;
 }
 
@@ -58,8 +56,8 @@ void ForEachUserText(const core::Prompt& prompt, const FeatureSettings& settings
 
 class Emitter {
  public:
-  Emitter(const FeatureSettings& settings, SparseVisitor& visitor, float weight, bool gated)
-      : s_(settings), v_(visitor), weight_(weight), gated_(gated) {}
+  Emitter(const FeatureSettings& settings, SparseVisitor& visitor, float weight)
+      : s_(settings), v_(visitor), weight_(weight) {}
 
   void Token(uint64_t hash) {
     if (s_.unigrams) Emit(SparseKind::kUnigram, hash);
@@ -91,20 +89,18 @@ class Emitter {
 
  private:
   void Emit(SparseKind kind, uint64_t hash) {
-    v_.Add(kind, BucketOf(hash, kind, s_.bucket_bits), weight_, false);
-    if (gated_) v_.Add(kind, BucketOf(hash ^ kGateSalt, kind, s_.bucket_bits), weight_, true);
+    v_.Add(kind, BucketOf(hash, kind, s_.bucket_bits), weight_);
   }
 
   const FeatureSettings& s_;
   SparseVisitor& v_;
   float weight_;
-  bool gated_;
   uint64_t previous_ = kStartToken;
 };
 
 void ScanSparse(std::string_view text, const FeatureSettings& settings, SparseVisitor& visitor,
-                float weight, bool gated) {
-  Emitter emit(settings, visitor, weight, gated);
+                float weight) {
+  Emitter emit(settings, visitor, weight);
   size_t i = 0;
   const size_t n = text.size();
   while (i < n) {
@@ -159,35 +155,93 @@ void NoteOption(std::string_view text, size_t line_start, TextStats& st) {
   st.option_mask |= 1u << (text[j] - 'A');
 }
 
-void CountText(std::string_view text, TextStats& st) {
-  st.scanned += text.size();
-  uint8_t prev = '\n';
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto b = static_cast<uint8_t>(text[i]);
-    const bool digit = b >= '0' && b <= '9';
-    if (prev == '\n') NoteOption(text, i, st);
-    st.digits += digit;
-    st.numbers += digit && !(prev >= '0' && prev <= '9');
-    st.non_ascii += b >= 0x80;
-    st.newlines += b == '\n';
-    st.dollars += b == '$';
-    st.equals += b == '=';
-    st.math += b == '^' || b == '\\';
-    st.code += b == '{' || b == '}' || b == ';' || b == '`';
-    st.questions += b == '?';
-    st.percents += b == '%';
-    st.commas += b == ',';
-    if (b == '.' || b == '!' || b == '?') {
-      const bool end = i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n';
-      st.sentence_ends += end;
-    }
-    if (IsWordByte(b)) {
-      st.word_bytes++;
-      st.words += !IsWordByte(prev);
-    }
-    prev = b;
+// Byte classes for CountText: one table lookup per byte. The rare ones (punctuation that marks
+// money, math, code, questions) also carry an index into CountText's rare counters.
+enum ByteFlag : uint32_t {
+  kDigit = 1,
+  kWord = 2,
+  kSpace = 4,    // space or newline: what ends a sentence after an end mark
+  kEndMark = 8,  // . ! ?
+  kNonAscii = 16,
+  kNewline = 32,
+  kRare = 64,
+};
+enum RareByte : uint32_t {
+  kDollar = 1,
+  kEquals,
+  kMath,
+  kCode,
+  kQuestion,
+  kPercent,
+  kComma,
+  kRareCount
+};
+
+constexpr std::array<uint32_t, 256> kByteFlags = [] {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t b = 0; b < 256; ++b) {
+    if (IsWordByte(static_cast<uint8_t>(b))) t[b] |= kWord;
+    if (b >= '0' && b <= '9') t[b] |= kDigit;
+    if (b >= 0x80) t[b] |= kNonAscii;
   }
-  size_t last = text.find_last_not_of(" \t\r\n");
+  t[' '] |= kSpace;
+  t['\n'] |= kSpace | kNewline;
+  for (const char c : {'.', '!', '?'}) t[static_cast<uint8_t>(c)] |= kEndMark;
+  const std::pair<char, RareByte> rare[] = {
+      {'$', kDollar}, {'=', kEquals}, {'^', kMath},     {'\\', kMath},   {'{', kCode}, {'}', kCode},
+      {';', kCode},   {'`', kCode},   {'?', kQuestion}, {'%', kPercent}, {',', kComma}};
+  for (const auto& [c, index] : rare) t[static_cast<uint8_t>(c)] |= kRare | (index << 8);
+  return t;
+}();
+
+// One pass, kept cheap (it runs on every scored request): a table lookup per byte, counters in
+// registers, a branch only for the rare punctuation; option lines found by memchr.
+void CountText(std::string_view text, TextStats& st) {
+  size_t digits = 0;
+  size_t numbers = 0;
+  size_t word_bytes = 0;
+  size_t words = 0;
+  size_t sentence_ends = 0;
+  size_t non_ascii = 0;
+  size_t newlines = 0;
+  std::array<size_t, kRareCount> rare{};
+  uint32_t prev = 0;
+  for (const char c : text) {
+    const uint32_t f = kByteFlags[static_cast<uint8_t>(c)];
+    const uint32_t starts = f & ~prev;
+    digits += f & kDigit;
+    numbers += starts & kDigit;
+    word_bytes += (f & kWord) >> 1;
+    words += (starts & kWord) >> 1;
+    sentence_ends += ((f & kSpace) >> 2) & ((prev & kEndMark) >> 3);
+    non_ascii += (f & kNonAscii) >> 4;
+    newlines += (f & kNewline) >> 5;
+    if (f & kRare) rare[f >> 8]++;
+    prev = f;
+  }
+  sentence_ends += (prev & kEndMark) >> 3;  // the text ends a sentence
+  for (size_t line = 0; line < text.size();) {
+    NoteOption(text, line, st);
+    const size_t next = text.find('\n', line);
+    if (next == std::string_view::npos) break;
+    line = next + 1;
+  }
+  st.scanned += text.size();
+  st.digits += digits;
+  st.numbers += numbers;
+  st.non_ascii += non_ascii;
+  st.newlines += newlines;
+  st.dollars += rare[kDollar];
+  st.equals += rare[kEquals];
+  st.math += rare[kMath];
+  st.code += rare[kCode];
+  st.questions += rare[kQuestion];
+  st.percents += rare[kPercent];
+  st.commas += rare[kComma];
+  st.sentence_ends += sentence_ends;
+  st.words += words;
+  st.word_bytes += word_bytes;
+  const size_t last = text.find_last_not_of(" \t\r\n");
   if (last != std::string_view::npos) st.ends_with_question = text[last] == '?';
 }
 
@@ -206,9 +260,8 @@ uint32_t BucketOf(uint64_t hash, SparseKind kind, uint32_t bucket_bits) {
 
 void VisitSparse(const core::Prompt& prompt, const FeatureSettings& settings,
                  SparseVisitor& visitor) {
-  const bool gated = settings.gate_sparse && !HasOptions(prompt, settings);
   ForEachUserText(prompt, settings, [&](std::string_view text, float weight, bool /*last*/) {
-    ScanSparse(text, settings, visitor, weight, gated);
+    ScanSparse(text, settings, visitor, weight);
   });
 }
 
@@ -253,20 +306,6 @@ void ComputeDense(const core::Prompt& prompt, int task_type, const FeatureSettin
     out[18 + kTaskTypes] = 1.0f;
   }
   out[31] = Log1p(st.commas) / 2.0f;
-  if (settings.gate_dense && !options) {
-    std::copy_n(out.begin(), kDenseBase, out.begin() + kDenseBase);
-  }
-}
-
-bool HasOptions(const core::Prompt& prompt, const FeatureSettings& settings) {
-  TextStats st;
-  ForEachUserText(prompt, settings, [&](std::string_view text, float /*weight*/, bool last_turn) {
-    if (!last_turn) return;
-    for (size_t i = 0; i < text.size(); ++i) {
-      if (i == 0 || text[i - 1] == '\n') NoteOption(text, i, st);
-    }
-  });
-  return std::popcount(st.option_mask & 0xfu) >= 3;
 }
 
 bool ValidSettings(const FeatureSettings& s) {

@@ -16,11 +16,9 @@
 // Each kind is normalised apart: an occurrence weighs turn_weight / sqrt(the kind's summed weight),
 // so a long prompt does not drown the dense features.
 //
-// Dense features (kDenseBase slots): a bias, log length, digit share, number count, math
+// Dense features (kDenseCount slots): a bias, log length, digit share, number count, math
 // notation, code markers, question form, multiple-choice options (MMLU's "A. ... D."), non-ASCII
-// share, lines, sentences, word length and the task type one-hot. With `gate_dense` they are
-// repeated in slots [kDenseBase, 2 * kDenseBase) for prompts without options, so free-form
-// questions (GSM8K's, chat) learn their own length and notation weights beside the shared ones.
+// share, lines, sentences, word length, commas and the task type one-hot.
 //
 // Thread-safety: pure functions over values. Nothing here allocates.
 #pragma once
@@ -34,10 +32,10 @@
 
 namespace sy::router::detail {
 
-inline constexpr size_t kDenseBase = 32;
-inline constexpr size_t kDenseCount = 2 * kDenseBase;
+inline constexpr size_t kDenseCount = 32;
 inline constexpr uint32_t kMaxBucketBits = 20;
-// The dense slot that is 1 when the prompt lists multiple-choice options (HasOptions).
+// The dense slot that is 1 when the prompt's last user turn lists multiple-choice options (three
+// of "A." to "D." at line starts, "(B)" and "C)" too): the model's regime (model_file.h).
 inline constexpr size_t kOptionsSlot = 11;
 inline constexpr uint32_t kMaxCharGram = 8;
 
@@ -47,10 +45,7 @@ struct FeatureSettings {
   bool unigrams = true;
   bool bigrams = true;
   bool punctuation = true;
-  bool gate_dense = true;
-  bool gate_sparse = false;  // hashed features repeated under a second salt for prompts without
-                             // options, so free-form questions learn their own word weights
-  uint32_t char_min = 0;     // 0: no character n-grams
+  uint32_t char_min = 0;  // 0: no character n-grams
   uint32_t char_max = 0;
   uint32_t max_scan_bytes = 8192;
   float earlier_turn_weight = 0.5f;
@@ -59,12 +54,11 @@ struct FeatureSettings {
 enum class SparseKind : uint8_t { kUnigram, kBigram, kCharGram };
 inline constexpr size_t kSparseKinds = 3;
 
-// Receives the sparse feature occurrences, in text order. `gated` marks the gate_sparse copy of
-// an occurrence (normalised like the occurrence it copies, so it must not count twice).
+// Receives the sparse feature occurrences, in text order.
 class SparseVisitor {
  public:
   virtual ~SparseVisitor() = default;
-  virtual void Add(SparseKind kind, uint32_t bucket, float weight, bool gated) = 0;
+  virtual void Add(SparseKind kind, uint32_t bucket, float weight) = 0;
 };
 
 // Calls visitor.Add for every sparse feature occurrence of the prompt's user texts.
@@ -76,10 +70,6 @@ void VisitSparse(const core::Prompt& prompt, const FeatureSettings& settings,
 // anything else for unknown).
 void ComputeDense(const core::Prompt& prompt, int task_type, const FeatureSettings& settings,
                   std::array<float, kDenseCount>& out);
-
-// Whether the prompt's last user turn lists multiple-choice options (three of "A." to "D." at
-// line starts): the gate of gate_dense and gate_sparse.
-bool HasOptions(const core::Prompt& prompt, const FeatureSettings& settings);
 
 // Whether settings read from a file are usable (bucket bits, n-gram range, scan bound).
 bool ValidSettings(const FeatureSettings& settings);

@@ -18,26 +18,27 @@ struct Seen {
   SparseKind kind;
   uint32_t bucket;
   float weight;
-  bool gated;
 };
 
 class Recorder final : public SparseVisitor {
  public:
-  void Add(SparseKind kind, uint32_t bucket, float weight, bool gated) override {
-    seen.push_back({kind, bucket, weight, gated});
+  void Add(SparseKind kind, uint32_t bucket, float weight) override {
+    seen.push_back({kind, bucket, weight});
   }
-  size_t Count(SparseKind kind, bool gated = false) const {
+  size_t Count(SparseKind kind) const {
     size_t n = 0;
-    for (const Seen& s : seen) n += s.kind == kind && s.gated == gated;
+    for (const Seen& s : seen) n += s.kind == kind;
     return n;
   }
   std::vector<Seen> seen;
 };
 
-FeatureSettings Plain() {
-  FeatureSettings s;
-  s.gate_sparse = false;
-  return s;
+FeatureSettings Plain() { return FeatureSettings{}; }
+
+bool Options(const std::string& text) {
+  std::array<float, kDenseCount> x{};
+  ComputeDense(UserPrompt(text), -1, Plain(), x);
+  return x[kOptionsSlot] == 1.0f;
 }
 
 TEST(RouterFeaturesTest, TokensAreFoldedWordsAndPunctuation) {
@@ -57,7 +58,7 @@ TEST(RouterFeaturesTest, TokensAreFoldedWordsAndPunctuation) {
   EXPECT_EQ(digits.seen[0].bucket, BucketOf(Fnv1a64("0000"), SparseKind::kUnigram, 16));
 }
 
-TEST(RouterFeaturesTest, CharacterGramsAndGatedCopies) {
+TEST(RouterFeaturesTest, CharacterGrams) {
   FeatureSettings s = Plain();
   s.char_min = 3;
   s.char_max = 4;
@@ -65,13 +66,6 @@ TEST(RouterFeaturesTest, CharacterGramsAndGatedCopies) {
   VisitSparse(UserPrompt("cat"), s, r);
   // "<cat>": 3-grams <ca cat at>, 4-grams <cat cat>.
   EXPECT_EQ(r.Count(SparseKind::kCharGram), 5u);
-  s.gate_sparse = true;
-  Recorder free_form;
-  VisitSparse(UserPrompt("cat"), s, free_form);
-  EXPECT_EQ(free_form.Count(SparseKind::kCharGram, true), 5u);
-  Recorder options;
-  VisitSparse(UserPrompt("cat?\nA. x\nB. y\nC. z\nD. w"), s, options);
-  EXPECT_EQ(options.Count(SparseKind::kUnigram, true), 0u);  // with options: no gated copies
 }
 
 TEST(RouterFeaturesTest, ReadsUserTurnsLastFirstWithinTheBudget) {
@@ -118,16 +112,17 @@ TEST(RouterFeaturesTest, DenseFeaturesTable) {
   }
 }
 
-TEST(RouterFeaturesTest, FreeFormPromptsRepeatTheirDenseFeatures) {
+TEST(RouterFeaturesTest, CountsAndOptions) {
   std::array<float, kDenseCount> x{};
-  ComputeDense(UserPrompt("How many, in total?"), 5, Plain(), x);
-  for (size_t j = 0; j < kDenseBase; ++j) EXPECT_EQ(x[j], x[kDenseBase + j]) << j;
-  EXPECT_NEAR(x[1], std::log1p(19.0) / 8, 1e-6);  // log length
+  ComputeDense(UserPrompt("How many, in total? 12 and 3.5"), 5, Plain(), x);
+  EXPECT_NEAR(x[1], std::log1p(30.0) / 8, 1e-6);  // log length
+  EXPECT_NEAR(x[4], std::log1p(3.0) / 3, 1e-6);   // numbers 12, 3 and 5
+  EXPECT_NEAR(x[14], std::log1p(1.0) / 3, 1e-6);  // one sentence ends ("? ")
   EXPECT_NEAR(x[31], std::log1p(1.0) / 2, 1e-6);  // one comma
-  ComputeDense(UserPrompt("Q?\nA. 1\nB. 2\nC. 3\nD. 4"), 5, Plain(), x);
-  EXPECT_EQ(x[kDenseBase], 0.0f);  // the gated copy is off for prompts with options
-  EXPECT_TRUE(HasOptions(UserPrompt("Q?\n(A) 1\n(B) 2\n(C) 3"), Plain()));
-  EXPECT_FALSE(HasOptions(UserPrompt("Q? A. 1 B. 2 C. 3 D. 4"), Plain()));  // not at line starts
+  EXPECT_TRUE(Options("Q?\nA. 1\nB. 2\nC. 3\nD. 4"));
+  EXPECT_TRUE(Options("Q?\n(A) 1\n(B) 2\n(C) 3"));
+  EXPECT_FALSE(Options("Q? A. 1 B. 2 C. 3 D. 4"));  // not at line starts
+  EXPECT_FALSE(Options("Q?\nA. 1\nB. 2"));
 }
 
 TEST(RouterFeaturesTest, SettingsValidation) {

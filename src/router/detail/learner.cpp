@@ -13,6 +13,7 @@ namespace {
 
 constexpr size_t kFolds = 5;
 constexpr double kAdagradEpsilon = 1e-8;
+constexpr size_t kBiasSlot = 0;
 
 using SparseList = std::vector<std::pair<uint32_t, float>>;
 
@@ -34,10 +35,10 @@ SparseList Merge(std::vector<std::pair<uint32_t, double>> values) {
 // Collects the visitor's occurrences, normalised per kind as the scorer does (model_file.cpp).
 class Collector final : public SparseVisitor {
  public:
-  void Add(SparseKind kind, uint32_t bucket, float weight, bool gated) override {
+  void Add(SparseKind kind, uint32_t bucket, float weight) override {
     const auto k = static_cast<size_t>(kind);
-    if (!gated) total_[k] += weight;
-    seen_.push_back({bucket, k, weight, gated});
+    total_[k] += weight;
+    seen_.push_back({bucket, k, weight});
   }
   void Finish(Encoded& out) const {
     std::vector<std::pair<uint32_t, double>> all;
@@ -45,7 +46,7 @@ class Collector final : public SparseVisitor {
     for (const Seen& s : seen_) {
       const double v = static_cast<double>(s.weight) / std::sqrt(total_[s.kind]);
       all.push_back({s.bucket, v});
-      if (s.kind == static_cast<size_t>(SparseKind::kUnigram) && !s.gated) {
+      if (s.kind == static_cast<size_t>(SparseKind::kUnigram)) {
         unigrams.push_back({s.bucket, v});
       }
     }
@@ -58,7 +59,6 @@ class Collector final : public SparseVisitor {
     uint32_t bucket;
     size_t kind;
     float weight;
-    bool gated;
   };
   std::array<double, kSparseKinds> total_{};
   std::vector<Seen> seen_;
@@ -67,16 +67,12 @@ class Collector final : public SparseVisitor {
 double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // Dense features are standardised while learning (a log length near 6 is nearly collinear with
-// the bias and AdaGrad crawls along it): each slot centred and scaled over the examples where it
-// is present, its presence being the bias (slot 0) for the shared slots and the gate's bias
-// (slot kDenseBase) for the gated copies. FoldScaling turns the weights back into raw-feature ones.
+// the bias, and AdaGrad crawls along it): each slot but the bias (slot 0) centred and scaled
+// over the rows. FoldScaling turns the weights back into raw-feature ones.
 struct DenseScaling {
   std::array<double, kDenseCount> mean{};
   std::array<double, kDenseCount> scale{};
 };
-
-size_t PresenceSlot(size_t j) { return j < kDenseBase ? 0 : kDenseBase; }
-bool IsPresenceSlot(size_t j) { return j == 0 || j == kDenseBase; }
 
 DenseScaling ScalingOf(std::span<const Encoded> encoded, std::span<const size_t> rows) {
   DenseScaling sc;
@@ -86,7 +82,6 @@ DenseScaling ScalingOf(std::span<const Encoded> encoded, std::span<const size_t>
   for (const size_t r : rows) {
     const auto& x = encoded[r].dense;
     for (size_t j = 0; j < kDenseCount; ++j) {
-      if (x[PresenceSlot(j)] == 0.0f) continue;
       n[j] += 1;
       sum[j] += x[j];
       sum2[j] += static_cast<double>(x[j]) * x[j];
@@ -94,7 +89,7 @@ DenseScaling ScalingOf(std::span<const Encoded> encoded, std::span<const size_t>
   }
   for (size_t j = 0; j < kDenseCount; ++j) {
     sc.scale[j] = 1.0;
-    if (IsPresenceSlot(j) || n[j] == 0) continue;
+    if (j == kBiasSlot || n[j] == 0) continue;
     sc.mean[j] = sum[j] / n[j];
     const double var = sum2[j] / n[j] - sc.mean[j] * sc.mean[j];
     if (var > 1e-12) sc.scale[j] = std::sqrt(var);
@@ -106,11 +101,7 @@ std::array<float, kDenseCount> Standardised(const std::array<float, kDenseCount>
                                             const DenseScaling& sc) {
   std::array<float, kDenseCount> out{};
   for (size_t j = 0; j < kDenseCount; ++j) {
-    if (IsPresenceSlot(j) || x[PresenceSlot(j)] == 0.0f) {
-      out[j] = x[j];
-    } else {
-      out[j] = static_cast<float>((x[j] - sc.mean[j]) / sc.scale[j]);
-    }
+    out[j] = j == kBiasSlot ? x[j] : static_cast<float>((x[j] - sc.mean[j]) / sc.scale[j]);
   }
   return out;
 }
@@ -118,11 +109,11 @@ std::array<float, kDenseCount> Standardised(const std::array<float, kDenseCount>
 void FoldScaling(const DenseScaling& sc, LinearFit& fit) {
   const size_t outputs = fit.outputs;
   for (size_t j = 0; j < kDenseCount; ++j) {
-    if (IsPresenceSlot(j)) continue;
+    if (j == kBiasSlot) continue;
     for (size_t o = 0; o < outputs; ++o) {
       const double w = fit.dense[j * outputs + o] / sc.scale[j];
       fit.dense[j * outputs + o] = w;
-      fit.dense[PresenceSlot(j) * outputs + o] -= w * sc.mean[j];
+      fit.dense[kBiasSlot * outputs + o] -= w * sc.mean[j];
     }
   }
 }

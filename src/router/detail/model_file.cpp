@@ -96,7 +96,7 @@ void PutBody(const ModelData& m, Writer& w) {
   w.Put(md.mean_prompt_tokens);
   const FeatureSettings& f = m.features;
   w.Put(f.bucket_bits);
-  for (const bool flag : {f.unigrams, f.bigrams, f.punctuation, f.gate_dense, f.gate_sparse}) {
+  for (const bool flag : {f.unigrams, f.bigrams, f.punctuation}) {
     w.Put(static_cast<uint8_t>(flag));
   }
   w.Put(f.char_min);
@@ -143,7 +143,7 @@ std::string GetBody(Reader& r, ModelData& m) {
   FeatureSettings& f = m.features;
   f.bucket_bits = r.Get<uint32_t>();
   bool flags_ok = true;
-  for (bool* flag : {&f.unigrams, &f.bigrams, &f.punctuation, &f.gate_dense, &f.gate_sparse}) {
+  for (bool* flag : {&f.unigrams, &f.bigrams, &f.punctuation}) {
     const auto v = r.Get<uint8_t>();
     *flag = v != 0;
     flags_ok = flags_ok && v <= 1;
@@ -198,15 +198,15 @@ class SparseSum final : public SparseVisitor {
         gain_shift_(Shift(features, gain)),
         topic_shift_(topics == nullptr ? 0 : Shift(features, *topics)) {}
 
-  void Add(SparseKind kind, uint32_t bucket, float weight, bool gated) override {
+  void Add(SparseKind kind, uint32_t bucket, float weight) override {
     const auto k = static_cast<size_t>(kind);
-    if (!gated) total_[k] += weight;
+    total_[k] += weight;
     if (gain_.outputs == kGainHeads) {
       const float* w = gain_.sparse.data() + size_t{bucket >> gain_shift_} * kGainHeads;
       for (size_t h = 0; h < kGainHeads; ++h)
         gain_sums_[k][h] += static_cast<double>(w[h]) * weight;
     }
-    if (topics_ == nullptr || kind != SparseKind::kUnigram || gated) return;
+    if (topics_ == nullptr || kind != SparseKind::kUnigram) return;
     const size_t n = topics_->outputs;
     const float* t = topics_->sparse.data() + size_t{bucket >> topic_shift_} * n;
     for (size_t o = 0; o < n; ++o) topic_sums_[o] += t[o] * weight;

@@ -1,7 +1,7 @@
 // Internal to router: the model, in memory (ModelData) and on disk, and how it scores a prompt.
 // Model (router.h) wraps a parsed ModelData; the trainer (train.h) builds one and serialises it.
 //
-// Prompts fall in two regimes, told apart by multiple-choice options (features.h, HasOptions),
+// Prompts fall in two regimes, told apart by multiple-choice options (features.h, kOptionsSlot),
 // because what predicts the strong model's gain differs between them (docs/router-results.md):
 //   with options  (exam questions)  the topic decides most of the gain. A softmax over the
 //                 training topics (MMLU's subjects), reading unigrams only, gives
@@ -20,9 +20,8 @@
 //   body:
 //     metadata   str command, str data_sha256, u64 seed, str strong, str weak,
 //                i64 train_examples, i64 validation_examples, f64 mean_prompt_tokens
-//     features   u32 bucket_bits, u8 unigrams, u8 bigrams, u8 punctuation, u8 gate_dense,
-//                u8 gate_sparse, u32 char_min, u32 char_max, u32 max_scan_bytes,
-//                f32 earlier_turn_weight
+//     features   u32 bucket_bits, u8 unigrams, u8 bigrams, u8 punctuation, u32 char_min,
+//                u32 char_max, u32 max_scan_bytes, f32 earlier_turn_weight
 //     layer topics, layer options_gain, layer free_form_gain
 //                                   a layer: u32 outputs, u32 bucket_bits,
 //                                   f32 x kDenseCount x outputs (dense, feature-major),

@@ -1,0 +1,82 @@
+// BM_RouterScore*: the cost of the learned router's score (router/router.h), which the routing
+// policy's router action pays on every request it routes. The model is the shipped one
+// (config/router/); the prompts are a ~2 KB free-form one (a system prompt, a supplied passage
+// and a question), a ~2 KB multiple-choice exam question (the regime that also runs the topic
+// softmax) and a one-line question.
+#include <memory>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include "core/prompt.h"
+#include "router/router.h"
+
+namespace {
+
+constexpr int kReasoning = 6;  // routing::TaskType::kReasoning as an index
+
+std::string Passage() {
+  std::string text =
+      "Context:\n"
+      "Section 4.2 Refunds. A ticket bought online may be refunded in full up to 24 hours "
+      "before departure. After that, a refund of 50 percent is available until departure, "
+      "minus a handling fee of 2 euros. Season passes are refunded pro rata for every full "
+      "week not yet started, on request through the customer portal or at a ticket office. "
+      "Section 4.3 Delays. When a train arrives more than 60 minutes late, passengers may "
+      "claim 25 percent of the fare; above 120 minutes, 50 percent. Claims must be filed "
+      "within three months and need the ticket number and a bank account. ";
+  while (text.size() < 1850) text += text.substr(9, 300);
+  return text +
+         "\n\nQuestion: I bought a ticket online yesterday for a train that leaves in "
+         "three days. Can I still get all my money back, and how do I ask for it?";
+}
+
+std::string ExamQuestion() {
+  std::string text =
+      "This question refers to the following information. The treaty, signed after years of "
+      "negotiation between the two crowns, settled the borders, the trade in grain and wool, "
+      "and the rights of merchants in the ports of either kingdom. ";
+  while (text.size() < 1900) text += text.substr(52, 200);
+  return text +
+         "\nWhich of the following best explains the treaty's effect on trade?\n"
+         "A. It raised tariffs on wool\nB. It opened the ports to merchants of both kingdoms\n"
+         "C. It banned the grain trade\nD. It had no effect\nAnswer:";
+}
+
+std::shared_ptr<const sy::router::Model> LoadModel(benchmark::State& state) {
+  auto model = sy::router::Model::Load(std::string(SY_SOURCE_DIR) +
+                                       "/config/router/routellm-gpt4-mixtral.syr");
+  if (!model) {
+    state.SkipWithError(model.error().message.c_str());
+    return nullptr;
+  }
+  return *model;
+}
+
+void Score(benchmark::State& state, const std::string& text) {
+  const auto model = LoadModel(state);
+  if (model == nullptr) return;
+  sy::core::Prompt prompt;
+  prompt.AddText(sy::core::PromptRole::kSystem, -1, "You are a careful assistant.");
+  prompt.AddText(sy::core::PromptRole::kUser, 0, text);
+  prompt.messages = 1;
+  prompt.user_turns = 1;
+  for (auto _ : state) benchmark::DoNotOptimize(model->Score(prompt, kReasoning));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(text.size()));
+}
+
+void BM_RouterScore_2KB(benchmark::State& state) { Score(state, Passage()); }
+BENCHMARK(BM_RouterScore_2KB);
+
+void BM_RouterScore_2KBOptions(benchmark::State& state) { Score(state, ExamQuestion()); }
+BENCHMARK(BM_RouterScore_2KBOptions);
+
+void BM_RouterScore_Short(benchmark::State& state) {
+  Score(state, "What is the capital of Australia?");
+}
+BENCHMARK(BM_RouterScore_Short);
+
+}  // namespace
+
+BENCHMARK_MAIN();

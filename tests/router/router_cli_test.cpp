@@ -1,0 +1,174 @@
+// `switchyard router train|eval` end to end on a small synthetic data file, and the shipped
+// model's reproducibility: retraining with the command stored in config/router/'s model, on the
+// data it names (../shared/data/routing/ beside the source tree), must give the same bytes.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "app/cli/router_command.h"
+#include "router/router.h"
+#include "router/router_testing.h"
+
+namespace sy::app {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kShipped = "/config/router/routellm-gpt4-mixtral.syr";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// SyntheticExamples as a data file in the routing-outcomes format.
+std::string WriteSyntheticData() {
+  std::string jsonl;
+  for (const router::Example& e : router::testing::SyntheticExamples()) {
+    json::object line{{"id", e.id},
+                      {"source", e.source},
+                      {"prompt", e.text},
+                      {"outcomes", json::object{{"big", e.strong}, {"small", e.weak}}},
+                      {"meta", json::object{{"score_type", "correct_0_1"}, {"subject", e.topic}}}};
+    jsonl += json::serialize(line) + "\n";
+  }
+  const std::string path = ::testing::TempDir() + "router_cli_data.jsonl";
+  std::ofstream(path, std::ios::binary) << jsonl;
+  return path;
+}
+
+RouterTrainArgs SyntheticTrainArgs() {
+  RouterTrainArgs args;
+  args.data = WriteSyntheticData();
+  args.strong = "big";
+  args.weak = "small";
+  args.out = ::testing::TempDir() + "router_cli_model.syr";
+  args.seed = 4;
+  return args;
+}
+
+TEST(RouterCommandTest, CommandLinesRoundTrip) {
+  RouterTrainArgs args;
+  args.data = "../shared/data/routing/routing-train.jsonl";
+  args.strong = "gpt-4-1106-preview";
+  args.weak = "mistralai/Mixtral-8x7B-Instruct-v0.1";
+  args.out = "config/router/routellm-gpt4-mixtral.syr";
+  args.seed = 1;
+  const std::string line = RouterTrainCommandLine(args);
+  EXPECT_EQ(line,
+            "switchyard router train --data ../shared/data/routing/routing-train.jsonl --strong "
+            "gpt-4-1106-preview --weak mistralai/Mixtral-8x7B-Instruct-v0.1 --out "
+            "config/router/routellm-gpt4-mixtral.syr --seed 1");
+  args.strong = "it's big";
+  args.weak = "";
+  const std::string quoted = RouterTrainCommandLine(args);
+  EXPECT_NE(quoted.find("--strong 'it'\\''s big' --weak ''"), std::string::npos) << quoted;
+  auto parsed = ParseRouterTrainCommandLine(quoted);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->strong, "it's big");
+  EXPECT_EQ(parsed->weak, "");
+  EXPECT_EQ(parsed->seed, 1u);
+  EXPECT_FALSE(ParseRouterTrainCommandLine("switchyard router eval --model m").has_value());
+  EXPECT_FALSE(ParseRouterTrainCommandLine(line.substr(0, line.size() - 1) + "x").has_value());
+}
+
+TEST(RouterCommandTest, TrainsThenEvaluates) {
+  const RouterTrainArgs args = SyntheticTrainArgs();
+  std::ostringstream out;
+  std::ostringstream err;
+  ASSERT_EQ(RunRouterTrain(args, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("cross-validation inside the training split"), std::string::npos);
+  EXPECT_NE(out.str().find("wrote " + args.out), std::string::npos);
+  auto model = router::Model::Load(args.out);
+  ASSERT_TRUE(model.has_value()) << model.error().message;
+  EXPECT_EQ((*model)->metadata().command, RouterTrainCommandLine(args));
+  EXPECT_EQ((*model)->metadata().strong, "big");
+
+  RouterEvalArgs eval;
+  eval.model = args.out;
+  eval.data = args.data;
+  eval.split = "all";
+  eval.format = "json";
+  eval.strong_price = "10/30";
+  eval.weak_price = "0.5/1.5";
+  eval.output_tokens = 100;
+  std::ostringstream report;
+  ASSERT_EQ(RunRouterEval(eval, report, err), 0) << err.str();
+  const json::object o = json::parse(report.str()).as_object();
+  EXPECT_EQ(o.at("n").as_int64(), 400);
+  EXPECT_TRUE(o.at("sources").as_object().contains("exam"));
+  EXPECT_TRUE(o.at("baselines").as_object().contains("length"));
+  EXPECT_TRUE(o.at("curve").as_array()[0].as_object().contains("usd_per_1k_requests"));
+  eval.format = "table";
+  std::ostringstream table;
+  ASSERT_EQ(RunRouterEval(eval, table, err), 0) << err.str();
+  EXPECT_NE(table.str().find("exam (n=200"), std::string::npos) << table.str();
+}
+
+TEST(RouterCommandTest, UnusableInputsExitTwo) {
+  const RouterTrainArgs good = SyntheticTrainArgs();
+  std::ostringstream out;
+  const auto train_error = [&](RouterTrainArgs args) {
+    std::ostringstream err;
+    EXPECT_EQ(RunRouterTrain(args, out, err), 2);
+    return err.str();
+  };
+  RouterTrainArgs missing = good;
+  missing.data = good.data + ".missing";
+  EXPECT_EQ(train_error(missing),
+            "switchyard router train: --data " + missing.data + ": no such file\n");
+  RouterTrainArgs wrong_model = good;
+  wrong_model.strong = "huge";
+  EXPECT_EQ(train_error(wrong_model), "switchyard router train: --data " + good.data +
+                                          ": line 1: outcomes has no number for \"huge\"\n");
+  RouterTrainArgs unwritable = good;
+  unwritable.out = ::testing::TempDir() + "no/such/dir/model.syr";
+  EXPECT_NE(train_error(unwritable).find("cannot be written"), std::string::npos);
+
+  const auto eval_error = [&](RouterEvalArgs args) {
+    std::ostringstream err;
+    EXPECT_EQ(RunRouterEval(args, out, err), 2);
+    return err.str();
+  };
+  RouterEvalArgs eval;
+  eval.model = good.data;  // not a model
+  eval.data = good.data;
+  EXPECT_NE(eval_error(eval).find("not a Switchyard router model"), std::string::npos);
+  eval.model = good.out;
+  eval.strong_price = "10/30";
+  EXPECT_EQ(eval_error(eval),
+            "switchyard router eval: --strong-price and --weak-price go together\n");
+  eval.weak_price = "cheap";
+  EXPECT_NE(eval_error(eval).find("--weak-price: a price is IN/OUT"), std::string::npos);
+}
+
+TEST(RouterCommandTest, ShippedModelIsReproducible) {
+  const std::string source_dir = SY_SOURCE_DIR;
+  auto shipped = router::Model::Load(source_dir + kShipped);
+  ASSERT_TRUE(shipped.has_value()) << shipped.error().message;
+  auto args = ParseRouterTrainCommandLine((*shipped)->metadata().command);
+  ASSERT_TRUE(args.has_value()) << args.error().message;
+  if (!std::filesystem::exists(source_dir + "/" + args->data)) {
+    GTEST_SKIP() << "the training data " << args->data << " is not there relative to " << source_dir
+                 << ": cannot check that " << kShipped << " is reproducible";
+  }
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "retraining takes minutes under the sanitizers; the release build checks it";
+#endif
+  std::ostringstream log;
+  auto rebuilt = BuildRouterModel(*args, source_dir, log);
+  ASSERT_TRUE(rebuilt.has_value()) << rebuilt.error().message;
+  const std::string bytes = ReadAll(source_dir + kShipped);
+  EXPECT_EQ(rebuilt->size(), bytes.size());
+  EXPECT_TRUE(*rebuilt == bytes)
+      << "retraining with the stored command gives other bytes: rerun it from the source dir:\n"
+      << (*shipped)->metadata().command;
+}
+
+}  // namespace
+}  // namespace sy::app
