@@ -51,7 +51,8 @@ inline std::vector<Example> SyntheticExamples() {
   return out;
 }
 
-inline core::Prompt UserPrompt(const std::string& text) {
+// A view: `text` must outlive the prompt (string literals do).
+inline core::Prompt UserPrompt(std::string_view text) {
   core::Prompt p;
   p.AddText(core::PromptRole::kUser, 0, text);
   p.messages = 1;

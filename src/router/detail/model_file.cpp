@@ -60,7 +60,9 @@ class Reader {
       return {};
     }
     std::vector<T> values(count);
-    std::memcpy(values.data(), in_.data() + pos_ - count * sizeof(T), count * sizeof(T));
+    if (count > 0) {  // an empty vector's data() may be null, which memcpy must not get
+      std::memcpy(values.data(), in_.data() + pos_ - count * sizeof(T), count * sizeof(T));
+    }
     return values;
   }
   bool ok() const { return ok_; }
