@@ -68,6 +68,7 @@ std::string RouteReason(const routing::Decision& d) {
     reason += d.candidates[i].model->id;
   }
   reason += "]";
+  if (d.router) reason += " router " + routing::RouterVerdictText(*d.router);
   return reason;
 }
 

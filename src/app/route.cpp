@@ -200,6 +200,7 @@ core::Result<routing::Decision> DecideRoute(const core::Request& request,
   routing::RouteRequest route;
   if (auto s = ReadTags(headers.tags, prompt, route.tags); !s) return s.error();
   route.features = routing::Classify(prompt, *stated);
+  route.prompt = &prompt;
   route.max_cost = *max_cost;
   return routing::Decide(*target, route, policy, catalog, health, now);
 }
@@ -216,6 +217,26 @@ core::Result<routing::Decision> DecodeAndDecide(std::string_view body, int64_t m
   return DecideRoute(request, ReadPrompt(request, body.size()), headers, policy, catalog, health,
                      now);
 }
+
+namespace {
+
+// A router rule's verdict: the score against the threshold, which side it picked, how the
+// threshold was set and what the model file says it was trained on.
+json::object RouterJson(const routing::RouterVerdict& v, const routing::Rule& rule) {
+  const routing::RouterRule& r = *rule.router;
+  const router::Metadata& m = r.model->metadata();
+  json::object out;
+  out["score"] = v.score;
+  out["threshold"] = v.threshold;
+  out["decision"] = v.strong ? "strong" : "weak";
+  out["calibration"] = r.calibration;
+  out["strong"] = r.strong.front().model->id;
+  out["weak"] = r.weak.front().model->id;
+  out["trained_on"] = {{"strong", m.strong}, {"weak", m.weak}, {"data_sha256", m.data_sha256}};
+  return out;
+}
+
+}  // namespace
 
 std::string ExplainJson(const routing::Decision& d, const catalog::Catalog& catalog) {
   json::object out;
@@ -242,6 +263,7 @@ std::string ExplainJson(const routing::Decision& d, const catalog::Catalog& cata
     candidates.push_back(std::move(o));
   }
   out["candidates"] = std::move(candidates);
+  if (d.router && d.matched && d.matched->router) out["router"] = RouterJson(*d.router, *d.matched);
   if (d.matched && !d.matched->verify.empty()) out["verify"] = VerifyJson(*d.matched);
   if (d.kept == 0 && !d.candidates.empty()) {
     out["error"] = routing::NoCandidateError(d).message;

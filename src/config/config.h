@@ -189,11 +189,29 @@ struct RuleCacheConfig {
   int64_t ttl_s = 0;
 };
 
+// A rule's `router`: the learned router (router/router.h) scores each prompt and sends it to
+// `strong` when the score is at or above the threshold, else to `weak`; the other one follows as
+// the failover step. The threshold is given, or calibrated at start on the model's training
+// scores: for a share of prompts sent to strong, or for a budget per 1,000 requests at the
+// catalog's prices (docs/routing.md, "The learned router").
+struct RouterSpec {
+  std::string model{};   // the model file's path, or "builtin:<name>" for one shipped in the binary
+  std::string strong{};  // a model or an alias
+  std::string weak{};    // a model or an alias
+  // Exactly one of these three.
+  std::optional<double> threshold;            // 0..1: the score at or above which strong answers
+  std::optional<double> target_strong_share;  // 0..1: that share of (training) prompts to strong
+  std::optional<core::Money> budget_usd_per_1k_requests;
+  // The output tokens per request the budget calibration assumes (the data has none).
+  int64_t expected_output_tokens = 500;
+};
+
 struct RuleConfig {
   std::string name;
   std::optional<RuleMatch> when;  // absent: the default rule, matches every request
-  std::vector<ChainStep> chain;   // exactly one of chain and cheapest
+  std::vector<ChainStep> chain;   // exactly one of chain, cheapest and router
   std::optional<CheapestSpec> cheapest;
+  std::optional<RouterSpec> router;
   std::vector<VerifyCheckConfig> verify;  // checks every answer must pass; empty: none
   std::string on_exhausted = "error";     // "error" or "return_last": when no candidate passes
   std::string verify_mode = "hold";       // "hold" (verify, then send) or "record" (send at once)

@@ -64,6 +64,21 @@ void ReadCheapest(MapReader& rule, CheapestSpec& out) {
            });
 }
 
+void ReadRouter(MapReader& rule, RouterSpec& out) {
+  rule.Map("router",
+           {"model", "strong", "weak", "threshold", "target_strong_share",
+            "budget_usd_per_1k_requests", "expected_output_tokens"},
+           [&](MapReader& r) {
+             r.String("model", out.model, Need::kRequired);
+             r.String("strong", out.strong, Need::kRequired);
+             r.String("weak", out.weak, Need::kRequired);
+             r.Fraction("threshold", out.threshold);
+             r.Fraction("target_strong_share", out.target_strong_share);
+             r.Usd("budget_usd_per_1k_requests", out.budget_usd_per_1k_requests);
+             r.Int("expected_output_tokens", out.expected_output_tokens);
+           });
+}
+
 // A verify check: "json_schema", {regex: "^\\{"} or {grounded: {min_support: 0.9}}.
 core::Status ReadVerifyCheck(const YAML::Node& node, const std::string& path, EnvLookup env,
                              VerifyCheckConfig& out) {
@@ -92,9 +107,10 @@ core::Status ReadVerifyCheck(const YAML::Node& node, const std::string& path, En
 
 core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup env,
                       RuleConfig& out) {
-  MapReader r(
-      node, path,
-      {"name", "when", "chain", "cheapest", "verify", "on_exhausted", "verify_mode", "cache"}, env);
+  MapReader r(node, path,
+              {"name", "when", "chain", "cheapest", "router", "verify", "on_exhausted",
+               "verify_mode", "cache"},
+              env);
   r.String("name", out.name, Need::kRequired);
   if (r.ok() && node["when"].IsDefined() && !node["when"].IsNull()) {
     out.when.emplace();
@@ -109,6 +125,10 @@ core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup
   if (r.ok() && node["cheapest"].IsDefined()) {
     out.cheapest.emplace();
     ReadCheapest(r, *out.cheapest);
+  }
+  if (r.ok() && node["router"].IsDefined()) {
+    out.router.emplace();
+    ReadRouter(r, *out.router);
   }
   r.List("verify", [&](const YAML::Node& item, const std::string& item_path) {
     VerifyCheckConfig check;

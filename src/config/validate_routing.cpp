@@ -5,6 +5,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/detail/checker.h"
@@ -140,6 +141,26 @@ void CheckChain(Checker& c, const Config& config, std::string_view path,
   }
 }
 
+// The model file itself is read when the policy is built (routing::Policy::Build), which names
+// it on failure; here only the shape.
+void CheckRouter(Checker& c, const Config& config, std::string_view path, const RouterSpec& r) {
+  if (r.model.empty()) c.Fail(JoinPath(path, "model"), "must not be empty");
+  for (const auto& [key, name] : {std::pair{"strong", &r.strong}, std::pair{"weak", &r.weak}}) {
+    if (!IsTarget(config, *name)) {
+      c.Fail(JoinPath(path, key), "unknown model or alias " + Quote(*name));
+    }
+  }
+  if (r.strong == r.weak) c.Fail(JoinPath(path, "weak"), "must differ from `strong`");
+  const int given = (r.threshold ? 1 : 0) + (r.target_strong_share ? 1 : 0) +
+                    (r.budget_usd_per_1k_requests ? 1 : 0);
+  if (given != 1) {
+    c.Fail(path,
+           "needs exactly one of `threshold`, `target_strong_share` and "
+           "`budget_usd_per_1k_requests`");
+  }
+  c.Range(JoinPath(path, "expected_output_tokens"), r.expected_output_tokens, 1, 1'000'000);
+}
+
 // A regex must compile here, at start, not on the first request that needs it: the check's
 // own compiler decides.
 void CheckRegex(Checker& c, const std::string& path, const std::string& pattern) {
@@ -185,12 +206,15 @@ void CheckRule(Checker& c, const Config& config, const std::string& path, const 
                      " has no `when`, so it matches everything and the rules after it are never "
                      "reached; put the default rule last");
   }
-  const bool has_chain = !rule.chain.empty();
-  if (has_chain == rule.cheapest.has_value()) {
-    c.Fail(path, "rule " + Quote(rule.name) + " needs exactly one of `chain` and `cheapest`");
+  const int actions =
+      (rule.chain.empty() ? 0 : 1) + (rule.cheapest ? 1 : 0) + (rule.router ? 1 : 0);
+  if (actions != 1) {
+    c.Fail(path,
+           "rule " + Quote(rule.name) + " needs exactly one of `chain`, `cheapest` and `router`");
   }
   CheckChain(c, config, JoinPath(path, "chain"), rule.chain);
   if (rule.cheapest) CheckCheapest(c, JoinPath(path, "cheapest"), *rule.cheapest);
+  if (rule.router) CheckRouter(c, config, JoinPath(path, "router"), *rule.router);
   CheckVerify(c, path, rule);
 }
 

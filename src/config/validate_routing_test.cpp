@@ -35,6 +35,33 @@ std::string ErrorOf(const std::string& yaml) {
   return config.error().message;
 }
 
+TEST(ValidateRoutingTest, ARouterRuleParses) {
+  auto config = ParseConfig(WithRouting(R"(
+  profiles:
+    auto:
+      rules:
+        - name: hard
+          when: {task: [math]}
+          router: {model: builtin:x, strong: both, weak: b, target_strong_share: 0.25}
+        - name: default
+          router: {model: /m.syr, strong: a, weak: b, budget_usd_per_1k_requests: "2.50",
+                   expected_output_tokens: 800}
+)"),
+                            "t.yaml", &NoEnv);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  const auto& rules = config->routing.profiles.at(0).rules;
+  ASSERT_TRUE(rules[0].router.has_value());
+  EXPECT_EQ(rules[0].router->model, "builtin:x");
+  EXPECT_EQ(rules[0].router->strong, "both");
+  EXPECT_EQ(rules[0].router->target_strong_share, 0.25);
+  EXPECT_FALSE(rules[0].router->threshold.has_value());
+  EXPECT_EQ(rules[0].router->expected_output_tokens, 500);
+  ASSERT_TRUE(rules[1].router.has_value());
+  EXPECT_EQ(rules[1].router->budget_usd_per_1k_requests->ToString(), "2.5");
+  EXPECT_EQ(rules[1].router->expected_output_tokens, 800);
+  EXPECT_TRUE(rules[1].chain.empty());
+}
+
 TEST(ValidateRoutingTest, AFullPolicyParses) {
   auto config = ParseConfig(WithRouting(R"(
   trust_task_header: false
@@ -96,9 +123,34 @@ TEST(ValidateRoutingTest, Mistakes) {
        "routing.profiles.auto.rules[0]: rule \"d\" has no `when`, so it matches everything and "
        "the rules after it are never reached; put the default rule last"},
       {rules + "        - {name: d, chain: [a], cheapest: {top: 1}}\n",
-       "routing.profiles.auto.rules[0]: rule \"d\" needs exactly one of `chain` and `cheapest`"},
+       "routing.profiles.auto.rules[0]: rule \"d\" needs exactly one of `chain`, `cheapest` and "
+       "`router`"},
+      {rules + "        - {name: d, chain: [a], router: {model: m, strong: a, weak: b, "
+               "threshold: 0.5}}\n",
+       "routing.profiles.auto.rules[0]: rule \"d\" needs exactly one of `chain`, `cheapest` and "
+       "`router`"},
+      {rules + "        - {name: d, router: {model: m, strong: a, weak: b}}\n",
+       "routing.profiles.auto.rules[0].router: needs exactly one of `threshold`, "
+       "`target_strong_share` and `budget_usd_per_1k_requests`"},
+      {rules + "        - {name: d, router: {model: m, strong: a, weak: b, threshold: 0.5, "
+               "target_strong_share: 0.2}}\n",
+       "routing.profiles.auto.rules[0].router: needs exactly one of `threshold`, "
+       "`target_strong_share` and `budget_usd_per_1k_requests`"},
+      {rules + "        - {name: d, router: {model: m, strong: gpt-9, weak: b, threshold: 0.5}}\n",
+       "routing.profiles.auto.rules[0].router.strong: unknown model or alias \"gpt-9\""},
+      {rules + "        - {name: d, router: {model: m, strong: a, weak: a, threshold: 0.5}}\n",
+       "routing.profiles.auto.rules[0].router.weak: must differ from `strong`"},
+      {rules + "        - {name: d, router: {model: m, strong: a, weak: b, threshold: 1.5}}\n",
+       "routing.profiles.auto.rules[0].router.threshold: \"1.5\" is not a number between 0 and 1"},
+      {rules + "        - {name: d, router: {model: m, strong: a, weak: b, "
+               "budget_usd_per_1k_requests: \"-2\"}}\n",
+       "routing.profiles.auto.rules[0].router.budget_usd_per_1k_requests: \"-2\" must not be "
+       "negative"},
+      {rules + "        - {name: d, router: {strong: a, weak: b, threshold: 0.5}}\n",
+       "routing.profiles.auto.rules[0].router.model: required"},
       {rules + "        - {name: d}\n",
-       "routing.profiles.auto.rules[0]: rule \"d\" needs exactly one of `chain` and `cheapest`"},
+       "routing.profiles.auto.rules[0]: rule \"d\" needs exactly one of `chain`, `cheapest` and "
+       "`router`"},
       {rules + "        - {name: d, cheapest: {rank_by: vibes}}\n",
        "routing.profiles.auto.rules[0].cheapest.rank_by: unknown ranking \"vibes\" (expected cost "
        "or hallucination_rate)"},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <utility>
 
 #include "core/text.h"
@@ -222,21 +223,61 @@ bool CheckSpec(Candidate& c, const Rule& rule, const Features& f) {
   return true;
 }
 
+// The candidates of `steps` in order, appended to `out`, each kept one's reason "<label> step N
+// (alias A)".
+void StepCandidates(const std::vector<Step>& steps, std::string_view label,
+                    const RouteRequest& request, const catalog::Catalog& catalog,
+                    const config::RoutingConfig& r, const Now& now, std::vector<Candidate>& out) {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    Candidate c = Estimate(*step.model, request.features, catalog, r, now);
+    if (CheckPer1k(c, request.features, step.max_cost_per_1k) && CheckRequest(c, request, r)) {
+      c.reason = std::string(label) + " step " + std::to_string(i + 1) +
+                 (step.via.empty() ? "" : " (alias ") + step.via + (step.via.empty() ? "" : ")");
+    }
+    out.push_back(std::move(c));
+  }
+}
+
 std::vector<Candidate> ChainCandidates(const Rule& rule, const RouteRequest& request,
                                        const catalog::Catalog& catalog,
                                        const config::RoutingConfig& r, const Now& now) {
   std::vector<Candidate> out;
   out.reserve(rule.chain.size());
-  for (size_t i = 0; i < rule.chain.size(); ++i) {
-    const Step& step = rule.chain[i];
-    Candidate c = Estimate(*step.model, request.features, catalog, r, now);
-    if (CheckPer1k(c, request.features, step.max_cost_per_1k) && CheckRequest(c, request, r)) {
-      c.reason = "chain step " + std::to_string(i + 1) + (step.via.empty() ? "" : " (alias ") +
-                 step.via + (step.via.empty() ? "" : ")");
-    }
-    out.push_back(std::move(c));
+  StepCandidates(rule.chain, "chain", request, catalog, r, now, out);
+  return out;
+}
+
+// A router rule: the side the prompt's score picks, then the other as its failover. A model on
+// both sides keeps its first place ("duplicate" drops the second).
+std::vector<Candidate> RouterCandidates(const RouterRule& rule, const RouterVerdict& verdict,
+                                        const RouteRequest& request,
+                                        const catalog::Catalog& catalog,
+                                        const config::RoutingConfig& r, const Now& now) {
+  const auto& first = verdict.strong ? rule.strong : rule.weak;
+  const auto& second = verdict.strong ? rule.weak : rule.strong;
+  std::vector<Candidate> out;
+  out.reserve(first.size() + second.size());
+  StepCandidates(first, verdict.strong ? "router strong" : "router weak", request, catalog, r, now,
+                 out);
+  StepCandidates(second, std::string("router fallback ") + (verdict.strong ? "weak" : "strong"),
+                 request, catalog, r, now, out);
+  for (size_t i = first.size(); i < out.size(); ++i) {
+    const bool seen = std::any_of(out.begin(), out.begin() + static_cast<ptrdiff_t>(first.size()),
+                                  [&](const Candidate& c) { return c.model == out[i].model; });
+    if (seen && out[i].kept) Drop(out[i], "duplicate", "already tried as the router's choice");
   }
   return out;
+}
+
+RouterVerdict Judge(const RouterRule& rule, const RouteRequest& request) {
+  RouterVerdict v;
+  v.threshold = rule.threshold;
+  if (request.prompt) {
+    v.score = rule.model->Score(*request.prompt, static_cast<int>(request.features.task_type));
+  }
+  v.strong = v.score >= v.threshold;
+  return v;
 }
 
 std::vector<Candidate> CheapestCandidates(const Rule& rule, const RouteRequest& request,
@@ -408,8 +449,14 @@ Decision Decide(const Target& target, const RouteRequest& request, const Policy&
     const Rule& rule = FirstMatch(*target.profile, request);
     d.rule = rule.name;
     d.matched = &rule;
-    d.candidates = rule.cheapest ? CheapestCandidates(rule, request, catalog, r, now)
-                                 : ChainCandidates(rule, request, catalog, r, now);
+    if (rule.router) {
+      d.router = Judge(*rule.router, request);
+      d.candidates = RouterCandidates(*rule.router, *d.router, request, catalog, r, now);
+    } else if (rule.cheapest) {
+      d.candidates = CheapestCandidates(rule, request, catalog, r, now);
+    } else {
+      d.candidates = ChainCandidates(rule, request, catalog, r, now);
+    }
   } else {
     d.rule = target.route->rule;
     d.candidates = RouteCandidates(*target.route, request, catalog, r, now);
@@ -478,7 +525,18 @@ std::string RouteHeader(const Decision& d) {
   out += d.rule;
   out += "; task=";
   out += TaskTypeName(d.features.task_type);
+  if (d.router) {
+    out += "; router=";
+    out += RouterVerdictText(*d.router);
+  }
   return out;
+}
+
+std::string RouterVerdictText(const RouterVerdict& v) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.4f%s%.4f %s", v.score, v.strong ? ">=" : "<", v.threshold,
+                v.strong ? "strong" : "weak");
+  return text;
 }
 
 }  // namespace sy::routing

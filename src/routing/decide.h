@@ -38,6 +38,9 @@ Health HealthFor(const catalog::Catalog& catalog);
 // What the request brings besides its features.
 struct RouteRequest {
   Features features;
+  // The prompt the features were classified from: a `router` rule scores it. REQUIRES: set when
+  // the profile has router rules (a view into the request's body).
+  const core::Prompt* prompt = nullptr;
   std::vector<std::string> tags;        // x-switchyard-tags, then the body's metadata as key=value
   std::optional<core::Money> max_cost;  // x-switchyard-max-cost-usd: worst-case ceiling
 };
@@ -76,6 +79,13 @@ struct Candidate {
       reason;  // for a person: "chain step 2 (alias economy)", "context window 256000 < ..."
 };
 
+// What a `router` rule decided: the prompt's score against the rule's threshold.
+struct RouterVerdict {
+  double score = 0;
+  double threshold = 0;
+  bool strong = false;  // score >= threshold: the strong side answers first
+};
+
 struct Decision {
   std::string_view profile;       // "" when the client named a model or an alias
   std::string_view rule;          // the rule that matched, or "model gpt-5.5" / "alias economy"
@@ -84,6 +94,7 @@ struct Decision {
   std::vector<Candidate> candidates;  // kept first, in the order to try; then the dropped ones
   size_t kept = 0;
   std::optional<core::Money> max_cost;  // the request's ceiling, for messages
+  std::optional<RouterVerdict> router;  // set when a `router` rule matched
 };
 
 // Picks the rule (first match in the profile, or the route), builds its candidates, applies the
@@ -107,7 +118,12 @@ bool Matches(const Match& match, const Features& features, const std::vector<std
 // candidate.
 core::Error NoCandidateError(const Decision& decision);
 
-// "profile=auto; rule=cheap-text; task=extraction" (profile "none" for a model or an alias).
+// "profile=auto; rule=cheap-text; task=extraction" (profile "none" for a model or an alias);
+// after a `router` rule "; router=0.7341>=0.4120 strong".
 std::string RouteHeader(const Decision& decision);
+
+// "0.7341>=0.4120 strong" / "0.1022<0.4120 weak": a router verdict for headers, explain and the
+// ledger.
+std::string RouterVerdictText(const RouterVerdict& verdict);
 
 }  // namespace sy::routing

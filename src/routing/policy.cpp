@@ -1,7 +1,11 @@
 #include "routing/policy.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <utility>
+
+#include "routing/router_model.h"
 
 namespace sy::routing {
 namespace {
@@ -63,6 +67,69 @@ core::Result<std::vector<verify::Check>> CompileChecks(
   return out;
 }
 
+// What one request costs on `steps`' first model, at the model file's mean prompt length and the
+// rule's expected output, under the prices in force now.
+core::Money RequestCost(const std::vector<Step>& steps, const router::Model& model,
+                        int64_t output_tokens) {
+  core::Usage usage;
+  usage.input_tokens = static_cast<int64_t>(model.metadata().mean_prompt_tokens + 0.5);
+  usage.output_tokens = output_tokens;
+  return catalog::ComputeCost(steps.front().model->price, usage, std::chrono::system_clock::now())
+      .total;
+}
+
+// The threshold for a budget per 1,000 requests: the strong share whose mix of the two sides'
+// request costs spends it (0 when even the weak side alone does not fit, 1 when the strong side
+// alone does).
+double ShareForBudget(const RouterRule& rule, core::Money per_1k, int64_t output_tokens,
+                      std::string& calibration) {
+  const core::Money strong = RequestCost(rule.strong, *rule.model, output_tokens);
+  const core::Money weak = RequestCost(rule.weak, *rule.model, output_tokens);
+  const double budget = static_cast<double>(per_1k.pico()) / 1000.0;
+  double share = 1;
+  if (strong > weak) {
+    share =
+        (budget - static_cast<double>(weak.pico())) / static_cast<double>((strong - weak).pico());
+  } else if (budget < static_cast<double>(weak.pico())) {
+    share = 0;
+  }
+  share = std::clamp(share, 0.0, 1.0);
+  char text[160];
+  std::snprintf(text, sizeof text, "budget_usd_per_1k_requests %s: strong share %.4f",
+                per_1k.ToString().c_str(), share);
+  calibration = text;
+  return share;
+}
+
+core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
+                                       const catalog::Catalog& catalog, const std::string& path) {
+  RouterRule rule;
+  auto model = LoadRouterModel(spec.model);
+  if (!model) return BadReference(path + ".model", model.error().message);
+  rule.model = std::move(*model);
+  auto strong = CompileChain({config::ChainStep{spec.strong, {}}}, catalog, path + ".strong");
+  if (!strong) return std::move(strong).error();
+  auto weak = CompileChain({config::ChainStep{spec.weak, {}}}, catalog, path + ".weak");
+  if (!weak) return std::move(weak).error();
+  rule.strong = std::move(*strong);
+  rule.weak = std::move(*weak);
+  char text[96];
+  if (spec.threshold) {
+    rule.threshold = *spec.threshold;
+    std::snprintf(text, sizeof text, "threshold %.4f", rule.threshold);
+    rule.calibration = text;
+  } else if (spec.target_strong_share) {
+    rule.threshold = rule.model->ThresholdForShare(*spec.target_strong_share);
+    std::snprintf(text, sizeof text, "target_strong_share %.4f", *spec.target_strong_share);
+    rule.calibration = text;
+  } else if (spec.budget_usd_per_1k_requests) {
+    const double share = ShareForBudget(rule, *spec.budget_usd_per_1k_requests,
+                                        spec.expected_output_tokens, rule.calibration);
+    rule.threshold = rule.model->ThresholdForShare(share);
+  }
+  return rule;
+}
+
 core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::Catalog& catalog,
                                const std::string& path) {
   Rule rule;
@@ -81,6 +148,11 @@ core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::
   if (!chain) return std::move(chain).error();
   rule.chain = std::move(*chain);
   rule.cheapest = config.cheapest;
+  if (config.router) {
+    auto compiled = CompileRouter(*config.router, catalog, path + ".router");
+    if (!compiled) return std::move(compiled).error();
+    rule.router = std::move(*compiled);
+  }
   auto checks = CompileChecks(config.verify, path + ".verify");
   if (!checks) return std::move(checks).error();
   rule.verify = std::move(*checks);

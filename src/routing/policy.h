@@ -7,6 +7,7 @@
 
 #include <bitset>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "config/config.h"
 #include "core/money.h"
 #include "core/result.h"
+#include "router/router.h"
 #include "routing/features.h"
 #include "verify/verify.h"
 
@@ -32,11 +34,22 @@ struct Match {
   config::RuleMatch conditions;            // the rest, as configured
 };
 
+// A `router` rule's compiled action: the model loaded once, both sides' steps (aliases
+// expanded) and the threshold in force.
+struct RouterRule {
+  std::shared_ptr<const router::Model> model;
+  std::vector<Step> strong;
+  std::vector<Step> weak;
+  double threshold = 0;     // the score at or above which `strong` answers
+  std::string calibration;  // how it was set: "threshold", "target_strong_share 0.2", ...
+};
+
 struct Rule {
   std::string name;
   std::optional<Match> when;  // nullopt: the default rule
-  std::vector<Step> chain;    // models in order (aliases expanded); empty for cheapest
+  std::vector<Step> chain;    // models in order (aliases expanded); empty for cheapest and router
   std::optional<config::CheapestSpec> cheapest;
+  std::optional<RouterRule> router;
   int min_tier_rank = -1;             // cheapest.min_tier as an index into config::kTiers; -1 = any
   std::vector<verify::Check> verify;  // every answer must pass these; empty: none
   bool return_last = false;           // on_exhausted: return_last (else error)
@@ -51,8 +64,11 @@ struct Profile {
 
 class Policy {
  public:
-  // Compiles catalog.config().routing. The config has been validated (ValidateConfig), so this
-  // fails (kInvalidRequest, path-qualified) only for a Config built in code with a bad reference.
+  // Compiles catalog.config().routing, loading each `router` rule's model file (and calibrating
+  // its threshold). The config has been validated (ValidateConfig), so this fails
+  // (kInvalidRequest, path-qualified) for a model file that is missing, truncated or of another
+  // format version (LoadRouterModel's message), or for a Config built in code with a bad
+  // reference.
   static core::Result<Policy> Build(const catalog::Catalog& catalog);
 
   // The profile a client's `model` names: "auto" is the profile named auto, "auto:<name>" the

@@ -224,13 +224,56 @@ describe('routing: auto through the demo', () => {
     assert.deepEqual([row.task_type, row.rule], ['extraction', 'cheap-text']);
   });
 
+  // Chat turns go through the learned router, held to a budget: the verdict in explain, the
+  // header, the answering model and the ledger agree, for an easy and a hard prompt alike.
+  test('the learned router: explain, x-switchyard-route, the model and the ledger agree', async () => {
+    const prompts = ['Hi! How was your weekend?',
+      'Compare the philosophical foundations of utilitarianism and deontology, and argue which ' +
+      'better handles the trolley problem, addressing the strongest objection to your view.'];
+    const verdicts = [];
+    for (const text of prompts) {
+      const body = { model: 'auto', messages: user(text) };
+      const ex = await explain(demo.url, body);
+      assert.equal(ex.status, 200, ex.text);
+      const v = ex.json.router;
+      if (ex.json.rule !== 'chat') continue;  // the classifier may call the essay reasoning
+      assert.ok(v && v.score >= 0 && v.score <= 1, ex.text);
+      assert.match(v.calibration, /^budget_usd_per_1k_requests 2: strong share 0\.\d{4}$/);
+      const side = v.decision === 'strong' ? 'gpt-5.5' : 'deepseek-v4-flash';
+      assert.equal(ex.json.candidates[0].model, side, ex.text);
+      const verdict = `${v.score.toFixed(4)}${v.decision === 'strong' ? '>=' : '<'}` +
+        `${v.threshold.toFixed(4)} ${v.decision}`;
+      const res = await chat(demo.url, body);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(routeOf(res), `profile=auto; rule=chat; task=chat; router=${verdict}`);
+      assert.equal(modelOf(res), side);
+      const [row] = await ledgerRows(demo.dbPath, [requestIdOf(res)]);
+      assert.ok(row.route_reason.endsWith(` router ${verdict}`), row.route_reason);
+      verdicts.push(v.decision);
+    }
+    assert.ok(verdicts.length >= 1, 'the small talk is a chat turn');
+  });
+
   test('x-switchyard-max-cost-usd drops the dear models; below every candidate -> 400', async () => {
     const body = { model: 'auto', max_tokens: 2000, messages: user(MATH) };
     const base = await explain(demo.url, body);
     assert.equal(base.status, 200, base.text);
+    // The learned router picks the side; the other one is its failover step.
+    const verdict = base.json.router;
+    assert.ok(verdict, base.text);
+    assert.equal(verdict.decision, verdict.score >= verdict.threshold ? 'strong' : 'weak');
+    assert.deepEqual([verdict.strong, verdict.weak], ['gpt-5.5', 'deepseek-v4-pro']);
+    assert.match(verdict.calibration, /^target_strong_share 0\.3000$/);
+    assert.equal(verdict.trained_on.strong, 'gpt-4-1106-preview');
+    assert.match(verdict.trained_on.data_sha256, /^[0-9a-f]{64}$/);
+    const order = verdict.decision === 'strong' ? ['gpt-5.5', 'deepseek-v4-pro']
+      : ['deepseek-v4-pro', 'gpt-5.5'];
     assert.deepEqual(decisionOf(base.json),
-      { profile: 'auto', rule: 'math-and-reasoning', task_type: 'math',
-        kept: ['deepseek-v4-pro', 'gpt-5.5'], dropped: [] }, `explain: ${base.text}`);
+      { profile: 'auto', rule: 'math-and-reasoning', task_type: 'math', kept: order, dropped: [] },
+      `explain: ${base.text}`);
+    const mathRoute = 'profile=auto; rule=math-and-reasoning; task=math; router=' +
+      `${verdict.score.toFixed(4)}${verdict.decision === 'strong' ? '>=' : '<'}` +
+      `${verdict.threshold.toFixed(4)} ${verdict.decision}`;
     const worst = Object.fromEntries(base.json.candidates.map((c) => [c.model,
       usdToPico(c.worst_case_cost_usd)]));
     assert.ok(worst['deepseek-v4-pro'] < worst['gpt-5.5'], JSON.stringify(base.json.candidates));
@@ -252,7 +295,7 @@ describe('routing: auto through the demo', () => {
     const res = await chat(demo.url, body, { headers });
     assert.equal(res.status, 200, res.text);
     assert.equal(modelOf(res), 'deepseek-v4-pro');
-    assert.equal(routeOf(res), 'profile=auto; rule=math-and-reasoning; task=math');
+    assert.equal(routeOf(res), mathRoute);
     await emulator.addFault(demo.emulatorUrl, { model: 'deepseek-v4-pro', status: 500, count: 5 });
     const failed = await chat(demo.url, body, { headers });
     assert.equal(failed.status, 502, failed.text);
@@ -270,7 +313,7 @@ describe('routing: auto through the demo', () => {
     assert.equal(m[2], 'deepseek-v4-pro');
     assert.match(m[3], DECIMAL_RE);
     assert.ok(usdToPico(m[3]) > usdToPico(tiny));
-    assert.equal(routeOf(refused), 'profile=auto; rule=math-and-reasoning; task=math');
+    assert.equal(routeOf(refused), mathRoute);
     assert.equal(refused.headers.get('x-switchyard-attempts'), '0');
     const refusedAn = await messages(demo.url, { ...body, max_tokens: 2000 },
       { headers: { 'x-switchyard-max-cost-usd': tiny } });

@@ -1,0 +1,182 @@
+// The `router` rule action: the built-in model scores the prompt, the threshold picks the side,
+// the other side follows; and how Policy::Build loads the model and calibrates the threshold.
+#include <cmath>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "routing/decide.h"
+#include "routing/router_model.h"
+
+namespace sy::routing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<std::string> NoEnv(std::string_view) { return std::nullopt; }
+
+// Round prices so the budget calibration below is by hand.
+std::string Yaml(std::string_view router) {
+  return std::string(R"(
+providers:
+  us: {kind: openai, base_url: "http://127.0.0.1:1/v1"}
+models:
+  cheap: {provider: us, price: {input: "1", output: "2"}}
+  mid: {provider: us, price: {input: "2", output: "4"}}
+  big: {provider: us, price: {input: "11", output: "22"}}
+aliases:
+  both: [mid, big]
+routing:
+  profiles:
+    auto:
+      rules:
+        - name: learned
+          router: )") +
+         std::string(router) + "\n";
+}
+
+struct Fixture {
+  explicit Fixture(std::string_view router) {
+    auto config = config::ParseConfig(Yaml(router), "t.yaml", &NoEnv);
+    EXPECT_TRUE(config.has_value()) << config.error().message;
+    catalog = *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
+    auto built = Policy::Build(*catalog);
+    EXPECT_TRUE(built.has_value()) << built.error().message;
+    if (built) policy = std::make_unique<Policy>(*std::move(built));
+    health = std::make_unique<Health>(HealthFor(*catalog));
+  }
+  Decision Run(const core::Prompt& prompt) const {
+    RouteRequest request;
+    request.features.task_type = TaskType::kMath;
+    request.features.prompt_tokens = 100;
+    request.features.expected_output_tokens = 100;
+    request.prompt = &prompt;
+    auto target = Resolve("auto", *policy, *catalog);
+    const auto noon = std::chrono::sys_days{std::chrono::year{2026} / 12 / 1} + 12h;
+    return Decide(*target, request, *policy, *catalog, *health,
+                  Now{noon, SteadyTime(std::chrono::seconds(1000))});
+  }
+  const RouterRule& Rule() const { return *policy->profiles().at(0).rules.at(0).router; }
+
+  std::shared_ptr<const catalog::Catalog> catalog;
+  std::unique_ptr<Policy> policy;
+  std::unique_ptr<Health> health;
+};
+
+core::Prompt Ask(std::string_view text) {
+  core::Prompt p;
+  p.AddText(core::PromptRole::kUser, 0, text);
+  p.messages = 1;
+  p.user_turns = 1;
+  return p;
+}
+
+std::vector<std::string> Kept(const Decision& d) {
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < d.kept; ++i) ids.push_back(d.candidates[i].model->id);
+  return ids;
+}
+
+const core::Prompt kMath = Ask("Solve for x: 3x^2 - 12x + 9 = 0. Show each step.");
+
+TEST(RouterRuleTest, AtOrAboveTheThresholdTheStrongSideThenTheWeak) {
+  Fixture f("{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, threshold: 0}");
+  const Decision d = f.Run(kMath);
+  ASSERT_TRUE(d.router.has_value());
+  const double score =
+      f.Rule().model->Score(kMath, static_cast<int>(TaskType::kMath));  // what Decide asked
+  EXPECT_EQ(d.router->score, score);
+  EXPECT_TRUE(d.router->strong);
+  EXPECT_EQ(Kept(d), (std::vector<std::string>{"big", "cheap"}));
+  EXPECT_EQ(d.candidates[0].reason, "router strong step 1");
+  EXPECT_EQ(d.candidates[1].reason, "router fallback weak step 1");
+  EXPECT_EQ(RouteHeader(d),
+            "profile=auto; rule=learned; task=math; router=" + RouterVerdictText(*d.router));
+  EXPECT_EQ(f.Rule().calibration, "threshold 0.0000");
+}
+
+TEST(RouterRuleTest, BelowTheThresholdTheWeakSideThenTheStrong) {
+  Fixture f("{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, threshold: 1}");
+  const Decision d = f.Run(kMath);
+  ASSERT_TRUE(d.router.has_value());
+  ASSERT_LT(d.router->score, 1.0);
+  EXPECT_FALSE(d.router->strong);
+  EXPECT_EQ(Kept(d), (std::vector<std::string>{"cheap", "big"}));
+  EXPECT_EQ(d.candidates[0].reason, "router weak step 1");
+}
+
+TEST(RouterRuleTest, VerdictTextIsFixedPrecision) {
+  EXPECT_EQ(RouterVerdictText({.score = 0.73412, .threshold = 0.412, .strong = true}),
+            "0.7341>=0.4120 strong");
+  EXPECT_EQ(RouterVerdictText({.score = 0.1, .threshold = 0.412, .strong = false}),
+            "0.1000<0.4120 weak");
+}
+
+// An alias side expands in place; a model on both sides is tried once, where the verdict put it.
+TEST(RouterRuleTest, AnAliasSideExpandsAndAModelOnBothSidesIsTriedOnce) {
+  Fixture f("{model: builtin:routellm-gpt4-mixtral, strong: both, weak: mid, threshold: 0}");
+  const Decision d = f.Run(kMath);
+  EXPECT_EQ(Kept(d), (std::vector<std::string>{"mid", "big"}));
+  EXPECT_EQ(d.candidates.back().model->id, "mid");
+  EXPECT_EQ(d.candidates.back().constraint, "duplicate");
+}
+
+TEST(RouterRuleTest, ATargetShareIsTheModelsQuantile) {
+  Fixture f(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, target_strong_share: "
+      "0.3}");
+  EXPECT_EQ(f.Rule().threshold, f.Rule().model->ThresholdForShare(0.3));
+  EXPECT_NEAR(f.Rule().model->ShareAtThreshold(f.Rule().threshold), 0.3, 0.01);
+  EXPECT_EQ(f.Rule().calibration, "target_strong_share 0.3000");
+}
+
+// Per request at the model's mean prompt length P and 500 output tokens: cheap costs
+// (P + 1000) / 1e6 USD and big 11 times that; a budget of 3 x cheap's per 1,000 requests is
+// a strong share of (3 - 1) / (11 - 1) = 0.2.
+TEST(RouterRuleTest, ABudgetIsTheStrongShareWhoseMixSpendsIt) {
+  auto model = LoadRouterModel("builtin:routellm-gpt4-mixtral");
+  ASSERT_TRUE(model.has_value()) << model.error().message;
+  const auto tokens = static_cast<int64_t>(std::llround((*model)->metadata().mean_prompt_tokens));
+  const int64_t cheap_pico = (tokens + 1000) * 1'000'000;  // 1 USD/M in, 2 USD/M out
+  const std::string budget = core::Money::FromPico(3 * cheap_pico * 1000).ToString();
+  Fixture f(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
+      "budget_usd_per_1k_requests: \"" +
+      budget + "\"}");
+  EXPECT_EQ(f.Rule().calibration, "budget_usd_per_1k_requests " + budget + ": strong share 0.2000");
+  EXPECT_EQ(f.Rule().threshold, f.Rule().model->ThresholdForShare(0.2));
+}
+
+TEST(RouterRuleTest, BudgetsOutsideTheTwoSidesClampToOneSide) {
+  Fixture rich(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
+      "budget_usd_per_1k_requests: \"1000\"}");
+  EXPECT_EQ(rich.Rule().threshold, rich.Rule().model->ThresholdForShare(1.0));
+  Fixture poor(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
+      "budget_usd_per_1k_requests: \"0\"}");
+  EXPECT_EQ(poor.Rule().threshold, poor.Rule().model->ThresholdForShare(0.0));
+}
+
+TEST(RouterRuleTest, AModelThatCannotBeLoadedFailsTheBuildNamingIt) {
+  for (const std::string_view location : {"/nonexistent/router.syr", "builtin:no-such-model"}) {
+    auto config = config::ParseConfig(
+        Yaml("{model: " + std::string(location) + ", strong: big, weak: cheap, threshold: 0.5}"),
+        "t.yaml", &NoEnv);
+    ASSERT_TRUE(config.has_value()) << config.error().message;
+    auto catalog =
+        *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
+    auto built = Policy::Build(*catalog);
+    ASSERT_FALSE(built.has_value()) << location;
+    EXPECT_EQ(built.error().code, core::Errc::kInvalidRequest);
+    const std::string& message = built.error().message;
+    EXPECT_EQ(message.rfind("routing.profiles.auto.rules[0].router.model: ", 0), 0u) << message;
+    EXPECT_NE(message.find(location), std::string::npos) << message;
+  }
+}
+
+}  // namespace
+}  // namespace sy::routing
