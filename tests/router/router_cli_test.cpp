@@ -147,6 +147,29 @@ TEST(RouterCommandTest, UnusableInputsExitTwo) {
   EXPECT_NE(eval_error(eval).find("--weak-price: a price is IN/OUT"), std::string::npos);
 }
 
+// verify retrains with the stored command: the same data gives the same bytes (exit 0); other
+// data under the same name gives other bytes (exit 1), and a model file that is not one, exit 2.
+TEST(RouterCommandTest, VerifyRetrainsWithTheStoredCommandAndComparesTheBytes) {
+  RouterTrainArgs args = SyntheticTrainArgs();
+  args.out = ::testing::TempDir() + "router_cli_verify.syr";
+  std::ostringstream out;
+  std::ostringstream err;
+  ASSERT_EQ(RunRouterTrain(args, out, err), 0) << err.str();
+  const RouterVerifyArgs verify{.model = args.out, .base_dir = "."};
+  std::ostringstream said;
+  EXPECT_EQ(RunRouterVerify(verify, said, err), 0) << err.str();
+  EXPECT_NE(said.str().find("reproduced bit for bit"), std::string::npos);
+
+  std::ofstream(args.data, std::ios::app) << ReadAll(args.data);  // every prompt twice
+  std::ostringstream differs;
+  EXPECT_EQ(RunRouterVerify(verify, out, differs), 1);
+  EXPECT_NE(differs.str().find("is not what its stored command trains"), std::string::npos);
+
+  std::ofstream(args.out, std::ios::binary) << "not a model";
+  std::ostringstream broken;
+  EXPECT_EQ(RunRouterVerify(verify, out, broken), 2);
+}
+
 TEST(RouterCommandTest, ShippedModelIsReproducible) {
   const std::string source_dir = SY_SOURCE_DIR;
   auto shipped = router::Model::Load(source_dir + kShipped);

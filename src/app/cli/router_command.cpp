@@ -316,6 +316,27 @@ int RunRouterEval(const RouterEvalArgs& args, std::ostream& out, std::ostream& e
   return 0;
 }
 
+int RunRouterVerify(const RouterVerifyArgs& args, std::ostream& out, std::ostream& err) {
+  auto model = router::Model::Load(args.model);
+  if (!model) return Fail(err, "verify", model.error().message);
+  const std::string& command = (*model)->metadata().command;
+  auto train = ParseRouterTrainCommandLine(command);
+  if (!train) return Fail(err, "verify", train.error().message);
+  std::ostringstream log;
+  auto rebuilt = BuildRouterModel(*train, args.base_dir, log);
+  if (!rebuilt) return Fail(err, "verify", rebuilt.error().message);
+  auto shipped = ReadFile(args.model, "--model");
+  if (!shipped) return Fail(err, "verify", shipped.error().message);
+  if (*rebuilt != *shipped) {
+    err << "switchyard router verify: " << args.model
+        << " is not what its stored command trains; rebuild it from " << args.base_dir
+        << " with:\n  " << command << "\n";
+    return 1;
+  }
+  out << args.model << ": reproduced bit for bit by: " << command << "\n";
+  return 0;
+}
+
 void AddRouterCommand(CLI::App& app) {
   CLI::App* router = app.add_subcommand("router", "Train and evaluate the learned router");
   router->require_subcommand(1);
@@ -329,6 +350,18 @@ void AddRouterCommand(CLI::App& app) {
   train->add_option("--seed", t->seed, "Training order seed")->capture_default_str();
   train->callback([t] {
     if (const int status = RunRouterTrain(*t, std::cout, std::cerr); status != 0) {
+      throw CLI::RuntimeError(status);
+    }
+  });
+
+  CLI::App* verify =
+      router->add_subcommand("verify", "Retrain a model with its stored command; same bytes?");
+  auto v = std::make_shared<RouterVerifyArgs>();
+  verify->add_option("--model", v->model, "The router model file")->required();
+  verify->add_option("--base-dir", v->base_dir, "Where the stored command's paths start")
+      ->capture_default_str();
+  verify->callback([v] {
+    if (const int status = RunRouterVerify(*v, std::cout, std::cerr); status != 0) {
       throw CLI::RuntimeError(status);
     }
   });

@@ -3,6 +3,7 @@
 // (router/metrics.h, router/report.h).
 //
 //   switchyard router train --data FILE --strong MODEL --weak MODEL --out FILE [--seed N]
+//   switchyard router verify --model FILE [--base-dir DIR]
 //   switchyard router eval --model FILE --data FILE [--split validation|train|all]
 //                          [--contaminated keep|drop] [--format table|json] [--seed N]
 //                          [--strong-price IN/OUT --weak-price IN/OUT [--output-tokens N]]
@@ -16,6 +17,10 @@
 // curve, APGR, CPT(50%), CPT(80%) and the strong share needed for 95% of the strong model's
 // quality, beside a random and a prompt-length router; with prices (USD per million tokens,
 // exact decimals) also the cost of 1,000 requests at each point of the curve.
+//
+// `verify` retrains with the command stored in the model file (its paths from --base-dir, "."
+// by default) and compares the bytes: exit 1 when they differ (the test command runs it on the
+// shipped model).
 //
 // Exit status: 0 on success; 2 when a file cannot be read or written, the data or the model is
 // malformed, or a price is not a price (the reason on stderr). Bad argument syntax is a CLI11
@@ -55,7 +60,13 @@ struct RouterEvalArgs {
   int64_t output_tokens = 0;
 };
 
-// Registers `router train` and `router eval` on `app`. REQUIRES: `app` outlives the parse.
+struct RouterVerifyArgs {
+  std::string model{};
+  std::string base_dir = ".";
+};
+
+// Registers `router train`, `router verify` and `router eval` on `app`. REQUIRES: `app` outlives
+// the parse.
 void AddRouterCommand(CLI::App& app);
 
 // The canonical command line of `args`, as stored in the model file:
@@ -75,5 +86,6 @@ core::Result<std::string> BuildRouterModel(const RouterTrainArgs& args, const st
 // The command bodies, for tests: write to `out` / `err`, return the exit status (0 or 2).
 int RunRouterTrain(const RouterTrainArgs& args, std::ostream& out, std::ostream& err);
 int RunRouterEval(const RouterEvalArgs& args, std::ostream& out, std::ostream& err);
+int RunRouterVerify(const RouterVerifyArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace sy::app
