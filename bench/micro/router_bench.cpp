@@ -8,6 +8,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/micro/sample_prompts.h"
 #include "core/prompt.h"
 #include "router/router.h"
 
@@ -15,21 +16,7 @@ namespace {
 
 constexpr int kReasoning = 6;  // routing::TaskType::kReasoning as an index
 
-std::string Passage() {
-  std::string text =
-      "Context:\n"
-      "Section 4.2 Refunds. A ticket bought online may be refunded in full up to 24 hours "
-      "before departure. After that, a refund of 50 percent is available until departure, "
-      "minus a handling fee of 2 euros. Season passes are refunded pro rata for every full "
-      "week not yet started, on request through the customer portal or at a ticket office. "
-      "Section 4.3 Delays. When a train arrives more than 60 minutes late, passengers may "
-      "claim 25 percent of the fare; above 120 minutes, 50 percent. Claims must be filed "
-      "within three months and need the ticket number and a bank account. ";
-  while (text.size() < 1850) text += text.substr(9, 300);
-  return text +
-         "\n\nQuestion: I bought a ticket online yesterday for a train that leaves in "
-         "three days. Can I still get all my money back, and how do I ask for it?";
-}
+std::string Passage() { return sy::bench::RefundPassage(1850); }
 
 std::string ExamQuestion() {
   std::string text =

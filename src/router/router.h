@@ -13,8 +13,9 @@
 // Scoring is pure, in-process and allocation-free: hashed words and word pairs of the user's
 // texts plus cheap structural features (length, digits, math notation, code, question form,
 // multiple-choice options, language, the classifier's task type) through linear layers
-// (router/detail/model_file.h has the model, docs/router-results.md how it was chosen and how
-// well it routes). A few microseconds for a 2 KB prompt (bench/micro/router_bench.cpp).
+// (router/detail/model_file.h has the model; docs/routing.md, "Training and evaluating the
+// router", how it was chosen and how well it routes). About 13-19 µs for a 2 KB prompt
+// (bench/micro/router_bench.cpp).
 //
 // Thread-safety: immutable after Load; Score may be called from any thread at once.
 #pragma once

@@ -18,7 +18,8 @@ using detail::GainConfig;
 using detail::TopicConfig;
 
 // The features every layer reads, at the finest resolution any layer uses (chosen by
-// cross-validation inside the training split; docs/router-results.md).
+// cross-validation inside the training split; docs/routing.md, "Training and evaluating the
+// router").
 FeatureSettings Features() {
   FeatureSettings f;
   f.bucket_bits = 16;

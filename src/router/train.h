@@ -2,7 +2,8 @@
 // model, and returns the model file's bytes. Pure over plain data: the caller reads the data file
 // (router/data.h) and classifies each prompt's task type; no I/O, clock or threads here.
 //
-// What it does (docs/router-results.md has the measurements behind each choice):
+// What it does (docs/routing.md, "Training and evaluating the router", has the measurements
+// behind each choice):
 //   split       examples whose InValidationSplit(id) holds are held out and never seen; the rest
 //               is the training split;
 //   model       (router/detail/model_file.h) the score estimates the strong model's expected gain

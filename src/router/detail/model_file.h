@@ -2,7 +2,8 @@
 // Model (router.h) wraps a parsed ModelData; the trainer (train.h) builds one and serialises it.
 //
 // Prompts fall in two regimes, told apart by multiple-choice options (features.h, kOptionsSlot),
-// because what predicts the strong model's gain differs between them (docs/router-results.md):
+// because what predicts the strong model's gain differs between them (docs/routing.md,
+// "Training and evaluating the router"):
 //   with options  (exam questions)  the topic decides most of the gain. A softmax over the
 //                 training topics (MMLU's subjects), reading unigrams only, gives
 //                 T = the topics' mean strong - weak gains weighted by their probabilities, and
