@@ -16,30 +16,25 @@ namespace {
 std::atomic<long> g_allocations{0};
 }  // namespace
 
-// Every replaceable form that allocates or frees is replaced, so that memory is never taken by
-// one allocator and given back to another (std::stable_sort's buffer uses the nothrow form).
-namespace {
-void* Counted(std::size_t n) {
+// Every plain and nothrow form is replaced, so whatever pairs the library picks (std::stable_sort
+// allocates nothrow and frees sized) meet malloc and free on both sides.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   return std::malloc(n == 0 ? 1 : n);
 }
-}  // namespace
-
 void* operator new(std::size_t n) {
-  if (void* p = Counted(n)) return p;
+  if (void* p = operator new(n, std::nothrow)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t n) {
-  if (void* p = Counted(n)) return p;
-  throw std::bad_alloc();
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return operator new(n, std::nothrow);
 }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return Counted(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return Counted(n); }
 void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace sy::router {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/prompt.h"
@@ -51,7 +52,7 @@ inline std::vector<Example> SyntheticExamples() {
   return out;
 }
 
-// A view: `text` must outlive the prompt (string literals do).
+// A prompt of one user message. It views `text`, which must outlive it (a literal does).
 inline core::Prompt UserPrompt(std::string_view text) {
   core::Prompt p;
   p.AddText(core::PromptRole::kUser, 0, text);

@@ -180,9 +180,6 @@ TEST(RouterCommandTest, ShippedModelIsReproducible) {
     GTEST_SKIP() << "the training data " << args->data << " is not there relative to " << source_dir
                  << ": cannot check that " << kShipped << " is reproducible";
   }
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "retraining takes minutes under the sanitizers; the release build checks it";
-#endif
   std::ostringstream log;
   auto rebuilt = BuildRouterModel(*args, source_dir, log);
   ASSERT_TRUE(rebuilt.has_value()) << rebuilt.error().message;

@@ -65,10 +65,12 @@ class Emitter {
     previous_ = hash;
   }
 
-  // The last token's bigram with the end of the text.
+  // The last token's bigram with the end of the text; hands over what is buffered.
   void End() {
-    if (s_.bigrams && previous_ != kStartToken)
+    if (s_.bigrams && previous_ != kStartToken) {
       Emit(SparseKind::kBigram, previous_ * kFnvPrime ^ kEndToken);
+    }
+    Flush();
   }
 
   // The character n-grams of "<word>".
@@ -89,13 +91,21 @@ class Emitter {
 
  private:
   void Emit(SparseKind kind, uint64_t hash) {
-    v_.Add(kind, BucketOf(hash, kind, s_.bucket_bits), weight_);
+    if (count_ == buffer_.size()) Flush();
+    buffer_[count_++] = {kind, BucketOf(hash, kind, s_.bucket_bits), weight_};
+  }
+
+  void Flush() {
+    v_.Add(std::span<const SparseHit>(buffer_.data(), count_));
+    count_ = 0;
   }
 
   const FeatureSettings& s_;
   SparseVisitor& v_;
   float weight_;
   uint64_t previous_ = kStartToken;
+  std::array<SparseHit, 64> buffer_{};
+  size_t count_ = 0;
 };
 
 void ScanSparse(std::string_view text, const FeatureSettings& settings, SparseVisitor& visitor,

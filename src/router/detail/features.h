@@ -11,8 +11,7 @@
 //     ASCII case-folded, every digit folded to '0' (so numbers are bucketed by their digit count);
 //     with `punctuation`, every other printable ASCII character is a one-character token
 //     ("?", "$", "=", "\\" carry math and question form);
-//   character n-grams (char_min..char_max bytes) of each word padded as "<word>", when char_min >
-//   0.
+//   with char_min > 0, the character n-grams (char_min..char_max bytes) of each "<word>".
 // Each kind is normalised apart: an occurrence weighs turn_weight / sqrt(the kind's summed weight),
 // so a long prompt does not drown the dense features.
 //
@@ -26,6 +25,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "core/prompt.h"
@@ -54,11 +54,18 @@ struct FeatureSettings {
 enum class SparseKind : uint8_t { kUnigram, kBigram, kCharGram };
 inline constexpr size_t kSparseKinds = 3;
 
-// Receives the sparse feature occurrences, in text order.
+struct SparseHit {
+  SparseKind kind = SparseKind::kUnigram;
+  uint32_t bucket = 0;
+  float weight = 0;
+};
+
+// Receives the sparse feature occurrences in text order, in batches (one virtual call per batch,
+// not per occurrence: scoring is on every request's path).
 class SparseVisitor {
  public:
   virtual ~SparseVisitor() = default;
-  virtual void Add(SparseKind kind, uint32_t bucket, float weight) = 0;
+  virtual void Add(std::span<const SparseHit> hits) = 0;
 };
 
 // Calls visitor.Add for every sparse feature occurrence of the prompt's user texts.

@@ -22,8 +22,8 @@ struct Seen {
 
 class Recorder final : public SparseVisitor {
  public:
-  void Add(SparseKind kind, uint32_t bucket, float weight) override {
-    seen.push_back({kind, bucket, weight});
+  void Add(std::span<const SparseHit> hits) override {
+    for (const SparseHit& h : hits) seen.push_back({h.kind, h.bucket, h.weight});
   }
   size_t Count(SparseKind kind) const {
     size_t n = 0;

@@ -35,10 +35,12 @@ SparseList Merge(std::vector<std::pair<uint32_t, double>> values) {
 // Collects the visitor's occurrences, normalised per kind as the scorer does (model_file.cpp).
 class Collector final : public SparseVisitor {
  public:
-  void Add(SparseKind kind, uint32_t bucket, float weight) override {
-    const auto k = static_cast<size_t>(kind);
-    total_[k] += weight;
-    seen_.push_back({bucket, k, weight});
+  void Add(std::span<const SparseHit> hits) override {
+    for (const SparseHit& hit : hits) {
+      const auto k = static_cast<size_t>(hit.kind);
+      total_[k] += hit.weight;
+      seen_.push_back({hit.bucket, k, hit.weight});
+    }
   }
   void Finish(Encoded& out) const {
     std::vector<std::pair<uint32_t, double>> all;

@@ -29,6 +29,7 @@ class Writer {
   }
   template <typename T>
   void Array(const std::vector<T>& values) {
+    if (values.empty()) return;
     out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
   }
   std::string& out() { return out_; }
@@ -60,7 +61,8 @@ class Reader {
       return {};
     }
     std::vector<T> values(count);
-    if (count > 0) {  // an empty vector's data() may be null, which memcpy must not get
+    // An empty vector's data() may be null, which memcpy must not see even for 0 bytes.
+    if (count > 0) {
       std::memcpy(values.data(), in_.data() + pos_ - count * sizeof(T), count * sizeof(T));
     }
     return values;
@@ -200,7 +202,11 @@ class SparseSum final : public SparseVisitor {
         gain_shift_(Shift(features, gain)),
         topic_shift_(topics == nullptr ? 0 : Shift(features, *topics)) {}
 
-  void Add(SparseKind kind, uint32_t bucket, float weight) override {
+  void Add(std::span<const SparseHit> hits) override {
+    for (const SparseHit& hit : hits) AddOne(hit.kind, hit.bucket, hit.weight);
+  }
+
+  void AddOne(SparseKind kind, uint32_t bucket, float weight) {
     const auto k = static_cast<size_t>(kind);
     total_[k] += weight;
     if (gain_.outputs == kGainHeads) {
