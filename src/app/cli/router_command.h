@@ -19,8 +19,8 @@
 // exact decimals) also the cost of 1,000 requests at each point of the curve.
 //
 // `verify` retrains with the command stored in the model file (its paths from --base-dir, "."
-// by default) and compares the bytes: exit 1 when they differ (the test command runs it on the
-// shipped model).
+// by default) and compares the bytes: exit 1 when they differ (for an operator's own models; the
+// test command checks the shipped one with RouterCommandTest.ShippedModelIsReproducible).
 //
 // Exit status: 0 on success; 2 when a file cannot be read or written, the data or the model is
 // malformed, or a price is not a price (the reason on stderr). Bad argument syntax is a CLI11
