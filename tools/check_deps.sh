@@ -4,7 +4,8 @@
 #    (tests may use them to drive coroutines);
 #  - the emulator shares no code with providers/ (one misread wire format must not hide in both);
 #  - providers/ never reaches into api/, failover/ or app/; routing/ never into api/, providers/
-#    or http/; core/ includes nothing of ours but core/.
+#    or http/; core/ includes nothing of ours but core/; router/ nothing but core/ (routing/
+#    depends on it, so it must never reach back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -23,6 +24,8 @@ violations "emulator/ uses providers/ or api/" "$(grep -rnE '#include "(provider
 violations "providers/ uses api/, failover/ or app/" "$(grep -rnE '#include "(api|failover|app)/' src/providers || true)"
 violations "routing/ uses api/, providers/ or http/ (it must never know a wire format)" \
   "$(grep -rnE '#include "(api|providers|http)/' src/routing || true)"
+violations "router/ uses a module other than core/ (routing/ depends on it)" \
+  "$(grep -rnE '#include "[a-z_]+/' src/router | grep -vE '#include "(core|router)/' || true)"
 violations "core/ uses other modules" "$(grep -rnE '#include "[a-z_]+/' src/core | grep -v '#include "core/' || true)"
 ((fail == 0)) && echo "deps: include rules hold"
 exit $fail
