@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <utility>
 
 #include "routing/router_model.h"
@@ -101,12 +103,20 @@ double ShareForBudget(const RouterRule& rule, core::Money per_1k, int64_t output
   return share;
 }
 
+// The model files the rules name, each read (and checksummed) once however many rules share it.
+using LoadedModels = std::map<std::string, std::shared_ptr<const router::Model>>;
+
 core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
-                                       const catalog::Catalog& catalog, const std::string& path) {
+                                       const catalog::Catalog& catalog, const std::string& path,
+                                       LoadedModels& loaded) {
   RouterRule rule;
-  auto model = LoadRouterModel(spec.model);
-  if (!model) return BadReference(path + ".model", model.error().message);
-  rule.model = std::move(*model);
+  auto& model = loaded[spec.model];
+  if (!model) {
+    auto read = LoadRouterModel(spec.model);
+    if (!read) return BadReference(path + ".model", read.error().message);
+    model = std::move(*read);
+  }
+  rule.model = model;
   auto strong = CompileChain({config::ChainStep{spec.strong, {}}}, catalog, path + ".strong");
   if (!strong) return std::move(strong).error();
   auto weak = CompileChain({config::ChainStep{spec.weak, {}}}, catalog, path + ".weak");
@@ -131,7 +141,7 @@ core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
 }
 
 core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::Catalog& catalog,
-                               const std::string& path) {
+                               const std::string& path, LoadedModels& loaded) {
   Rule rule;
   rule.name = config.name;
   if (config.when) {
@@ -149,7 +159,7 @@ core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::
   rule.chain = std::move(*chain);
   rule.cheapest = config.cheapest;
   if (config.router) {
-    auto compiled = CompileRouter(*config.router, catalog, path + ".router");
+    auto compiled = CompileRouter(*config.router, catalog, path + ".router", loaded);
     if (!compiled) return std::move(compiled).error();
     rule.router = std::move(*compiled);
   }
@@ -173,12 +183,14 @@ core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::
 core::Result<Policy> Policy::Build(const catalog::Catalog& catalog) {
   Policy policy;
   policy.config_ = &catalog.config().routing;
+  LoadedModels loaded;
   for (const config::ProfileConfig& config : policy.config_->profiles) {
     Profile profile;
     profile.name = config.name;
     const std::string path = "routing.profiles." + config.name + ".rules";
     for (size_t i = 0; i < config.rules.size(); ++i) {
-      auto rule = CompileRule(config.rules[i], catalog, path + "[" + std::to_string(i) + "]");
+      auto rule =
+          CompileRule(config.rules[i], catalog, path + "[" + std::to_string(i) + "]", loaded);
       if (!rule) return std::move(rule).error();
       profile.rules.push_back(std::move(*rule));
     }

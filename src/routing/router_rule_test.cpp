@@ -161,6 +161,20 @@ TEST(RouterRuleTest, BudgetsOutsideTheTwoSidesClampToOneSide) {
   EXPECT_EQ(poor.Rule().threshold, poor.Rule().model->ThresholdForShare(0.0));
 }
 
+// Rules naming the same model file share one loaded copy: it is read and checked once.
+TEST(RouterRuleTest, RulesNamingOneModelShareIt) {
+  Fixture f(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, threshold: 0.5}\n"
+      "          when: {task: [math]}\n"
+      "        - name: default\n"
+      "          router: {model: builtin:routellm-gpt4-mixtral, strong: mid, weak: cheap, "
+      "threshold: 0.2}");
+  const auto& rules = f.policy->profiles().at(0).rules;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].router->model.get(), rules[1].router->model.get());
+  EXPECT_EQ(rules[1].router->threshold, 0.2);
+}
+
 TEST(RouterRuleTest, AModelThatCannotBeLoadedFailsTheBuildNamingIt) {
   for (const std::string_view location : {"/nonexistent/router.syr", "builtin:no-such-model"}) {
     auto config = config::ParseConfig(
