@@ -50,16 +50,11 @@ core::Error StoreOff() {
                             "input instead.");
 }
 
-core::Error PoolFull() {
-  return core::MakeError(core::Errc::kOverloaded,
-                         "Too many stored-response reads and writes at once; retry shortly.");
-}
-
 // The stored turns ctx.turn.previous_id continues, read on the store's pool.
 http::Task<core::Result<std::vector<ledger::StoredResponse>>> ReadTurns(RequestContext& ctx) {
   const int64_t max_bytes =
       kMaxBodiesPerConversation * ctx.services.catalog.config().server.max_body_bytes;
-  core::Result<std::vector<ledger::StoredResponse>> turns = PoolFull();
+  core::Result<std::vector<ledger::StoredResponse>> turns = StorePoolFull();
   std::function<void()> call = [&] {
     turns = ctx.services.responses->Conversation(ctx.turn.previous_id, ctx.request.key_id,
                                                  ctx.request.received_at, kMaxTurns,
@@ -74,6 +69,11 @@ http::Task<core::Result<std::vector<ledger::StoredResponse>>> ReadTurns(RequestC
 }
 
 }  // namespace
+
+core::Error StorePoolFull() {
+  return core::MakeError(core::Errc::kOverloaded,
+                         "Too many stored-response reads and writes at once; retry shortly.");
+}
 
 std::string ResponseIdFor(const core::Request& request) {
   std::string_view id = request.id;
@@ -147,7 +147,7 @@ http::Task<void> StoreResponse(RequestContext& ctx, const ledger::StoredResponse
   core::Status status;
   std::function<void()> call = [&] { status = ctx.services.responses->Put(stored); };
   const bool ran = co_await RunOnStorePool(ctx.services, call);
-  if (!ran) status = PoolFull();
+  if (!ran) status = StorePoolFull();
   if (status) co_return;
   if (ctx.services.metrics) ctx.services.metrics->ObserveResponseStoreFailure("write");
   std::fprintf(stderr, "switchyard: storing response %s failed: %s\n", stored.id.c_str(),

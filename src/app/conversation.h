@@ -51,6 +51,8 @@ http::Task<void> StoreResponse(RequestContext& ctx, const ledger::StoredResponse
 // tests). False when the pool is full (`call` did not run). `call` may refer to the caller's
 // locals: the runner drains the pool before it destroys a coroutine that never resumed.
 http::Task<bool> RunOnStorePool(const Services& services, std::function<void()>& call);
+// The 503 (kOverloaded) for a call RunOnStorePool could not queue.
+core::Error StorePoolFull();
 
 // A Response passed through from a Responses-native upstream, which was sent store: false and
 // no previous_response_id: the two fields are set back to what the client asked.

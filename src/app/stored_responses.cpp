@@ -65,10 +65,7 @@ http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::Respon
   if (services_.responses && !id.empty() && id.find('/') == std::string::npos) {
     std::function<void()> call = [&] { body = GetOrDelete(ctx, http.method == "DELETE", id); };
     const bool ran = co_await RunOnStorePool(services_, call);
-    if (!ran) {
-      body = core::MakeError(core::Errc::kOverloaded,
-                             "Too many stored-response reads and writes at once; retry shortly.");
-    }
+    if (!ran) body = StorePoolFull();
     if (!body && body.error().code != core::Errc::kNotFound && services_.metrics) {
       services_.metrics->ObserveResponseStoreFailure("read");
     }
