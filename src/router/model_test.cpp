@@ -1,9 +1,11 @@
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <new>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -91,7 +93,7 @@ TEST(RouterModelTest, RefusesBrokenFiles) {
   const std::string good = PlainModelBytes();
   std::string flipped = good;
   flipped[good.size() / 2] ^= 0x40;
-  std::string other_version = PlainModelBytes(2);
+  std::string other_version = PlainModelBytes(kFormatVersion - 1);
   const struct {
     std::string bytes;
     std::string message;
@@ -101,7 +103,7 @@ TEST(RouterModelTest, RefusesBrokenFiles) {
        "router model m.syr: not a Switchyard router model (bad magic)"},
       {"SYROU", "router model m.syr: truncated: 5 bytes, not even a header"},
       {other_version,
-       "router model m.syr: format version 2; this build reads version 1 (retrain with "
+       "router model m.syr: format version 1; this build reads version 2 (retrain with "
        "switchyard router train)"},
       {good.substr(0, good.size() - 40),
        "router model m.syr: truncated: " + std::to_string(good.size() - 40) +
@@ -110,6 +112,74 @@ TEST(RouterModelTest, RefusesBrokenFiles) {
       {good + "xyz", "router model m.syr: corrupted: 3 bytes after the checksum"},
   };
   for (const auto& c : cases) EXPECT_EQ(ParseError(c.bytes), c.message);
+}
+
+// A layer of `outputs` constant logits: its dense bias weights (every other weight 0).
+detail::Layer ConstantLayer(std::vector<float> logits) {
+  detail::Layer layer;
+  layer.outputs = static_cast<uint32_t>(logits.size());
+  layer.bucket_bits = 0;
+  layer.dense.assign(detail::kDenseCount * logits.size(), 0.0f);
+  for (size_t o = 0; o < logits.size(); ++o) layer.dense[o] = logits[o];
+  layer.sparse.assign(logits.size(), 0.0f);
+  return layer;
+}
+
+// A free-form regime of two topics at probabilities 0.75 / 0.25 whose first only the specialist
+// covers: R = 0.75 R_specialist + 0.25 R_general.
+detail::ModelData MixtureModel() {
+  detail::ModelData m;
+  for (size_t i = 0; i < detail::kCalibrationPoints; ++i) {
+    m.calibration.push_back(static_cast<double>(i) / 1000.0);
+  }
+  const float ln3 = static_cast<float>(std::log(3.0));
+  detail::Regime& r = m.free_form;
+  r.topics = ConstantLayer({ln3, 0.0f});
+  r.topic_gains = {0.4, -0.2};
+  r.specialist = {1, 0};
+  r.gain = ConstantLayer({ln3, -ln3});      // P(weak fails) 0.75, P(strong fails) 0.25: R = 0.5
+  r.general = ConstantLayer({0.0f, 0.0f});  // R = 0
+  r.topic_weight = 0.5;
+  return m;
+}
+
+TEST(RouterModelTest, MixesTheSpecialistAndTheGeneralLayerByTopic) {
+  auto m = Model::Parse(detail::Serialize(MixtureModel()), "m.syr");
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  // T = 0.75 * 0.4 + 0.25 * -0.2 = 0.25; R = 0.75 * 0.5 + 0.25 * 0 = 0.375;
+  // raw = 0.5 T + 0.5 R = 0.3125; score = (raw + 1) / 2.
+  EXPECT_NEAR((*m)->Score(UserPrompt("What is 2 + 2?"), kNoTaskType), 0.65625, 1e-6);
+  // Exam questions are the other regime, empty here: the middle.
+  EXPECT_EQ((*m)->Score(UserPrompt("Which?\nA. a\nB. b\nC. c\nD. d"), kNoTaskType), 0.5);
+}
+
+TEST(RouterModelTest, RefusesRegimesThatCannotScore) {
+  const struct {
+    void (*spoil)(detail::ModelData&);
+    std::string message;
+  } cases[] = {
+      {[](detail::ModelData& m) { m.free_form.specialist = {1}; },
+       "router model m.syr: malformed: its topics do not match their gains"},
+      {[](detail::ModelData& m) {
+         m.free_form.specialist = {1, 2};
+       },
+       "router model m.syr: malformed: a weight that must be in [0, 1] is not"},
+      {[](detail::ModelData& m) { m.free_form.topic_weight = 1.5; },
+       "router model m.syr: malformed: a weight that must be in [0, 1] is not"},
+      {[](detail::ModelData& m) {
+         m.free_form.topic_gains = {0.4, -1.5};
+       },
+       "router model m.syr: malformed: a topic gain is outside [-1, 1]"},
+      {[](detail::ModelData& m) { m.free_form.general = ConstantLayer({0.0f}); },
+       "router model m.syr: malformed: a gain layer is malformed"},
+      {[](detail::ModelData& m) { m.free_form.general.dense[0] = std::nanf(""); },
+       "router model m.syr: malformed: a weight is not finite"},
+  };
+  for (const auto& c : cases) {
+    detail::ModelData m = MixtureModel();
+    c.spoil(m);
+    EXPECT_EQ(ParseError(detail::Serialize(m)), c.message);
+  }
 }
 
 TEST(RouterModelTest, LoadNamesThePath) {

@@ -14,7 +14,7 @@
 // texts plus cheap structural features (length, digits, math notation, code, question form,
 // multiple-choice options, language, the classifier's task type) through linear layers
 // (router/detail/model_file.h has the model; docs/routing.md, "Training and evaluating the
-// router", how it was chosen and how well it routes). About 13-19 µs for a 2 KB prompt
+// router", how it was chosen and how well it routes). About 15-20 µs for a 2 KB prompt
 // (bench/micro/router_bench.cpp).
 //
 // Thread-safety: immutable after Load; Score may be called from any thread at once.
@@ -32,7 +32,7 @@
 namespace sy::router {
 
 // The file's format version; a file of another version is refused at load.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 // Unknown task type (a prompt scored without the classifier, as in training data with none).
 inline constexpr int kNoTaskType = -1;

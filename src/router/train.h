@@ -8,18 +8,21 @@
 //               is the training split;
 //   model       (router/detail/model_file.h) the score estimates the strong model's expected gain
 //               over the weak one, which is what RouteLLM's metrics reward. Prompts with
-//               multiple-choice options (exam questions) and free-form prompts are two regimes:
-//               for the first, a softmax over the examples' topics (`topic`, the MMLU subject)
-//               gives each topic's mean gain, blended with a gain layer; for the second, a gain
-//               layer of its own. A gain layer is two logistic heads, P(weak fails) and
+//               multiple-choice options (exam questions) and free-form prompts are two regimes,
+//               each with a softmax over its examples' topics (`topic`: the MMLU subject, the
+//               MT-Bench category) and a gain layer of its own. For exam questions the topics'
+//               mean gains are blended with the gain layer; for free-form prompts the topics
+//               gate between the regime's gain layer (for topics with 100 or more training
+//               prompts) and a general one trained on every prompt, the exam questions
+//               down-weighted. A gain layer is two logistic heads, P(weak fails) and
 //               P(strong fails), whose labels may be shrunk towards their topic's mean;
 //   learning    AdaGrad over the training split in a seeded Fisher-Yates order, L2 on every
 //               weight it touches; single-threaded, so the same inputs and seed give the same
 //               bytes;
-//   selection   per regime, a small grid of gain-layer settings (and blends), each scored by
-//               5-fold cross-validation inside the training split (folds by a hash of the id);
-//               the best, by the APGR of its out-of-fold scores per source, is refitted on the
-//               whole training split;
+//   selection   per regime, a small grid of gain-layer settings (with topic weights, or with
+//               general layer settings), each scored by 5-fold cross-validation inside the
+//               training split (folds by a hash of the id); the best, by the APGR of its
+//               out-of-fold scores per source, is refitted on the whole training split;
 //   calibration the final model's scores of the training prompts, as 1001 quantiles.
 //
 // Thread-safety: pure functions; Train may run on any thread.
@@ -74,7 +77,7 @@ struct FoldScore {
 
 struct Candidate {
   std::string regime{};  // "options" or "free-form" (router/detail/model_file.h)
-  std::string name{};    // its settings, e.g. "smoothing=1 l2=0.01 rate=0.05 epochs=8 blend=0.25"
+  std::string name{};    // its settings, e.g. "smoothing=1 l2=0.01 ... topic_weight=0.8"
   double criterion = 0;  // what selection maximised (per-source APGR, small sources discounted)
   std::vector<FoldScore> sources{};
   bool chosen = false;

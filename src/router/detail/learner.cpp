@@ -296,20 +296,17 @@ std::vector<Encoded> Encode(std::span<const Example> examples, const FeatureSett
 
 bool HasOptions(const Encoded& x) { return x.dense[kOptionsSlot] != 0.0f; }
 
-Topics TopicsOf(std::span<const Example> examples, std::span<const Encoded> encoded) {
+Topics TopicsOf(std::span<const Example> examples, std::span<const size_t> rows) {
   Topics t;
   std::map<std::string, uint32_t> index;
   const auto key = [](const Example& e) { return e.source + '\x1f' + e.topic; };
-  for (size_t i = 0; i < examples.size(); ++i) {
-    if (HasOptions(encoded[i])) index.emplace(key(examples[i]), 0);
-  }
+  for (const size_t r : rows) index.emplace(key(examples[r]), 0);
   for (auto& [name, i] : index) {
     i = static_cast<uint32_t>(t.names.size());
     t.names.push_back(name);
   }
-  for (size_t i = 0; i < examples.size(); ++i) {
-    t.topic_of.push_back(HasOptions(encoded[i]) ? index[key(examples[i])] : kNoTopic);
-  }
+  t.topic_of.assign(examples.size(), kNoTopic);
+  for (const size_t r : rows) t.topic_of[r] = index[key(examples[r])];
   return t;
 }
 
@@ -322,14 +319,15 @@ void Shuffle(std::vector<size_t>& order, std::mt19937_64& rng) {
 
 LinearFit FitGain(std::span<const Example> examples, std::span<const Encoded> encoded,
                   std::span<const size_t> rows, const GainConfig& config,
-                  const FeatureSettings& settings, uint64_t seed) {
+                  const FeatureSettings& settings, uint64_t seed, std::span<const double> weights) {
   const auto labels = GainLabels(examples, rows, config);
   const Rates rates{config.l2_sparse, config.l2_dense, config.learning_rate, config.epochs};
   const SparseView view{false, settings.bucket_bits - config.bucket_bits};
   return TrainLinear(encoded, rows, view, kGainHeads, config.bucket_bits, rates, seed,
                      [&](size_t r, const std::vector<double>& z, std::vector<double>& g) {
+                       const double w = weights.empty() ? 1.0 : weights[r];
                        for (size_t h = 0; h < kGainHeads; ++h) {
-                         g[h] = Sigmoid(z[h]) - labels[r][h];
+                         g[h] = w * (Sigmoid(z[h]) - labels[r][h]);
                        }
                      });
 }
@@ -340,13 +338,13 @@ TopicFit FitTopics(std::span<const Example> examples, std::span<const Encoded> e
   const auto count = static_cast<uint32_t>(topics.names.size());
   const Rates rates{config.l2_sparse, config.l2_dense, config.learning_rate, config.epochs};
   const SparseView view{true, settings.bucket_bits - config.bucket_bits};
-  std::vector<size_t> with_options;
+  std::vector<size_t> with_topic;
   for (const size_t r : rows) {
-    if (topics.topic_of[r] != kNoTopic) with_options.push_back(r);
+    if (topics.topic_of[r] != kNoTopic) with_topic.push_back(r);
   }
   TopicFit fit;
   if (count == 0) return fit;
-  fit.layer = TrainLinear(encoded, with_options, view, count, config.bucket_bits, rates, seed,
+  fit.layer = TrainLinear(encoded, with_topic, view, count, config.bucket_bits, rates, seed,
                           [&](size_t r, const std::vector<double>& z, std::vector<double>& g) {
                             const double top = *std::max_element(z.begin(), z.end());
                             double total = 0;
@@ -355,6 +353,9 @@ TopicFit FitTopics(std::span<const Example> examples, std::span<const Encoded> e
                             g[topics.topic_of[r]] -= 1.0;
                           });
   fit.gains = TopicGains(examples, topics, rows, config.gain_prior);
+  std::vector<double> rows_of(count, 0.0);
+  for (const size_t r : with_topic) rows_of[topics.topic_of[r]] += 1;
+  for (const double n : rows_of) fit.specialist.push_back(n >= config.specialist_min_rows ? 1 : 0);
   return fit;
 }
 
@@ -364,11 +365,12 @@ double PredictGain(const LinearFit& gain, const Encoded& x, const FeatureSetting
   return GainOf(z[0], z[1]);
 }
 
-double PredictTopic(const TopicFit& topics, const Encoded& x, const FeatureSettings& settings) {
-  if (!HasOptions(x) || topics.layer.outputs == 0) return 0.0;
-  std::vector<double> z;
-  Forward(topics.layer, x.unigrams, settings.bucket_bits - topics.layer.bucket_bits, x.dense, z);
-  return TopicOf(z, topics.gains);
+TopicParts PredictTopic(const TopicFit& topics, const Encoded& x, const FeatureSettings& settings) {
+  if (topics.layer.outputs == 0) return {};
+  std::vector<double> p;
+  Forward(topics.layer, x.unigrams, settings.bucket_bits - topics.layer.bucket_bits, x.dense, p);
+  Softmax(p);
+  return {Expect(p, topics.gains), Expect(p, topics.specialist)};
 }
 
 size_t FoldOf(std::string_view id) {
@@ -380,11 +382,13 @@ size_t FoldOf(std::string_view id) {
 std::vector<double> CrossValidateGain(std::span<const Example> examples,
                                       std::span<const Encoded> encoded,
                                       std::span<const size_t> rows, const GainConfig& config,
-                                      const FeatureSettings& settings, uint64_t seed) {
+                                      const FeatureSettings& settings, uint64_t seed,
+                                      std::span<const double> weights) {
   std::vector<double> scores(rows.size(), 0.0);
   for (size_t fold = 0; fold < kFolds; ++fold) {
     const auto fit_rows = OtherFolds(examples, rows, fold);
-    const LinearFit f = FitGain(examples, encoded, fit_rows, config, settings, seed + fold);
+    const LinearFit f =
+        FitGain(examples, encoded, fit_rows, config, settings, seed + fold, weights);
     for (size_t i = 0; i < rows.size(); ++i) {
       if (FoldOf(examples[rows[i]].id) == fold) {
         scores[i] = PredictGain(f, encoded[rows[i]], settings);
@@ -394,22 +398,22 @@ std::vector<double> CrossValidateGain(std::span<const Example> examples,
   return scores;
 }
 
-std::vector<double> CrossValidateTopics(std::span<const Example> examples,
-                                        std::span<const Encoded> encoded, const Topics& topics,
-                                        std::span<const size_t> rows, const TopicConfig& config,
-                                        const FeatureSettings& settings, uint64_t seed) {
-  std::vector<double> scores(rows.size(), 0.0);
+std::vector<TopicParts> CrossValidateTopics(std::span<const Example> examples,
+                                            std::span<const Encoded> encoded, const Topics& topics,
+                                            std::span<const size_t> rows, const TopicConfig& config,
+                                            const FeatureSettings& settings, uint64_t seed) {
+  std::vector<TopicParts> parts(rows.size());
   for (size_t fold = 0; fold < kFolds; ++fold) {
     const auto fit_rows = OtherFolds(examples, rows, fold);
     const TopicFit f =
         FitTopics(examples, encoded, topics, fit_rows, config, settings, seed + fold);
     for (size_t i = 0; i < rows.size(); ++i) {
       if (FoldOf(examples[rows[i]].id) == fold) {
-        scores[i] = PredictTopic(f, encoded[rows[i]], settings);
+        parts[i] = PredictTopic(f, encoded[rows[i]], settings);
       }
     }
   }
-  return scores;
+  return parts;
 }
 
 std::vector<FoldScore> ScoreBySource(std::span<const Example> examples,

@@ -39,6 +39,9 @@ struct GainConfig {
 struct TopicConfig {
   uint32_t bucket_bits = 12;
   double gain_prior = 10;  // pseudo-examples of the source's mean gain in a topic's gain
+  // Topics with at least this many training rows are the specialist gain layer's
+  // (model_file.h); the others' prompts lean on the general layer.
+  double specialist_min_rows = 0;
   double l2_sparse = 1e-5;
   double l2_dense = 1e-5;
   double learning_rate = 0.3;
@@ -62,31 +65,39 @@ struct LinearFit {
   std::vector<double> sparse;
 };
 
-// The topics of the examples with multiple-choice options: topic_of[i] indexes names (source
-// and topic, sorted), kNoTopic for a free-form example.
+// The topics of examples[rows] (one regime's): topic_of[i] indexes names (source and topic,
+// sorted), kNoTopic for an example not in rows.
 inline constexpr uint32_t kNoTopic = ~uint32_t{0};
 struct Topics {
   std::vector<std::string> names;
   std::vector<uint32_t> topic_of;
 };
-Topics TopicsOf(std::span<const Example> examples, std::span<const Encoded> encoded);
+Topics TopicsOf(std::span<const Example> examples, std::span<const size_t> rows);
 
 struct TopicFit {
   LinearFit layer;
-  std::vector<double> gains;  // per topic, its smoothed mean strong - weak over the rows
+  std::vector<double> gains;       // per topic, its smoothed mean strong - weak over the rows
+  std::vector<double> specialist;  // per topic, 1 when it has specialist_min_rows rows, else 0
 };
 
+// `weights`, per example (empty: 1 each), scale each row's gradient.
 LinearFit FitGain(std::span<const Example> examples, std::span<const Encoded> encoded,
                   std::span<const size_t> rows, const GainConfig& config,
-                  const FeatureSettings& settings, uint64_t seed);
+                  const FeatureSettings& settings, uint64_t seed,
+                  std::span<const double> weights = {});
 
 TopicFit FitTopics(std::span<const Example> examples, std::span<const Encoded> encoded,
                    const Topics& topics, std::span<const size_t> rows, const TopicConfig& config,
                    const FeatureSettings& settings, uint64_t seed);
 
-// R and T (model_file.h) of one encoded example (T only of one with options).
+// R of one gain layer (model_file.h) for one encoded example.
 double PredictGain(const LinearFit& gain, const Encoded& x, const FeatureSettings& settings);
-double PredictTopic(const TopicFit& topics, const Encoded& x, const FeatureSettings& settings);
+// T and the specialist's share a of one encoded example (both 0 without topics).
+struct TopicParts {
+  double topic = 0;
+  double specialist_share = 0;
+};
+TopicParts PredictTopic(const TopicFit& topics, const Encoded& x, const FeatureSettings& settings);
 
 // The 5-fold cross-validation fold of an id of the training split (0..4, by its hash).
 size_t FoldOf(std::string_view id);
@@ -98,11 +109,12 @@ bool HasOptions(const Encoded& x);
 std::vector<double> CrossValidateGain(std::span<const Example> examples,
                                       std::span<const Encoded> encoded,
                                       std::span<const size_t> rows, const GainConfig& config,
-                                      const FeatureSettings& settings, uint64_t seed);
-std::vector<double> CrossValidateTopics(std::span<const Example> examples,
-                                        std::span<const Encoded> encoded, const Topics& topics,
-                                        std::span<const size_t> rows, const TopicConfig& config,
-                                        const FeatureSettings& settings, uint64_t seed);
+                                      const FeatureSettings& settings, uint64_t seed,
+                                      std::span<const double> weights = {});
+std::vector<TopicParts> CrossValidateTopics(std::span<const Example> examples,
+                                            std::span<const Encoded> encoded, const Topics& topics,
+                                            std::span<const size_t> rows, const TopicConfig& config,
+                                            const FeatureSettings& settings, uint64_t seed);
 
 // Per source (in order of first appearance), the metrics of out-of-fold `scores` for
 // examples[rows]: each fold's APGR and CPT(50%) apart, then averaged, since each fold's scores

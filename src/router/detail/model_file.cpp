@@ -88,6 +88,17 @@ void PutLayer(const Layer& layer, Writer& w) {
   w.Array(layer.sparse);
 }
 
+void PutRegime(const Regime& regime, Writer& w) {
+  PutLayer(regime.topics, w);
+  for (const auto* per_topic : {&regime.topic_gains, &regime.specialist}) {
+    w.Put(static_cast<uint32_t>(per_topic->size()));
+    w.Array(*per_topic);
+  }
+  PutLayer(regime.gain, w);
+  PutLayer(regime.general, w);
+  w.Put(regime.topic_weight);
+}
+
 void PutBody(const ModelData& m, Writer& w) {
   const Metadata& md = m.metadata;
   w.Str(md.command);
@@ -107,12 +118,7 @@ void PutBody(const ModelData& m, Writer& w) {
   w.Put(f.char_max);
   w.Put(f.max_scan_bytes);
   w.Put(f.earlier_turn_weight);
-  PutLayer(m.topics, w);
-  PutLayer(m.options_gain, w);
-  PutLayer(m.free_form_gain, w);
-  w.Put(static_cast<uint32_t>(m.topic_gains.size()));
-  w.Array(m.topic_gains);
-  w.Put(m.blend);
+  for (const Regime* regime : {&m.options, &m.free_form}) PutRegime(*regime, w);
   w.Put(static_cast<uint32_t>(m.calibration.size()));
   w.Array(m.calibration);
 }
@@ -131,6 +137,42 @@ bool GetLayer(Reader& r, uint32_t max_outputs, uint32_t max_bits, Layer& layer) 
 template <typename T>
 bool AllFinite(const std::vector<T>& v) {
   return std::all_of(v.begin(), v.end(), [](T x) { return std::isfinite(x); });
+}
+
+bool GetRegime(Reader& r, uint32_t max_bits, Regime& regime) {
+  if (!GetLayer(r, kMaxTopics, max_bits, regime.topics)) return false;
+  regime.topic_gains = r.Array<double>(r.Get<uint32_t>());
+  regime.specialist = r.Array<double>(r.Get<uint32_t>());
+  if (!GetLayer(r, kGainHeads, max_bits, regime.gain) ||
+      !GetLayer(r, kGainHeads, max_bits, regime.general)) {
+    return false;
+  }
+  regime.topic_weight = r.Get<double>();
+  return r.ok();
+}
+
+bool AllWithin(const std::vector<double>& v, double low, double high) {
+  return std::all_of(v.begin(), v.end(), [&](double x) { return x >= low && x <= high; });
+}
+
+// Why a parsed regime cannot score, or "" when it can.
+std::string CheckRegime(const Regime& regime) {
+  for (const Layer* gain : {&regime.gain, &regime.general}) {
+    if (gain->outputs != 0 && gain->outputs != kGainHeads) return "a gain layer is malformed";
+  }
+  if (regime.topic_gains.size() != regime.topics.outputs ||
+      regime.specialist.size() != regime.topics.outputs) {
+    return "its topics do not match their gains";
+  }
+  for (const Layer* layer : {&regime.topics, &regime.gain, &regime.general}) {
+    if (!AllFinite(layer->dense) || !AllFinite(layer->sparse)) return "a weight is not finite";
+  }
+  if (!AllWithin(regime.topic_gains, -1, 1)) return "a topic gain is outside [-1, 1]";
+  if (!AllWithin(regime.specialist, 0, 1) || !(regime.topic_weight >= 0) ||
+      !(regime.topic_weight <= 1)) {
+    return "a weight that must be in [0, 1] is not";
+  }
+  return "";
 }
 
 // Parses the body; the reason it is malformed, or "" when it is not.
@@ -157,32 +199,18 @@ std::string GetBody(Reader& r, ModelData& m) {
   f.max_scan_bytes = r.Get<uint32_t>();
   f.earlier_turn_weight = r.Get<float>();
   if (!r.ok() || !flags_ok || !ValidSettings(f)) return "its feature settings are invalid";
-  if (!GetLayer(r, kMaxTopics, f.bucket_bits, m.topics) ||
-      !GetLayer(r, kGainHeads, f.bucket_bits, m.options_gain) ||
-      !GetLayer(r, kGainHeads, f.bucket_bits, m.free_form_gain)) {
-    return "its layers do not parse";
+  for (Regime* regime : {&m.options, &m.free_form}) {
+    if (!GetRegime(r, f.bucket_bits, *regime)) return "its layers do not parse";
   }
-  m.topic_gains = r.Array<double>(r.Get<uint32_t>());
-  m.blend = r.Get<double>();
   m.calibration = r.Array<double>(r.Get<uint32_t>());
   if (!r.ok() || !r.done()) return "its body does not parse";
-  for (const Layer* gain : {&m.options_gain, &m.free_form_gain}) {
-    if (gain->outputs != 0 && gain->outputs != kGainHeads) return "a gain layer is malformed";
-  }
-  if (m.topic_gains.size() != m.topics.outputs) return "its topics do not match their gains";
   if (m.calibration.size() != kCalibrationPoints ||
       !std::is_sorted(m.calibration.begin(), m.calibration.end())) {
     return "its calibration is not " + std::to_string(kCalibrationPoints) + " ascending points";
   }
-  for (const Layer* layer : {&m.topics, &m.options_gain, &m.free_form_gain}) {
-    if (!AllFinite(layer->dense) || !AllFinite(layer->sparse)) return "a weight is not finite";
-  }
-  if (!AllFinite(m.topic_gains) || !AllFinite(m.calibration) || !std::isfinite(m.blend) ||
-      m.blend < 0) {
-    return "it holds a non-finite or negative number where it cannot";
-  }
-  for (const double g : m.topic_gains) {
-    if (g < -1 || g > 1) return "a topic gain is outside [-1, 1]";
+  if (!AllFinite(m.calibration)) return "it holds a non-finite or negative number where it cannot";
+  for (const Regime* regime : {&m.options, &m.free_form}) {
+    if (std::string bad = CheckRegime(*regime); !bad.empty()) return bad;
   }
   return "";
 }
@@ -192,15 +220,18 @@ core::Error Bad(std::string_view name, const std::string& what) {
                          "router model " + std::string(name) + ": " + what);
 }
 
-// Sums the sparse weights of the regime's layers as the feature visitor reports occurrences: the
-// gain layer's per kind (each kind is normalised apart), the topic layer's over shared unigrams.
+// Sums the sparse weights of a regime's layers as the feature visitor reports occurrences: the
+// gain layers' per kind (each kind is normalised apart), the topic layer's over shared unigrams.
 class SparseSum final : public SparseVisitor {
  public:
-  SparseSum(const FeatureSettings& features, const Layer& gain, const Layer* topics)
-      : gain_(gain),
-        topics_(topics),
-        gain_shift_(Shift(features, gain)),
-        topic_shift_(topics == nullptr ? 0 : Shift(features, *topics)) {}
+  static constexpr size_t kSpecialist = 0;
+  static constexpr size_t kGeneral = 1;
+
+  SparseSum(const FeatureSettings& features, const Regime& regime)
+      : gains_{&regime.gain, &regime.general},
+        topics_(regime.topics.outputs > 0 ? &regime.topics : nullptr),
+        gain_shifts_{Shift(features, regime.gain), Shift(features, regime.general)},
+        topic_shift_(Shift(features, regime.topics)) {}
 
   void Add(std::span<const SparseHit> hits) override {
     for (const SparseHit& hit : hits) AddOne(hit.kind, hit.bucket, hit.weight);
@@ -209,10 +240,13 @@ class SparseSum final : public SparseVisitor {
   void AddOne(SparseKind kind, uint32_t bucket, float weight) {
     const auto k = static_cast<size_t>(kind);
     total_[k] += weight;
-    if (gain_.outputs == kGainHeads) {
-      const float* w = gain_.sparse.data() + size_t{bucket >> gain_shift_} * kGainHeads;
-      for (size_t h = 0; h < kGainHeads; ++h)
-        gain_sums_[k][h] += static_cast<double>(w[h]) * weight;
+    for (size_t layer = 0; layer < gains_.size(); ++layer) {
+      if (gains_[layer]->outputs != kGainHeads) continue;
+      const float* w =
+          gains_[layer]->sparse.data() + size_t{bucket >> gain_shifts_[layer]} * kGainHeads;
+      for (size_t h = 0; h < kGainHeads; ++h) {
+        gain_sums_[layer][k][h] += static_cast<double>(w[h]) * weight;
+      }
     }
     if (topics_ == nullptr || kind != SparseKind::kUnigram) return;
     const size_t n = topics_->outputs;
@@ -220,11 +254,12 @@ class SparseSum final : public SparseVisitor {
     for (size_t o = 0; o < n; ++o) topic_sums_[o] += t[o] * weight;
   }
 
-  // Each kind normalised by the square root of its total weight (features.h).
-  double Gain(size_t h) const {
+  // Head h of a gain layer (kSpecialist or kGeneral); each kind normalised by the square root
+  // of its total weight (features.h).
+  double Gain(size_t layer, size_t h) const {
     double raw = 0;
     for (size_t k = 0; k < kSparseKinds; ++k) {
-      if (total_[k] > 0) raw += gain_sums_[k][h] / std::sqrt(total_[k]);
+      if (total_[k] > 0) raw += gain_sums_[layer][k][h] / std::sqrt(total_[k]);
     }
     return raw;
   }
@@ -238,12 +273,12 @@ class SparseSum final : public SparseVisitor {
     return layer.outputs == 0 ? 0 : features.bucket_bits - layer.bucket_bits;
   }
 
-  const Layer& gain_;
+  std::array<const Layer*, 2> gains_;
   const Layer* topics_;
-  uint32_t gain_shift_;
+  std::array<uint32_t, 2> gain_shifts_;
   uint32_t topic_shift_;
   std::array<double, kSparseKinds> total_{};
-  std::array<std::array<double, kGainHeads>, kSparseKinds> gain_sums_{};
+  std::array<std::array<std::array<double, kGainHeads>, kSparseKinds>, 2> gain_sums_{};
   std::array<float, kMaxTopics> topic_sums_{};
 };
 
@@ -256,6 +291,14 @@ double Dense(const Layer& layer, const std::array<float, kDenseCount>& x, size_t
 }
 
 double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// R of one gain layer of the regime, 0 when it has none.
+double LayerGain(const SparseSum& sparse, size_t which, const Layer& layer,
+                 const std::array<float, kDenseCount>& dense) {
+  if (layer.outputs != kGainHeads) return 0.0;
+  return GainOf(sparse.Gain(which, 0) + Dense(layer, dense, 0),
+                sparse.Gain(which, 1) + Dense(layer, dense, 1));
+}
 
 }  // namespace
 
@@ -317,14 +360,18 @@ double GainOf(double weak_fails_logit, double strong_fails_logit) {
   return Sigmoid(weak_fails_logit) - Sigmoid(strong_fails_logit);
 }
 
-double TopicOf(std::span<double> logits, std::span<const double> gains) {
-  if (logits.empty()) return 0.0;
+void Softmax(std::span<double> logits) {
+  if (logits.empty()) return;
   const double top = *std::max_element(logits.begin(), logits.end());
   double total = 0;
   for (double& z : logits) total += z = std::exp(z - top);
-  double topic = 0;
-  for (size_t o = 0; o < logits.size(); ++o) topic += logits[o] / total * gains[o];
-  return topic;
+  for (double& z : logits) z /= total;
+}
+
+double Expect(std::span<const double> probabilities, std::span<const double> values) {
+  double sum = 0;
+  for (size_t o = 0; o < probabilities.size(); ++o) sum += probabilities[o] * values[o];
+  return sum;
 }
 
 ScoreParts PartsOf(const ModelData& model, const core::Prompt& prompt, int task_type) {
@@ -332,31 +379,35 @@ ScoreParts PartsOf(const ModelData& model, const core::Prompt& prompt, int task_
   ComputeDense(prompt, task_type, model.features, dense);
   ScoreParts parts;
   parts.options = dense[kOptionsSlot] != 0.0f;
-  const Layer& gain = parts.options ? model.options_gain : model.free_form_gain;
-  const bool topics = parts.options && model.topics.outputs > 0;
-  SparseSum sparse(model.features, gain, topics ? &model.topics : nullptr);
+  const Regime& regime = parts.options ? model.options : model.free_form;
+  parts.topic_weight = regime.topic_weight;
+  SparseSum sparse(model.features, regime);
   VisitSparse(prompt, model.features, sparse);
-  if (gain.outputs == kGainHeads) {
-    parts.gain =
-        GainOf(sparse.Gain(0) + Dense(gain, dense, 0), sparse.Gain(1) + Dense(gain, dense, 1));
+  // With no topics the specialist covers everything.
+  double specialist_share = 1.0;
+  if (const size_t n = regime.topics.outputs; n > 0) {
+    std::array<double, kMaxTopics> p{};
+    for (size_t o = 0; o < n; ++o) p[o] = sparse.Topic(o) + Dense(regime.topics, dense, o);
+    const std::span<double> probabilities(p.data(), n);
+    Softmax(probabilities);
+    parts.topic = Expect(probabilities, regime.topic_gains);
+    specialist_share = Expect(probabilities, regime.specialist);
   }
-  if (topics) {
-    std::array<double, kMaxTopics> logits{};
-    const size_t n = model.topics.outputs;
-    for (size_t o = 0; o < n; ++o) logits[o] = sparse.Topic(o) + Dense(model.topics, dense, o);
-    parts.topic = TopicOf(std::span<double>(logits.data(), n), model.topic_gains);
+  parts.gain = LayerGain(sparse, SparseSum::kSpecialist, regime.gain, dense);
+  if (regime.general.outputs == kGainHeads) {
+    const double general = LayerGain(sparse, SparseSum::kGeneral, regime.general, dense);
+    parts.gain = specialist_share * parts.gain + (1.0 - specialist_share) * general;
   }
   return parts;
 }
 
-double Combine(const ScoreParts& parts, double blend) {
-  const double raw =
-      parts.options ? (parts.topic + blend * parts.gain) / (1.0 + blend) : parts.gain;
+double Combine(const ScoreParts& parts) {
+  const double raw = parts.topic_weight * parts.topic + (1.0 - parts.topic_weight) * parts.gain;
   return std::clamp((raw + 1.0) / 2.0, 0.0, 1.0);
 }
 
 double ScoreWith(const ModelData& model, const core::Prompt& prompt, int task_type) {
-  return Combine(PartsOf(model, prompt, task_type), model.blend);
+  return Combine(PartsOf(model, prompt, task_type));
 }
 
 std::vector<double> CalibrationOf(std::vector<double> scores) {
