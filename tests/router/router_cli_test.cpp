@@ -6,9 +6,12 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "app/cli/router_command.h"
 #include "router/router.h"
@@ -26,6 +29,30 @@ std::string ReadAll(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// Removes the files TempPath named when the test process ends.
+class TempFiles final : public ::testing::Environment {
+ public:
+  static std::vector<std::string>& Paths() {
+    static std::vector<std::string> paths;
+    return paths;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    for (const std::string& path : Paths()) std::filesystem::remove(path, ec);
+  }
+};
+::testing::Environment* const kTempFiles = ::testing::AddGlobalTestEnvironment(new TempFiles);
+
+// A temporary file of this test's own: ctest runs the tests of this binary in parallel
+// processes, which once read each other's half-written data file.
+std::string TempPath(const std::string& name) {
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string path = ::testing::TempDir() + "router_cli_" + test->name() + "_" +
+                     std::to_string(::getpid()) + "_" + name;
+  TempFiles::Paths().push_back(path);
+  return path;
+}
+
 // SyntheticExamples as a data file in the routing-outcomes format.
 std::string WriteSyntheticData() {
   std::string jsonl;
@@ -37,7 +64,7 @@ std::string WriteSyntheticData() {
                       {"meta", json::object{{"score_type", "correct_0_1"}, {"subject", e.topic}}}};
     jsonl += json::serialize(line) + "\n";
   }
-  const std::string path = ::testing::TempDir() + "router_cli_data.jsonl";
+  const std::string path = TempPath("data.jsonl");
   std::ofstream(path, std::ios::binary) << jsonl;
   return path;
 }
@@ -47,7 +74,7 @@ RouterTrainArgs SyntheticTrainArgs() {
   args.data = WriteSyntheticData();
   args.strong = "big";
   args.weak = "small";
-  args.out = ::testing::TempDir() + "router_cli_model.syr";
+  args.out = TempPath("model.syr");
   args.seed = 4;
   return args;
 }
@@ -151,7 +178,7 @@ TEST(RouterCommandTest, UnusableInputsExitTwo) {
 // data under the same name gives other bytes (exit 1), and a model file that is not one, exit 2.
 TEST(RouterCommandTest, VerifyRetrainsWithTheStoredCommandAndComparesTheBytes) {
   RouterTrainArgs args = SyntheticTrainArgs();
-  args.out = ::testing::TempDir() + "router_cli_verify.syr";
+  args.out = TempPath("verify.syr");
   std::ostringstream out;
   std::ostringstream err;
   ASSERT_EQ(RunRouterTrain(args, out, err), 0) << err.str();
