@@ -26,8 +26,6 @@ std::string_view BuiltinBytes() {
 
 }  // namespace
 
-std::vector<std::string_view> BuiltinRouterModels() { return {kBuiltinName}; }
-
 core::Result<std::shared_ptr<const router::Model>> LoadRouterModel(const std::string& location) {
   const std::string_view name = location;
   if (!name.starts_with(kBuiltinPrefix)) return router::Model::Load(location);

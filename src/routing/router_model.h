@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "core/result.h"
 #include "router/router.h"
@@ -22,8 +21,5 @@ inline constexpr std::string_view kBuiltinPrefix = "builtin:";
 // Loads the model at `location`. Fails with kInvalidRequest: for an unknown built-in name (listing
 // the built-in ones), or as router::Model::Load does for a file.
 core::Result<std::shared_ptr<const router::Model>> LoadRouterModel(const std::string& location);
-
-// The built-in models' names, without the prefix.
-std::vector<std::string_view> BuiltinRouterModels();
 
 }  // namespace sy::routing
