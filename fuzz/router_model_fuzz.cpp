@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/prompt.h"
 #include "fuzz_check.h"
 #include "router/detail/model_file.h"
 #include "router/detail/sha256.h"
@@ -31,14 +32,6 @@ std::string FileOf(std::string_view body) {
   return file;
 }
 
-sy::core::Prompt UserPrompt(std::string_view text) {
-  sy::core::Prompt p;
-  p.AddText(sy::core::PromptRole::kUser, 0, text);
-  p.messages = 1;
-  p.user_turns = 1;
-  return p;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -52,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const sy::router::Model& m = **model;
   for (const std::string_view text :
        {"What is 17 * 23? Show your steps.", "Which?\nA. one\nB. two\nC. three\nD. four", ""}) {
-    const sy::core::Prompt prompt = UserPrompt(text);
+    const sy::core::Prompt prompt = sy::core::SingleUserPrompt(text);
     for (const int task_type : {sy::router::kNoTaskType, 4, 11, 99}) {
       const double score = m.Score(prompt, task_type);
       sy::fuzz::Check(score >= 0 && score <= 1, "a score is in [0, 1]");

@@ -69,4 +69,14 @@ struct Prompt {
   }
 };
 
+// A prompt of one user message holding `text`, which it views (`text` must outlive it): a bare
+// question as training data, benchmarks and tests hold it.
+inline Prompt SingleUserPrompt(std::string_view text) {
+  Prompt prompt;
+  prompt.AddText(PromptRole::kUser, 0, text);
+  prompt.messages = 1;
+  prompt.user_turns = 1;
+  return prompt;
+}
+
 }  // namespace sy::core

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/prompt.h"
 #include "router/detail/model_file.h"
 #include "router/router.h"
 #include "router/router_testing.h"
@@ -43,7 +44,6 @@ namespace sy::router {
 namespace {
 
 using testing::SyntheticModelBytes;
-using testing::UserPrompt;
 
 // A model with no weights and a linear calibration (i / 1000), to pin the file and the
 // threshold arithmetic exactly.
@@ -86,7 +86,7 @@ TEST(RouterModelTest, RoundTripsItsMetadata) {
   EXPECT_EQ(md.weak, "w");
   EXPECT_EQ(md.mean_prompt_tokens, 112.5);
   // No weights: every prompt scores the middle.
-  EXPECT_EQ((*m)->Score(UserPrompt("hello"), kNoTaskType), 0.5);
+  EXPECT_EQ((*m)->Score(core::SingleUserPrompt("hello"), kNoTaskType), 0.5);
 }
 
 TEST(RouterModelTest, RefusesBrokenFiles) {
@@ -148,9 +148,10 @@ TEST(RouterModelTest, MixesTheSpecialistAndTheGeneralLayerByTopic) {
   ASSERT_TRUE(m.has_value()) << m.error().message;
   // T = 0.75 * 0.4 + 0.25 * -0.2 = 0.25; R = 0.75 * 0.5 + 0.25 * 0 = 0.375;
   // raw = 0.5 T + 0.5 R = 0.3125; score = (raw + 1) / 2.
-  EXPECT_NEAR((*m)->Score(UserPrompt("What is 2 + 2?"), kNoTaskType), 0.65625, 1e-6);
+  EXPECT_NEAR((*m)->Score(core::SingleUserPrompt("What is 2 + 2?"), kNoTaskType), 0.65625, 1e-6);
   // Exam questions are the other regime, empty here: the middle.
-  EXPECT_EQ((*m)->Score(UserPrompt("Which?\nA. a\nB. b\nC. c\nD. d"), kNoTaskType), 0.5);
+  EXPECT_EQ((*m)->Score(core::SingleUserPrompt("Which?\nA. a\nB. b\nC. c\nD. d"), kNoTaskType),
+            0.5);
 }
 
 TEST(RouterModelTest, RefusesRegimesThatCannotScore) {
@@ -227,9 +228,9 @@ TEST(RouterModelTest, ScoringIsDeterministicBoundedAndAllocatesNothing) {
   std::string long_text;
   while (long_text.size() < 40000) long_text += "Which enzyme catalyses reaction 12? ";
   const core::Prompt prompts[] = {
-      UserPrompt("Which enzyme catalyses reaction 7?\nA. a\nB. b\nC. c\nD. d\nAnswer:"),
-      UserPrompt("Sam buys, then 12 apples. How many apples does Sam have?"), UserPrompt(long_text),
-      UserPrompt(""), core::Prompt{}};
+      core::SingleUserPrompt("Which enzyme catalyses reaction 7?\nA. a\nB. b\nC. c\nD. d\nAnswer:"),
+      core::SingleUserPrompt("Sam buys, then 12 apples. How many apples does Sam have?"),
+      core::SingleUserPrompt(long_text), core::SingleUserPrompt(""), core::Prompt{}};
   for (const core::Prompt& p : prompts) {
     const double first = model.Score(p, 5);
     const long before = g_allocations.load();
@@ -247,7 +248,7 @@ TEST(RouterModelTest, ReadsTheUsersTextsOnly) {
   const Model& model = **m;
   std::string long_problem = "Sam buys";
   for (int k = 0; k < 11; ++k) long_problem += ", then 12 apples";
-  core::Prompt plain = UserPrompt(long_problem);
+  core::Prompt plain = core::SingleUserPrompt(long_problem);
   core::Prompt with_system = plain;
   with_system.texts.insert(with_system.texts.begin(),
                            {core::PromptRole::kSystem, -1, "You are terse. Which treaty?"});
@@ -260,7 +261,7 @@ TEST(RouterModelTest, ReadsTheUsersTextsOnly) {
   follow_up.user_turns = 2;
   // The earlier turn counts (at half weight) but the last one leads.
   EXPECT_NE(model.Score(follow_up, kNoTaskType),
-            model.Score(UserPrompt("Sam buys, then 12 apples."), kNoTaskType));
+            model.Score(core::SingleUserPrompt("Sam buys, then 12 apples."), kNoTaskType));
 }
 
 }  // namespace

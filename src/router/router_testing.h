@@ -4,10 +4,8 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "core/prompt.h"
 #include "router/router.h"
 #include "router/train.h"
 
@@ -50,15 +48,6 @@ inline std::vector<Example> SyntheticExamples() {
     out.push_back(e);
   }
   return out;
-}
-
-// A prompt of one user message. It views `text`, which must outlive it (a literal does).
-inline core::Prompt UserPrompt(std::string_view text) {
-  core::Prompt p;
-  p.AddText(core::PromptRole::kUser, 0, text);
-  p.messages = 1;
-  p.user_turns = 1;
-  return p;
 }
 
 // The bytes of a model trained on SyntheticExamples() with `seed`.

@@ -298,7 +298,7 @@ core::Result<TrainResult> Train(std::span<const Example> examples, const TrainOp
   std::vector<double> scores;
   scores.reserve(s.train.size());
   for (const Example& e : s.train) {
-    scores.push_back(detail::ScoreWith(model, detail::SingleUserPrompt(e.text), e.task_type));
+    scores.push_back(detail::ScoreWith(model, core::SingleUserPrompt(e.text), e.task_type));
   }
   model.calibration = detail::CalibrationOf(std::move(scores));
   result.model_bytes = detail::Serialize(model);

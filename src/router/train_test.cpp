@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/prompt.h"
 #include "router/router.h"
 #include "router/router_testing.h"
 
@@ -13,7 +14,6 @@ namespace {
 
 using testing::SyntheticExamples;
 using testing::SyntheticModelBytes;
-using testing::UserPrompt;
 
 TEST(RouterTrainTest, SameInputsAndSeedGiveTheSameBytes) {
   const std::string a = SyntheticModelBytes(1);
@@ -26,7 +26,7 @@ TEST(RouterTrainTest, LearnsThePlantedSignals) {
   auto model = Model::Parse(SyntheticModelBytes(), "synthetic");
   ASSERT_TRUE(model.has_value()) << model.error().message;
   const auto score = [&](const std::string& text) {
-    return (*model)->Score(UserPrompt(text), kNoTaskType);
+    return (*model)->Score(core::SingleUserPrompt(text), kNoTaskType);
   };
   // The strong model's topic beats the topic both models get right.
   EXPECT_GT(score("Which enzyme catalyses reaction 7?\nA. a\nB. b\nC. c\nD. d\nAnswer:"),

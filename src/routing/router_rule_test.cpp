@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/prompt.h"
 #include "routing/decide.h"
 #include "routing/router_model.h"
 
@@ -66,21 +67,14 @@ struct Fixture {
   std::unique_ptr<Health> health;
 };
 
-core::Prompt Ask(std::string_view text) {
-  core::Prompt p;
-  p.AddText(core::PromptRole::kUser, 0, text);
-  p.messages = 1;
-  p.user_turns = 1;
-  return p;
-}
-
 std::vector<std::string> Kept(const Decision& d) {
   std::vector<std::string> ids;
   for (size_t i = 0; i < d.kept; ++i) ids.push_back(d.candidates[i].model->id);
   return ids;
 }
 
-const core::Prompt kMath = Ask("Solve for x: 3x^2 - 12x + 9 = 0. Show each step.");
+const core::Prompt kMath =
+    core::SingleUserPrompt("Solve for x: 3x^2 - 12x + 9 = 0. Show each step.");
 
 TEST(RouterRuleTest, AtOrAboveTheThresholdTheStrongSideThenTheWeak) {
   Fixture f("{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, threshold: 0}");

@@ -46,14 +46,6 @@ core::Result<std::string> ReadFile(const std::string& path, std::string_view wha
   return bytes;
 }
 
-core::Prompt PromptOf(std::string_view text) {
-  core::Prompt prompt;
-  prompt.AddText(core::PromptRole::kUser, 0, text);
-  prompt.messages = 1;
-  prompt.user_turns = 1;
-  return prompt;
-}
-
 // The task type the gateway would give the prompt (router.h takes it as an index).
 int TaskTypeOf(const core::Prompt& prompt) {
   return static_cast<int>(routing::Classify(prompt).task_type);
@@ -124,14 +116,15 @@ std::vector<router::Example> ExamplesOf(const std::vector<router::LabeledPrompt>
   std::vector<router::Example> examples;
   examples.reserve(records.size());
   for (const auto& r : records) {
-    examples.push_back({r.id, r.source, r.topic, r.prompt, TaskTypeOf(PromptOf(r.prompt)),
-                        r.strong_normalized, r.weak_normalized});
+    examples.push_back({r.id, r.source, r.topic, r.prompt,
+                        TaskTypeOf(core::SingleUserPrompt(r.prompt)), r.strong_normalized,
+                        r.weak_normalized});
   }
   return examples;
 }
 
 router::ScoredPrompt Scored(const router::Model& model, const router::LabeledPrompt& r) {
-  const core::Prompt prompt = PromptOf(r.prompt);
+  const core::Prompt prompt = core::SingleUserPrompt(r.prompt);
   return {r.source,
           model.Score(prompt, TaskTypeOf(prompt)),
           static_cast<int64_t>(r.prompt.size()),

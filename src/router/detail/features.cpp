@@ -326,12 +326,4 @@ bool ValidSettings(const FeatureSettings& s) {
          s.earlier_turn_weight <= 1.0f;
 }
 
-core::Prompt SingleUserPrompt(std::string_view text) {
-  core::Prompt prompt;
-  prompt.AddText(core::PromptRole::kUser, 0, text);
-  prompt.messages = 1;
-  prompt.user_turns = 1;
-  return prompt;
-}
-
 }  // namespace sy::router::detail

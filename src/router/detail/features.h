@@ -84,7 +84,4 @@ bool ValidSettings(const FeatureSettings& settings);
 // The bucket of a token hash of one kind (exposed for the hash pin tests).
 uint32_t BucketOf(uint64_t hash, SparseKind kind, uint32_t bucket_bits);
 
-// A prompt holding `text` as its single user message, as the training data's prompts arrive.
-core::Prompt SingleUserPrompt(std::string_view text);
-
 }  // namespace sy::router::detail

@@ -6,13 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include "core/prompt.h"
 #include "router/detail/hash.h"
 #include "router/router_testing.h"
 
 namespace sy::router::detail {
 namespace {
-
-using testing::UserPrompt;
 
 struct Seen {
   SparseKind kind;
@@ -37,13 +36,13 @@ FeatureSettings Plain() { return FeatureSettings{}; }
 
 bool Options(const std::string& text) {
   std::array<float, kDenseCount> x{};
-  ComputeDense(UserPrompt(text), -1, Plain(), x);
+  ComputeDense(core::SingleUserPrompt(text), -1, Plain(), x);
   return x[kOptionsSlot] == 1.0f;
 }
 
 TEST(RouterFeaturesTest, TokensAreFoldedWordsAndPunctuation) {
   Recorder r;
-  VisitSparse(UserPrompt("Paris, PARIS 1999?"), Plain(), r);
+  VisitSparse(core::SingleUserPrompt("Paris, PARIS 1999?"), Plain(), r);
   // Words paris, paris, 0000 and the tokens "," and "?": five unigrams, six bigrams (with the
   // start and end neighbours).
   EXPECT_EQ(r.Count(SparseKind::kUnigram), 5u);
@@ -54,7 +53,7 @@ TEST(RouterFeaturesTest, TokensAreFoldedWordsAndPunctuation) {
   EXPECT_EQ(r.seen[4].bucket, paris);  // case folded
   EXPECT_EQ(r.seen[0].weight, 1.0f);
   Recorder digits;
-  VisitSparse(UserPrompt("2024"), Plain(), digits);
+  VisitSparse(core::SingleUserPrompt("2024"), Plain(), digits);
   EXPECT_EQ(digits.seen[0].bucket, BucketOf(Fnv1a64("0000"), SparseKind::kUnigram, 16));
 }
 
@@ -63,7 +62,7 @@ TEST(RouterFeaturesTest, CharacterGrams) {
   s.char_min = 3;
   s.char_max = 4;
   Recorder r;
-  VisitSparse(UserPrompt("cat"), s, r);
+  VisitSparse(core::SingleUserPrompt("cat"), s, r);
   // "<cat>": 3-grams <ca cat at>, 4-grams <cat cat>.
   EXPECT_EQ(r.Count(SparseKind::kCharGram), 5u);
 }
@@ -107,14 +106,14 @@ TEST(RouterFeaturesTest, DenseFeaturesTable) {
   };
   for (const auto& c : cases) {
     std::array<float, kDenseCount> x{};
-    ComputeDense(UserPrompt(c.text), c.task_type, Plain(), x);
+    ComputeDense(core::SingleUserPrompt(c.text), c.task_type, Plain(), x);
     EXPECT_EQ(x[c.slot], c.value) << c.text << " slot " << c.slot;
   }
 }
 
 TEST(RouterFeaturesTest, CountsAndOptions) {
   std::array<float, kDenseCount> x{};
-  ComputeDense(UserPrompt("How many, in total? 12 and 3.5"), 5, Plain(), x);
+  ComputeDense(core::SingleUserPrompt("How many, in total? 12 and 3.5"), 5, Plain(), x);
   EXPECT_NEAR(x[1], std::log1p(30.0) / 8, 1e-6);  // log length
   EXPECT_NEAR(x[4], std::log1p(3.0) / 3, 1e-6);   // numbers 12, 3 and 5
   EXPECT_NEAR(x[14], std::log1p(1.0) / 3, 1e-6);  // one sentence ends ("? ")

@@ -285,7 +285,7 @@ std::vector<size_t> OtherFolds(std::span<const Example> examples, std::span<cons
 std::vector<Encoded> Encode(std::span<const Example> examples, const FeatureSettings& settings) {
   std::vector<Encoded> out(examples.size());
   for (size_t i = 0; i < examples.size(); ++i) {
-    const core::Prompt prompt = SingleUserPrompt(examples[i].text);
+    const core::Prompt prompt = core::SingleUserPrompt(examples[i].text);
     Collector collector;
     VisitSparse(prompt, settings, collector);
     collector.Finish(out[i]);
