@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/table.h"
 #include "ledger/detail/report.h"
 #include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
@@ -277,7 +278,7 @@ std::string JsonFields(const OutcomeRow& r) {
          ",\"avg_score\":" + Score(r.avg_score);
 }
 
-using Cells = std::vector<std::string>;
+using Cells = core::TableRow;
 
 std::string Dash(std::string text) { return text == "null" ? "-" : text; }
 
@@ -356,27 +357,7 @@ std::string FormatOutcomesTable(const OutcomeReport& report) {
                   "attempts", "rejected", "verify_fail_rate", "avg_score"});
   for (const OutcomeRow& row : report.groups) rows.push_back(TableCells(row.key, row));
   rows.push_back(TableCells("TOTAL", report.total));
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const Cells& cells : rows) {
-    for (size_t i = 0; i < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
-  }
-  std::string out;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if (r + 1 == rows.size()) {
-      size_t rule = 2 * (widths.size() - 1);
-      for (size_t w : widths) rule += w;
-      out += std::string(rule, '-') + "\n";
-    }
-    std::string line;
-    for (size_t i = 0; i < rows[r].size(); ++i) {
-      if (i > 0) line += "  ";
-      const std::string pad(widths[i] - rows[r][i].size(), ' ');
-      line += i == 0 ? rows[r][i] + pad : pad + rows[r][i];
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
+  return core::AlignedTable(rows, {.total_rule = true});
 }
 
 }  // namespace sy::ledger

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "core/table.h"
 #include "ledger/detail/report.h"
 #include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
@@ -145,7 +146,7 @@ core::Result<SpendReport> QueryRepriced(detail::ReportSource& source, GroupBy by
     usage.reported = row.Int(7) != 0;
     usage.estimated = row.Int(8) != 0;
     const core::Money cost = core::Money::FromPico(row.Int(9));
-    const core::Money baseline = reprice(usage, row.Int(10));
+    const core::Money baseline = reprice(usage, row.Int(10), row.Text(0));
     const bool failed = row.Int(1) != 0;
     SpendRow& group = groups[row.Text(0)];
     if (!Accumulate(group, failed, usage, cost, baseline) ||
@@ -201,7 +202,7 @@ std::string JsonFields(const SpendRow& row) {
   return out;
 }
 
-using Cells = std::vector<std::string>;
+using Cells = core::TableRow;
 
 Cells TableCells(const std::string& key, const SpendRow& row, bool with_baseline) {
   Cells cells = {key,
@@ -218,18 +219,6 @@ Cells TableCells(const std::string& key, const SpendRow& row, bool with_baseline
     cells.push_back((baseline - row.cost).ToString());
   }
   return cells;
-}
-
-// The first column is left-aligned, numbers right-aligned; two spaces between columns.
-std::string TableLine(const Cells& cells, const std::vector<size_t>& widths) {
-  std::string line;
-  for (size_t i = 0; i < cells.size(); ++i) {
-    if (i > 0) line += "  ";
-    const std::string pad(widths[i] - cells[i].size(), ' ');
-    line += i == 0 ? cells[i] + pad : pad + cells[i];
-  }
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line + "\n";
 }
 
 // Digits only, exactly `n` of them, from `text` at `pos`; -1 when not.
@@ -344,21 +333,9 @@ std::string FormatTable(const SpendReport& report) {
     rows.push_back(TableCells(row.key, row, with_baseline));
   }
   rows.push_back(TableCells("TOTAL", report.total, with_baseline));
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const Cells& cells : rows) {
-    for (size_t i = 0; i < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
-  }
   std::string out;
   if (with_baseline) out += "baseline: " + report.baseline + "\n";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if (r + 1 == rows.size()) {
-      size_t rule = 2 * (widths.size() - 1);
-      for (size_t w : widths) rule += w;
-      out += std::string(rule, '-') + "\n";
-    }
-    out += TableLine(rows[r], widths);
-  }
-  return out;
+  return out + core::AlignedTable(rows, {.total_rule = true});
 }
 
 std::string FormatJson(const SpendReport& report) {

@@ -1,0 +1,68 @@
+#include "core/table.h"
+
+#include <algorithm>
+
+namespace sy::core {
+namespace {
+
+std::string AlignedLine(const TableRow& cells, const std::vector<size_t>& widths,
+                        size_t text_columns) {
+  std::string line;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) line += "  ";
+    const std::string pad(widths[i] - cells[i].size(), ' ');
+    line += i < text_columns ? cells[i] + pad : pad + cells[i];
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line + "\n";
+}
+
+std::string MarkdownCell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string AlignedTable(const std::vector<TableRow>& rows, TableStyle style) {
+  std::vector<size_t> widths;
+  for (const TableRow& cells : rows) {
+    if (widths.size() < cells.size()) widths.resize(cells.size(), 0);
+    for (size_t i = 0; i < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
+  }
+  std::string out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (style.total_rule && r + 1 == rows.size() && !widths.empty()) {
+      size_t rule = 2 * (widths.size() - 1);
+      for (size_t w : widths) rule += w;
+      out += std::string(rule, '-') + "\n";
+    }
+    out += AlignedLine(rows[r], widths, style.text_columns);
+  }
+  return out;
+}
+
+std::string MarkdownTable(const std::vector<TableRow>& rows, size_t text_columns) {
+  std::string out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out += "|";
+    for (const std::string& cell : rows[r]) out += " " + MarkdownCell(cell) + " |";
+    out += "\n";
+    if (r == 0) {
+      out += "|";
+      for (size_t i = 0; i < rows[0].size(); ++i) out += i < text_columns ? "---|" : "---:|";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace sy::core
