@@ -80,6 +80,9 @@ struct PriceWindow {
 struct PriceSchedule {
   PriceList standard;
   std::vector<PriceWindow> windows;  // the first window containing the time wins
+  // The provider's batch list (e.g. OpenAI's Batch API at half the standard rate), where it has
+  // one. The gateway serves no batch API: only `switchyard plan` prices with it (batch_share).
+  std::optional<PriceList> batch;
   bool example = false;  // true: not a published list price, an operator's example figure
   std::string note;      // shown next to an example price
 };

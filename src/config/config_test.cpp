@@ -100,6 +100,7 @@ models:
       example: true
       note: an example
       windows: [{name: night, start: "22:00", end: "06:00", input: 1, output: 2}]
+      batch: {input: "0.75", output: "1.5"}
 failover: {total_deadline_ms: 5000, max_attempts: 2, max_retry_after_ms: 0}
 ledger: {sqlite_path: /tmp/l.db, batch_size: 10, flush_interval_ms: 50, queue_capacity: 100}
 )");
@@ -128,6 +129,9 @@ ledger: {sqlite_path: /tmp/l.db, batch_size: 10, flush_interval_ms: 50, queue_ca
   EXPECT_EQ(m.price.windows[0].start_minute_utc, 22 * 60);
   EXPECT_EQ(m.price.windows[0].end_minute_utc, 6 * 60);
   EXPECT_EQ(m.price.windows[0].prices.output.micro(), 2'000'000);
+  ASSERT_TRUE(m.price.batch.has_value());
+  EXPECT_EQ(m.price.batch->input.micro(), 750'000);
+  EXPECT_FALSE(m.price.batch->cached_input.has_value());
   EXPECT_EQ(c.failover.max_retry_after, std::chrono::milliseconds(0));
   EXPECT_EQ(c.ledger.queue_capacity, 100);
 }
@@ -214,6 +218,19 @@ TEST(ParseConfigTest, WindowErrors) {
                 R"({name: standard, start: "10:00", end: "11:00", input: 1, output: 1})")),
             "models.m.price.windows[0].name: \"standard\" is reserved");
   EXPECT_EQ(ErrorOf(with_window("7")), "models.m.price.windows[0]: expected a map");
+}
+
+TEST(ParseConfigTest, BatchListErrors) {
+  const auto with_batch = [](std::string_view batch) {
+    return std::string(kProviders) +
+           "models:\n  m:\n    provider: openai\n    price: {input: 1, output: 1, batch: " +
+           std::string(batch) + "}\n";
+  };
+  EXPECT_EQ(ErrorOf(with_batch("{input: 1}")), "models.m.price.batch.output: required");
+  EXPECT_EQ(ErrorOf(with_batch("{input: 1, output: -1}")),
+            "models.m.price.batch.output: \"-1\" is negative");
+  EXPECT_EQ(ErrorOf(with_batch("{input: 1, output: 1, window: x}")),
+            "models.m.price.batch.window: unknown key");
 }
 
 TEST(ParseConfigTest, UnknownKeysAreRejected) {

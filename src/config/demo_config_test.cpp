@@ -88,6 +88,11 @@ TEST_F(DemoConfigTest, ListPricesFromDesign) {
   EXPECT_EQ(Price(off_peak.prices.output), "0.14");
   const PriceWindow& pro_off_peak = Find(config_, "deepseek-v4-pro").price.windows.at(0);
   EXPECT_EQ(Price(*pro_off_peak.prices.cached_input), "0.09");  // its own list, not half of 0.17
+
+  ASSERT_TRUE(gpt.price.batch.has_value());  // Batch at half the standard rate
+  EXPECT_EQ(Price(gpt.price.batch->input), "2.5");
+  EXPECT_EQ(Price(gpt.price.batch->output), "15");
+  EXPECT_FALSE(flash.price.batch.has_value());
 }
 
 TEST_F(DemoConfigTest, PricesNotInDesignAreMarkedExamples) {

@@ -86,11 +86,14 @@ core::Status ReadWindow(const YAML::Node& node, const std::string& path, EnvLook
 
 void ReadPrice(MapReader& model, EnvLookup env, PriceSchedule& out) {
   model.Map(
-      "price", {"input", "cached_input", "cache_write", "output", "example", "note", "windows"},
+      "price",
+      {"input", "cached_input", "cache_write", "output", "example", "note", "windows", "batch"},
       [&](MapReader& r) {
         ReadPriceList(r, out.standard);
         r.Bool("example", out.example);
         r.String("note", out.note);
+        r.Map("batch", {"input", "cached_input", "cache_write", "output"},
+              [&](MapReader& b) { ReadPriceList(b, out.batch.emplace()); });
         r.List("windows", [&](const YAML::Node& node, const std::string& path) {
           PriceWindow window;
           auto status = ReadWindow(node, path, env, window);

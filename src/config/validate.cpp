@@ -173,6 +173,7 @@ void CheckWindow(Checker& c, std::string_view path, const PriceWindow& w) {
 
 void CheckPrice(Checker& c, std::string_view path, const PriceSchedule& p) {
   CheckPriceList(c, path, p.standard);
+  if (p.batch) CheckPriceList(c, JoinPath(path, "batch"), *p.batch);
   if (p.example && p.note.empty()) c.Fail(JoinPath(path, "note"), "required when example is true");
   const std::string windows_path = JoinPath(path, "windows");
   for (size_t i = 0; i < p.windows.size(); ++i) {
