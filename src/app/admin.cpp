@@ -330,7 +330,7 @@ AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::stri
     return {0, core::InvalidParam("baseline", "baseline: unknown model \"" +
                                                   core::ClipForEcho(baseline, 128) + "\"")};
   }
-  ledger::Reprice reprice = [model](const core::Usage& usage, int64_t at_ms) {
+  ledger::Reprice reprice = [model](const core::Usage& usage, int64_t at_ms, std::string_view) {
     const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(at_ms));
     return catalog::ComputeCost(model->price, usage, at).total;
   };

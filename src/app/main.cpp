@@ -4,6 +4,7 @@
 #include "app/cli/emulator_command.h"
 #include "app/cli/keys_command.h"
 #include "app/cli/outcomes_command.h"
+#include "app/cli/plan_command.h"
 #include "app/cli/route_command.h"
 #include "app/cli/router_command.h"
 #include "app/cli/serve_command.h"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   sy::app::AddRouteCommand(app);
   sy::app::AddKeysCommand(app);
   sy::app::AddRouterCommand(app);
+  sy::app::AddPlanCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -188,15 +188,6 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   return root.status();
 }
 
-// yaml-cpp reports syntax errors by exception; marks are 0-based.
-core::Error SyntaxError(std::string_view source, const YAML::Exception& e) {
-  std::string message(source);
-  if (!e.mark.is_null()) {
-    message += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-  }
-  return core::MakeError(core::Errc::kInvalidRequest, message + ": " + e.msg);
-}
-
 // A scalar that ${NAME} substitution changed: the text as written and what it became, and the
 // values of the variables it used.
 struct Substituted {
@@ -342,7 +333,7 @@ core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source,
       return WithoutSubstitutedValues(status.error(), root, env, config);
     }
   } catch (const YAML::Exception& e) {
-    return SyntaxError(source, e);
+    return detail::SyntaxError(source, e);
   } catch (const std::exception& e) {
     return core::MakeError(core::Errc::kInvalidRequest, std::string(source) + ": " + e.what());
   }

@@ -73,8 +73,11 @@ struct SpendQuery {
   std::optional<std::string> tenant;  // only this tenant's requests (exact match); unset: all
 };
 
-// The cost of a request's usage at the baseline's price, at the request's start time.
-using Reprice = std::function<core::Money(const core::Usage&, int64_t started_at_ms)>;
+// The cost of a request's usage at the baseline's price, at the request's start time. `group` is
+// the request's raw group key: its task type when grouped by task type ("" when unclassified),
+// so a baseline may price each group on a model of its own (`switchyard plan --from-ledger`).
+using Reprice =
+    std::function<core::Money(const core::Usage&, int64_t started_at_ms, std::string_view group)>;
 
 // Reads the ledger at `db_path`: a SQLite file (opened read-only; never created) or a
 // postgresql:// URL (database.url). With `baseline` (not null), every row gets baseline_cost and

@@ -19,7 +19,7 @@ using test::TwoLedgers;
 using test::VariedRecords;
 
 // What gpt-5.5 would have cost: $5 per million input tokens, $30 per million output.
-core::Money Baseline(const core::Usage& usage, int64_t /*started_at_ms*/) {
+core::Money Baseline(const core::Usage& usage, int64_t /*started_at_ms*/, std::string_view) {
   return core::Money::FromPico(usage.input_tokens * 5'000'000 + usage.output_tokens * 30'000'000);
 }
 

@@ -447,7 +447,7 @@ TEST_F(FilteredSpendTest, FromIsInclusiveToIsExclusiveAndTenantIsExact) {
 // The baseline prices input at 1 micro-USD and output at 5 micro-USD a token (1e6 and 5e6 pico),
 // and adds the start time's minute so the callback's time argument is pinned too.
 TEST_F(FilteredSpendTest, ABaselineRepricesEachRequestsUsageExactly) {
-  const Reprice baseline = [](const core::Usage& usage, int64_t started_at_ms) {
+  const Reprice baseline = [](const core::Usage& usage, int64_t started_at_ms, std::string_view) {
     return core::Money::FromPico(usage.input_tokens * 1'000'000 + usage.output_tokens * 5'000'000 +
                                  (started_at_ms - kH0) / 60'000);
   };
@@ -489,7 +489,9 @@ TEST_F(FilteredSpendTest, ABaselineRepricesEachRequestsUsageExactly) {
 }
 
 TEST_F(FilteredSpendTest, ABaselineWithNoMatchingRequestsIsZero) {
-  const Reprice baseline = [](const core::Usage&, int64_t) { return core::Money::FromPico(1); };
+  const Reprice baseline = [](const core::Usage&, int64_t, std::string_view) {
+    return core::Money::FromPico(1);
+  };
   const SpendReport report = Query(Q(GroupBy::kDay, kH0 + 10 * kHour), &baseline);
   EXPECT_TRUE(report.groups.empty());
   EXPECT_EQ(report.total.baseline_cost, core::Money());

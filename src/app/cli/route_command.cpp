@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "app/cli/offline_config.h"
 #include "app/demo_config.h"
 #include "app/route.h"
 #include "catalog/catalog.h"
@@ -15,13 +16,6 @@ namespace {
 
 constexpr int kRefused = 1;
 constexpr int kUnreadable = 2;
-
-// The demo configuration's variables, for a decision that never calls an upstream.
-std::optional<std::string> DemoEnv(std::string_view name) {
-  if (name == "EMULATOR_URL") return std::string("http://127.0.0.1:9");
-  if (name == "SWITCHYARD_DEMO_UPSTREAM_KEY") return std::string("sk-demo-not-a-secret");
-  return config::RealEnv(name);
-}
 
 core::Result<config::Config> LoadConfig(const std::string& path) {
   if (path.empty()) return config::ParseConfig(kDemoConfigYaml, "demo.yaml", &DemoEnv);

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "app/cli/offline_config.h"
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "ledger/spend.h"
@@ -26,13 +27,6 @@ core::Result<std::optional<int64_t>> Bound(const std::string& text, std::string_
     return e;
   }
   return std::optional<int64_t>(*ms);
-}
-
-// `spend` reads only prices, so a report needs none of the gateway's environment (upstream URLs,
-// API keys): a variable that is unset reads as a placeholder that passes as any string or URL.
-std::optional<std::string> PricesOnlyEnv(std::string_view name) {
-  if (auto value = config::RealEnv(name)) return value;
-  return std::string("http://unset-environment-variable.invalid");
 }
 
 // The price schedule of `model` (its id or one of its other ids) in the config file.
@@ -78,7 +72,8 @@ int RunSpendCommand(const SpendArgs& args, std::ostream& out, std::ostream& err)
   if (!args.baseline.empty()) {
     auto price = BaselinePrice(args.config, args.baseline);
     if (!price) return Fail(err, price.error());
-    reprice = [schedule = std::move(*price)](const core::Usage& usage, int64_t started_at_ms) {
+    reprice = [schedule = std::move(*price)](const core::Usage& usage, int64_t started_at_ms,
+                                             std::string_view) {
       const std::chrono::system_clock::time_point at{std::chrono::milliseconds(started_at_ms)};
       return catalog::ComputeCost(schedule, usage, at).total;
     };

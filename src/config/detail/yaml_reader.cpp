@@ -46,6 +46,15 @@ std::string Quote(std::string_view text) {
   return out + "\"";
 }
 
+// yaml-cpp reports syntax errors by exception; marks are 0-based.
+core::Error SyntaxError(std::string_view source, const YAML::Exception& e) {
+  std::string message(source);
+  if (!e.mark.is_null()) {
+    message += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+  }
+  return core::MakeError(core::Errc::kInvalidRequest, message + ": " + e.msg);
+}
+
 core::Result<std::string> SubstituteEnv(std::string_view text, std::string_view path,
                                         EnvLookup env) {
   std::string out;
@@ -248,6 +257,18 @@ void MapReader::Fraction(std::string_view key, std::optional<double>& out) {
   auto value = ParseFraction(*text, JoinPath(path_, key));
   if (!value) return Fail(value.error());
   out = *value;
+}
+
+void MapReader::Share(std::string_view key, int64_t& ppm) {
+  auto text = ScalarText(key, Need::kOptional, "a decimal share from 0 to 1");
+  if (!text) return;
+  // A price's exact parse (at most six decimals, never negative) gives millionths of the value.
+  auto value = core::PricePerMTokens::Parse(*text);
+  if (!value || value->micro() > 1'000'000) {
+    return Fail(PathError(JoinPath(path_, key),
+                          Quote(*text) + " is not a share from 0 to 1 with at most six decimals"));
+  }
+  ppm = value->micro();
 }
 
 void MapReader::Usd(std::string_view key, std::optional<core::Money>& out) {

@@ -37,6 +37,9 @@ core::Error PathError(std::string_view path, std::string_view what);
 // User text for a message: quoted, cut at 60 characters, control bytes shown as '?'.
 std::string Quote(std::string_view text);
 
+// A yaml-cpp syntax error as "<source>:<line>:<column>: <what>" (kInvalidRequest).
+core::Error SyntaxError(std::string_view source, const YAML::Exception& e);
+
 // Replaces ${NAME} with env(NAME) and "$$" with "$". Errors name `path`.
 core::Result<std::string> SubstituteEnv(std::string_view text, std::string_view path,
                                         EnvLookup env);
@@ -70,6 +73,9 @@ class MapReader {
   void Int(std::string_view key, std::optional<int>& out);
   // A decimal number between 0 and 1 ("0.86"): quality figures, not money.
   void Fraction(std::string_view key, std::optional<double>& out);
+  // A share of a whole, a decimal from 0 to 1 with at most six decimals ("0.25"), read exactly
+  // as parts per million (never through a double: shares multiply money).
+  void Share(std::string_view key, int64_t& ppm);
   // A non-negative decimal USD amount ("0.0001"), exact (core::Money::Parse).
   void Usd(std::string_view key, std::optional<core::Money>& out);
   void Price(std::string_view key, core::PricePerMTokens& out, Need need);

@@ -1,0 +1,119 @@
+#include "app/cli/plan_command.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace sy::app {
+namespace {
+
+// A workload file of this test's own (tests of one binary may run at once).
+class PlanCommandTest : public ::testing::Test {
+ protected:
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  std::string Write(const std::string& yaml) {
+    path_ = ::testing::TempDir() + "plan_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+            std::to_string(::getpid()) + ".yaml";
+    std::ofstream(path_) << yaml;
+    return path_;
+  }
+
+  int Run(PlanArgs args) {
+    out_.str("");
+    err_.str("");
+    return RunPlan(args, out_, err_);
+  }
+
+  std::string path_;
+  std::ostringstream out_, err_;
+};
+
+// The issue's hand-checked figures, on the demo catalog.
+constexpr const char* kWorkload = R"(
+buckets:
+  - {name: repetitive, input_tokens: 100000000, output_tokens: 20000000}
+  - {name: hard, input_tokens: 30000000, output_tokens: 10000000}
+  - name: routed
+    input_tokens: 0
+    output_tokens: 0
+    samples: ["Extract the invoice number from: Invoice #4411", "Write a haiku about rain"]
+policies:
+  - {name: all-frontier, models: {"*": gpt-5.5}}
+  - {name: cheap, models: {repetitive: deepseek-v4-flash, hard: gpt-5.5, routed: auto}}
+)";
+
+TEST_F(PlanCommandTest, PricesTheDemoCatalogExactly) {
+  PlanArgs args{.workload_path = Write(kWorkload), .format = "json"};
+  args.policies = {"pro=repetitive:deepseek-v4-pro,gpt-5.5"};
+  ASSERT_EQ(Run(args), 0) << err_.str();
+  const std::string json = out_.str();
+  EXPECT_NE(json.find(R"("name":"all-frontier","total_usd":"1550.00")"), std::string::npos) << json;
+  EXPECT_NE(
+      json.find(
+          R"("name":"cheap","total_usd":"469.60","total_exact_usd":"469.6","savings_usd":"1080.40")"),
+      std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"("name":"pro","total_usd":"693.60")"), std::string::npos) << json;
+  // The routed bucket's samples were classified and routed by the demo policy.
+  EXPECT_NE(json.find(R"("target":"auto")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("samples":)"), std::string::npos) << json;
+}
+
+TEST_F(PlanCommandTest, SelfHostAndFormats) {
+  PlanArgs args{.workload_path = Write(kWorkload), .self_host = "8,2.50,2400"};
+  ASSERT_EQ(Run(args), 0) << err_.str();
+  EXPECT_NE(out_.str().find("14600.00 USD a month"), std::string::npos) << out_.str();
+  args.format = "markdown";
+  ASSERT_EQ(Run(args), 0) << err_.str();
+  EXPECT_NE(out_.str().find("| all-frontier | 1550.00 | 0.00 | 0.0 |"), std::string::npos)
+      << out_.str();
+}
+
+TEST_F(PlanCommandTest, ErrorsExitTwoWithTheReason) {
+  PlanArgs args{.workload_path = Write(kWorkload)};
+  args.policies = {"x=kimi-k9"};
+  EXPECT_EQ(Run(args), 2);
+  EXPECT_EQ(err_.str(),
+            "switchyard plan: policy x, bucket repetitive: \"kimi-k9\" is not a model, an alias "
+            "or a routing profile of the config\n");
+  args.policies = {"x=repetitive:auto,gpt-5.5"};
+  EXPECT_EQ(Run(args), 2);
+  EXPECT_EQ(err_.str(),
+            "switchyard plan: policy x, bucket repetitive: auto is a routing profile: the bucket "
+            "needs samples (prompts like its traffic) to route\n");
+  EXPECT_EQ(Run({.workload_path = "/nonexistent/w.yaml"}), 2);
+  EXPECT_EQ(err_.str(), "switchyard plan: cannot read workload file \"/nonexistent/w.yaml\"\n");
+  EXPECT_EQ(Run({}), 2);
+  EXPECT_EQ(err_.str(), "switchyard plan: give either --workload FILE or --from-ledger DB\n");
+  EXPECT_EQ(Run({.workload_path = path_, .from = "2026-11-01"}), 2);
+  EXPECT_EQ(err_.str(),
+            "switchyard plan: --from and --to bound the ledger's requests: they need "
+            "--from-ledger\n");
+  EXPECT_EQ(Run({.from_ledger = "/nonexistent/ledger.db"}), 2);
+  EXPECT_EQ(err_.str(), "switchyard plan: --from-ledger needs at least one --policy to compare\n");
+}
+
+TEST(ParsePolicySpecTest, ReadsNamesEntriesAndDefaults) {
+  auto bare = ParsePolicySpec("gpt-5.5");
+  ASSERT_TRUE(bare.has_value());
+  EXPECT_EQ(bare->name, "gpt-5.5");
+  EXPECT_EQ(bare->TargetFor("anything"), "gpt-5.5");
+  auto mixed = ParsePolicySpec("mixed=code:deepseek-v4-flash,extraction:economy,gpt-5.5");
+  ASSERT_TRUE(mixed.has_value());
+  EXPECT_EQ(mixed->name, "mixed");
+  EXPECT_EQ(mixed->TargetFor("code"), "deepseek-v4-flash");
+  EXPECT_EQ(mixed->TargetFor("extraction"), "economy");
+  EXPECT_EQ(mixed->TargetFor("chat"), "gpt-5.5");
+  for (const char* bad : {"", "=gpt-5.5", "x=", "x=code:", "x=:gpt-5.5", "x=a,,b"}) {
+    EXPECT_FALSE(ParsePolicySpec(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(ParsePolicySpec(std::string(5000, 'a')).has_value());
+}
+
+}  // namespace
+}  // namespace sy::app
