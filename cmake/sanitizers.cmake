@@ -9,5 +9,9 @@ if(SY_SANITIZE)
   # 77 s with -g, 58 s with -g1). A debugger that needs variables wants a build without
   # SY_SANITIZE (CMAKE_BUILD_TYPE=Debug).
   add_compile_options(-g1)
+  # -O1 (after the build type's -O2): the sanitizer build is the test command's longest step, and
+  # -O1 compiles it about a third faster (measured on app/pipeline.cpp: 33.5 s at -O2, 21.1 s at
+  # -O1) while keeping the inlining that makes ASan's checks cheap enough to run every test.
+  add_compile_options(-O1)
   add_link_options(-fsanitize=address,undefined)
 endif()
