@@ -156,7 +156,6 @@ core::Result<BucketPlan> PriceBucket(const config::WorkloadBucket& bucket, std::
   for (const Pick& pick : *picks) weights.push_back(pick.weight);
   const std::vector<int64_t> input = SplitTokens(bucket.input_tokens, weights);
   const std::vector<int64_t> output = SplitTokens(bucket.output_tokens, weights);
-  const bool routed = picks->size() > 1 || (!picks->empty() && picks->front().weight > 1);
   for (size_t i = 0; i < picks->size(); ++i) {
     const Pick& pick = (*picks)[i];
     auto cost = PriceTokens(*pick.price, input[i], output[i], bucket);
@@ -165,7 +164,7 @@ core::Result<BucketPlan> PriceBucket(const config::WorkloadBucket& bucket, std::
     out.parts.push_back({.model = pick.model,
                          .input_tokens = input[i],
                          .output_tokens = output[i],
-                         .samples = routed ? pick.weight : 0,
+                         .samples = pick.samples,
                          .cost = cost->cost});
     out.cost = out.cost + cost->cost;
   }

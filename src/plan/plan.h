@@ -86,12 +86,15 @@ struct PolicyPlan {
   Amount total{};
 };
 
-// A model a policy target resolves to, with its weight in the bucket (for a routing profile: the
-// number of samples routed to it; 1 for a model or an alias).
+// Where a policy target sends a share of the bucket's traffic: a model, or one deployment of it
+// ("llama-4-maverick/self-hosted") when its deployments are priced differently. `weight` is the
+// share (weights of one bucket need not add up to anything); `samples`, for a routing profile,
+// how many of the bucket's samples were routed to the model (0 for a model or an alias).
 struct Pick {
   std::string model{};
   const config::PriceSchedule* price = nullptr;
   int64_t weight = 1;
+  int64_t samples = 0;
 };
 
 // Resolves `target` (as a policy names it) for `bucket`: to one model, or for a routing profile

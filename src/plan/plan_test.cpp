@@ -46,13 +46,15 @@ struct Prices {
         for (const std::string& s : bucket.samples) hard += s.find("hard") != s.npos ? 1 : 0;
         std::vector<Pick> picks;
         const int64_t easy = static_cast<int64_t>(bucket.samples.size()) - hard;
-        if (easy > 0) picks.push_back({"deepseek-v4-flash", &models.at("deepseek-v4-flash"), easy});
-        if (hard > 0) picks.push_back({"gpt-5.5", &models.at("gpt-5.5"), hard});
+        if (easy > 0) {
+          picks.push_back({"deepseek-v4-flash", &models.at("deepseek-v4-flash"), easy, easy});
+        }
+        if (hard > 0) picks.push_back({"gpt-5.5", &models.at("gpt-5.5"), hard, hard});
         return picks;
       }
       const auto it = models.find(target);
       if (it == models.end()) return core::MakeError(core::Errc::kNotFound, "unknown model");
-      return std::vector<Pick>{{std::string(target), &it->second, 1}};
+      return std::vector<Pick>{{std::string(target), &it->second, 1, 0}};
     };
   }
 };

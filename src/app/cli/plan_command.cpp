@@ -1,5 +1,6 @@
 #include "app/cli/plan_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -67,6 +68,25 @@ core::Result<const config::ModelConfig*> RouteSample(const Pricing& p, std::stri
   return decision->candidates.front().model;
 }
 
+// Where a model's traffic goes: the model itself, or, when its deployments are priced
+// differently, each deployment with its share: by weight under the weighted strategy, evenly
+// under least_in_flight and latency (which deployment is faster is not known offline).
+std::vector<plan::Pick> ModelPicks(const catalog::Catalog& catalog,
+                                   const config::ModelConfig& model, int64_t samples) {
+  const std::vector<catalog::Deployment>& deployments = catalog.DeploymentsOf(model);
+  const bool one_price =
+      std::all_of(deployments.begin(), deployments.end(),
+                  [&](const catalog::Deployment& d) { return d.price == &model.price; });
+  const int64_t share = std::max<int64_t>(samples, 1);
+  if (one_price) return {{model.id, &model.price, share, samples}};
+  std::vector<plan::Pick> out;
+  for (const catalog::Deployment& d : deployments) {
+    const int64_t weight = model.strategy == "weighted" ? d.config->weight : 1;
+    out.push_back({model.id + "/" + d.name(), d.price, share * weight, samples});
+  }
+  return out;
+}
+
 // A profile's picks: the models the bucket's samples are routed to, weighted by their count.
 core::Result<std::vector<plan::Pick>> RoutedPicks(const Pricing& p, std::string_view profile,
                                                   const config::WorkloadBucket& bucket) {
@@ -75,19 +95,23 @@ core::Result<std::vector<plan::Pick>> RoutedPicks(const Pricing& p, std::string_
                    " is a routing profile: the bucket needs samples (prompts like its traffic) "
                    "to route");
   }
-  std::vector<plan::Pick> picks;
+  std::vector<std::pair<const config::ModelConfig*, int64_t>> routed;  // in first-chosen order
   for (size_t i = 0; i < bucket.samples.size(); ++i) {
     auto model = RouteSample(p, profile, bucket.samples[i]);
     if (!model) {
       return Invalid("samples[" + std::to_string(i) + "]: " + model.error().message);
     }
-    auto same = std::find_if(picks.begin(), picks.end(),
-                             [&](const plan::Pick& pick) { return pick.model == (*model)->id; });
-    if (same != picks.end()) {
-      same->weight += 1;
+    auto same = std::find_if(routed.begin(), routed.end(),
+                             [&](const auto& entry) { return entry.first == *model; });
+    if (same != routed.end()) {
+      same->second += 1;
     } else {
-      picks.push_back({(*model)->id, &(*model)->price, 1});
+      routed.emplace_back(*model, 1);
     }
+  }
+  std::vector<plan::Pick> picks;
+  for (const auto& [model, samples] : routed) {
+    for (plan::Pick& pick : ModelPicks(*p.catalog, *model, samples)) picks.push_back(pick);
   }
   return picks;
 }
@@ -103,8 +127,7 @@ plan::Resolve MakeResolve(const Pricing& p) {
                                  "\" is not a model, an alias or a routing profile of the config");
     }
     // An alias is priced on its first model: the others are tried only when it fails.
-    const config::ModelConfig& model = *(*route)->candidates.front();
-    return std::vector<plan::Pick>{{model.id, &model.price, 1}};
+    return ModelPicks(*p.catalog, *(*route)->candidates.front(), 0);
   };
 }
 

@@ -10,6 +10,8 @@
 // for a bucket is a model (priced on its price schedule), an alias (priced on its first model:
 // its fallbacks run only when that one fails) or a routing profile (the bucket's samples are
 // classified and routed as the gateway would, and its tokens split between the models chosen).
+// A model whose deployments are priced differently is split between them as its strategy
+// splits traffic (by weight under weighted, evenly otherwise).
 // With --from-ledger, what went through the gateway in [from, to) is re-priced: the buckets are
 // the routed task types, the first policy is what the requests really cost, and each --policy
 // re-prices every request's recorded usage at its start time (catalog::ComputeCost, as the

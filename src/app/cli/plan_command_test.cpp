@@ -64,6 +64,27 @@ TEST_F(PlanCommandTest, PricesTheDemoCatalogExactly) {
   EXPECT_NE(json.find(R"("samples":)"), std::string::npos) << json;
 }
 
+TEST_F(PlanCommandTest, SplitsAModelBetweenDifferentlyPricedDeployments) {
+  // The demo's llama-4-maverick: an API host (weight 3, 0.15 / 0.60) and a self-hosted copy
+  // (weight 1, 0.05 / 0.10). 4M in + 4M out: 3M each way at 0.75 = 2.25, 1M each at 0.15.
+  PlanArgs args{.workload_path = Write(R"(
+buckets: [{name: b, input_tokens: 4000000, output_tokens: 4000000}]
+policies: [{name: llama, models: {b: llama-4-maverick}}]
+)"),
+                .format = "json"};
+  ASSERT_EQ(Run(args), 0) << err_.str();
+  const std::string json = out_.str();
+  EXPECT_NE(json.find(R"({"model":"llama-4-maverick/meta","input_tokens":3000000,)"
+                      R"("output_tokens":3000000,"cost_usd":"2.25")"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"({"model":"llama-4-maverick/self-hosted","input_tokens":1000000,)"
+                      R"("output_tokens":1000000,"cost_usd":"0.15")"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"("total_usd":"2.40")"), std::string::npos) << json;
+}
+
 TEST_F(PlanCommandTest, SelfHostAndFormats) {
   PlanArgs args{.workload_path = Write(kWorkload), .self_host = "8,2.50,2400"};
   ASSERT_EQ(Run(args), 0) << err_.str();
