@@ -38,27 +38,27 @@ namespace sy::config {
 inline constexpr int64_t kPartsPerMillion = 1'000'000;
 
 struct WorkloadBucket {
-  std::string name;
+  std::string name{};
   int64_t input_tokens = 0;  // over the workload's whole period
   int64_t output_tokens = 0;
-  int64_t cached_input_ppm = 0;      // share of the input tokens that are cache reads
-  int64_t off_peak_ppm = 0;          // share of the traffic sent in the model's first price window
-  int64_t batch_ppm = 0;             // share of the traffic sent through the batch API
-  std::vector<std::string> samples;  // representative prompts, routed for a routing profile
+  int64_t cached_input_ppm = 0;  // share of the input tokens that are cache reads
+  int64_t off_peak_ppm = 0;      // share of the traffic sent in the model's first price window
+  int64_t batch_ppm = 0;         // share of the traffic sent through the batch API
+  std::vector<std::string> samples{};  // representative prompts, routed for a routing profile
 };
 
 struct WorkloadPolicy {
-  std::string name;
+  std::string name{};
   // Bucket name (or "*", every bucket not named) -> a model id, an alias or a routing profile.
-  std::vector<std::pair<std::string, std::string>> targets;
+  std::vector<std::pair<std::string, std::string>> targets{};
 
   // The target for `bucket`: its own entry, else "*"'s, else "".
   std::string_view TargetFor(std::string_view bucket) const;
 };
 
 struct Workload {
-  std::vector<WorkloadBucket> buckets;
-  std::vector<WorkloadPolicy> policies;
+  std::vector<WorkloadBucket> buckets{};
+  std::vector<WorkloadPolicy> policies{};
 };
 
 // Bounds on what one workload file holds.

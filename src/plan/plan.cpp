@@ -11,7 +11,7 @@ using config::kPartsPerMillion;
 
 core::Error TooLarge() {
   return core::MakeError(core::Errc::kInvalidRequest,
-                         "a price times a token count is too large to price exactly");
+                         "too large to price exactly (amounts stop near 1.7 x 10^14 USD)");
 }
 
 // a * b + c, or nullopt on overflow.
@@ -22,6 +22,13 @@ std::optional<Int128> MulAdd(Int128 a, Int128 b, Int128 c = 0) {
     return std::nullopt;
   }
   return sum;
+}
+
+// a + b, or the "too large" error on overflow.
+core::Result<Amount> Add(Amount a, Amount b) {
+  Int128 sum = 0;
+  if (__builtin_add_overflow(a.units(), b.units(), &sum)) return TooLarge();
+  return Amount::FromUnits(sum);
 }
 
 std::string Digits(UInt128 value) {
@@ -166,7 +173,9 @@ core::Result<BucketPlan> PriceBucket(const config::WorkloadBucket& bucket, std::
                          .output_tokens = output[i],
                          .samples = pick.samples,
                          .cost = cost->cost});
-    out.cost = out.cost + cost->cost;
+    auto sum = Add(out.cost, cost->cost);
+    if (!sum) return std::move(sum).error();
+    out.cost = *sum;
   }
   return out;
 }
@@ -182,7 +191,11 @@ core::Result<PolicyPlan> PricePolicy(const config::Workload& workload,
       return core::MakeError(priced.error().code, "policy " + policy.name + ", bucket " +
                                                       bucket.name + ": " + priced.error().message);
     }
-    out.total = out.total + priced->cost;
+    auto sum = Add(out.total, priced->cost);
+    if (!sum)
+      return core::MakeError(sum.error().code,
+                             "policy " + policy.name + ": " + sum.error().message);
+    out.total = *sum;
     out.buckets.push_back(std::move(*priced));
   }
   return out;
@@ -234,7 +247,9 @@ BreakEven ComputeBreakEven(const SelfHost& host, const PolicyPlan& policy,
   out.monthly_cost = Amount::FromUnits(monthly_pico * Amount::kPerPico);
   out.monthly_capacity = host.tokens_per_second * 3600 * kHoursPerMonth;
   if (workload_tokens <= 0 || policy.total.units() <= 0) return out;
-  out.api_price_per_million = Amount::FromUnits(policy.total.units() * 1'000'000 / workload_tokens);
+  if (const auto scaled_total = MulAdd(policy.total.units(), 1'000'000)) {
+    out.api_price_per_million = Amount::FromUnits(*scaled_total / workload_tokens);
+  }
   // Tokens t with t x total / workload_tokens >= monthly cost, rounded up to a whole token (the
   // total taken to the pico-dollar: a volume, not an amount to bill).
   const Int128 total_pico = policy.total.units() / Amount::kPerPico;

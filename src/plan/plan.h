@@ -52,8 +52,8 @@ class Amount {
   // The exact amount as the shortest decimal (up to 24 decimals): "0.00560646", "-3", "0".
   std::string ToString() const;
 
-  // Sums are checked by the functions that build them (every input is bounded); these never
-  // overflow for amounts a Plan holds.
+  // Unchecked: PricePolicy checks every sum it builds (a plan too large to hold is an error), and
+  // the differences of two plan totals stay within range.
   constexpr Amount operator+(Amount o) const { return Amount(units_ + o.units_); }
   constexpr Amount operator-(Amount o) const { return Amount(units_ - o.units_); }
   constexpr auto operator<=>(const Amount&) const = default;

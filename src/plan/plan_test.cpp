@@ -190,6 +190,37 @@ policies: [{name: routed, models: {mixed: route}}]
   EXPECT_EQ(plan->total.ToCents(), "27.79");
 }
 
+// 1000 buckets of 10^15 tokens each way, all on one model at `micro` micro-USD per million.
+core::Result<PolicyPlan> PriceHuge(int64_t micro) {
+  config::PriceSchedule huge;
+  huge.standard.input = core::PricePerMTokens::FromMicro(micro);
+  huge.standard.output = huge.standard.input;
+  config::Workload w;
+  for (int i = 0; i < 1000; ++i) {
+    w.buckets.push_back({.name = "b" + std::to_string(i),
+                         .input_tokens = config::kMaxTokens,
+                         .output_tokens = config::kMaxTokens});
+  }
+  const config::WorkloadPolicy policy{.name = "p", .targets = {{"*", "huge"}}};
+  const Resolve resolve = [&](std::string_view, const config::WorkloadBucket&) {
+    return core::Result<std::vector<Pick>>(std::vector<Pick>{{"huge", &huge, 1, 0}});
+  };
+  return PricePolicy(w, policy, resolve);
+}
+
+TEST(PlanTest, AmountsTooLargeToHoldAreErrorsNotWrappedValues) {
+  // One bucket's product does not fit.
+  auto product = PriceHuge(INT64_MAX);
+  ASSERT_FALSE(product.has_value());
+  EXPECT_EQ(product.error().message,
+            "policy p, bucket b0: too large to price exactly (amounts stop near 1.7 x 10^14 USD)");
+  // Each bucket fits (2 x 10^13 USD), their sum does not.
+  auto sum = PriceHuge(10'000'000'000);
+  ASSERT_FALSE(sum.has_value());
+  EXPECT_EQ(sum.error().message,
+            "policy p: too large to price exactly (amounts stop near 1.7 x 10^14 USD)");
+}
+
 TEST(PlanTest, SplitTokensGivesEveryTokenOnce) {
   EXPECT_EQ(SplitTokens(10, {1, 1, 1}), (std::vector<int64_t>{4, 3, 3}));
   EXPECT_EQ(SplitTokens(0, {2, 5}), (std::vector<int64_t>{0, 0}));
