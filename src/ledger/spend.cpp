@@ -146,9 +146,10 @@ core::Result<SpendReport> QueryRepriced(detail::ReportSource& source, GroupBy by
     usage.reported = row.Int(7) != 0;
     usage.estimated = row.Int(8) != 0;
     const core::Money cost = core::Money::FromPico(row.Int(9));
-    const core::Money baseline = reprice(usage, row.Int(10), row.Text(0));
+    std::string key = row.Text(0);
+    const core::Money baseline = reprice(usage, row.Int(10), detail::GroupDisplayKey(by, key));
     const bool failed = row.Int(1) != 0;
-    SpendRow& group = groups[row.Text(0)];
+    SpendRow& group = groups[std::move(key)];
     if (!Accumulate(group, failed, usage, cost, baseline) ||
         !Accumulate(report.total, failed, usage, cost, baseline)) {
       return Overflow();

@@ -74,8 +74,9 @@ struct SpendQuery {
 };
 
 // The cost of a request's usage at the baseline's price, at the request's start time. `group` is
-// the request's raw group key: its task type when grouped by task type ("" when unclassified),
-// so a baseline may price each group on a model of its own (`switchyard plan --from-ledger`).
+// the request's group as the report shows it (SpendRow::key: its task type when grouped by task
+// type, "(no task type)" when unclassified), so a baseline may price each group on a model of its
+// own (`switchyard plan --from-ledger`).
 using Reprice =
     std::function<core::Money(const core::Usage&, int64_t started_at_ms, std::string_view group)>;
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "app/cli/common.h"
 #include "ledger/outcomes.h"
 #include "ledger/spend.h"
 
@@ -25,16 +26,12 @@ int RunOutcomesCommand(const OutcomesArgs& args, std::ostream& out, std::ostream
   if (!by) return Fail(err, by.error().message);
   ledger::OutcomeQuery q;
   q.by = *by;
-  if (!args.from.empty()) {
-    auto from = ledger::ParseTimeBound(args.from);
-    if (!from) return Fail(err, "--from: " + from.error().message);
-    q.from_ms = *from;
-  }
-  if (!args.to.empty()) {
-    auto to = ledger::ParseTimeBound(args.to);
-    if (!to) return Fail(err, "--to: " + to.error().message);
-    q.to_ms = *to;
-  }
+  auto from = ParseTimeFlag(args.from, "--from");
+  if (!from) return Fail(err, from.error().message);
+  auto to = ParseTimeFlag(args.to, "--to");
+  if (!to) return Fail(err, to.error().message);
+  q.from_ms = *from;
+  q.to_ms = *to;
   if (args.tenant_set) q.tenant = args.tenant;
   auto report = ledger::QueryOutcomes(args.db, q);
   if (!report) return Fail(err, report.error().message);

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include <boost/json/serialize.hpp>
 
-#include "app/cli/offline_config.h"
+#include "app/cli/common.h"
 #include "app/route.h"
 #include "catalog/catalog.h"
 #include "core/text.h"
@@ -133,13 +134,6 @@ plan::Resolve MakeResolve(const Pricing& p) {
 
 // ---- --from-ledger ------------------------------------------------------------------------------
 
-core::Result<std::optional<int64_t>> Bound(const std::string& text, std::string_view flag) {
-  if (text.empty()) return std::optional<int64_t>();
-  auto ms = ledger::ParseTimeBound(text);
-  if (!ms) return Invalid(std::string(flag) + ": " + ms.error().message);
-  return std::optional<int64_t>(*ms);
-}
-
 // Adds a ledger group to `policy` as one bucket on one model.
 void AddLedgerBucket(plan::PolicyPlan& policy, const ledger::SpendRow& row, std::string target,
                      std::string model, core::Money cost) {
@@ -163,7 +157,8 @@ plan::PolicyPlan RecordedPolicy(const ledger::SpendReport& report) {
   return out;
 }
 
-// The model `policy` names for a ledger group (its raw task type, "" when unclassified).
+// The model `policy` names for a ledger group (its task type, "(no task type)" when unclassified,
+// which only "*" covers).
 core::Result<const config::ModelConfig*> LedgerTarget(const Pricing& p,
                                                       const config::WorkloadPolicy& policy,
                                                       std::string_view group) {
@@ -187,28 +182,27 @@ core::Result<const config::ModelConfig*> LedgerTarget(const Pricing& p,
 core::Result<plan::PolicyPlan> RepricedPolicy(const Pricing& p, const PlanArgs& args,
                                               const ledger::SpendQuery& q,
                                               const config::WorkloadPolicy& policy) {
-  std::optional<core::Error> failed;
+  // Each group's target, resolved once: the first row of a group resolves it for the others.
+  std::map<std::string, core::Result<const config::ModelConfig*>, std::less<>> targets;
+  const auto target_of = [&](std::string_view group) -> const auto& {
+    auto it = targets.find(group);
+    if (it == targets.end()) it = targets.emplace(group, LedgerTarget(p, policy, group)).first;
+    return it->second;
+  };
   const ledger::Reprice reprice = [&](const core::Usage& usage, int64_t at_ms,
                                       std::string_view group) {
-    auto model = LedgerTarget(p, policy, group);
-    if (!model) {
-      if (!failed) failed = std::move(model).error();
-      return core::Money();
-    }
+    const auto& model = target_of(group);
+    if (!model) return core::Money();  // reported below, after the query
     const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(at_ms));
     return catalog::ComputeCost((*model)->price, usage, at).total;
   };
   auto report = ledger::QuerySpend(args.from_ledger, q, &reprice, policy.name);
   if (!report) return std::move(report).error();
-  if (failed) return *failed;
   plan::PolicyPlan out{.name = policy.name};
   for (const ledger::SpendRow& row : report->groups) {
-    // The display key: "(no task type)" for "", which TargetFor reads as any other.
-    std::string_view group = row.key;
-    if (group == "(no task type)") group = "";
-    auto model = LedgerTarget(p, policy, group);
-    if (!model) return std::move(model).error();
-    AddLedgerBucket(out, row, std::string(policy.TargetFor(group)), (*model)->id,
+    const auto& model = target_of(row.key);
+    if (!model) return model.error();
+    AddLedgerBucket(out, row, std::string(policy.TargetFor(row.key)), (*model)->id,
                     row.baseline_cost.value_or(core::Money()));
   }
   return out;
@@ -219,9 +213,9 @@ core::Result<plan::PlanReport> PlanFromLedger(const Pricing& p, const PlanArgs& 
   if (specs.empty()) return Invalid("--from-ledger needs at least one --policy to compare");
   ledger::SpendQuery q;
   q.by = ledger::GroupBy::kTaskType;
-  auto from = Bound(args.from, "--from");
+  auto from = ParseTimeFlag(args.from, "--from");
   if (!from) return std::move(from).error();
-  auto to = Bound(args.to, "--to");
+  auto to = ParseTimeFlag(args.to, "--to");
   if (!to) return std::move(to).error();
   q.from_ms = *from;
   q.to_ms = *to;

@@ -6,7 +6,7 @@
 #include <memory>
 #include <sstream>
 
-#include "app/cli/offline_config.h"
+#include "app/cli/common.h"
 #include "app/demo_config.h"
 #include "app/route.h"
 #include "catalog/catalog.h"

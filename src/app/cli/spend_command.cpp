@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "app/cli/offline_config.h"
+#include "app/cli/common.h"
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "ledger/spend.h"
@@ -16,18 +16,6 @@ namespace sy::app {
 namespace {
 
 constexpr int kErrorExit = 2;
-
-// Parses --from / --to when given.
-core::Result<std::optional<int64_t>> Bound(const std::string& text, std::string_view flag) {
-  if (text.empty()) return std::optional<int64_t>();
-  auto ms = ledger::ParseTimeBound(text);
-  if (!ms) {
-    core::Error e = std::move(ms).error();
-    e.message = std::string(flag) + ": " + e.message;
-    return e;
-  }
-  return std::optional<int64_t>(*ms);
-}
 
 // The price schedule of `model` (its id or one of its other ids) in the config file.
 core::Result<config::PriceSchedule> BaselinePrice(const std::string& config_path,
@@ -58,9 +46,9 @@ int Fail(std::ostream& err, const core::Error& error) {
 int RunSpendCommand(const SpendArgs& args, std::ostream& out, std::ostream& err) {
   auto group_by = ledger::ParseGroupBy(args.by);
   if (!group_by) return Fail(err, group_by.error());
-  auto from = Bound(args.from, "--from");
+  auto from = ParseTimeFlag(args.from, "--from");
   if (!from) return Fail(err, from.error());
-  auto to = Bound(args.to, "--to");
+  auto to = ParseTimeFlag(args.to, "--to");
   if (!to) return Fail(err, to.error());
   ledger::SpendQuery q;
   q.by = *group_by;

@@ -1,10 +1,11 @@
-// The configuration of a command that decides or prices offline (`plan`, `spend --baseline`,
-// `route explain`): no upstream is called, so the environment the gateway needs to run (upstream
-// URLs, API keys) need not be set.
+// What the offline commands share (`plan`, `spend`, `outcomes`, `route explain`): their
+// configuration, read without the environment the gateway needs to run (no upstream is called,
+// so upstream URLs and API keys need not be set), and their --from / --to flags.
 //
 // Thread-safety: run from main only.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,5 +24,9 @@ std::optional<std::string> PricesOnlyEnv(std::string_view name);
 
 // The file at `path` read with PricesOnlyEnv, or the demo configuration when `path` is empty.
 core::Result<config::Config> LoadOfflineConfig(const std::string& path);
+
+// A --from / --to flag: unset when `text` is empty, else ledger::ParseTimeBound's milliseconds.
+// Fails with its error, prefixed by `flag` ("--from: invalid time ...").
+core::Result<std::optional<int64_t>> ParseTimeFlag(const std::string& text, std::string_view flag);
 
 }  // namespace sy::app

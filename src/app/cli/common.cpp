@@ -1,6 +1,7 @@
-#include "app/cli/offline_config.h"
+#include "app/cli/common.h"
 
 #include "app/demo_config.h"
+#include "ledger/spend.h"
 
 namespace sy::app {
 
@@ -18,6 +19,17 @@ std::optional<std::string> PricesOnlyEnv(std::string_view name) {
 core::Result<config::Config> LoadOfflineConfig(const std::string& path) {
   if (path.empty()) return config::ParseConfig(kDemoConfigYaml, "demo.yaml", &DemoEnv);
   return config::LoadConfigFile(path, &PricesOnlyEnv);
+}
+
+core::Result<std::optional<int64_t>> ParseTimeFlag(const std::string& text, std::string_view flag) {
+  if (text.empty()) return std::optional<int64_t>();
+  auto ms = ledger::ParseTimeBound(text);
+  if (!ms) {
+    core::Error e = std::move(ms).error();
+    e.message = std::string(flag) + ": " + e.message;
+    return e;
+  }
+  return std::optional<int64_t>(*ms);
 }
 
 }  // namespace sy::app
