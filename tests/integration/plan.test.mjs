@@ -8,15 +8,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  chat, runToExit, sanitizerReports, sqlite, startDemo, tempDir, usdToPico, userMessage,
+  chat, decimalToUnits, runToExit, sanitizerReports, sqlite, startDemo, tempDir, usdToPico,
+  userMessage,
 } from '../testutil/harness.mjs';
 
-// Exact decimal USD (any number of decimals) -> BigInt in 1e-24 USD.
+// An *_exact_usd amount (a plain decimal, at most 24 decimals) -> BigInt in 1e-24 USD.
 function usdToYocto(text) {
-  const m = /^(-)?(\d+)(?:\.(\d{1,24}))?$/.exec(String(text));
-  assert.ok(m, `not an exact decimal: ${text}`);
-  const v = BigInt(m[2]) * 10n ** 24n + BigInt((m[3] ?? '').padEnd(24, '0') || '0');
-  return m[1] ? -v : v;
+  assert.match(String(text), /^-?\d+(\.\d{1,24})?$/, `not an exact decimal: ${text}`);
+  return decimalToUnits(text, 24);
 }
 
 async function plan(args) {
