@@ -11,6 +11,7 @@
 #include "emulator/completion.h"
 #include "emulator/prompt_tokens.h"
 #include "emulator/text_gen.h"
+#include "eval/suite.h"
 
 namespace sy::emulator {
 
@@ -34,6 +35,9 @@ struct Decoded {
   bool stream = false;
   GenerationRequest gen;
   PromptTokens prompt;
+  // eval::ItemKey of the messages (their text blocks have Chat's text-part shape): how suite
+  // items are recognised.
+  std::string item_key;
 };
 
 bool HasCacheControl(const json::value& block) {
@@ -275,6 +279,7 @@ std::optional<Reply> Decode(const json::object& body, Decoded& out, bool count_o
   if (auto error = DecodeTools(body, out)) return error;
   if (auto error = DecodeSystem(body, out)) return error;
   if (auto error = DecodeMessages(messages->get_array(), out)) return error;
+  out.item_key = eval::ItemKey(messages->get_array());
   if (const json::value* cc = body.if_contains("cache_control"); cc && !cc->is_null()) {
     out.prompt.MarkBreakpoint();
   }
@@ -402,6 +407,9 @@ Reply HandleAnthropicMessages(const HttpRequest& request, State& state) {
 
   Profile profile = state.GetProfile(decoded.model);
   decoded.gen.reasoning = false;  // no extended thinking: output_tokens are all visible
+  if (FixedAnswerAllowed(decoded.gen)) {
+    decoded.gen.answers = state.SuiteAnswers(decoded.item_key, decoded.model, 1);
+  }
   uint64_t serial = state.NextSerial();
   AnthropicAnswer answer;
   answer.id = "msg_01" + Base62Id(Mix(serial, decoded.gen.seed), 22);

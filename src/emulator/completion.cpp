@@ -120,7 +120,14 @@ std::vector<const ToolSpec*> ChosenTools(const GenerationRequest& request) {
   return chosen;
 }
 
-GeneratedChoice GenerateChoice(const GenerationRequest& request, uint64_t seed) {
+// `answer`, cut into tokens as the request's format counts them (text_gen.h).
+std::vector<std::string> FixedPieces(const GenerationRequest& request, std::string_view answer) {
+  return request.format == OutputFormat::kText ? SplitWords(answer) : SplitIntoPieces(answer);
+}
+
+// `answer`: the choice's fixed answer, or nullptr to generate one.
+GeneratedChoice GenerateChoice(const GenerationRequest& request, uint64_t seed,
+                               const std::string* answer) {
   GeneratedChoice choice;
   choice.seed = seed;
   Rng rng(seed);
@@ -132,9 +139,12 @@ GeneratedChoice GenerateChoice(const GenerationRequest& request, uint64_t seed) 
   std::optional<int64_t> visible_limit;
   if (request.max_tokens) visible_limit = *request.max_tokens - choice.reasoning_tokens;
 
-  std::vector<const ToolSpec*> tools = ChosenTools(request);
+  std::vector<const ToolSpec*> tools;
+  if (answer == nullptr) tools = ChosenTools(request);
   if (tools.empty()) {
-    Truncation t = Truncate(TextPieces(request, rng.Next()), request.stop, visible_limit);
+    std::vector<std::string> pieces =
+        answer != nullptr ? FixedPieces(request, *answer) : TextPieces(request, rng.Next());
+    Truncation t = Truncate(std::move(pieces), request.stop, visible_limit);
     choice.text_pieces = std::move(t.pieces);
     choice.finish = t.finish;
     choice.stop_sequence = std::move(t.stop_sequence);
@@ -175,10 +185,19 @@ GeneratedChoice GenerateChoice(const GenerationRequest& request, uint64_t seed) 
 
 }  // namespace
 
+bool FixedAnswerAllowed(const GenerationRequest& request) {
+  return !request.tool_result && request.tool_mode != ToolMode::kRequired &&
+         request.tool_mode != ToolMode::kNamed;
+}
+
 std::vector<GeneratedChoice> Generate(const GenerationRequest& request) {
   std::vector<GeneratedChoice> choices;
+  bool fixed = FixedAnswerAllowed(request);
   for (int i = 0; i < std::max(request.n, 1); ++i) {
-    choices.push_back(GenerateChoice(request, Mix(request.seed, static_cast<uint64_t>(i))));
+    auto index = static_cast<size_t>(i);
+    const std::string* answer =
+        fixed && index < request.answers.size() ? &request.answers[index] : nullptr;
+    choices.push_back(GenerateChoice(request, Mix(request.seed, index), answer));
   }
   return choices;
 }

@@ -10,6 +10,10 @@
 //   - After a tool result the answer is text that starts "The tool returned: <result excerpt>."
 //   - Otherwise prose of 20..60 word tokens (kJsonObject: a JSON object {"answer", "confidence"};
 //     kJsonSchema: JSON valid against the schema, cut into 4-byte tokens).
+//   - Fixed answers (task-suite items, quality.h): when `answers` is given and
+//     FixedAnswerAllowed, choice i says answers[i] instead (a word token each in kText, 4-byte
+//     tokens in the JSON formats) and calls no tool, even with tools offered in auto mode. Stop
+//     sequences and max_tokens cut it as any answer.
 //   - Reasoning models spend 8..39 hidden reasoning tokens, at most half of max_tokens; they
 //     count toward max_tokens and the output tokens, as OpenAI counts them.
 //   - Output tokens = reasoning tokens + visible text tokens + tool-argument tokens.
@@ -52,7 +56,13 @@ struct GenerationRequest {
   boost::json::value schema;  // kJsonSchema
   bool reasoning = false;
   bool text_before_tool = false;  // a short text precedes tool calls (Anthropic, tool mode auto)
+  // Fixed answer texts, one per choice (choices beyond them are generated); empty = generate.
+  std::vector<std::string> answers;
 };
+
+// Whether a fixed answer may replace generation: no tool call is forced (tool mode kRequired or
+// kNamed) and the conversation does not end with a tool result.
+bool FixedAnswerAllowed(const GenerationRequest& request);
 
 struct GeneratedToolCall {
   std::string name;

@@ -150,5 +150,87 @@ TEST(GenerateTest, JsonFormats) {
   EXPECT_TRUE(v.as_object().at("n").is_int64());
 }
 
+// ---- Fixed answers (task-suite items, quality.h) ----
+
+TEST(GenerateFixedTest, TextAnswerIsOneTokenPerWord) {
+  GenerationRequest request = Basic();
+  request.answers = {"The capital of France is Paris."};
+  auto choice = Generate(request)[0];
+  EXPECT_EQ(choice.Text(), "The capital of France is Paris.");
+  EXPECT_EQ(choice.output_tokens, 6);
+  EXPECT_EQ(choice.finish, Finish::kEndTurn);
+}
+
+TEST(GenerateFixedTest, JsonAnswerIsFourBytePieces) {
+  GenerationRequest request = Basic();
+  request.format = OutputFormat::kJsonSchema;
+  request.schema = json::parse(R"({"type":"object"})");
+  request.answers = {R"({"label":"positive"})"};  // 20 bytes
+  auto choice = Generate(request)[0];
+  EXPECT_EQ(choice.Text(), R"({"label":"positive"})");
+  EXPECT_EQ(choice.output_tokens, 5);
+}
+
+TEST(GenerateFixedTest, ReasoningLimitsAndStopStillApply) {
+  GenerationRequest request = Basic();
+  request.reasoning = true;
+  request.answers = {"one two three four five six"};
+  auto full = Generate(request)[0];
+  EXPECT_EQ(full.Text(), "one two three four five six");
+  EXPECT_GT(full.reasoning_tokens, 0);
+  EXPECT_EQ(full.output_tokens, full.reasoning_tokens + 6);
+
+  request.max_tokens = 6;  // reasoning takes at most half: 3 left for the answer
+  auto cut = Generate(request)[0];
+  EXPECT_EQ(cut.reasoning_tokens, 3);
+  EXPECT_EQ(cut.Text(), "one two three");
+  EXPECT_EQ(cut.finish, Finish::kLength);
+
+  request.max_tokens.reset();
+  request.stop = {" four"};
+  auto stopped = Generate(request)[0];
+  EXPECT_EQ(stopped.Text(), "one two three");
+  EXPECT_EQ(stopped.finish, Finish::kStopSequence);
+}
+
+TEST(GenerateFixedTest, EachChoiceSaysItsOwnAnswerAndExtraChoicesAreGenerated) {
+  GenerationRequest request = Basic();
+  request.n = 3;
+  request.answers = {"right", "wrong"};
+  auto choices = Generate(request);
+  ASSERT_EQ(choices.size(), 3U);
+  EXPECT_EQ(choices[0].Text(), "right");
+  EXPECT_EQ(choices[1].Text(), "wrong");
+  EXPECT_GT(choices[2].text_pieces.size(), 1U);  // generated prose
+}
+
+TEST(GenerateFixedTest, ToolsDecideWhenAFixedAnswerApplies) {
+  struct Case {
+    const char* name;
+    ToolMode mode;
+    bool tool_result;
+    bool fixed;
+  };
+  const Case kCases[] = {
+      {"auto: answer, no call", ToolMode::kAuto, false, true},
+      {"none", ToolMode::kNone, false, true},
+      {"required: the call", ToolMode::kRequired, false, false},
+      {"named: the call", ToolMode::kNamed, false, false},
+      {"after a tool result", ToolMode::kAuto, true, false},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.name);
+    GenerationRequest request = Basic();
+    request.tools = {ToolSpec{"lookup", json::parse(R"({"type":"object"})")}};
+    request.tool_mode = c.mode;
+    request.named_tool = "lookup";
+    if (c.tool_result) request.tool_result = "42";
+    request.answers = {"The answer."};
+    EXPECT_EQ(FixedAnswerAllowed(request), c.fixed);
+    auto choice = Generate(request)[0];
+    EXPECT_EQ(choice.Text() == "The answer." && choice.tool_calls.empty(), c.fixed);
+  }
+}
+
 }  // namespace
 }  // namespace sy::emulator

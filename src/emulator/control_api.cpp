@@ -101,6 +101,14 @@ Reply HandleControl(const HttpRequest& request, State& state) {
     state.ClearCaches();
     return NoContent();
   }
+  if (rest == "eval") {
+    if (request.method == "DELETE") {
+      state.ClearAnswerCounts();
+      return NoContent();
+    }
+    if (request.method == "GET") return JsonReply(200, state.EvalJson());
+    return ControlError(405, "use GET or DELETE");
+  }
   constexpr std::string_view kProfiles = "profiles/";
   if (rest.substr(0, kProfiles.size()) == kProfiles) {
     return Profiles(request, rest.substr(kProfiles.size()), state);

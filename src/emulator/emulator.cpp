@@ -21,7 +21,9 @@
 
 #include "emulator/connection.h"
 #include "emulator/profiles.h"
+#include "emulator/quality.h"
 #include "emulator/state.h"
+#include "eval/suite.h"
 
 namespace sy::emulator {
 
@@ -60,11 +62,25 @@ core::Result<HostPort> SplitListen(const std::string& listen) {
   return hp;
 }
 
+// The suite file, or the demo suite for "". Any failure is kInvalidRequest (a bad option).
+core::Result<eval::Suite> LoadSuite(const std::string& path) {
+  auto suite = path.empty() ? eval::ParseSuite(eval::kDemoSuiteJsonl, "demo suite")
+                            : eval::LoadSuiteFile(path);
+  if (!suite) {
+    std::string message = suite.error().message;
+    if (!path.empty() && message.find(path) == std::string::npos) {
+      message = "suite " + path + ": " + message;
+    }
+    return core::MakeError(core::Errc::kInvalidRequest, std::move(message));
+  }
+  return suite;
+}
+
 }  // namespace
 
 struct Emulator::Impl {
-  explicit Impl(ProfileTable profiles)
-      : state(std::move(profiles)),
+  Impl(ProfileTable profiles, SuiteIndex suite, uint64_t seed)
+      : state(std::move(profiles), std::move(suite), seed),
         work(net::make_work_guard(ioc)),
         accept_strand(net::make_strand(ioc)),
         acceptor(accept_strand) {}
@@ -139,9 +155,11 @@ core::Result<std::unique_ptr<Emulator>> Emulator::Start(const Options& options) 
   if (!options.config_file.empty()) {
     if (auto loaded = profiles.LoadFile(options.config_file); !loaded) return loaded.error();
   }
+  auto suite = LoadSuite(options.suite_file);
+  if (!suite) return suite.error();
   auto host_port = SplitListen(options.listen);
   if (!host_port) return host_port.error();
-  auto impl = std::make_unique<Impl>(std::move(profiles));
+  auto impl = std::make_unique<Impl>(std::move(profiles), SuiteIndex(*suite), options.seed);
 
   error_code ec;
   tcp::resolver resolver(impl->ioc);

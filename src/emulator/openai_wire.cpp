@@ -12,6 +12,7 @@
 #include "emulator/openai_encode.h"
 #include "emulator/prompt_tokens.h"
 #include "emulator/text_gen.h"
+#include "eval/suite.h"
 
 namespace sy::emulator {
 
@@ -49,6 +50,7 @@ struct Decoded {
   bool include_usage = false;
   GenerationRequest gen;
   PromptTokens prompt;
+  std::string item_key;  // eval::ItemKey of the messages: how suite items are recognised
 };
 
 std::string ContentText(const json::value& content) {
@@ -297,6 +299,7 @@ std::optional<Reply> Decode(const json::object& body, Decoded& out) {
     out.prompt.AddText(json::serialize(*tools));
   }
   if (auto error = DecodeMessages(messages->get_array(), out)) return error;
+  out.item_key = eval::ItemKey(messages->get_array());
 
   std::string seed_text = out.model + "\n" + json::serialize(*messages);
   for (std::string_view key : {"tools", "tool_choice", "response_format"}) {
@@ -416,6 +419,9 @@ Reply HandleOpenAiChat(const HttpRequest& request, State& state) {
 
   Profile profile = state.GetProfile(decoded.model);
   decoded.gen.reasoning = profile.reasoning;
+  if (FixedAnswerAllowed(decoded.gen)) {
+    decoded.gen.answers = state.SuiteAnswers(decoded.item_key, decoded.model, decoded.gen.n);
+  }
   uint64_t serial = state.NextSerial();
   OpenAiAnswer answer;
   answer.id = "chatcmpl-" + Base62Id(Mix(serial, decoded.gen.seed), 29);

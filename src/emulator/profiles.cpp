@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <exception>
+#include <string>
+#include <utility>
 
 #include <yaml-cpp/yaml.h>
 
@@ -43,12 +45,31 @@ ProfileTable::ProfileTable() {
       {"kimi-k2.6", 80, 420, false},
       {"instant", 0, 0, false},
   };
-  for (const auto& b : kBuiltins)
-    profiles_[b.model] = Profile{b.ttft_ms, b.tokens_per_s, b.reasoning};
+  for (const auto& b : kBuiltins) {
+    profiles_[b.model] = Profile{b.ttft_ms, b.tokens_per_s, b.reasoning,
+                                 BuiltinQuality(b.model).value_or(Quality{})};
+  }
+}
+
+std::string CanonicalModelName(std::string_view model) {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  constexpr size_t kDateLength = 9;  // "-20251001"
+  if (model.size() > kDateLength && model[model.size() - kDateLength] == '-') {
+    std::string_view date = model.substr(model.size() - kDateLength + 1);
+    bool all_digits = true;
+    for (char c : date) all_digits = all_digits && is_digit(c);
+    if (all_digits) model.remove_suffix(kDateLength);
+  }
+  std::string out(model);
+  for (size_t i = 1; i + 1 < out.size(); ++i) {
+    if (out[i] == '-' && is_digit(out[i - 1]) && is_digit(out[i + 1])) out[i] = '.';
+  }
+  return out;
 }
 
 Profile ProfileTable::Get(std::string_view model) const {
   auto it = profiles_.find(model);
+  if (it == profiles_.end()) it = profiles_.find(CanonicalModelName(model));
   return it == profiles_.end() ? default_ : it->second;
 }
 
@@ -73,11 +94,21 @@ core::Result<Profile> ProfileFromJson(const json::object& fields, Profile base) 
         return core::MakeError(core::Errc::kInvalidRequest, "reasoning: must be a boolean");
       }
       base.reasoning = value.get_bool();
+    } else if (key == "quality") {
+      if (!value.is_object()) {
+        return core::MakeError(core::Errc::kInvalidRequest,
+                               "quality: must be an object of task type to probability");
+      }
+      auto quality = QualityFromJson(value, base.quality);
+      if (!quality) {
+        return core::MakeError(core::Errc::kInvalidRequest, "quality." + quality.error().message);
+      }
+      base.quality = std::move(*quality);
     } else {
       return core::MakeError(core::Errc::kInvalidRequest,
                              std::string(key) +
                                  ": unknown field (want ttft_ms, tokens_per_s, "
-                                 "reasoning)");
+                                 "reasoning, quality)");
     }
   }
   return base;
@@ -86,10 +117,36 @@ core::Result<Profile> ProfileFromJson(const json::object& fields, Profile base) 
 json::object ProfileToJson(const Profile& profile) {
   return json::object{{"ttft_ms", profile.ttft_ms},
                       {"tokens_per_s", profile.tokens_per_s},
-                      {"reasoning", profile.reasoning}};
+                      {"reasoning", profile.reasoning},
+                      {"quality", QualityToJson(profile.quality)}};
 }
 
 namespace {
+
+// A YAML quality map, read as QualityFromJson reads JSON; errors name `where`.quality.<key>.
+core::Result<Quality> QualityFromYaml(const YAML::Node& node, const Quality& base,
+                                      const std::string& where) {
+  if (!node.IsMap()) {
+    return core::MakeError(core::Errc::kInvalidRequest,
+                           where + ".quality: must be a mapping of task type to probability");
+  }
+  json::object fields;
+  for (const auto& item : node) {
+    auto key = item.first.as<std::string>();
+    double p = 0;
+    if (!item.second.IsScalar() || !YAML::convert<double>::decode(item.second, p)) {
+      return core::MakeError(core::Errc::kInvalidRequest,
+                             where + ".quality." + key + ": must be a number in [0, 1]");
+    }
+    fields[key] = p;
+  }
+  auto quality = QualityFromJson(fields, base);
+  if (!quality) {
+    return core::MakeError(core::Errc::kInvalidRequest,
+                           where + ".quality." + quality.error().message);
+  }
+  return quality;
+}
 
 core::Result<Profile> ProfileFromYaml(const YAML::Node& node, Profile base,
                                       const std::string& where) {
@@ -111,6 +168,10 @@ core::Result<Profile> ProfileFromYaml(const YAML::Node& node, Profile base,
       }
     } else if (key == "reasoning") {
       base.reasoning = value.as<bool>();
+    } else if (key == "quality") {
+      auto quality = QualityFromYaml(value, base.quality, where);
+      if (!quality) return quality.error();
+      base.quality = std::move(*quality);
     } else {
       return core::MakeError(core::Errc::kInvalidRequest, where + "." + key + ": unknown field");
     }

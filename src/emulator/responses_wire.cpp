@@ -13,6 +13,7 @@
 #include "emulator/prompt_tokens.h"
 #include "emulator/responses_encode.h"
 #include "emulator/text_gen.h"
+#include "eval/suite.h"
 
 namespace sy::emulator {
 
@@ -56,7 +57,8 @@ struct Decoded {
   bool stream = false;
   GenerationRequest gen;
   PromptTokens prompt;
-  json::object echo;  // the request fields the Response repeats
+  json::object echo;     // the request fields the Response repeats
+  std::string item_key;  // eval::ItemKey of the input: how suite items are recognised
 };
 
 std::optional<Reply> DecodeContent(const json::value& content, const std::string& where,
@@ -146,6 +148,38 @@ std::optional<Reply> DecodeItem(const json::object& item, const std::string& whe
                       where + ".type", "invalid_value");
 }
 
+// The input as Chat messages for eval::ItemKey: a string input is one user message; of an item
+// list, the last user message, its input_text parts as Chat text parts.
+json::array ChatShapedInput(const json::value& input) {
+  if (input.is_string()) return json::array{json::object{{"role", "user"}, {"content", input}}};
+  const json::array* items = input.if_array();
+  if (items == nullptr) return {};
+  for (auto it = items->rbegin(); it != items->rend(); ++it) {
+    const json::object* item = it->if_object();
+    if (item == nullptr) continue;
+    const json::string* type = StringAt(*item, "type");
+    const json::string* role = StringAt(*item, "role");
+    if ((type != nullptr && *type != "message") || role == nullptr || *role != "user") continue;
+    const json::value* content = item->if_contains("content");
+    if (content == nullptr) return {};
+    json::value chat_content = *content;
+    if (const json::array* parts = content->if_array()) {
+      json::array texts;
+      for (const auto& part : *parts) {
+        const json::object* obj = part.if_object();
+        const json::string* kind = obj != nullptr ? StringAt(*obj, "type") : nullptr;
+        const json::string* text = obj != nullptr ? StringAt(*obj, "text") : nullptr;
+        if (kind != nullptr && *kind == "input_text" && text != nullptr) {
+          texts.push_back(json::object{{"type", "text"}, {"text", *text}});
+        }
+      }
+      chat_content = std::move(texts);
+    }
+    return json::array{json::object{{"role", "user"}, {"content", std::move(chat_content)}}};
+  }
+  return {};
+}
+
 std::optional<Reply> DecodeInput(const json::object& body, Decoded& out) {
   if (const json::string* instructions = StringAt(body, "instructions")) {
     out.prompt.AddRoleMarker("system");
@@ -169,6 +203,7 @@ std::optional<Reply> DecodeInput(const json::object& body, Decoded& out) {
   } else {
     return WrongType("input", "a string or an array of input items");
   }
+  out.item_key = eval::ItemKey(ChatShapedInput(*input));
   out.prompt.AddReplyPrimer();
   return std::nullopt;
 }
@@ -388,6 +423,9 @@ Reply HandleOpenAiResponses(const HttpRequest& request, State& state) {
 
   Profile profile = state.GetProfile(decoded.model);
   decoded.gen.reasoning = profile.reasoning;
+  if (FixedAnswerAllowed(decoded.gen)) {
+    decoded.gen.answers = state.SuiteAnswers(decoded.item_key, decoded.model, 1);
+  }
   uint64_t serial = state.NextSerial();
   ResponsesAnswer answer;
   answer.id = "resp_" + HexId(Mix(serial, decoded.gen.seed), 48);

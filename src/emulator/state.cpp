@@ -87,4 +87,36 @@ void State::ClearCaches() {
   cache_.Clear();
 }
 
+std::vector<std::string> State::SuiteAnswers(std::string_view key, std::string_view model, int n) {
+  std::vector<std::string> answers;
+  const SuiteAnswer* item = suite_.Find(key);
+  if (item == nullptr || n < 1) return answers;
+  double p = 0;
+  uint64_t first = 0;
+  {
+    std::lock_guard lock(mu_);
+    p = profiles_.Get(model).quality.For(item->task_type);
+    uint64_t& count = answer_counts_[std::make_pair(item->id, std::string(model))];
+    first = count;
+    count += static_cast<uint64_t>(n);
+    answered_ += static_cast<uint64_t>(n);
+  }
+  for (uint64_t i = 0; i < static_cast<uint64_t>(n); ++i) {
+    bool correct = AnswersCorrectly(p, seed_, item->id, model, first + i);
+    answers.push_back(correct ? item->answer : item->wrong);
+  }
+  return answers;
+}
+
+void State::ClearAnswerCounts() {
+  std::lock_guard lock(mu_);
+  answer_counts_.clear();
+  answered_ = 0;
+}
+
+json::object State::EvalJson() const {
+  std::lock_guard lock(mu_);
+  return json::object{{"items", suite_.size()}, {"seed", seed_}, {"answered", answered_}};
+}
+
 }  // namespace sy::emulator

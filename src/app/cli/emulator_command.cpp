@@ -74,6 +74,16 @@ void AddEmulatorCommand(CLI::App& app) {
   command->add_option("--threads", options->threads, "Server threads")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--suite", options->suite_file,
+                   "Task suite whose prompts get quality-drawn answers (JSON Lines, see "
+                   "eval/suite.h; default: the built-in demo suite)")
+      ->check(CLI::ExistingFile);
+  command
+      ->add_option("--seed", options->seed,
+                   "Seed of the suite-answer draws (same seed, same answers; see "
+                   "emulator/quality.h)")
+      ->capture_default_str();
   command->callback([options] {
     int code = RunEmulator(*options);
     if (code != 0) throw CLI::RuntimeError(code);

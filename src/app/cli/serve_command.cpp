@@ -27,8 +27,17 @@ int Serve(const std::string& config_path, const std::string& listen) {
   return RunGateway(std::move(*config), PrintReady);
 }
 
-int Demo(const std::string& listen, const std::string& state_dir,
-         const std::string& emulator_listen) {
+struct DemoArgs {
+  std::string listen = "127.0.0.1:8080";
+  std::string state_dir = "switchyard-state";
+  std::string emulator_listen = "127.0.0.1:0";
+  std::string suite_file{};  // the emulator's task suite ("" = the demo suite)
+  uint64_t seed = 0;         // the emulator's suite-answer seed
+};
+
+int Demo(const DemoArgs& args) {
+  const std::string& listen = args.listen;
+  const std::string& state_dir = args.state_dir;
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) {
@@ -38,7 +47,9 @@ int Demo(const std::string& listen, const std::string& state_dir,
   }
   BlockStopSignals();  // before the emulator starts its threads
   emulator::Options emu_options;
-  emu_options.listen = emulator_listen;
+  emu_options.listen = args.emulator_listen;
+  emu_options.suite_file = args.suite_file;
+  emu_options.seed = args.seed;
   auto emu = emulator::Emulator::Start(emu_options);
   if (!emu) {
     std::fprintf(stderr, "switchyard: emulator: %s\n", emu.error().message.c_str());
@@ -90,14 +101,17 @@ void AddServeCommand(CLI::App& app) {
 
 void AddDemoCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Run the gateway on its demo configuration");
-  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
-  auto state_dir = std::make_shared<std::string>("switchyard-state");
-  auto emulator_listen = std::make_shared<std::string>("127.0.0.1:0");
-  cmd->add_option("--listen", *listen, "Listen address host:port")->capture_default_str();
-  cmd->add_option("--state-dir", *state_dir, "Directory for ledger.db")->capture_default_str();
-  cmd->add_option("--emulator-listen", *emulator_listen, "Emulator address (port 0: any free)")
+  auto args = std::make_shared<DemoArgs>();
+  cmd->add_option("--listen", args->listen, "Listen address host:port")->capture_default_str();
+  cmd->add_option("--state-dir", args->state_dir, "Directory for ledger.db")->capture_default_str();
+  cmd->add_option("--emulator-listen", args->emulator_listen, "Emulator address (port 0: any free)")
       ->capture_default_str();
-  cmd->callback([=] { std::exit(Demo(*listen, *state_dir, *emulator_listen)); });
+  cmd->add_option("--suite", args->suite_file,
+                  "Task suite the emulator answers by quality (default: the demo suite)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--seed", args->seed, "Seed of the emulator's suite answers")
+      ->capture_default_str();
+  cmd->callback([args] { std::exit(Demo(*args)); });
 }
 
 }  // namespace sy::app
