@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/cli/emulator_command.h"
+#include "app/cli/eval_command.h"
 #include "app/cli/keys_command.h"
 #include "app/cli/outcomes_command.h"
 #include "app/cli/plan_command.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   sy::app::AddKeysCommand(app);
   sy::app::AddRouterCommand(app);
   sy::app::AddPlanCommand(app);
+  sy::app::AddEvalCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -1,0 +1,36 @@
+// The requests of `switchyard eval`: every suite item, `attempts` times, sent to a running
+// gateway as Chat Completions with the policy as the model, `concurrency` at a time, each answer
+// checked by the item's checker and costed by the gateway's x-switchyard-cost-usd.
+//
+// Thread-safety: RunPolicy runs its own io_context on the calling thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "eval/report.h"
+#include "eval/suite.h"
+
+namespace sy::app {
+
+struct EvalTarget {
+  std::string base_url;                        // "http://127.0.0.1:8080": the gateway
+  std::string api_key;                         // "" = none; sent as Authorization: Bearer
+  int concurrency = 8;                         // requests in flight
+  int attempts = 1;                            // per item
+  std::chrono::milliseconds timeout{120'000};  // per request, head and body
+};
+
+// Called after each finished request with (done, total).
+using EvalProgress = std::function<void(size_t, size_t)>;
+
+// Runs the suite under `policy`. Outcomes come in completion order.
+std::vector<eval::Outcome> RunPolicy(const eval::Suite& suite, const std::string& policy,
+                                     const EvalTarget& target, const EvalProgress& progress);
+
+// A DELETE to `url` (the emulator's /_emulator/eval): true on a 2xx.
+bool SendDelete(const std::string& url);
+
+}  // namespace sy::app
