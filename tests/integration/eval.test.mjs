@@ -7,11 +7,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  REPO_ROOT, ledgerSettled, runToExit, sanitizerReports, sqlite, startDemo, tempDir, usdToPico,
+  DEFAULT_KEY_ENV, REPO_ROOT, emulator, ledgerSettled, runToExit, sanitizerReports, sqlite,
+  startDemo, startEmulator, tempDir, testConfigYaml, usdToPico,
 } from '../testutil/harness.mjs';
 
-async function evaluate(args) {
-  const r = await runToExit(['eval', ...args], { deadlineS: 300 });
+async function evaluate(args, env = {}) {
+  const r = await runToExit(['eval', ...args], { deadlineS: 300, env });
   assert.deepEqual(sanitizerReports(r.stderr), []);
   return r;
 }
@@ -97,16 +98,21 @@ describe('switchyard eval on the demo', () => {
   });
 });
 
+// Twelve items of the demo suite (every emulator knows the demo suite's answers); `plain`: none
+// that asks for structured output (the test catalog's models do not declare json_schema).
+function writeSmallSuite(dir, { plain = false } = {}) {
+  const suite = path.join(dir, 'suite.jsonl');
+  const items = readFileSync(path.join(REPO_ROOT, 'config/eval/demo.jsonl'), 'utf8')
+    .split('\n').filter((l) => l.startsWith('{') && !(plain && l.includes('"response_format"')));
+  writeFileSync(suite, `${items.filter((_, i) => i % 8 === 0).slice(0, 12).join('\n')}\n`);
+  return suite;
+}
+
 describe('switchyard eval --gateway', () => {
   let demo;
-  const dir = tempDir('switchyard-eval-gw-');
-  const suite = path.join(dir, 'suite.jsonl');
+  const suite = writeSmallSuite(tempDir('switchyard-eval-gw-'));
 
   before(async () => {
-    // Twelve items of the demo suite: the demo's emulator knows their answers.
-    const items = readFileSync(path.join(REPO_ROOT, 'config/eval/demo.jsonl'), 'utf8')
-      .split('\n').filter((l) => l.startsWith('{'));
-    writeFileSync(suite, `${items.filter((_, i) => i % 8 === 0).slice(0, 12).join('\n')}\n`);
     demo = await startDemo();
   });
   after(async () => {
@@ -142,6 +148,37 @@ describe('switchyard eval --gateway', () => {
     assert.match(r.stdout, /lowest cost per successful task among policies with at least 50\.0% success: gpt-5\.5, \d+\.\d{4} USD per 1,000/);
     // Not a terminal: no progress bar.
     assert.doesNotMatch(r.stderr, /\[#/);
+  });
+});
+
+describe('switchyard eval --config', () => {
+  let emu;
+  const dir = tempDir('switchyard-eval-config-');
+  const suite = writeSmallSuite(dir, { plain: true });
+
+  before(async () => {
+    emu = await startEmulator();
+  });
+  after(async () => {
+    await emu?.stop();
+  });
+
+  test('starts serve on the file for the run; a quality profile decides the outcome', async () => {
+    const config = path.join(dir, 'switchyard.yaml');
+    writeFileSync(config, `${testConfigYaml({ emulatorUrl: emu.url, dbPath: path.join(dir, 'l.db') })}
+auth:
+  mode: "off"
+`);
+    // A perfect cheap model: every item passes on the first model of the chain.
+    await emulator.setProfile(emu.url, 'deepseek-v4-flash', { quality: { default: 1 } });
+    const r = await evaluate(['--config', config, '--suite', suite, '--policies', 'economy',
+      '--format', 'json'], { [DEFAULT_KEY_ENV]: 'sk-test' });
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.note, undefined);
+    const [economy] = rep.policies;
+    assert.equal(economy.passed, 12, JSON.stringify(economy.failures));
+    assert.deepEqual(economy.models, { 'deepseek-v4-flash': 12 });
   });
 });
 
