@@ -221,6 +221,56 @@ std::string Verdict(const Report& r) {
   return out;
 }
 
+// An axis: `count` steps of `step` from `low` to `high`.
+struct Ticks {
+  double low = 0;
+  double high = 1;
+  double step = 0.2;
+  int count = 5;
+};
+
+// Success rate from a round 5% (10% past a 40-point spread) below the worst policy to 100%.
+Ticks RateTicks(double min_rate) {
+  const double step = min_rate >= 0.6 ? 0.05 : 0.1;
+  const double low = std::max(0.0, std::floor((min_rate - 0.01) / step) * step);
+  const int count = static_cast<int>(std::lround((1 - low) / step));
+  return {low, low + step * count, step, count};
+}
+
+// Cost from 0 past the dearest policy, in steps of 1, 2 or 5 times a power of ten.
+Ticks CostTicks(double max_cost) {
+  if (max_cost <= 0) return {};
+  const double raw = max_cost * 1.1 / 5;
+  const double magnitude = std::pow(10, std::floor(std::log10(raw)));
+  double step = magnitude * 10;
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (magnitude * m >= raw) {
+      step = magnitude * m;
+      break;
+    }
+  }
+  const int count = static_cast<int>(std::ceil(max_cost * 1.05 / step));
+  return {0, step * count, step, count};
+}
+
+// `text` cut into lines of at most `width` bytes at spaces (a longer word gets a line of its own).
+std::vector<std::string> WrapWords(std::string_view text, size_t width) {
+  std::vector<std::string> lines;
+  std::string line;
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    text.remove_prefix(space == std::string_view::npos ? text.size() : space + 1);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + std::string(word);
+  }
+  if (!line.empty()) lines.push_back(std::move(line));
+  return lines;
+}
+
 // printf to the end of `out`, for SVG markup (each call writes well under 512 bytes).
 __attribute__((format(printf, 2, 3))) void AppendF(std::string& out, const char* format, ...) {
   char buf[512];
@@ -348,46 +398,49 @@ std::string FormatJson(const Report& report) {
 }
 
 std::string FormatSvg(const Report& report) {
-  constexpr double kW = 720, kH = 440, kLeft = 90, kRight = 30, kTop = 60, kBottom = 60;
-  const double plot_w = kW - kLeft - kRight, plot_h = kH - kTop - kBottom;
+  constexpr double kW = 720, kH = 460, kLeft = 90, kRight = 40, kBottom = 60, kLine = 16;
+  const std::vector<std::string> note = WrapWords(report.note, 100);
+  const double top = 50 + kLine * static_cast<double>(note.size());
+  const double plot_w = kW - kLeft - kRight, plot_h = kH - top - kBottom;
   double min_rate = 1, max_cost = 0;
   for (const Row& row : report.totals) {
     if (!row.cost_per_success) continue;
     min_rate = std::min(min_rate, row.SuccessRate());
     max_cost = std::max(max_cost, static_cast<double>(row.cost_per_success->pico()) * 1e-9);
   }
-  // x: success rate from a round tenth below the worst policy to 100%; y: USD per 1k successes.
-  const double x0 = std::max(0.0, std::floor(min_rate * 10 - 0.5) / 10);
-  const double y1 = max_cost > 0 ? max_cost * 1.15 : 1;
-  const auto px = [&](double rate) { return kLeft + (rate - x0) / (1 - x0) * plot_w; };
-  const auto py = [&](double cost) { return kTop + plot_h - cost / y1 * plot_h; };
+  const Ticks x = RateTicks(min_rate);
+  const Ticks y = CostTicks(max_cost);
+  const auto px = [&](double rate) { return kLeft + (rate - x.low) / (x.high - x.low) * plot_w; };
+  const auto py = [&](double cost) { return top + plot_h - cost / y.high * plot_h; };
   std::string svg;
   AppendF(svg,
           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
           "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
           kW, kH, kW, kH);
   AppendF(svg, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-  svg += "<text x=\"" + std::to_string(static_cast<int>(kLeft)) +
-         "\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Cost per successful task vs success "
-         "rate: " +
-         Escape(report.suite) + "</text>\n";
-  if (!report.note.empty()) {
-    svg += "<text x=\"" + std::to_string(static_cast<int>(kLeft)) + "\" y=\"42\" fill=\"#555\">" +
-           Escape(report.note) + "</text>\n";
+  AppendF(svg, "<text x=\"%.0f\" y=\"24\" font-size=\"15\" font-weight=\"bold\">", kLeft);
+  svg += "Cost per successful task vs success rate: " + Escape(report.suite) + "</text>\n";
+  for (size_t i = 0; i < note.size(); ++i) {
+    AppendF(svg, "<text x=\"%.0f\" y=\"%.0f\" fill=\"#555\">", kLeft,
+            42 + kLine * static_cast<double>(i));
+    svg += Escape(note[i]) + "</text>\n";
   }
   AppendF(svg,
           "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
           "stroke=\"#999\"/>\n",
-          kLeft, kTop, plot_w, plot_h);
-  for (int i = 0; i <= 5; ++i) {
-    const double rate = x0 + (1 - x0) * i / 5, cost = y1 * i / 5;
+          kLeft, top, plot_w, plot_h);
+  for (int i = 0; i <= x.count; ++i) {
+    const double rate = x.low + x.step * i;
     AppendF(svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n",
-            px(rate), kTop, px(rate), kTop + plot_h);
+            px(rate), top, px(rate), top + plot_h);
     AppendF(svg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f%%</text>\n", px(rate),
-            kTop + plot_h + 18, rate * 100);
+            top + plot_h + 18, rate * 100);
+  }
+  for (int i = 0; i <= y.count; ++i) {
+    const double cost = y.step * i;
     AppendF(svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", kLeft,
             py(cost), kLeft + plot_w, py(cost));
-    AppendF(svg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n", kLeft - 6,
+    AppendF(svg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", kLeft - 6,
             py(cost) + 4, cost);
   }
   AppendF(svg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">success rate</text>\n",
@@ -395,16 +448,19 @@ std::string FormatSvg(const Report& report) {
   AppendF(svg,
           "<text transform=\"translate(22 %.1f) rotate(-90)\" text-anchor=\"middle\">USD per 1,000 "
           "successful tasks</text>\n",
-          kTop + plot_h / 2);
+          top + plot_h / 2);
   const auto best = Cheapest(report);
   for (size_t i = 0; i < report.totals.size(); ++i) {
     const Row& row = report.totals[i];
     if (!row.cost_per_success) continue;
-    const double x = px(row.SuccessRate());
-    const double y = py(static_cast<double>(row.cost_per_success->pico()) * 1e-9);
-    AppendF(svg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n", x, y,
+    const double cx = px(row.SuccessRate());
+    const double cy = py(static_cast<double>(row.cost_per_success->pico()) * 1e-9);
+    AppendF(svg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n", cx, cy,
             best && *best == i ? "#1a7f37" : "#0550ae");
-    AppendF(svg, "<text x=\"%.1f\" y=\"%.1f\">", x + 10, y - 8);
+    // Labels of points in the right third go to their left, so they stay inside the chart.
+    const bool left = cx > kLeft + plot_w * 2 / 3;
+    AppendF(svg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", left ? cx - 10 : cx + 10,
+            cy - 8, left ? "end" : "start");
     svg += Escape(row.policy) + " (" + Per1k(row.cost_per_success) + ")</text>\n";
   }
   svg += "</svg>\n";

@@ -148,6 +148,20 @@ TEST(ReportTest, SvgPlotsOnePointPerPolicyAndEscapesNames) {
   EXPECT_EQ(circles, 2u);
   EXPECT_NE(svg.find("b&lt;&amp;&gt; (15.0000)"), std::string::npos);
   EXPECT_EQ(svg.find("b<&>"), std::string::npos);
+  // Round ticks: 0 to 20 USD per 1k in steps of 5 (the dearest is 15); 40% to 100% in tens (the
+  // worst succeeds 50%).
+  for (const char* tick : {">0</text>", ">5</text>", ">20</text>", ">40%</text>", ">100%</text>"}) {
+    EXPECT_NE(svg.find(tick), std::string::npos) << tick;
+  }
+  EXPECT_EQ(svg.find(">25</text>"), std::string::npos);
+}
+
+TEST(ReportTest, SvgWrapsALongNote) {
+  Report r = Sample();
+  r.note = std::string(60, 'a') + " " + std::string(60, 'b');
+  const std::string svg = FormatSvg(r);
+  EXPECT_NE(svg.find("fill=\"#555\">" + std::string(60, 'a') + "</text>"), std::string::npos);
+  EXPECT_NE(svg.find("fill=\"#555\">" + std::string(60, 'b') + "</text>"), std::string::npos);
 }
 
 }  // namespace
