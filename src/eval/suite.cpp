@@ -1,5 +1,6 @@
 #include "eval/suite.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -27,15 +28,13 @@ class ItemReader {
   explicit ItemReader(const json::object& o) : o_(o) {}
 
   core::Result<SuiteItem> Read() {
+    static constexpr std::string_view kKeys[] = {
+        "id", "task_type", "messages", "response_format", "checker", "answer", "wrong", "factual"};
+    if (auto ok = KnownKeys(o_, kKeys, ""); !ok) return ok.error();
     SuiteItem item;
-    if (auto s = String("id", kMaxIdBytes, true); !s)
-      return s.error();
-    else
-      item.id = *s;
-    if (auto s = String("task_type", kMaxTaskTypeBytes, true); !s)
-      return s.error();
-    else
-      item.task_type = *s;
+    if (auto ok = ReadString("id", kMaxIdBytes, true, item.id); !ok) return ok.error();
+    if (auto ok = ReadString("task_type", kMaxTaskTypeBytes, true, item.task_type); !ok)
+      return ok.error();
     const json::value* messages = o_.if_contains("messages");
     if (!messages || !messages->is_array() || messages->as_array().empty()) {
       return Fail("\"messages\" must be a non-empty array");
@@ -56,14 +55,8 @@ class ItemReader {
     auto parsed = ReadChecker(checker->as_object());
     if (!parsed) return parsed.error();
     item.checker = std::move(*parsed);
-    if (auto s = String("answer", kMaxLineBytes, false); !s)
-      return s.error();
-    else
-      item.answer = *s;
-    if (auto s = String("wrong", kMaxLineBytes, false); !s)
-      return s.error();
-    else
-      item.wrong = *s;
+    if (auto ok = ReadString("answer", kMaxLineBytes, false, item.answer); !ok) return ok.error();
+    if (auto ok = ReadString("wrong", kMaxLineBytes, false, item.wrong); !ok) return ok.error();
     if (auto ok = SelfCheck(item); !ok) return ok.error();
     return item;
   }
@@ -73,11 +66,12 @@ class ItemReader {
     return core::MakeError(core::Errc::kInvalidRequest, std::move(why));
   }
 
-  core::Result<std::string> String(const char* key, size_t max_bytes, bool required) const {
+  core::Status ReadString(const char* key, size_t max_bytes, bool required,
+                          std::string& out) const {
     const json::value* v = o_.if_contains(key);
     if (!v) {
       if (required) return Fail(std::string("\"") + key + "\" is required");
-      return std::string();
+      return {};
     }
     if (!v->is_string() || (required && v->as_string().empty())) {
       return Fail(std::string("\"") + key + "\" must be a non-empty string");
@@ -86,7 +80,20 @@ class ItemReader {
       return Fail(std::string("\"") + key + "\" is longer than " + std::to_string(max_bytes) +
                   " bytes");
     }
-    return std::string(v->as_string());
+    out = v->as_string();
+    return {};
+  }
+
+  // A typo ("cheker", "tolerence") is an error, not a key silently ignored.
+  template <size_t N>
+  static core::Status KnownKeys(const json::object& o, const std::string_view (&known)[N],
+                                std::string_view where) {
+    for (const auto& [key, value] : o) {
+      if (std::find(std::begin(known), std::end(known), key) == std::end(known)) {
+        return Fail(std::string(where) + "unknown key \"" + core::ClipForEcho(key, 40) + "\"");
+      }
+    }
+    return {};
   }
 
   static core::Result<double> Number(const json::object& c, const char* key) {
@@ -106,6 +113,9 @@ class ItemReader {
   }
 
   static core::Result<Checker> ReadChecker(const json::object& c) {
+    static constexpr std::string_view kKeys[] = {"type",      "value",  "pattern",
+                                                 "tolerance", "schema", "ignore_case"};
+    if (auto ok = KnownKeys(c, kKeys, "checker: "); !ok) return ok.error();
     const json::value* type = c.if_contains("type");
     std::string_view name;
     if (type && type->is_string()) name = type->as_string();

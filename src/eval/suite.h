@@ -25,6 +25,7 @@
 // load: `answer` must pass its checker and the wrong answer (given or derived) must fail it, so a
 // suite cannot silently score nothing.
 //
+// Unknown keys (in an item or its checker) are errors, so a typo is never silently ignored.
 // Bounds: at most kMaxItems items, kMaxLineBytes per line; ids are unique, at most 128 bytes.
 //
 // Thread-safety: plain values.

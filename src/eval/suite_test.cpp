@@ -61,6 +61,11 @@ TEST(SuiteTest, ErrorsNameTheLineAndTheReason) {
       {R"({"id":"x","task_type":"t","messages":[{"role":"user","content":"q"}],)"
        R"("checker":{"type":"numeric-within","value":10,"tolerance":100},"answer":"10"})",
        "s:1: the derived wrong answer passes the checker: give \"wrong\""},
+      {R"({"id":"x","task_type":"t","messages":[{"role":"user","content":"q"}],"cheker":{}})",
+       "s:1: unknown key \"cheker\""},
+      {R"({"id":"x","task_type":"t","messages":[{"role":"user","content":"q"}],)"
+       R"("checker":{"type":"numeric-within","value":1,"tolerence":0.1}})",
+       "s:1: checker: unknown key \"tolerence\""},
       {"# only a comment\n", "s: no items"},
   };
   for (const auto& [text, want] : cases) {
