@@ -135,7 +135,8 @@ json::object RowJson(const Row& row) {
 std::string Heading(const Report& r, bool markdown) {
   const std::string title = "suite " + r.suite + ": " + std::to_string(r.items) + " items, " +
                             std::to_string(r.attempts_per_item) + " attempt" +
-                            (r.attempts_per_item == 1 ? "" : "s") + " each";
+                            (r.attempts_per_item == 1 ? "" : "s") + " each" +
+                            (r.dialect == "openai" ? "" : ", sent as " + r.dialect);
   if (!markdown) return r.note.empty() ? title : title + "\n" + r.note;
   return "**" + title + "**" + (r.note.empty() ? "" : "\n\n_" + r.note + "_");
 }
@@ -372,6 +373,7 @@ std::string FormatJson(const Report& report) {
   out["items"] = report.items;
   out["attempts_per_item"] = report.attempts_per_item;
   out["min_success"] = report.min_success;
+  out["dialect"] = report.dialect;
   json::array policies;
   for (const Row& total : report.totals) {
     json::object p = RowJson(total);

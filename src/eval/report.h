@@ -74,8 +74,9 @@ struct Row {
 };
 
 struct Report {
-  std::string suite;  // its name, for the heading
-  std::string note;   // printed under the heading ("simulated quality: ...")
+  std::string suite;               // its name, for the heading
+  std::string note;                // printed under the heading ("simulated quality: ...")
+  std::string dialect = "openai";  // what the requests were sent as (core::DialectName)
   size_t items = 0;
   int attempts_per_item = 1;
   double min_success = 0;    // the bar a policy's success rate must reach to be the cheapest

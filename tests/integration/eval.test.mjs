@@ -140,6 +140,25 @@ describe('switchyard eval --gateway', () => {
     }
   });
 
+  test('sends the items in the dialect the application speaks', async () => {
+    for (const [dialect, endpoint] of [['anthropic', '/v1/messages'], ['responses', '/v1/responses']]) {
+      const before = await ledgerSettled(demo.dbPath);
+      const r = await evaluate(['--gateway', demo.url, '--suite', suite, '--policies', 'auto',
+        '--dialect', dialect, '--format', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      const [auto] = JSON.parse(r.stdout).policies;
+      assert.equal(JSON.parse(r.stdout).dialect, dialect);
+      // Structured-output items included: their answers are read from the dialect's own shape.
+      assert.ok(auto.success_rate > 0.6, JSON.stringify(auto.failures));
+      assert.equal(auto.failures.filter((f) => /unreadable|HTTP 4/.test(f.reason)).length, 0,
+        JSON.stringify(auto.failures));
+      await ledgerSettled(demo.dbPath, { atLeast: before + 12 });
+      const rows = await sqlite(demo.dbPath,
+        `SELECT endpoint, COUNT(*) AS n FROM requests WHERE rowid > ${before} GROUP BY endpoint`);
+      assert.deepEqual(rows, [{ endpoint, n: 12 }]);
+    }
+  });
+
   test('prints a table with the verdict', async () => {
     const r = await evaluate(['--gateway', demo.url, '--suite', suite, '--policies', 'gpt-5.5',
       '--min-success', '0.5']);

@@ -217,9 +217,15 @@ int RunEval(const EvalArgs& args, std::ostream& out, std::ostream& err) {
   auto suite = args.suite_path.empty() ? eval::ParseSuite(eval::kDemoSuiteJsonl, "demo.jsonl")
                                        : eval::LoadSuiteFile(args.suite_path);
   if (!suite) return fail(suite.error());
+  const core::Dialect dialect = args.dialect == "anthropic"   ? core::Dialect::kAnthropicMessages
+                                : args.dialect == "responses" ? core::Dialect::kOpenAiResponses
+                                                              : core::Dialect::kOpenAiChat;
+  auto bodies = RequestBodies(*suite, dialect);
+  if (!bodies) return fail(bodies.error());
   auto gateway = StartGateway(args);
   if (!gateway) return fail(gateway.error());
   EvalTarget target;
+  target.dialect = dialect;
   target.base_url = *gateway ? (*gateway)->url() : args.gateway;
   while (!target.base_url.empty() && target.base_url.back() == '/') target.base_url.pop_back();
   if (!args.api_key_env.empty()) target.api_key = std::getenv(args.api_key_env.c_str());
@@ -235,12 +241,13 @@ int RunEval(const EvalArgs& args, std::ostream& out, std::ostream& err) {
       return fail(Invalid("the demo emulator did not reset its answer counters"));
     }
     const EvalProgress progress = args.progress ? ProgressBar(policy, err) : EvalProgress();
-    runs.push_back({policy, RunPolicy(*suite, policy, target, progress)});
+    runs.push_back({policy, RunPolicy(*suite, *bodies, policy, target, progress)});
   }
   eval::Report report = eval::Summarize(*suite, args.suite_path.empty() ? "demo" : args.suite_path,
                                         args.attempts, runs);
   report.note = Note(args);
   report.min_success = args.min_success;
+  report.dialect = std::string(core::DialectName(dialect));
   if (!args.svg_path.empty()) {
     std::ofstream svg(args.svg_path, std::ios::binary | std::ios::trunc);
     svg << eval::FormatSvg(report);
@@ -271,6 +278,11 @@ void AddEvalCommand(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "The demo emulator's seed")->capture_default_str();
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"table", "json", "markdown"}))
+      ->capture_default_str();
+  cmd->add_option("--dialect", args->dialect,
+                  "Send the items as Chat Completions (openai), Anthropic Messages (anthropic) or "
+                  "Responses (responses)")
+      ->check(CLI::IsMember({"openai", "anthropic", "responses"}))
       ->capture_default_str();
   cmd->add_option("--svg", args->svg_path, "Also write the cost/success chart as SVG here");
   cmd->add_option("--min-success", args->min_success,

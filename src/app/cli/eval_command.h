@@ -1,12 +1,15 @@
 // `switchyard eval`: cost per successful task, measured, per policy (docs/planning.md).
 //
 //   switchyard eval --policies A,B,... [--suite FILE] [--gateway URL | --config FILE]
-//                   [--attempts K] [--concurrency N] [--seed N] [--format table|json|markdown]
+//                   [--dialect openai|anthropic|responses] [--attempts K] [--concurrency N]
+//                   [--seed N] [--format table|json|markdown]
 //                   [--svg FILE] [--min-success RATE] [--api-key-env VAR] [--timeout-ms MS]
 //
 // Runs every item of the suite (the demo suite without --suite), K times, through a gateway
 // under each policy in turn (a policy is what the request's "model" says: a routing profile such
-// as `auto`, an alias or a model), and reports per policy and task type: success rate, cost per
+// as `auto`, an alias or a model), in the dialect the application speaks (--dialect; the items'
+// Chat messages are translated by the gateway's own translators), and reports per policy and
+// task type: success rate, cost per
 // successful task, p50/p95 latency, the factual failure rate and P(success within k attempts)
 // (eval/report.h has the definitions). The verdict names the policy with the lowest cost per
 // successful task among those whose success rate reaches --min-success (default 0: all).
@@ -43,6 +46,7 @@ struct EvalArgs {
   int attempts = 1;
   int concurrency = 8;
   uint64_t seed = 0;
+  std::string dialect = "openai";  // openai, anthropic or responses
   std::string format = "table";
   std::string svg_path{};
   double min_success = 0;

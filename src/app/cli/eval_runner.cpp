@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/translate/translate.h"
 #include "core/money.h"
 #include "core/text.h"
 #include "eval/check.h"
@@ -19,15 +20,24 @@ namespace json = boost::json;
 // An answer larger than this is not one a suite item expects; the rest is not read.
 constexpr int64_t kMaxAnswerBytes = 4 << 20;
 
-std::string RequestBody(const eval::SuiteItem& item, const std::string& policy) {
-  json::object body{{"model", policy}, {"messages", item.messages}};
-  if (!item.response_format.is_null()) body["response_format"] = item.response_format;
-  return json::serialize(body);
+// Where each dialect is served, and what else its requests carry.
+std::string_view PathOf(core::Dialect dialect) {
+  switch (dialect) {
+    case core::Dialect::kAnthropicMessages:
+      return "/v1/messages";
+    case core::Dialect::kOpenAiResponses:
+      return "/v1/responses";
+    case core::Dialect::kOpenAiChat:
+      break;
+  }
+  return "/v1/chat/completions";
 }
 
+constexpr int64_t kAnthropicMaxTokens = 1024;
+
 // Fills what the answer says into `out`; `out.failure` says why it cannot pass.
-void ReadOutcome(const eval::SuiteItem& item, int status, const http::Headers& headers,
-                 const std::string& body, eval::Outcome& out) {
+void ReadOutcome(const eval::SuiteItem& item, core::Dialect dialect, int status,
+                 const http::Headers& headers, const std::string& body, eval::Outcome& out) {
   if (auto money = core::Money::Parse(headers.Get("x-switchyard-cost-usd"))) out.cost = *money;
   out.model = std::string(headers.Get("x-switchyard-model"));
   if (status < 200 || status > 299) {
@@ -38,7 +48,7 @@ void ReadOutcome(const eval::SuiteItem& item, int status, const http::Headers& h
   const json::value parsed = json::parse(body, ec);
   auto answer =
       ec ? core::Result<verify::Output>(core::MakeError(core::Errc::kInternal, "not JSON"))
-         : verify::ReadAnswer(core::Dialect::kOpenAiChat, parsed);
+         : verify::ReadAnswer(dialect, parsed);
   if (!answer) {
     out.failure = "unreadable answer: " + answer.error().message;
     return;
@@ -51,6 +61,7 @@ void ReadOutcome(const eval::SuiteItem& item, int status, const http::Headers& h
 
 struct Run {
   const eval::Suite& suite;
+  const std::vector<json::object>& bodies;
   const std::string& policy;
   const EvalTarget& target;
   const EvalProgress& progress;
@@ -65,12 +76,17 @@ http::Task<eval::Outcome> Exchange(Run& run, size_t item_index) {
   eval::Outcome out;
   out.item = item_index;
   http::ClientRequest request;
-  request.url = run.target.base_url + "/v1/chat/completions";
+  request.url = run.target.base_url + std::string(PathOf(run.target.dialect));
   request.headers.Add("content-type", "application/json");
+  if (run.target.dialect == core::Dialect::kAnthropicMessages) {
+    request.headers.Add("anthropic-version", "2023-06-01");
+  }
   if (!run.target.api_key.empty()) {
     request.headers.Add("authorization", "Bearer " + run.target.api_key);
   }
-  request.body = RequestBody(item, run.policy);
+  json::object fields = run.bodies[item_index];
+  fields["model"] = run.policy;
+  request.body = json::serialize(fields);
   request.first_byte_timeout = run.target.timeout;
   request.deadline = std::chrono::steady_clock::now() + run.target.timeout;
   const auto start = std::chrono::steady_clock::now();
@@ -82,7 +98,8 @@ http::Task<eval::Outcome> Exchange(Run& run, size_t item_index) {
     if (!body) {
       out.failure = body.error().message;
     } else {
-      ReadOutcome(item, (*response)->status(), (*response)->headers(), *body, out);
+      ReadOutcome(item, run.target.dialect, (*response)->status(), (*response)->headers(), *body,
+                  out);
     }
   }
   out.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -102,9 +119,33 @@ http::Task<void> Worker(Run& run) {
 
 }  // namespace
 
-std::vector<eval::Outcome> RunPolicy(const eval::Suite& suite, const std::string& policy,
-                                     const EvalTarget& target, const EvalProgress& progress) {
-  Run run{suite, policy, target, progress, nullptr, 0, 0, {}};
+core::Result<std::vector<json::object>> RequestBodies(const eval::Suite& suite,
+                                                      core::Dialect dialect) {
+  std::vector<json::object> bodies;
+  bodies.reserve(suite.items.size());
+  for (const eval::SuiteItem& item : suite.items) {
+    json::object chat{{"messages", item.messages}};
+    if (!item.response_format.is_null()) chat["response_format"] = item.response_format;
+    auto body = api::translate::TranslateRequest(core::Dialect::kOpenAiChat, dialect, chat);
+    if (!body) {
+      return core::MakeError(core::Errc::kInvalidRequest,
+                             item.id + ": cannot be sent as " +
+                                 std::string(core::DialectName(dialect)) + ": " +
+                                 body.error().message);
+    }
+    if (dialect == core::Dialect::kAnthropicMessages && !body->contains("max_tokens")) {
+      (*body)["max_tokens"] = kAnthropicMaxTokens;
+    }
+    bodies.push_back(std::move(*body));
+  }
+  return bodies;
+}
+
+std::vector<eval::Outcome> RunPolicy(const eval::Suite& suite,
+                                     const std::vector<json::object>& bodies,
+                                     const std::string& policy, const EvalTarget& target,
+                                     const EvalProgress& progress) {
+  Run run{suite, bodies, policy, target, progress, nullptr, 0, 0, {}};
   run.total = suite.items.size() * static_cast<size_t>(std::max(target.attempts, 1));
   run.outcomes.reserve(run.total);
   http::RunClientTasks([&](http::Client& client) {
