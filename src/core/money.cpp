@@ -109,17 +109,31 @@ Result<Money> Money::Parse(std::string_view usd) {
 
 std::string Money::ToString() const { return FormatScaled(pico_ < 0, Magnitude(pico_), 12); }
 
-std::string Money::ToCents() const {
-  constexpr uint64_t kPicoPerCent = 10'000'000'000;
+std::string Money::ToFixed(int decimals) const {
+  uint64_t scale = 1;  // pico-dollars per unit of the last decimal
+  for (int i = decimals; i < 12; ++i) scale *= 10;
   const uint64_t magnitude = Magnitude(pico_);
-  uint64_t cents = magnitude / kPicoPerCent;
-  if (magnitude % kPicoPerCent >= kPicoPerCent / 2) ++cents;  // half away from zero
-  std::string out = FormatScaled(pico_ < 0, cents, 2);
-  // FormatScaled trims zeros; cents always show two decimals.
+  uint64_t units = magnitude / scale;
+  if (scale > 1 && magnitude % scale >= scale / 2) ++units;  // half away from zero
+  std::string out = FormatScaled(pico_ < 0, units, decimals);
+  // FormatScaled trims zeros; a fixed format always shows `decimals` of them.
+  if (decimals == 0) return out;
   const size_t dot = out.find('.');
-  if (dot == std::string::npos) return out + ".00";
-  if (out.size() - dot == 2) out += "0";
+  if (dot == std::string::npos) out += '.';
+  const size_t have = dot == std::string::npos ? 0 : out.size() - dot - 1;
+  out.append(static_cast<size_t>(decimals) - have, '0');
   return out;
+}
+
+std::string Money::ToCents() const { return ToFixed(2); }
+
+Money DivideMoney(Money cost, int64_t n) {
+  const int64_t pico = cost.pico();
+  int64_t quotient = pico / n;
+  const int64_t remainder = pico % n;  // has the sign of pico (n > 0)
+  const int64_t abs_remainder = remainder < 0 ? -remainder : remainder;
+  if (abs_remainder >= n - abs_remainder) quotient += pico < 0 ? -1 : 1;  // half away from zero
+  return Money::FromPico(quotient);
 }
 
 Result<PricePerMTokens> PricePerMTokens::Parse(std::string_view usd_per_million) {

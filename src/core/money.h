@@ -34,6 +34,9 @@ class Money {
   std::string ToString() const;
   // Rounded half away from zero to whole cents, always two decimals: "12.35", "0.00".
   std::string ToCents() const;
+  // Rounded half away from zero to `decimals` places (0..12), always that many: ToFixed(4) of
+  // 0.00123456 is "0.0012".
+  std::string ToFixed(int decimals) const;
 
   constexpr Money operator+(Money o) const { return Money(pico_ + o.pico_); }
   constexpr Money operator-(Money o) const { return Money(pico_ - o.pico_); }
@@ -47,6 +50,10 @@ class Money {
   constexpr explicit Money(int64_t pico) : pico_(pico) {}
   int64_t pico_ = 0;
 };
+
+// `cost` / `n` rounded to the pico-dollar, half away from zero (a cost per request or per
+// successful task). REQUIRES: n > 0.
+Money DivideMoney(Money cost, int64_t n);
 
 class PricePerMTokens {
  public:

@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -80,6 +83,40 @@ TEST(MoneyTest, ToStringIsShortestExact) {
             "-9223372.036854775808");
   for (const char* text : {"0.014", "12", "-3.25", "0.000000000007", "1000000.5"}) {
     EXPECT_EQ(Money::Parse(text)->ToString(), text);
+  }
+}
+
+TEST(MoneyTest, DivideMoneyRoundsHalfAwayFromZero) {
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> cases = {
+      {10, 4, 3},
+      {9, 4, 2},
+      {11, 4, 3},
+      {-10, 4, -3},
+      {-9, 4, -2},
+      {7, 1, 7},
+      {0, 3, 0},
+      {2, 3, 1},
+      {1, 3, 0},
+      {-2, 3, -1},
+      {5, 2, 3},
+      {-5, 2, -3},
+      {INT64_MAX, 2, INT64_MAX / 2 + 1},
+  };
+  for (const auto& [pico, n, want] : cases) {
+    EXPECT_EQ(DivideMoney(Money::FromPico(pico), n).pico(), want) << pico << " / " << n;
+  }
+}
+
+TEST(MoneyTest, ToFixedRoundsHalfAwayFromZeroAndKeepsItsDecimals) {
+  const std::vector<std::tuple<std::string_view, int, std::string_view>> cases = {
+      {"0.00123456", 4, "0.0012"}, {"0.00125", 4, "0.0013"},
+      {"-0.00125", 4, "-0.0013"},  {"1.5", 4, "1.5000"},
+      {"2", 4, "2.0000"},          {"2.5", 0, "3"},
+      {"-2.5", 0, "-3"},           {"0.000000000001", 12, "0.000000000001"},
+      {"0.00004", 4, "0.0000"},    {"12.345", 2, "12.35"},
+  };
+  for (const auto& [usd, decimals, want] : cases) {
+    EXPECT_EQ(Money::Parse(usd)->ToFixed(decimals), want) << usd << " to " << decimals;
   }
 }
 

@@ -16,33 +16,10 @@ namespace {
 
 namespace json = boost::json;
 
-// Pico-dollars per `cost` / `count`, rounded half up.
-core::Money Divide(core::Money cost, int64_t count) {
-  const int64_t pico = cost.pico();
-  return core::Money::FromPico((pico + count / 2) / count);
-}
-
-// `m` rounded half up to `decimals` (0..12) places, always that many decimals: "0.2345".
-std::string Fixed(core::Money m, int decimals) {
-  int64_t scale = 1;
-  for (int i = decimals; i < 12; ++i) scale *= 10;
-  const int64_t units = (m.pico() + scale / 2) / scale;
-  int64_t whole_scale = 1;
-  for (int i = 0; i < decimals; ++i) whole_scale *= 10;
-  char buf[64];
-  if (decimals == 0) {
-    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(units));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lld.%0*lld", static_cast<long long>(units / whole_scale),
-                  decimals, static_cast<long long>(units % whole_scale));
-  }
-  return buf;
-}
-
 // USD per 1,000 successful tasks, four decimals.
 std::string Per1k(const std::optional<core::Money>& per_success) {
   if (!per_success) return "-";
-  return Fixed(core::Money::FromPico(per_success->pico() * 1000), 4);
+  return core::Money::FromPico(per_success->pico() * 1000).ToFixed(4);
 }
 
 std::string Percent(double share) {
@@ -93,7 +70,7 @@ Row BuildRow(const Suite& suite, const PolicyRun& run, std::string task_type, in
     ++attempts;
   }
   row.items = static_cast<int64_t>(per_item.size());
-  if (row.passed > 0) row.cost_per_success = Divide(row.cost, row.passed);
+  if (row.passed > 0) row.cost_per_success = core::DivideMoney(row.cost, row.passed);
   std::sort(latencies.begin(), latencies.end());
   row.p50_us = NearestRank(latencies, 0.50);
   row.p95_us = NearestRank(latencies, 0.95);
@@ -153,7 +130,7 @@ std::vector<core::TableRow> TotalsRows(const Report& r, bool markdown) {
     core::TableRow cells = {markdown ? "`" + row.policy + "`" : row.policy,
                             Percent(row.SuccessRate()),
                             Per1k(row.cost_per_success),
-                            Fixed(row.cost, 6),
+                            row.cost.ToFixed(6),
                             Ms(row.p50_us),
                             Ms(row.p95_us),
                             factual ? Percent(*factual) : "-"};

@@ -7,7 +7,8 @@
 // - cost per successful task: the cost of every attempt, failed ones included, divided by the
 //   passed attempts. An attempt's cost is the gateway's x-switchyard-cost-usd, which already sums
 //   every upstream attempt behind it (failover and verification escalations). Exact to the
-//   pico-dollar (rounded half up once, at the division); none when nothing passed.
+//   pico-dollar (rounded half away from zero once, at the division: core::DivideMoney); none
+//   when nothing passed.
 // - factual failure rate: failed attempts on factual items / attempts on factual items (the
 //   hallucination proxy); none when the suite has no factual item.
 // - P(success within k): the mean over items of 1 - (1 - p_i)^k, p_i an item's measured

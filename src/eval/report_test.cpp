@@ -53,7 +53,7 @@ TEST(ReportTest, TotalsFollowTheDefinitions) {
   EXPECT_EQ(a.passed, 3);
   EXPECT_DOUBLE_EQ(a.SuccessRate(), 0.75);
   EXPECT_EQ(a.cost.ToString(), "0.004");
-  // 0.004 / 3, rounded half up to the pico-dollar.
+  // 0.004 / 3, rounded to the pico-dollar.
   EXPECT_EQ(a.cost_per_success->ToString(), "0.001333333333");
   // Nearest rank over 10, 20, 30, 40 ms.
   EXPECT_EQ(a.p50_us, 20'000);

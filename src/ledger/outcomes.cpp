@@ -259,7 +259,7 @@ std::string Score(const std::optional<double>& score) {
 
 std::string CostPerSuccess(const OutcomeRow& row) {
   if (row.successes == 0) return "null";
-  return detail::JsonQuoted(DivideMoney(row.cost, row.successes).ToString());
+  return detail::JsonQuoted(core::DivideMoney(row.cost, row.successes).ToString());
 }
 
 std::string JsonFields(const OutcomeRow& r) {
@@ -290,7 +290,7 @@ Cells TableCells(const std::string& key, const OutcomeRow& r) {
           std::to_string(r.failures),
           Dash(Rate(r.successes, r.rated)),
           r.cost.ToString(),
-          r.successes == 0 ? "-" : DivideMoney(r.cost, r.successes).ToString(),
+          r.successes == 0 ? "-" : core::DivideMoney(r.cost, r.successes).ToString(),
           Dash(Rate(r.retried, r.rated)),
           Dash(Rate(r.edited, r.rated)),
           std::to_string(r.attempts),
@@ -327,15 +327,6 @@ core::Result<OutcomeReport> QueryOutcomes(const std::string& db_path, const Outc
   auto report = QueryReport(**source, q);
   if (!report) return detail::WithPath((*source)->name(), std::move(report).error());
   return report;
-}
-
-core::Money DivideMoney(core::Money cost, int64_t n) {
-  const int64_t pico = cost.pico();
-  int64_t quotient = pico / n;
-  const int64_t remainder = pico % n;  // has the sign of pico (n > 0)
-  const int64_t abs_remainder = remainder < 0 ? -remainder : remainder;
-  if (abs_remainder >= n - abs_remainder) quotient += pico < 0 ? -1 : 1;  // half away from zero
-  return core::Money::FromPico(quotient);
 }
 
 std::string FormatOutcomesJson(const OutcomeReport& report) {

@@ -79,17 +79,14 @@ struct OutcomeReport {
 // overflows; the message names the path.
 core::Result<OutcomeReport> QueryOutcomes(const std::string& db_path, const OutcomeQuery& q);
 
-// `cost` / `n` rounded to the pico-dollar, half away from zero. REQUIRES: n > 0.
-core::Money DivideMoney(core::Money cost, int64_t n);
-
 // {"group_by":"model","groups":[{"key":..,"tasks":..,"rated":..,"successes":..,"failures":..,
 //  "success_rate":..,"cost_usd":"<exact>","cost_per_successful_task_usd":"<exact>"|null,
 //  "retry_rate":..,"edit_rate":..,"attempts":..,"rejected_attempts":..,"verified_attempts":..,
 //  "verification_failure_rate":..,"avg_score":..}],"total":{<same fields without key>}}
 // Rates and avg_score are numbers rounded to 4 decimals, null when their denominator is 0
 // (success_rate, retry_rate, edit_rate: rated; verification_failure_rate: verified_attempts);
-// money as exact decimal strings, cost_per_successful_task_usd = cost / successes (DivideMoney),
-// null without successes.
+// money as exact decimal strings, cost_per_successful_task_usd = cost / successes
+// (core::DivideMoney), null without successes.
 std::string FormatOutcomesJson(const OutcomeReport& report);
 
 // The same as a fixed-width text table, one line per group then a TOTAL line; "-" for null.

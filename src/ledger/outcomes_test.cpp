@@ -283,27 +283,6 @@ TEST(OutcomesQueryTest, AVersionTwoLedgerHasOnlyUnratedTasks) {
   EXPECT_EQ(missing.error().code, core::Errc::kNotFound);
 }
 
-TEST(OutcomesFormatTest, DivideMoneyRoundsHalfAwayFromZero) {
-  const std::vector<std::tuple<int64_t, int64_t, int64_t>> cases = {
-      {10, 4, 3},
-      {9, 4, 2},
-      {11, 4, 3},
-      {-10, 4, -3},
-      {-9, 4, -2},
-      {7, 1, 7},
-      {0, 3, 0},
-      {2, 3, 1},
-      {1, 3, 0},
-      {-2, 3, -1},
-      {5, 2, 3},
-      {-5, 2, -3},
-      {INT64_MAX, 2, INT64_MAX / 2 + 1},
-  };
-  for (const auto& [pico, n, want] : cases) {
-    EXPECT_EQ(DivideMoney(core::Money::FromPico(pico), n).pico(), want) << pico << " / " << n;
-  }
-}
-
 TEST(OutcomesFormatTest, ParseOutcomeBy) {
   for (OutcomeBy by : {OutcomeBy::kModel, OutcomeBy::kTaskType, OutcomeBy::kRule}) {
     auto parsed = ParseOutcomeBy(OutcomeByName(by));

@@ -19,7 +19,7 @@ async function evaluate(args, env = {}) {
 
 const byName = (report, name) => report.policies.find((p) => p.name === name);
 
-// cost / passed, rounded half up to the pico-dollar (eval/report.h).
+// cost / passed, rounded half away from zero to the pico-dollar (core::DivideMoney); costs are never negative.
 function perSuccess(policy) {
   const passed = BigInt(policy.passed);
   return (usdToPico(policy.cost_usd) + passed / 2n) / passed;
