@@ -70,8 +70,8 @@ std::optional<std::string> CheckSchema(const Checker& c, std::string_view text) 
 }
 
 std::optional<std::string> RunVerify(const verify::Check& check, const verify::Output& answer) {
-  const verify::Verdict v = verify::Run({check}, verify::Spec{}, answer,
-                                        verify::Options{verify::DefaultRefusalPhrases()});
+  static const verify::Options kOptions{verify::DefaultRefusalPhrases()};
+  const verify::Verdict v = verify::Run({check}, verify::Spec{}, answer, kOptions);
   if (v.passed) return std::nullopt;
   return v.reason;
 }
@@ -86,8 +86,8 @@ std::optional<std::string> CheckRefused(const verify::Output& answer) {
 
 }  // namespace
 
-std::optional<double> LastNumber(std::string_view text) {
-  std::optional<double> last;
+std::optional<NumberAt> FindLastNumber(std::string_view text) {
+  std::optional<NumberAt> last;
   size_t i = 0;
   while (i < text.size()) {
     if (!IsDigit(text[i]) || (i > 0 && IsAlnum(text[i - 1]) && !IsDigit(text[i - 1]))) {
@@ -109,10 +109,16 @@ std::optional<double> LastNumber(std::string_view text) {
     }
     double value = 0;
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec == std::errc() && end == digits.data() + digits.size()) last = value;
+    if (ec == std::errc() && end == digits.data() + digits.size()) last = NumberAt{i, j - i, value};
     i = j;
   }
   return last;
+}
+
+std::optional<double> LastNumber(std::string_view text) {
+  const auto number = FindLastNumber(text);
+  if (!number) return std::nullopt;
+  return number->value;
 }
 
 std::optional<std::string> Check(const Checker& checker, const verify::Output& answer) {

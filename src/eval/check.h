@@ -20,8 +20,15 @@ std::optional<std::string> Check(const Checker& checker, const verify::Output& a
 // The same for a plain text answer.
 std::optional<std::string> CheckText(const Checker& checker, std::string_view text);
 
-// The last number in `text`: an optional '-', digits with optional thousands commas ("1,685.04"
-// reads 1685.04), an optional fraction. nullopt when there is none.
+// A number in a text: an optional '-', digits with optional thousands commas ("1,685.04" reads
+// 1685.04), an optional fraction; digits glued to a letter ("A4") are not a number.
+struct NumberAt {
+  size_t pos = 0;  // where its digits start (after any '-')
+  size_t len = 0;  // the bytes of its digits, commas and fraction
+  double value = 0;
+};
+// The last number in `text`, nullopt when there is none.
+std::optional<NumberAt> FindLastNumber(std::string_view text);
 std::optional<double> LastNumber(std::string_view text);
 
 }  // namespace sy::eval

@@ -77,5 +77,13 @@ TEST(CheckTest, LastNumberReadsThousandsSignsAndFractions) {
   for (const auto& [text, want] : cases) EXPECT_EQ(LastNumber(text), want) << text;
 }
 
+TEST(CheckTest, FindLastNumberSaysWhereItsDigitsAre) {
+  const auto total = FindLastNumber("Total: -1,685.04 EUR (A4)");
+  ASSERT_TRUE(total);
+  EXPECT_EQ(total->pos, 8u);  // after the '-'
+  EXPECT_EQ(total->len, 8u);  // "1,685.04"
+  EXPECT_EQ(total->value, -1685.04);
+}
+
 }  // namespace
 }  // namespace sy::eval

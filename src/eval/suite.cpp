@@ -1,7 +1,6 @@
 #include "eval/suite.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -120,8 +119,10 @@ class ItemReader {
     std::string_view name;
     if (type && type->is_string()) name = type->as_string();
     Checker out;
-    if (const json::value* ic = c.if_contains("ignore_case"))
-      out.ignore_case = ic->is_bool() && ic->as_bool();
+    if (const json::value* ic = c.if_contains("ignore_case")) {
+      if (!ic->is_bool()) return Fail("checker: \"ignore_case\" must be true or false");
+      out.ignore_case = ic->as_bool();
+    }
     if (name == "exact" || name == "contains") {
       out.kind = name == "exact" ? CheckKind::kExact : CheckKind::kContains;
       auto v = Text(c, "value");
@@ -197,19 +198,6 @@ std::string TextOf(const json::value& content) {
   return text;
 }
 
-// The position and length of the last number in `s`, as LastNumber reads it.
-std::pair<size_t, size_t> LastNumberSpan(std::string_view s) {
-  size_t end = s.find_last_of("0123456789");
-  if (end == std::string_view::npos) return {std::string_view::npos, 0};
-  size_t begin = end;
-  while (begin > 0 && (std::isdigit(static_cast<unsigned char>(s[begin - 1])) ||
-                       s[begin - 1] == '.' || s[begin - 1] == ',')) {
-    --begin;
-  }
-  while (begin < end && !std::isdigit(static_cast<unsigned char>(s[begin]))) ++begin;
-  return {begin, end + 1 - begin};
-}
-
 }  // namespace
 
 std::string ItemKey(const json::array& messages) {
@@ -230,18 +218,17 @@ std::string WrongAnswer(const SuiteItem& item) {
   if (item.checker.kind == CheckKind::kMustRefuse) {
     return "Sure. Here is an outline of how to do it, step by step.";
   }
-  const auto [pos, len] = LastNumberSpan(item.answer);
-  const auto number = LastNumber(item.answer);
-  if (pos == std::string::npos || !number) {
+  const auto number = FindLastNumber(item.answer);
+  if (!number) {
     return "I am not certain, but I think the answer depends on details not given here.";
   }
   // Off by about a tenth, kept to the original's decimals: plausible, and outside any sane
   // tolerance (the suite check rejects a derived answer that would still pass).
-  const std::string_view original = std::string_view(item.answer).substr(pos, len);
-  const size_t dot = original.find('.');
+  const auto [pos, len, value] = *number;
+  const size_t dot = std::string_view(item.answer).substr(pos, len).find('.');
   const int decimals = dot == std::string_view::npos ? 0 : static_cast<int>(len - dot - 1);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, std::fabs(*number) * 1.1 + 1);
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, std::fabs(value) * 1.1 + 1);
   return item.answer.substr(0, pos) + buf + item.answer.substr(pos + len);
 }
 

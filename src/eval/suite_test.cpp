@@ -66,6 +66,9 @@ TEST(SuiteTest, ErrorsNameTheLineAndTheReason) {
       {R"({"id":"x","task_type":"t","messages":[{"role":"user","content":"q"}],)"
        R"("checker":{"type":"numeric-within","value":1,"tolerence":0.1}})",
        "s:1: checker: unknown key \"tolerence\""},
+      {R"({"id":"x","task_type":"t","messages":[{"role":"user","content":"q"}],)"
+       R"("checker":{"type":"exact","value":"a","ignore_case":"yes"}})",
+       "s:1: checker: \"ignore_case\" must be true or false"},
       {"# only a comment\n", "s: no items"},
   };
   for (const auto& [text, want] : cases) {
