@@ -14,4 +14,11 @@ std::string_view DialectName(Dialect dialect) {
   return "openai";
 }
 
+std::optional<Dialect> ParseDialectName(std::string_view name) {
+  for (Dialect d : {Dialect::kOpenAiChat, Dialect::kAnthropicMessages, Dialect::kOpenAiResponses}) {
+    if (DialectName(d) == name) return d;
+  }
+  return std::nullopt;
+}
+
 }  // namespace sy::core

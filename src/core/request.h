@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,8 @@ enum class Dialect {
 
 // "openai", "anthropic" or "responses": the name used in config, the ledger and headers.
 std::string_view DialectName(Dialect dialect);
+// The dialect DialectName names; nullopt for any other text.
+std::optional<Dialect> ParseDialectName(std::string_view name);
 
 struct Request {
   std::string id;

@@ -217,15 +217,14 @@ int RunEval(const EvalArgs& args, std::ostream& out, std::ostream& err) {
   auto suite = args.suite_path.empty() ? eval::ParseSuite(eval::kDemoSuiteJsonl, "demo.jsonl")
                                        : eval::LoadSuiteFile(args.suite_path);
   if (!suite) return fail(suite.error());
-  const core::Dialect dialect = args.dialect == "anthropic"   ? core::Dialect::kAnthropicMessages
-                                : args.dialect == "responses" ? core::Dialect::kOpenAiResponses
-                                                              : core::Dialect::kOpenAiChat;
-  auto bodies = RequestBodies(*suite, dialect);
+  const auto dialect = core::ParseDialectName(args.dialect);
+  if (!dialect) return fail(Invalid("--dialect: openai, anthropic or responses"));
+  auto bodies = RequestBodies(*suite, *dialect);
   if (!bodies) return fail(bodies.error());
   auto gateway = StartGateway(args);
   if (!gateway) return fail(gateway.error());
   EvalTarget target;
-  target.dialect = dialect;
+  target.dialect = *dialect;
   target.base_url = *gateway ? (*gateway)->url() : args.gateway;
   while (!target.base_url.empty() && target.base_url.back() == '/') target.base_url.pop_back();
   if (!args.api_key_env.empty()) target.api_key = std::getenv(args.api_key_env.c_str());
@@ -247,7 +246,7 @@ int RunEval(const EvalArgs& args, std::ostream& out, std::ostream& err) {
                                         args.attempts, runs);
   report.note = Note(args);
   report.min_success = args.min_success;
-  report.dialect = std::string(core::DialectName(dialect));
+  report.dialect = std::string(core::DialectName(*dialect));
   if (!args.svg_path.empty()) {
     std::ofstream svg(args.svg_path, std::ios::binary | std::ios::trunc);
     svg << eval::FormatSvg(report);

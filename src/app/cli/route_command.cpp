@@ -61,9 +61,8 @@ int RunRouteExplain(const RouteExplainArgs& args, std::ostream& out, std::ostrea
   }
   core::Request request;
   request.received_at = std::chrono::system_clock::now();
-  request.dialect = args.dialect == "anthropic"   ? core::Dialect::kAnthropicMessages
-                    : args.dialect == "responses" ? core::Dialect::kOpenAiResponses
-                                                  : core::Dialect::kOpenAiChat;
+  // The option's check admits only dialect names.
+  request.dialect = core::ParseDialectName(args.dialect).value_or(core::Dialect::kOpenAiChat);
   const routing::Health health = routing::HealthFor(**catalog);
   const auto decision = DecodeAndDecide(
       *body, shared->server.max_json_depth, {args.task, args.max_cost_usd, args.tags}, request,
