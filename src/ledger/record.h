@@ -62,6 +62,13 @@ struct Record {
                            // the request named a concrete model or an alias (profile "")
   int64_t latency_ms = 0;  // total, request received to last byte sent
   std::optional<int64_t> ttft_ms;  // to the first streamed content byte sent (streams only)
+  // Shadow traffic (a rule's `shadow:`, docs/planning.md). A shadow request's record is kept
+  // apart from the live requests (the ledger's shadows table): no spend, outcome or budget
+  // report counts it. Its profile, rule and task type are the live request's.
+  std::string shadow_of;  // the id of the live request it mirrors; "" on every live request
+  // Shadow records: how the shadow's answer compares with the live one: "exact" (same text),
+  // "json" (different text, equal JSON values), "differs", or "" when either had no answer.
+  std::string agreement;
 };
 
 }  // namespace sy::ledger
