@@ -303,27 +303,45 @@ struct Connection : std::enable_shared_from_this<Connection> {
   Connection* next = nullptr;
 };
 
+// A background job's own request and cancellation, in its worker's list (for Stop()).
+struct BackgroundTask {
+  ServerRequest request;
+  net::cancellation_signal cancel;
+  BackgroundTask* prev = nullptr;
+  BackgroundTask* next = nullptr;
+};
+
 struct Worker {
   // Declared before the io_context so that it is destroyed after it: coroutine frames destroyed
   // with the io_context still hand connections back to it.
   std::unique_ptr<Client> client;
   Connection* connections = nullptr;  // head of the list; same lifetime rule
+  BackgroundTask* tasks = nullptr;    // running background jobs; same lifetime rule
+  std::unique_ptr<Background> jobs;   // starts them; same lifetime rule
   // Each worker's sockets are used from its own thread only, so the reactor needs no locks;
   // the scheduler keeps them, for Stop() posting from the controlling thread.
   net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
 
-  void Link(Connection* c) {
-    c->next = connections;
-    if (connections) connections->prev = c;
-    connections = c;
+  void Link(Connection* c) { LinkInto(connections, c); }
+  void Unlink(Connection* c) { UnlinkFrom(connections, c); }
+  void Link(BackgroundTask* t) { LinkInto(tasks, t); }
+  void Unlink(BackgroundTask* t) { UnlinkFrom(tasks, t); }
+
+ private:
+  template <class Node>
+  static void LinkInto(Node*& head, Node* n) {
+    n->next = head;
+    if (head) head->prev = n;
+    head = n;
   }
-  void Unlink(Connection* c) {
-    if (c->prev) c->prev->next = c->next;
-    if (c->next) c->next->prev = c->prev;
-    if (connections == c) connections = c->next;
-    c->prev = c->next = nullptr;
+  template <class Node>
+  static void UnlinkFrom(Node*& head, Node* n) {
+    if (n->prev) n->prev->next = n->next;
+    if (n->next) n->next->prev = n->prev;
+    if (head == n) head = n->next;
+    n->prev = n->next = nullptr;
   }
 };
 
@@ -352,6 +370,7 @@ class Server::Impl {
     for (int i = 0; i < threads; ++i) {
       auto worker = std::make_unique<Worker>();
       worker->client = detail::MakeClient(worker->ioc);
+      worker->jobs = std::make_unique<Jobs>(*this, *worker);
       worker->acceptor.emplace(worker->ioc);
       auto& acc = *worker->acceptor;
       if (i == 0) {
@@ -442,7 +461,52 @@ class Server::Impl {
       }
       c->cancel.emit(net::cancellation_type::terminal);
     }
+    for (BackgroundTask* t = worker.tasks; t != nullptr; t = t->next) {
+      if (t->request.cancelled == CancelReason::kNone) {
+        t->request.cancelled = CancelReason::kShutdown;
+      }
+      t->cancel.emit(net::cancellation_type::terminal);
+    }
   }
+
+  // A worker's Background: each job a coroutine on the worker, counted in active_requests_.
+  class Jobs final : public Background {
+   public:
+    Jobs(Impl& impl, Worker& worker) : impl_(impl), worker_(worker) {}
+
+    bool Start(ServerRequest request, BackgroundJob job) override {
+      // The handler calling this is itself counted in active_requests_, so Stop cannot have
+      // seen zero in flight between this check and the increment.
+      if (impl_.stopping_) return false;
+      auto task = std::make_shared<BackgroundTask>();
+      task->request = std::move(request);
+      task->request.client = worker_.client.get();
+      task->request.background = this;
+      ++impl_.active_requests_;
+      worker_.Link(task.get());
+      auto slot = task->cancel.slot();
+      net::co_spawn(worker_.ioc, Run(task, std::move(job)),
+                    net::bind_cancellation_slot(slot, [task](std::exception_ptr) {}));
+      return true;
+    }
+
+   private:
+    net::awaitable<void> Run(std::shared_ptr<BackgroundTask> task, BackgroundJob job) {
+      co_await net::this_coro::throw_if_cancelled(false);  // errors, as handlers see them
+      struct Leave {
+        Jobs& jobs;
+        BackgroundTask* task;
+        ~Leave() {
+          jobs.worker_.Unlink(task);
+          --jobs.impl_.active_requests_;
+        }
+      } leave{*this, task.get()};
+      co_await job(task->request);
+    }
+
+    Impl& impl_;
+    Worker& worker_;
+  };
 
   net::awaitable<void> AcceptLoop(Worker& worker) {
     net::steady_timer backoff(worker.ioc);
@@ -569,6 +633,7 @@ class Server::Impl {
 
     ServerRequest req;
     req.client = worker.client.get();
+    req.background = worker.jobs.get();
     req.peer = peer;
     // A Content-Length over the limit fails before the head counts as done, but the parser has
     // stored all of it: the handler needs the path to answer in the right dialect.

@@ -67,6 +67,8 @@ enum class CancelReason {
   kShutdown,      // Stop(): the grace period ran out
 };
 
+class Background;
+
 struct ServerRequest {
   std::string method;
   std::string target;  // path and query, as sent
@@ -90,6 +92,8 @@ struct ServerRequest {
   CancelReason cancelled = CancelReason::kNone;
   // The worker's upstream client, for calls made while serving this request.
   Client* client = nullptr;
+  // Starts work that outlives this request's response on the same worker (shadow traffic).
+  Background* background = nullptr;
 
   std::string_view Path() const;  // target without the query
   // What follows the '?', "" when there is none; a view into target, never a null pointer.
@@ -117,6 +121,23 @@ class ResponseWriter {
 };
 
 using Handler = std::function<Task<void>(ServerRequest&, ResponseWriter&)>;
+
+// Work a handler leaves running after its response (shadow traffic): a coroutine over a request
+// of its own, which it may fill as it likes and which lives until the job ends.
+using BackgroundJob = std::function<Task<void>(ServerRequest&)>;
+
+// Runs background jobs on a worker. A job runs on the worker's thread with `client` set to the
+// worker's client; it must not throw. Stop treats a running job as a request in flight: it waits
+// for it within the grace, then cancels it as it cancels a handler (the job's request gets
+// cancelled = kShutdown, the operation it awaits fails at once) and waits cancel_wait for it to
+// end. So a job that records what it did still records it when the server stops.
+class Background {
+ public:
+  virtual ~Background() = default;
+  // Starts `job` over `request`. False, and nothing started, once the server is stopping.
+  // Called only on the worker's thread (from a handler running there).
+  virtual bool Start(ServerRequest request, BackgroundJob job) = 0;
+};
 
 // A snapshot of the server's counters, for operations and tests.
 struct ServerStats {

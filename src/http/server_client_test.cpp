@@ -1083,6 +1083,65 @@ TEST(ServerTest, StopGivesUpOnAHandlerThatIgnoresCancellation) {
   release.Set();
 }
 
+// A background job runs after its handler answered, on the worker, with the worker's client;
+// Stop waits for it within the grace.
+TEST(ServerTest, ABackgroundJobRunsAfterTheAnswerAndStopWaitsForIt) {
+  std::atomic<bool> job_had_client{false};
+  std::atomic<bool> job_done{false};
+  auto server = StartServer([&](ServerRequest& request, ResponseWriter& writer) -> Task<void> {
+    co_await Answer(writer, 200, "answered");
+    ServerRequest copy;
+    copy.body = request.body + " (shadow)";
+    const bool started =
+        request.background->Start(std::move(copy), [&](ServerRequest& job) -> Task<void> {
+          job_had_client = job.client != nullptr && job.body == "ping (shadow)";
+          co_await SleepFor(300ms);
+          job_done = true;
+        });
+    EXPECT_TRUE(started);
+  });
+  ASSERT_TRUE(server);
+  ClientLoop loop;
+  Fetched got;
+  const auto start = Clock::now();
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+    got = co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/"), "ping"));
+  }));
+  const auto answered_after = Clock::now() - start;
+  EXPECT_EQ(got.body, "answered");
+  EXPECT_LT(answered_after, 250ms);  // the job's 300 ms are not the client's
+  EXPECT_FALSE(job_done);
+  server->Stop(5s);
+  EXPECT_TRUE(job_done);  // Stop waited for it
+  EXPECT_TRUE(job_had_client);
+}
+
+// Past the grace a background job is cancelled like a handler: it sees kShutdown and ends.
+TEST(ServerTest, StopCancelsABackgroundJobPastTheGrace) {
+  Event started;
+  std::atomic<CancelReason> seen{CancelReason::kNone};
+  auto server = StartServer([&](ServerRequest& request, ResponseWriter& writer) -> Task<void> {
+    co_await Answer(writer, 200, "answered");
+    const bool ok =
+        request.background->Start(ServerRequest{}, [&](ServerRequest& job) -> Task<void> {
+          started.Set();
+          co_await SleepFor(kLimit);  // cut short by the cancellation
+          seen = job.cancelled;
+        });
+    EXPECT_TRUE(ok);
+  });
+  ASSERT_TRUE(server);
+  ClientLoop loop;
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+    (void)co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/")));
+  }));
+  ASSERT_TRUE(started.WaitBlocking(kLimit));
+  const auto start = Clock::now();
+  server->Stop(100ms);
+  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_EQ(seen, CancelReason::kShutdown);
+}
+
 TEST(ServerTest, NewConnectionsAreRefusedAfterStop) {
   auto server = StartServer([](ServerRequest&, ResponseWriter& writer) -> Task<void> {
     co_await Answer(writer, 200, "ok");
