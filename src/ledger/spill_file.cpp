@@ -20,7 +20,10 @@ namespace {
 
 constexpr std::string_view kMagic = "SYSPILL1";
 constexpr uint64_t kFrameHeaderBytes = 8;  // u32 length, u32 checksum
-constexpr uint8_t kFormatVersion = 1;
+// Version 2 appended shadow_of and agreement; version 1 payloads (spilled by an older binary)
+// still decode, with those fields "".
+constexpr uint8_t kFormatVersion = 2;
+constexpr uint8_t kFormatVersionV1 = 1;
 
 // ---- Checksum and fixed-width integers ----
 
@@ -206,6 +209,8 @@ void AppendFrame(const Record& r, std::string& out) {
   e.Int(r.latency_ms);
   e.Bool(r.ttft_ms.has_value());
   if (r.ttft_ms) e.Int(*r.ttft_ms);
+  e.Str(r.shadow_of);  // version 2
+  e.Str(r.agreement);
 
   const std::string_view payload = std::string_view(out).substr(start + kFrameHeaderBytes);
   std::string header;
@@ -248,10 +253,12 @@ std::optional<Record> DecodeRecord(std::string_view payload) {
   Decoder d(payload);
   uint8_t version = 0;
   Record r;
-  if (!d.Byte(version) || version != kFormatVersion || !DecodeRecordFields(d, r) ||
-      d.remaining() != 0) {
+  if (!d.Byte(version) || (version != kFormatVersion && version != kFormatVersionV1) ||
+      !DecodeRecordFields(d, r)) {
     return std::nullopt;
   }
+  if (version >= 2 && !(d.Str(r.shadow_of) && d.Str(r.agreement))) return std::nullopt;
+  if (d.remaining() != 0) return std::nullopt;
   return r;
 }
 

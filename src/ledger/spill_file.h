@@ -5,11 +5,13 @@
 //   header: 8-byte magic "SYSPILL1", u64 head offset (the first unconsumed frame; 16 when none
 //           was consumed since the file was last emptied)
 //   frames: u32 payload length, u32 CRC-32 of the payload (Crc32 below), payload
-// A payload is at most kMaxFrameBytes. It encodes one Record: a format-version byte (1), then every
-// field in declaration order: strings as a varint length and the bytes, integers (int, int64,
-// Money as its pico count) as zigzag varints, bools as one byte 0 or 1, Usage as its five counts
-// then reported and estimated, ttft_ms as a presence byte and, when present, the value, and the
-// attempts as a varint count then each Attempt's fields in declaration order.
+// A payload is at most kMaxFrameBytes. It encodes one Record: a format-version byte (2), then its
+// fields (the order AppendFrame writes them; version 1's fields, then shadow_of and agreement):
+// strings as a varint length and the bytes, integers (int, int64, Money as its pico count) as
+// zigzag varints, bools as one byte 0 or 1, Usage as its five counts then reported and estimated,
+// ttft_ms as a presence byte and, when present, the value, and the attempts as a varint count then
+// each Attempt's fields in declaration order. Version 1 payloads (written before shadow traffic)
+// end after ttft_ms and still decode, with shadow_of and agreement "".
 // Frames are appended at the end; Consume only moves the head. Space is reclaimed when every
 // record is consumed: the file is then truncated back to its header.
 //

@@ -136,6 +136,8 @@ Record FullRecord() {
   r.rule = "cheap-extraction";
   r.latency_ms = -1;
   r.ttft_ms = 0;
+  r.shadow_of = "req-live-1";
+  r.agreement = "json";
   return r;
 }
 
@@ -191,6 +193,8 @@ void ExpectSameRecord(const Record& want, const Record& got) {
   EXPECT_EQ(want.rule, got.rule);
   EXPECT_EQ(want.latency_ms, got.latency_ms);
   EXPECT_EQ(want.ttft_ms, got.ttft_ms);
+  EXPECT_EQ(want.shadow_of, got.shadow_of);
+  EXPECT_EQ(want.agreement, got.agreement);
 }
 
 class SpillFileTest : public ::testing::Test {
@@ -210,7 +214,7 @@ TEST_F(SpillFileTest, Crc32IsTheStandardOne) {
 // ExpectSameRecord) before this size is updated.
 TEST_F(SpillFileTest, RecordLayoutIsTheEncodedOne) {
   EXPECT_EQ(sizeof(Attempt), 296u);
-  EXPECT_EQ(sizeof(Record), 664u);
+  EXPECT_EQ(sizeof(Record), 728u);
 }
 
 TEST_F(SpillFileTest, RoundTripsEveryField) {
@@ -236,6 +240,65 @@ TEST_F(SpillFileTest, RoundTripsEveryField) {
     ASSERT_TRUE(got.has_value()) << got.error().message;
     ASSERT_EQ(got->size(), 1u);
     ExpectSameRecord(c.record, (*got)[0]);
+  }
+}
+
+// A spill file written by a binary before shadow traffic (format version 1: no shadow_of and
+// agreement at the end) is still replayed, those fields empty. The version-1 payload is the
+// version-2 one of a record whose two new strings are empty (each a 0 length byte) without them.
+TEST_F(SpillFileTest, DecodesVersionOnePayloads) {
+  Record live = FullRecord();
+  live.shadow_of.clear();
+  live.agreement.clear();
+  {
+    auto file = MustOpen(path_);
+    ASSERT_EQ(MustAppend(*file, {live}), 1u);
+  }
+  const std::string bytes = ReadBytes(path_);
+  std::string payload = bytes.substr(kHeader + 8);
+  ASSERT_EQ(payload[0], '\x02');
+  ASSERT_EQ(payload.substr(payload.size() - 2), std::string(2, '\0'));
+  payload[0] = '\x01';
+  payload.resize(payload.size() - 2);
+  WriteBytes(path_, bytes.substr(0, kHeader) + Frame(payload) + Frame(payload));
+
+  auto file = MustOpen(path_);
+  EXPECT_EQ(file->records(), 2u);
+  EXPECT_EQ(file->dropped_bytes(), 0u);
+  auto got = file->Peek(10);
+  ASSERT_TRUE(got.has_value()) << got.error().message;
+  ASSERT_EQ(got->size(), 2u);
+  ExpectSameRecord(live, (*got)[0]);
+  ExpectSameRecord(live, (*got)[1]);
+}
+
+// Version 2 carries the shadow fields; a version-1 byte before a version-2 body is garbage
+// (trailing bytes), not a record, and an unknown version is refused.
+TEST_F(SpillFileTest, VersionTwoCarriesShadowFieldsAndOtherVersionsAreRefused) {
+  Record shadow = WithId("req-shadow-1");
+  shadow.shadow_of = "req-live-1";
+  shadow.agreement = "differs";
+  {
+    auto file = MustOpen(path_);
+    ASSERT_EQ(MustAppend(*file, {shadow}), 1u);
+  }
+  const std::string bytes = ReadBytes(path_);
+  const std::string payload = bytes.substr(kHeader + 8);
+  {
+    auto file = MustOpen(path_);
+    auto got = file->Peek(10);
+    ASSERT_TRUE(got.has_value()) << got.error().message;
+    ASSERT_EQ(got->size(), 1u);
+    ExpectSameRecord(shadow, (*got)[0]);
+  }
+  for (const char version : {'\x01', '\x03', '\x00'}) {
+    SCOPED_TRACE(static_cast<int>(version));
+    std::string bad = payload;
+    bad[0] = version;
+    WriteBytes(path_, bytes.substr(0, kHeader) + Frame(bad));
+    auto file = MustOpen(path_);
+    EXPECT_EQ(file->records(), 0u);
+    EXPECT_EQ(file->dropped_bytes(), 8 + bad.size());
   }
 }
 
@@ -407,7 +470,7 @@ TEST_F(SpillFileTest, UndecodablePayloadWithAValidChecksumIsDropped) {
   std::vector<std::string> corrupt;
   for (size_t cut = 0; cut < payload.size(); ++cut) corrupt.push_back(payload.substr(0, cut));
   corrupt.push_back(payload + "x");                                   // trailing bytes
-  corrupt.push_back(std::string(1, '\x02') + payload.substr(1));      // unknown version
+  corrupt.push_back(std::string(1, '\x03') + payload.substr(1));      // unknown version
   corrupt.push_back("\x01\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F");  // varint over 64 bits
   for (const std::string& p : corrupt) {
     WriteBytes(bad, header + Frame(p));
