@@ -227,7 +227,7 @@ TEST(KeysOnPostgresTest, ASchemaTwoDatabaseHasNoKeysUntilMigrated) {
   auto prepared = PrepareKeyDatabase(url);
   ASSERT_TRUE(prepared.has_value()) << prepared.error().message;
   EXPECT_EQ(test::PgQuery(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"),
-            "1:4");
+            "1:" + std::to_string(detail::kPgSchemaVersion));
   auto store = OpenStore(url);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(Revision(*store), 0);

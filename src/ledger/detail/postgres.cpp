@@ -22,7 +22,7 @@ namespace {
 // A batch is cut into statements of these row counts, largest first, each prepared once per
 // connection: a fresh statement of thousands of parameters parsed and planned for every batch
 // cost PostgreSQL more than storing the rows. 256 rows keep a statement far under PostgreSQL's
-// 65535 parameters (33 and 20 columns).
+// 65535 parameters (33, 20 and 32 columns).
 constexpr std::array<size_t, 5> kChunkRows = {256, 64, 16, 4, 1};
 
 size_t ChunkFor(size_t remaining) {
@@ -166,6 +166,48 @@ CREATE TABLE IF NOT EXISTS responses (
 CREATE INDEX IF NOT EXISTS responses_expires_at ON responses(expires_at_ms);
 )sql";
 
+// Version 5: shadow traffic, as SQLite's v7 shadows table (detail/schema.h): shadow records apart
+// from requests, request_id UNIQUE (a replayed insert does nothing), started_at_ms indexed for
+// the report's range.
+constexpr const char* kPgSchemaV5 = R"sql(
+CREATE TABLE IF NOT EXISTS shadows (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  request_id TEXT NOT NULL UNIQUE,
+  shadow_of TEXT NOT NULL,
+  started_at_ms BIGINT NOT NULL,
+  day TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  dialect TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  model TEXT NOT NULL,
+  chosen_model TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  input_tokens BIGINT NOT NULL,
+  cached_input_tokens BIGINT NOT NULL,
+  cache_write_input_tokens BIGINT NOT NULL,
+  output_tokens BIGINT NOT NULL,
+  reasoning_tokens BIGINT NOT NULL,
+  usage_reported INTEGER NOT NULL,
+  usage_estimated INTEGER NOT NULL,
+  cost_pico BIGINT NOT NULL,
+  cost_usd TEXT NOT NULL,
+  price_list TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  latency_ms BIGINT NOT NULL,
+  attempts_count INTEGER NOT NULL,
+  agreement TEXT NOT NULL,
+  verdict TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shadows_started_at ON shadows(started_at_ms);
+)sql";
+
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   if (from.empty()) return;
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -191,6 +233,8 @@ void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
 class ParamBinder {
  public:
   void Text(std::string_view text) {
+    // A default string_view has no data pointer, which libpq would send as NULL: "" instead.
+    if (text.data() == nullptr) text = std::string_view("", 0);
     if (std::string fixed; PgSafeText(text, fixed)) text = fixed_.emplace_back(std::move(fixed));
     params_.push_back({text, false, true});
   }
@@ -491,6 +535,9 @@ core::Status EnsurePgSchema(PgConnection& conn) {
     if (version < 4) {
       if (auto s = conn.Exec(kPgSchemaV4, "migrating the ledger schema to v4"); !s) return s;
     }
+    if (version < 5) {
+      if (auto s = conn.Exec(kPgSchemaV5, "migrating the ledger schema to v5"); !s) return s;
+    }
     if (version == kPgSchemaVersion) return {};
     return conn.Exec("DELETE FROM switchyard_schema; INSERT INTO switchyard_schema VALUES (" +
                          std::to_string(kPgSchemaVersion) + ")",
@@ -576,22 +623,43 @@ core::Status PgRecordWriter::WriteBatch(std::span<const Record> records,
 }
 
 core::Status PgRecordWriter::WriteInTransaction(std::span<const Record> records) {
+  // Shadow records go to their own table (detail/schema.h v7); the rest keep their order.
+  std::vector<const Record*> live;
+  std::vector<const Record*> shadows;
+  for (const Record& r : records) (r.shadow_of.empty() ? live : shadows).push_back(&r);
   std::unordered_map<std::string_view, int64_t> ids;
-  for (size_t begin = 0; begin < records.size();) {
-    const size_t rows = ChunkFor(records.size() - begin);
-    if (auto s = InsertRequests(records.subspan(begin, rows), ids); !s) return s;
+  for (size_t begin = 0; begin < live.size();) {
+    const size_t rows = ChunkFor(live.size() - begin);
+    if (auto s = InsertRequests(std::span(live).subspan(begin, rows), ids); !s) return s;
     begin += rows;
   }
-  return InsertAttempts(records, ids);
+  for (size_t begin = 0; begin < shadows.size();) {
+    const size_t rows = ChunkFor(shadows.size() - begin);
+    if (auto s = InsertShadows(std::span(shadows).subspan(begin, rows)); !s) return s;
+    begin += rows;
+  }
+  return InsertAttempts(live, ids);
 }
 
-core::Result<std::string> PgRecordWriter::Prepared(bool requests, size_t rows) {
-  std::string name = (requests ? "sy_requests_" : "sy_attempts_") + std::to_string(rows);
+core::Result<std::string> PgRecordWriter::Prepared(Table table, size_t rows) {
+  static constexpr std::array<std::string_view, 3> kPrefixes = {"sy_requests_", "sy_attempts_",
+                                                                "sy_shadows_"};
+  std::string name = std::string(kPrefixes[static_cast<size_t>(table)]) + std::to_string(rows);
   if (prepared_.contains(name)) return name;
-  const std::string sql =
-      requests ? InsertSql("requests", kRequestColumns, kRequestColumnCount, rows,
-                           " ON CONFLICT (request_id) DO NOTHING RETURNING id, request_id")
-               : InsertSql("attempts", kAttemptColumns, kAttemptColumnCount, rows, "");
+  std::string sql;
+  switch (table) {
+    case Table::kRequests:
+      sql = InsertSql("requests", kRequestColumns, kRequestColumnCount, rows,
+                      " ON CONFLICT (request_id) DO NOTHING RETURNING id, request_id");
+      break;
+    case Table::kAttempts:
+      sql = InsertSql("attempts", kAttemptColumns, kAttemptColumnCount, rows, "");
+      break;
+    case Table::kShadows:
+      sql = InsertSql("shadows", kShadowColumns, kShadowColumnCount, rows,
+                      " ON CONFLICT (request_id) DO NOTHING");
+      break;
+  }
   if (auto s = conn_.Prepare(name, sql, "preparing the ledger's inserts"); !s) {
     return std::move(s).error();
   }
@@ -601,19 +669,19 @@ core::Result<std::string> PgRecordWriter::Prepared(bool requests, size_t rows) {
 
 // Inserts `records` (a chunk: kChunkRows) and notes each new row's id by request_id (a replayed
 // one returns none).
-core::Status PgRecordWriter::InsertRequests(std::span<const Record> records,
+core::Status PgRecordWriter::InsertRequests(std::span<const Record* const> records,
                                             std::unordered_map<std::string_view, int64_t>& ids) {
-  auto name = Prepared(true, records.size());
+  auto name = Prepared(Table::kRequests, records.size());
   if (!name) return std::move(name).error();
   ParamBinder binder;
   std::deque<DerivedText> derived;
-  for (const Record& r : records) {
-    BindRequest(binder, r, derived.emplace_back(UtcDay(r.started_at_ms), r.cost.ToString()));
+  for (const Record* r : records) {
+    BindRequest(binder, *r, derived.emplace_back(UtcDay(r->started_at_ms), r->cost.ToString()));
   }
   auto result = binder.ExecPrepared(conn_, *name, "inserting ledger requests");
   if (!result) return std::move(result).error();
   std::unordered_map<std::string_view, std::string_view> own_ids;  // views of the Records
-  for (const Record& r : records) own_ids.emplace(r.request_id, r.request_id);
+  for (const Record* r : records) own_ids.emplace(r->request_id, r->request_id);
   const int rows = PQntuples(result->get());
   for (int row = 0; row < rows; ++row) {
     const auto own = own_ids.find(PQgetvalue(result->get(), row, 1));
@@ -623,23 +691,39 @@ core::Status PgRecordWriter::InsertRequests(std::span<const Record> records,
   return {};
 }
 
+// Inserts shadow `records` (a chunk: kChunkRows); one already there (a replay) is skipped.
+core::Status PgRecordWriter::InsertShadows(std::span<const Record* const> records) {
+  auto name = Prepared(Table::kShadows, records.size());
+  if (!name) return std::move(name).error();
+  ParamBinder binder;
+  std::deque<DerivedText> derived;
+  for (const Record* r : records) {
+    BindShadow(binder, *r, derived.emplace_back(UtcDay(r->started_at_ms), r->cost.ToString()));
+  }
+  if (auto result = binder.ExecPrepared(conn_, *name, "inserting ledger shadows"); !result) {
+    return std::move(result).error();
+  }
+  return {};
+}
+
 // Inserts the attempts of the requests that were new (their ids in `ids`), in chunks.
 core::Status PgRecordWriter::InsertAttempts(
-    std::span<const Record> records, const std::unordered_map<std::string_view, int64_t>& ids) {
+    std::span<const Record* const> records,
+    const std::unordered_map<std::string_view, int64_t>& ids) {
   struct Row {
     const Record* record;
     size_t index;
     int64_t request_row;
   };
   std::vector<Row> rows;
-  for (const Record& r : records) {
-    const auto id = ids.find(r.request_id);
+  for (const Record* r : records) {
+    const auto id = ids.find(r->request_id);
     if (id == ids.end()) continue;  // recorded before: a replay
-    for (size_t i = 0; i < r.attempts.size(); ++i) rows.push_back({&r, i, id->second});
+    for (size_t i = 0; i < r->attempts.size(); ++i) rows.push_back({r, i, id->second});
   }
   for (size_t begin = 0; begin < rows.size();) {
     const size_t count = ChunkFor(rows.size() - begin);
-    auto name = Prepared(false, count);
+    auto name = Prepared(Table::kAttempts, count);
     if (!name) return std::move(name).error();
     ParamBinder binder;
     std::deque<std::string> costs;

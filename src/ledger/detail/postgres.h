@@ -12,6 +12,8 @@
 //       another's changes by polling one integer.
 //   v4  stored responses as on SQLite (ledger/response_store.h): responses (id PRIMARY KEY), with
 //       an index on expires_at_ms for the retention sweep.
+//   v5  shadows as on SQLite v7 (detail/schema.h): shadow requests apart from requests,
+//       request_id UNIQUE, an index on started_at_ms for the shadow report's range.
 // Migrations run at start in one transaction under an advisory lock, so replicas starting
 // together apply each once.
 //
@@ -39,7 +41,7 @@ struct pg_result;
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kPgSchemaVersion = 4;
+inline constexpr int64_t kPgSchemaVersion = 5;
 
 // Where a connection URL points and what it must never show.
 struct PgTarget {
@@ -158,7 +160,8 @@ core::Status EnsurePgSchema(PgConnection& conn);
 bool PgSafeText(std::string_view text, std::string& fixed);
 
 // The BatchWriter: multi-row INSERTs (requests ... ON CONFLICT (request_id) DO NOTHING
-// RETURNING id, then the new requests' attempts), one transaction per batch, as statements of a
+// RETURNING id, shadow records into shadows ... ON CONFLICT (request_id) DO NOTHING, then the new
+// requests' attempts), one transaction per batch, as statements of a
 // few fixed row counts prepared once per connection. Reconnects when the connection broke; the
 // first connect also ensures the schema.
 class PgRecordWriter final : public BatchWriter {
@@ -173,13 +176,16 @@ class PgRecordWriter final : public BatchWriter {
   std::string Describe() const override { return "ledger database " + target_.display; }
 
  private:
+  enum class Table { kRequests, kAttempts, kShadows };
+
   core::Status WriteInTransaction(std::span<const Record> records);
-  core::Status InsertRequests(std::span<const Record> records,
+  core::Status InsertRequests(std::span<const Record* const> records,
                               std::unordered_map<std::string_view, int64_t>& ids);
-  core::Status InsertAttempts(std::span<const Record> records,
+  core::Status InsertShadows(std::span<const Record* const> records);
+  core::Status InsertAttempts(std::span<const Record* const> records,
                               const std::unordered_map<std::string_view, int64_t>& ids);
-  // The name of the insert of `rows` rows into requests (or attempts), prepared on first use.
-  core::Result<std::string> Prepared(bool requests, size_t rows);
+  // The name of the insert of `rows` rows into `table`, prepared on first use.
+  core::Result<std::string> Prepared(Table table, size_t rows);
 
   PgTarget target_;
   std::chrono::seconds connect_timeout_;

@@ -170,6 +170,52 @@ INSERT OR IGNORE INTO meta (name, value) VALUES ('keys_revision', 0);
 PRAGMA user_version = 6;
 )sql";
 
+// Version 7: shadow traffic (issue 22). A shadow request's record is its own table, so no
+// report over requests (spend, outcomes, budgets, feedback, plan --from-ledger) counts it. The
+// UNIQUE request_id makes a replayed spill's insert a no-op (ON CONFLICT DO NOTHING); the report
+// selects by started_at_ms and finds each live request through requests' own request_id index,
+// so shadow_of needs none.
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE IF NOT EXISTS shadows (
+  id INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  shadow_of TEXT NOT NULL,
+  started_at_ms INTEGER NOT NULL,
+  day TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  dialect TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  model TEXT NOT NULL,
+  chosen_model TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  usage_reported INTEGER NOT NULL,
+  usage_estimated INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  cost_usd TEXT NOT NULL,
+  price_list TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  latency_ms INTEGER NOT NULL,
+  attempts_count INTEGER NOT NULL,
+  agreement TEXT NOT NULL,
+  verdict TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS shadows_request_id ON shadows(request_id);
+CREATE INDEX IF NOT EXISTS shadows_started_at ON shadows(started_at_ms);
+PRAGMA user_version = 7;
+)sql";
+
 // "?1, ?2, ..., ?n".
 std::string Placeholders(int n) {
   std::string out;
@@ -188,6 +234,12 @@ std::string InsertRequestIfNewSql() {
   return "INSERT INTO requests (" + std::string(kRequestColumns) + ") SELECT " +
          Placeholders(kRequestColumnCount) +
          " WHERE NOT EXISTS (SELECT 1 FROM requests WHERE request_id = ?1)";
+}
+
+// Always skips a shadow already recorded (a replayed spill): the UNIQUE request_id decides.
+std::string InsertShadowSql() {
+  return "INSERT INTO shadows (" + std::string(kShadowColumns) + ") VALUES (" +
+         Placeholders(kShadowColumnCount) + ") ON CONFLICT (request_id) DO NOTHING";
 }
 
 std::string InsertAttemptSql() {
@@ -280,6 +332,7 @@ core::Status EnsureSchema(Db& db) {
     if (result && *version < 4) result = db.Exec(kSchemaV4);
     if (result && *version < 5) result = db.Exec(kSchemaV5);
     if (result && *version < 6) result = db.Exec(kSchemaV6);
+    if (result && *version < 7) result = db.Exec(kSchemaV7);
   }
   if (!result) {
     (void)db.Exec("ROLLBACK");
@@ -325,7 +378,10 @@ core::Result<RecordWriter> RecordWriter::Create(Db& db) {
   if (!request_if_new) return std::move(request_if_new).error();
   auto attempt = db.Prepare(InsertAttemptSql());
   if (!attempt) return std::move(attempt).error();
-  return RecordWriter(db, std::move(*request), std::move(*request_if_new), std::move(*attempt));
+  auto shadow = db.Prepare(InsertShadowSql());
+  if (!shadow) return std::move(shadow).error();
+  return RecordWriter(db, std::move(*request), std::move(*request_if_new), std::move(*attempt),
+                      std::move(*shadow));
 }
 
 core::Status RecordWriter::WriteBatch(std::span<const Record> records,
@@ -350,6 +406,7 @@ core::Status RecordWriter::WriteBatch(std::span<const Record> records,
 
 core::Status RecordWriter::InsertRecord(const Record& r, bool replay) {
   const DerivedText derived{UtcDay(r.started_at_ms), r.cost.ToString()};
+  if (!r.shadow_of.empty()) return InsertShadow(r, derived);
   Statement& s = replay ? insert_request_if_new_ : insert_request_;
   StatementBinder request{s};
   BindRequest(request, r, derived);
@@ -374,6 +431,19 @@ core::Status RecordWriter::InsertRecord(const Record& r, bool replay) {
     }
     a.Reset();
   }
+  return {};
+}
+
+core::Status RecordWriter::InsertShadow(const Record& r, const DerivedText& derived) {
+  Statement& s = insert_shadow_;
+  StatementBinder shadow{s};
+  BindShadow(shadow, r, derived);
+  if (s.Step() != SQLITE_DONE) {
+    core::Error error = db_->LastError("inserting ledger shadow " + r.request_id);
+    s.Reset();
+    return error;
+  }
+  s.Reset();
   return {};
 }
 

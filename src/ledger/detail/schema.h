@@ -19,9 +19,15 @@
 //   tenants, client_keys, meta (v6) the client keys and tenants with their policies as opaque JSON
 //             (ledger/keys.h); meta row 'keys_revision' counts writes to them.
 //   feedback  (v6) outcomes clients reported for a request or a task (ledger/feedback.h).
+//   shadows   (v7) one row per shadow request (Record::shadow_of set; docs/planning.md "Shadow
+//             traffic"), never in requests or attempts, so no report over those counts it:
+//             request_id (UNIQUE), shadow_of (the live request's id), the live request's
+//             task_type/profile/rule, model (the shadow model asked), the request columns'
+//             usage, cost, status, error and latency, attempts_count, agreement and verdict (the
+//             answering attempt's: the last with outcome 'ok' or 'rejected'; '' when none).
 // Migrations run in order inside EnsureSchema's transaction: v1 creates, v2, v3 and v5 add columns
 // (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant);
-// v4 and v6 create tables.
+// v4, v6 and v7 create tables.
 //
 // Thread-safety: as detail::Db — one thread at a time.
 #pragma once
@@ -33,12 +39,13 @@
 
 #include "core/result.h"
 #include "ledger/batch_writer.h"
+#include "ledger/detail/columns.h"
 #include "ledger/detail/sqlite.h"
 #include "ledger/record.h"
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 6;
+inline constexpr int64_t kSchemaVersion = 7;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
@@ -77,22 +84,27 @@ class RecordWriter {
 
   // Writes all `records` in ONE transaction: either every row lands or none does (the
   // transaction is rolled back on failure and the caller may retry the same batch). As
-  // BatchWriter::WriteBatch: `replay` skips requests already recorded, `yield_every`.
+  // BatchWriter::WriteBatch: `replay` skips requests already recorded, `yield_every`. A record
+  // with shadow_of set goes to shadows (never requests/attempts); a shadow already recorded is
+  // always skipped, replay or not.
   core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options = {});
 
  private:
   RecordWriter(Db& db, Statement insert_request, Statement insert_request_if_new,
-               Statement insert_attempt)
+               Statement insert_attempt, Statement insert_shadow)
       : db_(&db),
         insert_request_(std::move(insert_request)),
         insert_request_if_new_(std::move(insert_request_if_new)),
-        insert_attempt_(std::move(insert_attempt)) {}
+        insert_attempt_(std::move(insert_attempt)),
+        insert_shadow_(std::move(insert_shadow)) {}
   core::Status InsertRecord(const Record& record, bool replay);
+  core::Status InsertShadow(const Record& record, const DerivedText& derived);
 
   Db* db_;
   Statement insert_request_;
   Statement insert_request_if_new_;
   Statement insert_attempt_;
+  Statement insert_shadow_;
 };
 
 }  // namespace sy::ledger::detail
