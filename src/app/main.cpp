@@ -9,6 +9,7 @@
 #include "app/cli/route_command.h"
 #include "app/cli/router_command.h"
 #include "app/cli/serve_command.h"
+#include "app/cli/shadow_command.h"
 #include "app/cli/spend_command.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   sy::app::AddEmulatorCommand(app);
   sy::app::AddSpendCommand(app);
   sy::app::AddOutcomesCommand(app);
+  sy::app::AddShadowCommand(app);
   sy::app::AddRouteCommand(app);
   sy::app::AddKeysCommand(app);
   sy::app::AddRouterCommand(app);
