@@ -26,8 +26,9 @@
 // A ledger older than SQLite schema v7 (PostgreSQL v5) has no shadows: the report is empty.
 //
 // Memory: groups are few (rules x models); the report keeps the latencies of the selected rows
-// (two int64 per shadow) to take exact percentiles, and refuses more than kMaxShadowRows rows
-// (kInvalidRequest: narrow --from/--to) rather than grow without bound.
+// (a live and a shadow latency per shadow, in its group and in the total: 32 bytes) to take
+// exact percentiles, and refuses more than kMaxShadowRows rows (kInvalidRequest: narrow
+// --from/--to) rather than grow without bound.
 //
 // Thread-safety: free functions over plain values; QueryShadowReport opens its own read-only
 // connection (safe while the gateway writes). It is blocking I/O: call it off request workers.
@@ -45,8 +46,8 @@
 
 namespace sy::ledger {
 
-// 10 million shadows: about 160 MB of latencies.
-inline constexpr size_t kMaxShadowRows = 10'000'000;
+// 5 million shadows: about 160 MB of latencies.
+inline constexpr size_t kMaxShadowRows = 5'000'000;
 
 struct ShadowQuery {
   std::optional<int64_t> from_ms{};     // shadows with started_at_ms in [from_ms, to_ms)
