@@ -192,6 +192,13 @@ struct RuleCacheConfig {
   int64_t ttl_s = 0;
 };
 
+// A rule's `shadow`: a sample of the requests it answers is mirrored to `model` off the hot path
+// and recorded apart, to compare cost, latency and agreement before switching (docs/planning.md).
+struct RuleShadowConfig {
+  std::string model;       // a model or an alias
+  int64_t sample_ppm = 0;  // `sample`: the share of its answered requests mirrored, (0, 1]
+};
+
 // A rule's `router`: the learned router (router/router.h) scores each prompt and sends it to
 // `strong` when the score is at or above the threshold, else to `weak`; the other one follows as
 // the failover step. The threshold is given, or calibrated at start on the model's training
@@ -215,10 +222,11 @@ struct RuleConfig {
   std::vector<ChainStep> chain;   // exactly one of chain, cheapest and router
   std::optional<CheapestSpec> cheapest;
   std::optional<RouterSpec> router;
-  std::vector<VerifyCheckConfig> verify;  // checks every answer must pass; empty: none
-  std::string on_exhausted = "error";     // "error" or "return_last": when no candidate passes
-  std::string verify_mode = "hold";       // "hold" (verify, then send) or "record" (send at once)
-  std::optional<RuleCacheConfig> cache;   // absent: answers are not cached
+  std::vector<VerifyCheckConfig> verify;   // checks every answer must pass; empty: none
+  std::string on_exhausted = "error";      // "error" or "return_last": when no candidate passes
+  std::string verify_mode = "hold";        // "hold" (verify, then send) or "record" (send at once)
+  std::optional<RuleCacheConfig> cache;    // absent: answers are not cached
+  std::optional<RuleShadowConfig> shadow;  // absent: no shadow traffic
 };
 
 struct ProfileConfig {
@@ -244,6 +252,10 @@ struct RoutingConfig {
   // The context window assumed for a model whose context_window is 0 (not configured), so a
   // huge prompt is not sent where it may not fit; 0 = assume it fits.
   int64_t assumed_context_window = 128'000;
+  // The most shadow requests in flight in this process (a rule's `shadow`); a sampled request
+  // over the bound is not mirrored (switchyard_shadow_requests_total{result="dropped"}), never
+  // queued.
+  int64_t shadow_max_in_flight = 16;
   std::vector<ProfileConfig> profiles;
 };
 

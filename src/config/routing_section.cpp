@@ -109,7 +109,7 @@ core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup
                       RuleConfig& out) {
   MapReader r(node, path,
               {"name", "when", "chain", "cheapest", "router", "verify", "on_exhausted",
-               "verify_mode", "cache"},
+               "verify_mode", "cache", "shadow"},
               env);
   r.String("name", out.name, Need::kRequired);
   if (r.ok() && node["when"].IsDefined() && !node["when"].IsNull()) {
@@ -143,37 +143,46 @@ core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup
     r.Map("cache", {"ttl_s"},
           [&](MapReader& m) { m.Int("ttl_s", out.cache->ttl_s, Need::kRequired); });
   }
+  if (r.ok() && node["shadow"].IsDefined() && !node["shadow"].IsNull()) {
+    out.shadow.emplace();
+    r.Map("shadow", {"model", "sample"}, [&](MapReader& m) {
+      m.String("model", out.shadow->model, Need::kRequired);
+      m.Share("sample", out.shadow->sample_ppm);
+    });
+  }
   return r.status();
 }
 
 }  // namespace
 
 void ReadRouting(MapReader& root, EnvLookup env, RoutingConfig& out) {
-  root.Map("routing",
-           {"trust_task_header", "allowed_regions", "required_residency",
-            "default_max_output_tokens", "assumed_context_window", "profiles"},
-           [&](MapReader& r) {
-             r.Bool("trust_task_header", out.trust_task_header);
-             r.StringList("allowed_regions", out.allowed_regions);
-             r.StringList("required_residency", out.required_residency);
-             r.Int("default_max_output_tokens", out.default_max_output_tokens);
-             r.Int("assumed_context_window", out.assumed_context_window);
-             r.Named("profiles",
-                     [&](const std::string& name, const YAML::Node& node,
-                         const std::string& path) -> core::Status {
-                       ProfileConfig profile;
-                       profile.name = name;
-                       MapReader p(node, path, {"rules"}, env);
-                       p.List("rules", [&](const YAML::Node& item, const std::string& item_path) {
-                         RuleConfig rule;
-                         auto status = ReadRule(item, item_path, env, rule);
-                         if (status) profile.rules.push_back(std::move(rule));
-                         return status;
-                       });
-                       if (p.ok()) out.profiles.push_back(std::move(profile));
-                       return p.status();
-                     });
-           });
+  root.Map(
+      "routing",
+      {"trust_task_header", "allowed_regions", "required_residency", "default_max_output_tokens",
+       "assumed_context_window", "shadow_max_in_flight", "profiles"},
+      [&](MapReader& r) {
+        r.Bool("trust_task_header", out.trust_task_header);
+        r.StringList("allowed_regions", out.allowed_regions);
+        r.StringList("required_residency", out.required_residency);
+        r.Int("default_max_output_tokens", out.default_max_output_tokens);
+        r.Int("assumed_context_window", out.assumed_context_window);
+        r.Int("shadow_max_in_flight", out.shadow_max_in_flight);
+        r.Named("profiles",
+                [&](const std::string& name, const YAML::Node& node,
+                    const std::string& path) -> core::Status {
+                  ProfileConfig profile;
+                  profile.name = name;
+                  MapReader p(node, path, {"rules"}, env);
+                  p.List("rules", [&](const YAML::Node& item, const std::string& item_path) {
+                    RuleConfig rule;
+                    auto status = ReadRule(item, item_path, env, rule);
+                    if (status) profile.rules.push_back(std::move(rule));
+                    return status;
+                  });
+                  if (p.ok()) out.profiles.push_back(std::move(profile));
+                  return p.status();
+                });
+      });
 }
 
 }  // namespace sy::config::detail

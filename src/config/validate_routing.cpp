@@ -197,6 +197,17 @@ void CheckVerify(Checker& c, const std::string& rule_path, const RuleConfig& rul
   if (rule.cache) c.Range(JoinPath(rule_path, "cache.ttl_s"), rule.cache->ttl_s, 1, 30 * 86'400);
 }
 
+void CheckShadow(Checker& c, const Config& config, const std::string& rule_path,
+                 const RuleShadowConfig& shadow) {
+  const std::string path = JoinPath(rule_path, "shadow");
+  if (!IsTarget(config, shadow.model)) {
+    c.Fail(JoinPath(path, "model"), "unknown model or alias " + Quote(shadow.model));
+  }
+  if (shadow.sample_ppm <= 0) {
+    c.Fail(JoinPath(path, "sample"), "must be a share above 0 and at most 1 (e.g. 0.1)");
+  }
+}
+
 void CheckRule(Checker& c, const Config& config, const std::string& path, const RuleConfig& rule,
                bool last) {
   if (rule.name.empty()) c.Fail(JoinPath(path, "name"), "must not be empty");
@@ -216,6 +227,7 @@ void CheckRule(Checker& c, const Config& config, const std::string& path, const 
   if (rule.cheapest) CheckCheapest(c, JoinPath(path, "cheapest"), *rule.cheapest);
   if (rule.router) CheckRouter(c, config, JoinPath(path, "router"), *rule.router);
   CheckVerify(c, path, rule);
+  if (rule.shadow) CheckShadow(c, config, path, *rule.shadow);
 }
 
 void CheckProfile(Checker& c, const Config& config, const ProfileConfig& profile) {
@@ -262,6 +274,7 @@ void CheckRouting(Checker& c, const Config& config) {
   const RoutingConfig& r = config.routing;
   c.Range("routing.default_max_output_tokens", r.default_max_output_tokens, 1, 1'000'000'000);
   c.Range("routing.assumed_context_window", r.assumed_context_window, 0, 1'000'000'000);
+  c.Range("routing.shadow_max_in_flight", r.shadow_max_in_flight, 1, 100'000);
   CheckNames(c, "routing.allowed_regions", r.allowed_regions);
   CheckNames(c, "routing.required_residency", r.required_residency);
   for (const ProfileConfig& profile : r.profiles) CheckProfile(c, config, profile);

@@ -79,6 +79,7 @@ TEST(ValidateRoutingTest, AFullPolicyParses) {
           cheapest: {min_tier: standard, min_quality: 0.7, capabilities: [tools], top: 2,
                      rank_by: hallucination_rate, max_cost_per_1k: "0.01"}
           cache: {ttl_s: 3600}
+          shadow: {model: a, sample: "0.125"}
 )"),
                             "t.yaml", &NoEnv);
   ASSERT_TRUE(config.has_value()) << config.error().message;
@@ -100,6 +101,11 @@ TEST(ValidateRoutingTest, AFullPolicyParses) {
   EXPECT_FALSE(rules[0].cache.has_value());
   ASSERT_TRUE(rules[1].cache.has_value());
   EXPECT_EQ(rules[1].cache->ttl_s, 3600);
+  EXPECT_FALSE(rules[0].shadow.has_value());
+  ASSERT_TRUE(rules[1].shadow.has_value());
+  EXPECT_EQ(rules[1].shadow->model, "a");
+  EXPECT_EQ(rules[1].shadow->sample_ppm, 125'000);
+  EXPECT_EQ(r.shadow_max_in_flight, 16);
 }
 
 TEST(ValidateRoutingTest, Mistakes) {
@@ -194,6 +200,18 @@ TEST(ValidateRoutingTest, Mistakes) {
        "routing.profiles.auto.rules[0].cache.ttl_s: required"},
       {rules + "        - {name: d, chain: [a], cache: {ttl: 5}}\n",
        "routing.profiles.auto.rules[0].cache.ttl: unknown key"},
+      {rules + "        - {name: d, chain: [a], shadow: {model: gpt-9, sample: 0.1}}\n",
+       "routing.profiles.auto.rules[0].shadow.model: unknown model or alias \"gpt-9\""},
+      {rules + "        - {name: d, chain: [a], shadow: {model: b}}\n",
+       "routing.profiles.auto.rules[0].shadow.sample: must be a share above 0 and at most 1 (e.g. "
+       "0.1)"},
+      {rules + "        - {name: d, chain: [a], shadow: {model: b, sample: 0}}\n",
+       "routing.profiles.auto.rules[0].shadow.sample: must be a share above 0 and at most 1 (e.g. "
+       "0.1)"},
+      {rules + "        - {name: d, chain: [a], shadow: {sample: 0.5}}\n",
+       "routing.profiles.auto.rules[0].shadow.model: required"},
+      {"  shadow_max_in_flight: 0\n",
+       "routing.shadow_max_in_flight: must be between 1 and 100000, got 0"},
       {"  default_max_output_tokens: 0\n",
        "routing.default_max_output_tokens: must be between 1 and 1000000000, got 0"},
   };

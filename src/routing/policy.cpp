@@ -169,6 +169,7 @@ core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::
   rule.return_last = config.on_exhausted == "return_last";
   rule.record_only = config.verify_mode == "record";
   if (config.cache) rule.cache_ttl = std::chrono::seconds(config.cache->ttl_s);
+  rule.shadow = config.shadow;
   if (config.cheapest && !config.cheapest->min_tier.empty()) {
     const auto& tiers = config::kTiers;
     const auto it = std::find(tiers.begin(), tiers.end(), config.cheapest->min_tier);

@@ -54,7 +54,8 @@ struct Rule {
   std::vector<verify::Check> verify;  // every answer must pass these; empty: none
   bool return_last = false;           // on_exhausted: return_last (else error)
   bool record_only = false;           // verify_mode: record (else hold)
-  std::optional<std::chrono::seconds> cache_ttl;  // cache.ttl_s: answers replayed for this long
+  std::optional<std::chrono::seconds> cache_ttl;   // cache.ttl_s: answers replayed for this long
+  std::optional<config::RuleShadowConfig> shadow;  // a sample mirrored to a candidate model
 };
 
 struct Profile {
