@@ -151,6 +151,22 @@ struct CacheState {
   bool overflow = false;  // the stream outgrew cache::kMaxEntryBytes: not stored
 };
 
+// Shadow traffic (app/shadow.h). On a live request a rule's `shadow` sampled: the live answer
+// as read, for agreement. On a shadow request: the live request it mirrors.
+struct ShadowLive {
+  const config::RuleShadowConfig* config = nullptr;  // the matched rule's
+  std::optional<verify::Output> output;              // the live answer, once read
+  std::optional<verify::StreamCollector> collector;  // a live stream's, as relayed
+};
+struct ShadowOf {
+  std::string live_id;
+  std::string tenant, key_id;                 // who the live request was
+  std::string profile, rule, task_type;       // how routing saw it
+  const routing::Rule* live_rule = nullptr;   // its matched rule (the policy outlives requests)
+  std::optional<verify::Output> live_output;  // nullopt: the live answer could not be read
+  std::string agreement;                      // verify::AgreementName, "" without both answers
+};
+
 struct RequestContext {
   RequestContext(http::ServerRequest& h, http::ResponseWriter& w, const Services& s)
       : http(h), writer(w), services(s) {}
@@ -182,10 +198,12 @@ struct RequestContext {
   // return_last sends when no answer passes.
   std::optional<Answer> rejected;
   size_t rejected_attempt = 0;
-  bool returned_rejected = false;   // the answer sent is that one (return_last)
-  ResponsesTurn turn;               // Responses requests only
-  std::optional<CacheState> cache;  // set when the matched rule caches its answers
-  std::optional<Caller> caller;     // set by the auth stage when keys are required
+  bool returned_rejected = false;     // the answer sent is that one (return_last)
+  ResponsesTurn turn;                 // Responses requests only
+  std::optional<CacheState> cache;    // set when the matched rule caches its answers
+  std::optional<Caller> caller;       // set by the auth stage when keys are required
+  std::optional<ShadowLive> shadow;   // a live request whose rule's shadow sampled it
+  std::optional<ShadowOf> shadow_of;  // a shadow request
   RequestOutcome outcome;
 };
 

@@ -143,7 +143,8 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Polic
       secrets_(config::SecretValues(catalog_->config())),
       services_{*catalog_, policy_, providers_, health_, sink, clock, secrets_, responses},
       models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())),
-      ledger_stats_(std::move(parts.ledger_stats)) {
+      ledger_stats_(std::move(parts.ledger_stats)),
+      shadows_(services_, catalog_->config().routing.shadow_max_in_flight) {
   if (catalog_->config().metrics.enabled) metrics_ = std::make_unique<GatewayMetrics>(*catalog_);
   services_.keys = parts.keys;
   services_.counters = parts.counters;
@@ -329,6 +330,7 @@ http::Task<void> Gateway::Recorded(http::ServerRequest& http, http::ResponseWrit
     }
   }
   Record(ctx);
+  shadows_.Launch(ctx);  // after the live record: the shadow's row never precedes it
 }
 
 http::Task<void> Gateway::Models(http::ServerRequest& http, http::ResponseWriter& writer) {

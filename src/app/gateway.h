@@ -19,6 +19,7 @@
 #include "app/context.h"
 #include "app/gateway_metrics.h"
 #include "app/models.h"
+#include "app/shadow.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "http/server.h"
@@ -59,7 +60,11 @@ class Gateway {
   routing::Health& health() { return health_; }
 
   // After this, /readyz answers 503 so load balancers drain the instance.
-  void SetDraining() { draining_ = true; }
+  // No shadow request starts afterwards either.
+  void SetDraining() {
+    draining_ = true;
+    shadows_.SetDraining();
+  }
 
   // Providers whose kind has no adapter in this build, with the reason (logged at start).
   const std::map<std::string, std::string>& unavailable_providers() const {
@@ -113,6 +118,7 @@ class Gateway {
   std::unique_ptr<GatewayMetrics> metrics_;  // null: metrics.enabled is false
   std::function<LedgerStats()> ledger_stats_;
   std::unique_ptr<AdminApi> admin_;  // null without a blocking pool
+  ShadowRunner shadows_;             // rules' shadow traffic
   std::atomic<bool> draining_{false};
 };
 

@@ -194,7 +194,15 @@ GatewayMetrics::GatewayMetrics(const catalog::Catalog& catalog)
       response_store_failures_(registry_.AddCounter(
           "switchyard_response_store_failures_total",
           "Stored-response reads and writes that failed (the database, or too many at once).",
-          {"operation"})) {}
+          {"operation"})),
+      shadows_(registry_.AddCounter(
+          "switchyard_shadow_requests_total",
+          "Live requests a rule's shadow sampled, by what became of the shadow request.",
+          {"profile", "rule", "result"})),
+      shadow_cost_(registry_.AddUsdCounter(
+          "switchyard_shadow_cost_usd_total",
+          "USD billed for shadow requests, exact to the pico-dollar (not in cost_usd_total).",
+          {"profile", "rule", "model"})) {}
 
 namespace {
 
@@ -252,6 +260,18 @@ void GatewayMetrics::ObserveCacheLookup(std::string_view tenant, std::string_vie
 
 void GatewayMetrics::ObserveResponseStoreFailure(std::string_view operation) {
   response_store_failures_.With({operation}).Add();
+}
+
+void GatewayMetrics::ObserveShadowDropped(std::string_view profile, std::string_view rule) {
+  shadows_.With({profile, rule, "dropped"}).Add();
+}
+
+void GatewayMetrics::ObserveShadow(const ledger::Record& shadow) {
+  shadows_.With({shadow.profile, shadow.rule, shadow.status == 200 ? "ok" : "failed"}).Add();
+  const std::string_view model =
+      shadow.chosen_model.empty() ? std::string_view(shadow.requested_model) : shadow.chosen_model;
+  if (shadow.cost.pico() != 0)
+    shadow_cost_.With({shadow.profile, shadow.rule, model}).Add(shadow.cost);
 }
 
 std::string GatewayMetrics::Render(const routing::Health& health, const LedgerStats& ledger,

@@ -69,6 +69,12 @@ class GatewayMetrics {
   // A response store call that failed (the database, or its pool full): operation "write" (an
   // answer not stored) | "read" (a conversation, GET or DELETE answered with an error).
   void ObserveResponseStoreFailure(std::string_view operation);
+  // A live request a rule's `shadow` sampled: result "dropped" (over
+  // routing.shadow_max_in_flight, not sent), or from the shadow's own record once it ends ("ok"
+  // or "failed", its cost under the shadow model). The record's profile and rule are the live
+  // request's. Shadows are kept out of the request metrics.
+  void ObserveShadowDropped(std::string_view profile, std::string_view rule);
+  void ObserveShadow(const ledger::Record& shadow);
 
   // The whole exposition (text format 0.0.4); health, ledger and budgets are read now.
   // REQUIRES: health has a slot for every deployment of the catalog (routing::HealthFor).
@@ -91,6 +97,8 @@ class GatewayMetrics {
   metrics::Family<metrics::Counter>& limited_;
   metrics::Family<metrics::Counter>& cache_lookups_;
   metrics::Family<metrics::Counter>& response_store_failures_;
+  metrics::Family<metrics::Counter>& shadows_;
+  metrics::Family<metrics::UsdCounter>& shadow_cost_;
 };
 
 }  // namespace sy::app

@@ -10,6 +10,7 @@
 #include "app/pipeline_internal.h"
 #include "app/response_cache.h"
 #include "app/route.h"
+#include "app/shadow.h"
 #include "app/verification.h"
 #include "core/text.h"
 
@@ -163,6 +164,7 @@ http::Task<void> Generate(RequestContext& ctx) {
   }
   if (front) front = ChooseRoute(ctx);
   if (front) front = CheckKeyScope(ctx);
+  if (front) ShadowRunner::Plan(ctx);
   if (!front) {
     CountRefusal(ctx, front.error());
     co_await EncodeFailure(ctx, front.error());
@@ -178,6 +180,7 @@ http::Task<void> Generate(RequestContext& ctx) {
   // A complete answer's (or a failure's) cost is final now: charge it before the client can see
   // the answer and send its next request. A stream is charged when it ends (record stage).
   if (!answer || answer->completion) Settle(ctx);
+  if (answer && ctx.shadow) ShadowRunner::WatchAnswer(ctx, *answer);
   if (!answer) {
     if (ctx.http.cancelled != http::CancelReason::kNone) {
       co_await EncodeCut(ctx);

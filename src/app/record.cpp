@@ -81,6 +81,19 @@ std::chrono::microseconds Overhead(const RequestContext& ctx) {
   return std::max(overhead, std::chrono::microseconds(0));
 }
 
+// A shadow request's record: kept apart (no budget, request metrics or access log), under the
+// live request's routing, with its agreement.
+void RecordShadow(RequestContext& ctx, ledger::Record r) {
+  const ShadowOf& of = *ctx.shadow_of;
+  r.shadow_of = of.live_id;
+  r.agreement = of.agreement;
+  r.task_type = of.task_type;
+  r.profile = of.profile;
+  r.rule = of.rule;
+  if (ctx.services.metrics) ctx.services.metrics->ObserveShadow(r);
+  ctx.services.sink.Append(std::move(r));
+}
+
 }  // namespace
 
 void Record(RequestContext& ctx) {
@@ -128,6 +141,10 @@ void Record(RequestContext& ctx) {
   r.error_message = Scrubbed(ctx.services.secrets, ctx.outcome.error_message);
   r.ttft_ms = ctx.outcome.ttft_ms;
   r.latency_ms = MillisSince(ctx.started);
+  if (ctx.shadow_of) {
+    RecordShadow(ctx, std::move(r));
+    return;
+  }
   Settle(ctx);  // streams and cuts: charged here, when their cost is final
   if (ctx.services.metrics) ctx.services.metrics->Observe(r, Overhead(ctx));
   if (ctx.services.access_log) ctx.services.access_log->Write(r, ctx.prompt);

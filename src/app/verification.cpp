@@ -55,7 +55,8 @@ std::string LastFailedCheck(const RequestContext& ctx) {
 }  // namespace
 
 core::Status PlanVerification(RequestContext& ctx) {
-  const routing::Rule* rule = ctx.decision->matched;
+  // A shadow is judged by the live rule's checks, which only record (app/shadow.h).
+  const routing::Rule* rule = ctx.shadow_of ? ctx.shadow_of->live_rule : ctx.decision->matched;
   const std::string_view header = ctx.http.headers.Get("x-switchyard-verify");
   if (header.empty() && (!rule || rule->verify.empty())) return {};
   std::vector<verify::Check> asked;
@@ -81,6 +82,10 @@ core::Status PlanVerification(RequestContext& ctx) {
                               "x-switchyard-verify asks for json_schema, but the request has no "
                               "JSON schema to check the answer against (response_format "
                               "json_schema, text.format, output_format or a forced tool)");
+  }
+  if (ctx.shadow_of) {
+    plan.record_only = true;
+    plan.return_last = false;
   }
   plan.options = OptionsFrom(ctx.services.catalog.config().verification);
   plan.names = Names(plan.checks);
