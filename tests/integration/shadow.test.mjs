@@ -2,15 +2,16 @@
 // to the candidate model after the live answer went out. The client's answer, its cost and its
 // latency do not change (measured against the same route without a shadow); the shadow's row is
 // kept apart in the ledger's shadows table with its own cost, exact, and how its answer agreed;
-// over routing.shadow_max_in_flight a shadow is dropped, not queued; a stream is shadowed too;
+// over routing.shadow_max_in_flight a shadow is dropped, not queued; streams, Anthropic Messages
+// and stored Responses turns are shadowed too (a shadow's answer is never stored);
 // `switchyard shadow report` sums it up; a shutdown still records the shadows it waited for.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  chat, emulator, ledgerSettled, parseMetrics, pollUntil, runToExit, sanitizerReports,
-  shareServe, sqlite, startServeWithEmulator, streamChat, testConfigYaml, testCleanShutdown,
-  userMessage, usdToPico,
+  chat, emulator, ledgerSettled, messages, parseMetrics, pollUntil, postJson, runToExit,
+  sanitizerReports, shareServe, sqlite, startServeWithEmulator, streamChat, testConfigYaml,
+  testCleanShutdown, userMessage, usdToPico,
 } from '../testutil/harness.mjs';
 
 const SLOW_SHADOW_MS = 800;
@@ -139,6 +140,45 @@ describe('shadow traffic', () => {
     }, { timeoutMs: 10000 });
     assert.ok(rows, 'the shadow row arrives');
     assert.match(rows[0].agreement, /^(exact|json|differs)$/, 'the stream was read for agreement');
+  });
+
+  async function shadowOf(liveId) {
+    const rows = await pollUntil(async () => {
+      const got = await shadowRows(s.dbPath, `shadow_of = '${liveId}'`);
+      return got.length ? got : null;
+    }, { timeoutMs: 10000 });
+    assert.ok(rows, `the shadow of ${liveId} arrives`);
+    return rows[0];
+  }
+
+  test('an Anthropic request is shadowed in its own dialect', async () => {
+    const live = await messages(s.url, body('auto', 'Name a prime number'));
+    assert.equal(live.status, 200, live.text);
+    assert.equal(live.json.type, 'message');
+    const row = await shadowOf(live.headers.get('x-switchyard-request-id'));
+    assert.equal(row.dialect, 'anthropic');
+    assert.equal(row.endpoint, '/v1/messages');
+    assert.equal(row.status, 200, row.error_message);
+    assert.match(row.agreement, /^(exact|json|differs)$/);
+  });
+
+  test('a stored Responses request is shadowed, and the shadow\'s answer is not stored', async () => {
+    const live = await postJson(`${s.url}/v1/responses`,
+      { model: 'auto', input: 'Name a colour', store: true });
+    assert.equal(live.status, 200, live.text);
+    const row = await shadowOf(live.headers.get('x-switchyard-request-id'));
+    assert.equal(row.dialect, 'responses');
+    assert.equal(row.status, 200, row.error_message);
+    await ledgerSettled(s.dbPath);
+    const stored = await sqlite(s.dbPath, 'SELECT id FROM responses');
+    assert.deepEqual(stored.map((r) => r.id), [live.json.id], 'only the live answer is stored');
+    // A follow-up turn is shadowed with the stored conversation in front of it.
+    const next = await postJson(`${s.url}/v1/responses`,
+      { model: 'auto', input: 'And another one', previous_response_id: live.json.id, store: false });
+    assert.equal(next.status, 200, next.text);
+    const followUp = await shadowOf(next.headers.get('x-switchyard-request-id'));
+    assert.equal(followUp.status, 200, followUp.error_message);
+    assert.ok(followUp.input_tokens > row.input_tokens, 'the shadow saw the whole conversation');
   });
 
   test('shadow report compares live and shadow for the rule', async () => {
