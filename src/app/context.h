@@ -154,7 +154,6 @@ struct CacheState {
 // Shadow traffic (app/shadow.h). On a live request a rule's `shadow` sampled: the live answer
 // as read, for agreement. On a shadow request: the live request it mirrors.
 struct ShadowLive {
-  const config::RuleShadowConfig* config = nullptr;  // the matched rule's
   std::optional<verify::Output> output;              // the live answer, once read
   std::optional<verify::StreamCollector> collector;  // a live stream's, as relayed
 };

@@ -153,7 +153,6 @@ void ShadowRunner::Plan(RequestContext& ctx) {
   const routing::Rule* rule = ctx.decision ? ctx.decision->matched : nullptr;
   if (!rule || !rule->shadow || !Sampled(ctx.request.id, rule->shadow->sample_ppm)) return;
   ctx.shadow.emplace();
-  ctx.shadow->config = &*rule->shadow;
 }
 
 void ShadowRunner::WatchAnswer(RequestContext& ctx, Answer& answer) {
