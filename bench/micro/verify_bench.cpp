@@ -1,12 +1,15 @@
 // The verification decision path, per answer: the checks a structured extraction runs
 // (json_schema over a ~1 KB answer, schema compiled per request), the grounded check of a 2 KB
-// answer against a 20 KB context, and reading a streamed answer back (StreamCollector).
+// answer against a 20 KB context, reading a streamed answer back (StreamCollector), and how a
+// shadow's answer agrees with the live one (Compare: the JSON path, off the request path).
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
+#include "verify/agreement.h"
 #include "verify/verify.h"
 
 namespace {
@@ -113,6 +116,22 @@ void BM_StreamCollector(benchmark::State& state) {
   state.SetLabel("200 chunks");
 }
 BENCHMARK(BM_StreamCollector);
+
+// The same extraction answered with its keys in another order and other spacing: the text
+// differs, so both sides are parsed and compared as JSON.
+void BM_AgreementJson(benchmark::State& state) {
+  sy::verify::Output live;
+  live.text = Answer();
+  sy::verify::Output shadow;
+  shadow.text = json::serialize(json::parse(live.text)) + "\n";
+  shadow.text.insert(1, " ");
+  for (auto _ : state) {
+    auto agreement = sy::verify::Compare(live, shadow);
+    benchmark::DoNotOptimize(agreement);
+  }
+  state.SetLabel(std::to_string(live.text.size()) + " B answers");
+}
+BENCHMARK(BM_AgreementJson);
 
 }  // namespace
 
