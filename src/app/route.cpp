@@ -133,6 +133,18 @@ json::object VerifyJson(const routing::Rule& rule) {
           {"verify_mode", rule.record_only ? "record" : "hold"}};
 }
 
+// "0.1", "1", "0.000001": a share read in parts per million, as the config wrote it.
+std::string ShareText(int64_t ppm) {
+  constexpr int64_t kMillion = 1'000'000;
+  std::string text = std::to_string(ppm / kMillion);
+  if (const int64_t part = ppm % kMillion; part != 0) {
+    std::string digits = std::to_string(kMillion + part).substr(1);  // six digits
+    digits.erase(digits.find_last_not_of('0') + 1);
+    text += "." + digits;
+  }
+  return text;
+}
+
 // Milliseconds from `now` to `t` (0 when past), or null.
 json::value MillisUntil(const std::optional<routing::SteadyTime>& t, routing::SteadyTime now) {
   if (!t) return nullptr;
@@ -265,6 +277,10 @@ std::string ExplainJson(const routing::Decision& d, const catalog::Catalog& cata
   out["candidates"] = std::move(candidates);
   if (d.router && d.matched && d.matched->router) out["router"] = RouterJson(*d.router, *d.matched);
   if (d.matched && !d.matched->verify.empty()) out["verify"] = VerifyJson(*d.matched);
+  if (d.matched && d.matched->shadow) {
+    out["shadow"] = {{"model", d.matched->shadow->model},
+                     {"sample", ShareText(d.matched->shadow->sample_ppm)}};
+  }
   if (d.kept == 0 && !d.candidates.empty()) {
     out["error"] = routing::NoCandidateError(d).message;
   }

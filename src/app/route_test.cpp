@@ -27,7 +27,8 @@ routing:
       rules:
         - {name: batch, when: {tags: [batch]}, chain: [cheap]}
         - {name: team, when: {tags: [team=search]}, chain: [big]}
-        - {name: extraction, when: {task: [extraction]}, chain: [cheap, big]}
+        - {name: extraction, when: {task: [extraction]}, chain: [cheap, big],
+           shadow: {model: big, sample: "0.125"}}
         - {name: default, chain: [big, cheap]}
 )";
 
@@ -179,6 +180,17 @@ TEST_F(RouteTest, ExplainJsonListsKeptThenDroppedWithExactCosts) {
   const auto worst = core::Money::FromPico(prompt * 5'000'000 + int64_t{100} * 25'000'000);
   EXPECT_EQ(big.at("worst_case_cost_usd").as_string(), worst.ToString());
   EXPECT_FALSE(json.contains("error"));
+}
+
+TEST_F(RouteTest, ExplainJsonShowsTheRulesShadow) {
+  auto shadowed = Decide(kChat, Task("extraction"));
+  ASSERT_TRUE(shadowed.has_value());
+  const auto json = boost::json::parse(ExplainJson(*shadowed, *catalog_)).as_object();
+  EXPECT_EQ(json.at("rule").as_string(), "extraction");
+  EXPECT_EQ(json.at("shadow"), boost::json::parse(R"({"model": "big", "sample": "0.125"})"));
+  auto plain = Decide(kChat);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(boost::json::parse(ExplainJson(*plain, *catalog_)).as_object().contains("shadow"));
 }
 
 TEST_F(RouteTest, ExplainJsonCarriesTheErrorWhenNothingIsKept) {
