@@ -192,7 +192,10 @@ void ShadowRunner::Launch(RequestContext& live) {
   of.task_type = std::string(routing::TaskTypeName(decision.features.task_type));
   of.live_rule = decision.matched;
   of.live_output = LiveOutput(*live.shadow);
-  auto job = [this, of = std::move(of)](http::ServerRequest& request) { return Run(request, of); };
+  // Called once: the live answer moves on into the shadow's frame rather than being copied.
+  auto job = [this, of = std::move(of)](http::ServerRequest& request) mutable {
+    return Run(request, std::move(of));
+  };
   if (!live.http.background->Start(std::move(copy), std::move(job))) in_flight_.fetch_sub(1);
 }
 
