@@ -1088,6 +1088,8 @@ TEST(ServerTest, StopGivesUpOnAHandlerThatIgnoresCancellation) {
 TEST(ServerTest, ABackgroundJobRunsAfterTheAnswerAndStopWaitsForIt) {
   std::atomic<bool> job_had_client{false};
   std::atomic<bool> job_done{false};
+  Event job_started;
+  Event release;
   auto server = StartServer([&](ServerRequest& request, ResponseWriter& writer) -> Task<void> {
     co_await Answer(writer, 200, "answered");
     ServerRequest copy;
@@ -1095,7 +1097,8 @@ TEST(ServerTest, ABackgroundJobRunsAfterTheAnswerAndStopWaitsForIt) {
     const bool started =
         request.background->Start(std::move(copy), [&](ServerRequest& job) -> Task<void> {
           job_had_client = job.client != nullptr && job.body == "ping (shadow)";
-          co_await SleepFor(300ms);
+          job_started.Set();
+          EXPECT_TRUE(co_await release.Wait(kLimit));
           job_done = true;
         });
     EXPECT_TRUE(started);
@@ -1103,16 +1106,24 @@ TEST(ServerTest, ABackgroundJobRunsAfterTheAnswerAndStopWaitsForIt) {
   ASSERT_TRUE(server);
   ClientLoop loop;
   Fetched got;
-  const auto start = Clock::now();
   ASSERT_TRUE(loop.Run([&]() -> Task<void> {
     got = co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/"), "ping"));
   }));
-  const auto answered_after = Clock::now() - start;
-  EXPECT_EQ(got.body, "answered");
-  EXPECT_LT(answered_after, 250ms);  // the job's 300 ms are not the client's
+  EXPECT_EQ(got.body, "answered");  // while the job had not ended: the client did not wait
+  // Stop only once the job runs: a Start that comes after Stop began is refused by design.
+  ASSERT_TRUE(job_started.WaitBlocking(kLimit));
   EXPECT_FALSE(job_done);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(100ms);
+    release.Set();
+  });
+  const auto stop_started = Clock::now();
   server->Stop(5s);
+  const auto stop_took = Clock::now() - stop_started;
+  releaser.join();
   EXPECT_TRUE(job_done);  // Stop waited for it
+  EXPECT_GE(stop_took, 50ms);
+  EXPECT_LT(stop_took, 5s);
   EXPECT_TRUE(job_had_client);
 }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  chat, emulator, ledgerSettled, messages, parseMetrics, pollUntil, postJson, runToExit,
+  chat, emulator, ledgerRows, ledgerSettled, messages, parseMetrics, pollUntil, postJson, runToExit,
   sanitizerReports, shareServe, sqlite, startServeWithEmulator, streamChat, testConfigYaml,
   testCleanShutdown, userMessage, usdToPico,
 } from '../testutil/harness.mjs';
@@ -219,6 +219,9 @@ describe('shadow traffic under load and at shutdown', () => {
       const answers = await Promise.all(Array.from({ length: 8 },
         (_, i) => chat(s.url, body('auto', `burst ${i}`))));
       for (const a of answers) assert.equal(a.status, 200);
+      // A shadow starts right after its live row is queued; once the rows are written, every
+      // shadow has started or been dropped (a SIGTERM before that would refuse it instead).
+      await ledgerRows(s.dbPath, answers.map((a) => a.headers.get('x-switchyard-request-id')));
       const text = await (await fetch(`${s.url}/metrics`)).text();
       const dropped = parseMetrics(text).samples.find((x) =>
         x.name === 'switchyard_shadow_requests_total' && x.labels.result === 'dropped');
