@@ -1,6 +1,7 @@
 #include "emulator/quality.h"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -8,6 +9,7 @@
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "emulator/profiles.h"
 #include "emulator/state.h"
@@ -219,9 +221,13 @@ TEST(ProfileFromJsonTest, QualityFieldAndItsErrors) {
 class ProfileFileTest : public ::testing::Test {
  protected:
   core::Status Load(const std::string& yaml) {
-    std::string path = ::testing::TempDir() + "quality_profiles_test.yaml";
+    // This process's own file: ctest runs this fixture's tests in parallel processes.
+    const std::string path =
+        ::testing::TempDir() + "quality_profiles_" + std::to_string(::getpid()) + ".yaml";
     std::ofstream(path) << yaml;
-    return table_.LoadFile(path);
+    core::Status loaded = table_.LoadFile(path);
+    std::remove(path.c_str());
+    return loaded;
   }
   ProfileTable table_;
 };

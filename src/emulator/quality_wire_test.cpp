@@ -3,6 +3,7 @@
 // wrong answer, in all three dialects, JSON and SSE, and repeats a run after DELETE
 // /_emulator/eval.
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <string>
@@ -17,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "emulator/emulator.h"
 #include "emulator/quality.h"
@@ -110,16 +112,27 @@ std::string ChatBody(std::string_view model, std::string_view extra = "") {
 class QualityWireTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = ::testing::TempDir();
+    // Files of this process and test only: ctest runs the tests of this fixture in parallel
+    // processes, and one rewriting a shared file under another's start read it empty.
+    const std::string prefix = ::testing::TempDir() + "quality_wire_" + std::to_string(::getpid()) +
+                               "_" +
+                               ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    suite_file_ = prefix + "_suite.jsonl";
+    profiles_file_ = prefix + "_profiles.yaml";
     Options options;
-    options.suite_file = dir + "quality_wire_suite.jsonl";
-    options.config_file = dir + "quality_wire_profiles.yaml";
+    options.suite_file = suite_file_;
+    options.config_file = profiles_file_;
     options.seed = kSeed;
     std::ofstream(options.suite_file) << kSuite;
     std::ofstream(options.config_file) << kProfiles;
     auto started = Emulator::Start(options);
     ASSERT_TRUE(started.has_value()) << started.error().message;
     emulator_ = std::move(*started);
+  }
+
+  void TearDown() override {
+    std::remove(suite_file_.c_str());
+    std::remove(profiles_file_.c_str());
   }
 
   Response Post(const std::string& target, const std::string& body,
@@ -135,6 +148,8 @@ class QualityWireTest : public ::testing::Test {
     return std::string(json::parse(r.body).at_pointer("/choices/0/message/content").as_string());
   }
 
+  std::string suite_file_;
+  std::string profiles_file_;
   std::unique_ptr<Emulator> emulator_;
 };
 
@@ -157,7 +172,7 @@ TEST_F(QualityWireTest, TaskTypeOverridesAndTextParts) {
   const std::string sum = R"({"model":"mixed","messages":[{"role":"system","content":"Be brief."},)"
                           R"({"role":"user","content":[{"type":"text","text":"What is 17 + 25?"},)"
                           R"({"type":"text","text":"Reply with the sum."}]}]})";
-  auto suite = eval::LoadSuiteFile(::testing::TempDir() + "quality_wire_suite.jsonl");
+  auto suite = eval::LoadSuiteFile(suite_file_);
   ASSERT_TRUE(suite.has_value());
   EXPECT_EQ(Chat(sum), eval::WrongAnswer(suite->items[1]));  // mixed: math 0
   EXPECT_EQ(Chat(ChatBody("mixed")), kRight);                // factual: the default 1
