@@ -53,7 +53,7 @@ class ShadowRunner {
   // Route stage of a live request: sets ctx.shadow when its matched rule shadows and the request
   // is in the sample.
   static void Plan(RequestContext& ctx);
-  // Encode stage of a sampled live request: reads the answer (a complete one now; a stream's
+  // After execute, on a sampled live request: reads the answer (a complete one now; a stream's
   // events as they are relayed, by wrapping answer.stream).
   static void WatchAnswer(RequestContext& ctx, Answer& answer);
 
