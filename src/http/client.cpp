@@ -19,6 +19,7 @@
 
 #include "http/detail/client_internal.h"
 #include "http/detail/deadline.h"
+#include "http/detail/immediate.h"
 #include "http/detail/wire.h"
 
 namespace sy::http {
@@ -239,9 +240,19 @@ class AsioClient final : public Client {
                                 bhttp::response_parser<bhttp::buffer_body>& parser,
                                 const ClientRequest& request) {
     conn.Expire(request.first_byte_timeout, request.deadline);
-    auto [wec, written] = co_await std::visit(
-        [&](auto& s) { return net::async_write(s, msg, kUseTuple); }, conn.stream);
-    if (wec) co_return ExchangeResult{conn.deadline.Settle(wec), written};
+    // Over plain TCP, what the socket takes at once needs no asynchronous write (immediate.h).
+    const size_t now = std::holds_alternative<PlainStream>(conn.stream)
+                           ? detail::WriteNow(conn.tcp().socket(), msg)
+                           : 0;
+    beast::buffers_suffix<std::array<net::const_buffer, 2>> rest(msg);
+    rest.consume(now);
+    size_t written = now;
+    if (beast::buffer_bytes(rest) > 0) {
+      auto [wec, n] = co_await std::visit(
+          [&](auto& s) { return net::async_write(s, rest, kUseTuple); }, conn.stream);
+      written += n;
+      if (wec) co_return ExchangeResult{conn.deadline.Settle(wec), written};
+    }
     auto [rec, read] = co_await std::visit(
         [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, parser, kUseTuple); },
         conn.stream);
@@ -366,11 +377,15 @@ Task<core::Result<std::string>> AsioResponse::Read() {
     auto& body = parser_->get().body();
     body.data = chunk_.get();
     body.size = kReadChunkBytes;
-    conn_->Expire(idle_timeout_, deadline_);
-    auto [read_ec, n] = co_await std::visit(
-        [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kUseTuple); },
-        conn_->stream);
-    const beast::error_code ec = conn_->deadline.Settle(read_ec);
+    // Often all of it came with the head.
+    beast::error_code ec = detail::ParseBuffered(*parser_, conn_->buffer);
+    if (ec == bhttp::error::need_more) {
+      conn_->Expire(idle_timeout_, deadline_);
+      auto [read_ec, n] = co_await std::visit(
+          [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kUseTuple); },
+          conn_->stream);
+      ec = conn_->deadline.Settle(read_ec);
+    }
     if (ec && ec != bhttp::error::need_buffer) {
       conn_.reset();
       co_return ErrorFrom(ec, "while reading the response body");

@@ -31,6 +31,7 @@
 #include "http/client.h"
 #include "http/detail/client_internal.h"
 #include "http/detail/deadline.h"
+#include "http/detail/immediate.h"
 #include "http/detail/wire.h"
 
 namespace sy::http {
@@ -142,11 +143,15 @@ class StreamWriter final : public ResponseWriter {
   // Writes `buffers` (the pending head first, if any) within the write timeout.
   template <size_t N>
   Task<bool> WriteAll(const std::array<net::const_buffer, N>& buffers) {
-    deadline_.ExpireAfter(write_timeout_);
-    auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
-    deadline_.Clear();
+    beast::buffers_suffix<std::array<net::const_buffer, N>> rest(buffers);
+    rest.consume(detail::WriteNow(stream_.socket(), buffers));
+    if (beast::buffer_bytes(rest) > 0) {
+      deadline_.ExpireAfter(write_timeout_);
+      auto [ec, n] = co_await net::async_write(stream_, rest, kUseTuple);
+      deadline_.Clear();
+      ok_ = !ec;
+    }
     pending_head_.clear();
-    ok_ = !ec;
     co_return ok_;
   }
 
@@ -748,12 +753,15 @@ class Server::Impl {
     // One read at a time, the deadline checked before each: a read started just as it passed
     // would otherwise wait for the next cancellation.
     while (!ec && !parser.is_done()) {
-      if (c.deadline.expired()) {
-        ec = beast::error::timeout;
-        break;
+      ec = detail::ParseBuffered(parser, c.buffer);  // often the whole body came with the head
+      if (ec == bhttp::error::need_more) {
+        if (c.deadline.expired()) {
+          ec = beast::error::timeout;
+          break;
+        }
+        std::tie(ec, std::ignore) =
+            co_await bhttp::async_read_some(c.stream, c.buffer, parser, kUseTuple);
       }
-      std::tie(ec, std::ignore) =
-          co_await bhttp::async_read_some(c.stream, c.buffer, parser, kUseTuple);
       if (!parser.chunked()) continue;  // its Content-Length was reserved before the body
       if (!reservation.GrowTo(static_cast<int64_t>(parser.get().body().size()))) {
         co_return std::make_tuple(beast::error_code(), std::optional(BodyBudgetError()));
