@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -282,11 +283,30 @@ std::string_view ServerRequest::Query() const {
   return t.substr(mark == std::string_view::npos ? t.size() : mark + 1);
 }
 
+// A session's completion handler while it waits for the watch to end. (Boost 1.81's
+// any_completion_handler recurses without end when moved, so this is its own small erasure.)
+class WatchWaiter {
+ public:
+  virtual ~WatchWaiter() = default;
+  virtual net::cancellation_slot Slot() = 0;
+  virtual void Resume(const boost::system::error_code& ec) = 0;  // once
+};
+
+template <typename Handler>
+class WatchWaiterOf final : public WatchWaiter {
+ public:
+  explicit WatchWaiterOf(Handler handler) : handler_(std::move(handler)) {}
+  net::cancellation_slot Slot() override { return net::get_associated_cancellation_slot(handler_); }
+  void Resume(const boost::system::error_code& ec) override { std::move(handler_)(ec); }
+
+ private:
+  Handler handler_;
+};
+
 // One client connection. Owned (shared) by its session coroutine and that coroutine's
 // completion handler; used only on its worker's thread.
 struct Connection : std::enable_shared_from_this<Connection> {
-  explicit Connection(tcp::socket socket)
-      : stream(std::move(socket)), deadline(stream.socket()), wake(stream.get_executor()) {}
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)), deadline(stream.socket()) {}
 
   // Never given an expiry: `deadline` bounds its reads and writes, without a timer per operation.
   beast::tcp_stream stream;
@@ -300,8 +320,10 @@ struct Connection : std::enable_shared_from_this<Connection> {
   bool watch_pending = false;
   bool peer_gone = false;      // the watch saw EOF or an error
   bool shutting_down = false;  // Stop() cancelled this connection
-  // Woken (cancelled) when the watch completes; never expires by itself.
-  net::steady_timer wake;
+  // The session, while it waits for the watch to end (AwaitWatch): resumed by the watch's own
+  // completion, directly, with no round through the scheduler (which at low load costs an
+  // epoll_wait a request).
+  std::unique_ptr<WatchWaiter> watch_waiter;
   ServerRequest* running = nullptr;  // the request whose handler runs now
   // The worker's list of open connections, for Stop().
   Connection* prev = nullptr;
@@ -328,6 +350,22 @@ struct Worker {
   net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
+
+  // A session waiting in AwaitWatch is owned by its connection's watch_waiter, not by the
+  // io_context, so stopping the io_context does not destroy it. Called once the thread has
+  // stopped and before the io_context goes: destroys those sessions as the io_context destroys
+  // the ones whose operations it holds.
+  void ReleaseParkedSessions() {
+    std::vector<Connection*> parked;
+    for (Connection* c = connections; c != nullptr; c = c->next) {
+      if (c->watch_waiter) parked.push_back(c);
+    }
+    // The session's frame may hold the last reference to its connection: taken out first.
+    for (Connection* c : parked) {
+      const std::unique_ptr<WatchWaiter> session = std::move(c->watch_waiter);
+      session->Slot().clear();
+    }
+  }
 
   void Link(Connection* c) { LinkInto(connections, c); }
   void Unlink(Connection* c) { UnlinkFrom(connections, c); }
@@ -427,6 +465,7 @@ class Server::Impl {
     for (auto& worker : workers_) worker->ioc.stop();
     for (auto& worker : workers_) {
       if (worker->thread.joinable()) worker->thread.join();
+      worker->ReleaseParkedSessions();
     }
     for (auto& worker : workers_) worker->client->Close();
     workers_.clear();
@@ -830,7 +869,36 @@ class Server::Impl {
         c.cancel.emit(net::cancellation_type::terminal);
       }
     }
-    c.wake.cancel();
+    ResumeWatchWaiter(c, ec);
+  }
+
+  // Resumes the session waiting in AwaitWatch, if one is.
+  static void ResumeWatchWaiter(Connection& c, const boost::system::error_code& ec) {
+    if (!c.watch_waiter) return;
+    const std::unique_ptr<WatchWaiter> waiter = std::move(c.watch_waiter);
+    waiter->Slot().clear();
+    waiter->Resume(ec);
+  }
+
+  // Waits until the watch's completion has run, or until the session is cancelled (Stop). A
+  // cancellation arrives inside CancelAll's walk over the connections, so it resumes the session
+  // through a post, never from within that walk.
+  static auto AwaitWatch(Connection& c) {
+    return net::async_initiate<decltype(kUseTuple), void(boost::system::error_code)>(
+        [&c](auto handler) {
+          auto slot = net::get_associated_cancellation_slot(handler);
+          if (slot.is_connected()) {
+            // Holds no reference: the slot lives in the connection's own cancellation signal,
+            // and is cleared whenever the waiter goes.
+            slot.assign([&c](net::cancellation_type) {
+              net::post(c.stream.get_executor(), [conn = c.shared_from_this()] {
+                ResumeWatchWaiter(*conn, net::error::operation_aborted);
+              });
+            });
+          }
+          c.watch_waiter = std::make_unique<WatchWaiterOf<decltype(handler)>>(std::move(handler));
+        },
+        kUseTuple);
   }
 
   // Ends the watch: lets it wait up to `linger` for the next request (the connection's deadline
@@ -844,8 +912,7 @@ class Server::Impl {
       c.watch_cancel.emit(net::cancellation_type::terminal);
     }
     while (c.watch_pending) {
-      c.wake.expires_at(net::steady_timer::time_point::max());
-      co_await c.wake.async_wait(kUseTuple);
+      co_await AwaitWatch(c);
       // Woken with the watch still pending: the session was cancelled (Stop), not the watch.
       if (c.watch_pending) c.watch_cancel.emit(net::cancellation_type::terminal);
     }

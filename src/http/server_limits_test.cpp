@@ -637,6 +637,29 @@ TEST(ServerCancelTest, StopCancelsASleepingHandler) {
   EXPECT_EQ(StatusOf(client.ReadToClose()), 503);
 }
 
+// An idle keep-alive connection waits for its next request in the watch (AwaitWatch). Stop's
+// cancellation reaches it while it walks the worker's connections; the idle one must end (its
+// client sees the connection close, with nothing sent) without disturbing that walk.
+TEST(ServerCancelTest, StopEndsAnIdleKeepAliveConnectionBesideASleepingHandler) {
+  Observed seen;
+  ServerOptions options;
+  options.cancel_wait = 2s;
+  options.threads = 1;  // both connections on the worker whose list CancelAll walks
+  auto server = StartServer(AwaitingHandler(seen, ""), options);
+  ASSERT_TRUE(server);
+  RawSocket idle(PortOf(*server));
+  ASSERT_TRUE(idle.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(StatusOf(idle.ReadResponse()), 503);  // no upstream: answered at once, kept alive
+  RawSocket sleeping(PortOf(*server));
+  ASSERT_TRUE(sleeping.Send("GET /sleep HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(seen.started.Wait());
+  const auto start = Clock::now();
+  server->Stop(50ms);
+  EXPECT_LT(Clock::now() - start, 50ms + 2s);
+  EXPECT_EQ(StatusOf(sleeping.ReadToClose()), 503);
+  EXPECT_EQ(idle.ReadToClose(), "");
+}
+
 TEST(ServerCancelTest, StopWithoutRunningHandlersDoesNotWaitForIdleConnections) {
   Seen seen;
   auto server = StartServer(RecordingHandler(seen));
