@@ -263,6 +263,50 @@ TEST(SqliteLedgerTest, TinyQueueSpillsInsteadOfBlockingAndLosesNothing) {
 
 // A crash between a replayed batch's commit and the spill's head update leaves rows that are
 // both in the database and in the spill: the next start skips them (and their attempts).
+// The writer inserts live requests eight to a statement with the row ids it gives them, and their
+// attempts eight to a statement: rows already in the file, a shadow inside a group's span, a
+// batch that does not divide by eight and attempts that do not either must all land once, each
+// attempt on its own request's row.
+TEST(SqliteLedgerTest, GroupedInsertsKeepEveryRowAndItsAttempts) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto db = detail::OpenForWriting(path, 1s);
+  ASSERT_TRUE(db.has_value()) << db.error().message;
+  auto writer = detail::RecordWriter::Create(*db);
+  ASSERT_TRUE(writer.has_value()) << writer.error().message;
+  std::vector<Record> first = {MakeRecord(100), MakeRecord(101), MakeRecord(102)};
+  ASSERT_TRUE(writer->WriteBatch(first));
+  std::vector<Record> batch;
+  for (int64_t i = 0; i < 27; ++i) batch.push_back(MakeRecord(i));
+  batch[5].shadow_of = "req-4";  // breaks the first group's span: 0-4 go one by one
+  batch[5].request_id = "shadow-5";
+  ASSERT_TRUE(writer->WriteBatch(batch, {.yield_every = 4}));
+
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 3 + 26);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM shadows"), 1);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(DISTINCT request_id) FROM requests"), 3 + 26);
+  const int64_t attempts = ExpectedAttempts(27) - 5 % 3 + (100 % 3) + (101 % 3) + (102 % 3);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts"), attempts);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM attempts a JOIN requests r ON a.request_row = r.id "
+                     "AND a.request_id = r.request_id"),
+            attempts);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM requests r WHERE attempts_count != "
+                     "(SELECT COUNT(*) FROM attempts a WHERE a.request_row = r.id)"),
+            0);
+  // Ids follow the rows already there, in the batch's order, without gaps.
+  EXPECT_EQ(QueryInt(path, "SELECT MAX(id) - MIN(id) + 1 FROM requests"), 3 + 26);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT COUNT(*) FROM requests a JOIN requests b ON b.id = a.id + 1 "
+                     "WHERE b.started_at_ms < a.started_at_ms AND a.request_id NOT LIKE 'req-10_'"),
+            0);
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT cost_usd = '0.000027000081' FROM requests "
+                     "WHERE request_id = 'req-26'"),
+            1);
+}
+
 TEST(SqliteLedgerTest, AReplayedSpillSkipsRequestsAlreadyRecorded) {
   TempDir dir;
   const std::string path = dir.File("ledger.db");

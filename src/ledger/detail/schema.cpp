@@ -1,5 +1,6 @@
 #include "ledger/detail/schema.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -216,10 +218,19 @@ CREATE INDEX IF NOT EXISTS shadows_started_at ON shadows(started_at_ms);
 PRAGMA user_version = 7;
 )sql";
 
-// "?1, ?2, ..., ?n".
-std::string Placeholders(int n) {
+// "?first, ?first+1, ..., ?first+n-1".
+std::string Placeholders(int n, int first = 1) {
   std::string out;
-  for (int i = 1; i <= n; ++i) out += (i > 1 ? ", ?" : "?") + std::to_string(i);
+  for (int i = first; i < first + n; ++i) out += (i > first ? ", ?" : "?") + std::to_string(i);
+  return out;
+}
+
+// " (?1, ..., ?n), (?n+1, ..., ?2n), ..." for `rows` rows of `n` values.
+std::string ValuesRows(int n, size_t rows) {
+  std::string out;
+  for (size_t r = 0; r < rows; ++r) {
+    out += (r > 0 ? ", (" : " (") + Placeholders(n, static_cast<int>(r) * n + 1) + ")";
+  }
   return out;
 }
 
@@ -245,6 +256,17 @@ std::string InsertShadowSql() {
 std::string InsertAttemptSql() {
   return "INSERT INTO attempts (" + std::string(kAttemptColumns) + ") VALUES (" +
          Placeholders(kAttemptColumnCount) + ")";
+}
+
+// kGroupRows requests in one statement, each with the row id the writer gives it.
+std::string InsertRequestGroupSql() {
+  return "INSERT INTO requests (id, " + std::string(kRequestColumns) + ") VALUES" +
+         ValuesRows(kRequestColumnCount + 1, kGroupRows);
+}
+
+std::string InsertAttemptGroupSql() {
+  return "INSERT INTO attempts (" + std::string(kAttemptColumns) + ") VALUES" +
+         ValuesRows(kAttemptColumnCount, kGroupRows);
 }
 
 // detail/columns.h's Binder over a prepared statement, parameters from 1 on.
@@ -374,33 +396,135 @@ std::string UtcDay(int64_t epoch_ms) {
 core::Result<RecordWriter> RecordWriter::Create(Db& db) {
   auto request = db.Prepare(InsertRequestSql());
   if (!request) return std::move(request).error();
+  auto request_group = db.Prepare(InsertRequestGroupSql());
+  if (!request_group) return std::move(request_group).error();
+  auto attempt_group = db.Prepare(InsertAttemptGroupSql());
+  if (!attempt_group) return std::move(attempt_group).error();
+  auto next_id = db.Prepare("SELECT coalesce(max(id), 0) + 1 FROM requests");
+  if (!next_id) return std::move(next_id).error();
   auto request_if_new = db.Prepare(InsertRequestIfNewSql());
   if (!request_if_new) return std::move(request_if_new).error();
   auto attempt = db.Prepare(InsertAttemptSql());
   if (!attempt) return std::move(attempt).error();
   auto shadow = db.Prepare(InsertShadowSql());
   if (!shadow) return std::move(shadow).error();
-  return RecordWriter(db, std::move(*request), std::move(*request_if_new), std::move(*attempt),
+  RecordWriter writer(db, std::move(*request), std::move(*request_if_new), std::move(*attempt),
                       std::move(*shadow));
+  writer.insert_request_group_ = std::move(*request_group);
+  writer.insert_attempt_group_ = std::move(*attempt_group);
+  writer.next_request_id_ = std::move(*next_id);
+  return writer;
 }
 
 core::Status RecordWriter::WriteBatch(std::span<const Record> records,
                                       const WriteOptions& options) {
   if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s) return s;
-  size_t inserted = 0;
-  for (const Record& record : records) {
-    if (auto s = InsertRecord(record, options.replay); !s) {
-      (void)db_->Exec("ROLLBACK");
-      return s;
-    }
-    if (options.yield_every > 0 && ++inserted % options.yield_every == 0) {
-      std::this_thread::yield();
-    }
+  if (auto s = InsertAll(records, options); !s) {
+    (void)db_->Exec("ROLLBACK");
+    return s;
   }
   if (auto s = db_->Exec("COMMIT"); !s) {
     (void)db_->Exec("ROLLBACK");
     return s;
   }
+  return {};
+}
+
+// Live requests go kGroupRows at a time, one statement for their rows and one per kGroupRows of
+// their attempts: SQLite's work per statement (cursors on the table and each index, the
+// statement's own journal) is then paid once per group, not per row. A replayed spill's requests
+// (each checked for a copy first) and shadows go one at a time.
+core::Status RecordWriter::InsertAll(std::span<const Record> records, const WriteOptions& options) {
+  size_t since_yield = 0;
+  for (size_t i = 0; i < records.size();) {
+    const bool group = !options.replay && IsGroup(records.subspan(i));
+    const size_t n = group ? kGroupRows : 1;
+    auto status =
+        group ? InsertGroup(records.subspan(i, n)) : InsertRecord(records[i], options.replay);
+    if (!status) return status;
+    i += n;
+    since_yield += n;
+    if (options.yield_every > 0 && since_yield >= options.yield_every) {
+      since_yield = 0;
+      std::this_thread::yield();
+    }
+  }
+  return {};
+}
+
+// Whether `rest` starts with kGroupRows live requests (no shadow among them).
+bool RecordWriter::IsGroup(std::span<const Record> rest) {
+  if (rest.size() < kGroupRows) return false;
+  return std::none_of(rest.begin(), rest.begin() + kGroupRows,
+                      [](const Record& r) { return !r.shadow_of.empty(); });
+}
+
+core::Status RecordWriter::InsertGroup(std::span<const Record> group) {
+  // The writer holds the database's write lock (BEGIN IMMEDIATE), so the ids after the largest
+  // are free; giving them here, rather than letting SQLite choose, ties each attempt to its row.
+  Statement& next = next_request_id_;
+  if (next.Step() != SQLITE_ROW) {
+    core::Error error = db_->LastError("reading the next ledger row id");
+    next.Reset();
+    return error;
+  }
+  const int64_t first_id = next.ColumnInt(0);
+  next.Reset();
+  std::array<DerivedText, kGroupRows> derived;
+  Statement& s = insert_request_group_;
+  StatementBinder rows{s};
+  for (size_t i = 0; i < kGroupRows; ++i) {
+    derived[i] = {UtcDay(group[i].started_at_ms), group[i].cost.ToString()};
+    rows.Int(first_id + static_cast<int64_t>(i));
+    BindRequest(rows, group[i], derived[i]);
+  }
+  if (auto status = StepOnce(s, "inserting ledger requests from ", group[0].request_id); !status) {
+    return status;
+  }
+  return InsertAttempts(group, first_id);
+}
+
+// The attempts of `group` (whose rows have ids first_id, first_id + 1, ...), kGroupRows to a
+// statement, the rest one by one.
+core::Status RecordWriter::InsertAttempts(std::span<const Record> group, int64_t first_id) {
+  struct Row {
+    int64_t request_row;
+    const Record* record;
+    size_t index;
+  };
+  std::vector<Row> all;
+  all.reserve(group.size());
+  for (size_t i = 0; i < group.size(); ++i) {
+    for (size_t a = 0; a < group[i].attempts.size(); ++a) {
+      all.push_back({first_id + static_cast<int64_t>(i), &group[i], a});
+    }
+  }
+  std::array<std::string, kGroupRows> costs;  // bound without a copy: alive until the step
+  for (size_t done = 0; done < all.size();) {
+    const size_t n = all.size() - done >= kGroupRows ? kGroupRows : 1;
+    Statement& s = n == kGroupRows ? insert_attempt_group_ : insert_attempt_;
+    StatementBinder binder{s};
+    for (size_t i = 0; i < n; ++i) {
+      const Row& row = all[done + i];
+      costs[i] = row.record->attempts[row.index].cost.ToString();
+      BindAttempt(binder, row.request_row, *row.record, row.index, costs[i]);
+    }
+    const auto status = StepOnce(s, "inserting ledger attempts of ", all[done].record->request_id);
+    if (!status) return status;
+    done += n;
+  }
+  return {};
+}
+
+// Runs an INSERT once and resets it; on failure the error says `what` and the request id.
+core::Status RecordWriter::StepOnce(Statement& s, std::string_view what,
+                                    std::string_view request_id) {
+  if (s.Step() != SQLITE_DONE) {
+    core::Error error = db_->LastError(std::string(what) + std::string(request_id));
+    s.Reset();
+    return error;
+  }
+  s.Reset();
   return {};
 }
 
@@ -410,41 +534,15 @@ core::Status RecordWriter::InsertRecord(const Record& r, bool replay) {
   Statement& s = replay ? insert_request_if_new_ : insert_request_;
   StatementBinder request{s};
   BindRequest(request, r, derived);
-  if (s.Step() != SQLITE_DONE) {
-    core::Error error = db_->LastError("inserting ledger request " + r.request_id);
-    s.Reset();
-    return error;
-  }
-  s.Reset();
+  if (auto status = StepOnce(s, "inserting ledger request ", r.request_id); !status) return status;
   if (replay && sqlite3_changes(db_->get()) == 0) return {};  // recorded before the crash
-  const int64_t row = sqlite3_last_insert_rowid(db_->get());
-
-  Statement& a = insert_attempt_;
-  for (size_t i = 0; i < r.attempts.size(); ++i) {
-    const std::string cost_usd = r.attempts[i].cost.ToString();  // bound without a copy
-    StatementBinder attempt{a};
-    BindAttempt(attempt, row, r, i, cost_usd);
-    if (a.Step() != SQLITE_DONE) {
-      core::Error error = db_->LastError("inserting ledger attempt of " + r.request_id);
-      a.Reset();
-      return error;
-    }
-    a.Reset();
-  }
-  return {};
+  return InsertAttempts(std::span(&r, 1), sqlite3_last_insert_rowid(db_->get()));
 }
 
 core::Status RecordWriter::InsertShadow(const Record& r, const DerivedText& derived) {
-  Statement& s = insert_shadow_;
-  StatementBinder shadow{s};
+  StatementBinder shadow{insert_shadow_};
   BindShadow(shadow, r, derived);
-  if (s.Step() != SQLITE_DONE) {
-    core::Error error = db_->LastError("inserting ledger shadow " + r.request_id);
-    s.Reset();
-    return error;
-  }
-  s.Reset();
-  return {};
+  return StepOnce(insert_shadow_, "inserting ledger shadow ", r.request_id);
 }
 
 }  // namespace sy::ledger::detail

@@ -76,6 +76,9 @@ core::Result<int64_t> ReadableSchemaVersion(Db& db);
 // "YYYY-MM-DD" (UTC) of a unix-epoch millisecond timestamp.
 std::string UtcDay(int64_t epoch_ms);
 
+// Rows per multi-row INSERT of the request path's records (RecordWriter::WriteBatch).
+inline constexpr size_t kGroupRows = 8;
+
 // Writes batches of Records with prepared statements.
 // Ownership: holds statements of `db`; must be destroyed before it.
 class RecordWriter {
@@ -97,6 +100,11 @@ class RecordWriter {
         insert_request_if_new_(std::move(insert_request_if_new)),
         insert_attempt_(std::move(insert_attempt)),
         insert_shadow_(std::move(insert_shadow)) {}
+  core::Status InsertAll(std::span<const Record> records, const WriteOptions& options);
+  static bool IsGroup(std::span<const Record> rest);
+  core::Status InsertGroup(std::span<const Record> group);
+  core::Status InsertAttempts(std::span<const Record> group, int64_t first_id);
+  core::Status StepOnce(Statement& s, std::string_view what, std::string_view request_id);
   core::Status InsertRecord(const Record& record, bool replay);
   core::Status InsertShadow(const Record& record, const DerivedText& derived);
 
@@ -105,6 +113,9 @@ class RecordWriter {
   Statement insert_request_if_new_;
   Statement insert_attempt_;
   Statement insert_shadow_;
+  Statement insert_request_group_;  // kGroupRows requests, ids given
+  Statement insert_attempt_group_;  // kGroupRows attempts
+  Statement next_request_id_;       // the largest requests.id + 1
 };
 
 }  // namespace sy::ledger::detail
