@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -283,25 +284,10 @@ std::string_view ServerRequest::Query() const {
   return t.substr(mark == std::string_view::npos ? t.size() : mark + 1);
 }
 
-// A session's completion handler while it waits for the watch to end. (Boost 1.81's
-// any_completion_handler recurses without end when moved, so this is its own small erasure.)
-class WatchWaiter {
- public:
-  virtual ~WatchWaiter() = default;
-  virtual net::cancellation_slot Slot() = 0;
-  virtual void Resume(const boost::system::error_code& ec) = 0;  // once
-};
-
-template <typename Handler>
-class WatchWaiterOf final : public WatchWaiter {
- public:
-  explicit WatchWaiterOf(Handler handler) : handler_(std::move(handler)) {}
-  net::cancellation_slot Slot() override { return net::get_associated_cancellation_slot(handler_); }
-  void Resume(const boost::system::error_code& ec) override { std::move(handler_)(ec); }
-
- private:
-  Handler handler_;
-};
+// A session's completion handler while it waits for the watch to end. Kept in an optional and
+// only ever move-constructed: Boost 1.81's any_completion_handler recurses without end on move
+// assignment.
+using WatchWaiter = net::any_completion_handler<void(boost::system::error_code)>;
 
 // One client connection. Owned (shared) by its session coroutine and that coroutine's
 // completion handler; used only on its worker's thread.
@@ -323,7 +309,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
   // The session, while it waits for the watch to end (AwaitWatch): resumed by the watch's own
   // completion, directly, with no round through the scheduler (which at low load costs an
   // epoll_wait a request).
-  std::unique_ptr<WatchWaiter> watch_waiter;
+  std::optional<WatchWaiter> watch_waiter;
   ServerRequest* running = nullptr;  // the request whose handler runs now
   // The worker's list of open connections, for Stop().
   Connection* prev = nullptr;
@@ -362,8 +348,9 @@ struct Worker {
     }
     // The session's frame may hold the last reference to its connection: taken out first.
     for (Connection* c : parked) {
-      const std::unique_ptr<WatchWaiter> session = std::move(c->watch_waiter);
-      session->Slot().clear();
+      WatchWaiter session(std::move(*c->watch_waiter));
+      c->watch_waiter.reset();
+      session.get_cancellation_slot().clear();
     }
   }
 
@@ -875,9 +862,10 @@ class Server::Impl {
   // Resumes the session waiting in AwaitWatch, if one is.
   static void ResumeWatchWaiter(Connection& c, const boost::system::error_code& ec) {
     if (!c.watch_waiter) return;
-    const std::unique_ptr<WatchWaiter> waiter = std::move(c.watch_waiter);
-    waiter->Slot().clear();
-    waiter->Resume(ec);
+    WatchWaiter waiter(std::move(*c.watch_waiter));
+    c.watch_waiter.reset();
+    waiter.get_cancellation_slot().clear();
+    std::move(waiter)(ec);
   }
 
   // Waits until the watch's completion has run, or until the session is cancelled (Stop). A
@@ -896,7 +884,7 @@ class Server::Impl {
               });
             });
           }
-          c.watch_waiter = std::make_unique<WatchWaiterOf<decltype(handler)>>(std::move(handler));
+          c.watch_waiter.emplace(std::move(handler));
         },
         kUseTuple);
   }
