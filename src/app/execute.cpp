@@ -193,14 +193,28 @@ http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Pro
   co_return answer;
 }
 
+// Whether anything reads a complete answer's DOM (Completion::json) after Complete: the
+// verification checks, the translation into the client's dialect, the Responses pass-through
+// (which echoes the conversation into the answer), and shadow traffic (ShadowRunner::WatchAnswer
+// on a sampled live request, NoteAgreement on the shadow). Otherwise the answer goes to the
+// client as the upstream sent it, and only its usage block is read.
+bool NeedsAnswerJson(const RequestContext& ctx, core::Dialect upstream) {
+  return ctx.verify || upstream != ctx.request.dialect ||
+         upstream == core::Dialect::kOpenAiResponses || ctx.shadow || ctx.shadow_of;
+}
+
 http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::Deployment& d,
                                            failover::Attempt& attempt,
                                            std::chrono::steady_clock::time_point deadline) {
   auto* provider = ctx.services.providers.For(d);
   if (!provider) co_return NoAdapter(d);
-  const providers::Call call{ctx.request, BodyIn(ctx, provider->dialect(), *d.model),
-                             *d.model,    *ctx.http.client,
-                             deadline,    d.upstream_name()};
+  const providers::Call call{ctx.request,
+                             BodyIn(ctx, provider->dialect(), *d.model),
+                             *d.model,
+                             *ctx.http.client,
+                             deadline,
+                             d.upstream_name(),
+                             NeedsAnswerJson(ctx, provider->dialect())};
   // Not a ?: around the co_awaits: GCC 12 miscompiles co_await inside a conditional expression.
   core::Result<Answer> answer = core::MakeError(core::Errc::kInternal, "not attempted");
   if (ctx.request.stream) {

@@ -38,6 +38,10 @@ struct Call {
   std::chrono::steady_clock::time_point deadline;
   // The deployment's name for the model (catalog::Deployment); empty: model.upstream_name.
   std::string_view upstream_name = {};
+  // Whether the caller reads Completion::json. When false, a provider may leave `json` null: it
+  // still checks that the body is one JSON object and reads `usage`, without the answer's DOM
+  // (most answers go to the client as they came, and only their usage block is read).
+  bool needs_json = true;
 
   std::string_view UpstreamName() const {
     return upstream_name.empty() ? std::string_view(model.upstream_name) : upstream_name;
@@ -47,7 +51,7 @@ struct Call {
 // A complete (non-streamed) answer in the upstream's dialect.
 struct Completion {
   std::string body;         // the upstream's JSON body, unchanged
-  boost::json::value json;  // the same body, parsed
+  boost::json::value json;  // the same body, parsed; null when the call did not need it
   core::Usage usage;
   std::string content_type;
 };

@@ -32,6 +32,11 @@ function shadowConfig(o, { maxInFlight = 16, sample = 1 } = {}) {
         - name: cheap
           chain: [deepseek-v4-flash]
           verify: [non_empty]
+    unchecked:
+      rules:
+        - name: unchecked
+          chain: [deepseek-v4-flash]
+          shadow: {model: gpt-5.5, sample: ${sample}}
 metrics: {enabled: true}
 `;
 }
@@ -206,6 +211,19 @@ describe('shadow traffic', () => {
     const requests = parsed.samples.filter((x) => x.name === 'switchyard_requests_total'
       && x.labels.model === 'gpt-5.5');
     assert.deepEqual(requests, []);
+  });
+
+  // After the report and metrics tests, which count the `auto` rule's shadows.
+  test('without checks on the rule both complete answers are still read for agreement', async () => {
+    // Nothing but the comparison reads these answers' JSON (the live one passes through
+    // unchanged): the live request and its shadow must still ask their provider for it.
+    const live = await chat(s.url, body('auto:unchecked', 'What is the capital of Italy?'));
+    assert.equal(live.status, 200, live.text);
+    assert.ok(live.json.usage.prompt_tokens > 0);
+    const row = await shadowOf(live.headers.get('x-switchyard-request-id'));
+    assert.equal(row.rule, 'unchecked');
+    assert.equal(row.status, 200, row.error_message);
+    assert.match(row.agreement, /^(exact|json|differs)$/);
   });
 
   testCleanShutdown(() => s);

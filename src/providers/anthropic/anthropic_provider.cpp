@@ -22,12 +22,9 @@ class AnthropicProvider final : public Provider {
 
   http::Task<core::Result<Completion>> Complete(const Call& call) override {
     http::ClientRequest request = BuildRequest(call);
-    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name, *secrets_);
-    if (!out) co_return std::move(out);
-    if (const auto* usage = out->json.get_object().if_contains("usage")) {
-      if (auto parsed = ParseAnthropicUsage(*usage)) out->usage = *parsed;
-    }
-    co_return std::move(out);
+    // The answer's DOM only when the caller reads it: most answers pass through unchanged.
+    co_return co_await detail::FetchWithUsage(call.client, std::move(request), config_.name,
+                                              *secrets_, &ParseAnthropicUsage, call.needs_json);
   }
 
   http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) override {

@@ -100,12 +100,55 @@ class AnthropicScriptedTest : public ::testing::Test {
     return testutil::RunTask(ReadStream(*provider, call));
   }
 
+  core::Result<Completion> Complete(std::string answer, bool needs_json) {
+    request_.stream = false;
+    client_.response =
+        std::make_unique<ScriptedResponse>(200, http::Headers{{"content-type", "application/json"}},
+                                           std::vector<std::string>{std::move(answer)});
+    auto provider = MakeAnthropicProvider(config_);
+    Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
+    call.needs_json = needs_json;
+    return testutil::RunTask(provider->Complete(call));
+  }
+
   config::ProviderConfig config_;
   config::ModelConfig model_;
   core::Request request_;
   json::object body_;
   ScriptedClient client_;
 };
+
+TEST_F(AnthropicScriptedTest, CompleteReadsUsageWithoutTheDomWhenNotNeeded) {
+  const std::string answer =
+      R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5",)"
+      R"("content":[{"type":"text","text":"{\"usage\":{\"input_tokens\":1}}"}],)"
+      R"("stop_reason":"end_turn","usage":{"input_tokens":21,)"
+      R"("cache_creation_input_tokens":188,"cache_read_input_tokens":1900,)"
+      R"("output_tokens":393,"service_tier":"standard"}})";
+  for (const bool needs_json : {true, false}) {
+    SCOPED_TRACE(needs_json ? "with the DOM" : "without the DOM");
+    auto done = Complete(answer, needs_json);
+    ASSERT_TRUE(done.has_value()) << done.error().message;
+    EXPECT_EQ(done->body, answer);
+    EXPECT_EQ(done->json.is_null(), !needs_json);
+    EXPECT_TRUE(done->usage.reported);
+    EXPECT_EQ(done->usage.input_tokens, 21 + 188 + 1900);
+    EXPECT_EQ(done->usage.cached_input_tokens, 1900);
+    EXPECT_EQ(done->usage.cache_write_input_tokens, 188);
+    EXPECT_EQ(done->usage.output_tokens, 393);
+  }
+}
+
+TEST_F(AnthropicScriptedTest, MalformedAnswerIsMalformedUpstreamWithoutTheDomToo) {
+  for (const char* answer : {R"({"type":"message","usage":{"input_tokens":1})",
+                             R"({"type":"message"}{"type":"message"})", "[]", ""}) {
+    auto done = Complete(answer, false);
+    ASSERT_FALSE(done.has_value()) << answer;
+    EXPECT_EQ(done.error().code, core::Errc::kUpstreamUnavailable);
+    EXPECT_NE(done.error().message.find("malformed JSON"), std::string::npos)
+        << done.error().message;
+  }
+}
 
 TEST_F(AnthropicScriptedTest, PostsToMessagesWithVersionAndNoCredentialsWhenNoKey) {
   auto read = Stream(SseHeaders(), {SseFrame("message_start", kStart),
@@ -261,11 +304,12 @@ class AnthropicEmulatorTest : public ::testing::Test {
     return std::move(*provider);
   }
 
-  core::Result<Completion> Complete(const json::object& body) {
+  core::Result<Completion> Complete(const json::object& body, bool needs_json = true) {
     auto provider = Adapter();
     core::Request request;
     request.dialect = core::Dialect::kAnthropicMessages;
     Call call{request, body, model_, *client_, steady_clock::now() + std::chrono::seconds(10)};
+    call.needs_json = needs_json;
     return Run(provider->Complete(call));
   }
 
@@ -337,6 +381,22 @@ TEST_F(AnthropicEmulatorTest, CompleteReadsUsageWithCacheWritesThenCacheReads) {
   EXPECT_EQ(second->usage.cache_write_input_tokens, 0);
   EXPECT_EQ(second->usage.input_tokens, first->usage.input_tokens);
   EXPECT_LT(second->json.at("usage").at("input_tokens").as_int64(), second->usage.input_tokens);
+}
+
+TEST_F(AnthropicEmulatorTest, CompleteWithoutTheDomReadsTheUsageTheBodyCarries) {
+  auto done = Complete(CachedPromptBody(), false);
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_TRUE(done->json.is_null());
+  EXPECT_EQ(done->content_type, "application/json");
+  const auto wire = json::parse(done->body);  // the body is still the upstream's, whole
+  const auto expected = ParseAnthropicUsage(wire.at("usage"));
+  ASSERT_TRUE(expected.has_value());
+  EXPECT_TRUE(done->usage.reported);
+  EXPECT_EQ(done->usage.input_tokens, expected->input_tokens);
+  EXPECT_EQ(done->usage.cache_write_input_tokens, expected->cache_write_input_tokens);
+  EXPECT_EQ(done->usage.cached_input_tokens, expected->cached_input_tokens);
+  EXPECT_EQ(done->usage.output_tokens, expected->output_tokens);
+  EXPECT_GT(done->usage.output_tokens, 0);
 }
 
 TEST_F(AnthropicEmulatorTest, SendsTheAnthropicHeadersAndTheRewrittenBody) {

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serializer.hpp>
 
+#include "providers/detail/answer_scan.h"
 #include "providers/upstream_error.h"
 
 namespace sy::providers::detail {
@@ -147,9 +148,46 @@ http::Task<core::Error> ReadUpstreamError(http::ClientResponse& response,
                           text, secrets);
 }
 
-http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::ClientRequest request,
-                                               const std::string& provider,
-                                               const core::SecretScrubber& secrets) {
+namespace {
+
+// The usage member's reading, or none (no member, or one read_usage refuses).
+core::Usage UsageOf(const json::value* member, UsageReader read_usage) {
+  if (!member || !read_usage) return {};
+  return read_usage(*member).value_or(core::Usage{});
+}
+
+// The answer with its DOM, parsed in a monotonic arena; nullopt when it is not a JSON object.
+std::optional<Completion> ParseAnswer(std::string&& body, UsageReader read_usage) {
+  boost::system::error_code ec;
+  json::value parsed =
+      json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>());
+  if (ec || !parsed.is_object()) return std::nullopt;
+  const core::Usage usage = UsageOf(parsed.get_object().if_contains("usage"), read_usage);
+  // Constructed, not assigned: assigning a DOM across memory resources deep-copies it.
+  return Completion{
+      .body = std::move(body), .json = std::move(parsed), .usage = usage, .content_type = {}};
+}
+
+// The answer without its DOM: checked and its usage member read by ScanAnswer, with the same
+// (default) parse options as ParseAnswer, so that both accept the same bodies. The member is
+// read here and dropped: it is built on the stack, without a heap allocation per key.
+std::optional<Completion> ScanAnswerUsage(std::string&& body, UsageReader read_usage) {
+  unsigned char buffer[1024];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  auto scanned = ScanAnswer(body, {}, &arena);
+  if (!scanned) return std::nullopt;
+  const json::value* member = scanned->usage ? &*scanned->usage : nullptr;
+  return Completion{.body = std::move(body),
+                    .json = {},
+                    .usage = UsageOf(member, read_usage),
+                    .content_type = {}};
+}
+
+// FetchJson (no `read_usage`, a DOM) and FetchWithUsage.
+http::Task<core::Result<Completion>> Fetch(http::Client& client, http::ClientRequest request,
+                                           const std::string& provider,
+                                           const core::SecretScrubber& secrets,
+                                           UsageReader read_usage, bool needs_json) {
   auto response = co_await client.Send(std::move(request));
   if (!response) co_return std::move(response).error();
   auto& res = **response;
@@ -159,15 +197,28 @@ http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::Clien
   }
   auto body = co_await res.ReadAll(kMaxResponseBytes);
   if (!body) co_return std::move(body).error();
-  boost::system::error_code ec;
-  json::value parsed =
-      json::parse(*body, ec, json::make_shared_resource<json::monotonic_resource>());
-  if (ec || !parsed.is_object()) co_return MalformedUpstream(provider, "malformed JSON");
-  // Constructed, not assigned: assigning a DOM across memory resources deep-copies it.
-  co_return Completion{.body = std::move(*body),
-                       .json = std::move(parsed),
-                       .usage = {},
-                       .content_type = std::string(res.headers().Get("content-type"))};
+  std::optional<Completion> answer = needs_json ? ParseAnswer(std::move(*body), read_usage)
+                                                : ScanAnswerUsage(std::move(*body), read_usage);
+  if (!answer) co_return MalformedUpstream(provider, "malformed JSON");
+  answer->content_type = std::string(res.headers().Get("content-type"));
+  co_return std::move(*answer);
+}
+
+}  // namespace
+
+// Plain functions over Fetch: no coroutine frame of their own.
+http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::ClientRequest request,
+                                               const std::string& provider,
+                                               const core::SecretScrubber& secrets) {
+  return Fetch(client, std::move(request), provider, secrets, nullptr, true);
+}
+
+http::Task<core::Result<Completion>> FetchWithUsage(http::Client& client,
+                                                    http::ClientRequest request,
+                                                    const std::string& provider,
+                                                    const core::SecretScrubber& secrets,
+                                                    UsageReader read_usage, bool needs_json) {
+  return Fetch(client, std::move(request), provider, secrets, read_usage, needs_json);
 }
 
 http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(

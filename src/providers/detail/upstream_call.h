@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "core/secrets.h"
+#include "core/usage.h"
 #include "http/client.h"
 #include "http/sse.h"
 #include "http/task.h"
@@ -94,6 +95,22 @@ http::Task<core::Error> ReadUpstreamError(http::ClientResponse& response,
 http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::ClientRequest request,
                                                const std::string& provider,
                                                const core::SecretScrubber& secrets);
+
+// A dialect's reading of an answer's usage block (ParseOpenAiUsage, ParseAnthropicUsage):
+// nullopt when `usage` is not one.
+using UsageReader = std::optional<core::Usage> (*)(const boost::json::value& usage);
+
+// As FetchJson, for an answer whose usage block is its top-level "usage" member (Chat
+// Completions, Anthropic Messages); `usage` is also set, to read_usage(member) when the member
+// is there and read_usage accepts it. With `needs_json` false `json` is left null: the body is
+// checked to be one JSON object and the member read in one streaming pass (ScanAnswer), with
+// no DOM of the answer. Fails as FetchJson does, with MalformedUpstream in both modes alike.
+// REQUIRES: read_usage is not null.
+http::Task<core::Result<Completion>> FetchWithUsage(http::Client& client,
+                                                    http::ClientRequest request,
+                                                    const std::string& provider,
+                                                    const core::SecretScrubber& secrets,
+                                                    UsageReader read_usage, bool needs_json);
 
 // Sends a streamed request and returns the response once its head arrived with status 200 and
 // a text/event-stream content type. Fails as http::Client::Send does, with ReadUpstreamError

@@ -1,10 +1,22 @@
 #include "providers/openai_compat/openai_provider.h"
 
+#include <chrono>
+#include <string>
+#include <vector>
+
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "providers/provider_testing.h"
+#include "tests/testutil/run_task.h"
+
 namespace sy::providers {
 namespace {
+
+namespace json = boost::json;
+using std::chrono::steady_clock;
+using testing::ScriptedClient;
+using testing::ScriptedResponse;
 
 TEST(ParseOpenAiUsage, ReadsEveryCounter) {
   auto usage = ParseOpenAiUsage(boost::json::parse(R"({
@@ -25,6 +37,87 @@ TEST(ParseOpenAiUsage, ToleratesMissingDetailsAndNull) {
   ASSERT_TRUE(usage.has_value());
   EXPECT_EQ(usage->cached_input_tokens, 0);
   EXPECT_FALSE(ParseOpenAiUsage(boost::json::parse("null")).has_value());
+}
+
+// ---- Complete against a scripted client (no network) ----
+
+const char* const kAnswer =
+    R"({"id":"chatcmpl-1","object":"chat.completion","created":1765000000,"model":"gpt-5-mini",)"
+    R"("choices":[{"index":0,"message":{"role":"assistant","content":"usage: none",)"
+    R"("refusal":null},"finish_reason":"stop","usage":{"prompt_tokens":7}}],)"
+    R"("usage":{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,)"
+    R"("prompt_tokens_details":{"cached_tokens":1024},)"
+    R"("completion_tokens_details":{"reasoning_tokens":200}}})";
+
+class OpenAiScriptedTest : public ::testing::Test {
+ protected:
+  OpenAiScriptedTest() {
+    config_.name = "oai";
+    config_.kind = "openai";
+    config_.base_url = "https://api.openai.com/v1";
+    model_.id = "gpt-x";
+    model_.upstream_name = "gpt-5-mini";
+    request_.dialect = core::Dialect::kOpenAiChat;
+    body_ =
+        json::parse(R"({"model":"gpt-x","messages":[{"role":"user","content":"Hi"}]})").as_object();
+  }
+
+  core::Result<Completion> Complete(std::string body, bool needs_json) {
+    client_.response =
+        std::make_unique<ScriptedResponse>(200, http::Headers{{"content-type", "application/json"}},
+                                           std::vector<std::string>{std::move(body)});
+    auto provider = MakeOpenAiProvider(config_);
+    Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
+    call.needs_json = needs_json;
+    return testutil::RunTask(provider->Complete(call));
+  }
+
+  config::ProviderConfig config_;
+  config::ModelConfig model_;
+  core::Request request_;
+  json::object body_;
+  ScriptedClient client_;
+};
+
+TEST_F(OpenAiScriptedTest, CompleteReadsTheTopLevelUsageWithAndWithoutTheDom) {
+  for (const bool needs_json : {true, false}) {
+    SCOPED_TRACE(needs_json ? "with the DOM" : "without the DOM");
+    auto done = Complete(kAnswer, needs_json);
+    ASSERT_TRUE(done.has_value()) << done.error().message;
+    EXPECT_EQ(done->body, kAnswer);  // passed on as sent
+    EXPECT_EQ(done->content_type, "application/json");
+    EXPECT_EQ(done->json.is_null(), !needs_json);
+    EXPECT_TRUE(done->usage.reported);
+    EXPECT_EQ(done->usage.input_tokens, 1200);
+    EXPECT_EQ(done->usage.cached_input_tokens, 1024);
+    EXPECT_EQ(done->usage.output_tokens, 300);
+    EXPECT_EQ(done->usage.reasoning_tokens, 200);
+  }
+}
+
+TEST_F(OpenAiScriptedTest, AnswerWithoutUsageIsUnreportedEitherWay) {
+  for (const bool needs_json : {true, false}) {
+    for (const char* body : {R"({"id":"x","choices":[{"usage":{"prompt_tokens":3}}]})",
+                             R"({"id":"x","usage":null})", R"({"usage":"n/a"})"}) {
+      auto done = Complete(body, needs_json);
+      ASSERT_TRUE(done.has_value()) << done.error().message;
+      EXPECT_FALSE(done->usage.reported) << body;
+      EXPECT_EQ(done->usage.input_tokens, 0) << body;
+    }
+  }
+}
+
+TEST_F(OpenAiScriptedTest, MalformedAnswerIsMalformedUpstreamEitherWay) {
+  for (const bool needs_json : {true, false}) {
+    for (const char* body : {"", R"({"usage":{"prompt_tokens":1})", R"({"usage":{}} trailing)",
+                             R"([{"usage":{}}])", "42", R"("text")"}) {
+      auto done = Complete(body, needs_json);
+      ASSERT_FALSE(done.has_value()) << body;
+      EXPECT_EQ(done.error().code, core::Errc::kUpstreamUnavailable) << body;
+      EXPECT_NE(done.error().message.find("malformed JSON"), std::string::npos)
+          << done.error().message;
+    }
+  }
 }
 
 }  // namespace

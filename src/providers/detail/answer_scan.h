@@ -1,0 +1,38 @@
+// ScanAnswer: reads what the gateway needs from a complete upstream answer that is passed to the
+// client unchanged (its top-level "usage" member) without building the answer's DOM. One
+// streaming pass of Boost.JSON's own parser checks the body exactly as json::parse does and
+// rebuilds only the "usage" subtree; everything else is read and dropped.
+//
+// Internal to providers/. Pure; nothing here throws on any input (only an allocation failure
+// escapes, as from json::parse). Thread-safe: touches only its arguments.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <boost/json/parse_options.hpp>
+#include <boost/json/storage_ptr.hpp>
+#include <boost/json/value.hpp>
+
+namespace sy::providers::detail {
+
+// What ScanAnswer read from a body that is one JSON object.
+struct ScannedAnswer {
+  // The top-level "usage" member's value, equal to json::parse(body).at("usage"): numbers,
+  // nesting and strings as json::parse gives them and, when the key repeats, the last one (what
+  // json::parse keeps in Boost 1.81). nullopt when the object has no such member; a member
+  // that is JSON null is a null value here. A "usage" below the top level is not this member.
+  std::optional<boost::json::value> usage{};
+};
+
+// Checks that `body` is one JSON object under `options` (the same verdict as json::parse(body,
+// ec, {}, options) with no error and is_object(): malformed text, trailing non-whitespace, an
+// array or scalar at the top level, an empty body and nesting beyond options.max_depth all
+// fail), and reads its top-level "usage" member.
+// Returns nullopt when `body` is not one JSON object. The usage value is allocated from `sp`,
+// which must outlive it (a small stack arena suits a caller that reads it and drops it).
+std::optional<ScannedAnswer> ScanAnswer(std::string_view body,
+                                        const boost::json::parse_options& options = {},
+                                        boost::json::storage_ptr sp = {});
+
+}  // namespace sy::providers::detail

@@ -1,0 +1,234 @@
+#include "providers/detail/answer_scan.h"
+
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+namespace sy::providers::detail {
+namespace {
+
+namespace json = boost::json;
+
+// True when `a` and `b` have the same kinds all the way down (int64 and uint64 compare equal
+// under ==) and the same text (the same double to the last bit, the same member order).
+bool Identical(const json::value& a, const json::value& b) {
+  if (a.kind() != b.kind() || json::serialize(a) != json::serialize(b)) return false;
+  if (const auto* obj = a.if_object()) {
+    const auto& other = b.get_object();
+    for (auto i = obj->begin(), j = other.begin(); i != obj->end(); ++i, ++j) {
+      if (i->key() != j->key() || !Identical(i->value(), j->value())) return false;
+    }
+  } else if (const auto* arr = a.if_array()) {
+    for (size_t i = 0; i < arr->size(); ++i) {
+      if (!Identical((*arr)[i], b.get_array()[i])) return false;
+    }
+  }
+  return true;
+}
+
+// json::parse's verdict on `body` and its top-level "usage" member: what ScanAnswer must match.
+struct Reference {
+  bool object = false;
+  const json::value* usage = nullptr;
+  json::value parsed;
+};
+
+Reference ParseReference(std::string_view body, const json::parse_options& options) {
+  Reference out;
+  boost::system::error_code ec;
+  out.parsed = json::parse(body, ec, {}, options);
+  out.object = !ec && out.parsed.is_object();
+  if (out.object) out.usage = out.parsed.get_object().if_contains("usage");
+  return out;
+}
+
+// Checks ScanAnswer against json::parse on `body`, and returns what ScanAnswer read.
+std::optional<ScannedAnswer> ScanAgreeing(std::string_view body,
+                                          const json::parse_options& options = {}) {
+  const Reference reference = ParseReference(body, options);
+  auto scanned = ScanAnswer(body, options);
+  EXPECT_EQ(scanned.has_value(), reference.object) << body;
+  if (!scanned || !reference.object) return scanned;
+  EXPECT_EQ(scanned->usage.has_value(), reference.usage != nullptr) << body;
+  if (scanned->usage && reference.usage) {
+    EXPECT_TRUE(Identical(*scanned->usage, *reference.usage))
+        << json::serialize(*scanned->usage) << " vs " << json::serialize(*reference.usage);
+  }
+  return scanned;
+}
+
+const char* const kChatAnswer =
+    R"({"id":"chatcmpl-1","object":"chat.completion","created":1765000000,"model":"gpt-5-mini",)"
+    R"("choices":[{"index":0,"message":{"role":"assistant","content":"Hello there!",)"
+    R"("refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],)"
+    R"("usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17,)"
+    R"("prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},)"
+    R"("completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,)"
+    R"("accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},)"
+    R"("service_tier":"default","system_fingerprint":null})";
+
+const char* const kAnthropicAnswer =
+    R"({"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5",)"
+    R"("content":[{"type":"text","text":"Hi!"}],"stop_reason":"end_turn","stop_sequence":null,)"
+    R"("usage":{"input_tokens":21,"cache_creation_input_tokens":188,)"
+    R"("cache_read_input_tokens":1900,"output_tokens":393,"service_tier":"standard"}})";
+
+struct Accepted {
+  const char* name;
+  std::string body;
+  const char* usage;  // the expected member as JSON text; nullptr: none
+};
+
+void PrintTo(const Accepted& c, std::ostream* os) { *os << c.name; }
+
+class ScanAnswerAccepts : public ::testing::TestWithParam<Accepted> {};
+
+TEST_P(ScanAnswerAccepts, AsJsonParseDoesAndReadsTheTopLevelUsage) {
+  const Accepted& c = GetParam();
+  auto scanned = ScanAgreeing(c.body);
+  ASSERT_TRUE(scanned.has_value());
+  if (!c.usage) {
+    EXPECT_FALSE(scanned->usage.has_value());
+    return;
+  }
+  ASSERT_TRUE(scanned->usage.has_value());
+  EXPECT_TRUE(Identical(*scanned->usage, json::parse(c.usage))) << json::serialize(*scanned->usage);
+}
+
+// A key written wholly in escapes: the parser unescapes it into its buffer and hands it on in
+// one piece, unlike "us\u0061ge", which comes as "us" then "age".
+std::string EscapedUsageKey() { return R"("\u0075\u0073\u0061\u0067\u0065")"; }
+
+// A string longer than the parser's buffer for unescaped text, so it comes in parts.
+std::string LongEscapedString() {
+  std::string s = "\"";
+  for (int i = 0; i < 3000; ++i) s += R"(ab\"\u00e9)";
+  return s + "\"";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bodies, ScanAnswerAccepts,
+    ::testing::Values(
+        Accepted{"OpenAiChat", kChatAnswer,
+                 R"({"prompt_tokens":12,"completion_tokens":5,"total_tokens":17,)"
+                 R"("prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},)"
+                 R"("completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,)"
+                 R"("accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})"},
+        Accepted{"AnthropicMessage", kAnthropicAnswer,
+                 R"({"input_tokens":21,"cache_creation_input_tokens":188,)"
+                 R"("cache_read_input_tokens":1900,"output_tokens":393,)"
+                 R"("service_tier":"standard"})"},
+        Accepted{"LargeAndOddNumbers",
+                 R"({"usage":{"u":18446744073709551615,"i":9223372036854775807,)"
+                 R"("n":-9223372036854775808,"big":9223372036854775808,"d":1.5,"e":2.5E-3,)"
+                 R"("x":1e300,"z":-0.0,"f":0.1,"g":123456789012345678901234567890}})",
+                 R"({"u":18446744073709551615,"i":9223372036854775807,)"
+                 R"("n":-9223372036854775808,"big":9223372036854775808,"d":1.5,"e":2.5E-3,)"
+                 R"("x":1e300,"z":-0.0,"f":0.1,"g":123456789012345678901234567890})"},
+        Accepted{"NoUsage", R"({"id":"x","choices":[]})", nullptr},
+        Accepted{"EmptyObject", " \n{}\r\n\t ", nullptr},
+        Accepted{"UsageNull", R"({"id":"x","usage":null})", "null"},
+        Accepted{"UsageScalarsAndArrays", R"({"usage":[1,"two",{"three":[true,false,null]}]})",
+                 R"([1,"two",{"three":[true,false,null]}])"},
+        Accepted{"UsageAString", R"({"usage":"n/a \"quoted\" \u00e9"})", R"("n/a \"quoted\" é")"},
+        Accepted{"OnlyInsideChoices",
+                 R"({"choices":[{"usage":{"prompt_tokens":1}}],"meta":{"usage":{"x":2}}})",
+                 nullptr},
+        Accepted{"UsageTextInsideAString",
+                 R"({"choices":[{"message":{"content":"\"usage\":{\"prompt_tokens\":99}"}}],)"
+                 R"("usage":{"prompt_tokens":3}})",
+                 R"({"prompt_tokens":3})"},
+        Accepted{"EscapedKey", R"({"us\u0061ge":{"prompt_tokens":4}})", R"({"prompt_tokens":4})"},
+        Accepted{"EveryCharacterEscaped", "{" + EscapedUsageKey() + R"(:{"prompt_tokens":5}})",
+                 R"({"prompt_tokens":5})"},
+        Accepted{"NearMisses",
+                 R"({"usag":1,"usages":2,"Usage":3,"usage\u0000":4,"":5,"\u0075sagex":6,)"
+                 R"("us":{"age":7}})",
+                 nullptr},
+        Accepted{"RepeatedKeyTheLastWins",
+                 R"({"usage":{"prompt_tokens":1},"id":"x","usage":{"prompt_tokens":2}})",
+                 R"({"prompt_tokens":2})"},
+        Accepted{"RepeatedKeyLastIsNull", R"({"usage":{"prompt_tokens":1},"usage":null})", "null"},
+        Accepted{"RepeatedInsideUsage", R"({"usage":{"a":1,"b":2,"a":3}})", R"({"a":3,"b":2})"},
+        Accepted{"LongStringBefore",
+                 R"({"choices":[{"message":{"content":)" + LongEscapedString() +
+                     R"(}}],"usage":{"prompt_tokens":6}})",
+                 R"({"prompt_tokens":6})"}),
+    [](const auto& test_case) { return std::string(test_case.param.name); });
+
+// Too long for the table: ScanAgreeing compares it with json::parse's.
+TEST(ScanAnswer, LongStringsInsideUsageArePassedWhole) {
+  const std::string body = R"({"usage":{"note":)" + LongEscapedString() + "}}";
+  auto scanned = ScanAgreeing(body);
+  ASSERT_TRUE(scanned && scanned->usage);
+  EXPECT_EQ(scanned->usage->at("note").as_string().size(), 3000u * 5u);
+}
+
+TEST(ScanAnswer, BuildsTheUsageInTheGivenResource) {
+  unsigned char buffer[512];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  auto scanned = ScanAnswer(kChatAnswer, {}, &arena);
+  ASSERT_TRUE(scanned && scanned->usage);
+  EXPECT_EQ(scanned->usage->storage().get(), &arena);
+  EXPECT_EQ(scanned->usage->at("prompt_tokens_details").at("cached_tokens"), 0);
+}
+
+struct Rejected {
+  const char* name;
+  std::string body;
+};
+
+void PrintTo(const Rejected& c, std::ostream* os) { *os << c.name; }
+
+class ScanAnswerRejects : public ::testing::TestWithParam<Rejected> {};
+
+TEST_P(ScanAnswerRejects, AsJsonParseAndIsObjectDo) {
+  EXPECT_FALSE(ScanAgreeing(GetParam().body).has_value());
+}
+
+// Nesting `levels` arrays deep inside the answer's "usage" member.
+std::string Nested(int levels) {
+  return R"({"usage":)" + std::string(static_cast<size_t>(levels), '[') +
+         std::string(static_cast<size_t>(levels), ']') + "}";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bodies, ScanAnswerRejects,
+    ::testing::Values(
+        Rejected{"Empty", ""}, Rejected{"Whitespace", " \n "},
+        Rejected{"Unterminated", R"({"usage":{"prompt_tokens":1})"},
+        Rejected{"CutInsideUsage", R"({"usage":{"prompt_tokens":1,"x":[1,{"y":"ab)"},
+        Rejected{"TrailingGarbage", R"({"usage":{"prompt_tokens":1}} x)"},
+        Rejected{"TwoDocuments", "{}{}"}, Rejected{"AnArray", R"([{"usage":{"prompt_tokens":1}}])"},
+        Rejected{"ANumber", "42"}, Rejected{"AString", R"("usage")"}, Rejected{"Null", "null"},
+        Rejected{"BadEscape", R"({"usage":"\x"})"}, Rejected{"InvalidUtf8", "{\"usage\":\"\xff\"}"},
+        Rejected{"Comment", R"({/* no */"usage":1})"}, Rejected{"TrailingComma", R"({"usage":1,})"},
+        Rejected{"BareKey", R"({usage:1})"}, Rejected{"TooDeep", Nested(40)}),
+    [](const auto& test_case) { return std::string(test_case.param.name); });
+
+TEST(ScanAnswer, DepthLimitIsTheParseOptionsOne) {
+  // The default limit (32) counts the answer object itself.
+  EXPECT_TRUE(ScanAgreeing(Nested(31)).has_value());
+  EXPECT_FALSE(ScanAgreeing(Nested(32)).has_value());
+  json::parse_options shallow;
+  shallow.max_depth = 3;
+  EXPECT_TRUE(ScanAgreeing(Nested(2), shallow).has_value());
+  EXPECT_FALSE(ScanAgreeing(Nested(3), shallow).has_value());
+}
+
+TEST(ScanAnswer, ExtensionsFollowTheParseOptions) {
+  json::parse_options lenient;
+  lenient.allow_comments = true;
+  lenient.allow_trailing_commas = true;
+  auto scanned = ScanAgreeing(R"({/* c */"usage":{"a":1,},})", lenient);
+  ASSERT_TRUE(scanned && scanned->usage);
+  EXPECT_EQ(scanned->usage->at("a"), 1);
+}
+
+}  // namespace
+}  // namespace sy::providers::detail
