@@ -1168,6 +1168,54 @@ TEST(ServerTest, NewConnectionsAreRefusedAfterStop) {
   EXPECT_EQ(got.error->code, core::Errc::kUpstreamUnavailable);
 }
 
+// Requests in flight together on one worker: their writes (the answers, and the upstream
+// requests the worker's client sends) wait for the worker's round of ready completions
+// (detail::AfterReadyWork). Each answer must still arrive whole, its chunks in order.
+TEST(ServerTest, RequestsInFlightTogetherOnOneWorkerAreEachAnsweredWhole) {
+  auto upstream = StartServer([](ServerRequest& req, ResponseWriter& writer) -> Task<void> {
+    co_await Answer(writer, 200, "up:" + req.body);
+  });
+  ASSERT_TRUE(upstream);
+  constexpr int kRequests = 16;
+  std::atomic<int> started{0};
+  Event all_started;
+  const std::string upstream_url = Url(*upstream, "/");
+  auto server = StartServer([&](ServerRequest& req, ResponseWriter& writer) -> Task<void> {
+    // Every request waits here until all are in flight on the one worker.
+    if (++started == kRequests) all_started.Set();
+    EXPECT_TRUE(co_await all_started.Wait(kLimit));
+    std::string fetched = "no answer";
+    auto response = co_await req.client->Send(MakeRequest("POST", upstream_url, req.body));
+    if (response) {
+      auto all = co_await (*response)->ReadAll(1 << 20);
+      if (all) fetched = *all;
+    }
+    Headers headers;
+    headers.Add("content-type", "text/plain");
+    EXPECT_TRUE(co_await writer.StartStream(200, headers));
+    EXPECT_TRUE(co_await writer.Write("[" + req.body + "]"));
+    EXPECT_TRUE(co_await writer.Write(fetched));
+    Headers trailers;
+    EXPECT_TRUE(co_await writer.EndStream(trailers));
+  });
+  ASSERT_TRUE(server);
+  ClientLoop loop;
+  std::vector<Fetched> got(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    loop.Spawn([&, i]() -> Task<void> {
+      got[static_cast<size_t>(i)] =
+          co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/"), std::to_string(i)));
+    });
+  }
+  ASSERT_TRUE(loop.Drive());
+  for (int i = 0; i < kRequests; ++i) {
+    const auto& g = got[static_cast<size_t>(i)];
+    ASSERT_FALSE(g.error) << g.error->message;
+    EXPECT_EQ(g.status, 200);
+    EXPECT_EQ(g.body, "[" + std::to_string(i) + "]up:" + std::to_string(i));
+  }
+}
+
 TEST(ServerTest, TwoWorkersServeConcurrentRequests) {
   std::mutex mu;
   std::set<std::thread::id> threads;
