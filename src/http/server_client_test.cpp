@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -966,6 +967,32 @@ TEST(ClientTest, StaleKeepAliveConnectionIsRetriedTransparently) {
   EXPECT_EQ(accepted, 2);
 }
 
+// POSTs the bodies "0" .. "n-1" to `server` at once, from one client loop, and returns the
+// answers in that order. `ready`, when given, holds back every request but the first until it
+// returns true.
+std::vector<Fetched> PostConcurrently(const Server& server, int n,
+                                      const std::function<bool()>& ready = nullptr) {
+  ClientLoop loop;
+  std::vector<Fetched> got(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    loop.Spawn([&, i]() -> Task<void> {
+      if (i > 0 && ready) {
+        while (!ready()) co_await SleepFor(1ms);
+      }
+      got[static_cast<size_t>(i)] =
+          co_await Fetch(loop.client(), MakeRequest("POST", Url(server, "/"), std::to_string(i)));
+    });
+  }
+  EXPECT_TRUE(loop.Drive());
+  return got;
+}
+
+void ExpectAnswer(const Fetched& got, const std::string& body) {
+  ASSERT_FALSE(got.error) << got.error->message;
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, body);
+}
+
 TEST(ServerTest, ParseHostPort) {
   auto v4 = ParseHostPort("127.0.0.1:8080");
   ASSERT_TRUE(v4);
@@ -1199,20 +1226,9 @@ TEST(ServerTest, RequestsInFlightTogetherOnOneWorkerAreEachAnsweredWhole) {
     EXPECT_TRUE(co_await writer.EndStream(trailers));
   });
   ASSERT_TRUE(server);
-  ClientLoop loop;
-  std::vector<Fetched> got(kRequests);
+  const auto got = PostConcurrently(*server, kRequests);
   for (int i = 0; i < kRequests; ++i) {
-    loop.Spawn([&, i]() -> Task<void> {
-      got[static_cast<size_t>(i)] =
-          co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/"), std::to_string(i)));
-    });
-  }
-  ASSERT_TRUE(loop.Drive());
-  for (int i = 0; i < kRequests; ++i) {
-    const auto& g = got[static_cast<size_t>(i)];
-    ASSERT_FALSE(g.error) << g.error->message;
-    EXPECT_EQ(g.status, 200);
-    EXPECT_EQ(g.body, "[" + std::to_string(i) + "]up:" + std::to_string(i));
+    ExpectAnswer(got[static_cast<size_t>(i)], "[" + std::to_string(i) + "]up:" + std::to_string(i));
   }
 }
 
@@ -1242,24 +1258,11 @@ TEST(ServerTest, TwoWorkersServeConcurrentRequests) {
       },
       options);
   ASSERT_TRUE(server);
-  ClientLoop loop;
   constexpr int kRequests = 64;
-  std::vector<Fetched> got(kRequests);
+  const auto got =
+      PostConcurrently(*server, kRequests, [&] { return first_started.WaitBlocking(0ms); });
   for (int i = 0; i < kRequests; ++i) {
-    loop.Spawn([&, i]() -> Task<void> {
-      if (i > 0) {
-        while (!first_started.WaitBlocking(0ms)) co_await SleepFor(1ms);
-      }
-      got[static_cast<size_t>(i)] =
-          co_await Fetch(loop.client(), MakeRequest("POST", Url(*server, "/"), std::to_string(i)));
-    });
-  }
-  ASSERT_TRUE(loop.Drive());
-  for (int i = 0; i < kRequests; ++i) {
-    const auto& g = got[static_cast<size_t>(i)];
-    ASSERT_FALSE(g.error) << g.error->message;
-    EXPECT_EQ(g.status, 200);
-    EXPECT_EQ(g.body, "echo:" + std::to_string(i));
+    ExpectAnswer(got[static_cast<size_t>(i)], "echo:" + std::to_string(i));
   }
   std::lock_guard lock(mu);
   EXPECT_EQ(peers.size(), static_cast<size_t>(kRequests));  // all in flight at once

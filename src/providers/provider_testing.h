@@ -34,6 +34,13 @@ class ScriptedResponse final : public http::ClientResponse {
   size_t next_ = 0;
 };
 
+// A complete answer: `status`, content-type application/json, and `body` in one piece.
+inline std::unique_ptr<ScriptedResponse> JsonAnswer(std::string body, int status = 200) {
+  return std::make_unique<ScriptedResponse>(status,
+                                            http::Headers{{"content-type", "application/json"}},
+                                            std::vector<std::string>{std::move(body)});
+}
+
 // Records every request sent and answers the next with `response` (set it before each call).
 class ScriptedClient final : public http::Client {
  public:

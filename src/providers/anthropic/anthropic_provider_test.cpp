@@ -24,6 +24,7 @@ namespace {
 
 namespace json = boost::json;
 using std::chrono::steady_clock;
+using testing::JsonAnswer;
 using testing::ReadStream;
 using testing::ScriptedClient;
 using testing::ScriptedResponse;
@@ -102,9 +103,7 @@ class AnthropicScriptedTest : public ::testing::Test {
 
   core::Result<Completion> Complete(std::string answer, bool needs_json) {
     request_.stream = false;
-    client_.response =
-        std::make_unique<ScriptedResponse>(200, http::Headers{{"content-type", "application/json"}},
-                                           std::vector<std::string>{std::move(answer)});
+    client_.response = JsonAnswer(std::move(answer));
     auto provider = MakeAnthropicProvider(config_);
     Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
     call.needs_json = needs_json;
@@ -215,9 +214,7 @@ TEST_F(AnthropicScriptedTest, CountTokensSendsOnlyThePromptFields) {
                       R"("system":"s","messages":[{"role":"user","content":"hi"}],)"
                       R"("tools":[],"tool_choice":{"type":"auto"}})")
               .as_object();
-  client_.response =
-      std::make_unique<ScriptedResponse>(200, http::Headers{{"content-type", "application/json"}},
-                                         std::vector<std::string>{R"({"input_tokens":42})"});
+  client_.response = JsonAnswer(R"({"input_tokens":42})");
   auto provider = MakeAnthropicProvider(config_);
   Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
   auto count = testutil::RunTask(provider->CountTokens(call));
@@ -233,9 +230,7 @@ TEST_F(AnthropicScriptedTest, CountTokensSendsOnlyThePromptFields) {
 }
 
 TEST_F(AnthropicScriptedTest, CountTokensWithoutTheCountIsMalformed) {
-  client_.response =
-      std::make_unique<ScriptedResponse>(200, http::Headers{{"content-type", "application/json"}},
-                                         std::vector<std::string>{R"({"tokens":42})"});
+  client_.response = JsonAnswer(R"({"tokens":42})");
   auto provider = MakeAnthropicProvider(config_);
   Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
   auto count = testutil::RunTask(provider->CountTokens(call));

@@ -15,8 +15,8 @@ namespace {
 
 namespace json = boost::json;
 using std::chrono::steady_clock;
+using testing::JsonAnswer;
 using testing::ScriptedClient;
-using testing::ScriptedResponse;
 
 TEST(ParseOpenAiUsage, ReadsEveryCounter) {
   auto usage = ParseOpenAiUsage(boost::json::parse(R"({
@@ -63,9 +63,7 @@ class OpenAiScriptedTest : public ::testing::Test {
   }
 
   core::Result<Completion> Complete(std::string body, bool needs_json) {
-    client_.response =
-        std::make_unique<ScriptedResponse>(200, http::Headers{{"content-type", "application/json"}},
-                                           std::vector<std::string>{std::move(body)});
+    client_.response = JsonAnswer(std::move(body));
     auto provider = MakeOpenAiProvider(config_);
     Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
     call.needs_json = needs_json;

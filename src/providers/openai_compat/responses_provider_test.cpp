@@ -16,6 +16,7 @@ namespace {
 
 namespace json = boost::json;
 using std::chrono::steady_clock;
+using testing::JsonAnswer;
 using testing::ReadStream;
 using testing::ScriptedClient;
 using testing::ScriptedResponse;
@@ -52,9 +53,7 @@ class ResponsesScriptedTest : public ::testing::Test {
   }
 
   core::Result<Completion> Complete(int status, std::string body) {
-    client_.response = std::make_unique<ScriptedResponse>(
-        status, http::Headers{{"content-type", "application/json"}},
-        std::vector<std::string>{std::move(body)});
+    client_.response = JsonAnswer(std::move(body), status);
     auto provider = Adapter();
     Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
     return testutil::RunTask(provider->Complete(call));
