@@ -20,7 +20,6 @@
 #include "http/detail/client_internal.h"
 #include "http/detail/deadline.h"
 #include "http/detail/immediate.h"
-#include "http/detail/round.h"
 #include "http/detail/wire.h"
 
 namespace sy::http {
@@ -159,7 +158,7 @@ class AsioResponse final : public ClientResponse {
 
 class AsioClient final : public Client {
  public:
-  AsioClient(net::io_context& ioc, const detail::WorkerLoad* load) : ioc_(ioc), load_(load) {}
+  explicit AsioClient(net::io_context& ioc) : ioc_(ioc) {}
 
   Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) override {
     auto target = TargetFor(request.url);
@@ -241,10 +240,6 @@ class AsioClient final : public Client {
                                 bhttp::response_parser<bhttp::buffer_body>& parser,
                                 const ClientRequest& request) {
     conn.Expire(request.first_byte_timeout, request.deadline);
-    // On a loaded worker the request goes out with the round's other writes (round.h).
-    if (load_ != nullptr && load_->Shared()) {
-      co_await detail::AfterReadyWork(conn.tcp().get_executor());
-    }
     // Over plain TCP, what the socket takes at once needs no asynchronous write (immediate.h).
     const size_t now = std::holds_alternative<PlainStream>(conn.stream)
                            ? detail::WriteNow(conn.tcp().socket(), msg)
@@ -331,7 +326,6 @@ class AsioClient final : public Client {
   }
 
   net::io_context& ioc_;
-  const detail::WorkerLoad* load_;  // null: not a server worker's client
   std::map<std::string, std::unique_ptr<ssl::context>> contexts_;
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
   std::unordered_map<std::string, std::shared_ptr<const Target>> targets_;
@@ -432,8 +426,8 @@ Task<core::Result<std::string>> ClientResponse::ReadAll(int64_t limit_bytes) {
 
 namespace detail {
 
-std::unique_ptr<Client> MakeClient(boost::asio::io_context& ioc, const WorkerLoad* load) {
-  return std::make_unique<AsioClient>(ioc, load);
+std::unique_ptr<Client> MakeClient(boost::asio::io_context& ioc) {
+  return std::make_unique<AsioClient>(ioc);
 }
 
 }  // namespace detail

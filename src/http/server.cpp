@@ -34,7 +34,6 @@
 #include "http/detail/client_internal.h"
 #include "http/detail/deadline.h"
 #include "http/detail/immediate.h"
-#include "http/detail/round.h"
 #include "http/detail/wire.h"
 
 namespace sy::http {
@@ -93,12 +92,10 @@ class StreamWriter final : public ResponseWriter {
  public:
   // `head_only`: the request was HEAD, so a response carries its headers (Content-Length
   // included) and no body. `http10`: the client speaks HTTP/1.0, which has no chunked coding.
-  StreamWriter(beast::tcp_stream& stream, detail::Deadline& deadline,
-               const detail::WorkerLoad& load, bool keep_alive, bool head_only, bool http10,
-               std::chrono::milliseconds write_timeout)
+  StreamWriter(beast::tcp_stream& stream, detail::Deadline& deadline, bool keep_alive,
+               bool head_only, bool http10, std::chrono::milliseconds write_timeout)
       : stream_(stream),
         deadline_(deadline),
-        load_(load),
         keep_alive_(keep_alive),
         head_only_(head_only),
         http10_(http10),
@@ -148,8 +145,6 @@ class StreamWriter final : public ResponseWriter {
   // Writes `buffers` (the pending head first, if any) within the write timeout.
   template <size_t N>
   Task<bool> WriteAll(const std::array<net::const_buffer, N>& buffers) {
-    // On a loaded worker the answer goes out with the round's other writes (round.h).
-    if (load_.Shared()) co_await detail::AfterReadyWork(stream_.get_executor());
     beast::buffers_suffix<std::array<net::const_buffer, N>> rest(buffers);
     rest.consume(detail::WriteNow(stream_.socket(), buffers));
     if (beast::buffer_bytes(rest) > 0) {
@@ -164,7 +159,6 @@ class StreamWriter final : public ResponseWriter {
 
   beast::tcp_stream& stream_;
   detail::Deadline& deadline_;
-  const detail::WorkerLoad& load_;
   bool keep_alive_;
   bool head_only_;
   bool http10_;
@@ -330,23 +324,7 @@ struct BackgroundTask {
   BackgroundTask* next = nullptr;
 };
 
-// Counts a request as handled by its worker while it lives (a coroutine frame destroyed at
-// shutdown included).
-class Handling {
- public:
-  explicit Handling(detail::WorkerLoad& load) : load_(load) { ++load_.handling; }
-  ~Handling() { --load_.handling; }
-  Handling(const Handling&) = delete;
-  Handling& operator=(const Handling&) = delete;
-
- private:
-  detail::WorkerLoad& load_;
-};
-
 struct Worker {
-  // Declared first, so destroyed last: the client reads it, and the handlers' frames that the
-  // io_context destroys at shutdown update it.
-  detail::WorkerLoad load;
   // Declared before the io_context so that it is destroyed after it: coroutine frames destroyed
   // with the io_context still hand connections back to it.
   std::unique_ptr<Client> client;
@@ -421,7 +399,7 @@ class Server::Impl {
     const int threads = std::max(1, options_.threads);
     for (int i = 0; i < threads; ++i) {
       auto worker = std::make_unique<Worker>();
-      worker->client = detail::MakeClient(worker->ioc, &worker->load);
+      worker->client = detail::MakeClient(worker->ioc);
       worker->jobs = std::make_unique<Jobs>(*this, *worker);
       worker->acceptor.emplace(worker->ioc);
       auto& acc = *worker->acceptor;
@@ -713,16 +691,12 @@ class Server::Impl {
     const bool keep_alive = !req.read_error && parser.get().keep_alive() && !stopping_;
     const bool head_only = parser.get().method() == bhttp::verb::head;
     const bool http10 = parser.get().version() < 11;
-    StreamWriter writer(c.stream, c.deadline, worker.load, keep_alive, head_only, http10,
-                        options_.idle_timeout);
+    StreamWriter writer(c.stream, c.deadline, keep_alive, head_only, http10, options_.idle_timeout);
     // Watch for the client leaving only when nothing of a next request is buffered: a read
     // now would be out of order. A request that was not read completely is not watched: its
     // client may still be sending.
     const bool watch = !req.read_error && c.buffer.size() == 0;
-    {
-      const Handling handling(worker.load);
-      co_await CallHandler(c, req, writer, watch);
-    }
+    co_await CallHandler(c, req, writer, watch);
     const bool keep = writer.keep_alive() && writer.ok() && writer.finished() && !c.peer_gone;
     if (!keep) co_await FinishWatch(c, std::chrono::milliseconds(0));
     co_return keep;

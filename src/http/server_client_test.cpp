@@ -1195,9 +1195,8 @@ TEST(ServerTest, NewConnectionsAreRefusedAfterStop) {
   EXPECT_EQ(got.error->code, core::Errc::kUpstreamUnavailable);
 }
 
-// Requests in flight together on one worker: their writes (the answers, and the upstream
-// requests the worker's client sends) wait for the worker's round of ready completions
-// (detail::AfterReadyWork). Each answer must still arrive whole, its chunks in order.
+// Requests in flight together on one worker, each streaming its answer while the others call an
+// upstream through the worker's own client: every answer arrives whole, its chunks in order.
 TEST(ServerTest, RequestsInFlightTogetherOnOneWorkerAreEachAnsweredWhole) {
   auto upstream = StartServer([](ServerRequest& req, ResponseWriter& writer) -> Task<void> {
     co_await Answer(writer, 200, "up:" + req.body);
