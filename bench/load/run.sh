@@ -48,7 +48,7 @@
 # Prints a Markdown table and writes it to bench/results/latest.md (git-ignored).
 #
 # Loopback only. Every process it starts is stopped on exit; every wrk and curl is time-bounded.
-# Default run ~3.5 min, --quick ~70 s; --soak adds its SECS (and a few seconds).
+# Default run ~4 min, --quick ~80 s; --soak adds its SECS (and a few seconds).
 # Needs: nginx (Debian nginx-light or nginx), wrk, curl >= 7.75 (--parallel, %{exitcode}),
 # taskset (util-linux), awk, bash >= 5. Node.js is used, when present, only to pick free ports.
 #
@@ -56,6 +56,7 @@
 #   SWITCHYARD_BIN   gateway binary (default: <repo>/build/switchyard; build it Release)
 #   ROUNDS LAT_SECS TPUT_SECS TPUT_CONNS WARM_SECS STREAM_TRIES   run shape: default 3 4 6 32 2 3,
 #                                                                 quick 1 3 4 32 1 1
+#   MID_CONNS (4; 0: off)  the throughput phase again at moderate load (info rows)
 #   LOADGEN_CPU (0) PROXY_CPU (1) UPSTREAM_CPU (0)                core pinning
 #   TTFT_MS (100) TOKENS_PER_S (20) STREAM_TOKENS (30)              no-buffering stream profile
 #   FIRSTBYTE_TRIES (5; quick 3) FIRSTBYTE_REQUESTS (200; quick 100) per path per try
@@ -104,7 +105,7 @@ else
   : "${ROUNDS:=3}" "${LAT_SECS:=4}" "${TPUT_SECS:=6}" "${WARM_SECS:=2}" "${STREAM_TRIES:=3}"
   : "${FIRSTBYTE_TRIES:=5}" "${FIRSTBYTE_REQUESTS:=200}" "${STREAMS_SECS:=15}"
 fi
-: "${TPUT_CONNS:=32}" "${LOADGEN_CPU:=0}" "${PROXY_CPU:=1}" "${UPSTREAM_CPU:=0}"
+: "${TPUT_CONNS:=32}" "${MID_CONNS:=4}" "${LOADGEN_CPU:=0}" "${PROXY_CPU:=1}" "${UPSTREAM_CPU:=0}"
 : "${TTFT_MS:=100}" "${TOKENS_PER_S:=20}" "${STREAM_TOKENS:=30}"
 : "${FIRSTBYTE_TTFT_MS:=2}" "${FIRSTBYTE_TOKENS:=3}" "${ADD99_FLOOR_US:=50}"
 : "${STREAMS:=256}" "${RSS_TARGET_MIB:=64}"
@@ -129,7 +130,7 @@ source "$HERE/lib.sh"
 for tool in nginx wrk curl taskset awk sed timeout; do
   command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install nginx-light wrk curl util-linux)"
 done
-for knob in ROUNDS LAT_SECS TPUT_SECS TPUT_CONNS WARM_SECS STREAM_TRIES FIRSTBYTE_TRIES \
+for knob in ROUNDS LAT_SECS TPUT_SECS TPUT_CONNS MID_CONNS WARM_SECS STREAM_TRIES FIRSTBYTE_TRIES \
   FIRSTBYTE_REQUESTS FIRSTBYTE_TTFT_MS FIRSTBYTE_TOKENS ADD99_FLOOR_US STREAMS STREAMS_SECS \
   RSS_TARGET_MIB SOAK_SECS SOAK_CONNS SOAK_STREAMS; do
   [[ ${!knob} =~ ^[0-9]+$ ]] || die "$knob must be a whole number (is '${!knob}')"
@@ -300,6 +301,25 @@ done
 run_wrk direct "$TPUT_CONNS" "$TPUT_SECS"
 DIRECT_RPS=$(calc "$W_requests / ($W_duration_us / 1e6)" 0)
 log "  upstream direct (reference): $DIRECT_RPS req/s"
+
+# Moderate load: a change can pay at 32 connections, where every round of the event loop has
+# many requests ready, and cost at a few, where it has one (issue 20: batching the writes of a
+# round saved 7% of CPU at 32 and cost 20% at 4). Information, not a target.
+if ((MID_CONNS > 0)); then
+  log "moderate load: $ROUNDS round(s) x ${TPUT_SECS}s per proxy, $MID_CONNS connections"
+  for ((r = 1; r <= ROUNDS; r++)); do
+    if ((r % 2)); then order=(gw ng); else order=(ng gw); fi
+    for t in "${order[@]}"; do
+      pid=${PID_OF[$t]}
+      c0=$(cpu_ticks "$pid")
+      run_wrk "$t" "$MID_CONNS" "$TPUT_SECS"
+      c1=$(cpu_ticks "$pid")
+      R[mrps,$t,$r]=$(calc "$W_requests / ($W_duration_us / 1e6)" 0)
+      R[mcpu,$t,$r]=$(calc "($c1 - $c0) * 1e6 / $CLK_TCK / ($W_requests > 0 ? $W_requests : 1)" 2)
+      log "  round $r ${NAME[$t]}: ${R[mrps,$t,$r]} req/s, ${R[mcpu,$t,$r]} us CPU/request"
+    done
+  done
+fi
 
 # ---- 4e. streaming without buffering ----------------------------------------------------------
 # stream_probe URL MODEL KEY: prints "<first line ms> <total ms> <data lines>", timed from the
@@ -562,6 +582,11 @@ for t in gw ng gwx gwa; do
   for m in add50 add99 rps cpu tp99; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
 done
 M[p50,gwx]=$(med p50 gwx "$ROUNDS")
+if ((MID_CONNS > 0)); then
+  for t in gw ng; do
+    for m in mrps mcpu; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
+  done
+fi
 M[p50,gwa]=$(med p50 gwa "$ROUNDS")
 # nginx's added p99 as the target's base: floored, so that a zero or negative difference from
 # direct (noise at 1 connection) does not make the target impossible.
@@ -578,6 +603,16 @@ GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=""
 [[ -z $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] || GIT_DIRTY=" (dirty tree)"
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+# The moderate-load rows, each after a line break (nothing when MID_CONNS is 0), for the end of
+# the table row before them: a blank line would end the Markdown table.
+mid_rows() {
+  ((MID_CONNS > 0)) || return 0
+  printf '\n| throughput, 1 core, %s conns (req/s) | %s | %s | %s | | info |' "$MID_CONNS" \
+    "${M[mrps,gw]}" "${M[mrps,ng]}" "$(ratio "${M[mrps,gw]}" "${M[mrps,ng]}")"
+  printf '\n| CPU per request at %s conns (µs) | %s | %s | %s | | info |' "$MID_CONNS" \
+    "${M[mcpu,gw]}" "${M[mcpu,ng]}" "$(ratio "${M[mcpu,gw]}" "${M[mcpu,ng]}")"
+}
 
 report() {
   local add_ok add99_ok tput_ok cpu_ok err_ok gw_stream ng_stream fb_ok auto_add_ok auto_cpu_ok
@@ -614,7 +649,7 @@ emulator on core $UPSTREAM_CPU, the proxy under test (switchyard \`server.thread
 | **added latency p99** vs direct (µs) | ${M[add99,gw]} | ${M[add99,ng]} | $(ratio "${M[add99,gw]}" "${M[add99,ng]}") | ≤ 5× nginx (nginx taken as ≥ ${ADD99_FLOOR_US}) | $add99_ok |
 | **throughput**, 1 core, $TPUT_CONNS conns (req/s) | ${M[rps,gw]} | ${M[rps,ng]} | $(ratio "${M[rps,gw]}" "${M[rps,ng]}") | ≥ 0.55× nginx | $tput_ok |
 | latency p99 under load (µs) | ${M[tp99,gw]} | ${M[tp99,ng]} | $(ratio "${M[tp99,gw]}" "${M[tp99,ng]}") | | info |
-| **CPU per request**, proxy process (µs) | ${M[cpu,gw]} | ${M[cpu,ng]} | $(ratio "${M[cpu,gw]}" "${M[cpu,ng]}") | ≤ 1.8× nginx | $cpu_ok |
+| **CPU per request**, proxy process (µs) | ${M[cpu,gw]} | ${M[cpu,ng]} | $(ratio "${M[cpu,gw]}" "${M[cpu,ng]}") | ≤ 1.8× nginx | $cpu_ok |$(mid_rows)
 | peak RSS, VmHWM, before the slow streams (MiB) | ${M[rss,gw]} | ${M[rss,ng]} | $(ratio "${M[rss,gw]}" "${M[rss,ng]}") | | info |
 | errors + non-2xx, all wrk runs | ${ERRORS[gw]} | ${ERRORS[ng]} | | 0 | $err_ok |
 | **added time to first streamed byte** vs direct (µs) | ${M[fbadd,gw]} | ${M[fbadd,ng]} | $(ratio "${M[fbadd,gw]}" "${M[fbadd,ng]}") | ≤ nginx + 100 µs | $fb_ok |
