@@ -90,54 +90,24 @@ class UsageHandler {
     return true;
   }
   bool on_string(json::string_view s, std::size_t, json::error_code&) {
-    Enter();
-    if (capturing_) {
-      stack_.push_string(s);
-      Leave();
-    }
-    return true;
+    return Scalar([&] { stack_.push_string(s); });
   }
 
   bool on_number_part(json::string_view, json::error_code&) { return true; }
   bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
-    Enter();
-    if (capturing_) {
-      stack_.push_int64(i);
-      Leave();
-    }
-    return true;
+    return Scalar([&] { stack_.push_int64(i); });
   }
   bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
-    Enter();
-    if (capturing_) {
-      stack_.push_uint64(u);
-      Leave();
-    }
-    return true;
+    return Scalar([&] { stack_.push_uint64(u); });
   }
   bool on_double(double d, json::string_view, json::error_code&) {
-    Enter();
-    if (capturing_) {
-      stack_.push_double(d);
-      Leave();
-    }
-    return true;
+    return Scalar([&] { stack_.push_double(d); });
   }
   bool on_bool(bool b, json::error_code&) {
-    Enter();
-    if (capturing_) {
-      stack_.push_bool(b);
-      Leave();
-    }
-    return true;
+    return Scalar([&] { stack_.push_bool(b); });
   }
   bool on_null(json::error_code&) {
-    Enter();
-    if (capturing_) {
-      stack_.push_null();
-      Leave();
-    }
-    return true;
+    return Scalar([&] { stack_.push_null(); });
   }
 
   bool on_comment_part(json::string_view, json::error_code&) { return true; }
@@ -152,6 +122,17 @@ class UsageHandler {
     } else {
       key_matches_ = false;
     }
+  }
+
+  // A scalar (or a string's last part): pushed when it is, or is inside, the captured value.
+  template <typename Push>
+  bool Scalar(Push push) {
+    Enter();
+    if (capturing_) {
+      push();
+      Leave();
+    }
+    return true;
   }
 
   // The first event of the value after a top-level "usage" key starts its capture.
