@@ -284,17 +284,23 @@ for ((r = 1; r <= ROUNDS; r++)); do
   done
 done
 
+# tput_run TARGET CONNS: one throughput run of TPUT_SECS seconds; sets TP_RPS (req/s) and TP_CPU
+# (µs of the proxy process's CPU per completed request).
+tput_run() {
+  local t=$1 conns=$2 pid=${PID_OF[$1]} c0 c1
+  c0=$(cpu_ticks "$pid")
+  run_wrk "$t" "$conns" "$TPUT_SECS"
+  c1=$(cpu_ticks "$pid")
+  TP_RPS=$(calc "$W_requests / ($W_duration_us / 1e6)" 0)
+  TP_CPU=$(calc "($c1 - $c0) * 1e6 / $CLK_TCK / ($W_requests > 0 ? $W_requests : 1)" 2)
+}
+
 log "throughput: $ROUNDS round(s) x ${TPUT_SECS}s per proxy, $TPUT_CONNS connections"
 for ((r = 1; r <= ROUNDS; r++)); do
   if ((r % 2)); then order=(gw gwa ng gwx); else order=(gwx ng gwa gw); fi  # paired, as above
   for t in "${order[@]}"; do
-    pid=${PID_OF[$t]}
-    c0=$(cpu_ticks "$pid")
-    run_wrk "$t" "$TPUT_CONNS" "$TPUT_SECS"
-    c1=$(cpu_ticks "$pid")
-    R[rps,$t,$r]=$(calc "$W_requests / ($W_duration_us / 1e6)" 0)
-    R[cpu,$t,$r]=$(calc "($c1 - $c0) * 1e6 / $CLK_TCK / ($W_requests > 0 ? $W_requests : 1)" 2)
-    R[tp99,$t,$r]=$W_p99_us
+    tput_run "$t" "$TPUT_CONNS"
+    R[rps,$t,$r]=$TP_RPS R[cpu,$t,$r]=$TP_CPU R[tp99,$t,$r]=$W_p99_us
     log "  round $r ${NAME[$t]}: ${R[rps,$t,$r]} req/s, ${R[cpu,$t,$r]} us CPU/request, p99 ${W_p99_us} us"
   done
 done
@@ -310,12 +316,8 @@ if ((MID_CONNS > 0)); then
   for ((r = 1; r <= ROUNDS; r++)); do
     if ((r % 2)); then order=(gw ng); else order=(ng gw); fi
     for t in "${order[@]}"; do
-      pid=${PID_OF[$t]}
-      c0=$(cpu_ticks "$pid")
-      run_wrk "$t" "$MID_CONNS" "$TPUT_SECS"
-      c1=$(cpu_ticks "$pid")
-      R[mrps,$t,$r]=$(calc "$W_requests / ($W_duration_us / 1e6)" 0)
-      R[mcpu,$t,$r]=$(calc "($c1 - $c0) * 1e6 / $CLK_TCK / ($W_requests > 0 ? $W_requests : 1)" 2)
+      tput_run "$t" "$MID_CONNS"
+      R[mrps,$t,$r]=$TP_RPS R[mcpu,$t,$r]=$TP_CPU
       log "  round $r ${NAME[$t]}: ${R[mrps,$t,$r]} req/s, ${R[mcpu,$t,$r]} us CPU/request"
     done
   done
