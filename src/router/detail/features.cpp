@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 
 #include "router/detail/hash.h"
 
@@ -25,11 +24,18 @@ constexpr bool IsWordByte(uint8_t b) {
   return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b >= 0x80;
 }
 
-uint8_t Fold(uint8_t b) {
-  if (b >= 'A' && b <= 'Z') return static_cast<uint8_t>(b + ('a' - 'A'));
-  if (b >= '0' && b <= '9') return '0';
-  return b;
-}
+// A word byte as it is hashed (ASCII letters lower-cased, digits as '0'); 0 for every other byte,
+// which ends a word. One lookup per byte in ScanSparse's inner loop.
+constexpr std::array<uint8_t, 256> kFolded = [] {
+  std::array<uint8_t, 256> t{};
+  for (uint32_t b = 0; b < 256; ++b) {
+    if (!IsWordByte(static_cast<uint8_t>(b))) continue;
+    t[b] = static_cast<uint8_t>(b);
+    if (b >= 'A' && b <= 'Z') t[b] = static_cast<uint8_t>(b + ('a' - 'A'));
+    if (b >= '0' && b <= '9') t[b] = '0';
+  }
+  return t;
+}();
 
 // Calls fn(text, weight, last_turn) for the user texts to read: the last user turn's first, then
 // earlier user turns from the latest back, until max_scan_bytes are spent.
@@ -73,11 +79,11 @@ class Emitter {
     Flush();
   }
 
-  // The character n-grams of "<word>".
+  // The character n-grams of "<word>", word folded as it is hashed; len <= kMaxGramWord.
   void CharGrams(const uint8_t* word, size_t len) {
     std::array<uint8_t, kMaxGramWord + 2> padded{};
     padded[0] = '<';
-    std::memcpy(padded.data() + 1, word, len);
+    for (size_t k = 0; k < len; ++k) padded[k + 1] = kFolded[word[k]];
     padded[len + 1] = '>';
     const size_t total = len + 2;
     for (size_t start = 0; start < total; ++start) {
@@ -111,25 +117,21 @@ class Emitter {
 void ScanSparse(std::string_view text, const FeatureSettings& settings, SparseVisitor& visitor,
                 float weight) {
   Emitter emit(settings, visitor, weight);
-  size_t i = 0;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
   const size_t n = text.size();
-  while (i < n) {
-    auto b = static_cast<uint8_t>(text[i]);
-    if (!IsWordByte(b)) {
-      if (settings.punctuation && b > ' ' && b < 0x7f) emit.Token(FnvStep(kFnvOffset, b));
+  for (size_t i = 0; i < n;) {
+    if (kFolded[bytes[i]] == 0) {
+      if (settings.punctuation && bytes[i] > ' ' && bytes[i] < 0x7f) {
+        emit.Token(FnvStep(kFnvOffset, bytes[i]));
+      }
       ++i;
       continue;
     }
-    std::array<uint8_t, kMaxGramWord> word{};
-    size_t len = 0;
+    const size_t start = i;
     uint64_t h = kFnvOffset;
-    for (; i < n && IsWordByte(b = static_cast<uint8_t>(text[i])); ++i) {
-      b = Fold(b);
-      h = FnvStep(h, b);
-      if (len < kMaxGramWord) word[len++] = b;
-    }
+    for (uint8_t f; i < n && (f = kFolded[bytes[i]]) != 0; ++i) h = FnvStep(h, f);
     emit.Token(h);
-    if (settings.char_min > 0) emit.CharGrams(word.data(), len);
+    if (settings.char_min > 0) emit.CharGrams(bytes + start, std::min(i - start, kMaxGramWord));
   }
   emit.End();
 }
@@ -165,92 +167,86 @@ void NoteOption(std::string_view text, size_t line_start, TextStats& st) {
   st.option_mask |= 1u << (text[j] - 'A');
 }
 
-// Byte classes for CountText: one table lookup per byte. The rare ones (punctuation that marks
-// money, math, code, questions) also carry an index into CountText's rare counters.
-enum ByteFlag : uint32_t {
-  kDigit = 1,
-  kWord = 2,
-  kSpace = 4,    // space or newline: what ends a sentence after an end mark
-  kEndMark = 8,  // . ! ?
-  kNonAscii = 16,
-  kNewline = 32,
-  kRare = 64,
-};
-enum RareByte : uint32_t {
-  kDollar = 1,
-  kEquals,
-  kMath,
-  kCode,
-  kQuestion,
-  kPercent,
-  kComma,
-  kRareCount
-};
+// CountText's byte classes (kWordByte: letters and non-ASCII bytes), for the counts that depend on
+// a byte's predecessor: a number starts (a digit after a non-digit), a word starts (a word byte or
+// digit after anything else), a sentence ends (a space or newline after . ! or ?).
+enum ByteClass : uint8_t { kOther, kWordByte, kDigit, kBlank, kEndMark, kClasses };
 
-constexpr std::array<uint32_t, 256> kByteFlags = [] {
-  std::array<uint32_t, 256> t{};
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
   for (uint32_t b = 0; b < 256; ++b) {
-    if (IsWordByte(static_cast<uint8_t>(b))) t[b] |= kWord;
-    if (b >= '0' && b <= '9') t[b] |= kDigit;
-    if (b >= 0x80) t[b] |= kNonAscii;
+    if (IsWordByte(static_cast<uint8_t>(b))) t[b] = kWordByte;
+    if (b >= '0' && b <= '9') t[b] = kDigit;
   }
-  t[' '] |= kSpace;
-  t['\n'] |= kSpace | kNewline;
-  for (const char c : {'.', '!', '?'}) t[static_cast<uint8_t>(c)] |= kEndMark;
-  const std::pair<char, RareByte> rare[] = {
-      {'$', kDollar}, {'=', kEquals}, {'^', kMath},     {'\\', kMath},   {'{', kCode}, {'}', kCode},
-      {';', kCode},   {'`', kCode},   {'?', kQuestion}, {'%', kPercent}, {',', kComma}};
-  for (const auto& [c, index] : rare) t[static_cast<uint8_t>(c)] |= kRare | (index << 8);
+  t[' '] = t['\n'] = kBlank;
+  t['.'] = t['!'] = t['?'] = kEndMark;
   return t;
 }();
 
-// One pass, kept cheap (it runs on every scored request): a table lookup per byte, counters in
-// registers, a branch only for the rare punctuation; option lines found by memchr.
-void CountText(std::string_view text, TextStats& st) {
-  size_t digits = 0;
-  size_t numbers = 0;
-  size_t word_bytes = 0;
-  size_t words = 0;
-  size_t sentence_ends = 0;
-  size_t non_ascii = 0;
-  size_t newlines = 0;
-  std::array<size_t, kRareCount> rare{};
-  uint32_t prev = 0;
-  for (const char c : text) {
-    const uint32_t f = kByteFlags[static_cast<uint8_t>(c)];
-    const uint32_t starts = f & ~prev;
-    digits += f & kDigit;
-    numbers += starts & kDigit;
-    word_bytes += (f & kWord) >> 1;
-    words += (starts & kWord) >> 1;
-    sentence_ends += ((f & kSpace) >> 2) & ((prev & kEndMark) >> 3);
-    non_ascii += (f & kNonAscii) >> 4;
-    newlines += (f & kNewline) >> 5;
-    if (f & kRare) rare[f >> 8]++;
-    prev = f;
+// What a (previous class, class) pair adds to the three transition counts, packed in one word:
+// numbers in bits 0-20, words in 21-41, sentence ends in 42-62. A field holds 2^21 - 1, more
+// than ValidSettings lets one text be scanned.
+constexpr uint32_t kFieldBits = 21;
+constexpr uint64_t kFieldMask = (uint64_t{1} << kFieldBits) - 1;
+constexpr std::array<uint64_t, kClasses* kClasses> kStarts = [] {
+  std::array<uint64_t, kClasses * kClasses> t{};
+  const auto word = [](uint32_t c) { return c == kWordByte || c == kDigit; };
+  for (uint32_t prev = 0; prev < kClasses; ++prev) {
+    for (uint32_t cur = 0; cur < kClasses; ++cur) {
+      uint64_t add = 0;
+      if (cur == kDigit && prev != kDigit) add |= 1;
+      if (word(cur) && !word(prev)) add |= uint64_t{1} << kFieldBits;
+      if (cur == kBlank && prev == kEndMark) add |= uint64_t{1} << (2 * kFieldBits);
+      t[prev * kClasses + cur] = add;
+    }
   }
-  sentence_ends += (prev & kEndMark) >> 3;  // the text ends a sentence
+  return t;
+}();
+
+size_t SumOf(const std::array<uint32_t, 256>& counts, uint8_t first, uint8_t last) {
+  size_t sum = 0;
+  for (uint32_t b = first; b <= last; ++b) sum += counts[b];
+  return sum;
+}
+
+// One pass, kept cheap (it runs on every scored request): per byte, a count of the byte and one
+// table-driven add for the transitions; everything else is read off the byte counts afterwards.
+// Option lines are found by memchr.
+void CountText(std::string_view text, TextStats& st) {
+  std::array<uint32_t, 256> counts{};
+  uint64_t starts = 0;
+  uint32_t prev = kOther;
+  for (const char c : text) {
+    const auto b = static_cast<uint8_t>(c);
+    const uint32_t cls = kByteClass[b];
+    ++counts[b];
+    starts += kStarts[prev * kClasses + cls];
+    prev = cls;
+  }
   for (size_t line = 0; line < text.size();) {
     NoteOption(text, line, st);
     const size_t next = text.find('\n', line);
     if (next == std::string_view::npos) break;
     line = next + 1;
   }
+  const size_t digits = SumOf(counts, '0', '9');
+  const size_t non_ascii = SumOf(counts, 0x80, 0xff);
   st.scanned += text.size();
   st.digits += digits;
-  st.numbers += numbers;
+  st.numbers += starts & kFieldMask;
+  st.words += (starts >> kFieldBits) & kFieldMask;
+  st.sentence_ends += (starts >> (2 * kFieldBits)) & kFieldMask;
+  st.sentence_ends += prev == kEndMark;  // the text ends a sentence
+  st.word_bytes += digits + non_ascii + SumOf(counts, 'a', 'z') + SumOf(counts, 'A', 'Z');
   st.non_ascii += non_ascii;
-  st.newlines += newlines;
-  st.dollars += rare[kDollar];
-  st.equals += rare[kEquals];
-  st.math += rare[kMath];
-  st.code += rare[kCode];
-  st.questions += rare[kQuestion];
-  st.percents += rare[kPercent];
-  st.commas += rare[kComma];
-  st.sentence_ends += sentence_ends;
-  st.words += words;
-  st.word_bytes += word_bytes;
+  st.newlines += counts['\n'];
+  st.dollars += counts['$'];
+  st.equals += counts['='];
+  st.math += counts['^'] + counts['\\'];
+  st.code += counts['{'] + counts['}'] + counts[';'] + counts['`'];
+  st.questions += counts['?'];
+  st.percents += counts['%'];
+  st.commas += counts[','];
   const size_t last = text.find_last_not_of(" \t\r\n");
   if (last != std::string_view::npos) st.ends_with_question = text[last] == '?';
 }

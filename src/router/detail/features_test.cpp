@@ -1,6 +1,8 @@
 #include "router/detail/features.h"
 
+#include <cctype>
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -122,6 +124,74 @@ TEST(RouterFeaturesTest, CountsAndOptions) {
   EXPECT_TRUE(Options("Q?\n(A) 1\n(B) 2\n(C) 3"));
   EXPECT_FALSE(Options("Q? A. 1 B. 2 C. 3 D. 4"));  // not at line starts
   EXPECT_FALSE(Options("Q?\nA. 1\nB. 2"));
+}
+
+// The counts behind the dense features, one byte at a time, as features.h defines them.
+struct Counts {
+  size_t digits = 0, numbers = 0, words = 0, word_bytes = 0, sentence_ends = 0, non_ascii = 0;
+  size_t newlines = 0, dollars = 0, equals = 0, math = 0, code = 0, questions = 0, percents = 0;
+  size_t commas = 0;
+};
+
+Counts CountByHand(const std::string& text) {
+  const auto word = [](unsigned b) { return std::isalnum(static_cast<int>(b)) || b >= 0x80; };
+  const auto digit = [](unsigned b) { return b >= '0' && b <= '9'; };
+  const auto end_mark = [](unsigned b) { return b == '.' || b == '!' || b == '?'; };
+  Counts c;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned b = static_cast<unsigned char>(text[i]);
+    const unsigned prev = i > 0 ? static_cast<unsigned char>(text[i - 1]) : 0u;
+    c.digits += digit(b);
+    c.numbers += digit(b) && (i == 0 || !digit(prev));
+    c.word_bytes += word(b);
+    c.words += word(b) && (i == 0 || !word(prev));
+    c.sentence_ends += (b == ' ' || b == '\n') && i > 0 && end_mark(prev);
+    c.non_ascii += b >= 0x80;
+    c.newlines += b == '\n';
+    c.dollars += b == '$';
+    c.equals += b == '=';
+    c.math += b == '^' || b == '\\';
+    c.code += b == '{' || b == '}' || b == ';' || b == '`';
+    c.questions += b == '?';
+    c.percents += b == '%';
+    c.commas += b == ',';
+  }
+  c.sentence_ends += !text.empty() && end_mark(static_cast<unsigned char>(text.back()));
+  return c;
+}
+
+float LogOf(size_t n) { return static_cast<float>(std::log1p(static_cast<double>(n))); }
+float ShareOf(size_t part, size_t whole) {
+  return whole == 0 ? 0.0f
+                    : static_cast<float>(static_cast<double>(part) / static_cast<double>(whole));
+}
+
+// The scan counts with tables and packed counters (it runs on every routed request); random
+// texts over the bytes that matter must give exactly what a byte-at-a-time count gives.
+TEST(RouterFeaturesTest, DenseCountsMatchAByteAtATimeCount) {
+  const std::string alphabet = "aZ09 \n\t.!?$=^\\{};`%,(-\x80\xc3\xa9";
+  std::mt19937_64 random(7);
+  for (int round = 0; round < 500; ++round) {
+    std::string text(random() % 300, ' ');
+    for (char& c : text) c = alphabet[random() % alphabet.size()];
+    const Counts c = CountByHand(text);
+    std::array<float, kDenseCount> x{};
+    ComputeDense(core::SingleUserPrompt(text), -1, Plain(), x);
+    SCOPED_TRACE(text);
+    EXPECT_EQ(x[3], 4.0f * ShareOf(c.digits, text.size()));
+    EXPECT_EQ(x[4], LogOf(c.numbers) / 3.0f);
+    EXPECT_EQ(x[5], c.dollars > 0 ? 1.0f : 0.0f);
+    EXPECT_EQ(x[6], c.equals > 0 ? 1.0f : 0.0f);
+    EXPECT_EQ(x[7], LogOf(c.math) / 2.0f);
+    EXPECT_EQ(x[8], LogOf(c.code) / 2.0f);
+    EXPECT_EQ(x[9], c.questions > 0 ? 1.0f : 0.0f);
+    EXPECT_EQ(x[12], 4.0f * ShareOf(c.non_ascii, text.size()));
+    EXPECT_EQ(x[13], LogOf(c.newlines) / 3.0f);
+    EXPECT_EQ(x[14], LogOf(c.sentence_ends) / 3.0f);
+    EXPECT_EQ(x[15], ShareOf(c.word_bytes, c.words) / 8.0f);
+    EXPECT_EQ(x[16], c.percents > 0 ? 1.0f : 0.0f);
+    EXPECT_EQ(x[31], LogOf(c.commas) / 2.0f);
+  }
 }
 
 TEST(RouterFeaturesTest, SettingsValidation) {

@@ -263,9 +263,11 @@ class SparseSum final : public SparseVisitor {
     }
     return raw;
   }
-  double Topic(size_t o) const {
+  // The topics' sparse logits, each normalised like a gain head's unigram part.
+  void Topics(std::span<double> out) const {
     const double total = total_[static_cast<size_t>(SparseKind::kUnigram)];
-    return total > 0 ? topic_sums_[o] / std::sqrt(total) : 0.0;
+    const double root = total > 0 ? std::sqrt(total) : 0.0;
+    for (size_t o = 0; o < out.size(); ++o) out[o] = total > 0 ? topic_sums_[o] / root : 0.0;
   }
 
  private:
@@ -282,12 +284,16 @@ class SparseSum final : public SparseVisitor {
   std::array<float, kMaxTopics> topic_sums_{};
 };
 
-double Dense(const Layer& layer, const std::array<float, kDenseCount>& x, size_t o) {
-  double sum = 0;
+// Adds every output's dense part to out (one element per output). Feature-major, as the weights
+// are stored, so the inner loop reads contiguous weights and zero features are skipped once, not
+// once per output (the 57-topic softmax pays for this on every exam question).
+void AddDense(const Layer& layer, const std::array<float, kDenseCount>& x, std::span<double> out) {
   for (size_t j = 0; j < kDenseCount; ++j) {
-    if (x[j] != 0.0f) sum += static_cast<double>(layer.dense[j * layer.outputs + o]) * x[j];
+    if (x[j] == 0.0f) continue;
+    const float* w = layer.dense.data() + j * layer.outputs;
+    const double xj = x[j];
+    for (size_t o = 0; o < out.size(); ++o) out[o] += static_cast<double>(w[o]) * xj;
   }
-  return sum;
 }
 
 double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
@@ -296,8 +302,9 @@ double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double LayerGain(const SparseSum& sparse, size_t which, const Layer& layer,
                  const std::array<float, kDenseCount>& dense) {
   if (layer.outputs != kGainHeads) return 0.0;
-  return GainOf(sparse.Gain(which, 0) + Dense(layer, dense, 0),
-                sparse.Gain(which, 1) + Dense(layer, dense, 1));
+  std::array<double, kGainHeads> dense_part{};
+  AddDense(layer, dense, dense_part);
+  return GainOf(sparse.Gain(which, 0) + dense_part[0], sparse.Gain(which, 1) + dense_part[1]);
 }
 
 }  // namespace
@@ -387,8 +394,11 @@ ScoreParts PartsOf(const ModelData& model, const core::Prompt& prompt, int task_
   double specialist_share = 1.0;
   if (const size_t n = regime.topics.outputs; n > 0) {
     std::array<double, kMaxTopics> p{};
-    for (size_t o = 0; o < n; ++o) p[o] = sparse.Topic(o) + Dense(regime.topics, dense, o);
+    std::array<double, kMaxTopics> dense_part{};
     const std::span<double> probabilities(p.data(), n);
+    AddDense(regime.topics, dense, std::span<double>(dense_part.data(), n));
+    sparse.Topics(probabilities);
+    for (size_t o = 0; o < n; ++o) p[o] += dense_part[o];
     Softmax(probabilities);
     parts.topic = Expect(probabilities, regime.topic_gains);
     specialist_share = Expect(probabilities, regime.specialist);
