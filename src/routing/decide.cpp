@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdio>
 #include <utility>
 
 #include "core/text.h"
@@ -60,6 +59,15 @@ void Drop(Candidate& c, std::string_view constraint, std::string reason) {
 std::string Fraction(double value) {
   std::array<char, 32> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
+}
+
+// As printf's "%.4f" (to_chars with a precision is specified to match it), without its format
+// parsing and locale: a routed request formats its verdict twice, for the header and the ledger.
+std::string FourDecimals(double value) {
+  std::array<char, 32> buf{};
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::fixed, 4);
   return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
 }
 
@@ -533,10 +541,11 @@ std::string RouteHeader(const Decision& d) {
 }
 
 std::string RouterVerdictText(const RouterVerdict& v) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.4f%s%.4f %s", v.score, v.strong ? ">=" : "<", v.threshold,
-                v.strong ? "strong" : "weak");
-  return text;
+  std::string out = FourDecimals(v.score);
+  out += v.strong ? ">=" : "<";
+  out += FourDecimals(v.threshold);
+  out += v.strong ? " strong" : " weak";
+  return out;
 }
 
 }  // namespace sy::routing

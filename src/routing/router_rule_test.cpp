@@ -107,6 +107,11 @@ TEST(RouterRuleTest, VerdictTextIsFixedPrecision) {
             "0.7341>=0.4120 strong");
   EXPECT_EQ(RouterVerdictText({.score = 0.1, .threshold = 0.412, .strong = false}),
             "0.1000<0.4120 weak");
+  // Rounded as printf rounds; the threshold above every score (a 0% strong share) shows as 1.
+  EXPECT_EQ(RouterVerdictText({.score = 0.99996, .threshold = std::nextafter(1.0, 2.0)}),
+            "1.0000<1.0000 weak");
+  EXPECT_EQ(RouterVerdictText({.score = 0.00004, .threshold = 0.0, .strong = true}),
+            "0.0000>=0.0000 strong");
 }
 
 // An alias side expands in place; a model on both sides is tried once, where the verdict put it.
