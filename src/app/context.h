@@ -180,13 +180,13 @@ struct RequestContext {
   core::Prompt prompt;
   // The route stage's decision (profile, rule, task type, candidates), once made.
   std::optional<routing::Decision> decision;
-  // The decision's kept candidates that can express the request, in order, each with the
-  // deployments it may be served from (route stage).
+  // The decision's kept candidates, in order, each with the deployments it may be served from
+  // (route stage).
   std::vector<failover::Step> steps;
   // Set when the answer is verified (route stage).
   std::optional<VerifyPlan> verify;
-  // The request translated for each other dialect a candidate speaks (and each variant of the
-  // target: whether it has native structured output), or why it cannot be.
+  // The request translated for each other dialect the chain reached (and each variant of the
+  // target: whether it has native structured output), or why it cannot be (execute stage).
   std::map<TranslationKey, core::Result<boost::json::object>> translated_bodies;
   // Every candidate tried or skipped, in order, each with its outcome, usage and cost.
   std::vector<failover::Attempt> attempts;

@@ -23,6 +23,7 @@ failover::ChainOptions ChainOptionsFor(RequestContext& ctx) {
   options.backoff_max = config.backoff_max;
   const auto* http = &ctx.http;
   options.stopped = [http] { return http->cancelled != http::CancelReason::kNone; };
+  options.prepare = [&ctx](const catalog::Deployment& d) { return PrepareBody(ctx, d); };
   if (ctx.caller) {
     options.admit = [&ctx](const catalog::Deployment& d) { return ReserveAttempt(ctx, d); };
   }

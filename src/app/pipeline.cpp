@@ -67,26 +67,15 @@ const core::Result<boost::json::object>& BodyFor(RequestContext& ctx, core::Dial
   return it->second;
 }
 
-// A kept candidate as the chain tries it: the deployments routing kept whose API can express the
-// request (translated once per dialect). Fails with the translation's refusal when none can.
-core::Result<failover::Step> StepFor(RequestContext& ctx, const routing::Candidate& candidate) {
+// A kept candidate as the chain tries it: the deployments routing kept. Whether a deployment's
+// API can express the request is asked when the chain reaches it (PrepareBody).
+failover::Step StepFor(const routing::Candidate& candidate) {
   const config::ModelConfig& model = *candidate.model;
   failover::Step step{
       &model, {}, routing::ParseStrategy(model.strategy).value_or(routing::Strategy::kWeighted)};
-  std::optional<core::Error> refusal;
   for (const routing::DeploymentChoice& choice : candidate.deployments) {
-    if (!choice.kept) continue;
-    const auto* provider = ctx.services.providers.For(*choice.deployment);
-    if (provider && provider->dialect() != ctx.request.dialect) {
-      const auto& body = BodyFor(ctx, provider->dialect(), model);
-      if (!body) {
-        if (!refusal) refusal = body.error();
-        continue;
-      }
-    }
-    step.deployments.push_back(choice.deployment);
+    if (choice.kept) step.deployments.push_back(choice.deployment);
   }
-  if (step.deployments.empty() && refusal) return *refusal;
   return step;
 }
 
@@ -127,20 +116,18 @@ core::Status ChooseRoute(RequestContext& ctx) {
   if (!decision) return std::move(decision).error();
   ctx.decision = std::move(*decision);
   if (ctx.decision->kept == 0) return routing::NoCandidateError(*ctx.decision);
-  std::optional<core::Error> refusal;
   for (size_t i = 0; i < ctx.decision->kept; ++i) {
-    const routing::Candidate& candidate = ctx.decision->candidates[i];
-    auto step = StepFor(ctx, candidate);
-    if (!step) {
-      // Not sent: the request uses something this model's API cannot express.
-      ctx.attempts.emplace_back(candidate.model, failover::Outcome::kSkipped, step.error());
-      if (!refusal) refusal = step.error();
-      continue;
-    }
-    ctx.steps.push_back(std::move(*step));
+    ctx.steps.push_back(StepFor(ctx.decision->candidates[i]));
   }
-  if (ctx.steps.empty()) return *refusal;
   return PlanVerification(ctx);
+}
+
+core::Status PrepareBody(RequestContext& ctx, const catalog::Deployment& d) {
+  const auto* provider = ctx.services.providers.For(d);
+  if (!provider || provider->dialect() == ctx.request.dialect) return {};
+  const auto& body = BodyFor(ctx, provider->dialect(), *d.model);
+  if (!body) return body.error();
+  return {};
 }
 
 const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect,

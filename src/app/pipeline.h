@@ -28,16 +28,17 @@ core::Status Decode(RequestContext& ctx);
 
 // route: the model, alias or routing profile, the routing headers and the classified prompt ->
 // ctx.decision (app/route.h, routing::Decide); ctx.steps, its kept candidates with the
-// deployments whose API can express the request (a candidate none can express is recorded as a
-// skipped attempt); and ctx.verify, the checks its answers must pass (app/verification.h). Fails
-// with kNotFound for an unknown model or profile, kInvalidRequest for a bad routing or
-// verification header or when the constraints left no candidate (naming the constraint),
-// kUpstreamUnavailable when open circuit breakers did, or with the first translation refusal
-// when no candidate can express the request.
+// deployments routing kept; and ctx.verify, the checks its answers must pass
+// (app/verification.h). Fails with kNotFound for an unknown model or profile, kInvalidRequest
+// for a bad routing or verification header or when the constraints left no candidate (naming the
+// constraint), kUpstreamUnavailable when open circuit breakers did.
 core::Status ChooseRoute(RequestContext& ctx);
 
 // execute: the attempt chain over ctx.steps (failover::RunChain: models in order, each over its
-// deployments), every attempt recorded in ctx.attempts with what it billed and its verdict. An
+// deployments), every attempt recorded in ctx.attempts with what it billed and its verdict. The
+// request is translated for another dialect when the chain first reaches a deployment speaking
+// it; a deployment whose API cannot express the request is skipped (recorded with the
+// translation's refusal), and when every deployment reached was, that refusal is the error. An
 // answer that fails verification (ctx.verify, hold mode) is not returned: the next model is
 // tried; a verified stream is read whole before a byte is sent. On success sets ctx.model,
 // ctx.deployment and ctx.answer_attempt and returns the answer (a JSON answer translated into the

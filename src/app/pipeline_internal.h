@@ -15,8 +15,13 @@ namespace sy::app {
 // kNotFound for `model`, its name clipped for echoing.
 core::Error UnknownModel(std::string_view name);
 
-// The request body in `dialect` for `model`. REQUIRES: ChooseRoute found the request
-// expressible for that model.
+// The chain's prepare hook (failover::ChainOptions::prepare): translates the request for the
+// deployment's dialect, once per dialect and target, when the chain first reaches a deployment
+// that needs it; fails with the translation's refusal when its API cannot express the request.
+core::Status PrepareBody(RequestContext& ctx, const catalog::Deployment& d);
+
+// The request body in `dialect` for `model`. REQUIRES: PrepareBody succeeded for a deployment of
+// that model in that dialect.
 const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect,
                                   const config::ModelConfig& model);
 

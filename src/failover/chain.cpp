@@ -89,6 +89,12 @@ Attempt CoolingSkip(const catalog::Deployment& d, SteadyTime until, SteadyTime n
   return skip;
 }
 
+Attempt UnpreparedSkip(const catalog::Deployment& d, core::Error why) {
+  Attempt skip(d.model, Outcome::kSkipped, std::move(why));
+  skip.deployment = &d;
+  return skip;
+}
+
 Attempt OpenCircuitSkip(const catalog::Deployment& d, const Health& health) {
   Attempt skip(d.model, Outcome::kSkipped);
   skip.deployment = &d;

@@ -7,6 +7,9 @@
 //    (routing::OrderDeployments over the shared Health);
 //  - a deployment whose circuit breaker is open, or that is cooling down after an upstream's
 //    retry-after, is skipped (recorded as skipped, with the reason) while others remain;
+//  - a deployment `prepare` refuses (the request cannot be expressed in its API) is skipped,
+//    recorded with the refusal; when every deployment reached was refused, the chain ends with
+//    the first refusal;
 //  - a retryable failure (IsRetryable) is retried on the same deployment when RetryInPlace says
 //    so, up to retries_per_deployment times, after a full-jitter exponential backoff; then the
 //    model's next deployment is tried, then the next model; a failure that is not retryable ends
@@ -109,6 +112,11 @@ struct ChainOptions {
   std::chrono::milliseconds backoff_base{100};
   std::chrono::milliseconds backoff_max{2'000};
   std::function<bool()> stopped;  // optional: true once no further attempt may start
+  // Optional: asked when the chain reaches a deployment, before anything else. An error skips
+  // the deployment, recorded as kSkipped with that error: the request uses something its API
+  // cannot express. It lets the caller translate the request for a dialect only when a
+  // deployment speaking it is reached, not for every fallback the chain never gets to.
+  std::function<core::Status(const catalog::Deployment&)> prepare;
   // Optional: asked before each call is sent (budget_check estimate reserves the call's worst
   // case here). An error ends the chain with that error; nothing is sent or recorded for it.
   std::function<core::Status(const catalog::Deployment&)> admit;
@@ -134,6 +142,7 @@ std::optional<std::chrono::milliseconds> WaitForCooldown(SteadyTime until, Stead
                                                          bool last, const ChainOptions& options);
 Attempt CoolingSkip(const catalog::Deployment& d, SteadyTime until, SteadyTime now);
 Attempt OpenCircuitSkip(const catalog::Deployment& d, const Health& health);
+Attempt UnpreparedSkip(const catalog::Deployment& d, core::Error why);
 core::Error ExhaustedError(const std::vector<Attempt>& attempts, bool deadline_passed);
 bool MayStart(int sent, SteadyTime now, const ChainOptions& options);
 uint64_t NextRandom(const ChainOptions& options);
@@ -161,12 +170,23 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<Step>& steps, const Chain
   using detail::Next;
   int sent = 0;
   bool out_of_time = false;  // the deadline, max_attempts or `stopped`: no further attempt
+  const size_t first_attempt = attempts.size();
+  std::optional<core::Error> unprepared;  // the first refusal of options.prepare
+  size_t unprepared_count = 0;
   for (size_t i = 0; i < steps.size() && !out_of_time; ++i) {
     const Step& step = steps[i];
     const auto order = detail::Ordered(step, health, detail::NextRandom(options));
     bool next_model = false;
     for (size_t j = 0; j < order.size() && !next_model && !out_of_time; ++j) {
       const catalog::Deployment& d = *order[j];
+      if (options.prepare) {
+        if (auto ready = options.prepare(d); !ready) {
+          if (!unprepared) unprepared = ready.error();
+          ++unprepared_count;
+          attempts.push_back(detail::UnpreparedSkip(d, std::move(ready).error()));
+          continue;
+        }
+      }
       const bool very_last = i + 1 == steps.size() && j + 1 == order.size();
       for (int retries = 0;;) {
         auto now = Clock::now();
@@ -224,6 +244,11 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<Step>& steps, const Chain
         }
       }
     }
+  }
+  // Every deployment reached refused the request itself: that refusal is the answer, not an
+  // upstream failure.
+  if (unprepared && unprepared_count == attempts.size() - first_attempt) {
+    co_return ChainOutcome<T>{std::move(*unprepared), nullptr, nullptr};
   }
   co_return ChainOutcome<T>{detail::ExhaustedError(attempts, Clock::now() >= options.deadline),
                             nullptr, nullptr};

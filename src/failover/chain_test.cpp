@@ -147,6 +147,60 @@ TEST_F(ChainTest, AdmitRefusalEndsTheChainBeforeTheCall) {
   EXPECT_EQ(attempts_.size(), 1u);  // the refused call left no attempt
 }
 
+// What the prepare hook refuses (a request its API cannot express) is skipped and recorded; it
+// is asked only for the deployments the chain reaches, before admission.
+TEST_F(ChainTest, APreparedRefusalSkipsTheDeploymentAndTheChainGoesOn) {
+  auto options = Defaults();
+  std::vector<std::string> prepared;
+  std::vector<std::string> admitted;
+  options.prepare = [&](const catalog::Deployment& d) -> core::Status {
+    prepared.push_back(d.key);
+    if (d.key == "m/x") return core::MakeError(core::Errc::kInvalidRequest, "cannot express");
+    return {};
+  };
+  options.admit = [&](const catalog::Deployment& d) -> core::Status {
+    admitted.push_back(d.key);
+    return {};
+  };
+  auto out = Run({&m_, &a_, &b_}, options);
+  ASSERT_TRUE(out.result.has_value());
+  EXPECT_EQ(out.deployment->key, "m/y");
+  EXPECT_EQ(prepared, (std::vector<std::string>{"m/x", "m/y"}));  // a and b never reached
+  EXPECT_EQ(admitted, std::vector<std::string>{"m/y"});
+  ASSERT_EQ(attempts_.size(), 2u);
+  EXPECT_EQ(attempts_[0].outcome, Outcome::kSkipped);
+  EXPECT_EQ(attempts_[0].deployment->key, "m/x");
+  EXPECT_EQ(attempts_[0].error.message, "cannot express");
+  EXPECT_EQ(attempts_[1].outcome, Outcome::kOk);
+}
+
+TEST_F(ChainTest, WhenEveryDeploymentIsRefusedTheFirstRefusalIsTheAnswer) {
+  auto options = Defaults();
+  options.prepare = [](const catalog::Deployment& d) -> core::Status {
+    return core::MakeError(core::Errc::kInvalidRequest, "cannot express on " + d.key);
+  };
+  auto out = Run({&a_, &b_}, options);
+  ASSERT_FALSE(out.result.has_value());
+  EXPECT_EQ(out.result.error().code, core::Errc::kInvalidRequest);
+  EXPECT_EQ(out.result.error().message, "cannot express on a");
+  EXPECT_TRUE(script_.calls.empty());
+  EXPECT_EQ(attempts_.size(), 2u);
+}
+
+// A refusal among real failures is one more skipped attempt: the upstreams' failure is the answer.
+TEST_F(ChainTest, ARefusalAmongFailuresLeavesTheFailureAsTheAnswer) {
+  script_.failures["b"] = {Failure(core::Errc::kUpstreamUnavailable, 503)};
+  auto options = Defaults();
+  options.prepare = [](const catalog::Deployment& d) -> core::Status {
+    if (d.key == "a") return core::MakeError(core::Errc::kInvalidRequest, "cannot express");
+    return {};
+  };
+  auto out = Run({&a_, &b_}, options);
+  ASSERT_FALSE(out.result.has_value());
+  EXPECT_EQ(out.result.error().upstream_status, 503);
+  EXPECT_EQ(script_.calls, std::vector<std::string>{"b"});
+}
+
 TEST_F(ChainTest, ANonRetryableFailureStopsAtOnce) {
   script_.failures["a"] = {Failure(core::Errc::kUpstreamRejected, 400)};
   auto out = Run({&a_, &b_});

@@ -202,6 +202,21 @@ describe('Anthropic dialect', () => {
     assert.match(attempts[0].error_message, /\bn\b/);
   });
 
+  test('a fallback in another dialect is translated only when the chain reaches it', async () => {
+    // long-context = [gemini-3.1-pro (OpenAI API), claude-opus-4.7]; logit_bias is OpenAI-only.
+    // Gemini answers, so Claude is never reached: no translation, no skipped attempt for it.
+    const res = await chat(demo.url, {
+      model: 'long-context', logit_bias: { 42: 1 }, messages: userMessage(),
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.headers.get('x-switchyard-model'), 'gemini-3.1-pro');
+    const id = res.headers.get('x-switchyard-request-id');
+    await ledgerRows(demo.dbPath, [id]);
+    const attempts = await sqlite(demo.dbPath,
+      `SELECT model, outcome FROM attempts WHERE request_id = '${id}' ORDER BY idx`);
+    assert.deepEqual(attempts.map((a) => [a.model, a.outcome]), [['gemini-3.1-pro', 'ok']]);
+  });
+
   test('failover before the first byte crosses dialects in a stream (Claude 529 -> GPT-5.5)', async () => {
     await emulator.addFault(demo.emulatorUrl, { model: CLAUDE, status: 529, count: 3 });
     const res = await streamMessages(demo.url, {
