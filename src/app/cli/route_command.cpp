@@ -81,7 +81,8 @@ void AddRouteCommand(CLI::App& app) {
   CLI::App* cmd = route->add_subcommand(
       "explain", "Show the route a request would take, without calling any upstream");
   auto args = std::make_shared<RouteExplainArgs>();
-  cmd->add_option("--request", args->request_path, "Request body (JSON)")->required();
+  cmd->add_option("--request", args->request_path, "File holding the request body (JSON)")
+      ->required();
   cmd->add_option("--config", args->config_path, "YAML configuration (default: the demo's)");
   cmd->add_option("--dialect", args->dialect, "The body's dialect")
       ->check(CLI::IsMember({"openai", "responses", "anthropic"}))
