@@ -3,18 +3,16 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include "tests/testutil/process.h"
 
 namespace sy::testutil {
 namespace {
@@ -97,20 +95,11 @@ TEST_F(PgServerTest, RestartKeepsDataAndPort) {
 // Postgres failing to bind is detected (Start() retries on a fresh port when it happens).
 TEST_F(PgServerTest, RestartReportsATakenPort) {
   ASSERT_TRUE(server_->Stop().has_value());
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  // Client connections of the stopped server may linger in TIME_WAIT on its port.
-  const int on = 1;
-  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << errno;
-  ASSERT_EQ(listen(fd, 1), 0);
+  const auto taken = detail::ListenOnLoopback(server_->port());
+  ASSERT_TRUE(taken.has_value()) << taken.error().message;
 
   auto blocked = server_->Restart();
-  close(fd);
+  close(*taken);
   ASSERT_FALSE(blocked.has_value());
   EXPECT_NE(blocked.error().message.find("was taken"), std::string::npos)
       << blocked.error().message;

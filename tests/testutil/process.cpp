@@ -121,6 +121,23 @@ core::Result<int> FreeLoopbackPort() {
   return static_cast<int>(ntohs(addr.sin_port));
 }
 
+core::Result<int> ListenOnLoopback(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Fail(std::string("socket: ") + std::strerror(errno));
+  const int on = 1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  const bool ok = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == 0 &&
+                  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  listen(fd, 1) == 0;
+  if (ok) return fd;
+  const int saved = errno;
+  close(fd);
+  return Fail("listen on 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(saved));
+}
+
 // Between fork and exec only async-signal-safe calls: everything is prepared before the fork.
 core::Result<pid_t> Spawn(std::vector<std::string> args, const SpawnOptions& options) {
   std::vector<char*> argv;

@@ -59,6 +59,11 @@ core::Result<std::string> MakeTempDir(const std::string& prefix);
 // process may take it before the caller binds it: see LaunchOnFreePort().
 core::Result<int> FreeLoopbackPort();
 
+// A socket listening on 127.0.0.1:`port` until the caller closes the returned descriptor: how a
+// test takes a server's port. SO_REUSEADDR, so a stopped server's connections lingering in
+// TIME_WAIT on the port do not stand in the way.
+core::Result<int> ListenOnLoopback(int port);
+
 // How Spawn() starts a child.
 struct SpawnOptions {
   std::string log_path;  // stdout and stderr are appended here (created 0600); stdin is /dev/null
