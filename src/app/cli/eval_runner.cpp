@@ -68,6 +68,9 @@ struct Run {
   http::Client* client = nullptr;
   size_t next = 0;  // the next job: attempt-major, so attempt 1 of every item comes first
   size_t total = 0;
+  size_t done = 0;
+  // Indexed by job, not appended as answers arrive: concurrent workers finish in a different
+  // order each run, and the report (its failure list, P(success within k)) reads this order.
   std::vector<eval::Outcome> outcomes;
 };
 
@@ -111,9 +114,9 @@ http::Task<eval::Outcome> Exchange(Run& run, size_t item_index) {
 http::Task<void> Worker(Run& run) {
   while (run.next < run.total) {
     const size_t job = run.next++;
-    eval::Outcome out = co_await Exchange(run, job % run.suite.items.size());
-    run.outcomes.push_back(std::move(out));
-    if (run.progress) run.progress(run.outcomes.size(), run.total);
+    run.outcomes[job] = co_await Exchange(run, job % run.suite.items.size());
+    ++run.done;
+    if (run.progress) run.progress(run.done, run.total);
   }
 }
 
@@ -145,9 +148,9 @@ std::vector<eval::Outcome> RunPolicy(const eval::Suite& suite,
                                      const std::vector<json::object>& bodies,
                                      const std::string& policy, const EvalTarget& target,
                                      const EvalProgress& progress) {
-  Run run{suite, bodies, policy, target, progress, nullptr, 0, 0, {}};
+  Run run{suite, bodies, policy, target, progress, nullptr, 0, 0, 0, {}};
   run.total = suite.items.size() * static_cast<size_t>(std::max(target.attempts, 1));
-  run.outcomes.reserve(run.total);
+  run.outcomes.resize(run.total);
   http::RunClientTasks([&](http::Client& client) {
     run.client = &client;
     std::vector<http::Task<void>> workers;

@@ -40,7 +40,8 @@ core::Result<std::vector<boost::json::object>> RequestBodies(const eval::Suite& 
                                                              core::Dialect dialect);
 
 // Runs the suite under `policy`; `bodies` are RequestBodies(suite, target.dialect). Outcomes
-// come in completion order.
+// come in job order (attempt 1 of every item in suite order, then attempt 2, ...), the same
+// every run however the concurrent answers arrive.
 std::vector<eval::Outcome> RunPolicy(const eval::Suite& suite,
                                      const std::vector<boost::json::object>& bodies,
                                      const std::string& policy, const EvalTarget& target,
