@@ -1,6 +1,7 @@
 #include "failover/chain.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <random>
 
 namespace sy::failover {
@@ -87,6 +88,23 @@ Attempt CoolingSkip(const catalog::Deployment& d, SteadyTime until, SteadyTime n
                                "skipped: cooling down after the upstream's retry-after");
   skip.error.retry_after = std::chrono::ceil<std::chrono::milliseconds>(until - now);
   return skip;
+}
+
+bool NoneUsableAfter(const std::vector<Step>& steps, size_t i,
+                     const std::vector<const catalog::Deployment*>& order, size_t j,
+                     const ChainOptions& options) {
+  const auto usable = [&](const catalog::Deployment* d) {
+    return !options.prepare || static_cast<bool>(options.prepare(*d));
+  };
+  if (std::any_of(order.begin() + static_cast<std::ptrdiff_t>(j) + 1, order.end(), usable)) {
+    return false;
+  }
+  for (size_t k = i + 1; k < steps.size(); ++k) {
+    if (std::any_of(steps[k].deployments.begin(), steps[k].deployments.end(), usable)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Attempt UnpreparedSkip(const catalog::Deployment& d, core::Error why) {

@@ -144,6 +144,12 @@ Attempt CoolingSkip(const catalog::Deployment& d, SteadyTime until, SteadyTime n
 Attempt OpenCircuitSkip(const catalog::Deployment& d, const Health& health);
 Attempt UnpreparedSkip(const catalog::Deployment& d, core::Error why);
 core::Error ExhaustedError(const std::vector<Attempt>& attempts, bool deadline_passed);
+// Whether no deployment after order[j] of steps[i] (the rest of `order`, then every later step's)
+// could be tried: none is left, or options.prepare refuses each (nothing is recorded here; the
+// chain records a refusal when it reaches it).
+bool NoneUsableAfter(const std::vector<Step>& steps, size_t i,
+                     const std::vector<const catalog::Deployment*>& order, size_t j,
+                     const ChainOptions& options);
 bool MayStart(int sent, SteadyTime now, const ChainOptions& options);
 uint64_t NextRandom(const ChainOptions& options);
 // The step's deployments in the order to try them.
@@ -187,12 +193,18 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<Step>& steps, const Chain
           continue;
         }
       }
-      const bool very_last = i + 1 == steps.size() && j + 1 == order.size();
+      // Asked only on a cooling deployment or after a failure: whether none after this one could
+      // be tried (the last one is waited for, and retried after its retry-after).
+      std::optional<bool> last_known;
+      const auto very_last = [&] {
+        if (!last_known) last_known = detail::NoneUsableAfter(steps, i, order, j, options);
+        return *last_known;
+      };
       for (int retries = 0;;) {
         auto now = Clock::now();
         if (auto until = health.CooldownUntil(d.slot, now);
             until && detail::MayStart(sent, now, options)) {
-          auto wait = detail::WaitForCooldown(*until, now, very_last, options);
+          auto wait = detail::WaitForCooldown(*until, now, very_last(), options);
           if (!wait) {
             attempts.push_back(detail::CoolingSkip(d, *until, now));
             break;
@@ -234,7 +246,7 @@ http::Task<ChainOutcome<T>> RunChain(const std::vector<Step>& steps, const Chain
         if (error.code == core::Errc::kVerificationFailed) attempt.outcome = Outcome::kRejected;
         attempts.push_back(std::move(attempt));
         if (error.retry_after) health.NoteRetryAfter(d.slot, Clock::now(), *error.retry_after);
-        const Next next = detail::AfterFailure(error, retries, very_last, options);
+        const Next next = detail::AfterFailure(error, retries, very_last(), options);
         if (next == Next::kStop) co_return ChainOutcome<T>{std::move(error), nullptr, nullptr};
         next_model = next == Next::kNextModel;
         if (next != Next::kRetryHere) break;

@@ -201,6 +201,20 @@ TEST_F(ChainTest, ARefusalAmongFailuresLeavesTheFailureAsTheAnswer) {
   EXPECT_EQ(script_.calls, std::vector<std::string>{"b"});
 }
 
+// A model whose only successors are refused is the last one that can be tried: it is retried
+// after its retry-after, as the last model of a chain is.
+TEST_F(ChainTest, BeforeRefusedModelsAModelIsTheLastAndIsRetriedAfterItsRetryAfter) {
+  script_.failures["a"] = {Failure(core::Errc::kRateLimited, 429, milliseconds(20))};
+  auto options = Defaults();
+  options.prepare = [](const catalog::Deployment& d) -> core::Status {
+    if (d.key != "a") return core::MakeError(core::Errc::kInvalidRequest, "cannot express");
+    return {};
+  };
+  auto out = Run({&a_, &b_, &m_}, options);
+  ASSERT_TRUE(out.result.has_value()) << out.result.error().message;
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"a", "a"}));
+}
+
 TEST_F(ChainTest, ANonRetryableFailureStopsAtOnce) {
   script_.failures["a"] = {Failure(core::Errc::kUpstreamRejected, 400)};
   auto out = Run({&a_, &b_});
