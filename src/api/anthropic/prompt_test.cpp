@@ -5,34 +5,15 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "api/prompt_testing.h"
+
 namespace sy::api::anthropic {
 namespace {
 
 namespace json = boost::json;
 using core::OutputFormat;
 
-std::string Texts(const core::Prompt& p) {
-  std::string out;
-  for (const auto& t : p.texts) {
-    static constexpr const char* kRoles[] = {"system", "user", "assistant", "tool"};
-    out += std::string(kRoles[static_cast<int>(t.role)]) + ":" + std::to_string(t.turn) + ":" +
-           std::string(t.text) + "\n";
-  }
-  return out;
-}
-
-struct Case {
-  const char* name;
-  const char* body;
-  const char* texts;
-  int messages, user_turns, tools_offered;
-  bool tool_required, tool_calls, tool_results;
-  OutputFormat output;
-  int images, documents;
-  int64_t max_output_tokens;
-};
-
-const Case kCases[] = {
+const testing::PromptCase kCases[] = {
     {"system string and user string",
      R"({"system":"be brief","messages":[{"role":"user","content":"hi"}],"max_tokens":100})",
      "system:-1:be brief\nuser:0:hi\n", 1, 1, 0, false, false, false, OutputFormat::kText, 0, 0,
@@ -88,28 +69,7 @@ const Case kCases[] = {
      "", 2, 1, 0, false, false, true, OutputFormat::kText, 0, 0, 0},
 };
 
-TEST(ReadMessagesPrompt, ReadsEachShape) {
-  for (const auto& c : kCases) {
-    SCOPED_TRACE(c.name);
-    const json::value body = json::parse(c.body);
-    const core::Prompt p = ReadMessagesPrompt(body.as_object(), 99);
-    EXPECT_EQ(Texts(p), c.texts);
-    EXPECT_EQ(p.messages, c.messages);
-    EXPECT_EQ(p.user_turns, c.user_turns);
-    EXPECT_EQ(p.tools_offered, c.tools_offered);
-    EXPECT_EQ(p.tool_required, c.tool_required);
-    EXPECT_EQ(p.tool_calls, c.tool_calls);
-    EXPECT_EQ(p.tool_results, c.tool_results);
-    EXPECT_EQ(p.output, c.output);
-    EXPECT_EQ(p.images, c.images);
-    EXPECT_EQ(p.documents, c.documents);
-    EXPECT_EQ(p.max_output_tokens, c.max_output_tokens);
-    EXPECT_EQ(p.body_bytes, 99u);
-    size_t text_bytes = 0;
-    for (const auto& t : p.texts) text_bytes += t.text.size();
-    EXPECT_EQ(p.text_bytes, text_bytes);
-  }
-}
+TEST(ReadMessagesPrompt, ReadsEachShape) { testing::ExpectPrompts(kCases, ReadMessagesPrompt, 99); }
 
 TEST(ReadMessagesPrompt, KeepsTheUserIdAsMetadata) {
   const json::value body = json::parse(
