@@ -188,8 +188,9 @@ constexpr std::array<uint8_t, 256> kByteClass = [] {
 // than ValidSettings lets one text be scanned.
 constexpr uint32_t kFieldBits = 21;
 constexpr uint64_t kFieldMask = (uint64_t{1} << kFieldBits) - 1;
-constexpr std::array<uint64_t, kClasses* kClasses> kStarts = [] {
-  std::array<uint64_t, kClasses * kClasses> t{};
+constexpr size_t kClassPairs = size_t{kClasses} * kClasses;
+constexpr std::array<uint64_t, kClassPairs> kStarts = [] {
+  std::array<uint64_t, kClassPairs> t{};
   const auto word = [](uint32_t c) { return c == kWordByte || c == kDigit; };
   for (uint32_t prev = 0; prev < kClasses; ++prev) {
     for (uint32_t cur = 0; cur < kClasses; ++cur) {
