@@ -266,8 +266,9 @@ class SparseSum final : public SparseVisitor {
   // The topics' sparse logits, each normalised like a gain head's unigram part.
   void Topics(std::span<double> out) const {
     const double total = total_[static_cast<size_t>(SparseKind::kUnigram)];
-    const double root = total > 0 ? std::sqrt(total) : 0.0;
-    for (size_t o = 0; o < out.size(); ++o) out[o] = total > 0 ? topic_sums_[o] / root : 0.0;
+    if (!(total > 0)) return std::fill(out.begin(), out.end(), 0.0);
+    const double root = std::sqrt(total);
+    for (size_t o = 0; o < out.size(); ++o) out[o] = topic_sums_[o] / root;
   }
 
  private:
