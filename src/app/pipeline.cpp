@@ -115,6 +115,7 @@ core::Status ChooseRoute(RequestContext& ctx) {
   auto decision = DecideRoute(ctx.request, ctx.prompt, headers, s.policy, s.catalog, s.health, now);
   if (!decision) return std::move(decision).error();
   ctx.decision = std::move(*decision);
+  routing::ObserveRouterScore(*ctx.decision);
   if (ctx.decision->kept == 0) return routing::NoCandidateError(*ctx.decision);
   for (size_t i = 0; i < ctx.decision->kept; ++i) {
     ctx.steps.push_back(StepFor(ctx.decision->candidates[i]));

@@ -233,7 +233,8 @@ core::Result<routing::Decision> DecodeAndDecide(std::string_view body, int64_t m
 namespace {
 
 // A router rule's verdict: the score against the threshold, which side it picked, how the
-// threshold was set and what the model file says it was trained on.
+// threshold was set (and, when held live, where its calibration stands) and what the model file
+// says it was trained on.
 json::object RouterJson(const routing::RouterVerdict& v, const routing::Rule& rule) {
   const routing::RouterRule& r = *rule.router;
   const router::Metadata& m = r.model->metadata();
@@ -242,6 +243,14 @@ json::object RouterJson(const routing::RouterVerdict& v, const routing::Rule& ru
   out["threshold"] = v.threshold;
   out["decision"] = v.strong ? "strong" : "weak";
   out["calibration"] = r.calibration;
+  if (r.live) {
+    // Where the live threshold stands: still the training one until warmed up.
+    out["live"] = {{"target_strong_share", r.live->share()},
+                   {"window", r.live->window()},
+                   {"scores_seen", r.live->seen()},
+                   {"warmed_up", r.live->seen() >= r.live->warm_up()},
+                   {"start_threshold", r.threshold}};
+  }
   out["strong"] = r.strong.front().model->id;
   out["weak"] = r.weak.front().model->id;
   out["trained_on"] = {{"strong", m.strong}, {"weak", m.weak}, {"data_sha256", m.data_sha256}};

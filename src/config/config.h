@@ -203,18 +203,26 @@ struct RuleShadowConfig {
 // `strong` when the score is at or above the threshold, else to `weak`; the other one follows as
 // the failover step. The threshold is given, or calibrated at start on the model's training
 // scores: for a share of prompts sent to strong, or for a budget per 1,000 requests at the
-// catalog's prices (docs/routing.md, "The learned router").
+// catalog's prices (docs/routing.md, "The learned router"); `calibration: live` then holds that
+// share on the scores of the requests routed.
 struct RouterSpec {
   std::string model{};   // the model file's path, or "builtin:<name>" for one shipped in the binary
   std::string strong{};  // a model or an alias
   std::string weak{};    // a model or an alias
   // Exactly one of these three.
   std::optional<double> threshold;            // 0..1: the score at or above which strong answers
-  std::optional<double> target_strong_share;  // 0..1: that share of (training) prompts to strong
+  std::optional<double> target_strong_share;  // 0..1: that share of prompts to strong
   std::optional<core::Money> budget_usd_per_1k_requests;
   // The output tokens per request the budget calibration assumes (the data has none).
   int64_t expected_output_tokens = 500;
+  // How a share (target_strong_share, or the budget's) becomes a threshold: "training" (the
+  // default) once at start from the model's training scores; "live" held on the scores of the
+  // requests this gateway routes (routing/share_calibrator.h), starting from the training one.
+  std::string calibration = "training";
+  int64_t calibration_window = 10'000;  // live: about how many recent scores decide
 };
+inline constexpr int64_t kMinCalibrationWindow = 100;
+inline constexpr int64_t kMaxCalibrationWindow = 1'000'000;
 
 struct RuleConfig {
   std::string name;

@@ -65,18 +65,21 @@ void ReadCheapest(MapReader& rule, CheapestSpec& out) {
 }
 
 void ReadRouter(MapReader& rule, RouterSpec& out) {
-  rule.Map("router",
-           {"model", "strong", "weak", "threshold", "target_strong_share",
-            "budget_usd_per_1k_requests", "expected_output_tokens"},
-           [&](MapReader& r) {
-             r.String("model", out.model, Need::kRequired);
-             r.String("strong", out.strong, Need::kRequired);
-             r.String("weak", out.weak, Need::kRequired);
-             r.Fraction("threshold", out.threshold);
-             r.Fraction("target_strong_share", out.target_strong_share);
-             r.Usd("budget_usd_per_1k_requests", out.budget_usd_per_1k_requests);
-             r.Int("expected_output_tokens", out.expected_output_tokens);
-           });
+  rule.Map(
+      "router",
+      {"model", "strong", "weak", "threshold", "target_strong_share", "budget_usd_per_1k_requests",
+       "expected_output_tokens", "calibration", "calibration_window"},
+      [&](MapReader& r) {
+        r.String("model", out.model, Need::kRequired);
+        r.String("strong", out.strong, Need::kRequired);
+        r.String("weak", out.weak, Need::kRequired);
+        r.Fraction("threshold", out.threshold);
+        r.Fraction("target_strong_share", out.target_strong_share);
+        r.Usd("budget_usd_per_1k_requests", out.budget_usd_per_1k_requests);
+        r.Int("expected_output_tokens", out.expected_output_tokens);
+        r.String("calibration", out.calibration);
+        r.Int("calibration_window", out.calibration_window);
+      });
 }
 
 // A verify check: "json_schema", {regex: "^\\{"} or {grounded: {min_support: 0.9}}.

@@ -159,6 +159,16 @@ void CheckRouter(Checker& c, const Config& config, std::string_view path, const 
            "`budget_usd_per_1k_requests`");
   }
   c.Range(JoinPath(path, "expected_output_tokens"), r.expected_output_tokens, 1, 1'000'000);
+  if (r.calibration != "training" && r.calibration != "live") {
+    c.Fail(JoinPath(path, "calibration"),
+           "must be \"training\" or \"live\", not " + Quote(r.calibration));
+  } else if (r.calibration == "live" && r.threshold) {
+    c.Fail(JoinPath(path, "calibration"),
+           "\"live\" holds a share: give `target_strong_share` or `budget_usd_per_1k_requests`, "
+           "not `threshold`");
+  }
+  c.Range(JoinPath(path, "calibration_window"), r.calibration_window, kMinCalibrationWindow,
+          kMaxCalibrationWindow);
 }
 
 // A regex must compile here, at start, not on the first request that needs it: the check's

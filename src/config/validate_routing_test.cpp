@@ -45,7 +45,7 @@ TEST(ValidateRoutingTest, ARouterRuleParses) {
           router: {model: builtin:x, strong: both, weak: b, target_strong_share: 0.25}
         - name: default
           router: {model: /m.syr, strong: a, weak: b, budget_usd_per_1k_requests: "2.50",
-                   expected_output_tokens: 800}
+                   expected_output_tokens: 800, calibration: live, calibration_window: 5000}
 )"),
                             "t.yaml", &NoEnv);
   ASSERT_TRUE(config.has_value()) << config.error().message;
@@ -56,9 +56,13 @@ TEST(ValidateRoutingTest, ARouterRuleParses) {
   EXPECT_EQ(rules[0].router->target_strong_share, 0.25);
   EXPECT_FALSE(rules[0].router->threshold.has_value());
   EXPECT_EQ(rules[0].router->expected_output_tokens, 500);
+  EXPECT_EQ(rules[0].router->calibration, "training");
+  EXPECT_EQ(rules[0].router->calibration_window, 10'000);
   ASSERT_TRUE(rules[1].router.has_value());
   EXPECT_EQ(rules[1].router->budget_usd_per_1k_requests->ToString(), "2.5");
   EXPECT_EQ(rules[1].router->expected_output_tokens, 800);
+  EXPECT_EQ(rules[1].router->calibration, "live");
+  EXPECT_EQ(rules[1].router->calibration_window, 5000);
   EXPECT_TRUE(rules[1].chain.empty());
 }
 
@@ -154,6 +158,18 @@ TEST(ValidateRoutingTest, Mistakes) {
        "negative"},
       {rules + "        - {name: d, router: {strong: a, weak: b, threshold: 0.5}}\n",
        "routing.profiles.auto.rules[0].router.model: required"},
+      {rules + "        - {name: d, router: {model: m, strong: a, weak: b, threshold: 0.5, "
+               "calibration: live}}\n",
+       "routing.profiles.auto.rules[0].router.calibration: \"live\" holds a share: give "
+       "`target_strong_share` or `budget_usd_per_1k_requests`, not `threshold`"},
+      {rules + "        - {name: d, router: {model: m, strong: a, weak: b, "
+               "target_strong_share: 0.2, calibration: online}}\n",
+       "routing.profiles.auto.rules[0].router.calibration: must be \"training\" or \"live\", "
+       "not \"online\""},
+      {rules + "        - {name: d, router: {model: m, strong: a, weak: b, "
+               "target_strong_share: 0.2, calibration: live, calibration_window: 10}}\n",
+       "routing.profiles.auto.rules[0].router.calibration_window: must be between 100 and "
+       "1000000, got 10"},
       {rules + "        - {name: d}\n",
        "routing.profiles.auto.rules[0]: rule \"d\" needs exactly one of `chain`, `cheapest` and "
        "`router`"},

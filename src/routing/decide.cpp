@@ -280,7 +280,7 @@ std::vector<Candidate> RouterCandidates(const RouterRule& rule, const RouterVerd
 
 RouterVerdict Judge(const RouterRule& rule, const RouteRequest& request) {
   RouterVerdict v;
-  v.threshold = rule.threshold;
+  v.threshold = rule.ThresholdInForce();
   if (request.prompt) {
     v.score = rule.model->Score(*request.prompt, static_cast<int>(request.features.task_type));
   }
@@ -538,6 +538,11 @@ std::string RouteHeader(const Decision& d) {
     out += RouterVerdictText(*d.router);
   }
   return out;
+}
+
+void ObserveRouterScore(const Decision& d) {
+  if (!d.router || d.matched == nullptr || !d.matched->router) return;
+  if (const auto& live = d.matched->router->live) live->Observe(d.router->score);
 }
 
 std::string RouterVerdictText(const RouterVerdict& v) {

@@ -1,7 +1,8 @@
 // routing::Decide: a request's features and the policy -> the ordered candidates to try, each with
 // its estimated cost and why it was kept or dropped. Explain is Decide without the execute stage.
 //
-// Pure: no I/O, no locks, no clock of its own (the caller passes `now`); reads Health's atomics.
+// Pure: no I/O, no locks, no clock of its own (the caller passes `now`); reads Health's atomics
+// and a live `router` threshold's (ShareCalibrator), which the caller feeds (ObserveRouterScore).
 // Thread-safety: free functions over values; call from any thread.
 #pragma once
 
@@ -105,6 +106,11 @@ struct Decision {
 // before its `top`: the rule keeps the best N of the models that can take this request.
 Decision Decide(const Target& target, const RouteRequest& request, const Policy& policy,
                 const catalog::Catalog& catalog, const Health& health, const Now& now);
+
+// Hands a served request's router score to its rule's live calibration, when the rule has one
+// (`calibration: live`); nothing otherwise. The gateway calls it once per routed request, after
+// Decide; explain does not, so asking does not move the threshold.
+void ObserveRouterScore(const Decision& decision);
 
 // True when `rule` matches (every condition it states holds).
 bool Matches(const Match& match, const Features& features, const std::vector<std::string>& tags);

@@ -124,18 +124,24 @@ core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
   rule.strong = std::move(*strong);
   rule.weak = std::move(*weak);
   char text[96];
+  double share = 0;  // what a calibration holds; unused for a given threshold
   if (spec.threshold) {
     rule.threshold = *spec.threshold;
     std::snprintf(text, sizeof text, "threshold %.4f", rule.threshold);
     rule.calibration = text;
   } else if (spec.target_strong_share) {
-    rule.threshold = rule.model->ThresholdForShare(*spec.target_strong_share);
-    std::snprintf(text, sizeof text, "target_strong_share %.4f", *spec.target_strong_share);
+    share = *spec.target_strong_share;
+    std::snprintf(text, sizeof text, "target_strong_share %.4f", share);
     rule.calibration = text;
   } else if (spec.budget_usd_per_1k_requests) {
-    const double share = ShareForBudget(rule, *spec.budget_usd_per_1k_requests,
-                                        spec.expected_output_tokens, rule.calibration);
-    rule.threshold = rule.model->ThresholdForShare(share);
+    share = ShareForBudget(rule, *spec.budget_usd_per_1k_requests, spec.expected_output_tokens,
+                           rule.calibration);
+  }
+  const bool calibrated = spec.target_strong_share || spec.budget_usd_per_1k_requests;
+  if (calibrated) rule.threshold = rule.model->ThresholdForShare(share);
+  if (calibrated && spec.calibration == "live") {
+    rule.live = std::make_shared<ShareCalibrator>(share, rule.threshold, spec.calibration_window);
+    rule.calibration += ", held live over " + std::to_string(spec.calibration_window) + " scores";
   }
   return rule;
 }

@@ -1,7 +1,8 @@
 // routing::Policy: the config's routing section compiled against the catalog once at start:
 // names resolved to models, aliases expanded, task types to a bit set. Decide reads it.
 //
-// Thread-safety: immutable after Build; share across threads.
+// Thread-safety: immutable after Build, but for the live thresholds of `router` rules
+// (ShareCalibrator, internally synchronised); share across threads.
 // Lifetime: holds pointers into the catalog's config; the catalog must outlive it.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include "core/result.h"
 #include "router/router.h"
 #include "routing/features.h"
+#include "routing/share_calibrator.h"
 #include "verify/verify.h"
 
 namespace sy::routing {
@@ -40,8 +42,13 @@ struct RouterRule {
   std::shared_ptr<const router::Model> model;
   std::vector<Step> strong;
   std::vector<Step> weak;
-  double threshold = 0;     // the score at or above which `strong` answers
+  double threshold = 0;     // the score at or above which `strong` answers (at start, if live)
   std::string calibration;  // how it was set: "threshold", "target_strong_share 0.2", ...
+  // `calibration: live`: the threshold held on live scores, which the gateway reports to it
+  // (Observe); Threshold() replaces `threshold`. Shared by copies of the policy.
+  std::shared_ptr<ShareCalibrator> live;
+
+  double ThresholdInForce() const { return live ? live->Threshold() : threshold; }
 };
 
 struct Rule {

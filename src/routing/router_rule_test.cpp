@@ -160,6 +160,45 @@ TEST(RouterRuleTest, BudgetsOutsideTheTwoSidesClampToOneSide) {
   EXPECT_EQ(poor.Rule().threshold, poor.Rule().model->ThresholdForShare(0.0));
 }
 
+// `calibration: live`: the training threshold until warmed up, then the quantile of the scores
+// the gateway reported (ObserveRouterScore), which Decide uses from the next request on.
+TEST(RouterRuleTest, ALiveShareMovesTheThresholdWithTheScoresServed) {
+  Fixture f(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, target_strong_share: "
+      "0.25, calibration: live, calibration_window: 100}");
+  const RouterRule& rule = f.Rule();
+  ASSERT_NE(rule.live, nullptr);
+  EXPECT_EQ(rule.calibration, "target_strong_share 0.2500, held live over 100 scores");
+  EXPECT_EQ(rule.ThresholdInForce(), rule.model->ThresholdForShare(0.25));
+  const Decision first = f.Run(kMath);
+  ASSERT_TRUE(first.router.has_value());
+  const double score = first.router->score;
+  EXPECT_EQ(first.router->threshold, rule.threshold);
+  ObserveRouterScore(first);
+  EXPECT_EQ(rule.live->seen(), 1);
+
+  // Traffic that scores far below this prompt: the prompt is now in the strong quarter.
+  for (int i = 1; i < 100; ++i) rule.live->Observe(score / 2);
+  EXPECT_LT(rule.ThresholdInForce(), score);
+  const Decision low = f.Run(kMath);
+  EXPECT_TRUE(low.router->strong);
+  EXPECT_EQ(low.router->threshold, rule.ThresholdInForce());
+  // Traffic that scores above it, for a few windows: now it is not.
+  for (int i = 0; i < 400; ++i) rule.live->Observe((1 + score) / 2);
+  EXPECT_GT(rule.ThresholdInForce(), score);
+  EXPECT_FALSE(f.Run(kMath).router->strong);
+}
+
+TEST(RouterRuleTest, ATrainingCalibrationOrAGivenThresholdHasNoLiveState) {
+  Fixture training(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, target_strong_share: "
+      "0.25}");
+  EXPECT_EQ(training.Rule().live, nullptr);
+  const Decision d = training.Run(kMath);
+  ObserveRouterScore(d);  // no live calibration: nothing to feed, nothing moves
+  EXPECT_EQ(training.Run(kMath).router->threshold, training.Rule().threshold);
+}
+
 // Rules naming the same model file share one loaded copy: it is read and checked once.
 TEST(RouterRuleTest, RulesNamingOneModelShareIt) {
   Fixture f(

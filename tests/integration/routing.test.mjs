@@ -10,8 +10,8 @@ import { describe, test } from 'node:test';
 
 import {
   DECIMAL_RE, ANTHROPIC_HEADERS, assertOpenAIError, chat, emulator, ledgerRows, messages,
-  modelRequests, postJson, runToExit, shareDemo, sqlite, tempDir,
-  testCleanShutdown, usdToPico,
+  modelRequests, postJson, runToExit, shareDemo, shareServe, sqlite, tempDir,
+  testCleanShutdown, testConfigYaml, usdToPico,
 } from '../testutil/harness.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -695,4 +695,99 @@ describe('routing: spend by task type and by rule', () => {
   });
 
   testCleanShutdown(() => demo);
+});
+
+// `calibration: live`: a share calibrated on the router's training prompts does not hold on
+// traffic that scores otherwise; held live, the threshold moves to the quantile of the scores
+// the gateway routed. 60 distinct prompts (varied templates) warm it up (the window is 100
+// scores, 40 of them sent twice), then go once more: about half of them go to the strong side,
+// where the training threshold would send two thirds.
+describe('routing: a strong share held on live traffic', () => {
+  let served;
+  const liveYaml = (o) => `${testConfigYaml(o)}routing:
+  profiles:
+    auto:
+      rules:
+        - name: learned
+          router: {model: builtin:routellm-gpt4-mixtral, strong: gpt-5.5,
+                   weak: deepseek-v4-flash, target_strong_share: 0.5, calibration: live,
+                   calibration_window: 100}
+`;
+  shareServe(liveYaml, (s) => { served = s; });
+
+  const subjects = ['a lighthouse', 'compound interest', 'the French Revolution', 'photosynthesis',
+    'binary search', 'a rainy Sunday', 'quantum entanglement', 'tax law', 'sourdough bread',
+    'plate tectonics', 'the stock market', 'a lost cat'];
+  const templates = [
+    (s) => `Write a short poem about ${s}.`,
+    (s, i) => `What is ${17 * i + 3} times ${29 + i}? Then subtract ${i * i}.`,
+    (s) => `Explain ${s} to a ten-year-old in two sentences.`,
+    (s, i) => `Prove that for every integer n > ${i}, the sum of the first n odd numbers is n^2, ` +
+      `and relate it to ${s}.`,
+    (s) => `hi, quick question about ${s}: is it worth learning about?`,
+  ];
+  const prompts = [];
+  for (let i = 0; prompts.length < 60; ++i) {
+    prompts.push(templates[i % templates.length](subjects[i % subjects.length], i));
+  }
+  const verdictOf = (res) => {
+    const m = /router=([0-9.]+)(>=|<)([0-9.]+) (strong|weak)$/.exec(routeOf(res) ?? '');
+    assert.ok(m, routeOf(res));
+    return { score: Number(m[1]), threshold: Number(m[3]), strong: m[4] === 'strong' };
+  };
+  const send = async (text) => {
+    const res = await chat(served.url, { model: 'auto', messages: user(text) });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(modelOf(res), verdictOf(res).strong ? 'gpt-5.5' : 'deepseek-v4-flash');
+    return verdictOf(res);
+  };
+  // Eight at a time (the emulator takes its time to answer), verdicts in the prompts' order.
+  const sendAll = async (texts) => {
+    const out = [];
+    for (let i = 0; i < texts.length; i += 8) {
+      out.push(...await Promise.all(texts.slice(i, i + 8).map(send)));
+    }
+    return out;
+  };
+
+  test('warm-up keeps the training threshold; then the quantile of the scores served', async () => {
+    const body = { model: 'auto', messages: user(prompts[0]) };
+    const before = await explain(served.url, body);
+    assert.equal(before.status, 200, before.text);
+    const start = before.json.router.threshold;
+    assert.match(before.json.router.calibration,
+      /^target_strong_share 0\.5000, held live over 100 scores$/);
+    assert.deepEqual(before.json.router.live, {
+      target_strong_share: 0.5, window: 100, scores_seen: 0, warmed_up: false,
+      start_threshold: start,
+    });
+
+    // Every request is scored and counted before its calibration may move: all 100 of the
+    // warm-up are routed at the training threshold, whatever order they arrive in.
+    const warm = await sendAll([...prompts, ...prompts.slice(0, 40)]);
+    for (const v of warm) assert.equal(v.threshold, Number(start.toFixed(4)));
+    const after = await explain(served.url, body);
+    assert.equal(after.json.router.live.scores_seen, 100, 'explain does not count');
+    assert.equal(after.json.router.live.warmed_up, true);
+    const live = after.json.router.threshold;
+    assert.notEqual(live, start);
+
+    // The 60 prompts once more: the share at the live threshold is the target's, give or take
+    // the prompts the warm-up counted twice.
+    const last = await sendAll(prompts);
+    const strong = last.filter((v) => v.strong).length;
+    const atStart = last.filter((v) => v.score >= start).length;
+    const report = `strong ${strong} of 60 at ${live}; ${atStart} at the training ${start}`;
+    assert.ok(strong >= 24 && strong <= 36, report);
+    // These prompts score unlike the training ones: held at the training threshold, their
+    // share would be further from the target.
+    assert.ok(Math.abs(strong - 30) < Math.abs(atStart - 30), report);
+    // Every prompt's side follows the threshold in force when it was routed (the header's four
+    // decimals cannot order a score and a threshold that print the same).
+    for (const v of last.filter((x) => x.score !== x.threshold)) {
+      assert.equal(v.strong, v.score > v.threshold, JSON.stringify(v));
+    }
+  });
+
+  testCleanShutdown(() => served);
 });
