@@ -146,6 +146,9 @@ void Record(RequestContext& ctx) {
     return;
   }
   Settle(ctx);  // streams and cuts: charged here, when their cost is final
+  // A request no upstream billed (refused, a cache hit) says nothing of what one costs.
+  const bool billed = r.usage.reported || r.usage.estimated;
+  if (ctx.decision && billed) routing::ObserveRouterUsage(*ctx.decision, r.usage);
   if (ctx.services.metrics) ctx.services.metrics->Observe(r, Overhead(ctx));
   if (ctx.services.access_log) ctx.services.access_log->Write(r, ctx.prompt);
   ctx.services.sink.Append(std::move(r));

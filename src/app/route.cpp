@@ -2,6 +2,7 @@
 #include "app/route.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 #include <boost/json/object.hpp>
@@ -232,6 +233,26 @@ core::Result<routing::Decision> DecodeAndDecide(std::string_view body, int64_t m
 
 namespace {
 
+// Where a live calibration stands: the share it holds now, the threshold it started from (in
+// force until warmed up) and, for a budget, the mean usage it prices on both sides (now).
+json::object LiveJson(const routing::ShareCalibrator& live, double start_threshold) {
+  json::object out{{"strong_share", live.share()},
+                   {"window", live.window()},
+                   {"scores_seen", live.seen()},
+                   {"warmed_up", live.seen() >= live.warm_up()},
+                   {"start_threshold", start_threshold}};
+  if (const auto usage = live.mean_usage()) {
+    out["mean_usage"] = {{"input_tokens", usage->input_tokens},
+                         {"cached_input_tokens", usage->cached_input_tokens},
+                         {"output_tokens", usage->output_tokens}};
+    const auto spend =
+        routing::ShareCalibrator::SpendAt(*live.budget(), *usage, std::chrono::system_clock::now());
+    out["request_cost_usd"] = {{"strong", spend.strong.ToString()},
+                               {"weak", spend.weak.ToString()}};
+  }
+  return out;
+}
+
 // A router rule's verdict: the score against the threshold, which side it picked, how the
 // threshold was set (and, when held live, where its calibration stands) and what the model file
 // says it was trained on.
@@ -243,14 +264,7 @@ json::object RouterJson(const routing::RouterVerdict& v, const routing::Rule& ru
   out["threshold"] = v.threshold;
   out["decision"] = v.strong ? "strong" : "weak";
   out["calibration"] = r.calibration;
-  if (r.live) {
-    // Where the live threshold stands: still the training one until warmed up.
-    out["live"] = {{"target_strong_share", r.live->share()},
-                   {"window", r.live->window()},
-                   {"scores_seen", r.live->seen()},
-                   {"warmed_up", r.live->seen() >= r.live->warm_up()},
-                   {"start_threshold", r.threshold}};
-  }
+  if (r.live) out["live"] = LiveJson(*r.live, r.threshold);
   out["strong"] = r.strong.front().model->id;
   out["weak"] = r.weak.front().model->id;
   out["trained_on"] = {{"strong", m.strong}, {"weak", m.weak}, {"data_sha256", m.data_sha256}};

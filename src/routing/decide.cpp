@@ -540,9 +540,21 @@ std::string RouteHeader(const Decision& d) {
   return out;
 }
 
+namespace {
+
+ShareCalibrator* LiveCalibration(const Decision& d) {
+  if (!d.router || d.matched == nullptr || !d.matched->router) return nullptr;
+  return d.matched->router->live.get();
+}
+
+}  // namespace
+
 void ObserveRouterScore(const Decision& d) {
-  if (!d.router || d.matched == nullptr || !d.matched->router) return;
-  if (const auto& live = d.matched->router->live) live->Observe(d.router->score);
+  if (ShareCalibrator* live = LiveCalibration(d)) live->Observe(d.router->score);
+}
+
+void ObserveRouterUsage(const Decision& d, const core::Usage& usage) {
+  if (ShareCalibrator* live = LiveCalibration(d)) live->ObserveUsage(usage);
 }
 
 std::string RouterVerdictText(const RouterVerdict& v) {

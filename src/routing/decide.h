@@ -111,6 +111,10 @@ Decision Decide(const Target& target, const RouteRequest& request, const Policy&
 // (`calibration: live`); nothing otherwise. The gateway calls it once per routed request, after
 // Decide; explain does not, so asking does not move the threshold.
 void ObserveRouterScore(const Decision& decision);
+// Hands a served request's usage (all its attempts) to its rule's live budget, when the rule
+// holds one (`budget_usd_per_1k_requests` with `calibration: live`); nothing otherwise. Once per
+// request, when its usage is final.
+void ObserveRouterUsage(const Decision& decision, const core::Usage& usage);
 
 // True when `rule` matches (every condition it states holds).
 bool Matches(const Match& match, const Features& features, const std::vector<std::string>& tags);

@@ -69,38 +69,25 @@ core::Result<std::vector<verify::Check>> CompileChecks(
   return out;
 }
 
-// What one request costs on `steps`' first model, at the model file's mean prompt length and the
-// rule's expected output, under the prices in force now.
-core::Money RequestCost(const std::vector<Step>& steps, const router::Model& model,
-                        int64_t output_tokens) {
-  core::Usage usage;
-  usage.input_tokens = static_cast<int64_t>(model.metadata().mean_prompt_tokens + 0.5);
-  usage.output_tokens = output_tokens;
-  return catalog::ComputeCost(steps.front().model->price, usage, std::chrono::system_clock::now())
-      .total;
-}
-
-// The threshold for a budget per 1,000 requests: the strong share whose mix of the two sides'
-// request costs spends it (0 when even the weak side alone does not fit, 1 when the strong side
-// alone does).
-double ShareForBudget(const RouterRule& rule, core::Money per_1k, int64_t output_tokens,
-                      std::string& calibration) {
-  const core::Money strong = RequestCost(rule.strong, *rule.model, output_tokens);
-  const core::Money weak = RequestCost(rule.weak, *rule.model, output_tokens);
-  const double budget = static_cast<double>(per_1k.pico()) / 1000.0;
-  double share = 1;
-  if (strong > weak) {
-    share =
-        (budget - static_cast<double>(weak.pico())) / static_cast<double>((strong - weak).pico());
-  } else if (budget < static_cast<double>(weak.pico())) {
-    share = 0;
-  }
-  share = std::clamp(share, 0.0, 1.0);
+// A budget per 1,000 requests, priced at each side's first model for the start's estimate of a
+// request: the model file's mean prompt length and the rule's expected output. Its share is the
+// one whose mix of the two sides' costs spends it (0 when even the weak side alone does not fit,
+// 1 when the strong side alone does).
+ShareCalibrator::Budget EstimateBudget(const RouterRule& rule, core::Money per_1k,
+                                       int64_t output_tokens, double& share,
+                                       std::string& calibration) {
+  ShareCalibrator::Budget budget;
+  budget.per_1k = per_1k;
+  budget.strong = &rule.strong.front().model->price;
+  budget.weak = &rule.weak.front().model->price;
+  budget.usage.input_tokens = static_cast<int64_t>(rule.model->metadata().mean_prompt_tokens + 0.5);
+  budget.usage.output_tokens = output_tokens;
+  share = ShareCalibrator::SpendAt(budget, budget.usage, std::chrono::system_clock::now()).share;
   char text[160];
   std::snprintf(text, sizeof text, "budget_usd_per_1k_requests %s: strong share %.4f",
                 per_1k.ToString().c_str(), share);
   calibration = text;
-  return share;
+  return budget;
 }
 
 // The model files the rules name, each read (and checksummed) once however many rules share it.
@@ -125,6 +112,7 @@ core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
   rule.weak = std::move(*weak);
   char text[96];
   double share = 0;  // what a calibration holds; unused for a given threshold
+  std::optional<ShareCalibrator::Budget> budget;
   if (spec.threshold) {
     rule.threshold = *spec.threshold;
     std::snprintf(text, sizeof text, "threshold %.4f", rule.threshold);
@@ -134,14 +122,15 @@ core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
     std::snprintf(text, sizeof text, "target_strong_share %.4f", share);
     rule.calibration = text;
   } else if (spec.budget_usd_per_1k_requests) {
-    share = ShareForBudget(rule, *spec.budget_usd_per_1k_requests, spec.expected_output_tokens,
-                           rule.calibration);
+    budget = EstimateBudget(rule, *spec.budget_usd_per_1k_requests, spec.expected_output_tokens,
+                            share, rule.calibration);
   }
   const bool calibrated = spec.target_strong_share || spec.budget_usd_per_1k_requests;
   if (calibrated) rule.threshold = rule.model->ThresholdForShare(share);
   if (calibrated && spec.calibration == "live") {
-    rule.live = std::make_shared<ShareCalibrator>(share, rule.threshold, spec.calibration_window);
-    rule.calibration += ", held live over " + std::to_string(spec.calibration_window) + " scores";
+    rule.live =
+        std::make_shared<ShareCalibrator>(share, rule.threshold, spec.calibration_window, budget);
+    rule.calibration += ", held live over " + std::to_string(spec.calibration_window) + " requests";
   }
   return rule;
 }

@@ -168,7 +168,7 @@ TEST(RouterRuleTest, ALiveShareMovesTheThresholdWithTheScoresServed) {
       "0.25, calibration: live, calibration_window: 100}");
   const RouterRule& rule = f.Rule();
   ASSERT_NE(rule.live, nullptr);
-  EXPECT_EQ(rule.calibration, "target_strong_share 0.2500, held live over 100 scores");
+  EXPECT_EQ(rule.calibration, "target_strong_share 0.2500, held live over 100 requests");
   EXPECT_EQ(rule.ThresholdInForce(), rule.model->ThresholdForShare(0.25));
   const Decision first = f.Run(kMath);
   ASSERT_TRUE(first.router.has_value());
@@ -187,6 +187,43 @@ TEST(RouterRuleTest, ALiveShareMovesTheThresholdWithTheScoresServed) {
   for (int i = 0; i < 400; ++i) rule.live->Observe((1 + score) / 2);
   EXPECT_GT(rule.ThresholdInForce(), score);
   EXPECT_FALSE(f.Run(kMath).router->strong);
+}
+
+// A live budget starts from the estimate ABudgetIsTheStrongShareWhoseMixSpendsIt pins, and
+// prices the usage of the requests the gateway reports (ObserveRouterUsage) instead.
+TEST(RouterRuleTest, ALiveBudgetPricesTheUsageOfTheRequestsServed) {
+  auto model = LoadRouterModel("builtin:routellm-gpt4-mixtral");
+  ASSERT_TRUE(model.has_value()) << model.error().message;
+  const auto tokens = static_cast<int64_t>(std::llround((*model)->metadata().mean_prompt_tokens));
+  const int64_t cheap_pico = (tokens + 1000) * 1'000'000;
+  const std::string budget = core::Money::FromPico(3 * cheap_pico * 1000).ToString();
+  Fixture f(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
+      "budget_usd_per_1k_requests: \"" +
+      budget + "\", calibration: live, calibration_window: 100}");
+  const RouterRule& rule = f.Rule();
+  ASSERT_NE(rule.live, nullptr);
+  EXPECT_EQ(rule.calibration, "budget_usd_per_1k_requests " + budget +
+                                  ": strong share 0.2000, held live over 100 requests");
+  EXPECT_DOUBLE_EQ(rule.live->share(), 0.2);
+  EXPECT_EQ(rule.live->mean_usage()->input_tokens, tokens);
+  EXPECT_EQ(rule.live->mean_usage()->output_tokens, 500);
+
+  // Requests with half the estimate's tokens, prompt and output: both sides cost half as much,
+  // so the budget buys (3 - 0.5) / (5.5 - 0.5) = 0.5 once the estimate has faded.
+  const Decision d = f.Run(kMath);
+  ASSERT_TRUE(d.router.has_value());
+  core::Usage half;
+  half.input_tokens = tokens / 2;
+  half.output_tokens = 250;
+  half.reported = true;
+  for (int i = 0; i < 400; ++i) {
+    ObserveRouterScore(d);
+    ObserveRouterUsage(d, half);
+  }
+  EXPECT_NEAR(static_cast<double>(rule.live->mean_usage()->output_tokens), 250,
+              10);  // the estimate has faded
+  EXPECT_NEAR(rule.live->share(), 0.5, 0.02);
 }
 
 TEST(RouterRuleTest, ATrainingCalibrationOrAGivenThresholdHasNoLiveState) {

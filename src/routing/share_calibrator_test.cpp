@@ -110,5 +110,80 @@ TEST(ShareCalibratorTest, ConcurrentObserversLoseNoScoreAndAgree) {
   EXPECT_NEAR(c.Threshold(), 0.75, 0.01);
 }
 
+// Spend per request against the two sides' costs: the mix that spends it, clamped.
+TEST(ShareForSpendTest, IsTheMixOfTheTwoSidesThatSpendsTheBudget) {
+  struct Case {
+    double per_request, strong, weak, share;
+  };
+  for (const Case& c : std::vector<Case>{{3, 11, 1, 0.2},
+                                         {1, 11, 1, 0},
+                                         {11, 11, 1, 1},
+                                         {0.5, 11, 1, 0},    // the weak side alone is too dear
+                                         {50, 11, 1, 1},     // the strong side alone fits
+                                         {2, 1, 1, 1},       // equal costs within the budget
+                                         {0.5, 1, 1, 0}}) {  // equal costs above it
+    EXPECT_DOUBLE_EQ(ShareForSpend(c.per_request, c.strong, c.weak), c.share)
+        << c.per_request << " " << c.strong << " " << c.weak;
+  }
+}
+
+using sy::core::Money;
+
+config::PriceSchedule Prices(std::string_view input, std::string_view output) {
+  config::PriceSchedule s;
+  s.standard.input = *core::PricePerMTokens::Parse(input);
+  s.standard.output = *core::PricePerMTokens::Parse(output);
+  return s;
+}
+
+core::Usage Tokens(int64_t input, int64_t output) {
+  core::Usage u;
+  u.input_tokens = input;
+  u.output_tokens = output;
+  u.reported = true;
+  return u;
+}
+
+// $2 per 1,000 requests; strong costs $10 / $40 per million tokens, weak $1 / $4. The start
+// estimated 100 prompt and 400 output tokens a request ($0.017 strong, $0.0017 weak: a share of
+// 0.0196); requests have 100 and 100 ($0.005 and $0.0005): the budget buys (2 - 0.5) / 4.5 = 1/3.
+TEST(ShareCalibratorTest, ABudgetHoldsTheShareItBuysAtTheTrafficsUsage) {
+  const auto strong = Prices("10", "40");
+  const auto weak = Prices("1", "4");
+  const ShareCalibrator::Budget budget{Money::FromPico(2'000'000'000'000), &strong, &weak,
+                                       Tokens(100, 400)};
+  const auto now = std::chrono::system_clock::now();
+  const auto start = ShareCalibrator::SpendAt(budget, budget.usage, now);
+  EXPECT_EQ(start.strong.ToString(), "0.017");
+  EXPECT_EQ(start.weak.ToString(), "0.0017");
+  EXPECT_NEAR(start.share, 0.0196, 0.0001);
+  ShareCalibrator c(start.share, 0.9, 1'000, budget);
+  EXPECT_EQ(c.mean_usage()->output_tokens, 400);
+
+  for (const double s : Uniform(4'000, 0.0, 1.0, 7)) {
+    c.Observe(s);
+    c.ObserveUsage(Tokens(100, 100));  // whichever side answered: usage prices both
+  }
+  EXPECT_EQ(c.mean_usage()->input_tokens, 100);
+  EXPECT_NEAR(static_cast<double>(c.mean_usage()->output_tokens), 100,
+              2);  // the estimate has all but faded
+  EXPECT_NEAR(c.share(), 1.0 / 3, 0.01);
+  EXPECT_NEAR(c.Threshold(), 2.0 / 3, 0.01);
+  // What the next 1,000 requests spend: about the budget.
+  double spent = 0;  // dollars
+  for (const double s : Uniform(1'000, 0.0, 1.0, 8)) spent += s >= c.Threshold() ? 0.005 : 0.0005;
+  EXPECT_NEAR(spent, 2.0, 0.15);
+}
+
+TEST(ShareCalibratorTest, WithoutABudgetUsageIsIgnoredAndTheShareStays) {
+  ShareCalibrator c(0.3, 0.5, 100);
+  for (int i = 0; i < 300; ++i) {
+    c.Observe(0.001 * i);
+    c.ObserveUsage(Tokens(1'000'000, 1'000'000));
+  }
+  EXPECT_FALSE(c.mean_usage().has_value());
+  EXPECT_EQ(c.share(), 0.3);
+}
+
 }  // namespace
 }  // namespace sy::routing

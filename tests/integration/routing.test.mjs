@@ -712,6 +712,12 @@ describe('routing: a strong share held on live traffic', () => {
           router: {model: builtin:routellm-gpt4-mixtral, strong: gpt-5.5,
                    weak: deepseek-v4-flash, target_strong_share: 0.5, calibration: live,
                    calibration_window: 100}
+    spend:
+      rules:
+        - name: budget
+          router: {model: builtin:routellm-gpt4-mixtral, strong: gpt-5.5,
+                   weak: deepseek-v4-flash, budget_usd_per_1k_requests: "0.35",
+                   calibration: live, calibration_window: 100}
 `;
   shareServe(liveYaml, (s) => { served = s; });
 
@@ -735,17 +741,17 @@ describe('routing: a strong share held on live traffic', () => {
     assert.ok(m, routeOf(res));
     return { score: Number(m[1]), threshold: Number(m[3]), strong: m[4] === 'strong' };
   };
-  const send = async (text) => {
-    const res = await chat(served.url, { model: 'auto', messages: user(text) });
+  const send = async (text, model = 'auto') => {
+    const res = await chat(served.url, { model, messages: user(text) });
     assert.equal(res.status, 200, res.text);
     assert.equal(modelOf(res), verdictOf(res).strong ? 'gpt-5.5' : 'deepseek-v4-flash');
-    return verdictOf(res);
+    return { ...verdictOf(res), id: requestIdOf(res) };
   };
   // Eight at a time (the emulator takes its time to answer), verdicts in the prompts' order.
-  const sendAll = async (texts) => {
+  const sendAll = async (texts, model = 'auto') => {
     const out = [];
     for (let i = 0; i < texts.length; i += 8) {
-      out.push(...await Promise.all(texts.slice(i, i + 8).map(send)));
+      out.push(...await Promise.all(texts.slice(i, i + 8).map((t) => send(t, model))));
     }
     return out;
   };
@@ -756,9 +762,9 @@ describe('routing: a strong share held on live traffic', () => {
     assert.equal(before.status, 200, before.text);
     const start = before.json.router.threshold;
     assert.match(before.json.router.calibration,
-      /^target_strong_share 0\.5000, held live over 100 scores$/);
+      /^target_strong_share 0\.5000, held live over 100 requests$/);
     assert.deepEqual(before.json.router.live, {
-      target_strong_share: 0.5, window: 100, scores_seen: 0, warmed_up: false,
+      strong_share: 0.5, window: 100, scores_seen: 0, warmed_up: false,
       start_threshold: start,
     });
 
@@ -788,6 +794,35 @@ describe('routing: a strong share held on live traffic', () => {
       assert.equal(v.strong, v.score > v.threshold, JSON.stringify(v));
     }
   });
+
+  // A budget's share is estimated at start from list prices, the training prompts' length and
+  // 500 output tokens; the emulator's answers are far shorter, so both sides cost less and the
+  // budget buys a larger strong share. Held live, the mean usage is learned from the requests
+  // (the start's estimate counting as 20 of them), priced on both sides, and the share follows.
+  test('a live budget prices the traffic\'s own usage and holds the share that spends it',
+    async () => {
+      const body = { model: 'auto:spend', messages: user(prompts[0]) };
+      const before = (await explain(served.url, body)).json.router.live;
+      assert.equal(before.mean_usage.output_tokens, 500, JSON.stringify(before));
+      assert.ok(before.strong_share < 0.1, JSON.stringify(before));
+
+      const sent = await sendAll([...prompts, ...prompts.slice(0, 40)], 'auto:spend');
+      const rows = await ledgerRows(served.dbPath, sent.map((v) => v.id));
+      const after = (await explain(served.url, body)).json.router.live;
+      // The mean usage: the estimate's 20 requests and the 100 real ones, rounded.
+      for (const key of ['input_tokens', 'output_tokens']) {
+        const total = rows.reduce((sum, r) => sum + r[key], 0) + 20 * before.mean_usage[key];
+        assert.equal(after.mean_usage[key], Math.round(total / 120), key);
+      }
+      // The share the learned usage buys at these prices (the last recompute saw most of it).
+      const [s, w] = ['strong', 'weak'].map((k) => Number(usdToPico(after.request_cost_usd[k])));
+      const share = Math.min(1, Math.max(0, (0.35e12 / 1000 - w) / (s - w)));
+      const report = JSON.stringify({ before, after, share });
+      assert.ok(Math.abs(after.strong_share - share) < 0.1, report);
+      // The emulator answers in a tenth of the estimate's 500 output tokens: the budget buys
+      // several times the share it seemed to (the estimate's 20 requests still weigh on it).
+      assert.ok(after.strong_share > 3 * before.strong_share, report);
+    });
 
   testCleanShutdown(() => served);
 });
