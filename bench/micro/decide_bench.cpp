@@ -1,6 +1,7 @@
 // BM_Decide*: routing::Decide over the demo policy and catalog, and BM_RouteStage: the whole
 // route stage of one request (routing headers, reading the prompt, Classify, Decide) for a ~2 KB
 // prompt, as app::DecideRoute runs it for every request. Target: under 20 µs (issue 16).
+// BM_Live*: what a `calibration: live` router rule adds per request.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "bench/micro/demo_catalog.h"
 #include "catalog/catalog.h"
 #include "routing/decide.h"
+#include "routing/share_calibrator.h"
 
 namespace {
 
@@ -109,6 +111,50 @@ void BM_RouteStage(benchmark::State& state) {
   state.counters["body_bytes"] = static_cast<double>(body.size());
 }
 BENCHMARK(BM_RouteStage);
+
+// `calibration: live`: what a routed request adds, a score into the histogram (and, every 64th
+// request, the threshold's recomputation over 2,048 bins) and, for a budget, its usage. One
+// calibrator shared by the threads, as a rule's is by the workers.
+routing::ShareCalibrator& LiveShare() {
+  static routing::ShareCalibrator live(0.3, 0.57, 10'000);
+  return live;
+}
+
+routing::ShareCalibrator& LiveBudget(const sy::core::Usage& usage) {
+  static const auto& price = TheDemo().catalog->config().models.front().price;
+  static routing::ShareCalibrator live(
+      0.3, 0.57, 10'000,
+      routing::ShareCalibrator::Budget{sy::core::Money::FromPico(2'000'000'000'000), &price, &price,
+                                       usage});
+  return live;
+}
+
+double Score(uint64_t i) { return 0.4 + 0.2 * static_cast<double>(i % 997) / 997.0; }
+
+void BM_LiveCalibrationObserve(benchmark::State& state) {
+  routing::ShareCalibrator& live = LiveShare();
+  uint64_t i = static_cast<uint64_t>(state.thread_index()) * 499;
+  for (auto _ : state) {
+    live.Observe(Score(++i));
+    benchmark::DoNotOptimize(live.Threshold());
+  }
+}
+BENCHMARK(BM_LiveCalibrationObserve)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_LiveBudgetObserve(benchmark::State& state) {
+  sy::core::Usage usage;
+  usage.input_tokens = 800;
+  usage.output_tokens = 200;
+  usage.reported = true;
+  routing::ShareCalibrator& live = LiveBudget(usage);
+  uint64_t i = static_cast<uint64_t>(state.thread_index()) * 499;
+  for (auto _ : state) {
+    live.Observe(Score(++i));
+    live.ObserveUsage(usage);
+    benchmark::DoNotOptimize(live.Threshold());
+  }
+}
+BENCHMARK(BM_LiveBudgetObserve)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 
