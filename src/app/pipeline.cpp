@@ -115,7 +115,7 @@ core::Status ChooseRoute(RequestContext& ctx) {
   auto decision = DecideRoute(ctx.request, ctx.prompt, headers, s.policy, s.catalog, s.health, now);
   if (!decision) return std::move(decision).error();
   ctx.decision = std::move(*decision);
-  routing::ObserveRouterScore(*ctx.decision);
+  if (!ctx.shadow_of) routing::ObserveRouterScore(*ctx.decision);  // a mirror is not traffic
   if (ctx.decision->kept == 0) return routing::NoCandidateError(*ctx.decision);
   for (size_t i = 0; i < ctx.decision->kept; ++i) {
     ctx.steps.push_back(StepFor(ctx.decision->candidates[i]));
