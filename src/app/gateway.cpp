@@ -191,7 +191,15 @@ std::string Gateway::MetricsText() const {
       }
     }
   }
-  return metrics_->Render(health_, ledger, budgets);
+  std::vector<RouterCalibration> routers;
+  for (const routing::Profile& profile : policy_.profiles()) {
+    for (const routing::Rule& rule : profile.rules) {
+      if (!rule.router || !rule.router->live) continue;
+      const routing::ShareCalibrator& live = *rule.router->live;
+      routers.push_back({profile.name, rule.name, live.Threshold(), live.share()});
+    }
+  }
+  return metrics_->Render(health_, ledger, budgets, routers);
 }
 
 http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter& writer) {

@@ -63,11 +63,28 @@ void CountTokens(metrics::Family<metrics::Counter>& tokens, const ledger::Attemp
   }
 }
 
+// Only a configuration with a live `router` rule shows these families.
+void AddRouterCalibrations(const std::vector<RouterCalibration>& routers,
+                           metrics::Registry& scrape) {
+  auto& threshold = scrape.AddFractionGauge("switchyard_router_threshold",
+                                            "The score at or above which a live-calibrated router "
+                                            "rule sends a prompt to its strong side.",
+                                            {"profile", "rule"});
+  auto& share = scrape.AddFractionGauge(
+      "switchyard_router_strong_share",
+      "The strong share a live-calibrated router rule holds (a budget's follows the traffic).",
+      {"profile", "rule"});
+  for (const RouterCalibration& r : routers) {
+    threshold.With({r.profile, r.rule}).Set(r.threshold);
+    share.With({r.profile, r.rule}).Set(r.strong_share);
+  }
+}
+
 // The figures read at scrape time, in a registry of their own built per scrape (so a gauge
 // never outlives what it shows).
 void RenderScraped(const catalog::Catalog& catalog, const routing::Health& health,
                    const LedgerStats& ledger, const std::vector<BudgetUse>& budgets,
-                   std::string& out) {
+                   const std::vector<RouterCalibration>& routers, std::string& out) {
   metrics::Registry scrape;
   auto& spent = scrape.AddUsdGauge("switchyard_budget_spent_usd",
                                    "USD a tenant has spent in the budget's current window.",
@@ -142,6 +159,7 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
                   "Access log lines dropped because the log's queue was full.", {})
       .With({})
       .Add(static_cast<int64_t>(ledger.access_log_dropped));
+  if (!routers.empty()) AddRouterCalibrations(routers, scrape);
   scrape.RenderTo(out);
 }
 
@@ -275,9 +293,10 @@ void GatewayMetrics::ObserveShadow(const ledger::Record& shadow) {
 }
 
 std::string GatewayMetrics::Render(const routing::Health& health, const LedgerStats& ledger,
-                                   const std::vector<BudgetUse>& budgets) const {
+                                   const std::vector<BudgetUse>& budgets,
+                                   const std::vector<RouterCalibration>& routers) const {
   std::string out = registry_.Render();
-  RenderScraped(catalog_, health, ledger, budgets, out);
+  RenderScraped(catalog_, health, ledger, budgets, routers, out);
   return out;
 }
 

@@ -52,6 +52,14 @@ struct BudgetUse {
   core::Money limit;
 };
 
+// A `router` rule's live calibration at scrape time (`calibration: live`).
+struct RouterCalibration {
+  std::string profile;
+  std::string rule;
+  double threshold = 0;     // in force now
+  double strong_share = 0;  // held now (a budget's moves with the traffic's usage)
+};
+
 class GatewayMetrics {
  public:
   explicit GatewayMetrics(const catalog::Catalog& catalog);
@@ -76,10 +84,12 @@ class GatewayMetrics {
   void ObserveShadowDropped(std::string_view profile, std::string_view rule);
   void ObserveShadow(const ledger::Record& shadow);
 
-  // The whole exposition (text format 0.0.4); health, ledger and budgets are read now.
+  // The whole exposition (text format 0.0.4); health, ledger, budgets and the routers' live
+  // calibrations are read now.
   // REQUIRES: health has a slot for every deployment of the catalog (routing::HealthFor).
   std::string Render(const routing::Health& health, const LedgerStats& ledger,
-                     const std::vector<BudgetUse>& budgets) const;
+                     const std::vector<BudgetUse>& budgets,
+                     const std::vector<RouterCalibration>& routers) const;
 
  private:
   const catalog::Catalog& catalog_;

@@ -166,8 +166,9 @@ class GatewayMetricsTest : public ::testing::Test {
     metrics_->Observe(UnansweredRecord(), microseconds(-5));  // clock skew: counts as 0
   }
 
-  std::string Render(const LedgerStats& ledger = {}, const std::vector<BudgetUse>& budgets = {}) {
-    return metrics_->Render(*health_, ledger, budgets);
+  std::string Render(const LedgerStats& ledger = {}, const std::vector<BudgetUse>& budgets = {},
+                     const std::vector<RouterCalibration>& routers = {}) {
+    return metrics_->Render(*health_, ledger, budgets, routers);
   }
 
   std::shared_ptr<const catalog::Catalog> catalog_;
@@ -414,6 +415,21 @@ std::pair<int, std::string> PromtoolCheck(const std::string& text) {
   const int status = ::pclose(pipe);
   std::remove(path.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// Live-calibrated router rules: their threshold and share now, to the millionth; without one,
+// neither family is shown.
+TEST_F(GatewayMetricsTest, ScrapeTimeRouterCalibrations) {
+  const std::vector<RouterCalibration> routers = {{"auto", "chat", 0.5741234, 0.2},
+                                                  {"auto", "math", 1.0000000000000002, 0.0}};
+  const std::string text = Render({}, {}, routers);
+  EXPECT_EQ(SamplesOf(text, "switchyard_router"),
+            (Lines{"switchyard_router_threshold{profile=\"auto\",rule=\"chat\"} 0.574123",
+                   "switchyard_router_threshold{profile=\"auto\",rule=\"math\"} 1",
+                   "switchyard_router_strong_share{profile=\"auto\",rule=\"chat\"} 0.2",
+                   "switchyard_router_strong_share{profile=\"auto\",rule=\"math\"} 0"}));
+  EXPECT_EQ(Render().find("switchyard_router_"), std::string::npos);
+  EXPECT_EQ(PromtoolCheck(text).first, 0) << PromtoolCheck(text).second;
 }
 
 TEST_F(GatewayMetricsTest, PromtoolAcceptsTheExposition) {

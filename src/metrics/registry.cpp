@@ -1,5 +1,7 @@
 #include "metrics/registry.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -174,6 +176,11 @@ void AppendSamples(const FamilyInfo& info, std::string_view labels, const UsdGau
   AppendSample(info.name, labels, metric.value().ToString(), out);
 }
 
+void AppendSamples(const FamilyInfo& info, std::string_view labels, const FractionGauge& metric,
+                   std::string& out) {
+  AppendSample(info.name, labels, FormatScaled(metric.millionths(), FractionGauge::kDecimals), out);
+}
+
 void AppendSamples(const FamilyInfo& info, std::string_view labels, const Histogram& metric,
                    std::string& out) {
   const Histogram::Counts counts = metric.Read();
@@ -191,6 +198,12 @@ void AppendSamples(const FamilyInfo& info, std::string_view labels, const Histog
 }
 
 }  // namespace detail
+
+void FractionGauge::Set(double value) {
+  const double scaled = std::isnan(value) ? 0.0 : value * 1e6;
+  // Clamped so that llround cannot overflow; no fraction this gauge shows comes near.
+  millionths_.store(std::llround(std::clamp(scaled, -9e18, 9e18)), std::memory_order_relaxed);
+}
 
 detail::FamilyInfo Registry::Check(std::string name, std::string help, std::string_view type,
                                    std::vector<std::string> label_names, Buckets buckets) const {
@@ -245,6 +258,12 @@ Family<Gauge>& Registry::AddGauge(std::string name, std::string help,
 Family<UsdGauge>& Registry::AddUsdGauge(std::string name, std::string help,
                                         std::vector<std::string> label_names) {
   return Emplace<UsdGauge>(
+      Check(std::move(name), std::move(help), "gauge", std::move(label_names)));
+}
+
+Family<FractionGauge>& Registry::AddFractionGauge(std::string name, std::string help,
+                                                  std::vector<std::string> label_names) {
+  return Emplace<FractionGauge>(
       Check(std::move(name), std::move(help), "gauge", std::move(label_names)));
 }
 

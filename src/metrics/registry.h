@@ -11,6 +11,8 @@
 //     exact decimal (Money::ToString: "0.000123"). To Prometheus they are ordinary float samples;
 //     the text carries the exact sum, so a scrape compares to the ledger to the pico-dollar.
 //     A USD counter's name ends in "_usd_total".
+//   - FractionGauge holds a value to six decimals (an int64 of millionths, rounded when set) and
+//     prints that decimal exactly: a share, a threshold ("0.574123").
 //   - Histogram observes integers in a base unit (for seconds, microseconds: Buckets::decimals =
 //     6); bucket bounds and the sum are printed as exact decimals of the metric's unit.
 //
@@ -96,6 +98,17 @@ class UsdGauge {
   std::atomic<int64_t> pico_{0};
 };
 
+class FractionGauge {
+ public:
+  static constexpr int kDecimals = 6;
+  // Rounded to the nearest millionth; NaN sets 0.
+  void Set(double value);
+  int64_t millionths() const { return millionths_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> millionths_{0};
+};
+
 // A histogram's bucket upper bounds (inclusive, "le"), strictly increasing, in a base unit that
 // is 10^-decimals of the metric's unit: {{10, 100}, 6} are 10us and 100us of a _seconds metric.
 // +Inf is implicit.
@@ -170,6 +183,8 @@ void AppendSamples(const FamilyInfo& info, std::string_view labels, const UsdCou
 void AppendSamples(const FamilyInfo& info, std::string_view labels, const Gauge& metric,
                    std::string& out);
 void AppendSamples(const FamilyInfo& info, std::string_view labels, const UsdGauge& metric,
+                   std::string& out);
+void AppendSamples(const FamilyInfo& info, std::string_view labels, const FractionGauge& metric,
                    std::string& out);
 void AppendSamples(const FamilyInfo& info, std::string_view labels, const Histogram& metric,
                    std::string& out);
@@ -268,6 +283,8 @@ class Registry {
   Family<Gauge>& AddGauge(std::string name, std::string help, std::vector<std::string> label_names);
   Family<UsdGauge>& AddUsdGauge(std::string name, std::string help,
                                 std::vector<std::string> label_names);
+  Family<FractionGauge>& AddFractionGauge(std::string name, std::string help,
+                                          std::vector<std::string> label_names);
   Family<Histogram>& AddHistogram(std::string name, std::string help,
                                   std::vector<std::string> label_names, Buckets buckets);
 

@@ -1,5 +1,6 @@
 #include "metrics/registry.h"
 
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -73,6 +74,24 @@ TEST(RegistryTest, UsdValuesPrintAsExactDecimals) {
             "# HELP app_budget_usd Budget.\n"
             "# TYPE app_budget_usd gauge\n"
             "app_budget_usd 12.5\n");
+}
+
+TEST(RegistryTest, FractionsPrintAsExactDecimalsOfTheirMillionths) {
+  Registry registry;
+  auto& share = registry.AddFractionGauge("app_share", "A share.", {"rule"});
+  share.With({"a"}).Set(0.5741234);     // rounded to the millionth
+  share.With({"b"}).Set(0.1 + 0.2);     // 0.30000000000000004 as a double
+  share.With({"c"}).Set(1.0000000001);  // a threshold just above every score
+  share.With({"d"}).Set(std::nan(""));
+  share.With({"e"}).Set(-0.25);
+  EXPECT_EQ(registry.Render(),
+            "# HELP app_share A share.\n"
+            "# TYPE app_share gauge\n"
+            "app_share{rule=\"a\"} 0.574123\n"
+            "app_share{rule=\"b\"} 0.3\n"
+            "app_share{rule=\"c\"} 1\n"
+            "app_share{rule=\"d\"} 0\n"
+            "app_share{rule=\"e\"} -0.25\n");
 }
 
 TEST(RegistryTest, RendersAHistogramCumulativeWithExactBoundsAndSum) {

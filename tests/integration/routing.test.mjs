@@ -9,9 +9,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
-  DECIMAL_RE, ANTHROPIC_HEADERS, assertOpenAIError, chat, emulator, ledgerRows, messages,
+  DECIMAL_RE, ANTHROPIC_HEADERS, assertOpenAIError, chat, emulator, getJson, ledgerRows, messages,
   modelRequests, postJson, runToExit, shareDemo, shareServe, sqlite, tempDir,
-  testCleanShutdown, testConfigYaml, usdToPico,
+  promtoolCheck, testCleanShutdown, testConfigYaml, usdToPico,
 } from '../testutil/harness.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -718,6 +718,8 @@ describe('routing: a strong share held on live traffic', () => {
           router: {model: builtin:routellm-gpt4-mixtral, strong: gpt-5.5,
                    weak: deepseek-v4-flash, budget_usd_per_1k_requests: "0.35",
                    calibration: live, calibration_window: 100}
+metrics:
+  enabled: true
 `;
   shareServe(liveYaml, (s) => { served = s; });
 
@@ -822,6 +824,22 @@ describe('routing: a strong share held on live traffic', () => {
       // The emulator answers in a tenth of the estimate's 500 output tokens: the budget buys
       // several times the share it seemed to (the estimate's 20 requests still weigh on it).
       assert.ok(after.strong_share > 3 * before.strong_share, report);
+
+      // The same figures at scrape time, to the millionth, and promtool takes them.
+      const metrics = await getJson(`${served.url}/metrics`);
+      assert.equal(metrics.status, 200);
+      const sample = (name, profile, rule) => {
+        const line = metrics.text.split('\n')
+          .find((l) => l.startsWith(`${name}{profile="${profile}",rule="${rule}"} `));
+        return line === undefined ? NaN : Number(line.split(' ')[1]);
+      };
+      const shown = (await explain(served.url, body)).json.router;
+      assert.equal(sample('switchyard_router_strong_share', 'spend', 'budget'),
+        Number(shown.live.strong_share.toFixed(6)));
+      assert.equal(sample('switchyard_router_threshold', 'spend', 'budget'),
+        Number(shown.threshold.toFixed(6)));
+      assert.equal(sample('switchyard_router_strong_share', 'auto', 'learned'), 0.5);
+      assert.equal((await promtoolCheck(metrics.text)).code, 0);
     });
 
   testCleanShutdown(() => served);
