@@ -85,7 +85,7 @@ void BM_Render(benchmark::State& state) {
   Bench& bench = TheBench();
   bench.metrics->Observe(Record(true), std::chrono::microseconds(35));
   for (auto _ : state) {
-    std::string text = bench.metrics->Render(*bench.health, sy::app::LedgerStats{}, {});
+    std::string text = bench.metrics->Render(*bench.health, sy::app::LedgerStats{}, {}, {});
     benchmark::DoNotOptimize(text);
   }
 }
