@@ -115,7 +115,6 @@ core::Status ChooseRoute(RequestContext& ctx) {
   auto decision = DecideRoute(ctx.request, ctx.prompt, headers, s.policy, s.catalog, s.health, now);
   if (!decision) return std::move(decision).error();
   ctx.decision = std::move(*decision);
-  if (!ctx.shadow_of) routing::ObserveRouterScore(*ctx.decision);  // a mirror is not traffic
   if (ctx.decision->kept == 0) return routing::NoCandidateError(*ctx.decision);
   for (size_t i = 0; i < ctx.decision->kept; ++i) {
     ctx.steps.push_back(StepFor(ctx.decision->candidates[i]));
@@ -151,6 +150,9 @@ http::Task<void> Generate(RequestContext& ctx) {
     front = co_await ExpandConversation(ctx);
   }
   if (front) front = ChooseRoute(ctx);
+  // The live pipeline's decisions are the traffic a live calibration holds its share on, those
+  // refused after routing included (a shadow runs ChooseRoute too, and is not traffic).
+  if (ctx.decision) routing::ObserveRouterScore(*ctx.decision);
   if (front) front = CheckKeyScope(ctx);
   if (front) ShadowRunner::Plan(ctx);
   if (!front) {

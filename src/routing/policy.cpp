@@ -70,23 +70,15 @@ core::Result<std::vector<verify::Check>> CompileChecks(
 }
 
 // A budget per 1,000 requests, priced at each side's first model for the start's estimate of a
-// request: the model file's mean prompt length and the rule's expected output. Its share is the
-// one whose mix of the two sides' costs spends it (0 when even the weak side alone does not fit,
-// 1 when the strong side alone does).
-ShareCalibrator::Budget EstimateBudget(const RouterRule& rule, core::Money per_1k,
-                                       int64_t output_tokens, double& share,
-                                       std::string& calibration) {
+// request: the model file's mean prompt length and the rule's expected output.
+ShareCalibrator::Budget StartBudget(const RouterRule& rule, core::Money per_1k,
+                                    int64_t output_tokens) {
   ShareCalibrator::Budget budget;
   budget.per_1k = per_1k;
   budget.strong = &rule.strong.front().model->price;
   budget.weak = &rule.weak.front().model->price;
   budget.usage.input_tokens = static_cast<int64_t>(rule.model->metadata().mean_prompt_tokens + 0.5);
   budget.usage.output_tokens = output_tokens;
-  share = ShareCalibrator::SpendAt(budget, budget.usage, std::chrono::system_clock::now()).share;
-  char text[160];
-  std::snprintf(text, sizeof text, "budget_usd_per_1k_requests %s: strong share %.4f",
-                per_1k.ToString().c_str(), share);
-  calibration = text;
   return budget;
 }
 
@@ -110,7 +102,7 @@ core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
   if (!weak) return std::move(weak).error();
   rule.strong = std::move(*strong);
   rule.weak = std::move(*weak);
-  char text[96];
+  char text[160];
   double share = 0;  // what a calibration holds; unused for a given threshold
   std::optional<ShareCalibrator::Budget> budget;
   if (spec.threshold) {
@@ -122,8 +114,15 @@ core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
     std::snprintf(text, sizeof text, "target_strong_share %.4f", share);
     rule.calibration = text;
   } else if (spec.budget_usd_per_1k_requests) {
-    budget = EstimateBudget(rule, *spec.budget_usd_per_1k_requests, spec.expected_output_tokens,
-                            share, rule.calibration);
+    // The share whose mix of the two sides' request costs spends the budget (0 when even the
+    // weak side alone does not fit, 1 when the strong side alone does).
+    const core::Money per_1k = *spec.budget_usd_per_1k_requests;
+    budget = StartBudget(rule, per_1k, spec.expected_output_tokens);
+    share =
+        ShareCalibrator::SpendAt(*budget, budget->usage, std::chrono::system_clock::now()).share;
+    std::snprintf(text, sizeof text, "budget_usd_per_1k_requests %s: strong share %.4f",
+                  per_1k.ToString().c_str(), share);
+    rule.calibration = text;
   }
   const bool calibrated = spec.target_strong_share || spec.budget_usd_per_1k_requests;
   if (calibrated) rule.threshold = rule.model->ThresholdForShare(share);
