@@ -104,8 +104,7 @@ std::string_view BearerToken(std::string_view authorization) {
 
 std::string_view AuthFailureReason(const core::Error& error) {
   if (error.code == core::Errc::kForbidden) return "forbidden";
-  if (error.message.starts_with("No API key")) return "missing";
-  return error.message.find("revoked") != std::string::npos ? "revoked" : "invalid";
+  return error.reason == "missing" || error.reason == "revoked" ? error.reason : "invalid";
 }
 
 core::Result<std::string_view> PresentedKey(const http::Headers& headers) {
@@ -120,8 +119,10 @@ core::Result<std::string_view> PresentedKey(const http::Headers& headers) {
   }
   const std::string_view api_key = headers.Get("x-api-key");
   if (!api_key.empty()) return api_key;
-  return Unauthenticated(
+  auto missing = Unauthenticated(
       "No API key: send Authorization: Bearer sk-sy-... (or x-api-key in Anthropic's dialect).");
+  missing.reason = "missing";
+  return missing;
 }
 
 core::Result<Caller> IdentifyCaller(const http::Headers& headers, const KeyService& keys,
@@ -219,18 +220,17 @@ void Settle(RequestContext& ctx) {
 void CountRefusal(RequestContext& ctx, const core::Error& error) {
   GatewayMetrics* metrics = ctx.services.metrics;
   if (!metrics) return;
-  const std::string_view message = error.message;
-  const auto has = [&](std::string_view s) { return message.find(s) != std::string_view::npos; };
   switch (error.code) {
     case core::Errc::kUnauthenticated:
     case core::Errc::kForbidden:
       metrics->ObserveAuthFailure(AuthFailureReason(error));
       break;
     case core::Errc::kRateLimited:
-      metrics->ObserveLimited(ctx.request.tenant, has("tokens per minute") ? "tokens" : "requests");
+      metrics->ObserveLimited(ctx.request.tenant, error.reason == "tokens" ? "tokens" : "requests");
       break;
     case core::Errc::kBudgetExceeded:
-      metrics->ObserveLimited(ctx.request.tenant, has("monthly") ? "budget_month" : "budget_day");
+      metrics->ObserveLimited(ctx.request.tenant,
+                              error.reason == "budget_month" ? "budget_month" : "budget_day");
       break;
     default:
       break;

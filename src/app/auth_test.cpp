@@ -43,12 +43,23 @@ TEST(AuthTest, PresentedKeyPrefersAuthorizationAndRefusesOddHeaders) {
   EXPECT_EQ(AuthFailureReason(none.error()), "missing");
 }
 
+core::Error Refusal(core::Errc code, std::string message, std::string_view reason) {
+  auto e = core::MakeError(code, std::move(message));
+  e.reason = reason;
+  return e;
+}
+
+// The label is the producer's reason (the directory says "revoked", PresentedKey "missing"),
+// never the message's wording.
 TEST(AuthTest, AuthFailureReasonNamesEachRefusal) {
   EXPECT_EQ(AuthFailureReason(core::MakeError(core::Errc::kUnauthenticated, "Invalid API key.")),
             "invalid");
-  EXPECT_EQ(AuthFailureReason(core::MakeError(core::Errc::kUnauthenticated,
-                                              "This API key was revoked at 2026-12-02T10:00:00Z.")),
+  EXPECT_EQ(AuthFailureReason(
+                Refusal(core::Errc::kUnauthenticated, "This API key was revoked.", "revoked")),
             "revoked");
+  EXPECT_EQ(AuthFailureReason(core::MakeError(core::Errc::kUnauthenticated,
+                                              "No API key, and this key was revoked")),
+            "invalid");
   EXPECT_EQ(AuthFailureReason(core::MakeError(core::Errc::kForbidden, "This key may not use")),
             "forbidden");
 }

@@ -47,6 +47,10 @@ struct Error {
   std::string upstream_detail;
   // JSON path or parameter name the message is about, when there is one ("messages[2].role").
   std::string param;
+  // For metrics' labels, never shown: a static word for why a refusal was made ("revoked",
+  // "tokens", "budget_month"), so that no label depends on the message's wording or on the
+  // names it quotes. Empty when the producer did not say.
+  std::string_view reason;
 };
 
 inline Error MakeError(Errc code, std::string message) {

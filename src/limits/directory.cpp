@@ -59,8 +59,10 @@ core::Result<const Key*> Directory::Authenticate(std::string_view presented,
   const Key& key = *it->second.key;
   if (it->second.previous && now_ms >= key.previous_valid_until_ms) return Invalid();
   if (key.revoked_at_ms) {
-    return core::MakeError(core::Errc::kUnauthenticated,
-                           "This API key was revoked at " + Rfc3339(*key.revoked_at_ms) + ".");
+    auto e = core::MakeError(core::Errc::kUnauthenticated,
+                             "This API key was revoked at " + Rfc3339(*key.revoked_at_ms) + ".");
+    e.reason = "revoked";
+    return e;
   }
   return &key;
 }

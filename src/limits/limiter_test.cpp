@@ -58,6 +58,7 @@ TEST(LimiterTest, RequestsPerMinuteRefusesTheFourthWithRetryAfterAndHeaders) {
   EXPECT_EQ(refused.error().message,
             "Rate limit reached: key key_a (tenant acme) allows 3 requests per minute; try "
             "again in 19s.");
+  EXPECT_EQ(refused.error().reason, "requests");
   EXPECT_EQ(refused.error().retry_after, std::chrono::milliseconds(19'000));
   EXPECT_TRUE(Admit(f.key(), kNow + 20'000, h));
 }
@@ -84,6 +85,7 @@ TEST(LimiterTest, BudgetAfterModeRefusesOnceSpentReachesTheLimit) {
   EXPECT_EQ(refused.error().message,
             "Budget exceeded: key key_a (tenant acme) has spent $0.0105 of its $0.01 daily "
             "budget; the UTC day resets at 2026-12-03T00:00:00Z.");
+  EXPECT_EQ(refused.error().reason, "budget_day");
   EXPECT_EQ(refused.error().retry_after, std::chrono::milliseconds(14 * 3'600'000));
   // The next UTC day starts from zero.
   EXPECT_TRUE(Admit(f.key(), kNow + 14 * 3'600'000, h));
@@ -116,6 +118,36 @@ TEST(LimiterTest, TokensPerMinuteAdmitsWhileTheBucketHoldsAny) {
   EXPECT_NE(refused.error().message.find("allows 1000 tokens per minute; try again in 12.06s"),
             std::string::npos)
       << refused.error().message;
+  EXPECT_EQ(refused.error().reason, "tokens");
+}
+
+// The metrics' label comes from the reason, not the message: a tenant or key named after a
+// window or a limit does not change it.
+TEST(LimiterTest, AMonthlyBudgetIsToldFromADailyOneWhateverTheNames) {
+  Key k;
+  k.id = "monthly-tokens-per-minute";
+  k.tenant = "monthly-ops";
+  Policy month;
+  month.budgets.usd_per_month = Usd("0.01");
+  k.policy = DailyBudget("0.01");
+  const auto dir = Directory::Build({k}, {Tenant{"monthly-ops", month, 0, {}}}, nullptr);
+  const Key& key = dir->keys().front();
+  RateHeaders h;
+  ASSERT_TRUE(Admit(key, kNow, h));
+  Settle(key, {}, Usd("0.02"), 100, kNow);
+  const auto refused = Admit(key, kNow, h);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::Errc::kBudgetExceeded);
+  // Both are over; the key's own daily budget is checked first.
+  EXPECT_EQ(refused.error().reason, "budget_day") << refused.error().message;
+  Key tenant_only = k;
+  tenant_only.policy = {};
+  const auto dir2 = Directory::Build({tenant_only}, {Tenant{"monthly-ops", month, 0, {}}}, nullptr);
+  ASSERT_TRUE(Admit(dir2->keys().front(), kNow, h));
+  Settle(dir2->keys().front(), {}, Usd("0.02"), 100, kNow);
+  const auto by_tenant = Admit(dir2->keys().front(), kNow, h);
+  ASSERT_FALSE(by_tenant);
+  EXPECT_EQ(by_tenant.error().reason, "budget_month") << by_tenant.error().message;
 }
 
 TEST(LimiterTest, ReloadKeepsTheCounters) {
@@ -154,6 +186,8 @@ TEST(DirectoryTest, AuthenticateTellsRevokedFromUnknownOnly) {
   auto r = dir->Authenticate(f.secret, Hasher(), kNow);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "This API key was revoked at 2026-12-02T10:00:00Z.");
+  EXPECT_EQ(r.error().reason, "revoked");
+  EXPECT_EQ(unknown.error().reason, "");
 }
 
 TEST(DirectoryTest, RotatedSecretWorksUntilItsGraceEnds) {

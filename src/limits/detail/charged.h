@@ -69,16 +69,19 @@ inline core::Error BudgetError(const Charged& s, const Overrun& o, int64_t now_m
   }
   message += "; the " + window + " resets at " + Rfc3339(o.resets_at_ms) + ".";
   auto e = core::MakeError(core::Errc::kBudgetExceeded, std::move(message));
+  e.reason = o.period == Period::kDay ? "budget_day" : "budget_month";
   e.retry_after = AtLeastOneSecond(o.resets_at_ms - now_ms);
   return e;
 }
 
+// `what`: "requests" or "tokens" (a static string: it is the error's reason too).
 inline core::Error RateError(const Charged& s, std::string_view what, int64_t limit,
                              int64_t wait_ms) {
   auto e = core::MakeError(core::Errc::kRateLimited,
                            "Rate limit reached: " + Who(s) + " allows " + std::to_string(limit) +
                                " " + std::string(what) + " per minute; try again in " +
                                FormatResetDuration(wait_ms) + ".");
+  e.reason = what;
   e.retry_after = AtLeastOneSecond(wait_ms);
   return e;
 }
