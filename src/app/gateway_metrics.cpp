@@ -131,6 +131,25 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
                   {})
       .With({})
       .Add(static_cast<int64_t>(ledger.rejected));
+  scrape
+      .AddCounter("switchyard_ledger_batches_written_total",
+                  "Transactions the ledger writer committed (records written over this: the "
+                  "batch size).",
+                  {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.batches));
+  if (ledger.response_store) {
+    scrape
+        .AddCounter("switchyard_response_store_swept_total",
+                    "Expired stored responses deleted by the store's sweeps.", {})
+        .With({})
+        .Add(static_cast<int64_t>(ledger.responses_swept));
+    scrape
+        .AddCounter("switchyard_response_store_sweep_failures_total",
+                    "Sweeps of expired stored responses that failed (retried at the next one).", {})
+        .With({})
+        .Add(static_cast<int64_t>(ledger.response_sweep_failures));
+  }
   scrape.AddGauge("switchyard_ledger_spill_records", "Ledger records in the spill file now.", {})
       .With({})
       .Set(static_cast<int64_t>(ledger.spill_records));

@@ -38,6 +38,10 @@ struct LedgerStats {
   uint64_t spill_records = 0;  // in the spill file now, waiting for the database
   uint64_t spill_bytes = 0;    // the spill file's size now
   uint64_t rejected = 0;       // records the database refused, set aside (since start)
+  uint64_t batches = 0;        // transactions the writer committed (since start)
+  // The stored responses' expiry sweeps (responses.store on), since start.
+  bool response_store = false;
+  uint64_t responses_swept = 0, response_sweep_failures = 0;
   // shared_state.redis_url: whether the last call to Redis worked (-1: not configured), and
   // the calls that failed since start.
   int shared_state_up = -1;

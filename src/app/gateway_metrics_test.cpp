@@ -368,6 +368,10 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
                            .spill_records = 25,
                            .spill_bytes = 9000,
                            .rejected = 1,
+                           .batches = 6,
+                           .response_store = true,
+                           .responses_swept = 11,
+                           .response_sweep_failures = 1,
                            .shared_state_up = 0,
                            .shared_state_failures = 4};
   const std::vector<BudgetUse> budgets = {
@@ -389,14 +393,21 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
       SamplesOf(text, "switchyard_ledger"),
       (Lines{"switchyard_ledger_queue_depth 3", "switchyard_ledger_records_written_total 120",
              "switchyard_ledger_records_lost_total 2", "switchyard_ledger_records_spilled_total 40",
-             "switchyard_ledger_records_rejected_total 1", "switchyard_ledger_spill_records 25",
+             "switchyard_ledger_records_rejected_total 1",
+             "switchyard_ledger_batches_written_total 6", "switchyard_ledger_spill_records 25",
              "switchyard_ledger_spill_bytes 9000", "switchyard_ledger_write_errors_total 1"}));
+  EXPECT_EQ(SamplesOf(text, "switchyard_response_store_swept"),
+            (Lines{"switchyard_response_store_swept_total 11"}));
+  EXPECT_EQ(SamplesOf(text, "switchyard_response_store_sweep"),
+            (Lines{"switchyard_response_store_sweep_failures_total 1"}));
   EXPECT_EQ(SamplesOf(text, "switchyard_access_log"),
             (Lines{"switchyard_access_log_dropped_total 7"}));
   EXPECT_EQ(SamplesOf(text, "switchyard_shared_state"),
             (Lines{"switchyard_shared_state_up 0", "switchyard_shared_state_failures_total 4"}));
   // Without shared_state.redis_url there is nothing to report.
   EXPECT_EQ(SamplesOf(Render(LedgerStats{}, budgets), "switchyard_shared_state"), Lines{});
+  // Nor, without responses.store, of the stored responses' sweeps.
+  EXPECT_EQ(SamplesOf(Render(LedgerStats{}, budgets), "switchyard_response_store_sw"), Lines{});
 }
 
 // Runs `promtool check metrics` (Debian package prometheus, installed by scripts/install-deps.sh)

@@ -210,7 +210,8 @@ int RunGateway(config::Config config, const std::function<void(const std::string
   parts.store_pool = &store_pool;
   parts.feedback = std::move(*feedback);
   parts.flush_ledger = [sink] { sink->Flush(); };
-  parts.ledger_stats = [sink, log = access_log.get(), shared_counters = counters.get()] {
+  parts.ledger_stats = [sink, log = access_log.get(), shared_counters = counters.get(),
+                        store = responses.get()] {
     LedgerStats stats;
     stats.queued = sink->queued();
     stats.written = sink->records_written();
@@ -221,6 +222,12 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     stats.spill_records = sink->spilled();
     stats.spill_bytes = sink->spill_bytes();
     stats.rejected = sink->records_rejected();
+    stats.batches = sink->batches_written();
+    if (store) {
+      stats.response_store = true;
+      stats.responses_swept = store->rows_swept();
+      stats.response_sweep_failures = store->sweep_errors();
+    }
     if (shared_counters) {
       stats.shared_state_up = shared_counters->up() ? 1 : 0;
       stats.shared_state_failures = static_cast<uint64_t>(shared_counters->failures());
