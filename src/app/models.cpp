@@ -89,6 +89,25 @@ json::array DeploymentsOf(const catalog::Catalog& catalog, const config::ModelCo
   return out;
 }
 
+// What is known of the model's quality, with where it came from: the figures routing's
+// min_quality and max_hallucination_rate read, so that a client or operator can see whether a
+// decision rests on a published figure or on an operator's example.
+json::object QualityOf(const config::ModelQuality& q) {
+  json::object scores;
+  for (const auto& [task, score] : q.scores) scores[task] = score;
+  json::object out;
+  out["scores"] = std::move(scores);
+  out["example"] = q.example;
+  if (!q.note.empty()) out["note"] = q.note;
+  if (q.hallucination_rate) {
+    json::object h;
+    h["rate"] = *q.hallucination_rate;
+    if (!q.hallucination_source.empty()) h["source"] = q.hallucination_source;
+    out["hallucination"] = std::move(h);
+  }
+  return out;
+}
+
 json::object ModelDetails(const catalog::Catalog& catalog, const config::ModelConfig& m,
                           const config::ProviderConfig& provider, bool available) {
   json::object details;
@@ -108,6 +127,7 @@ json::object ModelDetails(const catalog::Catalog& catalog, const config::ModelCo
   by_dialect["anthropic"] = CapabilitiesThrough(m, anthropic, true);
   details["capabilities_by_dialect"] = std::move(by_dialect);
   details["price"] = PriceSchedule(m.price);
+  details["quality"] = QualityOf(m.quality);
   details["deployments"] = DeploymentsOf(catalog, m);
   details["strategy"] = m.strategy;
   details["available"] = available;

@@ -19,7 +19,9 @@ providers:
   oa: {kind: openai, base_url: "http://127.0.0.1:1/v1"}
   an: {kind: anthropic, base_url: "http://127.0.0.1:1/v1"}
 models:
-  gpt: {provider: oa, capabilities: [tools, json_schema, vision, reasoning], price: {input: 1, output: 1}}
+  gpt: {provider: oa, capabilities: [tools, json_schema, vision, reasoning], price: {input: 1, output: 1},
+        quality: {scores: {code: 0.9, factual: 0.625}, example: true, note: "our evals"},
+        hallucination: {rate: 0.5, source: "AA-Omniscience"}}
   opus: {provider: an, capabilities: [tools, json_schema, reasoning], price: {input: 1, output: 1}}
   old-claude: {provider: an, ids: [old-claude-20240101], capabilities: [tools], price: {input: 1, output: 1}}
   plain: {provider: an, price: {input: 1, output: 1}}
@@ -64,6 +66,19 @@ TEST_F(ModelsTest, CapabilitiesThroughEachDialect) {
   for (const auto& c : cases) {
     EXPECT_EQ(Through(c.model, c.dialect), json::parse(c.expected)) << c.model << " " << c.dialect;
   }
+}
+
+// The figures min_quality and max_hallucination_rate read, with where they came from.
+TEST_F(ModelsTest, QualityFiguresAndTheirSourceAreListed) {
+  const auto quality = [&](std::string_view model) -> json::value {
+    auto body = listing_->OpenAiModel(model);
+    EXPECT_TRUE(body.has_value()) << model;
+    if (!body) return nullptr;
+    return json::parse(*body).at("switchyard").at("quality");
+  };
+  EXPECT_EQ(quality("gpt"), json::parse(R"({"scores":{"code":0.9,"factual":0.625},"example":true,
+      "note":"our evals","hallucination":{"rate":0.5,"source":"AA-Omniscience"}})"));
+  EXPECT_EQ(quality("plain"), json::parse(R"({"scores":{},"example":false})"));
 }
 
 TEST_F(ModelsTest, OtherIdsFindTheModel) {
