@@ -158,12 +158,12 @@ core::Result<std::string> ResolvePepper(const config::AuthConfig& auth,
 
 KeyService::KeyService(const catalog::Catalog& catalog, const routing::Policy& policy,
                        const core::Clock& clock, std::unique_ptr<ledger::KeyStore> store,
-                       std::string pepper)
+                       std::string_view pepper)
     : catalog_(catalog),
       profile_list_(policy.ProfileNames()),
       clock_(clock),
       store_(std::move(store)),
-      pepper_(std::move(pepper)) {
+      hasher_(pepper) {
   for (const auto& profile : policy.profiles()) profiles_.push_back(profile.name);
 }
 
@@ -182,7 +182,7 @@ core::Result<std::unique_ptr<KeyService>> KeyService::Open(const catalog::Catalo
   auto store = ledger::KeyStore::Open(where, config.database.connect_timeout);
   if (!store) return std::move(store).error();
   std::unique_ptr<KeyService> service(
-      new KeyService(catalog, policy, clock, std::move(*store), std::move(*pepper)));
+      new KeyService(catalog, policy, clock, std::move(*store), *pepper));
   if (auto s = service->Reload(true); !s) return s.error();
   if (auto s = service->SeedSpend(); !s) return s.error();
   service->poller_ = std::thread([raw = service.get()] {

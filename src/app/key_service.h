@@ -5,7 +5,7 @@
 // PostgreSQL, shared by every replica: a key revoked through one replica is refused by the others
 // after their next poll (auth.reload_interval).
 //
-// Thread-safety: directory(), pepper() and hasher() may be called from any thread at any time (the
+// Thread-safety: directory() and hasher() may be called from any thread at any time (the
 // directory is published by an atomic shared_ptr swap). The admin operations and Reload() do
 // blocking database I/O: call them on the blocking pool; they serialise among themselves.
 // Lifetime: the catalog must outlive the service; the destructor stops the poller.
@@ -62,7 +62,6 @@ class KeyService {
   KeyService& operator=(const KeyService&) = delete;
 
   std::shared_ptr<const limits::Directory> directory() const { return directory_.load(); }
-  const std::string& pepper() const { return pepper_; }
   const limits::KeyHasher& hasher() const { return hasher_; }
 
   // Re-reads keys and tenants when the stored revision moved (or always, with `force`).
@@ -84,7 +83,8 @@ class KeyService {
 
  private:
   KeyService(const catalog::Catalog& catalog, const routing::Policy& policy,
-             const core::Clock& clock, std::unique_ptr<ledger::KeyStore> store, std::string pepper);
+             const core::Clock& clock, std::unique_ptr<ledger::KeyStore> store,
+             std::string_view pepper);
   bool HasProfile(std::string_view name) const;
 
   int64_t NowMs() const;
@@ -103,8 +103,8 @@ class KeyService {
   std::string profile_list_;           // "auto, auto:accurate", for messages
   const core::Clock& clock_;
   std::unique_ptr<ledger::KeyStore> store_;
-  const std::string pepper_;
-  const limits::KeyHasher hasher_{pepper_};
+  // Only the HMAC's pads are kept: the pepper itself is not held after construction.
+  const limits::KeyHasher hasher_;
   std::atomic<std::shared_ptr<const limits::Directory>> directory_;
 
   std::mutex mu_;          // serialises reloads and admin writes

@@ -64,7 +64,6 @@ class ShadowRunner {
 
   // No shadow starts after this (shutdown).
   void SetDraining() { draining_ = true; }
-  int64_t in_flight() const { return in_flight_.load(); }
 
  private:
   http::Task<void> Run(http::ServerRequest& http, ShadowOf of);
