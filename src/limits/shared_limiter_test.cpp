@@ -314,6 +314,7 @@ TEST(SharedLimiterTest, RequestsThatFindTheAllowanceEmptyTogetherTakeOneGrant) {
   ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, first, h));
   ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, second, h));
   ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(second.size(), 2u);
   f.Answer(first, {.grant = 50'000, .remaining = 950'000});
   // The second, sent after the first's grants were applied, asks for nothing more.
   for (SharedCall& call : second) {

@@ -83,6 +83,9 @@ TEST(RouterRuleTest, AtOrAboveTheThresholdTheStrongSideThenTheWeak) {
   const double score =
       f.Rule().model->Score(kMath, static_cast<int>(TaskType::kMath));  // what Decide asked
   EXPECT_EQ(d.router->score, score);
+  // The shipped model's score for this prompt, to four places: a model that scored everything
+  // alike would pass the rest of this file.
+  EXPECT_NEAR(score, 0.51605, 0.00005);
   EXPECT_TRUE(d.router->strong);
   EXPECT_EQ(Kept(d), (std::vector<std::string>{"big", "cheap"}));
   EXPECT_EQ(d.candidates[0].reason, "router strong step 1");
@@ -234,6 +237,10 @@ TEST(RouterRuleTest, ATrainingCalibrationOrAGivenThresholdHasNoLiveState) {
   const Decision d = training.Run(kMath);
   ObserveRouterScore(d);  // no live calibration: nothing to feed, nothing moves
   EXPECT_EQ(training.Run(kMath).router->threshold, training.Rule().threshold);
+  Fixture given("{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, threshold: 0.6}");
+  EXPECT_EQ(given.Rule().live, nullptr);
+  ObserveRouterScore(given.Run(kMath));
+  EXPECT_EQ(given.Run(kMath).router->threshold, 0.6);
 }
 
 // Rules naming the same model file share one loaded copy: it is read and checked once.

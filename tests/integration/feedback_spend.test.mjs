@@ -171,19 +171,17 @@ describe('spend, feedback and the access log', () => {
 
   test('bad spend queries: 400 naming the parameter', async () => {
     for (const [query, param] of [
-      ['by=week', /\bby\b/], ['by=model&from=yesterday', /\bfrom\b/], ['by=model&from=2026-13-45', /\bfrom\b/],
-      ['by=model&to=12:00', /\bto\b/], ['by=model&baseline=gpt-9', /baseline|gpt-9/],
+      ['by=week', 'by'], ['by=model&from=yesterday', 'from'], ['by=model&from=2026-13-45', 'from'],
+      ['by=model&to=12:00', 'to'], ['by=model&baseline=gpt-9', 'baseline'],
     ]) {
       const res = await admin.get(`/admin/spend?${query}`);
       assert.equal(res.status, 400, `${query}: ${res.text}`);
       assertOpenAIError(assert, res.json, { status: 400 });
-      // The parameter is named in error.param or in the message.
-      assert.ok(param.test(res.json.error.param ?? '') || param.test(res.json.error.message),
-        `${query}: ${res.text}`);
+      assert.equal(res.json.error.param, param, `${query}: ${res.text}`);
     }
     const outcomes = await admin.get('/admin/outcomes?by=key');
     assert.equal(outcomes.status, 400, outcomes.text);
-    assert.ok(outcomes.json.error.param === 'by' || /\bby\b/.test(outcomes.json.error.message), outcomes.text);
+    assert.equal(outcomes.json.error.param, 'by', outcomes.text);
     const noKey = await requestJson(`${s.url}/v1/spend?by=model`);
     assert.equal(noKey.status, 401, noKey.text);
   });
@@ -267,8 +265,8 @@ describe('spend, feedback and the access log', () => {
       assert.equal(BigInt(line.output_tokens), e.output);
       assert.equal(line.attempts, 1);
       assert.ok(Number.isInteger(line.latency_ms) && line.latency_ms >= 0, JSON.stringify(line));
-      // The time: spec19 says ts; the gateway writes ts_ms (unix milliseconds). Either, near now.
-      const ts = line.ts_ms ?? line.ts;
+      // The time: Unix milliseconds (docs/operations.md, "Access log"), near now.
+      const ts = line.ts_ms;
       assert.ok(Number.isInteger(ts) && ts >= t0 * 1000 - 1000 && ts <= Date.now() + 1000, `time of ${JSON.stringify(line)}`);
       for (const field of ['task_id', 'dialect', 'endpoint', 'model', 'profile', 'rule', 'task_type',
         'error_code', 'ttft_ms']) {

@@ -225,33 +225,36 @@ describe('routing: auto through the demo', () => {
   });
 
   // Chat turns go through the learned router, held to a budget: the verdict in explain, the
-  // header, the answering model and the ledger agree, for an easy and a hard prompt alike.
+  // header, the answering model and the ledger agree, for an easy and a hard prompt alike. Both
+  // are stated to be chat (the classifier may call the essay reasoning, another rule).
   test('the learned router: explain, x-switchyard-route, the model and the ledger agree', async () => {
     const prompts = ['Hi! How was your weekend?',
       'Compare the philosophical foundations of utilitarianism and deontology, and argue which ' +
       'better handles the trolley problem, addressing the strongest objection to your view.'];
-    const verdicts = [];
+    const headers = { 'x-switchyard-task': 'chat' };
+    const scores = [];
     for (const text of prompts) {
       const body = { model: 'auto', messages: user(text) };
-      const ex = await explain(demo.url, body);
+      const ex = await explain(demo.url, body, { headers });
       assert.equal(ex.status, 200, ex.text);
       const v = ex.json.router;
-      if (ex.json.rule !== 'chat') continue;  // the classifier may call the essay reasoning
+      assert.equal(ex.json.rule, 'chat', ex.text);
       assert.ok(v && v.score >= 0 && v.score <= 1, ex.text);
       assert.match(v.calibration, /^budget_usd_per_1k_requests 2: strong share 0\.\d{4}$/);
       const side = v.decision === 'strong' ? 'gpt-5.5' : 'deepseek-v4-flash';
       assert.equal(ex.json.candidates[0].model, side, ex.text);
       const verdict = `${v.score.toFixed(4)}${v.decision === 'strong' ? '>=' : '<'}` +
         `${v.threshold.toFixed(4)} ${v.decision}`;
-      const res = await chat(demo.url, body);
+      const res = await chat(demo.url, body, { headers });
       assert.equal(res.status, 200, res.text);
       assert.equal(routeOf(res), `profile=auto; rule=chat; task=chat; router=${verdict}`);
       assert.equal(modelOf(res), side);
       const [row] = await ledgerRows(demo.dbPath, [requestIdOf(res)]);
       assert.ok(row.route_reason.endsWith(` router ${verdict}`), row.route_reason);
-      verdicts.push(v.decision);
+      scores.push(v.score);
     }
-    assert.ok(verdicts.length >= 1, 'the small talk is a chat turn');
+    // The router ranks the essay as needing the strong model more than the small talk.
+    assert.ok(scores[1] > scores[0], `scores ${scores}`);
   });
 
   test('x-switchyard-max-cost-usd drops the dear models; below every candidate -> 400', async () => {
@@ -549,7 +552,7 @@ describe('routing: auto through the demo', () => {
   test('GET /v1/route/explain is refused', async () => {
     const res = await fetch(`${demo.url}/v1/route/explain`);
     const text = await res.text();
-    assert.ok([400, 405].includes(res.status), `HTTP ${res.status}: ${text}`);
+    assert.equal(res.status, 400, text);
     assert.match(text, /POST/);
     assert.deepEqual(await emulator.requests(demo.emulatorUrl), []);
   });
