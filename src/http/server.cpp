@@ -57,6 +57,8 @@ constexpr std::chrono::milliseconds kOverloadHeadTimeout{2'000};
 // The read that watches for the client going away while its handler runs.
 constexpr size_t kWatchBytes = 4096;
 constexpr size_t kReadBytes = 64 * 1024;
+// What a connection's read buffer may keep between requests: enough for an ordinary head.
+constexpr size_t kKeptBufferBytes = 16 * 1024;
 
 // A share of a process-wide byte budget, returned when destroyed.
 class Reservation {
@@ -692,6 +694,9 @@ class Server::Impl {
     const bool head_only = parser.get().method() == bhttp::verb::head;
     const bool http10 = parser.get().version() < 11;
     StreamWriter writer(c.stream, c.deadline, keep_alive, head_only, http10, options_.idle_timeout);
+    // The buffer may have grown for a large head or trailer section; a handler can run for
+    // minutes and the connection stay open for many more requests, so that memory goes now.
+    if (c.buffer.capacity() > kKeptBufferBytes) c.buffer.shrink_to_fit();
     // Watch for the client leaving only when nothing of a next request is buffered: a read
     // now would be out of order. A request that was not read completely is not watched: its
     // client may still be sending.
@@ -765,7 +770,11 @@ class Server::Impl {
     }
   }
 
-  // Reads the body after the head; a chunked body reserves its bytes as they arrive.
+  // Reads the body after the head, parsing as ReadHead does; a chunked body reserves its bytes
+  // as they arrive. Body bytes leave the buffer as they are parsed, so what stays there while
+  // the parser needs more is one incomplete chunk-size line (with its extensions) or trailer
+  // section, which Beast bounds by no limit of its own: past max_header_bytes the request is
+  // refused (kPayloadTooLarge), so the buffer holds at most that plus one read.
   net::awaitable<std::tuple<beast::error_code, std::optional<core::Error>>> ReadBody(
       Connection& c, Parser& parser, Reservation& reservation) {
     beast::error_code ec;
@@ -776,24 +785,46 @@ class Server::Impl {
           c.stream, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);
       if (ec) co_return std::make_tuple(ec, std::optional<core::Error>());
     }
-    // One read at a time, the deadline checked before each: a read started just as it passed
-    // would otherwise wait for the next cancellation.
-    while (!ec && !parser.is_done()) {
+    const auto pending_limit = static_cast<size_t>(options_.max_header_bytes);
+    while (!parser.is_done()) {
       ec = detail::ParseBuffered(parser, c.buffer);  // often the whole body came with the head
-      if (ec == bhttp::error::need_more) {
-        if (c.deadline.expired()) {
-          ec = beast::error::timeout;
-          break;
-        }
-        std::tie(ec, std::ignore) =
-            co_await bhttp::async_read_some(c.stream, c.buffer, parser, kUseTuple);
-      }
-      if (!parser.chunked()) continue;  // its Content-Length was reserved before the body
-      if (!reservation.GrowTo(static_cast<int64_t>(parser.get().body().size()))) {
+      // A Content-Length was reserved before the body; a chunked body reserves as it grows.
+      if (parser.chunked() &&
+          !reservation.GrowTo(static_cast<int64_t>(parser.get().body().size()))) {
         co_return std::make_tuple(beast::error_code(), std::optional(BodyBudgetError()));
       }
+      if (!ec) continue;
+      if (ec != bhttp::error::need_more) break;
+      if (c.buffer.size() > pending_limit) {
+        co_return std::make_tuple(beast::error_code(), std::optional(ChunkFramingError()));
+      }
+      // One read at a time, the deadline checked before each: a read started just as it passed
+      // would otherwise wait for the next cancellation.
+      if (c.deadline.expired()) {
+        ec = beast::error::timeout;
+        break;
+      }
+      const size_t size = beast::read_size(c.buffer, kReadBytes);
+      auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(size), kUseTuple);
+      if (rec == net::error::eof) {
+        parser.put_eof(ec);
+        if (!ec) ec = bhttp::error::partial_message;
+        break;
+      }
+      if (rec) {
+        ec = rec;
+        break;
+      }
+      c.buffer.commit(n);
     }
     co_return std::make_tuple(ec, std::optional<core::Error>());
+  }
+
+  core::Error ChunkFramingError() const {
+    return core::MakeError(core::Errc::kPayloadTooLarge,
+                           "a chunk-size line or the trailer section of the request body "
+                           "exceeds the limit of " +
+                               std::to_string(options_.max_header_bytes) + " bytes");
   }
 
   net::awaitable<void> CallHandler(Connection& c, ServerRequest& req, StreamWriter& writer,

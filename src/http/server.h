@@ -8,7 +8,7 @@
 // in the client's dialect and records it; only bytes that are not HTTP at all are answered by
 // the server itself.
 //
-// Limits, all process-wide (over every worker), none unbounded:
+// Limits, none unbounded, process-wide (over every worker) unless said otherwise:
 // - max_connections open client connections. Past it, a new connection has its request head
 //   read (at most max_header_bytes, within kOverloadHeadTimeout) and handed to the Handler with
 //   read_error kOverloaded, then is closed. At most max_connections / 8 + 16 such connections
@@ -17,6 +17,12 @@
 //   reserves all of it when its head arrives; a chunked body reserves as it grows (it may pass
 //   the budget by one read, at most 64 KiB). The reservation is released when the handler has
 //   finished. A body that does not fit is not read: read_error kOverloaded, connection closed.
+// - Per connection, what is buffered beyond the body: the request head at most max_header_bytes
+//   (kPayloadTooLarge past it), and while a chunked body is read, an incomplete chunk-size line
+//   (with its extensions) or trailer section also at most max_header_bytes (kPayloadTooLarge,
+//   connection closed), each plus one read of at most 64 KiB. Before its handler runs, a
+//   connection gives back read buffer past 16 KiB, so a large head does not pin memory for the
+//   connection's life.
 // - Framing (RFC 9112): a Transfer-Encoding other than exactly "chunked", Transfer-Encoding
 //   with Content-Length or in HTTP/1.0, a missing (HTTP/1.1) or repeated Host header, and
 //   obsolete line folding are kInvalidRequest; the body is not read and the connection closes,
@@ -75,9 +81,10 @@ struct ServerRequest {
   Headers headers;
   std::string body;
   std::string peer;  // "127.0.0.1:53122"
-  // Set when the request could not be read completely: kPayloadTooLarge (body or headers),
-  // kRequestTimeout (client too slow), kInvalidRequest (malformed HTTP, bad framing),
-  // kOverloaded (over max_connections or max_buffered_body_bytes, or the server is stopping).
+  // Set when the request could not be read completely: kPayloadTooLarge (body, headers, or a
+  // chunk-size line or trailer section over max_header_bytes), kRequestTimeout (client too
+  // slow), kInvalidRequest (malformed HTTP, bad framing), kOverloaded (over max_connections or
+  // max_buffered_body_bytes, or the server is stopping).
   // The handler answers it like any failed request; the connection is closed afterwards.
   std::optional<core::Error> read_error;
   // Set by the server just before it cancels the handler. What the handler then sees: the

@@ -325,6 +325,64 @@ TEST(ServerFramingTest, StreamToAnHttp10ClientIsCloseDelimited) {
 // ---------------------------------------------------------------------------------------------
 // Capacity limits
 
+// Beast bounds the request head (header_limit) but neither a chunk-size line with its
+// extensions nor the trailer section: while one is incomplete it would be buffered, outside the
+// body limit and the body budget, until the read timeout. Past max_header_bytes it is refused.
+struct UnendedCase {
+  const char* name;
+  std::string body_start;  // what follows the head; it never ends the line or the trailers
+};
+
+class UnendedChunkFramingTest : public testing::TestWithParam<UnendedCase> {};
+
+TEST_P(UnendedChunkFramingTest, IsRefusedPastTheHeaderLimitInsteadOfBuffered) {
+  Seen seen;
+  ServerOptions options;
+  options.max_header_bytes = 1024;
+  options.request_read_timeout = 60s;  // far past kLimit: only the cap can end the request
+  auto server = StartServer(RecordingHandler(seen), options);
+  ASSERT_TRUE(server);
+  RawSocket socket(PortOf(*server));
+  ASSERT_TRUE(socket.Send(kPost + "Transfer-Encoding: chunked\r\n\r\n" + GetParam().body_start +
+                          std::string(64 * 1024, 'a')));
+  const std::string got = socket.ReadToClose();  // answered, then closed
+  EXPECT_EQ(StatusOf(got), 413) << got;
+  EXPECT_EQ(CountOf(got, "\r\n\r\n"), 1u) << got;
+  EXPECT_EQ(seen.Targets(), std::vector<std::string>{"/v1/chat/completions"});
+  const auto error = seen.LastError();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, core::Errc::kPayloadTooLarge);
+  EXPECT_NE(error->message.find("1024 bytes"), std::string::npos) << error->message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Server, UnendedChunkFramingTest,
+                         testing::Values(UnendedCase{"ChunkExtension", "1;"},
+                                         UnendedCase{"ChunkSizeLine", "1"},
+                                         UnendedCase{"Trailers", "3\r\nabc\r\n0\r\nx-pad: "}),
+                         [](const testing::TestParamInfo<UnendedCase>& param_info) {
+                           return param_info.param.name;
+                         });
+
+TEST(ServerLimitsTest, ChunksLargerThanTheHeaderLimitAndTrailersWithinItAreRead) {
+  std::atomic<size_t> body_bytes{0};
+  ServerOptions options;
+  options.max_header_bytes = 1024;
+  auto server = StartServer(
+      [&](ServerRequest& req, ResponseWriter& writer) -> Task<void> {
+        body_bytes = req.body.size();
+        Headers headers;
+        co_await writer.Send(req.read_error ? 413 : 200, headers, "");
+      },
+      options);
+  ASSERT_TRUE(server);
+  RawSocket socket(PortOf(*server));
+  ASSERT_TRUE(socket.Send(kPost + "Transfer-Encoding: chunked\r\n\r\n4000;ext=1\r\n" +
+                          std::string(16 * 1024, 'b') + "\r\n0\r\nx-pad: " + std::string(900, 'c') +
+                          "\r\n\r\n"));
+  EXPECT_EQ(StatusOf(socket.ReadResponse()), 200);
+  EXPECT_EQ(body_bytes.load(), 16u * 1024);
+}
+
 TEST(ServerLimitsTest, ConnectionsPastTheLimitGetOverloadedAndServiceResumesBelowIt) {
   Seen seen;
   ServerOptions options;
