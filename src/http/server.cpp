@@ -261,6 +261,16 @@ void CopyHead(const bhttp::request<bhttp::string_body>& msg, ServerRequest& req)
   }
 }
 
+// Whether `parser` holds a whole request head after reading it ended with `ec`. A Content-Length
+// over the limit fails before the head counts as done, but the parser has stored all of it: the
+// handler needs the path to answer in the right dialect. So has one whose framing headers Beast
+// refused.
+bool HasHead(const Parser& parser, const beast::error_code& ec) {
+  return parser.is_header_done() || ec == bhttp::error::body_limit ||
+         ec == bhttp::error::bad_transfer_encoding || ec == bhttp::error::bad_content_length ||
+         ec == bhttp::error::multiple_content_length;
+}
+
 bool IsResourceExhaustion(const boost::system::error_code& ec) {
   if (ec.category() != boost::system::system_category()) return false;
   const int e = ec.value();
@@ -661,21 +671,14 @@ class Server::Impl {
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser.body_limit(static_cast<uint64_t>(options_.max_body_bytes));
     Reservation reservation(buffered_body_bytes_, options_.max_buffered_body_bytes);
-    auto [ec, rejected] = co_await ReadRequest(c, parser, reservation, over_limit);
+    ServerRequest req;
+    auto [ec, rejected, head_keep_alive] =
+        co_await ReadRequest(c, parser, reservation, over_limit, req);
     if (ec == bhttp::error::end_of_stream || (ec && !parser.got_some())) co_return false;
 
-    ServerRequest req;
     req.client = worker.client.get();
     req.background = worker.jobs.get();
     req.peer = peer;
-    // A Content-Length over the limit fails before the head counts as done, but the parser has
-    // stored all of it: the handler needs the path to answer in the right dialect.
-    // So has one whose framing headers Beast refused.
-    if (parser.is_header_done() || ec == bhttp::error::body_limit ||
-        ec == bhttp::error::bad_transfer_encoding || ec == bhttp::error::bad_content_length ||
-        ec == bhttp::error::multiple_content_length) {
-      CopyHead(parser.get(), req);
-    }
     if (over_limit) {
       req.read_error = Overloaded("too many open connections (server.max_connections is " +
                                   std::to_string(options_.max_connections) + "); retry later");
@@ -690,7 +693,7 @@ class Server::Impl {
       req.body = std::move(parser.get().body());
     }
     if (req.read_error && req.read_error->code == core::Errc::kOverloaded) overloaded_.fetch_add(1);
-    const bool keep_alive = !req.read_error && parser.get().keep_alive() && !stopping_;
+    const bool keep_alive = !req.read_error && head_keep_alive && !stopping_;
     const bool head_only = parser.get().method() == bhttp::verb::head;
     const bool http10 = parser.get().version() < 11;
     StreamWriter writer(c.stream, c.deadline, keep_alive, head_only, http10, options_.idle_timeout);
@@ -710,19 +713,27 @@ class Server::Impl {
   struct ReadOutcome {
     beast::error_code ec;                 // end_of_stream: the client closed between requests
     std::optional<core::Error> rejected;  // refused by us: framing, the body budget
+    bool keep_alive = false;              // what the head asked for
   };
 
-  // Reads one request within request_read_timeout. On timeout the read is cancelled, not the
-  // socket closed, so that the handler can still answer. Over the connection limit only the
-  // head is read, within kOverloadHeadTimeout.
+  // Reads one request within request_read_timeout, copying its head into `req` as soon as it
+  // is read. On timeout the read is cancelled, not the socket closed, so that the handler can
+  // still answer. Over the connection limit only the head is read, within kOverloadHeadTimeout.
   net::awaitable<ReadOutcome> ReadRequest(Connection& c, Parser& parser, Reservation& reservation,
-                                          bool over_limit) {
+                                          bool over_limit, ServerRequest& req) {
     c.deadline.ExpireAfter(over_limit
                                ? std::min(options_.request_read_timeout, kOverloadHeadTimeout)
                                : options_.request_read_timeout);
     ReadOutcome out;
     bool obs_fold = false;
     out.ec = co_await ReadHead(c, parser, obs_fold);
+    // Taken before the body: Beast adds a chunked body's trailer fields to the message that
+    // holds the head, and they must not pass for headers (RFC 9110 §6.5.1) that no front proxy
+    // and no framing check has seen, nor their Connection decide the connection's fate.
+    if (HasHead(parser, out.ec)) {
+      CopyHead(parser.get(), req);
+      out.keep_alive = parser.get().keep_alive();
+    }
     if (!out.ec && !over_limit) out.rejected = FramingError(parser.get(), obs_fold);
     if (!out.ec && !over_limit && !out.rejected && !parser.is_done()) {
       if (auto length = parser.content_length();

@@ -78,6 +78,8 @@ class Background;
 struct ServerRequest {
   std::string method;
   std::string target;  // path and query, as sent
+  // The request head's fields. The trailer fields of a chunked body are discarded: they never
+  // count as headers (RFC 9110 §6.5.1).
   Headers headers;
   std::string body;
   std::string peer;  // "127.0.0.1:53122"

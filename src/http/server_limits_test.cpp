@@ -322,6 +322,48 @@ TEST(ServerFramingTest, StreamToAnHttp10ClientIsCloseDelimited) {
   EXPECT_EQ(got.substr(head_end + 4), "data: a\n\ndata: b\n\n");
 }
 
+// A chunked body's trailer fields are not headers (RFC 9110 §6.5.1): Beast adds them to the
+// message it parsed the head into, where they would pass for headers no front proxy or framing
+// check has seen.
+TEST(ServerFramingTest, TrailersDoNotReachTheHandlersHeaders) {
+  std::mutex mu;
+  std::vector<Headers> seen_headers;
+  std::vector<std::string> seen_bodies;
+  auto server = StartServer([&](ServerRequest& req, ResponseWriter& writer) -> Task<void> {
+    {
+      std::lock_guard lock(mu);
+      seen_headers.push_back(req.headers);
+      seen_bodies.push_back(req.body);
+    }
+    Headers headers;
+    co_await writer.Send(200, headers, "ok:" + req.target);
+  });
+  ASSERT_TRUE(server);
+  RawSocket socket(PortOf(*server));
+  ASSERT_TRUE(socket.Send(kPost +
+                          "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"
+                          "Authorization: Bearer smuggled\r\nX-Switchyard-Route: smuggled\r\n"
+                          "Host: smuggled\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(StatusOf(socket.ReadResponse()), 200);
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(seen_headers.size(), 1u);
+    EXPECT_EQ(seen_bodies[0], "abc");
+    const Headers& first = seen_headers[0];
+    EXPECT_EQ(first.size(), 2u);  // Host and Transfer-Encoding
+    EXPECT_EQ(first.Get("host"), "x");
+    EXPECT_FALSE(first.Has("authorization"));
+    EXPECT_FALSE(first.Has("x-switchyard-route"));
+    EXPECT_FALSE(first.Has("connection"));
+    for (const auto& header : first) {
+      EXPECT_EQ(header.value.find("smuggled"), std::string::npos) << header.name;
+    }
+  }
+  // Nor does "Connection: close" among the trailers end the connection.
+  ASSERT_TRUE(socket.Send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(StatusOf(socket.ReadResponse()), 200);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Capacity limits
 
