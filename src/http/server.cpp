@@ -789,8 +789,10 @@ class Server::Impl {
   net::awaitable<std::tuple<beast::error_code, std::optional<core::Error>>> ReadBody(
       Connection& c, Parser& parser, Reservation& reservation) {
     beast::error_code ec;
-    // curl and others wait for "100 Continue" before sending a larger body.
-    if (EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
+    // curl and others wait for "100 Continue" before sending a larger body. An HTTP/1.0 client
+    // gets no 1xx: its Expect is ignored (RFC 9110 §10.1.1, §15.2).
+    if (parser.get().version() >= 11 &&
+        EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       std::tie(ec, std::ignore) = co_await net::async_write(
           c.stream, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);

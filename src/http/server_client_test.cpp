@@ -678,6 +678,19 @@ TEST(ServerClientTest, ExpectContinueIsAnsweredBeforeTheBody) {
   EXPECT_EQ(seen.count(), 1u);
 }
 
+// RFC 9110 §10.1.1: a server must ignore Expect from an HTTP/1.0 client, and never sends a
+// 1xx response to one.
+TEST(ServerClientTest, ExpectContinueFromAnHttp10ClientIsIgnored) {
+  Seen seen;
+  auto server = StartServer(RecordingHandler(seen));
+  ASSERT_TRUE(server);
+  const std::string received = RawExchange(
+      *server, "POST /x HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi");
+  EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
+  EXPECT_EQ(received.find("100 Continue"), std::string::npos) << received;
+  EXPECT_EQ(seen.count(), 1u);
+}
+
 TEST(ServerClientTest, ClientClosingBetweenRequestsDoesNotReachTheHandler) {
   Seen seen;
   auto server = StartServer(RecordingHandler(seen));
