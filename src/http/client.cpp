@@ -40,6 +40,9 @@ constexpr size_t kMaxCachedTargets = 256;
 // 512 bytes; from an empty buffer, 512, which split a typical answer (a 600-byte head and body)
 // into two reads, two wake-ups and two parser rounds on every request.
 constexpr size_t kConnectionBufferBytes = 16 * 1024;
+// Interim (1xx) heads skipped before a request's final head, at most: an upstream may send a
+// 100 Continue and a 103 Early Hints or two; one that keeps sending them is not answering.
+constexpr int kMaxInterimHeads = 5;
 
 struct Target {
   bool tls = false;
@@ -69,6 +72,18 @@ core::Result<Target> ParseTarget(const std::string& url) {
   t.authority = std::string(parsed->encoded_host_and_port());
   return t;
 }
+
+using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
+
+std::unique_ptr<ResponseParser> NewParser() {
+  auto parser = std::make_unique<ResponseParser>();
+  parser->body_limit(boost::none);  // callers bound what they keep (ReadAll)
+  return parser;
+}
+
+// A 1xx head other than 101: RFC 9110 section 15.2 has a client skip it and read on, since
+// the final answer follows on the same connection.
+bool IsInterim(unsigned status) { return status / 100 == 1 && status != 101; }
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -111,6 +126,15 @@ core::Error ErrorFrom(const beast::error_code& ec, std::string_view during) {
           std::string(during) + (timeout ? "" : ": " + ec.message()));
 }
 
+// A request whose upstream answered 101 or kept sending interim heads (Exchange).
+core::Error NoFinalHead(unsigned status) {
+  return core::MakeError(core::Errc::kUpstreamUnavailable,
+                         status == 101
+                             ? std::string("upstream switched protocols (101) unasked")
+                             : "upstream sent more than " + std::to_string(kMaxInterimHeads) +
+                                   " interim (1xx) responses");
+}
+
 // Whether an idle pooled connection may carry a new request, checked without blocking: the
 // upstream has not closed it (recv peeks 0 bytes) and has sent nothing since the last response
 // (unsolicited bytes, such as a TLS close_notify, leave no message boundary to reuse it at).
@@ -133,8 +157,7 @@ class AsioClient;
 class AsioResponse final : public ClientResponse {
  public:
   AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
-               std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
-               const ClientRequest& request);
+               std::unique_ptr<ResponseParser> parser, const ClientRequest& request);
   ~AsioResponse() override;
   int status() const override { return status_; }
   const Headers& headers() const override { return headers_; }
@@ -144,7 +167,7 @@ class AsioResponse final : public ClientResponse {
  private:
   AsioClient& owner_;
   std::unique_ptr<Connection> conn_;
-  std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  std::unique_ptr<ResponseParser> parser_;
   std::chrono::milliseconds idle_timeout_;
   Clock::time_point deadline_;
   int status_ = 0;
@@ -181,10 +204,14 @@ class AsioClient final : public Client {
         if (!fresh) co_return fresh.error();
         conn = std::move(*fresh);
       }
-      auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
-      parser->body_limit(boost::none);  // callers bound what they keep (ReadAll)
-      const ExchangeResult result = co_await Exchange(*conn, message, *parser, request);
+      auto parser = NewParser();
+      const ExchangeResult result = co_await Exchange(*conn, message, parser, request);
       if (!result.ec) {
+        // A 101 (never asked for) or yet another interim head: the connection holds no answer
+        // at a message boundary and is dropped with `conn`.
+        if (const unsigned status = parser->get().result_int(); status / 100 == 1) {
+          co_return NoFinalHead(status);
+        }
         co_return std::unique_ptr<ClientResponse>(
             new AsioResponse(*this, std::move(conn), std::move(parser), request));
       }
@@ -237,7 +264,7 @@ class AsioClient final : public Client {
   }
 
   Task<ExchangeResult> Exchange(Connection& conn, const std::array<net::const_buffer, 2>& msg,
-                                bhttp::response_parser<bhttp::buffer_body>& parser,
+                                std::unique_ptr<ResponseParser>& parser,
                                 const ClientRequest& request) {
     conn.Expire(request.first_byte_timeout, request.deadline);
     // Over plain TCP, what the socket takes at once needs no asynchronous write (immediate.h).
@@ -253,10 +280,17 @@ class AsioClient final : public Client {
       written += n;
       if (wec) co_return ExchangeResult{conn.deadline.Settle(wec), written};
     }
-    auto [rec, read] = co_await std::visit(
-        [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, parser, kUseTuple); },
-        conn.stream);
-    co_return ExchangeResult{conn.deadline.Settle(rec), written};
+    // Interim heads are read past under the same deadline: a parser that completed a 1xx head
+    // is done, so the next head gets a fresh one (the common 200 costs no allocation more).
+    for (int interim = 0;; ++interim) {
+      auto [rec, read] = co_await std::visit(
+          [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, *parser, kUseTuple); },
+          conn.stream);
+      if (rec || !IsInterim(parser->get().result_int()) || interim == kMaxInterimHeads) {
+        co_return ExchangeResult{conn.deadline.Settle(rec), written};
+      }
+      parser = NewParser();
+    }
   }
 
   Task<core::Result<std::unique_ptr<Connection>>> Connect(const Target& target,
@@ -333,8 +367,7 @@ class AsioClient final : public Client {
 };
 
 AsioResponse::AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
-                           std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
-                           const ClientRequest& request)
+                           std::unique_ptr<ResponseParser> parser, const ClientRequest& request)
     : owner_(owner),
       conn_(std::move(conn)),
       parser_(std::move(parser)),

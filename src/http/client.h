@@ -57,9 +57,11 @@ class ClientResponse {
 class Client {
  public:
   virtual ~Client() = default;
-  // Sends the request and waits for the response head (any status).
+  // Sends the request and waits for the final response head (any status from 200 on). Interim
+  // 1xx heads (100 Continue, 103 Early Hints) are read past within the first-byte timeout.
   // Fails with kUpstreamTimeout (connect or first byte), kUpstreamUnavailable (resolve, connect,
-  // TLS, reset), kInvalidRequest (bad URL).
+  // TLS, reset; a 101 or more than a few interim heads, and the connection is dropped),
+  // kInvalidRequest (bad URL).
   // A request is sent at most once to the upstream, since a provider may act on (and bill) a
   // request whose answer was lost. Idle pooled connections are checked without blocking before
   // reuse, and one the upstream closed (or sent unsolicited bytes on) is dropped for the next

@@ -1,5 +1,7 @@
-// Client::Send never sends a request twice: a scripted raw TCP upstream on 127.0.0.1:0 counts
-// every complete request it reads, on the test thread's io_context next to the client.
+// Client::Send and its connection pool against a scripted raw TCP upstream on 127.0.0.1:0 that
+// counts every connection and complete request it reads, on the test thread's io_context next
+// to the client: a request is never sent twice, and a pooled connection is reused only at a
+// message boundary.
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -35,10 +37,14 @@ constexpr std::chrono::milliseconds kLimit = 10s;
 
 // What the upstream does after reading request number n (1-based, over all connections).
 enum class Action {
-  kAnswer,          // 200 "ok", keep-alive
-  kAnswerAndClose,  // 200 "ok" claiming keep-alive, then a plain close (FIN) while idle
-  kAnswerAndJunk,   // 200 "ok" followed by bytes that are no response, then stays open
-  kReset,           // no answer: RST (SO_LINGER 0 + close)
+  kAnswer,             // 200 "ok", keep-alive
+  kAnswerAndClose,     // 200 "ok" claiming keep-alive, then a plain close (FIN) while idle
+  kAnswerAndJunk,      // 200 "ok" followed by bytes that are no response, then stays open
+  kReset,              // no answer: RST (SO_LINGER 0 + close)
+  kInterimThenAnswer,  // 100 Continue, a pause, 103 Early Hints, a pause, 200 "answer <n>"
+  kInterimsAtOnce,     // the same three heads in one write
+  kSwitchProtocols,    // 101 Switching Protocols, then stays open
+  kManyInterims,       // more 103 heads than a client skips, then 200 "answer <n>"
 };
 
 // A raw HTTP/1.1 upstream that runs a script and counts what it reads.
@@ -99,6 +105,22 @@ class Upstream {
     co_return true;
   }
 
+  static inline const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  static inline const std::string kEarlyHints =
+      "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+
+  // A 200 whose body names the request it answers: "answer <n>".
+  static std::string Answer(int n) {
+    const std::string body = "answer " + std::to_string(n);
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
+  // Lets the client read what was written so far on its own, as a slower upstream would.
+  Task<void> Pause() {
+    net::steady_timer timer(ioc_, 20ms);
+    co_await timer.async_wait(kUseTuple);
+  }
+
   Task<void> Serve(tcp::socket socket) {
     std::string buffer;
     static const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -122,6 +144,32 @@ class Upstream {
           socket.set_option(net::socket_base::linger(true, 0));
           socket.close();
           co_return;
+        case Action::kInterimThenAnswer:
+          co_await net::async_write(socket, net::buffer(kContinue), kUseTuple);
+          co_await Pause();
+          co_await net::async_write(socket, net::buffer(kEarlyHints), kUseTuple);
+          co_await Pause();
+          co_await net::async_write(socket, net::buffer(Answer(requests_)), kUseTuple);
+          break;
+        case Action::kInterimsAtOnce: {
+          const std::string all = kContinue + kEarlyHints + Answer(requests_);
+          co_await net::async_write(socket, net::buffer(all), kUseTuple);
+          break;
+        }
+        case Action::kSwitchProtocols: {
+          static const std::string kSwitch =
+              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+              "Upgrade\r\n\r\n";
+          co_await net::async_write(socket, net::buffer(kSwitch), kUseTuple);
+          break;
+        }
+        case Action::kManyInterims: {
+          std::string all;
+          for (int i = 0; i < 10; ++i) all += kEarlyHints;
+          all += Answer(requests_);
+          co_await net::async_write(socket, net::buffer(all), kUseTuple);
+          break;
+        }
       }
     }
   }
@@ -234,6 +282,77 @@ TEST_F(ClientResendTest, ConnectionWithUnsolicitedBytesIsNotReused) {
   ASSERT_FALSE(second.error) << second.error->message;
   EXPECT_EQ(second.body, "ok");
   EXPECT_EQ(upstream_->requests(), 2);
+  EXPECT_EQ(upstream_->connections(), 2);
+}
+
+// Regression: the first head read was taken for the answer even when it was an interim 1xx.
+// The 100 was returned as an upstream error with an empty body, which left the connection
+// "done" and pooled while the upstream was still sending the real 200, so the next request on
+// it read that 200 as its own answer.
+TEST_F(ClientResendTest, InterimResponsesAreSkippedForTheFinalAnswer) {
+  upstream_.emplace(ioc_,
+                    [](int n) { return n == 1 ? Action::kInterimThenAnswer : Action::kAnswer; });
+  Outcome first;
+  Outcome second;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    first = co_await Post(*client_, upstream_->url());
+    second = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_FALSE(first.error) << first.error->message;
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "answer 1");
+  ASSERT_FALSE(second.error) << second.error->message;
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body, "ok");
+  EXPECT_EQ(upstream_->requests(), 2);
+  EXPECT_EQ(upstream_->connections(), 1);  // the second request reused the first's connection
+}
+
+TEST_F(ClientResendTest, InterimResponsesBufferedWithTheAnswerAreSkipped) {
+  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kInterimsAtOnce : Action::kAnswer; });
+  Outcome first;
+  Outcome second;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    first = co_await Post(*client_, upstream_->url());
+    second = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_FALSE(first.error) << first.error->message;
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "answer 1");
+  ASSERT_FALSE(second.error) << second.error->message;
+  EXPECT_EQ(second.body, "ok");
+  EXPECT_EQ(upstream_->connections(), 1);
+}
+
+TEST_F(ClientResendTest, SwitchingProtocolsFailsAndTheConnectionIsNotPooled) {
+  upstream_.emplace(ioc_,
+                    [](int n) { return n == 1 ? Action::kSwitchProtocols : Action::kAnswer; });
+  Outcome first;
+  Outcome second;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    first = co_await Post(*client_, upstream_->url());
+    second = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_TRUE(first.error);
+  EXPECT_EQ(first.error->code, core::Errc::kUpstreamUnavailable);
+  ASSERT_FALSE(second.error) << second.error->message;
+  EXPECT_EQ(second.body, "ok");
+  EXPECT_EQ(upstream_->connections(), 2);
+}
+
+TEST_F(ClientResendTest, EndlessInterimResponsesFailAndTheConnectionIsNotPooled) {
+  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kManyInterims : Action::kAnswer; });
+  Outcome first;
+  Outcome second;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    first = co_await Post(*client_, upstream_->url());
+    second = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_TRUE(first.error);
+  EXPECT_EQ(first.error->code, core::Errc::kUpstreamUnavailable);
+  EXPECT_NE(first.error->message.find("interim"), std::string::npos) << first.error->message;
+  ASSERT_FALSE(second.error) << second.error->message;
+  EXPECT_EQ(second.body, "ok");
   EXPECT_EQ(upstream_->connections(), 2);
 }
 
