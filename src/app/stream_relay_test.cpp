@@ -1,11 +1,14 @@
 #include "app/stream_relay.h"
 
 #include <deque>
+#include <string>
+#include <string_view>
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include "app/pipeline.h"
+#include "http/sse.h"
 #include "tests/testutil/memory_ledger_sink.h"
 #include "tests/testutil/run_task.h"
 
@@ -140,6 +143,33 @@ TEST_F(StreamRelayTest, KeepsContentThatRidesOnTheUsageChunk) {
   auto chunk = json::parse(writer_.writes[0].substr(6));
   EXPECT_FALSE(chunk.as_object().contains("usage"));
   EXPECT_EQ(chunk.at("choices").at(0).at("delta").at("content").as_string(), "x");
+}
+
+// Regression: an upstream event whose data spans several lines (pretty-printed JSON) was
+// passed through as one "data: " line with raw line breaks in it, which SSE clients cannot read.
+TEST_F(StreamRelayTest, APrettyPrintedUpstreamEventPassesThroughAsValidSse) {
+  const std::string pretty =
+      "{\n  \"id\": \"c\",\n  \"object\": \"chat.completion.chunk\",\n"
+      "  \"choices\": [{\"index\": 0, \"delta\": {\"content\": \"Hi\"}}]\n}";
+  stream_.events.push_back(std::optional(Done()));
+  Relay(Chunk(pretty));
+  ASSERT_EQ(writer_.writes.size(), 2u);
+  http::SseParser parser;
+  parser.Feed(writer_.writes[0]);
+  auto event = parser.Next();
+  ASSERT_TRUE(event) << writer_.writes[0];
+  EXPECT_EQ(event->data, pretty);
+  EXPECT_FALSE(parser.has_partial()) << writer_.writes[0];
+  // Every line before the blank one that ends the event is a data field (a stray line would be
+  // read as a field name).
+  for (std::string_view rest = writer_.writes[0]; rest != "\n";) {
+    const size_t end = rest.find('\n');
+    ASSERT_NE(end, std::string_view::npos) << writer_.writes[0];
+    EXPECT_TRUE(rest.starts_with("data: ")) << rest.substr(0, end);
+    rest.remove_prefix(end + 1);
+  }
+  EXPECT_EQ(json::parse(event->data).at("choices").at(0).at("delta").at("content").as_string(),
+            "Hi");
 }
 
 TEST_F(StreamRelayTest, AFailureMidStreamBecomesAnErrorEventAndNoSwitch) {

@@ -57,7 +57,16 @@ std::string FormatSse(std::string_view event, std::string_view data) {
   if (!event.empty()) {
     out.append("event: ").append(event).push_back('\n');
   }
-  out.append("data: ").append(data).append("\n\n");
+  // Each line of `data` is a data line of its own, which a reader joins with '\n' again: a line
+  // break inside one data line would end the field there and leave the rest of the line to be
+  // read as a field name. Data from a JSON serializer has one line, found by this one scan.
+  size_t start = 0;
+  for (size_t end; (end = data.find_first_of("\r\n", start)) != std::string_view::npos;) {
+    out.append("data: ").append(data.substr(start, end - start)).push_back('\n');
+    start = end + 1;
+    if (data[end] == '\r' && start < data.size() && data[start] == '\n') ++start;
+  }
+  out.append("data: ").append(data.substr(start)).append("\n\n");
   return out;
 }
 

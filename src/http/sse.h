@@ -45,8 +45,10 @@ class SseParser {
   bool pending_has_data_ = false;
 };
 
-// Frames one event: "event: NAME\n" (when NAME is not empty) + "data: DATA\n\n".
-// REQUIRES: data has no newline (JSON from a serializer never does).
+// Frames one event: "event: NAME\n" (when NAME is not empty) + "data: DATA\n\n", with one
+// "data: " line per line of DATA (split at LF, CR or CRLF), so that a reader gets DATA back with
+// its line breaks as '\n' (a pretty-printed JSON event from an upstream, as SseParser joins it).
+// REQUIRES: event has no line break.
 std::string FormatSse(std::string_view event, std::string_view data);
 
 }  // namespace sy::http

@@ -185,5 +185,33 @@ TEST(FormatSseTest, RoundTripsThroughTheParser) {
   EXPECT_EQ(ParseInPieces(stream, 1), Events({{"delta", R"({"text":"a: b"})"}, {"", "[DONE]"}}));
 }
 
+// Regression: data with a line break (a pretty-printed event from an upstream, which the
+// parser joins from several data lines) was written as one "data: " line broken in two, so a
+// client read the rest of the JSON as a field name and lost it.
+TEST(FormatSseTest, WritesOneDataLinePerLineOfData) {
+  EXPECT_EQ(FormatSse("", "{\n  \"a\": 1\n}"), "data: {\ndata:   \"a\": 1\ndata: }\n\n");
+  EXPECT_EQ(FormatSse("e", "a\r\nb\rc\n\nd"),
+            "event: e\ndata: a\ndata: b\ndata: c\ndata: \ndata: d\n\n");
+  EXPECT_EQ(FormatSse("", "a\n"), "data: a\ndata: \n\n");
+  EXPECT_EQ(FormatSse("", "\r\n"), "data: \ndata: \n\n");
+  EXPECT_EQ(FormatSse("", ""), "data: \n\n");
+}
+
+TEST(FormatSseTest, MultiLineDataRoundTripsThroughTheParser) {
+  // (data, what a reader gets back): CR and CRLF come back as LF.
+  const std::pair<const char*, const char*> cases[] = {{"{\n  \"a\": 1\n}", "{\n  \"a\": 1\n}"},
+                                                       {"a\n", "a\n"},
+                                                       {"\n", "\n"},
+                                                       {"a\n\nb", "a\n\nb"},
+                                                       {" x\n y", " x\n y"},
+                                                       {"a\r\nb", "a\nb"},
+                                                       {"a\rb", "a\nb"}};
+  for (const auto& [data, read_back] : cases) {
+    const std::string stream = FormatSse("delta", data) + FormatSse("", "[DONE]");
+    EXPECT_EQ(ParseInPieces(stream, 1), Events({{"delta", read_back}, {"", "[DONE]"}}))
+        << "data: " << data;
+  }
+}
+
 }  // namespace
 }  // namespace sy::http
