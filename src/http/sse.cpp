@@ -3,15 +3,24 @@
 namespace sy::http {
 
 std::optional<std::string_view> SseParser::NextLine() {
-  const size_t end = buffer_.find_first_of("\r\n", pos_);
-  if (end == std::string::npos) return std::nullopt;
+  // The search resumes where the last one ended: rescanning an unfinished line from its start
+  // after every piece made a long line fed in small pieces cost quadratic time.
+  const size_t end = buffer_.find_first_of("\r\n", scan_);
+  if (end == std::string::npos) {
+    scan_ = buffer_.size();
+    return std::nullopt;
+  }
   size_t next = end + 1;
   if (buffer_[end] == '\r') {
-    if (next == buffer_.size()) return std::nullopt;  // a '\n' may still follow
+    if (next == buffer_.size()) {  // a '\n' may still follow
+      scan_ = end;
+      return std::nullopt;
+    }
     if (buffer_[next] == '\n') ++next;
   }
   std::string_view line(buffer_.data() + pos_, end - pos_);
   pos_ = next;
+  scan_ = next;
   return line;
 }
 
@@ -42,6 +51,7 @@ std::optional<SseEvent> SseParser::Next() {
   }
   if (pos_ > 0 && pos_ * 2 >= buffer_.size()) {  // compact without quadratic copying
     buffer_.erase(0, pos_);
+    scan_ -= pos_;
     pos_ = 0;
   }
   return std::nullopt;

@@ -39,7 +39,8 @@ class SseParser {
   std::optional<std::string_view> NextLine();
 
   std::string buffer_;
-  size_t pos_ = 0;
+  size_t pos_ = 0;   // where the unfinished line starts
+  size_t scan_ = 0;  // where the search for its end resumes: pos_ <= scan_ <= buffer_.size()
   size_t max_event_bytes_;
   SseEvent pending_;
   bool pending_has_data_ = false;
