@@ -58,7 +58,7 @@ struct ProviderConfig {
   ProviderTimeouts timeouts;
   bool tls_verify = true;         // verify the server certificate and host name (https only)
   std::string ca_file;            // extra CA bundle; "" = the system store
-  int max_idle_connections = 64;  // kept-alive connections per worker thread
+  int max_idle_connections = 64;  // idle connections a worker keeps to base_url's origin; 0 = none
 };
 
 struct PriceList {

@@ -170,6 +170,7 @@ class AsioResponse final : public ClientResponse {
   std::unique_ptr<ResponseParser> parser_;
   std::chrono::milliseconds idle_timeout_;
   Clock::time_point deadline_;
+  size_t max_idle_;
   int status_ = 0;
   Headers headers_;
   bool done_ = false;
@@ -230,7 +231,7 @@ class AsioClient final : public Client {
     idle_.clear();
   }
 
-  void Release(std::unique_ptr<Connection> conn, size_t max_idle = 64) {
+  void Release(std::unique_ptr<Connection> conn, size_t max_idle) {
     if (closed_) return;
     auto& list = idle_[conn->pool_key];
     if (list.size() < max_idle) list.push_back(std::move(conn));
@@ -372,7 +373,8 @@ AsioResponse::AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
       conn_(std::move(conn)),
       parser_(std::move(parser)),
       idle_timeout_(request.idle_timeout),
-      deadline_(request.deadline) {
+      deadline_(request.deadline),
+      max_idle_(request.max_idle_connections) {
   const auto& head = parser_->get();
   status_ = static_cast<int>(head.result_int());
   headers_.Reserve(16);  // a typical upstream head, without regrowing
@@ -383,7 +385,7 @@ AsioResponse::AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
 
 AsioResponse::~AsioResponse() {
   // Only a fully read body leaves the connection at a message boundary, fit for reuse.
-  if (conn_ && done_ && parser_->get().keep_alive()) owner_.Release(std::move(conn_));
+  if (conn_ && done_ && parser_->get().keep_alive()) owner_.Release(std::move(conn_), max_idle_);
 }
 
 Task<bool> AsioResponse::Discard(std::chrono::milliseconds timeout, int64_t max_bytes) {

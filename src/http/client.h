@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,6 +36,9 @@ struct ClientRequest {
   // No operation runs past this point, whatever the per-step timeouts say.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   TlsOptions tls;
+  // Once this response is read, its connection returns to the worker's idle pool for its origin
+  // (and TLS options) only while fewer than this many wait there; 0 keeps none.
+  size_t max_idle_connections = 64;
 };
 
 // A response whose head has arrived; the body is read as it comes.

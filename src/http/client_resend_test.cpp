@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -189,14 +190,20 @@ struct Outcome {
   std::string body;
 };
 
-// A POST with a body, read to its end so that a keep-alive connection returns to the pool.
-Task<Outcome> Post(Client& client, const std::string& url) {
+ClientRequest PostRequest(const std::string& url, size_t max_idle_connections) {
   ClientRequest request;
   request.url = url;
   request.body = R"({"model":"m"})";
   request.first_byte_timeout = 5s;
+  request.max_idle_connections = max_idle_connections;
+  return request;
+}
+
+// A POST with a body, read to its end so that a keep-alive connection returns to the pool.
+Task<Outcome> Post(Client& client, const std::string& url,
+                   size_t max_idle_connections = ClientRequest().max_idle_connections) {
   Outcome out;
-  auto response = co_await client.Send(std::move(request));
+  auto response = co_await client.Send(PostRequest(url, max_idle_connections));
   if (!response) {
     out.error = response.error();
     co_return out;
@@ -354,6 +361,50 @@ TEST_F(ClientResendTest, EndlessInterimResponsesFailAndTheConnectionIsNotPooled)
   ASSERT_FALSE(second.error) << second.error->message;
   EXPECT_EQ(second.body, "ok");
   EXPECT_EQ(upstream_->connections(), 2);
+}
+
+// Regression: providers.<name>.max_idle_connections was never passed on, and the pool kept up
+// to 64 idle connections per origin whatever it said.
+TEST_F(ClientResendTest, ALimitOfZeroKeepsNoIdleConnection) {
+  upstream_.emplace(ioc_, [](int) { return Action::kAnswer; });
+  Outcome first;
+  Outcome second;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    first = co_await Post(*client_, upstream_->url(), 0);
+    second = co_await Post(*client_, upstream_->url(), 0);
+  }));
+  ASSERT_FALSE(first.error) << first.error->message;
+  ASSERT_FALSE(second.error) << second.error->message;
+  EXPECT_EQ(second.body, "ok");
+  EXPECT_EQ(upstream_->connections(), 2);
+}
+
+TEST_F(ClientResendTest, IdleConnectionsAreCappedAtTheLimit) {
+  upstream_.emplace(ioc_, [](int) { return Action::kAnswer; });
+  int answered = 0;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    // Three responses open at once hold three connections; read and released under a limit of
+    // two, one of them is closed. The next three then reuse two and open one.
+    for (int round = 0; round < 2; ++round) {
+      std::vector<std::unique_ptr<ClientResponse>> open;
+      for (int i = 0; i < 3; ++i) {
+        auto response = co_await client_->Send(PostRequest(upstream_->url(), 2));
+        if (!response) {
+          ADD_FAILURE() << response.error().message;
+          co_return;
+        }
+        open.push_back(std::move(*response));
+      }
+      for (auto& response : open) {
+        auto body = co_await response->ReadAll(1024);
+        if (body && *body == "ok") {
+          ++answered;
+        }
+      }
+    }
+  }));
+  EXPECT_EQ(answered, 6);
+  EXPECT_EQ(upstream_->connections(), 4);
 }
 
 }  // namespace

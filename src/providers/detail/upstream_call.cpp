@@ -1,5 +1,6 @@
 #include "providers/detail/upstream_call.h"
 
+#include <algorithm>
 #include <limits>
 
 #include <boost/json/monotonic_resource.hpp>
@@ -110,6 +111,7 @@ http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& c
   request.idle_timeout = config.timeouts.idle;
   request.deadline = call.deadline;
   request.tls = {config.tls_verify, config.ca_file};
+  request.max_idle_connections = static_cast<size_t>(std::max(config.max_idle_connections, 0));
   return request;
 }
 

@@ -65,8 +65,9 @@ class UpstreamBody {
 };
 
 // A POST of `body` (JSON text) to `url`: content-type application/json, accept
-// text/event-stream (streamed calls) or application/json, the provider's timeouts and TLS
-// options and the call's deadline. The adapter adds its own credentials and version headers.
+// text/event-stream (streamed calls) or application/json, the provider's timeouts, TLS options
+// and idle-connection limit, and the call's deadline. The adapter adds its own credentials and
+// version headers.
 http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& call,
                              std::string url, std::string body);
 

@@ -79,5 +79,22 @@ TEST(UpstreamBody, ADeploymentNameOverridesTheModelsUpstreamName) {
   EXPECT_EQ(UpstreamBody(call).Serialize(), R"({"model":"deployment-name"})");
 }
 
+// Regression: the provider's max_idle_connections was read and validated, never used.
+TEST(JsonPost, CarriesTheProvidersTimeoutsAndIdleConnectionLimit) {
+  Fixture f(R"({"model":"m"})");
+  config::ProviderConfig config;
+  config.timeouts.connect = std::chrono::milliseconds(7);
+  config.timeouts.first_byte = std::chrono::milliseconds(8);
+  config.timeouts.idle = std::chrono::milliseconds(9);
+  config.max_idle_connections = 0;
+  const http::ClientRequest none = JsonPost(config, f.MakeCall(), "http://u/v1/x", "{}");
+  EXPECT_EQ(none.connect_timeout, std::chrono::milliseconds(7));
+  EXPECT_EQ(none.first_byte_timeout, std::chrono::milliseconds(8));
+  EXPECT_EQ(none.idle_timeout, std::chrono::milliseconds(9));
+  EXPECT_EQ(none.max_idle_connections, 0u);
+  config.max_idle_connections = 3;
+  EXPECT_EQ(JsonPost(config, f.MakeCall(), "http://u/v1/x", "{}").max_idle_connections, 3u);
+}
+
 }  // namespace
 }  // namespace sy::providers::detail
