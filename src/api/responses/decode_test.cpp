@@ -194,5 +194,21 @@ TEST(CheckFunctionCallOutputs, EachOutputNeedsAnEarlierCall) {
   EXPECT_EQ(other.error().param, "input[1].call_id");
 }
 
+// What an 8 MiB body holds: 40,000 turns, then a call and 20,000 outputs naming it. Checked in
+// one pass (a search back from each output took about 10^9 steps here, and held the worker).
+TEST(CheckFunctionCallOutputs, ManyItemsAreCheckedInOnePass) {
+  json::array input;
+  for (int i = 0; i < 40'000; ++i) input.push_back(json::object{{"role", "user"}, {"content", ""}});
+  input.push_back(json::object{{"type", "function_call"}, {"call_id", "a"}, {"name", "f"}});
+  for (int i = 0; i < 20'000; ++i) {
+    input.push_back(json::object{{"type", "function_call_output"}, {"call_id", "a"}});
+  }
+  EXPECT_TRUE(CheckFunctionCallOutputs(input));
+  input.push_back(json::object{{"type", "function_call_output"}, {"call_id", "b"}});
+  auto missing = CheckFunctionCallOutputs(input);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().param, "input[60001].call_id");
+}
+
 }  // namespace
 }  // namespace sy::api::responses
