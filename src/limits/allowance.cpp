@@ -22,7 +22,9 @@ int64_t NanoFloor(core::Money m) {
 core::Money FromNano(int64_t nano) { return core::Money::FromPico(nano * kPicoPerNano); }
 
 void RollAllowance(BudgetAllowance& a, int64_t index) {
-  if (a.index == index) return;
+  // Never back: a request received before midnight may reserve after it, when the window
+  // already holds the new period's unreported spend and hold.
+  if (index <= a.index) return;
   a = BudgetAllowance{.index = index, .reserved = a.reserved};
 }
 

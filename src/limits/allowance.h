@@ -67,8 +67,9 @@ struct RateLease {
   int64_t wait_ms = 0;         // and the time until it held one unit again
 };
 
-// Starts the window over when `index` is a new period (what was spent and reported in the old
-// one no longer counts); reservations stay, they belong to requests still running.
+// Starts the window over when `index` is a later period (what was spent and reported in the
+// old one no longer counts); reservations stay, they belong to requests still running. An
+// earlier `index` (a request received before the period ended) changes nothing.
 void RollAllowance(BudgetAllowance& a, int64_t index);
 
 // What the window has to spend at `now_ms`: 0 once the hold lapsed.

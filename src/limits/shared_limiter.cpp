@@ -270,6 +270,9 @@ void TakeReport(Account& account, int64_t now_ms, SharedCall& call) {
   }
   BudgetAllowance& w = AllowanceOf(account, call.period);
   RollAllowance(w, call.index);
+  // A call planned before the period ended reports the period the window is in now: the
+  // unreported spend it carries was settled there.
+  call.index = w.index;
   if (now_ms >= w.valid_until_ms) w.granted = std::min<int64_t>(w.granted, 0);  // lapsed
   if (Covers(w, call.cover, now_ms)) call.want = 0;
   call.delta = w.unreported;

@@ -109,6 +109,17 @@ TEST(AllowanceTest, ANewPeriodStartsOverButKeepsReservations) {
   EXPECT_EQ(a.reserved, 30);
 }
 
+// A request received before midnight that reserves after it must not take the window back to
+// the old day: the new day's unreported spend would be lost to the shared total.
+TEST(AllowanceTest, AnEarlierPeriodNeverRollsTheWindowBack) {
+  BudgetAllowance a{.index = 2, .granted = 100, .reserved = 30, .unreported = 7};
+  RollAllowance(a, 1);
+  EXPECT_EQ(a.index, 2);
+  EXPECT_EQ(a.granted, 100);
+  EXPECT_EQ(a.unreported, 7);
+  EXPECT_EQ(a.reserved, 30);
+}
+
 TEST(SharedLimiterTest, WithoutAnAllowanceAdmissionAsksForAShareOfTheBudget) {
   Fixture f(DailyBudget("5"));
   std::vector<SharedCall> calls;
@@ -301,6 +312,27 @@ TEST(SharedLimiterTest, ReportsCarrySpendOnceAndGiveItBackOnFailure) {
   ASSERT_EQ(calls.size(), 1u);
   TakeReport(f.account(), kNow, calls[0]);
   EXPECT_EQ(calls[0].hold, 0);
+}
+
+// A report planned before midnight and sent after it carries the new day's spend to the new
+// day's total, and leaves the window in the new day.
+TEST(SharedLimiterTest, ACallPlannedBeforeMidnightReportsTheNewDay) {
+  Fixture f(DailyBudget("5"));
+  std::vector<SharedCall> calls;
+  RateHeaders h;
+  ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h));
+  f.Answer(calls, {.grant = 1'000, .spent = 0});
+  calls.clear();
+  ReportCalls(f.account(), f.key().policy, false, kNow, 100, true, calls);
+  ASSERT_EQ(calls.size(), 1u);
+  const int64_t tomorrow = kNow + 86'400'000;
+  SharedSettle(f.key(), {}, Usd("0.0000004"), 0, tomorrow);
+  const int64_t day = PeriodIndex(Period::kDay, tomorrow);
+  ASSERT_EQ(f.account().shared_day.index, day);
+  TakeReport(f.account(), tomorrow, calls[0]);
+  EXPECT_EQ(calls[0].index, day);
+  EXPECT_EQ(calls[0].delta, 400);
+  EXPECT_EQ(f.account().shared_day.index, day);
 }
 
 TEST(SharedLimiterTest, RequestsThatFindTheAllowanceEmptyTogetherTakeOneGrant) {
