@@ -55,6 +55,7 @@ struct Prompt {
   int images = 0;                 // image parts in the conversation
   int documents = 0;              // attached documents/files (Anthropic document, OpenAI file)
   int64_t max_output_tokens = 0;  // the client's cap (max_tokens / max_completion_tokens); 0: none
+  int64_t choices = 1;            // answers asked for (OpenAI's n): each one's output is billed
   size_t body_bytes = 0;          // the whole request body, tool schemas and JSON syntax included
   size_t text_bytes = 0;          // sum of texts[i].text.size()
   // The body's metadata as {key, value} strings (OpenAI `metadata`; Anthropic `metadata.user_id`),

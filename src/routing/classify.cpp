@@ -158,6 +158,7 @@ TaskType DecideType(const core::Prompt& p, bool context, bool code, Evidence& ev
 Features Classify(const core::Prompt& prompt, std::optional<TaskType> stated) {
   Features f;
   f.max_output_tokens = prompt.max_output_tokens;
+  f.choices = prompt.choices;
   f.tools = prompt.tools_offered > 0;
   f.tool_required = prompt.tool_required;
   f.tool_results = prompt.tool_results;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 #include <utility>
 
 #include "core/text.h"
@@ -21,6 +22,12 @@ struct Tokens {
   int64_t max_output = 0;  // the request's cap, else the model's, else the routing default
 };
 
+int64_t SaturatingTimes(int64_t tokens, int64_t times) {
+  const Wide product = Wide{tokens} * std::max<int64_t>(times, 1);
+  return product > std::numeric_limits<int64_t>::max() ? std::numeric_limits<int64_t>::max()
+                                                       : static_cast<int64_t>(product);
+}
+
 Tokens TokensFor(const Features& f, const ModelConfig& model, const config::RoutingConfig& r) {
   Tokens t{f.prompt_tokens, f.expected_output_tokens, f.max_output_tokens};
   if (t.max_output <= 0) t.max_output = model.max_output_tokens;
@@ -33,9 +40,10 @@ Candidate Estimate(const ModelConfig& model, const Features& f, const catalog::C
   const Tokens t = TokensFor(f, model, r);
   core::Usage expected;
   expected.input_tokens = t.prompt;
-  expected.output_tokens = t.expected_output;
+  // Each of n answers is billed its own output (the cost saturates past int64 anyway).
+  expected.output_tokens = SaturatingTimes(t.expected_output, f.choices);
   core::Usage worst = expected;
-  worst.output_tokens = t.max_output;
+  worst.output_tokens = SaturatingTimes(t.max_output, f.choices);
   Candidate c;
   c.model = &model;
   for (const catalog::Deployment& d : catalog.DeploymentsOf(model)) {
@@ -148,7 +156,8 @@ bool CheckRequest(Candidate& c, const RouteRequest& request, const config::Routi
   const Features& f = request.features;
   const Tokens t = TokensFor(f, m, r);
   const int64_t window = m.context_window > 0 ? m.context_window : r.assumed_context_window;
-  if (window > 0 && t.prompt + t.max_output > window) {
+  // In 128 bits: max_output is the client's own figure, up to int64's largest.
+  if (window > 0 && Wide{t.prompt} + t.max_output > window) {
     Drop(c, "context_window",
          "context window " + std::to_string(window) + (m.context_window > 0 ? "" : " (assumed)") +
              " < ~" + std::to_string(t.prompt) + " prompt + " + std::to_string(t.max_output) +

@@ -2,6 +2,7 @@
 // off-peak estimates, cool-downs, and the messages a client sees.
 #include "routing/decide.h"
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -149,6 +150,32 @@ TEST(DecideTest, EstimatesAreExactAtTheListInForce) {
   EXPECT_EQ(Find(evening, "cheap").estimated_cost.ToString(), "0.00009");
   // big: 1000 x 5 + 200 x 25 per M = 0.01.
   EXPECT_EQ(Find(noon, "big").estimated_cost.ToString(), "0.01");
+}
+
+// OpenAI's n asks for n answers, each billed its output: the estimates and the worst case (what
+// budgets reserve and x-switchyard-max-cost-usd compares) count every one.
+TEST(DecideTest, EstimatesCountEveryAnswerAskedFor) {
+  Fixture f;
+  RouteRequest four = Request(TaskType::kCode);
+  four.features.choices = 4;
+  const Decision d = f.Run("auto", four);
+  // cheap at noon: 1000 x 0.10 + 4 x 200 x 0.40 per M; worst case 1000 x 0.10 + 4 x 1000 x 0.40.
+  EXPECT_EQ(Find(d, "cheap").estimated_cost.ToString(), "0.00042");
+  EXPECT_EQ(Find(d, "cheap").worst_case_cost.ToString(), "0.0017");
+  RouteRequest huge = Request(TaskType::kCode);
+  huge.features.choices = int64_t{1} << 40;
+  huge.features.max_output_tokens = int64_t{1} << 40;
+  EXPECT_GT(Find(f.Run("auto", huge), "cheap").worst_case_cost, Find(d, "cheap").worst_case_cost);
+}
+
+// max_tokens is the client's figure, up to int64's largest: the window check must not overflow.
+TEST(DecideTest, TheLargestOutputCapIsOverEveryContextWindow) {
+  Fixture f;
+  RouteRequest r = Request(TaskType::kCode);
+  r.features.max_output_tokens = std::numeric_limits<int64_t>::max();
+  const Decision d = f.Run("auto", r);
+  EXPECT_EQ(d.kept, 0u);
+  EXPECT_EQ(Find(d, "cheap").constraint, "context_window");
 }
 
 TEST(DecideTest, StepCostPer1kDropsOnlyThatStep) {

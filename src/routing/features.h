@@ -47,6 +47,7 @@ struct Features {
   int64_t prompt_tokens = 0;  // estimated: text, tool schemas, images
   int64_t max_output_tokens = 0;       // the client's cap; 0 = none given
   int64_t expected_output_tokens = 0;  // estimated for the task type, within the client's cap
+  int64_t choices = 1;                 // answers asked for (OpenAI's n): outputs are billed each
   bool tools = false;                  // tools offered
   bool tool_required = false;          // a tool call is forced
   bool tool_results = false;           // tool results in the conversation

@@ -120,6 +120,9 @@ void ReadOutput(const json::object& body, core::Prompt& out) {
     if (type == "json_object") out.output = core::OutputFormat::kJsonObject;
     if (type == "json_schema") out.output = core::OutputFormat::kJsonSchema;
   }
+  if (const auto* n = body.if_contains("n"); n && n->is_int64() && n->get_int64() > 0) {
+    out.choices = n->get_int64();
+  }
   for (std::string_view key : {"max_completion_tokens", "max_tokens"}) {
     const auto* v = body.if_contains(key);
     if (v && v->is_int64() && v->get_int64() > 0) {

@@ -77,6 +77,15 @@ TEST(ReadChatPrompt, ViewsTheBodyWithoutCopying) {
   EXPECT_EQ(p.texts[0].text.data(), content.data());
 }
 
+TEST(ReadChatPrompt, NIsTheNumberOfAnswersAskedFor) {
+  const auto choices = [](std::string_view text) {
+    return ReadChatPrompt(json::parse(text).as_object(), 0).choices;
+  };
+  EXPECT_EQ(choices(R"({"messages":[],"n":3})"), 3);
+  EXPECT_EQ(choices(R"({"messages":[]})"), 1);
+  EXPECT_EQ(choices(R"({"messages":[],"n":0})"), 1);  // refused by decode; never below one
+}
+
 TEST(ReadChatPrompt, KeepsStringMetadata) {
   const json::value body = json::parse(
       R"({"messages":[{"role":"user","content":"x"}],"metadata":{"team":"search","n":3,"env":"prod"}})");
