@@ -146,6 +146,14 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     std::fprintf(stderr, "switchyard: ledger: %s\n", ledger.error().message.c_str());
     return 2;
   }
+  // Budgets are seeded from the database below: a spill the last run left goes in first, or its
+  // spend would be missing from today's and this month's counters.
+  if (const uint64_t left = (*ledger)->ReplaySpilled(); left > 0) {
+    std::fprintf(stderr,
+                 "switchyard: warning: %llu spilled ledger records could not be replayed yet; "
+                 "budgets start without their spend\n",
+                 static_cast<unsigned long long>(left));
+  }
   // After the ledger, which creates the database and migrates its schema. In the shared database
   // when there is one: a conversation continues on any replica.
   std::unique_ptr<ledger::ResponseStore> responses;

@@ -164,6 +164,17 @@ void BatchLedger::Flush() {
   flush_cv_.wait(lock, [&] { return flush_done_ >= ticket || exited_; });
 }
 
+uint64_t BatchLedger::ReplaySpilled() {
+  uint64_t left = spilled();
+  while (left > 0) {
+    Flush();
+    const uint64_t now = spilled();
+    if (now >= left) break;
+    left = now;
+  }
+  return left;
+}
+
 void BatchLedger::Close() {
   std::lock_guard close_lock(close_mu_);
   if (closed_.load(std::memory_order_acquire)) return;

@@ -115,6 +115,12 @@ class BatchLedger : public Sink {
   // while closing with a failing spill, given up). Returns at once after Close().
   void Flush();
 
+  // Blocks until a spill left by an earlier process is in the database, or until a pass
+  // replays nothing more (the database refuses it for now: the writer keeps retrying). For
+  // what reads the database at start (budgets are seeded from it). Returns the records still
+  // spilled.
+  uint64_t ReplaySpilled();
+
   // Writes (or spills) everything queued, stops and joins the writer. Idempotent.
   void Close();
 

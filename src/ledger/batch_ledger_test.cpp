@@ -193,6 +193,31 @@ TEST(BatchLedgerTest, ASpillLeftAtCloseIsReplayedByTheNextProcess) {
   for (const auto& row : rows) EXPECT_TRUE(row.replay);
 }
 
+// What reads the database at start (budget seeding) waits for the replay; a database that
+// refuses it does not hold the start up.
+TEST(BatchLedgerTest, ReplaySpilledWaitsForTheReplayOrGivesUp) {
+  TempDir dir;
+  const std::string spill = dir.File("spill");
+  FakeDatabase down;
+  down.SetFailing(true);
+  {
+    auto ledger = Start(down, {.flush_interval = 1h, .spill_path = spill});
+    ASSERT_NE(ledger, nullptr);
+    for (int64_t i = 0; i < 10; ++i) ledger->Append(MakeRecord(i));
+    ledger->Close();
+  }
+  {
+    auto still_down = Start(down, {.flush_interval = 1h, .spill_path = spill});
+    ASSERT_NE(still_down, nullptr);
+    EXPECT_EQ(still_down->ReplaySpilled(), 10u);
+  }
+  FakeDatabase up;
+  auto ledger = Start(up, {.flush_interval = 1h, .spill_path = spill});
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_EQ(ledger->ReplaySpilled(), 0u);
+  EXPECT_EQ(Ids(up.rows()), ExpectedIds(0, 10));  // at once: no waiting for the writer
+}
+
 // Memory and disk both full: records are counted lost, never waited for, and what was kept
 // lands once the database is back: written + lost accounts for every record.
 TEST(BatchLedgerTest, WhenTheQueueAndTheSpillAreFullRecordsAreCountedLostNotWaitedFor) {
