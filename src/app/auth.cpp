@@ -6,6 +6,7 @@
 #include "app/key_service.h"
 #include "app/pipeline.h"
 #include "core/text.h"
+#include "limits/budget.h"
 #include "shared/counters.h"
 
 namespace sy::app {
@@ -203,7 +204,10 @@ void Settle(RequestContext& ctx) {
   ctx.caller->settled = true;
   int64_t tokens = 0;
   for (const auto& a : ctx.attempts) {
-    if (a.usage) tokens += a.usage->input_tokens + a.usage->output_tokens;
+    if (a.usage) {
+      tokens = limits::SaturatingAdd(
+          tokens, limits::SaturatingAdd(a.usage->input_tokens, a.usage->output_tokens));
+    }
   }
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           ctx.services.clock.Now().time_since_epoch())

@@ -45,9 +45,9 @@ std::optional<Overrun> CheckWindow(const Window& w, Period period,
                                    const std::optional<core::Money>& limit,
                                    const std::optional<core::Money>& estimate) {
   if (!limit) return std::nullopt;
-  const int64_t committed = w.spent_pico + w.reserved_pico;
-  const bool over =
-      estimate ? committed + estimate->pico() > limit->pico() : w.spent_pico >= limit->pico();
+  const int64_t committed = SaturatingAdd(w.spent_pico, w.reserved_pico);
+  const bool over = estimate ? SaturatingAdd(committed, estimate->pico()) > limit->pico()
+                             : w.spent_pico >= limit->pico();
   if (!over) return std::nullopt;
   Overrun o;
   o.period = period;

@@ -113,8 +113,8 @@ void Settle(const Key& key, core::Money reserved, core::Money cost, int64_t toke
     Roll(a.month, Period::kMonth, now_ms);
     a.day.reserved_pico = std::max<int64_t>(0, a.day.reserved_pico - reserved.pico());
     a.month.reserved_pico = std::max<int64_t>(0, a.month.reserved_pico - reserved.pico());
-    a.day.spent_pico += cost.pico();
-    a.month.spent_pico += cost.pico();
+    a.day.spent_pico = SaturatingAdd(a.day.spent_pico, cost.pico());
+    a.month.spent_pico = SaturatingAdd(a.month.spent_pico, cost.pico());
     if (auto tpm = s.policy->limits.tokens_per_minute; tpm && tokens > 0) {
       Debit(a.tokens, *tpm, tokens, now_ms);
     }

@@ -1,5 +1,7 @@
 #include "limits/limiter.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace sy::limits {
@@ -166,6 +168,29 @@ TEST(LimiterTest, SeedSetsTodaysAndThisMonthsSpend) {
   RateHeaders h;
   EXPECT_FALSE(Admit(f.key(), kNow, h));
   EXPECT_EQ(CurrentSpend(*f.key().account, kNow).month, Usd("3"));
+}
+
+// An upstream can report any token count, and a cost saturates at int64's largest: a window
+// holding one stays spent and refusing, never wraps negative into an unlimited budget.
+TEST(LimiterTest, ASaturatedCostLeavesTheWindowSpent) {
+  Policy p = DailyBudget("5");
+  p.limits.tokens_per_minute = 1'000;
+  Fixture f(p);
+  RateHeaders h;
+  ASSERT_TRUE(Admit(f.key(), kNow, h));
+  const auto most = core::Money::FromPico(std::numeric_limits<int64_t>::max());
+  const int64_t most_tokens = std::numeric_limits<int64_t>::max();
+  Settle(f.key(), {}, Usd("1"), 10, kNow);
+  Settle(f.key(), {}, most, most_tokens, kNow);
+  Settle(f.key(), {}, most, most_tokens, kNow);
+  EXPECT_EQ(CurrentSpend(*f.key().account, kNow).day, most);
+  EXPECT_FALSE(Admit(f.key(), kNow, h));  // the token bucket is a minute in debt, no more
+  const auto reserved = Reserve(f.key(), Usd("0.01"), kNow);
+  ASSERT_FALSE(reserved);
+  EXPECT_EQ(reserved.error().code, core::Errc::kBudgetExceeded);
+  const auto later = Admit(f.key(), kNow + 120'000, h);  // the bucket refilled; the budget not
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error().code, core::Errc::kBudgetExceeded);
 }
 
 TEST(DirectoryTest, AuthenticateTellsRevokedFromUnknownOnly) {

@@ -3,6 +3,11 @@
 #include <algorithm>
 
 namespace sy::limits {
+namespace {
+
+__extension__ using Wide = __int128;
+
+}  // namespace
 
 void Refill(Bucket& b, int64_t per_minute, int64_t now_ms) {
   const int64_t capacity = per_minute * kSubUnits;
@@ -12,9 +17,10 @@ void Refill(Bucket& b, int64_t per_minute, int64_t now_ms) {
   }
   if (now_ms <= b.at_ms) return;  // the clock went back: keep the level
   const int64_t elapsed = now_ms - b.at_ms;
-  // Refilling for a whole minute fills any bucket; capping first keeps the product in range.
-  const int64_t gain = std::min(elapsed, kSubUnits) * per_minute;
-  b.level = std::min(capacity, b.level + gain);
+  // Two minutes fill any bucket, one in a minute's debt (Debit's floor) too; in 128 bits, as
+  // capacity itself may be near int64's largest.
+  const Wide gain = Wide{std::min(elapsed, 2 * kSubUnits)} * per_minute;
+  b.level = static_cast<int64_t>(std::min<Wide>(capacity, b.level + gain));
   b.at_ms = now_ms;
 }
 
@@ -29,7 +35,10 @@ void Debit(Bucket& b, int64_t per_minute, int64_t units, int64_t now_ms) {
   Refill(b, per_minute, now_ms);
   // A debt of more than a minute's worth is forgiven past that: one huge request must not
   // lock a key out for hours.
-  b.level = std::max(-per_minute * kSubUnits, b.level - units * kSubUnits);
+  // In 128 bits: `units` is what the upstream reported, any int64.
+  const Wide level =
+      std::max<Wide>(Wide{-per_minute} * kSubUnits, Wide{b.level} - Wide{units} * kSubUnits);
+  b.level = static_cast<int64_t>(level);
 }
 
 int64_t Remaining(const Bucket& b) { return std::max<int64_t>(0, b.level / kSubUnits); }
