@@ -107,7 +107,7 @@ http::Task<core::Result<Answer>> HoldAndJudge(RequestContext& ctx, Answer answer
     collector.Add(*event);
     events.push_back(std::move(*event));
     if (bytes > max_bytes) {
-      if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, bytes);
+      if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, 0, bytes);
       attempt.verdict = "rejected: too long to verify";
       co_return core::MakeError(core::Errc::kVerificationFailed,
                                 "the answer is longer than verification.max_held_bytes (" +
@@ -115,13 +115,13 @@ http::Task<core::Result<Answer>> HoldAndJudge(RequestContext& ctx, Answer answer
     }
     auto next = co_await answer.stream->Next();
     if (!next) {
-      if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, bytes);
+      if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, 0, bytes);
       co_return std::move(next).error();
     }
     event = std::move(*next);
   }
   co_await answer.stream->Finish();  // the upstream connection stays reusable
-  if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, bytes);
+  if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, 0, bytes);
   const core::Status verdict = Judge(*ctx.verify, collector.Finish(), attempt);
   Answer held;
   held.upstream = answer.upstream;
@@ -215,7 +215,8 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::D
                              *ctx.http.client,
                              deadline,
                              d.upstream_name(),
-                             NeedsAnswerJson(ctx, provider->dialect())};
+                             NeedsAnswerJson(ctx, provider->dialect()),
+                             &attempt.request_bytes};
   // Not a ?: around the co_awaits: GCC 12 miscompiles co_await inside a conditional expression.
   core::Result<Answer> answer = core::MakeError(core::Errc::kInternal, "not attempted");
   if (ctx.request.stream) {
@@ -225,7 +226,7 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::D
   }
   if (!answer && ctx.http.cancelled != http::CancelReason::kNone) {
     // Cut while the upstream was working on it: it bills the prompt at least.
-    if (!attempt.usage) attempt.usage = EstimateUsage(ctx.http.body.size(), 0, 0);
+    if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, 0, 0);
     co_return CutError(ctx.http.cancelled);
   }
   co_return answer;

@@ -55,9 +55,10 @@ void Account(RequestContext& ctx);
 std::optional<core::Money> RequestCost(const RequestContext& ctx);
 
 // The usage of a call whose upstream usage never arrived: input tokens from the size of the
-// prompt sent, output tokens from what was relayed (the larger of the number of content deltas
-// and a quarter of their bytes, the usual characters-per-token of English text). Marked
-// estimated; docs/cost.md.
+// body sent upstream (`prompt_bytes`: the attempt's request_bytes, never the client's own body,
+// which a Responses conversation or a translation can make much smaller), output tokens from
+// what was relayed (the larger of the number of content deltas and a quarter of their bytes,
+// the usual characters-per-token of English text). Marked estimated; docs/cost.md.
 core::Usage EstimateUsage(size_t prompt_bytes, size_t relayed_deltas, size_t relayed_bytes);
 
 // encode: the answer, the stream (relayed event by event) or the failure, in the client's

@@ -34,8 +34,9 @@ std::string StreamRelay::CostText() const {
 }
 
 void StreamRelay::EstimateIfUnbilled() {
-  if (ctx_.attempts[ctx_.answer_attempt].usage) return;
-  Bill(EstimateUsage(ctx_.http.body.size(), relayed_deltas_, relayed_bytes_));
+  const failover::Attempt& attempt = ctx_.attempts[ctx_.answer_attempt];
+  if (attempt.usage) return;
+  Bill(EstimateUsage(attempt.request_bytes, relayed_deltas_, relayed_bytes_));
 }
 
 void StreamRelay::NoteRelayed(const core::StreamEvent& event) {

@@ -10,7 +10,8 @@
 // (4) sends the cost as an HTTP trailer; (5) turns a failure after the first byte into an error
 // event in the client's dialect and ends the stream: the model is never switched mid-answer;
 // (6) when the stream ends without the upstream's usage (the client left, the gateway shut down,
-// the upstream broke off) it records an estimate from what was relayed (EstimateUsage).
+// the upstream broke off) it records an estimate from the body the answering attempt sent
+// upstream and what was relayed (EstimateUsage).
 #pragma once
 
 #include <memory>

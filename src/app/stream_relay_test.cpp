@@ -197,7 +197,7 @@ TEST_F(StreamRelayTest, StopsReadingWhenTheClientGoesAway) {
 
 TEST_F(StreamRelayTest, AClientThatLeavesIsBilledForWhatWasRelayed) {
   // Regression: a stream abandoned after 18 words was recorded with 0 output tokens and $0.
-  http_.body = std::string(400, 'p');  // ~100 prompt tokens
+  ctx_.attempts.back().request_bytes = 400;  // ~100 prompt tokens sent upstream
   for (int i = 0; i < 17; ++i) {
     stream_.events.push_back(std::optional(Chunk(
         R"({"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" word"}}]})")));
@@ -213,6 +213,22 @@ TEST_F(StreamRelayTest, AClientThatLeavesIsBilledForWhatWasRelayed) {
   EXPECT_EQ(Billed().output_tokens, 22);
   // 100 x 0.14/M + 22 x 0.28/M = 0.000014 + 0.00000616
   EXPECT_EQ(Cost(), "0.00002016");
+}
+
+// Regression: the estimate counted the client's own body. A Responses request that continues a
+// stored conversation (previous_response_id) is ~80 bytes, and the gateway sends the upstream the
+// whole conversation: leaving after the first delta recorded ~20 input tokens for a prompt the
+// provider bills at ~50k.
+TEST_F(StreamRelayTest, TheEstimatedPromptIsTheBodySentUpstreamNotTheClients) {
+  http_.body = R"({"model":"m","previous_response_id":"resp_1","input":"hi","stream":true})";
+  ctx_.attempts.back().request_bytes = 200'000;  // the expanded conversation, as posted
+  stream_.events.push_back(std::optional(Chunk(kContent)));
+  writer_.gone_after = 1;
+  Relay(Chunk(kContent));
+  EXPECT_EQ(ctx_.outcome.error_code, "client_closed");
+  ASSERT_TRUE(ctx_.attempts.back().usage.has_value());
+  EXPECT_TRUE(Billed().estimated);
+  EXPECT_EQ(Billed().input_tokens, 50'000);
 }
 
 TEST_F(StreamRelayTest, AShutdownCutEndsTheStreamWithAnErrorEventAndAnEstimate) {

@@ -93,6 +93,11 @@ struct Attempt {
   // stage into `cost`, under the deployment's price.
   std::optional<core::Usage> usage;
   std::optional<catalog::CostBreakdown> cost;
+  // The size of the request body sent upstream for this attempt (its JSON text as posted: the
+  // client's body, or its translation, with a Responses conversation expanded); 0 when none was
+  // sent. The prompt of an estimated usage (app::EstimateUsage): the provider bills what it was
+  // sent, which may be far more than what the client sent the gateway.
+  size_t request_bytes = 0;
 
   bool sent() const { return outcome != Outcome::kSkipped; }
 };

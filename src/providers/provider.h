@@ -42,6 +42,10 @@ struct Call {
   // still checks that the body is one JSON object and reads `usage`, without the answer's DOM
   // (most answers go to the client as they came, and only their usage block is read).
   bool needs_json = true;
+  // Optional: where the adapter stores the size of the body it posts (detail::JsonPost does),
+  // set before the request leaves. The caller estimates the prompt from it when the upstream's
+  // usage never arrives.
+  size_t* sent_bytes = nullptr;
 
   std::string_view UpstreamName() const {
     return upstream_name.empty() ? std::string_view(model.upstream_name) : upstream_name;

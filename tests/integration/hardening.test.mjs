@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
-  chat, emulator, ledgerRows, messages, modelRequests, pollUntil, rawExchange,
+  chat, emulator, ledgerRows, messages, modelRequests, pollUntil, postJson, rawExchange,
   sanitizerReports, sqlite, startEmulator, startServe, streamChat, tempDir, testConfigYaml,
   userMessage,
 } from '../testutil/harness.mjs';
@@ -194,6 +194,39 @@ describe('abandoned requests', () => {
     assert.equal(attempt.outcome, 'ok');
     assert.equal(attempt.cost_pico, row.cost_pico, 'the request costs the sum of its attempts');
   });
+
+  // Regression: the estimate counted the client's body (~100 bytes here), not the conversation
+  // that previous_response_id expands to and the upstream is sent (and bills): ~25 input tokens
+  // were recorded for a prompt of ~50k.
+  test('a continued conversation abandoned mid-stream is billed for the conversation sent',
+    async (t) => {
+      const g = await gateway(t);
+      const first = await postJson(`${g.gw.url}/v1/responses`,
+        { model: 'economy', input: 'word '.repeat(40000), max_output_tokens: 16 });
+      assert.equal(first.status, 200, first.text);
+      await emulator.setProfile(g.emu.url, MODEL, { ttft_ms: 0, tokens_per_s: 5 });
+      const controller = new AbortController();
+      const res = await fetch(`${g.gw.url}/v1/responses`, {
+        method: 'POST', signal: controller.signal, headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'economy', previous_response_id: first.json.id,
+          input: 'hi', stream: true }),
+      });
+      assert.equal(res.status, 200);
+      const id = res.headers.get('x-switchyard-request-id');
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      while (!text.includes('response.output_text.delta')) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, 'the answer ended before the client left');
+        text += decoder.decode(value);
+      }
+      controller.abort();
+      const [row] = await ledgerRows(g.dbPath, [id], { timeoutMs: 10000 });
+      assert.equal(row.error_code, 'client_closed');
+      assert.equal(row.usage_estimated, 1);
+      assert.ok(row.input_tokens >= 50000, `input_tokens ${row.input_tokens}`);
+    });
 
   test('the upstream call of a JSON client that left is cancelled at once', async (t) => {
     const g = await gateway(t);

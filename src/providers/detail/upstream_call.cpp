@@ -101,6 +101,7 @@ std::string UpstreamBody::Serialize() const {
 
 http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& call,
                              std::string url, std::string body) {
+  if (call.sent_bytes) *call.sent_bytes = body.size();
   http::ClientRequest request;
   request.url = std::move(url);
   request.headers.Add("content-type", "application/json");

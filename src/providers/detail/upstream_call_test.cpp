@@ -96,5 +96,18 @@ TEST(JsonPost, CarriesTheProvidersTimeoutsAndIdleConnectionLimit) {
   EXPECT_EQ(JsonPost(config, f.MakeCall(), "http://u/v1/x", "{}").max_idle_connections, 3u);
 }
 
+// Regression: an estimate of the prompt (the upstream's usage never arrived) counted the client's
+// own body, which a Responses conversation or a translation makes far smaller than what was sent.
+TEST(JsonPost, StoresTheSizeOfTheBodyItPostsWhenAsked) {
+  Fixture f(R"({"model":"m"})");
+  const std::string posted(100'000, 'x');
+  Call call = f.MakeCall();
+  EXPECT_EQ(JsonPost({}, call, "http://u/v1/x", posted).body.size(), posted.size());  // not asked
+  size_t sent_bytes = 0;
+  call.sent_bytes = &sent_bytes;
+  EXPECT_EQ(JsonPost({}, call, "http://u/v1/x", posted).body.size(), posted.size());
+  EXPECT_EQ(sent_bytes, posted.size());
+}
+
 }  // namespace
 }  // namespace sy::providers::detail

@@ -118,5 +118,22 @@ TEST_F(OpenAiScriptedTest, MalformedAnswerIsMalformedUpstreamEitherWay) {
   }
 }
 
+// The size the caller estimates an unreported prompt from is that of the body posted: the
+// model's upstream name and the stream_options the adapter adds included.
+TEST_F(OpenAiScriptedTest, AStreamedCallReportsTheSizeOfTheBodyItSent) {
+  request_.stream = true;
+  client_.response = std::make_unique<testing::ScriptedResponse>(
+      200, testing::SseHeaders(), std::vector<std::string>{"data: [DONE]\n\n"});
+  auto provider = MakeOpenAiProvider(config_);
+  size_t sent_bytes = 0;
+  Call call{request_, body_, model_, client_, steady_clock::now() + std::chrono::seconds(5)};
+  call.sent_bytes = &sent_bytes;
+  const auto read = testutil::RunTask(testing::ReadStream(*provider, call));
+  EXPECT_FALSE(read.error.has_value());
+  ASSERT_EQ(client_.sent.size(), 1u);
+  EXPECT_EQ(sent_bytes, client_.sent[0].body.size());
+  EXPECT_NE(client_.sent[0].body.find("include_usage"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sy::providers
