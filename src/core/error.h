@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.h"
+
 namespace sy::core {
 
 enum class Errc {
@@ -60,10 +62,14 @@ inline Error MakeError(Errc code, std::string message) {
   return e;
 }
 
-// A kInvalidRequest about one parameter or field, named in Error::param.
+// A kInvalidRequest about one parameter or field, named in Error::param. A param built from a
+// client's key (an unknown parameter) is clipped like every echo (ClipForEcho): dialects show it
+// to the client, Anthropic's in the message once more. The message's own fragments of client
+// text are the caller's to clip.
 inline Error InvalidParam(std::string param, std::string message) {
   Error e = MakeError(Errc::kInvalidRequest, std::move(message));
   e.param = std::move(param);
+  ClipInPlace(e.param, kMaxEchoBytes);
   return e;
 }
 

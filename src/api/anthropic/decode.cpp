@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/json.h"
+#include "core/text.h"
 
 namespace sy::api::anthropic {
 namespace {
@@ -90,8 +91,9 @@ bool IsOneOf(std::string_view value, Values values) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
+// The client's tag is clipped (ClipForEcho): it comes back in the message.
 core::Error TagMismatch(const std::string& path, std::string_view tag, Values tags) {
-  return Invalid(path, "Input tag '" + std::string(tag) +
+  return Invalid(path, "Input tag '" + core::ClipForEcho(tag) +
                            "' found using 'type' does not match any of the expected tags: " +
                            Quoted(tags, ", "));
 }

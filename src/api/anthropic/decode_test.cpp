@@ -379,5 +379,27 @@ TEST(DecodeMessagesRequest, RejectsBadSamplingAndOtherScalars) {
   for (const auto& bad : cases) ExpectRejected(bad);
 }
 
+// Regression: an unknown tag (tool_choice.type, an image source's type) came back whole in the
+// message, on any Anthropic request whatever model served it.
+TEST(DecodeMessagesRequest, AnUnknownTagIsEchoedOnlyInPart) {
+  const std::string tag(std::size_t{1} << 20, 't');
+  const struct {
+    std::string body;
+    const char* param;
+  } cases[] = {
+      {Body(R"(,"tool_choice":{"type":")" + tag + R"("})"), "tool_choice.type"},
+      {WithBlocks(R"([{"type":"image","source":{"type":")" + tag + R"("}}])"),
+       "messages.0.content.0.source.type"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.param);
+    const auto e = DecodeError(c.body);
+    EXPECT_EQ(e.code, core::Errc::kInvalidRequest);
+    EXPECT_EQ(e.param, c.param);
+    EXPECT_LT(e.message.size(), 512u);
+    EXPECT_NE(e.message.find("[cut, 1048576 bytes]"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace sy::api::anthropic

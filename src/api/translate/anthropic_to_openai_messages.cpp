@@ -95,7 +95,8 @@ core::Result<json::object> ToolMessage(const json::object& block, const std::str
       if (!type) return std::move(type).error();
       const auto text = FindString((*blocks)[j].get_object(), "text");
       if (*type != "text" || !text) {
-        return Unsupported(block_at, "a " + std::string(*type) + " block inside a tool_result",
+        return Unsupported(block_at,
+                           "a " + core::ClipForEcho(*type) + " block inside a tool_result",
                            kOpenAiApi, OrChooseAnthropic("Return the tool's result as text"));
       }
       parts.push_back(TextPart(parts.empty() ? prefix + std::string(*text) : *text, sp));
@@ -140,7 +141,7 @@ core::Status UserTurn(const json::array& blocks, const std::string& at, json::ar
       return Unsupported(block_at, "a document block", kOpenAiApi,
                          OrChooseAnthropic("Send the document's text as a text block"));
     } else {
-      return Unsupported(block_at, "a " + std::string(*type) + " block in a user message",
+      return Unsupported(block_at, "a " + core::ClipForEcho(*type) + " block in a user message",
                          kOpenAiApi, OrChooseAnthropic("Send text, image and tool_result blocks"));
     }
   }
@@ -184,7 +185,8 @@ core::Status AssistantTurn(const json::array& blocks, const std::string& at, jso
     } else if (*type == "thinking" || *type == "redacted_thinking") {
       continue;  // another vendor's reasoning: not sent (see the file comment)
     } else {
-      return Unsupported(block_at, "a " + std::string(*type) + " block in an assistant message",
+      return Unsupported(block_at,
+                         "a " + core::ClipForEcho(*type) + " block in an assistant message",
                          kOpenAiApi, OrChooseAnthropic("Send text and tool_use blocks"));
     }
   }

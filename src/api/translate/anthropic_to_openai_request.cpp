@@ -44,7 +44,7 @@ core::Result<json::array> Tools(const json::value& tools, const json::storage_pt
     if (!tool) return core::InvalidParam(at, at + ": Input should be a valid dictionary");
     const auto type = FindString(*tool, "type");
     if (type && *type != "custom") {
-      return Unsupported(at, "the server tool '" + std::string(*type) + "'", kOpenAiApi,
+      return Unsupported(at, "the server tool '" + core::ClipForEcho(*type) + "'", kOpenAiApi,
                          OrChooseAnthropic("Send custom tools (name, input_schema) only"));
     }
     const auto name = FindString(*tool, "name");
@@ -79,7 +79,7 @@ core::Status ToolChoice(const json::value& choice, json::object& out) {
         {{"type", "function"}, {"function", json::object({{"name", *name}}, out.storage())}},
         out.storage());
   } else {
-    return Unsupported("tool_choice.type", "tool_choice type '" + std::string(*type) + "'",
+    return Unsupported("tool_choice.type", "tool_choice type '" + core::ClipForEcho(*type) + "'",
                        kOpenAiApi, OrChooseAnthropic("Send auto, any, tool or none"));
   }
   const auto* disable = obj->if_contains("disable_parallel_tool_use");
@@ -95,7 +95,7 @@ std::optional<core::Error> Untranslatable(std::string_view key) {
     return Unsupported("top_k", "top_k sampling", kOpenAiApi,
                        OrChooseAnthropic("Omit top_k (top_p and temperature are translated)"));
   }
-  return Unsupported(std::string(key), "the parameter '" + std::string(key) + "'", kOpenAiApi,
+  return Unsupported(std::string(key), "the parameter '" + core::ClipForEcho(key) + "'", kOpenAiApi,
                      OrChooseAnthropic("Remove it"));
 }
 

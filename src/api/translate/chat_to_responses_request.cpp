@@ -128,7 +128,7 @@ core::Result<json::value> Content(const json::value& content, bool assistant, co
     } else if (*type == "input_audio") {
       return Refuse(part_at, "an audio input part", "Send the audio as a transcript");
     } else {
-      return Refuse(part_at, "a content part of type '" + std::string(*type) + "'",
+      return Refuse(part_at, "a content part of type '" + core::ClipForEcho(*type) + "'",
                     "Remove the part");
     }
   }
@@ -216,7 +216,7 @@ core::Status Messages(const json::array& messages, json::object& out) {
       item["output"] = *text;
       input.push_back(std::move(item));
     } else {
-      return Refuse(at + ".role", "a message of role '" + std::string(*role) + "'",
+      return Refuse(at + ".role", "a message of role '" + core::ClipForEcho(*role) + "'",
                     "Send tool messages and tool_calls instead of the legacy function role");
     }
   }
@@ -234,7 +234,7 @@ core::Result<json::array> Tools(const json::value& tools, const json::storage_pt
     const auto* tool = (*list)[i].if_object();
     const auto type = tool ? FindString(*tool, "type") : std::nullopt;
     if (type && *type != "function") {
-      return Refuse(at + ".type", "a tool of type '" + std::string(*type) + "'",
+      return Refuse(at + ".type", "a tool of type '" + core::ClipForEcho(*type) + "'",
                     "Send function tools only");
     }
     const auto* fn = tool ? FindObject(*tool, "function") : nullptr;
@@ -344,7 +344,7 @@ std::optional<core::Error> Untranslatable(std::string_view key, const json::valu
   for (const auto dropped : kDropped) {
     if (key == dropped) return std::nullopt;
   }
-  return Refuse(k, "the parameter '" + k + "'", "Remove it");
+  return Refuse(k, "the parameter '" + core::ClipForEcho(k) + "'", "Remove it");
 }
 
 // Parameters whose meaning and name are the same in both APIs.

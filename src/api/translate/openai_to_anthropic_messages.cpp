@@ -56,7 +56,7 @@ core::Result<json::object> DataUrlSource(std::string_view url, const std::string
                                                              "image/webp"};
   if (std::find(kTypes.begin(), kTypes.end(), media_type) == kTypes.end()) {
     return Unsupported(
-        at, "an image of media type '" + media_type + "'", kAnthropicApi,
+        at, "an image of media type '" + core::ClipForEcho(media_type) + "'", kAnthropicApi,
         "Send the image as JPEG, PNG, GIF or WebP, or " + std::string(kChooseOpenAi) + ".");
   }
   json::object source(sp);
@@ -118,7 +118,7 @@ core::Status AppendUserPart(const json::value& v, const std::string& at, json::a
         at, "a file part", kAnthropicApi,
         "Send the file's text as a text part, or " + std::string(kChooseOpenAi) + ".");
   }
-  return Unsupported(at, "a content part of type '" + std::string(*type) + "'", kAnthropicApi,
+  return Unsupported(at, "a content part of type '" + core::ClipForEcho(*type) + "'", kAnthropicApi,
                      "Send text and image_url parts only.");
 }
 
@@ -152,7 +152,7 @@ core::Status AppendToolUse(const json::value& v, const std::string& at, json::ar
   if (!call) return core::InvalidParam(at, "'" + at + "' must be an object.");
   const auto type = FindString(*call, "type");
   if (type && *type != "function") {
-    return Unsupported(at + ".type", "a tool call of type '" + std::string(*type) + "'",
+    return Unsupported(at + ".type", "a tool call of type '" + core::ClipForEcho(*type) + "'",
                        kAnthropicApi, "Send function tool calls only.");
   }
   const auto id = FindString(*call, "id");
@@ -308,8 +308,8 @@ core::Status OpenAiMessagesToAnthropic(const json::array& messages, json::object
       return Unsupported(at + ".role", "a legacy function message", kAnthropicApi,
                          "Send the result as a tool message answering a tool call.");
     } else {
-      return core::InvalidParam(at + ".role",
-                                "'" + at + ".role': unknown role '" + std::string(*role) + "'.");
+      return core::InvalidParam(
+          at + ".role", "'" + at + ".role': unknown role '" + core::ClipForEcho(*role) + "'.");
     }
   }
   for (auto& turn : turns) {

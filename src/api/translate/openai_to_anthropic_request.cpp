@@ -71,8 +71,8 @@ core::Result<json::array> Tools(const json::value& tools, const json::storage_pt
     const auto* tool = (*list)[i].if_object();
     const auto type = tool ? FindString(*tool, "type") : std::nullopt;
     if (type && *type != "function") {
-      return Unsupported(at + ".type", "a tool of type '" + std::string(*type) + "'", kAnthropicApi,
-                         OrChooseOpenAi("Send function tools only"));
+      return Unsupported(at + ".type", "a tool of type '" + core::ClipForEcho(*type) + "'",
+                         kAnthropicApi, OrChooseOpenAi("Send function tools only"));
     }
     const auto* fn = tool ? FindObject(*tool, "function") : nullptr;
     const auto name = fn ? FindString(*fn, "name") : std::nullopt;
@@ -116,7 +116,7 @@ core::Result<json::object> ToolChoice(const json::value& choice, const json::sto
       out["type"] = "any";
     } else {
       return core::InvalidParam("tool_choice",
-                                "'tool_choice': unknown value '" + std::string(s) + "'.");
+                                "'tool_choice': unknown value '" + core::ClipForEcho(s) + "'.");
     }
     return out;
   }
@@ -184,7 +184,7 @@ std::optional<core::Error> Untranslatable(std::string_view key, const json::valu
   for (const auto dropped : kDropped) {
     if (key == dropped) return std::nullopt;
   }
-  return refuse("the parameter '" + k + "'", "Remove it");
+  return refuse("the parameter '" + core::ClipForEcho(k) + "'", "Remove it");
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ core::Result<json::array> InputParts(const json::array& parts, const std::string
       return Unsupported(part_at, "an input_file part", kOpenAiApi,
                          OrChooseResponses("Send the file's text as input_text"));
     } else {
-      return Unsupported(part_at, "a '" + std::string(type) + "' part", kOpenAiApi,
+      return Unsupported(part_at, "a '" + core::ClipForEcho(type) + "' part", kOpenAiApi,
                          OrChooseResponses("Send input_text or input_image parts"));
     }
   }
@@ -105,7 +105,8 @@ core::Status AssistantContent(const json::array& parts, const std::string& at, j
     } else if (type == "refusal") {
       refusal += FindString(*part, "refusal").value_or("");
     } else {
-      return Unsupported(Index(at, i), "a '" + std::string(type) + "' part in an assistant message",
+      return Unsupported(Index(at, i),
+                         "a '" + core::ClipForEcho(type) + "' part in an assistant message",
                          kOpenAiApi, OrChooseResponses("Send output_text or refusal parts"));
     }
   }
@@ -195,7 +196,7 @@ core::Status Item(const json::value& v, size_t i, json::array& messages,
     return Unsupported(at, "a reasoning item", kOpenAiApi,
                        OrChooseResponses("Remove reasoning items from input"));
   } else {
-    return Unsupported(at + ".type", "an input item of type '" + std::string(*type) + "'",
+    return Unsupported(at + ".type", "an input item of type '" + core::ClipForEcho(*type) + "'",
                        kOpenAiApi,
                        OrChooseResponses("Send message, function_call and function_call_output "
                                          "items"));
@@ -235,8 +236,8 @@ core::Result<json::array> Tools(const json::value& value, const json::storage_pt
     const auto* tool = (*list)[i].if_object();
     const std::string_view type = tool ? FindString(*tool, "type").value_or("") : "";
     if (type != "function") {
-      return Unsupported(Index("tools", i), "the built-in tool " + std::string(type), kOpenAiApi,
-                         OrChooseResponses("Use a function tool"));
+      return Unsupported(Index("tools", i), "the built-in tool " + core::ClipForEcho(type),
+                         kOpenAiApi, OrChooseResponses("Use a function tool"));
     }
     json::object fn(sp);
     fn["name"] = FindString(*tool, "name").value_or("");
@@ -279,7 +280,8 @@ core::Result<json::value> ToolChoice(const json::value& choice, const json::stor
     out["allowed_tools"] = std::move(allowed);
     return json::value(std::move(out));
   }
-  return Unsupported("tool_choice", "the built-in tool choice " + std::string(type), kOpenAiApi,
+  return Unsupported("tool_choice", "the built-in tool choice " + core::ClipForEcho(type),
+                     kOpenAiApi,
                      OrChooseResponses("Choose a function tool, auto, none or required"));
 }
 
@@ -330,7 +332,7 @@ bool PassedAsIs(std::string_view key) {
 core::Status Refused(std::string_view key, const json::value& value) {
   if (key == "background" && !(value.is_bool() && value.get_bool())) return {};
   const std::string what =
-      key == "prompt" ? "a stored prompt" : "the parameter '" + std::string(key) + "'";
+      key == "prompt" ? "a stored prompt" : "the parameter '" + core::ClipForEcho(key) + "'";
   return Unsupported(std::string(key), what, kOpenAiApi, OrChooseResponses("Remove it"));
 }
 

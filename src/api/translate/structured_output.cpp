@@ -103,8 +103,8 @@ core::Status ResponseFormatToAnthropic(const json::value& response_format,
     return {};
   }
   if (*type != "json_schema") {
-    return Unsupported("response_format.type", "response_format type '" + std::string(*type) + "'",
-                       kAnthropicApi,
+    return Unsupported("response_format.type",
+                       "response_format type '" + core::ClipForEcho(*type) + "'", kAnthropicApi,
                        "Send \"text\", \"json_object\" or \"json_schema\", or choose a model that "
                        "speaks the OpenAI Chat Completions API.");
   }
@@ -150,7 +150,7 @@ core::Status OutputFormatToOpenAi(std::string_view key, const json::value& value
     for (const auto& [field, v] : *obj) {
       if (v.is_null() || field == "effort") continue;  // effort: see the header comment
       if (field != "format") {
-        const std::string param = at + "." + std::string(field);
+        const std::string param = at + "." + core::ClipForEcho(field);
         return Unsupported(param, "the parameter '" + param + "'", kOpenAiApi,
                            "Remove it, or choose a model that speaks the Anthropic Messages API.");
       }

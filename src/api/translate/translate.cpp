@@ -18,7 +18,9 @@ namespace internal {
 
 core::Error Unsupported(std::string param, std::string_view what, std::string_view target_api,
                         std::string_view fix) {
-  // `what` may quote a client's value (an unknown part type): bounded like every echo.
+  // `param` may be a client's key (an unknown parameter) and `what` may quote a client's value
+  // (an unknown part type): both bounded like every echo.
+  core::ClipInPlace(param, core::kMaxEchoBytes);
   std::string message = "'" + param + "': " + core::ClipForEcho(what, 2 * core::kMaxEchoBytes) +
                         " cannot be expressed for a model that speaks " + std::string(target_api) +
                         ". " + std::string(fix);

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/prompt.h"
 #include "core/result.h"
+#include "core/text.h"
 #include "core/usage.h"
 
 namespace sy::api::translate::internal {
@@ -32,7 +33,9 @@ inline constexpr std::string_view kResponsesApi = "the OpenAI Responses API";
 using core::kJsonAnswerTool;
 
 // kInvalidRequest about `param`: "'<param>': <what> cannot be expressed for a model that speaks
-// <target_api>. <fix>"
+// <target_api>. <fix>". `param` (which may be a client's key) is clipped to core::kMaxEchoBytes
+// and `what` to twice that; quote client text in `what` through core::ClipForEcho all the same,
+// so that no fragment is built whole first.
 core::Error Unsupported(std::string param, std::string_view what, std::string_view target_api,
                         std::string_view fix);
 
