@@ -288,8 +288,11 @@ core::Status CheckReasoning(const json::object& body) {
   if (!effort || effort->is_null()) return {};
   if (!effort->is_string()) return WrongType("reasoning.effort", *effort, "a string");
   const std::string_view e = effort->get_string();
-  if (OneOf(e, {"none", "minimal", "low", "medium", "high", "xhigh"})) return {};
-  return BadValue("reasoning.effort", e, {"minimal", "low", "medium", "high"});
+  // One list for the check and the message, so that the message names what is accepted.
+  const std::initializer_list<std::string_view> efforts = {"none",   "minimal", "low",
+                                                           "medium", "high",    "xhigh"};
+  if (OneOf(e, efforts)) return {};
+  return BadValue("reasoning.effort", e, efforts);
 }
 
 core::Status CheckScalars(const json::object& body) {

@@ -148,6 +148,22 @@ TEST(DecodeResponsesRequest, NamesTheOffendingParameter) {
   }
 }
 
+// Regression: `none` and `xhigh` were accepted, but the message listed only four values.
+TEST(DecodeResponsesRequest, AnUnknownEffortListsEveryAcceptedValue) {
+  const core::Error e = DecodeError(R"({"model":"m","input":"x","reasoning":{"effort":"max"}})");
+  EXPECT_EQ(e.param, "reasoning.effort");
+  EXPECT_EQ(e.message,
+            "Invalid value for 'reasoning.effort': 'max'. Supported values are: 'none', "
+            "'minimal', 'low', 'medium', 'high', and 'xhigh'.");
+  for (const char* effort : {"none", "minimal", "low", "medium", "high", "xhigh"}) {
+    core::Request out;
+    EXPECT_TRUE(Decode(
+        std::string(R"({"model":"m","input":"x","reasoning":{"effort":")") + effort + R"("}})",
+        out))
+        << effort;
+  }
+}
+
 TEST(DecodeResponsesRequest, MetadataLimitsAreOpenAis) {
   std::string many = R"({"model":"m","input":"x","metadata":{)";
   for (int i = 0; i < 17; ++i)
