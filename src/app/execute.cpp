@@ -5,6 +5,7 @@
 #include "api/translate/translate.h"
 #include "app/auth.h"
 #include "app/conversation.h"
+#include "app/dialect.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
 #include "app/verification.h"
@@ -99,15 +100,23 @@ http::Task<core::Result<Answer>> HoldAndJudge(RequestContext& ctx, Answer answer
       static_cast<size_t>(ctx.services.catalog.config().verification.max_held_bytes);
   verify::StreamCollector collector(answer.upstream);
   std::vector<providers::StreamEvent> events;
-  size_t bytes = 0;
+  size_t bytes = 0;  // the events' own, what max_held_bytes bounds
+  // What an output estimate counts, as the relay does: generated text, not the events' JSON.
+  size_t deltas = 0;
+  size_t generated = 0;
   std::optional<providers::StreamEvent> event = std::move(answer.first);
   while (event) {
     bytes += event->data.size();
+    if (const size_t n = GeneratedBytes(answer.upstream, *event);
+        n > 0 || CarriesContent(answer.upstream, *event)) {
+      ++deltas;
+      generated += n;
+    }
     if (event->usage) attempt.usage = event->usage;
     collector.Add(*event);
     events.push_back(std::move(*event));
     if (bytes > max_bytes) {
-      if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, 0, bytes);
+      if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, deltas, generated);
       attempt.verdict = "rejected: too long to verify";
       co_return core::MakeError(core::Errc::kVerificationFailed,
                                 "the answer is longer than verification.max_held_bytes (" +
@@ -115,13 +124,13 @@ http::Task<core::Result<Answer>> HoldAndJudge(RequestContext& ctx, Answer answer
     }
     auto next = co_await answer.stream->Next();
     if (!next) {
-      if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, 0, bytes);
+      if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, deltas, generated);
       co_return std::move(next).error();
     }
     event = std::move(*next);
   }
   co_await answer.stream->Finish();  // the upstream connection stays reusable
-  if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, 0, bytes);
+  if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, deltas, generated);
   const core::Status verdict = Judge(*ctx.verify, collector.Finish(), attempt);
   Answer held;
   held.upstream = answer.upstream;
