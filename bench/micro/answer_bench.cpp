@@ -10,12 +10,17 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
+#include "core/json_depth.h"
 #include "providers/detail/answer_scan.h"
 #include "providers/openai_compat/openai_provider.h"
 
 namespace {
 
 namespace json = boost::json;
+
+// As the adapters read answers, at the default server.max_json_depth.
+const json::parse_options kAnswerOptions =
+    sy::core::EchoParseOptions(sy::core::kDefaultMaxJsonDepth);
 
 // The load benchmark's upstream answer (bench/load/nginx-upstream.conf, 439 bytes) with its
 // content padded to about `bytes` bytes with prose (and the escaped line breaks and quotes a
@@ -50,8 +55,8 @@ void BM_AnswerDom(benchmark::State& state) {
   const std::string body = ChatAnswer(static_cast<size_t>(state.range(0)));
   for (auto _ : state) {
     boost::system::error_code ec;
-    json::value parsed =
-        json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>());
+    json::value parsed = json::parse(
+        body, ec, json::make_shared_resource<json::monotonic_resource>(), kAnswerOptions);
     const auto* usage = parsed.is_object() ? parsed.get_object().if_contains("usage") : nullptr;
     benchmark::DoNotOptimize(usage ? InputTokens(*usage) : -1);
   }
@@ -64,7 +69,7 @@ void BM_AnswerScan(benchmark::State& state) {
   for (auto _ : state) {
     unsigned char buffer[1024];  // as FetchWithUsage reads the usage block: on the stack
     json::monotonic_resource arena(buffer, sizeof(buffer));
-    auto scanned = sy::providers::detail::ScanAnswer(body, {}, &arena);
+    auto scanned = sy::providers::detail::ScanAnswer(body, kAnswerOptions, &arena);
     benchmark::DoNotOptimize(scanned && scanned->usage ? InputTokens(*scanned->usage) : -1);
   }
   Report(state, body);

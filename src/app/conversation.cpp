@@ -8,6 +8,7 @@
 #include "api/json.h"
 #include "api/responses/decode.h"
 #include "app/gateway_metrics.h"
+#include "core/json_depth.h"
 #include "ledger/response_store.h"
 
 namespace sy::app {
@@ -33,9 +34,12 @@ json::array InputItems(const json::object& body, json::storage_ptr sp) {
 
 // Appends a stored JSON array's items. Reasoning items are left out: they are one model's opaque
 // state (never reusable once the upstream stored nothing) and no other model can read them.
-void AppendItems(std::string_view stored, json::array& out) {
+// The items were a client's input or a model's output, stored as the client sent or got them:
+// they nest as deep as a body accepted under `max_json_depth` may.
+void AppendItems(std::string_view stored, int64_t max_json_depth, json::array& out) {
   boost::system::error_code ec;
-  json::value items = json::parse(stored, ec, out.storage());
+  json::value items =
+      json::parse(stored, ec, out.storage(), core::EchoParseOptions(max_json_depth));
   if (ec || !items.is_array()) return;
   for (auto& item : items.get_array()) {
     if (item.is_object() && api::StringAt(item.get_object(), "type") == "reasoning") continue;
@@ -103,8 +107,8 @@ http::Task<core::Status> ExpandConversation(RequestContext& ctx) {
     if (!turns) co_return std::move(turns).error();
     json::array whole(body.storage());
     for (const auto& turn : *turns) {
-      AppendItems(turn.input_json, whole);
-      AppendItems(turn.output_json, whole);
+      AppendItems(turn.input_json, ctx.request.max_json_depth, whole);
+      AppendItems(turn.output_json, ctx.request.max_json_depth, whole);
     }
     for (auto& item : InputItems(body, body.storage())) whole.push_back(std::move(item));
     body["input"] = std::move(whole);

@@ -11,6 +11,7 @@
 #include "app/response_cache.h"
 #include "app/response_headers.h"
 #include "app/stream_relay.h"
+#include "core/json_depth.h"
 
 namespace sy::app {
 namespace {
@@ -31,12 +32,14 @@ std::string RetryAfterSeconds(std::chrono::milliseconds wait, std::chrono::milli
   return std::to_string(std::max<int64_t>(1, seconds));
 }
 
-// A Responses answer's row to store: read back from the bytes the client gets.
+// A Responses answer's row to store: read back from the bytes the client gets. The Response
+// echoes the request's tools and text.format, so it nests as deep as the client's body may.
 std::optional<ledger::StoredResponse> AnswerToStore(const RequestContext& ctx,
                                                     std::string_view body) {
   boost::system::error_code ec;
   boost::json::monotonic_resource arena;
-  const auto response = boost::json::parse(body, ec, &arena);
+  const auto response =
+      boost::json::parse(body, ec, &arena, core::EchoParseOptions(ctx.request.max_json_depth));
   if (ec || !response.is_object()) return std::nullopt;
   return ToStore(ctx, response.get_object());
 }

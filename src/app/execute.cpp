@@ -249,6 +249,7 @@ api::translate::Context TranslationContext(const RequestContext& ctx) {
       std::chrono::duration_cast<std::chrono::seconds>(ctx.request.received_at.time_since_epoch())
           .count();
   if (ctx.decision) out.input_tokens_estimate = ctx.decision->features.prompt_tokens;
+  out.max_json_depth = ctx.request.max_json_depth;
   if (ctx.request.dialect == core::Dialect::kOpenAiResponses) {
     out.response_id = ResponseIdFor(ctx.request);
     out.responses_request = &ctx.request.body;

@@ -59,9 +59,9 @@ const core::Result<boost::json::object>& BodyFor(RequestContext& ctx, core::Dial
   auto it = ctx.translated_bodies.find(key);
   if (it == ctx.translated_bodies.end()) {
     it = ctx.translated_bodies
-             .emplace(key, api::translate::TranslateRequest(ctx.request.dialect, dialect,
-                                                            ctx.request.body,
-                                                            ctx.request.body.storage(), target))
+             .emplace(key, api::translate::TranslateRequest(
+                               ctx.request.dialect, dialect, ctx.request.body,
+                               ctx.request.body.storage(), target, ctx.request.max_json_depth))
              .first;
   }
   return it->second;

@@ -28,9 +28,10 @@ std::string Names(const std::vector<verify::Check>& checks) {
   return out;
 }
 
-verify::Options OptionsFrom(const config::VerificationConfig& config) {
+verify::Options OptionsFrom(const config::VerificationConfig& config, int64_t max_json_depth) {
   verify::Options options;
   options.refusal_phrases = config.refusal_phrases.value_or(verify::DefaultRefusalPhrases());
+  options.max_json_depth = max_json_depth;
   return options;
 }
 
@@ -87,7 +88,8 @@ core::Status PlanVerification(RequestContext& ctx) {
     plan.record_only = true;
     plan.return_last = false;
   }
-  plan.options = OptionsFrom(ctx.services.catalog.config().verification);
+  plan.options =
+      OptionsFrom(ctx.services.catalog.config().verification, ctx.request.max_json_depth);
   plan.names = Names(plan.checks);
   ctx.verify = std::move(plan);
   return {};

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/json_depth.h"
 #include "core/money.h"
 #include "core/result.h"
 
@@ -26,7 +27,7 @@ struct ServerConfig {
   int threads = 0;                                         // 0: one per core
   int64_t max_body_bytes = 8 * 1024 * 1024;                // larger bodies get 413
   int64_t max_header_bytes = 16 * 1024;                    // larger header blocks get 431/413
-  int64_t max_json_depth = 64;                             // deeper JSON gets 400
+  int64_t max_json_depth = core::kDefaultMaxJsonDepth;     // deeper JSON gets 400
   std::chrono::milliseconds request_read_timeout{30'000};  // slow clients get 408
   std::chrono::milliseconds idle_timeout{60'000};          // idle keep-alive connections close
   // On SIGTERM, how long requests in flight may still run before they are cut (and recorded).

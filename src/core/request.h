@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,8 @@
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
+
+#include "core/json_depth.h"
 
 namespace sy::core {
 
@@ -47,6 +50,10 @@ struct Request {
   // (a monotonic resource): decoders parse with body.storage(), so the whole DOM is bump-
   // allocated and freed at once with the request.
   boost::json::object body{boost::json::make_shared_resource<boost::json::monotonic_resource>()};
+  // The nesting limit the body was accepted under (server.max_json_depth), set by the decoder.
+  // JSON that may echo the body (upstream answers and events, translated tool arguments, stored
+  // turns) is parsed with EchoParseOptions(max_json_depth) (core/json_depth.h).
+  int64_t max_json_depth = kDefaultMaxJsonDepth;
   std::chrono::system_clock::time_point received_at;
 };
 

@@ -55,6 +55,16 @@ class ScriptedClient final : public http::Client {
   std::vector<http::ClientRequest> sent;
 };
 
+// A JSON schema with `levels` nested object properties ({"type":"object","properties":{"a":
+// ...}}) around a string: 2 * levels + 1 levels deep, as a client's tool parameters may be.
+inline std::string NestedSchema(int levels) {
+  std::string out;
+  for (int i = 0; i < levels; ++i) out += R"({"type":"object","properties":{"a":)";
+  out += R"({"type":"string"})";
+  for (int i = 0; i < levels; ++i) out += "}}";
+  return out;
+}
+
 inline http::Headers SseHeaders() { return {{"content-type", "text/event-stream; charset=utf-8"}}; }
 
 // One SSE event as an upstream writes it.

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <boost/regex.hpp>
 
+#include "core/json_depth.h"
 #include "core/text.h"
 #include "verify/grounded.h"
 #include "verify/verify.h"
@@ -35,10 +36,12 @@ std::string_view Trim(std::string_view s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
-// Parses JSON text strictly; nullopt and `why` on failure.
-std::optional<json::value> ParseJson(std::string_view text, std::string& why) {
+// Parses JSON text strictly, as deep as Options::max_json_depth allows an answer to nest;
+// nullopt and `why` on failure.
+std::optional<json::value> ParseJson(std::string_view text, const Options& options,
+                                     std::string& why) {
   boost::system::error_code ec;
-  json::value v = json::parse(Trim(text), ec);
+  json::value v = json::parse(Trim(text), ec, {}, core::EchoParseOptions(options.max_json_depth));
   if (ec) {
     why = "not JSON: " + ec.message();
     return std::nullopt;
@@ -46,16 +49,17 @@ std::optional<json::value> ParseJson(std::string_view text, std::string& why) {
   return v;
 }
 
-std::optional<std::string> CheckJson(const Output& out) {
+std::optional<std::string> CheckJson(const Output& out, const Options& options) {
   if (out.truncated) return "answer truncated";
   std::string why;
-  if (!ParseJson(out.text, why)) return why;
+  if (!ParseJson(out.text, options, why)) return why;
   return std::nullopt;
 }
 
-std::optional<std::string> ValidateText(const CompiledSchema& schema, std::string_view text) {
+std::optional<std::string> ValidateText(const CompiledSchema& schema, std::string_view text,
+                                        const Options& options) {
   std::string why;
-  const auto v = ParseJson(text, why);
+  const auto v = ParseJson(text, options, why);
   if (!v) return why;
   return Validate(schema, *v);
 }
@@ -67,14 +71,17 @@ const Tool* FindTool(const Spec& spec, std::string_view name) {
   return nullptr;
 }
 
-std::optional<std::string> CheckJsonSchema(const Spec& spec, const Output& out) {
+std::optional<std::string> CheckJsonSchema(const Spec& spec, const Output& out,
+                                           const Options& options) {
   if (out.truncated) return "answer truncated";
-  if (spec.answer_schema) return ValidateText(*spec.answer_schema, out.text);
+  if (spec.answer_schema) return ValidateText(*spec.answer_schema, out.text, options);
   if (spec.forced_tool.empty()) return std::nullopt;  // no schema: not applicable
   const Tool* tool = FindTool(spec, spec.forced_tool);
   if (!tool || !tool->schema) return std::nullopt;
   for (const auto& call : out.tool_calls) {
-    if (call.name == spec.forced_tool) return ValidateText(*tool->schema, call.arguments);
+    if (call.name == spec.forced_tool) {
+      return ValidateText(*tool->schema, call.arguments, options);
+    }
   }
   return "no call to the forced tool \"" + core::ClipForEcho(spec.forced_tool, 64) + "\"";
 }
@@ -119,7 +126,8 @@ std::optional<std::string> CheckRegex(const Check& check, const Output& out) {
   }
 }
 
-std::optional<std::string> CheckToolCall(const Spec& spec, const Output& out) {
+std::optional<std::string> CheckToolCall(const Spec& spec, const Output& out,
+                                         const Options& options) {
   if (spec.tool_required && out.tool_calls.empty()) return "no tool call, but one was required";
   for (const auto& call : out.tool_calls) {
     const std::string name = core::ClipForEcho(call.name, 64);
@@ -129,7 +137,7 @@ std::optional<std::string> CheckToolCall(const Spec& spec, const Output& out) {
     const Tool* tool = FindTool(spec, call.name);
     if (!tool) return "called \"" + name + "\", which was not offered";
     std::string why;
-    const auto args = ParseJson(call.arguments, why);
+    const auto args = ParseJson(call.arguments, options, why);
     if (!args) return name + ": arguments " + why;
     if (tool->schema) {
       if (auto error = Validate(*tool->schema, *args)) return name + ": " + *error;
@@ -154,9 +162,9 @@ std::optional<std::string> RunOne(const Check& check, const Spec& spec, const Ou
                                   const Options& options) {
   switch (check.kind) {
     case CheckKind::kJson:
-      return CheckJson(out);
+      return CheckJson(out, options);
     case CheckKind::kJsonSchema:
-      return CheckJsonSchema(spec, out);
+      return CheckJsonSchema(spec, out, options);
     case CheckKind::kNonEmpty:
       if (NonEmpty(out)) return std::nullopt;
       return std::string("empty answer");
@@ -165,7 +173,7 @@ std::optional<std::string> RunOne(const Check& check, const Spec& spec, const Ou
     case CheckKind::kRegex:
       return CheckRegex(check, out);
     case CheckKind::kToolCall:
-      return CheckToolCall(spec, out);
+      return CheckToolCall(spec, out, options);
     case CheckKind::kGrounded:
       return CheckGroundedOutput(check, spec, out);
   }

@@ -22,6 +22,7 @@
 #include <boost/json/value.hpp>
 #include <boost/regex_fwd.hpp>  // the compiled regex is held by pointer
 
+#include "core/json_depth.h"
 #include "core/prompt.h"
 #include "core/request.h"
 #include "core/result.h"
@@ -154,6 +155,10 @@ class StreamCollector {
 
 struct Options {
   std::vector<std::string> refusal_phrases;  // compared case-insensitively
+  // The limit the client's body was accepted under (core::Request::max_json_depth). An answer
+  // shaped by the client's schemas (a JSON answer, tool-call arguments) is parsed with
+  // core::EchoParseOptions of it: as deep as the schema, it is not "not JSON".
+  int64_t max_json_depth = core::kDefaultMaxJsonDepth;
 };
 // "i can't help with", "i cannot help with", "i'm sorry, but i can", "i am unable to",
 // "as an ai language model", ... (lower case, ASCII apostrophes).

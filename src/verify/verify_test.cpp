@@ -103,6 +103,47 @@ TEST(RunTest, JsonSchemaWithoutSchemaPassesAndForcedToolIsValidated) {
             "json_schema: /: Missing required property 'age'.");
 }
 
+// `levels` nested arrays around a 1, and the schema that asks for exactly that shape (one level
+// deeper than the answer: each "items" adds one).
+std::string NestedArrays(int levels) {
+  return std::string(static_cast<size_t>(levels), '[') + "1" +
+         std::string(static_cast<size_t>(levels), ']');
+}
+std::string NestedArraySchema(int levels) {
+  std::string out;
+  for (int i = 0; i < levels; ++i) out += R"({"type":"array","items":)";
+  out += R"({"type":"integer"})";
+  for (int i = 0; i < levels; ++i) out += "}";
+  return out;
+}
+
+TEST(RunTest, AnAnswerAsDeepAsTheClientsSchemaIsJson) {
+  // Regression: answers were parsed at Boost.JSON's default depth (32), so an answer 40 levels
+  // deep, valid under a schema the gateway accepted (41 levels, within the default
+  // max_json_depth of 64), was rejected as "not JSON" and the request failed over.
+  Spec spec;
+  json::parse_options deep;
+  deep.max_depth = 64;
+  spec.answer_schema = *CompileSchema(json::parse(NestedArraySchema(40), {}, deep), "s");
+  const Output answer = Text(NestedArrays(40));
+  for (const CheckKind kind : {CheckKind::kJson, CheckKind::kJsonSchema}) {
+    const Verdict v = verify::Run({Make(kind)}, spec, answer, Defaults());
+    EXPECT_TRUE(v.passed) << CheckName(kind) << ": " << v.reason;
+  }
+  Output call;
+  call.tool_calls.push_back({"nest", R"({"x":)" + NestedArrays(40) + "}"});
+  spec.tools.push_back({"nest", nullptr});
+  EXPECT_TRUE(verify::Run({Make(CheckKind::kToolCall)}, spec, call, Defaults()).passed);
+}
+
+TEST(RunTest, AnAnswerDeeperThanTheRequestsDepthAllowsIsNotJson) {
+  Options options = Defaults();
+  options.max_json_depth = 23;  // 23 + 16 = 39 levels allowed
+  const Verdict v = verify::Run({Make(CheckKind::kJson)}, Spec{}, Text(NestedArrays(40)), options);
+  EXPECT_FALSE(v.passed);
+  EXPECT_EQ(v.reason.rfind("json: not JSON: ", 0), 0u) << v.reason;
+}
+
 TEST(RunTest, Regex) {
   const auto check = RegexCheck("^Answer: [0-9]+$");
   ASSERT_TRUE(check.has_value());

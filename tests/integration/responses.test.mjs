@@ -214,6 +214,29 @@ describe('/v1/responses through the demo', () => {
       });
   }
 
+  test('a Responses upstream echoing a tool schema nested past 32 levels: one call, billed',
+    async () => {
+      // 14 levels of properties: the body nests 32 levels (within max_json_depth), the events
+      // that echo the tools 33. They were refused as malformed after the upstream had answered
+      // (and billed): no usage recorded, the call retried, the client given a 502.
+      let schema = { type: 'string' };
+      for (let i = 0; i < 14; ++i) schema = { type: 'object', properties: { a: schema } };
+      const s = await streamRespond(demo.url, { model: 'gpt-5.5-pro', input: 'Say hello',
+        tools: [{ type: 'function', name: 'deep', parameters: schema }] });
+      assert.equal(s.status, 200, s.raw);
+      assertTypedEvents(s.events);
+      const last = s.events.at(-1);
+      assert.equal(last.event, 'response.completed', s.raw);
+      assert.deepEqual(last.json.response.tools[0].parameters, schema);
+      assert.match(last.json.response.usage.cost_usd ?? '', DECIMAL_RE);
+      const calls = (await upstreamCalls()).filter((c) => c.path.match(/\/v1\/responses$/));
+      assert.equal(calls.length, 1);
+      const [row] = await ledgerRows(demo.dbPath, [s.headers['x-switchyard-request-id']]);
+      assert.equal(row.status, 200);
+      assert.equal(row.usage_estimated, 0);
+      assert.ok(row.cost_pico > 0);
+    });
+
   for (const model of ['gpt-5.5', 'claude-haiku-4.5']) {
     test(`max_output_tokens cuts ${model}: incomplete, JSON and stream`, async () => {
       const body = { model, input: 'Tell me a long story about trains', max_output_tokens: 16 };

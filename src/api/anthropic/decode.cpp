@@ -354,6 +354,7 @@ core::Status Decode(std::string_view body, int64_t max_depth, core::Request& out
   auto& obj = parsed->get_object();
   if (auto s = check(obj); !s) return s;
   out.dialect = core::Dialect::kAnthropicMessages;
+  out.max_json_depth = max_depth;
   out.model = std::string(obj.if_contains("model")->get_string());  // checked by CheckBody
   const auto* stream = obj.if_contains("stream");
   out.stream = stream && stream->is_bool() && stream->get_bool();

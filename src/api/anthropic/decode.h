@@ -23,8 +23,9 @@
 namespace sy::api::anthropic {
 
 // Fills `out` from a POST /v1/messages body: dialect = kAnthropicMessages, model, stream,
-// include_usage = true (Anthropic streams always carry usage) and body, which is parsed into
-// out.body.storage() (at most `max_depth` levels deep) so moving it in copies nothing.
+// include_usage = true (Anthropic streams always carry usage), max_json_depth = max_depth and
+// body, which is parsed into out.body.storage() (at most `max_depth` levels deep) so moving it in
+// copies nothing.
 // Fails with kInvalidRequest, Error::param = the offending path ("" when the body is not a JSON
 // object; see api::ParseJson); `out`'s fields are then left unchanged.
 core::Status DecodeMessagesRequest(std::string_view body, int64_t max_depth, core::Request& out);

@@ -123,6 +123,7 @@ core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::R
     if (!status) return status;
   }
   out.dialect = core::Dialect::kOpenAiChat;
+  out.max_json_depth = max_depth;
   const auto* stream = obj.if_contains("stream");
   out.stream = stream && stream->is_bool() && stream->get_bool();
   const auto* options = obj.if_contains("stream_options");

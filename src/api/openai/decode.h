@@ -13,9 +13,9 @@
 
 namespace sy::api::openai {
 
-// Fills `out` (dialect, model, stream, include_usage, body) from a /v1/chat/completions body.
-// Fails with kInvalidRequest naming the offending parameter in Error::param (empty when the
-// body is not a JSON object; see api::ParseJson).
+// Fills `out` (dialect, model, stream, include_usage, body, max_json_depth = max_depth) from a
+// /v1/chat/completions body. Fails with kInvalidRequest naming the offending parameter in
+// Error::param (empty when the body is not a JSON object; see api::ParseJson).
 core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::Request& out);
 
 }  // namespace sy::api::openai

@@ -327,6 +327,7 @@ core::Status DecodeResponsesRequest(std::string_view body, int64_t max_depth, co
     if (!s) return s;
   }
   out.dialect = core::Dialect::kOpenAiResponses;
+  out.max_json_depth = max_depth;
   const auto* stream = obj.if_contains("stream");
   out.stream = stream && stream->is_bool() && stream->get_bool();
   out.include_usage = false;

@@ -19,9 +19,9 @@
 
 namespace sy::api::responses {
 
-// Fills `out` (dialect kOpenAiResponses, model, stream, body; include_usage is false: a Responses
-// stream always ends with the usage in response.completed) from a /v1/responses body. The body is
-// parsed into out.body's arena.
+// Fills `out` (dialect kOpenAiResponses, model, stream, body, max_json_depth = max_depth;
+// include_usage is false: a Responses stream always ends with the usage in response.completed)
+// from a /v1/responses body. The body is parsed into out.body's arena.
 // Fails with kInvalidRequest naming the offending parameter in Error::param (empty when the body
 // is not a JSON object; see api::ParseJson). Reasoning input items are accepted here (the
 // translation to a model that cannot take them refuses them).

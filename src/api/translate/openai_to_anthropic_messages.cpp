@@ -147,7 +147,8 @@ core::Status AppendTextParts(const json::value& content, const std::string& at,
   return {};
 }
 
-core::Status AppendToolUse(const json::value& v, const std::string& at, json::array& blocks) {
+core::Status AppendToolUse(const json::value& v, const std::string& at, int64_t max_json_depth,
+                           json::array& blocks) {
   const auto* call = v.if_object();
   if (!call) return core::InvalidParam(at, "'" + at + "' must be an object.");
   const auto type = FindString(*call, "type");
@@ -163,7 +164,7 @@ core::Status AppendToolUse(const json::value& v, const std::string& at, json::ar
     return core::InvalidParam(at + ".function.name",
                               "'" + at + ".function.name' must be a string.");
   const auto arguments = FindString(*fn, "arguments");
-  auto input = ParseArguments(arguments.value_or(""), blocks.storage());
+  auto input = ParseArguments(arguments.value_or(""), blocks.storage(), max_json_depth);
   if (!input) {
     return Unsupported(at + ".function.arguments", "tool call arguments that are not a JSON object",
                        kAnthropicApi,
@@ -179,7 +180,8 @@ core::Status AppendToolUse(const json::value& v, const std::string& at, json::ar
   return {};
 }
 
-core::Status AssistantBlocks(const json::object& msg, const std::string& at, json::array& blocks) {
+core::Status AssistantBlocks(const json::object& msg, const std::string& at, int64_t max_json_depth,
+                             json::array& blocks) {
   if (Find(msg, "function_call")) {
     return Unsupported(at + ".function_call", "the legacy function_call", kAnthropicApi,
                        "Send tool_calls instead (and tools instead of functions).");
@@ -209,7 +211,10 @@ core::Status AssistantBlocks(const json::object& msg, const std::string& at, jso
     if (!list)
       return core::InvalidParam(at + ".tool_calls", "'" + at + ".tool_calls' must be an array.");
     for (size_t j = 0; j < list->size(); ++j) {
-      if (auto s = AppendToolUse((*list)[j], Index(at, "tool_calls", j), blocks); !s) return s;
+      if (auto s = AppendToolUse((*list)[j], Index(at, "tool_calls", j), max_json_depth, blocks);
+          !s) {
+        return s;
+      }
     }
   }
   return {};
@@ -268,7 +273,8 @@ bool IsToolResult(const json::value& block) {
 
 }  // namespace
 
-core::Status OpenAiMessagesToAnthropic(const json::array& messages, json::object& out) {
+core::Status OpenAiMessagesToAnthropic(const json::array& messages, int64_t max_json_depth,
+                                       json::object& out) {
   const auto& sp = out.storage();
   json::array system(sp);
   json::array turns(sp);
@@ -298,7 +304,7 @@ core::Status OpenAiMessagesToAnthropic(const json::array& messages, json::object
       AppendTurn("user", std::move(blocks), turns);
     } else if (*role == "assistant") {
       json::array blocks(sp);
-      if (auto s = AssistantBlocks(*msg, at, blocks); !s) return s;
+      if (auto s = AssistantBlocks(*msg, at, max_json_depth, blocks); !s) return s;
       if (!blocks.empty()) AppendTurn("assistant", std::move(blocks), turns);
     } else if (*role == "tool") {
       auto block = ToolResultBlock(*msg, at, sp);

@@ -190,7 +190,8 @@ std::optional<core::Error> Untranslatable(std::string_view key, const json::valu
 }  // namespace
 
 core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body, json::storage_ptr sp,
-                                                    const TargetModel& target) {
+                                                    const TargetModel& target,
+                                                    int64_t max_json_depth) {
   json::object out(sp);
   const json::value* max_tokens = nullptr;
   const json::value* max_completion_tokens = nullptr;
@@ -270,7 +271,9 @@ core::Result<json::object> OpenAiToAnthropicRequest(const json::object& body, js
   }
   const auto* list = messages ? messages->if_array() : nullptr;
   if (!list) return core::InvalidParam("messages", "'messages' must be an array.");
-  if (auto s = internal::OpenAiMessagesToAnthropic(*list, out); !s) return std::move(s).error();
+  if (auto s = internal::OpenAiMessagesToAnthropic(*list, max_json_depth, out); !s) {
+    return std::move(s).error();
+  }
   return out;
 }
 

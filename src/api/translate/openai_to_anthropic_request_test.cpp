@@ -112,6 +112,22 @@ TEST(OpenAiToAnthropicRequest, RefusesToolCallArgumentsThatAreNotAnObject) {
                 "messages[0].tool_calls[0].function.arguments", "JSON object");
 }
 
+TEST(OpenAiToAnthropicRequest, ToolCallArgumentsAsDeepAsTheBodyMayNestBecomeTheInput) {
+  // An earlier answer's arguments, following a deep tool schema: {"x": 40 nested arrays}.
+  const std::string body =
+      R"({"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[)"
+      R"({"id":"a","type":"function","function":{"name":"f","arguments":"{\"x\":)" +
+      std::string(40, '[') + std::string(40, ']') + R"(}"}}]}]})";
+  auto out = OpenAiToAnthropicRequest(O(body), {}, {}, core::kDefaultMaxJsonDepth);
+  ASSERT_TRUE(out.has_value()) << out.error().message;
+  const auto& input = out->at("messages").at(0).at("content").at(0).at("input");
+  EXPECT_TRUE(input.at("x").is_array());
+  // 24 + 16 = 40 levels allowed: the arguments (41) are refused as not a JSON object.
+  out = OpenAiToAnthropicRequest(O(body), {}, {}, 24);
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().param, "messages[0].tool_calls[0].function.arguments");
+}
+
 TEST(OpenAiToAnthropicRequest, RefusesLegacyFunctionsEverywhere) {
   ExpectRefused(R"({"model":"m","messages":[{"role":"assistant","content":null,
                   "function_call":{"name":"f","arguments":"{}"}}]})",

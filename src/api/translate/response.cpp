@@ -96,7 +96,7 @@ core::Result<json::object> AnthropicToOpenAiResponse(const json::value& upstream
 }
 
 core::Result<json::object> OpenAiToAnthropicResponse(const json::value& upstream,
-                                                     const core::Usage& usage,
+                                                     const core::Usage& usage, const Context& ctx,
                                                      json::storage_ptr sp) {
   const auto* completion = upstream.if_object();
   const auto* choices = completion ? FindArray(*completion, "choices") : nullptr;
@@ -121,7 +121,8 @@ core::Result<json::object> OpenAiToAnthropicResponse(const json::value& upstream
       const auto* fn = call ? FindObject(*call, "function") : nullptr;
       const auto name = fn ? FindString(*fn, "name") : std::nullopt;
       if (!call_id || !name) return Malformed(kOpenAi, "a tool call without id or name");
-      auto input = ParseArguments(FindString(*fn, "arguments").value_or(""), sp);
+      auto input =
+          ParseArguments(FindString(*fn, "arguments").value_or(""), sp, ctx.max_json_depth);
       if (!input) return Malformed(kOpenAi, "tool call arguments that are not a JSON object");
       json::object block(sp);
       block["type"] = "tool_use";

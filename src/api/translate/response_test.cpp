@@ -188,6 +188,34 @@ TEST(OpenAiToAnthropicResponse, MalformedUpstreamIsUnavailable) {
   }
 }
 
+// A Chat completion calling `f` with arguments {"x": <`levels` nested arrays>}: JSON text in a
+// string, levels + 1 deep, as a model fills a tool schema that deep.
+std::string CompletionCallingWithDeepArguments(int levels) {
+  const auto n = static_cast<size_t>(levels);
+  return R"({"id":"c","model":"g","choices":[{"message":{"content":null,"tool_calls":[)"
+         R"({"id":"a","type":"function","function":{"name":"f","arguments":"{\"x\":)" +
+         std::string(n, '[') + "1" + std::string(n, ']') +
+         R"(}"}}]},"finish_reason":"tool_calls"}]})";
+}
+
+TEST(OpenAiToAnthropicResponse, ArgumentsAsDeepAsTheRequestMayNestBecomeTheInput) {
+  // Regression: arguments were parsed at Boost.JSON's default depth (32), so a call whose
+  // arguments follow a deep tool schema of the client's (41 levels here) failed translation.
+  Context ctx = kCtx;
+  ctx.max_json_depth = core::kDefaultMaxJsonDepth;
+  auto out = TranslateResponse(Dialect::kOpenAiChat, Dialect::kAnthropicMessages,
+                               J(CompletionCallingWithDeepArguments(40)), {}, ctx);
+  ASSERT_TRUE(out.has_value()) << out.error().message;
+  EXPECT_NE(out->find(R"("type":"tool_use","id":"a","name":"f","input":{"x":[[[[)"),
+            std::string::npos)
+      << *out;
+  ctx.max_json_depth = 24;  // 24 + 16 = 40 levels allowed
+  out = TranslateResponse(Dialect::kOpenAiChat, Dialect::kAnthropicMessages,
+                          J(CompletionCallingWithDeepArguments(40)), {}, ctx);
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().code, core::Errc::kUpstreamUnavailable);
+}
+
 TEST(TranslateResponse, SameDialectPassesTheBodyThrough) {
   auto out =
       TranslateResponse(Dialect::kOpenAiChat, Dialect::kOpenAiChat, J(R"({"a":1})"), {}, kCtx);

@@ -54,14 +54,15 @@ core::Status MessageItem(const json::object& item, Message& message) {
   return {};
 }
 
-core::Result<json::object> ToolCall(const json::object& item, const json::storage_ptr& sp) {
+core::Result<json::object> ToolCall(const json::object& item, const json::storage_ptr& sp,
+                                    int64_t max_json_depth) {
   const auto call_id = FindString(item, "call_id");
   const auto name = FindString(item, "name");
   const auto arguments = FindString(item, "arguments");
   if (!call_id || !name || !arguments) {
     return Malformed(kResponses, "a function_call item without call_id, name or arguments");
   }
-  if (!ParseArguments(*arguments, sp)) {
+  if (!ParseArguments(*arguments, sp, max_json_depth)) {
     return Malformed(kResponses, "function_call arguments that are not a JSON object");
   }
   json::object call(sp);
@@ -97,7 +98,7 @@ core::Result<json::object> ResponsesToChatResponse(const json::value& upstream,
     if (type == "message") {
       if (auto s = MessageItem(*item, message); !s) return std::move(s).error();
     } else if (type == "function_call") {
-      auto call = ToolCall(*item, sp);
+      auto call = ToolCall(*item, sp, ctx.max_json_depth);
       if (!call) return std::move(call).error();
       calls.push_back(std::move(*call));
     } else if (!type) {

@@ -54,10 +54,11 @@ std::optional<std::string_view> FindString(const json::object& obj, std::string_
   return std::string_view(v->get_string());
 }
 
-std::optional<json::object> ParseArguments(std::string_view text, json::storage_ptr sp) {
+std::optional<json::object> ParseArguments(std::string_view text, json::storage_ptr sp,
+                                           int64_t max_json_depth) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object(sp);
   boost::system::error_code ec;
-  json::value parsed = json::parse(text, ec, sp);
+  json::value parsed = json::parse(text, ec, sp, core::EchoParseOptions(max_json_depth));
   if (ec || !parsed.is_object()) return std::nullopt;
   return std::move(parsed.get_object());
 }
@@ -114,8 +115,11 @@ core::Result<json::object> RequestToHub(core::Dialect from, const json::object& 
 
 // One hop: the hub to a dialect.
 core::Result<json::object> RequestFromHub(core::Dialect to, const json::object& body,
-                                          json::storage_ptr sp, const TargetModel& target) {
-  if (to == core::Dialect::kAnthropicMessages) return OpenAiToAnthropicRequest(body, sp, target);
+                                          json::storage_ptr sp, const TargetModel& target,
+                                          int64_t max_json_depth) {
+  if (to == core::Dialect::kAnthropicMessages) {
+    return OpenAiToAnthropicRequest(body, sp, target, max_json_depth);
+  }
   if (to == core::Dialect::kOpenAiResponses) return internal::ChatToResponsesRequest(body, sp);
   return NotTranslated(kHub, to);
 }
@@ -136,7 +140,7 @@ core::Result<json::object> AnswerFromHub(core::Dialect to, const json::value& hu
                                          const core::Usage& usage, const Context& ctx,
                                          json::storage_ptr sp) {
   if (to == core::Dialect::kAnthropicMessages) {
-    return internal::OpenAiToAnthropicResponse(hub, usage, sp);
+    return internal::OpenAiToAnthropicResponse(hub, usage, ctx, sp);
   }
   if (to == core::Dialect::kOpenAiResponses) {
     return internal::ChatToResponsesResponse(hub, usage, ctx, sp);
@@ -182,12 +186,12 @@ class ThroughHub final : public StreamTranslator {
 
 core::Result<json::object> TranslateRequest(core::Dialect from, core::Dialect to,
                                             const json::object& body, json::storage_ptr sp,
-                                            const TargetModel& target) {
+                                            const TargetModel& target, int64_t max_json_depth) {
   if (from == to) return json::object(body, std::move(sp));
-  if (from == kHub) return RequestFromHub(to, body, std::move(sp), target);
+  if (from == kHub) return RequestFromHub(to, body, std::move(sp), target, max_json_depth);
   auto hub = RequestToHub(from, body, sp);
   if (!hub || to == kHub) return hub;
-  return RequestFromHub(to, *hub, std::move(sp), target);
+  return RequestFromHub(to, *hub, std::move(sp), target, max_json_depth);
 }
 
 core::Result<std::string> TranslateResponse(core::Dialect from, core::Dialect to,

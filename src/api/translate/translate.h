@@ -37,6 +37,7 @@
 #include <boost/json/value.hpp>
 
 #include "api/translate/usage_json.h"
+#include "core/json_depth.h"
 #include "core/request.h"
 #include "core/result.h"
 #include "core/stream_event.h"
@@ -60,18 +61,21 @@ struct TargetModel {
   bool native_structured_output = true;
 };
 
-core::Result<boost::json::object> OpenAiToAnthropicRequest(const boost::json::object& body,
-                                                           boost::json::storage_ptr sp = {},
-                                                           const TargetModel& target = {});
+// `max_json_depth` is the limit the body was accepted under (core::Request::max_json_depth): the
+// tool-call arguments (JSON in a string) that the Anthropic request needs as objects may nest
+// core::EchoJsonDepth of it.
+core::Result<boost::json::object> OpenAiToAnthropicRequest(
+    const boost::json::object& body, boost::json::storage_ptr sp = {},
+    const TargetModel& target = {}, int64_t max_json_depth = core::kDefaultMaxJsonDepth);
 core::Result<boost::json::object> AnthropicToOpenAiRequest(const boost::json::object& body,
                                                            boost::json::storage_ptr sp = {});
 
 // The request in `to`'s dialect, through the hub when neither side is the hub; a copy of `body`
 // when the dialects are equal.
-core::Result<boost::json::object> TranslateRequest(core::Dialect from, core::Dialect to,
-                                                   const boost::json::object& body,
-                                                   boost::json::storage_ptr sp = {},
-                                                   const TargetModel& target = {});
+core::Result<boost::json::object> TranslateRequest(
+    core::Dialect from, core::Dialect to, const boost::json::object& body,
+    boost::json::storage_ptr sp = {}, const TargetModel& target = {},
+    int64_t max_json_depth = core::kDefaultMaxJsonDepth);
 
 // --- Answers ---------------------------------------------------------------------------------
 // What the target dialect needs that the upstream answer does not carry.
@@ -86,6 +90,9 @@ struct Context {
   // Anthropic streams: the input tokens message_start reports before the upstream's own count
   // arrives (the gateway's estimate of the prompt; message_delta then carries the billed usage).
   int64_t input_tokens_estimate = 0;
+  // The limit the client's body was accepted under (core::Request::max_json_depth): tool-call
+  // arguments in the answer, shaped by the client's schemas, may nest core::EchoJsonDepth of it.
+  int64_t max_json_depth = core::kDefaultMaxJsonDepth;
 };
 
 // A complete upstream answer (its parsed JSON) in `from` dialect -> the client's body,

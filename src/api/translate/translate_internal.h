@@ -49,9 +49,12 @@ const boost::json::array* FindArray(const boost::json::object& obj, std::string_
 std::optional<std::string_view> FindString(const boost::json::object& obj, std::string_view key);
 
 // Parses a tool call's `arguments` text as a JSON object allocated from `sp`; an empty (or
-// all-blank) text means no arguments, {}. nullopt when it is not JSON or not an object.
+// all-blank) text means no arguments, {}. nullopt when it is not JSON or not an object, or nests
+// deeper than core::EchoJsonDepth(max_json_depth): arguments follow the client's tool schema,
+// so they nest as deep as a body accepted under max_json_depth may.
 std::optional<boost::json::object> ParseArguments(std::string_view text,
-                                                  boost::json::storage_ptr sp);
+                                                  boost::json::storage_ptr sp,
+                                                  int64_t max_json_depth);
 
 // Stop and finish reasons. Unknown or missing values map to the plain stop of the other side.
 std::string_view FinishReasonFromStopReason(std::string_view anthropic_stop_reason);
@@ -59,7 +62,7 @@ std::string_view StopReasonFromFinishReason(std::string_view openai_finish_reaso
 
 // The per-direction halves of the public functions. Answers are built in `sp` (an arena the
 // caller serializes from once, whichever number of hops the translation took).
-core::Status OpenAiMessagesToAnthropic(const boost::json::array& messages,
+core::Status OpenAiMessagesToAnthropic(const boost::json::array& messages, int64_t max_json_depth,
                                        boost::json::object& out);
 // Chat's response_format on the Anthropic request `out`, whose tools and tool_choice are already
 // translated (`client_tool_choice` is the client's own tool_choice, null when absent). Sets
@@ -79,6 +82,7 @@ core::Status OutputFormatToOpenAi(std::string_view key, const boost::json::value
 core::Status AnthropicMessagesToOpenAi(const boost::json::object& body, boost::json::object& out);
 core::Result<boost::json::object> OpenAiToAnthropicResponse(const boost::json::value& upstream,
                                                             const core::Usage& usage,
+                                                            const Context& ctx,
                                                             boost::json::storage_ptr sp);
 core::Result<boost::json::object> AnthropicToOpenAiResponse(const boost::json::value& upstream,
                                                             const core::Usage& usage,

@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/json_depth.h"
 #include "core/saturating.h"
 #include "providers/detail/upstream_call.h"
 #include "providers/upstream_error.h"
@@ -65,15 +66,18 @@ std::optional<core::Usage> ParseAnthropicUsage(const json::value& usage) {
 }
 
 AnthropicEventDecoder::AnthropicEventDecoder(std::string provider,
-                                             std::shared_ptr<const core::SecretScrubber> secrets)
-    : provider_(std::move(provider)), secrets_(std::move(secrets)) {}
+                                             std::shared_ptr<const core::SecretScrubber> secrets,
+                                             int64_t max_json_depth)
+    : provider_(std::move(provider)),
+      secrets_(std::move(secrets)),
+      options_(core::EchoParseOptions(max_json_depth)) {}
 
 core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse) {
   core::StreamEvent event;
   event.event = std::move(sse.event);
   event.data = std::move(sse.data);
   boost::system::error_code ec;
-  event.json = json::parse(event.data, ec);
+  event.json = json::parse(event.data, ec, {}, options_);
   if (ec || !event.json.is_object()) {
     return MalformedUpstream(provider_, "a malformed stream event");
   }

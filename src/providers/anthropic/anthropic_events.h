@@ -9,11 +9,13 @@
 // Thread-safety: ParseAnthropicUsage is pure; a decoder belongs to one stream.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse_options.hpp>
 #include <boost/json/value.hpp>
 
 #include "core/result.h"
@@ -46,14 +48,17 @@ std::optional<core::Usage> ParseAnthropicUsage(const boost::json::value& usage);
 class AnthropicEventDecoder {
  public:
   // `provider` names the provider in error messages; `secrets` (never null) are scrubbed from
-  // an error event's text (UpstreamError).
-  AnthropicEventDecoder(std::string provider, std::shared_ptr<const core::SecretScrubber> secrets);
+  // an error event's text (UpstreamError). An event may nest core::EchoJsonDepth(max_json_depth)
+  // levels (pass the request's core::Request::max_json_depth).
+  AnthropicEventDecoder(std::string provider, std::shared_ptr<const core::SecretScrubber> secrets,
+                        int64_t max_json_depth);
 
   core::Result<core::StreamEvent> Decode(http::SseEvent sse);
 
  private:
   std::string provider_;
   std::shared_ptr<const core::SecretScrubber> secrets_;
+  boost::json::parse_options options_;
   // The counters known so far, in Anthropic's own (not normalised) usage shape.
   boost::json::object usage_;
 };

@@ -6,8 +6,12 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "core/json_depth.h"
+
 namespace sy::providers {
 namespace {
+
+constexpr int64_t kDepth = core::kDefaultMaxJsonDepth;  // the request's max_json_depth
 
 std::shared_ptr<const core::SecretScrubber> NoSecrets() {
   return std::make_shared<const core::SecretScrubber>();
@@ -25,7 +29,7 @@ constexpr const char* kMessageStart =
     R"("cache_read_input_tokens":2000,"output_tokens":1}}})";
 
 TEST(AnthropicEventDecoder, DecodesAFullStream) {
-  AnthropicEventDecoder decoder("anthropic", NoSecrets());
+  AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
   const std::vector<http::SseEvent> stream = {
       Sse("message_start", kMessageStart),
       Sse("content_block_start",
@@ -70,7 +74,7 @@ TEST(AnthropicEventDecoder, DecodesAFullStream) {
 }
 
 TEST(AnthropicEventDecoder, MessageDeltaThatRestatesInputCountsOverridesThem) {
-  AnthropicEventDecoder decoder("anthropic", NoSecrets());
+  AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
   ASSERT_TRUE(decoder.Decode(Sse("message_start", kMessageStart)).has_value());
   // Newer API versions restate the cumulative input and cache counts in message_delta (they
   // may grow, e.g. with server tools); a null counter is not a statement.
@@ -95,7 +99,7 @@ TEST(AnthropicEventDecoder, MessageDeltaThatRestatesInputCountsOverridesThem) {
 }
 
 TEST(AnthropicEventDecoder, MessageDeltaWithoutMessageStartUsageCountsWhatItStates) {
-  AnthropicEventDecoder decoder("anthropic", NoSecrets());
+  AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
   ASSERT_TRUE(
       decoder.Decode(Sse("message_start", R"({"type":"message_start","message":{"id":"m"}})"))
           .has_value());
@@ -121,7 +125,7 @@ TEST(AnthropicEventDecoder, ErrorEventsFailWithTheStatusTheirTypeImplies) {
       {"some_new_error", 500, core::Errc::kUpstreamUnavailable},
   };
   for (const auto& c : cases) {
-    AnthropicEventDecoder decoder("claude-eu", NoSecrets());
+    AnthropicEventDecoder decoder("claude-eu", NoSecrets(), kDepth);
     ASSERT_TRUE(decoder.Decode(Sse("message_start", kMessageStart)).has_value());
     const std::string data = std::string(R"({"type":"error","error":{"type":")") + c.type +
                              R"(","message":"Things went wrong: )" + c.type + R"("}})";
@@ -140,7 +144,8 @@ TEST(AnthropicEventDecoder, ErrorEventsFailWithTheStatusTheirTypeImplies) {
 TEST(AnthropicEventDecoder, ErrorEventIsScrubbedOfTheProvidersKey) {
   AnthropicEventDecoder decoder("anthropic",
                                 std::make_shared<const core::SecretScrubber>(
-                                    std::vector<std::string>{"sk-ant-api03-0123456789abcdef"}));
+                                    std::vector<std::string>{"sk-ant-api03-0123456789abcdef"}),
+                                kDepth);
   auto event = decoder.Decode(Sse(
       "error",
       R"({"type":"error","error":{"type":"api_error","message":"sk-ant-api03-0123456789abcdef"}})"));
@@ -150,7 +155,7 @@ TEST(AnthropicEventDecoder, ErrorEventIsScrubbedOfTheProvidersKey) {
 }
 
 TEST(AnthropicEventDecoder, ErrorEventWithoutDetailsIsStillA500) {
-  AnthropicEventDecoder decoder("anthropic", NoSecrets());
+  AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
   auto event = decoder.Decode(Sse("error", R"({"type":"error"})"));
   ASSERT_FALSE(event.has_value());
   EXPECT_EQ(event.error().upstream_status, 500);
@@ -165,7 +170,7 @@ TEST(AnthropicEventDecoder, TypeThatDisagreesWithTheEventNameIsMalformed) {
       Sse("ping", R"({"type":7})"),
   };
   for (const auto& sse : bad) {
-    AnthropicEventDecoder decoder("anthropic", NoSecrets());
+    AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
     auto event = decoder.Decode(sse);
     ASSERT_FALSE(event.has_value()) << sse.event << " " << sse.data;
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
@@ -176,7 +181,7 @@ TEST(AnthropicEventDecoder, TypeThatDisagreesWithTheEventNameIsMalformed) {
 
 TEST(AnthropicEventDecoder, DataThatIsNotAJsonObjectIsMalformed) {
   for (const char* data : {"", "not json", "[]", R"("message_stop")", "null", R"({"type":)"}) {
-    AnthropicEventDecoder decoder("anthropic", NoSecrets());
+    AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
     auto event = decoder.Decode(Sse("message_stop", data));
     ASSERT_FALSE(event.has_value()) << data;
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;

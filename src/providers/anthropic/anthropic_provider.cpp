@@ -24,7 +24,8 @@ class AnthropicProvider final : public Provider {
     http::ClientRequest request = BuildRequest(call);
     // The answer's DOM only when the caller reads it: most answers pass through unchanged.
     co_return co_await detail::FetchWithUsage(call.client, std::move(request), config_.name,
-                                              *secrets_, &ParseAnthropicUsage, call.needs_json);
+                                              *secrets_, &ParseAnthropicUsage, call.needs_json,
+                                              call.request.max_json_depth);
   }
 
   http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) override {
@@ -33,9 +34,8 @@ class AnthropicProvider final : public Provider {
         co_await detail::OpenEventStream(call.client, std::move(request), config_.name, *secrets_);
     if (!response) co_return std::move(response).error();
     detail::SseDecoder decoder =
-        [state = AnthropicEventDecoder(config_.name, secrets_)](http::SseEvent sse) mutable {
-          return state.Decode(std::move(sse));
-        };
+        [state = AnthropicEventDecoder(config_.name, secrets_, call.request.max_json_depth)](
+            http::SseEvent sse) mutable { return state.Decode(std::move(sse)); };
     co_return std::unique_ptr<EventStream>(std::make_unique<detail::SseEventStream>(
         std::move(*response), config_.name, std::move(decoder),
         "a stream that ended before message_stop"));
@@ -43,7 +43,8 @@ class AnthropicProvider final : public Provider {
 
   http::Task<core::Result<int64_t>> CountTokens(const Call& call) override {
     http::ClientRequest request = BuildCountRequest(call);
-    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name, *secrets_);
+    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name, *secrets_,
+                                          call.request.max_json_depth);
     if (!out) co_return std::move(out).error();
     auto tokens = detail::TokenField(out->json.get_object(), "input_tokens");
     if (!tokens) co_return MalformedUpstream(config_.name, "a count without input_tokens");

@@ -31,8 +31,10 @@ struct ScannedAnswer {
 // fail), and reads its top-level "usage" member.
 // Returns nullopt when `body` is not one JSON object. The usage value is allocated from `sp`,
 // which must outlive it (a small stack arena suits a caller that reads it and drops it).
+// The caller passes the options it parses complete answers with (core::EchoParseOptions), so
+// that an answer is accepted or refused alike with or without its DOM.
 std::optional<ScannedAnswer> ScanAnswer(std::string_view body,
-                                        const boost::json::parse_options& options = {},
+                                        const boost::json::parse_options& options,
                                         boost::json::storage_ptr sp = {});
 
 }  // namespace sy::providers::detail

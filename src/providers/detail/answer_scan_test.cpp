@@ -9,6 +9,8 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include "core/json_depth.h"
+
 namespace sy::providers::detail {
 namespace {
 
@@ -47,9 +49,12 @@ Reference ParseReference(std::string_view body, const json::parse_options& optio
   return out;
 }
 
+// The options the gateway scans answers with, at the default server.max_json_depth.
+const json::parse_options kGatewayOptions = core::EchoParseOptions(core::kDefaultMaxJsonDepth);
+
 // Checks ScanAnswer against json::parse on `body`, and returns what ScanAnswer read.
 std::optional<ScannedAnswer> ScanAgreeing(std::string_view body,
-                                          const json::parse_options& options = {}) {
+                                          const json::parse_options& options = kGatewayOptions) {
   const Reference reference = ParseReference(body, options);
   auto scanned = ScanAnswer(body, options);
   EXPECT_EQ(scanned.has_value(), reference.object) << body;
@@ -172,7 +177,7 @@ TEST(ScanAnswer, LongStringsInsideUsageArePassedWhole) {
 TEST(ScanAnswer, BuildsTheUsageInTheGivenResource) {
   unsigned char buffer[512];
   json::monotonic_resource arena(buffer, sizeof(buffer));
-  auto scanned = ScanAnswer(kChatAnswer, {}, &arena);
+  auto scanned = ScanAnswer(kChatAnswer, kGatewayOptions, &arena);
   ASSERT_TRUE(scanned && scanned->usage);
   EXPECT_EQ(scanned->usage->storage().get(), &arena);
   EXPECT_EQ(scanned->usage->at("prompt_tokens_details").at("cached_tokens"), 0);
@@ -208,13 +213,17 @@ INSTANTIATE_TEST_SUITE_P(
         Rejected{"ANumber", "42"}, Rejected{"AString", R"("usage")"}, Rejected{"Null", "null"},
         Rejected{"BadEscape", R"({"usage":"\x"})"}, Rejected{"InvalidUtf8", "{\"usage\":\"\xff\"}"},
         Rejected{"Comment", R"({/* no */"usage":1})"}, Rejected{"TrailingComma", R"({"usage":1,})"},
-        Rejected{"BareKey", R"({usage:1})"}, Rejected{"TooDeep", Nested(40)}),
+        Rejected{"BareKey", R"({usage:1})"}, Rejected{"TooDeep", Nested(200)}),
     [](const auto& test_case) { return std::string(test_case.param.name); });
 
 TEST(ScanAnswer, DepthLimitIsTheParseOptionsOne) {
-  // The default limit (32) counts the answer object itself.
-  EXPECT_TRUE(ScanAgreeing(Nested(31)).has_value());
-  EXPECT_FALSE(ScanAgreeing(Nested(32)).has_value());
+  // The gateway's limit (server.max_json_depth plus the echo envelope) counts the answer object
+  // itself; beyond Boost.JSON's default of 32, as an answer echoing a deep schema nests.
+  const auto limit = static_cast<int>(core::EchoJsonDepth(core::kDefaultMaxJsonDepth));
+  ASSERT_GT(limit, 33);
+  EXPECT_TRUE(ScanAgreeing(Nested(32)).has_value());
+  EXPECT_TRUE(ScanAgreeing(Nested(limit - 1)).has_value());
+  EXPECT_FALSE(ScanAgreeing(Nested(limit)).has_value());
   json::parse_options shallow;
   shallow.max_depth = 3;
   EXPECT_TRUE(ScanAgreeing(Nested(2), shallow).has_value());

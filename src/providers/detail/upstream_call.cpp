@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serializer.hpp>
 
+#include "core/json_depth.h"
 #include "providers/detail/answer_scan.h"
 #include "providers/upstream_error.h"
 
@@ -159,11 +160,13 @@ core::Usage UsageOf(const json::value* member, UsageReader read_usage) {
   return read_usage(*member).value_or(core::Usage{});
 }
 
-// The answer with its DOM, parsed in a monotonic arena; nullopt when it is not a JSON object.
-std::optional<Completion> ParseAnswer(std::string&& body, UsageReader read_usage) {
+// The answer with its DOM, parsed in a monotonic arena; nullopt when it is not a JSON object
+// (under `options`).
+std::optional<Completion> ParseAnswer(std::string&& body, UsageReader read_usage,
+                                      const json::parse_options& options) {
   boost::system::error_code ec;
   json::value parsed =
-      json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>());
+      json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>(), options);
   if (ec || !parsed.is_object()) return std::nullopt;
   const core::Usage usage = UsageOf(parsed.get_object().if_contains("usage"), read_usage);
   // Constructed, not assigned: assigning a DOM across memory resources deep-copies it.
@@ -172,12 +175,13 @@ std::optional<Completion> ParseAnswer(std::string&& body, UsageReader read_usage
 }
 
 // The answer without its DOM: checked and its usage member read by ScanAnswer, with the same
-// (default) parse options as ParseAnswer, so that both accept the same bodies. The member is
-// read here and dropped: it is built on the stack, without a heap allocation per key.
-std::optional<Completion> ScanAnswerUsage(std::string&& body, UsageReader read_usage) {
+// parse options as ParseAnswer, so that both accept the same bodies. The member is read here
+// and dropped: it is built on the stack, without a heap allocation per key.
+std::optional<Completion> ScanAnswerUsage(std::string&& body, UsageReader read_usage,
+                                          const json::parse_options& options) {
   unsigned char buffer[1024];
   json::monotonic_resource arena(buffer, sizeof(buffer));
-  auto scanned = ScanAnswer(body, {}, &arena);
+  auto scanned = ScanAnswer(body, options, &arena);
   if (!scanned) return std::nullopt;
   const json::value* member = scanned->usage ? &*scanned->usage : nullptr;
   return Completion{.body = std::move(body),
@@ -190,7 +194,8 @@ std::optional<Completion> ScanAnswerUsage(std::string&& body, UsageReader read_u
 http::Task<core::Result<Completion>> Fetch(http::Client& client, http::ClientRequest request,
                                            const std::string& provider,
                                            const core::SecretScrubber& secrets,
-                                           UsageReader read_usage, bool needs_json) {
+                                           UsageReader read_usage, bool needs_json,
+                                           int64_t max_json_depth) {
   auto response = co_await client.Send(std::move(request));
   if (!response) co_return std::move(response).error();
   auto& res = **response;
@@ -200,8 +205,11 @@ http::Task<core::Result<Completion>> Fetch(http::Client& client, http::ClientReq
   }
   auto body = co_await res.ReadAll(kMaxResponseBytes);
   if (!body) co_return std::move(body).error();
-  std::optional<Completion> answer = needs_json ? ParseAnswer(std::move(*body), read_usage)
-                                                : ScanAnswerUsage(std::move(*body), read_usage);
+  // The answer may echo the request (a Responses object echoes its tools and schemas).
+  const json::parse_options options = core::EchoParseOptions(max_json_depth);
+  std::optional<Completion> answer = needs_json
+                                         ? ParseAnswer(std::move(*body), read_usage, options)
+                                         : ScanAnswerUsage(std::move(*body), read_usage, options);
   if (!answer) co_return MalformedUpstream(provider, "malformed JSON");
   answer->content_type = std::string(res.headers().Get("content-type"));
   co_return std::move(*answer);
@@ -212,16 +220,19 @@ http::Task<core::Result<Completion>> Fetch(http::Client& client, http::ClientReq
 // Plain functions over Fetch: no coroutine frame of their own.
 http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::ClientRequest request,
                                                const std::string& provider,
-                                               const core::SecretScrubber& secrets) {
-  return Fetch(client, std::move(request), provider, secrets, nullptr, true);
+                                               const core::SecretScrubber& secrets,
+                                               int64_t max_json_depth) {
+  return Fetch(client, std::move(request), provider, secrets, nullptr, true, max_json_depth);
 }
 
 http::Task<core::Result<Completion>> FetchWithUsage(http::Client& client,
                                                     http::ClientRequest request,
                                                     const std::string& provider,
                                                     const core::SecretScrubber& secrets,
-                                                    UsageReader read_usage, bool needs_json) {
-  return Fetch(client, std::move(request), provider, secrets, read_usage, needs_json);
+                                                    UsageReader read_usage, bool needs_json,
+                                                    int64_t max_json_depth) {
+  return Fetch(client, std::move(request), provider, secrets, read_usage, needs_json,
+               max_json_depth);
 }
 
 http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(

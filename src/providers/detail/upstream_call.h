@@ -90,12 +90,15 @@ http::Task<core::Error> ReadUpstreamError(http::ClientResponse& response,
 
 // Sends `request` and reads its complete JSON answer. On success `body`, `json` (parsed in a
 // monotonic arena) and `content_type` are set; the caller reads `usage` from `json`.
+// The answer may nest core::EchoJsonDepth(max_json_depth) levels (it may echo the request, whose
+// body was accepted under max_json_depth: pass Call::request.max_json_depth).
 // Fails as http::Client::Send and ReadAll do (kMaxResponseBytes), with ReadUpstreamError for a
-// non-2xx status, and with MalformedUpstream when the body is not a JSON object.
+// non-2xx status, and with MalformedUpstream when the body is not a JSON object (or nests deeper).
 // `provider` and `secrets` must outlive the returned task.
 http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::ClientRequest request,
                                                const std::string& provider,
-                                               const core::SecretScrubber& secrets);
+                                               const core::SecretScrubber& secrets,
+                                               int64_t max_json_depth);
 
 // A dialect's reading of an answer's usage block (ParseOpenAiUsage, ParseAnthropicUsage):
 // nullopt when `usage` is not one.
@@ -105,13 +108,15 @@ using UsageReader = std::optional<core::Usage> (*)(const boost::json::value& usa
 // Completions, Anthropic Messages); `usage` is also set, to read_usage(member) when the member
 // is there and read_usage accepts it. With `needs_json` false `json` is left null: the body is
 // checked to be one JSON object and the member read in one streaming pass (ScanAnswer), with
-// no DOM of the answer. Fails as FetchJson does, with MalformedUpstream in both modes alike.
+// no DOM of the answer. Both modes take the same depth limit as FetchJson. Fails as FetchJson
+// does, with MalformedUpstream in both modes alike.
 // REQUIRES: read_usage is not null.
 http::Task<core::Result<Completion>> FetchWithUsage(http::Client& client,
                                                     http::ClientRequest request,
                                                     const std::string& provider,
                                                     const core::SecretScrubber& secrets,
-                                                    UsageReader read_usage, bool needs_json);
+                                                    UsageReader read_usage, bool needs_json,
+                                                    int64_t max_json_depth);
 
 // Sends a streamed request and returns the response once its head arrived with status 200 and
 // a text/event-stream content type. Fails as http::Client::Send does, with ReadUpstreamError

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/json_depth.h"
 #include "providers/detail/upstream_call.h"
 #include "providers/openai_compat/openai_provider.h"
 #include "providers/upstream_error.h"
@@ -9,7 +10,8 @@
 namespace sy::providers {
 
 core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::string_view provider,
-                                                  const core::SecretScrubber& secrets) {
+                                                  const core::SecretScrubber& secrets,
+                                                  int64_t max_json_depth) {
   core::StreamEvent event;
   event.event = std::move(sse.event);
   event.data = std::move(sse.data);
@@ -18,7 +20,7 @@ core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::strin
     return event;
   }
   boost::system::error_code ec;
-  event.json = boost::json::parse(event.data, ec);
+  event.json = boost::json::parse(event.data, ec, {}, core::EchoParseOptions(max_json_depth));
   if (ec || !event.json.is_object()) return MalformedUpstream(provider, "a malformed stream chunk");
   const auto& obj = event.json.get_object();
   if (const auto* err = obj.if_contains("error"); err && !err->is_null()) {

@@ -3,6 +3,7 @@
 // Thread-safety: pure.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "core/result.h"
@@ -17,8 +18,10 @@ namespace sy::providers {
 // null (whether the chunk also carries content or not); a chunk with a non-null "error" ->
 // UpstreamError(500, ...) with the upstream's message; anything else -> MalformedUpstream.
 // `provider` names the provider in error messages; `secrets` are scrubbed from an error's text
-// (UpstreamError). `event` and `data` are kept as sent.
+// (UpstreamError). `event` and `data` are kept as sent. A chunk may nest
+// core::EchoJsonDepth(max_json_depth) levels (pass the request's core::Request::max_json_depth).
 core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::string_view provider,
-                                                  const core::SecretScrubber& secrets);
+                                                  const core::SecretScrubber& secrets,
+                                                  int64_t max_json_depth);
 
 }  // namespace sy::providers

@@ -2,15 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include "core/json_depth.h"
+
 namespace sy::providers {
 namespace {
 
 const core::SecretScrubber kNoSecrets;
+constexpr int64_t kDepth = core::kDefaultMaxJsonDepth;  // the request's max_json_depth
 
 http::SseEvent Data(std::string data) { return http::SseEvent{"", std::move(data)}; }
 
 TEST(DecodeOpenAiEvent, DoneIsTheTerminalEventWithoutJson) {
-  auto event = DecodeOpenAiEvent(Data("[DONE]"), "openai", kNoSecrets);
+  auto event = DecodeOpenAiEvent(Data("[DONE]"), "openai", kNoSecrets, kDepth);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_TRUE(event->terminal);
   EXPECT_TRUE(event->json.is_null());
@@ -21,7 +24,7 @@ TEST(DecodeOpenAiEvent, DoneIsTheTerminalEventWithoutJson) {
 TEST(DecodeOpenAiEvent, ContentChunkIsParsedAndKeptAsSent) {
   const std::string chunk =
       R"({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"}}]})";
-  auto event = DecodeOpenAiEvent(Data(chunk), "openai", kNoSecrets);
+  auto event = DecodeOpenAiEvent(Data(chunk), "openai", kNoSecrets, kDepth);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_FALSE(event->terminal);
   EXPECT_EQ(event->data, chunk);
@@ -34,7 +37,7 @@ TEST(DecodeOpenAiEvent, UsageChunkCarriesTheUsage) {
       Data(R"({"id":"c1","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":30,)"
            R"("prompt_tokens_details":{"cached_tokens":64},)"
            R"("completion_tokens_details":{"reasoning_tokens":12}}})"),
-      "openai", kNoSecrets);
+      "openai", kNoSecrets, kDepth);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   ASSERT_TRUE(event->usage.has_value());
   EXPECT_TRUE(event->usage->reported);
@@ -50,7 +53,7 @@ TEST(DecodeOpenAiEvent, UsageRidingOnAContentChunkIsRead) {
   auto event = DecodeOpenAiEvent(
       Data(R"({"choices":[{"index":0,"delta":{"content":"."},"finish_reason":"stop"}],)"
            R"("usage":{"prompt_tokens":7,"completion_tokens":2}})"),
-      "vllm", kNoSecrets);
+      "vllm", kNoSecrets, kDepth);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   ASSERT_TRUE(event->usage.has_value());
   EXPECT_EQ(event->usage->input_tokens, 7);
@@ -59,7 +62,8 @@ TEST(DecodeOpenAiEvent, UsageRidingOnAContentChunkIsRead) {
 }
 
 TEST(DecodeOpenAiEvent, NullUsageIsNoUsage) {
-  auto event = DecodeOpenAiEvent(Data(R"({"choices":[],"usage":null})"), "openai", kNoSecrets);
+  auto event =
+      DecodeOpenAiEvent(Data(R"({"choices":[],"usage":null})"), "openai", kNoSecrets, kDepth);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_FALSE(event->usage.has_value());
 }
@@ -67,7 +71,7 @@ TEST(DecodeOpenAiEvent, NullUsageIsNoUsage) {
 TEST(DecodeOpenAiEvent, ErrorChunkFailsWithTheUpstreamMessage) {
   auto event = DecodeOpenAiEvent(
       Data(R"({"error":{"message":"The server had an error","type":"server_error"}})"), "openai",
-      kNoSecrets);
+      kNoSecrets, kDepth);
   ASSERT_FALSE(event.has_value());
   EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
   EXPECT_EQ(event.error().upstream_status, 500);
@@ -80,7 +84,7 @@ TEST(DecodeOpenAiEvent, ErrorChunkIsScrubbedOfTheProvidersKey) {
   const core::SecretScrubber secrets({"sk-live-0123456789abcdef"});
   auto event =
       DecodeOpenAiEvent(Data(R"({"error":{"message":"key sk-live-0123456789abcdef was revoked"}})"),
-                        "openai", secrets);
+                        "openai", secrets, kDepth);
   ASSERT_FALSE(event.has_value());
   EXPECT_EQ(event.error().message.find("sk-live"), std::string::npos) << event.error().message;
   EXPECT_EQ(event.error().upstream_detail.find("sk-live"), std::string::npos);
@@ -88,13 +92,14 @@ TEST(DecodeOpenAiEvent, ErrorChunkIsScrubbedOfTheProvidersKey) {
 }
 
 TEST(DecodeOpenAiEvent, NullErrorIsNotAnError) {
-  auto event = DecodeOpenAiEvent(Data(R"({"choices":[],"error":null})"), "openai", kNoSecrets);
+  auto event =
+      DecodeOpenAiEvent(Data(R"({"choices":[],"error":null})"), "openai", kNoSecrets, kDepth);
   EXPECT_TRUE(event.has_value());
 }
 
 TEST(DecodeOpenAiEvent, GarbageIsMalformed) {
   for (const char* data : {"not json", R"({"choices":[)", "[1,2]", "42", R"("text")", ""}) {
-    auto event = DecodeOpenAiEvent(Data(data), "openai", kNoSecrets);
+    auto event = DecodeOpenAiEvent(Data(data), "openai", kNoSecrets, kDepth);
     ASSERT_FALSE(event.has_value()) << data;
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;
     EXPECT_EQ(event.error().upstream_status, 0) << data;

@@ -24,7 +24,8 @@ class OpenAiProvider final : public Provider {
     http::ClientRequest request = BuildRequest(call);
     // The answer's DOM only when the caller reads it: most answers pass through unchanged.
     co_return co_await detail::FetchWithUsage(call.client, std::move(request), config_.name,
-                                              *secrets_, &ParseOpenAiUsage, call.needs_json);
+                                              *secrets_, &ParseOpenAiUsage, call.needs_json,
+                                              call.request.max_json_depth);
   }
 
   http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) override {
@@ -32,8 +33,9 @@ class OpenAiProvider final : public Provider {
     auto response =
         co_await detail::OpenEventStream(call.client, std::move(request), config_.name, *secrets_);
     if (!response) co_return std::move(response).error();
-    detail::SseDecoder decoder = [provider = config_.name, secrets = secrets_](http::SseEvent sse) {
-      return DecodeOpenAiEvent(std::move(sse), provider, *secrets);
+    detail::SseDecoder decoder = [provider = config_.name, secrets = secrets_,
+                                  depth = call.request.max_json_depth](http::SseEvent sse) {
+      return DecodeOpenAiEvent(std::move(sse), provider, *secrets, depth);
     };
     co_return std::unique_ptr<EventStream>(std::make_unique<detail::SseEventStream>(
         std::move(*response), config_.name, std::move(decoder),

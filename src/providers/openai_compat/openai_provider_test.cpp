@@ -135,5 +135,25 @@ TEST_F(OpenAiScriptedTest, AStreamedCallReportsTheSizeOfTheBodyItSent) {
   EXPECT_NE(client_.sent[0].body.find("include_usage"), std::string::npos);
 }
 
+TEST_F(OpenAiScriptedTest, AnswerDepthFollowsTheRequestsLimitEitherWay) {
+  // An answer echoing the request's tools (as some compatible servers add to an answer) nests
+  // as deep as the client's body and a little more: 2 * 20 + 4 = 44 levels here.
+  const std::string body = R"({"id":"x","tools":[{"type":"function","parameters":)" +
+                           testing::NestedSchema(20) +
+                           R"(}],"usage":{"prompt_tokens":5,"completion_tokens":1}})";
+  for (const bool needs_json : {true, false}) {
+    SCOPED_TRACE(needs_json ? "with the DOM" : "without the DOM");
+    request_.max_json_depth = 28;  // 28 + 16 = 44 levels allowed
+    auto done = Complete(body, needs_json);
+    ASSERT_TRUE(done.has_value()) << done.error().message;
+    EXPECT_EQ(done->usage.input_tokens, 5);
+    request_.max_json_depth = 27;
+    done = Complete(body, needs_json);
+    ASSERT_FALSE(done.has_value());
+    EXPECT_NE(done.error().message.find("malformed JSON"), std::string::npos)
+        << done.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace sy::providers

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/json_depth.h"
 #include "providers/detail/upstream_call.h"
 #include "providers/upstream_error.h"
 
@@ -55,11 +56,12 @@ std::optional<std::string_view> ResponsesFailureOf(const json::value& body) {
 }
 
 core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::string_view provider,
-                                                     const core::SecretScrubber& secrets) {
+                                                     const core::SecretScrubber& secrets,
+                                                     int64_t max_json_depth) {
   core::StreamEvent event;
   event.data = std::move(sse.data);
   boost::system::error_code ec;
-  event.json = json::parse(event.data, ec);
+  event.json = json::parse(event.data, ec, {}, core::EchoParseOptions(max_json_depth));
   if (ec || !event.json.is_object()) return MalformedUpstream(provider, "a malformed stream event");
   const auto& obj = event.json.get_object();
   const std::string_view type = StringField(obj, "type");

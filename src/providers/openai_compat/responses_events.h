@@ -45,7 +45,11 @@ std::optional<std::string_view> ResponsesFailureOf(const boost::json::value& bod
 //    optional on the wire and the data's type is authoritative.)
 // `provider` names the provider in error messages; `secrets` are scrubbed from an error's text.
 // Every decoded event keeps `data` as sent, `event` = the data's type, and the parsed json.
+// An event may nest core::EchoJsonDepth(max_json_depth) levels (pass the request's
+// core::Request::max_json_depth): response.created and response.completed echo the request's
+// tools and text.format schema, so they nest as deep as the client's body and a little more.
 core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::string_view provider,
-                                                     const core::SecretScrubber& secrets);
+                                                     const core::SecretScrubber& secrets,
+                                                     int64_t max_json_depth);
 
 }  // namespace sy::providers

@@ -3,10 +3,14 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "core/json_depth.h"
+#include "providers/provider_testing.h"
+
 namespace sy::providers {
 namespace {
 
 const core::SecretScrubber kNoSecrets;
+constexpr int64_t kDepth = core::kDefaultMaxJsonDepth;  // the request's max_json_depth
 
 http::SseEvent Typed(std::string name, std::string data) {
   return http::SseEvent{std::move(name), std::move(data)};
@@ -49,7 +53,8 @@ TEST(DecodeResponsesEvent, DeltaIsPassedThroughAsSent) {
   const std::string data =
       R"({"type":"response.output_text.delta","item_id":"msg_1","output_index":0,)"
       R"("content_index":0,"delta":"Hi","sequence_number":4})";
-  auto event = DecodeResponsesEvent(Typed("response.output_text.delta", data), "oai", kNoSecrets);
+  auto event =
+      DecodeResponsesEvent(Typed("response.output_text.delta", data), "oai", kNoSecrets, kDepth);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_EQ(event->event, "response.output_text.delta");
   EXPECT_EQ(event->data, data);
@@ -65,7 +70,7 @@ TEST(DecodeResponsesEvent, CompletedAndIncompleteAreTerminalWithUsage) {
                         R"(","sequence_number":9,"response":{"id":"resp_1","status":"x",)"
                         R"("usage":{"input_tokens":20,"input_tokens_details":{"cached_tokens":8},)"
                         R"("output_tokens":7,"output_tokens_details":{"reasoning_tokens":3}}}})"),
-        "oai", kNoSecrets);
+        "oai", kNoSecrets, kDepth);
     ASSERT_TRUE(event.has_value()) << event.error().message;
     EXPECT_TRUE(event->terminal) << type;
     ASSERT_TRUE(event->usage.has_value());
@@ -79,7 +84,7 @@ TEST(DecodeResponsesEvent, CompletedAndIncompleteAreTerminalWithUsage) {
 TEST(DecodeResponsesEvent, EventWithoutSseNameTakesItsType) {
   auto event = DecodeResponsesEvent(
       Typed("", R"({"type":"response.created","sequence_number":0,"response":{}})"), "oai",
-      kNoSecrets);
+      kNoSecrets, kDepth);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_EQ(event->event, "response.created");
 }
@@ -90,7 +95,7 @@ TEST(DecodeResponsesEvent, FailedResponseIsAnUpstreamFailureWithItsScrubbedMessa
       Typed("response.failed",
             R"({"type":"response.failed","sequence_number":3,"response":{"status":"failed",)"
             R"("error":{"code":"server_error","message":"key sk-secret-123 broke"}}})"),
-      "oai", secrets);
+      "oai", secrets, kDepth);
   ASSERT_FALSE(event.has_value());
   EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
   EXPECT_NE(event.error().message.find("broke"), std::string::npos) << event.error().message;
@@ -101,10 +106,45 @@ TEST(DecodeResponsesEvent, ErrorEventIsAnUpstreamFailure) {
   auto event = DecodeResponsesEvent(
       Typed("error", R"({"type":"error","code":"server_error","message":"Overloaded",)"
                      R"("param":null,"sequence_number":2})"),
-      "oai", kNoSecrets);
+      "oai", kNoSecrets, kDepth);
   ASSERT_FALSE(event.has_value());
   EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
   EXPECT_NE(event.error().message.find("Overloaded"), std::string::npos) << event.error().message;
+}
+
+// response.completed echoing a function tool whose parameters nest `levels` properties deep:
+// 2 * levels + 5 levels in all (event, response, tools, tool, then the schema).
+std::string CompletedEchoingTools(int levels) {
+  return R"({"type":"response.completed","sequence_number":9,"response":{"id":"resp_1",)"
+         R"("status":"completed","tools":[{"type":"function","name":"f","parameters":)" +
+         testing::NestedSchema(levels) +
+         R"(}],"output":[],"usage":{"input_tokens":20,"output_tokens":7}}})";
+}
+
+TEST(DecodeResponsesEvent, EventEchoingADeepToolSchemaIsReadUpToTheRequestsDepth) {
+  // Regression: events were parsed at Boost.JSON's default depth (32). A request with a tool
+  // schema 20 properties deep (44 levels, within the default max_json_depth of 64) had its
+  // response.completed, which echoes the tools, refused as malformed after the upstream billed
+  // it: no usage recorded, and the attempt counted against the deployment's health.
+  auto event = DecodeResponsesEvent(Typed("response.completed", CompletedEchoingTools(20)), "oai",
+                                    kNoSecrets, core::kDefaultMaxJsonDepth);
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  EXPECT_TRUE(event->terminal);
+  ASSERT_TRUE(event->usage.has_value());
+  EXPECT_EQ(event->usage->input_tokens, 20);
+  EXPECT_EQ(event->usage->output_tokens, 7);
+}
+
+TEST(DecodeResponsesEvent, EventDeeperThanTheRequestsDepthAllowsIsRefused) {
+  // 45 levels: within the echo allowance of a request accepted at 29 levels (29 + 16), past
+  // that of one accepted at 28.
+  const std::string data = CompletedEchoingTools(20);
+  EXPECT_TRUE(
+      DecodeResponsesEvent(Typed("response.completed", data), "oai", kNoSecrets, 29).has_value());
+  auto event = DecodeResponsesEvent(Typed("response.completed", data), "oai", kNoSecrets, 28);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
+  EXPECT_NE(event.error().message.find("malformed"), std::string::npos) << event.error().message;
 }
 
 TEST(DecodeResponsesEvent, MalformedEventsAreRefused) {
@@ -112,7 +152,7 @@ TEST(DecodeResponsesEvent, MalformedEventsAreRefused) {
                    Typed("response.created", R"({"sequence_number":0})"),
                    Typed("response.created", R"({"type":"response.completed"})"),
                    Typed("response.completed", R"({"type":"response.completed"})")}) {
-    auto event = DecodeResponsesEvent(sse, "oai", kNoSecrets);
+    auto event = DecodeResponsesEvent(sse, "oai", kNoSecrets, kDepth);
     ASSERT_FALSE(event.has_value()) << sse.data;
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
   }

@@ -18,7 +18,8 @@ class ResponsesProvider final : public Provider {
 
   http::Task<core::Result<Completion>> Complete(const Call& call) override {
     http::ClientRequest request = BuildRequest(call);
-    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name, *secrets_);
+    auto out = co_await detail::FetchJson(call.client, std::move(request), config_.name, *secrets_,
+                                          call.request.max_json_depth);
     if (!out) co_return std::move(out);
     // A Response may arrive with 200 and status "failed": the upstream could not answer.
     if (auto failure = ResponsesFailureOf(out->json)) {
@@ -36,8 +37,9 @@ class ResponsesProvider final : public Provider {
     auto response =
         co_await detail::OpenEventStream(call.client, std::move(request), config_.name, *secrets_);
     if (!response) co_return std::move(response).error();
-    detail::SseDecoder decoder = [provider = config_.name, secrets = secrets_](http::SseEvent sse) {
-      return DecodeResponsesEvent(std::move(sse), provider, *secrets);
+    detail::SseDecoder decoder = [provider = config_.name, secrets = secrets_,
+                                  depth = call.request.max_json_depth](http::SseEvent sse) {
+      return DecodeResponsesEvent(std::move(sse), provider, *secrets, depth);
     };
     co_return std::unique_ptr<EventStream>(std::make_unique<detail::SseEventStream>(
         std::move(*response), config_.name, std::move(decoder),

@@ -111,6 +111,34 @@ TEST_F(ResponsesScriptedTest, CompleteReadsTheResponsesUsage) {
   EXPECT_EQ(done->usage.reasoning_tokens, 200);
 }
 
+// A Response object echoing a function tool whose parameters nest `levels` properties deep:
+// 2 * levels + 4 levels in all (response, tools, tool, then the schema).
+std::string ResponseEchoingTools(int levels) {
+  return R"({"id":"resp_1","object":"response","status":"completed","tools":[{"type":"function",)"
+         R"("name":"f","parameters":)" +
+         testing::NestedSchema(levels) +
+         R"(}],"output":[],"usage":{"input_tokens":90,"output_tokens":9}})";
+}
+
+TEST_F(ResponsesScriptedTest, AnswerEchoingADeepToolSchemaIsReadWithItsUsage) {
+  // Regression: answers were parsed at Boost.JSON's default depth (32), so the billed answer to a
+  // request with a tool schema 20 properties deep (within max_json_depth) was "malformed JSON".
+  request_.max_json_depth = 64;
+  auto done = Complete(200, ResponseEchoingTools(20));  // 44 levels
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_TRUE(done->usage.reported);
+  EXPECT_EQ(done->usage.input_tokens, 90);
+  EXPECT_EQ(done->usage.output_tokens, 9);
+}
+
+TEST_F(ResponsesScriptedTest, AnswerDeeperThanTheRequestsDepthAllowsIsMalformed) {
+  request_.max_json_depth = 27;  // 27 + 16 = 43 levels allowed
+  auto done = Complete(200, ResponseEchoingTools(20));
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().code, core::Errc::kUpstreamUnavailable);
+  EXPECT_NE(done.error().message.find("malformed JSON"), std::string::npos) << done.error().message;
+}
+
 TEST_F(ResponsesScriptedTest, FailedResponseIsAnUpstreamFailureWithoutTheKey) {
   auto done = Complete(200, R"({"id":"resp_1","object":"response","status":"failed",)"
                             R"("error":{"code":"server_error","message":"sk-test-key failed"}})");
@@ -137,6 +165,26 @@ TEST_F(ResponsesScriptedTest, StreamEndsOnCompletedWithItsUsage) {
   ASSERT_TRUE(read.events[2].usage.has_value());
   EXPECT_EQ(read.events[2].usage->input_tokens, 11);
   EXPECT_EQ(read.events[2].usage->output_tokens, 4);
+}
+
+TEST_F(ResponsesScriptedTest, StreamEchoingADeepToolSchemaEndsWithItsUsage) {
+  // response.created and response.completed echo the request's tools (45 levels here).
+  const std::string tools =
+      R"("tools":[{"type":"function","name":"f","parameters":)" + testing::NestedSchema(20) + "}]";
+  auto read = Stream(
+      {SseFrame("response.created", R"({"type":"response.created","sequence_number":0,)"
+                                    R"("response":{"id":"resp_1","status":"in_progress",)" +
+                                        tools + "}}"),
+       SseFrame("response.completed",
+                R"({"type":"response.completed","sequence_number":1,"response":{"id":"resp_1",)"
+                R"("status":"completed",)" +
+                    tools + R"(,"output":[],"usage":{"input_tokens":90,"output_tokens":9}}})")});
+  ASSERT_FALSE(read.error) << read.error->message;
+  ASSERT_EQ(read.events.size(), 2u);
+  EXPECT_TRUE(read.events[1].terminal);
+  ASSERT_TRUE(read.events[1].usage.has_value());
+  EXPECT_EQ(read.events[1].usage->input_tokens, 90);
+  EXPECT_EQ(read.events[1].usage->output_tokens, 9);
 }
 
 TEST_F(ResponsesScriptedTest, StreamThatEndsBeforeCompletedIsMalformed) {

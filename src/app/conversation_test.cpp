@@ -1,0 +1,168 @@
+// The Responses conversation state on the request path: a turn stored from the answer the client
+// gets (EncodeAnswer) and read back into the next request's input (ExpandConversation), over an
+// in-memory ResponseStore.
+#include "app/conversation.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include "app/pipeline.h"
+#include "core/json_depth.h"
+#include "tests/testutil/memory_ledger_sink.h"
+#include "tests/testutil/run_task.h"
+
+namespace sy::app {
+namespace {
+
+namespace json = boost::json;
+
+// Rows kept in a vector; Conversation walks previous_id from `id` back to the first turn.
+class MemoryResponseStore final : public ledger::ResponseStore {
+ public:
+  MemoryResponseStore() : ResponseStore(Options{}) {}
+
+  core::Result<std::optional<ledger::StoredResponse>> Get(
+      std::string_view id, std::string_view, std::chrono::system_clock::time_point) override {
+    const auto* row = Find(id);
+    return row ? std::optional(*row) : std::nullopt;
+  }
+  core::Result<std::vector<ledger::StoredResponse>> Conversation(
+      std::string_view id, std::string_view, std::chrono::system_clock::time_point, size_t,
+      size_t) override {
+    std::vector<ledger::StoredResponse> turns;
+    for (const auto* row = Find(id); row;
+         row = row->previous_id.empty() ? nullptr : Find(row->previous_id)) {
+      turns.insert(turns.begin(), *row);
+    }
+    if (turns.empty()) return core::MakeError(core::Errc::kNotFound, "no such response");
+    return turns;
+  }
+  core::Result<bool> Delete(std::string_view, std::string_view,
+                            std::chrono::system_clock::time_point) override {
+    return false;
+  }
+
+  std::vector<ledger::StoredResponse> rows;
+
+ protected:
+  core::Status Insert(const ledger::StoredResponse& response, int64_t) override {
+    rows.push_back(response);
+    return {};
+  }
+  core::Result<int64_t> DeleteExpired(int64_t, int64_t) override { return 0; }
+
+ private:
+  const ledger::StoredResponse* Find(std::string_view id) const {
+    for (const auto& row : rows) {
+      if (row.id == id) return &row;
+    }
+    return nullptr;
+  }
+};
+
+class NullWriter final : public http::ResponseWriter {
+ public:
+  http::Task<bool> Send(int, const http::Headers&, std::string) override { co_return true; }
+  http::Task<bool> StartStream(int, const http::Headers&) override { co_return true; }
+  http::Task<bool> Write(std::string_view) override { co_return true; }
+  http::Task<bool> EndStream(const http::Headers&) override { co_return true; }
+  bool started() const override { return false; }
+};
+
+// A JSON schema with `levels` nested object properties around a string: 2 * levels + 1 deep.
+std::string NestedSchema(int levels) {
+  std::string out;
+  for (int i = 0; i < levels; ++i) out += R"({"type":"object","properties":{"a":)";
+  out += R"({"type":"string"})";
+  for (int i = 0; i < levels; ++i) out += "}}";
+  return out;
+}
+
+// A Response object, as the client gets it, echoing a function tool whose parameters nest
+// `levels` properties deep: 2 * levels + 4 levels in all (response, tools, tool, schema).
+std::string ResponseEchoingTools(int levels) {
+  return R"({"id":"resp_1","object":"response","status":"completed","tools":[{"type":"function",)"
+         R"("name":"f","parameters":)" +
+         NestedSchema(levels) +
+         R"(}],"output":[{"type":"message","role":"assistant","content":[{"type":"output_text",)"
+         R"("text":"ok"}]}],"usage":{"input_tokens":9,"output_tokens":1}})";
+}
+
+class ConversationTest : public ::testing::Test {
+ protected:
+  ConversationTest() : ctx_(http_, writer_, services_) {
+    services_.responses = &store_;
+    ctx_.request.dialect = core::Dialect::kOpenAiResponses;
+    ctx_.request.id = "req_1";
+  }
+
+  // EncodeAnswer for a Responses answer the client asked to store.
+  void Answer(std::string body) {
+    ctx_.turn.store = true;
+    providers::Completion completion;
+    completion.body = std::move(body);
+    testutil::RunTask([&]() -> http::Task<bool> {
+      co_await EncodeAnswer(ctx_, completion);
+      co_return true;
+    }());
+  }
+
+  std::shared_ptr<const catalog::Catalog> catalog_ =
+      *catalog::Catalog::Build(std::make_shared<const config::Config>());
+  ProviderSet providers_{{}};
+  routing::Health health_ = routing::HealthFor(*catalog_);
+  testutil::MemoryLedgerSink sink_;
+  core::SystemClock clock_;
+  core::SecretScrubber secrets_{{"sk-test-secret-key"}};
+  routing::Policy policy_ = *routing::Policy::Build(*catalog_);
+  Services services_{*catalog_, policy_, providers_, health_, sink_, clock_, secrets_};
+  MemoryResponseStore store_;
+  http::ServerRequest http_;
+  NullWriter writer_;
+  RequestContext ctx_;
+};
+
+TEST_F(ConversationTest, AnswerEchoingADeepToolSchemaIsStored) {
+  // Regression: the answer was read back at Boost.JSON's default depth (32), so a Response
+  // echoing a tool schema 20 properties deep (44 levels, for a body within the default
+  // max_json_depth of 64) was not stored, and the next turn's previous_response_id got 404.
+  ctx_.request.max_json_depth = core::kDefaultMaxJsonDepth;
+  Answer(ResponseEchoingTools(20));
+  ASSERT_EQ(store_.rows.size(), 1u);
+  EXPECT_EQ(store_.rows[0].id, "resp_1");
+  EXPECT_EQ(store_.rows[0].response_json, ResponseEchoingTools(20));
+}
+
+TEST_F(ConversationTest, AnswerDeeperThanTheRequestsDepthAllowsIsNotStored) {
+  ctx_.request.max_json_depth = 27;  // 27 + 16 = 43 levels allowed
+  Answer(ResponseEchoingTools(20));  // 44 levels
+  EXPECT_TRUE(store_.rows.empty());
+}
+
+TEST_F(ConversationTest, StoredItemsDeeperThan32LevelsAreReadBackIntoTheNextTurn) {
+  // A stored turn whose input holds a function_call_output with a deep JSON value (as a
+  // client may send: 2 * 20 + 1 + 2 levels in the stored array).
+  ledger::StoredResponse turn;
+  turn.id = "resp_0";
+  turn.input_json =
+      R"([{"type":"message","role":"user","content":"Hi","x":)" + NestedSchema(20) + "}]";
+  turn.output_json = R"([{"type":"message","role":"assistant","content":[{"type":"output_text",)"
+                     R"("text":"Hello"}]}])";
+  ASSERT_TRUE(store_.Put(turn).has_value());
+  ctx_.request.body = json::parse(R"({"model":"m","input":"And then?"})").as_object();
+  ctx_.turn.previous_id = "resp_0";
+  auto expanded = testutil::RunTask(ExpandConversation(ctx_));
+  ASSERT_TRUE(expanded.has_value()) << expanded.error().message;
+  const auto& input = ctx_.request.body.at("input").as_array();
+  ASSERT_EQ(input.size(), 3u);
+  EXPECT_EQ(input[0].at("content"), "Hi");
+  EXPECT_EQ(input[1].at("role"), "assistant");
+  EXPECT_EQ(input[2].at("content"), "And then?");
+}
+
+}  // namespace
+}  // namespace sy::app
