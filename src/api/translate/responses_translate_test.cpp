@@ -238,17 +238,60 @@ TEST(ChatToResponsesStream, RefusalStreamsInARefusalPart) {
   EXPECT_EQ(s.events[6].json.at("refusal"), "No.");
 }
 
-TEST(ChatToResponsesStream, UsageOnAContentChunkEndsTheResponseAndNothingFollows) {
-  auto usage_chunk = Chunk(R"({"content":"hi"})", R"("length")");
-  usage_chunk.usage = MakeUsage(3, 0, 0, 1);
-  auto s = Stream({usage_chunk, Chunk(R"({"content":"late"})"), Event("", "[DONE]")});
+// The text of every output_text.delta, in order.
+std::string Deltas(const std::vector<core::StreamEvent>& events) {
+  std::string out;
+  for (const auto& e : events) {
+    if (e.event == "response.output_text.delta") out += e.json.at("delta").as_string();
+  }
+  return out;
+}
+
+TEST(ChatToResponsesStream, UsageOnContentChunksEndsNothingAndDoneEndsWithTheLatest) {
+  // Regression: the first chunk carrying usage ended the response. A server that attaches
+  // (cumulative) usage to every chunk (vLLM's continuous_usage_stats) had the rest of its answer
+  // dropped and the client told response.completed with the first delta only.
+  auto first = Chunk(R"({"content":"hi"})");
+  first.usage = MakeUsage(3, 0, 0, 1);
+  auto second = Chunk(R"({"content":" there"})");
+  second.usage = MakeUsage(3, 0, 0, 2);
+  auto last = Chunk(R"({"content":"!"})", R"("length")");
+  last.usage = MakeUsage(3, 0, 0, 3);
+  auto s = Stream({first, second, last, Event("", "[DONE]")});
   ASSERT_TRUE(s.status);
-  const auto& last = s.events.back();
-  EXPECT_EQ(last.event, "response.incomplete");
-  EXPECT_TRUE(last.terminal);
-  ASSERT_TRUE(last.usage.has_value());
-  EXPECT_EQ(last.json.at("response").at("usage").at("total_tokens"), 4);
-  EXPECT_EQ(last.json.at("response").at("output").at(0).at("status"), "incomplete");
+  EXPECT_EQ(Deltas(s.events), "hi there!");
+  int terminal = 0;
+  for (size_t i = 0; i < s.events.size(); ++i) {
+    if (s.events[i].terminal) ++terminal;
+    EXPECT_EQ(s.events[i].usage.has_value(), i + 1 == s.events.size()) << s.events[i].event;
+  }
+  EXPECT_EQ(terminal, 1);
+  const auto& end = s.events.back();
+  EXPECT_EQ(end.event, "response.incomplete");
+  EXPECT_TRUE(end.terminal);
+  ASSERT_TRUE(end.usage.has_value());
+  EXPECT_EQ(end.usage->output_tokens, 3);
+  EXPECT_EQ(end.json.at("response").at("usage").at("total_tokens"), 6);
+  EXPECT_EQ(end.json.at("response").at("output").at(0).at("content").at(0).at("text"), "hi there!");
+  EXPECT_EQ(end.json.at("response").at("output").at(0).at("status"), "incomplete");
+}
+
+TEST(ChatToResponsesStream, TheUsageChunkWithoutChoicesEndsTheResponseAndNothingFollows) {
+  // OpenAI's shape: usage on a final chunk with choices: [], then [DONE]; here after a server
+  // also sent (smaller) usage on a content chunk.
+  auto content = Chunk(R"({"content":"hi"})", R"("stop")");
+  content.usage = MakeUsage(3, 0, 0, 1);
+  auto usage_chunk = Event("", R"({"id":"c","model":"m","choices":[],"usage":{}})");
+  usage_chunk.usage = MakeUsage(3, 0, 0, 2);
+  auto s = Stream({content, usage_chunk, Chunk(R"({"content":"late"})"), Event("", "[DONE]")});
+  ASSERT_TRUE(s.status);
+  EXPECT_EQ(Deltas(s.events), "hi");
+  const auto& end = s.events.back();
+  EXPECT_EQ(end.event, "response.completed");
+  EXPECT_TRUE(end.terminal);
+  ASSERT_TRUE(end.usage.has_value());
+  EXPECT_EQ(end.usage->output_tokens, 2);
+  EXPECT_EQ(end.json.at("response").at("usage").at("total_tokens"), 5);
 }
 
 TEST(ChatToResponsesStream, InterleavedToolArgumentsAndMalformedChunksAreUnavailable) {

@@ -9,10 +9,13 @@
 // final Response lists). Items are closed in order, as OpenAI streams them, so an argument
 // fragment for a call already closed (interleaved parallel calls) cannot be re-framed: the stream
 // fails, as the Chat -> Anthropic stream does.
-// The usage chunk (the event whose `usage` the provider set), or [DONE] when no usage chunk came,
-// closes the open item and ends the response: response.completed, or response.incomplete when
-// the finish reason was length or content_filter, carrying the whole Response with its usage
-// (written from core::Usage) and marked terminal. [DONE] after that yields nothing. A stream cut
+// The usage chunk (an event whose `usage` the provider set and that has no choices: OpenAI's
+// last chunk before [DONE]), or else [DONE], closes the open item and ends the response:
+// response.completed, or response.incomplete when the finish reason was length or
+// content_filter, carrying the whole Response with the latest usage seen (written from
+// core::Usage) and marked terminal. Usage riding on a chunk that has choices (vLLM's
+// continuous_usage_stats sends it on every chunk, some servers on the last content chunk) is
+// kept and ends nothing: the answer may go on. [DONE] after the end yields nothing. A stream cut
 // off before then simply stops: nothing is fabricated.
 // Every event carries "type" (its SSE name) and "sequence_number" counting from 0.
 #include <optional>
@@ -41,13 +44,15 @@ class ChatToResponsesStream final : public StreamTranslator {
     if (done_) return {};
     if (upstream.data == "[DONE]") {
       if (!started_) return Malformed(kChat, "a stream that ended before its first chunk");
-      Finish(std::nullopt, out);
+      Finish(out);
       return {};
     }
     const auto* chunk = upstream.json.if_object();
     if (!chunk) return Malformed(kChat, "a chunk that is not a JSON object");
     if (!started_) Start(*chunk, out);
-    if (const auto* choices = Find(*chunk, "choices")) {
+    if (upstream.usage) usage_ = upstream.usage;  // cumulative: the latest is the whole answer's
+    const auto* choices = Find(*chunk, "choices");
+    if (choices) {
       if (!choices->is_array()) return Malformed(kChat, "choices is not an array");
       for (const auto& v : choices->get_array()) {
         const auto* choice = v.if_object();
@@ -59,7 +64,8 @@ class ChatToResponsesStream final : public StreamTranslator {
         if (auto s = Choice(*choice, out); !s) return s;
       }
     }
-    if (upstream.usage) Finish(upstream.usage, out);
+    // OpenAI's usage chunk, the last before [DONE]: no choices.
+    if (upstream.usage && (!choices || choices->get_array().empty())) Finish(out);
     return {};
   }
 
@@ -256,7 +262,8 @@ class ChatToResponsesStream final : public StreamTranslator {
     ++output_index_;
   }
 
-  void Finish(const std::optional<core::Usage>& usage, std::vector<core::StreamEvent>& out) {
+  void Finish(std::vector<core::StreamEvent>& out) {
+    const std::optional<core::Usage>& usage = usage_;
     Close(out, finish_reason_ == "length" ? "incomplete" : "completed");
     json::object response = Response("completed");
     const bool incomplete = MarkIncomplete(response, finish_reason_);
@@ -275,7 +282,8 @@ class ChatToResponsesStream final : public StreamTranslator {
   int64_t sequence_ = 0;
   std::string model_;
   std::string finish_reason_;
-  json::array output_;  // the finished items, for the final Response
+  std::optional<core::Usage> usage_;  // the latest usage an upstream chunk carried
+  json::array output_;                // the finished items, for the final Response
   // The open item.
   Open open_ = Open::kNone;
   int64_t output_index_ = 0;  // of the open item, or of the next one
