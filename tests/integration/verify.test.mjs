@@ -618,3 +618,40 @@ describe('verification and escalation', () => {
 
   testCleanShutdown(() => s);
 });
+
+// An answer longer than verification.max_held_bytes is rejected before its usage arrives: its
+// output is estimated from the text it generated (as a relayed stream's is), not from the
+// events' JSON, which is several times longer per token.
+describe('verification: an answer too long to hold', () => {
+  let s;
+  const heldConfig = (o) => `${verifyConfig(o)}verification:
+  max_held_bytes: 4096
+`;
+  shareServe(heldConfig, async (served) => {
+    s = served;
+    for (const model of MODELS) await emulator.setProfile(s.emulatorUrl, model, FAST);
+  });
+
+  test('the rejected attempt is estimated from its generated text', async () => {
+    const res = await streamChat(s.url, {
+      model: 'auto', stream: true, max_tokens: 400,
+      messages: user('Write a long story about a lighthouse keeper and a storm.'),
+    }, { headers: { 'x-switchyard-tags': 'non-empty' } });
+    // Both models' answers are too long to hold: nothing reached the client, and it gets 502.
+    assert.equal(res.status, 502, res.raw);
+    const id = header(res, 'x-switchyard-request-id');
+    await requestRow(s.dbPath, id);
+    const attempts = await sqlite(s.dbPath, `SELECT idx, verdict, output_tokens, usage_estimated
+      FROM attempts WHERE request_id = '${id}' ORDER BY idx`);
+    assert.equal(attempts.length, 2, JSON.stringify(attempts));
+    for (const a of attempts) {
+      assert.equal(a.verdict, 'rejected: too long to verify', JSON.stringify(a));
+      assert.equal(a.usage_estimated, 1);
+      // 4 KiB of chunks carry a few hundred bytes of text, about a token a chunk: far under the
+      // 1,024 tokens a quarter of the JSON would make.
+      assert.ok(a.output_tokens > 0 && a.output_tokens < 200, JSON.stringify(a));
+    }
+  });
+
+  testCleanShutdown(() => s);
+});
