@@ -13,6 +13,7 @@
 #include "app/pipeline.h"
 #include "core/json_depth.h"
 #include "tests/testutil/memory_ledger_sink.h"
+#include "tests/testutil/null_response_writer.h"
 #include "tests/testutil/run_task.h"
 
 namespace sy::app {
@@ -64,15 +65,6 @@ class MemoryResponseStore final : public ledger::ResponseStore {
   }
 };
 
-class NullWriter final : public http::ResponseWriter {
- public:
-  http::Task<bool> Send(int, const http::Headers&, std::string) override { co_return true; }
-  http::Task<bool> StartStream(int, const http::Headers&) override { co_return true; }
-  http::Task<bool> Write(std::string_view) override { co_return true; }
-  http::Task<bool> EndStream(const http::Headers&) override { co_return true; }
-  bool started() const override { return false; }
-};
-
 // A JSON schema with `levels` nested object properties around a string: 2 * levels + 1 deep.
 std::string NestedSchema(int levels) {
   std::string out;
@@ -122,7 +114,7 @@ class ConversationTest : public ::testing::Test {
   Services services_{*catalog_, policy_, providers_, health_, sink_, clock_, secrets_};
   MemoryResponseStore store_;
   http::ServerRequest http_;
-  NullWriter writer_;
+  testutil::NullResponseWriter writer_;
   RequestContext ctx_;
 };
 

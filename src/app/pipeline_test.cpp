@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/testutil/memory_ledger_sink.h"
+#include "tests/testutil/null_response_writer.h"
 
 namespace sy::app {
 namespace {
@@ -67,14 +68,7 @@ class PipelineTest : public ::testing::Test {
   routing::Policy policy_ = *routing::Policy::Build(*catalog_);
   Services services_{*catalog_, policy_, providers_, health_, sink_, clock_, secrets_};
   http::ServerRequest http_;
-  class NullWriter final : public http::ResponseWriter {
-   public:
-    http::Task<bool> Send(int, const http::Headers&, std::string) override { co_return true; }
-    http::Task<bool> StartStream(int, const http::Headers&) override { co_return true; }
-    http::Task<bool> Write(std::string_view) override { co_return true; }
-    http::Task<bool> EndStream(const http::Headers&) override { co_return true; }
-    bool started() const override { return false; }
-  } writer_;
+  testutil::NullResponseWriter writer_;
   RequestContext ctx_;
   config::ModelConfig flash_, gpt_;
 };
