@@ -170,20 +170,23 @@ TEST(BatchLedgerTest, AFailingDatabaseSpillsThenReplaysInOrder) {
   EXPECT_EQ(ledger->records_lost(), 0u);
 }
 
+// A process that closes while the database is down: records 0-9 spilled to `spill`.
+void LeaveASpill(const std::string& spill) {
+  FakeDatabase down;
+  down.SetFailing(true);
+  auto ledger = Start(down, {.flush_interval = 1h, .spill_path = spill});
+  ASSERT_NE(ledger, nullptr);
+  for (int64_t i = 0; i < 10; ++i) ledger->Append(MakeRecord(i));
+  ledger->Close();
+  EXPECT_EQ(ledger->records_lost(), 0u);
+  EXPECT_EQ(ledger->spilled(), 10u);
+}
+
 // Closing while the database is down spills everything; the next process replays it at start.
 TEST(BatchLedgerTest, ASpillLeftAtCloseIsReplayedByTheNextProcess) {
   TempDir dir;
   const std::string spill = dir.File("spill");
-  {
-    FakeDatabase down;
-    down.SetFailing(true);
-    auto ledger = Start(down, {.flush_interval = 1h, .spill_path = spill});
-    ASSERT_NE(ledger, nullptr);
-    for (int64_t i = 0; i < 10; ++i) ledger->Append(MakeRecord(i));
-    ledger->Close();
-    EXPECT_EQ(ledger->records_lost(), 0u);
-    EXPECT_EQ(ledger->spilled(), 10u);
-  }
+  LeaveASpill(spill);
   FakeDatabase up;
   auto ledger = Start(up, {.flush_interval = 1h, .spill_path = spill});
   ASSERT_NE(ledger, nullptr);
@@ -198,15 +201,10 @@ TEST(BatchLedgerTest, ASpillLeftAtCloseIsReplayedByTheNextProcess) {
 TEST(BatchLedgerTest, ReplaySpilledWaitsForTheReplayOrGivesUp) {
   TempDir dir;
   const std::string spill = dir.File("spill");
-  FakeDatabase down;
-  down.SetFailing(true);
+  LeaveASpill(spill);
   {
-    auto ledger = Start(down, {.flush_interval = 1h, .spill_path = spill});
-    ASSERT_NE(ledger, nullptr);
-    for (int64_t i = 0; i < 10; ++i) ledger->Append(MakeRecord(i));
-    ledger->Close();
-  }
-  {
+    FakeDatabase down;
+    down.SetFailing(true);
     auto still_down = Start(down, {.flush_interval = 1h, .spill_path = spill});
     ASSERT_NE(still_down, nullptr);
     EXPECT_EQ(still_down->ReplaySpilled(), 10u);
