@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "app/pipeline.h"
+#include "app/services_testing.h"
 #include "core/json_depth.h"
 #include "tests/testutil/memory_ledger_sink.h"
 #include "tests/testutil/null_response_writer.h"
@@ -84,7 +85,7 @@ std::string ResponseEchoingTools(int levels) {
          R"("text":"ok"}]}],"usage":{"input_tokens":9,"output_tokens":1}})";
 }
 
-class ConversationTest : public ::testing::Test {
+class ConversationTest : public ::testing::Test, protected DefaultServices {
  protected:
   ConversationTest() : ctx_(http_, writer_, services_) {
     services_.responses = &store_;
@@ -103,15 +104,6 @@ class ConversationTest : public ::testing::Test {
     }());
   }
 
-  std::shared_ptr<const catalog::Catalog> catalog_ =
-      *catalog::Catalog::Build(std::make_shared<const config::Config>());
-  ProviderSet providers_{{}};
-  routing::Health health_ = routing::HealthFor(*catalog_);
-  testutil::MemoryLedgerSink sink_;
-  core::SystemClock clock_;
-  core::SecretScrubber secrets_{{"sk-test-secret-key"}};
-  routing::Policy policy_ = *routing::Policy::Build(*catalog_);
-  Services services_{*catalog_, policy_, providers_, health_, sink_, clock_, secrets_};
   MemoryResponseStore store_;
   http::ServerRequest http_;
   testutil::NullResponseWriter writer_;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "app/pipeline.h"
+#include "app/services_testing.h"
 #include "http/sse.h"
 #include "tests/testutil/memory_ledger_sink.h"
 #include "tests/testutil/run_task.h"
@@ -76,7 +77,7 @@ constexpr const char* kContent =
 constexpr const char* kUsage =
     R"({"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":1000000,"completion_tokens":2000000}})";
 
-class StreamRelayTest : public ::testing::Test {
+class StreamRelayTest : public ::testing::Test, protected DefaultServices {
  protected:
   StreamRelayTest() : ctx_(http_, writer_, services_) {
     model_.id = "m";
@@ -95,15 +96,6 @@ class StreamRelayTest : public ::testing::Test {
     }());
   }
 
-  std::shared_ptr<const catalog::Catalog> catalog_ =
-      *catalog::Catalog::Build(std::make_shared<const config::Config>());
-  ProviderSet providers_{{}};
-  routing::Health health_ = routing::HealthFor(*catalog_);
-  testutil::MemoryLedgerSink sink_;
-  core::SystemClock clock_;
-  core::SecretScrubber secrets_{{"sk-test-secret-key"}};
-  routing::Policy policy_ = *routing::Policy::Build(*catalog_);
-  Services services_{*catalog_, policy_, providers_, health_, sink_, clock_, secrets_};
   http::ServerRequest http_;
   RecordingWriter writer_;
   RequestContext ctx_;
