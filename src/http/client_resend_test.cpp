@@ -236,6 +236,21 @@ class ClientResendTest : public ::testing::Test {
     return done;
   }
 
+  // Two requests in turn to an upstream that answers the first with `first_action` and the
+  // second plainly: what the first leaves of the connection shows in the second.
+  std::pair<Outcome, Outcome> TwoPosts(Action first_action) {
+    upstream_.emplace(ioc_,
+                      [first_action](int n) { return n == 1 ? first_action : Action::kAnswer; });
+    std::pair<Outcome, Outcome> out;
+    if (!Run([&]() -> Task<void> {
+          out.first = co_await Post(*client_, upstream_->url());
+          out.second = co_await Post(*client_, upstream_->url());
+        })) {
+      ADD_FAILURE() << "the two requests did not finish within the limit";
+    }
+    return out;
+  }
+
   std::unique_ptr<Client> client_;
   net::io_context ioc_;
   std::optional<Upstream> upstream_;
@@ -278,13 +293,7 @@ TEST_F(ClientResendTest, ConnectionClosedWhileIdleIsReplacedBeforeSending) {
 }
 
 TEST_F(ClientResendTest, ConnectionWithUnsolicitedBytesIsNotReused) {
-  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kAnswerAndJunk : Action::kAnswer; });
-  Outcome first;
-  Outcome second;
-  ASSERT_TRUE(Run([&]() -> Task<void> {
-    first = co_await Post(*client_, upstream_->url());
-    second = co_await Post(*client_, upstream_->url());
-  }));
+  const auto [first, second] = TwoPosts(Action::kAnswerAndJunk);
   ASSERT_FALSE(first.error) << first.error->message;
   ASSERT_FALSE(second.error) << second.error->message;
   EXPECT_EQ(second.body, "ok");
@@ -297,14 +306,7 @@ TEST_F(ClientResendTest, ConnectionWithUnsolicitedBytesIsNotReused) {
 // "done" and pooled while the upstream was still sending the real 200, so the next request on
 // it read that 200 as its own answer.
 TEST_F(ClientResendTest, InterimResponsesAreSkippedForTheFinalAnswer) {
-  upstream_.emplace(ioc_,
-                    [](int n) { return n == 1 ? Action::kInterimThenAnswer : Action::kAnswer; });
-  Outcome first;
-  Outcome second;
-  ASSERT_TRUE(Run([&]() -> Task<void> {
-    first = co_await Post(*client_, upstream_->url());
-    second = co_await Post(*client_, upstream_->url());
-  }));
+  const auto [first, second] = TwoPosts(Action::kInterimThenAnswer);
   ASSERT_FALSE(first.error) << first.error->message;
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(first.body, "answer 1");
@@ -316,13 +318,7 @@ TEST_F(ClientResendTest, InterimResponsesAreSkippedForTheFinalAnswer) {
 }
 
 TEST_F(ClientResendTest, InterimResponsesBufferedWithTheAnswerAreSkipped) {
-  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kInterimsAtOnce : Action::kAnswer; });
-  Outcome first;
-  Outcome second;
-  ASSERT_TRUE(Run([&]() -> Task<void> {
-    first = co_await Post(*client_, upstream_->url());
-    second = co_await Post(*client_, upstream_->url());
-  }));
+  const auto [first, second] = TwoPosts(Action::kInterimsAtOnce);
   ASSERT_FALSE(first.error) << first.error->message;
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(first.body, "answer 1");
@@ -332,14 +328,7 @@ TEST_F(ClientResendTest, InterimResponsesBufferedWithTheAnswerAreSkipped) {
 }
 
 TEST_F(ClientResendTest, SwitchingProtocolsFailsAndTheConnectionIsNotPooled) {
-  upstream_.emplace(ioc_,
-                    [](int n) { return n == 1 ? Action::kSwitchProtocols : Action::kAnswer; });
-  Outcome first;
-  Outcome second;
-  ASSERT_TRUE(Run([&]() -> Task<void> {
-    first = co_await Post(*client_, upstream_->url());
-    second = co_await Post(*client_, upstream_->url());
-  }));
+  const auto [first, second] = TwoPosts(Action::kSwitchProtocols);
   ASSERT_TRUE(first.error);
   EXPECT_EQ(first.error->code, core::Errc::kUpstreamUnavailable);
   ASSERT_FALSE(second.error) << second.error->message;
@@ -348,13 +337,7 @@ TEST_F(ClientResendTest, SwitchingProtocolsFailsAndTheConnectionIsNotPooled) {
 }
 
 TEST_F(ClientResendTest, EndlessInterimResponsesFailAndTheConnectionIsNotPooled) {
-  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kManyInterims : Action::kAnswer; });
-  Outcome first;
-  Outcome second;
-  ASSERT_TRUE(Run([&]() -> Task<void> {
-    first = co_await Post(*client_, upstream_->url());
-    second = co_await Post(*client_, upstream_->url());
-  }));
+  const auto [first, second] = TwoPosts(Action::kManyInterims);
   ASSERT_TRUE(first.error);
   EXPECT_EQ(first.error->code, core::Errc::kUpstreamUnavailable);
   EXPECT_NE(first.error->message.find("interim"), std::string::npos) << first.error->message;
