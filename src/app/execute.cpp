@@ -213,6 +213,14 @@ bool NeedsAnswerJson(const RequestContext& ctx, core::Dialect upstream) {
          upstream == core::Dialect::kOpenAiResponses || ctx.shadow || ctx.shadow_of;
 }
 
+// Whether a failed attempt may have cost money: the upstream had the whole request and did not
+// refuse it with an error status. It then bills the prompt at least, whether its answer was
+// lost (a reset, the client or the gateway cutting the call, a timeout) or unreadable (a
+// malformed body, a stream whose first event broke). Refusals (4xx, 5xx) are not billed.
+bool MayHaveBilled(const failover::Attempt& attempt, const core::Error& error) {
+  return attempt.delivered && (error.upstream_status == 0 || error.upstream_status / 100 == 2);
+}
+
 http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::Deployment& d,
                                            failover::Attempt& attempt,
                                            std::chrono::steady_clock::time_point deadline) {
@@ -225,7 +233,8 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::D
                              deadline,
                              d.upstream_name(),
                              NeedsAnswerJson(ctx, provider->dialect()),
-                             &attempt.request_bytes};
+                             &attempt.request_bytes,
+                             &attempt.delivered};
   // Not a ?: around the co_awaits: GCC 12 miscompiles co_await inside a conditional expression.
   core::Result<Answer> answer = core::MakeError(core::Errc::kInternal, "not attempted");
   if (ctx.request.stream) {
@@ -233,11 +242,11 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::D
   } else {
     answer = co_await FetchAnswer(ctx, *provider, call, attempt);
   }
-  if (!answer && ctx.http.cancelled != http::CancelReason::kNone) {
-    // Cut while the upstream was working on it: it bills the prompt at least.
-    if (!attempt.usage) attempt.usage = EstimateUsage(attempt.request_bytes, 0, 0);
-    co_return CutError(ctx.http.cancelled);
+  if (answer) co_return answer;
+  if (!attempt.usage && MayHaveBilled(attempt, answer.error())) {
+    attempt.usage = EstimateUsage(attempt.request_bytes, 0, 0);
   }
+  if (ctx.http.cancelled != http::CancelReason::kNone) co_return CutError(ctx.http.cancelled);
   co_return answer;
 }
 

@@ -88,9 +88,10 @@ struct Attempt {
   std::chrono::milliseconds latency{0};
   std::chrono::microseconds elapsed{0};  // the same, finer: the gateway's overhead excludes it
   // What the upstream billed for this attempt, when it said (or the gateway estimated it): set
-  // for answers, and for failures after the upstream answered (an answer that could not be
-  // translated, a stream cut short, an answer that failed verification). Priced by app's account
-  // stage into `cost`, under the deployment's price.
+  // for answers, and for failures after the request was delivered, unless the upstream answered
+  // with an error status (an answer that could not be read or translated, a stream cut short, a
+  // timeout, an answer that failed verification). Priced by app's account stage into `cost`,
+  // under the deployment's price.
   std::optional<core::Usage> usage;
   std::optional<catalog::CostBreakdown> cost;
   // The size of the request body sent upstream for this attempt (its JSON text as posted: the
@@ -98,6 +99,9 @@ struct Attempt {
   // sent. The prompt of an estimated usage (app::EstimateUsage): the provider bills what it was
   // sent, which may be far more than what the client sent the gateway.
   size_t request_bytes = 0;
+  // Whether the whole request reached the upstream (http::ClientRequest::delivered). An attempt
+  // that failed after that, other than by an error status, may have been billed.
+  bool delivered = false;
 
   bool sent() const { return outcome != Outcome::kSkipped; }
 };

@@ -281,6 +281,7 @@ class AsioClient final : public Client {
       written += n;
       if (wec) co_return ExchangeResult{conn.deadline.Settle(wec), written};
     }
+    if (request.delivered) *request.delivered = true;
     // Interim heads are read past under the same deadline: a parser that completed a 1xx head
     // is done, so the next head gets a fresh one (the common 200 costs no allocation more).
     for (int interim = 0;; ++interim) {

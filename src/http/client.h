@@ -39,6 +39,10 @@ struct ClientRequest {
   // Once this response is read, its connection returns to the worker's idle pool for its origin
   // (and TLS options) only while fewer than this many wait there; 0 keeps none.
   size_t max_idle_connections = 64;
+  // Optional: set to true once the whole request has been written to the upstream, whatever
+  // happens after (a lost or malformed answer, a timeout, a reset). From then on the upstream
+  // may act on the request and bill it; the caller prices a failed attempt by it.
+  bool* delivered = nullptr;
 };
 
 // A response whose head has arrived; the body is read as it comes.

@@ -830,12 +830,32 @@ TEST(ClientTest, ClosedPortIsUpstreamUnavailable) {
   }
   ClientLoop loop;
   Fetched got;
-  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
-    got = co_await Fetch(loop.client(),
-                         MakeRequest("GET", "http://127.0.0.1:" + std::to_string(port) + "/"));
-  }));
+  bool delivered = false;
+  auto request = MakeRequest("GET", "http://127.0.0.1:" + std::to_string(port) + "/");
+  request.delivered = &delivered;
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> { got = co_await Fetch(loop.client(), request); }));
   ASSERT_TRUE(got.error);
   EXPECT_EQ(got.error->code, core::Errc::kUpstreamUnavailable);
+  EXPECT_FALSE(delivered) << "nothing reached the upstream";
+}
+
+TEST(ClientTest, ARequestTheUpstreamNeverReadIsNotDelivered) {
+  // A listener that never accepts: the kernel completes the handshake and takes what fits its
+  // buffers, and the rest of a large body never leaves.
+  net::io_context ioc;
+  tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  const auto port = acceptor.local_endpoint().port();
+  ClientLoop loop;
+  Fetched got;
+  bool delivered = false;
+  auto request = MakeRequest("POST", "http://127.0.0.1:" + std::to_string(port) + "/",
+                             std::string(32 * 1024 * 1024, 'x'));
+  request.first_byte_timeout = 200ms;
+  request.delivered = &delivered;
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> { got = co_await Fetch(loop.client(), request); }));
+  ASSERT_TRUE(got.error);
+  EXPECT_EQ(got.error->code, core::Errc::kUpstreamTimeout);
+  EXPECT_FALSE(delivered) << "the body never left whole";
 }
 
 TEST(ClientTest, BadUrlIsInvalidRequest) {
@@ -864,6 +884,8 @@ TEST(ClientTest, FirstByteTimeoutIsUpstreamTimeout) {
   Fetched got;
   auto request = MakeRequest("GET", Url(*server, "/slow"));
   request.first_byte_timeout = 200ms;
+  bool delivered = false;
+  request.delivered = &delivered;
   const auto start = Clock::now();
   ASSERT_TRUE(loop.Run([&]() -> Task<void> { got = co_await Fetch(loop.client(), request); }));
   const auto elapsed = Clock::now() - start;
@@ -872,6 +894,7 @@ TEST(ClientTest, FirstByteTimeoutIsUpstreamTimeout) {
   EXPECT_EQ(got.error->code, core::Errc::kUpstreamTimeout);
   EXPECT_GE(elapsed, 200ms);
   EXPECT_LT(elapsed, 5s);
+  EXPECT_TRUE(delivered) << "the upstream had the request: it may bill it";
 }
 
 TEST(ClientTest, DeadlineBoundsTheFirstByteTimeout) {

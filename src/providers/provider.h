@@ -46,6 +46,10 @@ struct Call {
   // set before the request leaves. The caller estimates the prompt from it when the upstream's
   // usage never arrives.
   size_t* sent_bytes = nullptr;
+  // Optional: set to true once the whole request reached the upstream (http::ClientRequest::
+  // delivered; detail::JsonPost wires it). The caller estimates the cost of an attempt that
+  // failed after that point, since the provider may have billed it.
+  bool* delivered = nullptr;
 
   std::string_view UpstreamName() const {
     return upstream_name.empty() ? std::string_view(model.upstream_name) : upstream_name;

@@ -29,7 +29,22 @@ async function upstreamModels(emulatorUrl) {
 async function attemptRows(dbPath, requestId) {
   await ledgerRows(dbPath, [requestId]);
   return sqlite(dbPath,
-    `SELECT idx, model, http_status, error_code FROM attempts WHERE request_id = '${requestId}' ORDER BY idx`);
+    `SELECT idx, model, http_status, error_code, cost_pico, usage_estimated, input_tokens
+       FROM attempts WHERE request_id = '${requestId}' ORDER BY idx`);
+}
+
+// A failed attempt the upstream refused with an error status: not billed, recorded at zero.
+function assertRefusedAtNoCost(attempt) {
+  assert.equal(attempt.cost_pico, 0, JSON.stringify(attempt));
+  assert.equal(attempt.usage_estimated, 0, JSON.stringify(attempt));
+}
+
+// A failed attempt the upstream had whole and did not refuse: it may have billed the prompt, so
+// the ledger carries the prompt's estimate (a quarter token per byte sent), priced.
+function assertPromptEstimated(attempt) {
+  assert.equal(attempt.usage_estimated, 1, JSON.stringify(attempt));
+  assert.ok(attempt.input_tokens > 0, JSON.stringify(attempt));
+  assert.ok(attempt.cost_pico > 0, JSON.stringify(attempt));
 }
 
 // Injects `fault` on deepseek-v4-flash and expects economy to be answered by kimi-k2.6.
@@ -55,12 +70,14 @@ describe('upstream faults', () => {
     const { attempts } = await expectFailoverToKimi(t, { status: 429, retry_after_s: 1 },
       { firstErrorCode: 'rate_limited' });
     assert.equal(attempts[0].http_status, 429);
+    assertRefusedAtNoCost(attempts[0]);
   });
 
   test('500 -> failover', async (t) => {
     const { attempts } = await expectFailoverToKimi(t, { status: 500 },
       { firstErrorCode: 'upstream_unavailable' });
     assert.equal(attempts[0].http_status, 500);
+    assertRefusedAtNoCost(attempts[0]);
   });
 
   test('503 -> failover', async (t) => {
@@ -69,12 +86,16 @@ describe('upstream faults', () => {
     assert.equal(attempts[0].http_status, 503);
   });
 
-  test('connection reset -> failover', async (t) => {
-    await expectFailoverToKimi(t, { kind: 'reset' }, { firstErrorCode: 'upstream_unavailable' });
+  test('connection reset after the request -> failover, the lost attempt estimated', async (t) => {
+    const { attempts } = await expectFailoverToKimi(t, { kind: 'reset' },
+      { firstErrorCode: 'upstream_unavailable' });
+    assertPromptEstimated(attempts[0]);
   });
 
-  test('malformed upstream answer -> failover', async (t) => {
-    await expectFailoverToKimi(t, { kind: 'malformed' }, { firstErrorCode: 'upstream_unavailable' });
+  test('malformed upstream answer -> failover, the unreadable attempt estimated', async (t) => {
+    const { attempts } = await expectFailoverToKimi(t, { kind: 'malformed' },
+      { firstErrorCode: 'upstream_unavailable' });
+    assertPromptEstimated(attempts[0]);
   });
 
   test('500 before the first streamed byte -> the stream is served by the next model', async (t) => {
@@ -105,6 +126,23 @@ describe('upstream faults', () => {
     assert.equal(attempts[0].model, 'deepseek-v4-flash');
     assert.equal(attempts[0].error_code, 'upstream_timeout');
     assert.equal(attempts[0].http_status, 0);
+    assertPromptEstimated(attempts[0]);
+  });
+
+  test('a stream reset before its head -> the next model, the lost attempt estimated', async (t) => {
+    const demo = await freshDemo(t);
+    await emulator.addFault(demo.emulatorUrl, { model: 'deepseek-v4-flash', kind: 'reset', count: 1 });
+    const res = await streamChat(demo.url, { model: 'economy', stream: true, messages: userMessage() });
+    assert.equal(res.status, 200, res.raw);
+    assert.equal(res.headers['x-switchyard-model'], 'kimi-k2.6');
+    assert.equal(res.events.at(-1).data, '[DONE]');
+    const attempts = await attemptRows(demo.dbPath, res.headers['x-switchyard-request-id']);
+    assert.deepEqual(attempts.map((a) => a.model), ['deepseek-v4-flash', 'kimi-k2.6']);
+    assert.equal(attempts[0].error_code, 'upstream_unavailable');
+    assertPromptEstimated(attempts[0]);
+    const [row] = await ledgerRows(demo.dbPath, [res.headers['x-switchyard-request-id']]);
+    assert.equal(row.cost_pico, attempts[0].cost_pico + attempts[1].cost_pico,
+      'the request costs both attempts');
   });
 
   test('slow upstream -> still answered by it', async (t) => {

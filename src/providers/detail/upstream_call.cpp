@@ -114,6 +114,7 @@ http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& c
   request.deadline = call.deadline;
   request.tls = {config.tls_verify, config.ca_file};
   request.max_idle_connections = static_cast<size_t>(std::max(config.max_idle_connections, 0));
+  request.delivered = call.delivered;
   return request;
 }
 

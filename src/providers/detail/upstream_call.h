@@ -67,7 +67,8 @@ class UpstreamBody {
 // A POST of `body` (JSON text) to `url`: content-type application/json, accept
 // text/event-stream (streamed calls) or application/json, the provider's timeouts, TLS options
 // and idle-connection limit, and the call's deadline. The adapter adds its own credentials and
-// version headers. Stores body.size() in *call.sent_bytes when that is set.
+// version headers. Stores body.size() in *call.sent_bytes when that is set, and passes
+// call.delivered on as the request's own.
 http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& call,
                              std::string url, std::string body);
 
