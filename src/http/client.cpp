@@ -20,6 +20,7 @@
 #include "http/detail/client_internal.h"
 #include "http/detail/deadline.h"
 #include "http/detail/immediate.h"
+#include "http/detail/resolver.h"
 #include "http/detail/wire.h"
 
 namespace sy::http {
@@ -182,7 +183,8 @@ class AsioResponse final : public ClientResponse {
 
 class AsioClient final : public Client {
  public:
-  explicit AsioClient(net::io_context& ioc) : ioc_(ioc) {}
+  explicit AsioClient(net::io_context& ioc)
+      : ioc_(ioc), resolver_(ioc, detail::Resolver::SystemLookup(ioc), {}) {}
 
   Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) override {
     auto target = TargetFor(request.url);
@@ -297,16 +299,13 @@ class AsioClient final : public Client {
 
   Task<core::Result<std::unique_ptr<Connection>>> Connect(const Target& target,
                                                           const ClientRequest& request) {
-    tcp::resolver resolver(ioc_);
-    auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, kUseTuple);
-    if (rec) {
-      co_return core::MakeError(core::Errc::kUpstreamUnavailable,
-                                "cannot resolve " + target.host + ": " + rec.message());
-    }
-    beast::tcp_stream tcp_stream(ioc_);
+    // The connect timeout bounds the name's lookup and the connect together.
     const auto connected_by = std::min(Clock::now() + request.connect_timeout, request.deadline);
+    auto endpoints = co_await resolver_.Resolve(target.host, target.port, connected_by);
+    if (!endpoints) co_return endpoints.error();
+    beast::tcp_stream tcp_stream(ioc_);
     tcp_stream.expires_at(connected_by);  // once per connection: tcp_stream's own timer will do
-    auto [cec, endpoint] = co_await tcp_stream.async_connect(endpoints, kUseTuple);
+    auto [cec, endpoint] = co_await tcp_stream.async_connect(*endpoints, kUseTuple);
     if (cec) co_return ErrorFrom(cec, "connecting to " + target.origin);
     boost::system::error_code ignored;
     tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
@@ -362,6 +361,7 @@ class AsioClient final : public Client {
   }
 
   net::io_context& ioc_;
+  detail::Resolver resolver_;
   std::map<std::string, std::unique_ptr<ssl::context>> contexts_;
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
   std::unordered_map<std::string, std::shared_ptr<const Target>> targets_;

@@ -67,6 +67,8 @@ class Client {
   virtual ~Client() = default;
   // Sends the request and waits for the final response head (any status from 200 on). Interim
   // 1xx heads (100 Continue, 103 Early Hints) are read past within the first-byte timeout.
+  // Host names are looked up once per worker and reused for 30 s (then refreshed while the last
+  // answer serves, for up to 10 minutes); the connect timeout bounds the lookup and the connect.
   // Fails with kUpstreamTimeout (connect or first byte), kUpstreamUnavailable (resolve, connect,
   // TLS, reset; a 101 or more than a few interim heads, and the connection is dropped),
   // kInvalidRequest (bad URL).

@@ -95,8 +95,8 @@ struct ServerRequest {
   // SleepFor returns early, a ResponseWriter call returns false. The cancellation hits the one
   // operation pending at that moment (also inside a nested coroutine); operations started
   // afterwards run normally, so the handler can still answer (kShutdown: the client is there)
-  // and record the request. Operations that do not support Asio per-operation cancellation
-  // (DNS resolution) finish first. On kClientClosed, writes to the client fail anyway.
+  // and record the request; a host-name lookup the call was waiting for runs on and serves the
+  // next caller (detail::Resolver). On kClientClosed, writes to the client fail anyway.
   // Only the connection's own worker thread writes this field.
   CancelReason cancelled = CancelReason::kNone;
   // The worker's upstream client, for calls made while serving this request.
