@@ -106,7 +106,10 @@ class ChainTest : public ::testing::Test {
   config::ModelConfig a_ = Model("a"), b_ = Model("b"), c_ = Model("c"), m_ = Model("m");
   std::vector<catalog::Deployment> deployments_;
   Script script_;
-  Health health_{{"a", "b", "c", "m/x", "m/y"}, Breaker(), std::chrono::seconds(60)};
+  Health health_{{"a", "b", "c", "m/x", "m/y"},
+                 Breaker(),
+                 std::chrono::seconds(60),
+                 std::chrono::seconds(120)};
   std::vector<Attempt> attempts_;
 };
 

@@ -414,7 +414,7 @@ Health HealthFor(const catalog::Catalog& catalog) {
   std::vector<std::string> keys;
   for (const catalog::Deployment* d : catalog.deployments()) keys.push_back(d->key);
   return Health(std::move(keys), catalog.config().health.breaker,
-                catalog.config().failover.max_cooldown);
+                catalog.config().failover.max_cooldown, catalog.config().failover.total_deadline);
 }
 
 core::Result<Target> Resolve(std::string_view model, const Policy& policy,

@@ -19,8 +19,9 @@ SteadyTime FromNanos(int64_t ns) {
   return SteadyTime(std::chrono::duration_cast<SteadyTime::duration>(std::chrono::nanoseconds(ns)));
 }
 
-// The breaker's state and the end of its cool-off share one atomic word, so that a transition and
-// its deadline are published together by one CAS: word = until_ns * 4 + state.
+// The breaker's state and its deadline (open: the end of its cool-off; half-open: the end of the
+// probe's lease) share one atomic word, so that a transition and its deadline are published
+// together by one CAS: word = until_ns * 4 + state.
 int64_t Word(BreakerState state, int64_t until_ns) {
   return until_ns * 4 + static_cast<int64_t>(state);
 }
@@ -57,10 +58,11 @@ std::string_view BreakerStateName(BreakerState state) {
 }
 
 Health::Health(std::vector<std::string> keys, BreakerConfig breaker,
-               std::chrono::milliseconds max_cooldown)
+               std::chrono::milliseconds max_cooldown, std::chrono::milliseconds probe_lease)
     : keys_(std::move(keys)),
       breaker_(breaker),
       max_cooldown_(max_cooldown),
+      probe_lease_(probe_lease),
       bucket_ns_(std::max<int64_t>(
           1,
           std::chrono::duration_cast<std::chrono::nanoseconds>(breaker.window).count() / kBuckets)),
@@ -96,17 +98,12 @@ std::optional<SteadyTime> Health::CooldownUntil(size_t slot, SteadyTime now) con
 Admission Health::Admit(size_t slot, SteadyTime now) {
   std::atomic<int64_t>& breaker = slots_[slot].breaker;
   int64_t word = breaker.load(std::memory_order_acquire);
-  switch (StateOf(word)) {
-    case BreakerState::kClosed:
-      return Admission::kAllow;
-    case BreakerState::kHalfOpen:
-      return Admission::kReject;
-    case BreakerState::kOpen:
-      break;
-  }
+  if (StateOf(word) == BreakerState::kClosed) return Admission::kAllow;
+  // Open: until the cool-off ends. Half-open: until the probe's lease ends; a probe that never
+  // reported by then (its caller never came back) is given up and another caller probes.
   if (Nanos(now) < UntilOf(word)) return Admission::kReject;
   // Of every caller that saw this word, one CAS succeeds: that caller is the probe.
-  const int64_t half_open = Word(BreakerState::kHalfOpen, UntilOf(word));
+  const int64_t half_open = Word(BreakerState::kHalfOpen, Nanos(now + probe_lease_));
   return breaker.compare_exchange_strong(word, half_open, std::memory_order_acq_rel)
              ? Admission::kProbe
              : Admission::kReject;
@@ -114,15 +111,7 @@ Admission Health::Admit(size_t slot, SteadyTime now) {
 
 bool Health::Blocked(size_t slot, SteadyTime now) const {
   const int64_t word = slots_[slot].breaker.load(std::memory_order_acquire);
-  switch (StateOf(word)) {
-    case BreakerState::kClosed:
-      return false;
-    case BreakerState::kHalfOpen:
-      return true;
-    case BreakerState::kOpen:
-      break;
-  }
-  return Nanos(now) < UntilOf(word);
+  return StateOf(word) != BreakerState::kClosed && Nanos(now) < UntilOf(word);
 }
 
 std::optional<SteadyTime> Health::OpenUntil(size_t slot) const {
@@ -169,14 +158,14 @@ void Health::NoteFailure(size_t slot, SteadyTime now, std::chrono::microseconds 
   }
 }
 
-void Health::NoteAbandoned(size_t slot, SteadyTime /*now*/, bool probe) {
+void Health::NoteAbandoned(size_t slot, SteadyTime now, bool probe) {
   Slot& s = slots_[slot];
   s.in_flight.fetch_sub(1, std::memory_order_relaxed);
   if (!probe) return;
   int64_t word = s.breaker.load(std::memory_order_acquire);
   if (StateOf(word) != BreakerState::kHalfOpen) return;
-  // Back to open with the cool-off that already ended: the next Admit wins a new probe.
-  s.breaker.compare_exchange_strong(word, Word(BreakerState::kOpen, UntilOf(word)),
+  // Back to open with a cool-off that ends now: the next Admit wins a new probe.
+  s.breaker.compare_exchange_strong(word, Word(BreakerState::kOpen, Nanos(now)),
                                     std::memory_order_acq_rel);
 }
 

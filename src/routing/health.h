@@ -14,6 +14,10 @@
 //   half_open --(probe succeeds)--> closed (failure streak and window cleared)
 //   half_open --(probe fails)--> open with a fresh cool_off
 //   half_open --(probe abandoned)--> open, already due: the next Admit probes
+//   half_open --(Admit after probe_lease with no report)--> half_open, that caller the probe
+// The lease covers a probe whose caller never reports (a bug, a coroutine destroyed at shutdown):
+// without it the deployment stayed out of service until a restart. A probe that reports after
+// its lease still moves the breaker (a success closes it).
 // Only the probe's outcome moves a half-open breaker; outcomes of calls admitted before the breaker
 // opened only feed the counters. Admit concerns the breaker only: retry-after cool-downs are read
 // with CooldownUntil, separately, because the chain reports them differently (a skip with time
@@ -66,9 +70,10 @@ class Health {
  public:
   // One slot per deployment, in the order given; `keys` are "model/deployment" names for lookups
   // and listings (a repeated key resolves to its first slot). max_cooldown caps retry-after
-  // cool-downs.
+  // cool-downs; probe_lease is the longest a probe may take before another caller may probe
+  // (HealthFor: failover.total_deadline, which bounds every call).
   Health(std::vector<std::string> keys, BreakerConfig breaker,
-         std::chrono::milliseconds max_cooldown);
+         std::chrono::milliseconds max_cooldown, std::chrono::milliseconds probe_lease);
   ~Health();
   Health(Health&&) noexcept;
   Health& operator=(Health&&) noexcept;
@@ -86,10 +91,10 @@ class Health {
 
   // May a request be sent to the slot now? Closed: kAllow. Open before cool_off ends: kReject.
   // Open after cool_off: exactly one caller wins kProbe (CAS open->half_open), the others kReject
-  // until the probe reports. Half-open: kReject for all but the probe.
+  // until the probe reports. Half-open: kReject for all but the probe, until its lease ends.
   Admission Admit(size_t slot, SteadyTime now);
   // Read-only view for routing/explain: true while open and not yet due a probe, or half-open with
-  // a probe in flight. Never changes state.
+  // a probe in flight within its lease. Never changes state.
   bool Blocked(size_t slot, SteadyTime now) const;
   // When the cool-off ends, if the breaker is open (also when that time has already passed and
   // the breaker waits for a caller to probe).
@@ -150,6 +155,7 @@ class Health {
   std::vector<std::string> keys_;
   BreakerConfig breaker_;
   std::chrono::milliseconds max_cooldown_;
+  std::chrono::milliseconds probe_lease_;
   int64_t bucket_ns_;  // window / kBuckets
   std::unique_ptr<Slot[]> slots_;
   std::unordered_map<std::string, size_t, Hash, std::equal_to<>> index_;  // immutable

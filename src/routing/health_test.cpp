@@ -44,7 +44,7 @@ void OpenAtT0(Health& h) {
 }
 
 TEST(HealthTest, KeysAreSlotsInOrder) {
-  Health h({"gpt/east", "gpt/west", "claude/main"}, BreakerConfig{}, 60s);
+  Health h({"gpt/east", "gpt/west", "claude/main"}, BreakerConfig{}, 60s, 120s);
   EXPECT_EQ(h.size(), 3u);
   EXPECT_EQ(h.key(1), "gpt/west");
   EXPECT_EQ(h.IndexOf("claude/main"), 2u);
@@ -74,7 +74,7 @@ TEST(HealthTest, OpensOnConsecutiveFailures) {
       {"0 turns it off", 0, {true, true, true, true, true, true}, BreakerState::kClosed},
   };
   for (const Case& c : cases) {
-    Health h({"m/d"}, Breaker(c.threshold), 60s);
+    Health h({"m/d"}, Breaker(c.threshold), 60s, 120s);
     for (bool failed : c.outcomes) failed ? Fail(h, 0, kT0) : Succeed(h, 0, kT0);
     const Health::Snapshot s = h.Read(0, kT0);
     EXPECT_EQ(s.state, c.want) << c.name;
@@ -98,7 +98,7 @@ TEST(HealthTest, OpensOnErrorRateOnlyPastMinRequests) {
       {"6 of 12: the rate, not above it", 6, 6, BreakerState::kClosed},
   };
   for (const Case& c : cases) {
-    Health h({"m/d"}, Breaker(0, 0.5, 10), 60s);
+    Health h({"m/d"}, Breaker(0, 0.5, 10), 60s, 120s);
     for (int i = 0; i < c.successes; ++i) Succeed(h, 0, kT0);
     for (int i = 0; i < c.failures; ++i) Fail(h, 0, kT0);
     const Health::Snapshot s = h.Read(0, kT0);
@@ -109,7 +109,7 @@ TEST(HealthTest, OpensOnErrorRateOnlyPastMinRequests) {
 }
 
 TEST(HealthTest, SnapshotErrorRate) {
-  Health h({"m/d"}, Breaker(0), 60s);
+  Health h({"m/d"}, Breaker(0), 60s, 120s);
   EXPECT_EQ(h.Read(0, kT0).error_rate, 0.0);  // no request yet
   Succeed(h, 0, kT0);
   Succeed(h, 0, kT0);
@@ -119,7 +119,7 @@ TEST(HealthTest, SnapshotErrorRate) {
 }
 
 TEST(HealthTest, AdmitFollowsTheBreaker) {
-  Health h({"m/d"}, Breaker(3), 60s);
+  Health h({"m/d"}, Breaker(3), 60s, 120s);
   EXPECT_EQ(h.Admit(0, kT0), Admission::kAllow);
   EXPECT_FALSE(h.Blocked(0, kT0));
   EXPECT_FALSE(h.OpenUntil(0).has_value());
@@ -138,7 +138,7 @@ TEST(HealthTest, AdmitFollowsTheBreaker) {
 }
 
 TEST(HealthTest, AnOpeningElsewhereOpensAClosedBreakerUntilThen) {
-  Health h({"m/d", "m/e"}, Breaker(3), 60s);
+  Health h({"m/d", "m/e"}, Breaker(3), 60s, 120s);
   h.NoteOpenElsewhere(0, kT0 + 7s);
   EXPECT_EQ(h.Read(0, kT0).state, BreakerState::kOpen);
   EXPECT_EQ(h.OpenUntil(0), kT0 + 7s);
@@ -160,7 +160,7 @@ TEST(HealthTest, AnOpeningElsewhereOpensAClosedBreakerUntilThen) {
 }
 
 TEST(HealthTest, ExactlyOneProbeAfterTheCoolOff) {
-  Health h({"m/d"}, Breaker(3), 60s);
+  Health h({"m/d"}, Breaker(3), 60s, 120s);
   OpenAtT0(h);
   EXPECT_EQ(h.Admit(0, kT0 + 5s), Admission::kProbe);
   EXPECT_EQ(h.Read(0, kT0 + 5s).state, BreakerState::kHalfOpen);
@@ -172,7 +172,7 @@ TEST(HealthTest, ExactlyOneProbeAfterTheCoolOff) {
 
 TEST(HealthTest, ExactlyOneProbeUnderThreads) {
   for (int round = 0; round < 20; ++round) {
-    Health h({"m/d"}, Breaker(3), 60s);
+    Health h({"m/d"}, Breaker(3), 60s, 120s);
     OpenAtT0(h);
     std::atomic<int> probes{0};
     std::atomic<int> rejects{0};
@@ -196,7 +196,7 @@ TEST(HealthTest, ExactlyOneProbeUnderThreads) {
 }
 
 TEST(HealthTest, ProbeSuccessCloses) {
-  Health h({"m/d"}, Breaker(3), 60s);
+  Health h({"m/d"}, Breaker(3), 60s, 120s);
   OpenAtT0(h);
   ASSERT_EQ(h.Admit(0, kT0 + 5s), Admission::kProbe);
   Succeed(h, 0, kT0 + 5s, /*probe=*/true);
@@ -212,7 +212,7 @@ TEST(HealthTest, ProbeSuccessCloses) {
 }
 
 TEST(HealthTest, ProbeFailureReopensWithAFreshCoolOff) {
-  Health h({"m/d"}, Breaker(3), 60s);
+  Health h({"m/d"}, Breaker(3), 60s, 120s);
   OpenAtT0(h);
   ASSERT_EQ(h.Admit(0, kT0 + 7s), Admission::kProbe);
   Fail(h, 0, kT0 + 8s, /*probe=*/true);
@@ -225,7 +225,7 @@ TEST(HealthTest, ProbeFailureReopensWithAFreshCoolOff) {
 }
 
 TEST(HealthTest, OnlyTheProbeMovesAHalfOpenBreaker) {
-  Health h({"m/d"}, Breaker(3), 60s);
+  Health h({"m/d"}, Breaker(3), 60s, 120s);
   OpenAtT0(h);
   ASSERT_EQ(h.Admit(0, kT0 + 5s), Admission::kProbe);
   // Calls admitted before the breaker opened finish now: they count, but move nothing.
@@ -236,7 +236,7 @@ TEST(HealthTest, OnlyTheProbeMovesAHalfOpenBreaker) {
 }
 
 TEST(HealthTest, AbandonedProbeLetsTheNextCallerProbe) {
-  Health h({"m/d"}, Breaker(3), 60s);
+  Health h({"m/d"}, Breaker(3), 60s, 120s);
   OpenAtT0(h);
   ASSERT_EQ(h.Admit(0, kT0 + 5s), Admission::kProbe);
   h.Begin(0);
@@ -250,8 +250,27 @@ TEST(HealthTest, AbandonedProbeLetsTheNextCallerProbe) {
   EXPECT_EQ(h.Admit(0, kT0 + 6s), Admission::kReject);
 }
 
+// A probe whose caller never reports (the coroutine was destroyed, or a bug skipped the report)
+// must not keep the deployment out of service for good: after the lease another caller probes.
+TEST(HealthTest, AProbeThatNeverReportsIsTakenOverAfterItsLease) {
+  Health h({"m/d"}, Breaker(3), 60s, /*probe_lease=*/10s);
+  OpenAtT0(h);  // cool-off 5 s
+  ASSERT_EQ(h.Admit(0, kT0 + 5s), Admission::kProbe);
+  EXPECT_TRUE(h.Blocked(0, kT0 + 14999ms));
+  EXPECT_EQ(h.Admit(0, kT0 + 14999ms), Admission::kReject);
+  EXPECT_FALSE(h.Blocked(0, kT0 + 15s));
+  EXPECT_EQ(h.Admit(0, kT0 + 15s), Admission::kProbe);
+  EXPECT_EQ(h.Admit(0, kT0 + 15s), Admission::kReject) << "one caller takes the probe over";
+  EXPECT_EQ(h.Read(0, kT0 + 15s).state, BreakerState::kHalfOpen);
+  EXPECT_TRUE(h.Blocked(0, kT0 + 24999ms)) << "the new probe has a lease of its own";
+  // The first probe reports at last: a success is still evidence, and closes the breaker.
+  Succeed(h, 0, kT0 + 16s, /*probe=*/true);
+  EXPECT_EQ(h.Read(0, kT0 + 16s).state, BreakerState::kClosed);
+  EXPECT_EQ(h.Read(0, kT0 + 16s).opened_total, 1);
+}
+
 TEST(HealthTest, AbandonedCallsDoNotCount) {
-  Health h({"m/d"}, Breaker(3), 60s);
+  Health h({"m/d"}, Breaker(3), 60s, 120s);
   Fail(h, 0, kT0);
   Fail(h, 0, kT0);
   h.Begin(0);
@@ -264,7 +283,7 @@ TEST(HealthTest, AbandonedCallsDoNotCount) {
 
 TEST(HealthTest, WindowExpiryForgetsOldFailures) {
   // window 10 s in buckets of 1 s: a request counts for between 9 and 10 s.
-  Health h({"m/d"}, Breaker(0, 0.5, 4), 60s);
+  Health h({"m/d"}, Breaker(0, 0.5, 4), 60s, 120s);
   Fail(h, 0, kT0);
   Fail(h, 0, kT0);
   Fail(h, 0, kT0 + 1s);
@@ -283,14 +302,14 @@ TEST(HealthTest, WindowExpiryForgetsOldFailures) {
 }
 
 TEST(HealthTest, ALateReportFromAnEarlierWindowIsDropped) {
-  Health h({"m/d"}, Breaker(0), 60s);
+  Health h({"m/d"}, Breaker(0), 60s, 120s);
   Fail(h, 0, kT0 + 20s);
   Fail(h, 0, kT0 + 10s);  // the same bucket of the ring, one window earlier
   EXPECT_EQ(h.Read(0, kT0 + 20s).window_requests, 1);
 }
 
 TEST(HealthTest, RetryAfterIsCappedAndKeepsTheLonger) {
-  Health h({"a/1", "b/1"}, BreakerConfig{}, 60s);
+  Health h({"a/1", "b/1"}, BreakerConfig{}, 60s, 120s);
   struct Case {
     const char* name;
     std::vector<std::chrono::milliseconds> notes;
@@ -305,7 +324,7 @@ TEST(HealthTest, RetryAfterIsCappedAndKeepsTheLonger) {
       {"longer wins", {1s, 30s}, 30s},
   };
   for (const Case& c : cases) {
-    Health fresh({"a/1"}, BreakerConfig{}, 60s);
+    Health fresh({"a/1"}, BreakerConfig{}, 60s, 120s);
     for (auto n : c.notes) fresh.NoteRetryAfter(0, kT0, n);
     const auto until = fresh.CooldownUntil(0, kT0);
     ASSERT_EQ(until.has_value(), c.want.has_value()) << c.name;
@@ -321,7 +340,7 @@ TEST(HealthTest, RetryAfterIsCappedAndKeepsTheLonger) {
 }
 
 TEST(HealthTest, InFlightBalances) {
-  Health h({"m/d", "n/d"}, Breaker(3), 60s);
+  Health h({"m/d", "n/d"}, Breaker(3), 60s, 120s);
   for (int i = 0; i < 4; ++i) h.Begin(0);
   h.Begin(1);
   EXPECT_EQ(h.Read(0, kT0).in_flight, 4);
@@ -335,7 +354,7 @@ TEST(HealthTest, InFlightBalances) {
 }
 
 TEST(HealthTest, InFlightBalancesUnderThreads) {
-  Health h({"m/d"}, Breaker(0), 60s);
+  Health h({"m/d"}, Breaker(0), 60s, 120s);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&h, t] {
@@ -370,7 +389,7 @@ TEST(HealthTest, LatencyEwma) {
       {"steady", {500, 500, 500}, 0.5},
   };
   for (const Case& c : cases) {
-    Health h({"m/d"}, Breaker(0), 60s);
+    Health h({"m/d"}, Breaker(0), 60s, 120s);
     for (size_t i = 0; i < c.samples_us.size(); ++i) {
       h.Begin(0);
       // Failures feed the EWMA as well as successes.
@@ -385,7 +404,7 @@ TEST(HealthTest, LatencyEwma) {
 }
 
 TEST(HealthTest, SlotsAreIndependent) {
-  Health h({"m/a", "m/b"}, Breaker(3), 60s);
+  Health h({"m/a", "m/b"}, Breaker(3), 60s, 120s);
   OpenAtT0(h);
   EXPECT_EQ(h.Admit(1, kT0), Admission::kAllow);
   EXPECT_EQ(h.Read(1, kT0).window_requests, 0);

@@ -37,7 +37,7 @@ double Ms(std::chrono::steady_clock::time_point from, std::chrono::steady_clock:
 }
 
 struct Replica {
-  routing::Health health{{"m/a", "m/b"}, Breaker(), 60s};
+  routing::Health health{{"m/a", "m/b"}, Breaker(), 60s, 120s};
   std::unique_ptr<HealthShare> share;
   explicit Replica(const config::SharedStateConfig& c) { share = *HealthShare::Start(c, health); }
 };
