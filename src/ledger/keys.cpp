@@ -51,11 +51,21 @@ constexpr const char* kBumpRevision =
 constexpr const char* kSelectRevision = "SELECT value FROM meta WHERE name = 'keys_revision'";
 constexpr const char* kByteOrder = " COLLATE \"C\"";
 
-// `column` is "key_id" or "tenant". The CAST keeps PostgreSQL's SUM (NUMERIC) an integer and
-// fails on an overflow, as SQLite's SUM does.
-std::string SpendSql(const std::string& column) {
-  return "SELECT " + column + ", CAST(SUM(cost_pico) AS BIGINT) FROM requests WHERE " +
-         "started_at_ms >= ?1 AND " + column + " <> '' GROUP BY " + column + " ORDER BY " + column;
+// The seed's sums hold at int64's ends rather than fail: one absurd usage is recorded as a
+// saturated cost (INT64_MAX pico-dollars), and a failed sum stopped the gateway from starting.
+// Held at INT64_MAX a sum is still at or past every budget (a Money holds no more), so it refuses
+// as the true sum would; below that it is exact (no TOTAL or other floating point in money).
+// SQLite's SUM fails on an overflow, so it sums with our aggregate (detail/sqlite.h, 128 bits),
+// which, unlike summing each cost's high and low halves apart in SQL, has no row count at which
+// it fails again. PostgreSQL's SUM of BIGINT is an exact NUMERIC, clamped before the CAST back.
+constexpr const char* kSqliteSpendSum = "sy_saturating_sum(cost_pico)";
+constexpr const char* kPgSpendSum =
+    "CAST(GREATEST(LEAST(SUM(cost_pico), 9223372036854775807), -9223372036854775808) AS BIGINT)";
+
+// `column` is "key_id" or "tenant"; `sum` the engine's kSqliteSpendSum or kPgSpendSum.
+std::string SpendSql(const std::string& column, const char* sum) {
+  return "SELECT " + column + ", " + sum + " FROM requests WHERE started_at_ms >= ?1 AND " +
+         column + " <> '' GROUP BY " + column + " ORDER BY " + column;
 }
 
 // The statement for PostgreSQL: "?N" → "$N" (no statement here has a '?' anywhere else).
@@ -188,7 +198,7 @@ class SqliteKeyStore final : public KeyStore {
   core::Result<std::vector<SpendTotal>> SpendSince(const char* column, int64_t since_ms) override {
     const std::string c(column);
     std::lock_guard lock(mu_);
-    auto s = db_.Prepare(SpendSql(c));
+    auto s = db_.Prepare(SpendSql(c, kSqliteSpendSum));
     if (!s) return std::move(s).error();
     s->BindInt(1, since_ms);
     std::vector<SpendTotal> totals;
@@ -225,8 +235,8 @@ struct PgStatements {
   std::string insert_key = PgSql(kInsertKey);
   std::string update_key = PgSql(kUpdateKey);
   std::string put_tenant = PgSql(kPutTenant);
-  std::string spend_by_key = PgSql(SpendSql("key_id")) + kByteOrder;
-  std::string spend_by_tenant = PgSql(SpendSql("tenant")) + kByteOrder;
+  std::string spend_by_key = PgSql(SpendSql("key_id", kPgSpendSum)) + kByteOrder;
+  std::string spend_by_tenant = PgSql(SpendSql("tenant", kPgSpendSum)) + kByteOrder;
 };
 
 const PgStatements& Pg() {
@@ -432,6 +442,7 @@ core::Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& locati
   if (detail::IsPostgresUrl(location)) return OpenPostgres(location, connect_timeout);
   auto db = detail::OpenExisting(location, kKeysSchema, kBusyTimeout);
   if (!db) return std::move(db).error();
+  if (auto s = detail::RegisterSaturatingSum(*db); !s) return detail::WithPath(location, s.error());
   return std::unique_ptr<KeyStore>(new SqliteKeyStore(std::move(*db)));
 }
 

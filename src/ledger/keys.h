@@ -104,7 +104,8 @@ class KeyStore {
   // Sum of requests.cost_pico per key_id / tenant over the requests with started_at_ms >=
   // since_ms, ordered by name; requests without a key id / tenant ("") are left out. Used to seed
   // the budget counters at start-up (a scan of the started_at_ms index range). On PostgreSQL the
-  // requests of every replica.
+  // requests of every replica. Exact, except that a sum past int64 is held at INT64_MAX
+  // pico-dollars (rows with a saturated cost) instead of failing: spent, for any budget.
   core::Result<std::vector<SpendTotal>> SpendByKeySince(int64_t since_ms) {
     return SpendSince("key_id", since_ms);
   }

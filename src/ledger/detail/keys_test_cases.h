@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -258,6 +259,33 @@ TEST_P(KeyStoreTest, SpendSinceSumsPerKeyAndTenantLeavingOutEmptyNames) {
   auto none = store->SpendByTenantSince(kKeysT0 + 31);
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(none->empty());
+}
+
+// Regression: SUM raised "integer overflow" once a key's rows summed past int64 (one saturated
+// cost, INT64_MAX pico-dollars, and any other), so the seed failed and the gateway did not
+// start. The sums now hold at INT64_MAX and stay exact below it.
+TEST_P(KeyStoreTest, SpendSinceHoldsASumPastInt64AtTheLargestValue) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  ledger_->Write({Spent("r1", "key_a", "acme", kMax, kKeysT0),
+                  Spent("r2", "key_a", "acme", kMax, kKeysT0 + 1),
+                  Spent("r3", "key_b", "acme", kMax - 1, kKeysT0 + 2),
+                  Spent("r4", "key_c", "beta", kMax - 1, kKeysT0 + 3),
+                  Spent("r5", "key_c", "beta", 1, kKeysT0 + 4)});
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto by_key = store->SpendByKeySince(kKeysT0);
+  ASSERT_TRUE(by_key.has_value()) << by_key.error().message;
+  ASSERT_EQ(by_key->size(), 3u);
+  EXPECT_EQ((*by_key)[0].cost.pico(), kMax);      // saturated
+  EXPECT_EQ((*by_key)[1].cost.pico(), kMax - 1);  // one row: as stored
+  EXPECT_EQ((*by_key)[2].cost.pico(), kMax);      // exactly the largest value: exact
+  auto by_tenant = store->SpendByTenantSince(kKeysT0);
+  ASSERT_TRUE(by_tenant.has_value()) << by_tenant.error().message;
+  ASSERT_EQ(by_tenant->size(), 2u);
+  EXPECT_EQ((*by_tenant)[0].name, "acme");
+  EXPECT_EQ((*by_tenant)[0].cost.pico(), kMax);
+  EXPECT_EQ((*by_tenant)[1].name, "beta");
+  EXPECT_EQ((*by_tenant)[1].cost.pico(), kMax);
 }
 
 // What the keys CLI does before the gateway first ran: the schema, then a store on it.

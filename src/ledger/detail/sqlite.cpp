@@ -1,9 +1,44 @@
 #include "ledger/detail/sqlite.h"
 
+#include <cstring>
+#include <limits>
 #include <string>
 #include <utility>
 
 namespace sy::ledger::detail {
+namespace {
+
+__extension__ using Wide = __int128;
+
+// The running sum in 128 bits: 2^64 rows of any int64 before it could overflow. SQLite's
+// aggregate context is only 8-byte aligned, so the sum is copied in and out, never pointed to.
+void SaturatingSumStep(sqlite3_context* context, int /*argc*/, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+  void* state = sqlite3_aggregate_context(context, sizeof(Wide));  // zeroed on the first row
+  if (state == nullptr) {
+    sqlite3_result_error_nomem(context);
+    return;
+  }
+  Wide sum = 0;
+  std::memcpy(&sum, state, sizeof sum);
+  sum += sqlite3_value_int64(argv[0]);
+  std::memcpy(state, &sum, sizeof sum);
+}
+
+void SaturatingSumFinal(sqlite3_context* context) {
+  void* state = sqlite3_aggregate_context(context, 0);
+  if (state == nullptr) {  // no row, or only NULLs
+    sqlite3_result_null(context);
+    return;
+  }
+  Wide sum = 0;
+  std::memcpy(&sum, state, sizeof sum);
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  sqlite3_result_int64(context, sum > kMax ? kMax : sum < kMin ? kMin : static_cast<int64_t>(sum));
+}
+
+}  // namespace
 
 Statement::Statement(Statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
 
@@ -131,6 +166,15 @@ core::Result<int64_t> Db::QueryInt(std::string_view sql) {
   if (!stmt) return std::move(stmt).error();
   if (stmt->Step() != SQLITE_ROW) return LastError(sql);
   return stmt->ColumnInt(0);
+}
+
+core::Status RegisterSaturatingSum(Db& db) {
+  if (sqlite3_create_function_v2(
+          db.get(), "sy_saturating_sum", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+          nullptr, nullptr, &SaturatingSumStep, &SaturatingSumFinal, nullptr) != SQLITE_OK) {
+    return db.LastError("registering sy_saturating_sum");
+  }
+  return {};
 }
 
 core::Error Db::LastError(std::string_view what) const {

@@ -82,4 +82,10 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
+// Registers on `db` the aggregate sy_saturating_sum(x): the exact sum of the integers x, held at
+// int64's ends. SQLite's SUM fails the whole query with "integer overflow" instead, and TOTAL
+// rounds (a double), which money cannot take. NULLs are skipped, and no rows sum to NULL, as with
+// SUM. Fails with kInternal when SQLite refuses the registration.
+core::Status RegisterSaturatingSum(Db& db);
+
 }  // namespace sy::ledger::detail

@@ -1,0 +1,105 @@
+// KeyService's start on a SQLite ledger: the keys it loads and the spend it seeds them with.
+#include "app/key_service.h"
+
+#include <chrono>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "ledger/keys.h"
+#include "ledger/sqlite_ledger.h"
+
+namespace sy::app {
+namespace {
+
+constexpr int64_t kT0 = 1'796'169'600'000;  // 2026-12-02T00:00:00Z
+
+// A clock pinned at `at_ms`.
+class FixedClock final : public core::Clock {
+ public:
+  explicit FixedClock(int64_t at_ms) : at_(core::FromUnixMs(at_ms)) {}
+  std::chrono::system_clock::time_point Now() const override { return at_; }
+
+ private:
+  std::chrono::system_clock::time_point at_;
+};
+
+// A directory of this test's own (tests of one binary may run at once), removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir()
+      : path_(::testing::TempDir() + "key_service_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+              std::to_string(::getpid())) {
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+ledger::Record Spent(std::string id, int64_t pico, int64_t started_at_ms) {
+  ledger::Record r;
+  r.request_id = std::move(id);
+  r.key_id = "key_a";
+  r.tenant = "acme";
+  r.cost = core::Money::FromPico(pico);
+  r.started_at_ms = started_at_ms;
+  r.status = 200;
+  return r;
+}
+
+// A ledger as the gateway leaves it: `records`, and key_a of tenant acme with a daily budget.
+void WriteLedger(const std::string& path, std::vector<ledger::Record> records) {
+  auto sink = ledger::SqliteLedger::Open({.path = path});
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  for (ledger::Record& r : records) (*sink)->Append(std::move(r));
+  (*sink)->Close();
+  auto store = ledger::KeyStore::Open(path);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ledger::KeyRow key;
+  key.id = "key_a";
+  key.tenant = "acme";
+  key.prefix = "sk-sy-AbCdEf";
+  key.hash = std::string(32, 'a');
+  key.created_at_ms = kT0;
+  key.policy_json = R"({"budgets":{"usd_per_day":"5.00"}})";
+  ASSERT_TRUE((*store)->InsertKey(key));
+}
+
+// Regression: two requests whose costs summed past int64 pico-dollars (one of them a saturated
+// cost) made the seed's SUM fail, and with it the gateway's start. The key starts spent.
+TEST(KeyServiceTest, StartsOnALedgerWhoseSpendSumsPastInt64AndSeedsItSaturated) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  ScratchDir dir;
+  const std::string path = dir.File("ledger.db");
+  WriteLedger(path, {Spent("r1", kMax, kT0 + 1'000), Spent("r2", 5, kT0 + 2'000)});
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  const auto catalog = *catalog::Catalog::Build(std::make_shared<const config::Config>());
+  const auto policy = *routing::Policy::Build(*catalog);
+  const FixedClock clock(kT0 + 3'600'000);
+  auto keys = KeyService::Open(*catalog, policy, clock, path);
+  ASSERT_TRUE(keys.has_value()) << keys.error().message;
+  auto key = (*keys)->GetKey("key_a");
+  ASSERT_TRUE(key.has_value()) << key.error().message;
+  const auto& spend = key->at("spend").as_object();
+  EXPECT_EQ(spend.at("usd_today").as_string(), "9223372.036854775807");
+  EXPECT_EQ(spend.at("usd_this_month").as_string(), "9223372.036854775807");
+}
+
+}  // namespace
+}  // namespace sy::app
