@@ -64,7 +64,7 @@ void BM_AdmitAndSettle(benchmark::State& state) {
     RateHeaders headers;
     auto admitted = Admit(key, ++now, headers);
     benchmark::DoNotOptimize(admitted);
-    Settle(key, {}, core::Money::FromPico(1'000), 100, now);
+    Settle(key, {}, core::Money::FromPico(1'000), 100, now, now);
   }
 }
 BENCHMARK(BM_AdmitAndSettle)->Threads(1)->Threads(2);
@@ -91,7 +91,7 @@ void BM_SharedAdmitAndSettle(benchmark::State& state) {
       continue;
     }
     benchmark::DoNotOptimize(decided);
-    SharedSettle(key, {}, core::Money::FromPico(1'000), 100, now);
+    SharedSettle(key, {}, core::Money::FromPico(1'000), 100, now, now);
   }
 }
 BENCHMARK(BM_SharedAdmitAndSettle)->Threads(1)->Threads(2);

@@ -209,14 +209,16 @@ void Settle(RequestContext& ctx) {
           tokens, limits::SaturatingAdd(a.usage->input_tokens, a.usage->output_tokens));
     }
   }
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          ctx.services.clock.Now().time_since_epoch())
-                          .count();
+  // The budgets' day is the request's received_at, as the ledger records it (limits/limiter.h);
+  // the token buckets are debited now.
+  const int64_t received = UnixMs(ctx);
+  const int64_t now = core::UnixMs(ctx.services.clock.Now());
   const core::Money cost = RequestCost(ctx).value_or(core::Money());
+  const limits::Key& key = *ctx.caller->key;
   if (ctx.services.counters) {
-    ctx.services.counters->Settle(*ctx.caller->key, ctx.caller->reserved, cost, tokens, now);
+    ctx.services.counters->Settle(key, ctx.caller->reserved, cost, tokens, received, now);
   } else {
-    limits::Settle(*ctx.caller->key, ctx.caller->reserved, cost, tokens, now);
+    limits::Settle(key, ctx.caller->reserved, cost, tokens, received, now);
   }
   ctx.caller->reserved = {};
 }

@@ -4,19 +4,38 @@
 
 #include <gtest/gtest.h>
 
+#include "limits/directory.h"
+#include "limits/limiter.h"
 #include "tests/testutil/memory_ledger_sink.h"
 #include "tests/testutil/null_response_writer.h"
 
 namespace sy::app {
 namespace {
 
-// A clock pinned at 12:00 UTC: the standard price lists apply.
+// A clock pinned at 12:00 UTC (the standard price lists apply) unless a test moves it.
 class FixedClock final : public core::Clock {
  public:
-  std::chrono::system_clock::time_point Now() const override {
-    return std::chrono::sys_days(std::chrono::year{2026} / 12 / 1) + std::chrono::hours(12);
-  }
+  std::chrono::system_clock::time_point Now() const override { return now; }
+  std::chrono::system_clock::time_point now =
+      std::chrono::sys_days(std::chrono::year{2026} / 12 / 1) + std::chrono::hours(12);
 };
+
+// A directory of one key, key_a of tenant acme, with a daily budget.
+std::shared_ptr<const limits::Directory> OneKey() {
+  limits::Key key;
+  key.id = "key_a";
+  key.tenant = "acme";
+  key.policy.budgets.usd_per_day = core::Money::FromPico(5'000'000'000'000);
+  return limits::Directory::Build({key}, {limits::Tenant{"acme", {}, 0, {}}}, nullptr);
+}
+
+// What KeyService::SeedSpend would give the key for the UTC day of `now_ms` if the gateway
+// started then with `r` as the ledger's only request: its cost when it started that day.
+core::Money SeededToday(const ledger::Record& r, int64_t now_ms) {
+  const int64_t today = limits::PeriodStartMs(limits::Period::kDay,
+                                              limits::PeriodIndex(limits::Period::kDay, now_ms));
+  return r.started_at_ms >= today ? r.cost : core::Money();
+}
 
 core::Usage Tokens(int64_t input, int64_t output) {
   core::Usage u;
@@ -139,6 +158,33 @@ TEST_F(PipelineTest, TheRecordIsFilledFromTheContextWithEveryAttempt) {
   EXPECT_EQ(r.attempts[2].http_status, 200);
   EXPECT_EQ(r.attempts[2].usage.output_tokens, 200);
   EXPECT_EQ(r.started_at_ms, 1'796'126'400'000);  // 2026-12-01T12:00:00Z, the pinned clock
+}
+
+// Regression: the budget was charged at the instant the request settled, the ledger (and so the
+// seed at the next start) counts it at the instant it was received. A request received at
+// 23:59:59.9 and settled after midnight was charged to the new day, which a restart then
+// seeded without it.
+TEST_F(PipelineTest, ARequestSpanningMidnightIsChargedToTheDayTheSeedCountsItIn) {
+  const auto midnight = std::chrono::sys_days(std::chrono::year{2026} / 12 / 2);
+  ctx_.request.received_at = midnight - std::chrono::milliseconds(100);
+  clock_.now = midnight + std::chrono::milliseconds(500);
+  const auto dir = OneKey();
+  ctx_.caller.emplace();
+  ctx_.caller->directory = dir;
+  ctx_.caller->key = &dir->keys().front();
+  Add(flash_, failover::Outcome::kOk, Tokens(1'000, 500));
+  ctx_.outcome.status = 200;
+  Account(ctx_);
+  const auto r = Recorded();
+  ASSERT_EQ(r.cost.ToString(), "0.00028");
+  // Just before midnight, and when the request ended: what a start then would seed.
+  for (const int64_t now_ms : {core::UnixMs(midnight) - 1, core::UnixMs(clock_.now)}) {
+    limits::Account& key = *dir->keys().front().account;
+    limits::Account& tenant = *dir->keys().front().owner->account;
+    const std::string seeded = SeededToday(r, now_ms).ToString();
+    EXPECT_EQ(limits::CurrentSpend(key, now_ms).day.ToString(), seeded) << now_ms;
+    EXPECT_EQ(limits::CurrentSpend(tenant, now_ms).day.ToString(), seeded) << now_ms;
+  }
 }
 
 TEST_F(PipelineTest, ARecordHasASizeBoundWhateverTheClientSent) {

@@ -41,6 +41,12 @@ void Roll(Window& w, Period period, int64_t now_ms) {
   w.spent_pico = 0;
 }
 
+void Charge(Window& w, Period period, int64_t received_ms, int64_t cost_pico) {
+  Roll(w, period, received_ms);
+  if (w.index != PeriodIndex(period, received_ms)) return;
+  w.spent_pico = SaturatingAdd(w.spent_pico, cost_pico);
+}
+
 std::optional<Overrun> CheckWindow(const Window& w, Period period,
                                    const std::optional<core::Money>& limit,
                                    const std::optional<core::Money>& estimate) {

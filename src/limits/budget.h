@@ -42,6 +42,12 @@ struct Window {
 // when `now_ms` is past the window's.
 void Roll(Window& w, Period period, int64_t now_ms);
 
+// Adds a request's cost to the window if the request was received (`received_ms`) in the
+// window's period, starting that period first when it is new. A request received in a period the
+// window has already left (it spanned midnight, and a later request started the new day) counts
+// nowhere here: the ledger and the seed at the next start count it in its own, ended, period.
+void Charge(Window& w, Period period, int64_t received_ms, int64_t cost_pico);
+
 // Why a budget refuses a request.
 struct Overrun {
   Period period = Period::kDay;

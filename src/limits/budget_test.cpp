@@ -32,6 +32,33 @@ TEST(BudgetTest, RollZeroesSpendInANewPeriodAndKeepsReservations) {
   EXPECT_EQ(w.reserved_pico, 70);
 }
 
+// A request's cost counts in the day it was received, as the ledger and the seed count it; a
+// window that has already moved on to the next day does not take it.
+TEST(BudgetTest, ChargeCountsACostInThePeriodTheRequestWasReceivedIn) {
+  const int64_t day = PeriodIndex(Period::kDay, kDec2_2026_10h);
+  const int64_t midnight = PeriodStartMs(Period::kDay, day + 1);
+  const struct {
+    const char* name;
+    int64_t window_day;
+    int64_t received_ms;
+    int64_t day_after;
+    int64_t spent_after;
+  } cases[] = {
+      {"received in the window's day", day, kDec2_2026_10h, day, 1'500},
+      {"received at 23:59:59.9, the window still in that day", day, midnight - 100, day, 1'500},
+      {"received at 23:59:59.9, the window already in the next", day + 1, midnight - 100, day + 1,
+       500},
+      {"received in a new day: the window starts it", day, midnight, day + 1, 1'000},
+  };
+  for (const auto& c : cases) {
+    Window w{c.window_day, 500, 70};
+    Charge(w, Period::kDay, c.received_ms, 1'000);
+    EXPECT_EQ(w.index, c.day_after) << c.name;
+    EXPECT_EQ(w.spent_pico, c.spent_after) << c.name;
+    EXPECT_EQ(w.reserved_pico, 70) << c.name;
+  }
+}
+
 struct Case {
   const char* name;
   const char* spent;

@@ -105,16 +105,15 @@ core::Status Reserve(const Key& key, core::Money estimate, int64_t now_ms) {
 }
 
 void Settle(const Key& key, core::Money reserved, core::Money cost, int64_t tokens,
-            int64_t now_ms) {
+            int64_t received_ms, int64_t now_ms) {
   Locked locked(key);
   for (auto& s : locked.subjects()) {
     Account& a = *s.account;
-    Roll(a.day, Period::kDay, now_ms);
-    Roll(a.month, Period::kMonth, now_ms);
+    // Reservations belong to no period (Roll keeps them): released whatever the day.
     a.day.reserved_pico = std::max<int64_t>(0, a.day.reserved_pico - reserved.pico());
     a.month.reserved_pico = std::max<int64_t>(0, a.month.reserved_pico - reserved.pico());
-    a.day.spent_pico = SaturatingAdd(a.day.spent_pico, cost.pico());
-    a.month.spent_pico = SaturatingAdd(a.month.spent_pico, cost.pico());
+    Charge(a.day, Period::kDay, received_ms, cost.pico());
+    Charge(a.month, Period::kMonth, received_ms, cost.pico());
     if (auto tpm = s.policy->limits.tokens_per_minute; tpm && tokens > 0) {
       Debit(a.tokens, *tpm, tokens, now_ms);
     }

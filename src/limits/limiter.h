@@ -7,6 +7,13 @@
 // included) with that attempt's worst-case cost, and Settle runs once when the request ends
 // with what it really cost and the tokens it used.
 //
+// Which day and month. A request has one instant for its budgets: when it was received
+// (core::Request::received_at). Admit, Reserve and Settle decide and charge at it, the ledger
+// records it (started_at_ms) and KeyService::SeedSpend sums by it, so the spend a restart seeds
+// for a day is what the running gateway charged to that day. A request received before midnight
+// and ended after it counts in the day it was received, whose budget its reservations were checked
+// against.
+//
 // Thread-safety: all functions may run concurrently; each locks the key's account, then the
 // tenant's (always in that order, so two requests never deadlock).
 #pragma once
@@ -49,9 +56,12 @@ core::Status Admit(const Key& key, int64_t now_ms, RateHeaders& headers);
 // and what remains. The caller releases it in Settle.
 core::Status Reserve(const Key& key, core::Money estimate, int64_t now_ms);
 
-// The request ended: releases `reserved`, adds `cost` to the day and month of key and tenant,
-// and debits `tokens` from their token buckets.
-void Settle(const Key& key, core::Money reserved, core::Money cost, int64_t tokens, int64_t now_ms);
+// The request received at `received_ms` ended at `now_ms`: releases `reserved`, adds `cost` to
+// the day and month of key and tenant that hold `received_ms` (limits/budget.h Charge: none when
+// the windows have moved on to a later period), and debits `tokens` from their token buckets at
+// `now_ms`.
+void Settle(const Key& key, core::Money reserved, core::Money cost, int64_t tokens,
+            int64_t received_ms, int64_t now_ms);
 
 // Spend of an account in the current day and month (for listings and metrics).
 struct SpendNow {

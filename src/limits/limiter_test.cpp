@@ -78,9 +78,9 @@ TEST(LimiterTest, BudgetAfterModeRefusesOnceSpentReachesTheLimit) {
   Fixture f(DailyBudget("0.01"));
   RateHeaders h;
   ASSERT_TRUE(Admit(f.key(), kNow, h));
-  Settle(f.key(), {}, Usd("0.006"), 100, kNow);
+  Settle(f.key(), {}, Usd("0.006"), 100, kNow, kNow);
   ASSERT_TRUE(Admit(f.key(), kNow, h));
-  Settle(f.key(), {}, Usd("0.0045"), 100, kNow);
+  Settle(f.key(), {}, Usd("0.0045"), 100, kNow, kNow);
   auto refused = Admit(f.key(), kNow, h);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, core::Errc::kBudgetExceeded);
@@ -101,7 +101,7 @@ TEST(LimiterTest, EstimateModeReservesWorstCaseAndSettlesTheRealCost) {
   EXPECT_EQ(refused.error().message,
             "Budget exceeded: tenant acme: this request could cost up to $0.005 and $0.004 of "
             "its $0.01 daily budget remains; the UTC day resets at 2026-12-03T00:00:00Z.");
-  Settle(f.key(), Usd("0.006"), Usd("0.001"), 10, kNow);
+  Settle(f.key(), Usd("0.006"), Usd("0.001"), 10, kNow, kNow);
   EXPECT_TRUE(Reserve(f.key(), Usd("0.009"), kNow));
   EXPECT_EQ(CurrentSpend(*f.key().owner->account, kNow).day, Usd("0.001"));
   EXPECT_EQ(CurrentSpend(*f.key().account, kNow).month, Usd("0.001"));
@@ -114,7 +114,7 @@ TEST(LimiterTest, TokensPerMinuteAdmitsWhileTheBucketHoldsAny) {
   RateHeaders h;
   ASSERT_TRUE(Admit(f.key(), kNow, h));
   EXPECT_EQ(h.tokens->remaining, 1'000);
-  Settle(f.key(), {}, {}, 1'200, kNow);
+  Settle(f.key(), {}, {}, 1'200, kNow, kNow);
   auto refused = Admit(f.key(), kNow, h);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("allows 1000 tokens per minute; try again in 12.06s"),
@@ -136,7 +136,7 @@ TEST(LimiterTest, AMonthlyBudgetIsToldFromADailyOneWhateverTheNames) {
   const Key& key = dir->keys().front();
   RateHeaders h;
   ASSERT_TRUE(Admit(key, kNow, h));
-  Settle(key, {}, Usd("0.02"), 100, kNow);
+  Settle(key, {}, Usd("0.02"), 100, kNow, kNow);
   const auto refused = Admit(key, kNow, h);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, core::Errc::kBudgetExceeded);
@@ -146,7 +146,7 @@ TEST(LimiterTest, AMonthlyBudgetIsToldFromADailyOneWhateverTheNames) {
   tenant_only.policy = {};
   const auto dir2 = Directory::Build({tenant_only}, {Tenant{"monthly-ops", month, 0, {}}}, nullptr);
   ASSERT_TRUE(Admit(dir2->keys().front(), kNow, h));
-  Settle(dir2->keys().front(), {}, Usd("0.02"), 100, kNow);
+  Settle(dir2->keys().front(), {}, Usd("0.02"), 100, kNow, kNow);
   const auto by_tenant = Admit(dir2->keys().front(), kNow, h);
   ASSERT_FALSE(by_tenant);
   EXPECT_EQ(by_tenant.error().reason, "budget_month") << by_tenant.error().message;
@@ -180,9 +180,9 @@ TEST(LimiterTest, ASaturatedCostLeavesTheWindowSpent) {
   ASSERT_TRUE(Admit(f.key(), kNow, h));
   const auto most = core::Money::FromPico(std::numeric_limits<int64_t>::max());
   const int64_t most_tokens = std::numeric_limits<int64_t>::max();
-  Settle(f.key(), {}, Usd("1"), 10, kNow);
-  Settle(f.key(), {}, most, most_tokens, kNow);
-  Settle(f.key(), {}, most, most_tokens, kNow);
+  Settle(f.key(), {}, Usd("1"), 10, kNow, kNow);
+  Settle(f.key(), {}, most, most_tokens, kNow, kNow);
+  Settle(f.key(), {}, most, most_tokens, kNow, kNow);
   EXPECT_EQ(CurrentSpend(*f.key().account, kNow).day, most);
   EXPECT_FALSE(Admit(f.key(), kNow, h));  // the token bucket is a minute in debt, no more
   const auto reserved = Reserve(f.key(), Usd("0.01"), kNow);

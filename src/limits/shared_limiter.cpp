@@ -210,16 +210,19 @@ core::Status SharedReserve(const Key& key, core::Money estimate, int64_t now_ms,
 }
 
 void SharedSettle(const Key& key, core::Money reserved, core::Money cost, int64_t tokens,
-                  int64_t now_ms) {
-  Settle(key, reserved, cost, tokens, now_ms);  // the local counters, which fail_open uses
+                  int64_t received_ms, int64_t now_ms) {
+  // The local counters, which fail_open uses.
+  Settle(key, reserved, cost, tokens, received_ms, now_ms);
   Locked locked(key);
   const int64_t released = NanoCeil(reserved);
   const int64_t spent = NanoCeil(cost);
   for (auto& s : locked.subjects()) {
     for (Period period : kPeriods) {
       if (!LimitOf(*s.policy, period)) continue;
-      BudgetAllowance& w = Current(*s.account, period, now_ms);
+      BudgetAllowance& w = Current(*s.account, period, received_ms);
       w.reserved = std::max<int64_t>(0, w.reserved - released);
+      // Received in a period the allowance has left: that period's spend, counted nowhere now.
+      if (w.index != PeriodIndex(period, received_ms)) continue;
       w.granted -= spent;
       w.unreported += spent;
     }

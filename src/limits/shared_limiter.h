@@ -75,9 +75,10 @@ void SharedPrepare(const Key& key, core::Money worst_case, int64_t now_ms, int a
 core::Status SharedReserve(const Key& key, core::Money estimate, int64_t now_ms, bool local);
 
 // The request ended: as limits::Settle on the local counters, and `cost` and `tokens` charged
-// to the allowances, to be reported.
+// to the allowances, to be reported. The cost counts in the period holding `received_ms`, as
+// limits::Settle's, and in no allowance that has moved on to a later period.
 void SharedSettle(const Key& key, core::Money reserved, core::Money cost, int64_t tokens,
-                  int64_t now_ms);
+                  int64_t received_ms, int64_t now_ms);
 
 // The Redis thread's side, one account (REQUIRES: its mutex held).
 // What a report must carry for the account (spend not yet reported, a token debt, holds due for

@@ -150,7 +150,7 @@ TEST(SharedLimiterTest, AGrantAdmitsWithoutRedisUntilSpent) {
     ASSERT_TRUE(decided.has_value());
     EXPECT_TRUE(*decided);
     EXPECT_TRUE(calls.empty());
-    SharedSettle(f.key(), {}, Usd("0.1"), 0, kNow + i);
+    SharedSettle(f.key(), {}, Usd("0.1"), 0, kNow + i, kNow + i);
   }
   EXPECT_EQ(f.account().shared_day.granted, -50'000'000);  // the third passed the allowance
   EXPECT_EQ(f.account().shared_day.unreported, 300'000'000);
@@ -269,7 +269,7 @@ TEST(SharedLimiterTest, TokenDebtsArePaidAtTheNextReport) {
   ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h));
   f.Answer(calls, {.grant = 50, .remaining = 950});
   ASSERT_TRUE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h).value());
-  SharedSettle(f.key(), {}, {}, 180, kNow);
+  SharedSettle(f.key(), {}, {}, 180, kNow, kNow);
   EXPECT_EQ(f.account().shared_tokens.units, -130);
   calls.clear();
   ReportCalls(f.account(), f.key().policy, false, kNow, 0, false, calls);
@@ -287,7 +287,7 @@ TEST(SharedLimiterTest, ReportsCarrySpendOnceAndGiveItBackOnFailure) {
   RateHeaders h;
   ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h));
   f.Answer(calls, {.grant = 1'000, .spent = 0});
-  SharedSettle(f.key(), {}, Usd("0.0000004"), 0, kNow);
+  SharedSettle(f.key(), {}, Usd("0.0000004"), 0, kNow, kNow);
   calls.clear();
   ReportCalls(f.account(), f.key().policy, false, kNow, 0, false, calls);
   ASSERT_EQ(calls.size(), 1u);
@@ -326,13 +326,38 @@ TEST(SharedLimiterTest, ACallPlannedBeforeMidnightReportsTheNewDay) {
   ReportCalls(f.account(), f.key().policy, false, kNow, 100, true, calls);
   ASSERT_EQ(calls.size(), 1u);
   const int64_t tomorrow = kNow + 86'400'000;
-  SharedSettle(f.key(), {}, Usd("0.0000004"), 0, tomorrow);
+  SharedSettle(f.key(), {}, Usd("0.0000004"), 0, tomorrow, tomorrow);
   const int64_t day = PeriodIndex(Period::kDay, tomorrow);
   ASSERT_EQ(f.account().shared_day.index, day);
   TakeReport(f.account(), tomorrow, calls[0]);
   EXPECT_EQ(calls[0].index, day);
   EXPECT_EQ(calls[0].delta, 400);
   EXPECT_EQ(f.account().shared_day.index, day);
+}
+
+// A request received before midnight that settles after another request started the new day:
+// its reservation is released, and its cost counts in neither the new day's allowance nor its
+// local window (the ledger, and a seed, count it in the day it was received).
+TEST(SharedLimiterTest, ARequestReceivedBeforeMidnightIsNotChargedToTheNextDay) {
+  Fixture f(DailyBudget("5"));
+  std::vector<SharedCall> calls;
+  RateHeaders h;
+  const int64_t midnight = PeriodStartMs(Period::kDay, kDay + 1);
+  const int64_t received = midnight - 100;
+  ASSERT_FALSE(SharedAdmit(f.key(), received, kPercent, false, calls, h));
+  f.Answer(calls, {.grant = 1'000'000, .spent = 0}, received);
+  ASSERT_TRUE(SharedReserve(f.key(), Usd("0.0002"), received, false));
+  // After midnight another request starts the new day, with a grant of its own.
+  ASSERT_FALSE(SharedAdmit(f.key(), midnight + 10, kPercent, false, calls, h));
+  f.Answer(calls, {.grant = 1'000'000, .spent = 0}, midnight + 10);
+  ASSERT_EQ(f.account().shared_day.index, kDay + 1);
+  SharedSettle(f.key(), Usd("0.0002"), Usd("0.0001"), 0, received, midnight + 500);
+  EXPECT_EQ(f.account().shared_day.reserved, 0);
+  EXPECT_EQ(f.account().shared_day.unreported, 0);
+  EXPECT_EQ(f.account().shared_day.granted, 1'000'000);
+  EXPECT_EQ(f.account().day.index, kDay + 1);
+  EXPECT_EQ(f.account().day.reserved_pico, 0);
+  EXPECT_EQ(f.account().day.spent_pico, 0);
 }
 
 TEST(SharedLimiterTest, RequestsThatFindTheAllowanceEmptyTogetherTakeOneGrant) {
@@ -399,7 +424,7 @@ TEST(SharedLimiterTest, EstimatesReserveFromTheAllowanceOrRefuse) {
   auto refused = SharedReserve(f.key(), Usd("0.01"), kNow, false);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, core::Errc::kBudgetExceeded);
-  SharedSettle(f.key(), Usd("0.3"), Usd("0.1"), 0, kNow);
+  SharedSettle(f.key(), Usd("0.3"), Usd("0.1"), 0, kNow, kNow);
   EXPECT_EQ(f.account().shared_day.reserved, 0);
   EXPECT_EQ(f.account().day.reserved_pico, 0);
   EXPECT_TRUE(SharedReserve(f.key(), Usd("0.2"), kNow, false));

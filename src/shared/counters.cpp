@@ -219,8 +219,8 @@ core::Status Counters::Reserve(const limits::Key& key, core::Money estimate, int
 }
 
 void Counters::Settle(const limits::Key& key, core::Money reserved, core::Money cost,
-                      int64_t tokens, int64_t now_ms) {
-  limits::SharedSettle(key, reserved, cost, tokens, now_ms);
+                      int64_t tokens, int64_t received_ms, int64_t now_ms) {
+  limits::SharedSettle(key, reserved, cost, tokens, received_ms, now_ms);
 }
 
 http::Task<bool> Counters::Ask(const limits::Key& key, std::vector<SharedCall>& calls) {

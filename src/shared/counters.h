@@ -82,7 +82,7 @@ class Counters {
   core::Status Reserve(const limits::Key& key, core::Money estimate, int64_t now_ms);
   // As limits::Settle, on both.
   void Settle(const limits::Key& key, core::Money reserved, core::Money cost, int64_t tokens,
-              int64_t now_ms);
+              int64_t received_ms, int64_t now_ms);
 
   bool up() const { return link_.up(); }
   // Redis calls that failed (a connection that could not be made or broke), since start.

@@ -39,7 +39,8 @@ struct Replica {
     return testutil::RunTask(counters->Admit(key(), NowMs(), headers));
   }
   void Settle(core::Money cost, int64_t tokens = 0) {
-    counters->Settle(key(), {}, cost, tokens, NowMs());
+    const int64_t now = NowMs();  // received and ended at once
+    counters->Settle(key(), {}, cost, tokens, now, now);
   }
 };
 
@@ -206,7 +207,7 @@ TEST_F(CountersTest, EstimatesReservedOnBothReplicasNeverPassTheBudget) {
       open[i % 2] = false;
       continue;
     }
-    r.counters->Settle(r.key(), worst_case, cost, 0, now);
+    r.counters->Settle(r.key(), worst_case, cost, 0, now, now);
     spent += cost;
   }
   EXPECT_FALSE(open[0] || open[1]);
