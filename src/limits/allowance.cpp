@@ -25,12 +25,12 @@ void RollAllowance(BudgetAllowance& a, int64_t index) {
   // Never back: a request received before midnight may reserve after it, when the window
   // already holds the new period's unreported spend and hold.
   if (index <= a.index) return;
-  a = BudgetAllowance{.index = index, .reserved = a.reserved};
+  a = BudgetAllowance{.index = index, .reserved_pico = a.reserved_pico};
 }
 
 int64_t Spendable(const BudgetAllowance& a, int64_t now_ms) {
   if (now_ms >= a.valid_until_ms) return 0;
-  return a.granted - a.reserved;
+  return a.granted - NanoCeil(core::Money::FromPico(a.reserved_pico));
 }
 
 bool Covers(const BudgetAllowance& a, int64_t need, int64_t now_ms) {

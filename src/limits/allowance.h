@@ -26,7 +26,11 @@
 // Money here is in nano-dollars (1e-9 USD), what Redis counts: Lua numbers are doubles, exact to
 // 2^53, which nano-dollars keep up to $9 million. A cost is rounded up and a limit down, so a
 // shared budget can only err toward refusing, by less than a nano-dollar a request; the ledger
-// stays exact to the pico-dollar.
+// stays exact to the pico-dollar. Reservations never reach Redis: they stay exact in
+// pico-dollars, as the local windows keep them, and are rounded up once where they meet the
+// grant (Spendable). Rounded once per attempt instead, a k-attempt request at a price with
+// sub-nano-dollar token costs reserved up to k - 1 nano-dollars more than its settlement
+// released, and that much of the allowance stayed reserved for good.
 #pragma once
 
 #include <cstdint>
@@ -50,7 +54,7 @@ core::Money FromNano(int64_t nano);
 struct BudgetAllowance {
   int64_t index = -1;          // the period (limits/budget.h PeriodIndex) it belongs to
   int64_t granted = 0;         // nano-USD still to spend; negative: spent past the allowance
-  int64_t reserved = 0;        // budget_check estimate: held by attempts in flight
+  int64_t reserved_pico = 0;   // budget_check estimate: held by attempts in flight (exact)
   int64_t unreported = 0;      // spent here, not yet added to the shared spend
   int64_t valid_until_ms = 0;  // the hold lapses then unless a report renews it
   int64_t used_at_ms = 0;      // when a request was last admitted from it (renewals need one)
@@ -72,7 +76,8 @@ struct RateLease {
 // earlier `index` (a request received before the period ended) changes nothing.
 void RollAllowance(BudgetAllowance& a, int64_t index);
 
-// What the window has to spend at `now_ms`: 0 once the hold lapsed.
+// What the window has to spend at `now_ms`: what was granted less what is reserved (rounded up
+// to the nano-dollar); 0 once the hold lapsed.
 int64_t Spendable(const BudgetAllowance& a, int64_t now_ms);
 
 // Does the allowance cover a request needing `need` nano-USD (budget_check after: 1, "some left")?

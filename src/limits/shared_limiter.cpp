@@ -42,7 +42,7 @@ core::Error SharedBudgetError(const Charged& s, Period period, core::Money limit
   const Overrun o{.period = period,
                   .limit = limit,
                   .spent = FromNano(w.shared_spent + std::max<int64_t>(0, w.unreported)),
-                  .reserved = FromNano(w.reserved),
+                  .reserved = core::Money::FromPico(w.reserved_pico),
                   .estimate = estimate,
                   .held_elsewhere = FromNano(w.shared_others),
                   .resets_at_ms = PeriodStartMs(period, w.index + 1)};
@@ -203,7 +203,9 @@ core::Status SharedReserve(const Key& key, core::Money estimate, int64_t now_ms,
       Window& w = WindowOf(*s.account, period);
       Roll(w, period, now_ms);
       w.reserved_pico += estimate.pico();
-      if (LimitOf(*s.policy, period)) Current(*s.account, period, now_ms).reserved += nano;
+      if (!LimitOf(*s.policy, period)) continue;
+      BudgetAllowance& a = Current(*s.account, period, now_ms);
+      a.reserved_pico = SaturatingAdd(a.reserved_pico, estimate.pico());
     }
   }
   return {};
@@ -214,13 +216,12 @@ void SharedSettle(const Key& key, core::Money reserved, core::Money cost, int64_
   // The local counters, which fail_open uses.
   Settle(key, reserved, cost, tokens, received_ms, now_ms);
   Locked locked(key);
-  const int64_t released = NanoCeil(reserved);
   const int64_t spent = NanoCeil(cost);
   for (auto& s : locked.subjects()) {
     for (Period period : kPeriods) {
       if (!LimitOf(*s.policy, period)) continue;
       BudgetAllowance& w = Current(*s.account, period, received_ms);
-      w.reserved = std::max<int64_t>(0, w.reserved - released);
+      w.reserved_pico = std::max<int64_t>(0, w.reserved_pico - reserved.pico());
       // Received in a period the allowance has left: that period's spend, counted nowhere now.
       if (w.index != PeriodIndex(period, received_ms)) continue;
       w.granted -= spent;

@@ -85,7 +85,7 @@ TEST(AllowanceTest, WantIsAShareOfWhatRemainsAtLeastTheNeed) {
 }
 
 TEST(AllowanceTest, LapsedAllowancesAndLeasesSpendNothingButDebtsStay) {
-  BudgetAllowance a{.index = 1, .granted = 100, .reserved = 30, .valid_until_ms = 1'000};
+  BudgetAllowance a{.index = 1, .granted = 100, .reserved_pico = 30'000, .valid_until_ms = 1'000};
   EXPECT_EQ(Spendable(a, 999), 70);
   EXPECT_TRUE(Covers(a, 70, 999));
   EXPECT_FALSE(Covers(a, 71, 999));
@@ -99,25 +99,25 @@ TEST(AllowanceTest, LapsedAllowancesAndLeasesSpendNothingButDebtsStay) {
 }
 
 TEST(AllowanceTest, ANewPeriodStartsOverButKeepsReservations) {
-  BudgetAllowance a{.index = 1, .granted = 100, .reserved = 30, .unreported = 7};
+  BudgetAllowance a{.index = 1, .granted = 100, .reserved_pico = 30'000, .unreported = 7};
   RollAllowance(a, 1);
   EXPECT_EQ(a.granted, 100);
   RollAllowance(a, 2);
   EXPECT_EQ(a.index, 2);
   EXPECT_EQ(a.granted, 0);
   EXPECT_EQ(a.unreported, 0);
-  EXPECT_EQ(a.reserved, 30);
+  EXPECT_EQ(a.reserved_pico, 30'000);
 }
 
 // A request received before midnight that reserves after it must not take the window back to
 // the old day: the new day's unreported spend would be lost to the shared total.
 TEST(AllowanceTest, AnEarlierPeriodNeverRollsTheWindowBack) {
-  BudgetAllowance a{.index = 2, .granted = 100, .reserved = 30, .unreported = 7};
+  BudgetAllowance a{.index = 2, .granted = 100, .reserved_pico = 30'000, .unreported = 7};
   RollAllowance(a, 1);
   EXPECT_EQ(a.index, 2);
   EXPECT_EQ(a.granted, 100);
   EXPECT_EQ(a.unreported, 7);
-  EXPECT_EQ(a.reserved, 30);
+  EXPECT_EQ(a.reserved_pico, 30'000);
 }
 
 TEST(SharedLimiterTest, WithoutAnAllowanceAdmissionAsksForAShareOfTheBudget) {
@@ -352,7 +352,7 @@ TEST(SharedLimiterTest, ARequestReceivedBeforeMidnightIsNotChargedToTheNextDay) 
   f.Answer(calls, {.grant = 1'000'000, .spent = 0}, midnight + 10);
   ASSERT_EQ(f.account().shared_day.index, kDay + 1);
   SharedSettle(f.key(), Usd("0.0002"), Usd("0.0001"), 0, received, midnight + 500);
-  EXPECT_EQ(f.account().shared_day.reserved, 0);
+  EXPECT_EQ(f.account().shared_day.reserved_pico, 0);
   EXPECT_EQ(f.account().shared_day.unreported, 0);
   EXPECT_EQ(f.account().shared_day.granted, 1'000'000);
   EXPECT_EQ(f.account().day.index, kDay + 1);
@@ -425,12 +425,55 @@ TEST(SharedLimiterTest, EstimatesReserveFromTheAllowanceOrRefuse) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, core::Errc::kBudgetExceeded);
   SharedSettle(f.key(), Usd("0.3"), Usd("0.1"), 0, kNow, kNow);
-  EXPECT_EQ(f.account().shared_day.reserved, 0);
+  EXPECT_EQ(f.account().shared_day.reserved_pico, 0);
   EXPECT_EQ(f.account().day.reserved_pico, 0);
   EXPECT_TRUE(SharedReserve(f.key(), Usd("0.2"), kNow, false));
   // fail_open: the local window decides ($0.1 spent, $0.2 reserved of $5).
   EXPECT_TRUE(SharedReserve(f.key(), Usd("4.7"), kNow, true));
   EXPECT_FALSE(SharedReserve(f.key(), Usd("0.01"), kNow, true));
+}
+
+// Regression: each attempt's reservation was rounded up to the nano-dollar on its own, and the
+// settlement released the request's total rounded up once, so a k-attempt request at a price
+// with sub-nano-dollar token costs (four or more decimals per million tokens) left up to k - 1
+// nano-dollars reserved for good, shrinking the allowance a little with every request.
+TEST(SharedLimiterTest, AThreeAttemptRequestReleasesExactlyWhatItReserved) {
+  const struct {
+    const char* usd_per_m;
+    int64_t worst_case_tokens[3];  // each attempt's reservation
+    int64_t used_tokens[3];        // what each attempt cost
+    int64_t held_nano;             // the request's reservations: their exact sum, rounded up
+    int64_t spent_nano;            // its cost: the exact sum, rounded up
+  } cases[] = {
+      {"0.0375", {1, 1, 1}, {1, 0, 1}, 113, 75},                   // 3 x 37.5 = 112.5
+      {"0.0123", {1, 1, 1}, {1, 1, 1}, 37, 37},                    // 3 x 12.3 = 36.9
+      {"0.000001", {100, 100, 100}, {100, 0, 100}, 1, 1},          // 3 x 0.1 = 0.3
+      {"37.5", {3, 5, 7}, {3, 0, 7}, 562'500, 375'000},            // $0.0000375 a token
+      {"0.0375", {1'001, 2'001, 3'001}, {7, 0, 9}, 225'113, 600},  // 225112.5; 600
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.usd_per_m);
+    const core::PricePerMTokens price = *core::PricePerMTokens::Parse(c.usd_per_m);
+    Fixture f(DailyBudget("5"));
+    std::vector<SharedCall> calls;
+    RateHeaders h;
+    ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h));
+    f.Answer(calls, {.grant = 1'000'000'000, .spent = 0});
+    const BudgetAllowance& w = f.account().shared_day;
+    core::Money reserved;
+    core::Money cost;
+    for (int i = 0; i < 3; ++i) {
+      const core::Money worst_case = price.CostOf(c.worst_case_tokens[i]);
+      ASSERT_TRUE(SharedReserve(f.key(), worst_case, kNow, false)) << i;
+      reserved += worst_case;
+      cost += price.CostOf(c.used_tokens[i]);
+    }
+    EXPECT_EQ(Spendable(w, kNow), 1'000'000'000 - c.held_nano);
+    SharedSettle(f.key(), reserved, cost, 0, kNow, kNow);
+    EXPECT_EQ(w.unreported, c.spent_nano);
+    EXPECT_EQ(Spendable(w, kNow), 1'000'000'000 - c.spent_nano);  // nothing left reserved
+    EXPECT_EQ(f.account().day.reserved_pico, 0);
+  }
 }
 
 TEST(SharedLimiterTest, WithoutLimitsNothingIsShared) {
