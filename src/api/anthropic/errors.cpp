@@ -13,6 +13,16 @@ struct Mapping {
   const char* type;
 };
 
+// An upstream's verdict on the request, typed by the status the client gets as Anthropic types
+// its own (docs.claude.com/en/api/errors): invalid_request_error covers the 4xx it lists no
+// type for. 502 (our credentials refused, or no upstream status) keeps the table's old type.
+Mapping RejectedMapping(const core::Error& e) {
+  const int status = UpstreamRejectedStatus(e);
+  if (status == 404) return {status, "not_found_error"};
+  if (status == 413) return {status, "request_too_large"};
+  return {status, "invalid_request_error"};
+}
+
 Mapping MappingFor(const core::Error& e) {
   using core::Errc;
   switch (e.code) {
@@ -39,7 +49,7 @@ Mapping MappingFor(const core::Error& e) {
       return e.upstream_status == 529 ? Mapping{529, "overloaded_error"}
                                       : Mapping{502, "api_error"};
     case Errc::kUpstreamRejected:
-      return {UpstreamRejectedStatus(e), "invalid_request_error"};
+      return RejectedMapping(e);
     case Errc::kVerificationFailed:
       return {502, "api_error"};
     case Errc::kInternal:

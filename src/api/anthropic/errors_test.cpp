@@ -1,6 +1,7 @@
 #include "api/anthropic/errors.h"
 
 #include <string>
+#include <string_view>
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -15,6 +16,10 @@ core::Error MakeError(core::Errc code, int upstream_status = 0, std::string para
   e.upstream_status = upstream_status;
   e.param = std::move(param);
   return e;
+}
+
+std::string TypeOf(std::string_view body) {
+  return std::string(json::parse(body).at("error").at("type").as_string());
 }
 
 struct Expected {
@@ -51,18 +56,32 @@ TEST(EncodeError, MapsEveryCodeToItsStatusAndType) {
   }
 }
 
-TEST(EncodeError, KeepsAnUpstreamVerdictOnTheRequestButNotOnOurCredentials) {
-  for (int upstream : {400, 404, 413, 422}) {
-    const auto encoded = EncodeError(MakeError(core::Errc::kUpstreamRejected, upstream));
-    EXPECT_EQ(encoded.status, upstream);
-    EXPECT_EQ(json::parse(encoded.body).at("error").at("type").as_string(),
-              "invalid_request_error");
-  }
-  for (int upstream : {0, 401, 403, 500}) {
-    const auto encoded = EncodeError(MakeError(core::Errc::kUpstreamRejected, upstream));
-    EXPECT_EQ(encoded.status, 502) << upstream;
-    EXPECT_EQ(json::parse(encoded.body).at("error").at("type").as_string(),
-              "invalid_request_error");
+// Regression: an upstream's 404 and 413 reached Anthropic clients typed invalid_request_error.
+// Anthropic types a 4xx by its status (404 not_found_error, 413 request_too_large) and uses
+// invalid_request_error for the others; a relayed verdict is typed as Anthropic would type it.
+TEST(EncodeError, TypesAnUpstreamVerdictByTheStatusTheClientGets) {
+  const struct {
+    int upstream;
+    int status;
+    std::string_view type;
+  } cases[] = {
+      {400, 400, "invalid_request_error"},
+      {404, 404, "not_found_error"},
+      {409, 409, "invalid_request_error"},
+      {413, 413, "request_too_large"},
+      {422, 422, "invalid_request_error"},
+      // Not the client's request: our credentials (401/403), or no upstream status at all.
+      {0, 502, "invalid_request_error"},
+      {401, 502, "invalid_request_error"},
+      {403, 502, "invalid_request_error"},
+      {500, 502, "invalid_request_error"},
+  };
+  for (const auto& c : cases) {
+    const auto e = MakeError(core::Errc::kUpstreamRejected, c.upstream);
+    const auto encoded = EncodeError(e);
+    EXPECT_EQ(encoded.status, c.status) << c.upstream;
+    EXPECT_EQ(TypeOf(encoded.body), c.type) << c.upstream;
+    EXPECT_EQ(TypeOf(EncodeStreamError(e)), c.type) << c.upstream;
   }
 }
 

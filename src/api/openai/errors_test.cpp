@@ -52,6 +52,20 @@ TEST(EncodeError, KeepsAnUpstreamVerdictOnTheRequestButNotOnOurCredentials) {
   EXPECT_EQ(StatusOf(core::Errc::kUpstreamRejected, 403), 502);
 }
 
+// OpenAI types every 4xx about the request invalid_request_error (its own 404 and 413 too), so
+// a relayed verdict keeps that type whatever its status; the code says it was the upstream's.
+TEST(EncodeError, TypesEveryUpstreamVerdictAsAnInvalidRequest) {
+  for (int upstream : {400, 404, 409, 413, 422}) {
+    auto e = core::MakeError(core::Errc::kUpstreamRejected, "m");
+    e.upstream_status = upstream;
+    const auto encoded = EncodeError(e);
+    EXPECT_EQ(encoded.status, upstream);
+    const auto error = json::parse(encoded.body).at("error");
+    EXPECT_EQ(error.at("type").as_string(), "invalid_request_error") << upstream;
+    EXPECT_EQ(error.at("code").as_string(), "upstream_rejected") << upstream;
+  }
+}
+
 TEST(EncodeError, TellsOpenAiClientsToBackOffWhenAnAnthropicUpstreamIsOverloaded) {
   auto e = core::MakeError(core::Errc::kUpstreamUnavailable, "Overloaded");
   e.upstream_status = 529;
