@@ -247,7 +247,14 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::D
     attempt.usage = EstimateUsage(attempt.request_bytes, 0, 0);
   }
   if (ctx.http.cancelled != http::CancelReason::kNone) co_return CutError(ctx.http.cancelled);
-  co_return answer;
+  core::Error error = std::move(answer).error();
+  if (error.upstream_status != 0 && !error.param.empty()) {
+    // The upstream named a parameter of the body it got, which the client may have sent under
+    // another name: "stop" is an Anthropic client's "stop_sequences".
+    api::translate::NameParamForClient(ctx.request.dialect, provider->dialect(), ctx.request.body,
+                                       error);
+  }
+  co_return error;
 }
 
 }  // namespace

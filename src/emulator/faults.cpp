@@ -105,6 +105,9 @@ core::Result<Fault> ParseFault(const json::value& value, size_t index) {
     } else if (key == "message") {
       if (!v.is_string()) return Invalid(field + ": must be a string");
       fault.message = std::string(v.get_string());
+    } else if (key == "param") {
+      if (!v.is_string()) return Invalid(field + ": must be a string");
+      fault.param = std::string(v.get_string());
     } else {
       return Invalid(field + ": unknown field");
     }
@@ -191,6 +194,7 @@ json::object FaultToJson(const Fault& fault) {
   if (fault.retry_after_s) out["retry_after_s"] = *fault.retry_after_s;
   if (fault.after_tokens) out["after_tokens"] = *fault.after_tokens;
   if (!fault.message.empty()) out["message"] = fault.message;
+  if (!fault.param.empty()) out["param"] = fault.param;
   return out;
 }
 

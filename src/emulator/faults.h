@@ -53,6 +53,7 @@ struct Fault {
   std::optional<int64_t> retry_after_s;  // sent as retry-after on status faults
   std::optional<int64_t> after_tokens;   // mid-stream strike point
   std::string message;                   // error message override for status faults
+  std::string param;  // status faults: OpenAI's error.param ("" = null; Anthropic has none)
   // kBadOutput only: the check the answer fails.
   BadOutput output = BadOutput::kInvalidJson;
 };

@@ -32,10 +32,10 @@ TEST(ParseFaultsTest, StatusAndKindFaults) {
 }
 
 TEST(ParseFaultsTest, RejectsNonsense) {
-  for (std::string_view bad :
-       {R"({"model":"m"})", R"({"status":418})", R"({"kind":"explode"})",
-        R"({"status":429,"count":0})", R"({"status":429,"rate":1.5})",
-        R"({"status":429,"colour":"red"})", R"([])", R"(7)", R"({"status":500,"kind":"reset"})"}) {
+  for (std::string_view bad : {R"({"model":"m"})", R"({"status":418})", R"({"kind":"explode"})",
+                               R"({"status":429,"count":0})", R"({"status":429,"rate":1.5})",
+                               R"({"status":429,"colour":"red"})", R"([])", R"(7)",
+                               R"({"status":500,"kind":"reset"})", R"({"status":400,"param":7})"}) {
     EXPECT_FALSE(ParseFaults(json::parse(bad)).has_value()) << bad;
   }
 }

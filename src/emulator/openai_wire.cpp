@@ -368,7 +368,8 @@ Reply OpenAiFaultReply(const Fault& fault, std::string_view model) {
       }
       break;
   }
-  Reply reply = OpenAiError(fault.status, message, type, nullptr, code);
+  const json::value param = fault.param.empty() ? json::value(nullptr) : json::value(fault.param);
+  Reply reply = OpenAiError(fault.status, message, type, param, code);
   if (fault.status == 429) {
     int64_t retry = fault.retry_after_s.value_or(1);
     reply.headers.emplace_back("retry-after", std::to_string(retry));

@@ -276,10 +276,21 @@ TEST_F(OpenAiWireTest, StatusFaultInOpenAiShape) {
   EXPECT_EQ(HeaderOf(reply, "retry-after"), "2");
   EXPECT_EQ(HeaderOf(reply, "x-ratelimit-remaining-requests"), "0");
   EXPECT_EQ(json::parse(reply.body).at("error").at("code"), "rate_limit_exceeded");
+  EXPECT_TRUE(json::parse(reply.body).at("error").at("param").is_null());
   // Used up: the next request succeeds.
   EXPECT_EQ(Route(Chat(R"({"model":"instant","messages":[{"role":"user","content":"x"}]})"), state_)
                 .status,
             200);
+}
+
+TEST_F(OpenAiWireTest, AStatusFaultNamesTheParamItWasGiven) {
+  (void)state_.AddFaults(*ParseFaults(json::parse(
+      R"({"model":"instant","status":400,"message":"Invalid 'stop'.","param":"stop"})")));
+  Reply reply =
+      Route(Chat(R"({"model":"instant","messages":[{"role":"user","content":"x"}]})"), state_);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(json::parse(reply.body).at("error").at("param"), "stop");
+  EXPECT_EQ(json::parse(reply.body).at("error").at("message"), "Invalid 'stop'.");
 }
 
 TEST_F(OpenAiWireTest, PromptCachingReportsCachedTokens) {

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/text.h"
+
 namespace sy::providers {
 namespace {
 
@@ -45,7 +47,7 @@ std::string CutUtf8(std::string_view text, size_t max_bytes) {
 
 core::Error UpstreamError(int status, const http::Headers& headers, std::string_view provider,
                           std::string_view message, std::string_view raw_body,
-                          const core::SecretScrubber& secrets) {
+                          const core::SecretScrubber& secrets, std::string_view param) {
   core::Error e;
   e.code = CodeFor(status);
   e.upstream_status = status;
@@ -60,6 +62,7 @@ core::Error UpstreamError(int status, const http::Headers& headers, std::string_
     e.message = prefix + ": the gateway's credentials for this provider were refused";
   } else {
     e.message = shown.empty() ? prefix : prefix + ": " + shown;
+    e.param = core::ClipForEcho(secrets.Scrub(param));
   }
   return e;
 }

@@ -21,9 +21,12 @@ inline constexpr size_t kMaxUpstreamDetailBytes = 2048;
 // passes its own provider's key, which a provider may echo) and then cut on a UTF-8 boundary,
 // to kMaxUpstreamMessageBytes and kMaxUpstreamDetailBytes, with "..." marking a cut. Scrubbing
 // comes first, so a cut never leaves a fragment of a key. 401/403 messages are replaced.
+// `param`, the parameter the upstream said its error is about ("" when none), becomes
+// Error::param in the upstream's notation (the API edge renames it for a client of another
+// dialect), scrubbed and clipped like every echo, and dropped on 401/403 with the message.
 core::Error UpstreamError(int status, const http::Headers& headers, std::string_view provider,
                           std::string_view message, std::string_view raw_body,
-                          const core::SecretScrubber& secrets);
+                          const core::SecretScrubber& secrets, std::string_view param = {});
 
 // `text` cut to at most `max_bytes` bytes without splitting a UTF-8 sequence, "..." appended
 // (within the bound) when anything was cut.

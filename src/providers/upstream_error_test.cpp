@@ -77,6 +77,20 @@ TEST(UpstreamError, ScrubsTheProvidersKeyFromMessageAndDetail) {
   }
 }
 
+TEST(UpstreamError, KeepsTheParamItNamesScrubbedClippedAndNotOnCredentialFailures) {
+  const core::SecretScrubber secrets({std::string(kKey)});
+  EXPECT_EQ(UpstreamError(400, {}, "p", "m", "", kNoSecrets, "stop").param, "stop");
+  EXPECT_EQ(UpstreamError(400, {}, "p", "m", "", kNoSecrets).param, "");
+  EXPECT_EQ(UpstreamError(400, {}, "p", "m", "", secrets, "x" + std::string(kKey)).param,
+            "x[redacted]");
+  EXPECT_LE(
+      UpstreamError(400, {}, "p", "m", "", kNoSecrets, std::string(100'000, 'p')).param.size(),
+      core::kMaxEchoBytes + 32);
+  for (int status : {401, 403}) {
+    EXPECT_EQ(UpstreamError(status, {}, "p", "m", "", kNoSecrets, "api_key").param, "") << status;
+  }
+}
+
 TEST(UpstreamError, CutsTheMessageOnAUtf8BoundaryAndMarksIt) {
   std::string message;
   for (int i = 0; i < 400; ++i) message += "\xc3\xa9";  // 800 bytes of 2-byte characters

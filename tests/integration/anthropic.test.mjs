@@ -187,6 +187,32 @@ describe('Anthropic dialect', () => {
     assert.equal(sent.filter((r) => /messages$/.test(r.path)).length, 0);
   });
 
+  // Regression: an error about a parameter named the one the request was translated into
+  // (Chat's `stop`), not the one the client sent (`stop_sequences`).
+  test('an error names the parameter as the client sent it, across a translation', async () => {
+    // Our own refusal on the second hop (Messages -> Chat -> Responses): no stop sequences there.
+    const refused = await messages(demo.url, { model: 'gpt-5.5-pro', max_tokens: 16,
+      stop_sequences: ['END'], messages: userMessage() });
+    assertAnthropicError(refused, 400, 'invalid_request_error');
+    assert.match(refused.json.error.message, /^stop_sequences: /);
+    assert.doesNotMatch(refused.json.error.message, /'stop'/);
+    // An OpenAI-compatible upstream's 400 names its own `stop` in error.param.
+    await emulator.addFault(demo.emulatorUrl, { model: FLASH, status: 400, count: 1,
+      message: "Invalid 'stop': a stop sequence is too long.", param: 'stop' });
+    const upstream = await messages(demo.url, { model: FLASH, max_tokens: 16,
+      stop_sequences: ['END'], messages: userMessage() });
+    assertAnthropicError(upstream, 400, 'invalid_request_error');
+    assert.match(upstream.json.error.message, /^stop_sequences: .*Invalid 'stop'/);
+    // The other way: an Anthropic upstream's message leads with its `max_tokens`.
+    await emulator.addFault(demo.emulatorUrl, { model: CLAUDE, status: 400, count: 1,
+      message: 'max_tokens: 64 > 32, which is the maximum allowed number of output tokens' });
+    const openai = await chat(demo.url, { model: CLAUDE, max_completion_tokens: 64,
+      messages: userMessage() });
+    assert.equal(openai.status, 400, JSON.stringify(openai.json));
+    assert.equal(openai.json.error.param, 'max_completion_tokens');
+    assert.match(openai.json.error.message, /max_tokens: 64 > 32/);
+  });
+
   test('a chain crossing dialects skips the model that cannot express the request', async () => {
     // frontier = [claude-opus-4.7, gpt-5.5]; n = 2 is OpenAI-only.
     const res = await chat(demo.url, { model: 'frontier', n: 2, messages: userMessage() });

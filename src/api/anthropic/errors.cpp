@@ -58,8 +58,13 @@ Mapping MappingFor(const core::Error& e) {
   return {500, "api_error"};
 }
 
+// Led by the param unless the message already is, or quotes an Anthropic upstream's message
+// that is ("provider p answered 400: max_tokens: Field required").
 std::string MessageFor(const core::Error& e) {
-  if (e.param.empty() || e.message.rfind(e.param, 0) == 0) return e.message;
+  if (e.param.empty() || e.message.rfind(e.param, 0) == 0 ||
+      e.message.find(": " + e.param + ": ") != std::string::npos) {
+    return e.message;
+  }
   return e.param + ": " + e.message;
 }
 

@@ -102,6 +102,15 @@ TEST(EncodeError, LeadsTheMessageWithTheParamOnlyOnce) {
   e.message = "messages.0.content.0.text: Input should be a valid string";  // as the decoder says
   EXPECT_EQ(json::parse(EncodeError(e).body).at("error").at("message").as_string(),
             "messages.0.content.0.text: Input should be a valid string");
+  // An Anthropic upstream's own message, quoted, leads with the path already.
+  e.param = "max_tokens";
+  e.message = "provider p answered 400: max_tokens: Field required";
+  EXPECT_EQ(json::parse(EncodeError(e).body).at("error").at("message").as_string(),
+            "provider p answered 400: max_tokens: Field required");
+  e.param = "stop_sequences";  // an OpenAI upstream's "stop", renamed for this client
+  e.message = "provider p answered 400: Invalid type for 'stop'";
+  EXPECT_EQ(json::parse(EncodeError(e).body).at("error").at("message").as_string(),
+            "stop_sequences: provider p answered 400: Invalid type for 'stop'");
   e.param.clear();
   e.message = "The request body must be a JSON object.";
   EXPECT_EQ(json::parse(EncodeError(e).body).at("error").at("message").as_string(),

@@ -191,7 +191,12 @@ core::Result<json::object> TranslateRequest(core::Dialect from, core::Dialect to
   if (from == kHub) return RequestFromHub(to, body, std::move(sp), target, max_json_depth);
   auto hub = RequestToHub(from, body, sp);
   if (!hub || to == kHub) return hub;
-  return RequestFromHub(to, *hub, std::move(sp), target, max_json_depth);
+  auto out = RequestFromHub(to, *hub, std::move(sp), target, max_json_depth);
+  if (out) return out;
+  // The second hop names what it refuses in the hub's notation; the client sent its own.
+  core::Error refusal = std::move(out).error();
+  NameParamForClient(from, kHub, body, refusal);
+  return refusal;
 }
 
 core::Result<std::string> TranslateResponse(core::Dialect from, core::Dialect to,

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -37,6 +38,7 @@
 #include <boost/json/value.hpp>
 
 #include "api/translate/usage_json.h"
+#include "core/error.h"
 #include "core/json_depth.h"
 #include "core/request.h"
 #include "core/result.h"
@@ -76,6 +78,24 @@ core::Result<boost::json::object> TranslateRequest(
     core::Dialect from, core::Dialect to, const boost::json::object& body,
     boost::json::storage_ptr sp = {}, const TargetModel& target = {},
     int64_t max_json_depth = core::kDefaultMaxJsonDepth);
+
+// --- Errors about a parameter --------------------------------------------------------------
+// The name `client` gave what `upstream`'s dialect calls `param`, for a request the gateway
+// translated from `client` into `upstream` (directly, or through the hub): "stop" is an Anthropic
+// client's "stop_sequences", "max_output_tokens" a Chat client's "max_completion_tokens" or
+// "max_tokens" (the one `client_body`, the client's request, holds), "text.format.schema" a Chat
+// client's "response_format.json_schema.schema". A path is written in the client's notation;
+// an index into an array the translator does not map one to one (messages, input) is dropped
+// ("messages[3].content" is a Responses client's "input"). A name no table knows, and every
+// name when the dialects are equal, is returned unchanged. Tables: param_names.cpp.
+std::string ClientParam(core::Dialect client, core::Dialect upstream, std::string_view param,
+                        const boost::json::object& client_body);
+
+// error.param renamed by ClientParam, and the leading "'<param>'" of its message (a
+// translator's refusal) with it. For errors that name a parameter of the translated request:
+// an upstream's, or the second hop's of a translation through the hub.
+void NameParamForClient(core::Dialect client, core::Dialect upstream,
+                        const boost::json::object& client_body, core::Error& error);
 
 // --- Answers ---------------------------------------------------------------------------------
 // What the target dialect needs that the upstream answer does not carry.

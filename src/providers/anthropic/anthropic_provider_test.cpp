@@ -481,6 +481,7 @@ TEST_F(AnthropicEmulatorTest, RejectionCarriesAnthropicsMessage) {
   EXPECT_EQ(done.error().upstream_status, 400);
   EXPECT_NE(done.error().message.find("messages: Field required"), std::string::npos)
       << done.error().message;
+  EXPECT_EQ(done.error().param, "messages");  // the path Anthropic's message leads with
 }
 
 TEST_F(AnthropicEmulatorTest, MaxTokensDefaultsWhenTheBodyHasNone) {

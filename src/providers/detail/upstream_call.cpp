@@ -128,10 +128,44 @@ std::string ErrorMessageOf(const json::value& body) {
   return message && message->is_string() ? std::string(message->get_string()) : std::string();
 }
 
-std::string ErrorMessageOf(std::string_view body) {
-  boost::system::error_code ec;
-  auto parsed = json::parse(body, ec);
-  return ec ? std::string() : ErrorMessageOf(parsed);
+namespace {
+
+// "messages.1.content" in "messages.1.content: Field required": lower-case names and indices
+// joined by dots, then ": ". Anything else (a sentence, a header name) leads with no path.
+std::string_view LeadingPath(std::string_view message) {
+  const size_t colon = message.find(": ");
+  if (colon == std::string_view::npos || colon == 0) return {};
+  const std::string_view path = message.substr(0, colon);
+  bool segment_start = true;
+  for (const char c : path) {
+    if (c == '.') {
+      if (segment_start) return {};
+      segment_start = true;
+      continue;
+    }
+    const bool lower = c >= 'a' && c <= 'z';
+    const bool digit = c >= '0' && c <= '9';
+    if (!lower && !digit && c != '_') return {};
+    segment_start = false;
+  }
+  return segment_start ? std::string_view() : path;
+}
+
+}  // namespace
+
+std::string ErrorParamOf(const json::value& body) {
+  const auto* obj = body.if_object();
+  const auto* error = obj ? obj->if_contains("error") : nullptr;
+  const auto* error_obj = error ? error->if_object() : nullptr;
+  if (!error_obj) return {};
+  if (const auto* param = error_obj->if_contains("param"); param && param->is_string()) {
+    return std::string(param->get_string());
+  }
+  const auto* type = obj->if_contains("type");
+  const bool anthropic = type && type->is_string() && type->get_string() == "error";
+  const auto* message = error_obj->if_contains("message");
+  if (!anthropic || !message || !message->is_string()) return {};
+  return std::string(LeadingPath(message->get_string()));
 }
 
 std::optional<int64_t> TokenField(const json::object& usage, std::string_view name) {
@@ -149,8 +183,11 @@ http::Task<core::Error> ReadUpstreamError(http::ClientResponse& response,
                                           const core::SecretScrubber& secrets) {
   auto body = co_await response.ReadAll(kMaxErrorBytes);
   std::string text = body ? std::move(*body) : std::string();
-  co_return UpstreamError(response.status(), response.headers(), provider, ErrorMessageOf(text),
-                          text, secrets);
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(text, ec);
+  co_return UpstreamError(response.status(), response.headers(), provider,
+                          ec ? std::string() : ErrorMessageOf(parsed), text, secrets,
+                          ec ? std::string() : ErrorParamOf(parsed));
 }
 
 namespace {

@@ -75,7 +75,12 @@ http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& c
 // The upstream's own message from an error body: {"error": {"message": "..."}} (OpenAI and
 // Anthropic, whose body adds "type": "error") or {"error": "..."}; "" when there is none.
 std::string ErrorMessageOf(const boost::json::value& body);
-std::string ErrorMessageOf(std::string_view body);
+
+// The parameter an error body says it is about, in the upstream's notation; "" when none.
+// OpenAI (both APIs): {"error": {"param": "..."}}. Anthropic's body ({"type": "error", ...}) has
+// no such field, but its validation messages lead with the path ("max_tokens: Field required",
+// "messages.1.content: ..."): that path, when the message leads with one.
+std::string ErrorParamOf(const boost::json::value& body);
 
 // The token counter `name` of a usage block; nullopt when absent, null, negative or not an
 // integer.

@@ -109,5 +109,38 @@ TEST(JsonPost, StoresTheSizeOfTheBodyItPostsWhenAsked) {
   EXPECT_EQ(sent_bytes, posted.size());
 }
 
+TEST(ErrorParamOf, ReadsOpenAisParamAndThePathAnAnthropicMessageLeadsWith) {
+  const struct {
+    const char* body;
+    const char* param;
+  } cases[] = {
+      {R"({"error":{"message":"Invalid type for 'stop'","type":"invalid_request_error",)"
+       R"("param":"stop","code":"invalid_type"}})",
+       "stop"},
+      {R"({"error":{"message":"m","param":"messages[1].content"}})", "messages[1].content"},
+      {R"({"error":{"message":"stop: m","param":null}})", ""},  // OpenAI: no param, no guess
+      {R"({"error":"plain"})", ""},
+      {R"({"type":"error","error":{"type":"invalid_request_error",)"
+       R"("message":"max_tokens: Field required"}})",
+       "max_tokens"},
+      {R"({"type":"error","error":{"type":"invalid_request_error",)"
+       R"("message":"messages.1.content.0.text: Input should be a valid string"}})",
+       "messages.1.content.0.text"},
+      {R"({"type":"error","error":{"type":"invalid_request_error",)"
+       R"("message":"prompt is too long: 205000 tokens > 200000 maximum"}})",
+       ""},
+      {R"({"type":"error","error":{"type":"invalid_request_error",)"
+       R"("message":"anthropic-version: header is required"}})",
+       ""},
+      {R"({"type":"error","error":{"type":"invalid_request_error","message":"a..b: x"}})", ""},
+      {R"({"type":"error","error":{"type":"invalid_request_error","message":"a.: x"}})", ""},
+      {R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})", ""},
+      {R"([1])", ""},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(ErrorParamOf(json::parse(c.body)), c.param) << c.body;
+  }
+}
+
 }  // namespace
 }  // namespace sy::providers::detail
