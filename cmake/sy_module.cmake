@@ -3,7 +3,8 @@
 # Builds src/<name>/ as the static library sy_<name> from every .cpp below it except *_test.cpp,
 # and, when tests are on, one test executable sy_<name>_test from the *_test.cpp files below it
 # and one, sy_<name>_pg_test, from its *_pg_test.cpp files (tests on a real PostgreSQL), and one,
-# sy_<name>_redis_test, from its *_redis_test.cpp files (tests on a real Redis).
+# sy_<name>_redis_test, from its *_redis_test.cpp files (tests on a real Redis); each of those
+# two is one ctest (sy_server_test below).
 # The DEPS list is the dependency rule made mechanical: a module can only call what it links.
 function(sy_module)
   cmake_parse_arguments(ARG "" "NAME" "DEPS;TEST_DEPS" ${ARGN})
@@ -40,19 +41,34 @@ function(sy_module)
   if(SY_BUILD_TESTS AND pg_test_sources)
     add_executable(sy_${ARG_NAME}_pg_test ${pg_test_sources})
     target_link_libraries(sy_${ARG_NAME}_pg_test PRIVATE sy_${ARG_NAME} sy_testutil_pg
-                                                         ${ARG_TEST_DEPS} GTest::gtest_main GTest::gmock)
+                                                         ${ARG_TEST_DEPS} GTest::gmock)
     sy_apply_warnings(sy_${ARG_NAME}_pg_test)
-    add_test(NAME ${ARG_NAME}_postgres COMMAND sy_${ARG_NAME}_pg_test)
-    set_tests_properties(${ARG_NAME}_postgres PROPERTIES LABELS "unit;postgres" TIMEOUT 300)
+    sy_server_test(NAME ${ARG_NAME}_postgres TARGET sy_${ARG_NAME}_pg_test SERVER postgres)
   endif()
   # *_redis_test.cpp: tests against a real Redis (tests/testutil/redis_server.h), one ctest for
   # the binary likewise.
   if(SY_BUILD_TESTS AND redis_test_sources)
     add_executable(sy_${ARG_NAME}_redis_test ${redis_test_sources})
     target_link_libraries(sy_${ARG_NAME}_redis_test PRIVATE sy_${ARG_NAME} sy_testutil_redis
-                                                            ${ARG_TEST_DEPS} GTest::gtest_main GTest::gmock)
+                                                            ${ARG_TEST_DEPS} GTest::gmock)
     sy_apply_warnings(sy_${ARG_NAME}_redis_test)
-    add_test(NAME ${ARG_NAME}_redis COMMAND sy_${ARG_NAME}_redis_test)
-    set_tests_properties(${ARG_NAME}_redis PROPERTIES LABELS "unit;redis" TIMEOUT 300)
+    sy_server_test(NAME ${ARG_NAME}_redis TARGET sy_${ARG_NAME}_redis_test SERVER redis)
   endif()
+endfunction()
+
+# sy_server_test(NAME <ctest name> TARGET <test executable> SERVER <postgres|redis>)
+#
+# One ctest for a GoogleTest binary whose tests share a real server. Since ctest sees only the
+# binary's exit code, the binary gets tests/testutil/server_test_main.cpp's main() instead of
+# gtest_main: 1 when a test failed, or skipped under SY_REQUIRE_TEST_SERVERS (scripts/test.sh);
+# 77 (testutil::kSkippedExitCode) when a test skipped otherwise, which ctest shows as skipped;
+# 0 only when every test ran and passed (tests/testutil/server_tests.h says why).
+# SKIP_REGULAR_EXPRESSION on "[  SKIPPED ]" would not do: it marks the test skipped whatever
+# its exit code, so one skip would hide another test's failure.
+function(sy_server_test)
+  cmake_parse_arguments(ARG "" "NAME;TARGET;SERVER" "" ${ARGN})
+  target_link_libraries(${ARG_TARGET} PRIVATE sy_testutil_server_main)
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_TARGET})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "unit;${ARG_SERVER}" TIMEOUT 300
+                                              SKIP_RETURN_CODE 77)
 endfunction()

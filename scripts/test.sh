@@ -27,6 +27,10 @@ cmake --build build-asan -j "$jobs"
 echo "== tests (asan+ubsan)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# install-deps.sh installed PostgreSQL and Redis: a test that skips for want of them (or of what
+# they should offer) fails its binary here instead of being reported as skipped
+# (tests/testutil/server_tests.h).
+export SY_REQUIRE_TEST_SERVERS=1
 ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600
 
 echo "== fuzz (bounded: 8 s per target; docs/fuzzing.md has the long run)"
