@@ -1,6 +1,7 @@
 // The account stage: the one place a cost is computed.
 #include "app/pipeline.h"
 #include "core/saturating.h"
+#include "verify/verify.h"
 
 namespace sy::app {
 namespace {
@@ -37,6 +38,17 @@ core::Usage EstimateUsage(size_t prompt_bytes, size_t relayed_deltas, size_t rel
   usage.input_tokens = CeilQuarter(prompt_bytes);
   usage.output_tokens = std::max(static_cast<int64_t>(relayed_deltas), CeilQuarter(relayed_bytes));
   return usage;
+}
+
+core::Usage AnswerUsage(core::Dialect upstream, const boost::json::value& answer,
+                        const core::Usage& reported, size_t prompt_bytes) {
+  if (reported.reported) return reported;
+  size_t generated = 0;
+  if (auto output = verify::ReadAnswer(upstream, answer)) {
+    generated = output->text.size() + output->refusal.size();
+    for (const auto& call : output->tool_calls) generated += call.arguments.size();
+  }
+  return EstimateUsage(prompt_bytes, 0, generated);
 }
 
 }  // namespace sy::app

@@ -1,5 +1,6 @@
 // The execute stage: the attempt chain over the route's models and their deployments, one
 // provider call each, every answer verified when the route asks for it.
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api/translate/translate.h"
@@ -174,8 +175,18 @@ http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Pro
                                              failover::Attempt& attempt) {
   auto completion = co_await provider.Complete(call);
   if (!completion) co_return std::move(completion).error();
-  attempt.usage = completion->usage;
   const core::Dialect upstream = provider.dialect();
+  if (completion->usage.reported) {
+    attempt.usage = completion->usage;
+  } else {
+    // Rare (an upstream that sends no usage block), so the DOM may be built here to read the
+    // generated text, when the call went without one.
+    boost::system::error_code ec;
+    const boost::json::value parsed =
+        completion->json.is_null() ? boost::json::parse(completion->body, ec) : nullptr;
+    attempt.usage = AnswerUsage(upstream, completion->json.is_null() ? parsed : completion->json,
+                                completion->usage, attempt.request_bytes);
+  }
   core::Status verdict;
   if (ctx.verify) {
     auto output = verify::ReadAnswer(upstream, completion->json);

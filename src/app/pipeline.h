@@ -61,6 +61,13 @@ std::optional<core::Money> RequestCost(const RequestContext& ctx);
 // the usual characters-per-token of English text). Marked estimated; docs/cost.md.
 core::Usage EstimateUsage(size_t prompt_bytes, size_t relayed_deltas, size_t relayed_bytes);
 
+// The usage of a complete answer: `reported` when the upstream sent a usage block; otherwise
+// (some OpenAI-compatible servers omit it) an estimate, since the provider bills the answer all
+// the same: the prompt from `prompt_bytes`, the output from the text, refusal and tool-call
+// arguments of `answer` (in the `upstream` dialect; a body that is not one estimates no output).
+core::Usage AnswerUsage(core::Dialect upstream, const boost::json::value& answer,
+                        const core::Usage& reported, size_t prompt_bytes);
+
 // encode: the answer, the stream (relayed event by event) or the failure, in the client's
 // dialect with the x-switchyard-* headers; fills ctx.outcome.
 http::Task<void> EncodeAnswer(RequestContext& ctx, providers::Completion& completion);

@@ -2,6 +2,7 @@
 // record filled from a context, table-style over hand-built contexts.
 #include "app/pipeline.h"
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include "limits/directory.h"
@@ -127,6 +128,36 @@ TEST_F(PipelineTest, EstimateUsage) {
     EXPECT_EQ(u.output_tokens, c.output) << c.deltas << " " << c.bytes;
     EXPECT_TRUE(u.estimated);
     EXPECT_FALSE(u.reported);
+  }
+}
+
+TEST_F(PipelineTest, AnAnswerWithoutUsageIsEstimatedFromWhatItGenerated) {
+  core::Usage reported;
+  reported.reported = true;
+  reported.input_tokens = 7;
+  reported.output_tokens = 3;
+  const auto chat = boost::json::parse(
+      R"({"choices":[{"message":{"role":"assistant","content":"twelve bytes","tool_calls":[)"
+      R"({"type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},)"
+      R"("finish_reason":"tool_calls"}]})");
+  const struct {
+    const char* name;
+    const boost::json::value answer;
+    core::Usage usage;
+    int64_t input, output;
+    bool estimated;
+  } cases[] = {
+      {"reported: as reported", chat, reported, 7, 3, false},
+      // 400 bytes sent: 100 tokens; 12 bytes of text and 7 of arguments: ceil(19 / 4) = 5.
+      {"none: estimated", chat, core::Usage{}, 100, 5, true},
+      {"none, and not an answer: the prompt only", boost::json::parse(R"({"x":1})"), core::Usage{},
+       100, 0, true},
+  };
+  for (const auto& c : cases) {
+    const core::Usage u = AnswerUsage(core::Dialect::kOpenAiChat, c.answer, c.usage, 400);
+    EXPECT_EQ(u.input_tokens, c.input) << c.name;
+    EXPECT_EQ(u.output_tokens, c.output) << c.name;
+    EXPECT_EQ(u.estimated, c.estimated) << c.name;
   }
 }
 

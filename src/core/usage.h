@@ -17,7 +17,7 @@ struct Usage {
   int64_t output_tokens = 0;
   // The part of output_tokens spent on hidden reasoning; informational, priced as output.
   int64_t reasoning_tokens = 0;
-  // False when the upstream sent no usage block (the cost is then unknown, recorded as such).
+  // False when the upstream sent no usage block (the gateway then estimates it: `estimated`).
   bool reported = false;
   // True when the upstream's usage never arrived (the client left, the gateway shut down, the
   // stream broke) and the gateway estimated the tokens from what it sent and relayed
