@@ -35,16 +35,29 @@ json::array InputItems(const json::object& body, json::storage_ptr sp) {
 // Appends a stored JSON array's items. Reasoning items are left out: they are one model's opaque
 // state (never reusable once the upstream stored nothing) and no other model can read them.
 // The items were a client's input or a model's output, stored as the client sent or got them:
-// they nest as deep as a body accepted under `max_json_depth` may.
-void AppendItems(std::string_view stored, int64_t max_json_depth, json::array& out) {
+// they nest as deep as a body accepted under `max_json_depth` may. A turn that cannot be read
+// fails the request: leaving it out would send the model a conversation with a hole in it.
+core::Status AppendItems(std::string_view stored, int64_t max_json_depth, json::array& out) {
   boost::system::error_code ec;
   json::value items =
       json::parse(stored, ec, out.storage(), core::EchoParseOptions(max_json_depth));
-  if (ec || !items.is_array()) return;
+  if (ec == json::error::too_deep) {
+    // Stored under a larger server.max_json_depth than this gateway's now.
+    return core::InvalidParam(
+        "previous_response_id",
+        "the stored conversation nests deeper than this gateway accepts now (server."
+        "max_json_depth " +
+            std::to_string(max_json_depth) + "). Send the whole conversation in input instead.");
+  }
+  if (ec || !items.is_array()) {
+    return core::MakeError(core::Errc::kInternal,
+                           "a stored turn of the conversation cannot be read");
+  }
   for (auto& item : items.get_array()) {
     if (item.is_object() && api::StringAt(item.get_object(), "type") == "reasoning") continue;
     out.push_back(std::move(item));
   }
+  return {};
 }
 
 core::Error StoreOff() {
@@ -107,8 +120,11 @@ http::Task<core::Status> ExpandConversation(RequestContext& ctx) {
     if (!turns) co_return std::move(turns).error();
     json::array whole(body.storage());
     for (const auto& turn : *turns) {
-      AppendItems(turn.input_json, ctx.request.max_json_depth, whole);
-      AppendItems(turn.output_json, ctx.request.max_json_depth, whole);
+      for (const std::string* stored : {&turn.input_json, &turn.output_json}) {
+        if (auto s = AppendItems(*stored, ctx.request.max_json_depth, whole); !s) {
+          co_return s.error();
+        }
+      }
     }
     for (auto& item : InputItems(body, body.storage())) whole.push_back(std::move(item));
     body["input"] = std::move(whole);

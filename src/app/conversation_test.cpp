@@ -148,5 +148,38 @@ TEST_F(ConversationTest, StoredItemsDeeperThan32LevelsAreReadBackIntoTheNextTurn
   EXPECT_EQ(input[2].at("content"), "And then?");
 }
 
+// A turn stored under a larger server.max_json_depth than the gateway's now: leaving it out would
+// send the model a conversation with a hole in it, so the request fails and says what to do.
+TEST_F(ConversationTest, AStoredTurnDeeperThanTheLimitNowFailsTheRequestClearly) {
+  ledger::StoredResponse turn;
+  turn.id = "resp_0";
+  turn.input_json =
+      R"([{"type":"message","role":"user","content":"Hi","x":)" + NestedSchema(20) + "}]";
+  turn.output_json = "[]";
+  ASSERT_TRUE(store_.Put(turn).has_value());
+  ctx_.request.max_json_depth = 20;  // 20 + 16 = 36 levels allowed; the turn nests 43
+  ctx_.request.body = json::parse(R"({"model":"m","input":"And then?"})").as_object();
+  ctx_.turn.previous_id = "resp_0";
+  auto expanded = testutil::RunTask(ExpandConversation(ctx_));
+  ASSERT_FALSE(expanded.has_value());
+  EXPECT_EQ(expanded.error().code, core::Errc::kInvalidRequest);
+  EXPECT_EQ(expanded.error().param, "previous_response_id");
+  EXPECT_NE(expanded.error().message.find("server.max_json_depth 20"), std::string::npos)
+      << expanded.error().message;
+}
+
+TEST_F(ConversationTest, AnUnreadableStoredTurnIsAnInternalError) {
+  ledger::StoredResponse turn;
+  turn.id = "resp_0";
+  turn.input_json = R"([{"type":"message","role":"user","content":"Hi"}])";
+  turn.output_json = R"({"not":"an array"})";
+  ASSERT_TRUE(store_.Put(turn).has_value());
+  ctx_.request.body = json::parse(R"({"model":"m","input":"And then?"})").as_object();
+  ctx_.turn.previous_id = "resp_0";
+  auto expanded = testutil::RunTask(ExpandConversation(ctx_));
+  ASSERT_FALSE(expanded.has_value());
+  EXPECT_EQ(expanded.error().code, core::Errc::kInternal);
+}
+
 }  // namespace
 }  // namespace sy::app
