@@ -82,6 +82,21 @@ ShareCalibrator::Budget StartBudget(const RouterRule& rule, core::Money per_1k,
   return budget;
 }
 
+// The strong share that spends `budget` with both sides at their standard lists. Not at the
+// prices in force at start: a time window (DeepSeek's off-peak) would make the threshold depend
+// on the minute a replica started, and hold it all day. `calibration: live` prices each request
+// served at its own time instead.
+double StandardShare(const ShareCalibrator::Budget& budget) {
+  config::PriceSchedule strong;
+  strong.standard = budget.strong->standard;
+  config::PriceSchedule weak;
+  weak.standard = budget.weak->standard;
+  ShareCalibrator::Budget standard = budget;
+  standard.strong = &strong;
+  standard.weak = &weak;
+  return ShareCalibrator::SpendAt(standard, standard.usage, {}).share;
+}
+
 // The model files the rules name, each read (and checksummed) once however many rules share it.
 using LoadedModels = std::map<std::string, std::shared_ptr<const router::Model>>;
 
@@ -118,8 +133,7 @@ core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
     // weak side alone does not fit, 1 when the strong side alone does).
     const core::Money per_1k = *spec.budget_usd_per_1k_requests;
     budget = StartBudget(rule, per_1k, spec.expected_output_tokens);
-    share =
-        ShareCalibrator::SpendAt(*budget, budget->usage, std::chrono::system_clock::now()).share;
+    share = StandardShare(*budget);
     std::snprintf(text, sizeof text, "budget_usd_per_1k_requests %s: strong share %.4f",
                   per_1k.ToString().c_str(), share);
     rule.calibration = text;

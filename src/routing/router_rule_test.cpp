@@ -152,6 +152,35 @@ TEST(RouterRuleTest, ABudgetIsTheStrongShareWhoseMixSpendsIt) {
   EXPECT_EQ(f.Rule().threshold, f.Rule().model->ThresholdForShare(0.2));
 }
 
+// A time window must not move a static threshold: priced at start, it depended on the minute
+// the replica started (DeepSeek's off-peak) and held all day. Here `cheap` is at a tenth of its
+// list all day long, and the share is still the standard lists' 0.2.
+TEST(RouterRuleTest, ABudgetIsCalibratedAtTheStandardListsWhateverTheWindowInForce) {
+  auto model = LoadRouterModel("builtin:routellm-gpt4-mixtral");
+  ASSERT_TRUE(model.has_value()) << model.error().message;
+  const auto tokens = static_cast<int64_t>(std::llround((*model)->metadata().mean_prompt_tokens));
+  const std::string budget =
+      core::Money::FromPico(3 * (tokens + 1000) * 1'000'000 * 1000).ToString();
+  std::string yaml = Yaml(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
+      "budget_usd_per_1k_requests: \"" +
+      budget + "\"}");
+  const std::string cheap = R"(cheap: {provider: us, price: {input: "1", output: "2"}})";
+  const std::string windowed =
+      R"(cheap: {provider: us, price: {input: "1", output: "2", windows: [{name: all-day, )"
+      R"(start: "00:00", end: "23:59", input: "0.1", output: "0.2"}, {name: last-minute, )"
+      R"(start: "23:59", end: "00:00", input: "0.1", output: "0.2"}]}})";
+  yaml.replace(yaml.find(cheap), cheap.size(), windowed);
+  auto config = config::ParseConfig(yaml, "t.yaml", &NoEnv);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  auto catalog =
+      *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
+  auto policy = Policy::Build(*catalog);
+  ASSERT_TRUE(policy.has_value()) << policy.error().message;
+  const RouterRule& rule = *policy->profiles().at(0).rules.at(0).router;
+  EXPECT_EQ(rule.calibration, "budget_usd_per_1k_requests " + budget + ": strong share 0.2000");
+}
+
 TEST(RouterRuleTest, BudgetsOutsideTheTwoSidesClampToOneSide) {
   Fixture rich(
       "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
