@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  chat, emulator, getJson, modelRequests, sanitizerReports, startEmulator, startServe, streamChat,
+  chat, emulator, getJson, messages, modelRequests, sanitizerReports, startEmulator, startServe, streamChat,
   tempDir, testConfigYaml, userMessage,
 } from '../testutil/harness.mjs';
 
@@ -55,6 +55,15 @@ describe('secrets', () => {
     keep(res.headers, res.text);
     assert.equal(res.status, 502, `an upstream 401 is the gateway's problem, not the client's: ${res.text}`);
     assert.doesNotMatch(res.text, /sk-/);
+    // Typed as the gateway's failure, not as a fault of the client's request.
+    assert.equal(res.json?.error?.type, 'upstream_error', res.text);
+    assert.equal(res.json?.error?.code, 'upstream_rejected', res.text);
+
+    await emulator.addFault(emu.url, { model: 'gpt-5.5', status: 403, count: 1 });
+    res = await messages(gw.url, { model: 'gpt-5.5', max_tokens: 16, messages: userMessage() });
+    keep(res.headers, res.text);
+    assert.equal(res.status, 502, res.text);
+    assert.equal(res.json?.error?.type, 'api_error', res.text);
 
     await emulator.addFault(emu.url, { model: 'deepseek-v4-flash', status: 401, count: 1 });
     res = await chat(gw.url, { model: 'economy', messages: userMessage() });

@@ -15,9 +15,12 @@ struct Mapping {
 
 // An upstream's verdict on the request, typed by the status the client gets as Anthropic types
 // its own (docs.claude.com/en/api/errors): invalid_request_error covers the 4xx it lists no
-// type for. 502 (our credentials refused, or no upstream status) keeps the table's old type.
+// type for. A 502 (the upstream refused our credentials, or gave no status) is no verdict on the
+// client's request: api_error, Anthropic's type for a failure inside its own systems, as every
+// other 502 of this table.
 Mapping RejectedMapping(const core::Error& e) {
   const int status = UpstreamRejectedStatus(e);
+  if (status == 502) return {status, "api_error"};
   if (status == 404) return {status, "not_found_error"};
   if (status == 413) return {status, "request_too_large"};
   return {status, "invalid_request_error"};

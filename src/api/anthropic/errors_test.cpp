@@ -70,11 +70,13 @@ TEST(EncodeError, TypesAnUpstreamVerdictByTheStatusTheClientGets) {
       {409, 409, "invalid_request_error"},
       {413, 413, "request_too_large"},
       {422, 422, "invalid_request_error"},
-      // Not the client's request: our credentials (401/403), or no upstream status at all.
-      {0, 502, "invalid_request_error"},
-      {401, 502, "invalid_request_error"},
-      {403, 502, "invalid_request_error"},
-      {500, 502, "invalid_request_error"},
+      // Not the client's request: our credentials (401/403), or no upstream status at all. The
+      // 502 is the gateway's failure, typed as Anthropic types one inside its own systems
+      // (regression: it was invalid_request_error, telling the client its request was at fault).
+      {0, 502, "api_error"},
+      {401, 502, "api_error"},
+      {403, 502, "api_error"},
+      {500, 502, "api_error"},
   };
   for (const auto& c : cases) {
     const auto e = MakeError(core::Errc::kUpstreamRejected, c.upstream);

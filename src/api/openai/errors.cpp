@@ -41,8 +41,11 @@ Mapping MappingFor(const core::Error& e) {
     case Errc::kUpstreamUnavailable:  // 529 is Anthropic's "overloaded": tell clients to back off
       return e.upstream_status == 529 ? Mapping{503, "upstream_error", "upstream_overloaded"}
                                       : Mapping{502, "upstream_error", "upstream_unavailable"};
-    case Errc::kUpstreamRejected:
-      return {UpstreamRejectedStatus(e), "invalid_request_error", "upstream_rejected"};
+    case Errc::kUpstreamRejected: {  // 502: our credentials refused, the gateway's failure
+      const int status = UpstreamRejectedStatus(e);
+      return {status, status == 502 ? "upstream_error" : "invalid_request_error",
+              "upstream_rejected"};
+    }
     case Errc::kVerificationFailed:
       return {502, "upstream_error", "verification_failed"};
     case Errc::kInternal:

@@ -66,6 +66,23 @@ TEST(EncodeError, TypesEveryUpstreamVerdictAsAnInvalidRequest) {
   }
 }
 
+// Regression: an upstream that refused the gateway's own credentials (401/403) reached the
+// client as 502 invalid_request_error, saying its request was at fault. The 502 is the gateway's
+// failure, typed as the table's other 502s are; the code still says the upstream refused.
+TEST(EncodeError, TypesARefusalOfOurCredentialsAsAnUpstreamError) {
+  for (int upstream : {0, 401, 403, 500}) {
+    auto e = core::MakeError(core::Errc::kUpstreamRejected, "m");
+    e.upstream_status = upstream;
+    const auto encoded = EncodeError(e);
+    EXPECT_EQ(encoded.status, 502) << upstream;
+    for (const auto& body : {encoded.body, EncodeStreamError(e)}) {
+      const auto error = json::parse(body).at("error");
+      EXPECT_EQ(error.at("type").as_string(), "upstream_error") << upstream;
+      EXPECT_EQ(error.at("code").as_string(), "upstream_rejected") << upstream;
+    }
+  }
+}
+
 TEST(EncodeError, TellsOpenAiClientsToBackOffWhenAnAnthropicUpstreamIsOverloaded) {
   auto e = core::MakeError(core::Errc::kUpstreamUnavailable, "Overloaded");
   e.upstream_status = 529;
