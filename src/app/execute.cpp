@@ -259,16 +259,17 @@ http::Task<core::Result<Answer>> AttemptOn(RequestContext& ctx, const catalog::D
   }
   if (ctx.http.cancelled != http::CancelReason::kNone) co_return CutError(ctx.http.cancelled);
   core::Error error = std::move(answer).error();
-  if (error.upstream_status != 0 && !error.param.empty()) {
-    // The upstream named a parameter of the body it got, which the client may have sent under
-    // another name: "stop" is an Anthropic client's "stop_sequences".
-    api::translate::NameParamForClient(ctx.request.dialect, provider->dialect(), ctx.request.body,
-                                       error);
-  }
+  NameUpstreamParamForClient(ctx, provider->dialect(), error);
   co_return error;
 }
 
 }  // namespace
+
+void NameUpstreamParamForClient(const RequestContext& ctx, core::Dialect upstream,
+                                core::Error& error) {
+  if (error.upstream_status == 0 || error.param.empty()) return;
+  api::translate::NameParamForClient(ctx.request.dialect, upstream, ctx.request.body, error);
+}
 
 api::translate::Context TranslationContext(const RequestContext& ctx) {
   api::translate::Context out;

@@ -29,6 +29,14 @@ const boost::json::object& BodyIn(RequestContext& ctx, core::Dialect dialect,
 // the prompt, and for Responses clients the response's id and the request it echoes).
 api::translate::Context TranslationContext(const RequestContext& ctx);
 
+// An upstream's error (one with an upstream status: an error answer, or an error event of its
+// stream, first or later) names its parameter as the body the gateway sent `upstream` did; the
+// client may have sent it under another name ("stop" is an Anthropic client's "stop_sequences").
+// Renames error.param for the client (api::translate::NameParamForClient); leaves the gateway's
+// own errors, and those that name no parameter, as they are.
+void NameUpstreamParamForClient(const RequestContext& ctx, core::Dialect upstream,
+                                core::Error& error);
+
 // The server cancelled the request (ctx.http.cancelled): "client_closed" (status 499, nothing
 // sent: nobody is listening) or "shutdown" (503 in the client's dialect, or the dialect's error
 // event when the stream had started).

@@ -15,7 +15,7 @@ namespace json = boost::json;
 
 StreamRelay::StreamRelay(RequestContext& ctx, providers::EventStream& stream,
                          core::Dialect upstream)
-    : ctx_(ctx), stream_(stream) {
+    : ctx_(ctx), stream_(stream), upstream_(upstream) {
   if (upstream != ctx.request.dialect) {
     translator_ = api::translate::MakeStreamTranslator(upstream, ctx.request.dialect,
                                                        TranslationContext(ctx));
@@ -111,6 +111,9 @@ void StreamRelay::ClientLeft() {
 core::Error StreamRelay::FailureOf(core::Error error) const {
   if (ctx_.http.cancelled == http::CancelReason::kShutdown) return CutError(ctx_.http.cancelled);
   ctx_.services.secrets.ScrubError(error);  // an upstream may have echoed a key
+  // The param an upstream's error event names, as the client sent it (AttemptOn does the same
+  // for an error on the stream's first event).
+  NameUpstreamParamForClient(ctx_, upstream_, error);
   error.message = "stream interrupted after it started: " + error.message;
   return error;
 }

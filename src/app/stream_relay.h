@@ -8,7 +8,8 @@
 // `usage.cost_usd` in the usage chunk when they asked for usage (stream_options.include_usage)
 // and no usage chunk otherwise, Anthropic clients get `usage.cost_usd` in message_delta;
 // (4) sends the cost as an HTTP trailer; (5) turns a failure after the first byte into an error
-// event in the client's dialect and ends the stream: the model is never switched mid-answer;
+// event in the client's dialect (an upstream's param renamed to the client's name for it) and
+// ends the stream: the model is never switched mid-answer;
 // (6) when the stream ends without the upstream's usage (the client left, the gateway shut down,
 // the upstream broke off) it records an estimate from the body the answering attempt sent
 // upstream and what was relayed (EstimateUsage).
@@ -59,6 +60,7 @@ class StreamRelay {
 
   RequestContext& ctx_;
   providers::EventStream& stream_;
+  core::Dialect upstream_;  // the dialect the model's provider speaks
   std::unique_ptr<api::translate::StreamTranslator> translator_;  // null: same dialect
   std::vector<core::StreamEvent> translated_;
   size_t relayed_deltas_ = 0;  // client events that carried generated content

@@ -301,6 +301,24 @@ TEST_F(StreamRelayTest, TranslatesAnOpenAiUpstreamForAnAnthropicClient) {
   EXPECT_TRUE(ctx_.outcome.ttft_ms.has_value());
 }
 
+// Regression: an upstream's error event mid-stream named the parameter as the translated body
+// did ("stop"), not as the client sent it; AttemptOn renames it only for a stream's first event.
+TEST_F(StreamRelayTest, AnUpstreamErrorMidStreamNamesTheClientsParameter) {
+  ctx_.request.dialect = core::Dialect::kAnthropicMessages;
+  core::Error upstream = core::MakeError(core::Errc::kUpstreamUnavailable,
+                                         "provider p answered 500: 'stop' is not allowed");
+  upstream.upstream_status = 500;
+  upstream.param = "stop";
+  stream_.events.push_back(upstream);
+  Relay(Chunk(kContent), core::Dialect::kOpenAiChat);
+  ASSERT_FALSE(writer_.writes.empty());
+  const std::string& last = writer_.writes.back();
+  ASSERT_EQ(last.rfind("event: error\ndata: ", 0), 0u) << last;
+  const auto error = json::parse(last.substr(last.find("data: ") + 6));
+  const std::string message(error.at("error").at("message").as_string());
+  EXPECT_EQ(message.rfind("stop_sequences: stream interrupted", 0), 0u) << message;
+}
+
 TEST_F(StreamRelayTest, AnUpstreamEventThatCannotBeReframedEndsTheStreamWithAnError) {
   // A tool-call fragment for a block that was already closed cannot be re-framed.
   ctx_.request.dialect = core::Dialect::kAnthropicMessages;

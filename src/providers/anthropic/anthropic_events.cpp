@@ -101,7 +101,8 @@ core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse
   } else if (event.event == "error") {
     const http::Headers no_headers;  // the stream's headers came with its 200
     return UpstreamError(StatusFor(ErrorType(obj)), no_headers, provider_,
-                         detail::ErrorMessageOf(event.json), event.data, *secrets_);
+                         detail::ErrorMessageOf(event.json), event.data, *secrets_,
+                         detail::ErrorParamOf(event.json));
   }
   return event;
 }

@@ -41,7 +41,8 @@ std::optional<core::Usage> ParseAnthropicUsage(const boost::json::value& usage);
 //  - ping, content_block_* and unknown event types: passed through (Anthropic adds event
 //    types; clients must ignore the ones they do not know).
 //  - error: fails with UpstreamError for the status its error.type implies (overloaded_error
-//    -> 529, rate_limit_error -> 429, api_error and anything else -> 500) and error.message.
+//    -> 529, rate_limit_error -> 429, api_error and anything else -> 500), error.message, and
+//    the path that message leads with as the param (as in an error body: detail::ErrorParamOf).
 //  - data that is not a JSON object, or whose "type" is missing or differs from the SSE event
 //    name (an event without a name included) -> MalformedUpstream.
 // Every decoded event keeps the SSE event name and data as sent, and the parsed data as json.

@@ -154,6 +154,22 @@ TEST(AnthropicEventDecoder, ErrorEventIsScrubbedOfTheProvidersKey) {
   EXPECT_EQ(event.error().upstream_detail.find("sk-ant"), std::string::npos);
 }
 
+// Regression: an error event's param (the path Anthropic's message leads with) was not read, as
+// it is from an error body, so the execute stage had nothing to rename for a client of another
+// dialect.
+TEST(AnthropicEventDecoder, ErrorEventNamesThePathItsMessageLeadsWith) {
+  AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
+  auto event = decoder.Decode(
+      Sse("error", R"({"type":"error","error":{"type":"invalid_request_error",)"
+                   R"("message":"stop_sequences.0: String should have at least 1 character"}})"));
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().param, "stop_sequences.0");
+  event = decoder.Decode(Sse(
+      "error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"));
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().param, "");
+}
+
 TEST(AnthropicEventDecoder, ErrorEventWithoutDetailsIsStillA500) {
   AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
   auto event = decoder.Decode(Sse("error", R"({"type":"error"})"));

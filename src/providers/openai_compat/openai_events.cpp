@@ -26,7 +26,7 @@ core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::strin
   if (const auto* err = obj.if_contains("error"); err && !err->is_null()) {
     const http::Headers no_headers;
     return UpstreamError(500, no_headers, provider, detail::ErrorMessageOf(event.json), event.data,
-                         secrets);
+                         secrets, detail::ErrorParamOf(event.json));
   }
   if (const auto* usage = obj.if_contains("usage")) event.usage = ParseOpenAiUsage(*usage);
   return event;

@@ -1,8 +1,11 @@
 #include "providers/openai_compat/openai_events.h"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "core/json_depth.h"
+#include "core/text.h"
 
 namespace sy::providers {
 namespace {
@@ -89,6 +92,31 @@ TEST(DecodeOpenAiEvent, ErrorChunkIsScrubbedOfTheProvidersKey) {
   EXPECT_EQ(event.error().message.find("sk-live"), std::string::npos) << event.error().message;
   EXPECT_EQ(event.error().upstream_detail.find("sk-live"), std::string::npos);
   EXPECT_NE(event.error().message.find("key [redacted] was revoked"), std::string::npos);
+}
+
+// Regression: a stream's error chunk lost the param it named (only error bodies were read), so
+// the execute stage had nothing to rename for a client of another dialect.
+TEST(DecodeOpenAiEvent, ErrorChunkNamesItsParamScrubbedAndClipped) {
+  auto event = DecodeOpenAiEvent(
+      Data(R"({"error":{"message":"bad stop","type":"invalid_request_error","param":"stop"}})"),
+      "openai", kNoSecrets, kDepth);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().param, "stop");
+  const core::SecretScrubber secrets({"sk-live-0123456789abcdef"});
+  event =
+      DecodeOpenAiEvent(Data(R"({"error":{"message":"m","param":"x sk-live-0123456789abcdef"}})"),
+                        "openai", secrets, kDepth);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().param, "x [redacted]");
+  event = DecodeOpenAiEvent(
+      Data(R"({"error":{"message":"m","param":")" + std::string(10'000, 'p') + R"("}})"), "openai",
+      kNoSecrets, kDepth);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_LE(event.error().param.size(), core::kMaxEchoBytes + 32);
+  event = DecodeOpenAiEvent(Data(R"({"error":{"message":"m","param":null}})"), "openai", kNoSecrets,
+                            kDepth);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().param, "");
 }
 
 TEST(DecodeOpenAiEvent, NullErrorIsNotAnError) {

@@ -24,11 +24,11 @@ std::string_view StringField(const json::object& obj, std::string_view key) {
 }
 
 // A stream's failure arrives after its 200: there are no headers to read a retry-after from,
-// and 500 makes it a (retryable) upstream failure.
+// and 500 makes it a (retryable) upstream failure. `param` is the parameter it names, if any.
 core::Error StreamFailure(std::string_view provider, std::string_view message, std::string_view raw,
-                          const core::SecretScrubber& secrets) {
+                          const core::SecretScrubber& secrets, std::string_view param) {
   const http::Headers no_headers;
-  return UpstreamError(500, no_headers, provider, message, raw, secrets);
+  return UpstreamError(500, no_headers, provider, message, raw, secrets, param);
 }
 
 }  // namespace
@@ -70,8 +70,10 @@ core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::st
                              "a stream event whose type is missing or differs from its name");
   }
   event.event = std::string(type);
-  if (type == "error")
-    return StreamFailure(provider, StringField(obj, "message"), event.data, secrets);
+  if (type == "error") {
+    return StreamFailure(provider, StringField(obj, "message"), event.data, secrets,
+                         StringField(obj, "param"));
+  }
   if (type != "response.completed" && type != "response.incomplete" && type != "response.failed") {
     return event;
   }
@@ -80,7 +82,8 @@ core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::st
     return MalformedUpstream(provider, "a terminal stream event without its response");
   }
   if (type == "response.failed") {
-    return StreamFailure(provider, ResponsesFailureOf(*response).value_or(""), event.data, secrets);
+    return StreamFailure(provider, ResponsesFailureOf(*response).value_or(""), event.data, secrets,
+                         detail::ErrorParamOf(*response));
   }
   event.terminal = true;
   if (const auto* usage = response->get_object().if_contains("usage")) {

@@ -37,8 +37,10 @@ std::optional<std::string_view> ResponsesFailureOf(const boost::json::value& bod
 // One SSE event of a Responses stream:
 //  - response.completed / response.incomplete: terminal, usage = ParseResponsesUsage(
 //    response.usage) when present.
-//  - response.failed: fails with UpstreamError(500, ...) and response.error.message.
-//  - error: fails with UpstreamError(500, ...) and the event's message.
+//  - response.failed: fails with UpstreamError(500, ...), response.error.message and
+//    response.error.param (which OpenAI's ResponseError does not document; read as in an error
+//    body, detail::ErrorParamOf, when an upstream sends one).
+//  - error: fails with UpstreamError(500, ...), the event's message and its param.
 //  - any other typed event: passed through (OpenAI adds event types; clients ignore unknown ones).
 //  - data that is not a JSON object, or whose "type" is missing or differs from a non-empty SSE
 //    event name -> MalformedUpstream. (An SSE event without a name is accepted: the name is

@@ -112,6 +112,38 @@ TEST(DecodeResponsesEvent, ErrorEventIsAnUpstreamFailure) {
   EXPECT_NE(event.error().message.find("Overloaded"), std::string::npos) << event.error().message;
 }
 
+// Regression: the param of a stream's error event and of a failed Response was not read (only
+// error bodies' was), so the execute stage had nothing to rename for a client of another dialect.
+TEST(DecodeResponsesEvent, ErrorAndFailedEventsNameTheirParamScrubbed) {
+  const core::SecretScrubber secrets({"sk-secret-123"});
+  auto error = DecodeResponsesEvent(
+      Typed("error", R"({"type":"error","code":"invalid_request_error","message":"too few",)"
+                     R"("param":"max_output_tokens","sequence_number":2})"),
+      "oai", secrets, kDepth);
+  ASSERT_FALSE(error.has_value());
+  EXPECT_EQ(error.error().param, "max_output_tokens");
+  error = DecodeResponsesEvent(
+      Typed("error", R"({"type":"error","code":"x","message":"m","param":"sk-secret-123",)"
+                     R"("sequence_number":2})"),
+      "oai", secrets, kDepth);
+  ASSERT_FALSE(error.has_value());
+  EXPECT_EQ(error.error().param, "[redacted]");
+  auto failed = DecodeResponsesEvent(
+      Typed("response.failed",
+            R"({"type":"response.failed","sequence_number":3,"response":{"status":"failed",)"
+            R"("error":{"code":"invalid_prompt","message":"bad","param":"text.format.schema"}}})"),
+      "oai", secrets, kDepth);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().param, "text.format.schema");
+  failed = DecodeResponsesEvent(
+      Typed("response.failed",
+            R"({"type":"response.failed","sequence_number":3,"response":{"status":"failed",)"
+            R"("error":{"code":"server_error","message":"bad"}}})"),
+      "oai", secrets, kDepth);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().param, "");
+}
+
 // response.completed echoing a function tool whose parameters nest `levels` properties deep:
 // 2 * levels + 5 levels in all (event, response, tools, tool, then the schema).
 std::string CompletedEchoingTools(int levels) {

@@ -149,6 +149,14 @@ TEST_F(ResponsesScriptedTest, FailedResponseIsAnUpstreamFailureWithoutTheKey) {
   EXPECT_EQ(done.error().upstream_detail.find("sk-test-key"), std::string::npos);
 }
 
+// As a failed Response's stream event does, a complete failed Response names its param.
+TEST_F(ResponsesScriptedTest, FailedResponseNamesTheParamItsErrorGives) {
+  auto done = Complete(200, R"({"id":"resp_1","object":"response","status":"failed",)"
+                            R"("error":{"code":"invalid_prompt","message":"m","param":"input"}})");
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().param, "input");
+}
+
 TEST_F(ResponsesScriptedTest, StreamEndsOnCompletedWithItsUsage) {
   auto read =
       Stream({SseFrame("response.created", R"({"type":"response.created","sequence_number":0,)"
