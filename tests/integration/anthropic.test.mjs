@@ -196,6 +196,8 @@ describe('Anthropic dialect', () => {
     assertAnthropicError(refused, 400, 'invalid_request_error');
     assert.match(refused.json.error.message, /^stop_sequences: /);
     assert.doesNotMatch(refused.json.error.message, /'stop'/);
+    // Its advice too (it said "Omit stop and ...", Chat's name).
+    assert.match(refused.json.error.message, /Omit 'stop_sequences' and cut the answer yourself/);
     // An OpenAI-compatible upstream's 400 names its own `stop` in error.param.
     await emulator.addFault(demo.emulatorUrl, { model: FLASH, status: 400, count: 1,
       message: "Invalid 'stop': a stop sequence is too long.", param: 'stop' });

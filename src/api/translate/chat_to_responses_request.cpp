@@ -268,7 +268,7 @@ core::Result<json::value> ToolChoice(const json::value& choice, const json::stor
   const auto* fn = obj ? FindObject(*obj, "function") : nullptr;
   const auto name = fn ? FindString(*fn, "name") : std::nullopt;
   if (!obj || FindString(*obj, "type") != "function" || !name) {
-    return Refuse("tool_choice", "this tool_choice",
+    return Refuse("tool_choice", "this 'tool_choice'",
                   "Send \"none\", \"auto\", \"required\" or {\"type\": \"function\", "
                   "\"function\": {\"name\": ...}}");
   }
@@ -306,38 +306,39 @@ std::optional<core::Error> Untranslatable(std::string_view key, const json::valu
   const std::string k(key);
   if (key == "n") {
     if (IsOne(v)) return std::nullopt;
-    return Refuse(k, "more than one choice (n > 1)", "Send n = 1 and repeat the request for more");
+    return Refuse(k, "more than one choice ('n' > 1)",
+                  "Set 'n' to 1 and repeat the request for more");
   }
   if (key == "logprobs") {
     if (v.is_bool() && !v.get_bool()) return std::nullopt;
-    return Refuse(k, "log probabilities", "Omit logprobs and top_logprobs");
+    return Refuse(k, "log probabilities", "Omit 'logprobs' and 'top_logprobs'");
   }
   if (key == "top_logprobs")
-    return Refuse(k, "log probabilities", "Omit logprobs and top_logprobs");
+    return Refuse(k, "log probabilities", "Omit 'logprobs' and 'top_logprobs'");
   if (key == "stop") {
-    return Refuse(k, "stop sequences", "Omit stop and cut the answer yourself");
+    return Refuse(k, "stop sequences", "Omit 'stop' and cut the answer yourself");
   }
   if (key == "logit_bias") {
     if (v.is_object() && v.get_object().empty()) return std::nullopt;
-    return Refuse(k, "token logit biases", "Omit logit_bias");
+    return Refuse(k, "token logit biases", "Omit 'logit_bias'");
   }
   if (key == "frequency_penalty" || key == "presence_penalty") {
     if (IsZero(v)) return std::nullopt;
-    return Refuse(k, "a non-zero " + k, "Omit it or set it to 0");
+    return Refuse(k, "a non-zero '" + k + "'", "Omit it or set it to 0");
   }
   if (key == "modalities") {
     const auto* list = v.if_array();
     if (list && list->size() == 1 && (*list)[0].is_string() && (*list)[0].get_string() == "text") {
       return std::nullopt;
     }
-    return Refuse(k, "audio output", "Omit modalities and audio");
+    return Refuse(k, "audio output", "Omit 'modalities' and 'audio'");
   }
-  if (key == "audio") return Refuse(k, "audio output", "Omit modalities and audio");
+  if (key == "audio") return Refuse(k, "audio output", "Omit 'modalities' and 'audio'");
   if (key == "web_search_options") {
-    return Refuse(k, "Chat Completions' web search options", "Omit web_search_options");
+    return Refuse(k, "Chat Completions' web search options", "Omit 'web_search_options'");
   }
   if (key == "functions" || key == "function_call") {
-    return Refuse(k, "the legacy " + k, "Send tools and tool_choice instead");
+    return Refuse(k, "the legacy '" + k + "'", "Send 'tools' and 'tool_choice' instead");
   }
   static constexpr std::string_view kDropped[] = {"stream_options", "store", "seed", "service_tier",
                                                   "prediction"};

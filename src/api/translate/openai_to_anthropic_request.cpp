@@ -125,7 +125,7 @@ core::Result<json::object> ToolChoice(const json::value& choice, const json::sto
   const auto* fn = obj ? FindObject(*obj, "function") : nullptr;
   const auto name = fn ? FindString(*fn, "name") : std::nullopt;
   if (type != "function" || !name) {
-    return Unsupported("tool_choice", "this tool_choice", kAnthropicApi,
+    return Unsupported("tool_choice", "this 'tool_choice'", kAnthropicApi,
                        OrChooseOpenAi("Send \"none\", \"auto\", \"required\" or "
                                       "{\"type\": \"function\", \"function\": {\"name\": ...}}"));
   }
@@ -143,34 +143,35 @@ std::optional<core::Error> Untranslatable(std::string_view key, const json::valu
   };
   if (key == "n") {
     if (IsOne(v)) return std::nullopt;
-    return refuse("more than one choice (n > 1)", "Send n = 1 and repeat the request for more");
+    return refuse("more than one choice ('n' > 1)", "Set 'n' to 1 and repeat the request for more");
   }
   if (key == "logprobs") {
     if (v.is_bool() && !v.get_bool()) return std::nullopt;
-    return refuse("log probabilities", "Omit logprobs and top_logprobs");
+    return refuse("log probabilities", "Omit 'logprobs' and 'top_logprobs'");
   }
-  if (key == "top_logprobs") return refuse("log probabilities", "Omit logprobs and top_logprobs");
+  if (key == "top_logprobs")
+    return refuse("log probabilities", "Omit 'logprobs' and 'top_logprobs'");
   if (key == "logit_bias") {
     if (v.is_object() && v.get_object().empty()) return std::nullopt;
-    return refuse("token logit biases", "Omit logit_bias");
+    return refuse("token logit biases", "Omit 'logit_bias'");
   }
   if (key == "frequency_penalty" || key == "presence_penalty") {
     if (IsZero(v)) return std::nullopt;
-    return refuse("a non-zero " + k, "Omit it or set it to 0");
+    return refuse("a non-zero '" + k + "'", "Omit it or set it to 0");
   }
   if (key == "modalities") {
     const auto* list = v.if_array();
     if (list && list->size() == 1 && (*list)[0].is_string() && (*list)[0].get_string() == "text") {
       return std::nullopt;
     }
-    return refuse("audio output", "Omit modalities and audio");
+    return refuse("audio output", "Omit 'modalities' and 'audio'");
   }
-  if (key == "audio") return refuse("audio output", "Omit modalities and audio");
+  if (key == "audio") return refuse("audio output", "Omit 'modalities' and 'audio'");
   if (key == "web_search_options") {
-    return refuse("OpenAI's built-in web search", "Omit web_search_options");
+    return refuse("OpenAI's built-in web search", "Omit 'web_search_options'");
   }
   if (key == "functions" || key == "function_call") {
-    return refuse("the legacy " + k, "Send tools and tool_choice instead");
+    return refuse("the legacy '" + k + "'", "Send 'tools' and 'tool_choice' instead");
   }
   static constexpr std::string_view kDropped[] = {"stream_options",
                                                   "store",

@@ -272,7 +272,7 @@ TEST(OpenAiToAnthropicRequest, RefusesWhatAnthropicCannotExpress) {
   auto body = [&](std::string_view field) {
     return "{\"model\":\"m\"," + msgs + "," + std::string(field) + "}";
   };
-  ExpectRefused(body(R"("n":2)"), "n", "n > 1");
+  ExpectRefused(body(R"("n":2)"), "n", "'n' > 1");
   ExpectRefused(body(R"("logprobs":true)"), "logprobs", "log probabilities");
   ExpectRefused(body(R"("top_logprobs":3)"), "top_logprobs", "log probabilities");
   ExpectRefused(body(R"("logit_bias":{"50256":-100})"), "logit_bias", "logit biases");

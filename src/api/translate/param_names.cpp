@@ -276,10 +276,17 @@ void NameParamForClient(core::Dialect client, core::Dialect upstream,
   if (error.param.empty()) return;
   std::string named = ClientParam(client, upstream, error.param, client_body);
   if (named == error.param) return;
-  // The translators' refusals lead with the quoted name (internal::Unsupported): say it there too.
+  // A translator's refusal leads with the quoted name and quotes it wherever its advice names it
+  // (internal::Unsupported): each of those says the client's name. Only the exact quoted name is
+  // replaced, no other word of the message; an upstream's message, which leads with no quoted
+  // name, is its own and stays as it was.
   const std::string quoted = "'" + error.param + "'";
   if (error.message.rfind(quoted, 0) == 0) {
-    error.message.replace(0, quoted.size(), "'" + named + "'");
+    const std::string renamed = "'" + named + "'";
+    for (size_t at = 0; (at = error.message.find(quoted, at)) != std::string::npos;
+         at += renamed.size()) {
+      error.message.replace(at, quoted.size(), renamed);
+    }
   }
   error.param = std::move(named);
 }

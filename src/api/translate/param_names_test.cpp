@@ -162,11 +162,18 @@ TEST(ClientParam, PassesWhatItCannotReadOrNeedNotRename) {
   ExpectAllNamed(cases);
 }
 
-TEST(NameParamForClient, RenamesTheParamAndARefusalsLeadingName) {
-  auto e = core::InvalidParam("stop", "'stop': stop sequences cannot be expressed. Omit stop.");
+// Regression: a refusal's advice kept the Chat name after its lead was renamed
+// ("'stop_sequences': ... Omit stop and ..."). Every quoted mention of the exact name is
+// renamed; nothing else is.
+TEST(NameParamForClient, RenamesTheParamAndEveryQuotedMentionInARefusal) {
+  auto e = core::InvalidParam("stop",
+                              "'stop': stop sequences cannot be expressed. Omit 'stop' "
+                              "(not 'stops' nor 'stop_words'), or 'stop' it.");
   NameParamForClient(kAnthropic, kChat, O("{}"), e);
   EXPECT_EQ(e.param, "stop_sequences");
-  EXPECT_EQ(e.message, "'stop_sequences': stop sequences cannot be expressed. Omit stop.");
+  EXPECT_EQ(e.message,
+            "'stop_sequences': stop sequences cannot be expressed. Omit 'stop_sequences' "
+            "(not 'stops' nor 'stop_words'), or 'stop_sequences' it.");
   // An upstream's message is its own: only the param is renamed.
   auto upstream = core::MakeError(core::Errc::kUpstreamRejected,
                                   "provider p answered 400: Invalid type for 'stop'");
@@ -187,6 +194,12 @@ TEST(TranslateRequest, ASecondHopsRefusalNamesTheClientsParameter) {
   ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().param, "stop_sequences");
   EXPECT_EQ(out.error().message.rfind("'stop_sequences': ", 0), 0u) << out.error().message;
+  // Regression: the advice said "Omit stop ...", Chat's name, to a client that never sent it.
+  EXPECT_NE(out.error().message.find("Omit 'stop_sequences' and cut the answer yourself"),
+            std::string::npos)
+      << out.error().message;
+  EXPECT_EQ(out.error().message.find("'stop'"), std::string::npos) << out.error().message;
+  EXPECT_EQ(out.error().message.find("Omit stop"), std::string::npos) << out.error().message;
   const auto schema = TranslateRequest(
       kResponses, kAnthropic,
       O(R"({"model":"m","input":"hi","text":{"format":{"type":"json_schema","name":"a",)"

@@ -91,9 +91,11 @@ core::Result<boost::json::object> TranslateRequest(
 std::string ClientParam(core::Dialect client, core::Dialect upstream, std::string_view param,
                         const boost::json::object& client_body);
 
-// error.param renamed by ClientParam, and the leading "'<param>'" of its message (a
-// translator's refusal) with it. For errors that name a parameter of the translated request:
-// an upstream's, or the second hop's of a translation through the hub.
+// error.param renamed by ClientParam; and when the message leads with "'<param>'" (a
+// translator's refusal, internal::Unsupported), every "'<param>'" in it, the lead and the
+// advice, with it. For errors that name a parameter of the translated request: an upstream's
+// (whose message is left as the upstream wrote it), or the second hop's of a translation
+// through the hub.
 void NameParamForClient(core::Dialect client, core::Dialect upstream,
                         const boost::json::object& client_body, core::Error& error);
 

@@ -35,7 +35,9 @@ using core::kJsonAnswerTool;
 // kInvalidRequest about `param`: "'<param>': <what> cannot be expressed for a model that speaks
 // <target_api>. <fix>". `param` (which may be a client's key) is clipped to core::kMaxEchoBytes
 // and `what` to twice that; quote client text in `what` through core::ClipForEcho all the same,
-// so that no fragment is built whole first.
+// so that no fragment is built whole first. Where `what` or `fix` name the refused parameter,
+// they quote it as the lead does ("Omit 'stop' and ..."): a refusal on the second hop through
+// the hub is renamed for the client by exactly that quoted name (NameParamForClient).
 core::Error Unsupported(std::string param, std::string_view what, std::string_view target_api,
                         std::string_view fix);
 
