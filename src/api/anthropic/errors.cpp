@@ -62,12 +62,15 @@ Mapping MappingFor(const core::Error& e) {
 }
 
 // Led by the param unless the message already is, or quotes an Anthropic upstream's message
-// that is ("provider p answered 400: max_tokens: Field required").
+// that is ("provider p answered 400: max_tokens: Field required"). A translator's refusal leads
+// with the quoted param ("'stop_sequences': ..."): that lead becomes Anthropic's, said once.
 std::string MessageFor(const core::Error& e) {
   if (e.param.empty() || e.message.rfind(e.param, 0) == 0 ||
       e.message.find(": " + e.param + ": ") != std::string::npos) {
     return e.message;
   }
+  const std::string quoted = "'" + e.param + "': ";
+  if (e.message.rfind(quoted, 0) == 0) return e.param + ": " + e.message.substr(quoted.size());
   return e.param + ": " + e.message;
 }
 

@@ -113,6 +113,11 @@ TEST(EncodeError, LeadsTheMessageWithTheParamOnlyOnce) {
   e.message = "provider p answered 400: Invalid type for 'stop'";
   EXPECT_EQ(json::parse(EncodeError(e).body).at("error").at("message").as_string(),
             "stop_sequences: provider p answered 400: Invalid type for 'stop'");
+  // A translator's refusal, which quotes the param first: named once, not twice.
+  e.param = "stop_sequences";
+  e.message = "'stop_sequences': stop sequences cannot be expressed for this model";
+  EXPECT_EQ(json::parse(EncodeError(e).body).at("error").at("message").as_string(),
+            "stop_sequences: stop sequences cannot be expressed for this model");
   e.param.clear();
   e.message = "The request body must be a JSON object.";
   EXPECT_EQ(json::parse(EncodeError(e).body).at("error").at("message").as_string(),
