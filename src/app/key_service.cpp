@@ -264,13 +264,21 @@ core::Status KeyService::SeedSpend() {
       limits::PeriodStartMs(limits::Period::kDay, limits::PeriodIndex(limits::Period::kDay, now));
   const int64_t month = limits::PeriodStartMs(limits::Period::kMonth,
                                               limits::PeriodIndex(limits::Period::kMonth, now));
+  // Read in turn, stopping at the first failure (a database that is down fails every read, each
+  // after its own connect timeout), which is reported with its cause. The store's messages are
+  // safe to print: they name no password (the ledger redacts a PostgreSQL URL's).
+  const auto failed = [](const core::Error& cause) {
+    return core::MakeError(core::Errc::kInternal,
+                           "keys: cannot read this month's spend: " + cause.message);
+  };
   auto key_day = store_->SpendByKeySince(day);
+  if (!key_day) return failed(key_day.error());
   auto key_month = store_->SpendByKeySince(month);
+  if (!key_month) return failed(key_month.error());
   auto tenant_day = store_->SpendByTenantSince(day);
+  if (!tenant_day) return failed(tenant_day.error());
   auto tenant_month = store_->SpendByTenantSince(month);
-  if (!key_day || !key_month || !tenant_day || !tenant_month) {
-    return core::MakeError(core::Errc::kInternal, "keys: cannot read this month's spend");
-  }
+  if (!tenant_month) return failed(tenant_month.error());
   auto find = [](const std::vector<ledger::SpendTotal>& totals, std::string_view name) {
     for (const auto& t : totals) {
       if (t.name == name) return t.cost;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "ledger/keys.h"
@@ -81,6 +82,18 @@ void WriteLedger(const std::string& path, std::vector<ledger::Record> records) {
   ASSERT_TRUE((*store)->InsertKey(key));
 }
 
+// Runs `sql` on the SQLite file at `path`, as another process could.
+void ExecSql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
 // Regression: two requests whose costs summed past int64 pico-dollars (one of them a saturated
 // cost) made the seed's SUM fail, and with it the gateway's start. The key starts spent.
 TEST(KeyServiceTest, StartsOnALedgerWhoseSpendSumsPastInt64AndSeedsItSaturated) {
@@ -99,6 +112,27 @@ TEST(KeyServiceTest, StartsOnALedgerWhoseSpendSumsPastInt64AndSeedsItSaturated) 
   const auto& spend = key->at("spend").as_object();
   EXPECT_EQ(spend.at("usd_today").as_string(), "9223372.036854775807");
   EXPECT_EQ(spend.at("usd_this_month").as_string(), "9223372.036854775807");
+}
+
+// Regression: when the spend that seeds the budgets could not be read, the start failed with only
+// "cannot read this month's spend", and the operator could not tell why. The cause is kept.
+TEST(KeyServiceTest, ReportsWhyItCannotReadThisMonthsSpend) {
+  ScratchDir dir;
+  const std::string path = dir.File("ledger.db");
+  WriteLedger(path, {Spent("r1", 5, kT0 + 1'000)});
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  ExecSql(path, "DROP TABLE requests");  // the keys still load; the spend cannot be read
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  const auto catalog = *catalog::Catalog::Build(std::make_shared<const config::Config>());
+  const auto policy = *routing::Policy::Build(*catalog);
+  const FixedClock clock(kT0 + 3'600'000);
+  auto keys = KeyService::Open(*catalog, policy, clock, path);
+  ASSERT_FALSE(keys.has_value());
+  EXPECT_EQ(keys.error().code, core::Errc::kInternal);
+  EXPECT_NE(keys.error().message.find("cannot read this month's spend"), std::string::npos)
+      << keys.error().message;
+  EXPECT_NE(keys.error().message.find("no such table: requests"), std::string::npos)
+      << keys.error().message;
 }
 
 }  // namespace
