@@ -23,7 +23,8 @@ constexpr std::string_view kFailed =
 
 // Column expressions shared by the grouped and the total query; read back by ReadRow. Sums are
 // cast to BIGINT: SQLite's integer SUM fails on overflow, and PostgreSQL's (a NUMERIC) then fails
-// the cast instead of reaching us as a number that no int64 holds.
+// the cast instead of reaching us as a number that no int64 holds. Either failure reaches us as
+// detail::SumOverflow (report_source.cpp), the error the baseline path's sums give too.
 std::string Sum(std::string_view expression) {
   return "COALESCE(CAST(SUM(" + std::string(expression) + ") AS BIGINT), 0)";
 }
@@ -91,25 +92,29 @@ core::Result<SpendRow> QueryTotal(detail::ReportSource& source,
   return ReadRow(**rows, 0);
 }
 
-core::Error Overflow() {
-  return core::MakeError(core::Errc::kInternal, "a spend sum overflows 64-bit pico-dollars");
-}
-
-// Adds one request to `row`; false on overflow.
+// Adds one request to `row`, or leaves `row` as it was and returns false when a sum would pass
+// int64: the report is an exact figure or an error (detail::SumOverflow), never a wrapped or a
+// saturated one.
 bool Accumulate(SpendRow& row, bool failed, const core::Usage& usage, core::Money cost,
                 core::Money baseline) {
+  int64_t input = 0;
+  int64_t cached = 0;
+  int64_t output = 0;
   int64_t cost_pico = 0;
   int64_t baseline_pico = 0;
   const int64_t had_baseline = row.baseline_cost ? row.baseline_cost->pico() : 0;
-  if (__builtin_add_overflow(row.cost.pico(), cost.pico(), &cost_pico) ||
+  if (__builtin_add_overflow(row.input_tokens, usage.input_tokens, &input) ||
+      __builtin_add_overflow(row.cached_input_tokens, usage.cached_input_tokens, &cached) ||
+      __builtin_add_overflow(row.output_tokens, usage.output_tokens, &output) ||
+      __builtin_add_overflow(row.cost.pico(), cost.pico(), &cost_pico) ||
       __builtin_add_overflow(had_baseline, baseline.pico(), &baseline_pico)) {
     return false;
   }
   row.requests += 1;
   row.failed += failed ? 1 : 0;
-  row.input_tokens += usage.input_tokens;
-  row.cached_input_tokens += usage.cached_input_tokens;
-  row.output_tokens += usage.output_tokens;
+  row.input_tokens = input;
+  row.cached_input_tokens = cached;
+  row.output_tokens = output;
   row.cost = core::Money::FromPico(cost_pico);
   row.baseline_cost = core::Money::FromPico(baseline_pico);
   return true;
@@ -152,7 +157,7 @@ core::Result<SpendReport> QueryRepriced(detail::ReportSource& source, GroupBy by
     SpendRow& group = groups[std::move(key)];
     if (!Accumulate(group, failed, usage, cost, baseline) ||
         !Accumulate(report.total, failed, usage, cost, baseline)) {
-      return Overflow();
+      return detail::SumOverflow();
     }
   }
   std::vector<std::pair<std::string, SpendRow>> sorted(groups.begin(), groups.end());

@@ -4,7 +4,10 @@
 //
 // Money is exact: sums are taken in SQL over the integer cost_pico column, cast to BIGINT (which
 // fails rather than wraps on overflow, in both engines), so a group's cost equals the sum of its
-// requests' costs to the pico-dollar. Both engines run the same statements
+// requests' costs to the pico-dollar. Token counts are summed the same way. A sum past int64 (rows
+// holding a saturated usage or cost: an absurd upstream usage is recorded as INT64_MAX tokens)
+// fails the whole report with one clear error, in SQL and in C++ alike: an exact figure or an
+// error, never a wrapped or saturated one. Both engines run the same statements
 // (detail/report_source.h) and give the same report, byte for byte. A request counts as failed when
 // it carries an error code or the client got an HTTP status >= 400.
 //
@@ -12,7 +15,7 @@
 // recorded usage (the sum of its attempts') is re-priced by the callback and summed exactly per
 // group and in total; savings = baseline cost - real cost (negative when the baseline is
 // cheaper). Re-pricing needs each request's usage, so that report reads the matching rows and
-// sums in C++ (checked for overflow); without a baseline the sums stay in SQL.
+// sums in C++ (tokens and money checked for overflow); without a baseline the sums stay in SQL.
 //
 // Thread-safety: free functions over plain values; QuerySpend opens its own read-only
 // connection, so it may run while a ledger is writing the same database. It is blocking I/O
@@ -83,8 +86,9 @@ using Reprice =
 // Reads the ledger at `db_path`: a SQLite file (opened read-only; never created) or a
 // postgresql:// URL (database.url). With `baseline` (not null), every row gets baseline_cost and
 // the report `baseline_name`. Fails with kNotFound when the file does not exist and kInternal
-// when it cannot be read or reached, is not a Switchyard ledger or a sum overflows; the message
-// names the path, or the database as user@host:port/dbname (never its password).
+// when it cannot be read or reached, is not a Switchyard ledger or a sum (of tokens or money)
+// passes int64; the message names the path, or the database as user@host:port/dbname (never its
+// password).
 core::Result<SpendReport> QuerySpend(const std::string& db_path, const SpendQuery& q,
                                      const Reprice* baseline = nullptr,
                                      std::string baseline_name = "");

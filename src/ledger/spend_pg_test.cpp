@@ -1,6 +1,7 @@
 // One query layer, two engines: the same records written to a SQLite ledger and to a PostgreSQL
 // ledger give the same spend report, byte for byte, for every grouping, filter and baseline.
 #include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,37 @@ TEST(SpendOnPostgresTest, TheTotalIsTheSumOfTheRecordedCosts) {
   EXPECT_EQ(report->total.failed, failed);
   EXPECT_EQ(report->groups.front().key, "2023-11-14T22");
   EXPECT_EQ(report->groups.size(), 42u);
+}
+
+// Regression: PostgreSQL's BIGINT cast of a token sum past int64 failed the report as
+// kInvalidRequest ("bigint out of range", SQLSTATE class 22), while SQLite failed it with a bare
+// "integer overflow". Both engines now give the same clear kInternal error, with or without a
+// baseline.
+TEST(SpendOnPostgresTest, ASumPastInt64FailsAsOnSqlite) {
+  TwoLedgers ledgers;
+  std::vector<Record> records = {test::MakeRecord(1), test::MakeRecord(2)};
+  for (Record& r : records) r.usage.output_tokens = std::numeric_limits<int64_t>::max();
+  ledgers.Write(records);
+  const Reprice free_baseline = [](const core::Usage&, int64_t, std::string_view) {
+    return core::Money();
+  };
+  for (const Reprice* reprice : {static_cast<const Reprice*>(nullptr), &free_baseline}) {
+    SCOPED_TRACE(reprice ? "with a baseline" : "without a baseline");
+    SpendQuery q;
+    q.by = GroupBy::kTenant;
+    auto on_sqlite = QuerySpend(ledgers.sqlite_path, q, reprice, "free");
+    auto on_postgres = QuerySpend(ledgers.postgres_url, q, reprice, "free");
+    ASSERT_FALSE(on_sqlite.has_value());
+    ASSERT_FALSE(on_postgres.has_value());
+    EXPECT_EQ(on_postgres.error().code, core::Errc::kInternal);
+    EXPECT_EQ(on_postgres.error().code, on_sqlite.error().code);
+    EXPECT_THAT(on_postgres.error().message,
+                ::testing::HasSubstr("passes the 64-bit integer range"));
+    // The same words after each engine's name for the database.
+    const std::string& sqlite_message = on_sqlite.error().message;
+    EXPECT_THAT(on_postgres.error().message,
+                ::testing::EndsWith(sqlite_message.substr(sqlite_message.find("': ") + 3)));
+  }
 }
 
 TEST(SpendOnPostgresTest, ADatabaseWithoutALedgerOrOutOfReachFailsClearly) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -496,6 +497,74 @@ TEST_F(FilteredSpendTest, ABaselineWithNoMatchingRequestsIsZero) {
   EXPECT_TRUE(report.groups.empty());
   EXPECT_EQ(report.total.baseline_cost, core::Money());
   EXPECT_THAT(FormatJson(report), HasSubstr("\"baseline_cost_usd\":\"0\",\"savings_usd\":\"0\""));
+}
+
+// Two requests recorded with one usage counter saturated (an absurd upstream usage is recorded
+// as INT64_MAX tokens): `field` of core::Usage, and how the report names it.
+struct SaturatedCounter {
+  int64_t core::Usage::*field;
+  const char* name;
+};
+
+// Regression: such rows made the report with a baseline add token counts past int64 (undefined
+// behaviour: the sanitizer build aborted), and the report without one fail with SQLite's bare
+// "integer overflow". The report is an exact figure or an error: both paths now fail with the
+// same clear error, naming the ledger.
+TEST(SpendOverflowTest, SaturatedTokenCountsFailTheReportWithAClearError) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const Reprice free_baseline = [](const core::Usage&, int64_t, std::string_view) {
+    return core::Money();  // costs stay small: only the token sums overflow
+  };
+  for (const SaturatedCounter counter :
+       {SaturatedCounter{&core::Usage::input_tokens, "input"},
+        SaturatedCounter{&core::Usage::cached_input_tokens, "cached input"},
+        SaturatedCounter{&core::Usage::output_tokens, "output"}}) {
+    TempDir dir;
+    const std::string path = dir.File("ledger.db");
+    std::vector<Record> records;
+    for (const char* id : {"a", "b"}) {
+      Record r = Req(id, "gpt", "", "acme", 1);
+      r.usage.*counter.field = kMax;
+      records.push_back(std::move(r));
+    }
+    WriteLedger(path, std::move(records));
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    for (const Reprice* baseline : {static_cast<const Reprice*>(nullptr), &free_baseline}) {
+      SCOPED_TRACE(std::string(counter.name) + (baseline ? " with a baseline" : ""));
+      SpendQuery q;
+      q.by = GroupBy::kModel;
+      auto report = QuerySpend(path, q, baseline, "free");
+      ASSERT_FALSE(report.has_value());
+      EXPECT_EQ(report.error().code, core::Errc::kInternal);
+      EXPECT_THAT(report.error().message, HasSubstr("ledger database '" + path + "'"));
+      EXPECT_THAT(report.error().message, HasSubstr("passes the 64-bit integer range"));
+    }
+  }
+}
+
+// One saturated row sums to itself: the report is exact up to INT64_MAX, not refused early.
+TEST(SpendOverflowTest, ASingleSaturatedCountIsReportedExactly) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  Record r = Req("a", "gpt", "", "acme", kMax);
+  r.usage.input_tokens = kMax;
+  WriteLedger(path, {std::move(r)});
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  const Reprice baseline = [](const core::Usage&, int64_t, std::string_view) {
+    return core::Money::FromPico(kMax);
+  };
+  for (const Reprice* reprice : {static_cast<const Reprice*>(nullptr), &baseline}) {
+    SpendQuery q;
+    q.by = GroupBy::kModel;
+    auto report = QuerySpend(path, q, reprice, "saturated");
+    ASSERT_TRUE(report.has_value()) << report.error().message;
+    EXPECT_EQ(report->total.input_tokens, kMax);
+    EXPECT_EQ(report->total.cost.pico(), kMax);
+    if (reprice != nullptr) {
+      EXPECT_EQ(report->total.baseline_cost, core::Money::FromPico(kMax));
+    }
+  }
 }
 
 TEST(ParseTimeBoundTest, AcceptsDatesUtcTimesAndUnixSeconds) {

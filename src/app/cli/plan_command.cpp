@@ -13,6 +13,7 @@
 #include "app/cli/common.h"
 #include "app/route.h"
 #include "catalog/catalog.h"
+#include "core/saturating.h"
 #include "core/text.h"
 #include "ledger/spend.h"
 #include "plan/format.h"
@@ -222,7 +223,10 @@ core::Result<plan::PlanReport> PlanFromLedger(const Pricing& p, const PlanArgs& 
   auto recorded = ledger::QuerySpend(args.from_ledger, q);
   if (!recorded) return std::move(recorded).error();
   plan::PlanReport out{.source = "ledger " + args.from_ledger};
-  out.workload_tokens = recorded->total.input_tokens + recorded->total.output_tokens;
+  // Saturating: each total fits int64 (the report fails otherwise), their sum need not; it only
+  // sizes the break-even volume.
+  out.workload_tokens =
+      core::SaturatingAdd(recorded->total.input_tokens, recorded->total.output_tokens);
   out.policies.push_back(RecordedPolicy(*recorded));
   for (const config::WorkloadPolicy& spec : specs) {
     auto priced = RepricedPolicy(p, args, q, spec);

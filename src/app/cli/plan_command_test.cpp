@@ -1,11 +1,15 @@
 #include "app/cli/plan_command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include "ledger/sqlite_ledger.h"
 
 namespace sy::app {
 namespace {
@@ -117,6 +121,42 @@ TEST_F(PlanCommandTest, ErrorsExitTwoWithTheReason) {
             "--from-ledger\n");
   EXPECT_EQ(Run({.from_ledger = "/nonexistent/ledger.db"}), 2);
   EXPECT_EQ(err_.str(), "switchyard plan: --from-ledger needs at least one --policy to compare\n");
+}
+
+// Regression: the workload's token count (the recorded report's input plus output tokens) was
+// added without an overflow check, so a ledger holding one request with a saturated input count
+// (an absurd upstream usage is recorded as INT64_MAX tokens) was undefined behaviour (the
+// sanitizer build aborted). The count saturates: it only sizes the break-even volume.
+TEST_F(PlanCommandTest, FromALedgerWithASaturatedTokenCount) {
+  // A directory of its own: the ledger leaves its -wal, -shm and spill files beside the file.
+  const std::string dir = ::testing::TempDir() + "plan_saturated_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string ledger_path = dir + "/ledger.db";
+  {
+    auto sink = ledger::SqliteLedger::Open({.path = ledger_path});
+    ASSERT_TRUE(sink.has_value()) << sink.error().message;
+    ledger::Record r;
+    r.request_id = "r1";
+    r.chosen_model = "gpt-5.5";
+    r.task_type = "code";
+    r.started_at_ms = 1'764'669'600'000;
+    r.status = 200;
+    r.usage.input_tokens = std::numeric_limits<int64_t>::max();
+    r.usage.output_tokens = 10;
+    r.usage.reported = true;
+    r.cost = core::Money::FromPico(1);
+    (*sink)->Append(std::move(r));
+    (*sink)->Close();
+  }
+  const int status = Run({.policies = {"gpt-5.5"},
+                          .self_host = "1,2.00,1000",
+                          .from_ledger = ledger_path,
+                          .format = "json"});
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  EXPECT_EQ(status, 0) << err_.str();
+  EXPECT_NE(out_.str().find("\"workload_tokens\":9223372036854775807"), std::string::npos)
+      << out_.str();
 }
 
 TEST(ParsePolicySpecTest, ReadsNamesEntriesAndDefaults) {

@@ -29,6 +29,14 @@ core::Result<ReportDb> OpenForReport(const std::string& path) {
   return ReportDb{std::move(*db), *version};
 }
 
+core::Error SumOverflow() {
+  return core::MakeError(core::Errc::kInternal,
+                         "a sum passes the 64-bit integer range (9223372036854775807 tokens or "
+                         "pico-dollars, about 9.2 million USD): some requests in range were "
+                         "recorded with a saturated usage or cost, or they spent more than one sum "
+                         "holds; report a shorter time range or one tenant");
+}
+
 std::string WhereClause(const RequestFilter& filter, std::string_view table_prefix,
                         SqlDialect dialect) {
   const std::string prefix(table_prefix);

@@ -54,6 +54,12 @@ std::string RuleExpression(int64_t schema_version, std::string_view table_prefix
 std::string RoutingColumn(int64_t schema_version, std::string_view column,
                           std::string_view table_prefix = "");
 
+// A report's error when one of its sums (tokens or pico-dollars, summed in SQL or in C++) passes
+// int64: kInternal, saying so and how to narrow the report. Reports are exact figures or errors,
+// never wrapped or saturated ones; such sums come from rows holding saturated counts (an absurd
+// upstream usage is recorded as INT64_MAX tokens) or from over 9.2 million USD in one sum.
+core::Error SumOverflow();
+
 // `text` as a JSON string literal (quotes, backslashes and control characters escaped).
 std::string JsonQuoted(std::string_view text);
 

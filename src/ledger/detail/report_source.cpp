@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,11 @@ class SqliteRows final : public ReportRows {
     if (rc == SQLITE_ROW) return true;
     done_ = true;
     if (rc == SQLITE_DONE) return false;
+    // SUM's only failure that is not the connection's: its integer sum passed int64. SQLite
+    // gives it no code of its own (SQLITE_ERROR), only this message.
+    if (rc == SQLITE_ERROR && std::string_view(sqlite3_errmsg(db_.get())) == "integer overflow") {
+      return SumOverflow();
+    }
     return db_.LastError("reading the ledger");
   }
   int64_t Int(int column) const override { return statement_.ColumnInt(column); }
@@ -72,7 +78,13 @@ class PostgresRows final : public ReportRows {
     row_.reset(PQgetResult(conn_.get()));
     const ExecStatusType status = PQresultStatus(row_.get());
     if (status == PGRES_SINGLE_TUPLE) return true;
-    core::Error error = conn_.Failure("reading the ledger", row_.get());
+    // 22003 numeric_value_out_of_range: a SUM (a NUMERIC) did not fit the cast back to BIGINT.
+    // Failure would call it kInvalidRequest (class 22: the statement's values refused), which
+    // it is not: the report asked for nothing wrong.
+    const char* state = PQresultErrorField(row_.get(), PG_DIAG_SQLSTATE);
+    core::Error error = state != nullptr && std::string_view(state) == "22003"
+                            ? SumOverflow()
+                            : conn_.Failure("reading the ledger", row_.get());
     row_.reset();
     Drain();
     if (status == PGRES_TUPLES_OK) return false;

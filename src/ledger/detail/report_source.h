@@ -21,7 +21,9 @@ namespace sy::ledger::detail {
 class ReportRows {
  public:
   virtual ~ReportRows() = default;
-  // Moves to the next row: true on a row, false at the end (then every later call too).
+  // Moves to the next row: true on a row, false at the end (then every later call too). Fails
+  // with SumOverflow (detail/report.h) when a SUM of the query passed int64 (SQLite's "integer
+  // overflow", PostgreSQL's BIGINT cast out of range), else with the engine's error.
   virtual core::Result<bool> Next() = 0;
   // Column `column` (0-based) of the current row; NULL reads as 0 and "".
   virtual int64_t Int(int column) const = 0;
