@@ -5,6 +5,7 @@
 #include "app/gateway_metrics.h"
 #include "app/key_service.h"
 #include "app/pipeline.h"
+#include "core/saturating.h"
 #include "core/text.h"
 #include "limits/budget.h"
 #include "shared/counters.h"
@@ -195,7 +196,10 @@ core::Status ReserveAttempt(RequestContext& ctx, const catalog::Deployment& depl
                               ? ctx.services.counters->Reserve(key, worst_case, UnixMs(ctx))
                               : limits::Reserve(key, worst_case, UnixMs(ctx));
   if (!reserved) return reserved;
-  ctx.caller->reserved += worst_case;
+  // Saturating, as the windows hold it (limits/budget.h HoldReservation): Settle releases this
+  // total, which then takes back at least what the windows still hold of it.
+  ctx.caller->reserved =
+      core::Money::FromPico(core::SaturatingAdd(ctx.caller->reserved.pico(), worst_case.pico()));
   return {};
 }
 

@@ -1,6 +1,13 @@
 #include "app/auth.h"
 
+#include <limits>
+#include <memory>
+
 #include <gtest/gtest.h>
+
+#include "app/services_testing.h"
+#include "limits/directory.h"
+#include "tests/testutil/null_response_writer.h"
 
 namespace sy::app {
 namespace {
@@ -62,6 +69,59 @@ TEST(AuthTest, AuthFailureReasonNamesEachRefusal) {
             "invalid");
   EXPECT_EQ(AuthFailureReason(core::MakeError(core::Errc::kForbidden, "This key may not use")),
             "forbidden");
+}
+
+// A request of key_a (tenant acme, no budget) whose routing kept one model, as the execute stage
+// sees it before each attempt (budget_check estimate, the default).
+class ReserveAttemptTest : public ::testing::Test, protected DefaultServices {
+ protected:
+  ReserveAttemptTest() : ctx_(http_, writer_, services_) {}
+
+  void Start(core::Money daily_budget, core::Money worst_case) {
+    limits::Key key;
+    key.id = "key_a";
+    key.tenant = "acme";
+    key.policy.budgets.usd_per_day = daily_budget;
+    auto dir = limits::Directory::Build({key}, {limits::Tenant{"acme", {}, 0, {}}}, nullptr);
+    ctx_.caller.emplace();
+    ctx_.caller->key = &dir->keys().front();
+    ctx_.caller->directory = std::move(dir);
+    model_.id = "m";
+    deployment_.model = &model_;
+    routing::Candidate candidate;
+    candidate.model = &model_;
+    candidate.worst_case_cost = worst_case;
+    candidate.kept = true;
+    ctx_.decision.emplace();
+    ctx_.decision->candidates.push_back(std::move(candidate));
+    ctx_.decision->kept = 1;
+  }
+
+  const limits::Account& account() const { return *ctx_.caller->key->account; }
+
+  config::ModelConfig model_;
+  catalog::Deployment deployment_;
+  http::ServerRequest http_;
+  testutil::NullResponseWriter writer_;
+  RequestContext ctx_;
+};
+
+// Regression: the request's running reservation total was added with Money's plain +=, which
+// overflowed (undefined behaviour) once its attempts' worst cases passed INT64_MAX pico-dollars
+// (a budget of INT64_MAX pico-dollars refuses no estimate). It saturates as the windows do, and
+// settling releases all the windows hold.
+TEST_F(ReserveAttemptTest, ARunningTotalPastInt64SaturatesAndSettlesToZero) {
+  const auto most = core::Money::FromPico(std::numeric_limits<int64_t>::max());
+  Start(most, most);
+  ASSERT_TRUE(ReserveAttempt(ctx_, deployment_));
+  ASSERT_TRUE(ReserveAttempt(ctx_, deployment_));  // a failover's second attempt
+  EXPECT_EQ(ctx_.caller->reserved, most);
+  EXPECT_EQ(account().day.reserved_pico, most.pico());
+  Settle(ctx_);
+  EXPECT_EQ(ctx_.caller->reserved, core::Money());
+  EXPECT_EQ(account().day.reserved_pico, 0);
+  EXPECT_EQ(account().month.reserved_pico, 0);
+  EXPECT_EQ(ctx_.caller->key->owner->account->day.reserved_pico, 0);
 }
 
 }  // namespace

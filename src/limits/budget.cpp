@@ -1,5 +1,6 @@
 #include "limits/budget.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace sy::limits {
@@ -45,6 +46,15 @@ void Charge(Window& w, Period period, int64_t received_ms, int64_t cost_pico) {
   Roll(w, period, received_ms);
   if (w.index != PeriodIndex(period, received_ms)) return;
   w.spent_pico = SaturatingAdd(w.spent_pico, cost_pico);
+}
+
+int64_t HoldReservation(int64_t reserved_pico, int64_t estimate_pico) {
+  return SaturatingAdd(reserved_pico, std::max<int64_t>(estimate_pico, 0));
+}
+
+int64_t ReleaseReservation(int64_t reserved_pico, int64_t estimate_pico) {
+  // Both non-negative: the difference cannot overflow.
+  return std::max<int64_t>(0, reserved_pico - std::max<int64_t>(estimate_pico, 0));
 }
 
 std::optional<Overrun> CheckWindow(const Window& w, Period period,

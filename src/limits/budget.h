@@ -38,6 +38,20 @@ struct Window {
   int64_t reserved_pico = 0;
 };
 
+// Reservations (budget_check estimate): what attempts in flight hold in a window (and in a shared
+// allowance, limits/allowance.h) until their request settles. Holding adds, held at INT64_MAX;
+// releasing subtracts, held at 0; a negative amount counts as 0. The rule this keeps, whatever
+// the order of holds and releases and even once a sum saturated: a window never holds more than
+// the estimates still in flight, never less than 0, and exactly 0 once every one was released.
+// A saturated sum drops what passed INT64_MAX, so releasing an estimate afterwards takes back
+// more than that estimate added, and the floor at 0 absorbs the difference: no residue and no
+// negative reservation, at the cost of under-counting what stays in flight after such a release.
+// That is reached only past 9.2 million USD of worst cases in flight: reservations are checked
+// against a budget before they are held, so only a window without a limit (a tenant without a
+// budget, whose keys have theirs) or with a limit of INT64_MAX pico-dollars gets there.
+int64_t HoldReservation(int64_t reserved_pico, int64_t estimate_pico);
+int64_t ReleaseReservation(int64_t reserved_pico, int64_t estimate_pico);
+
 // Starts a new period (zero spend, reservations kept: they belong to requests still running)
 // when `now_ms` is past the window's.
 void Roll(Window& w, Period period, int64_t now_ms);

@@ -1,5 +1,8 @@
 #include "limits/budget.h"
 
+#include <limits>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace sy::limits {
@@ -90,6 +93,65 @@ TEST(BudgetTest, CheckWindowTable) {
   }
   EXPECT_FALSE(
       CheckWindow(Window{0, 1'000'000'000'000, 0}, Period::kDay, std::nullopt, std::nullopt));
+}
+
+// One step of a reservation table: hold (+) or release (-) `pico`, then the window holds `want`.
+struct Step {
+  char op;
+  int64_t pico;
+  int64_t want;
+};
+
+struct ReservationCase {
+  const char* name;
+  std::vector<Step> steps;
+};
+
+// Regression: reservations were added with a plain +=, which overflowed (undefined behaviour)
+// once the estimates in flight passed INT64_MAX pico-dollars. The rule (budget.h): holds saturate,
+// releases stop at 0, and whatever the order every release together brings the window back to 0.
+TEST(BudgetTest, ReservationTable) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const ReservationCase cases[] = {
+      {"exact below the limit", {{'+', 5, 5}, {'+', 7, 12}, {'-', 5, 7}, {'-', 7, 0}}},
+      {"a release of more than is held stops at 0", {{'+', 3, 3}, {'-', 5, 0}, {'-', 1, 0}}},
+      {"a negative amount counts as 0", {{'+', -4, 0}, {'+', 2, 2}, {'-', -9, 2}, {'-', 2, 0}}},
+      {"the largest estimate alone is exact", {{'+', kMax, kMax}, {'-', kMax, 0}}},
+      {"an add past INT64_MAX holds there",
+       {{'+', kMax - 1, kMax - 1},
+        {'+', 5, kMax},
+        {'+', 1, kMax},
+        {'-', 1, kMax - 1},
+        {'-', 5, kMax - 6},
+        {'-', kMax - 1, 0}}},
+      // Releasing what saturated it takes back more than it added (4 of its 5 were dropped):
+      // the rest under-counts until released, and the floor absorbs what it lacks.
+      {"the saturating estimate released first",
+       {{'+', kMax - 1, kMax - 1}, {'+', 5, kMax}, {'-', 5, kMax - 5}, {'-', kMax - 1, 0}}},
+      {"the saturating estimate released last",
+       {{'+', kMax - 1, kMax - 1}, {'+', 5, kMax}, {'-', kMax - 1, 1}, {'-', 5, 0}}},
+      {"two of the largest",
+       {{'+', kMax, kMax}, {'+', kMax, kMax}, {'-', kMax, 0}, {'-', kMax, 0}}},
+      {"interleaved past the limit",
+       {{'+', kMax / 2, kMax / 2},
+        {'+', kMax / 2, kMax - 1},
+        {'+', 10, kMax},
+        {'-', kMax / 2, kMax - kMax / 2},
+        {'+', 3, kMax - kMax / 2 + 3},
+        {'-', 10, kMax - kMax / 2 - 7},
+        {'-', kMax / 2, 0},
+        {'-', 3, 0}}},
+  };
+  for (const ReservationCase& c : cases) {
+    int64_t reserved = 0;
+    for (size_t i = 0; i < c.steps.size(); ++i) {
+      const Step& step = c.steps[i];
+      reserved = step.op == '+' ? HoldReservation(reserved, step.pico)
+                                : ReleaseReservation(reserved, step.pico);
+      EXPECT_EQ(reserved, step.want) << c.name << ", step " << i;
+    }
+    EXPECT_EQ(reserved, 0) << c.name << ": every estimate released";
+  }
 }
 
 }  // namespace

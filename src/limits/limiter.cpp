@@ -98,8 +98,9 @@ core::Status Reserve(const Key& key, core::Money estimate, int64_t now_ms) {
     if (auto refusal = CheckBudgets(s, estimate, now_ms)) return *refusal;
   }
   for (auto& s : locked.subjects()) {
-    s.account->day.reserved_pico += estimate.pico();
-    s.account->month.reserved_pico += estimate.pico();
+    s.account->day.reserved_pico = HoldReservation(s.account->day.reserved_pico, estimate.pico());
+    s.account->month.reserved_pico =
+        HoldReservation(s.account->month.reserved_pico, estimate.pico());
   }
   return {};
 }
@@ -110,8 +111,8 @@ void Settle(const Key& key, core::Money reserved, core::Money cost, int64_t toke
   for (auto& s : locked.subjects()) {
     Account& a = *s.account;
     // Reservations belong to no period (Roll keeps them): released whatever the day.
-    a.day.reserved_pico = std::max<int64_t>(0, a.day.reserved_pico - reserved.pico());
-    a.month.reserved_pico = std::max<int64_t>(0, a.month.reserved_pico - reserved.pico());
+    a.day.reserved_pico = ReleaseReservation(a.day.reserved_pico, reserved.pico());
+    a.month.reserved_pico = ReleaseReservation(a.month.reserved_pico, reserved.pico());
     Charge(a.day, Period::kDay, received_ms, cost.pico());
     Charge(a.month, Period::kMonth, received_ms, cost.pico());
     if (auto tpm = s.policy->limits.tokens_per_minute; tpm && tokens > 0) {

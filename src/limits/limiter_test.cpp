@@ -193,6 +193,40 @@ TEST(LimiterTest, ASaturatedCostLeavesTheWindowSpent) {
   EXPECT_EQ(later.error().code, core::Errc::kBudgetExceeded);
 }
 
+// Regression: reservations were added with a plain +=. Two keys with budgets of 5 million USD
+// each, of a tenant without one, reserving their whole budgets at once took the tenant's
+// reservations past INT64_MAX pico-dollars (undefined behaviour). They saturate, and settling
+// both brings every window back to 0 (limits/budget.h, "Reservations").
+TEST(LimiterTest, ReservationsPastInt64SaturateAndSettleBackToZero) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  Key a;
+  a.id = "key_a";
+  a.tenant = "acme";
+  a.hash = HashKey(kPepper, NewKey());
+  a.policy = DailyBudget("5000000");
+  Key b = a;
+  b.id = "key_b";
+  b.hash = HashKey(kPepper, NewKey());
+  const auto dir = Directory::Build({a, b}, {Tenant{"acme", {}, 0, {}}}, nullptr);
+  const Key& key_a = dir->keys()[0];
+  const Key& key_b = dir->keys()[1];
+  Account& tenant = *key_a.owner->account;
+  const core::Money estimate = Usd("5000000");
+  ASSERT_TRUE(Reserve(key_a, estimate, kNow));
+  ASSERT_TRUE(Reserve(key_b, estimate, kNow));
+  EXPECT_EQ(tenant.day.reserved_pico, kMax);
+  EXPECT_EQ(tenant.month.reserved_pico, kMax);
+  EXPECT_EQ(key_a.account->day.reserved_pico, estimate.pico());
+  Settle(key_a, estimate, Usd("1"), 10, kNow, kNow);
+  EXPECT_EQ(tenant.day.reserved_pico, kMax - estimate.pico());  // under-counts, never negative
+  Settle(key_b, estimate, Usd("1"), 10, kNow, kNow);
+  for (const Account* account : {&tenant, key_a.account.get(), key_b.account.get()}) {
+    EXPECT_EQ(account->day.reserved_pico, 0);
+    EXPECT_EQ(account->month.reserved_pico, 0);
+  }
+  EXPECT_EQ(CurrentSpend(tenant, kNow).day, Usd("2"));
+}
+
 TEST(DirectoryTest, AuthenticateTellsRevokedFromUnknownOnly) {
   Fixture f(Policy{});
   EXPECT_EQ(*f.dir->Authenticate(f.secret, Hasher(), kNow), &f.key());

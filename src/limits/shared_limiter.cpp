@@ -202,10 +202,10 @@ core::Status SharedReserve(const Key& key, core::Money estimate, int64_t now_ms,
     for (Period period : kPeriods) {
       Window& w = WindowOf(*s.account, period);
       Roll(w, period, now_ms);
-      w.reserved_pico += estimate.pico();
+      w.reserved_pico = HoldReservation(w.reserved_pico, estimate.pico());
       if (!LimitOf(*s.policy, period)) continue;
       BudgetAllowance& a = Current(*s.account, period, now_ms);
-      a.reserved_pico = SaturatingAdd(a.reserved_pico, estimate.pico());
+      a.reserved_pico = HoldReservation(a.reserved_pico, estimate.pico());
     }
   }
   return {};
@@ -221,7 +221,7 @@ void SharedSettle(const Key& key, core::Money reserved, core::Money cost, int64_
     for (Period period : kPeriods) {
       if (!LimitOf(*s.policy, period)) continue;
       BudgetAllowance& w = Current(*s.account, period, received_ms);
-      w.reserved_pico = std::max<int64_t>(0, w.reserved_pico - reserved.pico());
+      w.reserved_pico = ReleaseReservation(w.reserved_pico, reserved.pico());
       // Received in a period the allowance has left: that period's spend, counted nowhere now.
       if (w.index != PeriodIndex(period, received_ms)) continue;
       w.granted -= spent;
