@@ -209,8 +209,8 @@ void Settle(RequestContext& ctx) {
   int64_t tokens = 0;
   for (const auto& a : ctx.attempts) {
     if (a.usage) {
-      tokens = limits::SaturatingAdd(
-          tokens, limits::SaturatingAdd(a.usage->input_tokens, a.usage->output_tokens));
+      tokens = core::SaturatingAdd(
+          tokens, core::SaturatingAdd(a.usage->input_tokens, a.usage->output_tokens));
     }
   }
   // The budgets' day is the request's received_at, as the ledger records it (limits/limiter.h);

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "catalog/catalog.h"
+#include "core/saturating.h"
 
 namespace sy::catalog {
 namespace {
@@ -16,12 +17,6 @@ constexpr int64_t kMaxPico = std::numeric_limits<int64_t>::max();
 core::Money SaturatingCost(int64_t tokens, core::PricePerMTokens price) {
   int64_t pico = 0;
   if (__builtin_mul_overflow(tokens, price.micro(), &pico)) pico = kMaxPico;
-  return core::Money::FromPico(pico);
-}
-
-core::Money SaturatingSum(core::Money a, core::Money b) {
-  int64_t pico = 0;
-  if (__builtin_add_overflow(a.pico(), b.pico(), &pico)) pico = kMaxPico;
   return core::Money::FromPico(pico);
 }
 
@@ -65,8 +60,11 @@ CostBreakdown ComputeCost(const config::PriceSchedule& schedule, const core::Usa
   cost.cached_input = SaturatingCost(cached, list->cached_input.value_or(list->input));
   cost.cache_write = SaturatingCost(written, list->cache_write.value_or(list->input));
   cost.output = SaturatingCost(std::max<int64_t>(usage.output_tokens, 0), list->output);
-  cost.total = SaturatingSum(SaturatingSum(cost.input, cost.cached_input),
-                             SaturatingSum(cost.cache_write, cost.output));
+  // Each part is >= 0 (tokens floored at 0, prices validated non-negative): a sum saturates at
+  // the largest cost.
+  cost.total = core::Money::FromPico(
+      core::SaturatingAdd(core::SaturatingAdd(cost.input.pico(), cost.cached_input.pico()),
+                          core::SaturatingAdd(cost.cache_write.pico(), cost.output.pico())));
   return cost;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/saturating.h"
+
 namespace sy::limits {
 namespace {
 
@@ -45,11 +47,13 @@ void Roll(Window& w, Period period, int64_t now_ms) {
 void Charge(Window& w, Period period, int64_t received_ms, int64_t cost_pico) {
   Roll(w, period, received_ms);
   if (w.index != PeriodIndex(period, received_ms)) return;
-  w.spent_pico = SaturatingAdd(w.spent_pico, cost_pico);
+  // Saturating: an upstream can report any token count, and a saturated cost added to a window
+  // must leave it spent, not wrap it negative.
+  w.spent_pico = core::SaturatingAdd(w.spent_pico, cost_pico);
 }
 
 int64_t HoldReservation(int64_t reserved_pico, int64_t estimate_pico) {
-  return SaturatingAdd(reserved_pico, std::max<int64_t>(estimate_pico, 0));
+  return core::SaturatingAdd(reserved_pico, std::max<int64_t>(estimate_pico, 0));
 }
 
 int64_t ReleaseReservation(int64_t reserved_pico, int64_t estimate_pico) {
@@ -61,8 +65,8 @@ std::optional<Overrun> CheckWindow(const Window& w, Period period,
                                    const std::optional<core::Money>& limit,
                                    const std::optional<core::Money>& estimate) {
   if (!limit) return std::nullopt;
-  const int64_t committed = SaturatingAdd(w.spent_pico, w.reserved_pico);
-  const bool over = estimate ? SaturatingAdd(committed, estimate->pico()) > limit->pico()
+  const int64_t committed = core::SaturatingAdd(w.spent_pico, w.reserved_pico);
+  const bool over = estimate ? core::SaturatingAdd(committed, estimate->pico()) > limit->pico()
                              : w.spent_pico >= limit->pico();
   if (!over) return std::nullopt;
   Overrun o;

@@ -3,21 +3,12 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string_view>
 
 #include "core/money.h"
 
 namespace sy::limits {
-
-// a + b, held at int64's ends: an upstream can report any token count, and a saturated cost
-// added to a window must leave it spent, not wrap it negative.
-inline int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  if (!__builtin_add_overflow(a, b, &sum)) return sum;
-  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-}
 
 enum class Period { kDay, kMonth };
 

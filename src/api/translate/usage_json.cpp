@@ -5,19 +5,15 @@
 #include <limits>
 #include <utility>
 
+#include "core/saturating.h"
+
 namespace sy::api::translate {
 namespace {
 
 namespace json = boost::json;
 
 // An upstream may report any non-negative int64 count (the provider adapters accept them all),
-// so the sums saturate instead of overflowing, as catalog/cost.cpp does.
-int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  if (!__builtin_add_overflow(a, b, &sum)) return sum;
-  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-}
-
+// so sums (core::SaturatingAdd) and differences saturate instead of overflowing.
 int64_t SaturatingSub(int64_t a, int64_t b) {
   int64_t difference = 0;
   if (!__builtin_sub_overflow(a, b, &difference)) return difference;
@@ -30,7 +26,7 @@ json::object OpenAiUsageJson(const core::Usage& usage, json::storage_ptr sp) {
   json::object out(sp);
   out["prompt_tokens"] = usage.input_tokens;
   out["completion_tokens"] = usage.output_tokens;
-  out["total_tokens"] = SaturatingAdd(usage.input_tokens, usage.output_tokens);
+  out["total_tokens"] = core::SaturatingAdd(usage.input_tokens, usage.output_tokens);
   json::object prompt_details(sp);
   prompt_details["cached_tokens"] = usage.cached_input_tokens;
   out["prompt_tokens_details"] = std::move(prompt_details);
@@ -61,7 +57,7 @@ json::object ResponsesUsageJson(const core::Usage& usage, json::storage_ptr sp) 
   json::object output_details(sp);
   output_details["reasoning_tokens"] = usage.reasoning_tokens;
   out["output_tokens_details"] = std::move(output_details);
-  out["total_tokens"] = SaturatingAdd(usage.input_tokens, usage.output_tokens);
+  out["total_tokens"] = core::SaturatingAdd(usage.input_tokens, usage.output_tokens);
   return out;
 }
 
