@@ -269,7 +269,7 @@ core::Status KeyService::SeedSpend() {
   // safe to print: they name no password (the ledger redacts a PostgreSQL URL's).
   const auto failed = [](const core::Error& cause) {
     return core::MakeError(core::Errc::kInternal,
-                           "keys: cannot read this month's spend: " + cause.message);
+                           "cannot read this month's spend: " + cause.message);
   };
   auto key_day = store_->SpendByKeySince(day);
   if (!key_day) return failed(key_day.error());
