@@ -20,7 +20,7 @@ using sy::routing::Strategy;
 
 Health& SharedHealth() {
   static Health health({"model/east", "model/west", "model/eu"}, sy::routing::BreakerConfig{},
-                       std::chrono::seconds(60));
+                       std::chrono::seconds(60), std::chrono::seconds(120));
   return health;
 }
 
