@@ -2,6 +2,7 @@
 
 #include <array>
 #include <string_view>
+#include <utility>
 
 #include <boost/json/parse.hpp>
 
@@ -27,12 +28,25 @@ void Overlay(const json::value& usage, json::object& known) {
   }
 }
 
-// The HTTP status Anthropic answers with for an error type, for errors that arrive as an
-// event of a stream that was already accepted with 200.
+// For an error that arrives as an event of a stream already accepted with 200: the HTTP status
+// Anthropic documents for its type, so that the event is judged as the same error in a response
+// head would be (a refusal of the request, invalid_request_error, goes back to the client
+// instead of failing over to the next model).
 int StatusFor(std::string_view error_type) {
-  if (error_type == "overloaded_error") return 529;
-  if (error_type == "rate_limit_error") return 429;
-  return 500;  // api_error, and types a stream error is not expected to carry
+  static constexpr std::pair<std::string_view, int> kStatuses[] = {
+      {"invalid_request_error", 400},
+      {"authentication_error", 401},
+      {"permission_error", 403},
+      {"not_found_error", 404},
+      {"request_too_large", 413},
+      {"rate_limit_error", 429},
+      {"api_error", 500},
+      {"overloaded_error", 529},
+  };
+  for (const auto& [type, status] : kStatuses) {
+    if (type == error_type) return status;
+  }
+  return 500;  // a type this table does not know yet
 }
 
 std::string_view ErrorType(const json::object& event) {

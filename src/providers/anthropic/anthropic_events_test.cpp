@@ -119,6 +119,8 @@ struct ErrorCase {
 
 TEST(AnthropicEventDecoder, ErrorEventsFailWithTheStatusTheirTypeImplies) {
   const ErrorCase cases[] = {
+      {"invalid_request_error", 400, core::Errc::kUpstreamRejected},
+      {"request_too_large", 413, core::Errc::kUpstreamRejected},
       {"overloaded_error", 529, core::Errc::kUpstreamUnavailable},
       {"rate_limit_error", 429, core::Errc::kRateLimited},
       {"api_error", 500, core::Errc::kUpstreamUnavailable},
