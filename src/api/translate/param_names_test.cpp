@@ -200,6 +200,11 @@ TEST(TranslateRequest, ASecondHopsRefusalNamesTheClientsParameter) {
       << out.error().message;
   EXPECT_EQ(out.error().message.find("'stop'"), std::string::npos) << out.error().message;
   EXPECT_EQ(out.error().message.find("Omit stop"), std::string::npos) << out.error().message;
+  // Nor does it send the client to the hub's API: the client's own needs no translation.
+  EXPECT_NE(out.error().message.find("a model that speaks the Anthropic Messages API"),
+            std::string::npos)
+      << out.error().message;
+  EXPECT_EQ(out.error().message.find("Chat Completions"), std::string::npos) << out.error().message;
   const auto schema = TranslateRequest(
       kResponses, kAnthropic,
       O(R"({"model":"m","input":"hi","text":{"format":{"type":"json_schema","name":"a",)"

@@ -182,6 +182,20 @@ class ThroughHub final : public StreamTranslator {
   std::vector<core::StreamEvent> hub_;  // reused: one hop's events for one upstream event
 };
 
+// A second hop's refusal ends its advice with "choose a model that speaks the OpenAI Chat
+// Completions API", the hub's, because that hop translates from the hub. The client speaks
+// another API, and a model that speaks the client's own needs no translation at all: that is
+// the one to name.
+void AdviseClientsOwnApi(core::Dialect client, core::Error& refusal) {
+  constexpr std::string_view kHubAdvice = "a model that speaks the OpenAI Chat Completions API";
+  const size_t at = refusal.message.rfind(kHubAdvice);
+  if (at == std::string::npos) return;
+  const std::string_view api = client == core::Dialect::kAnthropicMessages
+                                   ? internal::kAnthropicApi
+                                   : internal::kResponsesApi;
+  refusal.message.replace(at, kHubAdvice.size(), "a model that speaks " + std::string(api));
+}
+
 }  // namespace
 
 core::Result<json::object> TranslateRequest(core::Dialect from, core::Dialect to,
@@ -196,6 +210,7 @@ core::Result<json::object> TranslateRequest(core::Dialect from, core::Dialect to
   // The second hop names what it refuses in the hub's notation; the client sent its own.
   core::Error refusal = std::move(out).error();
   NameParamForClient(from, kHub, body, refusal);
+  AdviseClientsOwnApi(from, refusal);
   return refusal;
 }
 
