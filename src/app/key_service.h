@@ -51,8 +51,9 @@ class KeyService {
   // start has created them: SqliteLedger::Open, PostgresLedger::Open, or PrepareKeyDatabase),
   // loads every key and tenant, seeds their budget counters with this UTC day's and month's
   // spend from that ledger (on PostgreSQL every replica's), and starts polling for changes every
-  // auth.reload_interval. Fails as ResolvePepper, and with kInternal naming the path or the
-  // database (never a password) when it cannot be opened or read.
+  // auth.reload_interval. Fails as ResolvePepper; with kInternal naming the path or the
+  // database (never a password) when it cannot be opened; and with kInternal saying what could
+  // not be read, with the store's own error as its cause, when a read fails.
   static core::Result<std::unique_ptr<KeyService>> Open(const catalog::Catalog& catalog,
                                                         const routing::Policy& policy,
                                                         const core::Clock& clock,
