@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 #include <utility>
 
 #include "app/gateway_metrics.h"
@@ -53,6 +54,13 @@ http::Task<void> Replay(RequestContext& ctx, cache::Entry entry) {
   co_await ctx.writer.EndStream(trailers);
 }
 
+// Whether `model` is one of the candidates this request may be answered by (what remains of the
+// route's chain after the client key's allowed_models).
+bool AmongSteps(const RequestContext& ctx, std::string_view model) {
+  return std::any_of(ctx.steps.begin(), ctx.steps.end(),
+                     [&](const failover::Step& step) { return step.model->id == model; });
+}
+
 // Stores the answer under the request's key.
 void Store(RequestContext& ctx, bool stream, std::string body) {
   if (!ctx.cache || !ctx.model || ctx.returned_rejected || ctx.outcome.status != 200) return;
@@ -74,10 +82,13 @@ http::Task<bool> ServeFromCache(RequestContext& ctx) {
       cache::Key(ctx.request.tenant, core::DialectName(ctx.request.dialect), ctx.request.stream,
                  ctx.decision->profile, ctx.decision->rule, ctx.request.body);
   auto entry = co_await ctx.services.cache->Get(key);
-  // An entry of a model the catalog no longer has, or of the other kind (a key collision would
-  // need SHA-256 to fail), is a miss.
+  // An entry of a model the catalog no longer has, of a model this request may not be answered
+  // by (the key is the tenant's, not the client key's: another key of the tenant, allowed more
+  // models, may have stored it), or of the other kind (a key collision would need SHA-256 to
+  // fail), is a miss.
   const config::ModelConfig* model = entry ? ctx.services.catalog.FindModel(entry->model) : nullptr;
-  const bool hit = entry && model && entry->stream == ctx.request.stream;
+  const bool hit =
+      entry && model && AmongSteps(ctx, model->id) && entry->stream == ctx.request.stream;
   if (ctx.services.metrics) {
     ctx.services.metrics->ObserveCacheLookup(ctx.request.tenant, hit ? "hit" : "miss");
   }

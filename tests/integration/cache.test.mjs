@@ -20,6 +20,11 @@ function cacheConfig(o) {
         - name: cached
           chain: [deepseek-v4-flash]
           cache: {ttl_s: 60}
+    scoped:
+      rules:
+        - name: scoped
+          chain: [kimi-k2.6, deepseek-v4-flash]
+          cache: {ttl_s: 60}
     cheap:
 `);
 }
@@ -108,6 +113,28 @@ describe('the response cache', () => {
     const plain = await chat(s.url, body('stream me'), { headers: bearer(keyA) });
     assert.equal(plain.headers.get('x-switchyard-cache'), null);
     assert.equal(await upstreamCalls(), 2);
+  });
+
+  test('a key is not served an answer of a model its allowed_models excludes', async () => {
+    const admin = adminApi(s.url, ADMIN);
+    const open = (await admin.create({ tenant: 'tenant-a' })).key;
+    const narrow = (await admin.create({
+      tenant: 'tenant-a', allowed_models: ['deepseek-v4-flash'],
+    })).key;
+    const request = { ...body('scoped cache'), model: 'auto:scoped' };
+    const first = await chat(s.url, request, { headers: bearer(open) });
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers.get('x-switchyard-model'), 'kimi-k2.6');
+    const before = await upstreamCalls();
+    const again = await chat(s.url, request, { headers: bearer(narrow) });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.headers.get('x-switchyard-cache'), null);
+    assert.equal(again.headers.get('x-switchyard-model'), 'deepseek-v4-flash');
+    assert.equal(await upstreamCalls(), before + 1);
+    // Its own answer is then a hit for it.
+    const third = await chat(s.url, request, { headers: bearer(narrow) });
+    assert.equal(third.headers.get('x-switchyard-cache'), 'hit');
+    assert.equal(third.headers.get('x-switchyard-model'), 'deepseek-v4-flash');
   });
 
   test('Anthropic clients get their own entries, in their own dialect', async () => {
