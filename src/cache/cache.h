@@ -5,9 +5,9 @@
 // The key (Key) is a SHA-256 over the tenant, the dialect, whether the answer was streamed, the
 // routing profile and rule, and the request body in a canonical form: object keys sorted at every
 // level, compact JSON, and without the top-level fields that do not change the answer (`user`,
-// `metadata`, `stream`, `stream_options`, `store`, `service_tier`, `safety_identifier`,
-// `prompt_cache_key`). So two tenants never share an entry, and a streamed request is answered
-// only from a stream.
+// `metadata`, `stream`, `store`, `service_tier`, `safety_identifier`, `prompt_cache_key`;
+// `stream_options` is kept: include_usage adds a chunk to the stream). So two tenants never
+// share an entry, and a streamed request is answered only from a stream with the same options.
 //
 // Two stores: in this process (MemoryStore: an LRU bounded in bytes) or, with
 // shared_state.redis_url, in Redis (RedisStore: every replica shares one cache). Get may wait (a

@@ -37,10 +37,10 @@ namespace {
 
 namespace json = boost::json;
 
-// Top-level request fields that do not change the answer (cache.h).
-constexpr std::array<std::string_view, 8> kIgnoredFields = {
-    "user",         "metadata",          "stream",           "stream_options", "store",
-    "service_tier", "safety_identifier", "prompt_cache_key",
+// Top-level request fields that do not change the answer (cache.h). Not stream_options: its
+// include_usage decides whether a stream carries the usage chunk, so it changes the bytes replayed.
+constexpr std::array<std::string_view, 7> kIgnoredFields = {
+    "user", "metadata", "stream", "store", "service_tier", "safety_identifier", "prompt_cache_key",
 };
 
 bool Ignored(std::string_view field) {

@@ -54,10 +54,6 @@ const Case kSame[] = {
       "content": "Be brief."}, {"role": "user", "content": "Hi"}], "temperature": 0.2,
       "max_tokens": 100, "tools": [{"type": "function", "function": {"name": "f",
       "parameters": {"type": "object"}}}]})"},
-    {"stream_options", R"({"stream_options": {"include_usage": true}, "model": "gpt-4o-mini",
-      "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content":
-      "Hi"}], "temperature": 0.2, "max_tokens": 100, "tools": [{"type": "function",
-      "function": {"name": "f", "parameters": {"type": "object"}}}]})"},
     {"store", R"({"store": false, "model": "gpt-4o-mini", "messages": [{"role": "system",
       "content": "Be brief."}, {"role": "user", "content": "Hi"}], "temperature": 0.2,
       "max_tokens": 100, "tools": [{"type": "function", "function": {"name": "f",
@@ -141,6 +137,19 @@ TEST(KeyTest, FieldBoundariesMatter) {
   EXPECT_NE(Key("t", "d", false, "a", "bc", body), Key("t", "d", false, "ab", "c", body));
   EXPECT_NE(Key("t", "d", false, "", "r", body), Key("t", "d", false, "r", "", body));
   EXPECT_NE(Key("t", "", false, "p", "r", body), Key("", "t", false, "p", "r", body));
+}
+
+// Regression: stream_options was ignored, yet include_usage decides whether a stream carries the
+// usage chunk (a chunk with empty `choices`). A stream stored for a client that asked for usage
+// was replayed to one that did not (and the other way round), so a client indexing choices[0]
+// of every chunk broke on a hit, and one counting usage got none.
+TEST(KeyTest, StreamOptionsChangeTheKey) {
+  const std::string without =
+      Key("acme", "openai", true, "default", "r0", Body(R"({"model": "m", "stream": true})"));
+  const std::string with_usage =
+      Key("acme", "openai", true, "default", "r0",
+          Body(R"({"model": "m", "stream": true, "stream_options": {"include_usage": true}})"));
+  EXPECT_NE(with_usage, without);
 }
 
 TEST(KeyTest, IsLowercaseHexSha256) {

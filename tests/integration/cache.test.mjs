@@ -1,7 +1,7 @@
 // The response cache (a routing rule's `cache: {ttl_s}`), in one gateway (the in-process store):
 // the second identical request is answered from the cache, at no cost, marked, recorded in the
 // ledger, without calling the model; a stream is replayed as a stream; fields that do not change
-// the answer (user, metadata, stream_options) do not matter, fields that do (a message,
+// the answer (user, metadata) do not matter, fields that do (a message,
 // temperature) do; tenants never share an entry; a rule without `cache` never hits.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
