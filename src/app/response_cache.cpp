@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -54,6 +55,18 @@ http::Task<void> Replay(RequestContext& ctx, cache::Entry entry) {
   co_await ctx.writer.EndStream(trailers);
 }
 
+// The dialect as the cache key sees it: its name, then each dialect header the client sent
+// (anthropic-beta turns on features that change the answer: longer output, interleaved
+// thinking, context management), "\n<name>:<value>" in the order sent. Without such headers
+// it is the name alone, so those keys are unchanged. A header value holds no newline.
+std::string DialectVariant(const core::Request& request) {
+  std::string variant(core::DialectName(request.dialect));
+  for (const auto& [name, value] : request.dialect_headers) {
+    variant.append("\n").append(name).append(":").append(value);
+  }
+  return variant;
+}
+
 // Whether `model` is one of the candidates this request may be answered by (what remains of the
 // route's chain after the client key's allowed_models).
 bool AmongSteps(const RequestContext& ctx, std::string_view model) {
@@ -78,9 +91,8 @@ void Store(RequestContext& ctx, bool stream, std::string body) {
 http::Task<bool> ServeFromCache(RequestContext& ctx) {
   const auto ttl = CacheTtl(ctx);
   if (!ttl) co_return false;
-  std::string key =
-      cache::Key(ctx.request.tenant, core::DialectName(ctx.request.dialect), ctx.request.stream,
-                 ctx.decision->profile, ctx.decision->rule, ctx.request.body);
+  std::string key = cache::Key(ctx.request.tenant, DialectVariant(ctx.request), ctx.request.stream,
+                               ctx.decision->profile, ctx.decision->rule, ctx.request.body);
   auto entry = co_await ctx.services.cache->Get(key);
   // An entry of a model the catalog no longer has, of a model this request may not be answered
   // by (the key is the tenant's, not the client key's: another key of the tenant, allowed more

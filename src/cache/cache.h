@@ -44,7 +44,9 @@ struct Entry {
   int64_t stored_at_ms = 0;  // unix ms, for x-switchyard-cache-age
 };
 
-// The cache key of a request: 64 lowercase hex digits (see above).
+// The cache key of a request: 64 lowercase hex digits (see above). `dialect` is the dialect's
+// name followed by the client's dialect headers that change the answer (app/response_cache.cpp:
+// Anthropic's anthropic-beta), so those are part of the key too.
 std::string Key(std::string_view tenant, std::string_view dialect, bool stream,
                 std::string_view profile, std::string_view rule, const boost::json::object& body);
 

@@ -146,5 +146,14 @@ describe('the response cache', () => {
     assert.equal(again.json.type, 'message');
     assert.equal(again.text, first.text);
     assert.equal(await upstreamCalls(), 1);
+    // anthropic-beta switches on features that change the answer: another beta, another entry.
+    const beta = await messages(s.url, request,
+      { headers: { ...anthropicKey(keyA), 'anthropic-beta': 'output-128k-2025-02-19' } });
+    assert.equal(beta.status, 200, beta.text);
+    assert.equal(beta.headers.get('x-switchyard-cache'), null);
+    const betaAgain = await messages(s.url, request,
+      { headers: { ...anthropicKey(keyA), 'anthropic-beta': 'output-128k-2025-02-19' } });
+    assert.equal(betaAgain.headers.get('x-switchyard-cache'), 'hit');
+    assert.equal(await upstreamCalls(), 2);
   });
 });
