@@ -115,7 +115,12 @@ void HealthShare::SyncOnce() {
     Known& k = known_[slot];
     // Later here than this replica knew: another replica's; apply what has not passed.
     if (open > k.open_until + kSlackMs && open > wall) {
-      health_.NoteOpenElsewhere(slot, steady + std::chrono::milliseconds(open - wall));
+      // No replica opens a breaker for longer than the configured cool-off: a value past it (a
+      // corrupt or hostile key) must not take the deployment out for years, nor overflow the
+      // clock. Retry-after cool-downs are capped by Health itself (max_cooldown).
+      const auto open_for =
+          std::min(std::chrono::milliseconds(open - wall), health_.breaker().cool_off);
+      health_.NoteOpenElsewhere(slot, steady + open_for);
     }
     if (cool > k.cooldown_until + kSlackMs && cool > wall) {
       health_.NoteRetryAfter(slot, steady, std::chrono::milliseconds(cool - wall));

@@ -81,6 +81,24 @@ TEST(HealthShareTest, ABreakerOpenedOnOneReplicaIsOpenOnTheOther) {
   EXPECT_GT(std::stoll(*ttl), 29'000);
 }
 
+// A breaker's end no replica could have written (a corrupt or hostile key) opens it for the
+// configured cool-off at most: not for years, and without overflowing the clock.
+TEST(HealthShareTest, AnOpeningFarInTheFutureIsHeldToTheCoolOff) {
+  const auto config = Config();
+  Replica b(config);
+  ASSERT_TRUE(testutil::SharedRedisServer()
+                  .Command({"HSET", config.key_prefix + "health:m/a", "open_until",
+                            "9223372036854775807", "cooldown_until", "0"})
+                  .has_value());
+  const auto now = std::chrono::steady_clock::now();
+  b.share->SyncOnce();
+  ASSERT_EQ(b.health.Read(0, now).state, routing::BreakerState::kOpen);
+  const auto until = b.health.OpenUntil(0);
+  ASSERT_TRUE(until.has_value());
+  EXPECT_LE(Ms(now, *until), 30'000 + 100);
+  EXPECT_FALSE(b.health.Blocked(0, now + 31s));
+}
+
 TEST(HealthShareTest, WithRedisGoneEachReplicaKeepsItsOwnHealth) {
   auto server = testutil::RedisServer::Start();
   ASSERT_TRUE(server.has_value());
