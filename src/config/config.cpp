@@ -125,7 +125,14 @@ void ReadResponses(MapReader& root, ResponsesConfig& out) {
     r.Bool("store", out.store);
     int64_t days = out.retention.count() / 24;
     r.Int("retention_days", days);
-    out.retention = std::chrono::hours(days * 24);
+    // Multiplied with a check: days * 24 past int64 is undefined, and a wrapped product can land
+    // inside validate.cpp's range (2^61 + 365 days wraps to exactly 365).
+    int64_t hours = 0;
+    if (__builtin_mul_overflow(days, int64_t{24}, &hours)) {
+      return r.Fail(detail::PathError("responses.retention_days",
+                                      detail::Quote(std::to_string(days)) + " is out of range"));
+    }
+    out.retention = std::chrono::hours(hours);
   });
 }
 

@@ -132,6 +132,13 @@ TEST(ValidateTest, ProviderApi) {
 TEST(ValidateTest, ResponsesRetention) {
   EXPECT_EQ(ErrorOf(Provider("") + Model("") + "responses: {store: false, retention_days: 0}\n"),
             "responses.retention_days: must be between 1 and 3650, got 0");
+  // days * 24 hours would overflow int64 (undefined); 2^61 + 365 days wrapped to exactly 365.
+  EXPECT_EQ(ErrorOf(Provider("") + Model("") +
+                    "responses: {store: false, retention_days: 2305843009213694317}\n"),
+            "responses.retention_days: \"2305843009213694317\" is out of range");
+  EXPECT_EQ(ErrorOf(Provider("") + Model("") +
+                    "responses: {store: false, retention_days: -9223372036854775807}\n"),
+            "responses.retention_days: \"-9223372036854775807\" is out of range");
 }
 
 TEST(ValidateTest, ModelFields) {
