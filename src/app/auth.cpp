@@ -160,21 +160,31 @@ http::Task<core::Status> AdmitShared(RequestContext& ctx) {
   co_return co_await ctx.services.counters->Admit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate);
 }
 
-core::Status CheckKeyScope(RequestContext& ctx) {
-  if (!ctx.caller || !ctx.decision) return {};
-  const limits::Policy& policy = ctx.caller->key->policy;
-  const std::string_view profile = ctx.decision->profile;
+core::Status CheckNamedScope(const Caller* caller, std::string_view model,
+                             std::string_view profile) {
+  if (!caller) return {};
+  const limits::Policy& policy = caller->key->policy;
   if (!profile.empty()) {
     if (policy.allowed_profiles && !ProfileAllowed(*policy.allowed_profiles, profile)) {
       return Forbidden("This key may not use routing profile '" + std::string(profile) +
                        "'. Allowed profiles: " + Joined(*policy.allowed_profiles) + ".");
     }
-    if (policy.allowed_models) return KeepAllowedSteps(ctx, *policy.allowed_models);
     return {};
   }
-  if (policy.allowed_models && !Listed(*policy.allowed_models, ctx.request.model)) {
-    return Forbidden("This key may not use model '" + core::ClipForEcho(ctx.request.model, 128) +
+  if (policy.allowed_models && !Listed(*policy.allowed_models, model)) {
+    return Forbidden("This key may not use model '" + core::ClipForEcho(model, 128) +
                      "'. Allowed models: " + Joined(*policy.allowed_models) + ".");
+  }
+  return {};
+}
+
+core::Status CheckKeyScope(RequestContext& ctx) {
+  if (!ctx.caller || !ctx.decision) return {};
+  const std::string_view profile = ctx.decision->profile;
+  if (auto s = CheckNamedScope(&*ctx.caller, ctx.request.model, profile); !s) return s;
+  const limits::Policy& policy = ctx.caller->key->policy;
+  if (!profile.empty() && policy.allowed_models) {
+    return KeepAllowedSteps(ctx, *policy.allowed_models);
   }
   return {};
 }

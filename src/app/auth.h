@@ -49,6 +49,13 @@ core::Status Authenticate(RequestContext& ctx);
 std::optional<core::Status> Admit(RequestContext& ctx);
 http::Task<core::Status> AdmitShared(RequestContext& ctx);
 
+// The key scope of what a request names, before or without routing: a routing `profile` (when
+// not empty) outside the key's allowed_profiles, or else a `model` (a model id, other id or
+// alias, as the client wrote it) outside its allowed_models, is kForbidden. No caller (auth.mode
+// off) passes.
+core::Status CheckNamedScope(const Caller* caller, std::string_view model,
+                             std::string_view profile);
+
 // After the route stage: a routing profile the key may not use, or a model or alias it names
 // that the key may not use, is kForbidden; for a profile, candidates outside allowed_models are
 // dropped (kForbidden when none is left).

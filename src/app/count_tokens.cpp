@@ -7,6 +7,7 @@
 // answered as such; any other failure (an endpoint the provider lacks, an outage) falls back to
 // the estimate. Nothing is generated and nothing is billed, so nothing is recorded.
 #include "api/anthropic/decode.h"
+#include "app/auth.h"
 #include "app/dialect.h"
 #include "app/gateway.h"
 #include "app/pipeline.h"
@@ -34,7 +35,8 @@ std::string CountBody(int64_t tokens) {
 
 }  // namespace
 
-http::Task<void> Gateway::CountTokens(http::ServerRequest& http, http::ResponseWriter& writer) {
+http::Task<void> Gateway::CountTokens(http::ServerRequest& http, http::ResponseWriter& writer,
+                                      const Caller* caller) {
   RequestContext ctx(http, writer, services_);
   ctx.request.id = core::NewRequestId();
   ctx.request.received_at = services_.clock.Now();
@@ -44,6 +46,10 @@ http::Task<void> Gateway::CountTokens(http::ServerRequest& http, http::ResponseW
   core::Result<routing::Target> target = core::MakeError(core::Errc::kInternal, "not resolved");
   if (front) target = routing::Resolve(ctx.request.model, policy_, *catalog_);
   if (front && !target) front = std::move(target).error();
+  if (front) {
+    front = CheckNamedScope(caller, ctx.request.model,
+                            target->profile ? std::string_view(target->profile->name) : "");
+  }
   if (!front) {
     co_await EncodeFailure(ctx, front.error());
     co_return;

@@ -247,7 +247,7 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
       co_await writer.Send(200, JsonHeaders(), HealthJson(*catalog_, health_));
       break;
     case Kind::kCountTokens:
-      co_await CountTokens(http, writer);
+      co_await CountTokens(http, writer, caller);
       break;
     case Kind::kStoredResponse:
       co_await StoredResponse(http, writer, caller);

@@ -97,7 +97,11 @@ class Gateway {
   // recorded (it costs nothing).
   http::Task<void> Explain(http::ServerRequest& request, http::ResponseWriter& writer);
   // POST /v1/messages/count_tokens (count_tokens.cpp): not recorded (nothing is generated).
-  http::Task<void> CountTokens(http::ServerRequest& request, http::ResponseWriter& writer);
+  // `caller`: the key's, or null with auth.mode off; its allowed_models and allowed_profiles
+  // apply, as they do to generation (nothing reaches a counter upstream for a model the key may
+  // not use).
+  http::Task<void> CountTokens(http::ServerRequest& request, http::ResponseWriter& writer,
+                               const Caller* caller);
   // GET and DELETE /v1/responses/{id} (stored_responses.cpp).
   http::Task<void> StoredResponse(http::ServerRequest& request, http::ResponseWriter& writer,
                                   const Caller* caller);

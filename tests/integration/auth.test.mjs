@@ -552,3 +552,49 @@ describe('client keys and the admin API', () => {
 
   testCleanShutdown(() => s);
 });
+
+// count_tokens is not generation, but a model on an Anthropic provider sends it upstream with the
+// gateway's own provider key: a key's allowed_models and allowed_profiles apply there too.
+describe('count_tokens and a key\'s scope', () => {
+  let s;
+  let admin;
+  const CLAUDE = 'claude-haiku-4.5';
+  const providers = `  claude:
+    kind: anthropic
+    base_url: "\${EMULATOR_URL}/v1"
+    api_key_env: ${DEFAULT_KEY_ENV}
+`;
+  const models = `  ${CLAUDE}:
+    provider: claude
+    price: {input: "1.00", output: "5.00"}
+`;
+  shareServe((o) => keysConfigYaml({ ...o, providers: providers.replace('${EMULATOR_URL}', o.emulatorUrl), models }),
+    async (served) => {
+      s = served;
+      admin = adminApi(s.url, ADMIN);
+    }, { env: { [ADMIN_TOKEN_ENV]: ADMIN } });
+
+  const count = (key, model) => postJson(`${s.url}/v1/messages/count_tokens`,
+    { model, messages: userMessage('how many tokens is this?') }, { headers: anthropicKey(key) });
+  const counted = async () => (await emulator.requests(s.emulatorUrl))
+    .filter((r) => /\/messages\/count_tokens$/.test(r.path)).length;
+
+  test('a model the key may not use: 403, and no count reaches the upstream', async () => {
+    const open = await admin.create({ tenant: 'counting', name: 'any' });
+    const ok = await count(open.key, CLAUDE);
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.headers.get('x-switchyard-token-count'), 'upstream');
+    assert.equal(await counted(), 1);
+
+    const scoped = await admin.create({ tenant: 'counting', name: 'scoped',
+      allowed_models: ['deepseek-v4-flash'], allowed_profiles: ['cheap'] });
+    const no = await count(scoped.key, CLAUDE);
+    assertAnthropicError(no, 403, 'permission_error');
+    assert.match(no.json.error.message,
+      /^This key may not use model 'claude-haiku-4\.5'\. Allowed models: deepseek-v4-flash\.$/);
+    assert.equal(await counted(), 1, 'the refused count never reached the upstream');
+    assertAnthropicError(await count(scoped.key, 'auto'), 403, 'permission_error');
+    assert.equal((await count(scoped.key, 'deepseek-v4-flash')).status, 200);
+    assert.equal((await count(scoped.key, 'auto:cheap')).status, 200);
+  });
+});
