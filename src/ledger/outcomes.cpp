@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/table.h"
+#include "core/text.h"
 #include "ledger/detail/report.h"
 #include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
@@ -317,8 +318,9 @@ core::Result<OutcomeBy> ParseOutcomeBy(std::string_view name) {
   for (OutcomeBy by : kAllOutcomeGroupings) {
     if (OutcomeByName(by) == name) return by;
   }
-  return core::MakeError(core::Errc::kInvalidRequest, "unknown grouping \"" + std::string(name) +
-                                                          "\": use model, task_type or rule");
+  return core::MakeError(
+      core::Errc::kInvalidRequest,
+      "unknown grouping \"" + core::ClipForEcho(name, 64) + "\": use model, task_type or rule");
 }
 
 core::Result<OutcomeReport> QueryOutcomes(const std::string& db_path, const OutcomeQuery& q) {

@@ -293,6 +293,11 @@ TEST(OutcomesFormatTest, ParseOutcomeBy) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, core::Errc::kInvalidRequest);
   EXPECT_THAT(bad.error().message, HasSubstr("model, task_type or rule"));
+  // A client's by= (GET /v1/outcomes) is echoed clipped.
+  auto huge = ParseOutcomeBy(std::string(10'000, 'w'));
+  ASSERT_FALSE(huge.has_value());
+  EXPECT_LT(huge.error().message.size(), 200u) << huge.error().message.size();
+  EXPECT_THAT(huge.error().message, HasSubstr("unknown grouping \"www"));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/table.h"
+#include "core/text.h"
 #include "ledger/detail/report.h"
 #include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
@@ -292,7 +293,7 @@ core::Result<GroupBy> ParseGroupBy(std::string_view name) {
     if (GroupByName(by) == name) return by;
   }
   return core::MakeError(core::Errc::kInvalidRequest,
-                         "unknown grouping \"" + std::string(name) +
+                         "unknown grouping \"" + core::ClipForEcho(name, 64) +
                              "\": use model, provider, tenant, key, task, task_type, rule, day "
                              "or hour");
 }

@@ -359,6 +359,11 @@ TEST(SpendQueryTest, ParseGroupBy) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_THAT(bad.error().message,
               HasSubstr("model, provider, tenant, key, task, task_type, rule, day or hour"));
+  // A client's by= (GET /v1/spend) is echoed clipped, as its from= and to= are.
+  auto huge = ParseGroupBy(std::string(10'000, 'w'));
+  ASSERT_FALSE(huge.has_value());
+  EXPECT_LT(huge.error().message.size(), 200u) << huge.error().message.size();
+  EXPECT_THAT(huge.error().message, HasSubstr("unknown grouping \"www"));
 }
 
 // Requests of two tenants over three hours, with providers and keys, for the issue 19 groupings,
