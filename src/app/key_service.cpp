@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
+#include <set>
 #include <sstream>
 
 #include <fcntl.h>
@@ -134,6 +135,12 @@ core::Result<limits::Key> KeyFromRow(const ledger::KeyRow& row) {
   return key;
 }
 
+// One line per stored row a reload leaves out (names and ids only: never a secret or a hash).
+void LeftOut(const std::string& what, const core::Error& why) {
+  std::fprintf(stderr, "switchyard: keys: %s left out: the stored row cannot be read: %s\n",
+               what.c_str(), why.message.c_str());
+}
+
 }  // namespace
 
 const std::string& KeyDatabase(const config::Config& config) {
@@ -240,17 +247,30 @@ core::Status KeyService::ReloadLocked(bool force) {
   if (!rows) return rows.error();
   auto tenant_rows = store_->Tenants();
   if (!tenant_rows) return tenant_rows.error();
-  std::vector<limits::Key> keys;
-  for (const auto& row : *rows) {
-    auto key = KeyFromRow(row);
-    if (!key) return key.error();
-    keys.push_back(std::move(*key));
-  }
+  // A row that cannot be read leaves out what depends on it (its key; for a tenant, the tenant
+  // and every key of it, whose budgets it holds) rather than failing the whole reload: one
+  // corrupt row stopped every revocation and rotation from reaching this replica. Those keys do
+  // not authenticate until the row is fixed (closed, never open without their budgets).
   std::vector<limits::Tenant> tenants;
+  std::set<std::string, std::less<>> unreadable_tenants;
   for (const auto& row : *tenant_rows) {
     auto policy = limits::ParsePolicyJson(row.policy_json);
-    if (!policy) return policy.error();
+    if (!policy) {
+      LeftOut("tenant " + row.name + " and its keys", policy.error());
+      unreadable_tenants.insert(row.name);
+      continue;
+    }
     tenants.push_back({row.name, std::move(*policy), row.created_at_ms, {}});
+  }
+  std::vector<limits::Key> keys;
+  for (const auto& row : *rows) {
+    if (unreadable_tenants.contains(row.tenant)) continue;
+    auto key = KeyFromRow(row);
+    if (!key) {
+      LeftOut("key " + row.id, key.error());
+      continue;
+    }
+    keys.push_back(std::move(*key));
   }
   directory_.store(
       limits::Directory::Build(std::move(keys), std::move(tenants), directory_.load().get()));

@@ -65,7 +65,9 @@ class KeyService {
   std::shared_ptr<const limits::Directory> directory() const { return directory_.load(); }
   const limits::KeyHasher& hasher() const { return hasher_; }
 
-  // Re-reads keys and tenants when the stored revision moved (or always, with `force`).
+  // Re-reads keys and tenants when the stored revision moved (or always, with `force`). A row
+  // whose policy cannot be read is left out, logged, with what depends on it (a tenant's keys
+  // with the tenant): those keys stop authenticating, and every other change still applies.
   core::Status Reload(bool force = false);
 
   // The admin API's operations (docs/api.md, "Admin API"). Each returns the JSON object to

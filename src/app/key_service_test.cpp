@@ -1,6 +1,7 @@
 // KeyService's start on a SQLite ledger: the keys it loads and the spend it seeds them with.
 #include "app/key_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -112,6 +113,50 @@ TEST(KeyServiceTest, StartsOnALedgerWhoseSpendSumsPastInt64AndSeedsItSaturated) 
   const auto& spend = key->at("spend").as_object();
   EXPECT_EQ(spend.at("usd_today").as_string(), "9223372.036854775807");
   EXPECT_EQ(spend.at("usd_this_month").as_string(), "9223372.036854775807");
+}
+
+// The ids of the keys `keys` authenticates.
+std::vector<std::string> KeyIds(const KeyService& keys) {
+  std::vector<std::string> ids;
+  for (const auto& key : keys.directory()->keys()) ids.push_back(key.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// Regression: one stored row whose policy could not be read failed every reload (and the start),
+// so no revocation or rotation reached the replica any more. Now that row, and what depends on
+// it, is left out, closed: a key whose policy is unreadable, or every key of a tenant whose policy
+// is, does not authenticate; the others do.
+TEST(KeyServiceTest, AnUnreadableRowLeavesOutOnlyWhatDependsOnIt) {
+  ScratchDir dir;
+  const std::string path = dir.File("ledger.db");
+  WriteLedger(path, {});
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  ExecSql(path,
+          "INSERT INTO client_keys (id, tenant, name, prefix, hash, created_at_ms, policy_json) "
+          "VALUES ('key_b', 'acme', '', 'sk-sy-BbBbBb', x'01', 0, '{not json'), "
+          "('key_c', 'beta', '', 'sk-sy-CcCcCc', x'02', 0, '{}'), "
+          "('key_d', 'gamma', '', 'sk-sy-DdDdDd', x'03', 0, '{}');"
+          "INSERT INTO tenants (name, policy_json, created_at_ms, updated_at_ms) "
+          "VALUES ('beta', '[1,', 0, 0), ('gamma', '{}', 0, 0);");
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  const auto catalog = *catalog::Catalog::Build(std::make_shared<const config::Config>());
+  const auto policy = *routing::Policy::Build(*catalog);
+  const FixedClock clock(kT0);
+  auto keys = KeyService::Open(*catalog, policy, clock, path);
+  ASSERT_TRUE(keys.has_value()) << keys.error().message;
+  EXPECT_EQ(KeyIds(**keys), (std::vector<std::string>{"key_a", "key_d"}));
+  // A revocation still reaches the directory.
+  ExecSql(path,
+          "UPDATE client_keys SET revoked_at_ms = 1 WHERE id = 'key_a';"
+          "UPDATE meta SET value = value + 1 WHERE name = 'keys_revision';");
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  ASSERT_TRUE((*keys)->Reload(/*force=*/true).has_value());
+  const auto& after = (*keys)->directory()->keys();
+  const auto key_a = std::find_if(after.begin(), after.end(),
+                                  [](const limits::Key& key) { return key.id == "key_a"; });
+  ASSERT_NE(key_a, after.end());
+  EXPECT_TRUE(key_a->revoked_at_ms.has_value());
 }
 
 // Regression: when the spend that seeds the budgets could not be read, the start failed with only
