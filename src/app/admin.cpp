@@ -256,7 +256,7 @@ AdminApi::Reply AdminApi::Admin(const http::ServerRequest& http) {
     return get ? Outcomes(http, nullptr) : Reply{0, WrongMethod(http, "GET")};
   }
   if (!keys_) return {0, UnknownEndpoint(http)};
-  if (rest.starts_with("/keys")) return Keys(http, rest.substr(5));
+  if (rest == "/keys" || rest.starts_with("/keys/")) return Keys(http, rest.substr(5));
   if (rest == "/tenants") {
     if (!get) return {0, WrongMethod(http, "GET")};
     return {200, Serialized(keys_->ListTenants())};

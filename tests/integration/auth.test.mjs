@@ -170,6 +170,10 @@ describe('client keys and the admin API', () => {
     const missing = await admin.get(`/admin/keys/key_${'0'.repeat(16)}`);
     assert.equal(missing.status, 404, missing.text);
     assertOpenAIError(assert, missing.json, { status: 404 });
+    // Regression: any path starting with /admin/keys was a key's ("/admin/keysX<id>" got it).
+    const loose = await admin.get(`/admin/keysX${k.id}`);
+    assert.equal(loose.status, 404, loose.text);
+    assertOpenAIError(assert, loose.json, { status: 404 });
   });
 
   // --- both dialects ------------------------------------------------------------------------
