@@ -357,11 +357,19 @@ AdminApi::Reply AdminApi::Feedback(const http::ServerRequest& http, const Caller
   if (!row) return {0, row.error()};
   row->tenant = caller ? caller->key->tenant : std::string();
   row->key_id = caller ? caller->key->id : std::string();
-  // The request may have finished a moment ago: its record must be in the file first.
-  flush_ledger_();
   const bool by_request = !row->request_id.empty();
-  auto known = by_request ? feedback_->RequestBelongsTo(row->request_id, row->tenant)
-                          : feedback_->TaskBelongsTo(row->task_id, row->tenant);
+  const auto belongs = [&] {
+    return by_request ? feedback_->RequestBelongsTo(row->request_id, row->tenant)
+                      : feedback_->TaskBelongsTo(row->task_id, row->tenant);
+  };
+  auto known = belongs();
+  if (known && !*known) {
+    // The request may have finished a moment ago, its record still on the way to the file:
+    // flush and look again. Only then: a flush on every feedback made each one, from any key,
+    // cut the ledger writer's batch short.
+    flush_ledger_();
+    known = belongs();
+  }
   if (!known) return {0, known.error()};
   if (!*known) {
     return {0, core::MakeError(core::Errc::kNotFound,
