@@ -45,6 +45,32 @@ struct Bad {
   const char* param;
 };
 
+// Regression: the ceiling was a billion dollars, past what a Money holds, so a budget over
+// about 9.22 million USD was refused as "not a decimal string" and the stated range was false.
+TEST(PolicyTest, ABudgetRunsToTheLargestMoneyAndTheMessageSaysSo) {
+  const struct {
+    const char* budget;
+    bool accepted;
+  } cases[] = {
+      {"0", true},
+      {"9223372.036854775807", true},
+      {"9223372.036854775808", false},
+      {"9999999999999", false},
+      {"-0.01", false},
+  };
+  for (const auto& c : cases) {
+    Policy p;
+    auto s = Apply(std::string(R"({"budgets":{"usd_per_month":")") + c.budget + R"("}})", p);
+    EXPECT_EQ(s.has_value(), c.accepted) << c.budget;
+    if (!s) {
+      EXPECT_EQ(
+          s.error().message,
+          R"(budgets.usd_per_month must be a decimal string from "0" to "9223372.036854775807" (USD))")
+          << c.budget;
+    }
+  }
+}
+
 TEST(PolicyTest, RefusesWhatIsNotADecimalOrInRange) {
   const Bad cases[] = {
       {R"({"budgets":{"usd_per_day":5}})", "budgets.usd_per_day"},
