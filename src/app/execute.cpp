@@ -10,6 +10,7 @@
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
 #include "app/verification.h"
+#include "core/json_depth.h"
 
 namespace sy::app {
 namespace {
@@ -183,7 +184,10 @@ http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Pro
     // generated text, when the call went without one.
     boost::system::error_code ec;
     const boost::json::value parsed =
-        completion->json.is_null() ? boost::json::parse(completion->body, ec) : nullptr;
+        completion->json.is_null()
+            ? boost::json::parse(completion->body, ec, {},
+                                 core::EchoParseOptions(ctx.request.max_json_depth))
+            : nullptr;
     attempt.usage = AnswerUsage(upstream, completion->json.is_null() ? parsed : completion->json,
                                 completion->usage, attempt.request_bytes);
   }
