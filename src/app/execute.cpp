@@ -182,14 +182,15 @@ http::Task<core::Result<Answer>> FetchAnswer(RequestContext& ctx, providers::Pro
   } else {
     // Rare (an upstream that sends no usage block), so the DOM may be built here to read the
     // generated text, when the call went without one.
-    boost::system::error_code ec;
-    const boost::json::value parsed =
-        completion->json.is_null()
-            ? boost::json::parse(completion->body, ec, {},
-                                 core::EchoParseOptions(ctx.request.max_json_depth))
-            : nullptr;
-    attempt.usage = AnswerUsage(upstream, completion->json.is_null() ? parsed : completion->json,
-                                completion->usage, attempt.request_bytes);
+    const boost::json::value* answer = &completion->json;
+    boost::json::value parsed;
+    if (answer->is_null()) {
+      boost::system::error_code ec;
+      parsed = boost::json::parse(completion->body, ec, {},
+                                  core::EchoParseOptions(ctx.request.max_json_depth));
+      answer = &parsed;
+    }
+    attempt.usage = AnswerUsage(upstream, *answer, completion->usage, attempt.request_bytes);
   }
   core::Status verdict;
   if (ctx.verify) {
