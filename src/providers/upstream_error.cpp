@@ -1,6 +1,8 @@
 #include "providers/upstream_error.h"
 
 #include <charconv>
+#include <optional>
+#include <span>
 
 #include "core/text.h"
 
@@ -32,7 +34,61 @@ core::Errc CodeFor(int status) {
   return core::Errc::kUpstreamRejected;
 }
 
+// Which OpenAI error codes stand for which status (see OpenAiFailureStatus).
+struct CodeStatus {
+  std::string_view code;
+  int status;
+};
+
+constexpr CodeStatus kCodeStatuses[] = {
+    {"rate_limit_exceeded", 429},
+    {"insufficient_quota", 429},
+    {"invalid_api_key", 401},
+    {"server_error", 500},
+    {"vector_store_timeout", 504},
+    {"server_is_overloaded", 503},
+    {"slow_down", 503},
+    // Refusals of the request itself.
+    {"invalid_prompt", 400},
+    {"context_length_exceeded", 400},
+    {"string_above_max_length", 400},
+    {"invalid_image", 400},
+    {"invalid_image_format", 400},
+    {"invalid_base64_image", 400},
+    {"invalid_image_url", 400},
+    {"image_too_large", 400},
+    {"image_too_small", 400},
+    {"image_parse_error", 400},
+    {"image_content_policy_violation", 400},
+    {"invalid_image_mode", 400},
+    {"image_file_too_large", 400},
+    {"unsupported_image_media_type", 400},
+    {"empty_image_file", 400},
+    {"failed_to_download_image", 400},
+    {"image_file_not_found", 400},
+};
+
+// Error types, for a failure whose code is absent or not in kCodeStatuses.
+constexpr CodeStatus kTypeStatuses[] = {
+    {"invalid_request_error", 400}, {"authentication_error", 401}, {"permission_error", 403},
+    {"not_found_error", 404},       {"insufficient_quota", 429},   {"rate_limit_error", 429},
+    {"server_error", 500},
+};
+
+std::optional<int> Lookup(std::span<const CodeStatus> table, std::string_view key) {
+  if (key.empty()) return std::nullopt;
+  for (const auto& [name, status] : table) {
+    if (name == key) return status;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+int OpenAiFailureStatus(std::string_view type, std::string_view code) {
+  if (auto status = Lookup(kCodeStatuses, code)) return *status;
+  return Lookup(kTypeStatuses, type).value_or(500);
+}
 
 std::string CutUtf8(std::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);

@@ -32,6 +32,16 @@ core::Error UpstreamError(int status, const http::Headers& headers, std::string_
 // (within the bound) when anything was cut.
 std::string CutUtf8(std::string_view text, size_t max_bytes);
 
+// The HTTP status an OpenAI failure that arrives without one stands for: an error chunk of a Chat
+// Completions stream, a Responses stream's `error` or `response.failed` event, or a Response
+// answered with 200 and status "failed". `type` and `code` are the error object's fields ("" when
+// absent). Judged as the same error in a response head would be: a refused request (an invalid
+// prompt, a context too long, an image the model cannot read) goes back to the client as a 400
+// instead of failing over to the next model; a rate limit is a 429; the rest, and what this table
+// does not know, a retryable 500 (503 for an overloaded server). Codes come from OpenAI's error
+// codes guide and the Responses API's ResponseError.code.
+int OpenAiFailureStatus(std::string_view type, std::string_view code);
+
 // Malformed answers (bad JSON, broken streams) count as the upstream being unavailable.
 core::Error MalformedUpstream(std::string_view provider, std::string_view what);
 

@@ -24,6 +24,39 @@ TEST(UpstreamError, MapsStatusesToCodes) {
   EXPECT_EQ(UpstreamError(400, none, "p", "", "", kNoSecrets).upstream_status, 400);
 }
 
+TEST(OpenAiFailureStatus, StandsForTheStatusItsCodeOrTypeNames) {
+  struct Case {
+    std::string_view type;
+    std::string_view code;
+    int status;
+  };
+  const Case cases[] = {
+      {"", "rate_limit_exceeded", 429},
+      {"tokens", "rate_limit_exceeded", 429},  // OpenAI's 429 bodies name the limit as the type
+      {"insufficient_quota", "insufficient_quota", 429},
+      {"insufficient_quota", "", 429},
+      {"invalid_request_error", "context_length_exceeded", 400},
+      {"invalid_request_error", "", 400},
+      {"invalid_request_error", "some_new_code", 400},  // an unknown code: the type decides
+      {"", "invalid_prompt", 400},
+      {"", "image_content_policy_violation", 400},
+      {"", "failed_to_download_image", 400},
+      {"", "invalid_api_key", 401},
+      {"authentication_error", "", 401},
+      {"server_error", "", 500},
+      {"", "server_error", 500},
+      {"", "vector_store_timeout", 504},
+      {"", "server_is_overloaded", 503},
+      {"", "", 500},                         // nothing said: a retryable failure
+      {"brand_new_type", "brand_new", 500},  // not known yet: the same
+      // The code wins over the type: a rate limit reported under a request-error type.
+      {"invalid_request_error", "rate_limit_exceeded", 429},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(OpenAiFailureStatus(c.type, c.code), c.status) << c.type << " / " << c.code;
+  }
+}
+
 TEST(UpstreamError, ReadsRetryAfterInSecondsOrMilliseconds) {
   http::Headers seconds{{"Retry-After", "2"}};
   EXPECT_EQ(UpstreamError(429, seconds, "p", "", "", kNoSecrets).retry_after,

@@ -128,6 +128,16 @@ std::string ErrorMessageOf(const json::value& body) {
   return message && message->is_string() ? std::string(message->get_string()) : std::string();
 }
 
+int OpenAiFailureStatusOf(const json::value& error) {
+  const auto* obj = error.if_object();
+  if (!obj) return OpenAiFailureStatus({}, {});
+  auto field = [obj](std::string_view name) {
+    const auto* v = obj->if_contains(name);
+    return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+  };
+  return OpenAiFailureStatus(field("type"), field("code"));
+}
+
 namespace {
 
 // "messages.1.content" in "messages.1.content: Field required": lower-case names and indices

@@ -76,6 +76,10 @@ http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& c
 // Anthropic, whose body adds "type": "error") or {"error": "..."}; "" when there is none.
 std::string ErrorMessageOf(const boost::json::value& body);
 
+// The status an OpenAI error object that arrived without one stands for, from its "type" and
+// "code" (OpenAiFailureStatus in providers/upstream_error.h); a retryable 500 for anything else.
+int OpenAiFailureStatusOf(const boost::json::value& error);
+
 // The parameter an error body says it is about, in the upstream's notation; "" when none.
 // OpenAI (both APIs): {"error": {"param": "..."}}. Anthropic's body ({"type": "error", ...}) has
 // no such field, but its validation messages lead with the path ("max_tokens: Field required",

@@ -24,9 +24,12 @@ core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::strin
   if (ec || !event.json.is_object()) return MalformedUpstream(provider, "a malformed stream chunk");
   const auto& obj = event.json.get_object();
   if (const auto* err = obj.if_contains("error"); err && !err->is_null()) {
+    // Judged by what it says, as the same error in a response head would be (a refused prompt
+    // is not failed over); there are no headers to read a retry-after from.
     const http::Headers no_headers;
-    return UpstreamError(500, no_headers, provider, detail::ErrorMessageOf(event.json), event.data,
-                         secrets, detail::ErrorParamOf(event.json));
+    return UpstreamError(detail::OpenAiFailureStatusOf(*err), no_headers, provider,
+                         detail::ErrorMessageOf(event.json), event.data, secrets,
+                         detail::ErrorParamOf(event.json));
   }
   if (const auto* usage = obj.if_contains("usage")) event.usage = ParseOpenAiUsage(*usage);
   return event;

@@ -83,6 +83,32 @@ TEST(DecodeOpenAiEvent, ErrorChunkFailsWithTheUpstreamMessage) {
   EXPECT_NE(event.error().upstream_detail.find("server_error"), std::string::npos);
 }
 
+// Regression: every error chunk was taken as a 500, so a prompt the upstream refused mid-stream
+// (before the first token) was failed over to the next model instead of going back to the client.
+TEST(DecodeOpenAiEvent, ErrorChunkIsJudgedByItsCodeAndType) {
+  struct Case {
+    const char* data;
+    int status;
+    core::Errc code;
+  };
+  const Case cases[] = {
+      {R"({"error":{"message":"m","type":"invalid_request_error","code":"context_length_exceeded"}})",
+       400, core::Errc::kUpstreamRejected},
+      {R"({"error":{"message":"m","type":"tokens","code":"rate_limit_exceeded"}})", 429,
+       core::Errc::kRateLimited},
+      {R"({"error":{"message":"m","type":"server_error","code":null}})", 500,
+       core::Errc::kUpstreamUnavailable},
+      {R"({"error":{"message":"m","type":7,"code":["x"]}})", 500, core::Errc::kUpstreamUnavailable},
+      {R"({"error":"a bare string"})", 500, core::Errc::kUpstreamUnavailable},
+  };
+  for (const Case& c : cases) {
+    auto event = DecodeOpenAiEvent(Data(c.data), "openai", kNoSecrets, kDepth);
+    ASSERT_FALSE(event.has_value()) << c.data;
+    EXPECT_EQ(event.error().upstream_status, c.status) << c.data;
+    EXPECT_EQ(event.error().code, c.code) << c.data;
+  }
+}
+
 TEST(DecodeOpenAiEvent, ErrorChunkIsScrubbedOfTheProvidersKey) {
   const core::SecretScrubber secrets({"sk-live-0123456789abcdef"});
   auto event =

@@ -24,11 +24,13 @@ std::string_view StringField(const json::object& obj, std::string_view key) {
 }
 
 // A stream's failure arrives after its 200: there are no headers to read a retry-after from,
-// and 500 makes it a (retryable) upstream failure. `param` is the parameter it names, if any.
-core::Error StreamFailure(std::string_view provider, std::string_view message, std::string_view raw,
-                          const core::SecretScrubber& secrets, std::string_view param) {
+// and its error object's code says which status it stands for (OpenAiFailureStatus). `param` is
+// the parameter it names, if any.
+core::Error StreamFailure(int status, std::string_view provider, std::string_view message,
+                          std::string_view raw, const core::SecretScrubber& secrets,
+                          std::string_view param) {
   const http::Headers no_headers;
-  return UpstreamError(500, no_headers, provider, message, raw, secrets, param);
+  return UpstreamError(status, no_headers, provider, message, raw, secrets, param);
 }
 
 }  // namespace
@@ -55,6 +57,12 @@ std::optional<std::string_view> ResponsesFailureOf(const json::value& body) {
   return error_obj ? StringField(*error_obj, "message") : std::string_view();
 }
 
+int ResponsesFailureStatus(const json::value& body) {
+  const auto* obj = body.if_object();
+  const auto* error = obj ? obj->if_contains("error") : nullptr;
+  return error ? detail::OpenAiFailureStatusOf(*error) : OpenAiFailureStatus({}, {});
+}
+
 core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::string_view provider,
                                                      const core::SecretScrubber& secrets,
                                                      int64_t max_json_depth) {
@@ -71,8 +79,11 @@ core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::st
   }
   event.event = std::string(type);
   if (type == "error") {
-    return StreamFailure(provider, StringField(obj, "message"), event.data, secrets,
-                         StringField(obj, "param"));
+    // The event is the error object itself: its "type" is the event's, so its "code" is all
+    // there is, and servers put an error type there too ("invalid_request_error").
+    const std::string_view code = StringField(obj, "code");
+    return StreamFailure(OpenAiFailureStatus(code, code), provider, StringField(obj, "message"),
+                         event.data, secrets, StringField(obj, "param"));
   }
   if (type != "response.completed" && type != "response.incomplete" && type != "response.failed") {
     return event;
@@ -82,7 +93,8 @@ core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::st
     return MalformedUpstream(provider, "a terminal stream event without its response");
   }
   if (type == "response.failed") {
-    return StreamFailure(provider, ResponsesFailureOf(*response).value_or(""), event.data, secrets,
+    return StreamFailure(ResponsesFailureStatus(*response), provider,
+                         ResponsesFailureOf(*response).value_or(""), event.data, secrets,
                          detail::ErrorParamOf(*response));
   }
   event.terminal = true;

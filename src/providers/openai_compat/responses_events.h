@@ -34,6 +34,10 @@ std::optional<core::Usage> ParseResponsesUsage(const boost::json::value& usage);
 // An empty message is returned as "" (the failure still counts).
 std::optional<std::string_view> ResponsesFailureOf(const boost::json::value& body);
 
+// The status such a failure stands for, from its error object's code (OpenAiFailureStatus in
+// providers/upstream_error.h): a refused prompt 400, a rate limit 429, else a retryable 500.
+int ResponsesFailureStatus(const boost::json::value& body);
+
 // One SSE event of a Responses stream:
 //  - response.completed / response.incomplete: terminal, usage = ParseResponsesUsage(
 //    response.usage) when present.

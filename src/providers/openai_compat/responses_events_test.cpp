@@ -112,6 +112,40 @@ TEST(DecodeResponsesEvent, ErrorEventIsAnUpstreamFailure) {
   EXPECT_NE(event.error().message.find("Overloaded"), std::string::npos) << event.error().message;
 }
 
+// Regression: every error event and failed Response was a 500, so a prompt refused mid-stream
+// was failed over to the next model instead of going back to the client.
+TEST(DecodeResponsesEvent, ErrorAndFailedEventsAreJudgedByTheirCode) {
+  struct Case {
+    const char* name;
+    const char* data;
+    int status;
+  };
+  const Case cases[] = {
+      {"error",
+       R"({"type":"error","code":"rate_limit_exceeded","message":"m","sequence_number":1})", 429},
+      {"error",
+       R"({"type":"error","code":"invalid_request_error","message":"m","sequence_number":1})", 400},
+      {"error", R"({"type":"error","code":null,"message":"m","sequence_number":1})", 500},
+      {"response.failed",
+       R"({"type":"response.failed","sequence_number":3,"response":{"status":"failed",)"
+       R"("error":{"code":"invalid_prompt","message":"m"}}})",
+       400},
+      {"response.failed",
+       R"({"type":"response.failed","sequence_number":3,"response":{"status":"failed",)"
+       R"("error":{"code":"vector_store_timeout","message":"m"}}})",
+       504},
+      {"response.failed",
+       R"({"type":"response.failed","sequence_number":3,"response":{"status":"failed",)"
+       R"("error":null}})",
+       500},
+  };
+  for (const Case& c : cases) {
+    auto event = DecodeResponsesEvent(Typed(c.name, c.data), "oai", kNoSecrets, kDepth);
+    ASSERT_FALSE(event.has_value()) << c.data;
+    EXPECT_EQ(event.error().upstream_status, c.status) << c.data;
+  }
+}
+
 // Regression: the param of a stream's error event and of a failed Response was not read (only
 // error bodies' was), so the execute stage had nothing to rename for a client of another dialect.
 TEST(DecodeResponsesEvent, ErrorAndFailedEventsNameTheirParamScrubbed) {

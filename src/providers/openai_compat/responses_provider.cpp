@@ -24,8 +24,8 @@ class ResponsesProvider final : public Provider {
     // A Response may arrive with 200 and status "failed": the upstream could not answer.
     if (auto failure = ResponsesFailureOf(out->json)) {
       const http::Headers no_headers;
-      co_return UpstreamError(500, no_headers, config_.name, *failure, out->body, *secrets_,
-                              detail::ErrorParamOf(out->json));
+      co_return UpstreamError(ResponsesFailureStatus(out->json), no_headers, config_.name, *failure,
+                              out->body, *secrets_, detail::ErrorParamOf(out->json));
     }
     if (const auto* usage = out->json.get_object().if_contains("usage")) {
       if (auto parsed = ParseResponsesUsage(*usage)) out->usage = *parsed;

@@ -155,6 +155,9 @@ TEST_F(ResponsesScriptedTest, FailedResponseNamesTheParamItsErrorGives) {
                             R"("error":{"code":"invalid_prompt","message":"m","param":"input"}})");
   ASSERT_FALSE(done.has_value());
   EXPECT_EQ(done.error().param, "input");
+  // And is judged by its code: a refused prompt, not a failure to fail over from.
+  EXPECT_EQ(done.error().upstream_status, 400);
+  EXPECT_EQ(done.error().code, core::Errc::kUpstreamRejected);
 }
 
 TEST_F(ResponsesScriptedTest, StreamEndsOnCompletedWithItsUsage) {
