@@ -215,8 +215,7 @@ http::Task<void> AdminApi::ServeAdmin(http::ServerRequest& http, http::ResponseW
                               "The admin API is disabled: set " +
                                   catalog_.config().auth.admin_token_env + " to enable it.");
   } else {
-    const std::string_view presented = BearerToken(http.headers.Get("authorization"));
-    if (!limits::SameSecret(compare_key_, presented, token)) {
+    if (!PresentsToken(http.headers, compare_key_, token)) {
       refusal = core::MakeError(
           core::Errc::kUnauthenticated,
           "Invalid or missing admin token: send Authorization: Bearer <the admin token>.");

@@ -8,6 +8,7 @@
 #include "core/saturating.h"
 #include "core/text.h"
 #include "limits/budget.h"
+#include "limits/keys.h"
 #include "shared/counters.h"
 
 namespace sy::app {
@@ -102,6 +103,32 @@ std::string_view BearerToken(std::string_view authorization) {
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   return token;
+}
+
+bool PresentsToken(const http::Headers& headers, std::string_view compare_key,
+                   std::string_view token) {
+  return limits::SameSecret(compare_key, BearerToken(headers.Get("authorization")), token);
+}
+
+bool MayScrapeMetrics(const http::Headers& headers, const config::Config& config,
+                      std::string_view compare_key) {
+  if (config.metrics.token.empty()) return true;
+  // Both compared, always: which token matched does not show in the time taken.
+  const bool metrics_token = PresentsToken(headers, compare_key, config.metrics.token);
+  const bool admin_token = PresentsToken(headers, compare_key, config.auth.admin_token);
+  return metrics_token || admin_token;
+}
+
+std::optional<std::string> OpenMetricsWarning(const config::Config& config) {
+  if (!config.metrics.enabled || config.auth.mode != "keys" || !config.metrics.token.empty()) {
+    return std::nullopt;
+  }
+  const std::string where = config.metrics.token_env.empty()
+                                ? "name a variable in metrics.token_env and set it"
+                                : "set " + config.metrics.token_env + " (metrics.token_env)";
+  return "GET /metrics is open to anyone who can reach the port, and it names tenants and "
+         "shows their budgets and spend: " +
+         where + " to require Authorization: Bearer <token>";
 }
 
 std::string_view AuthFailureReason(const core::Error& error) {

@@ -10,8 +10,11 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "app/context.h"
+#include "config/config.h"
 #include "core/result.h"
 #include "http/headers.h"
 #include "http/task.h"
@@ -23,6 +26,24 @@ namespace sy::app {
 // spaces around the token dropped); "" when it is not a Bearer credential. The admin token is
 // read the same way.
 std::string_view BearerToken(std::string_view authorization);
+
+// Whether `headers` carry `token` as their Bearer credential (read as BearerToken reads it): the
+// operator tokens' check, for the admin API and /metrics. Compared in constant time: both are
+// HMAC'd under `compare_key`, a random key the caller draws once (limits::SameSecret), so neither
+// the token's length nor where a guess differs shows in the time taken. An empty `token` never
+// matches.
+bool PresentsToken(const http::Headers& headers, std::string_view compare_key,
+                   std::string_view token);
+
+// Whether a scrape may read GET /metrics: always when metrics.token is not set; else only with
+// the metrics token or the admin token as its Bearer credential (PresentsToken).
+bool MayScrapeMetrics(const http::Headers& headers, const config::Config& config,
+                      std::string_view compare_key);
+
+// The start-up warning for an exposition anyone who reaches the port may read while client keys
+// are on (it names tenants and shows their budgets and spend): metrics enabled, auth.mode keys,
+// and no metrics token. std::nullopt otherwise. Names the variable, never a value.
+std::optional<std::string> OpenMetricsWarning(const config::Config& config);
 
 // The metrics' reason for a refusal by the auth stage: "missing", "invalid", "revoked" or
 // "forbidden" (REQUIRES: kUnauthenticated or kForbidden).

@@ -2,6 +2,8 @@
 
 #include <limits>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -48,6 +50,92 @@ TEST(AuthTest, PresentedKeyPrefersAuthorizationAndRefusesOddHeaders) {
   auto none = PresentedKey(http::Headers());
   ASSERT_FALSE(none);
   EXPECT_EQ(AuthFailureReason(none.error()), "missing");
+}
+
+constexpr std::string_view kCompareKey = "the compare key of this test";
+constexpr std::string_view kMetricsToken = "metrics-token-0123456789abcdef";
+constexpr std::string_view kAdminToken = "admin-token-0123456789abcdef";
+
+http::Headers Authorization(std::string_view value) {
+  http::Headers headers;
+  if (!value.empty()) headers.Add("authorization", std::string(value));
+  return headers;
+}
+
+TEST(AuthTest, PresentsTokenMatchesOnlyTheTokenAsABearerCredential) {
+  const struct {
+    std::string_view authorization;
+    std::string_view token;
+    bool matches;
+  } cases[] = {
+      {"Bearer metrics-token-0123456789abcdef", kMetricsToken, true},
+      {"bearer  metrics-token-0123456789abcdef ", kMetricsToken, true},
+      {"", kMetricsToken, false},
+      {"metrics-token-0123456789abcdef", kMetricsToken, false},  // no scheme
+      {"Basic metrics-token-0123456789abcdef", kMetricsToken, false},
+      {"Bearer metrics-token-0123456789abcde", kMetricsToken, false},  // a prefix
+      {"Bearer metrics-token-0123456789abcdefX", kMetricsToken, false},
+      {"Bearer ", "", false},  // an unset token admits nobody
+      {"Bearer x", "", false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(PresentsToken(Authorization(c.authorization), kCompareKey, c.token), c.matches)
+        << c.authorization;
+  }
+}
+
+TEST(AuthTest, MetricsNeedTheMetricsOrTheAdminTokenOnlyWhenOneIsSet) {
+  const struct {
+    std::string_view metrics_token;
+    std::string_view admin_token;
+    std::string_view authorization;
+    bool may;
+  } cases[] = {
+      {"", "", "", true},  // no metrics token: open, as before
+      {"", kAdminToken, "", true},
+      {"", "", "Bearer anything", true},
+      {kMetricsToken, "", "", false},
+      {kMetricsToken, "", "Bearer wrong-token-0123456789abcdef", false},
+      {kMetricsToken, "", "Bearer metrics-token-0123456789abcdef", true},
+      {kMetricsToken, kAdminToken, "Bearer admin-token-0123456789abcdef", true},
+      {kMetricsToken, kAdminToken, "Bearer metrics-token-0123456789abcdef", true},
+      {kMetricsToken, "", "Bearer admin-token-0123456789abcdef", false},  // no admin token set
+      {kMetricsToken, "", "Bearer ", false},
+      {kMetricsToken, kAdminToken, "Basic admin-token-0123456789abcdef", false},
+  };
+  for (const auto& c : cases) {
+    config::Config config;
+    config.metrics.token = std::string(c.metrics_token);
+    config.auth.admin_token = std::string(c.admin_token);
+    EXPECT_EQ(MayScrapeMetrics(Authorization(c.authorization), config, kCompareKey), c.may)
+        << c.metrics_token << " / " << c.admin_token << " / " << c.authorization;
+  }
+}
+
+TEST(AuthTest, OpenMetricsWarnOnlyWithKeysOnAndNoToken) {
+  const struct {
+    bool enabled;
+    std::string_view mode;
+    std::string_view token;
+    bool warns;
+  } cases[] = {
+      {true, "keys", "", true},
+      {true, "keys", kMetricsToken, false},
+      {true, "off", "", false},  // no tenants to show
+      {false, "keys", "", false},
+  };
+  for (const auto& c : cases) {
+    config::Config config;
+    config.metrics.enabled = c.enabled;
+    config.auth.mode = std::string(c.mode);
+    config.metrics.token = std::string(c.token);
+    EXPECT_EQ(OpenMetricsWarning(config).has_value(), c.warns) << c.enabled << c.mode << c.token;
+  }
+  config::Config config;
+  EXPECT_EQ(OpenMetricsWarning(config),
+            "GET /metrics is open to anyone who can reach the port, and it names tenants and "
+            "shows their budgets and spend: set SWITCHYARD_METRICS_TOKEN (metrics.token_env) to "
+            "require Authorization: Bearer <token>");
 }
 
 core::Error Refusal(core::Errc code, std::string message, std::string_view reason) {

@@ -15,6 +15,7 @@
 #include "app/route.h"
 #include "core/ids.h"
 #include "core/text.h"
+#include "limits/keys.h"
 
 namespace sy::app {
 
@@ -144,7 +145,8 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Polic
       services_{*catalog_, policy_, providers_, health_, sink, clock, secrets_, responses},
       models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())),
       ledger_stats_(std::move(parts.ledger_stats)),
-      shadows_(services_, catalog_->config().routing.shadow_max_in_flight) {
+      shadows_(services_, catalog_->config().routing.shadow_max_in_flight),
+      compare_key_(limits::NewId("", 32)) {
   if (catalog_->config().metrics.enabled) metrics_ = std::make_unique<GatewayMetrics>(*catalog_);
   services_.keys = parts.keys;
   services_.counters = parts.counters;
@@ -206,8 +208,15 @@ http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter
   const Endpoint* endpoint = FindEndpoint(http.Path());
   if (endpoint && endpoint->kind != Kind::kGenerate && !http.read_error &&
       MethodFits(*endpoint, http.method)) {
+    // Served without a client key: /admin checks the admin token, /metrics the metrics token
+    // when one is set.
     const bool open = endpoint->kind == Kind::kHealth || endpoint->kind == Kind::kReady ||
                       endpoint->kind == Kind::kMetrics || endpoint->kind == Kind::kAdmin;
+    if (endpoint->kind == Kind::kMetrics &&
+        !MayScrapeMetrics(http.headers, catalog_->config(), compare_key_)) {
+      co_await RefuseScrape(writer);
+      co_return;
+    }
     if (open) {
       co_await Serve(endpoint->kind, http, writer, nullptr);
       co_return;
@@ -223,6 +232,19 @@ http::Task<void> Gateway::Handle(http::ServerRequest& http, http::ResponseWriter
     co_return;
   }
   co_await Recorded(http, writer, endpoint);
+}
+
+http::Task<void> Gateway::RefuseScrape(http::ResponseWriter& writer) {
+  // The same answer for a missing and a wrong token; the message names neither token's value.
+  auto encoded = EncodeError(
+      core::Dialect::kOpenAiChat,
+      core::MakeError(core::Errc::kUnauthenticated,
+                      "Invalid or missing metrics token: send Authorization: Bearer <the metrics "
+                      "token>, as a Prometheus scrape config's authorization.credentials_file "
+                      "does."));
+  http::Headers headers = JsonHeaders();
+  headers.Add("www-authenticate", "Bearer");
+  co_await writer.Send(encoded.status, headers, std::move(encoded.body));
 }
 
 http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,

@@ -111,6 +111,8 @@ class Gateway {
   // The caller of a /v1/ endpoint other than generation (nullopt with auth off), or the error.
   core::Result<std::optional<Caller>> CallerOf(const http::ServerRequest& request) const;
   std::string MetricsText() const;
+  // GET /metrics without the metrics token (or the admin token) while one is set: 401.
+  http::Task<void> RefuseScrape(http::ResponseWriter& writer);
 
   std::shared_ptr<const catalog::Catalog> catalog_;
   routing::Policy policy_;
@@ -123,6 +125,7 @@ class Gateway {
   std::function<LedgerStats()> ledger_stats_;
   std::unique_ptr<AdminApi> admin_;  // null without a blocking pool
   ShadowRunner shadows_;             // rules' shadow traffic
+  const std::string compare_key_;    // HMAC key for comparing the metrics token in constant time
   std::atomic<bool> draining_{false};
 };
 

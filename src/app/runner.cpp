@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "app/access_log.h"
+#include "app/auth.h"
 #include "app/gateway.h"
 #include "app/key_service.h"
 #include "cache/cache.h"
@@ -249,6 +250,9 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     auto started = shared::HealthShare::Start(shared->shared_state, gateway.health());
     if (!started) return Fail("shared_state: ", started.error());
     health_share = std::move(*started);
+  }
+  if (auto warning = OpenMetricsWarning(*shared)) {
+    std::fprintf(stderr, "switchyard: warning: %s\n", warning->c_str());
   }
   for (const auto& [provider, reason] : gateway.unavailable_providers()) {
     std::fprintf(stderr, "switchyard: warning: provider %s unavailable: %s\n", provider.c_str(),

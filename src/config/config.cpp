@@ -163,8 +163,13 @@ void ReadAccessLog(MapReader& root, AccessLogConfig& out) {
   });
 }
 
-void ReadMetrics(MapReader& root, MetricsConfig& out) {
-  root.Map("metrics", {"enabled"}, [&](MapReader& r) { r.Bool("enabled", out.enabled); });
+void ReadMetrics(MapReader& root, EnvLookup env, MetricsConfig& out) {
+  root.Map("metrics", {"enabled", "token_env"}, [&](MapReader& r) {
+    r.Bool("enabled", out.enabled);
+    r.String("token_env", out.token_env);
+  });
+  // From the environment only, as the admin token: a scrape config holds it, never this file.
+  if (!out.token_env.empty()) out.token = env(out.token_env).value_or("");
 }
 
 core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup env, Config& out) {
@@ -191,7 +196,7 @@ core::Status ReadRoot(const YAML::Node& node, std::string_view source, EnvLookup
   ReadResponses(root, out.responses);
   ReadAuth(root, env, out.auth);
   ReadAccessLog(root, out.access_log);
-  ReadMetrics(root, out.metrics);
+  ReadMetrics(root, env, out.metrics);
   return root.status();
 }
 
@@ -308,6 +313,7 @@ std::vector<std::string> SecretValues(const Config& config) {
     if (!p.api_key.empty()) out.push_back(p.api_key);
   }
   if (!config.auth.admin_token.empty()) out.push_back(config.auth.admin_token);
+  if (!config.metrics.token.empty()) out.push_back(config.metrics.token);
   if (!config.auth.pepper.empty()) out.push_back(config.auth.pepper);
   if (!config.database.url.empty()) {
     out.push_back(config.database.url);

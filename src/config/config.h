@@ -370,8 +370,13 @@ struct AccessLogConfig {
   bool log_prompts = false;  // include the (clipped) prompt text
 };
 
+// metrics: GET /metrics, the Prometheus exposition (docs/metrics.md). It names tenants and shows
+// their budgets and spend: with a token, a scrape must send "Authorization: Bearer <token>" (the
+// metrics token or the admin token); without one it is open, as for the demo and the benches.
 struct MetricsConfig {
   bool enabled = true;  // GET /metrics
+  std::string token_env = "SWITCHYARD_METRICS_TOKEN";
+  std::string token;  // resolved from token_env; "" leaves /metrics open; never logged
 };
 
 struct Config {
@@ -422,8 +427,8 @@ core::Status ValidateConfig(const Config& config);
 core::Status CheckReferences(const Config& config);
 
 // The secret values `config` holds, for core::SecretScrubber: every provider's resolved api_key
-// the admin token, the key pepper, the database URL and its password. Empty values are left out;
-// order is unspecified.
+// the admin token, the metrics token, the key pepper, the database URL and its password. Empty
+// values are left out; order is unspecified.
 std::vector<std::string> SecretValues(const Config& config);
 
 // The password of a database URL ("scheme://user:PASSWORD@host/..." or "...?password=PASSWORD"),

@@ -1,6 +1,7 @@
 // Config error messages never show what ${NAME} substitution produced: such a value may be a
 // secret put in the wrong place. One test per position that quotes a value, with a key longer
 // than Quote's 60-character cut, so a partial leak is caught too.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -149,6 +150,55 @@ TEST(ConfigSecretsTest, DatabasePassword) {
       {"", ""},
   };
   for (const auto& [url, password] : cases) EXPECT_EQ(DatabasePassword(url), password) << url;
+}
+
+// The environment of a gateway whose /metrics asks for a token: the default variable holds the
+// long secret, METRICS_SHORT a guessable one.
+std::optional<std::string> MetricsEnv(std::string_view name) {
+  if (name == "SWITCHYARD_METRICS_TOKEN") return std::string(kLongSecret);
+  if (name == "METRICS_SHORT") return std::string(kShortSecret);
+  if (name == "METRICS_EMPTY") return std::string();
+  return SecretEnv(name);
+}
+
+// metrics.token_env names the variable; the token itself comes only from the environment and is
+// a secret value, scrubbed like the admin token.
+TEST(ConfigSecretsTest, MetricsTokenComesFromTheEnvironmentAndIsASecretValue) {
+  const std::string base = std::string(kProvider) + std::string(kModel);
+  const struct {
+    std::string yaml;
+    std::string token_env;
+    std::string token;
+  } cases[] = {
+      {base, "SWITCHYARD_METRICS_TOKEN", std::string(kLongSecret)},
+      {base + "metrics: {token_env: LONG_SECRET}\n", "LONG_SECRET", std::string(kLongSecret)},
+      {base + "metrics: {token_env: UNSET_VARIABLE}\n", "UNSET_VARIABLE", ""},
+      {base + "metrics: {token_env: METRICS_EMPTY}\n", "METRICS_EMPTY", ""},
+      {base + "metrics: {token_env: \"\"}\n", "", ""},
+  };
+  for (const auto& c : cases) {
+    auto config = ParseConfig(c.yaml, "t.yaml", &MetricsEnv);
+    ASSERT_TRUE(config) << c.yaml << config.error().message;
+    EXPECT_EQ(config->metrics.token_env, c.token_env) << c.yaml;
+    EXPECT_EQ(config->metrics.token, c.token) << c.yaml;
+    const auto secrets = SecretValues(*config);
+    EXPECT_EQ(std::count(secrets.begin(), secrets.end(), std::string(kLongSecret)),
+              c.token.empty() ? 1 : 2)  // the provider's api_key is the long secret too
+        << c.yaml;
+  }
+}
+
+// A guessable metrics token stops the start, naming the variable and never the value; a token
+// written into the file is refused, so it cannot sit in a config checked into a repository.
+TEST(ConfigSecretsTest, MetricsTokenErrorsNeverShowTheToken) {
+  const std::string base = std::string(kProvider) + std::string(kModel);
+  auto short_token =
+      ParseConfig(base + "metrics: {token_env: METRICS_SHORT}\n", "t.yaml", &MetricsEnv);
+  ASSERT_FALSE(short_token.has_value());
+  EXPECT_EQ(short_token.error().message,
+            "metrics.token_env: the metrics token in \"METRICS_SHORT\" must be at least 16 "
+            "characters");
+  EXPECT_EQ(ErrorOf(base + "metrics: {token: \"${LONG_SECRET}\"}\n"), "metrics.token: unknown key");
 }
 
 }  // namespace

@@ -417,6 +417,13 @@ void CheckAuth(Checker& c, const AuthConfig& auth) {
   }
 }
 
+void CheckMetrics(Checker& c, const MetricsConfig& metrics) {
+  if (!metrics.token.empty() && metrics.token.size() < kMinSecretChars) {
+    c.Fail("metrics.token_env",
+           "the metrics token in " + Quote(metrics.token_env) + " must be at least 16 characters");
+  }
+}
+
 }  // namespace
 
 core::Status ValidateConfig(const Config& config) {
@@ -434,6 +441,7 @@ core::Status ValidateConfig(const Config& config) {
   c.Range("responses.retention_days", config.responses.retention.count() / 24, 1, 3650);
   CheckHealthAndVerification(c, config.health, config.verification);
   CheckAuth(c, config.auth);
+  CheckMetrics(c, config.metrics);
   if (config.access_log.path.empty()) c.Fail("access_log.path", "must be \"-\" or a file path");
   return c.status();
 }

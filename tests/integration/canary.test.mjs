@@ -1,11 +1,12 @@
 // The canary-key scan (issue 19, "How it is shown"): a gateway run with a canary client key
-// (issued by the admin API, then rotated), a canary admin token and a canary provider key, the
-// access log on stdout (with prompts), through successes, streams, errors (unknown keys that look
-// like ours, a wrong admin token, 403, 429, upstream errors that echo the provider key), admin
-// calls, feedback and spend. Afterwards none of the canaries appears in the gateway's stdout or
-// stderr, any response body or header, /metrics, the upstream's view of the requests (the client
-// key and the admin token never leave the gateway), or the database files; the database holds
-// only HMAC-SHA256(pepper, key) in client_keys.
+// (issued by the admin API, then rotated), a canary admin token, a canary metrics token and a
+// canary provider key, the access log on stdout (with prompts), through successes, streams,
+// errors (unknown keys that look like ours, a wrong admin token, a wrong metrics token, 403, 429,
+// upstream errors that echo the provider key), admin calls, feedback and spend. Afterwards none
+// of the canaries appears in the gateway's stdout or stderr, any response body or header,
+// /metrics, the upstream's view of the requests (the client key and the admin and metrics tokens
+// never leave the gateway), or the database files; the database holds only
+// HMAC-SHA256(pepper, key) in client_keys.
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ const PROVIDER = `sk-canary-provider-${hex(16)}`;
 const PEPPER = `canary-pepper-${hex(16)}`;
 const WRONG_KEY = `sk-sy-${base62(40)}`;  // looks like ours, is nobody's
 const WRONG_ADMIN = `canary-admin-${hex(16)}`;
+const METRICS = `canary-metrics-${hex(16)}`;
+const WRONG_METRICS = `canary-metrics-${hex(16)}`;
 const PROMPT_MARK = `canary-prompt-${hex(6)}`;
 const MODELS = ['deepseek-v4-flash', 'kimi-k2.6', 'gpt-5.5', 'faulty'];
 const FAULTY = `  faulty:
@@ -64,7 +67,8 @@ describe('canary keys never leak', () => {
     s = served;
     admin = adminApi(s.url, ADMIN);
     for (const m of MODELS) await emulator.setProfile(s.emulatorUrl, m, { ttft_ms: 1, tokens_per_s: 0 });
-  }, { env: { [ADMIN_TOKEN_ENV]: ADMIN, [DEFAULT_KEY_ENV]: PROVIDER, SY_CANARY_PEPPER: PEPPER } });
+  }, { env: { [ADMIN_TOKEN_ENV]: ADMIN, [DEFAULT_KEY_ENV]: PROVIDER, SY_CANARY_PEPPER: PEPPER,
+    SWITCHYARD_METRICS_TOKEN: METRICS } });
 
   function assertAbsent(text, where, names = Object.keys(canaries)) {
     for (const name of names) {
@@ -93,6 +97,8 @@ describe('canary keys never leak', () => {
     canaries.wrongAdmin = fragments(WRONG_ADMIN, LABEL(WRONG_ADMIN));
     canaries.provider = fragments(PROVIDER, LABEL(PROVIDER));
     canaries.pepper = fragments(PEPPER, LABEL(PEPPER));
+    canaries.metrics = fragments(METRICS, LABEL(METRICS));
+    canaries.wrongMetrics = fragments(WRONG_METRICS, LABEL(WRONG_METRICS));
 
     record('GET /admin/keys', await admin.get('/admin/keys'));
     record('GET /admin/keys/id', await admin.get(`/admin/keys/${created.id}`));
@@ -154,7 +160,9 @@ describe('canary keys never leak', () => {
     record('revoke', await admin.del(`/admin/keys/${limited.id}`));
     record('401 revoked', await chat(s.url, { model: 'kimi-k2.6', messages: userMessage('x') }, { headers: bearer(limited.key) }));
     await ledgerSettled(s.dbPath, { atLeast: ids.length });
-    const metrics = await getJson(`${s.url}/metrics`);
+    record('/metrics, no token', await getJson(`${s.url}/metrics`));
+    record('/metrics, wrong token', await requestJson(`${s.url}/metrics`, { headers: bearer(WRONG_METRICS) }));
+    const metrics = await requestJson(`${s.url}/metrics`, { headers: bearer(METRICS) });
     assert.equal(metrics.status, 200);
     record('/metrics', metrics);
   });
@@ -172,7 +180,7 @@ describe('canary keys never leak', () => {
     const requests = await emulator.requests(s.emulatorUrl);
     assert.ok(requests.length >= 1);
     const text = JSON.stringify(requests);
-    assertAbsent(text, 'the upstream\'s requests', ['client', 'rotated', 'limited', 'admin', 'pepper']);
+    assertAbsent(text, 'the upstream\'s requests', ['client', 'rotated', 'limited', 'admin', 'pepper', 'metrics']);
     assert.ok(text.includes(PROVIDER), 'the upstream got the provider key');
   });
 

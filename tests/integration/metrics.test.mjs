@@ -2,7 +2,10 @@
 // fault, a 401, a 429, streams in both dialects) the exposition passes Prometheus's own
 // `promtool check metrics`, and its counters equal the ledger's totals: requests, exact cost,
 // tokens. Labels carry no request id, key or key id; every family is in docs/metrics.md.
-// One gateway (`serve`, keys on) in front of one emulator for the file.
+// One gateway (`serve`, keys on, a metrics token) in front of one emulator: every scrape sends
+// the token, as Prometheus's `authorization: {credentials_file: ...}` does, and a scrape without
+// it, or with a wrong one, is refused (GET and HEAD). A second gateway, keys on without a metrics
+// token, serves /metrics openly, as before, and warns once at start.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,11 +14,14 @@ import { describe, test } from 'node:test';
 
 import {
   ADMIN_TOKEN_ENV, REPO_ROOT, adminApi, anthropicKey, bearer, chat, emulator, getJson,
-  keysConfigYaml, ledgerSettled, messages, parseMetrics, promtoolCheck, shareServe, sqlite,
-  streamChat, streamMessages, sumSamples, testCleanShutdown, userMessage,
+  keysConfigYaml, ledgerSettled, messages, parseMetrics, promtoolCheck, requestJson,
+  sanitizerReports, shareServe, sqlite, streamChat, streamMessages, sumSamples, userMessage,
 } from '../testutil/harness.mjs';
 
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
+const METRICS_TOKEN = `metrics-${randomBytes(16).toString('hex')}`;
+const METRICS_TOKEN_ENV = 'SWITCHYARD_METRICS_TOKEN';
+const OPEN_WARNING = 'switchyard: warning: GET /metrics is open to anyone who can reach the port';
 const MODELS = ['deepseek-v4-flash', 'kimi-k2.6', 'gpt-5.5'];
 
 const ping = (model, text = 'ping') => ({ model, max_tokens: 24, messages: userMessage(text) });
@@ -31,10 +37,10 @@ describe('/metrics against the ledger', () => {
       s = served;
       admin = adminApi(s.url, ADMIN);
       for (const m of MODELS) await emulator.setProfile(s.emulatorUrl, m, { ttft_ms: 1, tokens_per_s: 0 });
-    }, { env: { [ADMIN_TOKEN_ENV]: ADMIN } });
+    }, { env: { [ADMIN_TOKEN_ENV]: ADMIN, [METRICS_TOKEN_ENV]: METRICS_TOKEN } });
 
   async function scrape() {
-    const res = await getJson(`${s.url}/metrics`);
+    const res = await requestJson(`${s.url}/metrics`, { headers: bearer(METRICS_TOKEN) });
     assert.equal(res.status, 200, res.text);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     return res.text;
@@ -143,6 +149,33 @@ describe('/metrics against the ledger', () => {
     assert.equal(tokens(after, 'output'), now.output);
   });
 
+  test('the metrics token guards the exposition: GET and HEAD', async () => {
+    const refused = [
+      ['no token', {}],
+      ['a wrong token', bearer(`metrics-${randomBytes(16).toString('hex')}`)],
+      ['the token without its scheme', { authorization: METRICS_TOKEN }],
+      ['a client key', bearer(keys[0])],
+    ];
+    for (const method of ['GET', 'HEAD']) {
+      for (const [what, headers] of refused) {
+        const res = await requestJson(`${s.url}/metrics`, { method, headers });
+        assert.equal(res.status, 401, `${method} with ${what}: ${res.text}`);
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer', `${method} with ${what}`);
+        assert.ok(!res.text.includes('switchyard_'), `${method} with ${what} shows no metric`);
+        assert.ok(!res.text.includes(METRICS_TOKEN) && !res.text.includes(ADMIN), 'no token echoed');
+      }
+      for (const [what, token] of [['the metrics token', METRICS_TOKEN], ['the admin token', ADMIN]]) {
+        const res = await requestJson(`${s.url}/metrics`, { method, headers: bearer(token) });
+        assert.equal(res.status, 200, `${method} with ${what}: ${res.text}`);
+        assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+        if (method === 'GET') assert.match(res.text, /^# HELP switchyard_/m);
+        else assert.equal(res.text, '', 'HEAD has no body');
+      }
+    }
+    // Health and readiness stay open: load balancers probe them without a token.
+    assert.equal((await getJson(`${s.url}/healthz`)).status, 200);
+  });
+
   test('labels carry no request id, key or key id; every family is documented', async () => {
     const text = await scrape();
     for (const id of requestIds) assert.ok(!text.includes(id), `request id ${id} in /metrics`);
@@ -150,6 +183,7 @@ describe('/metrics against the ledger', () => {
     for (const key of keys) assert.ok(!text.includes(key.slice(6)), 'a client key in /metrics');
     assert.ok(!text.includes('sk-sy-'), 'a key prefix in /metrics');
     assert.ok(!text.includes(ADMIN), 'the admin token in /metrics');
+    assert.ok(!text.includes(METRICS_TOKEN), 'the metrics token in /metrics');
     const parsed = parseMetrics(text);
     const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'metrics.md'), 'utf8');
     const undocumented = Object.keys(parsed.types).filter((family) => !doc.includes(family));
@@ -160,5 +194,29 @@ describe('/metrics against the ledger', () => {
     }
   });
 
-  testCleanShutdown(() => s);
+  test('SIGTERM: exit 0, no sanitizer reports; the token is never logged; no open-metrics warning', async () => {
+    const result = await s.stop();
+    s.cleanup();
+    assert.deepEqual(sanitizerReports(result.stderr), []);
+    assert.equal(result.code, 0, result.stderr);
+    for (const out of [result.stdout, result.stderr]) {
+      assert.ok(!out.includes(METRICS_TOKEN.slice(8)), 'the metrics token in the output');
+    }
+    assert.ok(!result.stderr.includes(OPEN_WARNING), result.stderr);
+  });
+});
+
+describe('/metrics without a token, keys on', () => {
+  let s;
+  shareServe((o) => keysConfigYaml(o), async (served) => { s = served; });
+
+  test('is open, as before, and the start warns once', async () => {
+    const res = await getJson(`${s.url}/metrics`);
+    assert.equal(res.status, 200, res.text);
+    const result = await s.stop();
+    s.cleanup();
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr.split(OPEN_WARNING).length - 1, 1, result.stderr);
+    assert.match(result.stderr, /set SWITCHYARD_METRICS_TOKEN \(metrics\.token_env\)/);
+  });
 });
