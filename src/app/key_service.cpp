@@ -141,6 +141,25 @@ void LeftOut(const std::string& what, const core::Error& why) {
                what.c_str(), why.message.c_str());
 }
 
+// The "warning" of an answer whose write is stored but not yet served by this gateway.
+std::string NotServedYet(bool reload_failed) {
+  if (reload_failed) {
+    return "Stored, but this gateway could not reload its keys (its log says why): the change "
+           "takes effect here at its next successful reload, every auth.reload_interval_ms; "
+           "until then this gateway serves the keys as they were.";
+  }
+  return "Stored, but left out of the keys this gateway serves: a stored row it depends on "
+         "cannot be read (its log names it). The change takes effect once that row is fixed.";
+}
+
+// One line per write whose reload failed (the id only: never a secret or a hash).
+void ReloadFailedAfter(const std::string& what, const core::Error& why) {
+  std::fprintf(stderr,
+               "switchyard: keys: %s stored, but the reload after it failed; it takes effect at "
+               "the next successful reload: %s\n",
+               what.c_str(), why.message.c_str());
+}
+
 }  // namespace
 
 const std::string& KeyDatabase(const config::Config& config) {
@@ -188,8 +207,14 @@ core::Result<std::unique_ptr<KeyService>> KeyService::Open(const catalog::Catalo
   if (!pepper) return std::move(pepper).error();
   auto store = ledger::KeyStore::Open(where, config.database.connect_timeout);
   if (!store) return std::move(store).error();
+  return OpenWithStore(catalog, policy, clock, std::move(*store), *pepper);
+}
+
+core::Result<std::unique_ptr<KeyService>> KeyService::OpenWithStore(
+    const catalog::Catalog& catalog, const routing::Policy& policy, const core::Clock& clock,
+    std::unique_ptr<ledger::KeyStore> store, std::string_view pepper) {
   std::unique_ptr<KeyService> service(
-      new KeyService(catalog, policy, clock, std::move(*store), *pepper));
+      new KeyService(catalog, policy, clock, std::move(store), pepper));
   if (auto s = service->Reload(true); !s) return s.error();
   if (auto s = service->SeedSpend(); !s) return s.error();
   service->poller_ = std::thread([raw = service.get()] {
@@ -387,6 +412,52 @@ core::Result<json::object> KeyService::Published(std::string_view id, std::strin
   return out;
 }
 
+json::object KeyService::AfterKeyWrite(const ledger::KeyRow& row, std::string secret) {
+  const core::Status reloaded = ReloadLocked(true);
+  if (reloaded) {
+    if (auto published = Published(row.id, secret)) return std::move(*published);
+  } else {
+    ReloadFailedAfter("key " + row.id, reloaded.error());
+  }
+  // The directory does not hold what was written: answer from the row, which the database
+  // holds, so that a new secret is not lost with the answer (it is shown only now).
+  json::object out;
+  if (auto key = KeyFromRow(row)) {
+    const auto dir = directory();
+    const limits::Key* served = dir->FindKey(row.id);
+    key->account = served ? served->account : std::make_shared<limits::Account>();
+    out = KeyObject(*key);
+  } else {
+    // A rotated or revoked key whose stored policy cannot be read: what can be said.
+    out = json::object{{"object", "key"},
+                       {"id", row.id},
+                       {"tenant", row.tenant},
+                       {"name", row.name},
+                       {"prefix", row.prefix},
+                       {"status", row.revoked_at_ms ? "revoked" : "active"},
+                       {"revoked_at", SecondsOrNull(row.revoked_at_ms)}};
+  }
+  if (!secret.empty()) out["key"] = std::move(secret);
+  out["warning"] = NotServedYet(!reloaded);
+  return out;
+}
+
+json::object KeyService::AfterTenantWrite(const ledger::TenantRow& row, limits::Policy policy) {
+  const core::Status reloaded = ReloadLocked(true);
+  if (reloaded) {
+    if (auto published = GetTenant(row.name)) return std::move(*published);
+  } else {
+    ReloadFailedAfter("tenant " + row.name, reloaded.error());
+  }
+  const auto dir = directory();
+  const limits::Tenant* served = dir->FindTenant(row.name);
+  limits::Tenant tenant{row.name, std::move(policy), row.created_at_ms,
+                        served ? served->account : std::make_shared<limits::Account>()};
+  json::object out = TenantObject(tenant);
+  out["warning"] = NotServedYet(!reloaded);
+  return out;
+}
+
 core::Result<json::object> KeyService::CreateKey(const json::object& body) {
   if (auto s = CheckFields(
           body, {"tenant", "name", "budgets", "limits", "allowed_profiles", "allowed_models"});
@@ -410,8 +481,7 @@ core::Result<json::object> KeyService::CreateKey(const json::object& body) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto s = EnsureTenant(row.tenant); !s) return s.error();
   if (auto s = store_->InsertKey(row); !s) return s.error();
-  if (auto s = ReloadLocked(true); !s) return s.error();
-  return Published(row.id, std::move(secret));
+  return AfterKeyWrite(row, std::move(secret));
 }
 
 core::Result<json::object> KeyService::ListKeys(std::string_view tenant) {
@@ -441,20 +511,17 @@ core::Result<json::object> KeyService::UpdateKey(std::string_view id, const json
   if (auto s = CheckNames(*policy); !s) return s.error();
   row->policy_json = limits::PolicyJson(*policy);
   if (auto s = store_->UpdateKey(*row); !s) return s.error();
-  if (auto s = ReloadLocked(true); !s) return s.error();
-  return Published(id);
+  return AfterKeyWrite(*row);
 }
 
 core::Result<json::object> KeyService::RevokeKey(std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto row = StoredKey(id);
   if (!row) return row.error();
-  if (!row->revoked_at_ms) {
-    row->revoked_at_ms = NowMs();
-    if (auto s = store_->UpdateKey(*row); !s) return s.error();
-    if (auto s = ReloadLocked(true); !s) return s.error();
-  }
-  return Published(id);
+  if (row->revoked_at_ms) return Published(id);  // already: nothing to write
+  row->revoked_at_ms = NowMs();
+  if (auto s = store_->UpdateKey(*row); !s) return s.error();
+  return AfterKeyWrite(*row);
 }
 
 core::Result<json::object> KeyService::RotateKey(std::string_view id, const json::object& body) {
@@ -475,8 +542,7 @@ core::Result<json::object> KeyService::RotateKey(std::string_view id, const json
   row->hash = limits::HashBytes(hasher_.Hash(secret));
   row->prefix = secret.substr(0, limits::kShownKeyChars);
   if (auto s = store_->UpdateKey(*row); !s) return s.error();
-  if (auto s = ReloadLocked(true); !s) return s.error();
-  return Published(id, std::move(secret));
+  return AfterKeyWrite(*row, std::move(secret));
 }
 
 core::Result<json::object> KeyService::PutTenant(std::string_view name, const json::object& body) {
@@ -492,12 +558,9 @@ core::Result<json::object> KeyService::PutTenant(std::string_view name, const js
   const int64_t now = NowMs();
   const limits::Tenant* existing = directory()->FindTenant(name);
   const int64_t created = existing && existing->created_at_ms ? existing->created_at_ms : now;
-  if (auto s = store_->PutTenant({std::string(name), limits::PolicyJson(policy), created, now});
-      !s) {
-    return s.error();
-  }
-  if (auto s = ReloadLocked(true); !s) return s.error();
-  return GetTenant(name);
+  const ledger::TenantRow row{std::string(name), limits::PolicyJson(policy), created, now};
+  if (auto s = store_->PutTenant(row); !s) return s.error();
+  return AfterTenantWrite(row, std::move(policy));
 }
 
 core::Result<json::object> KeyService::ListTenants() {

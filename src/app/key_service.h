@@ -58,6 +58,11 @@ class KeyService {
                                                         const routing::Policy& policy,
                                                         const core::Clock& clock,
                                                         const std::string& location = "");
+  // Open over a store the caller opened, hashing with `pepper` (tests inject a store that fails
+  // on cue). Fails as Open does once the store is open.
+  static core::Result<std::unique_ptr<KeyService>> OpenWithStore(
+      const catalog::Catalog& catalog, const routing::Policy& policy, const core::Clock& clock,
+      std::unique_ptr<ledger::KeyStore> store, std::string_view pepper);
   ~KeyService();
   KeyService(const KeyService&) = delete;
   KeyService& operator=(const KeyService&) = delete;
@@ -73,6 +78,10 @@ class KeyService {
   // The admin API's operations (docs/api.md, "Admin API"). Each returns the JSON object to
   // answer with, or the error (kInvalidRequest naming the field, kNotFound for an unknown id).
   // A created or rotated key's object carries "key": the only time it is shown.
+  // A write that reached the database succeeds even when the reload after it fails (or leaves
+  // the key out: its tenant's stored row cannot be read): the answer is built from the written
+  // row, "key" included, and carries "warning": this gateway serves the change from its next
+  // successful reload (the poller's, every auth.reload_interval). The reload's error is logged.
   core::Result<boost::json::object> CreateKey(const boost::json::object& body);
   core::Result<boost::json::object> ListKeys(std::string_view tenant);  // "" for every tenant
   core::Result<boost::json::object> GetKey(std::string_view id);
@@ -99,6 +108,11 @@ class KeyService {
   boost::json::object KeyObject(const limits::Key& key) const;
   boost::json::object TenantObject(const limits::Tenant& tenant) const;
   core::Result<boost::json::object> Published(std::string_view id, std::string secret = "");
+  // After a key write that reached the database: reloads, and answers with the key as published,
+  // or, when the reload failed or left it out, as written (with "warning"). REQUIRES: mu_ held.
+  boost::json::object AfterKeyWrite(const ledger::KeyRow& row, std::string secret = "");
+  // The same after a tenant write. REQUIRES: mu_ held.
+  boost::json::object AfterTenantWrite(const ledger::TenantRow& row, limits::Policy policy);
   void Poll();
 
   const catalog::Catalog& catalog_;
