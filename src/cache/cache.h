@@ -11,9 +11,10 @@
 //
 // Two stores: in this process (MemoryStore: an LRU bounded in bytes) or, with
 // shared_state.redis_url, in Redis (RedisStore: every replica shares one cache). Get may wait (a
-// Redis round trip on the store's own thread: a worker never blocks); Put never waits (it is
-// queued). A store that fails (Redis down) behaves as a cache that misses: the request goes to
-// the model, nothing is lost.
+// Redis round trip on the store's own thread, ahead of the queued writes: a worker never blocks);
+// Put never waits (it is queued). A store that fails (Redis down) or is slow (a Get that waited
+// longer than shared_state.timeout) behaves as a cache that misses: the request goes to the
+// model, nothing is lost.
 //
 // Thread-safety: every method may be called from any thread.
 // Lifetime: a store must outlive every Get awaiting it. RedisStore's destructor lets the SETs
@@ -70,8 +71,9 @@ std::unique_ptr<Store> MemoryStore(size_t max_bytes);
 
 // In Redis (shared_state.redis_url): keys "<key_prefix>cache:<key>", values in a versioned
 // binary form, expiring after their ttl. One thread owns the connection (shared/link.h: down for
-// a second after a failure, when Get answers nothing at once). Fails with kInvalidRequest for a
-// malformed URL; an unreachable Redis is not an error here.
+// a second after a failure, when Get answers nothing at once); a Get goes ahead of every queued
+// Put and misses without asking Redis once it has waited longer than shared_state.timeout. Fails
+// with kInvalidRequest for a malformed URL; an unreachable Redis is not an error here.
 core::Result<std::unique_ptr<Store>> RedisStore(const config::SharedStateConfig& config);
 
 }  // namespace sy::cache

@@ -4,6 +4,12 @@
 // connection needs no lock and a request worker never blocks on Redis. Get awaits its GET on that
 // thread; Put queues its SET and returns. While the link is down (a second after a failure) both
 // give up at once, without queueing: a cache that misses costs the request nothing.
+//
+// A GET has a request waiting for it; a SET (up to kMaxEntryBytes) has not. So a GET goes ahead
+// of every queued SET (BlockingPool::RunAhead), and one that a slow Redis kept waiting longer
+// than shared_state.timeout is a miss without being sent: a request waits for a miss at most
+// about three timeouts (its wait, the SET or GET running when it ends, its own GET), however many
+// SETs are queued.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -22,9 +28,11 @@
 namespace sy::cache {
 namespace {
 
-// Jobs (GETs waiting, SETs queued) beyond which Get misses and Put drops: a Redis slower than
-// the traffic must not grow memory (a queued SET holds up to kMaxEntryBytes).
-constexpr int kMaxQueuedJobs = 256;
+// SETs queued beyond which Put drops the new one: a Redis slower than the traffic must not grow
+// memory (a queued SET holds up to kMaxEntryBytes).
+constexpr int kMaxQueuedSets = 256;
+// GETs waiting beyond which Get misses at once.
+constexpr int kMaxQueuedGets = 256;
 
 // Longer ttls are cut to this (a year), far below where milliseconds could overflow.
 constexpr std::chrono::seconds kMaxTtl = std::chrono::hours(24 * 365);
@@ -33,8 +41,9 @@ class RedisStoreImpl final : public Store {
  public:
   RedisStoreImpl(const config::SharedStateConfig& config, shared::RedisTarget target)
       : prefix_(config.key_prefix + "cache:"),
+        max_get_wait_(config.timeout),
         link_(std::move(target), config.timeout, "response cache", {}),
-        pool_(1, kMaxQueuedJobs) {}
+        pool_(1, kMaxQueuedSets, kMaxQueuedGets) {}
 
   // Lets the queued SETs run (each bounded by the timeout, or dropped at once while Redis is
   // down), then closes the connection; the pool's thread has been joined, so this thread may.
@@ -49,11 +58,12 @@ class RedisStoreImpl final : public Store {
   http::Task<std::optional<Entry>> Get(std::string key) override {
     if (!link_.due()) co_return std::nullopt;
     std::optional<Entry> found;
-    // By reference: Run waits for the job, whatever happens to this coroutine meanwhile.
+    // By reference: RunAhead waits for the job (or skips it), whatever happens to this coroutine
+    // meanwhile.
     // Named, not built in the co_await's arguments (GCC 12 destroys such temporaries twice).
     std::function<void()> work = [this, &key, &found] { found = Fetch(key); };
-    const bool ran = co_await pool_.Run(std::move(work));
-    if (!ran) co_return std::nullopt;  // the pool is full: a miss
+    const bool ran = co_await pool_.RunAhead(std::move(work), max_get_wait_);
+    if (!ran) co_return std::nullopt;  // too many GETs waiting, or this one waited too long
     co_return found;
   }
 
@@ -65,7 +75,8 @@ class RedisStoreImpl final : public Store {
     // Encoded here, on the caller's thread, so the pool thread only talks to Redis.
     std::array<std::string, 5> command = {"SET", prefix_ + key, detail::EncodeEntry(entry), "PX",
                                           std::to_string(ttl_ms.count())};
-    (void)pool_.Post([this, command = std::move(command)] { Store(command); });  // full: dropped
+    // Behind every GET; dropped when kMaxQueuedSets are queued.
+    (void)pool_.Post([this, command = std::move(command)] { Store(command); });
   }
 
  private:
@@ -93,9 +104,10 @@ class RedisStoreImpl final : public Store {
     if (!reply) link_.Failed(reply.error());
   }
 
-  const std::string prefix_;  // "<key_prefix>cache:"
-  shared::RedisLink link_;    // used on pool_'s thread only (but due(), from any)
-  http::BlockingPool pool_;   // one thread; declared last, so it is joined first
+  const std::string prefix_;                      // "<key_prefix>cache:"
+  const std::chrono::milliseconds max_get_wait_;  // shared_state.timeout
+  shared::RedisLink link_;   // used on pool_'s thread only (but due(), from any)
+  http::BlockingPool pool_;  // one thread; declared last, so it is joined first
 };
 
 }  // namespace

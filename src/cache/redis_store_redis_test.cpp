@@ -5,8 +5,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <gtest/gtest.h>
 
 #include "cache/cache.h"
@@ -64,6 +67,19 @@ std::optional<Entry> PollGet(Store& store, const std::string& key,
   }
 }
 
+// Polls Get until the entry under `key` has `body`, for up to `limit`; the last entry seen.
+std::optional<Entry> PollBody(Store& store, const std::string& key, std::string_view body,
+                              milliseconds limit = milliseconds(2'000)) {
+  const auto deadline = steady_clock::now() + limit;
+  std::optional<Entry> seen;
+  while (steady_clock::now() < deadline) {
+    seen = GetNow(store, key);
+    if (seen && seen->body == body) break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return seen;
+}
+
 std::string Text(const core::Result<std::string>& reply) {
   return reply ? *reply : "error: " + reply.error().message;
 }
@@ -93,13 +109,7 @@ TEST(RedisStoreTest, PutThenGet) {
 
   // A replacement is seen.
   store->Put("k1", MakeEntry("second"), seconds(60));
-  const auto deadline = steady_clock::now() + seconds(2);
-  std::optional<Entry> replaced;
-  while (steady_clock::now() < deadline) {
-    replaced = GetNow(*store, "k1");
-    if (replaced && replaced->body == "second") break;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+  const auto replaced = PollBody(*store, "k1", "second");
   ASSERT_TRUE(replaced.has_value());
   EXPECT_EQ(replaced->body, "second");
 }
@@ -166,6 +176,46 @@ TEST(RedisStoreTest, OversizedEntriesAreNotStored) {
   store->Put("small", MakeEntry("x"), seconds(60));  // queued after: once seen, big was dropped
   ASSERT_TRUE(PollGet(*store, "small").has_value());
   EXPECT_FALSE(GetNow(*store, "big").has_value());
+}
+
+// A slow Redis must not keep a request waiting behind the SETs queued before its GET (each up
+// to kMaxEntryBytes, each bounded only by the timeout): the GET goes ahead of them. Redis holds
+// writes (CLIENT PAUSE WRITE) while the SETs queue behind the first, and resumes them once the
+// GET is queued too; the GET then finds the value that the last SET, queued before it, replaces.
+TEST(RedisStoreTest, GetGoesAheadOfQueuedSets) {
+  auto started = RedisServer::Start();
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  std::unique_ptr<RedisServer> server = std::move(*started);
+  auto config = Config(server->url());
+  config.timeout = seconds(30);  // nothing here may time out, however loaded the machine
+  auto store = Open(config);
+  ASSERT_NE(store, nullptr);
+  store->Put("k", MakeEntry("before"), seconds(60));
+  ASSERT_TRUE(PollGet(*store, "k").has_value());
+
+  ASSERT_EQ(Text(server->Command({"CLIENT", "PAUSE", "30000", "WRITE"})), "OK");
+  constexpr int kSets = 32;
+  for (int i = 0; i < kSets; ++i) {
+    store->Put("big" + std::to_string(i), MakeEntry(std::string(512 * 1024, 'x')), seconds(60));
+  }
+  store->Put("k", MakeEntry("after"), seconds(60));
+  auto get = [&]() -> http::Task<std::optional<Entry>> {
+    // Runs once this coroutine waits in Get (it runs until it suspends), its GET queued.
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::post(executor, [&] {
+      EXPECT_EQ(Text(server->Command({"CLIENT", "UNPAUSE"})), "OK");
+    });
+    co_return co_await store->Get("k");
+  };
+  const auto found = testutil::RunTask(get());
+  ASSERT_TRUE(found.has_value());    // it ran: a GET skipped or failed is a miss
+  EXPECT_EQ(found->body, "before");  // ahead of the SET queued before it
+  // The SETs run after it, none dropped.
+  EXPECT_TRUE(PollGet(*store, "big" + std::to_string(kSets - 1)).has_value());
+  const auto replaced = PollBody(*store, "k", "after", seconds(5));
+  ASSERT_TRUE(replaced.has_value());
+  EXPECT_EQ(replaced->body, "after");
+  store.reset();  // before the server: the destructor drains its queue
 }
 
 TEST(RedisStoreTest, StoppedRedisIsACacheThatMisses) {

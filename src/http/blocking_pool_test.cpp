@@ -1,20 +1,45 @@
 #include "http/blocking_pool.h"
 
 #include <future>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
 #include "tests/testutil/run_task.h"
 
 namespace sy::http {
 namespace {
+
+// Holds a pool thread with a background job, from construction (once the thread has taken it)
+// until Release.
+class Holder {
+ public:
+  explicit Holder(BlockingPool& pool) {
+    auto started = std::make_shared<std::promise<void>>();
+    auto taken = started->get_future();
+    auto released = release_.get_future().share();
+    EXPECT_TRUE(pool.Post([started, released] {
+      started->set_value();
+      released.wait();
+    }));
+    taken.wait();
+  }
+  void Release() { release_.set_value(); }
+
+ private:
+  std::promise<void> release_;
+};
 
 TEST(BlockingPoolTest, RunsOffTheCallersThreadAndResumesOnIt) {
   BlockingPool pool(2, 8);
@@ -147,6 +172,108 @@ TEST(BlockingPoolTest, PostRunsInTheBackgroundAndCountsAgainstTheQueue) {
                  pool.Post([&ran] { ran.set_value(); })));
   }
   EXPECT_EQ(ran.get_future().wait_for(std::chrono::seconds(0)), std::future_status::ready);
+}
+
+// The response cache's GET (RunAhead) must not wait behind the SETs it queued before (Post): a
+// free thread takes every RunAhead job before the next job of the other lane.
+TEST(BlockingPoolTest, RunAheadGoesBeforeQueuedJobs) {
+  BlockingPool pool(1, 8, 8);
+  Holder holder(pool);
+  std::vector<std::string> order;  // written on the pool's one thread only
+  ASSERT_TRUE(pool.Post([&order] { order.emplace_back("post 1"); }));
+  ASSERT_TRUE(pool.Post([&order] { order.emplace_back("post 2"); }));
+  auto task = [&]() -> Task<bool> {
+    // Runs once this coroutine waits in RunAhead (it runs until it suspends), its job queued.
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::post(executor, [&] { holder.Release(); });
+    co_return co_await pool.RunAhead([&order] { order.emplace_back("ahead"); },
+                                     std::chrono::seconds(30));
+  };
+  EXPECT_TRUE(testutil::RunTask(task()));
+  pool.Drain();
+  EXPECT_EQ(order, (std::vector<std::string>{"ahead", "post 1", "post 2"}));
+}
+
+// Run and Post share one first-in, first-out lane: a Run queued after a Post (a read after a
+// write: shared/counters.cpp) runs after it.
+TEST(BlockingPoolTest, RunAndPostKeepTheirOrder) {
+  BlockingPool pool(1, 8, 8);
+  Holder holder(pool);
+  std::vector<std::string> order;  // written on the pool's one thread only
+  ASSERT_TRUE(pool.Post([&order] { order.emplace_back("post"); }));
+  auto task = [&]() -> Task<bool> {
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::post(executor, [&] { holder.Release(); });
+    co_return co_await pool.Run([&order] { order.emplace_back("run"); });
+  };
+  EXPECT_TRUE(testutil::RunTask(task()));
+  EXPECT_EQ(order, (std::vector<std::string>{"post", "run"}));
+}
+
+// A lookup that waited too long is a miss: when a thread takes a RunAhead job later than
+// max_wait after the call, it skips it and the caller resumes with false.
+TEST(BlockingPoolTest, RunAheadSkipsAJobThatWaitedLongerThanMaxWait) {
+  BlockingPool pool(1, 8, 8);
+  Holder holder(pool);
+  constexpr auto kMaxWait = std::chrono::milliseconds(1);
+  bool ran = false;
+  auto task = [&]() -> Task<bool> {
+    // Once the job is queued (this coroutine suspended), holds the thread until the clock has
+    // passed max_wait since then: the job has waited longer, whatever the machine's load.
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::post(executor, [&] {
+      const auto passed = std::chrono::steady_clock::now() + 2 * kMaxWait;
+      while (std::chrono::steady_clock::now() <= passed) std::this_thread::yield();
+      holder.Release();
+    });
+    co_return co_await pool.RunAhead([&ran] { ran = true; }, kMaxWait);
+  };
+  EXPECT_FALSE(testutil::RunTask(task()));
+  EXPECT_FALSE(ran);
+  // The pool goes on: a job taken at once runs.
+  auto again = [&]() -> Task<bool> {
+    co_return co_await pool.RunAhead([&ran] { ran = true; }, std::chrono::seconds(30));
+  };
+  EXPECT_TRUE(testutil::RunTask(again()));
+  EXPECT_TRUE(ran);
+}
+
+// Each lane has its own bound: a full lane of background jobs does not refuse a RunAhead, nor a
+// full RunAhead lane a Post.
+TEST(BlockingPoolTest, EachLaneIsBoundedOnItsOwn) {
+  BlockingPool pool(1, 1, 1);
+  Holder holder(pool);
+  EXPECT_FALSE(pool.Post([] {}));  // the other lane's only slot is taken
+  bool first_ran = false;
+  bool second_ran = false;
+  auto task = [&]() -> Task<bool> {
+    auto executor = co_await boost::asio::this_coro::executor;
+    // Captures nothing: it outlives this coroutine, which the lambda object is part of.
+    auto first = [](BlockingPool& p, bool& ran) -> Task<void> {
+      ran = co_await p.RunAhead([] {}, std::chrono::seconds(30));
+    };
+    boost::asio::co_spawn(executor, first(pool, first_ran), boost::asio::detached);
+    // After `first` has queued its job (co_spawn starts it by a post, ahead of this one).
+    co_await boost::asio::post(executor, boost::asio::use_awaitable);
+    const bool second =
+        co_await pool.RunAhead([&] { second_ran = true; }, std::chrono::seconds(30));
+    holder.Release();
+    co_return second;
+  };
+  EXPECT_FALSE(testutil::RunTask(task()));  // RunAhead's only slot is taken by `first`
+  EXPECT_FALSE(second_ran);
+  pool.Drain();
+  EXPECT_TRUE(first_ran);
+}
+
+TEST(BlockingPoolTest, RunAheadRefusesInAPoolWithoutItsLane) {
+  BlockingPool pool(1, 8);
+  bool ran = false;
+  auto task = [&]() -> Task<bool> {
+    co_return co_await pool.RunAhead([&ran] { ran = true; }, std::chrono::seconds(30));
+  };
+  EXPECT_FALSE(testutil::RunTask(task()));
+  EXPECT_FALSE(ran);
 }
 
 }  // namespace
