@@ -91,13 +91,16 @@ void Store(RequestContext& ctx, bool stream, std::string body) {
 http::Task<bool> ServeFromCache(RequestContext& ctx) {
   const auto ttl = CacheTtl(ctx);
   if (!ttl) co_return false;
-  std::string key = cache::Key(ctx.request.tenant, DialectVariant(ctx.request), ctx.request.stream,
-                               ctx.decision->profile, ctx.decision->rule, ctx.request.body);
+  // Under `scope: key` the client key's id is hashed too (none with auth.mode off: the tenant's).
+  const std::string_view key_id =
+      ctx.decision->matched->cache_per_key ? std::string_view(ctx.request.key_id) : "";
+  std::string key =
+      cache::Key(ctx.request.tenant, key_id, DialectVariant(ctx.request), ctx.request.stream,
+                 ctx.decision->profile, ctx.decision->rule, ctx.request.body);
   auto entry = co_await ctx.services.cache->Get(key);
   // An entry of a model the catalog no longer has, of a model this request may not be answered
-  // by (the key is the tenant's, not the client key's: another key of the tenant, allowed more
-  // models, may have stored it), or of the other kind (a key collision would need SHA-256 to
-  // fail), is a miss.
+  // by (under the tenant's scope another key of the tenant, allowed more models, may have stored
+  // it), or of the other kind (a key collision would need SHA-256 to fail), is a miss.
   const config::ModelConfig* model = entry ? ctx.services.catalog.FindModel(entry->model) : nullptr;
   const bool hit =
       entry && model && AmongSteps(ctx, model->id) && entry->stream == ctx.request.stream;

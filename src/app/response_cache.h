@@ -1,11 +1,12 @@
 // The cache stage (a routing rule's `cache: {ttl_s: N}`; cache/cache.h): after routing and the
 // key's scope checks, before any model is called.
 //
-//   ServeFromCache: the request's key is looked up; a hit is sent as it was first sent (a JSON
-//     body, or a stream's frames as a stream) with x-switchyard-cache: hit, its age, and a cost
-//     of $0 (header, stream trailer, and the stream's usage cost fields), and recorded in the
-//     ledger (route_reason "cache hit; ...", no attempt, cost 0). A miss marks the request so
-//     its answer is stored.
+//   ServeFromCache: the request's cache key (in the tenant's scope, or the client key's under
+//     `scope: key`) is looked up; a hit is sent as it was first sent (a JSON body, or a stream's
+//     frames as a stream) with x-switchyard-cache: hit, its age, and a cost of $0 (header,
+//     stream trailer, and the stream's usage cost fields), and recorded in the ledger
+//     (route_reason "cache hit; ...", no attempt, cost 0). A miss marks the request so its
+//     answer is stored.
 //   CacheAnswer / CaptureFrame + CacheStream: the answer the client got, stored once it is
 //     complete and successful: a verified answer, not one returned after every candidate failed
 //     verification (return_last), not a stream that broke off or that the client left.

@@ -8,6 +8,9 @@
 // `metadata`, `stream`, `store`, `service_tier`, `safety_identifier`, `prompt_cache_key`;
 // `stream_options` is kept: include_usage adds a chunk to the stream). So two tenants never
 // share an entry, and a streamed request is answered only from a stream with the same options.
+// The keys of one tenant share its entries unless the rule says `scope: key`: then the client
+// key's id (never its secret) is hashed too, so one key cannot learn from a hit what another key
+// of its tenant asked.
 //
 // Two stores: in this process (MemoryStore: an LRU bounded in bytes) or, with
 // shared_state.redis_url, in Redis (RedisStore: every replica shares one cache). Get may wait (a
@@ -45,11 +48,14 @@ struct Entry {
   int64_t stored_at_ms = 0;  // unix ms, for x-switchyard-cache-age
 };
 
-// The cache key of a request: 64 lowercase hex digits (see above). `dialect` is the dialect's
-// name followed by the client's dialect headers that change the answer (app/response_cache.cpp:
-// Anthropic's anthropic-beta), so those are part of the key too.
-std::string Key(std::string_view tenant, std::string_view dialect, bool stream,
-                std::string_view profile, std::string_view rule, const boost::json::object& body);
+// The cache key of a request: 64 lowercase hex digits (see above). `key_id` is the client key's
+// id under `scope: key`, else empty: the tenant's scope (so with auth.mode off, where requests
+// carry no key id, scope key is scope tenant). `dialect` is the dialect's name followed by the
+// client's dialect headers that change the answer (app/response_cache.cpp: Anthropic's
+// anthropic-beta), so those are part of the key too.
+std::string Key(std::string_view tenant, std::string_view key_id, std::string_view dialect,
+                bool stream, std::string_view profile, std::string_view rule,
+                const boost::json::object& body);
 
 // Entries larger than this are not stored (a long stream, a huge answer): they would crowd out
 // many others for one hit.

@@ -3,6 +3,11 @@
 // The hashed bytes, in order (format "v1"; changing any of it changes every key, which only costs
 // one cold cache):
 //   "v1"
+//   " scope:key", key id      only for a key's scope (a key id given): the tag, then the id as
+//                             its length and bytes (below). Without them, a tenant's keys are
+//                             those of before scopes existed. The tag's 8 bytes stand where the
+//                             tenant's length would otherwise be, read as a length they exceed
+//                             2^62: no tenant-scope input can begin with them.
 //   tenant, dialect           each as its length (uint64 little-endian) then its bytes
 //   stream                    one byte, 0 or 1
 //   profile, rule             each as its length (uint64 little-endian) then its bytes
@@ -188,10 +193,15 @@ class CanonicalWriter {
 
 }  // namespace
 
-std::string Key(std::string_view tenant, std::string_view dialect, bool stream,
-                std::string_view profile, std::string_view rule, const boost::json::object& body) {
+std::string Key(std::string_view tenant, std::string_view key_id, std::string_view dialect,
+                bool stream, std::string_view profile, std::string_view rule,
+                const boost::json::object& body) {
   DigestSink sink;
   sink.Append("v1");
+  if (!key_id.empty()) {
+    sink.Append(" scope:key");
+    sink.AppendField(key_id);
+  }
   sink.AppendField(tenant);
   sink.AppendField(dialect);
   sink.Append(stream ? '\1' : '\0');

@@ -23,7 +23,7 @@ json::object Body(std::string_view text) { return json::parse(text).as_object();
 
 // The key of a request with everything but the body fixed.
 std::string KeyOf(std::string_view body) {
-  return Key("acme", "openai", false, "default", "r0", Body(body));
+  return Key("acme", "", "openai", false, "default", "r0", Body(body));
 }
 
 struct Case {
@@ -122,21 +122,39 @@ TEST(KeyTest, DifferentRequestDifferentKey) {
 
 TEST(KeyTest, EveryOtherInputChangesIt) {
   const json::object body = Body(kBase);
-  const std::string base = Key("acme", "openai", false, "default", "r0", body);
-  EXPECT_NE(Key("globex", "openai", false, "default", "r0", body), base) << "tenant";
-  EXPECT_NE(Key("acme", "anthropic", false, "default", "r0", body), base) << "dialect";
-  EXPECT_NE(Key("acme", "openai", true, "default", "r0", body), base) << "stream";
-  EXPECT_NE(Key("acme", "openai", false, "cheap", "r0", body), base) << "profile";
-  EXPECT_NE(Key("acme", "openai", false, "default", "r1", body), base) << "rule";
+  const std::string base = Key("acme", "", "openai", false, "default", "r0", body);
+  EXPECT_NE(Key("globex", "", "openai", false, "default", "r0", body), base) << "tenant";
+  EXPECT_NE(Key("acme", "", "anthropic", false, "default", "r0", body), base) << "dialect";
+  EXPECT_NE(Key("acme", "", "openai", true, "default", "r0", body), base) << "stream";
+  EXPECT_NE(Key("acme", "", "openai", false, "cheap", "r0", body), base) << "profile";
+  EXPECT_NE(Key("acme", "", "openai", false, "default", "r1", body), base) << "rule";
+}
+
+// Regression: the key covered the tenant only, so one client key learnt from a hit that another
+// key of its tenant had sent the same prompt. Under `scope: key` (a key id given) each key has its
+// own entries; without one (scope tenant, or auth.mode off) the tenant's keys share them.
+TEST(KeyTest, KeyScopeSeparatesTheKeysOfATenant) {
+  const json::object body = Body(kBase);
+  const auto key_of = [&](std::string_view key_id) {
+    return Key("acme", key_id, "openai", false, "default", "r0", body);
+  };
+  const std::string tenant_scope = key_of("");
+  EXPECT_NE(key_of("key_1"), key_of("key_2"));
+  EXPECT_EQ(key_of("key_1"), key_of("key_1"));
+  EXPECT_NE(key_of("key_1"), tenant_scope);
+  EXPECT_EQ(tenant_scope, KeyOf(kBase));
+  // The key id is a field of its own, apart from the tenant.
+  EXPECT_NE(Key("a", "bc", "d", false, "p", "r", body), Key("ab", "c", "d", false, "p", "r", body));
+  EXPECT_NE(Key("t", "k", "d", false, "p", "r", body), Key("tk", "", "d", false, "p", "r", body));
 }
 
 // The fields are kept apart: moving bytes from one field to the next makes another key.
 TEST(KeyTest, FieldBoundariesMatter) {
   const json::object body = Body(R"({"x": 1})");
-  EXPECT_NE(Key("a", "bc", false, "p", "r", body), Key("ab", "c", false, "p", "r", body));
-  EXPECT_NE(Key("t", "d", false, "a", "bc", body), Key("t", "d", false, "ab", "c", body));
-  EXPECT_NE(Key("t", "d", false, "", "r", body), Key("t", "d", false, "r", "", body));
-  EXPECT_NE(Key("t", "", false, "p", "r", body), Key("", "t", false, "p", "r", body));
+  EXPECT_NE(Key("a", "", "bc", false, "p", "r", body), Key("ab", "", "c", false, "p", "r", body));
+  EXPECT_NE(Key("t", "", "d", false, "a", "bc", body), Key("t", "", "d", false, "ab", "c", body));
+  EXPECT_NE(Key("t", "", "d", false, "", "r", body), Key("t", "", "d", false, "r", "", body));
+  EXPECT_NE(Key("t", "", "", false, "p", "r", body), Key("", "", "t", false, "p", "r", body));
 }
 
 // Regression: stream_options was ignored, yet include_usage decides whether a stream carries the
@@ -145,9 +163,9 @@ TEST(KeyTest, FieldBoundariesMatter) {
 // of every chunk broke on a hit, and one counting usage got none.
 TEST(KeyTest, StreamOptionsChangeTheKey) {
   const std::string without =
-      Key("acme", "openai", true, "default", "r0", Body(R"({"model": "m", "stream": true})"));
+      Key("acme", "", "openai", true, "default", "r0", Body(R"({"model": "m", "stream": true})"));
   const std::string with_usage =
-      Key("acme", "openai", true, "default", "r0",
+      Key("acme", "", "openai", true, "default", "r0",
           Body(R"({"model": "m", "stream": true, "stream_options": {"include_usage": true}})"));
   EXPECT_NE(with_usage, without);
 }
@@ -178,8 +196,9 @@ TEST(KeyTest, LongStrings) {
   a["content"] = long_text;
   json::object b;
   b["content"] = long_text + "y";
-  EXPECT_NE(Key("t", "d", false, "p", "r", a), Key("t", "d", false, "p", "r", b));
-  EXPECT_EQ(Key("t", "d", false, "p", "r", a), Key("t", "d", false, "p", "r", json::object(a)));
+  EXPECT_NE(Key("t", "", "d", false, "p", "r", a), Key("t", "", "d", false, "p", "r", b));
+  EXPECT_EQ(Key("t", "", "d", false, "p", "r", a),
+            Key("t", "", "d", false, "p", "r", json::object(a)));
 }
 
 // The format is pinned: a change to the hashed bytes must be deliberate (it empties every
@@ -188,10 +207,19 @@ TEST(KeyTest, LongStrings) {
 // default, r0 likewise, then
 // {"logprobs":false,"messages":[{"content":"Hi","role":"user"}],"model":"m","n":1,"stop":null,"temperature":5E-1}
 TEST(KeyTest, PinnedFormat) {
-  EXPECT_EQ(Key("acme", "openai", false, "default", "r0",
+  EXPECT_EQ(Key("acme", "", "openai", false, "default", "r0",
                 Body(R"({"model": "m", "messages": [{"role": "user", "content": "Hi"}],
                          "temperature": 0.5, "n": 1, "stop": null, "logprobs": false})")),
             "f5f0c4743a899ca3abf4c99c2d04fe57cd4726c04ba8e34ff54a8016f121965d");
+}
+
+// A key's scope: the same, with " scope:key" and the key id as uint64-LE length + bytes between
+// "v1" and the tenant.
+TEST(KeyTest, PinnedFormatOfAKeysScope) {
+  EXPECT_EQ(Key("acme", "key_1", "openai", false, "default", "r0",
+                Body(R"({"model": "m", "messages": [{"role": "user", "content": "Hi"}],
+                         "temperature": 0.5, "n": 1, "stop": null, "logprobs": false})")),
+            "ed2450c56d4bee0d7a2dbbae821f24c57cf71bb56d2731e371376b1b9c971fd6");
 }
 
 }  // namespace

@@ -188,9 +188,11 @@ struct VerifyCheckConfig {
 };
 
 // A rule's `cache`: its answers are kept for ttl_s and replayed at no cost to a request that is
-// the same in everything that changes the answer (cache/cache.h).
+// the same in everything that changes the answer (cache/cache.h), from the same tenant or, with
+// scope "key", from the same client key.
 struct RuleCacheConfig {
   int64_t ttl_s = 0;
+  std::string scope = "tenant";  // "tenant" (its keys share entries) or "key" (each key its own)
 };
 
 // A rule's `shadow`: a sample of the requests it answers is mirrored to `model` off the hot path

@@ -143,8 +143,10 @@ core::Status ReadRule(const YAML::Node& node, const std::string& path, EnvLookup
   r.String("verify_mode", out.verify_mode);
   if (r.ok() && node["cache"].IsDefined() && !node["cache"].IsNull()) {
     out.cache.emplace();
-    r.Map("cache", {"ttl_s"},
-          [&](MapReader& m) { m.Int("ttl_s", out.cache->ttl_s, Need::kRequired); });
+    r.Map("cache", {"ttl_s", "scope"}, [&](MapReader& m) {
+      m.Int("ttl_s", out.cache->ttl_s, Need::kRequired);
+      m.String("scope", out.cache->scope);
+    });
   }
   if (r.ok() && node["shadow"].IsDefined() && !node["shadow"].IsNull()) {
     out.shadow.emplace();

@@ -183,6 +183,14 @@ void CheckRegex(Checker& c, const std::string& path, const std::string& pattern)
   }
 }
 
+void CheckCache(Checker& c, const std::string& path, const RuleCacheConfig& cache) {
+  c.Range(JoinPath(path, "ttl_s"), cache.ttl_s, 1, 30 * 86'400);
+  if (cache.scope != "tenant" && cache.scope != "key") {
+    c.Fail(JoinPath(path, "scope"),
+           "unknown value " + Quote(cache.scope) + " (expected tenant or key)");
+  }
+}
+
 void CheckVerify(Checker& c, const std::string& rule_path, const RuleConfig& rule) {
   const std::string path = JoinPath(rule_path, "verify");
   for (size_t i = 0; i < rule.verify.size(); ++i) {
@@ -204,7 +212,7 @@ void CheckVerify(Checker& c, const std::string& rule_path, const RuleConfig& rul
     c.Fail(JoinPath(rule_path, "verify_mode"),
            "unknown value " + Quote(rule.verify_mode) + " (expected hold or record)");
   }
-  if (rule.cache) c.Range(JoinPath(rule_path, "cache.ttl_s"), rule.cache->ttl_s, 1, 30 * 86'400);
+  if (rule.cache) CheckCache(c, JoinPath(rule_path, "cache"), *rule.cache);
 }
 
 void CheckShadow(Checker& c, const Config& config, const std::string& rule_path,

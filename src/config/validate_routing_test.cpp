@@ -79,6 +79,7 @@ TEST(ValidateRoutingTest, AFullPolicyParses) {
           when: {task: [extraction, code], tools: false, language: [en, de], min_prompt_tokens: 10,
                  max_prompt_tokens: 5000, min_depth: 1, tags: [batch]}
           chain: [a, {model: both, max_cost_per_1k: "0.002"}]
+          cache: {ttl_s: 60, scope: key}
         - name: default
           cheapest: {min_tier: standard, min_quality: 0.7, capabilities: [tools], top: 2,
                      rank_by: hallucination_rate, max_cost_per_1k: "0.01"}
@@ -102,9 +103,12 @@ TEST(ValidateRoutingTest, AFullPolicyParses) {
   EXPECT_FALSE(rules[1].when.has_value());
   EXPECT_EQ(rules[1].cheapest->min_quality, 0.7);
   EXPECT_EQ(rules[1].cheapest->top, 2);
-  EXPECT_FALSE(rules[0].cache.has_value());
+  ASSERT_TRUE(rules[0].cache.has_value());
+  EXPECT_EQ(rules[0].cache->ttl_s, 60);
+  EXPECT_EQ(rules[0].cache->scope, "key");
   ASSERT_TRUE(rules[1].cache.has_value());
   EXPECT_EQ(rules[1].cache->ttl_s, 3600);
+  EXPECT_EQ(rules[1].cache->scope, "tenant");  // the default: the tenant's keys share entries
   EXPECT_FALSE(rules[0].shadow.has_value());
   ASSERT_TRUE(rules[1].shadow.has_value());
   EXPECT_EQ(rules[1].shadow->model, "a");
@@ -216,6 +220,11 @@ TEST(ValidateRoutingTest, Mistakes) {
        "routing.profiles.auto.rules[0].cache.ttl_s: required"},
       {rules + "        - {name: d, chain: [a], cache: {ttl: 5}}\n",
        "routing.profiles.auto.rules[0].cache.ttl: unknown key"},
+      {rules + "        - {name: d, chain: [a], cache: {ttl_s: 60, scope: user}}\n",
+       "routing.profiles.auto.rules[0].cache.scope: unknown value \"user\" (expected tenant or "
+       "key)"},
+      {rules + "        - {name: d, chain: [a], cache: {ttl_s: 60, scope: \"\"}}\n",
+       "routing.profiles.auto.rules[0].cache.scope: unknown value \"\" (expected tenant or key)"},
       {rules + "        - {name: d, chain: [a], shadow: {model: gpt-9, sample: 0.1}}\n",
        "routing.profiles.auto.rules[0].shadow.model: unknown model or alias \"gpt-9\""},
       {rules + "        - {name: d, chain: [a], shadow: {model: b}}\n",

@@ -176,7 +176,10 @@ core::Result<Rule> CompileRule(const config::RuleConfig& config, const catalog::
   rule.verify = std::move(*checks);
   rule.return_last = config.on_exhausted == "return_last";
   rule.record_only = config.verify_mode == "record";
-  if (config.cache) rule.cache_ttl = std::chrono::seconds(config.cache->ttl_s);
+  if (config.cache) {
+    rule.cache_ttl = std::chrono::seconds(config.cache->ttl_s);
+    rule.cache_per_key = config.cache->scope == "key";
+  }
   rule.shadow = config.shadow;
   if (config.cheapest && !config.cheapest->min_tier.empty()) {
     const auto& tiers = config::kTiers;

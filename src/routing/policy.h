@@ -62,6 +62,7 @@ struct Rule {
   bool return_last = false;           // on_exhausted: return_last (else error)
   bool record_only = false;           // verify_mode: record (else hold)
   std::optional<std::chrono::seconds> cache_ttl;   // cache.ttl_s: answers replayed for this long
+  bool cache_per_key = false;                      // cache.scope: key (else tenant)
   std::optional<config::RuleShadowConfig> shadow;  // a sample mirrored to a candidate model
 };
 

@@ -2,7 +2,8 @@
 // the second identical request is answered from the cache, at no cost, marked, recorded in the
 // ledger, without calling the model; a stream is replayed as a stream; fields that do not change
 // the answer (user, metadata) do not matter, fields that do (a message,
-// temperature) do; tenants never share an entry; a rule without `cache` never hits.
+// temperature) do; tenants never share an entry; a rule without `cache` never hits; the keys of a
+// tenant share its entries, unless the rule says `scope: key`.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -25,6 +26,11 @@ function cacheConfig(o) {
         - name: scoped
           chain: [kimi-k2.6, deepseek-v4-flash]
           cache: {ttl_s: 60}
+    perkey:
+      rules:
+        - name: perkey
+          chain: [deepseek-v4-flash]
+          cache: {ttl_s: 60, scope: key}
     cheap:
 `);
 }
@@ -155,5 +161,32 @@ describe('the response cache', () => {
       { headers: { ...anthropicKey(keyA), 'anthropic-beta': 'output-128k-2025-02-19' } });
     assert.equal(betaAgain.headers.get('x-switchyard-cache'), 'hit');
     assert.equal(await upstreamCalls(), 2);
+  });
+
+  // Regression: the cache key covered the tenant only, so one key of a tenant learnt from a hit
+  // that another key of it had sent the same prompt. Under `scope: key` each key has its own
+  // entries; under the default `scope: tenant` they share them.
+  test('two keys of a tenant share a hit under scope tenant, not under scope key', async () => {
+    const admin = adminApi(s.url, ADMIN);
+    const one = (await admin.create({ tenant: 'tenant-a' })).key;
+    const two = (await admin.create({ tenant: 'tenant-a' })).key;
+    const send = async (model, key) => {
+      const res = await chat(s.url, { ...body('which key asked?'), model },
+        { headers: bearer(key) });
+      assert.equal(res.status, 200, res.text);
+      return res.headers.get('x-switchyard-cache');
+    };
+
+    let before = await upstreamCalls();
+    assert.equal(await send('auto:perkey', one), null);
+    assert.equal(await send('auto:perkey', one), 'hit', 'a key hits its own entry');
+    assert.equal(await send('auto:perkey', two), null, "not the other key's");
+    assert.equal(await send('auto:perkey', two), 'hit');
+    assert.equal(await upstreamCalls(), before + 2);
+
+    before = await upstreamCalls();
+    assert.equal(await send('auto:cached', one), null);
+    assert.equal(await send('auto:cached', two), 'hit', 'the tenant scope shares it');
+    assert.equal(await upstreamCalls(), before + 1);
   });
 });
