@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <limits>
 #include <set>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/money_checked.h"
 #include "core/table.h"
 
 namespace sy::eval {
@@ -16,10 +18,19 @@ namespace {
 
 namespace json = boost::json;
 
-// USD per 1,000 successful tasks, four decimals.
+// USD per 1,000 successful tasks, four decimals: the cost per success to seven decimals with the
+// point moved three places, so no multiplication (cost_per_success * 1000 would overflow past
+// about 9,223 USD per success).
 std::string Per1k(const std::optional<core::Money>& per_success) {
   if (!per_success) return "-";
-  return core::Money::FromPico(per_success->pico() * 1000).ToFixed(4);
+  std::string fixed = per_success->ToFixed(7);  // "[-]W.FFFFFFF"
+  const size_t dot = fixed.find('.');
+  fixed.erase(dot, 1);
+  fixed.insert(dot + 3, ".");
+  // "0001.2345" -> "1.2345": the zeros the shift brought in front of the whole part go.
+  const size_t sign = fixed[0] == '-' ? 1 : 0;
+  while (fixed[sign] == '0' && fixed[sign + 1] != '.') fixed.erase(sign, 1);
+  return fixed;
 }
 
 std::string Percent(double share) {
@@ -40,10 +51,20 @@ int64_t NearestRank(std::vector<int64_t>& sorted_us, double q) {
   return sorted_us[std::clamp<size_t>(rank, 1, sorted_us.size()) - 1];
 }
 
-// Builds one row from the outcomes that `keep` selects.
+core::Error CostOverflows(const Row& row) {
+  return core::MakeError(core::Errc::kInvalidRequest,
+                         "cost overflows: the attempts of policy " + row.policy +
+                             (row.task_type.empty() ? "" : " on task type " + row.task_type) +
+                             " cost more in total than the largest amount a report holds (" +
+                             core::Money::FromPico(std::numeric_limits<int64_t>::max()).ToString() +
+                             " USD); check their x-switchyard-cost-usd");
+}
+
+// Builds one row from the outcomes that `keep` selects. Fails when the cost sum passes the range
+// of Money (each attempt's cost is any Money a header held).
 template <typename Keep>
-Row BuildRow(const Suite& suite, const PolicyRun& run, std::string task_type, int max_k,
-             Keep keep) {
+core::Result<Row> BuildRow(const Suite& suite, const PolicyRun& run, std::string task_type,
+                           int max_k, Keep keep) {
   Row row;
   row.policy = run.policy;
   row.task_type = std::move(task_type);
@@ -55,7 +76,9 @@ Row BuildRow(const Suite& suite, const PolicyRun& run, std::string task_type, in
     ++row.attempts;
     row.passed += o.passed ? 1 : 0;
     row.unanswered += o.answered ? 0 : 1;
-    row.cost += o.cost;
+    const auto cost = core::CheckedAdd(row.cost, o.cost);
+    if (!cost) return CostOverflows(row);
+    row.cost = *cost;
     latencies.push_back(o.latency_us);
     if (item.factual) {
       ++row.factual_attempts;
@@ -293,8 +316,8 @@ std::optional<double> Row::FactualFailureRate() const {
   return static_cast<double>(factual_failures) / static_cast<double>(factual_attempts);
 }
 
-Report Summarize(const Suite& suite, std::string suite_name, int attempts_per_item,
-                 const std::vector<PolicyRun>& runs) {
+core::Result<Report> Summarize(const Suite& suite, std::string suite_name, int attempts_per_item,
+                               const std::vector<PolicyRun>& runs) {
   Report report;
   report.suite = std::move(suite_name);
   report.attempts_per_item = attempts_per_item;
@@ -303,10 +326,14 @@ Report Summarize(const Suite& suite, std::string suite_name, int attempts_per_it
   std::set<std::string> task_types;
   for (const auto& item : suite.items) task_types.insert(item.task_type);
   for (const PolicyRun& run : runs) {
-    report.totals.push_back(BuildRow(suite, run, "", max_k, [](const SuiteItem&) { return true; }));
+    auto total = BuildRow(suite, run, "", max_k, [](const SuiteItem&) { return true; });
+    if (!total) return std::move(total).error();
+    report.totals.push_back(std::move(*total));
     for (const std::string& type : task_types) {
-      report.by_task.push_back(BuildRow(
-          suite, run, type, max_k, [&](const SuiteItem& item) { return item.task_type == type; }));
+      auto row = BuildRow(suite, run, type, max_k,
+                          [&](const SuiteItem& item) { return item.task_type == type; });
+      if (!row) return std::move(row).error();
+      report.by_task.push_back(std::move(*row));
     }
   }
   return report;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/money.h"
+#include "core/result.h"
 #include "eval/suite.h"
 
 namespace sy::eval {
@@ -85,8 +86,11 @@ struct Report {
   std::vector<Row> by_task;  // per policy, per task type (sorted by name)
 };
 
-Report Summarize(const Suite& suite, std::string suite_name, int attempts_per_item,
-                 const std::vector<PolicyRun>& runs);
+// Fails with kInvalidRequest ("cost overflows: the attempts of policy auto ...") when a policy's
+// cost sum passes the range of Money (about 9.2 million USD): a report states exact figures or
+// none, never a wrapped sum.
+core::Result<Report> Summarize(const Suite& suite, std::string suite_name, int attempts_per_item,
+                               const std::vector<PolicyRun>& runs);
 
 // The policy with the lowest cost per successful task among those whose success rate reaches
 // `min_success` (ties: the higher success rate, then the first given); nullopt when none does.

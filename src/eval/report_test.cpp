@@ -41,7 +41,9 @@ Report Sample() {
        {At(0, true, "0.01", 5), At(0, true, "0.01", 5), At(1, false, "0.01", 5),
         At(1, false, "0", 100, false)}},
   };
-  return Summarize(TwoItems(), "two", 2, runs);
+  auto report = Summarize(TwoItems(), "two", 2, runs);
+  EXPECT_TRUE(report) << report.error().message;
+  return report ? *report : Report();
 }
 
 TEST(ReportTest, TotalsFollowTheDefinitions) {
@@ -86,7 +88,7 @@ TEST(ReportTest, TaskTypeRowsSplitEachPolicy) {
 }
 
 TEST(ReportTest, NothingPassedHasNoCostPerSuccessAndIsNeverCheapest) {
-  const Report r = Summarize(TwoItems(), "two", 1, {{"x", {At(0, false, "0.5", 1)}}});
+  const Report r = *Summarize(TwoItems(), "two", 1, {{"x", {At(0, false, "0.5", 1)}}});
   EXPECT_FALSE(r.totals[0].cost_per_success);
   EXPECT_FALSE(Cheapest(r));
   EXPECT_NE(FormatTable(r).find("no policy passed any task"), std::string::npos);
@@ -134,6 +136,57 @@ TEST(ReportTest, TheSuccessBarKeepsCheapButPoorPoliciesOutOfTheVerdict) {
   r.min_success = 0.8;
   EXPECT_FALSE(Cheapest(r));
   EXPECT_NE(FormatTable(r).find("no policy reached 80.0% success"), std::string::npos);
+}
+
+TEST(ReportTest, ACostSumPastTheLargestMoneyIsAnErrorNamingThePolicy) {
+  const char* kLargest = "9223372.036854775807";  // INT64_MAX pico-dollars
+  struct Case {
+    std::vector<Outcome> outcomes;
+    const char* total;  // nullptr: the sum overflows
+  };
+  const std::vector<Case> cases = {
+      {{At(0, true, "9223372.036854775806", 1), At(1, true, "0.000000000001", 1)}, kLargest},
+      {{At(0, true, kLargest, 1), At(1, false, "0", 1)}, kLargest},
+      {{At(0, true, kLargest, 1), At(1, true, "0.000000000001", 1)}, nullptr},
+      {{At(0, true, kLargest, 1), At(0, true, kLargest, 1)}, nullptr},
+  };
+  for (const Case& c : cases) {
+    auto r = Summarize(TwoItems(), "two", 2, {{"auto", c.outcomes}});
+    if (c.total) {
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(r->totals[0].cost.ToString(), c.total);
+      continue;
+    }
+    ASSERT_FALSE(r) << c.outcomes[1].cost.ToString();
+    EXPECT_EQ(r.error().code, core::Errc::kInvalidRequest);
+    EXPECT_EQ(r.error().message,
+              "cost overflows: the attempts of policy auto cost more in total than the largest "
+              "amount a report holds (9223372.036854775807 USD); check their "
+              "x-switchyard-cost-usd");
+  }
+}
+
+TEST(ReportTest, CostPer1kIsExactUpToTheLargestCostPerSuccess) {
+  struct Case {
+    const char* cost;  // of the one passing attempt
+    const char* per_1k;
+  };
+  const Case cases[] = {
+      {"0.0012345", "1.2345"},
+      {"0.00000005", "0.0001"},  // half away from zero
+      {"0.00000004", "0.0000"},
+      {"9223.372036854775", "9223372.0369"},  // * 1000 still fits int64 pico-dollars
+      {"9223.372036854776", "9223372.0369"},  // * 1000 would not: formatted, not multiplied
+      {"9223372.036854775807", "9223372036.8548"},
+  };
+  for (const Case& c : cases) {
+    auto r = Summarize(TwoItems(), "two", 1, {{"x", {At(0, true, c.cost, 1)}}});
+    ASSERT_TRUE(r) << r.error().message;
+    const std::string md = FormatMarkdown(*r);
+    EXPECT_NE(md.find("| `x` | 100.0% | " + std::string(c.per_1k) + " |"), std::string::npos)
+        << c.cost << "\n"
+        << md;
+  }
 }
 
 TEST(ReportTest, SvgPlotsOnePointPerPolicyAndEscapesNames) {

@@ -93,9 +93,11 @@ core::Result<SpendRow> QueryTotal(detail::ReportSource& source,
   return ReadRow(**rows, 0);
 }
 
-// Adds one request to `row`, or leaves `row` as it was and returns false when a sum would pass
-// int64: the report is an exact figure or an error (detail::SumOverflow), never a wrapped or a
-// saturated one.
+// Adds one request to `row`, or leaves `row` as it was and returns false when a sum, or the
+// savings (baseline - cost) the formats print, would pass int64: the report is an exact figure or
+// an error (detail::SumOverflow), never a wrapped or a saturated one. Costs the gateway records
+// are never negative, so the savings of two in-range sums are in range too; a ledger edited by
+// hand to hold a negative cost is refused here instead.
 bool Accumulate(SpendRow& row, bool failed, const core::Usage& usage, core::Money cost,
                 core::Money baseline) {
   int64_t input = 0;
@@ -103,12 +105,14 @@ bool Accumulate(SpendRow& row, bool failed, const core::Usage& usage, core::Mone
   int64_t output = 0;
   int64_t cost_pico = 0;
   int64_t baseline_pico = 0;
+  int64_t savings_pico = 0;
   const int64_t had_baseline = row.baseline_cost ? row.baseline_cost->pico() : 0;
   if (__builtin_add_overflow(row.input_tokens, usage.input_tokens, &input) ||
       __builtin_add_overflow(row.cached_input_tokens, usage.cached_input_tokens, &cached) ||
       __builtin_add_overflow(row.output_tokens, usage.output_tokens, &output) ||
       __builtin_add_overflow(row.cost.pico(), cost.pico(), &cost_pico) ||
-      __builtin_add_overflow(had_baseline, baseline.pico(), &baseline_pico)) {
+      __builtin_add_overflow(had_baseline, baseline.pico(), &baseline_pico) ||
+      __builtin_sub_overflow(baseline_pico, cost_pico, &savings_pico)) {
     return false;
   }
   row.requests += 1;
@@ -204,6 +208,7 @@ std::string JsonFields(const SpendRow& row) {
                     ",\"cost_cents\":" + detail::JsonQuoted(row.cost.ToCents());
   if (row.baseline_cost) {
     out += ",\"baseline_cost_usd\":" + detail::JsonQuoted(row.baseline_cost->ToString()) +
+           // In range: Accumulate, which built every row with a baseline, checked it.
            ",\"savings_usd\":" + detail::JsonQuoted((*row.baseline_cost - row.cost).ToString());
   }
   return out;
@@ -223,7 +228,7 @@ Cells TableCells(const std::string& key, const SpendRow& row, bool with_baseline
   if (with_baseline) {
     const core::Money baseline = row.baseline_cost.value_or(core::Money());
     cells.push_back(baseline.ToString());
-    cells.push_back((baseline - row.cost).ToString());
+    cells.push_back((baseline - row.cost).ToString());  // in range: checked by Accumulate
   }
   return cells;
 }

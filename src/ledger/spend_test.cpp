@@ -572,6 +572,44 @@ TEST(SpendOverflowTest, ASingleSaturatedCountIsReportedExactly) {
   }
 }
 
+// Savings (baseline - cost) are printed for every group with a baseline: a row whose cost makes
+// them pass int64 fails the report like an overflowing sum, instead of printing a wrapped figure.
+TEST(SpendOverflowTest, SavingsPastTheRangeFailTheReport) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  struct Case {
+    int64_t cost_pico;      // as stored; the gateway never stores a negative one
+    int64_t baseline_pico;  // the re-priced cost
+    std::optional<int64_t> savings_pico;
+  };
+  const Case cases[] = {
+      {0, kMax, kMax},      {kMax, 0, -kMax},         {kMax, kMax, 0},
+      {-1, kMax - 1, kMax}, {-1, kMax, std::nullopt},  // a hand-edited ledger
+      {1, kMin + 1, kMin},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::to_string(c.cost_pico) + " against " + std::to_string(c.baseline_pico));
+    TempDir dir;
+    const std::string path = dir.File("ledger.db");
+    WriteLedger(path, {Req("a", "gpt", "", "acme", c.cost_pico)});
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    const Reprice baseline = [&](const core::Usage&, int64_t, std::string_view) {
+      return core::Money::FromPico(c.baseline_pico);
+    };
+    SpendQuery q;
+    q.by = GroupBy::kModel;
+    auto report = QuerySpend(path, q, &baseline, "edge");
+    if (!c.savings_pico) {
+      ASSERT_FALSE(report.has_value());
+      EXPECT_THAT(report.error().message, HasSubstr("passes the 64-bit integer range"));
+      continue;
+    }
+    ASSERT_TRUE(report.has_value()) << report.error().message;
+    const std::string savings = core::Money::FromPico(*c.savings_pico).ToString();
+    EXPECT_THAT(FormatJson(*report), HasSubstr("\"savings_usd\":\"" + savings + "\""));
+  }
+}
+
 TEST(ParseTimeBoundTest, AcceptsDatesUtcTimesAndUnixSeconds) {
   const std::vector<std::pair<std::string, int64_t>> good = {
       {"2025-12-02", 1'764'633'600'000},

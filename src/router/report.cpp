@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
 #include <boost/json.hpp>
+
+#include "core/money_checked.h"
 
 namespace sy::router {
 namespace {
@@ -19,24 +22,61 @@ struct Columns {
   std::vector<double> weak;
 };
 
-core::Money CostOf(const ScoredPrompt& p, bool strong, const Prices& prices) {
-  const int64_t input = (p.bytes + 3) / 4;
+// 128-bit integers (a GCC and Clang extension; __extension__ keeps -Wpedantic quiet).
+__extension__ using Int128 = __int128;
+
+std::string Largest() {
+  return core::Money::FromPico(std::numeric_limits<int64_t>::max()).ToString() + " USD";
+}
+
+core::Result<core::Money> CostOf(const ScoredPrompt& p, bool strong, const Prices& prices) {
+  const int64_t input = p.bytes / 4 + (p.bytes % 4 != 0 ? 1 : 0);  // ceil, without overflow
   const auto& in = strong ? prices.strong_input : prices.weak_input;
   const auto& out = strong ? prices.strong_output : prices.weak_output;
-  return in.CostOf(input) + out.CostOf(prices.output_tokens);
+  const auto in_cost = core::CheckedCostOf(in, input);
+  const auto out_cost = core::CheckedCostOf(out, prices.output_tokens);
+  std::optional<core::Money> cost;
+  if (in_cost && out_cost) cost = core::CheckedAdd(*in_cost, *out_cost);
+  if (cost) return *cost;
+  return core::MakeError(core::Errc::kInvalidRequest,
+                         "cost overflows: a request of " + std::to_string(input) +
+                             " input tokens (a prompt of " + std::to_string(p.bytes) +
+                             " bytes) and " + std::to_string(prices.output_tokens) +
+                             " output tokens at the " + (strong ? "strong" : "weak") +
+                             " model's price of " + in.ToString() + "/" + out.ToString() +
+                             " USD per million tokens costs more than the largest amount a "
+                             "report holds (" +
+                             Largest() + ")");
 }
 
 // The cost of 1,000 requests like `prompts`, routed as `point` routes them; truncated exactly.
-core::Money CostPer1k(std::span<const ScoredPrompt* const> prompts, const CurvePoint& point,
-                      const Prices& prices) {
-  int64_t total = 0;
-  for (const ScoredPrompt* p : prompts) total += CostOf(*p, point.Strong(p->score), prices).pico();
-  const auto n = static_cast<int64_t>(prompts.size());
-  return core::Money::FromPico(total / n * 1000 + total % n * 1000 / n);
+// Summed in 128 bits: each cost is at most INT64_MAX pico-dollars, so n of them times 1,000 stays
+// below 2^127 for any n below 2^53 prompts (more than memory holds). Fails when a request's cost,
+// or the cost of 1,000, passes the range of Money.
+core::Result<core::Money> CostPer1k(std::span<const ScoredPrompt* const> prompts,
+                                    const CurvePoint& point, const Prices& prices) {
+  Int128 total = 0;
+  for (const ScoredPrompt* p : prompts) {
+    auto cost = CostOf(*p, point.Strong(p->score), prices);
+    if (!cost) return std::move(cost).error();
+    total += cost->pico();
+  }
+  const Int128 per_1k = total * 1000 / static_cast<Int128>(prompts.size());
+  if (per_1k > std::numeric_limits<int64_t>::max()) {
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f%%", 100 * point.strong_share);
+    return core::MakeError(core::Errc::kInvalidRequest,
+                           "cost overflows: 1,000 requests routed at a strong share of " +
+                               std::string(share) +
+                               " cost more than the largest amount a report "
+                               "holds (" +
+                               Largest() + "); give lower prices or --output-tokens");
+  }
+  return core::Money::FromPico(static_cast<int64_t>(per_1k));
 }
 
-RouterFigures Figures(std::span<const ScoredPrompt* const> prompts, bool normalized, uint64_t seed,
-                      const std::optional<Prices>& prices) {
+core::Result<RouterFigures> Figures(std::span<const ScoredPrompt* const> prompts, bool normalized,
+                                    uint64_t seed, const std::optional<Prices>& prices) {
   Columns c;
   for (const ScoredPrompt* p : prompts) {
     c.ours.push_back(p->score);
@@ -50,7 +90,9 @@ RouterFigures Figures(std::span<const ScoredPrompt* const> prompts, bool normali
   f.length = Evaluate(c.length, c.strong, c.weak);
   if (prices && !prompts.empty()) {
     for (const CurvePoint& point : f.ours.curve) {
-      f.cost_per_1k.push_back(CostPer1k(prompts, point, *prices));
+      auto cost = CostPer1k(prompts, point, *prices);
+      if (!cost) return std::move(cost).error();
+      f.cost_per_1k.push_back(*cost);
     }
   }
   return f;
@@ -123,8 +165,8 @@ void TableOf(const std::string& title, const RouterFigures& f, std::ostringstrea
 
 }  // namespace
 
-EvalReport BuildReport(std::span<const ScoredPrompt> prompts, std::string split, uint64_t seed,
-                       const std::optional<Prices>& prices) {
+core::Result<EvalReport> BuildReport(std::span<const ScoredPrompt> prompts, std::string split,
+                                     uint64_t seed, const std::optional<Prices>& prices) {
   EvalReport r;
   r.split = std::move(split);
   r.n = static_cast<int64_t>(prompts.size());
@@ -140,9 +182,13 @@ EvalReport BuildReport(std::span<const ScoredPrompt> prompts, std::string split,
   }
   std::sort(by_source.begin(), by_source.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  r.overall = Figures(all, true, seed, prices);
+  auto overall = Figures(all, true, seed, prices);
+  if (!overall) return std::move(overall).error();
+  r.overall = std::move(*overall);
   for (const auto& [source, list] : by_source) {
-    r.sources.push_back({source, Figures(list, false, seed, prices)});
+    auto figures = Figures(list, false, seed, prices);
+    if (!figures) return std::move(figures).error();
+    r.sources.push_back({source, std::move(*figures)});
   }
   return r;
 }
@@ -180,6 +226,20 @@ core::Result<std::pair<core::PricePerMTokens, core::PricePerMTokens>> ParsePrice
   auto out = core::PricePerMTokens::Parse(text.substr(slash + 1));
   if (!out) return out.error();
   return std::pair{*in, *out};
+}
+
+core::Status CheckOutputPrice(core::PricePerMTokens output, int64_t output_tokens) {
+  const Int128 tokens_per_1k = static_cast<Int128>(output_tokens) * 1000;
+  const Int128 max = std::numeric_limits<int64_t>::max();
+  if (tokens_per_1k <= 0 || output.micro() <= max / tokens_per_1k) return {};
+  const Int128 fits = max / tokens_per_1k;  // micro-USD per million tokens; below INT64_MAX
+  return core::MakeError(
+      core::Errc::kInvalidRequest,
+      "cost overflows: 1,000 requests of " + std::to_string(output_tokens) + " output tokens at " +
+          output.ToString() +
+          " USD per million output tokens cost more than the largest amount a report holds (" +
+          Largest() + "); at most " +
+          core::PricePerMTokens::FromMicro(static_cast<int64_t>(fits)).ToString() + " fits");
 }
 
 }  // namespace sy::router

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/money.h"
+#include "core/result.h"
 #include "router/metrics.h"
 
 namespace sy::router {
@@ -55,9 +56,12 @@ struct EvalReport {
   bool priced = false;
 };
 
-// The figures of `prompts`; `seed` drives the random router.
-EvalReport BuildReport(std::span<const ScoredPrompt> prompts, std::string split, uint64_t seed,
-                       const std::optional<Prices>& prices);
+// The figures of `prompts`; `seed` drives the random router. With prices, fails with
+// kInvalidRequest ("cost overflows: ...", naming the request or the curve point) when a request's
+// cost or the cost of 1,000 passes the range of Money (about 9.2 million USD): the curve's dollars
+// are exact or absent, never wrapped. Without prices it always succeeds.
+core::Result<EvalReport> BuildReport(std::span<const ScoredPrompt> prompts, std::string split,
+                                     uint64_t seed, const std::optional<Prices>& prices);
 
 // JSON: the overall figures at the top level, per source under "sources", each with "apgr",
 // "cpt50", "cpt80", "strong_share_at_95pct_quality" (fractions), "n", "strong_performance",
@@ -69,7 +73,16 @@ std::string FormatReportJson(const EvalReport& report);
 std::string FormatReportTable(const EvalReport& report);
 
 // Parses "IN/OUT" USD per million tokens ("10/30", "0.6/0.6"). Fails with kInvalidRequest.
+// Range: each price at most 9223372036854.775807 (PricePerMTokens); what prices and output
+// tokens a report can cost is CheckOutputPrice's.
 core::Result<std::pair<core::PricePerMTokens, core::PricePerMTokens>> ParsePricePair(
     std::string_view text);
+
+// Whether 1,000 requests of `output_tokens` output tokens each at `output` USD per million tokens
+// fit the range of Money, so a curve can be costed at all; fails with kInvalidRequest saying the
+// largest price that fits ("an output price of 20000 USD per million tokens at 500 output tokens
+// per request costs more than 9223372.036854775807 USD per 1,000 requests; at most 18446.744073
+// fits"). Longer prompts can still overflow: BuildReport says which.
+core::Status CheckOutputPrice(core::PricePerMTokens output, int64_t output_tokens);
 
 }  // namespace sy::router

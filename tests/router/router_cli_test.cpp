@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -172,6 +173,61 @@ TEST(RouterCommandTest, UnusableInputsExitTwo) {
             "switchyard router eval: --strong-price and --weak-price go together\n");
   eval.weak_price = "cheap";
   EXPECT_NE(eval_error(eval).find("--weak-price: a price is IN/OUT"), std::string::npos);
+}
+
+// Prices outside what a report can cost are refused with a message naming the flag, or the
+// request, that overflows; never a wrapped figure (exit 2).
+TEST(RouterCommandTest, PricesPastTheLargestMoneyExitTwoNamingWhatOverflows) {
+  const RouterTrainArgs args = SyntheticTrainArgs();
+  std::ostringstream out;
+  std::ostringstream err;
+  ASSERT_EQ(RunRouterTrain(args, out, err), 0) << err.str();
+  struct Case {
+    const char* strong;
+    const char* weak;
+    int64_t output_tokens;
+    std::string error;  // the start of stderr; "" when the report is made
+  };
+  const Case cases[] = {
+      {"10/30", "0.5/1.5", 500, ""},
+      {"10/99999999999999999999", "0.5/1.5", 500,
+       "switchyard router eval: --strong-price: \"99999999999999999999\" is too large"},
+      // The largest output price 500 tokens allow passes the flag's check; with the prompts'
+      // input on top, the all-weak point's 1,000 requests do not fit.
+      {"10/30", "0.5/18446744.073709", 500,
+       "switchyard router eval: cost overflows: 1,000 requests routed at a strong share of 0.0% "
+       "cost more than the largest amount a report holds (9223372.036854775807 USD)"},
+      {"10/30", "0.5/18446744.07371", 500,
+       "switchyard router eval: --weak-price: cost overflows: 1,000 requests of 500 output tokens "
+       "at 18446744.07371 USD per million output tokens cost more than the largest amount a "
+       "report holds (9223372.036854775807 USD); at most 18446744.073709 fits"},
+      {"9223372036854.775807/30", "0.5/1.5", 0,
+       "switchyard router eval: cost overflows: a request of "},
+      {"10/30", "0.5/1.5", std::numeric_limits<int64_t>::max(),
+       "switchyard router eval: --strong-price: cost overflows: 1,000 requests of "
+       "9223372036854775807 output tokens"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.strong) + " " + c.weak);
+    RouterEvalArgs eval;
+    eval.model = args.out;
+    eval.data = args.data;
+    eval.split = "all";
+    eval.format = "json";
+    eval.strong_price = c.strong;
+    eval.weak_price = c.weak;
+    eval.output_tokens = c.output_tokens;
+    std::ostringstream report;
+    std::ostringstream eval_err;
+    const int status = RunRouterEval(eval, report, eval_err);
+    if (c.error.empty()) {
+      EXPECT_EQ(status, 0) << eval_err.str();
+      continue;
+    }
+    EXPECT_EQ(status, 2);
+    EXPECT_EQ(eval_err.str().substr(0, c.error.size()), c.error) << eval_err.str();
+    EXPECT_EQ(report.str(), "");
+  }
 }
 
 // verify retrains with the stored command: the same data gives the same bytes (exit 0); other

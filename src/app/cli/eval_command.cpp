@@ -242,8 +242,10 @@ int RunEval(const EvalArgs& args, std::ostream& out, std::ostream& err) {
     const EvalProgress progress = args.progress ? ProgressBar(policy, err) : EvalProgress();
     runs.push_back({policy, RunPolicy(*suite, *bodies, policy, target, progress)});
   }
-  eval::Report report = eval::Summarize(*suite, args.suite_path.empty() ? "demo" : args.suite_path,
-                                        args.attempts, runs);
+  auto summary = eval::Summarize(*suite, args.suite_path.empty() ? "demo" : args.suite_path,
+                                 args.attempts, runs);
+  if (!summary) return fail(std::move(summary).error());
+  eval::Report report = std::move(*summary);
   report.note = Note(args);
   report.min_success = args.min_success;
   report.dialect = std::string(core::DialectName(*dialect));

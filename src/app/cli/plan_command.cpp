@@ -135,10 +135,17 @@ plan::Resolve MakeResolve(const Pricing& p) {
 
 // ---- --from-ledger ------------------------------------------------------------------------------
 
-// Adds a ledger group to `policy` as one bucket on one model.
-void AddLedgerBucket(plan::PolicyPlan& policy, const ledger::SpendRow& row, std::string target,
-                     std::string model, core::Money cost) {
+// Adds a ledger group to `policy` as one bucket on one model. Fails when the policy's total passes
+// the range of an Amount (about 1.7 x 10^14 USD): each group's cost fits int64 pico-dollars, so
+// that takes millions of groups near the largest cost, which only a hand-edited ledger holds.
+core::Status AddLedgerBucket(plan::PolicyPlan& policy, const ledger::SpendRow& row,
+                             std::string target, std::string model, core::Money cost) {
   const plan::Amount amount = plan::Amount::FromMoney(cost);
+  plan::Int128 total = 0;
+  if (__builtin_add_overflow(policy.total.units(), amount.units(), &total)) {
+    return Invalid("cost overflows: the groups of policy " + policy.name +
+                   " cost more in total than a plan holds (about 1.7 x 10^14 USD)");
+  }
   policy.buckets.push_back({.name = row.key,
                             .target = std::move(target),
                             .parts = {{.model = std::move(model),
@@ -146,14 +153,16 @@ void AddLedgerBucket(plan::PolicyPlan& policy, const ledger::SpendRow& row, std:
                                        .output_tokens = row.output_tokens,
                                        .cost = amount}},
                             .cost = amount});
-  policy.total = policy.total + amount;
+  policy.total = plan::Amount::FromUnits(total);
+  return {};
 }
 
 // What the requests really cost, by routed task type.
-plan::PolicyPlan RecordedPolicy(const ledger::SpendReport& report) {
+core::Result<plan::PolicyPlan> RecordedPolicy(const ledger::SpendReport& report) {
   plan::PolicyPlan out{.name = "recorded"};
   for (const ledger::SpendRow& row : report.groups) {
-    AddLedgerBucket(out, row, "as routed", "(as routed)", row.cost);
+    auto added = AddLedgerBucket(out, row, "as routed", "(as routed)", row.cost);
+    if (!added) return std::move(added).error();
   }
   return out;
 }
@@ -203,8 +212,9 @@ core::Result<plan::PolicyPlan> RepricedPolicy(const Pricing& p, const PlanArgs& 
   for (const ledger::SpendRow& row : report->groups) {
     const auto& model = target_of(row.key);
     if (!model) return model.error();
-    AddLedgerBucket(out, row, std::string(policy.TargetFor(row.key)), (*model)->id,
-                    row.baseline_cost.value_or(core::Money()));
+    auto added = AddLedgerBucket(out, row, std::string(policy.TargetFor(row.key)), (*model)->id,
+                                 row.baseline_cost.value_or(core::Money()));
+    if (!added) return std::move(added).error();
   }
   return out;
 }
@@ -227,7 +237,9 @@ core::Result<plan::PlanReport> PlanFromLedger(const Pricing& p, const PlanArgs& 
   // sizes the break-even volume.
   out.workload_tokens =
       core::SaturatingAdd(recorded->total.input_tokens, recorded->total.output_tokens);
-  out.policies.push_back(RecordedPolicy(*recorded));
+  auto recorded_policy = RecordedPolicy(*recorded);
+  if (!recorded_policy) return std::move(recorded_policy).error();
+  out.policies.push_back(std::move(*recorded_policy));
   for (const config::WorkloadPolicy& spec : specs) {
     auto priced = RepricedPolicy(p, args, q, spec);
     if (!priced) return std::move(priced).error();

@@ -162,9 +162,10 @@ void LogValidation(const std::string& bytes, const std::vector<router::LabeledPr
     if (router::InValidationSplit(r.id)) scored.push_back(Scored(**model, r));
   }
   if (scored.empty()) return;
-  const router::EvalReport report = router::BuildReport(scored, "validation", 1, std::nullopt);
+  auto report = router::BuildReport(scored, "validation", 1, std::nullopt);
+  if (!report) return;  // not reached: only prices can fail a report
   log << "validation split (FNV-1a-64(id) % 5 == 0): APGR, CPT(50%) [length router, random]\n";
-  for (const auto& [source, f] : report.sources) {
+  for (const auto& [source, f] : report->sources) {
     log << "  " << source << " n=" << f.ours.n << ": " << Fixed(f.ours.apgr, 3) << ", "
         << Fixed(100 * f.ours.cpt50, 1) << "% [" << Fixed(f.length.apgr, 3) << ", "
         << Fixed(f.random.apgr, 3) << "]\n";
@@ -195,6 +196,12 @@ core::Result<std::optional<router::Prices>> PricesOf(const RouterEvalArgs& args)
   if (!strong) return Invalid("--strong-price: " + strong.error().message);
   auto weak = router::ParsePricePair(args.weak_price);
   if (!weak) return Invalid("--weak-price: " + weak.error().message);
+  if (auto ok = router::CheckOutputPrice(strong->second, args.output_tokens); !ok) {
+    return Invalid("--strong-price: " + ok.error().message);
+  }
+  if (auto ok = router::CheckOutputPrice(weak->second, args.output_tokens); !ok) {
+    return Invalid("--weak-price: " + ok.error().message);
+  }
   return std::optional<router::Prices>(
       router::Prices{strong->first, strong->second, weak->first, weak->second, args.output_tokens});
 }
@@ -299,11 +306,12 @@ int RunRouterEval(const RouterEvalArgs& args, std::ostream& out, std::ostream& e
     if (InSplit(r, args)) scored.push_back(Scored(**model, r));
   }
   if (scored.empty()) return Fail(err, "eval", "no prompts in the " + args.split + " split");
-  const router::EvalReport report = router::BuildReport(scored, args.split, args.seed, *prices);
+  auto report = router::BuildReport(scored, args.split, args.seed, *prices);
+  if (!report) return Fail(err, "eval", report.error().message);
   if (args.format == "json") {
-    out << router::FormatReportJson(report);
+    out << router::FormatReportJson(*report);
   } else {
-    out << Header(**model, args) << router::FormatReportTable(report);
+    out << Header(**model, args) << router::FormatReportTable(*report);
   }
   out.flush();
   return 0;
