@@ -91,6 +91,13 @@ core::Money DearestWorstCase(const RequestContext& ctx) {
   return worst_case;
 }
 
+// switchyard_limited_total's `limit` for a rate limit's refusal reason (a fixed set of labels).
+std::string_view RateLimitLabel(std::string_view reason) {
+  if (reason == "tokens") return "tokens";
+  if (reason == "auxiliary_requests") return "auxiliary_requests";
+  return "requests";
+}
+
 }  // namespace
 
 std::string_view BearerToken(std::string_view authorization) {
@@ -168,23 +175,40 @@ core::Status Authenticate(RequestContext& ctx) {
   if (!ctx.services.keys) return {};
   auto caller = IdentifyCaller(ctx.http.headers, *ctx.services.keys, UnixMs(ctx));
   if (!caller) return std::move(caller).error();
-  ctx.request.tenant = caller->key->tenant;
-  ctx.request.key_id = caller->key->id;
-  ctx.caller = std::move(*caller);
+  SetCaller(ctx, std::move(*caller));
   return {};
 }
 
-std::optional<core::Status> Admit(RequestContext& ctx) {
-  if (!ctx.caller) return core::Status();
-  if (ctx.services.counters) {
-    return ctx.services.counters->TryAdmit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate);
-  }
-  return limits::Admit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate);
+void SetCaller(RequestContext& ctx, Caller caller) {
+  ctx.request.tenant = caller.key->tenant;
+  ctx.request.key_id = caller.key->id;
+  ctx.caller = std::move(caller);
 }
 
-http::Task<core::Status> AdmitShared(RequestContext& ctx) {
+std::optional<core::Status> Admit(RequestContext& ctx, limits::Admission admission) {
+  if (!ctx.caller) return core::Status();
+  if (ctx.services.counters) {
+    return ctx.services.counters->TryAdmit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate,
+                                           admission);
+  }
+  return limits::Admit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate, admission);
+}
+
+http::Task<core::Status> AdmitShared(RequestContext& ctx, limits::Admission admission) {
   ctx.caller->rate = {};
-  co_return co_await ctx.services.counters->Admit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate);
+  co_return co_await ctx.services.counters->Admit(*ctx.caller->key, UnixMs(ctx), ctx.caller->rate,
+                                                  admission);
+}
+
+http::Task<core::Status> AdmitAuxiliary(RequestContext& ctx) {
+  core::Status admitted;
+  if (auto decided = Admit(ctx, limits::Admission::kAuxiliary)) {
+    admitted = std::move(*decided);
+  } else {
+    admitted = co_await AdmitShared(ctx, limits::Admission::kAuxiliary);
+  }
+  if (!admitted) CountRefusal(ctx, admitted.error());
+  co_return admitted;
 }
 
 core::Status CheckNamedScope(const Caller* caller, std::string_view model,
@@ -273,7 +297,7 @@ void CountRefusal(RequestContext& ctx, const core::Error& error) {
       metrics->ObserveAuthFailure(AuthFailureReason(error));
       break;
     case core::Errc::kRateLimited:
-      metrics->ObserveLimited(ctx.request.tenant, error.reason == "tokens" ? "tokens" : "requests");
+      metrics->ObserveLimited(ctx.request.tenant, RateLimitLabel(error.reason));
       break;
     case core::Errc::kBudgetExceeded:
       metrics->ObserveLimited(ctx.request.tenant,

@@ -62,13 +62,27 @@ core::Result<Caller> IdentifyCaller(const http::Headers& headers, const KeyServi
 // auth: reads the key and sets ctx.caller, ctx.request.tenant and ctx.request.key_id. Fails
 // with kUnauthenticated ("Invalid API key.", or revoked).
 core::Status Authenticate(RequestContext& ctx);
+// Sets ctx.caller, ctx.request.tenant and ctx.request.key_id to a caller identified already
+// (Gateway::CallerOf, for the endpoints other than generation).
+void SetCaller(RequestContext& ctx, Caller caller);
 
 // admission (generation endpoints): the key's and tenant's rate limits and budgets. Fails with
 // kRateLimited or kBudgetExceeded (retry_after set); ctx.caller->rate is filled either way.
 // Decided without I/O, except with shared counters (Services::counters) whose allowances do not
 // cover the request: then std::nullopt, and AdmitShared decides after one Redis round trip.
-std::optional<core::Status> Admit(RequestContext& ctx);
-http::Task<core::Status> AdmitShared(RequestContext& ctx);
+// `admission`: kAuxiliary for count_tokens and route explain (AdmitAuxiliary).
+std::optional<core::Status> Admit(RequestContext& ctx,
+                                  limits::Admission admission = limits::Admission::kGeneration);
+http::Task<core::Status> AdmitShared(RequestContext& ctx,
+                                     limits::Admission admission = limits::Admission::kGeneration);
+
+// admission (POST /v1/messages/count_tokens and POST /v1/route/explain): one request from the
+// key's and tenant's auxiliary buckets, the size of their requests_per_minute and apart from the
+// generation bucket (limits::Admission). Fails with kRateLimited (retry_after set, reason
+// "auxiliary_requests"); ctx.caller->rate is filled either way, so the answer carries the same
+// x-ratelimit-* and retry-after headers as a generation refusal. No caller (auth.mode off)
+// passes.
+http::Task<core::Status> AdmitAuxiliary(RequestContext& ctx);
 
 // The key scope of what a request names, before or without routing: a routing `profile` (when
 // not empty) outside the key's allowed_profiles, or else a `model` (a model id, other id or

@@ -6,6 +6,10 @@
 // `x-switchyard-token-count: estimated`. A counter's 400 (the prompt is invalid for it) is
 // answered as such; any other failure (an endpoint the provider lacks, an outage) falls back to
 // the estimate. Nothing is generated and nothing is billed, so nothing is recorded.
+//
+// Rate limits: a count takes one request from the key's and tenant's auxiliary bucket (the size of
+// their requests_per_minute, apart from generation's: auth.h AdmitAuxiliary), before the body is
+// read, so a key cannot make the operator's counter work without limit.
 #include "api/anthropic/decode.h"
 #include "app/auth.h"
 #include "app/dialect.h"
@@ -41,8 +45,12 @@ http::Task<void> Gateway::CountTokens(http::ServerRequest& http, http::ResponseW
   ctx.request.id = core::NewRequestId();
   ctx.request.received_at = services_.clock.Now();
   ctx.request.dialect = core::Dialect::kAnthropicMessages;
-  core::Status front = api::anthropic::DecodeCountTokensRequest(
-      http.body, catalog_->config().server.max_json_depth, ctx.request);
+  if (caller) SetCaller(ctx, *caller);
+  core::Status front = co_await AdmitAuxiliary(ctx);
+  if (front) {
+    front = api::anthropic::DecodeCountTokensRequest(
+        http.body, catalog_->config().server.max_json_depth, ctx.request);
+  }
   core::Result<routing::Target> target = core::MakeError(core::Errc::kInternal, "not resolved");
   if (front) target = routing::Resolve(ctx.request.model, policy_, *catalog_);
   if (front && !target) front = std::move(target).error();
@@ -77,6 +85,7 @@ http::Task<void> Gateway::CountTokens(http::ServerRequest& http, http::ResponseW
   headers.Add("x-switchyard-request-id", ctx.request.id);
   if (model) headers.Add("x-switchyard-model", model->id);
   headers.Add("x-switchyard-token-count", count.estimated ? "estimated" : "upstream");
+  AddRateLimitHeaders(ctx, headers);
   co_await writer.Send(200, headers, CountBody(count.input_tokens));
 }
 

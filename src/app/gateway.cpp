@@ -263,7 +263,7 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
       break;
     }
     case Kind::kExplain:
-      co_await Explain(http, writer);
+      co_await Explain(http, writer, caller);
       break;
     case Kind::kRouteHealth:
       co_await writer.Send(200, JsonHeaders(), HealthJson(*catalog_, health_));
@@ -304,17 +304,21 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
   }
 }
 
-http::Task<void> Gateway::Explain(http::ServerRequest& http, http::ResponseWriter& writer) {
+http::Task<void> Gateway::Explain(http::ServerRequest& http, http::ResponseWriter& writer,
+                                  const Caller* caller) {
   RequestContext ctx(http, writer, services_);
   ctx.request.id = core::NewRequestId();
   ctx.request.received_at = services_.clock.Now();
   auto dialect = ExplainDialect(http);
-  if (!dialect) {
-    ctx.request.dialect = ClientDialect(http);
-    co_await EncodeFailure(ctx, dialect.error());
+  // A refusal is answered in the dialect asked for, when it is one.
+  ctx.request.dialect = dialect ? *dialect : ClientDialect(http);
+  if (caller) SetCaller(ctx, *caller);
+  core::Status front = co_await AdmitAuxiliary(ctx);
+  if (front && !dialect) front = dialect.error();
+  if (!front) {
+    co_await EncodeFailure(ctx, front.error());
     co_return;
   }
-  ctx.request.dialect = *dialect;
   const auto decision = DecodeAndDecide(http.body, catalog_->config().server.max_json_depth,
                                         ReadRouteHeaders(http.headers), ctx.request, policy_,
                                         *catalog_, health_, {ctx.request.received_at, ctx.started});
@@ -323,7 +327,9 @@ http::Task<void> Gateway::Explain(http::ServerRequest& http, http::ResponseWrite
     co_return;
   }
   std::string body = ExplainJson(*decision, *catalog_);
-  co_await writer.Send(200, JsonHeaders(), std::move(body));
+  http::Headers headers = JsonHeaders();
+  AddRateLimitHeaders(ctx, headers);
+  co_await writer.Send(200, headers, std::move(body));
 }
 
 // Everything that leaves a ledger record: the generation endpoints and every request that

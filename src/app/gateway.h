@@ -94,12 +94,14 @@ class Gateway {
                             const Endpoint* endpoint);
   http::Task<void> Models(http::ServerRequest& request, http::ResponseWriter& writer);
   // POST /v1/route/explain: the route decision for a request body, no upstream called, not
-  // recorded (it costs nothing).
-  http::Task<void> Explain(http::ServerRequest& request, http::ResponseWriter& writer);
+  // recorded (it costs nothing). `caller`: the key's, or null with auth.mode off; it takes one
+  // request from the key's auxiliary rate bucket (auth.h AdmitAuxiliary).
+  http::Task<void> Explain(http::ServerRequest& request, http::ResponseWriter& writer,
+                           const Caller* caller);
   // POST /v1/messages/count_tokens (count_tokens.cpp): not recorded (nothing is generated).
   // `caller`: the key's, or null with auth.mode off; its allowed_models and allowed_profiles
   // apply, as they do to generation (nothing reaches a counter upstream for a model the key may
-  // not use).
+  // not use), and it takes one request from the key's auxiliary rate bucket.
   http::Task<void> CountTokens(http::ServerRequest& request, http::ResponseWriter& writer,
                                const Caller* caller);
   // GET and DELETE /v1/responses/{id} (stored_responses.cpp).

@@ -32,16 +32,18 @@ namespace sy::limits {
 // The live counters of one key or one tenant.
 struct Account {
   std::mutex mu;
-  Window day;       // guarded by mu
-  Window month;     // guarded by mu
-  Bucket requests;  // guarded by mu
-  Bucket tokens;    // guarded by mu
+  Window day;        // guarded by mu
+  Window month;      // guarded by mu
+  Bucket requests;   // guarded by mu
+  Bucket tokens;     // guarded by mu
+  Bucket auxiliary;  // count_tokens and route explain (limiter.h Admission); guarded by mu
   // With shared_state.redis_url (shared/counters.h): this replica's share of the limits that
   // every replica counts together in Redis. Guarded by mu.
   BudgetAllowance shared_day;
   BudgetAllowance shared_month;
   RateLease shared_requests;
   RateLease shared_tokens;
+  RateLease shared_auxiliary;
 };
 
 struct Tenant {

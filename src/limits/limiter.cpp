@@ -70,11 +70,37 @@ std::optional<core::Error> CheckRates(std::array<Charged, 2>& subjects, int64_t 
   return std::nullopt;
 }
 
+// kAuxiliary: one unit from each subject's auxiliary bucket, sized as its requests_per_minute.
+core::Status AdmitAuxiliary(std::array<Charged, 2>& subjects, int64_t now_ms,
+                            RateHeaders& headers) {
+  std::optional<core::Error> refusal;
+  for (auto& s : subjects) {
+    const auto rpm = s.policy->limits.requests_per_minute;
+    if (!rpm) continue;
+    Bucket& b = s.account->auxiliary;
+    Refill(b, *rpm, now_ms);
+    if (!refusal && Remaining(b) < 1) {
+      refusal =
+          RateError(s, detail::kAuxiliaryReason, detail::kAuxiliaryWhat, *rpm, MsUntil(b, *rpm, 1));
+    }
+  }
+  for (auto& s : subjects) {
+    const auto rpm = s.policy->limits.requests_per_minute;
+    if (!rpm) continue;
+    Bucket& b = s.account->auxiliary;
+    if (!refusal) (void)TryTake(b, *rpm, 1, now_ms);
+    Tighten(headers.requests, {*rpm, Remaining(b), MsUntilFull(b, *rpm)});
+  }
+  if (refusal) return *refusal;
+  return {};
+}
+
 }  // namespace
 
-core::Status Admit(const Key& key, int64_t now_ms, RateHeaders& headers) {
+core::Status Admit(const Key& key, int64_t now_ms, RateHeaders& headers, Admission admission) {
   Locked locked(key);
   auto& subjects = locked.subjects();
+  if (admission == Admission::kAuxiliary) return AdmitAuxiliary(subjects, now_ms, headers);
   std::optional<core::Error> refusal = CheckRates(subjects, now_ms);
   for (auto& s : subjects) {
     if (refusal) break;

@@ -1,6 +1,8 @@
 #include "limits/limiter.h"
 
 #include <limits>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -225,6 +227,101 @@ TEST(LimiterTest, ReservationsPastInt64SaturateAndSettleBackToZero) {
     EXPECT_EQ(account->month.reserved_pico, 0);
   }
   EXPECT_EQ(CurrentSpend(tenant, kNow).day, Usd("2"));
+}
+
+// The auxiliary endpoints (count_tokens, route explain) and generation take from separate buckets
+// of the same size: each admits requests_per_minute of its own, whatever the other has left.
+TEST(LimiterTest, AuxiliaryRequestsHaveABucketOfTheirOwnOfTheSameSize) {
+  using enum Admission;
+  struct Case {
+    const char* name;
+    Policy key;
+    Policy tenant;
+    std::vector<Admission> admitted;  // in order, at kNow
+    Admission refused;                // the next one, at kNow
+    std::string message;
+  };
+  const Case cases[] = {
+      {"a full generation bucket leaves counting free",
+       Rpm(2),
+       {},
+       {kGeneration, kGeneration, kAuxiliary, kAuxiliary},
+       kAuxiliary,
+       "Rate limit reached: key key_a (tenant acme) allows 2 token counts and route explanations "
+       "per minute; try again in 30s."},
+      {"counting leaves generation free",
+       Rpm(2),
+       {},
+       {kAuxiliary, kAuxiliary, kGeneration, kGeneration},
+       kGeneration,
+       "Rate limit reached: key key_a (tenant acme) allows 2 requests per minute; try again in "
+       "30s."},
+      {"the tenant's limit counts every key's counts",
+       {},
+       Rpm(1),
+       {kGeneration, kAuxiliary},
+       kAuxiliary,
+       "Rate limit reached: tenant acme allows 1 token counts and route explanations per minute; "
+       "try again in 1m0s."},
+      {"the tighter of key and tenant decides",
+       Rpm(3),
+       Rpm(1),
+       {kAuxiliary},
+       kAuxiliary,
+       "Rate limit reached: tenant acme allows 1 token counts and route explanations per minute; "
+       "try again in 1m0s."},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Fixture f(c.key, c.tenant);
+    RateHeaders h;
+    for (size_t i = 0; i < c.admitted.size(); ++i) {
+      h = {};
+      ASSERT_TRUE(Admit(f.key(), kNow, h, c.admitted[i])) << i;
+    }
+    h = {};
+    auto refused = Admit(f.key(), kNow, h, c.refused);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, core::Errc::kRateLimited);
+    EXPECT_EQ(refused.error().message, c.message);
+    EXPECT_EQ(refused.error().reason, c.refused == kAuxiliary ? "auxiliary_requests" : "requests");
+    ASSERT_TRUE(refused.error().retry_after);
+    EXPECT_GE(refused.error().retry_after->count(), 1);
+    ASSERT_TRUE(h.requests);  // the refused bucket's state, as a generation refusal sends
+    EXPECT_EQ(h.requests->remaining, 0);
+  }
+}
+
+TEST(LimiterTest, AuxiliaryRequestsSkipBudgetsAndTokensAndRefillLikeRequests) {
+  Policy p = Rpm(2);
+  p.limits.tokens_per_minute = 10;
+  p.budgets.usd_per_day = Usd("1");
+  Fixture f(p);
+  RateHeaders h;
+  ASSERT_TRUE(Admit(f.key(), kNow, h));
+  Settle(f.key(), {}, Usd("5"), 1'000, kNow, kNow);  // over budget, tokens a minute in debt
+  EXPECT_FALSE(Admit(f.key(), kNow, h));
+  for (int i = 0; i < 2; ++i) {
+    h = {};
+    ASSERT_TRUE(Admit(f.key(), kNow, h, Admission::kAuxiliary)) << i;
+    EXPECT_FALSE(h.tokens);  // no token state: counting spends none
+  }
+  EXPECT_EQ(h.requests->limit, 2);
+  EXPECT_EQ(h.requests->remaining, 0);
+  EXPECT_EQ(h.requests->reset_ms, 60'000);
+  EXPECT_FALSE(Admit(f.key(), kNow + 29'999, h, Admission::kAuxiliary));
+  EXPECT_TRUE(Admit(f.key(), kNow + 30'000, h, Admission::kAuxiliary));  // one back after 30s
+}
+
+TEST(LimiterTest, WithoutRequestsPerMinuteAuxiliaryRequestsAreUnlimited) {
+  Policy p;
+  p.limits.tokens_per_minute = 1;
+  p.budgets.usd_per_day = Usd("0");
+  Fixture f(p);
+  RateHeaders h;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Admit(f.key(), kNow, h, Admission::kAuxiliary)) << i;
+  EXPECT_FALSE(h.requests);
+  EXPECT_FALSE(h.tokens);
 }
 
 TEST(DirectoryTest, AuthenticateTellsRevokedFromUnknownOnly) {

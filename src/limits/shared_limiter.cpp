@@ -1,6 +1,8 @@
 #include "limits/shared_limiter.h"
 
 #include <algorithm>
+#include <span>
+#include <string_view>
 #include <utility>
 
 #include "limits/detail/charged.h"
@@ -26,6 +28,7 @@ BudgetAllowance& AllowanceOf(Account& a, Period period) {
 Window& WindowOf(Account& a, Period period) { return period == Period::kDay ? a.day : a.month; }
 
 RateLease& LeaseOf(Account& a, SharedCall::Kind kind) {
+  if (kind == SharedCall::Kind::kAuxiliary) return a.shared_auxiliary;
   return kind == SharedCall::Kind::kRequests ? a.shared_requests : a.shared_tokens;
 }
 
@@ -59,9 +62,17 @@ RateState SharedState(const RateLease& l, int64_t per_minute, int64_t now_ms) {
   return {per_minute, std::min(per_minute, l.remaining + held), l.reset_ms};
 }
 
-void FillSharedHeaders(std::array<Charged, 2>& subjects, int64_t now_ms, RateHeaders& headers) {
+void FillSharedHeaders(std::array<Charged, 2>& subjects, int64_t now_ms, Admission admission,
+                       RateHeaders& headers) {
   for (auto& s : subjects) {
     const RateLimits& l = s.policy->limits;
+    if (admission == Admission::kAuxiliary) {
+      if (l.requests_per_minute) {
+        Tighten(headers.requests,
+                SharedState(s.account->shared_auxiliary, *l.requests_per_minute, now_ms));
+      }
+      continue;
+    }
     if (l.requests_per_minute) {
       Tighten(headers.requests,
               SharedState(s.account->shared_requests, *l.requests_per_minute, now_ms));
@@ -74,23 +85,34 @@ void FillSharedHeaders(std::array<Charged, 2>& subjects, int64_t now_ms, RateHea
 
 // One subject's rate limits: a refusal (last round), a call to make, or nothing (covered).
 std::optional<core::Error> CheckSharedRates(Charged& s, int64_t now_ms, int percent,
-                                            bool last_round, std::vector<SharedCall>& calls) {
+                                            bool last_round, Admission admission,
+                                            std::vector<SharedCall>& calls) {
   const RateLimits& l = s.policy->limits;
   struct Limit {
     std::optional<int64_t> per_minute;
     RateLease& lease;
     SharedCall::Kind kind;
-    const char* what;
+    std::string_view reason;
+    std::string_view what;
     int64_t enough;  // requests take one unit; tokens need the lease above zero
   };
-  const Limit limits[] = {
+  const Limit generation[] = {
       {l.requests_per_minute, s.account->shared_requests, SharedCall::Kind::kRequests, "requests",
+       "requests", 1},
+      {l.tokens_per_minute, s.account->shared_tokens, SharedCall::Kind::kTokens, "tokens", "tokens",
        1},
-      {l.tokens_per_minute, s.account->shared_tokens, SharedCall::Kind::kTokens, "tokens", 1},
   };
+  const Limit auxiliary[] = {
+      {l.requests_per_minute, s.account->shared_auxiliary, SharedCall::Kind::kAuxiliary,
+       detail::kAuxiliaryReason, detail::kAuxiliaryWhat, 1},
+  };
+  const std::span<const Limit> limits =
+      admission == Admission::kAuxiliary ? std::span<const Limit>(auxiliary) : generation;
   for (const Limit& limit : limits) {
     if (!limit.per_minute || Usable(limit.lease, now_ms) >= limit.enough) continue;
-    if (last_round) return RateError(s, limit.what, *limit.per_minute, limit.lease.wait_ms);
+    if (last_round) {
+      return RateError(s, limit.reason, limit.what, *limit.per_minute, limit.lease.wait_ms);
+    }
     calls.push_back({.kind = limit.kind,
                      .tenant = s.tenant,
                      .want = RateWant(*limit.per_minute, percent),
@@ -130,25 +152,33 @@ bool HasLimits(const Key& key) { return HasAny(key.policy) || HasAny(key.owner->
 
 std::optional<core::Status> SharedAdmit(const Key& key, int64_t now_ms, int allowance_percent,
                                         bool last_round, std::vector<SharedCall>& calls,
-                                        RateHeaders& headers) {
+                                        RateHeaders& headers, Admission admission) {
   Locked locked(key);
   auto& subjects = locked.subjects();
   calls.clear();
+  const bool generation = admission == Admission::kGeneration;
   std::optional<core::Error> refusal;
   for (auto& s : subjects) {
-    if (!refusal) refusal = CheckSharedRates(s, now_ms, allowance_percent, last_round, calls);
-    if (!refusal) refusal = CheckSharedBudgets(s, now_ms, allowance_percent, last_round, calls);
+    if (!refusal) {
+      refusal = CheckSharedRates(s, now_ms, allowance_percent, last_round, admission, calls);
+    }
+    if (!refusal && generation) {
+      refusal = CheckSharedBudgets(s, now_ms, allowance_percent, last_round, calls);
+    }
   }
   if (!refusal && !calls.empty()) return std::nullopt;
   if (!refusal) {
     for (auto& s : subjects) {
-      if (s.policy->limits.requests_per_minute) s.account->shared_requests.units -= 1;
+      if (s.policy->limits.requests_per_minute) {
+        (generation ? s.account->shared_requests : s.account->shared_auxiliary).units -= 1;
+      }
+      if (!generation) continue;
       for (Period period : kPeriods) {
         if (LimitOf(*s.policy, period)) AllowanceOf(*s.account, period).used_at_ms = now_ms;
       }
     }
   }
-  FillSharedHeaders(subjects, now_ms, headers);
+  FillSharedHeaders(subjects, now_ms, admission, headers);
   if (refusal) return core::Status(*refusal);
   return core::Status();
 }
@@ -254,7 +284,8 @@ void ReportCalls(Account& account, const Policy& policy, bool tenant, int64_t no
   // them: a busy replica's leases would drain it faster than it refills).
   const std::pair<const std::optional<int64_t>*, SharedCall::Kind> rates[] = {
       {&policy.limits.requests_per_minute, SharedCall::Kind::kRequests},
-      {&policy.limits.tokens_per_minute, SharedCall::Kind::kTokens}};
+      {&policy.limits.tokens_per_minute, SharedCall::Kind::kTokens},
+      {&policy.limits.requests_per_minute, SharedCall::Kind::kAuxiliary}};
   for (const auto& [per_minute, kind] : rates) {
     if (!*per_minute || Settling(LeaseOf(account, kind), now_ms) == 0) continue;
     calls.push_back({.kind = kind, .tenant = tenant, .want = 0, .limit = **per_minute});

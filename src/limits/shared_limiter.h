@@ -30,7 +30,8 @@
 namespace sy::limits {
 
 struct SharedCall {
-  enum class Kind : uint8_t { kBudget, kRequests, kTokens };
+  // kAuxiliary: the count_tokens and route explain bucket (limiter.h Admission), its own hash.
+  enum class Kind : uint8_t { kBudget, kRequests, kTokens, kAuxiliary };
   Kind kind = Kind::kBudget;
   bool tenant = false;           // the key's tenant rather than the key
   Period period = Period::kDay;  // kBudget
@@ -58,11 +59,13 @@ struct SharedReply {
 };
 
 // Admission for `key` at `now_ms`: std::nullopt with `calls` filled when Redis must be asked
-// first; else the decision (as limits::Admit: a request unit taken from each request lease on
-// success, kRateLimited or kBudgetExceeded with retry_after on refusal; `headers` filled).
+// first; else the decision (as limits::Admit: a request unit taken from each request lease, or
+// for kAuxiliary from each auxiliary lease, on success; kRateLimited or kBudgetExceeded with
+// retry_after on refusal; `headers` filled).
 std::optional<core::Status> SharedAdmit(const Key& key, int64_t now_ms, int allowance_percent,
                                         bool last_round, std::vector<SharedCall>& calls,
-                                        RateHeaders& headers);
+                                        RateHeaders& headers,
+                                        Admission admission = Admission::kGeneration);
 
 // budget_check estimate, before the attempts: the calls that make each budget's allowance cover
 // `worst_case` beyond what is reserved (none when it already does).

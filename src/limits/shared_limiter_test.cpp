@@ -1,5 +1,7 @@
 #include "limits/shared_limiter.h"
 
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include "limits/allowance.h"
@@ -258,6 +260,78 @@ TEST(SharedLimiterTest, AnEmptyBucketRefusesWithItsWait) {
   EXPECT_EQ(decided->error().message,
             "Rate limit reached: key key_a (tenant acme) allows 3 requests per minute; try "
             "again in 19s.");
+}
+
+// count_tokens and route explain lease from a bucket of their own (kAuxiliary, its own Redis
+// hash), the size of requests_per_minute: an exhausted generation lease does not refuse them, and
+// theirs does not refuse generation. No budget is asked for.
+TEST(SharedLimiterTest, AuxiliaryRequestsLeaseFromTheirOwnBucket) {
+  struct Case {
+    const char* name;
+    Admission first;   // leases its bucket's grant, then exhausts it
+    Admission second;  // still asks its own bucket
+  };
+  const Case cases[] = {
+      {"generation spent, counting asks its own", Admission::kGeneration, Admission::kAuxiliary},
+      {"counting spent, generation asks its own", Admission::kAuxiliary, Admission::kGeneration},
+  };
+  const auto kind_of = [](Admission a) {
+    return a == Admission::kAuxiliary ? SharedCall::Kind::kAuxiliary : SharedCall::Kind::kRequests;
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Policy p = Rpm(60);
+    p.budgets.usd_per_day = Usd("1");
+    Fixture f(p);
+    std::vector<SharedCall> calls;
+    RateHeaders h;
+    ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h, c.first));
+    // Its lease first; generation also asks for a share of the budget, counting does not.
+    ASSERT_EQ(calls.size(), c.first == Admission::kGeneration ? 2u : 1u);
+    EXPECT_EQ(calls[0].kind, kind_of(c.first));
+    EXPECT_EQ(calls[0].limit, 60);
+    f.Answer(calls, {.grant = 1, .remaining = 0, .wait_ms = 1'000, .full_ms = 60'000});
+    auto decided = SharedAdmit(f.key(), kNow, kPercent, false, calls, h, c.first);
+    ASSERT_TRUE(decided && *decided);
+    // Its lease is spent: the last round refuses it, with its own wait.
+    decided = SharedAdmit(f.key(), kNow, kPercent, true, calls, h, c.first);
+    ASSERT_TRUE(decided && !*decided);
+    EXPECT_EQ(decided->error().reason,
+              c.first == Admission::kAuxiliary ? "auxiliary_requests" : "requests");
+    // The other bucket is untouched: it asks for its own lease.
+    calls.clear();
+    ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h, c.second));
+    ASSERT_FALSE(calls.empty());
+    EXPECT_EQ(calls[0].kind, kind_of(c.second));
+  }
+}
+
+TEST(SharedLimiterTest, AnEmptyAuxiliaryBucketRefusesInItsOwnWords) {
+  Fixture f(Rpm(3));
+  std::vector<SharedCall> calls;
+  RateHeaders h;
+  ASSERT_FALSE(SharedAdmit(f.key(), kNow, kPercent, false, calls, h, Admission::kAuxiliary));
+  f.Answer(calls, {.grant = 0, .remaining = 0, .wait_ms = 19'000, .full_ms = 60'000});
+  h = {};
+  auto decided = SharedAdmit(f.key(), kNow, kPercent, true, calls, h, Admission::kAuxiliary);
+  ASSERT_TRUE(decided && !*decided);
+  EXPECT_EQ(decided->error().message,
+            "Rate limit reached: key key_a (tenant acme) allows 3 token counts and route "
+            "explanations per minute; try again in 19s.");
+  EXPECT_EQ(decided->error().retry_after, std::chrono::seconds(19));
+  ASSERT_TRUE(h.requests);
+  EXPECT_EQ(h.requests->remaining, 0);
+  EXPECT_EQ(h.requests->reset_ms, 60'000);
+  EXPECT_FALSE(h.tokens);
+  // Lapsed auxiliary units go back to their bucket at the next report, as request units do.
+  Account& key = f.account();
+  key.shared_auxiliary = {.units = 2, .valid_until_ms = kNow};
+  calls.clear();
+  ReportCalls(key, f.key().policy, false, kNow, 0, false, calls);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].kind, SharedCall::Kind::kAuxiliary);
+  TakeReport(key, kNow, calls[0]);
+  EXPECT_EQ(calls[0].debit, -2);
 }
 
 TEST(SharedLimiterTest, TokenDebtsArePaidAtTheNextReport) {

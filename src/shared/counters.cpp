@@ -169,9 +169,9 @@ Counters::~Counters() {
 int64_t Counters::NowMs() const { return core::UnixMs(clock_.Now()); }
 
 core::Status Counters::Unavailable(const limits::Key& key, int64_t now_ms,
-                                   limits::RateHeaders& headers) {
+                                   limits::RateHeaders& headers, limits::Admission admission) {
   headers = {};
-  if (fail_open_) return limits::Admit(key, now_ms, headers);
+  if (fail_open_) return limits::Admit(key, now_ms, headers, admission);
   auto e = core::MakeError(core::Errc::kOverloaded,
                            "Budgets and rate limits are counted in Redis, which is not answering "
                            "(shared_state.on_failure: fail_closed); retry shortly.");
@@ -180,10 +180,11 @@ core::Status Counters::Unavailable(const limits::Key& key, int64_t now_ms,
 }
 
 std::optional<core::Status> Counters::TryAdmit(const limits::Key& key, int64_t now_ms,
-                                               limits::RateHeaders& headers) {
-  if (!limits::HasLimits(key)) return limits::Admit(key, now_ms, headers);
+                                               limits::RateHeaders& headers,
+                                               limits::Admission admission) {
+  if (!limits::HasLimits(key)) return limits::Admit(key, now_ms, headers, admission);
   std::vector<SharedCall> calls;  // allocates only when Redis must be asked
-  return limits::SharedAdmit(key, now_ms, allowance_percent_, false, calls, headers);
+  return limits::SharedAdmit(key, now_ms, allowance_percent_, false, calls, headers, admission);
 }
 
 bool Counters::Covers(const limits::Key& key, core::Money worst_case, int64_t now_ms) {
@@ -193,16 +194,18 @@ bool Counters::Covers(const limits::Key& key, core::Money worst_case, int64_t no
 }
 
 http::Task<core::Status> Counters::Admit(const limits::Key& key, int64_t now_ms,
-                                         limits::RateHeaders& headers) {
-  if (!limits::HasLimits(key)) co_return limits::Admit(key, now_ms, headers);
+                                         limits::RateHeaders& headers,
+                                         limits::Admission admission) {
+  if (!limits::HasLimits(key)) co_return limits::Admit(key, now_ms, headers, admission);
   std::vector<SharedCall> calls;
   // Two rounds: the allowances, then (after one round trip) the allowances Redis topped up.
   for (int round = 0; round < 2; ++round) {
     headers = {};
-    auto decided = limits::SharedAdmit(key, now_ms, allowance_percent_, round == 1, calls, headers);
+    auto decided =
+        limits::SharedAdmit(key, now_ms, allowance_percent_, round == 1, calls, headers, admission);
     if (decided) co_return std::move(*decided);
     const bool answered = co_await Ask(key, calls);
-    if (!answered) co_return Unavailable(key, now_ms, headers);
+    if (!answered) co_return Unavailable(key, now_ms, headers, admission);
   }
   co_return core::Status();  // not reached: the last round always decides
 }
@@ -262,7 +265,9 @@ std::vector<std::string> Counters::Command(const Tracked& owner, const SharedCal
             std::to_string(expire_at),
             std::to_string(limits::kHoldMs)};
   }
-  const char* bucket = call.kind == SharedCall::Kind::kRequests ? ":rpm" : ":tpm";
+  const char* bucket = call.kind == SharedCall::Kind::kRequests    ? ":rpm"
+                       : call.kind == SharedCall::Kind::kAuxiliary ? ":arpm"
+                                                                   : ":tpm";
   return {"EVALSHA",
           RateScript().sha1(),
           "1",

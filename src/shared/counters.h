@@ -24,6 +24,8 @@
 //   <prefix>k:<key id>|t:<tenant>:usd:d:<day index>   budget hash: spent, h:<replica> holds
 //   <prefix>k:<key id>|t:<tenant>:usd:m:<month index>
 //   <prefix>k:<key id>|t:<tenant>:rpm / :tpm          token bucket hash: level, at
+//   <prefix>k:<key id>|t:<tenant>:arpm                 the same, for count_tokens and route
+//                                                      explain (limits::Admission::kAuxiliary)
 // Budget hashes expire a day after their period ends; buckets two minutes after their last use.
 //
 // Thread-safety: every public method may be called from any thread. Lifetime: the keys passed in
@@ -67,12 +69,14 @@ class Counters {
 
   // As limits::Admit, on the shared counters, when the allowances decide it without I/O (most
   // requests); std::nullopt when Redis must be asked first: then co_await Admit.
-  std::optional<core::Status> TryAdmit(const limits::Key& key, int64_t now_ms,
-                                       limits::RateHeaders& headers);
+  std::optional<core::Status> TryAdmit(
+      const limits::Key& key, int64_t now_ms, limits::RateHeaders& headers,
+      limits::Admission admission = limits::Admission::kGeneration);
   // As limits::Admit, on the shared counters; waits for one Redis round trip when the
   // allowances do not cover the request.
   http::Task<core::Status> Admit(const limits::Key& key, int64_t now_ms,
-                                 limits::RateHeaders& headers);
+                                 limits::RateHeaders& headers,
+                                 limits::Admission admission = limits::Admission::kGeneration);
   // budget_check estimate, before the attempts: whether the allowances cover `worst_case`, and
   // making them cover it (one round trip). A failure leaves the decision to Reserve.
   bool Covers(const limits::Key& key, core::Money worst_case, int64_t now_ms);
@@ -99,7 +103,8 @@ class Counters {
 
   Counters(const config::SharedStateConfig& config, RedisTarget target, const core::Clock& clock);
   int64_t NowMs() const;
-  core::Status Unavailable(const limits::Key& key, int64_t now_ms, limits::RateHeaders& headers);
+  core::Status Unavailable(const limits::Key& key, int64_t now_ms, limits::RateHeaders& headers,
+                           limits::Admission admission);
   http::Task<bool> Ask(const limits::Key& key, std::vector<limits::SharedCall>& calls);
 
   // On the Redis thread.

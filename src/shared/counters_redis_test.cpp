@@ -34,9 +34,9 @@ struct Replica {
 
   const limits::Key& key() const { return dir->keys().front(); }
 
-  core::Status Admit() {
+  core::Status Admit(limits::Admission admission = limits::Admission::kGeneration) {
     limits::RateHeaders headers;
-    return testutil::RunTask(counters->Admit(key(), NowMs(), headers));
+    return testutil::RunTask(counters->Admit(key(), NowMs(), headers, admission));
   }
   void Settle(core::Money cost, int64_t tokens = 0) {
     const int64_t now = NowMs();  // received and ended at once
@@ -158,6 +158,33 @@ TEST_F(CountersTest, ARateLimitHoldsAcrossReplicas) {
     }
   }
   EXPECT_EQ(admitted, 10);  // 5% of 10 is under one: every lease is one request, so exact
+}
+
+// count_tokens and route explain (Admission::kAuxiliary) share their own bucket across replicas,
+// of the same size as requests_per_minute and apart from generation's: generation spent on both
+// replicas leaves all of it, and it holds exactly across them.
+TEST_F(CountersTest, TheAuxiliaryBucketHoldsAcrossReplicasApartFromGeneration) {
+  const auto config = Config(Server().url());
+  Replica a = MakeReplica(config, {}, Rpm(10));
+  Replica b = MakeReplica(config, {}, Rpm(10));
+  for (int i = 0; i < 20; ++i) (void)(i % 2 == 0 ? a : b).Admit();  // generation: all 10 spent
+  EXPECT_FALSE(a.Admit());
+  int admitted = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto s = (i % 2 == 0 ? a : b).Admit(limits::Admission::kAuxiliary);
+    if (s) {
+      ++admitted;
+    } else {
+      EXPECT_EQ(s.error().code, core::Errc::kRateLimited);
+      EXPECT_EQ(s.error().reason, "auxiliary_requests");
+      EXPECT_NE(s.error().message.find(
+                    "tenant acme allows 10 token counts and route explanations per minute"),
+                std::string::npos)
+          << s.error().message;
+    }
+  }
+  EXPECT_EQ(admitted, 10);
+  EXPECT_FALSE(b.Admit());  // generation is still spent, not refilled by counting
 }
 
 TEST_F(CountersTest, ConcurrentRequestsOnBothReplicasNeverPassTheRateLimit) {

@@ -601,4 +601,49 @@ describe('count_tokens and a key\'s scope', () => {
     assert.equal((await count(scoped.key, 'deepseek-v4-flash')).status, 200);
     assert.equal((await count(scoped.key, 'auto:cheap')).status, 200);
   });
+
+  // Counts and explanations take from a bucket of their own, the size of requests_per_minute
+  // (as Anthropic limits token counting apart from Messages): a key at its generation limit still
+  // counts, and a key past its counting limit gets the generation limit's 429 and headers.
+  test('count_tokens and explain: their own bucket of requests_per_minute, 429 with retry-after', async () => {
+    await emulator.setProfile(s.emulatorUrl, 'deepseek-v4-flash', { ttft_ms: 1, tokens_per_s: 0 });
+    const k = await admin.create({ tenant: 'counting-rpm', limits: { requests_per_minute: 2 } });
+    const generate = () => messages(s.url, ping(), { headers: anthropicKey(k.key) });
+    for (let i = 0; i < 2; ++i) assert.equal((await generate()).status, 200);
+    const busy = await generate();
+    assertAnthropicError(busy, 429, 'rate_limit_error');
+    assert.match(busy.json.error.message, /allows 2 requests per minute/);
+
+    const before = await counted();
+    for (let i = 0; i < 2; ++i) {
+      const ok = await count(k.key, CLAUDE);
+      assert.equal(ok.status, 200, `a key at its generation limit still counts: ${ok.text}`);
+      assert.equal(ok.headers.get('x-ratelimit-limit-requests'), '2');
+      assert.equal(ok.headers.get('x-ratelimit-remaining-requests'), String(1 - i));
+      assert.equal(ok.headers.get('x-ratelimit-limit-tokens'), null, 'counting spends no tokens');
+    }
+    assert.equal(await counted(), before + 2);
+
+    const limited = await count(k.key, CLAUDE);
+    assertAnthropicError(limited, 429, 'rate_limit_error');
+    assert.match(limited.json.error.message,
+      /^Rate limit reached: key key_\w+ \(tenant counting-rpm\) allows 2 token counts and route explanations per minute; try again in \d+(\.\d+)?s\.$/);
+    assert.match(limited.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+    assert.equal(limited.headers.get('x-ratelimit-limit-requests'), '2');
+    assert.equal(limited.headers.get('x-ratelimit-remaining-requests'), '0');
+    assert.match(limited.headers.get('x-ratelimit-reset-requests') ?? '', DURATION_RE);
+    assert.equal(await counted(), before + 2, 'the refused count never reached the upstream');
+
+    // Route explain shares the counting bucket, and answers in the dialect asked for.
+    const explain = await postJson(`${s.url}/v1/route/explain`, ping(), { headers: bearer(k.key) });
+    assertOpenAI(explain, 429, 'rate_limit_exceeded');
+    assert.match(explain.json.error.message, /allows 2 token counts and route explanations per minute/);
+    assert.match(explain.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+
+    // Another key of the tenant is not limited by this key's buckets.
+    const other = await admin.create({ tenant: 'counting-rpm', limits: { requests_per_minute: 2 } });
+    const explained = await postJson(`${s.url}/v1/route/explain`, ping(), { headers: bearer(other.key) });
+    assert.equal(explained.status, 200, explained.text);
+    assert.equal(explained.headers.get('x-ratelimit-remaining-requests'), '1');
+  });
 });

@@ -74,16 +74,26 @@ inline core::Error BudgetError(const Charged& s, const Overrun& o, int64_t now_m
   return e;
 }
 
-// `what`: "requests" or "tokens" (a static string: it is the error's reason too).
-inline core::Error RateError(const Charged& s, std::string_view what, int64_t limit,
-                             int64_t wait_ms) {
+// `reason`: "requests", "tokens" or "auxiliary_requests" (a static string); `what` names the
+// limited thing in the message ("requests", "token counts and route explanations").
+inline core::Error RateError(const Charged& s, std::string_view reason, std::string_view what,
+                             int64_t limit, int64_t wait_ms) {
   auto e = core::MakeError(core::Errc::kRateLimited,
                            "Rate limit reached: " + Who(s) + " allows " + std::to_string(limit) +
                                " " + std::string(what) + " per minute; try again in " +
                                FormatResetDuration(wait_ms) + ".");
-  e.reason = what;
+  e.reason = reason;
   e.retry_after = AtLeastOneSecond(wait_ms);
   return e;
 }
+
+// "requests" or "tokens": the reason and the message's word.
+inline core::Error RateError(const Charged& s, std::string_view what, int64_t limit,
+                             int64_t wait_ms) {
+  return RateError(s, what, what, limit, wait_ms);
+}
+
+inline constexpr std::string_view kAuxiliaryReason = "auxiliary_requests";
+inline constexpr std::string_view kAuxiliaryWhat = "token counts and route explanations";
 
 }  // namespace sy::limits::detail
