@@ -193,6 +193,8 @@ http::Task<void> AdminApi::Send(http::ResponseWriter& writer, core::Dialect dial
     co_return;
   }
   auto encoded = EncodeError(dialect, reply.body.error());
+  // A 401 names the scheme it wants (RFC 9110 §11.6.1): the admin token, or a client key.
+  if (encoded.status == 401) headers.Add("www-authenticate", "Bearer");
   co_await writer.Send(encoded.status, headers, std::move(encoded.body));
 }
 

@@ -66,6 +66,7 @@ describe('client keys and the admin API', () => {
       bearer(ADMIN.toUpperCase()), { authorization: ADMIN }, { 'x-api-key': ADMIN }]) {
       const res = await adminApi(s.url).call('GET', '/admin/keys', undefined, headers);
       assertOpenAI(res, 401, 'invalid_api_key');
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer', 'a 401 names its scheme');
       answers.push(res.text);
     }
     assert.equal(new Set(answers).size, 1, `one body for every refusal: ${answers.join('\n')}`);
