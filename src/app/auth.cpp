@@ -65,6 +65,18 @@ void AddRate(http::Headers& headers, std::string_view what, const limits::RateSt
   headers.Add("x-ratelimit-reset-" + suffix, limits::FormatResetDuration(s.reset_ms));
 }
 
+// The same state under Anthropic's names, which its clients read: the reset is the RFC 3339
+// instant the bucket is full again, rounded up to the second (never an instant already past).
+void AddAnthropicRate(http::Headers& headers, std::string_view what, const limits::RateState& s,
+                      int64_t now_ms) {
+  const std::string prefix = "anthropic-ratelimit-" + std::string(what);
+  headers.Add(prefix + "-limit", std::to_string(s.limit));
+  headers.Add(prefix + "-remaining", std::to_string(s.remaining));
+  const int64_t full_at_ms = core::SaturatingAdd(now_ms, std::max<int64_t>(s.reset_ms, 0));
+  headers.Add(prefix + "-reset",
+              limits::Rfc3339(core::SaturatingAdd(full_at_ms, 999) / 1000 * 1000));
+}
+
 // budget_check estimate, for a routed request whose key or tenant has a budget.
 bool ReservesBudget(const RequestContext& ctx) {
   if (!ctx.caller || !ctx.decision) return false;
@@ -310,8 +322,12 @@ void CountRefusal(RequestContext& ctx, const core::Error& error) {
 
 void AddRateLimitHeaders(const RequestContext& ctx, http::Headers& headers) {
   if (!ctx.caller) return;
-  if (ctx.caller->rate.requests) AddRate(headers, "requests", *ctx.caller->rate.requests);
-  if (ctx.caller->rate.tokens) AddRate(headers, "tokens", *ctx.caller->rate.tokens);
+  const auto& rate = ctx.caller->rate;
+  if (rate.requests) AddRate(headers, "requests", *rate.requests);
+  if (rate.tokens) AddRate(headers, "tokens", *rate.tokens);
+  if (ctx.request.dialect != core::Dialect::kAnthropicMessages) return;
+  if (rate.requests) AddAnthropicRate(headers, "requests", *rate.requests, UnixMs(ctx));
+  if (rate.tokens) AddAnthropicRate(headers, "tokens", *rate.tokens, UnixMs(ctx));
 }
 
 }  // namespace sy::app

@@ -117,7 +117,9 @@ void Settle(RequestContext& ctx);
 // limits by which limit).
 void CountRefusal(RequestContext& ctx, const core::Error& error);
 
-// x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the caller's configured limits.
+// x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the caller's configured limits; for
+// an Anthropic client also anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}, the
+// names its API uses, with the reset as an RFC 3339 instant rather than a duration.
 void AddRateLimitHeaders(const RequestContext& ctx, http::Headers& headers);
 
 }  // namespace sy::app

@@ -466,11 +466,12 @@ describe('client keys and the admin API', () => {
       loose.headers.get('x-ratelimit-remaining-requests'));
   });
 
-  test('x-ratelimit-* headers on every answer of a key with limits, in both dialects', async () => {
+  test('x-ratelimit-* headers on every answer of a key with limits, in both dialects (and Anthropic\'s own names)', async () => {
     // 6000 tokens a minute refill 1 token every 10 ms: the few tokens three answers spend are not
     // refilled before the third is admitted, however slow the machine (at 200000 a minute a
     // 10 ms request under ASan was refilled in full, and the check below flaked).
     const k = await admin.create({ tenant: 'headers', limits: { requests_per_minute: 600, tokens_per_minute: 6000 } });
+    const before = Date.now();
     const answers = [await openai(k.key), await anthropic(k.key), await openai(k.key)];
     for (const res of answers) {
       assert.equal(res.status, 200, res.text);
@@ -484,6 +485,19 @@ describe('client keys and the admin API', () => {
       assert.match(h('x-ratelimit-reset-requests') ?? '', DURATION_RE);
       assert.match(h('x-ratelimit-reset-tokens') ?? '', DURATION_RE);
     }
+    // The Anthropic client also gets Anthropic's own names for the same state, the reset as the
+    // RFC 3339 instant the bucket is full again (whole seconds, never already past); an OpenAI
+    // client does not.
+    const a = (n) => answers[1].headers.get(n);
+    for (const what of ['requests', 'tokens']) {
+      assert.equal(a(`anthropic-ratelimit-${what}-limit`), a(`x-ratelimit-limit-${what}`));
+      assert.equal(a(`anthropic-ratelimit-${what}-remaining`), a(`x-ratelimit-remaining-${what}`));
+      const reset = a(`anthropic-ratelimit-${what}-reset`) ?? '';
+      assert.match(reset, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.ok(Date.parse(reset) >= before - 1000, reset);
+      assert.ok(Date.parse(reset) <= Date.now() + 61_000, reset);
+    }
+    assert.deepEqual([...answers[0].headers.keys()].filter((n) => n.startsWith('anthropic-')), []);
     // Three requests so far in well under a minute: at most 598 left, and tokens were spent.
     assert.ok(Number(answers[2].headers.get('x-ratelimit-remaining-requests')) <= 598);
     assert.ok(Number(answers[2].headers.get('x-ratelimit-remaining-tokens')) < 6000,
