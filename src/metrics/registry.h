@@ -9,7 +9,8 @@
 //   - Counter and Gauge hold an int64 count.
 //   - UsdCounter and UsdGauge hold core::Money (an int64 of pico-dollars) and print it as its
 //     exact decimal (Money::ToString: "0.000123"). To Prometheus they are ordinary float samples;
-//     the text carries the exact sum, so a scrape compares to the ledger to the pico-dollar.
+//     the text carries the exact sum, so a scrape compares to the ledger to the pico-dollar
+//     (up to the largest Money, where a USD counter stops).
 //     A USD counter's name ends in "_usd_total".
 //   - FractionGauge holds a value to six decimals (an int64 of millionths, rounded when set) and
 //     prints that decimal exactly: a share, a threshold ("0.574123").
@@ -71,8 +72,15 @@ class Counter {
 
 class UsdCounter {
  public:
-  // REQUIRES: amount >= 0.
-  void Add(core::Money amount) { pico_.fetch_add(amount.pico(), std::memory_order_relaxed); }
+  // REQUIRES: amount >= 0. Saturates at the largest Money (about 9.2 million USD a series): a
+  // counter that wrapped negative would read to Prometheus as a reset, and rate() as a spike.
+  void Add(core::Money amount) {
+    int64_t seen = pico_.load(std::memory_order_relaxed);
+    int64_t sum = 0;
+    do {
+      if (__builtin_add_overflow(seen, amount.pico(), &sum)) sum = INT64_MAX;
+    } while (!pico_.compare_exchange_weak(seen, sum, std::memory_order_relaxed));
+  }
   core::Money value() const { return core::Money::FromPico(pico_.load(std::memory_order_relaxed)); }
 
  private:

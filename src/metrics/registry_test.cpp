@@ -76,6 +76,22 @@ TEST(RegistryTest, UsdValuesPrintAsExactDecimals) {
             "app_budget_usd 12.5\n");
 }
 
+// Regression: a USD counter past the largest Money wrapped negative, which Prometheus reads as
+// a counter reset (and rate() as a spike); it stops at the largest Money instead.
+TEST(RegistryTest, AUsdCounterStopsAtTheLargestMoneyInsteadOfWrapping) {
+  Registry registry;
+  auto& cost = registry.AddUsdCounter("app_cost_usd_total", "Spend.", {});
+  const core::Money max = core::Money::FromPico(INT64_MAX);
+  cost.With({}).Add(core::Money::FromPico(INT64_MAX - 5));
+  cost.With({}).Add(core::Money::FromPico(5));
+  EXPECT_EQ(cost.With({}).value(), max);
+  cost.With({}).Add(core::Money::FromPico(1));
+  cost.With({}).Add(max);
+  EXPECT_EQ(cost.With({}).value(), max);
+  EXPECT_NE(registry.Render().find("app_cost_usd_total 9223372.036854775807\n"), std::string::npos)
+      << registry.Render();
+}
+
 TEST(RegistryTest, FractionsPrintAsExactDecimalsOfTheirMillionths) {
   Registry registry;
   auto& share = registry.AddFractionGauge("app_share", "A share.", {"rule"});
