@@ -1,7 +1,10 @@
 // The `router` rule action: the built-in model scores the prompt, the threshold picks the side,
 // the other side follows; and how Policy::Build loads the model and calibrates the threshold.
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,6 +106,33 @@ TEST(RouterRuleTest, BelowTheThresholdTheWeakSideThenTheStrong) {
   EXPECT_FALSE(d.router->strong);
   EXPECT_EQ(Kept(d), (std::vector<std::string>{"cheap", "big"}));
   EXPECT_EQ(d.candidates[0].reason, "router weak step 1");
+}
+
+// The verdict's numbers are printed by integer arithmetic in [0, 1]: the same digits as
+// printf's "%.4f", exact ties (k / 32) rounded to even, the ends and a sweep included.
+TEST(RouterRuleTest, VerdictNumbersAreTheDigitsOfPrintfsFourDecimals) {
+  auto printf4 = [](double v) {
+    std::array<char, 32> buf{};
+    auto [end, ec] =
+        std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::fixed, 4);
+    return std::string(buf.data(), end);
+  };
+  std::vector<double> values = {0.0,     1.0,     0.5,       0.03125,  0.09375,  0.15625,
+                                0.96875, 0.00005, 0.999949,  0.99995,  0.999951, 0.73415,
+                                0.4120,  1e-300,  0.0312499, 0.0312501};
+  values.push_back(std::nextafter(1.0, 0.0));
+  values.push_back(std::nextafter(0.03125, 0.0));
+  values.push_back(std::nextafter(0.03125, 1.0));
+  for (int k = 0; k <= 20'000; ++k) values.push_back(k / 20'000.0);  // every tie at 4 decimals
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 20'000; ++i) values.push_back(std::generate_canonical<double, 53>(random));
+  for (const double v : values) {
+    const std::string text = RouterVerdictText({.score = v, .threshold = 1 - v, .strong = false});
+    EXPECT_EQ(text, printf4(v) + "<" + printf4(1 - v) + " weak") << std::hexfloat << v;
+  }
+  // Outside [0, 1] (a threshold never is; scores neither) it falls back to to_chars itself.
+  EXPECT_EQ(RouterVerdictText({.score = 1.5, .threshold = -0.25, .strong = true}),
+            "1.5000>=-0.2500 strong");
 }
 
 TEST(RouterRuleTest, VerdictTextIsFixedPrecision) {
