@@ -201,5 +201,28 @@ TEST(ConfigSecretsTest, MetricsTokenErrorsNeverShowTheToken) {
   EXPECT_EQ(ErrorOf(base + "metrics: {token: \"${LONG_SECRET}\"}\n"), "metrics.token: unknown key");
 }
 
+// Regression: an *_env setting that no shell can set (a typo, or the secret pasted in its place)
+// left its secret unset without a word. It stops the start now, and the error does not echo it.
+TEST(ConfigSecretsTest, AnEnvSettingMustNameAVariableAndIsNotEchoed) {
+  const std::string base = std::string(kProvider) + std::string(kModel);
+  const std::string pasted = "sk-pasted-secret-0123456789";
+  for (const auto& [yaml, path] : std::vector<std::pair<std::string, std::string>>{
+           {"auth: {admin_token_env: \"" + pasted + "\"}\n", "auth.admin_token_env"},
+           {"auth: {pepper_env: \"1PEPPER\"}\n", "auth.pepper_env"},
+           {"metrics: {token_env: \"MY TOKEN\"}\n", "metrics.token_env"},
+       }) {
+    const std::string error = ErrorOf(base + yaml);
+    EXPECT_EQ(error, path +
+                         ": must name an environment variable (letters, digits and _, not leading "
+                         "with a digit)")
+        << yaml;
+    EXPECT_EQ(error.find(pasted), std::string::npos) << error;
+  }
+  // Empty turns the secret off, as before.
+  auto off = ParseConfig(base + "auth: {admin_token_env: \"\"}\nmetrics: {token_env: \"\"}\n",
+                         "t.yaml", &SecretEnv);
+  EXPECT_TRUE(off.has_value()) << off.error().message;
+}
+
 }  // namespace
 }  // namespace sy::config

@@ -7,7 +7,6 @@
 #include <utility>
 
 namespace sy::config::detail {
-namespace {
 
 bool IsEnvName(std::string_view name) {
   if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
@@ -18,6 +17,8 @@ bool IsEnvName(std::string_view name) {
   }
   return true;
 }
+
+namespace {
 
 // Reads the key from the environment variable named by api_key_env. The key's value never
 // appears in a message.

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "config/detail/checker.h"
+#include "config/detail/sections.h"
 #include "config/detail/yaml_reader.h"
 
 namespace sy::config {
@@ -397,7 +398,19 @@ namespace {
 // A secret shorter than this is guessable; refusing it at start beats finding out later.
 constexpr size_t kMinSecretChars = 16;
 
+// A *_env setting names a variable; one no shell can set (a typo, or the secret itself pasted in
+// its place) would leave the secret unset without a word. The name is not echoed, since it may be
+// that secret. Empty is allowed: it turns the secret off.
+void CheckEnvName(Checker& c, const std::string& path, const std::string& name) {
+  if (!name.empty() && !detail::IsEnvName(name)) {
+    c.Fail(path,
+           "must name an environment variable (letters, digits and _, not leading with a digit)");
+  }
+}
+
 void CheckAuth(Checker& c, const AuthConfig& auth) {
+  CheckEnvName(c, "auth.admin_token_env", auth.admin_token_env);
+  CheckEnvName(c, "auth.pepper_env", auth.pepper_env);
   if (auth.mode != "keys" && auth.mode != "off") {
     c.Fail("auth.mode", "unknown mode " + Quote(auth.mode) + " (expected keys or off)");
   }
@@ -418,6 +431,7 @@ void CheckAuth(Checker& c, const AuthConfig& auth) {
 }
 
 void CheckMetrics(Checker& c, const MetricsConfig& metrics) {
+  CheckEnvName(c, "metrics.token_env", metrics.token_env);
   if (!metrics.token.empty() && metrics.token.size() < kMinSecretChars) {
     c.Fail("metrics.token_env",
            "the metrics token in " + Quote(metrics.token_env) + " must be at least 16 characters");

@@ -2,12 +2,17 @@
 // Each reads its section from `root` and records the first error in `root`.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
 #include "config/detail/yaml_reader.h"
 
 namespace sy::config::detail {
+
+// Whether `name` can name an environment variable: letters, digits and '_', not leading with a
+// digit (POSIX's portable names, lower case allowed).
+bool IsEnvName(std::string_view name);
 
 // providers: {<name>: {...}}, in document order; resolves api_key from `env`.
 void ReadProviders(MapReader& root, EnvLookup env, std::vector<ProviderConfig>& out);
