@@ -9,11 +9,15 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "core/money.h"
 
 namespace sy::core {
+
+// The largest Money (9223372.036854775807 USD): what the errors of a sum past it name.
+inline constexpr Money kLargestMoney = Money::FromPico(std::numeric_limits<int64_t>::max());
 
 inline std::optional<Money> CheckedAdd(Money a, Money b) {
   int64_t pico = 0;

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
-#include <limits>
 #include <set>
 
 #include <boost/json/serialize.hpp>
@@ -56,7 +55,7 @@ core::Error CostOverflows(const Row& row) {
                          "cost overflows: the attempts of policy " + row.policy +
                              (row.task_type.empty() ? "" : " on task type " + row.task_type) +
                              " cost more in total than the largest amount a report holds (" +
-                             core::Money::FromPico(std::numeric_limits<int64_t>::max()).ToString() +
+                             core::kLargestMoney.ToString() +
                              " USD); check their x-switchyard-cost-usd");
 }
 

@@ -24,13 +24,6 @@ std::optional<Int128> MulAdd(Int128 a, Int128 b, Int128 c = 0) {
   return sum;
 }
 
-// a + b, or the "too large" error on overflow.
-core::Result<Amount> Add(Amount a, Amount b) {
-  Int128 sum = 0;
-  if (__builtin_add_overflow(a.units(), b.units(), &sum)) return TooLarge();
-  return Amount::FromUnits(sum);
-}
-
 std::string Digits(UInt128 value) {
   std::string out;
   do {
@@ -72,6 +65,12 @@ std::optional<Int128> ListCost(const config::PriceList& list, int64_t input_toke
 }
 
 }  // namespace
+
+core::Result<Amount> Add(Amount a, Amount b) {
+  Int128 sum = 0;
+  if (__builtin_add_overflow(a.units(), b.units(), &sum)) return TooLarge();
+  return Amount::FromUnits(sum);
+}
 
 std::string Amount::ToCents() const {
   constexpr UInt128 kPerCent = static_cast<UInt128>(kPerPico) * 10'000'000'000;

@@ -52,7 +52,7 @@ class Amount {
   // The exact amount as the shortest decimal (up to 24 decimals): "0.00560646", "-3", "0".
   std::string ToString() const;
 
-  // Unchecked: PricePolicy checks every sum it builds (a plan too large to hold is an error), and
+  // Unchecked: PricePolicy and the ledger's plans check every sum they build (Add below), and
   // the differences of two plan totals stay within range.
   constexpr Amount operator+(Amount o) const { return Amount(units_ + o.units_); }
   constexpr Amount operator-(Amount o) const { return Amount(units_ - o.units_); }
@@ -62,6 +62,10 @@ class Amount {
   constexpr explicit Amount(Int128 units) : units_(units) {}
   Int128 units_ = 0;
 };
+
+// a + b, or kInvalidRequest ("too large to price exactly ...") past the range of an Amount:
+// how every plan sum is built (Amount's own + is unchecked).
+core::Result<Amount> Add(Amount a, Amount b);
 
 // One model's part of a bucket.
 struct ModelPart {

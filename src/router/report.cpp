@@ -25,9 +25,7 @@ struct Columns {
 // 128-bit integers (a GCC and Clang extension; __extension__ keeps -Wpedantic quiet).
 __extension__ using Int128 = __int128;
 
-std::string Largest() {
-  return core::Money::FromPico(std::numeric_limits<int64_t>::max()).ToString() + " USD";
-}
+std::string Largest() { return core::kLargestMoney.ToString() + " USD"; }
 
 core::Result<core::Money> CostOf(const ScoredPrompt& p, bool strong, const Prices& prices) {
   const int64_t input = p.bytes / 4 + (p.bytes % 4 != 0 ? 1 : 0);  // ceil, without overflow

@@ -141,11 +141,8 @@ plan::Resolve MakeResolve(const Pricing& p) {
 core::Status AddLedgerBucket(plan::PolicyPlan& policy, const ledger::SpendRow& row,
                              std::string target, std::string model, core::Money cost) {
   const plan::Amount amount = plan::Amount::FromMoney(cost);
-  plan::Int128 total = 0;
-  if (__builtin_add_overflow(policy.total.units(), amount.units(), &total)) {
-    return Invalid("cost overflows: the groups of policy " + policy.name +
-                   " cost more in total than a plan holds (about 1.7 x 10^14 USD)");
-  }
+  auto total = plan::Add(policy.total, amount);
+  if (!total) return Invalid("the groups of policy " + policy.name + ": " + total.error().message);
   policy.buckets.push_back({.name = row.key,
                             .target = std::move(target),
                             .parts = {{.model = std::move(model),
@@ -153,7 +150,7 @@ core::Status AddLedgerBucket(plan::PolicyPlan& policy, const ledger::SpendRow& r
                                        .output_tokens = row.output_tokens,
                                        .cost = amount}},
                             .cost = amount});
-  policy.total = plan::Amount::FromUnits(total);
+  policy.total = *total;
   return {};
 }
 
