@@ -30,15 +30,12 @@ class AnthropicProvider final : public Provider {
 
   http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) override {
     http::ClientRequest request = BuildRequest(call);
-    auto response =
-        co_await detail::OpenEventStream(call.client, std::move(request), config_.name, *secrets_);
-    if (!response) co_return std::move(response).error();
     detail::SseDecoder decoder =
         [state = AnthropicEventDecoder(config_.name, secrets_, call.request.max_json_depth)](
             http::SseEvent sse) mutable { return state.Decode(std::move(sse)); };
-    co_return std::unique_ptr<EventStream>(std::make_unique<detail::SseEventStream>(
-        std::move(*response), config_.name, std::move(decoder),
-        "a stream that ended before message_stop"));
+    co_return co_await detail::OpenSseStream(call.client, std::move(request), config_.name,
+                                             *secrets_, std::move(decoder),
+                                             "a stream that ended before message_stop");
   }
 
   http::Task<core::Result<int64_t>> CountTokens(const Call& call) override {

@@ -283,9 +283,9 @@ http::Task<core::Result<Completion>> FetchWithUsage(http::Client& client,
                max_json_depth);
 }
 
-http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(
+http::Task<core::Result<std::unique_ptr<EventStream>>> OpenSseStream(
     http::Client& client, http::ClientRequest request, const std::string& provider,
-    const core::SecretScrubber& secrets) {
+    const core::SecretScrubber& secrets, SseDecoder decoder, std::string cut_short) {
   auto response = co_await client.Send(std::move(request));
   if (!response) co_return std::move(response).error();
   auto& res = **response;
@@ -296,7 +296,8 @@ http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(
   if (res.headers().Get("content-type").find("text/event-stream") == std::string_view::npos) {
     co_return MalformedUpstream(provider, "a stream that is not text/event-stream");
   }
-  co_return std::move(*response);
+  co_return std::unique_ptr<EventStream>(std::make_unique<SseEventStream>(
+      std::move(*response), provider, std::move(decoder), std::move(cut_short)));
 }
 
 SseEventStream::SseEventStream(std::unique_ptr<http::ClientResponse> response, std::string provider,

@@ -128,17 +128,18 @@ http::Task<core::Result<Completion>> FetchWithUsage(http::Client& client,
                                                     UsageReader read_usage, bool needs_json,
                                                     int64_t max_json_depth);
 
-// Sends a streamed request and returns the response once its head arrived with status 200 and
-// a text/event-stream content type. Fails as http::Client::Send does, with ReadUpstreamError
-// for any other status, and with MalformedUpstream for another content type.
-// `provider` and `secrets` must outlive the returned task.
-http::Task<core::Result<std::unique_ptr<http::ClientResponse>>> OpenEventStream(
-    http::Client& client, http::ClientRequest request, const std::string& provider,
-    const core::SecretScrubber& secrets);
-
 // A dialect's decoding of one SSE event (see DecodeOpenAiEvent, AnthropicEventDecoder): the
 // event, marked terminal for the dialect's end-of-stream marker, or the error it carries.
 using SseDecoder = std::function<core::Result<StreamEvent>(http::SseEvent)>;
+
+// Sends a streamed request and, once the response's head arrived with status 200 and a
+// text/event-stream content type, returns an SseEventStream over its body with `decoder` and
+// `cut_short`. Fails as http::Client::Send does, with ReadUpstreamError for any other status,
+// and with MalformedUpstream for another content type.
+// `provider` and `secrets` must outlive the returned task.
+http::Task<core::Result<std::unique_ptr<EventStream>>> OpenSseStream(
+    http::Client& client, http::ClientRequest request, const std::string& provider,
+    const core::SecretScrubber& secrets, SseDecoder decoder, std::string cut_short);
 
 // An EventStream over an SSE body: each Next reads one event with SseReader and decodes it.
 // After the terminal event Next returns nullopt. A body that ends cleanly before the terminal

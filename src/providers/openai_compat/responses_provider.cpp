@@ -35,16 +35,13 @@ class ResponsesProvider final : public Provider {
 
   http::Task<core::Result<std::unique_ptr<EventStream>>> Stream(const Call& call) override {
     http::ClientRequest request = BuildRequest(call);
-    auto response =
-        co_await detail::OpenEventStream(call.client, std::move(request), config_.name, *secrets_);
-    if (!response) co_return std::move(response).error();
     detail::SseDecoder decoder = [provider = config_.name, secrets = secrets_,
                                   depth = call.request.max_json_depth](http::SseEvent sse) {
       return DecodeResponsesEvent(std::move(sse), provider, *secrets, depth);
     };
-    co_return std::unique_ptr<EventStream>(std::make_unique<detail::SseEventStream>(
-        std::move(*response), config_.name, std::move(decoder),
-        "a stream that ended before response.completed"));
+    co_return co_await detail::OpenSseStream(call.client, std::move(request), config_.name,
+                                             *secrets_, std::move(decoder),
+                                             "a stream that ended before response.completed");
   }
 
  private:
