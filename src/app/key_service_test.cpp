@@ -299,6 +299,35 @@ TEST_F(KeyWriteTest, AKeyWrittenWhileReloadsFailKeepsItsSecretAndWorksAfterTheNe
   EXPECT_EQ(WhoIs(service, rotated_secret, kT0), rotated_id);
 }
 
+// Regression: revoking a key another replica had already revoked answered from this replica's
+// directory, which had not reloaded yet: "active", and the key still authenticated here until
+// the next poll. Now the answer and the directory follow the database at once.
+TEST_F(KeyWriteTest, RevokingAKeyAnotherReplicaRevokedAnswersRevokedAndRefusesItAtOnce) {
+  KeyService& service = *service_;
+  auto created = service.CreateKey({{"tenant", "acme"}});
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  const std::string id = Text(*created, "id");
+  const std::string secret = Text(*created, "key");
+  {
+    auto other = ledger::KeyStore::Open(path_);  // the other replica
+    ASSERT_TRUE(other.has_value()) << other.error().message;
+    auto rows = (*other)->Keys();
+    ASSERT_TRUE(rows.has_value()) << rows.error().message;
+    auto row = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id; });
+    ASSERT_NE(row, rows->end());
+    row->revoked_at_ms = kT0 - 1000;
+    ASSERT_TRUE((*other)->UpdateKey(*row).has_value());
+  }
+  ASSERT_EQ(WhoIs(service, secret, kT0), id);  // not reloaded yet
+
+  auto revoked = service.RevokeKey(id);
+  ASSERT_TRUE(revoked.has_value()) << revoked.error().message;
+  EXPECT_EQ(Text(*revoked, "status"), "revoked") << boost::json::serialize(*revoked);
+  EXPECT_EQ(revoked->at("revoked_at").as_int64(), (kT0 - 1000) / 1000);
+  EXPECT_FALSE(revoked->contains("warning"));
+  EXPECT_NE(WhoIs(service, secret, kT0), id);
+}
+
 // The same for the other writes: each succeeds with what was stored and a warning; the change
 // reaches the directory at the next successful reload (a revoked key is refused only then).
 TEST_F(KeyWriteTest, OtherWritesWhileReloadsFailSucceedAndSayWhenTheyTakeEffect) {
