@@ -3,12 +3,17 @@
 -- nginx ignores it, the gateway routes on it.
 local model = os.getenv("SY_BENCH_MODEL") or "bench-fast"
 
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 -- The gateway's client key (run.sh creates it); nginx and the upstream ignore the header.
 local key = os.getenv("SY_BENCH_KEY")
 if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
-wrk.body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"Say hello in five words."}],"max_tokens":16}'
+-- SY_BENCH_METHOD=GET: a bodiless GET instead (decompose.sh's GET /healthz row).
+if os.getenv("SY_BENCH_METHOD") == "GET" then
+  wrk.method = "GET"
+else
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"Say hello in five words."}],"max_tokens":16}'
+end
 
 -- One machine-readable line; run.sh parses it. Latencies are in microseconds.
 function done(summary, latency, requests)
