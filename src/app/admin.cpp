@@ -177,13 +177,13 @@ core::Result<ledger::FeedbackRow> ReadFeedback(const json::object& body) {
 
 AdminApi::AdminApi(const catalog::Catalog& catalog, KeyService* keys, http::BlockingPool& pool,
                    std::unique_ptr<ledger::FeedbackStore> feedback,
-                   std::function<void()> flush_ledger)
+                   std::function<void()> flush_ledger, std::string_view compare_key)
     : catalog_(catalog),
       keys_(keys),
       pool_(pool),
       feedback_(std::move(feedback)),
       flush_ledger_(std::move(flush_ledger)),
-      compare_key_(limits::NewId("", 32)) {}
+      compare_key_(compare_key) {}
 
 http::Task<void> AdminApi::Send(http::ResponseWriter& writer, core::Dialect dialect, Reply& reply) {
   http::Headers headers;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "app/context.h"
 #include "app/key_service.h"
@@ -27,9 +28,12 @@ namespace sy::app {
 class AdminApi {
  public:
   // `keys` may be null (no key tables: /admin/keys answers 404); `flush_ledger` makes every
-  // recorded request visible to readers (feedback checks that the request it rates exists).
+  // recorded request visible to readers (feedback checks that the request it rates exists);
+  // `compare_key` is the gateway's key for comparing operator tokens (PresentsToken), which
+  // must outlive this object.
   AdminApi(const catalog::Catalog& catalog, KeyService* keys, http::BlockingPool& pool,
-           std::unique_ptr<ledger::FeedbackStore> feedback, std::function<void()> flush_ledger);
+           std::unique_ptr<ledger::FeedbackStore> feedback, std::function<void()> flush_ledger,
+           std::string_view compare_key);
 
   // /admin/...: checks the admin token first (401 for a missing or wrong one, the same answer).
   http::Task<void> ServeAdmin(http::ServerRequest& http, http::ResponseWriter& writer);
@@ -61,7 +65,7 @@ class AdminApi {
   http::BlockingPool& pool_;
   std::unique_ptr<ledger::FeedbackStore> feedback_;
   std::function<void()> flush_ledger_;
-  const std::string compare_key_;  // HMAC key for comparing the admin token in constant time
+  const std::string_view compare_key_;  // the gateway's (Gateway::compare_key_)
 };
 
 }  // namespace sy::app

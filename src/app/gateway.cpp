@@ -145,8 +145,8 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Polic
       services_{*catalog_, policy_, providers_, health_, sink, clock, secrets_, responses},
       models_(std::make_unique<ModelsListing>(*catalog_, providers_.unavailable())),
       ledger_stats_(std::move(parts.ledger_stats)),
-      shadows_(services_, catalog_->config().routing.shadow_max_in_flight),
-      compare_key_(limits::NewId("", 32)) {
+      compare_key_(limits::NewId("", 32)),
+      shadows_(services_, catalog_->config().routing.shadow_max_in_flight) {
   if (catalog_->config().metrics.enabled) metrics_ = std::make_unique<GatewayMetrics>(*catalog_);
   services_.keys = parts.keys;
   services_.counters = parts.counters;
@@ -157,7 +157,8 @@ Gateway::Gateway(std::shared_ptr<const catalog::Catalog> catalog, routing::Polic
   services_.store_pool = parts.store_pool;
   if (parts.blocking && parts.feedback) {
     admin_ = std::make_unique<AdminApi>(*catalog_, parts.keys, *parts.blocking,
-                                        std::move(parts.feedback), std::move(parts.flush_ledger));
+                                        std::move(parts.feedback), std::move(parts.flush_ledger),
+                                        compare_key_);
   }
 }
 

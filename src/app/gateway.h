@@ -125,9 +125,11 @@ class Gateway {
   std::unique_ptr<ModelsListing> models_;
   std::unique_ptr<GatewayMetrics> metrics_;  // null: metrics.enabled is false
   std::function<LedgerStats()> ledger_stats_;
+  // HMAC key for comparing the operator tokens (admin, metrics) in constant time (PresentsToken);
+  // admin_ compares with it too, so it is declared first.
+  const std::string compare_key_;
   std::unique_ptr<AdminApi> admin_;  // null without a blocking pool
   ShadowRunner shadows_;             // rules' shadow traffic
-  const std::string compare_key_;    // HMAC key for comparing the metrics token in constant time
   std::atomic<bool> draining_{false};
 };
 
