@@ -518,11 +518,12 @@ core::Result<json::object> KeyService::RevokeKey(std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto row = StoredKey(id);
   if (!row) return row.error();
-  // Already revoked, perhaps by another replica whose write this one has not reloaded yet:
-  // nothing to write, but the answer and this replica's directory follow the database.
-  if (row->revoked_at_ms) return AfterKeyWrite(*row);
-  row->revoked_at_ms = NowMs();
-  if (auto s = store_->UpdateKey(*row); !s) return s.error();
+  if (!row->revoked_at_ms) {
+    row->revoked_at_ms = NowMs();
+    if (auto s = store_->UpdateKey(*row); !s) return s.error();
+  }
+  // Reloaded even when the row was revoked already, perhaps by another replica whose write this
+  // one has not reloaded yet: the answer and this replica's directory follow the database.
   return AfterKeyWrite(*row);
 }
 
