@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "core/money.h"
+#include "core/saturating.h"
 
 namespace sy::metrics {
 
@@ -76,10 +77,9 @@ class UsdCounter {
   // counter that wrapped negative would read to Prometheus as a reset, and rate() as a spike.
   void Add(core::Money amount) {
     int64_t seen = pico_.load(std::memory_order_relaxed);
-    int64_t sum = 0;
-    do {
-      if (__builtin_add_overflow(seen, amount.pico(), &sum)) sum = INT64_MAX;
-    } while (!pico_.compare_exchange_weak(seen, sum, std::memory_order_relaxed));
+    while (!pico_.compare_exchange_weak(seen, core::SaturatingAdd(seen, amount.pico()),
+                                        std::memory_order_relaxed)) {
+    }
   }
   core::Money value() const { return core::Money::FromPico(pico_.load(std::memory_order_relaxed)); }
 
