@@ -6,6 +6,7 @@
 #include <tuple>
 #include <utility>
 
+#include "core/int128.h"
 #include "core/table.h"
 #include "ledger/detail/report.h"
 #include "ledger/detail/report_source.h"
@@ -14,8 +15,8 @@
 namespace sy::ledger {
 namespace {
 
-__extension__ using Int128 = __int128;
-__extension__ using UInt128 = unsigned __int128;
+using core::Int128;
+using core::UInt128;
 
 // The shadows table came with SQLite schema v7 (PostgreSQL v5).
 constexpr int64_t kShadowSchema = 7;

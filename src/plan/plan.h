@@ -28,14 +28,14 @@
 
 #include "config/config.h"
 #include "config/workload.h"
+#include "core/int128.h"
 #include "core/money.h"
 #include "core/result.h"
 
 namespace sy::plan {
 
-// 128-bit integers (a GCC and Clang extension; __extension__ keeps -Wpedantic quiet).
-__extension__ using Int128 = __int128;
-__extension__ using UInt128 = unsigned __int128;
+using core::Int128;
+using core::UInt128;
 
 // An exact amount of USD in units of 1e-24 USD.
 class Amount {

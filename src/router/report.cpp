@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/int128.h"
 #include "core/money_checked.h"
 
 namespace sy::router {
@@ -22,8 +23,7 @@ struct Columns {
   std::vector<double> weak;
 };
 
-// 128-bit integers (a GCC and Clang extension; __extension__ keeps -Wpedantic quiet).
-__extension__ using Int128 = __int128;
+using core::Int128;
 
 std::string Largest() { return core::kLargestMoney.ToString() + " USD"; }
 
