@@ -58,23 +58,38 @@ core::Status KeepAllowedSteps(RequestContext& ctx, const std::vector<std::string
       "' chose for this request is allowed for this key. Allowed models: " + Joined(allowed) + ".");
 }
 
-void AddRate(http::Headers& headers, std::string_view what, const limits::RateState& s) {
-  const std::string suffix(what);
-  headers.Add("x-ratelimit-limit-" + suffix, std::to_string(s.limit));
-  headers.Add("x-ratelimit-remaining-" + suffix, std::to_string(s.remaining));
-  headers.Add("x-ratelimit-reset-" + suffix, limits::FormatResetDuration(s.reset_ms));
+// One rate's three header names, spelled out: concatenated per answer they were three
+// allocations each.
+struct RateNames {
+  std::string_view limit;
+  std::string_view remaining;
+  std::string_view reset;
+};
+constexpr RateNames kRequestRate{"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+                                 "x-ratelimit-reset-requests"};
+constexpr RateNames kTokenRate{"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
+                               "x-ratelimit-reset-tokens"};
+constexpr RateNames kAnthropicRequestRate{"anthropic-ratelimit-requests-limit",
+                                          "anthropic-ratelimit-requests-remaining",
+                                          "anthropic-ratelimit-requests-reset"};
+constexpr RateNames kAnthropicTokenRate{"anthropic-ratelimit-tokens-limit",
+                                        "anthropic-ratelimit-tokens-remaining",
+                                        "anthropic-ratelimit-tokens-reset"};
+
+void AddRate(http::Headers& headers, const RateNames& names, const limits::RateState& s) {
+  headers.Add(names.limit, std::to_string(s.limit));
+  headers.Add(names.remaining, std::to_string(s.remaining));
+  headers.Add(names.reset, limits::FormatResetDuration(s.reset_ms));
 }
 
 // The same state under Anthropic's names, which its clients read: the reset is the RFC 3339
 // instant the bucket is full again, rounded up to the second (never an instant already past).
-void AddAnthropicRate(http::Headers& headers, std::string_view what, const limits::RateState& s,
+void AddAnthropicRate(http::Headers& headers, const RateNames& names, const limits::RateState& s,
                       int64_t now_ms) {
-  const std::string prefix = "anthropic-ratelimit-" + std::string(what);
-  headers.Add(prefix + "-limit", std::to_string(s.limit));
-  headers.Add(prefix + "-remaining", std::to_string(s.remaining));
+  headers.Add(names.limit, std::to_string(s.limit));
+  headers.Add(names.remaining, std::to_string(s.remaining));
   const int64_t full_at_ms = core::SaturatingAdd(now_ms, std::max<int64_t>(s.reset_ms, 0));
-  headers.Add(prefix + "-reset",
-              limits::Rfc3339(core::SaturatingAdd(full_at_ms, 999) / 1000 * 1000));
+  headers.Add(names.reset, limits::Rfc3339(core::SaturatingAdd(full_at_ms, 999) / 1000 * 1000));
 }
 
 // budget_check estimate, for a routed request whose key or tenant has a budget.
@@ -323,11 +338,11 @@ void CountRefusal(RequestContext& ctx, const core::Error& error) {
 void AddRateLimitHeaders(const RequestContext& ctx, http::Headers& headers) {
   if (!ctx.caller) return;
   const auto& rate = ctx.caller->rate;
-  if (rate.requests) AddRate(headers, "requests", *rate.requests);
-  if (rate.tokens) AddRate(headers, "tokens", *rate.tokens);
+  if (rate.requests) AddRate(headers, kRequestRate, *rate.requests);
+  if (rate.tokens) AddRate(headers, kTokenRate, *rate.tokens);
   if (ctx.request.dialect != core::Dialect::kAnthropicMessages) return;
-  if (rate.requests) AddAnthropicRate(headers, "requests", *rate.requests, UnixMs(ctx));
-  if (rate.tokens) AddAnthropicRate(headers, "tokens", *rate.tokens, UnixMs(ctx));
+  if (rate.requests) AddAnthropicRate(headers, kAnthropicRequestRate, *rate.requests, UnixMs(ctx));
+  if (rate.tokens) AddAnthropicRate(headers, kAnthropicTokenRate, *rate.tokens, UnixMs(ctx));
 }
 
 }  // namespace sy::app

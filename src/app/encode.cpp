@@ -16,12 +16,14 @@
 namespace sy::app {
 namespace {
 
-// Room for the x-switchyard-* and x-ratelimit-* headers added after it.
+// Room for the x-switchyard-* and x-ratelimit-* headers added after it: their count, and their
+// names and values (an `auto` route's x-switchyard-route is the longest, about 200 bytes).
 constexpr size_t kAnswerHeaders = 16;
+constexpr size_t kAnswerHeaderBytes = 1024;
 
 http::Headers JsonHeaders() {
   http::Headers h;
-  h.Reserve(kAnswerHeaders);
+  h.Reserve(kAnswerHeaders, kAnswerHeaderBytes);
   h.Add("content-type", "application/json");
   return h;
 }
@@ -62,7 +64,7 @@ http::Task<void> EncodeAnswer(RequestContext& ctx, providers::Completion& comple
 http::Task<void> EncodeStream(RequestContext& ctx, Answer& answer) {
   ctx.outcome.status = 200;
   http::Headers headers;
-  headers.Reserve(kAnswerHeaders + 2);
+  headers.Reserve(kAnswerHeaders + 2, kAnswerHeaderBytes + 64);
   headers.Add("content-type", "text/event-stream");
   headers.Add("cache-control", "no-cache");
   headers.Add("trailer", "x-switchyard-cost-usd");

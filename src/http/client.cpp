@@ -378,10 +378,7 @@ AsioResponse::AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
       max_idle_(request.max_idle_connections) {
   const auto& head = parser_->get();
   status_ = static_cast<int>(head.result_int());
-  headers_.Reserve(16);  // a typical upstream head, without regrowing
-  for (const auto& field : head) {
-    headers_.Add(std::string(field.name_string()), std::string(field.value()));
-  }
+  detail::CopyFields(head, headers_);
 }
 
 AsioResponse::~AsioResponse() {

@@ -1,6 +1,7 @@
 #include "http/headers.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace sy::http {
 
@@ -11,21 +12,54 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-void Headers::Set(std::string_view name, std::string value) {
-  std::erase_if(list_, [&](const Header& h) { return EqualsIgnoreCase(h.name, name); });
-  list_.push_back({std::string(name), std::move(value)});
+Headers::Headers(std::initializer_list<Header> headers) {
+  size_t bytes = 0;
+  for (const auto& h : headers) bytes += h.name.size() + h.value.size();
+  Reserve(headers.size(), bytes);
+  for (const auto& h : headers) Add(h.name, h.value);
+}
+
+void Headers::Reserve(size_t n, size_t bytes) {
+  entries_.reserve(n);
+  bytes_.reserve(bytes);
+}
+
+bool Headers::Inside(std::string_view text) const {
+  const std::less_equal<const char*> before;
+  return !text.empty() && before(bytes_.data(), text.data()) &&
+         before(text.data(), bytes_.data() + bytes_.size());
+}
+
+void Headers::Add(std::string_view name, std::string_view value) {
+  const size_t need = bytes_.size() + name.size() + value.size();
+  if (need > bytes_.capacity() && (Inside(name) || Inside(value))) {
+    // Views of this list's own bytes (a header copied from the list into it): growing moves the
+    // buffer under them, so they are copied out first.
+    const std::string copy = std::string(name).append(value);
+    Add(std::string_view(copy).substr(0, name.size()), std::string_view(copy).substr(name.size()));
+    return;
+  }
+  entries_.push_back({bytes_.size(), name.size(), value.size()});
+  bytes_.append(name).append(value);
+}
+
+void Headers::Set(std::string_view name, std::string_view value) {
+  std::erase_if(entries_, [&](const Entry& e) { return EqualsIgnoreCase(NameOf(e), name); });
+  Add(name, value);
+}
+
+const Headers::Entry* Headers::Find(std::string_view name) const {
+  for (const auto& e : entries_) {
+    if (e.name_size == name.size() && EqualsIgnoreCase(NameOf(e), name)) return &e;
+  }
+  return nullptr;
 }
 
 std::string_view Headers::Get(std::string_view name) const {
-  for (const auto& h : list_) {
-    if (EqualsIgnoreCase(h.name, name)) return h.value;
-  }
-  return {};
+  const Entry* e = Find(name);
+  return e ? At(*e).value : std::string_view();
 }
 
-bool Headers::Has(std::string_view name) const {
-  return std::any_of(list_.begin(), list_.end(),
-                     [&](const Header& h) { return EqualsIgnoreCase(h.name, name); });
-}
+bool Headers::Has(std::string_view name) const { return Find(name) != nullptr; }
 
 }  // namespace sy::http

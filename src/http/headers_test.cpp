@@ -1,6 +1,8 @@
 #include "http/headers.h"
 
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -42,9 +44,9 @@ TEST(HeadersTest, SetReplacesEverySpellingOfTheName) {
   h.Set("authorization", "new");
   EXPECT_EQ(h.Get("Authorization"), "new");
   ASSERT_EQ(h.size(), 2u);
-  std::vector<std::string> names;
+  std::vector<std::string_view> names;
   for (const auto& header : h) names.push_back(header.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"x-other", "authorization"}));
+  EXPECT_EQ(names, (std::vector<std::string_view>{"x-other", "authorization"}));
 }
 
 TEST(HeadersTest, SetAddsAnAbsentHeader) {
@@ -58,8 +60,48 @@ TEST(HeadersTest, AddKeepsOrder) {
   Headers h{{"a", "1"}, {"b", "2"}};
   h.Add("c", "3");
   std::string joined;
-  for (const auto& header : h) joined += header.name + "=" + header.value + ";";
+  for (const auto& [name, value] : h) joined.append(name).append("=").append(value).append(";");
   EXPECT_EQ(joined, "a=1;b=2;c=3;");
+}
+
+// The list keeps names and values in one buffer: a header added from the list's own views
+// must survive the buffer growing under them.
+TEST(HeadersTest, AddCopiesAHeaderOfTheSameListWhileItsStorageGrows) {
+  Headers h;
+  h.Reserve(1, 8);
+  h.Add("x-long-header-name", "a value long enough to outgrow the reservation");
+  for (int i = 0; i < 6; ++i) {
+    const Header first = *h.begin();
+    h.Add(first.name, first.value);
+    h.Set("x-copied", h.Get("x-long-header-name"));
+  }
+  EXPECT_EQ(h.size(), 8u);
+  for (const auto& [name, value] : h) {
+    EXPECT_TRUE(name == "x-long-header-name" || name == "x-copied") << name;
+    EXPECT_EQ(value, "a value long enough to outgrow the reservation");
+  }
+}
+
+TEST(HeadersTest, ACopyOwnsItsBytes) {
+  Headers original{{"content-type", "application/json"}};
+  const Headers copy = original;
+  original.Set("content-type", "text/plain");
+  original.Add("x-more", std::string(100, 'x'));
+  EXPECT_EQ(copy.Get("content-type"), "application/json");
+  EXPECT_EQ(copy.size(), 1u);
+  Headers moved = std::move(original);
+  EXPECT_EQ(moved.Get("CONTENT-TYPE"), "text/plain");
+  EXPECT_EQ(moved.Get("x-more").size(), 100u);
+}
+
+TEST(HeadersTest, EmptyNamesAndValuesAreKept) {
+  Headers h;
+  h.Add("x-empty", "");
+  h.Add("", "orphan");
+  EXPECT_TRUE(h.Has("x-empty"));
+  EXPECT_EQ(h.Get("x-empty"), "");
+  EXPECT_EQ(h.Get(""), "orphan");
+  EXPECT_EQ(h.size(), 2u);
 }
 
 TEST(HeadersTest, EqualsIgnoreCaseComparesOnlyAsciiLetters) {

@@ -255,10 +255,7 @@ std::optional<core::Error> FramingError(const bhttp::request<bhttp::string_body>
 void CopyHead(const bhttp::request<bhttp::string_body>& msg, ServerRequest& req) {
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
-  req.headers.Reserve(16);  // a typical client's head, without regrowing
-  for (const auto& field : msg) {
-    req.headers.Add(std::string(field.name_string()), std::string(field.value()));
-  }
+  detail::CopyFields(msg, req.headers);
 }
 
 // Whether `parser` holds a whole request head after reading it ended with `ec`. A Content-Length

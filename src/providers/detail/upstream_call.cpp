@@ -105,6 +105,8 @@ http::ClientRequest JsonPost(const config::ProviderConfig& config, const Call& c
   if (call.sent_bytes) *call.sent_bytes = body.size();
   http::ClientRequest request;
   request.url = std::move(url);
+  // These two, the provider's key and version, and a few passed-through dialect headers.
+  request.headers.Reserve(6, 256);
   request.headers.Add("content-type", "application/json");
   request.headers.Add("accept", call.request.stream ? "text/event-stream" : "application/json");
   request.body = std::move(body);
