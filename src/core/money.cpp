@@ -1,5 +1,7 @@
 #include "core/money.h"
 
+#include <array>
+#include <charconv>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -76,21 +78,23 @@ Result<Decimal> ParseDecimal(std::string_view text, int scale) {
   return d;
 }
 
-// `magnitude` scaled by 10^scale as the shortest exact decimal.
+// `magnitude` scaled by 10^scale (0..12) as the shortest exact decimal. Written into one buffer:
+// a ledger row and an answer's cost header each format a cost, and building it from three
+// strings cost more than the rest of the row's number columns.
 std::string FormatScaled(bool negative, uint64_t magnitude, int scale) {
   uint64_t unit = 1;
   for (int i = 0; i < scale; ++i) unit *= 10;
-  std::string out = negative && magnitude != 0 ? "-" : "";
-  out += std::to_string(magnitude / unit);
-  uint64_t frac = magnitude % unit;
-  if (frac == 0) return out;
-  std::string digits(static_cast<size_t>(scale), '0');
-  for (size_t i = digits.size(); i > 0; --i) {
-    digits[i - 1] = static_cast<char>('0' + frac % 10);
-    frac /= 10;
+  std::array<char, 1 + 20 + 1 + 12> buf;  // sign, uint64's 20 digits, point, 12 decimals
+  char* end = buf.data();
+  if (negative && magnitude != 0) *end++ = '-';
+  end = std::to_chars(end, buf.data() + buf.size(), magnitude / unit).ptr;
+  if (uint64_t frac = magnitude % unit; frac != 0) {
+    *end++ = '.';
+    for (int i = scale - 1; i >= 0; --i, frac /= 10) end[i] = static_cast<char>('0' + frac % 10);
+    end += scale;
+    while (end[-1] == '0') --end;  // frac != 0: a nonzero digit stops it
   }
-  digits.erase(digits.find_last_not_of('0') + 1);
-  return out + "." + digits;
+  return std::string(buf.data(), end);
 }
 
 // |value| without overflow for INT64_MIN.

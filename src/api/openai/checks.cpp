@@ -58,6 +58,10 @@ core::Error WrongType(const std::string& param, const json::value& v, std::strin
                                  ", but got " + KindName(v) + ".");
 }
 
+core::Error Missing(const std::string& param) {
+  return InvalidParam(param, "Missing required parameter: '" + param + "'.");
+}
+
 core::Status CheckPositiveInt(const json::object& body, std::string_view name) {
   const auto* v = body.if_contains(name);
   if (!v || v->is_null()) return {};

@@ -19,6 +19,9 @@ namespace sy::api::openai {
 core::Error WrongType(const std::string& param, const boost::json::value& v,
                       std::string_view expected);
 
+// "Missing required parameter: '<param>'."
+core::Error Missing(const std::string& param);
+
 // body[name], when present and not null, is an integer in [1, 2^31 - 1] (OpenAI's integer
 // parameters are 32-bit: larger values are refused here instead of at an upstream).
 core::Status CheckPositiveInt(const boost::json::object& body, std::string_view name);

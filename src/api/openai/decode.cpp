@@ -25,38 +25,40 @@ core::Status CheckOptional(const json::object& body, std::string_view name,
 }
 
 core::Status CheckMessage(const json::value& m, size_t index) {
-  const std::string at = "messages[" + std::to_string(index) + "]";
-  if (!m.is_object()) return WrongType(at, m, "an object");
+  // The message's path, only for an error's text: most messages pass.
+  const auto at = [index](std::string_view field = {}) {
+    return "messages[" + std::to_string(index) + "]" + std::string(field);
+  };
+  if (!m.is_object()) return WrongType(at(), m, "an object");
   const auto& msg = m.get_object();
   const auto* role = msg.if_contains("role");
-  if (!role) return InvalidParam(at + ".role", "Missing required parameter: '" + at + ".role'.");
-  if (!role->is_string()) return WrongType(at + ".role", *role, "a string");
+  if (!role) return Missing(at(".role"));
+  if (!role->is_string()) return WrongType(at(".role"), *role, "a string");
   static constexpr std::array<std::string_view, 6> kRoles = {"system",    "developer", "user",
                                                              "assistant", "tool",      "function"};
   const std::string_view r = role->get_string();
   if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
-    return InvalidParam(at + ".role", "Invalid value: '" + core::ClipForEcho(r) +
-                                          "'. Supported values are: " +
-                                          "'system', 'developer', 'user', 'assistant', 'tool', and "
-                                          "'function'.");
+    return InvalidParam(at(".role"), "Invalid value: '" + core::ClipForEcho(r) +
+                                         "'. Supported values are: " +
+                                         "'system', 'developer', 'user', 'assistant', 'tool', and "
+                                         "'function'.");
   }
   const auto* content = msg.if_contains("content");
   if (content && !content->is_string() && !content->is_array() && !content->is_null()) {
-    return WrongType(at + ".content", *content, "a string or an array of content parts");
+    return WrongType(at(".content"), *content, "a string or an array of content parts");
   }
   if (!content && r != "assistant") {
-    return InvalidParam(at + ".content", "Missing required parameter: '" + at + ".content'.");
+    return Missing(at(".content"));
   }
   if (r == "tool" && !msg.contains("tool_call_id")) {
-    return InvalidParam(at + ".tool_call_id",
-                        "Missing required parameter: '" + at + ".tool_call_id'.");
+    return Missing(at(".tool_call_id"));
   }
   return {};
 }
 
 core::Status CheckMessages(const json::object& body) {
   const auto* messages = body.if_contains("messages");
-  if (!messages) return InvalidParam("messages", "Missing required parameter: 'messages'.");
+  if (!messages) return Missing("messages");
   if (!messages->is_array()) return WrongType("messages", *messages, "an array");
   const auto& list = messages->get_array();
   if (list.empty()) {
@@ -76,12 +78,10 @@ core::Status CheckTools(const json::object& body) {
   if (!tools->is_array()) return WrongType("tools", *tools, "an array");
   const auto& list = tools->get_array();
   for (size_t i = 0; i < list.size(); ++i) {
-    const std::string at = "tools[" + std::to_string(i) + "]";
     const auto* fn = list[i].is_object() ? list[i].get_object().if_contains("function") : nullptr;
     const auto* name = fn && fn->is_object() ? fn->get_object().if_contains("name") : nullptr;
     if (!name || !name->is_string()) {
-      return InvalidParam(at + ".function.name",
-                          "Missing required parameter: '" + at + ".function.name'.");
+      return Missing("tools[" + std::to_string(i) + "].function.name");
     }
   }
   return {};
@@ -116,7 +116,7 @@ core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::R
   if (!parsed->is_object()) return InvalidParam("", "The request body must be a JSON object.");
   auto& obj = parsed->get_object();
   const auto* model = obj.if_contains("model");
-  if (!model) return InvalidParam("model", "Missing required parameter: 'model'.");
+  if (!model) return Missing("model");
   if (!model->is_string()) return WrongType("model", *model, "a string");
   out.model = std::string(model->get_string());
   for (auto status : {CheckMessages(obj), CheckTools(obj), CheckScalars(obj)}) {

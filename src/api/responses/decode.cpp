@@ -20,11 +20,8 @@ namespace json = boost::json;
 using core::InvalidParam;
 using openai::CheckNumberRange;
 using openai::CheckPositiveInt;
+using openai::Missing;
 using openai::WrongType;
-
-core::Error Missing(const std::string& param) {
-  return InvalidParam(param, "Missing required parameter: '" + param + "'.");
-}
 
 // "Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'."
 core::Error BadValue(const std::string& param, std::string_view value,

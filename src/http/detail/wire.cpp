@@ -57,9 +57,13 @@ void AppendHeaders(std::string& out, const Headers& headers, std::string_view sk
   out.resize(at);
 }
 
+// Room for a keyed answer's head (about 600 bytes with its x-switchyard-* and x-ratelimit-*
+// headers), so that appending the headers does not move it.
+constexpr size_t kHeadRoom = 1024;
+
 std::string StatusLine(int status) {
   std::string out;
-  out.reserve(512);
+  out.reserve(kHeadRoom);
   out.append("HTTP/1.1 ").append(std::to_string(status)).push_back(' ');
   out.append(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status)));
   out.append("\r\n");
