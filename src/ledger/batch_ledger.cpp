@@ -227,14 +227,19 @@ void BatchLedger::WriterLoop() {
 }
 
 void BatchLedger::DrainShards(std::vector<Record>& out) {
-  std::vector<Record> taken;
+  // The emptied vector goes to the next shard with its capacity, so that a worker's appends
+  // until the next drain do not regrow it (every regrowth allocated and moved each queued
+  // record). One that a burst grew past twice a wake-up's records is released: the queue's
+  // bound, not the largest burst, is what stays allocated.
+  const size_t keep = 2 * std::min(options_.wake_records, options_.batch_size);
   for (Shard& shard : shards_) {
     {
       std::lock_guard lock(shard.mu);
-      taken.swap(shard.records);
+      spare_.swap(shard.records);
     }
-    std::move(taken.begin(), taken.end(), std::back_inserter(out));
-    taken.clear();
+    std::move(spare_.begin(), spare_.end(), std::back_inserter(out));
+    spare_.clear();
+    if (spare_.capacity() > keep) spare_ = std::vector<Record>();
   }
 }
 

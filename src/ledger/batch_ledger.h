@@ -173,6 +173,7 @@ class BatchLedger : public Sink {
   std::unique_ptr<SpillFile> spill_;     // internally synchronised
   std::unique_ptr<SpillFile> rejected_;  // ditto; written by the writer thread only
   std::vector<Shard> shards_;
+  std::vector<Record> spare_;  // writer thread only: an empty vector that DrainShards cycles
 
   // Records reserved by Append and not yet committed or spilled: queued + in flight.
   std::atomic<size_t> pending_{0};
