@@ -20,6 +20,7 @@
 #include "http/detail/client_internal.h"
 #include "http/detail/deadline.h"
 #include "http/detail/immediate.h"
+#include "http/detail/message_parser.h"
 #include "http/detail/resolver.h"
 #include "http/detail/wire.h"
 
@@ -35,7 +36,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
-constexpr size_t kReadChunkBytes = 16 * 1024;
 constexpr size_t kMaxCachedTargets = 256;
 // A connection's read buffer starts this large. Beast reads min(capacity, 64 KiB) and at least
 // 512 bytes; from an empty buffer, 512, which split a typical answer (a 600-byte head and body)
@@ -74,7 +74,7 @@ core::Result<Target> ParseTarget(const std::string& url) {
   return t;
 }
 
-using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
+using detail::ResponseParser;
 
 std::unique_ptr<ResponseParser> NewParser() {
   auto parser = std::make_unique<ResponseParser>();
@@ -175,10 +175,6 @@ class AsioResponse final : public ClientResponse {
   int status_ = 0;
   Headers headers_;
   bool done_ = false;
-  // Where the body's bytes land before only those read are copied out: sizing the returned
-  // string to a whole chunk first zero-filled 16 KiB per read (callgrind: about 8K instructions
-  // a read, a few reads per answer). Allocated on the first read, never zeroed.
-  std::unique_ptr<char[]> chunk_;
 };
 
 class AsioClient final : public Client {
@@ -212,7 +208,7 @@ class AsioClient final : public Client {
       if (!result.ec) {
         // A 101 (never asked for) or yet another interim head: the connection holds no answer
         // at a message boundary and is dropped with `conn`.
-        if (const unsigned status = parser->get().result_int(); status / 100 == 1) {
+        if (const unsigned status = parser->status(); status / 100 == 1) {
           co_return NoFinalHead(status);
         }
         co_return std::unique_ptr<ClientResponse>(
@@ -290,7 +286,7 @@ class AsioClient final : public Client {
       auto [rec, read] = co_await std::visit(
           [&](auto& s) { return bhttp::async_read_header(s, conn.buffer, *parser, kUseTuple); },
           conn.stream);
-      if (rec || !IsInterim(parser->get().result_int()) || interim == kMaxInterimHeads) {
+      if (rec || !IsInterim(parser->status()) || interim == kMaxInterimHeads) {
         co_return ExchangeResult{conn.deadline.Settle(rec), written};
       }
       parser = NewParser();
@@ -376,14 +372,13 @@ AsioResponse::AsioResponse(AsioClient& owner, std::unique_ptr<Connection> conn,
       idle_timeout_(request.idle_timeout),
       deadline_(request.deadline),
       max_idle_(request.max_idle_connections) {
-  const auto& head = parser_->get();
-  status_ = static_cast<int>(head.result_int());
-  detail::CopyFields(head, headers_);
+  status_ = static_cast<int>(parser_->status());
+  headers_ = std::move(parser_->headers());
 }
 
 AsioResponse::~AsioResponse() {
   // Only a fully read body leaves the connection at a message boundary, fit for reuse.
-  if (conn_ && done_ && parser_->get().keep_alive()) owner_.Release(std::move(conn_), max_idle_);
+  if (conn_ && done_ && parser_->keep_alive()) owner_.Release(std::move(conn_), max_idle_);
 }
 
 Task<bool> AsioResponse::Discard(std::chrono::milliseconds timeout, int64_t max_bytes) {
@@ -401,15 +396,18 @@ Task<core::Result<std::string>> AsioResponse::Read() {
                               "the upstream response body already failed");
   }
   std::string out;
+  // Body bytes are parsed straight into `out`; the parser must not keep a pointer into this
+  // frame past it, whichever way it ends.
+  struct Unsink {
+    ResponseParser& parser;
+    ~Unsink() { parser.set_sink(nullptr); }
+  } unsink{*parser_};
+  parser_->set_sink(&out);
   while (!done_ && out.empty()) {
     if (parser_->is_done()) {
       done_ = true;
       break;
     }
-    if (!chunk_) chunk_.reset(new char[kReadChunkBytes]);
-    auto& body = parser_->get().body();
-    body.data = chunk_.get();
-    body.size = kReadChunkBytes;
     // Often all of it came with the head.
     beast::error_code ec = detail::ParseBuffered(*parser_, conn_->buffer);
     if (ec == bhttp::error::need_more) {
@@ -419,11 +417,10 @@ Task<core::Result<std::string>> AsioResponse::Read() {
           conn_->stream);
       ec = conn_->deadline.Settle(read_ec);
     }
-    if (ec && ec != bhttp::error::need_buffer) {
+    if (ec) {
       conn_.reset();
       co_return ErrorFrom(ec, "while reading the response body");
     }
-    out.assign(chunk_.get(), kReadChunkBytes - body.size);
     if (parser_->is_done()) done_ = true;
   }
   co_return out;

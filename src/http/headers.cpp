@@ -62,4 +62,10 @@ std::string_view Headers::Get(std::string_view name) const {
 
 bool Headers::Has(std::string_view name) const { return Find(name) != nullptr; }
 
+size_t Headers::Count(std::string_view name) const {
+  return static_cast<size_t>(std::count_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
+    return e.name_size == name.size() && EqualsIgnoreCase(NameOf(e), name);
+  }));
+}
+
 }  // namespace sy::http

@@ -38,6 +38,8 @@ class Headers {
   // The first value of `name` (case-insensitive), or "" when absent.
   std::string_view Get(std::string_view name) const;
   bool Has(std::string_view name) const;
+  // How many headers carry `name` (case-insensitive).
+  size_t Count(std::string_view name) const;
 
   Iterator begin() const;
   Iterator end() const;

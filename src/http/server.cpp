@@ -34,6 +34,7 @@
 #include "http/detail/client_internal.h"
 #include "http/detail/deadline.h"
 #include "http/detail/immediate.h"
+#include "http/detail/message_parser.h"
 #include "http/detail/wire.h"
 
 namespace sy::http {
@@ -42,7 +43,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
-using Parser = bhttp::request_parser<bhttp::string_body>;
+using Parser = detail::RequestParser;
 
 namespace {
 
@@ -215,24 +216,23 @@ std::string_view Trim(std::string_view s) {
 // The framing rules of RFC 9112 §6.1 and §6.3 and the Host rule of §3.2 that Beast does not
 // enforce itself. Any of these would let a client and an intermediary disagree where a request
 // ends (request smuggling), so the request is refused and its connection closed.
-std::optional<core::Error> FramingError(const bhttp::request<bhttp::string_body>& msg,
-                                        bool obs_fold) {
+std::optional<core::Error> FramingError(const Headers& headers, unsigned version, bool obs_fold) {
   auto invalid = [](std::string what) {
     return core::MakeError(core::Errc::kInvalidRequest, std::move(what));
   };
   if (obs_fold) return invalid("obsolete line folding in the request headers is not allowed");
-  const size_t hosts = msg.count(bhttp::field::host);
+  const size_t hosts = headers.Count("host");
   if (hosts > 1) return invalid("the request has more than one Host header");
-  if (hosts == 0 && msg.version() >= 11) return invalid("an HTTP/1.1 request needs a Host header");
-  auto [first, last] = msg.equal_range(bhttp::field::transfer_encoding);
-  if (first == last) return std::nullopt;
-  if (msg.version() < 11) return invalid("Transfer-Encoding is not allowed in HTTP/1.0");
-  if (msg.count(bhttp::field::content_length) > 0) {
+  if (hosts == 0 && version >= 11) return invalid("an HTTP/1.1 request needs a Host header");
+  if (!headers.Has("transfer-encoding")) return std::nullopt;
+  if (version < 11) return invalid("Transfer-Encoding is not allowed in HTTP/1.0");
+  if (headers.Has("content-length")) {
     return invalid("a request must not have both Content-Length and Transfer-Encoding");
   }
   std::vector<std::string_view> codings;
-  for (auto it = first; it != last; ++it) {
-    std::string_view list = it->value();
+  for (const auto& [name, value] : headers) {
+    if (!EqualsIgnoreCase(name, "transfer-encoding")) continue;
+    std::string_view list = value;
     while (!list.empty()) {
       const size_t comma = std::min(list.find(','), list.size());
       if (auto coding = Trim(list.substr(0, comma)); !coding.empty()) codings.push_back(coding);
@@ -252,10 +252,10 @@ std::optional<core::Error> FramingError(const bhttp::request<bhttp::string_body>
   return invalid("chunked may be applied only once");
 }
 
-void CopyHead(const bhttp::request<bhttp::string_body>& msg, ServerRequest& req) {
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  detail::CopyFields(msg, req.headers);
+void CopyHead(Parser& parser, ServerRequest& req) {
+  req.method = std::move(parser.method_string());
+  req.target = std::move(parser.target());
+  req.headers = std::move(parser.headers());
 }
 
 // Whether `parser` holds a whole request head after reading it ended with `ec`. A Content-Length
@@ -687,12 +687,12 @@ class Server::Impl {
     } else if (!parser.is_done()) {
       req.read_error = ReadErrorFor(ec, options_);
     } else {
-      req.body = std::move(parser.get().body());
+      req.body = std::move(parser.body());
     }
     if (req.read_error && req.read_error->code == core::Errc::kOverloaded) overloaded_.fetch_add(1);
     const bool keep_alive = !req.read_error && head_keep_alive && !stopping_;
-    const bool head_only = parser.get().method() == bhttp::verb::head;
-    const bool http10 = parser.get().version() < 11;
+    const bool head_only = parser.method() == bhttp::verb::head;
+    const bool http10 = parser.version() < 11;
     StreamWriter writer(c.stream, c.deadline, keep_alive, head_only, http10, options_.idle_timeout);
     // The buffer may have grown for a large head or trailer section; a handler can run for
     // minutes and the connection stay open for many more requests, so that memory goes now.
@@ -724,14 +724,15 @@ class Server::Impl {
     ReadOutcome out;
     bool obs_fold = false;
     out.ec = co_await ReadHead(c, parser, obs_fold);
-    // Taken before the body: Beast adds a chunked body's trailer fields to the message that
-    // holds the head, and they must not pass for headers (RFC 9110 §6.5.1) that no front proxy
-    // and no framing check has seen, nor their Connection decide the connection's fate.
+    // Taken before the body: a chunked body's trailer fields must not decide the connection's
+    // fate (the parser stores none of them, RFC 9110 §6.5.1).
     if (HasHead(parser, out.ec)) {
-      CopyHead(parser.get(), req);
-      out.keep_alive = parser.get().keep_alive();
+      CopyHead(parser, req);
+      out.keep_alive = parser.keep_alive();
     }
-    if (!out.ec && !over_limit) out.rejected = FramingError(parser.get(), obs_fold);
+    if (!out.ec && !over_limit) {
+      out.rejected = FramingError(req.headers, parser.version(), obs_fold);
+    }
     if (!out.ec && !over_limit && !out.rejected && !parser.is_done()) {
       if (auto length = parser.content_length();
           length && !reservation.GrowTo(static_cast<int64_t>(*length))) {
@@ -739,7 +740,7 @@ class Server::Impl {
       }
     }
     if (!out.ec && !over_limit && !out.rejected && !parser.is_done()) {
-      std::tie(out.ec, out.rejected) = co_await ReadBody(c, parser, reservation);
+      std::tie(out.ec, out.rejected) = co_await ReadBody(c, parser, req.headers, reservation);
     }
     out.ec = c.deadline.Settle(out.ec);
     co_return out;
@@ -784,12 +785,11 @@ class Server::Impl {
   // section, which Beast bounds by no limit of its own: past max_header_bytes the request is
   // refused (kPayloadTooLarge), so the buffer holds at most that plus one read.
   net::awaitable<std::tuple<beast::error_code, std::optional<core::Error>>> ReadBody(
-      Connection& c, Parser& parser, Reservation& reservation) {
+      Connection& c, Parser& parser, const Headers& headers, Reservation& reservation) {
     beast::error_code ec;
     // curl and others wait for "100 Continue" before sending a larger body. An HTTP/1.0 client
     // gets no 1xx: its Expect is ignored (RFC 9110 §10.1.1, §15.2).
-    if (parser.get().version() >= 11 &&
-        EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
+    if (parser.version() >= 11 && EqualsIgnoreCase(headers.Get("expect"), "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       std::tie(ec, std::ignore) = co_await net::async_write(
           c.stream, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);
@@ -799,8 +799,7 @@ class Server::Impl {
     while (!parser.is_done()) {
       ec = detail::ParseBuffered(parser, c.buffer);  // often the whole body came with the head
       // A Content-Length was reserved before the body; a chunked body reserves as it grows.
-      if (parser.chunked() &&
-          !reservation.GrowTo(static_cast<int64_t>(parser.get().body().size()))) {
+      if (parser.chunked() && !reservation.GrowTo(static_cast<int64_t>(parser.body().size()))) {
         co_return std::make_tuple(beast::error_code(), std::optional(BodyBudgetError()));
       }
       if (!ec) continue;

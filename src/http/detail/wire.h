@@ -28,19 +28,6 @@ std::string ChunkSize(size_t size);
 // The last chunk of a chunked body: "0\r\n" + trailer fields + "\r\n".
 std::string LastChunk(const Headers& trailers);
 
-// Copies a parsed message's fields (Beast's field list) into `out`, its storage sized once.
-template <typename Fields>
-void CopyFields(const Fields& fields, Headers& out) {
-  size_t n = 0;
-  size_t bytes = 0;
-  for (const auto& field : fields) {
-    ++n;
-    bytes += field.name_string().size() + field.value().size();
-  }
-  out.Reserve(n, bytes);
-  for (const auto& field : fields) out.Add(field.name_string(), field.value());
-}
-
 // "POST /path HTTP/1.1\r\nhost: ...\r\n" + headers + content-length + "\r\n".
 std::string RequestHead(std::string_view method, std::string_view target, std::string_view host,
                         const Headers& headers, size_t content_length);
