@@ -41,6 +41,10 @@ class Headers {
   // How many headers carry `name` (case-insensitive).
   size_t Count(std::string_view name) const;
 
+  // Every name and value back to back (with the bytes of headers Set replaced): for a check
+  // that one pass over the whole list can answer.
+  std::string_view bytes() const { return bytes_; }
+
   Iterator begin() const;
   Iterator end() const;
   size_t size() const { return entries_.size(); }
