@@ -131,23 +131,24 @@ KeyRow ReadKey(const detail::Statement& s) {
 
 class SqliteKeyStore final : public KeyStore {
  public:
-  explicit SqliteKeyStore(detail::Db db) : db_(std::move(db)) {}
+  SqliteKeyStore(detail::Db db, std::string location)
+      : location_(std::move(location)), db_(std::move(db)) {}
 
   core::Result<std::vector<KeyRow>> Keys() override {
     std::lock_guard lock(mu_);
     auto s = db_.Prepare(kSelectKeys);
-    if (!s) return std::move(s).error();
+    if (!s) return Failed(std::move(s).error());
     std::vector<KeyRow> rows;
     int rc = SQLITE_ROW;
     while ((rc = s->Step()) == SQLITE_ROW) rows.push_back(ReadKey(*s));
-    if (rc != SQLITE_DONE) return db_.LastError("reading client keys");
+    if (rc != SQLITE_DONE) return Failed(db_.LastError("reading client keys"));
     return rows;
   }
 
   core::Result<std::vector<TenantRow>> Tenants() override {
     std::lock_guard lock(mu_);
     auto s = db_.Prepare(kSelectTenants);
-    if (!s) return std::move(s).error();
+    if (!s) return Failed(std::move(s).error());
     std::vector<TenantRow> rows;
     int rc = SQLITE_ROW;
     while ((rc = s->Step()) == SQLITE_ROW) {
@@ -156,7 +157,7 @@ class SqliteKeyStore final : public KeyStore {
                       .created_at_ms = s->ColumnInt(2),
                       .updated_at_ms = s->ColumnInt(3)});
     }
-    if (rc != SQLITE_DONE) return db_.LastError("reading tenants");
+    if (rc != SQLITE_DONE) return Failed(db_.LastError("reading tenants"));
     return rows;
   }
 
@@ -176,7 +177,9 @@ class SqliteKeyStore final : public KeyStore {
 
   core::Result<int64_t> Revision() override {
     std::lock_guard lock(mu_);
-    return db_.QueryInt(kSelectRevision);
+    auto revision = db_.QueryInt(kSelectRevision);
+    if (!revision) return Failed(std::move(revision).error());
+    return revision;
   }
 
  private:
@@ -199,28 +202,38 @@ class SqliteKeyStore final : public KeyStore {
     const std::string c(column);
     std::lock_guard lock(mu_);
     auto s = db_.Prepare(SpendSql(c, kSqliteSpendSum));
-    if (!s) return std::move(s).error();
+    if (!s) return Failed(std::move(s).error());
     s->BindInt(1, since_ms);
     std::vector<SpendTotal> totals;
     int rc = SQLITE_ROW;
     while ((rc = s->Step()) == SQLITE_ROW) {
       totals.push_back({s->ColumnText(0), core::Money::FromPico(s->ColumnInt(1))});
     }
-    if (rc != SQLITE_DONE) return db_.LastError("summing spend by " + c);
+    if (rc != SQLITE_DONE) return Failed(db_.LastError("summing spend by " + c));
     return totals;
   }
 
   // Runs `write` and the revision bump in one BEGIN IMMEDIATE transaction.
   template <typename Write>
   core::Status InTransaction(const Write& write) {
-    if (auto s = db_.Exec("BEGIN IMMEDIATE"); !s) return s;
+    if (auto s = db_.Exec("BEGIN IMMEDIATE"); !s) return Failed(std::move(s).error());
     core::Status result = write();
     if (result) result = db_.Exec(kBumpRevision);
     if (result) result = db_.Exec("COMMIT");
-    if (!result) (void)db_.Exec("ROLLBACK");
-    return result;
+    if (result) return result;
+    (void)db_.Exec("ROLLBACK");
+    return Failed(std::move(result).error());
   }
 
+  // A database failure names the file: a gateway opens several SQLite files, and whoever reads
+  // the log or the admin API's answer must know which one failed. A refusal of the caller's
+  // request (a duplicate, an unknown key) is not a database failure and is left as it is.
+  core::Error Failed(core::Error e) const {
+    if (e.code != core::Errc::kInternal) return e;
+    return detail::WithPath(location_, std::move(e));
+  }
+
+  const std::string location_;
   std::mutex mu_;
   detail::Db db_;  // guarded by mu_
 };
@@ -443,7 +456,7 @@ core::Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& locati
   auto db = detail::OpenExisting(location, kKeysSchema, kBusyTimeout);
   if (!db) return std::move(db).error();
   if (auto s = detail::RegisterSaturatingSum(*db); !s) return detail::WithPath(location, s.error());
-  return std::unique_ptr<KeyStore>(new SqliteKeyStore(std::move(*db)));
+  return std::unique_ptr<KeyStore>(new SqliteKeyStore(std::move(*db), location));
 }
 
 bool IsPostgresLocation(const std::string& location) { return detail::IsPostgresUrl(location); }

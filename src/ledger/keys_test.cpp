@@ -22,6 +22,7 @@ namespace {
 using test::KeyStoreTest;
 using test::TempDir;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A ledger file created by the gateway's SqliteLedger, which KeyStore then opens.
 class SqliteKeysLedger final : public test::KeysTestLedger {
@@ -73,6 +74,38 @@ TEST(KeyStoreOpenTest, PrepareKeyDatabaseCreatesAMissingFile) {
   EXPECT_FALSE(IsPostgresLocation(path));
   EXPECT_TRUE(IsPostgresLocation("postgresql://u@h/db"));
   EXPECT_TRUE(IsPostgresLocation("postgres://u@h/db"));
+}
+
+// A gateway opens several SQLite files; a failure reading one must say which.
+TEST(KeyStoreOpenTest, AFailedReadNamesTheDatabaseAndARefusalDoesNot) {
+  TempDir dir;
+  const std::string path = dir.File("keys.db");
+  ASSERT_TRUE(PrepareKeyDatabase(path).has_value());
+  auto store = KeyStore::Open(path);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  KeyRow row;
+  row.id = "key_0000000000000001";
+  row.tenant = "acme";
+  row.name = "ci";
+  row.prefix = "sk-sy-abcd";
+  row.hash = std::string(32, 'h');
+  row.created_at_ms = 1;
+  row.policy_json = "{}";
+  ASSERT_TRUE((*store)->InsertKey(row).has_value());
+  auto duplicate = (*store)->InsertKey(row);
+  ASSERT_FALSE(duplicate.has_value());
+  EXPECT_NE(duplicate.error().code, core::Errc::kInternal);
+  EXPECT_THAT(duplicate.error().message, Not(HasSubstr(path)));
+  {
+    auto other = detail::Db::Open(path, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(other.has_value());
+    ASSERT_TRUE(other->Exec("DROP TABLE tenants").has_value());
+  }
+  auto tenants = (*store)->Tenants();
+  ASSERT_FALSE(tenants.has_value());
+  EXPECT_EQ(tenants.error().code, core::Errc::kInternal);
+  EXPECT_THAT(tenants.error().message, HasSubstr(path));
+  EXPECT_THAT(tenants.error().message, HasSubstr("no such table"));
 }
 
 TEST(KeyStoreOpenTest, ALedgerOlderThanVersionSixIsRefusedUntilMigrated) {
