@@ -83,14 +83,7 @@ TEST(KeyStoreOpenTest, AFailedReadNamesTheDatabaseAndARefusalDoesNot) {
   ASSERT_TRUE(PrepareKeyDatabase(path).has_value());
   auto store = KeyStore::Open(path);
   ASSERT_TRUE(store.has_value()) << store.error().message;
-  KeyRow row;
-  row.id = "key_0000000000000001";
-  row.tenant = "acme";
-  row.name = "ci";
-  row.prefix = "sk-sy-abcd";
-  row.hash = std::string(32, 'h');
-  row.created_at_ms = 1;
-  row.policy_json = "{}";
+  const KeyRow row = test::TestKey("key_0000000000000001", "acme", 'h');
   ASSERT_TRUE((*store)->InsertKey(row).has_value());
   auto duplicate = (*store)->InsertKey(row);
   ASSERT_FALSE(duplicate.has_value());
