@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <string>
 
 #include <boost/json/serialize.hpp>
 
@@ -62,37 +63,69 @@ core::Error Missing(const std::string& param) {
   return InvalidParam(param, "Missing required parameter: '" + param + "'.");
 }
 
-core::Status CheckPositiveInt(const json::object& body, std::string_view name) {
-  const auto* v = body.if_contains(name);
-  if (!v || v->is_null()) return {};
-  if (!v->is_int64() && !v->is_uint64()) return WrongType(std::string(name), *v, "an integer");
-  if (v->is_int64() && v->get_int64() < 1) {
+core::Status CheckPositiveInt(std::string_view name, const json::value& v) {
+  if (!v.is_int64() && !v.is_uint64()) return WrongType(std::string(name), v, "an integer");
+  if (v.is_int64() && v.get_int64() < 1) {
     return InvalidParam(std::string(name),
                         "Invalid '" + std::string(name) + "': expected an integer of at least 1.");
   }
-  if (v->is_uint64() || v->get_int64() > kMaxInt32) {
+  if (v.is_uint64() || v.get_int64() > kMaxInt32) {
     return InvalidParam(std::string(name), "Invalid '" + std::string(name) +
                                                "': integer above maximum value. Expected a "
                                                "value <= 2147483647, but got " +
-                                               json::serialize(*v) + " instead.");
+                                               json::serialize(v) + " instead.");
   }
   return {};
 }
 
 // A number parameter within [lo, hi], worded as OpenAI words it.
-core::Status CheckNumberRange(const json::object& body, std::string_view name, double lo, double hi,
+core::Status CheckNumberRange(std::string_view name, const json::value& v, double lo, double hi,
                               std::string_view lo_text, std::string_view hi_text) {
-  const auto* v = body.if_contains(name);
-  if (!v || v->is_null()) return {};
-  if (!v->is_number()) return WrongType(std::string(name), *v, "a number");
-  const double x = AsDouble(*v);
+  if (!v.is_number()) return WrongType(std::string(name), v, "a number");
+  const double x = AsDouble(v);
   if (x >= lo && x <= hi) return {};
   const bool above = x > hi;
   return InvalidParam(std::string(name), "Invalid '" + std::string(name) + "': decimal " +
                                              (above ? "above maximum" : "below minimum") +
                                              " value. Expected a value " + (above ? "<= " : ">= ") +
                                              std::string(above ? hi_text : lo_text) + ", but got " +
-                                             NumberText(*v) + " instead.");
+                                             NumberText(v) + " instead.");
+}
+
+core::Status CheckTemperature(std::string_view name, const json::value& v) {
+  return CheckNumberRange(name, v, 0, 2, "0", "2");
+}
+
+core::Status CheckTopP(std::string_view name, const json::value& v) {
+  return CheckNumberRange(name, v, 0, 1, "0", "1");
+}
+
+core::Status CheckString(std::string_view name, const json::value& v) {
+  if (v.is_string()) return {};
+  return WrongType(std::string(name), v, "a string");
+}
+
+core::Status CheckBool(std::string_view name, const json::value& v) {
+  if (v.is_bool()) return {};
+  return WrongType(std::string(name), v, "a boolean");
+}
+
+core::Status CheckObject(std::string_view name, const json::value& v) {
+  if (v.is_object()) return {};
+  return WrongType(std::string(name), v, "an object");
+}
+
+core::Status CheckParams(const json::object& body, std::span<const ParamRule> rules) {
+  for (const json::key_value_pair& member : body) {
+    if (member.value().is_null()) continue;
+    const std::string_view key = member.key();
+    for (const ParamRule& rule : rules) {
+      if (rule.name != key) continue;
+      if (auto s = rule.check(key, member.value()); !s) return s;
+      break;
+    }
+  }
+  return {};
 }
 
 }  // namespace sy::api::openai

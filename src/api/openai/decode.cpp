@@ -17,13 +17,6 @@ namespace json = boost::json;
 
 using core::InvalidParam;
 
-core::Status CheckOptional(const json::object& body, std::string_view name,
-                           bool (*ok)(const json::value&), std::string_view expected) {
-  const auto* v = body.if_contains(name);
-  if (!v || v->is_null() || ok(*v)) return {};
-  return WrongType(std::string(name), *v, expected);
-}
-
 core::Status CheckMessage(const json::value& m, size_t index) {
   // The message's path, only for an error's text: most messages pass.
   const auto at = [index](std::string_view field = {}) {
@@ -87,26 +80,35 @@ core::Status CheckTools(const json::object& body) {
   return {};
 }
 
-core::Status CheckScalars(const json::object& body) {
-  auto is_bool = [](const json::value& v) { return v.is_bool(); };
-  auto is_object = [](const json::value& v) { return v.is_object(); };
-  auto is_stop = [](const json::value& v) { return v.is_string() || v.is_array(); };
-  auto is_tool_choice = [](const json::value& v) { return v.is_string() || v.is_object(); };
-  for (auto status : {CheckOptional(body, "stream", is_bool, "a boolean"),
-                      CheckOptional(body, "stream_options", is_object, "an object"),
-                      CheckNumberRange(body, "temperature", 0, 2, "0", "2"),
-                      CheckNumberRange(body, "top_p", 0, 1, "0", "1"),
-                      CheckNumberRange(body, "presence_penalty", -2, 2, "-2", "2"),
-                      CheckNumberRange(body, "frequency_penalty", -2, 2, "-2", "2"),
-                      CheckOptional(body, "response_format", is_object, "an object"),
-                      CheckOptional(body, "stop", is_stop, "a string or an array"),
-                      CheckOptional(body, "tool_choice", is_tool_choice, "a string or an object"),
-                      CheckPositiveInt(body, "n"), CheckPositiveInt(body, "max_tokens"),
-                      CheckPositiveInt(body, "max_completion_tokens")}) {
-    if (!status) return status;
-  }
-  return {};
+core::Status CheckPenalty(std::string_view name, const json::value& v) {
+  return CheckNumberRange(name, v, -2, 2, "-2", "2");
 }
+
+core::Status CheckStop(std::string_view name, const json::value& v) {
+  if (v.is_string() || v.is_array()) return {};
+  return WrongType(std::string(name), v, "a string or an array");
+}
+
+core::Status CheckToolChoice(std::string_view name, const json::value& v) {
+  if (v.is_string() || v.is_object()) return {};
+  return WrongType(std::string(name), v, "a string or an object");
+}
+
+// The optional scalar parameters, checked as OpenAI checks them when present and not null.
+constexpr ParamRule kScalarRules[] = {
+    {"stream", CheckBool},
+    {"stream_options", CheckObject},
+    {"temperature", CheckTemperature},
+    {"top_p", CheckTopP},
+    {"presence_penalty", CheckPenalty},
+    {"frequency_penalty", CheckPenalty},
+    {"response_format", CheckObject},
+    {"stop", CheckStop},
+    {"tool_choice", CheckToolChoice},
+    {"n", CheckPositiveInt},
+    {"max_tokens", CheckPositiveInt},
+    {"max_completion_tokens", CheckPositiveInt},
+};
 
 }  // namespace
 
@@ -119,7 +121,7 @@ core::Status DecodeChatRequest(std::string_view body, int64_t max_depth, core::R
   if (!model) return Missing("model");
   if (!model->is_string()) return WrongType("model", *model, "a string");
   out.model = std::string(model->get_string());
-  for (auto status : {CheckMessages(obj), CheckTools(obj), CheckScalars(obj)}) {
+  for (auto status : {CheckMessages(obj), CheckTools(obj), CheckParams(obj, kScalarRules)}) {
     if (!status) return status;
   }
   out.dialect = core::Dialect::kOpenAiChat;

@@ -18,8 +18,6 @@ namespace {
 namespace json = boost::json;
 
 using core::InvalidParam;
-using openai::CheckNumberRange;
-using openai::CheckPositiveInt;
 using openai::Missing;
 using openai::WrongType;
 
@@ -292,18 +290,16 @@ core::Status CheckReasoning(const json::object& body) {
   return BadValue("reasoning.effort", e, efforts);
 }
 
-core::Status CheckScalars(const json::object& body) {
-  for (auto s : {OptionalString(body, "instructions", "instructions"),
-                 OptionalString(body, "previous_response_id", "previous_response_id"),
-                 OptionalBool(body, "stream", "stream"), OptionalBool(body, "store", "store"),
-                 OptionalBool(body, "parallel_tool_calls", "parallel_tool_calls"),
-                 CheckPositiveInt(body, "max_output_tokens"),
-                 CheckNumberRange(body, "temperature", 0, 2, "0", "2"),
-                 CheckNumberRange(body, "top_p", 0, 1, "0", "1")}) {
-    if (!s) return s;
-  }
-  return {};
-}
+constexpr openai::ParamRule kScalarRules[] = {
+    {"instructions", openai::CheckString},
+    {"previous_response_id", openai::CheckString},
+    {"stream", openai::CheckBool},
+    {"store", openai::CheckBool},
+    {"parallel_tool_calls", openai::CheckBool},
+    {"max_output_tokens", openai::CheckPositiveInt},
+    {"temperature", openai::CheckTemperature},
+    {"top_p", openai::CheckTopP},
+};
 
 }  // namespace
 
@@ -320,7 +316,7 @@ core::Status DecodeResponsesRequest(std::string_view body, int64_t max_depth, co
   }
   out.model = std::string(model->get_string());
   for (auto s : {CheckInput(obj), CheckTools(obj), CheckToolChoice(obj), CheckText(obj),
-                 CheckMetadata(obj), CheckReasoning(obj), CheckScalars(obj)}) {
+                 CheckMetadata(obj), CheckReasoning(obj), openai::CheckParams(obj, kScalarRules)}) {
     if (!s) return s;
   }
   out.dialect = core::Dialect::kOpenAiResponses;
