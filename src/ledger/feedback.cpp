@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "ledger/detail/feedback_sql.h"
 #include "ledger/detail/postgres.h"
 #include "ledger/detail/report_source.h"
 #include "ledger/detail/schema.h"
@@ -25,15 +26,6 @@ constexpr int64_t kPgFeedbackSchema = 2;
 constexpr std::chrono::milliseconds kBusyTimeout{5000};
 constexpr std::chrono::seconds kConnectTimeout{5};
 
-// Both lookups use an index (on request_id; on task_id) and stop at the first match. The same
-// statements on both engines: SQLite numbers "$N" parameters in the order they first appear,
-// which in each of these is $1, $2, ..., so index N binds $N on both.
-constexpr const char* kRequestOfTenant =
-    "SELECT CASE WHEN EXISTS (SELECT 1 FROM requests WHERE request_id = $1 AND tenant = $2) "
-    "THEN 1 ELSE 0 END";
-constexpr const char* kTaskOfTenant =
-    "SELECT CASE WHEN EXISTS (SELECT 1 FROM requests WHERE task_id = $1 AND tenant = $2) "
-    "THEN 1 ELSE 0 END";
 constexpr const char* kInsert =
     "INSERT INTO feedback (id, request_id, task_id, tenant, key_id, outcome, score, "
     "user_retried, user_edited, comment, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
@@ -164,12 +156,12 @@ core::Result<std::unique_ptr<FeedbackStore>> OpenPostgres(const std::string& url
 core::Result<bool> FeedbackStore::RequestBelongsTo(std::string_view request_id,
                                                    std::string_view tenant) {
   if (request_id.empty()) return false;
-  return Holds(kRequestOfTenant, request_id, tenant);
+  return Holds(detail::kRequestOfTenant, request_id, tenant);
 }
 
 core::Result<bool> FeedbackStore::TaskBelongsTo(std::string_view task_id, std::string_view tenant) {
   if (task_id.empty()) return false;
-  return Holds(kTaskOfTenant, task_id, tenant);
+  return Holds(detail::kTaskOfTenant, task_id, tenant);
 }
 
 core::Result<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& location) {

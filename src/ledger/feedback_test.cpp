@@ -7,6 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ledger/detail/feedback_sql.h"
+#include "ledger/detail/schema.h"
+#include "ledger/detail/sqlite.h"
 #include "ledger/detail/test_util.h"
 #include "ledger/sqlite_ledger.h"
 
@@ -73,6 +76,65 @@ TEST_F(FeedbackStoreTest, ATaskBelongsToEachTenantAmongItsRequests) {
   EXPECT_FALSE(TaskOf("task-y", "acme"));
   EXPECT_FALSE(TaskOf("", "acme"));  // requests without a task id are no task "" of anyone
   EXPECT_FALSE(TaskOf("", ""));
+}
+
+// The details of EXPLAIN QUERY PLAN for `sql`, one line each.
+std::string Plan(const std::string& path, const char* sql) {
+  auto db = detail::Db::Open(path, SQLITE_OPEN_READONLY);
+  EXPECT_TRUE(db.has_value());
+  if (!db) return {};
+  auto plan = db->Prepare(std::string("EXPLAIN QUERY PLAN ") + sql);
+  EXPECT_TRUE(plan.has_value());
+  if (!plan) return {};
+  std::string out;
+  while (plan->Step() == SQLITE_ROW) out += plan->ColumnText(3) + "\n";
+  return out;
+}
+
+// Each ownership lookup searches an index, not the requests table, which grows by a row a
+// request. The task_id index is partial (only requests with a task id): the lookup must state
+// its condition for the planner to take it.
+TEST_F(FeedbackStoreTest, EachLookupSearchesItsIndex) {
+  EXPECT_THAT(Plan(path_, detail::kRequestOfTenant),
+              testing::HasSubstr("USING INDEX requests_request_id (request_id=?)"));
+  EXPECT_THAT(Plan(path_, detail::kTaskOfTenant),
+              testing::HasSubstr("USING INDEX requests_task_id (task_id=?)"));
+}
+
+// Schema v8: a request without a task id is not in the task_id index.
+TEST_F(FeedbackStoreTest, OnlyRequestsWithATaskIdAreInTheTaskIndex) {
+  auto db = detail::Db::Open(path_, SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(db.has_value());
+  auto indexed = db->QueryInt(
+      "SELECT COUNT(*) FROM requests INDEXED BY requests_task_id "
+      "WHERE task_id <> ''");
+  ASSERT_TRUE(indexed.has_value()) << indexed.error().message;
+  EXPECT_EQ(*indexed, 2);
+  auto sql = db->QueryText("SELECT sql FROM sqlite_master WHERE name = 'requests_task_id'");
+  ASSERT_TRUE(sql.has_value());
+  EXPECT_THAT(*sql, testing::HasSubstr("WHERE task_id <> ''"));
+}
+
+// A v7 ledger's full task_id index is rebuilt as the partial one when the gateway opens it.
+TEST_F(FeedbackStoreTest, AVersionSevenLedgerGetsThePartialTaskIndex) {
+  {
+    auto db = detail::Db::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(
+        db->Exec("DROP INDEX requests_task_id; CREATE INDEX requests_task_id ON "
+                 "requests(task_id); PRAGMA user_version = 7;"));
+  }
+  auto ledger = SqliteLedger::Open({.path = path_});
+  ASSERT_TRUE(ledger.has_value()) << ledger.error().message;
+  (*ledger)->Close();
+  auto db = detail::Db::Open(path_, SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(db.has_value());
+  EXPECT_EQ(db->QueryInt("PRAGMA user_version").value(), detail::kSchemaVersion);
+  EXPECT_THAT(
+      db->QueryText("SELECT sql FROM sqlite_master WHERE name = 'requests_task_id'").value(),
+      testing::HasSubstr("WHERE task_id <> ''"));
+  EXPECT_EQ(db->QueryInt("SELECT COUNT(*) FROM requests").value(), 4);
+  EXPECT_TRUE(TaskOf("task-x", "acme"));
 }
 
 TEST_F(FeedbackStoreTest, InsertStoresEveryFieldAndRefusesADuplicateId) {

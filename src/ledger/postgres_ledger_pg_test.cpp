@@ -81,7 +81,12 @@ TEST(PostgresLedgerTest, RecordsLandWithEveryFieldAndTheirAttempts) {
                           "attempts a JOIN requests r ON r.id = a.request_row WHERE r.request_id = "
                           "'req-5' AND a.idx = 0"),
             "0|model-0|503|upstream_unavailable");
-  EXPECT_EQ(test::PgQuery(url, "SELECT version FROM switchyard_schema"), "5");
+  EXPECT_EQ(test::PgQuery(url, "SELECT version FROM switchyard_schema"),
+            std::to_string(detail::kPgSchemaVersion));
+  EXPECT_THAT(test::PgQuery(url,
+                            "SELECT indexdef FROM pg_indexes WHERE indexname = "
+                            "'requests_task_id'"),
+              testing::HasSubstr("WHERE (task_id <> ''::text)"));
   EXPECT_EQ(ledger->records_written(), static_cast<uint64_t>(kTotal));
 }
 
@@ -143,7 +148,7 @@ TEST(PostgresLedgerTest, ReplicasStartingTogetherMigrateOnce) {
   for (auto& replica : replicas) replica.join();
   EXPECT_EQ(opened.load(), 4);
   EXPECT_EQ(test::PgQuery(url, "SELECT count(*) || ':' || max(version) FROM switchyard_schema"),
-            "1:5");
+            "1:" + std::to_string(detail::kPgSchemaVersion));
 }
 
 // PostgreSQL stopped under load and restarted: the writer spills, reconnects, replays; every

@@ -354,11 +354,13 @@ TEST(SqliteLedgerTest, AVersionOneLedgerIsMigratedInPlace) {
   TempDir dir;
   const std::string path = dir.File("ledger.db");
   {
-    // A v1 file as the previous release wrote it: the v1 tables and one attempt row.
+    // A v1 file as the previous release wrote it: the v1 tables, with the columns later
+    // migrations touch (v8 indexes task_id), and one attempt row.
     auto db = detail::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(db.has_value());
     ASSERT_TRUE(
-        db->Exec("CREATE TABLE requests (id INTEGER PRIMARY KEY, request_id TEXT NOT NULL);"
+        db->Exec("CREATE TABLE requests (id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, "
+                 "task_id TEXT NOT NULL);"
                  "CREATE TABLE attempts (request_row INTEGER NOT NULL, request_id TEXT NOT NULL);"
                  "INSERT INTO attempts VALUES (1, 'old');"
                  "PRAGMA user_version = 1;"));

@@ -208,6 +208,13 @@ CREATE TABLE IF NOT EXISTS shadows (
 CREATE INDEX IF NOT EXISTS shadows_started_at ON shadows(started_at_ms);
 )sql";
 
+// Version 6: as SQLite's v8 (detail/schema.cpp), the task_id index holds only the requests that
+// carry a task id; feedback's task lookup states the condition (detail/feedback_sql.h).
+constexpr const char* kPgSchemaV6 = R"sql(
+DROP INDEX IF EXISTS requests_task_id;
+CREATE INDEX requests_task_id ON requests(task_id) WHERE task_id <> '';
+)sql";
+
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   if (from.empty()) return;
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -537,6 +544,9 @@ core::Status EnsurePgSchema(PgConnection& conn) {
     }
     if (version < 5) {
       if (auto s = conn.Exec(kPgSchemaV5, "migrating the ledger schema to v5"); !s) return s;
+    }
+    if (version < 6) {
+      if (auto s = conn.Exec(kPgSchemaV6, "migrating the ledger schema to v6"); !s) return s;
     }
     if (version == kPgSchemaVersion) return {};
     return conn.Exec("DELETE FROM switchyard_schema; INSERT INTO switchyard_schema VALUES (" +

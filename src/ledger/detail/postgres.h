@@ -14,6 +14,7 @@
 //       an index on expires_at_ms for the retention sweep.
 //   v5  shadows as on SQLite v7 (detail/schema.h): shadow requests apart from requests,
 //       request_id UNIQUE, an index on started_at_ms for the shadow report's range.
+//   v6  the task_id index only over requests that carry a task id, as on SQLite v8.
 // Migrations run at start in one transaction under an advisory lock, so replicas starting
 // together apply each once.
 //
@@ -41,7 +42,7 @@ struct pg_result;
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kPgSchemaVersion = 5;
+inline constexpr int64_t kPgSchemaVersion = 6;
 
 // Where a connection URL points and what it must never show.
 struct PgTarget {

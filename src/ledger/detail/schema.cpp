@@ -218,6 +218,17 @@ CREATE INDEX IF NOT EXISTS shadows_started_at ON shadows(started_at_ms);
 PRAGMA user_version = 7;
 )sql";
 
+// Version 8: the task_id index holds only the requests that carry a task id. Most requests carry
+// none, and indexing their '' was one b-tree insert per request on the ledger writer (callgrind:
+// about 1,600 instructions a request) for a key no lookup asks for: the one reader, feedback's
+// task lookup, asks for a non-empty id and states `task_id <> ''`, the index's condition, so
+// that SQLite's planner may use it.
+constexpr const char* kSchemaV8 = R"sql(
+DROP INDEX IF EXISTS requests_task_id;
+CREATE INDEX requests_task_id ON requests(task_id) WHERE task_id <> '';
+PRAGMA user_version = 8;
+)sql";
+
 // "?first, ?first+1, ..., ?first+n-1".
 std::string Placeholders(int n, int first = 1) {
   std::string out;
@@ -355,6 +366,7 @@ core::Status EnsureSchema(Db& db) {
     if (result && *version < 5) result = db.Exec(kSchemaV5);
     if (result && *version < 6) result = db.Exec(kSchemaV6);
     if (result && *version < 7) result = db.Exec(kSchemaV7);
+    if (result && *version < 8) result = db.Exec(kSchemaV8);
   }
   if (!result) {
     (void)db.Exec("ROLLBACK");

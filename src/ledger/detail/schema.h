@@ -18,6 +18,8 @@
 //   responses (v4) the Responses dialect's stored responses (ledger/response_store.h).
 //   tenants, client_keys, meta (v6) the client keys and tenants with their policies as opaque JSON
 //             (ledger/keys.h); meta row 'keys_revision' counts writes to them.
+//   indexes   requests(request_id), requests(task_id) WHERE task_id <> '' (v8; a full index
+//             before), requests(started_at_ms), attempts(request_row).
 //   feedback  (v6) outcomes clients reported for a request or a task (ledger/feedback.h).
 //   shadows   (v7) one row per shadow request (Record::shadow_of set; docs/planning.md "Shadow
 //             traffic"), never in requests or attempts, so no report over those counts it:
@@ -27,7 +29,8 @@
 //             answering attempt's: the last with outcome 'ok' or 'rejected'; '' when none).
 // Migrations run in order inside EnsureSchema's transaction: v1 creates, v2, v3 and v5 add columns
 // (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant);
-// v4, v6 and v7 create tables.
+// v4, v6 and v7 create tables; v8 rebuilds the task_id index as a partial one (it reads only the
+// rows that carry a task id).
 //
 // Thread-safety: as detail::Db — one thread at a time.
 #pragma once
@@ -45,7 +48,7 @@
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 7;
+inline constexpr int64_t kSchemaVersion = 8;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
