@@ -237,8 +237,12 @@ void BatchLedger::DrainShards(std::vector<Record>& out) {
       std::lock_guard lock(shard.mu);
       spare_.swap(shard.records);
     }
-    std::move(spare_.begin(), spare_.end(), std::back_inserter(out));
-    spare_.clear();
+    if (out.empty()) {
+      out.swap(spare_);  // the shard's records as they are: a record's move is ~30 strings
+    } else {
+      std::move(spare_.begin(), spare_.end(), std::back_inserter(out));
+      spare_.clear();
+    }
     if (spare_.capacity() > keep) spare_ = std::vector<Record>();
   }
 }

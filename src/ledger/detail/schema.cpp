@@ -528,15 +528,16 @@ core::Status RecordWriter::InsertAttempts(std::span<const Record> group, int64_t
   return {};
 }
 
-// Runs an INSERT once and resets it; on failure the error says `what` and the request id.
+// Runs an INSERT once and rewinds it; on failure the error says `what` and the request id.
+// Every insert binds all its parameters before it steps, so its bindings need no clearing.
 core::Status RecordWriter::StepOnce(Statement& s, std::string_view what,
                                     std::string_view request_id) {
   if (s.Step() != SQLITE_DONE) {
     core::Error error = db_->LastError(std::string(what) + std::string(request_id));
-    s.Reset();
+    s.Rewind();
     return error;
   }
-  s.Reset();
+  s.Rewind();
   return {};
 }
 

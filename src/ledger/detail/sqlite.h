@@ -40,6 +40,10 @@ class Statement {
   int Step();
   // Resets the statement and clears its bindings so it can run again.
   void Reset();
+  // Resets the statement but keeps its bindings, which may then point at freed bytes: only for
+  // a statement that binds every parameter before each Step (the ledger's inserts), where
+  // clearing them was wasted work on every batch.
+  void Rewind();
 
   bool ColumnIsNull(int column) const;
   int64_t ColumnInt(int column) const;
