@@ -307,6 +307,43 @@ TEST(SqliteLedgerTest, GroupedInsertsKeepEveryRowAndItsAttempts) {
             1);
 }
 
+// The grouped inserts are OR FAIL (no statement journal): a group that fails on a later row
+// keeps its earlier rows inside the transaction, so the whole batch must roll back, the rows
+// already written by earlier statements of the batch and that group's first rows alike.
+TEST(SqliteLedgerTest, AGroupFailingPartWayLeavesNothingOfItsBatch) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto db = detail::OpenForWriting(path, 1s);
+  ASSERT_TRUE(db.has_value()) << db.error().message;
+  auto writer = detail::RecordWriter::Create(*db);
+  ASSERT_TRUE(writer.has_value()) << writer.error().message;
+  ASSERT_TRUE(writer->WriteBatch(std::vector<Record>{MakeRecord(100)}));
+  // A request in the second group (its sixth row); an attempt of the second group's requests.
+  const std::pair<const char*, const char*> failures[] = {{"requests", "req-13"},
+                                                          {"attempts", "req-10"}};
+  for (const auto& [table, failing] : failures) {
+    SCOPED_TRACE(failing);
+    ASSERT_TRUE(db->Exec(("CREATE TRIGGER refuse BEFORE INSERT ON " + std::string(table) +
+                          " WHEN NEW.request_id = '" + failing +
+                          "' BEGIN SELECT RAISE(FAIL, 'refused'); END")
+                             .c_str()));
+    std::vector<Record> batch;
+    for (int64_t i = 0; i < 16; ++i) batch.push_back(MakeRecord(i));
+    const core::Status written = writer->WriteBatch(batch);
+    ASSERT_FALSE(written);
+    EXPECT_THAT(written.error().message, testing::HasSubstr("refused"));
+    EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 1);
+    EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts"),
+              ExpectedAttempts(101) - ExpectedAttempts(100));
+    ASSERT_TRUE(db->Exec("DROP TRIGGER refuse"));
+  }
+  // The writer is still usable: the same batch lands whole.
+  std::vector<Record> batch;
+  for (int64_t i = 0; i < 16; ++i) batch.push_back(MakeRecord(i));
+  ASSERT_TRUE(writer->WriteBatch(batch));
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 17);
+}
+
 TEST(SqliteLedgerTest, AReplayedSpillSkipsRequestsAlreadyRecorded) {
   TempDir dir;
   const std::string path = dir.File("ledger.db");
