@@ -231,7 +231,9 @@ class SparseSum final : public SparseVisitor {
       : gains_{&regime.gain, &regime.general},
         topics_(regime.topics.outputs > 0 ? &regime.topics : nullptr),
         gain_shifts_{Shift(features, regime.gain), Shift(features, regime.general)},
-        topic_shift_(Shift(features, regime.topics)) {}
+        topic_shift_(Shift(features, regime.topics)) {
+    std::fill_n(topic_sums_.begin(), regime.topics.outputs, 0.0f);
+  }
 
   void Add(std::span<const SparseHit> hits) override {
     for (const SparseHit& hit : hits) AddOne(hit.kind, hit.bucket, hit.weight);
@@ -282,7 +284,9 @@ class SparseSum final : public SparseVisitor {
   uint32_t topic_shift_;
   std::array<double, kSparseKinds> total_{};
   std::array<std::array<std::array<double, kGainHeads>, kSparseKinds>, 2> gain_sums_{};
-  std::array<float, kMaxTopics> topic_sums_{};
+  // Only the regime's topics' first entries are used (and zeroed): zeroing all kMaxTopics of
+  // this and of PartsOf's two arrays was 5 KB of stores a score, a third of its fixed cost.
+  std::array<float, kMaxTopics> topic_sums_;
 };
 
 // Adds every output's dense part to out (one element per output). Feature-major, as the weights
@@ -394,8 +398,9 @@ ScoreParts PartsOf(const ModelData& model, const core::Prompt& prompt, int task_
   // With no topics the specialist covers everything.
   double specialist_share = 1.0;
   if (const size_t n = regime.topics.outputs; n > 0) {
-    std::array<double, kMaxTopics> p{};
-    std::array<double, kMaxTopics> dense_part{};
+    std::array<double, kMaxTopics> p;  // the first n set by Topics (SparseSum's comment)
+    std::array<double, kMaxTopics> dense_part;
+    std::fill_n(dense_part.begin(), n, 0.0);
     const std::span<double> probabilities(p.data(), n);
     AddDense(regime.topics, dense, std::span<double>(dense_part.data(), n));
     sparse.Topics(probabilities);
