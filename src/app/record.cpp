@@ -68,7 +68,10 @@ std::string RouteReason(const routing::Decision& d) {
     reason += d.candidates[i].model->id;
   }
   reason += "]";
-  if (d.router) reason += " router " + routing::RouterVerdictText(*d.router);
+  if (d.router) {
+    reason += " router ";
+    routing::AppendRouterVerdict(reason, *d.router);
+  }
   return reason;
 }
 

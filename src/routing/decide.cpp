@@ -70,27 +70,32 @@ std::string Fraction(double value) {
   return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
 }
 
-// As printf's "%.4f" (to_chars with a precision is specified to match it: the exact binary value
-// rounded to nearest, ties to even). A routed request formats its verdict twice, for the header
-// and the ledger: four numbers, and to_chars' fixed-precision path cost about 400 instructions
-// each (callgrind: 1% of an `auto` request). Scores and thresholds lie in [0, 1], where the
-// digits come from integer arithmetic instead: value * 10000 is exact in long double (10000 is
-// 625 * 2^4, and 625 times a 53-bit mantissa fits its 64 bits), so the rounding is too.
-std::string FourDecimals(double value) {
+// Appends value as printf's "%.4f" (to_chars with a precision is specified to match it: the exact
+// binary value rounded to nearest, ties to even). A routed request formats its verdict twice, for
+// the header and the ledger: four numbers, and to_chars' fixed-precision path cost about 400
+// instructions each (callgrind: 1% of an `auto` request). Scores and thresholds lie in [0, 1],
+// where the digits come from integer arithmetic instead: value * 10000 is exact in long double
+// (10000 is 625 * 2^4, and 625 times a 53-bit mantissa fits its 64 bits), so the rounding is too.
+void AppendFourDecimals(std::string& out, double value) {
   if (value >= 0 && value <= 1) {
     const long double scaled = static_cast<long double>(value) * 10000.0L;
     auto units = static_cast<int64_t>(scaled);  // rounded down: scaled >= 0
     const long double rest = scaled - static_cast<long double>(units);
     if (rest > 0.5L || (rest == 0.5L && units % 2 == 1)) ++units;
-    std::string out = "0.0000";
-    out[0] = static_cast<char>('0' + units / 10000);  // 1 only for 1.0000
-    for (size_t i = 5; i >= 2; --i, units /= 10) out[i] = static_cast<char>('0' + units % 10);
-    return out;
+    std::array<char, 6> digits = {'0', '.', '0', '0', '0', '0'};
+    digits[0] = static_cast<char>('0' + units / 10000);  // 1 only for 1.0000
+    for (size_t i = 5; i >= 2; --i, units /= 10) digits[i] = static_cast<char>('0' + units % 10);
+    out.append(digits.data(), digits.size());
+    return;
   }
   std::array<char, 32> buf{};
   auto [end, ec] =
       std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::fixed, 4);
-  return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
+  if (ec == std::errc()) {
+    out.append(buf.data(), end);
+  } else {
+    out += '?';
+  }
 }
 
 bool Has(const std::vector<std::string>& list, std::string_view item) {
@@ -263,8 +268,10 @@ void StepCandidates(const std::vector<Step>& steps, std::string_view label,
     const Step& step = steps[i];
     Candidate c = Estimate(*step.model, request.features, catalog, r, now);
     if (CheckPer1k(c, request.features, step.max_cost_per_1k) && CheckRequest(c, request, r)) {
-      c.reason = std::string(label) + " step " + std::to_string(i + 1) +
-                 (step.via.empty() ? "" : " (alias ") + step.via + (step.via.empty() ? "" : ")");
+      // Written into one buffer: the + chain made a temporary and a regrowth per piece.
+      c.reason.reserve(label.size() + 16 + step.via.size());
+      c.reason.append(label).append(" step ").append(std::to_string(i + 1));
+      if (!step.via.empty()) c.reason.append(" (alias ").append(step.via).append(")");
     }
     out.push_back(std::move(c));
   }
@@ -558,7 +565,7 @@ std::string RouteHeader(const Decision& d) {
   out += TaskTypeName(d.features.task_type);
   if (d.router) {
     out += "; router=";
-    out += RouterVerdictText(*d.router);
+    AppendRouterVerdict(out, *d.router);
   }
   return out;
 }
@@ -581,11 +588,16 @@ void ObserveRouterUsage(const Decision& d, const core::Usage& usage) {
 }
 
 std::string RouterVerdictText(const RouterVerdict& v) {
-  std::string out = FourDecimals(v.score);
-  out += v.strong ? ">=" : "<";
-  out += FourDecimals(v.threshold);
-  out += v.strong ? " strong" : " weak";
+  std::string out;
+  AppendRouterVerdict(out, v);
   return out;
+}
+
+void AppendRouterVerdict(std::string& out, const RouterVerdict& v) {
+  AppendFourDecimals(out, v.score);
+  out += v.strong ? ">=" : "<";
+  AppendFourDecimals(out, v.threshold);
+  out += v.strong ? " strong" : " weak";
 }
 
 }  // namespace sy::routing

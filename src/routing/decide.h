@@ -135,5 +135,7 @@ std::string RouteHeader(const Decision& decision);
 // "0.7341>=0.4120 strong" / "0.1022<0.4120 weak": a router verdict for headers, explain and the
 // ledger.
 std::string RouterVerdictText(const RouterVerdict& verdict);
+// The same, appended to `out` (a routed request writes it into its header and its ledger row).
+void AppendRouterVerdict(std::string& out, const RouterVerdict& verdict);
 
 }  // namespace sy::routing
