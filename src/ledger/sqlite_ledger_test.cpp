@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -261,47 +262,66 @@ TEST(SqliteLedgerTest, TinyQueueSpillsInsteadOfBlockingAndLosesNothing) {
   EXPECT_EQ(ledger->spilled(), 0u);
 }
 
+// A RecordWriter over a fresh ledger file, as the SQLite ledger's writer thread uses it.
+class RecordWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = detail::OpenForWriting(path_, 1s);
+    ASSERT_TRUE(db.has_value()) << db.error().message;
+    db_.emplace(std::move(*db));
+    auto writer = detail::RecordWriter::Create(*db_);
+    ASSERT_TRUE(writer.has_value()) << writer.error().message;
+    writer_.emplace(std::move(*writer));
+  }
+  void TearDown() override { writer_.reset(); }  // statements before their connection
+
+  TempDir dir_;
+  const std::string path_ = dir_.File("ledger.db");
+  std::optional<detail::Db> db_;
+  std::optional<detail::RecordWriter> writer_;
+};
+
+// MakeRecord(0) ... MakeRecord(n - 1).
+std::vector<Record> Records(int64_t n) {
+  std::vector<Record> out;
+  for (int64_t i = 0; i < n; ++i) out.push_back(MakeRecord(i));
+  return out;
+}
+
 // A crash between a replayed batch's commit and the spill's head update leaves rows that are
 // both in the database and in the spill: the next start skips them (and their attempts).
 // The writer inserts live requests eight to a statement with the row ids it gives them, and their
 // attempts eight to a statement: rows already in the file, a shadow inside a group's span, a
 // batch that does not divide by eight and attempts that do not either must all land once, each
 // attempt on its own request's row.
-TEST(SqliteLedgerTest, GroupedInsertsKeepEveryRowAndItsAttempts) {
-  TempDir dir;
-  const std::string path = dir.File("ledger.db");
-  auto db = detail::OpenForWriting(path, 1s);
-  ASSERT_TRUE(db.has_value()) << db.error().message;
-  auto writer = detail::RecordWriter::Create(*db);
-  ASSERT_TRUE(writer.has_value()) << writer.error().message;
+TEST_F(RecordWriterTest, GroupedInsertsKeepEveryRowAndItsAttempts) {
   std::vector<Record> first = {MakeRecord(100), MakeRecord(101), MakeRecord(102)};
-  ASSERT_TRUE(writer->WriteBatch(first));
-  std::vector<Record> batch;
-  for (int64_t i = 0; i < 27; ++i) batch.push_back(MakeRecord(i));
+  ASSERT_TRUE(writer_->WriteBatch(first));
+  std::vector<Record> batch = Records(27);
   batch[5].shadow_of = "req-4";  // breaks the first group's span: 0-4 go one by one
   batch[5].request_id = "shadow-5";
-  ASSERT_TRUE(writer->WriteBatch(batch, {.yield_every = 4}));
+  ASSERT_TRUE(writer_->WriteBatch(batch, {.yield_every = 4}));
 
-  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 3 + 26);
-  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM shadows"), 1);
-  EXPECT_EQ(QueryInt(path, "SELECT COUNT(DISTINCT request_id) FROM requests"), 3 + 26);
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM requests"), 3 + 26);
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM shadows"), 1);
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(DISTINCT request_id) FROM requests"), 3 + 26);
   const int64_t attempts = ExpectedAttempts(27) - 5 % 3 + (100 % 3) + (101 % 3) + (102 % 3);
-  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts"), attempts);
-  EXPECT_EQ(QueryInt(path,
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM attempts"), attempts);
+  EXPECT_EQ(QueryInt(path_,
                      "SELECT COUNT(*) FROM attempts a JOIN requests r ON a.request_row = r.id "
                      "AND a.request_id = r.request_id"),
             attempts);
-  EXPECT_EQ(QueryInt(path,
+  EXPECT_EQ(QueryInt(path_,
                      "SELECT COUNT(*) FROM requests r WHERE attempts_count != "
                      "(SELECT COUNT(*) FROM attempts a WHERE a.request_row = r.id)"),
             0);
   // Ids follow the rows already there, in the batch's order, without gaps.
-  EXPECT_EQ(QueryInt(path, "SELECT MAX(id) - MIN(id) + 1 FROM requests"), 3 + 26);
-  EXPECT_EQ(QueryInt(path,
+  EXPECT_EQ(QueryInt(path_, "SELECT MAX(id) - MIN(id) + 1 FROM requests"), 3 + 26);
+  EXPECT_EQ(QueryInt(path_,
                      "SELECT COUNT(*) FROM requests a JOIN requests b ON b.id = a.id + 1 "
                      "WHERE b.started_at_ms < a.started_at_ms AND a.request_id NOT LIKE 'req-10_'"),
             0);
-  EXPECT_EQ(QueryInt(path,
+  EXPECT_EQ(QueryInt(path_,
                      "SELECT cost_usd = '0.000027000081' FROM requests "
                      "WHERE request_id = 'req-26'"),
             1);
@@ -310,38 +330,28 @@ TEST(SqliteLedgerTest, GroupedInsertsKeepEveryRowAndItsAttempts) {
 // The grouped inserts are OR FAIL (no statement journal): a group that fails on a later row
 // keeps its earlier rows inside the transaction, so the whole batch must roll back, the rows
 // already written by earlier statements of the batch and that group's first rows alike.
-TEST(SqliteLedgerTest, AGroupFailingPartWayLeavesNothingOfItsBatch) {
-  TempDir dir;
-  const std::string path = dir.File("ledger.db");
-  auto db = detail::OpenForWriting(path, 1s);
-  ASSERT_TRUE(db.has_value()) << db.error().message;
-  auto writer = detail::RecordWriter::Create(*db);
-  ASSERT_TRUE(writer.has_value()) << writer.error().message;
-  ASSERT_TRUE(writer->WriteBatch(std::vector<Record>{MakeRecord(100)}));
+TEST_F(RecordWriterTest, AGroupFailingPartWayLeavesNothingOfItsBatch) {
+  ASSERT_TRUE(writer_->WriteBatch(std::vector<Record>{MakeRecord(100)}));
   // A request in the second group (its sixth row); an attempt of the second group's requests.
   const std::pair<const char*, const char*> failures[] = {{"requests", "req-13"},
                                                           {"attempts", "req-10"}};
   for (const auto& [table, failing] : failures) {
     SCOPED_TRACE(failing);
-    ASSERT_TRUE(db->Exec(("CREATE TRIGGER refuse BEFORE INSERT ON " + std::string(table) +
-                          " WHEN NEW.request_id = '" + failing +
-                          "' BEGIN SELECT RAISE(FAIL, 'refused'); END")
-                             .c_str()));
-    std::vector<Record> batch;
-    for (int64_t i = 0; i < 16; ++i) batch.push_back(MakeRecord(i));
-    const core::Status written = writer->WriteBatch(batch);
+    ASSERT_TRUE(db_->Exec(("CREATE TRIGGER refuse BEFORE INSERT ON " + std::string(table) +
+                           " WHEN NEW.request_id = '" + failing +
+                           "' BEGIN SELECT RAISE(FAIL, 'refused'); END")
+                              .c_str()));
+    const core::Status written = writer_->WriteBatch(Records(16));
     ASSERT_FALSE(written);
     EXPECT_THAT(written.error().message, testing::HasSubstr("refused"));
-    EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 1);
-    EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts"),
+    EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM requests"), 1);
+    EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM attempts"),
               ExpectedAttempts(101) - ExpectedAttempts(100));
-    ASSERT_TRUE(db->Exec("DROP TRIGGER refuse"));
+    ASSERT_TRUE(db_->Exec("DROP TRIGGER refuse"));
   }
   // The writer is still usable: the same batch lands whole.
-  std::vector<Record> batch;
-  for (int64_t i = 0; i < 16; ++i) batch.push_back(MakeRecord(i));
-  ASSERT_TRUE(writer->WriteBatch(batch));
-  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 17);
+  ASSERT_TRUE(writer_->WriteBatch(Records(16)));
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM requests"), 17);
 }
 
 TEST(SqliteLedgerTest, AReplayedSpillSkipsRequestsAlreadyRecorded) {
