@@ -40,24 +40,20 @@ bool OneOf(std::string_view v, std::initializer_list<std::string_view> values) {
   return std::find(values.begin(), values.end(), v) != values.end();
 }
 
-// A field that, when present and not null, must be a string.
+// A field that, when present and not null, must be a string (a boolean); `at` names it.
 core::Status OptionalString(const json::object& obj, std::string_view key, const std::string& at) {
   const auto* v = obj.if_contains(key);
-  if (!v || v->is_null() || v->is_string()) return {};
-  return WrongType(at, *v, "a string");
+  return !v || v->is_null() ? core::Status() : openai::CheckString(at, *v);
 }
 
 core::Status RequiredString(const json::object& obj, std::string_view key, const std::string& at) {
   const auto* v = obj.if_contains(key);
-  if (!v) return Missing(at);
-  if (!v->is_string()) return WrongType(at, *v, "a string");
-  return {};
+  return v ? openai::CheckString(at, *v) : core::Status(Missing(at));
 }
 
 core::Status OptionalBool(const json::object& obj, std::string_view key, const std::string& at) {
   const auto* v = obj.if_contains(key);
-  if (!v || v->is_null() || v->is_bool()) return {};
-  return WrongType(at, *v, "a boolean");
+  return !v || v->is_null() ? core::Status() : openai::CheckBool(at, *v);
 }
 
 // --- input ---------------------------------------------------------------------------------
