@@ -45,6 +45,11 @@ class HeadStore : public boost::beast::http::basic_parser<isRequest> {
   }
   void on_header_impl(ErrorCode& ec) final { ec = {}; }
   void on_finish_impl(ErrorCode& ec) final { ec = {}; }
+  // A chunk's data is body like any other (its framing is Beast's): to on_body_impl.
+  void on_chunk_header_impl(uint64_t, StringView, ErrorCode& ec) final { ec = {}; }
+  size_t on_chunk_body_impl(uint64_t, StringView piece, ErrorCode& ec) final {
+    return this->on_body_impl(piece, ec);
+  }
 
   Headers headers_;
 };
@@ -78,10 +83,6 @@ class RequestParser final : public HeadStore<true> {
     body_.append(piece.data(), piece.size());
     ec = {};
     return piece.size();
-  }
-  void on_chunk_header_impl(uint64_t, StringView, ErrorCode& ec) override { ec = {}; }
-  size_t on_chunk_body_impl(uint64_t, StringView piece, ErrorCode& ec) override {
-    return on_body_impl(piece, ec);
   }
 
   boost::beast::http::verb method_ = boost::beast::http::verb::unknown;
@@ -117,10 +118,6 @@ class ResponseParser final : public HeadStore<false> {
     sink_->append(piece.data(), piece.size());
     ec = {};
     return piece.size();
-  }
-  void on_chunk_header_impl(uint64_t, StringView, ErrorCode& ec) override { ec = {}; }
-  size_t on_chunk_body_impl(uint64_t, StringView piece, ErrorCode& ec) override {
-    return on_body_impl(piece, ec);
   }
 
   unsigned status_ = 0;
