@@ -61,12 +61,17 @@ TEST(KeyStoreOpenTest, AMissingFileIsAnErrorNamingItAndIsNotCreated) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+// A key store on the file at `path`, created first as the keys CLI creates it.
+core::Result<std::unique_ptr<KeyStore>> PreparedStore(const std::string& path) {
+  if (auto prepared = PrepareKeyDatabase(path); !prepared) return std::move(prepared).error();
+  return KeyStore::Open(path);
+}
+
 // What the keys CLI does on a file no gateway has opened: it is created with the schema.
 TEST(KeyStoreOpenTest, PrepareKeyDatabaseCreatesAMissingFile) {
   TempDir dir;
   const std::string path = dir.File("new.db");
-  ASSERT_TRUE(PrepareKeyDatabase(path).has_value());
-  auto store = KeyStore::Open(path);
+  auto store = PreparedStore(path);
   ASSERT_TRUE(store.has_value()) << store.error().message;
   auto revision = (*store)->Revision();
   ASSERT_TRUE(revision.has_value());
@@ -80,8 +85,7 @@ TEST(KeyStoreOpenTest, PrepareKeyDatabaseCreatesAMissingFile) {
 TEST(KeyStoreOpenTest, AFailedReadNamesTheDatabaseAndARefusalDoesNot) {
   TempDir dir;
   const std::string path = dir.File("keys.db");
-  ASSERT_TRUE(PrepareKeyDatabase(path).has_value());
-  auto store = KeyStore::Open(path);
+  auto store = PreparedStore(path);
   ASSERT_TRUE(store.has_value()) << store.error().message;
   const KeyRow row = test::TestKey("key_0000000000000001", "acme", 'h');
   ASSERT_TRUE((*store)->InsertKey(row).has_value());
