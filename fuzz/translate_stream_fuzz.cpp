@@ -46,11 +46,11 @@ bool Decode(sy::http::SseEvent sse, StreamEvent& out) {
     return true;
   }
   boost::system::error_code ec;
-  out.json = json::parse(out.data, ec);
+  out.SetJson(json::parse(out.data, ec));
   if (ec) return false;
-  const auto* obj = out.json.if_object();
+  const auto* obj = out.Json().if_object();
   if (out.event == "message_delta" || (obj && obj->contains("usage")))
-    out.usage = sy::fuzz::UsageOf(out.json);
+    out.usage = sy::fuzz::UsageOf(out.Json());
   out.terminal = out.event == "message_stop" || out.event == "response.completed" ||
                  out.event == "response.incomplete" || out.event == "response.failed";
   return true;
@@ -58,14 +58,14 @@ bool Decode(sy::http::SseEvent sse, StreamEvent& out) {
 
 void CheckClientEvent(const StreamEvent& e, Dialect client) {
   if (e.data == "[DONE]") {
-    Check(e.json.is_null(), "[DONE] has no JSON");
+    Check(e.Json().is_null(), "[DONE] has no JSON");
     return;
   }
   boost::system::error_code ec;
   const auto reparsed = json::parse(e.data, ec);
-  Check(!ec && reparsed == e.json, "data is the event's JSON serialized");
+  Check(!ec && reparsed == e.Json(), "data is the event's JSON serialized");
   if (client != Dialect::kOpenAiChat) {
-    const auto* obj = e.json.if_object();
+    const auto* obj = e.Json().if_object();
     const auto* type = obj ? obj->if_contains("type") : nullptr;
     Check(type && type->is_string() && type->get_string() == e.event,
           "an Anthropic or Responses event is named for its type");

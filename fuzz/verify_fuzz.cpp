@@ -62,7 +62,7 @@ void FuzzAnswer(const json::value& body, std::string_view text) {
     sy::verify::StreamCollector collector(dialect);
     sy::core::StreamEvent event;
     event.data = std::string(text);
-    event.json = body;
+    event.SetJson(body);
     collector.Add(event);
     collector.Add(event);
     (void)collector.Finish();

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all_targets=(openai_decode responses_decode anthropic_decode translate_request translate_response
-             translate_stream sse config verify policy router_model)
+             translate_stream sse config verify policy router_model chunk_scan)
 seconds=10
 targets=()
 corpus_root=""

@@ -6,52 +6,20 @@
 #include "api/openai/errors.h"
 #include "api/responses/decode.h"
 #include "http/sse.h"
+#include "providers/openai_compat/chunk_content.h"
 
 namespace sy::app {
 namespace {
-
-bool OpenAiCarriesContent(const core::StreamEvent& event) {
-  if (!event.json.is_object()) return false;
-  const auto* choices = event.json.get_object().if_contains("choices");
-  if (!choices || !choices->is_array()) return false;
-  for (const auto& choice : choices->get_array()) {
-    const auto* delta = choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
-    if (!delta || !delta->is_object()) continue;
-    const auto& d = delta->get_object();
-    const auto* content = d.if_contains("content");
-    if (content && content->is_string() && !content->get_string().empty()) return true;
-    if (const auto* tools = d.if_contains("tool_calls"); tools && !tools->is_null()) return true;
-  }
-  return false;
-}
 
 size_t StringBytes(const boost::json::object& obj, std::string_view key) {
   const auto* v = obj.if_contains(key);
   return v && v->is_string() ? v->get_string().size() : 0;
 }
 
-size_t OpenAiGeneratedBytes(const core::StreamEvent& event) {
-  const auto* choices =
-      event.json.is_object() ? event.json.get_object().if_contains("choices") : nullptr;
-  if (!choices || !choices->is_array()) return 0;
-  size_t bytes = 0;
-  for (const auto& choice : choices->get_array()) {
-    const auto* delta = choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
-    if (!delta || !delta->is_object()) continue;
-    bytes += StringBytes(delta->get_object(), "content");
-    const auto* tools = delta->get_object().if_contains("tool_calls");
-    if (!tools || !tools->is_array()) continue;
-    for (const auto& call : tools->get_array()) {
-      const auto* fn = call.is_object() ? call.get_object().if_contains("function") : nullptr;
-      if (fn && fn->is_object()) bytes += StringBytes(fn->get_object(), "arguments");
-    }
-  }
-  return bytes;
-}
-
 size_t AnthropicGeneratedBytes(const core::StreamEvent& event) {
-  if (event.event != "content_block_delta" || !event.json.is_object()) return 0;
-  const auto* delta = event.json.get_object().if_contains("delta");
+  if (event.event != "content_block_delta") return 0;
+  const auto* obj = event.Json().if_object();
+  const auto* delta = obj ? obj->if_contains("delta") : nullptr;
   if (!delta || !delta->is_object()) return 0;
   const auto& d = delta->get_object();
   return StringBytes(d, "text") + StringBytes(d, "partial_json") + StringBytes(d, "thinking");
@@ -68,13 +36,14 @@ size_t ResponsesGeneratedBytes(const core::StreamEvent& event) {
   const bool generated = ResponsesCarriesContent(event) ||
                          event.event == "response.reasoning_text.delta" ||
                          event.event == "response.reasoning_summary_text.delta";
-  if (!generated || !event.json.is_object()) return 0;
-  return StringBytes(event.json.get_object(), "delta");
+  const auto* obj = generated ? event.Json().if_object() : nullptr;
+  return obj ? StringBytes(*obj, "delta") : 0;
 }
 
 }  // namespace
 
 size_t GeneratedBytes(core::Dialect dialect, const core::StreamEvent& event) {
+  if (event.generated) return event.generated->bytes;  // its decoder read it, with no DOM
   switch (dialect) {
     case core::Dialect::kAnthropicMessages:
       return AnthropicGeneratedBytes(event);
@@ -83,7 +52,7 @@ size_t GeneratedBytes(core::Dialect dialect, const core::StreamEvent& event) {
     case core::Dialect::kOpenAiChat:
       break;
   }
-  return OpenAiGeneratedBytes(event);
+  return providers::ChunkGenerated(event.Json()).bytes;
 }
 
 core::Dialect ClientDialect(const http::ServerRequest& request) {
@@ -138,6 +107,7 @@ std::string StreamErrorFrame(core::Dialect dialect, const core::Error& error,
 }
 
 bool CarriesContent(core::Dialect dialect, const core::StreamEvent& event) {
+  if (event.generated) return event.generated->content;
   switch (dialect) {
     case core::Dialect::kAnthropicMessages:
       return event.event == "content_block_delta";
@@ -146,7 +116,7 @@ bool CarriesContent(core::Dialect dialect, const core::StreamEvent& event) {
     case core::Dialect::kOpenAiChat:
       break;
   }
-  return OpenAiCarriesContent(event);
+  return providers::ChunkGenerated(event.Json()).content;
 }
 
 namespace {
@@ -180,7 +150,7 @@ boost::json::object* UsageObject(core::Dialect dialect, boost::json::value& even
 
 const boost::json::object* FinalResponse(core::Dialect dialect, const core::StreamEvent& event) {
   if (dialect != core::Dialect::kOpenAiResponses || !EndsResponse(event.event)) return nullptr;
-  const auto* obj = event.json.if_object();
+  const auto* obj = event.Json().if_object();
   const auto* response = obj ? obj->if_contains("response") : nullptr;
   return response ? response->if_object() : nullptr;
 }

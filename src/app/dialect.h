@@ -33,7 +33,8 @@ std::string StreamErrorFrame(core::Dialect dialect, const core::Error& error,
                              int64_t sequence_number);
 
 // True when a client-dialect event carries generated content (text or a tool call): the
-// first one marks the time to first token.
+// first one marks the time to first token. This and GeneratedBytes take event.generated when
+// the event's decoder set it, and read the event's DOM otherwise.
 bool CarriesContent(core::Dialect dialect, const core::StreamEvent& event);
 
 // The bytes of generated text, reasoning and tool-call arguments a client-dialect event carries

@@ -52,7 +52,7 @@ void StreamRelay::NoteRelayed(const core::StreamEvent& event) {
 }
 
 std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
-  auto& obj = event.json.get_object();
+  auto& obj = event.Json().get_object();
   if (ctx_.request.include_usage) {
     obj["usage"].get_object()["cost_usd"] = CostText();
     return http::FormatSse(event.event, json::serialize(obj));
@@ -65,7 +65,7 @@ std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
 
 bool StreamRelay::EchoPassedThrough(core::StreamEvent& event) const {
   if (translator_ || ctx_.request.dialect != core::Dialect::kOpenAiResponses) return false;
-  auto* obj = event.json.if_object();
+  auto* obj = event.Json().if_object();
   auto* snapshot = obj ? obj->if_contains("response") : nullptr;
   if (!snapshot || !snapshot->is_object()) return false;
   EchoConversation(ctx_, snapshot->get_object());
@@ -83,13 +83,13 @@ std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
     if (ctx_.request.dialect == core::Dialect::kOpenAiChat) return FrameOpenAiUsage(event);
     // Anthropic's message_delta and Responses' final event: the usage object gains the cost, as
     // OpenAI's usage chunk does.
-    if (auto* usage = UsageObject(ctx_.request.dialect, event.json)) {
+    if (auto* usage = UsageObject(ctx_.request.dialect, event.Json())) {
       (*usage)["cost_usd"] = CostText();
     }
   }
   // A final Response is stored as the client gets it; Run commits it before sending this frame.
   if (response) to_store_ = ToStore(ctx_, *response);
-  return http::FormatSse(event.event, json::serialize(event.json));
+  return http::FormatSse(event.event, json::serialize(event.Json()));
 }
 
 core::Result<std::string> StreamRelay::Frame(providers::StreamEvent& upstream) {

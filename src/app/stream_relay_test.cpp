@@ -53,8 +53,8 @@ class ScriptedStream final : public providers::EventStream {
 
 providers::StreamEvent Chunk(std::string data) {
   providers::StreamEvent e;
-  e.json = json::parse(data);
-  if (const auto* usage = e.json.get_object().if_contains("usage"); usage && usage->is_object()) {
+  e.SetJson(json::parse(data));
+  if (const auto* usage = e.Json().get_object().if_contains("usage"); usage && usage->is_object()) {
     core::Usage u;
     u.reported = true;
     u.input_tokens = usage->at("prompt_tokens").as_int64();
@@ -238,8 +238,8 @@ TEST_F(StreamRelayTest, AShutdownCutEndsTheStreamWithAnErrorEventAndAnEstimate) 
 
 providers::StreamEvent AnthropicEvent(std::string data) {
   providers::StreamEvent e;
-  e.json = json::parse(data);
-  e.event = std::string(e.json.at("type").as_string());
+  e.SetJson(json::parse(data));
+  e.event = std::string(e.Json().at("type").as_string());
   e.data = std::move(data);
   return e;
 }

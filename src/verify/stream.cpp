@@ -45,7 +45,7 @@ StreamCollector::Call& StreamCollector::CallAt(int64_t index) {
 }
 
 void StreamCollector::Add(const core::StreamEvent& event) {
-  const json::object* data = event.json.if_object();
+  const json::object* data = event.Json().if_object();
   if (!data) return;  // [DONE], or nothing to read
   switch (upstream_) {
     case core::Dialect::kOpenAiChat:

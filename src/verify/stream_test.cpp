@@ -15,7 +15,7 @@ core::StreamEvent Event(std::string_view data, std::string_view name = "") {
   core::StreamEvent e;
   e.event = std::string(name);
   e.data = std::string(data);
-  if (data != "[DONE]") e.json = boost::json::parse(data);
+  if (data != "[DONE]") e.SetJson(boost::json::parse(data));
   return e;
 }
 

@@ -57,7 +57,7 @@ void ChatChunks::Emit(json::object chunk, std::vector<core::StreamEvent>& out,
                       const std::optional<core::Usage>& usage) {
   core::StreamEvent e;
   e.data = json::serialize(chunk);
-  e.json = std::move(chunk);
+  e.SetJson(std::move(chunk));
   e.usage = usage;
   out.push_back(std::move(e));
 }

@@ -170,22 +170,22 @@ std::vector<core::StreamEvent> UpstreamEvents(core::Dialect dialect,
       events.push_back(std::move(event));
       continue;
     }
-    event.json = ParseOrFail(e.data, "upstream event");
+    event.SetJson(ParseOrFail(e.data, "upstream event"));
     boost::system::error_code ec;
     if (dialect == core::Dialect::kOpenAiChat) {
-      const auto* usage = event.json.find_pointer("/usage", ec);
+      const auto* usage = event.Json().find_pointer("/usage", ec);
       if (usage && usage->is_object()) event.usage = OpenAiUsage(*usage);
     } else if (dialect == core::Dialect::kOpenAiResponses) {
       // The terminal event carries the whole Response, usage included.
       if (e.name == "response.completed" || e.name == "response.incomplete") {
-        const auto* usage = event.json.find_pointer("/response/usage", ec);
+        const auto* usage = event.Json().find_pointer("/response/usage", ec);
         if (usage && usage->is_object()) event.usage = ResponsesUsage(*usage);
         event.terminal = true;
       }
     } else if (e.name == "message_start") {
-      if (const auto* usage = event.json.find_pointer("/message/usage", ec)) input_usage = *usage;
+      if (const auto* usage = event.Json().find_pointer("/message/usage", ec)) input_usage = *usage;
     } else if (e.name == "message_delta") {
-      if (const auto* usage = event.json.find_pointer("/usage", ec)) {
+      if (const auto* usage = event.Json().find_pointer("/usage", ec)) {
         event.usage = AnthropicUsage(input_usage, *usage);
       }
     } else if (e.name == "message_stop") {
@@ -266,19 +266,19 @@ class Golden : public ::testing::TestWithParam<std::string> {
       EXPECT_EQ(out[i].event, expected[i].name);
       if (expected[i].data == "[DONE]") {
         EXPECT_EQ(out[i].data, "[DONE]");
-        EXPECT_TRUE(out[i].json.is_null());
+        EXPECT_TRUE(out[i].Json().is_null());
       } else {
         const auto want = ParseOrFail(expected[i].data, "expected event");
-        EXPECT_EQ(out[i].json, want) << "got: " << out[i].data;
-        EXPECT_EQ(ParseOrFail(out[i].data, "output data"), out[i].json);
+        EXPECT_EQ(out[i].Json(), want) << "got: " << out[i].data;
+        EXPECT_EQ(ParseOrFail(out[i].data, "output data"), out[i].Json());
       }
       EXPECT_EQ(out[i].terminal, IsTerminal(expected[i]));
       // The billed usage rides on the client event that shows usage, and on no other.
       // (Responses: the final event's response.usage.)
       boost::system::error_code ec;
-      const auto* nested = out[i].json.find_pointer("/response/usage", ec);
+      const auto* nested = out[i].Json().find_pointer("/response/usage", ec);
       const bool shows_usage =
-          (out[i].json.is_object() && out[i].json.get_object().contains("usage")) ||
+          (out[i].Json().is_object() && out[i].Json().get_object().contains("usage")) ||
           (nested && nested->is_object());
       EXPECT_EQ(out[i].usage.has_value(), upstream_usage && shows_usage);
     }
@@ -319,7 +319,7 @@ TEST_P(Golden, Case) {
   } else if (fs::exists(dir() / "upstream.sse")) {
     RunStream(from, to, ctx);
   } else {
-    FAIL() << "no request.json, upstream.json or upstream.sse in " << dir();
+    FAIL() << "no request.Json(), upstream.Json() or upstream.sse in " << dir();
   }
 }
 

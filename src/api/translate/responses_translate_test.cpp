@@ -215,34 +215,34 @@ TEST(ChatToResponsesStream, TextAfterAToolCallOpensANewMessageItemAndSequenceCou
           "response.output_text.delta", "response.output_text.done", "response.content_part.done",
           "response.output_item.done", "response.completed"}));
   for (size_t i = 0; i < s.events.size(); ++i) {
-    EXPECT_EQ(s.events[i].json.at("sequence_number"), static_cast<int64_t>(i));
-    EXPECT_EQ(json::value(s.events[i].event), s.events[i].json.at("type"));
+    EXPECT_EQ(s.events[i].Json().at("sequence_number"), static_cast<int64_t>(i));
+    EXPECT_EQ(json::value(s.events[i].event), s.events[i].Json().at("type"));
   }
-  EXPECT_EQ(s.events[6].json.at("output_index"), 1);
-  EXPECT_EQ(s.events[6].json.at("item").at("id"), "msg_abc");
+  EXPECT_EQ(s.events[6].Json().at("output_index"), 1);
+  EXPECT_EQ(s.events[6].Json().at("item").at("id"), "msg_abc");
   // [DONE] without a usage chunk: completed, usage null, no billed usage carried.
   const auto& last = s.events.back();
   EXPECT_TRUE(last.terminal);
   EXPECT_FALSE(last.usage.has_value());
-  EXPECT_TRUE(last.json.at("response").at("usage").is_null());
-  EXPECT_EQ(last.json.at("response").at("output").as_array().size(), 2u);
+  EXPECT_TRUE(last.Json().at("response").at("usage").is_null());
+  EXPECT_EQ(last.Json().at("response").at("output").as_array().size(), 2u);
 }
 
 TEST(ChatToResponsesStream, RefusalStreamsInARefusalPart) {
   auto s = Stream({Chunk(R"({"refusal":"No"})"), Chunk(R"({"refusal":"."})"),
                    Chunk("{}", R"("stop")"), Event("", "[DONE]")});
   ASSERT_TRUE(s.status);
-  EXPECT_EQ(s.events[3].json.at("part"), J(R"({"type":"refusal","refusal":""})"));
+  EXPECT_EQ(s.events[3].Json().at("part"), J(R"({"type":"refusal","refusal":""})"));
   EXPECT_EQ(s.events[4].event, "response.refusal.delta");
   EXPECT_EQ(s.events[6].event, "response.refusal.done");
-  EXPECT_EQ(s.events[6].json.at("refusal"), "No.");
+  EXPECT_EQ(s.events[6].Json().at("refusal"), "No.");
 }
 
 // The text of every output_text.delta, in order.
 std::string Deltas(const std::vector<core::StreamEvent>& events) {
   std::string out;
   for (const auto& e : events) {
-    if (e.event == "response.output_text.delta") out += e.json.at("delta").as_string();
+    if (e.event == "response.output_text.delta") out += e.Json().at("delta").as_string();
   }
   return out;
 }
@@ -271,9 +271,10 @@ TEST(ChatToResponsesStream, UsageOnContentChunksEndsNothingAndDoneEndsWithTheLat
   EXPECT_TRUE(end.terminal);
   ASSERT_TRUE(end.usage.has_value());
   EXPECT_EQ(end.usage->output_tokens, 3);
-  EXPECT_EQ(end.json.at("response").at("usage").at("total_tokens"), 6);
-  EXPECT_EQ(end.json.at("response").at("output").at(0).at("content").at(0).at("text"), "hi there!");
-  EXPECT_EQ(end.json.at("response").at("output").at(0).at("status"), "incomplete");
+  EXPECT_EQ(end.Json().at("response").at("usage").at("total_tokens"), 6);
+  EXPECT_EQ(end.Json().at("response").at("output").at(0).at("content").at(0).at("text"),
+            "hi there!");
+  EXPECT_EQ(end.Json().at("response").at("output").at(0).at("status"), "incomplete");
 }
 
 TEST(ChatToResponsesStream, TheUsageChunkWithoutChoicesEndsTheResponseAndNothingFollows) {
@@ -291,7 +292,7 @@ TEST(ChatToResponsesStream, TheUsageChunkWithoutChoicesEndsTheResponseAndNothing
   EXPECT_TRUE(end.terminal);
   ASSERT_TRUE(end.usage.has_value());
   EXPECT_EQ(end.usage->output_tokens, 2);
-  EXPECT_EQ(end.json.at("response").at("usage").at("total_tokens"), 5);
+  EXPECT_EQ(end.Json().at("response").at("usage").at("total_tokens"), 5);
 }
 
 TEST(ChatToResponsesStream, InterleavedToolArgumentsAndMalformedChunksAreUnavailable) {

@@ -33,7 +33,7 @@ class AnthropicToOpenAiStream final : public StreamTranslator {
   core::Status Feed(const core::StreamEvent& upstream,
                     std::vector<core::StreamEvent>& out) override {
     if (done_) return {};
-    const auto* event = upstream.json.if_object();
+    const auto* event = upstream.Json().if_object();
     if (!event) return Malformed(kAnthropic, "an event that is not a JSON object");
     if (upstream.usage) usage_ = upstream.usage;
     const std::string_view type = FindString(*event, "type").value_or(upstream.event);

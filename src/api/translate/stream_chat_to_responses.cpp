@@ -47,7 +47,7 @@ class ChatToResponsesStream final : public StreamTranslator {
       Finish(out);
       return {};
     }
-    const auto* chunk = upstream.json.if_object();
+    const auto* chunk = upstream.Json().if_object();
     if (!chunk) return Malformed(kChat, "a chunk that is not a JSON object");
     if (!started_) Start(*chunk, out);
     if (upstream.usage) usage_ = upstream.usage;  // cumulative: the latest is the whole answer's
@@ -80,7 +80,7 @@ class ChatToResponsesStream final : public StreamTranslator {
     core::StreamEvent e;
     e.event = std::string(type);
     e.data = json::serialize(event);
-    e.json = std::move(event);
+    e.SetJson(std::move(event));
     e.usage = usage;
     e.terminal = terminal;
     out.push_back(std::move(e));

@@ -37,7 +37,7 @@ class OpenAiToAnthropicStream final : public StreamTranslator {
                     std::vector<core::StreamEvent>& out) override {
     if (done_) return {};
     if (upstream.data == "[DONE]") return Finish(out);
-    const auto* chunk = upstream.json.if_object();
+    const auto* chunk = upstream.Json().if_object();
     if (!chunk) return Malformed(kOpenAi, "a chunk that is not a JSON object");
     if (upstream.usage) usage_ = upstream.usage;
     if (!started_) {
@@ -64,7 +64,7 @@ class OpenAiToAnthropicStream final : public StreamTranslator {
     core::StreamEvent e;
     e.event = FindString(event, "type").value_or("");
     e.data = json::serialize(event);
-    e.json = std::move(event);
+    e.SetJson(std::move(event));
     e.usage = usage;
     e.terminal = terminal;
     out.push_back(std::move(e));

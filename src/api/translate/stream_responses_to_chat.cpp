@@ -34,7 +34,7 @@ class ResponsesToChatStream final : public StreamTranslator {
   core::Status Feed(const core::StreamEvent& upstream,
                     std::vector<core::StreamEvent>& out) override {
     if (done_) return {};
-    const auto* event = upstream.json.if_object();
+    const auto* event = upstream.Json().if_object();
     if (!event) return Malformed(kResponses, "an event that is not a JSON object");
     const std::string_view type = FindString(*event, "type").value_or(upstream.event);
     if (type == "error") {

@@ -36,12 +36,12 @@ std::vector<StreamEvent> FeedAll(StreamTranslator& t, const std::vector<StreamEv
 void ExpectConsistent(const std::vector<StreamEvent>& events, Dialect client) {
   for (const auto& e : events) {
     if (e.data == "[DONE]") {
-      EXPECT_TRUE(e.json.is_null());
+      EXPECT_TRUE(e.Json().is_null());
       continue;
     }
-    EXPECT_EQ(J(e.data), e.json);
+    EXPECT_EQ(J(e.data), e.Json());
     if (client == Dialect::kAnthropicMessages) {
-      EXPECT_EQ(json::value(e.event), e.json.at_pointer("/type"));
+      EXPECT_EQ(json::value(e.event), e.Json().at_pointer("/type"));
     } else {
       EXPECT_EQ(e.event, "");
     }
@@ -71,7 +71,7 @@ TEST(OpenAiToAnthropicStream, TextAnswer) {
            Event("", Delta("{}", R"("stop")")), usage_chunk, Event("", "[DONE]")});
   ExpectConsistent(out, Dialect::kAnthropicMessages);
   std::vector<json::value> got;
-  for (const auto& e : out) got.push_back(e.json);
+  for (const auto& e : out) got.push_back(e.Json());
   const std::vector<json::value> want = {
       J(R"({"type":"message_start","message":{"id":"chatcmpl-1","type":"message",
            "role":"assistant","model":"gpt-x","content":[],"stop_reason":null,
@@ -101,7 +101,7 @@ TEST(OpenAiToAnthropicStream, MessageStartCarriesTheInputEstimate) {
   auto t = MakeStreamTranslator(Dialect::kOpenAiChat, Dialect::kAnthropicMessages, ctx);
   const auto out = FeedAll(*t, {Event("", Delta(R"({"content":"Hi"})"))});
   ASSERT_FALSE(out.empty());
-  EXPECT_EQ(out[0].json.at_pointer("/message/usage"),
+  EXPECT_EQ(out[0].Json().at_pointer("/message/usage"),
             J(R"({"input_tokens":321,"output_tokens":0})"));
   EXPECT_FALSE(out[0].usage.has_value());  // an estimate is not the billed usage
 }
@@ -121,7 +121,7 @@ TEST(OpenAiToAnthropicStream, ParallelToolCallsEachGetABlockInOrder) {
   std::vector<std::string> got;
   for (const auto& e : out) got.push_back(e.data);
   const std::vector<std::string> want = {
-      json::serialize(out[0].json),  // message_start, checked above
+      json::serialize(out[0].Json()),  // message_start, checked above
       R"({"type":"ping"})",
       R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})",
       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"On it."}})",
@@ -147,13 +147,13 @@ TEST(OpenAiToAnthropicStream, TextAfterAToolCallClosesItsBlockAndOpensANewOne) {
                                 "function":{"name":"f","arguments":"{}"}}]})")),
                    Event("", Delta(R"({"content":"Done."})"))});
   ASSERT_EQ(out.size(), 7u);
-  EXPECT_EQ(out[2].json.at_pointer("/content_block/type"), "tool_use");
-  EXPECT_EQ(out[4].json, J(R"({"type":"content_block_stop","index":0})"));
+  EXPECT_EQ(out[2].Json().at_pointer("/content_block/type"), "tool_use");
+  EXPECT_EQ(out[4].Json(), J(R"({"type":"content_block_stop","index":0})"));
   EXPECT_EQ(
-      out[5].json,
+      out[5].Json(),
       J(R"({"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}})"));
   EXPECT_EQ(
-      out[6].json,
+      out[6].Json(),
       J(R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Done."}})"));
 }
 
@@ -166,8 +166,8 @@ TEST(OpenAiToAnthropicStream, UsageOnAContentChunkIsCarriedToMessageDelta) {
   ASSERT_EQ(out.size(), 7u);
   EXPECT_EQ(out[5].event, "message_delta");
   ASSERT_TRUE(out[5].usage.has_value());
-  EXPECT_EQ(out[5].json.at_pointer("/usage/input_tokens"), 5);
-  EXPECT_EQ(out[5].json.at_pointer("/usage/output_tokens"), 1);
+  EXPECT_EQ(out[5].Json().at_pointer("/usage/input_tokens"), 5);
+  EXPECT_EQ(out[5].Json().at_pointer("/usage/output_tokens"), 1);
 }
 
 TEST(OpenAiToAnthropicStream, NothingAfterTheEnd) {
@@ -202,7 +202,7 @@ TEST(OpenAiToAnthropicStream, FinishReasonsAndRefusal) {
   auto stop_reason = [](std::string_view finish, std::string_view delta = R"({"content":"x"})") {
     auto t = MakeStreamTranslator(Dialect::kOpenAiChat, Dialect::kAnthropicMessages, kCtx);
     const auto out = FeedAll(*t, {Event("", Delta(delta, finish)), Event("", "[DONE]")});
-    return out.size() >= 2 ? out[out.size() - 2].json.at_pointer("/delta/stop_reason")
+    return out.size() >= 2 ? out[out.size() - 2].Json().at_pointer("/delta/stop_reason")
                            : json::value();
   };
   EXPECT_EQ(stop_reason(R"("stop")"), "end_turn");
@@ -277,7 +277,7 @@ TEST(AnthropicToOpenAiStream, FullAnswer) {
   const auto out = FeedAll(*t, AnthropicEvents(/*with_usage=*/true));
   ExpectConsistent(out, Dialect::kOpenAiChat);
   std::vector<json::value> got;
-  for (const auto& e : out) got.push_back(e.json);
+  for (const auto& e : out) got.push_back(e.Json());
   const std::vector<json::value> want = {
       J(OpenAiChunk(R"({"role":"assistant","content":""})")),
       J(OpenAiChunk(R"({"content":"Hi"})")),
@@ -330,7 +330,7 @@ TEST(AnthropicToOpenAiStream, JsonAnswerToolIsStreamedAsContent) {
   const auto out = FeedAll(*t, JsonAnswerEvents({"", "{\"a\":", "1}"}, false));
   ExpectConsistent(out, Dialect::kOpenAiChat);
   std::vector<json::value> got;
-  for (const auto& e : out) got.push_back(e.json);
+  for (const auto& e : out) got.push_back(e.Json());
   EXPECT_EQ(got, (std::vector<json::value>{J(OpenAiChunk(R"({"role":"assistant","content":""})")),
                                            J(OpenAiChunk(R"({"content":"{\"a\":"})")),
                                            J(OpenAiChunk(R"({"content":"1}"})")),
@@ -341,24 +341,24 @@ TEST(AnthropicToOpenAiStream, JsonAnswerWithoutFragmentsIsAnEmptyObject) {
   auto t = MakeStreamTranslator(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, kCtx);
   const auto out = FeedAll(*t, JsonAnswerEvents({""}, false));
   ASSERT_EQ(out.size(), 4u);
-  EXPECT_EQ(out[1].json, J(OpenAiChunk(R"({"content":"{}"})")));
+  EXPECT_EQ(out[1].Json(), J(OpenAiChunk(R"({"content":"{}"})")));
 }
 
 TEST(AnthropicToOpenAiStream, JsonAnswerBesideAClientCallFinishesWithToolCalls) {
   auto t = MakeStreamTranslator(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, kCtx);
   const auto out = FeedAll(*t, JsonAnswerEvents({"{}"}, true));
   ASSERT_EQ(out.size(), 5u);
-  EXPECT_EQ(out[1].json, J(OpenAiChunk(R"({"content":"{}"})")));
+  EXPECT_EQ(out[1].Json(), J(OpenAiChunk(R"({"content":"{}"})")));
   // The client's call is tool call 0: the answer took no tool-call index.
-  EXPECT_EQ(out[2].json.at_pointer("/choices/0/delta/tool_calls/0/index"), J("0"));
-  EXPECT_EQ(out[3].json.at_pointer("/choices/0/finish_reason"), "tool_calls");
+  EXPECT_EQ(out[2].Json().at_pointer("/choices/0/delta/tool_calls/0/index"), J("0"));
+  EXPECT_EQ(out[3].Json().at_pointer("/choices/0/finish_reason"), "tool_calls");
 }
 
 TEST(AnthropicToOpenAiStream, NoUsageMeansNoUsageChunk) {
   auto t = MakeStreamTranslator(Dialect::kAnthropicMessages, Dialect::kOpenAiChat, kCtx);
   const auto out = FeedAll(*t, AnthropicEvents(/*with_usage=*/false));
   ASSERT_EQ(out.size(), 6u);
-  EXPECT_EQ(out[4].json.at_pointer("/choices/0/finish_reason"), "length");
+  EXPECT_EQ(out[4].Json().at_pointer("/choices/0/finish_reason"), "length");
   EXPECT_EQ(out[5].data, "[DONE]");
 }
 
@@ -372,9 +372,9 @@ TEST(AnthropicToOpenAiStream, ParallelToolUseBlocksGetConsecutiveIndexes) {
                      "delta":{"type":"input_json_delta","partial_json":"{}"}})")});
   const auto out = FeedAll(*t, events);
   ASSERT_EQ(out.size(), 8u);
-  EXPECT_EQ(out[4].json, J(OpenAiChunk(R"({"tool_calls":[{"index":1,"id":"toolu_2",
+  EXPECT_EQ(out[4].Json(), J(OpenAiChunk(R"({"tool_calls":[{"index":1,"id":"toolu_2",
       "type":"function","function":{"name":"now","arguments":""}}]})")));
-  EXPECT_EQ(out[5].json,
+  EXPECT_EQ(out[5].Json(),
             J(OpenAiChunk(R"({"tool_calls":[{"index":1,"function":{"arguments":"{}"}}]})")));
 }
 

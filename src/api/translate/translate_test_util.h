@@ -34,7 +34,7 @@ inline core::StreamEvent Event(std::string name, std::string_view data) {
   core::StreamEvent e;
   e.event = std::move(name);
   e.data = std::string(data);
-  if (data != "[DONE]") e.json = J(data);
+  if (data != "[DONE]") e.SetJson(J(data));
   e.terminal = data == "[DONE]";
   return e;
 }

@@ -91,11 +91,11 @@ core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse
   event.event = std::move(sse.event);
   event.data = std::move(sse.data);
   boost::system::error_code ec;
-  event.json = json::parse(event.data, ec, {}, options_);
-  if (ec || !event.json.is_object()) {
+  event.SetJson(json::parse(event.data, ec, {}, options_));
+  if (ec || !event.Json().is_object()) {
     return MalformedUpstream(provider_, "a malformed stream event");
   }
-  const auto& obj = event.json.get_object();
+  const auto& obj = event.Json().get_object();
   const auto* type = obj.if_contains("type");
   if (!type || !type->is_string() || type->get_string() != event.event) {
     return MalformedUpstream(provider_, "a stream event whose type differs from its name");
@@ -115,8 +115,8 @@ core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse
   } else if (event.event == "error") {
     const http::Headers no_headers;  // the stream's headers came with its 200
     return UpstreamError(StatusFor(ErrorType(obj)), no_headers, provider_,
-                         detail::ErrorMessageOf(event.json), event.data, *secrets_,
-                         detail::ErrorParamOf(event.json));
+                         detail::ErrorMessageOf(event.Json()), event.data, *secrets_,
+                         detail::ErrorParamOf(event.Json()));
   }
   return event;
 }

@@ -50,7 +50,7 @@ TEST(AnthropicEventDecoder, DecodesAFullStream) {
     ASSERT_TRUE(event.has_value()) << sse.event << ": " << event.error().message;
     EXPECT_EQ(event->event, sse.event);
     EXPECT_EQ(event->data, sse.data);
-    EXPECT_EQ(event->json.at("type"), sse.event.c_str());
+    EXPECT_EQ(event->Json().at("type"), sse.event.c_str());
     events.push_back(std::move(*event));
   }
   for (size_t i = 0; i + 1 < events.size(); ++i) {
@@ -60,7 +60,7 @@ TEST(AnthropicEventDecoder, DecodesAFullStream) {
     }
   }
   EXPECT_TRUE(events.back().terminal);
-  EXPECT_EQ(events[3].json.at("delta").at("text"), "Hi");
+  EXPECT_EQ(events[3].Json().at("delta").at("text"), "Hi");
 
   // message_delta: message_start's input and cache counts, the delta's output count.
   const auto& usage = events[6].usage;

@@ -435,7 +435,7 @@ TEST_F(AnthropicEmulatorTest, StreamIsReadToMessageStopWithUsageOnMessageDelta) 
   EXPECT_TRUE(saw_ping);
   ASSERT_NE(delta, nullptr);
   ASSERT_TRUE(delta->usage.has_value());
-  const auto& start_usage = read.events.front().json.at("message").at("usage");
+  const auto& start_usage = read.events.front().Json().at("message").at("usage");
   EXPECT_EQ(delta->usage->input_tokens,
             start_usage.at("input_tokens").as_int64() +
                 start_usage.at("cache_creation_input_tokens").as_int64() +
@@ -443,7 +443,7 @@ TEST_F(AnthropicEmulatorTest, StreamIsReadToMessageStopWithUsageOnMessageDelta) 
   EXPECT_EQ(delta->usage->cache_write_input_tokens,
             start_usage.at("cache_creation_input_tokens").as_int64());
   EXPECT_GT(delta->usage->cache_write_input_tokens, 0);
-  EXPECT_EQ(delta->usage->output_tokens, delta->json.at("usage").at("output_tokens").as_int64());
+  EXPECT_EQ(delta->usage->output_tokens, delta->Json().at("usage").at("output_tokens").as_int64());
   EXPECT_GT(delta->usage->output_tokens, 1);
 
   json::object sent = LastRequest();

@@ -1,7 +1,9 @@
 #include "providers/detail/answer_scan.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include <boost/json/array.hpp>
@@ -15,12 +17,188 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view kUsageKey = "usage";
+// `key` == `name`, with the length known where it is compiled: a compare of a word or two
+// instead of a call to memcmp. A chunk has a dozen keys, each compared a few times.
+template <std::size_t N>
+bool Is(std::string_view key, const char (&name)[N]) {
+  return key.size() == N - 1 && std::memcmp(key.data(), name, N - 1) == 0;
+}
+
+// A key that came in parts (when it holds escapes or crosses the parser's buffer), put together.
+// No key the scan looks for is longer than the buffer or empty: a longer one is read as "",
+// which matches none.
+class KeyParts {
+ public:
+  bool empty() const { return size_ == 0 && !too_long_; }
+  void Append(std::string_view part) {
+    if (part.size() > sizeof(bytes_) - size_) {
+      too_long_ = true;
+      return;
+    }
+    std::memcpy(bytes_ + size_, part.data(), part.size());
+    size_ += part.size();
+  }
+  // The whole key, given its last part; then ready for the next key.
+  std::string_view Take(std::string_view last) {
+    Append(last);
+    const std::string_view key = too_long_ ? std::string_view() : std::string_view(bytes_, size_);
+    size_ = 0;
+    too_long_ = false;
+    return key;
+  }
+
+ private:
+  char bytes_[16];
+  std::size_t size_ = 0;
+  bool too_long_ = false;
+};
+
+// Follows a chunk's choices[].delta.{content, tool_calls[].function.arguments} through the
+// parser's events and adds up what they generated, as ScannedChunk states. Each open container
+// down to a function object (7 deep) has a frame; a value, when complete, is handed to its
+// parent: an object keeps it in the slot of the key it came under (a later repeat replaces it),
+// an array adds it up.
+class ChunkReader {
+ public:
+  core::Generated Result() const { return result_; }
+
+  void Key(std::string_view key) {
+    if (Frame* f = Top()) f->slot = SlotOf(f->kind, key);
+  }
+  void Open(bool array) {
+    const Kind kind = ChildKind(array);
+    ++depth_;
+    if (depth_ <= kTracked) frames_[depth_ - 1] = Frame{.kind = kind};
+  }
+  void Close() {
+    const core::Generated value =
+        depth_ <= kTracked ? ValueOf(frames_[depth_ - 1]) : core::Generated{};
+    --depth_;
+    Deliver(value, false);
+  }
+  void String(std::size_t size) {
+    const Frame* f = Top();
+    core::Generated value;
+    if (f && f->kind == Kind::kDelta && f->slot == kContent) value = {size, size > 0};
+    if (f && f->kind == Kind::kFunction && f->slot == kArguments) value = {size, false};
+    Deliver(value, false);
+  }
+  void Scalar(bool null) { Deliver({}, null); }
+
+ private:
+  enum class Kind : std::uint8_t {
+    kOther,
+    kRoot,
+    kChoices,
+    kChoice,
+    kDelta,
+    kToolCalls,
+    kToolCall,
+    kFunction
+  };
+  // The slots an object keeps. A delta keeps two; every other followed object one.
+  static constexpr std::uint8_t kChoicesSlot = 0, kDeltaSlot = 0, kContent = 0, kToolCallsSlot = 1,
+                                kFunctionSlot = 0, kArguments = 0, kNoSlot = 2;
+  struct Frame {
+    Kind kind = Kind::kOther;
+    std::uint8_t slot = kNoSlot;  // where the member being read goes (objects)
+    std::array<core::Generated, 2> slots{};
+    core::Generated sum{};  // what the elements added up to (arrays)
+  };
+  static constexpr std::size_t kTracked = 8;  // the root object is 1 deep, a function object 7
+
+  static std::uint8_t SlotOf(Kind kind, std::string_view key) {
+    switch (kind) {
+      case Kind::kRoot:
+        return Is(key, "choices") ? kChoicesSlot : kNoSlot;
+      case Kind::kChoice:
+        return Is(key, "delta") ? kDeltaSlot : kNoSlot;
+      case Kind::kDelta:
+        if (Is(key, "content")) return kContent;
+        return Is(key, "tool_calls") ? kToolCallsSlot : kNoSlot;
+      case Kind::kToolCall:
+        return Is(key, "function") ? kFunctionSlot : kNoSlot;
+      case Kind::kFunction:
+        return Is(key, "arguments") ? kArguments : kNoSlot;
+      default:
+        return kNoSlot;
+    }
+  }
+
+  // The kind of a container opening inside the top frame.
+  Kind ChildKind(bool array) const {
+    if (depth_ == 0) return array ? Kind::kOther : Kind::kRoot;
+    const Frame* f = Top();
+    if (!f) return Kind::kOther;
+    switch (f->kind) {
+      case Kind::kRoot:
+        return array && f->slot == kChoicesSlot ? Kind::kChoices : Kind::kOther;
+      case Kind::kChoices:
+        return array ? Kind::kOther : Kind::kChoice;
+      case Kind::kChoice:
+        return !array && f->slot == kDeltaSlot ? Kind::kDelta : Kind::kOther;
+      case Kind::kDelta:
+        return array && f->slot == kToolCallsSlot ? Kind::kToolCalls : Kind::kOther;
+      case Kind::kToolCalls:
+        return array ? Kind::kOther : Kind::kToolCall;
+      case Kind::kToolCall:
+        return !array && f->slot == kFunctionSlot ? Kind::kFunction : Kind::kOther;
+      default:
+        return Kind::kOther;
+    }
+  }
+
+  static core::Generated ValueOf(const Frame& f) {
+    switch (f.kind) {
+      case Kind::kRoot:
+      case Kind::kChoice:
+      case Kind::kToolCall:
+      case Kind::kFunction:
+        return f.slots[0];
+      case Kind::kDelta:
+        return {f.slots[kContent].bytes + f.slots[kToolCallsSlot].bytes,
+                f.slots[kContent].content || f.slots[kToolCallsSlot].content};
+      case Kind::kChoices:
+      case Kind::kToolCalls:
+        return f.sum;
+      default:
+        return {};
+    }
+  }
+
+  // A complete value, handed to the frame it is in.
+  void Deliver(core::Generated value, bool null) {
+    if (depth_ == 0) {
+      result_ = value;
+      return;
+    }
+    Frame* f = Top();
+    if (!f) return;
+    if (f->kind == Kind::kChoices || f->kind == Kind::kToolCalls) {
+      f->sum.bytes += value.bytes;
+      f->sum.content = f->sum.content || value.content;
+    } else if (f->slot != kNoSlot) {
+      // Any tool_calls but null carries content, arguments or not.
+      if (f->kind == Kind::kDelta && f->slot == kToolCallsSlot) value.content = !null;
+      f->slots[f->slot] = value;
+    }
+  }
+
+  Frame* Top() { return depth_ >= 1 && depth_ <= kTracked ? &frames_[depth_ - 1] : nullptr; }
+  const Frame* Top() const {
+    return depth_ >= 1 && depth_ <= kTracked ? &frames_[depth_ - 1] : nullptr;
+  }
+
+  std::array<Frame, kTracked> frames_;  // [0, depth_) in use; each set when its container opens
+  std::size_t depth_ = 0;               // open containers, followed or not
+  core::Generated result_{};
+};
 
 // A basic_parser handler that drops every event except those of the top-level "usage" member's
 // value, which it hands to a value_stack: the building block json::parse's own handler uses,
-// so the value comes out as json::parse would build it.
-class UsageHandler {
+// so the value comes out as json::parse would build it. It notes whether the top-level "error"
+// member is not null and, given a ChunkReader, hands it the events it follows.
+class AnswerHandler {
  public:
   // The limits json::parse's handler sets: an answer too large for a DOM fails here too.
   static constexpr std::size_t max_object_size = json::object::max_size();
@@ -28,10 +206,11 @@ class UsageHandler {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
-  explicit UsageHandler(json::storage_ptr sp)
-      : stack_({}, temp_, sizeof(temp_)), sp_(std::move(sp)) {}
+  AnswerHandler(json::storage_ptr sp, ChunkReader* chunk)
+      : stack_({}, temp_, sizeof(temp_)), sp_(std::move(sp)), chunk_(chunk) {}
 
   bool object() const { return object_; }
+  bool error() const { return error_; }
   std::optional<json::value> TakeUsage() { return std::move(usage_); }
 
   bool on_document_begin(json::error_code&) { return true; }
@@ -39,11 +218,12 @@ class UsageHandler {
 
   bool on_object_begin(json::error_code&) {
     if (depth_ == 0) object_ = true;
-    OpenContainer();
+    OpenContainer(false);
     return true;
   }
   bool on_object_end(std::size_t n, json::error_code&) {
     --depth_;
+    if (chunk_) chunk_->Close();
     if (capturing_) {
       stack_.push_object(n);
       CloseContainer();
@@ -51,11 +231,12 @@ class UsageHandler {
     return true;
   }
   bool on_array_begin(json::error_code&) {
-    OpenContainer();
+    OpenContainer(true);
     return true;
   }
   bool on_array_end(std::size_t n, json::error_code&) {
     --depth_;
+    if (chunk_) chunk_->Close();
     if (capturing_) {
       stack_.push_array(n);
       CloseContainer();
@@ -63,71 +244,70 @@ class UsageHandler {
     return true;
   }
 
-  // Keys come in parts when they hold escapes or cross the parser's buffer.
   bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
     if (capturing_) {
       stack_.push_chars(s);
-    } else if (depth_ == 1) {
-      MatchKey(s);
+    } else {
+      key_parts_.Append(s);
     }
     return true;
   }
   bool on_key(json::string_view s, std::size_t, json::error_code&) {
     if (capturing_) {
       stack_.push_key(s);
-    } else if (depth_ == 1) {
-      MatchKey(s);
-      pending_ = key_matches_ && key_matched_ == kUsageKey.size();
-      key_matches_ = true;
-      key_matched_ = 0;
+      return true;
     }
+    // Most keys come whole, in this one call.
+    const std::string_view key = key_parts_.empty() ? std::string_view(s) : key_parts_.Take(s);
+    if (depth_ == 1) {
+      pending_usage_ = Is(key, "usage");
+      pending_error_ = Is(key, "error");
+    }
+    if (chunk_) chunk_->Key(key);
     return true;
   }
 
   bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
-    Enter();
+    BeginValue(false);
     if (capturing_) stack_.push_chars(s);
     return true;
   }
-  bool on_string(json::string_view s, std::size_t, json::error_code&) {
-    return Scalar([&] { stack_.push_string(s); });
+  bool on_string(json::string_view s, std::size_t n, json::error_code&) {
+    if (chunk_) chunk_->String(n);
+    return Scalar(false, [&] { stack_.push_string(s); });
   }
 
   bool on_number_part(json::string_view, json::error_code&) { return true; }
   bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
-    return Scalar([&] { stack_.push_int64(i); });
+    return ChunkScalar(false, [&] { stack_.push_int64(i); });
   }
   bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
-    return Scalar([&] { stack_.push_uint64(u); });
+    return ChunkScalar(false, [&] { stack_.push_uint64(u); });
   }
   bool on_double(double d, json::string_view, json::error_code&) {
-    return Scalar([&] { stack_.push_double(d); });
+    return ChunkScalar(false, [&] { stack_.push_double(d); });
   }
   bool on_bool(bool b, json::error_code&) {
-    return Scalar([&] { stack_.push_bool(b); });
+    return ChunkScalar(false, [&] { stack_.push_bool(b); });
   }
   bool on_null(json::error_code&) {
-    return Scalar([&] { stack_.push_null(); });
+    return ChunkScalar(true, [&] { stack_.push_null(); });
   }
 
   bool on_comment_part(json::string_view, json::error_code&) { return true; }
   bool on_comment(json::string_view, json::error_code&) { return true; }
 
  private:
-  // Compares a top-level key, part by part, with "usage" without copying it.
-  void MatchKey(std::string_view part) {
-    if (key_matches_ && part.size() <= kUsageKey.size() - key_matched_ &&
-        kUsageKey.substr(key_matched_, part.size()) == part) {
-      key_matched_ += part.size();
-    } else {
-      key_matches_ = false;
-    }
+  template <typename Push>
+  bool ChunkScalar(bool null, Push push) {
+    if (chunk_) chunk_->Scalar(null);
+    return Scalar(null, push);
   }
 
   // A scalar (or a string's last part): pushed when it is, or is inside, the captured value.
   template <typename Push>
-  bool Scalar(Push push) {
-    Enter();
+  bool Scalar(bool null, Push push) {
+    BeginValue(null);
     if (capturing_) {
       push();
       Leave();
@@ -135,10 +315,15 @@ class UsageHandler {
     return true;
   }
 
-  // The first event of the value after a top-level "usage" key starts its capture.
-  void Enter() {
-    if (!pending_) return;
-    pending_ = false;
+  // The first event of a value. After a top-level "usage" key it starts the value's capture;
+  // after a top-level "error" key it says whether the error is there.
+  void BeginValue(bool null) {
+    if (pending_error_) {
+      pending_error_ = false;
+      error_ = !null;
+    }
+    if (!pending_usage_) return;
+    pending_usage_ = false;
     capturing_ = true;
     stack_.reset(sp_);
   }
@@ -150,8 +335,9 @@ class UsageHandler {
     capturing_ = false;
   }
 
-  void OpenContainer() {
-    Enter();
+  void OpenContainer(bool array) {
+    BeginValue(false);
+    if (chunk_) chunk_->Open(array);
     if (capturing_) ++nesting_;
     ++depth_;
   }
@@ -160,31 +346,49 @@ class UsageHandler {
     Leave();
   }
 
-  // A usage block fits here: the value_stack then allocates only the value it returns.
-  unsigned char temp_[512] = {};
+  // A usage block fits here: the value_stack then allocates only the value it returns. Raw
+  // storage for it, not zeroed.
+  unsigned char temp_[512];
   json::value_stack stack_;
   json::storage_ptr sp_;  // the usage value's
+  ChunkReader* chunk_;    // null for a complete answer
+  KeyParts key_parts_;
   std::optional<json::value> usage_{};
-  std::size_t depth_ = 0;    // containers open around the current event
-  std::size_t nesting_ = 0;  // ... of them inside the captured value
-  std::size_t key_matched_ = 0;
-  bool key_matches_ = true;  // the top-level key read so far is a prefix of "usage"
-  bool pending_ = false;     // the last top-level key was "usage": its value comes next
+  std::size_t depth_ = 0;       // containers open around the current event
+  std::size_t nesting_ = 0;     // ... of them inside the captured value
+  bool pending_usage_ = false;  // the last top-level key was "usage": its value comes next
+  bool pending_error_ = false;  // ... "error"
   bool capturing_ = false;
+  bool error_ = false;
   bool object_ = false;  // the document is an object
 };
+
+// One pass of the parser over `body`; nullopt unless it is one JSON object.
+std::optional<ScannedAnswer> Scan(std::string_view body, const json::parse_options& options,
+                                  json::storage_ptr sp, ChunkReader* chunk) {
+  json::basic_parser<AnswerHandler> parser(options, std::move(sp), chunk);
+  json::error_code ec;
+  // As json::parse: the whole text is one document (more = false), then only whitespace.
+  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  if (ec || used < body.size() || !parser.handler().object()) return std::nullopt;
+  return ScannedAnswer{.usage = parser.handler().TakeUsage(), .error = parser.handler().error()};
+}
 
 }  // namespace
 
 std::optional<ScannedAnswer> ScanAnswer(std::string_view body,
                                         const boost::json::parse_options& options,
                                         boost::json::storage_ptr sp) {
-  json::basic_parser<UsageHandler> parser(options, std::move(sp));
-  json::error_code ec;
-  // As json::parse: the whole text is one document (more = false), then only whitespace.
-  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
-  if (ec || used < body.size() || !parser.handler().object()) return std::nullopt;
-  return ScannedAnswer{.usage = parser.handler().TakeUsage()};
+  return Scan(body, options, std::move(sp), nullptr);
+}
+
+std::optional<ScannedChunk> ScanOpenAiChunk(std::string_view data,
+                                            const boost::json::parse_options& options,
+                                            boost::json::storage_ptr sp) {
+  ChunkReader chunk;
+  auto answer = Scan(data, options, std::move(sp), &chunk);
+  if (!answer) return std::nullopt;
+  return ScannedChunk{.answer = std::move(*answer), .generated = chunk.Result()};
 }
 
 }  // namespace sy::providers::detail

@@ -1,7 +1,8 @@
 // ScanAnswer: reads what the gateway needs from a complete upstream answer that is passed to the
 // client unchanged (its top-level "usage" member) without building the answer's DOM. One
 // streaming pass of Boost.JSON's own parser checks the body exactly as json::parse does and
-// rebuilds only the "usage" subtree; everything else is read and dropped.
+// rebuilds only the "usage" subtree; everything else is read and dropped. ScanOpenAiChunk does
+// the same for a Chat Completions stream chunk and also reads what its choices generated.
 //
 // Internal to providers/. Pure; nothing here throws on any input (only an allocation failure
 // escapes, as from json::parse). Thread-safe: touches only its arguments.
@@ -14,6 +15,8 @@
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/stream_event.h"
+
 namespace sy::providers::detail {
 
 // What ScanAnswer read from a body that is one JSON object.
@@ -23,6 +26,8 @@ struct ScannedAnswer {
   // json::parse keeps in Boost 1.81). nullopt when the object has no such member; a member
   // that is JSON null is a null value here. A "usage" below the top level is not this member.
   std::optional<boost::json::value> usage{};
+  // The object has a top-level "error" member that is not null (the last one, when it repeats).
+  bool error = false;
 };
 
 // Checks that `body` is one JSON object under `options` (the same verdict as json::parse(body,
@@ -36,5 +41,22 @@ struct ScannedAnswer {
 std::optional<ScannedAnswer> ScanAnswer(std::string_view body,
                                         const boost::json::parse_options& options,
                                         boost::json::storage_ptr sp = {});
+
+// What ScanOpenAiChunk read from a chunk that is one JSON object.
+struct ScannedChunk {
+  ScannedAnswer answer;
+  // What the chunk's choices generated, equal to app's reading of the chunk's DOM (GeneratedBytes
+  // and CarriesContent): over `choices[]` (an array of objects), each choice's `delta` object
+  // adds its `content` string's bytes (content when not empty) and, when its `tool_calls` is not
+  // null, content and the bytes of each `tool_calls[].function.arguments` string. A member of
+  // another type adds nothing; a repeated key counts once, its last value, as json::parse keeps.
+  core::Generated generated;
+};
+
+// ScanAnswer for one Chat Completions stream chunk (same verdict, same usage and error), which
+// also reads what the chunk generated.
+std::optional<ScannedChunk> ScanOpenAiChunk(std::string_view data,
+                                            const boost::json::parse_options& options,
+                                            boost::json::storage_ptr sp = {});
 
 }  // namespace sy::providers::detail

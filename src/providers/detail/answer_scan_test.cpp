@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "core/json_depth.h"
+#include "providers/openai_compat/chunk_content.h"
 
 namespace sy::providers::detail {
 namespace {
@@ -37,6 +38,7 @@ bool Identical(const json::value& a, const json::value& b) {
 struct Reference {
   bool object = false;
   const json::value* usage = nullptr;
+  bool error = false;  // a top-level "error" member that is not null
   json::value parsed;
 };
 
@@ -45,7 +47,10 @@ Reference ParseReference(std::string_view body, const json::parse_options& optio
   boost::system::error_code ec;
   out.parsed = json::parse(body, ec, {}, options);
   out.object = !ec && out.parsed.is_object();
-  if (out.object) out.usage = out.parsed.get_object().if_contains("usage");
+  if (!out.object) return out;
+  out.usage = out.parsed.get_object().if_contains("usage");
+  const auto* error = out.parsed.get_object().if_contains("error");
+  out.error = error && !error->is_null();
   return out;
 }
 
@@ -59,6 +64,7 @@ std::optional<ScannedAnswer> ScanAgreeing(std::string_view body,
   auto scanned = ScanAnswer(body, options);
   EXPECT_EQ(scanned.has_value(), reference.object) << body;
   if (!scanned || !reference.object) return scanned;
+  EXPECT_EQ(scanned->error, reference.error) << body;
   EXPECT_EQ(scanned->usage.has_value(), reference.usage != nullptr) << body;
   if (scanned->usage && reference.usage) {
     EXPECT_TRUE(Identical(*scanned->usage, *reference.usage))
@@ -237,6 +243,130 @@ TEST(ScanAnswer, ExtensionsFollowTheParseOptions) {
   auto scanned = ScanAgreeing(R"({/* c */"usage":{"a":1,},})", lenient);
   ASSERT_TRUE(scanned && scanned->usage);
   EXPECT_EQ(scanned->usage->at("a"), 1);
+}
+
+// A chunk's error member, found as the DOM has it.
+TEST(ScanAnswer, ReadsWhetherTheTopLevelErrorIsThere) {
+  EXPECT_TRUE(ScanAgreeing(R"({"error":{"message":"overloaded"}})")->error);
+  EXPECT_TRUE(ScanAgreeing(R"({"error":"overloaded"})")->error);
+  EXPECT_TRUE(ScanAgreeing(R"({"error":false})")->error);
+  EXPECT_FALSE(ScanAgreeing(R"({"error":null})")->error);
+  EXPECT_FALSE(ScanAgreeing(R"({"id":"x"})")->error);
+  EXPECT_FALSE(
+      ScanAgreeing(R"({"choices":[{"error":{"message":"x"}}],"data":{"error":1}})")->error);
+  EXPECT_FALSE(ScanAgreeing(R"({"error":{"message":"x"},"error":null})")->error);
+  EXPECT_TRUE(ScanAgreeing(R"({"error":null,"\u0065rror":[]})")->error);
+}
+
+struct Chunk {
+  const char* name;
+  std::string data;
+  core::Generated generated;  // what the relay counts
+};
+
+void PrintTo(const Chunk& c, std::ostream* os) { *os << c.name; }
+
+class ScanOpenAiChunkReads : public ::testing::TestWithParam<Chunk> {};
+
+// The values are pinned, and the DOM reading the relay does for translated chunks must give the
+// same (fuzz/chunk_scan_fuzz.cpp holds the two to each other on any input).
+TEST_P(ScanOpenAiChunkReads, WhatTheChunkGeneratedAsTheDomReadingDoes) {
+  const Chunk& c = GetParam();
+  const auto scanned = ScanOpenAiChunk(c.data, kGatewayOptions);
+  ASSERT_TRUE(scanned.has_value()) << c.data;
+  EXPECT_EQ(scanned->generated.bytes, c.generated.bytes);
+  EXPECT_EQ(scanned->generated.content, c.generated.content);
+  const json::value dom = json::parse(c.data);
+  EXPECT_EQ(ChunkGenerated(dom), c.generated);
+  // And the answer's part as ScanAnswer reads it.
+  const auto answer = ScanAgreeing(c.data);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(scanned->answer.error, answer->error);
+  EXPECT_EQ(scanned->answer.usage.has_value(), answer->usage.has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Chunks, ScanOpenAiChunkReads,
+    ::testing::Values(
+        Chunk{"Role",
+              R"({"id":"c","object":"chat.completion.chunk","choices":[{"index":0,)"
+              R"("delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,)"
+              R"("finish_reason":null}],"usage":null})",
+              {0, false}},
+        Chunk{"Text", R"({"choices":[{"index":0,"delta":{"content":" so with"}}]})", {8, true}},
+        Chunk{"EscapedTextCountsItsDecodedBytes",
+              R"({"choices":[{"delta":{"content":"\u00e9\n\"x\""}}]})",
+              {6, true}},
+        Chunk{"TwoChoicesAddUp",
+              R"({"choices":[{"delta":{"content":"ab"}},{"delta":{"content":"cde"}}]})",
+              {5, true}},
+        Chunk{"FinishOnly", R"({"choices":[{"delta":{},"finish_reason":"stop"}]})", {0, false}},
+        Chunk{"UsageOnly",
+              R"({"choices":[],"usage":{"prompt_tokens":15,"completion_tokens":3,)"
+              R"("completion_tokens_details":{"content":"not generated"}}})",
+              {0, false}},
+        Chunk{"ToolCallOpening",
+              R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function",)"
+              R"("function":{"name":"get_weather","arguments":""}}]}}]})",
+              {0, true}},
+        Chunk{"ToolCallArguments",
+              R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"ci"}},)"
+              R"({"index":1,"function":{"arguments":"ty\":1}"}}]}}]})",
+              {10, true}},
+        Chunk{
+            "ToolCallsEmptyStillCarry", R"({"choices":[{"delta":{"tool_calls":[]}}]})", {0, true}},
+        Chunk{"ToolCallsNullDoNot", R"({"choices":[{"delta":{"tool_calls":null}}]})", {0, false}},
+        Chunk{"ToolCallsNotAnArrayCarryNoBytes",
+              R"({"choices":[{"delta":{"tool_calls":{"function":{"arguments":"abc"}}}}]})",
+              {0, true}},
+        Chunk{"TextAndToolCalls",
+              R"({"choices":[{"delta":{"content":"ok","tool_calls":[{"function":)"
+              R"({"arguments":"{}"}}]}}]})",
+              {4, true}},
+        Chunk{"RepeatedKeysTheLastWins",
+              R"({"choices":[{"delta":{"content":"first"}}],)"
+              R"("choices":[{"delta":{"content":"x","content":"yz"},"delta":{"content":"abc"}}]})",
+              {3, true}},
+        Chunk{"RepeatedContentLastNotAString",
+              R"({"choices":[{"delta":{"content":"abc","content":7}}]})",
+              {0, false}},
+        Chunk{"RepeatedToolCallsLastNull",
+              R"({"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"ab"}}],)"
+              R"("tool_calls":null}}]})",
+              {0, false}},
+        Chunk{"WrongTypesAddNothing", R"({"choices":{"delta":{"content":"abc"}}})", {0, false}},
+        Chunk{"ChoiceNotAnObject",
+              R"({"choices":["abc",[{"delta":{"content":"x"}}],null]})",
+              {0, false}},
+        Chunk{"DeltaNotAnObject", R"({"choices":[{"delta":[{"content":"abc"}]}]})", {0, false}},
+        Chunk{"ContentNotAString", R"({"choices":[{"delta":{"content":["abc"]}}]})", {0, false}},
+        Chunk{"DeeperNamesAreOtherMembers",
+              R"({"choices":[{"delta":{"x":{"content":"abc"}},"message":{"content":"d"}}],)"
+              R"("delta":{"content":"e"},"content":"f"})",
+              {0, false}},
+        Chunk{"EscapedKeys",
+              R"({"ch\u006fices":[{"d\u0065lta":{"c\u006fntent":"abcd"}}]})",
+              {4, true}},
+        Chunk{"LongKeysMatchNothing",
+              R"({"choices":[{"delta":{"content_but_much_longer_than_any":"abc"}}]})",
+              {0, false}},
+        Chunk{"ErrorChunk", R"({"error":{"message":"boom","content":"x"}})", {0, false}}),
+    [](const auto& test_case) { return std::string(test_case.param.name); });
+
+TEST(ScanOpenAiChunk, LongStringsArePassedWholeAndDeepChunksFollowTheLimit) {
+  const std::string text(100000, 'a');
+  const std::string chunk = R"({"choices":[{"delta":{"content":")" + text + R"("}}]})";
+  const auto scanned = ScanOpenAiChunk(chunk, kGatewayOptions);
+  ASSERT_TRUE(scanned.has_value());
+  EXPECT_EQ(scanned->generated, (core::Generated{100000, true}));
+  EXPECT_FALSE(ScanOpenAiChunk(Nested(200), kGatewayOptions).has_value());
+  // Nesting beyond what the reader follows, inside a followed member, changes nothing.
+  const std::string deep_chunk =
+      R"({"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"ab","x":)" + Nested(20) +
+      "}}]}}]}";
+  const auto deep = ScanOpenAiChunk(deep_chunk, kGatewayOptions);
+  ASSERT_TRUE(deep.has_value());
+  EXPECT_EQ(deep->generated, (core::Generated{2, true}));
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #include "providers/openai_compat/openai_events.h"
 
-#include <boost/json/parse.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
 #include "core/json_depth.h"
+#include "providers/detail/answer_scan.h"
 #include "providers/detail/upstream_call.h"
 #include "providers/openai_compat/openai_provider.h"
 #include "providers/upstream_error.h"
@@ -19,19 +20,25 @@ core::Result<core::StreamEvent> DecodeOpenAiEvent(http::SseEvent sse, std::strin
     event.terminal = true;
     return event;
   }
-  boost::system::error_code ec;
-  event.json = boost::json::parse(event.data, ec, {}, core::EchoParseOptions(max_json_depth));
-  if (ec || !event.json.is_object()) return MalformedUpstream(provider, "a malformed stream chunk");
-  const auto& obj = event.json.get_object();
-  if (const auto* err = obj.if_contains("error"); err && !err->is_null()) {
+  // The chunk is checked and read in one scan; most chunks reach the client as they came and
+  // never need their DOM (core::StreamEvent).
+  const boost::json::parse_options options = core::EchoParseOptions(max_json_depth);
+  unsigned char buffer[1024];  // a usage block's DOM fits: it is read and dropped here
+  boost::json::monotonic_resource arena(buffer, sizeof(buffer));
+  auto scanned = detail::ScanOpenAiChunk(event.data, options, &arena);
+  if (!scanned) return MalformedUpstream(provider, "a malformed stream chunk");
+  event.DeferJson(options);
+  if (scanned->answer.error) {
     // Judged by what it says, as the same error in a response head would be (a refused prompt
     // is not failed over); there are no headers to read a retry-after from.
+    const boost::json::value& chunk = event.Json();
     const http::Headers no_headers;
-    return UpstreamError(detail::OpenAiFailureStatusOf(*err), no_headers, provider,
-                         detail::ErrorMessageOf(event.json), event.data, secrets,
-                         detail::ErrorParamOf(event.json));
+    return UpstreamError(detail::OpenAiFailureStatusOf(chunk.at("error")), no_headers, provider,
+                         detail::ErrorMessageOf(chunk), event.data, secrets,
+                         detail::ErrorParamOf(chunk));
   }
-  if (const auto* usage = obj.if_contains("usage")) event.usage = ParseOpenAiUsage(*usage);
+  if (scanned->answer.usage) event.usage = ParseOpenAiUsage(*scanned->answer.usage);
+  event.generated = scanned->generated;
   return event;
 }
 

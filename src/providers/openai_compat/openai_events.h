@@ -13,9 +13,10 @@
 
 namespace sy::providers {
 
-// One SSE event of an OpenAI Chat Completions stream: "[DONE]" -> terminal event (json null);
-// a JSON object chunk -> json, and usage = ParseOpenAiUsage(chunk.usage) when present and not
-// null (whether the chunk also carries content or not); a chunk with a non-null "error" ->
+// One SSE event of an OpenAI Chat Completions stream: "[DONE]" -> terminal event (Json() null);
+// a JSON object chunk -> Json() (built on first use), `generated` (what its choices generated,
+// detail::ScannedChunk), and usage = ParseOpenAiUsage(chunk.usage) when present and not null
+// (whether the chunk also carries content or not); a chunk with a non-null "error" ->
 // UpstreamError(500, ...) with the upstream's message and the param it names (error.param, as
 // in an error body: detail::ErrorParamOf); anything else -> MalformedUpstream.
 // `provider` names the provider in error messages; `secrets` are scrubbed from an error's text

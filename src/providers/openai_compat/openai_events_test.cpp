@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include "core/json_depth.h"
@@ -19,7 +20,7 @@ TEST(DecodeOpenAiEvent, DoneIsTheTerminalEventWithoutJson) {
   auto event = DecodeOpenAiEvent(Data("[DONE]"), "openai", kNoSecrets, kDepth);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_TRUE(event->terminal);
-  EXPECT_TRUE(event->json.is_null());
+  EXPECT_TRUE(event->Json().is_null());
   EXPECT_EQ(event->data, "[DONE]");
   EXPECT_FALSE(event->usage.has_value());
 }
@@ -31,8 +32,22 @@ TEST(DecodeOpenAiEvent, ContentChunkIsParsedAndKeptAsSent) {
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_FALSE(event->terminal);
   EXPECT_EQ(event->data, chunk);
-  EXPECT_EQ(event->json.at("id"), "c1");
+  EXPECT_EQ(event->Json().at("id"), "c1");
   EXPECT_FALSE(event->usage.has_value());
+  EXPECT_EQ(event->generated, (core::Generated{2, true}));
+}
+
+TEST(DecodeOpenAiEvent, AChunkIsReadWithoutItsDomWhichIsBuiltWhenAsked) {
+  const std::string chunk =
+      R"({"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":)"
+      R"({"name":"f","arguments":"{\"a\":1}"}}]}}],"usage":null})";
+  auto event = DecodeOpenAiEvent(Data(chunk), "openai", kNoSecrets, kDepth);
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  EXPECT_EQ(event->generated, (core::Generated{7, true}));
+  EXPECT_EQ(event->Json(), boost::json::parse(chunk));
+  // A copy carries the DOM, or the promise of it, along.
+  const core::StreamEvent copy = *event;
+  EXPECT_EQ(copy.Json(), boost::json::parse(chunk));
 }
 
 TEST(DecodeOpenAiEvent, UsageChunkCarriesTheUsage) {
@@ -61,7 +76,7 @@ TEST(DecodeOpenAiEvent, UsageRidingOnAContentChunkIsRead) {
   ASSERT_TRUE(event->usage.has_value());
   EXPECT_EQ(event->usage->input_tokens, 7);
   EXPECT_EQ(event->usage->output_tokens, 2);
-  EXPECT_EQ(event->json.at("choices").at(0).at("delta").at("content"), ".");
+  EXPECT_EQ(event->Json().at("choices").at(0).at("delta").at("content"), ".");
 }
 
 TEST(DecodeOpenAiEvent, NullUsageIsNoUsage) {

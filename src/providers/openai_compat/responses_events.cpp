@@ -69,9 +69,11 @@ core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::st
   core::StreamEvent event;
   event.data = std::move(sse.data);
   boost::system::error_code ec;
-  event.json = json::parse(event.data, ec, {}, core::EchoParseOptions(max_json_depth));
-  if (ec || !event.json.is_object()) return MalformedUpstream(provider, "a malformed stream event");
-  const auto& obj = event.json.get_object();
+  event.SetJson(json::parse(event.data, ec, {}, core::EchoParseOptions(max_json_depth)));
+  if (ec || !event.Json().is_object()) {
+    return MalformedUpstream(provider, "a malformed stream event");
+  }
+  const auto& obj = event.Json().get_object();
   const std::string_view type = StringField(obj, "type");
   if (type.empty() || (!sse.event.empty() && sse.event != type)) {
     return MalformedUpstream(provider,

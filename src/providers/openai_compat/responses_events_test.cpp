@@ -58,7 +58,7 @@ TEST(DecodeResponsesEvent, DeltaIsPassedThroughAsSent) {
   ASSERT_TRUE(event.has_value()) << event.error().message;
   EXPECT_EQ(event->event, "response.output_text.delta");
   EXPECT_EQ(event->data, data);
-  EXPECT_EQ(event->json.at("delta"), "Hi");
+  EXPECT_EQ(event->Json().at("delta"), "Hi");
   EXPECT_FALSE(event->terminal);
   EXPECT_FALSE(event->usage.has_value());
 }

@@ -1,0 +1,62 @@
+// providers::detail::ScanOpenAiChunk (and so ScanAnswer) against the DOM, on any text: the scan
+// accepts exactly what json::parse accepts as one object under the gateway's parse options; its
+// usage is the object's top-level "usage" member, identical down to number kinds; its error
+// flag says whether the top-level "error" member is there and not null; and what it says the
+// chunk generated is providers::ChunkGenerated of the parsed object, the relay's DOM reading.
+#include <cstddef>
+#include <cstdint>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/json_depth.h"
+#include "fuzz_check.h"
+#include "providers/detail/answer_scan.h"
+#include "providers/openai_compat/chunk_content.h"
+
+namespace {
+
+namespace json = boost::json;
+using sy::fuzz::Check;
+
+// The same kinds all the way down (int64 and uint64 compare equal under ==) and the same text.
+bool Identical(const json::value& a, const json::value& b) {
+  if (a.kind() != b.kind() || json::serialize(a) != json::serialize(b)) return false;
+  if (const auto* obj = a.if_object()) {
+    auto j = b.get_object().begin();
+    for (auto i = obj->begin(); i != obj->end(); ++i, ++j) {
+      if (!Identical(i->value(), j->value())) return false;
+    }
+  } else if (const auto* arr = a.if_array()) {
+    for (size_t i = 0; i < arr->size(); ++i) {
+      if (!Identical((*arr)[i], b.get_array()[i])) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const auto text = sy::fuzz::AsText(data, size);
+  // A shallow limit too, so that the depth refusal is reached.
+  for (const int64_t depth : {sy::core::kDefaultMaxJsonDepth, int64_t{2}}) {
+    const json::parse_options options = sy::core::EchoParseOptions(depth);
+    boost::system::error_code ec;
+    const json::value parsed = json::parse(text, ec, {}, options);
+    const auto scanned = sy::providers::detail::ScanOpenAiChunk(text, options);
+    const bool object = !ec && parsed.is_object();
+    Check(scanned.has_value() == object, "the scan accepts what json::parse accepts as an object");
+    if (!object) continue;
+    const auto& obj = parsed.get_object();
+    const auto* usage = obj.if_contains("usage");
+    Check(scanned->answer.usage.has_value() == (usage != nullptr), "usage found as the DOM has it");
+    if (usage)
+      Check(Identical(*scanned->answer.usage, *usage), "usage read as json::parse reads it");
+    const auto* error = obj.if_contains("error");
+    Check(scanned->answer.error == (error && !error->is_null()), "error as the DOM has it");
+    Check(scanned->generated == sy::providers::ChunkGenerated(parsed),
+          "generated as the relay reads it from the DOM");
+  }
+  return 0;
+}

@@ -1,0 +1,56 @@
+#include "providers/openai_compat/chunk_content.h"
+
+#include <string_view>
+
+namespace sy::providers {
+namespace {
+
+namespace json = boost::json;
+
+const json::value* Member(const json::value& v, std::string_view key) {
+  const auto* obj = v.if_object();
+  return obj ? obj->if_contains(key) : nullptr;
+}
+
+size_t StringBytes(const json::value* v) {
+  const auto* s = v ? v->if_string() : nullptr;
+  return s ? s->size() : 0;
+}
+
+size_t ArgumentsBytes(const json::array& calls) {
+  size_t bytes = 0;
+  for (const auto& call : calls) {
+    const auto* fn = Member(call, "function");
+    if (fn) bytes += StringBytes(Member(*fn, "arguments"));
+  }
+  return bytes;
+}
+
+core::Generated DeltaGenerated(const json::value& delta) {
+  const size_t text = StringBytes(Member(delta, "content"));
+  core::Generated out{.bytes = text, .content = text > 0};
+  const auto* tools = Member(delta, "tool_calls");
+  if (!tools || tools->is_null()) return out;
+  out.content = true;
+  if (const auto* calls = tools->if_array()) out.bytes += ArgumentsBytes(*calls);
+  return out;
+}
+
+}  // namespace
+
+core::Generated ChunkGenerated(const json::value& chunk) {
+  const auto* choices = Member(chunk, "choices");
+  const auto* list = choices ? choices->if_array() : nullptr;
+  core::Generated out;
+  if (!list) return out;
+  for (const auto& choice : *list) {
+    const auto* delta = Member(choice, "delta");
+    if (!delta || !delta->is_object()) continue;
+    const core::Generated g = DeltaGenerated(*delta);
+    out.bytes += g.bytes;
+    out.content = out.content || g.content;
+  }
+  return out;
+}
+
+}  // namespace sy::providers
