@@ -3,6 +3,8 @@
 // usage is the object's top-level "usage" member, identical down to number kinds; its error
 // flag says whether the top-level "error" member is there and not null; and what it says the
 // chunk generated is providers::ChunkGenerated of the parsed object, the relay's DOM reading.
+// The same text as an Anthropic content_block_delta (ScanAnthropicDelta): the same verdict, its
+// type read as the DOM has it, and its bytes equal to providers::AnthropicDeltaBytes.
 #include <cstddef>
 #include <cstdint>
 
@@ -12,7 +14,7 @@
 #include "core/json_depth.h"
 #include "fuzz_check.h"
 #include "providers/detail/answer_scan.h"
-#include "providers/openai_compat/chunk_content.h"
+#include "providers/stream_generated.h"
 
 namespace {
 
@@ -47,7 +49,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto scanned = sy::providers::detail::ScanOpenAiChunk(text, options);
     const bool object = !ec && parsed.is_object();
     Check(scanned.has_value() == object, "the scan accepts what json::parse accepts as an object");
-    if (!object) continue;
+    if (!object) {
+      Check(!sy::providers::detail::ScanAnthropicDelta(text, options), "nor the delta scan");
+      continue;
+    }
     const auto& obj = parsed.get_object();
     const auto* usage = obj.if_contains("usage");
     Check(scanned->answer.usage.has_value() == (usage != nullptr), "usage found as the DOM has it");
@@ -57,6 +62,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(scanned->answer.error == (error && !error->is_null()), "error as the DOM has it");
     Check(scanned->generated == sy::providers::ChunkGenerated(parsed),
           "generated as the relay reads it from the DOM");
+    const auto delta = sy::providers::detail::ScanAnthropicDelta(text, options);
+    Check(delta.has_value(), "the delta scan accepts what json::parse accepts as an object");
+    const auto* type = obj.if_contains("type");
+    Check(delta->type_is_delta ==
+              (type && type->is_string() && type->get_string() == "content_block_delta"),
+          "a delta's type as the DOM has it");
+    Check(delta->bytes == sy::providers::AnthropicDeltaBytes(parsed),
+          "a delta's bytes as the relay reads them from the DOM");
   }
   return 0;
 }

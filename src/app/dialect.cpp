@@ -6,7 +6,7 @@
 #include "api/openai/errors.h"
 #include "api/responses/decode.h"
 #include "http/sse.h"
-#include "providers/openai_compat/chunk_content.h"
+#include "providers/stream_generated.h"
 
 namespace sy::app {
 namespace {
@@ -18,11 +18,7 @@ size_t StringBytes(const boost::json::object& obj, std::string_view key) {
 
 size_t AnthropicGeneratedBytes(const core::StreamEvent& event) {
   if (event.event != "content_block_delta") return 0;
-  const auto* obj = event.Json().if_object();
-  const auto* delta = obj ? obj->if_contains("delta") : nullptr;
-  if (!delta || !delta->is_object()) return 0;
-  const auto& d = delta->get_object();
-  return StringBytes(d, "text") + StringBytes(d, "partial_json") + StringBytes(d, "thinking");
+  return providers::AnthropicDeltaBytes(event.Json());
 }
 
 // Responses' typed events: text, reasoning and tool-call arguments arrive as `delta` strings.

@@ -8,6 +8,7 @@
 
 #include "core/json_depth.h"
 #include "core/saturating.h"
+#include "providers/detail/answer_scan.h"
 #include "providers/detail/upstream_call.h"
 #include "providers/upstream_error.h"
 
@@ -90,6 +91,7 @@ core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse
   core::StreamEvent event;
   event.event = std::move(sse.event);
   event.data = std::move(sse.data);
+  if (event.event == "content_block_delta") return DecodeDelta(std::move(event));
   boost::system::error_code ec;
   event.SetJson(json::parse(event.data, ec, {}, options_));
   if (ec || !event.Json().is_object()) {
@@ -118,6 +120,19 @@ core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse
                          detail::ErrorMessageOf(event.Json()), event.data, *secrets_,
                          detail::ErrorParamOf(event.Json()));
   }
+  return event;
+}
+
+// Most of a stream's events are deltas, and the relay forwards them as their text: checked and
+// read in one scan, their DOM built only if asked (core::StreamEvent).
+core::Result<core::StreamEvent> AnthropicEventDecoder::DecodeDelta(core::StreamEvent event) const {
+  const auto scanned = detail::ScanAnthropicDelta(event.data, options_);
+  if (!scanned) return MalformedUpstream(provider_, "a malformed stream event");
+  if (!scanned->type_is_delta) {
+    return MalformedUpstream(provider_, "a stream event whose type differs from its name");
+  }
+  event.DeferJson(options_);
+  event.generated = core::Generated{.bytes = scanned->bytes, .content = true};
   return event;
 }
 

@@ -45,7 +45,8 @@ std::optional<core::Usage> ParseAnthropicUsage(const boost::json::value& usage);
 //    the path that message leads with as the param (as in an error body: detail::ErrorParamOf).
 //  - data that is not a JSON object, or whose "type" is missing or differs from the SSE event
 //    name (an event without a name included) -> MalformedUpstream.
-// Every decoded event keeps the SSE event name and data as sent, and the parsed data as json.
+// Every decoded event keeps the SSE event name and data as sent, and the parsed data as Json()
+// (a content_block_delta's built on first use; it carries `generated` instead).
 class AnthropicEventDecoder {
  public:
   // `provider` names the provider in error messages; `secrets` (never null) are scrubbed from
@@ -57,6 +58,8 @@ class AnthropicEventDecoder {
   core::Result<core::StreamEvent> Decode(http::SseEvent sse);
 
  private:
+  core::Result<core::StreamEvent> DecodeDelta(core::StreamEvent event) const;
+
   std::string provider_;
   std::shared_ptr<const core::SecretScrubber> secrets_;
   boost::json::parse_options options_;

@@ -186,6 +186,11 @@ TEST(AnthropicEventDecoder, TypeThatDisagreesWithTheEventNameIsMalformed) {
       Sse("", R"({"type":"message_stop"})"),
       Sse("ping", R"({})"),
       Sse("ping", R"({"type":7})"),
+      // A delta is read by a scan, not its DOM: refused alike.
+      Sse("content_block_delta", R"({"type":"content_block_stop","delta":{"text":"x"}})"),
+      Sse("content_block_delta", R"({"delta":{"text":"x"}})"),
+      Sse("content_block_delta", R"({"type":null})"),
+      Sse("content_block_delta", R"({"type":"content_block_delta","type":"ping"})"),
   };
   for (const auto& sse : bad) {
     AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
@@ -198,13 +203,31 @@ TEST(AnthropicEventDecoder, TypeThatDisagreesWithTheEventNameIsMalformed) {
 }
 
 TEST(AnthropicEventDecoder, DataThatIsNotAJsonObjectIsMalformed) {
-  for (const char* data : {"", "not json", "[]", R"("message_stop")", "null", R"({"type":)"}) {
-    AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
-    auto event = decoder.Decode(Sse("message_stop", data));
-    ASSERT_FALSE(event.has_value()) << data;
-    EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;
-    EXPECT_NE(event.error().message.find("malformed"), std::string::npos) << data;
+  for (const char* name : {"message_stop", "content_block_delta"}) {
+    for (const char* data : {"", "not json", "[]", R"("message_stop")", "null", R"({"type":)"}) {
+      AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
+      auto event = decoder.Decode(Sse(name, data));
+      ASSERT_FALSE(event.has_value()) << name << " " << data;
+      EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable) << data;
+      EXPECT_NE(event.error().message.find("malformed"), std::string::npos) << data;
+    }
   }
+}
+
+TEST(AnthropicEventDecoder, ADeltaCarriesWhatItGeneratedAndItsDomOnlyWhenAsked) {
+  AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
+  const std::string data =
+      R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta",)"
+      R"("partial_json":"{\"city\":"}})";
+  auto event = decoder.Decode(Sse("content_block_delta", data));
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  EXPECT_EQ(event->generated, (core::Generated{8, true}));
+  EXPECT_FALSE(event->usage.has_value());
+  EXPECT_EQ(event->Json(), boost::json::parse(data));
+  // Other events are parsed as before and say nothing of what they generated.
+  auto start = decoder.Decode(Sse("message_start", kMessageStart));
+  ASSERT_TRUE(start.has_value());
+  EXPECT_FALSE(start->generated.has_value());
 }
 
 }  // namespace

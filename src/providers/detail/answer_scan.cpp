@@ -8,6 +8,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value_stack.hpp>
@@ -24,10 +25,10 @@ bool Is(std::string_view key, const char (&name)[N]) {
   return key.size() == N - 1 && std::memcmp(key.data(), name, N - 1) == 0;
 }
 
-// A key that came in parts (when it holds escapes or crosses the parser's buffer), put together.
-// No key the scan looks for is longer than the buffer or empty: a longer one is read as "",
-// which matches none.
-class KeyParts {
+// A key or string value that came in parts (when it holds escapes or crosses the parser's
+// buffer), put together. No text the scan looks for is longer than the buffer or empty: a
+// longer one is read as "", which matches none.
+class ShortText {
  public:
   bool empty() const { return size_ == 0 && !too_long_; }
   void Append(std::string_view part) {
@@ -38,7 +39,7 @@ class KeyParts {
     std::memcpy(bytes_ + size_, part.data(), part.size());
     size_ += part.size();
   }
-  // The whole key, given its last part; then ready for the next key.
+  // The whole text, given its last part; then ready for the next.
   std::string_view Take(std::string_view last) {
     Append(last);
     const std::string_view key = too_long_ ? std::string_view() : std::string_view(bytes_, size_);
@@ -48,7 +49,7 @@ class KeyParts {
   }
 
  private:
-  char bytes_[16];
+  char bytes_[24];
   std::size_t size_ = 0;
   bool too_long_ = false;
 };
@@ -76,7 +77,8 @@ class ChunkReader {
     --depth_;
     Deliver(value, false);
   }
-  void String(std::size_t size) {
+  void StringPart(std::string_view) {}
+  void String(std::string_view, std::size_t size) {
     const Frame* f = Top();
     core::Generated value;
     if (f && f->kind == Kind::kDelta && f->slot == kContent) value = {size, size > 0};
@@ -194,10 +196,92 @@ class ChunkReader {
   core::Generated result_{};
 };
 
+// Reads an Anthropic content_block_delta event: whether its top-level "type" is
+// "content_block_delta", and the bytes of its `delta` object's "text", "partial_json" and
+// "thinking" strings, as providers::AnthropicDeltaBytes reads them from the DOM (the last of a
+// repeated key counts; a member of another type adds nothing).
+class AnthropicDeltaReader {
+ public:
+  bool type_is_delta() const { return type_is_delta_; }
+  std::size_t bytes() const { return bytes_; }
+
+  void Key(std::string_view key) {
+    if (depth_ == 1) {
+      root_key_ = Is(key, "type")    ? RootKey::kType
+                  : Is(key, "delta") ? RootKey::kDelta
+                                     : RootKey::kOther;
+    } else if (depth_ == 2 && in_delta_) {
+      delta_key_ = Is(key, "text")           ? 0
+                   : Is(key, "partial_json") ? 1
+                   : Is(key, "thinking")     ? 2
+                                             : kNone;
+    }
+  }
+  void Open(bool array) {
+    Value();  // a container: neither the type's string nor a counted string
+    ++depth_;
+    if (depth_ == 2) {
+      in_delta_ = !array && root_key_ == RootKey::kDelta;
+      delta_key_ = kNone;
+      delta_ = {};
+    }
+  }
+  void Close() {
+    if (depth_ == 2 && in_delta_) bytes_ = delta_[0] + delta_[1] + delta_[2];
+    if (depth_ == 2) in_delta_ = false;
+    --depth_;
+  }
+  void StringPart(std::string_view part) {
+    if (depth_ == 1 && root_key_ == RootKey::kType) type_.Append(part);
+  }
+  void String(std::string_view last, std::size_t size) {
+    if (depth_ == 1 && root_key_ == RootKey::kType) {
+      Value();
+      type_is_delta_ = Is(type_.Take(last), "content_block_delta");
+    } else {
+      Value(size);
+    }
+  }
+  void Scalar(bool) { Value(); }
+
+ private:
+  enum class RootKey : std::uint8_t { kOther, kType, kDelta };
+  static constexpr std::uint8_t kNone = 3;
+
+  // A value under the current key: `size` when it is a string (0 otherwise) replaces what an
+  // earlier member of that name said.
+  void Value(std::size_t size = 0) {
+    if (depth_ == 1 && root_key_ == RootKey::kType) type_is_delta_ = false;
+    if (depth_ == 1 && root_key_ == RootKey::kDelta) bytes_ = 0;
+    if (depth_ == 2 && in_delta_ && delta_key_ != kNone) delta_[delta_key_] = size;
+  }
+
+  ShortText type_;
+  std::array<std::size_t, 3> delta_{};  // text, partial_json, thinking
+  std::size_t bytes_ = 0;
+  std::size_t depth_ = 0;
+  RootKey root_key_ = RootKey::kOther;
+  std::uint8_t delta_key_ = kNone;
+  bool in_delta_ = false;
+  bool type_is_delta_ = false;
+};
+
+// For a complete answer: follows nothing.
+struct NoReader {
+  void Key(std::string_view) {}
+  void Open(bool) {}
+  void Close() {}
+  void StringPart(std::string_view) {}
+  void String(std::string_view, std::size_t) {}
+  void Scalar(bool) {}
+};
+
 // A basic_parser handler that drops every event except those of the top-level "usage" member's
 // value, which it hands to a value_stack: the building block json::parse's own handler uses,
 // so the value comes out as json::parse would build it. It notes whether the top-level "error"
-// member is not null and, given a ChunkReader, hands it the events it follows.
+// member is not null, and hands a Reader (ChunkReader, AnthropicDeltaReader) the events of the
+// structure it follows.
+template <typename Reader>
 class AnswerHandler {
  public:
   // The limits json::parse's handler sets: an answer too large for a DOM fails here too.
@@ -206,8 +290,8 @@ class AnswerHandler {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
-  AnswerHandler(json::storage_ptr sp, ChunkReader* chunk)
-      : stack_({}, temp_, sizeof(temp_)), sp_(std::move(sp)), chunk_(chunk) {}
+  AnswerHandler(json::storage_ptr sp, Reader& reader)
+      : stack_({}, temp_, sizeof(temp_)), sp_(std::move(sp)), reader_(reader) {}
 
   bool object() const { return object_; }
   bool error() const { return error_; }
@@ -223,7 +307,7 @@ class AnswerHandler {
   }
   bool on_object_end(std::size_t n, json::error_code&) {
     --depth_;
-    if (chunk_) chunk_->Close();
+    reader_.Close();
     if (capturing_) {
       stack_.push_object(n);
       CloseContainer();
@@ -236,7 +320,7 @@ class AnswerHandler {
   }
   bool on_array_end(std::size_t n, json::error_code&) {
     --depth_;
-    if (chunk_) chunk_->Close();
+    reader_.Close();
     if (capturing_) {
       stack_.push_array(n);
       CloseContainer();
@@ -263,35 +347,36 @@ class AnswerHandler {
       pending_usage_ = Is(key, "usage");
       pending_error_ = Is(key, "error");
     }
-    if (chunk_) chunk_->Key(key);
+    reader_.Key(key);
     return true;
   }
 
   bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    reader_.StringPart(s);
     BeginValue(false);
     if (capturing_) stack_.push_chars(s);
     return true;
   }
   bool on_string(json::string_view s, std::size_t n, json::error_code&) {
-    if (chunk_) chunk_->String(n);
+    reader_.String(s, n);
     return Scalar(false, [&] { stack_.push_string(s); });
   }
 
   bool on_number_part(json::string_view, json::error_code&) { return true; }
   bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
-    return ChunkScalar(false, [&] { stack_.push_int64(i); });
+    return ReaderScalar(false, [&] { stack_.push_int64(i); });
   }
   bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
-    return ChunkScalar(false, [&] { stack_.push_uint64(u); });
+    return ReaderScalar(false, [&] { stack_.push_uint64(u); });
   }
   bool on_double(double d, json::string_view, json::error_code&) {
-    return ChunkScalar(false, [&] { stack_.push_double(d); });
+    return ReaderScalar(false, [&] { stack_.push_double(d); });
   }
   bool on_bool(bool b, json::error_code&) {
-    return ChunkScalar(false, [&] { stack_.push_bool(b); });
+    return ReaderScalar(false, [&] { stack_.push_bool(b); });
   }
   bool on_null(json::error_code&) {
-    return ChunkScalar(true, [&] { stack_.push_null(); });
+    return ReaderScalar(true, [&] { stack_.push_null(); });
   }
 
   bool on_comment_part(json::string_view, json::error_code&) { return true; }
@@ -299,8 +384,8 @@ class AnswerHandler {
 
  private:
   template <typename Push>
-  bool ChunkScalar(bool null, Push push) {
-    if (chunk_) chunk_->Scalar(null);
+  bool ReaderScalar(bool null, Push push) {
+    reader_.Scalar(null);
     return Scalar(null, push);
   }
 
@@ -337,7 +422,7 @@ class AnswerHandler {
 
   void OpenContainer(bool array) {
     BeginValue(false);
-    if (chunk_) chunk_->Open(array);
+    reader_.Open(array);
     if (capturing_) ++nesting_;
     ++depth_;
   }
@@ -351,8 +436,8 @@ class AnswerHandler {
   unsigned char temp_[512];
   json::value_stack stack_;
   json::storage_ptr sp_;  // the usage value's
-  ChunkReader* chunk_;    // null for a complete answer
-  KeyParts key_parts_;
+  Reader& reader_;
+  ShortText key_parts_;
   std::optional<json::value> usage_{};
   std::size_t depth_ = 0;       // containers open around the current event
   std::size_t nesting_ = 0;     // ... of them inside the captured value
@@ -363,10 +448,12 @@ class AnswerHandler {
   bool object_ = false;  // the document is an object
 };
 
-// One pass of the parser over `body`; nullopt unless it is one JSON object.
+// One pass of the parser over `body`, with `reader` following it; nullopt unless it is one JSON
+// object.
+template <typename Reader>
 std::optional<ScannedAnswer> Scan(std::string_view body, const json::parse_options& options,
-                                  json::storage_ptr sp, ChunkReader* chunk) {
-  json::basic_parser<AnswerHandler> parser(options, std::move(sp), chunk);
+                                  json::storage_ptr sp, Reader& reader) {
+  json::basic_parser<AnswerHandler<Reader>> parser(options, std::move(sp), reader);
   json::error_code ec;
   // As json::parse: the whole text is one document (more = false), then only whitespace.
   const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
@@ -379,16 +466,27 @@ std::optional<ScannedAnswer> Scan(std::string_view body, const json::parse_optio
 std::optional<ScannedAnswer> ScanAnswer(std::string_view body,
                                         const boost::json::parse_options& options,
                                         boost::json::storage_ptr sp) {
-  return Scan(body, options, std::move(sp), nullptr);
+  NoReader none;
+  return Scan(body, options, std::move(sp), none);
 }
 
 std::optional<ScannedChunk> ScanOpenAiChunk(std::string_view data,
                                             const boost::json::parse_options& options,
                                             boost::json::storage_ptr sp) {
   ChunkReader chunk;
-  auto answer = Scan(data, options, std::move(sp), &chunk);
+  auto answer = Scan(data, options, std::move(sp), chunk);
   if (!answer) return std::nullopt;
   return ScannedChunk{.answer = std::move(*answer), .generated = chunk.Result()};
+}
+
+std::optional<ScannedDelta> ScanAnthropicDelta(std::string_view data,
+                                               const boost::json::parse_options& options) {
+  AnthropicDeltaReader delta;
+  // Its DOM is never needed (the decoder reads no usage from a delta): a small arena takes any.
+  unsigned char buffer[256];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  if (!Scan(data, options, &arena, delta)) return std::nullopt;
+  return ScannedDelta{.type_is_delta = delta.type_is_delta(), .bytes = delta.bytes()};
 }
 
 }  // namespace sy::providers::detail

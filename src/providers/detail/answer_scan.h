@@ -2,12 +2,14 @@
 // client unchanged (its top-level "usage" member) without building the answer's DOM. One
 // streaming pass of Boost.JSON's own parser checks the body exactly as json::parse does and
 // rebuilds only the "usage" subtree; everything else is read and dropped. ScanOpenAiChunk does
-// the same for a Chat Completions stream chunk and also reads what its choices generated.
+// the same for a Chat Completions stream chunk and also reads what its choices generated;
+// ScanAnthropicDelta checks an Anthropic content_block_delta event and reads what it generated.
 //
 // Internal to providers/. Pure; nothing here throws on any input (only an allocation failure
 // escapes, as from json::parse). Thread-safe: touches only its arguments.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -58,5 +60,18 @@ struct ScannedChunk {
 std::optional<ScannedChunk> ScanOpenAiChunk(std::string_view data,
                                             const boost::json::parse_options& options,
                                             boost::json::storage_ptr sp = {});
+
+// What ScanAnthropicDelta read from an event that is one JSON object.
+struct ScannedDelta {
+  bool type_is_delta = false;  // its top-level "type" is "content_block_delta" (the last one)
+  // The bytes of its `delta` object's "text", "partial_json" and "thinking" strings, equal to
+  // providers::AnthropicDeltaBytes of its DOM.
+  size_t bytes = 0;
+};
+
+// Checks that `data` is one JSON object under `options`, with ScanAnswer's verdict, and reads
+// what an Anthropic content_block_delta event needs: its type and the bytes it generated.
+std::optional<ScannedDelta> ScanAnthropicDelta(std::string_view data,
+                                               const boost::json::parse_options& options);
 
 }  // namespace sy::providers::detail

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "core/json_depth.h"
-#include "providers/openai_compat/chunk_content.h"
+#include "providers/stream_generated.h"
 
 namespace sy::providers::detail {
 namespace {
@@ -367,6 +367,85 @@ TEST(ScanOpenAiChunk, LongStringsArePassedWholeAndDeepChunksFollowTheLimit) {
   const auto deep = ScanOpenAiChunk(deep_chunk, kGatewayOptions);
   ASSERT_TRUE(deep.has_value());
   EXPECT_EQ(deep->generated, (core::Generated{2, true}));
+}
+
+struct Delta {
+  const char* name;
+  std::string data;
+  bool type_is_delta;
+  size_t bytes;
+};
+
+void PrintTo(const Delta& c, std::ostream* os) { *os << c.name; }
+
+class ScanAnthropicDeltaReads : public ::testing::TestWithParam<Delta> {};
+
+TEST_P(ScanAnthropicDeltaReads, TheTypeAndTheBytesAsTheDomReadingDoes) {
+  const Delta& c = GetParam();
+  const auto scanned = ScanAnthropicDelta(c.data, kGatewayOptions);
+  ASSERT_TRUE(scanned.has_value()) << c.data;
+  EXPECT_EQ(scanned->type_is_delta, c.type_is_delta);
+  EXPECT_EQ(scanned->bytes, c.bytes);
+  const json::value dom = json::parse(c.data);
+  EXPECT_EQ(AnthropicDeltaBytes(dom), c.bytes);
+  const auto* type = dom.get_object().if_contains("type");
+  EXPECT_EQ(type && type->is_string() && type->get_string() == "content_block_delta",
+            c.type_is_delta);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Events, ScanAnthropicDeltaReads,
+    ::testing::Values(
+        Delta{
+            "Text",
+            R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}})",
+            true, 5},
+        Delta{"ToolInput",
+              R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta",)"
+              R"("partial_json":"{\"city\": \"Par"}})",
+              true, 13},
+        Delta{"Thinking",
+              R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta",)"
+              R"("thinking":"Let me see"}})",
+              true, 10},
+        Delta{"Signature",
+              R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta",)"
+              R"("signature":"EqQBCgIYAhIM"}})",
+              true, 0},
+        Delta{"EscapedType", R"({"type":"content_block_d\u0065lta","delta":{"text":"ab"}})", true,
+              2},
+        Delta{"OtherType", R"({"type":"content_block_start","delta":{"text":"ab"}})", false, 2},
+        Delta{"TypeNotAString", R"({"type":["content_block_delta"],"delta":{"text":"ab"}})", false,
+              2},
+        Delta{"NoType", R"({"delta":{"text":"ab"}})", false, 2},
+        Delta{"RepeatedTypeTheLastWins",
+              R"({"type":"ping","type":"content_block_delta","delta":{"text":"a"}})", true, 1},
+        Delta{"RepeatedTypeLastIsNot",
+              R"({"type":"content_block_delta","type":null,"delta":{"text":"a"}})", false, 1},
+        Delta{"RepeatedTextTheLastWins",
+              R"({"type":"content_block_delta","delta":{"text":"abc","text":"de"}})", true, 2},
+        Delta{"RepeatedDeltaTheLastWins",
+              R"({"type":"content_block_delta","delta":{"text":"abc"},"delta":{"thinking":"d"}})",
+              true, 1},
+        Delta{"DeltaNotAnObject",
+              R"({"type":"content_block_delta","delta":{"text":"abc"},"delta":["text"]})", true, 0},
+        Delta{"TextNotAString",
+              R"({"type":"content_block_delta","delta":{"text":{"text":"abc"},"partial_json":7}})",
+              true, 0},
+        Delta{"DeeperNamesAreOtherMembers",
+              R"({"type":"content_block_delta","index":{"type":"x","delta":{"text":"abc"}},)"
+              R"("text":"d","delta":{"x":{"text":"e"}}})",
+              true, 0},
+        Delta{"EverythingAtOnce",
+              R"({"type":"content_block_delta","delta":{"text":"ab","partial_json":"cd",)"
+              R"("thinking":"ef","other":"gh"}})",
+              true, 6}),
+    [](const auto& test_case) { return std::string(test_case.param.name); });
+
+TEST(ScanAnthropicDelta, RefusesWhatJsonParseRefuses) {
+  EXPECT_FALSE(ScanAnthropicDelta(R"({"type":"content_block_delta")", kGatewayOptions));
+  EXPECT_FALSE(ScanAnthropicDelta(R"(["content_block_delta"])", kGatewayOptions));
+  EXPECT_FALSE(ScanAnthropicDelta(Nested(200), kGatewayOptions));
 }
 
 }  // namespace

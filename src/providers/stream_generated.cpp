@@ -1,4 +1,4 @@
-#include "providers/openai_compat/chunk_content.h"
+#include "providers/stream_generated.h"
 
 #include <string_view>
 
@@ -51,6 +51,13 @@ core::Generated ChunkGenerated(const json::value& chunk) {
     out.content = out.content || g.content;
   }
   return out;
+}
+
+size_t AnthropicDeltaBytes(const json::value& event) {
+  const auto* delta = Member(event, "delta");
+  if (!delta) return 0;
+  return StringBytes(Member(*delta, "text")) + StringBytes(Member(*delta, "partial_json")) +
+         StringBytes(Member(*delta, "thinking"));
 }
 
 }  // namespace sy::providers
