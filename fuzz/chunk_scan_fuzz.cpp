@@ -4,7 +4,8 @@
 // flag says whether the top-level "error" member is there and not null; and what it says the
 // chunk generated is providers::ChunkGenerated of the parsed object, the relay's DOM reading.
 // The same text as an Anthropic content_block_delta (ScanAnthropicDelta): the same verdict, its
-// type read as the DOM has it, and its bytes equal to providers::AnthropicDeltaBytes.
+// type read as the DOM has it, and its bytes equal to providers::AnthropicDeltaBytes; and as a
+// Responses delta (ScanResponsesDelta), likewise against providers::ResponsesDeltaBytes.
 #include <cstddef>
 #include <cstdint>
 
@@ -20,6 +21,8 @@ namespace {
 
 namespace json = boost::json;
 using sy::fuzz::Check;
+
+constexpr std::string_view kResponsesType = "response.output_text.delta";
 
 // The same kinds all the way down (int64 and uint64 compare equal under ==) and the same text.
 bool Identical(const json::value& a, const json::value& b) {
@@ -51,6 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(scanned.has_value() == object, "the scan accepts what json::parse accepts as an object");
     if (!object) {
       Check(!sy::providers::detail::ScanAnthropicDelta(text, options), "nor the delta scan");
+      Check(!sy::providers::detail::ScanResponsesDelta(text, kResponsesType, options),
+            "nor the Responses delta scan");
       continue;
     }
     const auto& obj = parsed.get_object();
@@ -65,11 +70,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto delta = sy::providers::detail::ScanAnthropicDelta(text, options);
     Check(delta.has_value(), "the delta scan accepts what json::parse accepts as an object");
     const auto* type = obj.if_contains("type");
-    Check(delta->type_is_delta ==
+    Check(delta->type_matches ==
               (type && type->is_string() && type->get_string() == "content_block_delta"),
           "a delta's type as the DOM has it");
     Check(delta->bytes == sy::providers::AnthropicDeltaBytes(parsed),
           "a delta's bytes as the relay reads them from the DOM");
+    const auto responses = sy::providers::detail::ScanResponsesDelta(text, kResponsesType, options);
+    Check(responses.has_value(), "the Responses delta scan accepts it too");
+    Check(responses->type_matches ==
+              (type && type->is_string() && type->get_string() == kResponsesType),
+          "a Responses delta's type as the DOM has it");
+    Check(responses->bytes == sy::providers::ResponsesDeltaBytes(parsed),
+          "a Responses delta's bytes as the relay reads them from the DOM");
   }
   return 0;
 }

@@ -2,8 +2,9 @@
 // relay did before, the event parsed into a DOM and read from it (its error, its usage, what it
 // generated). *Decode: the decoder as it is, one scan that checks the event and reads the same
 // (detail::ScanOpenAiChunk, detail::ScanAnthropicDelta), the DOM left unbuilt. The events are a
-// Chat Completions content chunk as the emulator sends it (300 bytes), and an Anthropic text
-// delta (96 bytes). Per event: a 500-token answer streams about 500 of them.
+// Chat Completions content chunk as the emulator sends it (300 bytes), an Anthropic text delta
+// (96 bytes) and a Responses output_text delta (145 bytes). Per event: a 500-token answer streams
+// about 500 of them.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "providers/anthropic/anthropic_events.h"
 #include "providers/openai_compat/openai_events.h"
 #include "providers/openai_compat/openai_provider.h"
+#include "providers/openai_compat/responses_events.h"
 #include "providers/stream_generated.h"
 
 namespace {
@@ -79,6 +81,33 @@ void BM_AnthropicDeltaDecode(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AnthropicDeltaDecode);
+
+const std::string kResponsesDelta =
+    R"({"type":"response.output_text.delta","item_id":"msg_68f1a2b3c4d5e6f7","output_index":0,)"
+    R"("content_index":0,"delta":" so with","sequence_number":12})";
+
+void BM_ResponsesDeltaDom(benchmark::State& state) {
+  for (auto _ : state) {
+    boost::system::error_code ec;
+    json::value event = json::parse(kResponsesDelta, ec, {}, kOptions);
+    const auto* type = event.get_object().if_contains("type");
+    benchmark::DoNotOptimize(type && type->is_string() &&
+                             type->get_string() == "response.output_text.delta");
+    benchmark::DoNotOptimize(sy::providers::ResponsesDeltaBytes(event));
+  }
+}
+BENCHMARK(BM_ResponsesDeltaDom);
+
+void BM_ResponsesDeltaDecode(benchmark::State& state) {
+  const sy::core::SecretScrubber secrets;
+  for (auto _ : state) {
+    auto event = sy::providers::DecodeResponsesEvent(
+        sy::http::SseEvent{"response.output_text.delta", kResponsesDelta}, "openai", secrets,
+        sy::core::kDefaultMaxJsonDepth);
+    benchmark::DoNotOptimize(event->generated);
+  }
+}
+BENCHMARK(BM_ResponsesDeltaDecode);
 
 }  // namespace
 

@@ -11,11 +11,6 @@
 namespace sy::app {
 namespace {
 
-size_t StringBytes(const boost::json::object& obj, std::string_view key) {
-  const auto* v = obj.if_contains(key);
-  return v && v->is_string() ? v->get_string().size() : 0;
-}
-
 size_t AnthropicGeneratedBytes(const core::StreamEvent& event) {
   if (event.event != "content_block_delta") return 0;
   return providers::AnthropicDeltaBytes(event.Json());
@@ -23,17 +18,12 @@ size_t AnthropicGeneratedBytes(const core::StreamEvent& event) {
 
 // Responses' typed events: text, reasoning and tool-call arguments arrive as `delta` strings.
 bool ResponsesCarriesContent(const core::StreamEvent& event) {
-  return event.event == "response.output_text.delta" ||
-         event.event == "response.function_call_arguments.delta" ||
-         event.event == "response.refusal.delta";
+  return providers::ResponsesDeltaKind(event.event) == providers::ResponsesDelta::kContent;
 }
 
 size_t ResponsesGeneratedBytes(const core::StreamEvent& event) {
-  const bool generated = ResponsesCarriesContent(event) ||
-                         event.event == "response.reasoning_text.delta" ||
-                         event.event == "response.reasoning_summary_text.delta";
-  const auto* obj = generated ? event.Json().if_object() : nullptr;
-  return obj ? StringBytes(*obj, "delta") : 0;
+  if (providers::ResponsesDeltaKind(event.event) == providers::ResponsesDelta::kNone) return 0;
+  return providers::ResponsesDeltaBytes(event.Json());
 }
 
 }  // namespace

@@ -65,6 +65,9 @@ std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
 
 bool StreamRelay::EchoPassedThrough(core::StreamEvent& event) const {
   if (translator_ || ctx_.request.dialect != core::Dialect::kOpenAiResponses) return false;
+  // A delta its decoder read without a DOM carries no Response snapshot: it has a type, ids,
+  // indexes and the delta.
+  if (event.generated) return false;
   auto* obj = event.Json().if_object();
   auto* snapshot = obj ? obj->if_contains("response") : nullptr;
   if (!snapshot || !snapshot->is_object()) return false;

@@ -60,4 +60,17 @@ size_t AnthropicDeltaBytes(const json::value& event) {
          StringBytes(Member(*delta, "thinking"));
 }
 
+ResponsesDelta ResponsesDeltaKind(std::string_view type) {
+  if (type == "response.output_text.delta" || type == "response.function_call_arguments.delta" ||
+      type == "response.refusal.delta") {
+    return ResponsesDelta::kContent;
+  }
+  if (type == "response.reasoning_text.delta" || type == "response.reasoning_summary_text.delta") {
+    return ResponsesDelta::kReasoning;
+  }
+  return ResponsesDelta::kNone;
+}
+
+size_t ResponsesDeltaBytes(const json::value& event) { return StringBytes(Member(event, "delta")); }
+
 }  // namespace sy::providers

@@ -128,7 +128,7 @@ core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse
 core::Result<core::StreamEvent> AnthropicEventDecoder::DecodeDelta(core::StreamEvent event) const {
   const auto scanned = detail::ScanAnthropicDelta(event.data, options_);
   if (!scanned) return MalformedUpstream(provider_, "a malformed stream event");
-  if (!scanned->type_is_delta) {
+  if (!scanned->type_matches) {
     return MalformedUpstream(provider_, "a stream event whose type differs from its name");
   }
   event.DeferJson(options_);

@@ -49,7 +49,7 @@ class ShortText {
   }
 
  private:
-  char bytes_[24];
+  char bytes_[48];  // the longest: "response.reasoning_summary_text.delta" (37)
   std::size_t size_ = 0;
   bool too_long_ = false;
 };
@@ -196,13 +196,19 @@ class ChunkReader {
   core::Generated result_{};
 };
 
-// Reads an Anthropic content_block_delta event: whether its top-level "type" is
-// "content_block_delta", and the bytes of its `delta` object's "text", "partial_json" and
-// "thinking" strings, as providers::AnthropicDeltaBytes reads them from the DOM (the last of a
+// Reads a delta event, of either shape: whether its top-level "type" is the event's name, and
+// the bytes it generated, as the DOM readings in providers/stream_generated.h do (the last of a
 // repeated key counts; a member of another type adds nothing).
-class AnthropicDeltaReader {
+//  - Anthropic's content_block_delta: its `delta` object's "text", "partial_json" and
+//    "thinking" strings.
+//  - Responses' *.delta events: the `delta` string.
+class DeltaReader {
  public:
-  bool type_is_delta() const { return type_is_delta_; }
+  enum class Shape : std::uint8_t { kAnthropicObject, kResponsesString };
+
+  DeltaReader(Shape shape, std::string_view type) : type_(type), shape_(shape) {}
+
+  bool type_matches() const { return type_matches_; }
   std::size_t bytes() const { return bytes_; }
 
   void Key(std::string_view key) {
@@ -221,7 +227,7 @@ class AnthropicDeltaReader {
     Value();  // a container: neither the type's string nor a counted string
     ++depth_;
     if (depth_ == 2) {
-      in_delta_ = !array && root_key_ == RootKey::kDelta;
+      in_delta_ = !array && root_key_ == RootKey::kDelta && shape_ == Shape::kAnthropicObject;
       delta_key_ = kNone;
       delta_ = {};
     }
@@ -232,12 +238,12 @@ class AnthropicDeltaReader {
     --depth_;
   }
   void StringPart(std::string_view part) {
-    if (depth_ == 1 && root_key_ == RootKey::kType) type_.Append(part);
+    if (depth_ == 1 && root_key_ == RootKey::kType) value_.Append(part);
   }
   void String(std::string_view last, std::size_t size) {
     if (depth_ == 1 && root_key_ == RootKey::kType) {
-      Value();
-      type_is_delta_ = Is(type_.Take(last), "content_block_delta");
+      // Most strings come whole, in this one call.
+      type_matches_ = (value_.empty() ? std::string_view(last) : value_.Take(last)) == type_;
     } else {
       Value(size);
     }
@@ -248,22 +254,26 @@ class AnthropicDeltaReader {
   enum class RootKey : std::uint8_t { kOther, kType, kDelta };
   static constexpr std::uint8_t kNone = 3;
 
-  // A value under the current key: `size` when it is a string (0 otherwise) replaces what an
-  // earlier member of that name said.
+  // A value under the current key, other than the type's string: `size` when it is a string
+  // (0 otherwise) replaces what an earlier member of that name said.
   void Value(std::size_t size = 0) {
-    if (depth_ == 1 && root_key_ == RootKey::kType) type_is_delta_ = false;
-    if (depth_ == 1 && root_key_ == RootKey::kDelta) bytes_ = 0;
+    if (depth_ == 1 && root_key_ == RootKey::kType) type_matches_ = false;
+    if (depth_ == 1 && root_key_ == RootKey::kDelta) {
+      bytes_ = shape_ == Shape::kResponsesString ? size : 0;  // an object's is set when it closes
+    }
     if (depth_ == 2 && in_delta_ && delta_key_ != kNone) delta_[delta_key_] = size;
   }
 
-  ShortText type_;
+  std::string_view type_;               // the event's name
+  ShortText value_;                     // the "type" string, when it comes in parts
   std::array<std::size_t, 3> delta_{};  // text, partial_json, thinking
   std::size_t bytes_ = 0;
   std::size_t depth_ = 0;
   RootKey root_key_ = RootKey::kOther;
   std::uint8_t delta_key_ = kNone;
+  Shape shape_;
   bool in_delta_ = false;
-  bool type_is_delta_ = false;
+  bool type_matches_ = false;
 };
 
 // For a complete answer: follows nothing.
@@ -279,7 +289,7 @@ struct NoReader {
 // A basic_parser handler that drops every event except those of the top-level "usage" member's
 // value, which it hands to a value_stack: the building block json::parse's own handler uses,
 // so the value comes out as json::parse would build it. It notes whether the top-level "error"
-// member is not null, and hands a Reader (ChunkReader, AnthropicDeltaReader) the events of the
+// member is not null, and hands a Reader (ChunkReader, DeltaReader) the events of the
 // structure it follows.
 template <typename Reader>
 class AnswerHandler {
@@ -479,14 +489,29 @@ std::optional<ScannedChunk> ScanOpenAiChunk(std::string_view data,
   return ScannedChunk{.answer = std::move(*answer), .generated = chunk.Result()};
 }
 
-std::optional<ScannedDelta> ScanAnthropicDelta(std::string_view data,
-                                               const boost::json::parse_options& options) {
-  AnthropicDeltaReader delta;
-  // Its DOM is never needed (the decoder reads no usage from a delta): a small arena takes any.
+namespace {
+
+std::optional<ScannedDelta> ScanDelta(DeltaReader& delta, std::string_view data,
+                                      const boost::json::parse_options& options) {
+  // Its DOM is never needed (the decoders read no usage from a delta): a small arena takes any.
   unsigned char buffer[256];
   json::monotonic_resource arena(buffer, sizeof(buffer));
   if (!Scan(data, options, &arena, delta)) return std::nullopt;
-  return ScannedDelta{.type_is_delta = delta.type_is_delta(), .bytes = delta.bytes()};
+  return ScannedDelta{.type_matches = delta.type_matches(), .bytes = delta.bytes()};
+}
+
+}  // namespace
+
+std::optional<ScannedDelta> ScanAnthropicDelta(std::string_view data,
+                                               const boost::json::parse_options& options) {
+  DeltaReader delta(DeltaReader::Shape::kAnthropicObject, "content_block_delta");
+  return ScanDelta(delta, data, options);
+}
+
+std::optional<ScannedDelta> ScanResponsesDelta(std::string_view data, std::string_view type,
+                                               const boost::json::parse_options& options) {
+  DeltaReader delta(DeltaReader::Shape::kResponsesString, type);
+  return ScanDelta(delta, data, options);
 }
 
 }  // namespace sy::providers::detail

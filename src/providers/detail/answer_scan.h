@@ -3,7 +3,7 @@
 // streaming pass of Boost.JSON's own parser checks the body exactly as json::parse does and
 // rebuilds only the "usage" subtree; everything else is read and dropped. ScanOpenAiChunk does
 // the same for a Chat Completions stream chunk and also reads what its choices generated;
-// ScanAnthropicDelta checks an Anthropic content_block_delta event and reads what it generated.
+// ScanAnthropicDelta and ScanResponsesDelta check a delta event and read what it generated.
 //
 // Internal to providers/. Pure; nothing here throws on any input (only an allocation failure
 // escapes, as from json::parse). Thread-safe: touches only its arguments.
@@ -61,17 +61,21 @@ std::optional<ScannedChunk> ScanOpenAiChunk(std::string_view data,
                                             const boost::json::parse_options& options,
                                             boost::json::storage_ptr sp = {});
 
-// What ScanAnthropicDelta read from an event that is one JSON object.
+// What ScanAnthropicDelta or ScanResponsesDelta read from an event that is one JSON object.
 struct ScannedDelta {
-  bool type_is_delta = false;  // its top-level "type" is "content_block_delta" (the last one)
-  // The bytes of its `delta` object's "text", "partial_json" and "thinking" strings, equal to
-  // providers::AnthropicDeltaBytes of its DOM.
+  bool type_matches = false;  // its top-level "type" (the last one) is the expected name
+  // The bytes it generated, equal to the DOM reading of providers/stream_generated.h:
+  // AnthropicDeltaBytes (its `delta` object's "text", "partial_json" and "thinking" strings),
+  // ResponsesDeltaBytes (its `delta` string).
   size_t bytes = 0;
 };
 
-// Checks that `data` is one JSON object under `options`, with ScanAnswer's verdict, and reads
-// what an Anthropic content_block_delta event needs: its type and the bytes it generated.
+// Check that `data` is one JSON object under `options`, with ScanAnswer's verdict, and read what
+// a delta event needs: whether its type is "content_block_delta" (Anthropic) or `type`
+// (Responses: the SSE event's name), and the bytes it generated.
 std::optional<ScannedDelta> ScanAnthropicDelta(std::string_view data,
+                                               const boost::json::parse_options& options);
+std::optional<ScannedDelta> ScanResponsesDelta(std::string_view data, std::string_view type,
                                                const boost::json::parse_options& options);
 
 }  // namespace sy::providers::detail

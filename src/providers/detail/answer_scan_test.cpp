@@ -372,7 +372,7 @@ TEST(ScanOpenAiChunk, LongStringsArePassedWholeAndDeepChunksFollowTheLimit) {
 struct Delta {
   const char* name;
   std::string data;
-  bool type_is_delta;
+  bool type_matches;
   size_t bytes;
 };
 
@@ -384,13 +384,13 @@ TEST_P(ScanAnthropicDeltaReads, TheTypeAndTheBytesAsTheDomReadingDoes) {
   const Delta& c = GetParam();
   const auto scanned = ScanAnthropicDelta(c.data, kGatewayOptions);
   ASSERT_TRUE(scanned.has_value()) << c.data;
-  EXPECT_EQ(scanned->type_is_delta, c.type_is_delta);
+  EXPECT_EQ(scanned->type_matches, c.type_matches);
   EXPECT_EQ(scanned->bytes, c.bytes);
   const json::value dom = json::parse(c.data);
   EXPECT_EQ(AnthropicDeltaBytes(dom), c.bytes);
   const auto* type = dom.get_object().if_contains("type");
   EXPECT_EQ(type && type->is_string() && type->get_string() == "content_block_delta",
-            c.type_is_delta);
+            c.type_matches);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -441,6 +441,37 @@ INSTANTIATE_TEST_SUITE_P(
               R"("thinking":"ef","other":"gh"}})",
               true, 6}),
     [](const auto& test_case) { return std::string(test_case.param.name); });
+
+TEST(ScanResponsesDelta, TheTypeAndTheDeltaStringAsTheDomReadingDoes) {
+  struct Case {
+    std::string data;
+    bool type_matches;
+    size_t bytes;
+  };
+  const std::string type = "response.output_text.delta";
+  const Case cases[] = {
+      {R"({"type":"response.output_text.delta","item_id":"m","delta":"Hello"})", true, 5},
+      {R"({"type":"response.output_text.delta","delta":"a\u00e9\n"})", true, 4},
+      {R"({"type":"response.refusal.delta","delta":"Hello"})", false, 5},
+      {R"({"delta":"Hello"})", false, 5},
+      {R"({"type":"response.output_text.delta","delta":{"text":"Hello"}})", true, 0},
+      {R"({"type":"response.output_text.delta","delta":"abc","delta":null})", true, 0},
+      {R"({"type":"response.output_text.delta","delta":7,"delta":"ab"})", true, 2},
+      {R"({"type":"x","type":"response.output_text.delta","part":{"delta":"abc"}})", true, 0},
+      // Escaped: the type comes in parts.
+      {R"({"type":"response.output_text.d\u0065lta","delta":"x"})", true, 1},
+      {R"({"type":"response.output_text.delta.and.much.longer.than.any.type\u0021","delta":"x"})",
+       false, 1},
+  };
+  for (const Case& c : cases) {
+    const auto scanned = ScanResponsesDelta(c.data, type, kGatewayOptions);
+    ASSERT_TRUE(scanned.has_value()) << c.data;
+    EXPECT_EQ(scanned->type_matches, c.type_matches) << c.data;
+    EXPECT_EQ(scanned->bytes, c.bytes) << c.data;
+    EXPECT_EQ(ResponsesDeltaBytes(json::parse(c.data)), c.bytes) << c.data;
+  }
+  EXPECT_FALSE(ScanResponsesDelta(R"({"delta":"x")", type, kGatewayOptions));
+}
 
 TEST(ScanAnthropicDelta, RefusesWhatJsonParseRefuses) {
   EXPECT_FALSE(ScanAnthropicDelta(R"({"type":"content_block_delta")", kGatewayOptions));

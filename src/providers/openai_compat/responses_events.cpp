@@ -5,7 +5,9 @@
 #include <boost/json/parse.hpp>
 
 #include "core/json_depth.h"
+#include "providers/detail/answer_scan.h"
 #include "providers/detail/upstream_call.h"
+#include "providers/stream_generated.h"
 #include "providers/upstream_error.h"
 
 namespace sy::providers {
@@ -31,6 +33,26 @@ core::Error StreamFailure(int status, std::string_view provider, std::string_vie
                           std::string_view param) {
   const http::Headers no_headers;
   return UpstreamError(status, no_headers, provider, message, raw, secrets, param);
+}
+
+// Most of a stream's events are deltas, and the relay forwards them as their text: checked and
+// read in one scan, their DOM built only if asked (core::StreamEvent). A server that leaves
+// its events unnamed has them parsed as the other events are.
+core::Result<core::StreamEvent> DecodeDelta(core::StreamEvent event, std::string_view type,
+                                            ResponsesDelta delta, std::string_view provider,
+                                            int64_t max_json_depth) {
+  const json::parse_options options = core::EchoParseOptions(max_json_depth);
+  const auto scanned = detail::ScanResponsesDelta(event.data, type, options);
+  if (!scanned) return MalformedUpstream(provider, "a malformed stream event");
+  if (!scanned->type_matches) {
+    return MalformedUpstream(provider,
+                             "a stream event whose type is missing or differs from its name");
+  }
+  event.event = std::string(type);
+  event.DeferJson(options);
+  event.generated =
+      core::Generated{.bytes = scanned->bytes, .content = delta == ResponsesDelta::kContent};
+  return event;
 }
 
 }  // namespace
@@ -68,6 +90,9 @@ core::Result<core::StreamEvent> DecodeResponsesEvent(http::SseEvent sse, std::st
                                                      int64_t max_json_depth) {
   core::StreamEvent event;
   event.data = std::move(sse.data);
+  const auto delta = ResponsesDeltaKind(sse.event);
+  if (delta != ResponsesDelta::kNone)
+    return DecodeDelta(std::move(event), sse.event, delta, provider, max_json_depth);
   boost::system::error_code ec;
   event.SetJson(json::parse(event.data, ec, {}, core::EchoParseOptions(max_json_depth)));
   if (ec || !event.Json().is_object()) {

@@ -1,5 +1,8 @@
 #include "providers/openai_compat/responses_events.h"
 
+#include <string>
+#include <utility>
+
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
@@ -61,6 +64,35 @@ TEST(DecodeResponsesEvent, DeltaIsPassedThroughAsSent) {
   EXPECT_EQ(event->Json().at("delta"), "Hi");
   EXPECT_FALSE(event->terminal);
   EXPECT_FALSE(event->usage.has_value());
+  EXPECT_EQ(event->generated, (core::Generated{2, true}));
+}
+
+// Deltas are read by a scan and carry what they generated; reasoning is not content.
+TEST(DecodeResponsesEvent, EachDeltaSaysWhatItGenerated) {
+  const std::pair<const char*, core::Generated> kDeltas[] = {
+      {"response.output_text.delta", {5, true}},
+      {"response.function_call_arguments.delta", {5, true}},
+      {"response.refusal.delta", {5, true}},
+      {"response.reasoning_text.delta", {5, false}},
+      {"response.reasoning_summary_text.delta", {5, false}},
+  };
+  for (const auto& [type, generated] : kDeltas) {
+    const std::string data =
+        std::string(R"({"type":")") + type +
+        R"(","item_id":"x","output_index":0,"delta":"ab\"de","sequence_number":1})";
+    auto event = DecodeResponsesEvent(Typed(type, data), "oai", kNoSecrets, kDepth);
+    ASSERT_TRUE(event.has_value()) << type << ": " << event.error().message;
+    EXPECT_EQ(event->event, type);
+    EXPECT_EQ(event->generated, generated) << type;
+    EXPECT_EQ(event->Json(), boost::json::parse(data)) << type;
+  }
+  // An event without a name is parsed as the others are, and says nothing of what it generated.
+  auto unnamed =
+      DecodeResponsesEvent(Typed("", R"({"type":"response.output_text.delta","delta":"Hi"})"),
+                           "oai", kNoSecrets, kDepth);
+  ASSERT_TRUE(unnamed.has_value());
+  EXPECT_EQ(unnamed->event, "response.output_text.delta");
+  EXPECT_FALSE(unnamed->generated.has_value());
 }
 
 TEST(DecodeResponsesEvent, CompletedAndIncompleteAreTerminalWithUsage) {
@@ -214,10 +246,16 @@ TEST(DecodeResponsesEvent, EventDeeperThanTheRequestsDepthAllowsIsRefused) {
 }
 
 TEST(DecodeResponsesEvent, MalformedEventsAreRefused) {
-  for (auto sse : {Typed("response.created", "not json"), Typed("response.created", "[1]"),
-                   Typed("response.created", R"({"sequence_number":0})"),
-                   Typed("response.created", R"({"type":"response.completed"})"),
-                   Typed("response.completed", R"({"type":"response.completed"})")}) {
+  for (auto sse :
+       {Typed("response.created", "not json"), Typed("response.created", "[1]"),
+        Typed("response.created", R"({"sequence_number":0})"),
+        Typed("response.created", R"({"type":"response.completed"})"),
+        Typed("response.completed", R"({"type":"response.completed"})"),
+        // A delta is read by a scan, not its DOM: refused alike.
+        Typed("response.output_text.delta", "not json"),
+        Typed("response.output_text.delta", R"({"delta":"x"})"),
+        Typed("response.output_text.delta", R"({"type":"response.refusal.delta"})"),
+        Typed("response.output_text.delta", R"({"type":["response.output_text.delta"]})")}) {
     auto event = DecodeResponsesEvent(sse, "oai", kNoSecrets, kDepth);
     ASSERT_FALSE(event.has_value()) << sse.data;
     EXPECT_EQ(event.error().code, core::Errc::kUpstreamUnavailable);
