@@ -104,6 +104,14 @@ core::Result<std::string> StreamRelay::Frame(providers::StreamEvent& upstream) {
   return frames;
 }
 
+http::Task<bool> StreamRelay::Flush(std::string& frames) {
+  if (frames.empty()) co_return true;
+  const bool sent = co_await ctx_.writer.Write(frames);
+  frames.clear();
+  if (!sent) ClientLeft();
+  co_return sent;
+}
+
 void StreamRelay::ClientLeft() {
   ctx_.outcome.error_code = "client_closed";
   ctx_.outcome.error_message = "the client closed the connection mid-stream";
@@ -124,6 +132,9 @@ core::Error StreamRelay::FailureOf(core::Error error) const {
 http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
   std::optional<providers::StreamEvent> event = std::move(first);
   std::optional<core::Error> failure;
+  // Frames of events that arrived together: an event already read when the one before it is
+  // framed goes out in the same write. The relay never waits for more to fill it.
+  std::string frames;
   while (event) {
     auto frame = Frame(*event);
     if (!frame) {
@@ -134,19 +145,21 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
       co_await StoreResponse(ctx_, *to_store_);
       to_store_.reset();
     }
-    if (!frame->empty() && !co_await ctx_.writer.Write(*frame)) {
-      ClientLeft();
-      co_return;
-    }
     CaptureFrame(ctx_, *frame);
+    frames += *frame;
     if (event->terminal) break;
-    auto next = co_await stream_.Next();
+    auto next = frames.size() < kMaxFramesBytes ? stream_.NextBuffered() : std::nullopt;
     if (!next) {
-      failure = std::move(next).error();
+      if (!co_await Flush(frames)) co_return;
+      next.emplace(co_await stream_.Next());
+    }
+    if (!*next) {
+      failure = std::move(*next).error();
       break;
     }
-    event = std::move(*next);
+    event = std::move(**next);
   }
+  if (!co_await Flush(frames)) co_return;
   if (ctx_.http.cancelled == http::CancelReason::kClientClosed) {
     ClientLeft();
     co_return;

@@ -13,6 +13,10 @@
 // (6) when the stream ends without the upstream's usage (the client left, the gateway shut down,
 // the upstream broke off) it records an estimate from the body the answering attempt sent
 // upstream and what was relayed (EstimateUsage).
+//
+// Events that arrived together (the next one already read when one is framed: a fast model,
+// or a burst the network delivered at once) go to the client in one write, as one chunk;
+// the relay never waits for more events to do so.
 #pragma once
 
 #include <memory>
@@ -56,7 +60,14 @@ class StreamRelay {
   void Bill(const core::Usage& usage);
   void NoteRelayed(const core::StreamEvent& event);
   void EstimateIfUnbilled();
+  // Writes `frames` (if any) and empties it; false, with the client's leaving recorded, when
+  // the client is gone.
+  http::Task<bool> Flush(std::string& frames);
   core::Error FailureOf(core::Error error) const;
+
+  // Frames that arrived together are written at once up to this size; a burst larger than it
+  // is written in pieces of about it.
+  static constexpr size_t kMaxFramesBytes = 64 * 1024;
 
   RequestContext& ctx_;
   providers::EventStream& stream_;

@@ -48,7 +48,15 @@ class ScriptedStream final : public providers::EventStream {
     events.pop_front();
     co_return next;
   }
+  std::optional<core::Result<std::optional<providers::StreamEvent>>> NextBuffered() override {
+    if (buffered == 0 || events.empty()) return std::nullopt;
+    --buffered;
+    auto next = std::move(events.front());
+    events.pop_front();
+    return next;
+  }
   std::deque<core::Result<std::optional<providers::StreamEvent>>> events;
+  size_t buffered = 0;  // how many of `events` came in with the bytes read before them
 };
 
 providers::StreamEvent Chunk(std::string data) {
@@ -116,6 +124,60 @@ TEST_F(StreamRelayTest, StripsTheUsageChunkTheClientDidNotAskFor) {
   EXPECT_EQ(Billed().output_tokens, 2'000'000);
   EXPECT_FALSE(Billed().estimated);
   EXPECT_TRUE(ctx_.outcome.ttft_ms.has_value());
+}
+
+TEST_F(StreamRelayTest, EventsThatArrivedTogetherGoOutInOneWrite) {
+  ctx_.request.include_usage = true;
+  stream_.events.push_back(std::optional(Chunk(kContent)));
+  stream_.events.push_back(std::optional(Chunk(kUsage)));
+  stream_.events.push_back(std::optional(Done()));
+  stream_.buffered = 3;
+  Relay(Chunk(kContent));
+  ASSERT_EQ(writer_.writes.size(), 1u);
+  const std::string content = std::string("data: ") + kContent + "\n\n";
+  EXPECT_TRUE(writer_.writes[0].starts_with(content + content + "data: {"));
+  EXPECT_TRUE(writer_.writes[0].ends_with("\n\ndata: [DONE]\n\n"));
+  EXPECT_NE(writer_.writes[0].find(R"("cost_usd":"0.7")"), std::string::npos);
+  EXPECT_TRUE(writer_.ended);
+  EXPECT_EQ(writer_.trailers.Get("x-switchyard-cost-usd"), "0.7");
+}
+
+TEST_F(StreamRelayTest, WhatArrivedIsWrittenBeforeWaitingForMore) {
+  stream_.events.push_back(std::optional(Chunk(kContent)));  // came with the first
+  stream_.events.push_back(std::optional(Chunk(kContent)));  // waited for
+  stream_.events.push_back(std::optional(Done()));           // waited for
+  stream_.buffered = 1;
+  Relay(Chunk(kContent));
+  const std::string content = std::string("data: ") + kContent + "\n\n";
+  ASSERT_EQ(writer_.writes.size(), 3u);
+  EXPECT_EQ(writer_.writes[0], content + content);
+  EXPECT_EQ(writer_.writes[1], content);
+  EXPECT_EQ(writer_.writes[2], "data: [DONE]\n\n");
+}
+
+TEST_F(StreamRelayTest, ABufferedFailureEndsTheStreamAfterWhatCameBeforeIt) {
+  stream_.events.push_back(std::optional(Chunk(kContent)));
+  stream_.events.push_back(core::MakeError(core::Errc::kUpstreamUnavailable, "broke off"));
+  stream_.buffered = 2;
+  Relay(Chunk(kContent));
+  const std::string content = std::string("data: ") + kContent + "\n\n";
+  ASSERT_EQ(writer_.writes.size(), 2u);
+  EXPECT_EQ(writer_.writes[0], content + content);
+  EXPECT_NE(writer_.writes[1].find("broke off"), std::string::npos);
+  EXPECT_EQ(ctx_.outcome.error_code, "upstream_unavailable");
+  EXPECT_TRUE(Billed().estimated);
+}
+
+TEST_F(StreamRelayTest, AClientGoneDuringABatchedWriteIsRecorded) {
+  stream_.events.push_back(std::optional(Chunk(kContent)));
+  stream_.events.push_back(std::optional(Done()));
+  stream_.buffered = 2;
+  writer_.gone_after = 0;
+  Relay(Chunk(kContent));
+  ASSERT_EQ(writer_.writes.size(), 1u);
+  EXPECT_EQ(ctx_.outcome.error_code, "client_closed");
+  EXPECT_FALSE(writer_.ended);
+  EXPECT_TRUE(Billed().estimated);
 }
 
 TEST_F(StreamRelayTest, AddsTheCostToTheUsageChunkTheClientAskedFor) {

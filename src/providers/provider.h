@@ -73,6 +73,13 @@ class EventStream {
   // The next event; nullopt after the terminal event. Fails with kUpstreamTimeout or
   // kUpstreamUnavailable when the stream breaks, stalls or carries malformed or error events.
   virtual http::Task<core::Result<std::optional<StreamEvent>>> Next() = 0;
+  // What Next would give without waiting for the network, when the next event (or a failure)
+  // already came in with the bytes read so far; nullopt when Next would read first, or when the
+  // stream cannot tell (the default). Lets the relay write events that arrived together in one
+  // write instead of one each.
+  virtual std::optional<core::Result<std::optional<StreamEvent>>> NextBuffered() {
+    return std::nullopt;
+  }
   // After the terminal event: reads what is left of the upstream body (the chunked terminator
   // that follows "[DONE]"), within a short time, so that its connection can carry the next call.
   // Without it every stream cost a new upstream connection. A no-op by default.

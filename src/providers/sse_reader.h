@@ -21,6 +21,8 @@ class SseReader {
   // The next event, or nullopt when the body ended cleanly between events.
   // Fails when the connection breaks, stalls, ends mid-event or sends something that is not SSE.
   http::Task<core::Result<std::optional<http::SseEvent>>> Next();
+  // The next event when it is complete in the bytes already read; nullopt when Next would read.
+  std::optional<http::SseEvent> NextBuffered() { return parser_.Next(); }
   // Drops the rest of the body (see EventStream::Finish).
   http::Task<void> Finish();
 

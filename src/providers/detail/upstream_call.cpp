@@ -314,10 +314,21 @@ http::Task<core::Result<std::optional<StreamEvent>>> SseEventStream::Next() {
   auto sse = co_await reader_.Next();
   if (!sse) co_return std::move(sse).error();
   if (!*sse) co_return MalformedUpstream(provider_, cut_short_);
-  auto event = decoder_(std::move(**sse));
-  if (!event) co_return std::move(event).error();
+  co_return Decode(std::move(**sse));
+}
+
+std::optional<core::Result<std::optional<StreamEvent>>> SseEventStream::NextBuffered() {
+  if (done_) return std::nullopt;  // Next says the stream ended; nothing to gain here
+  auto sse = reader_.NextBuffered();
+  if (!sse) return std::nullopt;
+  return Decode(std::move(*sse));
+}
+
+core::Result<std::optional<StreamEvent>> SseEventStream::Decode(http::SseEvent sse) {
+  auto event = decoder_(std::move(sse));
+  if (!event) return std::move(event).error();
   done_ = event->terminal;
-  co_return std::optional<StreamEvent>(std::move(*event));
+  return std::optional<StreamEvent>(std::move(*event));
 }
 
 http::Task<void> SseEventStream::Finish() {

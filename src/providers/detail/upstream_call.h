@@ -151,9 +151,12 @@ class SseEventStream final : public EventStream {
                  SseDecoder decoder, std::string cut_short);
 
   http::Task<core::Result<std::optional<StreamEvent>>> Next() override;
+  std::optional<core::Result<std::optional<StreamEvent>>> NextBuffered() override;
   http::Task<void> Finish() override;
 
  private:
+  core::Result<std::optional<StreamEvent>> Decode(http::SseEvent sse);
+
   SseReader reader_;
   std::string provider_;
   SseDecoder decoder_;

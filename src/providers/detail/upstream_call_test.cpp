@@ -6,6 +6,11 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include "core/json_depth.h"
+#include "providers/openai_compat/openai_events.h"
+#include "providers/provider_testing.h"
+#include "tests/testutil/run_task.h"
+
 namespace sy::providers::detail {
 namespace {
 
@@ -140,6 +145,71 @@ TEST(ErrorParamOf, ReadsOpenAisParamAndThePathAnAnthropicMessageLeadsWith) {
   for (const auto& c : cases) {
     EXPECT_EQ(ErrorParamOf(json::parse(c.body)), c.param) << c.body;
   }
+}
+
+}  // namespace
+}  // namespace sy::providers::detail
+
+namespace sy::providers::detail {
+namespace {
+
+// Events that came in one read are handed out by NextBuffered, without reading; it never reads.
+TEST(SseEventStream, NextBufferedGivesWhatTheBytesReadAlreadyHold) {
+  const std::string c1 = R"({"choices":[{"delta":{"content":"a"}}]})";
+  const std::string c2 = R"({"choices":[{"delta":{"content":"bc"}}]})";
+  auto response = std::make_unique<testing::ScriptedResponse>(
+      200, testing::SseHeaders(),
+      std::vector<std::string>{"data: " + c1 + "\n\ndata: " + c2 + "\n\ndata: {\"cut", "\n\n",
+                               "data: [DONE]\n\n"});
+  const core::SecretScrubber secrets;
+  SseEventStream stream(
+      std::move(response), "openai",
+      [&](http::SseEvent sse) {
+        return DecodeOpenAiEvent(std::move(sse), "openai", secrets, core::kDefaultMaxJsonDepth);
+      },
+      "a stream that ended before [DONE]");
+  EXPECT_FALSE(stream.NextBuffered().has_value());  // nothing read yet
+  testutil::RunTask([&]() -> http::Task<bool> {
+    auto first = co_await stream.Next();
+    EXPECT_EQ((*first)->data, c1);
+    co_return true;
+  }());
+  auto second = stream.NextBuffered();
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(second->has_value());
+  EXPECT_EQ((**second)->data, c2);
+  EXPECT_EQ((**second)->generated, (core::Generated{2, true}));
+  // The next event is only partly read: NextBuffered does not read the rest.
+  EXPECT_FALSE(stream.NextBuffered().has_value());
+  testutil::RunTask([&]() -> http::Task<bool> {
+    // It is malformed: Next fails with it; the terminal event after it is then read.
+    auto bad = co_await stream.Next();
+    EXPECT_FALSE(bad.has_value());
+    auto done = co_await stream.Next();
+    EXPECT_TRUE((*done)->terminal);
+    co_return true;
+  }());
+  EXPECT_FALSE(stream.NextBuffered().has_value());  // after the terminal event, nothing
+}
+
+TEST(SseEventStream, NextBufferedHandsOutAFailureItHolds) {
+  auto response = std::make_unique<testing::ScriptedResponse>(
+      200, testing::SseHeaders(), std::vector<std::string>{"data: {}\n\ndata: not json\n\n"});
+  const core::SecretScrubber secrets;
+  SseEventStream stream(
+      std::move(response), "openai",
+      [&](http::SseEvent sse) {
+        return DecodeOpenAiEvent(std::move(sse), "openai", secrets, core::kDefaultMaxJsonDepth);
+      },
+      "cut");
+  testutil::RunTask([&]() -> http::Task<bool> {
+    EXPECT_TRUE((co_await stream.Next()).has_value());
+    co_return true;
+  }());
+  auto bad = stream.NextBuffered();
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_FALSE(bad->has_value());
+  EXPECT_EQ(bad->error().code, core::Errc::kUpstreamUnavailable);
 }
 
 }  // namespace
