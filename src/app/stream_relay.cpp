@@ -150,7 +150,7 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
     if (event->terminal) break;
     auto next = frames.size() < kMaxFramesBytes ? stream_.NextBuffered() : std::nullopt;
     if (!next) {
-      if (!co_await Flush(frames)) co_return;
+      if (!co_await Flush(frames)) co_return;  // written before waiting
       next.emplace(co_await stream_.Next());
     }
     if (!*next) {
@@ -159,7 +159,6 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
     }
     event = std::move(**next);
   }
-  if (!co_await Flush(frames)) co_return;
   if (ctx_.http.cancelled == http::CancelReason::kClientClosed) {
     ClientLeft();
     co_return;
@@ -171,16 +170,30 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
                                   : std::string(core::ErrcName(error.code));
     ctx_.outcome.error_message = error.message;
     EstimateIfUnbilled();
-    co_await ctx_.writer.Write(
-        StreamErrorFrame(ctx_.request.dialect, error, static_cast<int64_t>(events_sent_)));
+    // After the events that came before it, in the same write. The outcome is the failure,
+    // whether or not the client is still there to read it.
+    frames += StreamErrorFrame(ctx_.request.dialect, error, static_cast<int64_t>(events_sent_));
+    const http::Headers trailers = CostTrailer();
+    co_await ctx_.writer.WriteAndEnd(frames, trailers);
+    co_return;
   }
-  http::Headers trailers;
-  if (auto cost = RequestCost(ctx_)) trailers.Add("x-switchyard-cost-usd", cost->ToString());
-  co_await ctx_.writer.EndStream(trailers);
-  if (!failure) CacheStream(ctx_);
+  // The last events and the body's end, in one write.
+  const http::Headers trailers = CostTrailer();
+  const bool sent = co_await ctx_.writer.WriteAndEnd(frames, trailers);
+  if (!sent && !frames.empty()) {
+    ClientLeft();
+    co_return;
+  }
+  CacheStream(ctx_);
   // The client has all of it; what the upstream still owes (its body's end) keeps the upstream
   // connection reusable.
-  if (!failure) co_await stream_.Finish();
+  co_await stream_.Finish();
+}
+
+http::Headers StreamRelay::CostTrailer() const {
+  http::Headers trailers;
+  if (auto cost = RequestCost(ctx_)) trailers.Add("x-switchyard-cost-usd", cost->ToString());
+  return trailers;
 }
 
 }  // namespace sy::app

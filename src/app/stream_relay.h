@@ -63,6 +63,8 @@ class StreamRelay {
   // Writes `frames` (if any) and empties it; false, with the client's leaving recorded, when
   // the client is gone.
   http::Task<bool> Flush(std::string& frames);
+  // The x-switchyard-cost-usd trailer: what the request cost so far.
+  http::Headers CostTrailer() const;
   core::Error FailureOf(core::Error error) const;
 
   // Frames that arrived together are written at once up to this size; a burst larger than it

@@ -131,11 +131,22 @@ class StreamWriter final : public ResponseWriter {
   }
 
   Task<bool> EndStream(const Headers& trailers) override {
+    co_return co_await WriteAndEnd({}, trailers);
+  }
+
+  Task<bool> WriteAndEnd(std::string_view data, const Headers& trailers) override {
     finished_ = true;
     if (!ok_) co_return false;
+    const bool chunk = !http10_ && !data.empty();
+    const std::string size = chunk ? detail::ChunkSize(data.size()) : std::string();
+    const std::string_view crlf = chunk ? std::string_view("\r\n") : std::string_view();
     const std::string last = http10_ ? std::string() : detail::LastChunk(trailers);
-    if (pending_head_.empty() && last.empty()) co_return true;  // closing ends an HTTP/1.0 body
-    const std::array<net::const_buffer, 2> buffers{net::buffer(pending_head_), net::buffer(last)};
+    if (pending_head_.empty() && data.empty() && last.empty()) {
+      co_return true;  // closing ends an HTTP/1.0 body
+    }
+    const std::array<net::const_buffer, 5> buffers{net::buffer(pending_head_), net::buffer(size),
+                                                   net::buffer(data), net::buffer(crlf),
+                                                   net::buffer(last)};
     co_return co_await WriteAll(buffers);
   }
 

@@ -468,6 +468,33 @@ TEST(ServerClientTest, StreamedResponseConnectionIsReusedAfterTheLastChunk) {
   EXPECT_EQ(peers[0], peers[1]);
 }
 
+// The last data and the body's end go out together; the body and the connection are as with a
+// Write and an EndStream. A stream may also be nothing but that one write after its head.
+TEST(ServerClientTest, WriteAndEndSendsTheLastChunkWithTheEnd) {
+  auto server = StartServer([&](ServerRequest& req, ResponseWriter& writer) -> Task<void> {
+    Headers trailers;
+    trailers.Add("x-switchyard-cost-usd", "0.1");
+    Headers headers;
+    headers.Add("trailer", "x-switchyard-cost-usd");
+    EXPECT_TRUE(co_await writer.StartStream(200, headers));
+    if (req.Path() == "/two") {
+      EXPECT_TRUE(co_await writer.Write("a"));
+    }
+    EXPECT_TRUE(co_await writer.WriteAndEnd("bc", trailers));
+  });
+  ASSERT_TRUE(server);
+  ClientLoop loop;
+  std::vector<Fetched> got;
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+    got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/two"))));
+    got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/one"))));
+  }));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].status, 200);
+  EXPECT_EQ(got[0].body, "abc");
+  EXPECT_EQ(got[1].body, "bc");
+}
+
 // A reader that stops before the body's end (an SSE stream after "[DONE]") discards the rest:
 // the connection is then reused instead of a new one per stream.
 TEST(ServerClientTest, ADiscardedRestLeavesTheConnectionForTheNextRequest) {
