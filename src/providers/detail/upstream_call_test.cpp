@@ -153,21 +153,26 @@ TEST(ErrorParamOf, ReadsOpenAisParamAndThePathAnAnthropicMessageLeadsWith) {
 namespace sy::providers::detail {
 namespace {
 
+const core::SecretScrubber kNoSecrets;
+
+// An OpenAI Chat stream over a body that arrives in `pieces`, one per read.
+std::unique_ptr<SseEventStream> OpenAiStream(std::vector<std::string> pieces) {
+  return std::make_unique<SseEventStream>(
+      std::make_unique<testing::ScriptedResponse>(200, testing::SseHeaders(), std::move(pieces)),
+      "openai",
+      [](http::SseEvent sse) {
+        return DecodeOpenAiEvent(std::move(sse), "openai", kNoSecrets, core::kDefaultMaxJsonDepth);
+      },
+      "a stream that ended before [DONE]");
+}
+
 // Events that came in one read are handed out by NextBuffered, without reading; it never reads.
 TEST(SseEventStream, NextBufferedGivesWhatTheBytesReadAlreadyHold) {
   const std::string c1 = R"({"choices":[{"delta":{"content":"a"}}]})";
   const std::string c2 = R"({"choices":[{"delta":{"content":"bc"}}]})";
-  auto response = std::make_unique<testing::ScriptedResponse>(
-      200, testing::SseHeaders(),
-      std::vector<std::string>{"data: " + c1 + "\n\ndata: " + c2 + "\n\ndata: {\"cut", "\n\n",
-                               "data: [DONE]\n\n"});
-  const core::SecretScrubber secrets;
-  SseEventStream stream(
-      std::move(response), "openai",
-      [&](http::SseEvent sse) {
-        return DecodeOpenAiEvent(std::move(sse), "openai", secrets, core::kDefaultMaxJsonDepth);
-      },
-      "a stream that ended before [DONE]");
+  auto owned = OpenAiStream(
+      {"data: " + c1 + "\n\ndata: " + c2 + "\n\ndata: {\"cut", "\n\n", "data: [DONE]\n\n"});
+  SseEventStream& stream = *owned;
   EXPECT_FALSE(stream.NextBuffered().has_value());  // nothing read yet
   testutil::RunTask([&]() -> http::Task<bool> {
     auto first = co_await stream.Next();
@@ -193,15 +198,8 @@ TEST(SseEventStream, NextBufferedGivesWhatTheBytesReadAlreadyHold) {
 }
 
 TEST(SseEventStream, NextBufferedHandsOutAFailureItHolds) {
-  auto response = std::make_unique<testing::ScriptedResponse>(
-      200, testing::SseHeaders(), std::vector<std::string>{"data: {}\n\ndata: not json\n\n"});
-  const core::SecretScrubber secrets;
-  SseEventStream stream(
-      std::move(response), "openai",
-      [&](http::SseEvent sse) {
-        return DecodeOpenAiEvent(std::move(sse), "openai", secrets, core::kDefaultMaxJsonDepth);
-      },
-      "cut");
+  auto owned = OpenAiStream({"data: {}\n\ndata: not json\n\n"});
+  SseEventStream& stream = *owned;
   testutil::RunTask([&]() -> http::Task<bool> {
     EXPECT_TRUE((co_await stream.Next()).has_value());
     co_return true;
