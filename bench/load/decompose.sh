@@ -4,7 +4,7 @@
 #
 #   bench/load/decompose.sh [--quick] [--out FILE]
 #
-#   --quick      one round (~30 s instead of ~1.5 min), for checking the script, not for figures
+#   --quick      one round (~40 s instead of ~2 min), for checking the script, not for figures
 #   --out FILE   where to write the Markdown report (default bench/results/decompose.md, git-ignored)
 #
 # The rows, each server alone on core 1 (wrk -c32 on core 0, the upstream nginx on core 0):
@@ -18,7 +18,10 @@
 #   sy full        model bench-fast through the upstream: run.sh's gateway row
 # So "sy cache hit" minus "sy healthz" is the pipeline around the call, and "sy full" minus
 # "sy cache hit" the upstream call (a cache hit's ledger row has no attempt row, so the second
-# difference includes one attempt row's insert as well).
+# difference includes one attempt row's insert as well). Two more rows stream: the upstream's
+# canned answer of 13 chunks and [DONE] that arrives in one piece (nginx-upstream.conf's /burst),
+#   nginx stream   nginx proxying it unbuffered (proxy_buffering off, as for any stream)
+#   sy stream      model bench-burst, "stream": true: every chunk decoded, relayed and billed
 #
 # Each row: requests a second, CPU per request of the server process (user and kernel), and for
 # the gateway per thread: the request worker (sy-worker) and the ledger writer (sy-ledger).
@@ -91,23 +94,34 @@ SY_BENCH_KEY=$(curl -s --max-time 5 "http://$GW_ADDR/admin/keys" \
 export SY_BENCH_KEY
 log "upstream :$UP_PORT (core $UPSTREAM_CPU); nginx static :$STATIC_PORT, nginx proxy :$PROXY_PORT, switchyard $GW_ADDR (core $PROXY_CPU)"
 
-ROWS=(ng-static ng-proxy sy-healthz sy-cache-hit sy-full)
+ROWS=(ng-static ng-proxy sy-healthz sy-cache-hit sy-full ng-stream sy-stream)
 declare -A NAME=([ng-static]="nginx static" [ng-proxy]="nginx proxy" [sy-healthz]="sy healthz"
-  [sy-cache-hit]="sy cache hit" [sy-full]="sy full")
+  [sy-cache-hit]="sy cache hit" [sy-full]="sy full" [ng-stream]="nginx stream" [sy-stream]="sy stream")
 declare -A URL=([ng-static]="http://127.0.0.1:$STATIC_PORT/v1/chat/completions"
   [ng-proxy]="http://127.0.0.1:$PROXY_PORT/v1/chat/completions" [sy-healthz]="http://$GW_ADDR/healthz"
-  [sy-cache-hit]="http://$GW_ADDR/v1/chat/completions" [sy-full]="http://$GW_ADDR/v1/chat/completions")
-declare -A MODEL=([sy-cache-hit]=auto:cached)
+  [sy-cache-hit]="http://$GW_ADDR/v1/chat/completions" [sy-full]="http://$GW_ADDR/v1/chat/completions"
+  [ng-stream]="http://127.0.0.1:$PROXY_PORT/burst/v1/chat/completions"
+  [sy-stream]="http://$GW_ADDR/v1/chat/completions")
+declare -A MODEL=([sy-cache-hit]=auto:cached [ng-stream]=bench-burst [sy-stream]=bench-burst)
 declare -A METHOD=([sy-healthz]=GET)
+declare -A STREAMED=([ng-stream]=1 [sy-stream]=1)
 declare -A PID_OF=([ng-static]=$STATIC_PID [ng-proxy]=$PROXY_PID [sy-healthz]=$GW_PID
-  [sy-cache-hit]=$GW_PID [sy-full]=$GW_PID)
+  [sy-cache-hit]=$GW_PID [sy-full]=$GW_PID [ng-stream]=$PROXY_PID [sy-stream]=$GW_PID)
+
+# The body a row posts: stream.lua's for the streamed rows (it also counts streams cut short).
+body_of() {
+  local stream=''
+  [[ -n ${STREAMED[$1]:-} ]] && stream='"stream":true,'
+  echo '{"model":"'"${MODEL[$1]:-bench-fast}"'",'"$stream"'"messages":[{"role":"user","content":"Say hello in five words."}],"max_tokens":16}'
+}
+script_of() { if [[ -n ${STREAMED[$1]:-} ]]; then echo "$HERE/stream.lua"; else echo "$HERE/post.lua"; fi; }
 
 # Every row must answer 200 before anything is timed (the cache-hit row's first answer fills
 # the cache).
 for row in "${ROWS[@]}"; do
   args=(-H "authorization: Bearer $SY_BENCH_KEY")
   if [[ ${METHOD[$row]:-POST} == POST ]]; then
-    args+=(-H 'content-type: application/json' -d '{"model":"'"${MODEL[$row]:-bench-fast}"'","messages":[{"role":"user","content":"Say hello in five words."}],"max_tokens":16}')
+    args+=(-H 'content-type: application/json' -d "$(body_of "$row")")
   fi
   code=$(curl -s -o "$WORK/smoke-$row.out" -w '%{http_code}' --max-time 5 "${args[@]}" "${URL[$row]}") || code=000
   [[ $code == 200 ]] || { head -c 2000 "$WORK/smoke-$row.out" >&2; die "${NAME[$row]} answered HTTP $code"; }
@@ -126,11 +140,15 @@ declare -A R
 measure() {
   local row=$1 r=$2 pid=${PID_OF[$1]} out before after
   export SY_BENCH_MODEL=${MODEL[$row]:-bench-fast} SY_BENCH_METHOD=${METHOD[$row]:-POST}
-  taskset -c "$LOADGEN_CPU" wrk -t1 -c"$CONNS" -d"${WARM_SECS}s" -s "$HERE/post.lua" "${URL[$row]}" >/dev/null 2>&1 || true
+  SY_BENCH_BODY=$(body_of "$row")
+  export SY_BENCH_BODY
+  local script
+  script=$(script_of "$row")
+  taskset -c "$LOADGEN_CPU" wrk -t1 -c"$CONNS" -d"${WARM_SECS}s" -s "$script" "${URL[$row]}" >/dev/null 2>&1 || true
   out=$WORK/wrk-$row-$r.out
   before=$(thread_ticks "$pid")
   timeout $((SECS + 30)) taskset -c "$LOADGEN_CPU" wrk -t1 -c"$CONNS" -d"${SECS}s" --timeout 5s \
-    -s "$HERE/post.lua" "${URL[$row]}" >"$out" 2>&1 || true
+    -s "$script" "${URL[$row]}" >"$out" 2>&1 || true
   after=$(thread_ticks "$pid")
   read_wrk "$out" "${NAME[$row]}"
   (($(wrk_errors) == 0)) || die "${NAME[$row]}: $(wrk_errors) errors or non-2xx answers (see $out)"
@@ -152,7 +170,7 @@ measure() {
 log "$ROUNDS round(s) x ${SECS}s per row, $CONNS connections"
 for ((r = 1; r <= ROUNDS; r++)); do
   order=("${ROWS[@]}")
-  ((r % 2)) || order=(sy-full sy-cache-hit sy-healthz ng-proxy ng-static)
+  ((r % 2)) || order=(sy-stream ng-stream sy-full sy-cache-hit sy-healthz ng-proxy ng-static)
   for row in "${order[@]}"; do measure "$row" "$r"; done
 done
 
