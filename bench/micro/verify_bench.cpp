@@ -104,7 +104,7 @@ void BM_StreamCollector(benchmark::State& state) {
   for (int i = 0; i < 200; ++i) {
     sy::core::StreamEvent e;
     e.data = R"({"choices":[{"index":0,"delta":{"content":" river"}}]})";
-    e.json = json::parse(e.data);
+    e.SetJson(json::parse(e.data));
     events.push_back(std::move(e));
   }
   for (auto _ : state) {
