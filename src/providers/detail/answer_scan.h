@@ -47,8 +47,8 @@ std::optional<ScannedAnswer> ScanAnswer(std::string_view body,
 // What ScanOpenAiChunk read from a chunk that is one JSON object.
 struct ScannedChunk {
   ScannedAnswer answer;
-  // What the chunk's choices generated, equal to app's reading of the chunk's DOM (GeneratedBytes
-  // and CarriesContent): over `choices[]` (an array of objects), each choice's `delta` object
+  // What the chunk's choices generated, equal to providers::ChunkGenerated of the chunk's DOM
+  // (stream_generated.h): over `choices[]` (an array of objects), each choice's `delta` object
   // adds its `content` string's bytes (content when not empty) and, when its `tool_calls` is not
   // null, content and the bytes of each `tool_calls[].function.arguments` string. A member of
   // another type adds nothing; a repeated key counts once, its last value, as json::parse keeps.
