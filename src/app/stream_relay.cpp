@@ -8,6 +8,7 @@
 #include "app/pipeline_internal.h"
 #include "app/response_cache.h"
 #include "http/sse.h"
+#include "providers/stream_generated.h"
 
 namespace sy::app {
 
@@ -65,9 +66,9 @@ std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
 
 bool StreamRelay::EchoPassedThrough(core::StreamEvent& event) const {
   if (translator_ || ctx_.request.dialect != core::Dialect::kOpenAiResponses) return false;
-  // A delta its decoder read without a DOM carries no Response snapshot: it has a type, ids,
-  // indexes and the delta.
-  if (event.generated) return false;
+  // A delta carries no Response snapshot (a type, ids, indexes and the delta): its DOM, which
+  // its decoder did not build, is not needed.
+  if (providers::ResponsesDeltaKind(event.event) != providers::ResponsesDelta::kNone) return false;
   auto* obj = event.Json().if_object();
   auto* snapshot = obj ? obj->if_contains("response") : nullptr;
   if (!snapshot || !snapshot->is_object()) return false;
