@@ -10,35 +10,20 @@
 #include <cstdint>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "core/json_depth.h"
 #include "fuzz_check.h"
 #include "providers/detail/answer_scan.h"
 #include "providers/stream_generated.h"
+#include "tests/testutil/json_identical.h"
 
 namespace {
 
 namespace json = boost::json;
 using sy::fuzz::Check;
+using sy::testutil::Identical;
 
 constexpr std::string_view kResponsesType = "response.output_text.delta";
-
-// The same kinds all the way down (int64 and uint64 compare equal under ==) and the same text.
-bool Identical(const json::value& a, const json::value& b) {
-  if (a.kind() != b.kind() || json::serialize(a) != json::serialize(b)) return false;
-  if (const auto* obj = a.if_object()) {
-    auto j = b.get_object().begin();
-    for (auto i = obj->begin(); i != obj->end(); ++i, ++j) {
-      if (!Identical(i->value(), j->value())) return false;
-    }
-  } else if (const auto* arr = a.if_array()) {
-    for (size_t i = 0; i < arr->size(); ++i) {
-      if (!Identical((*arr)[i], b.get_array()[i])) return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 

@@ -11,28 +11,13 @@
 
 #include "core/json_depth.h"
 #include "providers/stream_generated.h"
+#include "tests/testutil/json_identical.h"
 
 namespace sy::providers::detail {
 namespace {
 
 namespace json = boost::json;
-
-// True when `a` and `b` have the same kinds all the way down (int64 and uint64 compare equal
-// under ==) and the same text (the same double to the last bit, the same member order).
-bool Identical(const json::value& a, const json::value& b) {
-  if (a.kind() != b.kind() || json::serialize(a) != json::serialize(b)) return false;
-  if (const auto* obj = a.if_object()) {
-    const auto& other = b.get_object();
-    for (auto i = obj->begin(), j = other.begin(); i != obj->end(); ++i, ++j) {
-      if (i->key() != j->key() || !Identical(i->value(), j->value())) return false;
-    }
-  } else if (const auto* arr = a.if_array()) {
-    for (size_t i = 0; i < arr->size(); ++i) {
-      if (!Identical((*arr)[i], b.get_array()[i])) return false;
-    }
-  }
-  return true;
-}
+using testutil::Identical;
 
 // json::parse's verdict on `body` and its top-level "usage" member: what ScanAnswer must match.
 struct Reference {
