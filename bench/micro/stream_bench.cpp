@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <benchmark/benchmark.h>
 #include <boost/json/parse.hpp>
@@ -35,6 +36,10 @@ const std::string kOpenAiChunk =
 const std::string kAnthropicDelta =
     R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" so with"}})";
 
+const std::string kResponsesDelta =
+    R"({"type":"response.output_text.delta","item_id":"msg_68f1a2b3c4d5e6f7","output_index":0,)"
+    R"("content_index":0,"delta":" so with","sequence_number":12})";
+
 void BM_OpenAiChunkDom(benchmark::State& state) {
   for (auto _ : state) {
     boost::system::error_code ec;
@@ -59,17 +64,21 @@ void BM_OpenAiChunkDecode(benchmark::State& state) {
 }
 BENCHMARK(BM_OpenAiChunkDecode);
 
-void BM_AnthropicDeltaDom(benchmark::State& state) {
+// A delta event's DOM read as the relay did: its type checked, then the bytes it generated.
+void BM_DeltaDom(benchmark::State& state, const std::string& data, std::string_view type,
+                 size_t (*bytes)(const json::value&)) {
   for (auto _ : state) {
     boost::system::error_code ec;
-    json::value event = json::parse(kAnthropicDelta, ec, {}, kOptions);
-    const auto* type = event.get_object().if_contains("type");
-    benchmark::DoNotOptimize(type && type->is_string() &&
-                             type->get_string() == "content_block_delta");
-    benchmark::DoNotOptimize(sy::providers::AnthropicDeltaBytes(event));
+    json::value event = json::parse(data, ec, {}, kOptions);
+    const auto* t = event.get_object().if_contains("type");
+    benchmark::DoNotOptimize(t && t->is_string() && t->get_string() == type);
+    benchmark::DoNotOptimize(bytes(event));
   }
 }
-BENCHMARK(BM_AnthropicDeltaDom);
+BENCHMARK_CAPTURE(BM_DeltaDom, anthropic, kAnthropicDelta, "content_block_delta",
+                  &sy::providers::AnthropicDeltaBytes);
+BENCHMARK_CAPTURE(BM_DeltaDom, responses, kResponsesDelta, "response.output_text.delta",
+                  &sy::providers::ResponsesDeltaBytes);
 
 void BM_AnthropicDeltaDecode(benchmark::State& state) {
   sy::providers::AnthropicEventDecoder decoder("anthropic",
@@ -81,22 +90,6 @@ void BM_AnthropicDeltaDecode(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AnthropicDeltaDecode);
-
-const std::string kResponsesDelta =
-    R"({"type":"response.output_text.delta","item_id":"msg_68f1a2b3c4d5e6f7","output_index":0,)"
-    R"("content_index":0,"delta":" so with","sequence_number":12})";
-
-void BM_ResponsesDeltaDom(benchmark::State& state) {
-  for (auto _ : state) {
-    boost::system::error_code ec;
-    json::value event = json::parse(kResponsesDelta, ec, {}, kOptions);
-    const auto* type = event.get_object().if_contains("type");
-    benchmark::DoNotOptimize(type && type->is_string() &&
-                             type->get_string() == "response.output_text.delta");
-    benchmark::DoNotOptimize(sy::providers::ResponsesDeltaBytes(event));
-  }
-}
-BENCHMARK(BM_ResponsesDeltaDom);
 
 void BM_ResponsesDeltaDecode(benchmark::State& state) {
   const sy::core::SecretScrubber secrets;
