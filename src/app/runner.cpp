@@ -11,6 +11,7 @@
 #include "cache/cache.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "core/cpus.h"
 #include "http/blocking_pool.h"
 #include "http/server.h"
 #include "ledger/feedback.h"
@@ -45,9 +46,7 @@ namespace {
 http::ServerOptions ServerOptionsFrom(const config::ServerConfig& server) {
   http::ServerOptions options;
   options.listen = server.listen;
-  options.threads = server.threads > 0
-                        ? server.threads
-                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.threads = server.threads > 0 ? server.threads : core::UsableCpus();
   options.max_body_bytes = server.max_body_bytes;
   options.max_header_bytes = server.max_header_bytes;
   options.request_read_timeout = server.request_read_timeout;

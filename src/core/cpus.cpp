@@ -1,0 +1,167 @@
+#include "core/cpus.h"
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <fstream>
+#include <thread>
+
+#include <sched.h>
+
+namespace sy::core {
+namespace {
+
+// The files read here are a line or a few; a longer one is not what it should be.
+constexpr std::streamsize kMaxFileBytes = 4096;
+
+std::optional<int64_t> ParseInt(std::string_view text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [at, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || at != end) return std::nullopt;
+  return value;
+}
+
+std::string_view Trim(std::string_view text) {
+  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text(static_cast<size_t>(kMaxFileBytes), '\0');
+  in.read(text.data(), kMaxFileBytes);
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
+}
+
+// Each line of /proc/self/cgroup is "hierarchy-id:controllers:path"; the path of the first line
+// whose controllers `wanted` accepts.
+template <typename Wanted>
+std::optional<std::string> PathOf(std::string_view proc_self_cgroup, Wanted wanted) {
+  while (!proc_self_cgroup.empty()) {
+    const size_t eol = proc_self_cgroup.find('\n');
+    const std::string_view line = proc_self_cgroup.substr(0, eol);
+    proc_self_cgroup.remove_prefix(eol == std::string_view::npos ? proc_self_cgroup.size()
+                                                                 : eol + 1);
+    const size_t first = line.find(':');
+    const size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos) continue;
+    const std::string_view id = line.substr(0, first);
+    const std::string_view controllers = line.substr(first + 1, second - first - 1);
+    const std::string_view path = line.substr(second + 1);
+    if (!path.empty() && path.front() == '/' && wanted(id, controllers)) return std::string(path);
+  }
+  return std::nullopt;
+}
+
+bool KeepFewest(std::optional<int>& fewest, std::optional<int> found) {
+  if (found && (!fewest || *found < *fewest)) fewest = found;
+  return found.has_value();
+}
+
+// The fewest CPUs `read` finds in the cgroup directory at `path` below `root` and in each of its
+// ancestors up to `root`: a limit anywhere above a cgroup holds for it too. A path this mount
+// namespace does not have (a container without its own cgroup namespace sees the host's path)
+// is walked up until it meets what it has; one with ".." is not walked, only `root` is read.
+template <typename Read>
+std::optional<int> FewestUpFrom(const std::string& root, std::string path, Read read) {
+  std::optional<int> fewest;
+  if (path.find("..") != std::string::npos) path = "/";
+  while (true) {
+    KeepFewest(fewest, read(path == "/" ? root : root + path));
+    if (path == "/" || path.empty()) break;
+    path.resize(path.rfind('/'));
+    if (path.empty()) path = "/";
+  }
+  return fewest;
+}
+
+int AffinityCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;  // unknown (over 1024 CPUs)
+  return CPU_COUNT(&set);
+}
+
+std::optional<int> CgroupQuotaCpus() {
+  const auto self = ReadSmallFile("/proc/self/cgroup");
+  if (!self) return std::nullopt;
+  std::optional<int> fewest;
+  if (const auto v2 = CgroupV2Path(*self)) {
+    // The unified hierarchy: /sys/fs/cgroup itself, or /sys/fs/cgroup/unified on a hybrid system.
+    const bool hybrid = !std::ifstream("/sys/fs/cgroup/cgroup.controllers").good();
+    const std::string root = hybrid ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+    KeepFewest(fewest, FewestUpFrom(root, *v2, [](const std::string& dir) -> std::optional<int> {
+                 const auto text = ReadSmallFile(dir + "/cpu.max");
+                 return text ? CpusOfCpuMax(*text) : std::nullopt;
+               }));
+  }
+  if (const auto v1 = CgroupV1CpuPath(*self)) {
+    for (const char* root : {"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu"}) {
+      const bool found = KeepFewest(
+          fewest, FewestUpFrom(root, *v1, [](const std::string& dir) -> std::optional<int> {
+            const auto quota = ReadSmallFile(dir + "/cpu.cfs_quota_us");
+            const auto period = ReadSmallFile(dir + "/cpu.cfs_period_us");
+            if (!quota || !period) return std::nullopt;
+            const auto q = ParseInt(Trim(*quota));
+            const auto p = ParseInt(Trim(*period));
+            return q && p ? CpusOfQuota(*q, *p) : std::nullopt;
+          }));
+      if (found) break;  // the two names are often one directory and its link
+    }
+  }
+  return fewest;
+}
+
+}  // namespace
+
+std::optional<int> CpusOfQuota(int64_t quota_us, int64_t period_us) {
+  if (quota_us <= 0 || period_us <= 0) return std::nullopt;
+  const int64_t cpus = quota_us / period_us + (quota_us % period_us != 0 ? 1 : 0);
+  return static_cast<int>(std::min<int64_t>(cpus, INT_MAX));
+}
+
+std::optional<int> CpusOfCpuMax(std::string_view cpu_max) {
+  const std::string_view text = Trim(cpu_max);
+  const size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  const auto quota = ParseInt(text.substr(0, space));  // "max": no limit
+  const auto period = ParseInt(Trim(text.substr(space + 1)));
+  if (!quota || !period) return std::nullopt;
+  return CpusOfQuota(*quota, *period);
+}
+
+std::optional<std::string> CgroupV2Path(std::string_view proc_self_cgroup) {
+  return PathOf(proc_self_cgroup, [](std::string_view id, std::string_view controllers) {
+    return id == "0" && controllers.empty();
+  });
+}
+
+std::optional<std::string> CgroupV1CpuPath(std::string_view proc_self_cgroup) {
+  return PathOf(proc_self_cgroup, [](std::string_view id, std::string_view controllers) {
+    if (id == "0") return false;
+    while (!controllers.empty()) {
+      const size_t comma = controllers.find(',');
+      if (controllers.substr(0, comma) == "cpu") return true;
+      controllers.remove_prefix(comma == std::string_view::npos ? controllers.size() : comma + 1);
+    }
+    return false;
+  });
+}
+
+int FewestCpus(unsigned machine, int affinity, std::optional<int> quota) {
+  int fewest = machine > 0 ? static_cast<int>(std::min<unsigned>(machine, INT_MAX)) : INT_MAX;
+  if (affinity > 0) fewest = std::min(fewest, affinity);
+  if (quota) fewest = std::min(fewest, *quota);
+  return fewest == INT_MAX ? 1 : std::max(fewest, 1);
+}
+
+int UsableCpus() {
+  return FewestCpus(std::thread::hardware_concurrency(), AffinityCpus(), CgroupQuotaCpus());
+}
+
+}  // namespace sy::core
