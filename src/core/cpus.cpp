@@ -64,9 +64,8 @@ bool KeepFewest(std::optional<int>& fewest, std::optional<int> found) {
 }
 
 // The fewest CPUs `read` finds in the cgroup directory at `path` below `root` and in each of its
-// ancestors up to `root`: a limit anywhere above a cgroup holds for it too. A path this mount
-// namespace does not have (a container without its own cgroup namespace sees the host's path)
-// is walked up until it meets what it has; one with ".." is not walked, only `root` is read.
+// ancestors up to `root` (CgroupQuotaCpus' walk). A path with ".." is not walked: only `root`
+// is read.
 template <typename Read>
 std::optional<int> FewestUpFrom(const std::string& root, std::string path, Read read) {
   std::optional<int> fewest;
@@ -85,36 +84,6 @@ int AffinityCpus() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;  // unknown (over 1024 CPUs)
   return CPU_COUNT(&set);
-}
-
-std::optional<int> CgroupQuotaCpus() {
-  const auto self = ReadSmallFile("/proc/self/cgroup");
-  if (!self) return std::nullopt;
-  std::optional<int> fewest;
-  if (const auto v2 = CgroupV2Path(*self)) {
-    // The unified hierarchy: /sys/fs/cgroup itself, or /sys/fs/cgroup/unified on a hybrid system.
-    const bool hybrid = !std::ifstream("/sys/fs/cgroup/cgroup.controllers").good();
-    const std::string root = hybrid ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
-    KeepFewest(fewest, FewestUpFrom(root, *v2, [](const std::string& dir) -> std::optional<int> {
-                 const auto text = ReadSmallFile(dir + "/cpu.max");
-                 return text ? CpusOfCpuMax(*text) : std::nullopt;
-               }));
-  }
-  if (const auto v1 = CgroupV1CpuPath(*self)) {
-    for (const char* root : {"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu"}) {
-      const bool found = KeepFewest(
-          fewest, FewestUpFrom(root, *v1, [](const std::string& dir) -> std::optional<int> {
-            const auto quota = ReadSmallFile(dir + "/cpu.cfs_quota_us");
-            const auto period = ReadSmallFile(dir + "/cpu.cfs_period_us");
-            if (!quota || !period) return std::nullopt;
-            const auto q = ParseInt(Trim(*quota));
-            const auto p = ParseInt(Trim(*period));
-            return q && p ? CpusOfQuota(*q, *p) : std::nullopt;
-          }));
-      if (found) break;  // the two names are often one directory and its link
-    }
-  }
-  return fewest;
 }
 
 }  // namespace
@@ -153,6 +122,30 @@ std::optional<std::string> CgroupV1CpuPath(std::string_view proc_self_cgroup) {
   });
 }
 
+std::optional<int> CgroupQuotaCpus(std::string_view proc_self_cgroup, const CgroupMounts& mounts) {
+  std::optional<int> fewest;
+  if (const auto v2 = CgroupV2Path(proc_self_cgroup)) {
+    KeepFewest(fewest, FewestUpFrom(mounts.unified, *v2, [](const std::string& dir) {
+                 const auto text = ReadSmallFile(dir + "/cpu.max");
+                 return text ? CpusOfCpuMax(*text) : std::nullopt;
+               }));
+  }
+  if (const auto v1 = CgroupV1CpuPath(proc_self_cgroup)) {
+    for (const std::string& root : mounts.cpu_v1) {
+      const bool found = KeepFewest(fewest, FewestUpFrom(root, *v1, [](const std::string& dir) {
+                                      const auto quota = ReadSmallFile(dir + "/cpu.cfs_quota_us");
+                                      const auto period = ReadSmallFile(dir + "/cpu.cfs_period_us");
+                                      const auto q = quota ? ParseInt(Trim(*quota)) : std::nullopt;
+                                      const auto p =
+                                          period ? ParseInt(Trim(*period)) : std::nullopt;
+                                      return q && p ? CpusOfQuota(*q, *p) : std::nullopt;
+                                    }));
+      if (found) break;  // the two names are often one directory and its link
+    }
+  }
+  return fewest;
+}
+
 int FewestCpus(unsigned machine, int affinity, std::optional<int> quota) {
   int fewest = machine > 0 ? static_cast<int>(std::min<unsigned>(machine, INT_MAX)) : INT_MAX;
   if (affinity > 0) fewest = std::min(fewest, affinity);
@@ -161,7 +154,12 @@ int FewestCpus(unsigned machine, int affinity, std::optional<int> quota) {
 }
 
 int UsableCpus() {
-  return FewestCpus(std::thread::hardware_concurrency(), AffinityCpus(), CgroupQuotaCpus());
+  CgroupMounts mounts;
+  // A hybrid system mounts the unified hierarchy at /sys/fs/cgroup/unified.
+  if (!std::ifstream(mounts.unified + "/cgroup.controllers").good()) mounts.unified += "/unified";
+  const auto self = ReadSmallFile("/proc/self/cgroup");
+  const auto quota = self ? CgroupQuotaCpus(*self, mounts) : std::nullopt;
+  return FewestCpus(std::thread::hardware_concurrency(), AffinityCpus(), quota);
 }
 
 }  // namespace sy::core

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sy::core {
 
@@ -30,6 +31,20 @@ std::optional<int> CpusOfCpuMax(std::string_view cpu_max);
 // when there is none.
 std::optional<std::string> CgroupV2Path(std::string_view proc_self_cgroup);
 std::optional<std::string> CgroupV1CpuPath(std::string_view proc_self_cgroup);
+
+// Where the cgroup hierarchies are mounted: the unified (v2) one, and the directories the v1
+// "cpu" controller may be mounted at (tried in order; the first that holds a quota answers).
+struct CgroupMounts {
+  std::string unified = "/sys/fs/cgroup";
+  std::vector<std::string> cpu_v1 = {"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu"};
+};
+
+// The fewest CPUs any CPU quota allows the process whose /proc/self/cgroup text is
+// `proc_self_cgroup`, reading the quota files below `mounts`: its own cgroup's and every
+// ancestor's up to the mount (a limit on a parent holds for its children). A cgroup path this
+// mount namespace does not have (a container without its own cgroup namespace sees the host's)
+// is walked up until it meets one it has. nullopt when no quota limits it.
+std::optional<int> CgroupQuotaCpus(std::string_view proc_self_cgroup, const CgroupMounts& mounts);
 
 // The fewest of: `machine`, `affinity` and `quota`, each when known (> 0 or set); at least 1.
 int FewestCpus(unsigned machine, int affinity, std::optional<int> quota);

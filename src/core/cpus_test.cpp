@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <climits>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <stdlib.h>
 
 namespace sy::core {
 namespace {
@@ -68,6 +72,61 @@ TEST(CgroupPaths, FindTheUnifiedEntryAndTheHierarchyWithTheCpuController) {
   // "cpuacct" and "cpuset" are not "cpu"; a line without a path is skipped.
   EXPECT_EQ(CgroupV1CpuPath("2:cpuacct:/a\n3:cpuset:/b\n4:cpu\n"), std::nullopt);
   EXPECT_EQ(CgroupV2Path(""), std::nullopt);
+}
+
+// A cgroup tree in a temporary directory: the unified mount at <dir>/unified, v1's cpu at
+// <dir>/cpu.
+class CgroupTreeTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sy-cgroup-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    mounts_.unified = dir_ + "/unified";
+    mounts_.cpu_v1 = {dir_ + "/cpu,cpuacct", dir_ + "/cpu"};
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Write(const std::string& path, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(dir_ + path).parent_path());
+    std::ofstream(dir_ + path) << text;
+  }
+
+  std::string dir_;
+  CgroupMounts mounts_;
+};
+
+TEST_F(CgroupTreeTest, AParentsQuotaLimitsItsChildren) {
+  Write("/unified/a/cpu.max", "200000 100000\n");
+  Write("/unified/a/b/cpu.max", "max 100000\n");
+  EXPECT_EQ(CgroupQuotaCpus("0::/a/b\n", mounts_), 2);
+  Write("/unified/a/b/cpu.max", "50000 100000\n");  // the child's own, tighter
+  EXPECT_EQ(CgroupQuotaCpus("0::/a/b\n", mounts_), 1);
+}
+
+TEST_F(CgroupTreeTest, APathTheMountDoesNotHaveIsWalkedUpToWhatItHas) {
+  // A container without its own cgroup namespace: /proc/self/cgroup names the host's path, and
+  // the container's own cgroup is mounted at the root.
+  Write("/unified/cpu.max", "300000 100000\n");
+  EXPECT_EQ(CgroupQuotaCpus("0::/kubepods/pod1/abc\n", mounts_), 3);
+  EXPECT_EQ(CgroupQuotaCpus("0::/../escape\n", mounts_), 3);  // ".." is not walked
+}
+
+TEST_F(CgroupTreeTest, NoQuotaAnywhereIsNone) {
+  Write("/unified/a/cpu.max", "max 100000\n");
+  EXPECT_EQ(CgroupQuotaCpus("0::/a\n", mounts_), std::nullopt);
+  EXPECT_EQ(CgroupQuotaCpus("", mounts_), std::nullopt);
+}
+
+TEST_F(CgroupTreeTest, ReadsV1QuotaFilesUnderTheCpuMount) {
+  Write("/cpu/docker/cpu.cfs_quota_us", "-1\n");
+  Write("/cpu/docker/cpu.cfs_period_us", "100000\n");
+  Write("/cpu/docker/abc/cpu.cfs_quota_us", "150000\n");
+  Write("/cpu/docker/abc/cpu.cfs_period_us", "100000\n");
+  EXPECT_EQ(CgroupQuotaCpus(kDockerV1, mounts_), 2);
+  // Both hierarchies on a hybrid system: the fewer wins.
+  Write("/unified/x/cpu.max", "100000 100000\n");
+  EXPECT_EQ(CgroupQuotaCpus(std::string(kDockerV1) + "0::/x\n", mounts_), 1);
 }
 
 TEST(FewestCpus, TakesTheSmallestKnownLimit) {
