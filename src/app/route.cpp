@@ -53,12 +53,6 @@ core::Result<std::optional<core::Money>> ReadMaxCost(std::string_view value) {
   return std::optional<core::Money>(*money);
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool PrintableTag(std::string_view tag) {
   return std::all_of(tag.begin(), tag.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
@@ -68,7 +62,7 @@ core::Status ReadTags(std::string_view header, const core::Prompt& prompt,
                       std::vector<std::string>& tags) {
   while (!header.empty()) {
     const size_t comma = header.find(',');
-    const std::string_view tag = Trim(header.substr(0, comma));
+    const std::string_view tag = core::TrimOws(header.substr(0, comma));
     header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
     if (tag.empty()) continue;
     if (tag.size() > kMaxTagBytes || !PrintableTag(tag) || tags.size() == kMaxTags) {

@@ -8,6 +8,8 @@
 
 #include <sched.h>
 
+#include "core/text.h"
+
 namespace sy::core {
 namespace {
 
@@ -20,13 +22,6 @@ std::optional<int64_t> ParseInt(std::string_view text) {
   auto [at, ec] = std::from_chars(text.data(), end, value);
   if (ec != std::errc() || at != end) return std::nullopt;
   return value;
-}
-
-std::string_view Trim(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
-  return text;
 }
 
 std::optional<std::string> ReadSmallFile(const std::string& path) {
@@ -95,11 +90,11 @@ std::optional<int> CpusOfQuota(int64_t quota_us, int64_t period_us) {
 }
 
 std::optional<int> CpusOfCpuMax(std::string_view cpu_max) {
-  const std::string_view text = Trim(cpu_max);
+  const std::string_view text = TrimSpace(cpu_max);
   const size_t space = text.find(' ');
   if (space == std::string_view::npos) return std::nullopt;
   const auto quota = ParseInt(text.substr(0, space));  // "max": no limit
-  const auto period = ParseInt(Trim(text.substr(space + 1)));
+  const auto period = ParseInt(TrimSpace(text.substr(space + 1)));
   if (!quota || !period) return std::nullopt;
   return CpusOfQuota(*quota, *period);
 }
@@ -132,14 +127,14 @@ std::optional<int> CgroupQuotaCpus(std::string_view proc_self_cgroup, const Cgro
   }
   if (const auto v1 = CgroupV1CpuPath(proc_self_cgroup)) {
     for (const std::string& root : mounts.cpu_v1) {
-      const bool found = KeepFewest(fewest, FewestUpFrom(root, *v1, [](const std::string& dir) {
-                                      const auto quota = ReadSmallFile(dir + "/cpu.cfs_quota_us");
-                                      const auto period = ReadSmallFile(dir + "/cpu.cfs_period_us");
-                                      const auto q = quota ? ParseInt(Trim(*quota)) : std::nullopt;
-                                      const auto p =
-                                          period ? ParseInt(Trim(*period)) : std::nullopt;
-                                      return q && p ? CpusOfQuota(*q, *p) : std::nullopt;
-                                    }));
+      const bool found =
+          KeepFewest(fewest, FewestUpFrom(root, *v1, [](const std::string& dir) {
+                       const auto quota = ReadSmallFile(dir + "/cpu.cfs_quota_us");
+                       const auto period = ReadSmallFile(dir + "/cpu.cfs_period_us");
+                       const auto q = quota ? ParseInt(TrimSpace(*quota)) : std::nullopt;
+                       const auto p = period ? ParseInt(TrimSpace(*period)) : std::nullopt;
+                       return q && p ? CpusOfQuota(*q, *p) : std::nullopt;
+                     }));
       if (found) break;  // the two names are often one directory and its link
     }
   }

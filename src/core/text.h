@@ -24,4 +24,11 @@ std::string ClipForEcho(std::string_view text, size_t max_bytes = kMaxEchoBytes)
 // Clips `text` in place; a no-op (no allocation) when it fits.
 void ClipInPlace(std::string& text, size_t max_bytes);
 
+// `text` without the ASCII whitespace (space, tab, CR, LF) at its ends.
+std::string_view TrimSpace(std::string_view text);
+
+// `text` without the spaces and tabs at its ends: HTTP's optional whitespace (RFC 9110 §5.6.3)
+// around a header value or a list element.
+std::string_view TrimOws(std::string_view text);
+
 }  // namespace sy::core

@@ -25,6 +25,22 @@ TEST(ClipForEchoTest, NeverSplitsAUtf8Character) {
   EXPECT_EQ(ClipForEcho("\xF0\x9F\x98\x80xyz", 2), "...[cut, 7 bytes]");
 }
 
+TEST(TrimTest, SpaceStripsAsciiWhitespaceAndOwsOnlySpacesAndTabs) {
+  struct Case {
+    const char* text;
+    const char* space;
+    const char* ows;
+  };
+  for (const Case& c : {
+           Case{"", "", ""}, Case{" \t\r\n", "", "\r\n"}, Case{"\t a b \r\n", "a b", "a b \r\n"},
+           Case{"gzip", "gzip", "gzip"},
+           Case{" \v x", "\v x", "\v x"},  // only the four ASCII blanks, not \v
+       }) {
+    EXPECT_EQ(TrimSpace(c.text), c.space) << c.text;
+    EXPECT_EQ(TrimOws(c.text), c.ows) << c.text;
+  }
+}
+
 TEST(ClipForEchoTest, ClipInPlaceLeavesShortTextAlone) {
   std::string s = "short";
   ClipInPlace(s, 10);

@@ -26,13 +26,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string_view Trim(std::string_view s) {
-  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 std::string Quoted(std::string_view s) { return "\"" + core::ClipForEcho(s, kEchoBytes) + "\""; }
 
 std::string Number(double v) {
@@ -42,7 +35,7 @@ std::string Number(double v) {
 }
 
 std::optional<std::string> CheckExact(const Checker& c, std::string_view text) {
-  const std::string_view got = Trim(text);
+  const std::string_view got = core::TrimSpace(text);
   const bool same = c.ignore_case ? Lower(got) == Lower(c.text) : got == c.text;
   if (same) return std::nullopt;
   return "expected " + Quoted(c.text) + ", got " + Quoted(got);
@@ -64,7 +57,7 @@ std::optional<std::string> CheckNumber(const Checker& c, std::string_view text) 
 
 std::optional<std::string> CheckSchema(const Checker& c, std::string_view text) {
   boost::system::error_code ec;
-  const boost::json::value parsed = boost::json::parse(Trim(text), ec);
+  const boost::json::value parsed = boost::json::parse(core::TrimSpace(text), ec);
   if (ec) return "not JSON: " + ec.message();
   return verify::Validate(*c.schema, parsed);
 }

@@ -29,6 +29,7 @@
 #include <boost/beast/http.hpp>
 #include <unistd.h>
 
+#include "core/text.h"
 #include "core/thread_name.h"
 #include "http/client.h"
 #include "http/detail/client_internal.h"
@@ -218,12 +219,6 @@ bool HasObsFold(std::string_view head) {
   return false;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The framing rules of RFC 9112 §6.1 and §6.3 and the Host rule of §3.2 that Beast does not
 // enforce itself. Any of these would let a client and an intermediary disagree where a request
 // ends (request smuggling), so the request is refused and its connection closed.
@@ -246,7 +241,8 @@ std::optional<core::Error> FramingError(const Headers& headers, unsigned version
     std::string_view list = value;
     while (!list.empty()) {
       const size_t comma = std::min(list.find(','), list.size());
-      if (auto coding = Trim(list.substr(0, comma)); !coding.empty()) codings.push_back(coding);
+      if (auto coding = core::TrimOws(list.substr(0, comma)); !coding.empty())
+        codings.push_back(coding);
       list.remove_prefix(std::min(comma + 1, list.size()));
     }
   }

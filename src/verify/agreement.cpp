@@ -3,22 +3,17 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/text.h"
+
 namespace sy::verify {
 namespace {
 
-std::string_view Trimmed(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  return text.substr(begin, text.find_last_not_of(kSpace) - begin + 1);
-}
-
 bool SameText(const Output& a, const Output& b) {
-  if (Trimmed(a.text) != Trimmed(b.text) || a.refusal != b.refusal) return false;
+  if (core::TrimSpace(a.text) != core::TrimSpace(b.text) || a.refusal != b.refusal) return false;
   if (a.tool_calls.size() != b.tool_calls.size()) return false;
   for (size_t i = 0; i < a.tool_calls.size(); ++i) {
     if (a.tool_calls[i].name != b.tool_calls[i].name ||
-        Trimmed(a.tool_calls[i].arguments) != Trimmed(b.tool_calls[i].arguments)) {
+        core::TrimSpace(a.tool_calls[i].arguments) != core::TrimSpace(b.tool_calls[i].arguments)) {
       return false;
     }
   }
@@ -37,7 +32,7 @@ bool SameJson(std::string_view a, std::string_view b) {
 
 bool SameValues(const Output& a, const Output& b) {
   if (a.refusal != b.refusal || a.tool_calls.size() != b.tool_calls.size()) return false;
-  const bool texts = Trimmed(a.text) == Trimmed(b.text) || SameJson(a.text, b.text);
+  const bool texts = core::TrimSpace(a.text) == core::TrimSpace(b.text) || SameJson(a.text, b.text);
   if (!texts) return false;
   for (size_t i = 0; i < a.tool_calls.size(); ++i) {
     const ToolCall& x = a.tool_calls[i];

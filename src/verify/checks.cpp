@@ -30,18 +30,13 @@ constexpr std::array<std::pair<CheckKind, std::string_view>, 7> kNames = {{
 
 constexpr size_t kRefusalWindowBytes = 300;
 
-std::string_view Trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
 // Parses JSON text strictly, as deep as Options::max_json_depth allows an answer to nest;
 // nullopt and `why` on failure.
 std::optional<json::value> ParseJson(std::string_view text, const Options& options,
                                      std::string& why) {
   boost::system::error_code ec;
-  json::value v = json::parse(Trim(text), ec, {}, core::EchoParseOptions(options.max_json_depth));
+  json::value v =
+      json::parse(core::TrimSpace(text), ec, {}, core::EchoParseOptions(options.max_json_depth));
   if (ec) {
     why = "not JSON: " + ec.message();
     return std::nullopt;
@@ -86,7 +81,9 @@ std::optional<std::string> CheckJsonSchema(const Spec& spec, const Output& out,
   return "no call to the forced tool \"" + core::ClipForEcho(spec.forced_tool, 64) + "\"";
 }
 
-bool NonEmpty(const Output& out) { return !out.tool_calls.empty() || !Trim(out.text).empty(); }
+bool NonEmpty(const Output& out) {
+  return !out.tool_calls.empty() || !core::TrimSpace(out.text).empty();
+}
 
 std::string LowerAscii(std::string_view s) {
   std::string out;
@@ -222,7 +219,7 @@ core::Result<std::vector<Check>> ParseCheckList(std::string_view header) {
   size_t names = 0;
   while (!header.empty()) {
     const auto comma = header.find(',');
-    const std::string_view name = Trim(header.substr(0, comma));
+    const std::string_view name = core::TrimSpace(header.substr(0, comma));
     header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
     if (name.empty()) continue;
     if (++names > kMaxCheckListNames) {
