@@ -41,7 +41,6 @@ class NoClient final : public http::ResponseWriter {
   }
   http::Task<bool> Write(std::string_view) override { co_return true; }
   http::Task<bool> EndStream(const http::Headers&) override { co_return true; }
-  http::Task<bool> WriteAndEnd(std::string_view, const http::Headers&) override { co_return true; }
   bool started() const override { return started_; }
 
  private:

@@ -31,14 +31,7 @@ class RecordingWriter final : public http::ResponseWriter {
     ended = true;
     co_return true;
   }
-  // Recorded as the two calls it stands for: a write (when there is data), then the end.
-  http::Task<bool> WriteAndEnd(std::string_view data, const http::Headers& t) override {
-    if (!data.empty()) {
-      const bool sent = co_await Write(data);
-      if (!sent) co_return false;
-    }
-    co_return co_await EndStream(t);
-  }
+  // WriteAndEnd is the interface's: recorded as the write (when there is data) and the end.
   bool started() const override { return true; }
 
   std::vector<std::string> writes;

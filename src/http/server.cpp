@@ -40,6 +40,17 @@
 
 namespace sy::http {
 
+// Each call awaited into a local: GCC 12 miscompiles a coroutine that awaits a virtual member of
+// its own object inside a condition.
+Task<bool> ResponseWriter::WriteAndEnd(std::string_view data, const Headers& trailers) {
+  if (!data.empty()) {
+    const bool sent = co_await Write(data);
+    if (!sent) co_return false;
+  }
+  const bool ended = co_await EndStream(trailers);
+  co_return ended;
+}
+
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
@@ -124,11 +135,7 @@ class StreamWriter final : public ResponseWriter {
 
   Task<bool> Write(std::string_view data) override {
     if (!ok_ || data.empty()) co_return ok_;
-    const std::string size = http10_ ? std::string() : detail::ChunkSize(data.size());
-    const std::string_view crlf = http10_ ? std::string_view() : std::string_view("\r\n");
-    const std::array<net::const_buffer, 4> buffers{net::buffer(pending_head_), net::buffer(size),
-                                                   net::buffer(data), net::buffer(crlf)};
-    co_return co_await WriteAll(buffers);
+    co_return co_await WriteChunk(data, {});
   }
 
   Task<bool> EndStream(const Headers& trailers) override {
@@ -138,17 +145,11 @@ class StreamWriter final : public ResponseWriter {
   Task<bool> WriteAndEnd(std::string_view data, const Headers& trailers) override {
     finished_ = true;
     if (!ok_) co_return false;
-    const bool chunk = !http10_ && !data.empty();
-    const std::string size = chunk ? detail::ChunkSize(data.size()) : std::string();
-    const std::string_view crlf = chunk ? std::string_view("\r\n") : std::string_view();
     const std::string last = http10_ ? std::string() : detail::LastChunk(trailers);
     if (pending_head_.empty() && data.empty() && last.empty()) {
       co_return true;  // closing ends an HTTP/1.0 body
     }
-    const std::array<net::const_buffer, 5> buffers{net::buffer(pending_head_), net::buffer(size),
-                                                   net::buffer(data), net::buffer(crlf),
-                                                   net::buffer(last)};
-    co_return co_await WriteAll(buffers);
+    co_return co_await WriteChunk(data, last);
   }
 
   bool started() const override { return started_; }
@@ -157,6 +158,18 @@ class StreamWriter final : public ResponseWriter {
   bool keep_alive() const { return keep_alive_; }
 
  private:
+  // Writes the pending head (if any), `data` as a chunk (as it is to an HTTP/1.0 client; nothing
+  // when empty) and then `last` (the body's end), in one write.
+  Task<bool> WriteChunk(std::string_view data, std::string_view last) {
+    const bool chunk = !http10_ && !data.empty();
+    const std::string size = chunk ? detail::ChunkSize(data.size()) : std::string();
+    const std::string_view crlf = chunk ? std::string_view("\r\n") : std::string_view();
+    const std::array<net::const_buffer, 5> buffers{net::buffer(pending_head_), net::buffer(size),
+                                                   net::buffer(data), net::buffer(crlf),
+                                                   net::buffer(last)};
+    co_return co_await WriteAll(buffers);
+  }
+
   // Writes `buffers` (the pending head first, if any) within the write timeout.
   template <size_t N>
   Task<bool> WriteAll(const std::array<net::const_buffer, N>& buffers) {

@@ -125,9 +125,9 @@ class ResponseWriter {
   // Ends the chunked body; `trailers` (declared in a "trailer" header at StartStream) carry
   // what is known only at the end, such as the cost.
   virtual Task<bool> EndStream(const Headers& trailers = {}) = 0;
-  // Write(data) then EndStream(trailers), in one write where the two would cost two. False
-  // when it fails.
-  virtual Task<bool> WriteAndEnd(std::string_view data, const Headers& trailers) = 0;
+  // Write(data) (when not empty) then EndStream(trailers); false when either fails. The
+  // server's writer overrides it to send both in one write, where the two would cost two.
+  virtual Task<bool> WriteAndEnd(std::string_view data, const Headers& trailers);
   // True once anything has been sent.
   virtual bool started() const = 0;
 };
