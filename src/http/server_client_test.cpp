@@ -179,6 +179,20 @@ std::string Url(const Server& server, std::string_view target) {
   return "http://" + server.address() + std::string(target);
 }
 
+// GETs each of `targets` in turn from one client, so on one connection while the server keeps
+// it; what each fetch got, in order.
+std::vector<Fetched> GetInTurn(const Server& server,
+                               std::initializer_list<std::string_view> targets) {
+  ClientLoop loop;
+  std::vector<Fetched> got;
+  EXPECT_TRUE(loop.Run([&]() -> Task<void> {
+    for (std::string_view target : targets) {
+      got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(server, target))));
+    }
+  }));
+  return got;
+}
+
 // Connects a raw socket, sends `bytes`, and returns all it receives until the server closes.
 std::string RawExchange(const Server& server, std::string bytes) {
   ClientLoop loop;
@@ -454,12 +468,7 @@ TEST(ServerClientTest, StreamedResponseConnectionIsReusedAfterTheLastChunk) {
     co_await writer.EndStream(headers);
   });
   ASSERT_TRUE(server);
-  ClientLoop loop;
-  std::vector<Fetched> got;
-  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
-    got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/1"))));
-    got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/2"))));
-  }));
+  const std::vector<Fetched> got = GetInTurn(*server, {"/1", "/2"});
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].body, "ab");
   EXPECT_EQ(got[1].body, "ab");
@@ -483,12 +492,7 @@ TEST(ServerClientTest, WriteAndEndSendsTheLastChunkWithTheEnd) {
     EXPECT_TRUE(co_await writer.WriteAndEnd("bc", trailers));
   });
   ASSERT_TRUE(server);
-  ClientLoop loop;
-  std::vector<Fetched> got;
-  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
-    got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/two"))));
-    got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/one"))));
-  }));
+  const std::vector<Fetched> got = GetInTurn(*server, {"/two", "/one"});
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].status, 200);
   EXPECT_EQ(got[0].body, "abc");
@@ -769,12 +773,7 @@ TEST(ServerClientTest, HandlerThatThrowsGives500) {
     co_return;
   });
   ASSERT_TRUE(server);
-  ClientLoop loop;
-  std::vector<Fetched> got;
-  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
-    got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/"))));
-    got.push_back(co_await Fetch(loop.client(), MakeRequest("GET", Url(*server, "/"))));
-  }));
+  const std::vector<Fetched> got = GetInTurn(*server, {"/", "/"});
   ASSERT_EQ(got.size(), 2u);
   for (const auto& g : got) {
     ASSERT_FALSE(g.error) << g.error->message;
