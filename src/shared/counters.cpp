@@ -163,7 +163,7 @@ Counters::~Counters() {
   stop_cv_.notify_all();
   reporter_.join();
   // The last report gives every hold back, so the other replicas can spend it at once.
-  (void)redis_.Post([this] { Report(/*release=*/true); });
+  (void)redis_.Post([this] { ReportAndRelease(); });
 }
 
 int64_t Counters::NowMs() const { return core::UnixMs(clock_.Now()); }
@@ -328,15 +328,50 @@ bool Counters::Send(const std::vector<Tracked*>& owners, std::vector<SharedCall>
   return !failure;
 }
 
-void Counters::Report(bool release) {
+Counters::ReportWalk Counters::WalkAll() const {
+  ReportWalk walk;
+  walk.accounts.reserve(tracked_.size());
+  for (const auto& entry : tracked_) walk.accounts.push_back(entry.first);
+  return walk;
+}
+
+void Counters::Report() {
+  if (!link_.Get()) {
+    report_queued_.store(false, std::memory_order_relaxed);
+    return;
+  }
+  ContinueReport(std::make_shared<ReportWalk>(WalkAll()));
+}
+
+void Counters::ContinueReport(std::shared_ptr<ReportWalk> walk) {
+  while (!Stopping() && ReportPart(*walk, /*release=*/false) &&
+         walk->next < walk->accounts.size()) {
+    // Under stop_mu_, so that nothing is queued once the destructor has set stop_ (the last
+    // report, queued after that, covers the rest).
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (stop_) break;
+    if (redis_.Post([this, walk] { ContinueReport(walk); })) return;
+    // The queue is full: go on here rather than leave accounts unreported.
+  }
   report_queued_.store(false, std::memory_order_relaxed);
+}
+
+void Counters::ReportAndRelease() {
   if (!link_.Get()) return;
+  ReportWalk walk = WalkAll();
+  bool sent = true;
+  while (sent && walk.next < walk.accounts.size()) sent = ReportPart(walk, /*release=*/true);
+}
+
+bool Counters::ReportPart(ReportWalk& walk, bool release) {
   const int64_t now = NowMs();
   // Holds lapsing before the next report but one are renewed now.
   const int64_t horizon = 2 * sync_interval_.count() + limits::kHoldMs / 5;
   std::vector<SharedCall> calls;
   std::vector<Tracked*> owners;
-  for (auto it = tracked_.begin(); it != tracked_.end();) {
+  while (walk.next < walk.accounts.size() && calls.size() < kMaxPipeline) {
+    auto it = tracked_.find(walk.accounts[walk.next++]);
+    if (it == tracked_.end()) continue;  // forgotten by an earlier part
     Tracked& t = it->second;
     const size_t before = calls.size();
     {
@@ -345,25 +380,21 @@ void Counters::Report(bool release) {
     }
     owners.resize(calls.size(), &t);
     // An account no directory holds any more, with nothing left to report, is forgotten.
-    if (calls.size() == before && t.account.use_count() == 1) {
-      it = tracked_.erase(it);
-    } else {
-      ++it;
-    }
-    if (calls.size() >= kMaxPipeline) {
-      if (!Send(owners, calls)) return;
-      calls.clear();
-      owners.clear();
-    }
+    if (calls.size() == before && t.account.use_count() == 1) tracked_.erase(it);
   }
-  if (!calls.empty()) (void)Send(owners, calls);
+  return calls.empty() || Send(owners, calls);
+}
+
+bool Counters::Stopping() {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  return stop_;
 }
 
 void Counters::ReportLoop() {
   std::unique_lock<std::mutex> lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, sync_interval_, [this] { return stop_; })) {
     if (report_queued_.exchange(true, std::memory_order_relaxed)) continue;  // one at a time
-    if (!redis_.Post([this] { Report(/*release=*/false); })) {
+    if (!redis_.Post([this] { Report(); })) {
       report_queued_.store(false, std::memory_order_relaxed);
     }
   }

@@ -9,9 +9,11 @@
 //
 // The Redis thread. One thread (a BlockingPool of one) owns the connection and runs every Redis
 // call, in order: the leases requests wait for, and every sync_interval a report of the spend and
-// token debts settled since the last one (one pipelined round trip for every account due), which
-// also renews the holds of active accounts. The destructor reports a last time and gives every
-// hold back.
+// token debts settled since the last one, which also renews the holds of active accounts. A
+// report sends its calls in pipelined round trips of at most 512, each a job of its own queued
+// behind whatever waits, so that a lease waits for one round trip of a report, not for all of
+// them (a replica with thousands of active keys sends several). The destructor reports a last
+// time and gives every hold back.
 //
 // Redis down (a call failed or timed out): the connection is dropped and tried again at most once
 // a second; meanwhile nothing waits on it. Requests the allowances cover are admitted as before;
@@ -112,7 +114,21 @@ class Counters {
   bool Send(const std::vector<Tracked*>& owners, std::vector<limits::SharedCall>& calls);
   Tracked& Track(const std::shared_ptr<limits::Account>& account, bool tenant,
                  const std::string& name, const limits::Policy& policy);
-  void Report(bool release);
+  // A report's walk over tracked_ (by address: Track may rehash the map between its round trips).
+  struct ReportWalk {
+    std::vector<limits::Account*> accounts;
+    size_t next = 0;
+  };
+  ReportWalk WalkAll() const;
+  // The periodic report: its first round trip here, each later one a job of its own.
+  void Report();
+  void ContinueReport(std::shared_ptr<ReportWalk> walk);
+  // The last report, at shutdown: every round trip at once, every hold given back.
+  void ReportAndRelease();
+  // Sends the calls of the walk's next accounts, at most one round trip's worth; false when
+  // Redis failed (the walk stops there; what was not sent stays for the next report).
+  bool ReportPart(ReportWalk& walk, bool release);
+  bool Stopping();
   std::vector<std::string> Command(const Tracked& owner, const limits::SharedCall& call) const;
 
   void ReportLoop();

@@ -1,13 +1,16 @@
 // shared::Counters against a real redis-server: two Counters on one server stand for two
 // replicas (each with its own directory of the same key and tenant, as two processes have).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include "limits/budget.h"
 #include "shared/counters.h"
@@ -110,6 +113,52 @@ bool Eventually(Done done, std::chrono::milliseconds limit = std::chrono::second
   }
   return true;
 }
+
+// The commands a Redis server runs, in order, as lists of their arguments (Redis' MONITOR, on a
+// connection of its own from construction on).
+class Monitor {
+ public:
+  explicit Monitor(const RedisServer& server) : context_(redisConnect("127.0.0.1", server.port())) {
+    if (context_ == nullptr || context_->err != 0) return;
+    redisSetTimeout(context_, timeval{10, 0});  // a read that waits longer ends the reading
+    freeReplyObject(redisCommand(context_, "MONITOR"));
+  }
+  ~Monitor() {
+    if (context_ != nullptr) redisFree(context_);
+  }
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // Reads commands until `enough` holds for those read so far (or a read times out).
+  std::vector<std::vector<std::string>> ReadUntil(
+      const std::function<bool(const std::vector<std::vector<std::string>>&)>& enough) {
+    std::vector<std::vector<std::string>> commands;
+    while (context_ != nullptr && context_->err == 0 && !enough(commands)) {
+      void* reply = nullptr;
+      if (redisGetReply(context_, &reply) != REDIS_OK) break;
+      const auto* r = static_cast<const redisReply*>(reply);
+      commands.push_back(Arguments(std::string_view(r->str, r->len)));
+      freeReplyObject(reply);
+    }
+    return commands;
+  }
+
+ private:
+  // `1733500000.123456 [0 127.0.0.1:5000] "EVALSHA" "ab12" "1" "key"`: the quoted parts (the
+  // tests' arguments hold no quotes).
+  static std::vector<std::string> Arguments(std::string_view line) {
+    std::vector<std::string> args;
+    for (size_t open = line.find('"'); open != std::string_view::npos;) {
+      const size_t close = line.find('"', open + 1);
+      if (close == std::string_view::npos) break;
+      args.emplace_back(line.substr(open + 1, close - open - 1));
+      open = line.find('"', close + 1);
+    }
+    return args;
+  }
+
+  redisContext* context_;
+};
 
 TEST_F(CountersTest, ADailyBudgetStopsBothReplicasWithinOneRequestEach) {
   const auto config = Config(Server().url());
@@ -290,6 +339,68 @@ TEST_F(CountersTest, AStoppingReplicaGivesItsHoldBack) {
   fields = Server().Command({"HKEYS", BudgetKey(config.key_prefix)});
   ASSERT_TRUE(fields.has_value());
   EXPECT_EQ(*fields, "spent");
+}
+
+// A report too big for one round trip (512 calls) sends one round trip per job, each queued
+// behind the leases already waiting, so that a lease waits for one round trip of a report, not
+// for all of it. Redis is paused while a report of 1,200 accounts' spend has its first round
+// trip in flight; a lease asked for then must run before the report's later round trips, in the
+// order Redis' MONITOR shows.
+TEST_F(CountersTest, ALeaseWaitsForOneRoundTripOfAReportNotForAllOfIt) {
+  auto server = RedisServer::Start();  // its own: this test pauses it
+  ASSERT_TRUE(server.has_value());
+  auto config = Config((*server)->url());
+  config.sync_interval = std::chrono::milliseconds(100);
+  config.timeout = std::chrono::seconds(5);  // outlasts the pause
+  constexpr size_t kReported = 1'200;
+  std::vector<limits::Key> keys(kReported + 1);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    keys[i].id = i < kReported ? "key_" + std::to_string(i) : "late";
+    keys[i].tenant = "acme";
+    keys[i].hash = limits::HashKey("pepper", "sk-sy-" + keys[i].id);
+    keys[i].policy = DailyBudget("1000");
+  }
+  const auto dir = limits::Directory::Build(keys, {limits::Tenant{"acme", {}, 0, {}}}, nullptr);
+  auto opened = Counters::Open(config, Clock());
+  ASSERT_TRUE(opened.has_value());
+  Counters& counters = **opened;
+  auto admit = [&](const limits::Key& key) {
+    limits::RateHeaders headers;
+    return testutil::RunTask(counters.Admit(key, NowMs(), headers));
+  };
+  for (size_t i = 0; i < kReported; ++i) ASSERT_TRUE(admit(dir->keys()[i]));  // leased: tracked
+
+  Monitor monitor(**server);
+  ASSERT_TRUE((*server)->Command({"CLIENT", "PAUSE", "600", "WRITE"}));
+  const int64_t now = NowMs();
+  for (size_t i = 0; i < kReported; ++i) {
+    counters.Settle(dir->keys()[i], {}, Usd("0.01"), 0, now, now);
+  }
+  // The next report (within 100 ms) sends its first round trip and waits for Redis; the lease
+  // is asked for after it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  ASSERT_TRUE(admit(dir->keys()[kReported]));
+
+  // EVALSHA sha 1 <key> <replica> <delta> ...: the report's calls carry the settled spend.
+  const std::string reported = config.key_prefix + "k:key_";
+  const std::string late = config.key_prefix + "k:late:";
+  auto is_report = [&](const std::vector<std::string>& c) {
+    return c.size() > 5 && c[3].starts_with(reported) && c[5] != "0";
+  };
+  auto is_lease = [&](const std::vector<std::string>& c) {
+    return c.size() > 3 && c[3].starts_with(late);
+  };
+  const auto commands = monitor.ReadUntil([&](const auto& read) {
+    return std::any_of(read.begin(), read.end(), is_lease) &&
+           static_cast<size_t>(std::count_if(read.begin(), read.end(), is_report)) == kReported;
+  });
+  const auto lease = std::find_if(commands.begin(), commands.end(), is_lease);
+  ASSERT_NE(lease, commands.end());
+  const auto before = std::count_if(commands.begin(), lease, is_report);
+  const auto after = std::count_if(lease, commands.end(), is_report);
+  EXPECT_EQ(static_cast<size_t>(before + after), kReported);
+  EXPECT_LE(before, 600);  // one round trip, not the report's three
+  EXPECT_GT(after, 0);
 }
 
 }  // namespace
