@@ -32,6 +32,18 @@ size_t WriteNow(boost::asio::ip::tcp::socket& socket, const ConstBufferSequence&
   return ec ? 0 : n;
 }
 
+// Reads what `socket` already holds into `buffer`'s free space (at most `max` bytes, one recvmsg)
+// and commits it, without blocking: the read's error (eof when the peer has closed, would_block
+// when nothing has arrived yet) or none. A socket not in non-blocking mode is not read (a
+// synchronous read would wait): would_block.
+inline boost::system::error_code ReadNow(boost::asio::ip::tcp::socket& socket,
+                                         boost::beast::flat_buffer& buffer, size_t max) {
+  boost::system::error_code ec = boost::asio::error::would_block;
+  if (!socket.non_blocking()) return ec;
+  buffer.commit(socket.read_some(buffer.prepare(max), ec));
+  return ec;
+}
+
 // Feeds `parser` what `buffer` already holds, once, as Beast's read_some does before it reads,
 // and consumes what it used: one element (the head, a chunk header, body bytes). Returns
 // need_more when the buffer is empty or ends inside an element (the caller reads, then), else

@@ -1,15 +1,19 @@
 #include "http/detail/immediate.h"
 
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -135,6 +139,35 @@ TEST_F(WriteNowTest, NeverBlocksOnAFullSocket) {
 TEST_F(WriteNowTest, AnErrorWritesNothing) {
   server_.close();
   EXPECT_EQ(WriteNow(server_, net::buffer(std::string_view("x"))), 0u);
+}
+
+using ReadNowTest = WriteNowTest;
+
+TEST_F(ReadNowTest, ReadsWhatHasArrivedAndWouldBlockOnNothing) {
+  boost::beast::flat_buffer buffer;
+  server_.non_blocking(true);
+  EXPECT_EQ(ReadNow(server_, buffer, 64), net::error::would_block);
+  EXPECT_EQ(buffer.size(), 0u);
+  net::write(client_, net::buffer(std::string_view("hello")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // loopback: there by then
+  EXPECT_FALSE(ReadNow(server_, buffer, 64));
+  EXPECT_EQ(boost::beast::buffers_to_string(buffer.data()), "hello");
+}
+
+TEST_F(ReadNowTest, APeerThatClosedIsEndOfFile) {
+  boost::beast::flat_buffer buffer;
+  server_.non_blocking(true);
+  client_.close();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(ReadNow(server_, buffer, 64), net::error::eof);
+}
+
+// A blocking socket is never read: that read would wait for the peer.
+TEST_F(ReadNowTest, ABlockingSocketIsNotRead) {
+  boost::beast::flat_buffer buffer;
+  net::write(client_, net::buffer(std::string_view("x")));
+  EXPECT_EQ(ReadNow(server_, buffer, 64), net::error::would_block);
+  EXPECT_EQ(buffer.size(), 0u);
 }
 
 }  // namespace
