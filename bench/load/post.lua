@@ -6,6 +6,8 @@ local model = os.getenv("SY_BENCH_MODEL") or "bench-fast"
 -- The gateway's client key (run.sh creates it); nginx and the upstream ignore the header.
 local key = os.getenv("SY_BENCH_KEY")
 if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
+-- SY_BENCH_CLOSE=1: one request per connection (the client asks the server to close after it).
+if os.getenv("SY_BENCH_CLOSE") == "1" then wrk.headers["Connection"] = "close" end
 -- SY_BENCH_METHOD=GET: a bodiless GET instead (decompose.sh's GET /healthz row).
 if os.getenv("SY_BENCH_METHOD") == "GET" then
   wrk.method = "GET"

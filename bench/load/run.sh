@@ -4,7 +4,7 @@
 #
 #   bench/load/run.sh [--quick] [--strict] [--out FILE] [--soak [SECS]]
 #
-#   --quick        a short run (~70 s instead of ~3.5 min), for checking the script, not for figures
+#   --quick        a short run (~85 s instead of ~4 min), for checking the script, not for figures
 #   --strict       exit 1 when any target row is FAIL
 #   --out FILE     where to write the Markdown report (default bench/results/latest.md, git-ignored)
 #   --soak [SECS]  after everything else, a soak of SECS seconds (600 when no value is given; the
@@ -13,6 +13,9 @@
 # Measures, in interleaved rounds (direct, gateway, nginx, then direct, nginx, gateway, ...):
 #   1-connection latency p50/p99 and the latency each proxy ADDS over going direct to the upstream;
 #   one-core throughput (wrk -c32); CPU time per request and peak RSS of the proxy process;
+#   the same at MID_CONNS connections, and with one request per connection (CLOSE_CONNS
+#   connections, each request sending `Connection: close`: a connection's accept, setup and
+#   close in every request, which keep-alive runs never show); information, not targets;
 #   the gateway once more with translation (OpenAI client -> Anthropic-kind model) and once with
 #   "model": "auto" (classified and routed by a policy), each against its concrete-model self.
 # Then, against the slow streaming emulator (`switchyard emulator`):
@@ -48,7 +51,7 @@
 # Prints a Markdown table and writes it to bench/results/latest.md (git-ignored).
 #
 # Loopback only. Every process it starts is stopped on exit; every wrk and curl is time-bounded.
-# Default run ~4 min, --quick ~80 s; --soak adds its SECS (and a few seconds).
+# Default run ~4.5 min, --quick ~85 s; --soak adds its SECS (and a few seconds).
 # Needs: nginx (Debian nginx-light or nginx), wrk, curl >= 7.75 (--parallel, %{exitcode}),
 # taskset (util-linux), awk, bash >= 5. Node.js is used, when present, only to pick free ports.
 #
@@ -105,7 +108,7 @@ else
   : "${ROUNDS:=3}" "${LAT_SECS:=4}" "${TPUT_SECS:=6}" "${WARM_SECS:=2}" "${STREAM_TRIES:=3}"
   : "${FIRSTBYTE_TRIES:=5}" "${FIRSTBYTE_REQUESTS:=200}" "${STREAMS_SECS:=15}"
 fi
-: "${TPUT_CONNS:=32}" "${MID_CONNS:=4}" "${LOADGEN_CPU:=0}" "${PROXY_CPU:=1}" "${UPSTREAM_CPU:=0}"
+: "${TPUT_CONNS:=32}" "${MID_CONNS:=4}" "${CLOSE_CONNS:=8}" "${LOADGEN_CPU:=0}" "${PROXY_CPU:=1}" "${UPSTREAM_CPU:=0}"
 : "${TTFT_MS:=100}" "${TOKENS_PER_S:=20}" "${STREAM_TOKENS:=30}"
 : "${FIRSTBYTE_TTFT_MS:=2}" "${FIRSTBYTE_TOKENS:=3}" "${ADD99_FLOOR_US:=50}"
 : "${STREAMS:=256}" "${RSS_TARGET_MIB:=64}"
@@ -251,10 +254,12 @@ declare -A ERRORS=([direct]=0 [gw]=0 [ng]=0 [gwx]=0 [gwa]=0)
 LOADGEN_PIN=()
 ((PIN)) && LOADGEN_PIN=(taskset -c "$LOADGEN_CPU")
 
+# WRK_CLOSE=1: every request asks for its connection to be closed after it (post.lua).
+WRK_CLOSE=0
 run_wrk() {
   local t=$1 conns=$2 secs=$3 out
   out=$WORK/wrk-$t-c$conns-$RANDOM.out
-  SY_BENCH_MODEL=${MODEL_OF[$t]} timeout $((secs + 30)) \
+  SY_BENCH_MODEL=${MODEL_OF[$t]} SY_BENCH_CLOSE=$WRK_CLOSE timeout $((secs + 30)) \
     "${LOADGEN_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s --latency \
     -s "$HERE/post.lua" "${URL[$t]}" >"$out" 2>&1 || true
   read_wrk "$out" "${NAME[$t]}"
@@ -321,6 +326,22 @@ if ((MID_CONNS > 0)); then
       log "  round $r ${NAME[$t]}: ${R[mrps,$t,$r]} req/s, ${R[mcpu,$t,$r]} us CPU/request"
     done
   done
+fi
+
+# One request per connection. Information, not a target: a cost paid once per connection (the
+# twelfth pass found a 64 KiB buffer allocated and zeroed at every close) is invisible above.
+if ((CLOSE_CONNS > 0)); then
+  log "one request per connection: $ROUNDS round(s) x ${TPUT_SECS}s per proxy, $CLOSE_CONNS connections"
+  WRK_CLOSE=1
+  for ((r = 1; r <= ROUNDS; r++)); do
+    if ((r % 2)); then order=(gw ng); else order=(ng gw); fi
+    for t in "${order[@]}"; do
+      tput_run "$t" "$CLOSE_CONNS"
+      R[crps,$t,$r]=$TP_RPS R[ccpu,$t,$r]=$TP_CPU
+      log "  round $r ${NAME[$t]}: ${R[crps,$t,$r]} req/s, ${R[ccpu,$t,$r]} us CPU/request"
+    done
+  done
+  WRK_CLOSE=0
 fi
 
 # ---- 4e. streaming without buffering ----------------------------------------------------------
@@ -589,6 +610,11 @@ if ((MID_CONNS > 0)); then
     for m in mrps mcpu; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
   done
 fi
+if ((CLOSE_CONNS > 0)); then
+  for t in gw ng; do
+    for m in crps ccpu; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
+  done
+fi
 M[p50,gwa]=$(med p50 gwa "$ROUNDS")
 # nginx's added p99 as the target's base: floored, so that a zero or negative difference from
 # direct (noise at 1 connection) does not make the target impossible.
@@ -614,6 +640,15 @@ mid_rows() {
     "${M[mrps,gw]}" "${M[mrps,ng]}" "$(ratio "${M[mrps,gw]}" "${M[mrps,ng]}")"
   printf '\n| CPU per request at %s conns (µs) | %s | %s | %s | | info |' "$MID_CONNS" \
     "${M[mcpu,gw]}" "${M[mcpu,ng]}" "$(ratio "${M[mcpu,gw]}" "${M[mcpu,ng]}")"
+}
+
+# The one-request-per-connection rows, as mid_rows.
+close_rows() {
+  ((CLOSE_CONNS > 0)) || return 0
+  printf '\n| throughput, 1 request per connection, %s conns (req/s) | %s | %s | %s | | info |' \
+    "$CLOSE_CONNS" "${M[crps,gw]}" "${M[crps,ng]}" "$(ratio "${M[crps,gw]}" "${M[crps,ng]}")"
+  printf '\n| CPU per request, 1 request per connection (µs) | %s | %s | %s | | info |' \
+    "${M[ccpu,gw]}" "${M[ccpu,ng]}" "$(ratio "${M[ccpu,gw]}" "${M[ccpu,ng]}")"
 }
 
 report() {
@@ -651,7 +686,7 @@ emulator on core $UPSTREAM_CPU, the proxy under test (switchyard \`server.thread
 | **added latency p99** vs direct (µs) | ${M[add99,gw]} | ${M[add99,ng]} | $(ratio "${M[add99,gw]}" "${M[add99,ng]}") | ≤ 5× nginx (nginx taken as ≥ ${ADD99_FLOOR_US}) | $add99_ok |
 | **throughput**, 1 core, $TPUT_CONNS conns (req/s) | ${M[rps,gw]} | ${M[rps,ng]} | $(ratio "${M[rps,gw]}" "${M[rps,ng]}") | ≥ 0.55× nginx | $tput_ok |
 | latency p99 under load (µs) | ${M[tp99,gw]} | ${M[tp99,ng]} | $(ratio "${M[tp99,gw]}" "${M[tp99,ng]}") | | info |
-| **CPU per request**, proxy process (µs) | ${M[cpu,gw]} | ${M[cpu,ng]} | $(ratio "${M[cpu,gw]}" "${M[cpu,ng]}") | ≤ 1.8× nginx | $cpu_ok |$(mid_rows)
+| **CPU per request**, proxy process (µs) | ${M[cpu,gw]} | ${M[cpu,ng]} | $(ratio "${M[cpu,gw]}" "${M[cpu,ng]}") | ≤ 1.8× nginx | $cpu_ok |$(mid_rows)$(close_rows)
 | peak RSS, VmHWM, before the slow streams (MiB) | ${M[rss,gw]} | ${M[rss,ng]} | $(ratio "${M[rss,gw]}" "${M[rss,ng]}") | | info |
 | errors + non-2xx, all wrk runs | ${ERRORS[gw]} | ${ERRORS[ng]} | | 0 | $err_ok |
 | **added time to first streamed byte** vs direct (µs) | ${M[fbadd,gw]} | ${M[fbadd,ng]} | $(ratio "${M[fbadd,gw]}" "${M[fbadd,ng]}") | ≤ nginx + 100 µs | $fb_ok |
