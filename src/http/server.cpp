@@ -629,7 +629,7 @@ class Server::Impl {
     socket.non_blocking(true, ignored);
     auto conn = std::make_shared<Connection>(std::move(socket));
     auto slot = conn->cancel.slot();
-    net::co_spawn(worker.ioc, Session(conn, worker, over_limit, PeerText(peer)),
+    net::co_spawn(worker.ioc, Session(conn, worker, over_limit, detail::PeerText(peer)),
                   net::bind_cancellation_slot(slot, [conn](std::exception_ptr) {}));
   }
 
@@ -649,10 +649,6 @@ class Server::Impl {
     if (ec) co_return false;
     c.buffer.commit(n);
     co_return true;
-  }
-
-  static std::string PeerText(const tcp::endpoint& peer) {
-    return peer.address().to_string() + ":" + std::to_string(peer.port());
   }
 
   net::awaitable<void> Session(std::shared_ptr<Connection> conn, Worker& worker, bool over_limit,

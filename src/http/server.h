@@ -82,7 +82,7 @@ struct ServerRequest {
   // count as headers (RFC 9110 §6.5.1).
   Headers headers;
   std::string body;
-  std::string peer;  // "127.0.0.1:53122"
+  std::string peer;  // the client: "127.0.0.1:53122", "[::1]:53122"
   // Set when the request could not be read completely: kPayloadTooLarge (body, headers, or a
   // chunk-size line or trailer section over max_header_bytes), kRequestTimeout (client too
   // slow), kInvalidRequest (malformed HTTP, bad framing), kOverloaded (over max_connections or

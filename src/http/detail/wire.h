@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/ip/tcp.hpp>
+
 #include "http/headers.h"
 
 namespace sy::http::detail {
@@ -31,5 +33,8 @@ std::string LastChunk(const Headers& trailers);
 // "POST /path HTTP/1.1\r\nhost: ...\r\n" + headers + content-length + "\r\n".
 std::string RequestHead(std::string_view method, std::string_view target, std::string_view host,
                         const Headers& headers, size_t content_length);
+
+// A client's address as ServerRequest::peer shows it: "127.0.0.1:53122", "[::1]:53122".
+std::string PeerText(const boost::asio::ip::tcp::endpoint& peer);
 
 }  // namespace sy::http::detail
