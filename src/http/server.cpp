@@ -107,9 +107,9 @@ class StreamWriter final : public ResponseWriter {
  public:
   // `head_only`: the request was HEAD, so a response carries its headers (Content-Length
   // included) and no body. `http10`: the client speaks HTTP/1.0, which has no chunked coding.
-  StreamWriter(beast::tcp_stream& stream, detail::Deadline& deadline, bool keep_alive,
-               bool head_only, bool http10, std::chrono::milliseconds write_timeout)
-      : stream_(stream),
+  StreamWriter(tcp::socket& socket, detail::Deadline& deadline, bool keep_alive, bool head_only,
+               bool http10, std::chrono::milliseconds write_timeout)
+      : socket_(socket),
         deadline_(deadline),
         keep_alive_(keep_alive),
         head_only_(head_only),
@@ -174,10 +174,10 @@ class StreamWriter final : public ResponseWriter {
   template <size_t N>
   Task<bool> WriteAll(const std::array<net::const_buffer, N>& buffers) {
     beast::buffers_suffix<std::array<net::const_buffer, N>> rest(buffers);
-    rest.consume(detail::WriteNow(stream_.socket(), buffers));
+    rest.consume(detail::WriteNow(socket_, buffers));
     if (beast::buffer_bytes(rest) > 0) {
       deadline_.ExpireAfter(write_timeout_);
-      auto [ec, n] = co_await net::async_write(stream_, rest, kUseTuple);
+      auto [ec, n] = co_await net::async_write(socket_, rest, kUseTuple);
       deadline_.Clear();
       ok_ = !ec;
     }
@@ -185,7 +185,7 @@ class StreamWriter final : public ResponseWriter {
     co_return ok_;
   }
 
-  beast::tcp_stream& stream_;
+  tcp::socket& socket_;
   detail::Deadline& deadline_;
   bool keep_alive_;
   bool head_only_;
@@ -321,10 +321,11 @@ using WatchWaiter = net::any_completion_handler<void(boost::system::error_code)>
 // One client connection. Owned (shared) by its session coroutine and that coroutine's
 // completion handler; used only on its worker's thread.
 struct Connection : std::enable_shared_from_this<Connection> {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)), deadline(stream.socket()) {}
+  explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket) {}
 
-  // Never given an expiry: `deadline` bounds its reads and writes, without a timer per operation.
-  beast::tcp_stream stream;
+  // A plain socket: `deadline` bounds its reads and writes, one timer a connection. (Beast's
+  // tcp_stream built a timer and a shared state of its own for every connection, unused.)
+  tcp::socket socket;
   detail::Deadline deadline;
   beast::flat_buffer buffer;
   // Bound to the session coroutine: emitting it cancels whatever operation the session (and
@@ -644,7 +645,7 @@ class Server::Impl {
     if (c.peer_gone || stopping_) co_return false;
     if (c.buffer.size() > 0) co_return true;
     c.deadline.ExpireAfter(options_.idle_timeout);
-    auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(4096), kUseTuple);
+    auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(4096), kUseTuple);
     c.deadline.Clear();
     if (ec) co_return false;
     c.buffer.commit(n);
@@ -713,7 +714,7 @@ class Server::Impl {
     const bool keep_alive = !req.read_error && head_keep_alive && !stopping_;
     const bool head_only = parser.method() == bhttp::verb::head;
     const bool http10 = parser.version() < 11;
-    StreamWriter writer(c.stream, c.deadline, keep_alive, head_only, http10, options_.idle_timeout);
+    StreamWriter writer(c.socket, c.deadline, keep_alive, head_only, http10, options_.idle_timeout);
     // The buffer may have grown for a large head or trailer section; a handler can run for
     // minutes and the connection stay open for many more requests, so that memory goes now.
     if (c.buffer.capacity() > kKeptBufferBytes) c.buffer.shrink_to_fit();
@@ -788,7 +789,7 @@ class Server::Impl {
       }
       if (c.deadline.expired()) co_return beast::error::timeout;
       const size_t size = beast::read_size(c.buffer, kReadBytes);
-      auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(size), kUseTuple);
+      auto [rec, n] = co_await c.socket.async_read_some(c.buffer.prepare(size), kUseTuple);
       if (rec == net::error::eof) {
         if (!parser.got_some()) co_return bhttp::error::end_of_stream;
         parser.put_eof(ec);
@@ -812,7 +813,7 @@ class Server::Impl {
     if (parser.version() >= 11 && EqualsIgnoreCase(headers.Get("expect"), "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       std::tie(ec, std::ignore) = co_await net::async_write(
-          c.stream, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);
+          c.socket, net::const_buffer(kContinue.data(), kContinue.size()), kUseTuple);
       if (ec) co_return std::make_tuple(ec, std::optional<core::Error>());
     }
     const auto pending_limit = static_cast<size_t>(options_.max_header_bytes);
@@ -834,7 +835,7 @@ class Server::Impl {
         break;
       }
       const size_t size = beast::read_size(c.buffer, kReadBytes);
-      auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(size), kUseTuple);
+      auto [rec, n] = co_await c.socket.async_read_some(c.buffer.prepare(size), kUseTuple);
       if (rec == net::error::eof) {
         parser.put_eof(ec);
         if (!ec) ec = bhttp::error::partial_message;
@@ -894,7 +895,7 @@ class Server::Impl {
   // the edge-triggered registration): one system call either way, so the simpler form stays.
   void StartWatch(Connection& c) {
     c.watch_pending = true;
-    c.stream.socket().async_read_some(
+    c.socket.async_read_some(
         c.buffer.prepare(kWatchBytes),
         net::bind_cancellation_slot(
             c.watch_cancel.slot(),
@@ -939,7 +940,7 @@ class Server::Impl {
             // Holds no reference: the slot lives in the connection's own cancellation signal,
             // and is cleared whenever the waiter goes.
             slot.assign([&c](net::cancellation_type) {
-              net::post(c.stream.get_executor(), [conn = c.shared_from_this()] {
+              net::post(c.socket.get_executor(), [conn = c.shared_from_this()] {
                 ResumeWatchWaiter(*conn, net::error::operation_aborted);
               });
             });
@@ -975,7 +976,7 @@ class Server::Impl {
     constexpr auto kLingerTime = std::chrono::seconds(1);
     constexpr size_t kLingerBytes = 64 * 1024 * 1024;
     boost::system::error_code ec;
-    c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c.socket.shutdown(tcp::socket::shutdown_send, ec);
     if (ec) co_return;
     // Into the connection's own read buffer, already allocated: every connection ends here, and
     // a 64 KiB sink of its own, allocated and zeroed, cost 69K instructions a connection, more
@@ -984,14 +985,13 @@ class Server::Impl {
     // First without waiting: a client that has read its whole answer has usually closed by now,
     // and its end of file ends the drain here, without a timer or a round of the event loop.
     c.buffer.clear();
-    if (ec = detail::ReadNow(c.stream.socket(), c.buffer, kDrainRead);
-        ec && ec != net::error::would_block) {
+    if (ec = detail::ReadNow(c.socket, c.buffer, kDrainRead); ec && ec != net::error::would_block) {
       co_return;  // end of file, or the connection failed
     }
     c.deadline.ExpireAfter(kLingerTime);  // for the whole drain, not per read
     for (size_t drained = 0; drained < kLingerBytes && !c.deadline.expired();) {
       c.buffer.clear();
-      auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(kDrainRead), kUseTuple);
+      auto [rec, n] = co_await c.socket.async_read_some(c.buffer.prepare(kDrainRead), kUseTuple);
       if (rec) break;
       drained += n;
     }
