@@ -313,34 +313,34 @@ run_wrk direct "$TPUT_CONNS" "$TPUT_SECS"
 DIRECT_RPS=$(calc "$W_requests / ($W_duration_us / 1e6)" 0)
 log "  upstream direct (reference): $DIRECT_RPS req/s"
 
+# paired_rounds KEY CONNS: ROUNDS throughput runs of the gateway and nginx at CONNS connections,
+# each first in every other round; sets R[<KEY>rps,...] and R[<KEY>cpu,...].
+paired_rounds() {
+  local key=$1 conns=$2 r t order
+  for ((r = 1; r <= ROUNDS; r++)); do
+    if ((r % 2)); then order=(gw ng); else order=(ng gw); fi
+    for t in "${order[@]}"; do
+      tput_run "$t" "$conns"
+      R[${key}rps,$t,$r]=$TP_RPS R[${key}cpu,$t,$r]=$TP_CPU
+      log "  round $r ${NAME[$t]}: $TP_RPS req/s, $TP_CPU us CPU/request"
+    done
+  done
+}
+
 # Moderate load: a change can pay at 32 connections, where every round of the event loop has
 # many requests ready, and cost at a few, where it has one (issue 20: batching the writes of a
 # round saved 7% of CPU at 32 and cost 20% at 4). Information, not a target.
 if ((MID_CONNS > 0)); then
   log "moderate load: $ROUNDS round(s) x ${TPUT_SECS}s per proxy, $MID_CONNS connections"
-  for ((r = 1; r <= ROUNDS; r++)); do
-    if ((r % 2)); then order=(gw ng); else order=(ng gw); fi
-    for t in "${order[@]}"; do
-      tput_run "$t" "$MID_CONNS"
-      R[mrps,$t,$r]=$TP_RPS R[mcpu,$t,$r]=$TP_CPU
-      log "  round $r ${NAME[$t]}: ${R[mrps,$t,$r]} req/s, ${R[mcpu,$t,$r]} us CPU/request"
-    done
-  done
+  paired_rounds m "$MID_CONNS"
 fi
 
-# One request per connection. Information, not a target: a cost paid once per connection (the
-# twelfth pass found a 64 KiB buffer allocated and zeroed at every close) is invisible above.
+# One request per connection. Information, not a target: a cost paid once per connection (issue
+# 20's eleventh pass found a 64 KiB buffer allocated and zeroed at every close) is invisible above.
 if ((CLOSE_CONNS > 0)); then
   log "one request per connection: $ROUNDS round(s) x ${TPUT_SECS}s per proxy, $CLOSE_CONNS connections"
   WRK_CLOSE=1
-  for ((r = 1; r <= ROUNDS; r++)); do
-    if ((r % 2)); then order=(gw ng); else order=(ng gw); fi
-    for t in "${order[@]}"; do
-      tput_run "$t" "$CLOSE_CONNS"
-      R[crps,$t,$r]=$TP_RPS R[ccpu,$t,$r]=$TP_CPU
-      log "  round $r ${NAME[$t]}: ${R[crps,$t,$r]} req/s, ${R[ccpu,$t,$r]} us CPU/request"
-    done
-  done
+  paired_rounds c "$CLOSE_CONNS"
   WRK_CLOSE=0
 fi
 
@@ -605,16 +605,12 @@ for t in gw ng gwx gwa; do
   for m in add50 add99 rps cpu tp99; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
 done
 M[p50,gwx]=$(med p50 gwx "$ROUNDS")
-if ((MID_CONNS > 0)); then
-  for t in gw ng; do
-    for m in mrps mcpu; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
-  done
-fi
-if ((CLOSE_CONNS > 0)); then
-  for t in gw ng; do
-    for m in crps ccpu; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
-  done
-fi
+info_metrics=()
+((MID_CONNS > 0)) && info_metrics+=(mrps mcpu)
+((CLOSE_CONNS > 0)) && info_metrics+=(crps ccpu)
+for t in gw ng; do
+  for m in "${info_metrics[@]}"; do M[$m,$t]=$(med "$m" "$t" "$ROUNDS"); done
+done
 M[p50,gwa]=$(med p50 gwa "$ROUNDS")
 # nginx's added p99 as the target's base: floored, so that a zero or negative difference from
 # direct (noise at 1 connection) does not make the target impossible.
