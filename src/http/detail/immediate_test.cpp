@@ -1,11 +1,9 @@
 #include "http/detail/immediate.h"
 
 #include <array>
-#include <chrono>
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -149,7 +147,7 @@ TEST_F(ReadNowTest, ReadsWhatHasArrivedAndWouldBlockOnNothing) {
   EXPECT_EQ(ReadNow(server_, buffer, 64), net::error::would_block);
   EXPECT_EQ(buffer.size(), 0u);
   net::write(client_, net::buffer(std::string_view("hello")));
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // loopback: there by then
+  server_.wait(net::socket_base::wait_read);
   EXPECT_FALSE(ReadNow(server_, buffer, 64));
   EXPECT_EQ(boost::beast::buffers_to_string(buffer.data()), "hello");
 }
@@ -158,7 +156,7 @@ TEST_F(ReadNowTest, APeerThatClosedIsEndOfFile) {
   boost::beast::flat_buffer buffer;
   server_.non_blocking(true);
   client_.close();
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  server_.wait(net::socket_base::wait_read);
   EXPECT_EQ(ReadNow(server_, buffer, 64), net::error::eof);
 }
 
