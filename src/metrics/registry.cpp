@@ -112,6 +112,11 @@ void Require(bool ok, std::string_view message) {
   std::abort();
 }
 
+uint64_t NextFamilyId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 size_t LabelValuesHash::operator()(std::span<const std::string_view> values) const {
   size_t h = values.size();
   for (std::string_view v : values) {

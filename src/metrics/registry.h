@@ -29,10 +29,12 @@
 //
 // Thread-safety: families are added before the registry is shared (Add* are not thread-safe).
 // After that, With, every metric method and Render may be called from any thread at any time.
-// Updates are relaxed atomic operations. With takes a family's reader lock to find an existing
-// child (shared by every caller, no exclusive lock in steady state) and the writer lock only to
-// add a new label set. Render reads each value on its own, so a scrape is not one instant: a
-// histogram's _sum may be one observation apart from its buckets.
+// Updates are relaxed atomic operations. With returns at once the child the calling thread got
+// last from that family when the label values are the same (a per-thread memo); otherwise it
+// takes the family's reader lock to find an existing child (shared by every caller, no
+// exclusive lock in steady state) and the writer lock only to add a new label set. Render reads
+// each value on its own, so a scrape is not one instant: a histogram's _sum may be one observation
+// apart from its buckets.
 #pragma once
 
 #include <algorithm>
@@ -197,6 +199,30 @@ void AppendSamples(const FamilyInfo& info, std::string_view labels, const Fracti
 void AppendSamples(const FamilyInfo& info, std::string_view labels, const Histogram& metric,
                    std::string& out);
 
+// With's fast path: each thread remembers the children it was given last, in a direct-mapped
+// table indexed by the family and a cheap mix of the label values (their sizes and last bytes,
+// so that one family's few label sets in a request, like the token counter's kinds, mostly
+// land in different slots). A hit skips hashing the values and the family's reader lock, whose
+// shared count every worker's requests would otherwise write (a cache line moving between
+// cores on every request). A family is known by an id that is never reused, so a slot that a
+// destroyed family left behind can never match: its pointers are read only after the id did.
+struct LastChild {
+  uint64_t family = 0;  // 0: empty
+  const std::vector<std::string>* values = nullptr;
+  void* child = nullptr;
+};
+inline constexpr size_t kLastChildSlots = 256;
+inline thread_local std::array<LastChild, kLastChildSlots> tls_last_child{};
+inline LastChild& LastChildSlot(uint64_t family, std::span<const std::string_view> values) {
+  uint64_t mix = family;
+  for (std::string_view v : values) {
+    mix = mix * 31 + v.size() * 7 + (v.empty() ? 0 : static_cast<unsigned char>(v.back()));
+  }
+  return tls_last_child[mix % kLastChildSlots];
+}
+// A new family's id: 1, 2, ... never the same twice in a process.
+uint64_t NextFamilyId();
+
 }  // namespace detail
 
 class FamilyBase {
@@ -232,15 +258,14 @@ class Family final : public FamilyBase {
     std::array<std::string_view, kMaxLabels> clipped{};
     for (size_t i = 0; i < values.size(); ++i) clipped[i] = detail::ClipLabelValue(values[i]);
     const std::span<const std::string_view> key(clipped.data(), values.size());
-    {
-      std::shared_lock lock(mu_);
-      if (auto it = children_.find(key); it != children_.end()) return *it->second;
+    detail::LastChild& last = detail::LastChildSlot(id_, key);
+    if (last.family == id_ &&
+        std::equal(key.begin(), key.end(), last.values->begin(), last.values->end())) {
+      return *static_cast<Metric*>(last.child);
     }
-    std::unique_lock lock(mu_);
-    if (auto it = children_.find(key); it != children_.end()) return *it->second;
-    std::vector<std::string> stored(key.begin(), key.end());
-    auto [it, inserted] = children_.emplace(std::move(stored), MakeChild());
-    return *it->second;
+    const auto& [stored, child] = *Find(key);
+    last = {id_, &stored, child.get()};
+    return *child;
   }
   Metric& With(std::initializer_list<std::string_view> values) {
     return With(std::span<const std::string_view>(values.begin(), values.size()));
@@ -260,6 +285,19 @@ class Family final : public FamilyBase {
   }
 
  private:
+  // The child's entry, added at zero when new. Children are never removed, so the entry (and
+  // the memo's pointers into it) live as long as the family.
+  const auto* Find(std::span<const std::string_view> key) {
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = children_.find(key); it != children_.end()) return &*it;
+    }
+    std::unique_lock lock(mu_);
+    if (auto it = children_.find(key); it != children_.end()) return &*it;
+    std::vector<std::string> stored(key.begin(), key.end());
+    return &*children_.emplace(std::move(stored), MakeChild()).first;
+  }
+
   std::unique_ptr<Metric> MakeChild() const {
     if constexpr (std::is_same_v<Metric, Histogram>) {
       return std::make_unique<Histogram>(info_.buckets);
@@ -268,6 +306,7 @@ class Family final : public FamilyBase {
     }
   }
 
+  const uint64_t id_ = detail::NextFamilyId();
   mutable std::shared_mutex mu_;
   std::unordered_map<std::vector<std::string>, std::unique_ptr<Metric>, detail::LabelValuesHash,
                      detail::LabelValuesEqual>

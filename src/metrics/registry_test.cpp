@@ -184,6 +184,35 @@ TEST(RegistryTest, WithReturnsTheSameChildForTheSameValues) {
   EXPECT_NE(&first, &family.With({"12", ""}));  // values are not joined into one string
 }
 
+// With's per-thread memo (detail::tls_last_child) is keyed by the family's id and a mix of the
+// values: families whose slots collide, and families that replaced destroyed ones, get their
+// own child.
+TEST(RegistryTest, WithNeverReturnsAnotherFamilysChild) {
+  Registry registry;
+  std::vector<Family<Counter>*> families;
+  for (size_t i = 0; i <= detail::kLastChildSlots; ++i) {
+    families.push_back(
+        &registry.AddCounter("app_f" + std::to_string(i) + "_total", "F.", {"name"}));
+  }
+  // The first and the last share a slot: alternating between them misses every time.
+  for (int round = 0; round < 3; ++round) {
+    families.front()->With({"v"}).Add(1);
+    families.back()->With({"v"}).Add(10);
+  }
+  EXPECT_EQ(families.front()->With({"v"}).value(), 3);
+  EXPECT_EQ(families.back()->With({"v"}).value(), 30);
+  EXPECT_EQ(families[1]->With({"v"}).value(), 0);
+
+  // Each registry's family replaces the last one's, at the same address or another: under
+  // ASan a child remembered from a destroyed family would be a use after free.
+  for (size_t i = 0; i < 2 * detail::kLastChildSlots; ++i) {
+    Registry short_lived;
+    auto& family = short_lived.AddCounter("app_once_total", "Once.", {"name"});
+    family.With({"x"}).Add();
+    EXPECT_EQ(family.With({"x"}).value(), 1) << "registry " << i;
+  }
+}
+
 TEST(RegistryTest, ConcurrentUpdatesAreAllCounted) {
   Registry registry;
   auto& family = registry.AddCounter("app_hits_total", "Hits.", {"worker"});
