@@ -488,11 +488,7 @@ class Server::Impl {
     workers_.clear();
   }
 
-  std::string address() const {
-    std::string host = bound_.address().to_string();
-    if (bound_.address().is_v6()) host = "[" + host + "]";
-    return host + ":" + std::to_string(bound_.port());
-  }
+  std::string address() const { return detail::EndpointText(bound_); }
 
   ServerStats stats() const {
     ServerStats s;
@@ -630,7 +626,7 @@ class Server::Impl {
     socket.non_blocking(true, ignored);
     auto conn = std::make_shared<Connection>(std::move(socket));
     auto slot = conn->cancel.slot();
-    net::co_spawn(worker.ioc, Session(conn, worker, over_limit, detail::PeerText(peer)),
+    net::co_spawn(worker.ioc, Session(conn, worker, over_limit, detail::EndpointText(peer)),
                   net::bind_cancellation_slot(slot, [conn](std::exception_ptr) {}));
   }
 

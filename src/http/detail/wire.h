@@ -34,7 +34,8 @@ std::string LastChunk(const Headers& trailers);
 std::string RequestHead(std::string_view method, std::string_view target, std::string_view host,
                         const Headers& headers, size_t content_length);
 
-// A client's address as ServerRequest::peer shows it: "127.0.0.1:53122", "[::1]:53122".
-std::string PeerText(const boost::asio::ip::tcp::endpoint& peer);
+// An endpoint as address:port, IPv6 in brackets: ServerRequest::peer and Server::address()
+// ("127.0.0.1:53122", "[::1]:53122").
+std::string EndpointText(const boost::asio::ip::tcp::endpoint& endpoint);
 
 }  // namespace sy::http::detail

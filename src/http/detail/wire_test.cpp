@@ -35,16 +35,16 @@ TEST(Wire, HeadersThatCouldSplitTheHeadAreDropped) {
   EXPECT_EQ(head.find("x-nul"), std::string::npos);
 }
 
-TEST(Wire, PeerTextIsAddressColonPortWithIpv6InBrackets) {
+TEST(Wire, EndpointTextIsAddressColonPortWithIpv6InBrackets) {
   using boost::asio::ip::make_address;
   using boost::asio::ip::tcp;
-  EXPECT_EQ(PeerText(tcp::endpoint(make_address("127.0.0.1"), 53122)), "127.0.0.1:53122");
-  EXPECT_EQ(PeerText(tcp::endpoint(make_address("0.0.0.0"), 0)), "0.0.0.0:0");
-  EXPECT_EQ(PeerText(tcp::endpoint(make_address("255.255.255.255"), 65535)),
+  EXPECT_EQ(EndpointText(tcp::endpoint(make_address("127.0.0.1"), 53122)), "127.0.0.1:53122");
+  EXPECT_EQ(EndpointText(tcp::endpoint(make_address("0.0.0.0"), 0)), "0.0.0.0:0");
+  EXPECT_EQ(EndpointText(tcp::endpoint(make_address("255.255.255.255"), 65535)),
             "255.255.255.255:65535");
-  EXPECT_EQ(PeerText(tcp::endpoint(make_address("10.20.0.9"), 7)), "10.20.0.9:7");
-  EXPECT_EQ(PeerText(tcp::endpoint(make_address("::1"), 443)), "[::1]:443");
-  EXPECT_EQ(PeerText(tcp::endpoint(make_address("2001:db8::2"), 8080)), "[2001:db8::2]:8080");
+  EXPECT_EQ(EndpointText(tcp::endpoint(make_address("10.20.0.9"), 7)), "10.20.0.9:7");
+  EXPECT_EQ(EndpointText(tcp::endpoint(make_address("::1"), 443)), "[::1]:443");
+  EXPECT_EQ(EndpointText(tcp::endpoint(make_address("2001:db8::2"), 8080)), "[2001:db8::2]:8080");
 }
 
 }  // namespace
