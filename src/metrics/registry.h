@@ -205,11 +205,10 @@ void AppendSamples(const FamilyInfo& info, std::string_view labels, const Histog
 // land in different slots). A hit skips hashing the values and the family's reader lock, whose
 // shared count every worker's requests would otherwise write (a cache line moving between
 // cores on every request). A family is known by an id that is never reused, so a slot that a
-// destroyed family left behind can never match: its pointers are read only after the id did.
+// destroyed family left behind can never match: its entry is read only after the id matched.
 struct LastChild {
-  uint64_t family = 0;  // 0: empty
-  const std::vector<std::string>* values = nullptr;
-  void* child = nullptr;
+  uint64_t family = 0;          // 0: empty
+  const void* entry = nullptr;  // the family's map entry: its label values and its child
 };
 inline constexpr size_t kLastChildSlots = 256;
 inline thread_local std::array<LastChild, kLastChildSlots> tls_last_child{};
@@ -259,13 +258,13 @@ class Family final : public FamilyBase {
     for (size_t i = 0; i < values.size(); ++i) clipped[i] = detail::ClipLabelValue(values[i]);
     const std::span<const std::string_view> key(clipped.data(), values.size());
     detail::LastChild& last = detail::LastChildSlot(id_, key);
-    if (last.family == id_ &&
-        std::equal(key.begin(), key.end(), last.values->begin(), last.values->end())) {
-      return *static_cast<Metric*>(last.child);
+    if (last.family == id_) {
+      const auto& [stored, child] = *static_cast<const Entry*>(last.entry);
+      if (std::equal(key.begin(), key.end(), stored.begin(), stored.end())) return *child;
     }
-    const auto& [stored, child] = *Find(key);
-    last = {id_, &stored, child.get()};
-    return *child;
+    const Entry* entry = Find(key);
+    last = {id_, entry};
+    return *entry->second;
   }
   Metric& With(std::initializer_list<std::string_view> values) {
     return With(std::span<const std::string_view>(values.begin(), values.size()));
@@ -285,9 +284,13 @@ class Family final : public FamilyBase {
   }
 
  private:
-  // The child's entry, added at zero when new. Children are never removed, so the entry (and
-  // the memo's pointers into it) live as long as the family.
-  const auto* Find(std::span<const std::string_view> key) {
+  using Children = std::unordered_map<std::vector<std::string>, std::unique_ptr<Metric>,
+                                      detail::LabelValuesHash, detail::LabelValuesEqual>;
+  using Entry = typename Children::value_type;
+
+  // The child's entry, added at zero when new. Children are never removed, so the entry (which
+  // the memo points to) lives as long as the family.
+  const Entry* Find(std::span<const std::string_view> key) {
     {
       std::shared_lock lock(mu_);
       if (auto it = children_.find(key); it != children_.end()) return &*it;
@@ -308,9 +311,7 @@ class Family final : public FamilyBase {
 
   const uint64_t id_ = detail::NextFamilyId();
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::vector<std::string>, std::unique_ptr<Metric>, detail::LabelValuesHash,
-                     detail::LabelValuesEqual>
-      children_;
+  Children children_;
 };
 
 class Registry {
