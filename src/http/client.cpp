@@ -3,7 +3,9 @@
 #include <array>
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -175,6 +177,8 @@ class AsioResponse final : public ClientResponse {
   int status_ = 0;
   Headers headers_;
   bool done_ = false;
+  // A malformed element met after body bytes that Read returned first: the next Read's error.
+  std::optional<core::Error> failed_;
 };
 
 class AsioClient final : public Client {
@@ -391,6 +395,7 @@ Task<bool> AsioResponse::Discard(std::chrono::milliseconds timeout, int64_t max_
 }
 
 Task<core::Result<std::string>> AsioResponse::Read() {
+  if (failed_) co_return *std::exchange(failed_, std::nullopt);
   if (!done_ && !conn_) {  // an earlier Read failed and dropped the connection
     co_return core::MakeError(core::Errc::kUpstreamUnavailable,
                               "the upstream response body already failed");
@@ -403,14 +408,18 @@ Task<core::Result<std::string>> AsioResponse::Read() {
     ~Unsink() { parser.set_sink(nullptr); }
   } unsink{*parser_};
   parser_->set_sink(&out);
-  while (!done_ && out.empty()) {
+  // Everything already read goes out in one piece: often all of it came with the head, and a
+  // stream's chunks that arrived together are its events that arrived together, which the relay
+  // then writes to its client together (one write, not one per chunk). Reads from the network
+  // only when nothing is buffered.
+  while (!done_) {
     if (parser_->is_done()) {
       done_ = true;
       break;
     }
-    // Often all of it came with the head.
     beast::error_code ec = detail::ParseBuffered(*parser_, conn_->buffer);
     if (ec == bhttp::error::need_more) {
+      if (!out.empty()) break;
       conn_->Expire(idle_timeout_, deadline_);
       auto [read_ec, n] = co_await std::visit(
           [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kUseTuple); },
@@ -419,7 +428,10 @@ Task<core::Result<std::string>> AsioResponse::Read() {
     }
     if (ec) {
       conn_.reset();
-      co_return ErrorFrom(ec, "while reading the response body");
+      core::Error error = ErrorFrom(ec, "while reading the response body");
+      if (out.empty()) co_return error;
+      failed_ = std::move(error);  // the bytes before it first, as they arrived
+      break;
     }
     if (parser_->is_done()) done_ = true;
   }

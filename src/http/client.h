@@ -51,8 +51,10 @@ class ClientResponse {
   virtual ~ClientResponse() = default;
   virtual int status() const = 0;
   virtual const Headers& headers() const = 0;
-  // The next piece of the body as it arrives (chunk framing removed); "" once the body is done.
-  // Fails with kUpstreamTimeout (idle timeout or deadline) or kUpstreamUnavailable (reset).
+  // The body bytes already read, or, when none are, the next piece as it arrives (chunk framing
+  // removed): chunks that arrived together come in one piece. "" once the body is done.
+  // Fails with kUpstreamTimeout (idle timeout or deadline) or kUpstreamUnavailable (reset, a
+  // malformed chunk; bytes before a malformed chunk are returned first, the failure next).
   virtual Task<core::Result<std::string>> Read() = 0;
   // The rest of the body; fails with kUpstreamUnavailable past `limit_bytes`.
   Task<core::Result<std::string>> ReadAll(int64_t limit_bytes);

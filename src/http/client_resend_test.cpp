@@ -1,7 +1,7 @@
 // Client::Send and its connection pool against a scripted raw TCP upstream on 127.0.0.1:0 that
 // counts every connection and complete request it reads, on the test thread's io_context next
-// to the client: a request is never sent twice, and a pooled connection is reused only at a
-// message boundary.
+// to the client: a request is never sent twice, a pooled connection is reused only at a
+// message boundary, and a body's reader gets what arrived together in one piece.
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -46,6 +46,8 @@ enum class Action {
   kInterimsAtOnce,     // the same three heads in one write
   kSwitchProtocols,    // 101 Switching Protocols, then stays open
   kManyInterims,       // more 103 heads than a client skips, then 200 "answer <n>"
+  kChunksAtOnce,       // 200, chunked: "one", "two", "three" and the last chunk, in one write
+  kChunkThenJunk,      // 200, chunked: "one", then a chunk size that is not hex, in one write
 };
 
 // A raw HTTP/1.1 upstream that runs a script and counts what it reads.
@@ -126,7 +128,8 @@ class Upstream {
     std::string buffer;
     static const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     while (co_await ReadRequest(socket, buffer)) {
-      switch (script_(++requests_)) {
+      const Action action = script_(++requests_);
+      switch (action) {
         case Action::kAnswer:
           co_await net::async_write(socket, net::buffer(kOk), kUseTuple);
           break;
@@ -162,6 +165,16 @@ class Upstream {
               "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
               "Upgrade\r\n\r\n";
           co_await net::async_write(socket, net::buffer(kSwitch), kUseTuple);
+          break;
+        }
+        case Action::kChunksAtOnce:
+        case Action::kChunkThenJunk: {
+          const std::string rest = action == Action::kChunksAtOnce
+                                       ? "3\r\ntwo\r\n5\r\nthree\r\n0\r\n\r\n"
+                                       : "zz\r\ntwo\r\n0\r\n\r\n";
+          const std::string all =
+              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\none\r\n" + rest;
+          co_await net::async_write(socket, net::buffer(all), kUseTuple);
           break;
         }
         case Action::kManyInterims: {
@@ -344,6 +357,60 @@ TEST_F(ClientResendTest, EndlessInterimResponsesFailAndTheConnectionIsNotPooled)
   ASSERT_FALSE(second.error) << second.error->message;
   EXPECT_EQ(second.body, "ok");
   EXPECT_EQ(upstream_->connections(), 2);
+}
+
+// The pieces a body's reader gets (ClientResponse::Read) from each call.
+Task<std::vector<core::Result<std::string>>> ReadPieces(Client& client, const std::string& url) {
+  std::vector<core::Result<std::string>> pieces;
+  auto response = co_await client.Send(PostRequest(url, 8));
+  if (!response) {
+    pieces.push_back(response.error());
+    co_return pieces;
+  }
+  for (int i = 0; i < 4; ++i) {
+    pieces.push_back(co_await (*response)->Read());
+    if (!pieces.back() || pieces.back()->empty()) break;
+  }
+  co_return pieces;
+}
+
+// Regression: Read returned one chunk a call, so a stream's events that arrived in one segment
+// reached the stream relay one at a time and went to its client in one write each (five
+// `sendmsg` calls for a five-event answer), though the relay writes what is buffered together.
+TEST_F(ClientResendTest, ChunksThatArrivedTogetherAreReadInOnePiece) {
+  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kChunksAtOnce : Action::kAnswer; });
+  std::vector<core::Result<std::string>> pieces;
+  Outcome next;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    pieces = co_await ReadPieces(*client_, upstream_->url());
+    next = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_EQ(pieces.size(), 2u);
+  ASSERT_TRUE(pieces[0]) << pieces[0].error().message;
+  EXPECT_EQ(*pieces[0], "onetwothree");
+  ASSERT_TRUE(pieces[1]) << pieces[1].error().message;
+  EXPECT_EQ(*pieces[1], "");  // the body's end
+  ASSERT_FALSE(next.error) << next.error->message;
+  EXPECT_EQ(next.body, "ok");
+  EXPECT_EQ(upstream_->connections(), 1);  // read to its end: the connection was reused
+}
+
+// What came before a malformed element is still the body's: the reader gets it, then the error.
+TEST_F(ClientResendTest, ABrokenChunkAfterAGoodOneFailsTheReadAfterIt) {
+  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kChunkThenJunk : Action::kAnswer; });
+  std::vector<core::Result<std::string>> pieces;
+  Outcome next;
+  ASSERT_TRUE(Run([&]() -> Task<void> {
+    pieces = co_await ReadPieces(*client_, upstream_->url());
+    next = co_await Post(*client_, upstream_->url());
+  }));
+  ASSERT_EQ(pieces.size(), 2u);
+  ASSERT_TRUE(pieces[0]) << pieces[0].error().message;
+  EXPECT_EQ(*pieces[0], "one");
+  ASSERT_FALSE(pieces[1]);
+  EXPECT_EQ(pieces[1].error().code, core::Errc::kUpstreamUnavailable);
+  ASSERT_FALSE(next.error) << next.error->message;
+  EXPECT_EQ(upstream_->connections(), 2);  // the broken connection was not pooled
 }
 
 // Regression: providers.<name>.max_idle_connections was never passed on, and the pool kept up
