@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Instructions a request, counted by callgrind (issue 20): the measure this VM's noise does not
+# reach, for changes too small for run.sh's timings to show (docs/performance.md).
+#
+#   bench/load/callgrind.sh [--model NAME] [--stream] [--requests N] [--keep FILE]
+#
+#   --model NAME   the request's model (default bench-fast: a concrete model through the fast
+#                  upstream; `auto` routes through gateway.yaml's policy and the learned router;
+#                  bench-claude is translated to and from an Anthropic-kind provider)
+#   --stream       a streamed request through the emulator instead, run.sh's first-byte probe:
+#                  model bench-ttft, ttft 2 ms, five events, each event an HTTP chunk
+#   --requests N   the requests counted (default 500)
+#   --keep FILE    keep callgrind's output there (for callgrind_annotate); default: deleted
+#
+# The gateway runs under `valgrind --tool=callgrind` on bench/load/gateway.yaml with a client key
+# (budget and rate limits on), as in run.sh. One curl sends 50 requests on one keep-alive
+# connection, the counters are zeroed (callgrind_control -z), one curl sends N more, and the
+# counters are dumped: start-up, the warm-up and shutdown are not counted; every thread is (the
+# ledger writer's work for the N requests included). Prints "<instructions> instructions a
+# request (<N> requests, <model>)". About a minute; needs valgrind (Debian: valgrind).
+#
+# Knobs (environment): SWITCHYARD_BIN (<repo>/build/switchyard, built Release), KEEP_TMP=1.
+set -euo pipefail
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+MODEL=bench-fast
+STREAM=0
+REQUESTS=500
+KEEP=""
+while (($#)); do
+  case $1 in
+    --model) MODEL=$2; shift ;;
+    --stream) STREAM=1 ;;
+    --requests) REQUESTS=$2; shift ;;
+    --keep) KEEP=$2; shift ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "callgrind.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+((STREAM)) && MODEL=bench-ttft
+SWITCHYARD_BIN=${SWITCHYARD_BIN:-$ROOT/build/switchyard}
+WARM_REQUESTS=50
+
+# shellcheck source=bench/load/lib.sh
+source "$HERE/lib.sh"
+PIN=0  # instruction counts do not depend on the core
+
+for tool in nginx curl valgrind callgrind_control awk sed; do
+  command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install nginx-light curl valgrind)"
+done
+[[ $REQUESTS =~ ^[1-9][0-9]*$ ]] || die "--requests must be a positive whole number (is '$REQUESTS')"
+[[ -x $SWITCHYARD_BIN ]] || die "no gateway binary at $SWITCHYARD_BIN (build it Release, or set SWITCHYARD_BIN)"
+
+# ---- servers ---------------------------------------------------------------------------------
+start_nginx upstream nginx-upstream.conf 0
+UP_PORT=$NGINX_PORT
+spawn 0 "$WORK/emulator.out" "$SWITCHYARD_BIN" emulator --listen 127.0.0.1:0
+EMU_ADDR=$(wait_line "$WORK/emulator.out" 'emulator listening on http://([^ /]+)' "$SPAWNED") || {
+  cat "$WORK/emulator.out" >&2; die "emulator did not start"; }
+curl -sf -o /dev/null --max-time 5 -X PUT -H 'content-type: application/json' \
+  -d '{"ttft_ms":2,"tokens_per_s":0}' "http://$EMU_ADDR/_emulator/profiles/bench-ttft" ||
+  die "could not set the emulator's profile"
+
+mkdir -p "$WORK/gateway"
+sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
+  -e "s|@STREAM_UPSTREAM_MODEL@|bench-ttft|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|bench-ttft|g" \
+  -e "s|@SLOW_UPSTREAM_MODEL@|bench-ttft|g" -e "s|@STATE@|$WORK/gateway|g" \
+  -e "s|@AUTH_MODE@|keys|g" "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
+export SWITCHYARD_ADMIN_TOKEN=bench-admin-token-not-a-secret SY_BENCH_EMULATOR_KEY=sk-bench-not-a-secret
+OUT=$WORK/callgrind.out
+spawn 1 "$WORK/gateway/out.log" valgrind --tool=callgrind --callgrind-out-file="$OUT" \
+  "$SWITCHYARD_BIN" serve --config "$WORK/gateway/gateway.yaml"
+GW_PID=$SPAWNED
+GW_ADDR=$(wait_line "$WORK/gateway/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
+  tail -n 20 "$WORK/gateway/out.log" >&2; die "gateway did not start under valgrind"; }
+KEY=$(curl -s --max-time 30 "http://$GW_ADDR/admin/keys" \
+  -H "authorization: Bearer $SWITCHYARD_ADMIN_TOKEN" -H 'content-type: application/json' \
+  -d '{"tenant":"bench","budgets":{"usd_per_day":"1000000","usd_per_month":"1000000"},"limits":{"requests_per_minute":1000000000,"tokens_per_minute":1000000000}}' |
+  sed -n 's/.*"key":"\(sk-sy-[A-Za-z0-9]*\)".*/\1/p')
+[[ -n $KEY ]] || { tail -n 20 "$WORK/gateway/out.log" >&2; die "could not create a client key"; }
+
+# ---- requests --------------------------------------------------------------------------------
+STREAM_JSON=false
+((STREAM)) && STREAM_JSON=true
+BODY='{"model":"'$MODEL'","stream":'$STREAM_JSON',"max_tokens":16,"messages":[{"role":"user","content":"Say hello in five words."}]}'
+((STREAM)) && BODY='{"model":"bench-ttft","stream":true,"max_tokens":3,"messages":[{"role":"user","content":"Tell me a long story about a river."}]}'
+# send N: N requests on one keep-alive connection; fails unless every one answered 2xx.
+send() {
+  local urls=() i codes
+  for ((i = 0; i < $1; i++)); do urls+=(-o /dev/null "http://$GW_ADDR/v1/chat/completions"); done
+  codes=$(timeout $(($1 / 5 + 60)) curl -s -N -w '%{http_code}\n' \
+    -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d "$BODY" "${urls[@]}") ||
+    die "curl failed"
+  [[ $(grep -c '^2' <<<"$codes") == "$1" ]] || die "not every request answered 2xx: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')"
+}
+send "$WARM_REQUESTS"
+callgrind_control -z "$GW_PID" >/dev/null
+send "$REQUESTS"
+callgrind_control -d "$GW_PID" >/dev/null
+DUMP=$(find "$WORK" -maxdepth 1 -name 'callgrind.out.*' | sort | tail -n 1)
+[[ -n $DUMP ]] || die "callgrind wrote no dump"
+TOTAL=$(awk '/^summary:/ { print $2 }' "$DUMP")
+[[ -n $TOTAL ]] || die "no summary line in $DUMP"
+[[ -z $KEEP ]] || cp "$DUMP" "$KEEP"
+echo "$((TOTAL / REQUESTS)) instructions a request ($REQUESTS requests, $MODEL)"
