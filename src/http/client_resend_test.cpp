@@ -231,6 +231,22 @@ Task<Outcome> Post(Client& client, const std::string& url,
   co_return out;
 }
 
+// The pieces a body's reader gets (ClientResponse::Read) from each call.
+using Pieces = std::vector<core::Result<std::string>>;
+Task<Pieces> ReadPieces(Client& client, const std::string& url) {
+  Pieces pieces;
+  auto response = co_await client.Send(PostRequest(url, 8));
+  if (!response) {
+    pieces.push_back(response.error());
+    co_return pieces;
+  }
+  for (int i = 0; i < 4; ++i) {
+    pieces.push_back(co_await (*response)->Read());
+    if (!pieces.back() || pieces.back()->empty()) break;
+  }
+  co_return pieces;
+}
+
 // The client and the upstream share the test thread's io_context. Members are destroyed
 // upstream first, then the io_context (and the coroutine frames in it), then the client.
 class ClientResendTest : public ::testing::Test {
@@ -257,6 +273,21 @@ class ClientResendTest : public ::testing::Test {
     std::pair<Outcome, Outcome> out;
     if (!Run([&]() -> Task<void> {
           out.first = co_await Post(*client_, upstream_->url());
+          out.second = co_await Post(*client_, upstream_->url());
+        })) {
+      ADD_FAILURE() << "the two requests did not finish within the limit";
+    }
+    return out;
+  }
+
+  // The pieces of a first response answered with `first_action` (ReadPieces), then a plain
+  // request: what the first body's reading leaves of the connection shows in the second.
+  std::pair<Pieces, Outcome> PiecesThenPost(Action first_action) {
+    upstream_.emplace(ioc_,
+                      [first_action](int n) { return n == 1 ? first_action : Action::kAnswer; });
+    std::pair<Pieces, Outcome> out;
+    if (!Run([&]() -> Task<void> {
+          out.first = co_await ReadPieces(*client_, upstream_->url());
           out.second = co_await Post(*client_, upstream_->url());
         })) {
       ADD_FAILURE() << "the two requests did not finish within the limit";
@@ -359,32 +390,11 @@ TEST_F(ClientResendTest, EndlessInterimResponsesFailAndTheConnectionIsNotPooled)
   EXPECT_EQ(upstream_->connections(), 2);
 }
 
-// The pieces a body's reader gets (ClientResponse::Read) from each call.
-Task<std::vector<core::Result<std::string>>> ReadPieces(Client& client, const std::string& url) {
-  std::vector<core::Result<std::string>> pieces;
-  auto response = co_await client.Send(PostRequest(url, 8));
-  if (!response) {
-    pieces.push_back(response.error());
-    co_return pieces;
-  }
-  for (int i = 0; i < 4; ++i) {
-    pieces.push_back(co_await (*response)->Read());
-    if (!pieces.back() || pieces.back()->empty()) break;
-  }
-  co_return pieces;
-}
-
 // Regression: Read returned one chunk a call, so a stream's events that arrived in one segment
 // reached the stream relay one at a time and went to its client in one write each (five
 // `sendmsg` calls for a five-event answer), though the relay writes what is buffered together.
 TEST_F(ClientResendTest, ChunksThatArrivedTogetherAreReadInOnePiece) {
-  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kChunksAtOnce : Action::kAnswer; });
-  std::vector<core::Result<std::string>> pieces;
-  Outcome next;
-  ASSERT_TRUE(Run([&]() -> Task<void> {
-    pieces = co_await ReadPieces(*client_, upstream_->url());
-    next = co_await Post(*client_, upstream_->url());
-  }));
+  const auto [pieces, next] = PiecesThenPost(Action::kChunksAtOnce);
   ASSERT_EQ(pieces.size(), 2u);
   ASSERT_TRUE(pieces[0]) << pieces[0].error().message;
   EXPECT_EQ(*pieces[0], "onetwothree");
@@ -397,13 +407,7 @@ TEST_F(ClientResendTest, ChunksThatArrivedTogetherAreReadInOnePiece) {
 
 // What came before a malformed element is still the body's: the reader gets it, then the error.
 TEST_F(ClientResendTest, ABrokenChunkAfterAGoodOneFailsTheReadAfterIt) {
-  upstream_.emplace(ioc_, [](int n) { return n == 1 ? Action::kChunkThenJunk : Action::kAnswer; });
-  std::vector<core::Result<std::string>> pieces;
-  Outcome next;
-  ASSERT_TRUE(Run([&]() -> Task<void> {
-    pieces = co_await ReadPieces(*client_, upstream_->url());
-    next = co_await Post(*client_, upstream_->url());
-  }));
+  const auto [pieces, next] = PiecesThenPost(Action::kChunkThenJunk);
   ASSERT_EQ(pieces.size(), 2u);
   ASSERT_TRUE(pieces[0]) << pieces[0].error().message;
   EXPECT_EQ(*pieces[0], "one");
