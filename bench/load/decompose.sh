@@ -22,6 +22,11 @@
 # canned answer of 13 chunks and [DONE] that arrives in one piece (nginx-upstream.conf's /burst),
 #   nginx stream   nginx proxying it unbuffered (proxy_buffering off, as for any stream)
 #   sy stream      model bench-burst, "stream": true: every chunk decoded, relayed and billed
+# and two more stream the emulator's answer (`switchyard emulator` on core 0, profile ttft 0 and
+# no token pacing), whose events come as the providers send them, each an HTTP chunk of its
+# own, most of them in one segment:
+#   nginx chunked  nginx proxying it unbuffered
+#   sy chunked     model bench-stream through the gateway
 #
 # Each row: requests a second, CPU per request of the server process (user and kernel), and for
 # the gateway per thread: the request worker (sy-worker) and the ledger writer (sy-ledger).
@@ -71,14 +76,21 @@ start_nginx upstream nginx-upstream.conf "$UPSTREAM_CPU"
 UP_PORT=$NGINX_PORT
 start_nginx static nginx-upstream.conf "$PROXY_CPU"
 STATIC_PORT=$NGINX_PORT STATIC_PID=$(nginx_worker "$NGINX_PID")
+spawn "$UPSTREAM_CPU" "$WORK/emulator.out" "$SWITCHYARD_BIN" emulator --listen 127.0.0.1:0
+EMU_ADDR=$(wait_line "$WORK/emulator.out" 'emulator listening on http://([^ /]+)' "$SPAWNED") || {
+  cat "$WORK/emulator.out" >&2; die "emulator did not start"; }
+CHUNKED_PROFILE=bench-chunked
+curl -sf -o /dev/null --max-time 5 -X PUT -H 'content-type: application/json' \
+  -d '{"ttft_ms":0,"tokens_per_s":0}' "http://$EMU_ADDR/_emulator/profiles/$CHUNKED_PROFILE" ||
+  die "could not set the emulator's profile $CHUNKED_PROFILE"
 start_nginx proxy nginx-proxy.conf "$PROXY_CPU" -e "s|@UPSTREAM_PORT@|$UP_PORT|g" \
-  -e "s|@EMULATOR_ADDR@|127.0.0.1:9|g"
+  -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g"
 PROXY_PORT=$NGINX_PORT PROXY_PID=$(nginx_worker "$NGINX_PID")
 
 mkdir -p "$WORK/gateway"
-# The emulator's models are not used here: their upstream is a port nothing listens on.
-sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|127.0.0.1:9|g" \
-  -e "s|@STREAM_UPSTREAM_MODEL@|unused|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|unused|g" \
+# Of the emulator's models only bench-stream is used here (the chunked rows).
+sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
+  -e "s|@STREAM_UPSTREAM_MODEL@|$CHUNKED_PROFILE|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|unused|g" \
   -e "s|@SLOW_UPSTREAM_MODEL@|unused|g" -e "s|@STATE@|$WORK/gateway|g" -e "s|@AUTH_MODE@|keys|g" \
   "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
 export SWITCHYARD_ADMIN_TOKEN=bench-admin-token-not-a-secret SY_BENCH_EMULATOR_KEY=sk-bench-not-a-secret
@@ -94,19 +106,25 @@ SY_BENCH_KEY=$(curl -s --max-time 5 "http://$GW_ADDR/admin/keys" \
 export SY_BENCH_KEY
 log "upstream :$UP_PORT (core $UPSTREAM_CPU); nginx static :$STATIC_PORT, nginx proxy :$PROXY_PORT, switchyard $GW_ADDR (core $PROXY_CPU)"
 
-ROWS=(ng-static ng-proxy sy-healthz sy-cache-hit sy-full ng-stream sy-stream)
+ROWS=(ng-static ng-proxy sy-healthz sy-cache-hit sy-full ng-stream sy-stream ng-chunked sy-chunked)
 declare -A NAME=([ng-static]="nginx static" [ng-proxy]="nginx proxy" [sy-healthz]="sy healthz"
-  [sy-cache-hit]="sy cache hit" [sy-full]="sy full" [ng-stream]="nginx stream" [sy-stream]="sy stream")
+  [sy-cache-hit]="sy cache hit" [sy-full]="sy full" [ng-stream]="nginx stream" [sy-stream]="sy stream"
+  [ng-chunked]="nginx chunked" [sy-chunked]="sy chunked")
 declare -A URL=([ng-static]="http://127.0.0.1:$STATIC_PORT/v1/chat/completions"
   [ng-proxy]="http://127.0.0.1:$PROXY_PORT/v1/chat/completions" [sy-healthz]="http://$GW_ADDR/healthz"
   [sy-cache-hit]="http://$GW_ADDR/v1/chat/completions" [sy-full]="http://$GW_ADDR/v1/chat/completions"
   [ng-stream]="http://127.0.0.1:$PROXY_PORT/burst/v1/chat/completions"
-  [sy-stream]="http://$GW_ADDR/v1/chat/completions")
-declare -A MODEL=([sy-cache-hit]=auto:cached [ng-stream]=bench-burst [sy-stream]=bench-burst)
+  [sy-stream]="http://$GW_ADDR/v1/chat/completions"
+  [ng-chunked]="http://127.0.0.1:$PROXY_PORT/stream/v1/chat/completions"
+  [sy-chunked]="http://$GW_ADDR/v1/chat/completions")
+# nginx passes the body on as it is, so its chunked row names the emulator's profile itself.
+declare -A MODEL=([sy-cache-hit]=auto:cached [ng-stream]=bench-burst [sy-stream]=bench-burst
+  [ng-chunked]=$CHUNKED_PROFILE [sy-chunked]=bench-stream)
 declare -A METHOD=([sy-healthz]=GET)
-declare -A STREAMED=([ng-stream]=1 [sy-stream]=1)
+declare -A STREAMED=([ng-stream]=1 [sy-stream]=1 [ng-chunked]=1 [sy-chunked]=1)
 declare -A PID_OF=([ng-static]=$STATIC_PID [ng-proxy]=$PROXY_PID [sy-healthz]=$GW_PID
-  [sy-cache-hit]=$GW_PID [sy-full]=$GW_PID [ng-stream]=$PROXY_PID [sy-stream]=$GW_PID)
+  [sy-cache-hit]=$GW_PID [sy-full]=$GW_PID [ng-stream]=$PROXY_PID [sy-stream]=$GW_PID
+  [ng-chunked]=$PROXY_PID [sy-chunked]=$GW_PID)
 
 # The body a row posts: stream.lua's for the streamed rows (it also counts streams cut short).
 body_of() {
@@ -170,7 +188,8 @@ measure() {
 log "$ROUNDS round(s) x ${SECS}s per row, $CONNS connections"
 for ((r = 1; r <= ROUNDS; r++)); do
   order=("${ROWS[@]}")
-  ((r % 2)) || order=(sy-stream ng-stream sy-full sy-cache-hit sy-healthz ng-proxy ng-static)
+  ((r % 2)) || order=(sy-chunked ng-chunked sy-stream ng-stream sy-full sy-cache-hit sy-healthz
+    ng-proxy ng-static)
   for row in "${order[@]}"; do measure "$row" "$r"; done
 done
 
@@ -182,7 +201,7 @@ mkdir -p "$(dirname "$OUT")"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'),"
   echo "$ROUNDS round(s) x ${SECS} s per row, wrk -c$CONNS on core $LOADGEN_CPU, each server alone on core $PROXY_CPU,"
-  echo "the upstream nginx on core $UPSTREAM_CPU; medians over rounds. Load average $LOAD_START at start,"
+  echo "the upstream nginx and the emulator on core $UPSTREAM_CPU; medians over rounds. Load average $LOAD_START at start,"
   echo "$(cut -d' ' -f1-3 /proc/loadavg) at end."
   echo
   echo "| row | req/s | CPU µs a request | user | kernel | request worker | ledger writer |"
