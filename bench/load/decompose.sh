@@ -4,7 +4,7 @@
 #
 #   bench/load/decompose.sh [--quick] [--out FILE]
 #
-#   --quick      one round (~40 s instead of ~2 min), for checking the script, not for figures
+#   --quick      one round (~55 s instead of ~2.5 min), for checking the script, not for figures
 #   --out FILE   where to write the Markdown report (default bench/results/decompose.md, git-ignored)
 #
 # The rows, each server alone on core 1 (wrk -c32 on core 0, the upstream nginx on core 0):
