@@ -231,6 +231,9 @@ Task<Outcome> Post(Client& client, const std::string& url,
   co_return out;
 }
 
+// Post with the default idle limit, as a plain function.
+Task<Outcome> PostOnce(Client& client, const std::string& url) { return Post(client, url); }
+
 // The pieces a body's reader gets (ClientResponse::Read) from each call.
 using Pieces = std::vector<core::Result<std::string>>;
 Task<Pieces> ReadPieces(Client& client, const std::string& url) {
@@ -266,33 +269,27 @@ class ClientResendTest : public ::testing::Test {
   }
 
   // Two requests in turn to an upstream that answers the first with `first_action` and the
-  // second plainly: what the first leaves of the connection shows in the second.
-  std::pair<Outcome, Outcome> TwoPosts(Action first_action) {
+  // second plainly: the first read by `read_first` (Post or ReadPieces), the second posted.
+  // What the first leaves of the connection shows in the second.
+  template <typename First>
+  std::pair<First, Outcome> ThenPost(Action first_action,
+                                     Task<First> (*read_first)(Client&, const std::string&)) {
     upstream_.emplace(ioc_,
                       [first_action](int n) { return n == 1 ? first_action : Action::kAnswer; });
-    std::pair<Outcome, Outcome> out;
+    std::pair<First, Outcome> out;
     if (!Run([&]() -> Task<void> {
-          out.first = co_await Post(*client_, upstream_->url());
+          out.first = co_await read_first(*client_, upstream_->url());
           out.second = co_await Post(*client_, upstream_->url());
         })) {
       ADD_FAILURE() << "the two requests did not finish within the limit";
     }
     return out;
   }
-
-  // The pieces of a first response answered with `first_action` (ReadPieces), then a plain
-  // request: what the first body's reading leaves of the connection shows in the second.
+  std::pair<Outcome, Outcome> TwoPosts(Action first_action) {
+    return ThenPost<Outcome>(first_action, &PostOnce);
+  }
   std::pair<Pieces, Outcome> PiecesThenPost(Action first_action) {
-    upstream_.emplace(ioc_,
-                      [first_action](int n) { return n == 1 ? first_action : Action::kAnswer; });
-    std::pair<Pieces, Outcome> out;
-    if (!Run([&]() -> Task<void> {
-          out.first = co_await ReadPieces(*client_, upstream_->url());
-          out.second = co_await Post(*client_, upstream_->url());
-        })) {
-      ADD_FAILURE() << "the two requests did not finish within the limit";
-    }
-    return out;
+    return ThenPost<Pieces>(first_action, &ReadPieces);
   }
 
   std::unique_ptr<Client> client_;
