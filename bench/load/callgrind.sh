@@ -58,30 +58,11 @@ done
 # ---- servers ---------------------------------------------------------------------------------
 start_nginx upstream nginx-upstream.conf 0
 UP_PORT=$NGINX_PORT
-spawn 0 "$WORK/emulator.out" "$SWITCHYARD_BIN" emulator --listen 127.0.0.1:0
-EMU_ADDR=$(wait_line "$WORK/emulator.out" 'emulator listening on http://([^ /]+)' "$SPAWNED") || {
-  cat "$WORK/emulator.out" >&2; die "emulator did not start"; }
-curl -sf -o /dev/null --max-time 5 -X PUT -H 'content-type: application/json' \
-  -d '{"ttft_ms":2,"tokens_per_s":0}' "http://$EMU_ADDR/_emulator/profiles/bench-ttft" ||
-  die "could not set the emulator's profile"
-
-mkdir -p "$WORK/gateway"
-sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
-  -e "s|@STREAM_UPSTREAM_MODEL@|bench-ttft|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|bench-ttft|g" \
-  -e "s|@SLOW_UPSTREAM_MODEL@|bench-ttft|g" -e "s|@STATE@|$WORK/gateway|g" \
-  -e "s|@AUTH_MODE@|keys|g" "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
-export SWITCHYARD_ADMIN_TOKEN=bench-admin-token-not-a-secret SY_BENCH_EMULATOR_KEY=sk-bench-not-a-secret
+start_emulator 0
+put_profile bench-ttft 2 0
 OUT=$WORK/callgrind.out
-spawn 1 "$WORK/gateway/out.log" valgrind --tool=callgrind --callgrind-out-file="$OUT" \
-  "$SWITCHYARD_BIN" serve --config "$WORK/gateway/gateway.yaml"
-GW_PID=$SPAWNED
-GW_ADDR=$(wait_line "$WORK/gateway/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
-  tail -n 20 "$WORK/gateway/out.log" >&2; die "gateway did not start under valgrind"; }
-KEY=$(curl -s --max-time 30 "http://$GW_ADDR/admin/keys" \
-  -H "authorization: Bearer $SWITCHYARD_ADMIN_TOKEN" -H 'content-type: application/json' \
-  -d '{"tenant":"bench","budgets":{"usd_per_day":"1000000","usd_per_month":"1000000"},"limits":{"requests_per_minute":1000000000,"tokens_per_minute":1000000000}}' |
-  sed -n 's/.*"key":"\(sk-sy-[A-Za-z0-9]*\)".*/\1/p')
-[[ -n $KEY ]] || { tail -n 20 "$WORK/gateway/out.log" >&2; die "could not create a client key"; }
+start_gateway 1 keys bench-ttft bench-ttft bench-ttft valgrind --tool=callgrind --callgrind-out-file="$OUT"
+KEY=$(bench_key)
 
 # ---- requests --------------------------------------------------------------------------------
 STREAM_JSON=false

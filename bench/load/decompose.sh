@@ -76,33 +76,16 @@ start_nginx upstream nginx-upstream.conf "$UPSTREAM_CPU"
 UP_PORT=$NGINX_PORT
 start_nginx static nginx-upstream.conf "$PROXY_CPU"
 STATIC_PORT=$NGINX_PORT STATIC_PID=$(nginx_worker "$NGINX_PID")
-spawn "$UPSTREAM_CPU" "$WORK/emulator.out" "$SWITCHYARD_BIN" emulator --listen 127.0.0.1:0
-EMU_ADDR=$(wait_line "$WORK/emulator.out" 'emulator listening on http://([^ /]+)' "$SPAWNED") || {
-  cat "$WORK/emulator.out" >&2; die "emulator did not start"; }
+start_emulator "$UPSTREAM_CPU"
 CHUNKED_PROFILE=bench-chunked
-curl -sf -o /dev/null --max-time 5 -X PUT -H 'content-type: application/json' \
-  -d '{"ttft_ms":0,"tokens_per_s":0}' "http://$EMU_ADDR/_emulator/profiles/$CHUNKED_PROFILE" ||
-  die "could not set the emulator's profile $CHUNKED_PROFILE"
+put_profile "$CHUNKED_PROFILE" 0 0
 start_nginx proxy nginx-proxy.conf "$PROXY_CPU" -e "s|@UPSTREAM_PORT@|$UP_PORT|g" \
   -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g"
 PROXY_PORT=$NGINX_PORT PROXY_PID=$(nginx_worker "$NGINX_PID")
 
-mkdir -p "$WORK/gateway"
 # Of the emulator's models only bench-stream is used here (the chunked rows).
-sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
-  -e "s|@STREAM_UPSTREAM_MODEL@|$CHUNKED_PROFILE|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|unused|g" \
-  -e "s|@SLOW_UPSTREAM_MODEL@|unused|g" -e "s|@STATE@|$WORK/gateway|g" -e "s|@AUTH_MODE@|keys|g" \
-  "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
-export SWITCHYARD_ADMIN_TOKEN=bench-admin-token-not-a-secret SY_BENCH_EMULATOR_KEY=sk-bench-not-a-secret
-spawn "$PROXY_CPU" "$WORK/gateway/out.log" "$SWITCHYARD_BIN" serve --config "$WORK/gateway/gateway.yaml"
-GW_PID=$SPAWNED
-GW_ADDR=$(wait_line "$WORK/gateway/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
-  cat "$WORK/gateway/out.log" >&2; die "gateway did not start"; }
-SY_BENCH_KEY=$(curl -s --max-time 5 "http://$GW_ADDR/admin/keys" \
-  -H "authorization: Bearer $SWITCHYARD_ADMIN_TOKEN" -H 'content-type: application/json' \
-  -d '{"tenant":"bench","budgets":{"usd_per_day":"1000000","usd_per_month":"1000000"},"limits":{"requests_per_minute":1000000000,"tokens_per_minute":1000000000}}' |
-  sed -n 's/.*"key":"\(sk-sy-[A-Za-z0-9]*\)".*/\1/p')
-[[ -n $SY_BENCH_KEY ]] || { tail -n 20 "$WORK/gateway/out.log" >&2; die "could not create a client key"; }
+start_gateway "$PROXY_CPU" keys "$CHUNKED_PROFILE" unused unused
+SY_BENCH_KEY=$(bench_key)
 export SY_BENCH_KEY
 log "upstream :$UP_PORT (core $UPSTREAM_CPU); nginx static :$STATIC_PORT, nginx proxy :$PROXY_PORT, switchyard $GW_ADDR (core $PROXY_CPU)"
 

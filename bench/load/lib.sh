@@ -131,3 +131,55 @@ read_wrk() {
   for kv in ${line#SYRESULT }; do printf -v "W_${kv%%=*}" '%s' "${kv#*=}"; done
 }
 wrk_errors() { echo $((W_connect_err + W_read_err + W_write_err + W_timeout_err + W_non2xx + W_incomplete)); }
+
+# The gateway under test and its emulated upstream, as run.sh, decompose.sh and callgrind.sh start
+# them. The admin token and the emulator's key are the benchmark's own, not secrets.
+export SWITCHYARD_ADMIN_TOKEN=bench-admin-token-not-a-secret
+export SY_BENCH_EMULATOR_KEY=sk-bench-not-a-secret
+
+# start_emulator CPU: `switchyard emulator` on 127.0.0.1:0; sets EMU_PID and EMU_ADDR (host:port).
+start_emulator() {
+  spawn "$1" "$WORK/emulator.out" "$SWITCHYARD_BIN" emulator --listen 127.0.0.1:0
+  EMU_PID=$SPAWNED
+  EMU_ADDR=$(wait_line "$WORK/emulator.out" 'emulator listening on http://([^ /]+)' "$EMU_PID") || {
+    cat "$WORK/emulator.out" >&2; die "emulator did not start"; }
+}
+
+# put_profile NAME TTFT_MS TOKENS_PER_S: sets an emulator latency profile (0 tokens/s: unlimited).
+put_profile() {
+  local code
+  code=$(curl -s -o "$WORK/profile.out" -w '%{http_code}' --max-time 5 -X PUT \
+    -H 'content-type: application/json' -d "{\"ttft_ms\":$2,\"tokens_per_s\":$3}" \
+    "http://$EMU_ADDR/_emulator/profiles/$1") || code=000
+  [[ $code == 2* ]] || { cat "$WORK/profile.out" >&2; die "emulator profile PUT $1 answered $code"; }
+}
+
+# start_gateway CPU AUTH_MODE STREAM_MODEL FIRSTBYTE_MODEL SLOW_MODEL [WRAPPER...]: writes
+# gateway.yaml into $WORK/gateway (upstream $UP_PORT, emulator $EMU_ADDR, the emulator profiles
+# behind bench-stream, bench-ttft and bench-slow) and starts the gateway on it, under WRAPPER when
+# given (valgrind); sets GW_PID and GW_ADDR.
+start_gateway() {
+  local cpu=$1 auth=$2 stream=$3 firstbyte=$4 slow=$5
+  shift 5
+  mkdir -p "$WORK/gateway"
+  sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
+    -e "s|@STREAM_UPSTREAM_MODEL@|$stream|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|$firstbyte|g" \
+    -e "s|@SLOW_UPSTREAM_MODEL@|$slow|g" -e "s|@STATE@|$WORK/gateway|g" \
+    -e "s|@AUTH_MODE@|$auth|g" "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
+  spawn "$cpu" "$WORK/gateway/out.log" "$@" "$SWITCHYARD_BIN" serve --config "$WORK/gateway/gateway.yaml"
+  GW_PID=$SPAWNED
+  GW_ADDR=$(wait_line "$WORK/gateway/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
+    tail -n 50 "$WORK/gateway/out.log" >&2; die "gateway did not start"; }
+}
+
+# bench_key: prints a new client key of the gateway at $GW_ADDR, tenant "bench", whose budget and
+# limits are far above what a run spends: checked on every request, never biting.
+bench_key() {
+  local key
+  key=$(curl -s --max-time 30 "http://$GW_ADDR/admin/keys" \
+    -H "authorization: Bearer $SWITCHYARD_ADMIN_TOKEN" -H 'content-type: application/json' \
+    -d '{"tenant":"bench","budgets":{"usd_per_day":"1000000","usd_per_month":"1000000"},"limits":{"requests_per_minute":1000000000,"tokens_per_minute":1000000000}}' |
+    sed -n 's/.*"key":"\(sk-sy-[A-Za-z0-9]*\)".*/\1/p')
+  [[ -n $key ]] || { tail -n 20 "$WORK/gateway/out.log" >&2; die "could not create a client key"; }
+  echo "$key"
+}

@@ -123,7 +123,6 @@ SWITCHYARD_BIN=${SWITCHYARD_BIN:-$ROOT/build/switchyard}
 STREAM_PROFILE=bench-stream
 FIRSTBYTE_PROFILE=bench-ttft
 SLOW_PROFILE=bench-slow
-EMULATOR_KEY=sk-bench-not-a-secret
 
 # shellcheck source=bench/load/lib.sh
 source "$HERE/lib.sh"
@@ -162,18 +161,7 @@ UP_PORT=$NGINX_PORT
 log "upstream nginx on 127.0.0.1:$UP_PORT (core $UPSTREAM_CPU)"
 
 # ---- slow streaming emulator -----------------------------------------------------------------
-spawn "$UPSTREAM_CPU" "$WORK/emulator.out" "$SWITCHYARD_BIN" emulator --listen 127.0.0.1:0
-EMU_PID=$SPAWNED
-EMU_ADDR=$(wait_line "$WORK/emulator.out" 'emulator listening on http://([^ /]+)' "$EMU_PID") || {
-  cat "$WORK/emulator.out" >&2; die "emulator did not start"; }
-# put_profile NAME TTFT_MS TOKENS_PER_S: sets an emulator latency profile (0 tokens/s: unlimited).
-put_profile() {
-  local code
-  code=$(curl -s -o "$WORK/profile.out" -w '%{http_code}' --max-time 5 -X PUT \
-    -H 'content-type: application/json' -d "{\"ttft_ms\":$2,\"tokens_per_s\":$3}" \
-    "http://$EMU_ADDR/_emulator/profiles/$1") || code=000
-  [[ $code == 2* ]] || { cat "$WORK/profile.out" >&2; die "emulator profile PUT $1 answered $code"; }
-}
+start_emulator "$UPSTREAM_CPU"
 put_profile "$STREAM_PROFILE" "$TTFT_MS" "$TOKENS_PER_S"
 put_profile "$FIRSTBYTE_PROFILE" "$FIRSTBYTE_TTFT_MS" 0
 put_profile "$SLOW_PROFILE" "$SLOW_TTFT_MS" "$SLOW_TOKENS_PER_S"
@@ -181,29 +169,15 @@ log "emulator on $EMU_ADDR, profiles $STREAM_PROFILE (ttft ${TTFT_MS} ms, ${TOKE
   "$FIRSTBYTE_PROFILE (ttft ${FIRSTBYTE_TTFT_MS} ms, unlimited), $SLOW_PROFILE (ttft ${SLOW_TTFT_MS} ms, ${SLOW_TOKENS_PER_S} tokens/s)"
 
 # ---- 2. the gateway ---------------------------------------------------------------------------
-mkdir -p "$WORK/gateway"
 AUTH_MODE=keys
 ((KEYS)) || AUTH_MODE=off
-sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
-  -e "s|@STREAM_UPSTREAM_MODEL@|$STREAM_PROFILE|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|$FIRSTBYTE_PROFILE|g" \
-  -e "s|@SLOW_UPSTREAM_MODEL@|$SLOW_PROFILE|g" -e "s|@STATE@|$WORK/gateway|g" \
-  -e "s|@AUTH_MODE@|$AUTH_MODE|g" "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
-export SWITCHYARD_ADMIN_TOKEN=bench-admin-token-not-a-secret
-export SY_BENCH_EMULATOR_KEY=$EMULATOR_KEY
-spawn "$PROXY_CPU" "$WORK/gateway/out.log" "$SWITCHYARD_BIN" serve --config "$WORK/gateway/gateway.yaml"
-GW_PID=$SPAWNED
-GW_ADDR=$(wait_line "$WORK/gateway/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
-  cat "$WORK/gateway/out.log" >&2; die "gateway did not start"; }
+start_gateway "$PROXY_CPU" "$AUTH_MODE" "$STREAM_PROFILE" "$FIRSTBYTE_PROFILE" "$SLOW_PROFILE"
 log "switchyard on $GW_ADDR (core $PROXY_CPU, server.threads 1)"
-# The client key every request to the gateway carries (post.lua reads SY_BENCH_KEY); its budget
-# and limits are far above what a run spends, so they are checked on every request but never bite.
-GW_KEY=$EMULATOR_KEY
+# The client key every request to the gateway carries (post.lua reads SY_BENCH_KEY), with a
+# budget and rate limits (lib.sh's bench_key).
+GW_KEY=$SY_BENCH_EMULATOR_KEY
 if ((KEYS)); then
-  GW_KEY=$(curl -s --max-time 5 "http://$GW_ADDR/admin/keys" \
-    -H "authorization: Bearer $SWITCHYARD_ADMIN_TOKEN" -H 'content-type: application/json' \
-    -d '{"tenant":"bench","budgets":{"usd_per_day":"1000000","usd_per_month":"1000000"},"limits":{"requests_per_minute":1000000000,"tokens_per_minute":1000000000}}' |
-    sed -n 's/.*"key":"\(sk-sy-[A-Za-z0-9]*\)".*/\1/p')
-  [[ -n $GW_KEY ]] || { tail -n 20 "$WORK/gateway/out.log" >&2; die "could not create a client key"; }
+  GW_KEY=$(bench_key)
   log "client key created (tenant bench, budget and rate limits on)"
 fi
 export SY_BENCH_KEY=$GW_KEY
@@ -373,7 +347,7 @@ declare -A SURL=(
   [ng]="http://127.0.0.1:$NG_PORT/stream/v1/chat/completions"
 )
 declare -A SMODEL=([direct]=$STREAM_PROFILE [gw]=bench-stream [ng]=$STREAM_PROFILE)
-declare -A SKEY=([direct]=$EMULATOR_KEY [gw]=$GW_KEY [ng]=$EMULATOR_KEY)
+declare -A SKEY=([direct]=$SY_BENCH_EMULATOR_KEY [gw]=$GW_KEY [ng]=$SY_BENCH_EMULATOR_KEY)
 for ((r = 1; r <= STREAM_TRIES; r++)); do
   for t in direct gw ng; do
     read -r f tot n < <(stream_probe "${SURL[$t]}" "${SMODEL[$t]}" "${SKEY[$t]}")
