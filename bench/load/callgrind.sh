@@ -79,9 +79,9 @@ send() {
   [[ $(grep -c '^2' <<<"$codes") == "$1" ]] || die "not every request answered 2xx: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')"
 }
 send "$WARM_REQUESTS"
-callgrind_control -z "$GW_PID" >/dev/null
+callgrind_control -z "$GW_PID" >/dev/null 2>&1 || die "callgrind_control could not zero the counters"
 send "$REQUESTS"
-callgrind_control -d "$GW_PID" >/dev/null
+callgrind_control -d "$GW_PID" >/dev/null 2>&1 || die "callgrind_control could not dump the counters"
 DUMP=$(find "$WORK" -maxdepth 1 -name 'callgrind.out.*' | sort | tail -n 1)
 [[ -n $DUMP ]] || die "callgrind wrote no dump"
 TOTAL=$(awk '/^summary:/ { print $2 }' "$DUMP")
