@@ -15,8 +15,8 @@
 # The gateway runs under `valgrind --tool=callgrind` on bench/load/gateway.yaml with a client key
 # (budget and rate limits on), as in run.sh. One curl sends 50 requests on one keep-alive
 # connection, the counters are zeroed (callgrind_control -z), one curl sends N more, and the
-# counters are dumped: start-up, the warm-up and shutdown are not counted; every thread is (the
-# ledger writer's work for the N requests included). Prints "<instructions> instructions a
+# counters are dumped, each after a second's pause: start-up, the warm-up and shutdown are not
+# counted; every thread is (the ledger writer's work for the N requests included). Prints "<instructions> instructions a
 # request (<N> requests, <model>)". About a minute; needs valgrind (Debian: valgrind).
 #
 # Knobs (environment): SWITCHYARD_BIN (<repo>/build/switchyard, built Release), KEEP_TMP=1.
@@ -78,9 +78,13 @@ send() {
     die "curl failed"
   [[ $(grep -c '^2' <<<"$codes") == "$1" ]] || die "not every request answered 2xx: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')"
 }
+# The ledger writer commits within its flush interval (200 ms): a second's pause before zeroing
+# and before dumping puts the warm-up's rows outside the count and the counted requests' inside.
 send "$WARM_REQUESTS"
+sleep 1
 callgrind_control -z "$GW_PID" >/dev/null 2>&1 || die "callgrind_control could not zero the counters"
 send "$REQUESTS"
+sleep 1
 callgrind_control -d "$GW_PID" >/dev/null 2>&1 || die "callgrind_control could not dump the counters"
 DUMP=$(find "$WORK" -maxdepth 1 -name 'callgrind.out.*' | sort | tail -n 1)
 [[ -n $DUMP ]] || die "callgrind wrote no dump"
