@@ -138,6 +138,18 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
                   {})
       .With({})
       .Add(static_cast<int64_t>(ledger.batches));
+  scrape
+      .AddCounter("switchyard_ledger_rows_pruned_total",
+                  "Ledger rows deleted past ledger.retention_days (requests with their "
+                  "attempts, shadows, feedback).",
+                  {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.rows_pruned));
+  scrape
+      .AddCounter("switchyard_ledger_prune_errors_total",
+                  "Retention passes that failed (retried after a minute).", {})
+      .With({})
+      .Add(static_cast<int64_t>(ledger.prune_errors));
   if (ledger.response_store) {
     scrape
         .AddCounter("switchyard_response_store_swept_total",

@@ -39,6 +39,8 @@ struct LedgerStats {
   uint64_t spill_bytes = 0;    // the spill file's size now
   uint64_t rejected = 0;       // records the database refused, set aside (since start)
   uint64_t batches = 0;        // transactions the writer committed (since start)
+  // Rows retention deleted (ledger.retention_days), and its failed passes (since start).
+  uint64_t rows_pruned = 0, prune_errors = 0;
   // The stored responses' expiry sweeps (responses.store on), since start.
   bool response_store = false;
   uint64_t responses_swept = 0, response_sweep_failures = 0;

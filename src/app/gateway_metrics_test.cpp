@@ -369,6 +369,8 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
                            .spill_bytes = 9000,
                            .rejected = 1,
                            .batches = 6,
+                           .rows_pruned = 500,
+                           .prune_errors = 2,
                            .response_store = true,
                            .responses_swept = 11,
                            .response_sweep_failures = 1,
@@ -394,7 +396,8 @@ TEST_F(GatewayMetricsTest, ScrapeTimeFiguresBreakersLedgerAndBudgets) {
       (Lines{"switchyard_ledger_queue_depth 3", "switchyard_ledger_records_written_total 120",
              "switchyard_ledger_records_lost_total 2", "switchyard_ledger_records_spilled_total 40",
              "switchyard_ledger_records_rejected_total 1",
-             "switchyard_ledger_batches_written_total 6", "switchyard_ledger_spill_records 25",
+             "switchyard_ledger_batches_written_total 6", "switchyard_ledger_rows_pruned_total 500",
+             "switchyard_ledger_prune_errors_total 2", "switchyard_ledger_spill_records 25",
              "switchyard_ledger_spill_bytes 9000", "switchyard_ledger_write_errors_total 1"}));
   EXPECT_EQ(SamplesOf(text, "switchyard_response_store_swept"),
             (Lines{"switchyard_response_store_swept_total 11"}));

@@ -61,6 +61,7 @@ http::ServerOptions ServerOptionsFrom(const config::ServerConfig& server) {
 core::Result<std::unique_ptr<ledger::BatchLedger>> OpenLedger(const config::Config& config) {
   const config::LedgerConfig& l = config.ledger;
   const auto spill_max_bytes = static_cast<uint64_t>(l.spill_max_bytes);
+  const std::chrono::hours retention(24 * l.retention_days);
   if (!config.database.url.empty()) {
     // Its own default file: a spill is replayed into the engine that spilled it.
     const std::string spill_path =
@@ -73,6 +74,7 @@ core::Result<std::unique_ptr<ledger::BatchLedger>> OpenLedger(const config::Conf
     options.queue.queue_capacity = static_cast<size_t>(l.queue_capacity);
     options.queue.spill_path = spill_path;
     options.queue.spill_max_bytes = spill_max_bytes;
+    options.queue.retention = retention;
     auto opened = ledger::PostgresLedger::Open(options);
     if (!opened) return std::move(opened).error();
     return std::unique_ptr<ledger::BatchLedger>(std::move(*opened));
@@ -85,6 +87,7 @@ core::Result<std::unique_ptr<ledger::BatchLedger>> OpenLedger(const config::Conf
   options.queue_capacity = static_cast<size_t>(l.queue_capacity);
   options.spill_path = spill_path;
   options.spill_max_bytes = spill_max_bytes;
+  options.retention = retention;
   auto opened = ledger::SqliteLedger::Open(options);
   if (!opened) return std::move(opened).error();
   return std::unique_ptr<ledger::BatchLedger>(std::move(*opened));
@@ -231,6 +234,8 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     stats.spill_bytes = sink->spill_bytes();
     stats.rejected = sink->records_rejected();
     stats.batches = sink->batches_written();
+    stats.rows_pruned = sink->rows_pruned();
+    stats.prune_errors = sink->prune_errors();
     if (store) {
       stats.response_store = true;
       stats.responses_swept = store->rows_swept();

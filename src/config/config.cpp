@@ -86,7 +86,7 @@ void ReadVerification(MapReader& root, VerificationConfig& out) {
 void ReadLedger(MapReader& root, LedgerConfig& out) {
   root.Map("ledger",
            {"sqlite_path", "batch_size", "flush_interval_ms", "queue_capacity", "spill_path",
-            "spill_max_bytes"},
+            "spill_max_bytes", "retention_days"},
            [&](MapReader& r) {
              r.String("sqlite_path", out.sqlite_path);
              r.Int("batch_size", out.batch_size);
@@ -94,6 +94,7 @@ void ReadLedger(MapReader& root, LedgerConfig& out) {
              r.Int("queue_capacity", out.queue_capacity);
              r.String("spill_path", out.spill_path);
              r.Int("spill_max_bytes", out.spill_max_bytes);
+             r.Int("retention_days", out.retention_days);
            });
 }
 

@@ -314,6 +314,9 @@ struct LedgerConfig {
   // "" = sqlite_path + ".spill". One process per file.
   std::string spill_path;
   int64_t spill_max_bytes = int64_t{1} << 30;
+  // Retention: requests (with their attempts), shadows and feedback older than this many days
+  // are deleted by the ledger's writer (ledger/batch_ledger.h); 0 = keep every row.
+  int64_t retention_days = 0;
 };
 
 // database: where the request ledger is written. url "" (the default): the SQLite file

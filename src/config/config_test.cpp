@@ -102,7 +102,8 @@ models:
       windows: [{name: night, start: "22:00", end: "06:00", input: 1, output: 2}]
       batch: {input: "0.75", output: "1.5"}
 failover: {total_deadline_ms: 5000, max_attempts: 2, max_retry_after_ms: 0}
-ledger: {sqlite_path: /tmp/l.db, batch_size: 10, flush_interval_ms: 50, queue_capacity: 100}
+ledger: {sqlite_path: /tmp/l.db, batch_size: 10, flush_interval_ms: 50, queue_capacity: 100,
+         retention_days: 400}
 )");
   EXPECT_EQ(c.server.listen, "[::1]:0");
   EXPECT_EQ(c.server.threads, 2);
@@ -134,6 +135,7 @@ ledger: {sqlite_path: /tmp/l.db, batch_size: 10, flush_interval_ms: 50, queue_ca
   EXPECT_FALSE(m.price.batch->cached_input.has_value());
   EXPECT_EQ(c.failover.max_retry_after, std::chrono::milliseconds(0));
   EXPECT_EQ(c.ledger.queue_capacity, 100);
+  EXPECT_EQ(c.ledger.retention_days, 400);
 }
 
 TEST(ParseConfigTest, NamedMapsKeepDocumentOrder) {

@@ -23,6 +23,10 @@ using detail::JoinPath;
 using detail::Quote;
 
 constexpr int kMinutesPerDay = 24 * 60;
+// Budgets are seeded at start from the ledger's spend of their current day or month, so
+// retention keeps a whole month and a day.
+constexpr int64_t kMinRetentionDays = 32;
+constexpr int64_t kMaxRetentionDays = 36'500;
 
 bool IsNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -260,6 +264,13 @@ void CheckFailoverAndLedger(Checker& c, const FailoverConfig& f, const LedgerCon
            "must not exceed queue_capacity (" + std::to_string(l.queue_capacity) + ")");
   }
   c.Range("ledger.spill_max_bytes", l.spill_max_bytes, int64_t{1} << 20, int64_t{1} << 40);
+  if (l.retention_days != 0 &&
+      (l.retention_days < kMinRetentionDays || l.retention_days > kMaxRetentionDays)) {
+    c.Fail("ledger.retention_days",
+           "must be 0 (keep every row) or " + std::to_string(kMinRetentionDays) + " to " +
+               std::to_string(kMaxRetentionDays) +
+               " (budgets are seeded from the ledger's spend of their current month)");
+  }
 }
 
 // The URL is never quoted: it may hold a password.

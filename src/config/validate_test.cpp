@@ -187,6 +187,12 @@ TEST(ValidateTest, ServerFailoverLedgerRanges) {
   EXPECT_EQ(ErrorOf(base + "ledger: {sqlite_path: \"\"}"), "ledger.sqlite_path: must not be empty");
   EXPECT_EQ(ErrorOf(base + "ledger: {spill_max_bytes: 1000}"),
             "ledger.spill_max_bytes: must be between 1048576 and 1099511627776, got 1000");
+  for (const char* days : {"-1", "7", "31", "36501"}) {
+    EXPECT_EQ(ErrorOf(base + "ledger: {retention_days: " + days + "}"),
+              "ledger.retention_days: must be 0 (keep every row) or 32 to 36500 (budgets are "
+              "seeded from the ledger's spend of their current month)")
+        << days;
+  }
   // The URL is never quoted back: it may hold a password.
   EXPECT_EQ(ErrorOf(base + "database: {url: \"mysql://u:secret@h/db\"}"),
             "database.url: must be a postgresql:// URL, or absent for the SQLite file "

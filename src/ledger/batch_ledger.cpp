@@ -6,6 +6,7 @@
 #include <iterator>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/thread_name.h"
 #include "ledger/spill_file.h"
 
@@ -39,10 +40,13 @@ int64_t SteadyMs() {
 
 core::Result<SpillFiles> BatchLedger::OpenSpill(const QueueOptions& options) {
   if (options.batch_size == 0 || options.wake_records == 0 || options.queue_capacity == 0 ||
-      options.flush_interval.count() <= 0 || options.spill_path.empty()) {
+      options.flush_interval.count() <= 0 || options.spill_path.empty() ||
+      options.retention.count() < 0 || options.prune_interval.count() <= 0 ||
+      options.prune_rows <= 0) {
     return core::MakeError(core::Errc::kInvalidRequest,
-                           "ledger options: batch_size, wake_records, queue_capacity and "
-                           "flush_interval must be positive and spill_path set");
+                           "ledger options: batch_size, wake_records, queue_capacity, "
+                           "flush_interval, prune_interval and prune_rows must be positive, "
+                           "retention not negative and spill_path set");
   }
   auto spill = SpillFile::Open({.path = options.spill_path, .max_bytes = options.spill_max_bytes});
   if (!spill) return std::move(spill).error();
@@ -253,6 +257,7 @@ void BatchLedger::Process(std::vector<Record>& records, bool stopping) {
   const bool probe = !failing_ || stopping || Clock::now() >= retry_at_;
   if (probe && ReplaySpill(stopping) && WriteQueued(records)) {
     MarkHealthy();
+    if (!stopping) MaybePrune();
     if (!spill_->empty()) {  // more to replay: the next pass starts at once
       std::lock_guard lock(writer_mu_);
       wake_ = true;
@@ -368,6 +373,39 @@ void BatchLedger::SpillQueued(std::vector<Record>& records, bool stopping) {
   CountLost(records.size(), records.front().request_id, why.c_str());
   ReleaseSlots(records.size());
   records.clear();
+}
+
+// One retention pass when one is due (see the header). A pass that deleted a full prune_rows of
+// any table left more behind: the next starts on the writer's next pass, at once.
+void BatchLedger::MaybePrune() {
+  if (options_.retention.count() <= 0) return;
+  const auto now = Clock::now();
+  if (now < next_prune_at_) return;
+  const int64_t before_ms = core::UnixMs(std::chrono::system_clock::now() - options_.retention);
+  auto counts = [&]() -> core::Result<PruneCounts> {
+    try {
+      return writer_->Prune(before_ms, options_.prune_rows);
+    } catch (const std::exception& e) {  // as WriteOne
+      return core::MakeError(core::Errc::kInternal, e.what());
+    }
+  }();
+  next_prune_at_ = now + options_.prune_interval;
+  if (!counts) {
+    prune_errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr,
+                 "switchyard ledger: deleting rows past retention from %s failed: %s; trying "
+                 "again in %lld ms\n",
+                 writer_->Describe().c_str(), counts.error().message.c_str(),
+                 static_cast<long long>(options_.prune_interval.count()));
+    return;
+  }
+  rows_pruned_.fetch_add(static_cast<uint64_t>(counts->total()), std::memory_order_relaxed);
+  const int64_t most = std::max({counts->requests, counts->shadows, counts->feedback});
+  if (most >= options_.prune_rows) {
+    next_prune_at_ = now;
+    std::lock_guard lock(writer_mu_);
+    wake_ = true;
+  }
 }
 
 void BatchLedger::MarkFailing(const core::Error& error) {

@@ -37,6 +37,14 @@
 // spill_max_bytes, never replayed), logged and counted in records_rejected(). One bad record
 // never stalls the ledger.
 //
+// Retention. With `retention` set, the writer deletes what is older (BatchWriter::Prune: requests
+// with their attempts, shadows, feedback), between batches while the database is healthy: a
+// pass at start and every prune_interval, each pass one transaction of at most prune_rows a
+// table. A pass that finds more starts the next at once, so a backlog (retention turned on over a
+// large ledger, or traffic above prune_rows a pass) drains at the database's delete rate,
+// interleaved with the new records' batches. A failed pass is logged and tried again after
+// prune_interval; it never spills or loses a record.
+//
 // Durability. Flush() returns once every record appended before it is committed or, while the
 // database fails, spilled. Close() (and the destructor) write or spill everything queued, then
 // join the writer: a clean shutdown (SIGTERM path) loses nothing. Only when the database and the
@@ -86,10 +94,13 @@ struct QueueOptions {
   size_t yield_backlog = 512;
   std::chrono::milliseconds flush_interval{200};  // max time a record waits in the queue
   size_t queue_capacity = 65536;  // max records queued or being written; then Append spills
-  std::chrono::milliseconds max_backoff{2000};     // cap of the probe backoff after an error
-  std::chrono::milliseconds close_timeout{10000};  // max retrying a failing spill on Close
-  std::string spill_path{};                        // REQUIRED; created 0600, one process only
-  uint64_t spill_max_bytes = uint64_t{1} << 30;    // the spill file's bound
+  std::chrono::milliseconds max_backoff{2000};       // cap of the probe backoff after an error
+  std::chrono::milliseconds close_timeout{10000};    // max retrying a failing spill on Close
+  std::string spill_path{};                          // REQUIRED; created 0600, one process only
+  uint64_t spill_max_bytes = uint64_t{1} << 30;      // the spill file's bound
+  std::chrono::hours retention{0};                   // rows older are deleted; 0 = keep every row
+  std::chrono::milliseconds prune_interval{60'000};  // between retention passes
+  int64_t prune_rows = 1'000;                        // per table, per retention transaction
 };
 
 class BatchLedger : public Sink {
@@ -132,6 +143,10 @@ class BatchLedger : public Sink {
   uint64_t records_spilled() const { return records_spilled_.load(std::memory_order_relaxed); }
   // Records the database refused for what they hold, set aside in the rejected file.
   uint64_t records_rejected() const { return records_rejected_.load(std::memory_order_relaxed); }
+  // Rows retention deleted (requests, shadows, feedback; not counting attempts), and its failed
+  // passes.
+  uint64_t rows_pruned() const { return rows_pruned_.load(std::memory_order_relaxed); }
+  uint64_t prune_errors() const { return prune_errors_.load(std::memory_order_relaxed); }
   // Records appended and not yet committed or spilled (queued or being written).
   size_t queued() const { return pending_.load(std::memory_order_relaxed); }
   // Records in the spill file waiting for the database, and the file's size.
@@ -167,6 +182,7 @@ class BatchLedger : public Sink {
   void SpillQueued(std::vector<Record>& records, bool stopping);
   void MarkFailing(const core::Error& error);
   void MarkHealthy();
+  void MaybePrune();
 
   const QueueOptions options_;
   std::unique_ptr<BatchWriter> writer_;  // used by the writer thread only
@@ -194,6 +210,7 @@ class BatchLedger : public Sink {
   Clock::time_point retry_at_{};
   std::chrono::milliseconds backoff_{0};
   std::optional<Clock::time_point> give_up_at_;
+  Clock::time_point next_prune_at_{};  // writer thread only; the epoch: a pass at start
 
   std::atomic<int64_t> last_lost_report_ms_{0};  // rate-limits the "lost" line
 
@@ -206,6 +223,8 @@ class BatchLedger : public Sink {
   std::atomic<uint64_t> records_lost_{0};
   std::atomic<uint64_t> records_spilled_{0};
   std::atomic<uint64_t> records_rejected_{0};
+  std::atomic<uint64_t> rows_pruned_{0};
+  std::atomic<uint64_t> prune_errors_{0};
 };
 
 }  // namespace sy::ledger

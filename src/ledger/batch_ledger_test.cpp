@@ -12,6 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/clock.h"
 #include "ledger/detail/test_util.h"
 #include "ledger/spill_file.h"
 
@@ -52,6 +53,30 @@ class FakeDatabase {
     return rows_;
   }
 
+  // Retention: `n` rows are older than any cutoff asked; each Prune deletes up to its max_rows.
+  void SetOldRows(int64_t n) {
+    std::lock_guard lock(mu_);
+    old_rows_ = n;
+  }
+  int64_t old_rows() const {
+    std::lock_guard lock(mu_);
+    return old_rows_;
+  }
+  // The cutoff of every Prune asked, in order.
+  std::vector<int64_t> prunes() const {
+    std::lock_guard lock(mu_);
+    return prunes_;
+  }
+
+  core::Result<PruneCounts> Prune(int64_t before_ms, int64_t max_rows) {
+    std::lock_guard lock(mu_);
+    prunes_.push_back(before_ms);
+    if (failing_) return core::MakeError(core::Errc::kInternal, "connection refused");
+    const int64_t n = std::min(old_rows_, max_rows);
+    old_rows_ -= n;
+    return PruneCounts{.requests = n, .shadows = 0, .feedback = 0};
+  }
+
   core::Status Write(std::span<const Record> records, const WriteOptions& options) {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return gate_open_; });
@@ -72,6 +97,8 @@ class FakeDatabase {
   bool gate_open_ = true;
   std::vector<Row> rows_;
   std::vector<std::string> refused_;
+  int64_t old_rows_ = 0;
+  std::vector<int64_t> prunes_;
 };
 
 class FakeWriter final : public BatchWriter {
@@ -79,6 +106,9 @@ class FakeWriter final : public BatchWriter {
   explicit FakeWriter(FakeDatabase& db) : db_(db) {}
   core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options) override {
     return db_.Write(records, options);
+  }
+  core::Result<PruneCounts> Prune(int64_t before_ms, int64_t max_rows) override {
+    return db_.Prune(before_ms, max_rows);
   }
   std::string Describe() const override { return "fake database"; }
 
@@ -274,6 +304,74 @@ TEST(BatchLedgerTest, StartRefusesBadOptions) {
   auto zero = BatchLedger::Start({.batch_size = 0, .spill_path = dir.File("s")},
                                  std::make_unique<FakeWriter>(db));
   ASSERT_FALSE(zero.has_value());
+  auto negative = BatchLedger::Start({.spill_path = dir.File("s"), .retention = -1h},
+                                     std::make_unique<FakeWriter>(db));
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().code, core::Errc::kInvalidRequest);
+}
+
+int64_t NowMs() { return core::UnixMs(std::chrono::system_clock::now()); }
+
+// Retention off (the default): the writer never deletes.
+TEST(BatchLedgerTest, WithoutRetentionNothingIsPruned) {
+  TempDir dir;
+  FakeDatabase db;
+  db.SetOldRows(10);
+  auto ledger = Start(db, {.flush_interval = 1ms, .spill_path = dir.File("spill")});
+  ASSERT_NE(ledger, nullptr);
+  ledger->Append(MakeRecord(1));
+  ledger->Flush();
+  ledger->Close();
+  EXPECT_TRUE(db.prunes().empty());
+  EXPECT_EQ(ledger->rows_pruned(), 0u);
+}
+
+// A pass at start, asking for what is older than the retention; a backlog larger than a pass
+// drains pass after pass without waiting prune_interval, then waits for it.
+TEST(BatchLedgerTest, RetentionDeletesOlderRowsAtStartAndDrainsABacklogAtOnce) {
+  TempDir dir;
+  FakeDatabase db;
+  db.SetOldRows(25);
+  const int64_t before_start = NowMs();
+  auto ledger = Start(db, {.flush_interval = 50ms,
+                           .spill_path = dir.File("spill"),
+                           .retention = 24h,
+                           .prune_interval = 1h,
+                           .prune_rows = 10});
+  ASSERT_NE(ledger, nullptr);
+  // 10 + 10 + 5: three passes, the third short. A pass that waited for flush_interval or
+  // prune_interval would leave the backlog there much longer than this bound.
+  ASSERT_TRUE(Eventually([&] { return db.old_rows() == 0 && ledger->rows_pruned() == 25; }));
+  std::this_thread::sleep_for(200ms);  // the next is an hour away
+  const std::vector<int64_t> prunes = db.prunes();
+  ASSERT_EQ(prunes.size(), 3u);
+  const int64_t day_ms = 24 * 3600 * 1000;
+  EXPECT_GE(prunes[0], before_start - day_ms);
+  EXPECT_LE(prunes[0], NowMs() - day_ms);
+  EXPECT_EQ(ledger->prune_errors(), 0u);
+}
+
+// A failed pass is counted and retried after prune_interval; the records still land.
+TEST(BatchLedgerTest, AFailedRetentionPassIsRetriedLaterAndLosesNothing) {
+  TempDir dir;
+  FakeDatabase db;
+  db.SetOldRows(3);
+  db.SetFailing(true);
+  auto ledger = Start(db, {.flush_interval = 1ms,
+                           .spill_path = dir.File("spill"),
+                           .retention = 1h,
+                           .prune_interval = 20ms,
+                           .prune_rows = 10});
+  ASSERT_NE(ledger, nullptr);
+  ASSERT_TRUE(Eventually([&] { return ledger->prune_errors() >= 1; }));
+  ledger->Append(MakeRecord(1));
+  db.SetFailing(false);
+  ASSERT_TRUE(Eventually([&] { return db.old_rows() == 0; }));
+  EXPECT_GE(db.prunes().size(), 2u);
+  ledger->Flush();
+  EXPECT_EQ(Ids(db.rows()), ExpectedIds(1, 1));
+  EXPECT_EQ(ledger->rows_pruned(), 3u);
+  EXPECT_EQ(ledger->records_lost(), 0u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -24,6 +25,14 @@ struct WriteOptions {
   size_t yield_every = 0;
 };
 
+// What one retention pass deleted (BatchWriter::Prune).
+struct PruneCounts {
+  int64_t requests = 0;  // their attempts went with them
+  int64_t shadows = 0;
+  int64_t feedback = 0;
+  int64_t total() const { return requests + shadows + feedback; }
+};
+
 class BatchWriter {
  public:
   virtual ~BatchWriter() = default;
@@ -32,6 +41,11 @@ class BatchWriter {
   // kInvalidRequest: the database refused a value the batch holds and will refuse it again (the
   // ledger then isolates the record and sets it aside); any other error may pass on a retry.
   virtual core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options) = 0;
+  // Retention: deletes, in ONE transaction, at most `max_rows` each of the oldest requests that
+  // started before `before_ms` (unix ms) with their attempts, of the shadows that started before
+  // it and of the feedback created before it. Fewer than `max_rows` of each: nothing older is
+  // left. The caller calls again for the rest, so that no transaction holds the database long.
+  virtual core::Result<PruneCounts> Prune(int64_t before_ms, int64_t max_rows) = 0;
   // Names the database for log lines ("ledger database 'ledger.db'"); never holds a password.
   virtual std::string Describe() const = 0;
 };

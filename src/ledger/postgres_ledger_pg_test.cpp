@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/clock.h"
 #include "ledger/detail/pg_test_util.h"
 #include "ledger/detail/postgres.h"
 #include "ledger/detail/test_util.h"
@@ -133,6 +134,68 @@ TEST(PostgresLedgerTest, ABatchOfAnySizeIsCutIntoThePreparedStatements) {
 }
 
 // Replicas starting together: the advisory lock lets one migrate and the others find it done.
+// Retention on PostgreSQL: the scenario and the counts of the SQLite engine's test
+// (RecordWriterTest.PruneDeletesTheOldestRowsWithTheirAttemptsInBoundedPasses).
+TEST(PostgresLedgerTest, PruneDeletesTheOldestRowsWithTheirAttemptsInBoundedPasses) {
+  const std::string url = FreshDatabase();
+  auto target = detail::ParsePgTarget(url);
+  ASSERT_TRUE(target.has_value());
+  detail::PgRecordWriter writer(*target, 5s);
+  ASSERT_TRUE(writer.Connect());
+  const int64_t now = core::UnixMs(std::chrono::system_clock::now());
+  ASSERT_TRUE(writer.WriteBatch(test::RetentionRecords(now), {}));
+  ASSERT_EQ(test::PgQuery(url, test::RetentionFeedbackSql(now) + " RETURNING 1"), "1");
+  const int64_t cutoff = now - 3'600'000;
+
+  auto first = writer.Prune(cutoff, 8);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->requests, 8);
+  EXPECT_EQ(first->shadows, 1);
+  EXPECT_EQ(first->feedback, 1);
+  EXPECT_EQ(test::PgQuery(url, "SELECT min(started_at_ms) FROM requests"), "1700000000009");
+
+  auto second = writer.Prune(cutoff, 8);
+  auto third = writer.Prune(cutoff, 8);
+  auto fourth = writer.Prune(cutoff, 8);
+  ASSERT_TRUE(second && third && fourth);
+  EXPECT_EQ(second->requests + third->requests, test::kRetentionOldRequests - 8);
+  EXPECT_EQ(third->requests, 3);
+  EXPECT_EQ(fourth->total(), 0);
+  EXPECT_EQ(test::PgQuery(
+                url, "SELECT count(*) FROM requests WHERE started_at_ms = " + std::to_string(now)),
+            "4");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests"), "4");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM attempts"),
+            std::to_string(test::kRetentionNewAttempts));
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM shadows"), "0");
+  EXPECT_EQ(test::PgQuery(url, "SELECT string_agg(id, ',') FROM feedback"), "fb-new");
+}
+
+// The ledger's retention option reaches the PostgreSQL writer: a start over old rows deletes them.
+TEST(PostgresLedgerTest, RetentionDeletesWhatIsOlderOnceTheLedgerStarts) {
+  TempDir dir;
+  const std::string url = FreshDatabase();
+  const int64_t now = core::UnixMs(std::chrono::system_clock::now());
+  {
+    auto ledger = Open(Options(url, dir));
+    ASSERT_NE(ledger, nullptr);
+    for (Record& r : test::RetentionRecords(now)) ledger->Append(std::move(r));
+  }
+  PostgresLedger::Options options = Options(url, dir);
+  options.queue.retention = 24h;
+  auto ledger = Open(options);
+  ASSERT_NE(ledger, nullptr);
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (ledger->rows_pruned() < 20 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ledger->Close();
+  EXPECT_EQ(ledger->rows_pruned(), 20u);
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM requests"), "4");
+  EXPECT_EQ(test::PgQuery(url, "SELECT count(*) FROM attempts"),
+            std::to_string(test::kRetentionNewAttempts));
+}
+
 TEST(PostgresLedgerTest, ReplicasStartingTogetherMigrateOnce) {
   const std::string url = FreshDatabase();
   std::vector<TempDir> dirs(4);

@@ -26,6 +26,12 @@ class SqliteWriter final : public BatchWriter {
     return writer_->WriteBatch(records, options);
   }
 
+  core::Result<PruneCounts> Prune(int64_t before_ms, int64_t max_rows) override {
+    auto counts = detail::PruneRows(db_, before_ms, max_rows);
+    if (!counts) return detail::WithPath(path_, std::move(counts).error());
+    return counts;
+  }
+
   std::string Describe() const override { return "ledger database '" + path_ + "'"; }
 
  private:
@@ -43,7 +49,8 @@ QueueOptions QueueOptionsOf(const SqliteLedger::Options& o) {
           .max_backoff = o.max_backoff,
           .close_timeout = o.close_timeout,
           .spill_path = o.spill_path.empty() ? o.path + ".spill" : o.spill_path,
-          .spill_max_bytes = o.spill_max_bytes};
+          .spill_max_bytes = o.spill_max_bytes,
+          .retention = o.retention};
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ class SqliteLedger final : public BatchLedger {
     std::chrono::milliseconds close_timeout{10000};  // max retrying a failing spill on Close
     std::string spill_path{};                        // "" = path + ".spill"
     uint64_t spill_max_bytes = uint64_t{1} << 30;
+    std::chrono::hours retention{0};  // rows older are deleted (BatchLedger); 0 = keep every row
   };
 
   // Opens (creating if needed) the database, switches it to WAL, creates or migrates the schema

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "core/clock.h"
 #include "ledger/detail/schema.h"
 #include "ledger/detail/sqlite.h"
 #include "ledger/detail/test_util.h"
@@ -327,6 +328,43 @@ TEST_F(RecordWriterTest, GroupedInsertsKeepEveryRowAndItsAttempts) {
             1);
 }
 
+// Retention deletes the oldest rows first, at most max_rows of each table a call, a request's
+// attempts with it, and nothing that is not older than the cutoff.
+TEST_F(RecordWriterTest, PruneDeletesTheOldestRowsWithTheirAttemptsInBoundedPasses) {
+  const int64_t now = core::UnixMs(std::chrono::system_clock::now());
+  ASSERT_TRUE(writer_->WriteBatch(test::RetentionRecords(now)));
+  ASSERT_TRUE(db_->Exec(test::RetentionFeedbackSql(now).c_str()));
+  const int64_t cutoff = now - 3'600'000;
+
+  auto first = detail::PruneRows(*db_, cutoff, 8);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->requests, 8);
+  EXPECT_EQ(first->shadows, 1);
+  EXPECT_EQ(first->feedback, 1);
+  // The oldest eight live requests went (req-3 is the shadow): req-9 is the oldest left.
+  EXPECT_EQ(QueryInt(path_, "SELECT MIN(started_at_ms) FROM requests"), 1'700'000'000'009);
+  EXPECT_EQ(QueryInt(path_,
+                     "SELECT COUNT(*) FROM attempts WHERE request_row NOT IN "
+                     "(SELECT id FROM requests)"),
+            0);
+
+  auto second = detail::PruneRows(*db_, cutoff, 8);
+  auto third = detail::PruneRows(*db_, cutoff, 8);
+  auto fourth = detail::PruneRows(*db_, cutoff, 8);
+  ASSERT_TRUE(second && third && fourth);
+  EXPECT_EQ(second->requests + third->requests, test::kRetentionOldRequests - 8);
+  EXPECT_EQ(third->requests, 3);  // fewer than asked: nothing older left
+  EXPECT_EQ(fourth->total(), 0);
+  EXPECT_EQ(
+      QueryInt(path_, "SELECT COUNT(*) FROM requests WHERE started_at_ms = " + std::to_string(now)),
+      4);
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM requests"), 4);
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM attempts"), test::kRetentionNewAttempts);
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM shadows"), 0);
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM feedback WHERE id = 'fb-new'"), 1);
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM feedback"), 1);
+}
+
 // The grouped inserts are OR FAIL (no statement journal): a group that fails on a later row
 // keeps its earlier rows inside the transaction, so the whole batch must roll back, the rows
 // already written by earlier statements of the batch and that group's first rows alike.
@@ -395,6 +433,31 @@ TEST(SqliteLedgerTest, ReopeningAnExistingDatabaseKeepsRowsAndSchema) {
                      "IN ('requests_request_id', 'requests_task_id', 'requests_started_at', "
                      "'attempts_request_row')"),
             4);
+}
+
+// ledger.retention_days: a gateway started over an old ledger deletes what is past retention in
+// its writer's first passes; the recent rows stay.
+TEST(SqliteLedgerTest, RetentionDeletesWhatIsOlderOnceTheLedgerStarts) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  const int64_t now = core::UnixMs(std::chrono::system_clock::now());
+  {
+    auto ledger = OpenLedger({.path = path});
+    ASSERT_NE(ledger, nullptr);
+    for (Record& r : test::RetentionRecords(now)) ledger->Append(std::move(r));
+  }
+  auto ledger = OpenLedger({.path = path, .flush_interval = 5ms, .retention = 24h});
+  ASSERT_NE(ledger, nullptr);
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (ledger->rows_pruned() < 20 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ledger->Close();
+  EXPECT_EQ(ledger->rows_pruned(), 20u);  // 19 requests and the shadow
+  EXPECT_EQ(ledger->prune_errors(), 0u);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 4);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM attempts"), test::kRetentionNewAttempts);
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM shadows"), 0);
 }
 
 TEST(SqliteLedgerTest, AVersionOneLedgerIsMigratedInPlace) {

@@ -215,6 +215,26 @@ DROP INDEX IF EXISTS requests_task_id;
 CREATE INDEX requests_task_id ON requests(task_id) WHERE task_id <> '';
 )sql";
 
+// Version 7: as SQLite's v9, feedback's creation time indexed for retention
+// (PgRecordWriter::Prune).
+constexpr const char* kPgSchemaV7 = R"sql(
+CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback(created_at_ms);
+)sql";
+
+// Retention's deletes, $1 the cutoff (unix ms), $2 the rows at most: the oldest rows by their
+// table's time. A request's attempts go in the same statement (the foreign key is checked at its
+// end), selected by the same materialised set. Replicas pruning at once may pick the same rows:
+// the later waits for the earlier's row locks, then finds them gone and deletes fewer.
+constexpr std::array<const char*, 3> kPgPruneSql = {
+    "WITH doomed AS (SELECT id FROM requests WHERE started_at_ms < $1 ORDER BY started_at_ms, id "
+    "LIMIT $2), gone AS (DELETE FROM attempts WHERE request_row IN (SELECT id FROM doomed)) "
+    "DELETE FROM requests WHERE id IN (SELECT id FROM doomed)",
+    "DELETE FROM shadows WHERE id IN (SELECT id FROM shadows WHERE started_at_ms < $1 "
+    "ORDER BY started_at_ms, id LIMIT $2)",
+    "DELETE FROM feedback WHERE id IN (SELECT id FROM feedback WHERE created_at_ms < $1 "
+    "ORDER BY created_at_ms, seq LIMIT $2)",
+};
+
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   if (from.empty()) return;
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -548,6 +568,9 @@ core::Status EnsurePgSchema(PgConnection& conn) {
     if (version < 6) {
       if (auto s = conn.Exec(kPgSchemaV6, "migrating the ledger schema to v6"); !s) return s;
     }
+    if (version < 7) {
+      if (auto s = conn.Exec(kPgSchemaV7, "migrating the ledger schema to v7"); !s) return s;
+    }
     if (version == kPgSchemaVersion) return {};
     return conn.Exec("DELETE FROM switchyard_schema; INSERT INTO switchyard_schema VALUES (" +
                          std::to_string(kPgSchemaVersion) + ")",
@@ -630,6 +653,39 @@ core::Status PgRecordWriter::WriteBatch(std::span<const Record> records,
     return s;
   }
   return conn_.Exec("COMMIT", "committing a ledger batch");
+}
+
+core::Result<PruneCounts> PgRecordWriter::Prune(int64_t before_ms, int64_t max_rows) {
+  if (!conn_.ok()) {
+    if (auto s = Connect(); !s) return std::move(s).error();
+  }
+  if (auto s = conn_.Exec("BEGIN", "beginning a retention pass"); !s) return std::move(s).error();
+  auto counts = PruneInTransaction(before_ms, max_rows);
+  if (!counts) {
+    (void)conn_.Exec("ROLLBACK", "rolling back a retention pass");
+    return counts;
+  }
+  if (auto s = conn_.Exec("COMMIT", "committing a retention pass"); !s) {
+    return std::move(s).error();
+  }
+  return counts;
+}
+
+core::Result<PruneCounts> PgRecordWriter::PruneInTransaction(int64_t before_ms, int64_t max_rows) {
+  const std::string before = std::to_string(before_ms);
+  const std::string limit = std::to_string(max_rows);
+  const std::vector<const char*> values = {before.c_str(), limit.c_str()};
+  const std::vector<int> lengths = {0, 0};
+  const std::vector<int> text = {0, 0};
+  PruneCounts counts;
+  const std::array<int64_t*, 3> into = {&counts.requests, &counts.shadows, &counts.feedback};
+  for (size_t i = 0; i < kPgPruneSql.size(); ++i) {
+    auto result = conn_.ExecParams(kPgPruneSql[i], values, lengths, text,
+                                   "deleting ledger rows past retention");
+    if (!result) return std::move(result).error();
+    *into[i] = std::strtoll(PQcmdTuples(result->get()), nullptr, 10);
+  }
+  return counts;
 }
 
 core::Status PgRecordWriter::WriteInTransaction(std::span<const Record> records) {

@@ -15,6 +15,7 @@
 //   v5  shadows as on SQLite v7 (detail/schema.h): shadow requests apart from requests,
 //       request_id UNIQUE, an index on started_at_ms for the shadow report's range.
 //   v6  the task_id index only over requests that carry a task id, as on SQLite v8.
+//   v7  an index on feedback(created_at_ms) for retention, as on SQLite v9.
 // Migrations run at start in one transaction under an advisory lock, so replicas starting
 // together apply each once.
 //
@@ -42,7 +43,7 @@ struct pg_result;
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kPgSchemaVersion = 6;
+inline constexpr int64_t kPgSchemaVersion = 7;
 
 // Where a connection URL points and what it must never show.
 struct PgTarget {
@@ -174,12 +175,14 @@ class PgRecordWriter final : public BatchWriter {
   // newer schema).
   core::Status Connect();
   core::Status WriteBatch(std::span<const Record> records, const WriteOptions& options) override;
+  core::Result<PruneCounts> Prune(int64_t before_ms, int64_t max_rows) override;
   std::string Describe() const override { return "ledger database " + target_.display; }
 
  private:
   enum class Table { kRequests, kAttempts, kShadows };
 
   core::Status WriteInTransaction(std::span<const Record> records);
+  core::Result<PruneCounts> PruneInTransaction(int64_t before_ms, int64_t max_rows);
   core::Status InsertRequests(std::span<const Record* const> records,
                               std::unordered_map<std::string_view, int64_t>& ids);
   core::Status InsertShadows(std::span<const Record* const> records);

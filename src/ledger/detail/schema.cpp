@@ -229,6 +229,28 @@ CREATE INDEX requests_task_id ON requests(task_id) WHERE task_id <> '';
 PRAGMA user_version = 8;
 )sql";
 
+// Version 9: retention (ledger.retention_days) deletes feedback by its age, so it needs the
+// creation time indexed; the requests and shadows it deletes are found by their started_at_ms
+// indexes. Only feedback's own inserts pay for it, not the request path's.
+constexpr const char* kSchemaV9 = R"sql(
+CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback(created_at_ms);
+PRAGMA user_version = 9;
+)sql";
+
+// Retention's deletes, ?1 the cutoff (unix ms), ?2 the rows at most. Each picks the oldest rows
+// in the order of its table's time index (which holds the rowid, so no sort is needed). The two
+// statements on requests select the same rows: they run back to back in one write transaction.
+constexpr std::array<const char*, 4> kPruneSql = {
+    "DELETE FROM attempts WHERE request_row IN (SELECT id FROM requests WHERE started_at_ms < ?1 "
+    "ORDER BY started_at_ms, id LIMIT ?2)",
+    "DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE started_at_ms < ?1 "
+    "ORDER BY started_at_ms, id LIMIT ?2)",
+    "DELETE FROM shadows WHERE id IN (SELECT id FROM shadows WHERE started_at_ms < ?1 "
+    "ORDER BY started_at_ms, id LIMIT ?2)",
+    "DELETE FROM feedback WHERE rowid IN (SELECT rowid FROM feedback WHERE created_at_ms < ?1 "
+    "ORDER BY created_at_ms, rowid LIMIT ?2)",
+};
+
 // "?first, ?first+1, ..., ?first+n-1".
 std::string Placeholders(int n, int first = 1) {
   std::string out;
@@ -372,12 +394,52 @@ core::Status EnsureSchema(Db& db) {
     if (result && *version < 6) result = db.Exec(kSchemaV6);
     if (result && *version < 7) result = db.Exec(kSchemaV7);
     if (result && *version < 8) result = db.Exec(kSchemaV8);
+    if (result && *version < 9) result = db.Exec(kSchemaV9);
   }
   if (!result) {
     (void)db.Exec("ROLLBACK");
     return result;
   }
   return db.Exec("COMMIT");
+}
+
+namespace {
+
+// Runs one of kPruneSql; returns the rows it deleted.
+core::Result<int64_t> PruneStep(Db& db, const char* sql, int64_t before_ms, int64_t max_rows) {
+  auto statement = db.Prepare(sql);
+  if (!statement) return std::move(statement).error();
+  statement->BindInt(1, before_ms);
+  statement->BindInt(2, max_rows);
+  if (statement->Step() != SQLITE_DONE) return db.LastError("deleting ledger rows past retention");
+  return static_cast<int64_t>(sqlite3_changes64(db.get()));
+}
+
+core::Result<PruneCounts> PruneInTransaction(Db& db, int64_t before_ms, int64_t max_rows) {
+  PruneCounts counts;
+  std::array<int64_t*, 4> into = {nullptr, &counts.requests, &counts.shadows, &counts.feedback};
+  for (size_t i = 0; i < kPruneSql.size(); ++i) {
+    auto deleted = PruneStep(db, kPruneSql[i], before_ms, max_rows);
+    if (!deleted) return std::move(deleted).error();
+    if (into[i] != nullptr) *into[i] = *deleted;
+  }
+  return counts;
+}
+
+}  // namespace
+
+core::Result<PruneCounts> PruneRows(Db& db, int64_t before_ms, int64_t max_rows) {
+  if (auto s = db.Exec("BEGIN IMMEDIATE"); !s) return std::move(s).error();
+  auto counts = PruneInTransaction(db, before_ms, max_rows);
+  if (!counts) {
+    (void)db.Exec("ROLLBACK");
+    return counts;
+  }
+  if (auto s = db.Exec("COMMIT"); !s) {
+    (void)db.Exec("ROLLBACK");
+    return std::move(s).error();
+  }
+  return counts;
 }
 
 core::Result<int64_t> ReadableSchemaVersion(Db& db) {

@@ -27,10 +27,11 @@
 //             task_type/profile/rule, model (the shadow model asked), the request columns'
 //             usage, cost, status, error and latency, attempts_count, agreement and verdict (the
 //             answering attempt's: the last with outcome 'ok' or 'rejected'; '' when none).
+//   v9        an index on feedback(created_at_ms), for retention (PruneRows).
 // Migrations run in order inside EnsureSchema's transaction: v1 creates, v2, v3 and v5 add columns
 // (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant);
 // v4, v6 and v7 create tables; v8 rebuilds the task_id index as a partial one (it reads only the
-// rows that carry a task id).
+// rows that carry a task id); v9 adds an index.
 //
 // Thread-safety: as detail::Db — one thread at a time.
 #pragma once
@@ -48,7 +49,7 @@
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 8;
+inline constexpr int64_t kSchemaVersion = 9;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
@@ -75,6 +76,11 @@ core::Result<Db> OpenExisting(const std::string& path, int64_t min_version,
 // Checks that `db` holds a ledger schema this binary can read (for read-only opens, which do not
 // migrate) and returns its version, 1..kSchemaVersion; readers must not use columns newer than it.
 core::Result<int64_t> ReadableSchemaVersion(Db& db);
+
+// Retention, as BatchWriter::Prune: in ONE write transaction, deletes at most `max_rows` each of
+// the oldest requests started before `before_ms` (with their attempts), shadows started before
+// it and feedback created before it. Fails (rolled back) with kInternal.
+core::Result<PruneCounts> PruneRows(Db& db, int64_t before_ms, int64_t max_rows);
 
 // "YYYY-MM-DD" (UTC) of a unix-epoch millisecond timestamp.
 std::string UtcDay(int64_t epoch_ms);

@@ -87,6 +87,33 @@ inline int64_t ExpectedAttempts(int64_t n) {
   return total;
 }
 
+// Retention's scenario, the same on both engines: 20 requests that started in 2023
+// (MakeRecord(0..19); req-3 made a shadow of req-2, so 19 live requests and one shadow) and four
+// that started at `now_ms` (req-100..req-103, four attempts among them).
+inline std::vector<Record> RetentionRecords(int64_t now_ms) {
+  std::vector<Record> out;
+  for (int64_t i = 0; i < 20; ++i) out.push_back(MakeRecord(i));
+  out[3].shadow_of = "req-2";
+  for (int64_t i = 100; i < 104; ++i) {
+    out.push_back(MakeRecord(i));
+    out.back().started_at_ms = now_ms;
+  }
+  return out;
+}
+inline constexpr int64_t kRetentionOldRequests = 19;
+inline constexpr int64_t kRetentionNewAttempts = 4;
+
+// Feedback on both sides of retention's cutoff, as SQL either engine runs: 'fb-old' created in
+// 2023, 'fb-new' at `now_ms`.
+inline std::string RetentionFeedbackSql(int64_t now_ms) {
+  const std::string columns =
+      "INSERT INTO feedback (id, request_id, task_id, tenant, key_id, outcome, score, "
+      "user_retried, user_edited, comment, created_at_ms) VALUES ";
+  return columns + "('fb-old', 'req-1', '', 'tenant-1', 'key-1', 'success', NULL, 0, 0, '', " +
+         "1700000000001), ('fb-new', 'req-100', '', 'tenant-0', 'key-0', 'success', NULL, 0, 0, " +
+         "'', " + std::to_string(now_ms) + ")";
+}
+
 // A ledger file as the v2 release left it (its complete DDL: v1 plus the v2 columns), with two
 // requests (old-1 billed 1.234567890123 USD, old-2 failed) and old-1's attempt.
 inline constexpr const char* kVersionTwoLedger = R"sql(
