@@ -5,7 +5,10 @@
 // around the include cannot silence it.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include <algorithm>
+#include <cstdint>
 #include <exception>
+#include <limits>
 #include <map>
 #include <regex>
 #include <string>
@@ -30,10 +33,18 @@ namespace json = boost::json;
 using Adapter = valijson::adapters::BoostJsonAdapter;
 using RegexCache = std::unordered_map<std::string, std::regex>;
 
+// What matching a string of n bytes against the schema's patterns may cost, in steps of
+// libstdc++'s BFS matcher: anchored * n + floating * n * n (see PatternWeight).
+struct PatternWork {
+  int64_t anchored = 0;  // the weights of the patterns that start with '^' and have no '|'
+  int64_t floating = 0;  // the others': a search restarts at every byte
+};
+
 struct CompiledSchema::Impl {
   valijson::Schema schema;
   RegexCache regexes;  // every pattern of the schema, compiled in polynomial mode
   bool has_patterns = false;
+  PatternWork work;
 };
 
 CompiledSchema::CompiledSchema(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -42,6 +53,17 @@ CompiledSchema::~CompiledSchema() = default;
 namespace {
 
 constexpr int kMaxSchemaDepth = 64;
+// Valijson's parser recurses once per $ref hop: a chain of about 20,000 overflowed a worker's
+// stack. Real schemas use tens.
+constexpr int kMaxRefs = 256;
+// libstdc++'s regex compiler recurses once per term (a pattern of about 100 KB overflowed a
+// worker's stack) and copies a repeated atom up to its count.
+constexpr size_t kMaxPatternBytes = 1000;
+constexpr int64_t kMaxPatternRepeat = 1000;
+// The matcher's steps one Validate may take (PatternWork): about 10 ns a step on the VM this was
+// measured on (a 601-byte pattern of 300 nested quantifiers against 2,000 bytes: 24 s), so a
+// quarter of a second at worst. Ordinary patterns on ordinary answers take a small fraction.
+constexpr int64_t kMaxPatternSteps = 25'000'000;
 
 // "<root>", "[properties]", "[age]" (Valijson's context) -> "/properties/age".
 std::string PointerFromContext(const std::vector<std::string>& context) {
@@ -104,6 +126,8 @@ const valijson::Schema& MetaSchema() {
 struct Walk {
   const json::value* root = nullptr;
   RegexCache regexes;
+  PatternWork work;
+  int refs = 0;
   // Schema positions reached without descending into the instance: $ref, allOf, anyOf, oneOf,
   // not, if/then/else, dependencies. A cycle among them recurses forever in Valijson.
   std::map<std::string, std::vector<std::string>> same_instance;
@@ -121,7 +145,78 @@ struct Walk {
 
 bool WalkSchema(json::value& node, const std::string& path, int depth, Walk& walk);
 
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<int64_t>::max() : sum;
+}
+
+int64_t SaturatingMul(int64_t a, int64_t b) {
+  int64_t product = 0;
+  return __builtin_mul_overflow(a, b, &product) ? std::numeric_limits<int64_t>::max() : product;
+}
+
+// The states the compiled pattern may have, over-estimated: its bytes plus each counted
+// repetition's counts ("{m}", "{m,}", "{m,n}": the compiler copies the atom that many times).
+// -1 when a count exceeds kMaxPatternRepeat.
+int64_t PatternWeight(std::string_view pattern) {
+  int64_t weight = static_cast<int64_t>(pattern.size());
+  int64_t count = 0;
+  bool in_braces = false;
+  for (const char c : pattern) {
+    if (c == '{') {
+      in_braces = true;
+      count = 0;
+    } else if (in_braces && c >= '0' && c <= '9') {
+      count = count * 10 + (c - '0');
+      if (count > kMaxPatternRepeat) return -1;
+    } else if (in_braces) {
+      weight += count;  // ',' ends the lower bound and '}' the count; anything else, no count
+      count = 0;
+      in_braces = c == ',';
+    }
+  }
+  return weight;
+}
+
+// Whether every match must start at the subject's first byte: '^' first, and no '|' outside
+// parentheses (nor escaped, nor in a class) to start another alternative. Then a search's
+// restarts at later bytes fail at once.
+bool Anchored(std::string_view pattern) {
+  if (!pattern.starts_with('^')) return false;
+  int depth = 0;
+  bool in_class = false;
+  for (size_t i = 1; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      depth = std::max(0, depth - 1);
+    } else if (c == '|' && depth == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Each occurrence counts towards the work, the same pattern again too (allOf can repeat it).
 bool AddPattern(const std::string& pattern, const std::string& path, Walk& walk) {
+  if (pattern.size() > kMaxPatternBytes) {
+    return walk.Fail(path, "pattern longer than " + std::to_string(kMaxPatternBytes) + " bytes");
+  }
+  const int64_t weight = PatternWeight(pattern);
+  if (weight < 0) {
+    return walk.Fail(path,
+                     "pattern repeats more than " + std::to_string(kMaxPatternRepeat) + " times");
+  }
+  const bool anchored = Anchored(pattern);
+  int64_t& sum = anchored ? walk.work.anchored : walk.work.floating;
+  sum = SaturatingAdd(sum, weight);
   if (walk.regexes.count(pattern)) return true;
   try {
     walk.regexes.emplace(
@@ -161,6 +256,9 @@ std::optional<std::string> LocalPointer(std::string_view ref) {
 bool WalkRef(const json::value& ref, const std::string& path, Walk& walk) {
   const auto* text = ref.if_string();
   if (!text) return true;  // the meta-schema already refused a non-string $ref
+  if (++walk.refs > kMaxRefs) {
+    return walk.Fail(path + "/$ref", "more than " + std::to_string(kMaxRefs) + " $ref");
+  }
   const auto pointer = LocalPointer(*text);
   if (!pointer) {
     return walk.Fail(path + "/$ref", "only local references (\"#/...\") are supported, not \"" +
@@ -209,13 +307,11 @@ bool WalkSchema(json::value& node, const std::string& path, int depth, Walk& wal
     } else if (key == "pattern") {
       if (const auto* p = sub.if_string()) ok = AddPattern(std::string(*p), sub_path, walk);
     } else if (key == "patternProperties") {
-      if (const auto* map = sub.if_object()) {
-        for (const auto& entry : *map) {
-          const std::string entry_path = sub_path + "/" + Escape(entry.key());
-          ok = ok && AddPattern(std::string(entry.key()), entry_path, walk);
-        }
-      }
-      ok = ok && WalkMap(sub, sub_path, depth, walk);
+      // Valijson 1.0 compiles these itself, in std::regex's backtracking mode, for every object
+      // it checks: exponential time on a hostile key, and recursion per byte of it.
+      ok = walk.Fail(sub_path,
+                     "patternProperties is not supported (its regexes would run unbounded); "
+                     "use properties and additionalProperties");
     } else if (key == "properties" || key == "definitions") {
       ok = WalkMap(sub, sub_path, depth, walk);
     } else if (key == "dependencies") {
@@ -289,6 +385,30 @@ std::optional<std::string> FindLongString(const json::value& v, const std::strin
   return std::nullopt;
 }
 
+// Adds to `steps` what matching every string of `v` (values and keys: propertyNames matches
+// keys) against every pattern may cost; false once it exceeds kMaxPatternSteps. Every pattern
+// against every string over-estimates, as a string is matched only by the patterns at its place
+// in the schema; it is what can be known without evaluating the schema.
+bool WithinPatternSteps(const json::value& v, const PatternWork& work, int64_t& steps) {
+  auto add = [&](size_t bytes) {
+    const auto n = static_cast<int64_t>(bytes);
+    steps = SaturatingAdd(steps, SaturatingMul(work.anchored, n));
+    steps = SaturatingAdd(steps, SaturatingMul(work.floating, SaturatingMul(n, n)));
+    return steps <= kMaxPatternSteps;
+  };
+  if (const auto* s = v.if_string()) return add(s->size());
+  if (const auto* a = v.if_array()) {
+    for (const auto& item : *a) {
+      if (!WithinPatternSteps(item, work, steps)) return false;
+    }
+  } else if (const auto* o = v.if_object()) {
+    for (const auto& [key, sub] : *o) {
+      if (!add(key.size()) || !WithinPatternSteps(sub, work, steps)) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const json::value& schema,
@@ -312,6 +432,7 @@ core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const json::va
     parser.populateSchema(Adapter(stripped), impl->schema);
     impl->has_patterns = !walk.regexes.empty();
     impl->regexes = std::move(walk.regexes);
+    impl->work = walk.work;
     return std::shared_ptr<const CompiledSchema>(std::make_shared<CompiledSchema>(std::move(impl)));
   } catch (const std::exception& e) {
     return SchemaError(param, "/", e.what());
@@ -324,6 +445,12 @@ std::optional<std::string> Validate(const CompiledSchema& schema, const json::va
     if (auto path = FindLongString(instance, "", kMaxPatternSubjectBytes)) {
       return *path + ": string longer than " + std::to_string(kMaxPatternSubjectBytes) +
              " bytes, the limit when the schema has patterns";
+    }
+    int64_t steps = 0;
+    if (!WithinPatternSteps(instance, impl.work, steps)) {
+      return "/: the strings are too long to match against this schema's patterns in bounded "
+             "time (" +
+             std::to_string(kMaxPatternSteps) + " steps)";
     }
   }
   RegexCache regexes = impl.regexes;  // Valijson's visitor takes the cache by mutable reference

@@ -4,18 +4,25 @@
 // because Valijson 1.0 (Debian 12) would otherwise crash the process on client input:
 // - A schema is first validated against the draft-07 meta-schema, so a malformed schema is
 //   refused with the path inside the schema that is wrong ("/properties/age/type").
-// - `pattern` and `patternProperties` regexes are compiled here, in libstdc++'s polynomial (BFS)
-//   mode. Valijson's own std::regex is recursive per input character and overflows the stack on
-//   a ~5 KB string under ASan (~40 KB without). A pattern that needs backtracking (a
-//   back-reference) is refused.
+// - `pattern` regexes are compiled here, in libstdc++'s polynomial (BFS) mode. Valijson's own
+//   std::regex is recursive per input character and overflows the stack on a ~5 KB string under
+//   ASan (~40 KB without). A pattern that needs backtracking (a back-reference) is refused, and
+//   so is one over 1,000 bytes or repeating more than 1,000 times: the compiler recurses per
+//   term (a 100 KB pattern overflowed a worker's stack) and copies what it repeats.
+// - `patternProperties` is refused: Valijson 1.0 compiles those regexes itself, in the
+//   backtracking mode, for every object it checks (exponential time on a hostile key).
 // - A $ref chain or allOf/anyOf/oneOf/not/if/then/else cycle that never descends into the
-//   instance (`{"$ref": "#"}`) recurses forever in Valijson: refused with its path.
+//   instance (`{"$ref": "#"}`) recurses forever in Valijson: refused with its path. So is a
+//   schema with more than 256 $ref: the parser recurses per hop of a chain (20,000 overflowed).
 // - Remote $ref (another document) is refused: we fetch nothing.
 // - `format` is not asserted (annotation only, as most validators default): Valijson 1.0 applies
 //   it to non-strings and matches dates with a recursive regex.
 // - Strings longer than kMaxPatternSubjectBytes in an instance checked against a schema that has
-//   patterns fail validation: BFS matching is quadratic for an unanchored search, so this bounds
-//   the worst case (about 2 s for an adversarial pattern, microseconds for ordinary ones).
+//   patterns fail validation, and so does an instance whose strings would take the matcher more
+//   than a step budget (about a quarter of a second): BFS matching costs about the pattern's
+//   size times the string's length, times the length again for a search that is not anchored
+//   (each byte is a new start), so the budget weighs every string against every pattern
+//   occurrence. Ordinary patterns on ordinary answers stay far below it.
 //
 // Thread-safety: a CompiledSchema is immutable; Validate may run concurrently on one schema.
 #pragma once

@@ -23,6 +23,8 @@ namespace fs = std::filesystem;
 const std::set<std::string>& SkippedFiles() {
   static const std::set<std::string> files = {
       "refRemote.json",  // remote $ref: we fetch nothing and refuse such schemas
+      // Refused (verify/schema.h): Valijson matches these keys with backtracking std::regex.
+      "patternProperties.json",
   };
   return files;
 }
@@ -36,6 +38,11 @@ const std::set<std::string>& SkippedGroups() {
       "ref.json: remote ref, containing refs itself",
       "definitions.json: valid definition",  // $ref to the meta-schema by its URL
       "definitions.json: invalid definition",
+      // patternProperties, refused (see SkippedFiles).
+      "properties.json: properties, patternProperties, additionalProperties interaction",
+      "additionalProperties.json: additionalProperties being false does not allow other "
+      "properties",
+      "additionalProperties.json: non-ASCII pattern with additionalProperties",
   };
   return groups;
 }
@@ -76,8 +83,8 @@ TEST(SchemaSuiteTest, Draft7AgreesWithTheSuite) {
       }
     }
   }
-  EXPECT_GE(cases, 400);  // Debian 12's suite (2.0.0) has 402 outside the skip-list
-  EXPECT_EQ(skipped, 4);
+  EXPECT_GE(cases, 350);  // Debian 12's suite (2.0.0) has 365 outside the skip-list
+  EXPECT_EQ(skipped, 7);
 }
 
 }  // namespace

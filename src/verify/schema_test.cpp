@@ -24,8 +24,13 @@ TEST(CompileSchemaTest, RefusesBadSchemasNamingThePath) {
       {R"({"properties":{"id":{"pattern":"(("}}})",
        "s: invalid JSON Schema at /properties/id/pattern: pattern does not compile: "},
       {R"({"pattern":"(a)\\1"})", "s: invalid JSON Schema at /pattern: pattern does not compile: "},
-      {R"({"patternProperties":{"[":{}}})",
-       "s: invalid JSON Schema at /patternProperties/[: pattern does not compile: "},
+      {R"({"patternProperties":{"^x-":{}}})",
+       "s: invalid JSON Schema at /patternProperties: patternProperties is not supported (its "
+       "regexes would run unbounded); use properties and additionalProperties"},
+      {R"({"pattern":"a{1001}"})",
+       "s: invalid JSON Schema at /pattern: pattern repeats more than 1000 times"},
+      {R"({"pattern":"[0-9]{2,1001}"})",
+       "s: invalid JSON Schema at /pattern: pattern repeats more than 1000 times"},
       {R"({"$ref":"#"})",
        "s: invalid JSON Schema at /: references loop back here without descending into the value"},
       {R"({"definitions":{"a":{"$ref":"#/definitions/b"},"b":{"$ref":"#/definitions/a"}},
@@ -50,6 +55,39 @@ TEST(CompileSchemaTest, RefusesBadSchemasNamingThePath) {
     // Regex messages come from libstdc++: pin the part that is ours.
     EXPECT_EQ(r.error().message.substr(0, std::string(c.message).size()), c.message) << c.schema;
   }
+}
+
+// A client's schema once crashed the whole gateway: a pattern of about 100 KB overflowed the
+// worker's stack in libstdc++'s regex compiler, and a chain of about 20,000 $ref in Valijson's
+// parser. Both are refused long before that, with the path.
+TEST(CompileSchemaTest, RefusesWhatWouldOverflowTheStack) {
+  json::object huge;
+  huge["pattern"] = std::string(100'000, 'a');
+  auto r = CompileSchema(huge, "s");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "s: invalid JSON Schema at /pattern: pattern longer than 1000 bytes");
+  json::object at_limit;
+  at_limit["pattern"] = std::string(500, '(') + std::string(500, ')');
+  EXPECT_TRUE(CompileSchema(at_limit, "s").has_value());
+
+  auto chain = [](int n) {
+    json::object definitions;
+    for (int i = 0; i < n; ++i) {
+      definitions["d" + std::to_string(i)] =
+          json::object{{"$ref", "#/definitions/d" + std::to_string(i + 1)}};
+    }
+    definitions["d" + std::to_string(n)] = json::object{{"type", "string"}};
+    return json::value(json::object{{"definitions", std::move(definitions)},
+                                    {"properties", {{"x", {{"$ref", "#/definitions/d0"}}}}}});
+  };
+  r = CompileSchema(chain(20'000), "s");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("more than 256 $ref"), std::string::npos) << r.error().message;
+  r = CompileSchema(chain(255), "s");  // 256 references with the root's
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(Validate(**r, json::parse(R"({"x":"a"})")), std::nullopt);
+  EXPECT_NE(Validate(**r, json::parse(R"({"x":1})")), std::nullopt);
 }
 
 TEST(CompileSchemaTest, RecursionThatDescendsIsFine) {
@@ -110,6 +148,45 @@ TEST(ValidateTest, LongStringsUnderPatternsAreBoundedNotCrashed) {
   // Without patterns, no bound.
   const auto plain = CompileSchema(json::parse(R"({"properties":{"s":{"type":"string"}}})"), "s");
   EXPECT_EQ(Validate(**plain, big), std::nullopt);
+}
+
+// The matcher's time grows with the pattern as well as the string: 300 nested quantifiers
+// against 2,000 bytes took 24 s on a worker. Validate refuses before it matches what could take
+// more than its step budget, and lets ordinary answers through.
+TEST(ValidateTest, MatchingWorkIsBoundedByPatternAndStringSize) {
+  std::string hostile;
+  for (int i = 0; i < 300; ++i) hostile += "a*";
+  hostile += "b";
+  json::object schema{{"properties", {{"s", {{"pattern", hostile}}}}}};
+  const auto slow = CompileSchema(schema, "s");
+  ASSERT_TRUE(slow.has_value()) << slow.error().message;
+  json::object answer;
+  answer["s"] = std::string(2'000, 'a');
+  EXPECT_EQ(Validate(**slow, answer),
+            "/: the strings are too long to match against this schema's patterns in bounded time "
+            "(25000000 steps)");
+  answer["s"] = std::string(100, 'a');  // 601 * 100 * 100 steps: matched, and fails
+  EXPECT_EQ(Validate(**slow, answer),
+            "/s: Failed to match regex specified by 'pattern' constraint. (and 1 more)");
+
+  // An anchored pattern costs a pass, not a pass per byte: long strings stay checkable.
+  const auto zip = CompileSchema(
+      json::parse(R"({"items":{"type":"string","pattern":"^[0-9]{5}(-[0-9]{4})?$"}})"), "s");
+  ASSERT_TRUE(zip.has_value());
+  json::array zips(200, json::value("12345-6789"));
+  EXPECT_EQ(Validate(**zip, zips), std::nullopt);
+  // A '|' outside parentheses starts an alternative that is not anchored: a search per byte.
+  const auto either = CompileSchema(json::parse(R"({"pattern":"^a|b"})"), "s");
+  ASSERT_TRUE(either.has_value());
+  EXPECT_NE(Validate(**either, json::value(std::string(4'000, 'a'))), std::nullopt);
+  const auto grouped = CompileSchema(json::parse(R"js({"pattern":"^(a|b)"})js"), "s");
+  ASSERT_TRUE(grouped.has_value());
+  EXPECT_EQ(Validate(**grouped, json::value(std::string(4'000, 'a'))), std::nullopt);
+  // The same pattern repeated counts each time (allOf can repeat it without end).
+  json::array copies(30'000, json::object{{"pattern", "^a*a*a*a*b"}});
+  const auto repeated = CompileSchema(json::object{{"allOf", std::move(copies)}}, "s");
+  ASSERT_TRUE(repeated.has_value());
+  EXPECT_NE(Validate(**repeated, json::value(std::string(4'000, 'a'))), std::nullopt);
 }
 
 }  // namespace
