@@ -7,6 +7,8 @@
 #include <boost/json/value.hpp>
 #include <boost/url/parse_query.hpp>
 
+#include "core/text.h"
+
 namespace sy::app {
 namespace {
 
@@ -221,14 +223,15 @@ core::Result<std::string> ModelsListing::AnthropicList(const ModelsPage& page) c
   if (!page.after_id.empty()) {
     auto at = index_of(page.after_id);
     if (!at)
-      return core::InvalidParam("after_id", "after_id: no model or alias named " + page.after_id);
+      return core::InvalidParam(
+          "after_id", "after_id: no model or alias named " + core::ClipForEcho(page.after_id));
     begin = *at + 1;
     end = std::min(size, begin + page.limit);
   } else if (!page.before_id.empty()) {
     auto at = index_of(page.before_id);
     if (!at)
-      return core::InvalidParam("before_id",
-                                "before_id: no model or alias named " + page.before_id);
+      return core::InvalidParam(
+          "before_id", "before_id: no model or alias named " + core::ClipForEcho(page.before_id));
     end = *at;
     begin = std::max<int64_t>(0, end - page.limit);
   }

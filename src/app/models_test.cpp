@@ -47,6 +47,20 @@ class ModelsTest : public ::testing::Test {
   std::unique_ptr<ModelsListing> listing_;
 };
 
+// An unknown after_id / before_id is named in the error, cut to the echo bound: the 16 KiB head
+// limit was the only bound before.
+TEST_F(ModelsTest, AnUnknownPageIdIsEchoedClipped) {
+  for (const bool after : {true, false}) {
+    ModelsPage page;
+    (after ? page.after_id : page.before_id) = std::string(3'000, 'x');
+    auto list = listing_->AnthropicList(page);
+    ASSERT_FALSE(list.has_value());
+    EXPECT_EQ(list.error().param, after ? "after_id" : "before_id");
+    EXPECT_LT(list.error().message.size(), 400u) << list.error().message;
+    EXPECT_NE(list.error().message.find("[cut, 3000 bytes]"), std::string::npos);
+  }
+}
+
 TEST_F(ModelsTest, CapabilitiesThroughEachDialect) {
   const struct {
     std::string_view model, dialect, expected;

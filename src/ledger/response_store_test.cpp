@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "ledger/detail/response_store_test_cases.h"
+#include "ledger/detail/responses.h"
 #include "ledger/detail/schema.h"
 #include "ledger/detail/test_util.h"
 #include "ledger/sqlite_ledger.h"
@@ -25,6 +26,17 @@ using namespace std::chrono_literals;
 using test::kT0;
 using test::QueryInt;
 using test::ResponseStoreTest;
+
+// A client's previous_response_id is named in both engines' errors, cut to the echo bound (a
+// 500 KB id came back whole in a 404).
+TEST(ResponseStoreErrorsTest, TheClientsIdIsEchoedClipped) {
+  const std::string id(500'000, 'r');
+  for (const core::Error& e : {detail::PreviousNotFound(id), detail::TooManyTurns(id, 10)}) {
+    EXPECT_EQ(e.param, "previous_response_id");
+    EXPECT_LT(e.message.size(), 500u);
+    EXPECT_NE(e.message.find("[cut, 500000 bytes]"), std::string::npos) << e.message;
+  }
+}
 using test::TempDir;
 using test::Turn;
 using test::Visible;

@@ -7,14 +7,16 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/text.h"
 #include "ledger/response_store.h"
 
 namespace sy::ledger::detail {
 
-// kNotFound, param previous_response_id, as OpenAI words it.
+// kNotFound, param previous_response_id, as OpenAI words it; the client's id clipped.
 inline core::Error PreviousNotFound(std::string_view id) {
-  core::Error e = core::MakeError(core::Errc::kNotFound,
-                                  "Previous response with id '" + std::string(id) + "' not found.");
+  core::Error e =
+      core::MakeError(core::Errc::kNotFound,
+                      "Previous response with id '" + core::ClipForEcho(id) + "' not found.");
   e.param = "previous_response_id";
   return e;
 }
@@ -22,7 +24,8 @@ inline core::Error PreviousNotFound(std::string_view id) {
 // kInvalidRequest, param previous_response_id: the conversation ending with `id` has `what`.
 inline core::Error ConversationTooLong(std::string_view id, const std::string& what) {
   return core::InvalidParam("previous_response_id",
-                            "the conversation ending with '" + std::string(id) + "' has " + what +
+                            "the conversation ending with '" + core::ClipForEcho(id) + "' has " +
+                                what +
                                 "; start a new conversation (send the turns you need as input)");
 }
 
