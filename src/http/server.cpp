@@ -278,6 +278,35 @@ void CopyHead(Parser& parser, ServerRequest& req) {
   req.headers = std::move(parser.headers());
 }
 
+// The method and target of a head that could not be read whole (over the header limit, timed
+// out, a malformed field), for answering in the dialect its path names: the parser has them once
+// it parsed the request line (a bad field after it); before that (Beast parses nothing until the
+// head's end is in) they are taken from the buffered bytes when those hold a whole, well-formed
+// request line. Nothing else of such a head is used.
+void CopyRequestLine(Parser& parser, const beast::flat_buffer& buffer, ServerRequest& req) {
+  if (!parser.target().empty()) {
+    req.method = parser.method_string();
+    req.target = parser.target();
+    return;
+  }
+  const std::string_view raw(static_cast<const char*>(buffer.data().data()), buffer.size());
+  const std::string_view line = raw.substr(0, raw.find("\r\n"));
+  if (line.size() == raw.size()) return;  // no whole line
+  const size_t first = line.find(' ');
+  const size_t last = line.rfind(' ');
+  if (first == std::string_view::npos || last <= first + 1 ||
+      !line.substr(last + 1).starts_with("HTTP/1.")) {
+    return;
+  }
+  const std::string_view target = line.substr(first + 1, last - first - 1);
+  const bool clean = std::all_of(target.begin(), target.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (!clean || target.front() != '/') return;
+  req.method = std::string(line.substr(0, first));
+  req.target = std::string(target);
+}
+
 // Whether `parser` holds a whole request head after reading it ended with `ec`. A Content-Length
 // over the limit fails before the head counts as done, but the parser has stored all of it: the
 // handler needs the path to answer in the right dialect. So has one whose framing headers Beast
@@ -746,6 +775,8 @@ class Server::Impl {
     if (HasHead(parser, out.ec)) {
       CopyHead(parser, req);
       out.keep_alive = parser.keep_alive();
+    } else if (out.ec && out.ec != bhttp::error::end_of_stream) {
+      CopyRequestLine(parser, c.buffer, req);
     }
     if (!out.ec && !over_limit) {
       out.rejected = FramingError(req.headers, parser.version(), obs_fold);

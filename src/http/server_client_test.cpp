@@ -655,7 +655,7 @@ TEST(ServerClientTest, HeadersOverLimitReachTheHandlerAsPayloadTooLarge) {
   ASSERT_TRUE(server);
   ClientLoop loop;
   Fetched got;
-  auto request = MakeRequest("GET", Url(*server, "/"));
+  auto request = MakeRequest("POST", Url(*server, "/v1/messages?beta=true"));
   request.headers.Add("x-big", std::string(8 * 1024, 'h'));
   ASSERT_TRUE(loop.Run([&]() -> Task<void> { got = co_await Fetch(loop.client(), request); }));
   ASSERT_FALSE(got.error) << got.error->message;
@@ -665,6 +665,35 @@ TEST(ServerClientTest, HeadersOverLimitReachTheHandlerAsPayloadTooLarge) {
   ASSERT_TRUE(seen.read_errors[0]);
   EXPECT_EQ(seen.read_errors[0]->code, core::Errc::kPayloadTooLarge);
   EXPECT_EQ(seen.read_errors[0]->param, "headers");
+  // Beast parsed nothing of the head; its request line still says where it was going (the
+  // gateway answers in that endpoint's dialect).
+  EXPECT_EQ(seen.methods[0], "POST");
+  EXPECT_EQ(seen.targets[0], "/v1/messages?beta=true");
+}
+
+// A head cut short by the read timeout, or one with a malformed field: the request line is
+// taken when it is whole and well formed, and nothing when it is not.
+TEST(ServerClientTest, AHeadReadInPartKeepsItsRequestLineOnlyWhenWhole) {
+  Seen seen;
+  ServerOptions options;
+  options.request_read_timeout = 200ms;
+  auto server = StartServer(RecordingHandler(seen), options);
+  ASSERT_TRUE(server);
+  EXPECT_EQ(RawExchange(*server, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+                .rfind("HTTP/1.1 408", 0),
+            0u);
+  EXPECT_EQ(RawExchange(*server, "POST /v1/messages HTTP/1.1\r\nBad Field: x\r\n\r\n")
+                .rfind("HTTP/1.1 400", 0),
+            0u);
+  EXPECT_EQ(RawExchange(*server, "POST /v1/mess").rfind("HTTP/1.1 408", 0), 0u);
+  const std::string odd = RawExchange(*server, "POST v1 x HTTP/1.1\r\nHost: x");
+  EXPECT_EQ(odd.rfind("HTTP/1.1 400", 0), 0u) << odd;  // Beast refuses the line as it comes
+  std::lock_guard lock(seen.mu);
+  ASSERT_EQ(seen.targets.size(), 4u);
+  EXPECT_EQ(seen.targets[0], "/v1/messages");
+  EXPECT_EQ(seen.targets[1], "/v1/messages");
+  EXPECT_EQ(seen.targets[2], "");  // no whole line
+  EXPECT_EQ(seen.targets[3], "");  // not a path
 }
 
 TEST(ServerClientTest, SlowClientReachesTheHandlerAsRequestTimeout) {

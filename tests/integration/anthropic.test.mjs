@@ -160,6 +160,9 @@ describe('Anthropic dialect', () => {
           media_type: 'image/bmp', data: 'AA==' } }] }] }), 400, 'invalid_request_error'],
       [await postJson(`${demo.url}/v1/messages`, 'x'.repeat(9 * 1024 * 1024),
         { headers: ANTHROPIC_HEADERS }), 413, 'request_too_large'],
+      // The head is refused before Beast parses it; the request line still names the dialect.
+      [await messages(demo.url, { model: CLAUDE, max_tokens: 5, messages: userMessage() },
+        { headers: { 'x-padding': 'a'.repeat(70 * 1024) } }), 431, 'request_too_large'],
     ];
     for (const [res, status, type] of cases) assertAnthropicError(res, status, type);
     assert.match(cases[1][0].json.error.message, /max_tokens/);
