@@ -1,7 +1,8 @@
 // The verification decision path, per answer: the checks a structured extraction runs
 // (json_schema over a ~1 KB answer, schema compiled per request), the grounded check of a 2 KB
 // answer against a 20 KB context, reading a streamed answer back (StreamCollector), and how a
-// shadow's answer agrees with the live one (Compare: the JSON path, off the request path).
+// shadow's answer agrees with the live one (Compare: the JSON path, off the request path), and
+// the JSON Schema pattern check's worst case.
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "verify/agreement.h"
+#include "verify/schema.h"
 #include "verify/verify.h"
 
 namespace {
@@ -63,6 +65,30 @@ void BM_JsonSchemaCheck(benchmark::State& state) {
   state.SetLabel(std::to_string(output.text.size()) + " B answer");
 }
 BENCHMARK(BM_JsonSchemaCheck);
+
+// The pattern check's worst case (verify/schema.h): one string of state.range(0) bytes against
+// a 601-byte pattern of 300 quantifiers that keeps every state of the matcher alive, and against
+// an ordinary one. Their steps a byte (the pattern's weight) set Validate's step budget.
+void BM_PatternSteps(benchmark::State& state, std::string pattern) {
+  json::object schema{{"pattern", pattern}};
+  auto compiled = sy::verify::CompileSchema(schema, "schema");
+  const json::value subject(std::string(static_cast<size_t>(state.range(0)), 'a'));
+  for (auto _ : state) {
+    auto error = sy::verify::Validate(**compiled, subject);
+    benchmark::DoNotOptimize(error);
+  }
+  const double steps = static_cast<double>(pattern.size()) * static_cast<double>(state.range(0));
+  state.counters["ns_per_step"] = benchmark::Counter(
+      steps, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+std::string NestedQuantifiers() {
+  std::string p;
+  for (int i = 0; i < 300; ++i) p += "a*";
+  return p + "b";
+}
+BENCHMARK_CAPTURE(BM_PatternSteps, nested_quantifiers, NestedQuantifiers())->Arg(4096);
+BENCHMARK_CAPTURE(BM_PatternSteps, invoice, std::string("^INV-[0-9]{4}-[0-9]+$"))->Arg(4096);
+BENCHMARK_CAPTURE(BM_PatternSteps, unanchored, std::string("[0-9]+-[a-z]+"))->Arg(4096);
 
 void BM_CompileSchema(benchmark::State& state) {
   const json::value schema = json::parse(kSchema);

@@ -33,18 +33,13 @@ namespace json = boost::json;
 using Adapter = valijson::adapters::BoostJsonAdapter;
 using RegexCache = std::unordered_map<std::string, std::regex>;
 
-// What matching a string of n bytes against the schema's patterns may cost, in steps of
-// libstdc++'s BFS matcher: anchored * n + floating * n * n (see PatternWeight).
-struct PatternWork {
-  int64_t anchored = 0;  // the weights of the patterns that start with '^' and have no '|'
-  int64_t floating = 0;  // the others': a search restarts at every byte
-};
-
 struct CompiledSchema::Impl {
   valijson::Schema schema;
   RegexCache regexes;  // every pattern of the schema, compiled in polynomial mode
   bool has_patterns = false;
-  PatternWork work;
+  // The sum of PatternWeight over every pattern occurrence: matching a string of n bytes against
+  // all of them takes the BFS matcher about n times this many steps (OnePassSearch).
+  int64_t pattern_weight = 0;
 };
 
 CompiledSchema::CompiledSchema(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -60,10 +55,11 @@ constexpr int kMaxRefs = 256;
 // worker's stack) and copies a repeated atom up to its count.
 constexpr size_t kMaxPatternBytes = 1000;
 constexpr int64_t kMaxPatternRepeat = 1000;
-// The matcher's steps one Validate may take (PatternWork): about 10 ns a step on the VM this was
-// measured on (a 601-byte pattern of 300 nested quantifiers against 2,000 bytes: 24 s), so a
-// quarter of a second at worst. Ordinary patterns on ordinary answers take a small fraction.
-constexpr int64_t kMaxPatternSteps = 25'000'000;
+// The matcher's steps one Validate may take: a string's bytes times the pattern's weight, for
+// every string and pattern occurrence. A step costs 3-5 ns for ordinary patterns and 17 ns for
+// one of nested quantifiers that keeps every state alive (bench/micro/verify_bench.cpp,
+// BM_PatternSteps), so this is a quarter of a second at worst; ordinary answers take thousands.
+constexpr int64_t kMaxPatternSteps = 15'000'000;
 
 // "<root>", "[properties]", "[age]" (Valijson's context) -> "/properties/age".
 std::string PointerFromContext(const std::vector<std::string>& context) {
@@ -126,7 +122,7 @@ const valijson::Schema& MetaSchema() {
 struct Walk {
   const json::value* root = nullptr;
   RegexCache regexes;
-  PatternWork work;
+  int64_t pattern_weight = 0;  // CompiledSchema::Impl::pattern_weight
   int refs = 0;
   // Schema positions reached without descending into the instance: $ref, allOf, anyOf, oneOf,
   // not, if/then/else, dependencies. A cycle among them recurses forever in Valijson.
@@ -178,30 +174,15 @@ int64_t PatternWeight(std::string_view pattern) {
   return weight;
 }
 
-// Whether every match must start at the subject's first byte: '^' first, and no '|' outside
-// parentheses (nor escaped, nor in a class) to start another alternative. Then a search's
-// restarts at later bytes fail at once.
-bool Anchored(std::string_view pattern) {
-  if (!pattern.starts_with('^')) return false;
-  int depth = 0;
-  bool in_class = false;
-  for (size_t i = 1; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (c == '\\') {
-      ++i;
-    } else if (in_class) {
-      in_class = c != ']';
-    } else if (c == '[') {
-      in_class = true;
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')') {
-      depth = std::max(0, depth - 1);
-    } else if (c == '|' && depth == 0) {
-      return false;
-    }
-  }
-  return true;
+// What Valijson's regex_search runs for `pattern` (the cache is keyed by the pattern itself): a
+// search restarts the BFS matcher at every byte that does not start a match, a pass over the
+// rest of the string each, so its cost grew with the string's length squared (a 601-byte pattern
+// against 2,000 bytes: 24 s). Anchored at the first byte and led by a lazy run of anything, the
+// regex finds a match wherever the pattern would, in one pass; the restarts fail at once at the
+// '^' (not multiline: it holds only at the subject's start, the pattern's own '^' and '$' too).
+// nosubs: no group is ever read, and the matcher copies every group with every live state.
+std::string OnePassSearch(std::string_view pattern) {
+  return "^[\\s\\S]*?(?:" + std::string(pattern) + ")";
 }
 
 // Each occurrence counts towards the work, the same pattern again too (allOf can repeat it).
@@ -214,13 +195,12 @@ bool AddPattern(const std::string& pattern, const std::string& path, Walk& walk)
     return walk.Fail(path,
                      "pattern repeats more than " + std::to_string(kMaxPatternRepeat) + " times");
   }
-  const bool anchored = Anchored(pattern);
-  int64_t& sum = anchored ? walk.work.anchored : walk.work.floating;
-  sum = SaturatingAdd(sum, weight);
+  walk.pattern_weight = SaturatingAdd(walk.pattern_weight, weight);
   if (walk.regexes.count(pattern)) return true;
+  constexpr auto kMode = std::regex::ECMAScript | std::regex_constants::__polynomial;
   try {
-    walk.regexes.emplace(
-        pattern, std::regex(pattern, std::regex::ECMAScript | std::regex_constants::__polynomial));
+    (void)std::regex(pattern, kMode);  // its own syntax: the wrapping below could mend ")("
+    walk.regexes.emplace(pattern, std::regex(OnePassSearch(pattern), kMode | std::regex::nosubs));
   } catch (const std::regex_error& e) {
     return walk.Fail(path, std::string("pattern does not compile: ") + e.what());
   }
@@ -386,24 +366,22 @@ std::optional<std::string> FindLongString(const json::value& v, const std::strin
 }
 
 // Adds to `steps` what matching every string of `v` (values and keys: propertyNames matches
-// keys) against every pattern may cost; false once it exceeds kMaxPatternSteps. Every pattern
-// against every string over-estimates, as a string is matched only by the patterns at its place
-// in the schema; it is what can be known without evaluating the schema.
-bool WithinPatternSteps(const json::value& v, const PatternWork& work, int64_t& steps) {
+// keys) against every pattern occurrence may cost; false once it exceeds kMaxPatternSteps. Every
+// pattern against every string over-estimates, as a string is matched only by the patterns at
+// its place in the schema; it is what can be known without evaluating the schema.
+bool WithinPatternSteps(const json::value& v, int64_t pattern_weight, int64_t& steps) {
   auto add = [&](size_t bytes) {
-    const auto n = static_cast<int64_t>(bytes);
-    steps = SaturatingAdd(steps, SaturatingMul(work.anchored, n));
-    steps = SaturatingAdd(steps, SaturatingMul(work.floating, SaturatingMul(n, n)));
+    steps = SaturatingAdd(steps, SaturatingMul(pattern_weight, static_cast<int64_t>(bytes) + 1));
     return steps <= kMaxPatternSteps;
   };
   if (const auto* s = v.if_string()) return add(s->size());
   if (const auto* a = v.if_array()) {
     for (const auto& item : *a) {
-      if (!WithinPatternSteps(item, work, steps)) return false;
+      if (!WithinPatternSteps(item, pattern_weight, steps)) return false;
     }
   } else if (const auto* o = v.if_object()) {
     for (const auto& [key, sub] : *o) {
-      if (!add(key.size()) || !WithinPatternSteps(sub, work, steps)) return false;
+      if (!add(key.size()) || !WithinPatternSteps(sub, pattern_weight, steps)) return false;
     }
   }
   return true;
@@ -432,7 +410,7 @@ core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const json::va
     parser.populateSchema(Adapter(stripped), impl->schema);
     impl->has_patterns = !walk.regexes.empty();
     impl->regexes = std::move(walk.regexes);
-    impl->work = walk.work;
+    impl->pattern_weight = walk.pattern_weight;
     return std::shared_ptr<const CompiledSchema>(std::make_shared<CompiledSchema>(std::move(impl)));
   } catch (const std::exception& e) {
     return SchemaError(param, "/", e.what());
@@ -447,7 +425,7 @@ std::optional<std::string> Validate(const CompiledSchema& schema, const json::va
              " bytes, the limit when the schema has patterns";
     }
     int64_t steps = 0;
-    if (!WithinPatternSteps(instance, impl.work, steps)) {
+    if (!WithinPatternSteps(instance, impl.pattern_weight, steps)) {
       return "/: the strings are too long to match against this schema's patterns in bounded "
              "time (" +
              std::to_string(kMaxPatternSteps) + " steps)";

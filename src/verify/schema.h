@@ -4,7 +4,9 @@
 // because Valijson 1.0 (Debian 12) would otherwise crash the process on client input:
 // - A schema is first validated against the draft-07 meta-schema, so a malformed schema is
 //   refused with the path inside the schema that is wrong ("/properties/age/type").
-// - `pattern` regexes are compiled here, in libstdc++'s polynomial (BFS) mode. Valijson's own
+// - `pattern` regexes are compiled here, in libstdc++'s polynomial (BFS) mode, and in a form
+//   that searches in one pass (anchored, led by a lazy run of anything, no capturing groups):
+//   a plain search restarts the matcher at every byte, quadratic in the string. Valijson's own
 //   std::regex is recursive per input character and overflows the stack on a ~5 KB string under
 //   ASan (~40 KB without). A pattern that needs backtracking (a back-reference) is refused, and
 //   so is one over 1,000 bytes or repeating more than 1,000 times: the compiler recurses per
@@ -19,9 +21,8 @@
 //   it to non-strings and matches dates with a recursive regex.
 // - Strings longer than kMaxPatternSubjectBytes in an instance checked against a schema that has
 //   patterns fail validation, and so does an instance whose strings would take the matcher more
-//   than a step budget (about a quarter of a second): BFS matching costs about the pattern's
-//   size times the string's length, times the length again for a search that is not anchored
-//   (each byte is a new start), so the budget weighs every string against every pattern
+//   than a step budget (a quarter of a second at worst): a pass costs about the pattern's size
+//   times the string's length, and the budget weighs every string against every pattern
 //   occurrence. Ordinary patterns on ordinary answers stay far below it.
 //
 // Thread-safety: a CompiledSchema is immutable; Validate may run concurrently on one schema.
