@@ -48,9 +48,9 @@ core::Result<json::object> ParseBody(const http::ServerRequest& http) {
   return std::move(v.get_object());
 }
 
-core::Error WrongMethod(const http::ServerRequest& http, std::string_view allowed) {
-  return core::MakeError(core::Errc::kInvalidRequest, "Use " + std::string(allowed) + " for " +
-                                                          core::ClipForEcho(http.Path()) + ".");
+// `allow` as the Allow header lists the methods: "GET, HEAD", "GET, PUT".
+core::Error WrongMethod(const http::ServerRequest& http, std::string allow) {
+  return core::MethodNotAllowed(http.Path(), std::move(allow));
 }
 
 core::Error UnknownEndpoint(const http::ServerRequest& http) {
@@ -195,6 +195,7 @@ http::Task<void> AdminApi::Send(http::ResponseWriter& writer, core::Dialect dial
   auto encoded = EncodeError(dialect, reply.body.error());
   // A 401 names the scheme it wants (RFC 9110 §11.6.1): the admin token, or a client key.
   if (encoded.status == 401) headers.Add("www-authenticate", "Bearer");
+  if (!reply.body.error().allow.empty()) headers.Add("allow", reply.body.error().allow);
   co_await writer.Send(encoded.status, headers, std::move(encoded.body));
 }
 
@@ -244,7 +245,7 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
       if (http.method != "POST") return {0, WrongMethod(http, "POST")};
       return Feedback(http, caller);
     }
-    if (http.method != "GET" && http.method != "HEAD") return {0, WrongMethod(http, "GET")};
+    if (http.method != "GET" && http.method != "HEAD") return {0, WrongMethod(http, "GET, HEAD")};
     return path == "/v1/spend" ? Spend(http, tenant) : Outcomes(http, tenant);
   });
 }
@@ -252,14 +253,15 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
 AdminApi::Reply AdminApi::Admin(const http::ServerRequest& http) {
   const std::string_view rest = http.Path().substr(std::string_view("/admin").size());
   const bool get = http.method == "GET" || http.method == "HEAD";
-  if (rest == "/spend") return get ? Spend(http, nullptr) : Reply{0, WrongMethod(http, "GET")};
+  if (rest == "/spend")
+    return get ? Spend(http, nullptr) : Reply{0, WrongMethod(http, "GET, HEAD")};
   if (rest == "/outcomes") {
-    return get ? Outcomes(http, nullptr) : Reply{0, WrongMethod(http, "GET")};
+    return get ? Outcomes(http, nullptr) : Reply{0, WrongMethod(http, "GET, HEAD")};
   }
   if (!keys_) return {0, UnknownEndpoint(http)};
   if (rest == "/keys" || rest.starts_with("/keys/")) return Keys(http, rest.substr(5));
   if (rest == "/tenants") {
-    if (!get) return {0, WrongMethod(http, "GET")};
+    if (!get) return {0, WrongMethod(http, "GET, HEAD")};
     return {200, Serialized(keys_->ListTenants())};
   }
   if (rest.starts_with("/tenants/") && rest.size() > 9) {
@@ -269,7 +271,7 @@ AdminApi::Reply AdminApi::Admin(const http::ServerRequest& http) {
       if (!tenant) return {0, tenant.error()};
       return {200, Serialized(std::move(tenant))};
     }
-    if (http.method != "PUT") return {0, WrongMethod(http, "GET or PUT")};
+    if (http.method != "PUT") return {0, WrongMethod(http, "GET, HEAD, PUT")};
     auto body = ParseBody(http);
     if (!body) return {0, body.error()};
     auto tenant = keys_->PutTenant(name, *body);
@@ -292,7 +294,7 @@ AdminApi::Reply AdminApi::Keys(const http::ServerRequest& http, std::string_view
       out = keys_->CreateKey(*body);
       status = 201;
     } else {
-      return {0, WrongMethod(http, "GET or POST")};
+      return {0, WrongMethod(http, "GET, HEAD, POST")};
     }
   } else if (rest.ends_with("/rotate")) {
     if (http.method != "POST") return {0, WrongMethod(http, "POST")};
@@ -306,7 +308,7 @@ AdminApi::Reply AdminApi::Keys(const http::ServerRequest& http, std::string_view
     } else if (http.method == "DELETE") {
       out = keys_->RevokeKey(id);
     } else {
-      return {0, WrongMethod(http, "GET, PATCH or DELETE")};
+      return {0, WrongMethod(http, "GET, HEAD, PATCH, DELETE")};
     }
   }
   if (!out) return {0, out.error()};

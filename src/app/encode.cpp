@@ -86,6 +86,7 @@ http::Task<void> EncodeFailure(RequestContext& ctx, const core::Error& failure) 
   ctx.outcome.status = encoded.status;
   http::Headers headers = JsonHeaders();
   AddSwitchyardHeaders(ctx, headers);
+  if (!error.allow.empty()) headers.Add("allow", error.allow);
   const bool over_budget = error.code == core::Errc::kBudgetExceeded;
   if (error.retry_after && (error.code == core::Errc::kRateLimited || over_budget)) {
     // An upstream's hint is capped at max_cooldown; our own budget window really resets then.

@@ -42,6 +42,13 @@ bool MethodFits(const Gateway::Endpoint& endpoint, std::string_view method) {
   return method == endpoint.method || (endpoint.method == "GET" && method == "HEAD");
 }
 
+// The Allow header of `endpoint` (not the admin API's, which dispatches its own): what
+// MethodFits takes.
+std::string AllowOf(const Gateway::Endpoint& endpoint) {
+  if (endpoint.kind == Kind::kStoredResponse) return "GET, HEAD, DELETE";
+  return endpoint.method == "GET" ? "GET, HEAD" : std::string(endpoint.method);
+}
+
 }  // namespace
 
 // The route table: every endpoint the gateway serves. Anything else is a recorded 404.
@@ -78,15 +85,13 @@ const Gateway::Endpoint* FindEndpoint(std::string_view path) {
 std::optional<core::Error> Rejection(const http::ServerRequest& http,
                                      const Gateway::Endpoint* endpoint) {
   if (http.read_error) return *http.read_error;
-  const std::string path = core::ClipForEcho(http.Path());
-  if (endpoint && endpoint->method == "POST" && http.method != endpoint->method) {
-    return core::MakeError(core::Errc::kInvalidRequest,
-                           "Use " + std::string(endpoint->method) + " for " + path + ".");
+  if (endpoint && !MethodFits(*endpoint, http.method)) {
+    return core::MethodNotAllowed(http.Path(), AllowOf(*endpoint));
   }
   if (!endpoint || endpoint->kind != Kind::kGenerate) {
-    return core::MakeError(
-        core::Errc::kNotFound,
-        "Unknown endpoint " + core::ClipForEcho(http.method, 16) + " " + path + ".");
+    return core::MakeError(core::Errc::kNotFound, "Unknown endpoint " +
+                                                      core::ClipForEcho(http.method, 16) + " " +
+                                                      core::ClipForEcho(http.Path()) + ".");
   }
   return std::nullopt;
 }

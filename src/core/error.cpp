@@ -12,6 +12,8 @@ std::string_view ErrcName(Errc code) {
       return "forbidden";
     case Errc::kNotFound:
       return "not_found";
+    case Errc::kMethodNotAllowed:
+      return "method_not_allowed";
     case Errc::kPayloadTooLarge:
       return "payload_too_large";
     case Errc::kRequestTimeout:

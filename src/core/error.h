@@ -21,6 +21,7 @@ enum class Errc {
   kUnauthenticated,      // missing or unknown credentials
   kForbidden,            // known caller, not allowed
   kNotFound,             // unknown model, route or resource
+  kMethodNotAllowed,     // a known endpoint, another method: 405 with Error::allow
   kPayloadTooLarge,      // body or headers over their limits
   kRequestTimeout,       // the client was too slow sending its request
   kRateLimited,          // an upstream (or we) said 429 / overloaded
@@ -53,12 +54,22 @@ struct Error {
   // "tokens", "budget_month"), so that no label depends on the message's wording or on the
   // names it quotes. Empty when the producer did not say.
   std::string_view reason;
+  // kMethodNotAllowed: the methods the endpoint takes, as the Allow header lists them ("GET,
+  // HEAD"). RFC 9110 §15.5.6: a 405 carries it.
+  std::string allow;
 };
 
 inline Error MakeError(Errc code, std::string message) {
   Error e;
   e.code = code;
   e.message = std::move(message);
+  return e;
+}
+
+// A kMethodNotAllowed for a request to `path` (clipped here) by another method than `allow`.
+inline Error MethodNotAllowed(std::string_view path, std::string allow) {
+  Error e = MakeError(Errc::kMethodNotAllowed, "Use " + allow + " for " + ClipForEcho(path) + ".");
+  e.allow = std::move(allow);
   return e;
 }
 

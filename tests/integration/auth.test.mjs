@@ -78,6 +78,22 @@ describe('client keys and the admin API', () => {
     assert.deepEqual(list.json.data, [], 'nothing was created without the token');
   });
 
+  // RFC 9110 §15.5.6: a known route asked with another method is a 405 that lists the right ones.
+  test('admin: a known route with another method -> 405 with Allow', async () => {
+    const cases = [
+      ['DELETE', '/admin/keys', 'GET, HEAD, POST'],
+      ['GET', '/admin/keys/nope/rotate', 'POST'],
+      ['PUT', '/admin/keys/nope', 'GET, HEAD, PATCH, DELETE'],
+      ['POST', '/admin/tenants/acme', 'GET, HEAD, PUT'],
+      ['POST', '/admin/spend', 'GET, HEAD'],
+    ];
+    for (const [method, route, allow] of cases) {
+      const res = await admin.call(method, route);
+      assertOpenAI(res, 405, 'method_not_allowed');
+      assert.equal(res.headers.get('allow'), allow, `${method} ${route}`);
+    }
+  });
+
   // --- bad admin input ----------------------------------------------------------------------
 
   test('admin: bad input -> 400 naming the field, nothing created', async () => {

@@ -120,6 +120,30 @@ describe('bad input', () => {
     assert.match(res.json.error.message, /nest|deep/i);
   });
 
+  // RFC 9110 §15.5.6: a known endpoint asked with another method is a 405 listing the right ones
+  // (in the Allow header), recorded like every refusal.
+  test('known endpoint, another method -> 405 with Allow', async () => {
+    const cases = [
+      ['GET', '/v1/chat/completions', 'POST'],
+      ['POST', '/v1/models', 'GET, HEAD'],
+      ['PUT', '/v1/responses/resp_x', 'GET, HEAD, DELETE'],
+      ['DELETE', '/v1/route/explain', 'POST'],
+    ];
+    for (const [method, route, allow] of cases) {
+      const res = await fetch(`${gw.url}${route}`, { method });
+      const text = await res.text();
+      await expectError({ status: res.status, headers: res.headers, text, json: JSON.parse(text) },
+        405, { code: 'method_not_allowed' });
+      assert.equal(res.headers.get('allow'), allow, `${method} ${route}`);
+    }
+    const anthropic = await fetch(`${gw.url}/v1/messages`, { method: 'PUT' });
+    assert.equal(anthropic.status, 405);
+    assert.equal(anthropic.headers.get('allow'), 'POST');
+    const body = await anthropic.json();
+    assert.equal(body.type, 'error', 'in the dialect of the path');
+    assert.equal(body.error.type, 'invalid_request_error');
+  });
+
   test('unknown endpoint -> 404 (and not called model_not_found)', async () => {
     const post = await postJson(`${gw.url}/v1/nope`, { model: 'economy' });
     await expectError(post, 404);

@@ -549,10 +549,11 @@ describe('routing: auto through the demo', () => {
     assert.equal(explainRows, 0);
   });
 
-  test('GET /v1/route/explain is refused', async () => {
+  test('GET /v1/route/explain is refused: 405, Allow: POST', async () => {
     const res = await fetch(`${demo.url}/v1/route/explain`);
     const text = await res.text();
-    assert.equal(res.status, 400, text);
+    assert.equal(res.status, 405, text);
+    assert.equal(res.headers.get('allow'), 'POST');
     assert.match(text, /POST/);
     assert.deepEqual(await emulator.requests(demo.emulatorUrl), []);
   });

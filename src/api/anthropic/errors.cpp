@@ -37,6 +37,8 @@ Mapping MappingFor(const core::Error& e) {
       return {403, "permission_error"};
     case Errc::kNotFound:
       return {404, "not_found_error"};
+    case Errc::kMethodNotAllowed:
+      return {405, "invalid_request_error"};
     case Errc::kPayloadTooLarge:
       return {e.param == "headers" ? 431 : 413, "request_too_large"};
     case Errc::kRequestTimeout:

@@ -35,6 +35,7 @@ TEST(EncodeError, MapsEveryCodeToItsStatusAndType) {
       {MakeError(Errc::kUnauthenticated), 401, "authentication_error"},
       {MakeError(Errc::kForbidden), 403, "permission_error"},
       {MakeError(Errc::kNotFound), 404, "not_found_error"},
+      {MakeError(Errc::kMethodNotAllowed), 405, "invalid_request_error"},
       {MakeError(Errc::kPayloadTooLarge), 413, "request_too_large"},
       {MakeError(Errc::kPayloadTooLarge, 0, "headers"), 431, "request_too_large"},
       {MakeError(Errc::kRequestTimeout), 408, "timeout_error"},

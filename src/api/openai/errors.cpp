@@ -25,6 +25,8 @@ Mapping MappingFor(const core::Error& e) {
       return {403, "permission_error", nullptr};
     case Errc::kNotFound:  // OpenAI says model_not_found only for models; a bad URL has none
       return {404, "invalid_request_error", e.param == "model" ? "model_not_found" : nullptr};
+    case Errc::kMethodNotAllowed:
+      return {405, "invalid_request_error", "method_not_allowed"};
     case Errc::kPayloadTooLarge:
       return e.param == "headers" ? Mapping{431, "invalid_request_error", "headers_too_large"}
                                   : Mapping{413, "invalid_request_error", "request_too_large"};

@@ -20,6 +20,7 @@ TEST(EncodeError, MapsEveryCodeToItsStatus) {
   EXPECT_EQ(StatusOf(core::Errc::kUnauthenticated), 401);
   EXPECT_EQ(StatusOf(core::Errc::kForbidden), 403);
   EXPECT_EQ(StatusOf(core::Errc::kNotFound), 404);
+  EXPECT_EQ(StatusOf(core::Errc::kMethodNotAllowed), 405);
   EXPECT_EQ(StatusOf(core::Errc::kRequestTimeout), 408);
   EXPECT_EQ(StatusOf(core::Errc::kPayloadTooLarge), 413);
   EXPECT_EQ(StatusOf(core::Errc::kPayloadTooLarge, 0, "headers"), 431);
