@@ -89,6 +89,17 @@ core::Status CheckStop(std::string_view name, const json::value& v) {
   return WrongType(std::string(name), v, "a string or an array");
 }
 
+// An object whose include_usage, when present and not null, is a boolean (a string "yes" was
+// taken for false).
+core::Status CheckStreamOptions(std::string_view name, const json::value& v) {
+  if (!v.is_object()) return WrongType(std::string(name), v, "an object");
+  const auto* include = v.get_object().if_contains("include_usage");
+  if (include && !include->is_null() && !include->is_bool()) {
+    return WrongType(std::string(name) + ".include_usage", *include, "a boolean");
+  }
+  return {};
+}
+
 core::Status CheckToolChoice(std::string_view name, const json::value& v) {
   if (v.is_string() || v.is_object()) return {};
   return WrongType(std::string(name), v, "a string or an object");
@@ -97,7 +108,7 @@ core::Status CheckToolChoice(std::string_view name, const json::value& v) {
 // The optional scalar parameters, checked as OpenAI checks them when present and not null.
 constexpr ParamRule kScalarRules[] = {
     {"stream", CheckBool},
-    {"stream_options", CheckObject},
+    {"stream_options", CheckStreamOptions},
     {"temperature", CheckTemperature},
     {"top_p", CheckTopP},
     {"presence_penalty", CheckPenalty},

@@ -64,6 +64,15 @@ TEST(DecodeChatRequest, NamesTheOffendingParameter) {
                            "stream":"yes"})")
                 .param,
             "stream");
+  // A string was once taken for false.
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"user","content":"x"}],
+                           "stream":true,"stream_options":{"include_usage":"yes"}})")
+                .param,
+            "stream_options.include_usage");
+  EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"user","content":"x"}],
+                           "stream_options":[]})")
+                .param,
+            "stream_options");
   EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"user","content":"x"}],"n":0})").param,
             "n");
   EXPECT_EQ(DecodeError(R"({"model":"m","messages":[{"role":"user","content":"x"}],
