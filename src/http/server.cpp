@@ -117,7 +117,8 @@ class StreamWriter final : public ResponseWriter {
         write_timeout_(write_timeout) {}
 
   Task<bool> Send(int status, const Headers& headers, std::string body) override {
-    const std::string head = detail::ResponseHead(status, headers, body.size(), keep_alive_);
+    const std::string head =
+        detail::ResponseHead(status, headers, body.size(), keep_alive_, http10_);
     if (head_only_) body.clear();
     const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(body)};
     started_ = finished_ = true;

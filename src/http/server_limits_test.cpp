@@ -287,6 +287,24 @@ TEST(ServerFramingTest, Http10WithoutHostIsServed) {
   EXPECT_EQ(StatusOf(socket.ReadToClose()), 200);
 }
 
+// An HTTP/1.0 client keeps a connection only when the answer says so: one that asked for
+// keep-alive is told, and its next request on the connection is served.
+TEST(ServerFramingTest, Http10KeepAliveIsAnnouncedAndKept) {
+  Seen seen;
+  auto server = StartServer(RecordingHandler(seen));
+  ASSERT_TRUE(server);
+  RawSocket socket(PortOf(*server));
+  const std::string request = "GET /v1/models HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+  ASSERT_TRUE(socket.Send(request));
+  const std::string first = socket.ReadResponse();
+  EXPECT_EQ(StatusOf(first), 200);
+  EXPECT_NE(first.find("connection: keep-alive\r\n"), std::string::npos) << first;
+  ASSERT_TRUE(socket.Send("GET /v1/models HTTP/1.0\r\n\r\n"));
+  const std::string second = socket.ReadToClose();  // no keep-alive asked: closed after
+  EXPECT_EQ(StatusOf(second), 200);
+  EXPECT_NE(second.find("connection: close\r\n"), std::string::npos) << second;
+}
+
 TEST(ServerFramingTest, ChunkedBodyStillWorks) {
   Seen seen;
   auto server = StartServer(RecordingHandler(seen));

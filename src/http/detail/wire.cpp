@@ -83,12 +83,16 @@ bool UnsafeHeader(const Header& header) {
   return header.name.empty() || HasBreakingByte(header.name) || HasBreakingByte(header.value);
 }
 
-std::string ResponseHead(int status, const Headers& headers, size_t content_length,
-                         bool keep_alive) {
+std::string ResponseHead(int status, const Headers& headers, size_t content_length, bool keep_alive,
+                         bool http10) {
   std::string out = StatusLine(status);
   AppendHeaders(out, headers);
   AppendLength(out, content_length);
-  if (!keep_alive) out.append("connection: close\r\n");
+  if (!keep_alive) {
+    out.append("connection: close\r\n");
+  } else if (http10) {
+    out.append("connection: keep-alive\r\n");
+  }
   out.append("\r\n");
   return out;
 }

@@ -16,9 +16,11 @@ namespace sy::http::detail {
 // dropped rather than sent, so no input can inject a header.
 bool UnsafeHeader(const Header& header);
 
-// "HTTP/1.1 200 OK\r\n" + headers + content-length (+ "connection: close") + "\r\n".
-std::string ResponseHead(int status, const Headers& headers, size_t content_length,
-                         bool keep_alive);
+// "HTTP/1.1 200 OK\r\n" + headers + content-length (+ "connection: close") + "\r\n". To an
+// HTTP/1.0 client (`http10`) a kept connection is announced ("connection: keep-alive"): it
+// keeps the connection only when told (RFC 9112 Appendix C.2.2).
+std::string ResponseHead(int status, const Headers& headers, size_t content_length, bool keep_alive,
+                         bool http10 = false);
 
 // The head of a streamed response: "HTTP/1.1 200 OK\r\n" + headers (+ "transfer-encoding:
 // chunked") (+ "connection: close") + "\r\n". Not chunked, a "trailer" header is dropped.

@@ -12,6 +12,10 @@ TEST(Wire, ResponseHeadCarriesStatusHeadersAndLength) {
             "content-length: 12\r\n\r\n");
   EXPECT_EQ(ResponseHead(404, {}, 0, false),
             "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+  EXPECT_EQ(ResponseHead(200, {}, 0, true, /*http10=*/true),
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(ResponseHead(200, {}, 0, false, /*http10=*/true),
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
 }
 
 TEST(Wire, RequestHeadCarriesMethodTargetHostAndLength) {
