@@ -55,11 +55,6 @@ constexpr int kMaxRefs = 256;
 // worker's stack) and copies a repeated atom up to its count.
 constexpr size_t kMaxPatternBytes = 1000;
 constexpr int64_t kMaxPatternRepeat = 1000;
-// The matcher's steps one Validate may take: a string's bytes times the pattern's weight, for
-// every string and pattern occurrence. A step costs 3-5 ns for ordinary patterns and 17 ns for
-// one of nested quantifiers that keeps every state alive (bench/micro/verify_bench.cpp,
-// BM_PatternSteps), so this is a quarter of a second at worst; ordinary answers take thousands.
-constexpr int64_t kMaxPatternSteps = 15'000'000;
 
 // "<root>", "[properties]", "[age]" (Valijson's context) -> "/properties/age".
 std::string PointerFromContext(const std::vector<std::string>& context) {
@@ -366,22 +361,25 @@ std::optional<std::string> FindLongString(const json::value& v, const std::strin
 }
 
 // Adds to `steps` what matching every string of `v` (values and keys: propertyNames matches
-// keys) against every pattern occurrence may cost; false once it exceeds kMaxPatternSteps. Every
+// keys) against every pattern occurrence may cost; false once it exceeds `max_steps`. Every
 // pattern against every string over-estimates, as a string is matched only by the patterns at
 // its place in the schema; it is what can be known without evaluating the schema.
-bool WithinPatternSteps(const json::value& v, int64_t pattern_weight, int64_t& steps) {
+bool WithinPatternSteps(const json::value& v, int64_t pattern_weight, int64_t max_steps,
+                        int64_t& steps) {
   auto add = [&](size_t bytes) {
     steps = SaturatingAdd(steps, SaturatingMul(pattern_weight, static_cast<int64_t>(bytes) + 1));
-    return steps <= kMaxPatternSteps;
+    return steps <= max_steps;
   };
   if (const auto* s = v.if_string()) return add(s->size());
   if (const auto* a = v.if_array()) {
     for (const auto& item : *a) {
-      if (!WithinPatternSteps(item, pattern_weight, steps)) return false;
+      if (!WithinPatternSteps(item, pattern_weight, max_steps, steps)) return false;
     }
   } else if (const auto* o = v.if_object()) {
     for (const auto& [key, sub] : *o) {
-      if (!add(key.size()) || !WithinPatternSteps(sub, pattern_weight, steps)) return false;
+      if (!add(key.size()) || !WithinPatternSteps(sub, pattern_weight, max_steps, steps)) {
+        return false;
+      }
     }
   }
   return true;
@@ -417,7 +415,8 @@ core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const json::va
   }
 }
 
-std::optional<std::string> Validate(const CompiledSchema& schema, const json::value& instance) {
+std::optional<std::string> Validate(const CompiledSchema& schema, const json::value& instance,
+                                    int64_t max_pattern_steps) {
   const auto& impl = schema.impl();
   if (impl.has_patterns) {
     if (auto path = FindLongString(instance, "", kMaxPatternSubjectBytes)) {
@@ -425,10 +424,10 @@ std::optional<std::string> Validate(const CompiledSchema& schema, const json::va
              " bytes, the limit when the schema has patterns";
     }
     int64_t steps = 0;
-    if (!WithinPatternSteps(instance, impl.pattern_weight, steps)) {
+    if (!WithinPatternSteps(instance, impl.pattern_weight, max_pattern_steps, steps)) {
       return "/: the strings are too long to match against this schema's patterns in bounded "
              "time (" +
-             std::to_string(kMaxPatternSteps) + " steps)";
+             std::to_string(max_pattern_steps) + " steps)";
     }
   }
   RegexCache regexes = impl.regexes;  // Valijson's visitor takes the cache by mutable reference

@@ -21,7 +21,7 @@
 //   it to non-strings and matches dates with a recursive regex.
 // - Strings longer than kMaxPatternSubjectBytes in an instance checked against a schema that has
 //   patterns fail validation, and so does an instance whose strings would take the matcher more
-//   than a step budget (a quarter of a second at worst): a pass costs about the pattern's size
+//   than a step budget (about a second at worst): a pass costs about the pattern's size
 //   times the string's length, and the budget weighs every string against every pattern
 //   occurrence. Ordinary patterns on ordinary answers stay far below it.
 //
@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,10 +64,19 @@ class CompiledSchema {
 core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const boost::json::value& schema,
                                                                   std::string_view param);
 
+// The pattern matcher's steps one Validate may take (see above): a string's bytes times a
+// pattern's weight, summed over every string and pattern occurrence. A step costs 3-5 ns for
+// ordinary patterns and 17 ns for one of nested quantifiers that keeps every state alive
+// (bench/micro/verify_bench.cpp, BM_PatternSteps): about a second at worst. The estimate counts
+// every string against every pattern, so the budget is set for large answers to pass: ten
+// 25-byte patterns still check 200 KB of strings.
+inline constexpr int64_t kMaxPatternSteps = 60'000'000;
+
 // nullopt when `instance` is valid; else "<instance path>: <why>" for the first error(s), at most
 // about kMaxSchemaMessageBytes ("/age: Value type not permitted by 'type' constraint."). The root
-// is "/". Never throws.
+// is "/". An instance past `max_pattern_steps` fails unchecked. Never throws.
 std::optional<std::string> Validate(const CompiledSchema& schema,
-                                    const boost::json::value& instance);
+                                    const boost::json::value& instance,
+                                    int64_t max_pattern_steps = kMaxPatternSteps);
 
 }  // namespace sy::verify

@@ -165,10 +165,22 @@ TEST(ValidateTest, MatchingWorkIsOnePassAndBounded) {
             "/0: Failed to match regex specified by 'pattern' constraint. (and 1 more)");
   answer[0] = json::value(std::string(4'000, 'a') + "b");
   EXPECT_EQ(Validate(**slow, answer), std::nullopt);
-  answer = json::array(7, json::value(std::string(4'000, 'a')));  // 601 * 28,007 steps
+  answer = json::array(25, json::value(std::string(4'000, 'a')));  // 601 * 100,025 steps
   EXPECT_EQ(Validate(**slow, answer),
             "/: the strings are too long to match against this schema's patterns in bounded time "
-            "(15000000 steps)");
+            "(60000000 steps)");
+  // An ordinary schema's large answer is checked: 10 patterns, 200 KB of strings.
+  json::object ten;
+  for (int i = 0; i < 10; ++i) {
+    ten["f" + std::to_string(i)] = json::object{{"pattern", "^[A-Za-z0-9 ,.-]+$"}};
+  }
+  const auto ordinary = CompileSchema(json::object{{"properties", std::move(ten)}}, "s");
+  ASSERT_TRUE(ordinary.has_value());
+  json::object large;
+  for (int i = 0; i < 50; ++i)
+    large["f" + std::to_string(i % 10) + "_" + std::to_string(i)] = std::string(4'000, 'x');
+  large["f0"] = "fine";
+  EXPECT_EQ(Validate(**ordinary, large), std::nullopt);
 
   // The same pattern repeated counts each time (allOf can repeat it without end).
   json::array copies(30'000, json::object{{"pattern", "^a*a*a*a*b"}});
