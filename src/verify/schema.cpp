@@ -5,10 +5,8 @@
 // around the include cannot silence it.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-#include <algorithm>
 #include <cstdint>
 #include <exception>
-#include <limits>
 #include <map>
 #include <regex>
 #include <string>
@@ -24,6 +22,7 @@
 #include <valijson/validation_visitor.hpp>
 
 #include "core/error.h"
+#include "core/saturating.h"
 #include "core/text.h"
 #include "verify/detail/draft7_metaschema.h"
 
@@ -136,16 +135,6 @@ struct Walk {
 
 bool WalkSchema(json::value& node, const std::string& path, int depth, Walk& walk);
 
-int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<int64_t>::max() : sum;
-}
-
-int64_t SaturatingMul(int64_t a, int64_t b) {
-  int64_t product = 0;
-  return __builtin_mul_overflow(a, b, &product) ? std::numeric_limits<int64_t>::max() : product;
-}
-
 // The states the compiled pattern may have, over-estimated: its bytes plus each counted
 // repetition's counts ("{m}", "{m,}", "{m,n}": the compiler copies the atom that many times).
 // -1 when a count exceeds kMaxPatternRepeat.
@@ -190,7 +179,7 @@ bool AddPattern(const std::string& pattern, const std::string& path, Walk& walk)
     return walk.Fail(path,
                      "pattern repeats more than " + std::to_string(kMaxPatternRepeat) + " times");
   }
-  walk.pattern_weight = SaturatingAdd(walk.pattern_weight, weight);
+  walk.pattern_weight = core::SaturatingAdd(walk.pattern_weight, weight);
   if (walk.regexes.count(pattern)) return true;
   constexpr auto kMode = std::regex::ECMAScript | std::regex_constants::__polynomial;
   try {
@@ -367,7 +356,8 @@ std::optional<std::string> FindLongString(const json::value& v, const std::strin
 bool WithinPatternSteps(const json::value& v, int64_t pattern_weight, int64_t max_steps,
                         int64_t& steps) {
   auto add = [&](size_t bytes) {
-    steps = SaturatingAdd(steps, SaturatingMul(pattern_weight, static_cast<int64_t>(bytes) + 1));
+    steps = core::SaturatingAdd(
+        steps, core::SaturatingMul(pattern_weight, static_cast<int64_t>(bytes) + 1));
     return steps <= max_steps;
   };
   if (const auto* s = v.if_string()) return add(s->size());
