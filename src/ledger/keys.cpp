@@ -216,12 +216,12 @@ class SqliteKeyStore final : public KeyStore {
   // Runs `write` and the revision bump in one BEGIN IMMEDIATE transaction.
   template <typename Write>
   core::Status InTransaction(const Write& write) {
-    if (auto s = db_.Exec("BEGIN IMMEDIATE"); !s) return Failed(std::move(s).error());
-    core::Status result = write();
-    if (result) result = db_.Exec(kBumpRevision);
-    if (result) result = db_.Exec("COMMIT");
+    core::Status result = db_.WriteTransaction([&] {
+      core::Status written = write();
+      if (written) written = db_.Exec(kBumpRevision);
+      return written;
+    });
     if (result) return result;
-    (void)db_.Exec("ROLLBACK");
     return Failed(std::move(result).error());
   }
 

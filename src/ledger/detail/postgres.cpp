@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -644,40 +645,38 @@ core::Status PgRecordWriter::Connect() {
 core::Status PgRecordWriter::WriteBatch(std::span<const Record> records,
                                         const WriteOptions& options) {
   (void)options;  // every insert skips a known request_id; no yield: the server does the work
-  if (!conn_.ok()) {
-    if (auto s = Connect(); !s) return s;
-  }
-  if (auto s = conn_.Exec("BEGIN", "beginning a ledger batch"); !s) return s;
-  if (auto s = WriteInTransaction(records); !s) {
-    (void)conn_.Exec("ROLLBACK", "rolling back a ledger batch");
-    return s;
-  }
-  return conn_.Exec("COMMIT", "committing a ledger batch");
+  return InTransaction("a ledger batch", [&] { return WriteInTransaction(records); });
 }
 
 core::Result<PruneCounts> PgRecordWriter::Prune(int64_t before_ms, int64_t max_rows) {
-  if (!conn_.ok()) {
-    if (auto s = Connect(); !s) return std::move(s).error();
-  }
-  if (auto s = conn_.Exec("BEGIN", "beginning a retention pass"); !s) return std::move(s).error();
-  auto counts = PruneInTransaction(before_ms, max_rows);
-  if (!counts) {
-    (void)conn_.Exec("ROLLBACK", "rolling back a retention pass");
-    return counts;
-  }
-  if (auto s = conn_.Exec("COMMIT", "committing a retention pass"); !s) {
-    return std::move(s).error();
-  }
+  PruneCounts counts;
+  auto done = InTransaction("a retention pass",
+                            [&] { return PruneInTransaction(before_ms, max_rows, counts); });
+  if (!done) return std::move(done).error();
   return counts;
 }
 
-core::Result<PruneCounts> PgRecordWriter::PruneInTransaction(int64_t before_ms, int64_t max_rows) {
+core::Status PgRecordWriter::InTransaction(std::string_view what,
+                                           const std::function<core::Status()>& body) {
+  if (!conn_.ok()) {
+    if (auto s = Connect(); !s) return s;
+  }
+  const std::string name(what);
+  if (auto s = conn_.Exec("BEGIN", "beginning " + name); !s) return s;
+  if (auto s = body(); !s) {
+    (void)conn_.Exec("ROLLBACK", "rolling back " + name);
+    return s;
+  }
+  return conn_.Exec("COMMIT", "committing " + name);
+}
+
+core::Status PgRecordWriter::PruneInTransaction(int64_t before_ms, int64_t max_rows,
+                                                PruneCounts& counts) {
   const std::string before = std::to_string(before_ms);
   const std::string limit = std::to_string(max_rows);
   const std::vector<const char*> values = {before.c_str(), limit.c_str()};
   const std::vector<int> lengths = {0, 0};
   const std::vector<int> text = {0, 0};
-  PruneCounts counts;
   const std::array<int64_t*, 3> into = {&counts.requests, &counts.shadows, &counts.feedback};
   for (size_t i = 0; i < kPgPruneSql.size(); ++i) {
     auto result = conn_.ExecParams(kPgPruneSql[i], values, lengths, text,
@@ -685,7 +684,7 @@ core::Result<PruneCounts> PgRecordWriter::PruneInTransaction(int64_t before_ms, 
     if (!result) return std::move(result).error();
     *into[i] = std::strtoll(PQcmdTuples(result->get()), nullptr, 10);
   }
-  return counts;
+  return {};
 }
 
 core::Status PgRecordWriter::WriteInTransaction(std::span<const Record> records) {

@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -181,8 +182,11 @@ class PgRecordWriter final : public BatchWriter {
  private:
   enum class Table { kRequests, kAttempts, kShadows };
 
+  // Runs `body` between BEGIN and COMMIT (ROLLBACK when it fails), connecting first when the
+  // connection broke; `what` names the transaction in errors ("a ledger batch").
+  core::Status InTransaction(std::string_view what, const std::function<core::Status()>& body);
   core::Status WriteInTransaction(std::span<const Record> records);
-  core::Result<PruneCounts> PruneInTransaction(int64_t before_ms, int64_t max_rows);
+  core::Status PruneInTransaction(int64_t before_ms, int64_t max_rows, PruneCounts& counts);
   core::Status InsertRequests(std::span<const Record* const> records,
                               std::unordered_map<std::string_view, int64_t>& ids);
   core::Status InsertShadows(std::span<const Record* const> records);

@@ -378,14 +378,11 @@ core::Result<Db> OpenExisting(const std::string& path, int64_t min_version,
 }
 
 core::Status EnsureSchema(Db& db) {
-  if (auto s = db.Exec("BEGIN IMMEDIATE"); !s) return s;
-  auto version = db.QueryInt("PRAGMA user_version");
-  core::Status result;
-  if (!version) {
-    result = std::move(version).error();
-  } else if (*version > kSchemaVersion) {
-    result = TooNew(*version);
-  } else {
+  return db.WriteTransaction([&]() -> core::Status {
+    auto version = db.QueryInt("PRAGMA user_version");
+    if (!version) return std::move(version).error();
+    if (*version > kSchemaVersion) return TooNew(*version);
+    core::Status result;
     if (*version < 1) result = db.Exec(kSchemaV1);
     if (result && *version < 2) result = db.Exec(kSchemaV2);
     if (result && *version < 3) result = db.Exec(kSchemaV3);
@@ -395,12 +392,8 @@ core::Status EnsureSchema(Db& db) {
     if (result && *version < 7) result = db.Exec(kSchemaV7);
     if (result && *version < 8) result = db.Exec(kSchemaV8);
     if (result && *version < 9) result = db.Exec(kSchemaV9);
-  }
-  if (!result) {
-    (void)db.Exec("ROLLBACK");
     return result;
-  }
-  return db.Exec("COMMIT");
+  });
 }
 
 namespace {
@@ -415,30 +408,23 @@ core::Result<int64_t> PruneStep(Db& db, const char* sql, int64_t before_ms, int6
   return static_cast<int64_t>(sqlite3_changes64(db.get()));
 }
 
-core::Result<PruneCounts> PruneInTransaction(Db& db, int64_t before_ms, int64_t max_rows) {
-  PruneCounts counts;
+// Runs every statement of kPruneSql, noting what each deleted in `counts`.
+core::Status PruneEach(Db& db, int64_t before_ms, int64_t max_rows, PruneCounts& counts) {
   std::array<int64_t*, 4> into = {nullptr, &counts.requests, &counts.shadows, &counts.feedback};
   for (size_t i = 0; i < kPruneSql.size(); ++i) {
     auto deleted = PruneStep(db, kPruneSql[i], before_ms, max_rows);
     if (!deleted) return std::move(deleted).error();
     if (into[i] != nullptr) *into[i] = *deleted;
   }
-  return counts;
+  return {};
 }
 
 }  // namespace
 
 core::Result<PruneCounts> PruneRows(Db& db, int64_t before_ms, int64_t max_rows) {
-  if (auto s = db.Exec("BEGIN IMMEDIATE"); !s) return std::move(s).error();
-  auto counts = PruneInTransaction(db, before_ms, max_rows);
-  if (!counts) {
-    (void)db.Exec("ROLLBACK");
-    return counts;
-  }
-  if (auto s = db.Exec("COMMIT"); !s) {
-    (void)db.Exec("ROLLBACK");
-    return std::move(s).error();
-  }
+  PruneCounts counts;
+  auto done = db.WriteTransaction([&] { return PruneEach(db, before_ms, max_rows, counts); });
+  if (!done) return std::move(done).error();
   return counts;
 }
 
@@ -497,16 +483,7 @@ core::Result<RecordWriter> RecordWriter::Create(Db& db) {
 
 core::Status RecordWriter::WriteBatch(std::span<const Record> records,
                                       const WriteOptions& options) {
-  if (auto s = db_->Exec("BEGIN IMMEDIATE"); !s) return s;
-  if (auto s = InsertAll(records, options); !s) {
-    (void)db_->Exec("ROLLBACK");
-    return s;
-  }
-  if (auto s = db_->Exec("COMMIT"); !s) {
-    (void)db_->Exec("ROLLBACK");
-    return s;
-  }
-  return {};
+  return db_->WriteTransaction([&] { return InsertAll(records, options); });
 }
 
 // Live requests go kGroupRows at a time, one statement for their rows and one per kGroupRows of

@@ -77,6 +77,16 @@ class Db {
   // Runs a single-row, single-column query and returns column 0 as text / integer.
   core::Result<std::string> QueryText(std::string_view sql);
   core::Result<int64_t> QueryInt(std::string_view sql);
+  // Runs `body` (returning core::Status) inside BEGIN IMMEDIATE ... COMMIT: every write it makes
+  // lands, or, when it or the commit fails, none does (rolled back) and its error is returned.
+  template <typename Body>
+  core::Status WriteTransaction(const Body& body) {
+    if (auto s = Exec("BEGIN IMMEDIATE"); !s) return s;
+    core::Status result = body();
+    if (result) result = Exec("COMMIT");
+    if (!result) (void)Exec("ROLLBACK");
+    return result;
+  }
   // kInternal error "<what>: <sqlite message>" from the connection's last failure.
   core::Error LastError(std::string_view what) const;
   sqlite3* get() const { return db_; }
