@@ -178,6 +178,10 @@ http::Task<void> StreamRelay::Run(providers::StreamEvent first) {
     co_await ctx_.writer.WriteAndEnd(frames, trailers);
     co_return;
   }
+  // An upstream that ignores stream_options.include_usage (many OpenAI-compatible servers), or
+  // a final Response without usage, ends cleanly with nothing billed: estimate it, as a
+  // complete answer without usage is, before the cost goes out in the trailer.
+  EstimateIfUnbilled();
   // The last events and the body's end, in one write.
   const http::Headers trailers = CostTrailer();
   const bool sent = co_await ctx_.writer.WriteAndEnd(frames, trailers);

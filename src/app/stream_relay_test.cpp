@@ -127,6 +127,24 @@ TEST_F(StreamRelayTest, StripsTheUsageChunkTheClientDidNotAskFor) {
   EXPECT_TRUE(ctx_.outcome.ttft_ms.has_value());
 }
 
+// Regression: an upstream that ignores stream_options.include_usage (vLLM, llama.cpp and Ollama
+// versions do) ended its stream cleanly with nothing billed, so any client could stream for free.
+TEST_F(StreamRelayTest, AStreamThatEndsWithoutUsageIsBilledByEstimate) {
+  ctx_.attempts.back().request_bytes = 400;  // ~100 prompt tokens sent upstream
+  stream_.events.push_back(std::optional(Chunk(kContent)));
+  stream_.events.push_back(std::optional(Done()));
+  Relay(Chunk(kContent));
+  EXPECT_TRUE(ctx_.outcome.error_code.empty());
+  ASSERT_TRUE(ctx_.attempts.back().usage.has_value());
+  EXPECT_TRUE(Billed().estimated);
+  EXPECT_FALSE(Billed().reported);
+  EXPECT_EQ(Billed().input_tokens, 100);
+  EXPECT_EQ(Billed().output_tokens, 2);  // two deltas of "Hi": 4 bytes, at least a token each
+  // 100 x 0.14/M + 2 x 0.28/M = 0.000014 + 0.00000056
+  EXPECT_EQ(Cost(), "0.00001456");
+  EXPECT_EQ(writer_.trailers.Get("x-switchyard-cost-usd"), "0.00001456");
+}
+
 TEST_F(StreamRelayTest, EventsThatArrivedTogetherGoOutInOneWrite) {
   ctx_.request.include_usage = true;
   stream_.events.push_back(std::optional(Chunk(kContent)));
