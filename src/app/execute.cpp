@@ -114,7 +114,7 @@ http::Task<core::Result<Answer>> HoldAndJudge(RequestContext& ctx, Answer answer
       ++deltas;
       generated += n;
     }
-    if (event->usage) attempt.usage = event->usage;
+    if (event->usage && event->usage->reported) attempt.usage = event->usage;
     collector.Add(*event);
     events.push_back(std::move(*event));
     if (bytes > max_bytes) {

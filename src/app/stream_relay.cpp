@@ -97,6 +97,12 @@ std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
 }
 
 core::Result<std::string> StreamRelay::Frame(providers::StreamEvent& upstream) {
+  // A usage block the gateway cannot bill from (providers::detail::Billable) is replaced by the
+  // estimate of what came before it, the content it counts: billed and translated as that.
+  if (upstream.usage && !upstream.usage->reported) {
+    EstimateIfUnbilled();
+    upstream.usage = ctx_.attempts[ctx_.answer_attempt].usage;
+  }
   if (!translator_) return FrameClientEvent(upstream);
   translated_.clear();
   if (auto s = translator_->Feed(upstream, translated_); !s) return std::move(s).error();

@@ -211,6 +211,29 @@ TEST_F(StreamRelayTest, AddsTheCostToTheUsageChunkTheClientAskedFor) {
   EXPECT_EQ(usage_chunk.at("usage").at("cost_usd").as_string(), "0.7");
 }
 
+// Regression: a usage chunk whose counts the gateway cannot read ("prompt_tokens": 1520.0) was
+// billed as 0 tokens, reported. It is billed by estimate, and its cost is the estimate's.
+TEST_F(StreamRelayTest, AUsageChunkItCannotReadIsBilledByEstimate) {
+  ctx_.request.include_usage = true;
+  ctx_.attempts.back().request_bytes = 400;
+  providers::StreamEvent unreadable;
+  unreadable.data =
+      R"({"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":1520.0,"completion_tokens":2}})";
+  unreadable.SetJson(json::parse(unreadable.data));
+  unreadable.usage = core::Usage{};  // as providers::ParseOpenAiUsage reads it: not reported
+  stream_.events.push_back(std::optional(std::move(unreadable)));
+  stream_.events.push_back(std::optional(Done()));
+  Relay(Chunk(kContent));
+  EXPECT_TRUE(Billed().estimated);
+  EXPECT_EQ(Billed().input_tokens, 100);
+  EXPECT_EQ(Billed().output_tokens, 1);
+  // 100 x 0.14/M + 1 x 0.28/M
+  EXPECT_EQ(Cost(), "0.00001428");
+  ASSERT_EQ(writer_.writes.size(), 3u);
+  auto usage_chunk = json::parse(writer_.writes[1].substr(6));
+  EXPECT_EQ(usage_chunk.at("usage").at("cost_usd").as_string(), "0.00001428");
+}
+
 TEST_F(StreamRelayTest, KeepsContentThatRidesOnTheUsageChunk) {
   Relay(Chunk(
       R"({"choices":[{"index":0,"delta":{"content":"x"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}})"));

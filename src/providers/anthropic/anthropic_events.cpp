@@ -20,12 +20,15 @@ namespace json = boost::json;
 constexpr std::array<std::string_view, 4> kCounters = {
     "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"};
 
-// Copies into `known` every counter that `usage` states (cumulative values replace earlier ones).
+// Copies into `known` every counter that `usage` states (cumulative values replace earlier ones;
+// null, as message_delta sends the counters it does not restate, replaces nothing). Values are
+// copied as sent, so that Normalise sees one it cannot read.
 void Overlay(const json::value& usage, json::object& known) {
   const auto* obj = usage.if_object();
   if (!obj) return;
   for (std::string_view name : kCounters) {
-    if (auto count = detail::TokenField(*obj, name)) known[name] = *count;
+    const auto* v = obj->if_contains(name);
+    if (v && !v->is_null()) known[name] = *v;
   }
 }
 
@@ -61,7 +64,9 @@ std::string_view ErrorType(const json::object& event) {
 core::Usage Normalise(const json::object& usage) {
   auto count = [&](std::string_view name) { return detail::TokenField(usage, name).value_or(0); };
   core::Usage u;
-  u.reported = true;
+  u.reported = detail::Billable(usage, {"input_tokens", "output_tokens"},
+                                {"cache_read_input_tokens", "cache_creation_input_tokens"});
+  if (!u.reported) return u;
   u.cached_input_tokens = count("cache_read_input_tokens");
   u.cache_write_input_tokens = count("cache_creation_input_tokens");
   // Saturating: the upstream may report any non-negative int64 in each counter.

@@ -98,17 +98,20 @@ TEST(AnthropicEventDecoder, MessageDeltaThatRestatesInputCountsOverridesThem) {
   EXPECT_EQ(second->usage->output_tokens, 80);
 }
 
-TEST(AnthropicEventDecoder, MessageDeltaWithoutMessageStartUsageCountsWhatItStates) {
-  AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
-  ASSERT_TRUE(
-      decoder.Decode(Sse("message_start", R"({"type":"message_start","message":{"id":"m"}})"))
-          .has_value());
-  auto delta = decoder.Decode(
-      Sse("message_delta", R"({"type":"message_delta","delta":{},"usage":{"output_tokens":3}})"));
-  ASSERT_TRUE(delta.has_value()) << delta.error().message;
-  ASSERT_TRUE(delta->usage.has_value());
-  EXPECT_EQ(delta->usage->input_tokens, 0);
-  EXPECT_EQ(delta->usage->output_tokens, 3);
+// Without an input count the usage is not billed as 0 input tokens: it is no reported usage,
+// which the relay estimates. So is a count it cannot read, in message_start as in the delta.
+TEST(AnthropicEventDecoder, UsageWithoutAReadableInputCountIsNotReported) {
+  for (const char* start : {R"({"type":"message_start","message":{"id":"m"}})",
+                            R"({"type":"message_start","message":{"id":"m","usage":{)"
+                            R"("input_tokens":"25","output_tokens":1}}})"}) {
+    AnthropicEventDecoder decoder("anthropic", NoSecrets(), kDepth);
+    ASSERT_TRUE(decoder.Decode(Sse("message_start", start)).has_value());
+    auto delta = decoder.Decode(
+        Sse("message_delta", R"({"type":"message_delta","delta":{},"usage":{"output_tokens":3}})"));
+    ASSERT_TRUE(delta.has_value()) << delta.error().message;
+    ASSERT_TRUE(delta->usage.has_value());
+    EXPECT_FALSE(delta->usage->reported) << start;
+  }
 }
 
 struct ErrorCase {
@@ -237,14 +240,20 @@ namespace sy::providers {
 namespace {
 
 // Regression (found by the translate fuzz target's sibling bug): input + cache reads + cache
-// writes overflowed int64 when an upstream reported huge counts.
-TEST(ParseAnthropicUsage, HugeCountsSaturateInsteadOfOverflowing) {
-  const auto usage = ParseAnthropicUsage(boost::json::parse(
+// writes overflowed int64 when an upstream reported huge counts. Such counts are now no usage
+// the gateway bills (it estimates instead); the largest it takes still add up exactly.
+TEST(ParseAnthropicUsage, ImpossibleCountsAreNotBilledAndTheLargestAddUp) {
+  const auto huge = ParseAnthropicUsage(boost::json::parse(
       R"({"input_tokens":9223372036854775807,"cache_read_input_tokens":9223372036854775807,
           "cache_creation_input_tokens":5,"output_tokens":1})"));
-  ASSERT_TRUE(usage.has_value());
-  EXPECT_EQ(usage->input_tokens, std::numeric_limits<int64_t>::max());
-  EXPECT_EQ(usage->cached_input_tokens, std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(huge.has_value());
+  EXPECT_FALSE(huge->reported);
+  const auto largest = ParseAnthropicUsage(boost::json::parse(
+      R"({"input_tokens":1000000000,"cache_read_input_tokens":1000000000,
+          "cache_creation_input_tokens":1000000000,"output_tokens":1})"));
+  ASSERT_TRUE(largest.has_value());
+  EXPECT_TRUE(largest->reported);
+  EXPECT_EQ(largest->input_tokens, 3'000'000'000);
 }
 
 }  // namespace

@@ -47,15 +47,27 @@ TEST(ParseAnthropicUsage, AddsCacheReadsAndWritesToTheInputTokens) {
   EXPECT_EQ(usage->reasoning_tokens, 0);
 }
 
-TEST(ParseAnthropicUsage, MissingNullOrBogusCountersCountZero) {
-  auto usage = ParseAnthropicUsage(json::parse(
-      R"({"input_tokens":12,"cache_creation_input_tokens":null,"cache_read_input_tokens":-5,)"
-      R"("output_tokens":"7"})"));
+TEST(ParseAnthropicUsage, MissingOrNullCacheCountersCountZero) {
+  auto usage = ParseAnthropicUsage(
+      json::parse(R"({"input_tokens":12,"cache_creation_input_tokens":null,"output_tokens":7})"));
   ASSERT_TRUE(usage.has_value());
+  EXPECT_TRUE(usage->reported);
   EXPECT_EQ(usage->input_tokens, 12);
   EXPECT_EQ(usage->cached_input_tokens, 0);
   EXPECT_EQ(usage->cache_write_input_tokens, 0);
-  EXPECT_EQ(usage->output_tokens, 0);
+  EXPECT_EQ(usage->output_tokens, 7);
+}
+
+// Regression: a counter written as a string, or a negative cache count, was billed as 0.
+TEST(ParseAnthropicUsage, ACounterItCannotReadIsNoReportedUsage) {
+  for (const char* text :
+       {R"({"input_tokens":12,"output_tokens":"7"})",
+        R"({"input_tokens":12,"cache_read_input_tokens":-5,"output_tokens":7})",
+        R"({"input_tokens":12,"cache_creation_input_tokens":1.5,"output_tokens":7})"}) {
+    auto usage = ParseAnthropicUsage(json::parse(text));
+    ASSERT_TRUE(usage.has_value()) << text;
+    EXPECT_FALSE(usage->reported) << text;  // the gateway estimates it
+  }
 }
 
 TEST(ParseAnthropicUsage, NotAnObjectIsNoUsage) {

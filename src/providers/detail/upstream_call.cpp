@@ -1,7 +1,6 @@
 #include "providers/detail/upstream_call.h"
 
 #include <algorithm>
-#include <limits>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -183,11 +182,27 @@ std::string ErrorParamOf(const json::value& body) {
 std::optional<int64_t> TokenField(const json::object& usage, std::string_view name) {
   const auto* v = usage.if_contains(name);
   if (!v) return std::nullopt;
-  if (v->is_int64() && v->get_int64() >= 0) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= uint64_t{std::numeric_limits<int64_t>::max()}) {
-    return static_cast<int64_t>(v->get_uint64());
+  if (v->is_int64() && v->get_int64() >= 0 && v->get_int64() <= kMaxTokenCount) {
+    return v->get_int64();
   }
-  return std::nullopt;
+  return std::nullopt;  // a uint64 is above kMaxTokenCount too
+}
+
+int64_t NestedTokens(const json::object& usage, std::string_view parent, std::string_view name) {
+  const auto* p = usage.if_contains(parent);
+  return p && p->is_object() ? TokenField(p->get_object(), name).value_or(0) : 0;
+}
+
+bool Billable(const json::object& usage, std::initializer_list<std::string_view> required,
+              std::initializer_list<std::string_view> optional) {
+  for (std::string_view name : required) {
+    if (!TokenField(usage, name)) return false;
+  }
+  for (std::string_view name : optional) {
+    const auto* v = usage.if_contains(name);
+    if (v && !v->is_null() && !TokenField(usage, name)) return false;
+  }
+  return true;
 }
 
 http::Task<core::Error> ReadUpstreamError(http::ClientResponse& response,

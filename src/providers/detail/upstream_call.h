@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,9 +87,28 @@ int OpenAiFailureStatusOf(const boost::json::value& error);
 // "messages.1.content: ..."): that path, when the message leads with one.
 std::string ErrorParamOf(const boost::json::value& body);
 
-// The token counter `name` of a usage block; nullopt when absent, null, negative or not an
-// integer.
+// The most tokens a counter of one request's usage may state. Context windows hold at most a few
+// million tokens; a larger count is an upstream's bug, and billing it would charge up to the
+// largest amount (9.2M USD) and overflow every spend sum it joins.
+inline constexpr int64_t kMaxTokenCount = 1'000'000'000;
+
+// The token counter `name` of a usage block; nullopt when absent, null, negative, not an
+// integer (1520.0, "1520") or above kMaxTokenCount.
 std::optional<int64_t> TokenField(const boost::json::object& usage, std::string_view name);
+
+// The counter `name` of the object `parent` of a usage block, 0 when either cannot be read: for
+// the counters that only describe a part of another (cached, reasoning), where 0 bills the
+// whole at the full price.
+int64_t NestedTokens(const boost::json::object& usage, std::string_view parent,
+                     std::string_view name);
+
+// Whether a usage block can be billed from: each counter of `required` reads (TokenField) and
+// each of `optional` is absent, null or reads. A block that fails is no usage at all to its
+// reader (core::Usage::reported false), which the gateway estimates: an upstream that writes
+// its counts as floats or strings, leaves one out or states an impossible one is never billed
+// as zero.
+bool Billable(const boost::json::object& usage, std::initializer_list<std::string_view> required,
+              std::initializer_list<std::string_view> optional = {});
 
 // Reads the (bounded) body of a non-2xx answer and turns it into UpstreamError with the
 // upstream's message, status and retry-after. A body that cannot be read still gives the

@@ -114,6 +114,48 @@ TEST(JsonPost, StoresTheSizeOfTheBodyItPostsWhenAsked) {
   EXPECT_EQ(sent_bytes, posted.size());
 }
 
+// Regression: counters an upstream wrote as floats, strings or null, counters left out, and
+// impossible counts were billed as reported zeros (or, for 2^63 - 1, as 9.2M USD).
+TEST(Billable, OnlyReadableCountersBill) {
+  struct Case {
+    const char* usage;
+    bool billable;
+  };
+  const Case cases[] = {
+      {R"({"in":12,"out":3})", true},
+      {R"({"in":0,"out":0})", true},
+      {R"({"in":1000000000,"out":1})", true},  // kMaxTokenCount
+      {R"({"in":12,"out":3,"opt":null})", true},
+      {R"({"in":12,"out":3,"opt":7})", true},
+      {R"({})", false},
+      {R"({"in":12})", false},
+      {R"({"in":12,"out":null})", false},
+      {R"({"in":12,"out":3.0})", false},
+      {R"({"in":12,"out":"3"})", false},
+      {R"({"in":12,"out":-3})", false},
+      {R"({"in":1000000001,"out":3})", false},
+      {R"({"in":9223372036854775807,"out":3})", false},
+      {R"({"in":18446744073709551615,"out":3})", false},
+      {R"({"in":1e30,"out":3})", false},
+      {R"({"in":12,"out":3,"opt":1.5})", false},
+      {R"({"in":12,"out":3,"opt":"7"})", false},
+  };
+  for (const Case& c : cases) {
+    const json::object usage = json::parse(c.usage).as_object();
+    EXPECT_EQ(Billable(usage, {"in", "out"}, {"opt"}), c.billable) << c.usage;
+  }
+}
+
+TEST(NestedTokens, ReadsACounterOfAPartOrZero) {
+  const json::object usage =
+      json::parse(R"({"a":{"n":5,"f":1.5},"b":null,"c":{"n":2000000000}})").as_object();
+  EXPECT_EQ(NestedTokens(usage, "a", "n"), 5);
+  EXPECT_EQ(NestedTokens(usage, "a", "f"), 0);
+  EXPECT_EQ(NestedTokens(usage, "b", "n"), 0);
+  EXPECT_EQ(NestedTokens(usage, "c", "n"), 0);
+  EXPECT_EQ(NestedTokens(usage, "missing", "n"), 0);
+}
+
 TEST(ErrorParamOf, ReadsOpenAisParamAndThePathAnAnthropicMessageLeadsWith) {
   const struct {
     const char* body;

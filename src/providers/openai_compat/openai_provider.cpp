@@ -8,11 +8,6 @@ namespace {
 
 namespace json = boost::json;
 
-int64_t NestedTokens(const json::object& obj, std::string_view parent, std::string_view name) {
-  const auto* p = obj.if_contains(parent);
-  return p && p->is_object() ? detail::TokenField(p->get_object(), name).value_or(0) : 0;
-}
-
 class OpenAiProvider final : public Provider {
  public:
   explicit OpenAiProvider(const config::ProviderConfig& config)
@@ -68,11 +63,12 @@ std::optional<core::Usage> ParseOpenAiUsage(const json::value& usage) {
   if (!usage.is_object()) return std::nullopt;
   const auto& obj = usage.get_object();
   core::Usage u;
-  u.reported = true;
-  u.input_tokens = detail::TokenField(obj, "prompt_tokens").value_or(0);
-  u.output_tokens = detail::TokenField(obj, "completion_tokens").value_or(0);
-  u.cached_input_tokens = NestedTokens(obj, "prompt_tokens_details", "cached_tokens");
-  u.reasoning_tokens = NestedTokens(obj, "completion_tokens_details", "reasoning_tokens");
+  u.reported = detail::Billable(obj, {"prompt_tokens", "completion_tokens"});
+  if (!u.reported) return u;
+  u.input_tokens = *detail::TokenField(obj, "prompt_tokens");
+  u.output_tokens = *detail::TokenField(obj, "completion_tokens");
+  u.cached_input_tokens = detail::NestedTokens(obj, "prompt_tokens_details", "cached_tokens");
+  u.reasoning_tokens = detail::NestedTokens(obj, "completion_tokens_details", "reasoning_tokens");
   return u;
 }
 

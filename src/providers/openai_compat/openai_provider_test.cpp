@@ -39,6 +39,16 @@ TEST(ParseOpenAiUsage, ToleratesMissingDetailsAndNull) {
   EXPECT_FALSE(ParseOpenAiUsage(boost::json::parse("null")).has_value());
 }
 
+// Regression: an upstream writing counts as floats ("prompt_tokens": 1520.0) was served free.
+TEST(ParseOpenAiUsage, ACounterItCannotReadIsNoReportedUsage) {
+  for (const char* text : {R"({"prompt_tokens":1520.0,"completion_tokens":30})",
+                           R"({"prompt_tokens":1520,"completion_tokens":null})", "{}"}) {
+    auto usage = ParseOpenAiUsage(boost::json::parse(text));
+    ASSERT_TRUE(usage.has_value()) << text;
+    EXPECT_FALSE(usage->reported) << text;  // the gateway estimates it
+  }
+}
+
 // ---- Complete against a scripted client (no network) ----
 
 const char* const kAnswer =

@@ -15,11 +15,6 @@ namespace {
 
 namespace json = boost::json;
 
-int64_t NestedTokens(const json::object& obj, std::string_view parent, std::string_view name) {
-  const auto* p = obj.if_contains(parent);
-  return p && p->is_object() ? detail::TokenField(p->get_object(), name).value_or(0) : 0;
-}
-
 std::string_view StringField(const json::object& obj, std::string_view key) {
   const auto* v = obj.if_contains(key);
   return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
@@ -61,11 +56,12 @@ std::optional<core::Usage> ParseResponsesUsage(const json::value& usage) {
   const auto* obj = usage.if_object();
   if (!obj) return std::nullopt;
   core::Usage u;
-  u.reported = true;
-  u.input_tokens = detail::TokenField(*obj, "input_tokens").value_or(0);
-  u.output_tokens = detail::TokenField(*obj, "output_tokens").value_or(0);
-  u.cached_input_tokens = NestedTokens(*obj, "input_tokens_details", "cached_tokens");
-  u.reasoning_tokens = NestedTokens(*obj, "output_tokens_details", "reasoning_tokens");
+  u.reported = detail::Billable(*obj, {"input_tokens", "output_tokens"});
+  if (!u.reported) return u;
+  u.input_tokens = *detail::TokenField(*obj, "input_tokens");
+  u.output_tokens = *detail::TokenField(*obj, "output_tokens");
+  u.cached_input_tokens = detail::NestedTokens(*obj, "input_tokens_details", "cached_tokens");
+  u.reasoning_tokens = detail::NestedTokens(*obj, "output_tokens_details", "reasoning_tokens");
   return u;
 }
 

@@ -32,14 +32,22 @@ TEST(ParseResponsesUsage, ReadsEveryCounter) {
   EXPECT_EQ(usage->reasoning_tokens, 200);
 }
 
-TEST(ParseResponsesUsage, MissingOrBogusCountersCountZero) {
+TEST(ParseResponsesUsage, ToleratesMissingDetails) {
   auto usage = ParseResponsesUsage(
-      boost::json::parse(R"({"input_tokens":5,"output_tokens":"2","input_tokens_details":null})"));
+      boost::json::parse(R"({"input_tokens":5,"output_tokens":2,"input_tokens_details":null})"));
   ASSERT_TRUE(usage.has_value());
-  EXPECT_EQ(usage->input_tokens, 5);
-  EXPECT_EQ(usage->output_tokens, 0);
+  EXPECT_TRUE(usage->reported);
+  EXPECT_EQ(usage->output_tokens, 2);
   EXPECT_EQ(usage->cached_input_tokens, 0);
   EXPECT_FALSE(ParseResponsesUsage(boost::json::parse("null")).has_value());
+}
+
+// Regression: "2" was billed as 0 output tokens, reported.
+TEST(ParseResponsesUsage, ACounterItCannotReadIsNoReportedUsage) {
+  auto usage = ParseResponsesUsage(boost::json::parse(R"({"input_tokens":5,"output_tokens":"2"})"));
+  ASSERT_TRUE(usage.has_value());
+  EXPECT_FALSE(usage->reported);  // the gateway estimates it
+  EXPECT_EQ(usage->input_tokens, 0);
 }
 
 TEST(ResponsesFailureOf, FailedStatusOrErrorObjectIsAFailure) {
