@@ -50,6 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(Identical(*scanned->answer.usage, *usage), "usage read as json::parse reads it");
     const auto* error = obj.if_contains("error");
     Check(scanned->answer.error == (error && !error->is_null()), "error as the DOM has it");
+    const auto* choices = obj.if_contains("choices");
+    Check(scanned->answer.choices == (choices && choices->is_array()), "choices as the DOM has it");
+    const auto* content = obj.if_contains("content");
+    Check(scanned->answer.content == (content && content->is_array()), "content as the DOM has it");
     Check(scanned->generated == sy::providers::ChunkGenerated(parsed),
           "generated as the relay reads it from the DOM");
     const auto delta = sy::providers::detail::ScanAnthropicDelta(text, options);

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <optional>
 #include <span>
+#include <utility>
 
 #include "core/text.h"
 
@@ -88,6 +89,23 @@ std::optional<int> Lookup(std::span<const CodeStatus> table, std::string_view ke
 int OpenAiFailureStatus(std::string_view type, std::string_view code) {
   if (auto status = Lookup(kCodeStatuses, code)) return *status;
   return Lookup(kTypeStatuses, type).value_or(500);
+}
+
+int AnthropicFailureStatus(std::string_view type) {
+  static constexpr std::pair<std::string_view, int> kStatuses[] = {
+      {"invalid_request_error", 400},
+      {"authentication_error", 401},
+      {"permission_error", 403},
+      {"not_found_error", 404},
+      {"request_too_large", 413},
+      {"rate_limit_error", 429},
+      {"api_error", 500},
+      {"overloaded_error", 529},
+  };
+  for (const auto& [name, status] : kStatuses) {
+    if (name == type) return status;
+  }
+  return 500;
 }
 
 std::string CutUtf8(std::string_view text, size_t max_bytes) {

@@ -42,6 +42,11 @@ std::string CutUtf8(std::string_view text, size_t max_bytes);
 // codes guide and the Responses API's ResponseError.code.
 int OpenAiFailureStatus(std::string_view type, std::string_view code);
 
+// The HTTP status Anthropic documents for an error `type` ("overloaded_error": 529), for an
+// error that arrives without one: an `error` event of a stream, an error body answered with 200.
+// A type this table does not know yet is a retryable 500.
+int AnthropicFailureStatus(std::string_view type);
+
 // Malformed answers (bad JSON, broken streams) count as the upstream being unavailable.
 core::Error MalformedUpstream(std::string_view provider, std::string_view what);
 

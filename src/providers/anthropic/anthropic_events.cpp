@@ -32,27 +32,6 @@ void Overlay(const json::value& usage, json::object& known) {
   }
 }
 
-// For an error that arrives as an event of a stream already accepted with 200: the HTTP status
-// Anthropic documents for its type, so that the event is judged as the same error in a response
-// head would be (a refusal of the request, invalid_request_error, goes back to the client
-// instead of failing over to the next model).
-int StatusFor(std::string_view error_type) {
-  static constexpr std::pair<std::string_view, int> kStatuses[] = {
-      {"invalid_request_error", 400},
-      {"authentication_error", 401},
-      {"permission_error", 403},
-      {"not_found_error", 404},
-      {"request_too_large", 413},
-      {"rate_limit_error", 429},
-      {"api_error", 500},
-      {"overloaded_error", 529},
-  };
-  for (const auto& [type, status] : kStatuses) {
-    if (type == error_type) return status;
-  }
-  return 500;  // a type this table does not know yet
-}
-
 std::string_view ErrorType(const json::object& event) {
   const auto* error = event.if_contains("error");
   const auto* error_obj = error ? error->if_object() : nullptr;
@@ -78,6 +57,11 @@ core::Usage Normalise(const json::object& usage) {
 }
 
 }  // namespace
+
+int AnthropicFailureStatusOf(const json::value& body) {
+  const auto* obj = body.if_object();
+  return AnthropicFailureStatus(obj ? ErrorType(*obj) : std::string_view());
+}
 
 std::optional<core::Usage> ParseAnthropicUsage(const json::value& usage) {
   const auto* obj = usage.if_object();
@@ -121,7 +105,7 @@ core::Result<core::StreamEvent> AnthropicEventDecoder::Decode(http::SseEvent sse
     event.terminal = true;
   } else if (event.event == "error") {
     const http::Headers no_headers;  // the stream's headers came with its 200
-    return UpstreamError(StatusFor(ErrorType(obj)), no_headers, provider_,
+    return UpstreamError(AnthropicFailureStatus(ErrorType(obj)), no_headers, provider_,
                          detail::ErrorMessageOf(event.Json()), event.data, *secrets_,
                          detail::ErrorParamOf(event.Json()));
   }

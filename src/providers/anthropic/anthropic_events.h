@@ -28,9 +28,15 @@ namespace sy::providers {
 
 // Anthropic's usage block, normalised to core::Usage: input_tokens = input_tokens +
 // cache_read_input_tokens + cache_creation_input_tokens; cached_input_tokens = cache_read;
-// cache_write_input_tokens = cache_creation; output_tokens = output_tokens. A counter that is
-// absent, null or not a non-negative integer counts 0. nullopt when `usage` is not an object.
+// cache_write_input_tokens = cache_creation; output_tokens = output_tokens. A cache counter
+// that is absent or null counts 0. A block whose input or output count is missing, or any of
+// whose counters is not a count (detail::Billable), is no reported usage (`reported` false:
+// the gateway estimates it). nullopt when `usage` is not an object.
 std::optional<core::Usage> ParseAnthropicUsage(const boost::json::value& usage);
+
+// The status a Messages error body ({"type": "error", "error": {"type": ...}}) answered with
+// 200 stands for: AnthropicFailureStatus of its error's type.
+int AnthropicFailureStatusOf(const boost::json::value& body);
 
 // Decodes the events of one Anthropic stream (stateful: one per stream).
 //  - message_start: remembers message.usage (no usage on the event itself).

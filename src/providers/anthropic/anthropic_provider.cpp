@@ -11,6 +11,10 @@ namespace {
 
 namespace json = boost::json;
 
+constexpr detail::AnswerReading kMessageAnswer{.read_usage = &ParseAnthropicUsage,
+                                               .choices = false,
+                                               .failure_status = &AnthropicFailureStatusOf};
+
 class AnthropicProvider final : public Provider {
  public:
   explicit AnthropicProvider(const config::ProviderConfig& config)
@@ -24,7 +28,7 @@ class AnthropicProvider final : public Provider {
     http::ClientRequest request = BuildRequest(call);
     // The answer's DOM only when the caller reads it: most answers pass through unchanged.
     co_return co_await detail::FetchWithUsage(call.client, std::move(request), config_.name,
-                                              *secrets_, &ParseAnthropicUsage, call.needs_json,
+                                              *secrets_, kMessageAnswer, call.needs_json,
                                               call.request.max_json_depth);
   }
 

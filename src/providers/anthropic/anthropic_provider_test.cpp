@@ -161,6 +161,25 @@ TEST_F(AnthropicScriptedTest, MalformedAnswerIsMalformedUpstreamWithoutTheDomToo
   }
 }
 
+// Regression: a pass-through relayed an Anthropic error body answered with 200, or any JSON
+// object, to the client as a Message.
+TEST_F(AnthropicScriptedTest, A200ThatIsNoMessageFailsEitherWay) {
+  for (const bool needs_json : {true, false}) {
+    SCOPED_TRACE(needs_json ? "with the DOM" : "without the DOM");
+    auto overloaded =
+        Complete(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})",
+                 needs_json);
+    ASSERT_FALSE(overloaded.has_value());
+    EXPECT_EQ(overloaded.error().upstream_status, 529);
+    EXPECT_NE(overloaded.error().message.find("Overloaded"), std::string::npos);
+    auto none = Complete(R"({"id":"msg_1","type":"message","usage":{}})", needs_json);
+    ASSERT_FALSE(none.has_value());
+    EXPECT_EQ(none.error().code, core::Errc::kUpstreamUnavailable);
+    EXPECT_NE(none.error().message.find("without a content array"), std::string::npos)
+        << none.error().message;
+  }
+}
+
 TEST_F(AnthropicScriptedTest, PostsToMessagesWithVersionAndNoCredentialsWhenNoKey) {
   auto read = Stream(SseHeaders(), {SseFrame("message_start", kStart),
                                     SseFrame("message_stop", R"({"type":"message_stop"})")});

@@ -289,8 +289,8 @@ struct NoReader {
 // A basic_parser handler that drops every event except those of the top-level "usage" member's
 // value, which it hands to a value_stack: the building block json::parse's own handler uses,
 // so the value comes out as json::parse would build it. It notes whether the top-level "error"
-// member is not null, and hands a Reader (ChunkReader, DeltaReader) the events of the
-// structure it follows.
+// member is not null and whether "choices" and "content" are arrays, and hands a Reader
+// (ChunkReader, DeltaReader) the events of the structure it follows.
 template <typename Reader>
 class AnswerHandler {
  public:
@@ -305,6 +305,8 @@ class AnswerHandler {
 
   bool object() const { return object_; }
   bool error() const { return error_; }
+  bool choices() const { return choices_; }
+  bool content() const { return content_; }
   std::optional<json::value> TakeUsage() { return std::move(usage_); }
 
   bool on_document_begin(json::error_code&) { return true; }
@@ -356,6 +358,8 @@ class AnswerHandler {
     if (depth_ == 1) {
       pending_usage_ = Is(key, "usage");
       pending_error_ = Is(key, "error");
+      pending_choices_ = Is(key, "choices");
+      pending_content_ = Is(key, "content");
     }
     reader_.Key(key);
     return true;
@@ -411,11 +415,20 @@ class AnswerHandler {
   }
 
   // The first event of a value. After a top-level "usage" key it starts the value's capture;
-  // after a top-level "error" key it says whether the error is there.
-  void BeginValue(bool null) {
+  // after a top-level "error" key it says whether the error is there, after "choices" or
+  // "content" whether it is an array.
+  void BeginValue(bool null, bool array = false) {
     if (pending_error_) {
       pending_error_ = false;
       error_ = !null;
+    }
+    if (pending_choices_) {
+      pending_choices_ = false;
+      choices_ = array;
+    }
+    if (pending_content_) {
+      pending_content_ = false;
+      content_ = array;
     }
     if (!pending_usage_) return;
     pending_usage_ = false;
@@ -431,7 +444,7 @@ class AnswerHandler {
   }
 
   void OpenContainer(bool array) {
-    BeginValue(false);
+    BeginValue(false, array);
     reader_.Open(array);
     if (capturing_) ++nesting_;
     ++depth_;
@@ -453,8 +466,12 @@ class AnswerHandler {
   std::size_t nesting_ = 0;     // ... of them inside the captured value
   bool pending_usage_ = false;  // the last top-level key was "usage": its value comes next
   bool pending_error_ = false;  // ... "error"
+  bool pending_choices_ = false;
+  bool pending_content_ = false;
   bool capturing_ = false;
   bool error_ = false;
+  bool choices_ = false;
+  bool content_ = false;
   bool object_ = false;  // the document is an object
 };
 
@@ -468,7 +485,11 @@ std::optional<ScannedAnswer> Scan(std::string_view body, const json::parse_optio
   // As json::parse: the whole text is one document (more = false), then only whitespace.
   const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
   if (ec || used < body.size() || !parser.handler().object()) return std::nullopt;
-  return ScannedAnswer{.usage = parser.handler().TakeUsage(), .error = parser.handler().error()};
+  const auto& handler = parser.handler();
+  return ScannedAnswer{.usage = parser.handler().TakeUsage(),
+                       .error = handler.error(),
+                       .choices = handler.choices(),
+                       .content = handler.content()};
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ struct ScannedAnswer {
   std::optional<boost::json::value> usage{};
   // The object has a top-level "error" member that is not null (the last one, when it repeats).
   bool error = false;
+  // The object's top-level "choices" (Chat Completions) or "content" (Messages) member is an
+  // array (the last one, when it repeats): what makes it an answer of that dialect.
+  bool choices = false;
+  bool content = false;
 };
 
 // Checks that `body` is one JSON object under `options` (the same verdict as json::parse(body,

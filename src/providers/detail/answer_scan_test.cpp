@@ -23,7 +23,9 @@ using testutil::Identical;
 struct Reference {
   bool object = false;
   const json::value* usage = nullptr;
-  bool error = false;  // a top-level "error" member that is not null
+  bool error = false;    // a top-level "error" member that is not null
+  bool choices = false;  // a top-level "choices" array
+  bool content = false;  // a top-level "content" array
   json::value parsed;
 };
 
@@ -36,6 +38,10 @@ Reference ParseReference(std::string_view body, const json::parse_options& optio
   out.usage = out.parsed.get_object().if_contains("usage");
   const auto* error = out.parsed.get_object().if_contains("error");
   out.error = error && !error->is_null();
+  const auto* choices = out.parsed.get_object().if_contains("choices");
+  out.choices = choices && choices->is_array();
+  const auto* content = out.parsed.get_object().if_contains("content");
+  out.content = content && content->is_array();
   return out;
 }
 
@@ -50,6 +56,8 @@ std::optional<ScannedAnswer> ScanAgreeing(std::string_view body,
   EXPECT_EQ(scanned.has_value(), reference.object) << body;
   if (!scanned || !reference.object) return scanned;
   EXPECT_EQ(scanned->error, reference.error) << body;
+  EXPECT_EQ(scanned->choices, reference.choices) << body;
+  EXPECT_EQ(scanned->content, reference.content) << body;
   EXPECT_EQ(scanned->usage.has_value(), reference.usage != nullptr) << body;
   if (scanned->usage && reference.usage) {
     EXPECT_TRUE(Identical(*scanned->usage, *reference.usage))
@@ -241,6 +249,17 @@ TEST(ScanAnswer, ReadsWhetherTheTopLevelErrorIsThere) {
       ScanAgreeing(R"({"choices":[{"error":{"message":"x"}}],"data":{"error":1}})")->error);
   EXPECT_FALSE(ScanAgreeing(R"({"error":{"message":"x"},"error":null})")->error);
   EXPECT_TRUE(ScanAgreeing(R"({"error":null,"\u0065rror":[]})")->error);
+}
+
+TEST(ScanAnswer, ReadsWhetherTheAnswersArrayIsThere) {
+  EXPECT_TRUE(ScanAgreeing(R"({"id":"x","choices":[]})")->choices);
+  EXPECT_TRUE(ScanAgreeing(R"({"id":"x","content":[{"type":"text","text":"hi"}]})")->content);
+  EXPECT_FALSE(ScanAgreeing(R"({"id":"x","choices":{}})")->choices);
+  EXPECT_FALSE(ScanAgreeing(R"({"id":"x","choices":null})")->choices);
+  EXPECT_FALSE(ScanAgreeing(R"({"id":"x","content":"hi"})")->content);
+  EXPECT_FALSE(ScanAgreeing(R"({"data":{"choices":[]}})")->choices);
+  EXPECT_FALSE(ScanAgreeing(R"({"choices":[],"choices":1})")->choices);  // the last one counts
+  EXPECT_TRUE(ScanAgreeing(R"({"choices":1,"\u0063hoices":[[]]})")->choices);
 }
 
 struct Chunk {

@@ -225,41 +225,88 @@ core::Usage UsageOf(const json::value* member, UsageReader read_usage) {
   return read_usage(*member).value_or(core::Usage{});
 }
 
+// A complete answer as read, with what its shape check needs (ScannedAnswer's facts).
+struct ReadAnswer {
+  Completion completion;
+  bool error = false;    // a non-null top-level "error"
+  bool choices = false;  // a top-level "choices" array
+  bool content = false;  // a top-level "content" array
+};
+
+bool IsArrayMember(const json::object& obj, std::string_view name) {
+  const auto* v = obj.if_contains(name);
+  return v && v->is_array();
+}
+
 // The answer with its DOM, parsed in a monotonic arena; nullopt when it is not a JSON object
 // (under `options`).
-std::optional<Completion> ParseAnswer(std::string&& body, UsageReader read_usage,
+std::optional<ReadAnswer> ParseAnswer(std::string&& body, UsageReader read_usage,
                                       const json::parse_options& options) {
   boost::system::error_code ec;
   json::value parsed =
       json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>(), options);
   if (ec || !parsed.is_object()) return std::nullopt;
-  const core::Usage usage = UsageOf(parsed.get_object().if_contains("usage"), read_usage);
+  const json::object& obj = parsed.get_object();
+  const core::Usage usage = UsageOf(obj.if_contains("usage"), read_usage);
+  const auto* error = obj.if_contains("error");
+  const bool has_error = error && !error->is_null();
+  const bool choices = IsArrayMember(obj, "choices");
+  const bool content = IsArrayMember(obj, "content");
   // Constructed, not assigned: assigning a DOM across memory resources deep-copies it.
-  return Completion{
-      .body = std::move(body), .json = std::move(parsed), .usage = usage, .content_type = {}};
+  return ReadAnswer{.completion = {.body = std::move(body),
+                                   .json = std::move(parsed),
+                                   .usage = usage,
+                                   .content_type = {}},
+                    .error = has_error,
+                    .choices = choices,
+                    .content = content};
 }
 
 // The answer without its DOM: checked and its usage member read by ScanAnswer, with the same
 // parse options as ParseAnswer, so that both accept the same bodies. The member is read here
 // and dropped: it is built on the stack, without a heap allocation per key.
-std::optional<Completion> ScanAnswerUsage(std::string&& body, UsageReader read_usage,
+std::optional<ReadAnswer> ScanAnswerUsage(std::string&& body, UsageReader read_usage,
                                           const json::parse_options& options) {
   unsigned char buffer[1024];
   json::monotonic_resource arena(buffer, sizeof(buffer));
   auto scanned = ScanAnswer(body, options, &arena);
   if (!scanned) return std::nullopt;
   const json::value* member = scanned->usage ? &*scanned->usage : nullptr;
-  return Completion{.body = std::move(body),
-                    .json = {},
-                    .usage = UsageOf(member, read_usage),
-                    .content_type = {}};
+  return ReadAnswer{.completion = {.body = std::move(body),
+                                   .json = {},
+                                   .usage = UsageOf(member, read_usage),
+                                   .content_type = {}},
+                    .error = scanned->error,
+                    .choices = scanned->choices,
+                    .content = scanned->content};
 }
 
-// FetchJson (no `read_usage`, a DOM) and FetchWithUsage.
+// A 2xx body that is no answer of the dialect (ReadAnswer's facts): the failure it stands for,
+// or nullopt for an answer. Rare, so the error's DOM is built here when the answer has none.
+std::optional<core::Error> NotAnAnswer(const ReadAnswer& read, const AnswerReading& reading,
+                                       const std::string& provider,
+                                       const core::SecretScrubber& secrets,
+                                       const json::parse_options& options) {
+  if (read.error) {
+    const Completion& c = read.completion;
+    boost::system::error_code ec;
+    const json::value parsed = c.json.is_null() ? json::parse(c.body, ec, {}, options) : c.json;
+    const http::Headers no_headers;
+    return UpstreamError(reading.failure_status(parsed), no_headers, provider,
+                         ErrorMessageOf(parsed), c.body, secrets, ErrorParamOf(parsed));
+  }
+  if (reading.choices ? !read.choices : !read.content) {
+    return MalformedUpstream(provider, reading.choices ? "an answer without a choices array"
+                                                       : "an answer without a content array");
+  }
+  return std::nullopt;
+}
+
+// FetchJson (no `reading`, a DOM) and FetchWithUsage.
 http::Task<core::Result<Completion>> Fetch(http::Client& client, http::ClientRequest request,
                                            const std::string& provider,
                                            const core::SecretScrubber& secrets,
-                                           UsageReader read_usage, bool needs_json,
+                                           const AnswerReading* reading, bool needs_json,
                                            int64_t max_json_depth) {
   auto response = co_await client.Send(std::move(request));
   if (!response) co_return std::move(response).error();
@@ -272,12 +319,18 @@ http::Task<core::Result<Completion>> Fetch(http::Client& client, http::ClientReq
   if (!body) co_return std::move(body).error();
   // The answer may echo the request (a Responses object echoes its tools and schemas).
   const json::parse_options options = core::EchoParseOptions(max_json_depth);
-  std::optional<Completion> answer = needs_json
+  const UsageReader read_usage = reading ? reading->read_usage : nullptr;
+  std::optional<ReadAnswer> answer = needs_json
                                          ? ParseAnswer(std::move(*body), read_usage, options)
                                          : ScanAnswerUsage(std::move(*body), read_usage, options);
   if (!answer) co_return MalformedUpstream(provider, "malformed JSON");
-  answer->content_type = std::string(res.headers().Get("content-type"));
-  co_return std::move(*answer);
+  if (reading) {
+    if (auto failure = NotAnAnswer(*answer, *reading, provider, secrets, options)) {
+      co_return std::move(*failure);
+    }
+  }
+  answer->completion.content_type = std::string(res.headers().Get("content-type"));
+  co_return std::move(answer->completion);
 }
 
 }  // namespace
@@ -294,10 +347,9 @@ http::Task<core::Result<Completion>> FetchWithUsage(http::Client& client,
                                                     http::ClientRequest request,
                                                     const std::string& provider,
                                                     const core::SecretScrubber& secrets,
-                                                    UsageReader read_usage, bool needs_json,
+                                                    const AnswerReading& reading, bool needs_json,
                                                     int64_t max_json_depth) {
-  return Fetch(client, std::move(request), provider, secrets, read_usage, needs_json,
-               max_json_depth);
+  return Fetch(client, std::move(request), provider, secrets, &reading, needs_json, max_json_depth);
 }
 
 http::Task<core::Result<std::unique_ptr<EventStream>>> OpenSseStream(

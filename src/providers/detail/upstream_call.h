@@ -134,18 +134,34 @@ http::Task<core::Result<Completion>> FetchJson(http::Client& client, http::Clien
 // nullopt when `usage` is not one.
 using UsageReader = std::optional<core::Usage> (*)(const boost::json::value& usage);
 
-// As FetchJson, for an answer whose usage block is its top-level "usage" member (Chat
-// Completions, Anthropic Messages); `usage` is also set, to read_usage(member) when the member
-// is there and read_usage accepts it. With `needs_json` false `json` is left null: the body is
-// checked to be one JSON object and the member read in one streaming pass (ScanAnswer), with
-// no DOM of the answer. Both modes take the same depth limit as FetchJson. Fails as FetchJson
-// does, with MalformedUpstream in both modes alike.
-// REQUIRES: read_usage is not null.
+// How FetchWithUsage reads and checks a complete answer of a dialect whose usage block is its
+// top-level "usage" member (Chat Completions, Anthropic Messages).
+struct AnswerReading {
+  UsageReader read_usage = nullptr;
+  // The member an answer cannot lack, an array: Chat Completions' "choices" (true) or
+  // Messages' "content" (false).
+  bool choices = true;
+  // The status a 2xx body that carries a top-level "error" stands for, judged as the same error
+  // in a response head would be (OpenAiFailureStatusOf of the member, AnthropicFailureStatus of
+  // its type).
+  int (*failure_status)(const boost::json::value& body) = nullptr;
+};
+
+// As FetchJson, for an answer whose usage block is its top-level "usage" member; `usage` is
+// also set, to read_usage(member) when the member is there and read_usage accepts it. With
+// `needs_json` false `json` is left null: the body is checked to be one JSON object and the
+// member read in one streaming pass (ScanAnswer), with no DOM of the answer. Both modes take the
+// same depth limit as FetchJson. Fails as FetchJson does, with MalformedUpstream in both modes
+// alike, and also on a 2xx that is no answer of the dialect, which a pass-through would
+// otherwise relay as one: a body with a non-null top-level "error" (some servers and proxies
+// answer a failure with 200) is UpstreamError with reading.failure_status, a body without the
+// dialect's array is MalformedUpstream.
+// REQUIRES: reading's functions are not null; `reading` outlives the returned task.
 http::Task<core::Result<Completion>> FetchWithUsage(http::Client& client,
                                                     http::ClientRequest request,
                                                     const std::string& provider,
                                                     const core::SecretScrubber& secrets,
-                                                    UsageReader read_usage, bool needs_json,
+                                                    const AnswerReading& reading, bool needs_json,
                                                     int64_t max_json_depth);
 
 // A dialect's decoding of one SSE event (see DecodeOpenAiEvent, AnthropicEventDecoder): the

@@ -8,6 +8,14 @@ namespace {
 
 namespace json = boost::json;
 
+// A 200 whose body is {"error": {...}}: judged by the error, as in a response head.
+int ChatFailureStatus(const json::value& body) {
+  return detail::OpenAiFailureStatusOf(body.at("error"));
+}
+
+constexpr detail::AnswerReading kChatAnswer{
+    .read_usage = &ParseOpenAiUsage, .choices = true, .failure_status = &ChatFailureStatus};
+
 class OpenAiProvider final : public Provider {
  public:
   explicit OpenAiProvider(const config::ProviderConfig& config)
@@ -19,7 +27,7 @@ class OpenAiProvider final : public Provider {
     http::ClientRequest request = BuildRequest(call);
     // The answer's DOM only when the caller reads it: most answers pass through unchanged.
     co_return co_await detail::FetchWithUsage(call.client, std::move(request), config_.name,
-                                              *secrets_, &ParseOpenAiUsage, call.needs_json,
+                                              *secrets_, kChatAnswer, call.needs_json,
                                               call.request.max_json_depth);
   }
 

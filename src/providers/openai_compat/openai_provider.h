@@ -12,7 +12,10 @@ namespace sy::providers {
 std::unique_ptr<Provider> MakeOpenAiProvider(const config::ProviderConfig& config);
 
 // Reads OpenAI's usage block ({prompt_tokens, completion_tokens, prompt_tokens_details.
-// cached_tokens, completion_tokens_details.reasoning_tokens}); nullopt when absent or null.
+// cached_tokens, completion_tokens_details.reasoning_tokens}); nullopt when absent or not an
+// object. A block whose prompt or completion count is missing or not a count
+// (detail::Billable) is no reported usage (`reported` false: the gateway estimates it); a
+// details counter that cannot be read counts 0.
 std::optional<core::Usage> ParseOpenAiUsage(const boost::json::value& usage);
 
 }  // namespace sy::providers

@@ -105,13 +105,43 @@ TEST_F(OpenAiScriptedTest, CompleteReadsTheTopLevelUsageWithAndWithoutTheDom) {
 
 TEST_F(OpenAiScriptedTest, AnswerWithoutUsageIsUnreportedEitherWay) {
   for (const bool needs_json : {true, false}) {
-    for (const char* body : {R"({"id":"x","choices":[{"usage":{"prompt_tokens":3}}]})",
-                             R"({"id":"x","usage":null})", R"({"usage":"n/a"})"}) {
+    for (const char* body :
+         {R"({"id":"x","choices":[{"usage":{"prompt_tokens":3}}]})",
+          R"({"id":"x","choices":[],"usage":null})", R"({"choices":[],"usage":"n/a"})"}) {
       auto done = Complete(body, needs_json);
       ASSERT_TRUE(done.has_value()) << done.error().message;
       EXPECT_FALSE(done->usage.reported) << body;
       EXPECT_EQ(done->usage.input_tokens, 0) << body;
     }
+  }
+}
+
+// Regression: an answer passed through unchanged was not checked at all, so a 200 carrying an
+// error body, or any JSON object, reached the client as a successful completion, was recorded
+// as one and never failed over.
+TEST_F(OpenAiScriptedTest, A200ThatIsNoCompletionFailsEitherWay) {
+  for (const bool needs_json : {true, false}) {
+    SCOPED_TRACE(needs_json ? "with the DOM" : "without the DOM");
+    auto error = Complete(
+        R"({"error":{"message":"The server had an error","type":"server_error"}})", needs_json);
+    ASSERT_FALSE(error.has_value());
+    EXPECT_EQ(error.error().upstream_status, 500);  // retryable: the chain moves on
+    EXPECT_NE(error.error().message.find("The server had an error"), std::string::npos)
+        << error.error().message;
+    auto refused = Complete(
+        R"({"error":{"message":"too long","type":"invalid_request_error","code":"context_length_exceeded"}})",
+        needs_json);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().upstream_status, 400);  // judged as in a response head
+    for (const char* body : {R"({"a":{"a":1}})", R"({"id":"x","choices":{}})",
+                             R"({"id":"x","choices":[],"choices":null})"}) {
+      auto done = Complete(body, needs_json);
+      ASSERT_FALSE(done.has_value()) << body;
+      EXPECT_EQ(done.error().code, core::Errc::kUpstreamUnavailable) << body;
+      EXPECT_NE(done.error().message.find("without a choices array"), std::string::npos)
+          << done.error().message;
+    }
+    EXPECT_TRUE(Complete(R"({"id":"x","choices":[],"error":null})", needs_json).has_value());
   }
 }
 
@@ -148,7 +178,7 @@ TEST_F(OpenAiScriptedTest, AStreamedCallReportsTheSizeOfTheBodyItSent) {
 TEST_F(OpenAiScriptedTest, AnswerDepthFollowsTheRequestsLimitEitherWay) {
   // An answer echoing the request's tools (as some compatible servers add to an answer) nests
   // as deep as the client's body and a little more: 2 * 20 + 4 = 44 levels here.
-  const std::string body = R"({"id":"x","tools":[{"type":"function","parameters":)" +
+  const std::string body = R"({"id":"x","choices":[],"tools":[{"type":"function","parameters":)" +
                            testing::NestedSchema(20) +
                            R"(}],"usage":{"prompt_tokens":5,"completion_tokens":1}})";
   for (const bool needs_json : {true, false}) {

@@ -25,8 +25,10 @@ namespace sy::providers {
 
 // Reads the Responses usage block ({input_tokens, input_tokens_details.cached_tokens,
 // output_tokens, output_tokens_details.reasoning_tokens}); input_tokens counts cached tokens,
-// output_tokens reasoning tokens, as core::Usage does. A missing, null or bogus counter counts 0.
-// nullopt when `usage` is not an object.
+// output_tokens reasoning tokens, as core::Usage does. A block whose input or output count is
+// missing or not a count (detail::Billable) is no reported usage (`reported` false: the gateway
+// estimates it); a details counter that cannot be read counts 0. nullopt when `usage` is not an
+// object.
 std::optional<core::Usage> ParseResponsesUsage(const boost::json::value& usage);
 
 // The upstream's message when a Response object (or a complete answer's body) reports a failure:
