@@ -138,6 +138,10 @@ http::Task<core::Status> ExpandConversation(RequestContext& ctx) {
 }
 
 void EchoConversation(const RequestContext& ctx, json::object& response) {
+  // The gateway's id, as a translated answer gets: the turn is stored under it, and an upstream
+  // that repeats its ids (or one of another provider that happens to match) must not make a
+  // later previous_response_id continue another conversation.
+  response["id"] = ResponseIdFor(ctx.request);
   if (ctx.turn.previous_id.empty()) {
     response["previous_response_id"] = nullptr;
   } else {

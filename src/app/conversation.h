@@ -55,7 +55,8 @@ http::Task<bool> RunOnStorePool(const Services& services, std::function<void()>&
 core::Error StorePoolFull();
 
 // A Response passed through from a Responses-native upstream, which was sent store: false and
-// no previous_response_id: the two fields are set back to what the client asked.
+// no previous_response_id: the two fields are set back to what the client asked, and its id is
+// the gateway's (ResponseIdFor), under which the turn is stored.
 void EchoConversation(const RequestContext& ctx, boost::json::object& response);
 
 // The id a translated answer gets: "resp_" and the request id's hex.

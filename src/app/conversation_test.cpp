@@ -121,6 +121,26 @@ TEST_F(ConversationTest, AnswerEchoingADeepToolSchemaIsStored) {
   EXPECT_EQ(store_.rows[0].response_json, ResponseEchoingTools(20));
 }
 
+// Regression: a passed-through Response kept the upstream's id and was stored under it, so an
+// upstream that repeated an id made the second turn's store fail (logged only) and a later
+// previous_response_id continue the first conversation.
+TEST_F(ConversationTest, APassedThroughResponseIsStoredUnderTheGatewaysId) {
+  ctx_.turn.store = true;
+  std::vector<std::string> ids;
+  for (const char* request_id : {"req_0a", "req_0b"}) {
+    ctx_.request.id = request_id;
+    json::object response =
+        json::parse(R"({"id":"resp_1","object":"response","output":[],"store":false})").as_object();
+    EchoConversation(ctx_, response);
+    EXPECT_EQ(response.at("id").as_string(), ResponseIdFor(ctx_.request));
+    EXPECT_EQ(response.at("store").as_bool(), true);
+    const auto stored = ToStore(ctx_, response);
+    ASSERT_TRUE(stored.has_value());
+    ids.push_back(stored->id);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"resp_0a", "resp_0b"}));
+}
+
 TEST_F(ConversationTest, AnswerDeeperThanTheRequestsDepthAllowsIsNotStored) {
   ctx_.request.max_json_depth = 27;  // 27 + 16 = 43 levels allowed
   Answer(ResponseEchoingTools(20));  // 44 levels
