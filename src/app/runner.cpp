@@ -53,6 +53,7 @@ http::ServerOptions ServerOptionsFrom(const config::ServerConfig& server) {
   options.idle_timeout = server.idle_timeout;
   options.max_connections = server.max_connections;
   options.max_buffered_body_bytes = server.max_buffered_body_bytes;
+  options.max_buffered_answer_bytes = server.max_buffered_answer_bytes;
   options.cancel_wait = server.cancel_wait;
   return options;
 }

@@ -27,7 +27,7 @@ void ReadServer(MapReader& root, ServerConfig& out) {
   root.Map("server",
            {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_json_depth",
             "request_read_timeout_ms", "idle_timeout_ms", "shutdown_grace_ms", "max_connections",
-            "max_buffered_body_bytes", "cancel_wait_ms"},
+            "max_buffered_body_bytes", "max_buffered_answer_bytes", "cancel_wait_ms"},
            [&](MapReader& r) {
              r.String("listen", out.listen);
              r.Int("threads", out.threads);
@@ -39,6 +39,7 @@ void ReadServer(MapReader& root, ServerConfig& out) {
              r.Millis("shutdown_grace_ms", out.shutdown_grace);
              r.Int("max_connections", out.max_connections);
              r.Int("max_buffered_body_bytes", out.max_buffered_body_bytes);
+             r.Int("max_buffered_answer_bytes", out.max_buffered_answer_bytes);
              r.Millis("cancel_wait_ms", out.cancel_wait);
            });
 }

@@ -35,6 +35,9 @@ struct ServerConfig {
   int max_connections = 4096;  // open client connections, all workers; more get 503
   // Request bodies held in memory at once, all connections; a body past it gets 503.
   int64_t max_buffered_body_bytes = int64_t{256} * 1024 * 1024;
+  // Upstream answers read whole (non-streamed, up to 64 MiB each) held in memory at once, all
+  // requests; an attempt whose answer does not fit fails with 503 (kOverloaded).
+  int64_t max_buffered_answer_bytes = int64_t{256} * 1024 * 1024;
   // At shutdown, how long cancelled requests get to answer and record after the grace period.
   std::chrono::milliseconds cancel_wait{3'000};
 };

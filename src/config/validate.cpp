@@ -120,6 +120,8 @@ void CheckServer(Checker& c, const ServerConfig& s) {
                                                  std::to_string(s.max_body_bytes) + "), got " +
                                                  std::to_string(s.max_buffered_body_bytes));
   }
+  c.Range("server.max_buffered_answer_bytes", s.max_buffered_answer_bytes, int64_t{1} << 20,
+          int64_t{1} << 40);
   c.Millis("server.cancel_wait_ms", s.cancel_wait, 0);
 }
 

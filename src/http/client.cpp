@@ -2,8 +2,10 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <map>
 #include <optional>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -451,8 +453,36 @@ Task<bool> ClientResponse::Discard(std::chrono::milliseconds /*timeout*/, int64_
   co_return false;
 }
 
-Task<core::Result<std::string>> ClientResponse::ReadAll(int64_t limit_bytes) {
+namespace {
+
+core::Error AnswerBudgetError() {
+  return core::MakeError(core::Errc::kOverloaded,
+                         "too many upstream answers held at once "
+                         "(server.max_buffered_answer_bytes); retry later");
+}
+
+// A Content-Length header's value, when it is one decimal number.
+std::optional<int64_t> StatedLength(const Headers& headers) {
+  const std::string_view text = headers.Get("content-length");
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 0) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+}  // namespace
+
+Task<core::Result<std::string>> ClientResponse::ReadAll(int64_t limit_bytes,
+                                                        core::BudgetShare* hold) {
   std::string all;
+  // A stated length is taken at once: the string then never doubles past it, and an answer the
+  // budget cannot hold is refused before it is read.
+  if (const auto length = StatedLength(headers()); length && *length <= limit_bytes) {
+    if (hold && !hold->GrowTo(*length)) co_return AnswerBudgetError();
+    all.reserve(static_cast<size_t>(*length));
+  }
   for (;;) {
     auto piece = co_await Read();
     if (!piece) co_return piece.error();
@@ -463,6 +493,9 @@ Task<core::Result<std::string>> ClientResponse::ReadAll(int64_t limit_bytes) {
           "upstream response exceeds " + std::to_string(limit_bytes) + " bytes");
     }
     all += *piece;
+    if (hold && !hold->GrowTo(static_cast<int64_t>(all.capacity()))) {
+      co_return AnswerBudgetError();
+    }
   }
 }
 

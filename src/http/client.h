@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "core/byte_budget.h"
 #include "core/result.h"
 #include "http/headers.h"
 #include "http/task.h"
@@ -56,8 +57,11 @@ class ClientResponse {
   // Fails with kUpstreamTimeout (idle timeout or deadline) or kUpstreamUnavailable (reset, a
   // malformed chunk; bytes before a malformed chunk are returned first, the failure next).
   virtual Task<core::Result<std::string>> Read() = 0;
-  // The rest of the body; fails with kUpstreamUnavailable past `limit_bytes`.
-  Task<core::Result<std::string>> ReadAll(int64_t limit_bytes);
+  // The rest of the body; fails with kUpstreamUnavailable past `limit_bytes`. With `hold`, the
+  // bytes the body takes in memory (its string's capacity) are reserved in hold's budget as they
+  // arrive, a stated Content-Length at once: past the budget it fails with kOverloaded and
+  // keeps nothing. The caller keeps `hold` as long as it keeps the body.
+  Task<core::Result<std::string>> ReadAll(int64_t limit_bytes, core::BudgetShare* hold = nullptr);
   // Reads and drops the rest of the body, within `timeout` in all (where the response can bound
   // its reads), at most `max_bytes`: a body that ended leaves its connection fit for reuse.
   // Returns whether the body ended.
@@ -83,6 +87,14 @@ class Client {
   virtual Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) = 0;
   // Drops idle connections; later responses close their connections instead of returning them.
   virtual void Close() = 0;
+
+  // The budget the answers this client's callers read whole share (http::Server sets its
+  // process-wide one on every worker's client); null: none.
+  core::ByteBudget* answer_budget() const { return answer_budget_; }
+  void set_answer_budget(core::ByteBudget* budget) { answer_budget_ = budget; }
+
+ private:
+  core::ByteBudget* answer_budget_ = nullptr;
 };
 
 }  // namespace sy::http

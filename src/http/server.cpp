@@ -29,6 +29,7 @@
 #include <boost/beast/http.hpp>
 #include <unistd.h>
 
+#include "core/byte_budget.h"
 #include "core/text.h"
 #include "core/thread_name.h"
 #include "http/client.h"
@@ -72,35 +73,6 @@ constexpr size_t kWatchBytes = 4096;
 constexpr size_t kReadBytes = 64 * 1024;
 // What a connection's read buffer may keep between requests: enough for an ordinary head.
 constexpr size_t kKeptBufferBytes = 16 * 1024;
-
-// A share of a process-wide byte budget, returned when destroyed.
-class Reservation {
- public:
-  Reservation(std::atomic<int64_t>& used, int64_t limit) : used_(used), limit_(limit) {}
-  ~Reservation() {
-    if (bytes_ > 0) used_.fetch_sub(bytes_);
-  }
-  Reservation(const Reservation&) = delete;
-  Reservation& operator=(const Reservation&) = delete;
-
-  // Raises the reservation to `total` bytes. False, reserving nothing more, when that would
-  // take the budget past its limit.
-  bool GrowTo(int64_t total) {
-    const int64_t more = total - bytes_;
-    if (more <= 0) return true;
-    int64_t used = used_.load();
-    do {
-      if (used + more > limit_) return false;
-    } while (!used_.compare_exchange_weak(used, used + more));
-    bytes_ = total;
-    return true;
-  }
-
- private:
-  std::atomic<int64_t>& used_;
-  const int64_t limit_;
-  int64_t bytes_ = 0;
-};
 
 // Writes one response on a connection's stream; see ResponseWriter.
 class StreamWriter final : public ResponseWriter {
@@ -460,6 +432,7 @@ class Server::Impl {
     for (int i = 0; i < threads; ++i) {
       auto worker = std::make_unique<Worker>();
       worker->client = detail::MakeClient(worker->ioc);
+      worker->client->set_answer_budget(&answer_budget_);
       worker->jobs = std::make_unique<Jobs>(*this, *worker);
       worker->acceptor.emplace(worker->ioc);
       auto& acc = *worker->acceptor;
@@ -523,7 +496,8 @@ class Server::Impl {
   ServerStats stats() const {
     ServerStats s;
     s.connections = connections_.load();
-    s.buffered_body_bytes = buffered_body_bytes_.load();
+    s.buffered_body_bytes = body_budget_.used();
+    s.buffered_answer_bytes = answer_budget_.used();
     s.accept_failures = accept_failures_.load();
     s.overloaded = overloaded_.load();
     return s;
@@ -714,7 +688,7 @@ class Server::Impl {
     Parser parser;
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser.body_limit(static_cast<uint64_t>(options_.max_body_bytes));
-    Reservation reservation(buffered_body_bytes_, options_.max_buffered_body_bytes);
+    core::BudgetShare reservation(&body_budget_);
     ServerRequest req;
     auto [ec, rejected, head_keep_alive] =
         co_await ReadRequest(c, parser, reservation, over_limit, req);
@@ -763,8 +737,9 @@ class Server::Impl {
   // Reads one request within request_read_timeout, copying its head into `req` as soon as it
   // is read. On timeout the read is cancelled, not the socket closed, so that the handler can
   // still answer. Over the connection limit only the head is read, within kOverloadHeadTimeout.
-  net::awaitable<ReadOutcome> ReadRequest(Connection& c, Parser& parser, Reservation& reservation,
-                                          bool over_limit, ServerRequest& req) {
+  net::awaitable<ReadOutcome> ReadRequest(Connection& c, Parser& parser,
+                                          core::BudgetShare& reservation, bool over_limit,
+                                          ServerRequest& req) {
     c.deadline.ExpireAfter(over_limit
                                ? std::min(options_.request_read_timeout, kOverloadHeadTimeout)
                                : options_.request_read_timeout);
@@ -834,7 +809,7 @@ class Server::Impl {
   // section, which Beast bounds by no limit of its own: past max_header_bytes the request is
   // refused (kPayloadTooLarge), so the buffer holds at most that plus one read.
   net::awaitable<std::tuple<beast::error_code, std::optional<core::Error>>> ReadBody(
-      Connection& c, Parser& parser, const Headers& headers, Reservation& reservation) {
+      Connection& c, Parser& parser, const Headers& headers, core::BudgetShare& reservation) {
     beast::error_code ec;
     // curl and others wait for "100 Continue" before sending a larger body. An HTTP/1.0 client
     // gets no 1xx: its Expect is ignored (RFC 9110 §10.1.1, §15.2).
@@ -1033,7 +1008,9 @@ class Server::Impl {
   std::atomic<int> active_requests_{0};
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> overload_connections_{0};
-  std::atomic<int64_t> buffered_body_bytes_{0};
+  core::ByteBudget body_budget_{options_.max_buffered_body_bytes};
+  // Upstream answers read whole (http::ClientResponse::ReadAll), all workers' clients.
+  core::ByteBudget answer_budget_{options_.max_buffered_answer_bytes};
   std::atomic<int64_t> accept_failures_{0};
   std::atomic<int64_t> logged_accept_failures_{0};
   std::atomic<int64_t> last_accept_log_ms_{0};

@@ -17,6 +17,8 @@
 //   reserves all of it when its head arrives; a chunked body reserves as it grows (it may pass
 //   the budget by one read, at most 64 KiB). The reservation is released when the handler has
 //   finished. A body that does not fit is not read: read_error kOverloaded, connection closed.
+// - max_buffered_answer_bytes of upstream answers read whole by the workers' clients
+//   (ClientResponse::ReadAll with the client's answer budget; see http/client.h).
 // - Per connection, what is buffered beyond the body: the request head at most max_header_bytes
 //   (kPayloadTooLarge past it), and while a chunked body is read, an incomplete chunk-size line
 //   (with its extensions) or trailer section also at most max_header_bytes (kPayloadTooLarge,
@@ -62,6 +64,8 @@ struct ServerOptions {
   int max_connections = 4096;
   // Request body bytes buffered at once over all connections; see the limits above.
   int64_t max_buffered_body_bytes = int64_t{256} * 1024 * 1024;
+  // Upstream answer bytes read whole at once over all workers; see the limits above.
+  int64_t max_buffered_answer_bytes = int64_t{256} * 1024 * 1024;
   // Stop(): how long handlers cancelled after the grace period get to finish.
   std::chrono::milliseconds cancel_wait{3'000};
 };
@@ -153,10 +157,11 @@ class Background {
 
 // A snapshot of the server's counters, for operations and tests.
 struct ServerStats {
-  int64_t connections = 0;          // open client connections within max_connections
-  int64_t buffered_body_bytes = 0;  // reserved from max_buffered_body_bytes
-  int64_t accept_failures = 0;      // accept() failures for lack of descriptors or memory
-  int64_t overloaded = 0;           // requests turned away with kOverloaded
+  int64_t connections = 0;            // open client connections within max_connections
+  int64_t buffered_body_bytes = 0;    // reserved from max_buffered_body_bytes
+  int64_t buffered_answer_bytes = 0;  // reserved from max_buffered_answer_bytes
+  int64_t accept_failures = 0;        // accept() failures for lack of descriptors or memory
+  int64_t overloaded = 0;             // requests turned away with kOverloaded
 };
 
 class Server {

@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 
 #include "config/config.h"
+#include "core/byte_budget.h"
 #include "core/request.h"
 #include "core/result.h"
 #include "core/stream_event.h"
@@ -62,6 +63,9 @@ struct Completion {
   boost::json::value json;  // the same body, parsed; null when the call did not need it
   core::Usage usage;
   std::string content_type;
+  // The body's share of the process-wide answer budget (http::Client::answer_budget), given
+  // back when the completion is destroyed.
+  core::BudgetShare held{};
 };
 
 // One event of a streamed answer, in the upstream's dialect.

@@ -315,7 +315,8 @@ http::Task<core::Result<Completion>> Fetch(http::Client& client, http::ClientReq
     core::Error error = co_await ReadUpstreamError(res, provider, secrets);
     co_return error;
   }
-  auto body = co_await res.ReadAll(kMaxResponseBytes);
+  core::BudgetShare hold(client.answer_budget());
+  auto body = co_await res.ReadAll(kMaxResponseBytes, &hold);
   if (!body) co_return std::move(body).error();
   // The answer may echo the request (a Responses object echoes its tools and schemas).
   const json::parse_options options = core::EchoParseOptions(max_json_depth);
@@ -330,6 +331,7 @@ http::Task<core::Result<Completion>> Fetch(http::Client& client, http::ClientReq
     }
   }
   answer->completion.content_type = std::string(res.headers().Get("content-type"));
+  answer->completion.held = std::move(hold);
   co_return std::move(answer->completion);
 }
 

@@ -156,6 +156,36 @@ TEST(NestedTokens, ReadsACounterOfAPartOrZero) {
   EXPECT_EQ(NestedTokens(usage, "missing", "n"), 0);
 }
 
+// ClientResponse::ReadAll with a share of a budget: a stated length is reserved before the
+// body is read; a body without one is counted as its string grows.
+TEST(ReadAllTest, AStatedLengthIsReservedAtOnceAndABodyPastTheBudgetIsRefused) {
+  core::ByteBudget budget(100);
+  {
+    testing::ScriptedResponse stated(200, http::Headers{{"content-length", "150"}},
+                                     {std::string(150, 'x')});
+    core::BudgetShare hold(&budget);
+    auto body = testutil::RunTask(stated.ReadAll(1000, &hold));
+    ASSERT_FALSE(body.has_value());
+    EXPECT_EQ(body.error().code, core::Errc::kOverloaded);
+  }
+  {
+    testing::ScriptedResponse chunked(200, http::Headers{},
+                                      {std::string(60, 'x'), std::string(60, 'y')});
+    core::BudgetShare hold(&budget);
+    auto body = testutil::RunTask(chunked.ReadAll(1000, &hold));
+    ASSERT_FALSE(body.has_value());
+    EXPECT_EQ(body.error().code, core::Errc::kOverloaded);
+  }
+  EXPECT_EQ(budget.used(), 0);
+  testing::ScriptedResponse fits(200, http::Headers{{"content-length", "90"}},
+                                 {std::string(45, 'x'), std::string(45, 'y')});
+  core::BudgetShare hold(&budget);
+  auto body = testutil::RunTask(fits.ReadAll(1000, &hold));
+  ASSERT_TRUE(body.has_value()) << body.error().message;
+  EXPECT_EQ(body->size(), 90u);
+  EXPECT_EQ(hold.bytes(), 90);  // reserved once: the string never grew past the stated length
+}
+
 TEST(ErrorParamOf, ReadsOpenAisParamAndThePathAnAnthropicMessageLeadsWith) {
   const struct {
     const char* body;

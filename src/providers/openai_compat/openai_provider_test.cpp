@@ -145,6 +145,30 @@ TEST_F(OpenAiScriptedTest, A200ThatIsNoCompletionFailsEitherWay) {
   }
 }
 
+// Regression: each answer was held up to 64 MiB with nothing bounding them together (20
+// concurrent 70 MB answers took the gateway to 1.2 GB). The completion holds its body's share
+// of the client's answer budget until it is destroyed, and an answer past it is refused.
+TEST_F(OpenAiScriptedTest, TheAnswerHoldsItsShareOfTheAnswerBudget) {
+  const std::string answer =
+      R"({"id":"x","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1}})";
+  core::ByteBudget budget(1000);
+  client_.set_answer_budget(&budget);
+  {
+    auto done = Complete(answer, false);
+    ASSERT_TRUE(done.has_value()) << done.error().message;
+    EXPECT_GE(budget.used(), static_cast<int64_t>(answer.size()));
+    EXPECT_EQ(done->held.bytes(), budget.used());
+  }
+  EXPECT_EQ(budget.used(), 0);
+  core::ByteBudget small(static_cast<int64_t>(answer.size()) - 1);
+  client_.set_answer_budget(&small);
+  auto refused = Complete(answer, false);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, core::Errc::kOverloaded);
+  EXPECT_NE(refused.error().message.find("server.max_buffered_answer_bytes"), std::string::npos);
+  EXPECT_EQ(small.used(), 0);
+}
+
 TEST_F(OpenAiScriptedTest, MalformedAnswerIsMalformedUpstreamEitherWay) {
   for (const bool needs_json : {true, false}) {
     for (const char* body : {"", R"({"usage":{"prompt_tokens":1})", R"({"usage":{}} trailing)",
