@@ -435,6 +435,50 @@ TEST(SqliteLedgerTest, ReopeningAnExistingDatabaseKeepsRowsAndSchema) {
             4);
 }
 
+// Regression: after the ledger file was deleted under a running gateway, every later record went
+// into the unlinked file, counted as written and lost without a word.
+TEST(SqliteLedgerTest, ALedgerFileDeletedWhileRunningIsOpenedAgainAtItsPath) {
+  // With its WAL and shared-memory files, or alone (the old WAL then sits where the new file
+  // looks for its own: it must not be read into it).
+  for (const bool main_file_only : {false, true}) {
+    SCOPED_TRACE(main_file_only ? "the main file only" : "with its -wal and -shm");
+    TempDir dir;
+    const std::string path = dir.File("ledger.db");
+    auto ledger = OpenLedger({.path = path});
+    ASSERT_NE(ledger, nullptr);
+    ledger->Append(MakeRecord(0));
+    ledger->Flush();
+    std::filesystem::remove(path);
+    if (!main_file_only) {
+      for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    }
+    ledger->Append(MakeRecord(1));
+    ledger->Append(MakeRecord(2));
+    ledger->Flush();
+    EXPECT_EQ(QueryInt(path,
+                       "SELECT COUNT(*) FROM requests WHERE request_id IN "
+                       "('req-1', 'req-2')"),
+              2);
+    EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 2);
+  }
+}
+
+// Renamed away, the old file keeps every row committed to it; the path gets a new ledger.
+TEST(SqliteLedgerTest, ALedgerFileRenamedWhileRunningKeepsItsRows) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto ledger = OpenLedger({.path = path});
+  ASSERT_NE(ledger, nullptr);
+  ledger->Append(MakeRecord(0));
+  ledger->Append(MakeRecord(1));
+  ledger->Flush();  // committed to the WAL, not yet checkpointed into the file
+  std::filesystem::rename(path, path + ".old");
+  ledger->Append(MakeRecord(2));
+  ledger->Close();
+  EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM requests"), 1);
+  EXPECT_EQ(QueryInt(path + ".old", "SELECT COUNT(*) FROM requests"), 2);
+}
+
 // ledger.retention_days: a gateway started over an old ledger deletes what is past retention in
 // its writer's first passes; the recent rows stay.
 TEST(SqliteLedgerTest, RetentionDeletesWhatIsOlderOnceTheLedgerStarts) {

@@ -186,4 +186,10 @@ core::Error Db::LastError(std::string_view what) const {
   return core::MakeError(core::Errc::kInternal, std::move(message));
 }
 
+bool Db::HasMoved() const {
+  int moved = 0;
+  return sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK &&
+         moved != 0;
+}
+
 }  // namespace sy::ledger::detail

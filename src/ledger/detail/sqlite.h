@@ -89,6 +89,10 @@ class Db {
   }
   // kInternal error "<what>: <sqlite message>" from the connection's last failure.
   core::Error LastError(std::string_view what) const;
+  // Whether the main database file was deleted, renamed or replaced since it was opened
+  // (SQLITE_FCNTL_HAS_MOVED: one stat of the path): writes would then land in a file that
+  // nothing reads again. False when SQLite cannot tell (an in-memory database).
+  bool HasMoved() const;
   sqlite3* get() const { return db_; }
 
  private:
