@@ -57,8 +57,10 @@ json::value SecondsOrNull(const std::optional<int64_t>& ms) {
 }
 
 // Names that land in listings, logs and metric labels: short and plain.
+// "." and ".." are refused: a client or proxy that normalises paths could never address
+// /admin/tenants/.. (nor would the name read well in a report).
 bool ValidTenant(std::string_view name) {
-  return !name.empty() && name.size() <= kMaxTenantChars &&
+  return !name.empty() && name.size() <= kMaxTenantChars && name != "." && name != ".." &&
          std::all_of(name.begin(), name.end(), [](char c) {
            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '.' || c == '_' || c == '-';
@@ -82,7 +84,7 @@ core::Result<std::string> ReadTenant(const json::object& body) {
   if (!v || !v->is_string() || !ValidTenant(v->get_string())) {
     return core::InvalidParam("tenant",
                               "tenant is required: 1-64 characters of letters, digits, '.', "
-                              "'_' and '-'");
+                              "'_' and '-', other than '.' and '..'");
   }
   return std::string(v->get_string());
 }
@@ -552,7 +554,7 @@ core::Result<json::object> KeyService::PutTenant(std::string_view name, const js
   if (!ValidTenant(name)) {
     return core::InvalidParam("tenant",
                               "a tenant name is 1-64 characters of letters, digits, "
-                              "'.', '_' and '-'");
+                              "'.', '_' and '-', other than '.' and '..'");
   }
   if (auto s = CheckFields(body, {"budgets", "limits"}); !s) return s.error();
   limits::Policy policy;

@@ -328,6 +328,19 @@ TEST_F(KeyWriteTest, RevokingAKeyAnotherReplicaRevokedAnswersRevokedAndRefusesIt
   EXPECT_NE(WhoIs(service, secret, kT0), id);
 }
 
+// Regression: PUT /admin/tenants/.. was accepted, a tenant no client that normalises paths can
+// address again.
+TEST_F(KeyWriteTest, DotAndDotDotAreNoTenantNames) {
+  for (const char* name : {".", ".."}) {
+    auto put = service_->PutTenant(name, {});
+    ASSERT_FALSE(put.has_value()) << name;
+    EXPECT_EQ(put.error().param, "tenant");
+    auto created = service_->CreateKey({{"tenant", name}});
+    ASSERT_FALSE(created.has_value()) << name;
+  }
+  EXPECT_TRUE(service_->PutTenant("...", {}).has_value());
+}
+
 // The same for the other writes: each succeeds with what was stored and a warning; the change
 // reaches the directory at the next successful reload (a revoked key is refused only then).
 TEST_F(KeyWriteTest, OtherWritesWhileReloadsFailSucceedAndSayWhenTheyTakeEffect) {
