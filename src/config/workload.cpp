@@ -206,9 +206,10 @@ core::Result<Workload> ParseWorkload(std::string_view yaml, std::string_view sou
                            std::string(source) + ": larger than 16 MiB");
   }
   Workload workload;
+  auto root = detail::LoadDocument(yaml, source);
+  if (!root) return std::move(root).error();
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml));
-    if (auto status = ReadWorkload(root, workload); !status) return std::move(status).error();
+    if (auto status = ReadWorkload(*root, workload); !status) return std::move(status).error();
   } catch (const YAML::Exception& e) {
     return detail::SyntaxError(source, e);
   } catch (const std::exception& e) {

@@ -74,6 +74,13 @@ TEST(WorkloadTest, RefusesMalformedBuckets) {
             "buckets[0].samples[0]: expected a string");
 }
 
+// As in the gateway's config (config_test.cpp): anchors and aliases are refused before any walk.
+TEST(WorkloadTest, RefusesAnchorsAndAliases) {
+  EXPECT_EQ(ErrorOf("buckets:\n  - &b {name: b, input_tokens: 1, output_tokens: 1}\n  - *b\n" +
+                    std::string(kPolicy)),
+            "w.yaml:2:5: anchors (&name) are not supported; write the value out");
+}
+
 TEST(WorkloadTest, RefusesPoliciesThatDoNotCoverTheBuckets) {
   const std::string buckets =
       "buckets:\n  - {name: a, input_tokens: 1, output_tokens: 1}\n"

@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <exception>
 #include <limits>
+#include <sstream>
 #include <utility>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
 
 namespace sy::config::detail {
 namespace {
@@ -12,6 +18,48 @@ bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z
 bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 
 bool Absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
+
+// The parser's events over a document, keeping the first construct a config may not use.
+class RefusedConstructs final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Anchored(mark, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override {
+    Refuse(mark, "aliases (*name) are not supported; write the value out");
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                const std::string& /*value*/) override {
+    Anchored(mark, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value /*style*/) override {
+    Anchored(mark, anchor);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value /*style*/) override {
+    Anchored(mark, anchor);
+  }
+  void OnMapEnd() override {}
+
+  // The first refusal, as "<line>:<column>: <what>".
+  const std::optional<std::string>& refused() const { return refused_; }
+
+ private:
+  void Anchored(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) {
+      Refuse(mark, "anchors (&name) are not supported; write the value out");
+    }
+  }
+  void Refuse(const YAML::Mark& mark, std::string_view what) {
+    if (refused_) return;
+    refused_ = std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": " +
+               std::string(what);
+  }
+
+  std::optional<std::string> refused_;
+};
 
 // Prefixes a core parser's message with the path.
 core::Error AtPath(std::string_view path, const core::Error& inner) {
@@ -53,6 +101,26 @@ core::Error SyntaxError(std::string_view source, const YAML::Exception& e) {
     message += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
   }
   return core::MakeError(core::Errc::kInvalidRequest, message + ": " + e.msg);
+}
+
+core::Result<YAML::Node> LoadDocument(std::string_view yaml, std::string_view source) {
+  const std::string text(yaml);
+  try {
+    // A first pass over the parser's events, which never builds the tree: the check must not
+    // depend on what it guards against.
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    RefusedConstructs events;
+    parser.HandleNextDocument(events);
+    if (const auto& refused = events.refused()) {
+      return core::MakeError(core::Errc::kInvalidRequest, std::string(source) + ":" + *refused);
+    }
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return SyntaxError(source, e);
+  } catch (const std::exception& e) {
+    return core::MakeError(core::Errc::kInvalidRequest, std::string(source) + ": " + e.what());
+  }
 }
 
 core::Result<std::string> SubstituteEnv(std::string_view text, std::string_view path,
