@@ -5,9 +5,6 @@
 
 #include <cstdlib>
 #include <exception>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +13,7 @@
 
 #include "config/detail/sections.h"
 #include "config/detail/yaml_reader.h"
+#include "core/file.h"
 #include "core/secrets.h"
 
 namespace sy::config {
@@ -361,17 +359,9 @@ core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source,
 }
 
 core::Result<Config> LoadConfigFile(const std::string& path, EnvLookup env) {
-  std::error_code ec;
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path, ec)) {
-    return core::MakeError(core::Errc::kNotFound, "cannot read config file \"" + path + "\"");
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    return core::MakeError(core::Errc::kNotFound, "cannot read config file \"" + path + "\"");
-  }
-  return ParseConfig(text.str(), path, env);
+  auto text = core::ReadRegularFile(path, kMaxConfigFileBytes, "config file");
+  if (!text) return std::move(text).error();
+  return ParseConfig(*text, path, env);
 }
 
 }  // namespace sy::config

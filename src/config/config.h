@@ -443,7 +443,12 @@ std::vector<std::string> SecretValues(const Config& config);
 // percent-encoded as written; "" when it has none.
 std::string DatabasePassword(std::string_view url);
 
-// Reads and parses a file. Fails with kNotFound when it can't be read.
+// The largest config file read: hand-written configs are kilobytes; 50,000 models fit in 5 MiB.
+inline constexpr uint64_t kMaxConfigFileBytes = 16 << 20;
+
+// Reads and parses a file. Fails as core::ReadRegularFile: kNotFound when it can't be opened,
+// kInvalidRequest when it is not a regular file (refused unread: /dev/zero, a FIFO),
+// kPayloadTooLarge when it is larger than kMaxConfigFileBytes; then as ParseConfig.
 core::Result<Config> LoadConfigFile(const std::string& path, EnvLookup env = &RealEnv);
 
 }  // namespace sy::config

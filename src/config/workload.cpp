@@ -1,14 +1,12 @@
 #include "config/workload.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "config/detail/yaml_reader.h"
+#include "core/file.h"
 
 namespace sy::config {
 namespace {
@@ -219,18 +217,9 @@ core::Result<Workload> ParseWorkload(std::string_view yaml, std::string_view sou
 }
 
 core::Result<Workload> LoadWorkloadFile(const std::string& path) {
-  std::error_code ec;
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path, ec)) {
-    return core::MakeError(core::Errc::kNotFound, "cannot read workload file \"" + path + "\"");
-  }
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxWorkloadBytes) {  // refused before it is read
-    return core::MakeError(core::Errc::kInvalidRequest, path + ": larger than 16 MiB");
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseWorkload(text.str(), path);
+  auto text = core::ReadRegularFile(path, kMaxWorkloadBytes, "workload file");
+  if (!text) return std::move(text).error();
+  return ParseWorkload(*text, path);
 }
 
 }  // namespace sy::config

@@ -76,7 +76,9 @@ inline constexpr size_t kMaxWorkloadBytes = 16 << 20;  // the file
 // syntax errors.
 core::Result<Workload> ParseWorkload(std::string_view yaml, std::string_view source);
 
-// Reads and parses the file at `path` (kNotFound when it cannot be read).
+// Reads and parses the file at `path`. Fails as core::ReadRegularFile (kNotFound when it cannot
+// be opened; refused unread when it is not a regular file or larger than kMaxWorkloadBytes),
+// then as ParseWorkload.
 core::Result<Workload> LoadWorkloadFile(const std::string& path);
 
 }  // namespace sy::config

@@ -7,6 +7,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/file.h"
+
 namespace sy::emulator {
 
 namespace json = boost::json;
@@ -182,9 +184,13 @@ core::Result<Profile> ProfileFromYaml(const YAML::Node& node, Profile base,
 }  // namespace
 
 core::Status ProfileTable::LoadFile(const std::string& path) {
+  // A profile file is a few lines; the limit only keeps --config /dev/zero from filling memory.
+  constexpr uint64_t kMaxFileBytes = 16 << 20;
+  auto text = core::ReadRegularFile(path, kMaxFileBytes, "emulator config");
+  if (!text) return std::move(text).error();
   ProfileTable updated = *this;
   try {
-    YAML::Node root = YAML::LoadFile(path);
+    YAML::Node root = YAML::Load(*text);
     if (root.IsNull()) return {};
     if (!root.IsMap()) {
       return core::MakeError(core::Errc::kInvalidRequest, path + ": top level must be a mapping");

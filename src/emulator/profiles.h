@@ -65,8 +65,9 @@ class ProfileTable {
   Profile Get(std::string_view model) const;
   void Put(std::string model, const Profile& profile);
 
-  // Applies a config file over the current profiles. Fails with kInvalidRequest naming the file
-  // and the offending key; the table is unchanged on failure.
+  // Applies a config file over the current profiles. Fails as core::ReadRegularFile when the
+  // file cannot be read (missing, not a regular file, larger than 16 MiB), else with
+  // kInvalidRequest naming the file and the offending key; the table is unchanged on failure.
   core::Status LoadFile(const std::string& path);
 
  private:

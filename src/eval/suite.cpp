@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <boost/json/parse.hpp>
 
+#include "core/file.h"
 #include "core/text.h"
 #include "eval/check.h"
 
@@ -273,21 +271,10 @@ core::Result<Suite> ParseSuite(std::string_view jsonl, std::string_view name) {
 
 core::Result<Suite> LoadSuiteFile(const std::string& path) {
   // A suite this large is a mistake; the per-line bound alone would allow gigabytes.
-  constexpr uintmax_t kMaxFileBytes = 64 << 20;
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec)
-    return core::MakeError(core::Errc::kInvalidRequest,
-                           "cannot read " + path + ": " + ec.message());
-  if (size > kMaxFileBytes) {
-    return core::MakeError(core::Errc::kInvalidRequest,
-                           path + ": larger than " + std::to_string(kMaxFileBytes) + " bytes");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return core::MakeError(core::Errc::kInvalidRequest, "cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseSuite(text.str(), path);
+  constexpr uint64_t kMaxFileBytes = 64 << 20;
+  auto text = core::ReadRegularFile(path, kMaxFileBytes, "suite");
+  if (!text) return std::move(text).error();
+  return ParseSuite(*text, path);
 }
 
 }  // namespace sy::eval

@@ -1,10 +1,7 @@
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <system_error>
 
+#include "core/file.h"
 #include "router/detail/model_file.h"
 #include "router/router.h"
 
@@ -18,17 +15,9 @@ Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
 core::Result<std::shared_ptr<const Model>> Model::Load(const std::string& path) {
-  const auto fail = [&](const char* what) {
-    return core::MakeError(core::Errc::kInvalidRequest, "router model " + path + ": " + what);
-  };
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return fail("no such file");
-  if (std::filesystem::is_directory(path, ec)) return fail("is a directory, not a model file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in.is_open()) return fail("cannot be opened");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return fail("cannot be read");
-  return Parse(bytes, path);
+  auto bytes = core::ReadRegularFile(path, kMaxModelFileBytes, "router model");
+  if (!bytes) return std::move(bytes).error();
+  return Parse(*bytes, path);
 }
 
 core::Result<std::shared_ptr<const Model>> Model::Parse(std::string_view bytes,

@@ -195,6 +195,10 @@ TEST(RouterModelTest, LoadNamesThePath) {
   auto dir = Model::Load(::testing::TempDir());
   ASSERT_FALSE(dir.has_value());
   EXPECT_EQ(dir.error().code, core::Errc::kInvalidRequest);
+  // `router eval --model /dev/zero` grew to 8.5 GB (audit 2, finding 5): refused unread.
+  auto device = Model::Load("/dev/zero");
+  ASSERT_FALSE(device.has_value());
+  EXPECT_EQ(device.error().message, "router model /dev/zero: not a regular file");
   const std::string bad = WriteTemp("router_model_bad.syr", "SYROUTERgarbage-garbage-garbage");
   auto corrupt = Model::Load(bad);
   ASSERT_FALSE(corrupt.has_value());

@@ -52,11 +52,16 @@ struct Metadata {
   double mean_prompt_tokens = 0;    // over the training prompts, estimated as bytes / 4
 };
 
+// The largest model file Load reads: the shipped one is 2.2 MB; this leaves room for thirty
+// times the layers while refusing /dev/zero or a wrong file of gigabytes before it fills memory.
+inline constexpr uint64_t kMaxModelFileBytes = 64 << 20;
+
 class Model {
  public:
-  // Reads and checks the file at `path`. Fails with kInvalidRequest naming the path and what is
-  // wrong: missing or unreadable, not a router model, another format version (naming both),
-  // truncated or corrupted (checksum).
+  // Reads and checks the file at `path`. Fails naming the path and what is wrong: as
+  // core::ReadRegularFile when it is missing, unreadable, not a regular file or larger than
+  // kMaxModelFileBytes; with kInvalidRequest when it is not a router model, another format
+  // version (naming both), truncated or corrupted (checksum).
   static core::Result<std::shared_ptr<const Model>> Load(const std::string& path);
   // The same from the file's bytes; `name` is what errors call it.
   static core::Result<std::shared_ptr<const Model>> Parse(std::string_view bytes,

@@ -112,7 +112,7 @@ TEST_F(PlanCommandTest, ErrorsExitTwoWithTheReason) {
             "switchyard plan: policy x, bucket repetitive: auto is a routing profile: the bucket "
             "needs samples (prompts like its traffic) to route\n");
   EXPECT_EQ(Run({.workload_path = "/nonexistent/w.yaml"}), 2);
-  EXPECT_EQ(err_.str(), "switchyard plan: cannot read workload file \"/nonexistent/w.yaml\"\n");
+  EXPECT_EQ(err_.str(), "switchyard plan: workload file /nonexistent/w.yaml: no such file\n");
   EXPECT_EQ(Run({}), 2);
   EXPECT_EQ(err_.str(), "switchyard plan: give either --workload FILE or --from-ledger DB\n");
   EXPECT_EQ(Run({.workload_path = path_, .from = "2026-11-01"}), 2);

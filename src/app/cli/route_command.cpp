@@ -1,15 +1,14 @@
 #include "app/cli/route_command.h"
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "app/cli/common.h"
 #include "app/demo_config.h"
 #include "app/route.h"
 #include "catalog/catalog.h"
+#include "core/file.h"
 
 namespace sy::app {
 namespace {
@@ -22,15 +21,13 @@ core::Result<config::Config> LoadConfig(const std::string& path) {
   return config::LoadConfigFile(path);
 }
 
-core::Result<std::string> ReadFile(const std::string& path, int64_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return core::MakeError(core::Errc::kNotFound, "cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string body = std::move(text).str();
-  if (static_cast<int64_t>(body.size()) > limit) {
-    return core::MakeError(core::Errc::kInvalidRequest,
-                           path + " is larger than server.max_body_bytes");
+// The request body, refused as the gateway would refuse it when it is larger than
+// server.max_body_bytes, and never read past that.
+core::Result<std::string> ReadRequestFile(const std::string& path, int64_t max_body_bytes) {
+  auto body = core::ReadRegularFile(path, static_cast<uint64_t>(max_body_bytes), "--request");
+  if (!body && body.error().code == core::Errc::kPayloadTooLarge) {
+    return core::MakeError(core::Errc::kPayloadTooLarge,
+                           body.error().message + " (server.max_body_bytes)");
   }
   return body;
 }
@@ -54,7 +51,7 @@ int RunRouteExplain(const RouteExplainArgs& args, std::ostream& out, std::ostrea
     err << "switchyard route explain: " << policy.error().message << "\n";
     return kUnreadable;
   }
-  auto body = ReadFile(args.request_path, shared->server.max_body_bytes);
+  auto body = ReadRequestFile(args.request_path, shared->server.max_body_bytes);
   if (!body) {
     err << "switchyard route explain: " << body.error().message << "\n";
     return kUnreadable;
