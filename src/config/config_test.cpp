@@ -321,6 +321,17 @@ TEST(ParseConfigTest, AnchorsAndAliasesAreRefused) {
   EXPECT_EQ(MustParse(Minimal("access_log: {path: \"*a\"}\n")).access_log.path, "*a");
 }
 
+// An appended "---\nserver: {threads: 1}" was dropped without a word (audit 2, finding 12).
+TEST(ParseConfigTest, ASecondDocumentIsRefused) {
+  const std::string second =
+      "t.yaml:9:1: a second YAML document (after \"---\"): the file must hold one document, so "
+      "nothing in it is silently ignored";
+  EXPECT_EQ(ErrorOf(Minimal("---\nserver: {threads: 1}\n")), second);
+  EXPECT_EQ(ErrorOf(Minimal("---\n")), second);
+  // One document, with its optional start and end markers, is fine.
+  EXPECT_EQ(MustParse("---\n" + Minimal("server: {threads: 3}\n...\n")).server.threads, 3);
+}
+
 TEST(ParseConfigTest, EmptyDocumentNeedsAModel) {
   EXPECT_EQ(ErrorOf(""), "models: at least one model is required");
   EXPECT_EQ(ErrorOf(std::string(kProviders)), "models: at least one model is required");

@@ -83,6 +83,12 @@ TEST(WorkloadTest, RefusesAnchorsAndAliases) {
 
 // `plan --workload /dev/zero` grew to 9.7 GB: the 16 MiB check was skipped for what has no size
 // (audit 2, finding 5). Refused unread now.
+TEST(WorkloadTest, RefusesASecondDocument) {
+  EXPECT_EQ(ErrorOf(Bucket("input_tokens: 1, output_tokens: 1") + "---\n" + kPolicy),
+            "w.yaml:4:1: a second YAML document (after \"---\"): the file must hold one "
+            "document, so nothing in it is silently ignored");
+}
+
 TEST(WorkloadTest, RefusesAFileThatIsNotARegularFile) {
   auto w = LoadWorkloadFile("/dev/zero");
   ASSERT_FALSE(w.has_value());

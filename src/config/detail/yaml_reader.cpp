@@ -19,10 +19,16 @@ bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 
 bool Absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
 
-// The parser's events over a document, keeping the first construct a config may not use.
+// The parser's events over a stream, keeping the first construct a config may not use.
 class RefusedConstructs final : public YAML::EventHandler {
  public:
-  void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) {
+      Refuse(mark,
+             "a second YAML document (after \"---\"): the file must hold one document, so "
+             "nothing in it is silently ignored");
+    }
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Anchored(mark, anchor); }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override {
@@ -58,6 +64,7 @@ class RefusedConstructs final : public YAML::EventHandler {
                std::string(what);
   }
 
+  int documents_ = 0;
   std::optional<std::string> refused_;
 };
 
@@ -111,7 +118,8 @@ core::Result<YAML::Node> LoadDocument(std::string_view yaml, std::string_view so
     std::istringstream in(text);
     YAML::Parser parser(in);
     RefusedConstructs events;
-    parser.HandleNextDocument(events);
+    while (!events.refused() && parser.HandleNextDocument(events)) {
+    }
     if (const auto& refused = events.refused()) {
       return core::MakeError(core::Errc::kInvalidRequest, std::string(source) + ":" + *refused);
     }

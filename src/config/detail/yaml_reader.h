@@ -41,12 +41,13 @@ std::string Quote(std::string_view text);
 core::Error SyntaxError(std::string_view source, const YAML::Exception& e);
 
 // The YAML document in `yaml` (a null node when there is none), from an operator's file named
-// `source`. Refuses anchors and aliases (&name, *name): yaml-cpp shares an aliased node, so
-// twelve lines of nested aliases make a tree of 9^12 paths that every walk over the document
-// (such as the one that keeps substituted secrets out of error messages) would take hours to
-// visit. Without them each node has one parent and every walk is linear in the file. Fails
-// with kInvalidRequest "<source>:<line>:<column>: <what>" for those and for syntax errors.
-// Never throws.
+// `source`. Refuses a second document after "---": YAML::Load would read the first and drop
+// the rest without a word. Refuses anchors and aliases (&name, *name): yaml-cpp shares an
+// aliased node, so twelve lines of nested aliases make a tree of 9^12 paths that every walk
+// over the document (such as the one that keeps substituted secrets out of error messages)
+// would take hours to visit. Without them each node has one parent and every walk is linear in
+// the file. Fails with kInvalidRequest "<source>:<line>:<column>: <what>" for those and for
+// syntax errors. Never throws.
 core::Result<YAML::Node> LoadDocument(std::string_view yaml, std::string_view source);
 
 // Replaces ${NAME} with env(NAME) and "$$" with "$". Errors name `path`.
