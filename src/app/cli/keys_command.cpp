@@ -18,18 +18,6 @@ namespace json = boost::json;
 
 constexpr int kFailureExit = 2;
 
-struct KeysArgs {
-  std::string config;
-  std::string db;  // "" = the config's (KeyDatabase)
-  std::string tenant;
-  std::string name;
-  std::string usd_per_day, usd_per_month;
-  int64_t rpm = 0, tpm = 0;
-  std::vector<std::string> models, profiles;
-  std::string id;
-  int64_t grace_seconds = -1;
-};
-
 // The admin API's create body, from the flags.
 json::object CreateBody(const KeysArgs& a) {
   json::object body{{"tenant", a.tenant}};
@@ -38,9 +26,11 @@ json::object CreateBody(const KeysArgs& a) {
   if (!a.usd_per_day.empty()) budgets["usd_per_day"] = a.usd_per_day;
   if (!a.usd_per_month.empty()) budgets["usd_per_month"] = a.usd_per_month;
   if (!budgets.empty()) body["budgets"] = std::move(budgets);
+  // Any value given goes to the create, which checks it as the admin API does: "--rpm 0" must
+  // not mean "no limit".
   json::object limits;
-  if (a.rpm > 0) limits["requests_per_minute"] = a.rpm;
-  if (a.tpm > 0) limits["tokens_per_minute"] = a.tpm;
+  if (a.rpm) limits["requests_per_minute"] = *a.rpm;
+  if (a.tpm) limits["tokens_per_minute"] = *a.tpm;
   if (!limits.empty()) body["limits"] = std::move(limits);
   auto names = [](const std::vector<std::string>& list) {
     json::array out;
@@ -52,46 +42,6 @@ json::object CreateBody(const KeysArgs& a) {
   return body;
 }
 
-int Fail(const core::Error& e) {
-  std::cerr << "switchyard keys: " << e.message << "\n";
-  return kFailureExit;
-}
-
-int Run(const KeysArgs& args, std::string_view verb) {
-  auto config = config::LoadConfigFile(args.config);
-  if (!config) return Fail(config.error());
-  auto shared = std::make_shared<const config::Config>(std::move(*config));
-  auto catalog = catalog::Catalog::Build(shared);
-  if (!catalog) return Fail(catalog.error());
-  auto policy = routing::Policy::Build(**catalog);
-  if (!policy) return Fail(policy.error());
-  const std::string& location = args.db.empty() ? KeyDatabase(*shared) : args.db;
-  // Before anything is created: on PostgreSQL a missing pepper is an error, not a new file.
-  if (auto pepper = ResolvePepper(shared->auth, location); !pepper) return Fail(pepper.error());
-  // Creates the database's tables when the gateway has never run on it.
-  if (auto s = ledger::PrepareKeyDatabase(location, shared->database.connect_timeout); !s) {
-    return Fail(s.error());
-  }
-  const core::SystemClock clock;
-  auto keys = KeyService::Open(**catalog, *policy, clock, location);
-  if (!keys) return Fail(keys.error());
-  core::Result<json::object> out = json::object();
-  if (verb == "create") {
-    out = (*keys)->CreateKey(CreateBody(args));
-  } else if (verb == "list") {
-    out = (*keys)->ListKeys(args.tenant);
-  } else if (verb == "revoke") {
-    out = (*keys)->RevokeKey(args.id);
-  } else {
-    json::object body;
-    if (args.grace_seconds >= 0) body["grace_seconds"] = args.grace_seconds;
-    out = (*keys)->RotateKey(args.id, body);
-  }
-  if (!out) return Fail(out.error());
-  std::cout << json::serialize(*out) << "\n";
-  return 0;
-}
-
 CLI::App* Verb(CLI::App& keys, const std::shared_ptr<KeysArgs>& args, const char* verb,
                const char* help) {
   CLI::App* cmd = keys.add_subcommand(verb, help);
@@ -101,12 +51,54 @@ CLI::App* Verb(CLI::App& keys, const std::shared_ptr<KeysArgs>& args, const char
                   "(postgresql://user@host:port/dbname; a password is better left to PGPASSWORD "
                   "or ~/.pgpass). Default: the config's database.url, else ledger.sqlite_path");
   cmd->callback([args, verb] {
-    if (const int status = Run(*args, verb); status != 0) throw CLI::RuntimeError(status);
+    if (const int status = RunKeys(*args, verb, std::cout, std::cerr); status != 0) {
+      throw CLI::RuntimeError(status);
+    }
   });
   return cmd;
 }
 
 }  // namespace
+
+int RunKeys(const KeysArgs& args, std::string_view verb, std::ostream& out, std::ostream& err) {
+  const auto fail = [&](const core::Error& e) {
+    err << "switchyard keys: " << e.message << "\n";
+    return kFailureExit;
+  };
+  auto config = config::LoadConfigFile(args.config);
+  if (!config) return fail(config.error());
+  auto shared = std::make_shared<const config::Config>(std::move(*config));
+  auto catalog = catalog::Catalog::Build(shared);
+  if (!catalog) return fail(catalog.error());
+  auto policy = routing::Policy::Build(**catalog);
+  if (!policy) return fail(policy.error());
+  const std::string& location = args.db.empty() ? KeyDatabase(*shared) : args.db;
+  // Before anything is created: on PostgreSQL a missing pepper is an error, not a new file.
+  if (auto pepper = ResolvePepper(shared->auth, location); !pepper) return fail(pepper.error());
+  // Creates the database's tables when the gateway has never run on it.
+  if (auto s = ledger::PrepareKeyDatabase(location, shared->database.connect_timeout); !s) {
+    return fail(s.error());
+  }
+  const core::SystemClock clock;
+  auto keys = KeyService::Open(**catalog, *policy, clock, location);
+  if (!keys) return fail(keys.error());
+  core::Result<json::object> answer = json::object();
+  if (verb == "create") {
+    answer = (*keys)->CreateKey(CreateBody(args));
+  } else if (verb == "list") {
+    answer = (*keys)->ListKeys(args.tenant);
+  } else if (verb == "revoke") {
+    answer = (*keys)->RevokeKey(args.id);
+  } else {
+    json::object body;
+    // Given, even negative, it is checked by the rotate; absent, the rotate uses its default.
+    if (args.grace_seconds) body["grace_seconds"] = *args.grace_seconds;
+    answer = (*keys)->RotateKey(args.id, body);
+  }
+  if (!answer) return fail(answer.error());
+  out << json::serialize(*answer) << "\n";
+  return 0;
+}
 
 void AddKeysCommand(CLI::App& app) {
   CLI::App* keys = app.add_subcommand("keys", "Create, list, revoke and rotate client keys");
@@ -118,8 +110,9 @@ void AddKeysCommand(CLI::App& app) {
   create->add_option("--name", args->name, "A label for operators");
   create->add_option("--usd-per-day", args->usd_per_day, "Daily budget, e.g. 5.00");
   create->add_option("--usd-per-month", args->usd_per_month, "Monthly budget, e.g. 100");
-  create->add_option("--rpm", args->rpm, "Requests per minute");
-  create->add_option("--tpm", args->tpm, "Tokens per minute");
+  create->add_option("--rpm", args->rpm,
+                     "Requests per minute, 1 to 1000000000 (default: no limit)");
+  create->add_option("--tpm", args->tpm, "Tokens per minute, 1 to 1000000000 (default: no limit)");
   create->add_option("--allow-model", args->models, "A model or alias the key may use");
   create->add_option("--allow-profile", args->profiles, "A routing profile the key may use");
   CLI::App* list = Verb(*keys, args, "list", "List keys (never their secrets)");
@@ -129,7 +122,8 @@ void AddKeysCommand(CLI::App& app) {
   CLI::App* rotate = Verb(*keys, args, "rotate", "Give a key a new secret");
   rotate->add_option("--id", args->id, "The key's id (key_...)")->required();
   rotate->add_option("--grace-seconds", args->grace_seconds,
-                     "How long the old secret keeps working (default auth.rotation_grace_s)");
+                     "How long the old secret keeps working, 0 to 2592000 (default "
+                     "auth.rotation_grace_s)");
 }
 
 }  // namespace sy::app

@@ -21,9 +21,34 @@
 // Thread-safety: run from main only.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 namespace sy::app {
+
+// The flags of the four verbs; an option not given is nullopt or empty.
+struct KeysArgs {
+  std::string config;
+  std::string db;  // "" = the config's (KeyDatabase)
+  std::string tenant;
+  std::string name;
+  std::string usd_per_day, usd_per_month;
+  std::optional<int64_t> rpm, tpm;  // nullopt: no limit
+  std::vector<std::string> models, profiles;
+  std::string id;
+  std::optional<int64_t> grace_seconds;  // nullopt: auth.rotation_grace_s
+};
+
+// The command body, for tests: `verb` is create, list, revoke or rotate. A value given is
+// checked as the admin API checks it (POST /admin/keys, .../rotate), with its messages: --rpm
+// and --tpm from 1 to 1000000000, --grace-seconds from 0 to 2592000. Returns the exit status.
+int RunKeys(const KeysArgs& args, std::string_view verb, std::ostream& out, std::ostream& err);
 
 // Registers the `keys` subcommand and its four verbs on `app`.
 void AddKeysCommand(CLI::App& app);
