@@ -1,6 +1,7 @@
 // `switchyard router train|eval` end to end on a small synthetic data file, and the shipped
 // model's reproducibility: retraining with the command stored in config/router/'s model, on the
 // data it names (../shared/data/routing/ beside the source tree), must give the same bytes.
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,6 +13,8 @@
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/cli/router_command.h"
@@ -173,6 +176,65 @@ TEST(RouterCommandTest, UnusableInputsExitTwo) {
             "switchyard router eval: --strong-price and --weak-price go together\n");
   eval.weak_price = "cheap";
   EXPECT_NE(eval_error(eval).find("--weak-price: a price is IN/OUT"), std::string::npos);
+}
+
+// `--out /dev/full` replaced the device node with the model by rename (audit 2, finding 11): an
+// existing --out that is not a regular file is refused before training, and left as it was.
+TEST(RouterCommandTest, RefusesAnOutThatIsNotARegularFile) {
+  RouterTrainArgs args = SyntheticTrainArgs();
+  const std::string fifo = TempPath("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string dir = TempPath("dir");
+  ASSERT_TRUE(std::filesystem::create_directory(dir));
+  for (const std::string& out : {fifo, dir}) {
+    args.out = out;
+    std::ostringstream log;
+    std::ostringstream err;
+    EXPECT_EQ(RunRouterTrain(args, log, err), 2);
+    EXPECT_EQ(err.str(),
+              "switchyard router train: --out " + out + ": exists and is not a regular file\n");
+    EXPECT_EQ(log.str(), "") << "refused before training";
+    EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+  }
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  EXPECT_TRUE(std::filesystem::is_directory(dir));
+}
+
+// A symlink was replaced by the model rather than followed: now the file it names is written.
+TEST(RouterCommandTest, WritesThroughASymlinkOut) {
+  RouterTrainArgs args = SyntheticTrainArgs();
+  const std::string target = TempPath("target.syr");
+  std::ofstream(target) << "old";
+  args.out = TempPath("link.syr");
+  std::filesystem::create_symlink(target, args.out);
+  std::ostringstream log;
+  std::ostringstream err;
+  ASSERT_EQ(RunRouterTrain(args, log, err), 0) << err.str();
+  EXPECT_TRUE(std::filesystem::is_symlink(args.out));
+  auto model = router::Model::Load(target);
+  EXPECT_TRUE(model.has_value()) << model.error().message;
+  EXPECT_FALSE(std::filesystem::exists(target + ".tmp"));
+}
+
+// A write that fails (a full disk, here a file size limit) left PATH.tmp behind; it is removed.
+TEST(RouterCommandTest, AFailedWriteLeavesNoTemporaryFile) {
+  RouterTrainArgs args = SyntheticTrainArgs();  // writes the data file before the limit
+  std::ostringstream log;
+  std::ostringstream err;
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  // Past the limit write() fails with EFBIG instead of raising SIGXFSZ.
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = before;
+  small.rlim_cur = 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const int status = RunRouterTrain(args, log, err);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &before), 0);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(status, 2);
+  EXPECT_EQ(err.str(), "switchyard router train: --out " + args.out + ": cannot be written\n");
+  EXPECT_FALSE(std::filesystem::exists(args.out));
+  EXPECT_FALSE(std::filesystem::exists(args.out + ".tmp"));
 }
 
 // Prices outside what a report can cost are refused with a message naming the flag, or the

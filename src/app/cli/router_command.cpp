@@ -164,17 +164,52 @@ void LogValidation(const std::string& bytes, const std::vector<router::LabeledPr
   }
 }
 
-core::Status WriteFile(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
+// Whether `path` is absent or a regular file: what may be replaced by a rename.
+core::Status Replaceable(const std::filesystem::path& path, const std::string& out_path) {
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) return {};
+  if (ec) return Invalid("--out " + out_path + ": cannot be checked (" + ec.message() + ")");
+  if (status.type() != std::filesystem::file_type::regular) {
+    const std::string which = path == out_path ? "" : " " + path.string();
+    return Invalid("--out " + out_path + ":" + which + " exists and is not a regular file");
+  }
+  return {};
+}
+
+// The file --out names: PATH, or the file a symlink at PATH points to (written through, as a
+// shell redirection would, rather than the link replaced). The model is written to
+// "<file>.tmp" and renamed over the file, so both must be absent or regular files: a rename
+// over a device node, a FIFO or a directory would replace it (`--out /dev/full` once did).
+core::Result<std::filesystem::path> OutputFile(const std::string& out_path) {
+  std::error_code ec;
+  std::filesystem::path file = out_path;
+  if (std::filesystem::is_symlink(file, ec)) {
+    file = std::filesystem::canonical(file, ec);
+    if (ec) return Invalid("--out " + out_path + ": a symlink to nothing (" + ec.message() + ")");
+  }
+  if (auto ok = Replaceable(file, out_path); !ok) return ok.error();
+  if (auto ok = Replaceable(file.string() + ".tmp", out_path); !ok) return ok.error();
+  return file;
+}
+
+// Writes `bytes` to `file` (OutputFile's) through "<file>.tmp", removed on any failure.
+core::Status WriteFile(const std::string& out_path, const std::filesystem::path& file,
+                       const std::string& bytes) {
+  const std::string tmp = file.string() + ".tmp";
+  std::error_code ec;
+  const auto fail = [&](const std::string& why) {
+    std::filesystem::remove(tmp, ec);
+    return Invalid("--out " + out_path + ": cannot be written" + why);
+  };
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
-    if (!out) return Invalid("--out " + path + ": cannot be written");
+    if (!out) return fail("");
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Invalid("--out " + path + ": cannot be written (" + ec.message() + ")");
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return fail(" (" + ec.message() + ")");
   return {};
 }
 
@@ -275,9 +310,13 @@ core::Result<std::string> BuildRouterModel(const RouterTrainArgs& args, const st
 }
 
 int RunRouterTrain(const RouterTrainArgs& args, std::ostream& out, std::ostream& err) {
+  // Checked before the training, which takes seconds, and again just before the write.
+  if (auto file = OutputFile(args.out); !file) return Fail(err, "train", file.error().message);
   auto bytes = BuildRouterModel(args, "", out);
   if (!bytes) return Fail(err, "train", bytes.error().message);
-  if (auto written = WriteFile(args.out, *bytes); !written) {
+  auto file = OutputFile(args.out);
+  if (!file) return Fail(err, "train", file.error().message);
+  if (auto written = WriteFile(args.out, *file, *bytes); !written) {
     return Fail(err, "train", written.error().message);
   }
   out << "wrote " << args.out << " (" << bytes->size() << " bytes)\n";
