@@ -12,7 +12,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr detail::AnswerReading kMessageAnswer{.read_usage = &ParseAnthropicUsage,
-                                               .choices = false,
+                                               .array = detail::AnswerReading::Array::kContent,
                                                .failure_status = &AnthropicFailureStatusOf};
 
 class AnthropicProvider final : public Provider {

@@ -289,15 +289,21 @@ std::optional<core::Error> NotAnAnswer(const ReadAnswer& read, const AnswerReadi
                                        const json::parse_options& options) {
   if (read.error) {
     const Completion& c = read.completion;
-    boost::system::error_code ec;
-    const json::value parsed = c.json.is_null() ? json::parse(c.body, ec, {}, options) : c.json;
+    const json::value* body = &c.json;  // the answer's DOM, or one parsed here, not a copy
+    json::value parsed;
+    if (body->is_null()) {
+      boost::system::error_code ec;
+      parsed = json::parse(c.body, ec, {}, options);
+      body = &parsed;
+    }
     const http::Headers no_headers;
-    return UpstreamError(reading.failure_status(parsed), no_headers, provider,
-                         ErrorMessageOf(parsed), c.body, secrets, ErrorParamOf(parsed));
+    return UpstreamError(reading.failure_status(*body), no_headers, provider, ErrorMessageOf(*body),
+                         c.body, secrets, ErrorParamOf(*body));
   }
-  if (reading.choices ? !read.choices : !read.content) {
-    return MalformedUpstream(provider, reading.choices ? "an answer without a choices array"
-                                                       : "an answer without a content array");
+  const bool choices = reading.array == AnswerReading::Array::kChoices;
+  if (choices ? !read.choices : !read.content) {
+    return MalformedUpstream(provider, choices ? "an answer without a choices array"
+                                               : "an answer without a content array");
   }
   return std::nullopt;
 }

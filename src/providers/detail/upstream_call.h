@@ -137,10 +137,11 @@ using UsageReader = std::optional<core::Usage> (*)(const boost::json::value& usa
 // How FetchWithUsage reads and checks a complete answer of a dialect whose usage block is its
 // top-level "usage" member (Chat Completions, Anthropic Messages).
 struct AnswerReading {
+  // The top-level array an answer of the dialect cannot lack.
+  enum class Array { kChoices, kContent };  // Chat Completions, Messages
+
   UsageReader read_usage = nullptr;
-  // The member an answer cannot lack, an array: Chat Completions' "choices" (true) or
-  // Messages' "content" (false).
-  bool choices = true;
+  Array array = Array::kChoices;
   // The status a 2xx body that carries a top-level "error" stands for, judged as the same error
   // in a response head would be (OpenAiFailureStatusOf of the member, AnthropicFailureStatus of
   // its type).

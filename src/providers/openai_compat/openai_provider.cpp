@@ -13,8 +13,9 @@ int ChatFailureStatus(const json::value& body) {
   return detail::OpenAiFailureStatusOf(body.at("error"));
 }
 
-constexpr detail::AnswerReading kChatAnswer{
-    .read_usage = &ParseOpenAiUsage, .choices = true, .failure_status = &ChatFailureStatus};
+constexpr detail::AnswerReading kChatAnswer{.read_usage = &ParseOpenAiUsage,
+                                            .array = detail::AnswerReading::Array::kChoices,
+                                            .failure_status = &ChatFailureStatus};
 
 class OpenAiProvider final : public Provider {
  public:
