@@ -497,7 +497,6 @@ class Server::Impl {
     ServerStats s;
     s.connections = connections_.load();
     s.buffered_body_bytes = body_budget_.used();
-    s.buffered_answer_bytes = answer_budget_.used();
     s.accept_failures = accept_failures_.load();
     s.overloaded = overloaded_.load();
     return s;

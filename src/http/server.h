@@ -157,11 +157,10 @@ class Background {
 
 // A snapshot of the server's counters, for operations and tests.
 struct ServerStats {
-  int64_t connections = 0;            // open client connections within max_connections
-  int64_t buffered_body_bytes = 0;    // reserved from max_buffered_body_bytes
-  int64_t buffered_answer_bytes = 0;  // reserved from max_buffered_answer_bytes
-  int64_t accept_failures = 0;        // accept() failures for lack of descriptors or memory
-  int64_t overloaded = 0;             // requests turned away with kOverloaded
+  int64_t connections = 0;          // open client connections within max_connections
+  int64_t buffered_body_bytes = 0;  // reserved from max_buffered_body_bytes
+  int64_t accept_failures = 0;      // accept() failures for lack of descriptors or memory
+  int64_t overloaded = 0;           // requests turned away with kOverloaded
 };
 
 class Server {
