@@ -104,6 +104,10 @@ core::Result<std::string> StreamRelay::Frame(providers::StreamEvent& upstream) {
     upstream.usage = ctx_.attempts[ctx_.answer_attempt].usage;
   }
   if (!translator_) return FrameClientEvent(upstream);
+  // A translator may hold the upstream's usage until the upstream's end (OpenAI's usage chunk
+  // comes before [DONE], which ends an Anthropic client's message): billed as it arrives, so a
+  // stream cut between the two is billed what the upstream reported, not an estimate.
+  if (upstream.usage) Bill(*upstream.usage);
   translated_.clear();
   if (auto s = translator_->Feed(upstream, translated_); !s) return std::move(s).error();
   std::string frames;

@@ -407,6 +407,22 @@ TEST_F(StreamRelayTest, TranslatesAnOpenAiUpstreamForAnAnthropicClient) {
   EXPECT_TRUE(ctx_.outcome.ttft_ms.has_value());
 }
 
+// Regression: the OpenAI -> Anthropic translator holds the usage chunk until [DONE]; a stream cut
+// between the two was billed an estimate (about 1 output token here) instead of the 2M output
+// tokens the upstream had reported.
+TEST_F(StreamRelayTest, ATranslatedStreamCutAfterItsUsageIsBilledWhatTheUpstreamReported) {
+  ctx_.request.dialect = core::Dialect::kAnthropicMessages;
+  stream_.events.push_back(std::optional(Chunk(kUsage)));
+  stream_.events.push_back(core::MakeError(core::Errc::kUpstreamUnavailable, "reset"));
+  Relay(Chunk(kContent), core::Dialect::kOpenAiChat);
+  EXPECT_EQ(ctx_.outcome.error_code, "upstream_unavailable");
+  EXPECT_TRUE(Billed().reported);
+  EXPECT_FALSE(Billed().estimated);
+  EXPECT_EQ(Billed().output_tokens, 2'000'000);
+  EXPECT_EQ(Cost(), "0.7");
+  EXPECT_EQ(writer_.trailers.Get("x-switchyard-cost-usd"), "0.7");
+}
+
 // Regression: an upstream's error event mid-stream named the parameter as the translated body
 // did ("stop"), not as the client sent it; AttemptOn renames it only for a stream's first event.
 TEST_F(StreamRelayTest, AnUpstreamErrorMidStreamNamesTheClientsParameter) {
