@@ -1,5 +1,6 @@
 #include "app/cli/keys_command.h"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -75,6 +76,15 @@ int RunKeys(const KeysArgs& args, std::string_view verb, std::ostream& out, std:
   const std::string& location = args.db.empty() ? KeyDatabase(*shared) : args.db;
   // Before anything is created: on PostgreSQL a missing pepper is an error, not a new file.
   if (auto pepper = ResolvePepper(shared->auth, location); !pepper) return fail(pepper.error());
+  // Only a create makes a new database file: a list, revoke or rotate on a mistyped path would
+  // leave an empty ledger there and answer as if it held no key.
+  if (verb != "create" && !ledger::IsPostgresLocation(location) &&
+      !std::filesystem::exists(location)) {
+    return fail(core::MakeError(core::Errc::kInternal,
+                                "key database '" + location +
+                                    "' does not exist (a keys create, or the gateway's first "
+                                    "start, makes it)"));
+  }
   // Creates the database's tables when the gateway has never run on it.
   if (auto s = ledger::PrepareKeyDatabase(location, shared->database.connect_timeout); !s) {
     return fail(s.error());

@@ -104,5 +104,23 @@ TEST_F(KeysCommandTest, RefusesANegativeGraceAndKeepsTheDefaultWhenLeftOut) {
   EXPECT_EQ(status_, 0) << err_.str();
 }
 
+// Regression: `keys list --db typo.db` created an empty ledger there and listed no keys.
+TEST_F(KeysCommandTest, OnlyACreateMakesANewDatabase) {
+  args_.db = dir_ + "/typo.db";
+  for (const std::string_view verb : {"list", "revoke", "rotate"}) {
+    args_.id = "key_x";
+    Run(verb);
+    EXPECT_EQ(status_, 2) << verb;
+    EXPECT_EQ(err_.str(), "switchyard keys: key database '" + args_.db +
+                              "' does not exist (a keys create, or the gateway's first start, "
+                              "makes it)\n");
+    EXPECT_FALSE(std::filesystem::exists(args_.db)) << verb;
+  }
+  args_.tenant = "acme";
+  Run("create");
+  ASSERT_EQ(status_, 0) << err_.str();
+  EXPECT_EQ(Run("list").at("data").as_array().size(), 1u) << err_.str();
+}
+
 }  // namespace
 }  // namespace sy::app
