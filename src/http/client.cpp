@@ -123,12 +123,21 @@ std::string PoolKey(const Target& target, const TlsOptions& tls) {
   return target.tls ? target.origin + " " + TlsKey(tls) : target.origin;
 }
 
-core::Error ErrorFrom(const beast::error_code& ec, std::string_view during) {
+// A timeout names which bound it hit when it was the request's whole deadline (the caller's
+// total, e.g. failover.total_deadline_ms) rather than the step's own timeout: an operator then
+// knows which setting to look at.
+core::Error ErrorFrom(const beast::error_code& ec, std::string_view during,
+                      Clock::time_point deadline) {
   const bool timeout = ec == beast::error::timeout;
-  return core::MakeError(
-      timeout ? core::Errc::kUpstreamTimeout : core::Errc::kUpstreamUnavailable,
-      std::string(timeout ? "upstream timed out " : "upstream connection failed ") +
-          std::string(during) + (timeout ? "" : ": " + ec.message()));
+  std::string message = timeout ? "upstream timed out " : "upstream connection failed ";
+  message += during;
+  if (!timeout) {
+    message += ": " + ec.message();
+  } else if (Clock::now() >= deadline) {
+    message += " (the request's deadline passed)";
+  }
+  return core::MakeError(timeout ? core::Errc::kUpstreamTimeout : core::Errc::kUpstreamUnavailable,
+                         std::move(message));
 }
 
 // A request whose upstream answered 101 or kept sending interim heads (Exchange).
@@ -224,7 +233,8 @@ class AsioClient final : public Client {
       if (!(reused && may_resend && never_sent)) {
         const bool sent = result.bytes_written == head.size() + request.body.size();
         co_return ErrorFrom(
-            result.ec, sent ? "while waiting for the response head" : "while sending the request");
+            result.ec, sent ? "while waiting for the response head" : "while sending the request",
+            request.deadline);
       }
       may_resend = false;
     }
@@ -308,7 +318,7 @@ class AsioClient final : public Client {
     beast::tcp_stream tcp_stream(ioc_);
     tcp_stream.expires_at(connected_by);  // once per connection: tcp_stream's own timer will do
     auto [cec, endpoint] = co_await tcp_stream.async_connect(*endpoints, kUseTuple);
-    if (cec) co_return ErrorFrom(cec, "connecting to " + target.origin);
+    if (cec) co_return ErrorFrom(cec, "connecting to " + target.origin, request.deadline);
     boost::system::error_code ignored;
     tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
     std::unique_ptr<Connection> conn;
@@ -340,7 +350,7 @@ class AsioClient final : public Client {
     conn->deadline.ExpireAt(connected_by);  // the handshake is part of connecting
     auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, kUseTuple);
     if (auto ec = conn->deadline.Settle(hec)) {
-      co_return ErrorFrom(ec, "in the TLS handshake with " + target.origin);
+      co_return ErrorFrom(ec, "in the TLS handshake with " + target.origin, request.deadline);
     }
     co_return conn;
   }
@@ -430,7 +440,7 @@ Task<core::Result<std::string>> AsioResponse::Read() {
     }
     if (ec) {
       conn_.reset();
-      core::Error error = ErrorFrom(ec, "while reading the response body");
+      core::Error error = ErrorFrom(ec, "while reading the response body", deadline_);
       if (out.empty()) co_return error;
       failed_ = std::move(error);  // the bytes before it first, as they arrived
       break;

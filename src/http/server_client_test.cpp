@@ -967,6 +967,47 @@ TEST(ClientTest, DeadlineBoundsTheFirstByteTimeout) {
   release.Set();
   ASSERT_TRUE(got.error);
   EXPECT_EQ(got.error->code, core::Errc::kUpstreamTimeout);
+  // Which bound it hit: the operator's total deadline, not the first-byte timeout.
+  EXPECT_EQ(got.error->message,
+            "upstream timed out while waiting for the response head (the request's deadline "
+            "passed)");
+}
+
+// Regression (audit 2): a stream cut by the request's deadline said only "upstream timed out
+// while reading the response body", as an idle upstream does.
+TEST(ClientTest, ABodyCutByTheDeadlineSaysSo) {
+  Event release;
+  auto server = StartServer([&](ServerRequest&, ResponseWriter& writer) -> Task<void> {
+    const Headers headers;
+    co_await writer.StartStream(200, headers);
+    // A byte every 20 ms: never idle for the 1 s idle timeout, cut by the 300 ms deadline.
+    for (int i = 0; i < 500; ++i) {
+      if (!co_await writer.Write("x") || co_await release.Wait(20ms)) break;
+    }
+  });
+  ASSERT_TRUE(server);
+  ClientLoop loop;
+  std::optional<core::Error> error;
+  auto request = MakeRequest("GET", Url(*server, "/"));
+  request.idle_timeout = 1s;
+  request.deadline = Clock::now() + 300ms;
+  ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+    auto response = co_await loop.client().Send(request);
+    if (!response) co_return;
+    for (;;) {
+      auto piece = co_await (*response)->Read();
+      if (!piece) {
+        error = piece.error();
+        break;
+      }
+      if (piece->empty()) break;
+    }
+  }));
+  release.Set();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, core::Errc::kUpstreamTimeout);
+  EXPECT_EQ(error->message,
+            "upstream timed out while reading the response body (the request's deadline passed)");
 }
 
 TEST(ClientTest, IdleTimeoutBetweenChunksIsUpstreamTimeout) {
@@ -997,6 +1038,7 @@ TEST(ClientTest, IdleTimeoutBetweenChunksIsUpstreamTimeout) {
   EXPECT_EQ(first, "first");
   ASSERT_TRUE(error);
   EXPECT_EQ(error->code, core::Errc::kUpstreamTimeout);
+  EXPECT_EQ(error->message, "upstream timed out while reading the response body");
 }
 
 TEST(ClientTest, ReadAllFailsPastTheLimit) {
