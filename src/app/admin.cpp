@@ -36,13 +36,22 @@ Params ReadParams(const http::ServerRequest& http) {
   return out;
 }
 
+// An admin body is a few flat objects: budgets and limits are the deepest, at level 2.
+constexpr int kMaxBodyDepth = 16;
+
 core::Result<json::object> ParseBody(const http::ServerRequest& http) {
   if (http.body.empty()) return json::object();
   json::parse_options options;
-  options.max_depth = 16;
+  options.max_depth = kMaxBodyDepth;
   boost::system::error_code ec;
   json::value v = json::parse(http.body, ec, {}, options);
-  if (ec || !v.is_object()) {
+  if (ec == json::error::too_deep) {
+    return core::MakeError(
+        core::Errc::kInvalidRequest,
+        "The body is nested deeper than " + std::to_string(kMaxBodyDepth) + " levels.");
+  }
+  if (ec) return core::MakeError(core::Errc::kInvalidRequest, "The body is not valid JSON.");
+  if (!v.is_object()) {
     return core::MakeError(core::Errc::kInvalidRequest, "The body must be a JSON object.");
   }
   return std::move(v.get_object());

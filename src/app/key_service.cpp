@@ -92,10 +92,14 @@ core::Result<std::string> ReadTenant(const json::object& body) {
 core::Status ReadName(const json::object& body, std::string& name) {
   const json::value* v = body.if_contains("name");
   if (!v) return {};
-  const bool plain = v->is_string() && v->get_string().size() <= kMaxNameBytes &&
-                     std::none_of(v->get_string().begin(), v->get_string().end(),
-                                  [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-  if (!plain) return core::InvalidParam("name", "name must be a string of at most 128 bytes");
+  if (!v->is_string() || v->get_string().size() > kMaxNameBytes) {
+    return core::InvalidParam("name", "name must be a string of at most 128 bytes");
+  }
+  // Names are printed in operators' terminals and logs: no line breaks or terminal controls.
+  if (std::any_of(v->get_string().begin(), v->get_string().end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return core::InvalidParam("name", "name must not contain control characters");
+  }
   name = std::string(v->get_string());
   return {};
 }

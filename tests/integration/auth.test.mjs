@@ -110,8 +110,10 @@ describe('client keys and the admin API', () => {
       [{ tenant: T, limits: { requests_per_minute: -1 } }, /requests_per_minute/],
       [{ tenant: T, limits: { tokens_per_minute: 1.5 } }, /tokens_per_minute/],
       [{ tenant: T, limits: { requests_per_minute: '60' } }, /requests_per_minute/],
-      [{ tenant: T, name: 'x'.repeat(129) }, /name/],
-      [{ tenant: T, name: 'bell\u0007' }, /name/],
+      [{ tenant: T, name: 'x'.repeat(129) }, /at most 128 bytes/],
+      // Regression (audit 2): control characters were refused as "at most 128 bytes".
+      [{ tenant: T, name: 'bell\u0007' }, /name must not contain control characters/],
+      [{ tenant: T, name: 'a\r\nb' }, /name must not contain control characters/],
       [{ tenant: T, allowed_models: 'gpt-5.5' }, /allowed_models/],
       [{ tenant: T, allowed_profiles: [7] }, /allowed_profiles/],
       // Decision: unknown fields are refused (a typo such as "budget" must not silently leave
@@ -125,10 +127,18 @@ describe('client keys and the admin API', () => {
       assertOpenAIError(assert, res.json, { status: 400 });
       assert.match(res.json.error.message, field, `${JSON.stringify(body)} -> ${res.text}`);
     }
-    for (const raw of ['{"tenant":', '[]', '"acme"']) {
+    // Each refusal says what is wrong with the body (audit 2: a 61-deep body was "not an object").
+    const deep = `{"tenant":"${T}","budgets":${'['.repeat(60)}${']'.repeat(60)}}`;
+    for (const [raw, message] of [
+      ['{"tenant":', 'The body is not valid JSON.'],
+      ['[]', 'The body must be a JSON object.'],
+      ['"acme"', 'The body must be a JSON object.'],
+      [deep, 'The body is nested deeper than 16 levels.'],
+    ]) {
       const res = await admin.post('/admin/keys', raw);
       assert.equal(res.status, 400, `${raw} -> ${res.text}`);
       assertOpenAIError(assert, res.json, { status: 400 });
+      assert.equal(res.json.error.message, message, raw);
     }
     const list = await admin.get(`/admin/keys?tenant=${T}`);
     assert.equal(list.status, 200, list.text);
