@@ -332,6 +332,14 @@ TEST(ParseConfigTest, ASecondDocumentIsRefused) {
   EXPECT_EQ(MustParse("---\n" + Minimal("server: {threads: 3}\n...\n")).server.threads, 3);
 }
 
+// yaml-cpp stops at 2000 levels with the message "bad file" (audit 2).
+TEST(ParseConfigTest, DeepNestingIsNamedAsSuch) {
+  const std::string deep = "a: " + std::string(3000, '[') + std::string(3000, ']') + "\n";
+  const std::string error = ErrorOf(deep);
+  EXPECT_EQ(error.rfind("t.yaml:1:", 0), 0u) << error;
+  EXPECT_NE(error.find(": nested too deeply (more than 2000 levels)"), std::string::npos) << error;
+}
+
 TEST(ParseConfigTest, EmptyDocumentNeedsAModel) {
   EXPECT_EQ(ErrorOf(""), "models: at least one model is required");
   EXPECT_EQ(ErrorOf(std::string(kProviders)), "models: at least one model is required");

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <utility>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
@@ -124,6 +125,10 @@ core::Result<YAML::Node> LoadDocument(std::string_view yaml, std::string_view so
       return core::MakeError(core::Errc::kInvalidRequest, std::string(source) + ":" + *refused);
     }
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for it is "bad file".
+    YAML::Exception named(e.mark, "nested too deeply (more than 2000 levels)");
+    return SyntaxError(source, named);
   } catch (const YAML::Exception& e) {
     return SyntaxError(source, e);
   } catch (const std::exception& e) {
