@@ -1,5 +1,7 @@
 #include "router/data.h"
 
+#include <cstdio>
+
 #include <boost/json.hpp>
 
 namespace sy::router {
@@ -16,6 +18,14 @@ const json::string* StringAt(const json::object& o, std::string_view key) {
   return v == nullptr ? nullptr : v->if_string();
 }
 
+// A number as an error message shows it: six significant digits ("2", "1e+308"), never the
+// 309 digits std::to_string gives 1e308.
+std::string Shown(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
 // The outcome of `model`, normalised to [0, 1] by the score type; "" when it is fine.
 std::string ReadOutcome(const json::object& outcomes, std::string_view model,
                         std::string_view score_type, double& raw, double& normalized) {
@@ -25,14 +35,14 @@ std::string ReadOutcome(const json::object& outcomes, std::string_view model,
   }
   raw = v->to_number<double>();
   if (score_type.starts_with("gpt4_judge_1to10")) {
-    if (!(raw >= 1 && raw <= 10)) return "a 1-10 grade of " + std::to_string(raw);
+    if (!(raw >= 1 && raw <= 10)) return "a 1-10 grade of " + Shown(raw);
     normalized = (raw - 1) / 9;
     return "";
   }
   if (!score_type.empty() && score_type != "correct_0_1") {
     return "unknown meta.score_type \"" + std::string(score_type) + "\"";
   }
-  if (!(raw >= 0 && raw <= 1)) return "an outcome of " + std::to_string(raw) + " outside [0, 1]";
+  if (!(raw >= 0 && raw <= 1)) return "an outcome of " + Shown(raw) + " outside [0, 1]";
   normalized = raw;
   return "";
 }
@@ -79,6 +89,11 @@ core::Result<LabeledPrompt> ParseLine(std::string_view text, size_t line, std::s
 core::Result<std::vector<LabeledPrompt>> ParseRoutingData(std::string_view jsonl,
                                                           std::string_view strong,
                                                           std::string_view weak) {
+  if (strong == weak) {
+    return core::MakeError(core::Errc::kInvalidRequest,
+                           "the strong and the weak model are the same (\"" + std::string(strong) +
+                               "\"): a router between them has nothing to learn");
+  }
   std::vector<LabeledPrompt> out;
   size_t line = 0;
   while (!jsonl.empty()) {

@@ -47,7 +47,10 @@ TEST(RouterDataTest, NamesTheLineAndTheProblem) {
            R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"big": 1}})",
        "line 2: outcomes has no number for \"small\""},
       {R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"big": 1, "small": 2}})",
-       "line 1: an outcome of 2.000000 outside [0, 1]"},
+       "line 1: an outcome of 2 outside [0, 1]"},
+      // Regression (audit 2): 1e308 was printed with all of its 309 digits.
+      {R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"big": 1, "small": 1e308}})",
+       "line 1: an outcome of 1e+308 outside [0, 1]"},
       {R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"big": 1, "small": 0}, "meta": {"score_type": "elo"}})",
        "line 1: unknown meta.score_type \"elo\""},
   };
@@ -59,4 +62,15 @@ TEST(RouterDataTest, NamesTheLineAndTheProblem) {
 }
 
 }  // namespace
+// Regression (audit 2): `router train --strong s --weak s` trained a router between a model and
+// itself.
+TEST(RouterDataTest, RefusesTheSameModelAsStrongAndWeak) {
+  auto r = ParseRoutingData(R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"m": 1}})",
+                            "m", "m");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "the strong and the weak model are the same (\"m\"): a router between them has "
+            "nothing to learn");
+}
+
 }  // namespace sy::router
