@@ -1,5 +1,6 @@
 #include "app/stream_relay.h"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "app/conversation.h"
@@ -7,6 +8,7 @@
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
 #include "app/response_cache.h"
+#include "core/saturating.h"
 #include "http/sse.h"
 #include "providers/stream_generated.h"
 
@@ -76,7 +78,43 @@ bool StreamRelay::EchoPassedThrough(core::StreamEvent& event) const {
   return true;
 }
 
+std::string StreamRelay::EstimatedUsageChunk() {
+  const failover::Attempt& attempt = ctx_.attempts[ctx_.answer_attempt];
+  if (attempt.usage || first_chunk_.empty()) return {};
+  EstimateIfUnbilled();
+  const core::Usage& usage = *attempt.usage;
+  // The chunk names the answer as its other chunks did (the first one's id, created, model).
+  boost::system::error_code ec;
+  const json::value first = json::parse(first_chunk_, ec);
+  const json::object* head = first.if_object();
+  json::object chunk;
+  for (const char* field : {"id", "created", "model", "system_fingerprint"}) {
+    if (const json::value* v = head ? head->if_contains(field) : nullptr) chunk[field] = *v;
+  }
+  chunk["object"] = "chat.completion.chunk";
+  chunk["choices"] = json::array();
+  chunk["usage"] = {{"prompt_tokens", usage.input_tokens},
+                    {"completion_tokens", usage.output_tokens},
+                    {"total_tokens", core::SaturatingAdd(usage.input_tokens, usage.output_tokens)},
+                    {"estimated", true},
+                    {"cost_usd", CostText()}};
+  return http::FormatSse("", json::serialize(chunk));
+}
+
 std::string StreamRelay::FrameClientEvent(core::StreamEvent& event) {
+  // An OpenAI client that asked for usage gets its usage chunk before [DONE] even from an
+  // upstream that ignores stream_options.include_usage: the estimate the gateway billed.
+  if (ctx_.request.include_usage && ctx_.request.dialect == core::Dialect::kOpenAiChat) {
+    if (event.data == "[DONE]") {
+      std::string frames = EstimatedUsageChunk();
+      return frames.empty() ? FrameEvent(event) : frames + FrameEvent(event);
+    }
+    if (first_chunk_.empty()) first_chunk_ = event.data;
+  }
+  return FrameEvent(event);
+}
+
+std::string StreamRelay::FrameEvent(core::StreamEvent& event) {
   NoteRelayed(event);
   ++events_sent_;
   const auto* response = FinalResponse(ctx_.request.dialect, event);

@@ -52,7 +52,11 @@ class StreamRelay {
 
  private:
   std::string FrameClientEvent(core::StreamEvent& event);
+  std::string FrameEvent(core::StreamEvent& event);
   std::string FrameOpenAiUsage(core::StreamEvent& event);
+  // The usage chunk an OpenAI client that asked for usage gets before [DONE] when the upstream
+  // sent none: the estimate, billed now, marked `"estimated": true`. "" when usage was billed.
+  std::string EstimatedUsageChunk();
   // A Response snapshot passed through from a Responses-native upstream gets the client's store
   // and previous_response_id back (EchoConversation); true when the event changed.
   bool EchoPassedThrough(core::StreamEvent& event) const;
@@ -79,6 +83,8 @@ class StreamRelay {
   size_t relayed_deltas_ = 0;  // client events that carried generated content
   size_t relayed_bytes_ = 0;   // the generated text and tool arguments in them
   size_t events_sent_ = 0;     // client events framed (Responses' next sequence_number)
+  // An OpenAI client's first chunk, kept when it asked for usage (EstimatedUsageChunk).
+  std::string first_chunk_;
   // The final Response to store before its frame is sent (a Responses request with store).
   std::optional<ledger::StoredResponse> to_store_;
 };

@@ -145,6 +145,36 @@ TEST_F(StreamRelayTest, AStreamThatEndsWithoutUsageIsBilledByEstimate) {
   EXPECT_EQ(writer_.trailers.Get("x-switchyard-cost-usd"), "0.00001456");
 }
 
+// An upstream that ignores stream_options.include_usage left a client that asked for usage
+// without its usage chunk (and so without the cost): it now gets the billed estimate, marked.
+TEST_F(StreamRelayTest, AClientThatAskedForUsageGetsTheEstimateWhenTheUpstreamSentNone) {
+  ctx_.request.include_usage = true;
+  ctx_.attempts.back().request_bytes = 400;
+  constexpr const char* kFirst =
+      R"({"id":"c1","object":"chat.completion.chunk","created":7,"model":"m-up","choices":[{"index":0,"delta":{"content":"Hi"}}]})";
+  stream_.events.push_back(std::optional(Chunk(kContent)));
+  stream_.events.push_back(std::optional(Done()));
+  Relay(Chunk(kFirst));
+  std::string all;
+  for (const auto& w : writer_.writes) all += w;
+  const size_t usage_at = all.find("data: {\"id\":\"c1\"", 1);
+  ASSERT_NE(usage_at, std::string::npos) << all;
+  const size_t end = all.find("\n\n", usage_at);
+  const json::value chunk = json::parse(all.substr(usage_at + 6, end - usage_at - 6));
+  EXPECT_EQ(chunk.at("created").as_int64(), 7);
+  EXPECT_EQ(chunk.at("model").as_string(), "m-up");
+  EXPECT_TRUE(chunk.at("choices").as_array().empty());
+  const json::object& usage = chunk.at("usage").as_object();
+  EXPECT_EQ(usage.at("prompt_tokens").as_int64(), 100);
+  EXPECT_EQ(usage.at("completion_tokens").as_int64(), 2);
+  EXPECT_EQ(usage.at("total_tokens").as_int64(), 102);
+  EXPECT_TRUE(usage.at("estimated").as_bool());
+  EXPECT_EQ(usage.at("cost_usd").as_string(), "0.00001456");
+  EXPECT_EQ(all.substr(end + 2), "data: [DONE]\n\n");
+  EXPECT_TRUE(Billed().estimated);
+  EXPECT_EQ(writer_.trailers.Get("x-switchyard-cost-usd"), "0.00001456");
+}
+
 TEST_F(StreamRelayTest, EventsThatArrivedTogetherGoOutInOneWrite) {
   ctx_.request.include_usage = true;
   stream_.events.push_back(std::optional(Chunk(kContent)));
