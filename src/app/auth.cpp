@@ -102,11 +102,27 @@ bool ReservesBudget(const RequestContext& ctx) {
 }
 
 // Routing's worst-case cost of a call to `model`.
-core::Money WorstCase(const RequestContext& ctx, const config::ModelConfig& model) {
+const routing::Candidate* CandidateOf(const RequestContext& ctx, const config::ModelConfig& model) {
   for (const auto& candidate : ctx.decision->candidates) {
-    if (candidate.model == &model) return candidate.worst_case_cost;
+    if (candidate.model == &model) return &candidate;
   }
-  return {};
+  return nullptr;
+}
+
+// The model's worst case: at its dearest deployment's price.
+core::Money WorstCase(const RequestContext& ctx, const config::ModelConfig& model) {
+  const routing::Candidate* candidate = CandidateOf(ctx, model);
+  return candidate ? candidate->worst_case_cost : core::Money();
+}
+
+// An attempt's worst case: at the price of the deployment it goes to, which it is billed at.
+core::Money WorstCase(const RequestContext& ctx, const catalog::Deployment& deployment) {
+  const routing::Candidate* candidate = CandidateOf(ctx, *deployment.model);
+  if (!candidate) return {};
+  for (const routing::DeploymentChoice& choice : candidate->deployments) {
+    if (choice.deployment == &deployment) return choice.worst_case_cost;
+  }
+  return candidate->worst_case_cost;
 }
 
 // The most any of the request's steps could cost.
@@ -279,7 +295,7 @@ http::Task<void> PrepareBudgets(RequestContext& ctx) {
 core::Status ReserveAttempt(RequestContext& ctx, const catalog::Deployment& deployment) {
   if (!ReservesBudget(ctx)) return {};
   const limits::Key& key = *ctx.caller->key;
-  const core::Money worst_case = WorstCase(ctx, *deployment.model);
+  const core::Money worst_case = WorstCase(ctx, deployment);
   core::Status reserved = ctx.services.counters
                               ? ctx.services.counters->Reserve(key, worst_case, UnixMs(ctx))
                               : limits::Reserve(key, worst_case, UnixMs(ctx));

@@ -212,5 +212,22 @@ TEST_F(ReserveAttemptTest, ARunningTotalPastInt64SaturatesAndSettlesToZero) {
   EXPECT_EQ(ctx_.caller->key->owner->account->day.reserved_pico, 0);
 }
 
+// Regression (audit 3): an attempt reserved the model's list-price worst case, though it is
+// billed at its deployment's price; a dearer override let a key overspend its budget 16x.
+TEST_F(ReserveAttemptTest, AnAttemptReservesItsDeploymentsWorstCase) {
+  Start(*core::Money::Parse("1"), *core::Money::Parse("0.05"));
+  catalog::Deployment listed;
+  listed.model = &model_;
+  auto& candidate = ctx_.decision->candidates.front();
+  candidate.deployments.push_back({&listed, true, false, "", *core::Money::Parse("0.0005")});
+  candidate.deployments.push_back({&deployment_, true, false, "", *core::Money::Parse("0.05")});
+  ASSERT_TRUE(ReserveAttempt(ctx_, listed));
+  EXPECT_EQ(ctx_.caller->reserved.ToString(), "0.0005");
+  ASSERT_TRUE(ReserveAttempt(ctx_, deployment_));  // the failover to the dear deployment
+  EXPECT_EQ(ctx_.caller->reserved.ToString(), "0.0505");
+  EXPECT_EQ(account().day.reserved_pico, ctx_.caller->reserved.pico());
+  Settle(ctx_);
+}
+
 }  // namespace
 }  // namespace sy::app

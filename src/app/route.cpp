@@ -106,6 +106,7 @@ json::array DeploymentsJson(const routing::Candidate& c) {
     json::object o;
     o["name"] = choice.deployment->name();
     o["provider"] = choice.deployment->provider->name;
+    o["worst_case_cost_usd"] = choice.worst_case_cost.ToString();  // at its own price
     o["kept"] = choice.kept && !choice.blocked;
     if (!choice.reason.empty()) o["reason"] = choice.reason;
     out.push_back(std::move(o));

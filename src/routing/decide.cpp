@@ -46,13 +46,27 @@ Candidate Estimate(const ModelConfig& model, const Features& f, const catalog::C
   worst.output_tokens = SaturatingTimes(t.max_output, f.choices);
   Candidate c;
   c.model = &model;
+  // Each deployment at its own price (an override may be dearer than the list price), and the
+  // model at its dearest deployment's: any of them may serve the request, so the budget's
+  // reservation and the client's ceiling must hold whichever does (audit 3).
+  const core::Money listed_estimate = catalog::ComputeCost(model.price, expected, now.wall).total;
+  const core::Money listed_worst = catalog::ComputeCost(model.price, worst, now.wall).total;
   for (const catalog::Deployment& d : catalog.DeploymentsOf(model)) {
     DeploymentChoice choice;
     choice.deployment = &d;
+    const bool listed = d.price == &model.price;
+    const core::Money estimate =
+        listed ? listed_estimate : catalog::ComputeCost(*d.price, expected, now.wall).total;
+    choice.worst_case_cost =
+        listed ? listed_worst : catalog::ComputeCost(*d.price, worst, now.wall).total;
+    c.estimated_cost = std::max(c.estimated_cost, estimate);
+    c.worst_case_cost = std::max(c.worst_case_cost, choice.worst_case_cost);
     c.deployments.push_back(std::move(choice));
   }
-  c.estimated_cost = catalog::ComputeCost(model.price, expected, now.wall).total;
-  c.worst_case_cost = catalog::ComputeCost(model.price, worst, now.wall).total;
+  if (c.deployments.empty()) {
+    c.estimated_cost = listed_estimate;
+    c.worst_case_cost = listed_worst;
+  }
   c.kept = true;
   return c;
 }

@@ -57,6 +57,8 @@ struct DeploymentChoice {
   bool kept = true;      // within the route's regions and residency
   bool blocked = false;  // kept, but its circuit breaker is open: the chain skips it
   std::string reason;    // why it was dropped or blocked; "" otherwise
+  // The candidate's worst case at this deployment's price: what an attempt on it reserves.
+  core::Money worst_case_cost;
 };
 
 struct Candidate {

@@ -479,6 +479,29 @@ TEST(DecideDeploymentsTest, EveryDeploymentIsACandidatesChoice) {
   EXPECT_EQ(Find(d, "big").deployments[0].deployment->key, "big/us");
 }
 
+// Regression (audit 3): estimates used the model's list price though each attempt is billed at
+// its deployment's; an override 100x dearer let a key spend 16x its daily budget and a request
+// cost 50x the client's x-switchyard-max-cost-usd.
+TEST(DecideDeploymentsTest, AModelIsPricedAtItsDearestDeployment) {
+  std::string yaml(kDeployments);
+  const std::string own = "{provider: own, name: self-hosted}";
+  yaml.replace(yaml.find(own), own.size(),
+               "{provider: own, name: self-hosted, price: {input: \"10\", output: \"40\"}}");
+  Fixture f(yaml);
+  RouteRequest r = Request(TaskType::kChat);  // 1,000 prompt, 200 expected, at most 1,000 output
+  const Decision d = f.Run("auto", r);
+  const Candidate& open = Find(d, "open");
+  ASSERT_EQ(open.deployments.size(), 2u);
+  EXPECT_EQ(open.deployments[0].worst_case_cost.ToString(), "0.0005");  // the list: 0.10 / 0.40
+  EXPECT_EQ(open.deployments[1].worst_case_cost.ToString(), "0.05");    // its own: 10 / 40
+  EXPECT_EQ(open.worst_case_cost.ToString(), "0.05");
+  EXPECT_EQ(open.estimated_cost.ToString(), "0.018");
+  // A ceiling between the two prices drops the model: either deployment may serve it.
+  r.max_cost = *core::Money::Parse("0.01");
+  const Decision capped = f.Run("auto", r);
+  EXPECT_EQ(Find(capped, "open").constraint, "max_cost_usd");
+}
+
 TEST(DecideDeploymentsTest, ResidencyFiltersDeploymentsNotWholeModels) {
   std::string yaml(kDeployments);
   yaml.replace(yaml.find("routing:\n"), 9, "routing:\n  required_residency: [self-hosted]\n");
