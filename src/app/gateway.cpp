@@ -298,7 +298,7 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
       break;
     case Kind::kClientReports:
       if (reports) {
-        co_await admin_->ServeClient(http, writer, caller);
+        co_await ClientReports(http, writer, caller);
       } else {
         co_await writer.Send(404, JsonHeaders(), R"({"error":"reports are not served"})");
       }
@@ -336,6 +336,20 @@ http::Task<void> Gateway::Explain(http::ServerRequest& http, http::ResponseWrite
   http::Headers headers = JsonHeaders();
   AddRateLimitHeaders(ctx, headers);
   co_await writer.Send(200, headers, std::move(body));
+}
+
+http::Task<void> Gateway::ClientReports(http::ServerRequest& http, http::ResponseWriter& writer,
+                                        const Caller* caller) {
+  RequestContext ctx(http, writer, services_);
+  ctx.request.id = core::NewRequestId();
+  ctx.request.received_at = services_.clock.Now();
+  ctx.request.dialect = ClientDialect(http);
+  if (caller) SetCaller(ctx, *caller);
+  if (core::Status admitted = co_await AdmitAuxiliary(ctx); !admitted) {
+    co_await EncodeFailure(ctx, admitted.error());
+    co_return;
+  }
+  co_await admin_->ServeClient(http, writer, caller);
 }
 
 // Everything that leaves a ledger record: the generation endpoints and every request that

@@ -60,11 +60,11 @@ enum class Admission : uint8_t { kGeneration, kAuxiliary };
 // Takes one request from the request buckets of the key and its tenant and, for kGeneration,
 // checks their token buckets and budgets at `now_ms`. On refusal nothing is taken, and the error
 // is kRateLimited ("Rate limit reached: key key_abc allows 60 requests per minute; try again in
-// 2s.", kAuxiliary: "... allows 60 token counts and route explanations per minute ...", reason
-// "auxiliary_requests") or kBudgetExceeded ("Budget exceeded: tenant acme has spent $5.01 of its
-// $5.00 daily budget; the UTC day resets at 2026-12-03T00:00:00Z."), with retry_after set.
-// `headers` is filled either way (the tightest of key and tenant; kAuxiliary: its own bucket as
-// the requests state, no tokens state).
+// 2s.", kAuxiliary: "... allows 60 token counts, route explanations, feedback and reports per
+// minute ...", reason "auxiliary_requests") or kBudgetExceeded ("Budget exceeded: tenant acme has
+// spent $5.01 of its $5.00 daily budget; the UTC day resets at 2026-12-03T00:00:00Z."), with
+// retry_after set. `headers` is filled either way (the tightest of key and tenant; kAuxiliary: its
+// own bucket as the requests state, no tokens state).
 core::Status Admit(const Key& key, int64_t now_ms, RateHeaders& headers,
                    Admission admission = Admission::kGeneration);
 

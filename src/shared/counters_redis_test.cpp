@@ -226,8 +226,8 @@ TEST_F(CountersTest, TheAuxiliaryBucketHoldsAcrossReplicasApartFromGeneration) {
     } else {
       EXPECT_EQ(s.error().code, core::Errc::kRateLimited);
       EXPECT_EQ(s.error().reason, "auxiliary_requests");
-      EXPECT_NE(s.error().message.find(
-                    "tenant acme allows 10 token counts and route explanations per minute"),
+      EXPECT_NE(s.error().message.find("tenant acme allows 10 token counts, route explanations, "
+                                       "feedback and reports per minute"),
                 std::string::npos)
           << s.error().message;
     }

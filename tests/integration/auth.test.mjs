@@ -668,7 +668,7 @@ describe('count_tokens and a key\'s scope', () => {
     const limited = await count(k.key, CLAUDE);
     assertAnthropicError(limited, 429, 'rate_limit_error');
     assert.match(limited.json.error.message,
-      /^Rate limit reached: key key_\w+ \(tenant counting-rpm\) allows 2 token counts and route explanations per minute; try again in \d+(\.\d+)?s\.$/);
+      /^Rate limit reached: key key_\w+ \(tenant counting-rpm\) allows 2 token counts, route explanations, feedback and reports per minute; try again in \d+(\.\d+)?s\.$/);
     assert.match(limited.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
     assert.equal(limited.headers.get('x-ratelimit-limit-requests'), '2');
     assert.equal(limited.headers.get('x-ratelimit-remaining-requests'), '0');
@@ -678,8 +678,19 @@ describe('count_tokens and a key\'s scope', () => {
     // Route explain shares the counting bucket, and answers in the dialect asked for.
     const explain = await postJson(`${s.url}/v1/route/explain`, ping(), { headers: bearer(k.key) });
     assertOpenAI(explain, 429, 'rate_limit_exceeded');
-    assert.match(explain.json.error.message, /allows 2 token counts and route explanations per minute/);
+    assert.match(explain.json.error.message, /allows 2 token counts, route explanations, feedback and reports per minute/);
     assert.match(explain.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+
+    // So do feedback and the key's own reports (audit 3: a key over its limit wrote 15,105
+    // feedback rows in 10 s), answered with the same 429.
+    const fb = await postJson(`${s.url}/v1/feedback`, { request_id: 'req_none', outcome: 'success' },
+      { headers: bearer(k.key) });
+    assertOpenAI(fb, 429, 'rate_limit_exceeded');
+    assert.match(fb.json.error.message, /allows 2 token counts, route explanations, feedback and reports per minute/);
+    for (const path of ['/v1/spend', '/v1/outcomes']) {
+      const report = await fetch(`${s.url}${path}`, { headers: bearer(k.key) });
+      assert.equal(report.status, 429, `${path}: ${await report.text()}`);
+    }
 
     // Another key of the tenant is not limited by this key's buckets.
     const other = await admin.create({ tenant: 'counting-rpm', limits: { requests_per_minute: 2 } });

@@ -75,7 +75,8 @@ inline core::Error BudgetError(const Charged& s, const Overrun& o, int64_t now_m
 }
 
 // `reason`: "requests", "tokens" or "auxiliary_requests" (a static string); `what` names the
-// limited thing in the message ("requests", "token counts and route explanations").
+// limited thing in the message ("requests", "token counts, route explanations, feedback and
+// reports").
 inline core::Error RateError(const Charged& s, std::string_view reason, std::string_view what,
                              int64_t limit, int64_t wait_ms) {
   auto e = core::MakeError(core::Errc::kRateLimited,
@@ -94,6 +95,7 @@ inline core::Error RateError(const Charged& s, std::string_view what, int64_t li
 }
 
 inline constexpr std::string_view kAuxiliaryReason = "auxiliary_requests";
-inline constexpr std::string_view kAuxiliaryWhat = "token counts and route explanations";
+inline constexpr std::string_view kAuxiliaryWhat =
+    "token counts, route explanations, feedback and reports";
 
 }  // namespace sy::limits::detail
