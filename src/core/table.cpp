@@ -5,6 +5,39 @@
 namespace sy::core {
 namespace {
 
+bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+// A cell as it is safe to print: a control character (an escape sequence's ESC, a CR that
+// rewinds the line, a line break that splits the row) as its "\xNN" escape. Cells hold ledger
+// strings, which a damaged ledger, or rows another tool wrote, may fill with anything.
+std::string Printable(const std::string& text) {
+  if (std::none_of(text.begin(), text.end(), IsControl)) return text;
+  std::string out;
+  for (char c : text) {
+    if (!IsControl(c)) {
+      out += c;
+      continue;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    const auto byte = static_cast<unsigned char>(c);
+    out += "\\x";
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xf];
+  }
+  return out;
+}
+
+std::vector<TableRow> PrintableRows(const std::vector<TableRow>& rows) {
+  std::vector<TableRow> out;
+  out.reserve(rows.size());
+  for (const TableRow& cells : rows) {
+    TableRow& printable = out.emplace_back();
+    printable.reserve(cells.size());
+    for (const std::string& cell : cells) printable.push_back(Printable(cell));
+  }
+  return out;
+}
+
 std::string AlignedLine(const TableRow& cells, const std::vector<size_t>& widths,
                         size_t text_columns) {
   std::string line;
@@ -27,12 +60,13 @@ std::string MarkdownCell(const std::string& text) {
     else
       out += c;
   }
-  return out;
+  return Printable(out);
 }
 
 }  // namespace
 
-std::string AlignedTable(const std::vector<TableRow>& rows, TableStyle style) {
+std::string AlignedTable(const std::vector<TableRow>& given, TableStyle style) {
+  const std::vector<TableRow> rows = PrintableRows(given);
   std::vector<size_t> widths;
   for (const TableRow& cells : rows) {
     if (widths.size() < cells.size()) widths.resize(cells.size(), 0);
