@@ -102,7 +102,8 @@ TEST(LimiterTest, EstimateModeReservesWorstCaseAndSettlesTheRealCost) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().message,
             "Budget exceeded: tenant acme: this request could cost up to $0.005 and $0.004 of "
-            "its $0.01 daily budget remains; the UTC day resets at 2026-12-03T00:00:00Z.");
+            "its $0.01 daily budget remains after what requests in flight hold; the UTC day "
+            "resets at 2026-12-03T00:00:00Z.");
   Settle(f.key(), Usd("0.006"), Usd("0.001"), 10, kNow, kNow);
   EXPECT_TRUE(Reserve(f.key(), Usd("0.009"), kNow));
   EXPECT_EQ(CurrentSpend(*f.key().owner->account, kNow).day, Usd("0.001"));

@@ -55,10 +55,14 @@ inline core::Error BudgetError(const Charged& s, const Overrun& o, int64_t now_m
   const std::string window = o.period == Period::kDay ? "UTC day" : "UTC month";
   std::string message = "Budget exceeded: " + Who(s);
   if (o.estimate) {
+    // What is held is the worst cases of attempts not yet settled, this request's earlier ones
+    // included (audit 3: read as spend, "remains" looked wrong by their worst case less their
+    // cost).
     const core::Money left = o.limit - o.spent - o.reserved - o.held_elsewhere;
     message += ": this request could cost up to " + Usd(*o.estimate) + " and " +
                Usd(std::max(core::Money(), left)) + " of its " + Usd(o.limit) + " " +
-               std::string(PeriodAdjective(o.period)) + " budget remains";
+               std::string(PeriodAdjective(o.period)) +
+               " budget remains after what requests in flight hold";
   } else {
     message += " has spent " + Usd(o.spent) + " of its " + Usd(o.limit) + " " +
                std::string(PeriodAdjective(o.period)) + " budget";
