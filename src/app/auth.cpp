@@ -101,7 +101,7 @@ bool ReservesBudget(const RequestContext& ctx) {
          key.owner->policy.budgets.usd_per_day || key.owner->policy.budgets.usd_per_month;
 }
 
-// Routing's worst-case cost of a call to `model`.
+// Routing's candidate for `model`, or null.
 const routing::Candidate* CandidateOf(const RequestContext& ctx, const config::ModelConfig& model) {
   for (const auto& candidate : ctx.decision->candidates) {
     if (candidate.model == &model) return &candidate;
