@@ -219,8 +219,13 @@ TEST_F(ReserveAttemptTest, AnAttemptReservesItsDeploymentsWorstCase) {
   catalog::Deployment listed;
   listed.model = &model_;
   auto& candidate = ctx_.decision->candidates.front();
-  candidate.deployments.push_back({&listed, true, false, "", *core::Money::Parse("0.0005")});
-  candidate.deployments.push_back({&deployment_, true, false, "", *core::Money::Parse("0.05")});
+  routing::DeploymentChoice cheap;
+  cheap.deployment = &listed;
+  cheap.worst_case_cost = *core::Money::Parse("0.0005");
+  routing::DeploymentChoice dear;
+  dear.deployment = &deployment_;
+  dear.worst_case_cost = *core::Money::Parse("0.05");
+  candidate.deployments = {cheap, dear};
   ASSERT_TRUE(ReserveAttempt(ctx_, listed));
   EXPECT_EQ(ctx_.caller->reserved.ToString(), "0.0005");
   ASSERT_TRUE(ReserveAttempt(ctx_, deployment_));  // the failover to the dear deployment

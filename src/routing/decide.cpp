@@ -35,6 +35,20 @@ Tokens TokensFor(const Features& f, const ModelConfig& model, const config::Rout
   return t;
 }
 
+// A candidate's figures are its dearest kept deployment's (unchanged when none is kept: it is
+// dropped then).
+void PriceAtKeptDeployments(Candidate& c) {
+  bool any = false;
+  for (const DeploymentChoice& choice : c.deployments) {
+    if (!choice.kept) continue;
+    c.estimated_cost =
+        any ? std::max(c.estimated_cost, choice.estimated_cost) : choice.estimated_cost;
+    c.worst_case_cost =
+        any ? std::max(c.worst_case_cost, choice.worst_case_cost) : choice.worst_case_cost;
+    any = true;
+  }
+}
+
 Candidate Estimate(const ModelConfig& model, const Features& f, const catalog::Catalog& catalog,
                    const config::RoutingConfig& r, const Now& now) {
   const Tokens t = TokensFor(f, model, r);
@@ -55,18 +69,15 @@ Candidate Estimate(const ModelConfig& model, const Features& f, const catalog::C
     DeploymentChoice choice;
     choice.deployment = &d;
     const bool listed = d.price == &model.price;
-    const core::Money estimate =
+    choice.estimated_cost =
         listed ? listed_estimate : catalog::ComputeCost(*d.price, expected, now.wall).total;
     choice.worst_case_cost =
         listed ? listed_worst : catalog::ComputeCost(*d.price, worst, now.wall).total;
-    c.estimated_cost = std::max(c.estimated_cost, estimate);
-    c.worst_case_cost = std::max(c.worst_case_cost, choice.worst_case_cost);
     c.deployments.push_back(std::move(choice));
   }
-  if (c.deployments.empty()) {
-    c.estimated_cost = listed_estimate;
-    c.worst_case_cost = listed_worst;
-  }
+  c.estimated_cost = listed_estimate;
+  c.worst_case_cost = listed_worst;
+  PriceAtKeptDeployments(c);
   c.kept = true;
   return c;
 }
@@ -177,7 +188,11 @@ bool CheckPlacement(Candidate& c, const std::vector<std::string>& regions,
     choice.reason = outside.second;
     last = std::move(outside);
   }
-  if (any || last.first.empty()) return true;
+  if (last.first.empty()) return true;
+  if (any) {
+    PriceAtKeptDeployments(c);  // a deployment it can no longer go to no longer prices it
+    return true;
+  }
   if (c.deployments.size() > 1) last.second = "every deployment: " + last.second;
   Drop(c, last.first, std::move(last.second));
   return false;
@@ -281,7 +296,8 @@ void StepCandidates(const std::vector<Step>& steps, std::string_view label,
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& step = steps[i];
     Candidate c = Estimate(*step.model, request.features, catalog, r, now);
-    if (CheckPer1k(c, request.features, step.max_cost_per_1k) && CheckRequest(c, request, r)) {
+    // Placement first: the price per 1K is the deployments' the request may still go to.
+    if (CheckRequest(c, request, r) && CheckPer1k(c, request.features, step.max_cost_per_1k)) {
       // Written into one buffer: the + chain made a temporary and a regrowth per piece.
       c.reason.reserve(label.size() + 16 + step.via.size());
       c.reason.append(label).append(" step ").append(std::to_string(i + 1));
@@ -341,8 +357,8 @@ std::vector<Candidate> CheapestCandidates(const Rule& rule, const RouteRequest& 
   out.reserve(catalog.config().models.size());
   for (const ModelConfig& m : catalog.config().models) {
     Candidate c = Estimate(m, f, catalog, r, now);
-    if (CheckSpec(c, rule, f) && CheckPer1k(c, f, spec.max_cost_per_1k)) {
-      CheckRequest(c, request, r);
+    if (CheckSpec(c, rule, f) && CheckRequest(c, request, r)) {
+      CheckPer1k(c, f, spec.max_cost_per_1k);
     }
     out.push_back(std::move(c));
   }

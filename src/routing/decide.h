@@ -57,7 +57,9 @@ struct DeploymentChoice {
   bool kept = true;      // within the route's regions and residency
   bool blocked = false;  // kept, but its circuit breaker is open: the chain skips it
   std::string reason;    // why it was dropped or blocked; "" otherwise
-  // The candidate's worst case at this deployment's price: what an attempt on it reserves.
+  // The candidate's estimate and worst case at this deployment's price (its override, else the
+  // model's); the worst case is what an attempt on it reserves against a budget.
+  core::Money estimated_cost;
   core::Money worst_case_cost;
 };
 
@@ -65,10 +67,12 @@ struct Candidate {
   const config::ModelConfig* model = nullptr;
   std::vector<DeploymentChoice> deployments;  // every deployment of the model, config order
   // Estimated prompt tokens at the input price + expected output tokens at the output price,
-  // under the price list in force at `now`.
+  // under the price list in force at `now`, at the dearest deployment the request may still go
+  // to (regions and residency drop deployments): any of them may serve it.
   core::Money estimated_cost;
   // Estimated prompt tokens at the input price + the most output the request may produce (its
-  // max_tokens, else the model's max_output_tokens, else routing.default_max_output_tokens).
+  // max_tokens, else the model's max_output_tokens, else routing.default_max_output_tokens), at
+  // the same deployment's price.
   core::Money worst_case_cost;
   bool kept = false;
   bool cooling = false;  // kept, but every deployment is cooling down (retry-after): the chain

@@ -500,6 +500,17 @@ TEST(DecideDeploymentsTest, AModelIsPricedAtItsDearestDeployment) {
   r.max_cost = *core::Money::Parse("0.01");
   const Decision capped = f.Run("auto", r);
   EXPECT_EQ(Find(capped, "open").constraint, "max_cost_usd");
+
+  // A deployment the request may not go to prices nothing: with the eu copy out of the allowed
+  // regions, the model is the us deployment's list price, within the same ceiling.
+  yaml.replace(yaml.find("routing:\n"), 9, "routing:\n  allowed_regions: [us]\n");
+  Fixture us_only(yaml);
+  const Decision placed = us_only.Run("auto", r);
+  const Candidate& listed = Find(placed, "open");
+  EXPECT_TRUE(listed.kept) << listed.reason;
+  EXPECT_FALSE(listed.deployments[1].kept);
+  EXPECT_EQ(listed.worst_case_cost.ToString(), "0.0005");
+  EXPECT_EQ(listed.estimated_cost.ToString(), "0.00018");
 }
 
 TEST(DecideDeploymentsTest, ResidencyFiltersDeploymentsNotWholeModels) {
