@@ -74,17 +74,19 @@ int RunKeys(const KeysArgs& args, std::string_view verb, std::ostream& out, std:
   auto policy = routing::Policy::Build(**catalog);
   if (!policy) return fail(policy.error());
   const std::string& location = args.db.empty() ? KeyDatabase(*shared) : args.db;
-  // Before anything is created: on PostgreSQL a missing pepper is an error, not a new file.
-  if (auto pepper = ResolvePepper(shared->auth, location); !pepper) return fail(pepper.error());
-  // Only a create makes a new database file: a list, revoke or rotate on a mistyped path would
-  // leave an empty ledger there and answer as if it held no key.
-  if (verb != "create" && !ledger::IsPostgresLocation(location) &&
-      !std::filesystem::exists(location)) {
+  // Only a create makes a new database (or pepper) file: a list, revoke or rotate on a mistyped
+  // path would leave an empty ledger and a new pepper there and answer as if it held no key.
+  // A SQLite "file:" URI, or a path that cannot be looked at, is left to the open to report.
+  std::error_code ec;
+  if (verb != "create" && !ledger::IsPostgresLocation(location) && !location.starts_with("file:") &&
+      !std::filesystem::exists(location, ec) && !ec) {
     return fail(core::MakeError(core::Errc::kInternal,
                                 "key database '" + location +
                                     "' does not exist (a keys create, or the gateway's first "
                                     "start, makes it)"));
   }
+  // Before anything is created: on PostgreSQL a missing pepper is an error, not a new file.
+  if (auto pepper = ResolvePepper(shared->auth, location); !pepper) return fail(pepper.error());
   // Creates the database's tables when the gateway has never run on it.
   if (auto s = ledger::PrepareKeyDatabase(location, shared->database.connect_timeout); !s) {
     return fail(s.error());

@@ -115,6 +115,7 @@ TEST_F(KeysCommandTest, OnlyACreateMakesANewDatabase) {
                               "' does not exist (a keys create, or the gateway's first start, "
                               "makes it)\n");
     EXPECT_FALSE(std::filesystem::exists(args_.db)) << verb;
+    EXPECT_FALSE(std::filesystem::exists(args_.db + ".pepper")) << verb;
   }
   args_.tenant = "acme";
   Run("create");
