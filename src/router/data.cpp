@@ -1,6 +1,8 @@
 #include "router/data.h"
 
-#include <cstdio>
+#include <array>
+#include <charconv>
+#include <string>
 
 #include <boost/json.hpp>
 
@@ -18,12 +20,12 @@ const json::string* StringAt(const json::object& o, std::string_view key) {
   return v == nullptr ? nullptr : v->if_string();
 }
 
-// A number as an error message shows it: six significant digits ("2", "1e+308"), never the
-// 309 digits std::to_string gives 1e308.
+// A number as an error message shows it: the shortest text that reads back as it ("2",
+// "1.0000001", "1e+308"), never the 309 digits std::to_string gives 1e308.
 std::string Shown(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
+  std::array<char, 32> text{};
+  const auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() ? std::string(text.data(), end) : std::string("?");
 }
 
 // The outcome of `model`, normalised to [0, 1] by the score type; "" when it is fine.

@@ -51,6 +51,8 @@ TEST(RouterDataTest, NamesTheLineAndTheProblem) {
       // Regression (audit 2): 1e308 was printed with all of its 309 digits.
       {R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"big": 1, "small": 1e308}})",
        "line 1: an outcome of 1e+308 outside [0, 1]"},
+      {R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"big": 1, "small": 1.0000001}})",
+       "line 1: an outcome of 1.0000001 outside [0, 1]"},
       {R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"big": 1, "small": 0}, "meta": {"score_type": "elo"}})",
        "line 1: unknown meta.score_type \"elo\""},
   };

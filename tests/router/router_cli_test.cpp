@@ -157,6 +157,13 @@ TEST(RouterCommandTest, UnusableInputsExitTwo) {
   wrong_model.strong = "huge";
   EXPECT_EQ(train_error(wrong_model), "switchyard router train: --data " + good.data +
                                           ": line 1: outcomes has no number for \"huge\"\n");
+  // Named as the flags' mistake, before the data is read (audit 2).
+  RouterTrainArgs same = good;
+  same.data = good.data + ".missing";
+  same.weak = same.strong;
+  EXPECT_EQ(train_error(same),
+            "switchyard router train: --strong and --weak are the same model (\"" + same.strong +
+                "\"): a router between them has nothing to learn\n");
   RouterTrainArgs unwritable = good;
   unwritable.out = ::testing::TempDir() + "no/such/dir/model.syr";
   EXPECT_NE(train_error(unwritable).find("cannot be written"), std::string::npos);

@@ -288,6 +288,11 @@ core::Result<std::string> BuildRouterModel(const RouterTrainArgs& args, const st
   const std::filesystem::path data(args.data);
   const std::string path =
       base_dir.empty() || data.is_absolute() ? args.data : (base_dir + "/" + args.data);
+  // A flag mistake, named as one before the data is read.
+  if (args.strong == args.weak) {
+    return Invalid("--strong and --weak are the same model (\"" + args.strong +
+                   "\"): a router between them has nothing to learn");
+  }
   auto loaded = LoadData(path, args.strong, args.weak);
   if (!loaded) return loaded.error();
   const auto started = std::chrono::steady_clock::now();
