@@ -96,8 +96,7 @@ core::Status ReadName(const json::object& body, std::string& name) {
     return core::InvalidParam("name", "name must be a string of at most 128 bytes");
   }
   // Names are printed in operators' terminals and logs: no line breaks or terminal controls.
-  if (std::any_of(v->get_string().begin(), v->get_string().end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+  if (core::HasControlCharacters(v->get_string())) {
     return core::InvalidParam("name", "name must not contain control characters");
   }
   name = std::string(v->get_string());

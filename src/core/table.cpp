@@ -2,38 +2,21 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace sy::core {
 namespace {
 
-bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
-
-// A cell as it is safe to print: a control character (an escape sequence's ESC, a CR that
-// rewinds the line, a line break that splits the row) as its "\xNN" escape. Cells hold ledger
-// strings, which a damaged ledger, or rows another tool wrote, may fill with anything.
-std::string Printable(const std::string& text) {
-  if (std::none_of(text.begin(), text.end(), IsControl)) return text;
-  std::string out;
-  for (char c : text) {
-    if (!IsControl(c)) {
-      out += c;
-      continue;
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    const auto byte = static_cast<unsigned char>(c);
-    out += "\\x";
-    out += kHex[byte >> 4];
-    out += kHex[byte & 0xf];
-  }
-  return out;
-}
-
+// Cells hold ledger strings, which a damaged ledger, or rows another tool wrote, may fill with
+// anything: a control character (an escape sequence's ESC, a CR that rewinds the line, a line
+// break that splits the row) is printed as its escape.
 std::vector<TableRow> PrintableRows(const std::vector<TableRow>& rows) {
   std::vector<TableRow> out;
   out.reserve(rows.size());
   for (const TableRow& cells : rows) {
     TableRow& printable = out.emplace_back();
     printable.reserve(cells.size());
-    for (const std::string& cell : cells) printable.push_back(Printable(cell));
+    for (const std::string& cell : cells) printable.push_back(EscapeControlCharacters(cell));
   }
   return out;
 }
@@ -50,17 +33,16 @@ std::string AlignedLine(const TableRow& cells, const std::vector<size_t>& widths
   return line + "\n";
 }
 
-std::string MarkdownCell(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
-    else
-      out += c;
+std::string MarkdownCell(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
   }
-  return Printable(out);
+  std::string out;
+  for (char c : EscapeControlCharacters(text)) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace

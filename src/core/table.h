@@ -16,8 +16,9 @@ struct TableStyle {
   size_t text_columns = 1;  // the leading columns that are text (left-aligned)
 };
 
-// In both, a control character in a cell (ESC, CR, DEL, ...) is printed as its "\xNN" escape:
-// cells hold ledger strings, and a report must not let them drive the terminal or split rows.
+// In both, a terminal control character in a cell (ESC, CR, DEL, U+009B, ...) is printed as its
+// escape and a backslash doubled (core::EscapeControlCharacters): cells hold ledger strings, and
+// a report must not let them drive the terminal or split rows.
 
 // Columns padded to their widest cell, two spaces apart; text columns left-aligned, the others
 // (numbers) right-aligned; no trailing spaces. Rows may have fewer cells than the first.

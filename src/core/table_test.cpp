@@ -33,10 +33,15 @@ TEST(AlignedTable, PrintsControlCharactersAsEscapes) {
 }
 
 TEST(MarkdownTable, PrintsControlCharactersAsEscapesAndLineBreaksAsSpaces) {
-  EXPECT_EQ(MarkdownTable({{"model"}, {"a\x1b[2J\nb"}}),
+  EXPECT_EQ(MarkdownTable({{"model"}, {"a\x1b[2J\nb|\xc2\x9b"}}),
             "| model |\n"
             "|---|\n"
-            "| a\\x1b[2J b |\n");
+            "| a\\x1b[2J b\\|\\u009b |\n");
+}
+
+// An escape in the output cannot be taken for one in the text: a backslash is doubled.
+TEST(AlignedTable, DoublesABackslashSoAnEscapeIsUnambiguous) {
+  EXPECT_EQ(AlignedTable({{"a\\x1b", "\x1b"}}, {.text_columns = 2}), "a\\\\x1b  \\x1b\n");
 }
 
 }  // namespace

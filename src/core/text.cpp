@@ -37,4 +37,43 @@ std::string_view TrimOws(std::string_view text) {
   return text;
 }
 
+size_t ControlCharacterAt(std::string_view text) {
+  if (text.empty()) return 0;
+  const auto first = static_cast<unsigned char>(text[0]);
+  if (first < 0x20 || first == 0x7f) return 1;
+  if (first == 0xc2 && text.size() > 1) {
+    const auto second = static_cast<unsigned char>(text[1]);
+    if (second >= 0x80 && second <= 0x9f) return 2;
+  }
+  return 0;
+}
+
+bool HasControlCharacters(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (ControlCharacterAt(text.substr(i)) != 0) return true;
+  }
+  return false;
+}
+
+std::string EscapeControlCharacters(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t control = ControlCharacterAt(text.substr(i));
+    if (control == 0) {
+      if (text[i] == '\\') out += '\\';
+      out += text[i++];
+      continue;
+    }
+    // The code point: the byte itself (C0, DEL), or U+0080..U+009F from its second byte.
+    const auto code = static_cast<unsigned char>(control == 1 ? text[i] : text[i + 1]);
+    out += control == 1 ? "\\x" : "\\u00";
+    out += kHex[code >> 4];
+    out += kHex[code & 0xf];
+    i += control;
+  }
+  return out;
+}
+
 }  // namespace sy::core

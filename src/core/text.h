@@ -31,4 +31,17 @@ std::string_view TrimSpace(std::string_view text);
 // around a header value or a list element.
 std::string_view TrimOws(std::string_view text);
 
+// The length of the terminal control character at the start of `text`, 0 when there is none:
+// a C0 control or DEL (1 byte), or a C1 control U+0080..U+009F in UTF-8 (2 bytes; a terminal
+// may read U+009B as CSI). Text an operator reads in a terminal must not carry them.
+size_t ControlCharacterAt(std::string_view text);
+
+// Whether `text` holds a terminal control character (ControlCharacterAt).
+bool HasControlCharacters(std::string_view text);
+
+// `text` with each terminal control character written as its escape ("\x1b", "\u009b") and
+// each backslash doubled, so that what is printed cannot drive a terminal and an escape in the
+// output cannot be taken for one in the text.
+std::string EscapeControlCharacters(std::string_view text);
+
 }  // namespace sy::core

@@ -50,5 +50,18 @@ TEST(ClipForEchoTest, ClipInPlaceLeavesShortTextAlone) {
   EXPECT_EQ(s, std::string(10, 'x') + "...[cut, 20 bytes]");
 }
 
+TEST(ControlCharacters, C0DelAndUtf8C1AreControlsOtherTextIsNot) {
+  EXPECT_EQ(ControlCharacterAt("\x1b[31m"), 1u);
+  EXPECT_EQ(ControlCharacterAt("\x7f"), 1u);
+  EXPECT_EQ(ControlCharacterAt("\xc2\x9b"), 2u);      // U+009B, CSI
+  EXPECT_EQ(ControlCharacterAt("\xc2\xa0"), 0u);      // U+00A0, a no-break space
+  EXPECT_EQ(ControlCharacterAt("\xe2\x82\xac"), 0u);  // the euro sign: 0x82 continues it
+  EXPECT_EQ(ControlCharacterAt(""), 0u);
+  EXPECT_TRUE(HasControlCharacters("name\r\n"));
+  EXPECT_FALSE(HasControlCharacters("caf\xc3\xa9 \xe2\x82\xac"));
+  const std::string_view text("a\x1b[2J\x00\xc2\x85\\z", 10);  // with its NUL
+  EXPECT_EQ(EscapeControlCharacters(text), std::string("a\\x1b[2J\\x00\\u0085\\\\z"));
+}
+
 }  // namespace
 }  // namespace sy::core
