@@ -9,7 +9,8 @@
 // its flush interval after the answer): a request answered a moment ago may not be found yet.
 //
 // Thread-safety: every method may be called from any thread; one mutex serialises them. Each is
-// blocking database I/O (indexed lookups, one INSERT): call it off the request workers.
+// blocking database I/O (indexed lookups; a DELETE and an INSERT): call it off the request
+// workers.
 // Ownership: owns its connection; independent of a ledger writing the same database.
 // Failure: database failures are kInternal errors naming the operation; nothing is retried (a
 // PostgreSQL connection that broke is opened again by the next call).
@@ -54,7 +55,10 @@ class FeedbackStore {
   // True when some recorded request of task `task_id` has tenant `tenant` (a task id is the
   // client's, so several tenants may use the same one); false for "" or when none has.
   core::Result<bool> TaskBelongsTo(std::string_view task_id, std::string_view tenant);
-  // Fails with kInvalidRequest when a feedback row with this id exists.
+  // Stores `row` in place of the tenant's earlier feedback on the same request (or task): the
+  // latest is the outcome (outcomes.h), and one rating per request or task bounds what a client
+  // stores by what it was served. Fails, changing nothing, with kInvalidRequest when a feedback
+  // row with this id exists.
   virtual core::Status Insert(const FeedbackRow& row) = 0;
 
  protected:
