@@ -194,8 +194,11 @@ AdminApi::AdminApi(const catalog::Catalog& catalog, KeyService* keys, http::Bloc
       flush_ledger_(std::move(flush_ledger)),
       compare_key_(compare_key) {}
 
-http::Task<void> AdminApi::Send(http::ResponseWriter& writer, core::Dialect dialect, Reply& reply) {
-  http::Headers headers;
+const http::Headers AdminApi::kNoHeaders{};
+
+http::Task<void> AdminApi::Send(http::ResponseWriter& writer, core::Dialect dialect, Reply& reply,
+                                const http::Headers& given) {
+  http::Headers headers = given;
   headers.Add("content-type", "application/json");
   if (reply.body) {
     co_await writer.Send(reply.status, headers, std::move(*reply.body));
@@ -209,14 +212,14 @@ http::Task<void> AdminApi::Send(http::ResponseWriter& writer, core::Dialect dial
 }
 
 http::Task<void> AdminApi::RunAndSend(http::ResponseWriter& writer, core::Dialect dialect,
-                                      std::function<Reply()> work) {
+                                      std::function<Reply()> work, const http::Headers& headers) {
   Reply reply;
   const bool ran = co_await pool_.Run([&] { reply = work(); });
   if (!ran) {
     reply.body = core::MakeError(core::Errc::kOverloaded,
                                  "Too many reports and admin calls at once; retry shortly.");
   }
-  co_await Send(writer, dialect, reply);
+  co_await Send(writer, dialect, reply, headers);
 }
 
 http::Task<void> AdminApi::ServeAdmin(http::ServerRequest& http, http::ResponseWriter& writer) {
@@ -238,25 +241,30 @@ http::Task<void> AdminApi::ServeAdmin(http::ServerRequest& http, http::ResponseW
     // A named local, not a temporary: GCC 12 mishandles class temporaries in a co_await's
     // arguments.
     Reply reply{0, *refusal};
-    co_await Send(writer, core::Dialect::kOpenAiChat, reply);
+    co_await Send(writer, core::Dialect::kOpenAiChat, reply, kNoHeaders);
     co_return;
   }
-  co_await RunAndSend(writer, core::Dialect::kOpenAiChat, [&] { return Admin(http); });
+  co_await RunAndSend(
+      writer, core::Dialect::kOpenAiChat, [&] { return Admin(http); }, kNoHeaders);
 }
 
 http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::ResponseWriter& writer,
-                                       const Caller* caller) {
+                                       const Caller* caller, const http::Headers& headers) {
   const core::Dialect dialect = ClientDialect(http);
   const std::string* tenant = caller ? &caller->key->tenant : nullptr;
   const std::string_view path = http.Path();
-  co_await RunAndSend(writer, dialect, [&]() -> Reply {
-    if (path == "/v1/feedback") {
-      if (http.method != "POST") return {0, WrongMethod(http, "POST")};
-      return Feedback(http, caller);
-    }
-    if (http.method != "GET" && http.method != "HEAD") return {0, WrongMethod(http, "GET, HEAD")};
-    return path == "/v1/spend" ? Spend(http, tenant) : Outcomes(http, tenant);
-  });
+  co_await RunAndSend(
+      writer, dialect,
+      [&]() -> Reply {
+        if (path == "/v1/feedback") {
+          if (http.method != "POST") return {0, WrongMethod(http, "POST")};
+          return Feedback(http, caller);
+        }
+        if (http.method != "GET" && http.method != "HEAD")
+          return {0, WrongMethod(http, "GET, HEAD")};
+        return path == "/v1/spend" ? Spend(http, tenant) : Outcomes(http, tenant);
+      },
+      headers);
 }
 
 AdminApi::Reply AdminApi::Admin(const http::ServerRequest& http) {

@@ -37,9 +37,10 @@ class AdminApi {
 
   // /admin/...: checks the admin token first (401 for a missing or wrong one, the same answer).
   http::Task<void> ServeAdmin(http::ServerRequest& http, http::ResponseWriter& writer);
-  // /v1/spend, /v1/outcomes, /v1/feedback; `caller` is null with auth.mode off.
+  // /v1/spend, /v1/outcomes, /v1/feedback; `caller` is null with auth.mode off. `headers` go
+  // on the answer, whatever it is (the caller's rate-limit headers).
   http::Task<void> ServeClient(http::ServerRequest& http, http::ResponseWriter& writer,
-                               const Caller* caller);
+                               const Caller* caller, const http::Headers& headers);
 
  private:
   // What a blocking handler produced: the status and the JSON body, or the error.
@@ -47,11 +48,14 @@ class AdminApi {
     int status = 200;
     core::Result<std::string> body = std::string();
   };
-  // Sends the reply: its JSON body, or its error in `dialect`.
-  http::Task<void> Send(http::ResponseWriter& writer, core::Dialect dialect, Reply& reply);
+  // Sends the reply with `headers`: its JSON body, or its error in `dialect`.
+  http::Task<void> Send(http::ResponseWriter& writer, core::Dialect dialect, Reply& reply,
+                        const http::Headers& given);
   // Runs `work` on the blocking pool (503 when it is full), then sends what it produced.
   http::Task<void> RunAndSend(http::ResponseWriter& writer, core::Dialect dialect,
-                              std::function<Reply()> work);
+                              std::function<Reply()> work, const http::Headers& headers);
+  // Sent with no headers of the caller's (a named object: see ServeAdmin).
+  static const http::Headers kNoHeaders;
   Reply Admin(const http::ServerRequest& http);
   Reply Keys(const http::ServerRequest& http, std::string_view rest);
   Reply Spend(const http::ServerRequest& http, const std::string* tenant);

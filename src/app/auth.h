@@ -70,13 +70,15 @@ void SetCaller(RequestContext& ctx, Caller caller);
 // kRateLimited or kBudgetExceeded (retry_after set); ctx.caller->rate is filled either way.
 // Decided without I/O, except with shared counters (Services::counters) whose allowances do not
 // cover the request: then std::nullopt, and AdmitShared decides after one Redis round trip.
-// `admission`: kAuxiliary for count_tokens and route explain (AdmitAuxiliary).
+// `admission`: kAuxiliary for count_tokens, route explain, feedback and the /v1/ reports
+// (AdmitAuxiliary).
 std::optional<core::Status> Admit(RequestContext& ctx,
                                   limits::Admission admission = limits::Admission::kGeneration);
 http::Task<core::Status> AdmitShared(RequestContext& ctx,
                                      limits::Admission admission = limits::Admission::kGeneration);
 
-// admission (POST /v1/messages/count_tokens and POST /v1/route/explain): one request from the
+// admission (POST /v1/messages/count_tokens, POST /v1/route/explain, POST /v1/feedback, GET
+// /v1/spend and GET /v1/outcomes): one request from the
 // key's and tenant's auxiliary buckets, the size of their requests_per_minute and apart from the
 // generation bucket (limits::Admission). Fails with kRateLimited (retry_after set, reason
 // "auxiliary_requests"); ctx.caller->rate is filled either way, so the answer carries the same

@@ -349,7 +349,9 @@ http::Task<void> Gateway::ClientReports(http::ServerRequest& http, http::Respons
     co_await EncodeFailure(ctx, admitted.error());
     co_return;
   }
-  co_await admin_->ServeClient(http, writer, caller);
+  http::Headers headers;
+  AddRateLimitHeaders(ctx, headers);
+  co_await admin_->ServeClient(http, writer, caller, headers);
 }
 
 // Everything that leaves a ledger record: the generation endpoints and every request that

@@ -36,7 +36,7 @@ struct Account {
   Window month;      // guarded by mu
   Bucket requests;   // guarded by mu
   Bucket tokens;     // guarded by mu
-  Bucket auxiliary;  // count_tokens and route explain (limiter.h Admission); guarded by mu
+  Bucket auxiliary;  // count_tokens, explain, feedback, reports (limiter.h Admission); mu
   // With shared_state.redis_url (shared/counters.h): this replica's share of the limits that
   // every replica counts together in Redis. Guarded by mu.
   BudgetAllowance shared_day;

@@ -48,13 +48,13 @@ struct RateHeaders {
 // kGeneration (the generation endpoints): one unit from the request buckets, and the token
 // buckets and budgets checked.
 //
-// kAuxiliary (POST /v1/messages/count_tokens and POST /v1/route/explain): one unit from a request
-// bucket of their own, of the same size as the subject's requests_per_minute; no token limit and
-// no budget, since nothing is generated or billed. Apart from the generation bucket, as Anthropic
-// limits token counting apart from Messages: a client that counts before every request keeps its
-// whole request rate, and still cannot send counts (each may call the operator's upstream
-// counter) or explanations without limit. A subject without requests_per_minute has no
-// auxiliary limit either.
+// kAuxiliary (POST /v1/messages/count_tokens, POST /v1/route/explain, POST /v1/feedback, GET
+// /v1/spend and GET /v1/outcomes): one unit from a request bucket of their own, of the same size as
+// the subject's requests_per_minute; no token limit and no budget, since nothing is generated or
+// billed. Apart from the generation bucket, as Anthropic limits token counting apart from Messages:
+// a client that counts before every request keeps its whole request rate, and still cannot send
+// counts (each may call the operator's upstream counter), explanations, feedback (each a row) or
+// reports without limit. A subject without requests_per_minute has no auxiliary limit either.
 enum class Admission : uint8_t { kGeneration, kAuxiliary };
 
 // Takes one request from the request buckets of the key and its tenant and, for kGeneration,

@@ -30,7 +30,8 @@
 namespace sy::limits {
 
 struct SharedCall {
-  // kAuxiliary: the count_tokens and route explain bucket (limiter.h Admission), its own hash.
+  // kAuxiliary: the bucket of count_tokens, route explain, feedback and the reports (limiter.h
+  // Admission), its own hash.
   enum class Kind : uint8_t { kBudget, kRequests, kTokens, kAuxiliary };
   Kind kind = Kind::kBudget;
   bool tenant = false;           // the key's tenant rather than the key

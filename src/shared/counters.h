@@ -26,8 +26,9 @@
 //   <prefix>k:<key id>|t:<tenant>:usd:d:<day index>   budget hash: spent, h:<replica> holds
 //   <prefix>k:<key id>|t:<tenant>:usd:m:<month index>
 //   <prefix>k:<key id>|t:<tenant>:rpm / :tpm          token bucket hash: level, at
-//   <prefix>k:<key id>|t:<tenant>:arpm                 the same, for count_tokens and route
-//                                                      explain (limits::Admission::kAuxiliary)
+//   <prefix>k:<key id>|t:<tenant>:arpm                 the same, for count_tokens, explain,
+//                                                      feedback and the reports
+//                                                      (limits::Admission::kAuxiliary)
 // Budget hashes expire a day after their period ends; buckets two minutes after their last use.
 //
 // Thread-safety: every public method may be called from any thread. Lifetime: the keys passed in

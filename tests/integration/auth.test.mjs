@@ -697,5 +697,10 @@ describe('count_tokens and a key\'s scope', () => {
     const explained = await postJson(`${s.url}/v1/route/explain`, ping(), { headers: bearer(other.key) });
     assert.equal(explained.status, 200, explained.text);
     assert.equal(explained.headers.get('x-ratelimit-remaining-requests'), '1');
+    // An answered report carries the bucket's headers too.
+    const spend = await fetch(`${s.url}/v1/spend`, { headers: bearer(other.key) });
+    assert.equal(spend.status, 200, await spend.text());
+    assert.equal(spend.headers.get('x-ratelimit-limit-requests'), '2');
+    assert.equal(spend.headers.get('x-ratelimit-remaining-requests'), '0');
   });
 });
