@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/prompt.h"
 #include "core/request.h"
 #include "core/secrets.h"
@@ -169,6 +170,14 @@ struct ShadowOf {
 struct RequestContext {
   RequestContext(http::ServerRequest& h, http::ResponseWriter& w, const Services& s)
       : http(h), writer(w), services(s) {}
+
+  // Gives the request its id and its arrival time (services.clock), and the dialect its answers
+  // and errors are in: what every endpoint does first.
+  void Begin(core::Dialect dialect) {
+    request.id = core::NewRequestId();
+    request.received_at = services.clock.Now();
+    request.dialect = dialect;
+  }
 
   http::ServerRequest& http;
   http::ResponseWriter& writer;

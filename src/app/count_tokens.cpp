@@ -42,9 +42,7 @@ std::string CountBody(int64_t tokens) {
 http::Task<void> Gateway::CountTokens(http::ServerRequest& http, http::ResponseWriter& writer,
                                       const Caller* caller) {
   RequestContext ctx(http, writer, services_);
-  ctx.request.id = core::NewRequestId();
-  ctx.request.received_at = services_.clock.Now();
-  ctx.request.dialect = core::Dialect::kAnthropicMessages;
+  ctx.Begin(core::Dialect::kAnthropicMessages);
   if (caller) SetCaller(ctx, *caller);
   core::Status front = co_await AdmitAuxiliary(ctx);
   if (front) {

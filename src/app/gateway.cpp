@@ -313,11 +313,9 @@ http::Task<void> Gateway::Serve(EndpointKind kind, http::ServerRequest& http,
 http::Task<void> Gateway::Explain(http::ServerRequest& http, http::ResponseWriter& writer,
                                   const Caller* caller) {
   RequestContext ctx(http, writer, services_);
-  ctx.request.id = core::NewRequestId();
-  ctx.request.received_at = services_.clock.Now();
   auto dialect = ExplainDialect(http);
   // A refusal is answered in the dialect asked for, when it is one.
-  ctx.request.dialect = dialect ? *dialect : ClientDialect(http);
+  ctx.Begin(dialect ? *dialect : ClientDialect(http));
   if (caller) SetCaller(ctx, *caller);
   core::Status front = co_await AdmitAuxiliary(ctx);
   if (front && !dialect) front = dialect.error();
@@ -341,9 +339,7 @@ http::Task<void> Gateway::Explain(http::ServerRequest& http, http::ResponseWrite
 http::Task<void> Gateway::ClientReports(http::ServerRequest& http, http::ResponseWriter& writer,
                                         const Caller* caller) {
   RequestContext ctx(http, writer, services_);
-  ctx.request.id = core::NewRequestId();
-  ctx.request.received_at = services_.clock.Now();
-  ctx.request.dialect = ClientDialect(http);
+  ctx.Begin(ClientDialect(http));
   if (caller) SetCaller(ctx, *caller);
   if (core::Status admitted = co_await AdmitAuxiliary(ctx); !admitted) {
     co_await EncodeFailure(ctx, admitted.error());
@@ -359,9 +355,7 @@ http::Task<void> Gateway::ClientReports(http::ServerRequest& http, http::Respons
 http::Task<void> Gateway::Recorded(http::ServerRequest& http, http::ResponseWriter& writer,
                                    const Endpoint* endpoint) {
   RequestContext ctx(http, writer, services_);
-  ctx.request.id = core::NewRequestId();
-  ctx.request.received_at = services_.clock.Now();
-  ctx.request.dialect = ClientDialect(http);
+  ctx.Begin(ClientDialect(http));
   std::string crash;
   try {
     if (auto rejection = Rejection(http, endpoint)) {

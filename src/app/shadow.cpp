@@ -206,9 +206,7 @@ http::Task<void> ShadowRunner::Run(http::ServerRequest& http, ShadowOf of) {
   } leave{in_flight_};
   NoClient nobody;
   RequestContext ctx(http, nobody, services_);
-  ctx.request.id = core::NewRequestId();
-  ctx.request.received_at = services_.clock.Now();
-  ctx.request.dialect = ClientDialect(http);
+  ctx.Begin(ClientDialect(http));
   ctx.request.tenant = of.tenant;
   ctx.request.key_id = of.key_id;
   ctx.shadow_of = std::move(of);

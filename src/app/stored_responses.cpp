@@ -55,9 +55,7 @@ http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::Respon
                                          const Caller* caller) {
   RequestContext ctx(http, writer, services_);
   if (caller) ctx.request.key_id = caller->key->id;  // a stored response is its key's
-  ctx.request.id = core::NewRequestId();
-  ctx.request.received_at = services_.clock.Now();
-  ctx.request.dialect = core::Dialect::kOpenAiResponses;
+  ctx.Begin(core::Dialect::kOpenAiResponses);
   const std::string_view rest = http.Path().substr(std::string_view("/v1/responses/").size());
   auto encoded = boost::urls::make_pct_string_view(rest);
   const std::string id = encoded ? encoded->decode() : std::string(rest);
