@@ -260,8 +260,9 @@ http::Task<void> AdminApi::ServeClient(http::ServerRequest& http, http::Response
           if (http.method != "POST") return {0, WrongMethod(http, "POST")};
           return Feedback(http, caller);
         }
-        if (http.method != "GET" && http.method != "HEAD")
+        if (http.method != "GET" && http.method != "HEAD") {
           return {0, WrongMethod(http, "GET, HEAD")};
+        }
         return path == "/v1/spend" ? Spend(http, tenant) : Outcomes(http, tenant);
       },
       headers);
