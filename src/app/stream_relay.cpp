@@ -54,10 +54,16 @@ void StreamRelay::NoteRelayed(const core::StreamEvent& event) {
       std::chrono::duration_cast<std::chrono::milliseconds>(now - ctx_.started).count();
 }
 
+void StreamRelay::AddCost(json::object& usage, const core::Usage& billed) const {
+  usage["cost_usd"] = CostText();
+  // The counts beside it are the upstream's, which the gateway could not bill from.
+  if (billed.estimated) usage["estimated"] = true;
+}
+
 std::string StreamRelay::FrameOpenAiUsage(core::StreamEvent& event) {
   auto& obj = event.Json().get_object();
   if (ctx_.request.include_usage) {
-    obj["usage"].get_object()["cost_usd"] = CostText();
+    AddCost(obj["usage"].get_object(), *event.usage);
     return http::FormatSse(event.event, json::serialize(obj));
   }
   const auto* choices = obj.if_contains("choices");
@@ -126,7 +132,7 @@ std::string StreamRelay::FrameEvent(core::StreamEvent& event) {
     // Anthropic's message_delta and Responses' final event: the usage object gains the cost, as
     // OpenAI's usage chunk does.
     if (auto* usage = UsageObject(ctx_.request.dialect, event.Json())) {
-      (*usage)["cost_usd"] = CostText();
+      AddCost(*usage, *event.usage);
     }
   }
   // A final Response is stored as the client gets it; Run commits it before sending this frame.

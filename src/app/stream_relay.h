@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "api/translate/translate.h"
 #include "app/context.h"
 #include "http/task.h"
@@ -54,6 +56,9 @@ class StreamRelay {
   std::string FrameClientEvent(core::StreamEvent& event);
   std::string FrameEvent(core::StreamEvent& event);
   std::string FrameOpenAiUsage(core::StreamEvent& event);
+  // Puts the request's cost on a usage object the client gets, and `"estimated": true` when
+  // what was billed is the gateway's estimate (the upstream's usage could not be read).
+  void AddCost(boost::json::object& usage, const core::Usage& billed) const;
   // The usage chunk an OpenAI client that asked for usage gets before [DONE] when the upstream
   // sent none: the estimate, billed now, marked `"estimated": true`. "" when usage was billed.
   std::string EstimatedUsageChunk();

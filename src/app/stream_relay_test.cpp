@@ -239,6 +239,7 @@ TEST_F(StreamRelayTest, AddsTheCostToTheUsageChunkTheClientAskedFor) {
   ASSERT_EQ(writer_.writes.size(), 3u);
   auto usage_chunk = json::parse(writer_.writes[1].substr(6));
   EXPECT_EQ(usage_chunk.at("usage").at("cost_usd").as_string(), "0.7");
+  EXPECT_FALSE(usage_chunk.at("usage").as_object().contains("estimated"));
 }
 
 // Regression: a usage chunk whose counts the gateway cannot read ("prompt_tokens": 1520.0) was
@@ -262,6 +263,9 @@ TEST_F(StreamRelayTest, AUsageChunkItCannotReadIsBilledByEstimate) {
   ASSERT_EQ(writer_.writes.size(), 3u);
   auto usage_chunk = json::parse(writer_.writes[1].substr(6));
   EXPECT_EQ(usage_chunk.at("usage").at("cost_usd").as_string(), "0.00001428");
+  // The counts beside the cost are the upstream's unreadable ones: the cost says it is an
+  // estimate (review of this stop: only the gateway's own usage chunk said so).
+  EXPECT_TRUE(usage_chunk.at("usage").at("estimated").as_bool());
 }
 
 TEST_F(StreamRelayTest, KeepsContentThatRidesOnTheUsageChunk) {
