@@ -1,5 +1,9 @@
 #include "core/text.h"
 
+#include <array>
+#include <charconv>
+#include <system_error>
+
 namespace sy::core {
 namespace {
 
@@ -35,6 +39,12 @@ std::string_view TrimOws(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
+}
+
+std::string ShortestText(double value) {
+  std::array<char, 32> text{};
+  const auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() ? std::string(text.data(), end) : std::string("?");
 }
 
 size_t ControlCharacterAt(std::string_view text) {

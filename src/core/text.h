@@ -31,6 +31,10 @@ std::string_view TrimSpace(std::string_view text);
 // around a header value or a list element.
 std::string_view TrimOws(std::string_view text);
 
+// The shortest text that reads back as `value` (std::to_chars): "0.36", "2", "1e+308", never
+// "3.6E-1" nor the 309 digits std::to_string gives 1e308.
+std::string ShortestText(double value);
+
 // The length of the terminal control character at the start of `text`, 0 when there is none:
 // a C0 control or DEL (1 byte), or a C1 control U+0080..U+009F in UTF-8 (2 bytes; a terminal
 // may read U+009B as CSI). Text an operator reads in a terminal must not carry them.

@@ -63,5 +63,12 @@ TEST(ControlCharacters, C0DelAndUtf8C1AreControlsOtherTextIsNot) {
   EXPECT_EQ(EscapeControlCharacters(text), std::string("a\\x1b[2J\\x00\\u0085\\\\z"));
 }
 
+TEST(ShortestText, ReadsBackAsTheNumberInTheFewestDigits) {
+  EXPECT_EQ(ShortestText(0.36), "0.36");
+  EXPECT_EQ(ShortestText(2.0), "2");
+  EXPECT_EQ(ShortestText(1.0000001), "1.0000001");
+  EXPECT_EQ(ShortestText(1e308), "1e+308");
+}
+
 }  // namespace
 }  // namespace sy::core

@@ -88,13 +88,6 @@ void Drop(Candidate& c, std::string_view constraint, std::string reason) {
   c.reason = std::move(reason);
 }
 
-// A quality figure as written: 0.36, not 3.6E-1.
-std::string Fraction(double value) {
-  std::array<char, 32> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
-  return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
-}
-
 // Appends value as printf's "%.4f" (to_chars with a precision is specified to match it: the exact
 // binary value rounded to nearest, ties to even). A routed request formats its verdict twice, for
 // the header and the ledger: four numbers, and to_chars' fixed-precision path cost about 400
@@ -261,9 +254,9 @@ bool CheckSpec(Candidate& c, const Rule& rule, const Features& f) {
     const auto score = ScoreFor(m, f.task_type);
     if (!score || *score < *spec.min_quality) {
       Drop(c, "min_quality",
-           (score ? "quality " + Fraction(*score) : std::string("no quality figure")) + " for " +
-               std::string(TaskTypeName(f.task_type)) + " (min_quality " +
-               Fraction(*spec.min_quality) + ")");
+           (score ? "quality " + core::ShortestText(*score) : std::string("no quality figure")) +
+               " for " + std::string(TaskTypeName(f.task_type)) + " (min_quality " +
+               core::ShortestText(*spec.min_quality) + ")");
       return false;
     }
   }
@@ -275,7 +268,8 @@ bool CheckSpec(Candidate& c, const Rule& rule, const Features& f) {
   }
   if (spec.max_hallucination_rate && *rate > *spec.max_hallucination_rate) {
     Drop(c, "hallucination_rate",
-         "hallucination rate " + Fraction(*rate) + " > " + Fraction(*spec.max_hallucination_rate));
+         "hallucination rate " + core::ShortestText(*rate) + " > " +
+             core::ShortestText(*spec.max_hallucination_rate));
     return false;
   }
   for (const std::string& capability : spec.capabilities) {

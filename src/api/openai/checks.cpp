@@ -1,10 +1,10 @@
 #include "api/openai/checks.h"
 
-#include <array>
-#include <charconv>
 #include <string>
 
 #include <boost/json/serialize.hpp>
+
+#include "core/text.h"
 
 namespace sy::api::openai {
 namespace {
@@ -46,10 +46,7 @@ double AsDouble(const json::value& v) {
 
 // A JSON number as a person writes it: "2.5", not Boost.JSON's "2.5E0".
 std::string NumberText(const json::value& v) {
-  if (!v.is_double()) return json::serialize(v);
-  std::array<char, 32> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
-  return ec == std::errc() ? std::string(buf.data(), end) : json::serialize(v);
+  return v.is_double() ? core::ShortestText(v.get_double()) : json::serialize(v);
 }
 
 }  // namespace
