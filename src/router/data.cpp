@@ -1,10 +1,10 @@
 #include "router/data.h"
 
-#include <array>
-#include <charconv>
 #include <string>
 
 #include <boost/json.hpp>
+
+#include "core/text.h"
 
 namespace sy::router {
 namespace {
@@ -20,14 +20,6 @@ const json::string* StringAt(const json::object& o, std::string_view key) {
   return v == nullptr ? nullptr : v->if_string();
 }
 
-// A number as an error message shows it: the shortest text that reads back as it ("2",
-// "1.0000001", "1e+308"), never the 309 digits std::to_string gives 1e308.
-std::string Shown(double value) {
-  std::array<char, 32> text{};
-  const auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() ? std::string(text.data(), end) : std::string("?");
-}
-
 // The outcome of `model`, normalised to [0, 1] by the score type; "" when it is fine.
 std::string ReadOutcome(const json::object& outcomes, std::string_view model,
                         std::string_view score_type, double& raw, double& normalized) {
@@ -37,14 +29,15 @@ std::string ReadOutcome(const json::object& outcomes, std::string_view model,
   }
   raw = v->to_number<double>();
   if (score_type.starts_with("gpt4_judge_1to10")) {
-    if (!(raw >= 1 && raw <= 10)) return "a 1-10 grade of " + Shown(raw);
+    if (!(raw >= 1 && raw <= 10)) return "a 1-10 grade of " + core::ShortestText(raw);
     normalized = (raw - 1) / 9;
     return "";
   }
   if (!score_type.empty() && score_type != "correct_0_1") {
     return "unknown meta.score_type \"" + std::string(score_type) + "\"";
   }
-  if (!(raw >= 0 && raw <= 1)) return "an outcome of " + Shown(raw) + " outside [0, 1]";
+  if (!(raw >= 0 && raw <= 1))
+    return "an outcome of " + core::ShortestText(raw) + " outside [0, 1]";
   normalized = raw;
   return "";
 }
@@ -91,11 +84,6 @@ core::Result<LabeledPrompt> ParseLine(std::string_view text, size_t line, std::s
 core::Result<std::vector<LabeledPrompt>> ParseRoutingData(std::string_view jsonl,
                                                           std::string_view strong,
                                                           std::string_view weak) {
-  if (strong == weak) {
-    return core::MakeError(core::Errc::kInvalidRequest,
-                           "the strong and the weak model are the same (\"" + std::string(strong) +
-                               "\"): a router between them has nothing to learn");
-  }
   std::vector<LabeledPrompt> out;
   size_t line = 0;
   while (!jsonl.empty()) {

@@ -64,15 +64,4 @@ TEST(RouterDataTest, NamesTheLineAndTheProblem) {
 }
 
 }  // namespace
-// Regression (audit 2): `router train --strong s --weak s` trained a router between a model and
-// itself.
-TEST(RouterDataTest, RefusesTheSameModelAsStrongAndWeak) {
-  auto r = ParseRoutingData(R"({"id": "i", "source": "s", "prompt": "p", "outcomes": {"m": 1}})",
-                            "m", "m");
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().message,
-            "the strong and the weak model are the same (\"m\"): a router between them has "
-            "nothing to learn");
-}
-
 }  // namespace sy::router
