@@ -3,12 +3,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/translate/usage_json.h"
 #include "app/conversation.h"
 #include "app/dialect.h"
 #include "app/pipeline.h"
 #include "app/pipeline_internal.h"
 #include "app/response_cache.h"
-#include "core/saturating.h"
 #include "http/sse.h"
 #include "providers/stream_generated.h"
 
@@ -56,7 +56,6 @@ void StreamRelay::NoteRelayed(const core::StreamEvent& event) {
 
 void StreamRelay::AddCost(json::object& usage, const core::Usage& billed) const {
   usage["cost_usd"] = CostText();
-  // The counts beside it are the upstream's, which the gateway could not bill from.
   if (billed.estimated) usage["estimated"] = true;
 }
 
@@ -99,11 +98,9 @@ std::string StreamRelay::EstimatedUsageChunk() {
   }
   chunk["object"] = "chat.completion.chunk";
   chunk["choices"] = json::array();
-  chunk["usage"] = {{"prompt_tokens", usage.input_tokens},
-                    {"completion_tokens", usage.output_tokens},
-                    {"total_tokens", core::SaturatingAdd(usage.input_tokens, usage.output_tokens)},
-                    {"estimated", true},
-                    {"cost_usd", CostText()}};
+  json::object usage_json = api::translate::OpenAiUsageJson(usage);
+  AddCost(usage_json, usage);  // an estimate: marked so
+  chunk["usage"] = std::move(usage_json);
   return http::FormatSse("", json::serialize(chunk));
 }
 
@@ -126,8 +123,7 @@ std::string StreamRelay::FrameEvent(core::StreamEvent& event) {
   const auto* response = FinalResponse(ctx_.request.dialect, event);
   const bool echoed = EchoPassedThrough(event);
   if (!event.usage && !response && !echoed) return http::FormatSse(event.event, event.data);
-  if (event.usage) {
-    Bill(*event.usage);
+  if (event.usage) {  // billed by Frame when it arrived from the upstream
     if (ctx_.request.dialect == core::Dialect::kOpenAiChat) return FrameOpenAiUsage(event);
     // Anthropic's message_delta and Responses' final event: the usage object gains the cost, as
     // OpenAI's usage chunk does.
@@ -141,17 +137,21 @@ std::string StreamRelay::FrameEvent(core::StreamEvent& event) {
 }
 
 core::Result<std::string> StreamRelay::Frame(providers::StreamEvent& upstream) {
-  // A usage block the gateway cannot bill from (providers::detail::Billable) is replaced by the
-  // estimate of what came before it, the content it counts: billed and translated as that.
-  if (upstream.usage && !upstream.usage->reported) {
-    EstimateIfUnbilled();
-    upstream.usage = ctx_.attempts[ctx_.answer_attempt].usage;
+  // The upstream's usage is billed as it arrives, before any translation: a translator may hold
+  // it until the upstream's end (OpenAI's usage chunk comes before [DONE], which ends an
+  // Anthropic client's message), and a stream cut between the two is billed what the upstream
+  // reported. A usage block the gateway cannot bill from (providers::detail::Billable) is
+  // replaced by the estimate of what came before it, the content it counts: billed, relayed and
+  // translated as that.
+  if (upstream.usage) {
+    if (upstream.usage->reported) {
+      Bill(*upstream.usage);
+    } else {
+      EstimateIfUnbilled();
+      upstream.usage = ctx_.attempts[ctx_.answer_attempt].usage;
+    }
   }
   if (!translator_) return FrameClientEvent(upstream);
-  // A translator may hold the upstream's usage until the upstream's end (OpenAI's usage chunk
-  // comes before [DONE], which ends an Anthropic client's message): billed as it arrives, so a
-  // stream cut between the two is billed what the upstream reported, not an estimate.
-  if (upstream.usage) Bill(*upstream.usage);
   translated_.clear();
   if (auto s = translator_->Feed(upstream, translated_); !s) return std::move(s).error();
   std::string frames;

@@ -57,7 +57,7 @@ class StreamRelay {
   std::string FrameEvent(core::StreamEvent& event);
   std::string FrameOpenAiUsage(core::StreamEvent& event);
   // Puts the request's cost on a usage object the client gets, and `"estimated": true` when
-  // what was billed is the gateway's estimate (the upstream's usage could not be read).
+  // what was billed is the gateway's estimate (the upstream's usage was missing or unreadable).
   void AddCost(boost::json::object& usage, const core::Usage& billed) const;
   // The usage chunk an OpenAI client that asked for usage gets before [DONE] when the upstream
   // sent none: the estimate, billed now, marked `"estimated": true`. "" when usage was billed.
