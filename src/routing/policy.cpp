@@ -69,16 +69,42 @@ core::Result<std::vector<verify::Check>> CompileChecks(
   return out;
 }
 
-// A budget per 1,000 requests, priced at each side's first model for the start's estimate of a
-// request: the model file's mean prompt length and the rule's expected output.
-ShareCalibrator::Budget StartBudget(const RouterRule& rule, core::Money per_1k,
-                                    int64_t output_tokens) {
+// The schedule's standard list alone, without its time windows.
+config::PriceSchedule StandardOnly(const config::PriceSchedule& schedule) {
+  config::PriceSchedule standard;
+  standard.standard = schedule.standard;
+  return standard;
+}
+
+// The price of the model's dearest deployment for `usage` at the standard lists: any deployment
+// may serve a request, and routing prices a candidate the same way (decide.cpp's Estimate), so
+// that a deployment priced above the model's list cannot spend past the budget.
+const config::PriceSchedule* DearestPrice(const catalog::Catalog& catalog,
+                                          const config::ModelConfig& model,
+                                          const core::Usage& usage) {
+  const config::PriceSchedule* dearest = nullptr;  // a model has at least one deployment
+  core::Money most;
+  for (const catalog::Deployment& d : catalog.DeploymentsOf(model)) {
+    const core::Money cost = catalog::ComputeCost(StandardOnly(*d.price), usage, {}).total;
+    if (!dearest || cost > most) {
+      dearest = d.price;
+      most = cost;
+    }
+  }
+  return dearest;
+}
+
+// A budget per 1,000 requests, priced at each side's first model (its dearest deployment) for
+// the start's estimate of a request: the model file's mean prompt length and the rule's expected
+// output.
+ShareCalibrator::Budget StartBudget(const RouterRule& rule, const catalog::Catalog& catalog,
+                                    core::Money per_1k, int64_t output_tokens) {
   ShareCalibrator::Budget budget;
   budget.per_1k = per_1k;
-  budget.strong = &rule.strong.front().model->price;
-  budget.weak = &rule.weak.front().model->price;
   budget.usage.input_tokens = static_cast<int64_t>(rule.model->metadata().mean_prompt_tokens + 0.5);
   budget.usage.output_tokens = output_tokens;
+  budget.strong = DearestPrice(catalog, *rule.strong.front().model, budget.usage);
+  budget.weak = DearestPrice(catalog, *rule.weak.front().model, budget.usage);
   return budget;
 }
 
@@ -87,10 +113,8 @@ ShareCalibrator::Budget StartBudget(const RouterRule& rule, core::Money per_1k,
 // on the minute a replica started, and hold it all day. `calibration: live` prices each request
 // served at its own time instead.
 double StandardShare(const ShareCalibrator::Budget& budget) {
-  config::PriceSchedule strong;
-  strong.standard = budget.strong->standard;
-  config::PriceSchedule weak;
-  weak.standard = budget.weak->standard;
+  const config::PriceSchedule strong = StandardOnly(*budget.strong);
+  const config::PriceSchedule weak = StandardOnly(*budget.weak);
   ShareCalibrator::Budget standard = budget;
   standard.strong = &strong;
   standard.weak = &weak;
@@ -132,7 +156,7 @@ core::Result<RouterRule> CompileRouter(const config::RouterSpec& spec,
     // The share whose mix of the two sides' request costs spends the budget (0 when even the
     // weak side alone does not fit, 1 when the strong side alone does).
     const core::Money per_1k = *spec.budget_usd_per_1k_requests;
-    budget = StartBudget(rule, per_1k, spec.expected_output_tokens);
+    budget = StartBudget(rule, catalog, per_1k, spec.expected_output_tokens);
     share = StandardShare(*budget);
     std::snprintf(text, sizeof text, "budget_usd_per_1k_requests %s: strong share %.4f",
                   per_1k.ToString().c_str(), share);

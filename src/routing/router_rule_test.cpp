@@ -211,6 +211,34 @@ TEST(RouterRuleTest, ABudgetIsCalibratedAtTheStandardListsWhateverTheWindowInFor
   EXPECT_EQ(rule.calibration, "budget_usd_per_1k_requests " + budget + ": strong share 0.2000");
 }
 
+// Each side is priced at its dearest deployment, as routing prices a candidate: `big` also runs
+// on a copy at 21 times cheap's prices, so the same budget buys (3 - 1) / (21 - 1) = 0.1. At
+// the list price (11 times) it bought 0.2, and the copy's requests spent past the budget.
+TEST(RouterRuleTest, ABudgetIsCalibratedAtEachSidesDearestDeployment) {
+  auto model = LoadRouterModel("builtin:routellm-gpt4-mixtral");
+  ASSERT_TRUE(model.has_value()) << model.error().message;
+  const auto tokens = static_cast<int64_t>(std::llround((*model)->metadata().mean_prompt_tokens));
+  const std::string budget =
+      core::Money::FromPico(3 * (tokens + 1000) * 1'000'000 * 1000).ToString();
+  std::string yaml = Yaml(
+      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
+      "budget_usd_per_1k_requests: \"" +
+      budget + "\"}");
+  const std::string big = R"(big: {provider: us, price: {input: "11", output: "22"}})";
+  const std::string deployed =
+      R"(big: {deployments: [{provider: us}, {provider: us, name: dear, price: {input: "21", )"
+      R"(output: "42"}}], price: {input: "11", output: "22"}})";
+  yaml.replace(yaml.find(big), big.size(), deployed);
+  auto config = config::ParseConfig(yaml, "t.yaml", &NoEnv);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  auto catalog =
+      *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
+  auto policy = Policy::Build(*catalog);
+  ASSERT_TRUE(policy.has_value()) << policy.error().message;
+  const RouterRule& rule = *policy->profiles().at(0).rules.at(0).router;
+  EXPECT_EQ(rule.calibration, "budget_usd_per_1k_requests " + budget + ": strong share 0.1000");
+}
+
 TEST(RouterRuleTest, BudgetsOutsideTheTwoSidesClampToOneSide) {
   Fixture rich(
       "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
