@@ -126,18 +126,23 @@ std::string PoolKey(const Target& target, const TlsOptions& tls) {
 // A timeout names which bound it hit when it was the request's whole deadline (the caller's
 // total, e.g. failover.total_deadline_ms) rather than the step's own timeout: an operator then
 // knows which setting to look at.
+core::Error NameTheDeadline(core::Error error, Clock::time_point deadline) {
+  if (error.code == core::Errc::kUpstreamTimeout && Clock::now() >= deadline) {
+    error.message += " (the request's deadline passed)";
+  }
+  return error;
+}
+
 core::Error ErrorFrom(const beast::error_code& ec, std::string_view during,
                       Clock::time_point deadline) {
   const bool timeout = ec == beast::error::timeout;
   std::string message = timeout ? "upstream timed out " : "upstream connection failed ";
   message += during;
-  if (!timeout) {
-    message += ": " + ec.message();
-  } else if (Clock::now() >= deadline) {
-    message += " (the request's deadline passed)";
-  }
-  return core::MakeError(timeout ? core::Errc::kUpstreamTimeout : core::Errc::kUpstreamUnavailable,
-                         std::move(message));
+  if (!timeout) message += ": " + ec.message();
+  return NameTheDeadline(
+      core::MakeError(timeout ? core::Errc::kUpstreamTimeout : core::Errc::kUpstreamUnavailable,
+                      std::move(message)),
+      deadline);
 }
 
 // A request whose upstream answered 101 or kept sending interim heads (Exchange).
@@ -194,8 +199,8 @@ class AsioResponse final : public ClientResponse {
 
 class AsioClient final : public Client {
  public:
-  explicit AsioClient(net::io_context& ioc)
-      : ioc_(ioc), resolver_(ioc, detail::Resolver::SystemLookup(ioc), {}) {}
+  AsioClient(net::io_context& ioc, detail::Resolver::Lookup lookup)
+      : ioc_(ioc), resolver_(ioc, std::move(lookup), {}) {}
 
   Task<core::Result<std::unique_ptr<ClientResponse>>> Send(ClientRequest request) override {
     auto target = TargetFor(request.url);
@@ -314,7 +319,7 @@ class AsioClient final : public Client {
     // The connect timeout bounds the name's lookup and the connect together.
     const auto connected_by = std::min(Clock::now() + request.connect_timeout, request.deadline);
     auto endpoints = co_await resolver_.Resolve(target.host, target.port, connected_by);
-    if (!endpoints) co_return endpoints.error();
+    if (!endpoints) co_return NameTheDeadline(std::move(endpoints).error(), request.deadline);
     beast::tcp_stream tcp_stream(ioc_);
     tcp_stream.expires_at(connected_by);  // once per connection: tcp_stream's own timer will do
     auto [cec, endpoint] = co_await tcp_stream.async_connect(*endpoints, kUseTuple);
@@ -512,7 +517,11 @@ Task<core::Result<std::string>> ClientResponse::ReadAll(int64_t limit_bytes,
 namespace detail {
 
 std::unique_ptr<Client> MakeClient(boost::asio::io_context& ioc) {
-  return std::make_unique<AsioClient>(ioc);
+  return MakeClient(ioc, Resolver::SystemLookup(ioc));
+}
+
+std::unique_ptr<Client> MakeClient(boost::asio::io_context& ioc, Resolver::Lookup lookup) {
+  return std::make_unique<AsioClient>(ioc, std::move(lookup));
 }
 
 }  // namespace detail

@@ -99,6 +99,9 @@ class Event {
 class ClientLoop {
  public:
   ClientLoop() { client_ = detail::MakeClient(ioc_); }
+  explicit ClientLoop(detail::Resolver::Lookup lookup) {
+    client_ = detail::MakeClient(ioc_, std::move(lookup));
+  }
   ~ClientLoop() { client_->Close(); }
 
   Client& client() { return *client_; }
@@ -1008,6 +1011,31 @@ TEST(ClientTest, ABodyCutByTheDeadlineSaysSo) {
   EXPECT_EQ(error->code, core::Errc::kUpstreamTimeout);
   EXPECT_EQ(error->message,
             "upstream timed out while reading the response body (the request's deadline passed)");
+}
+
+// A name's lookup is bounded by the connect timeout and the request's deadline, whichever
+// comes first; the error names the deadline when that was the bound (a lookup that never answers).
+TEST(ClientTest, ALookupCutByTheDeadlineSaysSo) {
+  std::vector<detail::Resolver::Done> unanswered;
+  auto hang = [&](const std::string&, const std::string&, detail::Resolver::Done done) {
+    unanswered.push_back(std::move(done));
+  };
+  for (const bool deadline_first : {true, false}) {
+    ClientLoop loop(hang);
+    std::optional<core::Error> error;
+    auto request = MakeRequest("GET", "http://slow.example:8080/");
+    request.connect_timeout = deadline_first ? 10s : 100ms;
+    request.deadline = Clock::now() + (deadline_first ? 100ms : 10s);
+    ASSERT_TRUE(loop.Run([&]() -> Task<void> {
+      auto response = co_await loop.client().Send(request);
+      if (!response) error = response.error();
+    }));
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->code, core::Errc::kUpstreamTimeout);
+    EXPECT_EQ(error->message, deadline_first ? "upstream timed out resolving slow.example (the "
+                                               "request's deadline passed)"
+                                             : "upstream timed out resolving slow.example");
+  }
 }
 
 TEST(ClientTest, IdleTimeoutBetweenChunksIsUpstreamTimeout) {
