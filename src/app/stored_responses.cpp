@@ -1,13 +1,14 @@
 // GET and DELETE /v1/responses/{id}: the stored responses of the Responses dialect
 // (app/conversation.h), in OpenAI's shapes. Scoped to the caller: another owner's response is
 // not found, exactly like one that never existed. Not recorded in the ledger (nothing is
-// generated or billed).
+// generated or billed); rate-limited in the key's auxiliary bucket.
 #include <functional>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/pct_string_view.hpp>
 
+#include "app/auth.h"
 #include "app/conversation.h"
 #include "app/dialect.h"
 #include "app/gateway.h"
@@ -54,8 +55,14 @@ core::Result<std::string> GetOrDelete(const RequestContext& ctx, bool remove,
 http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::ResponseWriter& writer,
                                          const Caller* caller) {
   RequestContext ctx(http, writer, services_);
-  if (caller) ctx.request.key_id = caller->key->id;  // a stored response is its key's
   ctx.Begin(core::Dialect::kOpenAiResponses);
+  if (caller) SetCaller(ctx, *caller);  // a stored response is its key's
+  // From the key's auxiliary bucket: each call holds a thread of the store's pool, which the
+  // Responses answers of every key also store on.
+  if (core::Status admitted = co_await AdmitAuxiliary(ctx); !admitted) {
+    co_await EncodeFailure(ctx, admitted.error());
+    co_return;
+  }
   const std::string_view rest = http.Path().substr(std::string_view("/v1/responses/").size());
   auto encoded = boost::urls::make_pct_string_view(rest);
   const std::string id = encoded ? encoded->decode() : std::string(rest);
@@ -75,6 +82,7 @@ http::Task<void> Gateway::StoredResponse(http::ServerRequest& http, http::Respon
   http::Headers headers;
   headers.Add("content-type", "application/json");
   headers.Add("x-switchyard-request-id", ctx.request.id);
+  AddRateLimitHeaders(ctx, headers);
   co_await writer.Send(200, headers, std::move(*body));
 }
 

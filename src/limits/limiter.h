@@ -53,18 +53,19 @@ struct RateHeaders {
 // the subject's requests_per_minute; no token limit and no budget, since nothing is generated or
 // billed. Apart from the generation bucket, as Anthropic limits token counting apart from Messages:
 // a client that counts before every request keeps its whole request rate, and still cannot send
-// counts (each may call the operator's upstream counter), explanations, feedback (each a row) or
-// reports without limit. A subject without requests_per_minute has no auxiliary limit either.
+// counts (each may call the operator's upstream counter), explanations, feedback (each a row),
+// reports or stored-response calls (each holds a thread of the store's pool) without limit. A
+// subject without requests_per_minute has no auxiliary limit either.
 enum class Admission : uint8_t { kGeneration, kAuxiliary };
 
 // Takes one request from the request buckets of the key and its tenant and, for kGeneration,
 // checks their token buckets and budgets at `now_ms`. On refusal nothing is taken, and the error
 // is kRateLimited ("Rate limit reached: key key_abc allows 60 requests per minute; try again in
-// 2s.", kAuxiliary: "... allows 60 token counts, route explanations, feedback and reports per
-// minute ...", reason "auxiliary_requests") or kBudgetExceeded ("Budget exceeded: tenant acme has
-// spent $5.01 of its $5.00 daily budget; the UTC day resets at 2026-12-03T00:00:00Z."), with
-// retry_after set. `headers` is filled either way (the tightest of key and tenant; kAuxiliary: its
-// own bucket as the requests state, no tokens state).
+// 2s.", kAuxiliary: "... allows 60 token counts, route explanations, feedback, reports and
+// stored-response calls per minute ...", reason "auxiliary_requests") or kBudgetExceeded ("Budget
+// exceeded: tenant acme has spent $5.01 of its $5.00 daily budget; the UTC day resets at
+// 2026-12-03T00:00:00Z."), with retry_after set. `headers` is filled either way (the tightest of
+// key and tenant; kAuxiliary: its own bucket as the requests state, no tokens state).
 core::Status Admit(const Key& key, int64_t now_ms, RateHeaders& headers,
                    Admission admission = Admission::kGeneration);
 

@@ -249,7 +249,7 @@ TEST(LimiterTest, AuxiliaryRequestsHaveABucketOfTheirOwnOfTheSameSize) {
        {kGeneration, kGeneration, kAuxiliary, kAuxiliary},
        kAuxiliary,
        "Rate limit reached: key key_a (tenant acme) allows 2 token counts, route explanations, "
-       "feedback and reports "
+       "feedback, reports and stored-response calls "
        "per minute; try again in 30s."},
       {"counting leaves generation free",
        Rpm(2),
@@ -263,16 +263,18 @@ TEST(LimiterTest, AuxiliaryRequestsHaveABucketOfTheirOwnOfTheSameSize) {
        Rpm(1),
        {kGeneration, kAuxiliary},
        kAuxiliary,
-       "Rate limit reached: tenant acme allows 1 token counts, route explanations, feedback and "
-       "reports per minute; "
+       "Rate limit reached: tenant acme allows 1 token counts, route explanations, feedback, "
+       "reports "
+       "and stored-response calls per minute; "
        "try again in 1m0s."},
       {"the tighter of key and tenant decides",
        Rpm(3),
        Rpm(1),
        {kAuxiliary},
        kAuxiliary,
-       "Rate limit reached: tenant acme allows 1 token counts, route explanations, feedback and "
-       "reports per minute; "
+       "Rate limit reached: tenant acme allows 1 token counts, route explanations, feedback, "
+       "reports "
+       "and stored-response calls per minute; "
        "try again in 1m0s."},
   };
   for (const Case& c : cases) {

@@ -315,9 +315,10 @@ TEST(SharedLimiterTest, AnEmptyAuxiliaryBucketRefusesInItsOwnWords) {
   h = {};
   auto decided = SharedAdmit(f.key(), kNow, kPercent, true, calls, h, Admission::kAuxiliary);
   ASSERT_TRUE(decided && !*decided);
-  EXPECT_EQ(decided->error().message,
-            "Rate limit reached: key key_a (tenant acme) allows 3 token counts, route "
-            "explanations, feedback and reports per minute; try again in 19s.");
+  EXPECT_EQ(
+      decided->error().message,
+      "Rate limit reached: key key_a (tenant acme) allows 3 token counts, route "
+      "explanations, feedback, reports and stored-response calls per minute; try again in 19s.");
   EXPECT_EQ(decided->error().retry_after, std::chrono::seconds(19));
   ASSERT_TRUE(h.requests);
   EXPECT_EQ(h.requests->remaining, 0);

@@ -227,7 +227,7 @@ TEST_F(CountersTest, TheAuxiliaryBucketHoldsAcrossReplicasApartFromGeneration) {
       EXPECT_EQ(s.error().code, core::Errc::kRateLimited);
       EXPECT_EQ(s.error().reason, "auxiliary_requests");
       EXPECT_NE(s.error().message.find("tenant acme allows 10 token counts, route explanations, "
-                                       "feedback and reports per minute"),
+                                       "feedback, reports and stored-response calls per minute"),
                 std::string::npos)
           << s.error().message;
     }

@@ -668,7 +668,7 @@ describe('count_tokens and a key\'s scope', () => {
     const limited = await count(k.key, CLAUDE);
     assertAnthropicError(limited, 429, 'rate_limit_error');
     assert.match(limited.json.error.message,
-      /^Rate limit reached: key key_\w+ \(tenant counting-rpm\) allows 2 token counts, route explanations, feedback and reports per minute; try again in \d+(\.\d+)?s\.$/);
+      /^Rate limit reached: key key_\w+ \(tenant counting-rpm\) allows 2 token counts, route explanations, feedback, reports and stored-response calls per minute; try again in \d+(\.\d+)?s\.$/);
     assert.match(limited.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
     assert.equal(limited.headers.get('x-ratelimit-limit-requests'), '2');
     assert.equal(limited.headers.get('x-ratelimit-remaining-requests'), '0');
@@ -678,7 +678,7 @@ describe('count_tokens and a key\'s scope', () => {
     // Route explain shares the counting bucket, and answers in the dialect asked for.
     const explain = await postJson(`${s.url}/v1/route/explain`, ping(), { headers: bearer(k.key) });
     assertOpenAI(explain, 429, 'rate_limit_exceeded');
-    assert.match(explain.json.error.message, /allows 2 token counts, route explanations, feedback and reports per minute/);
+    assert.match(explain.json.error.message, /allows 2 token counts, route explanations, feedback, reports and stored-response calls per minute/);
     assert.match(explain.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
 
     // So do feedback and the key's own reports (audit 3: a key over its limit wrote 15,105
@@ -686,10 +686,18 @@ describe('count_tokens and a key\'s scope', () => {
     const fb = await postJson(`${s.url}/v1/feedback`, { request_id: 'req_none', outcome: 'success' },
       { headers: bearer(k.key) });
     assertOpenAI(fb, 429, 'rate_limit_exceeded');
-    assert.match(fb.json.error.message, /allows 2 token counts, route explanations, feedback and reports per minute/);
+    assert.match(fb.json.error.message, /allows 2 token counts, route explanations, feedback, reports and stored-response calls per minute/);
     for (const path of ['/v1/spend', '/v1/outcomes']) {
       const report = await fetch(`${s.url}${path}`, { headers: bearer(k.key) });
       assert.equal(report.status, 429, `${path}: ${await report.text()}`);
+    }
+    // And stored responses: each call holds a thread of the store's pool, which every key's
+    // Responses answers are stored on.
+    for (const method of ['GET', 'DELETE']) {
+      const stored = await fetch(`${s.url}/v1/responses/resp_none`, { method, headers: bearer(k.key) });
+      const text = await stored.text();
+      assert.equal(stored.status, 429, `${method}: ${text}`);
+      assert.match(JSON.parse(text).error.message, /stored-response calls per minute/);
     }
 
     // Another key of the tenant is not limited by this key's buckets.
@@ -702,5 +710,15 @@ describe('count_tokens and a key\'s scope', () => {
     assert.equal(spend.status, 200, await spend.text());
     assert.equal(spend.headers.get('x-ratelimit-limit-requests'), '2');
     assert.equal(spend.headers.get('x-ratelimit-remaining-requests'), '0');
+
+    // A stored response read by its key: the generation bucket stored it, the auxiliary one reads it.
+    const reader = await admin.create({ tenant: 'counting-rpm-store', limits: { requests_per_minute: 2 } });
+    const made = await postJson(`${s.url}/v1/responses`, { model: 'deepseek-v4-flash', input: 'ping' },
+      { headers: bearer(reader.key) });
+    assert.equal(made.status, 200, made.text);
+    const read = await fetch(`${s.url}/v1/responses/${made.json.id}`, { headers: bearer(reader.key) });
+    assert.equal(read.status, 200, await read.text());
+    assert.equal(read.headers.get('x-ratelimit-limit-requests'), '2');
+    assert.equal(read.headers.get('x-ratelimit-remaining-requests'), '1');
   });
 });

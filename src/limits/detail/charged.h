@@ -79,8 +79,7 @@ inline core::Error BudgetError(const Charged& s, const Overrun& o, int64_t now_m
 }
 
 // `reason`: "requests", "tokens" or "auxiliary_requests" (a static string); `what` names the
-// limited thing in the message ("requests", "token counts, route explanations, feedback and
-// reports").
+// limited thing in the message ("requests", kAuxiliaryWhat).
 inline core::Error RateError(const Charged& s, std::string_view reason, std::string_view what,
                              int64_t limit, int64_t wait_ms) {
   auto e = core::MakeError(core::Errc::kRateLimited,
@@ -100,6 +99,6 @@ inline core::Error RateError(const Charged& s, std::string_view what, int64_t li
 
 inline constexpr std::string_view kAuxiliaryReason = "auxiliary_requests";
 inline constexpr std::string_view kAuxiliaryWhat =
-    "token counts, route explanations, feedback and reports";
+    "token counts, route explanations, feedback, reports and stored-response calls";
 
 }  // namespace sy::limits::detail
