@@ -3,15 +3,22 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <map>
+#include <unordered_set>
 
 namespace sy::limits {
 namespace {
 
-std::shared_ptr<Account> CarryOver(const std::map<std::string_view, std::shared_ptr<Account>>& old,
-                                   std::string_view id) {
-  auto it = old.find(id);
-  return it != old.end() ? it->second : std::make_shared<Account>();
+template <typename T>
+using Index = std::unordered_map<std::string_view, const T*>;
+
+// The account `id` had in the previous snapshot, else a new one.
+template <typename T>
+std::shared_ptr<Account> CarryOver(const Index<T>* old, std::string_view id,
+                                   std::shared_ptr<Account> T::*account) {
+  if (old) {
+    if (auto it = old->find(id); it != old->end()) return it->second->*account;
+  }
+  return std::make_shared<Account>();
 }
 
 core::Error Invalid() { return core::MakeError(core::Errc::kUnauthenticated, "Invalid API key."); }
@@ -30,21 +37,37 @@ std::string Rfc3339(int64_t unix_ms) {
 std::shared_ptr<const Directory> Directory::Build(std::vector<Key> keys,
                                                   std::vector<Tenant> tenants,
                                                   const Directory* previous) {
-  std::map<std::string_view, std::shared_ptr<Account>> old_keys, old_tenants;
-  if (previous) {
-    for (const auto& k : previous->keys_) old_keys.emplace(k.id, k.account);
-    for (const auto& t : previous->tenants_) old_tenants.emplace(t.name, t.account);
-  }
+  // Hash lookups throughout: a linear scan per key made a reload quadratic (140 ms for 10,000
+  // keys of 10,000 tenants, 14 s at 100,000), and every key write reloads.
   auto dir = std::make_shared<Directory>();
   dir->tenants_ = std::move(tenants);
-  for (const auto& k : keys) {
-    if (dir->FindTenant(k.tenant) == nullptr) dir->tenants_.push_back(Tenant{k.tenant, {}, 0, {}});
+  // Tenants only keys name, in the order the keys name them; views into `keys`, whose strings
+  // stay where they are when the vector moves below.
+  std::vector<std::string_view> implied;
+  {
+    std::unordered_set<std::string_view> named;
+    for (const auto& t : dir->tenants_) named.insert(t.name);
+    for (const auto& k : keys) {
+      if (named.insert(k.tenant).second) implied.push_back(k.tenant);
+    }
   }
-  for (auto& t : dir->tenants_) t.account = CarryOver(old_tenants, t.name);
-  dir->keys_ = std::move(keys);
+  for (const std::string_view name : implied) {
+    dir->tenants_.push_back(Tenant{std::string(name), {}, 0, {}});
+  }
+  dir->keys_ = std::move(keys);  // the vector's buffer moves; its elements do not
+  // The indexes hold views into the final vectors, which are not resized again.
+  const Index<Tenant>* old_tenants = previous ? &previous->tenants_by_name_ : nullptr;
+  const Index<Key>* old_keys = previous ? &previous->keys_by_id_ : nullptr;
+  dir->tenants_by_name_.reserve(dir->tenants_.size());
+  for (auto& t : dir->tenants_) {
+    t.account = CarryOver(old_tenants, t.name, &Tenant::account);
+    dir->tenants_by_name_.emplace(t.name, &t);
+  }
+  dir->keys_by_id_.reserve(dir->keys_.size());
   for (auto& k : dir->keys_) {
-    k.account = CarryOver(old_keys, k.id);
+    k.account = CarryOver(old_keys, k.id, &Key::account);
     k.owner = dir->FindTenant(k.tenant);
+    dir->keys_by_id_.emplace(k.id, &k);
     dir->by_hash_.emplace(k.hash, Entry{&k, false});
     if (k.previous_hash) dir->by_hash_.emplace(*k.previous_hash, Entry{&k, true});
   }
@@ -68,17 +91,13 @@ core::Result<const Key*> Directory::Authenticate(std::string_view presented,
 }
 
 const Key* Directory::FindKey(std::string_view id) const {
-  for (const auto& k : keys_) {
-    if (k.id == id) return &k;
-  }
-  return nullptr;
+  auto it = keys_by_id_.find(id);
+  return it != keys_by_id_.end() ? it->second : nullptr;
 }
 
 const Tenant* Directory::FindTenant(std::string_view name) const {
-  for (const auto& t : tenants_) {
-    if (t.name == name) return &t;
-  }
-  return nullptr;
+  auto it = tenants_by_name_.find(name);
+  return it != tenants_by_name_.end() ? it->second : nullptr;
 }
 
 }  // namespace sy::limits

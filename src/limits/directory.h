@@ -71,6 +71,10 @@ struct Key {
 
 class Directory {
  public:
+  Directory() = default;
+  Directory(const Directory&) = delete;  // its indexes point into its own vectors
+  Directory& operator=(const Directory&) = delete;
+
   // Indexes `keys` by hash (current and previous) and attaches accounts: those of `previous`
   // for ids it already had, new ones otherwise. A key whose tenant has no row gets an implied
   // tenant without budgets or limits.
@@ -95,6 +99,9 @@ class Directory {
   };
   std::vector<Key> keys_;
   std::vector<Tenant> tenants_;
+  // Views into keys_ and tenants_, which never change after Build: not copyable.
+  std::unordered_map<std::string_view, const Key*> keys_by_id_;
+  std::unordered_map<std::string_view, const Tenant*> tenants_by_name_;
   std::unordered_map<KeyHash, Entry, KeyHashHash> by_hash_;
 };
 
