@@ -1,5 +1,7 @@
 #include "app/admin.h"
 
+#include <charconv>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
@@ -86,6 +88,21 @@ core::Status ReadBounds(const Params& params, std::optional<int64_t>& from,
     if (!bound) return Named(name, bound.error());
     *out = *bound;
   }
+  return {};
+}
+
+// limit= of a spend report: the most groups it lists.
+core::Status ReadMaxGroups(const Params& params, int64_t& out) {
+  if (!params.Has("limit")) return {};
+  const std::string_view text = params.Get("limit");
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1 ||
+      value > ledger::kMaxSpendGroups) {
+    return core::InvalidParam("limit", "limit must be a whole number from 1 to " +
+                                           std::to_string(ledger::kMaxSpendGroups));
+  }
+  out = value;
   return {};
 }
 
@@ -345,6 +362,7 @@ AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::stri
   if (auto s = ReadReportQuery(params, tenant, &ledger::ParseGroupBy, query); !s) {
     return {0, s.error()};
   }
+  if (auto s = ReadMaxGroups(params, query.max_groups); !s) return {0, s.error()};
   const std::string baseline(params.Get("baseline"));
   const config::ModelConfig* model = nullptr;
   if (!baseline.empty() && !(model = catalog_.FindModel(baseline))) {

@@ -61,22 +61,35 @@ std::string GroupOrder(GroupBy by, const std::string& key, detail::SqlDialect di
   return dialect == detail::SqlDialect::kSqlite ? "7 DESC, 1" : "7 DESC, " + key + " COLLATE \"C\"";
 }
 
-core::Result<std::vector<SpendRow>> QueryGroups(detail::ReportSource& source, GroupBy by,
-                                                const detail::RequestFilter& filter) {
+// The first `max_groups` groups in the report's order, keyed by the raw group key (SQL's
+// GROUP BY 1, before GroupDisplayKey), and whether there were more. The engine sorts every
+// group, on its own temporary storage; only the groups shown are read.
+struct Groups {
+  std::vector<SpendRow> rows;
+  bool more = false;
+};
+
+core::Result<Groups> QueryGroups(detail::ReportSource& source, GroupBy by,
+                                 const detail::RequestFilter& filter, int64_t max_groups) {
   const std::string key = detail::GroupKeyExpression(by, source.version(), source.dialect());
   auto rows = source.Query("SELECT " + key + ", " + kSums + " FROM requests" +
                                detail::WhereClause(filter, "", source.dialect()) +
-                               " GROUP BY 1 ORDER BY " + GroupOrder(by, key, source.dialect()),
+                               " GROUP BY 1 ORDER BY " + GroupOrder(by, key, source.dialect()) +
+                               " LIMIT " + std::to_string(max_groups + 1),
                            filter);
   if (!rows) return std::move(rows).error();
-  std::vector<SpendRow> groups;
+  Groups groups;
   for (;;) {
     auto next = (*rows)->Next();
     if (!next) return std::move(next).error();
     if (!*next) break;
+    if (static_cast<int64_t>(groups.rows.size()) == max_groups) {
+      groups.more = true;
+      break;
+    }
     SpendRow row = ReadRow(**rows, 1);
-    row.key = detail::GroupDisplayKey(by, (*rows)->Text(0));
-    groups.push_back(std::move(row));
+    row.key = (*rows)->Text(0);
+    groups.rows.push_back(std::move(row));
   }
   return groups;
 }
@@ -125,10 +138,11 @@ bool Accumulate(SpendRow& row, bool failed, const core::Usage& usage, core::Mone
   return true;
 }
 
-// The baseline path: every matching request, re-priced one by one.
+// The baseline path: every matching request, re-priced one by one; only the groups `shown`
+// lists (raw keys) are kept, so the memory it takes is bounded as the SQL path's is.
 core::Result<SpendReport> QueryRepriced(detail::ReportSource& source, GroupBy by,
-                                        const detail::RequestFilter& filter,
-                                        const Reprice& reprice) {
+                                        const detail::RequestFilter& filter, const Reprice& reprice,
+                                        const Groups& shown) {
   const int64_t version = source.version();
   const std::string estimated = version >= kEstimatedSchema ? "usage_estimated" : "0";
   auto rows = source.Query("SELECT " + detail::GroupKeyExpression(by, version, source.dialect()) +
@@ -140,8 +154,10 @@ core::Result<SpendReport> QueryRepriced(detail::ReportSource& source, GroupBy by
                            filter);
   if (!rows) return std::move(rows).error();
   detail::ReportRows& row = **rows;
-  std::map<std::string, SpendRow> groups;  // by the raw key, as SQL's GROUP BY 1
+  std::map<std::string, SpendRow, std::less<>> groups;  // by the raw key, as SQL's GROUP BY 1
+  for (const SpendRow& group : shown.rows) groups.emplace(group.key, SpendRow());
   SpendReport report;
+  report.more_groups = shown.more;
   report.total.baseline_cost = core::Money();
   for (;;) {
     auto next = row.Next();
@@ -156,11 +172,11 @@ core::Result<SpendReport> QueryRepriced(detail::ReportSource& source, GroupBy by
     usage.reported = row.Int(7) != 0;
     usage.estimated = row.Int(8) != 0;
     const core::Money cost = core::Money::FromPico(row.Int(9));
-    std::string key = row.Text(0);
+    const std::string key = row.Text(0);
     const core::Money baseline = reprice(usage, row.Int(10), detail::GroupDisplayKey(by, key));
     const bool failed = row.Int(1) != 0;
-    SpendRow& group = groups[std::move(key)];
-    if (!Accumulate(group, failed, usage, cost, baseline) ||
+    const auto group = groups.find(key);
+    if ((group != groups.end() && !Accumulate(group->second, failed, usage, cost, baseline)) ||
         !Accumulate(report.total, failed, usage, cost, baseline)) {
       return detail::SumOverflow();
     }
@@ -182,18 +198,22 @@ core::Result<SpendReport> QueryReport(detail::ReportSource& source, const SpendQ
   const detail::RequestFilter filter{q.from_ms, q.to_ms, q.tenant};
   // One read transaction, so the groups and the total see the same snapshot.
   if (auto s = source.Begin(); !s) return std::move(s).error();
-  if (baseline != nullptr) {
-    auto report = QueryRepriced(source, q.by, filter, *baseline);
+  auto groups = QueryGroups(source, q.by, filter, q.max_groups);
+  if (groups && baseline != nullptr) {
+    auto report = QueryRepriced(source, q.by, filter, *baseline, *groups);
     (void)source.End();
     return report;
   }
-  auto groups = QueryGroups(source, q.by, filter);
   auto total = groups ? QueryTotal(source, filter) : core::Result<SpendRow>(groups.error());
   (void)source.End();
   if (!groups) return std::move(groups).error();
   if (!total) return std::move(total).error();
   SpendReport report;
-  report.groups = std::move(*groups);
+  for (SpendRow& row : groups->rows) {
+    row.key = detail::GroupDisplayKey(q.by, row.key);
+    report.groups.push_back(std::move(row));
+  }
+  report.more_groups = groups->more;
   report.total = std::move(*total);
   return report;
 }
@@ -347,7 +367,12 @@ std::string FormatTable(const SpendReport& report) {
   rows.push_back(TableCells("TOTAL", report.total, with_baseline));
   std::string out;
   if (with_baseline) out += "baseline: " + report.baseline + "\n";
-  return out + core::AlignedTable(rows, {.total_rule = true});
+  out += core::AlignedTable(rows, {.total_rule = true});
+  if (report.more_groups) {
+    out += "(more groups than the " + std::to_string(report.groups.size()) +
+           " shown; TOTAL counts them all)\n";
+  }
+  return out;
 }
 
 std::string FormatJson(const SpendReport& report) {
@@ -359,7 +384,8 @@ std::string FormatJson(const SpendReport& report) {
     out += "{\"key\":" + detail::JsonQuoted(report.groups[i].key) + "," +
            JsonFields(report.groups[i]) + "}";
   }
-  out += "],\"total\":{" + JsonFields(report.total) + "}}\n";
+  out += "],\"has_more\":" + std::string(report.more_groups ? "true" : "false") + ",\"total\":{" +
+         JsonFields(report.total) + "}}\n";
   return out;
 }
 

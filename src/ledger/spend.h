@@ -15,7 +15,8 @@
 // recorded usage (the sum of its attempts') is re-priced by the callback and summed exactly per
 // group and in total; savings = baseline cost - real cost (negative when the baseline is
 // cheaper). Re-pricing needs each request's usage, so that report reads the matching rows and
-// sums in C++ (tokens and money checked for overflow); without a baseline the sums stay in SQL.
+// sums in C++ (tokens and money checked for overflow), for the groups SQL lists first (the same
+// as without a baseline) and the total; without a baseline the sums stay in SQL.
 //
 // Thread-safety: free functions over plain values; QuerySpend opens its own read-only
 // connection, so it may run while a ledger is writing the same database. It is blocking I/O
@@ -42,6 +43,10 @@ std::string_view GroupByName(GroupBy by);
 // The inverse of GroupByName; fails with kInvalidRequest listing the accepted names.
 core::Result<GroupBy> ParseGroupBy(std::string_view name);
 
+// SpendQuery::max_groups: its default, and the most it may be.
+inline constexpr int64_t kDefaultSpendGroups = 1000;
+inline constexpr int64_t kMaxSpendGroups = 100'000;
+
 struct SpendRow {
   // The group: model id ("(none)" when no model answered), provider ("(none)" likewise), task id
   // ("(no task)" when none), UTC day "YYYY-MM-DD", UTC hour "YYYY-MM-DDTHH", tenant ("(no
@@ -63,10 +68,12 @@ struct SpendRow {
 
 struct SpendReport {
   GroupBy group_by = GroupBy::kModel;
-  // By day or hour: in time order. Otherwise: most expensive first, then by key.
+  // By day or hour: in time order. Otherwise: most expensive first, then by key. At most the
+  // query's max_groups, the first in that order.
   std::vector<SpendRow> groups;
-  SpendRow total;        // over all requests of the query
-  std::string baseline;  // the baseline's name ("gpt-5.5"); "" without a baseline
+  bool more_groups = false;  // the query had groups past max_groups, left out of `groups`
+  SpendRow total;            // over all requests of the query, the left-out groups' included
+  std::string baseline;      // the baseline's name ("gpt-5.5"); "" without a baseline
 };
 
 struct SpendQuery {
@@ -74,6 +81,10 @@ struct SpendQuery {
   // Requests with started_at_ms in [from_ms, to_ms); unset: unbounded.
   std::optional<int64_t> from_ms, to_ms;
   std::optional<std::string> tenant;  // only this tenant's requests (exact match); unset: all
+  // The most groups the report lists: a report's size (and, with a baseline, what it holds in
+  // memory) is bounded whatever the ledger holds, by=task and by=key included.
+  // REQUIRES: 1 <= max_groups <= kMaxSpendGroups.
+  int64_t max_groups = kDefaultSpendGroups;
 };
 
 // The cost of a request's usage at the baseline's price, at the request's start time. `group` is
@@ -102,12 +113,15 @@ core::Result<int64_t> ParseTimeBound(std::string_view text);
 
 // A fixed-width text table: one line per group, columns group, requests, failed, input, cached,
 // output, cost_usd (exact) and cost_cents (rounded half away from zero), with a baseline also
-// baseline_usd and savings_usd (exact), then a TOTAL line.
+// baseline_usd and savings_usd (exact), then a TOTAL line; a last line says when groups were
+// left out.
 std::string FormatTable(const SpendReport& report);
 
 // {"group_by":"model","groups":[{"key":..,"requests":..,"failed":..,"input_tokens":..,
 //  "cached_input_tokens":..,"output_tokens":..,"cost_usd":"<exact>","cost_cents":"12.35"}],
-//  "total":{<same fields without key>}} — money as strings so no reader turns it into a float.
+//  "has_more":false,"total":{<same fields without key>}} — money as strings so no reader turns
+//  it into a float. "has_more": groups past the query's max_groups were left out (the total
+//  counts them).
 // With a baseline: "baseline":"gpt-5.5" after "group_by", and "baseline_cost_usd" and
 // "savings_usd" (exact decimals) after "cost_cents" in each group and the total.
 std::string FormatJson(const SpendReport& report);

@@ -251,7 +251,8 @@ TEST(SpendFormatTest, JsonShape) {
   EXPECT_EQ(FormatJson(report),
             "{\"group_by\":\"model\",\"groups\":[{\"key\":\"m\\\"1\",\"requests\":2,\"failed\":1,"
             "\"input_tokens\":10,\"cached_input_tokens\":4,\"output_tokens\":5,"
-            "\"cost_usd\":\"12.345\",\"cost_cents\":\"12.35\"}],\"total\":{\"requests\":2,"
+            "\"cost_usd\":\"12.345\",\"cost_cents\":\"12.35\"}],\"has_more\":false,"
+            "\"total\":{\"requests\":2,"
             "\"failed\":1,\"input_tokens\":10,\"cached_input_tokens\":4,\"output_tokens\":5,"
             "\"cost_usd\":\"12.345\",\"cost_cents\":\"12.35\"}}\n");
 }
@@ -492,6 +493,45 @@ TEST_F(FilteredSpendTest, ABaselineRepricesEachRequestsUsageExactly) {
   EXPECT_THAT(table, HasSubstr("cost_cents    baseline_usd      savings_usd\n"));
   EXPECT_THAT(table, HasSubstr("1.01  0.010750000179  -0.999249999833\n"));
   EXPECT_THAT(FormatJson(Query(q)), ::testing::Not(HasSubstr("baseline")));
+}
+
+// A report lists at most max_groups groups, the first in its order, and says there were more;
+// the total still counts every request. With a baseline too: its groups are the same, and only
+// theirs are re-priced apart (the total's baseline covers every request).
+TEST_F(FilteredSpendTest, AReportListsAtMostMaxGroupsAndItsTotalCountsThemAll) {
+  SpendQuery q = Q(GroupBy::kKey);
+  q.max_groups = 2;
+  const SpendReport report = Query(q);
+  EXPECT_THAT(Lines(report),
+              ::testing::ElementsAre(GroupLine{"key_c", 1, 0, "1", "1.00"},
+                                     GroupLine{"key_a", 2, 0, "0.010000000001", "0.01"}));
+  EXPECT_TRUE(report.more_groups);
+  EXPECT_EQ(report.total.requests, 5);
+  EXPECT_EQ(report.total.cost.pico(), 1'010'000'000'012);
+  EXPECT_THAT(FormatJson(report), HasSubstr("],\"has_more\":true,\"total\":{\"requests\":5,"));
+  EXPECT_THAT(FormatTable(report),
+              ::testing::EndsWith("\n(more groups than the 2 shown; TOTAL counts them all)\n"));
+
+  const Reprice baseline = [](const core::Usage& usage, int64_t, std::string_view) {
+    return core::Money::FromPico(usage.input_tokens);
+  };
+  const SpendReport repriced = Query(q, &baseline);
+  EXPECT_EQ(Lines(repriced), Lines(report));
+  EXPECT_TRUE(repriced.more_groups);
+  EXPECT_EQ(repriced.groups[0].baseline_cost, core::Money::FromPico(4000));
+  EXPECT_EQ(repriced.groups[1].baseline_cost, core::Money::FromPico(3000));
+  EXPECT_EQ(repriced.total.baseline_cost, core::Money::FromPico(7500));
+
+  // Exactly as many groups as the limit: nothing left out. By hour: the earliest.
+  q.max_groups = 4;
+  EXPECT_FALSE(Query(q).more_groups);
+  EXPECT_FALSE(Query(q, &baseline).more_groups);
+  SpendQuery hours = Q(GroupBy::kHour);
+  hours.max_groups = 1;
+  const SpendReport first_hour = Query(hours);
+  EXPECT_THAT(Lines(first_hour),
+              ::testing::ElementsAre(GroupLine{"2025-12-02T10", 2, 0, "0.010000000001", "0.01"}));
+  EXPECT_TRUE(first_hour.more_groups);
 }
 
 TEST_F(FilteredSpendTest, ABaselineWithNoMatchingRequestsIsZero) {

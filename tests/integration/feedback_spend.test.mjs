@@ -121,6 +121,12 @@ describe('spend, feedback and the access log', () => {
     }
     expectGroup(byKey.total, sent, 'total by key');
     assert.equal(byKey.groups.length, 3, JSON.stringify([...gk.keys()]));
+    assert.equal(byKey.has_more, false);
+    // limit= lists the most expensive groups; the total still counts every request.
+    const top = await spend({ by: 'key', limit: '2' });
+    assert.deepEqual(top.groups, byKey.groups.slice(0, 2));
+    assert.equal(top.has_more, true);
+    assert.deepEqual(top.total, byKey.total);
 
     const byTenant = await spend({ by: 'tenant' });
     const gt = groups(byTenant);
@@ -173,6 +179,7 @@ describe('spend, feedback and the access log', () => {
     for (const [query, param] of [
       ['by=week', 'by'], ['by=model&from=yesterday', 'from'], ['by=model&from=2026-13-45', 'from'],
       ['by=model&to=12:00', 'to'], ['by=model&baseline=gpt-9', 'baseline'],
+      ['by=task&limit=0', 'limit'], ['by=task&limit=100001', 'limit'], ['by=task&limit=ten', 'limit'],
     ]) {
       const res = await admin.get(`/admin/spend?${query}`);
       assert.equal(res.status, 400, `${query}: ${res.text}`);

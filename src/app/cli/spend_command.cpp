@@ -55,6 +55,7 @@ int RunSpendCommand(const SpendArgs& args, std::ostream& out, std::ostream& err)
   q.from_ms = *from;
   q.to_ms = *to;
   if (args.tenant_set) q.tenant = args.tenant;
+  q.max_groups = args.limit;
 
   std::optional<ledger::Reprice> reprice;
   if (!args.baseline.empty()) {
@@ -98,6 +99,11 @@ void AddSpendCommand(CLI::App& app) {
                   "price, and the savings")
       ->needs(
           cmd->add_option("--config", args->config, "Config file with the baseline model's price"));
+  cmd->add_option("--limit", args->limit,
+                  "The most groups listed, the first in the report's order (the total counts "
+                  "them all)")
+      ->check(CLI::Range(int64_t{1}, ledger::kMaxSpendGroups))
+      ->capture_default_str();
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();

@@ -4,7 +4,7 @@
 //
 //   switchyard spend --db FILE|URL --by model|provider|tenant|key|task|task_type|rule|day|hour
 //                    [--from T] [--to T] [--tenant NAME] [--baseline MODEL --config FILE]
-//                    [--format table|json]
+//                    [--limit N] [--format table|json]
 //
 // --db is the SQLite ledger file, or the PostgreSQL ledger's URL (database.url; libpq also reads
 // the password from PGPASSWORD or ~/.pgpass, which keeps it off the command line).
@@ -13,6 +13,8 @@
 // --config's catalog (catalog::ComputeCost at the request's start time) and adds baseline cost
 // and savings columns; environment variables the config names need not be set (only prices are
 // read).
+// --limit: the most groups listed (default 1,000, at most 100,000), the first in the report's
+// order (most expensive first; by day or hour, in time order); the total counts every group.
 // Prints one line (table) or object (json) per group with requests, failed requests, input,
 // cached-input and output tokens and the cost as an exact decimal and in cents, then the total.
 // Exit status: 0 on success; 2 for a bad time, an unreadable config or unknown baseline model,
@@ -22,10 +24,13 @@
 // Thread-safety: run from main only.
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
+
+#include "ledger/spend.h"
 
 namespace sy::app {
 
@@ -39,6 +44,7 @@ struct SpendArgs {
   std::string baseline;     // "" = no baseline
   std::string config;       // required with baseline
   std::string format = "table";
+  int64_t limit = ledger::kDefaultSpendGroups;
 };
 
 // Registers the `spend` subcommand on `app`. On an error its callback throws
