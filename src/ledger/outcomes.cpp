@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <unordered_map>
 #include <utility>
 
 #include "core/table.h"
@@ -40,22 +39,14 @@ struct Task {
   std::optional<Feedback> feedback;  // the latest so far (feedback is read in time order)
 };
 
-// The tasks of a query and how to find them by request row, by (tenant, task id) and by
-// (tenant, request id).
-struct Tasks {
-  std::vector<Task> all;
-  std::unordered_map<int64_t, size_t> by_row;
-  std::unordered_map<std::string, size_t> by_task_id;
-  std::unordered_map<std::string, size_t> by_request_id;
+// Where a task's rows are in the report's one stream: its tenant, its task id, and for a request
+// without one that request's row (such a request is a task of its own).
+struct TaskKey {
+  std::string tenant;
+  std::string task_id;
+  int64_t row = 0;
+  bool operator==(const TaskKey&) const = default;
 };
-
-// A key that cannot collide across tenants: the tenant, a NUL, the id.
-std::string Scoped(const std::string& tenant, const std::string& id) {
-  std::string key = tenant;
-  key += '\0';
-  key += id;
-  return key;
-}
 
 // Outcome groups are spend groups by another name: the same keys, shown the same way.
 GroupBy AsGroupBy(OutcomeBy by) {
@@ -87,89 +78,82 @@ core::Status ForEachRow(core::Result<std::unique_ptr<detail::ReportRows>> rows, 
   }
 }
 
-core::Status ReadRequests(detail::ReportSource& source, const OutcomeQuery& q,
-                          const detail::RequestFilter& filter, Tasks& tasks) {
-  const std::string sql =
-      "SELECT id, request_id, task_id, tenant, " +
-      detail::GroupKeyExpression(AsGroupBy(q.by), source.version(), source.dialect()) +
-      ", cost_pico FROM requests" + detail::WhereClause(filter, "", source.dialect()) +
-      " ORDER BY started_at_ms, id";
-  return ForEachRow(source.Query(sql, filter), [&](const detail::ReportRows& r) -> core::Status {
-    const int64_t row = r.Int(0);
-    const std::string request_id = r.Text(1);
-    const std::string task_id = r.Text(2);
-    const std::string tenant = r.Text(3);
-    size_t index = tasks.all.size();
-    if (!task_id.empty()) {
-      index = tasks.by_task_id.try_emplace(Scoped(tenant, task_id), index).first->second;
-    }
-    if (index == tasks.all.size()) tasks.all.emplace_back();
-    Task& task = tasks.all[index];
-    // A request refused before it was routed or answered (a 429, a 401) has no group; it does
-    // not move its task out of the group its answered requests put it in.
-    if (std::string group = r.Text(4); !group.empty() || task.group.empty()) {
-      task.group = std::move(group);
-    }
-    if (__builtin_add_overflow(task.cost_pico, r.Int(5), &task.cost_pico)) return Overflow();
-    tasks.by_row.emplace(row, index);
-    if (!request_id.empty()) tasks.by_request_id.emplace(Scoped(tenant, request_id), index);
-    return {};
-  });
-}
-
 // `condition` as 1 or 0: an integer in both dialects.
 std::string AsInt(const std::string& condition) {
   return "CASE WHEN " + condition + " THEN 1 ELSE 0 END";
 }
 
-core::Status ReadAttempts(detail::ReportSource& source, const detail::RequestFilter& filter,
-                          Tasks& tasks) {
-  const int64_t version = source.version();
-  const std::string outcome = version >= kAttemptOutcomeSchema ? "a.outcome" : "''";
-  const std::string verdict = version >= kVerdictSchema ? "a.verdict" : "''";
-  const std::string sql =
-      "SELECT a.request_row, " + AsInt(outcome + " = 'skipped'") + ", " +
-      AsInt(outcome + " = 'rejected' OR " + verdict + " LIKE 'recorded: rejected%'") + ", " +
-      AsInt(verdict + " <> ''") + " FROM attempts a JOIN requests r ON r.id = a.request_row" +
-      detail::WhereClause(filter, "r.", source.dialect());
-  return ForEachRow(source.Query(sql, filter), [&](const detail::ReportRows& r) -> core::Status {
-    const auto it = tasks.by_row.find(r.Int(0));
-    if (it == tasks.by_row.end()) return {};  // written between the two reads: not in the snapshot
-    Task& task = tasks.all[it->second];
-    if (r.Int(1) != 0) return {};  // skipped: never sent
-    task.attempts += 1;
-    task.rejected_attempts += r.Int(2) != 0 ? 1 : 0;
-    task.verified_attempts += r.Int(3) != 0 ? 1 : 0;
-    return {};
-  });
+// A text column in byte order in both engines (SQLite's columns have no other collation), which
+// is std::string's order too.
+std::string InByteOrder(const std::string& column, detail::SqlDialect dialect) {
+  return dialect == detail::SqlDialect::kSqlite ? column : column + " COLLATE \"C\"";
 }
 
-core::Status ReadFeedback(detail::ReportSource& source, const detail::RequestFilter& filter,
-                          Tasks& tasks) {
-  detail::RequestFilter tenant_only;
-  tenant_only.tenant = filter.tenant;
-  // Arrival order breaks ties in time: SQLite's rowid, PostgreSQL's seq.
-  const std::string arrival = source.dialect() == detail::SqlDialect::kSqlite ? "rowid" : "seq";
-  const std::string sql =
-      "SELECT request_id, task_id, tenant, outcome, score, user_retried, user_edited FROM "
-      "feedback" +
-      detail::WhereClause(tenant_only, "", source.dialect()) + " ORDER BY created_at_ms, " +
-      arrival;
-  return ForEachRow(
-      source.Query(sql, tenant_only), [&](const detail::ReportRows& r) -> core::Status {
-        const std::string request_id = r.Text(0);
-        const std::string task_id = r.Text(1);
-        const auto& index = task_id.empty() ? tasks.by_request_id : tasks.by_task_id;
-        const auto it = index.find(Scoped(r.Text(2), task_id.empty() ? request_id : task_id));
-        if (it == index.end()) return {};  // rates requests outside the query
-        Feedback feedback;
-        feedback.success = r.Text(3) == "success";
-        if (!r.IsNull(4)) feedback.score = r.Double(4);
-        feedback.retried = r.Int(5) != 0;
-        feedback.edited = r.Int(6) != 0;
-        tasks.all[it->second].feedback = feedback;
-        return {};
-      });
+// One stream, in task order: each task's requests (kind 0, in time order, each with its attempt
+// counts), then the feedback rows that name the task or one of its selected requests (kind 1, in
+// the order they were written, so the last is the latest). Columns: tenant, task id, row (a
+// request without a task id: its own; else 0), kind, time, arrival, group, cost_pico, attempts
+// sent, rejected, verified, outcome, score, user_retried, user_edited. The engine sorts it, on
+// its own temporary storage: the report holds one task and the groups at a time, however many
+// requests the range selects.
+std::string StreamSql(const detail::ReportSource& source, OutcomeBy by,
+                      const detail::RequestFilter& filter) {
+  const int64_t version = source.version();
+  const detail::SqlDialect dialect = source.dialect();
+  const std::string outcome = version >= kAttemptOutcomeSchema ? "a.outcome" : "''";
+  const std::string verdict = version >= kVerdictSchema ? "a.verdict" : "''";
+  const std::string sent = "a.request_row IS NOT NULL AND NOT (" + outcome + " = 'skipped')";
+  const std::string rejected =
+      sent + " AND (" + outcome + " = 'rejected' OR " + verdict + " LIKE 'recorded: rejected%')";
+  const std::string verified = sent + " AND " + verdict + " <> ''";
+  std::string sql =
+      "SELECT * FROM (SELECT r.tenant AS t, r.task_id AS k, CASE WHEN r.task_id = '' THEN r.id "
+      "ELSE 0 END AS rw, 0 AS kind, r.started_at_ms AS at, r.id AS seq, " +
+      detail::GroupKeyExpression(AsGroupBy(by), version, dialect) + " AS grp, r.cost_pico, SUM(" +
+      AsInt(sent) + "), SUM(" + AsInt(rejected) + "), SUM(" + AsInt(verified) +
+      "), '' AS outcome, NULL AS score, 0 AS retried, 0 AS edited FROM requests r LEFT JOIN "
+      "attempts a ON a.request_row = r.id" +
+      detail::WhereClause(filter, "r.", dialect) + " GROUP BY r.id";
+  if (version >= kFeedbackSchema) {
+    // Arrival order breaks ties in time: SQLite's rowid, PostgreSQL's seq.
+    const std::string arrival = dialect == detail::SqlDialect::kSqlite ? "f.rowid" : "f.seq";
+    const std::string rated = ", 1, f.created_at_ms, " + arrival +
+                              ", '', 0, 0, 0, 0, f.outcome, f.score, f.user_retried, f.user_edited";
+    // Feedback naming a request counts for that request's task, when the request is selected.
+    const std::string where = detail::WhereClause(filter, "q.", dialect);
+    sql += " UNION ALL SELECT f.tenant, f.task_id, 0" + rated +
+           " FROM feedback f WHERE f.task_id <> '' UNION ALL SELECT q.tenant, q.task_id, CASE "
+           "WHEN q.task_id = '' THEN q.id ELSE 0 END" +
+           rated +
+           " FROM feedback f JOIN requests q ON q.tenant = f.tenant AND q.request_id = "
+           "f.request_id" +
+           (where.empty() ? " WHERE" : where + " AND") + " f.task_id = ''";
+  }
+  return sql + ") u ORDER BY " + InByteOrder("u.t", dialect) + ", " + InByteOrder("u.k", dialect) +
+         ", u.rw, u.kind, u.at, u.seq";
+}
+
+// Adds one row of StreamSql's to `task`: a request, or a rating of a task that has requests.
+core::Status AddRow(const detail::ReportRows& r, bool has_requests, Task& task) {
+  if (r.Int(3) == 0) {
+    // A request refused before it was routed or answered (a 429, a 401) has no group; it does
+    // not move its task out of the group its answered requests put it in.
+    if (std::string group = r.Text(6); !group.empty() || task.group.empty()) {
+      task.group = std::move(group);
+    }
+    if (__builtin_add_overflow(task.cost_pico, r.Int(7), &task.cost_pico)) return Overflow();
+    task.attempts += r.Int(8);
+    task.rejected_attempts += r.Int(9);
+    task.verified_attempts += r.Int(10);
+  } else if (has_requests) {
+    Feedback feedback;
+    feedback.success = r.Text(11) == "success";
+    if (!r.IsNull(12)) feedback.score = r.Double(12);
+    feedback.retried = r.Int(13) != 0;
+    feedback.edited = r.Int(14) != 0;
+    task.feedback = feedback;
+  }
+  return {};
 }
 
 // A row and the sums behind its avg_score.
@@ -208,35 +192,55 @@ OutcomeRow Finish(Accumulator acc) {
   return std::move(acc.row);
 }
 
-core::Result<OutcomeReport> Summarise(OutcomeBy by, const Tasks& tasks) {
-  std::map<std::string, Accumulator> groups;  // by raw key
+// The groups of a report as tasks are added to them, by raw key.
+struct Groups {
+  std::map<std::string, Accumulator> by_key;
   Accumulator total;
-  for (const Task& task : tasks.all) {
-    if (!Add(groups[task.group], task) || !Add(total, task)) return Overflow();
-  }
+  bool Count(const Task& task) { return Add(by_key[task.group], task) && Add(total, task); }
+};
+
+OutcomeReport Summarise(OutcomeBy by, Groups groups) {
   OutcomeReport report;
   report.by = by;
-  for (auto& [key, acc] : groups) {
+  for (auto& [key, acc] : groups.by_key) {
     report.groups.push_back(Finish(std::move(acc)));
     report.groups.back().key = detail::GroupDisplayKey(AsGroupBy(by), key);
   }
   std::stable_sort(report.groups.begin(), report.groups.end(),
                    [](const OutcomeRow& a, const OutcomeRow& b) { return a.cost > b.cost; });
-  report.total = Finish(std::move(total));
+  report.total = Finish(std::move(groups.total));
   return report;
 }
 
 core::Result<OutcomeReport> QueryReport(detail::ReportSource& source, const OutcomeQuery& q) {
   const detail::RequestFilter filter{q.from_ms, q.to_ms, q.tenant};
-  Tasks tasks;
+  Groups groups;
+  std::optional<TaskKey> key;  // the task being read
+  Task task;
+  bool has_requests = false;  // feedback alone names a task outside the selection
+  const auto finish_task = [&]() -> core::Status {
+    if (key && has_requests && !groups.Count(task)) return Overflow();
+    return {};
+  };
   // One read transaction: requests, attempts and feedback from the same snapshot.
   if (auto s = source.Begin(); !s) return std::move(s).error();
-  core::Status status = ReadRequests(source, q, filter, tasks);
-  if (status) status = ReadAttempts(source, filter, tasks);
-  if (status && source.version() >= kFeedbackSchema) status = ReadFeedback(source, filter, tasks);
+  core::Status status = ForEachRow(source.Query(StreamSql(source, q.by, filter), filter),
+                                   [&](const detail::ReportRows& r) -> core::Status {
+                                     TaskKey row_key{r.Text(0), r.Text(1), r.Int(2)};
+                                     if (!key || row_key != *key) {
+                                       if (auto s = finish_task(); !s) return s;
+                                       key = std::move(row_key);
+                                       task = Task();
+                                       has_requests = false;
+                                     }
+                                     if (auto s = AddRow(r, has_requests, task); !s) return s;
+                                     has_requests = has_requests || r.Int(3) == 0;
+                                     return {};
+                                   });
+  if (status) status = finish_task();
   (void)source.End();
   if (!status) return std::move(status).error();
-  return Summarise(q.by, tasks);
+  return Summarise(q.by, std::move(groups));
 }
 
 // `numerator / denominator` rounded to 4 decimals without trailing zeros ("0.6667", "0.5",

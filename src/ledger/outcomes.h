@@ -23,8 +23,9 @@
 // Ledgers before schema v6 have no feedback (every task unrated); before v5 no verdicts.
 //
 // Thread-safety: free functions over plain values; QueryOutcomes opens its own read-only
-// connection (safe while a SqliteLedger writes the file). It is blocking I/O and holds the
-// selected requests in memory: call it off the request workers.
+// connection (safe while a SqliteLedger writes the file). It is blocking I/O (the database sorts
+// the selected requests by task; the report holds one task and the groups at a time): call it
+// off the request workers.
 #pragma once
 
 #include <cstdint>
