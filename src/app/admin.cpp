@@ -91,19 +91,26 @@ core::Status ReadBounds(const Params& params, std::optional<int64_t>& from,
   return {};
 }
 
-// limit= of a spend report: the most groups it lists.
-core::Status ReadMaxGroups(const Params& params, int64_t& out) {
+// limit=, when given: a whole number from 1 to `most` (a spend report's groups, a list's items).
+core::Status ReadLimit(const Params& params, int64_t most, int64_t& out) {
   if (!params.Has("limit")) return {};
   const std::string_view text = params.Get("limit");
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1 ||
-      value > ledger::kMaxSpendGroups) {
-    return core::InvalidParam("limit", "limit must be a whole number from 1 to " +
-                                           std::to_string(ledger::kMaxSpendGroups));
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > most) {
+    return core::InvalidParam("limit",
+                              "limit must be a whole number from 1 to " + std::to_string(most));
   }
   out = value;
   return {};
+}
+
+// limit= and after= of a key or tenant list.
+core::Result<KeyService::ListPage> ReadListPage(const Params& params) {
+  KeyService::ListPage page;
+  page.after = std::string(params.Get("after"));
+  if (auto s = ReadLimit(params, KeyService::kMaxListLimit, page.limit); !s) return s.error();
+  return page;
 }
 
 // The tenant a report is about: the caller's own (a client may not ask for another), or the
@@ -297,7 +304,9 @@ AdminApi::Reply AdminApi::Admin(const http::ServerRequest& http) {
   if (rest == "/keys" || rest.starts_with("/keys/")) return Keys(http, rest.substr(5));
   if (rest == "/tenants") {
     if (!get) return {0, WrongMethod(http, "GET, HEAD")};
-    return {200, Serialized(keys_->ListTenants())};
+    auto page = ReadListPage(ReadParams(http));
+    if (!page) return {0, page.error()};
+    return {200, Serialized(keys_->ListTenants(*page))};
   }
   if (rest.starts_with("/tenants/") && rest.size() > 9) {
     const std::string_view name = rest.substr(9);
@@ -324,7 +333,10 @@ AdminApi::Reply AdminApi::Keys(const http::ServerRequest& http, std::string_view
   if (!body) return {0, body.error()};
   if (rest.empty() || rest == "/") {
     if (get) {
-      out = keys_->ListKeys(ReadParams(http).Get("tenant"));
+      const Params params = ReadParams(http);
+      auto page = ReadListPage(params);
+      if (!page) return {0, page.error()};
+      out = keys_->ListKeys(params.Get("tenant"), *page);
     } else if (http.method == "POST") {
       out = keys_->CreateKey(*body);
       status = 201;
@@ -362,7 +374,9 @@ AdminApi::Reply AdminApi::Spend(const http::ServerRequest& http, const std::stri
   if (auto s = ReadReportQuery(params, tenant, &ledger::ParseGroupBy, query); !s) {
     return {0, s.error()};
   }
-  if (auto s = ReadMaxGroups(params, query.max_groups); !s) return {0, s.error()};
+  if (auto s = ReadLimit(params, ledger::kMaxSpendGroups, query.max_groups); !s) {
+    return {0, s.error()};
+  }
   const std::string baseline(params.Get("baseline"));
   const config::ModelConfig* model = nullptr;
   if (!baseline.empty() && !(model = catalog_.FindModel(baseline))) {

@@ -119,6 +119,41 @@ std::string_view ProfileName(std::string_view entry) {
   return entry.starts_with("auto:") ? entry.substr(5) : entry;
 }
 
+core::Error NothingToListAfter(std::string_view what, std::string_view after) {
+  return core::InvalidParam("after", "after: no " + std::string(what) + " " +
+                                         core::ClipForEcho(after, 64) + " to list after.");
+}
+
+// A page of `items` (ListPage): those past `after` (an element of `items`; null: from the
+// first) that `fits`, at most `limit`, shown by `show` and named by `id`.
+template <typename T, typename Fits, typename Show>
+json::object ListObject(const std::vector<T>& items, const T* after, int64_t limit, Fits fits,
+                        Show show, std::string T::*id) {
+  json::array data;
+  const T* first = nullptr;
+  const T* last = nullptr;
+  bool more = false;
+  for (size_t i = after ? static_cast<size_t>(after - items.data()) + 1 : 0; i < items.size();
+       ++i) {
+    if (!fits(items[i])) continue;
+    if (static_cast<int64_t>(data.size()) == limit) {
+      more = true;
+      break;
+    }
+    data.push_back(show(items[i]));
+    if (!first) first = &items[i];
+    last = &items[i];
+  }
+  const auto name = [id](const T* item) {
+    return item ? json::value(item->*id) : json::value(nullptr);
+  };
+  return json::object{{"object", "list"},
+                      {"data", std::move(data)},
+                      {"first_id", name(first)},
+                      {"last_id", name(last)},
+                      {"has_more", more}};
+}
+
 core::Error NoSuchKey(std::string_view id) {
   return core::MakeError(core::Errc::kNotFound, "No key " + core::ClipForEcho(id, 64) + ".");
 }
@@ -489,13 +524,14 @@ core::Result<json::object> KeyService::CreateKey(const json::object& body) {
   return AfterKeyWrite(row, std::move(secret));
 }
 
-core::Result<json::object> KeyService::ListKeys(std::string_view tenant) {
-  json::array data;
+core::Result<json::object> KeyService::ListKeys(std::string_view tenant, const ListPage& page) {
   const auto dir = directory();
-  for (const auto& key : dir->keys()) {
-    if (tenant.empty() || key.tenant == tenant) data.push_back(KeyObject(key));
-  }
-  return json::object{{"object", "list"}, {"data", std::move(data)}};
+  const limits::Key* after = page.after.empty() ? nullptr : dir->FindKey(page.after);
+  if (!page.after.empty() && !after) return NothingToListAfter("key", page.after);
+  return ListObject(
+      dir->keys(), after, page.limit,
+      [&](const limits::Key& key) { return tenant.empty() || key.tenant == tenant; },
+      [&](const limits::Key& key) { return KeyObject(key); }, &limits::Key::id);
 }
 
 core::Result<json::object> KeyService::GetKey(std::string_view id) { return Published(id); }
@@ -571,11 +607,13 @@ core::Result<json::object> KeyService::PutTenant(std::string_view name, const js
   return AfterTenantWrite(row, std::move(policy));
 }
 
-core::Result<json::object> KeyService::ListTenants() {
-  json::array data;
+core::Result<json::object> KeyService::ListTenants(const ListPage& page) {
   const auto dir = directory();
-  for (const auto& tenant : dir->tenants()) data.push_back(TenantObject(tenant));
-  return json::object{{"object", "list"}, {"data", std::move(data)}};
+  const limits::Tenant* after = page.after.empty() ? nullptr : dir->FindTenant(page.after);
+  if (!page.after.empty() && !after) return NothingToListAfter("tenant", page.after);
+  return ListObject(
+      dir->tenants(), after, page.limit, [](const limits::Tenant&) { return true; },
+      [&](const limits::Tenant& tenant) { return TenantObject(tenant); }, &limits::Tenant::name);
 }
 
 core::Result<json::object> KeyService::GetTenant(std::string_view name) {

@@ -83,14 +83,26 @@ class KeyService {
   // row, "key" included, and carries "warning": this gateway serves the change from its next
   // successful reload (the poller's, every auth.reload_interval). The reload's error is logged.
   core::Result<boost::json::object> CreateKey(const boost::json::object& body);
-  core::Result<boost::json::object> ListKeys(std::string_view tenant);  // "" for every tenant
+  // A page of a list, in the directory's order (keys by creation time then id; tenants by name,
+  // then those only keys name): the items after the one `after` names (from the first when ""),
+  // at most `limit`. {"object": "list", "data": [...], "first_id", "last_id" (null when the page
+  // is empty), "has_more"}. An `after` that names nothing is kInvalidRequest (param "after").
+  struct ListPage {
+    std::string after;
+    int64_t limit = kDefaultListLimit;
+  };
+  static constexpr int64_t kDefaultListLimit = 100;
+  static constexpr int64_t kMaxListLimit = 1000;
+
+  // `tenant` "" for every tenant.
+  core::Result<boost::json::object> ListKeys(std::string_view tenant, const ListPage& page);
   core::Result<boost::json::object> GetKey(std::string_view id);
   core::Result<boost::json::object> UpdateKey(std::string_view id, const boost::json::object& body);
   core::Result<boost::json::object> RevokeKey(std::string_view id);
   core::Result<boost::json::object> RotateKey(std::string_view id, const boost::json::object& body);
   core::Result<boost::json::object> PutTenant(std::string_view name,
                                               const boost::json::object& body);
-  core::Result<boost::json::object> ListTenants();
+  core::Result<boost::json::object> ListTenants(const ListPage& page);
   core::Result<boost::json::object> GetTenant(std::string_view name);
 
  private:

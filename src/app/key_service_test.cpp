@@ -341,6 +341,78 @@ TEST_F(KeyWriteTest, DotAndDotDotAreNoTenantNames) {
   EXPECT_TRUE(service_->PutTenant("...", {}).has_value());
 }
 
+std::vector<std::string> Ids(const boost::json::object& list) {
+  std::vector<std::string> ids;
+  for (const auto& item : list.at("data").as_array()) {
+    const auto& object = item.as_object();
+    ids.push_back(Text(object, object.contains("id") ? "id" : "name"));
+  }
+  return ids;
+}
+
+// Every item of a list, read in pages of `limit` from `list`: each page's last_id is the next
+// one's after, and has_more is false only on the last.
+template <typename List>
+std::vector<std::string> Paged(List list, int64_t limit) {
+  std::vector<std::string> all;
+  KeyService::ListPage page{.after = "", .limit = limit};
+  for (int pages = 0; pages < 100; ++pages) {
+    auto answer = list(page);
+    EXPECT_TRUE(answer.has_value()) << answer.error().message;
+    if (!answer) break;
+    const std::vector<std::string> ids = Ids(*answer);
+    EXPECT_LE(ids.size(), static_cast<size_t>(limit));
+    all.insert(all.end(), ids.begin(), ids.end());
+    if (!answer->at("has_more").as_bool()) break;
+    EXPECT_EQ(Text(*answer, "first_id"), ids.front());
+    page.after = Text(*answer, "last_id");
+    EXPECT_EQ(page.after, ids.back());
+  }
+  return all;
+}
+
+// Keys and tenants are listed a page at a time (a directory may hold 100,000 keys): the pages
+// together are the whole list, in the same order, a tenant's keys alike.
+TEST_F(KeyWriteTest, ListsComeInPagesThatTogetherAreTheWholeList) {
+  for (const char* tenant : {"acme", "globex", "acme", "globex", "acme"}) {
+    ASSERT_TRUE(service_->CreateKey({{"tenant", tenant}}).has_value());
+  }
+  ASSERT_TRUE(service_->PutTenant("initech", {}).has_value());
+  const KeyService::ListPage whole;
+  auto all = service_->ListKeys("", whole);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_FALSE(all->at("has_more").as_bool());
+  const std::vector<std::string> ids = Ids(*all);
+  ASSERT_EQ(ids.size(), 6u);  // key_a and the five
+  for (const int64_t limit : {1, 2, 5, 6}) {
+    SCOPED_TRACE(limit);
+    EXPECT_EQ(Paged([&](const auto& p) { return service_->ListKeys("", p); }, limit), ids);
+  }
+  std::vector<std::string> globex;
+  for (const auto& item : all->at("data").as_array()) {
+    if (Text(item.as_object(), "tenant") == "globex")
+      globex.push_back(Text(item.as_object(), "id"));
+  }
+  EXPECT_EQ(Paged([&](const auto& p) { return service_->ListKeys("globex", p); }, 1), globex);
+
+  auto tenants = service_->ListTenants(whole);
+  ASSERT_TRUE(tenants.has_value());
+  EXPECT_EQ(Paged([&](const auto& p) { return service_->ListTenants(p); }, 1), Ids(*tenants));
+  EXPECT_EQ(Ids(*tenants).size(), 3u);
+
+  // Past the end: an empty page; an unknown `after`: a 400 naming it.
+  auto end = service_->ListKeys("", {.after = ids.back(), .limit = 5});
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(end->at("data").as_array().empty());
+  EXPECT_TRUE(end->at("first_id").is_null());
+  EXPECT_FALSE(end->at("has_more").as_bool());
+  auto unknown = service_->ListKeys("", {.after = "key_nope", .limit = 5});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().param, "after");
+  EXPECT_EQ(unknown.error().message, "after: no key key_nope to list after.");
+  EXPECT_FALSE(service_->ListTenants({.after = "umbrella", .limit = 5}).has_value());
+}
+
 // The same for the other writes: each succeeds with what was stored and a warning; the change
 // reaches the directory at the next successful reload (a revoked key is refused only then).
 TEST_F(KeyWriteTest, OtherWritesWhileReloadsFailSucceedAndSayWhenTheyTakeEffect) {

@@ -180,8 +180,20 @@ describe('client keys and the admin API', () => {
       assert.ok(!res.text.includes(k.key) && !res.text.includes(other.key), `${route} shows a key`);
       assert.ok(!res.text.includes(k.key.slice(12)), `${route} shows the key's secret part`);
     }
-    const all = (await admin.get('/admin/keys')).json;
+    const all = (await admin.get('/admin/keys?limit=1000')).json;
     assert.equal(all.object, 'list');
+    assert.equal(all.has_more, false);
+    // A page at a time: limit= and the previous page's last_id as after=.
+    const first = (await admin.get('/admin/keys?limit=1')).json;
+    assert.deepEqual(first.data, all.data.slice(0, 1));
+    assert.equal(first.has_more, all.data.length > 1);
+    const second = (await admin.get(`/admin/keys?limit=1&after=${first.last_id}`)).json;
+    assert.deepEqual(second.data.map((e) => e.id), all.data.slice(1, 2).map((e) => e.id));
+    for (const [query, param] of [['limit=0', 'limit'], ['limit=1001', 'limit'], ['after=key_nope', 'after']]) {
+      const bad = await admin.get(`/admin/keys?${query}`);
+      assert.equal(bad.status, 400, `${query}: ${bad.text}`);
+      assert.equal(bad.json.error.param, param, bad.text);
+    }
     const mine = all.data.find((e) => e.id === k.id);
     assert.ok(mine, 'the new key is listed');
     assert.ok(!('key' in mine));

@@ -98,7 +98,7 @@ int RunKeys(const KeysArgs& args, std::string_view verb, std::ostream& out, std:
   if (verb == "create") {
     answer = (*keys)->CreateKey(CreateBody(args));
   } else if (verb == "list") {
-    answer = (*keys)->ListKeys(args.tenant);
+    answer = (*keys)->ListKeys(args.tenant, args.page);
   } else if (verb == "revoke") {
     answer = (*keys)->RevokeKey(args.id);
   } else {
@@ -129,6 +129,12 @@ void AddKeysCommand(CLI::App& app) {
   create->add_option("--allow-profile", args->profiles, "A routing profile the key may use");
   CLI::App* list = Verb(*keys, args, "list", "List keys (never their secrets)");
   list->add_option("--tenant", args->tenant, "Only this tenant's keys");
+  list->add_option("--after", args->page.after,
+                   "Start after this key id (the last_id of the previous page)");
+  list->add_option("--limit", args->page.limit,
+                   "The most keys listed (has_more says if more follow)")
+      ->check(CLI::Range(int64_t{1}, KeyService::kMaxListLimit))
+      ->capture_default_str();
   CLI::App* revoke = Verb(*keys, args, "revoke", "Revoke a key at once");
   revoke->add_option("--id", args->id, "The key's id (key_...)")->required();
   CLI::App* rotate = Verb(*keys, args, "rotate", "Give a key a new secret");

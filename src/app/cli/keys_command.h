@@ -6,7 +6,7 @@
 //   switchyard keys create --config FILE [--db FILE|URL] --tenant T [--name N]
 //                          [--usd-per-day X] [--usd-per-month X] [--rpm N] [--tpm N]
 //                          [--allow-model M]... [--allow-profile P]...
-//   switchyard keys list   --config FILE [--db FILE|URL] [--tenant T]
+//   switchyard keys list   --config FILE [--db FILE|URL] [--tenant T] [--after ID] [--limit N]
 //   switchyard keys revoke --config FILE [--db FILE|URL] --id ID
 //   switchyard keys rotate --config FILE [--db FILE|URL] --id ID [--grace-seconds N]
 //
@@ -30,6 +30,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/key_service.h"
+
 namespace sy::app {
 
 // The flags of the four verbs; an option not given is nullopt or empty.
@@ -43,6 +45,7 @@ struct KeysArgs {
   std::vector<std::string> models, profiles;
   std::string id;
   std::optional<int64_t> grace_seconds;  // nullopt: auth.rotation_grace_s
+  KeyService::ListPage page;             // list: --after, --limit
 };
 
 // The command body, for tests: `verb` is create, list, revoke or rotate. A value given is
