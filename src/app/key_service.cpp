@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -364,18 +365,29 @@ core::Status KeyService::SeedSpend() {
   if (!tenant_day) return failed(tenant_day.error());
   auto tenant_month = store_->SpendByTenantSince(month);
   if (!tenant_month) return failed(tenant_month.error());
-  auto find = [](const std::vector<ledger::SpendTotal>& totals, std::string_view name) {
-    for (const auto& t : totals) {
-      if (t.name == name) return t.cost;
-    }
-    return core::Money();
+  // By name: a scan of the totals per key made a start with 100,000 keys that spent this month
+  // take 41 s (audit 4).
+  using Totals = std::unordered_map<std::string_view, core::Money>;
+  const auto index = [](const std::vector<ledger::SpendTotal>& totals) {
+    Totals out;
+    out.reserve(totals.size());
+    for (const auto& t : totals) out.emplace(t.name, t.cost);
+    return out;
   };
+  const auto find = [](const Totals& totals, std::string_view name) {
+    const auto it = totals.find(name);
+    return it == totals.end() ? core::Money() : it->second;
+  };
+  const Totals keys_today = index(*key_day);
+  const Totals keys_this_month = index(*key_month);
+  const Totals tenants_today = index(*tenant_day);
+  const Totals tenants_this_month = index(*tenant_month);
   const auto dir = directory();
   for (const auto& k : dir->keys()) {
-    limits::Seed(*k.account, find(*key_day, k.id), find(*key_month, k.id), now);
+    limits::Seed(*k.account, find(keys_today, k.id), find(keys_this_month, k.id), now);
   }
   for (const auto& t : dir->tenants()) {
-    limits::Seed(*t.account, find(*tenant_day, t.name), find(*tenant_month, t.name), now);
+    limits::Seed(*t.account, find(tenants_today, t.name), find(tenants_this_month, t.name), now);
   }
   return {};
 }
