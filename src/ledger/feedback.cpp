@@ -34,15 +34,22 @@ constexpr const char* kInsert =
 // latest is the outcome either way (outcomes.h); keeping the others only let a client fill the
 // disk by rating one request again and again (audit 3: 15,105 rows in 10 s). A row with the new
 // one's id is kept, so that a duplicate id still fails the insert, and the transaction with it.
-constexpr const char* kDeleteEarlier =
-    "DELETE FROM feedback WHERE tenant = $4 AND request_id = $2 AND task_id = $3 AND id <> $1";
-// PostgreSQL: both in one statement, atomic (a data-modifying WITH).
-constexpr const char* kReplace =
-    "WITH earlier AS (DELETE FROM feedback WHERE tenant = $4 AND request_id = $2 AND task_id = "
-    "$3 AND id <> $1) "
+// On SQLite: detail::kDeleteEarlierOfRequest or kDeleteEarlierOfTask (feedback_sql.h), then
+// kInsert, in one transaction. On PostgreSQL: the delete and the insert in one statement, atomic (a
+// data-modifying WITH). The insert's parameters are $1-$11 (kInsert's); the delete's, its request
+// or task id ($2 or $3), the tenant ($4) and the new id ($1).
+constexpr const char* kReplaceOfRequest =
+    "WITH earlier AS (DELETE FROM feedback WHERE request_id = $2 AND tenant = $4 AND id <> $1) "
     "INSERT INTO feedback (id, request_id, task_id, tenant, key_id, outcome, score, "
     "user_retried, user_edited, comment, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
     "$9, $10, $11)";
+constexpr const char* kReplaceOfTask =
+    "WITH earlier AS (DELETE FROM feedback WHERE task_id = $3 AND tenant = $4 AND id <> $1) "
+    "INSERT INTO feedback (id, request_id, task_id, tenant, key_id, outcome, score, "
+    "user_retried, user_edited, comment, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+    "$9, $10, $11)";
+
+bool ByRequest(const FeedbackRow& row) { return !row.request_id.empty(); }
 
 core::Error Duplicate(const FeedbackRow& row) {
   return core::MakeError(core::Errc::kInvalidRequest, "feedback with id '" + row.id + "' exists");
@@ -62,13 +69,12 @@ class SqliteFeedbackStore final : public FeedbackStore {
 
  private:
   core::Status DeleteEarlier(const FeedbackRow& row) {
-    auto s = db_.Prepare(kDeleteEarlier);
+    auto s = db_.Prepare(ByRequest(row) ? detail::kDeleteEarlierOfRequest
+                                        : detail::kDeleteEarlierOfTask);
     if (!s) return std::move(s).error();
-    // SQLite numbers "$N" in the order they first appear: $4, $2, $3, $1 are 1, 2, 3, 4.
-    s->BindText(1, row.tenant);
-    s->BindText(2, row.request_id);
-    s->BindText(3, row.task_id);
-    s->BindText(4, row.id);
+    s->BindText(1, ByRequest(row) ? row.request_id : row.task_id);
+    s->BindText(2, row.tenant);
+    s->BindText(3, row.id);
     if (s->Step() == SQLITE_DONE) return {};
     return db_.LastError("replacing earlier feedback of " + row.id);
   }
@@ -137,9 +143,9 @@ class PostgresFeedbackStore final : public FeedbackStore {
                                              created.c_str()};
     std::lock_guard lock(mu_);
     if (auto s = Reconnect(); !s) return s;
-    const detail::PgResult result(PQexecParams(conn_.get(), kReplace,
-                                               static_cast<int>(values.size()), nullptr,
-                                               values.data(), nullptr, nullptr, 0));
+    const detail::PgResult result(
+        PQexecParams(conn_.get(), ByRequest(row) ? kReplaceOfRequest : kReplaceOfTask,
+                     static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
     if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return {};
     const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
     if (state != nullptr && std::string_view(state) == "23505") return Duplicate(row);

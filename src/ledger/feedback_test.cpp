@@ -99,6 +99,12 @@ TEST_F(FeedbackStoreTest, EachLookupSearchesItsIndex) {
               testing::HasSubstr("USING INDEX requests_request_id (request_id=?)"));
   EXPECT_THAT(Plan(path_, detail::kTaskOfTenant),
               testing::HasSubstr("USING INDEX requests_task_id (task_id=?)"));
+  // A rating's replacement of the earlier ones searches its own column's index (audit 4: with
+  // task_id = '' stated too, a rating by request walked every request rating of every tenant).
+  EXPECT_THAT(Plan(path_, detail::kDeleteEarlierOfRequest),
+              testing::HasSubstr("USING INDEX feedback_request_id (request_id=?)"));
+  EXPECT_THAT(Plan(path_, detail::kDeleteEarlierOfTask),
+              testing::HasSubstr("USING INDEX feedback_task_id (task_id=?)"));
 }
 
 // Schema v8: a request without a task id is not in the task_id index.
