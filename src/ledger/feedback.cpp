@@ -103,9 +103,9 @@ class SqliteFeedbackStore final : public FeedbackStore {
     return db_.LastError("recording feedback " + row.id);
   }
 
-  core::Result<bool> Holds(const char* sql, std::string_view id, std::string_view tenant) override {
+  core::Result<bool> Holds(bool by_request, std::string_view id, std::string_view tenant) override {
     std::lock_guard lock(mu_);
-    auto s = db_.Prepare(sql);
+    auto s = db_.Prepare(by_request ? detail::kSqliteRequestOfTenant : detail::kSqliteTaskOfTenant);
     if (!s) return std::move(s).error();
     s->BindText(1, id);
     s->BindText(2, tenant);
@@ -153,7 +153,8 @@ class PostgresFeedbackStore final : public FeedbackStore {
   }
 
  private:
-  core::Result<bool> Holds(const char* sql, std::string_view id, std::string_view tenant) override {
+  core::Result<bool> Holds(bool by_request, std::string_view id, std::string_view tenant) override {
+    const char* sql = by_request ? detail::kRequestOfTenant : detail::kTaskOfTenant;
     const std::string id_text(id);
     const std::string tenant_text(tenant);
     const std::vector<const char*> values = {id_text.c_str(), tenant_text.c_str()};
@@ -194,12 +195,12 @@ core::Result<std::unique_ptr<FeedbackStore>> OpenPostgres(const std::string& url
 core::Result<bool> FeedbackStore::RequestBelongsTo(std::string_view request_id,
                                                    std::string_view tenant) {
   if (request_id.empty()) return false;
-  return Holds(detail::kRequestOfTenant, request_id, tenant);
+  return Holds(/*by_request=*/true, request_id, tenant);
 }
 
 core::Result<bool> FeedbackStore::TaskBelongsTo(std::string_view task_id, std::string_view tenant) {
   if (task_id.empty()) return false;
-  return Holds(detail::kTaskOfTenant, task_id, tenant);
+  return Holds(/*by_request=*/false, task_id, tenant);
 }
 
 core::Result<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& location) {

@@ -62,8 +62,9 @@ class FeedbackStore {
   virtual core::Status Insert(const FeedbackRow& row) = 0;
 
  protected:
-  // Runs `sql`, a query of one row and column (1 or 0) taking $1 = `id` and $2 = `tenant`.
-  virtual core::Result<bool> Holds(const char* sql, std::string_view id,
+  // Whether a recorded request of `tenant` has request id `id` (`by_request`), or task id `id`:
+  // the engine's statement of detail/feedback_sql.h.
+  virtual core::Result<bool> Holds(bool by_request, std::string_view id,
                                    std::string_view tenant) = 0;
 };
 

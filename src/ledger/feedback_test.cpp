@@ -95,16 +95,16 @@ std::string Plan(const std::string& path, const char* sql) {
 // request. The task_id index is partial (only requests with a task id): the lookup must state
 // its condition for the planner to take it.
 TEST_F(FeedbackStoreTest, EachLookupSearchesItsIndex) {
-  EXPECT_THAT(Plan(path_, detail::kRequestOfTenant),
+  EXPECT_THAT(Plan(path_, detail::kSqliteRequestOfTenant),
               testing::HasSubstr("USING INDEX requests_request_id (request_id=?)"));
-  EXPECT_THAT(Plan(path_, detail::kTaskOfTenant),
+  EXPECT_THAT(Plan(path_, detail::kSqliteTaskOfTenant),
               testing::HasSubstr("USING INDEX requests_task_id (task_id=?)"));
   // A rating's replacement of the earlier ones searches its own column's index (audit 4: with
   // task_id = '' stated too, a rating by request walked every request rating of every tenant).
   EXPECT_THAT(Plan(path_, detail::kDeleteEarlierOfRequest),
               testing::HasSubstr("USING INDEX feedback_request_id (request_id=?)"));
   EXPECT_THAT(Plan(path_, detail::kDeleteEarlierOfTask),
-              testing::HasSubstr("USING INDEX feedback_task_id (task_id=?)"));
+              testing::HasSubstr("USING INDEX feedback_tenant_task (tenant=? AND task_id=?)"));
 }
 
 // Schema v8: a request without a task id is not in the task_id index.

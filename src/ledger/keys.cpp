@@ -62,9 +62,12 @@ constexpr const char* kSqliteSpendSum = "sy_saturating_sum(cost_pico)";
 constexpr const char* kPgSpendSum =
     "CAST(GREATEST(LEAST(SUM(cost_pico), 9223372036854775807), -9223372036854775808) AS BIGINT)";
 
-// `column` is "key_id" or "tenant"; `sum` the engine's kSqliteSpendSum or kPgSpendSum.
-std::string SpendSql(const std::string& column, const char* sum) {
-  return "SELECT " + column + ", " + sum + " FROM requests WHERE started_at_ms >= ?1 AND " +
+// `column` is "key_id" or "tenant"; `sum` the engine's kSqliteSpendSum or kPgSpendSum; `from`
+// the table, with SQLite's index: by tenant, its planner walked all of the tenant index (schema
+// v10), every request ever, to save sorting the groups, instead of the time range's requests.
+std::string SpendSql(const std::string& column, const char* sum,
+                     const char* from = "requests INDEXED BY requests_started_at") {
+  return "SELECT " + column + ", " + sum + " FROM " + from + " WHERE started_at_ms >= ?1 AND " +
          column + " <> '' GROUP BY " + column + " ORDER BY " + column;
 }
 
@@ -248,8 +251,8 @@ struct PgStatements {
   std::string insert_key = PgSql(kInsertKey);
   std::string update_key = PgSql(kUpdateKey);
   std::string put_tenant = PgSql(kPutTenant);
-  std::string spend_by_key = PgSql(SpendSql("key_id", kPgSpendSum)) + kByteOrder;
-  std::string spend_by_tenant = PgSql(SpendSql("tenant", kPgSpendSum)) + kByteOrder;
+  std::string spend_by_key = PgSql(SpendSql("key_id", kPgSpendSum, "requests")) + kByteOrder;
+  std::string spend_by_tenant = PgSql(SpendSql("tenant", kPgSpendSum, "requests")) + kByteOrder;
 };
 
 const PgStatements& Pg() {

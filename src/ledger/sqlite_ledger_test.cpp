@@ -431,8 +431,9 @@ TEST(SqliteLedgerTest, ReopeningAnExistingDatabaseKeepsRowsAndSchema) {
   EXPECT_EQ(QueryInt(path,
                      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name "
                      "IN ('requests_request_id', 'requests_task_id', 'requests_started_at', "
-                     "'attempts_request_row')"),
-            4);
+                     "'attempts_request_row', 'requests_tenant_started_at', "
+                     "'feedback_tenant_task')"),
+            6);
 }
 
 // Regression: after the ledger file was deleted under a running gateway, every later record went
@@ -509,12 +510,12 @@ TEST(SqliteLedgerTest, AVersionOneLedgerIsMigratedInPlace) {
   const std::string path = dir.File("ledger.db");
   {
     // A v1 file as the previous release wrote it: the v1 tables, with the columns later
-    // migrations touch (v8 indexes task_id), and one attempt row.
+    // migrations touch (v8 indexes task_id, v10 tenant and started_at_ms), and one attempt row.
     auto db = detail::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(db.has_value());
     ASSERT_TRUE(
         db->Exec("CREATE TABLE requests (id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, "
-                 "task_id TEXT NOT NULL);"
+                 "task_id TEXT NOT NULL, tenant TEXT NOT NULL, started_at_ms INTEGER NOT NULL);"
                  "CREATE TABLE attempts (request_row INTEGER NOT NULL, request_id TEXT NOT NULL);"
                  "INSERT INTO attempts VALUES (1, 'old');"
                  "PRAGMA user_version = 1;"));

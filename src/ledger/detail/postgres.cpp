@@ -222,6 +222,12 @@ constexpr const char* kPgSchemaV7 = R"sql(
 CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback(created_at_ms);
 )sql";
 
+// Version 8: as SQLite's v10, a tenant's own reports read its rows through an index.
+constexpr const char* kPgSchemaV8 = R"sql(
+CREATE INDEX IF NOT EXISTS requests_tenant_started_at ON requests(tenant, started_at_ms);
+CREATE INDEX IF NOT EXISTS feedback_tenant_task ON feedback(tenant, task_id);
+)sql";
+
 // Retention's deletes, $1 the cutoff (unix ms), $2 the rows at most: the oldest rows by their
 // table's time. A request's attempts go in the same statement (the foreign key is checked at its
 // end), selected by the same materialised set. Replicas pruning at once may pick the same rows:
@@ -571,6 +577,9 @@ core::Status EnsurePgSchema(PgConnection& conn) {
     }
     if (version < 7) {
       if (auto s = conn.Exec(kPgSchemaV7, "migrating the ledger schema to v7"); !s) return s;
+    }
+    if (version < 8) {
+      if (auto s = conn.Exec(kPgSchemaV8, "migrating the ledger schema to v8"); !s) return s;
     }
     if (version == kPgSchemaVersion) return {};
     return conn.Exec("DELETE FROM switchyard_schema; INSERT INTO switchyard_schema VALUES (" +

@@ -16,6 +16,8 @@
 //       request_id UNIQUE, an index on started_at_ms for the shadow report's range.
 //   v6  the task_id index only over requests that carry a task id, as on SQLite v8.
 //   v7  an index on feedback(created_at_ms) for retention, as on SQLite v9.
+//   v8  indexes on requests(tenant, started_at_ms) and feedback(tenant, task_id), as on SQLite
+//       v10.
 // Migrations run at start in one transaction under an advisory lock, so replicas starting
 // together apply each once.
 //
@@ -44,7 +46,7 @@ struct pg_result;
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kPgSchemaVersion = 7;
+inline constexpr int64_t kPgSchemaVersion = 8;
 
 // Where a connection URL points and what it must never show.
 struct PgTarget {

@@ -54,6 +54,11 @@ std::string WhereClause(const RequestFilter& filter, std::string_view table_pref
   return where;
 }
 
+std::string TenantParameter(const RequestFilter& filter, SqlDialect dialect) {
+  if (dialect == SqlDialect::kSqlite) return "?3";
+  return "$" + std::to_string(1 + (filter.from_ms ? 1 : 0) + (filter.to_ms ? 1 : 0));
+}
+
 std::vector<std::string> FilterValues(const RequestFilter& filter) {
   std::vector<std::string> values;
   if (filter.from_ms) values.push_back(std::to_string(*filter.from_ms));

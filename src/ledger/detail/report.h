@@ -42,6 +42,9 @@ struct RequestFilter {
 // that order (FilterValues), since PostgreSQL cannot type a parameter the statement never uses.
 std::string WhereClause(const RequestFilter& filter, std::string_view table_prefix = "",
                         SqlDialect dialect = SqlDialect::kSqlite);
+// The parameter WhereClause numbers the tenant with, for another condition on the same value in
+// the same statement. REQUIRES: filter.tenant is set.
+std::string TenantParameter(const RequestFilter& filter, SqlDialect dialect = SqlDialect::kSqlite);
 // The values WhereClause(filter, ..., kPostgres) numbers, in its order, as text.
 std::vector<std::string> FilterValues(const RequestFilter& filter);
 // REQUIRES: `filter` outlives the statement's next Reset (the tenant is bound without a copy).

@@ -28,10 +28,12 @@
 //             usage, cost, status, error and latency, attempts_count, agreement and verdict (the
 //             answering attempt's: the last with outcome 'ok' or 'rejected'; '' when none).
 //   v9        an index on feedback(created_at_ms), for retention (PruneRows).
+//   v10       indexes on requests(tenant, started_at_ms) and feedback(tenant, task_id), for a
+//             tenant's own reports.
 // Migrations run in order inside EnsureSchema's transaction: v1 creates, v2, v3 and v5 add columns
 // (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant);
 // v4, v6 and v7 create tables; v8 rebuilds the task_id index as a partial one (it reads only the
-// rows that carry a task id); v9 adds an index.
+// rows that carry a task id); v9 and v10 add indexes (building them reads the tables once).
 //
 // Thread-safety: as detail::Db — one thread at a time.
 #pragma once
@@ -49,7 +51,7 @@
 
 namespace sy::ledger::detail {
 
-inline constexpr int64_t kSchemaVersion = 9;
+inline constexpr int64_t kSchemaVersion = 10;
 
 // Creates or migrates the schema to kSchemaVersion; idempotent and safe against another process
 // doing the same (runs under BEGIN IMMEDIATE). Fails when the file is not a database or its
