@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "api/translate/translate.h"
+#include "api/translate/translate_internal.h"
 #include "api/translate/translate_test_util.h"
 
 namespace sy::api::translate {
@@ -310,6 +311,36 @@ TEST(ChatToResponsesStream, InterleavedToolArgumentsAndMalformedChunksAreUnavail
     auto s = Stream(events);
     ASSERT_FALSE(s.status) << events.back().data;
     EXPECT_EQ(s.status.error().code, core::Errc::kUpstreamUnavailable);
+  }
+}
+
+// The translator holds the answer (the done events and the completed Response repeat it): an
+// upstream that streams without end fails the stream at the bound instead of growing it (audit 4).
+TEST(ChatToResponsesStream, AnAnswerPastTheBoundFailsTheStream) {
+  const std::string mib(1024 * 1024, 'x');
+  const core::StreamEvent text = Chunk(R"({"content":")" + mib + R"("})");
+  const core::StreamEvent arguments =
+      Chunk(R"({"tool_calls":[{"index":0,"function":{"arguments":")" + mib + R"("}}]})");
+  for (const bool calls : {false, true}) {
+    SCOPED_TRACE(calls ? "arguments" : "text");
+    auto t = MakeStreamTranslator(Dialect::kOpenAiChat, Dialect::kOpenAiResponses, Ctx());
+    std::vector<core::StreamEvent> out;
+    if (calls) {
+      ASSERT_TRUE(
+          t->Feed(Chunk(R"({"tool_calls":[{"index":0,"id":"c","function":{"name":"f"}}]})"), out));
+    }
+    core::Status status;
+    int64_t fed = 0;
+    while (status && fed <= internal::kMaxHeldStreamBytes) {
+      out.clear();
+      status = t->Feed(calls ? arguments : text, out);
+      fed += static_cast<int64_t>(mib.size());
+    }
+    ASSERT_FALSE(status);
+    EXPECT_EQ(fed, internal::kMaxHeldStreamBytes + static_cast<int64_t>(mib.size()));
+    EXPECT_EQ(status.error().code, core::Errc::kUpstreamUnavailable);
+    EXPECT_NE(status.error().message.find("an answer longer than 67108864 bytes"),
+              std::string::npos);
   }
 }
 

@@ -18,6 +18,7 @@
 // kept and ends nothing: the answer may go on. [DONE] after the end yields nothing. A stream cut
 // off before then simply stops: nothing is fabricated.
 // Every event carries "type" (its SSE name) and "sequence_number" counting from 0.
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -63,6 +64,10 @@ class ChatToResponsesStream final : public StreamTranslator {
         }
         if (auto s = Choice(*choice, out); !s) return s;
       }
+    }
+    if (held_ > kMaxHeldStreamBytes) {
+      return Malformed(kChat, "an answer longer than " + std::to_string(kMaxHeldStreamBytes) +
+                                  " bytes, the most a stream translated to Responses holds");
     }
     // OpenAI's usage chunk, the last before [DONE]: no choices.
     if (upstream.usage && (!choices || choices->get_array().empty())) Finish(out);
@@ -160,6 +165,7 @@ class ChatToResponsesStream final : public StreamTranslator {
       Emit("response.content_part.added", std::move(event), out);
     }
     text_ += text;
+    held_ += static_cast<int64_t>(text.size());
     auto event = PartEvent();
     event["delta"] = text;
     if (part == Part::kText) {
@@ -218,6 +224,7 @@ class ChatToResponsesStream final : public StreamTranslator {
     }
     if (has_arguments) {
       text_ += arguments;
+      held_ += static_cast<int64_t>(arguments.size());
       auto event = ItemEvent();
       event["delta"] = arguments;
       Emit("response.function_call_arguments.delta", std::move(event), out);
@@ -294,6 +301,7 @@ class ChatToResponsesStream final : public StreamTranslator {
   Part part_ = Part::kNone;
   int64_t content_index_ = -1;
   std::string text_;  // the open part's text, or the open call's arguments
+  int64_t held_ = 0;  // every text and argument byte so far: the output items repeat them
   // A function_call item.
   std::string call_id_;
   std::string name_;

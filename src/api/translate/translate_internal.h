@@ -104,6 +104,10 @@ core::Result<boost::json::object> ChatToResponsesResponse(const boost::json::val
                                                           const core::Usage& usage,
                                                           const Context& ctx,
                                                           boost::json::storage_ptr sp);
+// The Responses events repeat the answer whole at the end (output_text.done, the completed
+// Response), so this translator holds it: past this many bytes of text and arguments, as a
+// complete answer's bound (providers' kMaxResponseBytes), the stream fails (kUpstreamUnavailable).
+inline constexpr int64_t kMaxHeldStreamBytes = int64_t{64} * 1024 * 1024;
 std::unique_ptr<StreamTranslator> MakeChatToResponsesStream(const Context& ctx);
 
 // A hub request served by a model whose provider speaks Responses natively (kind openai, api
