@@ -115,6 +115,17 @@ core::Status ReadConversation(RequestContext& ctx) {
 
 http::Task<core::Status> ExpandConversation(RequestContext& ctx) {
   json::object& body = ctx.request.body;
+  // A key whose stored responses are full is refused before anything is generated, rather than
+  // answered with a response that is never stored. Only once a put has found it full: the
+  // others' requests read nothing more.
+  if (ctx.turn.store && ctx.services.responses->FoundFull(ctx.request.key_id)) {
+    core::Status room = StorePoolFull();
+    std::function<void()> call = [&] {
+      room = ctx.services.responses->CheckRoom(ctx.request.key_id);
+    };
+    co_await RunOnStorePool(ctx.services, call);
+    if (!room) co_return room;
+  }
   if (!ctx.turn.previous_id.empty()) {
     auto turns = co_await ReadTurns(ctx);
     if (!turns) co_return std::move(turns).error();

@@ -26,13 +26,15 @@ namespace sy::app {
 // previous_response_id) when the request continues a response and stored responses are off.
 core::Status ReadConversation(RequestContext& ctx);
 
-// After decode, Responses requests only: when the request continues a stored response, reads the
-// conversation from the store (on the store's pool, off the worker) and replaces body.input with
-// it (every stored turn's input and output items, oldest first, then the new input); then checks
-// that every function_call_output answers a function_call. Fails with kNotFound for an id that is
-// unknown, expired or not the caller's, kInvalidRequest for a conversation over the bounds or a
-// dangling function_call_output, kOverloaded when the store's pool is full, kInternal when the
-// store fails.
+// After decode, Responses requests only: a request that stores its answer is refused
+// (kInvalidRequest, param store) when its key's stored responses are full
+// (ledger::ResponseStore::CheckRoom, read only once a put found them full). When the request
+// continues a stored response, reads the conversation from the store (on the store's pool, off the
+// worker) and replaces body.input with it (every stored turn's input and output items, oldest
+// first, then the new input); then checks that every function_call_output answers a function_call.
+// Fails with kNotFound for an id that is unknown, expired or not the caller's, kInvalidRequest for
+// a conversation over the bounds or a dangling function_call_output, kOverloaded when the store's
+// pool is full, kInternal when the store fails.
 http::Task<core::Status> ExpandConversation(RequestContext& ctx);
 
 // After a successful answer: the row that stores `response` (the Response object as the client

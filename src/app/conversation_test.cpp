@@ -25,7 +25,8 @@ namespace json = boost::json;
 // Rows kept in a vector; Conversation walks previous_id from `id` back to the first turn.
 class MemoryResponseStore final : public ledger::ResponseStore {
  public:
-  MemoryResponseStore() : ResponseStore(Options{}) {}
+  explicit MemoryResponseStore(int64_t max_bytes_per_owner = int64_t{1} << 30)
+      : ResponseStore(Options{.max_bytes_per_owner = max_bytes_per_owner}) {}
 
   core::Result<std::optional<ledger::StoredResponse>> Get(
       std::string_view id, std::string_view, std::chrono::system_clock::time_point) override {
@@ -48,10 +49,22 @@ class MemoryResponseStore final : public ledger::ResponseStore {
     return false;
   }
 
+  core::Result<int64_t> StoredBytes(std::string_view owner) override {
+    int64_t bytes = 0;
+    for (const auto& row : rows) {
+      if (row.owner == owner) bytes += static_cast<int64_t>(row.response_json.size());
+    }
+    return bytes;
+  }
+
   std::vector<ledger::StoredResponse> rows;
 
  protected:
+  // As the engines do: nothing stored once the owner holds the bound (here, Response bytes).
   core::Status Insert(const ledger::StoredResponse& response, int64_t) override {
+    if (*StoredBytes(response.owner) >= options().max_bytes_per_owner) {
+      return core::InvalidParam("store", "full");
+    }
     rows.push_back(response);
     return {};
   }
@@ -145,6 +158,47 @@ TEST_F(ConversationTest, AnswerDeeperThanTheRequestsDepthAllowsIsNotStored) {
   ctx_.request.max_json_depth = 27;  // 27 + 16 = 43 levels allowed
   Answer(ResponseEchoingTools(20));  // 44 levels
   EXPECT_TRUE(store_.rows.empty());
+}
+
+// A key whose stored responses are full: the answer that found it full is served unstored, and
+// the key's next request that asks to store is refused before anything is generated, until a
+// delete makes room (audit 4: nothing bounded what a key stored). Other keys are not asked.
+TEST(ConversationQuotaTest, AFullKeysNextStoringRequestIsRefusedUntilThereIsRoom) {
+  MemoryResponseStore store(1);  // one byte: the first stored response fills it
+  DefaultServices services;
+  services.services_.responses = &store;
+  http::ServerRequest http;
+  testutil::NullResponseWriter writer;
+  const auto request = [&](const char* key, bool answer) {
+    RequestContext ctx(http, writer, services.services_);
+    ctx.request.dialect = core::Dialect::kOpenAiResponses;
+    ctx.request.id = std::string("req_") + key + std::to_string(store.rows.size());
+    ctx.request.key_id = key;
+    ctx.request.body = json::parse(R"({"model":"m","input":"Hi"})").as_object();
+    EXPECT_TRUE(ReadConversation(ctx));
+    auto expanded = testutil::RunTask(ExpandConversation(ctx));
+    if (expanded && answer) {
+      providers::Completion completion;
+      completion.body = R"({"id":"resp_x","object":"response","output":[]})";
+      testutil::RunTask([&]() -> http::Task<bool> {
+        co_await EncodeAnswer(ctx, completion);
+        co_return true;
+      }());
+    }
+    return expanded;
+  };
+  ASSERT_TRUE(request("key_a", true));  // stored: now full
+  ASSERT_TRUE(request("key_a", true));  // a put finds it full: served, not stored
+  EXPECT_EQ(store.rows.size(), 1u);
+  EXPECT_TRUE(store.FoundFull("key_a"));
+  auto refused = request("key_a", false);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, core::Errc::kInvalidRequest);
+  EXPECT_EQ(refused.error().param, "store");
+  EXPECT_TRUE(request("key_b", true));   // another key stores
+  store.rows.erase(store.rows.begin());  // key_a's response deleted
+  EXPECT_TRUE(request("key_a", false));
+  EXPECT_FALSE(store.FoundFull("key_a"));
 }
 
 TEST_F(ConversationTest, StoredItemsDeeperThan32LevelsAreReadBackIntoTheNextTurn) {

@@ -166,6 +166,7 @@ int RunGateway(config::Config config, const std::function<void(const std::string
     options.location =
         shared->database.url.empty() ? shared->ledger.sqlite_path : shared->database.url;
     options.retention = shared->responses.retention;
+    options.max_bytes_per_owner = shared->responses.max_stored_bytes_per_key;
     options.connections = kStoreThreads;
     auto store = ledger::ResponseStore::Open(options);
     if (!store) {

@@ -121,8 +121,9 @@ void ReadSharedState(MapReader& root, SharedStateConfig& out) {
 }
 
 void ReadResponses(MapReader& root, ResponsesConfig& out) {
-  root.Map("responses", {"store", "retention_days"}, [&](MapReader& r) {
+  root.Map("responses", {"store", "retention_days", "max_stored_bytes_per_key"}, [&](MapReader& r) {
     r.Bool("store", out.store);
+    r.Int("max_stored_bytes_per_key", out.max_stored_bytes_per_key);
     int64_t days = out.retention.count() / 24;
     r.Int("retention_days", days);
     // Multiplied with a check: days * 24 past int64 is undefined, and a wrapped product can land

@@ -353,6 +353,9 @@ struct SharedStateConfig {
 struct ResponsesConfig {
   bool store = true;  // false: store is ignored and previous_response_id is refused
   std::chrono::hours retention{24 * 30};
+  // What one key's stored responses may hold (their input, output and Response JSON); past it
+  // a request with store is refused (400, param store) until some are deleted or expire.
+  int64_t max_stored_bytes_per_key = int64_t{1} << 30;
 };
 
 // auth: client keys and the admin API (docs/operations.md, "Keys").

@@ -466,6 +466,8 @@ core::Status ValidateConfig(const Config& config) {
   CheckDatabase(c, config.database, config.auth);
   CheckSharedState(c, config.shared_state);
   c.Range("responses.retention_days", config.responses.retention.count() / 24, 1, 3650);
+  c.Range("responses.max_stored_bytes_per_key", config.responses.max_stored_bytes_per_key,
+          int64_t{1} << 20, int64_t{1} << 40);
   CheckHealthAndVerification(c, config.health, config.verification);
   CheckAuth(c, config.auth);
   CheckMetrics(c, config.metrics);

@@ -17,9 +17,13 @@ namespace {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
+// Inserts nothing when the owner holds ?9 bytes or more (response_owners, kept by triggers).
 constexpr const char* kInsert =
     "INSERT INTO responses (id, owner, previous_id, created_at_ms, expires_at_ms, input_json, "
-    "output_json, response_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "output_json, response_json) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE coalesce((SELECT "
+    "bytes FROM response_owners WHERE owner = ?2), 0) < ?9";
+constexpr const char* kStoredBytes =
+    "SELECT coalesce((SELECT bytes FROM response_owners WHERE owner = ?1), 0)";
 // The owner and expiry are part of every lookup: another owner's or an expired row is absent.
 constexpr const char* kSelect =
     "SELECT previous_id, created_at_ms, input_json, output_json, response_json FROM responses "
@@ -55,6 +59,7 @@ class SqliteResponses final : public ResponseStore {
     detail::Statement select_turn;
     detail::Statement remove;
     detail::Statement sweep;
+    detail::Statement stored_bytes;
   };
 
   SqliteResponses(const Options& options, detail::Db db, std::unique_ptr<Statements> statements)
@@ -69,6 +74,7 @@ class SqliteResponses final : public ResponseStore {
                                                          size_t max_turns,
                                                          size_t max_bytes) override;
   core::Result<bool> Delete(std::string_view id, std::string_view owner, TimePoint now) override;
+  core::Result<int64_t> StoredBytes(std::string_view owner) override;
 
  private:
   core::Status Insert(const StoredResponse& r, int64_t expires_at_ms) override;
@@ -91,8 +97,19 @@ core::Status SqliteResponses::Insert(const StoredResponse& r, int64_t expires_at
   s.BindText(6, r.input_json);
   s.BindText(7, r.output_json);
   s.BindText(8, r.response_json);
+  s.BindInt(9, options().max_bytes_per_owner);
   if (s.Step() != SQLITE_DONE) return db_.LastError("storing response " + r.id);
+  if (sqlite3_changes64(db_.get()) == 0) return detail::StoreFull(options().max_bytes_per_owner);
   return {};
+}
+
+core::Result<int64_t> SqliteResponses::StoredBytes(std::string_view owner) {
+  std::lock_guard lock(mu_);
+  detail::Statement& s = statements_->stored_bytes;
+  ResetOnExit reset(s);
+  s.BindText(1, owner);
+  if (s.Step() != SQLITE_ROW) return db_.LastError("reading the stored bytes of a key");
+  return s.ColumnInt(0);
 }
 
 core::Result<std::optional<StoredResponse>> SqliteResponses::Get(std::string_view id,
@@ -203,6 +220,7 @@ core::Result<std::unique_ptr<ResponseStore>> OpenSqliteResponses(
       {&statements->select_turn, kSelectTurn},
       {&statements->remove, kDelete},
       {&statements->sweep, kSweep},
+      {&statements->stored_bytes, kStoredBytes},
   };
   for (const auto& [statement, sql] : wanted) {
     auto prepared = db->Prepare(sql);
@@ -225,25 +243,46 @@ core::Result<std::unique_ptr<ResponseStore>> ResponseStore::Open(const std::stri
 
 core::Result<std::unique_ptr<ResponseStore>> ResponseStore::Open(const Options& options) {
   if (options.retention.count() <= 0 || options.sweep_every_puts <= 0 ||
-      options.sweep_interval.count() <= 0 || options.sweep_limit <= 0 || options.connections <= 0) {
+      options.sweep_interval.count() <= 0 || options.sweep_limit <= 0 || options.connections <= 0 ||
+      options.max_bytes_per_owner <= 0) {
     return core::MakeError(core::Errc::kInvalidRequest,
                            "response store options: retention, connections, sweep_every_puts, "
-                           "sweep_interval and sweep_limit must be positive");
+                           "sweep_interval, sweep_limit and max_bytes_per_owner must be positive");
   }
   if (detail::IsPostgresUrl(options.location)) return detail::OpenPostgresResponses(options);
   return detail::OpenSqliteResponses(options);
 }
 
 core::Status ResponseStore::Put(const StoredResponse& r) {
-  const int64_t expires_at_ms = core::UnixMs(r.created_at + options_.retention);
-  if (auto s = Insert(r, expires_at_ms); !s) return s;
-  if (!SweepDue(r.created_at)) return {};
-  auto swept = Sweep(r.created_at, options_.sweep_limit);
-  if (!swept) {
-    sweep_errors_.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr, "switchyard response store: sweeping expired responses failed: %s\n",
-                 swept.error().message.c_str());
+  // The sweep first: it may make room for this owner.
+  if (SweepDue(r.created_at)) {
+    auto swept = Sweep(r.created_at, options_.sweep_limit);
+    if (!swept) {
+      sweep_errors_.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr, "switchyard response store: sweeping expired responses failed: %s\n",
+                   swept.error().message.c_str());
+    }
   }
+  core::Status stored = Insert(r, core::UnixMs(r.created_at + options_.retention));
+  if (!stored && stored.error().param == "store") {
+    std::lock_guard lock(full_mu_);
+    found_full_.insert(r.owner);
+  }
+  return stored;
+}
+
+bool ResponseStore::FoundFull(std::string_view owner) const {
+  std::lock_guard lock(full_mu_);
+  return found_full_.contains(std::string(owner));
+}
+
+core::Status ResponseStore::CheckRoom(std::string_view owner) {
+  auto bytes = StoredBytes(owner);
+  if (!bytes) return std::move(bytes).error();
+  if (*bytes >= options_.max_bytes_per_owner)
+    return detail::StoreFull(options_.max_bytes_per_owner);
+  std::lock_guard lock(full_mu_);
+  found_full_.erase(std::string(owner));
   return {};
 }
 

@@ -15,6 +15,11 @@
 // configured). Get, Conversation and Delete only see the caller's own rows; another owner's row
 // is indistinguishable from an absent one.
 //
+// Quota. An owner stores up to Options::max_bytes_per_owner (a client would otherwise fill the
+// disk at its request rate times the body limit for the whole retention). The table
+// response_owners holds each owner's bytes, kept by database triggers on every insert and
+// delete (schema v10; PostgreSQL v8), so a put checks them in the same statement as it inserts.
+//
 // Retention. A row expires `retention` after its created_at; an expired row is never returned.
 // Expired rows are deleted by Sweep, which Put also runs lazily (a bounded Sweep every
 // Options::sweep_every_puts puts or after sweep_interval, whichever comes first), so storage
@@ -44,6 +49,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.h"
@@ -73,6 +79,10 @@ class ResponseStore {
     int64_t sweep_every_puts = 128;                // lazy sweep after this many puts ...
     std::chrono::seconds sweep_interval{60};       // ... or this long after the last sweep
     int64_t sweep_limit = 256;                     // rows deleted by one lazy sweep
+    // config.responses.max_stored_bytes_per_key: an owner whose stored responses hold this many
+    // bytes (input, output and Response JSON) or more stores no more until some are deleted or
+    // expire. Checked before each put, so an owner may pass it by one response.
+    int64_t max_bytes_per_owner = int64_t{1} << 30;
   };
 
   // Opens the store in the database at options.location. Fails with kInvalidRequest when an
@@ -89,11 +99,22 @@ class ResponseStore {
   ResponseStore(const ResponseStore&) = delete;
   ResponseStore& operator=(const ResponseStore&) = delete;
 
-  // Stores `response`; it expires at created_at + retention. Then, when due, sweeps up to
-  // sweep_limit expired rows (taking created_at as now); a failing sweep is reported on stderr
-  // and counted, and does not fail the Put. Fails with kInternal when the row cannot be written,
-  // including when the id is already stored (ids are unique by construction: that is a bug).
+  // When due, sweeps up to sweep_limit expired rows (taking created_at as now; a failing sweep
+  // is reported on stderr and counted, and does not fail the Put). Then stores `response`; it
+  // expires at created_at + retention. Fails with StoreFull (kInvalidRequest, param "store") when
+  // its owner already holds max_bytes_per_owner, storing nothing; with kInternal when the row
+  // cannot be written, including when the id is already stored (ids are unique by construction:
+  // that is a bug).
   core::Status Put(const StoredResponse& response);
+
+  // The bytes the owner's stored responses hold (expired ones not yet swept included).
+  virtual core::Result<int64_t> StoredBytes(std::string_view owner) = 0;
+  // Whether a put found the owner full and no CheckRoom has found room since: no I/O. A request
+  // asks it first, so that only a full owner's requests read the database (CheckRoom).
+  bool FoundFull(std::string_view owner) const;
+  // StoreFull when the owner holds max_bytes_per_owner or more (a delete or the sweep, on any
+  // replica, may have made room since a put found it full: it is read again).
+  core::Status CheckRoom(std::string_view owner);
 
   // The owner's live response `id`; nullopt when absent, expired, or owned by another owner
   // (indistinguishable to the caller). Fails only on database errors (kInternal).
@@ -129,7 +150,8 @@ class ResponseStore {
   explicit ResponseStore(Options options) : options_(std::move(options)) {}
   const Options& options() const { return options_; }
 
-  // The engine's INSERT of one row, expiring at expires_at_ms.
+  // The engine's INSERT of one row, expiring at expires_at_ms, unless its owner holds
+  // max_bytes_per_owner already (StoreFull).
   virtual core::Status Insert(const StoredResponse& response, int64_t expires_at_ms) = 0;
   // The engine's DELETE of at most `limit` expired rows; how many it deleted.
   virtual core::Result<int64_t> DeleteExpired(int64_t now_ms, int64_t limit) = 0;
@@ -145,6 +167,9 @@ class ResponseStore {
 
   std::atomic<uint64_t> rows_swept_{0};
   std::atomic<uint64_t> sweep_errors_{0};
+  // Owners a put found full, until CheckRoom finds room: at most one entry per key.
+  mutable std::mutex full_mu_;
+  std::unordered_set<std::string> found_full_;  // guarded by full_mu_
 };
 
 }  // namespace sy::ledger

@@ -27,10 +27,17 @@ struct Sql {
   const char* name;
   const char* text;
 };
+// Inserts nothing when the owner holds $9 bytes or more (response_owners, kept by a trigger).
+// Puts of one owner running at once on several connections or replicas may each pass the check:
+// the owner then passes its bound by as many responses.
 constexpr Sql kInsert = {
     "responses_insert",
     "INSERT INTO responses (id, owner, previous_id, created_at_ms, expires_at_ms, input_json, "
-    "output_json, response_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
+    "output_json, response_json) SELECT $1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8 WHERE "
+    "coalesce((SELECT bytes FROM response_owners WHERE owner = $2), 0) < $9::bigint"};
+constexpr Sql kStoredBytes = {
+    "responses_stored_bytes",
+    "SELECT coalesce((SELECT bytes FROM response_owners WHERE owner = $1), 0)"};
 constexpr Sql kSelect = {
     "responses_select",
     "SELECT previous_id, created_at_ms, input_json, output_json, response_json FROM responses "
@@ -64,7 +71,7 @@ constexpr Sql kSweep = {
     "responses_sweep",
     "DELETE FROM responses WHERE id IN (SELECT id FROM responses WHERE expires_at_ms <= $1 "
     "ORDER BY expires_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED)"};
-constexpr Sql kStatements[] = {kInsert, kSelect, kConversation, kDelete, kSweep};
+constexpr Sql kStatements[] = {kInsert, kSelect, kConversation, kDelete, kSweep, kStoredBytes};
 
 bool IsUniqueViolation(const core::Error& error) {
   return error.code == core::Errc::kInvalidRequest &&
@@ -95,6 +102,7 @@ class PostgresResponses final : public ResponseStore {
                                                          size_t max_turns,
                                                          size_t max_bytes) override;
   core::Result<bool> Delete(std::string_view id, std::string_view owner, TimePoint now) override;
+  core::Result<int64_t> StoredBytes(std::string_view owner) override;
 
  private:
   struct Slot {
@@ -173,15 +181,34 @@ core::Status PostgresResponses::Insert(const StoredResponse& r, int64_t expires_
   p.Text(r.input_json);
   p.Text(r.output_json);
   p.Text(r.response_json);
+  p.Int(options().max_bytes_per_owner);
   int tries = 0;
   auto inserted = Run(kInsert, p, "storing response " + r.id, &tries);
-  if (inserted) return {};
+  if (inserted) {
+    if (std::string_view(PQcmdTuples(inserted->get())) == "1") return {};
+    // None inserted: the owner is full, unless a first try stored it before its connection broke
+    // (it counts towards the owner's bytes too).
+    if (tries == 2) {
+      auto stored = Get(r.id, r.owner, TimePoint());
+      if (stored && *stored) return {};
+    }
+    return detail::StoreFull(options().max_bytes_per_owner);
+  }
   // Ids are generated unique: the id already stored on a second try is the first try's row,
   // committed before its connection broke.
   if (tries == 2 && IsUniqueViolation(inserted.error())) return {};
   core::Error error = std::move(inserted).error();
   error.code = core::Errc::kInternal;  // whatever the server refused, the row is not stored
   return error;
+}
+
+core::Result<int64_t> PostgresResponses::StoredBytes(std::string_view owner) {
+  const std::string owner_text(owner);
+  detail::PgParams p;
+  p.Text(owner_text);
+  auto result = Run(kStoredBytes, p, "reading the stored bytes of a key");
+  if (!result) return std::move(result).error();
+  return detail::PgInt(result->get(), 0, 0);
 }
 
 core::Result<std::optional<StoredResponse>> PostgresResponses::Get(std::string_view id,

@@ -16,6 +16,7 @@
 #include "ledger/detail/response_store_test_cases.h"
 #include "ledger/detail/responses.h"
 #include "ledger/detail/schema.h"
+#include "ledger/detail/sqlite.h"
 #include "ledger/detail/test_util.h"
 #include "ledger/sqlite_ledger.h"
 
@@ -97,6 +98,38 @@ TEST(SqliteResponseStoreTest, TheLedgerAndTheStoreShareOneFileAndItsSchemaVersio
   EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), detail::kSchemaVersion);
 }
 
+// Schema v10 sums the responses a ledger already stored into each owner's bytes, and its
+// triggers keep them from then on.
+TEST(SqliteResponseStoreTest, MigratingToVersionTenCountsTheResponsesAlreadyStored) {
+  TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  const auto bytes = [](const StoredResponse& r) {
+    return static_cast<int64_t>(r.input_json.size() + r.output_json.size() +
+                                r.response_json.size());
+  };
+  {
+    auto store = OpenStore({.location = path});
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Put(Turn("resp_1", "", kT0)));
+    ASSERT_TRUE(store->Put(Turn("resp_2", "resp_1", kT0)));
+  }
+  {  // As a v9 file: no counts and no triggers.
+    auto db = detail::Db::Open(path, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(
+        db->Exec("DROP TRIGGER responses_stored; DROP TRIGGER responses_removed; "
+                 "DROP TABLE response_owners; PRAGMA user_version = 9;"));
+  }
+  ASSERT_TRUE(SqliteLedger::Open({.path = path}).has_value());  // the gateway's open migrates
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), detail::kSchemaVersion);
+  auto store = OpenStore({.location = path});
+  ASSERT_NE(store, nullptr);
+  const int64_t two = bytes(Turn("resp_1", "", kT0)) + bytes(Turn("resp_2", "resp_1", kT0));
+  EXPECT_EQ(*store->StoredBytes("key-a"), two);
+  ASSERT_TRUE(store->Put(Turn("resp_3", "resp_2", kT0)));
+  EXPECT_EQ(*store->StoredBytes("key-a"), two + bytes(Turn("resp_3", "resp_2", kT0)));
+}
+
 TEST(SqliteResponseStoreTest, OptionsMustBePositive) {
   TempDir dir;
   auto store = ResponseStore::Open({.location = dir.File("ledger.db"), .retention = 0h});
@@ -104,6 +137,8 @@ TEST(SqliteResponseStoreTest, OptionsMustBePositive) {
   EXPECT_EQ(store.error().code, core::Errc::kInvalidRequest);
   auto limitless = ResponseStore::Open({.location = dir.File("ledger.db"), .sweep_limit = 0});
   ASSERT_FALSE(limitless.has_value());
+  auto no_room = ResponseStore::Open({.location = dir.File("ledger.db"), .max_bytes_per_owner = 0});
+  ASSERT_FALSE(no_room.has_value());
 }
 
 TEST(SqliteResponseStoreTest, AFileThatIsNotADatabaseFailsToOpenNamingIt) {

@@ -5,7 +5,6 @@
 // around the include cannot silence it.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <map>
@@ -57,7 +56,7 @@ constexpr size_t kMaxPatternBytes = 1000;
 constexpr int64_t kMaxPatternRepeat = 1000;
 // Valijson and our walk hold a copy of a node's path per level it descends (its context, our
 // path strings), and the walk keeps the paths of some nodes: a 7 MB schema of long keys nested 28
-// deep took 580 MB. A schema's paths are bounded first (SchemaSizes), an answer's longest path
+// deep took 580 MB. A schema's paths are bounded first (MeasurePaths), an answer's longest path
 // too. Real schemas' paths are tens of bytes.
 constexpr size_t kMaxPathBytes = 4096;
 constexpr size_t kMaxSchemaPathBytes = 4 << 20;  // every node's path, summed
@@ -109,11 +108,9 @@ size_t CountValues(const json::value& v, size_t most, size_t counted = 0) {
   return counted;
 }
 
-// The path of every value of a document, measured without being built: the longest, and their
-// sum over every value; `longest_at` is the first path longer than `max_bytes`, clipped for an
-// error message.
+// The paths of a document's values, measured without being built: their sum over every value,
+// and `longest_at`, the first path longer than `max_bytes`, clipped for an error message.
 struct PathSizes {
-  size_t longest = 0;
   size_t sum = 0;
   std::optional<std::string> longest_at;
 };
@@ -126,7 +123,6 @@ struct Step {
 
 void MeasurePaths(const json::value& v, size_t path_bytes, size_t max_bytes, PathSizes& sizes,
                   std::vector<Step>& chain) {
-  sizes.longest = std::max(sizes.longest, path_bytes);
   sizes.sum += path_bytes;
   if (path_bytes > max_bytes) {
     if (!sizes.longest_at) {

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 
 import {
   DECIMAL_RE, assertOpenAIError, emulator, getJson, ledgerRows, modelRequests, postJson,
-  shareDemo, streamChat, testCleanShutdown,
+  shareDemo, shareServe, streamChat, testCleanShutdown, testConfigYaml,
 } from '../testutil/harness.mjs';
 
 // One model per upstream wire: Chat Completions, Anthropic Messages, Responses (native).
@@ -313,4 +313,43 @@ describe('/v1/responses through the demo', () => {
   });
 
   testCleanShutdown(() => demo);
+});
+
+// What one key stores is bounded (responses.max_stored_bytes_per_key, here its least, 1 MiB): the
+// response that reaches the bound is the last stored; the next answer is served unstored, and
+// after it a request with store is a 400 naming store, until a delete makes room.
+describe('/v1/responses: a key stores up to its bound', () => {
+  let served;
+  shareServe((o) => `${testConfigYaml(o)}auth: {mode: "off"}
+responses: {max_stored_bytes_per_key: 1048576}
+`, (s) => {
+    served = s;
+  });
+
+  test('past 1 MiB of stored responses: served unstored, then refused until a delete', async () => {
+    const big = 'x'.repeat(400 * 1024);  // each stored turn keeps its input: ~400 KiB
+    const ids = [];
+    for (let i = 0; i < 3; ++i) {
+      const res = await respond(served.url, { model: 'gpt-5.5', input: `${i} ${big}` });
+      assert.equal(res.status, 200, res.text);
+      ids.push(res.json.id);
+      assert.equal((await getJson(`${served.url}/v1/responses/${res.json.id}`)).status, 200);
+    }
+    const unstored = await respond(served.url, { model: 'gpt-5.5', input: 'one more' });
+    assert.equal(unstored.status, 200, unstored.text);
+    assert.equal((await getJson(`${served.url}/v1/responses/${unstored.json.id}`)).status, 404);
+    const refused = await respond(served.url, { model: 'gpt-5.5', input: 'and another' });
+    assert.equal(refused.status, 400, refused.text);
+    assertOpenAIError(assert, refused.json, { status: 400, param: 'store' });
+    assert.match(refused.json.error.message, /max_stored_bytes_per_key/);
+    const unkept = await respond(served.url, { model: 'gpt-5.5', input: 'not kept', store: false });
+    assert.equal(unkept.status, 200, unkept.text);
+
+    assert.equal((await deleteResponse(served.url, ids[0])).status, 200);
+    const after = await respond(served.url, { model: 'gpt-5.5', input: 'room again' });
+    assert.equal(after.status, 200, after.text);
+    assert.equal((await getJson(`${served.url}/v1/responses/${after.json.id}`)).status, 200);
+  });
+
+  testCleanShutdown(() => served);
 });

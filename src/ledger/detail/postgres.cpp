@@ -222,10 +222,38 @@ constexpr const char* kPgSchemaV7 = R"sql(
 CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback(created_at_ms);
 )sql";
 
-// Version 8: as SQLite's v10, a tenant's own reports read its rows through an index.
+// Version 8: as SQLite's v10, a tenant's own reports read its rows through an index, and each
+// owner's stored bytes are kept by triggers (ledger/response_store.h).
 constexpr const char* kPgSchemaV8 = R"sql(
 CREATE INDEX IF NOT EXISTS requests_tenant_started_at ON requests(tenant, started_at_ms);
 CREATE INDEX IF NOT EXISTS feedback_tenant_task ON feedback(tenant, task_id);
+CREATE TABLE IF NOT EXISTS response_owners (
+  owner TEXT PRIMARY KEY,
+  bytes BIGINT NOT NULL
+);
+INSERT INTO response_owners (owner, bytes)
+  SELECT owner, SUM(octet_length(input_json) + octet_length(output_json) +
+                    octet_length(response_json))
+  FROM responses GROUP BY owner
+  ON CONFLICT (owner) DO NOTHING;
+CREATE OR REPLACE FUNCTION switchyard_response_bytes() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO response_owners (owner, bytes) VALUES (NEW.owner,
+      octet_length(NEW.input_json) + octet_length(NEW.output_json) +
+      octet_length(NEW.response_json))
+    ON CONFLICT (owner) DO UPDATE SET bytes = response_owners.bytes + excluded.bytes;
+    RETURN NEW;
+  END IF;
+  UPDATE response_owners SET bytes = bytes - (octet_length(OLD.input_json) +
+    octet_length(OLD.output_json) + octet_length(OLD.response_json))
+  WHERE owner = OLD.owner;
+  RETURN OLD;
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS responses_bytes ON responses;
+CREATE TRIGGER responses_bytes AFTER INSERT OR DELETE ON responses
+  FOR EACH ROW EXECUTE FUNCTION switchyard_response_bytes();
 )sql";
 
 // Retention's deletes, $1 the cutoff (unix ms), $2 the rows at most: the oldest rows by their

@@ -16,8 +16,8 @@
 //       request_id UNIQUE, an index on started_at_ms for the shadow report's range.
 //   v6  the task_id index only over requests that carry a task id, as on SQLite v8.
 //   v7  an index on feedback(created_at_ms) for retention, as on SQLite v9.
-//   v8  indexes on requests(tenant, started_at_ms) and feedback(tenant, task_id), as on SQLite
-//       v10.
+//   v8  indexes on requests(tenant, started_at_ms) and feedback(tenant, task_id), and
+//       response_owners with its trigger, as on SQLite v10.
 // Migrations run at start in one transaction under an advisory lock, so replicas starting
 // together apply each once.
 //

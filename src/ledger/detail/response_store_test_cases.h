@@ -284,6 +284,60 @@ TEST_P(ResponseStoreTest, PutsSweepLazilyByCountAndByTime) {
   }
 }
 
+// An owner stores until its responses hold max_bytes_per_owner (their JSON texts' bytes, kept
+// by the schema's triggers): the put that reaches it is the last one stored; a delete or the
+// sweep makes room again; other owners are not affected (audit 4: nothing bounded a key's).
+TEST_P(ResponseStoreTest, AnOwnerStoresUpToItsBoundAndDeletesMakeRoom) {
+  const auto bytes = [](const StoredResponse& r) {
+    return static_cast<int64_t>(r.input_json.size() + r.output_json.size() +
+                                r.response_json.size());
+  };
+  const int64_t one = bytes(Turn("resp_1", "", kT0));  // every resp_N below has the same size
+  auto store = OpenStore({.retention = 1h,
+                          .sweep_every_puts = 1'000'000,
+                          .sweep_interval = std::chrono::seconds(1h) * 24 * 365,
+                          .max_bytes_per_owner = 2 * one - 1});
+  ASSERT_NE(store, nullptr);
+  const auto stored_bytes = [&](const char* owner) {
+    auto got = store->StoredBytes(owner);
+    EXPECT_TRUE(got.has_value()) << got.error().message;
+    return got ? *got : -1;
+  };
+  EXPECT_EQ(stored_bytes("key-a"), 0);
+  ASSERT_TRUE(store->Put(Turn("resp_1", "", kT0)));
+  EXPECT_EQ(stored_bytes("key-a"), one);
+  EXPECT_TRUE(store->CheckRoom("key-a"));
+  ASSERT_TRUE(store->Put(Turn("resp_2", "", kT0)));  // past the bound by this one response
+  EXPECT_EQ(stored_bytes("key-a"), 2 * one);
+  EXPECT_FALSE(store->FoundFull("key-a"));  // no put was refused yet
+
+  auto full = store->Put(Turn("resp_3", "", kT0));
+  ASSERT_FALSE(full.has_value());
+  EXPECT_EQ(full.error().code, core::Errc::kInvalidRequest);
+  EXPECT_EQ(full.error().param, "store");
+  EXPECT_FALSE(Visible(*store, "resp_3", "key-a", kT0));
+  EXPECT_EQ(stored_bytes("key-a"), 2 * one);
+  EXPECT_TRUE(store->FoundFull("key-a"));
+  auto check = store->CheckRoom("key-a");
+  ASSERT_FALSE(check.has_value());
+  EXPECT_EQ(check.error().message, full.error().message);
+  ASSERT_TRUE(store->Put(Turn("resp_4", "", kT0, "key-b")));  // another owner stores
+  EXPECT_EQ(stored_bytes("key-b"), one);
+  EXPECT_FALSE(store->FoundFull("key-b"));
+
+  ASSERT_TRUE(store->Delete("resp_1", "key-a", kT0).has_value());
+  EXPECT_EQ(stored_bytes("key-a"), one);
+  EXPECT_TRUE(store->FoundFull("key-a"));  // until a check reads the bytes again
+  EXPECT_TRUE(store->CheckRoom("key-a"));
+  EXPECT_FALSE(store->FoundFull("key-a"));
+  ASSERT_TRUE(store->Put(Turn("resp_3", "", kT0)));
+  auto swept = store->Sweep(kT0 + 2h, 100);
+  ASSERT_TRUE(swept.has_value());
+  EXPECT_EQ(*swept, 3);
+  EXPECT_EQ(stored_bytes("key-a"), 0);
+  EXPECT_EQ(stored_bytes("key-b"), 0);
+}
+
 TEST_P(ResponseStoreTest, AStoredIdCannotBeOverwritten) {
   auto store = OpenStore({});
   ASSERT_NE(store, nullptr);

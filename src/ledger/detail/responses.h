@@ -37,6 +37,15 @@ inline core::Error TooManyBytes(std::string_view id, size_t max_bytes) {
   return ConversationTooLong(id, "more than " + std::to_string(max_bytes) + " bytes of items");
 }
 
+// kInvalidRequest, param store: the owner's stored responses hold `max_bytes` or more.
+inline core::Error StoreFull(int64_t max_bytes) {
+  return core::InvalidParam(
+      "store", "This key's stored responses hold " + std::to_string(max_bytes) +
+                   " bytes or more, the most a key keeps (responses.max_stored_bytes_per_key): "
+                   "delete some (DELETE /v1/responses/{id}), wait for them to expire, or send "
+                   "\"store\": false.");
+}
+
 // ResponseStore::Open for each engine, its options already checked.
 core::Result<std::unique_ptr<ResponseStore>> OpenSqliteResponses(
     const ResponseStore::Options& options);

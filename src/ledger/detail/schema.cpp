@@ -242,9 +242,33 @@ PRAGMA user_version = 9;
 // ledger of 2 million rows a report for a tenant of one request took 0.34 s, and the time grows
 // with the ledger (audit 4). The requests index costs the ledger writer one more b-tree insert a
 // request (docs/performance.md measures it); the feedback one only feedback's inserts.
+//
+// It also bounds what a key stores (audit 4): response_owners holds the bytes of each owner's
+// stored responses (their input, output and Response JSON), kept by triggers on every insert and
+// delete (a put, a DELETE, the expiry sweep), so that a put checks its owner's total with one
+// lookup. Migrating sums the rows already stored.
 constexpr const char* kSchemaV10 = R"sql(
 CREATE INDEX IF NOT EXISTS requests_tenant_started_at ON requests(tenant, started_at_ms);
 CREATE INDEX IF NOT EXISTS feedback_tenant_task ON feedback(tenant, task_id);
+CREATE TABLE IF NOT EXISTS response_owners (
+  owner TEXT PRIMARY KEY,
+  bytes INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO response_owners (owner, bytes)
+  SELECT owner, SUM(length(CAST(input_json AS BLOB)) + length(CAST(output_json AS BLOB)) +
+                    length(CAST(response_json AS BLOB)))
+  FROM responses GROUP BY owner;
+CREATE TRIGGER IF NOT EXISTS responses_stored AFTER INSERT ON responses BEGIN
+  INSERT INTO response_owners (owner, bytes) VALUES (NEW.owner,
+    length(CAST(NEW.input_json AS BLOB)) + length(CAST(NEW.output_json AS BLOB)) +
+    length(CAST(NEW.response_json AS BLOB)))
+  ON CONFLICT (owner) DO UPDATE SET bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS responses_removed AFTER DELETE ON responses BEGIN
+  UPDATE response_owners SET bytes = bytes - (length(CAST(OLD.input_json AS BLOB)) +
+    length(CAST(OLD.output_json AS BLOB)) + length(CAST(OLD.response_json AS BLOB)))
+  WHERE owner = OLD.owner;
+END;
 PRAGMA user_version = 10;
 )sql";
 

@@ -29,7 +29,8 @@
 //             answering attempt's: the last with outcome 'ok' or 'rejected'; '' when none).
 //   v9        an index on feedback(created_at_ms), for retention (PruneRows).
 //   v10       indexes on requests(tenant, started_at_ms) and feedback(tenant, task_id), for a
-//             tenant's own reports.
+//             tenant's own reports; response_owners (owner, bytes), kept by triggers on
+//             responses, for ResponseStore's per-owner bound.
 // Migrations run in order inside EnsureSchema's transaction: v1 creates, v2, v3 and v5 add columns
 // (ADD COLUMN with a constant default rewrites no rows, so migrating a large ledger is instant);
 // v4, v6 and v7 create tables; v8 rebuilds the task_id index as a partial one (it reads only the
