@@ -139,6 +139,9 @@ TEST(ValidateTest, ResponsesRetention) {
   EXPECT_EQ(ErrorOf(Provider("") + Model("") +
                     "responses: {store: false, retention_days: -9223372036854775807}\n"),
             "responses.retention_days: \"-9223372036854775807\" is out of range");
+  EXPECT_EQ(ErrorOf(Provider("") + Model("") + "responses: {max_stored_bytes_per_key: 1000}\n"),
+            "responses.max_stored_bytes_per_key: must be between 1048576 and 1099511627776, got "
+            "1000");
 }
 
 TEST(ValidateTest, ModelFields) {
