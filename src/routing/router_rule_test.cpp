@@ -182,61 +182,60 @@ TEST(RouterRuleTest, ABudgetIsTheStrongShareWhoseMixSpendsIt) {
   EXPECT_EQ(f.Rule().threshold, f.Rule().model->ThresholdForShare(0.2));
 }
 
+// Three `cheap` requests' cost per 1,000 requests (ABudgetIsTheStrongShareWhoseMixSpendsIt).
+std::string ThreeCheapRequests() {
+  auto model = LoadRouterModel("builtin:routellm-gpt4-mixtral");
+  EXPECT_TRUE(model.has_value()) << model.error().message;
+  const auto tokens =
+      model ? static_cast<int64_t>(std::llround((*model)->metadata().mean_prompt_tokens)) : 0;
+  return core::Money::FromPico(3 * (tokens + 1000) * 1'000'000 * 1000).ToString();
+}
+
+std::string BudgetRule(const std::string& budget) {
+  return "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
+         "budget_usd_per_1k_requests: \"" +
+         budget + "\"}";
+}
+
+// The calibration the router rule `router` gets in Yaml's config with the model line `from`
+// replaced by `to`.
+std::string CalibrationWith(const std::string& router, const std::string& from,
+                            const std::string& to) {
+  std::string yaml = Yaml(router);
+  yaml.replace(yaml.find(from), from.size(), to);
+  auto config = config::ParseConfig(yaml, "t.yaml", &NoEnv);
+  EXPECT_TRUE(config.has_value()) << config.error().message;
+  if (!config) return "";
+  auto catalog =
+      *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
+  auto policy = Policy::Build(*catalog);
+  EXPECT_TRUE(policy.has_value()) << policy.error().message;
+  return policy ? policy->profiles().at(0).rules.at(0).router->calibration : "";
+}
+
 // A time window must not move a static threshold: priced at start, it depended on the minute
 // the replica started (DeepSeek's off-peak) and held all day. Here `cheap` is at a tenth of its
 // list all day long, and the share is still the standard lists' 0.2.
 TEST(RouterRuleTest, ABudgetIsCalibratedAtTheStandardListsWhateverTheWindowInForce) {
-  auto model = LoadRouterModel("builtin:routellm-gpt4-mixtral");
-  ASSERT_TRUE(model.has_value()) << model.error().message;
-  const auto tokens = static_cast<int64_t>(std::llround((*model)->metadata().mean_prompt_tokens));
-  const std::string budget =
-      core::Money::FromPico(3 * (tokens + 1000) * 1'000'000 * 1000).ToString();
-  std::string yaml = Yaml(
-      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
-      "budget_usd_per_1k_requests: \"" +
-      budget + "\"}");
-  const std::string cheap = R"(cheap: {provider: us, price: {input: "1", output: "2"}})";
-  const std::string windowed =
+  const std::string budget = ThreeCheapRequests();
+  const std::string calibration = CalibrationWith(
+      BudgetRule(budget), R"(cheap: {provider: us, price: {input: "1", output: "2"}})",
       R"(cheap: {provider: us, price: {input: "1", output: "2", windows: [{name: all-day, )"
       R"(start: "00:00", end: "23:59", input: "0.1", output: "0.2"}, {name: last-minute, )"
-      R"(start: "23:59", end: "00:00", input: "0.1", output: "0.2"}]}})";
-  yaml.replace(yaml.find(cheap), cheap.size(), windowed);
-  auto config = config::ParseConfig(yaml, "t.yaml", &NoEnv);
-  ASSERT_TRUE(config.has_value()) << config.error().message;
-  auto catalog =
-      *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
-  auto policy = Policy::Build(*catalog);
-  ASSERT_TRUE(policy.has_value()) << policy.error().message;
-  const RouterRule& rule = *policy->profiles().at(0).rules.at(0).router;
-  EXPECT_EQ(rule.calibration, "budget_usd_per_1k_requests " + budget + ": strong share 0.2000");
+      R"(start: "23:59", end: "00:00", input: "0.1", output: "0.2"}]}})");
+  EXPECT_EQ(calibration, "budget_usd_per_1k_requests " + budget + ": strong share 0.2000");
 }
 
 // Each side is priced at its dearest deployment, as routing prices a candidate: `big` also runs
 // on a copy at 21 times cheap's prices, so the same budget buys (3 - 1) / (21 - 1) = 0.1. At
 // the list price (11 times) it bought 0.2, and the copy's requests spent past the budget.
 TEST(RouterRuleTest, ABudgetIsCalibratedAtEachSidesDearestDeployment) {
-  auto model = LoadRouterModel("builtin:routellm-gpt4-mixtral");
-  ASSERT_TRUE(model.has_value()) << model.error().message;
-  const auto tokens = static_cast<int64_t>(std::llround((*model)->metadata().mean_prompt_tokens));
-  const std::string budget =
-      core::Money::FromPico(3 * (tokens + 1000) * 1'000'000 * 1000).ToString();
-  std::string yaml = Yaml(
-      "{model: builtin:routellm-gpt4-mixtral, strong: big, weak: cheap, "
-      "budget_usd_per_1k_requests: \"" +
-      budget + "\"}");
-  const std::string big = R"(big: {provider: us, price: {input: "11", output: "22"}})";
-  const std::string deployed =
+  const std::string budget = ThreeCheapRequests();
+  const std::string calibration = CalibrationWith(
+      BudgetRule(budget), R"(big: {provider: us, price: {input: "11", output: "22"}})",
       R"(big: {deployments: [{provider: us}, {provider: us, name: dear, price: {input: "21", )"
-      R"(output: "42"}}], price: {input: "11", output: "22"}})";
-  yaml.replace(yaml.find(big), big.size(), deployed);
-  auto config = config::ParseConfig(yaml, "t.yaml", &NoEnv);
-  ASSERT_TRUE(config.has_value()) << config.error().message;
-  auto catalog =
-      *catalog::Catalog::Build(std::make_shared<const config::Config>(*std::move(config)));
-  auto policy = Policy::Build(*catalog);
-  ASSERT_TRUE(policy.has_value()) << policy.error().message;
-  const RouterRule& rule = *policy->profiles().at(0).rules.at(0).router;
-  EXPECT_EQ(rule.calibration, "budget_usd_per_1k_requests " + budget + ": strong share 0.1000");
+      R"(output: "42"}}], price: {input: "11", output: "22"}})");
+  EXPECT_EQ(calibration, "budget_usd_per_1k_requests " + budget + ": strong share 0.1000");
 }
 
 TEST(RouterRuleTest, BudgetsOutsideTheTwoSidesClampToOneSide) {
