@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 
 #include <fcntl.h>
@@ -341,6 +342,56 @@ core::Status KeyService::ReloadLocked(bool force) {
   directory_.store(
       limits::Directory::Build(std::move(keys), std::move(tenants), directory_.load().get()));
   revision_ = *revision;
+  unreadable_tenants_ = std::move(unreadable_tenants);
+  return {};
+}
+
+core::Status KeyService::ApplyOwnWriteLocked(const ledger::KeyRow* key_row,
+                                             const ledger::TenantRow* tenant_row, int64_t writes) {
+  auto revision = store_->Revision();
+  if (!revision) return revision.error();
+  if (revision_ < 0 || *revision != revision_ + writes) return ReloadLocked(true);
+  const auto dir = directory();
+  // The named tenants in force (Build implies the others again) and every key, copied: their
+  // counters are carried over by Build, as a reload does.
+  std::vector<limits::Tenant> tenants;
+  for (const auto& t : dir->tenants()) {
+    if (!t.implied) tenants.push_back(t);
+  }
+  std::vector<limits::Key> keys(dir->keys().begin(), dir->keys().end());
+  if (key_row) {
+    auto key = KeyFromRow(*key_row);
+    // A row a reload would leave out, or a key of a tenant it left out: the reload decides.
+    if (!key || unreadable_tenants_.contains(key->tenant)) return ReloadLocked(true);
+    // In the reload's order: by created_at_ms, then id.
+    const auto at = std::find_if(keys.begin(), keys.end(),
+                                 [&](const limits::Key& k) { return k.id == key->id; });
+    if (at != keys.end() && at->created_at_ms == key->created_at_ms) {
+      *at = std::move(*key);
+    } else {
+      if (at != keys.end()) keys.erase(at);
+      const auto before = [](const limits::Key& a, const limits::Key& b) {
+        return std::tie(a.created_at_ms, a.id) < std::tie(b.created_at_ms, b.id);
+      };
+      keys.insert(std::upper_bound(keys.begin(), keys.end(), *key, before), std::move(*key));
+    }
+  }
+  if (tenant_row) {
+    auto policy = limits::ParsePolicyJson(tenant_row->policy_json);
+    if (!policy || unreadable_tenants_.contains(tenant_row->name)) return ReloadLocked(true);
+    limits::Tenant tenant{tenant_row->name, std::move(*policy), tenant_row->created_at_ms, {}};
+    // In the reload's order: by name.
+    const auto at = std::lower_bound(
+        tenants.begin(), tenants.end(), tenant.name,
+        [](const limits::Tenant& t, const std::string& name) { return t.name < name; });
+    if (at != tenants.end() && at->name == tenant.name) {
+      *at = std::move(tenant);
+    } else {
+      tenants.insert(at, std::move(tenant));
+    }
+  }
+  directory_.store(limits::Directory::Build(std::move(keys), std::move(tenants), dir.get()));
+  revision_ = *revision;
   return {};
 }
 
@@ -409,22 +460,23 @@ core::Status KeyService::CheckNames(const limits::Policy& policy) const {
   return {};
 }
 
-core::Status KeyService::EnsureTenant(std::string_view name) {
-  // An implied tenant (created_at 0: only its keys name it) gets its row now.
-  if (const limits::Tenant* known = directory()->FindTenant(name); known && known->created_at_ms) {
+core::Status KeyService::EnsureTenant(std::string_view name,
+                                      std::optional<ledger::TenantRow>& written) {
+  if (const limits::Tenant* known = directory()->FindTenant(name); known && !known->implied) {
     return {};
   }
   const int64_t now = NowMs();
-  return store_->PutTenant({std::string(name), limits::PolicyJson({}), now, now});
+  ledger::TenantRow row{std::string(name), limits::PolicyJson({}), now, now};
+  if (auto s = store_->PutTenant(row); !s) return s;
+  written = std::move(row);
+  return {};
 }
 
 core::Result<ledger::KeyRow> KeyService::StoredKey(std::string_view id) {
-  auto rows = store_->Keys();
-  if (!rows) return rows.error();
-  for (auto& row : *rows) {
-    if (row.id == id) return std::move(row);
-  }
-  return NoSuchKey(id);
+  auto row = store_->Key(id);
+  if (!row) return std::move(row).error();
+  if (!*row) return NoSuchKey(id);
+  return std::move(**row);
 }
 
 json::object KeyService::KeyObject(const limits::Key& key) const {
@@ -464,8 +516,9 @@ core::Result<json::object> KeyService::Published(std::string_view id, std::strin
   return out;
 }
 
-json::object KeyService::AfterKeyWrite(const ledger::KeyRow& row, std::string secret) {
-  const core::Status reloaded = ReloadLocked(true);
+json::object KeyService::AfterKeyWrite(const ledger::KeyRow& row, std::string secret,
+                                       const ledger::TenantRow* new_tenant) {
+  const core::Status reloaded = ApplyOwnWriteLocked(&row, new_tenant, new_tenant ? 2 : 1);
   if (reloaded) {
     if (auto published = Published(row.id, secret)) return std::move(*published);
   } else {
@@ -495,7 +548,7 @@ json::object KeyService::AfterKeyWrite(const ledger::KeyRow& row, std::string se
 }
 
 json::object KeyService::AfterTenantWrite(const ledger::TenantRow& row, limits::Policy policy) {
-  const core::Status reloaded = ReloadLocked(true);
+  const core::Status reloaded = ApplyOwnWriteLocked(nullptr, &row);
   if (reloaded) {
     if (auto published = GetTenant(row.name)) return std::move(*published);
   } else {
@@ -531,9 +584,10 @@ core::Result<json::object> KeyService::CreateKey(const json::object& body) {
   row.created_at_ms = NowMs();
   row.policy_json = limits::PolicyJson(policy);
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto s = EnsureTenant(row.tenant); !s) return s.error();
+  std::optional<ledger::TenantRow> new_tenant;
+  if (auto s = EnsureTenant(row.tenant, new_tenant); !s) return s.error();
   if (auto s = store_->InsertKey(row); !s) return s.error();
-  return AfterKeyWrite(row, std::move(secret));
+  return AfterKeyWrite(row, std::move(secret), new_tenant ? &*new_tenant : nullptr);
 }
 
 core::Result<json::object> KeyService::ListKeys(std::string_view tenant, const ListPage& page) {

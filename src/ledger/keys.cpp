@@ -31,6 +31,9 @@ constexpr std::chrono::milliseconds kBusyTimeout{5000};
 constexpr const char* kSelectKeys =
     "SELECT id, tenant, name, prefix, hash, previous_hash, previous_valid_until_ms, "
     "created_at_ms, revoked_at_ms, policy_json FROM client_keys ORDER BY created_at_ms, id";
+constexpr const char* kSelectKey =
+    "SELECT id, tenant, name, prefix, hash, previous_hash, previous_valid_until_ms, "
+    "created_at_ms, revoked_at_ms, policy_json FROM client_keys WHERE id = ?1";
 constexpr const char* kSelectTenants =
     "SELECT name, policy_json, created_at_ms, updated_at_ms FROM tenants ORDER BY name";
 // Parameter order (?1..?10) is the order of the KeyRow fields.
@@ -148,6 +151,17 @@ class SqliteKeyStore final : public KeyStore {
     return rows;
   }
 
+  core::Result<std::optional<KeyRow>> Key(std::string_view id) override {
+    std::lock_guard lock(mu_);
+    auto s = db_.Prepare(kSelectKey);
+    if (!s) return Failed(std::move(s).error());
+    s->BindText(1, id);
+    const int rc = s->Step();
+    if (rc == SQLITE_DONE) return std::optional<KeyRow>();
+    if (rc != SQLITE_ROW) return Failed(db_.LastError("reading a client key"));
+    return std::optional<KeyRow>(ReadKey(*s));
+  }
+
   core::Result<std::vector<TenantRow>> Tenants() override {
     std::lock_guard lock(mu_);
     auto s = db_.Prepare(kSelectTenants);
@@ -247,6 +261,7 @@ class SqliteKeyStore final : public KeyStore {
 // The statements in PostgreSQL's spelling, built once.
 struct PgStatements {
   std::string select_keys = PgSql(kSelectKeys) + kByteOrder;
+  std::string select_key = PgSql(kSelectKey);
   std::string select_tenants = PgSql(kSelectTenants) + kByteOrder;
   std::string insert_key = PgSql(kInsertKey);
   std::string update_key = PgSql(kUpdateKey);
@@ -329,6 +344,17 @@ class PostgresKeyStore final : public KeyStore {
     const int n = PQntuples(result->get());
     for (int row = 0; row < n; ++row) rows.push_back(ReadKey(result->get(), row));
     return rows;
+  }
+
+  core::Result<std::optional<KeyRow>> Key(std::string_view id) override {
+    const std::string id_text(id);  // p holds a pointer to it
+    std::lock_guard lock(mu_);
+    detail::PgParams p;
+    p.Text(id_text);
+    auto result = Query(Pg().select_key, p, "reading a client key");
+    if (!result) return std::move(result).error();
+    if (PQntuples(result->get()) == 0) return std::optional<KeyRow>();
+    return std::optional<KeyRow>(ReadKey(result->get(), 0));
   }
 
   core::Result<std::vector<TenantRow>> Tenants() override {

@@ -85,6 +85,8 @@ class KeyStore {
 
   // Every key (revoked ones included), ordered by created_at_ms, then id.
   virtual core::Result<std::vector<KeyRow>> Keys() = 0;
+  // The key `id`; nullopt when there is none.
+  virtual core::Result<std::optional<KeyRow>> Key(std::string_view id) = 0;
   // Every tenant, ordered by name.
   virtual core::Result<std::vector<TenantRow>> Tenants() = 0;
 

@@ -52,7 +52,7 @@ std::shared_ptr<const Directory> Directory::Build(std::vector<Key> keys,
     }
   }
   for (const std::string_view name : implied) {
-    dir->tenants_.push_back(Tenant{std::string(name), {}, 0, {}});
+    dir->tenants_.push_back(Tenant{std::string(name), {}, 0, {}, /*implied=*/true});
   }
   dir->keys_ = std::move(keys);  // the vector's buffer moves; its elements do not
   // The indexes hold views into the final vectors, which are not resized again.

@@ -51,6 +51,7 @@ struct Tenant {
   Policy policy;  // budgets and limits only
   int64_t created_at_ms = 0;
   std::shared_ptr<Account> account;  // set by Directory::Build
+  bool implied = false;              // set by Directory::Build: only its keys name it, no row
 };
 
 struct Key {
