@@ -465,6 +465,14 @@ core::Status KeyService::EnsureTenant(std::string_view name,
   if (const limits::Tenant* known = directory()->FindTenant(name); known && !known->implied) {
     return {};
   }
+  // Its row exists but cannot be read (a reload left it out): writing a new one would replace
+  // its budgets with none.
+  if (unreadable_tenants_.contains(name)) {
+    return core::MakeError(core::Errc::kInternal,
+                           "Tenant " + core::ClipForEcho(name, 64) +
+                               "'s stored row cannot be read; fix or replace it (PUT "
+                               "/admin/tenants/{name}) before creating keys for it.");
+  }
   const int64_t now = NowMs();
   ledger::TenantRow row{std::string(name), limits::PolicyJson({}), now, now};
   if (auto s = store_->PutTenant(row); !s) return s;
@@ -517,8 +525,9 @@ core::Result<json::object> KeyService::Published(std::string_view id, std::strin
 }
 
 json::object KeyService::AfterKeyWrite(const ledger::KeyRow& row, std::string secret,
-                                       const ledger::TenantRow* new_tenant) {
-  const core::Status reloaded = ApplyOwnWriteLocked(&row, new_tenant, new_tenant ? 2 : 1);
+                                       const ledger::TenantRow* new_tenant, bool key_written) {
+  const int64_t writes = (key_written ? 1 : 0) + (new_tenant ? 1 : 0);
+  const core::Status reloaded = ApplyOwnWriteLocked(&row, new_tenant, writes);
   if (reloaded) {
     if (auto published = Published(row.id, secret)) return std::move(*published);
   } else {
@@ -625,13 +634,16 @@ core::Result<json::object> KeyService::RevokeKey(std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto row = StoredKey(id);
   if (!row) return row.error();
-  if (!row->revoked_at_ms) {
+  const bool revoked_already = row->revoked_at_ms.has_value();
+  if (!revoked_already) {
     row->revoked_at_ms = NowMs();
     if (auto s = store_->UpdateKey(*row); !s) return s.error();
   }
-  // Reloaded even when the row was revoked already, perhaps by another replica whose write this
-  // one has not reloaded yet: the answer and this replica's directory follow the database.
-  return AfterKeyWrite(*row);
+  // Applied even when the row was revoked already, perhaps by another replica whose write this
+  // one has not loaded yet: then nothing was written here, and any move of the stored revision
+  // is another process's, which makes it a full reload (counted as a write, it was taken for
+  // this one's, and a pending revocation elsewhere was never read; review of 5e0ae9e).
+  return AfterKeyWrite(*row, "", nullptr, /*key_written=*/!revoked_already);
 }
 
 core::Result<json::object> KeyService::RotateKey(std::string_view id, const json::object& body) {

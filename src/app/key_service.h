@@ -133,8 +133,11 @@ class KeyService {
   core::Result<boost::json::object> Published(std::string_view id, std::string secret = "");
   // After a key write that reached the database: reloads, and answers with the key as published,
   // or, when the reload failed or left it out, as written (with "warning"). REQUIRES: mu_ held.
+  // `new_tenant`: the tenant row this write stored first; `key_written`: false when the key row
+  // was not written after all (a revoke of a revoked key).
   boost::json::object AfterKeyWrite(const ledger::KeyRow& row, std::string secret = "",
-                                    const ledger::TenantRow* new_tenant = nullptr);
+                                    const ledger::TenantRow* new_tenant = nullptr,
+                                    bool key_written = true);
   // The same after a tenant write. REQUIRES: mu_ held.
   boost::json::object AfterTenantWrite(const ledger::TenantRow& row, limits::Policy policy);
   void Poll();

@@ -469,6 +469,14 @@ TEST_F(KeyWriteTest, AWriteAppliedInPlaceEqualsAFullReload) {
   ASSERT_TRUE(service.CreateKey({{"tenant", "acme"}}).has_value());
   EXPECT_NE(service.directory()->FindKey(Text(*theirs, "id")), nullptr);
   EXPECT_EQ(Snapshot(*service.directory()), Snapshot(*reopen()->directory()));
+
+  // Regression (review): a revoke of a key revoked already writes nothing. Counted as a write, it
+  // took another process's pending revocation for its own and never read it: that key kept
+  // authenticating here.
+  ASSERT_TRUE(other->RevokeKey(ids[0]).has_value());
+  ASSERT_TRUE(service.RevokeKey(ids[2]).has_value());  // revoked above
+  EXPECT_TRUE(service.directory()->FindKey(ids[0])->revoked_at_ms.has_value());
+  EXPECT_EQ(Snapshot(*service.directory()), Snapshot(*reopen()->directory()));
 }
 
 // The same for the other writes: each succeeds with what was stored and a warning; the change
