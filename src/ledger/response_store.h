@@ -26,8 +26,9 @@
 // stays bounded by retention without a timer thread. The lazy sweep deletes up to
 // Options::sweep_limit rows, twice the puts between sweeps by default, so it outpaces the puts;
 // it runs on the putting thread, so the limit also bounds that put's extra latency (256 rows of
-// ~7 KB: ~1.5-5 ms measured on SQLite, secure_delete=FAST). On PostgreSQL every replica sweeps
-// its share; concurrent sweeps skip the rows another one is deleting.
+// ~7 KB: ~1.5-5 ms measured on SQLite, secure_delete=FAST). On PostgreSQL one replica sweeps at a
+// time: a sweep that finds another one running deletes nothing (their triggers could otherwise
+// lock owners' byte counts in opposite orders).
 //
 // Blocking. Every method is blocking database I/O (SQLite: up to the busy timeout while the
 // ledger writes; PostgreSQL: one network round trip, Conversation included): call them off the

@@ -88,8 +88,10 @@ TEST(ResponsesOnPostgresTest, ConcurrentSweepsDeleteEachExpiredRowOnce) {
   auto writer = OpenStore(db.location(), quiet);
   ASSERT_NE(writer, nullptr);
   constexpr int kRows = 400;
+  // Of several owners: each deleted row's trigger locks its owner's byte count.
   for (int i = 0; i < kRows; ++i) {
-    ASSERT_TRUE(writer->Put(Turn("old_" + std::to_string(i), "", kT0 - 2h + i * 1ms)));
+    ASSERT_TRUE(writer->Put(
+        Turn("old_" + std::to_string(i), "", kT0 - 2h + i * 1ms, "key-" + std::to_string(i % 7))));
   }
   std::vector<std::unique_ptr<ResponseStore>> replicas;
   for (int i = 0; i < 4; ++i) replicas.push_back(OpenStore(db.location(), quiet));
@@ -111,6 +113,7 @@ TEST(ResponsesOnPostgresTest, ConcurrentSweepsDeleteEachExpiredRowOnce) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(swept.load(), kRows);
   EXPECT_EQ(db.QueryInt("SELECT COUNT(*) FROM responses"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT COALESCE(SUM(bytes), 0) FROM response_owners"), 0);
 }
 
 // A server restart breaks every connection: the next call opens a new one and succeeds, a Put

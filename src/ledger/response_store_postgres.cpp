@@ -65,12 +65,16 @@ constexpr Sql kConversation = {
 constexpr Sql kDelete = {
     "responses_delete",
     "DELETE FROM responses WHERE id = $1 AND owner = $2 RETURNING expires_at_ms"};
-// Replicas sweep the same table: rows another replica's sweep is deleting are skipped, not waited
-// for.
+// Replicas sweep the same table one at a time: a replica that finds another sweeping deletes
+// nothing this time (the advisory lock 0x5357594348440002, "SWYCHD" 2, held to the statement's
+// end). Each deleted row's trigger locks its owner's row in response_owners, in the order the
+// rows go: two sweeps at once could take two owners in opposite orders and deadlock, holding
+// every put of those owners back until the server broke the tie (review of 2d521f1).
 constexpr Sql kSweep = {
     "responses_sweep",
-    "DELETE FROM responses WHERE id IN (SELECT id FROM responses WHERE expires_at_ms <= $1 "
-    "ORDER BY expires_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED)"};
+    "WITH sweeper AS (SELECT pg_try_advisory_xact_lock(6005366773631942658) AS held) "
+    "DELETE FROM responses WHERE id IN (SELECT r.id FROM responses r, sweeper WHERE sweeper.held "
+    "AND r.expires_at_ms <= $1 ORDER BY r.expires_at_ms LIMIT $2 FOR UPDATE OF r SKIP LOCKED)"};
 constexpr Sql kStatements[] = {kInsert, kSelect, kConversation, kDelete, kSweep, kStoredBytes};
 
 bool IsUniqueViolation(const core::Error& error) {

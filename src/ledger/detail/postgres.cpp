@@ -224,7 +224,11 @@ CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback(created_at_ms);
 
 // Version 8: as SQLite's v10, a tenant's own reports read its rows through an index, and each
 // owner's stored bytes are kept by triggers (ledger/response_store.h).
+// The sum and the trigger must see the same rows: replicas still on the previous binary (a
+// rolling upgrade) would otherwise store or sweep responses between the two, counted never or
+// forever. Their writes wait while it sums (review of 2d521f1).
 constexpr const char* kPgSchemaV8 = R"sql(
+LOCK TABLE responses IN SHARE ROW EXCLUSIVE MODE;
 CREATE INDEX IF NOT EXISTS requests_tenant_started_at ON requests(tenant, started_at_ms);
 CREATE INDEX IF NOT EXISTS feedback_tenant_task ON feedback(tenant, task_id);
 CREATE TABLE IF NOT EXISTS response_owners (
