@@ -124,6 +124,9 @@ http::Task<core::Status> ExpandConversation(RequestContext& ctx) {
       room = ctx.services.responses->CheckRoom(ctx.request.key_id);
     };
     co_await RunOnStorePool(ctx.services, call);
+    if (!room && room.error().param != "store" && ctx.services.metrics) {
+      ctx.services.metrics->ObserveResponseStoreFailure("read");
+    }
     if (!room) co_return room;
   }
   if (!ctx.turn.previous_id.empty()) {
@@ -184,6 +187,14 @@ http::Task<void> StoreResponse(RequestContext& ctx, const ledger::StoredResponse
   const bool ran = co_await RunOnStorePool(ctx.services, call);
   if (!ran) status = StorePoolFull();
   if (status) co_return;
+  if (status.error().param == "store") {
+    // The key's stored responses are full: its next request with store is refused (400), which
+    // tells the client. Not the store's failure, nor its operator's alert.
+    std::fprintf(stderr,
+                 "switchyard: response %s not stored: its key's stored responses are full\n",
+                 stored.id.c_str());
+    co_return;
+  }
   if (ctx.services.metrics) ctx.services.metrics->ObserveResponseStoreFailure("write");
   std::fprintf(stderr, "switchyard: storing response %s failed: %s\n", stored.id.c_str(),
                ctx.services.secrets.Scrub(status.error().message).c_str());
