@@ -169,7 +169,7 @@ std::optional<std::string> RunValijson(const valijson::Schema& schema, RegexCach
                                                      true, nullptr, regexes);
     if (first_error.validateSchema(schema)) return std::nullopt;
     if (CountValues(instance, kMaxDetailedValues) > kMaxDetailedValues) {
-      return "/: does not match the schema (the place is not looked for in an answer of more "
+      return "/: does not match the schema (the place is not looked for in a document of more "
              "than " +
              std::to_string(kMaxDetailedValues) + " values)";
     }

@@ -60,7 +60,10 @@ class CompiledSchema {
 
 // Compiles `schema`. On failure: core::InvalidParam(param, "<param>: invalid JSON Schema at
 // <path in schema>: <why>"), e.g. "response_format.json_schema.schema: invalid JSON Schema at
-// /properties/age/type: ...". `param` names the request field the schema came from. Never throws.
+// /properties/age/type: ...". `param` names the request field the schema came from. Besides an
+// invalid schema it refuses one that would cost too much to check: a path longer than 4096
+// bytes, or paths over 4 MiB together (the checker holds a copy of a path per level), and the
+// limits on patterns and $ref. Never throws.
 core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const boost::json::value& schema,
                                                                   std::string_view param);
 
@@ -74,7 +77,9 @@ inline constexpr int64_t kMaxPatternSteps = 60'000'000;
 
 // nullopt when `instance` is valid; else "<instance path>: <why>" for the first error(s), at most
 // about kMaxSchemaMessageBytes ("/age: Value type not permitted by 'type' constraint."). The root
-// is "/". An instance past `max_pattern_steps` fails unchecked. Never throws.
+// is "/". An instance past `max_pattern_steps`, or with a path longer than 4096 bytes, fails
+// unchecked; an invalid one of more than 10,000 values fails without the place ("/"). Never
+// throws.
 std::optional<std::string> Validate(const CompiledSchema& schema,
                                     const boost::json::value& instance,
                                     int64_t max_pattern_steps = kMaxPatternSteps);

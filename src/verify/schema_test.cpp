@@ -136,8 +136,8 @@ TEST(ValidateTest, AnAnswersPathsAndErrorsAreBounded) {
   ASSERT_TRUE(numbers.has_value());
   json::array strings(20'000, json::value("a"));
   EXPECT_EQ(Validate(**numbers, strings),
-            "/: does not match the schema (the place is not looked for in an answer of more than "
-            "10000 values)");
+            "/: does not match the schema (the place is not looked for in a document of more "
+            "than 10000 values)");
   strings.resize(3);
   EXPECT_EQ(Validate(**numbers, strings),
             "/0: Value type not permitted by 'type' constraint. (and 5 more)");
