@@ -65,11 +65,15 @@ constexpr const char* kSqliteSpendSum = "sy_saturating_sum(cost_pico)";
 constexpr const char* kPgSpendSum =
     "CAST(GREATEST(LEAST(SUM(cost_pico), 9223372036854775807), -9223372036854775808) AS BIGINT)";
 
+// SQLite is told the index: by tenant, its planner walked all of the tenant index (schema v10),
+// every request ever, to save sorting the groups, instead of the time range's requests.
+// PostgreSQL's planner has statistics.
+constexpr const char* kSqliteSpendFrom = "requests INDEXED BY requests_started_at";
+constexpr const char* kPgSpendFrom = "requests";
+
 // `column` is "key_id" or "tenant"; `sum` the engine's kSqliteSpendSum or kPgSpendSum; `from`
-// the table, with SQLite's index: by tenant, its planner walked all of the tenant index (schema
-// v10), every request ever, to save sorting the groups, instead of the time range's requests.
-std::string SpendSql(const std::string& column, const char* sum,
-                     const char* from = "requests INDEXED BY requests_started_at") {
+// kSqliteSpendFrom or kPgSpendFrom.
+std::string SpendSql(const std::string& column, const char* sum, const char* from) {
   return "SELECT " + column + ", " + sum + " FROM " + from + " WHERE started_at_ms >= ?1 AND " +
          column + " <> '' GROUP BY " + column + " ORDER BY " + column;
 }
@@ -218,7 +222,7 @@ class SqliteKeyStore final : public KeyStore {
   core::Result<std::vector<SpendTotal>> SpendSince(const char* column, int64_t since_ms) override {
     const std::string c(column);
     std::lock_guard lock(mu_);
-    auto s = db_.Prepare(SpendSql(c, kSqliteSpendSum));
+    auto s = db_.Prepare(SpendSql(c, kSqliteSpendSum, kSqliteSpendFrom));
     if (!s) return Failed(std::move(s).error());
     s->BindInt(1, since_ms);
     std::vector<SpendTotal> totals;
@@ -266,8 +270,8 @@ struct PgStatements {
   std::string insert_key = PgSql(kInsertKey);
   std::string update_key = PgSql(kUpdateKey);
   std::string put_tenant = PgSql(kPutTenant);
-  std::string spend_by_key = PgSql(SpendSql("key_id", kPgSpendSum, "requests")) + kByteOrder;
-  std::string spend_by_tenant = PgSql(SpendSql("tenant", kPgSpendSum, "requests")) + kByteOrder;
+  std::string spend_by_key = PgSql(SpendSql("key_id", kPgSpendSum, kPgSpendFrom)) + kByteOrder;
+  std::string spend_by_tenant = PgSql(SpendSql("tenant", kPgSpendSum, kPgSpendFrom)) + kByteOrder;
 };
 
 const PgStatements& Pg() {

@@ -140,24 +140,45 @@ std::string StreamSql(const detail::ReportSource& source, OutcomeBy by,
          ", u.rw, u.kind, u.at, u.seq";
 }
 
+// StreamSql's columns, in its order.
+enum Column : int {
+  kTenant,
+  kTaskId,
+  kRow,
+  kKind,  // 0: a request, 1: a rating
+  kTime,
+  kArrival,
+  kGroup,
+  kCost,
+  kSent,
+  kRejected,
+  kVerified,
+  kOutcome,
+  kScore,
+  kRetried,
+  kEdited,
+};
+
+bool IsRequest(const detail::ReportRows& r) { return r.Int(kKind) == 0; }
+
 // Adds one row of StreamSql's to `task`: a request, or a rating of a task that has requests.
 core::Status AddRow(const detail::ReportRows& r, bool has_requests, Task& task) {
-  if (r.Int(3) == 0) {
+  if (IsRequest(r)) {
     // A request refused before it was routed or answered (a 429, a 401) has no group; it does
     // not move its task out of the group its answered requests put it in.
-    if (std::string group = r.Text(6); !group.empty() || task.group.empty()) {
+    if (std::string group = r.Text(kGroup); !group.empty() || task.group.empty()) {
       task.group = std::move(group);
     }
-    if (__builtin_add_overflow(task.cost_pico, r.Int(7), &task.cost_pico)) return Overflow();
-    task.attempts += r.Int(8);
-    task.rejected_attempts += r.Int(9);
-    task.verified_attempts += r.Int(10);
+    if (__builtin_add_overflow(task.cost_pico, r.Int(kCost), &task.cost_pico)) return Overflow();
+    task.attempts += r.Int(kSent);
+    task.rejected_attempts += r.Int(kRejected);
+    task.verified_attempts += r.Int(kVerified);
   } else if (has_requests) {
     Feedback feedback;
-    feedback.success = r.Text(11) == "success";
-    if (!r.IsNull(12)) feedback.score = r.Double(12);
-    feedback.retried = r.Int(13) != 0;
-    feedback.edited = r.Int(14) != 0;
+    feedback.success = r.Text(kOutcome) == "success";
+    if (!r.IsNull(kScore)) feedback.score = r.Double(kScore);
+    feedback.retried = r.Int(kRetried) != 0;
+    feedback.edited = r.Int(kEdited) != 0;
     task.feedback = feedback;
   }
   return {};
@@ -233,7 +254,7 @@ core::Result<OutcomeReport> QueryReport(detail::ReportSource& source, const Outc
   if (auto s = source.Begin(); !s) return std::move(s).error();
   core::Status status = ForEachRow(source.Query(StreamSql(source, q.by, filter), filter),
                                    [&](const detail::ReportRows& r) -> core::Status {
-                                     TaskKey row_key{r.Text(0), r.Text(1), r.Int(2)};
+                                     TaskKey row_key{r.Text(kTenant), r.Text(kTaskId), r.Int(kRow)};
                                      if (!key || row_key != *key) {
                                        if (auto s = finish_task(); !s) return s;
                                        key = std::move(row_key);
@@ -241,7 +262,7 @@ core::Result<OutcomeReport> QueryReport(detail::ReportSource& source, const Outc
                                        has_requests = false;
                                      }
                                      if (auto s = AddRow(r, has_requests, task); !s) return s;
-                                     has_requests = has_requests || r.Int(3) == 0;
+                                     has_requests = has_requests || IsRequest(r);
                                      return {};
                                    });
   if (status) status = finish_task();

@@ -68,10 +68,12 @@ TEST(OutcomesOnPostgresTest, FeedbackAndEveryOutcomeReportEqualTheSqliteOnes) {
   ledgers.Write(VariedRecords());
   Rate(ledgers.sqlite_path, Feedback());
   Rate(ledgers.postgres_url, Feedback());
-  std::vector<OutcomeQuery> queries(3);
+  std::vector<OutcomeQuery> queries(4);
   queries[1].tenant = "tenant-1";
   queries[2].from_ms = 1'700'010'000'000;
   queries[2].to_ms = 1'700'100'000'000;
+  queries[3] = queries[2];  // the tenant's parameter after both bounds' ($3)
+  queries[3].tenant = "tenant-1";
   for (const std::string_view name : {"model", "task_type", "rule"}) {
     for (OutcomeQuery q : queries) {
       q.by = *ParseOutcomeBy(name);

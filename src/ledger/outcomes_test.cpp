@@ -180,6 +180,32 @@ TEST(OutcomesRefusedTest, ARefusedLastRequestKeepsItsTaskInItsGroup) {
   EXPECT_EQ(report->groups[0].cost.pico(), 5);
 }
 
+// Ratings of one task at the same millisecond, one naming the task and one naming a request of
+// it: the one written last is the outcome, whichever way each names the task.
+TEST(OutcomesTieTest, RatingsAtTheSameTimeCountInTheOrderTheyWereWritten) {
+  for (const bool task_rating_last : {false, true}) {
+    SCOPED_TRACE(task_rating_last ? "the task's rating last" : "the request's rating last");
+    TempDir dir;
+    const std::string path = dir.File("ledger.db");
+    {
+      auto ledger = SqliteLedger::Open({.path = path});
+      ASSERT_TRUE(ledger.has_value());
+      (*ledger)->Append(Req("q1", "tx", "acme", "strong", 5, kT, {Try("strong", "ok", "")}));
+      (*ledger)->Close();
+    }
+    auto store = FeedbackStore::Open(path);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    const FeedbackRow by_task = Rate("fb1", "", "tx", "acme", "failure", std::nullopt, kT + 1);
+    const FeedbackRow by_request = Rate("fb2", "q1", "", "acme", "success", std::nullopt, kT + 1);
+    ASSERT_TRUE((*store)->Insert(task_rating_last ? by_request : by_task));
+    ASSERT_TRUE((*store)->Insert(task_rating_last ? by_task : by_request));
+    auto report = QueryOutcomes(path, OutcomeQuery{OutcomeBy::kModel, {}, {}, {}});
+    ASSERT_TRUE(report.has_value()) << report.error().message;
+    EXPECT_EQ(report->total.rated, 1);
+    EXPECT_EQ(report->total.successes, task_rating_last ? 0 : 1);
+  }
+}
+
 TEST_F(OutcomesTest, JsonRatesAndCostPerSuccessfulTaskToThePico) {
   const std::string json = FormatOutcomesJson(Query(OutcomeBy::kModel));
   // 3.000000000011 / 2 = 1.5000000000055 -> 1.500000000006 (half away from zero).
