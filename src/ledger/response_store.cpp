@@ -279,8 +279,8 @@ bool ResponseStore::FoundFull(std::string_view owner) const {
 core::Status ResponseStore::CheckRoom(std::string_view owner) {
   auto bytes = StoredBytes(owner);
   if (!bytes) return std::move(bytes).error();
-  if (*bytes >= options_.max_bytes_per_owner)
-    return detail::StoreFull(options_.max_bytes_per_owner);
+  const int64_t most = options_.max_bytes_per_owner;
+  if (*bytes >= most) return detail::StoreFull(most);
   std::lock_guard lock(full_mu_);
   found_full_.erase(std::string(owner));
   return {};
