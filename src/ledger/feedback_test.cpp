@@ -184,24 +184,15 @@ TEST_F(FeedbackStoreTest, InsertStoresEveryFieldAndRefusesADuplicateId) {
 // the disk (15,105 rows in 10 s). A rating replaces the tenant's earlier one of the same request
 // or task; other requests, tasks and tenants keep theirs.
 TEST_F(FeedbackStoreTest, ARatingReplacesTheTenantsEarlierRatingOfTheSameRequestOrTask) {
-  auto rating = [](std::string id, std::string request, std::string task, std::string tenant,
-                   std::string outcome) {
-    FeedbackRow row;
-    row.id = std::move(id);
-    row.request_id = std::move(request);
-    row.task_id = std::move(task);
-    row.tenant = std::move(tenant);
-    row.outcome = std::move(outcome);
-    return row;
-  };
+  using test::Rating;
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(store_->Insert(
-        rating("fb_a" + std::to_string(i), "req_1", "", "acme", i % 2 ? "success" : "failure")));
+        Rating("fb_a" + std::to_string(i), "req_1", "", "acme", i % 2 ? "success" : "failure")));
   }
-  ASSERT_TRUE(store_->Insert(rating("fb_b", "req_2", "", "acme", "success")));
-  ASSERT_TRUE(store_->Insert(rating("fb_c", "", "task-x", "acme", "failure")));
-  ASSERT_TRUE(store_->Insert(rating("fb_d", "", "task-x", "acme", "success")));
-  ASSERT_TRUE(store_->Insert(rating("fb_e", "req_1", "", "other", "success")));
+  ASSERT_TRUE(store_->Insert(Rating("fb_b", "req_2", "", "acme", "success")));
+  ASSERT_TRUE(store_->Insert(Rating("fb_c", "", "task-x", "acme", "failure")));
+  ASSERT_TRUE(store_->Insert(Rating("fb_d", "", "task-x", "acme", "success")));
+  ASSERT_TRUE(store_->Insert(Rating("fb_e", "req_1", "", "other", "success")));
   EXPECT_EQ(test::QueryInt(path_, "SELECT COUNT(*) FROM feedback"), 4);
   EXPECT_EQ(test::QueryInt(path_,
                            "SELECT COUNT(*) FROM feedback WHERE id = 'fb_a49' AND outcome = "
@@ -209,7 +200,7 @@ TEST_F(FeedbackStoreTest, ARatingReplacesTheTenantsEarlierRatingOfTheSameRequest
             1);
   EXPECT_EQ(test::QueryInt(path_, "SELECT COUNT(*) FROM feedback WHERE id = 'fb_d'"), 1);
   // A duplicate id still fails, and takes nothing away.
-  const auto again = store_->Insert(rating("fb_b", "req_1", "", "acme", "failure"));
+  const auto again = store_->Insert(Rating("fb_b", "req_1", "", "acme", "failure"));
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(test::QueryInt(path_, "SELECT COUNT(*) FROM feedback WHERE id = 'fb_a49'"), 1);
 }

@@ -22,17 +22,11 @@ using test::VariedRecords;
 std::vector<FeedbackRow> Feedback() {
   auto row = [](std::string id, std::string request, std::string task, std::string tenant,
                 std::string outcome, std::optional<double> score, bool retried, int64_t at) {
-    FeedbackRow r;
-    r.id = std::move(id);
-    r.request_id = std::move(request);
-    r.task_id = std::move(task);
-    r.tenant = std::move(tenant);
-    r.outcome = std::move(outcome);
-    r.score = score;
+    FeedbackRow r = test::Rating(std::move(id), std::move(request), std::move(task),
+                                 std::move(tenant), std::move(outcome), score, at);
     r.user_retried = retried;
     r.user_edited = !retried;
     r.comment = "said so";
-    r.created_at_ms = at;
     return r;
   };
   return {

@@ -43,19 +43,6 @@ Record Req(std::string id, std::string task, std::string tenant, std::string mod
   return r;
 }
 
-FeedbackRow Rate(std::string id, std::string request_id, std::string task_id, std::string tenant,
-                 std::string outcome, std::optional<double> score, int64_t at) {
-  FeedbackRow f;
-  f.id = std::move(id);
-  f.request_id = std::move(request_id);
-  f.task_id = std::move(task_id);
-  f.tenant = std::move(tenant);
-  f.outcome = std::move(outcome);
-  f.score = score;
-  f.created_at_ms = at;
-  return f;
-}
-
 // Tasks of tenant acme:
 //   t1: r1 (cheap, 1.000000000001), r2 (escalated: cheap rejected, strong passed; 2.0),
 //       r3 (strong after a skipped candidate; 7 pico) -> group strong.
@@ -96,16 +83,17 @@ class OutcomesTest : public ::testing::Test {
     auto store = FeedbackStore::Open(path_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     const int64_t f = kT + 60'000;
-    FeedbackRow t2_success = Rate("fb4", "r4", "", "acme", "success", 0.9, f + 5);
+    FeedbackRow t2_success = test::Rating("fb4", "r4", "", "acme", "success", 0.9, f + 5);
     t2_success.user_edited = true;
-    FeedbackRow r5_success = Rate("fb5", "r5", "", "acme", "success", 0.4, f);
+    FeedbackRow r5_success = test::Rating("fb5", "r5", "", "acme", "success", 0.4, f);
     r5_success.user_retried = true;
     for (const FeedbackRow& row : {
-             Rate("fb1", "", "t1", "acme", "success", std::nullopt, f),
-             Rate("fb2", "r2", "", "acme", "failure", 0.1, f + 1),
-             Rate("fb3", "r4", "", "acme", "failure", std::nullopt, f), t2_success, r5_success,
-             Rate("fb6", "", "t1", "beta", "success", std::nullopt, f),
-             Rate("fb7", "r404", "", "acme", "success", 1.0, f),  // no such request: ignored
+             test::Rating("fb1", "", "t1", "acme", "success", std::nullopt, f),
+             test::Rating("fb2", "r2", "", "acme", "failure", 0.1, f + 1),
+             test::Rating("fb3", "r4", "", "acme", "failure", std::nullopt, f), t2_success,
+             r5_success, test::Rating("fb6", "", "t1", "beta", "success", std::nullopt, f),
+             test::Rating("fb7", "r404", "", "acme", "success", 1.0,
+                          f),  // no such request: ignored
          }) {
       ASSERT_TRUE((*store)->Insert(row));
     }
@@ -195,8 +183,10 @@ TEST(OutcomesTieTest, RatingsAtTheSameTimeCountInTheOrderTheyWereWritten) {
     }
     auto store = FeedbackStore::Open(path);
     ASSERT_TRUE(store.has_value()) << store.error().message;
-    const FeedbackRow by_task = Rate("fb1", "", "tx", "acme", "failure", std::nullopt, kT + 1);
-    const FeedbackRow by_request = Rate("fb2", "q1", "", "acme", "success", std::nullopt, kT + 1);
+    const FeedbackRow by_task =
+        test::Rating("fb1", "", "tx", "acme", "failure", std::nullopt, kT + 1);
+    const FeedbackRow by_request =
+        test::Rating("fb2", "q1", "", "acme", "success", std::nullopt, kT + 1);
     ASSERT_TRUE((*store)->Insert(task_rating_last ? by_request : by_task));
     ASSERT_TRUE((*store)->Insert(task_rating_last ? by_task : by_request));
     auto report = QueryOutcomes(path, OutcomeQuery{OutcomeBy::kModel, {}, {}, {}});

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>  // mkdtemp (POSIX)
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -16,9 +17,25 @@
 
 #include "core/money.h"
 #include "ledger/detail/sqlite.h"
+#include "ledger/feedback.h"
 #include "ledger/record.h"
 
 namespace sy::ledger::test {
+
+// A rating: of request `request_id` or of task `task_id` (the other ""), by `tenant`.
+inline FeedbackRow Rating(std::string id, std::string request_id, std::string task_id,
+                          std::string tenant, std::string outcome,
+                          std::optional<double> score = std::nullopt, int64_t at_ms = 0) {
+  FeedbackRow f;
+  f.id = std::move(id);
+  f.request_id = std::move(request_id);
+  f.task_id = std::move(task_id);
+  f.tenant = std::move(tenant);
+  f.outcome = std::move(outcome);
+  f.score = score;
+  f.created_at_ms = at_ms;
+  return f;
+}
 
 class TempDir {
  public:
