@@ -347,10 +347,17 @@ core::Status KeyService::ReloadLocked(bool force) {
 }
 
 core::Status KeyService::ApplyOwnWriteLocked(const ledger::KeyRow* key_row,
-                                             const ledger::TenantRow* tenant_row, int64_t writes) {
+                                             const ledger::TenantRow* tenant_row,
+                                             const std::vector<int64_t>& made) {
+  if (made.empty()) return ReloadLocked(false);
+  for (size_t i = 0; i < made.size(); ++i) {
+    const int64_t before = i == 0 ? revision_ : made[i - 1];
+    if (revision_ < 0 || made[i] != before + 1) return ReloadLocked(true);
+  }
+  // Another process's write after these: read too, now rather than at the next poll.
   auto revision = store_->Revision();
   if (!revision) return revision.error();
-  if (revision_ < 0 || *revision != revision_ + writes) return ReloadLocked(true);
+  if (*revision != made.back()) return ReloadLocked(true);
   const auto dir = directory();
   // The named tenants in force (Build implies the others again) and every key, copied: their
   // counters are carried over by Build, as a reload does.
@@ -461,7 +468,8 @@ core::Status KeyService::CheckNames(const limits::Policy& policy) const {
 }
 
 core::Status KeyService::EnsureTenant(std::string_view name,
-                                      std::optional<ledger::TenantRow>& written) {
+                                      std::optional<ledger::TenantRow>& written,
+                                      std::vector<int64_t>& made) {
   if (const limits::Tenant* known = directory()->FindTenant(name); known && !known->implied) {
     return {};
   }
@@ -475,7 +483,9 @@ core::Status KeyService::EnsureTenant(std::string_view name,
   }
   const int64_t now = NowMs();
   ledger::TenantRow row{std::string(name), limits::PolicyJson({}), now, now};
-  if (auto s = store_->PutTenant(row); !s) return s;
+  auto revision = store_->PutTenant(row);
+  if (!revision) return std::move(revision).error();
+  made.push_back(*revision);
   written = std::move(row);
   return {};
 }
@@ -524,10 +534,9 @@ core::Result<json::object> KeyService::Published(std::string_view id, std::strin
   return out;
 }
 
-json::object KeyService::AfterKeyWrite(const ledger::KeyRow& row, std::string secret,
-                                       const ledger::TenantRow* new_tenant, bool key_written) {
-  const int64_t writes = (key_written ? 1 : 0) + (new_tenant ? 1 : 0);
-  const core::Status reloaded = ApplyOwnWriteLocked(&row, new_tenant, writes);
+json::object KeyService::AfterKeyWrite(const ledger::KeyRow& row, const std::vector<int64_t>& made,
+                                       std::string secret, const ledger::TenantRow* new_tenant) {
+  const core::Status reloaded = ApplyOwnWriteLocked(&row, new_tenant, made);
   if (reloaded) {
     if (auto published = Published(row.id, secret)) return std::move(*published);
   } else {
@@ -556,8 +565,9 @@ json::object KeyService::AfterKeyWrite(const ledger::KeyRow& row, std::string se
   return out;
 }
 
-json::object KeyService::AfterTenantWrite(const ledger::TenantRow& row, limits::Policy policy) {
-  const core::Status reloaded = ApplyOwnWriteLocked(nullptr, &row);
+json::object KeyService::AfterTenantWrite(const ledger::TenantRow& row, limits::Policy policy,
+                                          int64_t made) {
+  const core::Status reloaded = ApplyOwnWriteLocked(nullptr, &row, {made});
   if (reloaded) {
     if (auto published = GetTenant(row.name)) return std::move(*published);
   } else {
@@ -594,9 +604,12 @@ core::Result<json::object> KeyService::CreateKey(const json::object& body) {
   row.policy_json = limits::PolicyJson(policy);
   std::lock_guard<std::mutex> lock(mu_);
   std::optional<ledger::TenantRow> new_tenant;
-  if (auto s = EnsureTenant(row.tenant, new_tenant); !s) return s.error();
-  if (auto s = store_->InsertKey(row); !s) return s.error();
-  return AfterKeyWrite(row, std::move(secret), new_tenant ? &*new_tenant : nullptr);
+  std::vector<int64_t> made;
+  if (auto s = EnsureTenant(row.tenant, new_tenant, made); !s) return s.error();
+  auto inserted = store_->InsertKey(row);
+  if (!inserted) return std::move(inserted).error();
+  made.push_back(*inserted);
+  return AfterKeyWrite(row, made, std::move(secret), new_tenant ? &*new_tenant : nullptr);
 }
 
 core::Result<json::object> KeyService::ListKeys(std::string_view tenant, const ListPage& page) {
@@ -626,24 +639,26 @@ core::Result<json::object> KeyService::UpdateKey(std::string_view id, const json
   if (auto s = limits::ApplyPolicy(body, true, *policy); !s) return s.error();
   if (auto s = CheckNames(*policy); !s) return s.error();
   row->policy_json = limits::PolicyJson(*policy);
-  if (auto s = store_->UpdateKey(*row); !s) return s.error();
-  return AfterKeyWrite(*row);
+  auto updated = store_->UpdateKey(*row);
+  if (!updated) return std::move(updated).error();
+  return AfterKeyWrite(*row, {*updated});
 }
 
 core::Result<json::object> KeyService::RevokeKey(std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto row = StoredKey(id);
   if (!row) return row.error();
-  const bool revoked_already = row->revoked_at_ms.has_value();
-  if (!revoked_already) {
+  std::vector<int64_t> made;
+  if (!row->revoked_at_ms) {
     row->revoked_at_ms = NowMs();
-    if (auto s = store_->UpdateKey(*row); !s) return s.error();
+    auto updated = store_->UpdateKey(*row);
+    if (!updated) return std::move(updated).error();
+    made.push_back(*updated);
   }
-  // Applied even when the row was revoked already, perhaps by another replica whose write this
-  // one has not loaded yet: then nothing was written here, and any move of the stored revision
-  // is another process's, which makes it a full reload (counted as a write, it was taken for
-  // this one's, and a pending revocation elsewhere was never read; review of 5e0ae9e).
-  return AfterKeyWrite(*row, "", nullptr, /*key_written=*/!revoked_already);
+  // A key revoked already, perhaps by another replica whose write this one has not loaded yet:
+  // nothing written here, so the directory follows the database (review of 5e0ae9e: taken for
+  // a write of this process, another's pending revocation was never read).
+  return AfterKeyWrite(*row, made);
 }
 
 core::Result<json::object> KeyService::RotateKey(std::string_view id, const json::object& body) {
@@ -663,8 +678,9 @@ core::Result<json::object> KeyService::RotateKey(std::string_view id, const json
       NowMs() + std::chrono::duration_cast<std::chrono::milliseconds>(*grace).count();
   row->hash = limits::HashBytes(hasher_.Hash(secret));
   row->prefix = secret.substr(0, limits::kShownKeyChars);
-  if (auto s = store_->UpdateKey(*row); !s) return s.error();
-  return AfterKeyWrite(*row, std::move(secret));
+  auto updated = store_->UpdateKey(*row);
+  if (!updated) return std::move(updated).error();
+  return AfterKeyWrite(*row, {*updated}, std::move(secret));
 }
 
 core::Result<json::object> KeyService::PutTenant(std::string_view name, const json::object& body) {
@@ -681,8 +697,9 @@ core::Result<json::object> KeyService::PutTenant(std::string_view name, const js
   const limits::Tenant* existing = directory()->FindTenant(name);
   const int64_t created = existing && existing->created_at_ms ? existing->created_at_ms : now;
   const ledger::TenantRow row{std::string(name), limits::PolicyJson(policy), created, now};
-  if (auto s = store_->PutTenant(row); !s) return s.error();
-  return AfterTenantWrite(row, std::move(policy));
+  auto put = store_->PutTenant(row);
+  if (!put) return std::move(put).error();
+  return AfterTenantWrite(row, std::move(policy), *put);
 }
 
 core::Result<json::object> KeyService::ListTenants(const ListPage& page) {

@@ -114,32 +114,34 @@ class KeyService {
 
   int64_t NowMs() const;
   core::Status ReloadLocked(bool force);
-  // After this process's write of one key or one tenant row (the other null): when the stored
-  // revision moved by that write alone, the directory becomes the one in force with the row
-  // applied; else, or when the row cannot be applied here, ReloadLocked(true). Reading every
-  // row again took about a second per admin write at 100,000 keys (audit 4).
-  // `writes`: how many writes this process made (a new key of a new tenant: its tenant row, then
-  // the key).
+  // After this process's writes of one key and/or one tenant row, `made` the revisions they
+  // made, in order (ledger::KeyStore's writes return them): when they follow the revision last
+  // loaded one after the other and none came after, no other process wrote in between, and the
+  // directory becomes the one in force with the rows applied; else, or when a row cannot be
+  // applied here, ReloadLocked(true). Nothing written (`made` empty): ReloadLocked(false).
+  // Reading every row again took about a second per admin write at 100,000 keys (audit 4).
   core::Status ApplyOwnWriteLocked(const ledger::KeyRow* key, const ledger::TenantRow* tenant,
-                                   int64_t writes = 1);
+                                   const std::vector<int64_t>& made);
   core::Status SeedSpend();
   core::Status CheckNames(const limits::Policy& policy) const;
   // Stores a row for tenant `name` when none names it yet (an implied tenant gets its row now);
-  // the row written, if any, in `written`.
-  core::Status EnsureTenant(std::string_view name, std::optional<ledger::TenantRow>& written);
+  // the row written, if any, in `written`, and the revision it made appended to `made`.
+  core::Status EnsureTenant(std::string_view name, std::optional<ledger::TenantRow>& written,
+                            std::vector<int64_t>& made);
   core::Result<ledger::KeyRow> StoredKey(std::string_view id);
   boost::json::object KeyObject(const limits::Key& key) const;
   boost::json::object TenantObject(const limits::Tenant& tenant) const;
   core::Result<boost::json::object> Published(std::string_view id, std::string secret = "");
   // After a key write that reached the database: reloads, and answers with the key as published,
   // or, when the reload failed or left it out, as written (with "warning"). REQUIRES: mu_ held.
-  // `new_tenant`: the tenant row this write stored first; `key_written`: false when the key row
-  // was not written after all (a revoke of a revoked key).
-  boost::json::object AfterKeyWrite(const ledger::KeyRow& row, std::string secret = "",
-                                    const ledger::TenantRow* new_tenant = nullptr,
-                                    bool key_written = true);
+  // `made`: the revisions of the writes (ApplyOwnWriteLocked); `new_tenant`: the tenant row the
+  // first of them stored, when the key's tenant had none.
+  boost::json::object AfterKeyWrite(const ledger::KeyRow& row, const std::vector<int64_t>& made,
+                                    std::string secret = "",
+                                    const ledger::TenantRow* new_tenant = nullptr);
   // The same after a tenant write. REQUIRES: mu_ held.
-  boost::json::object AfterTenantWrite(const ledger::TenantRow& row, limits::Policy policy);
+  boost::json::object AfterTenantWrite(const ledger::TenantRow& row, limits::Policy policy,
+                                       int64_t made);
   void Poll();
 
   const catalog::Catalog& catalog_;

@@ -194,14 +194,16 @@ class FailingReloads final : public ledger::KeyStore {
     return real_->Key(id);
   }
   core::Result<std::vector<ledger::TenantRow>> Tenants() override { return real_->Tenants(); }
-  core::Status PutTenant(const ledger::TenantRow& row) override { return real_->PutTenant(row); }
+  core::Result<int64_t> PutTenant(const ledger::TenantRow& row) override {
+    return real_->PutTenant(row);
+  }
   core::Result<int64_t> Revision() override {
     if (failing_) return core::MakeError(core::Errc::kInternal, "keys revision: disk I/O error");
     return real_->Revision();
   }
 
  protected:
-  core::Status WriteKey(const ledger::KeyRow& row, bool insert) override {
+  core::Result<int64_t> WriteKey(const ledger::KeyRow& row, bool insert) override {
     return insert ? real_->InsertKey(row) : real_->UpdateKey(row);
   }
   core::Result<std::vector<ledger::SpendTotal>> SpendSince(const char* column,

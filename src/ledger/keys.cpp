@@ -182,7 +182,7 @@ class SqliteKeyStore final : public KeyStore {
     return rows;
   }
 
-  core::Status PutTenant(const TenantRow& row) override {
+  core::Result<int64_t> PutTenant(const TenantRow& row) override {
     std::lock_guard lock(mu_);
     return InTransaction([&]() -> core::Status {
       auto s = db_.Prepare(kPutTenant);
@@ -204,7 +204,7 @@ class SqliteKeyStore final : public KeyStore {
   }
 
  private:
-  core::Status WriteKey(const KeyRow& row, bool insert) override {
+  core::Result<int64_t> WriteKey(const KeyRow& row, bool insert) override {
     std::lock_guard lock(mu_);
     return InTransaction([&]() -> core::Status {
       auto s = db_.Prepare(insert ? kInsertKey : kUpdateKey);
@@ -234,15 +234,20 @@ class SqliteKeyStore final : public KeyStore {
     return totals;
   }
 
-  // Runs `write` and the revision bump in one BEGIN IMMEDIATE transaction.
+  // Runs `write` and the revision bump in one BEGIN IMMEDIATE transaction; the revision it made.
   template <typename Write>
-  core::Status InTransaction(const Write& write) {
-    core::Status result = db_.WriteTransaction([&] {
+  core::Result<int64_t> InTransaction(const Write& write) {
+    int64_t made = 0;
+    core::Status result = db_.WriteTransaction([&]() -> core::Status {
       core::Status written = write();
       if (written) written = db_.Exec(kBumpRevision);
-      return written;
+      if (!written) return written;
+      auto revision = db_.QueryInt(kSelectRevision);
+      if (!revision) return std::move(revision).error();
+      made = *revision;
+      return {};
     });
-    if (result) return result;
+    if (result) return made;
     return Failed(std::move(result).error());
   }
 
@@ -377,7 +382,7 @@ class PostgresKeyStore final : public KeyStore {
     return rows;
   }
 
-  core::Status PutTenant(const TenantRow& row) override {
+  core::Result<int64_t> PutTenant(const TenantRow& row) override {
     detail::PgParams p;
     p.Text(row.name);
     p.Text(row.policy_json);
@@ -403,7 +408,7 @@ class PostgresKeyStore final : public KeyStore {
   }
 
  private:
-  core::Status WriteKey(const KeyRow& row, bool insert) override {
+  core::Result<int64_t> WriteKey(const KeyRow& row, bool insert) override {
     detail::PgParams p = KeyParams(row);
     const std::string what = KeyWhat(row, insert);
     std::lock_guard lock(mu_);
@@ -445,17 +450,30 @@ class PostgresKeyStore final : public KeyStore {
     return result;
   }
 
-  // Runs `write` and the revision bump in one transaction. The bump locks meta's row until the
-  // commit, so concurrent writers (other replicas, the CLI) each add exactly one.
+  // Runs `write` and the revision bump in one transaction; the revision it made. The bump locks
+  // meta's row until the commit, so concurrent writers (other replicas, the CLI) each add
+  // exactly one, and the value read after it is this write's.
   template <typename Write>
-  core::Status InTransaction(const std::string& what, const Write& write) {
-    if (auto s = Reconnect(); !s) return s;
-    if (auto s = conn_.Exec("BEGIN", what); !s) return s;
+  core::Result<int64_t> InTransaction(const std::string& what, const Write& write) {
+    if (auto s = Reconnect(); !s) return std::move(s).error();
+    if (auto s = conn_.Exec("BEGIN", what); !s) return std::move(s).error();
     core::Status result = write();
     if (result) result = conn_.Exec(kBumpRevision, what + ": bumping the keys revision");
+    int64_t made = 0;
+    if (result) {
+      auto value = conn_.QueryScalar(kSelectRevision, what + ": reading the keys revision");
+      if (value) {
+        made = std::strtoll(value->c_str(), nullptr, 10);
+      } else {
+        result = std::move(value).error();
+      }
+    }
     if (result) result = conn_.Exec("COMMIT", what + ": committing");
-    if (!result) (void)conn_.Exec("ROLLBACK", "rolling back");
-    return result;
+    if (!result) {
+      (void)conn_.Exec("ROLLBACK", "rolling back");
+      return std::move(result).error();
+    }
+    return made;
   }
 
   // A connection that broke (a server restart) is opened again rather than failing every call.

@@ -90,15 +90,19 @@ class KeyStore {
   // Every tenant, ordered by name.
   virtual core::Result<std::vector<TenantRow>> Tenants() = 0;
 
+  // Each write returns the keys revision it made (its bump, read in its transaction), so that a
+  // writer knows whether any other write came between its own (KeyService applies its own
+  // writes in place only then).
+  //
   // Fails with kInvalidRequest when a key with this id, or with this hash, exists (on PostgreSQL
   // also when another replica inserted it a moment before: the unique index decides).
-  core::Status InsertKey(const KeyRow& row) { return WriteKey(row, /*insert=*/true); }
+  core::Result<int64_t> InsertKey(const KeyRow& row) { return WriteKey(row, /*insert=*/true); }
   // Replaces every column of the key `row.id`. Fails with kNotFound when there is none, and with
   // kInvalidRequest when its new hash is another key's.
-  core::Status UpdateKey(const KeyRow& row) { return WriteKey(row, /*insert=*/false); }
+  core::Result<int64_t> UpdateKey(const KeyRow& row) { return WriteKey(row, /*insert=*/false); }
   // Inserts the tenant, or, when it exists, replaces its policy_json and updated_at_ms (its
   // created_at_ms stays).
-  virtual core::Status PutTenant(const TenantRow& row) = 0;
+  virtual core::Result<int64_t> PutTenant(const TenantRow& row) = 0;
 
   // meta.keys_revision: bumped by each write above, from any process or replica.
   virtual core::Result<int64_t> Revision() = 0;
@@ -117,8 +121,9 @@ class KeyStore {
 
  protected:
   KeyStore() = default;
-  // InsertKey (`insert`) or UpdateKey, and the revision bump, in one transaction.
-  virtual core::Status WriteKey(const KeyRow& row, bool insert) = 0;
+  // InsertKey (`insert`) or UpdateKey, and the revision bump, in one transaction; the revision
+  // it made.
+  virtual core::Result<int64_t> WriteKey(const KeyRow& row, bool insert) = 0;
   // `column` is "key_id" or "tenant", never client text.
   virtual core::Result<std::vector<SpendTotal>> SpendSince(const char* column,
                                                            int64_t since_ms) = 0;

@@ -80,6 +80,12 @@ class KeyStoreTest : public ::testing::TestWithParam<KeysTestLedgerFactory> {
   std::unique_ptr<KeysTestLedger> ledger_;
 };
 
+// The revision a write made; -1 (and a failure) when it failed.
+inline int64_t Made(const core::Result<int64_t>& write) {
+  EXPECT_TRUE(write.has_value()) << write.error().message;
+  return write ? *write : -1;
+}
+
 TEST_P(KeyStoreTest, KeysRoundTripEveryColumnAndBumpTheRevision) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -91,8 +97,9 @@ TEST_P(KeyStoreTest, KeysRoundTripEveryColumnAndBumpTheRevision) {
   b.previous_hash[5] = '\xff';  // not text: stored as bytes
   b.previous_valid_until_ms = kKeysT0 + 3'600'000;
   b.revoked_at_ms = kKeysT0 + 5;
-  ASSERT_TRUE(store->InsertKey(a));
-  ASSERT_TRUE(store->InsertKey(b));
+  // Each write returns the revision it made.
+  EXPECT_EQ(Made(store->InsertKey(a)), 1);
+  EXPECT_EQ(Made(store->InsertKey(b)), 2);
   EXPECT_EQ(Revision(*store), 2);
 
   auto keys = store->Keys();
@@ -226,8 +233,10 @@ TEST_P(KeyStoreTest, AnotherConnectionsWriteMovesTheRevision) {
   ASSERT_NE(gateway, nullptr);
   ASSERT_NE(cli, nullptr);
   const int64_t before = Revision(*gateway);
-  ASSERT_TRUE(cli->InsertKey(TestKey("key_a", "acme", 'a')));
+  EXPECT_EQ(Made(cli->InsertKey(TestKey("key_a", "acme", 'a'))), before + 1);
   EXPECT_EQ(Revision(*gateway), before + 1);
+  // A write made after another connection's knows its revision is not the next after its own.
+  EXPECT_EQ(Made(gateway->PutTenant({"acme", "{}", kKeysT0, kKeysT0})), before + 2);
   auto keys = gateway->Keys();
   ASSERT_TRUE(keys.has_value());
   EXPECT_EQ(keys->size(), 1u);
