@@ -56,7 +56,7 @@ constexpr size_t kMaxPatternBytes = 1000;
 constexpr int64_t kMaxPatternRepeat = 1000;
 // Valijson and our walk hold a copy of a node's path per level it descends (its context, our
 // path strings), and the walk keeps the paths of some nodes: a 7 MB schema of long keys nested 28
-// deep took 580 MB. A schema's paths are bounded first (MeasurePaths), an answer's longest path
+// deep took 580 MB. A schema's paths are bounded first (SurveyOf), an answer's longest path
 // too. Real schemas' paths are tens of bytes.
 constexpr size_t kMaxPathBytes = 4096;
 constexpr size_t kMaxSchemaPathBytes = 4 << 20;  // every node's path, summed
@@ -108,54 +108,72 @@ size_t CountValues(const json::value& v, size_t most, size_t counted = 0) {
   return counted;
 }
 
-// The paths of a document's values, measured without being built: their sum over every value,
-// and `longest_at`, the first path longer than `max_bytes`, clipped for an error message.
-struct PathSizes {
-  size_t sum = 0;
-  std::optional<std::string> longest_at;
-};
-
 // One step of a path: an object's key, or an array's index.
 struct Step {
   std::string_view key;
   size_t index = 0;
 };
 
-void MeasurePaths(const json::value& v, size_t path_bytes, size_t max_bytes, PathSizes& sizes,
-                  std::vector<Step>& chain) {
-  sizes.sum += path_bytes;
-  if (path_bytes > max_bytes) {
-    if (!sizes.longest_at) {
-      std::string path;
-      for (const Step& step : chain) {
-        path += '/';
-        path += step.key.data() ? Escape(step.key) : std::to_string(step.index);
-        if (path.size() > max_bytes) break;
-      }
-      sizes.longest_at = core::ClipForEcho(path, 120);
-    }
+// "/a/0/b~1c": the JSON pointer of `chain`, "/" for the root.
+std::string PathText(const std::vector<Step>& chain) {
+  std::string path;
+  for (const Step& step : chain) {
+    path += '/';
+    path += step.key.data() ? Escape(step.key) : std::to_string(step.index);
+  }
+  return path.empty() ? "/" : path;
+}
+
+// What one walk of a document finds, its paths kept as a chain of views and built only for what
+// it reports: the sum of every value's path bytes; the first path longer than max_path_bytes
+// (clipped for a message); with max_string_bytes, the path of the first string (a value or a
+// key) longer than that.
+struct Survey {
+  size_t max_path_bytes = 0;
+  size_t max_string_bytes = 0;  // 0: strings are not looked at
+  size_t path_sum = 0;
+  std::optional<std::string> long_path_at;
+  std::optional<std::string> long_string_at;
+};
+
+void SurveyValue(const json::value& v, size_t path_bytes, Survey& survey,
+                 std::vector<Step>& chain) {
+  survey.path_sum += path_bytes;
+  if (path_bytes > survey.max_path_bytes) {
+    if (!survey.long_path_at) survey.long_path_at = core::ClipForEcho(PathText(chain), 120);
     return;  // what is below is longer still
   }
-  if (const auto* a = v.if_array()) {
+  const size_t max_string = survey.max_string_bytes;
+  const auto long_string = [&](size_t bytes) {
+    if (max_string != 0 && bytes > max_string && !survey.long_string_at) {
+      survey.long_string_at = PathText(chain);
+    }
+  };
+  if (const auto* s = v.if_string()) {
+    long_string(s->size());
+  } else if (const auto* a = v.if_array()) {
     for (size_t i = 0; i < a->size(); ++i) {
       chain.push_back({{}, i});
-      MeasurePaths((*a)[i], path_bytes + 1 + std::to_string(i).size(), max_bytes, sizes, chain);
+      SurveyValue((*a)[i], path_bytes + 1 + std::to_string(i).size(), survey, chain);
       chain.pop_back();
     }
   } else if (const auto* o = v.if_object()) {
     for (const auto& field : *o) {
       chain.push_back({field.key(), 0});
-      MeasurePaths(field.value(), path_bytes + 1 + field.key().size(), max_bytes, sizes, chain);
+      long_string(field.key().size());
+      SurveyValue(field.value(), path_bytes + 1 + field.key().size(), survey, chain);
       chain.pop_back();
     }
   }
 }
 
-PathSizes MeasurePaths(const json::value& v, size_t max_bytes) {
-  PathSizes sizes;
+Survey SurveyOf(const json::value& v, size_t max_path_bytes, size_t max_string_bytes = 0) {
+  Survey survey;
+  survey.max_path_bytes = max_path_bytes;
+  survey.max_string_bytes = max_string_bytes;
   std::vector<Step> chain;
-  MeasurePaths(v, 0, max_bytes, sizes, chain);
-  return sizes;
+  SurveyValue(v, 0, survey, chain);
+  return survey;
 }
 
 // Runs Valijson with our regex cache; returns the first error, or nullopt when valid.
@@ -415,25 +433,6 @@ core::Error SchemaError(std::string_view param, std::string_view path, std::stri
                                                     core::ClipForEcho(why, kMaxSchemaMessageBytes));
 }
 
-// Whether any string (value or key) in `v` is longer than `max_bytes`; returns its path.
-std::optional<std::string> FindLongString(const json::value& v, const std::string& path,
-                                          size_t max_bytes) {
-  if (const auto* s = v.if_string()) {
-    if (s->size() > max_bytes) return path.empty() ? "/" : path;
-  } else if (const auto* a = v.if_array()) {
-    for (size_t i = 0; i < a->size(); ++i) {
-      if (auto p = FindLongString((*a)[i], path + "/" + std::to_string(i), max_bytes)) return p;
-    }
-  } else if (const auto* o = v.if_object()) {
-    for (const auto& [key, sub] : *o) {
-      const std::string sub_path = path + "/" + Escape(key);
-      if (key.size() > max_bytes) return sub_path;
-      if (auto p = FindLongString(sub, sub_path, max_bytes)) return p;
-    }
-  }
-  return std::nullopt;
-}
-
 // Adds to `steps` what matching every string of `v` (values and keys: propertyNames matches
 // keys) against every pattern occurrence may cost; false once it exceeds `max_steps`. Every
 // pattern against every string over-estimates, as a string is matched only by the patterns at
@@ -465,12 +464,12 @@ bool WithinPatternSteps(const json::value& v, int64_t pattern_weight, int64_t ma
 core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const json::value& schema,
                                                                   std::string_view param) {
   try {
-    const PathSizes sizes = MeasurePaths(schema, kMaxPathBytes);
-    if (sizes.longest_at) {
-      return SchemaError(param, *sizes.longest_at,
+    const Survey survey = SurveyOf(schema, kMaxPathBytes);
+    if (survey.long_path_at) {
+      return SchemaError(param, *survey.long_path_at,
                          "a path longer than " + std::to_string(kMaxPathBytes) + " bytes");
     }
-    if (sizes.sum > kMaxSchemaPathBytes) {
+    if (survey.path_sum > kMaxSchemaPathBytes) {
       return SchemaError(param, "/",
                          "too large to check: its paths add up to more than " +
                              std::to_string(kMaxSchemaPathBytes) + " bytes");
@@ -503,12 +502,17 @@ core::Result<std::shared_ptr<const CompiledSchema>> CompileSchema(const json::va
 std::optional<std::string> Validate(const CompiledSchema& schema, const json::value& instance,
                                     int64_t max_pattern_steps) {
   const auto& impl = schema.impl();
-  if (const PathSizes sizes = MeasurePaths(instance, kMaxPathBytes); sizes.longest_at) {
-    return *sizes.longest_at + ": a path longer than " + std::to_string(kMaxPathBytes) + " bytes";
+  // One walk for both bounds; strings are bounded only where patterns match them.
+  const Survey survey =
+      SurveyOf(instance, kMaxPathBytes, impl.has_patterns ? kMaxPatternSubjectBytes : 0);
+  if (survey.long_path_at) {
+    return *survey.long_path_at + ": a path longer than " + std::to_string(kMaxPathBytes) +
+           " bytes";
   }
   if (impl.has_patterns) {
-    if (auto path = FindLongString(instance, "", kMaxPatternSubjectBytes)) {
-      return *path + ": string longer than " + std::to_string(kMaxPatternSubjectBytes) +
+    if (survey.long_string_at) {
+      return *survey.long_string_at + ": string longer than " +
+             std::to_string(kMaxPatternSubjectBytes) +
              " bytes, the limit when the schema has patterns";
     }
     int64_t steps = 0;
