@@ -83,12 +83,6 @@ std::string AsInt(const std::string& condition) {
   return "CASE WHEN " + condition + " THEN 1 ELSE 0 END";
 }
 
-// A text column in byte order in both engines (SQLite's columns have no other collation), which
-// is std::string's order too.
-std::string InByteOrder(const std::string& column, detail::SqlDialect dialect) {
-  return dialect == detail::SqlDialect::kSqlite ? column : column + " COLLATE \"C\"";
-}
-
 // One stream, in task order: each task's requests (kind 0, in time order, each with its attempt
 // counts), then the feedback rows that name the task or one of its selected requests (kind 1, in
 // the order they were written, so the last is the latest). Columns: tenant, task id, row (a
@@ -136,8 +130,8 @@ std::string StreamSql(const detail::ReportSource& source, OutcomeBy by,
            " ON q.tenant = f.tenant AND q.request_id = f.request_id" +
            (where.empty() ? " WHERE" : where + " AND") + " f.task_id = ''" + own;
   }
-  return sql + ") u ORDER BY " + InByteOrder("u.t", dialect) + ", " + InByteOrder("u.k", dialect) +
-         ", u.rw, u.kind, u.at, u.seq";
+  return sql + ") u ORDER BY " + detail::InByteOrder("u.t", dialect) + ", " +
+         detail::InByteOrder("u.k", dialect) + ", u.rw, u.kind, u.at, u.seq";
 }
 
 // StreamSql's columns, in its order.

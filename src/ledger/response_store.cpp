@@ -273,7 +273,7 @@ core::Status ResponseStore::Put(const StoredResponse& r) {
 
 bool ResponseStore::FoundFull(std::string_view owner) const {
   std::lock_guard lock(full_mu_);
-  return found_full_.contains(std::string(owner));
+  return found_full_.contains(owner);
 }
 
 core::Status ResponseStore::CheckRoom(std::string_view owner) {
@@ -282,7 +282,7 @@ core::Status ResponseStore::CheckRoom(std::string_view owner) {
   const int64_t most = options_.max_bytes_per_owner;
   if (*bytes >= most) return detail::StoreFull(most);
   std::lock_guard lock(full_mu_);
-  found_full_.erase(std::string(owner));
+  if (const auto it = found_full_.find(owner); it != found_full_.end()) found_full_.erase(it);
   return {};
 }
 

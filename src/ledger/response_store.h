@@ -48,9 +48,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "core/result.h"
@@ -170,7 +170,8 @@ class ResponseStore {
   std::atomic<uint64_t> sweep_errors_{0};
   // Owners a put found full, until CheckRoom finds room: at most one entry per key.
   mutable std::mutex full_mu_;
-  std::unordered_set<std::string> found_full_;  // guarded by full_mu_
+  // Ordered with a transparent comparator: a request's check looks its key up without a copy.
+  std::set<std::string, std::less<>> found_full_;  // guarded by full_mu_
 };
 
 }  // namespace sy::ledger

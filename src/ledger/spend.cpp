@@ -58,7 +58,9 @@ SpendRow ReadRow(const detail::ReportRows& rows, int first) {
 // order in both engines, whatever PostgreSQL's collation).
 std::string GroupOrder(GroupBy by, const std::string& key, detail::SqlDialect dialect) {
   if (InTimeOrder(by)) return "1";
-  return dialect == detail::SqlDialect::kSqlite ? "7 DESC, 1" : "7 DESC, " + key + " COLLATE \"C\"";
+  // SQLite may name the key by its position; PostgreSQL's COLLATE needs the expression.
+  return "7 DESC, " +
+         detail::InByteOrder(dialect == detail::SqlDialect::kSqlite ? "1" : key, dialect);
 }
 
 // The first `max_groups` groups in the report's order, keyed by the raw group key (SQL's

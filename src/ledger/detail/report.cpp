@@ -54,6 +54,10 @@ std::string WhereClause(const RequestFilter& filter, std::string_view table_pref
   return where;
 }
 
+std::string InByteOrder(const std::string& column, SqlDialect dialect) {
+  return dialect == SqlDialect::kSqlite ? column : column + " COLLATE \"C\"";
+}
+
 std::string TenantParameter(const RequestFilter& filter, SqlDialect dialect) {
   if (dialect == SqlDialect::kSqlite) return "?3";
   return "$" + std::to_string(1 + (filter.from_ms ? 1 : 0) + (filter.to_ms ? 1 : 0));

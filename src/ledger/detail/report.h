@@ -42,6 +42,9 @@ struct RequestFilter {
 // that order (FilterValues), since PostgreSQL cannot type a parameter the statement never uses.
 std::string WhereClause(const RequestFilter& filter, std::string_view table_prefix = "",
                         SqlDialect dialect = SqlDialect::kSqlite);
+// `column` sorted byte by byte in both engines (SQLite's columns have no other collation;
+// PostgreSQL's is the database's unless told "C"), which is std::string's order too.
+std::string InByteOrder(const std::string& column, SqlDialect dialect);
 // The parameter WhereClause numbers the tenant with, for another condition on the same value in
 // the same statement. REQUIRES: filter.tenant is set.
 std::string TenantParameter(const RequestFilter& filter, SqlDialect dialect = SqlDialect::kSqlite);
