@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sy::app {
@@ -80,11 +82,51 @@ void AddRouterCalibrations(const std::vector<RouterCalibration>& routers,
   }
 }
 
+__extension__ using Wide = __int128;
+
+// Whether a's budget window is fuller than b's: spent / limit, compared exactly (cross products
+// of pico-dollars, which fit 128 bits); ties go to the tenant's name, so the order is total.
+bool Fuller(const BudgetUse& a, const BudgetUse& b) {
+  const Wide lhs = Wide{a.spent.pico()} * b.limit.pico();
+  const Wide rhs = Wide{b.spent.pico()} * a.limit.pico();
+  if (lhs != rhs) return lhs > rhs;
+  return a.tenant < b.tenant;
+}
+
+// The budgets whose gauges a scrape shows: all of them, or, when more than max_tenants tenants
+// hold budgets, those of the max_tenants tenants nearest a limit (their fullest window first):
+// what an alert on these gauges is for. `omitted` counts the tenants left out.
+std::vector<const BudgetUse*> BudgetsToShow(const std::vector<BudgetUse>& budgets,
+                                            size_t max_tenants, size_t& omitted) {
+  std::unordered_map<std::string_view, const BudgetUse*> fullest;  // a tenant's fullest window
+  for (const BudgetUse& budget : budgets) {
+    auto [it, fresh] = fullest.try_emplace(budget.tenant, &budget);
+    if (!fresh && Fuller(budget, *it->second)) it->second = &budget;
+  }
+  omitted = fullest.size() > max_tenants ? fullest.size() - max_tenants : 0;
+  std::unordered_set<std::string_view> kept;
+  if (omitted > 0) {
+    std::vector<const BudgetUse*> ranked;
+    ranked.reserve(fullest.size());
+    for (const auto& entry : fullest) ranked.push_back(entry.second);
+    const auto end = ranked.begin() + static_cast<std::ptrdiff_t>(max_tenants);
+    std::nth_element(ranked.begin(), end, ranked.end(),
+                     [](const BudgetUse* a, const BudgetUse* b) { return Fuller(*a, *b); });
+    for (auto it = ranked.begin(); it != end; ++it) kept.insert((*it)->tenant);
+  }
+  std::vector<const BudgetUse*> shown;
+  for (const BudgetUse& budget : budgets) {
+    if (omitted == 0 || kept.contains(budget.tenant)) shown.push_back(&budget);
+  }
+  return shown;
+}
+
 // The figures read at scrape time, in a registry of their own built per scrape (so a gauge
 // never outlives what it shows).
 void RenderScraped(const catalog::Catalog& catalog, const routing::Health& health,
                    const LedgerStats& ledger, const std::vector<BudgetUse>& budgets,
-                   const std::vector<RouterCalibration>& routers, std::string& out) {
+                   const std::vector<RouterCalibration>& routers, const metrics::LabelCap& tenants,
+                   std::string& out) {
   metrics::Registry scrape;
   auto& spent = scrape.AddUsdGauge("switchyard_budget_spent_usd",
                                    "USD a tenant has spent in the budget's current window.",
@@ -92,10 +134,30 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
   auto& limit =
       scrape.AddUsdGauge("switchyard_budget_limit_usd",
                          "A tenant's configured budget for the window.", {"tenant", "window"});
-  for (const BudgetUse& budget : budgets) {
-    spent.With({budget.tenant, budget.window}).Set(budget.spent);
-    limit.With({budget.tenant, budget.window}).Set(budget.limit);
+  size_t omitted = 0;
+  for (const BudgetUse* budget : BudgetsToShow(budgets, tenants.max(), omitted)) {
+    spent.With({budget->tenant, budget->window}).Set(budget->spent);
+    limit.With({budget->tenant, budget->window}).Set(budget->limit);
   }
+  scrape
+      .AddGauge("switchyard_budget_tenants_omitted",
+                "Tenants with a budget whose budget gauges this scrape left out: more than "
+                "metrics.max_tenant_labels hold budgets, and these are furthest from a limit.",
+                {})
+      .With({})
+      .Set(static_cast<int64_t>(omitted));
+  scrape
+      .AddGauge("switchyard_metrics_tenant_labels",
+                "Tenants with request series of their own (at most metrics.max_tenant_labels).", {})
+      .With({})
+      .Set(static_cast<int64_t>(tenants.admitted()));
+  scrape
+      .AddCounter("switchyard_metrics_tenant_folded_total",
+                  "Tenant observations counted under tenant=\"(other)\": their tenant came after "
+                  "metrics.max_tenant_labels others.",
+                  {})
+      .With({})
+      .Add(static_cast<int64_t>(tenants.folded()));
   auto& breaker = scrape.AddGauge("switchyard_breaker_state",
                                   "Circuit breaker of a deployment: 0 closed, 1 half-open, 2 open.",
                                   {"model", "deployment"});
@@ -198,6 +260,8 @@ void RenderScraped(const catalog::Catalog& catalog, const routing::Health& healt
 
 GatewayMetrics::GatewayMetrics(const catalog::Catalog& catalog)
     : catalog_(catalog),
+      tenants_(static_cast<size_t>(catalog.config().metrics.max_tenant_labels), "tenant",
+               "metrics.max_tenant_labels"),
       requests_(registry_.AddCounter(
           "switchyard_requests_total", "Client requests answered, by route and HTTP status.",
           {"dialect", "endpoint", "profile", "rule", "model", "status"})),
@@ -280,6 +344,7 @@ void GatewayMetrics::Observe(const ledger::Record& record, std::chrono::microsec
   }
   overhead_.Observe(std::max<int64_t>(0, overhead.count()));
 
+  const std::string_view tenant = tenants_.Label(record.tenant);
   for (const ledger::Attempt& attempt : record.attempts) {
     attempts_.With({attempt.model, attempt.provider, attempt.deployment, attempt.outcome}).Add();
     if (!attempt.error_code.empty()) {
@@ -288,9 +353,9 @@ void GatewayMetrics::Observe(const ledger::Record& record, std::chrono::microsec
     if (const std::string_view result = VerdictResult(attempt.verdict); !result.empty()) {
       verifications_.With({attempt.model, result}).Add();
     }
-    CountTokens(tokens_, attempt, record.tenant);
+    CountTokens(tokens_, attempt, tenant);
     if (attempt.cost > core::Money()) {
-      cost_.With({attempt.model, attempt.provider, record.tenant}).Add(attempt.cost);
+      cost_.With({attempt.model, attempt.provider, tenant}).Add(attempt.cost);
     }
   }
 }
@@ -300,11 +365,11 @@ void GatewayMetrics::ObserveAuthFailure(std::string_view reason) {
 }
 
 void GatewayMetrics::ObserveLimited(std::string_view tenant, std::string_view limit) {
-  limited_.With({tenant, limit}).Add();
+  limited_.With({tenants_.Label(tenant), limit}).Add();
 }
 
 void GatewayMetrics::ObserveCacheLookup(std::string_view tenant, std::string_view result) {
-  cache_lookups_.With({tenant, result}).Add();
+  cache_lookups_.With({tenants_.Label(tenant), result}).Add();
 }
 
 void GatewayMetrics::ObserveResponseStoreFailure(std::string_view operation) {
@@ -327,7 +392,7 @@ std::string GatewayMetrics::Render(const routing::Health& health, const LedgerSt
                                    const std::vector<BudgetUse>& budgets,
                                    const std::vector<RouterCalibration>& routers) const {
   std::string out = registry_.Render();
-  RenderScraped(catalog_, health, ledger, budgets, routers, out);
+  RenderScraped(catalog_, health, ledger, budgets, routers, tenants_, out);
   return out;
 }
 

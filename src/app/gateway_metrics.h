@@ -8,7 +8,10 @@
 //
 // Labels carry only bounded values: dialects, endpoints, profiles, rules and models from the
 // config, HTTP statuses, error codes, operator-created tenant names. Never request ids, keys or
-// key ids. A model label is "none" when no model answered; other empty fields stay empty labels.
+// key ids. Tenants are as many as an operator creates, so at most metrics.max_tenant_labels of
+// them get series of their own, the first seen; later ones are counted under tenant="(other)"
+// (metrics::LabelCap), and the budget gauges show that many tenants, those nearest a limit. A model
+// label is "none" when no model answered; other empty fields stay empty labels.
 //
 // Thread-safety: Observe* may be called from any worker thread concurrently with each other and
 // with Render. Lifetime: `catalog` must outlive this object.
@@ -23,6 +26,7 @@
 #include "catalog/catalog.h"
 #include "core/money.h"
 #include "ledger/record.h"
+#include "metrics/label_cap.h"
 #include "metrics/registry.h"
 #include "routing/health.h"
 
@@ -99,6 +103,7 @@ class GatewayMetrics {
 
  private:
   const catalog::Catalog& catalog_;
+  metrics::LabelCap tenants_;
   metrics::Registry registry_;
   metrics::Family<metrics::Counter>& requests_;
   metrics::Family<metrics::Counter>& attempts_;

@@ -431,6 +431,61 @@ std::pair<int, std::string> PromtoolCheck(const std::string& text) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
+// metrics.max_tenant_labels: 2. acme and beta come first and keep their series; gamma and delta
+// share tenant="(other)". Of three tenants with budgets, the two nearest a limit are shown.
+TEST(GatewayMetricsTenantBoundTest, LaterTenantsShareOneSeriesAndTheFullestBudgetsAreShown) {
+  auto config = config::ParseConfig(std::string(kYaml) + "metrics: {max_tenant_labels: 2}\n",
+                                    "t.yaml", &NoEnv);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  auto catalog = catalog::Catalog::Build(std::make_shared<const config::Config>(*config));
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().message;
+  const routing::Health health = routing::HealthFor(**catalog);
+  GatewayMetrics metrics(**catalog);
+
+  metrics.Observe(FailoverRecord(Money::FromPico(100)), microseconds(1));
+  metrics.Observe(EscalatedRecord(), microseconds(1));
+  ledger::Record gamma = FailoverRecord(Money::FromPico(7));
+  gamma.tenant = "gamma";
+  metrics.Observe(gamma, microseconds(1));
+  metrics.Observe(FailoverRecord(Money::FromPico(20)), microseconds(1));  // acme again
+  metrics.ObserveLimited("delta", "requests");
+  metrics.ObserveCacheLookup("gamma", "hit");
+  metrics.ObserveCacheLookup("beta", "hit");
+
+  const std::vector<BudgetUse> budgets = {
+      {"acme", "day", Money::FromPico(10), Money::FromPico(100)},       // 10%
+      {"beta", "day", Money::FromPico(5), Money::FromPico(100)},        // 5%
+      {"beta", "month", Money::FromPico(500), Money::FromPico(1'000)},  // 50%: beta's fullest
+      {"gamma", "day", Money::FromPico(104), Money::FromPico(100)},     // 104%
+  };
+  const std::string text = metrics.Render(health, {}, budgets, {});
+  EXPECT_EQ(
+      SamplesOf(text, "switchyard_cost_usd_total"),
+      (Lines{"switchyard_cost_usd_total{model=\"flash\",provider=\"deepseek\",tenant=\"(other)\"} "
+             "0.000000000007",
+             "switchyard_cost_usd_total{model=\"flash\",provider=\"deepseek\",tenant=\"acme\"} "
+             "0.00000000012",
+             "switchyard_cost_usd_total{model=\"flash\",provider=\"deepseek\",tenant=\"beta\"} "
+             "0.0000812",
+             "switchyard_cost_usd_total{model=\"gpt-5.5\",provider=\"openai\",tenant=\"beta\"} "
+             "0.0037"}));
+  EXPECT_EQ(SamplesOf(text, "switchyard_limited_total"),
+            (Lines{"switchyard_limited_total{tenant=\"(other)\",limit=\"requests\"} 1"}));
+  EXPECT_EQ(SamplesOf(text, "switchyard_cache_lookups_total"),
+            (Lines{"switchyard_cache_lookups_total{tenant=\"(other)\",result=\"hit\"} 1",
+                   "switchyard_cache_lookups_total{tenant=\"beta\",result=\"hit\"} 1"}));
+  EXPECT_EQ(SamplesOf(text, "switchyard_budget_spent_usd"),
+            (Lines{"switchyard_budget_spent_usd{tenant=\"beta\",window=\"day\"} 0.000000000005",
+                   "switchyard_budget_spent_usd{tenant=\"beta\",window=\"month\"} 0.0000000005",
+                   "switchyard_budget_spent_usd{tenant=\"gamma\",window=\"day\"} 0.000000000104"}));
+  EXPECT_EQ(SamplesOf(text, "switchyard_budget_tenants_omitted"),
+            (Lines{"switchyard_budget_tenants_omitted 1"}));
+  EXPECT_EQ(
+      SamplesOf(text, "switchyard_metrics_tenant"),
+      (Lines{"switchyard_metrics_tenant_labels 2", "switchyard_metrics_tenant_folded_total 3"}));
+  EXPECT_EQ(PromtoolCheck(text).first, 0) << PromtoolCheck(text).second;
+}
+
 // Live-calibrated router rules: their threshold and share now, to the millionth; without one,
 // neither family is shown.
 TEST_F(GatewayMetricsTest, ScrapeTimeRouterCalibrations) {

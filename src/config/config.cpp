@@ -165,9 +165,10 @@ void ReadAccessLog(MapReader& root, AccessLogConfig& out) {
 }
 
 void ReadMetrics(MapReader& root, EnvLookup env, MetricsConfig& out) {
-  root.Map("metrics", {"enabled", "token_env"}, [&](MapReader& r) {
+  root.Map("metrics", {"enabled", "token_env", "max_tenant_labels"}, [&](MapReader& r) {
     r.Bool("enabled", out.enabled);
     r.String("token_env", out.token_env);
+    r.Int("max_tenant_labels", out.max_tenant_labels);
   });
   // From the environment only, as the admin token: a scrape config holds it, never this file.
   if (!out.token_env.empty()) out.token = env(out.token_env).value_or("");

@@ -76,6 +76,7 @@ TEST(ParseConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_FALSE(c.models[0].price.standard.cached_input.has_value());
   EXPECT_EQ(c.failover.max_attempts, 4);
   EXPECT_EQ(c.ledger.batch_size, 512);
+  EXPECT_EQ(c.metrics.max_tenant_labels, 1000);
 }
 
 TEST(ParseConfigTest, ReadsEveryField) {
@@ -107,7 +108,9 @@ models:
 failover: {total_deadline_ms: 5000, max_attempts: 2, max_retry_after_ms: 0}
 ledger: {sqlite_path: /tmp/l.db, batch_size: 10, flush_interval_ms: 50, queue_capacity: 100,
          retention_days: 400}
+metrics: {max_tenant_labels: 0}
 )");
+  EXPECT_EQ(c.metrics.max_tenant_labels, 0);
   EXPECT_EQ(c.server.listen, "[::1]:0");
   EXPECT_EQ(c.server.threads, 2);
   EXPECT_EQ(c.server.idle_timeout, std::chrono::milliseconds(200));

@@ -445,6 +445,7 @@ void CheckAuth(Checker& c, const AuthConfig& auth) {
 
 void CheckMetrics(Checker& c, const MetricsConfig& metrics) {
   CheckEnvName(c, "metrics.token_env", metrics.token_env);
+  c.Range("metrics.max_tenant_labels", metrics.max_tenant_labels, 0, 1'000'000);
   if (!metrics.token.empty() && metrics.token.size() < kMinSecretChars) {
     c.Fail("metrics.token_env",
            "the metrics token in " + Quote(metrics.token_env) + " must be at least 16 characters");

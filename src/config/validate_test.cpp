@@ -144,6 +144,13 @@ TEST(ValidateTest, ResponsesRetention) {
             "1000");
 }
 
+TEST(ValidateTest, MetricsTenantLabels) {
+  EXPECT_EQ(ErrorOf(Provider("") + Model("") + "metrics: {max_tenant_labels: -1}\n"),
+            "metrics.max_tenant_labels: must be between 0 and 1000000, got -1");
+  EXPECT_EQ(ErrorOf(Provider("") + Model("") + "metrics: {max_tenant_labels: 1000001}\n"),
+            "metrics.max_tenant_labels: must be between 0 and 1000000, got 1000001");
+}
+
 TEST(ValidateTest, ModelFields) {
   const std::string providers = Provider("");
   EXPECT_EQ(ErrorOf(providers + Model("tier: premium")),

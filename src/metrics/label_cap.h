@@ -1,0 +1,68 @@
+// metrics::LabelCap: at most `max` distinct values of one label get series of their own; every
+// later value is counted under kOther. For labels whose values come from data that grows
+// without a bound the code can see (tenants an operator creates through the admin API): a
+// gateway with 50,000 tenants would otherwise keep and render a few hundred thousand series,
+// every one alive until restart. The ledger, not the metrics, is the exact per-tenant record.
+//
+// Admission is first come, for the life of the object: a value seen while fewer than `max` are
+// admitted keeps its series; a value first seen after that is folded into kOther for good. So a
+// value's series never changes once chosen (a counter never moves from one series to another),
+// and a thread may remember its last answer. The empty value is no tenant: it passes as is and
+// takes no place.
+//
+// kOther cannot be a tenant's name (names are letters, digits, ".", "_" and "-").
+//
+// Thread-safety: every method may be called from any thread. A repeated value on a thread is
+// answered from that thread's memo, without the lock (Label runs on every request).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+namespace sy::metrics {
+
+class LabelCap {
+ public:
+  static constexpr std::string_view kOther = "(other)";
+
+  // label and setting name the bound in the one line logged when it is first reached.
+  LabelCap(size_t max, std::string label, std::string setting)
+      : max_(max), label_(std::move(label)), setting_(std::move(setting)) {}
+  LabelCap(const LabelCap&) = delete;
+  LabelCap& operator=(const LabelCap&) = delete;
+
+  // `value` when it has, or now gets, a series of its own; else kOther.
+  std::string_view Label(std::string_view value);
+
+  size_t max() const { return max_; }
+  size_t admitted() const;  // distinct values with a series of their own
+  // Calls answered kOther; the first one is also logged to stderr once, naming the bound.
+  uint64_t folded() const { return folded_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view v) const { return std::hash<std::string_view>()(v); }
+  };
+
+  bool Admit(std::string_view value);
+
+  static uint64_t NextId();
+
+  const size_t max_;
+  const std::string label_, setting_;
+  // Never reused in a process: a thread's memo left by a destroyed cap can never match.
+  const uint64_t id_ = NextId();
+  mutable std::mutex mu_;
+  std::unordered_set<std::string, Hash, std::equal_to<>> admitted_;
+  std::atomic<uint64_t> folded_{0};
+  std::atomic<bool> logged_{false};
+};
+
+}  // namespace sy::metrics
