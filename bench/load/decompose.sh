@@ -11,6 +11,10 @@
 #   nginx static   nginx answering the benchmark's fixed chat.completion itself
 #                  (nginx-upstream.conf): the floor of an HTTP server answering a POST
 #   nginx proxy    nginx in front of the upstream (nginx-proxy.conf): run.sh's baseline
+#   sy bare proxy  bare_proxy (bench/load/bare_proxy.cpp) in front of the upstream: the gateway's
+#                  HTTP server and upstream client with a handler that only passes the body on
+#                  and the answer back, the floor under the gateway's pipeline (skipped, with a
+#                  note, when BARE_PROXY_BIN is not built: SY_BUILD_BENCH=ON)
 #   sy healthz     GET /healthz: the gateway's HTTP server and nothing else
 #   sy cache hit   model auto:cached (gateway.yaml's `cached` profile), answered from the response
 #                  cache after the first request: client key, decoding, classification, routing,
@@ -33,6 +37,7 @@
 #
 # Knobs (environment): ROUNDS (3; quick 1) SECS (4) WARM_SECS (1) CONNS (32)
 #   LOADGEN_CPU (0) PROXY_CPU (1) UPSTREAM_CPU (0) SWITCHYARD_BIN (<repo>/build/switchyard)
+#   BARE_PROXY_BIN (<repo>/build/bench/load/bare_proxy)
 #   KEEP_TMP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
@@ -54,6 +59,7 @@ done
 if ((QUICK)); then : "${ROUNDS:=1}"; else : "${ROUNDS:=3}"; fi
 : "${SECS:=4}" "${WARM_SECS:=1}" "${CONNS:=32}" "${LOADGEN_CPU:=0}" "${PROXY_CPU:=1}" "${UPSTREAM_CPU:=0}"
 SWITCHYARD_BIN=${SWITCHYARD_BIN:-$ROOT/build/switchyard}
+BARE_PROXY_BIN=${BARE_PROXY_BIN:-$ROOT/build/bench/load/bare_proxy}
 
 # shellcheck source=bench/load/lib.sh
 source "$HERE/lib.sh"
@@ -87,14 +93,23 @@ PROXY_PORT=$NGINX_PORT PROXY_PID=$(nginx_worker "$NGINX_PID")
 start_gateway "$PROXY_CPU" keys "$CHUNKED_PROFILE" unused unused
 SY_BENCH_KEY=$(bench_key)
 export SY_BENCH_KEY
+BARE_ADDR='' BARE_PID=''
+if [[ -x $BARE_PROXY_BIN ]]; then
+  spawn "$PROXY_CPU" "$WORK/bare_proxy.log" "$BARE_PROXY_BIN" 127.0.0.1:0 "http://127.0.0.1:$UP_PORT"
+  BARE_PID=$SPAWNED
+  BARE_ADDR=$(wait_line "$WORK/bare_proxy.log" '^([0-9.]+:[0-9]+)$' "$BARE_PID") ||
+    { cat "$WORK/bare_proxy.log" >&2; die "bare_proxy did not start"; }
+fi
 log "upstream :$UP_PORT (core $UPSTREAM_CPU); nginx static :$STATIC_PORT, nginx proxy :$PROXY_PORT, switchyard $GW_ADDR (core $PROXY_CPU)"
 
-ROWS=(ng-static ng-proxy sy-healthz sy-cache-hit sy-full ng-stream sy-stream ng-chunked sy-chunked)
-declare -A NAME=([ng-static]="nginx static" [ng-proxy]="nginx proxy" [sy-healthz]="sy healthz"
+ROWS=(ng-static ng-proxy sy-bare sy-healthz sy-cache-hit sy-full ng-stream sy-stream ng-chunked sy-chunked)
+declare -A NAME=([ng-static]="nginx static" [ng-proxy]="nginx proxy" [sy-bare]="sy bare proxy"
+  [sy-healthz]="sy healthz"
   [sy-cache-hit]="sy cache hit" [sy-full]="sy full" [ng-stream]="nginx stream" [sy-stream]="sy stream"
   [ng-chunked]="nginx chunked" [sy-chunked]="sy chunked")
 declare -A URL=([ng-static]="http://127.0.0.1:$STATIC_PORT/v1/chat/completions"
-  [ng-proxy]="http://127.0.0.1:$PROXY_PORT/v1/chat/completions" [sy-healthz]="http://$GW_ADDR/healthz"
+  [ng-proxy]="http://127.0.0.1:$PROXY_PORT/v1/chat/completions" [sy-bare]="http://$BARE_ADDR/v1/chat/completions"
+  [sy-healthz]="http://$GW_ADDR/healthz"
   [sy-cache-hit]="http://$GW_ADDR/v1/chat/completions" [sy-full]="http://$GW_ADDR/v1/chat/completions"
   [ng-stream]="http://127.0.0.1:$PROXY_PORT/burst/v1/chat/completions"
   [sy-stream]="http://$GW_ADDR/v1/chat/completions"
@@ -105,7 +120,7 @@ declare -A MODEL=([sy-cache-hit]=auto:cached [ng-stream]=bench-burst [sy-stream]
   [ng-chunked]=$CHUNKED_PROFILE [sy-chunked]=bench-stream)
 declare -A METHOD=([sy-healthz]=GET)
 declare -A STREAMED=([ng-stream]=1 [sy-stream]=1 [ng-chunked]=1 [sy-chunked]=1)
-declare -A PID_OF=([ng-static]=$STATIC_PID [ng-proxy]=$PROXY_PID [sy-healthz]=$GW_PID
+declare -A PID_OF=([ng-static]=$STATIC_PID [ng-proxy]=$PROXY_PID [sy-bare]=$BARE_PID [sy-healthz]=$GW_PID
   [sy-cache-hit]=$GW_PID [sy-full]=$GW_PID [ng-stream]=$PROXY_PID [sy-stream]=$GW_PID
   [ng-chunked]=$PROXY_PID [sy-chunked]=$GW_PID)
 
@@ -117,9 +132,15 @@ body_of() {
 }
 script_of() { if [[ -n ${STREAMED[$1]:-} ]]; then echo "$HERE/stream.lua"; else echo "$HERE/post.lua"; fi; }
 
+if [[ -z $BARE_ADDR ]]; then
+  log "no $BARE_PROXY_BIN (build with -DSY_BUILD_BENCH=ON): the sy bare proxy row is left out"
+  ROWS=("${ROWS[@]/sy-bare/}")
+fi
+
 # Every row must answer 200 before anything is timed (the cache-hit row's first answer fills
 # the cache).
 for row in "${ROWS[@]}"; do
+  [[ -n $row ]] || continue
   args=(-H "authorization: Bearer $SY_BENCH_KEY")
   if [[ ${METHOD[$row]:-POST} == POST ]]; then
     args+=(-H 'content-type: application/json' -d "$(body_of "$row")")
@@ -172,8 +193,8 @@ log "$ROUNDS round(s) x ${SECS}s per row, $CONNS connections"
 for ((r = 1; r <= ROUNDS; r++)); do
   order=("${ROWS[@]}")
   ((r % 2)) || order=(sy-chunked ng-chunked sy-stream ng-stream sy-full sy-cache-hit sy-healthz
-    ng-proxy ng-static)
-  for row in "${order[@]}"; do measure "$row" "$r"; done
+    "${BARE_ADDR:+sy-bare}" ng-proxy ng-static)
+  for row in "${order[@]}"; do [[ -z $row ]] || measure "$row" "$r"; done
 done
 
 # ---- report ----------------------------------------------------------------------------------
@@ -190,6 +211,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "| row | req/s | CPU µs a request | user | kernel | request worker | ledger writer |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
+    [[ -n $row ]] || continue
     user=$(med user "$row") kernel=$(med kernel "$row")
     worker='' ledger=''
     if [[ $row == sy-* ]]; then worker=$(med worker "$row") ledger=$(med ledger "$row"); fi
