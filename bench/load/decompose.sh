@@ -20,6 +20,8 @@
 #                  cache after the first request: client key, decoding, classification, routing,
 #                  admission, ledger row and metrics, but no upstream call
 #   sy full        model bench-fast through the upstream: run.sh's gateway row
+#   sy full, keys off  the same through a second gateway with auth.mode off: what client keys,
+#                  budgets and rate limits cost
 # So "sy cache hit" minus "sy healthz" is the pipeline around the call, and "sy full" minus
 # "sy cache hit" the upstream call (a cache hit's ledger row has no attempt row, so the second
 # difference includes one attempt row's insert as well). Two more rows stream: the upstream's
@@ -93,6 +95,10 @@ PROXY_PORT=$NGINX_PORT PROXY_PID=$(nginx_worker "$NGINX_PID")
 start_gateway "$PROXY_CPU" keys "$CHUNKED_PROFILE" unused unused
 SY_BENCH_KEY=$(bench_key)
 export SY_BENCH_KEY
+KEYS_ADDR=$GW_ADDR KEYS_PID=$GW_PID
+GW_DIR=gateway-keys-off start_gateway "$PROXY_CPU" off "$CHUNKED_PROFILE" unused unused
+NOKEYS_ADDR=$GW_ADDR NOKEYS_PID=$GW_PID
+GW_ADDR=$KEYS_ADDR GW_PID=$KEYS_PID
 BARE_ADDR='' BARE_PID=''
 if [[ -x $BARE_PROXY_BIN ]]; then
   spawn "$PROXY_CPU" "$WORK/bare_proxy.log" "$BARE_PROXY_BIN" 127.0.0.1:0 "http://127.0.0.1:$UP_PORT"
@@ -102,15 +108,18 @@ if [[ -x $BARE_PROXY_BIN ]]; then
 fi
 log "upstream :$UP_PORT (core $UPSTREAM_CPU); nginx static :$STATIC_PORT, nginx proxy :$PROXY_PORT, switchyard $GW_ADDR (core $PROXY_CPU)"
 
-ROWS=(ng-static ng-proxy sy-bare sy-healthz sy-cache-hit sy-full ng-stream sy-stream ng-chunked sy-chunked)
+ROWS=(ng-static ng-proxy sy-bare sy-healthz sy-cache-hit sy-full sy-nokeys ng-stream sy-stream ng-chunked
+  sy-chunked)
 declare -A NAME=([ng-static]="nginx static" [ng-proxy]="nginx proxy" [sy-bare]="sy bare proxy"
   [sy-healthz]="sy healthz"
-  [sy-cache-hit]="sy cache hit" [sy-full]="sy full" [ng-stream]="nginx stream" [sy-stream]="sy stream"
+  [sy-cache-hit]="sy cache hit" [sy-full]="sy full" [sy-nokeys]="sy full, keys off"
+  [ng-stream]="nginx stream" [sy-stream]="sy stream"
   [ng-chunked]="nginx chunked" [sy-chunked]="sy chunked")
 declare -A URL=([ng-static]="http://127.0.0.1:$STATIC_PORT/v1/chat/completions"
   [ng-proxy]="http://127.0.0.1:$PROXY_PORT/v1/chat/completions" [sy-bare]="http://$BARE_ADDR/v1/chat/completions"
   [sy-healthz]="http://$GW_ADDR/healthz"
   [sy-cache-hit]="http://$GW_ADDR/v1/chat/completions" [sy-full]="http://$GW_ADDR/v1/chat/completions"
+  [sy-nokeys]="http://$NOKEYS_ADDR/v1/chat/completions"
   [ng-stream]="http://127.0.0.1:$PROXY_PORT/burst/v1/chat/completions"
   [sy-stream]="http://$GW_ADDR/v1/chat/completions"
   [ng-chunked]="http://127.0.0.1:$PROXY_PORT/stream/v1/chat/completions"
@@ -121,7 +130,7 @@ declare -A MODEL=([sy-cache-hit]=auto:cached [ng-stream]=bench-burst [sy-stream]
 declare -A METHOD=([sy-healthz]=GET)
 declare -A STREAMED=([ng-stream]=1 [sy-stream]=1 [ng-chunked]=1 [sy-chunked]=1)
 declare -A PID_OF=([ng-static]=$STATIC_PID [ng-proxy]=$PROXY_PID [sy-bare]=$BARE_PID [sy-healthz]=$GW_PID
-  [sy-cache-hit]=$GW_PID [sy-full]=$GW_PID [ng-stream]=$PROXY_PID [sy-stream]=$GW_PID
+  [sy-cache-hit]=$GW_PID [sy-full]=$GW_PID [sy-nokeys]=$NOKEYS_PID [ng-stream]=$PROXY_PID [sy-stream]=$GW_PID
   [ng-chunked]=$PROXY_PID [sy-chunked]=$GW_PID)
 
 # The body a row posts: stream.lua's for the streamed rows (it also counts streams cut short).
@@ -192,8 +201,8 @@ measure() {
 log "$ROUNDS round(s) x ${SECS}s per row, $CONNS connections"
 for ((r = 1; r <= ROUNDS; r++)); do
   order=("${ROWS[@]}")
-  ((r % 2)) || order=(sy-chunked ng-chunked sy-stream ng-stream sy-full sy-cache-hit sy-healthz
-    "${BARE_ADDR:+sy-bare}" ng-proxy ng-static)
+  ((r % 2)) || order=(sy-chunked ng-chunked sy-stream ng-stream sy-nokeys sy-full sy-cache-hit
+    sy-healthz "${BARE_ADDR:+sy-bare}" ng-proxy ng-static)
   for row in "${order[@]}"; do [[ -z $row ]] || measure "$row" "$r"; done
 done
 

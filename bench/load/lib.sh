@@ -157,19 +157,20 @@ put_profile() {
 # start_gateway CPU AUTH_MODE STREAM_MODEL FIRSTBYTE_MODEL SLOW_MODEL [WRAPPER...]: writes
 # gateway.yaml into $WORK/gateway (upstream $UP_PORT, emulator $EMU_ADDR, the emulator profiles
 # behind bench-stream, bench-ttft and bench-slow) and starts the gateway on it, under WRAPPER when
-# given (valgrind); sets GW_PID and GW_ADDR.
+# given (valgrind); sets GW_PID and GW_ADDR. GW_DIR=NAME puts a second gateway's config, ledger and
+# log in $WORK/NAME instead.
 start_gateway() {
-  local cpu=$1 auth=$2 stream=$3 firstbyte=$4 slow=$5
+  local cpu=$1 auth=$2 stream=$3 firstbyte=$4 slow=$5 dir=$WORK/${GW_DIR:-gateway}
   shift 5
-  mkdir -p "$WORK/gateway"
+  mkdir -p "$dir"
   sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
     -e "s|@STREAM_UPSTREAM_MODEL@|$stream|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|$firstbyte|g" \
-    -e "s|@SLOW_UPSTREAM_MODEL@|$slow|g" -e "s|@STATE@|$WORK/gateway|g" \
-    -e "s|@AUTH_MODE@|$auth|g" "$HERE/gateway.yaml" >"$WORK/gateway/gateway.yaml"
-  spawn "$cpu" "$WORK/gateway/out.log" "$@" "$SWITCHYARD_BIN" serve --config "$WORK/gateway/gateway.yaml"
+    -e "s|@SLOW_UPSTREAM_MODEL@|$slow|g" -e "s|@STATE@|$dir|g" \
+    -e "s|@AUTH_MODE@|$auth|g" "$HERE/gateway.yaml" >"$dir/gateway.yaml"
+  spawn "$cpu" "$dir/out.log" "$@" "$SWITCHYARD_BIN" serve --config "$dir/gateway.yaml"
   GW_PID=$SPAWNED
-  GW_ADDR=$(wait_line "$WORK/gateway/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
-    tail -n 50 "$WORK/gateway/out.log" >&2; die "gateway did not start"; }
+  GW_ADDR=$(wait_line "$dir/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
+    tail -n 50 "$dir/out.log" >&2; die "gateway did not start"; }
 }
 
 # bench_key: prints a new client key of the gateway at $GW_ADDR, tenant "bench", whose budget and
