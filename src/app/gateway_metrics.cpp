@@ -8,6 +8,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/int128.h"
+
 namespace sy::app {
 namespace {
 
@@ -82,14 +84,20 @@ void AddRouterCalibrations(const std::vector<RouterCalibration>& routers,
   }
 }
 
-__extension__ using Wide = __int128;
-
 // Whether a's budget window is fuller than b's: spent / limit, compared exactly (cross products
-// of pico-dollars, which fit 128 bits); ties go to the tenant's name, so the order is total.
+// of pico-dollars, which fit 128 bits). A zero budget is full whatever was spent (the limiter
+// refuses every request against it), so it ranks first; without that rule 0 / 0 would tie with
+// every other window and leave no consistent order. Ties go to the tenant's name: the order is
+// total, as nth_element needs.
 bool Fuller(const BudgetUse& a, const BudgetUse& b) {
-  const Wide lhs = Wide{a.spent.pico()} * b.limit.pico();
-  const Wide rhs = Wide{b.spent.pico()} * a.limit.pico();
-  if (lhs != rhs) return lhs > rhs;
+  const bool a_zero = a.limit.pico() <= 0;
+  const bool b_zero = b.limit.pico() <= 0;
+  if (a_zero != b_zero) return a_zero;
+  if (!a_zero) {
+    const core::Int128 lhs = core::Int128{a.spent.pico()} * b.limit.pico();
+    const core::Int128 rhs = core::Int128{b.spent.pico()} * a.limit.pico();
+    if (lhs != rhs) return lhs > rhs;
+  }
   return a.tenant < b.tenant;
 }
 
@@ -344,7 +352,10 @@ void GatewayMetrics::Observe(const ledger::Record& record, std::chrono::microsec
   }
   overhead_.Observe(std::max<int64_t>(0, overhead.count()));
 
-  const std::string_view tenant = tenants_.Label(record.tenant);
+  // Only attempts carry a tenant label: a record without one (a refusal, a cache hit) takes no
+  // place under the bound and is not counted as folded.
+  const std::string_view tenant =
+      record.attempts.empty() ? std::string_view() : tenants_.Label(record.tenant);
   for (const ledger::Attempt& attempt : record.attempts) {
     attempts_.With({attempt.model, attempt.provider, attempt.deployment, attempt.outcome}).Add();
     if (!attempt.error_code.empty()) {

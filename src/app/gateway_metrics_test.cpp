@@ -483,7 +483,32 @@ TEST(GatewayMetricsTenantBoundTest, LaterTenantsShareOneSeriesAndTheFullestBudge
   EXPECT_EQ(
       SamplesOf(text, "switchyard_metrics_tenant"),
       (Lines{"switchyard_metrics_tenant_labels 2", "switchyard_metrics_tenant_folded_total 3"}));
-  EXPECT_EQ(PromtoolCheck(text).first, 0) << PromtoolCheck(text).second;
+  const auto [status, output] = PromtoolCheck(text);
+  EXPECT_EQ(status, 0) << output;
+}
+
+// A zero budget is full whatever was spent (the limiter refuses every request against it): it
+// ranks before every window with a budget. Compared by cross products alone, 0 / 0 tied with
+// every window, and by name "z" came last and was left out.
+TEST(GatewayMetricsTenantBoundTest, AZeroBudgetRanksAsFull) {
+  auto config = config::ParseConfig(std::string(kYaml) + "metrics: {max_tenant_labels: 3}\n",
+                                    "t.yaml", &NoEnv);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  auto catalog = catalog::Catalog::Build(std::make_shared<const config::Config>(*config));
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().message;
+  const routing::Health health = routing::HealthFor(**catalog);
+  const GatewayMetrics metrics(**catalog);
+  const std::vector<BudgetUse> budgets = {
+      {"c", "day", Money::FromPico(10), Money::FromPico(100)},   // 10%
+      {"z", "day", Money::FromPico(0), Money::FromPico(0)},      // suspended
+      {"e", "day", Money::FromPico(133), Money::FromPico(100)},  // over its limit
+      {"y", "day", Money::FromPico(5), Money::FromPico(0)},      // suspended
+      {"b", "day", Money::FromPico(14), Money::FromPico(100)},   // 14%
+  };
+  EXPECT_EQ(SamplesOf(metrics.Render(health, {}, budgets, {}), "switchyard_budget_limit_usd"),
+            (Lines{"switchyard_budget_limit_usd{tenant=\"e\",window=\"day\"} 0.0000000001",
+                   "switchyard_budget_limit_usd{tenant=\"y\",window=\"day\"} 0",
+                   "switchyard_budget_limit_usd{tenant=\"z\",window=\"day\"} 0"}));
 }
 
 // Live-calibrated router rules: their threshold and share now, to the millionth; without one,

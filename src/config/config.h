@@ -389,8 +389,8 @@ struct MetricsConfig {
   std::string token_env = "SWITCHYARD_METRICS_TOKEN";
   std::string token;  // resolved from token_env; "" leaves /metrics open; never logged
   // Tenants with series of their own, the first seen; later ones share tenant="(other)". A tenant
-  // adds up to five series for each model it uses (tokens by kind, cost), seven more (limits,
-  // cache lookups) and two budget gauges a window. 0 names no tenant at all.
+  // adds up to five series for each model and provider that serve it (tokens by kind, cost),
+  // seven more (limits, cache lookups) and two budget gauges a window. 0 names no tenant at all.
   int64_t max_tenant_labels = 1000;
 };
 

@@ -2,24 +2,24 @@
 // later value is counted under kOther. For labels whose values come from data that grows
 // without a bound the code can see (tenants an operator creates through the admin API): a
 // gateway with 50,000 tenants would otherwise keep and render a few hundred thousand series,
-// every one alive until restart. The ledger, not the metrics, is the exact per-tenant record.
+// every one alive until restart.
 //
 // Admission is first come, for the life of the object: a value seen while fewer than `max` are
 // admitted keeps its series; a value first seen after that is folded into kOther for good. So a
 // value's series never changes once chosen (a counter never moves from one series to another),
-// and a thread may remember its last answer. The empty value is no tenant: it passes as is and
-// takes no place.
+// and a thread may remember its answers. The empty value passes as is and takes no place.
+// The caller picks label values that can never equal kOther.
 //
-// kOther cannot be a tenant's name (names are letters, digits, ".", "_" and "-").
-//
-// Thread-safety: every method may be called from any thread. A repeated value on a thread is
-// answered from that thread's memo, without the lock (Label runs on every request).
+// Thread-safety: every method may be called from any thread. Label runs on every request, so
+// the lock is rarely taken: each thread remembers its last answers in a small table, and once
+// `max` values are admitted the set never changes again and is read without the lock.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <functional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -33,7 +33,7 @@ class LabelCap {
 
   // label and setting name the bound in the one line logged when it is first reached.
   LabelCap(size_t max, std::string label, std::string setting)
-      : max_(max), label_(std::move(label)), setting_(std::move(setting)) {}
+      : max_(max), label_(std::move(label)), setting_(std::move(setting)), full_(max == 0) {}
   LabelCap(const LabelCap&) = delete;
   LabelCap& operator=(const LabelCap&) = delete;
 
@@ -51,16 +51,18 @@ class LabelCap {
     size_t operator()(std::string_view v) const { return std::hash<std::string_view>()(v); }
   };
 
-  bool Admit(std::string_view value);
-
   static uint64_t NextId();
+  bool Admit(std::string_view value);
+  void LogFirstFold();
 
   const size_t max_;
   const std::string label_, setting_;
   // Never reused in a process: a thread's memo left by a destroyed cap can never match.
   const uint64_t id_ = NextId();
-  mutable std::mutex mu_;
-  std::unordered_set<std::string, Hash, std::equal_to<>> admitted_;
+  mutable std::shared_mutex mu_;
+  std::unordered_set<std::string, Hash, std::equal_to<>> admitted_;  // guarded by mu_ until full_
+  // Set (release) once admitted_ holds max_ values: from then on it is only read, without mu_.
+  std::atomic<bool> full_;
   std::atomic<uint64_t> folded_{0};
   std::atomic<bool> logged_{false};
 };
