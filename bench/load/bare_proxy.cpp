@@ -2,23 +2,28 @@
 //
 // decompose.sh's "sy bare proxy" row. It runs the http::Server and http::Client the gateway runs
 // (Asio, Beast's parsers, each connection's watch and deadlines, the worker's upstream pool),
-// with a handler that sends a request's body to one upstream and the answer back as it came:
-// no key, no JSON, no routing, no ledger, no metrics. What a proxied request costs in the
-// gateway's HTTP stack alone: the floor under any pipeline built on it, to set beside nginx's
-// proxy row.
+// with a handler that sends a request's body to one upstream and the answer back as it came,
+// holding the answer in the server's answer budget as the gateway does: no key, no JSON, no
+// routing, no ledger, no metrics. What a proxied request costs in the gateway's HTTP stack alone:
+// the floor under any pipeline built on it, to set beside nginx's proxy row. Errors are not the
+// gateway's: a request the server could not read gets a 400, a failed upstream call a 502.
 //
 //   bare_proxy LISTEN UPSTREAM   e.g. bare_proxy 127.0.0.1:0 http://127.0.0.1:8081
 //
 // Prints the bound address on the first line of standard output, serves on one worker thread
-// (named sy-worker, as the gateway's) and stops on SIGTERM or SIGINT.
+// (named sy-worker, as the gateway's) and stops on SIGTERM or SIGINT (also when started in the
+// background, where a shell ignores SIGINT).
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <pthread.h>
 
+#include "core/byte_budget.h"
 #include "http/client.h"
 #include "http/headers.h"
 #include "http/server.h"
@@ -32,7 +37,14 @@ constexpr int64_t kMaxAnswerBytes = int64_t{64} << 20;
 
 http::Task<void> Fail(http::ResponseWriter& writer, int status) {
   const http::Headers headers{{"content-type", "text/plain"}};
-  co_await writer.Send(status, headers, "bare_proxy: no answer\n");
+  std::string text = "bare_proxy: no answer\n";  // a named local: no temporary in a co_await
+  co_await writer.Send(status, headers, std::move(text));
+}
+
+void AddContentType(http::Headers& to, const http::Headers& from) {
+  if (const std::string_view type = from.Get("content-type"); !type.empty()) {
+    to.Add("content-type", type);
+  }
 }
 
 http::Task<void> Proxy(const std::string& upstream, http::ServerRequest& request,
@@ -44,22 +56,25 @@ http::Task<void> Proxy(const std::string& upstream, http::ServerRequest& request
   http::ClientRequest call;
   call.method = request.method;
   call.url = upstream + request.target;
-  call.headers.Add("content-type", request.headers.Get("content-type"));
+  AddContentType(call.headers, request.headers);
   call.body = std::move(request.body);
   auto response = co_await request.client->Send(std::move(call));
   if (!response) {
     co_await Fail(writer, 502);
     co_return;
   }
-  auto body = co_await (*response)->ReadAll(kMaxAnswerBytes);
+  core::BudgetShare hold(request.client->answer_budget());  // until the answer is sent
+  auto body = co_await (*response)->ReadAll(kMaxAnswerBytes, &hold);
   if (!body) {
     co_await Fail(writer, 502);
     co_return;
   }
   http::Headers headers;
-  headers.Add("content-type", (*response)->headers().Get("content-type"));
+  AddContentType(headers, (*response)->headers());
   co_await writer.Send((*response)->status(), headers, std::move(*body));
 }
+
+void IgnoreSignal(int /*signal*/) {}
 
 }  // namespace
 
@@ -69,6 +84,13 @@ int main(int argc, char** argv) {
                  "usage: bare_proxy LISTEN UPSTREAM (e.g. 127.0.0.1:0 http://127.0.0.1:8081)\n");
     return 2;
   }
+  // A signal a shell set to SIG_IGN is dropped before sigwait sees it: give both a handler
+  // (never run while blocked), as the emulator does.
+  struct sigaction action {};
+  action.sa_handler = IgnoreSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);

@@ -4,7 +4,7 @@
 #
 #   bench/load/decompose.sh [--quick] [--out FILE]
 #
-#   --quick      one round (~55 s instead of ~2.5 min), for checking the script, not for figures
+#   --quick      one round (~70 s instead of ~3 min), for checking the script, not for figures
 #   --out FILE   where to write the Markdown report (default bench/results/decompose.md, git-ignored)
 #
 # The rows, each server alone on core 1 (wrk -c32 on core 0, the upstream nginx on core 0):
@@ -13,8 +13,9 @@
 #   nginx proxy    nginx in front of the upstream (nginx-proxy.conf): run.sh's baseline
 #   sy bare proxy  bare_proxy (bench/load/bare_proxy.cpp) in front of the upstream: the gateway's
 #                  HTTP server and upstream client with a handler that only passes the body on
-#                  and the answer back, the floor under the gateway's pipeline (skipped, with a
-#                  note, when BARE_PROXY_BIN is not built: SY_BUILD_BENCH=ON)
+#                  and the answer back, the floor under the gateway's pipeline (left out, with a
+#                  note, when BARE_PROXY_BIN is not built: SY_BUILD_BENCH=ON, which also needs
+#                  Google Benchmark for bench/micro)
 #   sy healthz     GET /healthz: the gateway's HTTP server and nothing else
 #   sy cache hit   model auto:cached (gateway.yaml's `cached` profile), answered from the response
 #                  cache after the first request: client key, decoding, classification, routing,
@@ -39,7 +40,7 @@
 #
 # Knobs (environment): ROUNDS (3; quick 1) SECS (4) WARM_SECS (1) CONNS (32)
 #   LOADGEN_CPU (0) PROXY_CPU (1) UPSTREAM_CPU (0) SWITCHYARD_BIN (<repo>/build/switchyard)
-#   BARE_PROXY_BIN (<repo>/build/bench/load/bare_proxy)
+#   BARE_PROXY_BIN (bench/load/bare_proxy in SWITCHYARD_BIN's build directory)
 #   KEEP_TMP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
@@ -61,7 +62,7 @@ done
 if ((QUICK)); then : "${ROUNDS:=1}"; else : "${ROUNDS:=3}"; fi
 : "${SECS:=4}" "${WARM_SECS:=1}" "${CONNS:=32}" "${LOADGEN_CPU:=0}" "${PROXY_CPU:=1}" "${UPSTREAM_CPU:=0}"
 SWITCHYARD_BIN=${SWITCHYARD_BIN:-$ROOT/build/switchyard}
-BARE_PROXY_BIN=${BARE_PROXY_BIN:-$ROOT/build/bench/load/bare_proxy}
+BARE_PROXY_BIN=${BARE_PROXY_BIN:-${SWITCHYARD_BIN%/*}/bench/load/bare_proxy}
 
 # shellcheck source=bench/load/lib.sh
 source "$HERE/lib.sh"
@@ -96,7 +97,7 @@ start_gateway "$PROXY_CPU" keys "$CHUNKED_PROFILE" unused unused
 SY_BENCH_KEY=$(bench_key)
 export SY_BENCH_KEY
 KEYS_ADDR=$GW_ADDR KEYS_PID=$GW_PID
-GW_DIR=gateway-keys-off start_gateway "$PROXY_CPU" off "$CHUNKED_PROFILE" unused unused
+gw_dir=gateway-keys-off start_gateway "$PROXY_CPU" off "$CHUNKED_PROFILE" unused unused
 NOKEYS_ADDR=$GW_ADDR NOKEYS_PID=$GW_PID
 GW_ADDR=$KEYS_ADDR GW_PID=$KEYS_PID
 BARE_ADDR='' BARE_PID=''
@@ -143,13 +144,15 @@ script_of() { if [[ -n ${STREAMED[$1]:-} ]]; then echo "$HERE/stream.lua"; else 
 
 if [[ -z $BARE_ADDR ]]; then
   log "no $BARE_PROXY_BIN (build with -DSY_BUILD_BENCH=ON): the sy bare proxy row is left out"
-  ROWS=("${ROWS[@]/sy-bare/}")
+  kept=()
+  for row in "${ROWS[@]}"; do [[ $row == sy-bare ]] || kept+=("$row"); done
+  ROWS=("${kept[@]}")
 fi
+log "bare proxy ${BARE_ADDR:-(none)}, switchyard with keys off $NOKEYS_ADDR (core $PROXY_CPU)"
 
 # Every row must answer 200 before anything is timed (the cache-hit row's first answer fills
 # the cache).
 for row in "${ROWS[@]}"; do
-  [[ -n $row ]] || continue
   args=(-H "authorization: Bearer $SY_BENCH_KEY")
   if [[ ${METHOD[$row]:-POST} == POST ]]; then
     args+=(-H 'content-type: application/json' -d "$(body_of "$row")")
@@ -201,9 +204,11 @@ measure() {
 log "$ROUNDS round(s) x ${SECS}s per row, $CONNS connections"
 for ((r = 1; r <= ROUNDS; r++)); do
   order=("${ROWS[@]}")
-  ((r % 2)) || order=(sy-chunked ng-chunked sy-stream ng-stream sy-nokeys sy-full sy-cache-hit
-    sy-healthz "${BARE_ADDR:+sy-bare}" ng-proxy ng-static)
-  for row in "${order[@]}"; do [[ -z $row ]] || measure "$row" "$r"; done
+  if ((r % 2 == 0)); then  # even rounds run the rows backwards
+    order=()
+    for ((i = ${#ROWS[@]} - 1; i >= 0; i--)); do order+=("${ROWS[i]}"); done
+  fi
+  for row in "${order[@]}"; do measure "$row" "$r"; done
 done
 
 # ---- report ----------------------------------------------------------------------------------
@@ -220,10 +225,11 @@ mkdir -p "$(dirname "$OUT")"
   echo "| row | req/s | CPU µs a request | user | kernel | request worker | ledger writer |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
-    [[ -n $row ]] || continue
     user=$(med user "$row") kernel=$(med kernel "$row")
     worker='' ledger=''
-    if [[ $row == sy-* ]]; then worker=$(med worker "$row") ledger=$(med ledger "$row"); fi
+    if [[ $row == sy-* ]]; then worker=$(med worker "$row"); fi
+    # The bare proxy has no ledger writer thread.
+    if [[ $row == sy-* && $row != sy-bare ]]; then ledger=$(med ledger "$row"); fi
     echo "| ${NAME[$row]} | $(med rps "$row") | $(calc "$user + $kernel" 2) | $user | $kernel | $worker | $ledger |"
   done
 } >"$OUT"

@@ -157,20 +157,21 @@ put_profile() {
 # start_gateway CPU AUTH_MODE STREAM_MODEL FIRSTBYTE_MODEL SLOW_MODEL [WRAPPER...]: writes
 # gateway.yaml into $WORK/gateway (upstream $UP_PORT, emulator $EMU_ADDR, the emulator profiles
 # behind bench-stream, bench-ttft and bench-slow) and starts the gateway on it, under WRAPPER when
-# given (valgrind); sets GW_PID and GW_ADDR. GW_DIR=NAME puts a second gateway's config, ledger and
-# log in $WORK/NAME instead.
+# given (valgrind); sets GW_PID, GW_ADDR and GW_LOG. A prefix gw_dir=NAME puts a second gateway's
+# config, ledger and log in $WORK/NAME instead.
 start_gateway() {
-  local cpu=$1 auth=$2 stream=$3 firstbyte=$4 slow=$5 dir=$WORK/${GW_DIR:-gateway}
+  local cpu=$1 auth=$2 stream=$3 firstbyte=$4 slow=$5 dir=$WORK/${gw_dir:-gateway}
   shift 5
   mkdir -p "$dir"
   sed -e "s|@UPSTREAM_PORT@|$UP_PORT|g" -e "s|@EMULATOR_ADDR@|$EMU_ADDR|g" \
     -e "s|@STREAM_UPSTREAM_MODEL@|$stream|g" -e "s|@FIRSTBYTE_UPSTREAM_MODEL@|$firstbyte|g" \
     -e "s|@SLOW_UPSTREAM_MODEL@|$slow|g" -e "s|@STATE@|$dir|g" \
     -e "s|@AUTH_MODE@|$auth|g" "$HERE/gateway.yaml" >"$dir/gateway.yaml"
-  spawn "$cpu" "$dir/out.log" "$@" "$SWITCHYARD_BIN" serve --config "$dir/gateway.yaml"
+  GW_LOG=$dir/out.log
+  spawn "$cpu" "$GW_LOG" "$@" "$SWITCHYARD_BIN" serve --config "$dir/gateway.yaml"
   GW_PID=$SPAWNED
-  GW_ADDR=$(wait_line "$dir/out.log" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
-    tail -n 50 "$dir/out.log" >&2; die "gateway did not start"; }
+  GW_ADDR=$(wait_line "$GW_LOG" 'switchyard listening on http://([^ /]+)' "$GW_PID") || {
+    tail -n 50 "$GW_LOG" >&2; die "gateway did not start"; }
 }
 
 # bench_key: prints a new client key of the gateway at $GW_ADDR, tenant "bench", whose budget and
@@ -181,6 +182,6 @@ bench_key() {
     -H "authorization: Bearer $SWITCHYARD_ADMIN_TOKEN" -H 'content-type: application/json' \
     -d '{"tenant":"bench","budgets":{"usd_per_day":"1000000","usd_per_month":"1000000"},"limits":{"requests_per_minute":1000000000,"tokens_per_minute":1000000000}}' |
     sed -n 's/.*"key":"\(sk-sy-[A-Za-z0-9]*\)".*/\1/p')
-  [[ -n $key ]] || { tail -n 20 "$WORK/gateway/out.log" >&2; die "could not create a client key"; }
+  [[ -n $key ]] || { tail -n 20 "$GW_LOG" >&2; die "could not create a client key"; }
   echo "$key"
 }
