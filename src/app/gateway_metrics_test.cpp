@@ -148,8 +148,11 @@ bool Contains(const Lines& lines, const std::string& line) {
 
 class GatewayMetricsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto config = config::ParseConfig(kYaml, "t.yaml", &NoEnv);
+  void SetUp() override { Build(""); }
+
+  // The gateway's metrics over kYaml and `more` YAML (a metrics: block).
+  void Build(std::string_view more) {
+    auto config = config::ParseConfig(std::string(kYaml).append(more), "t.yaml", &NoEnv);
     ASSERT_TRUE(config.has_value()) << config.error().message;
     auto built = catalog::Catalog::Build(std::make_shared<const config::Config>(*config));
     ASSERT_TRUE(built.has_value()) << built.error().message;
@@ -433,14 +436,9 @@ std::pair<int, std::string> PromtoolCheck(const std::string& text) {
 
 // metrics.max_tenant_labels: 2. acme and beta come first and keep their series; gamma and delta
 // share tenant="(other)". Of three tenants with budgets, the two nearest a limit are shown.
-TEST(GatewayMetricsTenantBoundTest, LaterTenantsShareOneSeriesAndTheFullestBudgetsAreShown) {
-  auto config = config::ParseConfig(std::string(kYaml) + "metrics: {max_tenant_labels: 2}\n",
-                                    "t.yaml", &NoEnv);
-  ASSERT_TRUE(config.has_value()) << config.error().message;
-  auto catalog = catalog::Catalog::Build(std::make_shared<const config::Config>(*config));
-  ASSERT_TRUE(catalog.has_value()) << catalog.error().message;
-  const routing::Health health = routing::HealthFor(**catalog);
-  GatewayMetrics metrics(**catalog);
+TEST_F(GatewayMetricsTest, LaterTenantsShareOneSeriesAndTheFullestBudgetsAreShown) {
+  Build("metrics: {max_tenant_labels: 2}\n");
+  GatewayMetrics& metrics = *metrics_;
 
   metrics.Observe(FailoverRecord(Money::FromPico(100)), microseconds(1));
   metrics.Observe(EscalatedRecord(), microseconds(1));
@@ -458,7 +456,7 @@ TEST(GatewayMetricsTenantBoundTest, LaterTenantsShareOneSeriesAndTheFullestBudge
       {"beta", "month", Money::FromPico(500), Money::FromPico(1'000)},  // 50%: beta's fullest
       {"gamma", "day", Money::FromPico(104), Money::FromPico(100)},     // 104%
   };
-  const std::string text = metrics.Render(health, {}, budgets, {});
+  const std::string text = Render({}, budgets);
   EXPECT_EQ(
       SamplesOf(text, "switchyard_cost_usd_total"),
       (Lines{"switchyard_cost_usd_total{model=\"flash\",provider=\"deepseek\",tenant=\"(other)\"} "
@@ -490,14 +488,8 @@ TEST(GatewayMetricsTenantBoundTest, LaterTenantsShareOneSeriesAndTheFullestBudge
 // A zero budget is full whatever was spent (the limiter refuses every request against it): it
 // ranks before every window with a budget. Compared by cross products alone, 0 / 0 tied with
 // every window, and by name "z" came last and was left out.
-TEST(GatewayMetricsTenantBoundTest, AZeroBudgetRanksAsFull) {
-  auto config = config::ParseConfig(std::string(kYaml) + "metrics: {max_tenant_labels: 3}\n",
-                                    "t.yaml", &NoEnv);
-  ASSERT_TRUE(config.has_value()) << config.error().message;
-  auto catalog = catalog::Catalog::Build(std::make_shared<const config::Config>(*config));
-  ASSERT_TRUE(catalog.has_value()) << catalog.error().message;
-  const routing::Health health = routing::HealthFor(**catalog);
-  const GatewayMetrics metrics(**catalog);
+TEST_F(GatewayMetricsTest, AZeroBudgetRanksAsFull) {
+  Build("metrics: {max_tenant_labels: 3}\n");
   const std::vector<BudgetUse> budgets = {
       {"c", "day", Money::FromPico(10), Money::FromPico(100)},   // 10%
       {"z", "day", Money::FromPico(0), Money::FromPico(0)},      // suspended
@@ -505,7 +497,7 @@ TEST(GatewayMetricsTenantBoundTest, AZeroBudgetRanksAsFull) {
       {"y", "day", Money::FromPico(5), Money::FromPico(0)},      // suspended
       {"b", "day", Money::FromPico(14), Money::FromPico(100)},   // 14%
   };
-  EXPECT_EQ(SamplesOf(metrics.Render(health, {}, budgets, {}), "switchyard_budget_limit_usd"),
+  EXPECT_EQ(SamplesOf(Render({}, budgets), "switchyard_budget_limit_usd"),
             (Lines{"switchyard_budget_limit_usd{tenant=\"e\",window=\"day\"} 0.0000000001",
                    "switchyard_budget_limit_usd{tenant=\"y\",window=\"day\"} 0",
                    "switchyard_budget_limit_usd{tenant=\"z\",window=\"day\"} 0"}));
