@@ -12,8 +12,8 @@
 // them get series of their own, the first seen; later ones are counted under tenant="(other)"
 // (metrics::LabelCap), and the budget gauges show that many tenants, those nearest a limit.
 // "(other)" is no tenant's name: names are letters, digits, ".", "_" and "-" (ValidTenant in
-// key_service.cpp). A model
-// label is "none" when no model answered; other empty fields stay empty labels.
+// key_service.cpp). A model label is "none" when no model answered; other empty fields stay
+// empty labels.
 //
 // Thread-safety: Observe* may be called from any worker thread concurrently with each other and
 // with Render. Lifetime: `catalog` must outlive this object.
