@@ -25,6 +25,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "core/string_hash.h"
+
 namespace sy::metrics {
 
 class LabelCap {
@@ -46,11 +48,6 @@ class LabelCap {
   uint64_t folded() const { return folded_.load(std::memory_order_relaxed); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view v) const { return std::hash<std::string_view>()(v); }
-  };
-
   static uint64_t NextId();
   bool Admit(std::string_view value);
   void LogFirstFold();
@@ -60,7 +57,8 @@ class LabelCap {
   // Never reused in a process: a thread's memo left by a destroyed cap can never match.
   const uint64_t id_ = NextId();
   mutable std::shared_mutex mu_;
-  std::unordered_set<std::string, Hash, std::equal_to<>> admitted_;  // guarded by mu_ until full_
+  std::unordered_set<std::string, core::StringHash, std::equal_to<>>
+      admitted_;  // guarded by mu_ until full_
   // Set (release) once admitted_ holds max_ values: from then on it is only read, without mu_.
   std::atomic<bool> full_;
   std::atomic<uint64_t> folded_{0};

@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "core/string_hash.h"
 
 namespace sy::routing {
 
@@ -147,18 +148,13 @@ class Health {
   void Open(Slot& slot, int64_t expected_word, SteadyTime now);
   static void UpdateEwma(Slot& slot, std::chrono::microseconds latency);
 
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-
   std::vector<std::string> keys_;
   BreakerConfig breaker_;
   std::chrono::milliseconds max_cooldown_;
   std::chrono::milliseconds probe_lease_;
   int64_t bucket_ns_;  // window / kBuckets
   std::unique_ptr<Slot[]> slots_;
-  std::unordered_map<std::string, size_t, Hash, std::equal_to<>> index_;  // immutable
+  std::unordered_map<std::string, size_t, core::StringHash, std::equal_to<>> index_;  // immutable
 };
 
 }  // namespace sy::routing
