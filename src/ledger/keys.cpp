@@ -49,8 +49,9 @@ constexpr const char* kPutTenant =
     "INSERT INTO tenants (name, policy_json, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4) "
     "ON CONFLICT(name) DO UPDATE SET policy_json = excluded.policy_json, "
     "updated_at_ms = excluded.updated_at_ms";
+// The bump returns the revision it made: one statement, in the write's transaction.
 constexpr const char* kBumpRevision =
-    "UPDATE meta SET value = value + 1 WHERE name = 'keys_revision'";
+    "UPDATE meta SET value = value + 1 WHERE name = 'keys_revision' RETURNING value";
 constexpr const char* kSelectRevision = "SELECT value FROM meta WHERE name = 'keys_revision'";
 constexpr const char* kByteOrder = " COLLATE \"C\"";
 
@@ -239,10 +240,8 @@ class SqliteKeyStore final : public KeyStore {
   core::Result<int64_t> InTransaction(const Write& write) {
     int64_t made = 0;
     core::Status result = db_.WriteTransaction([&]() -> core::Status {
-      core::Status written = write();
-      if (written) written = db_.Exec(kBumpRevision);
-      if (!written) return written;
-      auto revision = db_.QueryInt(kSelectRevision);
+      if (core::Status written = write(); !written) return written;
+      auto revision = db_.QueryInt(kBumpRevision);
       if (!revision) return std::move(revision).error();
       made = *revision;
       return {};
@@ -452,16 +451,15 @@ class PostgresKeyStore final : public KeyStore {
 
   // Runs `write` and the revision bump in one transaction; the revision it made. The bump locks
   // meta's row until the commit, so concurrent writers (other replicas, the CLI) each add
-  // exactly one, and the value read after it is this write's.
+  // exactly one, and the value it returns is this write's.
   template <typename Write>
   core::Result<int64_t> InTransaction(const std::string& what, const Write& write) {
     if (auto s = Reconnect(); !s) return std::move(s).error();
     if (auto s = conn_.Exec("BEGIN", what); !s) return std::move(s).error();
     core::Status result = write();
-    if (result) result = conn_.Exec(kBumpRevision, what + ": bumping the keys revision");
     int64_t made = 0;
     if (result) {
-      auto value = conn_.QueryScalar(kSelectRevision, what + ": reading the keys revision");
+      auto value = conn_.QueryScalar(kBumpRevision, what + ": bumping the keys revision");
       if (value) {
         made = std::strtoll(value->c_str(), nullptr, 10);
       } else {
