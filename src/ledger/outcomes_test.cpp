@@ -90,10 +90,12 @@ class OutcomesTest : public ::testing::Test {
     for (const FeedbackRow& row : {
              test::Rating("fb1", "", "t1", "acme", "success", std::nullopt, f),
              test::Rating("fb2", "r2", "", "acme", "failure", 0.1, f + 1),
-             test::Rating("fb3", "r4", "", "acme", "failure", std::nullopt, f), t2_success,
-             r5_success, test::Rating("fb6", "", "t1", "beta", "success", std::nullopt, f),
-             test::Rating("fb7", "r404", "", "acme", "success", 1.0,
-                          f),  // no such request: ignored
+             test::Rating("fb3", "r4", "", "acme", "failure", std::nullopt, f),
+             t2_success,
+             r5_success,
+             test::Rating("fb6", "", "t1", "beta", "success", std::nullopt, f),
+             // No such request: ignored.
+             test::Rating("fb7", "r404", "", "acme", "success", 1.0, f),
          }) {
       ASSERT_TRUE((*store)->Insert(row));
     }
